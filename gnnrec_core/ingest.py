@@ -1,0 +1,225 @@
+"""Ingest: read an interaction log, map its columns, clean it, and count every dropped row.
+
+Output is a canonical events table (columns EVENT_COLUMNS; raw IDs kept as text), an item
+catalogue (name, category, price per item) and an IngestReport. Rows without a user are kept:
+they still count for basket analysis, and the interaction graph simply skips them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .mapping import ColumnMapping, detect_mapping, normalise_name
+from .readers import read_table
+
+EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
+# Codes that are charges, not products (Online Retail and similar exports).
+NON_PRODUCT_CODES = re.compile(
+    r"^(POST|DOT|M|D|S|B|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\w*|GIFT_\w+|DCGS\w*)$",
+    re.IGNORECASE)
+NON_PRODUCT_NAMES = re.compile(r"postage|carriage|manual|discount|bank charges|amazon fee|adjust",
+                               re.IGNORECASE)
+
+
+@dataclass
+class IngestReport:
+    rows_read: int
+    rows_kept: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
+    mapping: dict[str, str | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def drop(self, reason: str, mask: pd.Series, frame: pd.DataFrame) -> pd.DataFrame:
+        count = int(mask.sum())
+        if count:
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
+        return frame.loc[~mask]
+
+
+@dataclass
+class IngestResult:
+    events: pd.DataFrame
+    catalogue: pd.DataFrame  # index: item id; columns name, category, price
+    mapping: ColumnMapping
+    report: IngestReport
+
+    @property
+    def has_users(self) -> bool:
+        return bool(self.events["user"].notna().any())
+
+
+def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
+           drop_non_products: bool = False, **overrides: str | None) -> IngestResult:
+    """Read `source` (path, bytes or file object) and return clean events.
+
+    items: optional catalogue file joined on the item column. lookup: optional table that brings
+    in a missing column through a key it shares with the events (order_id -> user_id).
+    overrides: role=column, e.g. user="CustomerID"."""
+    frame = read_table(source, name)
+    if lookup is not None:
+        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)))
+    mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
+    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict())
+    events = _clean(frame, mapping, report, drop_non_products)
+    catalogue = _catalogue(frame.loc[events.index], mapping, events)
+    if items is not None:
+        catalogue = _join_catalogue(catalogue, read_table(items, _name_of(items)))
+    report.rows_kept = len(events)
+    return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
+
+
+def _name_of(source: Any) -> str | None:
+    return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
+
+
+def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
+    col = lambda role: frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
+    events = pd.DataFrame({
+        "user": normalise_ids(col("user")), "item": normalise_ids(col("item")),
+        "basket": normalise_ids(col("basket")), "time": parse_times(col("time")),
+        "event": col("event").astype(object).where(col("event").notna(), None),
+        "quantity": pd.to_numeric(col("quantity"), errors="coerce"),
+        "price": pd.to_numeric(col("price"), errors="coerce"),
+        "rating": pd.to_numeric(col("rating"), errors="coerce"),
+    }, index=frame.index)
+    events = report.drop("missing item id", events["item"].isna(), events)
+    basket = events["basket"].astype(str)
+    cancelled = events["basket"].notna() & basket.str.match(r"^[Cc]\d+$")
+    events = report.drop("cancelled invoice", cancelled, events)
+    if m.quantity:
+        events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
+    if drop_non_products:
+        names = frame.loc[events.index, m.item_name].fillna("") if m.item_name else pd.Series("", index=events.index)
+        non_product = events["item"].str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES)
+        events = report.drop("non-product code (postage, fees)", non_product, events)
+    events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
+    if m.time:
+        report.notes["rows with unparseable time (kept, time unknown)"] = int(events["time"].isna().sum())
+    if m.user:
+        report.notes["rows without user (kept for baskets only)"] = int(events["user"].isna().sum())
+    if events.empty:
+        reasons = ", ".join(f"{n:,} {r}" for r, n in report.dropped.items())
+        raise InputError(f"expected rows left after cleaning, found none ({reasons or 'no rows'})")
+    if not m.user and not m.basket:
+        raise InputError("expected a user column or a basket/order column to group items by, found "
+                         "neither; name one with --user-col or --basket-col")
+    return events
+
+
+def normalise_ids(series: pd.Series) -> pd.Series:
+    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats)."""
+    text = series.astype(object).where(series.notna(), None)
+    text = text.map(lambda v: None if v is None else str(v).strip() or None)
+    return text.map(lambda v: v[:-2] if isinstance(v, str) and v.endswith(".0") and v[:-2].lstrip("-").isdigit() else v)
+
+
+def parse_times(series: pd.Series) -> pd.Series:
+    """Text or numbers -> datetime64 (NaT where unparseable). Unix seconds or milliseconds are
+    recognised; d/m/y is chosen over m/d/y when some first field exceeds 12."""
+    if series.isna().all():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    numeric = pd.to_numeric(series, errors="coerce")
+    if numeric.notna().mean() > 0.9 and numeric.dropna().between(1e8, 1e13).all():
+        unit = "ms" if numeric.median() > 1e11 else "s"
+        return pd.to_datetime(numeric, unit=unit, errors="coerce").astype("datetime64[ns]")
+    text = series.astype(str).str.strip()
+    first_fields = text.str.extract(r"^(\d{1,2})[/.](\d{1,2})[/.]\d{2,4}")[0].dropna()
+    dayfirst = bool(len(first_fields)) and (first_fields.astype(int) > 12).any()
+    parsed = pd.to_datetime(text.where(series.notna()), errors="coerce", format="mixed", dayfirst=dayfirst)
+    return parsed.astype("datetime64[ns]")
+
+
+def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame({"item": events["item"]})
+    table["name"] = frame[m.item_name].astype(object) if m.item_name else None
+    table["category"] = frame[m.category].astype(object) if m.category else None
+    table["price"] = events["price"]
+    grouped = table.groupby("item", sort=False)
+    catalogue = pd.DataFrame({
+        "name": grouped["name"].agg(_most_common), "category": grouped["category"].agg(_most_common),
+        "price": grouped["price"].median(),
+    })
+    catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
+    return catalogue
+
+
+def _most_common(values: pd.Series) -> Any:
+    values = values.dropna()
+    return values.mode().iloc[0] if len(values) else None
+
+
+def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    item_map = detect_mapping(items)
+    if item_map.item is None:
+        raise InputError(f"expected an item ID column in the catalogue, found: {', '.join(items.columns)}")
+    extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)
+    for role, target in (("item_name", "name"), ("category", "category"), ("price", "price")):
+        column = getattr(item_map, role)
+        if column:
+            values = items[column].values
+            extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
+    extra = extra[~extra.index.duplicated()]
+    merged = catalogue.copy()
+    for column in extra.columns:  # catalogue values win over what the events imply
+        from_file = extra[column].reindex(merged.index)
+        merged[column] = from_file.where(from_file.notna(), merged[column])
+    return merged
+
+
+def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
+    keys = {normalise_name(c): c for c in frame.columns}
+    shared = [(keys[normalise_name(c)], c) for c in lookup.columns if normalise_name(c) in keys]
+    if not shared:
+        raise InputError("expected the lookup table to share a key column with the events, found "
+                         f"events: {', '.join(frame.columns)}; lookup: {', '.join(lookup.columns)}")
+    left_key, right_key = shared[0]
+    new_columns = [c for c in lookup.columns if normalise_name(c) not in keys]
+    if not new_columns:
+        raise InputError(f"expected the lookup table to bring a column the events lack, found only "
+                         f"columns the events have: {', '.join(lookup.columns)}")
+    table = lookup[[right_key, *new_columns]].copy()
+    table[right_key] = normalise_ids(table[right_key])
+    table = table.drop_duplicates(subset=right_key).set_index(right_key)
+    joined = frame.copy()
+    key_values = normalise_ids(frame[left_key])
+    for column in new_columns:
+        joined[column] = key_values.map(table[column]).values
+    return joined
+
+
+def summary(result: IngestResult) -> dict[str, Any]:
+    """Headline figures of a cleaned dataset, for the CLI and the dashboard's cards."""
+    events = result.events
+    with_user = events[events["user"].notna()]
+    pairs = with_user[["user", "item"]].drop_duplicates()
+    users, items = with_user["user"].nunique(), events["item"].nunique()
+    times = events["time"].dropna()
+    return {
+        "rows": len(events), "users": int(users), "items": int(items),
+        "baskets": int(events["basket"].nunique()) if events["basket"].notna().any() else int(users),
+        "user_item_pairs": len(pairs),
+        "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
+        "first_time": str(times.min()) if len(times) else None,
+        "last_time": str(times.max()) if len(times) else None,
+        "repeat_users": int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
+    }
+
+
+def baskets_of(events: pd.DataFrame) -> pd.Series:
+    """Basket key per event: the order/invoice when there is one, else the user (a user's whole
+    history as one basket)."""
+    key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
+    return key.where(events["basket"].notna() | events["user"].notna(), None)
+
+
+__all__ = ["IngestReport", "IngestResult", "ingest", "summary", "baskets_of", "parse_times",
+           "normalise_ids", "EVENT_COLUMNS"]

@@ -1,0 +1,226 @@
+"""Interactions: raw IDs <-> contiguous integers, interaction weights, and train/valid/test splits.
+
+Every (user, item) pair appears once, with a weight and its last time. Splits return sparse
+user x item matrices; the test matrix is for the final table only, never for choosing epochs or
+hyperparameters (that is what `carve_validation` is for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import ConfigError, InputError
+
+WEIGHTINGS = ("binary", "count", "quantity", "rating")
+SPLITS = ("random", "time", "last")
+DEFAULT_EVENT_WEIGHTS = (("view", 1.0), ("addtocart", 3.0), ("cart", 3.0), ("transaction", 5.0),
+                         ("purchase", 5.0), ("order", 5.0))
+
+
+@dataclass(frozen=True)
+class InteractionConfig:
+    weighting: str = "binary"
+    event_weights: tuple[tuple[str, float], ...] = DEFAULT_EVENT_WEIGHTS
+    half_life_days: float | None = None  # time decay of weights; None keeps old events at full weight
+    min_user_interactions: int = 1  # k-core: repeat until every user and item has at least this many
+    min_item_interactions: int = 1
+
+    def __post_init__(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise ConfigError(f"weighting: expected one of {', '.join(WEIGHTINGS)}, found '{self.weighting}'")
+        if self.half_life_days is not None and self.half_life_days <= 0:
+            raise ConfigError(f"half_life_days: expected a positive number, found {self.half_life_days}")
+        if self.min_user_interactions < 1 or self.min_item_interactions < 1:
+            raise ConfigError("min_user_interactions / min_item_interactions: expected >= 1")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    method: str = "random"
+    test_size: float = 0.25
+    min_user_interactions: int = 5  # users with fewer interactions stay whole in train
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in SPLITS:
+            raise ConfigError(f"split method: expected one of {', '.join(SPLITS)}, found '{self.method}'")
+        if not 0 < self.test_size < 1:
+            raise ConfigError(f"test_size: expected a fraction between 0 and 1, found {self.test_size}")
+
+
+@dataclass
+class Interactions:
+    """One row per distinct (user, item) pair. users/items hold raw IDs by contiguous index."""
+
+    users: np.ndarray
+    items: np.ndarray
+    user_index: np.ndarray
+    item_index: np.ndarray
+    weight: np.ndarray
+    time: np.ndarray  # int64 seconds since epoch of the pair's last event; -1 when unknown
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def __len__(self) -> int:
+        return len(self.user_index)
+
+    def matrix(self, mask: np.ndarray | None = None, binary: bool = True) -> sp.csr_matrix:
+        """User x item CSR of the selected pairs (weights, or ones when binary)."""
+        rows, cols, w = self.user_index, self.item_index, self.weight
+        if mask is not None:
+            rows, cols, w = rows[mask], cols[mask], w[mask]
+        data = np.ones(len(rows), np.float32) if binary else w.astype(np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(self.n_users, self.n_items))
+
+    def item_lookup(self) -> dict[str, int]:
+        return {str(item): i for i, item in enumerate(self.items)}
+
+    def user_lookup(self) -> dict[str, int]:
+        return {str(user): i for i, user in enumerate(self.users)}
+
+
+def build_interactions(events: pd.DataFrame, config: InteractionConfig = InteractionConfig()) -> Interactions:
+    """Events (canonical columns from ingest) -> Interactions. Rows without a user are skipped."""
+    rows = events[events["user"].notna()]
+    if rows.empty:
+        raise InputError("expected events with a user column to build the user-item graph, found none "
+                         "(basket-only data supports association rules, not per-user training)")
+    weight = _row_weights(rows, config)
+    seconds = rows["time"].astype("int64") // 10**9 if "time" in rows else pd.Series(-1, index=rows.index)
+    seconds = seconds.where(rows["time"].notna(), -1) if "time" in rows else seconds
+    table = pd.DataFrame({"user": rows["user"].astype(str).values, "item": rows["item"].astype(str).values,
+                          "weight": weight, "time": seconds.values})
+    pairs = table.groupby(["user", "item"], sort=False).agg(weight=("weight", "sum"), time=("time", "max"),
+                                                            events=("weight", "size")).reset_index()
+    before = len(pairs)
+    pairs = _k_core(pairs, config.min_user_interactions, config.min_item_interactions)
+    if pairs.empty:
+        raise InputError(f"expected interactions left after the k-core filter (users >= "
+                         f"{config.min_user_interactions}, items >= {config.min_item_interactions}), found none")
+    user_codes, users = pd.factorize(pairs["user"], sort=True)
+    item_codes, items = pd.factorize(pairs["item"], sort=True)
+    if config.weighting == "binary":
+        pairs["weight"] = 1.0
+    return Interactions(
+        users=np.asarray(users, dtype=object), items=np.asarray(items, dtype=object),
+        user_index=user_codes.astype(np.int64), item_index=item_codes.astype(np.int64),
+        weight=pairs["weight"].to_numpy(np.float32), time=pairs["time"].to_numpy(np.int64),
+        info={"pairs_before_k_core": before, "pairs": len(pairs), "weighting": config.weighting})
+
+
+def _row_weights(rows: pd.DataFrame, config: InteractionConfig) -> np.ndarray:
+    weight = np.ones(len(rows), np.float64)
+    if config.weighting == "quantity":
+        weight = rows["quantity"].fillna(1).clip(lower=0).to_numpy(np.float64)
+    elif config.weighting == "rating":
+        weight = rows["rating"].fillna(rows["rating"].median()).to_numpy(np.float64)
+    if rows["event"].notna().any():
+        table = {k.lower(): v for k, v in config.event_weights}
+        weight = weight * rows["event"].astype(str).str.lower().map(table).fillna(1.0).to_numpy()
+    if config.half_life_days and rows["time"].notna().any():
+        age_days = (rows["time"].max() - rows["time"]).dt.total_seconds().fillna(0).to_numpy() / 86400
+        weight = weight * np.power(0.5, age_days / config.half_life_days)
+    return weight
+
+
+def _k_core(pairs: pd.DataFrame, min_user: int, min_item: int) -> pd.DataFrame:
+    while min_user > 1 or min_item > 1:
+        user_ok = pairs.groupby("user")["item"].transform("size") >= min_user
+        item_ok = pairs.groupby("item")["user"].transform("size") >= min_item
+        keep = user_ok & item_ok
+        if keep.all():
+            break
+        pairs = pairs[keep]
+    return pairs
+
+
+@dataclass
+class Split:
+    train: sp.csr_matrix
+    test: sp.csr_matrix
+    config: SplitConfig
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.config.method, "test_size": self.config.test_size, "seed": self.config.seed,
+                "train_interactions": int(self.train.nnz), "test_interactions": int(self.test.nnz),
+                "test_users": int((np.diff(self.test.indptr) > 0).sum()), **self.info}
+
+
+def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
+    """Hold out test interactions by the configured method."""
+    rng = np.random.default_rng(config.seed)
+    if config.method == "random":
+        in_test = _per_user_holdout(data.user_index, rng.random(len(data)), config)
+    elif config.method == "last":
+        in_test = _per_user_last(data, rng, config)
+    else:
+        in_test = _time_cut(data, config)
+    test = data.matrix(in_test)
+    train = data.matrix(~in_test)
+    # Users with no training history cannot be ranked for; their test rows are left out and counted.
+    cold = (np.diff(train.indptr) == 0) & (np.diff(test.indptr) > 0)
+    if cold.any():
+        test = sp.diags((~cold).astype(np.float32)) @ test
+        test.eliminate_zeros()
+    if test.nnz == 0:
+        raise InputError(f"expected some users with at least {config.min_user_interactions} interactions "
+                         f"to hold out a test set, found none among {data.n_users:,} users; lower the "
+                         "minimum or add data")
+    return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
+
+
+def _per_user_holdout(user_index: np.ndarray, keys: np.ndarray, config: SplitConfig) -> np.ndarray:
+    """Per user, the test_size share with the smallest keys goes to test (stratified by user)."""
+    order = np.lexsort((keys, user_index))
+    sorted_users = user_index[order]
+    starts = np.searchsorted(sorted_users, sorted_users, side="left")
+    rank = np.arange(len(order)) - starts
+    counts = np.bincount(user_index)
+    n_test = np.where(counts >= config.min_user_interactions, np.round(counts * config.test_size), 0)
+    in_test = np.zeros(len(user_index), bool)
+    in_test[order] = rank < n_test[sorted_users]
+    return in_test
+
+
+def _per_user_last(data: Interactions, rng: np.random.Generator, config: SplitConfig) -> np.ndarray:
+    if (data.time < 0).all():
+        raise InputError("expected timestamps for a leave-last-out split, found none; use --split random")
+    keys = -(data.time.astype(np.float64)) + rng.random(len(data)) * 1e-3  # latest first, ties random
+    order = np.lexsort((keys, data.user_index))
+    first = np.r_[True, data.user_index[order][1:] != data.user_index[order][:-1]]
+    counts = np.bincount(data.user_index)
+    in_test = np.zeros(len(data), bool)
+    in_test[order[first]] = counts[data.user_index[order[first]]] >= config.min_user_interactions
+    return in_test
+
+
+def _time_cut(data: Interactions, config: SplitConfig) -> np.ndarray:
+    known = data.time >= 0
+    if not known.any():
+        raise InputError("expected timestamps for a time split, found none; use --split random")
+    cut = np.quantile(data.time[known], 1 - config.test_size)
+    return known & (data.time > cut)
+
+
+def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
+                     min_user_interactions: int = 5) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Hold a per-user share of train out for early stopping: returns (train_part, valid)."""
+    coo = train.tocoo()
+    keys = np.random.default_rng(seed + 7919).random(coo.nnz)
+    config = SplitConfig(test_size=fraction, min_user_interactions=min_user_interactions)
+    in_valid = _per_user_holdout(coo.row.astype(np.int64), keys, config)
+    make = lambda m: sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=train.shape)
+    return make(~in_valid), make(in_valid)

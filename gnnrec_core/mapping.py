@@ -1,0 +1,136 @@
+"""Column mapping: which column of an upload plays which role (user, item, time, basket, ...).
+
+Detection looks at names first (InvoiceNo/StockCode/CustomerID, order_id/product_id/user_id,
+user_id:token, visitorid/itemid/event, ...) and at content where names say nothing (a column of
+dates). Every guess can be overridden; an override that names a missing column is an error that
+lists the columns there are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields, replace
+
+import pandas as pd
+
+from .errors import InputError
+
+# Role -> normalised names, best first. Normalising drops case, RecBole's ":token" style type
+# suffixes and every non-alphanumeric character, so "Customer ID", "customer_id" and
+# "customerid:token" all read "customerid".
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "user": ("customerid", "userid", "visitorid", "clientid", "memberid", "buyerid", "accountid",
+             "customer", "user", "visitor", "client", "member", "buyer", "uid", "reviewerid"),
+    "item": ("stockcode", "productid", "itemid", "sku", "articleid", "asin", "movieid", "isbn",
+             "productcode", "itemcode", "product", "item", "article", "iid", "bookid"),
+    "basket": ("invoiceno", "invoice", "invoiceid", "orderid", "ordernumber", "orderno", "order",
+               "basketid", "basket", "transactionid", "transaction", "receiptid", "receipt",
+               "cartid", "sessionid", "session"),
+    "time": ("invoicedate", "timestamp", "datetime", "eventtime", "ordertime", "orderdate",
+             "purchasedate", "createdat", "date", "time", "ts"),
+    "event": ("event", "eventtype", "action", "behavior", "behaviour", "interaction",
+              "interactiontype", "eventname"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "count", "quantityordered"),
+    "price": ("unitprice", "price", "unitcost", "saleprice", "listprice", "cost", "amount"),
+    "rating": ("rating", "stars", "score", "review", "reviewscore"),
+    "item_name": ("description", "productname", "itemname", "movietitle", "title", "name",
+                  "productdescription", "productdesc"),
+    "category": ("category", "categoryname", "productcategory", "categoryid", "department",
+                 "genre", "class", "aisle", "section", "productgroup", "itemcategory"),
+}
+ROLES = tuple(SYNONYMS)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Role -> column name in the uploaded table; None when the table has no such column."""
+
+    user: str | None = None
+    item: str | None = None
+    time: str | None = None
+    basket: str | None = None
+    event: str | None = None
+    quantity: str | None = None
+    price: str | None = None
+    rating: str | None = None
+    item_name: str | None = None
+    category: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def validate(self, columns: list[str]) -> "ColumnMapping":
+        """Check that every mapped column exists and that an item column is mapped."""
+        for role, column in self.as_dict().items():
+            if column is not None and column not in columns:
+                raise InputError(f"expected a column '{column}' for {role.replace('_', ' ')}, "
+                                 f"found only: {', '.join(columns)}")
+        if self.item is None:
+            raise InputError("expected a column of product/item IDs, found none among: "
+                             f"{', '.join(columns)}; name it with --item-col")
+        used = [c for c in self.as_dict().values() if c is not None]
+        duplicated = sorted({c for c in used if used.count(c) > 1})
+        if duplicated:
+            raise InputError(f"expected each column in one role, found '{duplicated[0]}' in several")
+        return self
+
+
+def normalise_name(name: str) -> str:
+    name = re.sub(r":(token|token_seq|float|int)$", "", str(name).strip().lower())
+    return re.sub(r"[^a-z0-9]", "", name)
+
+
+def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMapping:
+    """Guess each role's column; keyword overrides (role=column) win over guesses."""
+    columns = list(frame.columns)
+    normalised = {c: normalise_name(c) for c in columns}
+    taken: set[str] = {c for c in overrides.values() if c}
+    guesses: dict[str, str | None] = {}
+    for role in ROLES:
+        if role in overrides and overrides[role] is not None:
+            continue
+        guesses[role] = _by_name(role, columns, normalised, taken)
+        if guesses[role]:
+            taken.add(guesses[role])
+    if not guesses.get("time") and "time" not in overrides:
+        guesses["time"] = _date_like_column(frame, taken)
+    unknown = set(overrides) - set(ROLES)
+    if unknown:
+        raise InputError(f"expected roles among {', '.join(ROLES)}, found {', '.join(sorted(unknown))}")
+    merged = {**guesses, **{k: v for k, v in overrides.items() if v is not None}}
+    return ColumnMapping(**merged)
+
+
+def _by_name(role: str, columns: list[str], normalised: dict[str, str], taken: set[str]) -> str | None:
+    free = [c for c in columns if c not in taken]
+    for synonym in SYNONYMS[role]:  # exact name first, in order of preference
+        for column in free:
+            if normalised[column] == synonym:
+                return column
+    for synonym in SYNONYMS[role][:6]:  # then a name that contains a strong synonym
+        if len(synonym) < 5:
+            continue
+        for column in free:
+            if synonym in normalised[column]:
+                return column
+    return None
+
+
+def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
+    sample = frame.head(200)
+    for column in frame.columns:
+        if column in taken:
+            continue
+        values = sample[column].dropna().astype(str)
+        if values.empty or not values.str.contains(r"[-/:]").mean() > 0.9:
+            continue
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        if parsed.notna().mean() > 0.9:
+            return column
+    return None
+
+
+def with_overrides(mapping: ColumnMapping, **overrides: str | None) -> ColumnMapping:
+    """A copy with the given roles replaced; an empty string clears a role."""
+    clean = {k: (v or None) for k, v in overrides.items() if v is not None}
+    return replace(mapping, **clean)

@@ -1,0 +1,185 @@
+"""The one interface every model follows, baselines and GNNs alike (scikit-learn shape).
+
+    model = Model(config).fit(train)           # train: users x items CSR; returns self
+    model.score(users)          -> (n, items)   scores for known users
+    model.score_history(X)      -> (n, items)   scores for any history rows (a new basket)
+    model.recommend(users, k)   -> (n, k) item indices, (n, k) scores; seen items excluded
+    model.similar_items(items, k)
+    model.save(path) / Model.load(path)
+
+Learned state ends in `_`. Saved state is arrays in an .npz read with allow_pickle=False plus a
+JSON config, so loading a model file never unpickles arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ConfigError, InputError, NotFittedError
+from ..metrics import top_k
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class Recommender:
+    name: ClassVar[str] = "base"
+    config_class: ClassVar[type] = type(None)
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        if config is None:
+            config = self.config_class(**overrides)
+        elif overrides:
+            config = type(config)(**{**asdict(config), **overrides})
+        self.config = config
+        self.train_: sp.csr_matrix | None = None
+
+    # -- the interface -------------------------------------------------------------------------
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> "Recommender":
+        raise NotImplementedError
+
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        raise NotImplementedError
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        return self.score_history(self.train_[np.asarray(users)])
+
+    def item_vectors(self) -> np.ndarray | None:
+        """Item embeddings (items x d) where the model has them; None for pure item-item models."""
+        return None
+
+    def item_item(self, items: np.ndarray) -> np.ndarray:
+        """Similarity of the given items to every item, (n, items). Default: cosine of vectors."""
+        vectors = self.item_vectors()
+        if vectors is None:
+            raise NotImplementedError
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return unit[np.asarray(items)] @ unit.T
+
+    def recommend(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        users = np.atleast_1d(np.asarray(users))
+        self._check_users(users)
+        scores = self.score(users)
+        return self._rank(scores, k, self.train_[users] if exclude_seen else None)
+
+    def recommend_history(self, history: sp.csr_matrix, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k for arbitrary histories (rows of a CSR), items in the history excluded."""
+        self._check_fitted()
+        return self._rank(self.score_history(sp.csr_matrix(history)), k, sp.csr_matrix(history))
+
+    def similar_items(self, items: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        items = np.atleast_1d(np.asarray(items))
+        self._check_fitted()
+        if items.size and (items.min() < 0 or items.max() >= self.n_items):
+            raise InputError(f"expected item indices in [0, {self.n_items}), found {items.max()}")
+        itself = sp.csr_matrix((np.ones(len(items)), (np.arange(len(items)), items)),
+                               shape=(len(items), self.n_items))
+        return self._rank(self.item_item(items), k, itself)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        path = Path(path)
+        state = {f"state__{k}": v for k, v in self.get_state().items()}
+        train = self.train_.tocsr()
+        state.update(train_indptr=train.indptr, train_indices=train.indices, train_data=train.data,
+                     train_shape=np.array(train.shape))
+        meta = {"model": self.name, "config": asdict(self.config)}
+        state["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        atomic_write(path, lambda handle: np.savez(handle, **state))
+        return path
+
+    @staticmethod
+    def load(path: str | Path) -> "Recommender":
+        from . import MODELS  # the registry imports this module
+
+        try:
+            with np.load(Path(path), allow_pickle=False) as archive:
+                arrays = {k: archive[k] for k in archive.files}
+        except (OSError, ValueError) as exc:
+            raise InputError(f"expected a gnnrec model file at '{path}', found: {str(exc)[:120]}") from None
+        meta = json.loads(arrays.pop("meta_json").tobytes().decode())
+        cls = MODELS.get(meta.get("model"))
+        if cls is None:
+            raise InputError(f"expected a known model in '{path}', found '{meta.get('model')}'")
+        config = cls.config_class(**_known_fields(cls.config_class, meta["config"]))
+        model = cls(config)
+        shape = tuple(arrays.pop("train_shape"))
+        model.train_ = sp.csr_matrix((arrays.pop("train_data"), arrays.pop("train_indices"),
+                                      arrays.pop("train_indptr")), shape=shape)
+        model.set_state({k.removeprefix("state__"): v for k, v in arrays.items()})
+        return model
+
+    # -- helpers -------------------------------------------------------------------------------
+    @property
+    def n_items(self) -> int:
+        self._check_fitted()
+        return self.train_.shape[1]
+
+    @property
+    def n_users(self) -> int:
+        self._check_fitted()
+        return self.train_.shape[0]
+
+    def _check_fitted(self) -> None:
+        if self.train_ is None:
+            raise NotFittedError(f"{self.name}: expected a fitted model, found one not fitted yet; "
+                                 "call fit() or load() first")
+
+    def _check_users(self, users: np.ndarray) -> None:
+        self._check_fitted()
+        if users.size and (users.min() < 0 or users.max() >= self.n_users):
+            raise InputError(f"expected user indices in [0, {self.n_users}), found {users.max()}")
+
+    @staticmethod
+    def _rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
+        top = top_k(scores, k, exclude)
+        return top, np.take_along_axis(np.asarray(scores), top, axis=1)
+
+
+def _known_fields(config_class: type, values: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(config_class)}
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
+
+
+def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
+    """Write to a temporary file beside `path`, then rename: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_train(train: sp.spmatrix, name: str) -> sp.csr_matrix:
+    if not sp.issparse(train) or train.ndim != 2:
+        raise InputError(f"{name}: expected a users x items sparse matrix, found {type(train).__name__}")
+    if train.nnz == 0:
+        raise InputError(f"{name}: expected training interactions, found none")
+    return sp.csr_matrix(train, dtype=np.float32)
+
+
+def positive(value: float, field: str) -> None:
+    if not value > 0:
+        raise ConfigError(f"{field}: expected a positive number, found {value}")

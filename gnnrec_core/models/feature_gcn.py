@@ -1,0 +1,146 @@
+"""Feature-aware GCN, as in the product brief's source documents (Kipf & Welling, ICLR 2017):
+
+    H^(l+1) = sigma( D~^-1/2 A~ D~^-1/2 H^(l) W^(l) ),   A~ = A + I
+
+over the user-item graph plus "catalogue" item-item edges that join each product to its nearest
+products by features. Item inputs are x_i W_0 (catalogue features, see features.py) plus a learned
+ID vector; users have learned ID vectors (no user attributes are uploaded). The output is the mean
+of every layer's H, as in LightGCN, so the input features reach the scores directly.
+
+A product with no history is still placed: its features give H^(0), and its catalogue edges
+bring in its neighbours' messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import coalesce
+
+from ..errors import InputError
+from ..graph import bipartite_edge_index, to_csr
+from ..train import TrainConfig, Trainer, resolve_device
+from .base import Recommender, check_train, positive
+
+
+@dataclass(frozen=True)
+class FeatureGCNConfig(TrainConfig):
+    dim: int = 128
+    layers: int = 2
+    catalogue_neighbours: int = 5  # item-item edges per product from feature similarity; 0: none
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        positive(self.dim, "dim")
+        positive(self.layers, "layers")
+
+
+class FeatureGCNModule(torch.nn.Module):
+    def __init__(self, adjacency: torch.Tensor, n_users: int, features: torch.Tensor, dim: int,
+                 layers: int, seed: int) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.adjacency, self.n_users, self.features = adjacency, n_users, features
+        device = features.device
+        self.user_embedding = torch.nn.Parameter((torch.randn(n_users, dim, generator=generator) * 0.1).to(device))
+        self.item_embedding = torch.nn.Parameter((torch.randn(len(features), dim, generator=generator) * 0.1).to(device))
+        self.project = torch.nn.Linear(features.shape[1], dim).to(device)
+        self.convs = torch.nn.ModuleList(GCNConv(dim, dim, normalize=False).to(device) for _ in range(layers))
+
+    def item_inputs(self, features: torch.Tensor, with_ids: bool = True) -> torch.Tensor:
+        projected = self.project(features)
+        return projected + self.item_embedding if with_ids else projected
+
+    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.cat([self.user_embedding, self.item_inputs(self.features)])
+        outputs = [x]
+        for index, conv in enumerate(self.convs):
+            x = conv(x, self.adjacency)
+            if index < len(self.convs) - 1:
+                x = F.leaky_relu(x, 0.2)
+            outputs.append(x)
+        out = torch.stack(outputs).mean(0)
+        return out[: self.n_users], out[self.n_users:]
+
+
+class FeatureGCN(Recommender):
+    name = "gcn"
+    config_class = FeatureGCNConfig
+
+    def __init__(self, config=None, item_features: np.ndarray | None = None, **overrides) -> None:
+        super().__init__(config, **overrides)
+        self.item_features = item_features
+
+    def fit(self, train, valid=None, progress=None):
+        train = check_train(train, self.name)
+        features = self.item_features
+        if features is None:
+            features = np.zeros((train.shape[1], 1), np.float32)  # no catalogue: IDs only
+        if len(features) != train.shape[1]:
+            raise InputError(f"gcn: expected features for {train.shape[1]:,} items, found {len(features):,}")
+        self.train_, self.device_ = train, resolve_device(self.config.device)
+        self.features_ = np.asarray(features, np.float32)
+        adjacency = self._adjacency(train, self.features_)
+        torch.manual_seed(self.config.seed)
+        module = FeatureGCNModule(adjacency, train.shape[0], torch.from_numpy(self.features_).to(self.device_),
+                                  self.config.dim, self.config.layers, self.config.seed)
+        trainer = Trainer(TrainConfig(**{k: v for k, v in asdict(self.config).items()
+                                        if k in TrainConfig.__dataclass_fields__}), progress)
+        trainer.fit(module, train, valid)
+        self.history_ = trainer.history
+        with torch.no_grad():
+            users, items = module()
+        self.user_vectors_ = F.normalize(users, dim=1).cpu().numpy()
+        self.item_vectors_ = F.normalize(items, dim=1).cpu().numpy()
+        return self
+
+    def _adjacency(self, train: sp.csr_matrix, features: np.ndarray) -> torch.Tensor:
+        n_users, n_items = train.shape
+        edges = [bipartite_edge_index(train)]
+        if self.config.catalogue_neighbours and features.shape[1] > 1:
+            edges.append(catalogue_edges(features, self.config.catalogue_neighbours) + n_users)
+        edge_index = coalesce(torch.cat(edges, dim=1), num_nodes=n_users + n_items)  # one edge per pair
+        edge_index, weight = gcn_norm(edge_index, None, num_nodes=n_users + n_items, add_self_loops=True)
+        return to_csr(edge_index, weight, n_users + n_items, self.device_)
+
+    def score(self, users):
+        self._check_fitted()
+        return self.user_vectors_[np.asarray(users)] @ self.item_vectors_.T
+
+    def score_history(self, history):
+        history = sp.csr_matrix(history, dtype=np.float32)
+        users = np.asarray(history @ self.item_vectors_) / np.maximum(np.asarray(history.sum(1)), 1e-12)
+        return users @ self.item_vectors_.T
+
+    def item_vectors(self):
+        return self.item_vectors_
+
+    def get_state(self):
+        return {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "features": self.features_}
+
+    def set_state(self, state):
+        self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
+        self.features_ = state["features"]
+
+
+def catalogue_edges(features: np.ndarray, k: int, batch: int = 4096) -> torch.Tensor:
+    """(2, 2 * items * k) both-direction edges from each item to its k nearest by feature cosine."""
+    unit = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    k = min(k, len(unit) - 1)
+    if k < 1:
+        return torch.empty(2, 0, dtype=torch.long)
+    sources, targets = [], []
+    for start in range(0, len(unit), batch):
+        block = torch.from_numpy(unit[start:start + batch] @ unit.T)
+        block[torch.arange(len(block)), torch.arange(start, start + len(block))] = -torch.inf
+        top = torch.topk(block, k, dim=1).indices
+        sources.append(torch.arange(start, start + len(block)).repeat_interleave(k))
+        targets.append(top.reshape(-1))
+    src, dst = torch.cat(sources), torch.cat(targets)
+    return torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])

@@ -1,0 +1,103 @@
+"""LightGCN: a GCN without feature transforms or non-linearities (He et al., SIGIR 2020).
+
+    E^(k+1) = D^-1/2 A D^-1/2 E^(k),   E = mean_k E^(k),   score(u, i) = <e_u, e_i>
+
+Propagation is one sparse CSR x dense product per layer over the whole graph (torch.sparse), so a
+training step costs `layers` sparse products plus the loss's dense products. Training and its
+loss live in `train.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ..graph import normalized_adjacency
+from ..train import TrainConfig, Trainer, resolve_device
+from .base import Recommender, check_train, positive
+
+
+@dataclass(frozen=True)
+class LightGCNConfig(TrainConfig):
+    dim: int = 128
+    layers: int = 2
+    init_std: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        positive(self.dim, "dim")
+        if self.layers < 0:
+            positive(self.layers, "layers")
+
+
+class LightGCNModule(torch.nn.Module):
+    def __init__(self, adjacency: torch.Tensor, n_users: int, n_items: int, dim: int, layers: int,
+                 init_std: float, seed: int) -> None:
+        super().__init__()
+        self.adjacency, self.n_users, self.layers = adjacency, n_users, layers
+        generator = torch.Generator().manual_seed(seed)
+        weight = torch.randn(n_users + n_items, dim, generator=generator) * init_std
+        self.embedding = torch.nn.Parameter(weight.to(adjacency.device))
+
+    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.embedding
+        total = x
+        for _ in range(self.layers):
+            x = self.adjacency @ x
+            total = total + x
+        out = total / (self.layers + 1)
+        return out[: self.n_users], out[self.n_users:]
+
+
+class LightGCN(Recommender):
+    name = "lightgcn"
+    config_class = LightGCNConfig
+
+    def fit(self, train, valid=None, progress=None):
+        self.train_ = check_train(train, self.name)
+        self.device_ = resolve_device(self.config.device)
+        module = self._module(self.train_)
+        trainer = Trainer(TrainConfig(**{k: v for k, v in asdict(self.config).items()
+                                        if k in TrainConfig.__dataclass_fields__}), progress)
+        torch.manual_seed(self.config.seed)
+        trainer.fit(module, self.train_, valid)
+        self.history_ = trainer.history
+        self._store(module)
+        return self
+
+    def _module(self, train: sp.csr_matrix) -> torch.nn.Module:
+        adjacency = normalized_adjacency(train, self_loops=False, device=self.device_)
+        c = self.config
+        return LightGCNModule(adjacency, train.shape[0], train.shape[1], c.dim, c.layers, c.init_std, c.seed)
+
+    @torch.no_grad()
+    def _store(self, module: torch.nn.Module) -> None:
+        users, items = module()
+        if self.config.loss == "softmax":  # trained on cosine similarity: score the same way
+            users, items = torch.nn.functional.normalize(users, dim=1), torch.nn.functional.normalize(items, dim=1)
+        self.user_vectors_ = users.float().cpu().numpy()
+        self.item_vectors_ = items.float().cpu().numpy()
+
+    def score(self, users):
+        self._check_fitted()
+        return self.user_vectors_[np.asarray(users)] @ self.item_vectors_.T
+
+    def score_history(self, history):
+        """A new basket: its user vector is the mean of its items' vectors (the source documents'
+        history-mean rule)."""
+        history = sp.csr_matrix(history, dtype=np.float32)
+        sums = np.maximum(np.asarray(history.sum(1)), 1e-12)
+        users = np.asarray(history @ self.item_vectors_) / sums
+        return users @ self.item_vectors_.T
+
+    def item_vectors(self):
+        return self.item_vectors_
+
+    def get_state(self):
+        return {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_}
+
+    def set_state(self, state):
+        self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
