@@ -1,0 +1,208 @@
+"""`python -m gnnrec_core COMMAND DATA ...`: the engine, headless, JSON out.
+
+Commands: ingest, benchmark, train, recommend, similar, export. Bad input exits with status 2
+and one line on stderr saying what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import GnnrecError
+from .ingest import ingest, summary
+from .interactions import InteractionConfig, SplitConfig
+from .mapping import ROLES
+from .pipeline import DEFAULT_MODEL, benchmark, fit_timed, model_device, parse_models, prepare
+
+FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
+              "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
+              "category": "category"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, status 2, no usage dump
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gnnrec_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    specs = {
+        "ingest": "detect the column mapping and print the cleaning report",
+        "benchmark": "fit every model on one split and print the metrics table",
+        "train": "fit one model on all interactions and save it as a run",
+        "recommend": "top-k recommendations for one user, with reasons",
+        "similar": "the products most similar to one product",
+        "export": "recommendations and similar items as CSV, embeddings as TSV",
+    }
+    for name, help_text in specs.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("data", help="interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip")
+        sub.add_argument("--items", help="optional item catalogue joined on the item column")
+        sub.add_argument("--lookup", help="optional table bringing a missing column through a shared key")
+        for flag in FLAG_ROLES:
+            sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
+        sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
+        sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
+        if name == "ingest":
+            continue
+        sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"])
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        sub.add_argument("--k", type=int, default=10)
+        if name == "benchmark":
+            sub.add_argument("--models", help="comma-separated: pop,itemknn,cooc,ease,lightgcn,gcn (default: all)")
+            sub.add_argument("--split", default="random", choices=["random", "time", "last"])
+            sub.add_argument("--test-size", type=float, default=0.25)
+        else:
+            sub.add_argument("--model", default=DEFAULT_MODEL, help="pop, itemknn, cooc, ease, lightgcn or gcn")
+            sub.add_argument("--epochs", type=int, help="training epochs for the GCN models")
+        if name == "train":
+            sub.add_argument("--workspace", default="workspace", help="folder that keeps datasets and runs")
+        if name == "recommend":
+            sub.add_argument("--user", required=True, help="raw user ID as in the data")
+        if name == "similar":
+            sub.add_argument("--item", required=True, help="raw item ID as in the data")
+        if name == "export":
+            sub.add_argument("--out", default="export", help="folder for the CSV and TSV files")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = COMMANDS[args.command](args)
+    except GnnrecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if args.json_path:
+        text = json.dumps(result, indent=2, default=str)
+        if args.json_path == "-":
+            print(text)
+        else:
+            Path(args.json_path).write_text(text + "\n")
+    return 0
+
+
+def _ingest(args: argparse.Namespace):
+    overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
+                 if getattr(args, f"col_{flag}")}
+    assert set(overrides) <= set(ROLES)
+    return ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
+                  **overrides)
+
+
+def _dataset(args: argparse.Namespace):
+    return prepare(_ingest(args), InteractionConfig(weighting=args.weighting))
+
+
+def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    result = _ingest(args)
+    report = result.report.as_dict()
+    print("column mapping:")
+    for role, column in result.mapping.as_dict().items():
+        print(f"  {role:<10} {column if column else '-'}")
+    print(f"rows read {report['rows_read']:,}, kept {report['rows_kept']:,}")
+    for reason, count in report["dropped"].items():
+        print(f"  dropped {count:>8,}  {reason}")
+    for note, count in report["notes"].items():
+        print(f"  note    {count:>8,}  {note}")
+    figures = summary(result)
+    print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in figures.items()))
+    return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures}
+
+
+def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    models = parse_models(args.models)
+    dataset = _dataset(args)
+    config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
+    bar = _progress_bar(len(models), "models")
+
+    def on_model(event: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.n = event["index"]
+            bar.set_postfix_str(event["model"])
+
+    result = benchmark(dataset, models, config, k=args.k, device=args.device, seed=args.seed, progress=on_model)
+    if bar is not None:
+        bar.close()
+    print(f"{'model':<10}" + "".join(f"{m:>10}" for m in ("ndcg", "precision", "recall", "map", "hit_rate", "coverage", "fit_s")))
+    for row in result["results"]:
+        print(f"{row['model']:<10}" + "".join(f"{row[m]:>10.4f}" for m in ("ndcg", "precision", "recall", "map", "hit_rate", "coverage"))
+              + f"{row['train_seconds']:>10.2f}")
+    return result
+
+
+def _fit_all(args: argparse.Namespace):
+    dataset = _dataset(args)
+    train = dataset.interactions.matrix()
+    name = parse_models(args.model)[0]
+    bar = _progress_bar(args.epochs, "epochs") if name in ("lightgcn", "gcn") else None
+    def progress(record):
+        if bar is not None:
+            bar.total = record.get("epochs", bar.total)
+            bar.update(1)
+            bar.set_postfix(loss=f"{record['loss']:.4f}")
+    model, seconds = fit_timed(name, dataset, train, progress=progress, device=args.device,
+                               seed=args.seed, epochs=args.epochs)
+    if bar is not None:
+        bar.close()
+    return dataset, model, seconds
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from .store import Run, Workspace
+
+    dataset, model, seconds = _fit_all(args)
+    info = {"dataset": Path(args.data).name, "model": model.name, "seed": args.seed, "train_seconds": seconds,
+            "device": model_device(model), "interactions": len(dataset.interactions)}
+    run_id = Workspace(args.workspace).save_run(Run(model, dataset.interactions.users, dataset.interactions.items, info))
+    print(f"saved run {run_id} in {args.workspace} ({model.name}, fit {seconds:.2f} s on {info['device']})")
+    return info
+
+
+def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
+    from .recommend import recommend_table
+
+    dataset, model, _ = _fit_all(args)
+    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k)
+    print(table.to_string(index=False))
+    return {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+
+
+def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
+    from .recommend import similar_table
+
+    dataset, model, _ = _fit_all(args)
+    table = similar_table(model, dataset, dataset.item_index(args.item), k=args.k)
+    print(table.to_string(index=False))
+    return {"item": args.item, "model": model.name, "similar": table.to_dict(orient="records")}
+
+
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    from .export import export_all
+
+    dataset, model, _ = _fit_all(args)
+    files = export_all(model, dataset, Path(args.out), k=args.k)
+    for path in files:
+        print(f"wrote {path}")
+    return {"model": model.name, "files": [str(p) for p in files]}
+
+
+def _progress_bar(total: int | None, unit: str):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
+
+
+COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
+            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export}

@@ -1,0 +1,137 @@
+"""The pipeline every front end shares (CLI, dashboard, benchmarks):
+
+    ingest result -> Dataset (interactions + item features) -> split -> fit each model -> metrics
+
+Every model sees the same split; train_seconds is the wall time of fit() alone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import ConfigError, InputError
+from .features import item_features
+from .ingest import IngestResult
+from .interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
+from .metrics import evaluate
+from .models import MODELS, Recommender
+from .train import resolve_device
+
+DEFAULT_MODEL = "lightgcn"
+GNN_MODELS = ("lightgcn", "gcn")
+Progress = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class Dataset:
+    ingest: IngestResult
+    interactions: Interactions
+    _features: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def features(self) -> np.ndarray:
+        if self._features is None:
+            self._features = item_features(self.ingest.catalogue, self.interactions.items)
+        return self._features
+
+    def item_names(self, indices: np.ndarray) -> list[str]:
+        catalogue = self.ingest.catalogue
+        raw = [str(self.interactions.items[i]) for i in indices]
+        return [str(catalogue["name"].get(code, code)) if code in catalogue.index else code for code in raw]
+
+    def user_index(self, raw_user: str) -> int:
+        index = self.interactions.user_lookup().get(str(raw_user).strip())
+        if index is None:
+            sample = ", ".join(map(str, self.interactions.users[:3]))
+            raise InputError(f"expected a known user ID, found '{raw_user}' (IDs look like: {sample})")
+        return index
+
+    def item_index(self, raw_item: str) -> int:
+        index = self.interactions.item_lookup().get(str(raw_item).strip())
+        if index is None:
+            sample = ", ".join(map(str, self.interactions.items[:3]))
+            raise InputError(f"expected a known item ID, found '{raw_item}' (IDs look like: {sample})")
+        return index
+
+
+def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:
+    return Dataset(result, build_interactions(result.events, config))
+
+
+def parse_models(text: str | None) -> list[str]:
+    """'pop,ease' -> ['pop', 'ease']; None -> every model."""
+    names = list(MODELS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise ConfigError(f"models: expected names among {','.join(MODELS)}, found '{text}'")
+    return names
+
+
+def make_model(name: str, dataset: Dataset, **settings: Any) -> Recommender:
+    cls = MODELS[name]
+    fields = getattr(cls.config_class, "__dataclass_fields__", {})
+    known = {k: v for k, v in settings.items() if k in fields and v is not None}
+    if name == "gcn":
+        return cls(item_features=dataset.features, **known)
+    return cls(**known)
+
+
+def model_device(model: Recommender) -> str:
+    device = getattr(model, "device_", None)
+    return str(device) if device is not None else "cpu"
+
+
+def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = SplitConfig(), k: int = 10,
+              device: str = "auto", seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
+    """Fit every named model on one split; JSON-ready result table (the CLI contract)."""
+    if k < 1:
+        raise ConfigError(f"k: expected an integer >= 1, found {k}")
+    resolve_device(device)  # fail before any training when cuda is asked for and absent
+    data_split = split(dataset.interactions, split_config)
+    results = []
+    for position, name in enumerate(models):
+        if progress:
+            progress({"stage": "fit", "model": name, "index": position, "total": len(models)})
+        model, seconds = fit_timed(name, dataset, data_split.train, device=device, seed=seed)
+        metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
+        results.append({"model": name, **{m: _round(metrics[m]) for m in
+                        ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")},
+                        "train_seconds": round(seconds, 3), "device": model_device(model)})
+    data = dataset.interactions
+    return {"dataset": {"users": data.n_users, "items": data.n_items, "interactions": len(data)},
+            "split": data_split.as_dict(), "k": k, "results": results}
+
+
+def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+              progress: Progress | None = None, **settings: Any) -> tuple[Recommender, float]:
+    model = make_model(name, dataset, **settings)
+    if name == "gcn":
+        dataset.features  # built before the clock starts: features are data preparation, not fit
+    started = time.perf_counter()
+    model.fit(train, valid=valid, progress=progress)
+    return model, time.perf_counter() - started
+
+
+def gain_over_baselines(results: list[dict[str, Any]], metric: str = "ndcg") -> dict[str, Any] | None:
+    """The best GNN against the best baseline, as a relative change; None if either is missing."""
+    gnn = [r for r in results if r["model"] in GNN_MODELS]
+    base = [r for r in results if r["model"] not in GNN_MODELS]
+    if not gnn or not base:
+        return None
+    best_gnn, best_base = max(gnn, key=lambda r: r[metric]), max(base, key=lambda r: r[metric])
+    relative = (best_gnn[metric] - best_base[metric]) / best_base[metric] if best_base[metric] else float("nan")
+    return {"gnn": best_gnn["model"], "baseline": best_base["model"], "metric": metric,
+            "gnn_value": best_gnn[metric], "baseline_value": best_base[metric], "relative": relative}
+
+
+def _round(value: float) -> float:
+    return float(round(value, 5)) if value == value else value
+
+
+__all__ = ["Dataset", "prepare", "benchmark", "make_model", "parse_models", "fit_timed", "Split",
+           "gain_over_baselines", "DEFAULT_MODEL"]
