@@ -30,7 +30,7 @@ def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | No
         coo = exclude.tocoo()
         scores[torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))] = -torch.inf
     k = min(k, scores.shape[1])
-    return torch.topk(scores, k, dim=1).indices.numpy()
+    return torch.topk(scores, k, dim=1).indices.numpy().copy()
 
 
 def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:

@@ -1,0 +1,50 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
+SHARED_DATA = Path(os.environ.get("GNNREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"shared data file {name} is not present beside the project")
+    return path
+
+
+@pytest.fixture
+def planted() -> sp.csr_matrix:
+    """Two communities with a known answer: users 0-19 buy from items 0-9, users 20-39 from items
+    10-19. Each user bought 6 of their community's 10 items, so every right recommendation is one
+    of the 4 remaining items of the user's own community."""
+    rng = np.random.default_rng(0)
+    rows, cols = [], []
+    for user in range(40):
+        base = 0 if user < 20 else 10
+        for item in rng.choice(10, 6, replace=False):
+            rows.append(user)
+            cols.append(base + item)
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(40, 20))
+
+
+@pytest.fixture
+def events_frame() -> pd.DataFrame:
+    """A small Online-Retail-shaped log whose cleaning counts are known by hand."""
+    return pd.DataFrame({
+        "InvoiceNo": ["1001", "1001", "1001", "C1002", "1003", "1003", "1003", "1004", "1004", "1005"],
+        "StockCode": ["A1", "B2", "B2", "A1", "C3", None, "POST", "A1", "C3", "B2"],
+        "Description": ["Red mug", "Blue mug", "Blue mug", "Red mug", "Tea towel", "x", "POSTAGE",
+                        "Red mug", "Tea towel", "Blue mug"],
+        "Quantity": ["2", "1", "1", "-2", "3", "1", "1", "1", "-1", "4"],
+        "InvoiceDate": ["12/1/2010 8:26", "12/1/2010 8:26", "12/1/2010 8:26", "12/2/2010 9:00",
+                        "12/3/2010 10:00", "12/3/2010 10:00", "12/3/2010 10:00", "12/13/2010 11:00",
+                        "12/13/2010 11:00", "12/14/2010 12:00"],
+        "UnitPrice": ["2.5", "3.0", "3.0", "2.5", "1.0", "1.0", "15.0", "2.5", "1.0", "3.0"],
+        "CustomerID": ["17850.0", "17850.0", "17850.0", "17850.0", "13047", "13047", "13047", None, None, "13047"],
+    })

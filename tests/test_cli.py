@@ -1,0 +1,87 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SAMPLE
+
+METRIC_KEYS = {"model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds", "device"}
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "gnnrec_core", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    """The first customers of the sample, enough for every command to run in seconds."""
+    frame = pd.read_csv(SAMPLE, dtype=str)
+    keep = frame["CustomerID"].dropna().unique()[:150]
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    frame[frame["CustomerID"].isin(keep)].to_csv(path, index=False)
+    return path
+
+
+def test_ingest_prints_mapping_and_report(small_log, tmp_path):
+    out = tmp_path / "ingest.json"
+    result = run_cli("ingest", small_log, "--drop-non-products", "--json", out)
+    assert result.returncode == 0, result.stderr
+    assert "CustomerID" in result.stdout and "dropped" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["mapping"]["item"] == "StockCode"
+    assert report["report"]["rows_kept"] + sum(report["report"]["dropped"].values()) == report["report"]["rows_read"]
+
+
+def test_benchmark_json_contract(small_log, tmp_path):
+    out = tmp_path / "bench.json"
+    result = run_cli("benchmark", small_log, "--models", "pop,itemknn,lightgcn", "--k", "5", "--json", out)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert set(data) == {"dataset", "split", "k", "results"} and data["k"] == 5
+    assert set(data["dataset"]) == {"users", "items", "interactions"}
+    assert [r["model"] for r in data["results"]] == ["pop", "itemknn", "lightgcn"]
+    for row in data["results"]:
+        assert set(row) == METRIC_KEYS and 0 <= row["ndcg"] <= 1 and row["device"] == "cpu"
+
+
+def test_recommend_similar_export_and_train(small_log, tmp_path):
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    rec = run_cli("recommend", small_log, "--user", user, "--k", "3", "--json", tmp_path / "r.json")
+    assert rec.returncode == 0, rec.stderr
+    rows = json.loads((tmp_path / "r.json").read_text())["recommendations"]
+    assert len(rows) == 3 and all(r["because"] for r in rows)
+    sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "3")
+    assert sim.returncode == 0 and "HEART" in sim.stdout
+    exp = run_cli("export", small_log, "--out", tmp_path / "export", "--k", "2")
+    assert exp.returncode == 0, exp.stderr
+    assert {p.name for p in (tmp_path / "export").iterdir()} == {
+        "recommendations.csv", "similar_items.csv", "embeddings.tsv", "metadata.tsv"}
+    train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease")
+    assert train.returncode == 0 and "saved run" in train.stdout
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["ingest", "does-not-exist.csv"], "expected a data file"),
+    (["ingest", "{empty}"], "empty file"),
+    (["ingest", "{binary}"], "binary content"),
+    (["ingest", "{small}", "--user-col", "Nope"], "expected a column 'Nope'"),
+    (["benchmark", "{small}", "--models", "magic"], "expected names among"),
+    (["benchmark", "{small}", "--test-size", "2"], "test_size"),
+    (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
+    (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
+    (["benchmark", "{baskets}"], "expected events with a user column"),
+    (["recommend", "{small}"], "--user"),
+])
+def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "baskets.csv").write_text("a,b,c\nb,c\na\n")
+    paths = {"{small}": small_log, "{empty}": tmp_path / "empty.csv", "{binary}": tmp_path / "binary.csv",
+             "{baskets}": tmp_path / "baskets.csv"}
+    result = run_cli(*[paths.get(a, a) for a in args])
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

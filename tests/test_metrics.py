@@ -1,0 +1,30 @@
+import numpy as np
+import scipy.sparse as sp
+
+from gnnrec_core.metrics import evaluate, ranking_metrics, top_k
+
+
+def test_metrics_against_a_hand_computed_case():
+    # User 0 has relevant items {1, 4}; ranked [1, 2, 4] -> hits at ranks 1 and 3.
+    # User 1 has relevant item {0}; ranked [2, 3, 1] -> no hit.
+    top = np.array([[1, 2, 4], [2, 3, 1]])
+    relevant = sp.csr_matrix(np.array([[0, 1, 0, 0, 1], [1, 0, 0, 0, 0]], np.float32))
+    m = ranking_metrics(top, relevant, k=3)
+    dcg = 1 + 1 / np.log2(4)
+    idcg = 1 + 1 / np.log2(3)
+    assert np.allclose(m["ndcg"], [dcg / idcg, 0])
+    assert np.allclose(m["precision"], [2 / 3, 0])
+    assert np.allclose(m["recall"], [1.0, 0])
+    assert np.allclose(m["map"], [(1 / 1 + 2 / 3) / 2, 0])
+    assert np.allclose(m["hit_rate"], [1, 0])
+
+
+def test_top_k_masks_seen_items_and_evaluate_averages():
+    scores = np.array([[5.0, 4.0, 3.0, 2.0], [1.0, 2.0, 3.0, 4.0]])
+    seen = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 0, 1]], np.float32))
+    assert top_k(scores, 2, seen).tolist() == [[1, 2], [2, 1]]
+    test = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 0, 0]], np.float32))
+    result = evaluate(lambda users: scores[users], seen, test, k=2)
+    assert np.isclose(result["hit_rate"], 0.5) and np.isclose(result["precision"], 0.25)
+    assert np.isclose(result["ndcg"], 0.5)  # user 0: hit at rank 1 (1.0); user 1: none
+    assert np.isclose(result["coverage"], 0.5)  # items 1 and 2 recommended out of 4

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from gnnrec_core.errors import ConfigError, InputError, NotFittedError
+from gnnrec_core.models import MODELS, EASE, LightGCN, Recommender
+
+FAST = {"lightgcn": {"epochs": 30, "dim": 16}, "gcn": {"epochs": 30, "dim": 16}}
+PERSONAL = ["itemknn", "cooc", "ease", "lightgcn", "gcn"]
+
+
+def _fit(name, train):
+    return MODELS[name](**FAST.get(name, {})).fit(train)
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_planted_communities_recommend_within_the_community(name, planted):
+    model = _fit(name, planted)
+    items, _ = model.recommend(np.arange(40), k=4)
+    community = np.where(np.arange(40) < 20, 0, 1)
+    assert ((items // 10) == community[:, None]).mean() >= 0.95
+    seen = planted[np.arange(40)[:, None], items].toarray()
+    assert seen.sum() == 0  # bought items never come back
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_similar_items_stay_in_the_community(name, planted):
+    model = _fit(name, planted)
+    items, _ = model.similar_items(np.array([0, 15]), k=5)
+    assert (items[0] < 10).all() and (items[1] >= 10).all()
+    assert 0 not in items[0] and 15 not in items[1]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_save_load_round_trip(name, planted, tmp_path):
+    model = _fit(name, planted)
+    path = model.save(tmp_path / f"{name}.npz")
+    loaded = Recommender.load(path)
+    assert type(loaded) is type(model) and loaded.config == model.config
+    assert np.allclose(loaded.score(np.arange(5)), model.score(np.arange(5)), atol=1e-6)
+
+
+def test_model_file_is_never_unpickled(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, meta_json=np.array([object()], dtype=object))
+    with pytest.raises(InputError, match="expected a gnnrec model file"):
+        Recommender.load(path)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_use_before_fit_is_a_clear_error(name):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        MODELS[name]().recommend(np.array([0]))
+
+
+def test_same_seed_same_result_on_cpu(planted):
+    a = LightGCN(epochs=5, dim=8, seed=1, device="cpu").fit(planted)
+    b = LightGCN(epochs=5, dim=8, seed=1, device="cpu").fit(planted)
+    c = LightGCN(epochs=5, dim=8, seed=2, device="cpu").fit(planted)
+    assert np.array_equal(a.item_vectors(), b.item_vectors())
+    assert not np.array_equal(a.item_vectors(), c.item_vectors())
+
+
+def test_new_basket_gets_community_items(planted):
+    model = _fit("lightgcn", planted)
+    basket = sp.csr_matrix((np.ones(2), ([0, 0], [11, 12])), shape=(1, 20))
+    items, _ = model.recommend_history(basket, k=3)
+    assert (items >= 10).all() and not {11, 12} & set(items[0])
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(planted):
+    from gnnrec_core.interactions import carve_validation
+
+    part, valid = carve_validation(planted, 0.3, min_user_interactions=2)
+    records = []
+    model = LightGCN(epochs=40, dim=8, eval_every=2, patience=2).fit(part, valid, progress=records.append)
+    assert any("valid_ndcg" in r for r in records)
+    assert len(records) <= 40 and model.history_ == [ {k: v for k, v in r.items() if k != "epochs"} for r in records]
+
+
+def test_cancel_from_progress_stops_training(planted):
+    seen = []
+    LightGCN(epochs=50, dim=8).fit(planted, progress=lambda r: seen.append(r) or r["epoch"] < 3)
+    assert len(seen) == 3
+
+
+def test_ease_refuses_wide_catalogues(planted):
+    with pytest.raises(ConfigError, match="at most 10 items"):
+        EASE(max_items=10).fit(planted)
+
+
+def test_bad_config_names_the_field():
+    with pytest.raises(ConfigError, match="loss"):
+        LightGCN(loss="mse")
+    with pytest.raises(ConfigError, match="neighbours"):
+        MODELS["itemknn"](neighbours=0)
+
+
+def test_cuda_asked_without_gpu_is_a_clear_error(planted):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ConfigError, match="CUDA"):
+        LightGCN(device="cuda").fit(planted)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_cuda_training_matches_cpu_quality(planted):
+    gpu = LightGCN(epochs=30, dim=16, device="cuda").fit(planted)
+    items, _ = gpu.recommend(np.arange(40), k=4)
+    assert ((items // 10) == np.where(np.arange(40) < 20, 0, 1)[:, None]).mean() >= 0.95
+    assert str(gpu.device_).startswith("cuda")

@@ -1,0 +1,94 @@
+import gzip
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+
+from gnnrec_core.errors import InputError
+from gnnrec_core.readers import read_table
+
+FRAME = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "product_id": ["p1", "p2", "p1"], "qty": [1, 2, 3]})
+
+
+def _csv(sep=",", encoding="utf-8") -> bytes:
+    return FRAME.to_csv(index=False, sep=sep).encode(encoding)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(sep):
+    frame = read_table(_csv(sep), "log.txt")
+    assert list(frame.columns) == ["user_id", "product_id", "qty"]
+    assert frame["product_id"].tolist() == ["p1", "p2", "p1"]
+
+
+def test_every_format_reads_the_same_table(tmp_path):
+    parquet, excel = io.BytesIO(), io.BytesIO()
+    FRAME.to_parquet(parquet)
+    FRAME.to_excel(excel, index=False)
+    jsonl = FRAME.to_json(orient="records", lines=True).encode()
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("inner/log.csv", _csv())
+    cases = {"log.csv": _csv(), "log.tsv": _csv("\t"), "log.parquet": parquet.getvalue(),
+             "log.xlsx": excel.getvalue(), "log.jsonl": jsonl, "log.csv.gz": gzip.compress(_csv()),
+             "log.zip": zipped.getvalue(), "log.jsonl.gz": gzip.compress(jsonl)}
+    for name, data in cases.items():
+        frame = read_table(data, name)
+        assert frame["user_id"].tolist() == ["u1", "u2", "u3"], name
+        assert frame["qty"].astype(int).tolist() == [1, 2, 3], name
+    path = tmp_path / "log.parquet"
+    path.write_bytes(parquet.getvalue())
+    assert len(read_table(path)) == 3
+
+
+def test_encodings_bom_and_latin1():
+    bom = b"\xef\xbb\xbf" + _csv()
+    assert read_table(bom, "a.csv").columns[0] == "user_id"
+    latin = "item,name\n1,Caf\xe9 cr\xe8me\n".encode("latin-1")
+    assert read_table(latin, "a.csv")["name"].tolist() == ["Café crème"]
+
+
+def test_integral_floats_keep_their_integer_spelling():
+    excel = io.BytesIO()
+    pd.DataFrame({"CustomerID": [17850.0, None, 13047.0], "StockCode": ["a", "b", "c"]}).to_excel(excel, index=False)
+    frame = read_table(excel.getvalue(), "x.xlsx")
+    assert frame["CustomerID"].tolist()[0] == "17850"
+    assert frame["CustomerID"].isna().tolist() == [False, True, False]
+
+
+def test_basket_per_line_file_becomes_long_rows():
+    data = b"milk,bread,eggs\nbeer\nmilk,beer\n"
+    frame = read_table(data, "baskets.csv")
+    assert list(frame.columns) == ["basket", "item"]
+    assert frame.groupby("basket")["item"].apply(list).tolist() == [["milk", "bread", "eggs"], ["beer"], ["milk", "beer"]]
+
+
+def test_duplicate_column_names_are_made_unique():
+    frame = read_table(b"item,item,user\n1,2,3\n", "d.csv")
+    assert list(frame.columns) == ["item", "item.1", "user"]
+
+
+@pytest.mark.parametrize("data,name,expected", [
+    (b"", "e.csv", "empty file"),
+    (b"user,item\n", "h.csv", "at least one data row"),
+    (b"\x00\x01\x02binary\x00", "b.csv", "binary content"),
+    (b"user,item\n1,2\n", "x.docx", "expected one of"),
+    (b"not gzip at all", "f.csv.gz", None),
+])
+def test_bad_files_raise_one_clear_error(data, name, expected):
+    if expected is None:  # a .gz name with plain content is read as what it is... unless broken
+        with pytest.raises(InputError):
+            read_table(b"\x1f\x8b" + data, name)
+        return
+    with pytest.raises(InputError, match=expected):
+        read_table(data, name)
+
+
+def test_zip_with_several_tables_is_refused():
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("a.csv", _csv())
+        archive.writestr("b.csv", _csv())
+    with pytest.raises(InputError, match="exactly one data file"):
+        read_table(zipped.getvalue(), "two.zip")
