@@ -64,9 +64,7 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     items: optional catalogue file joined on the item column. lookup: optional table that brings
     in a missing column through a key it shares with the events (order_id -> user_id).
     overrides: role=column, e.g. user="CustomerID"."""
-    frame = read_table(source, name)
-    if lookup is not None:
-        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)))
+    frame = load_frame(source, name, lookup)
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict())
     events = _clean(frame, mapping, report, drop_non_products)
@@ -77,7 +75,17 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
 
 
+def load_frame(source: Any, name: str | None = None, lookup: Any = None) -> pd.DataFrame:
+    """The raw table as read (text columns), with a lookup table's columns joined in."""
+    frame = read_table(source, name)
+    if lookup is not None:
+        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)))
+    return frame
+
+
 def _name_of(source: Any) -> str | None:
+    if isinstance(source, tuple):  # (bytes, file name), as uploads arrive
+        return source[1]
     return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
 
 

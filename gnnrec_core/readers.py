@@ -34,9 +34,11 @@ BASKET_COLUMNS = ("basket", "item")
 MAX_INFLATED_BYTES = 2 * 1024**3
 
 
-def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -> pd.DataFrame:
+def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: str | None = None) -> pd.DataFrame:
     """Read one table. `source` is a path, raw bytes or a file object; `name` gives the file name
     (needed for bytes, whose format is told by the name's suffix)."""
+    if isinstance(source, tuple):  # (bytes, file name)
+        source, name = source[0], name or source[1]
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():

@@ -69,6 +69,13 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def device_report() -> str:
+    """What `auto` will use, in words, for the dashboard's device selector."""
+    if torch.cuda.is_available():
+        return f"CUDA GPU detected: {torch.cuda.get_device_name(0)}"
+    return "No GPU detected: training runs on the CPU"
+
+
 class Trainer:
     """Fits `module` (an nn.Module with forward() -> (users_emb, items_emb)) on `train`."""
 
@@ -76,6 +83,7 @@ class Trainer:
         self.config = config
         self.progress = progress
         self.history: list[dict[str, Any]] = []
+        self.best_epoch: int | None = None
 
     def fit(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None = None) -> torch.nn.Module:
         cfg = self.config

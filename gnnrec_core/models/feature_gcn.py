@@ -94,6 +94,7 @@ class FeatureGCN(Recommender):
                                         if k in TrainConfig.__dataclass_fields__}), progress)
         trainer.fit(module, train, valid)
         self.history_ = trainer.history
+        self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
         with torch.no_grad():
             users, items = module()
         self.user_vectors_ = F.normalize(users, dim=1).cpu().numpy()

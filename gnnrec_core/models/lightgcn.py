@@ -65,6 +65,7 @@ class LightGCN(Recommender):
         torch.manual_seed(self.config.seed)
         trainer.fit(module, self.train_, valid)
         self.history_ = trainer.history
+        self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
         self._store(module)
         return self
 

@@ -1,0 +1,20 @@
+"""gnnrec dashboard: `streamlit run app.py`. Pages live in pages/; each is thin (state -> core -> render)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="gnnrec: product associations", page_icon=":material/hub:", layout="wide")
+
+from pages.common import PAGES, ensure_sample, sidebar  # noqa: E402  (after set_page_config)
+
+ensure_sample()
+navigation = st.navigation({
+    "Start": [st.Page(PAGES["home"], title="Overview", icon=":material/home:", default=True),
+              st.Page(PAGES["data"], title="Data", icon=":material/upload:"),
+              st.Page(PAGES["train"], title="Train", icon=":material/model_training:")],
+    "Explore": [st.Page(PAGES["map"], title="Product map", icon=":material/scatter_plot:"),
+                st.Page(PAGES["neighbourhood"], title="Product neighbourhood", icon=":material/hub:"),
+                st.Page(PAGES["recommend"], title="Recommendations", icon=":material/recommend:"),
+                st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:")],
+})
+sidebar()
+navigation.run()

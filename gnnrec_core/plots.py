@@ -1,0 +1,132 @@
+"""Plotly figure builders: pure functions of data frames, testable without a server.
+
+Text that comes from uploads (product names) goes into hovers and labels as data, never as
+HTML: plotly renders hover text with a small HTML subset, so names are escaped first.
+"""
+
+from __future__ import annotations
+
+import html
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .explore import SIMILAR
+
+PALETTE = ["#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#eab308", "#06b6d4", "#64748b",
+           "#db2777", "#84cc16", "#0ea5e9", "#a855f7"]
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13))
+
+
+def safe(text: object) -> str:
+    return html.escape(str(text))
+
+
+def long_tail(item_counts: pd.Series) -> go.Figure:
+    """Share of interactions captured by the top-ranked items (cumulative)."""
+    counts = np.sort(item_counts.to_numpy())[::-1]
+    share = np.cumsum(counts) / max(counts.sum(), 1)
+    rank = np.arange(1, len(counts) + 1) / max(len(counts), 1)
+    fig = go.Figure(go.Scatter(x=rank * 100, y=share * 100, mode="lines", line=dict(color=PALETTE[0], width=3),
+                               hovertemplate="top %{x:.1f}% of products: %{y:.1f}% of interactions<extra></extra>"))
+    fig.update_layout(title="Long tail: share of interactions by product rank", xaxis_title="top % of products",
+                      yaxis_title="% of interactions", **LAYOUT)
+    return fig
+
+
+def training_curve(history: list[dict]) -> go.Figure:
+    frame = pd.DataFrame(history)
+    fig = go.Figure()
+    if not frame.empty:
+        fig.add_trace(go.Scatter(x=frame["epoch"], y=frame["loss"], name="training loss", line=dict(color=PALETTE[0])))
+        if "valid_ndcg" in frame and frame["valid_ndcg"].notna().any():
+            valid = frame.dropna(subset=["valid_ndcg"])
+            fig.add_trace(go.Scatter(x=valid["epoch"], y=valid["valid_ndcg"], name="validation nDCG@10",
+                                     yaxis="y2", mode="lines+markers", line=dict(color=PALETTE[1])))
+    fig.update_layout(title="Training", xaxis_title="epoch", yaxis_title="loss",
+                      yaxis2=dict(title="nDCG@10", overlaying="y", side="right"), legend=dict(orientation="h"),
+                      **LAYOUT)
+    return fig
+
+
+def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
+    frame = results.sort_values(metric)
+    colors = [PALETTE[1] if m in ("lightgcn", "gcn") else PALETTE[7] for m in frame["model"]]
+    fig = go.Figure(go.Bar(x=frame[metric], y=frame["model"], orientation="h", marker_color=colors,
+                           text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside"))
+    fig.update_layout(title=f"{metric} @ k by model (GNNs in orange)", **LAYOUT)
+    return fig
+
+
+def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = None, title: str = "") -> go.Figure:
+    """points: x, y, name, item, size, hover columns and the `color` column. WebGL scatter, so
+    tens of thousands of points stay interactive. customdata carries the item index for clicks."""
+    fig = go.Figure()
+    hover = "<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>"
+    categorical = points[color].dtype == object or str(points[color].dtype) in ("category", "str", "string")
+    size = 4 + 14 * np.sqrt(points["size"] / max(points["size"].max(), 1))
+    custom = np.column_stack([points.index.to_numpy(), points["name"].map(safe), points["hover"].map(safe)])
+    if categorical:
+        for position, (value, group) in enumerate(points.groupby(color, sort=True, observed=True)):
+            rows = points.index.get_indexer(group.index)
+            fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(value)[:40],
+                                       marker=dict(size=size[rows], color=PALETTE[position % len(PALETTE)],
+                                                   opacity=0.75, line=dict(width=0)),
+                                       customdata=custom[rows], hovertemplate=hover))
+    else:
+        fig.add_trace(go.Scattergl(x=points["x"], y=points["y"], mode="markers", name=color,
+                                   marker=dict(size=size, color=points[color], colorscale="Viridis", opacity=0.8,
+                                               colorbar=dict(title=color), line=dict(width=0)),
+                                   customdata=custom, hovertemplate=hover))
+    if highlight:
+        hit = points.loc[highlight]
+        fig.add_trace(go.Scattergl(x=hit["x"], y=hit["y"], mode="markers+text", name="search",
+                                   text=hit["name"].map(lambda s: safe(s)[:30]), textposition="top center",
+                                   marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=3, color="#111827")),
+                                   customdata=custom[points.index.get_indexer(hit.index)], hovertemplate=hover))
+    fig.update_layout(title=title, dragmode="lasso", height=640, legend=dict(itemsizing="constant"), **LAYOUT)
+    fig.update_xaxes(showticklabels=False, title=None)
+    fig.update_yaxes(showticklabels=False, title=None)
+    return fig
+
+
+def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: int, seed: int = 0) -> go.Figure:
+    """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
+    width grows with strength."""
+    position = nx.spring_layout(nx.Graph(graph), seed=seed, k=1.2 / max(np.sqrt(graph.number_of_nodes()), 1))
+    fig = go.Figure()
+    for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), ("bought together", PALETTE[1], "dot")):
+        edges = [(a, b, d["weight"]) for a, b, d in graph.edges(data=True) if d["kind"] == kind]
+        if not edges:
+            continue
+        weights = np.array([w for _, _, w in edges], float)
+        scaled = 1 + 5 * (weights - weights.min()) / max(np.ptp(weights), 1e-9)
+        for (a, b, w), width in zip(edges, scaled):
+            fig.add_trace(go.Scatter(x=[position[a][0], position[b][0]], y=[position[a][1], position[b][1]],
+                                     mode="lines", line=dict(color=colour, width=float(width), dash=dash),
+                                     hoverinfo="skip", showlegend=False, legendgroup=kind))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{kind}",
+                                 line=dict(color=colour, width=3, dash=dash), legendgroup=kind))
+    nodes = list(graph.nodes)
+    depth = np.array([graph.nodes[n].get("depth", 1) for n in nodes])
+    fig.add_trace(go.Scatter(
+        x=[position[n][0] for n in nodes], y=[position[n][1] for n in nodes], mode="markers+text",
+        text=[safe(names.get(n, n))[:28] for n in nodes], textposition="top center", textfont=dict(size=11),
+        marker=dict(size=np.where(np.array(nodes) == centre, 26, np.where(depth == 1, 16, 11)),
+                    color=np.where(np.array(nodes) == centre, "#111827", np.where(depth == 1, PALETTE[2], "#94a3b8")),
+                    line=dict(width=1, color="white")),
+        customdata=nodes, hovertext=[safe(names.get(n, n)) for n in nodes], hoverinfo="text", name="products",
+        showlegend=False))
+    fig.update_layout(height=600, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                      legend=dict(orientation="h"), **LAYOUT)
+    return fig
+
+
+def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label_b: str, metric: str = "ndcg") -> go.Figure:
+    fig = go.Figure()
+    for frame, label, colour in ((left, label_a, PALETTE[0]), (right, label_b, PALETTE[1])):
+        fig.add_trace(go.Bar(x=frame["model"], y=frame[metric], name=safe(label), marker_color=colour))
+    fig.update_layout(barmode="group", title=f"{metric} @ k, side by side", **LAYOUT)
+    return fig

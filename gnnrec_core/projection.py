@@ -1,0 +1,44 @@
+"""2-D maps of item embeddings: PCA at once, UMAP when asked (McInnes et al., 2018), and k-means
+clusters to colour by. Cosine geometry throughout, as the models score by cosine similarity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def pca_2d(vectors: np.ndarray) -> np.ndarray:
+    """(n, 2) principal components of the unit vectors; instant even for 50k items."""
+    unit = _unit(vectors)
+    if len(unit) < 2:
+        raise InputError(f"expected at least 2 items to project, found {len(unit)}")
+    centred = unit - unit.mean(0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    return centred @ components[:2].T
+
+
+def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0) -> np.ndarray:
+    """(n, 2) UMAP embedding with the cosine metric. Deterministic for a given seed (single thread)."""
+    import umap  # imported here: its numba start-up costs seconds that PCA users should not pay
+
+    unit = _unit(vectors)
+    if len(unit) < 4:
+        return pca_2d(unit)
+    reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(unit) - 1), min_dist=min_dist, metric="cosine",
+                        random_state=seed, n_components=2)
+    return reducer.fit_transform(unit)
+
+
+def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.ndarray:
+    from sklearn.cluster import MiniBatchKMeans
+
+    unit = _unit(vectors)
+    n_clusters = max(1, min(n_clusters, len(unit)))
+    return MiniBatchKMeans(n_clusters, random_state=seed, n_init=3).fit_predict(unit)

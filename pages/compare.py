@@ -1,0 +1,92 @@
+"""Compare: two runs (metrics, neighbourhoods that changed) or two datasets (summary figures,
+shared top associations)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core.associations import basket_stats
+from gnnrec_core.explore import compare_neighbours, pair_overlap, top_pairs
+from gnnrec_core.ingest import summary
+from gnnrec_core.plots import comparison_bars
+from pages.common import chart, load_dataset, load_run, run_items, run_label, ws
+
+
+@st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
+def neighbour_changes(run_a: str, run_b: str, k: int) -> pd.DataFrame:
+    a, b = load_run(run_a), load_run(run_b)
+    return compare_neighbours(a.model, a.items, b.model, b.items, k)
+
+
+@st.cache_data(show_spinner="Counting baskets...", max_entries=8)
+def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFrame]:
+    data = load_dataset(name, saved_at)
+    events = data.ingest.events
+    vocabulary = {str(i): n for n, i in enumerate(sorted(events["item"].astype(str).unique()))}
+    stats = basket_stats(events, vocabulary)
+    pairs = top_pairs(stats, np.array(sorted(vocabulary)), n)
+    names = data.ingest.catalogue["name"]
+    pairs.insert(1, "a_name", pairs["a"].map(names))
+    pairs.insert(3, "b_name", pairs["b"].map(names))
+    return summary(data.ingest), pairs
+
+
+st.title("Compare")
+mode = st.radio("Compare", ["Two runs", "Two datasets"], horizontal=True)
+
+if mode == "Two runs":
+    runs = ws().list_runs()
+    if len(runs) < 2:
+        st.info("Comparing runs needs two saved runs: train another on the Train page (another model, seed or dataset).")
+        st.stop()
+    labels = {r["run_id"]: run_label(r) for r in runs}
+    left, right = st.columns(2)
+    run_a = left.selectbox("Run A", list(labels), format_func=labels.get, index=1)
+    run_b = right.selectbox("Run B", list(labels), format_func=labels.get, index=0)
+    info_a, info_b = load_run(run_a).info, load_run(run_b).info
+    metrics_a, metrics_b = pd.DataFrame(info_a["results"]), pd.DataFrame(info_b["results"])
+    merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
+    merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
+    cols = ["model", "ndcg A", "ndcg B", "nDCG change", "recall A", "recall B", "coverage A", "coverage B"]
+    st.dataframe(merged[cols], hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
+    chart(comparison_bars(metrics_a, metrics_b, "A", "B"), merged[cols], "run_comparison", key="runs-bars")
+
+    st.subheader("Neighbourhoods that changed")
+    k = st.slider("Neighbours compared per product", 5, 30, 10)
+    changes = neighbour_changes(run_a, run_b, k)
+    if changes.empty:
+        st.info("The two runs share no products.")
+        st.stop()
+    items_b = run_items(run_b).set_index("item")["name"]
+    st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",
+              help=f"Over {len(changes):,} products both runs know")
+    changes = changes.assign(name=changes["item"].map(items_b), gained_n=changes["gained"].map(len),
+                             lost_n=changes["lost"].map(len)).sort_values("overlap")
+    changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
+    changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
+    shown = changes[["item", "name", "overlap", "gained_n", "lost_n", "gained", "lost"]]
+    st.dataframe(shown.head(200), hide_index=True, column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
+    st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), "neighbour_changes.csv", "text/csv")
+else:
+    datasets = ws().list_datasets()
+    if len(datasets) < 2:
+        st.info("Comparing datasets needs two saved datasets: upload another on the Data page.")
+        st.stop()
+    names = [d["name"] for d in datasets]
+    saved = {d["name"]: d["saved_at"] for d in datasets}
+    left, right = st.columns(2)
+    a = left.selectbox("Dataset A", names, index=1)
+    b = right.selectbox("Dataset B", names, index=0)
+    n = st.slider("Top association pairs compared (by lift, >= 3 shared baskets)", 50, 1000, 200, 50)
+    summary_a, pairs_a = dataset_pairs(a, saved[a], n)
+    summary_b, pairs_b = dataset_pairs(b, saved[b], n)
+    figures = pd.DataFrame({"figure": list(summary_a), a: list(summary_a.values()), b: [summary_b[key] for key in summary_a]})
+    st.dataframe(figures.astype(str), hide_index=True)
+    overlap = pair_overlap(pairs_a, pairs_b)
+    st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",
+              f"Jaccard {overlap['jaccard']:.2f}", delta_color="off")
+    c1, c2 = st.columns(2)
+    c1.caption(f"Top pairs in {a}")
+    c1.dataframe(pairs_a, hide_index=True)
+    c2.caption(f"Top pairs in {b}")
+    c2.dataframe(pairs_b, hide_index=True)

@@ -1,0 +1,121 @@
+"""Data: pick the sample or upload a log (+ optional catalogue and lookup), map its columns, read
+the cleaning report and the summary, then save it by name in the workspace."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core.errors import GnnrecError
+from gnnrec_core.ingest import ingest, load_frame, summary
+from gnnrec_core.mapping import ROLES, detect_mapping
+from gnnrec_core.plots import long_tail
+from gnnrec_core.readers import KNOWN_SUFFIXES
+from pages.common import DATASET_KEY, SAMPLE, SAMPLE_NAME, chart, ws
+
+UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})
+NONE = "(none)"
+
+
+@st.cache_data(show_spinner="Reading the file...", max_entries=8)
+def read_raw(events: tuple[bytes, str], lookup: tuple[bytes, str] | None):
+    frame = load_frame(events, lookup=lookup)
+    return frame, detect_mapping(frame).as_dict()
+
+
+@st.cache_data(show_spinner="Cleaning...", max_entries=8)
+def clean(events, items, lookup, mapping: tuple, drop_non_products: bool):
+    return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products, **dict(mapping))
+
+
+st.title("Data")
+source = st.radio("Source", ["Bundled sample", "Upload files"], horizontal=True)
+if source == "Bundled sample":
+    events, items, lookup, default_name = (SAMPLE.read_bytes(), SAMPLE.name), None, None, SAMPLE_NAME
+else:
+    upload = st.file_uploader("Interaction log (orders, order lines, views or ratings)", type=UPLOAD_TYPES)
+    with st.expander("Optional: item catalogue and lookup table"):
+        catalogue = st.file_uploader("Item catalogue (names, categories, prices), joined on the item column",
+                                     type=UPLOAD_TYPES)
+        lookup_file = st.file_uploader("Lookup table bringing a missing column through a shared key "
+                                       "(e.g. orders.csv: order_id -> user_id)", type=UPLOAD_TYPES)
+    if upload is None:
+        st.info("Upload a CSV, TSV, Excel, Parquet or JSON-lines file (optionally .gz or .zip).")
+        st.stop()
+    events = (upload.getvalue(), upload.name)
+    items = (catalogue.getvalue(), catalogue.name) if catalogue else None
+    lookup = (lookup_file.getvalue(), lookup_file.name) if lookup_file else None
+    default_name = Path(upload.name).name.split(".")[0][:60] or "dataset"
+
+try:
+    frame, detected = read_raw(events, lookup)
+except GnnrecError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Column mapping")
+st.caption("Detected from names and content; change any role.")
+options = [NONE, *frame.columns]
+mapping = {}
+columns = st.columns(5)
+for position, role in enumerate(ROLES):
+    guess = detected.get(role)
+    choice = columns[position % 5].selectbox(role.replace("_", " "), options, key=f"map-{role}-{events[1]}",
+                                             index=options.index(guess) if guess in options else 0)
+    mapping[role] = None if choice == NONE else choice
+drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual adjustments)", value=True)
+
+try:
+    result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products)
+except GnnrecError as exc:
+    st.error(str(exc))
+    st.stop()
+
+with st.expander("Preview (first 50 rows as uploaded)"):
+    st.dataframe(frame.head(50), hide_index=True)
+
+report, figures = result.report, summary(result)
+st.subheader("Cleaning report")
+left, right = st.columns([1, 2])
+left.metric("Rows kept", f"{report.rows_kept:,}", f"-{report.rows_read - report.rows_kept:,} dropped", delta_color="off")
+reasons = pd.DataFrame([{"reason": r, "rows": n, "kind": "dropped"} for r, n in report.dropped.items()]
+                       + [{"reason": r, "rows": n, "kind": "kept, noted"} for r, n in report.notes.items()])
+right.dataframe(reasons, hide_index=True, column_config={"rows": st.column_config.NumberColumn(format="localized")})
+
+st.subheader("Summary")
+cards = st.columns(6)
+cards[0].metric("Customers", f"{figures['users']:,}")
+cards[1].metric("Products", f"{figures['items']:,}")
+cards[2].metric("Customer-product pairs", f"{figures['user_item_pairs']:,}")
+cards[3].metric("Baskets", f"{figures['baskets']:,}")
+cards[4].metric("Density", f"{figures['density']:.2%}")
+span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
+cards[5].metric("Date range", span)
+
+counts = result.events.groupby("item").size()
+chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
+
+if figures["users"] == 0:
+    st.warning("No customer column: association rules work, but per-customer training needs a user column.")
+elif figures["users"] < 20 or figures["repeat_users"] < 10:
+    st.warning(f"Thin data: {figures['users']} customers, {figures['repeat_users']} with two or more products. "
+               "Training will run, but expect noisy results.")
+elif figures["items"] > 20000:
+    st.warning(f"{figures['items']:,} products: EASE will be skipped (its dense inverse is too large).")
+
+st.subheader("Save")
+name = st.text_input("Dataset name", value=default_name, max_chars=64)
+if st.button("Save dataset", type="primary", icon=":material/save:"):
+    try:
+        saved = ws().save_dataset(name, result, source=events[1])
+    except GnnrecError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state[DATASET_KEY] = saved
+        st.success(f"Saved '{saved}' and made it the active dataset.")
+
+saved = ws().list_datasets()
+if saved:
+    st.caption("Saved datasets")
+    st.dataframe(pd.DataFrame([{"name": d["name"], "source": d.get("source", ""), "rows": d["report"]["rows_kept"]}
+                               for d in saved]), hide_index=True)

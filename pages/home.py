@@ -1,0 +1,41 @@
+"""Overview: what gnnrec does, and the one-click demo on the bundled sample."""
+
+import streamlit as st
+
+from gnnrec_core.experiment import ExperimentConfig
+from pages.common import (DATASET_KEY, JOB_KEY, PAGES, SAMPLE_NAME, dataset_meta, jobs, load_dataset,
+                          start_training, ws)
+
+st.title("Product associations, learned from the purchase graph")
+st.markdown(
+    "gnnrec trains a graph neural network on who bought what, and sets it beside strong classical "
+    "baselines on the same split, so every claim is measured. Explore a **map of products**, the "
+    "**neighbourhood** of any product, and **recommendations** for any customer, each with its reason.")
+
+runs = ws().list_runs()
+job = jobs().get(st.session_state.get(JOB_KEY, ""))
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Demo in one click")
+    st.caption(f"Trains LightGCN and four baselines on the bundled sample ({SAMPLE_NAME}: a UK gift "
+               "retailer, December 2010). About ten seconds on two CPU cores.")
+    busy = job is not None and job.status == "running"
+    if st.button("Train the demo", type="primary", disabled=busy, icon=":material/play_arrow:"):
+        meta = dataset_meta(SAMPLE_NAME)
+        data = load_dataset(SAMPLE_NAME, meta["saved_at"])
+        st.session_state[DATASET_KEY] = SAMPLE_NAME
+        st.session_state[JOB_KEY] = start_training(SAMPLE_NAME, data, ExperimentConfig()).id
+        st.switch_page(PAGES["train"])
+with right:
+    st.subheader("Where to go")
+    st.page_link(PAGES["data"], label="Data: upload a log, map its columns, read the cleaning report", icon=":material/upload:")
+    st.page_link(PAGES["train"], label="Train: GNN beside baselines, live progress, honest table", icon=":material/model_training:")
+    st.page_link(PAGES["map"], label="Product map: UMAP of what the model learned", icon=":material/scatter_plot:")
+    st.page_link(PAGES["neighbourhood"], label="Neighbourhood: similar vs bought together", icon=":material/hub:")
+    st.page_link(PAGES["recommend"], label="Recommendations: per customer, with reasons", icon=":material/recommend:")
+    st.page_link(PAGES["compare"], label="Compare: two runs or two datasets", icon=":material/compare_arrows:")
+
+st.divider()
+c1, c2 = st.columns(2)
+c1.metric("Saved datasets", len(ws().list_datasets()))
+c2.metric("Saved runs", len(runs))

@@ -1,0 +1,64 @@
+"""Product map: a 2-D projection of the run's item embeddings. PCA is drawn at once; UMAP
+replaces it when computed (cached per run and parameters)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core.plots import product_map
+from pages.common import PAGES, PRODUCT_KEY, chart, item_clusters, need_run, projection, run_items
+
+st.title("Product map")
+run_id, run = need_run(with_vectors=True)
+items = run_items(run_id)
+
+controls = st.columns([1, 1, 1, 2])
+method = controls[0].radio("Projection", ["UMAP", "PCA"], horizontal=True)
+colour_options = ["cluster", "popularity", "price band"] + (["category"] if items["category"].notna().any() else [])
+colour = controls[1].selectbox("Colour by", colour_options)
+neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method == "PCA")
+query = controls[3].text_input("Find a product (name or code)", placeholder="e.g. HEART or 85123A")
+
+points = items.copy()
+points["cluster"] = pd.Series(item_clusters(run_id, 12)).map(lambda c: f"cluster {c + 1:02d}").values
+points["popularity"] = np.log1p(points["buyers"])
+prices = pd.to_numeric(points["price"], errors="coerce")
+bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high", "premium"]) if prices.notna().sum() >= 4 else None
+points["price band"] = (bands.astype(object).where(prices.notna(), "unknown") if bands is not None else "unknown")
+points["category"] = points["category"].fillna("uncategorised").astype(str)
+points["size"] = points["sales"].clip(lower=0)
+points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " buyers · sales " + points["sales"].round().astype(int).astype(str)
+                   + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
+highlight = []
+if query.strip():
+    text = query.strip().lower()
+    hits = points[points["name"].str.lower().str.contains(text, regex=False) | (points["item"].str.lower() == text)]
+    highlight = hits.index[:25].tolist()
+    st.caption(f"{len(hits):,} products match '{query}'" + (" (first 25 highlighted)" if len(hits) > 25 else ""))
+
+placeholder = st.empty()
+pca = projection(run_id, "PCA")
+points[["x", "y"]] = pca
+with placeholder.container():
+    chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA"),
+          None, "product_map_pca", key="map-pca")
+if method == "UMAP":
+    with st.spinner("Computing UMAP (the first time takes longer)..."):
+        points[["x", "y"]] = projection(run_id, "UMAP", neighbours)
+    placeholder.empty()
+export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
+event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products"), export,
+              f"product_map_{method.lower()}", key=f"map-{method}", on_select="rerun",
+              selection_mode=("points", "box", "lasso"))
+
+selected = sorted({int(p["customdata"][0]) for p in (event.selection.points if event else []) if p.get("customdata")})
+if selected:
+    st.subheader(f"{len(selected):,} selected products")
+    chosen = points.loc[selected, ["item", "name", "category", "price", "buyers", "sales"]]
+    st.dataframe(chosen, hide_index=True)
+    target = st.selectbox("Open the neighbourhood of", selected, format_func=lambda i: f"{points.at[i, 'name']} ({points.at[i, 'item']})")
+    if st.button("Open neighbourhood", icon=":material/hub:"):
+        st.session_state[PRODUCT_KEY] = points.at[target, "item"]
+        st.switch_page(PAGES["neighbourhood"])
+else:
+    st.caption("Click a product, or draw a box or lasso, to list products and open a neighbourhood.")

@@ -1,0 +1,73 @@
+"""Recommendations: a customer's history, their top-k with the reason for each, the same
+customer under a second model, and a hand-built basket for a new customer."""
+
+import numpy as np
+import streamlit as st
+
+from gnnrec_core.recommend import recommend_for_basket, recommend_table
+from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_items, side_model
+
+st.title("Recommendations")
+run_id, run = need_run()
+items = run_items(run_id)
+dataset_name = run.info["dataset"]
+
+
+meta = dataset_meta(dataset_name)
+if meta is None:
+    st.error(f"The run's dataset '{dataset_name}' is no longer in the workspace.")
+    st.stop()
+data = load_dataset(dataset_name, meta["saved_at"])
+if list(map(str, data.interactions.items)) != list(map(str, run.items)):
+    st.error(f"The dataset '{dataset_name}' was replaced after this run was trained; train a new run on it.")
+    st.stop()
+k = st.sidebar.slider("Recommendations (k)", 3, 30, 10)
+mode = st.radio("Mode", ["Existing customer", "New customer (build a basket)"], horizontal=True)
+
+if mode.startswith("New"):
+    by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
+    basket = st.multiselect("Products in the basket (type to search)", by_buyers,
+                            format_func=lambda i: f"{items.at[i, 'name']} ({items.at[i, 'item']})")
+    if not basket:
+        st.info("Add products to the basket to see what goes with them.")
+        st.stop()
+    table = recommend_for_basket(run.model, data, basket, k)
+    st.dataframe(table, hide_index=True)
+    st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
+    st.stop()
+
+users = [str(u) for u in run.users]
+activity = np.diff(run.model.train_.indptr)
+order = np.argsort(-activity)
+user = st.selectbox("Customer (type to search; most active first)", order.tolist(),
+                    format_func=lambda u: f"{users[u]} ({activity[u]} products)")
+
+events = data.ingest.events
+history = events[events["user"].astype(str) == users[user]]
+history = (history.assign(quantity=history["quantity"].fillna(1))
+           .groupby("item", as_index=False).agg(quantity=("quantity", "sum"), first=("time", "min"), last=("time", "max"),
+                                                 orders=("basket", "nunique")))
+history.insert(1, "name", data.item_names([data.interactions.item_lookup().get(i, 0) for i in history["item"]]))
+history = history.sort_values("last", ascending=False)
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader(f"History: {len(history):,} products")
+    st.dataframe(history, hide_index=True, height=420)
+with right:
+    st.subheader(f"Top {k} from {run.model.name}")
+    table = recommend_table(run.model, data, user, k)
+    st.dataframe(table, hide_index=True, height=420, column_config={
+        "because": st.column_config.TextColumn("because (share of score)", width="large")})
+    st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
+
+st.subheader("Same customer, second model")
+other = st.selectbox("Compare with", ["ease", "itemknn", "cooc", "pop", "lightgcn", "gcn"])
+second = side_model(dataset_name, meta["saved_at"], other)
+other_table = recommend_table(second, data, user, k)
+shared = set(table["item"]) & set(other_table["item"])
+st.caption(f"{len(shared)} of {k} recommendations in common.")
+a, b = st.columns(2)
+a.dataframe(table[["rank", "name", "score"]].assign(shared=table["item"].isin(shared)), hide_index=True)
+b.dataframe(other_table[["rank", "name", "score", "because"]].assign(shared=other_table["item"].isin(shared)),
+            hide_index=True)

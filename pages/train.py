@@ -1,0 +1,116 @@
+"""Train: the GNN beside the baselines on one split, live progress with cancel, the honest table."""
+
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core.experiment import BASELINES, ExperimentConfig
+from gnnrec_core.interactions import SplitConfig
+from gnnrec_core.models import MODELS
+from gnnrec_core.pipeline import gain_over_baselines
+from gnnrec_core.plots import metrics_bars, training_curve
+from gnnrec_core.train import device_report
+from gnnrec_core.errors import GnnrecError
+from pages.common import JOB_KEY, RUN_KEY, active_run, chart, jobs, need_dataset, run_label, start_training, ws
+
+LABELS = {"lightgcn": "LightGCN (default GNN)", "gcn": "Feature-aware GCN", "ease": "EASE", "itemknn": "Item-kNN",
+          "cooc": "Co-occurrence (lift/Jaccard)", "pop": "Popularity"}
+
+st.title("Train")
+dataset_name, data = need_dataset()
+job = jobs().get(st.session_state.get(JOB_KEY, ""))
+running = job is not None and job.status == "running"
+
+with st.form("train-form"):
+    left, middle, right = st.columns(3)
+    model = left.selectbox("Model", list(MODELS)[::-1], format_func=LABELS.get)
+    baselines = left.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
+    epochs = middle.number_input("Epochs (most; early stopping picks the best)", 1, 500, 40)
+    dim = middle.select_slider("Embedding size", [16, 32, 64, 128, 256], value=128)
+    layers = middle.slider("Graph layers", 1, 4, 2)
+    temperature = middle.number_input("Softmax temperature", 0.02, 2.0, 0.2, step=0.05)
+    lr = middle.number_input("Learning rate", 0.0001, 0.5, 0.01, format="%.4f")
+    device = right.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
+    right.caption(device_report())
+    method = right.selectbox("Split", ["random", "time", "last"],
+                             format_func={"random": "per-customer random holdout", "time": "global time cut",
+                                          "last": "leave last out"}.get)
+    test_size = right.slider("Test share", 0.1, 0.5, 0.25, 0.05)
+    seed = right.number_input("Seed", 0, 10_000, 0)
+    submitted = st.form_submit_button("Train", type="primary", disabled=running, icon=":material/play_arrow:")
+
+if submitted:
+    settings = (("epochs", int(epochs)), ("dim", int(dim)), ("layers", int(layers)),
+                ("temperature", float(temperature)), ("lr", float(lr)))
+    try:
+        config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=settings, device=device,
+                                  seed=int(seed), split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
+    except GnnrecError as exc:
+        st.error(str(exc))
+        st.stop()
+    job = start_training(dataset_name, data, config)
+    st.session_state[JOB_KEY] = job.id
+    st.rerun()
+
+
+@st.fragment(run_every=1.0 if running else None)
+def progress_panel() -> None:
+    current = jobs().get(st.session_state.get(JOB_KEY, ""))
+    if current is None:
+        return
+    if current.status == "running":
+        last = current.last
+        done = last.get("epoch", 0) / max(last.get("epochs", 1), 1) if "epoch" in last else 0.0
+        text = current.stage
+        if "epoch" in last:
+            text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
+            if last.get("valid_ndcg") is not None:
+                text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
+        st.progress(min(done, 1.0), text=text)
+        st.plotly_chart(training_curve(current.history), key="live-curve")
+        st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
+    elif current.status == "done" and not getattr(current, "shown", False):
+        current.shown = True
+        st.session_state[RUN_KEY] = current.run_id
+        st.rerun(scope="app")
+    elif current.status in ("failed", "cancelled"):
+        (st.warning if current.status == "cancelled" else st.error)(current.error)
+
+
+progress_panel()
+
+found = active_run()
+if found is None:
+    st.info("No run yet. Press Train: the default settings suit the sample.")
+    st.stop()
+run_id, run = found
+info = run.info
+st.subheader(f"Results: {run_label(info)}")
+results = pd.DataFrame(info["results"])
+gain = gain_over_baselines(info["results"])
+if gain:
+    verdict = "ahead of" if gain["relative"] >= 0 else "behind"
+    message = (f"**{LABELS[gain['gnn']]}** is **{abs(gain['relative']):.1%} {verdict}** the best baseline "
+               f"(**{LABELS[gain['baseline']]}**) on nDCG@{info.get('k', 10)}: "
+               f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.")
+    (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
+        f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods remain useful to explore."))
+shown = results.rename(columns={"train_seconds": "fit seconds", "hit_rate": "hit rate"})
+st.dataframe(shown, hide_index=True, column_config={
+    c: st.column_config.NumberColumn(format="%.4f") for c in ("ndcg", "precision", "recall", "map", "hit rate", "coverage")}
+    | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
+left, right = st.columns(2)
+with left:
+    chart(metrics_bars(results), results, "metrics", key="metrics-chart")
+with right:
+    history = pd.DataFrame(info.get("history", []))
+    chart(training_curve(info.get("history", [])), history, "training_curve", key="curve-chart")
+split = info.get("split", {})
+st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}; "
+           f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
+           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.get('k', 10)}, full ranking, bought items "
+           "excluded. " + " ".join(info.get("notes", [])))
+
+with st.expander("All runs"):
+    st.dataframe(pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),
+                                "nDCG": next((x["ndcg"] for x in r.get("results", []) if x["model"] == r.get("model")), None)}
+                               for r in ws().list_runs()]), hide_index=True)
