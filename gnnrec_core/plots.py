@@ -95,7 +95,8 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
 def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: int, seed: int = 0) -> go.Figure:
     """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
     width grows with strength."""
-    position = nx.spring_layout(nx.Graph(graph), seed=seed, k=1.2 / max(np.sqrt(graph.number_of_nodes()), 1))
+    # Unweighted layout: lift runs into the hundreds and would pull co-purchase partners onto the centre.
+    position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=1.5 / max(np.sqrt(graph.number_of_nodes()), 1))
     fig = go.Figure()
     for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), ("bought together", PALETTE[1], "dot")):
         edges = [(a, b, d["weight"]) for a, b, d in graph.edges(data=True) if d["kind"] == kind]

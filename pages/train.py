@@ -5,7 +5,6 @@ import streamlit as st
 
 from gnnrec_core.experiment import BASELINES, ExperimentConfig
 from gnnrec_core.interactions import SplitConfig
-from gnnrec_core.models import MODELS
 from gnnrec_core.pipeline import gain_over_baselines
 from gnnrec_core.plots import metrics_bars, training_curve
 from gnnrec_core.train import device_report
@@ -22,7 +21,7 @@ running = job is not None and job.status == "running"
 
 with st.form("train-form"):
     left, middle, right = st.columns(3)
-    model = left.selectbox("Model", list(MODELS)[::-1], format_func=LABELS.get)
+    model = left.selectbox("Model", list(LABELS), format_func=LABELS.get)
     baselines = left.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
     epochs = middle.number_input("Epochs (most; early stopping picks the best)", 1, 500, 40)
     dim = middle.select_slider("Embedding size", [16, 32, 64, 128, 256], value=128)

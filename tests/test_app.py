@@ -1,0 +1,123 @@
+"""The dashboard through AppTest: every page, the demo journey, uploads good and bad."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "workspace"))
+    return tmp_path / "workspace"
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=180)
+
+
+def _wait_for_results(at: AppTest, expect: str = "Results", seconds: float = 120) -> AppTest:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        time.sleep(1)
+        at.run()
+        assert not at.exception
+        if any(s.value.startswith(expect) for s in at.subheader):
+            return at
+        assert not at.error, [e.value for e in at.error]
+    raise AssertionError("training did not finish in time")
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error") for e in getattr(at, kind)]
+    return "\n".join(map(str, parts))
+
+
+def test_demo_journey_through_every_page(workspace):
+    at = _app().run()
+    assert not at.exception
+    assert (workspace / "datasets" / "Online Retail sample" / "meta.json").is_file()  # sample ready at start
+    next(b for b in at.button if b.label == "Train the demo").click().run()
+    _wait_for_results(at)
+    results = at.dataframe[0].value
+    assert set(results["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease"}
+    assert "best baseline" in _texts(at)  # the gain (or loss) against the best baseline, stated
+
+    at.switch_page("pages/product_map.py").run()
+    assert not at.exception and len(at.get("plotly_chart")) >= 1
+    at.text_input[0].set_value("HEART").run()
+    assert "products match 'HEART'" in _texts(at)
+
+    at.switch_page("pages/neighbourhood.py").run()
+    assert not at.exception
+    neighbours = at.dataframe[0].value
+    assert len(neighbours) > 0 and {"similarity", "co_purchases", "support", "confidence", "lift"} <= set(neighbours.columns)
+    assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
+
+    at.switch_page("pages/recommendations.py").run()
+    assert not at.exception
+    recommendations = at.dataframe[1].value
+    assert len(recommendations) == 10 and recommendations["because"].str.len().min() > 0
+    history = set(at.dataframe[0].value["item"])
+    assert not history & set(recommendations["item"])  # bought products never recommended
+    at.radio[0].set_value("New customer (build a basket)").run()
+    first = at.multiselect[0]
+    first.select(first.options[0]).run()
+    assert not at.exception and len(at.dataframe[0].value) == 10
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and "needs two saved runs" in _texts(at)
+
+    at.switch_page("pages/train.py").run()
+    model_box = next(s for s in at.selectbox if s.label == "Model")
+    model_box.set_value("gcn")
+    next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(10)
+    next(b for b in at.button if b.label == "Train").click().run()
+    _wait_for_results(at, expect="Results: gcn on Online Retail sample")
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.dataframe, (_texts(at), [e.value for e in at.exception])
+    merged = at.dataframe[0].value
+    assert {"ndcg A", "ndcg B", "nDCG change"} <= set(merged.columns)
+
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and any(m.label == "Rows kept" for m in at.metric)
+
+
+def test_bad_upload_shows_an_error_and_keeps_datasets(workspace):
+    at = _app().run()
+    before = sorted(p.name for p in (workspace / "datasets").iterdir() if not p.name.startswith("."))
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("orders.csv", bytes(range(256)) * 8, "text/csv").run()
+    assert not at.exception
+    assert any("binary content" in e.value for e in at.error)
+    at.file_uploader[0].upload("empty.csv", b"", "text/csv").run()
+    assert any("empty" in e.value for e in at.error) and not at.exception
+    after = sorted(p.name for p in (workspace / "datasets").iterdir() if not p.name.startswith("."))
+    assert after == before
+
+    good = b"order_id,product_id,user_id\n" + b"".join(
+        f"o{i},p{(i * 7 + j) % 13},u{i % 9}\n".encode() for i in range(60) for j in range(3))
+    at.file_uploader[0].upload("orders.csv", good, "text/csv").run()
+    assert not at.exception and not at.error
+    assert next(s for s in at.selectbox if s.label == "user").value == "user_id"
+    at.text_input[0].set_value("../escape").run()
+    next(b for b in at.button if b.label == "Save dataset").click().run()
+    assert any("dataset name" in e.value for e in at.error)
+    at.text_input[0].set_value("orders").run()
+    next(b for b in at.button if b.label == "Save dataset").click().run()
+    assert not at.exception and (workspace / "datasets" / "orders" / "meta.json").is_file()
+
+
+@pytest.mark.parametrize("page", ["pages/product_map.py", "pages/neighbourhood.py", "pages/recommendations.py"])
+def test_pages_without_a_run_offer_the_way(workspace, page):
+    at = _app().run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert "Train page" in _texts(at)

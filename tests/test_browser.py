@@ -1,0 +1,98 @@
+"""One real-browser smoke test: the app on loopback, driven in headless Chromium through the demo
+and every page. Screenshots go to test-output/screenshots (GNNREC_SCREENSHOTS overrides)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+PAGES = [("Data", "data"), ("Train", "train"), ("Product map", "product_map"),
+         ("Product neighbourhood", "neighbourhood"), ("Recommendations", "recommendations"), ("Compare", "compare")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "GNNREC_WORKSPACE": str(tmp_path / "workspace")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start on loopback within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _settle(page, timeout_s: float = 180) -> None:
+    """Wait until Streamlit is idle: no running-status widget and no spinner for two seconds."""
+    busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"]'
+    deadline, quiet_since = time.time() + timeout_s, None
+    while time.time() < deadline:
+        if page.locator(busy).count():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= 2:
+            return
+        page.wait_for_timeout(250)
+    pytest.fail("the page kept running for more than three minutes")
+
+
+def _assert_clean(page, name: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, f"exception shown on {name}"
+    assert "Traceback" not in page.content(), f"traceback shown on {name}"
+
+
+def test_demo_in_a_real_browser(server):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    shots = Path(os.environ.get("GNNREC_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(server)
+        _settle(page)
+        _assert_clean(page, "overview")
+        page.screenshot(path=str(shots / "0_overview.png"), full_page=True)
+        started = time.time()
+        page.get_by_role("button", name="Train the demo").click()
+        page.get_by_text("Results:").wait_for(timeout=180_000)
+        _settle(page)
+        demo_seconds = time.time() - started
+        for position, (label, slug) in enumerate(PAGES, start=1):
+            page.get_by_role("link", name=label, exact=True).first.click()
+            _settle(page)
+            _assert_clean(page, label)
+            page.screenshot(path=str(shots / f"{position}_{slug}.png"), full_page=True)
+        browser.close()
+    assert demo_seconds < 120, f"the demo took {demo_seconds:.0f} s"
