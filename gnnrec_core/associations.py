@@ -58,3 +58,9 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
     keep = keys.notna() & index.notna()
     matrix = basket_matrix(keys[keep].astype(str).to_numpy(), index[keep].to_numpy(np.int64), len(item_lookup))
     return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr())
+
+
+def catalogue_stats(events: pd.DataFrame) -> tuple[BasketStats, np.ndarray]:
+    """Basket statistics over every product in the events (users or not); returns (stats, raw IDs)."""
+    items = np.array(sorted(events["item"].astype(str).unique()), dtype=object)
+    return basket_stats(events, {item: i for i, item in enumerate(items)}), items

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "recommend": "top-k recommendations for one user, with reasons",
         "similar": "the products most similar to one product",
         "export": "recommendations and similar items as CSV, embeddings as TSV",
+        "report": "train, then write a self-contained HTML report for stakeholders",
+        "rules": "association rules from baskets (support, confidence, lift, leverage, conviction)",
+        "basket-eval": "basket completion: hide one product per test basket, rank it from the rest",
     }
     for name, help_text in specs.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -50,17 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
         if name == "ingest":
             continue
+        if name == "rules":
+            sub.add_argument("--min-support", type=float, default=0.005)
+            sub.add_argument("--min-confidence", type=float, default=0.1)
+            sub.add_argument("--max-len", type=int, default=2)
+            sub.add_argument("--top", type=int, default=20, help="rules printed (the JSON holds all)")
+            continue
         sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"])
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         sub.add_argument("--k", type=int, default=10)
-        if name == "benchmark":
+        if name in ("benchmark", "basket-eval"):
             sub.add_argument("--models", help="comma-separated: pop,itemknn,cooc,ease,lightgcn,gcn (default: all)")
+        if name == "benchmark":
             sub.add_argument("--split", default="random", choices=["random", "time", "last"])
             sub.add_argument("--test-size", type=float, default=0.25)
-        else:
+        elif name != "basket-eval":
             sub.add_argument("--model", default=DEFAULT_MODEL, help="pop, itemknn, cooc, ease, lightgcn or gcn")
             sub.add_argument("--epochs", type=int, help="training epochs for the GCN models")
+        if name in ("recommend", "export"):
+            group = sub.add_argument_group("merchandising")
+            group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
+            group.add_argument("--exclude-categories", help="comma-separated categories never to recommend")
+            group.add_argument("--exclude-non-products", action="store_true", help="never recommend postage or fees")
+            group.add_argument("--boost", action="append", metavar="CATEGORY=FACTOR",
+                               help="move a category by FACTOR standard deviations (negative buries); repeatable")
+            group.add_argument("--max-per-category", type=int, help="cap recommendations per category")
         if name == "train":
             sub.add_argument("--workspace", default="workspace", help="folder that keeps datasets and runs")
         if name == "recommend":
@@ -69,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--item", required=True, help="raw item ID as in the data")
         if name == "export":
             sub.add_argument("--out", default="export", help="folder for the CSV and TSV files")
+        if name == "report":
+            sub.add_argument("--out", default="report.html", help="the HTML file to write")
     return parser
 
 
@@ -168,11 +188,24 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     return info
 
 
+def _policy(args: argparse.Namespace, dataset):
+    from .merchandising import Merchandising, parse_boosts, resolve
+
+    split = lambda text: tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
+                          exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),
+                          max_per_category=args.max_per_category)
+    return resolve(rules, dataset.interactions.items, dataset.ingest.catalogue) if rules.active else None
+
+
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
+    from .associations import basket_stats
     from .recommend import recommend_table
 
     dataset, model, _ = _fit_all(args)
-    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k)
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=_policy(args, dataset),
+                            stats=stats)
     print(table.to_string(index=False))
     return {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
 
@@ -190,10 +223,69 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from .export import export_all
 
     dataset, model, _ = _fit_all(args)
-    files = export_all(model, dataset, Path(args.out), k=args.k)
+    files = export_all(model, dataset, Path(args.out), k=args.k, policy=_policy(args, dataset))
     for path in files:
         print(f"wrote {path}")
     return {"model": model.name, "files": [str(p) for p in files]}
+
+
+def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
+    from .associations import catalogue_stats
+    from .rules import RuleConfig, mine_rules, rules_json
+
+    config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
+    result = _ingest(args)
+    stats, items = catalogue_stats(result.events)
+    rules = mine_rules(stats, items, config)
+    names = result.catalogue["name"]
+    label = lambda codes: " + ".join(str(names.get(c, c)) for c in codes)
+    print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}, "
+          f"min confidence {config.min_confidence}, max length {config.max_len}); strongest lift first:")
+    for row in rules.head(args.top).itertuples(index=False):
+        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  support {row.support:.4f}  "
+              f"confidence {row.confidence:.3f}  lift {row.lift:.1f}")
+    return {"baskets": stats.n_baskets, "rules": rules_json(rules)}
+
+
+def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
+    from .basket_eval import basket_eval
+
+    result = _ingest(args)
+    models = parse_models(args.models)
+    bar = _progress_bar(len(models), "models")
+
+    def on_model(event: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.n = event["index"]
+            bar.set_postfix_str(event["model"])
+
+    out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=on_model,
+                      device=args.device)
+    if bar is not None:
+        bar.close()
+    print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden, k={out['k']}")
+    print(f"{'model':<10}{'hit_rate':>10}{'ndcg':>10}{'fit_s':>10}")
+    for row in out["results"]:
+        if "skipped" in row:
+            print(f"{row['model']:<10}  skipped: {row['skipped']}")
+        else:
+            print(f"{row['model']:<10}{row['hit_rate']:>10.4f}{row['ndcg']:>10.4f}{row['fit_seconds']:>10.2f}")
+    return out
+
+
+def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
+    from .experiment import ExperimentConfig, run_experiment
+    from .report import html_report
+
+    dataset = _dataset(args)
+    settings = (("epochs", args.epochs),) if args.epochs else ()
+    config = ExperimentConfig(model=parse_models(args.model)[0], settings=settings, device=args.device, seed=args.seed,
+                              k=args.k, split=SplitConfig(seed=args.seed))
+    experiment = run_experiment(dataset, config)
+    info = {"dataset": Path(args.data).name, "model": config.model, "results": experiment.results, "k": args.k}
+    Path(args.out).write_text(html_report(dataset, experiment.model, info, k=args.k), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return {"out": args.out, "results": experiment.results}
 
 
 def _progress_bar(total: int | None, unit: str):
@@ -205,4 +297,5 @@ def _progress_bar(total: int | None, unit: str):
 
 
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
-            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export}
+            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules, "report": cmd_report,
+            "basket-eval": cmd_basket_eval}

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .merchandising import Policy, rank
 from .models import Recommender
 from .pipeline import Dataset
 
@@ -24,11 +25,12 @@ def safe_text(values: pd.Series) -> pd.Series:
     return text.where(~text.str.startswith(FORMULA_START), "'" + text)
 
 
-def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048) -> pd.DataFrame:
+def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048,
+                        policy: Policy | None = None) -> pd.DataFrame:
     frames = []
     for start in range(0, model.n_users, batch):
         users = np.arange(start, min(start + batch, model.n_users))
-        items, scores = model.recommend(users, k)
+        items, scores = rank(model.score(users), k, model.train_[users], policy)
         frames.append(pd.DataFrame({"user": np.repeat(dataset.interactions.users[users], items.shape[1]),
                                     "rank": np.tile(np.arange(1, items.shape[1] + 1), len(users)),
                                     "item_index": items.ravel(), "score": scores.ravel()}))
@@ -53,10 +55,11 @@ def _named(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return frame
 
 
-def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10) -> list[Path]:
+def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
+               policy: Policy | None = None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("recommendations.csv", all_recommendations(model, dataset, k)),
+    for name, frame in (("recommendations.csv", all_recommendations(model, dataset, k, policy=policy)),
                         ("similar_items.csv", all_similar_items(model, dataset, k))):
         for column in frame.columns:
             if frame[column].dtype == object:

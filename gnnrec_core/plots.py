@@ -131,3 +131,42 @@ def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label
         fig.add_trace(go.Bar(x=frame["model"], y=frame[metric], name=safe(label), marker_color=colour))
     fig.update_layout(barmode="group", title=f"{metric} @ k, side by side", **LAYOUT)
     return fig
+
+
+def rules_scatter(rules: pd.DataFrame) -> go.Figure:
+    """Support vs confidence, coloured by lift; `rules` needs a `label` column for hovers."""
+    fig = go.Figure(go.Scattergl(
+        x=rules["support"], y=rules["confidence"], mode="markers",
+        marker=dict(color=np.log10(rules["lift"].clip(lower=1e-3)), colorscale="Viridis", size=7, opacity=0.75,
+                    colorbar=dict(title="log10 lift")),
+        text=rules["label"].map(safe), hovertemplate="%{text}<br>support %{x:.4f}, confidence %{y:.3f}<extra></extra>"))
+    fig.update_layout(title="Rules: support vs confidence (colour = lift)", xaxis_title="support",
+                      yaxis_title="confidence", xaxis_type="log", **LAYOUT)
+    return fig
+
+
+def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0) -> go.Figure:
+    """The strongest rules as a directed graph: an arrow from antecedent to consequent, width = lift."""
+    graph = nx.DiGraph()
+    for row in rules.itertuples(index=False):
+        source, target = " + ".join(row.antecedents), " + ".join(row.consequents)
+        graph.add_edge(source, target, lift=row.lift)
+    if graph.number_of_nodes() == 0:
+        return go.Figure().update_layout(title="No rules at these thresholds", **LAYOUT)
+    position = nx.spring_layout(graph, seed=seed, weight=None)
+    lifts = np.array([d["lift"] for _, _, d in graph.edges(data=True)], float)
+    widths = 1 + 4 * (lifts - lifts.min()) / max(np.ptp(lifts), 1e-9)
+    fig = go.Figure()
+    for (a, b, d), width in zip(graph.edges(data=True), widths):
+        fig.add_annotation(x=position[b][0], y=position[b][1], ax=position[a][0], ay=position[a][1],
+                           xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
+                           arrowwidth=float(width), arrowcolor=PALETTE[0], opacity=0.6, standoff=8)
+    label = lambda node: " + ".join(names.get(code, code) for code in node.split(" + "))
+    fig.add_trace(go.Scatter(x=[position[n][0] for n in graph.nodes], y=[position[n][1] for n in graph.nodes],
+                             mode="markers+text", text=[safe(label(n))[:30] for n in graph.nodes],
+                             textposition="top center", textfont=dict(size=10),
+                             marker=dict(size=12, color=PALETTE[1]), hovertext=[safe(label(n)) for n in graph.nodes],
+                             hoverinfo="text"))
+    fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, width = lift)", height=600,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False), showlegend=False, **LAYOUT)
+    return fig

@@ -163,9 +163,11 @@ def _read_delimited(text: str, name: str) -> pd.DataFrame:
     widths = [len(row) for row in csv.reader(sample_lines, delimiter=delimiter)]
     if _is_basket_list(widths, sample_lines[0], delimiter):
         return _read_baskets(lines, delimiter)
+    headerless = _is_data_row(sample_lines, delimiter)
+    names = [f"column_{i + 1}" for i in range(widths[0])] if headerless else None
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            na_values=[""], skipinitialspace=True, on_bad_lines="error")
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, header=None if headerless else 0,
+                            names=names, na_values=[""], skipinitialspace=True, on_bad_lines="error")
     except pd.errors.EmptyDataError:
         raise InputError(f"expected a header and data rows in '{name}', found an empty table") from None
     except pd.errors.ParserError as exc:
@@ -181,6 +183,16 @@ def _is_basket_list(widths: list[int], first_line: str, delimiter: str) -> bool:
         return False
     off_width = sum(w != widths[0] for w in widths) / len(widths)
     return off_width > 0.2 or not _looks_like_header(first_line, delimiter)
+
+
+def _is_data_row(lines: list[str], delimiter: str) -> bool:
+    """The first row is data, not a header, when it does not read as column names and its values
+    recur in the rows below (a headerless export such as MovieLens' u.data)."""
+    if _looks_like_header(lines[0], delimiter) or len(lines) < 2:
+        return False
+    first = {f.strip() for f in next(csv.reader([lines[0]], delimiter=delimiter)) if f.strip()}
+    body = {f.strip() for row in csv.reader(lines[1:], delimiter=delimiter) for f in row}
+    return bool(first & body)
 
 
 def _looks_like_header(line: str, delimiter: str) -> bool:

@@ -2,9 +2,12 @@
 
 The reason for recommending item i to a user with history H is the share of i's score that each
 purchased item j brings: item-item models score history @ S, so j brings S[j, i] exactly; embedding
-models score with the mean of the history's vectors, so j brings cos(v_j, v_i) / |H|. The
-`because` column names the top contributors with their shares; these are numbers from the model,
-not templated text.
+models score a new basket with the mean of its items' vectors, so j brings cos(v_j, v_i) / |H|
+(for a known customer of LightGCN this decomposes the history-mean score, which the trained user
+vector approximates; the item's popularity bias is not a purchased product and is left out).
+Each contributor comes with the path that links it to the recommendation: bought together (how
+many baskets, lift) when the baskets say so, else graph neighbours (similarity). These are numbers
+from the model and the data, never templated text.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .associations import BasketStats
+from .merchandising import Policy, rank
 from .models import Recommender
 from .pipeline import Dataset
 
@@ -29,20 +34,23 @@ def contributions(model: Recommender, history: np.ndarray, items: np.ndarray) ->
     return np.divide(positive, totals, out=np.zeros_like(positive, dtype=np.float64), where=totals > 0)
 
 
-def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10, reasons: int = 3) -> pd.DataFrame:
-    """Top-k for a known user (index), seen items excluded, with names and reasons."""
-    items, scores = model.recommend(np.array([user]), k)
-    history = model.train_[user].indices
-    return _table(model, dataset, items[0], scores[0], history, reasons)
+def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10, reasons: int = 3,
+                    policy: Policy | None = None, stats: BasketStats | None = None) -> pd.DataFrame:
+    """Top-k for a known user (index), seen items excluded, merchandising applied, with reasons."""
+    model._check_users(np.array([user]))
+    seen = model.train_[[user]]
+    items, scores = rank(model.score(np.array([user])), k, seen, policy)
+    return _table(model, dataset, items[0], scores[0], seen.indices, reasons, stats)
 
 
 def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int], k: int = 10,
-                         reasons: int = 3) -> pd.DataFrame:
+                         reasons: int = 3, policy: Policy | None = None,
+                         stats: BasketStats | None = None) -> pd.DataFrame:
     """Top-k for a hand-built basket of item indices (a new customer)."""
     history = sp.csr_matrix((np.ones(len(basket)), (np.zeros(len(basket), int), basket)),
                             shape=(1, model.n_items))
-    items, scores = model.recommend_history(history, k)
-    return _table(model, dataset, items[0], scores[0], np.asarray(basket), reasons)
+    items, scores = rank(model.score_history(history), k, history, policy)
+    return _table(model, dataset, items[0], scores[0], np.asarray(basket), reasons, stats)
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) -> pd.DataFrame:
@@ -58,17 +66,29 @@ def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) 
     })
 
 
-def _table(model, dataset, items, scores, history, reasons) -> pd.DataFrame:
+def _table(model, dataset, items, scores, history, reasons, stats=None) -> pd.DataFrame:
     shares = contributions(model, history, items)
     names = dataset.item_names(history) if len(history) else []
-    because = []
-    for row in shares:
-        top = np.argsort(-row)[:reasons]
-        because.append("; ".join(f"{names[j]} ({row[j]:.0%})" for j in top if row[j] > 0) or "popular overall")
+    similarity = np.asarray(model.item_item(history))[:, items].T if len(history) else np.zeros((len(items), 0))
+    because, paths = [], []
+    for row, item in enumerate(items):
+        top = [j for j in np.argsort(-shares[row])[:reasons] if shares[row, j] > 0]
+        because.append("; ".join(f"{names[j]} ({shares[row, j]:.0%})" for j in top) or "popular overall")
+        paths.append(" | ".join(_path(names[j], history[j], item, similarity[row, j], stats) for j in top[:1]))
     return pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
         "score": np.round(scores, 4),
         "because": because,
+        "path": paths,
     })
+
+
+def _path(name: str, source: int, target: int, similarity: float, stats: BasketStats | None) -> str:
+    if stats is not None:
+        pair = stats.pair(int(source), int(target))
+        if pair["co_purchases"] >= 1:
+            return (f"bought {name} -> often bought with it: {int(pair['co_purchases'])} baskets, "
+                    f"lift {pair['lift']:.1f}")
+    return f"bought {name} -> neighbours in the graph: similarity {similarity:.2f}"

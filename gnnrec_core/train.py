@@ -41,6 +41,7 @@ class TrainConfig:
     loss: str = "softmax"
     temperature: float = 0.2
     weight_decay: float = 0.0
+    item_bias: bool = True  # a learned per-item offset in the softmax: popularity, kept out of similarity
     full_softmax_items: int = 20000
     sampled_negatives: int = 4096
     eval_every: int = 5
@@ -89,9 +90,13 @@ class Trainer:
         cfg = self.config
         device = next(module.parameters()).device
         generator = torch.Generator(device="cpu").manual_seed(cfg.seed)
+        if cfg.loss == "softmax" and cfg.item_bias and not hasattr(module, "item_bias"):
+            n_items = module()[1].shape[0]
+            module.item_bias = torch.nn.Parameter(torch.zeros(n_items, device=device))
         optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         users_with_items = np.flatnonzero(np.diff(train.indptr) > 0)
         targets = _row_normalised(train)
+        self._bias = getattr(module, "item_bias", None)
         best = (-1.0, None, 0)  # (ndcg, state, epoch)
         stale = 0
         started = time.perf_counter()
@@ -135,15 +140,21 @@ class Trainer:
         users = F.normalize(user_emb[batch_t], dim=1)
         n_items = item_emb.shape[0]
         rows = targets[batch]
+        bias = getattr(self, "_bias", None)
         if n_items <= cfg.full_softmax_items:
             logits = users @ F.normalize(item_emb, dim=1).T / cfg.temperature
+            if bias is not None:
+                logits = logits + bias
             dense = torch.from_numpy(rows.toarray()).to(device)
             return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
         # Sampled softmax: the batch's own positives plus shared uniform negatives.
         positives = np.unique(rows.indices)
         negatives = torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).numpy()
         candidates = np.unique(np.concatenate([positives, negatives]))
-        logits = users @ F.normalize(item_emb[torch.from_numpy(candidates).to(device)], dim=1).T / cfg.temperature
+        chosen = torch.from_numpy(candidates).to(device)
+        logits = users @ F.normalize(item_emb[chosen], dim=1).T / cfg.temperature
+        if bias is not None:
+            logits = logits + bias[chosen]
         dense = torch.from_numpy(rows[:, candidates].toarray()).to(device)
         return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
 
@@ -151,8 +162,17 @@ class Trainer:
     def validate(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix) -> float:
         module.eval()
         user_emb, item_emb = module()
-        scores = lambda users: (user_emb[torch.from_numpy(users).to(user_emb.device)] @ item_emb.T).cpu().numpy()
-        return evaluate(scores, train, valid, k=10)["ndcg"]
+        score = embedding_scorer(user_emb, item_emb, getattr(module, "item_bias", None), self.config)
+        return evaluate(lambda users: score(user_emb[torch.from_numpy(users).to(user_emb.device)]), train, valid)["ndcg"]
+
+
+def embedding_scorer(user_emb, item_emb, bias, config: TrainConfig):
+    """user vectors (n, d) -> scores (n, items) exactly as the loss scored them during training."""
+    if config.loss == "bpr":
+        return lambda users: (users @ item_emb.T).detach().cpu().numpy()
+    items = F.normalize(item_emb, dim=1)
+    offset = bias.detach() if bias is not None else torch.zeros(items.shape[0], device=items.device)
+    return lambda users: (F.normalize(users, dim=1) @ items.T / config.temperature + offset).detach().cpu().numpy()
 
 
 def _bpr_loss(user_emb, item_emb, rows: sp.csr_matrix, batch_t, generator, device) -> torch.Tensor:

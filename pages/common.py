@@ -31,7 +31,8 @@ SAMPLE_NAME = "Online Retail sample"
 DATASET_KEY, RUN_KEY, JOB_KEY, PRODUCT_KEY = "active_dataset", "active_run", "training_job", "active_product"
 PAGES = {"data": "pages/data.py", "train": "pages/train.py", "map": "pages/product_map.py",
          "neighbourhood": "pages/neighbourhood.py", "recommend": "pages/recommendations.py",
-         "compare": "pages/compare.py", "home": "pages/home.py"}
+         "compare": "pages/compare.py", "home": "pages/home.py",
+         "associations": "pages/associations.py"}
 
 
 # -- workspace and cached loaders ------------------------------------------------------------

@@ -92,3 +92,10 @@ def test_zip_with_several_tables_is_refused():
         archive.writestr("b.csv", _csv())
     with pytest.raises(InputError, match="exactly one data file"):
         read_table(zipped.getvalue(), "two.zip")
+
+
+def test_headerless_table_gets_numbered_columns():
+    """MovieLens' u.data has no header: its first row recurs as data, so it is not taken as names."""
+    frame = read_table(b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t377\t1\t878887116\n", "u.data")
+    assert list(frame.columns) == ["column_1", "column_2", "column_3", "column_4"] and len(frame) == 3
+    assert list(read_table(b"id1,id2\n5,6\n7,8\n", "t.csv").columns) == ["id1", "id2"]

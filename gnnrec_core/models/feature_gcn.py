@@ -26,7 +26,8 @@ from torch_geometric.utils import coalesce
 from ..errors import InputError
 from ..graph import bipartite_edge_index, to_csr
 from ..train import TrainConfig, Trainer, resolve_device
-from .base import Recommender, check_train, positive
+from .base import check_train, positive
+from .embedding import EmbeddingScores
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class FeatureGCNConfig(TrainConfig):
     dim: int = 128
     layers: int = 2
     catalogue_neighbours: int = 5  # item-item edges per product from feature similarity; 0: none
+    # Share of products whose ID vector is zeroed in each training step, so that features and
+    # catalogue neighbours learn to place a product on their own (as they must for a new one).
+    id_dropout: float = 0.3
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -43,8 +47,9 @@ class FeatureGCNConfig(TrainConfig):
 
 class FeatureGCNModule(torch.nn.Module):
     def __init__(self, adjacency: torch.Tensor, n_users: int, features: torch.Tensor, dim: int,
-                 layers: int, seed: int) -> None:
+                 layers: int, seed: int, id_dropout: float = 0.0) -> None:
         super().__init__()
+        self.id_dropout = id_dropout
         generator = torch.Generator().manual_seed(seed)
         self.adjacency, self.n_users, self.features = adjacency, n_users, features
         device = features.device
@@ -53,9 +58,12 @@ class FeatureGCNModule(torch.nn.Module):
         self.project = torch.nn.Linear(features.shape[1], dim).to(device)
         self.convs = torch.nn.ModuleList(GCNConv(dim, dim, normalize=False).to(device) for _ in range(layers))
 
-    def item_inputs(self, features: torch.Tensor, with_ids: bool = True) -> torch.Tensor:
-        projected = self.project(features)
-        return projected + self.item_embedding if with_ids else projected
+    def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
+        ids = self.item_embedding
+        if self.training and self.id_dropout > 0:
+            keep = (torch.rand(len(ids), 1, device=ids.device) >= self.id_dropout).to(ids.dtype)
+            ids = ids * keep
+        return self.project(features) + ids
 
     def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.cat([self.user_embedding, self.item_inputs(self.features)])
@@ -69,7 +77,7 @@ class FeatureGCNModule(torch.nn.Module):
         return out[: self.n_users], out[self.n_users:]
 
 
-class FeatureGCN(Recommender):
+class FeatureGCN(EmbeddingScores):
     name = "gcn"
     config_class = FeatureGCNConfig
 
@@ -89,16 +97,14 @@ class FeatureGCN(Recommender):
         adjacency = self._adjacency(train, self.features_)
         torch.manual_seed(self.config.seed)
         module = FeatureGCNModule(adjacency, train.shape[0], torch.from_numpy(self.features_).to(self.device_),
-                                  self.config.dim, self.config.layers, self.config.seed)
+                                  self.config.dim, self.config.layers, self.config.seed, self.config.id_dropout)
         trainer = Trainer(TrainConfig(**{k: v for k, v in asdict(self.config).items()
                                         if k in TrainConfig.__dataclass_fields__}), progress)
         trainer.fit(module, train, valid)
+        self.module_ = module
         self.history_ = trainer.history
         self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
-        with torch.no_grad():
-            users, items = module()
-        self.user_vectors_ = F.normalize(users, dim=1).cpu().numpy()
-        self.item_vectors_ = F.normalize(items, dim=1).cpu().numpy()
+        self._store(module)
         return self
 
     def _adjacency(self, train: sp.csr_matrix, features: np.ndarray) -> torch.Tensor:
@@ -110,24 +116,54 @@ class FeatureGCN(Recommender):
         edge_index, weight = gcn_norm(edge_index, None, num_nodes=n_users + n_items, add_self_loops=True)
         return to_csr(edge_index, weight, n_users + n_items, self.device_)
 
-    def score(self, users):
+    @torch.no_grad()
+    def embed_new_items(self, features: np.ndarray) -> np.ndarray:
+        """Vectors for products with no history, from their features alone: they join the trained
+        graph as new nodes with catalogue edges to their nearest products by features, their ID
+        vectors zero, and the trained layers run once. Returns (new items, d), comparable by
+        cosine with item_vectors()."""
         self._check_fitted()
-        return self.user_vectors_[np.asarray(users)] @ self.item_vectors_.T
+        features = np.asarray(features, np.float32)
+        if features.ndim != 2 or features.shape[1] != self.features_.shape[1]:
+            raise InputError(f"gcn: expected new-item features with {self.features_.shape[1]} columns, "
+                             f"found shape {features.shape}")
+        trained = self._trained_module()
+        n_new = len(features)
+        train = sp.hstack([self.train_, sp.csr_matrix((self.n_users, n_new), dtype=np.float32)]).tocsr()
+        all_features = np.vstack([self.features_, features])
+        module = FeatureGCNModule(self._adjacency(train, all_features), self.n_users,
+                                  torch.from_numpy(all_features).to(self.device_), self.config.dim,
+                                  self.config.layers, self.config.seed)
+        state = trained.state_dict()
+        state["item_embedding"] = torch.cat([state["item_embedding"],
+                                             torch.zeros(n_new, self.config.dim, device=self.device_)])
+        if "item_bias" in state:
+            del state["item_bias"]
+        module.load_state_dict(state, strict=False)
+        _, items = module()
+        return F.normalize(items[-n_new:], dim=1).cpu().numpy()
 
-    def score_history(self, history):
-        history = sp.csr_matrix(history, dtype=np.float32)
-        users = np.asarray(history @ self.item_vectors_) / np.maximum(np.asarray(history.sum(1)), 1e-12)
-        return users @ self.item_vectors_.T
-
-    def item_vectors(self):
-        return self.item_vectors_
+    def _trained_module(self) -> "FeatureGCNModule":
+        module = getattr(self, "module_", None)
+        if module is None:  # loaded from disk: rebuild from the saved parameters
+            self.device_ = resolve_device(self.config.device)
+            module = FeatureGCNModule(self._adjacency(self.train_, self.features_), self.n_users,
+                                      torch.from_numpy(self.features_).to(self.device_), self.config.dim,
+                                      self.config.layers, self.config.seed)
+            module.load_state_dict({k.removeprefix("module."): torch.from_numpy(v) for k, v in
+                                    self.module_state_.items()}, strict=False)
+            self.module_ = module
+        return module
 
     def get_state(self):
-        return {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "features": self.features_}
+        params = {f"module.{k}": v.detach().cpu().numpy() for k, v in self._trained_module().state_dict().items()}
+        return super().get_state() | {"features": self.features_} | params
 
     def set_state(self, state):
-        self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
+        super().set_state(state)
         self.features_ = state["features"]
+        self.module_state_ = {k: v for k, v in state.items() if k.startswith("module.")}
+        self.module_ = None
 
 
 def catalogue_edges(features: np.ndarray, k: int, batch: int = 4096) -> torch.Tensor:

@@ -17,7 +17,8 @@ import torch
 
 from ..graph import normalized_adjacency
 from ..train import TrainConfig, Trainer, resolve_device
-from .base import Recommender, check_train, positive
+from .base import check_train, positive
+from .embedding import EmbeddingScores
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class LightGCNModule(torch.nn.Module):
         return out[: self.n_users], out[self.n_users:]
 
 
-class LightGCN(Recommender):
+class LightGCN(EmbeddingScores):
     name = "lightgcn"
     config_class = LightGCNConfig
 
@@ -73,32 +74,3 @@ class LightGCN(Recommender):
         adjacency = normalized_adjacency(train, self_loops=False, device=self.device_)
         c = self.config
         return LightGCNModule(adjacency, train.shape[0], train.shape[1], c.dim, c.layers, c.init_std, c.seed)
-
-    @torch.no_grad()
-    def _store(self, module: torch.nn.Module) -> None:
-        users, items = module()
-        if self.config.loss == "softmax":  # trained on cosine similarity: score the same way
-            users, items = torch.nn.functional.normalize(users, dim=1), torch.nn.functional.normalize(items, dim=1)
-        self.user_vectors_ = users.float().cpu().numpy()
-        self.item_vectors_ = items.float().cpu().numpy()
-
-    def score(self, users):
-        self._check_fitted()
-        return self.user_vectors_[np.asarray(users)] @ self.item_vectors_.T
-
-    def score_history(self, history):
-        """A new basket: its user vector is the mean of its items' vectors (the source documents'
-        history-mean rule)."""
-        history = sp.csr_matrix(history, dtype=np.float32)
-        sums = np.maximum(np.asarray(history.sum(1)), 1e-12)
-        users = np.asarray(history @ self.item_vectors_) / sums
-        return users @ self.item_vectors_.T
-
-    def item_vectors(self):
-        return self.item_vectors_
-
-    def get_state(self):
-        return {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_}
-
-    def set_state(self, state):
-        self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]

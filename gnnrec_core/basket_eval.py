@@ -1,0 +1,79 @@
+"""Basket completion: can a model finish a basket?
+
+Baskets are split at random into train (80%) and test (20%). Models fit on the train baskets (each
+basket a row, as a user would be). In every test basket holding at least 2 products, one product
+chosen at random (seeded) is hidden; the model ranks every product from the rest of the basket
+(the rest excluded from the ranking); hit rate@k and nDCG@k of the hidden product are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .associations import catalogue_stats
+from .errors import ConfigError, InputError
+from .features import item_features
+from .metrics import ranking_metrics, top_k
+from .models import MODELS
+
+Progress = Callable[[dict[str, Any]], Any]
+
+
+def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
+    """For baskets with >= 2 products: (rest of each basket, hidden item per basket)."""
+    sizes = np.diff(baskets.indptr)
+    rows = np.flatnonzero(sizes >= 2)
+    rng = np.random.default_rng(seed)
+    picks = baskets.indptr[rows] + (rng.random(len(rows)) * sizes[rows]).astype(np.int64)
+    hidden = baskets.indices[picks]
+    kept = baskets[rows].tocoo()
+    mask = ~((kept.col == hidden[kept.row]))
+    rest = sp.csr_matrix((kept.data[mask], (kept.row[mask], kept.col[mask])), shape=(len(rows), baskets.shape[1]))
+    return rest, hidden
+
+
+def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str], k: int = 10, seed: int = 0,
+                test_fraction: float = 0.2, progress: Progress | None = None, **settings: Any) -> dict[str, Any]:
+    if k < 1:
+        raise ConfigError(f"k: expected an integer >= 1, found {k}")
+    stats, items = catalogue_stats(events)
+    baskets = stats.baskets
+    if baskets.shape[0] < 10:
+        raise InputError(f"expected at least 10 baskets to evaluate basket completion, found {baskets.shape[0]}")
+    order = np.random.default_rng(seed).permutation(baskets.shape[0])
+    n_test = max(1, int(round(test_fraction * baskets.shape[0])))
+    train, test = baskets[order[n_test:]], baskets[order[:n_test]]
+    rest, hidden = hide_one(test, seed)
+    if len(hidden) == 0:
+        raise InputError("expected test baskets with at least 2 products, found none")
+    relevant = sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=rest.shape)
+    results = []
+    for position, name in enumerate(models):
+        if progress:
+            progress({"model": name, "index": position, "total": len(models)})
+        cls = MODELS[name]
+        extra = {"item_features": item_features(catalogue, items)} if name == "gcn" else {}
+        known = {key: v for key, v in settings.items() if key in cls.config_class.__dataclass_fields__}
+        started = time.perf_counter()
+        try:
+            model = cls(**known, **extra).fit(train)
+        except ConfigError as exc:
+            results.append({"model": name, "skipped": str(exc)})
+            continue
+        seconds = time.perf_counter() - started
+        hits = {"hit_rate": 0.0, "ndcg": 0.0}
+        for start in range(0, rest.shape[0], 2048):
+            block = rest[start:start + 2048]
+            top = top_k(model.score_history(block), k, block)
+            for metric, values in ranking_metrics(top, relevant[start:start + 2048], k).items():
+                if metric in hits:
+                    hits[metric] += float(values.sum())
+        results.append({"model": name, "hit_rate": hits["hit_rate"] / len(hidden), "ndcg": hits["ndcg"] / len(hidden),
+                        "fit_seconds": round(seconds, 3)})
+    return {"baskets": int(baskets.shape[0]), "test_baskets": int(len(hidden)), "items": int(len(items)), "k": k,
+            "results": results}

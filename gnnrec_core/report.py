@@ -1,0 +1,128 @@
+"""A self-contained HTML report of a run for stakeholders: dataset summary, the metrics table
+against the baselines, the product map, the top associations and example customers with reasoned
+recommendations. plotly.js is inlined, so the file opens in a browser with no server and no
+network. Every text that came from an upload is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .associations import basket_stats
+from .explore import top_pairs
+from .ingest import summary
+from .pipeline import Dataset, gain_over_baselines
+from .plots import product_map
+from .projection import pca_2d
+from .recommend import recommend_table
+
+STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
+       color: #0f172a; line-height: 1.45; padding: 0 1rem; }
+h1 { font-size: 1.9rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #e2e8f0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: .8rem; }
+.card { background: #f1f5f9; border-radius: 8px; padding: .7rem 1rem; }
+.card b { display: block; font-size: 1.4rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: .6rem 0; }
+th, td { border-bottom: 1px solid #e2e8f0; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f8fafc; } .note { color: #475569; font-size: .9rem; }
+.verdict { background: #fef9c3; padding: .7rem 1rem; border-radius: 8px; }
+.verdict.good { background: #dcfce7; }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
+    formatters = {c: (lambda v, f=floats: f.format(v)) for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+    return frame.to_html(index=False, escape=True, formatters=formatters, border=0)
+
+
+def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3, k: int = 10) -> str:
+    """The report as one HTML string. `info` holds the run's results, model name and dataset name."""
+    figures = summary(dataset.ingest)
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    parts = [f"<h1>Product associations: {_e(info.get('dataset', 'dataset'))}</h1>",
+             f"<p class='note'>Model {_e(info.get('model'))}. Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
+             "<h2>Dataset</h2><div class='cards'>"]
+    for label, key in (("Customers", "users"), ("Products", "items"), ("Baskets", "baskets"),
+                       ("Customer-product pairs", "user_item_pairs")):
+        parts.append(f"<div class='card'>{label}<b>{figures[key]:,}</b></div>")
+    span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
+    parts.append(f"<div class='card'>Dates<b style='font-size:1rem'>{_e(span)}</b></div></div>")
+    dropped = dataset.ingest.report.dropped
+    if dropped:
+        parts.append("<p class='note'>Rows dropped in cleaning: " +
+                     ", ".join(f"{n:,} {_e(r)}" for r, n in dropped.items()) + ".</p>")
+    parts += _metrics_section(info)
+    parts += _map_section(dataset, model)
+    parts += _associations_section(dataset, stats)
+    parts += _examples_section(dataset, model, stats, examples, k)
+    body = "\n".join(parts)
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>gnnrec report</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def _metrics_section(info: dict[str, Any]) -> list[str]:
+    results = info.get("results") or []
+    if not results:
+        return []
+    frame = pd.DataFrame(results)[["model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds"]]
+    out = [f"<h2>How well each model ranks (k = {int(info.get('k', 10))}, same split)</h2>", _table(frame)]
+    gain = gain_over_baselines(results)
+    if gain:
+        good = gain["relative"] >= 0
+        word = "ahead of" if good else "behind"
+        out.append(f"<p class='verdict{' good' if good else ''}'>The GNN ({_e(gain['gnn'])}) is "
+                   f"{abs(gain['relative']):.1%} {word} the best baseline ({_e(gain['baseline'])}) on nDCG: "
+                   f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.</p>")
+    return out
+
+
+def _map_section(dataset: Dataset, model) -> list[str]:
+    vectors = model.item_vectors()
+    if vectors is None or len(vectors) < 3:
+        return []
+    xy = pca_2d(vectors)
+    catalogue = dataset.ingest.catalogue.reindex([str(i) for i in dataset.interactions.items])
+    buyers = np.diff(model.train_.tocsc().indptr)
+    points = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "name": dataset.item_names(np.arange(len(xy))),
+                           "size": buyers, "popularity": np.log1p(buyers),
+                           "hover": [f"{c} · {b} buyers" for c, b in zip(catalogue.index, buyers)]})
+    figure: go.Figure = product_map(points, "popularity", title="Products placed by what the model learned (PCA)")
+    return ["<h2>Product map</h2>", "<p class='note'>Products close together are bought by the same "
+            "customers. Colour: popularity (log buyers).</p>",
+            figure.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})]
+
+
+def _associations_section(dataset: Dataset, stats) -> list[str]:
+    pairs = top_pairs(stats, dataset.interactions.items, n=15, min_count=5)
+    if pairs.empty:
+        return []
+    names = dataset.ingest.catalogue["name"]
+    shown = pd.DataFrame({"product": pairs["a"].map(lambda c: names.get(c, c)),
+                          "bought with": pairs["b"].map(lambda c: names.get(c, c)),
+                          "baskets together": pairs["co_purchases"], "lift": pairs["lift"]})
+    return ["<h2>Strongest associations</h2>", "<p class='note'>Pairs in at least 5 baskets, by lift "
+            "(how many times more often they are bought together than by chance).</p>", _table(shown, "{:.1f}")]
+
+
+def _examples_section(dataset: Dataset, model, stats, examples: int, k: int) -> list[str]:
+    activity = np.diff(model.train_.indptr)
+    order = np.argsort(-activity)
+    chosen = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, examples)]] if len(order) else []
+    out = ["<h2>Example customers</h2>"]
+    for user in chosen:
+        history = dataset.item_names(model.train_[int(user)].indices[:8])
+        table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)[["rank", "name", "because", "path"]]
+        out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
+                   f"<p class='note'>Bought, among others: {_e('; '.join(history))}</p>{_table(table)}")
+    return out

@@ -1,0 +1,41 @@
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from gnnrec_core.features import item_features
+from gnnrec_core.models import FeatureGCN
+
+FAMILIES = {"lamp": ["brass lamp", "glass lamp", "paper lamp", "steel lamp", "wood lamp"],
+            "mug": ["blue mug", "red mug", "tall mug", "small mug", "spotted mug"]}
+
+
+def test_new_product_is_placed_among_its_family():
+    """Customers buy within one family; a new 'copper lamp' with no sales must land among lamps."""
+    names = FAMILIES["lamp"] + FAMILIES["mug"]
+    catalogue = pd.DataFrame({"name": names + ["copper lamp"], "category": ["lighting"] * 5 + ["kitchen"] * 5 + ["lighting"],
+                              "price": [30, 32, 12, 40, 35, 5, 6, 7, 4, 6, 38]}, index=[f"i{n}" for n in range(11)])
+    features = item_features(catalogue, np.array(catalogue.index))
+    rng = np.random.default_rng(0)
+    rows, cols = [], []
+    for user in range(60):
+        family = 0 if user < 30 else 5
+        for item in rng.choice(5, 3, replace=False):
+            rows.append(user)
+            cols.append(family + item)
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(60, 10))
+    model = FeatureGCN(item_features=features[:10], epochs=30, dim=16).fit(train)
+    new = model.embed_new_items(features[10:])
+    similarity = new @ model.item_vectors().T
+    top = np.argsort(-similarity[0])[:5]
+    assert set(top) <= set(range(5)), top  # the five lamps, not the mugs
+    assert similarity[0, :5].mean() > similarity[0, 5:].mean()
+
+
+def test_embedding_survives_save_and_load(tmp_path):
+    catalogue = pd.DataFrame({"name": FAMILIES["lamp"] + FAMILIES["mug"]}, index=[f"i{n}" for n in range(10)])
+    features = item_features(catalogue, np.array(catalogue.index))
+    train = sp.csr_matrix(np.kron(np.eye(2), np.ones((5, 5))).astype(np.float32))
+    model = FeatureGCN(item_features=features, epochs=5, dim=8).fit(train)
+    before = model.embed_new_items(features[:2])
+    loaded = FeatureGCN.load(model.save(tmp_path / "gcn.npz"))
+    assert np.allclose(loaded.embed_new_items(features[:2]), before, atol=1e-5)

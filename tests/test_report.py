@@ -1,0 +1,29 @@
+import re
+
+import pandas as pd
+
+from gnnrec_core.ingest import ingest
+from gnnrec_core.models import LightGCN
+from gnnrec_core.pipeline import prepare
+from gnnrec_core.report import html_report
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def test_report_is_self_contained_and_escapes_names(tmp_path):
+    rows = [(f"o{n}", f"p{(n * 3 + j) % 12}", f"u{n % 15}") for n in range(90) for j in range(3)]
+    frame = pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"])
+    frame["product_name"] = frame["product_id"].map(lambda p: HOSTILE if p == "p1" else f"Product {p}")
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
+    results = [{"model": "lightgcn", "ndcg": 0.2, "precision": 0.1, "recall": 0.1, "map": 0.1, "hit_rate": 0.5,
+                "coverage": 0.3, "train_seconds": 1.0, "device": "cpu"},
+               {"model": "ease", "ndcg": 0.25, "precision": 0.1, "recall": 0.1, "map": 0.1, "hit_rate": 0.5,
+                "coverage": 0.3, "train_seconds": 1.0, "device": "cpu"}]
+    page = html_report(dataset, model, {"dataset": "log.csv", "model": "lightgcn", "results": results, "k": 10})
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert not re.search(r"<script[^>]+src=", page)  # plotly.js inline: no network needed
+    assert "20.0% behind the best baseline (ease)" in page
+    assert "Example customers" in page and "Product map" in page
