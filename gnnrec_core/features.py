@@ -45,7 +45,8 @@ class ItemFeaturizer:
         categories = catalogue.get("category", pd.Series(dtype=object)).dropna().astype(str)
         self.categories_ = list(categories.value_counts().index[: self.config.max_categories])
         prices = np.log1p(pd.to_numeric(catalogue.get("price", pd.Series(dtype=float)), errors="coerce").clip(lower=0))
-        self.price_median_ = float(prices.median()) if prices.notna().any() else 0.0
+        self.has_price_ = bool(prices.notna().any())  # the feature layout depends on the fit only
+        self.price_median_ = float(prices.median()) if self.has_price_ else 0.0
         self.price_scale_ = float(prices.std()) if prices.notna().sum() > 1 and prices.std() > 0 else 1.0
         return self
 
@@ -62,8 +63,9 @@ class ItemFeaturizer:
             position = {c: i for i, c in enumerate(self.categories_)}
             onehot[np.arange(len(catalogue)), [position.get(c, len(self.categories_)) for c in category]] = 1
             blocks.append(onehot)
-        if "price" in catalogue and pd.to_numeric(catalogue["price"], errors="coerce").notna().any():
-            price = np.log1p(pd.to_numeric(catalogue["price"], errors="coerce").clip(lower=0))
+        if self.has_price_:
+            raw = catalogue["price"] if "price" in catalogue else pd.Series(np.nan, index=catalogue.index)
+            price = np.log1p(pd.to_numeric(raw, errors="coerce").clip(lower=0))
             missing = price.isna().to_numpy()
             scaled = ((price.fillna(self.price_median_) - self.price_median_) / self.price_scale_).to_numpy()
             blocks.append(np.column_stack([scaled, missing]))
@@ -78,8 +80,19 @@ def _names(catalogue: pd.DataFrame) -> pd.Series:
     return catalogue["name"].fillna("").astype(str)
 
 
-def item_features(catalogue: pd.DataFrame, items: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """Features for the items of an Interactions vocabulary, in its order."""
+def catalogue_rows(catalogue: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
+    """The catalogue rows of a vocabulary, in its order; a product without a name is named by its code."""
     rows = catalogue.reindex(pd.Index([str(i) for i in items]))
     rows["name"] = rows["name"].fillna(pd.Series(rows.index, index=rows.index)) if "name" in rows else rows.index
-    return ItemFeaturizer(config).fit(rows).transform(rows)
+    return rows
+
+
+def fit_featurizer(catalogue: pd.DataFrame, items: np.ndarray, config: FeatureConfig = FeatureConfig()) -> ItemFeaturizer:
+    """The featurizer fitted on a vocabulary's catalogue rows; deterministic, so refitting on the
+    same rows rebuilds exactly the transform a model was trained with (for new products)."""
+    return ItemFeaturizer(config).fit(catalogue_rows(catalogue, items))
+
+
+def item_features(catalogue: pd.DataFrame, items: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Features for the items of an Interactions vocabulary, in its order."""
+    return fit_featurizer(catalogue, items, config).transform(catalogue_rows(catalogue, items))

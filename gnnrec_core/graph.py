@@ -49,6 +49,26 @@ def to_csr(edge_index: torch.Tensor, weight: torch.Tensor, n_nodes: int,
         return to_torch_csr_tensor(edge_index, weight, size=(n_nodes, n_nodes)).to(device)
 
 
+class _SymmetricPropagate(torch.autograd.Function):
+    """y = A x for a symmetric sparse A. The gradient with respect to x is A^T g = A g, so the
+    backward pass reuses A; torch's own CSR backward builds A's transpose on every step, which
+    makes a training step about 3x slower (benchmarked on the Online Retail baskets graph)."""
+
+    @staticmethod
+    def forward(ctx, adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.adjacency = adjacency
+        return adjacency @ x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, ctx.adjacency @ grad
+
+
+def propagate(adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """One message-passing step over a symmetric normalised adjacency (see _SymmetricPropagate)."""
+    return _SymmetricPropagate.apply(adjacency, x)
+
+
 def basket_matrix(basket_ids: np.ndarray, item_ids: np.ndarray, n_items: int | None = None) -> sp.csr_matrix:
     """Binary basket x item CSR from parallel arrays of basket keys and item indices."""
     _, rows = np.unique(basket_ids, return_inverse=True)

@@ -45,18 +45,17 @@ class Dataset:
         return [str(catalogue["name"].get(code, code)) if code in catalogue.index else code for code in raw]
 
     def user_index(self, raw_user: str) -> int:
-        index = self.interactions.user_lookup().get(str(raw_user).strip())
-        if index is None:
-            sample = ", ".join(map(str, self.interactions.users[:3]))
-            raise InputError(f"expected a known user ID, found '{raw_user}' (IDs look like: {sample})")
-        return index
+        return _lookup(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)
 
     def item_index(self, raw_item: str) -> int:
-        index = self.interactions.item_lookup().get(str(raw_item).strip())
-        if index is None:
-            sample = ", ".join(map(str, self.interactions.items[:3]))
-            raise InputError(f"expected a known item ID, found '{raw_item}' (IDs look like: {sample})")
-        return index
+        return _lookup(self.interactions.item_lookup(), raw_item, "item", self.interactions.items)
+
+
+def _lookup(table: dict[str, int], raw: str, what: str, known: np.ndarray) -> int:
+    index = table.get(str(raw).strip())
+    if index is None:
+        raise InputError(f"expected a known {what} ID, found '{raw}' (IDs look like: {', '.join(map(str, known[:3]))})")
+    return index
 
 
 def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:

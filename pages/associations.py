@@ -33,11 +33,14 @@ st.caption(f"{stats.n_baskets:,} baskets ({'orders' if data.ingest.events['baske
            f"over {len(items):,} products.")
 
 controls = st.columns(4)
-min_support = controls[0].number_input("Min. support", 0.0005, 0.5, 0.005, step=0.001, format="%.4f")
+min_support = controls[0].number_input("Min. support", 0.0005, 0.5, 0.01, step=0.001, format="%.4f")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, 0.2, 0.05)
 max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help="3 uses FP-growth; slower")
 min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, 1.0, step=0.5)
-query = st.text_input("Filter by product (name or code)")
+left, right = st.columns([2, 1])
+query = left.text_input("Filter by product (name or code)")
+category_of = catalogue["category"].astype(str).to_dict() if catalogue["category"].notna().any() else {}
+chosen_categories = right.multiselect("Filter by category", sorted(set(category_of.values()))) if category_of else []
 try:
     rules = rules_for(name, saved_at, RuleConfig(min_support, min_confidence, int(max_len)))
 except GnnrecError as exc:
@@ -49,6 +52,9 @@ if query.strip():
     text = query.strip().lower()
     hit = lambda codes: any(text in c.lower() or text in names.get(c, "").lower() for c in codes)
     rules = rules[rules["antecedents"].map(hit) | rules["consequents"].map(hit)]
+if chosen_categories:
+    in_category = lambda codes: any(category_of.get(c) in chosen_categories for c in codes)
+    rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("support", "confidence", "lift", "leverage", "conviction", "count")}})
 st.subheader(f"{len(table):,} rules")

@@ -264,3 +264,12 @@ def run_items(run_id: str) -> pd.DataFrame:
                           "buyers": np.diff(run.model.train_.tocsc().indptr),
                           "sales": sales.reindex(codes).fillna(0).values})
     return frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def featurizer_for(run_id: str):
+    """The feature transform a run's feature GCN was trained with, rebuilt from its dataset."""
+    from gnnrec_core.features import fit_featurizer
+
+    run = load_run(run_id)
+    return fit_featurizer(ws().load_dataset(run.info["dataset"]).catalogue, run.items)

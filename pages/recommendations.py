@@ -4,8 +4,10 @@ customer under a second model, and a hand-built basket for a new customer."""
 import numpy as np
 import streamlit as st
 
+from gnnrec_core.errors import GnnrecError
+from gnnrec_core.merchandising import Merchandising, parse_boosts, resolve
 from gnnrec_core.recommend import recommend_for_basket, recommend_table
-from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_items, side_model
+from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_basket_stats, run_items, side_model
 
 st.title("Recommendations")
 run_id, run = need_run()
@@ -22,6 +24,23 @@ if list(map(str, data.interactions.items)) != list(map(str, run.items)):
     st.error(f"The dataset '{dataset_name}' was replaced after this run was trained; train a new run on it.")
     st.stop()
 k = st.sidebar.slider("Recommendations (k)", 3, 30, 10)
+with st.sidebar.expander("Merchandising rules"):
+    categories = sorted(items["category"].dropna().astype(str).unique())
+    labels = {code: f"{name} ({code})" for code, name in zip(items["item"], items["name"])}
+    excluded = st.multiselect("Never recommend these products", list(labels), format_func=labels.get)
+    excluded_categories = st.multiselect("Never recommend these categories", categories)
+    non_products = st.checkbox("Never recommend postage or fees", value=True)
+    boosted = st.multiselect("Boost or bury categories", categories)
+    factors = [st.slider(f"{c}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}") for c in boosted]
+    cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0)
+try:
+    rules = Merchandising(tuple(excluded), tuple(excluded_categories), non_products,
+                          parse_boosts([f"{c}={f}" for c, f in zip(boosted, factors)]), int(cap) or None)
+except GnnrecError as exc:
+    st.error(str(exc))
+    st.stop()
+stats = run_basket_stats(run_id)
+policy = resolve(rules, run.items, data.ingest.catalogue) if rules.active else None
 mode = st.radio("Mode", ["Existing customer", "New customer (build a basket)"], horizontal=True)
 
 if mode.startswith("New"):
@@ -31,7 +50,7 @@ if mode.startswith("New"):
     if not basket:
         st.info("Add products to the basket to see what goes with them.")
         st.stop()
-    table = recommend_for_basket(run.model, data, basket, k)
+    table = recommend_for_basket(run.model, data, basket, k, policy=policy, stats=stats)
     st.dataframe(table, hide_index=True)
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
     st.stop()
@@ -56,15 +75,16 @@ with left:
     st.dataframe(history, hide_index=True, height=420)
 with right:
     st.subheader(f"Top {k} from {run.model.name}")
-    table = recommend_table(run.model, data, user, k)
+    table = recommend_table(run.model, data, user, k, policy=policy, stats=stats)
     st.dataframe(table, hide_index=True, height=420, column_config={
-        "because": st.column_config.TextColumn("because (share of score)", width="large")})
+        "because": st.column_config.TextColumn("because (share of score)", width="large"),
+        "path": st.column_config.TextColumn("how they link", width="large")})
     st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
 
 st.subheader("Same customer, second model")
 other = st.selectbox("Compare with", ["ease", "itemknn", "cooc", "pop", "lightgcn", "gcn"])
 second = side_model(dataset_name, meta["saved_at"], other)
-other_table = recommend_table(second, data, user, k)
+other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {k} recommendations in common.")
 a, b = st.columns(2)

@@ -5,11 +5,13 @@ import streamlit as st
 
 from gnnrec_core.experiment import BASELINES, ExperimentConfig
 from gnnrec_core.interactions import SplitConfig
-from gnnrec_core.pipeline import gain_over_baselines
 from gnnrec_core.plots import metrics_bars, training_curve
 from gnnrec_core.train import device_report
 from gnnrec_core.errors import GnnrecError
-from pages.common import JOB_KEY, RUN_KEY, active_run, chart, jobs, need_dataset, run_label, start_training, ws
+from gnnrec_core.pipeline import gain_over_baselines, prepare
+from gnnrec_core.report import html_report
+from pages.common import (JOB_KEY, RUN_KEY, active_run, chart, dataset_meta, jobs, load_run, need_dataset, run_label,
+                          start_training, ws)
 
 LABELS = {"lightgcn": "LightGCN (default GNN)", "gcn": "Feature-aware GCN", "ease": "EASE", "itemknn": "Item-kNN",
           "cooc": "Co-occurrence (lift/Jaccard)", "pop": "Popularity"}
@@ -108,6 +110,16 @@ st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_s
            f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
            f"over {split.get('test_users', 0):,} customers. Metrics at k={info.get('k', 10)}, full ranking, bought items "
            "excluded. " + " ".join(info.get("notes", [])))
+
+@st.cache_data(show_spinner="Writing the report...", max_entries=4)
+def report_html(run_id: str, saved_at: float) -> bytes:
+    dataset = ws().load_dataset(info["dataset"])
+    return html_report(prepare(dataset), load_run(run_id).model, info).encode("utf-8")
+
+
+if dataset_meta(info["dataset"]) is not None:
+    st.download_button("Download the HTML report (opens offline)", lambda: report_html(run_id, info.get("saved_at", 0)),
+                       f"gnnrec-report-{run_id}.html", "text/html", icon=":material/description:")
 
 with st.expander("All runs"):
     st.dataframe(pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),

@@ -79,6 +79,17 @@ def test_demo_journey_through_every_page(workspace):
     next(b for b in at.button if b.label == "Train").click().run()
     _wait_for_results(at, expect="Results: gcn on Online Retail sample")
 
+    at.switch_page("pages/neighbourhood.py").run()  # the gcn run is active: place a new product
+    next(t for t in at.text_input if t.label == "Name").set_value("PINK HANGING HEART T-LIGHT HOLDER")
+    next(b for b in at.button if b.label == "Place it").click().run()
+    assert not at.exception
+    placed = at.dataframe[-1].value
+    assert len(placed) > 0 and placed["nearest product"].str.contains("HEART|T-LIGHT").any()
+
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception and len(at.dataframe[0].value) > 0
+    assert {"support", "confidence", "lift", "leverage", "conviction"} <= set(at.dataframe[0].value.columns)
+
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     assert at.dataframe, (_texts(at), [e.value for e in at.exception])

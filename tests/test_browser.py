@@ -16,7 +16,8 @@ from conftest import ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 PAGES = [("Data", "data"), ("Train", "train"), ("Product map", "product_map"),
-         ("Product neighbourhood", "neighbourhood"), ("Recommendations", "recommendations"), ("Compare", "compare")]
+         ("Product neighbourhood", "neighbourhood"), ("Recommendations", "recommendations"), ("Compare", "compare"),
+         ("Associations", "associations")]
 
 
 def _free_port() -> int:

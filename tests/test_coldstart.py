@@ -39,3 +39,13 @@ def test_embedding_survives_save_and_load(tmp_path):
     before = model.embed_new_items(features[:2])
     loaded = FeatureGCN.load(model.save(tmp_path / "gcn.npz"))
     assert np.allclose(loaded.embed_new_items(features[:2]), before, atol=1e-5)
+
+
+def test_feature_layout_depends_on_the_fit_not_the_rows():
+    from gnnrec_core.features import ItemFeaturizer
+
+    catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"], "price": [3.0, 4.0, 5.0]})
+    featurizer = ItemFeaturizer().fit(catalogue)
+    fitted = featurizer.transform(catalogue)
+    new = featurizer.transform(pd.DataFrame({"name": ["new lamp"], "category": [None], "price": [None]}))
+    assert new.shape == (1, fitted.shape[1])

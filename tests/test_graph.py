@@ -53,3 +53,15 @@ def test_keep_top_k_keeps_the_largest():
     matrix = sp.csr_matrix(np.array([[0, 3, 1, 2], [5, 0, 0, 0]], np.float32))
     kept = keep_top_k(matrix, 2).toarray()
     assert kept.tolist() == [[0, 3, 0, 2], [5, 0, 0, 0]]
+
+
+def test_symmetric_propagation_gradient_matches_dense():
+    from gnnrec_core.graph import propagate
+
+    adjacency = normalized_adjacency(TRAIN, self_loops=True)
+    dense = adjacency.to_dense()
+    x = torch.randn(5, 3, dtype=torch.float32, requires_grad=True)
+    weights = torch.randn(5, 3)
+    (propagate(adjacency, x) * weights).sum().backward()
+    expected = dense.T @ weights
+    assert torch.allclose(x.grad, expected, atol=1e-6)

@@ -7,6 +7,10 @@ products by features. Item inputs are x_i W_0 (catalogue features, see features.
 ID vector; users have learned ID vectors (no user attributes are uploaded). The output is the mean
 of every layer's H, as in LightGCN, so the input features reach the scores directly.
 
+Each layer is W (a Linear) then the normalised propagation, as PyG's GCNConv computes it; the
+propagation is graph.propagate, whose backward pass reuses the symmetric adjacency (GCNConv's
+sparse path transposes it on every step, about 3x slower here). Normalisation is PyG's gcn_norm.
+
 A product with no history is still placed: its features give H^(0), and its catalogue edges
 bring in its neighbours' messages.
 """
@@ -19,12 +23,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import coalesce
 
 from ..errors import InputError
-from ..graph import bipartite_edge_index, to_csr
+from ..graph import bipartite_edge_index, propagate, to_csr
 from ..train import TrainConfig, Trainer, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
@@ -56,7 +59,7 @@ class FeatureGCNModule(torch.nn.Module):
         self.user_embedding = torch.nn.Parameter((torch.randn(n_users, dim, generator=generator) * 0.1).to(device))
         self.item_embedding = torch.nn.Parameter((torch.randn(len(features), dim, generator=generator) * 0.1).to(device))
         self.project = torch.nn.Linear(features.shape[1], dim).to(device)
-        self.convs = torch.nn.ModuleList(GCNConv(dim, dim, normalize=False).to(device) for _ in range(layers))
+        self.convs = torch.nn.ModuleList(torch.nn.Linear(dim, dim).to(device) for _ in range(layers))
 
     def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
         ids = self.item_embedding
@@ -69,7 +72,7 @@ class FeatureGCNModule(torch.nn.Module):
         x = torch.cat([self.user_embedding, self.item_inputs(self.features)])
         outputs = [x]
         for index, conv in enumerate(self.convs):
-            x = conv(x, self.adjacency)
+            x = propagate(self.adjacency, conv(x))
             if index < len(self.convs) - 1:
                 x = F.leaky_relu(x, 0.2)
             outputs.append(x)

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..graph import normalized_adjacency
+from ..graph import normalized_adjacency, propagate
 from ..train import TrainConfig, Trainer, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
@@ -47,7 +47,7 @@ class LightGCNModule(torch.nn.Module):
         x = self.embedding
         total = x
         for _ in range(self.layers):
-            x = self.adjacency @ x
+            x = propagate(self.adjacency, x)
             total = total + x
         out = total / (self.layers + 1)
         return out[: self.n_users], out[self.n_users:]
