@@ -2,11 +2,10 @@
 
 import streamlit as st
 
+from pages.routes import PAGES
+
 st.set_page_config(page_title="gnnrec: product associations", page_icon=":material/hub:", layout="wide")
-
-from pages.common import PAGES, ensure_sample, sidebar  # noqa: E402  (after set_page_config)
-
-ensure_sample()
+# Navigation first: until a session has called st.navigation, Streamlit lists the files in pages/.
 navigation = st.navigation({
     "Start": [st.Page(PAGES["home"], title="Overview", icon=":material/home:", default=True),
               st.Page(PAGES["data"], title="Data", icon=":material/upload:"),
@@ -17,5 +16,9 @@ navigation = st.navigation({
                 st.Page(PAGES["recommend"], title="Recommendations", icon=":material/recommend:"),
                 st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:")],
 })
+
+from pages.common import ensure_sample, sidebar  # noqa: E402  (heavy: torch, the engine)
+
+ensure_sample()
 sidebar()
 navigation.run()

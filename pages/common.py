@@ -24,15 +24,13 @@ from gnnrec_core.ingest import ingest
 from gnnrec_core.pipeline import Dataset, make_model, prepare
 from gnnrec_core.projection import clusters, pca_2d, umap_2d
 from gnnrec_core.store import Run, Workspace
+from pages.routes import PAGES  # noqa: F401  (re-exported for the pages)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
 SAMPLE_NAME = "Online Retail sample"
 DATASET_KEY, RUN_KEY, JOB_KEY, PRODUCT_KEY = "active_dataset", "active_run", "training_job", "active_product"
-PAGES = {"data": "pages/data.py", "train": "pages/train.py", "map": "pages/product_map.py",
-         "neighbourhood": "pages/neighbourhood.py", "recommend": "pages/recommendations.py",
-         "compare": "pages/compare.py", "home": "pages/home.py",
-         "associations": "pages/associations.py"}
+
 
 
 # -- workspace and cached loaders ------------------------------------------------------------
