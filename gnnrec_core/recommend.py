@@ -92,3 +92,16 @@ def _path(name: str, source: int, target: int, similarity: float, stats: BasketS
             return (f"bought {name} -> often bought with it: {int(pair['co_purchases'])} baskets, "
                     f"lift {pair['lift']:.1f}")
     return f"bought {name} -> neighbours in the graph: similarity {similarity:.2f}"
+
+
+def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
+    """What one customer bought: per product, total quantity, first and last date, orders; latest first."""
+    events = dataset.ingest.events
+    rows = events[events["user"].astype(str) == str(raw_user)]
+    history = (rows.assign(quantity=rows["quantity"].fillna(1))
+               .groupby("item", as_index=False)
+               .agg(quantity=("quantity", "sum"), first=("time", "min"), last=("time", "max"),
+                    orders=("basket", "nunique")))
+    names = dataset.ingest.catalogue["name"]
+    history.insert(1, "name", [str(names.get(item, item)) for item in history["item"]])
+    return history.sort_values("last", ascending=False, ignore_index=True)

@@ -1,11 +1,10 @@
 """Compare: two runs (metrics, neighbourhoods that changed) or two datasets (summary figures,
 shared top associations)."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.associations import basket_stats
+from gnnrec_core.associations import catalogue_stats
 from gnnrec_core.explore import compare_neighbours, pair_overlap, top_pairs
 from gnnrec_core.ingest import summary
 from gnnrec_core.plots import comparison_bars
@@ -21,10 +20,8 @@ def neighbour_changes(run_a: str, run_b: str, k: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Counting baskets...", max_entries=8)
 def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFrame]:
     data = load_dataset(name, saved_at)
-    events = data.ingest.events
-    vocabulary = {str(i): n for n, i in enumerate(sorted(events["item"].astype(str).unique()))}
-    stats = basket_stats(events, vocabulary)
-    pairs = top_pairs(stats, np.array(sorted(vocabulary)), n)
+    stats, items = catalogue_stats(data.ingest.events)
+    pairs = top_pairs(stats, items, n)
     names = data.ingest.catalogue["name"]
     pairs.insert(1, "a_name", pairs["a"].map(names))
     pairs.insert(3, "b_name", pairs["b"].map(names))

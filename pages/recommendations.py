@@ -6,7 +6,7 @@ import streamlit as st
 
 from gnnrec_core.errors import GnnrecError
 from gnnrec_core.merchandising import Merchandising, parse_boosts, resolve
-from gnnrec_core.recommend import recommend_for_basket, recommend_table
+from gnnrec_core.recommend import customer_history, recommend_for_basket, recommend_table
 from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_basket_stats, run_items, side_model
 
 st.title("Recommendations")
@@ -61,13 +61,7 @@ order = np.argsort(-activity)
 user = st.selectbox("Customer (type to search; most active first)", order.tolist(),
                     format_func=lambda u: f"{users[u]} ({activity[u]} products)")
 
-events = data.ingest.events
-history = events[events["user"].astype(str) == users[user]]
-history = (history.assign(quantity=history["quantity"].fillna(1))
-           .groupby("item", as_index=False).agg(quantity=("quantity", "sum"), first=("time", "min"), last=("time", "max"),
-                                                 orders=("basket", "nunique")))
-history.insert(1, "name", data.item_names([data.interactions.item_lookup().get(i, 0) for i in history["item"]]))
-history = history.sort_values("last", ascending=False)
+history = customer_history(data, users[user])
 
 left, right = st.columns([2, 3])
 with left:
