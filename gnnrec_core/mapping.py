@@ -9,7 +9,7 @@ lists the columns there are.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import pandas as pd
 
@@ -128,9 +128,3 @@ def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
         if parsed.notna().mean() > 0.9:
             return column
     return None
-
-
-def with_overrides(mapping: ColumnMapping, **overrides: str | None) -> ColumnMapping:
-    """A copy with the given roles replaced; an empty string clears a role."""
-    clean = {k: (v or None) for k, v in overrides.items() if v is not None}
-    return replace(mapping, **clean)
