@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .errors import ConfigError, InputError
@@ -32,6 +33,7 @@ class Dataset:
     ingest: IngestResult
     interactions: Interactions
     _features: np.ndarray | None = field(default=None, repr=False)
+    _name_table: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def features(self) -> np.ndarray:
@@ -40,9 +42,16 @@ class Dataset:
         return self._features
 
     def item_names(self, indices: np.ndarray) -> list[str]:
-        catalogue = self.ingest.catalogue
-        raw = [str(self.interactions.items[i]) for i in indices]
-        return [str(catalogue["name"].get(code, code)) if code in catalogue.index else code for code in raw]
+        """Display names of item indices; the raw code where the catalogue has no name."""
+        return self._names()[np.asarray(indices, dtype=np.int64)].tolist()
+
+    def _names(self) -> np.ndarray:
+        # One lookup table per dataset: exports ask for millions of names at once.
+        if self._name_table is None:
+            codes = pd.Index([str(code) for code in self.interactions.items])
+            names = self.ingest.catalogue["name"].reindex(codes)
+            self._name_table = np.where(names.isna(), codes, names.astype(str)).astype(object)
+        return self._name_table
 
     def user_index(self, raw_user: str) -> int:
         return _lookup(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)

@@ -10,8 +10,14 @@ batch of users, propagates once, and scores the batch against every item:
 - loss "bpr": Bayesian personalised ranking with one uniform negative per positive, vectorised
   (Rendle et al., UAI 2009), kept for comparison with the LightGCN paper.
 
-Above `full_softmax_items` items the softmax is sampled: the batch's positives plus uniform
-negatives stand in for the catalogue. Early stopping watches nDCG@10 on a validation matrix that
+Above `full_softmax_items` items the softmax is sampled: each (user, item) pair is scored against
+`sampled_negatives` uniform negatives shared by the batch, whose sum stands in for the catalogue's
+(scaled by items / negatives, the logQ correction of uniform sampling). Its cost is batch x
+negatives, not batch x catalogue.
+
+Every step propagates over the whole graph, a fixed cost that grows with the graph. So that an
+epoch stays a bounded number of propagations on large graphs, the batch grows to
+users / `max_steps_per_epoch` when that exceeds `batch_size`. Early stopping watches nDCG@10 on a validation matrix that
 the caller carves from train; the test set never reaches this module.
 """
 
@@ -37,7 +43,8 @@ class TrainConfig:
     # Defaults chosen on validation slices carved from train (MovieLens-100k, Online Retail).
     epochs: int = 40
     lr: float = 0.01
-    batch_size: int = 512  # users per step
+    batch_size: int = 512  # users per step, at least
+    max_steps_per_epoch: int = 16  # larger batches beyond this: a step is a full-graph propagation
     loss: str = "softmax"
     temperature: float = 0.2
     weight_decay: float = 0.0
@@ -54,7 +61,7 @@ class TrainConfig:
             raise ConfigError(f"loss: expected softmax or bpr, found '{self.loss}'")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device: expected auto, cpu or cuda, found '{self.device}'")
-        for name in ("epochs", "batch_size", "eval_every", "patience", "sampled_negatives"):
+        for name in ("epochs", "batch_size", "max_steps_per_epoch", "eval_every", "patience", "sampled_negatives"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, found {getattr(self, name)}")
         if not self.lr > 0 or not self.temperature > 0:
@@ -85,6 +92,7 @@ class Trainer:
         self.progress = progress
         self.history: list[dict[str, Any]] = []
         self.best_epoch: int | None = None
+        self.batch_size: int | None = None
 
     def fit(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None = None) -> torch.nn.Module:
         cfg = self.config
@@ -93,8 +101,13 @@ class Trainer:
         if cfg.loss == "softmax" and cfg.item_bias and not hasattr(module, "item_bias"):
             n_items = module()[1].shape[0]
             module.item_bias = torch.nn.Parameter(torch.zeros(n_items, device=device))
-        optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                     fused=device.type in ("cpu", "cuda"))
+        world, rank = distributed_rank()
+        if world > 1 and cfg.loss != "softmax":
+            raise ConfigError(f"loss: distributed training expects softmax, found '{cfg.loss}'")
         users_with_items = np.flatnonzero(np.diff(train.indptr) > 0)
+        batch_size = self.batch_size = batch_size_for(len(users_with_items), cfg)
         targets = _row_normalised(train)
         self._bias = getattr(module, "item_bias", None)
         best = (-1.0, None, 0)  # (ndcg, state, epoch)
@@ -104,14 +117,23 @@ class Trainer:
             module.train()
             order = users_with_items[torch.randperm(len(users_with_items), generator=generator).numpy()]
             total = 0.0
-            for start in range(0, len(order), cfg.batch_size):
-                batch = order[start:start + cfg.batch_size]
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                shard = batch[rank::world]  # under torchrun each process takes every world-th user
                 user_emb, item_emb = module()
-                loss = self._loss(user_emb, item_emb, batch, targets, train, generator, device)
+                if len(shard):
+                    loss = self._loss(user_emb, item_emb, shard, targets, train, generator, device)
+                    loss = loss * (len(shard) / len(batch))  # the shard's share of the batch mean
+                else:
+                    loss = item_emb.sum() * 0.0
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if world > 1:
+                    _sum_gradients(module)
                 optimizer.step()
                 total += float(loss.detach()) * len(batch)
+            if world > 1:
+                total = _sum_scalar(total)
             record = {"epoch": epoch, "loss": total / max(len(order), 1),
                       "seconds": time.perf_counter() - started}
             if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
@@ -147,16 +169,7 @@ class Trainer:
                 logits = logits + bias
             dense = torch.from_numpy(rows.toarray()).to(device)
             return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
-        # Sampled softmax: the batch's own positives plus shared uniform negatives.
-        positives = np.unique(rows.indices)
-        negatives = torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).numpy()
-        candidates = np.unique(np.concatenate([positives, negatives]))
-        chosen = torch.from_numpy(candidates).to(device)
-        logits = users @ F.normalize(item_emb[chosen], dim=1).T / cfg.temperature
-        if bias is not None:
-            logits = logits + bias[chosen]
-        dense = torch.from_numpy(rows[:, candidates].toarray()).to(device)
-        return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
+        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, generator, device)
 
     @torch.no_grad()
     def validate(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix) -> float:
@@ -173,6 +186,62 @@ def embedding_scorer(user_emb, item_emb, bias, config: TrainConfig):
     items = F.normalize(item_emb, dim=1)
     offset = bias.detach() if bias is not None else torch.zeros(items.shape[0], device=items.device)
     return lambda users: (F.normalize(users, dim=1) @ items.T / config.temperature + offset).detach().cpu().numpy()
+
+
+def distributed_rank() -> tuple[int, int]:
+    """(world size, rank) under torch.distributed (torchrun), else (1, 0).
+
+    Data parallel over users: every process holds the whole graph and embedding table, takes its
+    share of each batch, and gradients are summed before the step, so every process applies the
+    same update as one process would on the whole batch. Random draws (epoch order, negatives) come
+    from one seeded generator that every process advances identically."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank()
+    return 1, 0
+
+
+def _sum_gradients(module: torch.nn.Module) -> None:
+    import torch.distributed as dist
+
+    for parameter in module.parameters():
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
+
+
+def _sum_scalar(value: float) -> float:
+    import torch.distributed as dist
+
+    tensor = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return float(tensor.item())
+
+
+def batch_size_for(n_users: int, config: TrainConfig) -> int:
+    """Users per step: config.batch_size, raised so an epoch takes at most max_steps_per_epoch steps."""
+    return max(config.batch_size, -(-n_users // config.max_steps_per_epoch))
+
+
+def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: TrainConfig, generator,
+                          device) -> torch.Tensor:
+    """-sum_pairs w_ui log( e^s_ui / (e^s_ui + N/S sum_{j in negatives} e^s_uj) ), averaged over users.
+
+    users: unit user vectors of the batch; rows: their row-normalised targets (CSR)."""
+    n_items = item_emb.shape[0]
+    negatives = torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).to(device)
+    counts = np.diff(rows.indptr)
+    pair_user = torch.from_numpy(np.repeat(np.arange(len(counts)), counts)).to(device)
+    pair_item = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
+    weight = torch.from_numpy(rows.data).to(device)
+    positive = (users[pair_user] * F.normalize(item_emb[pair_item], dim=1)).sum(1) / cfg.temperature
+    negative = users @ F.normalize(item_emb[negatives], dim=1).T / cfg.temperature
+    if bias is not None:
+        positive = positive + bias[pair_item]
+        negative = negative + bias[negatives]
+    log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / cfg.sampled_negatives))
+    log_likelihood = positive - torch.logaddexp(positive, log_rest[pair_user])
+    return -(weight * log_likelihood).sum() / len(counts)
 
 
 def _bpr_loss(user_emb, item_emb, rows: sp.csr_matrix, batch_t, generator, device) -> torch.Tensor:

@@ -107,6 +107,7 @@ class FeatureGCN(EmbeddingScores):
         self.module_ = module
         self.history_ = trainer.history
         self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
+        self.batch_size_ = trainer.batch_size  # raised on large graphs (TrainConfig.max_steps_per_epoch)
         self._store(module)
         return self
 

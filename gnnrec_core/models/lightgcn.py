@@ -67,6 +67,7 @@ class LightGCN(EmbeddingScores):
         trainer.fit(module, self.train_, valid)
         self.history_ = trainer.history
         self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
+        self.batch_size_ = trainer.batch_size  # raised on large graphs (TrainConfig.max_steps_per_epoch)
         self._store(module)
         return self
 
