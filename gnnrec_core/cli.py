@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import GnnrecError
 from .ingest import ingest, summary
-from .interactions import InteractionConfig, SplitConfig
+from .interactions import InteractionConfig, SplitConfig, check_trainable
 from .mapping import ROLES
 from .pipeline import DEFAULT_MODEL, benchmark, fit_timed, model_device, parse_models, prepare
 
@@ -102,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: expected the data to fit in memory, found it does not; use a sample or a larger "
+              "machine (docs/scaling.md)", file=sys.stderr)
+        return 3
+    except Exception as exc:  # a bug, not bad input: still one line, and a distinct status
+        print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
+              "with the command that caused it", file=sys.stderr)
+        return 3
     if args.json_path:
         text = json.dumps(result, indent=2, default=str)
         if args.json_path == "-":
@@ -115,8 +123,11 @@ def _ingest(args: argparse.Namespace):
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
                  if getattr(args, f"col_{flag}")}
     assert set(overrides) <= set(ROLES)
-    return ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
-                  **overrides)
+    result = ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
+                    **overrides)
+    for warning in result.report.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return result
 
 
 def _dataset(args: argparse.Namespace):
@@ -162,7 +173,7 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 def _fit_all(args: argparse.Namespace):
     dataset = _dataset(args)
-    train = dataset.interactions.matrix()
+    train = check_trainable(dataset.interactions).matrix()
     name = parse_models(args.model)[0]
     bar = _progress_bar(args.epochs, "epochs") if name in ("lightgcn", "gcn") else None
     def progress(record):

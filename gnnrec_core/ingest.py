@@ -34,6 +34,7 @@ class IngestReport:
     dropped: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     mapping: dict[str, str | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # repairs made while reading, in words
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +67,7 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     overrides: role=column, e.g. user="CustomerID"."""
     frame = load_frame(source, name, lookup)
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
-    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict())
+    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])))
     events = _clean(frame, mapping, report, drop_non_products)
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     if items is not None:
@@ -99,6 +100,10 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         "price": pd.to_numeric(col("price"), errors="coerce"),
         "rating": pd.to_numeric(col("rating"), errors="coerce"),
     }, index=frame.index)
+    if m.time and events["time"].isna().all() and col("time").notna().any():
+        examples = ", ".join(f"'{v}'" for v in col("time").dropna().astype(str).unique()[:3])
+        raise InputError(f"expected dates in column '{m.time}' (such as 2024-03-01 14:05, 01/03/2024 or Unix "
+                         f"seconds), found values like {examples}; map another column as time, or none")
     events = report.drop("missing item id", events["item"].isna(), events)
     basket = events["basket"].astype(str)
     cancelled = events["basket"].notna() & basket.str.match(r"^[Cc]\d+$")

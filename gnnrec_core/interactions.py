@@ -159,8 +159,19 @@ class Split:
                 "test_users": int((np.diff(self.test.indptr) > 0).sum()), **self.info}
 
 
+def check_trainable(data: Interactions) -> Interactions:
+    """A recommender needs at least two users and two items; say so before any work starts."""
+    if data.n_users < 2:
+        raise InputError(f"expected at least 2 users with interactions to train a recommender, found "
+                         f"{data.n_users}; the Associations page works on baskets alone")
+    if data.n_items < 2:
+        raise InputError(f"expected at least 2 items to train a recommender, found {data.n_items}")
+    return data
+
+
 def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
     """Hold out test interactions by the configured method."""
+    check_trainable(data)
     rng = np.random.default_rng(config.seed)
     if config.method == "random":
         in_test = _per_user_holdout(data.user_index, rng.random(len(data)), config)

@@ -65,6 +65,10 @@ class ColumnMapping:
             if column is not None and column not in columns:
                 raise InputError(f"expected a column '{column}' for {role.replace('_', ' ')}, "
                                  f"found only: {', '.join(columns)}")
+        if self.item is None and len(columns) == 1:
+            raise InputError(f"expected a table of several columns (user, item, ...), found one column "
+                             f"'{columns[0][:60]}': is it delimited by something other than , ; tab or |? "
+                             "Save it as comma-separated CSV")
         if self.item is None:
             raise InputError("expected a column of product/item IDs, found none among: "
                              f"{', '.join(columns)}; name it with --item-col")

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from .errors import InputError
+from .limits import env_name, limits
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".inter", ".item", ".data"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -30,13 +31,16 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 KNOWN_SUFFIXES = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES | JSON_SUFFIXES
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 BASKET_COLUMNS = ("basket", "item")
-# A .gz or .zip that inflates past this is refused rather than allowed to eat memory.
-MAX_INFLATED_BYTES = 2 * 1024**3
+MB = 1 << 20
+ZIP_BOMB_FLOOR = 64 * MB  # any archive may inflate this far, whatever its ratio
 
 
 def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: str | None = None) -> pd.DataFrame:
     """Read one table. `source` is a path, raw bytes or a file object; `name` gives the file name
-    (needed for bytes, whose format is told by the name's suffix)."""
+    (needed for bytes, whose format is told by the name's suffix).
+
+    Repairs made on the way (another encoding, a chosen sheet, a header found lower down, renamed
+    duplicate columns) are listed in frame.attrs["notes"], for the caller to show."""
     if isinstance(source, tuple):  # (bytes, file name)
         source, name = source[0], name or source[1]
     if isinstance(source, (str, Path)):
@@ -44,21 +48,52 @@ def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: 
         if not path.is_file():
             raise InputError(f"expected a data file, found nothing at '{path}'")
         name = name or path.name
+        _check_size(path.stat().st_size, name)
         data = path.read_bytes()
     elif isinstance(source, bytes):
         data = source
     else:
         data = source.read()
     name = name or "upload.csv"
+    _check_size(len(data), name)
     if not data:
         raise InputError(f"expected a table in '{name}', found an empty file")
+    notes: list[str] = []
     data, name = _decompress(data, name)
-    frame = _read_by_suffix(data, name)
+    frame = _read_by_suffix(data, name, notes)
     if frame.shape[1] == 0 or len(frame) == 0:
         raise InputError(f"expected at least one data row in '{name}', found {len(frame)} rows "
                          f"and {frame.shape[1]} columns")
-    frame.columns = _unique_names([str(c).strip() for c in frame.columns])
+    max_rows = limits().rows
+    if len(frame) > max_rows:
+        raise InputError(f"expected at most {max_rows:,} rows (raise {env_name('rows')} to allow more), "
+                         f"found {len(frame):,} in '{name}'")
+    frame.columns = _unique_names([str(c).strip() for c in frame.columns], notes)
+    frame.attrs["notes"] = notes
     return frame
+
+
+def _check_size(size: int, name: str) -> None:
+    cap = limits().upload_mb
+    if size > cap * MB:
+        raise InputError(f"expected a file of at most {cap:,} MB (raise {env_name('upload_mb')} to allow more), "
+                         f"found {size / MB:,.1f} MB in '{name}'")
+
+
+def _read_bounded(handle: BinaryIO, compressed: int, name: str) -> bytes:
+    """Inflate in chunks, refusing once past the size cap or, above 64 MB, past the ratio cap: a
+    real export compresses 5-20x, a zip bomb 1000x, and memory is never spent finding out."""
+    caps = limits()
+    cap = min(caps.inflated_mb * MB, max(ZIP_BOMB_FLOOR, caps.inflate_ratio * compressed))
+    chunks, total = [], 0
+    while chunk := handle.read(4 * MB):
+        total += len(chunk)
+        if total > cap:
+            raise InputError(f"expected an archive that inflates to at most {cap / MB:,.0f} MB, found '{name}' "
+                             f"inflates to more than that from {compressed / MB:,.2f} MB (a zip bomb?); "
+                             f"unpack it yourself or raise {env_name('inflated_mb')}/{env_name('inflate_ratio')}")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _decompress(data: bytes, name: str) -> tuple[bytes, str]:
@@ -66,12 +101,9 @@ def _decompress(data: bytes, name: str) -> tuple[bytes, str]:
     if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-                data = gz.read(MAX_INFLATED_BYTES + 1)
+                data = _read_bounded(gz, len(data), name)
         except (OSError, EOFError) as exc:
             raise InputError(f"expected a gzip file in '{name}', found a damaged one ({exc})") from None
-        if len(data) > MAX_INFLATED_BYTES:
-            raise InputError(f"expected a .gz that inflates to at most {MAX_INFLATED_BYTES >> 30} GiB, "
-                             f"found more in '{name}'")
         return data, name[:-3] if lower.endswith(".gz") else name
     if lower.endswith(".zip") or data[:4] == b"PK\x03\x04" and not lower.endswith(tuple(EXCEL_SUFFIXES)):
         return _unzip(data, name)
@@ -90,45 +122,88 @@ def _unzip(data: bytes, name: str) -> tuple[bytes, str]:
         raise InputError(f"expected exactly one data file inside '{name}', found {len(tables)} "
                          f"({listed}); zip one table per upload")
     member = tables[0]
-    if member.file_size > MAX_INFLATED_BYTES:
-        raise InputError(f"expected a zipped file of at most {MAX_INFLATED_BYTES >> 30} GiB, "
-                         f"found '{member.filename}' claiming {member.file_size:,} bytes")
-    with archive.open(member) as handle:
-        inner = handle.read(MAX_INFLATED_BYTES + 1)
-    if len(inner) > MAX_INFLATED_BYTES:
-        raise InputError(f"expected a zipped file of at most {MAX_INFLATED_BYTES >> 30} GiB, found more")
+    try:
+        with archive.open(member) as handle:  # the header's sizes can lie: the bounded read decides
+            inner = _read_bounded(handle, member.compress_size, name)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(f"expected a zip archive in '{name}', found a damaged one ({exc})") from None
     return inner, Path(member.filename).name
 
 
-def _read_by_suffix(data: bytes, name: str) -> pd.DataFrame:
+def _read_by_suffix(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     suffix = Path(name.lower()).suffix
     try:
         if suffix in PARQUET_SUFFIXES:
             return _as_text(pd.read_parquet(io.BytesIO(data)))
         if suffix in EXCEL_SUFFIXES:
-            return _as_text(pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str))
+            return _read_excel(data, name, notes)
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow and openpyxl raise many types for a broken file
         raise InputError(f"expected a readable {suffix} file in '{name}', found: {str(exc)[:160]}") from None
     if suffix not in KNOWN_SUFFIXES and suffix:
         raise InputError(f"expected one of {', '.join(sorted(KNOWN_SUFFIXES))} (optionally .gz/.zip), "
                          f"found '{suffix}' in '{name}'")
-    text = decode_text(data, name)
+    text = decode_text(data, name, notes)
     if suffix in JSON_SUFFIXES:
         return _read_json(text, name)
     return _read_delimited(text, name)
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """Bytes -> str, trying UTF-8 (BOM dropped) then cp1252 then latin-1."""
+def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
+    """Bytes -> str: UTF-8 (BOM dropped); failing that, line by line, UTF-8 where a line is UTF-8
+    and cp1252 (then latin-1) where not, because files pasted together from two systems mix them."""
     if b"\x00" in data[:8192]:
         raise InputError(f"expected a text table in '{name}', found binary content "
                          "(is it a spreadsheet or archive with the wrong extension?)")
-    for encoding in ENCODINGS:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lines, fallback = [], 0
+    for line in data.split(b"\n"):
         try:
-            return data.decode(encoding)
+            lines.append(line.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            fallback += 1
+            lines.append(_decode_legacy(line))
+    if notes is not None:
+        notes.append(f"{fallback:,} of {len(lines):,} lines were not UTF-8 and were decoded as cp1252")
+    return "\n".join(lines)
+
+
+def _decode_legacy(line: bytes) -> str:
+    for encoding in ENCODINGS[1:]:
+        try:
+            return line.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes any byte string")
+
+
+def _read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
+    """The first sheet holding a table; the header is the first row that is mostly filled in (a
+    merged title row above it is skipped)."""
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object)
+    filled = {sheet: raw.dropna(how="all").dropna(axis=1, how="all") for sheet, raw in sheets.items()}
+    usable = [sheet for sheet, raw in filled.items() if len(raw) >= 2 and raw.shape[1] >= 1]
+    if not usable:
+        raise InputError(f"expected a sheet with a header and data rows in '{name}', found "
+                         f"{len(sheets)} sheet(s) without: {', '.join(map(repr, sheets))[:160]}")
+    sheet = usable[0]
+    if len(sheets) > 1:
+        notes.append(f"read sheet '{sheet}' of {len(sheets)} ({', '.join(map(str, sheets))}); "
+                     "save the sheet you want alone to read another")
+    raw = filled[sheet]
+    share = raw.notna().mean(axis=1).to_numpy()
+    header_at = next((i for i, s in enumerate(share[:20]) if s >= 0.8), 0)
+    if header_at:
+        notes.append(f"header found on row {raw.index[header_at] + 1} of sheet '{sheet}'; "
+                     "the rows above it (titles, merged cells) were skipped")
+    header = [str(v).strip() if pd.notna(v) else f"column_{i + 1}" for i, v in enumerate(raw.iloc[header_at])]
+    body = raw.iloc[header_at + 1:].reset_index(drop=True)
+    body.columns = header
+    return _as_text(body)
 
 
 def _read_json(text: str, name: str) -> pd.DataFrame:
@@ -137,13 +212,23 @@ def _read_json(text: str, name: str) -> pd.DataFrame:
         if stripped.startswith("["):
             records = json.loads(stripped)
         else:
-            records = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+            records = []
+            for number, line in enumerate(stripped.splitlines(), start=1):
+                if line.strip():
+                    records.append(_json_line(line, number, name))
     except json.JSONDecodeError as exc:
-        raise InputError(f"expected JSON lines (one object per line) in '{name}', found invalid JSON "
-                         f"at line {exc.lineno}") from None
+        raise InputError(f"expected a JSON array in '{name}', found invalid JSON at line {exc.lineno}") from None
     if not records or not all(isinstance(r, dict) for r in records):
         raise InputError(f"expected JSON objects with named fields in '{name}', found other values")
     return _as_text(pd.DataFrame.from_records(records))
+
+
+def _json_line(line: str, number: int, name: str):
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        raise InputError(f"expected JSON lines (one object per line) in '{name}', found invalid JSON "
+                         f"at line {number}") from None
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -236,8 +321,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _unique_names(names: list[str]) -> list[str]:
+def _unique_names(names: list[str], notes: list[str] | None = None) -> list[str]:
     """Duplicate column names get a numeric suffix so that selecting one stays unambiguous."""
+    names = [_strip_pandas_suffix(n, names) for n in names]
     seen: dict[str, int] = {}
     result = []
     for n in names:
@@ -248,4 +334,16 @@ def _unique_names(names: list[str]) -> list[str]:
         else:
             seen[n] = 0
             result.append(n)
+    if notes is not None:
+        for n, extra in seen.items():
+            if extra:
+                copies = ", ".join(f"{n}.{i}" for i in range(1, extra + 1))
+                notes.append(f"column '{n}' appears {extra + 1} times; the copies were renamed {copies}: "
+                             "check the mapping uses the one you mean")
     return result
+
+
+def _strip_pandas_suffix(name: str, names: list[str]) -> str:
+    """read_csv renames a repeated 'id' to 'id.1'; undo it so the repeat is found and reported."""
+    base, dot, number = name.rpartition(".")
+    return base if dot and number.isdigit() and base in names else name

@@ -71,6 +71,9 @@ except GnnrecError as exc:
     st.error(str(exc))
     st.stop()
 
+for warning in result.report.warnings:  # repairs made while reading: another encoding, sheet or header row
+    st.warning(warning)
+
 with st.expander("Preview (first 50 rows as uploaded)"):
     st.dataframe(frame.head(50), hide_index=True)
 
@@ -95,7 +98,10 @@ cards[5].metric("Date range", span)
 counts = result.events.groupby("item").size()
 chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
 
-if figures["users"] == 0:
+if 0 < figures["users"] < 2 or figures["items"] < 2:
+    st.warning(f"{figures['users']} customer(s) and {figures['items']} product(s): training needs at least 2 of "
+               "each; association rules still work on baskets.")
+elif figures["users"] == 0:
     st.warning("No customer column: association rules work, but per-customer training needs a user column.")
 elif figures["users"] < 20 or figures["repeat_users"] < 10:
     st.warning(f"Thin data: {figures['users']} customers, {figures['repeat_users']} with two or more products. "

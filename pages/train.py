@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core.experiment import BASELINES, ExperimentConfig
-from gnnrec_core.interactions import SplitConfig
+from gnnrec_core.interactions import SplitConfig, split as split_interactions
 from gnnrec_core.plots import metrics_bars, training_curve
 from gnnrec_core.train import device_report
 from gnnrec_core.errors import GnnrecError
@@ -45,6 +45,7 @@ if submitted:
     try:
         config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=settings, device=device,
                                   seed=int(seed), split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
+        split_interactions(data.interactions, config.split)  # refuse here, in words, not in a background job
     except GnnrecError as exc:
         st.error(str(exc))
         st.stop()

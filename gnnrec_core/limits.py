@@ -1,0 +1,52 @@
+"""Resource limits, each configurable by an environment variable so that an operator can raise or
+lower them without code changes. Read at the moment of use, so a changed variable applies to the
+next upload.
+
+    GNNREC_MAX_UPLOAD_MB     largest file accepted, compressed size           (default 500)
+    GNNREC_MAX_ROWS          most rows read from one file                     (default 20,000,000)
+    GNNREC_MAX_INFLATED_MB   largest size a .gz/.zip may inflate to           (default 4096)
+    GNNREC_MAX_INFLATE_RATIO inflated / compressed above which, past 64 MB,
+                             an archive is refused as a zip bomb              (default 200)
+    GNNREC_MAX_DENSE_ITEMS   largest catalogue for a dense item x item model  (default 20,000)
+    GNNREC_MAX_MAP_POINTS    most products drawn by UMAP; more are sampled    (default 50,000)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "inflated_mb": "GNNREC_MAX_INFLATED_MB",
+       "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",
+       "map_points": "GNNREC_MAX_MAP_POINTS"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_mb: int = 500
+    rows: int = 20_000_000
+    inflated_mb: int = 4096
+    inflate_ratio: int = 200
+    dense_items: int = 20_000
+    map_points: int = 50_000
+
+
+def limits() -> Limits:
+    values = {}
+    for field, variable in ENV.items():
+        text = os.environ.get(variable)
+        if text is None or not text.strip():
+            continue
+        try:
+            values[field] = int(text)
+        except ValueError:
+            raise ConfigError(f"{variable}: expected a whole number, found '{text}'") from None
+        if values[field] < 1:
+            raise ConfigError(f"{variable}: expected a number >= 1, found {values[field]}")
+    return Limits(**values)
+
+
+def env_name(field: str) -> str:
+    return ENV[field]
