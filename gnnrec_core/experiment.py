@@ -101,3 +101,17 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     final, _ = fit_timed(config.model, dataset, dataset.interactions.matrix(), **settings)
     return Experiment(final, results, history, epochs, data_split.as_dict(), time.perf_counter() - started,
                       config, notes)
+
+
+def train_and_save(workspace, dataset_name: str, dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
+                   progress: Progress | None = None) -> str:
+    """run_experiment, then save the final model and its table as one run; returns the run id.
+    Nothing is written until training has finished (a cancel or crash leaves the workspace as it was)."""
+    from .store import Run
+
+    experiment = run_experiment(dataset, config, progress)
+    info = {"dataset": dataset_name, "model": config.model, "settings": dict(config.settings),
+            "seed": config.seed, "device": config.device, "results": experiment.results,
+            "history": experiment.history, "epochs": experiment.epochs, "split": experiment.split,
+            "notes": experiment.notes, "seconds": experiment.seconds, "k": config.k}
+    return workspace.save_run(Run(experiment.model, dataset.interactions.users, dataset.interactions.items, info))

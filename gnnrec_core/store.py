@@ -10,6 +10,7 @@ workspace folder.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ class Workspace:
         self.root = Path(root)
         (self.root / "datasets").mkdir(parents=True, exist_ok=True)
         (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        self._sweep_staging()
 
     # -- datasets ------------------------------------------------------------------------------
     def save_dataset(self, name: str, result: IngestResult, source: str = "") -> str:
@@ -126,18 +129,40 @@ class Workspace:
                 continue  # a damaged entry is skipped, never fatal to the listing
         return sorted(entries, key=lambda e: e.get("saved_at", 0), reverse=True)
 
-    @staticmethod
-    def _write_entry(target: Path, write) -> None:
+    def _write_entry(self, target: Path, write) -> None:
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{target.name}-"))
         try:
-            write(staging)
-            if target.exists():  # replace: move the old entry aside first, drop it after the swap
-                old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:6]}"
-                os.replace(target, old)
-                os.replace(staging, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(staging, target)
+            write(staging)  # the slow part runs unlocked: sessions only queue for the rename
+            with self._lock():
+                if target.exists():  # replace: move the old entry aside first, drop it after the swap
+                    old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:6]}"
+                    os.replace(target, old)
+                    os.replace(staging, target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.replace(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+    @contextmanager
+    def _lock(self):
+        """One workspace-wide lock (flock) around renames, so that two sessions saving the same
+        name one after the other both succeed and the later one wins whole."""
+        with open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _sweep_staging(self, older_than: float = 24 * 3600) -> None:
+        """Remove staging folders left by processes killed mid-write (hidden, never listed)."""
+        now = time.time()
+        for kind in ("datasets", "runs"):
+            for folder in (self.root / kind).glob(".*-*"):
+                try:
+                    if folder.name.startswith((".tmp-", ".old-")) and now - folder.stat().st_mtime > older_than:
+                        shutil.rmtree(folder, ignore_errors=True)
+                except OSError:
+                    continue

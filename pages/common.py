@@ -19,7 +19,7 @@ import streamlit as st
 
 from gnnrec_core.associations import BasketStats, basket_stats
 from gnnrec_core.errors import GnnrecError
-from gnnrec_core.experiment import Cancelled, ExperimentConfig, run_experiment
+from gnnrec_core.experiment import Cancelled, ExperimentConfig, train_and_save
 from gnnrec_core.ingest import ingest
 from gnnrec_core.pipeline import Dataset, make_model, prepare
 from gnnrec_core.projection import clusters, pca_2d, umap_2d
@@ -228,13 +228,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
 
     def work() -> None:
         try:
-            experiment = run_experiment(data, config, progress)
-            info = {"dataset": dataset_name, "model": config.model, "settings": dict(config.settings),
-                    "seed": config.seed, "device": config.device, "results": experiment.results,
-                    "history": experiment.history, "epochs": experiment.epochs, "split": experiment.split,
-                    "notes": experiment.notes, "seconds": experiment.seconds, "k": config.k}
-            job.run_id = workspace_.save_run(Run(experiment.model, data.interactions.users,
-                                                 data.interactions.items, info))
+            job.run_id = train_and_save(workspace_, dataset_name, data, config, progress)
             job.status = "done"
         except Cancelled as exc:
             job.status, job.error = "cancelled", str(exc)

@@ -1,0 +1,104 @@
+"""Nothing lost: a session killed mid-training or mid-write, and two sessions training at once, leave
+every saved dataset and run loadable, and a restart lists them all."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SAMPLE
+from gnnrec_core.ingest import ingest
+from gnnrec_core.models import MODELS, Recommender
+from gnnrec_core.pipeline import prepare
+from gnnrec_core.store import Run, Workspace
+
+WORKER = ROOT / "tests" / "workers" / "session.py"
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    root = tmp_path / "workspace"
+    store = Workspace(root)
+    result = ingest(SAMPLE, drop_non_products=True)
+    store.save_dataset("kept", result)
+    dataset = prepare(result)
+    run_id = store.save_run(Run(MODELS["pop"]().fit(dataset.interactions.matrix()), dataset.interactions.users,
+                                dataset.interactions.items, {"model": "pop"}))
+    return root, run_id
+
+
+def _session(root, *args):
+    return subprocess.Popen([sys.executable, str(WORKER), str(root), "kept", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(process, prefix, seconds=180):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return line.strip()
+        if not line and process.poll() is not None:
+            raise AssertionError(process.stderr.read()[-2000:])
+    raise AssertionError(f"no '{prefix}' within {seconds} s")
+
+
+def _everything_loads(root):
+    store = Workspace(root)  # a fresh instance: what a restarted app would see
+    datasets, runs = store.list_datasets(), store.list_runs()
+    for meta in datasets:
+        assert len(store.load_dataset(meta["name"]).events) > 0
+    for meta in runs:
+        run = store.load_run(meta["run_id"])
+        assert run.model.n_items == len(run.items)
+    return {d["name"] for d in datasets}, {r["run_id"] for r in runs}
+
+
+def test_killing_a_session_mid_training_keeps_everything(workspace):
+    root, run_id = workspace
+    session = _session(root, "lightgcn", 500, 0)
+    _wait_for(session, "epoch 2")
+    session.send_signal(signal.SIGKILL)
+    session.wait(timeout=30)
+    assert _everything_loads(root) == ({"kept"}, {run_id})
+
+    restarted = _session(root, "lightgcn", 3, 0)  # the next session trains and saves normally
+    new_run = _wait_for(restarted, "saved ").split()[1]
+    restarted.wait(timeout=60)
+    assert _everything_loads(root) == ({"kept"}, {run_id, new_run})
+
+
+def test_killing_a_session_mid_write_never_leaves_a_half_entry(workspace):
+    root, run_id = workspace
+    rng = random.Random(0)
+    for _ in range(5):
+        session = _session(root, "pop", 1, 0, "--loop-saves")
+        _wait_for(session, "looping")
+        time.sleep(rng.uniform(0.05, 1.0))  # somewhere inside a write, at a different point each time
+        session.send_signal(signal.SIGKILL)
+        session.wait(timeout=30)
+        datasets, runs = _everything_loads(root)
+        assert "kept" in datasets and run_id in runs
+
+
+def test_two_sessions_training_at_once_do_not_corrupt_each_other(workspace):
+    root, run_id = workspace
+    first = _session(root, "lightgcn", 4, 1, "--save-as", "shared")
+    second = _session(root, "itemknn", 1, 2, "--save-as", "shared")
+    ids = {_wait_for(first, "saved ").split()[1]: ("lightgcn", 1), _wait_for(second, "saved ").split()[1]: ("itemknn", 2)}
+    for process in (first, second):
+        assert process.wait(timeout=60) == 0, process.stderr.read()[-2000:]
+    datasets, runs = _everything_loads(root)
+    assert datasets == {"kept", "shared"} and runs == {run_id, *ids}
+    for new_id, (model, seed) in ids.items():
+        info = json.loads((root / "runs" / new_id / "run.json").read_text())
+        assert (info["model"], info["seed"]) == (model, seed)  # each run holds its own session's work
+        assert Recommender.load(root / "runs" / new_id / "model.npz").name == model
+    lightgcn = next(i for i, (m, _) in ids.items() if m == "lightgcn")
+    alone = Workspace(root).load_run(lightgcn)
+    assert np.isfinite(alone.model.item_vectors()).all()
