@@ -25,6 +25,15 @@ def safe_text(values: pd.Series) -> pd.Series:
     return text.where(~text.str.startswith(FORMULA_START), "'" + text)
 
 
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text column passed through safe_text, ready for to_csv."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = safe_text(frame[column].where(frame[column].notna(), ""))
+    return frame
+
+
 def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048,
                         policy: Policy | None = None) -> pd.DataFrame:
     frames = []
@@ -61,10 +70,7 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
     written = []
     for name, frame in (("recommendations.csv", all_recommendations(model, dataset, k, policy=policy)),
                         ("similar_items.csv", all_similar_items(model, dataset, k))):
-        for column in frame.columns:
-            if frame[column].dtype == object:
-                frame[column] = safe_text(frame[column])
-        frame.to_csv(folder / name, index=False)
+        neutralised(frame).to_csv(folder / name, index=False)
         written.append(folder / name)
     vectors = model.item_vectors()
     if vectors is not None:

@@ -36,6 +36,16 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, s
     return reducer.fit_transform(unit)
 
 
+def map_sample(popularity: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the items a map draws: all of them up to `limit`, else the `limit` most bought
+    (ties broken by index), in index order. Above the limit UMAP's time and the browser's memory
+    grow past what an interactive page can afford."""
+    popularity = np.asarray(popularity)
+    if len(popularity) <= limit:
+        return np.arange(len(popularity))
+    return np.sort(np.argsort(-popularity, kind="stable")[:limit])
+
+
 def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.ndarray:
     from sklearn.cluster import MiniBatchKMeans
 

@@ -6,6 +6,7 @@ No ML logic lives here: everything is a call into gnnrec_core.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ from gnnrec_core.errors import GnnrecError
 from gnnrec_core.experiment import Cancelled, ExperimentConfig, train_and_save
 from gnnrec_core.ingest import ingest
 from gnnrec_core.pipeline import Dataset, make_model, prepare
-from gnnrec_core.projection import clusters, pca_2d, umap_2d
+from gnnrec_core.projection import clusters, map_sample, pca_2d, umap_2d
 from gnnrec_core.store import Run, Workspace
 from pages.routes import PAGES  # noqa: F401  (re-exported for the pages)
 
@@ -74,8 +75,13 @@ def side_model(dataset_name: str, saved_at: float, model: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1) -> np.ndarray:
-    vectors = load_run(run_id).model.item_vectors()
+def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
+               limit: int | None = None) -> np.ndarray:
+    """2-D coordinates of the items map_sample(buyers, limit) picks, in that order."""
+    model = load_run(run_id).model
+    vectors = model.item_vectors()
+    if limit is not None:
+        vectors = vectors[map_sample(np.diff(model.train_.tocsc().indptr), limit)]
     return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
 
 
@@ -183,13 +189,9 @@ def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **k
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    from gnnrec_core.export import safe_text
+    from gnnrec_core.export import neutralised
 
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = safe_text(frame[column])
-    return frame.to_csv(index=False).encode()
+    return neutralised(frame).to_csv(index=False).encode()
 
 
 # -- background training -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core.errors import GnnrecError
+from gnnrec_core.limits import env_name, limits
 from gnnrec_core.ingest import ingest, load_frame, summary
 from gnnrec_core.mapping import ROLES, detect_mapping
 from gnnrec_core.plots import long_tail
@@ -106,8 +107,9 @@ elif figures["users"] == 0:
 elif figures["users"] < 20 or figures["repeat_users"] < 10:
     st.warning(f"Thin data: {figures['users']} customers, {figures['repeat_users']} with two or more products. "
                "Training will run, but expect noisy results.")
-elif figures["items"] > 20000:
-    st.warning(f"{figures['items']:,} products: EASE will be skipped (its dense inverse is too large).")
+elif figures["items"] > limits().dense_items:
+    st.warning(f"{figures['items']:,} products: EASE will be skipped (its dense items x items inverse would "
+               f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 st.subheader("Save")
 name = st.text_input("Dataset name", value=default_name, max_chars=64)

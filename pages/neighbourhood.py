@@ -9,7 +9,7 @@ from gnnrec_core.coldstart import new_product_scores
 from gnnrec_core.errors import GnnrecError
 from gnnrec_core.explore import neighbour_table, neighbourhood_graph
 from gnnrec_core.rules import frequently_bought_together
-from gnnrec_core.plots import neighbourhood_figure
+from gnnrec_core.plots import plain, neighbourhood_figure
 from pages.common import PRODUCT_KEY, chart, csv_bytes, featurizer_for, need_run, run_basket_stats, run_items
 
 st.title("Product neighbourhood")
@@ -44,7 +44,7 @@ st.subheader("Neighbours")
 table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count))
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
-st.caption(f"{items.at[product, 'name']}: bought by {items.at[product, 'buyers']:,} customers, in "
+st.caption(f"{plain(items.at[product, 'name'])}: bought by {items.at[product, 'buyers']:,} customers, in "
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance.")
 st.dataframe(table, hide_index=True, column_config={

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.plots import product_map
+from gnnrec_core.limits import env_name, limits
+from gnnrec_core.plots import plain, product_map
+from gnnrec_core.projection import map_sample
 from pages.common import PAGES, PRODUCT_KEY, chart, item_clusters, need_run, projection, run_items
 
 st.title("Product map")
@@ -19,8 +21,13 @@ colour = controls[1].selectbox("Colour by", colour_options)
 neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method == "PCA")
 query = controls[3].text_input("Find a product (name or code)", placeholder="e.g. HEART or 85123A")
 
-points = items.copy()
-points["cluster"] = pd.Series(item_clusters(run_id, 12)).map(lambda c: f"cluster {c + 1:02d}").values
+cap = limits().map_points
+shown = map_sample(items["buyers"].to_numpy(), cap)
+if len(shown) < len(items):
+    st.info(f"Showing the {cap:,} most-bought of {len(items):,} products: more would make the map slow to draw "
+            f"and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
+points = items.iloc[shown].reset_index(drop=True)
+points["cluster"] = pd.Series(item_clusters(run_id, 12)[shown]).map(lambda c: f"cluster {c + 1:02d}").values
 points["popularity"] = np.log1p(points["buyers"])
 prices = pd.to_numeric(points["price"], errors="coerce")
 bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high", "premium"]) if prices.notna().sum() >= 4 else None
@@ -34,17 +41,17 @@ if query.strip():
     text = query.strip().lower()
     hits = points[points["name"].str.lower().str.contains(text, regex=False) | (points["item"].str.lower() == text)]
     highlight = hits.index[:25].tolist()
-    st.caption(f"{len(hits):,} products match '{query}'" + (" (first 25 highlighted)" if len(hits) > 25 else ""))
+    st.caption(f"{len(hits):,} products match '{plain(query)}'" + (" (first 25 highlighted)" if len(hits) > 25 else ""))
 
 placeholder = st.empty()
-pca = projection(run_id, "PCA")
+pca = projection(run_id, "PCA", limit=cap)
 points[["x", "y"]] = pca
 with placeholder.container():
     chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA"),
           None, "product_map_pca", key="map-pca")
 if method == "UMAP":
     with st.spinner("Computing UMAP (the first time takes longer)..."):
-        points[["x", "y"]] = projection(run_id, "UMAP", neighbours)
+        points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap)
     placeholder.empty()
 export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
 event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products"), export,

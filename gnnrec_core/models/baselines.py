@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..graph import cooccurrence, item_similarity, keep_top_k
 from ..interactions import carve_validation
+from ..limits import limits
 from ..metrics import evaluate
 from .base import Recommender, check_train, positive
 
@@ -115,7 +116,8 @@ class Cooccurrence(_ItemItemModel):
 @dataclass(frozen=True)
 class EASEConfig:
     l2: float | None = None  # None: chosen from LAMBDA_GRID on a validation slice of train
-    max_items: int = 20000  # a dense items x items float64 inverse: 20k items is 3.2 GB
+    # A dense items x items float64 inverse: 20k items is 3.2 GB. Default from GNNREC_MAX_DENSE_ITEMS.
+    max_items: int = field(default_factory=lambda: limits().dense_items)
 
     def __post_init__(self):
         if self.l2 is not None:
@@ -134,7 +136,8 @@ class EASE(Recommender):
         n_items = train.shape[1]
         if n_items > self.config.max_items:
             raise ConfigError(f"ease: expected at most {self.config.max_items:,} items for its dense "
-                              f"items x items inverse, found {n_items:,}; use itemknn or lightgcn")
+                              f"items x items inverse, found {n_items:,}; use itemknn or lightgcn "
+                              "(or raise GNNREC_MAX_DENSE_ITEMS on a machine with the memory)")
         self.l2_ = self.config.l2 if self.config.l2 is not None else self._choose_l2(self.train_)
         self.weights_ = _ease_weights(self.train_, self.l2_)
         return self

@@ -1,0 +1,116 @@
+"""Hostile content: product names holding HTML/JS, Markdown or spreadsheet formulas are shown as
+text in figures and captions and neutralised in CSV exports; names cannot escape the workspace."""
+
+import re
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from gnnrec_core.errors import InputError
+from gnnrec_core.export import export_all
+from gnnrec_core.ingest import ingest
+from gnnrec_core.models import LightGCN
+from gnnrec_core.pipeline import prepare
+from gnnrec_core.plots import neighbourhood_figure, plain, product_map, rules_graph
+from gnnrec_core.store import Workspace, check_name
+
+SCRIPT = "<script>alert('x')</script>"
+IMAGE = '<img src=x onerror="alert(1)">'
+MARKDOWN = "**bold** [click](javascript:alert(1)) `code`"
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)"]
+HOSTILE = [SCRIPT, IMAGE, MARKDOWN, *FORMULAS]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    rows = [(f"o{n}", f"p{(n * 3 + j) % 12}", f"u{n % 15}") for n in range(90) for j in range(3)]
+    frame = pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"])
+    names = {f"p{i}": name for i, name in enumerate(HOSTILE)}
+    frame["product_name"] = frame["product_id"].map(lambda p: names.get(p, f"Product {p}"))
+    frame["category"] = frame["product_id"].map(lambda p: SCRIPT if p == "p8" else "Mugs")
+    path = tmp_path_factory.mktemp("hostile") / "log.csv"
+    frame.to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    return path, dataset, LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
+
+
+def _no_raw_markup(text):
+    return SCRIPT not in text and "<img" not in text
+
+
+def test_figures_show_names_as_text(hostile):
+    _, dataset, _ = hostile
+    names = dataset.item_names(np.arange(dataset.interactions.n_items))
+    points = pd.DataFrame({"x": np.arange(len(names), dtype=float), "y": 0.0, "name": names,
+                           "item": dataset.interactions.items, "size": 1.0, "hover": names, "category": names})
+    assert _no_raw_markup(product_map(points, "category", highlight=[0, 1]).to_json())
+    graph = nx.MultiGraph()
+    graph.add_edge(0, 1, kind="similar", weight=0.9)
+    graph.add_edge(0, 2, kind="bought together", weight=2.0)
+    figure = neighbourhood_figure(graph, {i: names[i] for i in range(3)}, centre=0).to_json()
+    assert _no_raw_markup(figure) and "&lt;script&gt;" in figure or "&lt;img" in figure
+    rules = pd.DataFrame({"antecedents": [("p0",)], "consequents": [("p1",)], "lift": [3.0],
+                          "confidence": [0.5], "support": [0.1]})
+    assert _no_raw_markup(rules_graph(rules, {"p0": SCRIPT, "p1": IMAGE}).to_json())
+
+
+def test_markdown_captions_show_names_as_typed():
+    escaped = plain(MARKDOWN + " " + SCRIPT)
+    assert not re.search(r"(?<!\\)[<>\[\]()*`]", escaped)  # every markup character escaped
+    assert escaped.replace("\\", "") == MARKDOWN + " " + SCRIPT  # nothing lost, only escaped
+
+
+def test_csv_exports_neutralise_formulas(hostile, tmp_path):
+    _, dataset, model = hostile
+    export_all(model, dataset, tmp_path)
+    for name in ("recommendations.csv", "similar_items.csv"):
+        table = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        cells = table.to_numpy().ravel()
+        text_cells = [c for c in cells if not _is_number(c)]
+        assert not [c for c in text_cells if c[:1] in ("=", "+", "-", "@")], name
+        assert any(c[:2] in ("'=", "'+", "'-", "'@") for c in cells), name  # the hostile names are there, quoted
+
+
+def test_dashboard_downloads_neutralise_formulas():
+    from pages.common import csv_bytes
+
+    frame = pd.DataFrame({"name": pd.Series(FORMULAS + [SCRIPT], dtype="str"), "score": np.arange(5.0)})
+    table = pd.read_csv(__import__("io").BytesIO(csv_bytes(frame)), dtype=str)
+    assert list(table["name"]) == ["'" + f for f in FORMULAS] + [SCRIPT]
+    assert list(table["score"]) == ["0.0", "1.0", "2.0", "3.0", "4.0"]
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize("name", ["../escape", "..", "/etc/passwd", "a/b", "a\\b", ".hidden", "x\x00y", "",
+                                  "~root", "C:evil", "a" * 65, "runs/../../x"])
+def test_names_cannot_escape_the_workspace(name, tmp_path):
+    with pytest.raises(InputError):
+        check_name(name)
+    store = Workspace(tmp_path / "ws")
+    with pytest.raises(InputError):
+        store.load_dataset(name)
+    with pytest.raises(InputError):
+        store.load_run(name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch):
+    path, _, _ = hostile
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    Workspace(tmp_path / "ws").save_dataset("hostile", ingest(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    markdown = [str(e.value) for kind in ("markdown", "caption", "subheader", "info", "warning") for e in getattr(at, kind)]
+    assert not any("<script" in m or "](javascript" in m for m in markdown)
