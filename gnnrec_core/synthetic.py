@@ -120,3 +120,24 @@ def _fit_total(sizes: np.ndarray, total: int, rng: np.random.Generator) -> np.nd
         sizes[take] -= 1
         gap += len(take)
     return sizes
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m gnnrec_core.synthetic", description=__doc__.splitlines()[0])
+    for name, value in SyntheticConfig().__dict__.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    parser.add_argument("--out", required=True, help="CSV path (.csv.gz compresses)")
+    args = vars(parser.parse_args(argv))
+    out = args.pop("out")
+    try:
+        frame = generate(SyntheticConfig(**args))
+    except ConfigError as error:
+        parser.exit(2, f"error: {error}\n")
+    frame.to_csv(out, index=False)
+    print(f"wrote {len(frame):,} order lines to {out}")
+
+
+if __name__ == "__main__":
+    main()
