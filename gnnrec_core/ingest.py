@@ -130,9 +130,10 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
 
 def normalise_ids(series: pd.Series) -> pd.Series:
     """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats)."""
-    text = series.astype(object).where(series.notna(), None)
-    text = text.map(lambda v: None if v is None else str(v).strip() or None)
-    return text.map(lambda v: v[:-2] if isinstance(v, str) and v.endswith(".0") and v[:-2].lstrip("-").isdigit() else v)
+    text = series.astype("string").str.strip()  # vectorised: a Python call per row cost seconds per million
+    text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+    text = text.where(text != "")
+    return text.astype(object).where(text.notna(), None)
 
 
 def parse_times(series: pd.Series) -> pd.Series:

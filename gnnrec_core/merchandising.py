@@ -9,7 +9,7 @@ the exports:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,11 @@ class Policy:
     offset: np.ndarray  # boost in standard deviations per item
     category: np.ndarray  # category label per item ('' when unknown)
     max_per_category: int | None
+    category_codes: np.ndarray = field(init=False, repr=False)  # integer per item, -1 when unknown
+
+    def __post_init__(self) -> None:
+        labels = pd.Series(self.category).where(pd.Series(self.category) != "")
+        self.category_codes = pd.factorize(labels)[0].astype(np.int64)
 
     @property
     def trivial(self) -> bool:
@@ -82,8 +87,9 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) ->
 
 def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, policy: Policy | None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k per row under the policy: (indices, adjusted scores)."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
+    scores = np.asarray(scores, dtype=np.float32)
     if policy is not None and not policy.trivial:
+        scores = scores.copy()  # adjusted below; the caller's array stays as it was
         if policy.offset.any():
             scores += policy.offset[None, :] * scores.std(axis=1, keepdims=True)
         scores[:, ~policy.allowed] = -np.inf
@@ -91,20 +97,25 @@ def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, policy: Poli
         top = top_k(scores, k, exclude)
     else:
         pool = top_k(scores, min(scores.shape[1], k * 10 + policy.max_per_category * 10), exclude)
-        top = np.vstack([_capped(row, k, policy) for row in pool])
+        top = _capped(pool, min(k, pool.shape[1]), policy)
     return top, np.take_along_axis(scores, top, axis=1)
 
 
-def _capped(candidates: np.ndarray, k: int, policy: Policy) -> np.ndarray:
-    """Greedy: walk the ranked candidates, skipping a category once it has its quota."""
-    taken, counts = [], {}
-    for item in candidates:
-        category = policy.category[item]
-        if category and counts.get(category, 0) >= policy.max_per_category:
-            continue
-        counts[category] = counts.get(category, 0) + 1
-        taken.append(item)
-        if len(taken) == k:
-            break
-    taken += [i for i in candidates if i not in taken][: k - len(taken)]  # never fewer than k
-    return np.array(taken[:k])
+def _capped(pool: np.ndarray, k: int, policy: Policy) -> np.ndarray:
+    """Per row of ranked candidates, the first k that keep each category within its quota, as the
+    greedy walk down the list would pick them; rows short of k are topped up with the best skipped
+    candidates (never fewer than k). Vectorised: a candidate is kept when fewer than
+    max_per_category earlier candidates of its row share its category."""
+    n, width = pool.shape
+    codes = policy.category_codes[pool]  # -1: no category, never capped
+    groups = (codes + 1 + np.arange(n)[:, None] * (policy.category_codes.max() + 2)).ravel()
+    order = np.argsort(groups, kind="stable")  # stable: rank order kept inside each (row, category)
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    first_of_group = np.repeat(starts, np.diff(np.r_[starts, len(groups)]))
+    occurrence = np.empty(len(groups), np.int64)
+    occurrence[order] = np.arange(len(groups)) - first_of_group
+    keep = (occurrence.reshape(n, width) < policy.max_per_category) | (codes < 0)
+    position = np.arange(width)[None, :]
+    chosen = np.argsort(np.where(keep, position, width + position), axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(pool, chosen, axis=1)

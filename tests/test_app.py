@@ -1,5 +1,6 @@
 """The dashboard through AppTest: every page, the demo journey, uploads good and bad."""
 
+import json
 import time
 
 import pytest
@@ -132,3 +133,18 @@ def test_pages_without_a_run_offer_the_way(workspace, page):
     at.switch_page(page).run()
     assert not at.exception
     assert "Train page" in _texts(at)
+
+
+def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
+    """Two browser sessions of one server: both train at the same time; each sees its own result
+    and both runs are saved whole."""
+    sessions = {"lightgcn": _app().run(), "itemknn": _app().run()}
+    for model, at in sessions.items():
+        at.switch_page("pages/train.py").run()
+        next(s for s in at.selectbox if s.label == "Model").set_value(model)
+        next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(5)
+        next(b for b in at.button if b.label == "Train").click().run()
+    for model, at in sessions.items():
+        _wait_for_results(at, expect=f"Results: {model} on Online Retail sample")
+    runs = {json.loads(p.read_text())["model"] for p in (workspace / "runs").glob("*/run.json")}
+    assert runs == {"lightgcn", "itemknn"}

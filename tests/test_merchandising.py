@@ -39,3 +39,30 @@ def test_bad_settings():
     with pytest.raises(ConfigError, match="max_per_category"):
         Merchandising(max_per_category=0)
     assert parse_boosts(["Home & Garden=1.5"]) == (("Home & Garden", 1.5),)
+
+
+def _greedy_reference(candidates, k, categories, cap):
+    """The rule in words: walk down the ranking, skip a category once it has `cap` picks; top up
+    with the best skipped ones if the walk ends short."""
+    taken, counts = [], {}
+    for item in candidates:
+        category = categories[item]
+        if category and counts.get(category, 0) >= cap:
+            continue
+        counts[category] = counts.get(category, 0) + 1
+        taken.append(item)
+    taken = taken[:k]
+    return taken + [i for i in candidates if i not in taken][: k - len(taken)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_category_cap_matches_the_greedy_walk(seed):
+    from gnnrec_core.merchandising import Policy, _capped
+
+    rng = np.random.default_rng(seed)
+    n_items, k, cap = 60, 10, int(rng.integers(1, 4))
+    categories = rng.choice(["", "a", "b", "c", "d"], size=n_items, p=[0.1, 0.5, 0.2, 0.1, 0.1])
+    policy = Policy(np.ones(n_items, bool), np.zeros(n_items, np.float32), categories, cap)
+    pool = np.argsort(-rng.random((40, n_items)), axis=1)[:, :25]
+    expected = [_greedy_reference(list(row), k, categories, cap) for row in pool]
+    assert _capped(pool, k, policy).tolist() == expected
