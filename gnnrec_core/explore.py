@@ -21,8 +21,10 @@ SIMILAR, TOGETHER = "similar", "bought together"
 def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: int = 8, depth: int = 1,
                         min_count: int = 2, max_nodes: int = 150) -> nx.MultiGraph:
     """Ego graph around `item`: each node's k most similar products and k strongest co-purchase
-    partners (by lift, at least `min_count` shared baskets), expanded `depth` times."""
-    graph = nx.MultiGraph()
+    partners (by lift, at least `min_count` shared baskets), expanded `depth` times. It stops
+    growing at `max_nodes` (a larger drawing is unreadable); graph.graph["skipped"] counts the
+    products left out, for the page to say so."""
+    graph = nx.MultiGraph(skipped=0)
     graph.add_node(item, depth=0)
     frontier = [item]
     for level in range(1, depth + 1):
@@ -35,6 +37,7 @@ def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: in
             for other, kind, weight in edges:
                 if other not in graph:
                     if graph.number_of_nodes() >= max_nodes:
+                        graph.graph["skipped"] += 1
                         continue
                     graph.add_node(other, depth=level)
                     next_frontier.append(other)

@@ -70,6 +70,9 @@ if len(rules):
               "rules_scatter", key="rules-scatter")
     with right:
         chart(rules_graph(rules.head(30), names), None, "rules_graph", key="rules-graph")
+    if len(rules) > 30:
+        st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
+                   + (f"; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))
 
 st.subheader("Frequently bought together vs similar")
 st.markdown("**Frequently bought together** comes from baskets alone: partners ranked by lift, shrunk toward 1 "

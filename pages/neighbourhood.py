@@ -39,6 +39,9 @@ edges = [{"from": items.at[a, "item"], "to": items.at[b, "item"], "kind": d["kin
          for a, b, d in graph.edges(data=True)]
 chart(neighbourhood_figure(graph, names, product), pd.DataFrame(edges), f"neighbourhood_{items.at[product, 'item']}",
       key="ego-graph")
+if graph.graph["skipped"]:
+    st.caption(f"The graph stops at {graph.number_of_nodes()} products to stay readable; "
+               f"{graph.graph['skipped']:,} more neighbours were left out (lower the depth or neighbours to see all).")
 
 st.subheader("Neighbours")
 table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count))

@@ -30,3 +30,24 @@ def test_map_samples_the_most_bought_above_the_limit():
     buyers = np.array([5, 1, 9, 9, 0, 3])
     assert map_sample(buyers, 10).tolist() == [0, 1, 2, 3, 4, 5]
     assert map_sample(buyers, 3).tolist() == [0, 2, 3]  # the three most bought, in index order
+
+
+def test_neighbourhood_graph_stops_at_max_nodes_and_counts_the_rest(tmp_path):
+    import pandas as pd
+
+    from gnnrec_core.associations import basket_stats
+    from gnnrec_core.explore import neighbourhood_graph
+    from gnnrec_core.ingest import ingest
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline import prepare
+
+    rows = [(f"o{n}", f"p{(n * 7 + j * 3) % 30}", f"u{n % 40}") for n in range(300) for j in range(3)]
+    path = tmp_path / "orders.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = MODELS["itemknn"]().fit(dataset.interactions.matrix())
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    small = neighbourhood_graph(model, stats, 0, k=5, depth=2, min_count=1, max_nodes=6)
+    assert small.number_of_nodes() == 6 and small.graph["skipped"] > 0
+    full = neighbourhood_graph(model, stats, 0, k=5, depth=2, min_count=1, max_nodes=1000)
+    assert full.graph["skipped"] == 0 and full.number_of_nodes() > 6
