@@ -90,8 +90,8 @@ def _read_bounded(handle: BinaryIO, compressed: int, name: str) -> bytes:
         total += len(chunk)
         if total > cap:
             raise InputError(f"expected an archive that inflates to at most {cap / MB:,.0f} MB, found '{name}' "
-                             f"inflates to more than that from {compressed / MB:,.2f} MB (a zip bomb?); "
-                             f"unpack it yourself or raise {env_name('inflated_mb')}/{env_name('inflate_ratio')}")
+                             f"({compressed / MB:,.2f} MB) inflating past that, as a zip bomb does; unpack it "
+                             f"yourself or raise {env_name('inflated_mb')} / {env_name('inflate_ratio')}")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -93,6 +93,9 @@ def _orders_frame() -> pd.DataFrame:
     return pd.DataFrame([row.split(",") for row in _orders()[1:]], columns=_orders()[0].split(","))
 
 
+BOMB = r"expected an archive that inflates to at most 64 MB, .* as a zip bomb does"
+
+
 def corpus() -> list[Case]:
     orders = _orders()
     return [
@@ -166,8 +169,8 @@ def corpus() -> list[Case]:
              r"expected at most 50 rows .*GNNREC_MAX_ROWS.*found 160", env=(("GNNREC_MAX_ROWS", "50"),)),
         Case("zip holding several files", "orders.zip", _zip({"a.csv": _csv(orders), "b.csv": _csv(orders)}),
              "error", r"expected exactly one data file inside 'orders.zip', found 2"),
-        Case("zip bomb", "orders.zip", _zip_bomb(), "error", r"zip bomb|inflates to more than"),
-        Case("gzip bomb", "orders.csv.gz", _gzip_bomb(), "error", r"zip bomb|inflates to more than"),
+        Case("zip bomb", "orders.zip", _zip_bomb(), "error", BOMB),
+        Case("gzip bomb", "orders.csv.gz", _gzip_bomb(), "error", BOMB),
         Case("damaged gzip", "orders.csv.gz", gzip.compress(_csv(orders))[:-40], "error", r"found a damaged one"),
         Case("damaged xlsx", "orders.xlsx", b"PK\x03\x04" + bytes(300), "error", r"expected a readable .xlsx file"),
         Case("unknown extension", "orders.pdf", b"%PDF-1.4\n", "error", r"found '.pdf'", page=False),

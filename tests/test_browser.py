@@ -97,3 +97,38 @@ def test_demo_in_a_real_browser(server):
             page.screenshot(path=str(shots / f"{position}_{slug}.png"), full_page=True)
         browser.close()
     assert demo_seconds < 120, f"the demo took {demo_seconds:.0f} s"
+
+
+def test_bad_uploads_in_a_real_browser(server, tmp_path):
+    """Broken files through the browser's own file input: a zip bomb is refused in words, a
+    multi-sheet workbook is read with a note, and no traceback ever shows."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    from bad_inputs import corpus
+
+    cases = {case.name: case for case in corpus()}
+    shots = Path(os.environ.get("GNNREC_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(server)
+        _settle(page)
+        page.get_by_role("link", name="Data", exact=True).first.click()
+        _settle(page)
+        page.get_by_text("Upload files").click()
+        _settle(page)
+        for name, expected, shot in (("zip bomb", "as a zip bomb does", "8_bad_upload.png"),
+                                     ("Excel, several sheets", "read sheet 'Orders'", "9_repaired_upload.png")):
+            case = cases[name]
+            path = tmp_path / case.filename
+            path.write_bytes(case.data)
+            page.locator('input[type="file"]').first.set_input_files(str(path))
+            _settle(page)
+            page.get_by_text(expected).first.wait_for(timeout=30_000)
+            _assert_clean(page, name)
+            page.screenshot(path=str(shots / shot), full_page=True)
+        browser.close()
