@@ -153,7 +153,7 @@ def _read_by_suffix(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
 def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
     """Bytes -> str: UTF-8 (BOM dropped); failing that, line by line, UTF-8 where a line is UTF-8
     and cp1252 (then latin-1) where not, because files pasted together from two systems mix them."""
-    if b"\x00" in data[:8192]:
+    if _looks_binary(data[:8192]):
         raise InputError(f"expected a text table in '{name}', found binary content "
                          "(is it a spreadsheet or archive with the wrong extension?)")
     try:
@@ -170,6 +170,17 @@ def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
     if notes is not None:
         notes.append(f"{fallback:,} of {len(lines):,} lines were not UTF-8 and were decoded as cp1252")
     return "\n".join(lines)
+
+
+CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13}) + b"\x7f"
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """A NUL byte, or control bytes (not tab, newline, form feed, CR) in more than 5% of the
+    sample: text in any of our encodings has almost none, random or compressed bytes about 12%."""
+    if b"\x00" in sample:
+        return True
+    return len(sample) > 0 and len(sample) - len(sample.translate(None, CONTROL_BYTES)) > 0.05 * len(sample)
 
 
 def _decode_legacy(line: bytes) -> str:

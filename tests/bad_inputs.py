@@ -103,6 +103,8 @@ def corpus() -> list[Case]:
         Case("header only", "orders.csv", _csv(orders[:1]), "error", r"expected at least one data row.*found 0 rows"),
         Case("blank lines only", "orders.csv", b"\n\n  \n", "error", r"found only blank lines"),
         Case("binary named .csv", "orders.csv", bytes(range(256)) * 16, "error", r"found binary content"),
+        Case("random bytes without a NUL", "orders.csv",
+             bytes(b or 1 for b in random.Random(3).randbytes(300)), "error", r"found binary content"),
         Case("PNG named .csv", "orders.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), "error", r"found binary content"),
         Case("wrong delimiter (one column)", "orders.csv",
              _csv(["order id user id product id"] + [f"o{i} u{i % 5} p{i % 7}" for i in range(40)]),
