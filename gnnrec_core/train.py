@@ -133,7 +133,7 @@ class Trainer:
                 optimizer.step()
                 total += float(loss.detach()) * len(batch)
             if world > 1:
-                total = _sum_scalar(total)
+                total = _sum_scalar(total, device)
             record = {"epoch": epoch, "loss": total / max(len(order), 1),
                       "seconds": time.perf_counter() - started}
             if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
@@ -210,10 +210,10 @@ def _sum_gradients(module: torch.nn.Module) -> None:
             dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
 
 
-def _sum_scalar(value: float) -> float:
+def _sum_scalar(value: float, device: torch.device) -> float:
     import torch.distributed as dist
 
-    tensor = torch.tensor([value], dtype=torch.float64)
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)  # nccl reduces GPU tensors only
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return float(tensor.item())
 
