@@ -28,7 +28,7 @@ from .pipeline import prepare
 
 
 def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int = 0,
-          full_softmax_items: int = 20000) -> dict:
+          full_softmax_items: int = 20000, batch_size: int = 512) -> dict:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device == "cuda" else "gloo")
@@ -37,8 +37,8 @@ def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int =
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dataset = prepare(ingest(source))
     data_split = split(dataset.interactions, SplitConfig(seed=seed))
-    model = LightGCN(epochs=epochs, device=device, seed=seed,
-                     full_softmax_items=full_softmax_items).fit(data_split.train)
+    model = LightGCN(epochs=epochs, device=device, seed=seed, full_softmax_items=full_softmax_items,
+                     batch_size=batch_size).fit(data_split.train)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / f"rank{rank}.npz")
     metrics = {"world_size": world, "epochs": epochs, "loss": [round(r["loss"], 6) for r in model.history_],
@@ -60,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full-softmax-items", type=int, default=20000,
                         help="above this many items the softmax is sampled")
+    parser.add_argument("--batch-size", type=int, default=512, help="users per step, at least")
     args = parser.parse_args(argv)
     try:
-        train(args.input, args.out, args.epochs, args.device, args.seed, args.full_softmax_items)
+        train(args.input, args.out, args.epochs, args.device, args.seed, args.full_softmax_items, args.batch_size)
     except GnnrecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,8 +17,10 @@ negatives, not batch x catalogue.
 
 Every step propagates over the whole graph, a fixed cost that grows with the graph. So that an
 epoch stays a bounded number of propagations on large graphs, the batch grows to
-users / `max_steps_per_epoch` when that exceeds `batch_size`. Early stopping watches nDCG@10 on a validation matrix that
-the caller carves from train; the test set never reaches this module.
+users / `max_steps_per_epoch` when that exceeds `batch_size`.
+
+Early stopping watches nDCG@10 on a validation matrix that the caller carves from train; the test
+set never reaches this module.
 """
 
 from __future__ import annotations
@@ -121,8 +123,10 @@ class Trainer:
                 batch = order[start:start + batch_size]
                 shard = batch[rank::world]  # under torchrun each process takes every world-th user
                 user_emb, item_emb = module()
+                # Drawn before the shard is looked at, so every process advances the generator alike.
+                negatives = self._negatives(item_emb.shape[0], generator, device)
                 if len(shard):
-                    loss = self._loss(user_emb, item_emb, shard, targets, train, generator, device)
+                    loss = self._loss(user_emb, item_emb, shard, targets, train, generator, device, negatives)
                     loss = loss * (len(shard) / len(batch))  # the shard's share of the batch mean
                 else:
                     loss = item_emb.sum() * 0.0
@@ -154,7 +158,14 @@ class Trainer:
         module.eval()
         return module
 
-    def _loss(self, user_emb, item_emb, batch, targets, train, generator, device) -> torch.Tensor:
+    def _negatives(self, n_items: int, generator, device) -> torch.Tensor | None:
+        """The batch's shared uniform negatives when the softmax is sampled, else None."""
+        cfg = self.config
+        if cfg.loss != "softmax" or n_items <= cfg.full_softmax_items:
+            return None
+        return torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).to(device)
+
+    def _loss(self, user_emb, item_emb, batch, targets, train, generator, device, negatives=None) -> torch.Tensor:
         cfg = self.config
         batch_t = torch.from_numpy(batch).to(device)
         if cfg.loss == "bpr":
@@ -169,7 +180,7 @@ class Trainer:
                 logits = logits + bias
             dense = torch.from_numpy(rows.toarray()).to(device)
             return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
-        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, generator, device)
+        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, negatives, device)
 
     @torch.no_grad()
     def validate(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix) -> float:
@@ -206,8 +217,9 @@ def _sum_gradients(module: torch.nn.Module) -> None:
     import torch.distributed as dist
 
     for parameter in module.parameters():
-        if parameter.grad is not None:
-            dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
+        if parameter.grad is None:  # e.g. the item bias of a process with an empty share: still reduce,
+            parameter.grad = torch.zeros_like(parameter)  # every process must make the same calls
+        dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
 
 
 def _sum_scalar(value: float, device: torch.device) -> float:
@@ -223,13 +235,13 @@ def batch_size_for(n_users: int, config: TrainConfig) -> int:
     return max(config.batch_size, -(-n_users // config.max_steps_per_epoch))
 
 
-def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: TrainConfig, generator,
+def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: TrainConfig, negatives: torch.Tensor,
                           device) -> torch.Tensor:
     """-sum_pairs w_ui log( e^s_ui / (e^s_ui + N/S sum_{j in negatives} e^s_uj) ), averaged over users.
 
-    users: unit user vectors of the batch; rows: their row-normalised targets (CSR)."""
+    users: unit user vectors of the batch; rows: their row-normalised targets (CSR); negatives:
+    item indices shared by the batch."""
     n_items = item_emb.shape[0]
-    negatives = torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).to(device)
     counts = np.diff(rows.indptr)
     pair_user = torch.from_numpy(np.repeat(np.arange(len(counts)), counts)).to(device)
     pair_item = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
@@ -239,7 +251,7 @@ def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: Train
     if bias is not None:
         positive = positive + bias[pair_item]
         negative = negative + bias[negatives]
-    log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / cfg.sampled_negatives))
+    log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / len(negatives)))
     log_likelihood = positive - torch.logaddexp(positive, log_rest[pair_user])
     return -(weight * log_likelihood).sum() / len(counts)
 
