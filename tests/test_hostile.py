@@ -16,7 +16,7 @@ from gnnrec_core.ingest import ingest
 from gnnrec_core.models import LightGCN
 from gnnrec_core.pipeline import prepare
 from gnnrec_core.plots import neighbourhood_figure, plain, product_map, rules_graph
-from gnnrec_core.store import Workspace, check_name
+from gnnrec_core.store import Run, Workspace, check_name
 
 SCRIPT = "<script>alert('x')</script>"
 IMAGE = '<img src=x onerror="alert(1)">'
@@ -52,7 +52,7 @@ def test_figures_show_names_as_text(hostile):
     graph.add_edge(0, 1, kind="similar", weight=0.9)
     graph.add_edge(0, 2, kind="bought together", weight=2.0)
     figure = neighbourhood_figure(graph, {i: names[i] for i in range(3)}, centre=0).to_json()
-    assert _no_raw_markup(figure) and "&lt;script&gt;" in figure or "&lt;img" in figure
+    assert _no_raw_markup(figure) and ("&lt;script&gt;" in figure or "&lt;img" in figure)
     rules = pd.DataFrame({"antecedents": [("p0",)], "consequents": [("p1",)], "lift": [3.0],
                           "confidence": [0.5], "support": [0.1]})
     assert _no_raw_markup(rules_graph(rules, {"p0": SCRIPT, "p1": IMAGE}).to_json())
@@ -105,12 +105,27 @@ def test_names_cannot_escape_the_workspace(name, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
 
 
-def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch):
-    path, _, _ = hostile
+@pytest.mark.parametrize("product", ["p0", "p2"], ids=["script", "markdown"])
+def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, product):
+    """The neighbourhood caption and the map search caption carry a hostile name and a hostile
+    query: every markup character arrives escaped, and nothing raw reaches the page."""
+    path, dataset, model = hostile
     monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
-    Workspace(tmp_path / "ws").save_dataset("hostile", ingest(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception
-    markdown = [str(e.value) for kind in ("markdown", "caption", "subheader", "info", "warning") for e in getattr(at, kind)]
-    assert not any("<script" in m or "](javascript" in m for m in markdown)
+    store = Workspace(tmp_path / "ws")
+    store.save_dataset("hostile", dataset.ingest)
+    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                {"dataset": "hostile", "model": "lightgcn"}))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["active_dataset"], at.session_state["active_run"] = "hostile", run_id
+    at.session_state["active_product"] = product
+    at.run()
+    at.switch_page("pages/neighbourhood.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    name = {"p0": SCRIPT, "p2": MARKDOWN}[product]
+    captions = [str(c.value) for c in at.caption]
+    assert any(c.startswith(plain(name) + ":") for c in captions), captions  # the name, escaped
+    at.switch_page("pages/product_map.py").run()
+    next(t for t in at.text_input if t.label.startswith("Find a product")).set_value(name).run()
+    shown = [str(e.value) for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind)]
+    assert any(plain(name) in m for m in shown), shown
+    assert not any(re.search(r"(?<!\\)(<script|<img|\]\(javascript)", m) for m in shown)
