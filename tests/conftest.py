@@ -23,14 +23,20 @@ def planted() -> sp.csr_matrix:
     """Two communities with a known answer: users 0-19 buy from items 0-9, users 20-39 from items
     10-19. Each user bought 6 of their community's 10 items, so every right recommendation is one
     of the 4 remaining items of the user's own community."""
-    rng = np.random.default_rng(0)
+    return communities(users_each=20, items_each=10, bought=6)
+
+
+def communities(users_each: int, items_each: int, bought: int, groups: int = 2, seed: int = 0) -> sp.csr_matrix:
+    """Users of group g buy `bought` of group g's `items_each` items, chosen at random."""
+    rng = np.random.default_rng(seed)
     rows, cols = [], []
-    for user in range(40):
-        base = 0 if user < 20 else 10
-        for item in rng.choice(10, 6, replace=False):
+    for user in range(groups * users_each):
+        base = user // users_each * items_each
+        for item in rng.choice(items_each, bought, replace=False):
             rows.append(user)
             cols.append(base + item)
-    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(40, 20))
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
+                         shape=(groups * users_each, groups * items_each))
 
 
 @pytest.fixture

@@ -70,17 +70,27 @@ def _assert_clean(page, name: str) -> None:
     assert "Traceback" not in page.content(), f"traceback shown on {name}"
 
 
+def _open(playwright):
+    """Debian's Chromium, headless, never a downloaded browser; one page at a desktop size."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update"])
+    return browser, browser.new_page(viewport={"width": 1440, "height": 1000})
+
+
+def _screenshots() -> Path:
+    shots = Path(os.environ.get("GNNREC_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
 def test_demo_in_a_real_browser(server):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
     playwright = pytest.importorskip("playwright.sync_api")
-    shots = Path(os.environ.get("GNNREC_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = _screenshots()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        browser, page = _open(p)
         page.goto(server)
         _settle(page)
         _assert_clean(page, "overview")
@@ -108,13 +118,9 @@ def test_bad_uploads_in_a_real_browser(server, tmp_path):
     from bad_inputs import corpus
 
     cases = {case.name: case for case in corpus()}
-    shots = Path(os.environ.get("GNNREC_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = _screenshots()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        browser, page = _open(p)
         page.goto(server)
         _settle(page)
         page.get_by_role("link", name="Data", exact=True).first.click()

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from conftest import communities
 from gnnrec_core.features import item_features
 from gnnrec_core.models import FeatureGCN
 
@@ -15,14 +16,7 @@ def test_new_product_is_placed_among_its_family():
     catalogue = pd.DataFrame({"name": names + ["copper lamp"], "category": ["lighting"] * 5 + ["kitchen"] * 5 + ["lighting"],
                               "price": [30, 32, 12, 40, 35, 5, 6, 7, 4, 6, 38]}, index=[f"i{n}" for n in range(11)])
     features = item_features(catalogue, np.array(catalogue.index))
-    rng = np.random.default_rng(0)
-    rows, cols = [], []
-    for user in range(60):
-        family = 0 if user < 30 else 5
-        for item in rng.choice(5, 3, replace=False):
-            rows.append(user)
-            cols.append(family + item)
-    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(60, 10))
+    train = communities(users_each=30, items_each=5, bought=3)
     model = FeatureGCN(item_features=features[:10], epochs=30, dim=16).fit(train)
     new = model.embed_new_items(features[10:])
     similarity = new @ model.item_vectors().T
