@@ -1,6 +1,6 @@
 """Cold start on the Online Retail slice: products held out of training entirely, embedded from
 their catalogue rows by the feature GCN, against TF-IDF similarity of names (protocol in
-gnnrec_core/coldstart.py). Several seeds, one run.
+gnnrec_core/serving/coldstart.py). Several seeds, one run.
 
     python benchmarks/cold_start.py [--data ../shared/data/online_retail_dec2010.csv.gz] [--seeds 0 1 2] [--json out.json]
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gnnrec_core.coldstart import cold_start_eval  # noqa: E402
-from gnnrec_core.ingest import ingest  # noqa: E402
-from gnnrec_core.pipeline import prepare  # noqa: E402
+from gnnrec_core.serving.coldstart import cold_start_eval  # noqa: E402
+from gnnrec_core.data.ingest import ingest  # noqa: E402
+from gnnrec_core.training.pipeline import prepare  # noqa: E402
 
 
 def main() -> None:

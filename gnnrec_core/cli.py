@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GnnrecError
-from .ingest import ingest, summary
-from .interactions import InteractionConfig, SplitConfig, check_trainable
-from .mapping import ROLES
-from .pipeline import DEFAULT_MODEL, benchmark, fit_timed, model_device, parse_models, prepare
+from .data.ingest import ingest, summary
+from .matrix.interactions import InteractionConfig, SplitConfig, check_trainable
+from .data.mapping import ROLES
+from .training.pipeline import DEFAULT_MODEL, benchmark, fit_timed, model_device, parse_models, prepare
 
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
               "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
@@ -200,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _policy(args: argparse.Namespace, dataset):
-    from .merchandising import Merchandising, parse_boosts, resolve
+    from .serving.merchandising import Merchandising, parse_boosts, resolve
 
     split = lambda text: tuple(v.strip() for v in (text or "").split(",") if v.strip())
     rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
@@ -210,8 +210,8 @@ def _policy(args: argparse.Namespace, dataset):
 
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
-    from .associations import basket_stats
-    from .recommend import recommend_table
+    from .baskets.associations import basket_stats
+    from .serving.recommend import recommend_table
 
     dataset, model, _ = _fit_all(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
@@ -222,7 +222,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
-    from .recommend import similar_table
+    from .serving.recommend import similar_table
 
     dataset, model, _ = _fit_all(args)
     table = similar_table(model, dataset, dataset.item_index(args.item), k=args.k)
@@ -231,7 +231,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
-    from .export import export_all
+    from .serving.export import export_all
 
     dataset, model, _ = _fit_all(args)
     files = export_all(model, dataset, Path(args.out), k=args.k, policy=_policy(args, dataset))
@@ -241,8 +241,8 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
-    from .associations import catalogue_stats
-    from .rules import RuleConfig, mine_rules, rules_json
+    from .baskets.associations import catalogue_stats
+    from .baskets.rules import RuleConfig, mine_rules, rules_json
 
     config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
     result = _ingest(args)
@@ -259,7 +259,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
-    from .basket_eval import basket_eval
+    from .baskets.basket_eval import basket_eval
 
     result = _ingest(args)
     models = parse_models(args.models)
@@ -285,8 +285,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
-    from .experiment import ExperimentConfig, run_experiment
-    from .report import html_report
+    from .training.experiment import ExperimentConfig, run_experiment
+    from .serving.report import html_report
 
     dataset = _dataset(args)
     settings = (("epochs", args.epochs),) if args.epochs else ()

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .ingest import IngestReport, IngestResult
-from .mapping import ColumnMapping
+from .data.ingest import IngestReport, IngestResult
+from .data.mapping import ColumnMapping
 from .models import Recommender
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from bad_inputs import corpus
 from conftest import ROOT, SAMPLE
 from gnnrec_core.cli import main
-from gnnrec_core.ingest import ingest
+from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS
-from gnnrec_core.pipeline import prepare
+from gnnrec_core.training.pipeline import prepare
 from gnnrec_core.store import Run, Workspace
 
 CASES = corpus()

@@ -3,7 +3,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from conftest import communities
-from gnnrec_core.features import item_features
+from gnnrec_core.matrix.features import item_features
 from gnnrec_core.models import FeatureGCN
 
 FAMILIES = {"lamp": ["brass lamp", "glass lamp", "paper lamp", "steel lamp", "wood lamp"],
@@ -36,7 +36,7 @@ def test_embedding_survives_save_and_load(tmp_path):
 
 
 def test_feature_layout_depends_on_the_fit_not_the_rows():
-    from gnnrec_core.features import ItemFeaturizer
+    from gnnrec_core.matrix.features import ItemFeaturizer
 
     catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"], "price": [3.0, 4.0, 5.0]})
     featurizer = ItemFeaturizer().fit(catalogue)

@@ -3,7 +3,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from gnnrec_core.graph import (bipartite_edge_index, cooccurrence, item_similarity, keep_top_k,
+from gnnrec_core.matrix.graph import (bipartite_edge_index, cooccurrence, item_similarity, keep_top_k,
                                normalized_adjacency)
 
 TRAIN = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]], np.float32))  # 2 users, 3 items
@@ -56,7 +56,7 @@ def test_keep_top_k_keeps_the_largest():
 
 
 def test_symmetric_propagation_gradient_matches_dense():
-    from gnnrec_core.graph import propagate
+    from gnnrec_core.matrix.graph import propagate
 
     adjacency = normalized_adjacency(TRAIN, self_loops=True)
     dense = adjacency.to_dense()

@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from gnnrec_core.errors import InputError
-from gnnrec_core.export import export_all
-from gnnrec_core.ingest import ingest
+from gnnrec_core.serving.export import export_all
+from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import LightGCN
-from gnnrec_core.pipeline import prepare
-from gnnrec_core.plots import neighbourhood_figure, plain, product_map, rules_graph
+from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.serving.plots import neighbourhood_figure, plain, product_map, rules_graph
 from gnnrec_core.store import Run, Workspace, check_name
 
 SCRIPT = "<script>alert('x')</script>"

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import SAMPLE, shared_file
 from gnnrec_core.errors import InputError
-from gnnrec_core.ingest import ingest, parse_times, summary
-from gnnrec_core.mapping import detect_mapping
+from gnnrec_core.data.ingest import ingest, parse_times, summary
+from gnnrec_core.data.mapping import detect_mapping
 
 
 @pytest.mark.parametrize("columns,expected", [

@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 
 from gnnrec_core.errors import ConfigError
-from gnnrec_core.limits import Limits, limits
+from gnnrec_core.data.limits import Limits, limits
 from gnnrec_core.models.baselines import EASE
-from gnnrec_core.projection import map_sample
+from gnnrec_core.serving.projection import map_sample
 
 
 def test_defaults_and_overrides(monkeypatch):
@@ -35,11 +35,11 @@ def test_map_samples_the_most_bought_above_the_limit():
 def test_neighbourhood_graph_stops_at_max_nodes_and_counts_the_rest(tmp_path):
     import pandas as pd
 
-    from gnnrec_core.associations import basket_stats
-    from gnnrec_core.explore import neighbourhood_graph
-    from gnnrec_core.ingest import ingest
+    from gnnrec_core.baskets.associations import basket_stats
+    from gnnrec_core.serving.explore import neighbourhood_graph
+    from gnnrec_core.data.ingest import ingest
     from gnnrec_core.models import MODELS
-    from gnnrec_core.pipeline import prepare
+    from gnnrec_core.training.pipeline import prepare
 
     rows = [(f"o{n}", f"p{(n * 7 + j * 3) % 30}", f"u{n % 40}") for n in range(300) for j in range(3)]
     path = tmp_path / "orders.csv"

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from gnnrec_core.errors import ConfigError
-from gnnrec_core.merchandising import Merchandising, parse_boosts, rank, resolve
+from gnnrec_core.serving.merchandising import Merchandising, parse_boosts, rank, resolve
 
 ITEMS = np.array(["a1", "a2", "a3", "b1", "b2", "POST"], dtype=object)
 CATALOGUE = pd.DataFrame({"name": ["A one", "A two", "A three", "B one", "B two", "POSTAGE"],
@@ -57,7 +57,7 @@ def _greedy_reference(candidates, k, categories, cap):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_category_cap_matches_the_greedy_walk(seed):
-    from gnnrec_core.merchandising import Policy, _capped
+    from gnnrec_core.serving.merchandising import Policy, _capped
 
     rng = np.random.default_rng(seed)
     n_items, k, cap = 60, 10, int(rng.integers(1, 4))

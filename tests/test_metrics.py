@@ -1,7 +1,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from gnnrec_core.metrics import evaluate, ranking_metrics, top_k
+from gnnrec_core.training.metrics import evaluate, ranking_metrics, top_k
 
 
 def test_metrics_against_a_hand_computed_case():

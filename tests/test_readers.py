@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gnnrec_core.errors import InputError
-from gnnrec_core.readers import read_table
+from gnnrec_core.data.readers import read_table
 
 FRAME = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "product_id": ["p1", "p2", "p1"], "qty": [1, 2, 3]})
 

@@ -1,11 +1,11 @@
 import numpy as np
 import pandas as pd
 
-from gnnrec_core.associations import basket_stats
-from gnnrec_core.ingest import ingest
+from gnnrec_core.baskets.associations import basket_stats
+from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import ItemKNN
-from gnnrec_core.pipeline import prepare
-from gnnrec_core.recommend import contributions, customer_history, recommend_table
+from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
 
 
 def _dataset(tmp_path):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SAMPLE
-from gnnrec_core.ingest import ingest
+from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS, Recommender
-from gnnrec_core.pipeline import prepare
+from gnnrec_core.training.pipeline import prepare
 from gnnrec_core.store import Run, Workspace
 
 WORKER = ROOT / "tests" / "workers" / "session.py"

@@ -2,10 +2,10 @@ import re
 
 import pandas as pd
 
-from gnnrec_core.ingest import ingest
+from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import LightGCN
-from gnnrec_core.pipeline import prepare
-from gnnrec_core.report import html_report
+from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.serving.report import html_report
 
 HOSTILE = "<script>alert('x')</script>"
 

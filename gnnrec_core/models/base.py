@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError, NotFittedError
-from ..metrics import top_k
+from ..training.metrics import top_k
 
 Progress = Callable[[dict[str, Any]], None]
 

@@ -15,10 +15,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError
-from ..graph import cooccurrence, item_similarity, keep_top_k
-from ..interactions import carve_validation
-from ..limits import limits
-from ..metrics import evaluate
+from ..matrix.graph import cooccurrence, item_similarity, keep_top_k
+from ..matrix.interactions import carve_validation
+from ..data.limits import limits
+from ..training.metrics import evaluate
 from .base import Recommender, check_train, positive
 
 

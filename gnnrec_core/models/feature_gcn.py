@@ -27,8 +27,8 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import coalesce
 
 from ..errors import InputError
-from ..graph import bipartite_edge_index, propagate, to_csr
-from ..train import TrainConfig, Trainer, resolve_device
+from ..matrix.graph import bipartite_edge_index, propagate, to_csr
+from ..training.train import TrainConfig, Trainer, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
 

@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..graph import normalized_adjacency, propagate
-from ..train import TrainConfig, Trainer, resolve_device
+from ..matrix.graph import normalized_adjacency, propagate
+from ..training.train import TrainConfig, Trainer, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
 

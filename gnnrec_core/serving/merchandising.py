@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import ConfigError
-from .ingest import NON_PRODUCT_CODES, NON_PRODUCT_NAMES
-from .metrics import top_k
+from ..errors import ConfigError
+from ..data.ingest import NON_PRODUCT_CODES, NON_PRODUCT_NAMES
+from ..training.metrics import top_k
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_torch_csr_tensor, to_undirected
 
-from .errors import InputError
+from ..errors import InputError
 
 SIMILARITIES = ("count", "jaccard", "lift", "cosine")
 

@@ -12,8 +12,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .associations import BasketStats
-from .models import Recommender
+from ..baskets.associations import BasketStats
+from ..models import Recommender
 
 SIMILAR, TOGETHER = "similar", "bought together"
 

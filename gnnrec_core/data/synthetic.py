@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 COLUMNS = ("order_id", "customer_id", "product_id", "product_name", "category", "price", "quantity", "timestamp")
 
@@ -125,7 +125,7 @@ def _fit_total(sizes: np.ndarray, total: int, rng: np.random.Generator) -> np.nd
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m gnnrec_core.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gnnrec_core.data.synthetic", description=__doc__.splitlines()[0])
     for name, value in SyntheticConfig().__dict__.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--out", required=True, help="CSV path (.csv.gz compresses)")

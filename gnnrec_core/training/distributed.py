@@ -1,6 +1,6 @@
 """LightGCN training under torchrun: data parallel over users (see train.distributed_rank).
 
-    torchrun --nproc_per_node 2 -m gnnrec_core.distributed orders.csv --out runs/ddp --epochs 20
+    torchrun --nproc_per_node 2 -m gnnrec_core.training.distributed orders.csv --out runs/ddp --epochs 20
 
 gloo on CPU, nccl on GPUs. Every process reads and splits the same file the same way, trains on
 its share of each batch with gradients summed across processes, and saves its model as
@@ -19,11 +19,11 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .errors import GnnrecError
-from .ingest import ingest
-from .interactions import SplitConfig, split
+from ..errors import GnnrecError
+from ..data.ingest import ingest
+from ..matrix.interactions import SplitConfig, split
 from .metrics import evaluate
-from .models.lightgcn import LightGCN
+from ..models.lightgcn import LightGCN
 from .pipeline import prepare
 
 
@@ -52,7 +52,7 @@ def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gnnrec_core.distributed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="gnnrec_core.training.distributed", description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=20)

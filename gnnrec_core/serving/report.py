@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .associations import basket_stats
+from ..baskets.associations import basket_stats
 from .explore import top_pairs
-from .ingest import summary
-from .pipeline import Dataset, gain_over_baselines
+from ..data.ingest import summary
+from ..training.pipeline import Dataset, gain_over_baselines
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import recommend_table

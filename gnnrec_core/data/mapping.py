@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 # Role -> normalised names, best first. Normalising drops case, RecBole's ":token" style type
 # suffixes and every non-alphanumeric character, so "Customer ID", "customer_id" and

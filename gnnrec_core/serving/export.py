@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .merchandising import Policy, rank
-from .models import Recommender
-from .pipeline import Dataset
+from ..models import Recommender
+from ..training.pipeline import Dataset
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

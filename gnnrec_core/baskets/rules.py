@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .associations import BasketStats
-from .errors import ConfigError
+from ..errors import ConfigError
 
 RULE_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift", "leverage", "conviction",
                 "count", "antecedent_support", "consequent_support"]

@@ -21,12 +21,12 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from .associations import basket_stats
-from .errors import InputError
-from .metrics import ranking_metrics, top_k
-from .models import FeatureGCN
-from .pipeline import Dataset
-from .rules import frequently_bought_together
+from ..baskets.associations import basket_stats
+from ..errors import InputError
+from ..training.metrics import ranking_metrics, top_k
+from ..models import FeatureGCN
+from ..training.pipeline import Dataset
+from ..baskets.rules import frequently_bought_together
 
 
 def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10, min_together: int = 3,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import ConfigError, InputError
+from ..errors import ConfigError, InputError
 
 WEIGHTINGS = ("binary", "count", "quantity", "rating")
 SPLITS = ("random", "time", "last")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 from .mapping import ColumnMapping, detect_mapping, normalise_name
 from .readers import read_table
 

@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import ConfigError, GnnrecError
-from .interactions import SplitConfig, carve_validation, split
+from ..errors import ConfigError, GnnrecError
+from ..matrix.interactions import SplitConfig, carve_validation, split
 from .metrics import evaluate
-from .models import MODELS, Recommender
+from ..models import MODELS, Recommender
 from .pipeline import GNN_MODELS, Dataset, fit_timed, model_device
 
 BASELINES = ("pop", "itemknn", "cooc", "ease")
@@ -107,7 +107,7 @@ def train_and_save(workspace, dataset_name: str, dataset: Dataset, config: Exper
                    progress: Progress | None = None) -> str:
     """run_experiment, then save the final model and its table as one run; returns the run id.
     Nothing is written until training has finished (a cancel or crash leaves the workspace as it was)."""
-    from .store import Run
+    from ..store import Run
 
     experiment = run_experiment(dataset, config, progress)
     info = {"dataset": dataset_name, "model": config.model, "settings": dict(config.settings),

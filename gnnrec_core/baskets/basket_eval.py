@@ -16,10 +16,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .associations import catalogue_stats
-from .errors import ConfigError, InputError
-from .features import item_features
-from .metrics import ranking_metrics, top_k
-from .models import MODELS
+from ..errors import ConfigError, InputError
+from ..matrix.features import item_features
+from ..training.metrics import ranking_metrics, top_k
+from ..models import MODELS
 
 Progress = Callable[[dict[str, Any]], Any]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .associations import BasketStats
+from ..baskets.associations import BasketStats
 from .merchandising import Policy, rank
-from .models import Recommender
-from .pipeline import Dataset
+from ..models import Recommender
+from ..training.pipeline import Dataset
 
 
 def contributions(model: Recommender, history: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "inflated_mb": "GNNREC_MAX_INFLATED_MB",
        "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",

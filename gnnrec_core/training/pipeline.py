@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import ConfigError, InputError
-from .features import item_features
-from .ingest import IngestResult
-from .interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
+from ..errors import ConfigError, InputError
+from ..matrix.features import item_features
+from ..data.ingest import IngestResult
+from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from .metrics import evaluate
-from .models import MODELS, Recommender
+from ..models import MODELS, Recommender
 from .train import resolve_device
 
 DEFAULT_MODEL = "lightgcn"

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .graph import basket_matrix, cooccurrence
-from .ingest import baskets_of
+from ..matrix.graph import basket_matrix, cooccurrence
+from ..data.ingest import baskets_of
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 from .limits import env_name, limits
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".inter", ".item", ".data"}

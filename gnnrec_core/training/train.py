@@ -34,7 +34,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .metrics import evaluate
 
 Progress = Callable[[dict[str, Any]], Any]

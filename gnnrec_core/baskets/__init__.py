@@ -1,0 +1,1 @@
+"""Association analysis from baskets alone: basket statistics, rules, basket completion."""
