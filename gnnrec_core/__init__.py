@@ -1,0 +1,105 @@
+"""gnnrec's engine: explore product associations with graph neural networks beside strong baselines.
+
+The public API below is what the dashboard, the benchmarks and scripts use; the subpackages
+follow the path data takes (data -> matrix -> models/training -> baskets -> serving, store).
+Names resolve on first use, so `import gnnrec_core` costs nothing and torch loads only when a
+model that needs it is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.9.0"
+
+_PUBLIC = {
+    "BasketStats": "baskets.associations",
+    "basket_stats": "baskets.associations",
+    "catalogue_stats": "baskets.associations",
+    "RuleConfig": "baskets.rules",
+    "frequently_bought_together": "baskets.rules",
+    "mine_rules": "baskets.rules",
+    "ingest": "data.ingest",
+    "load_frame": "data.ingest",
+    "summary": "data.ingest",
+    "env_name": "data.limits",
+    "limits": "data.limits",
+    "ROLES": "data.mapping",
+    "detect_mapping": "data.mapping",
+    "KNOWN_SUFFIXES": "data.readers",
+    "ConfigError": "errors",
+    "GnnrecError": "errors",
+    "InputError": "errors",
+    "fit_featurizer": "matrix.features",
+    "InteractionConfig": "matrix.interactions",
+    "SplitConfig": "matrix.interactions",
+    "carve_validation": "matrix.interactions",
+    "split": "matrix.interactions",
+    "BASELINES": "models",
+    "EASE": "models",
+    "GNN_MODELS": "models",
+    "LABELS": "models",
+    "LightGCN": "models",
+    "MODELS": "models",
+    "Popularity": "models",
+    "Recommender": "models",
+    "SPECS": "models",
+    "new_product_scores": "serving.coldstart",
+    "compare_neighbours": "serving.explore",
+    "neighbour_table": "serving.explore",
+    "neighbourhood_graph": "serving.explore",
+    "pair_overlap": "serving.explore",
+    "top_pairs": "serving.explore",
+    "neutralised": "serving.export",
+    "Merchandising": "serving.merchandising",
+    "parse_boosts": "serving.merchandising",
+    "resolve": "serving.merchandising",
+    "comparison_bars": "serving.plots",
+    "long_tail": "serving.plots",
+    "metrics_bars": "serving.plots",
+    "neighbourhood_figure": "serving.plots",
+    "plain": "serving.plots",
+    "product_map": "serving.plots",
+    "rules_graph": "serving.plots",
+    "rules_scatter": "serving.plots",
+    "training_curve": "serving.plots",
+    "clusters": "serving.projection",
+    "map_sample": "serving.projection",
+    "pca_2d": "serving.projection",
+    "umap_2d": "serving.projection",
+    "customer_history": "serving.recommend",
+    "recommend_for_basket": "serving.recommend",
+    "recommend_table": "serving.recommend",
+    "html_report": "serving.report",
+    "Run": "store",
+    "Workspace": "store",
+    "Cancelled": "training.experiment",
+    "ExperimentConfig": "training.experiment",
+    "run_experiment": "training.experiment",
+    "train_and_save": "training.experiment",
+    "METRICS": "training.metrics",
+    "evaluate": "training.metrics",
+    "Dataset": "training.pipeline",
+    "benchmark": "training.pipeline",
+    "gain_over_baselines": "training.pipeline",
+    "make_model": "training.pipeline",
+    "prepare": "training.pipeline",
+    "device_report": "training.train",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gnnrec_core' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"gnnrec_core.{module}"), name)
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
+
+
+__all__ = ["__version__", *_PUBLIC]

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.baskets.associations import catalogue_stats
-from gnnrec_core.errors import GnnrecError
-from gnnrec_core.serving.plots import rules_graph, rules_scatter
-from gnnrec_core.baskets.rules import RuleConfig, frequently_bought_together, mine_rules
+from gnnrec_core import catalogue_stats
+from gnnrec_core import GnnrecError
+from gnnrec_core import rules_graph, rules_scatter
+from gnnrec_core import RuleConfig, frequently_bought_together, mine_rules
 from pages.common import chart, csv_bytes, load_dataset, load_run, need_dataset, ws
 
 

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.baskets.associations import BasketStats, basket_stats
-from gnnrec_core.errors import GnnrecError
-from gnnrec_core.training.experiment import Cancelled, ExperimentConfig, train_and_save
-from gnnrec_core.data.ingest import ingest
-from gnnrec_core.training.pipeline import Dataset, make_model, prepare
-from gnnrec_core.serving.projection import clusters, map_sample, pca_2d, umap_2d
-from gnnrec_core.store import Run, Workspace
+from gnnrec_core import BasketStats, basket_stats
+from gnnrec_core import GnnrecError
+from gnnrec_core import Cancelled, ExperimentConfig, train_and_save
+from gnnrec_core import ingest
+from gnnrec_core import Dataset, make_model, prepare
+from gnnrec_core import clusters, map_sample, pca_2d, umap_2d
+from gnnrec_core import Run, Workspace
 from pages.routes import PAGES  # noqa: F401  (re-exported for the pages)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **k
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    from gnnrec_core.serving.export import neutralised
+    from gnnrec_core import neutralised
 
     return neutralised(frame).to_csv(index=False).encode()
 
@@ -263,7 +263,7 @@ def run_items(run_id: str) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def featurizer_for(run_id: str):
     """The feature transform a run's feature GCN was trained with, rebuilt from its dataset."""
-    from gnnrec_core.matrix.features import fit_featurizer
+    from gnnrec_core import fit_featurizer
 
     run = load_run(run_id)
     return fit_featurizer(ws().load_dataset(run.info["dataset"]).catalogue, run.items)

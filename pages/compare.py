@@ -4,10 +4,10 @@ shared top associations)."""
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.baskets.associations import catalogue_stats
-from gnnrec_core.serving.explore import compare_neighbours, pair_overlap, top_pairs
-from gnnrec_core.data.ingest import summary
-from gnnrec_core.serving.plots import comparison_bars
+from gnnrec_core import catalogue_stats
+from gnnrec_core import compare_neighbours, pair_overlap, top_pairs
+from gnnrec_core import summary
+from gnnrec_core import comparison_bars
 from pages.common import chart, load_dataset, load_run, run_items, run_label, ws
 
 

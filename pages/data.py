@@ -6,12 +6,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.errors import GnnrecError
-from gnnrec_core.data.limits import env_name, limits
-from gnnrec_core.data.ingest import ingest, load_frame, summary
-from gnnrec_core.data.mapping import ROLES, detect_mapping
-from gnnrec_core.serving.plots import long_tail
-from gnnrec_core.data.readers import KNOWN_SUFFIXES
+from gnnrec_core import GnnrecError
+from gnnrec_core import env_name, limits
+from gnnrec_core import ingest, load_frame, summary
+from gnnrec_core import ROLES, detect_mapping
+from gnnrec_core import long_tail
+from gnnrec_core import KNOWN_SUFFIXES
 from pages.common import DATASET_KEY, SAMPLE, SAMPLE_NAME, chart, ws
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})

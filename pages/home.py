@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gnnrec_core.training.experiment import ExperimentConfig
+from gnnrec_core import ExperimentConfig
 from pages.common import (DATASET_KEY, JOB_KEY, PAGES, SAMPLE_NAME, dataset_meta, jobs, load_dataset,
                           start_training, ws)
 

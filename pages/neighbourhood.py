@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.serving.coldstart import new_product_scores
-from gnnrec_core.errors import GnnrecError
-from gnnrec_core.serving.explore import neighbour_table, neighbourhood_graph
-from gnnrec_core.baskets.rules import frequently_bought_together
-from gnnrec_core.serving.plots import plain, neighbourhood_figure
+from gnnrec_core import new_product_scores
+from gnnrec_core import GnnrecError
+from gnnrec_core import neighbour_table, neighbourhood_graph
+from gnnrec_core import frequently_bought_together
+from gnnrec_core import plain, neighbourhood_figure
 from pages.common import PRODUCT_KEY, chart, csv_bytes, featurizer_for, need_run, run_basket_stats, run_items
 
 st.title("Product neighbourhood")

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.data.limits import env_name, limits
-from gnnrec_core.serving.plots import plain, product_map
-from gnnrec_core.serving.projection import map_sample
+from gnnrec_core import env_name, limits
+from gnnrec_core import plain, product_map
+from gnnrec_core import map_sample
 from pages.common import PAGES, PRODUCT_KEY, chart, item_clusters, need_run, projection, run_items
 
 st.title("Product map")

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core.training.experiment import BASELINES, ExperimentConfig
-from gnnrec_core.matrix.interactions import SplitConfig, split as split_interactions
-from gnnrec_core.serving.plots import metrics_bars, training_curve
-from gnnrec_core.training.train import device_report
-from gnnrec_core.errors import GnnrecError
-from gnnrec_core.training.pipeline import gain_over_baselines, prepare
-from gnnrec_core.serving.report import html_report
+from gnnrec_core import BASELINES, ExperimentConfig
+from gnnrec_core import SplitConfig, split as split_interactions
+from gnnrec_core import metrics_bars, training_curve
+from gnnrec_core import device_report
+from gnnrec_core import GnnrecError
+from gnnrec_core import gain_over_baselines, prepare
+from gnnrec_core import html_report
 from pages.common import (JOB_KEY, RUN_KEY, active_run, chart, dataset_meta, jobs, load_run, need_dataset, run_label,
                           start_training, ws)
 

@@ -13,3 +13,52 @@ def test_core_never_imports_streamlit():
             if any(n.split(".")[0] == "streamlit" for n in names):
                 offenders.append(path.name)
     assert offenders == []
+
+
+HEAVY = ("torch", "torch_geometric", "sklearn", "umap")
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "online_retail_dec2010.csv.gz"
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    import subprocess
+    import sys
+
+    probe = f"import sys\n{code}\nprint('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          cwd=CORE.parent)
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("HEAVY:"), done.stdout[-300:]
+    return [m for m in line.removeprefix("HEAVY:").split(",") if m]
+
+
+def test_light_commands_never_import_torch_or_scikit_learn(tmp_path):
+    # rules, ingest and --help only read and count: the 11 s of ML imports are for training.
+    cli = "from gnnrec_core.cli import main\n"
+    assert _heavy_modules_after(cli + f"main(['rules', {str(SAMPLE)!r}, '--json', {str(tmp_path / 'r.json')!r}])") == []
+    assert _heavy_modules_after(cli + f"main(['ingest', {str(SAMPLE)!r}])") == []
+    assert _heavy_modules_after(cli + "import contextlib\nwith contextlib.suppress(SystemExit): main(['--help'])") == []
+    assert _heavy_modules_after("import gnnrec_core, pages.common") == []  # the dashboard's first paint
+
+
+def test_model_settings_are_strict():
+    import pytest
+
+    from gnnrec_core.errors import ConfigError
+    from gnnrec_core.training.pipeline import make_model
+
+    with pytest.raises(ConfigError, match="lightgcn: expected settings among .* found temprature"):
+        make_model("lightgcn", None, temprature=0.3)
+    assert make_model("pop", None, device="cpu", seed=3).name == "pop"  # run options go where they apply
+
+
+def test_package_metadata_matches_requirements_and_version():
+    import tomllib
+
+    import gnnrec_core
+
+    root = CORE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    pins = [line.strip() for line in (root / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert project["dependencies"] == pins
+    assert project["version"] == gnnrec_core.__version__

@@ -3,8 +3,8 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from gnnrec_core.matrix.graph import (bipartite_edge_index, cooccurrence, item_similarity, keep_top_k,
-                               normalized_adjacency)
+from gnnrec_core.matrix.cooccurrence import cooccurrence, item_similarity, keep_top_k
+from gnnrec_core.matrix.graph import bipartite_edge_index, normalized_adjacency
 
 TRAIN = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]], np.float32))  # 2 users, 3 items
 

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from gnnrec_core.errors import ConfigError
 from gnnrec_core.data.limits import Limits, limits
-from gnnrec_core.models.baselines import EASE
+from gnnrec_core.models.ease import EASE
 from gnnrec_core.serving.projection import map_sample
 
 

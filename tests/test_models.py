@@ -116,3 +116,33 @@ def test_cuda_training_matches_cpu_quality(planted):
     items, _ = gpu.recommend(np.arange(40), k=4)
     assert ((items // 10) == np.where(np.arange(40) < 20, 0, 1)[:, None]).mean() >= 0.95
     assert str(gpu.device_).startswith("cuda")
+
+
+def _ease_direct(train, lam):
+    """EASE by its definition: one dense float64 inverse (Steck, WWW 2019)."""
+    gram = (train.T @ train).toarray().astype(np.float64) + lam * np.eye(train.shape[1])
+    p = np.linalg.inv(gram)
+    weights = -p / np.diag(p)[None, :]
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
+@pytest.mark.parametrize("shape", [(30, 60), (80, 25)])  # users < items (Woodbury), users >= items (Cholesky)
+def test_ease_weights_match_the_definition_in_both_spaces(shape):
+    from gnnrec_core.models.ease import ease_weights
+
+    rng = np.random.default_rng(1)
+    train = sp.csr_matrix((rng.random(shape) < 0.2).astype(np.float32))
+    np.testing.assert_allclose(ease_weights(train, 7.0), _ease_direct(train, 7.0), atol=2e-4)
+
+
+@pytest.mark.parametrize("shape", [(30, 60), (80, 25)])
+def test_ease_factorised_scores_match_the_definition_for_every_lambda(shape):
+    from gnnrec_core.models.ease import _Factors
+
+    rng = np.random.default_rng(2)
+    train = sp.csr_matrix((rng.random(shape) < 0.2).astype(np.float32))
+    factors = _Factors(train)
+    for lam in (1.0, 20.0, 500.0):
+        np.testing.assert_allclose(factors.scores(train[:10], lam), train[:10].toarray() @ _ease_direct(train, lam),
+                                   atol=1e-6)

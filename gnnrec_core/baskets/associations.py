@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..matrix.graph import basket_matrix, cooccurrence
+from ..matrix.cooccurrence import basket_matrix, cooccurrence
 from ..data.ingest import baskets_of
 
 
@@ -62,5 +62,8 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
 
 def catalogue_stats(events: pd.DataFrame) -> tuple[BasketStats, np.ndarray]:
     """Basket statistics over every product in the events (users or not); returns (stats, raw IDs)."""
-    items = np.array(sorted(events["item"].astype(str).unique()), dtype=object)
-    return basket_stats(events, {item: i for i, item in enumerate(items)}), items
+    codes, items = pd.factorize(events["item"].astype(str), sort=True)
+    keys = baskets_of(events)
+    keep = keys.notna().to_numpy() & (codes >= 0)
+    matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes[keep].astype(np.int64), len(items))
+    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr()), np.asarray(items, dtype=object)

@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -307,14 +308,12 @@ def _is_number(text: str) -> bool:
 
 
 def _read_baskets(lines: list[str], delimiter: str) -> pd.DataFrame:
-    baskets, items = [], []
-    for number, row in enumerate(csv.reader(lines, delimiter=delimiter)):
-        for item in row:
-            item = item.strip()
-            if item:
-                baskets.append(str(number))
-                items.append(item)
-    return pd.DataFrame({BASKET_COLUMNS[0]: baskets, BASKET_COLUMNS[1]: items}, dtype=str)
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    items = np.array([item.strip() for row in rows for item in row], dtype=object)
+    numbers = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
+    keep = items != ""
+    frame = pd.DataFrame({BASKET_COLUMNS[0]: numbers[keep], BASKET_COLUMNS[1]: items[keep]})
+    return frame.astype(str)
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

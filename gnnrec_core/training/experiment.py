@@ -20,10 +20,8 @@ from typing import Any, Callable
 from ..errors import ConfigError, GnnrecError
 from ..matrix.interactions import SplitConfig, carve_validation, split
 from .metrics import evaluate
-from ..models import MODELS, Recommender
-from .pipeline import GNN_MODELS, Dataset, fit_timed, model_device
-
-BASELINES = ("pop", "itemknn", "cooc", "ease")
+from ..models import BASELINES, MODELS, SPECS, Recommender
+from .pipeline import Dataset, fit_timed, model_device
 Progress = Callable[[dict[str, Any]], Any]
 
 
@@ -74,7 +72,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     data_split = split(dataset.interactions, config.split)
     history: list[dict[str, Any]] = []
     epochs, notes = None, []
-    if config.model in GNN_MODELS:
+    if SPECS[config.model].is_gnn:
         part, valid = carve_validation(data_split.train, config.valid_fraction, seed=config.seed)
         report({"stage": "choosing epochs on validation", "model": config.model})
         on_epoch = lambda r: (history.append(r), report({"stage": "choosing epochs on validation", **r}))

@@ -14,17 +14,35 @@ from __future__ import annotations
 
 from typing import Callable
 
+import sys
+
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")
 ScoreFn = Callable[[np.ndarray], np.ndarray]
 
 
-def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
+def top_k(scores, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
     """Indices of the k best items per row, best first; entries of `exclude` (rows aligned with
-    `scores`) never appear."""
+    `scores`) never appear. scores: (n, items) array, or a torch tensor when a model made one."""
+    if "torch" in sys.modules:  # torch's topk is multi-threaded: use it when a GNN has loaded torch anyway
+        return _top_k_torch(scores, k, exclude)
+    scores = np.array(scores, dtype=np.float32)  # a copy: exclusions are written into it
+    if exclude is not None and exclude.nnz:
+        coo = exclude.tocoo()
+        scores[coo.row, coo.col] = -np.inf
+    k = min(k, scores.shape[1])
+    if k == 0:
+        return np.zeros((scores.shape[0], 0), np.int64)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1).astype(np.int64)
+
+
+def _top_k_torch(scores, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
+    import torch
+
     scores = torch.as_tensor(scores, dtype=torch.float32).clone()
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()

@@ -15,16 +15,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import ConfigError, InputError
-from ..matrix.features import item_features
 from ..data.ingest import IngestResult
+from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
-from .metrics import evaluate
-from ..models import MODELS, Recommender
-from .train import resolve_device
+from ..models import DEFAULT_MODEL, GNN_MODELS, MODELS, SPECS, Recommender
+from .metrics import METRICS, evaluate
 
-DEFAULT_MODEL = "lightgcn"
-GNN_MODELS = ("lightgcn", "gcn")
 Progress = Callable[[dict[str, Any]], Any]
 
 
@@ -38,6 +34,8 @@ class Dataset:
     @property
     def features(self) -> np.ndarray:
         if self._features is None:
+            from ..matrix.features import item_features  # scikit-learn: only when a model asks
+
             self._features = item_features(self.ingest.catalogue, self.interactions.items)
         return self._features
 
@@ -73,20 +71,30 @@ def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig(
 
 def parse_models(text: str | None) -> list[str]:
     """'pop,ease' -> ['pop', 'ease']; None -> every model."""
-    names = list(MODELS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODELS]
+    names = list(SPECS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SPECS]
     if unknown or not names:
-        raise ConfigError(f"models: expected names among {','.join(MODELS)}, found '{text}'")
+        raise ConfigError(f"models: expected names among {','.join(SPECS)}, found '{text}'")
     return names
 
 
-def make_model(name: str, dataset: Dataset, **settings: Any) -> Recommender:
+def make_model(name: str, dataset: Dataset, device: str = "auto", seed: int = 0, **settings: Any) -> Recommender:
+    """A model with its config's defaults overridden by `settings` (None keeps a default).
+
+    An unknown or misspelled setting is an error naming it; device and seed are run options,
+    passed to the models that use them."""
     cls = MODELS[name]
-    fields = getattr(cls.config_class, "__dataclass_fields__", {})
-    known = {k: v for k, v in settings.items() if k in fields and v is not None}
-    if name == "gcn":
-        return cls(item_features=dataset.features, **known)
-    return cls(**known)
+    fields = set(getattr(cls.config_class, "__dataclass_fields__", {}))
+    settings = {k: v for k, v in settings.items() if v is not None}
+    unknown = sorted(set(settings) - fields - {"device", "seed"})
+    if unknown:
+        raise ConfigError(f"{name}: expected settings among {', '.join(sorted(fields - {'device', 'seed'})) or 'none'}, "
+                          f"found {', '.join(unknown)}")
+    chosen = dict(settings)
+    chosen.update({k: v for k, v in (("device", device), ("seed", seed)) if k in fields})
+    if SPECS[name].needs_features:
+        return cls(item_features=dataset.features, **chosen)
+    return cls(**chosen)
 
 
 def model_device(model: Recommender) -> str:
@@ -99,7 +107,10 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     """Fit every named model on one split; JSON-ready result table (the CLI contract)."""
     if k < 1:
         raise ConfigError(f"k: expected an integer >= 1, found {k}")
-    resolve_device(device)  # fail before any training when cuda is asked for and absent
+    if any(SPECS[m].is_gnn for m in models):
+        from .train import resolve_device
+
+        resolve_device(device)  # fail before any training when cuda is asked for and absent
     data_split = split(dataset.interactions, split_config)
     results = []
     for position, name in enumerate(models):
@@ -107,8 +118,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
             progress({"stage": "fit", "model": name, "index": position, "total": len(models)})
         model, seconds = fit_timed(name, dataset, data_split.train, device=device, seed=seed)
         metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
-        results.append({"model": name, **{m: _round(metrics[m]) for m in
-                        ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")},
+        results.append({"model": name, **{m: _round(metrics[m]) for m in METRICS},
                         "train_seconds": round(seconds, 3), "device": model_device(model)})
     data = dataset.interactions
     return {"dataset": {"users": data.n_users, "items": data.n_items, "interactions": len(data)},
@@ -118,7 +128,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
 def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
               progress: Progress | None = None, **settings: Any) -> tuple[Recommender, float]:
     model = make_model(name, dataset, **settings)
-    if name == "gcn":
+    if SPECS[name].needs_features:
         dataset.features  # built before the clock starts: features are data preparation, not fit
     started = time.perf_counter()
     model.fit(train, valid=valid, progress=progress)
@@ -127,8 +137,8 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
 
 def gain_over_baselines(results: list[dict[str, Any]], metric: str = "ndcg") -> dict[str, Any] | None:
     """The best GNN against the best baseline, as a relative change; None if either is missing."""
-    gnn = [r for r in results if r["model"] in GNN_MODELS]
-    base = [r for r in results if r["model"] not in GNN_MODELS]
+    gnn = [r for r in results if SPECS[r["model"]].is_gnn]
+    base = [r for r in results if not SPECS[r["model"]].is_gnn]
     if not gnn or not base:
         return None
     best_gnn, best_base = max(gnn, key=lambda r: r[metric]), max(base, key=lambda r: r[metric])

@@ -1,0 +1,68 @@
+"""The one list of models: CLI choices, page selectors, pipelines and docs tables derive from it.
+
+A spec names where its class lives, so listing models, labelling them or checking a name never
+imports torch; the class is imported on first use (`MODELS[name]`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .base import Recommender
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # CLI and file name
+    label: str  # shown on pages and in reports
+    kind: str  # "gnn" or "baseline"
+    path: str  # "module:Class" inside gnnrec_core.models
+    needs_features: bool = False  # item features from the catalogue (text, category, price)
+
+    @property
+    def is_gnn(self) -> bool:
+        return self.kind == "gnn"
+
+    def load(self) -> type[Recommender]:
+        module, _, cls = self.path.partition(":")
+        return getattr(importlib.import_module(f"gnnrec_core.models.{module}"), cls)
+
+
+SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    ModelSpec("pop", "Popularity", "baseline", "baselines:Popularity"),
+    ModelSpec("itemknn", "Item-kNN", "baseline", "baselines:ItemKNN"),
+    ModelSpec("cooc", "Co-occurrence (lift/Jaccard)", "baseline", "baselines:Cooccurrence"),
+    ModelSpec("ease", "EASE", "baseline", "ease:EASE"),
+    ModelSpec("lightgcn", "LightGCN (default GNN)", "gnn", "lightgcn:LightGCN"),
+    ModelSpec("gcn", "Feature-aware GCN", "gnn", "feature_gcn:FeatureGCN", needs_features=True),
+)}
+DEFAULT_MODEL = "lightgcn"
+GNN_MODELS = tuple(name for name, spec in SPECS.items() if spec.is_gnn)
+BASELINES = tuple(name for name, spec in SPECS.items() if not spec.is_gnn)
+LABELS = {name: spec.label for name, spec in SPECS.items()}
+
+
+class _Classes(Mapping):
+    """name -> model class, imported on first access."""
+
+    def __getitem__(self, name: str) -> type[Recommender]:
+        return SPECS[name].load()
+
+    def __contains__(self, name: object) -> bool:  # Mapping's default would import the class
+        return name in SPECS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SPECS)
+
+    def __len__(self) -> int:
+        return len(SPECS)
+
+    def get(self, name, default=None):  # type: ignore[override]
+        return SPECS[name].load() if name in SPECS else default
+
+
+MODELS: Mapping[str, type[Recommender]] = _Classes()
