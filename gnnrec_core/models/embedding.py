@@ -1,53 +1,193 @@
-"""Scoring shared by the embedding models (LightGCN, feature GCN): exactly the scores their
-training loss used. With the softmax loss: cos(user, item) / temperature + item bias; with BPR:
-the dot product. A new basket's user vector is the mean of its items' vectors (the source
-documents' history-mean rule). Similar items use cosine alone: the bias is popularity, not
-similarity.
+"""What the embedding models (LightGCN, feature GCN) share: how they fit by default and how they score.
+
+Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
+on it by successive halving (LightGCN) or early stopping alone (feature GCN), inside
+`config.time_budget`; blend weights for a graph filter and a popularity prior are chosen on it
+too (training/tuning.py). The chosen module is then propagated over the whole train graph, so
+the users' held-out validation interactions still shape their vectors, without a second training.
+
+Scoring: with the softmax loss, cos(user, item) / temperature + item bias; with BPR the dot
+product. With blend weights, each part is standardised per user and the parts are added by
+weight. A new basket's user vector is the mean of its items' vectors (the source documents'
+history-mean rule). Similar items use cosine alone: the bias is popularity, not similarity.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from ..matrix.interactions import carve_validation
+from ..training.train import TrainConfig, Trainer
+from ..training.tuning import MAX_BLEND_USERS, Candidate, choose_blend, standardise, successive_halving
 from .base import Recommender
+from .graph_filter import GraphFilter
+
+NO_BLEND = {"filter": 0.0, "popularity": 0.0}
 
 
 class EmbeddingScores(Recommender):
+    searches = False  # True: settings chosen by successive halving (training/tuning.py)
+
+    # -- model-specific ---------------------------------------------------------------------
+    def _build(self, settings: dict[str, Any], train: sp.csr_matrix) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _graph(self, train: sp.csr_matrix) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit_embeddings(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, progress) -> None:
+        cfg = self.config
+        started = time.perf_counter()
+        deadline = started + cfg.time_budget * 0.85  # the rest: blending and the final propagation
+        self.tuning_: dict[str, Any] = {"search": [], "blend": dict(NO_BLEND)}
+        if valid is None and cfg.auto:
+            part, valid = carve_validation(train, cfg.valid_fraction, seed=cfg.seed)
+        else:
+            part = train
+        has_valid = valid is not None and valid.nnz > 0
+        defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
+        build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
+        if cfg.auto and self.searches and has_valid:
+            result = successive_halving(build, part, valid, defaults, cfg.epochs, deadline, seed=cfg.seed,
+                                        report=progress)
+            best, self.tuning_["search"] = result.best, result.tried
+        else:
+            module, trainer = build(defaults)
+            trainer.run(module, part, valid if has_valid else None, cfg.epochs)
+            best = Candidate(defaults, trainer, module, trainer.best_score, len(trainer.history))
+        best.trainer.finish(best.module)
+        self.config = replace(self.config, **best.settings)  # scores use what was chosen
+        self.history_, self.best_epoch_ = best.trainer.history, best.trainer.best_epoch
+        self.batch_size_, self.stopped_ = best.trainer.batch_size, best.trainer.stopped
+        self.filter_, self.popularity_ = None, None
+        if cfg.blend and has_valid:
+            self._choose_blend(best.module, part, valid)
+        self.module_ = best.module
+        self._use_graph(train)
+        self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score, "epochs": len(best.trainer.history),
+                         "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
+                         "seconds": round(time.perf_counter() - started, 2), "budget": cfg.time_budget}
+
+    def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress, deadline: float):
+        config = replace(self.config, **settings)
+        module = self._build(settings, train)
+        train_config = TrainConfig(**{k: v for k, v in asdict(config).items() if k in TrainConfig.__dataclass_fields__})
+        trainer = Trainer(train_config, progress, deadline)
+        trainer.start(module, train)
+        return module, trainer
+
+    def _choose_blend(self, module: torch.nn.Module, part: sp.csr_matrix, valid: sp.csr_matrix) -> None:
+        """Blend weights on the validation slice, every part fitted on the train part alone."""
+        users = np.flatnonzero(np.diff(valid.indptr) > 0)
+        if len(users) > MAX_BLEND_USERS:
+            users = np.sort(np.random.default_rng(self.config.seed).choice(users, MAX_BLEND_USERS, replace=False))
+        history = part[users]
+        self.train_ = part
+        self._store(module)
+        components = {"gnn": self._gnn_scores(self.user_vectors_[users]),
+                      "filter": GraphFilter(seed=self.config.seed).fit(part).score_history(history),
+                      "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
+        weights, blended, alone = choose_blend(components, history, valid[users])
+        self.tuning_["blend"] = weights
+        self.tuning_["blend_valid_ndcg"] = {"gnn_alone": alone, "blended": blended}
+        self.filter_ = GraphFilter(seed=self.config.seed) if weights["filter"] > 0 else None
+        self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
+
+    def _use_graph(self, train: sp.csr_matrix) -> None:
+        """Propagate the trained module over `train`'s graph and refit the blend's parts on it."""
+        self.module_.adjacency = self._graph(train)
+        self.train_ = train
+        self._store(self.module_)
+        if self.filter_ is not None:
+            self.filter_.fit(train)
+        if self.popularity_ is not None:
+            self.popularity_ = _log_counts(train)
+
+    def refit_graph(self, train: sp.csr_matrix) -> "EmbeddingScores":
+        """The same trained parameters over another interaction graph (e.g. every interaction, for
+        exploring), with no training: users and items keep their indices."""
+        self._check_fitted()
+        if getattr(self, "module_", None) is None or train.shape != self.train_.shape:
+            raise ValueError("refit_graph needs the module from fit() and a matrix of the same shape")
+        self._use_graph(sp.csr_matrix(train, dtype=np.float32))
+        return self
+
+    # -- scoring ------------------------------------------------------------------------------
     @torch.no_grad()
     def _store(self, module: torch.nn.Module) -> None:
+        module.eval()
         users, items = module()
         if self.config.loss == "softmax":
             users, items = F.normalize(users, dim=1), F.normalize(items, dim=1)
         bias = getattr(module, "item_bias", None)
         self.user_vectors_ = users.float().cpu().numpy()
         self.item_vectors_ = items.float().cpu().numpy()
-        self.item_bias_ = (bias.float().cpu().numpy() if bias is not None
+        self.item_bias_ = (bias.float().cpu().numpy() if bias is not None and self.config.item_bias
                            else np.zeros(len(self.item_vectors_), np.float32))
 
-    def _from_user_vectors(self, users: np.ndarray) -> np.ndarray:
+    def _gnn_scores(self, users: np.ndarray) -> np.ndarray:
         if self.config.loss == "bpr":
             return users @ self.item_vectors_.T
         unit = users / np.maximum(np.linalg.norm(users, axis=1, keepdims=True), 1e-12)
         return unit @ self.item_vectors_.T / self.config.temperature + self.item_bias_
 
+    def _blended(self, gnn: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
+        weights = self.blend_weights
+        if not any(weights.values()):
+            return gnn
+        scores = standardise(gnn)
+        if weights["filter"] and self.filter_ is not None:
+            scores += weights["filter"] * standardise(self.filter_.score_history(history))
+        if weights["popularity"] and self.popularity_ is not None:
+            scores += weights["popularity"] * standardise(self.popularity_[None, :])
+        return scores
+
+    @property
+    def blend_weights(self) -> dict[str, float]:
+        return getattr(self, "tuning_", {}).get("blend", NO_BLEND)
+
     def score(self, users):
         self._check_fitted()
-        return self._from_user_vectors(self.user_vectors_[np.asarray(users)])
+        users = np.asarray(users)
+        return self._blended(self._gnn_scores(self.user_vectors_[users]), self.train_[users])
 
     def score_history(self, history):
         history = sp.csr_matrix(history, dtype=np.float32)
         sums = np.maximum(np.asarray(history.sum(1)), 1e-12)
-        return self._from_user_vectors(np.asarray(history @ self.item_vectors_) / sums)
+        return self._blended(self._gnn_scores(np.asarray(history @ self.item_vectors_) / sums), history)
 
     def item_vectors(self):
         return self.item_vectors_
 
+    # -- persistence --------------------------------------------------------------------------
     def get_state(self):
-        return {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "item_bias": self.item_bias_}
+        state = {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "item_bias": self.item_bias_}
+        weights = self.blend_weights
+        state["blend"] = np.array([weights["filter"], weights["popularity"]], np.float64)
+        if self.filter_ is not None:
+            state |= self.filter_.get_state("filter_")
+        if self.popularity_ is not None:
+            state["popularity"] = self.popularity_
+        return state
 
     def set_state(self, state):
         self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
         self.item_bias_ = state.get("item_bias", np.zeros(len(self.item_vectors_), np.float32))
+        w_filter, w_pop = state["blend"] if "blend" in state else (0.0, 0.0)
+        self.tuning_ = {"blend": {"filter": float(w_filter), "popularity": float(w_pop)}}
+        n_items = len(self.item_vectors_)
+        self.filter_ = GraphFilter.from_state(state, "filter_", n_items) if "filter_settings" in state else None
+        self.popularity_ = state.get("popularity")
+
+
+def _log_counts(train: sp.csr_matrix) -> np.ndarray:
+    """The popularity prior: log(1 + buyers) per item."""
+    return np.log1p(np.asarray((train > 0).sum(0)).ravel()).astype(np.float32)

@@ -17,7 +17,7 @@ bring in its neighbours' messages.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +28,7 @@ from torch_geometric.utils import coalesce
 
 from ..errors import InputError
 from ..matrix.graph import bipartite_edge_index, propagate, to_csr
-from ..training.train import TrainConfig, Trainer, resolve_device
+from ..training.train import TrainConfig, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
 
@@ -97,19 +97,17 @@ class FeatureGCN(EmbeddingScores):
             raise InputError(f"gcn: expected features for {train.shape[1]:,} items, found {len(features):,}")
         self.train_, self.device_ = train, resolve_device(self.config.device)
         self.features_ = np.asarray(features, np.float32)
-        adjacency = self._adjacency(train, self.features_)
         torch.manual_seed(self.config.seed)
-        module = FeatureGCNModule(adjacency, train.shape[0], torch.from_numpy(self.features_).to(self.device_),
-                                  self.config.dim, self.config.layers, self.config.seed, self.config.id_dropout)
-        trainer = Trainer(TrainConfig(**{k: v for k, v in asdict(self.config).items()
-                                        if k in TrainConfig.__dataclass_fields__}), progress)
-        trainer.fit(module, train, valid)
-        self.module_ = module
-        self.history_ = trainer.history
-        self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
-        self.batch_size_ = trainer.batch_size  # raised on large graphs (TrainConfig.max_steps_per_epoch)
-        self._store(module)
+        self._fit_embeddings(train, valid, progress)
         return self
+
+    def _build(self, settings, train):
+        c = replace(self.config, **settings)
+        return FeatureGCNModule(self._graph(train), train.shape[0], torch.from_numpy(self.features_).to(self.device_),
+                                c.dim, c.layers, c.seed, c.id_dropout)
+
+    def _graph(self, train):
+        return self._adjacency(train, self.features_)
 
     def _adjacency(self, train: sp.csr_matrix, features: np.ndarray) -> torch.Tensor:
         n_users, n_items = train.shape

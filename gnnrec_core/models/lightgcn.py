@@ -9,14 +9,14 @@ loss live in `train.py`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from ..matrix.graph import normalized_adjacency, propagate
-from ..training.train import TrainConfig, Trainer, resolve_device
+from ..training.train import TrainConfig, resolve_device
 from .base import check_train, positive
 from .embedding import EmbeddingScores
 
@@ -56,22 +56,21 @@ class LightGCNModule(torch.nn.Module):
 class LightGCN(EmbeddingScores):
     name = "lightgcn"
     config_class = LightGCNConfig
+    searches = True  # temperature, layers, dim, lr, weight decay and item bias chosen on validation
 
     def fit(self, train, valid=None, progress=None):
         self.train_ = check_train(train, self.name)
         self.device_ = resolve_device(self.config.device)
-        module = self._module(self.train_)
-        trainer = Trainer(TrainConfig(**{k: v for k, v in asdict(self.config).items()
-                                        if k in TrainConfig.__dataclass_fields__}), progress)
         torch.manual_seed(self.config.seed)
-        trainer.fit(module, self.train_, valid)
-        self.history_ = trainer.history
-        self.best_epoch_ = trainer.best_epoch  # None when no validation matrix was given
-        self.batch_size_ = trainer.batch_size  # raised on large graphs (TrainConfig.max_steps_per_epoch)
-        self._store(module)
+        self._fit_embeddings(self.train_, valid, progress)
         return self
 
-    def _module(self, train: sp.csr_matrix) -> torch.nn.Module:
-        adjacency = normalized_adjacency(train, self_loops=False, device=self.device_)
-        c = self.config
-        return LightGCNModule(adjacency, train.shape[0], train.shape[1], c.dim, c.layers, c.init_std, c.seed)
+    def _build(self, settings, train):
+        c = replace(self.config, **settings)
+        return LightGCNModule(self._graph(train), train.shape[0], train.shape[1], c.dim, c.layers, c.init_std, c.seed)
+
+    def _graph(self, train):
+        cached = getattr(self, "_graph_cache", None)
+        if cached is None or cached[0] is not train:  # every search candidate shares the train part's graph
+            self._graph_cache = (train, normalized_adjacency(train, self_loops=False, device=self.device_))
+        return self._graph_cache[1]

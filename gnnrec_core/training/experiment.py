@@ -1,11 +1,12 @@
 """One dashboard training run, start to finish, with live progress and cancellation:
 
-1. split the interactions (test held out); carve a validation slice from train;
-2. train the chosen model on train minus validation with early stopping on validation nDCG@10:
-   this picks the epoch count and draws the live curve;
-3. retrain it on the whole train split for that many epochs and score it on test, beside every
-   baseline fitted on the same train split (one honest table);
-4. refit it on every interaction for exploring (map, neighbours, recommendations).
+1. split the interactions (test held out);
+2. fit the chosen model on the train split. A GNN fits by its defaults (models/embedding.py):
+   settings, epochs and blend weights chosen on a validation slice carved from train, inside its
+   time budget; its live curve is the chosen configuration's validation nDCG;
+3. score it on test beside every baseline fitted on the same train split (one honest table);
+4. for exploring (map, neighbours, recommendations) a GNN's trained parameters are propagated
+   over the graph of every interaction: no second training. A baseline is refitted on all.
 
 The test set is used once, in step 3, for the table. A progress callback that returns False
 cancels the run: `Cancelled` is raised and nothing is saved.
@@ -18,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import ConfigError, GnnrecError
-from ..matrix.interactions import SplitConfig, carve_validation, split
-from .metrics import evaluate
+from ..matrix.interactions import SplitConfig, split
+from .metrics import METRICS, evaluate
 from ..models import BASELINES, MODELS, SPECS, Recommender
-from .pipeline import Dataset, fit_timed, model_device
+from .pipeline import Dataset, fit_timed, model_device, tuning_summary
 Progress = Callable[[dict[str, Any]], Any]
 
 
@@ -38,14 +39,11 @@ class ExperimentConfig:
     k: int = 10
     device: str = "auto"
     seed: int = 0
-    valid_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         unknown = [m for m in (self.model, *self.baselines) if m not in MODELS]
         if unknown:
             raise ConfigError(f"models: expected names among {', '.join(MODELS)}, found {', '.join(unknown)}")
-        if not 0 < self.valid_fraction < 0.5:
-            raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {self.valid_fraction}")
 
 
 @dataclass
@@ -69,36 +67,54 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
             raise Cancelled("training cancelled; earlier runs are unchanged")
 
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
+    run_options = {"device": config.device, "seed": config.seed}
     data_split = split(dataset.interactions, config.split)
     history: list[dict[str, Any]] = []
-    epochs, notes = None, []
-    if SPECS[config.model].is_gnn:
-        part, valid = carve_validation(data_split.train, config.valid_fraction, seed=config.seed)
-        report({"stage": "choosing epochs on validation", "model": config.model})
-        on_epoch = lambda r: (history.append(r), report({"stage": "choosing epochs on validation", **r}))
-        probe, _ = fit_timed(config.model, dataset, part, valid=valid if valid.nnz else None,
-                             progress=on_epoch, **settings)
-        epochs = getattr(probe, "best_epoch_", None) or len(history)
-        settings["epochs"] = epochs
-        notes.append(f"{config.model}: {epochs} epochs chosen on a {config.valid_fraction:.0%} validation slice of train")
+    notes: list[str] = []
     results = []
     models = [config.model] + [b for b in config.baselines if b != config.model]
+    main_model = None
     for position, name in enumerate(models):
-        report({"stage": f"fitting {name} on the train split", "model": name, "index": position, "total": len(models)})
+        stage = f"fitting {SPECS[name].label} on the train split"
+        report({"stage": stage, "model": name, "index": position, "total": len(models)})
+        on_event = (lambda r, stage=stage: (history.append(r) if "epoch" in r else None,
+                                            report({"stage": stage, **r})))
         try:
-            model, seconds = fit_timed(name, dataset, data_split.train, **(settings if name == config.model else
-                                                                            {"device": config.device, "seed": config.seed}))
+            model, seconds = fit_timed(name, dataset, data_split.train, progress=on_event if name == config.model
+                                       else None, **(settings if name == config.model else run_options))
         except ConfigError as exc:  # e.g. EASE refusing a wide catalogue: say so, keep the others
+            if name == config.model:
+                raise
             notes.append(f"{name} skipped: {exc}")
             continue
         metrics = evaluate(model.score, data_split.train, data_split.test, k=config.k)
-        results.append({"model": name, **{m: metrics[m] for m in ("ndcg", "precision", "recall", "map",
-                                                                    "hit_rate", "coverage")},
-                        "train_seconds": seconds, "device": model_device(model)})
-    report({"stage": f"refitting {config.model} on all interactions", "model": config.model})
-    final, _ = fit_timed(config.model, dataset, dataset.interactions.matrix(), **settings)
-    return Experiment(final, results, history, epochs, data_split.as_dict(), time.perf_counter() - started,
-                      config, notes)
+        results.append({"model": name, **{m: metrics[m] for m in METRICS}, "train_seconds": seconds,
+                        "device": model_device(model)} | tuning_summary(model))
+        if name == config.model:
+            main_model = model
+            notes.extend(_tuning_notes(name, tuning_summary(model)))
+    report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
+    everything = dataset.interactions.matrix()
+    if hasattr(main_model, "refit_graph"):
+        final = main_model.refit_graph(everything)
+    else:
+        final, _ = fit_timed(config.model, dataset, everything, **settings)
+    return Experiment(final, results, history, getattr(main_model, "best_epoch_", None), data_split.as_dict(),
+                      time.perf_counter() - started, config, notes)
+
+
+def _tuning_notes(name: str, summary: dict[str, Any]) -> list[str]:
+    """One sentence on what the GNN chose on validation, for the page and the report."""
+    tuning = summary.get("tuning")
+    if not tuning:
+        return []
+    chosen = ", ".join(f"{k} {v}" for k, v in tuning["chosen"].items())
+    blend = tuning.get("blend", {})
+    mixed = (f"; blended with the graph filter x{blend['filter']:g} and popularity x{blend['popularity']:g}"
+             if any(blend.values()) else "; no blend beat it on validation")
+    return [f"{SPECS[name].label}: chose {chosen} among {tuning['candidates'] or 1} configuration(s) on a "
+            f"validation slice of train (validation nDCG@10 {tuning['valid_ndcg']:.4f}, {tuning['epochs']} epochs"
+            f"{', stopped by the time budget' if tuning.get('stopped') == 'deadline' else ''}){mixed}."]
 
 
 def train_and_save(workspace, dataset_name: str, dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),

@@ -119,7 +119,8 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         model, seconds = fit_timed(name, dataset, data_split.train, device=device, seed=seed)
         metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
         results.append({"model": name, **{m: _round(metrics[m]) for m in METRICS},
-                        "train_seconds": round(seconds, 3), "device": model_device(model)})
+                        "train_seconds": round(seconds, 3), "device": model_device(model)}
+                       | tuning_summary(model))
     data = dataset.interactions
     return {"dataset": {"users": data.n_users, "items": data.n_items, "interactions": len(data)},
             "split": data_split.as_dict(), "k": k, "results": results}
@@ -133,6 +134,15 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
     started = time.perf_counter()
     model.fit(train, valid=valid, progress=progress)
     return model, time.perf_counter() - started
+
+
+def tuning_summary(model: Recommender) -> dict[str, Any]:
+    """What a GNN chose on validation (settings, blend weights, validation nDCG); {} for baselines."""
+    tuning = getattr(model, "tuning_", None)
+    if not tuning or "chosen" not in tuning:
+        return {}
+    keep = ("chosen", "valid_ndcg", "blend", "blend_valid_ndcg", "epochs", "best_epoch", "stopped", "budget")
+    return {"tuning": {k: tuning[k] for k in keep if k in tuning} | {"candidates": len(tuning.get("search", []))}}
 
 
 def gain_over_baselines(results: list[dict[str, Any]], metric: str = "ndcg") -> dict[str, Any] | None:

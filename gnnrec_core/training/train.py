@@ -57,6 +57,13 @@ class TrainConfig:
     patience: int = 3  # evaluations without improvement before stopping (needs a valid matrix)
     seed: int = 0
     device: str = "auto"
+    # The defaults a user gets (chosen on validation slices, see docs/benchmarks.md): settings
+    # searched on a validation slice carved from train, scores blended with a graph filter and a
+    # popularity prior by weights chosen there too, and the whole fit inside a time budget.
+    auto: bool = True
+    blend: bool = True
+    time_budget: float = 90.0  # seconds for the whole fit, search included
+    valid_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if self.loss not in ("softmax", "bpr"):
@@ -68,6 +75,10 @@ class TrainConfig:
                 raise ConfigError(f"{name}: expected an integer >= 1, found {getattr(self, name)}")
         if not self.lr > 0 or not self.temperature > 0:
             raise ConfigError("lr and temperature: expected positive numbers")
+        if not self.time_budget > 0:
+            raise ConfigError(f"time_budget: expected a positive number of seconds, found {self.time_budget}")
+        if not 0 < self.valid_fraction < 0.5:
+            raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {self.valid_fraction}")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -87,76 +98,130 @@ def device_report() -> str:
 
 
 class Trainer:
-    """Fits `module` (an nn.Module with forward() -> (users_emb, items_emb)) on `train`."""
+    """Fits `module` (an nn.Module with forward() -> (users_emb, items_emb)) on `train`.
 
-    def __init__(self, config: TrainConfig, progress: Progress | None = None) -> None:
+    `fit` is `start` then `run`; a search calls `run` again to continue the same module, optimiser
+    and random stream for more epochs (successive halving). Training stops at `deadline` (a
+    time.perf_counter() value) before an epoch that would pass it, and each progress record
+    carries an ETA in seconds."""
+
+    def __init__(self, config: TrainConfig, progress: Progress | None = None, deadline: float | None = None) -> None:
         self.config = config
         self.progress = progress
+        self.deadline = deadline
         self.history: list[dict[str, Any]] = []
         self.best_epoch: int | None = None
+        self.best_score = -1.0
         self.batch_size: int | None = None
+        self.stopped = ""  # why training ended early: "patience", "deadline", "cancelled" or ""
 
     def fit(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None = None) -> torch.nn.Module:
+        self.start(module, train)
+        self.run(module, train, valid, self.config.epochs)
+        return self.finish(module)
+
+    def start(self, module: torch.nn.Module, train: sp.csr_matrix) -> None:
         cfg = self.config
         device = next(module.parameters()).device
-        generator = torch.Generator(device="cpu").manual_seed(cfg.seed)
+        self._generator = torch.Generator(device="cpu").manual_seed(cfg.seed)
         if cfg.loss == "softmax" and cfg.item_bias and not hasattr(module, "item_bias"):
             n_items = module()[1].shape[0]
             module.item_bias = torch.nn.Parameter(torch.zeros(n_items, device=device))
-        optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                     fused=device.type in ("cpu", "cuda"))
-        world, rank = distributed_rank()
+        self._optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                           fused=device.type in ("cpu", "cuda"))
+        world, _ = distributed_rank()
         if world > 1 and cfg.loss != "softmax":
             raise ConfigError(f"loss: distributed training expects softmax, found '{cfg.loss}'")
-        users_with_items = np.flatnonzero(np.diff(train.indptr) > 0)
-        batch_size = self.batch_size = batch_size_for(len(users_with_items), cfg)
-        targets = _row_normalised(train)
+        self._users = np.flatnonzero(np.diff(train.indptr) > 0)
+        self.batch_size = batch_size_for(len(self._users), cfg)
+        self._targets = _row_normalised(train)
         self._bias = getattr(module, "item_bias", None)
-        best = (-1.0, None, 0)  # (ndcg, state, epoch)
-        stale = 0
-        started = time.perf_counter()
-        for epoch in range(1, cfg.epochs + 1):
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._stale = 0
+        self._seconds = 0.0
+
+    def run(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None, epochs: int,
+            patience: int | None = None) -> None:
+        """Up to `epochs` more epochs, evaluating every eval_every and at the last one. Stops early
+        after `patience` evaluations without improvement (config.patience; 0: never)."""
+        cfg = self.config
+        patience = cfg.patience if patience is None else patience
+        self._stale = 0
+        device = next(module.parameters()).device
+        world, rank = distributed_rank()
+        first = len(self.history) + 1
+        last = first + epochs - 1
+        self.stopped = ""
+        for epoch in range(first, last + 1):
+            if self._past_deadline():
+                self.stopped = "deadline"
+                break
+            started = time.perf_counter()
             module.train()
-            order = users_with_items[torch.randperm(len(users_with_items), generator=generator).numpy()]
+            order = self._users[torch.randperm(len(self._users), generator=self._generator).numpy()]
             total = 0.0
-            for start in range(0, len(order), batch_size):
-                batch = order[start:start + batch_size]
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start:start + self.batch_size]
                 shard = batch[rank::world]  # under torchrun each process takes every world-th user
                 user_emb, item_emb = module()
                 # Drawn before the shard is looked at, so every process advances the generator alike.
-                negatives = self._negatives(item_emb.shape[0], generator, device)
+                negatives = self._negatives(item_emb.shape[0], self._generator, device)
                 if len(shard):
-                    loss = self._loss(user_emb, item_emb, shard, targets, train, generator, device, negatives)
+                    loss = self._loss(user_emb, item_emb, shard, self._targets, train, self._generator, device,
+                                      negatives)
                     loss = loss * (len(shard) / len(batch))  # the shard's share of the batch mean
                 else:
                     loss = item_emb.sum() * 0.0
-                optimizer.zero_grad(set_to_none=True)
+                self._optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if world > 1:
                     _sum_gradients(module)
-                optimizer.step()
+                self._optimizer.step()
                 total += float(loss.detach()) * len(batch)
             if world > 1:
                 total = _sum_scalar(total, device)
-            record = {"epoch": epoch, "loss": total / max(len(order), 1),
-                      "seconds": time.perf_counter() - started}
-            if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
+            record = {"epoch": epoch, "loss": total / max(len(order), 1)}
+            if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == last):
                 record["valid_ndcg"] = self.validate(module, train, valid)
-                if record["valid_ndcg"] > best[0]:
-                    best = (record["valid_ndcg"], _copy_state(module), epoch)
-                    stale = 0
+                if record["valid_ndcg"] > self.best_score:
+                    self.best_score, self.best_epoch = record["valid_ndcg"], epoch
+                    self._best_state = _copy_state(module)
+                    self._stale = 0
                 else:
-                    stale += 1
+                    self._stale += 1
+            self._seconds += time.perf_counter() - started
+            record["seconds"] = self._seconds
+            record["eta_seconds"] = self._eta(last - epoch)
             self.history.append(record)
-            if self.progress is not None and self.progress(record | {"epochs": cfg.epochs}) is False:
+            if self.progress is not None and self.progress(record | {"epochs": last}) is False:
+                self.stopped = "cancelled"
                 break  # cancelled by the caller: keep what was learned so far
-            if stale >= cfg.patience:
+            if patience and self._stale >= patience:
+                self.stopped = "patience"
                 break
-        if best[1] is not None:
-            module.load_state_dict(best[1])
-            self.best_epoch = best[2]
+
+    def finish(self, module: torch.nn.Module) -> torch.nn.Module:
+        """Load the best validated state (when there was validation) and switch to eval mode."""
+        if self._best_state is not None:
+            module.load_state_dict(self._best_state)
         module.eval()
         return module
+
+    @property
+    def epoch_seconds(self) -> float:
+        return self._seconds / max(len(self.history), 1)
+
+    def _eta(self, epochs_left: int) -> float:
+        eta = self.epoch_seconds * epochs_left
+        if self.deadline is not None:
+            eta = min(eta, max(self.deadline - time.perf_counter(), 0.0))
+        return eta
+
+    def _past_deadline(self) -> bool:
+        """True when the next epoch (at the mean epoch time so far) would end after the deadline."""
+        if self.deadline is None:
+            return False
+        return time.perf_counter() + (self.epoch_seconds if self.history else 0.0) > self.deadline
 
     def _negatives(self, n_items: int, generator, device) -> torch.Tensor | None:
         """The batch's shared uniform negatives when the softmax is sampled, else None."""

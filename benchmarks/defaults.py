@@ -1,0 +1,75 @@
+"""Every model with the settings a user gets without flags, on datasets of different shapes.
+
+The same code path as `python -m gnnrec_core benchmark DATA` (ingest -> prepare -> benchmark), per
+dataset and seed (the split and the models take the seed). Fit times include each model's own
+tuning on validation (EASE's lambda, the GNNs' search and blend). Results go to
+docs/results/defaults.json; `--table` prints the markdown table for docs/benchmarks.md.
+
+    python -m benchmarks.defaults --seeds 0 1 2
+    python -m benchmarks.defaults --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.datasets import NAMES, OPTIONS, path
+from gnnrec_core import benchmark, ingest, prepare
+from gnnrec_core.matrix.interactions import SplitConfig
+from gnnrec_core.models import LABELS, SPECS
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "defaults.json"
+
+
+def run(names: list[str], seeds: list[int]) -> dict:
+    done = json.loads(OUT.read_text()) if OUT.is_file() else {"runs": []}
+    for name in names:
+        dataset = prepare(ingest(path(name), **OPTIONS.get(name, {})))
+        for seed in seeds:
+            started = time.perf_counter()
+            result = benchmark(dataset, list(SPECS), SplitConfig(seed=seed), seed=seed)
+            row = {"dataset": name, "seed": seed, "shape": result["dataset"], "wall_seconds": time.perf_counter() - started,
+                   "results": result["results"]}
+            done["runs"] = [r for r in done["runs"] if (r["dataset"], r["seed"]) != (name, seed)] + [row]
+            OUT.write_text(json.dumps(done, indent=1, default=float) + "\n")
+            best = max(result["results"], key=lambda r: r["ndcg"])
+            print(f"{name} seed {seed}: {row['wall_seconds']:.0f} s, best {best['model']} {best['ndcg']:.4f}", flush=True)
+    return done
+
+
+def table(done: dict) -> str:
+    """Mean +/- std of nDCG@10 and mean fit seconds per dataset and model, and the GNN's verdict."""
+    lines = ["| dataset (users x items, interactions) | seeds | " + " | ".join(LABELS[m] for m in SPECS)
+             + " | best GNN / best baseline |", "|---" * (len(SPECS) + 3) + "|"]
+    for name in NAMES:
+        runs = [r for r in done["runs"] if r["dataset"] == name]
+        if not runs:
+            continue
+        shape = runs[0]["shape"]
+        cells, ratios = [], []
+        for model in SPECS:
+            values = [x["ndcg"] for r in runs for x in r["results"] if x["model"] == model]
+            seconds = [x["train_seconds"] for r in runs for x in r["results"] if x["model"] == model]
+            cells.append(f"{np.mean(values):.4f} ± {np.std(values):.4f} ({np.mean(seconds):.1f} s)" if values else "–")
+        for r in runs:
+            by = {x["model"]: x["ndcg"] for x in r["results"]}
+            gnn = max(v for m, v in by.items() if SPECS[m].is_gnn)
+            base = max(v for m, v in by.items() if not SPECS[m].is_gnn)
+            ratios.append(gnn / base)
+        lines.append(f"| {name} ({shape['users']:,} x {shape['items']:,}, {shape['interactions']:,}) | {len(runs)} | "
+                     + " | ".join(cells) + f" | {np.mean(ratios):.2f} ± {np.std(ratios):.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="*", default=list(NAMES))
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    parser.add_argument("--table", action="store_true", help="print the table from the saved results")
+    args = parser.parse_args()
+    print(table(json.loads(OUT.read_text())) if args.table else table(run(args.datasets, args.seeds)))
