@@ -37,6 +37,7 @@ _PUBLIC = {
     "carve_validation": "matrix.interactions",
     "split": "matrix.interactions",
     "BASELINES": "models",
+    "DEFAULT_MODEL": "models",
     "EASE": "models",
     "GNN_MODELS": "models",
     "LABELS": "models",

@@ -16,7 +16,9 @@ from .errors import GnnrecError
 from .data.ingest import ingest, summary
 from .matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from .data.mapping import ROLES
-from .training.pipeline import DEFAULT_MODEL, benchmark, fit_timed, model_device, parse_models, prepare
+from .models import DEFAULT_MODEL, SPECS
+from .training.metrics import METRICS
+from .training.pipeline import benchmark, fit_timed, model_device, parse_models, prepare
 
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
               "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
         sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
+        sub.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
         if name == "ingest":
             continue
         if name == "rules":
@@ -63,14 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         sub.add_argument("--k", type=int, default=10)
+        sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+                         help="most seconds for each GNN's fit, its search on validation included (default 90)")
         if name in ("benchmark", "basket-eval"):
-            sub.add_argument("--models", help="comma-separated: pop,itemknn,cooc,ease,lightgcn,gcn (default: all)")
+            sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
         if name == "benchmark":
             sub.add_argument("--split", default="random", choices=["random", "time", "last"])
             sub.add_argument("--test-size", type=float, default=0.25)
         elif name != "basket-eval":
-            sub.add_argument("--model", default=DEFAULT_MODEL, help="pop, itemknn, cooc, ease, lightgcn or gcn")
-            sub.add_argument("--epochs", type=int, help="training epochs for the GCN models")
+            sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
+            sub.add_argument("--epochs", type=int, help="most training epochs for the GNN models (early stopping picks)")
         if name in ("recommend", "export"):
             group = sub.add_argument_group("merchandising")
             group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
@@ -154,37 +159,33 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     dataset = _dataset(args)
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
-    bar = _progress_bar(len(models), "models")
-
-    def on_model(event: dict[str, Any]) -> None:
-        if bar is not None:
-            bar.n = event["index"]
-            bar.set_postfix_str(event["model"])
-
-    result = benchmark(dataset, models, config, k=args.k, device=args.device, seed=args.seed, progress=on_model)
-    if bar is not None:
-        bar.close()
-    print(f"{'model':<10}" + "".join(f"{m:>10}" for m in ("ndcg", "precision", "recall", "map", "hit_rate", "coverage", "fit_s")))
+    with _Progress(args, len(models), "models") as progress:
+        result = benchmark(dataset, models, config, k=args.k, device=args.device, seed=args.seed, progress=progress,
+                           gnn_settings=_gnn_settings(args))
+    print(f"{'model':<10}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
     for row in result["results"]:
-        print(f"{row['model']:<10}" + "".join(f"{row[m]:>10.4f}" for m in ("ndcg", "precision", "recall", "map", "hit_rate", "coverage"))
-              + f"{row['train_seconds']:>10.2f}")
+        print(f"{row['model']:<10}" + "".join(f"{row[m]:>10.4f}" for m in METRICS) + f"{row['train_seconds']:>10.2f}")
+    for row in result["results"]:
+        if "tuning" in row:
+            print(f"{row['model']}: chose {row['tuning']['chosen']} (validation nDCG@10 "
+                  f"{row['tuning']['valid_ndcg']:.4f}), blend {row['tuning']['blend']}")
     return result
+
+
+def _gnn_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings the CLI passes to the GNNs only (baselines have no epochs or budget)."""
+    return {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("time_budget", args.time_budget))
+            if v is not None}
 
 
 def _fit_all(args: argparse.Namespace):
     dataset = _dataset(args)
     train = check_trainable(dataset.interactions).matrix()
     name = parse_models(args.model)[0]
-    bar = _progress_bar(args.epochs, "epochs") if name in ("lightgcn", "gcn") else None
-    def progress(record):
-        if bar is not None:
-            bar.total = record.get("epochs", bar.total)
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.4f}")
-    model, seconds = fit_timed(name, dataset, train, progress=progress, device=args.device,
-                               seed=args.seed, epochs=args.epochs)
-    if bar is not None:
-        bar.close()
+    settings = _gnn_settings(args) if SPECS[name].is_gnn else {}
+    with _Progress(args, None, "epochs") as progress:
+        model, seconds = fit_timed(name, dataset, train, progress=progress, device=args.device, seed=args.seed,
+                                   **settings)
     return dataset, model, seconds
 
 
@@ -263,17 +264,9 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
     result = _ingest(args)
     models = parse_models(args.models)
-    bar = _progress_bar(len(models), "models")
-
-    def on_model(event: dict[str, Any]) -> None:
-        if bar is not None:
-            bar.n = event["index"]
-            bar.set_postfix_str(event["model"])
-
-    out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=on_model,
-                      device=args.device)
-    if bar is not None:
-        bar.close()
+    with _Progress(args, len(models), "models") as progress:
+        out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
+                          device=args.device, **_gnn_settings(args))
     print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden, k={out['k']}")
     print(f"{'model':<10}{'hit_rate':>10}{'ndcg':>10}{'fit_s':>10}")
     for row in out["results"]:
@@ -289,22 +282,53 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from .serving.report import html_report
 
     dataset = _dataset(args)
-    settings = (("epochs", args.epochs),) if args.epochs else ()
-    config = ExperimentConfig(model=parse_models(args.model)[0], settings=settings, device=args.device, seed=args.seed,
+    name = parse_models(args.model)[0]
+    settings = tuple(_gnn_settings(args).items()) if SPECS[name].is_gnn else ()
+    config = ExperimentConfig(model=name, settings=settings, device=args.device, seed=args.seed,
                               k=args.k, split=SplitConfig(seed=args.seed))
-    experiment = run_experiment(dataset, config)
+    with _Progress(args, None, "steps") as progress:
+        experiment = run_experiment(dataset, config, progress)
     info = {"dataset": Path(args.data).name, "model": config.model, "results": experiment.results, "k": args.k}
     Path(args.out).write_text(html_report(dataset, experiment.model, info, k=args.k), encoding="utf-8")
     print(f"wrote {args.out}")
     return {"out": args.out, "results": experiment.results}
 
 
-def _progress_bar(total: int | None, unit: str):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+class _Progress:
+    """The CLI's progress callback: a bar with ETA on stderr, only when stderr is a terminal and
+    --quiet is not given. Model events ("index") move a bar over models; epoch events show the
+    epoch, loss, validation nDCG and the trainer's ETA."""
 
-    return tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
+    def __init__(self, args: argparse.Namespace, total: int | None, unit: str) -> None:
+        self.bar = None
+        if sys.stderr.isatty() and not getattr(args, "quiet", False):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.bar is None:
+            return
+        if "index" in event:
+            self.bar.n = event["index"]
+            self.bar.set_description(event.get("model", ""))
+        if "epoch" in event:
+            text = f"epoch {event['epoch']} loss {event['loss']:.4f}"
+            if event.get("valid_ndcg") is not None:
+                text += f" valid nDCG {event['valid_ndcg']:.4f}"
+            if event.get("eta_seconds") is not None:
+                text += f" eta {event['eta_seconds']:.0f}s"
+            self.bar.set_postfix_str(text)
+        elif event.get("stage") == "search":
+            self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}")
+        self.bar.refresh()
 
 
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,

@@ -207,6 +207,8 @@ class Job:
     error: str | None = None
     run_id: str | None = None
     started: float = field(default_factory=time.time)
+    model_index: int = 0  # which of the run's models is fitting, for the overall progress
+    model_total: int = 1
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -222,9 +224,14 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
     workspace_ = ws()
 
     def progress(event: dict[str, Any]) -> bool:
-        job.stage = event.get("stage", job.stage)
+        if event.get("stage") != "search":
+            job.stage = event.get("stage", job.stage)
+        if "index" in event:
+            job.model_index, job.model_total = event["index"], event["total"]
         job.last = event
         if "epoch" in event:
+            if job.history and event["epoch"] <= job.history[-1]["epoch"]:
+                job.history.clear()  # the search moved to another configuration: draw its curve
             job.history.append(event)
         return not job.cancel.is_set()
 

@@ -1,35 +1,28 @@
 """Train: the GNN beside the baselines on one split, live progress with cancel, the honest table."""
 
+import time
+
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import BASELINES, ExperimentConfig
-from gnnrec_core import SplitConfig, split as split_interactions
-from gnnrec_core import metrics_bars, training_curve
-from gnnrec_core import device_report
-from gnnrec_core import GnnrecError
-from gnnrec_core import gain_over_baselines, prepare
-from gnnrec_core import html_report
+from gnnrec_core import (BASELINES, DEFAULT_MODEL, LABELS, SPECS, ExperimentConfig, GnnrecError, SplitConfig,
+                         device_report, gain_over_baselines, html_report, metrics_bars, prepare, training_curve)
+from gnnrec_core import split as split_interactions
 from pages.common import (JOB_KEY, RUN_KEY, active_run, chart, dataset_meta, jobs, load_run, need_dataset, run_label,
                           start_training, ws)
-
-LABELS = {"lightgcn": "LightGCN (default GNN)", "gcn": "Feature-aware GCN", "ease": "EASE", "itemknn": "Item-kNN",
-          "cooc": "Co-occurrence (lift/Jaccard)", "pop": "Popularity"}
+from pages.widgets import config_form
 
 st.title("Train")
 dataset_name, data = need_dataset()
 job = jobs().get(st.session_state.get(JOB_KEY, ""))
 running = job is not None and job.status == "running"
 
+model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, index=list(SPECS).index(DEFAULT_MODEL))
 with st.form("train-form"):
     left, middle, right = st.columns(3)
-    model = left.selectbox("Model", list(LABELS), format_func=LABELS.get)
     baselines = left.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
-    epochs = middle.number_input("Epochs (most; early stopping picks the best)", 1, 500, 40)
-    dim = middle.select_slider("Embedding size", [16, 32, 64, 128, 256], value=128)
-    layers = middle.slider("Graph layers", 1, 4, 2)
-    temperature = middle.number_input("Softmax temperature", 0.02, 2.0, 0.2, step=0.05)
-    lr = middle.number_input("Learning rate", 0.0001, 0.5, 0.01, format="%.4f")
+    with middle:
+        settings = config_form(model)
     device = right.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
     right.caption(device_report())
     method = right.selectbox("Split", ["random", "time", "last"],
@@ -40,11 +33,10 @@ with st.form("train-form"):
     submitted = st.form_submit_button("Train", type="primary", disabled=running, icon=":material/play_arrow:")
 
 if submitted:
-    settings = (("epochs", int(epochs)), ("dim", int(dim)), ("layers", int(layers)),
-                ("temperature", float(temperature)), ("lr", float(lr)))
     try:
-        config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=settings, device=device,
-                                  seed=int(seed), split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
+        config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=tuple(settings.items()),
+                                  device=device, seed=int(seed),
+                                  split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
         split_interactions(data.interactions, config.split)  # refuse here, in words, not in a background job
     except GnnrecError as exc:
         st.error(str(exc))
@@ -61,13 +53,18 @@ def progress_panel() -> None:
         return
     if current.status == "running":
         last = current.last
-        done = last.get("epoch", 0) / max(last.get("epochs", 1), 1) if "epoch" in last else 0.0
-        text = current.stage
+        index, total = current.model_index, max(current.model_total, 1)
+        within = last.get("epoch", 0) / max(last.get("epochs", 1), 1) if "epoch" in last else 0.0
+        text = f"{current.stage} ({time.time() - current.started:.0f} s so far)"
         if "epoch" in last:
             text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
             if last.get("valid_ndcg") is not None:
                 text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
-        st.progress(min(done, 1.0), text=text)
+            if last.get("eta_seconds") is not None:
+                text += f", about {last['eta_seconds']:.0f} s left in this fit"
+        elif last.get("stage") == "search":
+            text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
+        st.progress(min((index + within) / total, 1.0), text=text)
         st.plotly_chart(training_curve(current.history), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
     elif current.status == "done" and not getattr(current, "shown", False):

@@ -141,8 +141,11 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
     sessions = {"lightgcn": _app().run(), "itemknn": _app().run()}
     for model, at in sessions.items():
         at.switch_page("pages/train.py").run()
-        next(s for s in at.selectbox if s.label == "Model").set_value(model)
-        next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(5)
+        next(s for s in at.selectbox if s.label == "Model").set_value(model).run()  # the form follows the model
+        epochs = [n for n in at.number_input if n.label.startswith("Epochs")]
+        assert bool(epochs) == (model == "lightgcn")  # the form shows each model's own settings
+        for field in epochs:
+            field.set_value(5)
         next(b for b in at.button if b.label == "Train").click().run()
     for model, at in sessions.items():
         _wait_for_results(at, expect=f"Results: {model} on Online Retail sample")

@@ -62,3 +62,16 @@ def test_package_metadata_matches_requirements_and_version():
             if line.strip() and not line.startswith("#")]
     assert project["dependencies"] == pins
     assert project["version"] == gnnrec_core.__version__
+
+
+def test_every_public_name_the_pages_and_benchmarks_use_exists():
+    """The lazy public API resolves names on first use, so a missing entry would only fail when a page runs."""
+    import gnnrec_core
+    root = CORE.parent
+    wanted = set()
+    for path in [root / "app.py", *(root / "pages").glob("*.py"), *(root / "benchmarks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "gnnrec_core":
+                wanted |= {a.name for a in node.names}
+    missing = [name for name in sorted(wanted) if not hasattr(gnnrec_core, name)]
+    assert wanted and missing == []

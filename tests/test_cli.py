@@ -44,7 +44,11 @@ def test_benchmark_json_contract(small_log, tmp_path):
     assert set(data["dataset"]) == {"users", "items", "interactions"}
     assert [r["model"] for r in data["results"]] == ["pop", "itemknn", "lightgcn"]
     for row in data["results"]:
-        assert set(row) == METRIC_KEYS and 0 <= row["ndcg"] <= 1 and row["device"] == "cpu"
+        gnn = row["model"] == "lightgcn"
+        assert set(row) == METRIC_KEYS | ({"tuning"} if gnn else set()) and 0 <= row["ndcg"] <= 1
+        assert row["device"] == "cpu"
+    tuning = data["results"][-1]["tuning"]  # the JSON says which configuration won, and its validation score
+    assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
 
 
 def test_recommend_similar_export_and_train(small_log, tmp_path):
@@ -85,3 +89,38 @@ def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
     assert result.returncode == 2
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def _in_a_terminal(*args) -> str:
+    """Run the CLI with stdout and stderr on a pseudo-terminal 120 columns wide; all it printed."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "gnnrec_core", *map(str, args)])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode(errors="replace")
+
+
+def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log):
+    args = ("train", small_log, "--model", "lightgcn", "--epochs", "6", "--time-budget", "20")
+    shown = _in_a_terminal(*args)
+    assert "epoch" in shown and "eta" in shown and "\r" in shown  # a bar redrawn in place
+    assert "epoch" not in _in_a_terminal(*args, "--quiet")
+    piped = run_cli(*args)
+    assert piped.returncode == 0 and "eta" not in piped.stderr  # not a terminal: no bar

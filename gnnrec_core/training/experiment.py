@@ -99,6 +99,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
         final = main_model.refit_graph(everything)
     else:
         final, _ = fit_timed(config.model, dataset, everything, **settings)
+    history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     return Experiment(final, results, history, getattr(main_model, "best_epoch_", None), data_split.as_dict(),
                       time.perf_counter() - started, config, notes)
 

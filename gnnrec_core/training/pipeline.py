@@ -103,8 +103,10 @@ def model_device(model: Recommender) -> str:
 
 
 def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = SplitConfig(), k: int = 10,
-              device: str = "auto", seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
-    """Fit every named model on one split; JSON-ready result table (the CLI contract)."""
+              device: str = "auto", seed: int = 0, progress: Progress | None = None,
+              gnn_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fit every named model on one split; JSON-ready result table (the CLI contract).
+    gnn_settings (e.g. time_budget) go to the GNN models only."""
     if k < 1:
         raise ConfigError(f"k: expected an integer >= 1, found {k}")
     if any(SPECS[m].is_gnn for m in models):
@@ -116,7 +118,9 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     for position, name in enumerate(models):
         if progress:
             progress({"stage": "fit", "model": name, "index": position, "total": len(models)})
-        model, seconds = fit_timed(name, dataset, data_split.train, device=device, seed=seed)
+        settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
+        model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
+                                   **settings)
         metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
         results.append({"model": name, **{m: _round(metrics[m]) for m in METRICS},
                         "train_seconds": round(seconds, 3), "device": model_device(model)}

@@ -5,6 +5,7 @@ dataset, then train and save a run exactly as the Train page's background job do
 """
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -36,7 +37,10 @@ def main() -> None:
             workspace.save_run(Run(model, dataset.interactions.users, dataset.interactions.items, {"model": "pop"}))
     if args.save_as:
         workspace.save_dataset(args.save_as, result)
-    config = ExperimentConfig(model=args.model, baselines=("pop",), settings=(("epochs", args.epochs),), seed=args.seed)
+    # epochs only where the model has them (the Train page offers each model's own settings)
+    has_epochs = "epochs" in {f.name for f in dataclasses.fields(MODELS[args.model].config_class)}
+    settings = (("epochs", args.epochs),) if has_epochs else ()
+    config = ExperimentConfig(model=args.model, baselines=("pop",), settings=settings, seed=args.seed)
 
     def progress(event):
         if "epoch" in event:
