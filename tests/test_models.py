@@ -146,3 +146,25 @@ def test_ease_factorised_scores_match_the_definition_for_every_lambda(shape):
     for lam in (1.0, 20.0, 500.0):
         np.testing.assert_allclose(factors.scores(train[:10], lam), train[:10].toarray() @ _ease_direct(train, lam),
                                    atol=1e-6)
+
+
+def test_default_fit_chooses_settings_on_validation_and_says_which(planted):
+    from conftest import communities
+
+    train = communities(users_each=40, items_each=15, bought=8, groups=3)
+    model = LightGCN(seed=0).fit(train)  # the defaults a user gets: search, early stopping, blend
+    tuning = model.tuning_
+    tried = [t for t in tuning["search"] if "chosen" not in t]
+    assert len({tuple(sorted((k, v) for k, v in t.items() if k not in ("valid_ndcg", "epochs"))) for t in tried}) >= 2
+    assert set(tuning["chosen"]) == {"temperature", "layers", "dim", "lr", "weight_decay", "item_bias"}
+    assert all(getattr(model.config, k) == v for k, v in tuning["chosen"].items())  # scores use the winner
+    assert tuning["valid_ndcg"] >= max(t["valid_ndcg"] for t in tried) - 1e-9
+    items, _ = model.recommend(np.arange(0, 120, 7), k=3)
+    assert ((items // 15) == (np.arange(0, 120, 7) // 40)[:, None]).mean() >= 0.9
+
+
+def test_time_budget_ends_the_fit_with_a_model(planted):
+    model = LightGCN(time_budget=1e-3, dim=8).fit(planted)
+    assert model.tuning_["stopped"] == "deadline" and model.tuning_["epochs"] >= 1
+    assert len([t for t in model.tuning_["search"] if "chosen" not in t]) == 1  # no room for a second candidate
+    assert np.isfinite(model.score(np.arange(5))).all()

@@ -153,7 +153,7 @@ class Trainer:
         last = first + epochs - 1
         self.stopped = ""
         for epoch in range(first, last + 1):
-            if self._past_deadline():
+            if self.history and self._past_deadline():  # at least one epoch, so there is a model
                 self.stopped = "deadline"
                 break
             started = time.perf_counter()

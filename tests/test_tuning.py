@@ -1,0 +1,112 @@
+"""The default fit's choices (training/tuning.py) on cases whose right answer is known."""
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from gnnrec_core.training.tuning import choose_blend, draw_candidates, successive_halving
+
+N_USERS, N_ITEMS = 300, 60
+
+
+def _relevance(seed=0):
+    """Each user's single held-out item, and an empty history."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, N_ITEMS, N_USERS)
+    relevant = sp.csr_matrix((np.ones(N_USERS), (np.arange(N_USERS), truth)), shape=(N_USERS, N_ITEMS))
+    return truth, relevant, sp.csr_matrix((N_USERS, N_ITEMS))
+
+
+def _scores_that_know(truth, strength, rng):
+    """Noise plus `strength` on each user's true item."""
+    scores = rng.standard_normal((N_USERS, N_ITEMS))
+    scores[np.arange(N_USERS), truth] += strength
+    return scores
+
+
+def test_blend_takes_a_filter_that_knows_the_answer():
+    truth, relevant, history = _relevance()
+    rng = np.random.default_rng(1)
+    components = {"gnn": rng.standard_normal((N_USERS, N_ITEMS)), "filter": _scores_that_know(truth, 6.0, rng),
+                  "popularity": np.zeros((N_USERS, N_ITEMS))}
+    weights, blended, alone = choose_blend(components, history, relevant)
+    assert weights["filter"] > 0 and blended > alone + 0.3
+
+
+def test_blend_keeps_the_gnn_alone_when_the_parts_are_noise():
+    truth, relevant, history = _relevance()
+    rng = np.random.default_rng(2)
+    components = {"gnn": _scores_that_know(truth, 6.0, rng), "filter": rng.standard_normal((N_USERS, N_ITEMS)),
+                  "popularity": np.broadcast_to(rng.standard_normal(N_ITEMS), (N_USERS, N_ITEMS))}
+    weights, blended, alone = choose_blend(components, history, relevant)
+    assert weights == {"filter": 0.0, "popularity": 0.0} and blended == alone
+
+
+class _FakeTrainer:
+    """Validation score rises with epochs towards a ceiling set by the settings."""
+
+    def __init__(self, ceiling, epoch_seconds=0.0):
+        self.ceiling, self.history, self.best_score, self.stopped = ceiling, [], -1.0, ""
+        self.epoch_seconds, self.runs = epoch_seconds, []
+
+    def run(self, module, part, valid, epochs, patience=None):
+        self.runs.append(epochs)
+        for _ in range(epochs):
+            self.history.append({})
+            self.best_score = self.ceiling * (1 - 0.5 ** len(self.history))
+
+
+def _ceiling(settings):
+    """The best configuration: layers 3, dim 256, temperature 0.1 (the highest ceiling)."""
+    return settings["layers"] * 10 + settings["dim"] / 256 + (0.4 - settings["temperature"])
+
+
+DEFAULTS = {"temperature": 0.2, "layers": 2, "dim": 128, "lr": 0.01, "weight_decay": 0.0, "item_bias": True}
+
+
+def test_successive_halving_keeps_the_best_candidate_and_trains_it_longest():
+    built = []
+
+    def build(settings):
+        trainer = _FakeTrainer(_ceiling(settings))
+        built.append((settings, trainer))
+        return object(), trainer
+
+    result = successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 60,
+                                max_candidates=12)
+    assert len(built) == 12  # a generous budget: every drawn candidate gets its first rung
+    best = max(built, key=lambda pair: _ceiling(pair[0]))
+    assert result.best.settings == best[0]
+    assert result.best.epochs == 40 and all(len(t.history) < 40 for s, t in built if s != best[0])
+    assert result.tried[-1]["chosen"] and result.tried[-1]["valid_ndcg"] == result.best.score
+
+
+def test_successive_halving_tries_fewer_candidates_when_epochs_are_slow():
+    built = []
+
+    def build(settings):
+        trainer = _FakeTrainer(_ceiling(settings), epoch_seconds=1.0)  # 5 s a rung, as measured
+        built.append(trainer)
+        return object(), trainer
+
+    successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 30,
+                       max_candidates=12)
+    assert len(built) == 1  # half of 30 s holds one candidate's two rungs at 5 s each, not twelve
+
+
+def test_successive_halving_stops_when_the_caller_cancels():
+    built = []
+
+    def build(settings):
+        built.append(_FakeTrainer(_ceiling(settings)))
+        return object(), built[-1]
+
+    result = successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 60,
+                                max_candidates=12, report=lambda event: False)
+    assert result.cancelled and len(built) == 1 and result.best.epochs == 5
+
+
+def test_candidates_start_from_the_defaults_and_are_distinct():
+    drawn = draw_candidates(DEFAULTS, 10, seed=0)
+    assert drawn[0] == DEFAULTS and len({tuple(sorted(d.items())) for d in drawn}) == 10
