@@ -2,7 +2,8 @@
 their catalogue rows by the feature GCN, against TF-IDF similarity of names (protocol in
 gnnrec_core/serving/coldstart.py). Several seeds, one run.
 
-    python benchmarks/cold_start.py [--data ../shared/data/online_retail_dec2010.csv.gz] [--seeds 0 1 2] [--json out.json]
+    python benchmarks/cold_start.py [--data ../shared/data/online_retail_dec2010.csv.gz] [--seeds 0 1 2] \
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -15,21 +16,24 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gnnrec_core.serving.coldstart import cold_start_eval  # noqa: E402
 from gnnrec_core.data.ingest import ingest  # noqa: E402
+from gnnrec_core.serving.coldstart import cold_start_eval  # noqa: E402
 from gnnrec_core.training.pipeline import prepare  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_dec2010.csv.gz"))
+    parser.add_argument("--data",
+                        default=str(Path(__file__).resolve().parents[2] / "shared" / "data"
+                                    / "online_retail_dec2010.csv.gz"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--json")
     args = parser.parse_args()
     dataset = prepare(ingest(args.data, drop_non_products=True))
     runs = [cold_start_eval(dataset, seed=seed) for seed in args.seeds]
     for seed, run in zip(args.seeds, runs):
-        print(f"seed {seed}: {run['held_out_products']} products held out, {run['mean_true_partners']:.1f} true partners each")
+        print(f"seed {seed}: {run['held_out_products']} products held out, "
+              f"{run['mean_true_partners']:.1f} true partners each")
         for method, metrics in run["results"].items():
             print(f"  {method:<34} " + "  ".join(f"{m} {v:.4f}" for m, v in metrics.items()))
     methods = list(runs[0]["results"])

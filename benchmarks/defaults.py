@@ -33,12 +33,14 @@ def run(names: list[str], seeds: list[int]) -> dict:
         for seed in seeds:
             started = time.perf_counter()
             result = benchmark(dataset, list(SPECS), SplitConfig(seed=seed), seed=seed)
-            row = {"dataset": name, "seed": seed, "shape": result["dataset"], "wall_seconds": time.perf_counter() - started,
+            row = {"dataset": name, "seed": seed, "shape": result["dataset"],
+                   "wall_seconds": time.perf_counter() - started,
                    "results": result["results"]}
             done["runs"] = [r for r in done["runs"] if (r["dataset"], r["seed"]) != (name, seed)] + [row]
             OUT.write_text(json.dumps(done, indent=1, default=float) + "\n")
             best = max(result["results"], key=lambda r: r["ndcg"])
-            print(f"{name} seed {seed}: {row['wall_seconds']:.0f} s, best {best['model']} {best['ndcg']:.4f}", flush=True)
+            print(f"{name} seed {seed}: {row['wall_seconds']:.0f} s, best {best['model']} {best['ndcg']:.4f}",
+                  flush=True)
     return done
 
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.movielens import movielens_100k  # noqa: E402
 from gnnrec_core.data.ingest import ingest  # noqa: E402
 from gnnrec_core.matrix.interactions import build_interactions, carve_validation, split  # noqa: E402
-from gnnrec_core.training.metrics import evaluate  # noqa: E402
 from gnnrec_core.models import LightGCN  # noqa: E402
+from gnnrec_core.training.metrics import evaluate  # noqa: E402
 
 
 def pyg_example_loop(train, valid, epochs: int, seed: int = 0) -> list[dict]:

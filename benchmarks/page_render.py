@@ -46,7 +46,6 @@ def main() -> None:
             assert not at.exception, (page, at.exception)
         rows.append({"page": page, "cold_seconds": timings[0], "cached_seconds": min(timings[1:])})
         print(f"{page:<28} cold {timings[0]:6.2f} s   cached {min(timings[1:]):6.2f} s", flush=True)
-    from gnnrec_core.serving.projection import umap_2d
     from gnnrec_core.store import Workspace
 
     workspace = Workspace(os.environ["GNNREC_WORKSPACE"])

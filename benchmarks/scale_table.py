@@ -35,7 +35,8 @@ def table(results: list[dict]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("| **target stages (ingest + prepare + train + evaluate + recommend-all)** | "
                  + " | ".join(f"**{r['target_seconds']:.1f} s**" for r in results) + " |")
-    lines.append("| **peak memory, any stage** | " + " | ".join(f"**{r['peak_rss_gib']:.1f} GiB**" for r in results) + " |")
+    peaks = " | ".join(f"**{r['peak_rss_gib']:.1f} GiB**" for r in results)
+    lines.append(f"| **peak memory, any stage** | {peaks} |")
     lines.append("| LightGCN nDCG@10 / popularity nDCG@10 | " + " | ".join(
         f"{r['quality']['lightgcn_ndcg@10']:.3f} / {r['quality']['popularity_ndcg@10']:.3f}" for r in results) + " |")
     return "\n".join(lines)

@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from .errors import GnnrecError
 from .data.ingest import ingest, summary
-from .matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from .data.mapping import ROLES
+from .errors import GnnrecError
+from .matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from .models import DEFAULT_MODEL, SPECS
 from .training.metrics import METRICS
 from .training.pipeline import benchmark, fit_timed, model_device, parse_models, prepare
@@ -26,7 +26,7 @@ FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, status 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
         self.exit(2, f"error: {message} (see --help)\n")
 
 
@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
         sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
-        sub.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+        sub.add_argument("--quiet", action="store_true",
+                         help="no progress bar (there is none when stderr is not a terminal)")
         if name == "ingest":
             continue
         if name == "rules":
@@ -75,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--test-size", type=float, default=0.25)
         elif name != "basket-eval":
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
-            sub.add_argument("--epochs", type=int, help="most training epochs for the GNN models (early stopping picks)")
+            sub.add_argument("--epochs", type=int,
+                             help="most training epochs for the GNN models (early stopping picks)")
         if name in ("recommend", "export"):
             group = sub.add_argument_group("merchandising")
             group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
@@ -195,7 +197,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     dataset, model, seconds = _fit_all(args)
     info = {"dataset": Path(args.data).name, "model": model.name, "seed": args.seed, "train_seconds": seconds,
             "device": model_device(model), "interactions": len(dataset.interactions)}
-    run_id = Workspace(args.workspace).save_run(Run(model, dataset.interactions.users, dataset.interactions.items, info))
+    run_id = Workspace(args.workspace).save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                                    info))
     print(f"saved run {run_id} in {args.workspace} ({model.name}, fit {seconds:.2f} s on {info['device']})")
     return info
 
@@ -203,7 +206,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 def _policy(args: argparse.Namespace, dataset):
     from .serving.merchandising import Merchandising, parse_boosts, resolve
 
-    split = lambda text: tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    def split(text):
+        return tuple(v.strip() for v in (text or "").split(",") if v.strip())
     rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
                           exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),
                           max_per_category=args.max_per_category)
@@ -250,7 +254,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     stats, items = catalogue_stats(result.events)
     rules = mine_rules(stats, items, config)
     names = result.catalogue["name"]
-    label = lambda codes: " + ".join(str(names.get(c, c)) for c in codes)
+    def label(codes):
+        return " + ".join(str(names.get(c, c)) for c in codes)
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}, "
           f"min confidence {config.min_confidence}, max length {config.max_len}); strongest lift first:")
     for row in rules.head(args.top).itertuples(index=False):
@@ -278,8 +283,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
-    from .training.experiment import ExperimentConfig, run_experiment
     from .serving.report import html_report
+    from .training.experiment import ExperimentConfig, run_experiment
 
     dataset = _dataset(args)
     name = parse_models(args.model)[0]
@@ -332,5 +337,6 @@ class _Progress:
 
 
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
-            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules, "report": cmd_report,
+            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules,
+            "report": cmd_report,
             "basket-eval": cmd_basket_eval}

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
 from .data.ingest import IngestReport, IngestResult
 from .data.mapping import ColumnMapping
+from .errors import InputError
 from .models import Recommender
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")

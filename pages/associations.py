@@ -5,10 +5,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import catalogue_stats
-from gnnrec_core import GnnrecError
-from gnnrec_core import rules_graph, rules_scatter
-from gnnrec_core import RuleConfig, frequently_bought_together, mine_rules
+from gnnrec_core import (
+    GnnrecError,
+    RuleConfig,
+    catalogue_stats,
+    frequently_bought_together,
+    mine_rules,
+    rules_graph,
+    rules_scatter,
+)
 from pages.common import chart, csv_bytes, load_dataset, load_run, need_dataset, ws
 
 
@@ -29,7 +34,8 @@ saved_at = next(d["saved_at"] for d in ws().list_datasets() if d["name"] == name
 catalogue = data.ingest.catalogue
 names = catalogue["name"].astype(str).to_dict()
 stats, items = stats_for(name, saved_at)
-st.caption(f"{stats.n_baskets:,} baskets ({'orders' if data.ingest.events['basket'].notna().any() else 'customer histories'}) "
+basket_kind = "orders" if data.ingest.events["basket"].notna().any() else "customer histories"
+st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) "
            f"over {len(items):,} products.")
 
 controls = st.columns(4)
@@ -46,14 +52,17 @@ try:
 except GnnrecError as exc:
     st.error(str(exc))
     st.stop()
-label = lambda codes: " + ".join(names.get(c, c) for c in codes)
+def label(codes):
+    return " + ".join(names.get(c, c) for c in codes)
 rules = rules[rules["lift"] >= min_lift]
 if query.strip():
     text = query.strip().lower()
-    hit = lambda codes: any(text in c.lower() or text in names.get(c, "").lower() for c in codes)
+    def hit(codes):
+        return any(text in c.lower() or text in names.get(c, "").lower() for c in codes)
     rules = rules[rules["antecedents"].map(hit) | rules["consequents"].map(hit)]
 if chosen_categories:
-    in_category = lambda codes: any(category_of.get(c) in chosen_categories for c in codes)
+    def in_category(codes):
+        return any(category_of.get(c) in chosen_categories for c in codes)
     rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("support", "confidence", "lift", "leverage", "conviction", "count")}})
@@ -72,7 +81,7 @@ if len(rules):
         chart(rules_graph(rules.head(30), names), None, "rules_graph", key="rules-graph")
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
-                   + (f"; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))
+                   + ("; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))
 
 st.subheader("Frequently bought together vs similar")
 st.markdown("**Frequently bought together** comes from baskets alone: partners ranked by lift, shrunk toward 1 "
@@ -80,7 +89,8 @@ st.markdown("**Frequently bought together** comes from baskets alone: partners r
             "trained model's embedding: they include substitutes (another colour of the same lamp) as well as "
             "complements. Use them to browse and to place new products.")
 popular = np.argsort(-stats.item_counts)
-product = st.selectbox("Product", popular[:5000].tolist(), format_func=lambda i: f"{names.get(items[i], items[i])} ({items[i]})")
+product = st.selectbox("Product", popular[:5000].tolist(),
+                       format_func=lambda i: f"{names.get(items[i], items[i])} ({items[i]})")
 left, right = st.columns(2)
 fbt = frequently_bought_together(stats, int(product), k=10, min_count=2)
 left.markdown("**Frequently bought together**")

@@ -6,7 +6,6 @@ No ML logic lives here: everything is a call into gnnrec_core.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 import uuid
@@ -18,13 +17,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import BasketStats, basket_stats
-from gnnrec_core import GnnrecError
-from gnnrec_core import Cancelled, ExperimentConfig, train_and_save
-from gnnrec_core import ingest
-from gnnrec_core import Dataset, make_model, prepare
-from gnnrec_core import clusters, map_sample, pca_2d, umap_2d
-from gnnrec_core import Run, Workspace
+from gnnrec_core import (
+    BasketStats,
+    Cancelled,
+    Dataset,
+    ExperimentConfig,
+    GnnrecError,
+    Run,
+    Workspace,
+    basket_stats,
+    clusters,
+    ingest,
+    make_model,
+    map_sample,
+    pca_2d,
+    prepare,
+    train_and_save,
+    umap_2d,
+)
 from pages.routes import PAGES  # noqa: F401  (re-exported for the pages)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +159,8 @@ def _synced_select(label: str, options: list[str], state_key: str, format_func=s
 def run_label(info: dict[str, Any]) -> str:
     main = next((r for r in info.get("results", []) if r["model"] == info.get("model")), None)
     score = f", nDCG {main['ndcg']:.3f}" if main else ""
-    return f"{info.get('model')} on {info.get('dataset')}{score} ({time.strftime('%d %b %H:%M', time.localtime(info.get('saved_at', 0)))})"
+    saved = time.strftime("%d %b %H:%M", time.localtime(info.get("saved_at", 0)))
+    return f"{info.get('model')} on {info.get('dataset')}{score} ({saved})"
 
 
 def need_dataset() -> tuple[str, Dataset]:

@@ -4,10 +4,7 @@ shared top associations)."""
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import catalogue_stats
-from gnnrec_core import compare_neighbours, pair_overlap, top_pairs
-from gnnrec_core import summary
-from gnnrec_core import comparison_bars
+from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
 from pages.common import chart, load_dataset, load_run, run_items, run_label, ws
 
 
@@ -34,7 +31,8 @@ mode = st.radio("Compare", ["Two runs", "Two datasets"], horizontal=True)
 if mode == "Two runs":
     runs = ws().list_runs()
     if len(runs) < 2:
-        st.info("Comparing runs needs two saved runs: train another on the Train page (another model, seed or dataset).")
+        st.info("Comparing runs needs two saved runs: train another on the Train page "
+                "(another model, seed or dataset).")
         st.stop()
     labels = {r["run_id"]: run_label(r) for r in runs}
     left, right = st.columns(2)
@@ -45,7 +43,8 @@ if mode == "Two runs":
     merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
     cols = ["model", "ndcg A", "ndcg B", "nDCG change", "recall A", "recall B", "coverage A", "coverage B"]
-    st.dataframe(merged[cols], hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
+    st.dataframe(merged[cols], hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
     chart(comparison_bars(metrics_a, metrics_b, "A", "B"), merged[cols], "run_comparison", key="runs-bars")
 
     st.subheader("Neighbourhoods that changed")
@@ -62,7 +61,8 @@ if mode == "Two runs":
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     shown = changes[["item", "name", "overlap", "gained_n", "lost_n", "gained", "lost"]]
-    st.dataframe(shown.head(200), hide_index=True, column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
+    st.dataframe(shown.head(200), hide_index=True,
+                 column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
     st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()
@@ -77,7 +77,8 @@ else:
     n = st.slider("Top association pairs compared (by lift, >= 3 shared baskets)", 50, 1000, 200, 50)
     summary_a, pairs_a = dataset_pairs(a, saved[a], n)
     summary_b, pairs_b = dataset_pairs(b, saved[b], n)
-    figures = pd.DataFrame({"figure": list(summary_a), a: list(summary_a.values()), b: [summary_b[key] for key in summary_a]})
+    figures = pd.DataFrame({"figure": list(summary_a), a: list(summary_a.values()),
+                            b: [summary_b[key] for key in summary_a]})
     st.dataframe(figures.astype(str), hide_index=True)
     overlap = pair_overlap(pairs_a, pairs_b)
     st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",

@@ -6,12 +6,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import GnnrecError
-from gnnrec_core import env_name, limits
-from gnnrec_core import ingest, load_frame, summary
-from gnnrec_core import ROLES, detect_mapping
-from gnnrec_core import long_tail
-from gnnrec_core import KNOWN_SUFFIXES
+from gnnrec_core import (
+    KNOWN_SUFFIXES,
+    ROLES,
+    GnnrecError,
+    detect_mapping,
+    env_name,
+    ingest,
+    limits,
+    load_frame,
+    long_tail,
+    summary,
+)
 from pages.common import DATASET_KEY, SAMPLE, SAMPLE_NAME, chart, ws
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})
@@ -81,7 +87,8 @@ with st.expander("Preview (first 50 rows as uploaded)"):
 report, figures = result.report, summary(result)
 st.subheader("Cleaning report")
 left, right = st.columns([1, 2])
-left.metric("Rows kept", f"{report.rows_kept:,}", f"-{report.rows_read - report.rows_kept:,} dropped", delta_color="off")
+left.metric("Rows kept", f"{report.rows_kept:,}", f"-{report.rows_read - report.rows_kept:,} dropped",
+            delta_color="off")
 reasons = pd.DataFrame([{"reason": r, "rows": n, "kind": "dropped"} for r, n in report.dropped.items()]
                        + [{"reason": r, "rows": n, "kind": "kept, noted"} for r, n in report.notes.items()])
 right.dataframe(reasons, hide_index=True, column_config={"rows": st.column_config.NumberColumn(format="localized")})

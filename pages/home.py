@@ -3,8 +3,7 @@
 import streamlit as st
 
 from gnnrec_core import ExperimentConfig
-from pages.common import (DATASET_KEY, JOB_KEY, PAGES, SAMPLE_NAME, dataset_meta, jobs, load_dataset,
-                          start_training, ws)
+from pages.common import DATASET_KEY, JOB_KEY, PAGES, SAMPLE_NAME, dataset_meta, jobs, load_dataset, start_training, ws
 
 st.title("Product associations, learned from the purchase graph")
 st.markdown(
@@ -28,8 +27,10 @@ with left:
         st.switch_page(PAGES["train"])
 with right:
     st.subheader("Where to go")
-    st.page_link(PAGES["data"], label="Data: upload a log, map its columns, read the cleaning report", icon=":material/upload:")
-    st.page_link(PAGES["train"], label="Train: GNN beside baselines, live progress, honest table", icon=":material/model_training:")
+    st.page_link(PAGES["data"], label="Data: upload a log, map its columns, read the cleaning report",
+                 icon=":material/upload:")
+    st.page_link(PAGES["train"], label="Train: GNN beside baselines, live progress, honest table",
+                 icon=":material/model_training:")
     st.page_link(PAGES["map"], label="Product map: UMAP of what the model learned", icon=":material/scatter_plot:")
     st.page_link(PAGES["neighbourhood"], label="Neighbourhood: similar vs bought together", icon=":material/hub:")
     st.page_link(PAGES["recommend"], label="Recommendations: per customer, with reasons", icon=":material/recommend:")

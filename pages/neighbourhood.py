@@ -5,11 +5,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import new_product_scores
-from gnnrec_core import GnnrecError
-from gnnrec_core import neighbour_table, neighbourhood_graph
-from gnnrec_core import frequently_bought_together
-from gnnrec_core import plain, neighbourhood_figure
+from gnnrec_core import (
+    GnnrecError,
+    frequently_bought_together,
+    neighbour_table,
+    neighbourhood_figure,
+    neighbourhood_graph,
+    new_product_scores,
+    plain,
+)
 from pages.common import PRODUCT_KEY, chart, csv_bytes, featurizer_for, need_run, run_basket_stats, run_items
 
 st.title("Product neighbourhood")

@@ -5,9 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import env_name, limits
-from gnnrec_core import plain, product_map
-from gnnrec_core import map_sample
+from gnnrec_core import env_name, limits, map_sample, plain, product_map
 from pages.common import PAGES, PRODUCT_KEY, chart, item_clusters, need_run, projection, run_items
 
 st.title("Product map")
@@ -30,11 +28,13 @@ points = items.iloc[shown].reset_index(drop=True)
 points["cluster"] = pd.Series(item_clusters(run_id, 12)[shown]).map(lambda c: f"cluster {c + 1:02d}").values
 points["popularity"] = np.log1p(points["buyers"])
 prices = pd.to_numeric(points["price"], errors="coerce")
-bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high", "premium"]) if prices.notna().sum() >= 4 else None
+bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high",
+                                                        "premium"]) if prices.notna().sum() >= 4 else None
 points["price band"] = (bands.astype(object).where(prices.notna(), "unknown") if bands is not None else "unknown")
 points["category"] = points["category"].fillna("uncategorised").astype(str)
 points["size"] = points["sales"].clip(lower=0)
-points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " buyers · sales " + points["sales"].round().astype(int).astype(str)
+points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " buyers · sales "
+                   + points["sales"].round().astype(int).astype(str)
                    + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
 highlight = []
 if query.strip():
@@ -63,7 +63,8 @@ if selected:
     st.subheader(f"{len(selected):,} selected products")
     chosen = points.loc[selected, ["item", "name", "category", "price", "buyers", "sales"]]
     st.dataframe(chosen, hide_index=True)
-    target = st.selectbox("Open the neighbourhood of", selected, format_func=lambda i: f"{points.at[i, 'name']} ({points.at[i, 'item']})")
+    target = st.selectbox("Open the neighbourhood of", selected,
+                          format_func=lambda i: f"{points.at[i, 'name']} ({points.at[i, 'item']})")
     if st.button("Open neighbourhood", icon=":material/hub:"):
         st.session_state[PRODUCT_KEY] = points.at[target, "item"]
         st.switch_page(PAGES["neighbourhood"])

@@ -4,9 +4,15 @@ customer under a second model, and a hand-built basket for a new customer."""
 import numpy as np
 import streamlit as st
 
-from gnnrec_core import GnnrecError
-from gnnrec_core import Merchandising, parse_boosts, resolve
-from gnnrec_core import customer_history, recommend_for_basket, recommend_table
+from gnnrec_core import (
+    GnnrecError,
+    Merchandising,
+    customer_history,
+    parse_boosts,
+    recommend_for_basket,
+    recommend_table,
+    resolve,
+)
 from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_basket_stats, run_items, side_model
 
 st.title("Recommendations")

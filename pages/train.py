@@ -5,11 +5,35 @@ import time
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import (BASELINES, DEFAULT_MODEL, LABELS, SPECS, ExperimentConfig, GnnrecError, SplitConfig,
-                         device_report, gain_over_baselines, html_report, metrics_bars, prepare, training_curve)
+from gnnrec_core import (
+    BASELINES,
+    DEFAULT_MODEL,
+    LABELS,
+    SPECS,
+    ExperimentConfig,
+    GnnrecError,
+    SplitConfig,
+    device_report,
+    gain_over_baselines,
+    html_report,
+    metrics_bars,
+    prepare,
+    training_curve,
+)
 from gnnrec_core import split as split_interactions
-from pages.common import (JOB_KEY, RUN_KEY, active_run, chart, dataset_meta, jobs, load_run, need_dataset, run_label,
-                          start_training, ws)
+from pages.common import (
+    JOB_KEY,
+    RUN_KEY,
+    active_run,
+    chart,
+    dataset_meta,
+    jobs,
+    load_run,
+    need_dataset,
+    run_label,
+    start_training,
+    ws,
+)
 from pages.widgets import config_form
 
 st.title("Train")
@@ -92,10 +116,12 @@ if gain:
                f"(**{LABELS[gain['baseline']]}**) on nDCG@{info.get('k', 10)}: "
                f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.")
     (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
-        f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods remain useful to explore."))
+        f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
+        "remain useful to explore."))
 shown = results.rename(columns={"train_seconds": "fit seconds", "hit_rate": "hit rate"})
 st.dataframe(shown, hide_index=True, column_config={
-    c: st.column_config.NumberColumn(format="%.4f") for c in ("ndcg", "precision", "recall", "map", "hit rate", "coverage")}
+    c: st.column_config.NumberColumn(format="%.4f") for c in ("ndcg", "precision", "recall", "map", "hit rate",
+                                                              "coverage")}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 left, right = st.columns(2)
 with left:
@@ -106,8 +132,8 @@ with right:
 split = info.get("split", {})
 st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}; "
            f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
-           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.get('k', 10)}, full ranking, bought items "
-           "excluded. " + " ".join(info.get("notes", [])))
+           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.get('k', 10)}, full ranking, "
+           "bought items excluded. " + " ".join(info.get("notes", [])))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
 def report_html(run_id: str, saved_at: float) -> bytes:
@@ -121,5 +147,6 @@ if dataset_meta(info["dataset"]) is not None:
 
 with st.expander("All runs"):
     st.dataframe(pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),
-                                "nDCG": next((x["ndcg"] for x in r.get("results", []) if x["model"] == r.get("model")), None)}
+                                "nDCG": next((x["ndcg"] for x in r.get("results",
+                                                                       []) if x["model"] == r.get("model")), None)}
                                for r in ws().list_runs()]), hide_index=True)

@@ -122,7 +122,8 @@ def corpus() -> list[Case]:
              _xlsx({"Orders": _orders_frame()}, title_row="Order export, March 2024"), "note",
              r"header found on row 2"),
         Case("duplicate column names", "orders.csv",
-             _csv(["order_id,user_id,product_id,user_id"] + _lines(160, lambda i, r: f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},x")),
+             _csv(["order_id,user_id,product_id,user_id"] + _lines(160, lambda i,
+                                                                   r: f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},x")),
              "note", r"'user_id' appears 2 times"),
         Case("item column missing", "orders.csv",
              _csv(["order_id,user_id,quantity"] + [f"o{i},u{i % 5},{i % 3 + 1}" for i in range(40)]),
@@ -136,10 +137,12 @@ def corpus() -> list[Case]:
              "note", r"rows kept", stage="save"),
         Case("mixed-type IDs", "orders.csv",
              _csv(["order_id,user_id,product_id"] + _lines(
-                 160, lambda i, r: f"o{i // 2},{i // 2 % 8 if i // 2 % 2 else f'c{i // 2 % 8}'},{85000 + r.randrange(15)}")),
+                 160, lambda i,
+                 r: f"o{i // 2},{i // 2 % 8 if i // 2 % 2 else f'c{i // 2 % 8}'},{85000 + r.randrange(15)}")),
              "note", r"rows kept", stage="save"),
         Case("timestamps in mixed formats", "orders.csv",
-             _csv(["order_id,user_id,product_id,timestamp"] + _lines(160, lambda i, r: f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},"
+             _csv(["order_id,user_id,product_id,timestamp"] + _lines(160, lambda i,
+                                                                     r: f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},"
                  + ("2024-03-01 10:00" if i % 3 == 0 else "03/02/2024 11:00" if i % 3 == 1 else "1709290800"))),
              "note", r"rows kept", stage="save"),
         Case("timestamps unparseable", "orders.csv",

@@ -4,9 +4,8 @@ import json
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
 APP = str(ROOT / "app.py")
 
@@ -34,7 +33,8 @@ def _wait_for_results(at: AppTest, expect: str = "Results", seconds: float = 120
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error") for e in getattr(at, kind)]
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error") for e in getattr(at,
+                                                                                                                 kind)]
     return "\n".join(map(str, parts))
 
 
@@ -56,7 +56,8 @@ def test_demo_journey_through_every_page(workspace):
     at.switch_page("pages/neighbourhood.py").run()
     assert not at.exception
     neighbours = at.dataframe[0].value
-    assert len(neighbours) > 0 and {"similarity", "co_purchases", "support", "confidence", "lift"} <= set(neighbours.columns)
+    assert len(neighbours) > 0 and {"similarity", "co_purchases", "support", "confidence",
+                                    "lift"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
 
     at.switch_page("pages/recommendations.py").run()

@@ -4,15 +4,15 @@ Train pages: one clear message, no traceback, and the workspace's datasets and r
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from bad_inputs import corpus
 from conftest import ROOT, SAMPLE
+from streamlit.testing.v1 import AppTest
+
 from gnnrec_core.cli import main
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS
-from gnnrec_core.training.pipeline import prepare
 from gnnrec_core.store import Run, Workspace
+from gnnrec_core.training.pipeline import prepare
 
 CASES = corpus()
 IDS = [case.name for case in CASES]

@@ -4,7 +4,6 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SAMPLE
 
 METRIC_KEYS = {"model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds", "device"}

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-
 from conftest import communities
+
 from gnnrec_core.matrix.features import item_features
 from gnnrec_core.models import FeatureGCN
 
@@ -13,7 +13,8 @@ FAMILIES = {"lamp": ["brass lamp", "glass lamp", "paper lamp", "steel lamp", "wo
 def test_new_product_is_placed_among_its_family():
     """Customers buy within one family; a new 'copper lamp' with no sales must land among lamps."""
     names = FAMILIES["lamp"] + FAMILIES["mug"]
-    catalogue = pd.DataFrame({"name": names + ["copper lamp"], "category": ["lighting"] * 5 + ["kitchen"] * 5 + ["lighting"],
+    catalogue = pd.DataFrame({"name": names + ["copper lamp"],
+                              "category": ["lighting"] * 5 + ["kitchen"] * 5 + ["lighting"],
                               "price": [30, 32, 12, 40, 35, 5, 6, 7, 4, 6, 38]}, index=[f"i{n}" for n in range(11)])
     features = item_features(catalogue, np.array(catalogue.index))
     train = communities(users_each=30, items_each=5, bought=3)
@@ -38,7 +39,8 @@ def test_embedding_survives_save_and_load(tmp_path):
 def test_feature_layout_depends_on_the_fit_not_the_rows():
     from gnnrec_core.matrix.features import ItemFeaturizer
 
-    catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"], "price": [3.0, 4.0, 5.0]})
+    catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"], "price": [3.0, 4.0,
+                                                                                                            5.0]})
     featurizer = ItemFeaturizer().fit(catalogue)
     fitted = featurizer.transform(catalogue)
     new = featurizer.transform(pd.DataFrame({"name": ["new lamp"], "category": [None], "price": [None]}))

@@ -6,12 +6,12 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from gnnrec_core.data.ingest import ingest
+from gnnrec_core.data.synthetic import SyntheticConfig, generate
 from gnnrec_core.matrix.interactions import split
 from gnnrec_core.training.pipeline import prepare
-from gnnrec_core.data.synthetic import SyntheticConfig, generate
 
 
 def _run(args):

@@ -1,19 +1,19 @@
-import io
 
 import pandas as pd
 import pytest
-
 from conftest import SAMPLE, shared_file
-from gnnrec_core.errors import InputError
+
 from gnnrec_core.data.ingest import ingest, parse_times, summary
 from gnnrec_core.data.mapping import detect_mapping
+from gnnrec_core.errors import InputError
 
 
 @pytest.mark.parametrize("columns,expected", [
     (["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
      {"basket": "InvoiceNo", "item": "StockCode", "item_name": "Description", "quantity": "Quantity",
       "time": "InvoiceDate", "price": "UnitPrice", "user": "CustomerID"}),
-    (["order_id", "product_id", "user_id", "add_to_cart_order"], {"basket": "order_id", "item": "product_id", "user": "user_id"}),
+    (["order_id", "product_id", "user_id", "add_to_cart_order"], {"basket": "order_id", "item": "product_id",
+                                                                  "user": "user_id"}),
     (["user_id:token", "item_id:token", "rating:float", "timestamp:float"],
      {"user": "user_id:token", "item": "item_id:token", "rating": "rating:float", "time": "timestamp:float"}),
     (["timestamp", "visitorid", "event", "itemid", "transactionid"],

@@ -3,8 +3,7 @@ import pandas as pd
 import pytest
 
 from gnnrec_core.errors import ConfigError, InputError
-from gnnrec_core.matrix.interactions import (InteractionConfig, SplitConfig, build_interactions, carve_validation,
-                                      split)
+from gnnrec_core.matrix.interactions import InteractionConfig, SplitConfig, build_interactions, carve_validation, split
 
 
 def _events(pairs, times=None, quantity=None):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gnnrec_core.errors import ConfigError
 from gnnrec_core.data.limits import Limits, limits
+from gnnrec_core.errors import ConfigError
 from gnnrec_core.models.ease import EASE
 from gnnrec_core.serving.projection import map_sample
 
@@ -36,9 +36,9 @@ def test_neighbourhood_graph_stops_at_max_nodes_and_counts_the_rest(tmp_path):
     import pandas as pd
 
     from gnnrec_core.baskets.associations import basket_stats
-    from gnnrec_core.serving.explore import neighbourhood_graph
     from gnnrec_core.data.ingest import ingest
     from gnnrec_core.models import MODELS
+    from gnnrec_core.serving.explore import neighbourhood_graph
     from gnnrec_core.training.pipeline import prepare
 
     rows = [(f"o{n}", f"p{(n * 7 + j * 3) % 30}", f"u{n % 40}") for n in range(300) for j in range(3)]

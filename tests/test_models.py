@@ -4,7 +4,7 @@ import scipy.sparse as sp
 import torch
 
 from gnnrec_core.errors import ConfigError, InputError, NotFittedError
-from gnnrec_core.models import MODELS, EASE, LightGCN, Recommender
+from gnnrec_core.models import EASE, MODELS, LightGCN, Recommender
 
 FAST = {"lightgcn": {"epochs": 30, "dim": 16}, "gcn": {"epochs": 30, "dim": 16}}
 PERSONAL = ["itemknn", "cooc", "ease", "lightgcn", "gcn"]

@@ -1,6 +1,5 @@
 """Property-based tests (hypothesis) of ingest and the ranking metrics on generated data."""
 
-import io
 
 import numpy as np
 import pandas as pd
@@ -8,14 +7,15 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnnrec_core.errors import InputError
 from gnnrec_core.data.ingest import ingest
+from gnnrec_core.errors import InputError
 from gnnrec_core.training.metrics import ranking_metrics, top_k
 
 ID_TEXT = st.one_of(
     st.integers(0, 40).map(str), st.integers(0, 40).map(lambda i: f"{i}.0"), st.integers(0, 40).map(lambda i: f" {i} "),
     st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=6), st.just(""))
-QUANTITY = st.one_of(st.integers(-3, 5).map(str), st.just(""), st.just("n/a"), st.floats(-2, 9).map(lambda f: f"{f:.2f}"))
+QUANTITY = st.one_of(st.integers(-3, 5).map(str), st.just(""), st.just("n/a"), st.floats(-2,
+                                                                                         9).map(lambda f: f"{f:.2f}"))
 ROWS = st.lists(st.tuples(ID_TEXT, ID_TEXT, ID_TEXT, QUANTITY), min_size=1, max_size=60)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

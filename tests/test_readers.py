@@ -5,8 +5,8 @@ import zipfile
 import pandas as pd
 import pytest
 
-from gnnrec_core.errors import InputError
 from gnnrec_core.data.readers import read_table
+from gnnrec_core.errors import InputError
 
 FRAME = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "product_id": ["p1", "p2", "p1"], "qty": [1, 2, 3]})
 
@@ -61,7 +61,8 @@ def test_basket_per_line_file_becomes_long_rows():
     data = b"milk,bread,eggs\nbeer\nmilk,beer\n"
     frame = read_table(data, "baskets.csv")
     assert list(frame.columns) == ["basket", "item"]
-    assert frame.groupby("basket")["item"].apply(list).tolist() == [["milk", "bread", "eggs"], ["beer"], ["milk", "beer"]]
+    assert frame.groupby("basket")["item"].apply(list).tolist() == [["milk", "bread", "eggs"], ["beer"], ["milk",
+                                                                                                          "beer"]]
 
 
 def test_duplicate_column_names_are_made_unique():

@@ -4,8 +4,8 @@ import pandas as pd
 from gnnrec_core.baskets.associations import basket_stats
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import ItemKNN
-from gnnrec_core.training.pipeline import prepare
 from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
+from gnnrec_core.training.pipeline import prepare
 
 
 def _dataset(tmp_path):

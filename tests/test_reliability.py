@@ -10,12 +10,12 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, SAMPLE
+
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS, Recommender
-from gnnrec_core.training.pipeline import prepare
 from gnnrec_core.store import Run, Workspace
+from gnnrec_core.training.pipeline import prepare
 
 WORKER = ROOT / "tests" / "workers" / "session.py"
 
@@ -90,7 +90,8 @@ def test_two_sessions_training_at_once_do_not_corrupt_each_other(workspace):
     root, run_id = workspace
     first = _session(root, "lightgcn", 4, 1, "--save-as", "shared")
     second = _session(root, "itemknn", 1, 2, "--save-as", "shared")
-    ids = {_wait_for(first, "saved ").split()[1]: ("lightgcn", 1), _wait_for(second, "saved ").split()[1]: ("itemknn", 2)}
+    ids = {_wait_for(first, "saved ").split()[1]: ("lightgcn", 1), _wait_for(second, "saved ").split()[1]: ("itemknn",
+                                                                                                            2)}
     for process in (first, second):
         assert process.wait(timeout=60) == 0, process.stderr.read()[-2000:]
     datasets, runs = _everything_loads(root)

@@ -5,11 +5,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from gnnrec_core.baskets.associations import catalogue_stats
-from gnnrec_core.errors import ConfigError
 from gnnrec_core.baskets.rules import RuleConfig, frequently_bought_together, mine_rules, pair_rules
+from gnnrec_core.errors import ConfigError
 
 # 5 baskets: A in 4, B in 3, C in 2, D in 1.  A&B: 3 baskets, A&C: 1, B&C: 1, C&D: 1.
 BASKETS = [["A", "B"], ["A", "B", "C"], ["A", "B"], ["A"], ["C", "D"]]

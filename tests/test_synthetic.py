@@ -2,9 +2,9 @@
 
 import pytest
 
-from gnnrec_core.errors import ConfigError
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.data.synthetic import COLUMNS, SyntheticConfig, generate
+from gnnrec_core.errors import ConfigError
 
 
 def test_same_seed_same_log_and_exact_size():

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..matrix.cooccurrence import basket_matrix, cooccurrence
 from ..data.ingest import baskets_of
+from ..matrix.cooccurrence import basket_matrix, cooccurrence
 
 
 @dataclass

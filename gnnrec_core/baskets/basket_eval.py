@@ -9,17 +9,18 @@ chosen at random (seeded) is hidden; the model ranks every product from the rest
 from __future__ import annotations
 
 import time
+from dataclasses import fields
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .associations import catalogue_stats
 from ..errors import ConfigError, InputError
 from ..matrix.features import item_features
+from ..models import MODELS, SPECS
 from ..training.metrics import ranking_metrics, top_k
-from ..models import MODELS
+from .associations import catalogue_stats
 
 Progress = Callable[[dict[str, Any]], Any]
 
@@ -52,13 +53,13 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     if len(hidden) == 0:
         raise InputError("expected test baskets with at least 2 products, found none")
     relevant = sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=rest.shape)
-    results = []
+    results: list[dict[str, Any]] = []
     for position, name in enumerate(models):
         if progress:
             progress({"model": name, "index": position, "total": len(models)})
         cls = MODELS[name]
-        extra = {"item_features": item_features(catalogue, items)} if name == "gcn" else {}
-        known = {key: v for key, v in settings.items() if key in cls.config_class.__dataclass_fields__}
+        extra = {"item_features": item_features(catalogue, items)} if SPECS[name].needs_features else {}
+        known = {key: v for key, v in settings.items() if key in {f.name for f in fields(cls.config_class)}}
         started = time.perf_counter()
         try:
             model = cls(**known, **extra).fit(train)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .associations import BasketStats
 from ..errors import ConfigError
+from .associations import BasketStats
 
 RULE_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift", "leverage", "conviction",
                 "count", "antecedent_support", "consequent_support"]

@@ -92,7 +92,8 @@ def _name_of(source: Any) -> str | None:
 
 
 def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
-    col = lambda role: frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
+    def col(role):
+        return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
     events = pd.DataFrame({
         "user": normalise_ids(col("user")), "item": normalise_ids(col("item")),
         "basket": normalise_ids(col("basket")), "time": parse_times(col("time")),
@@ -168,7 +169,8 @@ def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> p
         "category": _most_common(table, "category").reindex(items).astype(object),
         "price": table.groupby("item", sort=False)["price"].median().reindex(items),
     }, index=items)
-    catalogue[["name", "category"]] = catalogue[["name", "category"]].where(catalogue[["name", "category"]].notna(), None)
+    catalogue[["name", "category"]] = catalogue[["name", "category"]].where(catalogue[["name", "category"]].notna(),
+                                                                            None)
     catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
     return catalogue
 

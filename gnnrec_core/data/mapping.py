@@ -93,9 +93,10 @@ def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMappin
     for role in ROLES:
         if role in overrides and overrides[role] is not None:
             continue
-        guesses[role] = _by_name(role, columns, normalised, taken)
-        if guesses[role]:
-            taken.add(guesses[role])
+        guess = _by_name(role, columns, normalised, taken)
+        guesses[role] = guess
+        if guess:
+            taken.add(guess)
     if not guesses.get("time") and "time" not in overrides:
         guesses["time"] = _date_like_column(frame, taken)
     unknown = set(overrides) - set(ROLES)

@@ -17,7 +17,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: 
     Repairs made on the way (another encoding, a chosen sheet, a header found lower down, renamed
     duplicate columns) are listed in frame.attrs["notes"], for the caller to show."""
     if isinstance(source, tuple):  # (bytes, file name)
-        source, name = source[0], name or source[1]
+        source, name = source[0], name or str(source[1])
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -81,9 +81,10 @@ def _check_size(size: int, name: str) -> None:
                          f"found {size / MB:,.1f} MB in '{name}'")
 
 
-def _read_bounded(handle: BinaryIO, compressed: int, name: str) -> bytes:
-    """Inflate in chunks, refusing once past the size cap or, above 64 MB, past the ratio cap: a
-    real export compresses 5-20x, a zip bomb 1000x, and memory is never spent finding out."""
+def _read_bounded(handle: Any, compressed: int, name: str) -> bytes:
+    """Inflate `handle` (any binary file object: gzip, bz2, xz, a zip member) in chunks, refusing
+    once past the size cap or, above 64 MB, past the ratio cap: a real export compresses 5-20x, a
+    zip bomb 1000x, and memory is never spent finding out."""
     caps = limits()
     cap = min(caps.inflated_mb * MB, max(ZIP_BOMB_FLOOR, caps.inflate_ratio * compressed))
     chunks, total = [], 0
@@ -248,7 +249,7 @@ def _sniff_delimiter(sample: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         counts = {d: sample.count(d) for d in ",;\t|"}
-        return max(counts, key=counts.get) if max(counts.values()) else ","
+        return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
 
 
 def _read_delimited(text: str, name: str) -> pd.DataFrame:
@@ -263,7 +264,8 @@ def _read_delimited(text: str, name: str) -> pd.DataFrame:
     headerless = _is_data_row(sample_lines, delimiter)
     names = [f"column_{i + 1}" for i in range(widths[0])] if headerless else None
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, header=None if headerless else 0,
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                            header=None if headerless else 0,
                             names=names, na_values=[""], skipinitialspace=True, on_bad_lines="error")
     except pd.errors.EmptyDataError:
         raise InputError(f"expected a header and data rows in '{name}', found an empty table") from None

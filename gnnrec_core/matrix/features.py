@@ -87,7 +87,8 @@ def catalogue_rows(catalogue: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
     return rows
 
 
-def fit_featurizer(catalogue: pd.DataFrame, items: np.ndarray, config: FeatureConfig = FeatureConfig()) -> ItemFeaturizer:
+def fit_featurizer(catalogue: pd.DataFrame, items: np.ndarray,
+                   config: FeatureConfig = FeatureConfig()) -> ItemFeaturizer:
     """The featurizer fitted on a vocabulary's catalogue rows; deterministic, so refitting on the
     same rows rebuilds exactly the transform a model was trained with (for new products)."""
     return ItemFeaturizer(config).fit(catalogue_rows(catalogue, items))

@@ -233,5 +233,6 @@ def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
     keys = np.random.default_rng(seed + 7919).random(coo.nnz)
     config = SplitConfig(test_size=fraction, min_user_interactions=min_user_interactions)
     in_valid = _per_user_holdout(coo.row.astype(np.int64), keys, config)
-    make = lambda m: sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=train.shape)
+    def make(m):
+        return sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=train.shape)
     return make(~in_valid), make(in_valid)

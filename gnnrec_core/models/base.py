@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from abc import ABC, abstractmethod
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -29,9 +30,12 @@ from ..training.metrics import top_k
 Progress = Callable[[dict[str, Any]], None]
 
 
-class Recommender:
+class Recommender(ABC):
+    """Subclasses implement fit, score_history, get_state and set_state; the rest follows."""
+
     name: ClassVar[str] = "base"
     config_class: ClassVar[type] = type(None)
+    train_: sp.csr_matrix  # users x items, set by fit() or load(); absent before (scikit-learn style)
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         if config is None:
@@ -39,15 +43,17 @@ class Recommender:
         elif overrides:
             config = type(config)(**{**asdict(config), **overrides})
         self.config = config
-        self.train_: sp.csr_matrix | None = None
 
     # -- the interface -------------------------------------------------------------------------
+    @abstractmethod
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> "Recommender":
-        raise NotImplementedError
+        """train: (users, items) CSR of positives; valid: the same shape, held-out positives for
+        early stopping and the models' own choices; progress(event) returning False cancels."""
 
+    @abstractmethod
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
-        raise NotImplementedError
+        """history: (n, items) CSR rows -> (n, items) float scores; higher ranks first."""
 
     def score(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
@@ -86,11 +92,13 @@ class Recommender:
         return self._rank(self.item_item(items), k, itself)
 
     # -- persistence ---------------------------------------------------------------------------
+    @abstractmethod
     def get_state(self) -> dict[str, np.ndarray]:
-        raise NotImplementedError
+        """The learned arrays, by name (saved in an .npz, never pickled)."""
 
+    @abstractmethod
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError
+        """Restore what get_state returned (train_ is restored by load())."""
 
     def save(self, path: str | Path) -> Path:
         self._check_fitted()
@@ -101,7 +109,7 @@ class Recommender:
                      train_shape=np.array(train.shape))
         meta = {"model": self.name, "config": asdict(self.config)}
         state["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        atomic_write(path, lambda handle: np.savez(handle, **state))
+        atomic_write(path, lambda handle: np.savez(handle, **state))  # type: ignore[arg-type]
         return path
 
     @staticmethod
@@ -137,7 +145,7 @@ class Recommender:
         return self.train_.shape[0]
 
     def _check_fitted(self) -> None:
-        if self.train_ is None:
+        if getattr(self, "train_", None) is None:
             raise NotFittedError(f"{self.name}: expected a fitted model, found one not fitted yet; "
                                  "call fit() or load() first")
 

@@ -22,8 +22,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ..errors import ConfigError
 from ..data.limits import limits
+from ..errors import ConfigError
 from ..matrix.interactions import carve_validation
 from ..training.metrics import ranking_metrics, top_k
 from .base import Recommender, check_train, positive

@@ -67,7 +67,8 @@ class EmbeddingScores(Recommender):
         self.config = replace(self.config, **best.settings)  # scores use what was chosen
         self.history_, self.best_epoch_ = best.trainer.history, best.trainer.best_epoch
         self.batch_size_, self.stopped_ = best.trainer.batch_size, best.trainer.stopped
-        self.filter_, self.popularity_ = None, None
+        self.filter_: GraphFilter | None = None
+        self.popularity_: np.ndarray | None = None
         if cfg.blend and has_valid:
             self._choose_blend(best.module, part, valid)
         self.module_ = best.module

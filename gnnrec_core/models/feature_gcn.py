@@ -57,12 +57,13 @@ class FeatureGCNModule(torch.nn.Module):
         self.adjacency, self.n_users, self.features = adjacency, n_users, features
         device = features.device
         self.user_embedding = torch.nn.Parameter((torch.randn(n_users, dim, generator=generator) * 0.1).to(device))
-        self.item_embedding = torch.nn.Parameter((torch.randn(len(features), dim, generator=generator) * 0.1).to(device))
+        self.item_embedding = torch.nn.Parameter((torch.randn(len(features), dim,
+                                                              generator=generator) * 0.1).to(device))
         self.project = torch.nn.Linear(features.shape[1], dim).to(device)
         self.convs = torch.nn.ModuleList(torch.nn.Linear(dim, dim).to(device) for _ in range(layers))
 
     def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
-        ids = self.item_embedding
+        ids: torch.Tensor = self.item_embedding
         if self.training and self.id_dropout > 0:
             keep = (torch.rand(len(ids), 1, device=ids.device) >= self.id_dropout).to(ids.dtype)
             ids = ids * keep

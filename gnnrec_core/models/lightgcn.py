@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-import scipy.sparse as sp
 import torch
 
 from ..matrix.graph import normalized_adjacency, propagate
@@ -44,7 +42,7 @@ class LightGCNModule(torch.nn.Module):
         self.embedding = torch.nn.Parameter(weight.to(adjacency.device))
 
     def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.embedding
+        x: torch.Tensor = self.embedding
         total = x
         for _ in range(self.layers):
             x = propagate(self.adjacency, x)

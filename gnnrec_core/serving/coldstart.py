@@ -22,11 +22,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from ..baskets.associations import basket_stats
-from ..errors import InputError
-from ..training.metrics import ranking_metrics, top_k
-from ..models import FeatureGCN
-from ..training.pipeline import Dataset
 from ..baskets.rules import frequently_bought_together
+from ..errors import InputError
+from ..models import FeatureGCN
+from ..training.metrics import ranking_metrics, top_k
+from ..training.pipeline import Dataset
 
 
 def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10, min_together: int = 3,
@@ -70,7 +70,8 @@ def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.
     cosine of names) and 'combined' (the two standardised per new product, then added)."""
     gcn = model.embed_new_items(features) @ model.item_vectors().T
     text = _tfidf(np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str))
-    standard = lambda s: (s - s.mean(1, keepdims=True)) / (s.std(1, keepdims=True) + 1e-9)
+    def standard(s):
+        return (s - s.mean(1, keepdims=True)) / (s.std(1, keepdims=True) + 1e-9)
     return {"gcn": gcn, "text": text, "combined": standard(gcn) + standard(text)}
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .merchandising import Policy, rank
 from ..models import Recommender
 from ..training.pipeline import Dataset
+from .merchandising import Policy, rank
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import ConfigError
 from ..data.ingest import NON_PRODUCT_CODES, NON_PRODUCT_NAMES
+from ..errors import ConfigError
 from ..training.metrics import top_k
 
 
@@ -85,7 +85,8 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) ->
     return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category)
 
 
-def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, policy: Policy | None) -> tuple[np.ndarray, np.ndarray]:
+def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, policy: Policy | None) -> tuple[np.ndarray,
+                                                                                                    np.ndarray]:
     """Top-k per row under the policy: (indices, adjusted scores)."""
     scores = np.asarray(scores, dtype=np.float32)
     if policy is not None and not policy.trivial:
@@ -115,7 +116,8 @@ def _capped(pool: np.ndarray, k: int, policy: Policy) -> np.ndarray:
     first_of_group = np.repeat(starts, np.diff(np.r_[starts, len(groups)]))
     occurrence = np.empty(len(groups), np.int64)
     occurrence[order] = np.arange(len(groups)) - first_of_group
-    keep = (occurrence.reshape(n, width) < policy.max_per_category) | (codes < 0)
+    cap = policy.max_per_category or width  # only called with a cap
+    keep = (occurrence.reshape(n, width) < cap) | (codes < 0)
     position = np.arange(width)[None, :]
     chosen = np.argsort(np.where(keep, position, width + position), axis=1, kind="stable")[:, :k]
     return np.take_along_axis(pool, chosen, axis=1)

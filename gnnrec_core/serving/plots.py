@@ -103,7 +103,8 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
     """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
     width grows with strength."""
     # Unweighted layout: lift runs into the hundreds and would pull co-purchase partners onto the centre.
-    position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=1.5 / max(np.sqrt(graph.number_of_nodes()), 1))
+    position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=1.5 / max(np.sqrt(graph.number_of_nodes()),
+                                                                                     1))
     fig = go.Figure()
     for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), ("bought together", PALETTE[1], "dot")):
         edges = [(a, b, d["weight"]) for a, b, d in graph.edges(data=True) if d["kind"] == kind]
@@ -132,7 +133,8 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
     return fig
 
 
-def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label_b: str, metric: str = "ndcg") -> go.Figure:
+def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label_b: str,
+                    metric: str = "ndcg") -> go.Figure:
     fig = go.Figure()
     for frame, label, colour in ((left, label_a, PALETTE[0]), (right, label_b, PALETTE[1])):
         fig.add_trace(go.Bar(x=frame["model"], y=frame[metric], name=safe(label), marker_color=colour))
@@ -168,7 +170,8 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0) -> go
         fig.add_annotation(x=position[b][0], y=position[b][1], ax=position[a][0], ay=position[a][1],
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
                            arrowwidth=float(width), arrowcolor=PALETTE[0], opacity=0.6, standoff=8)
-    label = lambda node: " + ".join(names.get(code, code) for code in node.split(" + "))
+    def label(node):
+        return " + ".join(names.get(code, code) for code in node.split(" + "))
     fig.add_trace(go.Scatter(x=[position[n][0] for n in graph.nodes], y=[position[n][1] for n in graph.nodes],
                              mode="markers+text", text=[safe(label(n))[:30] for n in graph.nodes],
                              textposition="top center", textfont=dict(size=10),

@@ -17,9 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
-from .merchandising import Policy, rank
 from ..models import Recommender
 from ..training.pipeline import Dataset
+from .merchandising import Policy, rank
 
 
 def contributions(model: Recommender, history: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -15,9 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..baskets.associations import basket_stats
-from .explore import top_pairs
 from ..data.ingest import summary
 from ..training.pipeline import Dataset, gain_over_baselines
+from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import recommend_table
@@ -51,7 +51,8 @@ def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3
     figures = summary(dataset.ingest)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     parts = [f"<h1>Product associations: {_e(info.get('dataset', 'dataset'))}</h1>",
-             f"<p class='note'>Model {_e(info.get('model'))}. Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
+             f"<p class='note'>Model {_e(info.get('model'))}. "
+             f"Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
              "<h2>Dataset</h2><div class='cards'>"]
     for label, key in (("Customers", "users"), ("Products", "items"), ("Baskets", "baskets"),
                        ("Customer-product pairs", "user_item_pairs")):
@@ -75,7 +76,8 @@ def _metrics_section(info: dict[str, Any]) -> list[str]:
     results = info.get("results") or []
     if not results:
         return []
-    frame = pd.DataFrame(results)[["model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds"]]
+    frame = pd.DataFrame(results)[["model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage",
+                                   "train_seconds"]]
     out = [f"<h2>How well each model ranks (k = {int(info.get('k', 10))}, same split)</h2>", _table(frame)]
     gain = gain_over_baselines(results)
     if gain:
@@ -118,11 +120,12 @@ def _associations_section(dataset: Dataset, stats) -> list[str]:
 def _examples_section(dataset: Dataset, model, stats, examples: int, k: int) -> list[str]:
     activity = np.diff(model.train_.indptr)
     order = np.argsort(-activity)
-    chosen = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, examples)]] if len(order) else []
+    chosen: Any = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, examples)]] if len(order) else []
     out = ["<h2>Example customers</h2>"]
     for user in chosen:
         history = dataset.item_names(model.train_[int(user)].indices[:8])
-        table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)[["rank", "name", "because", "path"]]
+        table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)[["rank", "name", "because",
+                                                                                      "path"]]
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
                    f"<p class='note'>Bought, among others: {_e('; '.join(history))}</p>{_table(table)}")
     return out

@@ -19,11 +19,11 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..errors import GnnrecError
 from ..data.ingest import ingest
+from ..errors import GnnrecError
 from ..matrix.interactions import SplitConfig, split
-from .metrics import evaluate
 from ..models.lightgcn import LightGCN
+from .metrics import evaluate
 from .pipeline import prepare
 
 

@@ -20,9 +20,10 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, GnnrecError
 from ..matrix.interactions import SplitConfig, split
-from .metrics import METRICS, evaluate
 from ..models import BASELINES, MODELS, SPECS, Recommender
+from .metrics import METRICS, evaluate
 from .pipeline import Dataset, fit_timed, model_device, tuning_summary
+
 Progress = Callable[[dict[str, Any]], Any]
 
 
@@ -77,8 +78,9 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     for position, name in enumerate(models):
         stage = f"fitting {SPECS[name].label} on the train split"
         report({"stage": stage, "model": name, "index": position, "total": len(models)})
-        on_event = (lambda r, stage=stage: (history.append(r) if "epoch" in r else None,
-                                            report({"stage": stage, **r})))
+        def on_event(r, stage=stage):
+            return ((history.append(r) if "epoch" in r else None,
+                                                    report({"stage": stage, **r})))
         try:
             model, seconds = fit_timed(name, dataset, data_split.train, progress=on_event if name == config.model
                                        else None, **(settings if name == config.model else run_options))
@@ -95,6 +97,8 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
             notes.extend(_tuning_notes(name, tuning_summary(model)))
     report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
     everything = dataset.interactions.matrix()
+    if main_model is None:  # unreachable: the main model's ConfigError is raised above
+        raise ConfigError(f"{config.model}: expected a fitted model, found none")
     if hasattr(main_model, "refit_graph"):
         final = main_model.refit_graph(everything)
     else:

@@ -12,9 +12,8 @@ Each per-user figure is averaged over users with at least one held-out item.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import sys
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp

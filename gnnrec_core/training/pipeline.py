@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ..data.ingest import IngestResult
 from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
-from ..models import DEFAULT_MODEL, GNN_MODELS, MODELS, SPECS, Recommender
+from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from .metrics import METRICS, evaluate
 
 Progress = Callable[[dict[str, Any]], Any]
@@ -88,7 +88,8 @@ def make_model(name: str, dataset: Dataset, device: str = "auto", seed: int = 0,
     settings = {k: v for k, v in settings.items() if v is not None}
     unknown = sorted(set(settings) - fields - {"device", "seed"})
     if unknown:
-        raise ConfigError(f"{name}: expected settings among {', '.join(sorted(fields - {'device', 'seed'})) or 'none'}, "
+        known = ", ".join(sorted(fields - {"device", "seed"})) or "none"
+        raise ConfigError(f"{name}: expected settings among {known}, "
                           f"found {', '.join(unknown)}")
     chosen = dict(settings)
     chosen.update({k: v for k, v in (("device", device), ("seed", seed)) if k in fields})

@@ -160,8 +160,9 @@ class Trainer:
             module.train()
             order = self._users[torch.randperm(len(self._users), generator=self._generator).numpy()]
             total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start:start + self.batch_size]
+            step = self.batch_size or len(order)  # set by start()
+            for start in range(0, len(order), step):
+                batch = order[start:start + step]
                 shard = batch[rank::world]  # under torchrun each process takes every world-th user
                 user_emb, item_emb = module()
                 # Drawn before the shard is looked at, so every process advances the generator alike.
@@ -252,7 +253,8 @@ class Trainer:
         module.eval()
         user_emb, item_emb = module()
         score = embedding_scorer(user_emb, item_emb, getattr(module, "item_bias", None), self.config)
-        return evaluate(lambda users: score(user_emb[torch.from_numpy(users).to(user_emb.device)]), train, valid)["ndcg"]
+        return evaluate(lambda users: score(user_emb[torch.from_numpy(users).to(user_emb.device)]), train,
+                        valid)["ndcg"]
 
 
 def embedding_scorer(user_emb, item_emb, bias, config: TrainConfig):

@@ -134,7 +134,8 @@ def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, rele
     """Weights for (filter, popularity) added to the GNN's standardised score, by nDCG@k on
     validation rows. A blend is kept only when it beats the GNN alone by more than one standard error of the
     per-user difference: on a small validation slice noise would otherwise choose the weights
-    (two standard errors rejected blends that helped on most sparse slices; docs/benchmarks.md). Returns (weights, blended nDCG, the GNN's own nDCG)."""
+    (two standard errors rejected blends that helped on most sparse slices; docs/benchmarks.md).
+    Returns (weights, blended nDCG, the GNN's own nDCG)."""
     gnn, graph_filter, popularity = (standardise(components[name]) for name in ("gnn", "filter", "popularity"))
 
     def per_user(scores: np.ndarray) -> np.ndarray:
