@@ -40,7 +40,7 @@ def timed(args: list[str]) -> dict:
 
 
 def rules(repeats: int = 5) -> dict:
-    cli = [sys.executable, "-m", "gnnrec_core", "rules", str(BASKETS), "--json", "/dev/null"]
+    cli = [sys.executable, "-m", "gnnrec_core", "rules", str(BASKETS)]
     floor = [sys.executable, "-c", "import pandas, scipy.sparse"]
     pairs = [(timed(cli)["seconds"], timed(floor)["seconds"]) for _ in range(repeats)]
     ratios = [a / b for a, b in pairs]

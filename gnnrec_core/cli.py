@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
               "with the command that caused it", file=sys.stderr)
         return 3
     if args.json_path:
-        text = json.dumps(result, indent=2, default=str)
+        text = json.dumps(result, default=str)  # the C encoder; indent falls back to pure Python
+        if len(text) < 200_000:
+            text = json.dumps(result, indent=2, default=str)  # small enough to read: pretty
         if args.json_path == "-":
             print(text)
         else:
@@ -251,7 +253,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
 
     config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
     result = _ingest(args)
-    stats, items = catalogue_stats(result.events)
+    stats, items = catalogue_stats(result.events, min_support=config.min_support)
     rules = mine_rules(stats, items, config)
     names = result.catalogue["name"]
     def label(codes):

@@ -105,3 +105,26 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert result["baskets"] == 400 and [r["model"] for r in result["results"]] == ["pop", "cooc"]
     assert set(result["results"][0]) == {"model", "hit_rate", "ndcg", "fit_seconds"}
     assert result["results"][1]["hit_rate"] > result["results"][0]["hit_rate"]
+
+
+def test_pruned_pair_counts_give_the_same_rules_and_item_counts():
+    """Rules count pairs only among items that reach min support (Apriori's pruning): the rules
+    and every item's count are those of the full count."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from gnnrec_core.baskets.associations import BasketStats
+    from gnnrec_core.baskets.rules import RuleConfig, pair_rules
+    from gnnrec_core.matrix.cooccurrence import cooccurrence
+
+    rng = np.random.default_rng(0)
+    baskets = sp.csr_matrix((rng.random((400, 60)) < rng.random(60) ** 3 * 0.4).astype(np.float32))
+    full, pruned = cooccurrence(baskets), cooccurrence(baskets, min_count=12)
+    assert np.array_equal(full.diagonal(), pruned.diagonal())
+    frequent = np.asarray(baskets.sum(0)).ravel() >= 12
+    assert 0 < frequent.sum() < 60 and (pruned.toarray() <= full.toarray()).all()
+    items = np.array([f"i{j}" for j in range(60)], dtype=object)
+    config = RuleConfig(min_support=12 / 400, min_confidence=0.05)
+    expected = pair_rules(BasketStats(baskets, full), items, config)
+    found = pair_rules(BasketStats(baskets, pruned), items, config)
+    assert len(expected) > 0 and expected.equals(found)

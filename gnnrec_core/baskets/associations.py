@@ -60,10 +60,13 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
     return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr())
 
 
-def catalogue_stats(events: pd.DataFrame) -> tuple[BasketStats, np.ndarray]:
-    """Basket statistics over every product in the events (users or not); returns (stats, raw IDs)."""
+def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[BasketStats, np.ndarray]:
+    """Basket statistics over every product in the events (users or not); returns (stats, raw IDs).
+    With min_support, pairs are counted only between items that reach it (enough for rules)."""
     codes, items = pd.factorize(events["item"].astype(str), sort=True)
     keys = baskets_of(events)
     keep = keys.notna().to_numpy() & (codes >= 0)
     matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes[keep].astype(np.int64), len(items))
-    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr()), np.asarray(items, dtype=object)
+    min_count = int(np.ceil(min_support * matrix.shape[0] - 1e-9))
+    return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr()),
+            np.asarray(items, dtype=object))

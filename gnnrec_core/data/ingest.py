@@ -94,21 +94,27 @@ def _name_of(source: Any) -> str | None:
 def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
     def col(role):
         return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
+
+    def ids(role):  # an unmapped role is all missing: no parsing of a column of None
+        return normalise_ids(col(role)) if getattr(m, role) else col(role)
+
+    def numbers(role):
+        return (pd.to_numeric(col(role), errors="coerce") if getattr(m, role)
+                else pd.Series(np.nan, index=frame.index, dtype=float))
     events = pd.DataFrame({
-        "user": normalise_ids(col("user")), "item": normalise_ids(col("item")),
-        "basket": normalise_ids(col("basket")), "time": parse_times(col("time")),
+        "user": ids("user"), "item": ids("item"), "basket": ids("basket"), "time": parse_times(col("time")),
         "event": col("event").astype(object).where(col("event").notna(), None),
-        "quantity": pd.to_numeric(col("quantity"), errors="coerce"),
-        "price": pd.to_numeric(col("price"), errors="coerce"),
-        "rating": pd.to_numeric(col("rating"), errors="coerce"),
+        "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
     if m.time and events["time"].isna().all() and col("time").notna().any():
         examples = ", ".join(f"'{v}'" for v in col("time").dropna().astype(str).unique()[:3])
         raise InputError(f"expected dates in column '{m.time}' (such as 2024-03-01 14:05, 01/03/2024 or Unix "
                          f"seconds), found values like {examples}; map another column as time, or none")
     events = report.drop("missing item id", events["item"].isna(), events)
-    basket = events["basket"].astype(str)
-    cancelled = events["basket"].notna() & basket.str.match(r"^[Cc]\d+$")
+    codes, keys = pd.factorize(events["basket"])  # invoices repeat: match each key once
+    cancelled_key = pd.Series(keys, dtype=object).astype(str).str.match(r"^[Cc]\d+$").to_numpy(bool)
+    cancelled = pd.Series((codes >= 0) & cancelled_key[np.maximum(codes, 0)] if len(keys) else False,
+                          index=events.index)
     events = report.drop("cancelled invoice", cancelled, events)
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
@@ -246,6 +252,8 @@ def summary(result: IngestResult) -> dict[str, Any]:
 def baskets_of(events: pd.DataFrame) -> pd.Series:
     """Basket key per event: the order/invoice when there is one, else the user (a user's whole
     history as one basket)."""
+    if events["basket"].notna().all():  # the usual order log: no per-row text to build
+        return events["basket"]
     key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
     return key.where(events["basket"].notna() | events["user"].notna(), None)
 

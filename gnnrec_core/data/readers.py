@@ -314,8 +314,9 @@ def _read_baskets(lines: list[str], delimiter: str) -> pd.DataFrame:
     items = np.array([item.strip() for row in rows for item in row], dtype=object)
     numbers = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
     keep = items != ""
-    frame = pd.DataFrame({BASKET_COLUMNS[0]: numbers[keep], BASKET_COLUMNS[1]: items[keep]})
-    return frame.astype(str)
+    labels = np.arange(len(rows)).astype(str).astype(object)  # one string per basket, not per line
+    return pd.DataFrame({BASKET_COLUMNS[0]: pd.array(labels[numbers[keep]], dtype="str"),
+                         BASKET_COLUMNS[1]: pd.array(items[keep], dtype="str")})
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

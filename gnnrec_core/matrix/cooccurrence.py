@@ -23,11 +23,25 @@ def basket_matrix(basket_ids: np.ndarray, item_ids: np.ndarray, n_items: int | N
     return matrix
 
 
-def cooccurrence(baskets: sp.spmatrix) -> sp.csr_matrix:
-    """Item x item count of baskets holding both items; the diagonal holds each item's count."""
+def cooccurrence(baskets: sp.spmatrix, min_count: int = 1) -> sp.csr_matrix:
+    """Item x item count of baskets holding both items; the diagonal holds each item's count.
+
+    With min_count > 1 only pairs of items each in at least min_count baskets are counted (a pair
+    is never more frequent than its rarer item, so rules at that support lose nothing); the
+    diagonal stays complete."""
     binary = sp.csr_matrix(baskets, dtype=np.float32, copy=True)
     binary.data[:] = 1.0
-    return (binary.T @ binary).tocsr()
+    if min_count <= 1:
+        return (binary.T @ binary).tocsr()
+    counts = np.asarray(binary.sum(0)).ravel()
+    frequent = np.flatnonzero(counts >= min_count)
+    part = binary[:, frequent]
+    pairs = (part.T @ part).tocoo()
+    rare = np.setdiff1d(np.flatnonzero(counts), frequent)
+    rows = np.concatenate([frequent[pairs.row], rare])
+    cols = np.concatenate([frequent[pairs.col], rare])
+    values = np.concatenate([pairs.data, counts[rare]]).astype(np.float32)
+    return sp.csr_matrix((values, (rows, cols)), shape=(binary.shape[1], binary.shape[1]))
 
 
 def item_similarity(cooc: sp.csr_matrix, n_baskets: int, kind: str = "lift") -> sp.csr_matrix:
