@@ -36,7 +36,7 @@ def timed(args: list[str]) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()[-500:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB
-    return {"seconds": round(seconds, 2), "peak_gib_so_far": round(peak, 2), "stdout": done.stdout[-2000:]}
+    return {"seconds": round(seconds, 2), "peak_gib_so_far": round(peak, 2), "stdout": done.stdout}
 
 
 def rules(repeats: int = 5) -> dict:

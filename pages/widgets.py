@@ -34,6 +34,9 @@ def config_form(model: str) -> dict[str, Any]:
             chosen |= {f.name: _widget(f.name, hints[f.name], getattr(defaults, f.name), model) for f in rest}
     if not fields:
         st.caption("This model has no settings.")
+    if chosen.get("auto"):
+        st.caption("Settings are chosen on a validation slice within the time budget; the values above are "
+                   "where the search starts. The winner is reported with the results.")
     return {k: v for k, v in chosen.items() if v is not None and v != getattr(defaults, k)}
 
 

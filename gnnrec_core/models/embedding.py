@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ..matrix.interactions import carve_validation
 from ..training.train import TrainConfig, Trainer
-from ..training.tuning import MAX_BLEND_USERS, Candidate, choose_blend, standardise, successive_halving
+from ..training.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
 from .base import Recommender
 from .graph_filter import GraphFilter
 
@@ -64,6 +64,7 @@ class EmbeddingScores(Recommender):
             trainer.run(module, part, valid if has_valid else None, cfg.epochs)
             best = Candidate(defaults, trainer, module, trainer.best_score, len(trainer.history))
         best.trainer.finish(best.module)
+        trained = time.perf_counter() - started  # search and training; the rest is blend and propagation
         self.config = replace(self.config, **best.settings)  # scores use what was chosen
         self.history_, self.best_epoch_ = best.trainer.history, best.trainer.best_epoch
         self.batch_size_, self.stopped_ = best.trainer.batch_size, best.trainer.stopped
@@ -75,7 +76,8 @@ class EmbeddingScores(Recommender):
         self._use_graph(train)
         self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score, "epochs": len(best.trainer.history),
                          "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
-                         "seconds": round(time.perf_counter() - started, 2), "budget": cfg.time_budget}
+                         "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
+                         "budget": cfg.time_budget}
 
     def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress, deadline: float):
         config = replace(self.config, **settings)
@@ -88,8 +90,9 @@ class EmbeddingScores(Recommender):
     def _choose_blend(self, module: torch.nn.Module, part: sp.csr_matrix, valid: sp.csr_matrix) -> None:
         """Blend weights on the validation slice, every part fitted on the train part alone."""
         users = np.flatnonzero(np.diff(valid.indptr) > 0)
-        if len(users) > MAX_BLEND_USERS:
-            users = np.sort(np.random.default_rng(self.config.seed).choice(users, MAX_BLEND_USERS, replace=False))
+        most = blend_users(part.shape[1])
+        if len(users) > most:
+            users = np.sort(np.random.default_rng(self.config.seed).choice(users, most, replace=False))
         history = part[users]
         self.train_ = part
         self._store(module)

@@ -146,7 +146,8 @@ def tuning_summary(model: Recommender) -> dict[str, Any]:
     tuning = getattr(model, "tuning_", None)
     if not tuning or "chosen" not in tuning:
         return {}
-    keep = ("chosen", "valid_ndcg", "blend", "blend_valid_ndcg", "epochs", "best_epoch", "stopped", "budget")
+    keep = ("chosen", "valid_ndcg", "blend", "blend_valid_ndcg", "epochs", "best_epoch", "stopped", "budget",
+            "seconds", "search_seconds")
     return {"tuning": {k: tuning[k] for k in keep if k in tuning} | {"candidates": len(tuning.get("search", []))}}
 
 

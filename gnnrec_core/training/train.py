@@ -155,6 +155,7 @@ class Trainer:
         for epoch in range(first, last + 1):
             if self.history and self._past_deadline():  # at least one epoch, so there is a model
                 self.stopped = "deadline"
+                self._validate_last(module, train, valid)
                 break
             started = time.perf_counter()
             module.train()
@@ -200,6 +201,17 @@ class Trainer:
             if patience and self._stale >= patience:
                 self.stopped = "patience"
                 break
+
+    def _validate_last(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None) -> None:
+        """Stopped by the deadline between evaluations: score the last epoch, so a search still
+        compares candidates and the fit reports a validation score."""
+        last = self.history[-1]
+        if valid is None or not valid.nnz or "valid_ndcg" in last:
+            return
+        last["valid_ndcg"] = self.validate(module, train, valid)
+        if last["valid_ndcg"] > self.best_score:
+            self.best_score, self.best_epoch = last["valid_ndcg"], last["epoch"]
+            self._best_state = _copy_state(module)
 
     def finish(self, module: torch.nn.Module) -> torch.nn.Module:
         """Load the best validated state (when there was validation) and switch to eval mode."""

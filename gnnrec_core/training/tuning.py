@@ -35,6 +35,14 @@ SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
 FILTER_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 POPULARITY_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_BLEND_USERS = 4000  # validation users scored per weight pair; a sample beyond this
+MAX_BLEND_CELLS = 20_000_000  # users x items per dense score matrix (80 MB): fewer users on wide catalogues
+MIN_BLEND_USERS = 500
+
+
+def blend_users(n_items: int) -> int:
+    """How many validation users the blend scores: 4,000, fewer on wide catalogues so each dense
+    users x items matrix stays near 80 MB (at 50k items: 500 users, not 800 MB a matrix)."""
+    return int(min(MAX_BLEND_USERS, max(MIN_BLEND_USERS, MAX_BLEND_CELLS // max(n_items, 1))))
 
 
 @dataclass
