@@ -241,9 +241,10 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
             job.model_index, job.model_total = event["index"], event["total"]
         job.last = event
         if "epoch" in event:
-            if job.history and event["epoch"] <= job.history[-1]["epoch"]:
-                job.history.clear()  # the search moved to another configuration: draw its curve
-            job.history.append(event)
+            # A new list, never one changed in place: the page reads it from another thread.
+            # The search moving to another configuration starts a new curve.
+            restart = bool(job.history) and event["epoch"] <= job.history[-1]["epoch"]
+            job.history = [event] if restart else [*job.history, event]
         return not job.cancel.is_set()
 
     def work() -> None:
