@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..models import FeatureGCN
 from ..training.metrics import ranking_metrics, top_k
 from ..training.pipeline import Dataset
+from ..training.tuning import standardise
 
 
 def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10, min_together: int = 3,
@@ -70,9 +71,7 @@ def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.
     cosine of names) and 'combined' (the two standardised per new product, then added)."""
     gcn = model.embed_new_items(features) @ model.item_vectors().T
     text = _tfidf(np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str))
-    def standard(s):
-        return (s - s.mean(1, keepdims=True)) / (s.std(1, keepdims=True) + 1e-9)
-    return {"gcn": gcn, "text": text, "combined": standard(gcn) + standard(text)}
+    return {"gcn": gcn, "text": text, "combined": standardise(gcn) + standardise(text)}
 
 
 def _names(dataset: Dataset, items: np.ndarray) -> np.ndarray:

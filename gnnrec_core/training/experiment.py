@@ -78,9 +78,11 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     for position, name in enumerate(models):
         stage = f"fitting {SPECS[name].label} on the train split"
         report({"stage": stage, "model": name, "index": position, "total": len(models)})
-        def on_event(r, stage=stage):
-            return ((history.append(r) if "epoch" in r else None,
-                                                    report({"stage": stage, **r})))
+
+        def on_event(event: dict[str, Any], stage: str = stage) -> None:
+            if "epoch" in event:
+                history.append(event)
+            report({"stage": stage, **event})  # raises Cancelled when the caller cancels
         try:
             model, seconds = fit_timed(name, dataset, data_split.train, progress=on_event if name == config.model
                                        else None, **(settings if name == config.model else run_options))
