@@ -199,8 +199,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     dataset, model, seconds = _fit_all(args)
     info = {"dataset": Path(args.data).name, "model": model.name, "seed": args.seed, "train_seconds": seconds,
             "device": model_device(model), "interactions": len(dataset.interactions)}
-    run_id = Workspace(args.workspace).save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
-                                                    info))
+    run = Run(model, dataset.interactions.users, dataset.interactions.items, info)
+    run_id = Workspace(args.workspace).save_run(run)
     print(f"saved run {run_id} in {args.workspace} ({model.name}, fit {seconds:.2f} s on {info['device']})")
     return info
 

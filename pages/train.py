@@ -121,8 +121,8 @@ if gain:
 shown = results.drop(columns=["tuning"], errors="ignore")  # the winner is said in words under the charts
 shown = shown.rename(columns={"train_seconds": "fit seconds", "hit_rate": "hit rate"})
 st.dataframe(shown, hide_index=True, column_config={
-    c: st.column_config.NumberColumn(format="%.4f") for c in ("ndcg", "precision", "recall", "map", "hit rate",
-                                                              "coverage")}
+    c: st.column_config.NumberColumn(format="%.4f")
+    for c in ("ndcg", "precision", "recall", "map", "hit rate", "coverage")}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 left, right = st.columns(2)
 with left:

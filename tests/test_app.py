@@ -33,8 +33,8 @@ def _wait_for_results(at: AppTest, expect: str = "Results", seconds: float = 120
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error") for e in getattr(at,
-                                                                                                                 kind)]
+    kinds = ("markdown", "caption", "info", "warning", "success", "error")
+    parts = [e.value for kind in kinds for e in getattr(at, kind)]
     return "\n".join(map(str, parts))
 
 

@@ -39,8 +39,8 @@ def test_embedding_survives_save_and_load(tmp_path):
 def test_feature_layout_depends_on_the_fit_not_the_rows():
     from gnnrec_core.matrix.features import ItemFeaturizer
 
-    catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"], "price": [3.0, 4.0,
-                                                                                                            5.0]})
+    catalogue = pd.DataFrame({"name": ["a lamp", "a mug", "a vase"], "category": ["x", "y", "x"],
+                              "price": [3.0, 4.0, 5.0]})
     featurizer = ItemFeaturizer().fit(catalogue)
     fitted = featurizer.transform(catalogue)
     new = featurizer.transform(pd.DataFrame({"name": ["new lamp"], "category": [None], "price": [None]}))

@@ -61,8 +61,8 @@ def test_basket_per_line_file_becomes_long_rows():
     data = b"milk,bread,eggs\nbeer\nmilk,beer\n"
     frame = read_table(data, "baskets.csv")
     assert list(frame.columns) == ["basket", "item"]
-    assert frame.groupby("basket")["item"].apply(list).tolist() == [["milk", "bread", "eggs"], ["beer"], ["milk",
-                                                                                                          "beer"]]
+    assert frame.groupby("basket")["item"].apply(list).tolist() == [
+        ["milk", "bread", "eggs"], ["beer"], ["milk", "beer"]]
 
 
 def test_duplicate_column_names_are_made_unique():

@@ -90,8 +90,8 @@ def test_two_sessions_training_at_once_do_not_corrupt_each_other(workspace):
     root, run_id = workspace
     first = _session(root, "lightgcn", 4, 1, "--save-as", "shared")
     second = _session(root, "itemknn", 1, 2, "--save-as", "shared")
-    ids = {_wait_for(first, "saved ").split()[1]: ("lightgcn", 1), _wait_for(second, "saved ").split()[1]: ("itemknn",
-                                                                                                            2)}
+    ids = {_wait_for(first, "saved ").split()[1]: ("lightgcn", 1),
+           _wait_for(second, "saved ").split()[1]: ("itemknn", 2)}
     for process in (first, second):
         assert process.wait(timeout=60) == 0, process.stderr.read()[-2000:]
     datasets, runs = _everything_loads(root)

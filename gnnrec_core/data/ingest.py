@@ -175,8 +175,8 @@ def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> p
         "category": _most_common(table, "category").reindex(items).astype(object),
         "price": table.groupby("item", sort=False)["price"].median().reindex(items),
     }, index=items)
-    catalogue[["name", "category"]] = catalogue[["name", "category"]].where(catalogue[["name", "category"]].notna(),
-                                                                            None)
+    text = catalogue[["name", "category"]]
+    catalogue[["name", "category"]] = text.where(text.notna(), None)
     catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
     return catalogue
 

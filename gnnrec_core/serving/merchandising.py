@@ -85,8 +85,8 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) ->
     return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category)
 
 
-def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None, policy: Policy | None) -> tuple[np.ndarray,
-                                                                                                    np.ndarray]:
+def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None,
+         policy: Policy | None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k per row under the policy: (indices, adjusted scores)."""
     scores = np.asarray(scores, dtype=np.float32)
     if policy is not None and not policy.trivial:

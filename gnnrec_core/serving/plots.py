@@ -103,8 +103,8 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
     """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
     width grows with strength."""
     # Unweighted layout: lift runs into the hundreds and would pull co-purchase partners onto the centre.
-    position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=1.5 / max(np.sqrt(graph.number_of_nodes()),
-                                                                                     1))
+    spacing = 1.5 / max(np.sqrt(graph.number_of_nodes()), 1)
+    position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=spacing)
     fig = go.Figure()
     for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), ("bought together", PALETTE[1], "dot")):
         edges = [(a, b, d["weight"]) for a, b, d in graph.edges(data=True) if d["kind"] == kind]

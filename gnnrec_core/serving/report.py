@@ -124,8 +124,8 @@ def _examples_section(dataset: Dataset, model, stats, examples: int, k: int) -> 
     out = ["<h2>Example customers</h2>"]
     for user in chosen:
         history = dataset.item_names(model.train_[int(user)].indices[:8])
-        table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)[["rank", "name", "because",
-                                                                                      "path"]]
+        table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
+        table = table[["rank", "name", "because", "path"]]
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
                    f"<p class='note'>Bought, among others: {_e('; '.join(history))}</p>{_table(table)}")
     return out
