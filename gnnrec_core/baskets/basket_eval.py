@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import fields
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,10 +19,9 @@ import scipy.sparse as sp
 from ..errors import ConfigError, InputError
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS
+from ..progress import Progress, report_or_cancel
 from ..training.metrics import ranking_metrics, top_k
 from .associations import catalogue_stats
-
-Progress = Callable[[dict[str, Any]], Any]
 
 
 def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -55,8 +54,7 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     relevant = sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=rest.shape)
     results: list[dict[str, Any]] = []
     for position, name in enumerate(models):
-        if progress:
-            progress({"model": name, "index": position, "total": len(models)})
+        report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
         cls = MODELS[name]
         extra = {"item_features": item_features(catalogue, items)} if SPECS[name].needs_features else {}
         known = {key: v for key, v in settings.items() if key in {f.name for f in fields(cls.config_class)}}

@@ -25,9 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError, NotFittedError
+from ..progress import Progress
 from ..training.metrics import top_k
-
-Progress = Callable[[dict[str, Any]], None]
 
 
 class Recommender(ABC):

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..matrix.interactions import carve_validation
+from ..progress import Progress
 from ..training.train import TrainConfig, Trainer
 from ..training.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
 from .base import Recommender
@@ -43,7 +44,7 @@ class EmbeddingScores(Recommender):
         raise NotImplementedError
 
     # -- fitting ------------------------------------------------------------------------------
-    def _fit_embeddings(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, progress) -> None:
+    def _fit_embeddings(self, train: sp.csr_matrix, valid: sp.csr_matrix | None, progress: Progress | None) -> None:
         cfg = self.config
         started = time.perf_counter()
         deadline = started + cfg.time_budget * 0.85  # the rest: blending and the final propagation
@@ -79,7 +80,7 @@ class EmbeddingScores(Recommender):
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
                          "budget": cfg.time_budget}
 
-    def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress, deadline: float):
+    def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress: Progress | None, deadline: float):
         config = replace(self.config, **settings)
         module = self._build(settings, train)
         train_config = TrainConfig(**{k: v for k, v in asdict(config).items() if k in TrainConfig.__dataclass_fields__})

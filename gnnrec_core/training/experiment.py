@@ -16,19 +16,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import ConfigError, GnnrecError
+from ..errors import ConfigError
 from ..matrix.interactions import SplitConfig, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
+from ..progress import Progress, report_or_cancel
 from .metrics import METRICS, evaluate
 from .pipeline import Dataset, fit_timed, model_device, tuning_summary
-
-Progress = Callable[[dict[str, Any]], Any]
-
-
-class Cancelled(GnnrecError):
-    """The run was stopped by its user; earlier runs are untouched."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +59,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     started = time.perf_counter()
 
     def report(event: dict[str, Any]) -> None:
-        if progress is not None and progress(event) is False:
-            raise Cancelled("training cancelled; earlier runs are unchanged")
+        report_or_cancel(progress, event)
 
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
     run_options = {"device": config.device, "seed": config.seed}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,8 @@ from ..data.ingest import IngestResult
 from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
+from ..progress import Progress, report_or_cancel
 from .metrics import METRICS, evaluate
-
-Progress = Callable[[dict[str, Any]], Any]
 
 
 @dataclass
@@ -117,8 +116,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     data_split = split(dataset.interactions, split_config)
     results = []
     for position, name in enumerate(models):
-        if progress:
-            progress({"stage": "fit", "model": name, "index": position, "total": len(models)})
+        report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
         settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
         model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
                                    **settings)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,9 +35,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
+from ..progress import Progress, wants_stop
 from .metrics import evaluate
-
-Progress = Callable[[dict[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -195,7 +194,7 @@ class Trainer:
             record["seconds"] = self._seconds
             record["eta_seconds"] = self._eta(last - epoch)
             self.history.append(record)
-            if self.progress is not None and self.progress(record | {"epochs": last}) is False:
+            if wants_stop(self.progress, record | {"epochs": last}):
                 self.stopped = "cancelled"
                 break  # cancelled by the caller: keep what was learned so far
             if patience and self._stale >= patience:

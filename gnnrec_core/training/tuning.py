@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
+from ..progress import Progress, wants_stop
 from .metrics import ranking_metrics, top_k
 
 SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
@@ -73,7 +74,7 @@ def draw_candidates(defaults: dict[str, Any], n: int, seed: int) -> list[dict[st
 def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr_matrix,
                        valid: sp.csr_matrix, defaults: dict[str, Any], max_epochs: int, deadline: float,
                        seed: int = 0, max_candidates: int = 8, first_rung: int = 5,
-                       report: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
+                       report: Progress | None = None) -> SearchResult:
     """build(settings) -> (module, trainer), the trainer started on `part`. Returns the winner,
     trained on with early stopping up to max_epochs or the deadline, with every candidate's score."""
     started = time.perf_counter()
@@ -81,7 +82,7 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
 
     def say(event: dict[str, Any]) -> None:
         nonlocal cancelled
-        if report is not None and report(event) is False:
+        if wants_stop(report, event):
             cancelled = True
 
     def stop(candidate: Candidate) -> bool:

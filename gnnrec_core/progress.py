@@ -1,0 +1,33 @@
+"""The one progress protocol every long step reports through.
+
+A progress callback receives one event per step: a dict with some of `stage`, `model`, `index`,
+`total`, `epoch`, `epochs`, `loss`, `valid_ndcg`, `seconds`, `eta_seconds`. Returning False asks
+the work to stop; anything else (None, True) lets it go on. How a step stops is its own: a
+trainer keeps what it has learned so far, a search stops drawing candidates, and the dashboard's
+experiment and the CLI's benchmarks raise `Cancelled`, which saves nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .errors import GnnrecError
+
+
+class Progress(Protocol):
+    def __call__(self, event: dict[str, Any]) -> bool | None: ...
+
+
+class Cancelled(GnnrecError):
+    """The run was stopped by its user; earlier runs are untouched."""
+
+
+def wants_stop(progress: Progress | None, event: dict[str, Any]) -> bool:
+    """Send `event`; True when the callback asked to stop (returned False)."""
+    return progress is not None and progress(event) is False
+
+
+def report_or_cancel(progress: Progress | None, event: dict[str, Any]) -> None:
+    """Send `event`; raise Cancelled when the callback asked to stop."""
+    if wants_stop(progress, event):
+        raise Cancelled("training cancelled; earlier runs are unchanged")
