@@ -17,7 +17,9 @@ navigation = st.navigation({
                 st.Page(PAGES["compare"], title="Compare", icon=":material/compare_arrows:")],
 })
 
-from pages.common import ensure_sample, sidebar  # noqa: E402  (heavy: torch, the engine)
+# Heavy (the engine) and after navigation on purpose:
+from pages.state import ensure_sample  # noqa: E402
+from pages.widgets import sidebar  # noqa: E402
 
 ensure_sample()
 sidebar()

@@ -14,7 +14,8 @@ from gnnrec_core import (
     rules_graph,
     rules_scatter,
 )
-from pages.common import chart, csv_bytes, load_dataset, load_run, need_dataset, ws
+from pages.state import load_dataset, load_run, ws
+from pages.widgets import chart, csv_bytes, need_dataset
 
 
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=4)

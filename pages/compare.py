@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
-from pages.common import chart, load_dataset, load_run, run_items, run_label, ws
+from pages.links import from_link, share
+from pages.state import load_dataset, load_run, run_items, ws
+from pages.widgets import chart, run_label
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -26,7 +28,26 @@ def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFram
 
 
 st.title("Compare")
-mode = st.radio("Compare", ["Two runs", "Two datasets"], horizontal=True)
+MODES = {"runs": "Two runs", "datasets": "Two datasets"}
+linked_mode = from_link("mode", MODES, "the comparison")
+if linked_mode is not None:
+    st.session_state["compare-mode"] = MODES[linked_mode]
+mode = st.radio("Compare", list(MODES.values()), horizontal=True, key="compare-mode")
+
+
+def pick_pair(kind: str, options: list[str], labels: dict[str, str]) -> tuple[str, str]:
+    """Selectors for sides A and B (newest second by default); a link's `a` and `b` set them."""
+    keys = {side: f"compare-{kind}-{side}" for side in ("a", "b")}
+    for side, fallback in (("a", options[1]), ("b", options[0])):
+        value = from_link(side, options, f"the {kind[:-1]}")
+        if value is not None or st.session_state.get(keys[side]) not in options:
+            st.session_state[keys[side]] = value or fallback
+    left, right = st.columns(2)
+    a = left.selectbox(f"{kind[:-1].capitalize()} A", options, format_func=labels.get, key=keys["a"])
+    b = right.selectbox(f"{kind[:-1].capitalize()} B", options, format_func=labels.get, key=keys["b"])
+    share(mode=kind, a=a, b=b)
+    return a, b
+
 
 if mode == "Two runs":
     runs = ws().list_runs()
@@ -35,9 +56,7 @@ if mode == "Two runs":
                 "(another model, seed or dataset).")
         st.stop()
     labels = {r["run_id"]: run_label(r) for r in runs}
-    left, right = st.columns(2)
-    run_a = left.selectbox("Run A", list(labels), format_func=labels.get, index=1)
-    run_b = right.selectbox("Run B", list(labels), format_func=labels.get, index=0)
+    run_a, run_b = pick_pair("runs", list(labels), labels)
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
     metrics_a, metrics_b = pd.DataFrame(info_a["results"]), pd.DataFrame(info_b["results"])
     merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
@@ -71,9 +90,7 @@ else:
         st.stop()
     names = [d["name"] for d in datasets]
     saved = {d["name"]: d["saved_at"] for d in datasets}
-    left, right = st.columns(2)
-    a = left.selectbox("Dataset A", names, index=1)
-    b = right.selectbox("Dataset B", names, index=0)
+    a, b = pick_pair("datasets", names, {n: n for n in names})
     n = st.slider("Top association pairs compared (by lift, >= 3 shared baskets)", 50, 1000, 200, 50)
     summary_a, pairs_a = dataset_pairs(a, saved[a], n)
     summary_b, pairs_b = dataset_pairs(b, saved[b], n)

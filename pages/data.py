@@ -18,7 +18,8 @@ from gnnrec_core import (
     long_tail,
     summary,
 )
-from pages.common import DATASET_KEY, SAMPLE, SAMPLE_NAME, chart, ws
+from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
+from pages.widgets import chart
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})
 NONE = "(none)"

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from gnnrec_core import ExperimentConfig
-from pages.common import DATASET_KEY, JOB_KEY, PAGES, SAMPLE_NAME, dataset_meta, jobs, load_dataset, start_training, ws
+from pages.jobs import jobs, start_training
+from pages.routes import PAGES
+from pages.state import DATASET_KEY, JOB_KEY, SAMPLE_NAME, dataset_meta, load_dataset, ws
 
 st.title("Product associations, learned from the purchase graph")
 st.markdown(

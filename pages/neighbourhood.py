@@ -14,7 +14,9 @@ from gnnrec_core import (
     new_product_scores,
     plain,
 )
-from pages.common import PRODUCT_KEY, chart, csv_bytes, featurizer_for, need_run, run_basket_stats, run_items
+from pages.links import from_link, share
+from pages.state import PRODUCT_KEY, featurizer_for, run_basket_stats, run_items
+from pages.widgets import chart, csv_bytes, need_run
 
 st.title("Product neighbourhood")
 run_id, run = need_run()
@@ -23,12 +25,16 @@ stats = run_basket_stats(run_id)
 
 by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
 labels = {i: f"{items.at[i, 'name']} ({items.at[i, 'item']})" for i in by_buyers}
+linked = from_link("product", items["item"].astype(str), "the product")
+if linked is not None:
+    st.session_state[PRODUCT_KEY] = linked
 wanted = st.session_state.get(PRODUCT_KEY)
 default = next((i for i in by_buyers if items.at[i, "item"] == wanted), by_buyers[0])
 controls = st.columns([3, 1, 1, 1])
 product = controls[0].selectbox("Product (type to search)", by_buyers, index=by_buyers.index(default),
                                 format_func=labels.get)
 st.session_state[PRODUCT_KEY] = items.at[product, "item"]
+share(run=run_id, product=items.at[product, "item"])
 k = controls[1].slider("Neighbours per product", 3, 20, 8)
 depth = controls[2].slider("Depth", 1, 2, 1)
 min_count = controls[3].number_input("Min. shared baskets", 1, 50, 2)

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import env_name, limits, map_sample, plain, product_map
-from pages.common import PAGES, PRODUCT_KEY, chart, item_clusters, need_run, projection, run_items
+from pages.routes import PAGES
+from pages.state import PRODUCT_KEY, item_clusters, projection, run_items
+from pages.widgets import chart, need_run
 
 st.title("Product map")
 run_id, run = need_run(with_vectors=True)

@@ -13,7 +13,9 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
-from pages.common import csv_bytes, dataset_meta, load_dataset, need_run, run_basket_stats, run_items, side_model
+from pages.links import from_link, share
+from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
+from pages.widgets import csv_bytes, need_run
 
 st.title("Recommendations")
 run_id, run = need_run()
@@ -47,7 +49,12 @@ except GnnrecError as exc:
     st.stop()
 stats = run_basket_stats(run_id)
 policy = resolve(rules, run.items, data.ingest.catalogue) if rules.active else None
-mode = st.radio("Mode", ["Existing customer", "New customer (build a basket)"], horizontal=True)
+users = [str(u) for u in run.users]
+linked_customer = from_link("customer", users, "the customer")
+if linked_customer is not None:
+    st.session_state["recs-mode"] = "Existing customer"
+    st.session_state["recs-customer"] = users.index(linked_customer)
+mode = st.radio("Mode", ["Existing customer", "New customer (build a basket)"], horizontal=True, key="recs-mode")
 
 if mode.startswith("New"):
     by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
@@ -61,11 +68,11 @@ if mode.startswith("New"):
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
     st.stop()
 
-users = [str(u) for u in run.users]
 activity = np.diff(run.model.train_.indptr)
 order = np.argsort(-activity)
-user = st.selectbox("Customer (type to search; most active first)", order.tolist(),
+user = st.selectbox("Customer (type to search; most active first)", order.tolist(), key="recs-customer",
                     format_func=lambda u: f"{users[u]} ({activity[u]} products)")
+share(run=run_id, customer=users[user])
 
 history = customer_history(data, users[user])
 

@@ -21,20 +21,9 @@ from gnnrec_core import (
     training_curve,
 )
 from gnnrec_core import split as split_interactions
-from pages.common import (
-    JOB_KEY,
-    RUN_KEY,
-    active_run,
-    chart,
-    dataset_meta,
-    jobs,
-    load_run,
-    need_dataset,
-    run_label,
-    start_training,
-    ws,
-)
-from pages.widgets import config_form
+from pages.jobs import jobs, start_training
+from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
+from pages.widgets import chart, config_form, need_dataset, run_label
 
 st.title("Train")
 dataset_name, data = need_dataset()

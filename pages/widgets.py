@@ -1,15 +1,22 @@
-"""Form widgets built from the engine's own dataclasses, so a new model setting appears on the
-Train page without page code."""
+"""Widgets and guards shared by the pages: the sidebar's active dataset and run, the guards that
+stop a page with a way forward when it lacks a dataset or run, charts with downloads, and forms
+built from the engine's own dataclasses (a new model setting appears on the Train page without
+page code)."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import typing
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from gnnrec_core import MODELS
+from gnnrec_core import MODELS, Dataset, GnnrecError, Run
+from pages.links import follow_active_link
+from pages.routes import PAGES
+from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
 
 # Shown first, with words; every other plain setting goes under "More settings".
 MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose settings on validation",
@@ -51,3 +58,82 @@ def _widget(name: str, hint: Any, default: Any, model: str) -> Any:
     if hint is str:
         return st.text_input(label, value=default, key=key)
     return None  # optional or composite settings (e.g. EASE's lambda, chosen on validation) keep their default
+
+
+def sidebar() -> None:
+    """Active dataset and run. The source of truth is a plain session key that pages may set at
+    any time; the selectors get their own keys, synced before they are drawn."""
+    datasets = ws().list_datasets()
+    runs = ws().list_runs()
+    follow_active_link(datasets, runs)
+    if datasets and st.session_state.get(DATASET_KEY) not in {d["name"] for d in datasets}:
+        st.session_state[DATASET_KEY] = datasets[0]["name"]
+    if runs and st.session_state.get(RUN_KEY) not in {r["run_id"] for r in runs}:
+        st.session_state[RUN_KEY] = runs[0]["run_id"]
+    with st.sidebar:
+        st.markdown("### Active")
+        if datasets:
+            _synced_select("Dataset", [d["name"] for d in datasets], DATASET_KEY)
+        else:
+            st.caption("No dataset yet.")
+        if runs:
+            labels = {r["run_id"]: run_label(r) for r in runs}
+            _synced_select("Run", list(labels), RUN_KEY, labels.get)
+        else:
+            st.caption("No run yet: train one on the Train page.")
+
+
+def _synced_select(label: str, options: list[str], state_key: str, format_func=str) -> None:
+    widget_key = f"sidebar-{state_key}"
+    st.session_state[widget_key] = st.session_state[state_key]
+    st.selectbox(label, options, key=widget_key, format_func=format_func,
+                 on_change=lambda: st.session_state.update({state_key: st.session_state[widget_key]}))
+
+
+def run_label(info: dict[str, Any]) -> str:
+    main = next((r for r in info.get("results", []) if r["model"] == info.get("model")), None)
+    score = f", nDCG {main['ndcg']:.3f}" if main else ""
+    saved = time.strftime("%d %b %H:%M", time.localtime(info.get("saved_at", 0)))
+    return f"{info.get('model')} on {info.get('dataset')}{score} ({saved})"
+
+
+def need_dataset() -> tuple[str, Dataset]:
+    try:
+        found = active_dataset()
+    except GnnrecError as exc:
+        st.error(str(exc))
+        st.stop()
+    if found is None:
+        st.info("This page needs a dataset. Load the sample or upload a log on the Data page.")
+        st.page_link(PAGES["data"], label="Go to Data", icon=":material/upload:")
+        st.stop()
+    return found
+
+
+def need_run(with_vectors: bool = False) -> tuple[str, Run]:
+    found = active_run()
+    if found is None:
+        st.info("This page needs a trained run. Train one (one click on the sample) on the Train page.")
+        st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    if with_vectors and found[1].model.item_vectors() is None:
+        st.info(f"The active run's model ({found[1].model.name}) has no item embeddings to map. "
+                "Pick or train a LightGCN or feature GCN run.")
+        st.stop()
+    return found
+
+
+def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **kwargs) -> Any:
+    """A plotly chart with PNG download (the chart's camera button) and a CSV of its data."""
+    config = {"toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}, "displaylogo": False}
+    event = st.plotly_chart(fig, config=config, key=key, **kwargs)
+    if data is not None:
+        st.download_button("Download data (CSV)", csv_bytes(data), f"{name}.csv", "text/csv",
+                           key=f"csv-{key or name}")
+    return event
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    from gnnrec_core import neutralised
+
+    return neutralised(frame).to_csv(index=False).encode()

@@ -73,6 +73,7 @@ def test_demo_journey_through_every_page(workspace):
 
     at.switch_page("pages/compare.py").run()
     assert not at.exception and "needs two saved runs" in _texts(at)
+    _deep_links_open_the_named_product_and_customer(at)
 
     at.switch_page("pages/train.py").run()
     model_box = next(s for s in at.selectbox if s.label == "Model")
@@ -97,9 +98,48 @@ def test_demo_journey_through_every_page(workspace):
     assert at.dataframe, (_texts(at), [e.value for e in at.exception])
     merged = at.dataframe[0].value
     assert {"ndcg A", "ndcg B", "nDCG change"} <= set(merged.columns)
+    _a_comparison_link_sets_both_sides(at)
 
     at.switch_page("pages/data.py").run()
     assert not at.exception and any(m.label == "Rows kept" for m in at.metric)
+
+
+def _open_link(at: AppTest, page: str, **params: str) -> AppTest:
+    """As if a link to `page` with `params` were pasted into a session."""
+    at.switch_page(page)
+    at.query_params.clear()
+    at.query_params.update(params)
+    return at.run()
+
+
+def _deep_links_open_the_named_product_and_customer(at: AppTest) -> None:
+    at.switch_page("pages/neighbourhood.py").run()
+    products = next(s for s in at.selectbox if s.label.startswith("Product"))
+    assert at.query_params["product"] and at.query_params["run"]  # the address bar holds the view
+    wanted = products.options[4].rsplit("(", 1)[1].rstrip(")")  # "NAME (CODE)": the fifth by buyers
+    _open_link(at, "pages/neighbourhood.py", product=wanted)
+    products = next(s for s in at.selectbox if s.label.startswith("Product"))
+    assert not at.exception and products.index == 4
+    assert at.query_params["product"] == wanted
+
+    _open_link(at, "pages/neighbourhood.py", product="NO-SUCH-CODE")
+    assert not at.exception and any("NO-SUCH-CODE" in w.value for w in at.warning)
+
+    at.switch_page("pages/recommendations.py").run()
+    customers = next(s for s in at.selectbox if s.label.startswith("Customer"))
+    wanted = customers.options[3].split(" (")[0]  # the fourth most active
+    at.radio[0].set_value("New customer (build a basket)").run()  # the link must switch the mode back
+    _open_link(at, "pages/recommendations.py", customer=wanted)
+    customers = next(s for s in at.selectbox if s.label.startswith("Customer"))
+    assert not at.exception and customers.index == 3
+    assert at.query_params["customer"] == wanted
+
+
+def _a_comparison_link_sets_both_sides(at: AppTest) -> None:
+    run_a, run_b = at.query_params["a"], at.query_params["b"]
+    _open_link(at, "pages/compare.py", mode="runs", a=run_b, b=run_a)  # the default order, swapped
+    boxes = {s.label: s.value for s in at.selectbox if s.label.startswith("Run ")}
+    assert not at.exception and boxes == {"Run A": run_b, "Run B": run_a}
 
 
 def test_bad_upload_shows_an_error_and_keeps_datasets(workspace):

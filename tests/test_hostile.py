@@ -76,7 +76,7 @@ def test_csv_exports_neutralise_formulas(hostile, tmp_path):
 
 
 def test_dashboard_downloads_neutralise_formulas():
-    from pages.common import csv_bytes
+    from pages.widgets import csv_bytes
 
     frame = pd.DataFrame({"name": pd.Series(FORMULAS + [SCRIPT], dtype="str"), "score": np.arange(5.0)})
     table = pd.read_csv(__import__("io").BytesIO(csv_bytes(frame)), dtype=str)

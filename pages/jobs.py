@@ -1,0 +1,71 @@
+"""Training in the background: a thread per run so the page stays live, with progress the Train
+page polls and a cancel the user can press. The run is saved only when training completes."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from gnnrec_core import Cancelled, Dataset, ExperimentConfig, GnnrecError, train_and_save
+from pages.state import ws
+
+
+@dataclass
+class Job:
+    id: str
+    dataset: str
+    config: ExperimentConfig
+    status: str = "running"  # running, done, failed, cancelled
+    stage: str = "starting"
+    history: list[dict[str, Any]] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    run_id: str | None = None
+    started: float = field(default_factory=time.time)
+    model_index: int = 0  # which of the run's models is fitting, for the overall progress
+    model_total: int = 1
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@st.cache_resource
+def jobs() -> dict[str, Job]:
+    return {}
+
+
+def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -> Job:
+    """Train in a thread so the page stays live; the run is saved only when it completes."""
+    job = Job(uuid.uuid4().hex[:8], dataset_name, config)
+    jobs()[job.id] = job
+    workspace_ = ws()
+
+    def progress(event: dict[str, Any]) -> bool:
+        if event.get("stage") != "search":
+            job.stage = event.get("stage", job.stage)
+        if "index" in event:
+            job.model_index, job.model_total = event["index"], event["total"]
+        job.last = event
+        if "epoch" in event:
+            # A new list, never one changed in place: the page reads it from another thread.
+            # The search moving to another configuration starts a new curve.
+            restart = bool(job.history) and event["epoch"] <= job.history[-1]["epoch"]
+            job.history = [event] if restart else [*job.history, event]
+        return not job.cancel.is_set()
+
+    def work() -> None:
+        try:
+            job.run_id = train_and_save(workspace_, dataset_name, data, config, progress)
+            job.status = "done"
+        except Cancelled as exc:
+            job.status, job.error = "cancelled", str(exc)
+        except GnnrecError as exc:
+            job.status, job.error = "failed", str(exc)
+        except Exception as exc:  # shown as one line on the page; never a traceback
+            job.status, job.error = "failed", f"unexpected failure: {type(exc).__name__}: {exc}"
+
+    threading.Thread(target=work, name=f"train-{job.id}", daemon=True).start()
+    return job

@@ -1,0 +1,57 @@
+"""Deep links: the address bar holds what a page shows, so a stakeholder can be sent one product's
+neighbourhood, one customer's recommendations or one comparison.
+
+A page reads its link with `from_link` and writes what it shows with `share`. A link's value is
+applied once, when it first appears (a fresh link or a pasted URL); after that the user's own
+choices win, and `share` puts them back into the address bar. Streamlit clears query parameters
+when the user moves to another page, so each page's link holds only that page's choices, plus
+`run` (or `dataset`) for what is active.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from pages.state import DATASET_KEY, RUN_KEY
+
+_SEEN = "_links_seen"  # the link values already applied in this session, by parameter
+
+
+def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
+    """The link's value for `param` when it is new to this session and one of `valid`; None
+    otherwise. An unknown value gets a one-line warning naming it."""
+    value = st.query_params.get(param)
+    seen = st.session_state.setdefault(_SEEN, {})
+    if value is None or seen.get(param) == value:
+        return None
+    seen[param] = value
+    if value not in set(valid):
+        st.warning(f"The link asks for {what} '{value}', which is not here; showing the current choice instead.")
+        return None
+    return value
+
+
+def follow_active_link(datasets: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    """`run` (and `dataset`) in a link make that run and its dataset the active ones."""
+    run_id = from_link("run", [r["run_id"] for r in runs], "the run")
+    if run_id is not None:
+        st.session_state[RUN_KEY] = run_id
+        st.session_state[DATASET_KEY] = next(r["dataset"] for r in runs if r["run_id"] == run_id)
+    dataset = from_link("dataset", [d["name"] for d in datasets], "the dataset")
+    if dataset is not None:
+        st.session_state[DATASET_KEY] = dataset
+
+
+def share(**params: str) -> None:
+    """Put the page's current choices in the address bar and offer the link to copy."""
+    params = {key: str(value) for key, value in params.items()}
+    st.session_state.setdefault(_SEEN, {}).update(params)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    base = st.context.url or ""
+    with st.popover("Link to this view", icon=":material/link:"):
+        st.caption("Anyone with access to this dashboard opens the same view with this link.")
+        st.code(f"{base}?{urlencode(params)}", language=None)

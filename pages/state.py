@@ -1,0 +1,140 @@
+"""Dashboard state: the workspace, the session keys that say what is active, and cached loaders
+keyed by dataset name / run id. No ML logic: every loader is a call into gnnrec_core."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core import (
+    BasketStats,
+    Dataset,
+    Run,
+    Workspace,
+    basket_stats,
+    clusters,
+    ingest,
+    make_model,
+    map_sample,
+    pca_2d,
+    prepare,
+    umap_2d,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
+SAMPLE_NAME = "Online Retail sample"
+# Session keys: pages set them at any time; the sidebar and the pages' selectors follow them.
+DATASET_KEY, RUN_KEY, JOB_KEY, PRODUCT_KEY = "active_dataset", "active_run", "training_job", "active_product"
+
+
+@st.cache_resource
+def workspace(root: str | None = None) -> Workspace:
+    return Workspace(root or os.environ.get("GNNREC_WORKSPACE", ROOT / "workspace"))
+
+
+def ws() -> Workspace:
+    return workspace(os.environ.get("GNNREC_WORKSPACE"))
+
+
+def ensure_sample() -> None:
+    """A fresh checkout opens with the bundled sample ingested and ready to train."""
+    if not ws().list_datasets():
+        result = ingest(SAMPLE, drop_non_products=True)
+        ws().save_dataset(SAMPLE_NAME, result, source=SAMPLE.name)
+
+
+@st.cache_resource(show_spinner="Preparing the dataset...", max_entries=8)
+def load_dataset(name: str, saved_at: float) -> Dataset:
+    return prepare(ws().load_dataset(name))
+
+
+@st.cache_resource(show_spinner="Loading the run...", max_entries=8)
+def load_run(run_id: str) -> Run:
+    return ws().load_run(run_id)
+
+
+@st.cache_resource(show_spinner="Counting baskets...", max_entries=8)
+def run_basket_stats(run_id: str) -> BasketStats:
+    run = load_run(run_id)
+    dataset = ws().load_dataset(run.info["dataset"])
+    return basket_stats(dataset.events, {str(item): i for i, item in enumerate(run.items)})
+
+
+@st.cache_resource(show_spinner="Fitting the comparison model...", max_entries=8)
+def side_model(dataset_name: str, saved_at: float, model: str):
+    data = load_dataset(dataset_name, saved_at)
+    return make_model(model, data).fit(data.interactions.matrix())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
+               limit: int | None = None) -> np.ndarray:
+    """2-D coordinates of the items map_sample(buyers, limit) picks, in that order."""
+    model = load_run(run_id).model
+    vectors = model.item_vectors()
+    if limit is not None:
+        vectors = vectors[map_sample(np.diff(model.train_.tocsc().indptr), limit)]
+    return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def item_clusters(run_id: str, n: int) -> np.ndarray:
+    return clusters(load_run(run_id).model.item_vectors(), n)
+
+
+def dataset_meta(name: str) -> dict[str, Any] | None:
+    return next((d for d in ws().list_datasets() if d["name"] == name), None)
+
+
+def active_dataset() -> tuple[str, Dataset] | None:
+    name = st.session_state.get(DATASET_KEY)
+    meta = dataset_meta(name) if name else None
+    if meta is None:
+        return None
+    return name, load_dataset(name, meta["saved_at"])
+
+
+def active_run() -> tuple[str, Run] | None:
+    run_id = st.session_state.get(RUN_KEY)
+    if not run_id or not any(r.get("run_id") == run_id for r in ws().list_runs()):
+        return None
+    return run_id, load_run(run_id)
+
+
+def item_labels(items: np.ndarray, catalogue: pd.DataFrame) -> list[str]:
+    """'NAME (code)' for selectors; names alone repeat across codes in real catalogues."""
+    names = catalogue["name"].reindex([str(i) for i in items]).fillna(pd.Series([str(i) for i in items],
+                                                                                index=[str(i) for i in items]))
+    return [f"{name} ({code})" if str(name) != str(code) else str(code) for name, code in zip(names, items)]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_items(run_id: str) -> pd.DataFrame:
+    """One row per item of a run, in the run's index order: code, name, category, price, buyers, sales."""
+    run = load_run(run_id)
+    dataset = ws().load_dataset(run.info["dataset"])
+    codes = [str(i) for i in run.items]
+    table = dataset.catalogue.reindex(codes)
+    events = dataset.events
+    sales = (events.assign(q=events["quantity"].fillna(1)).groupby("item")["q"].sum()
+             if events["quantity"].notna().any() else events.groupby("item").size())
+    frame = pd.DataFrame({"item": codes, "name": table["name"].fillna(pd.Series(codes, index=codes)).values,
+                          "category": table["category"].values, "price": table["price"].values,
+                          "buyers": np.diff(run.model.train_.tocsc().indptr),
+                          "sales": sales.reindex(codes).fillna(0).values})
+    return frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def featurizer_for(run_id: str):
+    """The feature transform a run's feature GCN was trained with, rebuilt from its dataset."""
+    from gnnrec_core import fit_featurizer
+
+    run = load_run(run_id)
+    return fit_featurizer(ws().load_dataset(run.info["dataset"]).catalogue, run.items)
