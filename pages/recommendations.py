@@ -5,6 +5,8 @@ import numpy as np
 import streamlit as st
 
 from gnnrec_core import (
+    LABELS,
+    MODELS,
     GnnrecError,
     Merchandising,
     customer_history,
@@ -89,7 +91,7 @@ with right:
     st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
 
 st.subheader("Same customer, second model")
-other = st.selectbox("Compare with", ["ease", "itemknn", "cooc", "pop", "lightgcn", "gcn"])
+other = st.selectbox("Compare with", [m for m in MODELS if m != run.model.name], format_func=LABELS.get)
 second = side_model(dataset_name, meta["saved_at"], other)
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])

@@ -9,6 +9,7 @@ from gnnrec_core import (
     BASELINES,
     DEFAULT_MODEL,
     LABELS,
+    METRICS,
     SPECS,
     ExperimentConfig,
     GnnrecError,
@@ -108,10 +109,9 @@ if gain:
         f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
         "remain useful to explore."))
 shown = results.drop(columns=["tuning"], errors="ignore")  # the winner is said in words under the charts
-shown = shown.rename(columns={"train_seconds": "fit seconds", "hit_rate": "hit rate"})
+shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={
-    c: st.column_config.NumberColumn(format="%.4f")
-    for c in ("ndcg", "precision", "recall", "map", "hit rate", "coverage")}
+    metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 left, right = st.columns(2)
 with left:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..models.registry import GNN_MODELS
 from .explore import SIMILAR
 
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#eab308", "#06b6d4", "#64748b",
@@ -60,7 +61,7 @@ def training_curve(history: list[dict]) -> go.Figure:
 
 def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
     frame = results.sort_values(metric)
-    colors = [PALETTE[1] if m in ("lightgcn", "gcn") else PALETTE[7] for m in frame["model"]]
+    colors = [PALETTE[1] if m in GNN_MODELS else PALETTE[7] for m in frame["model"]]
     fig = go.Figure(go.Bar(x=frame[metric], y=frame["model"], orientation="h", marker_color=colors,
                            text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside"))
     fig.update_layout(title=f"{metric} @ k by model (GNNs in orange)", **LAYOUT)

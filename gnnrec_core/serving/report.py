@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from ..baskets.associations import basket_stats
 from ..data.ingest import summary
+from ..training.metrics import METRICS
 from ..training.pipeline import Dataset, gain_over_baselines
 from .explore import top_pairs
 from .plots import product_map
@@ -76,8 +77,7 @@ def _metrics_section(info: dict[str, Any]) -> list[str]:
     results = info.get("results") or []
     if not results:
         return []
-    frame = pd.DataFrame(results)[["model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage",
-                                   "train_seconds"]]
+    frame = pd.DataFrame(results)[["model", *METRICS, "train_seconds"]]
     out = [f"<h2>How well each model ranks (k = {int(info.get('k', 10))}, same split)</h2>", _table(frame)]
     gain = gain_over_baselines(results)
     if gain:
