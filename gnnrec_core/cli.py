@@ -225,7 +225,13 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=_policy(args, dataset),
                             stats=stats)
     print(table.to_string(index=False))
-    return {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    if "reasons_agree" in table.attrs:  # the reasons explain the history mean, not the user vector
+        shared, k = table.attrs["reasons_agree"]
+        print(f"The reasons explain the mean of the purchased products' vectors; ranked by that, {shared} of "
+              f"these {k} would also be in the top {k}.")
+        out["reasons_agree"] = {"shared": shared, "k": k}
+    return out
 
 
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:

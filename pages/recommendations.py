@@ -86,8 +86,15 @@ with right:
     st.subheader(f"Top {k} from {run.model.name}")
     table = recommend_table(run.model, data, user, k, policy=policy, stats=stats)
     st.dataframe(table, hide_index=True, height=420, column_config={
-        "because": st.column_config.TextColumn("because (share of score)", width="large"),
+        "because": st.column_config.TextColumn("because", width="large"),
         "path": st.column_config.TextColumn("how they link", width="large")})
+    if "reasons_agree" in table.attrs:
+        shared, shown = table.attrs["reasons_agree"]
+        st.caption(f"Percentages are each purchase's share of the explained score (the mean of the purchased "
+                   f"products' vectors); the ranking uses the customer's trained vector. Ranked by the explained "
+                   f"score, {shared} of these {shown} would also be in the top {shown}.")
+    elif run.model.explained_by == "history":
+        st.caption("Percentages are each purchase's exact share of the product's score.")
     st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
 
 st.subheader("Same customer, second model")

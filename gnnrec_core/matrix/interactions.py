@@ -3,6 +3,10 @@
 Every (user, item) pair appears once, with a weight and its last time. Splits return sparse
 user x item matrices; the test matrix is for the final table only, never for choosing epochs or
 hyperparameters (that is what `carve_validation` is for).
+
+Weights reach training: a train matrix holds each pair's strength, log2(1 + weight), so one unit
+(binary weighting, one purchase, a weight-1 event) is 1 and a pair bought 1,000 times is about
+10, not 1,000. Test relevance is always binary: a held-out pair counts once however strong.
 """
 
 from __future__ import annotations
@@ -76,12 +80,12 @@ class Interactions:
     def __len__(self) -> int:
         return len(self.user_index)
 
-    def matrix(self, mask: np.ndarray | None = None, binary: bool = True) -> sp.csr_matrix:
-        """User x item CSR of the selected pairs (weights, or ones when binary)."""
+    def matrix(self, mask: np.ndarray | None = None, binary: bool = False) -> sp.csr_matrix:
+        """User x item CSR of the selected pairs: each pair's strength, or ones when binary."""
         rows, cols, w = self.user_index, self.item_index, self.weight
         if mask is not None:
             rows, cols, w = rows[mask], cols[mask], w[mask]
-        data = np.ones(len(rows), np.float32) if binary else w.astype(np.float32)
+        data = np.ones(len(rows), np.float32) if binary else strength(w)
         return sp.csr_matrix((data, (rows, cols)), shape=(self.n_users, self.n_items))
 
     def item_lookup(self) -> dict[str, int]:
@@ -89,6 +93,11 @@ class Interactions:
 
     def user_lookup(self) -> dict[str, int]:
         return {str(user): i for i, user in enumerate(self.users)}
+
+
+def strength(weight: np.ndarray) -> np.ndarray:
+    """log2(1 + weight): 1 for a unit weight, growing slowly; float32 for the models."""
+    return np.log2(1.0 + np.maximum(np.asarray(weight, np.float64), 0.0)).astype(np.float32)
 
 
 def build_interactions(events: pd.DataFrame, config: InteractionConfig = InteractionConfig()) -> Interactions:
@@ -179,7 +188,7 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
         in_test = _per_user_last(data, rng, config)
     else:
         in_test = _time_cut(data, config)
-    test = data.matrix(in_test)
+    test = data.matrix(in_test, binary=True)  # relevance: a held-out pair counts once
     train = data.matrix(~in_test)
     # Users with no training history cannot be ranked for; their test rows are left out and counted.
     cold = (np.diff(train.indptr) == 0) & (np.diff(test.indptr) > 0)

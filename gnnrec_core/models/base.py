@@ -34,6 +34,12 @@ class Recommender(ABC):
 
     name: ClassVar[str] = "base"
     config_class: ClassVar[type] = type(None)
+    # How a score relates to the history, for the reasons shown beside a recommendation:
+    # "history": score_history(h) = h @ item_item(h's items), exactly (item-item models);
+    # "history mean": the mean of the history's item vectors explains it, approximately (GNNs);
+    # "popularity": the history plays no part.
+    explained_by: ClassVar[str] = "history"
+    link_label: ClassVar[str] = "similarity"  # what item_item's numbers are, in words
     train_: sp.csr_matrix  # users x items, set by fit() or load(); absent before (scikit-learn style)
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:

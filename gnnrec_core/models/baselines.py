@@ -26,10 +26,12 @@ class PopularityConfig:
 class Popularity(Recommender):
     name = "pop"
     config_class = PopularityConfig
+    explained_by = "popularity"
 
     def fit(self, train, valid=None, progress=None):
         self.train_ = check_train(train, self.name)
-        self.counts_ = np.asarray(self.train_.astype(bool).sum(0)).ravel().astype(np.float32)
+        # Summed strength: with binary weighting, the number of buyers.
+        self.counts_ = np.asarray(self.train_.sum(0)).ravel().astype(np.float32)
         return self
 
     def score_history(self, history):
@@ -74,11 +76,12 @@ class ItemKNNConfig:
 class ItemKNN(_ItemItemModel):
     name = "itemknn"
     config_class = ItemKNNConfig
+    link_label = "cosine similarity"
 
     def fit(self, train, valid=None, progress=None):
         self.train_ = check_train(train, self.name)
-        cooc = cooccurrence(self.train_)
-        self.similarity_ = keep_top_k(item_similarity(cooc, train.shape[0], "cosine"), self.config.neighbours)
+        gram = (self.train_.T @ self.train_).tocsr()  # weighted: cosine of the items' strength columns
+        self.similarity_ = keep_top_k(item_similarity(gram, train.shape[0], "cosine"), self.config.neighbours)
         return self
 
 
@@ -97,6 +100,10 @@ class CooccurrenceConfig:
 class Cooccurrence(_ItemItemModel):
     name = "cooc"
     config_class = CooccurrenceConfig
+
+    @property
+    def link_label(self) -> str:  # type: ignore[override]
+        return f"{self.config.similarity} similarity"
 
     def fit(self, train, valid=None, progress=None):
         self.train_ = check_train(train, self.name)

@@ -45,6 +45,7 @@ class EASEConfig:
 class EASE(Recommender):
     name = "ease"
     config_class = EASEConfig
+    link_label = "EASE weight"
 
     def fit(self, train, valid=None, progress=None):
         self.train_ = check_train(train, self.name)

@@ -34,6 +34,8 @@ NO_BLEND = {"filter": 0.0, "popularity": 0.0}
 
 
 class EmbeddingScores(Recommender):
+    explained_by = "history mean"
+    link_label = "embedding similarity"
     searches = False  # True: settings chosen by successive halving (training/tuning.py)
 
     # -- model-specific ---------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """Recommendations and similar items as tables of raw IDs and names, each with its reason.
 
-The reason for recommending item i to a user with history H is the share of i's score that each
-purchased item j brings: item-item models score history @ S, so j brings S[j, i] exactly; embedding
-models score a new basket with the mean of its items' vectors, so j brings cos(v_j, v_i) / |H|
-(for a known customer of LightGCN this decomposes the history-mean score, which the trained user
-vector approximates; the item's popularity bias is not a purchased product and is left out).
+What a reason says follows how the model scores (`Recommender.explained_by`):
+- item-item models score history @ S, so purchased item j brings strength_j * S[j, i] of item i's
+  score exactly; the reason lists the largest shares (negative parts count as zero);
+- embedding models (the GNNs) rank a known customer by a trained user vector; the reason explains
+  the mean of the history's item vectors instead, so the table says how far the two agree: of the
+  k products recommended, how many the explained score would also put in its top k
+  (`table.attrs["reasons_agree"]`);
+- popularity ignores the history: the reason says how many customers bought the product.
 Each contributor comes with the path that links it to the recommendation: bought together (how
-many baskets, lift) when the baskets say so, else graph neighbours (similarity). These are numbers
-from the model and the data, never templated text.
+many baskets, lift) when the baskets say so, else the model's own link (its similarity or weight).
+These are numbers from the model and the data, never templated text.
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ from ..training.pipeline import Dataset
 from .merchandising import Policy, rank
 
 
-def contributions(model: Recommender, history: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """(len(items), len(history)) share of each recommended item's score from each history item.
+def contributions(model: Recommender, history: np.ndarray, items: np.ndarray,
+                  strengths: np.ndarray | None = None) -> np.ndarray:
+    """(len(items), len(history)) share of each recommended item's score from each history item,
+    each history item counted with its strength (ones when None).
 
     Negative contributions count as zero; rows sum to 1 where any contribution is positive."""
     if len(history) == 0:
         return np.zeros((len(items), 0))
     similarity = np.asarray(model.item_item(history))[:, items].T  # (items, history)
+    if strengths is not None:
+        similarity = similarity * np.asarray(strengths, np.float64)[None, :]
     positive = np.clip(similarity, 0, None)
     totals = positive.sum(1, keepdims=True)
     return np.divide(positive, totals, out=np.zeros_like(positive, dtype=np.float64), where=totals > 0)
@@ -40,17 +47,17 @@ def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10
     model._check_users(np.array([user]))
     seen = model.train_[[user]]
     items, scores = rank(model.score(np.array([user])), k, seen, policy)
-    return _table(model, dataset, items[0], scores[0], seen.indices, reasons, stats)
+    return _table(model, dataset, items[0], scores[0], seen, reasons, stats, policy)
 
 
 def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int], k: int = 10,
                          reasons: int = 3, policy: Policy | None = None,
                          stats: BasketStats | None = None) -> pd.DataFrame:
     """Top-k for a hand-built basket of item indices (a new customer)."""
-    history = sp.csr_matrix((np.ones(len(basket)), (np.zeros(len(basket), int), basket)),
+    history = sp.csr_matrix((np.ones(len(basket), np.float32), (np.zeros(len(basket), int), basket)),
                             shape=(1, model.n_items))
     items, scores = rank(model.score_history(history), k, history, policy)
-    return _table(model, dataset, items[0], scores[0], np.asarray(basket), reasons, stats)
+    return _table(model, dataset, items[0], scores[0], history, reasons, stats, policy)
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) -> pd.DataFrame:
@@ -66,32 +73,52 @@ def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) 
     })
 
 
-def _table(model, dataset, items, scores, history, reasons, stats=None) -> pd.DataFrame:
-    shares = contributions(model, history, items)
-    names = dataset.item_names(history) if len(history) else []
-    similarity = np.asarray(model.item_item(history))[:, items].T if len(history) else np.zeros((len(items), 0))
-    because, paths = [], []
-    for row, item in enumerate(items):
-        top = [j for j in np.argsort(-shares[row])[:reasons] if shares[row, j] > 0]
-        because.append("; ".join(f"{names[j]} ({shares[row, j]:.0%})" for j in top) or "popular overall")
-        paths.append(" | ".join(_path(names[j], history[j], item, similarity[row, j], stats) for j in top[:1]))
-    return pd.DataFrame({
+def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.ndarray, seen: sp.csr_matrix,
+           reasons: int, stats: BasketStats | None, policy: Policy | None) -> pd.DataFrame:
+    """The ranked items with reasons; `seen` is the 1 x items history row (its values: strengths)."""
+    frame = pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
         "score": np.round(scores, 4),
-        "because": because,
-        "path": paths,
     })
+    if model.explained_by == "popularity" or seen.nnz == 0:
+        buyers = np.diff(model.train_.tocsc().indptr)[items]
+        frame["because"] = [f"bought by {int(n):,} customers" for n in buyers]
+        frame["path"] = "popular overall: the history plays no part" if seen.nnz else "popular overall"
+        return frame
+    history, strengths = seen.indices, seen.data
+    shares = contributions(model, history, items, strengths)
+    names = dataset.item_names(history)
+    similarity = np.asarray(model.item_item(history))[:, items].T
+    because, paths = [], []
+    for row, item in enumerate(items):
+        top = [j for j in np.argsort(-shares[row])[:reasons] if shares[row, j] > 0]
+        because.append("; ".join(f"{names[j]} ({shares[row, j]:.0%})" for j in top)
+                       or "no purchased product links to it")
+        paths.append(" | ".join(_path(names[j], history[j], item, similarity[row, j], model.link_label, stats)
+                                for j in top[:1]))
+    frame["because"], frame["path"] = because, paths
+    if model.explained_by == "history mean":
+        frame.attrs["reasons_agree"] = _agreement(model, seen, items, policy)
+    return frame
 
 
-def _path(name: str, source: int, target: int, similarity: float, stats: BasketStats | None) -> str:
+def _agreement(model: Recommender, seen: sp.csr_matrix, items: np.ndarray, policy: Policy | None) -> tuple[int, int]:
+    """(shared, k): how many of the recommended items the explained score (the strength-weighted
+    mean of the history's item similarities) also ranks in its top k, under the same rules."""
+    explained = seen.data @ np.asarray(model.item_item(seen.indices)) / max(float(seen.data.sum()), 1e-12)
+    top, _ = rank(explained[None, :], len(items), seen, policy)
+    return len(set(top[0].tolist()) & set(np.asarray(items).tolist())), len(items)
+
+
+def _path(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
     if stats is not None:
         pair = stats.pair(int(source), int(target))
         if pair["co_purchases"] >= 1:
             return (f"bought {name} -> often bought with it: {int(pair['co_purchases'])} baskets, "
                     f"lift {pair['lift']:.1f}")
-    return f"bought {name} -> neighbours in the graph: similarity {similarity:.2f}"
+    return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 
 def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
