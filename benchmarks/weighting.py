@@ -23,7 +23,13 @@ import numpy as np
 
 from benchmarks.datasets import OPTIONS, path
 from gnnrec_core import ingest, prepare
-from gnnrec_core.matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
+from gnnrec_core.matrix.interactions import (
+    InteractionConfig,
+    SplitConfig,
+    available_weightings,
+    carve_validation,
+    split,
+)
 from gnnrec_core.models import MODELS
 from gnnrec_core.training.metrics import evaluate
 
@@ -33,23 +39,11 @@ MODEL_SETTINGS = {"pop": {}, "itemknn": {}, "cooc": {}, "ease": {},
                   "lightgcn": {"auto": False, "blend": False, "epochs": 40}}
 
 
-def weightings_for(events) -> list[str]:
-    """binary, plus each weighting that differs from it on this data."""
-    found = ["binary"]
-    if events["quantity"].notna().any() and (events["quantity"].dropna() != 1).any():
-        found.append("quantity")
-    if events["rating"].notna().any():
-        found.append("rating")
-    if events.duplicated(["user", "item"]).any():
-        found.append("count")
-    return found
-
-
-def run(names: list[str], seeds: list[int], models: list[str]) -> dict:
-    done = json.loads(OUT.read_text()) if OUT.is_file() else {"runs": []}
+def run(names: list[str], seeds: list[int], models: list[str], out: Path = OUT) -> dict:
+    done = json.loads(out.read_text()) if out.is_file() else {"runs": []}
     for name in names:
         result = ingest(path(name), **OPTIONS.get(name, {}))
-        for weighting in weightings_for(result.events):
+        for weighting in available_weightings(result.events):
             dataset = prepare(result, InteractionConfig(weighting=weighting))
             for seed in seeds:
                 train = split(dataset.interactions, SplitConfig(seed=seed)).train
@@ -66,7 +60,7 @@ def run(names: list[str], seeds: list[int], models: list[str]) -> dict:
                     key = (name, weighting, seed, model)
                     done["runs"] = [r for r in done["runs"]
                                     if (r["dataset"], r["weighting"], r["seed"], r["model"]) != key] + [row]
-                    OUT.write_text(json.dumps(done, indent=1) + "\n")
+                    out.write_text(json.dumps(done, indent=1) + "\n")
     return done
 
 
@@ -81,7 +75,7 @@ def table(done: dict) -> str:
                 return {r["seed"]: r["valid_ndcg"] for r in runs
                         if (r["dataset"], r["model"], r["weighting"]) == (name, model, weighting)}
             base = by_seed("binary")
-            others = dict.fromkeys(r["weighting"] for r in runs if r["dataset"] == name) - {"binary"}
+            others = {r["weighting"] for r in runs if r["dataset"] == name} - {"binary"}
             for weighting in [w for w in ("quantity", "rating", "count") if w in others]:
                 other = by_seed(weighting)
                 seeds = sorted(set(base) & set(other))
@@ -99,9 +93,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--models", nargs="+", default=list(MODEL_SETTINGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--out", type=Path, default=OUT, help="results file (runs are merged into it)")
     parser.add_argument("--table", action="store_true", help="print the markdown table of saved results")
     args = parser.parse_args()
-    done = json.loads(OUT.read_text()) if args.table else run(args.datasets, args.seeds, args.models)
+    done = json.loads(args.out.read_text()) if args.table else run(args.datasets, args.seeds, args.models, args.out)
     print(table(done))
 
 

@@ -33,6 +33,7 @@ _PUBLIC = {
     "InputError": "errors",
     "fit_featurizer": "matrix.features",
     "InteractionConfig": "matrix.interactions",
+    "available_weightings": "matrix.interactions",
     "SplitConfig": "matrix.interactions",
     "carve_validation": "matrix.interactions",
     "split": "matrix.interactions",

@@ -14,6 +14,7 @@ from gnnrec_core import (
     ExperimentConfig,
     GnnrecError,
     SplitConfig,
+    available_weightings,
     device_report,
     gain_over_baselines,
     html_report,
@@ -43,13 +44,19 @@ with st.form("train-form"):
                              format_func={"random": "per-customer random holdout", "time": "global time cut",
                                           "last": "leave last out"}.get)
     test_size = right.slider("Test share", 0.1, 0.5, 0.25, 0.05)
+    weighting = right.selectbox(
+        "Interaction weighting", available_weightings(data.ingest.events),
+        help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "
+             "pair once; count by purchases, quantity by units, rating by stars. Binary is the default: on "
+             "validation slices of the real retail data, quantity and count were level or worse "
+             "(docs/benchmarks.md). Test relevance is binary whatever is chosen.")
     seed = right.number_input("Seed", 0, 10_000, 0)
     submitted = st.form_submit_button("Train", type="primary", disabled=running, icon=":material/play_arrow:")
 
 if submitted:
     try:
         config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=tuple(settings.items()),
-                                  device=device, seed=int(seed),
+                                  device=device, seed=int(seed), weighting=weighting,
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
         split_interactions(data.interactions, config.split)  # refuse here, in words, not in a background job
     except GnnrecError as exc:

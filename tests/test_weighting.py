@@ -60,3 +60,18 @@ def test_strength_is_one_per_unit_and_test_relevance_stays_binary():
                           "quantity": np.arange(60) % 7 + 1}).assign(time=pd.NaT, event=None, rating=np.nan)
     parts = split(build_interactions(frame, InteractionConfig(weighting="quantity")))
     assert set(np.unique(parts.test.data)) == {1.0} and len(np.unique(parts.train.data)) > 1
+
+
+def test_the_dashboards_run_trains_on_the_chosen_weighting(tmp_path):
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.training.experiment import ExperimentConfig, run_experiment
+    from gnnrec_core.training.pipeline import prepare
+
+    rows = [(f"o{i}", f"p{(i * 7 + j) % 9}", f"u{i % 6}", 1 + (i + j) % 4) for i in range(40) for j in range(3)]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id", "quantity"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    for weighting, distinct in (("binary", {1.0}), ("quantity", set(strength(np.arange(1, 13)).tolist()))):
+        run = run_experiment(dataset, ExperimentConfig(model="itemknn", baselines=("pop",), weighting=weighting))
+        assert set(run.model.train_.data.tolist()) <= distinct and len(set(run.model.train_.data.tolist())) > (
+            weighting != "binary")

@@ -95,6 +95,18 @@ class Interactions:
         return {str(user): i for i, user in enumerate(self.users)}
 
 
+def available_weightings(events: pd.DataFrame) -> list[str]:
+    """binary, then each weighting that would differ from it on these events."""
+    found = ["binary"]
+    if events["quantity"].notna().any() and (events["quantity"].dropna() != 1).any():
+        found.append("quantity")
+    if events["rating"].notna().any():
+        found.append("rating")
+    if events.duplicated(["user", "item"]).any():
+        found.append("count")
+    return found
+
+
 def strength(weight: np.ndarray) -> np.ndarray:
     """log2(1 + weight): 1 for a unit weight, growing slowly; float32 for the models."""
     return np.log2(1.0 + np.maximum(np.asarray(weight, np.float64), 0.0)).astype(np.float32)

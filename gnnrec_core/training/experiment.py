@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ..matrix.interactions import SplitConfig, split
+from ..matrix.interactions import InteractionConfig, SplitConfig, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
 from .metrics import METRICS, evaluate
-from .pipeline import Dataset, fit_timed, model_device, tuning_summary
+from .pipeline import Dataset, fit_timed, model_device, prepare, tuning_summary
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,10 @@ class ExperimentConfig:
     k: int = 10
     device: str = "auto"
     seed: int = 0
+    weighting: str = "binary"  # the interactions' weighting (matrix/interactions.py); binary won on validation
 
     def __post_init__(self) -> None:
+        InteractionConfig(weighting=self.weighting)  # refuses an unknown weighting, in words
         unknown = [m for m in (self.model, *self.baselines) if m not in MODELS]
         if unknown:
             raise ConfigError(f"models: expected names among {', '.join(MODELS)}, found {', '.join(unknown)}")
@@ -57,6 +59,8 @@ class Experiment:
 def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
                    progress: Progress | None = None) -> Experiment:
     started = time.perf_counter()
+    if dataset.interactions.info.get("weighting", "binary") != config.weighting:
+        dataset = prepare(dataset.ingest, InteractionConfig(weighting=config.weighting))
 
     def report(event: dict[str, Any]) -> None:
         report_or_cancel(progress, event)
@@ -126,7 +130,8 @@ def train_and_save(workspace, dataset_name: str, dataset: Dataset, config: Exper
 
     experiment = run_experiment(dataset, config, progress)
     info = {"dataset": dataset_name, "model": config.model, "settings": dict(config.settings),
-            "seed": config.seed, "device": config.device, "results": experiment.results,
+            "seed": config.seed, "device": config.device, "weighting": config.weighting,
+            "results": experiment.results,
             "history": experiment.history, "epochs": experiment.epochs, "split": experiment.split,
             "notes": experiment.notes, "seconds": experiment.seconds, "k": config.k}
     return workspace.save_run(Run(experiment.model, dataset.interactions.users, dataset.interactions.items, info))
