@@ -7,7 +7,7 @@ import streamlit as st
 from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
 from pages.links import from_link, share
 from pages.state import load_dataset, load_run, run_items, ws
-from pages.widgets import chart, run_label
+from pages.widgets import chart, main_result, run_label
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -55,16 +55,29 @@ if mode == "Two runs":
         st.info("Comparing runs needs two saved runs: train another on the Train page "
                 "(another model, seed or dataset).")
         st.stop()
+    runs = sorted(runs, key=lambda r: -(main_result(r).get("valid_ndcg") or -1.0))  # best on validation first
     labels = {r["run_id"]: run_label(r) for r in runs}
+    st.caption("Runs are listed and compared by validation nDCG (a slice of train); the test columns are the "
+               "final figures, not for choosing between runs.")
     run_a, run_b = pick_pair("runs", list(labels), labels)
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
     metrics_a, metrics_b = pd.DataFrame(info_a["results"]), pd.DataFrame(info_b["results"])
     merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
+    for side in ("A", "B"):  # runs saved before validation figures were recorded have none
+        if f"valid_ndcg {side}" not in merged:
+            merged[f"valid_ndcg {side}"] = float("nan")
+    merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
-    cols = ["model", "ndcg A", "ndcg B", "nDCG change", "recall A", "recall B", "coverage A", "coverage B"]
+    merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
+                           | {f"{m} {s}": f"test {m} {s}" for m in ("ndcg", "recall", "coverage") for s in "AB"}
+                           | {"nDCG change": "test nDCG change"})
+    cols = ["model", "validation nDCG A", "validation nDCG B", "validation change", "test ndcg A", "test ndcg B",
+            "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]
     st.dataframe(merged[cols], hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
-    chart(comparison_bars(metrics_a, metrics_b, "A", "B"), merged[cols], "run_comparison", key="runs-bars")
+    by = "valid_ndcg" if {"valid_ndcg"} <= set(metrics_a) & set(metrics_b) else "ndcg"
+    chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by), merged[cols], "run_comparison",
+          key="runs-bars")
 
     st.subheader("Neighbourhoods that changed")
     k = st.slider("Neighbours compared per product", 5, 30, 10)

@@ -25,7 +25,7 @@ from gnnrec_core import (
 from gnnrec_core import split as split_interactions
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
-from pages.widgets import chart, config_form, need_dataset, run_label
+from pages.widgets import chart, config_form, need_dataset, run_label, runs_table
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -106,6 +106,18 @@ run_id, run = found
 info = run.info
 st.subheader(f"Results: {run_label(info)}")
 results = pd.DataFrame(info["results"])
+st.markdown("**Validation**: a slice of the train split. Compare and tune runs on these numbers.")
+if "valid_ndcg" in results:
+    valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
+        columns={"valid_ndcg": f"validation nDCG@{info.get('k', 10)}", "train_seconds": "fit seconds"})
+    st.dataframe(valid_table.sort_values(valid_table.columns[1], ascending=False), hide_index=True,
+                 column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})
+    st.caption("Each baseline is refitted on train less the slice and scored on it; the GNN's number is the "
+               "slice its settings and epochs were chosen on, so it leans slightly optimistic.")
+else:
+    st.caption("This run was saved before validation figures were recorded.")
+st.markdown("**Final test figures**: the held-out test split, scored once per run. Report these; do not tune on "
+            "them (a setting picked for its test score makes the test score a guess).")
 gain = gain_over_baselines(info["results"])
 if gain:
     verdict = "ahead of" if gain["relative"] >= 0 else "behind"
@@ -115,7 +127,7 @@ if gain:
     (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
         f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
         "remain useful to explore."))
-shown = results.drop(columns=["tuning"], errors="ignore")  # the winner is said in words under the charts
+shown = results.drop(columns=["tuning", "valid_ndcg"], errors="ignore")  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
@@ -143,7 +155,4 @@ if dataset_meta(info["dataset"]) is not None:
                        f"gnnrec-report-{run_id}.html", "text/html", icon=":material/description:")
 
 with st.expander("All runs"):
-    st.dataframe(pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),
-                                "nDCG": next((x["ndcg"] for x in r.get("results",
-                                                                       []) if x["model"] == r.get("model")), None)}
-                               for r in ws().list_runs()]), hide_index=True)
+    st.dataframe(runs_table(ws().list_runs()), hide_index=True)

@@ -90,11 +90,25 @@ def _synced_select(label: str, options: list[str], state_key: str, format_func=s
                  on_change=lambda: st.session_state.update({state_key: st.session_state[widget_key]}))
 
 
+def main_result(info: dict[str, Any]) -> dict[str, Any]:
+    """The run's own model's row of its results table ({} when absent)."""
+    return next((r for r in info.get("results", []) if r["model"] == info.get("model")), {})
+
+
 def run_label(info: dict[str, Any]) -> str:
-    main = next((r for r in info.get("results", []) if r["model"] == info.get("model")), None)
-    score = f", nDCG {main['ndcg']:.3f}" if main else ""
+    """How a run is named in selectors: by its validation score, the one to compare runs on."""
+    valid = main_result(info).get("valid_ndcg")
+    score = f", validation nDCG {valid:.3f}" if valid is not None else ""
     saved = time.strftime("%d %b %H:%M", time.localtime(info.get("saved_at", 0)))
     return f"{info.get('model')} on {info.get('dataset')}{score} ({saved})"
+
+
+def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every run, best validation first; the test score beside it as the final figure."""
+    frame = pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),
+                           "validation nDCG": main_result(r).get("valid_ndcg"),
+                           "test nDCG (final)": main_result(r).get("ndcg")} for r in runs])
+    return frame.sort_values("validation nDCG", ascending=False, na_position="last") if len(frame) else frame
 
 
 def need_dataset() -> tuple[str, Dataset]:

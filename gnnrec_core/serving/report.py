@@ -77,7 +77,8 @@ def _metrics_section(info: dict[str, Any]) -> list[str]:
     results = info.get("results") or []
     if not results:
         return []
-    frame = pd.DataFrame(results)[["model", *METRICS, "train_seconds"]]
+    frame = pd.DataFrame(results)
+    frame = frame[["model", *(["valid_ndcg"] if "valid_ndcg" in frame else []), *METRICS, "train_seconds"]]
     out = [f"<h2>How well each model ranks (k = {int(info.get('k', 10))}, same split)</h2>", _table(frame)]
     gain = gain_over_baselines(results)
     if gain:

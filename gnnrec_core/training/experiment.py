@@ -4,7 +4,10 @@
 2. fit the chosen model on the train split. A GNN fits by its defaults (models/embedding.py):
    settings, epochs and blend weights chosen on a validation slice carved from train, inside its
    time budget; its live curve is the chosen configuration's validation nDCG;
-3. score it on test beside every baseline fitted on the same train split (one honest table);
+3. score it on test beside every baseline fitted on the same train split (one honest table), and
+   give every model a validation nDCG on one slice carved from train (the GNN's is the slice its
+   settings were chosen on; a baseline is fitted on the rest of train and scored there): runs are
+   compared and tuned on validation, the test figures are the final word;
 4. for exploring (map, neighbours, recommendations) a GNN's trained parameters are propagated
    over the graph of every interaction: no second training. A baseline is refitted on all.
 
@@ -19,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ..matrix.interactions import InteractionConfig, SplitConfig, split
+from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
 from .metrics import METRICS, evaluate
 from .pipeline import Dataset, fit_timed, model_device, prepare, tuning_summary
+
+VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
     run_options = {"device": config.device, "seed": config.seed}
     data_split = split(dataset.interactions, config.split)
+    part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
     history: list[dict[str, Any]] = []
     notes: list[str] = []
     results = []
@@ -90,7 +96,8 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
             notes.append(f"{name} skipped: {exc}")
             continue
         metrics = evaluate(model.score, data_split.train, data_split.test, k=config.k)
-        results.append({"model": name, **{m: metrics[m] for m in METRICS}, "train_seconds": seconds,
+        results.append({"model": name, "valid_ndcg": _validation_ndcg(name, model, dataset, part, valid, config),
+                        **{m: metrics[m] for m in METRICS}, "train_seconds": seconds,
                         "device": model_device(model)} | tuning_summary(model))
         if name == config.model:
             main_model = model
@@ -108,10 +115,25 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
                       time.perf_counter() - started, config, notes)
 
 
+def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part, valid, config: ExperimentConfig
+                     ) -> float | None:
+    """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
+    refitted on the rest of train. None when the GNN ran without validation (auto off)."""
+    tuning = getattr(model, "tuning_", None)
+    if tuning is not None:
+        if "chosen" not in tuning or tuning.get("valid_ndcg") is None:
+            return None
+        blend = tuning.get("blend_valid_ndcg") or {}
+        return float(blend.get("blended", tuning["valid_ndcg"]))
+    options = dict(config.settings) if name == config.model else {}
+    fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
+    return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
+
+
 def _tuning_notes(name: str, summary: dict[str, Any]) -> list[str]:
     """One sentence on what the GNN chose on validation, for the page and the report."""
     tuning = summary.get("tuning")
-    if not tuning:
+    if not tuning or "valid_ndcg" not in tuning:  # only the GNNs search; EASE's lambda is in the table
         return []
     chosen = ", ".join(f"{k} {v}" for k, v in tuning["chosen"].items())
     blend = tuning.get("blend", {})

@@ -140,8 +140,11 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
 
 
 def tuning_summary(model: Recommender) -> dict[str, Any]:
-    """What a GNN chose on validation (settings, blend weights, validation nDCG); {} for baselines."""
+    """What a model chose on validation: a GNN's settings, blend weights and validation nDCG, EASE's
+    lambda; {} for models that choose nothing."""
     tuning = getattr(model, "tuning_", None)
+    if getattr(model, "l2_", None) is not None:
+        return {"tuning": {"chosen": {"l2": float(model.l2_)}}}  # type: ignore[attr-defined]
     if not tuning or "chosen" not in tuning:
         return {}
     keep = ("chosen", "valid_ndcg", "blend", "blend_valid_ndcg", "epochs", "best_epoch", "stopped", "budget",

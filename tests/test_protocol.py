@@ -1,0 +1,76 @@
+"""The test split is read once, for the final table: poison it and every choice a run makes (the
+GNN's settings, epochs and blend, EASE's lambda, the validation figures) stays the same, while
+the test figures move. And every model of a dashboard run carries a validation figure."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import gnnrec_core.training.experiment as experiment_module
+import gnnrec_core.training.pipeline as pipeline_module
+from gnnrec_core.data.ingest import ingest
+from gnnrec_core.matrix.interactions import Split, carve_validation, split
+from gnnrec_core.models import ItemKNN
+from gnnrec_core.training.experiment import ExperimentConfig, run_experiment
+from gnnrec_core.training.metrics import evaluate
+from gnnrec_core.training.pipeline import benchmark, prepare
+
+GNN = (("time_budget", 600.0), ("epochs", 12))  # a budget no search reaches: no timing in choices
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    rows = [(f"o{u}-{n}", f"p{(u % 5) * 8 + int(rng.integers(16))}", f"u{u}") for u in range(120) for n in range(16)]
+    path = tmp_path_factory.mktemp("protocol") / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    return prepare(ingest(path))
+
+
+def _poisoned(data, config) -> Split:
+    """The real split with its test matrix replaced by random pairs of the same size."""
+    real = split(data, config)
+    test = real.test.tocoo()
+    rng = np.random.default_rng(99)
+    cols = rng.integers(real.test.shape[1], size=test.nnz)
+    fake = sp.csr_matrix((np.ones(test.nnz, np.float32), (test.row, cols)), shape=real.test.shape)
+    return Split(real.train, fake, real.config, real.info)
+
+
+def _untimed(tuning):
+    return {k: v for k, v in (tuning or {}).items() if "seconds" not in k}
+
+
+def _choices(results):
+    return [(r["model"], r.get("valid_ndcg"), _untimed(r.get("tuning"))) for r in results]
+
+
+def test_run_experiment_never_reads_the_test_matrix(dataset, monkeypatch):
+    config = ExperimentConfig(model="lightgcn", baselines=("pop", "ease"), settings=GNN)
+    clean = run_experiment(dataset, config).results
+    monkeypatch.setattr(experiment_module, "split", _poisoned)
+    poisoned = run_experiment(dataset, config).results
+    assert _choices(clean) == _choices(poisoned)
+    assert [r["ndcg"] for r in clean] != [r["ndcg"] for r in poisoned]  # the poison did reach the table
+
+
+def test_benchmark_and_eases_lambda_never_read_the_test_matrix(dataset, monkeypatch):
+    clean = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN))["results"]
+    monkeypatch.setattr(pipeline_module, "split", _poisoned)
+    poisoned = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN))["results"]
+    assert [_untimed(r["tuning"]) for r in clean] == [_untimed(r["tuning"]) for r in poisoned]
+    assert clean[0]["tuning"]["chosen"]["l2"] > 0  # EASE reports the lambda it chose
+    assert [r["ndcg"] for r in clean] != [r["ndcg"] for r in poisoned]
+
+
+def test_every_model_of_a_run_has_its_validation_figure(dataset):
+    config = ExperimentConfig(model="lightgcn", baselines=("pop", "itemknn"), settings=GNN, seed=2)
+    results = {r["model"]: r for r in run_experiment(dataset, config).results}
+    # A baseline's figure: refitted on train less the GNN's validation slice, scored on that slice.
+    part, valid = carve_validation(split(dataset.interactions, config.split).train, 0.1, seed=2)
+    expected = evaluate(ItemKNN().fit(part).score, part, valid)["ndcg"]
+    assert results["itemknn"]["valid_ndcg"] == pytest.approx(expected)
+    gnn = results["lightgcn"]
+    assert gnn["valid_ndcg"] == pytest.approx(gnn["tuning"]["blend_valid_ndcg"]["blended"]
+                                              if "blend_valid_ndcg" in gnn["tuning"] else gnn["tuning"]["valid_ndcg"])
