@@ -65,6 +65,9 @@ def test_cli_answers_each_bad_input_in_one_line(case, workspace, tmp_path, monke
         assert re.search(case.message, errors[0]), errors[0]
     else:
         assert code == 0, err
+        if case.stage == "upload":  # a repair made while reading: named on one `note:` line
+            notes = [line for line in err.splitlines() if line.startswith("note: ")]
+            assert any(re.search(case.message, line) for line in notes), err
     # `train` fits on every interaction, with no test split: only "too small to split" trains there.
     root = workspace[0]
     code = main(["train", str(path), "--model", "pop", "--workspace", str(root)])

@@ -48,6 +48,18 @@ def test_benchmark_json_contract(small_log, tmp_path):
         assert row["device"] == "cpu"
     tuning = data["results"][-1]["tuning"]  # the JSON says which configuration won, and its validation score
     assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
+    # The baselines' figures are the ones the engine computes in process on the same split.
+    from gnnrec_core import ingest, prepare
+    from gnnrec_core.matrix.interactions import split
+    from gnnrec_core.models import ItemKNN, Popularity
+    from gnnrec_core.training.metrics import evaluate
+
+    parts = split(prepare(ingest(small_log)).interactions)
+    assert data["split"]["test_interactions"] == parts.test.nnz
+    for row, model in zip(data["results"], (Popularity(), ItemKNN())):
+        expected = evaluate(model.fit(parts.train).score, parts.train, parts.test, k=5)
+        assert row["ndcg"] == pytest.approx(expected["ndcg"], abs=1e-4)
+        assert row["recall"] == pytest.approx(expected["recall"], abs=1e-4)
 
 
 def test_recommend_similar_export_and_train(small_log, tmp_path):

@@ -45,3 +45,9 @@ def test_feature_layout_depends_on_the_fit_not_the_rows():
     fitted = featurizer.transform(catalogue)
     new = featurizer.transform(pd.DataFrame({"name": ["new lamp"], "category": [None], "price": [None]}))
     assert new.shape == (1, fitted.shape[1])
+    # The same row gives the same vector, and a new product's words land on the fitted columns:
+    # "new lamp" shares "lamp" with "a lamp", nothing with "a mug".
+    assert np.allclose(featurizer.transform(catalogue.iloc[[1]]), fitted[[1]])
+    unit = fitted / np.maximum(np.linalg.norm(fitted, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ (new[0] / np.linalg.norm(new[0]))
+    assert similarity[0] > similarity[1] and similarity[0] > similarity[2]

@@ -85,6 +85,20 @@ def test_early_stopping_keeps_the_best_validation_epoch(planted):
         assert scored[-1]["epoch"] - best["epoch"] == 2 * 2
 
 
+def test_patience_stops_training_that_no_longer_improves(planted):
+    from gnnrec_core.matrix.interactions import carve_validation
+
+    part, valid = carve_validation(planted, 0.3, min_user_interactions=2)
+    records = []
+    # lr 0: validation never moves, so the first evaluation stays the best and training stops after
+    # exactly `patience` more evaluations, long before the 40 epochs.
+    model = LightGCN(epochs=40, dim=8, eval_every=2, patience=3, lr=1e-12, auto=False,
+                     blend=False).fit(part, valid, progress=records.append)
+    scored = [r["epoch"] for r in records if "valid_ndcg" in r]
+    assert model.stopped_ == "patience" and model.best_epoch_ == 2
+    assert scored == [2, 4, 6, 8]
+
+
 def test_cancel_from_progress_stops_training(planted):
     seen = []
     LightGCN(epochs=50, dim=8).fit(planted, progress=lambda r: seen.append(r) or r.get("epoch", 0) < 3)

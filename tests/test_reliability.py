@@ -73,17 +73,47 @@ def test_killing_a_session_mid_training_keeps_everything(workspace):
     assert _everything_loads(root) == ({"kept"}, {run_id, new_run})
 
 
+def _half_written(root) -> int:
+    """Staging folders a killed write left behind (the store sweeps them later)."""
+    return sum(p.name.startswith(".tmp-") for kind in ("datasets", "runs") for p in (root / kind).iterdir())
+
+
 def test_killing_a_session_mid_write_never_leaves_a_half_entry(workspace):
     root, run_id = workspace
     rng = random.Random(0)
-    for _ in range(5):
+    hit = 0
+    for _ in range(6):
+        before = _half_written(root)  # counted before the session starts writing
         session = _session(root, "pop", 1, 0, "--loop-saves")
         _wait_for(session, "looping")
         time.sleep(rng.uniform(0.05, 1.0))  # somewhere inside a write, at a different point each time
         session.send_signal(signal.SIGKILL)
         session.wait(timeout=30)
+        hit += _half_written(root) > before  # this kill landed inside a write
         datasets, runs = _everything_loads(root)
         assert "kept" in datasets and run_id in runs
+    assert hit >= 1, "no kill landed inside a write: the test did not test what it says"
+
+
+def test_a_cancelled_training_saves_nothing(workspace):
+    from gnnrec_core.progress import Cancelled
+    from gnnrec_core.training.experiment import ExperimentConfig, train_and_save
+
+    root, run_id = workspace
+    store = Workspace(root)
+    dataset = prepare(store.load_dataset("kept"))
+    epochs_seen = []
+
+    def cancel_at_epoch_3(event):
+        if "epoch" in event:
+            epochs_seen.append(event["epoch"])
+        return len(epochs_seen) < 3
+
+    with pytest.raises(Cancelled):
+        train_and_save(store, "kept", dataset, ExperimentConfig(model="lightgcn", baselines=("pop",)),
+                       cancel_at_epoch_3)
+    assert len(epochs_seen) == 3  # training had started when the user cancelled
+    assert _everything_loads(root) == ({"kept"}, {run_id}) and _half_written(root) == 0
 
 
 def test_two_sessions_training_at_once_do_not_corrupt_each_other(workspace):
