@@ -20,6 +20,7 @@ from .models import DEFAULT_MODEL, SPECS
 from .training.metrics import METRICS
 from .training.pipeline import benchmark, fit_timed, model_device, parse_models, prepare
 
+CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
               "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
               "category": "category"}
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("data", help="interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip")
         sub.add_argument("--items", help="optional item catalogue joined on the item column")
         sub.add_argument("--lookup", help="optional table bringing a missing column through a shared key")
+        sub.add_argument("--lookup-key", help="the lookup's key column, when it shares several with the events")
+        for flag, role in CATALOGUE_FLAGS.items():
+            sub.add_argument(f"--items-{flag}-col", dest=f"items_{role}",
+                             help=f"catalogue column holding the {flag} (detected when not given)")
         for flag in FLAG_ROLES:
             sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
         sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
@@ -132,8 +137,10 @@ def _ingest(args: argparse.Namespace):
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
                  if getattr(args, f"col_{flag}")}
     assert set(overrides) <= set(ROLES)
+    item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
+                    if getattr(args, f"items_{role}")}
     result = ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
-                    **overrides)
+                    item_columns=item_columns, lookup_key=args.lookup_key, **overrides)
     for warning in result.report.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return result
@@ -149,6 +156,13 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     print("column mapping:")
     for role, column in result.mapping.as_dict().items():
         print(f"  {role:<10} {column if column else '-'}")
+    if report["catalogue_mapping"]:
+        used = report["catalogue_mapping"]
+        print("catalogue columns: " + ", ".join(f"{role} {used[role] or '-'}" for role in used))
+    if report["lookup_mapping"]:
+        join = report["lookup_mapping"]
+        print(f"lookup: joined on {join['events_key']} = {join['lookup_key']}, brought {', '.join(join['columns'])} "
+              f"({join['matched_rows']:,} of {report['rows_read']:,} rows matched)")
     print(f"rows read {report['rows_read']:,}, kept {report['rows_kept']:,}")
     for reason, count in report["dropped"].items():
         print(f"  dropped {count:>8,}  {reason}")

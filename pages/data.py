@@ -81,6 +81,15 @@ except GnnrecError as exc:
 
 for warning in result.report.warnings:  # repairs made while reading: another encoding, sheet or header row
     st.warning(warning)
+if result.report.catalogue_mapping:
+    used = result.report.catalogue_mapping
+    st.caption("Catalogue columns used: " + ", ".join(f"{role.replace('_', ' ')} = {used[role] or 'none'}"
+                                                       for role in used)
+               + " (the CLI's --items-*-col flags choose others).")
+if result.report.lookup_mapping:
+    join = result.report.lookup_mapping
+    st.caption(f"Lookup table joined on {join['events_key']} = {join['lookup_key']}, bringing "
+               f"{', '.join(join['columns'])}; {join['matched_rows']:,} of {result.report.rows_read:,} rows matched.")
 
 with st.expander("Preview (first 50 rows as uploaded)"):
     st.dataframe(frame.head(50), hide_index=True)

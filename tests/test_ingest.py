@@ -76,6 +76,34 @@ def test_catalogue_and_lookup_tables_join(tmp_path):
     result = ingest(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", items=tmp_path / "items.csv")
     assert result.events.set_index("basket")["user"].to_dict() == {"o1": "alice", "o2": "bob"}
     assert result.catalogue.loc["p2", "name"] == "Shade" and result.catalogue.loc["p1", "price"] == 10
+    # The report says what each file gave.
+    assert result.report.catalogue_mapping == {"item": "product_id", "item_name": "product_name",
+                                               "category": "category", "price": "price"}
+    assert result.report.lookup_mapping == {"events_key": "order_id", "lookup_key": "order_id",
+                                            "columns": ["user_id"], "matched_rows": 3}
+
+
+def test_catalogue_and_lookup_columns_can_be_chosen(tmp_path):
+    from gnnrec_core.cli import main
+
+    lines = pd.DataFrame({"order_id": ["o1", "o1", "o2"], "shop": ["s1", "s1", "s2"], "product_id": ["p1", "p2", "p1"]})
+    orders = pd.DataFrame({"shop": ["s1", "s2"], "order_id": ["o1", "o2"], "user_id": ["alice", "bob"]})
+    # Two name-like columns: detection takes one, the flag picks the other.
+    items = pd.DataFrame({"product_id": ["p1", "p2"], "name": ["LAMP-01", "SHADE-02"],
+                          "description": ["Brass lamp", "Linen shade"]})
+    for name, frame in (("lines.csv", lines), ("orders.csv", orders), ("items.csv", items)):
+        frame.to_csv(tmp_path / name, index=False)
+    out = tmp_path / "ingest.json"
+    code = main(["ingest", str(tmp_path / "lines.csv"), "--items", str(tmp_path / "items.csv"), "--items-name-col",
+                 "description", "--lookup", str(tmp_path / "orders.csv"), "--lookup-key", "order_id",
+                 "--json", str(out)])
+    report = __import__("json").loads(out.read_text())["report"]
+    assert code == 0 and report["catalogue_mapping"]["item_name"] == "description"
+    assert report["lookup_mapping"]["events_key"] == "order_id" and report["lookup_mapping"]["columns"] == ["user_id"]
+    with pytest.raises(InputError, match="lookup key 'till'"):
+        ingest(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", lookup_key="till")
+    with pytest.raises(InputError, match="catalogue column"):
+        ingest(tmp_path / "lines.csv", items=tmp_path / "items.csv", item_columns={"item_name": "title"})
 
 
 def test_missing_mapped_column_is_a_clear_error():

@@ -36,6 +36,10 @@ class IngestReport:
     notes: dict[str, int] = field(default_factory=dict)
     mapping: dict[str, str | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # repairs made while reading, in words
+    # What the optional files gave: the catalogue's columns by role (item, name, category, price),
+    # and the lookup's key pair and the columns it brought. None when no such file was given.
+    catalogue_mapping: dict[str, str | None] | None = None
+    lookup_mapping: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,29 +63,39 @@ class IngestResult:
         return bool(self.events["user"].notna().any())
 
 
+CATALOGUE_ROLES = ("item", "item_name", "category", "price")  # what a catalogue file can give
+
+
 def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
-           drop_non_products: bool = False, **overrides: str | None) -> IngestResult:
+           drop_non_products: bool = False, item_columns: dict[str, str] | None = None,
+           lookup_key: str | None = None, **overrides: str | None) -> IngestResult:
     """Read `source` (path, bytes or file object) and return clean events.
 
-    items: optional catalogue file joined on the item column. lookup: optional table that brings
-    in a missing column through a key it shares with the events (order_id -> user_id).
-    overrides: role=column, e.g. user="CustomerID"."""
-    frame = load_frame(source, name, lookup)
+    items: optional catalogue file joined on the item column; item_columns overrides its detected
+    columns by role (item, item_name, category, price). lookup: optional table that brings in a
+    missing column through a key it shares with the events (order_id -> user_id); lookup_key names
+    that key when more than one column is shared. overrides: role=column, e.g. user="CustomerID".
+    The report says which columns of each file were used."""
+    frame = load_frame(source, name, lookup, lookup_key)
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
-    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])))
+    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])),
+                          lookup_mapping=frame.attrs.get("lookup"))
     events = _clean(frame, mapping, report, drop_non_products)
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     if items is not None:
-        catalogue = _join_catalogue(catalogue, read_table(items, _name_of(items)))
+        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, read_table(items, _name_of(items)),
+                                                              item_columns or {})
     report.rows_kept = len(events)
     return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
 
 
-def load_frame(source: Any, name: str | None = None, lookup: Any = None) -> pd.DataFrame:
-    """The raw table as read (text columns), with a lookup table's columns joined in."""
+def load_frame(source: Any, name: str | None = None, lookup: Any = None, lookup_key: str | None = None
+               ) -> pd.DataFrame:
+    """The raw table as read (text columns), with a lookup table's columns joined in (what was
+    joined, on which key, is in frame.attrs["lookup"])."""
     frame = read_table(source, name)
     if lookup is not None:
-        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)))
+        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)), lookup_key)
     return frame
 
 
@@ -192,8 +206,15 @@ def _most_common(table: pd.DataFrame, column: str) -> pd.Series:
     return counts.drop_duplicates("item").set_index("item")[column].astype(object)
 
 
-def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    item_map = detect_mapping(items)
+def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
+                    ) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
+    if unknown:
+        raise InputError(f"expected catalogue roles among {', '.join(CATALOGUE_ROLES)}, found {', '.join(unknown)}")
+    missing = [column for column in chosen.values() if column not in items.columns]
+    if missing:
+        raise InputError(f"expected catalogue column(s) {', '.join(missing)}, found: {', '.join(items.columns)}")
+    item_map = detect_mapping(items, **chosen)
     if item_map.item is None:
         raise InputError(f"expected an item ID column in the catalogue, found: {', '.join(items.columns)}")
     extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)
@@ -207,15 +228,20 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame) -> pd.DataFram
     for column in extra.columns:  # catalogue values win over what the events imply
         from_file = extra[column].reindex(merged.index)
         merged[column] = from_file.where(from_file.notna(), merged[column])
-    return merged
+    return merged, {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
 
 
-def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
+def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
     keys = {normalise_name(c): c for c in frame.columns}
     shared = [(keys[normalise_name(c)], c) for c in lookup.columns if normalise_name(c) in keys]
     if not shared:
         raise InputError("expected the lookup table to share a key column with the events, found "
                          f"events: {', '.join(frame.columns)}; lookup: {', '.join(lookup.columns)}")
+    if key is not None:
+        shared = [pair for pair in shared if normalise_name(pair[1]) == normalise_name(key)]
+        if not shared:
+            raise InputError(f"expected the lookup key '{key}' in both tables, found events: "
+                             f"{', '.join(frame.columns)}; lookup: {', '.join(lookup.columns)}")
     left_key, right_key = shared[0]
     new_columns = [c for c in lookup.columns if normalise_name(c) not in keys]
     if not new_columns:
@@ -228,6 +254,9 @@ def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
     key_values = normalise_ids(frame[left_key])
     for column in new_columns:
         joined[column] = key_values.map(table[column]).values
+    joined.attrs = {**frame.attrs, "lookup": {"events_key": left_key, "lookup_key": right_key,
+                                              "columns": list(new_columns),
+                                              "matched_rows": int(key_values.isin(table.index).sum())}}
     return joined
 
 
