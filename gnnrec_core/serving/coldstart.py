@@ -8,7 +8,10 @@ sharing at least `min_together` baskets (frequently-bought-together, from all ba
 product is ranked by cosine similarity to the new product's vector; hit rate, recall and nDCG at
 k of the true partners are reported, beside the text-only baseline: TF-IDF cosine of product
 names, the same ranking with no purchase data at all, and the two combined (each similarity
-standardised per product, then added), which is what the dashboard uses to place a new product.
+standardised per product, then mixed), which is what the dashboard uses to place a new product.
+
+The held-out products are split in two: the mix of the combination is chosen on the validation
+half (`GCN_SHARES`, best nDCG), and every method is scored on the other half only.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from ..models import FeatureGCN
 from ..training.metrics import ranking_metrics, top_k
 from ..training.pipeline import Dataset
 from ..training.tuning import standardise
+
+GCN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the GCN's share of the combined score, tried on validation
+DEFAULT_GCN_SHARE = 0.5  # what the dashboard uses: the share validation chose most often (docs/benchmarks.md)
 
 
 def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10, min_together: int = 3,
@@ -58,20 +64,34 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     model = FeatureGCN(item_features=features[known], **settings).fit(full[:, known])
     names = _names(dataset, data.items)
     scores = new_product_scores(model, features[held], names[known], names[held])
-    results = {label: _score(scores[key], together, k) for key, label in
-               (("gcn", "gcn (features + catalogue edges)"), ("text", "text only (TF-IDF of names)"),
-                ("combined", "gcn + text combined"))}
-    return {"held_out_products": int(len(held)), "known_products": int(len(known)), "k": k,
-            "mean_true_partners": float(np.diff(together.indptr).mean()), "results": results}
+    in_valid = np.zeros(len(held), bool)
+    in_valid[np.random.default_rng(seed + 1).permutation(len(held))[: len(held) // 2]] = True
+    if in_valid.all() or not in_valid.any():
+        raise InputError(f"expected at least 2 held-out products with partners to split for validation, "
+                         f"found {len(held)}")
+
+    def mixed(share: float) -> np.ndarray:
+        return share * standardise(scores["gcn"]) + (1 - share) * standardise(scores["text"])
+
+    on_valid = {share: _score(mixed(share)[in_valid], together[in_valid], k)["ndcg"] for share in GCN_SHARES}
+    share = max(GCN_SHARES, key=lambda s: on_valid[s])
+    scored = ~in_valid
+    results = {label: _score(values[scored], together[scored], k) for values, label in
+               ((scores["gcn"], "gcn (features + catalogue edges)"), (scores["text"], "text only (TF-IDF of names)"),
+                (mixed(share), "gcn + text combined"))}
+    return {"held_out_products": int(len(held)), "scored_products": int(scored.sum()),
+            "known_products": int(len(known)), "k": k, "gcn_share": share,
+            "mean_true_partners": float(np.diff(together.indptr).mean()),
+            "valid_ndcg_by_share": on_valid, "results": results}
 
 
 def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.ndarray,
-                       new_names: np.ndarray) -> dict[str, np.ndarray]:
+                       new_names: np.ndarray, gcn_share: float = DEFAULT_GCN_SHARE) -> dict[str, np.ndarray]:
     """(new products, known products) similarities: 'gcn' (embedding cosine), 'text' (TF-IDF
-    cosine of names) and 'combined' (the two standardised per new product, then added)."""
+    cosine of names) and 'combined' (the two standardised per new product, then mixed)."""
     gcn = model.embed_new_items(features) @ model.item_vectors().T
     text = _tfidf(np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str))
-    return {"gcn": gcn, "text": text, "combined": standardise(gcn) + standardise(text)}
+    return {"gcn": gcn, "text": text, "combined": gcn_share * standardise(gcn) + (1 - gcn_share) * standardise(text)}
 
 
 def _names(dataset: Dataset, items: np.ndarray) -> np.ndarray:
