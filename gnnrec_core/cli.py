@@ -294,13 +294,15 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, len(models), "models") as progress:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
                           device=args.device, **_gnn_settings(args))
-    print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden, k={out['k']}")
-    print(f"{'model':<10}{'hit_rate':>10}{'ndcg':>10}{'fit_s':>10}")
+    print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden "
+          f"({out['valid_baskets']:,} validation baskets from train), k={out['k']}")
+    print(f"{'model':<10}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
     for row in out["results"]:
         if "skipped" in row:
             print(f"{row['model']:<10}  skipped: {row['skipped']}")
         else:
-            print(f"{row['model']:<10}{row['hit_rate']:>10.4f}{row['ndcg']:>10.4f}{row['fit_seconds']:>10.2f}")
+            print(f"{row['model']:<10}{row['valid_ndcg']:>12.4f}{row['hit_rate']:>10.4f}{row['ndcg']:>10.4f}"
+                  f"{row['fit_seconds']:>10.2f}")
     return out
 
 

@@ -4,6 +4,10 @@ Baskets are split at random into train (80%) and test (20%). Models fit on the t
 basket a row, as a user would be). In every test basket holding at least 2 products, one product
 chosen at random (seeded) is hidden; the model ranks every product from the rest of the basket
 (the rest excluded from the ranking); hit rate@k and nDCG@k of the hidden product are reported.
+
+A validation tenth of the train baskets is scored the same way by each model fitted on the rest
+(`valid_hit_rate`, `valid_ndcg`): choose between models and settings on those, and read the test
+figures as the final word.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     if len(hidden) == 0:
         raise InputError("expected test baskets with at least 2 products, found none")
     relevant = sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=rest.shape)
+    n_valid = max(1, int(round(0.1 * train.shape[0])))
+    part, valid_rest, valid_hidden = train[n_valid:], *hide_one(train[:n_valid], seed + 1)
+    valid_relevant = sp.csr_matrix((np.ones(len(valid_hidden)), (np.arange(len(valid_hidden)), valid_hidden)),
+                                   shape=valid_rest.shape)
     results: list[dict[str, Any]] = []
     for position, name in enumerate(models):
         report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
@@ -65,14 +73,22 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
             results.append({"model": name, "skipped": str(exc)})
             continue
         seconds = time.perf_counter() - started
-        hits = {"hit_rate": 0.0, "ndcg": 0.0}
-        for start in range(0, rest.shape[0], 2048):
-            block = rest[start:start + 2048]
-            top = top_k(model.score_history(block), k, block)
-            for metric, values in ranking_metrics(top, relevant[start:start + 2048], k).items():
-                if metric in hits:
-                    hits[metric] += float(values.sum())
-        results.append({"model": name, "hit_rate": hits["hit_rate"] / len(hidden), "ndcg": hits["ndcg"] / len(hidden),
-                        "fit_seconds": round(seconds, 3)})
-    return {"baskets": int(baskets.shape[0]), "test_baskets": int(len(hidden)), "items": int(len(items)), "k": k,
-            "results": results}
+        on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) if len(valid_hidden) \
+            else {"hit_rate": float("nan"), "ndcg": float("nan")}
+        hits = _completion(model, rest, relevant, k)
+        results.append({"model": name, "valid_hit_rate": on_valid["hit_rate"], "valid_ndcg": on_valid["ndcg"],
+                        "hit_rate": hits["hit_rate"], "ndcg": hits["ndcg"], "fit_seconds": round(seconds, 3)})
+    return {"baskets": int(baskets.shape[0]), "test_baskets": int(len(hidden)), "valid_baskets": int(len(valid_hidden)),
+            "items": int(len(items)), "k": k, "results": results}
+
+
+def _completion(model, rest: sp.csr_matrix, relevant: sp.csr_matrix, k: int) -> dict[str, float]:
+    """Mean hit rate@k and nDCG@k of the hidden product, from the rest of each basket."""
+    hits = {"hit_rate": 0.0, "ndcg": 0.0}
+    for start in range(0, rest.shape[0], 2048):
+        block = rest[start:start + 2048]
+        top = top_k(model.score_history(block), k, block)
+        for metric, values in ranking_metrics(top, relevant[start:start + 2048], k).items():
+            if metric in hits:
+                hits[metric] += float(values.sum())
+    return {metric: total / max(rest.shape[0], 1) for metric, total in hits.items()}
