@@ -85,11 +85,29 @@ def table(done: dict) -> str:
     return "\n".join(lines)
 
 
+def detail(done: dict, name: str) -> str:
+    """Every metric of one dataset, mean +/- std over the runs whose split seed is their model seed."""
+    from gnnrec_core.training.metrics import METRICS
+
+    runs = [r for r in done["runs"] if r["dataset"] == name and _seeds(r)[0] == _seeds(r)[1]]
+    lines = [f"| model ({len(runs)} seeds) | " + " | ".join(METRICS) + " | fit s (tuning included) |",
+             "|---" * (len(METRICS) + 2) + "|"]
+    for model in SPECS:
+        rows = [x for r in runs for x in r["results"] if x["model"] == model]
+        cells = [f"{np.mean([x[m] for x in rows]):.4f} ± {np.std([x[m] for x in rows]):.4f}" for m in METRICS]
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {np.mean([x['train_seconds'] for x in rows]):.1f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=list(NAMES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4], help="model seeds")
     parser.add_argument("--split-seed", type=int, help="one split seed for every run (default: each model seed)")
     parser.add_argument("--table", action="store_true", help="print the table from the saved results")
+    parser.add_argument("--detail", help="print every metric of this dataset from the saved results")
     args = parser.parse_args()
+    if args.detail:
+        print(detail(json.loads(OUT.read_text()), args.detail))
+        raise SystemExit(0)
     print(table(json.loads(OUT.read_text())) if args.table else table(run(args.datasets, args.seeds, args.split_seed)))

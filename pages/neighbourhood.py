@@ -97,5 +97,5 @@ if placed and new_name.strip():
         "its top bundle partner": [items.at[int(p["partner"].iloc[0]), "name"] if len(p) else "" for p in partners]}),
         hide_index=True)
     st.caption("Placed from its name, category and price alone (no sales): the feature-aware GCN embeds it, and its "
-               "embedding similarity is combined with name similarity (measured best for new products: "
-               "docs/benchmarks.md). The neighbours' bundle partners are the first cross-sells to try.")
+               "embedding similarity is mixed half and half with name similarity (the mix chosen most often on "
+               "validation: docs/benchmarks.md). The neighbours' bundle partners are the first cross-sells to try.")
