@@ -51,3 +51,20 @@ def test_feature_layout_depends_on_the_fit_not_the_rows():
     unit = fitted / np.maximum(np.linalg.norm(fitted, axis=1, keepdims=True), 1e-12)
     similarity = unit @ (new[0] / np.linalg.norm(new[0]))
     assert similarity[0] > similarity[1] and similarity[0] > similarity[2]
+
+
+def test_cold_start_mix_is_chosen_on_validation_products_and_scored_on_the_others():
+    from conftest import SAMPLE
+
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.serving.coldstart import GCN_SHARES, cold_start_eval
+    from gnnrec_core.training.pipeline import prepare
+
+    dataset = prepare(ingest(SAMPLE, drop_non_products=True))
+    result = cold_start_eval(dataset, seed=1, auto=False, blend=False, epochs=3, dim=8)
+    on_valid = result["valid_ndcg_by_share"]
+    assert set(on_valid) == set(GCN_SHARES) and on_valid[result["gcn_share"]] == max(on_valid.values())
+    assert result["scored_products"] == result["held_out_products"] - result["held_out_products"] // 2
+    combined, text = result["results"]["gcn + text combined"], result["results"]["text only (TF-IDF of names)"]
+    if result["gcn_share"] == 0.0:  # the mix with no GCN share is text alone, on the same scored products
+        assert combined == text
