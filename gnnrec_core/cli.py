@@ -1,7 +1,8 @@
 """`python -m gnnrec_core COMMAND DATA ...`: the engine, headless, JSON out.
 
-Commands: ingest, benchmark, train, recommend, similar, export. Bad input exits with status 2
-and one line on stderr saying what was expected and what was found.
+Commands: ingest, benchmark, train, recommend, similar, export, report, rules, basket-eval,
+compare-periods. Bad input exits with status 2 and one line on stderr saying what was expected and
+what was found.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report": "train, then write a self-contained HTML report for stakeholders",
         "rules": "association rules from baskets (support, confidence, lift, leverage, conviction)",
         "basket-eval": "basket completion: hide one product per test basket, rank it from the rest",
+        "compare-periods": "what changed between two periods (or two segments): products and pairs, tested",
     }
     for name, help_text in specs.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bar (there is none when stderr is not a terminal)")
         if name == "ingest":
+            continue
+        if name == "compare-periods":
+            _period_flags(sub)
             continue
         if name == "rules":
             sub.add_argument("--min-support", type=float, default=0.005)
@@ -104,6 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _period_flags(sub: argparse.ArgumentParser) -> None:
+    when = sub.add_argument_group("periods: a is [start, split), b is [split, end)")
+    when.add_argument("--split", help="first date of period b, e.g. 2011-06-01")
+    when.add_argument("--start", help="first date of period a (default: the data's first)")
+    when.add_argument("--end", help="the day after period b (default: after the data's last)")
+    groups = sub.add_argument_group("segments, instead of dates")
+    groups.add_argument("--by", metavar="COLUMN", help="a column of the data, e.g. Country or channel")
+    groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare")
+    sub.add_argument("--min-baskets", type=int, default=10,
+                     help="test a product or pair only when in at least N baskets, both sides together")
+    sub.add_argument("--q", dest="q_threshold", type=float, default=0.05,
+                     help="false discovery rate below which a change is named (Benjamini-Hochberg)")
+    sub.add_argument("--top", type=int, default=10, help="changes printed per list (the JSON holds all)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -133,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ingest(args: argparse.Namespace):
+def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None):
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
                  if getattr(args, f"col_{flag}")}
     assert set(overrides) <= set(ROLES)
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
                     if getattr(args, f"items_{role}")}
     result = ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
-                    item_columns=item_columns, lookup_key=args.lookup_key, **overrides)
+                    item_columns=item_columns, lookup_key=args.lookup_key, segments=segments, **overrides)
     for warning in result.report.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return result
@@ -306,6 +326,42 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
+    from .baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time
+    from .errors import InputError
+
+    if (args.split is None) == (args.by is None):
+        raise InputError("expected --split DATE (two periods) or --by COLUMN --groups A,B (two segments), "
+                         f"found {'both' if args.split else 'neither'}")
+    config = ChangeConfig(min_baskets=args.min_baskets, q_threshold=args.q_threshold)
+    if args.by is not None:
+        groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
+        result = _ingest(args, segments=(args.by,))
+        split = split_by_column(result.events, args.by, groups)  # type: ignore[arg-type]
+    else:
+        result = _ingest(args, segments=())
+        split = split_by_time(result.events, args.split, args.start, args.end)
+    report = compare_sides(split, result.catalogue["name"], config)
+    for period in report.periods:
+        where = f"{period['column']} = {period['group']}" if "group" in period else \
+            f"[{period['start']}, {period['end']})"
+        print(f"{period['label']}: {where}, {period['baskets']:,} baskets")
+    print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
+          f"baskets); a change is named when its q-value <= {config.q_threshold}")
+    for kind in ("items", "pairs"):
+        for status in ("rising", "new", "falling", "gone"):
+            named = report.named(kind, status)
+            if named.empty:
+                continue
+            print(f"{status} {'products' if kind == 'items' else 'pairs'} ({len(named):,}):")
+            for row in named.head(args.top).itertuples(index=False):
+                label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
+                code = row.item if kind == "items" else f"{row.a}+{row.b}"
+                print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
+                      f"{row.share_b:.2%}, q {row.q_value:.2g}")
+    return report.as_json()
+
+
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from .serving.report import html_report
     from .training.experiment import ExperimentConfig, run_experiment
@@ -363,4 +419,4 @@ class _Progress:
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
             "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules,
             "report": cmd_report,
-            "basket-eval": cmd_basket_eval}
+            "basket-eval": cmd_basket_eval, "compare-periods": cmd_compare_periods}

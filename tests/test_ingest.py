@@ -18,6 +18,9 @@ from gnnrec_core.errors import InputError
      {"user": "user_id:token", "item": "item_id:token", "rating": "rating:float", "time": "timestamp:float"}),
     (["timestamp", "visitorid", "event", "itemid", "transactionid"],
      {"user": "visitorid", "item": "itemid", "event": "event", "basket": "transactionid", "time": "timestamp"}),
+    # A synonym counts only as whole words: Country is not a count of units.
+    (["Invoice", "StockCode", "Country", "Customer ID"],
+     {"basket": "Invoice", "item": "StockCode", "quantity": None, "user": "Customer ID"}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

@@ -68,25 +68,45 @@ CATALOGUE_ROLES = ("item", "item_name", "category", "price")  # what a catalogue
 
 def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
            drop_non_products: bool = False, item_columns: dict[str, str] | None = None,
-           lookup_key: str | None = None, **overrides: str | None) -> IngestResult:
+           lookup_key: str | None = None, segments: tuple[str, ...] | None = None,
+           **overrides: str | None) -> IngestResult:
     """Read `source` (path, bytes or file object) and return clean events.
 
     items: optional catalogue file joined on the item column; item_columns overrides its detected
     columns by role (item, item_name, category, price). lookup: optional table that brings in a
     missing column through a key it shares with the events (order_id -> user_id); lookup_key names
-    that key when more than one column is shared. overrides: role=column, e.g. user="CustomerID".
+    that key when more than one column is shared. segments: unmapped columns kept (as
+    "segment:<column>") for comparing groups such as countries or channels; by default every
+    unmapped column with 2 to 50 distinct values. overrides: role=column, e.g. user="CustomerID".
     The report says which columns of each file were used."""
     frame = load_frame(source, name, lookup, lookup_key)
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])),
                           lookup_mapping=frame.attrs.get("lookup"))
     events = _clean(frame, mapping, report, drop_non_products)
+    for column in _segment_columns(frame, mapping, segments):
+        events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     if items is not None:
         catalogue, report.catalogue_mapping = _join_catalogue(catalogue, read_table(items, _name_of(items)),
                                                               item_columns or {})
     report.rows_kept = len(events)
     return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
+
+
+SEGMENT_PREFIX = "segment:"
+MAX_SEGMENT_VALUES = 50
+
+
+def _segment_columns(frame: pd.DataFrame, mapping: ColumnMapping, chosen: tuple[str, ...] | None) -> list[str]:
+    mapped = {column for column in mapping.as_dict().values() if column}
+    if chosen is not None:
+        missing = [c for c in chosen if c not in frame.columns]
+        if missing:
+            raise InputError(f"expected a column '{missing[0]}' to compare groups of, "
+                             f"found: {', '.join(frame.columns)}")
+        return list(chosen)  # asked for by name: kept even when it is also mapped (an event type)
+    return [c for c in frame.columns if c not in mapped and 2 <= frame[c].nunique() <= MAX_SEGMENT_VALUES]
 
 
 def load_frame(source: Any, name: str | None = None, lookup: Any = None, lookup_key: str | None = None

@@ -112,13 +112,20 @@ def _by_name(role: str, columns: list[str], normalised: dict[str, str], taken: s
         for column in free:
             if normalised[column] == synonym:
                 return column
-    for synonym in SYNONYMS[role][:6]:  # then a name that contains a strong synonym
+    for synonym in SYNONYMS[role][:6]:  # then a name that contains a strong synonym as whole words
         if len(synonym) < 5:
             continue
         for column in free:
-            if synonym in normalised[column]:
+            if synonym in _word_runs(column):  # "Customer ID Hash" holds customerid; "Country" no count
                 return column
     return None
+
+
+def _word_runs(name: str) -> set[str]:
+    """Every run of consecutive words of a column name, joined: "order_line_qty" gives order,
+    line, qty, orderline, lineqty, orderlineqty. Words split at non-letters and camel case."""
+    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", re.sub(r":\w+$", "", str(name)))]
+    return {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
 
 
 def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:

@@ -143,6 +143,45 @@ def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label
     return fig
 
 
+STATUS_COLOURS = {"rising": PALETTE[2], "new": "#047857", "falling": PALETTE[3], "gone": "#9f1239",
+                  "no clear change": "#cbd5e1"}
+
+
+def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, title: str) -> go.Figure:
+    """Effect (log2 share ratio, b over a) against evidence (-log10 q): named changes stand out
+    above the dashed threshold line; `labels` gives each row's hover text."""
+    fig = go.Figure()
+    evidence = -np.log10(table["q_value"].clip(lower=1e-300))
+    for status, colour in STATUS_COLOURS.items():
+        rows = (table["status"] == status).to_numpy()
+        if rows.any():
+            fig.add_trace(go.Scattergl(
+                x=table.loc[rows, "log2_ratio"], y=evidence[rows], mode="markers", name=status,
+                marker=dict(color=colour, size=7, opacity=0.8), text=labels[rows].map(safe),
+                customdata=np.c_[table.loc[rows, "baskets_a"], table.loc[rows, "baskets_b"]],
+                hovertemplate="%{text}<br>baskets %{customdata[0]} -> %{customdata[1]}<br>"
+                              "log2 ratio %{x:.2f}, -log10 q %{y:.1f}<extra></extra>"))
+    fig.add_hline(y=-np.log10(threshold), line_dash="dash", line_color="#64748b",
+                  annotation_text=f"q = {threshold}", annotation_position="top left")
+    fig.update_layout(title=title, xaxis_title="log2(share in b / share in a)", yaxis_title="-log10 q-value",
+                      legend=dict(orientation="h", y=-0.2), **LAYOUT)
+    return fig
+
+
+def trajectory_figure(weeks: pd.DataFrame, label: str, split: pd.Timestamp | None = None) -> go.Figure:
+    """Weekly share of baskets holding a product (or both of a pair); the split as a dashed line."""
+    fig = go.Figure(go.Scatter(
+        x=weeks["week"], y=weeks["share"] * 100, mode="lines+markers", line=dict(color=PALETTE[0], width=3),
+        customdata=np.c_[weeks["holding"], weeks["baskets"]],
+        hovertemplate="week of %{x|%Y-%m-%d}: %{y:.2f}% (%{customdata[0]} of %{customdata[1]} baskets)"
+                      "<extra></extra>"))
+    if split is not None:
+        fig.add_vline(x=pd.Timestamp(split).timestamp() * 1000, line_dash="dash", line_color="#64748b")
+    fig.update_layout(title=f"Weekly share of baskets: {safe(label)}", yaxis_title="% of baskets",
+                      xaxis_title="week", **LAYOUT)
+    return fig
+
+
 def rules_scatter(rules: pd.DataFrame) -> go.Figure:
     """Support vs confidence, coloured by lift; `rules` needs a `label` column for hovers."""
     fig = go.Figure(go.Scattergl(

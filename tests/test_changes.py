@@ -1,0 +1,193 @@
+"""Period and segment comparisons: planted changes are found, unchanged data yields no discoveries
+beyond the q threshold, the statistics match their textbook definitions, bad input is one line."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, SAMPLE
+from scipy.stats import fisher_exact
+
+from gnnrec_core import ingest
+from gnnrec_core.baskets.changes import (
+    ChangeConfig,
+    benjamini_hochberg,
+    compare_sides,
+    fisher_two_sided,
+    partners_by_side,
+    split_by_column,
+    split_by_time,
+    weekly_trajectory,
+)
+from gnnrec_core.errors import InputError
+
+SPLIT = pd.Timestamp("2024-03-01")
+
+
+def order_log(seed: int, baskets: int = 1600, items: int = 60, triple: str | None = None,
+              new_pair: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Orders of 1-4 products drawn from a fixed popularity, half before SPLIT and half after, each
+    from one of two countries. Planted in period b: `triple` is bought three times as often, and
+    `new_pair` starts to be bought together (never before)."""
+    rng = np.random.default_rng(seed)
+    weights = 1 / np.arange(1, items + 1) ** 0.5
+    weights /= weights.sum()
+    names = np.array([f"P{i:03d}" for i in range(items)])
+    rows = []
+    for order in range(baskets):
+        late = order >= baskets // 2
+        hours = pd.Timedelta(hours=int(rng.integers(0, 24 * 28)))
+        when = SPLIT + hours if late else SPLIT - hours - pd.Timedelta(hours=1)
+        chosen = set(rng.choice(names, rng.integers(1, 5), replace=False, p=weights))
+        if late and triple is not None and triple not in chosen and rng.random() < 2 * _share(weights, names, triple):
+            chosen.add(triple)  # about twice its base share again: three times in all
+        if late and new_pair is not None and rng.random() < 0.08:
+            chosen |= set(new_pair)
+        if not late and new_pair is not None and set(new_pair) <= chosen:
+            chosen.discard(new_pair[1])  # never together before the split
+        country = "FR" if rng.random() < 0.5 else "DE"
+        rows += [{"order": f"O{order}", "customer": f"U{order % 400}", "product": p, "when": when, "Country": country}
+                 for p in sorted(chosen)]
+    return pd.DataFrame(rows)
+
+
+def _share(weights, names, item):
+    """Rough share of baskets holding `item` (2.5 products per basket on average)."""
+    return min(2.5 * weights[list(names).index(item)], 0.3)
+
+
+def events_of(frame: pd.DataFrame) -> pd.DataFrame:
+    return ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer", item="product",
+                  time="when").events
+
+
+def test_a_product_that_triples_and_a_pair_that_appears_are_found():
+    events = events_of(order_log(0, triple="P020", new_pair=("P030", "P031")))
+    report = compare_sides(split_by_time(events, SPLIT))
+    assert [p["baskets"] for p in report.periods] == [800, 800]
+    item = report.items.set_index("item").loc["P020"]
+    assert item["status"] == "rising" and item["q_value"] <= 0.05
+    assert 2.0 < item["share_b"] / item["share_a"] < 4.5  # about three times
+    pair = report.pairs.set_index(["a", "b"]).loc[("P030", "P031")]
+    assert pair["status"] == "new" and pair["baskets_a"] == 0 and pair["baskets_b"] > 40
+    # Nothing else was planted: every other named product is one of the pair's (bought more with it).
+    others = report.items[(report.items["status"] != "no clear change") & (report.items["item"] != "P020")]
+    assert set(others["item"]) <= {"P030", "P031"}
+
+
+def test_unchanged_data_gives_no_discoveries_beyond_the_threshold():
+    """Under no change BH keeps the chance of any discovery at most q; over 12 logs at q = 0.05
+    more than two with a discovery would be very unlikely (binomial tail < 2%)."""
+    with_discoveries = 0
+    for seed in range(12):
+        report = compare_sides(split_by_time(events_of(order_log(seed, baskets=2000)), SPLIT))
+        named = [(table["status"] != "no clear change").sum() for table in (report.items, report.pairs)]
+        with_discoveries += bool(sum(named))
+        assert (report.items["p_value"] >= 0).all() and len(report.items) > 30 and len(report.pairs) > 10
+    assert with_discoveries <= 2
+
+
+def test_fisher_matches_scipy_one_sided_tails_doubled():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n_a, n_b = rng.integers(20, 400, 2)
+        x_a, x_b = rng.integers(0, 20, 2)
+        ours = fisher_two_sided(np.array([x_b]), np.array([x_a + x_b]), int(n_a), int(n_b))[0]
+        table = [[x_b, n_b - x_b], [x_a, n_a - x_a]]
+        tails = [fisher_exact(table, alternative=side)[1] for side in ("less", "greater")]
+        assert ours == pytest.approx(min(1.0, 2 * min(tails)), rel=1e-6, abs=1e-12)
+        assert ours >= fisher_exact(table)[1] - 1e-9  # never more liberal than the minimum-likelihood test
+
+
+def test_benjamini_hochberg_known_answer():
+    q = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
+    np.testing.assert_allclose(q, [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+
+
+def test_min_baskets_limits_what_is_tested():
+    events = events_of(order_log(2, baskets=400))
+    split = split_by_time(events, SPLIT)
+    loose = compare_sides(split, config=ChangeConfig(min_baskets=1))
+    strict = compare_sides(split, config=ChangeConfig(min_baskets=30))
+    assert (strict.items["baskets_a"] + strict.items["baskets_b"] >= 30).all()
+    assert (strict.pairs["baskets_a"] + strict.pairs["baskets_b"] >= 30).all()
+    assert len(strict.items) < len(loose.items) and len(strict.pairs) < len(loose.pairs)
+
+
+def test_segments_split_by_a_kept_column():
+    frame = order_log(3, baskets=600)
+    events = ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer",
+                    item="product", time="when").events
+    assert "segment:Country" in events  # low-cardinality columns are kept without asking
+    split = split_by_column(events, "Country", ("FR", "DE"))
+    by_country = frame.drop_duplicates("order")["Country"].value_counts()
+    assert [p["baskets"] for p in split.periods] == [by_country["FR"], by_country["DE"]]
+    with pytest.raises(InputError, match="found no 'IT'"):
+        split_by_column(events, "Country", ("FR", "IT"))
+    with pytest.raises(InputError, match="found no column 'Channel'"):
+        split_by_column(events, "Channel", ("a", "b"))
+
+
+def test_partners_and_weekly_trajectory_follow_the_planted_pair():
+    events = events_of(order_log(4, new_pair=("P030", "P031")))
+    split = split_by_time(events, SPLIT)
+    partners = partners_by_side(split, "P030").set_index("partner")
+    assert partners.loc["P031", "together_a"] == 0 and partners.loc["P031", "in_top"] == "b only"
+    weeks = weekly_trajectory(events, ("P030", "P031"))
+    assert weeks["baskets"].sum() == 1600
+    before = weeks[weeks["week"] + pd.Timedelta(days=7) <= SPLIT]  # weeks wholly before the split
+    assert len(before) >= 3 and before["holding"].sum() == 0 and weeks["holding"].sum() > 40
+
+
+def test_bad_dates_and_empty_periods_are_one_line():
+    events = events_of(order_log(5, baskets=200))
+    with pytest.raises(InputError, match="expected a date such as"):
+        split_by_time(events, "not a date")
+    with pytest.raises(InputError, match="expected start < split < end"):
+        split_by_time(events, "2030-01-01")
+    with pytest.raises(InputError, match="period b .*expected baskets, found none"):
+        split_by_time(events, SPLIT, end=SPLIT + pd.Timedelta(seconds=1))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gnnrec_core", "compare-periods", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_contract_on_the_sample(tmp_path):
+    out = tmp_path / "changes.json"
+    done = run_cli(SAMPLE, "--split", "2010-12-15", "--drop-non-products", "--json", out)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    result = json.loads(out.read_text())
+    assert [p["label"] for p in result["periods"]] == ["a", "b"]
+    assert sum(p["baskets"] for p in result["periods"]) == 1885  # invoices after cancellations and fees
+    assert set(result["items"][0]) >= {"item", "name", "baskets_a", "baskets_b", "share_a", "share_b", "p_value",
+                                       "q_value"}
+    assert set(result["pairs"][0]) >= {"a", "b", "baskets_a", "baskets_b", "lift_a", "lift_b", "p_value", "q_value"}
+    # Hand warmers sell before Christmas, not after: the words follow the q-values.
+    warmer = next(r for r in result["items"] if r["item"] == "22633")
+    assert warmer["status"] == "falling" and warmer["q_value"] <= 0.05
+    assert all(r["status"] == "no clear change" for r in result["items"] if r["q_value"] > 0.05)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--split", "31/31/2010"], "--split: expected a date"),
+    (["--split", "2012-01-01"], "expected start < split < end"),
+    (["--split", "2010-12-15", "--end", "2010-12-15 00:00:01"], "expected baskets, found none"),
+    ([], "expected --split DATE"),
+    (["--by", "Country", "--groups", "UK,FR"], "expected a column 'Country'"),
+])
+def test_cli_bad_input_exits_2_with_one_line(args, message):
+    done = run_cli(SAMPLE, *args)
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_cli_without_a_time_column(tmp_path):
+    path = tmp_path / "baskets.csv"
+    pd.DataFrame({"order": ["o1", "o1", "o2"], "product": ["a", "b", "a"]}).to_csv(path, index=False)
+    done = run_cli(path, "--split", "2020-01-01", "--basket-col", "order", "--item-col", "product")
+    assert done.returncode == 2 and "expected a time column" in done.stderr
