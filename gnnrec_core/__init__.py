@@ -83,6 +83,7 @@ _PUBLIC = {
     "customer_history": "serving.recommend",
     "recommend_for_basket": "serving.recommend",
     "recommend_table": "serving.recommend",
+    "changes_html": "serving.report",
     "html_report": "serving.report",
     "Run": "store",
     "Workspace": "store",

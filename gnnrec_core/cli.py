@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", default="export", help="folder for the CSV and TSV files")
         if name == "report":
             sub.add_argument("--out", default="report.html", help="the HTML file to write")
+            sub.add_argument("--split", help="add what changed between [first date, SPLIT) and [SPLIT, last date]")
     return parser
 
 
@@ -367,6 +368,11 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from .training.experiment import ExperimentConfig, run_experiment
 
     dataset = _dataset(args)
+    changes = None
+    if args.split:  # before training: a bad date fails at once
+        from .baskets.changes import compare_sides, split_by_time
+
+        changes = compare_sides(split_by_time(dataset.ingest.events, args.split), dataset.ingest.catalogue["name"])
     name = parse_models(args.model)[0]
     settings = tuple(_gnn_settings(args).items()) if SPECS[name].is_gnn else ()
     config = ExperimentConfig(model=name, settings=settings, device=args.device, seed=args.seed,
@@ -374,7 +380,8 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, None, "steps") as progress:
         experiment = run_experiment(dataset, config, progress)
     info = {"dataset": Path(args.data).name, "model": config.model, "results": experiment.results, "k": args.k}
-    Path(args.out).write_text(html_report(dataset, experiment.model, info, k=args.k), encoding="utf-8")
+    Path(args.out).write_text(html_report(dataset, experiment.model, info, k=args.k, changes=changes),
+                              encoding="utf-8")
     print(f"wrote {args.out}")
     return {"out": args.out, "results": experiment.results}
 

@@ -1,10 +1,11 @@
-"""Compare: two runs (metrics, neighbourhoods that changed) or two datasets (summary figures,
-shared top associations)."""
+"""Compare: two runs (metrics, neighbourhoods that changed), two datasets (summary figures,
+shared top associations), or two periods or segments of one dataset (what changed, tested)."""
 
 import pandas as pd
 import streamlit as st
 
 from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
+from pages.changes_view import show_changes
 from pages.links import from_link, share
 from pages.state import load_dataset, load_run, run_items, ws
 from pages.widgets import chart, main_result, run_label
@@ -28,7 +29,7 @@ def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFram
 
 
 st.title("Compare")
-MODES = {"runs": "Two runs", "datasets": "Two datasets"}
+MODES = {"runs": "Two runs", "datasets": "Two datasets", "periods": "Two periods", "segments": "Two segments"}
 linked_mode = from_link("mode", MODES, "the comparison")
 if linked_mode is not None:
     st.session_state["compare-mode"] = MODES[linked_mode]
@@ -49,7 +50,9 @@ def pick_pair(kind: str, options: list[str], labels: dict[str, str]) -> tuple[st
     return a, b
 
 
-if mode == "Two runs":
+if mode in (MODES["periods"], MODES["segments"]):
+    show_changes("periods" if mode == MODES["periods"] else "segments")
+elif mode == "Two runs":
     runs = ws().list_runs()
     if len(runs) < 2:
         st.info("Comparing runs needs two saved runs: train another on the Train page "

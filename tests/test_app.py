@@ -194,3 +194,32 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
         _wait_for_results(at, expect=f"Results: {model} on Online Retail sample")
     runs = {json.loads(p.read_text())["model"] for p in (workspace / "runs").glob("*/run.json")}
     assert runs == {"lightgcn", "itemknn"}
+
+
+def test_compare_periods_and_segments_of_one_dataset(workspace):
+    """No training needed: the sample's weeks before and after 15 December, by link, then segments of
+    a dataset with a country column. Hand warmers stop selling after Christmas."""
+    at = _app().run()
+    _open_link(at, "pages/compare.py", mode="periods", start="2010-12-01", split="2010-12-15")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio[0].value == "Two periods"
+    baskets = {m.label: m.value for m in at.metric if m.label.startswith(("a:", "b:"))}
+    assert baskets == {"a: 2010-12-01 to 2010-12-15": "1,170 baskets", "b: 2010-12-15 to 2011-01-11": "715 baskets"}
+    products = at.dataframe[0].value
+    assert set(products["status"]) <= {"rising", "new", "falling", "gone"}  # named changes shown by default
+    assert (products["q_value"] <= 0.05).all() and "22633" in set(products["item"])
+    assert "q-value is at most 0.05" in _texts(at)
+    assert at.query_params["split"] == "2010-12-15" and at.query_params["mode"] == "periods"
+
+    from test_changes import order_log
+
+    from gnnrec_core import Workspace, ingest
+
+    frame = order_log(0, baskets=600, triple="P020")
+    Workspace(workspace).save_dataset("Two countries", ingest(frame.to_csv(index=False).encode(), "log.csv"))
+    at.session_state["active_dataset"] = "Two countries"  # what the sidebar does with a link's `dataset`
+    _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries", by="Country", a="DE", b="FR")
+    assert not at.exception, [e.value for e in at.exception]
+    boxes = {s.label: s.value for s in at.selectbox}
+    assert boxes["Split by"] == "Country" and boxes["Segment a"] == "DE" and boxes["Segment b"] == "FR"
+    assert any(m.label == "a: Country = DE" for m in at.metric)

@@ -109,6 +109,12 @@ def test_demo_in_a_real_browser(server):
         page.screenshot(path=str(shots / "10_deep_link.png"), full_page=True)
         assert page.get_by_text("HEART OF WICKER SMALL: bought by").count() == 1  # the table's caption
         assert "product=22469" in page.url
+        # What changed in the sample after 15 December, opened by link: named changes, volcano, table.
+        page.goto(f"{server}/compare?mode=periods&split=2010-12-15")
+        _settle(page)
+        _assert_clean(page, "compare periods")
+        page.screenshot(path=str(shots / "11_what_changed.png"), full_page=True)
+        assert page.get_by_text("1,170 baskets").count() == 1 and page.get_by_text("715 baskets").count() == 1
         browser.close()
 
 

@@ -191,3 +191,20 @@ def test_cli_without_a_time_column(tmp_path):
     pd.DataFrame({"order": ["o1", "o1", "o2"], "product": ["a", "b", "a"]}).to_csv(path, index=False)
     done = run_cli(path, "--split", "2020-01-01", "--basket-col", "order", "--item-col", "product")
     assert done.returncode == 2 and "expected a time column" in done.stderr
+
+
+def test_report_section_names_only_what_passes_and_escapes_names():
+    from gnnrec_core.serving.report import changes_html
+
+    frame = order_log(6, triple="P020")
+    frame["name"] = frame["product"].map(lambda p: "<b>bold</b>" if p == "P020" else f"Product {p}")
+    events_frame = ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer",
+                          item="product", time="when", item_name="name")
+    report = compare_sides(split_by_time(events_frame.events, SPLIT), events_frame.catalogue["name"])
+    page = changes_html(report, "log.csv")
+    assert "Products: rising (" in page and "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
+    named = (report.items["status"] != "no clear change").sum()
+    assert f"Products: rising ({(report.items['status'] == 'rising').sum()})" in page and named >= 1
+    quiet = compare_sides(split_by_time(events_of(order_log(7, baskets=300)), SPLIT),
+                          config=ChangeConfig(q_threshold=1e-12))
+    assert "No product or pair changed with q-value at most 1e-12" in changes_html(quiet, "log.csv")

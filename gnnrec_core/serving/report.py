@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..baskets.associations import basket_stats
+from ..baskets.changes import ChangeReport
 from ..data.ingest import summary
 from ..training.metrics import METRICS
 from ..training.pipeline import Dataset, gain_over_baselines
@@ -47,8 +48,10 @@ def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     return frame.to_html(index=False, escape=True, formatters=formatters, border=0)
 
 
-def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3, k: int = 10) -> str:
-    """The report as one HTML string. `info` holds the run's results, model name and dataset name."""
+def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3, k: int = 10,
+                changes: ChangeReport | None = None) -> str:
+    """The report as one HTML string. `info` holds the run's results, model name and dataset name;
+    `changes`, a comparison of two periods or segments, adds a "What changed" section."""
     figures = summary(dataset.ingest)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     parts = [f"<h1>Product associations: {_e(info.get('dataset', 'dataset'))}</h1>",
@@ -68,9 +71,59 @@ def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3
     parts += _map_section(dataset, model)
     parts += _associations_section(dataset, stats)
     parts += _examples_section(dataset, model, stats, examples, k)
+    if changes is not None:
+        parts += changes_section(changes)
+    return _page(parts)
+
+
+def _page(parts: list[str]) -> str:
     body = "\n".join(parts)
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>gnnrec report</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def changes_html(changes: ChangeReport, dataset_name: str) -> str:
+    """A stand-alone report of one period or segment comparison."""
+    return _page([f"<h1>What changed: {_e(dataset_name)}</h1>",
+                  f"<p class='note'>Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
+                  *changes_section(changes)])
+
+
+def _side(period: dict[str, Any]) -> str:
+    if "group" in period:
+        return f"{period['column']} = {period['group']}"
+    return f"{str(period['start'])[:10]} to {str(period['end'])[:10]} (end excluded)"
+
+
+def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
+    """Named changes only, each list headed by how many there are; the wording follows q-values."""
+    q, config = changes.config.q_threshold, changes.config
+    a, b = changes.periods
+    out = ["<h2>What changed</h2>", "<div class='cards'>",
+           f"<div class='card'>a: {_e(_side(a))}<b>{a['baskets']:,} baskets</b></div>",
+           f"<div class='card'>b: {_e(_side(b))}<b>{b['baskets']:,} baskets</b></div></div>",
+           f"<p class='note'>Every product and pair in at least {config.min_baskets} baskets of a and b together "
+           f"was tested ({len(changes.items):,} products, {len(changes.pairs):,} pairs; Fisher's exact test on "
+           f"its share of baskets). A change is called rising, falling, new or gone only when its "
+           f"Benjamini-Hochberg q-value is at most {q}; everything else is no clear change.</p>"]
+    for kind, label in (("items", "Products"), ("pairs", "Pairs bought together")):
+        table = changes.items if kind == "items" else changes.pairs
+        for status in ("rising", "new", "falling", "gone"):
+            named = table[table["status"] == status]
+            if named.empty:
+                continue
+            what = named["name"].fillna(named["item"]) if kind == "items" else \
+                named["a_name"].fillna(named["a"]) + " + " + named["b_name"].fillna(named["b"])
+            shown = pd.DataFrame({"what": what, "baskets a": named["baskets_a"], "baskets b": named["baskets_b"],
+                                  "share a": named["share_a"].map("{:.2%}".format),
+                                  "share b": named["share_b"].map("{:.2%}".format),
+                                  "q-value": named["q_value"].map("{:.2g}".format)})
+            if kind == "pairs":
+                shown["lift a"], shown["lift b"] = named["lift_a"], named["lift_b"]
+            out += [f"<h3>{label}: {status} ({len(named):,})</h3>", _table(shown.head(top), "{:.1f}")]
+    if len(out) == 5:
+        out.append(f"<p class='verdict'>No product or pair changed with q-value at most {q}.</p>")
+    return out
 
 
 def _metrics_section(info: dict[str, Any]) -> list[str]:

@@ -1,0 +1,180 @@
+"""Compare page, period and segment modes: what changed within one dataset, tested.
+
+Period mode splits the baskets at a date (or takes one month against the month before); segment
+mode splits them by a column such as country or channel. Every product and pair is tested by the
+engine (gnnrec_core.baskets.changes); this module only picks the sides and shows the result, in
+words that follow the q-values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from gnnrec_core import (
+    ChangeConfig,
+    GnnrecError,
+    change_volcano,
+    changes_html,
+    compare_sides,
+    month_starts,
+    partners_by_side,
+    segment_columns,
+    split_by_column,
+    split_by_time,
+    trajectory_figure,
+    weekly_trajectory,
+)
+from pages.links import from_link, share
+from pages.state import load_dataset, ws
+from pages.widgets import chart, need_dataset
+
+NAMED = ("rising", "new", "falling", "gone")
+
+
+@st.cache_resource(show_spinner="Splitting baskets...", max_entries=8)
+def sides(name: str, saved_at: float, how: tuple):
+    events = load_dataset(name, saved_at).ingest.events
+    return split_by_time(events, *how[1:]) if how[0] == "time" else split_by_column(events, how[1], how[2])
+
+
+@st.cache_data(show_spinner="Testing every product and pair...", max_entries=8)
+def changes(name: str, saved_at: float, how: tuple, min_baskets: int, q: float):
+    names = load_dataset(name, saved_at).ingest.catalogue["name"]
+    return compare_sides(sides(name, saved_at, how), names, ChangeConfig(min_baskets=min_baskets, q_threshold=q))
+
+
+def _date(param: str, fallback: dt.date, first: dt.date, last: dt.date) -> dt.date:
+    """The link's date for `param` when it is a date within the data, else the fallback."""
+    try:
+        value = pd.Timestamp(st.query_params.get(param) or fallback).date()
+    except ValueError:
+        return fallback
+    return value if first <= value <= last else fallback
+
+
+def pick_periods(events: pd.DataFrame) -> tuple:
+    """Two periods: split at a date, or one month against the month before."""
+    months = month_starts(events)
+    times = events["time"].dropna()
+    how = st.radio("Periods", ["Split at a date", "A month against the month before"], horizontal=True,
+                   key="periods-how", disabled=len(months) < 2)
+    if how == "Split at a date" or len(months) < 2:
+        first, last = times.min().date(), times.max().date()
+        middle = (times.min() + (times.max() - times.min()) / 2).date()
+        c1, c2, c3 = st.columns(3)
+        after = last + dt.timedelta(days=1)
+        start = c1.date_input("Period a starts", _date("start", first, first, last), first, last)
+        split = c2.date_input("Period b starts (split)", _date("split", middle, first, last), first, last)
+        end = c3.date_input("Period b ends (day excluded)", _date("end", after, first, after), first, after)
+        return ("time", str(split), str(start), str(end))
+    month = st.selectbox("Month", months[1:], index=len(months) - 2, format_func=lambda m: f"{m:%B %Y}")
+    position = months.index(month)
+    after = months[position + 1] if position + 1 < len(months) else month + pd.offsets.MonthBegin(1)
+    return ("time", str(month.date()), str(months[position - 1].date()), str(after.date()))
+
+
+def pick_segments(events: pd.DataFrame) -> tuple | None:
+    columns = segment_columns(events)
+    if not columns:
+        st.info("This dataset has no column to split by: upload a log with a column such as country, channel or "
+                "store (2 to 50 values), or compare periods.")
+        return None
+    linked = from_link("by", columns, "the column")
+    column = st.selectbox("Split by", columns, index=columns.index(linked) if linked else 0, key="segments-by")
+    values = events[column if column == "event" else f"segment:{column}"].astype(str).value_counts().index.tolist()
+    if len(values) < 2:
+        st.info(f"'{column}' has one value only.")
+        return None
+    for side, fallback in (("a", values[0]), ("b", values[1])):
+        value = from_link(side, values, f"the {column} value")
+        if value is not None or st.session_state.get(f"segment-{side}-{column}") not in values:
+            st.session_state[f"segment-{side}-{column}"] = value or fallback
+    c1, c2 = st.columns(2)
+    group_a = c1.selectbox("Segment a", values, key=f"segment-a-{column}")
+    group_b = c2.selectbox("Segment b", values, key=f"segment-b-{column}")
+    if group_a == group_b:
+        st.info("Pick two different values.")
+        return None
+    return ("column", column, (group_a, group_b))
+
+
+def show_changes(kind: str) -> None:
+    name, dataset = need_dataset()  # the active one (a link's `dataset` makes it active)
+    saved = {d["name"]: d["saved_at"] for d in ws().list_datasets()}
+    st.caption(f"Within the active dataset, {name} (change it in the sidebar).")
+    events = dataset.ingest.events
+    if kind == "periods" and events["time"].isna().all():
+        st.info("This dataset has no dates: map a time column on the Data page, or compare segments.")
+        return
+    how = pick_periods(events) if kind == "periods" else pick_segments(events)
+    if how is None:
+        return
+    c1, c2 = st.columns(2)
+    min_baskets = int(c1.number_input("Test only products and pairs in at least this many baskets", 2, 10_000, 10))
+    q = c2.select_slider("False discovery rate (q threshold)", [0.01, 0.05, 0.1], value=0.05)
+    try:
+        report = changes(name, saved[name], how, min_baskets, q)
+    except GnnrecError as exc:
+        st.error(str(exc))
+        return
+    link = {"mode": kind, "dataset": name} | ({"start": how[2], "split": how[1], "end": how[3]} if how[0] == "time" else
+                                             {"by": how[1], "a": how[2][0], "b": how[2][1]})
+    share(**link)
+    a, b = report.periods
+    describe = (lambda p: f"{p['column']} = {p['group']}") if how[0] == "column" else \
+        (lambda p: f"{p['start'][:10]} to {p['end'][:10]}")
+    m1, m2 = st.columns(2)
+    m1.metric(f"a: {describe(a)}", f"{a['baskets']:,} baskets")
+    m2.metric(f"b: {describe(b)}", f"{b['baskets']:,} baskets")
+    st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test; a change is called "
+               f"rising, falling, new or gone only when its Benjamini-Hochberg q-value is at most {q} "
+               f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
+               "baskets were tested; the rest are not listed).")
+    tabs = st.tabs(["Products", "Pairs", "A product's partners", "Weekly trajectory"])
+    with tabs[0]:
+        _named_table(report.items, report.items["name"].fillna(report.items["item"]), q, "products")
+    with tabs[1]:
+        labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
+            report.pairs["b"])
+        _named_table(report.pairs, labels, q, "pairs")
+    names = load_dataset(name, saved[name]).ingest.catalogue["name"]
+    options = report.items["item"].tolist()
+    label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
+    with tabs[2]:
+        item = st.selectbox("Product", options, format_func=label, key="changes-partner")
+        if item is not None:
+            partners = partners_by_side(sides(name, saved[name], how), item, names=names)
+            st.caption("Its bought-together partners on each side (lift shrunk toward 1 for thin evidence), "
+                       "top 10 of either; 'b only' joined its top 10, 'a only' left it.")
+            st.dataframe(partners, hide_index=True)
+    with tabs[3]:
+        picked = st.multiselect("One product, or two for a pair", options, default=options[:1], max_selections=2,
+                                format_func=label, key="changes-trajectory")
+        if picked:
+            weeks = weekly_trajectory(events, tuple(picked))
+            split = pd.Timestamp(how[1]) if how[0] == "time" else None
+            chart(trajectory_figure(weeks, " + ".join(str(names.get(i, i)) for i in picked), split), weeks,
+                  "weekly_trajectory", key="trajectory")
+    st.download_button("Download this comparison (HTML report)", changes_html(report, name).encode(),
+                       "what_changed.html", "text/html")
+
+
+def _named_table(table: pd.DataFrame, labels: pd.Series, q: float, what: str) -> None:
+    counts = table["status"].value_counts()
+    for column, status in zip(st.columns(4), NAMED):
+        column.metric(status.capitalize(), f"{counts.get(status, 0):,}")
+    chart(change_volcano(table, labels, q, f"Every {what[:-1]} tested: effect against evidence"), None,
+          f"{what}_changes", key=f"volcano-{what}")
+    shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}")
+    rows = table[table["status"].isin(shown)]
+    st.dataframe(rows, hide_index=True, column_config={
+        "share_a": st.column_config.NumberColumn(format="percent"),
+        "share_b": st.column_config.NumberColumn(format="percent"),
+        "share_change": st.column_config.NumberColumn(format="percent"),
+        "p_value": st.column_config.NumberColumn(format="%.2g"),
+        "q_value": st.column_config.NumberColumn(format="%.2g")})
+    st.download_button("Download (CSV)", rows.to_csv(index=False).encode(), f"{what}_changes.csv", "text/csv",
+                       key=f"csv-{what}")
