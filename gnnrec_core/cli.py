@@ -1,7 +1,7 @@
 """`python -m gnnrec_core COMMAND DATA ...`: the engine, headless, JSON out.
 
 Commands: ingest, benchmark, train, recommend, similar, export, report, rules, basket-eval,
-compare-periods. Bad input exits with status 2 and one line on stderr saying what was expected and
+compare-periods, cold-start. Bad input exits with status 2 and one line on stderr saying what was expected and
 what was found.
 """
 
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rules": "association rules from baskets (support, confidence, lift, leverage, conviction)",
         "basket-eval": "basket completion: hide one product per test basket, rank it from the rest",
         "compare-periods": "what changed between two periods (or two segments): products and pairs, tested",
+        "cold-start": "hold out named products, place each from its text, rank its true bought-together partners",
     }
     for name, help_text in specs.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -66,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         if name == "compare-periods":
             _period_flags(sub)
+            continue
+        if name == "cold-start":
+            sub.add_argument("--holdout", type=float, default=0.1, help="share of named products held out")
+            sub.add_argument("--seed", type=int, default=0)
+            sub.add_argument("--k", type=int, default=10)
+            sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+            sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+                             help="most seconds for the feature GCN's fit (default 90)")
             continue
         if name == "rules":
             sub.add_argument("--min-support", type=float, default=0.005)
@@ -363,6 +372,30 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     return report.as_json()
 
 
+def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
+    from .errors import InputError
+    from .serving.coldstart import cold_start_eval
+
+    if not 0 < args.holdout < 1:
+        raise InputError(f"--holdout: expected a share between 0 and 1, found {args.holdout}")
+    result = _ingest(args)
+    from_catalogue = (result.report.catalogue_mapping or {}).get("item_name")
+    if result.mapping.item_name is None and from_catalogue is None:  # names would be the codes themselves
+        raise InputError("expected product names (a description or name column, or --items with names), found none; "
+                         "cold start places products from their text")
+    dataset = prepare(result)
+    settings = {"device": args.device} | ({"time_budget": args.time_budget} if args.time_budget else {})
+    out = cold_start_eval(dataset, holdout=args.holdout, k=args.k, seed=args.seed, **settings)
+    print(f"{out['held_out']} named products held out ({out['scored_products']} scored, the rest chose the mix: "
+          f"{out['combined_text']} text with GCN share {out['gcn_share']}), k={out['k']}")
+    print(f"{'method':<10}{'ndcg':>10}{'hit_rate':>10}{'recall':>10}")
+    for method, metrics in out["results"].items():
+        print(f"{method:<10}{metrics['ndcg']:>10.4f}{metrics['hit_rate']:>10.4f}{metrics['recall']:>10.4f}")
+    rows = [{"method": method, **metrics} for method, metrics in out["results"].items()]
+    return {"results": rows, "held_out": out["held_out"], "seed": args.seed, "scored": out["scored_products"],
+            "combined": {"text": out["combined_text"], "gcn_share": out["gcn_share"]}, "k": out["k"]}
+
+
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from .serving.report import html_report
     from .training.experiment import ExperimentConfig, run_experiment
@@ -426,4 +459,4 @@ class _Progress:
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
             "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules,
             "report": cmd_report,
-            "basket-eval": cmd_basket_eval, "compare-periods": cmd_compare_periods}
+            "basket-eval": cmd_basket_eval, "compare-periods": cmd_compare_periods, "cold-start": cmd_cold_start}

@@ -208,3 +208,17 @@ def test_report_section_names_only_what_passes_and_escapes_names():
     quiet = compare_sides(split_by_time(events_of(order_log(7, baskets=300)), SPLIT),
                           config=ChangeConfig(q_threshold=1e-12))
     assert "No product or pair changed with q-value at most 1e-12" in changes_html(quiet, "log.csv")
+
+
+def test_cli_segments_by_a_column(tmp_path):
+    import json
+
+    path, out = tmp_path / "log.csv", tmp_path / "segments.json"
+    order_log(8, baskets=600).to_csv(path, index=False)
+    done = run_cli(path, "--by", "Country", "--groups", "FR,DE", "--json", out)
+    assert done.returncode == 0, done.stderr
+    periods = json.loads(out.read_text())["periods"]
+    assert [(p["group"], p["column"]) for p in periods] == [("FR", "Country"), ("DE", "Country")]
+    assert sum(p["baskets"] for p in periods) == 600
+    bad = run_cli(path, "--by", "Country", "--groups", "FR")
+    assert bad.returncode == 2 and "--groups: expected two different values" in bad.stderr

@@ -57,14 +57,16 @@ def test_cold_start_mix_is_chosen_on_validation_products_and_scored_on_the_other
     from conftest import SAMPLE
 
     from gnnrec_core.data.ingest import ingest
-    from gnnrec_core.serving.coldstart import GCN_SHARES, cold_start_eval
+    from gnnrec_core.serving.coldstart import GCN_SHARES, TEXT_METHODS, cold_start_eval
     from gnnrec_core.training.pipeline import prepare
 
     dataset = prepare(ingest(SAMPLE, drop_non_products=True))
     result = cold_start_eval(dataset, seed=1, auto=False, blend=False, epochs=3, dim=8)
-    on_valid = result["valid_ndcg_by_share"]
-    assert set(on_valid) == set(GCN_SHARES) and on_valid[result["gcn_share"]] == max(on_valid.values())
+    on_valid = result["valid_ndcg_by_mix"]
+    texts = [m for m in TEXT_METHODS if m in result["results"]]
+    assert set(on_valid) == {f"{t} {s}" for t in texts for s in GCN_SHARES}
+    assert on_valid[f"{result['combined_text']} {result['gcn_share']}"] == max(on_valid.values())
     assert result["scored_products"] == result["held_out_products"] - result["held_out_products"] // 2
-    combined, text = result["results"]["gcn + text combined"], result["results"]["text only (TF-IDF of names)"]
+    combined, text = result["results"]["combined"], result["results"][result["combined_text"]]
     if result["gcn_share"] == 0.0:  # the mix with no GCN share is text alone, on the same scored products
         assert combined == text

@@ -6,12 +6,14 @@ catalogue row alone (`FeatureGCN.embed_new_items`). A held-out product's true pa
 known products it is most often bought with: its top `partners` by shrunk lift among products
 sharing at least `min_together` baskets (frequently-bought-together, from all baskets). Every known
 product is ranked by cosine similarity to the new product's vector; hit rate, recall and nDCG at
-k of the true partners are reported, beside the text-only baseline: TF-IDF cosine of product
-names, the same ranking with no purchase data at all, and the two combined (each similarity
-standardised per product, then mixed), which is what the dashboard uses to place a new product.
+k of the true partners are reported, beside text-only rankings with no purchase data at all:
+TF-IDF cosine of product names ("tfidf") and the language model's cosine ("llm", WordLlama,
+when installed), and the GCN and a text ranking combined (each similarity standardised per
+product, then mixed), which is what the dashboard uses to place a new product.
 
-The held-out products are split in two: the mix of the combination is chosen on the validation
-half (`GCN_SHARES`, best nDCG), and every method is scored on the other half only.
+The held-out products are split in two: the combination (which text ranking, and the GCN's
+share `GCN_SHARES`) is chosen on the validation half by nDCG, and every method is scored on the
+other half only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..training.pipeline import Dataset
 from ..training.tuning import standardise
 
 GCN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the GCN's share of the combined score, tried on validation
+TEXT_METHODS = ("tfidf", "llm")  # name similarity: TF-IDF, or the language model (when installed)
 DEFAULT_GCN_SHARE = 0.5  # what the dashboard uses: the share validation chose most often (docs/benchmarks.md)
 
 
@@ -41,7 +44,15 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     data = dataset.interactions
     full = data.matrix()
     buyers = np.diff(full.tocsc().indptr)
-    eligible = np.flatnonzero(buyers >= min_buyers)
+    named = dataset.ingest.catalogue["name"].reindex([str(i) for i in data.items]).fillna("").astype(str)
+    has_name = named.str.strip().str.len().to_numpy() > 0
+    if not has_name.any():
+        raise InputError("expected product names to place new products from (a description or name column, or "
+                         "--items with a name column), found none")
+    eligible = np.flatnonzero((buyers >= min_buyers) & has_name)
+    if len(eligible) < 4:
+        raise InputError(f"expected at least 4 named products with {min_buyers}+ buyers to hold out, "
+                         f"found {len(eligible)}")
     rng = np.random.default_rng(seed)
     held = np.sort(rng.choice(eligible, max(1, int(round(holdout * len(eligible)))), replace=False))
     known = np.setdiff1d(np.arange(data.n_items), held)
@@ -69,29 +80,41 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     if in_valid.all() or not in_valid.any():
         raise InputError(f"expected at least 2 held-out products with partners to split for validation, "
                          f"found {len(held)}")
+    texts = [m for m in TEXT_METHODS if m in scores]
 
-    def mixed(share: float) -> np.ndarray:
-        return share * standardise(scores["gcn"]) + (1 - share) * standardise(scores["text"])
+    def mixed(text: str, share: float) -> np.ndarray:
+        return share * standardise(scores["gcn"]) + (1 - share) * standardise(scores[text])
 
-    on_valid = {share: _score(mixed(share)[in_valid], together[in_valid], k)["ndcg"] for share in GCN_SHARES}
-    share = max(GCN_SHARES, key=lambda s: on_valid[s])
+    on_valid = {f"{text} {share}": _score(mixed(text, share)[in_valid], together[in_valid], k)["ndcg"]
+                for text in texts for share in GCN_SHARES}
+    best = max(on_valid, key=lambda key: on_valid[key])
+    text, share = best.split()[0], float(best.split()[1])
     scored = ~in_valid
-    results = {label: _score(values[scored], together[scored], k) for values, label in
-               ((scores["gcn"], "gcn (features + catalogue edges)"), (scores["text"], "text only (TF-IDF of names)"),
-                (mixed(share), "gcn + text combined"))}
-    return {"held_out_products": int(len(held)), "scored_products": int(scored.sum()),
-            "known_products": int(len(known)), "k": k, "gcn_share": share,
+    results = {method: _score(scores[method][scored], together[scored], k) for method in (*texts, "gcn")}
+    results["combined"] = _score(mixed(text, share)[scored], together[scored], k)
+    return {"held_out": int(len(held)), "held_out_products": int(len(held)), "scored_products": int(scored.sum()),
+            "known_products": int(len(known)), "k": k, "seed": seed, "gcn_share": share, "combined_text": text,
             "mean_true_partners": float(np.diff(together.indptr).mean()),
-            "valid_ndcg_by_share": on_valid, "results": results}
+            "valid_ndcg_by_mix": on_valid, "results": results}
 
 
 def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.ndarray,
-                       new_names: np.ndarray, gcn_share: float = DEFAULT_GCN_SHARE) -> dict[str, np.ndarray]:
-    """(new products, known products) similarities: 'gcn' (embedding cosine), 'text' (TF-IDF
-    cosine of names) and 'combined' (the two standardised per new product, then mixed)."""
+                       new_names: np.ndarray, gcn_share: float = DEFAULT_GCN_SHARE,
+                       text: str = "auto") -> dict[str, np.ndarray]:
+    """(new products, known products) similarities: 'gcn' (embedding cosine), 'tfidf' (TF-IDF
+    cosine of names), 'llm' (language-model cosine of names, when installed), 'text' (the one
+    `text` picks: auto = the language model when installed) and 'combined' (gcn and text
+    standardised per new product, then mixed)."""
+    from ..matrix.text_encoder import LLM, encode_texts, llm_available, resolve
+
     gcn = model.embed_new_items(features) @ model.item_vectors().T
-    text = _tfidf(np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str))
-    return {"gcn": gcn, "text": text, "combined": gcn_share * standardise(gcn) + (1 - gcn_share) * standardise(text)}
+    known_names, new_names = np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str)
+    out = {"gcn": gcn, "tfidf": _tfidf(known_names, new_names)}
+    if llm_available():
+        out["llm"] = encode_texts(new_names.tolist(), LLM) @ encode_texts(known_names.tolist(), LLM).T
+    out["text"] = out[resolve(text)]
+    out["combined"] = gcn_share * standardise(gcn) + (1 - gcn_share) * standardise(out["text"])
+    return out
 
 
 def _names(dataset: Dataset, items: np.ndarray) -> np.ndarray:
