@@ -7,12 +7,14 @@ import streamlit as st
 
 from gnnrec_core import (
     GnnrecError,
+    find_products,
     frequently_bought_together,
     neighbour_table,
     neighbourhood_figure,
     neighbourhood_graph,
     new_product_scores,
     plain,
+    text_encoder_note,
 )
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, run_basket_stats, run_items
@@ -30,8 +32,19 @@ if linked is not None:
     st.session_state[PRODUCT_KEY] = linked
 wanted = st.session_state.get(PRODUCT_KEY)
 default = next((i for i in by_buyers if items.at[i, "item"] == wanted), by_buyers[0])
+query = st.text_input("Find a product by name, code or meaning", placeholder="e.g. garden party",
+                      key="neighbourhood-find")
+options = by_buyers
+if query.strip():  # the matches, names containing the query first, then the closest in meaning
+    hits = find_products(query, items.loc[by_buyers, "name"].reset_index(drop=True),
+                         items.loc[by_buyers, "item"].reset_index(drop=True), k=20)
+    options = [by_buyers[p] for p in hits["position"]] or by_buyers
+    st.caption(f"{(hits['match'] == 'name contains').sum():,} names contain '{plain(query)}', "
+               f"{(hits['match'] == 'close in meaning').sum()} more are close in meaning: pick one below."
+               + (f" {text_encoder_note()}" if text_encoder_note() else ""))
+    default = options[0] if default not in options else default
 controls = st.columns([3, 1, 1, 1])
-product = controls[0].selectbox("Product (type to search)", by_buyers, index=by_buyers.index(default),
+product = controls[0].selectbox("Product (type to search)", options, index=options.index(default),
                                 format_func=labels.get)
 st.session_state[PRODUCT_KEY] = items.at[product, "item"]
 share(run=run_id, product=items.at[product, "item"])

@@ -5,7 +5,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import env_name, limits, map_sample, plain, product_map
+from gnnrec_core import (
+    cluster_labels,
+    env_name,
+    find_products,
+    limits,
+    map_sample,
+    plain,
+    product_map,
+    text_encoder_note,
+)
 from pages.routes import PAGES
 from pages.state import PRODUCT_KEY, item_clusters, projection, run_items
 from pages.widgets import chart, need_run
@@ -19,7 +28,7 @@ method = controls[0].radio("Projection", ["UMAP", "PCA"], horizontal=True)
 colour_options = ["cluster", "popularity", "price band"] + (["category"] if items["category"].notna().any() else [])
 colour = controls[1].selectbox("Colour by", colour_options)
 neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method == "PCA")
-query = controls[3].text_input("Find a product (name or code)", placeholder="e.g. HEART or 85123A")
+query = controls[3].text_input("Find products (name, code or meaning)", placeholder="e.g. garden party, or 85123A")
 
 cap = limits().map_points
 shown = map_sample(items["buyers"].to_numpy(), cap)
@@ -27,7 +36,9 @@ if len(shown) < len(items):
     st.info(f"Showing the {cap:,} most-bought of {len(items):,} products: more would make the map slow to draw "
             f"and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
 points = items.iloc[shown].reset_index(drop=True)
-points["cluster"] = pd.Series(item_clusters(run_id, 12)[shown]).map(lambda c: f"cluster {c + 1:02d}").values
+cluster_ids = item_clusters(run_id, 12)[shown]
+words = cluster_labels(points["name"], cluster_ids)  # a few words per cluster, from its products' names
+points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in cluster_ids]
 points["popularity"] = np.log1p(points["buyers"])
 prices = pd.to_numeric(points["price"], errors="coerce")
 bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high",
@@ -40,10 +51,16 @@ points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " bu
                    + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
 highlight = []
 if query.strip():
-    text = query.strip().lower()
-    hits = points[points["name"].str.lower().str.contains(text, regex=False) | (points["item"].str.lower() == text)]
-    highlight = hits.index[:25].tolist()
-    st.caption(f"{len(hits):,} products match '{plain(query)}'" + (" (first 25 highlighted)" if len(hits) > 25 else ""))
+    hits = find_products(query, points["name"], points["item"], k=10)
+    contains = hits[hits["match"] == "name contains"]
+    meaning = hits[hits["match"] == "close in meaning"]
+    highlight = contains["position"].head(25).tolist() + meaning["position"].tolist()
+    st.caption(f"{len(contains):,} products match '{plain(query)}'"
+               + (" (first 25 highlighted)" if len(contains) > 25 else "")
+               + (f"; ringed too, the {len(meaning)} closest in meaning: "
+                  + ", ".join(plain(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
+    if text_encoder_note():
+        st.caption(text_encoder_note())
 
 placeholder = st.empty()
 pca = projection(run_id, "PCA", limit=cap)
@@ -56,7 +73,9 @@ if method == "UMAP":
         points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap)
     placeholder.empty()
 export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
-event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products"), export,
+centres = points.groupby(cluster_ids)[["x", "y"]].median()  # each cluster's words drawn at its middle
+labels = centres.assign(text=[words.get(int(c), "") for c in centres.index])
+event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products", labels), export,
               f"product_map_{method.lower()}", key=f"map-{method}", on_select="rerun",
               selection_mode=("points", "box", "lasso"))
 

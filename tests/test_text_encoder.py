@@ -32,7 +32,7 @@ def test_vectors_are_cached_per_list_of_texts(monkeypatch, tmp_path):
     monkeypatch.setenv("GNNREC_CACHE", str(tmp_path))
     texts = [f"product {i}" for i in range(20)]
     first = text_encoder.encode_texts(texts, "tfidf")
-    assert len(list((tmp_path / "text").glob("tfidf-*.npy"))) == 1
+    assert len(list((tmp_path / "text").glob("tfidf*.npy"))) == 1
     text_encoder._MEMORY.clear()
     np.testing.assert_array_equal(text_encoder.encode_texts(texts, "tfidf"), first)  # read back from disk
 
@@ -78,3 +78,30 @@ def test_cold_start_cli_without_names_exits_2(tmp_path):
     done = run_cli(path)
     assert done.returncode == 2 and "expected product names" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_find_products_puts_substring_matches_first_then_meaning():
+    import pandas as pd
+
+    from gnnrec_core.serving.search import find_products
+
+    names = pd.Series(["PARTY BUNTING", "USB CHARGING CABLE", "WOODEN CROQUET GARDEN SET", "GARDEN PARTY INVITES",
+                       "LAPTOP STAND", "PICNIC BASKET FOR FOUR"])
+    hits = find_products("garden party", names, pd.Series([f"C{i}" for i in range(6)]), k=3)
+    assert hits.iloc[0]["name"] == "GARDEN PARTY INVITES" and hits.iloc[0]["match"] == "name contains"
+    if text_encoder.llm_available():
+        meaning = hits[hits["match"] == "close in meaning"]["name"].tolist()
+        assert len(meaning) == 3 and "USB CHARGING CABLE" not in meaning and "LAPTOP STAND" not in meaning
+    assert find_products("c1", names, pd.Series([f"C{i}" for i in range(6)]))["name"].iloc[0] == "USB CHARGING CABLE"
+
+
+def test_cluster_labels_name_each_cluster_by_its_own_words():
+    import pandas as pd
+
+    from gnnrec_core.serving.search import cluster_labels
+
+    names = pd.Series(["RED TEA LIGHT HOLDER", "WHITE TEA LIGHT HOLDER", "SET OF 3 TEA LIGHT HOLDERS",
+                       "CHRISTMAS STAR DECORATION", "CHRISTMAS TREE DECORATION", "CHRISTMAS BELL DECORATION"])
+    labels = cluster_labels(names, np.array([0, 0, 0, 1, 1, 1]), n_words=2)
+    assert set(labels[0].split(" · ")) <= {"tea", "light", "holder"}
+    assert set(labels[1].split(" · ")) == {"christmas", "decoration"}

@@ -27,6 +27,7 @@ import numpy as np
 
 LLM, TFIDF = "llm", "tfidf"
 _MEMORY: dict[tuple[str, str], np.ndarray] = {}
+_VERSION = "-v2"  # part of every cache key: bump it when the vectors of the same texts change
 
 
 @contextlib.contextmanager
@@ -67,6 +68,9 @@ def note() -> str | None:
             "pip install wordllama==0.4.0.post1 to use it")
 
 
+text_encoder_note = note  # the name the public API gives it
+
+
 def resolve(method: str) -> str:
     """'auto' is the language model when installed, else TF-IDF."""
     if method not in ("auto", LLM, TFIDF):
@@ -87,7 +91,7 @@ def encode_texts(texts: Sequence[str], method: str = "auto") -> np.ndarray:
     """(len(texts), dims) float32 unit vectors; the same texts give the same vectors."""
     method = resolve(method)
     texts = [str(t) for t in texts]
-    key = (method, hashlib.sha1("\x1f".join(texts).encode()).hexdigest())
+    key = (f"{method}{_VERSION}", hashlib.sha1("\x1f".join(texts).encode()).hexdigest())
     if key in _MEMORY:
         return _MEMORY[key]
     path = _cache_dir() / f"{key[0]}-{key[1]}.npy"
@@ -113,7 +117,9 @@ def encode_query(text: str, method: str = "auto") -> np.ndarray:
 
 
 def _llm(texts: list[str]) -> np.ndarray:
-    vectors = np.asarray(_wordllama().embed(texts, norm=True), dtype=np.float32)
+    # Lower case: retail exports shout (GARDEN PARTY BUNTING), and the model's tokens for upper-case
+    # words carry little meaning ("garden party" then finds doorstops before bunting).
+    vectors = np.asarray(_wordllama().embed([t.lower() for t in texts], norm=True), dtype=np.float32)
     return np.nan_to_num(vectors)
 
 

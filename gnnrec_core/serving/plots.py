@@ -68,9 +68,11 @@ def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
     return fig
 
 
-def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = None, title: str = "") -> go.Figure:
+def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = None, title: str = "",
+                labels: pd.DataFrame | None = None) -> go.Figure:
     """points: x, y, name, item, size, hover columns and the `color` column. WebGL scatter, so
-    tens of thousands of points stay interactive. customdata carries the item index for clicks."""
+    tens of thousands of points stay interactive. customdata carries the item index for clicks.
+    labels: x, y, text rows drawn over the map (a few words per cluster)."""
     fig = go.Figure()
     hover = "<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>"
     categorical = points[color].dtype == object or str(points[color].dtype) in ("category", "str", "string")
@@ -94,6 +96,10 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
                                    text=hit["name"].map(lambda s: safe(s)[:30]), textposition="top center",
                                    marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=3, color="#111827")),
                                    customdata=custom[points.index.get_indexer(hit.index)], hovertemplate=hover))
+    if labels is not None and len(labels):
+        fig.add_trace(go.Scatter(x=labels["x"], y=labels["y"], mode="text", text=labels["text"].map(safe),
+                                 textfont=dict(size=13, color="#0f172a"), hoverinfo="skip", showlegend=False,
+                                 name="cluster labels"))
     fig.update_layout(title=title, dragmode="lasso", height=640, legend=dict(itemsizing="constant"), **LAYOUT)
     fig.update_xaxes(showticklabels=False, title=None)
     fig.update_yaxes(showticklabels=False, title=None)

@@ -29,13 +29,15 @@ class Dataset:
     interactions: Interactions
     _features: np.ndarray | None = field(default=None, repr=False)
     _name_table: np.ndarray | None = field(default=None, repr=False)
+    text_encoder: str = "tfidf"  # how the feature GCN reads product names: tfidf or llm
 
     @property
     def features(self) -> np.ndarray:
         if self._features is None:
-            from ..matrix.features import item_features  # scikit-learn: only when a model asks
+            from ..matrix.features import FeatureConfig, item_features  # scikit-learn: only when a model asks
 
-            self._features = item_features(self.ingest.catalogue, self.interactions.items)
+            self._features = item_features(self.ingest.catalogue, self.interactions.items,
+                                           FeatureConfig(text=self.text_encoder))
         return self._features
 
     def item_names(self, indices: np.ndarray) -> list[str]:

@@ -1,0 +1,72 @@
+"""Finding products by what they are, and naming groups of products in words.
+
+- `find_products`: a search box's answer. Names (or codes) that contain the query come first; then,
+  when the language model is installed, the products whose names are closest to the query in
+  meaning ("garden party" finds bunting and picnic sets that never say "garden party").
+- `cluster_labels`: a few words per cluster of the product map, from its products' names: the
+  words most frequent in the cluster relative to all clusters (class-based TF-IDF), so a cluster
+  of tea lights and lanterns is labelled by those words, not by "set" or "of".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+STOP_WORDS = frozenset("""a an and the of for with in on to by from set sets pack box assorted size small
+large big mini new colour color design designs style piece pcs x pk asst""".split())
+
+
+def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25) -> pd.DataFrame:
+    """Rows: position (in `names`), name, match ('name contains' / 'close in meaning'), score.
+    Substring and code matches first (score 1), then up to k closest in meaning not already found."""
+    from ..matrix.text_encoder import encode_query, encode_texts, llm_available
+
+    text = query.strip().lower()
+    if not text:
+        return pd.DataFrame(columns=["position", "name", "match", "score"])
+    lowered = names.fillna("").astype(str).str.lower()
+    contains = lowered.str.contains(text, regex=False).to_numpy().copy()
+    if codes is not None:
+        contains |= (codes.astype(str).str.lower() == text).to_numpy()
+    found = np.flatnonzero(contains)
+    rows = [pd.DataFrame({"position": found, "name": names.iloc[found].to_numpy(), "match": "name contains",
+                          "score": 1.0})]
+    if llm_available() and len(names):
+        similarity = encode_texts(names.fillna("").astype(str).tolist()) @ encode_query(query)
+        similarity[found] = -np.inf
+        closest = np.argsort(-similarity)[:k]
+        closest = closest[np.isfinite(similarity[closest])]
+        rows.append(pd.DataFrame({"position": closest, "name": names.iloc[closest].to_numpy(),
+                                  "match": "close in meaning", "score": similarity[closest].astype(float)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z'&-]+", str(name).lower()) if w not in STOP_WORDS and len(w) > 2]
+
+
+def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3) -> dict[int, str]:
+    """Cluster id -> its n most distinctive words joined by ' · ' (class-based TF-IDF: a word's
+    share of the cluster's words times log(1 + average words per cluster / the word's count
+    over all clusters))."""
+    frame = pd.DataFrame({"cluster": np.asarray(clusters), "word": [_words(n) for n in names.fillna("")]})
+    frame = frame.explode("word").dropna(subset=["word"])
+    if frame.empty:
+        return {}
+    counts = frame.groupby(["cluster", "word"]).size()
+    per_cluster = counts.groupby(level=0).sum()
+    overall = counts.groupby(level=1).sum()
+    average = per_cluster.mean()
+    tf = counts / per_cluster.reindex(counts.index.get_level_values(0)).to_numpy()
+    score = tf * np.log1p(average / overall.reindex(counts.index.get_level_values(1)).to_numpy())
+    labels = {}
+    for cluster, group in score.groupby(level=0):
+        top = group.sort_values(ascending=False, kind="stable").head(n_words)
+        labels[int(cluster)] = " · ".join(top.index.get_level_values(1))
+    return labels
+
+
+__all__ = ["find_products", "cluster_labels"]
