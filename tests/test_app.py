@@ -59,6 +59,11 @@ def test_demo_journey_through_every_page(workspace):
     assert len(neighbours) > 0 and {"similarity", "co_purchases", "support", "confidence",
                                     "lift"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
+    find = next(t for t in at.text_input if t.label.startswith("Find a product"))
+    find.set_value("garden party").run()  # names containing it first, then the closest in meaning
+    products = next(s for s in at.selectbox if s.label.startswith("Product"))
+    assert not at.exception and "garden party" in _texts(at) and 0 < len(products.options) <= 40
+    find.set_value("").run()
 
     at.switch_page("pages/recommendations.py").run()
     assert not at.exception

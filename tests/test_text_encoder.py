@@ -105,3 +105,12 @@ def test_cluster_labels_name_each_cluster_by_its_own_words():
     labels = cluster_labels(names, np.array([0, 0, 0, 1, 1, 1]), n_words=2)
     assert set(labels[0].split(" · ")) <= {"tea", "light", "holder"}
     assert set(labels[1].split(" · ")) == {"christmas", "decoration"}
+
+
+def test_reasons_say_names_alike_only_when_they_are():
+    pytest.importorskip("wordllama")
+    from gnnrec_core.serving.recommend import _with_name_likeness
+
+    paths = _with_name_likeness(["bought A", "bought B"], ["RED TEA LIGHT HOLDER", "RED TEA LIGHT HOLDER"],
+                                ["WHITE TEA LIGHT HOLDER", "USB CHARGING CABLE"])
+    assert paths[0].startswith("bought A | names alike (") and paths[1] == "bought B"

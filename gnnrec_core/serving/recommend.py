@@ -10,7 +10,9 @@ What a reason says follows how the model scores (`Recommender.explained_by`):
 - popularity ignores the history: the reason says how many customers bought the product.
 Each contributor comes with the path that links it to the recommendation: bought together (how
 many baskets, lift) when the baskets say so, else the model's own link (its similarity or weight).
-These are numbers from the model and the data, never templated text.
+For models that read product names (the feature GCN), the path adds "names alike (cosine)" when
+the language model finds the two names nearly the same. These are numbers from the model and the
+data, never templated text.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
-from ..models import Recommender
+from ..models import SPECS, Recommender
 from ..training.pipeline import Dataset
 from .merchandising import Policy, rank
 
@@ -98,10 +100,29 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
                        or "no purchased product links to it")
         paths.append(" | ".join(_path(names[j], history[j], item, similarity[row, j], model.link_label, stats)
                                 for j in top[:1]))
+    if SPECS[model.name].needs_features if model.name in SPECS else False:
+        paths = _with_name_likeness(paths, [names[np.argmax(shares[row])] for row in range(len(items))],
+                                    frame["name"].tolist())
     frame["because"], frame["path"] = because, paths
     if model.explained_by == "history mean":
         frame.attrs["reasons_agree"] = _agreement(model, seen, items, policy)
     return frame
+
+
+NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly the same thing
+
+
+def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]) -> list[str]:
+    """For models that read product names (the feature GCN), say where the top contributor's name
+    and the recommendation's name are alike: the text features then drive the link."""
+    from ..matrix.text_encoder import encode_texts, llm_available
+
+    if not llm_available() or not paths:
+        return paths
+    vectors = encode_texts(sources + targets)
+    likeness = np.sum(vectors[: len(sources)] * vectors[len(sources):], axis=1)
+    return [f"{path} | names alike ({value:.2f})" if value >= NAME_LIKENESS else path
+            for path, value in zip(paths, likeness)]
 
 
 def _agreement(model: Recommender, seen: sp.csr_matrix, items: np.ndarray, policy: Policy | None) -> tuple[int, int]:
