@@ -125,7 +125,7 @@ def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, prod
     captions = [str(c.value) for c in at.caption]
     assert any(c.startswith(plain(name) + ":") for c in captions), captions  # the name, escaped
     at.switch_page("pages/product_map.py").run()
-    next(t for t in at.text_input if t.label.startswith("Find a product")).set_value(name).run()
+    next(t for t in at.text_input if t.label.startswith("Find products")).set_value(name).run()
     shown = [str(e.value) for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind)]
     assert any(plain(name) in m for m in shown), shown
     assert not any(re.search(r"(?<!\\)(<script|<img|\]\(javascript)", m) for m in shown)
