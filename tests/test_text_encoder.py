@@ -114,3 +114,15 @@ def test_reasons_say_names_alike_only_when_they_are():
     paths = _with_name_likeness(["bought A", "bought B"], ["RED TEA LIGHT HOLDER", "RED TEA LIGHT HOLDER"],
                                 ["WHITE TEA LIGHT HOLDER", "USB CHARGING CABLE"])
     assert paths[0].startswith("bought A | names alike (") and paths[1] == "bought B"
+
+
+def test_cluster_labels_are_drawn_on_the_map_as_text():
+    import pandas as pd
+
+    from gnnrec_core.serving.plots import product_map
+
+    points = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0], "name": ["a", "b"], "item": ["1", "2"], "size": [1, 2],
+                           "hover": ["", ""], "cluster": ["01 tea", "02 <b>star</b>"]})
+    labels = pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0], "text": ["tea · light", "<b>star</b>"]})
+    texts = [a.text for a in product_map(points, "cluster", None, "", labels).layout.annotations]
+    assert texts == ["tea · light", "&lt;b&gt;star&lt;/b&gt;"]

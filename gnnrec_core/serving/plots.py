@@ -96,10 +96,10 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
                                    text=hit["name"].map(lambda s: safe(s)[:30]), textposition="top center",
                                    marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=3, color="#111827")),
                                    customdata=custom[points.index.get_indexer(hit.index)], hovertemplate=hover))
-    if labels is not None and len(labels):
-        fig.add_trace(go.Scatter(x=labels["x"], y=labels["y"], mode="text", text=labels["text"].map(safe),
-                                 textfont=dict(size=13, color="#0f172a"), hoverinfo="skip", showlegend=False,
-                                 name="cluster labels"))
+    if labels is not None:  # on a translucent card, so the words stay legible over the points
+        for row in labels.itertuples(index=False):
+            fig.add_annotation(x=row.x, y=row.y, text=safe(row.text), showarrow=False, font=dict(size=12),
+                               bgcolor="rgba(255,255,255,0.75)", bordercolor="#cbd5e1", borderpad=2)
     fig.update_layout(title=title, dragmode="lasso", height=640, legend=dict(itemsizing="constant"), **LAYOUT)
     fig.update_xaxes(showticklabels=False, title=None)
     fig.update_yaxes(showticklabels=False, title=None)
