@@ -28,3 +28,24 @@ def test_top_k_masks_seen_items_and_evaluate_averages():
     assert np.isclose(result["hit_rate"], 0.5) and np.isclose(result["precision"], 0.25)
     assert np.isclose(result["ndcg"], 0.5)  # user 0: hit at rank 1 (1.0); user 1: none
     assert np.isclose(result["coverage"], 0.5)  # items 1 and 2 recommended out of 4
+
+
+def test_top_k_breaks_ties_by_lower_index_whether_or_not_torch_is_loaded(monkeypatch):
+    """Popularity scores are full of ties; the figures must not depend on which library ranked them."""
+    import sys
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from gnnrec_core.training import metrics
+
+    scores = np.random.default_rng(0).integers(0, 4, (200, 30)).astype(np.float32)
+    exclude = sp.random(200, 30, density=0.1, format="csr", random_state=0)
+    masked = scores.copy()
+    masked[exclude.nonzero()] = -np.inf
+    expected = np.array([np.lexsort((np.arange(30), -row))[:6] for row in masked])
+    with_torch = metrics._top_k_torch(scores, 6, exclude)
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    without_torch = metrics.top_k(scores, 6, exclude)
+    np.testing.assert_array_equal(with_torch, expected)
+    np.testing.assert_array_equal(without_torch, expected)

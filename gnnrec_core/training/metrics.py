@@ -35,8 +35,22 @@ def top_k(scores, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
     if k == 0:
         return np.zeros((scores.shape[0], 0), np.int64)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1).astype(np.int64)
+    return _ties_to_lower_index(scores, part)
+
+
+def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """One ranking rule whichever path found the top k: equal scores rank by lower item index.
+    argpartition and torch.topk each break ties their own way, so popularity's many equal counts
+    used to score differently depending on whether torch happened to be loaded."""
+    top = top.astype(np.int64)
+    k = top.shape[1]
+    threshold = np.take_along_axis(scores, top, axis=1).min(axis=1)
+    for row in np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k):  # a tie at the cut
+        above = np.flatnonzero(scores[row] > threshold[row])
+        equal = np.flatnonzero(scores[row] == threshold[row])[: k - len(above)]
+        top[row] = np.concatenate([above, equal])
+    values = np.take_along_axis(scores, top, axis=1)
+    return np.take_along_axis(top, np.lexsort((top, -values), axis=1), axis=1)
 
 
 def _top_k_torch(scores, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
@@ -47,7 +61,8 @@ def _top_k_torch(scores, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
         coo = exclude.tocoo()
         scores[torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))] = -torch.inf
     k = min(k, scores.shape[1])
-    return torch.topk(scores, k, dim=1).indices.numpy().copy()
+    top = torch.topk(scores, k, dim=1).indices.numpy()
+    return _ties_to_lower_index(scores.numpy(), top)
 
 
 def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
