@@ -1,0 +1,163 @@
+"""`python -m gnnrec_core COMMAND DATA ...`: the engine, headless, JSON out.
+
+Commands: ingest, benchmark, train, recommend, similar, export, report, rules, basket-eval,
+compare-periods, cold-start. Bad input exits with status 2 and one line on stderr saying what was expected and
+what was found.
+"""
+
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from ..errors import GnnrecError
+from ..models import DEFAULT_MODEL, SPECS
+from .baskets import cmd_basket_eval, cmd_compare_periods, cmd_rules
+from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest
+from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gnnrec_core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    specs = {
+        "ingest": "detect the column mapping and print the cleaning report",
+        "benchmark": "fit every model on one split and print the metrics table",
+        "train": "fit one model on all interactions and save it as a run",
+        "recommend": "top-k recommendations for one user, with reasons",
+        "similar": "the products most similar to one product",
+        "export": "recommendations and similar items as CSV, embeddings as TSV",
+        "report": "train, then write a self-contained HTML report for stakeholders",
+        "rules": "association rules from baskets (support, confidence, lift, leverage, conviction)",
+        "basket-eval": "basket completion: hide one product per test basket, rank it from the rest",
+        "compare-periods": "what changed between two periods (or two segments): products and pairs, tested",
+        "cold-start": "hold out named products, place each from its text, rank its true bought-together partners",
+    }
+    for name, help_text in specs.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("data", help="interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip")
+        sub.add_argument("--items", help="optional item catalogue joined on the item column")
+        sub.add_argument("--lookup", help="optional table bringing a missing column through a shared key")
+        sub.add_argument("--lookup-key", help="the lookup's key column, when it shares several with the events")
+        for flag, role in CATALOGUE_FLAGS.items():
+            sub.add_argument(f"--items-{flag}-col", dest=f"items_{role}",
+                             help=f"catalogue column holding the {flag} (detected when not given)")
+        for flag in FLAG_ROLES:
+            sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
+        sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
+        sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
+        sub.add_argument("--quiet", action="store_true",
+                         help="no progress bar (there is none when stderr is not a terminal)")
+        if name == "ingest":
+            continue
+        if name == "compare-periods":
+            _period_flags(sub)
+            continue
+        if name == "cold-start":
+            sub.add_argument("--holdout", type=float, default=0.1, help="share of named products held out")
+            sub.add_argument("--seed", type=int, default=0)
+            sub.add_argument("--k", type=int, default=10)
+            sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+            sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+                             help="most seconds for the feature GCN's fit (default 90)")
+            continue
+        if name == "rules":
+            sub.add_argument("--min-support", type=float, default=0.005)
+            sub.add_argument("--min-confidence", type=float, default=0.1)
+            sub.add_argument("--max-len", type=int, default=2)
+            sub.add_argument("--top", type=int, default=20, help="rules printed (the JSON holds all)")
+            continue
+        sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"])
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        sub.add_argument("--k", type=int, default=10)
+        sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+                         help="most seconds for each GNN's fit, its search on validation included (default 90)")
+        if name in ("benchmark", "basket-eval"):
+            sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
+        if name == "benchmark":
+            sub.add_argument("--split", default="random", choices=["random", "time", "last"])
+            sub.add_argument("--test-size", type=float, default=0.25)
+        elif name != "basket-eval":
+            sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
+            sub.add_argument("--epochs", type=int,
+                             help="most training epochs for the GNN models (early stopping picks)")
+        if name in ("recommend", "export"):
+            group = sub.add_argument_group("merchandising")
+            group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
+            group.add_argument("--exclude-categories", help="comma-separated categories never to recommend")
+            group.add_argument("--exclude-non-products", action="store_true", help="never recommend postage or fees")
+            group.add_argument("--boost", action="append", metavar="CATEGORY=FACTOR",
+                               help="move a category by FACTOR standard deviations (negative buries); repeatable")
+            group.add_argument("--max-per-category", type=int, help="cap recommendations per category")
+        if name == "train":
+            sub.add_argument("--workspace", default="workspace", help="folder that keeps datasets and runs")
+        if name == "recommend":
+            sub.add_argument("--user", required=True, help="raw user ID as in the data")
+        if name == "similar":
+            sub.add_argument("--item", required=True, help="raw item ID as in the data")
+        if name == "export":
+            sub.add_argument("--out", default="export", help="folder for the CSV and TSV files")
+        if name == "report":
+            sub.add_argument("--out", default="report.html", help="the HTML file to write")
+            sub.add_argument("--split", help="add what changed between [first date, SPLIT) and [SPLIT, last date]")
+    return parser
+
+
+def _period_flags(sub: argparse.ArgumentParser) -> None:
+    when = sub.add_argument_group("periods: a is [start, split), b is [split, end)")
+    when.add_argument("--split", help="first date of period b, e.g. 2011-06-01")
+    when.add_argument("--start", help="first date of period a (default: the data's first)")
+    when.add_argument("--end", help="the day after period b (default: after the data's last)")
+    groups = sub.add_argument_group("segments, instead of dates")
+    groups.add_argument("--by", metavar="COLUMN", help="a column of the data, e.g. Country or channel")
+    groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare")
+    sub.add_argument("--min-baskets", type=int, default=10,
+                     help="test a product or pair only when in at least N baskets, both sides together")
+    sub.add_argument("--q", dest="q_threshold", type=float, default=0.05,
+                     help="false discovery rate below which a change is named (Benjamini-Hochberg)")
+    sub.add_argument("--top", type=int, default=10, help="changes printed per list (the JSON holds all)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = COMMANDS[args.command](args)
+    except GnnrecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: expected the data to fit in memory, found it does not; use a sample or a larger "
+              "machine (docs/scaling.md)", file=sys.stderr)
+        return 3
+    except Exception as exc:  # a bug, not bad input: still one line, and a distinct status
+        print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
+              "with the command that caused it", file=sys.stderr)
+        return 3
+    if args.json_path:
+        text = json.dumps(result, default=str)  # the C encoder; indent falls back to pure Python
+        if len(text) < 200_000:
+            text = json.dumps(result, indent=2, default=str)  # small enough to read: pretty
+        if args.json_path == "-":
+            print(text)
+        else:
+            Path(args.json_path).write_text(text + "\n")
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
+            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules,
+            "report": cmd_report,
+            "basket-eval": cmd_basket_eval, "compare-periods": cmd_compare_periods, "cold-start": cmd_cold_start}

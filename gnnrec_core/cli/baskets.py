@@ -1,0 +1,86 @@
+"""Commands on baskets alone: rules, basket-eval, compare-periods."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..training.pipeline import parse_models
+from .common import _gnn_settings, _ingest, _Progress
+
+
+def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
+    from ..baskets.associations import catalogue_stats
+    from ..baskets.rules import RuleConfig, mine_rules, rules_json
+
+    config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
+    result = _ingest(args)
+    stats, items = catalogue_stats(result.events, min_support=config.min_support)
+    rules = mine_rules(stats, items, config)
+    names = result.catalogue["name"]
+    def label(codes):
+        return " + ".join(str(names.get(c, c)) for c in codes)
+    print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}, "
+          f"min confidence {config.min_confidence}, max length {config.max_len}); strongest lift first:")
+    for row in rules.head(args.top).itertuples(index=False):
+        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  support {row.support:.4f}  "
+              f"confidence {row.confidence:.3f}  lift {row.lift:.1f}")
+    return {"baskets": stats.n_baskets, "rules": rules_json(rules)}
+
+
+def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
+    from ..baskets.basket_eval import basket_eval
+
+    result = _ingest(args)
+    models = parse_models(args.models)
+    with _Progress(args, len(models), "models") as progress:
+        out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
+                          device=args.device, **_gnn_settings(args))
+    print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden "
+          f"({out['valid_baskets']:,} validation baskets from train), k={out['k']}")
+    print(f"{'model':<10}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
+    for row in out["results"]:
+        if "skipped" in row:
+            print(f"{row['model']:<10}  skipped: {row['skipped']}")
+        else:
+            print(f"{row['model']:<10}{row['valid_ndcg']:>12.4f}{row['hit_rate']:>10.4f}{row['ndcg']:>10.4f}"
+                  f"{row['fit_seconds']:>10.2f}")
+    return out
+
+
+def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
+    from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time
+    from ..errors import InputError
+
+    if (args.split is None) == (args.by is None):
+        raise InputError("expected --split DATE (two periods) or --by COLUMN --groups A,B (two segments), "
+                         f"found {'both' if args.split else 'neither'}")
+    config = ChangeConfig(min_baskets=args.min_baskets, q_threshold=args.q_threshold)
+    if args.by is not None:
+        groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
+        result = _ingest(args, segments=(args.by,))
+        split = split_by_column(result.events, args.by, groups)  # type: ignore[arg-type]
+    else:
+        result = _ingest(args, segments=())
+        split = split_by_time(result.events, args.split, args.start, args.end)
+    report = compare_sides(split, result.catalogue["name"], config)
+    for period in report.periods:
+        where = f"{period['column']} = {period['group']}" if "group" in period else \
+            f"[{period['start']}, {period['end']})"
+        print(f"{period['label']}: {where}, {period['baskets']:,} baskets")
+    print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
+          f"baskets); a change is named when its q-value <= {config.q_threshold}")
+    for kind in ("items", "pairs"):
+        for status in ("rising", "new", "falling", "gone"):
+            named = report.named(kind, status)
+            if named.empty:
+                continue
+            print(f"{status} {'products' if kind == 'items' else 'pairs'} ({len(named):,}):")
+            for row in named.head(args.top).itertuples(index=False):
+                label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
+                code = row.item if kind == "items" else f"{row.a}+{row.b}"
+                print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
+                      f"{row.share_b:.2%}, q {row.q_value:.2g}")
+    return report.as_json()
+
+
