@@ -45,6 +45,7 @@ def test_top_k_breaks_ties_by_lower_index_whether_or_not_torch_is_loaded(monkeyp
     masked[exclude.nonzero()] = -np.inf
     expected = np.array([np.lexsort((np.arange(30), -row))[:6] for row in masked])
     with_torch = metrics._top_k_torch(scores, 6, exclude)
+    assert metrics._top_k_torch(scores, 0, exclude).shape == (200, 0)  # k = 0: an empty ranking, not an error
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     without_torch = metrics.top_k(scores, 6, exclude)
     np.testing.assert_array_equal(with_torch, expected)

@@ -44,6 +44,8 @@ def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
     used to score differently depending on whether torch happened to be loaded."""
     top = top.astype(np.int64)
     k = top.shape[1]
+    if k == 0 or top.shape[0] == 0:
+        return top
     threshold = np.take_along_axis(scores, top, axis=1).min(axis=1)
     for row in np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k):  # a tie at the cut
         above = np.flatnonzero(scores[row] > threshold[row])
