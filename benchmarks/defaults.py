@@ -87,7 +87,7 @@ def table(done: dict) -> str:
 
 def detail(done: dict, name: str) -> str:
     """Every metric of one dataset, mean +/- std over the runs whose split seed is their model seed."""
-    from gnnrec_core.training.metrics import METRICS
+    from gnnrec_core.fit.metrics import METRICS
 
     runs = [r for r in done["runs"] if r["dataset"] == name and _seeds(r)[0] == _seeds(r)[1]]
     lines = [f"| model ({len(runs)} seeds) | " + " | ".join(METRICS) + " | fit s (tuning included) |",

@@ -1,5 +1,5 @@
 """Does training with 2 processes go faster than with 1? LightGCN's data-parallel loop
-(training/distributed.py), same data, same fixed settings and epochs, on this machine's cores.
+(pipeline/distributed.py), same data, same fixed settings and epochs, on this machine's cores.
 
 One process uses every core through torch's threads; under torchrun each of N processes gets one
 thread (torchrun's own default, OMP_NUM_THREADS=1), so the two runs use the same cores. Each
@@ -26,7 +26,7 @@ OUT = ROOT / "docs" / "results" / "distributed_speed.json"
 
 
 def _fit(source: Path, out: Path, epochs: int, processes: int) -> dict:
-    module = ["-m", "gnnrec_core.training.distributed", str(source), "--out", str(out), "--epochs", str(epochs)]
+    module = ["-m", "gnnrec_core.pipeline.distributed", str(source), "--out", str(out), "--epochs", str(epochs)]
     launcher = [] if processes == 1 else ["-m", "torch.distributed.run", "--standalone",
                                           "--nproc_per_node", str(processes)]
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}

@@ -33,8 +33,8 @@ from benchmarks.movielens import movielens_100k
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import SplitConfig, build_interactions, carve_validation, split
 from gnnrec_core.models import LightGCN
-from gnnrec_core.training import train as train_module
-from gnnrec_core.training.metrics import evaluate
+from gnnrec_core.fit import train as train_module
+from gnnrec_core.fit.metrics import evaluate
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "lightgcn_vs_pyg.json"
 LEVELS = (0.10, 0.12, 0.15, 0.17)

@@ -33,8 +33,8 @@ from gnnrec_core.models.baselines import Popularity
 from gnnrec_core.models.lightgcn import LightGCN
 from gnnrec_core.serving.export import all_recommendations, all_similar_items
 from gnnrec_core.serving.projection import umap_2d
-from gnnrec_core.training.metrics import evaluate
-from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.fit.metrics import evaluate
+from gnnrec_core.pipeline.benchmark import prepare
 
 TARGET_STAGES = ("ingest", "prepare", "train", "evaluate", "recommend_all")
 

@@ -55,7 +55,7 @@ def rules(repeats: int = 5) -> dict:
 EASE_CODE = """
 import json, sys, time
 from gnnrec_core.data.synthetic import SyntheticConfig, generate
-from gnnrec_core.training.pipeline import make_model, prepare
+from gnnrec_core.pipeline.benchmark import make_model, prepare
 from gnnrec_core.data.ingest import ingest
 users, items, lines = map(int, sys.argv[1:4])
 frame = generate(SyntheticConfig(interactions=lines, users=users, items=items, categories=100, seed=0))

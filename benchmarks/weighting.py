@@ -31,7 +31,7 @@ from gnnrec_core.matrix.interactions import (
     split,
 )
 from gnnrec_core.models import MODELS
-from gnnrec_core.training.metrics import evaluate
+from gnnrec_core.fit.metrics import evaluate
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "weighting.json"
 DATASETS = ("ml100k", "retail", "retail-sparse", "grocery-like", "ratings-wide")

@@ -1,7 +1,8 @@
 """gnnrec's engine: explore product associations with graph neural networks beside strong baselines.
 
 The public API below is what the dashboard, the benchmarks and scripts use; the subpackages
-follow the path data takes (data -> matrix -> models/training -> baskets -> serving, store).
+follow the path data takes (data -> matrix -> fit -> models -> store, baskets -> pipeline -> serving -> cli;
+tests/test_architecture.py checks every arrow).
 Names resolve on first use, so `import gnnrec_core` costs nothing and torch loads only when a
 model that needs it is built.
 """
@@ -92,17 +93,17 @@ _PUBLIC = {
     "Workspace": "store",
     "Cancelled": "progress",
     "Progress": "progress",
-    "ExperimentConfig": "training.experiment",
-    "run_experiment": "training.experiment",
-    "train_and_save": "training.experiment",
-    "METRICS": "training.metrics",
-    "evaluate": "training.metrics",
-    "Dataset": "training.pipeline",
-    "benchmark": "training.pipeline",
-    "gain_over_baselines": "training.pipeline",
-    "make_model": "training.pipeline",
-    "prepare": "training.pipeline",
-    "device_report": "training.train",
+    "ExperimentConfig": "pipeline.experiment",
+    "run_experiment": "pipeline.experiment",
+    "train_and_save": "pipeline.experiment",
+    "METRICS": "fit.metrics",
+    "evaluate": "fit.metrics",
+    "Dataset": "pipeline.benchmark",
+    "benchmark": "pipeline.benchmark",
+    "gain_over_baselines": "pipeline.benchmark",
+    "make_model": "pipeline.benchmark",
+    "prepare": "pipeline.benchmark",
+    "device_report": "fit.train",
 }
 
 

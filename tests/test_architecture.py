@@ -45,7 +45,7 @@ def test_model_settings_are_strict():
     import pytest
 
     from gnnrec_core.errors import ConfigError
-    from gnnrec_core.training.pipeline import make_model
+    from gnnrec_core.pipeline.benchmark import make_model
 
     with pytest.raises(ConfigError, match="lightgcn: expected settings among .* found temprature"):
         make_model("lightgcn", None, temprature=0.3)
@@ -76,3 +76,43 @@ def test_every_public_name_the_pages_and_benchmarks_use_exists():
                 wanted |= {a.name for a in node.names}
     missing = [name for name in sorted(wanted) if not hasattr(gnnrec_core, name)]
     assert wanted and missing == []
+
+
+# Lowest first: a module may import only from layers below its own (house rule: every arrow one way).
+LAYERS = {"errors": 0, "progress": 0.5, "records": 0.5, "data": 1, "matrix": 2, "fit": 3, "models": 4,
+          "store": 5, "baskets": 5, "pipeline": 6, "serving": 7, "cli": 8, "__init__": 9, "__main__": 9}
+
+
+def _core_imports() -> set[tuple[str, str]]:
+    """(importing layer, imported layer) for every relative import between layers of the engine."""
+    arrows = set()
+    for path in CORE.rglob("*.py"):
+        parts = path.relative_to(CORE).parts
+        layer = parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.level:
+                continue
+            inside_package = len(parts) > 1 and node.level == 1
+            target = layer if inside_package else (node.module or "").split(".")[0]
+            if target and target != layer:
+                arrows.add((layer, target))
+    return arrows
+
+
+def test_every_arrow_points_down_the_layers():
+    arrows = _core_imports()
+    assert ("models", "pipeline") not in arrows and ("fit", "models") not in arrows
+    upward = sorted((a, b) for a, b in arrows if LAYERS[a] <= LAYERS[b])
+    assert upward == []
+
+
+def test_the_training_loop_reads_every_field_of_its_config():
+    """TrainConfig holds only what Trainer reads; how a model fits by default lives in its own config."""
+    import inspect
+    from dataclasses import fields
+
+    from gnnrec_core.fit import train
+
+    source = inspect.getsource(train)
+    unread = [f.name for f in fields(train.TrainConfig) if f".{f.name}" not in source]
+    assert unread == []

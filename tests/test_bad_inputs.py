@@ -12,7 +12,7 @@ from gnnrec_core.cli import main
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS
 from gnnrec_core.store import Run, Workspace
-from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.pipeline.benchmark import prepare
 
 CASES = corpus()
 IDS = [case.name for case in CASES]

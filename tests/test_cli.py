@@ -52,7 +52,7 @@ def test_benchmark_json_contract(small_log, tmp_path):
     from gnnrec_core import ingest, prepare
     from gnnrec_core.matrix.interactions import split
     from gnnrec_core.models import ItemKNN, Popularity
-    from gnnrec_core.training.metrics import evaluate
+    from gnnrec_core.fit.metrics import evaluate
 
     parts = split(prepare(ingest(small_log)).interactions)
     assert data["split"]["test_interactions"] == parts.test.nnz

@@ -11,7 +11,7 @@ from conftest import ROOT
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.data.synthetic import SyntheticConfig, generate
 from gnnrec_core.matrix.interactions import split
-from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.pipeline.benchmark import prepare
 
 
 def _run(args):
@@ -26,7 +26,7 @@ def test_two_processes_converge_to_the_one_process_result(tmp_path, full_softmax
     # Batches of all users but one: the last batch holds one user, so process 1's share is empty
     # and it must still draw the same random numbers as process 0.
     users = int((np.diff(split(prepare(ingest(source)).interactions).train.indptr) > 0).sum())
-    common = ["-m", "gnnrec_core.training.distributed", str(source), "--epochs", "12",
+    common = ["-m", "gnnrec_core.pipeline.distributed", str(source), "--epochs", "12",
               "--full-softmax-items", str(full_softmax_items), "--batch-size", str(users - 1)]
     _run([*common, "--out", str(tmp_path / "one")])
     _run(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",

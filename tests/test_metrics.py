@@ -1,7 +1,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from gnnrec_core.training.metrics import evaluate, ranking_metrics, top_k
+from gnnrec_core.fit.metrics import evaluate, ranking_metrics, top_k
 
 
 def test_metrics_against_a_hand_computed_case():
@@ -37,7 +37,7 @@ def test_top_k_breaks_ties_by_lower_index_whether_or_not_torch_is_loaded(monkeyp
     import numpy as np
     import scipy.sparse as sp
 
-    from gnnrec_core.training import metrics
+    from gnnrec_core.fit import metrics
 
     scores = np.random.default_rng(0).integers(0, 4, (200, 30)).astype(np.float32)
     exclude = sp.random(200, 30, density=0.1, format="csr", random_state=0)

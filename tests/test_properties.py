@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.errors import InputError
-from gnnrec_core.training.metrics import ranking_metrics, top_k
+from gnnrec_core.fit.metrics import ranking_metrics, top_k
 
 ID_TEXT = st.one_of(
     st.integers(0, 40).map(str), st.integers(0, 40).map(lambda i: f"{i}.0"), st.integers(0, 40).map(lambda i: f" {i} "),

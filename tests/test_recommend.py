@@ -6,7 +6,7 @@ from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import InteractionConfig
 from gnnrec_core.models import Cooccurrence, ItemKNN, LightGCN, Popularity
 from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
-from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.pipeline.benchmark import prepare
 
 
 def _dataset(tmp_path):

@@ -5,7 +5,7 @@ import pandas as pd
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import LightGCN
 from gnnrec_core.serving.report import html_report
-from gnnrec_core.training.pipeline import prepare
+from gnnrec_core.pipeline.benchmark import prepare
 
 HOSTILE = "<script>alert('x')</script>"
 

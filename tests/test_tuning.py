@@ -1,11 +1,11 @@
-"""The default fit's choices (training/tuning.py) on cases whose right answer is known."""
+"""The default fit's choices (fit/tuning.py) on cases whose right answer is known."""
 
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
-from gnnrec_core.training.tuning import choose_blend, draw_candidates, successive_halving
+from gnnrec_core.fit.tuning import choose_blend, draw_candidates, successive_halving
 
 N_USERS, N_ITEMS = 300, 60
 

@@ -24,7 +24,7 @@ from ..errors import ConfigError, InputError
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS
 from ..progress import Progress, report_or_cancel
-from ..training.metrics import ranking_metrics, top_k
+from ..fit.metrics import ranking_metrics, top_k
 from .associations import catalogue_stats
 
 

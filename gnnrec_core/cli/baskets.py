@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..training.pipeline import parse_models
+from ..pipeline.benchmark import parse_models
 from .common import _gnn_settings, _ingest, _Progress
 
 

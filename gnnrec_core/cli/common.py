@@ -11,7 +11,7 @@ from ..data.ingest import ingest, summary
 from ..data.mapping import ROLES
 from ..matrix.interactions import InteractionConfig, check_trainable
 from ..models import SPECS
-from ..training.pipeline import fit_timed, parse_models, prepare
+from ..pipeline.benchmark import fit_timed, parse_models, prepare
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..matrix.interactions import SplitConfig
 from ..models import SPECS
-from ..training.metrics import METRICS
-from ..training.pipeline import benchmark, model_device, parse_models, prepare
+from ..fit.metrics import METRICS
+from ..pipeline.benchmark import benchmark, model_device, parse_models, prepare
 from .common import _dataset, _fit_all, _gnn_settings, _ingest, _policy, _Progress
 
 
@@ -105,7 +105,7 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.report import html_report
-    from ..training.experiment import ExperimentConfig, run_experiment
+    from ..pipeline.experiment import ExperimentConfig, run_experiment
 
     dataset = _dataset(args)
     changes = None

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError, NotFittedError
 from ..progress import Progress
-from ..training.metrics import top_k
+from ..fit.metrics import top_k
 
 
 class Recommender(ABC):

@@ -3,7 +3,7 @@
 Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
 on it by successive halving (LightGCN) or early stopping alone (feature GCN), inside
 `config.time_budget`; blend weights for a graph filter and a popularity prior are chosen on it
-too (training/tuning.py). The chosen module is then propagated over the whole train graph, so
+too (fit/tuning.py). The chosen module is then propagated over the whole train graph, so
 the users' held-out validation interactions still shape their vectors, without a second training.
 
 Scoring: with the softmax loss, cos(user, item) / temperature + item bias; with BPR the dot
@@ -15,7 +15,7 @@ history-mean rule). Similar items use cosine alone: the bias is popularity, not 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,20 +23,41 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from ..errors import ConfigError
 from ..matrix.interactions import carve_validation
 from ..progress import Progress
-from ..training.train import TrainConfig, Trainer
-from ..training.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
+from ..fit.train import TrainConfig, Trainer
+from ..fit.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
 from .base import Recommender
 from .graph_filter import GraphFilter
 
 NO_BLEND = {"filter": 0.0, "popularity": 0.0}
 
 
+@dataclass(frozen=True)
+class EmbeddingConfig(TrainConfig):
+    """The loop's settings (TrainConfig) plus how the model fits by default, which the loop never
+    reads: settings searched on a validation slice carved from train, scores blended with a graph
+    filter and a popularity prior by weights chosen there too, the whole fit inside a time budget
+    (chosen on validation slices, see docs/benchmarks.md)."""
+
+    auto: bool = True
+    blend: bool = True
+    time_budget: float = 90.0  # seconds for the whole fit, search included
+    valid_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.time_budget > 0:
+            raise ConfigError(f"time_budget: expected a positive number of seconds, found {self.time_budget}")
+        if not 0 < self.valid_fraction < 0.5:
+            raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {self.valid_fraction}")
+
+
 class EmbeddingScores(Recommender):
     explained_by = "history mean"
     link_label = "embedding similarity"
-    searches = False  # True: settings chosen by successive halving (training/tuning.py)
+    searches = False  # True: settings chosen by successive halving (fit/tuning.py)
 
     # -- model-specific ---------------------------------------------------------------------
     def _build(self, settings: dict[str, Any], train: sp.csr_matrix) -> torch.nn.Module:

@@ -28,13 +28,13 @@ from torch_geometric.utils import coalesce
 
 from ..errors import InputError
 from ..matrix.graph import bipartite_edge_index, propagate, to_csr
-from ..training.train import TrainConfig, resolve_device
+from ..fit.train import resolve_device
 from .base import check_train, positive
-from .embedding import EmbeddingScores
+from .embedding import EmbeddingConfig, EmbeddingScores
 
 
 @dataclass(frozen=True)
-class FeatureGCNConfig(TrainConfig):
+class FeatureGCNConfig(EmbeddingConfig):
     dim: int = 128
     layers: int = 2
     catalogue_neighbours: int = 5  # item-item edges per product from feature similarity; 0: none

@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..matrix.graph import normalized_adjacency, propagate
-from ..training.train import TrainConfig, resolve_device
+from ..fit.train import resolve_device
 from .base import check_train, positive
-from .embedding import EmbeddingScores
+from .embedding import EmbeddingConfig, EmbeddingScores
 
 
 @dataclass(frozen=True)
-class LightGCNConfig(TrainConfig):
+class LightGCNConfig(EmbeddingConfig):
     dim: int = 128
     layers: int = 2
     init_std: float = 0.1

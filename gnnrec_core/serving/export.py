@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Recommender
-from ..training.pipeline import Dataset
+from ..pipeline.benchmark import Dataset
 from .merchandising import Policy, rank
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import NON_PRODUCT_CODES, NON_PRODUCT_NAMES
 from ..errors import ConfigError
-from ..training.metrics import top_k
+from ..fit.metrics import top_k
 
 
 @dataclass(frozen=True)

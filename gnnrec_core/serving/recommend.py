@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
 from ..models import SPECS, Recommender
-from ..training.pipeline import Dataset
+from ..pipeline.benchmark import Dataset
 from .merchandising import Policy, rank
 
 

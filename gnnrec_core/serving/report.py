@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 from ..baskets.associations import basket_stats
 from ..baskets.changes import ChangeReport
 from ..data.ingest import summary
-from ..training.metrics import METRICS
-from ..training.pipeline import Dataset, gain_over_baselines
+from ..fit.metrics import METRICS
+from ..pipeline.benchmark import Dataset, gain_over_baselines
 from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d

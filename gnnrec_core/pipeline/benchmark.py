@@ -20,7 +20,7 @@ from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
-from .metrics import METRICS, evaluate
+from ..fit.metrics import METRICS, evaluate
 
 
 @dataclass
@@ -112,7 +112,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     if k < 1:
         raise ConfigError(f"k: expected an integer >= 1, found {k}")
     if any(SPECS[m].is_gnn for m in models):
-        from .train import resolve_device
+        from ..fit.train import resolve_device
 
         resolve_device(device)  # fail before any training when cuda is asked for and absent
     data_split = split(dataset.interactions, split_config)

@@ -1,6 +1,6 @@
 """LightGCN training under torchrun: data parallel over users (see train.distributed_rank).
 
-    torchrun --nproc_per_node 2 -m gnnrec_core.training.distributed orders.csv --out runs/ddp --epochs 20
+    torchrun --nproc_per_node 2 -m gnnrec_core.pipeline.distributed orders.csv --out runs/ddp --epochs 20
 
 gloo on CPU, nccl on GPUs. Every process reads and splits the same file the same way, trains on
 its share of each batch with gradients summed across processes, and saves its model as
@@ -24,8 +24,8 @@ from ..data.ingest import ingest
 from ..errors import GnnrecError
 from ..matrix.interactions import SplitConfig, split
 from ..models.lightgcn import LightGCN
-from .metrics import evaluate
-from .pipeline import prepare
+from ..fit.metrics import evaluate
+from .benchmark import prepare
 
 
 def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int = 0,
@@ -59,7 +59,7 @@ def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gnnrec_core.training.distributed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="gnnrec_core.pipeline.distributed", description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=20)

@@ -56,13 +56,6 @@ class TrainConfig:
     patience: int = 3  # evaluations without improvement before stopping (needs a valid matrix)
     seed: int = 0
     device: str = "auto"
-    # The defaults a user gets (chosen on validation slices, see docs/benchmarks.md): settings
-    # searched on a validation slice carved from train, scores blended with a graph filter and a
-    # popularity prior by weights chosen there too, and the whole fit inside a time budget.
-    auto: bool = True
-    blend: bool = True
-    time_budget: float = 90.0  # seconds for the whole fit, search included
-    valid_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if self.loss not in ("softmax", "bpr"):
@@ -74,10 +67,6 @@ class TrainConfig:
                 raise ConfigError(f"{name}: expected an integer >= 1, found {getattr(self, name)}")
         if not self.lr > 0 or not self.temperature > 0:
             raise ConfigError("lr and temperature: expected positive numbers")
-        if not self.time_budget > 0:
-            raise ConfigError(f"time_budget: expected a positive number of seconds, found {self.time_budget}")
-        if not 0 < self.valid_fraction < 0.5:
-            raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {self.valid_fraction}")
 
 
 def resolve_device(device: str) -> torch.device:
