@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gnnrec_core.data.ingest import ingest  # noqa: E402
-from gnnrec_core.serving.coldstart import cold_start_eval  # noqa: E402
 from gnnrec_core.pipeline.benchmark import prepare  # noqa: E402
+from gnnrec_core.serving.coldstart import cold_start_eval  # noqa: E402
 
 
 def main() -> None:

@@ -31,10 +31,10 @@ from torch_geometric.nn import LightGCN as PyGLightGCN
 
 from benchmarks.movielens import movielens_100k
 from gnnrec_core.data.ingest import ingest
-from gnnrec_core.matrix.interactions import SplitConfig, build_interactions, carve_validation, split
-from gnnrec_core.models import LightGCN
 from gnnrec_core.fit import train as train_module
 from gnnrec_core.fit.metrics import evaluate
+from gnnrec_core.matrix.interactions import SplitConfig, build_interactions, carve_validation, split
+from gnnrec_core.models import LightGCN
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "lightgcn_vs_pyg.json"
 LEVELS = (0.10, 0.12, 0.15, 0.17)

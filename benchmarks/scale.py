@@ -28,13 +28,13 @@ import torch
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.data.synthetic import SyntheticConfig, generate
+from gnnrec_core.fit.metrics import evaluate
 from gnnrec_core.matrix.interactions import SplitConfig, split
 from gnnrec_core.models.baselines import Popularity
 from gnnrec_core.models.lightgcn import LightGCN
+from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.serving.export import all_recommendations, all_similar_items
 from gnnrec_core.serving.projection import umap_2d
-from gnnrec_core.fit.metrics import evaluate
-from gnnrec_core.pipeline.benchmark import prepare
 
 TARGET_STAGES = ("ingest", "prepare", "train", "evaluate", "recommend_all")
 

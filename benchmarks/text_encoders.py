@@ -30,8 +30,8 @@ from benchmarks import datasets
 from gnnrec_core import ingest
 from gnnrec_core.matrix import text_encoder
 from gnnrec_core.matrix.interactions import SplitConfig
-from gnnrec_core.serving.coldstart import cold_start_eval
 from gnnrec_core.pipeline.benchmark import benchmark, prepare
+from gnnrec_core.serving.coldstart import cold_start_eval
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "results" / "text_encoders.json"

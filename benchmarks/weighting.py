@@ -23,6 +23,7 @@ import numpy as np
 
 from benchmarks.datasets import OPTIONS, path
 from gnnrec_core import ingest, prepare
+from gnnrec_core.fit.metrics import evaluate
 from gnnrec_core.matrix.interactions import (
     InteractionConfig,
     SplitConfig,
@@ -31,7 +32,6 @@ from gnnrec_core.matrix.interactions import (
     split,
 )
 from gnnrec_core.models import MODELS
-from gnnrec_core.fit.metrics import evaluate
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "weighting.json"
 DATASETS = ("ml100k", "retail", "retail-sparse", "grocery-like", "ratings-wide")

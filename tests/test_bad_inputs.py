@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from gnnrec_core.cli import main
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS
-from gnnrec_core.store import Run, Workspace
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.store import Run, Workspace
 
 CASES = corpus()
 IDS = [case.name for case in CASES]

@@ -50,9 +50,9 @@ def test_benchmark_json_contract(small_log, tmp_path):
     assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
     # The baselines' figures are the ones the engine computes in process on the same split.
     from gnnrec_core import ingest, prepare
+    from gnnrec_core.fit.metrics import evaluate
     from gnnrec_core.matrix.interactions import split
     from gnnrec_core.models import ItemKNN, Popularity
-    from gnnrec_core.fit.metrics import evaluate
 
     parts = split(prepare(ingest(small_log)).interactions)
     assert data["split"]["test_interactions"] == parts.test.nnz

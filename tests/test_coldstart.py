@@ -57,8 +57,8 @@ def test_cold_start_mix_is_chosen_on_validation_products_and_scored_on_the_other
     from conftest import SAMPLE
 
     from gnnrec_core.data.ingest import ingest
-    from gnnrec_core.serving.coldstart import GCN_SHARES, TEXT_METHODS, cold_start_eval
     from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.coldstart import GCN_SHARES, TEXT_METHODS, cold_start_eval
 
     dataset = prepare(ingest(SAMPLE, drop_non_products=True))
     result = cold_start_eval(dataset, seed=1, auto=False, blend=False, epochs=3, dim=8)

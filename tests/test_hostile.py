@@ -13,10 +13,10 @@ from streamlit.testing.v1 import AppTest
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.errors import InputError
 from gnnrec_core.models import LightGCN
+from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.serving.export import export_all
 from gnnrec_core.serving.plots import neighbourhood_figure, plain, product_map, rules_graph
 from gnnrec_core.store import Run, Workspace, check_name
-from gnnrec_core.pipeline.benchmark import prepare
 
 SCRIPT = "<script>alert('x')</script>"
 IMAGE = '<img src=x onerror="alert(1)">'

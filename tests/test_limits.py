@@ -38,8 +38,8 @@ def test_neighbourhood_graph_stops_at_max_nodes_and_counts_the_rest(tmp_path):
     from gnnrec_core.baskets.associations import basket_stats
     from gnnrec_core.data.ingest import ingest
     from gnnrec_core.models import MODELS
-    from gnnrec_core.serving.explore import neighbourhood_graph
     from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.explore import neighbourhood_graph
 
     rows = [(f"o{n}", f"p{(n * 7 + j * 3) % 30}", f"u{n % 40}") for n in range(300) for j in range(3)]
     path = tmp_path / "orders.csv"

@@ -70,8 +70,8 @@ def test_new_basket_gets_community_items(planted):
 
 
 def test_early_stopping_keeps_the_best_validation_epoch(planted):
-    from gnnrec_core.matrix.interactions import carve_validation
     from gnnrec_core.fit.metrics import evaluate
+    from gnnrec_core.matrix.interactions import carve_validation
 
     part, valid = carve_validation(planted, 0.3, min_user_interactions=2)
     records = []

@@ -8,8 +8,8 @@ import pytest
 
 from gnnrec_core.baskets.basket_eval import basket_eval
 from gnnrec_core.data.ingest import ingest
-from gnnrec_core.progress import Cancelled
 from gnnrec_core.pipeline.benchmark import benchmark, prepare
+from gnnrec_core.progress import Cancelled
 
 CORE = Path(__file__).resolve().parents[1] / "gnnrec_core"
 

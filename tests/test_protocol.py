@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-import gnnrec_core.pipeline.experiment as experiment_module
 import gnnrec_core.pipeline.benchmark as pipeline_module
+import gnnrec_core.pipeline.experiment as experiment_module
 from gnnrec_core.data.ingest import ingest
+from gnnrec_core.fit.metrics import evaluate
 from gnnrec_core.matrix.interactions import Split, carve_validation, split
 from gnnrec_core.models import ItemKNN
-from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
-from gnnrec_core.fit.metrics import evaluate
 from gnnrec_core.pipeline.benchmark import benchmark, prepare
+from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
 
 GNN = (("time_budget", 600.0), ("epochs", 12))  # a budget no search reaches: no timing in choices
 

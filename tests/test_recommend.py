@@ -5,8 +5,8 @@ from gnnrec_core.baskets.associations import basket_stats
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import InteractionConfig
 from gnnrec_core.models import Cooccurrence, ItemKNN, LightGCN, Popularity
-from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
 
 
 def _dataset(tmp_path):

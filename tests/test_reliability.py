@@ -14,8 +14,8 @@ from conftest import ROOT, SAMPLE
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS, Recommender
-from gnnrec_core.store import Run, Workspace
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.store import Run, Workspace
 
 WORKER = ROOT / "tests" / "workers" / "session.py"
 
@@ -96,8 +96,8 @@ def test_killing_a_session_mid_write_never_leaves_a_half_entry(workspace):
 
 
 def test_a_cancelled_training_saves_nothing(workspace):
-    from gnnrec_core.progress import Cancelled
     from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save
+    from gnnrec_core.progress import Cancelled
 
     root, run_id = workspace
     store = Workspace(root)

@@ -4,8 +4,8 @@ import pandas as pd
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import LightGCN
-from gnnrec_core.serving.report import html_report
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.serving.report import html_report
 
 HOSTILE = "<script>alert('x')</script>"
 

@@ -64,8 +64,8 @@ def test_strength_is_one_per_unit_and_test_relevance_stays_binary():
 
 def test_the_dashboards_run_trains_on_the_chosen_weighting(tmp_path):
     from gnnrec_core.data.ingest import ingest
-    from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
     from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
 
     rows = [(f"o{i}", f"p{(i * 7 + j) % 9}", f"u{i % 6}", 1 + (i + j) % 4) for i in range(40) for j in range(3)]
     path = tmp_path / "log.csv"

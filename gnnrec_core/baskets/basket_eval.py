@@ -21,10 +21,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError
+from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS
 from ..progress import Progress, report_or_cancel
-from ..fit.metrics import ranking_metrics, top_k
 from .associations import catalogue_stats
 
 

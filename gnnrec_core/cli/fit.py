@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..fit.metrics import METRICS
 from ..matrix.interactions import SplitConfig
 from ..models import SPECS
-from ..fit.metrics import METRICS
 from ..pipeline.benchmark import benchmark, model_device, parse_models, prepare
 from .common import _dataset, _fit_all, _gnn_settings, _ingest, _policy, _Progress
 
@@ -104,8 +104,8 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
-    from ..serving.report import html_report
     from ..pipeline.experiment import ExperimentConfig, run_experiment
+    from ..serving.report import html_report
 
     dataset = _dataset(args)
     changes = None

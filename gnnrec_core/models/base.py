@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError, NotFittedError
-from ..progress import Progress
 from ..fit.metrics import top_k
+from ..progress import Progress
 
 
 class Recommender(ABC):

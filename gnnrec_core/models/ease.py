@@ -24,8 +24,8 @@ import scipy.sparse as sp
 
 from ..data.limits import limits
 from ..errors import ConfigError
-from ..matrix.interactions import carve_validation
 from ..fit.metrics import ranking_metrics, top_k
+from ..matrix.interactions import carve_validation
 from .base import Recommender, check_train, positive
 
 LAMBDA_GRID = (5.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 3000.0)

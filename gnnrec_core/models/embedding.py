@@ -24,10 +24,10 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from ..matrix.interactions import carve_validation
-from ..progress import Progress
 from ..fit.train import TrainConfig, Trainer
 from ..fit.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
+from ..matrix.interactions import carve_validation
+from ..progress import Progress
 from .base import Recommender
 from .graph_filter import GraphFilter
 

@@ -27,8 +27,8 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import coalesce
 
 from ..errors import InputError
-from ..matrix.graph import bipartite_edge_index, propagate, to_csr
 from ..fit.train import resolve_device
+from ..matrix.graph import bipartite_edge_index, propagate, to_csr
 from .base import check_train, positive
 from .embedding import EmbeddingConfig, EmbeddingScores
 

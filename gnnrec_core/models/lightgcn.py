@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ..matrix.graph import normalized_adjacency, propagate
 from ..fit.train import resolve_device
+from ..matrix.graph import normalized_adjacency, propagate
 from .base import check_train, positive
 from .embedding import EmbeddingConfig, EmbeddingScores
 

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 
 from ..data.ingest import IngestResult
 from ..errors import ConfigError, InputError
+from ..fit.metrics import METRICS, evaluate
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
-from ..fit.metrics import METRICS, evaluate
 
 
 @dataclass

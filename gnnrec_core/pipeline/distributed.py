@@ -22,9 +22,9 @@ import torch.distributed as dist
 
 from ..data.ingest import ingest
 from ..errors import GnnrecError
+from ..fit.metrics import evaluate
 from ..matrix.interactions import SplitConfig, split
 from ..models.lightgcn import LightGCN
-from ..fit.metrics import evaluate
 from .benchmark import prepare
 
 

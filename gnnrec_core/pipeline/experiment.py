@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..fit.metrics import METRICS, evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
-from ..fit.metrics import METRICS, evaluate
 from .benchmark import Dataset, fit_timed, model_device, prepare, tuning_summary
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)

@@ -29,10 +29,10 @@ from sklearn.pipeline import FeatureUnion
 from ..baskets.associations import basket_stats
 from ..baskets.rules import frequently_bought_together
 from ..errors import InputError
-from ..models import FeatureGCN
 from ..fit.metrics import ranking_metrics, top_k
-from ..pipeline.benchmark import Dataset
 from ..fit.tuning import standardise
+from ..models import FeatureGCN
+from ..pipeline.benchmark import Dataset
 
 GCN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the GCN's share of the combined score, tried on validation
 TEXT_METHODS = ("tfidf", "llm")  # name similarity: TF-IDF, or the language model (when installed)

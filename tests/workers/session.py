@@ -12,9 +12,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from gnnrec_core.models import MODELS  # noqa: E402
-from gnnrec_core.store import Run, Workspace  # noqa: E402
-from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save  # noqa: E402
 from gnnrec_core.pipeline.benchmark import prepare  # noqa: E402
+from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save  # noqa: E402
+from gnnrec_core.store import Run, Workspace  # noqa: E402
 
 
 def main() -> None:
