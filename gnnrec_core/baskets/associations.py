@@ -25,7 +25,7 @@ class BasketStats:
 
     @property
     def n_baskets(self) -> int:
-        return self.baskets.shape[0]
+        return int(self.baskets.shape[0])
 
     @property
     def item_counts(self) -> np.ndarray:

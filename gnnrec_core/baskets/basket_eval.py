@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError, InputError
 from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.features import item_features
-from ..models import MODELS, SPECS
+from ..models import MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
 from .associations import catalogue_stats
 
@@ -82,7 +82,7 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
             "items": int(len(items)), "k": k, "results": results}
 
 
-def _completion(model, rest: sp.csr_matrix, relevant: sp.csr_matrix, k: int) -> dict[str, float]:
+def _completion(model: Recommender, rest: sp.csr_matrix, relevant: sp.csr_matrix, k: int) -> dict[str, float]:
     """Mean hit rate@k and nDCG@k of the hidden product, from the rest of each basket."""
     hits = {"hit_rate": 0.0, "ndcg": 0.0}
     for start in range(0, rest.shape[0], 2048):

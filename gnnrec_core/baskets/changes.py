@@ -186,7 +186,8 @@ def fisher_two_sided(x_b: np.ndarray, total: np.ndarray, n_a: int, n_b: int) -> 
     population = n_a + n_b
     low = hypergeom.cdf(x_b, population, total, n_b)
     high = hypergeom.sf(x_b - 1, population, total, n_b)
-    return np.clip(2 * np.minimum(low, high), 0.0, 1.0)
+    p_values: np.ndarray = np.clip(2 * np.minimum(low, high), 0.0, 1.0)
+    return p_values
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:

@@ -121,18 +121,19 @@ def load_frame(source: Any, name: str | None = None, lookup: Any = None, lookup_
 
 def _name_of(source: Any) -> str | None:
     if isinstance(source, tuple):  # (bytes, file name), as uploads arrive
-        return source[1]
+        file_name: str | None = source[1]
+        return file_name
     return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
 
 
 def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
-    def col(role):
+    def col(role: str) -> pd.Series:
         return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
 
-    def ids(role):  # an unmapped role is all missing: no parsing of a column of None
+    def ids(role: str) -> pd.Series:  # an unmapped role is all missing: no parsing of a column of None
         return normalise_ids(col(role)) if getattr(m, role) else col(role)
 
-    def numbers(role):
+    def numbers(role: str) -> pd.Series:
         return (pd.to_numeric(col(role), errors="coerce") if getattr(m, role)
                 else pd.Series(np.nan, index=frame.index, dtype=float))
     events = pd.DataFrame({

@@ -130,6 +130,7 @@ def _word_runs(name: str) -> set[str]:
 
 def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
     sample = frame.head(200)
+    column: str
     for column in frame.columns:
         if column in taken:
             continue

@@ -236,7 +236,7 @@ def _read_json(text: str, name: str) -> pd.DataFrame:
     return _as_text(pd.DataFrame.from_records(records))
 
 
-def _json_line(line: str, number: int, name: str):
+def _json_line(line: str, number: int, name: str) -> Any:
     try:
         return json.loads(line)
     except json.JSONDecodeError:

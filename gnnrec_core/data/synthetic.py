@@ -52,7 +52,8 @@ def _power_law(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
     """Weights 1/rank^exponent over a random permutation of n things, summing to one."""
     weights = 1.0 / np.arange(1, n + 1) ** exponent
     weights = weights[rng.permutation(n)]
-    return weights / weights.sum()
+    normalised: np.ndarray = weights / weights.sum()
+    return normalised
 
 
 def generate(config: SyntheticConfig = SyntheticConfig()) -> pd.DataFrame:

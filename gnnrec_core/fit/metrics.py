@@ -13,16 +13,19 @@ Each per-user figure is averaged over users with at least one held-out item.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import torch
 
 METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")
 ScoreFn = Callable[[np.ndarray], np.ndarray]
 
 
-def top_k(scores, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
+def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
     """Indices of the k best items per row, best first; entries of `exclude` (rows aligned with
     `scores`) never appear. scores: (n, items) array, or a torch tensor when a model made one."""
     if "torch" in sys.modules:  # torch's topk is multi-threaded: use it when a GNN has loaded torch anyway
@@ -55,7 +58,7 @@ def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
     return np.take_along_axis(top, np.lexsort((top, -values), axis=1), axis=1)
 
 
-def _top_k_torch(scores, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
+def _top_k_torch(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
     import torch
 
     scores = torch.as_tensor(scores, dtype=torch.float32).clone()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -224,14 +224,16 @@ class Trainer:
             return False
         return time.perf_counter() + (self.epoch_seconds if self.history else 0.0) > self.deadline
 
-    def _negatives(self, n_items: int, generator, device) -> torch.Tensor | None:
+    def _negatives(self, n_items: int, generator: torch.Generator, device: torch.device) -> torch.Tensor | None:
         """The batch's shared uniform negatives when the softmax is sampled, else None."""
         cfg = self.config
         if cfg.loss != "softmax" or n_items <= cfg.full_softmax_items:
             return None
         return torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).to(device)
 
-    def _loss(self, user_emb, item_emb, batch, targets, train, generator, device, negatives=None) -> torch.Tensor:
+    def _loss(self, user_emb: torch.Tensor, item_emb: torch.Tensor, batch: np.ndarray, targets: sp.csr_matrix,
+              train: sp.csr_matrix, generator: torch.Generator, device: torch.device,
+              negatives: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.config
         batch_t = torch.from_numpy(batch).to(device)
         if cfg.loss == "bpr":
@@ -246,7 +248,8 @@ class Trainer:
                 logits = logits + bias
             dense = torch.from_numpy(rows.toarray()).to(device)
             return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
-        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, negatives, device)
+        # The softmax is sampled here, so _negatives drew them (never None).
+        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, cast(torch.Tensor, negatives), device)
 
     @torch.no_grad()
     def validate(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix) -> float:
@@ -257,7 +260,8 @@ class Trainer:
                         valid)["ndcg"]
 
 
-def embedding_scorer(user_emb, item_emb, bias, config: TrainConfig):
+def embedding_scorer(user_emb: torch.Tensor, item_emb: torch.Tensor, bias: torch.Tensor | None,
+                     config: TrainConfig) -> Callable[[torch.Tensor], np.ndarray]:
     """user vectors (n, d) -> scores (n, items) exactly as the loss scored them during training."""
     if config.loss == "bpr":
         return lambda users: (users @ item_emb.T).detach().cpu().numpy()
@@ -302,8 +306,8 @@ def batch_size_for(n_users: int, config: TrainConfig) -> int:
     return max(config.batch_size, -(-n_users // config.max_steps_per_epoch))
 
 
-def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: TrainConfig, negatives: torch.Tensor,
-                          device) -> torch.Tensor:
+def _sampled_softmax_loss(users: torch.Tensor, item_emb: torch.Tensor, bias: torch.Tensor | None, rows: sp.csr_matrix,
+                          cfg: TrainConfig, negatives: torch.Tensor, device: torch.device) -> torch.Tensor:
     """-sum_pairs w_ui log( e^s_ui / (e^s_ui + N/S sum_{j in negatives} e^s_uj) ), averaged over users.
 
     users: unit user vectors of the batch; rows: their row-normalised targets (CSR); negatives:
@@ -323,7 +327,8 @@ def _sampled_softmax_loss(users, item_emb, bias, rows: sp.csr_matrix, cfg: Train
     return -(weight * log_likelihood).sum() / len(counts)
 
 
-def _bpr_loss(user_emb, item_emb, rows: sp.csr_matrix, batch_t, generator, device) -> torch.Tensor:
+def _bpr_loss(user_emb: torch.Tensor, item_emb: torch.Tensor, rows: sp.csr_matrix, batch_t: torch.Tensor,
+              generator: torch.Generator, device: torch.device) -> torch.Tensor:
     counts = np.diff(rows.indptr)
     user_pos = torch.from_numpy(np.repeat(np.arange(len(counts)), counts)).to(device)
     pos = torch.from_numpy(rows.indices.astype(np.int64)).to(device)

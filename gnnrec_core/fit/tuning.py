@@ -120,7 +120,8 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     return SearchResult(best, tried, cancelled=cancelled or best.trainer.stopped == "cancelled")
 
 
-def _train(candidate: Candidate, build, part, valid, epochs: int, early_stop: bool = False) -> Candidate:
+def _train(candidate: Candidate, build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr_matrix,
+           valid: sp.csr_matrix, epochs: int, early_stop: bool = False) -> Candidate:
     if candidate.module is None:
         candidate.module, candidate.trainer = build(candidate.settings)
     trainer = candidate.trainer
@@ -135,7 +136,8 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float32)
     mean = scores.mean(1, keepdims=True)
     std = scores.std(1, keepdims=True)
-    return (scores - mean) / np.maximum(std, 1e-6)
+    standardised: np.ndarray = (scores - mean) / np.maximum(std, 1e-6)
+    return standardised
 
 
 def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, relevant: sp.csr_matrix,
@@ -148,7 +150,8 @@ def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, rele
     gnn, graph_filter, popularity = (standardise(components[name]) for name in ("gnn", "filter", "popularity"))
 
     def per_user(scores: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(ranking_metrics(top_k(scores, k, history), relevant, k)["ndcg"])
+        ndcg: np.ndarray = np.nan_to_num(ranking_metrics(top_k(scores, k, history), relevant, k)["ndcg"])
+        return ndcg
 
     alone = per_user(gnn)
     best_weights, best = {"filter": 0.0, "popularity": 0.0}, alone

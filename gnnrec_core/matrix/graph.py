@@ -10,6 +10,7 @@ He et al., LightGCN, SIGIR 2020).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +24,8 @@ def bipartite_edge_index(train: sp.spmatrix) -> torch.Tensor:
     coo = sp.coo_matrix(train)
     n_users = train.shape[0]
     one_way = torch.from_numpy(np.vstack([coo.row, coo.col + n_users]).astype(np.int64))
-    return to_undirected(one_way, num_nodes=n_users + train.shape[1])
+    edge_index: torch.Tensor = to_undirected(one_way, num_nodes=n_users + train.shape[1])
+    return edge_index
 
 
 def normalized_adjacency(train: sp.spmatrix, self_loops: bool = False,
@@ -42,7 +44,8 @@ def to_csr(edge_index: torch.Tensor, weight: torch.Tensor, n_nodes: int,
            device: str | torch.device = "cpu") -> torch.Tensor:
     with warnings.catch_warnings():  # torch flags sparse CSR as beta on every construction
         warnings.simplefilter("ignore", UserWarning)
-        return to_torch_csr_tensor(edge_index, weight, size=(n_nodes, n_nodes)).to(device)
+        adjacency: torch.Tensor = to_torch_csr_tensor(edge_index, weight, size=(n_nodes, n_nodes)).to(device)
+        return adjacency
 
 
 class _SymmetricPropagate(torch.autograd.Function):
@@ -51,15 +54,16 @@ class _SymmetricPropagate(torch.autograd.Function):
     makes a training step about 3x slower (benchmarked on the Online Retail baskets graph)."""
 
     @staticmethod
-    def forward(ctx, adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: Any, adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         ctx.adjacency = adjacency
         return adjacency @ x
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, torch.Tensor]:
         return None, ctx.adjacency @ grad
 
 
 def propagate(adjacency: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """One message-passing step over a symmetric normalised adjacency (see _SymmetricPropagate)."""
-    return _SymmetricPropagate.apply(adjacency, x)
+    out: torch.Tensor = _SymmetricPropagate.apply(adjacency, x)
+    return out

@@ -244,7 +244,8 @@ def _time_cut(data: Interactions, config: SplitConfig) -> np.ndarray:
     if not known.any():
         raise InputError("expected timestamps for a time split, found none; use --split random")
     cut = np.quantile(data.time[known], 1 - config.test_size)
-    return known & (data.time > cut)
+    in_test: np.ndarray = known & (data.time > cut)
+    return in_test
 
 
 def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
@@ -254,6 +255,6 @@ def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
     keys = np.random.default_rng(seed + 7919).random(coo.nnz)
     config = SplitConfig(test_size=fraction, min_user_interactions=min_user_interactions)
     in_valid = _per_user_holdout(coo.row.astype(np.int64), keys, config)
-    def make(m):
+    def make(m: np.ndarray) -> sp.csr_matrix:
         return sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=train.shape)
     return make(~in_valid), make(in_valid)

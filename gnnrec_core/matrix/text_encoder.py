@@ -21,7 +21,7 @@ import hashlib
 import os
 import socket
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 import numpy as np
 
@@ -35,9 +35,9 @@ def no_network() -> Iterator[None]:
     """Any socket connection inside this block raises instead of reaching out."""
     original = socket.socket.connect
 
-    def refuse(self, address):  # noqa: ANN001
+    def refuse(self: socket.socket, address: Any) -> NoReturn:
         raise ConnectionRefusedError(f"gnnrec loads its language model offline; refused a connection to {address}")
-    socket.socket.connect = refuse  # type: ignore[method-assign]
+    socket.socket.connect = refuse  # type: ignore[method-assign, assignment]  # a deliberate monkeypatch
     try:
         yield
     finally:
@@ -45,7 +45,7 @@ def no_network() -> Iterator[None]:
 
 
 @functools.lru_cache(maxsize=1)
-def _wordllama():
+def _wordllama() -> Any:  # a wordllama.WordLlama (an untyped package), or None
     """The WordLlama model from the installed wheel, or None when the package is not installed."""
     try:
         import wordllama
@@ -95,6 +95,7 @@ def encode_texts(texts: Sequence[str], method: str = "auto") -> np.ndarray:
     if key in _MEMORY:
         return _MEMORY[key]
     path = _cache_dir() / f"{key[0]}-{key[1]}.npy"
+    vectors: np.ndarray
     if path.is_file():
         vectors = np.load(path)
     else:
@@ -113,7 +114,8 @@ def encode_query(text: str, method: str = "auto") -> np.ndarray:
     vocabulary they are compared with, so only the language model encodes queries alone."""
     if resolve(method) != LLM:
         raise ValueError("a free-text query needs the language model")
-    return _llm([text])[0]
+    vector: np.ndarray = _llm([text])[0]
+    return vector
 
 
 def _llm(texts: list[str]) -> np.ndarray:
@@ -134,7 +136,8 @@ def _tfidf(texts: list[str], dims: int = 64) -> np.ndarray:
     dims = max(1, min(dims, matrix.shape[1] - 1, len(texts) - 1))
     vectors = TruncatedSVD(dims, random_state=0).fit_transform(matrix) if dims > 1 else matrix.toarray()
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def _cache_dir() -> Path:

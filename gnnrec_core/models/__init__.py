@@ -4,14 +4,24 @@ Importing this package loads no model code: `MODELS[name]` imports the class on 
 the class names below resolve lazily, so listing models never pays for torch.
 """
 
+from typing import TYPE_CHECKING
+
 from .base import Recommender
 from .registry import BASELINES, DEFAULT_MODEL, GNN_MODELS, LABELS, MODELS, SPECS, ModelSpec
+
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers only
+    from .baselines import Cooccurrence as Cooccurrence
+    from .baselines import ItemKNN as ItemKNN
+    from .baselines import Popularity as Popularity
+    from .ease import EASE as EASE
+    from .feature_gcn import FeatureGCN as FeatureGCN
+    from .lightgcn import LightGCN as LightGCN
 
 _CLASSES = {"Popularity": "pop", "ItemKNN": "itemknn", "Cooccurrence": "cooc", "EASE": "ease",
             "LightGCN": "lightgcn", "FeatureGCN": "gcn"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type[Recommender]:
     if name in _CLASSES:
         return MODELS[_CLASSES[name]]
     raise AttributeError(f"module 'gnnrec_core.models' has no attribute '{name}'")

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..matrix.cooccurrence import cooccurrence, item_similarity, keep_top_k
+from ..progress import Progress
 from .base import Recommender, check_train, positive
 
 
@@ -28,39 +29,40 @@ class Popularity(Recommender):
     config_class = PopularityConfig
     explained_by = "popularity"
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> Popularity:
         self.train_ = check_train(train, self.name)
         # Summed strength: with binary weighting, the number of buyers.
         self.counts_ = np.asarray(self.train_.sum(0)).ravel().astype(np.float32)
         return self
 
-    def score_history(self, history):
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.counts_, (history.shape[0], len(self.counts_))).copy()
 
-    def item_item(self, items):
+    def item_item(self, items: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.counts_, (len(items), len(self.counts_))).copy()
 
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts_}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.counts_ = state["counts"]
 
 
 class _ItemItemModel(Recommender):
     """Scores = history @ S for a sparse item x item matrix S (`similarity_`)."""
 
-    def score_history(self, history):
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return np.asarray((sp.csr_matrix(history, dtype=np.float32) @ self.similarity_).todense())
 
-    def item_item(self, items):
+    def item_item(self, items: np.ndarray) -> np.ndarray:
         return np.asarray(self.similarity_[np.asarray(items)].todense())
 
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         s = self.similarity_.tocsr()
         return {"indptr": s.indptr, "indices": s.indices, "data": s.data}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.similarity_ = sp.csr_matrix((state["data"], state["indices"], state["indptr"]),
                                          shape=(self.n_items, self.n_items))
 
@@ -69,7 +71,7 @@ class _ItemItemModel(Recommender):
 class ItemKNNConfig:
     neighbours: int = 100
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         positive(self.neighbours, "neighbours")
 
 
@@ -78,7 +80,8 @@ class ItemKNN(_ItemItemModel):
     config_class = ItemKNNConfig
     link_label = "cosine similarity"
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> ItemKNN:
         self.train_ = check_train(train, self.name)
         gram = (self.train_.T @ self.train_).tocsr()  # weighted: cosine of the items' strength columns
         self.similarity_ = keep_top_k(item_similarity(gram, train.shape[0], "cosine"), self.config.neighbours)
@@ -91,7 +94,7 @@ class CooccurrenceConfig:
     neighbours: int = 200
     min_count: int = 1  # ignore pairs seen together fewer times (noise, and huge lift on rare items)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.similarity not in ("count", "jaccard", "lift"):
             raise ConfigError(f"similarity: expected count, jaccard or lift, found '{self.similarity}'")
         positive(self.neighbours, "neighbours")
@@ -105,7 +108,8 @@ class Cooccurrence(_ItemItemModel):
     def link_label(self) -> str:  # type: ignore[override]
         return f"{self.config.similarity} similarity"
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> Cooccurrence:
         self.train_ = check_train(train, self.name)
         cooc = cooccurrence(self.train_)
         if self.config.min_count > 1:

@@ -18,6 +18,7 @@ bring in its neighbours' messages.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +30,7 @@ from torch_geometric.utils import coalesce
 from ..errors import InputError
 from ..fit.train import resolve_device
 from ..matrix.graph import bipartite_edge_index, propagate, to_csr
+from ..progress import Progress
 from .base import check_train, positive
 from .embedding import EmbeddingConfig, EmbeddingScores
 
@@ -67,7 +69,8 @@ class FeatureGCNModule(torch.nn.Module):
         if self.training and self.id_dropout > 0:
             keep = (torch.rand(len(ids), 1, device=ids.device) >= self.id_dropout).to(ids.dtype)
             ids = ids * keep
-        return self.project(features) + ids
+        inputs: torch.Tensor = self.project(features) + ids
+        return inputs
 
     def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.cat([self.user_embedding, self.item_inputs(self.features)])
@@ -85,11 +88,13 @@ class FeatureGCN(EmbeddingScores):
     name = "gcn"
     config_class = FeatureGCNConfig
 
-    def __init__(self, config=None, item_features: np.ndarray | None = None, **overrides) -> None:
+    def __init__(self, config: FeatureGCNConfig | None = None, item_features: np.ndarray | None = None,
+                 **overrides: Any) -> None:
         super().__init__(config, **overrides)
         self.item_features = item_features
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> FeatureGCN:
         train = check_train(train, self.name)
         features = self.item_features
         if features is None:
@@ -102,12 +107,12 @@ class FeatureGCN(EmbeddingScores):
         self._fit_embeddings(train, valid, progress)
         return self
 
-    def _build(self, settings, train):
+    def _build(self, settings: dict[str, Any], train: sp.csr_matrix) -> FeatureGCNModule:
         c = replace(self.config, **settings)
         return FeatureGCNModule(self._graph(train), train.shape[0], torch.from_numpy(self.features_).to(self.device_),
                                 c.dim, c.layers, c.seed, c.id_dropout)
 
-    def _graph(self, train):
+    def _graph(self, train: sp.csr_matrix) -> torch.Tensor:
         return self._adjacency(train, self.features_)
 
     def _adjacency(self, train: sp.csr_matrix, features: np.ndarray) -> torch.Tensor:
@@ -158,11 +163,12 @@ class FeatureGCN(EmbeddingScores):
             self.module_ = module
         return module
 
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         params = {f"module.{k}": v.detach().cpu().numpy() for k, v in self._trained_module().state_dict().items()}
-        return super().get_state() | {"features": self.features_} | params
+        state: dict[str, np.ndarray] = super().get_state() | {"features": self.features_} | params
+        return state
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
         super().set_state(state)
         self.features_ = state["features"]
         self.module_state_ = {k: v for k, v in state.items() if k.startswith("module.")}

@@ -10,11 +10,14 @@ loss live in `train.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
+import scipy.sparse as sp
 import torch
 
 from ..fit.train import resolve_device
 from ..matrix.graph import normalized_adjacency, propagate
+from ..progress import Progress
 from .base import check_train, positive
 from .embedding import EmbeddingConfig, EmbeddingScores
 
@@ -56,18 +59,19 @@ class LightGCN(EmbeddingScores):
     config_class = LightGCNConfig
     searches = True  # temperature, layers, dim, lr, weight decay and item bias chosen on validation
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> LightGCN:
         self.train_ = check_train(train, self.name)
         self.device_ = resolve_device(self.config.device)
         torch.manual_seed(self.config.seed)
         self._fit_embeddings(self.train_, valid, progress)
         return self
 
-    def _build(self, settings, train):
+    def _build(self, settings: dict[str, Any], train: sp.csr_matrix) -> LightGCNModule:
         c = replace(self.config, **settings)
         return LightGCNModule(self._graph(train), train.shape[0], train.shape[1], c.dim, c.layers, c.init_std, c.seed)
 
-    def _graph(self, train):
+    def _graph(self, train: sp.csr_matrix) -> torch.Tensor:
         cached = getattr(self, "_graph_cache", None)
         if cached is None or cached[0] is not train:  # every search candidate shares the train part's graph
             self._graph_cache = (train, normalized_adjacency(train, self_loops=False, device=self.device_))

@@ -29,7 +29,8 @@ class ModelSpec:
 
     def load(self) -> type[Recommender]:
         module, _, cls = self.path.partition(":")
-        return getattr(importlib.import_module(f"gnnrec_core.models.{module}"), cls)
+        model_class: type[Recommender] = getattr(importlib.import_module(f"gnnrec_core.models.{module}"), cls)
+        return model_class
 
 
 SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
@@ -61,7 +62,8 @@ class _Classes(Mapping):
     def __len__(self) -> int:
         return len(SPECS)
 
-    def get(self, name, default=None):  # type: ignore[override]
+    def get(self, name: str,  # type: ignore[override]
+            default: type[Recommender] | None = None) -> type[Recommender] | None:
         return SPECS[name].load() if name in SPECS else default
 
 

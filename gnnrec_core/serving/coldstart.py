@@ -122,14 +122,17 @@ def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.
 
 def _names(dataset: Dataset, items: np.ndarray) -> np.ndarray:
     catalogue = dataset.ingest.catalogue["name"].reindex([str(i) for i in items])
-    return catalogue.fillna(pd.Series([str(i) for i in items], index=catalogue.index)).astype(str).to_numpy()
+    filled = catalogue.fillna(pd.Series([str(i) for i in items], index=catalogue.index))
+    names: np.ndarray = filled.astype(str).to_numpy()
+    return names
 
 
 def _tfidf(known_names: np.ndarray, new_names: np.ndarray) -> np.ndarray:
     vectoriser = FeatureUnion([("words", TfidfVectorizer()),
                                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3)))])
     vectoriser.fit(np.concatenate([known_names, new_names]))
-    return (vectoriser.transform(new_names) @ vectoriser.transform(known_names).T).toarray()
+    similarity: np.ndarray = (vectoriser.transform(new_names) @ vectoriser.transform(known_names).T).toarray()
+    return similarity
 
 
 def _score(similarity: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, float]:

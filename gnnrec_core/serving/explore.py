@@ -107,7 +107,7 @@ def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: in
 
 def pair_overlap(pairs_a: pd.DataFrame, pairs_b: pd.DataFrame) -> dict[str, float | int]:
     """How many of the top association pairs two datasets share (order-free pair keys)."""
-    def key(f):
+    def key(f: pd.DataFrame) -> set[tuple[str, ...]]:
         return {tuple(sorted(p)) for p in zip(f["a"], f["b"])}
     a, b = key(pairs_a), key(pairs_b)
     return {"pairs_a": len(a), "pairs_b": len(b), "shared": len(a & b),

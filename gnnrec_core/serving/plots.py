@@ -216,7 +216,7 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0) -> go
         fig.add_annotation(x=position[b][0], y=position[b][1], ax=position[a][0], ay=position[a][1],
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
                            arrowwidth=float(width), arrowcolor=PALETTE[0], opacity=0.6, standoff=8)
-    def label(node):
+    def label(node: str) -> str:
         return " + ".join(names.get(code, code) for code in node.split(" + "))
     fig.add_trace(go.Scatter(x=[position[n][0] for n in graph.nodes], y=[position[n][1] for n in graph.nodes],
                              mode="markers+text", text=[safe(label(n))[:30] for n in graph.nodes],

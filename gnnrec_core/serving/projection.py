@@ -11,7 +11,8 @@ from ..errors import InputError
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit: np.ndarray = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return unit
 
 
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
@@ -21,7 +22,8 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
         raise InputError(f"expected at least 2 items to project, found {len(unit)}")
     centred = unit - unit.mean(0)
     _, _, components = np.linalg.svd(centred, full_matrices=False)
-    return centred @ components[:2].T
+    projected: np.ndarray = centred @ components[:2].T
+    return projected
 
 
 def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0) -> np.ndarray:
@@ -33,7 +35,8 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, s
         return pca_2d(unit)
     reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(unit) - 1), min_dist=min_dist, metric="cosine",
                         random_state=seed, n_components=2)
-    return reducer.fit_transform(unit)
+    embedding: np.ndarray = reducer.fit_transform(unit)
+    return embedding
 
 
 def map_sample(popularity: np.ndarray, limit: int) -> np.ndarray:
@@ -51,4 +54,5 @@ def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.nda
 
     unit = _unit(vectors)
     n_clusters = max(1, min(n_clusters, len(unit)))
-    return MiniBatchKMeans(n_clusters, random_state=seed, n_init=3).fit_predict(unit)
+    labels: np.ndarray = MiniBatchKMeans(n_clusters, random_state=seed, n_init=3).fit_predict(unit)
+    return labels
