@@ -49,7 +49,7 @@ def main() -> None:
     from gnnrec_core.store import Workspace
 
     workspace = Workspace(os.environ["GNNREC_WORKSPACE"])
-    run = workspace.load_run(workspace.list_runs()[0]["run_id"])
+    run = workspace.load_run(workspace.list_runs()[0].run_id)
     t = time.perf_counter()
     umap_2d(run.model.item_vectors())
     umap_seconds = time.perf_counter() - t

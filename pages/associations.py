@@ -99,11 +99,11 @@ left.dataframe(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in 
                              "baskets together": fbt["co_purchases"], "confidence": fbt["confidence"].round(3),
                              "lift": fbt["lift"].round(2)}), hide_index=True)
 right.markdown("**Similar products (model)**")
-runs = [r for r in ws().list_runs() if r.get("dataset") == name]
+runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:
     right.info("Train a run on this dataset to see similar products.")
 else:
-    run = load_run(runs[0]["run_id"])
+    run = load_run(runs[0].run_id)
     lookup = {str(i): n for n, i in enumerate(run.items)}
     if str(items[product]) not in lookup:
         right.info("This product has no customer history in the run, so the model has not placed it.")
@@ -111,4 +111,4 @@ else:
         similar, scores = run.model.similar_items(np.array([lookup[str(items[product])]]), 10)
         right.dataframe(pd.DataFrame({"product": [names.get(str(run.items[j]), str(run.items[j])) for j in similar[0]],
                                       "similarity": np.round(scores[0], 3)}), hide_index=True)
-        right.caption(f"From run {runs[0]['run_id']} ({run.model.name}).")
+        right.caption(f"From run {runs[0].run_id} ({run.model.name}).")

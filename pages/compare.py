@@ -8,7 +8,7 @@ from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pa
 from pages.changes_view import show_changes
 from pages.links import from_link, share
 from pages.state import load_dataset, load_run, run_items, ws
-from pages.widgets import chart, main_result, run_label
+from pages.widgets import chart, results_frame, run_label, run_valid_ndcg
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -58,17 +58,14 @@ elif mode == "Two runs":
         st.info("Comparing runs needs two saved runs: train another on the Train page "
                 "(another model, seed or dataset).")
         st.stop()
-    runs = sorted(runs, key=lambda r: -(main_result(r).get("valid_ndcg") or -1.0))  # best on validation first
-    labels = {r["run_id"]: run_label(r) for r in runs}
+    runs = sorted(runs, key=lambda r: -(run_valid_ndcg(r) or -1.0))  # best on validation first
+    labels = {r.run_id: run_label(r) for r in runs}
     st.caption("Runs are listed and compared by validation nDCG (a slice of train); the test columns are the "
                "final figures, not for choosing between runs.")
     run_a, run_b = pick_pair("runs", list(labels), labels)
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
-    metrics_a, metrics_b = pd.DataFrame(info_a["results"]), pd.DataFrame(info_b["results"])
+    metrics_a, metrics_b = results_frame(info_a), results_frame(info_b)
     merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
-    for side in ("A", "B"):  # runs saved before validation figures were recorded have none
-        if f"valid_ndcg {side}" not in merged:
-            merged[f"valid_ndcg {side}"] = float("nan")
     merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
     merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
@@ -78,7 +75,7 @@ elif mode == "Two runs":
             "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]
     st.dataframe(merged[cols], hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
-    by = "valid_ndcg" if {"valid_ndcg"} <= set(metrics_a) & set(metrics_b) else "ndcg"
+    by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by), merged[cols], "run_comparison",
           key="runs-bars")
 

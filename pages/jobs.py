@@ -11,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from gnnrec_core import Cancelled, Dataset, ExperimentConfig, GnnrecError, train_and_save
-from pages.state import ws
+from gnnrec_core import Cancelled, Dataset, DatasetRef, ExperimentConfig, GnnrecError, train_and_save
+from pages.state import dataset_meta, ws
 
 
 @dataclass
@@ -42,6 +42,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
     job = Job(uuid.uuid4().hex[:8], dataset_name, config)
     jobs()[job.id] = job
     workspace_ = ws()
+    ref = DatasetRef(dataset_name, str((dataset_meta(dataset_name) or {}).get("source", "")))
 
     def progress(event: dict[str, Any]) -> bool:
         if event.get("stage") != "search":
@@ -58,7 +59,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
 
     def work() -> None:
         try:
-            job.run_id = train_and_save(workspace_, dataset_name, data, config, progress)
+            job.run_id = train_and_save(workspace_, ref, data, config, progress)
             job.status = "done"
         except Cancelled as exc:
             job.status, job.error = "cancelled", str(exc)

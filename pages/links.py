@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from gnnrec_core import RunInfo
 from pages.state import DATASET_KEY, RUN_KEY
 
 _SEEN = "_links_seen"  # the link values already applied in this session, by parameter
@@ -34,12 +35,12 @@ def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
     return value
 
 
-def follow_active_link(datasets: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+def follow_active_link(datasets: list[dict[str, Any]], runs: list[RunInfo]) -> None:
     """`run` (and `dataset`) in a link make that run and its dataset the active ones."""
-    run_id = from_link("run", [r["run_id"] for r in runs], "the run")
+    run_id = from_link("run", [r.run_id for r in runs], "the run")
     if run_id is not None:
         st.session_state[RUN_KEY] = run_id
-        st.session_state[DATASET_KEY] = next(r["dataset"] for r in runs if r["run_id"] == run_id)
+        st.session_state[DATASET_KEY] = next(r.dataset.name for r in runs if r.run_id == run_id)
     dataset = from_link("dataset", [d["name"] for d in datasets], "the dataset")
     if dataset is not None:
         st.session_state[DATASET_KEY] = dataset

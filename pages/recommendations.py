@@ -22,7 +22,7 @@ from pages.widgets import csv_bytes, need_run
 st.title("Recommendations")
 run_id, run = need_run()
 items = run_items(run_id)
-dataset_name = run.info["dataset"]
+dataset_name = run.info.dataset.name
 
 
 meta = dataset_meta(dataset_name)

@@ -62,7 +62,7 @@ def load_run(run_id: str) -> Run:
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=8)
 def run_basket_stats(run_id: str) -> BasketStats:
     run = load_run(run_id)
-    dataset = ws().load_dataset(run.info["dataset"])
+    dataset = ws().load_dataset(run.info.dataset.name)
     return basket_stats(dataset.events, {str(item): i for i, item in enumerate(run.items)})
 
 
@@ -102,7 +102,7 @@ def active_dataset() -> tuple[str, Dataset] | None:
 
 def active_run() -> tuple[str, Run] | None:
     run_id = st.session_state.get(RUN_KEY)
-    if not run_id or not any(r.get("run_id") == run_id for r in ws().list_runs()):
+    if not run_id or not any(r.run_id == run_id for r in ws().list_runs()):
         return None
     return run_id, load_run(run_id)
 
@@ -118,7 +118,7 @@ def item_labels(items: np.ndarray, catalogue: pd.DataFrame) -> list[str]:
 def run_items(run_id: str) -> pd.DataFrame:
     """One row per item of a run, in the run's index order: code, name, category, price, buyers, sales."""
     run = load_run(run_id)
-    dataset = ws().load_dataset(run.info["dataset"])
+    dataset = ws().load_dataset(run.info.dataset.name)
     codes = [str(i) for i in run.items]
     table = dataset.catalogue.reindex(codes)
     events = dataset.events
@@ -137,4 +137,4 @@ def featurizer_for(run_id: str):
     from gnnrec_core import fit_featurizer
 
     run = load_run(run_id)
-    return fit_featurizer(ws().load_dataset(run.info["dataset"]).catalogue, run.items)
+    return fit_featurizer(ws().load_dataset(run.info.dataset.name).catalogue, run.items)

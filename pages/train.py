@@ -25,7 +25,7 @@ from gnnrec_core import (
 from gnnrec_core import split as split_interactions
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
-from pages.widgets import chart, config_form, need_dataset, run_label, runs_table
+from pages.widgets import chart, config_form, need_dataset, results_frame, run_label, runs_table
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -105,11 +105,14 @@ if found is None:
 run_id, run = found
 info = run.info
 st.subheader(f"Results: {run_label(info)}")
-results = pd.DataFrame(info["results"])
+if not info.results:
+    st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
+    st.stop()
+results = results_frame(info)
 st.markdown("**Validation**: a slice of the train split. Compare and tune runs on these numbers.")
-if "valid_ndcg" in results:
+if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
-        columns={"valid_ndcg": f"validation nDCG@{info.get('k', 10)}", "train_seconds": "fit seconds"})
+        columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})
     st.dataframe(valid_table.sort_values(valid_table.columns[1], ascending=False), hide_index=True,
                  column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})
     st.caption("Each baseline is refitted on train less the slice and scored on it; the GNN's number is the "
@@ -118,16 +121,16 @@ else:
     st.caption("This run was saved before validation figures were recorded.")
 st.markdown("**Final test figures**: the held-out test split, scored once per run. Report these; do not tune on "
             "them (a setting picked for its test score makes the test score a guess).")
-gain = gain_over_baselines(info["results"])
+gain = gain_over_baselines(info.results)
 if gain:
     verdict = "ahead of" if gain["relative"] >= 0 else "behind"
     message = (f"**{LABELS[gain['gnn']]}** is **{abs(gain['relative']):.1%} {verdict}** the best baseline "
-               f"(**{LABELS[gain['baseline']]}**) on nDCG@{info.get('k', 10)}: "
+               f"(**{LABELS[gain['baseline']]}**) on nDCG@{info.k}: "
                f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.")
     (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
         f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
         "remain useful to explore."))
-shown = results.drop(columns=["tuning", "valid_ndcg"], errors="ignore")  # the GNN's choice: in words below
+shown = results.drop(columns=["valid_ndcg"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
@@ -136,22 +139,22 @@ left, right = st.columns(2)
 with left:
     chart(metrics_bars(results), results, "metrics", key="metrics-chart")
 with right:
-    history = pd.DataFrame(info.get("history", []))
-    chart(training_curve(info.get("history", [])), history, "training_curve", key="curve-chart")
-split = info.get("split", {})
+    history = pd.DataFrame(list(info.history))
+    chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
+split = info.split
 st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}; "
            f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
-           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.get('k', 10)}, full ranking, "
-           "bought items excluded. " + " ".join(info.get("notes", [])))
+           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.k}, full ranking, "
+           "bought items excluded. " + " ".join(info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
 def report_html(run_id: str, saved_at: float) -> bytes:
-    dataset = ws().load_dataset(info["dataset"])
+    dataset = ws().load_dataset(info.dataset.name)
     return html_report(prepare(dataset), load_run(run_id).model, info).encode("utf-8")
 
 
-if dataset_meta(info["dataset"]) is not None:
-    st.download_button("Download the HTML report (opens offline)", lambda: report_html(run_id, info.get("saved_at", 0)),
+if dataset_meta(info.dataset.name) is not None:
+    st.download_button("Download the HTML report (opens offline)", lambda: report_html(run_id, info.saved_at),
                        f"gnnrec-report-{run_id}.html", "text/html", icon=":material/description:")
 
 with st.expander("All runs"):

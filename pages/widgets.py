@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import MODELS, Dataset, GnnrecError, Run
+from gnnrec_core import LABELS, METRICS, MODELS, Dataset, GnnrecError, Run, RunInfo
 from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
@@ -68,8 +68,8 @@ def sidebar() -> None:
     follow_active_link(datasets, runs)
     if datasets and st.session_state.get(DATASET_KEY) not in {d["name"] for d in datasets}:
         st.session_state[DATASET_KEY] = datasets[0]["name"]
-    if runs and st.session_state.get(RUN_KEY) not in {r["run_id"] for r in runs}:
-        st.session_state[RUN_KEY] = runs[0]["run_id"]
+    if runs and st.session_state.get(RUN_KEY) not in {r.run_id for r in runs}:
+        st.session_state[RUN_KEY] = runs[0].run_id
     with st.sidebar:
         st.markdown("### Active")
         if datasets:
@@ -77,10 +77,15 @@ def sidebar() -> None:
         else:
             st.caption("No dataset yet.")
         if runs:
-            labels = {r["run_id"]: run_label(r) for r in runs}
+            labels = {r.run_id: run_label(r) for r in runs}
             _synced_select("Run", list(labels), RUN_KEY, labels.get)
         else:
             st.caption("No run yet: train one on the Train page.")
+        unreadable = ws().unreadable()
+        if unreadable:
+            st.caption(f"{len(unreadable)} saved entr{'y' if len(unreadable) == 1 else 'ies'} could not be opened "
+                       f"and {'is' if len(unreadable) == 1 else 'are'} left out:",
+                       help="\n\n".join(f"{u.name}: {u.reason}" for u in unreadable))
 
 
 def _synced_select(label: str, options: list[str], state_key: str, format_func=str) -> None:
@@ -90,24 +95,32 @@ def _synced_select(label: str, options: list[str], state_key: str, format_func=s
                  on_change=lambda: st.session_state.update({state_key: st.session_state[widget_key]}))
 
 
-def main_result(info: dict[str, Any]) -> dict[str, Any]:
-    """The run's own model's row of its results table ({} when absent)."""
-    return next((r for r in info.get("results", []) if r["model"] == info.get("model")), {})
+def run_valid_ndcg(info: RunInfo) -> float | None:
+    main = info.main_result
+    return main.valid_ndcg if main is not None else None
 
 
-def run_label(info: dict[str, Any]) -> str:
+def run_label(info: RunInfo) -> str:
     """How a run is named in selectors: by its validation score, the one to compare runs on."""
-    valid = main_result(info).get("valid_ndcg")
+    valid = run_valid_ndcg(info)
     score = f", validation nDCG {valid:.3f}" if valid is not None else ""
-    saved = time.strftime("%d %b %H:%M", time.localtime(info.get("saved_at", 0)))
-    return f"{info.get('model')} on {info.get('dataset')}{score} ({saved})"
+    saved = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
+    via = ", from the CLI" if info.made_by == "cli" else ""
+    return f"{LABELS.get(info.model, info.model)} on {info.dataset.name}{score} ({saved}{via})"
 
 
-def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+def results_frame(info: RunInfo) -> pd.DataFrame:
+    """A run's table, one row per model: validation nDCG, test metrics, fit seconds."""
+    return pd.DataFrame([{"model": r.model, "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
+                          "train_seconds": r.train_seconds} for r in info.results],
+                        columns=["model", "valid_ndcg", *METRICS, "train_seconds"])
+
+
+def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
     """Every run, best validation first; the test score beside it as the final figure."""
-    frame = pd.DataFrame([{"run": r["run_id"], "dataset": r.get("dataset"), "model": r.get("model"),
-                           "validation nDCG": main_result(r).get("valid_ndcg"),
-                           "test nDCG (final)": main_result(r).get("ndcg")} for r in runs])
+    frame = pd.DataFrame([{"run": r.run_id, "dataset": r.dataset.name, "model": LABELS.get(r.model, r.model),
+                           "made by": r.made_by, "validation nDCG": run_valid_ndcg(r),
+                           "test nDCG (final)": r.main_result.ndcg if r.main_result else None} for r in runs])
     return frame.sort_values("validation nDCG", ascending=False, na_position="last") if len(frame) else frame
 
 

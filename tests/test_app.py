@@ -7,6 +7,8 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from gnnrec_core import LABELS
+
 APP = str(ROOT / "app.py")
 
 
@@ -85,7 +87,7 @@ def test_demo_journey_through_every_page(workspace):
     model_box.set_value("gcn")
     next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(10)
     next(b for b in at.button if b.label == "Train").click().run()
-    _wait_for_results(at, expect="Results: gcn on Online Retail sample")
+    _wait_for_results(at, expect="Results: Feature-aware GCN on Online Retail sample")
 
     at.switch_page("pages/neighbourhood.py").run()  # the gcn run is active: place a new product
     next(t for t in at.text_input if t.label == "Name").set_value("PINK HANGING HEART T-LIGHT HOLDER")
@@ -196,7 +198,7 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
             field.set_value(5)
         next(b for b in at.button if b.label == "Train").click().run()
     for model, at in sessions.items():
-        _wait_for_results(at, expect=f"Results: {model} on Online Retail sample")
+        _wait_for_results(at, expect=f"Results: {LABELS[model]} on Online Retail sample")
     runs = {json.loads(p.read_text())["model"] for p in (workspace / "runs").glob("*/run.json")}
     assert runs == {"lightgcn", "itemknn"}
 

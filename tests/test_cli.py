@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLE
 
-METRIC_KEYS = {"model", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds", "device"}
+METRIC_KEYS = {"model", "valid_ndcg", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds",
+               "device"}
 
 
 def run_cli(*args, cwd=ROOT):
@@ -39,12 +40,13 @@ def test_benchmark_json_contract(small_log, tmp_path):
     result = run_cli("benchmark", small_log, "--models", "pop,itemknn,lightgcn", "--k", "5", "--json", out)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    assert set(data) == {"dataset", "split", "k", "results"} and data["k"] == 5
+    assert set(data) == {"schema", "dataset", "split", "k", "results"} and data["k"] == 5
     assert set(data["dataset"]) == {"users", "items", "interactions"}
     assert [r["model"] for r in data["results"]] == ["pop", "itemknn", "lightgcn"]
     for row in data["results"]:
         gnn = row["model"] == "lightgcn"
         assert set(row) == METRIC_KEYS | ({"tuning"} if gnn else set()) and 0 <= row["ndcg"] <= 1
+        assert (row["valid_ndcg"] is not None) == gnn  # the GNN chose on validation; the baselines chose nothing
         assert row["device"] == "cpu"
     tuning = data["results"][-1]["tuning"]  # the JSON says which configuration won, and its validation score
     assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
@@ -128,10 +130,44 @@ def _in_a_terminal(*args) -> str:
     return out.decode(errors="replace")
 
 
-def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log):
-    args = ("train", small_log, "--model", "lightgcn", "--epochs", "6", "--time-budget", "20")
+def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log, tmp_path):
+    args = ("train", small_log, "--model", "lightgcn", "--epochs", "6", "--time-budget", "20",
+            "--workspace", tmp_path / "ws")
     shown = _in_a_terminal(*args)
     assert "epoch" in shown and "eta" in shown and "\r" in shown  # a bar redrawn in place
     assert "epoch" not in _in_a_terminal(*args, "--quiet")
     piped = run_cli(*args)
     assert piped.returncode == 0 and "eta" not in piped.stderr  # not a terminal: no bar
+
+
+def test_report_weighting_reaches_the_models(small_log, tmp_path):
+    """`report --weighting count` trains on purchase counts (it used to train on binary whatever was asked)."""
+    tables = {}
+    for weighting in ("binary", "count"):
+        out = tmp_path / f"{weighting}.json"
+        done = run_cli("report", small_log, "--model", "itemknn", "--weighting", weighting,
+                       "--out", tmp_path / f"{weighting}.html", "--json", out)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(out.read_text())
+        assert data["weighting"] == weighting
+        tables[weighting] = {r["model"]: r for r in data["results"]}
+    # item-kNN's weighted cosine and popularity's summed strength move with the weights
+    assert tables["binary"]["itemknn"]["ndcg"] != tables["count"]["itemknn"]["ndcg"]
+
+
+def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_path):
+    """`train` keeps the dataset beside the run; `recommend --run` and `export --run` answer from it
+    without refitting, and a second `train` on the same file reuses the dataset entry."""
+    ws = tmp_path / "ws"
+    for model in ("itemknn", "pop"):
+        done = run_cli("train", small_log, "--model", model, "--workspace", ws)
+        assert done.returncode == 0, done.stderr
+    assert [p.name for p in (ws / "datasets").iterdir()] == ["small"]
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    rec = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3", "--json", "-")
+    assert rec.returncode == 0, rec.stderr
+    assert json.loads(rec.stdout[rec.stdout.index("{"):])["model"] == "pop"  # the newest run answered
+    exp = run_cli("export", "--run", "latest", "--workspace", ws, "--out", tmp_path / "exp")
+    assert exp.returncode == 0 and (tmp_path / "exp" / "recommendations.csv").is_file(), exp.stderr
+    both = run_cli("recommend", small_log, "--run", "latest", "--workspace", ws, "--user", user)
+    assert both.returncode == 2 and "expected no data file" in both.stderr

@@ -39,11 +39,11 @@ def _poisoned(data, config) -> Split:
 
 
 def _untimed(tuning):
-    return {k: v for k, v in (tuning or {}).items() if "seconds" not in k}
+    return {k: v for k, v in (tuning.to_json() if tuning else {}).items() if "seconds" not in k}
 
 
 def _choices(results):
-    return [(r["model"], r.get("valid_ndcg"), _untimed(r.get("tuning"))) for r in results]
+    return [(r.model, r.valid_ndcg, _untimed(r.tuning)) for r in results]
 
 
 def test_run_experiment_never_reads_the_test_matrix(dataset, monkeypatch):
@@ -52,25 +52,25 @@ def test_run_experiment_never_reads_the_test_matrix(dataset, monkeypatch):
     monkeypatch.setattr(experiment_module, "split", _poisoned)
     poisoned = run_experiment(dataset, config).results
     assert _choices(clean) == _choices(poisoned)
-    assert [r["ndcg"] for r in clean] != [r["ndcg"] for r in poisoned]  # the poison did reach the table
+    assert [r.ndcg for r in clean] != [r.ndcg for r in poisoned]  # the poison did reach the table
 
 
 def test_benchmark_and_eases_lambda_never_read_the_test_matrix(dataset, monkeypatch):
-    clean = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN))["results"]
+    clean = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN)).results
     monkeypatch.setattr(pipeline_module, "split", _poisoned)
-    poisoned = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN))["results"]
-    assert [_untimed(r["tuning"]) for r in clean] == [_untimed(r["tuning"]) for r in poisoned]
-    assert clean[0]["tuning"]["chosen"]["l2"] > 0  # EASE reports the lambda it chose
-    assert [r["ndcg"] for r in clean] != [r["ndcg"] for r in poisoned]
+    poisoned = benchmark(dataset, ["ease", "lightgcn"], gnn_settings=dict(GNN)).results
+    assert [_untimed(r.tuning) for r in clean] == [_untimed(r.tuning) for r in poisoned]
+    assert clean[0].tuning.chosen["l2"] > 0  # EASE reports the lambda it chose
+    assert [r.ndcg for r in clean] != [r.ndcg for r in poisoned]
 
 
 def test_every_model_of_a_run_has_its_validation_figure(dataset):
     config = ExperimentConfig(model="lightgcn", baselines=("pop", "itemknn"), settings=GNN, seed=2)
-    results = {r["model"]: r for r in run_experiment(dataset, config).results}
+    results = {r.model: r for r in run_experiment(dataset, config).results}
     # A baseline's figure: refitted on train less the GNN's validation slice, scored on that slice.
     part, valid = carve_validation(split(dataset.interactions, config.split).train, 0.1, seed=2)
     expected = evaluate(ItemKNN().fit(part).score, part, valid)["ndcg"]
-    assert results["itemknn"]["valid_ndcg"] == pytest.approx(expected)
+    assert results["itemknn"].valid_ndcg == pytest.approx(expected)
     gnn = results["lightgcn"]
-    assert gnn["valid_ndcg"] == pytest.approx(gnn["tuning"]["blend_valid_ndcg"]["blended"]
-                                              if "blend_valid_ndcg" in gnn["tuning"] else gnn["tuning"]["valid_ndcg"])
+    assert gnn.valid_ndcg == pytest.approx(gnn.tuning.blend_valid_ndcg if gnn.tuning.blend_valid_ndcg is not None
+                                           else gnn.tuning.valid_ndcg)

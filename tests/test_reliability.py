@@ -15,6 +15,7 @@ from conftest import ROOT, SAMPLE
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import MODELS, Recommender
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.records import DatasetRef, RunInfo
 from gnnrec_core.store import Run, Workspace
 
 WORKER = ROOT / "tests" / "workers" / "session.py"
@@ -28,7 +29,7 @@ def workspace(tmp_path):
     store.save_dataset("kept", result)
     dataset = prepare(result)
     run_id = store.save_run(Run(MODELS["pop"]().fit(dataset.interactions.matrix()), dataset.interactions.users,
-                                dataset.interactions.items, {"model": "pop"}))
+                                dataset.interactions.items, RunInfo(DatasetRef("kept"), "pop", results=())))
     return root, run_id
 
 
@@ -54,9 +55,9 @@ def _everything_loads(root):
     for meta in datasets:
         assert len(store.load_dataset(meta["name"]).events) > 0
     for meta in runs:
-        run = store.load_run(meta["run_id"])
+        run = store.load_run(meta.run_id)
         assert run.model.n_items == len(run.items)
-    return {d["name"] for d in datasets}, {r["run_id"] for r in runs}
+    return {d["name"] for d in datasets}, {r.run_id for r in runs}
 
 
 def test_killing_a_session_mid_training_keeps_everything(workspace):
@@ -110,7 +111,7 @@ def test_a_cancelled_training_saves_nothing(workspace):
         return len(epochs_seen) < 3
 
     with pytest.raises(Cancelled):
-        train_and_save(store, "kept", dataset, ExperimentConfig(model="lightgcn", baselines=("pop",)),
+        train_and_save(store, DatasetRef("kept"), dataset, ExperimentConfig(model="lightgcn", baselines=("pop",)),
                        cancel_at_epoch_3)
     assert len(epochs_seen) == 3  # training had started when the user cancelled
     assert _everything_loads(root) == ({"kept"}, {run_id}) and _half_written(root) == 0

@@ -5,6 +5,7 @@ import pandas as pd
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.models import LightGCN
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
 from gnnrec_core.serving.report import html_report
 
 HOSTILE = "<script>alert('x')</script>"
@@ -18,11 +19,11 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
     frame.to_csv(path, index=False)
     dataset = prepare(ingest(path))
     model = LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
-    results = [{"model": "lightgcn", "ndcg": 0.2, "precision": 0.1, "recall": 0.1, "map": 0.1, "hit_rate": 0.5,
-                "coverage": 0.3, "train_seconds": 1.0, "device": "cpu"},
-               {"model": "ease", "ndcg": 0.25, "precision": 0.1, "recall": 0.1, "map": 0.1, "hit_rate": 0.5,
-                "coverage": 0.3, "train_seconds": 1.0, "device": "cpu"}]
-    page = html_report(dataset, model, {"dataset": "log.csv", "model": "lightgcn", "results": results, "k": 10})
+    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0),
+               ResultRow("ease", ndcg=0.25, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0))
+    page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10))
     assert HOSTILE not in page and "&lt;script&gt;" in page
     assert not re.search(r"<script[^>]+src=", page)  # plotly.js inline: no network needed
     assert "20.0% behind the best baseline (ease)" in page

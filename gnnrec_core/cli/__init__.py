@@ -12,12 +12,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from ..errors import GnnrecError
+from ..errors import GnnrecError, InputError
 from ..models import DEFAULT_MODEL, SPECS
 from .baskets import cmd_basket_eval, cmd_compare_periods, cmd_rules
-from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest
+from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest, writable_file
 from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
 
 
@@ -44,7 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for name, help_text in specs.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("data", help="interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip")
+        data_help = "interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip"
+        if name in ANSWERED_BY_RUN:
+            sub.add_argument("data", nargs="?", help=data_help + " (or --run: a saved run answers)")
+            sub.add_argument("--run", metavar="RUN_ID",
+                             help="answer with a saved run's model and data ('latest' for the newest) instead of "
+                                  "fitting on DATA")
+            sub.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
+                                                 "else ./workspace, the dashboard's)")
+        else:
+            sub.add_argument("data", help=data_help)
         sub.add_argument("--items", help="optional item catalogue joined on the item column")
         sub.add_argument("--lookup", help="optional table bringing a missing column through a shared key")
         sub.add_argument("--lookup-key", help="the lookup's key column, when it shares several with the events")
@@ -100,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                help="move a category by FACTOR standard deviations (negative buries); repeatable")
             group.add_argument("--max-per-category", type=int, help="cap recommendations per category")
         if name == "train":
-            sub.add_argument("--workspace", default="workspace", help="folder that keeps datasets and runs")
+            sub.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
+                                                 "else ./workspace, the dashboard's)")
         if name == "recommend":
             sub.add_argument("--user", required=True, help="raw user ID as in the data")
         if name == "similar":
@@ -111,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", default="report.html", help="the HTML file to write")
             sub.add_argument("--split", help="add what changed between [first date, SPLIT) and [SPLIT, last date]")
     return parser
+
+
+ANSWERED_BY_RUN = ("recommend", "similar", "export")  # a saved run can answer these instead of a fit
 
 
 def _period_flags(sub: argparse.ArgumentParser) -> None:
@@ -131,7 +144,10 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None
         result = COMMANDS[args.command](args)
+        if args.json_path:
+            _write_json(result, json_out)
     except GnnrecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -146,15 +162,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
               "with the command that caused it", file=sys.stderr)
         return 3
-    if args.json_path:
-        text = json.dumps(result, default=str)  # the C encoder; indent falls back to pure Python
-        if len(text) < 200_000:
-            text = json.dumps(result, indent=2, default=str)  # small enough to read: pretty
-        if args.json_path == "-":
-            print(text)
-        else:
-            Path(args.json_path).write_text(text + "\n")
     return 0
+
+
+def _write_json(result: dict[str, Any], path: Path | None) -> None:
+    """Strict JSON (NaN and inf refused, never written as bare words); '-' (path None) is stdout."""
+    try:
+        text = json.dumps(result, default=str, allow_nan=False)  # the C encoder; indent falls back to Python
+    except ValueError:
+        raise InputError("expected finite numbers in the result, found NaN or infinity; check the inputs "
+                         "(weights, boosts) for inf or NaN") from None
+    if len(text) < 200_000:
+        text = json.dumps(result, indent=2, default=str)  # small enough to read: pretty
+    if path is None:
+        print(text)
+        return
+    try:
+        path.write_text(text + "\n")
+    except OSError as exc:
+        raise InputError(f"--json: expected a writable file at '{path}', found: {exc.strerror}") from None
 
 
 COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,

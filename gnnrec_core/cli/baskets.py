@@ -35,7 +35,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     with _Progress(args, len(models), "models") as progress:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
-                          device=args.device, **_gnn_settings(args))
+                          device=args.device, **_gnn_settings(args, models))
     print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden "
           f"({out['valid_baskets']:,} validation baskets from train), k={out['k']}")
     print(f"{'model':<10}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")

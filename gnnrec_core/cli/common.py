@@ -4,14 +4,20 @@ merchandising rules, and the progress bar on stderr."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..data.ingest import ingest, summary
 from ..data.mapping import ROLES
-from ..matrix.interactions import InteractionConfig, check_trainable
-from ..models import SPECS
-from ..pipeline.benchmark import fit_timed, parse_models, prepare
+from ..errors import ConfigError, InputError
+from ..matrix.interactions import InteractionConfig, SplitConfig, check_trainable
+from ..models import GNN_MODELS, SPECS, Recommender
+from ..pipeline.benchmark import Dataset, fit_timed, parse_models, prepare
+
+if TYPE_CHECKING:
+    from ..pipeline.experiment import ExperimentConfig
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
@@ -36,21 +42,124 @@ def _dataset(args: argparse.Namespace):
     return prepare(_ingest(args), InteractionConfig(weighting=args.weighting))
 
 
-def _gnn_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Settings the CLI passes to the GNNs only (baselines have no epochs or budget)."""
-    return {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("time_budget", args.time_budget))
-            if v is not None}
+def _gnn_settings(args: argparse.Namespace, models: list[str]) -> dict[str, Any]:
+    """Settings the CLI passes to the GNNs only; refused when none of the models is a GNN."""
+    settings = {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("time_budget", args.time_budget))
+                if v is not None}
+    if settings and not any(SPECS[m].is_gnn for m in models):
+        flags = " and ".join("--" + k.replace("_", "-") for k in settings)
+        raise ConfigError(f"{flags}: expected a GNN among the models ({', '.join(GNN_MODELS)}), found "
+                          f"{', '.join(models)}; these settings apply to GNNs only")
+    return settings
 
 
-def _fit_all(args: argparse.Namespace):
+def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
+    """The run `train` saves and `report` shows: the model, its settings, seed, device, k and
+    weighting, scored beside every baseline on the default split."""
+    from ..pipeline.experiment import ExperimentConfig
+
+    name = parse_models(args.model)[0]
+    return ExperimentConfig(model=name, settings=tuple(_gnn_settings(args, [name]).items()), device=args.device,
+                            seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed))
+
+
+def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
     dataset = _dataset(args)
     train = check_trainable(dataset.interactions).matrix()
     name = parse_models(args.model)[0]
-    settings = _gnn_settings(args) if SPECS[name].is_gnn else {}
     with _Progress(args, None, "epochs") as progress:
-        model, seconds = fit_timed(name, dataset, train, progress=progress, device=args.device, seed=args.seed,
-                                   **settings)
-    return dataset, model, seconds
+        model, _ = fit_timed(name, dataset, train, progress=progress, device=args.device, seed=args.seed,
+                             **_gnn_settings(args, [name]))
+    return dataset, model
+
+
+# What still means something when a saved run answers instead of a fit.
+RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "item", "k", "json_path", "quiet", "out",
+               "exclude_items", "exclude_categories", "exclude_non_products", "boost", "max_per_category"}
+
+
+def _model_for(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
+    """The model that answers: fitted now on DATA, or a saved run's (`--run ID` or `--run latest`)
+    with the dataset it was trained on, from the workspace."""
+    if getattr(args, "run", None) is None:
+        if args.data is None:
+            raise InputError("expected a data file or --run RUN_ID, found neither")
+        return _fit(args)
+    conflicting = sorted(given_options(args) - RUN_OPTIONS)
+    if args.data is not None or conflicting:
+        flags = ["--" + c.replace("_", "-") for c in conflicting]
+        found = ", ".join((["DATA"] if args.data is not None else []) + flags)
+        raise InputError(f"--run answers with the saved run's model and data; expected no data file or fitting "
+                         f"options beside it, found {found}")
+    from ..store import Workspace
+
+    workspace = Workspace(_workspace_root(args))
+    run_id = args.run
+    if run_id == "latest":
+        runs = workspace.list_runs()
+        if not runs:
+            raise InputError(f"expected a saved run in {workspace.root}, found none; make one with `train`")
+        run_id = runs[0].run_id
+    run = workspace.load_run(run_id)
+    dataset = prepare(workspace.load_dataset(run.info.dataset.name), InteractionConfig(weighting=run.info.weighting))
+    if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
+        raise InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
+                         "products: the dataset was replaced after the run was made")
+    return dataset, run.model
+
+
+def given_options(args: argparse.Namespace) -> set[str]:
+    """The destinations of the options set to something other than their default."""
+    from . import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    sub = commands.choices[args.command]
+    return {a.dest for a in sub._actions if a.dest != "help" and getattr(args, a.dest, a.default) != a.default}
+
+
+def _workspace_root(args: argparse.Namespace) -> Path:
+    """--workspace, else GNNREC_WORKSPACE, else ./workspace: the dashboard's, run from the project root."""
+    root = getattr(args, "workspace", None) or os.environ.get("GNNREC_WORKSPACE") or "workspace"
+    path = Path(root)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"expected a workspace folder at '{root}', found a file")
+    return path
+
+
+def _stem(data: str) -> str:
+    """'sample_data/online_retail_dec2010.csv.gz' -> 'online_retail_dec2010'."""
+    name = Path(data).name
+    while True:
+        stem, dot, suffix = name.rpartition(".")
+        if not dot or suffix.lower() not in STRIPPED_SUFFIXES or not stem:
+            return name
+        name = stem
+
+
+STRIPPED_SUFFIXES = {"gz", "zip", "bz2", "xz", "csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl"}
+
+
+def writable_file(path: str, flag: str) -> Path:
+    """An output file's path with its folder made; one line when it cannot be a file."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a folder that can be made for '{path}', found: {exc.strerror}") from None
+    return target
+
+
+def writable_folder(path: str, flag: str) -> Path:
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{flag}: expected a folder, found the file '{path}'")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a folder that can be made at '{path}', found: {exc.strerror}") from None
+    return target
 
 
 def _policy(args: argparse.Namespace, dataset):

@@ -7,10 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from ..fit.metrics import METRICS
-from ..matrix.interactions import SplitConfig
-from ..models import SPECS
-from ..pipeline.benchmark import benchmark, model_device, parse_models, prepare
-from .common import _dataset, _fit_all, _gnn_settings, _ingest, _policy, _Progress
+from ..matrix.interactions import InteractionConfig, SplitConfig
+from ..pipeline.benchmark import benchmark, parse_models, prepare
+from ..records import DatasetRef, RunInfo, Tuning
+from .common import (
+    _dataset,
+    _experiment_config,
+    _gnn_settings,
+    _ingest,
+    _model_for,
+    _policy,
+    _Progress,
+    _stem,
+    _workspace_root,
+    writable_file,
+    writable_folder,
+)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
@@ -19,34 +31,55 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, k=args.k, device=args.device, seed=args.seed, progress=progress,
-                           gnn_settings=_gnn_settings(args))
+                           gnn_settings=_gnn_settings(args, models))
     print(f"{'model':<10}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
-    for row in result["results"]:
-        print(f"{row['model']:<10}" + "".join(f"{row[m]:>10.4f}" for m in METRICS) + f"{row['train_seconds']:>10.2f}")
-    for row in result["results"]:
-        if "tuning" in row:
-            print(f"{row['model']}: chose {row['tuning']['chosen']} (validation nDCG@10 "
-                  f"{row['tuning']['valid_ndcg']:.4f}), blend {row['tuning']['blend']}")
-    return result
+    for row in result.results:
+        print(f"{row.model:<10}" + "".join(f"{row.metric(m):>10.4f}" for m in METRICS) + f"{row.train_seconds:>10.2f}")
+    for row in result.results:
+        if row.tuning is not None:
+            print(f"{row.model}: {tuning_line(row.tuning)}")
+    return result.to_json()
+
+
+def tuning_line(tuning: Tuning) -> str:
+    """What a model chose on validation, in one line: a GNN's search and blend, EASE's lambda."""
+    chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.chosen.items())
+    line = f"chose {chosen}"
+    if tuning.valid_ndcg is not None:
+        line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
+        if tuning.blended and tuning.blend_valid_ndcg is not None:
+            parts = ", ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
+            line += f"; {tuning.blend_valid_ndcg:.4f} blended with {parts}"
+        line += ")"
+    return line
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    from ..store import Run, Workspace
+    """The dashboard's run, headless: the dataset is kept in the workspace (never replacing another),
+    the model and every baseline are scored on one split, and the run opens on every page."""
+    from ..pipeline.experiment import train_and_save
+    from ..store import Workspace
 
-    dataset, model, seconds = _fit_all(args)
-    info = {"dataset": Path(args.data).name, "model": model.name, "seed": args.seed, "train_seconds": seconds,
-            "device": model_device(model), "interactions": len(dataset.interactions)}
-    run = Run(model, dataset.interactions.users, dataset.interactions.items, info)
-    run_id = Workspace(args.workspace).save_run(run)
-    print(f"saved run {run_id} in {args.workspace} ({model.name}, fit {seconds:.2f} s on {info['device']})")
-    return info
+    workspace = Workspace(_workspace_root(args))
+    result = _ingest(args)
+    ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
+    config = _experiment_config(args)
+    with _Progress(args, None, "steps") as progress:
+        run_id = train_and_save(workspace, ref, prepare(result, InteractionConfig(weighting=args.weighting)), config,
+                                progress, made_by="cli")
+    info = workspace.load_run(run_id).info
+    main = info.main_result
+    score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""
+    print(f"saved run {run_id} in {workspace.root} ({info.model} on dataset '{ref.name}'{score}); "
+          "open it with `streamlit run app.py` or `recommend --run`")
+    return info.to_json()
 
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
     from ..serving.recommend import recommend_table
 
-    dataset, model, _ = _fit_all(args)
+    dataset, model = _model_for(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=_policy(args, dataset),
                             stats=stats)
@@ -63,7 +96,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.recommend import similar_table
 
-    dataset, model, _ = _fit_all(args)
+    dataset, model = _model_for(args)
     table = similar_table(model, dataset, dataset.item_index(args.item), k=args.k)
     print(table.to_string(index=False))
     return {"item": args.item, "model": model.name, "similar": table.to_dict(orient="records")}
@@ -72,8 +105,8 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.export import export_all
 
-    dataset, model, _ = _fit_all(args)
-    files = export_all(model, dataset, Path(args.out), k=args.k, policy=_policy(args, dataset))
+    dataset, model = _model_for(args)
+    files = export_all(model, dataset, writable_folder(args.out, "--out"), k=args.k, policy=_policy(args, dataset))
     for path in files:
         print(f"wrote {path}")
     return {"model": model.name, "files": [str(p) for p in files]}
@@ -104,25 +137,23 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
-    from ..pipeline.experiment import ExperimentConfig, run_experiment
+    from ..pipeline.experiment import run_experiment
     from ..serving.report import html_report
 
+    out = writable_file(args.out, "--out")
     dataset = _dataset(args)
     changes = None
     if args.split:  # before training: a bad date fails at once
         from ..baskets.changes import compare_sides, split_by_time
 
         changes = compare_sides(split_by_time(dataset.ingest.events, args.split), dataset.ingest.catalogue["name"])
-    name = parse_models(args.model)[0]
-    settings = tuple(_gnn_settings(args).items()) if SPECS[name].is_gnn else ()
-    config = ExperimentConfig(model=name, settings=settings, device=args.device, seed=args.seed,
-                              k=args.k, split=SplitConfig(seed=args.seed))
+    config = _experiment_config(args)
     with _Progress(args, None, "steps") as progress:
         experiment = run_experiment(dataset, config, progress)
-    info = {"dataset": Path(args.data).name, "model": config.model, "results": experiment.results, "k": args.k}
-    Path(args.out).write_text(html_report(dataset, experiment.model, info, k=args.k, changes=changes),
-                              encoding="utf-8")
-    print(f"wrote {args.out}")
-    return {"out": args.out, "results": experiment.results}
-
-
+    info = RunInfo(dataset=DatasetRef(_stem(args.data), Path(args.data).name), model=config.model,
+                   results=tuple(experiment.results), k=config.k, seed=config.seed, device=config.device,
+                   weighting=config.weighting, settings=dict(config.settings), split=experiment.split,
+                   notes=tuple(experiment.notes), seconds=experiment.seconds, made_by="cli")
+    out.write_text(html_report(dataset, experiment.model, info, k=args.k, changes=changes), encoding="utf-8")
+    print(f"wrote {out}")
+    return {"out": str(out), "weighting": config.weighting, "results": [r.to_json() for r in experiment.results]}

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError, InputError, NotFittedError
 from ..fit.metrics import top_k
 from ..progress import Progress
+from ..records import Tuning
 
 
 class Recommender(ABC):
@@ -63,6 +64,10 @@ class Recommender(ABC):
     def score(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
         return self.score_history(self.train_[np.asarray(users)])
+
+    def tuning(self) -> Tuning | None:
+        """What the model chose on validation (records.Tuning); None for models that choose nothing."""
+        return None
 
     def item_vectors(self) -> np.ndarray | None:
         """Item embeddings (items x d) where the model has them; None for pure item-item models."""

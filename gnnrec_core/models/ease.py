@@ -26,6 +26,8 @@ from ..data.limits import limits
 from ..errors import ConfigError
 from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.interactions import carve_validation
+from ..progress import Progress
+from ..records import Tuning
 from .base import Recommender, check_train, positive
 
 LAMBDA_GRID = (5.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 3000.0)
@@ -37,7 +39,7 @@ class EASEConfig:
     # A dense items x items float32 weight matrix: 20k items is 1.6 GB. Default from GNNREC_MAX_DENSE_ITEMS.
     max_items: int = field(default_factory=lambda: limits().dense_items)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.l2 is not None:
             positive(self.l2, "l2")
 
@@ -47,7 +49,8 @@ class EASE(Recommender):
     config_class = EASEConfig
     link_label = "EASE weight"
 
-    def fit(self, train, valid=None, progress=None):
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> EASE:
         self.train_ = check_train(train, self.name)
         n_items = train.shape[1]
         if n_items > self.config.max_items:
@@ -58,16 +61,20 @@ class EASE(Recommender):
         self.weights_ = ease_weights(self.train_, self.l2_)
         return self
 
-    def score_history(self, history):
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         return np.asarray(sp.csr_matrix(history, dtype=np.float32) @ self.weights_)
 
-    def item_item(self, items):
-        return self.weights_[np.asarray(items)]
+    def item_item(self, items: np.ndarray) -> np.ndarray:
+        rows: np.ndarray = self.weights_[np.asarray(items)]
+        return rows
 
-    def get_state(self):
+    def tuning(self) -> Tuning | None:
+        return Tuning(chosen={"l2": float(self.l2_)}) if getattr(self, "l2_", None) is not None else None
+
+    def get_state(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights_, "l2": np.array([self.l2_])}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.weights_, self.l2_ = state["weights"], float(state["l2"][0])
 
 
@@ -98,7 +105,8 @@ class _Factors:
         else:
             history_p = projected @ self.factor
             diagonal = scale @ self.squares
-        return history.toarray() - history_p / diagonal[None, :]
+        scores: np.ndarray = history.toarray() - history_p / diagonal[None, :]
+        return scores
 
 
 # Validation users scored per lambda; enough to rank a log-spaced grid, few enough to stay fast.
@@ -154,7 +162,8 @@ def ease_weights(train: sp.csr_matrix, lam: float) -> np.ndarray:
         p = _spd_inverse(gram)
     weights = p / (-np.diag(p))[None, :]
     weights[np.diag_indices_from(weights)] = 0.0
-    return weights.astype(np.float32, copy=False)
+    weights32: np.ndarray = weights.astype(np.float32, copy=False)
+    return weights32
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
@@ -165,4 +174,5 @@ def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
         raise ConfigError(f"ease: expected a positive definite Gram matrix, found LAPACK info {info}")
     inverse, info = potri(factor, lower=True, overwrite_c=True)
     lower = np.tril(inverse)
-    return lower + np.tril(lower, -1).T
+    symmetric: np.ndarray = lower + np.tril(lower, -1).T
+    return symmetric

@@ -28,6 +28,7 @@ from ..fit.train import TrainConfig, Trainer
 from ..fit.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
 from ..matrix.interactions import carve_validation
 from ..progress import Progress
+from ..records import Tuning
 from .base import Recommender
 from .graph_filter import GraphFilter
 
@@ -178,6 +179,19 @@ class EmbeddingScores(Recommender):
             scores += weights["popularity"] * standardise(self.popularity_[None, :])
         return scores
 
+    def tuning(self) -> Tuning | None:
+        """The search's choice, its validation nDCG alone and blended; None when fitted without
+        validation (auto off) or loaded from a file (which keeps only the blend weights)."""
+        found = getattr(self, "tuning_", None)
+        if not found or "chosen" not in found:
+            return None
+        scores = found.get("blend_valid_ndcg") or {}
+        return Tuning(chosen=dict(found["chosen"]), valid_ndcg=_float_or_none(found.get("valid_ndcg")),
+                      blend=dict(found["blend"]), blend_valid_ndcg=_float_or_none(scores.get("blended")),
+                      epochs=found["epochs"], best_epoch=found["best_epoch"], stopped=found["stopped"],
+                      budget=found["budget"], seconds=found["seconds"], search_seconds=found["search_seconds"],
+                      candidates=len(found.get("search", [])))
+
     @property
     def blend_weights(self) -> dict[str, float]:
         return getattr(self, "tuning_", {}).get("blend", NO_BLEND)
@@ -214,6 +228,10 @@ class EmbeddingScores(Recommender):
         n_items = len(self.item_vectors_)
         self.filter_ = GraphFilter.from_state(state, "filter_", n_items) if "filter_settings" in state else None
         self.popularity_ = state.get("popularity")
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _log_counts(train: sp.csr_matrix) -> np.ndarray:

@@ -8,6 +8,7 @@ Every model sees the same split; train_seconds is the wall time of fit() alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..fit.metrics import METRICS, evaluate
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
+from ..records import BenchmarkResult, ResultRow
 
 
 @dataclass
@@ -106,8 +108,8 @@ def model_device(model: Recommender) -> str:
 
 def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = SplitConfig(), k: int = 10,
               device: str = "auto", seed: int = 0, progress: Progress | None = None,
-              gnn_settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Fit every named model on one split; JSON-ready result table (the CLI contract).
+              gnn_settings: dict[str, Any] | None = None) -> BenchmarkResult:
+    """Fit every named model on one split and score it on the test part (the CLI contract).
     gnn_settings (e.g. time_budget) go to the GNN models only."""
     if k < 1:
         raise ConfigError(f"k: expected an integer >= 1, found {k}")
@@ -123,12 +125,20 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
                                    **settings)
         metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
-        results.append({"model": name, **{m: _round(metrics[m]) for m in METRICS},
-                        "train_seconds": round(seconds, 3), "device": model_device(model)}
-                       | tuning_summary(model))
+        tuning = model.tuning()
+        results.append(result_row(name, model, metrics, seconds,
+                                  valid_ndcg=tuning.best_valid_ndcg if tuning is not None else None))
     data = dataset.interactions
-    return {"dataset": {"users": data.n_users, "items": data.n_items, "interactions": len(data)},
-            "split": data_split.as_dict(), "k": k, "results": results}
+    return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
+                           split=data_split.as_dict(), k=k, results=tuple(results))
+
+
+def result_row(name: str, model: Recommender, metrics: dict[str, float], seconds: float,
+               valid_ndcg: float | None) -> ResultRow:
+    """The one producer of a model's row: test metrics (rounded), validation nDCG, fit seconds,
+    device and what the model chose on validation."""
+    return ResultRow(model=name, **{m: _round(metrics[m]) for m in METRICS}, train_seconds=round(seconds, 3),
+                     device=model_device(model), valid_ndcg=valid_ndcg, tuning=model.tuning())
 
 
 def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
@@ -141,29 +151,17 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
     return model, time.perf_counter() - started
 
 
-def tuning_summary(model: Recommender) -> dict[str, Any]:
-    """What a model chose on validation: a GNN's settings, blend weights and validation nDCG, EASE's
-    lambda; {} for models that choose nothing."""
-    tuning = getattr(model, "tuning_", None)
-    if getattr(model, "l2_", None) is not None:
-        return {"tuning": {"chosen": {"l2": float(model.l2_)}}}  # type: ignore[attr-defined]
-    if not tuning or "chosen" not in tuning:
-        return {}
-    keep = ("chosen", "valid_ndcg", "blend", "blend_valid_ndcg", "epochs", "best_epoch", "stopped", "budget",
-            "seconds", "search_seconds")
-    return {"tuning": {k: tuning[k] for k in keep if k in tuning} | {"candidates": len(tuning.get("search", []))}}
-
-
-def gain_over_baselines(results: list[dict[str, Any]], metric: str = "ndcg") -> dict[str, Any] | None:
+def gain_over_baselines(results: Sequence[ResultRow], metric: str = "ndcg") -> dict[str, Any] | None:
     """The best GNN against the best baseline, as a relative change; None if either is missing."""
-    gnn = [r for r in results if SPECS[r["model"]].is_gnn]
-    base = [r for r in results if not SPECS[r["model"]].is_gnn]
+    gnn = [r for r in results if SPECS[r.model].is_gnn]
+    base = [r for r in results if not SPECS[r.model].is_gnn]
     if not gnn or not base:
         return None
-    best_gnn, best_base = max(gnn, key=lambda r: r[metric]), max(base, key=lambda r: r[metric])
-    relative = (best_gnn[metric] - best_base[metric]) / best_base[metric] if best_base[metric] else float("nan")
-    return {"gnn": best_gnn["model"], "baseline": best_base["model"], "metric": metric,
-            "gnn_value": best_gnn[metric], "baseline_value": best_base[metric], "relative": relative}
+    best_gnn, best_base = max(gnn, key=lambda r: r.metric(metric)), max(base, key=lambda r: r.metric(metric))
+    gnn_value, base_value = best_gnn.metric(metric), best_base.metric(metric)
+    relative = (gnn_value - base_value) / base_value if base_value else float("nan")
+    return {"gnn": best_gnn.model, "baseline": best_base.model, "metric": metric,
+            "gnn_value": gnn_value, "baseline_value": base_value, "relative": relative}
 
 
 def _round(value: float) -> float:

@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ..fit.metrics import METRICS, evaluate
+from ..fit.metrics import evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
-from .benchmark import Dataset, fit_timed, model_device, prepare, tuning_summary
+from ..records import DatasetRef, ResultRow, RunInfo, Tuning
+from ..store import Run, Workspace
+from .benchmark import Dataset, fit_timed, prepare, result_row
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 
@@ -52,7 +54,7 @@ class ExperimentConfig:
 @dataclass
 class Experiment:
     model: Recommender
-    results: list[dict[str, Any]]
+    results: list[ResultRow]
     history: list[dict[str, Any]]
     epochs: int | None
     split: dict[str, Any]
@@ -96,12 +98,11 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
             notes.append(f"{name} skipped: {exc}")
             continue
         metrics = evaluate(model.score, data_split.train, data_split.test, k=config.k)
-        results.append({"model": name, "valid_ndcg": _validation_ndcg(name, model, dataset, part, valid, config),
-                        **{m: metrics[m] for m in METRICS}, "train_seconds": seconds,
-                        "device": model_device(model)} | tuning_summary(model))
+        results.append(result_row(name, model, metrics, seconds,
+                                  valid_ndcg=_validation_ndcg(name, model, dataset, part, valid, config)))
         if name == config.model:
             main_model = model
-            notes.extend(_tuning_notes(name, tuning_summary(model)))
+            notes.extend(_tuning_notes(name, model.tuning()))
     report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
     everything = dataset.interactions.matrix()
     if main_model is None:  # unreachable: the main model's ConfigError is raised above
@@ -119,41 +120,36 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part, vali
                      ) -> float | None:
     """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
     refitted on the rest of train. None when the GNN ran without validation (auto off)."""
-    tuning = getattr(model, "tuning_", None)
-    if tuning is not None:
-        if "chosen" not in tuning or tuning.get("valid_ndcg") is None:
-            return None
-        blend = tuning.get("blend_valid_ndcg") or {}
-        return float(blend.get("blended", tuning["valid_ndcg"]))
+    if SPECS[name].is_gnn:
+        tuning = model.tuning()
+        return tuning.best_valid_ndcg if tuning is not None else None
     options = dict(config.settings) if name == config.model else {}
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
     return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
 
 
-def _tuning_notes(name: str, summary: dict[str, Any]) -> list[str]:
+def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     """One sentence on what the GNN chose on validation, for the page and the report."""
-    tuning = summary.get("tuning")
-    if not tuning or "valid_ndcg" not in tuning:  # only the GNNs search; EASE's lambda is in the table
+    if tuning is None or tuning.valid_ndcg is None:  # only the GNNs search; EASE's lambda is in the table
         return []
-    chosen = ", ".join(f"{k} {v}" for k, v in tuning["chosen"].items())
-    blend = tuning.get("blend", {})
-    mixed = (f"; blended with the graph filter x{blend['filter']:g} and popularity x{blend['popularity']:g}"
-             if any(blend.values()) else "; no blend beat it on validation")
-    return [f"{SPECS[name].label}: chose {chosen} among {tuning['candidates'] or 1} configuration(s) on a "
-            f"validation slice of train (validation nDCG@10 {tuning['valid_ndcg']:.4f}, {tuning['epochs']} epochs"
-            f"{', stopped by the time budget' if tuning.get('stopped') == 'deadline' else ''}){mixed}."]
+    chosen = ", ".join(f"{k} {v}" for k, v in tuning.chosen.items())
+    parts = " and ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
+    mixed = f"; blended with {parts}" if tuning.blended else "; no blend beat it on validation"
+    return [f"{SPECS[name].label}: chose {chosen} among {tuning.candidates or 1} configuration(s) on a "
+            f"validation slice of train (validation nDCG@10 {tuning.valid_ndcg:.4f}, {tuning.epochs} epochs"
+            f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}){mixed}."]
 
 
-def train_and_save(workspace, dataset_name: str, dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
-                   progress: Progress | None = None) -> str:
+def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
+                   config: ExperimentConfig = ExperimentConfig(), progress: Progress | None = None,
+                   made_by: str = "dashboard") -> str:
     """run_experiment, then save the final model and its table as one run; returns the run id.
-    Nothing is written until training has finished (a cancel or crash leaves the workspace as it was)."""
-    from ..store import Run
-
-    experiment = run_experiment(dataset, config, progress)
-    info = {"dataset": dataset_name, "model": config.model, "settings": dict(config.settings),
-            "seed": config.seed, "device": config.device, "weighting": config.weighting,
-            "results": experiment.results,
-            "history": experiment.history, "epochs": experiment.epochs, "split": experiment.split,
-            "notes": experiment.notes, "seconds": experiment.seconds, "k": config.k}
-    return workspace.save_run(Run(experiment.model, dataset.interactions.users, dataset.interactions.items, info))
+    Both front ends save runs through here (the one producer of RunInfo). Nothing is written
+    until training has finished (a cancel or crash leaves the workspace as it was)."""
+    experiment = run_experiment(data, config, progress)
+    info = RunInfo(dataset=dataset, model=config.model, results=tuple(experiment.results), k=config.k,
+                   seed=config.seed, device=config.device, weighting=config.weighting,
+                   settings=dict(config.settings), split=experiment.split, history=tuple(experiment.history),
+                   epochs=experiment.epochs, notes=tuple(experiment.notes), seconds=experiment.seconds,
+                   made_by=made_by)
+    return workspace.save_run(Run(experiment.model, data.interactions.users, data.interactions.items, info))

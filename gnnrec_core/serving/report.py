@@ -18,7 +18,9 @@ from ..baskets.associations import basket_stats
 from ..baskets.changes import ChangeReport
 from ..data.ingest import summary
 from ..fit.metrics import METRICS
+from ..models import LABELS, Recommender
 from ..pipeline.benchmark import Dataset, gain_over_baselines
+from ..records import RunInfo
 from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d
@@ -48,14 +50,14 @@ def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     return frame.to_html(index=False, escape=True, formatters=formatters, border=0)
 
 
-def html_report(dataset: Dataset, model, info: dict[str, Any], examples: int = 3, k: int = 10,
+def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: int = 3, k: int = 10,
                 changes: ChangeReport | None = None) -> str:
-    """The report as one HTML string. `info` holds the run's results, model name and dataset name;
+    """The report as one HTML string: `info` is the run's record (results, model, dataset);
     `changes`, a comparison of two periods or segments, adds a "What changed" section."""
     figures = summary(dataset.ingest)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
-    parts = [f"<h1>Product associations: {_e(info.get('dataset', 'dataset'))}</h1>",
-             f"<p class='note'>Model {_e(info.get('model'))}. "
+    parts = [f"<h1>Product associations: {_e(info.dataset.name or info.dataset.source or 'dataset')}</h1>",
+             f"<p class='note'>Model {_e(LABELS.get(info.model, info.model))}. "
              f"Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
              "<h2>Dataset</h2><div class='cards'>"]
     for label, key in (("Customers", "users"), ("Products", "items"), ("Baskets", "baskets"),
@@ -126,13 +128,13 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
     return out
 
 
-def _metrics_section(info: dict[str, Any]) -> list[str]:
-    results = info.get("results") or []
+def _metrics_section(info: RunInfo) -> list[str]:
+    results = info.results
     if not results:
         return []
-    frame = pd.DataFrame(results)
-    frame = frame[["model", *(["valid_ndcg"] if "valid_ndcg" in frame else []), *METRICS, "train_seconds"]]
-    out = [f"<h2>How well each model ranks (k = {int(info.get('k', 10))}, same split)</h2>", _table(frame)]
+    frame = pd.DataFrame([{"model": r.model, "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
+                           "train_seconds": r.train_seconds} for r in results])
+    out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame)]
     gain = gain_over_baselines(results)
     if gain:
         good = gain["relative"] >= 0

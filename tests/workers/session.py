@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from gnnrec_core.models import MODELS  # noqa: E402
 from gnnrec_core.pipeline.benchmark import prepare  # noqa: E402
 from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save  # noqa: E402
+from gnnrec_core.records import DatasetRef, RunInfo  # noqa: E402
 from gnnrec_core.store import Run, Workspace  # noqa: E402
 
 
@@ -34,7 +35,8 @@ def main() -> None:
         print("looping", flush=True)
         while True:
             workspace.save_dataset("hot", result)
-            workspace.save_run(Run(model, dataset.interactions.users, dataset.interactions.items, {"model": "pop"}))
+            workspace.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                   RunInfo(DatasetRef("hot"), "pop", results=())))
     if args.save_as:
         workspace.save_dataset(args.save_as, result)
     # epochs only where the model has them (the Train page offers each model's own settings)
@@ -46,7 +48,7 @@ def main() -> None:
         if "epoch" in event:
             print(f"epoch {event['epoch']}", flush=True)
 
-    print(f"saved {train_and_save(workspace, args.dataset, dataset, config, progress)}", flush=True)
+    print(f"saved {train_and_save(workspace, DatasetRef(args.dataset), dataset, config, progress)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,242 @@
+"""The typed records that cross layers, each with one producer and one JSON form.
+
+    Tuning          what a model chose on validation          producer: Recommender.tuning()
+    ResultRow       one model's figures on one split          producer: pipeline.benchmark.result_row
+    BenchmarkResult every model on one split (`benchmark`)    producer: pipeline.benchmark.benchmark
+    DatasetRef      which saved dataset a run was trained on  producer: store.Workspace.save_dataset
+    RunInfo         a saved run (CLI `train` or the dashboard) producer: pipeline.experiment.train_and_save
+
+Readers (the CLI, every page, the report, the benchmarks) use the attributes; JSON is written by
+`to_json` and read by `from_json` only. Every JSON form carries `schema`; a form from before the
+records existed (schema 1, release 0.9.0) is migrated on read, and anything else is refused with
+one line (`RecordError`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .errors import InputError
+
+SCHEMA = 2  # 1: release 0.9.0's untyped dicts (migrated on read)
+METRIC_NAMES = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")  # fit.metrics.METRICS (a test checks)
+
+
+class RecordError(InputError):
+    """A stored record that cannot be read: damaged, or written by a newer release."""
+
+
+def _check_schema(data: Any, what: str) -> int:
+    if not isinstance(data, dict):
+        raise RecordError(f"expected a {what} record (a JSON object), found {type(data).__name__}")
+    schema = data.get("schema", 1)
+    if not isinstance(schema, int) or not 1 <= schema <= SCHEMA:
+        raise RecordError(f"expected a {what} record of schema 1 to {SCHEMA}, found schema {schema!r} "
+                          "(written by a newer release?)")
+    return schema
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(f"expected a number for {what}, found {value!r}")
+    return float(value)
+
+
+def _optional_number(value: Any, what: str) -> float | None:
+    return None if value is None else _number(value, what)
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """NaN and inf are not JSON: written as null."""
+    return None if value is None or not math.isfinite(value) else value
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What a model chose on validation. A GNN: its searched settings, the chosen configuration's
+    validation nDCG alone, the blend weights by part and the blend's validation nDCG, epochs and
+    why it stopped. EASE: its lambda (`chosen = {"l2": ...}`), nothing else."""
+
+    chosen: dict[str, Any]
+    valid_ndcg: float | None = None  # the chosen configuration alone, on validation
+    blend: dict[str, float] = field(default_factory=dict)  # part -> weight; empty: no blend searched
+    blend_valid_ndcg: float | None = None  # the blended score on validation (None: no blend searched)
+    epochs: int | None = None
+    best_epoch: int | None = None
+    stopped: str | None = None  # "patience", "deadline", "epochs"
+    budget: float | None = None
+    seconds: float | None = None
+    search_seconds: float | None = None
+    candidates: int = 0
+
+    @property
+    def blended(self) -> bool:
+        return any(weight > 0 for weight in self.blend.values())
+
+    @property
+    def best_valid_ndcg(self) -> float | None:
+        """The figure the model is used at: the blend's where one was searched, else its own."""
+        return self.blend_valid_ndcg if self.blend_valid_ndcg is not None else self.valid_ndcg
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("valid_ndcg", "blend_valid_ndcg"):
+            out[key] = _finite_or_none(out[key])
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Tuning:
+        if not isinstance(data, dict) or not isinstance(data.get("chosen"), dict):
+            raise RecordError(f"expected a tuning record with 'chosen' settings, found {str(data)[:80]}")
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        blend_score = values.get("blend_valid_ndcg")
+        if isinstance(blend_score, dict):  # schema 1: {"gnn_alone": ..., "blended": ...}
+            values["blend_valid_ndcg"] = blend_score.get("blended")
+        for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds"):
+            values[key] = _optional_number(values.get(key), f"tuning {key}")
+        values["blend"] = {str(k): _number(v, "a blend weight") for k, v in (values.get("blend") or {}).items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One model's figures on one split: test metrics at k, its validation nDCG (None where the
+    model had no validation slice), fit seconds, where it ran, and what it chose on validation."""
+
+    model: str
+    ndcg: float
+    precision: float
+    recall: float
+    map: float
+    hit_rate: float
+    coverage: float
+    train_seconds: float
+    device: str = "cpu"
+    valid_ndcg: float | None = None
+    tuning: Tuning | None = None
+
+    def metric(self, name: str) -> float:
+        if name not in METRIC_NAMES:
+            raise RecordError(f"expected a metric among {', '.join(METRIC_NAMES)}, found '{name}'")
+        return float(getattr(self, name))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.model, "valid_ndcg": _finite_or_none(self.valid_ndcg)}
+        out |= {name: _finite_or_none(getattr(self, name)) for name in METRIC_NAMES}
+        out |= {"train_seconds": self.train_seconds, "device": self.device}
+        if self.tuning is not None:
+            out["tuning"] = self.tuning.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> ResultRow:
+        if not isinstance(data, dict) or not isinstance(data.get("model"), str):
+            raise RecordError(f"expected a result row with a model name, found {str(data)[:80]}")
+        metrics = {name: _number(data[name], name) if data.get(name) is not None else float("nan")
+                   for name in METRIC_NAMES}
+        tuning = Tuning.from_json(data["tuning"]) if data.get("tuning") is not None else None
+        return cls(model=data["model"], **metrics, train_seconds=_number(data.get("train_seconds", 0.0), "seconds"),
+                   device=str(data.get("device", "cpu")), valid_ndcg=_optional_number(data.get("valid_ndcg"),
+                                                                                      "valid_ndcg"),
+                   tuning=tuning)
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """Every model fitted and scored on one split: the `benchmark` command's JSON contract."""
+
+    users: int
+    items: int
+    interactions: int
+    split: dict[str, Any]
+    k: int
+    results: tuple[ResultRow, ...]
+
+    def row(self, model: str) -> ResultRow:
+        return next(r for r in self.results if r.model == model)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "dataset": {"users": self.users, "items": self.items,
+                                              "interactions": self.interactions},
+                "split": self.split, "k": self.k, "results": [r.to_json() for r in self.results]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> BenchmarkResult:
+        _check_schema(data, "benchmark")
+        stats = data.get("dataset") or {}
+        return cls(users=int(stats.get("users", 0)), items=int(stats.get("items", 0)),
+                   interactions=int(stats.get("interactions", 0)), split=dict(data.get("split") or {}),
+                   k=int(data.get("k", 10)), results=tuple(ResultRow.from_json(r) for r in data.get("results") or []))
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A saved dataset of the workspace the run lives in (`name`), and the file it came from."""
+
+    name: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A saved run, the same whichever front end made it: the model fitted on every interaction
+    for exploring, and the table of every model scored on one split (validation and test)."""
+
+    dataset: DatasetRef
+    model: str
+    results: tuple[ResultRow, ...]
+    k: int = 10
+    seed: int = 0
+    device: str = "auto"
+    weighting: str = "binary"
+    settings: dict[str, Any] = field(default_factory=dict)
+    split: dict[str, Any] = field(default_factory=dict)
+    history: tuple[dict[str, Any], ...] = ()
+    epochs: int | None = None
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    made_by: str = "dashboard"  # "dashboard" or "cli"
+    run_id: str = ""  # set by the workspace when saved
+    saved_at: float = 0.0
+
+    @property
+    def main_result(self) -> ResultRow | None:
+        """The run's own model's row of its table (None for a run migrated without one)."""
+        return next((r for r in self.results if r.model == self.model), None)
+
+    def saved(self, run_id: str, saved_at: float) -> RunInfo:
+        return replace(self, run_id=run_id, saved_at=saved_at)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out |= {"schema": SCHEMA, "dataset": asdict(self.dataset), "results": [r.to_json() for r in self.results],
+                "history": list(self.history), "notes": list(self.notes)}
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunInfo:
+        schema = _check_schema(data, "run")
+        dataset = data.get("dataset")
+        if schema == 1:  # 0.9.0: the dashboard wrote the dataset's name; the CLI its file name and no table
+            ref = DatasetRef(str(dataset)) if "results" in data else DatasetRef("", source=str(dataset or ""))
+            made_by = "dashboard" if "results" in data else "cli"
+        else:
+            if not isinstance(dataset, dict) or "name" not in dataset:
+                raise RecordError(f"expected the run's dataset as {{name, source}}, found {str(dataset)[:80]}")
+            ref, made_by = DatasetRef(str(dataset["name"]), str(dataset.get("source", ""))), str(data.get("made_by"))
+        results = data.get("results")
+        if results is None:
+            results = []
+        if not isinstance(results, list):
+            raise RecordError(f"expected the run's results as a list, found {type(results).__name__}")
+        if not isinstance(data.get("model"), str):
+            raise RecordError(f"expected the run's model name, found {data.get('model')!r}")
+        return cls(dataset=ref, model=data["model"], results=tuple(ResultRow.from_json(r) for r in results),
+                   k=int(data.get("k", 10)), seed=int(data.get("seed", 0)), device=str(data.get("device", "auto")),
+                   weighting=str(data.get("weighting", "binary")), settings=dict(data.get("settings") or {}),
+                   split=dict(data.get("split") or {}), history=tuple(data.get("history") or ()),
+                   epochs=data.get("epochs"), notes=tuple(str(n) for n in data.get("notes") or ()),
+                   seconds=float(data.get("seconds", data.get("train_seconds", 0.0)) or 0.0), made_by=made_by,
+                   run_id=str(data.get("run_id", "")), saved_at=float(data.get("saved_at", 0.0) or 0.0))

@@ -1,0 +1,95 @@
+"""One record per fact: each record's JSON form round-trips, carries its schema, and a workspace
+written by release 0.9.0 (committed under tests/fixtures) opens migrated or is refused in one line."""
+
+import json
+import shutil
+
+import pytest
+from conftest import ROOT
+
+from gnnrec_core.fit.metrics import METRICS
+from gnnrec_core.records import (
+    METRIC_NAMES,
+    SCHEMA,
+    BenchmarkResult,
+    DatasetRef,
+    RecordError,
+    ResultRow,
+    RunInfo,
+    Tuning,
+)
+from gnnrec_core.store import Workspace
+
+LEGACY = ROOT / "tests" / "fixtures" / "workspace_0.9.0"
+GNN_TUNING = Tuning(chosen={"dim": 64, "layers": 2}, valid_ndcg=0.09, blend={"filter": 4.0, "popularity": 0.0},
+                    blend_valid_ndcg=0.11, epochs=30, best_epoch=15, stopped="patience", budget=90.0, seconds=1.2,
+                    search_seconds=1.0, candidates=11)
+
+
+def _row(model="lightgcn", tuning=None, valid=0.1):
+    return ResultRow(model, ndcg=0.2, precision=0.1, recall=0.3, map=0.1, hit_rate=0.5, coverage=0.4,
+                     train_seconds=1.5, device="cpu", valid_ndcg=valid, tuning=tuning)
+
+
+def test_the_records_name_the_same_metrics_as_the_evaluation():
+    assert METRIC_NAMES == METRICS
+
+
+def test_every_record_round_trips_through_its_json_form():
+    rows = (_row(tuning=GNN_TUNING), _row("ease", Tuning(chosen={"l2": 20.0})), _row("pop", valid=None))
+    info = RunInfo(DatasetRef("orders", "orders.csv"), "lightgcn", results=rows, k=5, seed=3, weighting="count",
+                   settings={"time_budget": 5.0}, history=({"epoch": 5, "loss": 1.0},), notes=("a note",),
+                   made_by="cli", run_id="r1", saved_at=12.5)
+    assert RunInfo.from_json(json.loads(json.dumps(info.to_json()))) == info
+    bench = BenchmarkResult(users=3, items=4, interactions=9, split={"method": "random"}, k=10, results=rows)
+    assert BenchmarkResult.from_json(json.loads(json.dumps(bench.to_json()))) == bench
+    assert info.to_json()["schema"] == bench.to_json()["schema"] == SCHEMA
+
+
+def test_eases_tuning_has_no_gnn_fields_and_reads_without_them():
+    """The crash of `benchmark` (KeyError 'valid_ndcg'): EASE's record holds only its lambda."""
+    ease = Tuning.from_json({"chosen": {"l2": 20.0}})
+    assert ease.valid_ndcg is None and not ease.blended and ease.best_valid_ndcg is None
+    from gnnrec_core.cli.fit import tuning_line
+
+    assert tuning_line(ease) == "chose l2 20"
+    assert "0.1100 blended with filter x4" in tuning_line(GNN_TUNING)
+
+
+@pytest.mark.parametrize("data,expected", [
+    ({"schema": 99, "model": "pop", "dataset": {"name": "x"}}, "schema 1 to 2, found schema 99"),
+    ({"schema": 2, "model": "pop", "dataset": "x"}, "expected the run's dataset as {name, source}"),
+    ({"schema": 2, "model": "pop", "dataset": {"name": "x"}, "results": {}}, "results as a list"),
+    ({"schema": 2, "model": None, "dataset": {"name": "x"}}, "expected the run's model name"),
+    ([], "expected a run record"),
+])
+def test_a_damaged_or_newer_run_record_is_refused_in_one_line(data, expected):
+    with pytest.raises(RecordError, match=expected.replace("{", r"\{").replace("}", r"\}")) as caught:
+        RunInfo.from_json(data)
+    assert "\n" not in str(caught.value)
+
+
+def test_nan_figures_are_written_as_null_never_as_bare_words():
+    text = json.dumps(_row(valid=float("nan")).to_json(), allow_nan=False)  # raises on NaN
+    assert '"valid_ndcg": null' in text
+
+
+def test_a_workspace_from_release_0_9_0_opens_migrated(tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(LEGACY, root)
+    store = Workspace(root)
+    runs = store.list_runs()
+    assert [r.model for r in runs] == ["lightgcn"]  # the dashboard's run, migrated
+    run = store.load_run(runs[0].run_id)
+    info = run.info
+    assert info.dataset == DatasetRef("tiny orders") and info.made_by == "dashboard"
+    assert {r.model for r in info.results} == {"lightgcn", "pop", "itemknn", "cooc", "ease"}
+    gnn = info.main_result
+    assert gnn.tuning.blend == {"filter": 4.0, "popularity": 0.0}
+    assert gnn.tuning.blend_valid_ndcg == pytest.approx(gnn.valid_ndcg)  # 0.9.0's {"blended": ...}, read
+    assert next(r for r in info.results if r.model == "ease").tuning.chosen == {"l2": 20.0}
+    assert run.model.n_items == len(run.items)
+    # The CLI's 0.9.0 run never saved its dataset: refused, in one line that says why and what to do.
+    (refused,) = store.unreadable()
+    assert "itemknn" in refused.name and "tiny_orders.csv" in refused.reason and "train it again" in refused.reason
+    assert "\n" not in refused.reason
