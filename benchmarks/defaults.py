@@ -42,7 +42,7 @@ def run(names: list[str], seeds: list[int], split_seed: int | None = None) -> di
         for seed in seeds:
             split_at = seed if split_seed is None else split_seed
             started = time.perf_counter()
-            result = benchmark(dataset, list(SPECS), SplitConfig(seed=split_at), seed=seed)
+            result = benchmark(dataset, list(SPECS), SplitConfig(seed=split_at), seed=seed).to_json()
             row = {"dataset": name, "seed": seed, "split_seed": split_at, "shape": result["dataset"],
                    "wall_seconds": time.perf_counter() - started,
                    "results": result["results"]}

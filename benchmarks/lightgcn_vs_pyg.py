@@ -106,11 +106,10 @@ def gnnrec_defaults(test_split, seed: int) -> dict:
     started = time.perf_counter()
     model = LightGCN(seed=seed, device="cpu").fit(test_split.train)
     seconds = time.perf_counter() - started
-    tuning = model.tuning_
-    return {"fit_seconds": seconds, "best_valid_ndcg": (tuning.get("blend_valid_ndcg") or {}).get(
-                "blended", tuning["valid_ndcg"]), "test_ndcg": evaluate(model.score, test_split.train,
-                                                                       test_split.test)["ndcg"],
-            "chosen": tuning["chosen"], "blend": tuning["blend"]}
+    tuning = model.tuning()
+    return {"fit_seconds": seconds, "best_valid_ndcg": tuning.best_valid_ndcg,
+            "test_ndcg": evaluate(model.score, test_split.train, test_split.test)["ndcg"],
+            "chosen": tuning.chosen, "blend": tuning.blend}
 
 
 def _summary(curve: list[dict], step_seconds: float, test: float, steps: int) -> dict:

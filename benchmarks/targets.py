@@ -133,7 +133,7 @@ dataset = prepare(ingest("sample_data/online_retail_dec2010.csv.gz"))
 started = time.perf_counter()
 experiment = run_experiment(dataset, ExperimentConfig())
 print(json.dumps({"seconds": round(time.perf_counter() - started, 2), "notes": experiment.notes,
-                  "results": experiment.results}))
+                  "results": [row.to_json() for row in experiment.results]}))
 """
 
 

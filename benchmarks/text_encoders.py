@@ -106,9 +106,9 @@ def feature_gcn(seeds: list[int], budget: float) -> dict:
                                        ("gcn llm", "gcn", "llm")):
                 dataset = load(name)
                 dataset.text_encoder = text
-                result = benchmark(dataset, [model], SplitConfig(seed=seed), seed=seed,
-                                   gnn_settings={"time_budget": budget})["results"][0]
-                rows[label].append((result["tuning"]["valid_ndcg"], result["ndcg"]))
+                row = benchmark(dataset, [model], SplitConfig(seed=seed), seed=seed,
+                                gnn_settings={"time_budget": budget}).results[0]
+                rows[label].append((row.tuning.valid_ndcg, row.ndcg))
         out[name] = {label: {"valid_ndcg": _ms([v for v, _ in values]), "test_ndcg": _ms([t for _, t in values])}
                      for label, values in rows.items()}
         print(name, json.dumps(out[name]))
