@@ -18,7 +18,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
     rules = mine_rules(stats, items, config)
     names = result.catalogue["name"]
-    def label(codes):
+    def label(codes: frozenset[str]) -> str:
         return " + ".join(str(names.get(c, c)) for c in codes)
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}, "
           f"min confidence {config.min_confidence}, max length {config.max_len}); strongest lift first:")

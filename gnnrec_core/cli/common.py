@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.ingest import ingest, summary
+from ..data.ingest import IngestResult, ingest, summary
 from ..data.mapping import ROLES
 from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, SplitConfig, check_trainable
@@ -18,6 +18,7 @@ from ..pipeline.benchmark import Dataset, fit_timed, parse_models, prepare
 
 if TYPE_CHECKING:
     from ..pipeline.experiment import ExperimentConfig
+    from ..serving.merchandising import Policy
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
@@ -25,7 +26,7 @@ FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket"
               "category": "category"}
 
 
-def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None):
+def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None) -> IngestResult:
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
                  if getattr(args, f"col_{flag}")}
     assert set(overrides) <= set(ROLES)
@@ -38,7 +39,7 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None):
     return result
 
 
-def _dataset(args: argparse.Namespace):
+def _dataset(args: argparse.Namespace) -> Dataset:
     return prepare(_ingest(args), InteractionConfig(weighting=args.weighting))
 
 
@@ -162,10 +163,10 @@ def writable_folder(path: str, flag: str) -> Path:
     return target
 
 
-def _policy(args: argparse.Namespace, dataset):
+def _policy(args: argparse.Namespace, dataset: Dataset) -> Policy | None:
     from ..serving.merchandising import Merchandising, parse_boosts, resolve
 
-    def split(text):
+    def split(text: str | None) -> tuple[str, ...]:
         return tuple(v.strip() for v in (text or "").split(",") if v.strip())
     rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
                           exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),

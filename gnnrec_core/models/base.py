@@ -79,7 +79,8 @@ class Recommender(ABC):
         if vectors is None:
             raise NotImplementedError
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return unit[np.asarray(items)] @ unit.T
+        similarity: np.ndarray = unit[np.asarray(items)] @ unit.T
+        return similarity
 
     def recommend(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
         users = np.atleast_1d(np.asarray(users))
@@ -147,12 +148,12 @@ class Recommender(ABC):
     @property
     def n_items(self) -> int:
         self._check_fitted()
-        return self.train_.shape[1]
+        return int(self.train_.shape[1])
 
     @property
     def n_users(self) -> int:
         self._check_fitted()
-        return self.train_.shape[0]
+        return int(self.train_.shape[0])
 
     def _check_fitted(self) -> None:
         if getattr(self, "train_", None) is None:

@@ -104,7 +104,8 @@ class EmbeddingScores(Recommender):
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
                          "budget": cfg.time_budget}
 
-    def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress: Progress | None, deadline: float):
+    def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress: Progress | None,
+               deadline: float) -> tuple[torch.nn.Module, Trainer]:
         config = replace(self.config, **settings)
         module = self._build(settings, train)
         train_config = TrainConfig(**{k: v for k, v in asdict(config).items() if k in TrainConfig.__dataclass_fields__})
@@ -164,9 +165,11 @@ class EmbeddingScores(Recommender):
 
     def _gnn_scores(self, users: np.ndarray) -> np.ndarray:
         if self.config.loss == "bpr":
-            return users @ self.item_vectors_.T
+            dot: np.ndarray = users @ self.item_vectors_.T
+            return dot
         unit = users / np.maximum(np.linalg.norm(users, axis=1, keepdims=True), 1e-12)
-        return unit @ self.item_vectors_.T / self.config.temperature + self.item_bias_
+        cosine: np.ndarray = unit @ self.item_vectors_.T / self.config.temperature + self.item_bias_
+        return cosine
 
     def _blended(self, gnn: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         weights = self.blend_weights
@@ -194,23 +197,25 @@ class EmbeddingScores(Recommender):
 
     @property
     def blend_weights(self) -> dict[str, float]:
-        return getattr(self, "tuning_", {}).get("blend", NO_BLEND)
+        weights: dict[str, float] = getattr(self, "tuning_", {}).get("blend", NO_BLEND)
+        return weights
 
-    def score(self, users):
+    def score(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
         users = np.asarray(users)
         return self._blended(self._gnn_scores(self.user_vectors_[users]), self.train_[users])
 
-    def score_history(self, history):
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         history = sp.csr_matrix(history, dtype=np.float32)
         sums = np.maximum(np.asarray(history.sum(1)), 1e-12)
         return self._blended(self._gnn_scores(np.asarray(history @ self.item_vectors_) / sums), history)
 
-    def item_vectors(self):
-        return self.item_vectors_
+    def item_vectors(self) -> np.ndarray:
+        vectors: np.ndarray = self.item_vectors_
+        return vectors
 
     # -- persistence --------------------------------------------------------------------------
-    def get_state(self):
+    def get_state(self) -> dict[str, np.ndarray]:
         state = {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "item_bias": self.item_bias_}
         weights = self.blend_weights
         state["blend"] = np.array([weights["filter"], weights["popularity"]], np.float64)
@@ -220,7 +225,7 @@ class EmbeddingScores(Recommender):
             state["popularity"] = self.popularity_
         return state
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
         self.item_bias_ = state.get("item_bias", np.zeros(len(self.item_vectors_), np.float32))
         w_filter, w_pop = state["blend"] if "blend" in state else (0.0, 0.0)
@@ -236,4 +241,5 @@ def _float_or_none(value: Any) -> float | None:
 
 def _log_counts(train: sp.csr_matrix) -> np.ndarray:
     """The popularity prior: log(1 + buyers) per item."""
-    return np.log1p(np.asarray((train > 0).sum(0)).ravel()).astype(np.float32)
+    counts: np.ndarray = np.log1p(np.asarray((train > 0).sum(0)).ravel()).astype(np.float32)
+    return counts

@@ -40,11 +40,13 @@ class Dataset:
 
             self._features = item_features(self.ingest.catalogue, self.interactions.items,
                                            FeatureConfig(text=self.text_encoder))
-        return self._features
+        features: np.ndarray = self._features
+        return features
 
     def item_names(self, indices: np.ndarray) -> list[str]:
         """Display names of item indices; the raw code where the catalogue has no name."""
-        return self._names()[np.asarray(indices, dtype=np.int64)].tolist()
+        names: list[str] = self._names()[np.asarray(indices, dtype=np.int64)].tolist()
+        return names
 
     def _names(self) -> np.ndarray:
         # One lookup table per dataset: exports ask for millions of names at once.

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import scipy.sparse as sp
+
 from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
@@ -116,8 +118,8 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
                       time.perf_counter() - started, config, notes)
 
 
-def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part, valid, config: ExperimentConfig
-                     ) -> float | None:
+def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,
+                     config: ExperimentConfig) -> float | None:
     """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
     refitted on the rest of train. None when the GNN ran without validation (auto off)."""
     if SPECS[name].is_gnn:

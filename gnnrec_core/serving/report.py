@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..baskets.associations import basket_stats
+from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
 from ..data.ingest import summary
 from ..fit.metrics import METRICS
@@ -47,7 +47,8 @@ def _e(value: Any) -> str:
 
 def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     formatters = {c: (lambda v, f=floats: f.format(v)) for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
-    return frame.to_html(index=False, escape=True, formatters=formatters, border=0)
+    text: str = frame.to_html(index=False, escape=True, formatters=formatters, border=0)
+    return text
 
 
 def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: int = 3, k: int = 10,
@@ -145,7 +146,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
     return out
 
 
-def _map_section(dataset: Dataset, model) -> list[str]:
+def _map_section(dataset: Dataset, model: Recommender) -> list[str]:
     vectors = model.item_vectors()
     if vectors is None or len(vectors) < 3:
         return []
@@ -161,7 +162,7 @@ def _map_section(dataset: Dataset, model) -> list[str]:
             figure.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})]
 
 
-def _associations_section(dataset: Dataset, stats) -> list[str]:
+def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
     pairs = top_pairs(stats, dataset.interactions.items, n=15, min_count=5)
     if pairs.empty:
         return []
@@ -173,7 +174,8 @@ def _associations_section(dataset: Dataset, stats) -> list[str]:
             "(how many times more often they are bought together than by chance).</p>", _table(shown, "{:.1f}")]
 
 
-def _examples_section(dataset: Dataset, model, stats, examples: int, k: int) -> list[str]:
+def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int
+                      ) -> list[str]:
     activity = np.diff(model.train_.indptr)
     order = np.argsort(-activity)
     chosen: Any = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, examples)]] if len(order) else []
