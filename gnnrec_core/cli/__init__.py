@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--max-len", type=int, default=2)
             sub.add_argument("--top", type=int, default=20, help="rules printed (the JSON holds all)")
             continue
-        sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"])
+        if name != "basket-eval":  # a basket is a set of products: it has no weights
+            sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"],
+                             help="how strongly each customer-product pair counts in training (default binary)")
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         sub.add_argument("--k", type=int, default=10)

@@ -55,6 +55,10 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     if (args.split is None) == (args.by is None):
         raise InputError("expected --split DATE (two periods) or --by COLUMN --groups A,B (two segments), "
                          f"found {'both' if args.split else 'neither'}")
+    if args.by is None and args.groups is not None:
+        raise InputError("--groups: expected --by COLUMN beside it, found none")
+    if args.by is not None and (args.start is not None or args.end is not None):
+        raise InputError("--start/--end: expected them with --split (two periods), found them with --by (segments)")
     config = ChangeConfig(min_baskets=args.min_baskets, q_threshold=args.q_threshold)
     if args.by is not None:
         groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())

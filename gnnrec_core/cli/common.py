@@ -83,6 +83,8 @@ def _model_for(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
     """The model that answers: fitted now on DATA, or a saved run's (`--run ID` or `--run latest`)
     with the dataset it was trained on, from the workspace."""
     if getattr(args, "run", None) is None:
+        if args.workspace is not None:
+            raise InputError("--workspace: expected --run RUN_ID beside it (a fit on DATA saves nothing), found none")
         if args.data is None:
             raise InputError("expected a data file or --run RUN_ID, found neither")
         return _fit(args)
