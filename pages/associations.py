@@ -14,6 +14,7 @@ from gnnrec_core import (
     rules_graph,
     rules_scatter,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, ws
 from pages.widgets import chart, csv_bytes, need_dataset
 
@@ -51,7 +52,7 @@ chosen_categories = right.multiselect("Filter by category", sorted(set(category_
 try:
     rules = rules_for(name, saved_at, RuleConfig(min_support, min_confidence, int(max_len)))
 except GnnrecError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 def label(codes):
     return " + ".join(names.get(c, c) for c in codes)
@@ -111,4 +112,4 @@ else:
         similar, scores = run.model.similar_items(np.array([lookup[str(items[product])]]), 10)
         right.dataframe(pd.DataFrame({"product": [names.get(str(run.items[j]), str(run.items[j])) for j in similar[0]],
                                       "similarity": np.round(scores[0], 3)}), hide_index=True)
-        right.caption(f"From run {runs[0].run_id} ({run.model.name}).")
+        right.caption(f"From run {escape_markdown(runs[0].run_id)} ({run.model.name}).")

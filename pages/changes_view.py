@@ -27,9 +27,10 @@ from gnnrec_core import (
     trajectory_figure,
     weekly_trajectory,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import load_dataset, ws
-from pages.widgets import chart, need_dataset
+from pages.widgets import chart, csv_bytes, need_dataset
 
 NAMED = ("rising", "new", "falling", "gone")
 
@@ -86,7 +87,7 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
     column = st.selectbox("Split by", columns, index=columns.index(linked) if linked else 0, key="segments-by")
     values = events[column if column == "event" else f"segment:{column}"].astype(str).value_counts().index.tolist()
     if len(values) < 2:
-        st.info(f"'{column}' has one value only.")
+        st.info(f"'{escape_markdown(column)}' has one value only.")
         return None
     for side, fallback in (("a", values[0]), ("b", values[1])):
         value = from_link(side, values, f"the {column} value")
@@ -104,7 +105,7 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
 def show_changes(kind: str) -> None:
     name, dataset = need_dataset()  # the active one (a link's `dataset` makes it active)
     saved = {d["name"]: d["saved_at"] for d in ws().list_datasets()}
-    st.caption(f"Within the active dataset, {name} (change it in the sidebar).")
+    st.caption(f"Within the active dataset, {escape_markdown(name)} (change it in the sidebar).")
     events = dataset.ingest.events
     if kind == "periods" and events["time"].isna().all():
         st.info("This dataset has no dates: map a time column on the Data page, or compare segments.")
@@ -118,14 +119,14 @@ def show_changes(kind: str) -> None:
     try:
         report = changes(name, saved[name], how, min_baskets, q)
     except GnnrecError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return
     link = {"mode": kind, "dataset": name} | ({"start": how[2], "split": how[1], "end": how[3]} if how[0] == "time" else
                                              {"by": how[1], "a": how[2][0], "b": how[2][1]})
     share(**link)
     a, b = report.periods
-    describe = (lambda p: f"{p['column']} = {p['group']}") if how[0] == "column" else \
-        (lambda p: f"{p['start'][:10]} to {p['end'][:10]}")
+    describe = (lambda p: f"{escape_markdown(p['column'])} = {escape_markdown(p['group'])}") \
+        if how[0] == "column" else (lambda p: f"{p['start'][:10]} to {p['end'][:10]}")
     m1, m2 = st.columns(2)
     m1.metric(f"a: {describe(a)}", f"{a['baskets']:,} baskets")
     m2.metric(f"b: {describe(b)}", f"{b['baskets']:,} baskets")
@@ -176,5 +177,5 @@ def _named_table(table: pd.DataFrame, labels: pd.Series, q: float, what: str) ->
         "share_change": st.column_config.NumberColumn(format="percent"),
         "p_value": st.column_config.NumberColumn(format="%.2g"),
         "q_value": st.column_config.NumberColumn(format="%.2g")})
-    st.download_button("Download (CSV)", rows.to_csv(index=False).encode(), f"{what}_changes.csv", "text/csv",
+    st.download_button("Download (CSV)", csv_bytes(rows), f"{what}_changes.csv", "text/csv",
                        key=f"csv-{what}")

@@ -5,10 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
 from pages.state import load_dataset, load_run, run_items, ws
-from pages.widgets import chart, results_frame, run_label, run_valid_ndcg
+from pages.widgets import chart, csv_bytes, results_frame, run_label, run_valid_ndcg
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -95,7 +96,7 @@ elif mode == "Two runs":
     shown = changes[["item", "name", "overlap", "gained_n", "lost_n", "gained", "lost"]]
     st.dataframe(shown.head(200), hide_index=True,
                  column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
-    st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), "neighbour_changes.csv", "text/csv")
+    st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()
     if len(datasets) < 2:
@@ -114,7 +115,7 @@ else:
     st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",
               f"Jaccard {overlap['jaccard']:.2f}", delta_color="off")
     c1, c2 = st.columns(2)
-    c1.caption(f"Top pairs in {a}")
+    c1.caption(f"Top pairs in {escape_markdown(a)}")
     c1.dataframe(pairs_a, hide_index=True)
-    c2.caption(f"Top pairs in {b}")
+    c2.caption(f"Top pairs in {escape_markdown(b)}")
     c2.dataframe(pairs_b, hide_index=True)

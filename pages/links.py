@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from gnnrec_core import RunInfo
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import DATASET_KEY, RUN_KEY
 
 _SEEN = "_links_seen"  # the link values already applied in this session, by parameter
@@ -23,14 +24,16 @@ _SEEN = "_links_seen"  # the link values already applied in this session, by par
 
 def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
     """The link's value for `param` when it is new to this session and one of `valid`; None
-    otherwise. An unknown value gets a one-line warning naming it."""
+    otherwise. An unknown value gets a one-line warning naming it, escaped: a link's value (and a
+    column name in `what`) is shown as typed, never as a link, image or other Markdown."""
     value = st.query_params.get(param)
     seen = st.session_state.setdefault(_SEEN, {})
     if value is None or seen.get(param) == value:
         return None
     seen[param] = value
     if value not in set(valid):
-        st.warning(f"The link asks for {what} '{value}', which is not here; showing the current choice instead.")
+        st.warning(f"The link asks for {escape_markdown(what)} '{escape_markdown(value)}', which is not here; "
+                   "showing the current choice instead.")
         return None
     return value
 

@@ -13,9 +13,9 @@ from gnnrec_core import (
     neighbourhood_figure,
     neighbourhood_graph,
     new_product_scores,
-    plain,
     text_encoder_note,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, run_basket_stats, run_items
 from pages.widgets import chart, csv_bytes, need_run
@@ -39,7 +39,7 @@ if query.strip():  # the matches, names containing the query first, then the clo
     hits = find_products(query, items.loc[by_buyers, "name"].reset_index(drop=True),
                          items.loc[by_buyers, "item"].reset_index(drop=True), k=20)
     options = [by_buyers[p] for p in hits["position"]] or by_buyers
-    st.caption(f"{(hits['match'] == 'name contains').sum():,} names contain '{plain(query)}', "
+    st.caption(f"{(hits['match'] == 'name contains').sum():,} names contain '{escape_markdown(query)}', "
                f"{(hits['match'] == 'close in meaning').sum()} more are close in meaning: pick one below."
                + (f" {text_encoder_note()}" if text_encoder_note() else ""))
     default = options[0] if default not in options else default
@@ -70,7 +70,7 @@ st.subheader("Neighbours")
 table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count))
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
-st.caption(f"{plain(items.at[product, 'name'])}: bought by {items.at[product, 'buyers']:,} customers, in "
+st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[product, 'buyers']:,} customers, in "
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance.")
 st.dataframe(table, hide_index=True, column_config={
@@ -100,7 +100,7 @@ if placed and new_name.strip():
         scores = new_product_scores(run.model, featurizer.transform(row), items["name"].astype(str).to_numpy(),
                                     np.array([new_name.strip()]))
     except GnnrecError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         st.stop()
     similarity, combined = scores["gcn"][0], scores["combined"][0]
     nearest = np.argsort(-combined)[:k]

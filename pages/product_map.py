@@ -11,10 +11,10 @@ from gnnrec_core import (
     find_products,
     limits,
     map_sample,
-    plain,
     product_map,
     text_encoder_note,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
 from pages.state import PRODUCT_KEY, item_clusters, projection, run_items
 from pages.widgets import chart, need_run
@@ -55,10 +55,10 @@ if query.strip():
     contains = hits[hits["match"] == "name contains"]
     meaning = hits[hits["match"] == "close in meaning"]
     highlight = contains["position"].head(25).tolist() + meaning["position"].tolist()
-    st.caption(f"{len(contains):,} products match '{plain(query)}'"
+    st.caption(f"{len(contains):,} products match '{escape_markdown(query)}'"
                + (" (first 25 highlighted)" if len(contains) > 25 else "")
                + (f"; ringed too, the {len(meaning)} closest in meaning: "
-                  + ", ".join(plain(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
+                  + ", ".join(escape_markdown(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
     if text_encoder_note():
         st.caption(text_encoder_note())
 

@@ -15,6 +15,7 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
 from pages.widgets import csv_bytes, need_run
@@ -27,11 +28,12 @@ dataset_name = run.info.dataset.name
 
 meta = dataset_meta(dataset_name)
 if meta is None:
-    st.error(f"The run's dataset '{dataset_name}' is no longer in the workspace.")
+    st.error(f"The run's dataset '{escape_markdown(dataset_name)}' is no longer in the workspace.")
     st.stop()
 data = load_dataset(dataset_name, meta["saved_at"])
 if list(map(str, data.interactions.items)) != list(map(str, run.items)):
-    st.error(f"The dataset '{dataset_name}' was replaced after this run was trained; train a new run on it.")
+    st.error(f"The dataset '{escape_markdown(dataset_name)}' was replaced after this run was trained; "
+             "train a new run on it.")
     st.stop()
 k = st.sidebar.slider("Recommendations (k)", 3, 30, 10)
 with st.sidebar.expander("Merchandising rules"):
@@ -41,13 +43,14 @@ with st.sidebar.expander("Merchandising rules"):
     excluded_categories = st.multiselect("Never recommend these categories", categories)
     non_products = st.checkbox("Never recommend postage or fees", value=True)
     boosted = st.multiselect("Boost or bury categories", categories)
-    factors = [st.slider(f"{c}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}") for c in boosted]
+    factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}")
+               for c in boosted]
     cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0)
 try:
     rules = Merchandising(tuple(excluded), tuple(excluded_categories), non_products,
                           parse_boosts([f"{c}={f}" for c, f in zip(boosted, factors)]), int(cap) or None)
 except GnnrecError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 stats = run_basket_stats(run_id)
 policy = resolve(rules, run.items, data.ingest.catalogue) if rules.active else None

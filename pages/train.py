@@ -23,6 +23,7 @@ from gnnrec_core import (
     training_curve,
 )
 from gnnrec_core import split as split_interactions
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import chart, config_form, need_dataset, results_frame, run_label, runs_table
@@ -60,7 +61,7 @@ if submitted:
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
         split_interactions(data.interactions, config.split)  # refuse here, in words, not in a background job
     except GnnrecError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         st.stop()
     job = start_training(dataset_name, data, config)
     st.session_state[JOB_KEY] = job.id
@@ -93,7 +94,7 @@ def progress_panel() -> None:
         st.session_state[RUN_KEY] = current.run_id
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
-        (st.warning if current.status == "cancelled" else st.error)(current.error)
+        (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
 
 
 progress_panel()
@@ -104,7 +105,7 @@ if found is None:
     st.stop()
 run_id, run = found
 info = run.info
-st.subheader(f"Results: {run_label(info)}")
+st.subheader(f"Results: {run_label(info, markdown=True)}")
 if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
@@ -145,7 +146,7 @@ split = info.split
 st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}; "
            f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
            f"over {split.get('test_users', 0):,} customers. Metrics at k={info.k}, full ranking, "
-           "bought items excluded. " + " ".join(info.notes))
+           "bought items excluded. " + " ".join(escape_markdown(note) for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
 def report_html(run_id: str, saved_at: float) -> bytes:

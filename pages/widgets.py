@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import LABELS, METRICS, MODELS, Dataset, GnnrecError, Run, RunInfo
+from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
@@ -85,7 +86,7 @@ def sidebar() -> None:
         if unreadable:
             st.caption(f"{len(unreadable)} saved entr{'y' if len(unreadable) == 1 else 'ies'} could not be opened "
                        f"and {'is' if len(unreadable) == 1 else 'are'} left out:",
-                       help="\n\n".join(f"{u.name}: {u.reason}" for u in unreadable))
+                       help="\n\n".join(escape_markdown(f"{u.name}: {u.reason}") for u in unreadable))
 
 
 def _synced_select(label: str, options: list[str], state_key: str, format_func=str) -> None:
@@ -100,13 +101,15 @@ def run_valid_ndcg(info: RunInfo) -> float | None:
     return main.valid_ndcg if main is not None else None
 
 
-def run_label(info: RunInfo) -> str:
-    """How a run is named in selectors: by its validation score, the one to compare runs on."""
+def run_label(info: RunInfo, markdown: bool = False) -> str:
+    """How a run is named in selectors: by its validation score, the one to compare runs on.
+    `markdown`: for headers and messages, with the dataset's name escaped."""
     valid = run_valid_ndcg(info)
     score = f", validation nDCG {valid:.3f}" if valid is not None else ""
     saved = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
     via = ", from the CLI" if info.made_by == "cli" else ""
-    return f"{LABELS.get(info.model, info.model)} on {info.dataset.name}{score} ({saved}{via})"
+    dataset = escape_markdown(info.dataset.name) if markdown else info.dataset.name
+    return f"{LABELS.get(info.model, info.model)} on {dataset}{score} ({saved}{via})"
 
 
 def results_frame(info: RunInfo) -> pd.DataFrame:
@@ -128,7 +131,7 @@ def need_dataset() -> tuple[str, Dataset]:
     try:
         found = active_dataset()
     except GnnrecError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         st.stop()
     if found is None:
         st.info("This page needs a dataset. Load the sample or upload a log on the Data page.")
@@ -159,8 +162,3 @@ def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **k
                            key=f"csv-{key or name}")
     return event
 
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    from gnnrec_core import neutralised
-
-    return neutralised(frame).to_csv(index=False).encode()

@@ -14,8 +14,10 @@ from gnnrec_core.data.ingest import ingest
 from gnnrec_core.errors import InputError
 from gnnrec_core.models import LightGCN
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.records import DatasetRef, RunInfo
 from gnnrec_core.serving.export import export_all
-from gnnrec_core.serving.plots import neighbourhood_figure, plain, product_map, rules_graph
+from gnnrec_core.serving.plots import neighbourhood_figure, product_map, rules_graph
+from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import Run, Workspace, check_name
 
 SCRIPT = "<script>alert('x')</script>"
@@ -59,7 +61,7 @@ def test_figures_show_names_as_text(hostile):
 
 
 def test_markdown_captions_show_names_as_typed():
-    escaped = plain(MARKDOWN + " " + SCRIPT)
+    escaped = escape_markdown(MARKDOWN + " " + SCRIPT)
     assert not re.search(r"(?<!\\)[<>\[\]()*`]", escaped)  # every markup character escaped
     assert escaped.replace("\\", "") == MARKDOWN + " " + SCRIPT  # nothing lost, only escaped
 
@@ -114,7 +116,7 @@ def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, prod
     store = Workspace(tmp_path / "ws")
     store.save_dataset("hostile", dataset.ingest)
     run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
-                                {"dataset": "hostile", "model": "lightgcn"}))
+                                RunInfo(DatasetRef("hostile"), "lightgcn", ())))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["active_dataset"], at.session_state["active_run"] = "hostile", run_id
     at.session_state["active_product"] = product
@@ -123,9 +125,9 @@ def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, prod
     assert not at.exception, [e.value for e in at.exception]
     name = {"p0": SCRIPT, "p2": MARKDOWN}[product]
     captions = [str(c.value) for c in at.caption]
-    assert any(c.startswith(plain(name) + ":") for c in captions), captions  # the name, escaped
+    assert any(c.startswith(escape_markdown(name) + ":") for c in captions), captions  # the name, escaped
     at.switch_page("pages/product_map.py").run()
     next(t for t in at.text_input if t.label.startswith("Find products")).set_value(name).run()
     shown = [str(e.value) for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind)]
-    assert any(plain(name) in m for m in shown), shown
+    assert any(escape_markdown(name) in m for m in shown), shown
     assert not any(re.search(r"(?<!\\)(<script|<img|\]\(javascript)", m) for m in shown)

@@ -1,8 +1,9 @@
 """Exports: recommendations and similar items for everyone as CSV, and item embeddings with their
 metadata as the two TSV files that the TensorFlow Embedding Projector loads.
 
-Work is batched matrix products (never a Python loop per user). Text cells that a spreadsheet
-would run as a formula (=, +, -, @ first) are prefixed with a quote.
+Work is batched matrix products (never a Python loop per user). Every file goes through
+`safe_text.csv_bytes`, the one writer that neutralises spreadsheet formulas (=, +, -, @, tab or CR
+first get a leading quote), the metadata TSV included.
 """
 
 from __future__ import annotations
@@ -15,23 +16,9 @@ import pandas as pd
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
 from .merchandising import Policy, rank
+from .safe_text import FORMULA_START, neutralised, write_csv
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(values: pd.Series) -> pd.Series:
-    """Neutralise spreadsheet formulas in a text column (CSV injection)."""
-    text = values.astype(str)
-    return text.where(~text.str.startswith(FORMULA_START), "'" + text)
-
-
-def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text column passed through safe_text, ready for to_csv."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_datetime64_any_dtype(frame[column]):
-            frame[column] = safe_text(frame[column].where(frame[column].notna(), ""))
-    return frame
+__all__ = ["FORMULA_START", "all_recommendations", "all_similar_items", "export_all", "neutralised"]
 
 
 def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048,
@@ -70,8 +57,7 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
     written = []
     for name, frame in (("recommendations.csv", all_recommendations(model, dataset, k, policy=policy)),
                         ("similar_items.csv", all_similar_items(model, dataset, k))):
-        neutralised(frame).to_csv(folder / name, index=False)
-        written.append(folder / name)
+        written.append(write_csv(frame, folder / name))
     vectors = model.item_vectors()
     if vectors is not None:
         np.savetxt(folder / "embeddings.tsv", vectors, delimiter="\t", fmt="%.5f")
@@ -82,6 +68,5 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
         # The projector reads a header row when there are several columns; tabs and newlines would
         # break its rows, so they are replaced.
         meta = meta.astype(str).replace({r"[\t\r\n]": " "}, regex=True)
-        meta.to_csv(folder / "metadata.tsv", sep="\t", index=False)
-        written += [folder / "embeddings.tsv", folder / "metadata.tsv"]
+        written += [folder / "embeddings.tsv", write_csv(meta, folder / "metadata.tsv", sep="\t")]
     return written

@@ -1,0 +1,68 @@
+"""Text from uploads and links, made safe for where it is shown: spreadsheets and Markdown.
+
+Spreadsheets run a cell as a formula when it starts with `=`, `+`, `-` or `@` (also after leading
+spaces, and with a tab or carriage return first: CSV injection, OWASP). `csv_bytes` is the one writer
+for every CSV and TSV gnnrec hands out, the dashboard's downloads and the `export` command's files:
+such cells (and column names) get a leading `'`, which spreadsheets show as text.
+
+Streamlit renders Markdown in messages, captions, metric and widget labels and help: a product
+name or a link's value could become a link, an image, emphasis, HTML, LaTeX (`$...$`) or a table.
+`escape_markdown` backslash-escapes every such character, so the text is shown exactly as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width forms
+_FORMULA = re.compile(r"^(?:[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])")
+
+# Inline markup anywhere: links and images ([ ] ( ) !), emphasis (* _ ~), code (`), HTML and
+# entities (< > &), LaTeX ($), tables (|), headings (#), Streamlit's :colour[...] and :icon: (:),
+# bare-URL autolinks (: and .), escapes themselves (\), braces and + kept from the earlier helper.
+_INLINE = re.compile(r"([\\`*_{}\[\]()#+.!|<>~$&:])")
+# Block markup that only counts at the start of a line: list items and setext underlines (- =).
+# A hyphen inside a word ("T-LIGHT") stays as typed.
+_LINE_START = re.compile(r"(?m)^([ \t]*)([-=])")
+
+
+def escape_markdown(text: object) -> str:
+    """`text` as typed inside Markdown: every markup character backslash-escaped, nothing dropped
+    (removing one backslash before each escaped character gives the text back)."""
+    return _LINE_START.sub(r"\1\\\2", _INLINE.sub(r"\\\1", str(text)))
+
+
+def neutralise_cells(values: pd.Series) -> pd.Series:
+    """A text column with every cell a spreadsheet would run as a formula prefixed with `'`."""
+    text = values.astype(str)
+    return text.where(~text.str.contains(_FORMULA), "'" + text)
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text column (and every column name) neutralised; numbers and dates kept."""
+    frame = frame.copy()
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
+            column = column.astype(object)
+            frame.isetitem(position, neutralise_cells(column.where(column.notna(), "")))
+    frame.columns = neutralise_cells(pd.Series([str(c) for c in frame.columns], dtype=object)).tolist()
+    return frame
+
+
+def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
+    """The one writer of CSV/TSV for people: `frame` neutralised, without its index, UTF-8.
+
+    CSV rows end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR
+    (with LF endings it would not, and a spreadsheet would start a new row inside the cell). TSV
+    keeps LF for the Embedding Projector; its cells must hold no tab, CR or LF (export replaces them)."""
+    return neutralised(frame).to_csv(index=False, sep=sep, lineterminator="\r\n" if sep == "," else "\n").encode()
+
+
+def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",") -> Path:
+    """`csv_bytes` written to `path`."""
+    path.write_bytes(csv_bytes(frame, sep))
+    return path
