@@ -7,7 +7,6 @@ HTML: plotly renders hover text with a small HTML subset, so names are escaped f
 from __future__ import annotations
 
 import html
-import re
 
 import networkx as nx
 import numpy as np
@@ -24,12 +23,6 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 
 def safe(text: object) -> str:
     return html.escape(str(text))
-
-
-def plain(text: object) -> str:
-    """Text shown inside Markdown (captions, headers) as typed: product names may hold *, [ ] ( ),
-    < > or backticks, which must not become links, emphasis, HTML or code."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
 
 
 def long_tail(item_counts: pd.Series) -> go.Figure:
