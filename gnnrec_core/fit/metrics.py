@@ -8,6 +8,10 @@ Definitions (binary relevance, k = cut-off, R_u = user u's held-out items):
   hit rate@k  = share of users with at least one hit
   coverage@k  = distinct items in anyone's top k / all items
 Each per-user figure is averaged over users with at least one held-out item.
+
+Memory: `evaluate` scores users in batches sized to a budget (`score_budget_bytes`, 256 MB by
+default), so a catalogue of millions of products costs a few users per batch, never users x items
+for 2,048 users at once; `top_k` ranks its rows in chunks whose work stays under `work_bytes`.
 """
 
 from __future__ import annotations
@@ -24,20 +28,63 @@ if TYPE_CHECKING:
 METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")
 ScoreFn = Callable[[np.ndarray], np.ndarray]
 
+SCORE_BUDGET_MB = 256  # one evaluation batch: its scores, the model's temporaries, the top-k work
+BYTES_PER_SCORE = 16  # a float32 score plus up to three temporaries of its size (the GNN blend, the graph filter)
+TOP_K_WORK_BYTES = 32 * 2**20  # top_k's own work per chunk of rows (a copy, int64 positions, masks)
+TOP_K_BYTES_PER_CELL = 16  # float32 copy + int64 argpartition positions + two boolean masks, rounded up
+MAX_USERS_PER_BATCH = 2048
 
-def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
+
+def score_budget_bytes() -> int:
+    """Bytes one evaluation batch may take: SCORE_BUDGET_MB, or the operator's limit once
+    data/limits.py names one (field `score_mb`, variable GNNREC_MAX_SCORE_MB)."""
+    from ..data.limits import limits
+
+    return int(getattr(limits(), "score_mb", SCORE_BUDGET_MB)) * 2**20
+
+
+def users_per_batch(n_items: int, budget: int | None = None) -> int:
+    """Users scored at once so that users x items x BYTES_PER_SCORE, plus the top-k work (a quarter
+    of the budget), stays within `budget` bytes: at least 1, at most MAX_USERS_PER_BATCH."""
+    budget = score_budget_bytes() if budget is None else int(budget)
+    scores_part = budget - budget // 4
+    return int(min(MAX_USERS_PER_BATCH, max(1, scores_part // max(1, n_items * BYTES_PER_SCORE))))
+
+
+def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,
+          work_bytes: int = TOP_K_WORK_BYTES) -> np.ndarray:
     """Indices of the k best items per row, best first; entries of `exclude` (rows aligned with
-    `scores`) never appear. scores: (n, items) array, or a torch tensor when a model made one."""
-    if "torch" in sys.modules:  # torch's topk is multi-threaded: use it when a GNN has loaded torch anyway
-        return _top_k_torch(scores, k, exclude)
-    scores = np.array(scores, dtype=np.float32)  # a copy: exclusions are written into it
+    `scores`) rank last, as do nan scores (read as -inf on both paths, which otherwise disagree on
+    where nan goes). scores: (n, items) array, or a torch tensor when a model made one. Rows are
+    ranked in chunks whose work stays under `work_bytes`, so ranking adds little to the scores' own
+    memory. Where fewer than k items are left unexcluded, the row ends in excluded (-inf) items:
+    callers that show a list drop them (serving.merchandising.available)."""
+    n, width = scores.shape
+    k = min(k, width)
+    if k <= 0 or n == 0:
+        return np.zeros((n, max(k, 0)), np.int64)
+    exclude = sp.csr_matrix(exclude) if exclude is not None and exclude.nnz else None
+    rank_rows = _top_k_torch if "torch" in sys.modules else _top_k_numpy  # torch's topk is multi-threaded
+    rows = max(1, int(work_bytes) // max(1, width * TOP_K_BYTES_PER_CELL))
+    if rows >= n:
+        return rank_rows(scores, k, exclude)
+    top = np.empty((n, k), np.int64)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        top[start:stop] = rank_rows(scores[start:stop], k, None if exclude is None else exclude[start:stop])
+    return top
+
+
+def _top_k_numpy(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
+    # A copy with nan read as -inf, in one pass (exclusions are written into it).
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float32), copy=True, nan=-np.inf, posinf=np.inf,
+                           neginf=-np.inf)
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()
         scores[coo.row, coo.col] = -np.inf
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.zeros((scores.shape[0], 0), np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    np.negative(scores, out=scores)  # argpartition finds the smallest: negate in place, not in a copy
+    part = np.argpartition(scores, k - 1, axis=1)[:, :k].copy()  # the copy frees the full positions now
+    np.negative(scores, out=scores)
     return _ties_to_lower_index(scores, part)
 
 
@@ -61,13 +108,15 @@ def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
 def _top_k_torch(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
     import torch
 
-    scores = torch.as_tensor(scores, dtype=torch.float32).clone()
+    # A copy with nan read as -inf, in one pass (exclusions are written into it).
+    scores = torch.nan_to_num(torch.as_tensor(scores, dtype=torch.float32), nan=-torch.inf, posinf=torch.inf,
+                              neginf=-torch.inf)
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()
-        scores[torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))] = -torch.inf
-    k = min(k, scores.shape[1])
-    top = torch.topk(scores, k, dim=1).indices.numpy()
-    return _ties_to_lower_index(scores.numpy(), top)
+        rows, cols = (torch.from_numpy(a.astype(np.int64)).to(scores.device) for a in (coo.row, coo.col))
+        scores[rows, cols] = -torch.inf
+    top = torch.topk(scores, k, dim=1).indices.cpu().numpy()
+    return _ties_to_lower_index(scores.cpu().numpy(), top)
 
 
 def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
@@ -91,17 +140,27 @@ def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[st
 
 
 def evaluate(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix, k: int = 10,
-             batch_size: int = 2048, exclude_extra: sp.csr_matrix | None = None) -> dict[str, float]:
-    """Mean metrics@k over users with held-out items. score_users(user_indices) -> (n, items)."""
+             batch_size: int | None = None, exclude_extra: sp.csr_matrix | None = None,
+             memory_budget: int | None = None) -> dict[str, float]:
+    """Mean metrics@k over users with held-out items. score_users(user_indices) -> (n, items).
+
+    Users are scored in batches of at most `batch_size` (default MAX_USERS_PER_BATCH), fewer where
+    the catalogue is wide: users_per_batch keeps a batch within `memory_budget` bytes
+    (default score_budget_bytes()). The batching never changes the figures."""
     users = np.flatnonzero(np.diff(test.indptr) > 0)
     if len(users) == 0:
         return {m: float("nan") for m in METRICS} | {"users": 0}
+    budget = score_budget_bytes() if memory_budget is None else int(memory_budget)
+    step = min(batch_size or MAX_USERS_PER_BATCH, users_per_batch(train.shape[1], budget))
+    work = max(1, budget // 4)
     seen = train if exclude_extra is None else (train + exclude_extra).tocsr()
     sums = {m: 0.0 for m in METRICS if m != "coverage"}
     recommended = np.zeros(train.shape[1], bool)
-    for start in range(0, len(users), batch_size):
-        batch = users[start:start + batch_size]
-        top = top_k(score_users(batch), k, seen[batch])
+    for start in range(0, len(users), step):
+        batch = users[start:start + step]
+        scores = score_users(batch)
+        top = top_k(scores, k, seen[batch], work_bytes=work)
+        del scores  # the next batch's scores take its place, not a place beside it
         recommended[top.ravel()] = True
         for name, values in ranking_metrics(top, test[batch], k).items():
             sums[name] += float(values.sum())

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..matrix.cooccurrence import keep_top_k
+from .baselines import check_finite
 
 
 class GraphFilter:
@@ -22,7 +23,8 @@ class GraphFilter:
         self.rank, self.alpha, self.neighbours, self.seed = rank, alpha, neighbours, seed
 
     def fit(self, train: sp.csr_matrix) -> "GraphFilter":
-        train = sp.csr_matrix(train, dtype=np.float32)
+        # An inf weight would make the normalised matrix nan and ARPACK fail with "Starting vector is zero".
+        train = check_finite(sp.csr_matrix(train, dtype=np.float32), "graph filter")
         user_degree = np.asarray(train.sum(1)).ravel()
         item_degree = np.asarray(train.sum(0)).ravel()
         user_scale = 1.0 / np.sqrt(np.maximum(user_degree, 1e-12))
@@ -44,9 +46,9 @@ class GraphFilter:
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         history = sp.csr_matrix(history, dtype=np.float32)
-        scores = np.asarray((history @ self.linear_).todense())
-        if self.left_ is not None:
-            scores += self.alpha * (np.asarray(history @ self.left_) @ self.right_)
+        scores: np.ndarray = (history @ self.linear_).toarray()
+        if self.left_ is not None:  # alpha scales the (n, rank) factor: no second (n, items) temporary
+            scores += (self.alpha * np.asarray(history @ self.left_)) @ self.right_
         return scores
 
     def get_state(self, prefix: str) -> dict[str, np.ndarray]:

@@ -5,6 +5,10 @@ the exports:
 - boost or bury a category: its scores move by `factor` standard deviations of that customer's
   scores (+1 lifts it noticeably, -2 buries it), so the rule means the same for every model;
 - cap how many recommendations may come from one category (diversity).
+
+What is excluded (bought, ruled out, or scored nan/inf by the model) never appears: `rank` ranks it
+last with a -inf score and `available` drops it, so a list may hold fewer than k products, and
+`shortfall_note` says why. A product the model scored 0 is still a candidate, ranked by its score.
 """
 
 from __future__ import annotations
@@ -87,26 +91,73 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) ->
 
 def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None,
          policy: Policy | None) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k per row under the policy: (indices, adjusted scores)."""
-    scores = np.asarray(scores, dtype=np.float32)
-    if policy is not None and not policy.trivial:
-        scores = scores.copy()  # adjusted below; the caller's array stays as it was
-        if policy.offset.any():
-            scores += policy.offset[None, :] * scores.std(axis=1, keepdims=True)
+    """Top-k per row under the policy: (indices, adjusted scores). Excluded items (by `exclude` or
+    the policy) and items the model could not score (nan, inf) rank last with score -inf; where a
+    row has fewer than k others they fill its end, for `available` to drop."""
+    scores = np.array(scores, dtype=np.float32)  # a copy: adjusted and masked below, the caller's stays
+    unscored = ~np.isfinite(scores)
+    if policy is not None and policy.offset.any():
+        scores += policy.offset[None, :] * _spread(scores, ~unscored)
+    scores[unscored] = -np.inf
+    if policy is not None:
         scores[:, ~policy.allowed] = -np.inf
+    if exclude is not None and exclude.nnz:
+        marked = sp.coo_matrix(exclude)  # what top_k excludes, marked here too: an excluded item scores -inf
+        scores[marked.row, marked.col] = -np.inf
     if policy is None or policy.max_per_category is None:
         top = top_k(scores, k, exclude)
     else:
         pool = top_k(scores, min(scores.shape[1], k * 10 + policy.max_per_category * 10), exclude)
-        top = _capped(pool, min(k, pool.shape[1]), policy)
+        valid = np.isfinite(np.take_along_axis(scores, pool, axis=1))
+        top = _capped(pool, min(k, pool.shape[1]), policy, valid)
     return top, np.take_along_axis(scores, top, axis=1)
 
 
-def _capped(pool: np.ndarray, k: int, policy: Policy) -> np.ndarray:
+def available(items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One ranked row from `rank` without its excluded and unscorable items (score -inf or nan)."""
+    keep = np.isfinite(scores)
+    return np.asarray(items)[keep], np.asarray(scores)[keep]
+
+
+def shortfall_note(shown: int, k: int, n_items: int, bought: np.ndarray, policy: Policy | None,
+                   unscored: np.ndarray | None = None, whose: str = "the customer bought") -> str | None:
+    """Why a list holds fewer than the k products asked for (None when it holds k): how many of the
+    catalogue's products were excluded as bought, by the merchandising rules, or left unscored."""
+    if shown >= min(k, n_items):
+        return None
+    out = np.zeros(n_items, bool)
+    out[np.asarray(bought, np.int64)] = True
+    parts = [f"the {int(out.sum()):,} {whose}"] if out.any() else []
+    if policy is not None:
+        ruled = ~policy.allowed & ~out
+        if ruled.any():
+            parts.append(f"{int(ruled.sum()):,} more ruled out by the merchandising rules")
+        out |= ~policy.allowed
+    if unscored is not None and (np.asarray(unscored, bool) & ~out).any():
+        parts.append(f"{int((np.asarray(unscored, bool) & ~out).sum()):,} the model could not score")
+    reason = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 2 else parts) or "nothing"
+    return (f"only {shown:,} of the {n_items:,} products remain after excluding {reason}; "
+            f"{k:,} were asked for")
+
+
+def _spread(scores: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Per row, the standard deviation of the finite scores (0 where there are none): a boost
+    means the same however many scores the model left as nan or inf."""
+    if finite.all():
+        return np.asarray(scores.std(axis=1, keepdims=True))
+    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    values = np.where(finite, scores, 0.0)
+    mean = values.sum(axis=1, keepdims=True) / count
+    variance = (np.where(finite, values - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / count
+    return np.asarray(np.sqrt(variance), np.float32)
+
+
+def _capped(pool: np.ndarray, k: int, policy: Policy, valid: np.ndarray | None = None) -> np.ndarray:
     """Per row of ranked candidates, the first k that keep each category within its quota, as the
     greedy walk down the list would pick them; rows short of k are topped up with the best skipped
-    candidates (never fewer than k). Vectorised: a candidate is kept when fewer than
-    max_per_category earlier candidates of its row share its category."""
+    candidates (never fewer than k), and only then with the invalid ones (`valid` False: excluded,
+    for `available` to drop). Vectorised: a candidate is kept when fewer than max_per_category
+    earlier candidates of its row share its category."""
     n, width = pool.shape
     codes = policy.category_codes[pool]  # -1: no category, never capped
     groups = (codes + 1 + np.arange(n)[:, None] * (policy.category_codes.max() + 2)).ravel()
@@ -119,5 +170,8 @@ def _capped(pool: np.ndarray, k: int, policy: Policy) -> np.ndarray:
     cap = policy.max_per_category or width  # only called with a cap
     keep = (occurrence.reshape(n, width) < cap) | (codes < 0)
     position = np.arange(width)[None, :]
-    chosen = np.argsort(np.where(keep, position, width + position), axis=1, kind="stable")[:, :k]
+    order_key = np.where(keep, position, width + position)
+    if valid is not None:
+        order_key = np.where(valid, order_key, 2 * width + position)
+    chosen = np.argsort(order_key, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(pool, chosen, axis=1)

@@ -8,6 +8,9 @@ What a reason says follows how the model scores (`Recommender.explained_by`):
   k products recommended, how many the explained score would also put in its top k
   (`table.attrs["reasons_agree"]`);
 - popularity ignores the history: the reason says how many customers bought the product.
+A product the customer bought, one the merchandising rules exclude, or one the model could not
+score (nan, inf) is never listed: where fewer than k remain the table is shorter and
+`table.attrs["note"]` says why (the same for `similar_table`).
 Each contributor comes with the path that links it to the recommendation: bought together (how
 many baskets, lift) when the baskets say so, else the model's own link (its similarity or weight).
 For models that read product names (the feature GCN), the path adds "names alike (cosine)" when
@@ -22,9 +25,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
+from ..errors import InputError
 from ..models import SPECS, Recommender
 from ..pipeline.benchmark import Dataset
-from .merchandising import Policy, rank
+from .merchandising import Policy, available, rank, shortfall_note
 
 
 def contributions(model: Recommender, history: np.ndarray, items: np.ndarray,
@@ -40,39 +44,67 @@ def contributions(model: Recommender, history: np.ndarray, items: np.ndarray,
         similarity = similarity * np.asarray(strengths, np.float64)[None, :]
     positive = np.clip(similarity, 0, None)
     totals = positive.sum(1, keepdims=True)
-    return np.divide(positive, totals, out=np.zeros_like(positive, dtype=np.float64), where=totals > 0)
+    shares: np.ndarray = np.divide(positive, totals, out=np.zeros_like(positive, dtype=np.float64), where=totals > 0)
+    return shares
 
 
 def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10, reasons: int = 3,
                     policy: Policy | None = None, stats: BasketStats | None = None) -> pd.DataFrame:
-    """Top-k for a known user (index), seen items excluded, merchandising applied, with reasons."""
+    """Top-k for a known user (index), seen items excluded, merchandising applied, with reasons.
+    Fewer than k rows where fewer products remain; `attrs["note"]` then says why."""
     model._check_users(np.array([user]))
     seen = model.train_[[user]]
-    items, scores = rank(model.score(np.array([user])), k, seen, policy)
-    return _table(model, dataset, items[0], scores[0], seen, reasons, stats, policy)
+    return _ranked_table(model, dataset, model.score(np.array([user])), k, seen, reasons, stats, policy,
+                         "the customer bought")
 
 
 def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int], k: int = 10,
                          reasons: int = 3, policy: Policy | None = None,
                          stats: BasketStats | None = None) -> pd.DataFrame:
-    """Top-k for a hand-built basket of item indices (a new customer)."""
+    """Top-k for a hand-built basket of item indices (a new customer); as recommend_table."""
     history = sp.csr_matrix((np.ones(len(basket), np.float32), (np.zeros(len(basket), int), basket)),
                             shape=(1, model.n_items))
-    items, scores = rank(model.score_history(history), k, history, policy)
-    return _table(model, dataset, items[0], scores[0], history, reasons, stats, policy)
+    return _ranked_table(model, dataset, model.score_history(history), k, history, reasons, stats, policy,
+                         "in the basket")
+
+
+def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: int, seen: sp.csr_matrix,
+                  reasons: int, stats: BasketStats | None, policy: Policy | None, whose: str) -> pd.DataFrame:
+    items, adjusted = rank(scores, k, seen, policy)
+    items, adjusted = available(items[0], adjusted[0])
+    frame = _table(model, dataset, items, adjusted, seen, reasons, stats, policy)
+    note = shortfall_note(len(items), k, model.n_items, seen.indices, policy,
+                          ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
+    if note is not None:
+        frame.attrs["note"] = note
+    return frame
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) -> pd.DataFrame:
-    items, scores = model.similar_items(np.array([item]), k)
+    """The k products most like `item` by the model's similarity (as model.similar_items ranks
+    them), never the item itself nor one the model could not score (nan, inf); fewer rows where
+    fewer remain, with `attrs["note"]` saying why."""
+    if not 0 <= item < model.n_items:
+        raise InputError(f"expected an item index in [0, {model.n_items}), found {item}")
+    itself = sp.csr_matrix(([1.0], ([0], [item])), shape=(1, model.n_items))
+    items, scores = rank(np.asarray(model.item_item(np.array([item]))), k, itself, None)
+    items, scores = available(items[0], scores[0])
     train = model.train_
-    buyers = train[:, items[0]].T @ train[:, item]  # users who bought both
-    return pd.DataFrame({
-        "rank": np.arange(1, len(items[0]) + 1),
-        "item": [str(dataset.interactions.items[i]) for i in items[0]],
-        "name": dataset.item_names(items[0]),
-        "similarity": np.round(scores[0], 4),
+    buyers = train[:, items].T @ train[:, item]  # users who bought both
+    frame = pd.DataFrame({
+        "rank": np.arange(1, len(items) + 1),
+        "item": [str(dataset.interactions.items[i]) for i in items],
+        "name": dataset.item_names(items),
+        "similarity": np.round(scores, 4),
         "shared_buyers": np.asarray(buyers.todense()).ravel().astype(int),
     })
+    others = model.n_items - 1
+    if len(items) < k:  # every finite score is in the list then: the rest were unscorable
+        unscored = others - len(items)
+        frame.attrs["note"] = (f"only {len(items):,} other products to show; {k:,} were asked for: the catalogue "
+                               f"holds {others:,} besides this one"
+                               + (f", and the model could not score {unscored:,} of them" if unscored else ""))
+    return frame
 
 
 def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.ndarray, seen: sp.csr_matrix,
@@ -129,8 +161,9 @@ def _agreement(model: Recommender, seen: sp.csr_matrix, items: np.ndarray, polic
     """(shared, k): how many of the recommended items the explained score (the strength-weighted
     mean of the history's item similarities) also ranks in its top k, under the same rules."""
     explained = seen.data @ np.asarray(model.item_item(seen.indices)) / max(float(seen.data.sum()), 1e-12)
-    top, _ = rank(explained[None, :], len(items), seen, policy)
-    return len(set(top[0].tolist()) & set(np.asarray(items).tolist())), len(items)
+    top, scores = rank(explained[None, :], len(items), seen, policy)
+    top, _ = available(top[0], scores[0])
+    return len(set(top.tolist()) & set(np.asarray(items).tolist())), len(items)
 
 
 def _path(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
