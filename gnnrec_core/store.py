@@ -3,13 +3,23 @@
     <root>/datasets/<name>/  events.parquet, catalogue.parquet, meta.json
     <root>/runs/<run id>/    model.npz, users.json, items.json, run.json
 
-Each entry is written in full to a hidden temporary folder and renamed into place, so a crash or a
-cancelled step leaves every earlier entry as it was. Names are checked so that none can escape the
-workspace folder.
+Each entry is written in full to a hidden staging folder (`.tmp-<name>-*`) and renamed into place,
+so a crash or a cancelled step leaves every earlier entry as it was. Replacing an entry is asked
+for by name (`replace=True`) and happens under a workspace-wide lock: a marker file (`.complete`,
+holding the name) is written last in staging, the old entry is moved aside (`.old-<name>-*`) and
+staging renamed into place. A process killed between those two renames leaves the name missing;
+opening the workspace (or listing it) finds the `.old-*` folder and rolls forward to the complete
+staging folder, or back to the old entry: an `.old-*` folder whose entry is missing is never
+deleted. An entry is listed only when its files are there and read (a cheap check, kept per file
+version); the others are reported by `unreadable()` with a one-line reason. Disk errors (read-only
+folder, no space) become `InputError`s naming the folder and the cause. Names are checked so that
+none can escape the workspace folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import fcntl
 import hashlib
 import json
@@ -19,8 +29,10 @@ import shutil
 import tempfile
 import time
 import uuid
+import zipfile
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +41,15 @@ import pandas as pd
 
 from .data.ingest import IngestReport, IngestResult
 from .data.mapping import ColumnMapping
-from .errors import InputError
+from .errors import GnnrecError, InputError
 from .models import Recommender
 from .records import DatasetRef, RecordError, RunInfo
+
+KINDS = {"datasets": "meta.json", "runs": "run.json"}  # kind -> the record file every entry holds
+FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
+STAGING, OLD, GONE = ".tmp-", ".old-", ".del-"  # hidden folders: being written, replaced, being deleted
+MARK = ".complete"  # written last in a staging folder, under the lock: holds the entry's name
+DATASET_KEYS = ("name", "saved_at", "mapping", "report")
 
 
 def fingerprint(result: IngestResult) -> str:
@@ -54,6 +72,10 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
+class NameTaken(InputError):
+    """Saving under a name already saved without choosing to replace it."""
+
+
 @dataclass
 class Run:
     model: Recommender
@@ -71,16 +93,89 @@ class Unreadable:
     reason: str
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def _unwritable(folder: Path, exc: OSError, saving: bool = True) -> InputError:
+    """A disk error as one line naming the folder and the cause (read-only, no space, no permission)."""
+    cause = exc.strerror or (os.strerror(exc.errno) if exc.errno else type(exc).__name__)
+    elsewhere = "or set GNNREC_WORKSPACE to another folder"
+    hint = {errno.EROFS: f"mount it writable {elsewhere}", errno.EACCES: f"allow this user to write there {elsewhere}",
+            errno.EPERM: f"allow this user to write there {elsewhere}", errno.ENOSPC: f"free some space {elsewhere}",
+            errno.EDQUOT: f"free some space {elsewhere}"}.get(exc.errno or 0, elsewhere)
+    outcome = "; nothing was saved" if saving else ""
+    return InputError(_one_line(f"expected a writable workspace folder at {folder}, found: {cause} ({hint}){outcome}",
+                                500))
+
+
+def _entry_name(folder: str, prefix: str) -> str:
+    """`<prefix><name>-<random>` -> name (the random tail has no '-')."""
+    return folder[len(prefix):].rsplit("-", 1)[0]
+
+
+def _check_parquet(path: Path) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4, os.SEEK_END)
+        if head != b"PAR1" or handle.read(4) != b"PAR1":
+            raise ValueError("truncated or not a Parquet file")
+
+
+def _check_model(path: Path) -> None:
+    if not zipfile.is_zipfile(path):
+        raise ValueError("truncated or not a model archive")
+    with np.load(path, allow_pickle=False) as archive:
+        if "meta_json" not in archive.files:
+            raise ValueError("not a gnnrec model archive")
+
+
+def _check_json_list(path: Path) -> None:
+    try:
+        values = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError("truncated or not JSON") from None
+    if not isinstance(values, list):
+        raise ValueError(f"a JSON {type(values).__name__}, not a list")
+
+
+CHECKS: dict[str, Callable[[Path], None]] = {"events.parquet": _check_parquet, "catalogue.parquet": _check_parquet,
+                                             "model.npz": _check_model, "users.json": _check_json_list,
+                                             "items.json": _check_json_list}
+
+
 class Workspace:
     def __init__(self, root: str | Path) -> None:
+        """Open (or make) the workspace at `root`, finish any replace a killed process left half-done,
+        and sweep old staging folders. A folder that cannot be written raises InputError (one line)."""
         self.root = Path(root)
-        (self.root / "datasets").mkdir(parents=True, exist_ok=True)
-        (self.root / "runs").mkdir(parents=True, exist_ok=True)
-        self._sweep_staging()
+        self.problem: str | None = None  # set on a workspace opened read-only (see `read_only`)
+        self._verdicts: dict[tuple, str | None] = {}
+        try:
+            for kind in KINDS:
+                (self.root / kind).mkdir(parents=True, exist_ok=True)
+            if self._leftovers():  # of writes killed (or running): finished or swept under the lock
+                with self._lock():
+                    self._recover()
+                    self._sweep_staging()
+        except OSError as exc:
+            raise _unwritable(self.root, exc, saving=False) from None
+
+    @classmethod
+    def read_only(cls, root: str | Path, problem: str) -> Workspace:
+        """A workspace that lists and loads what `root` holds (if anything) and refuses every save
+        with `problem`: what a front end keeps working with when `Workspace(root)` failed."""
+        store = cls.__new__(cls)
+        store.root, store.problem, store._verdicts = Path(root), problem, {}
+        return store
 
     # -- datasets ------------------------------------------------------------------------------
-    def save_dataset(self, name: str, result: IngestResult, source: str = "") -> DatasetRef:
+    def save_dataset(self, name: str, result: IngestResult, source: str = "", *,
+                     replace: bool = False) -> DatasetRef:
+        """Save `result` as `name`. A name already saved is refused (NameTaken) unless `replace`."""
         name = check_name(name, "dataset name")
+        if not replace and self.has_dataset(name):
+            raise self._taken(name)
 
         def write(folder: Path) -> None:
             result.events.to_parquet(folder / "events.parquet", index=False)
@@ -89,35 +184,91 @@ class Workspace:
                     "mapping": result.mapping.as_dict(), "report": result.report.as_dict()}
             (folder / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
 
-        self._write_entry(self.root / "datasets" / name, write)
+        self._write_entry(self.root / "datasets" / name, write, replace=replace, taken=lambda: self._taken(name))
         return DatasetRef(name, source)
+
+    @staticmethod
+    def _taken(name: str) -> NameTaken:
+        return NameTaken(f"a dataset named '{name}' is already saved: choose another name, or tick the replace "
+                         "choice to replace it")
+
+    def has_dataset(self, name: str) -> bool:
+        """Whether `name` is taken: a saved dataset, readable or damaged (False for an invalid name)."""
+        try:
+            return (self.root / "datasets" / check_name(name, "dataset name")).exists()
+        except InputError:
+            return False
 
     def keep_dataset(self, stem: str, result: IngestResult, source: str = "") -> DatasetRef:
         """The saved dataset holding exactly these events and catalogue, saved now under `stem`
         (or `stem-2`, `stem-3`... when that name holds other data) if there is none: the CLI's
         runs name their dataset without ever replacing one."""
         mark = fingerprint(result)
-        taken = {d["name"]: d for d in self.list_datasets()}
-        same = next((d for d in taken.values() if d.get("fingerprint") == mark), None)
+        same = next((d for d in self.list_datasets() if d.get("fingerprint") == mark), None)
         if same is not None:
             return DatasetRef(same["name"], str(same.get("source", source)))
         base = re.sub(r"[^A-Za-z0-9 _.-]", "_", stem).strip(" ._-")[:56] or "dataset"
-        name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in taken)
-        return self.save_dataset(name, result, source)
+        for name in (base, *(f"{base}-{i}" for i in range(2, 10_000))):
+            if self.has_dataset(name):
+                continue
+            try:
+                return self.save_dataset(name, result, source)
+            except NameTaken:  # another process took it meanwhile: the next name
+                continue
+        raise InputError(f"expected a free dataset name like '{base}', found 10,000 taken")
 
     def load_dataset(self, name: str) -> IngestResult:
-        folder = self.root / "datasets" / check_name(name, "dataset name")
-        if not (folder / "meta.json").is_file():
+        folder = self._folder("datasets", check_name(name, "dataset name"))
+        if not folder.is_dir():
             raise InputError(f"expected a saved dataset '{name}', found none; saved: "
                              f"{', '.join(d['name'] for d in self.list_datasets()) or 'none'}")
-        meta = json.loads((folder / "meta.json").read_text())
-        events = pd.read_parquet(folder / "events.parquet")
-        catalogue = pd.read_parquet(folder / "catalogue.parquet").set_index("item")
-        report = IngestReport(**meta["report"])
-        return IngestResult(events, catalogue, ColumnMapping(**meta["mapping"]), report)
+        meta = self._dataset_meta(folder)
+        try:
+            events = pd.read_parquet(folder / "events.parquet")
+            catalogue = pd.read_parquet(folder / "catalogue.parquet").set_index("item")
+        except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+            raise InputError(_one_line(f"dataset '{folder.name}' is damaged: its tables do not read "
+                                       f"({type(exc).__name__}: {exc})")) from None
+        return IngestResult(events, catalogue, ColumnMapping(**meta["mapping"]), IngestReport(**meta["report"]))
 
     def list_datasets(self) -> list[dict[str, Any]]:
-        return self._list("datasets", "meta.json")
+        """Every dataset that opens (its meta.json a complete record, its tables there), newest
+        first; the rest are in unreadable()."""
+        entries = []
+        for folder in self._entries("datasets"):
+            try:
+                entries.append(self._dataset_meta(folder))
+            except InputError:
+                continue
+        return sorted(entries, key=lambda e: e["saved_at"], reverse=True)
+
+    def _dataset_meta(self, folder: Path) -> dict[str, Any]:
+        """A dataset's meta.json, checked with its files; InputError (one line) when it cannot open."""
+        def damaged(detail: str) -> InputError:
+            return RecordError(_one_line(f"dataset '{folder.name}' is damaged: {detail}"))
+
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except FileNotFoundError:
+            raise damaged("meta.json is missing") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise damaged("meta.json is truncated or not JSON") from None
+        if not isinstance(meta, dict):
+            raise damaged(f"meta.json holds a JSON {type(meta).__name__}, not a record")
+        missing = [key for key in DATASET_KEYS if key not in meta]
+        if missing:
+            raise damaged(f"meta.json lacks {', '.join(missing)}")
+        if meta["name"] != folder.name:
+            raise damaged(f"meta.json names another dataset ('{str(meta['name'])[:80]}')")
+        if isinstance(meta["saved_at"], bool) or not isinstance(meta["saved_at"], (int, float)):
+            raise damaged(f"meta.json's saved_at is {meta['saved_at']!r}, not a time")
+        try:  # read back whole, so that every key a page reads is there
+            meta |= {"mapping": ColumnMapping(**meta["mapping"]).as_dict(),
+                     "report": IngestReport(**meta["report"]).as_dict()}
+        except TypeError:
+            raise damaged("meta.json's mapping or report is not a record this release reads") from None
+        self._check_files(folder, "datasets", damaged)
+        return meta
 
     # -- runs ----------------------------------------------------------------------------------
     def save_run(self, run: Run) -> str:
@@ -136,79 +287,187 @@ class Workspace:
         return run_id
 
     def load_run(self, run_id: str) -> Run:
-        folder = self.root / "runs" / check_name(run_id, "run id")
-        if not (folder / "run.json").is_file():
+        folder = self._folder("runs", check_name(run_id, "run id"))
+        if not folder.is_dir():
             raise InputError(f"expected a saved run '{run_id}', found none")
         info = self._run_info(folder)
-        return Run(Recommender.load(folder / "model.npz"),
-                   np.array(json.loads((folder / "users.json").read_text()), dtype=object),
-                   np.array(json.loads((folder / "items.json").read_text()), dtype=object), info)
+        try:
+            return Run(Recommender.load(folder / "model.npz"),
+                       np.array(json.loads((folder / "users.json").read_text()), dtype=object),
+                       np.array(json.loads((folder / "items.json").read_text()), dtype=object), info)
+        except (GnnrecError, OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+            raise InputError(_one_line(f"run '{folder.name}' is damaged: {exc}")) from None
 
     def list_runs(self) -> list[RunInfo]:
-        """Every run that opens, newest first; the rest are in unreadable()."""
-        runs = []
-        for folder in self._entries("runs", "run.json"):
-            try:
-                runs.append(self._run_info(folder))
-            except (OSError, ValueError, InputError):
-                continue
-        return sorted(runs, key=lambda r: r.saved_at, reverse=True)
+        """Every run that opens and whose dataset opens, newest first; the rest are in unreadable()."""
+        return sorted(self._runs()[0], key=lambda r: r.saved_at, reverse=True)
 
     def unreadable(self) -> list[Unreadable]:
-        """Entries that are listed but not opened, each with a one-line reason."""
+        """Entries that are listed but not opened (damaged datasets and runs, runs whose dataset is
+        gone), each with a one-line reason."""
         found = []
-        for folder in self._entries("runs", "run.json"):
+        for folder in self._entries("datasets"):
             try:
-                self._run_info(folder)
-            except (OSError, ValueError, InputError) as exc:
-                found.append(Unreadable("runs", folder.name, str(exc)[:300]))
-        return found
+                self._dataset_meta(folder)
+            except InputError as exc:
+                found.append(Unreadable("datasets", folder.name, _one_line(str(exc))))
+        return found + self._runs()[1]
+
+    def _runs(self) -> tuple[list[RunInfo], list[Unreadable]]:
+        datasets = {d["name"] for d in self.list_datasets()}
+        good, bad = [], []
+        for folder in self._entries("runs"):
+            try:
+                info = self._run_info(folder)
+            except InputError as exc:
+                bad.append(Unreadable("runs", folder.name, _one_line(str(exc))))
+                continue
+            if info.dataset.name in datasets:
+                good.append(info)
+            else:
+                bad.append(Unreadable("runs", folder.name, _one_line(
+                    f"run '{folder.name}' needs dataset '{info.dataset.name}', which is missing or damaged: "
+                    "save the dataset again under that name to open it")))
+        return good, bad
 
     def _run_info(self, folder: Path) -> RunInfo:
-        """A run's record; a 0.9.0 run is migrated, and refused when its dataset was never saved here."""
+        """A run's record, checked with its files; a 0.9.0 run is migrated, and refused when its
+        dataset was never saved here. InputError (one line) when it cannot open."""
+        def damaged(detail: str) -> InputError:
+            return RecordError(_one_line(f"run '{folder.name}' is damaged: {detail}"))
+
         try:
-            info = RunInfo.from_json(json.loads((folder / "run.json").read_text()))
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"expected a run record in JSON, found a damaged file ({exc.msg})") from None
+            data = json.loads((folder / "run.json").read_text())
+        except FileNotFoundError:
+            raise damaged("run.json is missing") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise damaged(f"run.json is truncated or not JSON ({getattr(exc, 'msg', type(exc).__name__)})") from None
+        try:
+            info = RunInfo.from_json(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:  # RecordError included
+            raise damaged(str(exc)) from None
         if not info.dataset.name:
             raise RecordError(f"run '{folder.name}' was made by `train` before runs kept their data: its dataset "
                               f"'{info.dataset.source}' is not in this workspace; train it again to open it here")
-        return info if info.run_id else replace(info, run_id=folder.name)
+        self._check_files(folder, "runs", damaged)
+        return info if info.run_id else dataclasses.replace(info, run_id=folder.name)
+
+    def _check_files(self, folder: Path, kind: str, damaged: Callable[[str], InputError]) -> None:
+        """Each of the entry's files is there, non-empty and reads (checked once per file version)."""
+        for name in FILES[kind]:
+            path = folder / name
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                raise damaged(f"{name} is missing") from None
+            except OSError as exc:
+                raise damaged(f"{name} cannot be read ({exc.strerror})") from None
+            if stat.st_size == 0:
+                raise damaged(f"{name} is empty")
+            key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if key not in self._verdicts:
+                if len(self._verdicts) > 10_000:
+                    self._verdicts.clear()
+                try:
+                    CHECKS[name](path)
+                    self._verdicts[key] = None
+                except Exception as exc:  # any failure to read is the verdict, never a crash
+                    self._verdicts[key] = f"{name} is {exc}" if isinstance(exc, ValueError) else \
+                        f"{name} does not read ({type(exc).__name__})"
+            verdict = self._verdicts[key]
+            if verdict is not None:
+                raise damaged(verdict)
 
     def delete(self, kind: str, name: str) -> None:
         folder = self.root / kind / check_name(name)
-        if folder.is_dir():
-            shutil.rmtree(folder)
+        if not folder.is_dir():
+            return
+        gone = folder.parent / f"{GONE}{folder.name}-{uuid.uuid4().hex[:6]}"
+        try:
+            with self._lock():
+                os.replace(folder, gone)  # one rename: the entry is there whole, or not at all
+            shutil.rmtree(gone, ignore_errors=True)
+        except OSError as exc:
+            raise _unwritable(folder.parent, exc, saving=False) from None
 
     # -- helpers -------------------------------------------------------------------------------
-    def _entries(self, kind: str, meta_file: str) -> list[Path]:
-        return [folder for folder in sorted((self.root / kind).iterdir())
-                if not folder.name.startswith(".") and (folder / meta_file).is_file()]
+    def _folder(self, kind: str, name: str) -> Path:
+        folder = self.root / kind / name
+        if not folder.is_dir():
+            self._entries(kind)  # an entry caught mid-replace is finished first
+        return folder
 
-    def _list(self, kind: str, meta_file: str) -> list[dict[str, Any]]:
-        entries = []
-        for folder in self._entries(kind, meta_file):
+    def _entries(self, kind: str) -> list[Path]:
+        """The entry folders of `kind` (readable or not): every folder not hidden."""
+        base = self.root / kind
+        for _ in range(2):
             try:
-                entries.append(json.loads((folder / meta_file).read_text()))
-            except (OSError, json.JSONDecodeError):
-                continue  # a damaged entry is skipped, never fatal to the listing
-        return sorted(entries, key=lambda e: e.get("saved_at", 0), reverse=True)
+                folders = sorted(p for p in base.iterdir() if p.is_dir())
+            except OSError:
+                return []
+            if not _orphans({p.name for p in folders}):
+                break
+            try:  # an entry caught mid-replace by a killed process (or by a live one: wait for it)
+                with self._lock():
+                    self._recover()
+            except OSError:
+                break
+        return [p for p in folders if not p.name.startswith(".")]
 
-    def _write_entry(self, target: Path, write) -> None:
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{target.name}-"))
+    def _write_entry(self, target: Path, write: Callable[[Path], None], *, replace: bool = True,
+                     taken: Callable[[], InputError] | None = None) -> None:
+        if self.problem is not None:
+            raise InputError(f"{self.problem}; nothing was saved")
         try:
-            write(staging)  # the slow part runs unlocked: sessions only queue for the rename
+            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{STAGING}{target.name}-"))
+        except OSError as exc:
+            raise _unwritable(target.parent, exc) from None
+        try:
+            write(staging)  # the slow part runs unlocked: sessions only queue for the renames
             with self._lock():
-                if target.exists():  # replace: move the old entry aside first, drop it after the swap
-                    old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:6]}"
+                self._recover()
+                if target.exists() and not replace:
+                    raise taken() if taken else InputError(f"expected a new name, found '{target.name}' taken")
+                (staging / MARK).write_text(target.name)  # staging is whole: a crash from here rolls forward
+                if target.exists():  # replace: move the old entry aside, rename staging in, drop the old
+                    old = target.parent / f"{OLD}{target.name}-{uuid.uuid4().hex[:6]}"
                     os.replace(target, old)
-                    os.replace(staging, target)
+                    try:
+                        os.replace(staging, target)
+                    except BaseException:
+                        os.replace(old, target)  # the old entry back where it was
+                        raise
                     shutil.rmtree(old, ignore_errors=True)
                 else:
                     os.replace(staging, target)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _unwritable(target.parent, exc) from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+    def _leftovers(self) -> bool:
+        """Whether any hidden folder of a write (staging, moved aside, being deleted) is there."""
+        return any(p.name.startswith((STAGING, OLD, GONE)) for kind in KINDS for p in (self.root / kind).iterdir())
+
+    def _recover(self) -> None:
+        """Finish what a process killed mid-replace left (call under the lock): for each
+        `.old-<name>-*` whose `<name>` is missing, rename the newest complete staging folder for
+        `<name>` into place (roll forward), else the old entry back (roll back)."""
+        for kind in KINDS:
+            base = self.root / kind
+            folders = {p.name: p for p in base.iterdir()}
+            for old in sorted(_orphans(set(folders)), key=lambda n: _mtime(folders[n]), reverse=True):
+                name = _entry_name(old, OLD)
+                if (base / name).exists():  # a newer copy of this entry was restored just now
+                    continue
+                staged = sorted((p for n, p in folders.items() if n.startswith(STAGING) and _marked(p) == name),
+                                key=_mtime, reverse=True)
+                try:
+                    os.replace(staged[0] if staged else folders[old], base / name)
+                except OSError:
+                    continue  # left as it is (never deleted): the next open tries again
 
     @contextmanager
     def _lock(self):
@@ -222,12 +481,41 @@ class Workspace:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _sweep_staging(self, older_than: float = 24 * 3600) -> None:
-        """Remove staging folders left by processes killed mid-write (hidden, never listed)."""
+        """Remove hidden folders left by processes killed mid-write (call under the lock, after
+        `_recover`): staging and replaced entries older than `older_than`, deletions at once. An
+        `.old-*` folder whose entry is missing is the only copy of that entry: never removed."""
         now = time.time()
-        for kind in ("datasets", "runs"):
-            for folder in (self.root / kind).glob(".*-*"):
+        for kind in KINDS:
+            base = self.root / kind
+            names = {p.name for p in base.iterdir()}
+            keep = _orphans(names)
+            for folder in base.glob(".*-*"):
                 try:
-                    if folder.name.startswith((".tmp-", ".old-")) and now - folder.stat().st_mtime > older_than:
+                    old_enough = now - folder.stat().st_mtime > older_than
+                    if folder.name in keep:
+                        continue
+                    if folder.name.startswith(GONE) or (folder.name.startswith((STAGING, OLD)) and old_enough):
                         shutil.rmtree(folder, ignore_errors=True)
                 except OSError:
                     continue
+
+
+def _marked(folder: Path) -> str | None:
+    """The entry name a complete staging folder is for (None: not complete)."""
+    try:
+        return (folder / MARK).read_text()
+    except OSError:
+        return None
+
+
+def _orphans(names: set[str]) -> set[str]:
+    """The `.old-<name>-*` folders among `names` whose `<name>` is missing: the only copy of an entry."""
+    return {n for n in names if n.startswith(OLD) and (entry := _entry_name(n, OLD)) and not entry.startswith(".")
+            and entry not in names}
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

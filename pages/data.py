@@ -18,6 +18,7 @@ from gnnrec_core import (
     long_tail,
     summary,
 )
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
 from pages.widgets import chart
 
@@ -130,14 +131,27 @@ elif figures["items"] > limits().dense_items:
 
 st.subheader("Save")
 name = st.text_input("Dataset name", value=default_name, max_chars=64)
+replace = False
+if ws().has_dataset(name):  # replacing is a choice made here, never what Save does by default
+    kept = next((d for d in ws().list_datasets() if d["name"] == name.strip()), None)
+    st.warning(f"A dataset named '{escape_markdown(name.strip())}' is already saved"
+               + (f" ({kept['report']['rows_kept']:,} rows from {escape_markdown(kept.get('source') or 'an upload')})"
+                  if kept else "")
+               + ". Choose another name to keep it, or tick the box to replace it (runs trained on it will no "
+               "longer match their data).")
+    # Keyed by name, file and save count: a new upload, or the next save, asks again, unticked.
+    replace = st.checkbox(f"Replace the saved dataset '{escape_markdown(name.strip())}'", value=False,
+                          key=f"replace-{name.strip()}-{events[1]}-{st.session_state.get('data-saves', 0)}")
 if st.button("Save dataset", type="primary", icon=":material/save:"):
     try:
-        saved = ws().save_dataset(name, result, source=events[1])
+        saved = ws().save_dataset(name, result, source=events[1], replace=replace)
     except GnnrecError as exc:
         st.error(str(exc))
     else:
-        st.session_state[DATASET_KEY] = saved
-        st.success(f"Saved '{saved}' and made it the active dataset.")
+        st.session_state["data-saves"] = st.session_state.get("data-saves", 0) + 1
+        st.session_state[DATASET_KEY] = saved.name
+        st.success(f"{'Replaced' if replace else 'Saved'} '{escape_markdown(saved.name)}' and made it the active "
+                   "dataset.")
 
 saved = ws().list_datasets()
 if saved:

@@ -14,6 +14,7 @@ import streamlit as st
 from gnnrec_core import (
     BasketStats,
     Dataset,
+    GnnrecError,
     Run,
     Workspace,
     basket_stats,
@@ -39,14 +40,35 @@ def workspace(root: str | None = None) -> Workspace:
 
 
 def ws() -> Workspace:
-    return workspace(os.environ.get("GNNREC_WORKSPACE"))
+    """The workspace; one that cannot be opened for writing (read-only, full) is opened read-only,
+    saving nothing and saying why (`Workspace.problem`), so that every page keeps working."""
+    root = os.environ.get("GNNREC_WORKSPACE")
+    try:
+        return workspace(root)  # a failure is not cached: the next call tries again
+    except GnnrecError as exc:
+        return Workspace.read_only(root or ROOT / "workspace", str(exc))
+
+
+SAMPLE_PROBLEM = "sample_problem"  # session key: why the sample could not be saved (tried once per session)
 
 
 def ensure_sample() -> None:
-    """A fresh checkout opens with the bundled sample ingested and ready to train."""
-    if not ws().list_datasets():
-        result = ingest(SAMPLE, drop_non_products=True)
-        ws().save_dataset(SAMPLE_NAME, result, source=SAMPLE.name)
+    """A fresh checkout opens with the bundled sample ingested and ready to train. A workspace that
+    cannot be written is said at the top of every page, and the pages go on."""
+    store = ws()
+    if store.problem is not None:
+        st.error(store.problem)
+        return
+    if store.list_datasets() or store.has_dataset(SAMPLE_NAME):
+        return
+    problem = st.session_state.get(SAMPLE_PROBLEM)
+    if problem is None:  # tried once per session: a workspace that refused it is not asked again
+        try:
+            store.save_dataset(SAMPLE_NAME, ingest(SAMPLE, drop_non_products=True), source=SAMPLE.name)
+            return
+        except GnnrecError as exc:
+            problem = st.session_state[SAMPLE_PROBLEM] = str(exc)
+    st.error(problem)
 
 
 @st.cache_resource(show_spinner="Preparing the dataset...", max_entries=8)

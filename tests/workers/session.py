@@ -34,11 +34,11 @@ def main() -> None:
         model = MODELS["pop"]().fit(dataset.interactions.matrix())
         print("looping", flush=True)
         while True:
-            workspace.save_dataset("hot", result)
+            workspace.save_dataset("hot", result, replace=True)  # replacing, on purpose
             workspace.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
                                    RunInfo(DatasetRef("hot"), "pop", results=())))
     if args.save_as:
-        workspace.save_dataset(args.save_as, result)
+        workspace.save_dataset(args.save_as, result, replace=True)  # both sessions save the name: the later wins
     # epochs only where the model has them (the Train page offers each model's own settings)
     has_epochs = "epochs" in {f.name for f in dataclasses.fields(MODELS[args.model].config_class)}
     settings = (("epochs", args.epochs),) if has_epochs else ()
