@@ -98,6 +98,8 @@ with right:
                    f"score, {shared} of these {shown} would also be in the top {shown}.")
     elif run.model.explained_by == "history":
         st.caption("Percentages are each purchase's exact share of the product's score.")
+    if table.attrs.get("note"):  # fewer than k left: say what was excluded
+        st.info(escape_markdown(table.attrs["note"]))
     st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
 
 st.subheader("Same customer, second model")
@@ -105,7 +107,7 @@ other = st.selectbox("Compare with", [m for m in MODELS if m != run.model.name],
 second = side_model(dataset_name, meta["saved_at"], other)
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
-st.caption(f"{len(shared)} of {k} recommendations in common.")
+st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")
 a, b = st.columns(2)
 a.dataframe(table[["rank", "name", "score"]].assign(shared=table["item"].isin(shared)), hide_index=True)
 b.dataframe(other_table[["rank", "name", "score", "because"]].assign(shared=other_table["item"].isin(shared)),

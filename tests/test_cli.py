@@ -86,7 +86,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["ingest", "{binary}"], "binary content"),
     (["ingest", "{small}", "--user-col", "Nope"], "expected a column 'Nope'"),
     (["benchmark", "{small}", "--models", "magic"], "expected names among"),
-    (["benchmark", "{small}", "--test-size", "2"], "test_size"),
+    (["benchmark", "{small}", "--test-size", "2"], "--test-size: expected"),
     (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
     (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
     (["benchmark", "{baskets}"], "expected events with a user column"),

@@ -90,13 +90,13 @@ def _plain(value: Any) -> Any:
 
 # ---- splitting ---------------------------------------------------------------------------------
 
-def parse_date(text: Any, flag: str) -> pd.Timestamp:
+def parse_date(text: Any, what: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
         stamp = pd.NaT
     if pd.isna(stamp):
-        raise InputError(f"{flag}: expected a date such as 2011-06-01, found '{text}'")
+        raise InputError(f"{what}: expected a date such as 2011-06-01, found '{text}'")
     return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
 
@@ -104,14 +104,14 @@ def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any 
     """Period a is [start, split), period b is [split, end); open ends take the data's first and
     last time. A basket belongs to the period of its first line."""
     if "time" not in events or events["time"].isna().all():
-        raise InputError("expected a time column to split by date, found none; map one with --time-col, "
-                         "or compare segments with --by COLUMN")
+        raise InputError("expected a time column to split by date, found none; map one, "
+                         "or compare two segments of a column instead")
     keys = baskets_of(events)
     timed = keys.notna() & events["time"].notna()
     first = events.loc[timed, "time"].groupby(keys[timed].to_numpy()).min()
-    cut = parse_date(split, "--split")
-    lo = parse_date(start, "--start") if start is not None else first.min()
-    hi = parse_date(end, "--end") if end is not None else first.max() + pd.Timedelta(seconds=1)
+    cut = parse_date(split, "split date")
+    lo = parse_date(start, "start date") if start is not None else first.min()
+    hi = parse_date(end, "end date") if end is not None else first.max() + pd.Timedelta(seconds=1)
     if not lo < cut < hi:
         raise InputError(f"expected start < split < end, found {lo:%Y-%m-%d %H:%M} / {cut:%Y-%m-%d %H:%M} / "
                          f"{hi:%Y-%m-%d %H:%M}")
@@ -135,10 +135,10 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     name = column if column == "event" else SEGMENT_PREFIX + column
     if name not in events:
         available = ", ".join(segment_columns(events)) or "none"
-        raise InputError(f"--by: expected a column to compare groups of, found no column '{column}' "
+        raise InputError(f"segment column: expected a column to compare groups of, found no column '{column}' "
                          f"(columns with groups: {available})")
     if len(groups) != 2 or groups[0] == groups[1]:
-        raise InputError(f"--groups: expected two different values, found {', '.join(groups) or 'none'}")
+        raise InputError(f"segments: expected two different values, found {', '.join(groups) or 'none'}")
     keys = baskets_of(events)
     values = events[name].astype(object).where(events[name].notna(), None).astype(str)
     known = keys.notna() & events[name].notna()
@@ -148,7 +148,7 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     missing = [g for g in groups if g not in present]
     if missing:
         examples = ", ".join(sorted(present)[:8])
-        raise InputError(f"--groups: expected values of '{column}', found no '{missing[0]}' (values: {examples})")
+        raise InputError(f"segments: expected values of '{column}', found no '{missing[0]}' (values: {examples})")
     side = pd.Series({groups[0]: "a", groups[1]: "b"}).reindex(value.to_numpy()).set_axis(value.index)
     periods = [{"label": label, "group": group, "column": column} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)

@@ -88,8 +88,8 @@ def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -
     n_pairs = int((upper.data >= threshold).sum())
     if n_pairs > config.max_frequent_pairs:
         raise ConfigError(f"min_support {config.min_support}: expected at most {config.max_frequent_pairs:,} "
-                          f"frequent pairs for itemsets longer than 2, found {n_pairs:,}; raise --min-support "
-                          "or use --max-len 2")
+                          f"frequent pairs for itemsets longer than 2, found {n_pairs:,}; raise the minimum support "
+                          "or keep rules to pairs (max_len 2)")
     baskets = stats.baskets[:, frequent]
     baskets = baskets[np.asarray(baskets.sum(1)).ravel() > 0]
     frame = pd.DataFrame.sparse.from_spmatrix(baskets.astype(bool), columns=[str(items[i]) for i in frequent])

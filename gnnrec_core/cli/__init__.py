@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json_path:
             _write_json(result, json_out)
     except GnnrecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {in_cli_words(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -165,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
               "with the command that caused it", file=sys.stderr)
         return 3
     return 0
+
+
+# The engine names a setting as the engine knows it; the CLI names the flag that sets it.
+FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
+            "segments": "--groups", "min_support": "--min-support", "device cuda": "--device cuda",
+            "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models"}
+
+
+def in_cli_words(message: str) -> str:
+    """'split date: expected a date...' -> '--split: expected a date...'."""
+    setting, colon, rest = message.partition(":")
+    return f"{FLAG_FOR[setting]}{colon}{rest}" if colon and setting in FLAG_FOR else message
 
 
 def _write_json(result: dict[str, Any], path: Path | None) -> None:

@@ -85,6 +85,9 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
                             stats=stats)
     print(table.to_string(index=False))
     out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    if table.attrs.get("note"):  # fewer than k: what was excluded, in words
+        print(f"note: {table.attrs['note']}")
+        out["note"] = table.attrs["note"]
     if "reasons_agree" in table.attrs:  # the reasons explain the history mean, not the user vector
         shared, k = table.attrs["reasons_agree"]
         print(f"The reasons explain the mean of the purchased products' vectors; ranked by that, {shared} of "
@@ -99,7 +102,11 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     dataset, model = _model_for(args)
     table = similar_table(model, dataset, dataset.item_index(args.item), k=args.k)
     print(table.to_string(index=False))
-    return {"item": args.item, "model": model.name, "similar": table.to_dict(orient="records")}
+    out = {"item": args.item, "model": model.name, "similar": table.to_dict(orient="records")}
+    if table.attrs.get("note"):
+        print(f"note: {table.attrs['note']}")
+        out["note"] = table.attrs["note"]
+    return out
 
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:

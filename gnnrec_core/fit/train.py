@@ -74,7 +74,7 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: expected a CUDA GPU for --device cuda, found none; use auto or cpu")
+        raise ConfigError("device cuda: expected a CUDA GPU, found none; use auto or cpu")
     return torch.device(device)
 
 

@@ -229,7 +229,7 @@ def _per_user_holdout(user_index: np.ndarray, keys: np.ndarray, config: SplitCon
 
 def _per_user_last(data: Interactions, rng: np.random.Generator, config: SplitConfig) -> np.ndarray:
     if (data.time < 0).all():
-        raise InputError("expected timestamps for a leave-last-out split, found none; use --split random")
+        raise InputError("expected timestamps for a leave-last-out split, found none; use the random split")
     keys = -(data.time.astype(np.float64)) + rng.random(len(data)) * 1e-3  # latest first, ties random
     order = np.lexsort((keys, data.user_index))
     first = np.r_[True, data.user_index[order][1:] != data.user_index[order][:-1]]
@@ -242,7 +242,7 @@ def _per_user_last(data: Interactions, rng: np.random.Generator, config: SplitCo
 def _time_cut(data: Interactions, config: SplitConfig) -> np.ndarray:
     known = data.time >= 0
     if not known.any():
-        raise InputError("expected timestamps for a time split, found none; use --split random")
+        raise InputError("expected timestamps for a time split, found none; use the random split")
     cut = np.quantile(data.time[known], 1 - config.test_size)
     in_test: np.ndarray = known & (data.time > cut)
     return in_test

@@ -196,7 +196,17 @@ def check_train(train: sp.spmatrix, name: str) -> sp.csr_matrix:
         raise InputError(f"{name}: expected a users x items sparse matrix, found {type(train).__name__}")
     if train.nnz == 0:
         raise InputError(f"{name}: expected training interactions, found none")
-    return sp.csr_matrix(train, dtype=np.float32)
+    return check_finite(sp.csr_matrix(train, dtype=np.float32), name)
+
+
+def check_finite(train: sp.csr_matrix, name: str) -> sp.csr_matrix:
+    """Refuse inf and nan weights in words: they otherwise surface as a solver's error (ARPACK's
+    'Starting vector is zero', a LinAlgError) or as nan scores. Checked on the float32 matrix the
+    models use, so a weight too large for float32 counts as inf."""
+    bad = int(np.count_nonzero(~np.isfinite(train.data)))
+    if bad:
+        raise InputError(f"{name}: expected finite interaction weights, found inf/nan in {bad:,} entries")
+    return train
 
 
 def positive(value: float, field: str) -> None:

@@ -13,20 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError
 from ..matrix.cooccurrence import cooccurrence, item_similarity, keep_top_k
 from ..progress import Progress
 from .base import Recommender, check_train, positive
-
-
-def check_finite(train: sp.csr_matrix, name: str) -> sp.csr_matrix:
-    """Refuse inf and nan weights in words: they otherwise surface as a solver's error (ARPACK's
-    'Starting vector is zero', a LinAlgError) or as nan scores. Checked on the float32 matrix the
-    models use, so a weight too large for float32 counts as inf. (To move into base.check_train.)"""
-    bad = int(np.count_nonzero(~np.isfinite(train.data)))
-    if bad:
-        raise InputError(f"{name}: expected finite interaction weights, found inf/nan in {bad:,} entries")
-    return train
 
 
 @dataclass(frozen=True)
@@ -41,7 +31,7 @@ class Popularity(Recommender):
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> Popularity:
-        self.train_ = check_finite(check_train(train, self.name), self.name)
+        self.train_ = check_train(train, self.name)
         # Summed strength: with binary weighting, the number of buyers.
         self.counts_ = np.asarray(self.train_.sum(0)).ravel().astype(np.float32)
         return self
@@ -93,7 +83,7 @@ class ItemKNN(_ItemItemModel):
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> ItemKNN:
-        self.train_ = check_finite(check_train(train, self.name), self.name)
+        self.train_ = check_train(train, self.name)
         gram = (self.train_.T @ self.train_).tocsr()  # weighted: cosine of the items' strength columns
         self.similarity_ = keep_top_k(item_similarity(gram, train.shape[0], "cosine"), self.config.neighbours)
         return self
@@ -121,7 +111,7 @@ class Cooccurrence(_ItemItemModel):
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> Cooccurrence:
-        self.train_ = check_finite(check_train(train, self.name), self.name)
+        self.train_ = check_train(train, self.name)
         cooc = cooccurrence(self.train_)
         if self.config.min_count > 1:
             cooc.data[cooc.data < self.config.min_count] = 0

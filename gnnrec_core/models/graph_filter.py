@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..matrix.cooccurrence import keep_top_k
-from .baselines import check_finite
+from .base import check_finite
 
 
 class GraphFilter:

@@ -51,7 +51,7 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     has_name = named.str.strip().str.len().to_numpy() > 0
     if not has_name.any():
         raise InputError("expected product names to place new products from (a description or name column, or "
-                         "--items with a name column), found none")
+                         "a catalogue with a name column), found none")
     eligible = np.flatnonzero((buyers >= min_buyers) & has_name)
     if len(eligible) < 4:
         raise InputError(f"expected at least 4 named products with {min_buyers}+ buyers to hold out, "

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..fit.metrics import users_per_batch
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
 from .merchandising import Policy, rank
@@ -21,27 +22,35 @@ from .safe_text import FORMULA_START, neutralised, write_csv
 __all__ = ["FORMULA_START", "all_recommendations", "all_similar_items", "export_all", "neutralised"]
 
 
-def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048,
+def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
                         policy: Policy | None = None) -> pd.DataFrame:
+    """Top-k for every customer; a row is never a bought, excluded or unscorable product (a
+    customer with fewer than k left gets fewer rows). Batches fit the scoring memory budget."""
+    batch = batch or users_per_batch(model.n_items)
     frames = []
     for start in range(0, model.n_users, batch):
         users = np.arange(start, min(start + batch, model.n_users))
         items, scores = rank(model.score(users), k, model.train_[users], policy)
-        frames.append(pd.DataFrame({"user": np.repeat(dataset.interactions.users[users], items.shape[1]),
-                                    "rank": np.tile(np.arange(1, items.shape[1] + 1), len(users)),
-                                    "item_index": items.ravel(), "score": scores.ravel()}))
+        frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score"))
     return _named(pd.concat(frames, ignore_index=True), dataset)
 
 
-def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int = 2048) -> pd.DataFrame:
+def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None) -> pd.DataFrame:
+    batch = batch or users_per_batch(model.n_items)
     frames = []
     for start in range(0, model.n_items, batch):
         anchors = np.arange(start, min(start + batch, model.n_items))
         items, scores = model.similar_items(anchors, k)
-        frames.append(pd.DataFrame({"anchor_item": dataset.interactions.items[np.repeat(anchors, items.shape[1])],
-                                    "rank": np.tile(np.arange(1, items.shape[1] + 1), len(anchors)),
-                                    "item_index": items.ravel(), "similarity": scores.ravel()}))
+        frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
     return _named(pd.concat(frames, ignore_index=True), dataset)
+
+
+def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, score_name: str) -> pd.DataFrame:
+    """One row per ranked (key, item), finite scores only: -inf marks an excluded product."""
+    ranks = np.tile(np.arange(1, items.shape[1] + 1), len(keys))
+    frame = pd.DataFrame({key: np.repeat(keys, items.shape[1]), "rank": ranks, "item_index": items.ravel(),
+                          score_name: scores.ravel()})
+    return frame[np.isfinite(frame[score_name].to_numpy(dtype=float))]
 
 
 def _named(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
