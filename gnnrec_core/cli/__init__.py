@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-ANSWERED_BY_RUN = ("recommend", "similar", "export")  # a saved run can answer these instead of a fit
+ANSWERED_BY_RUN = ("recommend", "similar", "export", "report")  # a saved run can answer these instead of a fit
 
 
 def _period_flags(sub: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ from ..pipeline.benchmark import Dataset, fit_timed, parse_models, prepare
 if TYPE_CHECKING:
     from ..pipeline.experiment import ExperimentConfig
     from ..serving.merchandising import Policy
+    from ..store import Run
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
@@ -75,7 +76,7 @@ def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
 
 
 # What still means something when a saved run answers instead of a fit.
-RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "item", "k", "json_path", "quiet", "out",
+RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "item", "k", "json_path", "quiet", "out", "split",
                "exclude_items", "exclude_categories", "exclude_non_products", "boost", "max_per_category"}
 
 
@@ -83,11 +84,22 @@ def _model_for(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
     """The model that answers: fitted now on DATA, or a saved run's (`--run ID` or `--run latest`)
     with the dataset it was trained on, from the workspace."""
     if getattr(args, "run", None) is None:
-        if args.workspace is not None:
-            raise InputError("--workspace: expected --run RUN_ID beside it (a fit on DATA saves nothing), found none")
-        if args.data is None:
-            raise InputError("expected a data file or --run RUN_ID, found neither")
+        _check_data(args)
         return _fit(args)
+    run, dataset = _saved_run(args)
+    return dataset, run.model
+
+
+def _check_data(args: argparse.Namespace) -> None:
+    """Without --run, DATA is what answers: required, and --workspace has nothing to do."""
+    if args.workspace is not None:
+        raise InputError("--workspace: expected --run RUN_ID beside it (a fit on DATA saves nothing), found none")
+    if args.data is None:
+        raise InputError("expected a data file or --run RUN_ID, found neither")
+
+
+def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
+    """`--run ID` (or `latest`) from the workspace, with the dataset it was trained on."""
     conflicting = sorted(given_options(args) - RUN_OPTIONS)
     if args.data is not None or conflicting:
         flags = ["--" + c.replace("_", "-") for c in conflicting]
@@ -108,7 +120,7 @@ def _model_for(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
         raise InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
                          "products: the dataset was replaced after the run was made")
-    return dataset, run.model
+    return run, dataset
 
 
 def given_options(args: argparse.Namespace) -> set[str]:

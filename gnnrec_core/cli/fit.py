@@ -11,6 +11,7 @@ from ..matrix.interactions import InteractionConfig, SplitConfig
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, RunInfo, Tuning
 from .common import (
+    _check_data,
     _dataset,
     _experiment_config,
     _gnn_settings,
@@ -18,6 +19,7 @@ from .common import (
     _model_for,
     _policy,
     _Progress,
+    _saved_run,
     _stem,
     _workspace_root,
     writable_file,
@@ -148,19 +150,27 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.report import html_report
 
     out = writable_file(args.out, "--out")
-    dataset = _dataset(args)
+    if args.run is not None:  # a saved run's model and table: nothing is trained
+        run, dataset = _saved_run(args)
+        model, info = run.model, run.info
+    else:
+        _check_data(args)
+        dataset = _dataset(args)
     changes = None
     if args.split:  # before training: a bad date fails at once
         from ..baskets.changes import compare_sides, split_by_time
 
         changes = compare_sides(split_by_time(dataset.ingest.events, args.split), dataset.ingest.catalogue["name"])
-    config = _experiment_config(args)
-    with _Progress(args, None, "steps") as progress:
-        experiment = run_experiment(dataset, config, progress)
-    info = RunInfo(dataset=DatasetRef(_stem(args.data), Path(args.data).name), model=config.model,
-                   results=tuple(experiment.results), k=config.k, seed=config.seed, device=config.device,
-                   weighting=config.weighting, settings=dict(config.settings), split=experiment.split,
-                   notes=tuple(experiment.notes), seconds=experiment.seconds, made_by="cli")
-    out.write_text(html_report(dataset, experiment.model, info, k=args.k, changes=changes), encoding="utf-8")
+    if args.run is None:
+        config = _experiment_config(args)
+        with _Progress(args, None, "steps") as progress:
+            experiment = run_experiment(dataset, config, progress)
+        model = experiment.model
+        info = RunInfo(dataset=DatasetRef(_stem(args.data), Path(args.data).name), model=config.model,
+                       results=tuple(experiment.results), k=config.k, seed=config.seed, device=config.device,
+                       weighting=config.weighting, settings=dict(config.settings), split=experiment.split,
+                       notes=tuple(experiment.notes), seconds=experiment.seconds, made_by="cli")
+    out.write_text(html_report(dataset, model, info, k=args.k, changes=changes), encoding="utf-8")
     print(f"wrote {out}")
-    return {"out": str(out), "weighting": config.weighting, "results": [r.to_json() for r in experiment.results]}
+    return {"out": str(out), "run": info.run_id or None, "weighting": info.weighting,
+            "results": [r.to_json() for r in info.results]}
