@@ -7,13 +7,17 @@ Outcome "note": the file is usable after a repair that must be announced: the CL
 page shows `message` as st.info/st.warning.
 `stage`: where the page meets the problem: "upload" (reading), "save" (cleaning) or "train"
 (the Train page refuses before starting a job).
+`reads`: for a file that must be read right without a message of its own (a line separator inside
+a name, inf quantities), a regex the ingest report (as JSON) must match: the rows read, the drops.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import json
 import random
+import struct
 import zipfile
 from dataclasses import dataclass
 
@@ -30,6 +34,7 @@ class Case:
     stage: str = "upload"
     env: tuple[tuple[str, str], ...] = ()
     page: bool = True  # False where the uploader itself refuses the file before gnnrec sees it
+    reads: str = ""  # regex over json.dumps(ingest(file).report.as_dict(), ensure_ascii=False)
 
 
 def _csv(rows: list[str]) -> bytes:
@@ -94,6 +99,74 @@ def _orders_frame() -> pd.DataFrame:
 
 
 BOMB = r"expected an archive that inflates to at most 64 MB, .* as a zip bomb does"
+WIDER = r"expected every row of 'orders.csv' to have the header's 6 fields, found 7 in row {}.*unquoted"
+UNPARSEABLE = r'"rows with unparseable time \(kept, time unknown\)": {}\b'
+
+
+def _named(name, n: int = 160) -> list[str]:
+    """Order lines with a product description column: name(k) describes product k."""
+    rng = random.Random(5)
+    products = [rng.randrange(15) for _ in range(n)]
+    return ["order_id,user_id,product_id,description,quantity,timestamp"] + [
+        f"o{i // 2},u{i // 2 % 8},p{k},{name(i, k)},1,2024-03-{1 + i % 28:02d} 10:00" for i, k in enumerate(products)]
+
+
+def _timed(stamp) -> bytes:
+    """The usual order log with stamp(i) as row i's time."""
+    return _csv(["order_id,user_id,product_id,timestamp"] + _lines(
+        160, lambda i, r: f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},{stamp(i)}"))
+
+
+def _zip_member_as(method: int, flags: int) -> bytes:
+    """A zip whose one member claims a compression method or flags that zipfile cannot open
+    (Deflate64, AES, a password), as 7-Zip and WinZip write them."""
+    data = bytearray(_zip({"orders.csv": _csv(_orders())}))
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local header, central directory
+        struct.pack_into("<HH", data, data.find(signature) + at, flags, method)
+    return bytes(data)
+
+
+def _jsonl(rows) -> bytes:
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def _parquet(frame) -> bytes:
+    """Through pyarrow, which (unlike pandas) writes repeated column names as they are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    arrays = [pa.array(frame.iloc[:, i].astype(str).tolist()) for i in range(frame.shape[1])]
+    pq.write_table(pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns]), buffer)
+    return buffer.getvalue()
+
+
+def _parquet_of_rows(rows: int) -> bytes:
+    """Two int8 columns of zeros: a 200 KB file holding `rows` rows (2.8 GB once read as text)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    zeros = pa.array(np.zeros(rows, np.int8))
+    pq.write_table(pa.table({"user_id": zeros, "product_id": zeros}), buffer, compression="zstd", row_group_size=rows)
+    return buffer.getvalue()
+
+
+def _padded_workbook(inflated_mb: int = 70) -> bytes:
+    """A real workbook plus a member of zeros: 100 KB declaring 70 MB, as a workbook bomb does."""
+    buffer = io.BytesIO(_xlsx({"Orders": _orders_frame()}))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("xl/media/padding.bin", "w") as member:
+            block = bytes(1 << 20)
+            for _ in range(inflated_mb):
+                member.write(block)
+    return buffer.getvalue()
+
+
+def _utf16(rows: list[str], sep: str = ",", encoding: str = "utf-16") -> bytes:
+    text = "\r\n".join(row.replace(",", sep) for row in rows) + "\r\n"
+    return (b"\xff\xfe" if encoding == "utf-16-le" else b"") + text.encode(encoding)
 
 
 def corpus() -> list[Case]:
@@ -181,4 +254,81 @@ def corpus() -> list[Case]:
         Case("unknown extension", "orders.pdf", b"%PDF-1.4\n", "error", r"found '.pdf'", page=False),
         Case("invalid JSON lines", "orders.jsonl", b'{"user": 1, "item": 2}\n{"user": 1, item\n', "error",
              r"found invalid JSON at line 2"),
+        # Read right, not silently wrong: lines end only at \n, \r\n, \r (not at U+2028 or U+0085).
+        Case("line separators U+2028 and U+0085 inside names", "orders.csv",
+             _csv(_named(lambda i, k: f"Mug\u2028red {k}" if k % 2 else f"Jar\x85blue {k}")), "note", r"rows kept",
+             stage="save", reads=r'^{"rows_read": 160, .*"mapping": {"user": "user_id", "item": "product_id"'),
+        Case("unquoted commas in a third of the rows", "orders.csv",
+             _csv(_named(lambda i, k: f"Mug, red {k}" if i % 3 == 1 else f"Jar {k}")), "error", WIDER.format(3)),
+        Case("unquoted comma in the first data row", "orders.csv",
+             _csv(_named(lambda i, k: "Mug, red" if i == 0 else f"Jar {k}")), "error", WIDER.format(2)),
+        Case("a field over 128 KB", "orders.csv", _csv(_named(lambda i, k: "x" * 200_000 if i == 3 else f"Jar {k}")),
+             "note", r"rows kept", stage="save", reads=r'^{"rows_read": 160, '),
+        Case("an unterminated quote", "orders.csv", _csv(_named(lambda i, k: '"Jar' if i == 6 else f"Jar {k}")),
+             "error", r"found a quote opening on line 8 that never closes"),
+        Case("csv.Sniffer bait: ,'x repeated (480 KB)", "orders.csv", b",'x" * 160_000, "error",
+             r"expected at most 1,000 columns .*GNNREC_MAX_COLUMNS.*found 87,38\d"),
+        # Times: each value read by its size or zone; what cannot be stored is counted.
+        Case("Unix seconds mixed with milliseconds", "orders.csv",
+             _timed(lambda i: 1709290800 + 3600 * i if i % 2 else (1709290800 + 3600 * i) * 1000), "note",
+             r"mix Unix seconds \(80\) and milliseconds \(80\)", reads=UNPARSEABLE.format(0)),
+        Case("time zones: Z and differing offsets", "orders.csv",
+             _timed(lambda i: f"2024-03-{1 + i % 28:02d}T10:00:00" + ("Z", "+02:00", "-05:00")[i % 3]), "note",
+             r"160 time values carried a time zone .*converted to UTC", reads=UNPARSEABLE.format(0)),
+        Case("zoned times mixed with naive ones", "orders.csv",
+             _timed(lambda i: f"2024-03-{1 + i % 28:02d} 10:00" + ("+01:00" if i % 2 else "")), "note",
+             r"80 without one were taken as UTC", reads=UNPARSEABLE.format(0)),
+        Case("dates outside 1677-2262", "orders.csv",
+             _timed(lambda i: f"{(2024, 2024, 3000, 2024, 1500)[i % 5]}-03-{1 + i % 28:02d} 10:00"), "note",
+             r"64 dates fall outside 1677-2262 .*counted as unparseable", reads=UNPARSEABLE.format(64)),
+        # Numbers that would crash or skew the models are dropped and counted.
+        Case("inf, nan and 1e308 quantities, prices and ratings", "orders.csv",
+             _csv(["order_id,user_id,product_id,quantity,price,rating"] + _lines(160, lambda i, r: (
+                 f"o{i // 2},u{i // 2 % 8},p{r.randrange(15)},"
+                 + ",".join(("inf", "-inf", "nan", "1e308")[(i + j) % 4] if i % 9 == j else "2" for j in range(3))))),
+             "note", r"rows kept", stage="save",
+             reads=r'"dropped": {"quantity is inf, nan or beyond ±1e15": 18, "price is inf, nan or beyond ±1e15": 18, '
+                   r'"rating is inf, nan or beyond ±1e15": 18, '),
+        # Archives zipfile cannot open.
+        Case("zip member encrypted with a password", "orders.zip", _zip_member_as(8, 0x1), "error",
+             r"expected an unencrypted zip archive in 'orders.zip', found 'orders.csv' protected by a password;"),
+        Case("zip member encrypted with AES", "orders.zip", _zip_member_as(99, 0x1), "error",
+             r"protected by a password \(AES\)"),
+        Case("zip member compressed with Deflate64", "orders.zip", _zip_member_as(9, 0), "error",
+             r"found 'orders.csv' compressed with Deflate64"),
+        # JSON lines.
+        Case("deeply nested JSON lines", "orders.jsonl",
+             _jsonl([{"order_id": "o1", "product_id": "p1"}])
+             + b'{"order_id": "o2", "product_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+             "error", r"found values nested too deeply to read at line 2"),
+        Case("lone surrogate in JSON lines", "orders.jsonl",
+             _jsonl({"order_id": f"o{i // 2}", "user_id": f"u{i // 2 % 8}", "product_id": f"p{i % 15}",
+                     "description": f"Mug \ud800{i % 15}"} for i in range(160)), "note", r"lone UTF-16 surrogate"),
+        Case("float IDs of 1e20 in JSON lines", "orders.jsonl",
+             _jsonl({"order_id": i // 2, "user_id": 1e20 + (i // 2 % 8) * 1e6, "product_id": 1e20 + i % 15 * 1e6}
+                    for i in range(160)), "note", r"rows kept", stage="save",
+             reads=r'^{"rows_read": 160, "rows_kept": 160, '),
+        # Limits apply before the cost.
+        Case("Parquet of 21M rows in 200 KB", "orders.parquet", _parquet_of_rows(21_000_000), "error",
+             r"expected at most 20,000,000 rows .*GNNREC_MAX_ROWS.*found 21,000,000 in 'orders.parquet'"),
+        Case("workbook inflating past the cap", "orders.xlsx", _padded_workbook(), "error",
+             r"expected a workbook whose sheets inflate to at most 64 MB, found 'orders.xlsx' .* declaring 70 MB"),
+        Case("workbook declaring more rows than the row limit", "orders.xlsx", _xlsx({"Orders": _orders_frame()}),
+             "error", r"expected at most 50 rows .*GNNREC_MAX_ROWS.*found 160 below the header of a sheet",
+             env=(("GNNREC_MAX_ROWS", "50"),)),
+        # Read as what they are, with a note.
+        Case("UTF-16 CSV with a BOM", "orders.csv", _utf16(orders), "note", r"'orders.csv' is UTF-16 text"),
+        Case("Excel 'Unicode Text' (UTF-16 LE, tab-separated)", "orders.txt", _utf16(orders, "\t", "utf-16-le"),
+             "note", r"'orders.txt' is UTF-16 text"),
+        Case("Excel, duplicate headers", "orders.xlsx",
+             _xlsx({"Orders": _orders_frame().assign(customer="x").rename(columns={"customer": "user_id"})}),
+             "note", r"'user_id' appears 2 times"),
+        Case("Excel, a two-row summary sheet first", "orders.xlsx",
+             _xlsx({"Summary": pd.DataFrame({"metric": ["orders", "customers"], "value": [80, 8]}),
+                    "Orders": _orders_frame()}), "note", r"read sheet 'Orders' of 2 \(Summary, Orders\)"),
+        Case("Excel workbook named .csv", "orders.csv", _xlsx({"Orders": _orders_frame()}) + b"\0",
+             "note", r"'orders.csv' is an Excel workbook"),
+        Case("Parquet, duplicate columns", "orders.parquet",
+             _parquet(_orders_frame().assign(extra="p1").rename(columns={"extra": "product_id"})), "note",
+             r"'product_id' appears 2 times"),
     ]

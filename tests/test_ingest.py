@@ -1,4 +1,5 @@
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE, shared_file
@@ -143,3 +144,44 @@ def test_shared_online_retail_slice():
     result = ingest(shared_file("online_retail_dec2010.csv.gz"))
     assert result.mapping.user == "CustomerID" and result.mapping.item == "StockCode"
     assert result.report.notes["rows without user (kept for baskets only)"] > 18000
+
+
+def test_times_are_read_value_by_value_and_what_cannot_be_stored_is_counted():
+    notes: list[str] = []
+    values = ["1709290800", "1709294400000", "2024-03-01T10:00:00Z", "2024-03-01T10:00:00+02:00",
+              "2024-03-01 10:00", "3000-01-01", "1500-06-01 10:00", "99999999999", None]
+    parsed = parse_times(pd.Series(values), notes)
+    expected = ["2024-03-01 11:00", "2024-03-01 12:00", "2024-03-01 10:00", "2024-03-01 08:00", "2024-03-01 10:00",
+                None, None, None, None]
+    assert parsed.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
+    assert str(parsed.dtype) == "datetime64[ns]"
+    assert any("mix Unix seconds (2) and milliseconds (1)" in n for n in notes)  # 99999999999 s is past 2262
+    assert any("2 time values carried a time zone" in n and "1 without one were taken as UTC" in n for n in notes)
+    assert any("2 dates fall outside 1677-2262" in n for n in notes)
+    assert any("1 Unix times fall after 2262" in n for n in notes)
+
+
+def test_inf_nan_and_huge_numbers_are_dropped_and_counted():
+    rows = ["order_id,user_id,product_id,quantity,price,rating"] + [
+        f"o{i},u{i % 3},p{i % 4},{q},{p},{r}" for i, (q, p, r) in enumerate(
+            [("1", "2", "3"), ("inf", "2", "3"), ("1", "-inf", "3"), ("1", "2", "nan"), ("1e308", "2", "3"),
+             ("1", "", "n/a"), ("-0", "2", "3"), ("2", "1e16", "4")])]
+    result = ingest(("\n".join(rows) + "\n").encode(), "n.csv")
+    assert result.report.dropped == {"quantity is inf, nan or beyond ±1e15": 2, "price is inf, nan or beyond ±1e15": 2,
+                                     "rating is inf, nan or beyond ±1e15": 1, "zero or negative quantity (returns)": 1}
+    assert result.report.rows_kept == 2  # an empty price and an unreadable rating are missing, not dropped
+    assert np.isfinite(result.events[["quantity", "price"]].dropna().to_numpy()).all()
+
+
+def test_a_catalogue_or_lookup_that_cannot_be_read_is_refused_and_repairs_are_named(tmp_path):
+    lines = tmp_path / "lines.csv"
+    lines.write_text("order_id,user_id,product_id\no1,u1,p1\no2,u2,p2\n")
+    deep = tmp_path / "items.jsonl"
+    deep.write_bytes(b'{"product_id": "p1", "name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}\n")
+    with pytest.raises(InputError, match="nested too deeply"):
+        ingest(lines, items=deep)
+    items = tmp_path / "items.csv"
+    items.write_bytes("product_id,name\np1,Lamp\np2,Shade\n".encode("utf-16"))
+    result = ingest(lines, items=items)
+    assert result.catalogue.loc["p2", "name"] == "Shade"
+    assert any(w.startswith("catalogue: 'items.csv' is UTF-16 text") for w in result.report.warnings)

@@ -1,8 +1,13 @@
 """Property-based tests (hypothesis) of ingest and the ranking metrics on generated data."""
 
 
+import csv
+import io
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,6 +42,62 @@ def test_ingest_accounts_for_every_row_or_says_why(rows):
     assert not items.str.fullmatch(r"-?\d+\.0").any()  # 17850.0 is read as 17850
     assert (result.events["quantity"].dropna() > 0).all()  # returns never count as purchases
     assert set(result.catalogue.index) == set(items)
+
+
+# Hostile CSV files: any encoding, separator and quoting; line separators inside names; times with
+# zones, Unix seconds or milliseconds and years no datetime64[ns] holds; inf, nan, 1e308 and -0.
+DATES = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31))
+HOSTILE_TIME = st.one_of(
+    DATES.map(lambda d: d.isoformat(sep=" ")), DATES.map(lambda d: d.isoformat() + "Z"),
+    st.tuples(DATES, st.integers(-14, 14)).map(lambda t: f"{t[0].isoformat()}{t[1]:+03d}:00"),
+    st.integers(0, 2 ** 45).map(str), st.floats().map(str), DATES.map(lambda d: d.strftime("%d/%m/%Y %H:%M")),
+    st.sampled_from(["", "garbage", "0000-00-00", "1709290800", "1709290800000", "2024-03-01T10:00:00+02:00"]))
+HOSTILE_NUMBER = st.one_of(
+    st.sampled_from(["inf", "-inf", "nan", "NaN", "1e308", "-1e308", "1e400", "-0", "-0.0", "0", "", "2", "n/a"]),
+    st.floats().map(repr), st.integers(-3, 5).map(str))
+HOSTILE_NAME = st.text(st.sampled_from([*"ab Z\u00e9\u20ac,;|\t\"'", "\u2028", "\u0085", "\r", "\n"]), max_size=8)
+HOSTILE_ID = st.one_of(st.integers(0, 20).map(str), st.sampled_from(["1e20", "17850.0", " 7 ", "", "inf"]),
+                       HOSTILE_NAME)
+HEADERS = (["order_id", "customer_id", "product_id", "description", "quantity", "price", "timestamp"],
+           ["order_id", "customer_id", "product_id", "customer_id", "qty", "unit price", "date"],
+           ["InvoiceNo", "CustomerID", "StockCode", "Descr\u2028iption", "Quantity", "UnitPrice", "InvoiceDate"])
+
+
+@st.composite
+def hostile_csv(draw):
+    rows = draw(st.lists(st.tuples(HOSTILE_ID, HOSTILE_ID, HOSTILE_ID, HOSTILE_NAME, HOSTILE_NUMBER, HOSTILE_NUMBER,
+                                   HOSTILE_TIME), min_size=1, max_size=40))
+    sep, end = draw(st.sampled_from([",", ";", "\t", "|"])), draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    table = [draw(st.sampled_from(HEADERS)), *rows]
+    if draw(st.booleans()):  # quoted where needed (or everywhere), as a spreadsheet saves
+        buffer = io.StringIO()
+        quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+        csv.writer(buffer, delimiter=sep, lineterminator=end, quoting=quoting).writerows(table)
+        text = buffer.getvalue()
+    else:  # unquoted, as a hand-rolled export writes: a separator inside a name breaks the row
+        text = end.join(sep.join(row) for row in table) + end
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    return text.encode(encoding, errors="replace"), draw(st.sampled_from(["orders.csv", "orders.txt", "orders.tsv"]))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a warning would reach the user's terminal
+@FAST
+@given(hostile_csv())
+def test_hostile_csv_files_are_read_or_refused_in_one_line(upload):
+    """ingest returns or raises InputError, never another exception: a refusal is one `expected`
+    line, and what it reads accounts for every row, with no inf, nan or 1e308 left in the numbers."""
+    try:
+        result = ingest(upload)
+    except InputError as error:
+        assert str(error).startswith("expected") and len(str(error).splitlines()) == 1, str(error)
+        return
+    report = result.report
+    assert report.rows_kept + sum(report.dropped.values()) == report.rows_read
+    assert all(len(note.splitlines()) == 1 for note in report.warnings), report.warnings
+    for column in ("quantity", "price", "rating"):
+        values = result.events[column].dropna().to_numpy()
+        assert np.isfinite(values).all() and (np.abs(values) <= 1e15).all(), column
+    assert str(result.events["time"].dtype) == "datetime64[ns]"
 
 
 @st.composite

@@ -100,3 +100,80 @@ def test_headerless_table_gets_numbered_columns():
     frame = read_table(b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t377\t1\t878887116\n", "u.data")
     assert list(frame.columns) == ["column_1", "column_2", "column_3", "column_4"] and len(frame) == 3
     assert list(read_table(b"id1,id2\n5,6\n7,8\n", "t.csv").columns) == ["id1", "id2"]
+
+
+def test_lines_end_only_at_newlines_so_unicode_separators_stay_in_names():
+    data = "order_id,product_id,name\r\no1,p1,Mug\u2028red\ro2,p2,Jar\x85blue\no3,p3,\"Tin\rlid\"\n".encode()
+    frame = read_table(data, "o.csv")
+    assert frame["name"].tolist() == ["Mug\u2028red", "Jar\x85blue", "Tin\rlid"]
+    assert frame.attrs["notes"] == []
+
+
+def test_a_basket_list_is_named_in_a_note_and_a_ragged_table_is_refused():
+    baskets = read_table(b"milk,bread,eggs\nbeer\nmilk,beer\n", "b.csv")
+    assert any("read as a basket list" in note for note in baskets.attrs["notes"])
+    ragged = b"order_id,product_id,name\n" + b"".join(b"o%d,p%d,Mug, red\n" % (i, i) for i in range(10))
+    with pytest.raises(InputError, match="header's 3 fields, found 4 in row 2 .*unquoted"):
+        read_table(ragged, "o.csv")
+
+
+def test_sniffing_is_bounded_in_time():
+    """csv.Sniffer is quadratic in a line's length: only the first 4 KB are sniffed."""
+    import time
+
+    for data in (b",'x" * 160_000, b"a,b\n" + (b",'x" * 700 + b"\n") * 300, (b"'x," * 300 + b"\n") * 300):
+        started = time.perf_counter()
+        try:  # read (as a wide table or, with a note, a basket list) or refused in words: either, quickly
+            read_table(data, "s.csv")
+        except InputError as error:
+            assert str(error).startswith("expected")
+        assert time.perf_counter() - started < 5
+
+
+def test_utf16_without_a_bom_and_formats_told_by_content():
+    notes = read_table(_csv(encoding="utf-16-le"), "u.csv").attrs["notes"]
+    assert any("UTF-16 LE text" in note for note in notes)
+    parquet = io.BytesIO()
+    FRAME.to_parquet(parquet)
+    frame = read_table(parquet.getvalue(), "log.csv")
+    assert frame["user_id"].tolist() == ["u1", "u2", "u3"] and "read as Parquet" in frame.attrs["notes"][0]
+    frame = read_table(_csv(), "log.xlsx")  # a CSV saved under an Excel name
+    assert len(frame) == 3 and "holds text, not an Excel workbook" in frame.attrs["notes"][0]
+    with pytest.raises(InputError, match="password-protected workbook or an Excel 97-2003"):
+        read_table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old.xlsx")
+
+
+def test_limits_apply_before_parquet_or_workbooks_are_parsed(monkeypatch):
+    import pyarrow.parquet as pq
+
+    parquet, excel = io.BytesIO(), io.BytesIO()
+    FRAME.to_parquet(parquet)
+    FRAME.to_excel(excel, index=False)
+
+    def never(*args, **kwargs):
+        raise AssertionError("parsed before the limit was checked")
+
+    monkeypatch.setenv("GNNREC_MAX_ROWS", "2")
+    monkeypatch.setattr(pq.ParquetFile, "read", never)
+    monkeypatch.setattr(pd, "read_excel", never)
+    with pytest.raises(InputError, match="expected at most 2 rows .*found 3 in 'a.parquet'"):
+        read_table(parquet.getvalue(), "a.parquet")
+    with pytest.raises(InputError, match="expected at most 2 rows .*found 3 below the header of a sheet"):
+        read_table(excel.getvalue(), "a.xlsx")
+
+
+def test_typed_columns_keep_ids_whole():
+    frame = read_table(b'{"user_id": 1e20, "product_id": 17850.0, "qty": 1.5}\n'
+                       b'{"user_id": 2e20, "product_id": 3.0, "qty": Infinity}\n', "t.jsonl")
+    assert frame["user_id"].tolist() == ["100000000000000000000", "200000000000000000000"]
+    assert frame["product_id"].tolist() == ["17850", "3"] and frame["qty"].tolist() == ["1.5", "inf"]
+
+
+def test_json_that_python_cannot_hold_is_refused_in_words():
+    deep = b'{"user_id": "u1", "product_id": ' + b"[" * 50_000 + b"]" * 50_000 + b"}\n"
+    with pytest.raises(InputError, match="nested too deeply to read at line 1"):
+        read_table(deep, "d.jsonl")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_table(b"[" + deep.rstrip() + b"]", "d.json")
+    frame = read_table(b'{"user_id": "u\\ud800", "product_id": "p1"}\n', "s.jsonl")
+    assert frame["user_id"].tolist() == ["u\ufffd"] and "lone UTF-16 surrogate" in frame.attrs["notes"][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .mapping import ColumnMapping, detect_mapping, normalise_name
+from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
@@ -88,8 +89,9 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     if items is not None:
-        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, read_table(items, _name_of(items)),
-                                                              item_columns or {})
+        table = read_table(items, _name_of(items))
+        report.warnings += [f"catalogue: {note}" for note in table.attrs.get("notes", [])]
+        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {})
     report.rows_kept = len(events)
     return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
 
@@ -103,8 +105,8 @@ def _segment_columns(frame: pd.DataFrame, mapping: ColumnMapping, chosen: tuple[
     if chosen is not None:
         missing = [c for c in chosen if c not in frame.columns]
         if missing:
-            raise InputError(f"expected a column '{missing[0]}' to compare groups of, "
-                             f"found: {', '.join(frame.columns)}")
+            raise InputError(f"expected a column '{shown(missing[0])}' to compare groups of, "
+                             f"found: {listed(list(frame.columns))}")
         return list(chosen)  # asked for by name: kept even when it is also mapped (an event type)
     return [c for c in frame.columns if c not in mapped and 2 <= frame[c].nunique() <= MAX_SEGMENT_VALUES]
 
@@ -115,7 +117,9 @@ def load_frame(source: Any, name: str | None = None, lookup: Any = None, lookup_
     joined, on which key, is in frame.attrs["lookup"])."""
     frame = read_table(source, name)
     if lookup is not None:
-        frame = _join_lookup(frame, read_table(lookup, _name_of(lookup)), lookup_key)
+        table = read_table(lookup, _name_of(lookup))
+        frame.attrs["notes"] = [*frame.attrs.get("notes", []), *(f"lookup: {n}" for n in table.attrs.get("notes", []))]
+        frame = _join_lookup(frame, table, lookup_key)
     return frame
 
 
@@ -137,15 +141,20 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         return (pd.to_numeric(col(role), errors="coerce") if getattr(m, role)
                 else pd.Series(np.nan, index=frame.index, dtype=float))
     events = pd.DataFrame({
-        "user": ids("user"), "item": ids("item"), "basket": ids("basket"), "time": parse_times(col("time")),
+        "user": ids("user"), "item": ids("item"), "basket": ids("basket"),
+        "time": parse_times(col("time"), report.warnings),
         "event": col("event").astype(object).where(col("event").notna(), None),
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
     if m.time and events["time"].isna().all() and col("time").notna().any():
-        examples = ", ".join(f"'{v}'" for v in col("time").dropna().astype(str).unique()[:3])
+        examples = ", ".join(f"'{shown(v, 40)}'" for v in col("time").dropna().astype(str).unique()[:3])
         raise InputError(f"expected dates in column '{m.time}' (such as 2024-03-01 14:05, 01/03/2024 or Unix "
                          f"seconds), found values like {examples}; map another column as time, or none")
     events = report.drop("missing item id", events["item"].isna(), events)
+    for role in ("quantity", "price", "rating"):  # inf and nan crash the graph models; 1e308 overflows float32
+        if getattr(m, role):
+            events = report.drop(f"{role} is inf, nan or beyond ±1e15",
+                                 _not_finite(col(role).loc[events.index], events[role]), events)
     codes, keys = pd.factorize(events["basket"])  # invoices repeat: match each key once
     cancelled_key = pd.Series(keys, dtype=object).astype(str).str.match(r"^[Cc]\d+$").to_numpy(bool)
     cancelled = pd.Series((codes >= 0) & cancelled_key[np.maximum(codes, 0)] if len(keys) else False,
@@ -167,8 +176,21 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         raise InputError(f"expected rows left after cleaning, found none ({reasons or 'no rows'})")
     if not m.user and not m.basket:
         raise InputError("expected a user column or a basket/order column to group items by, found "
-                         "neither; name one with --user-col or --basket-col")
+                         "neither; map one of them")
     return events
+
+
+MAX_NUMBER = 1e15  # a quantity, price or rating beyond this is an error, and its sum would overflow float32
+NAN_WORDS = ("nan", "+nan", "-nan")
+
+
+def _not_finite(raw: pd.Series, numbers: pd.Series) -> pd.Series:
+    """Rows whose number was written but is inf, nan (the word) or too large to weigh; an empty or
+    unreadable cell ('n/a') is missing, not this."""
+    nan_word = raw.notna() & raw.astype(str).str.strip().str.lower().isin(NAN_WORDS)
+    with np.errstate(invalid="ignore", over="ignore"):
+        too_big = ~(numbers.abs() <= MAX_NUMBER) & numbers.notna()
+    return nan_word | too_big
 
 
 def normalise_ids(series: pd.Series) -> pd.Series:
@@ -183,20 +205,115 @@ def normalise_ids(series: pd.Series) -> pd.Series:
     return pd.Series(values, index=series.index, dtype=object)
 
 
-def parse_times(series: pd.Series) -> pd.Series:
-    """Text or numbers -> datetime64 (NaT where unparseable). Unix seconds or milliseconds are
-    recognised; d/m/y is chosen over m/d/y when some first field exceeds 12."""
-    if series.isna().all():
-        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    numeric = pd.to_numeric(series, errors="coerce")
-    if numeric.notna().mean() > 0.9 and numeric.dropna().between(1e8, 1e13).all():
-        unit = "ms" if numeric.median() > 1e11 else "s"
-        return pd.to_datetime(numeric, unit=unit, errors="coerce").astype("datetime64[ns]")
-    text = series.astype(str).str.strip()
-    first_fields = text.str.extract(r"^(\d{1,2})[/.](\d{1,2})[/.]\d{2,4}")[0].dropna()
-    dayfirst = bool(len(first_fields)) and (first_fields.astype(int) > 12).any()
-    parsed = pd.to_datetime(text.where(series.notna()), errors="coerce", format="mixed", dayfirst=dayfirst)
+EPOCH_SECONDS = (1e8, 1e11)  # 1973-03-03 to 5138: Unix seconds
+EPOCH_MILLIS = (1e11, 1e14)  # 1973-03-03 onwards in milliseconds; a value's size tells its unit
+EARLIEST, LATEST = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")  # what datetime64[ns] holds
+PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|utc|gmt)$"  # after a time
+
+
+def parse_times(series: pd.Series, notes: list[str] | None = None) -> pd.Series:
+    """Text or numbers -> datetime64[ns] (NaT where unparseable), each value on its own.
+
+    A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both);
+    d/m/y is chosen over m/d/y when some first field exceeds 12; a time zone (Z, +02:00) is
+    converted to UTC and dropped, and values without one are taken as UTC. Dates outside
+    1677-2262, which datetime64[ns] cannot hold, are unparseable. What was done is added to `notes`."""
+    result = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = series.notna().to_numpy()
+    if not present.any():
+        return pd.Series(result, index=series.index)
+    at = np.flatnonzero(present)  # positions, not labels: an index may repeat
+    text = series.reset_index(drop=True)[present].astype(str).str.strip().reset_index(drop=True)
+    numeric = pd.to_numeric(text.where(text.str.fullmatch(PLAIN_NUMBER)), errors="coerce")
+    seconds = numeric.between(*EPOCH_SECONDS, inclusive="left").to_numpy()
+    millis = numeric.between(*EPOCH_MILLIS, inclusive="left").to_numpy()
+    for mask, scale in ((seconds, 1.0), (millis, 1e-3)):
+        if mask.any():
+            values = numeric[mask] * scale
+            inside = values.between(EARLIEST.timestamp(), LATEST.timestamp())
+            if not inside.all() and notes is not None:
+                notes.append(f"{int((~inside).sum()):,} Unix times fall after 2262 (such as "
+                             f"'{shown(text[mask][~inside.to_numpy()].iloc[0], 20)}'), beyond what can be stored: "
+                             "counted as unparseable")
+            values = values.where(inside)
+            result[at[mask]] = pd.to_datetime(values, unit="s", errors="coerce").astype("datetime64[ns]").to_numpy()
+    if seconds.any() and millis.any() and notes is not None:
+        notes.append(f"time values mix Unix seconds ({int(seconds.sum()):,}) and milliseconds ({int(millis.sum()):,}); "
+                     "each was read by its size")
+    words = ~(seconds | millis)
+    if words.any():
+        result[at[words]] = _parse_dates(text[words], notes).to_numpy()
+    return pd.Series(result, index=series.index)
+
+
+def _parse_dates(text: pd.Series, notes: list[str] | None) -> pd.Series:
+    slashed = text.str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")  # vectorised: str.extract is a Python loop
+    first_fields = text[slashed].str.replace(r"^(\d{1,2})[/.].*$", r"\1", regex=True)
+    dayfirst = bool((pd.to_numeric(first_fields) > 12).any())
+    zoned = text.str.contains(ZONED)
+    codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
+    parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
+                       index=text.index)
+    inside = parsed.between(EARLIEST, LATEST)
+    outside = parsed.notna() & ~inside
+    if outside.any() and notes is not None:
+        example = shown(text[outside].iloc[0], 40)
+        notes.append(f"{int(outside.sum()):,} dates fall outside 1677-2262 (such as '{example}'), beyond what can be "
+                     "stored: counted as unparseable")
+    parsed = parsed.where(inside)
+    if zoned.any() and notes is not None:
+        example = text[zoned].iloc[0]
+        plain = int((~zoned & parsed.notna()).sum())
+        notes.append(f"{int(zoned.sum()):,} time values carried a time zone (such as '{shown(example, 40)}'): "
+                     "converted to UTC and the zone dropped"
+                     + (f"; {plain:,} without one were taken as UTC" if plain else ""))
     return parsed.astype("datetime64[ns]")
+
+
+def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
+    """Distinct date texts -> UTC datetimes: those in the first value's format at C speed, the rest
+    one by one (format="mixed" costs dateutil's 100 us a value)."""
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    rest = pd.Series(True, index=text.index)
+    layout = _layout_of(str(text.iloc[0]), dayfirst) if len(text) else None
+    if layout:
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format=layout, utc=True).astype("datetime64[us, UTC]")
+            rest = parsed.isna()
+        except (ValueError, OverflowError, TypeError):
+            pass
+    if rest.any():
+        try:
+            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
+        except (ValueError, OverflowError, TypeError):  # a value pandas cannot coerce: parse one by one
+            parsed[rest] = [_one_date(v, dayfirst) for v in text[rest]]
+    return parsed
+
+
+ISO_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
+               "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d")
+DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+MONTH_FIRST = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y")
+
+
+def _layout_of(value: str, dayfirst: bool) -> str | None:
+    """The common layout `value` is written in, tried with strptime (pandas' guess_datetime_format
+    prints a warning when its guess disagrees with dayfirst); None when it is none of them."""
+    for layout in ISO_LAYOUTS + (DAY_FIRST if dayfirst else MONTH_FIRST):
+        try:
+            datetime.strptime(value, layout)
+            return layout
+        except ValueError:
+            continue
+    return None
+
+
+def _one_date(value: str, dayfirst: bool) -> pd.Timestamp:
+    try:
+        return pd.to_datetime(value, errors="coerce", dayfirst=dayfirst, utc=True)
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
 
 
 def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> pd.DataFrame:
@@ -234,10 +351,10 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
         raise InputError(f"expected catalogue roles among {', '.join(CATALOGUE_ROLES)}, found {', '.join(unknown)}")
     missing = [column for column in chosen.values() if column not in items.columns]
     if missing:
-        raise InputError(f"expected catalogue column(s) {', '.join(missing)}, found: {', '.join(items.columns)}")
+        raise InputError(f"expected catalogue column(s) {listed(missing)}, found: {listed(list(items.columns))}")
     item_map = detect_mapping(items, **chosen)
     if item_map.item is None:
-        raise InputError(f"expected an item ID column in the catalogue, found: {', '.join(items.columns)}")
+        raise InputError(f"expected an item ID column in the catalogue, found: {listed(list(items.columns))}")
     extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)
     for role, target in (("item_name", "name"), ("category", "category"), ("price", "price")):
         column = getattr(item_map, role)
@@ -257,17 +374,17 @@ def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = No
     shared = [(keys[normalise_name(c)], c) for c in lookup.columns if normalise_name(c) in keys]
     if not shared:
         raise InputError("expected the lookup table to share a key column with the events, found "
-                         f"events: {', '.join(frame.columns)}; lookup: {', '.join(lookup.columns)}")
+                         f"events: {listed(list(frame.columns))}; lookup: {listed(list(lookup.columns))}")
     if key is not None:
         shared = [pair for pair in shared if normalise_name(pair[1]) == normalise_name(key)]
         if not shared:
             raise InputError(f"expected the lookup key '{key}' in both tables, found events: "
-                             f"{', '.join(frame.columns)}; lookup: {', '.join(lookup.columns)}")
+                             f"{listed(list(frame.columns))}; lookup: {listed(list(lookup.columns))}")
     left_key, right_key = shared[0]
     new_columns = [c for c in lookup.columns if normalise_name(c) not in keys]
     if not new_columns:
         raise InputError(f"expected the lookup table to bring a column the events lack, found only "
-                         f"columns the events have: {', '.join(lookup.columns)}")
+                         f"columns the events have: {listed(list(lookup.columns))}")
     table = lookup[[right_key, *new_columns]].copy()
     table[right_key] = normalise_ids(table[right_key])
     table = table.drop_duplicates(subset=right_key).set_index(right_key)

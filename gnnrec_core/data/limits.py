@@ -4,6 +4,7 @@ next upload.
 
     GNNREC_MAX_UPLOAD_MB     largest file accepted, compressed size           (default 500)
     GNNREC_MAX_ROWS          most rows read from one file                     (default 20,000,000)
+    GNNREC_MAX_COLUMNS       most columns read from one file                  (default 1,000)
     GNNREC_MAX_INFLATED_MB   largest size a .gz/.zip may inflate to           (default 4096)
     GNNREC_MAX_INFLATE_RATIO inflated / compressed above which, past 64 MB,
                              an archive is refused as a zip bomb              (default 200)
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "inflated_mb": "GNNREC_MAX_INFLATED_MB",
+ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "columns": "GNNREC_MAX_COLUMNS",
+       "inflated_mb": "GNNREC_MAX_INFLATED_MB",
        "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",
        "map_points": "GNNREC_MAX_MAP_POINTS"}
 
@@ -27,6 +29,7 @@ ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "inflated
 class Limits:
     upload_mb: int = 500
     rows: int = 20_000_000
+    columns: int = 1_000  # an interaction log has a dozen; 160,000 means a wrong delimiter (and quadratic costs)
     inflated_mb: int = 4096
     inflate_ratio: int = 200
     dense_items: int = 20_000

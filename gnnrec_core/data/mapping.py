@@ -63,20 +63,34 @@ class ColumnMapping:
         """Check that every mapped column exists and that an item column is mapped."""
         for role, column in self.as_dict().items():
             if column is not None and column not in columns:
-                raise InputError(f"expected a column '{column}' for {role.replace('_', ' ')}, "
-                                 f"found only: {', '.join(columns)}")
+                raise InputError(f"expected a column '{shown(column)}' for {role.replace('_', ' ')}, "
+                                 f"found only: {listed(columns)}")
         if self.item is None and len(columns) == 1:
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
-                             f"'{columns[0][:60]}': is it delimited by something other than , ; tab or |? "
+                             f"'{shown(columns[0])}': is it delimited by something other than , ; tab or |? "
                              "Save it as comma-separated CSV")
         if self.item is None:
             raise InputError("expected a column of product/item IDs, found none among: "
-                             f"{', '.join(columns)}; name it with --item-col")
+                             f"{listed(columns)}; map it")
         used = [c for c in self.as_dict().values() if c is not None]
         duplicated = sorted({c for c in used if used.count(c) > 1})
         if duplicated:
-            raise InputError(f"expected each column in one role, found '{duplicated[0]}' in several")
+            raise InputError(f"expected each column in one role, found '{shown(duplicated[0])}' in several")
         return self
+
+
+LINE_ENDS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")  # every break str.splitlines() sees
+
+
+def shown(value: object, most: int = 60) -> str:
+    """A value for a one-line message: line breaks become spaces, at most `most` characters."""
+    return LINE_ENDS.sub(" ", str(value))[:most]
+
+
+def listed(names: list[str], most: int = 20) -> str:
+    """Names for a one-line message: the first `most`, and how many more."""
+    text = ", ".join(shown(n) for n in names[:most])
+    return text + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
 def normalise_name(name: str) -> str:
@@ -137,7 +151,10 @@ def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
         values = sample[column].dropna().astype(str)
         if values.empty or not values.str.contains(r"[-/:]").mean() > 0.9:
             continue
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        try:  # utc: offsets that differ (+01:00, +02:00) or mix with none are still dates
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+        except (ValueError, OverflowError, TypeError):
+            continue
         if parsed.notna().mean() > 0.9:
             return column
     return None
