@@ -11,6 +11,7 @@ from gnnrec_core import (
     catalogue_stats,
     frequently_bought_together,
     mine_rules,
+    products_by_baskets,
     rules_graph,
     rules_scatter,
 )
@@ -90,7 +91,7 @@ st.markdown("**Frequently bought together** comes from baskets alone: partners r
             "when few baskets back it. Use it for bundles and cross-selling. **Similar products** come from the "
             "trained model's embedding: they include substitutes (another colour of the same lamp) as well as "
             "complements. Use them to browse and to place new products.")
-popular = np.argsort(-stats.item_counts)
+popular = products_by_baskets(stats)
 product = st.selectbox("Product", popular[:5000].tolist(),
                        format_func=lambda i: f"{names.get(items[i], items[i])} ({items[i]})")
 left, right = st.columns(2)

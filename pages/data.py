@@ -13,6 +13,7 @@ from gnnrec_core import (
     detect_mapping,
     env_name,
     ingest,
+    interactions_per_item,
     limits,
     load_frame,
     long_tail,
@@ -114,7 +115,7 @@ cards[4].metric("Density", f"{figures['density']:.2%}")
 span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
 cards[5].metric("Date range", span)
 
-counts = result.events.groupby("item").size()
+counts = interactions_per_item(result.events)
 chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
 
 if 0 < figures["users"] < 2 or figures["items"] < 2:

@@ -8,11 +8,11 @@ import streamlit as st
 from gnnrec_core import (
     GnnrecError,
     find_products,
-    frequently_bought_together,
     neighbour_table,
     neighbourhood_figure,
     neighbourhood_graph,
     new_product_scores,
+    placement_table,
     text_encoder_note,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
@@ -102,13 +102,7 @@ if placed and new_name.strip():
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         st.stop()
-    similarity, combined = scores["gcn"][0], scores["combined"][0]
-    nearest = np.argsort(-combined)[:k]
-    partners = [frequently_bought_together(stats, int(i), k=1) for i in nearest]
-    st.dataframe(pd.DataFrame({
-        "nearest product": items.loc[nearest, "name"].values, "similarity": similarity[nearest].round(3),
-        "its top bundle partner": [items.at[int(p["partner"].iloc[0]), "name"] if len(p) else "" for p in partners]}),
-        hide_index=True)
+    st.dataframe(placement_table(scores, items["name"], stats, k), hide_index=True)
     st.caption("Placed from its name, category and price alone (no sales): the feature-aware GCN embeds it, and its "
                "embedding similarity is mixed half and half with name similarity (the mix chosen most often on "
                "validation: docs/benchmarks.md). The neighbours' bundle partners are the first cross-sells to try.")

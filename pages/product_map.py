@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    cluster_centres,
     cluster_labels,
     env_name,
     find_products,
@@ -73,7 +74,7 @@ if method == "UMAP":
         points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap)
     placeholder.empty()
 export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
-centres = points.groupby(cluster_ids)[["x", "y"]].median()  # each cluster's words drawn at its middle
+centres = cluster_centres(points, cluster_ids)  # each cluster's words drawn at its middle
 labels = centres.assign(text=[words.get(int(c), "") for c in centres.index])
 event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products", labels), export,
               f"product_map_{method.lower()}", key=f"map-{method}", on_select="rerun",

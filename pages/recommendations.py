@@ -1,7 +1,6 @@
 """Recommendations: a customer's history, their top-k with the reason for each, the same
 customer under a second model, and a hand-built basket for a new customer."""
 
-import numpy as np
 import streamlit as st
 
 from gnnrec_core import (
@@ -10,6 +9,7 @@ from gnnrec_core import (
     GnnrecError,
     Merchandising,
     customer_history,
+    customers_by_activity,
     parse_boosts,
     recommend_for_basket,
     recommend_table,
@@ -73,8 +73,7 @@ if mode.startswith("New"):
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
     st.stop()
 
-activity = np.diff(run.model.train_.indptr)
-order = np.argsort(-activity)
+order, activity = customers_by_activity(run.model)
 user = st.selectbox("Customer (type to search; most active first)", order.tolist(), key="recs-customer",
                     format_func=lambda u: f"{users[u]} ({activity[u]} products)")
 share(run=run_id, customer=users[user])

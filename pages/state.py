@@ -20,6 +20,8 @@ from gnnrec_core import (
     basket_stats,
     clusters,
     ingest,
+    item_buyers,
+    item_facts,
     make_model,
     map_sample,
     pca_2d,
@@ -101,7 +103,7 @@ def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float 
     model = load_run(run_id).model
     vectors = model.item_vectors()
     if limit is not None:
-        vectors = vectors[map_sample(np.diff(model.train_.tocsc().indptr), limit)]
+        vectors = vectors[map_sample(item_buyers(model), limit)]
     return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
 
 
@@ -140,17 +142,7 @@ def item_labels(items: np.ndarray, catalogue: pd.DataFrame) -> list[str]:
 def run_items(run_id: str) -> pd.DataFrame:
     """One row per item of a run, in the run's index order: code, name, category, price, buyers, sales."""
     run = load_run(run_id)
-    dataset = ws().load_dataset(run.info.dataset.name)
-    codes = [str(i) for i in run.items]
-    table = dataset.catalogue.reindex(codes)
-    events = dataset.events
-    sales = (events.assign(q=events["quantity"].fillna(1)).groupby("item")["q"].sum()
-             if events["quantity"].notna().any() else events.groupby("item").size())
-    frame = pd.DataFrame({"item": codes, "name": table["name"].fillna(pd.Series(codes, index=codes)).values,
-                          "category": table["category"].values, "price": table["price"].values,
-                          "buyers": np.diff(run.model.train_.tocsc().indptr),
-                          "sales": sales.reindex(codes).fillna(0).values})
-    return frame
+    return item_facts(run.model, run.items, ws().load_dataset(run.info.dataset.name))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

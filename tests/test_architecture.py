@@ -116,3 +116,14 @@ def test_the_training_loop_reads_every_field_of_its_config():
     source = inspect.getsource(train)
     unread = [f.name for f in fields(train.TrainConfig) if f".{f.name}" not in source]
     assert unread == []
+
+
+def test_pages_compute_nothing_the_engine_should():
+    """Pages read state, call the engine and render: no model internals (train_), no ranking
+    (argsort) and no aggregation of events (groupby) in page code."""
+    offenders = []
+    for path in (CORE.parent / "pages").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("train_", "argsort", "groupby"):
+                offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert offenders == []

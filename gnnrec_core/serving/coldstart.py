@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from ..baskets.associations import basket_stats
+from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.rules import frequently_bought_together
 from ..errors import InputError
 from ..fit.metrics import ranking_metrics, top_k
@@ -120,6 +120,18 @@ def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.
     return out
 
 
+def placement_table(scores: dict[str, np.ndarray], names: pd.Series, stats: BasketStats, k: int = 10
+                    ) -> pd.DataFrame:
+    """A new product's k nearest known products by the combined score (new_product_scores for one
+    product), each with its embedding similarity and its top bundle partner (the first cross-sell)."""
+    similarity, combined = scores["gcn"][0], scores["combined"][0]
+    nearest = np.argsort(-combined, kind="stable")[:k]
+    partners = [frequently_bought_together(stats, int(i), k=1) for i in nearest]
+    return pd.DataFrame({"nearest product": names.iloc[nearest].values, "similarity": similarity[nearest].round(3),
+                         "its top bundle partner": [names.iloc[int(p["partner"].iloc[0])] if len(p) else ""
+                                                    for p in partners]})
+
+
 def _names(dataset: Dataset, items: np.ndarray) -> np.ndarray:
     catalogue = dataset.ingest.catalogue["name"].reindex([str(i) for i in items])
     filled = catalogue.fillna(pd.Series([str(i) for i in items], index=catalogue.index))
@@ -140,4 +152,4 @@ def _score(similarity: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str,
     return {name: float(np.mean(values)) for name, values in metrics.items() if name in ("hit_rate", "recall", "ndcg")}
 
 
-__all__ = ["cold_start_eval"]
+__all__ = ["cold_start_eval", "new_product_scores", "placement_table"]

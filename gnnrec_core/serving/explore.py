@@ -13,9 +13,44 @@ import numpy as np
 import pandas as pd
 
 from ..baskets.associations import BasketStats
+from ..data.ingest import IngestResult
 from ..models import Recommender
 
 SIMILAR, TOGETHER = "similar", "bought together"
+
+
+def item_buyers(model: Recommender) -> np.ndarray:
+    """Customers per item in the model's training matrix, in item index order."""
+    return np.diff(model.train_.tocsc().indptr)
+
+
+def customers_by_activity(model: Recommender) -> tuple[np.ndarray, np.ndarray]:
+    """(customer indices, most products first; products per customer) from the training matrix."""
+    activity = np.diff(model.train_.indptr)
+    return np.argsort(-activity, kind="stable"), activity
+
+
+def products_by_baskets(stats: BasketStats) -> np.ndarray:
+    """Item indices, in the most baskets first (ties: lower index first)."""
+    return np.argsort(-np.asarray(stats.item_counts), kind="stable")
+
+
+def interactions_per_item(events: pd.DataFrame) -> pd.Series:
+    """Event lines per product code, for the long-tail chart."""
+    return events.groupby("item").size()
+
+
+def item_facts(model: Recommender, items: np.ndarray, ingest: IngestResult) -> pd.DataFrame:
+    """One row per item of a run, in its index order: code, name, category, price, buyers (in the
+    run's matrix) and sales (units where the log has quantities, else lines)."""
+    codes = [str(i) for i in items]
+    table = ingest.catalogue.reindex(codes)
+    events = ingest.events
+    sales = (events.assign(q=events["quantity"].fillna(1)).groupby("item")["q"].sum()
+             if events["quantity"].notna().any() else events.groupby("item").size())
+    return pd.DataFrame({"item": codes, "name": table["name"].fillna(pd.Series(codes, index=codes)).values,
+                         "category": table["category"].values, "price": table["price"].values,
+                         "buyers": item_buyers(model), "sales": sales.reindex(codes).fillna(0).values})
 
 
 def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: int = 8, depth: int = 1,

@@ -5,6 +5,7 @@ clusters to colour by. Cosine geometry throughout, as the models score by cosine
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 
@@ -56,3 +57,9 @@ def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.nda
     n_clusters = max(1, min(n_clusters, len(unit)))
     labels: np.ndarray = MiniBatchKMeans(n_clusters, random_state=seed, n_init=3).fit_predict(unit)
     return labels
+
+
+def cluster_centres(points: pd.DataFrame, cluster_ids: np.ndarray) -> pd.DataFrame:
+    """The median (x, y) of each cluster's points, indexed by cluster id: where its words are drawn."""
+    centres: pd.DataFrame = points.groupby(cluster_ids)[["x", "y"]].median()
+    return centres
