@@ -30,7 +30,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -470,7 +470,7 @@ class Workspace:
                     continue  # left as it is (never deleted): the next open tries again
 
     @contextmanager
-    def _lock(self):
+    def _lock(self) -> Iterator[None]:
         """One workspace-wide lock (flock) around renames, so that two sessions saving the same
         name one after the other both succeed and the later one wins whole."""
         with open(self.root / ".lock", "a") as handle:

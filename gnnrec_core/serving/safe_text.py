@@ -59,7 +59,8 @@ def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
     CSV rows end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR
     (with LF endings it would not, and a spreadsheet would start a new row inside the cell). TSV
     keeps LF for the Embedding Projector; its cells must hold no tab, CR or LF (export replaces them)."""
-    return neutralised(frame).to_csv(index=False, sep=sep, lineterminator="\r\n" if sep == "," else "\n").encode()
+    text: str = neutralised(frame).to_csv(index=False, sep=sep, lineterminator="\r\n" if sep == "," else "\n")
+    return text.encode()
 
 
 def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",") -> Path:
