@@ -171,3 +171,39 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     assert exp.returncode == 0 and (tmp_path / "exp" / "recommendations.csv").is_file(), exp.stderr
     both = run_cli("recommend", small_log, "--run", "latest", "--workspace", ws, "--user", user)
     assert both.returncode == 2 and "expected no data file" in both.stderr
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["benchmark", "{small}", "--seed", "-1"], "expected a seed from 0 to 4294967295, found -1"),
+    (["benchmark", "{small}", "--seed", str(2**64)], "expected a seed from 0"),
+    (["report", "{small}", "--k", "0"], "expected a whole number >= 1, found 0"),
+    (["recommend", "{small}", "--user", "17850", "--k", "-1"], "expected a whole number >= 1, found -1"),
+    (["similar", "{small}", "--item", "85123A", "--k", "-1"], "expected a whole number >= 1"),
+    (["export", "{small}", "--k", "-1"], "expected a whole number >= 1"),
+    (["benchmark", "{small}", "--time-budget", "inf"], "expected a finite number, found inf"),
+    (["benchmark", "{small}", "--time-budget", "0"], "expected a positive number of seconds"),
+    (["rules", "{small}", "--min-support", "nan"], "expected a finite number, found nan"),
+    (["recommend", "{small}", "--user", "17850", "--boost", "Cat1=inf", "--json", "-"], "finite factor"),
+    (["benchmark", "{small}", "--json", "{folder}"], "--json: expected a file path, found the folder"),
+    (["export", "{small}", "--out", "{file}"], "--out: expected a folder, found the file"),
+    (["train", "{small}", "--workspace", "{file}"], "expected a workspace folder at"),
+])
+def test_numbers_and_paths_are_refused_in_one_line(args, expected, small_log, tmp_path, capsys):
+    from gnnrec_core.cli import main
+
+    (tmp_path / "a_file").write_text("x")
+    paths = {"{small}": str(small_log), "{folder}": str(tmp_path), "{file}": str(tmp_path / "a_file")}
+    try:
+        status = main([paths.get(a, a) for a in args])
+    except SystemExit as exc:  # the parser's own refusal
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
+    from gnnrec_core.cli import main
+
+    assert main(["ingest", str(small_log), "--json", str(tmp_path / "new" / "deeper" / "ingest.json")]) == 0
+    assert (tmp_path / "new" / "deeper" / "ingest.json").is_file()

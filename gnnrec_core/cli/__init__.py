@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,6 +20,46 @@ from ..models import DEFAULT_MODEL, SPECS
 from .baskets import cmd_basket_eval, cmd_compare_periods, cmd_rules
 from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest, writable_file
 from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (k, epochs, counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed numpy and torch both take: 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**32 - 1}, found '{text}'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**32 - 1}, found {value}")
+    return value
+
+
+def finite(text: str) -> float:
+    """A finite number (inf and nan are refused: they are not JSON and break every threshold)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found '{text}'") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, found {text}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, found {text}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,35 +113,35 @@ def build_parser() -> argparse.ArgumentParser:
             _period_flags(sub)
             continue
         if name == "cold-start":
-            sub.add_argument("--holdout", type=float, default=0.1, help="share of named products held out")
-            sub.add_argument("--seed", type=int, default=0)
-            sub.add_argument("--k", type=int, default=10)
+            sub.add_argument("--holdout", type=finite, default=0.1, help="share of named products held out")
+            sub.add_argument("--seed", type=seed, default=0, help="0 to 2**32 - 1")
+            sub.add_argument("--k", type=positive_int, default=10)
             sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-            sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+            sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                              help="most seconds for the feature GCN's fit (default 90)")
             continue
         if name == "rules":
-            sub.add_argument("--min-support", type=float, default=0.005)
-            sub.add_argument("--min-confidence", type=float, default=0.1)
-            sub.add_argument("--max-len", type=int, default=2)
-            sub.add_argument("--top", type=int, default=20, help="rules printed (the JSON holds all)")
+            sub.add_argument("--min-support", type=finite, default=0.005)
+            sub.add_argument("--min-confidence", type=finite, default=0.1)
+            sub.add_argument("--max-len", type=positive_int, default=2)
+            sub.add_argument("--top", type=positive_int, default=20, help="rules printed (the JSON holds all)")
             continue
         if name != "basket-eval":  # a basket is a set of products: it has no weights
             sub.add_argument("--weighting", default="binary", choices=["binary", "count", "quantity", "rating"],
                              help="how strongly each customer-product pair counts in training (default binary)")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=seed, default=0, help="0 to 2**32 - 1")
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-        sub.add_argument("--k", type=int, default=10)
-        sub.add_argument("--time-budget", type=float, metavar="SECONDS",
+        sub.add_argument("--k", type=positive_int, default=10)
+        sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                          help="most seconds for each GNN's fit, its search on validation included (default 90)")
         if name in ("benchmark", "basket-eval"):
             sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
         if name == "benchmark":
             sub.add_argument("--split", default="random", choices=["random", "time", "last"])
-            sub.add_argument("--test-size", type=float, default=0.25)
+            sub.add_argument("--test-size", type=finite, default=0.25)
         elif name != "basket-eval":
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
-            sub.add_argument("--epochs", type=int,
+            sub.add_argument("--epochs", type=positive_int,
                              help="most training epochs for the GNN models (early stopping picks)")
         if name in ("recommend", "export"):
             group = sub.add_argument_group("merchandising")
@@ -109,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument("--exclude-non-products", action="store_true", help="never recommend postage or fees")
             group.add_argument("--boost", action="append", metavar="CATEGORY=FACTOR",
                                help="move a category by FACTOR standard deviations (negative buries); repeatable")
-            group.add_argument("--max-per-category", type=int, help="cap recommendations per category")
+            group.add_argument("--max-per-category", type=positive_int, help="cap recommendations per category")
         if name == "train":
             sub.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
                                                  "else ./workspace, the dashboard's)")
@@ -136,11 +177,11 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
     groups = sub.add_argument_group("segments, instead of dates")
     groups.add_argument("--by", metavar="COLUMN", help="a column of the data, e.g. Country or channel")
     groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare")
-    sub.add_argument("--min-baskets", type=int, default=10,
+    sub.add_argument("--min-baskets", type=positive_int, default=10,
                      help="test a product or pair only when in at least N baskets, both sides together")
-    sub.add_argument("--q", dest="q_threshold", type=float, default=0.05,
+    sub.add_argument("--q", dest="q_threshold", type=finite, default=0.05,
                      help="false discovery rate below which a change is named (Benjamini-Hochberg)")
-    sub.add_argument("--top", type=int, default=10, help="changes printed per list (the JSON holds all)")
+    sub.add_argument("--top", type=positive_int, default=10, help="changes printed per list (the JSON holds all)")
 
 
 def main(argv: list[str] | None = None) -> int:

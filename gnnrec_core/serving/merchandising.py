@@ -13,6 +13,7 @@ last with a -inf score and `available` drops it, so a list may hold fewer than k
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,8 +52,9 @@ def parse_boosts(values: list[str] | None) -> tuple[tuple[str, float], ...]:
             out.append((category.strip(), float(factor)))
         except ValueError:
             raise ConfigError(f"boost: expected CATEGORY=FACTOR such as 'Lighting=1.5', found '{value}'") from None
-        if not category.strip():
-            raise ConfigError(f"boost: expected CATEGORY=FACTOR such as 'Lighting=1.5', found '{value}'")
+        if not category.strip() or not math.isfinite(out[-1][1]):
+            raise ConfigError(f"boost: expected CATEGORY=FACTOR with a finite factor such as 'Lighting=1.5', "
+                              f"found '{value}'")
     return tuple(out)
 
 
