@@ -60,7 +60,7 @@ else:
 try:
     frame, detected = read_raw(events, lookup)
 except GnnrecError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 
 st.subheader("Column mapping")
@@ -78,20 +78,20 @@ drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual a
 try:
     result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products)
 except GnnrecError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 
 for warning in result.report.warnings:  # repairs made while reading: another encoding, sheet or header row
-    st.warning(warning)
+    st.warning(escape_markdown(warning))
 if result.report.catalogue_mapping:
     used = result.report.catalogue_mapping
-    st.caption("Catalogue columns used: " + ", ".join(f"{role.replace('_', ' ')} = {used[role] or 'none'}"
-                                                       for role in used)
-               + " (the CLI's --items-*-col flags choose others).")
+    roles = [f"{role.replace('_', ' ')} = {escape_markdown(used[role] or 'none')}" for role in used]
+    st.caption("Catalogue columns used: " + ", ".join(roles) + ".")
 if result.report.lookup_mapping:
     join = result.report.lookup_mapping
-    st.caption(f"Lookup table joined on {join['events_key']} = {join['lookup_key']}, bringing "
-               f"{', '.join(join['columns'])}; {join['matched_rows']:,} of {result.report.rows_read:,} rows matched.")
+    st.caption(f"Lookup table joined on {escape_markdown(join['events_key'])} = {escape_markdown(join['lookup_key'])}, "
+               f"bringing {escape_markdown(', '.join(join['columns']))}; {join['matched_rows']:,} of "
+               f"{result.report.rows_read:,} rows matched.")
 
 with st.expander("Preview (first 50 rows as uploaded)"):
     st.dataframe(frame.head(50), hide_index=True)
@@ -147,7 +147,7 @@ if st.button("Save dataset", type="primary", icon=":material/save:"):
     try:
         saved = ws().save_dataset(name, result, source=events[1], replace=replace)
     except GnnrecError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         st.session_state["data-saves"] = st.session_state.get("data-saves", 0) + 1
         st.session_state[DATASET_KEY] = saved.name
