@@ -221,4 +221,4 @@ def test_cli_segments_by_a_column(tmp_path):
     assert [(p["group"], p["column"]) for p in periods] == [("FR", "Country"), ("DE", "Country")]
     assert sum(p["baskets"] for p in periods) == 600
     bad = run_cli(path, "--by", "Country", "--groups", "FR")
-    assert bad.returncode == 2 and "segments: expected two different values" in bad.stderr
+    assert bad.returncode == 2 and "--groups: expected two different values" in bad.stderr

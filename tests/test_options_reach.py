@@ -28,7 +28,7 @@ import gnnrec_core.serving.coldstart as coldstart_module
 import gnnrec_core.serving.export as export_module
 import gnnrec_core.serving.merchandising as merchandising_module
 import gnnrec_core.serving.recommend as recommend_module
-from gnnrec_core.cli import build_parser, main
+from gnnrec_core.cli import build_parser, main, positive_int, seed
 
 # Options that shape only what is printed or where it goes, never what is computed.
 OUTPUT_ONLY: dict[Any, str] = {
@@ -162,8 +162,8 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         return [flag]
     if action.choices:
         return [flag, next(c for c in action.choices if c != action.default)]
-    if action.type is int:
-        return [flag, str((action.default or 0) + 2)]
+    if action.type in (int, positive_int, seed):
+        return [flag, str((action.default or 1) + 2)]
     raise AssertionError(f"{command} {flag}: no value to try; add one to this test")
 
 
@@ -191,7 +191,8 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, dest, files,
     if dest == "run":  # a run to answer with: made first, then the fitting options go
         assert main(["train", str(files["log"]), "--model", "pop", "--workspace", str(files["base"] / "ws")]) == 0
         needs = {"recommend": ["--user", "17850"], "similar": ["--item", "85123A"],
-                 "export": ["--out", str(files["base"] / "export")]}[command]
+                 "export": ["--out", str(files["base"] / "export")],
+                 "report": ["--out", str(files["base"] / "r.html")]}[command]
         baseline = [command, "--workspace", str(files["base"] / "ws"), *needs]
     # The option's own flag and value replace the baseline's, if the baseline sets it.
     option_args = _other_value(command, action, files)
@@ -232,7 +233,7 @@ def _baseline_trace(argv: list[str], trace: Trace, capsys) -> list:
 REFUSED = {("compare-periods", "by"): "--by beside --split: one comparison at a time",
            ("compare-periods", "groups"): "--groups without --by",
            **{(command, "workspace"): "--workspace without --run: a fit on DATA reads and saves no workspace"
-              for command in ("recommend", "similar", "export")},
+              for command in ("recommend", "similar", "export", "report")},
            }
 
 
