@@ -18,7 +18,8 @@ job = jobs().get(st.session_state.get(JOB_KEY, ""))
 left, right = st.columns([2, 3])
 with left:
     st.subheader("Demo in one click")
-    st.caption(f"Trains LightGCN and four baselines on the bundled sample ({SAMPLE_NAME}: a UK gift "
+    st.caption(f"Trains LightGCN beside four baselines and the graph filter on the bundled sample "
+               f"({SAMPLE_NAME}: a UK gift "
                "retailer, December 2010). About ten seconds on two CPU cores.")
     busy = job is not None and job.status == "running"
     if st.button("Train the demo", type="primary", disabled=busy, icon=":material/play_arrow:"):

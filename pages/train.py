@@ -17,6 +17,7 @@ from gnnrec_core import (
     available_weightings,
     device_report,
     gain_over_baselines,
+    gain_over_filter,
     html_report,
     metrics_bars,
     prepare,
@@ -131,6 +132,16 @@ if gain:
     (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
         f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
         "remain useful to explore."))
+added = gain_over_filter(info.results)
+if added:
+    pair = (f"{LABELS[added['gnn']]} {added['gnn_value']:.4f} vs {LABELS[added['filter']]} "
+            f"{added['filter_value']:.4f} nDCG@{info.k}, one split and seed, so no interval yet")
+    if added["relative"] > 0:
+        st.info(f"**What training added**: {added['relative']:+.1%} over the graph filter, the same graph "
+                f"convolution solved without training ({pair}).")
+    else:
+        st.warning(f"**What training added**: nothing on this data. The graph filter, the same graph convolution "
+                   f"solved without training, ranks {-added['relative']:.1%} better ({pair}): trust it for ranking.")
 shown = results.drop(columns=["valid_ndcg"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={

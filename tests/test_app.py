@@ -47,7 +47,8 @@ def test_demo_journey_through_every_page(workspace):
     next(b for b in at.button if b.label == "Train the demo").click().run()
     _wait_for_results(at)
     results = at.dataframe[0].value
-    assert set(results["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease"}
+    assert set(results["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease", "gfcf"}
+    assert "What training added" in _texts(at)  # the GNN against the graph filter solved without training
     assert "best baseline" in _texts(at)  # the gain (or loss) against the best baseline, stated
 
     at.switch_page("pages/product_map.py").run()
@@ -106,7 +107,7 @@ def test_demo_journey_through_every_page(workspace):
     merged = at.dataframe[0].value
     assert {"validation nDCG A", "validation nDCG B", "test ndcg A", "test nDCG change"} <= set(merged.columns)
     in_a = merged.dropna(subset=["test ndcg A"])  # the models run A trained (B's GNN differs)
-    assert len(in_a) == 5 and in_a["validation nDCG A"].notna().all()  # each has its validation figure
+    assert len(in_a) == 6 and in_a["validation nDCG A"].notna().all()  # each has its validation figure
     _a_comparison_link_sets_both_sides(at)
 
     at.switch_page("pages/data.py").run()

@@ -144,4 +144,4 @@ def test_the_readme_train_run_opens_on_every_page(scratch, monkeypatch):
     at.switch_page(PAGES["train"]).run()
     shown = [s.value.replace("\\", "") for s in at.subheader]  # markdown escapes: online\_retail...
     assert any("Results" in text and "online_retail_dec2010" in text for text in shown), shown
-    assert set(at.dataframe[0].value["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease"}
+    assert set(at.dataframe[0].value["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease", "gfcf"}

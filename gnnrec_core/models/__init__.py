@@ -15,9 +15,10 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers onl
     from .baselines import Popularity as Popularity
     from .ease import EASE as EASE
     from .feature_gcn import FeatureGCN as FeatureGCN
+    from .gfcf import GFCF as GFCF
     from .lightgcn import LightGCN as LightGCN
 
-_CLASSES = {"Popularity": "pop", "ItemKNN": "itemknn", "Cooccurrence": "cooc", "EASE": "ease",
+_CLASSES = {"Popularity": "pop", "ItemKNN": "itemknn", "Cooccurrence": "cooc", "EASE": "ease", "GFCF": "gfcf",
             "LightGCN": "lightgcn", "FeatureGCN": "gcn"}
 
 

@@ -19,13 +19,17 @@ if TYPE_CHECKING:
 class ModelSpec:
     name: str  # CLI and file name
     label: str  # shown on pages and in reports
-    kind: str  # "gnn" or "baseline"
+    kind: str  # "gnn" (trained), "filter" (graph convolution in closed form) or "baseline"
     path: str  # "module:Class" inside gnnrec_core.models
     needs_features: bool = False  # item features from the catalogue (text, category, price)
 
     @property
     def is_gnn(self) -> bool:
         return self.kind == "gnn"
+
+    @property
+    def is_filter(self) -> bool:
+        return self.kind == "filter"
 
     def load(self) -> type[Recommender]:
         module, _, cls = self.path.partition(":")
@@ -38,6 +42,7 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("itemknn", "Item-kNN", "baseline", "baselines:ItemKNN"),
     ModelSpec("cooc", "Co-occurrence (lift/Jaccard)", "baseline", "baselines:Cooccurrence"),
     ModelSpec("ease", "EASE", "baseline", "ease:EASE"),
+    ModelSpec("gfcf", "Graph filter (GF-CF, no training)", "filter", "gfcf:GFCF"),
     ModelSpec("lightgcn", "LightGCN (default GNN)", "gnn", "lightgcn:LightGCN"),
     ModelSpec("gcn", "Feature-aware GCN", "gnn", "feature_gcn:FeatureGCN", needs_features=True),
 )}

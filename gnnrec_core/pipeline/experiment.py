@@ -122,8 +122,9 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
                      config: ExperimentConfig) -> float | None:
     """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
     refitted on the rest of train. None when the GNN ran without validation (auto off)."""
-    if SPECS[name].is_gnn:
-        tuning = model.tuning()
+    tuning = model.tuning()
+    if SPECS[name].is_gnn or (tuning is not None and tuning.valid_ndcg is not None):
+        # The model chose its settings on this same carve (same function, share and seed): its figure.
         return tuning.best_valid_ndcg if tuning is not None else None
     options = dict(config.settings) if name == config.model else {}
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)

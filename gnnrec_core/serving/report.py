@@ -19,7 +19,7 @@ from ..baskets.changes import ChangeReport
 from ..data.ingest import summary
 from ..fit.metrics import METRICS
 from ..models import LABELS, Recommender
-from ..pipeline.benchmark import Dataset, gain_over_baselines
+from ..pipeline.benchmark import Dataset, gain_over_baselines, gain_over_filter
 from ..records import RunInfo
 from .explore import top_pairs
 from .plots import product_map
@@ -143,6 +143,15 @@ def _metrics_section(info: RunInfo) -> list[str]:
         out.append(f"<p class='verdict{' good' if good else ''}'>The GNN ({_e(gain['gnn'])}) is "
                    f"{abs(gain['relative']):.1%} {word} the best baseline ({_e(gain['baseline'])}) on nDCG: "
                    f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.</p>")
+    added = gain_over_filter(results)
+    if added:
+        pair = (f"{added['gnn_value']:.4f} vs {added['filter_value']:.4f} nDCG, one split and seed, so no "
+                "interval yet")
+        words = (f"Training added {added['relative']:+.1%} over the graph filter" if added["relative"] > 0 else
+                 "Training added nothing: the graph filter, solved without training, ranks "
+                 f"{-added['relative']:.1%} better and is the model to trust for ranking")
+        out.append(f"<p class='verdict'>What training added ({_e(added['gnn'])} against {_e(added['filter'])}, the "
+                   f"same graph convolution solved in closed form): {words} ({pair}).</p>")
     return out
 
 
