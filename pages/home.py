@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from gnnrec_core import ExperimentConfig
+from gnnrec_core import ExperimentConfig, GnnrecError
+from gnnrec_core.serving.safe_text import escape_markdown
 from pages.jobs import jobs, start_training
 from pages.routes import PAGES
-from pages.state import DATASET_KEY, JOB_KEY, SAMPLE_NAME, dataset_meta, load_dataset, ws
+from pages.state import DATASET_KEY, JOB_KEY, SAMPLE_NAME, dataset_meta, load_dataset, sample_dataset, ws
 
 st.title("Product associations, learned from the purchase graph")
 st.markdown(
@@ -19,14 +20,18 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Demo in one click")
     st.caption(f"Trains LightGCN beside four baselines and the graph filter on the bundled sample "
-               f"({SAMPLE_NAME}: a UK gift "
-               "retailer, December 2010). About ten seconds on two CPU cores.")
+               f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). About ten "
+               "seconds on two CPU cores.")
     busy = job is not None and job.status == "running"
     if st.button("Train the demo", type="primary", disabled=busy, icon=":material/play_arrow:"):
-        meta = dataset_meta(SAMPLE_NAME)
-        data = load_dataset(SAMPLE_NAME, meta["saved_at"])
-        st.session_state[DATASET_KEY] = SAMPLE_NAME
-        st.session_state[JOB_KEY] = start_training(SAMPLE_NAME, data, ExperimentConfig()).id
+        try:
+            name = sample_dataset()  # also when the CLI saved it under its file's name
+        except GnnrecError as exc:
+            st.error(escape_markdown(exc))
+            st.stop()
+        data = load_dataset(name, dataset_meta(name)["saved_at"])
+        st.session_state[DATASET_KEY] = name
+        st.session_state[JOB_KEY] = start_training(name, data, ExperimentConfig()).id
         st.switch_page(PAGES["train"])
 with right:
     st.subheader("Where to go")

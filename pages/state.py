@@ -73,6 +73,14 @@ def ensure_sample() -> None:
     st.error(problem)
 
 
+def sample_dataset() -> str:
+    """The name the bundled sample is saved under: SAMPLE_NAME, or the entry the CLI's `train` made
+    of the same content (any name); saved now under SAMPLE_NAME when neither exists."""
+    if dataset_meta(SAMPLE_NAME) is not None:
+        return SAMPLE_NAME
+    return ws().keep_dataset(SAMPLE_NAME, ingest(SAMPLE, drop_non_products=True), source=SAMPLE.name).name
+
+
 @st.cache_resource(show_spinner="Preparing the dataset...", max_entries=8)
 def load_dataset(name: str, saved_at: float) -> Dataset:
     return prepare(ws().load_dataset(name))
