@@ -20,6 +20,7 @@ from gnnrec_core import (
     summary,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
+from gnnrec_core.store import fingerprint
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
 from pages.widgets import chart
 
@@ -131,9 +132,15 @@ elif figures["items"] > limits().dense_items:
                f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 st.subheader("Save")
+same = next((d for d in ws().list_datasets() if d.get("fingerprint") == fingerprint(result)), None)
+if same is not None:  # e.g. the bundled sample, or a file the CLI's train already saved
+    st.info(f"This data is already saved as '{escape_markdown(same['name'])}'; save it again only to keep a "
+            "copy under another name.")
+    default_name = same["name"] if default_name == same["name"] else f"{default_name}-copy"
 name = st.text_input("Dataset name", value=default_name, max_chars=64)
 replace = False
-if ws().has_dataset(name):  # replacing is a choice made here, never what Save does by default
+# Replacing is a choice made here, never what Save does by default.
+if ws().has_dataset(name) and (same is None or name.strip() != same["name"]):
     kept = next((d for d in ws().list_datasets() if d["name"] == name.strip()), None)
     st.warning(f"A dataset named '{escape_markdown(name.strip())}' is already saved"
                + (f" ({kept['report']['rows_kept']:,} rows from {escape_markdown(kept.get('source') or 'an upload')})"
