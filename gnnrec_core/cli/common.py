@@ -244,7 +244,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     for note, count in report["notes"].items():
         print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
-    print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in figures.items()))
+    print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}" if isinstance(v, float)
+                                  else f"{k} {v}" for k, v in figures.items()))
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures}
 
 

@@ -170,8 +170,9 @@ def _path(name: str, source: int, target: int, similarity: float, label: str, st
     if stats is not None:
         pair = stats.pair(int(source), int(target))
         if pair["co_purchases"] >= 1:
-            return (f"bought {name} -> often bought with it: {int(pair['co_purchases'])} baskets, "
-                    f"lift {pair['lift']:.1f}")
+            together = int(pair["co_purchases"])  # "often" only where the baskets say so
+            return (f"bought {name} -> {'often ' if together >= 10 else ''}bought with it: {together} "
+                    f"basket{'' if together == 1 else 's'}, lift {pair['lift']:.1f}")
     return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 
