@@ -45,8 +45,7 @@ def test_batches_shrink_to_the_budget_and_never_change_the_figures(monkeypatch):
     train, test = _wide(n_users=50, n_items=300_000, per_user=4)
     model = Popularity().fit(train)
     default = users_per_batch(300_000)
-    monkeypatch.setattr(metrics, "SCORE_BUDGET_MB", 8)  # the constant, and the variable once limits.py reads it
-    monkeypatch.setenv("GNNREC_MAX_SCORE_MB", "8")
+    monkeypatch.setenv("GNNREC_MAX_SCORE_MB", "8")  # the operator's limit
     small = users_per_batch(300_000)
     # 300k products x 16 bytes = 4.8 MB a user: 8 MB (a quarter kept for ranking) holds one user, 256 MB 41.
     assert (small, default) == (1, 41)

@@ -10,6 +10,8 @@ next upload.
                              an archive is refused as a zip bomb              (default 200)
     GNNREC_MAX_DENSE_ITEMS   largest catalogue for a dense item x item model  (default 20,000)
     GNNREC_MAX_MAP_POINTS    most products drawn by UMAP; more are sampled    (default 50,000)
+    GNNREC_MAX_SCORE_MB      memory one batch of scores may take (evaluation,
+                             export); batches shrink to fit                   (default 256)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..errors import ConfigError
 ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "columns": "GNNREC_MAX_COLUMNS",
        "inflated_mb": "GNNREC_MAX_INFLATED_MB",
        "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",
-       "map_points": "GNNREC_MAX_MAP_POINTS"}
+       "map_points": "GNNREC_MAX_MAP_POINTS", "score_mb": "GNNREC_MAX_SCORE_MB"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Limits:
     inflate_ratio: int = 200
     dense_items: int = 20_000
     map_points: int = 50_000
+    score_mb: int = 256
 
 
 def limits() -> Limits:

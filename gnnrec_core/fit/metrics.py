@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 METRICS = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")
 ScoreFn = Callable[[np.ndarray], np.ndarray]
 
-SCORE_BUDGET_MB = 256  # one evaluation batch: its scores, the model's temporaries, the top-k work
 BYTES_PER_SCORE = 16  # a float32 score plus up to three temporaries of its size (the GNN blend, the graph filter)
 TOP_K_WORK_BYTES = 32 * 2**20  # top_k's own work per chunk of rows (a copy, int64 positions, masks)
 TOP_K_BYTES_PER_CELL = 16  # float32 copy + int64 argpartition positions + two boolean masks, rounded up
@@ -36,11 +35,10 @@ MAX_USERS_PER_BATCH = 2048
 
 
 def score_budget_bytes() -> int:
-    """Bytes one evaluation batch may take: SCORE_BUDGET_MB, or the operator's limit once
-    data/limits.py names one (field `score_mb`, variable GNNREC_MAX_SCORE_MB)."""
+    """Bytes one evaluation batch may take: GNNREC_MAX_SCORE_MB (data/limits.py), 256 MB by default."""
     from ..data.limits import limits
 
-    return int(getattr(limits(), "score_mb", SCORE_BUDGET_MB)) * 2**20
+    return int(limits().score_mb) * 2**20
 
 
 def users_per_batch(n_items: int, budget: int | None = None) -> int:
