@@ -2,6 +2,7 @@
 and every page. Screenshots go to test-output/screenshots (GNNREC_SCREENSHOTS overrides)."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -83,7 +84,22 @@ def _screenshots() -> Path:
     return shots
 
 
-def test_demo_in_a_real_browser(server):
+@pytest.fixture
+def cli_run(tmp_path):
+    """A run made by the CLI's `train` in the workspace the server will open (made before it starts)."""
+    import pandas as pd
+
+    frame = pd.read_csv(ROOT / "sample_data" / "online_retail_dec2010.csv.gz", dtype=str)
+    log = tmp_path / "shop_orders.csv"
+    frame[frame["CustomerID"].isin(frame["CustomerID"].dropna().unique()[:200])].to_csv(log, index=False)
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "train", str(log), "--time-budget", "10",
+                           "--workspace", str(tmp_path / "workspace")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return "shop_orders"
+
+
+def test_demo_in_a_real_browser(cli_run, server):
+    """A run the CLI's `train` made opens on the Train page; then the demo, and every page."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
     playwright = pytest.importorskip("playwright.sync_api")
@@ -93,9 +109,16 @@ def test_demo_in_a_real_browser(server):
         page.goto(server)
         _settle(page)
         _assert_clean(page, "overview")
+        page.get_by_role("link", name="Train", exact=True).first.click()
+        _settle(page)
+        _assert_clean(page, "Train, on the CLI's run")
+        page.get_by_text("Results:").first.wait_for(timeout=30_000)
+        assert page.get_by_text(cli_run).count() >= 1  # named by the file it was trained on
+        page.get_by_role("link", name="Overview", exact=True).first.click()
+        _settle(page)
         page.screenshot(path=str(shots / "0_overview.png"), full_page=True)
         page.get_by_role("button", name="Train the demo").click()
-        page.get_by_text("Results:").wait_for(timeout=180_000)
+        page.get_by_text(re.compile(r"Results:.*Online Retail sample")).wait_for(timeout=180_000)
         _settle(page)
         for position, (label, slug) in enumerate(PAGES, start=1):
             page.get_by_role("link", name=label, exact=True).first.click()
@@ -146,39 +169,4 @@ def test_bad_uploads_in_a_real_browser(server, tmp_path):
             page.get_by_text(expected).first.wait_for(timeout=30_000)
             _assert_clean(page, name)
             page.screenshot(path=str(shots / shot), full_page=True)
-        browser.close()
-
-
-@pytest.fixture
-def cli_run(tmp_path):
-    """A run made by the CLI's `train` in the workspace the server will open (made before it starts)."""
-    import pandas as pd
-
-    frame = pd.read_csv(ROOT / "sample_data" / "online_retail_dec2010.csv.gz", dtype=str)
-    log = tmp_path / "shop_orders.csv"
-    frame[frame["CustomerID"].isin(frame["CustomerID"].dropna().unique()[:200])].to_csv(log, index=False)
-    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "train", str(log), "--time-budget", "10",
-                           "--workspace", str(tmp_path / "workspace")], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return "shop_orders"
-
-
-def test_a_cli_run_opens_on_every_page_in_a_real_browser(cli_run, server):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    shots = _screenshots()
-    with playwright.sync_playwright() as p:
-        browser, page = _open(p)
-        page.goto(server)
-        _settle(page)
-        _assert_clean(page, "overview")
-        for label, slug in PAGES:
-            page.get_by_role("link", name=label, exact=True).first.click()
-            _settle(page)
-            _assert_clean(page, label)
-            if slug == "train":  # the CLI's run, named by the file it was trained on, with its table
-                page.get_by_text("Results:").first.wait_for(timeout=30_000)
-                assert page.get_by_text(cli_run).count() >= 1
-                page.screenshot(path=str(shots / "cli_run_train.png"), full_page=True)
         browser.close()

@@ -326,6 +326,7 @@ TRUSTED = {
     "run_label(info, markdown=True)",  # escapes the dataset's name inside (pages/widgets.py)
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample
     "min(len(table), len(other_table))",
+    "pair",  # model labels (the registry's) and figures (pages/train.py's verdict on what training added)
     "role.replace('_', ' ')",  # the engine's role names (data.mapping.ROLES)
     "', '.join(roles)",  # each column name in it escaped where the list is built (pages/data.py)
     "figures['users']", "figures['items']", "figures['repeat_users']", "env_name('dense_items')",  # counts, names
