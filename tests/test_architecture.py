@@ -127,3 +127,18 @@ def test_pages_compute_nothing_the_engine_should():
             if isinstance(node, ast.Attribute) and node.attr in ("train_", "argsort", "groupby"):
                 offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert offenders == []
+
+
+def test_each_record_has_one_producer():
+    """records.py's types are built in one place each (a Tuning by each model's own tuning())."""
+    made: dict[str, set[str]] = {}
+    for path in CORE.rglob("*.py"):
+        if path.name == "records.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                    "RunInfo", "ResultRow", "BenchmarkResult", "Tuning"):
+                made.setdefault(node.func.id, set()).add(str(path.relative_to(CORE)))
+    assert made["RunInfo"] == {"pipeline/experiment.py"}
+    assert made["ResultRow"] == made["BenchmarkResult"] == {"pipeline/benchmark.py"}
+    assert made["Tuning"] <= {"models/ease.py", "models/gfcf.py", "models/embedding.py"}

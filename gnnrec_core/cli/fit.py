@@ -9,7 +9,7 @@ from typing import Any
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, SplitConfig
 from ..pipeline.benchmark import benchmark, parse_models, prepare
-from ..records import DatasetRef, RunInfo, Tuning
+from ..records import DatasetRef, Tuning
 from .common import (
     _check_data,
     _dataset,
@@ -146,7 +146,7 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
-    from ..pipeline.experiment import run_experiment
+    from ..pipeline.experiment import run_experiment, run_info
     from ..serving.report import html_report
 
     out = writable_file(args.out, "--out")
@@ -166,10 +166,7 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
         with _Progress(args, None, "steps") as progress:
             experiment = run_experiment(dataset, config, progress)
         model = experiment.model
-        info = RunInfo(dataset=DatasetRef(_stem(args.data), Path(args.data).name), model=config.model,
-                       results=tuple(experiment.results), k=config.k, seed=config.seed, device=config.device,
-                       weighting=config.weighting, settings=dict(config.settings), split=experiment.split,
-                       notes=tuple(experiment.notes), seconds=experiment.seconds, made_by="cli")
+        info = run_info(experiment, DatasetRef(_stem(args.data), Path(args.data).name), made_by="cli")
     out.write_text(html_report(dataset, model, info, k=args.k, changes=changes), encoding="utf-8")
     print(f"wrote {out}")
     return {"out": str(out), "run": info.run_id or None, "weighting": info.weighting,

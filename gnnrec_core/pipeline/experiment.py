@@ -150,9 +150,15 @@ def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
     Both front ends save runs through here (the one producer of RunInfo). Nothing is written
     until training has finished (a cancel or crash leaves the workspace as it was)."""
     experiment = run_experiment(data, config, progress)
-    info = RunInfo(dataset=dataset, model=config.model, results=tuple(experiment.results), k=config.k,
+    info = run_info(experiment, dataset, made_by)
+    return workspace.save_run(Run(experiment.model, data.interactions.users, data.interactions.items, info))
+
+
+def run_info(experiment: Experiment, dataset: DatasetRef, made_by: str) -> RunInfo:
+    """The one producer of a run's record (saved by train_and_save, shown by the CLI's report)."""
+    config = experiment.config
+    return RunInfo(dataset=dataset, model=config.model, results=tuple(experiment.results), k=config.k,
                    seed=config.seed, device=config.device, weighting=config.weighting,
                    settings=dict(config.settings), split=experiment.split, history=tuple(experiment.history),
                    epochs=experiment.epochs, notes=tuple(experiment.notes), seconds=experiment.seconds,
                    made_by=made_by)
-    return workspace.save_run(Run(experiment.model, data.interactions.users, data.interactions.items, info))
