@@ -1,0 +1,121 @@
+"""What every reader shares: the size, row and column limits checked before any cost, one-line
+messages, and columns returned as text with unique names (IDs keep their spelling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .limits import env_name, limits
+from .mapping import shown
+
+MB = 1 << 20
+
+
+ZIP_BOMB_FLOOR = 64 * MB  # any archive may inflate this far, whatever its ratio
+
+
+def _check_size(size: int, name: str) -> None:
+    cap = limits().upload_mb
+    if size > cap * MB:
+        raise InputError(f"expected a file of at most {cap:,} MB (raise {env_name('upload_mb')} to allow more), "
+                         f"found {size / MB:,.1f} MB in '{name}'")
+
+
+def _check_rows(rows: int, name: str, what: str = "") -> None:
+    max_rows = limits().rows
+    if rows > max_rows:
+        raise InputError(f"expected at most {max_rows:,} rows (raise {env_name('rows')} to allow more), "
+                         f"found {rows:,}{what} in '{name}'")
+
+
+def _check_columns(columns: int, name: str) -> None:
+    cap = limits().columns
+    if columns > cap:
+        raise InputError(f"expected at most {cap:,} columns (raise {env_name('columns')} to allow more), "
+                         f"found {columns:,} in '{name}': is it delimited as it seems?")
+
+
+def _inflate_cap(compressed: int) -> int:
+    """Bytes an archive of `compressed` bytes may inflate to: the size cap, and past 64 MB the
+    ratio cap (a real export compresses 5-20x, a zip bomb 1000x)."""
+    caps = limits()
+    return int(min(caps.inflated_mb * MB, max(ZIP_BOMB_FLOOR, caps.inflate_ratio * compressed)))
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__
+
+
+EXACT_FLOAT = 2 ** 53  # every integer below this is a float exactly
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed columns -> text, keeping integral floats integral (17850.0 -> '17850', 1e20 ->
+    '100000000000000000000'); inf and nan stay words for `ingest` to count."""
+    out = pd.DataFrame(index=frame.index)
+    for position, column in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        text = None
+        if pd.api.types.is_float_dtype(series):
+            values = series.dropna().to_numpy(dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                integral = bool(np.isfinite(values).all() and (np.mod(values, 1) == 0).all())
+            if integral and (not len(values) or np.abs(values).max() < EXACT_FLOAT):
+                series = series.astype("Int64")
+            elif integral:
+                text = series.map(lambda v: f"{v:.0f}", na_action="ignore")
+        if text is None and pd.api.types.is_datetime64_any_dtype(series):
+            text = series.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif text is None:
+            text = series.astype(str)
+        out[column] = text.where(series.notna(), None)
+    return out
+
+
+def _suffix_repeats(names: list[str]) -> list[str]:
+    """Repeated names get .1, .2 suffixes as read_csv gives them (`_unique_names` then reports them)."""
+    taken, seen, result = set(names), set(), []
+    next_suffix: dict[str, int] = {}
+    for n in names:
+        if n in seen:
+            k = next_suffix.get(n, 1)
+            while f"{n}.{k}" in taken:
+                k += 1
+            next_suffix[n] = k + 1
+            n = f"{n}.{k}"
+            taken.add(n)
+        seen.add(n)
+        result.append(n)
+    return result
+
+
+def _unique_names(names: list[str], notes: list[str] | None = None) -> list[str]:
+    """Duplicate column names get a numeric suffix so that selecting one stays unambiguous."""
+    given = set(names)
+    names = [_strip_pandas_suffix(n, given) for n in names]
+    seen: dict[str, int] = {}
+    result = []
+    for n in names:
+        n = n or "column"
+        if n in seen:
+            seen[n] += 1
+            result.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            result.append(n)
+    if notes is not None:
+        for n, extra in seen.items():
+            if extra:
+                copies = ", ".join(f"{shown(n)}.{i}" for i in range(1, min(extra, 20) + 1)) + (
+                    f" and {extra - 20:,} more" if extra > 20 else "")
+                notes.append(f"column '{shown(n)}' appears {extra + 1} times; the copies were renamed {copies}: "
+                             "check the mapping uses the one you mean")
+    return result
+
+
+def _strip_pandas_suffix(name: str, names: set[str]) -> str:
+    """read_csv renames a repeated 'id' to 'id.1'; undo it so the repeat is found and reported."""
+    base, dot, number = name.rpartition(".")
+    return base if dot and number.isdigit() and base in names else name
