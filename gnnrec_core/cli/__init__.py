@@ -22,26 +22,25 @@ from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest, writable_file
 from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (k, epochs, counts)."""
+def _whole(text: str, low: int, high: int | None, expected: str) -> int:
+    """An integer in [low, high] (high None: unbounded), else one line saying what was expected."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, found '{text}'") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (k, epochs, counts)."""
+    return _whole(text, 1, None, "a whole number >= 1")
 
 
 def seed(text: str) -> int:
     """A random seed numpy and torch both take: 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**32 - 1}, found '{text}'") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**32 - 1}, found {value}")
-    return value
+    return _whole(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
 
 
 def finite(text: str) -> float:
