@@ -1,6 +1,7 @@
 """Cold start on the Online Retail slice: products held out of training entirely, embedded from
-their catalogue rows by the feature GCN, against TF-IDF similarity of names (protocol in
-gnnrec_core/serving/coldstart.py). Several seeds, one run.
+their catalogue rows by the feature GCN, against the similarity of names by each installed text
+encoder (tfidf, llm, minilm; protocol in gnnrec_core/serving/coldstart.py). Several seeds, one run.
+benchmarks/text_encoders.py cold-start runs the same protocol on every catalogue with names.
 
     python benchmarks/cold_start.py [--data ../shared/data/online_retail_dec2010.csv.gz] [--seeds 0 1 2 3 4] \
         [--json out.json]
@@ -43,10 +44,14 @@ def main() -> None:
     summary = {m: {metric: [float(np.mean(values := [r["results"][m][metric] for r in runs])), float(np.std(values))]
                    for metric in runs[0]["results"][m]} for m in methods}
     shares = [r["gcn_share"] for r in runs]
-    print("mean, std over seeds:", json.dumps(summary, indent=1), "\nGCN share chosen on validation:", shares)
+    texts = [r["combined_text"] for r in runs]
+    print("names read by:", "; ".join(runs[0]["text_encoders"].values()))
+    print("mean, std over seeds:", json.dumps(summary, indent=1), "\nGCN share chosen on validation:", shares,
+          "\ntext chosen on validation:", texts)
     if args.json:
         Path(args.json).write_text(json.dumps({"seeds": args.seeds, "runs": runs, "mean_std": summary,
-                                               "gcn_shares": shares}, indent=1))
+                                               "gcn_shares": shares, "combined_texts": texts,
+                                               "text_encoders": runs[0]["text_encoders"]}, indent=1))
 
 
 if __name__ == "__main__":

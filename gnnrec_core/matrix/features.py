@@ -1,7 +1,7 @@
 """Item features x_i for the feature-aware GCN: what the catalogue says about a product.
 
 - product name: TF-IDF of words and character 3-grams, reduced by truncated SVD (LSA), or with
-  `text="llm"` the language model's name vectors (gnnrec_core/matrix/text_encoder.py);
+  `text="llm"` / `text="minilm"` a language model's name vectors (gnnrec_core/matrix/text_encoder.py);
 - category: one-hot of the most common categories (others share one column);
 - price: log(1 + price), standardised; a missing price gets the median and a flag.
 
@@ -25,7 +25,7 @@ class FeatureConfig:
     text_dims: int = 48
     max_categories: int = 50
     seed: int = 0
-    text: str = "tfidf"  # or "llm": the language model's 256-d name vectors (docs/benchmarks.md compares them)
+    text: str = "tfidf"  # or "llm" / "minilm": a language model's name vectors (docs/benchmarks.md compares them)
 
 
 class ItemFeaturizer:
@@ -40,7 +40,8 @@ class ItemFeaturizer:
         if names.str.len().gt(0).any() and self.config.text != "tfidf":
             from .text_encoder import resolve
 
-            self.llm_ = resolve(self.config.text) == "llm"
+            self.encoder_ = resolve(self.config.text)
+            self.llm_ = self.encoder_ != "tfidf"
         if names.str.len().gt(0).any() and not self.llm_:
             self.text_ = FeatureUnion([
                 ("words", TfidfVectorizer(lowercase=True, token_pattern=r"(?u)\b\w\w+\b", min_df=1)),
@@ -63,7 +64,7 @@ class ItemFeaturizer:
         if self.llm_:
             from .text_encoder import encode_texts
 
-            blocks.append(encode_texts(_names(catalogue).tolist(), "llm"))
+            blocks.append(encode_texts(_names(catalogue).tolist(), self.encoder_))
         if self.text_ is not None:
             text = self.svd_.transform(self.text_.transform(_names(catalogue)))
             norms = np.linalg.norm(text, axis=1, keepdims=True)

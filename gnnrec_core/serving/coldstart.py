@@ -7,9 +7,10 @@ known products it is most often bought with: its top `partners` by shrunk lift a
 sharing at least `min_together` baskets (frequently-bought-together, from all baskets). Every known
 product is ranked by cosine similarity to the new product's vector; hit rate, recall and nDCG at
 k of the true partners are reported, beside text-only rankings with no purchase data at all:
-TF-IDF cosine of product names ("tfidf") and the language model's cosine ("llm", WordLlama,
-when installed), and the GCN and a text ranking combined (each similarity standardised per
-product, then mixed), which is what the dashboard uses to place a new product.
+TF-IDF cosine of product names ("tfidf") and the language models' cosines ("llm", WordLlama;
+"minilm", the all-MiniLM-L6-v2 transformer; each when installed), and the GCN and a text ranking
+combined (each similarity standardised per product, then mixed), which is what the dashboard uses
+to place a new product. The result names the encoder behind each text ranking ("text_encoders").
 
 The held-out products are split in two: the combination (which text ranking, and the GCN's
 share `GCN_SHARES`) is chosen on the validation half by nDCG, and every method is scored on the
@@ -35,10 +36,11 @@ from ..models import FeatureGCN
 from ..pipeline.benchmark import Dataset
 
 GCN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the GCN's share of the combined score, tried on validation
-TEXT_METHODS = ("tfidf", "llm")  # name similarity: TF-IDF, or the language model (when installed)
+TEXT_METHODS = ("tfidf", "llm", "minilm")  # name similarity: TF-IDF, or a language model (when installed)
 DEFAULT_GCN_SHARE = 0.5  # what the dashboard uses: the share validation chose most often (docs/benchmarks.md)
-# The name similarity the dashboard mixes in: TF-IDF, which validation chose in most seeds; the language
-# model was level with it on every dataset with names (docs/benchmarks.md), so it is not the default.
+# The name similarity the dashboard mixes in: TF-IDF, which validation chose in most seeds on the three
+# larger catalogues; neither language model (WordLlama, MiniLM) beat it there by its interval
+# (docs/benchmarks.md, "Product text"), so neither is the default. text_encoder.DEFAULTS says the same.
 DEFAULT_TEXT = "tfidf"
 
 
@@ -77,7 +79,7 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     features = dataset.features
     model = FeatureGCN(item_features=features[known], **settings).fit(full[:, known])
     names = _names(dataset, data.items)
-    scores = new_product_scores(model, features[held], names[known], names[held])
+    scores = new_product_scores(model, features[held], names[known], names[held], compare=TEXT_METHODS)
     in_valid = np.zeros(len(held), bool)
     in_valid[np.random.default_rng(seed + 1).permutation(len(held))[: len(held) // 2]] = True
     if in_valid.all() or not in_valid.any():
@@ -95,27 +97,32 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     scored = ~in_valid
     results = {method: _score(scores[method][scored], together[scored], k) for method in (*texts, "gcn")}
     results["combined"] = _score(mixed(text, share)[scored], together[scored], k)
+    from ..matrix.text_encoder import describe
+
     return {"held_out": int(len(held)), "held_out_products": int(len(held)), "scored_products": int(scored.sum()),
             "known_products": int(len(known)), "k": k, "seed": seed, "gcn_share": share, "combined_text": text,
+            "text_encoders": {method: describe(method) for method in texts},
             "mean_true_partners": float(np.diff(together.indptr).mean()),
             "valid_ndcg_by_mix": on_valid, "results": results}
 
 
 def new_product_scores(model: FeatureGCN, features: np.ndarray, known_names: np.ndarray,
                        new_names: np.ndarray, gcn_share: float = DEFAULT_GCN_SHARE,
-                       text: str = DEFAULT_TEXT) -> dict[str, np.ndarray]:
+                       text: str = DEFAULT_TEXT, compare: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """(new products, known products) similarities: 'gcn' (embedding cosine), 'tfidf' (TF-IDF
-    cosine of names), 'llm' (language-model cosine of names, when installed), 'text' (the one
-    `text` picks: auto = the language model when installed) and 'combined' (gcn and text
-    standardised per new product, then mixed)."""
-    from ..matrix.text_encoder import LLM, encode_texts, llm_available, resolve
+    cosine of names), 'llm' / 'minilm' (language-model cosines of names) for `text` and for those
+    in `compare` that are installed, 'text' (the one `text` picks: auto = text_encoder's
+    AUTO_ORDER) and 'combined' (gcn and text standardised per new product, then mixed)."""
+    from ..matrix.text_encoder import TFIDF, available, encode_texts, resolve
 
     gcn = model.embed_new_items(features) @ model.item_vectors().T
     known_names, new_names = np.asarray(known_names, dtype=str), np.asarray(new_names, dtype=str)
     out = {"gcn": gcn, "tfidf": _tfidf(known_names, new_names)}
-    if llm_available():
-        out["llm"] = encode_texts(new_names.tolist(), LLM) @ encode_texts(known_names.tolist(), LLM).T
-    out["text"] = out[resolve(text)]
+    chosen = resolve(text)
+    for method in dict.fromkeys([chosen, *compare]):
+        if method != TFIDF and available(method):
+            out[method] = encode_texts(new_names.tolist(), method) @ encode_texts(known_names.tolist(), method).T
+    out["text"] = out[chosen]
     out["combined"] = gcn_share * standardise(gcn) + (1 - gcn_share) * standardise(out["text"])
     return out
 

@@ -22,7 +22,7 @@ large big mini new colour color design designs style piece pcs x pk asst""".spli
 def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25) -> pd.DataFrame:
     """Rows: position (in `names`), name, match ('name contains' / 'close in meaning'), score.
     Substring and code matches first (score 1), then up to k closest in meaning not already found."""
-    from ..matrix.text_encoder import encode_query, encode_texts, llm_available
+    from ..matrix.text_encoder import encode_query, encode_texts, language_model_available
 
     text = query.strip().lower()
     if not text:
@@ -34,7 +34,7 @@ def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, 
     found = np.flatnonzero(contains)
     rows = [pd.DataFrame({"position": found, "name": names.iloc[found].to_numpy(), "match": "name contains",
                           "score": 1.0})]
-    if llm_available() and len(names):
+    if language_model_available() and len(names):
         similarity = encode_texts(names.fillna("").astype(str).tolist()) @ encode_query(query)
         similarity[found] = -np.inf
         closest = np.argsort(-similarity)[:k]
