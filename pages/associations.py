@@ -1,19 +1,25 @@
 """Associations: rules from baskets (no training needed), and for any product its frequently-
-bought-together partners beside its most similar products, kept apart and labelled."""
+bought-together partners beside its most similar products, kept apart and labelled. Every figure
+comes with the baskets (or buyers) behind it; lists rank by lift's shrunk lower bound."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    LABELS,
+    THIN,
     GnnrecError,
     RuleConfig,
     catalogue_stats,
+    default_min_support,
+    display_names,
     frequently_bought_together,
+    min_buyers,
     mine_rules,
     products_by_baskets,
     rules_graph,
     rules_scatter,
+    similar_table,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, ws
@@ -35,14 +41,18 @@ st.title("Associations")
 name, data = need_dataset()
 saved_at = next(d["saved_at"] for d in ws().list_datasets() if d["name"] == name)
 catalogue = data.ingest.catalogue
-names = catalogue["name"].astype(str).to_dict()
+names = display_names(catalogue).to_dict()  # a name shared by several codes carries its code
 stats, items = stats_for(name, saved_at)
 basket_kind = "orders" if data.ingest.events["basket"].notna().any() else "customer histories"
-st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) "
-           f"over {len(items):,} products.")
+st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} products (postage and fee codes are "
+           "in no basket).")
 
 controls = st.columns(4)
-min_support = controls[0].number_input("Min. support", 0.0005, 0.5, 0.01, step=0.001, format="%.4f")
+suggested = round(default_min_support(stats), 4)
+min_support = controls[0].number_input(
+    "Min. support", 0.0001, 1.0, max(suggested, 0.0001), step=0.001, format="%.4f",
+    help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is {THIN:,} baskets (fewer is thin "
+         "evidence), raised on large data until at most 20,000 pairs qualify.")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, 0.2, 0.05)
 max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help="3 uses FP-growth; slower")
 min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, 1.0, step=0.5)
@@ -68,12 +78,33 @@ if chosen_categories:
         return any(category_of.get(c) in chosen_categories for c in codes)
     rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
-                      **{c: rules[c] for c in ("support", "confidence", "lift", "leverage", "conviction", "count")}})
+                      **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
+                                               "support", "leverage", "conviction")}})
 st.subheader(f"{len(table):,} rules")
-st.dataframe(table, hide_index=True, height=360, column_config={
-    "support": st.column_config.NumberColumn(format="%.4f"), "confidence": st.column_config.NumberColumn(format="%.3f"),
-    "lift": st.column_config.NumberColumn(format="%.2f"), "leverage": st.column_config.NumberColumn(format="%.4f"),
-    "conviction": st.column_config.NumberColumn(format="%.2f", help="infinite when confidence is 1")})
+st.caption(f"In at least {int(round(min_support * stats.n_baskets)):,} of {stats.n_baskets:,} baskets, ranked by "
+           "lift's 95% lower bound (lift shrunk toward 1 where few baskets back it), so that a pair seen twice "
+           f"never tops one seen fifty times. 'thin': fewer than {THIN:,} baskets.")
+SMALL = None  # auto: as wide as the header and the figures
+EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; the help says the rest
+    "count": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding every product of it"),
+    "lift_low": st.column_config.NumberColumn("lift, 95% low", format="%.2f", width=SMALL,
+                                              help="lift shrunk toward 1 by the baskets behind it, then its 95% "
+                                                   "lower bound: what the list ranks by"),
+    "lift": st.column_config.NumberColumn("lift", format="%.2f", width=SMALL,
+                                          help="how many times more often than by chance"),
+    "confidence_low": st.column_config.NumberColumn("conf., 95% low", format="%.3f", width=SMALL,
+                                                    help="Wilson lower bound of the confidence"),
+    "confidence": st.column_config.NumberColumn("confidence", format="%.3f", width=SMALL,
+                                                help="share of the first side's baskets that hold the other"),
+    "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} baskets behind it"),
+    "support": st.column_config.NumberColumn("support", format="%.4f", width=SMALL, help="share of all baskets"),
+}
+st.dataframe(table, hide_index=True, height=360, column_order=[  # all of them in the download
+    "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin"], column_config={
+    **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
+    "then also": st.column_config.TextColumn(width=250),
+    "leverage": st.column_config.NumberColumn(format="%.4f", width=SMALL),
+    "conviction": st.column_config.NumberColumn(format="%.2f", width=SMALL, help="infinite when confidence is 1")})
 st.download_button("Download rules (CSV)", csv_bytes(table), "rules.csv", "text/csv")
 if len(rules):
     left, right = st.columns(2)
@@ -85,21 +116,29 @@ if len(rules):
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
                    + ("; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))
+else:
+    st.info("No rule reaches these thresholds: lower the minimum support, confidence or lift (or clear the "
+            "filters) to see some.")
 
 st.subheader("Frequently bought together vs similar")
-st.markdown("**Frequently bought together** comes from baskets alone: partners ranked by lift, shrunk toward 1 "
-            "when few baskets back it. Use it for bundles and cross-selling. **Similar products** come from the "
-            "trained model's embedding: they include substitutes (another colour of the same lamp) as well as "
-            "complements. Use them to browse and to place new products.")
+st.markdown("**Frequently bought together** comes from baskets alone: partners ranked by lift's 95% lower bound, "
+            "which shrinks lift toward 1 when few baskets back it. Use it for bundles and cross-selling. **Similar "
+            "products** come from the trained model's embedding: they include substitutes (another colour of the "
+            "same lamp) as well as complements. Use them to browse and to place new products.")
 popular = products_by_baskets(stats)
+plain = catalogue["name"].astype(str).to_dict()
 product = st.selectbox("Product", popular[:5000].tolist(),
-                       format_func=lambda i: f"{names.get(items[i], items[i])} ({items[i]})")
-left, right = st.columns(2)
-fbt = frequently_bought_together(stats, int(product), k=10, min_count=2)
+                       format_func=lambda i: f"{plain.get(items[i], items[i])} ({items[i]}), in "
+                                             f"{stats.item_counts[i]:,} baskets")
+left = right = st.container()  # one above the other: every figure of both lists on screen
+fbt = frequently_bought_together(stats, int(product), k=10)
 left.markdown("**Frequently bought together**")
 left.dataframe(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in fbt["partner"]],
-                             "baskets together": fbt["co_purchases"], "confidence": fbt["confidence"].round(3),
-                             "lift": fbt["lift"].round(2)}), hide_index=True)
+                             **{c: fbt[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence",
+                                                    "thin")}}),
+               hide_index=True, column_config={**EVIDENCE, "product": st.column_config.TextColumn(width=330)})
+left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, at least "
+             f"2, at most {THIN:,})." + ("" if len(fbt) else " None reach it: it is rarely bought with another."))
 right.markdown("**Similar products (model)**")
 runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:
@@ -107,10 +146,22 @@ if not runs:
 else:
     run = load_run(runs[0].run_id)
     lookup = {str(i): n for n, i in enumerate(run.items)}
-    if str(items[product]) not in lookup:
+    if list(map(str, run.items)) != list(map(str, data.interactions.items)):
+        right.info("The dataset was replaced after its latest run was trained: train a new run to see similar "
+                   "products.")
+    elif str(items[product]) not in lookup:
         right.info("This product has no customer history in the run, so the model has not placed it.")
     else:
-        similar, scores = run.model.similar_items(np.array([lookup[str(items[product])]]), 10)
-        right.dataframe(pd.DataFrame({"product": [names.get(str(run.items[j]), str(run.items[j])) for j in similar[0]],
-                                      "similarity": np.round(scores[0], 3)}), hide_index=True)
-        right.caption(f"From run {escape_markdown(runs[0].run_id)} ({run.model.name}).")
+        fewest = min_buyers(run.model)
+        similar = similar_table(run.model, data, lookup[str(items[product])], 10, min_buyers=fewest)
+        right.dataframe(similar[["name", "similarity", "buyers", "shared_buyers", "thin"]], hide_index=True,
+                        column_config={
+            "name": st.column_config.TextColumn("product", width=330),
+            "similarity": st.column_config.NumberColumn(format="%.3f", width=SMALL),
+            "buyers": st.column_config.NumberColumn(width=SMALL,
+                                                    help="customers who bought it: what the model learned it from"),
+            "shared_buyers": st.column_config.NumberColumn("of both", width=SMALL, help="customers who bought both"),
+            "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} buyers")})
+        right.caption(f"From run {escape_markdown(runs[0].run_id)} "
+                      f"({escape_markdown(LABELS.get(run.model.name, run.model.name))}); products with fewer than "
+                      f"{fewest:,} buyers are left out (0.2% of the {run.model.n_users:,} customers, at least 2).")

@@ -138,9 +138,14 @@ def show_changes(kind: str) -> None:
     with tabs[0]:
         _named_table(report.items, report.items["name"].fillna(report.items["item"]), q, "products")
     with tabs[1]:
-        labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
-            report.pairs["b"])
-        _named_table(report.pairs, labels, q, "pairs")
+        if report.pairs.empty:  # an empty chart says nothing: say why, and what to change
+            st.info(f"No pair of products is in at least {min_baskets} baskets of a and b together, so no pair "
+                    "was tested: lower 'Test only products and pairs in at least this many baskets' above "
+                    "to test rarer pairs.")
+        else:
+            labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
+                report.pairs["b"])
+            _named_table(report.pairs, labels, q, "pairs")
     names = load_dataset(name, saved[name]).ingest.catalogue["name"]
     options = report.items["item"].tolist()
     label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
@@ -148,8 +153,8 @@ def show_changes(kind: str) -> None:
         item = st.selectbox("Product", options, format_func=label, key="changes-partner")
         if item is not None:
             partners = partners_by_side(sides(name, saved[name], how), item, names=names)
-            st.caption("Its bought-together partners on each side (lift shrunk toward 1 for thin evidence), "
-                       "top 10 of either; 'b only' joined its top 10, 'a only' left it.")
+            st.caption("Its bought-together partners on each side, by lift's 95% lower bound (lift shrunk toward "
+                       "1 where few baskets back it), top 10 of either; 'b only' joined its top 10, 'a only' left it.")
             st.dataframe(partners, hide_index=True)
     with tabs[3]:
         picked = st.multiselect("One product, or two for a pair", options, default=options[:1], max_selections=2,

@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    THIN,
     GnnrecError,
     find_products,
+    min_buyers,
     neighbour_table,
     neighbourhood_figure,
     neighbourhood_graph,
@@ -50,13 +52,22 @@ st.session_state[PRODUCT_KEY] = items.at[product, "item"]
 share(run=run_id, product=items.at[product, "item"])
 k = controls[1].slider("Neighbours per product", 3, 20, 8)
 depth = controls[2].slider("Depth", 1, 2, 1)
-min_count = controls[3].number_input("Min. shared baskets", 1, 50, 2)
+min_count = controls[3].number_input("Min. shared baskets", 1, 1000, stats.min_count,
+                                     help=f"Default {stats.min_count:,}: 0.2% of the {stats.n_baskets:,} baskets, at "
+                                          f"least 2, at most {THIN:,}")
+fewest = min_buyers(run.model)
+all_similar = st.toggle(f"Also show similar products with fewer than {fewest:,} buyers", value=False,
+                        help="An embedding learned from one or two customers is mostly noise; such products are "
+                             "left out of the similar ones by default.")
+fewest = 1 if all_similar else fewest
 
 st.markdown(
     ":blue[**Similar**] (solid blue) = close in the model's embedding: substitutes as well as complements. "
-    ":orange[**Bought together**] (dotted orange) = co-purchase ranked by lift: what cross-selling acts on. "
-    "Edge width = strength (cosine similarity, or lift).")
-graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count))
+    ":orange[**Bought together**] (dotted orange) = co-purchase ranked by lift's 95% lower bound (lift shrunk "
+    "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength (cosine similarity, "
+    "or that lower bound).")
+graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count),
+                            min_buyers=fewest)
 names = {i: items.at[i, "name"] for i in graph.nodes}
 edges = [{"from": items.at[a, "item"], "to": items.at[b, "item"], "kind": d["kind"], "strength": d["weight"]}
          for a, b, d in graph.edges(data=True)]
@@ -67,17 +78,34 @@ if graph.graph["skipped"]:
                f"{graph.graph['skipped']:,} more neighbours were left out (lower the depth or neighbours to see all).")
 
 st.subheader("Neighbours")
-table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count))
+table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count), min_buyers=fewest)
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
 st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[product, 'buyers']:,} customers, in "
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
-           "that also hold the neighbour; lift > 1 = bought together more than chance.")
-st.dataframe(table, hide_index=True, column_config={
-    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f"),
-    "support": st.column_config.NumberColumn(format="%.4f"),
-    "confidence": st.column_config.NumberColumn(format="%.3f"),
-    "lift": st.column_config.NumberColumn(format="%.2f")})
+           "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
+           f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
+           "together).")
+SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
+st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV
+    "name", "relation", "similarity", "buyers", "shared_buyers", "baskets_together", "confidence", "lift", "lift_low",
+    "thin"], column_config={
+    "name": st.column_config.TextColumn(width=250),
+    "item": st.column_config.TextColumn(width=SMALL),
+    "relation": st.column_config.TextColumn("relation", width=SMALL),
+    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", width=SMALL),
+    "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
+    "shared_buyers": st.column_config.NumberColumn("of both", width=SMALL, help="customers who bought both"),
+    "baskets_together": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding both"),
+    "confidence": st.column_config.NumberColumn("conf.", format="%.3f", width=SMALL,
+                                                help="share of this product's baskets that hold the neighbour"),
+    "confidence_low": st.column_config.NumberColumn("conf., 95% low", format="%.3f", width=SMALL,
+                                                    help="Wilson lower bound of the confidence"),
+    "lift": st.column_config.NumberColumn(format="%.2f", width=SMALL),
+    "lift_low": st.column_config.NumberColumn("lift, 95% low", format="%.2f", width=SMALL,
+                                              help="lift shrunk toward 1 by the baskets behind it: the ranking"),
+    "thin": st.column_config.CheckboxColumn("thin", width=SMALL,
+                                            help=f"fewer than {THIN:,} buyers (similar) or shared baskets")})
 st.download_button("Download neighbours (CSV)", csv_bytes(table), "neighbours.csv", "text/csv")
 
 st.subheader("Place a new product")

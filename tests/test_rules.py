@@ -8,11 +8,13 @@ import pytest
 from conftest import ROOT
 
 from gnnrec_core.baskets.associations import catalogue_stats
+from gnnrec_core.baskets.evidence import THIN, lift_low, min_evidence, wilson_low
 from gnnrec_core.baskets.rules import RuleConfig, frequently_bought_together, mine_rules, pair_rules
 from gnnrec_core.errors import ConfigError
 
-# 5 baskets: A in 4, B in 3, C in 2, D in 1.  A&B: 3 baskets, A&C: 1, B&C: 1, C&D: 1.
-BASKETS = [["A", "B"], ["A", "B", "C"], ["A", "B"], ["A"], ["C", "D"]]
+# 5 baskets: A in 4, K in 3, C in 2, G in 1.  A&K: 3 baskets, A&C: 1, K&C: 1, C&G: 1. (Single letters
+# such as B and D are charge codes, postage and fees, which are in no basket: data.ingest.baskets_of.)
+BASKETS = [["A", "K"], ["A", "K", "C"], ["A", "K"], ["A"], ["C", "G"]]
 
 
 def _events(baskets):
@@ -26,18 +28,19 @@ def _events(baskets):
 def test_pair_rule_metrics_by_hand():
     stats, items = catalogue_stats(_events(BASKETS))
     rules = pair_rules(stats, items, RuleConfig(min_support=0.2, min_confidence=0.0))
-    a_b = rules[(rules["antecedents"] == ("A",)) & (rules["consequents"] == ("B",))].iloc[0]
-    assert a_b["support"] == pytest.approx(3 / 5)
-    assert a_b["confidence"] == pytest.approx(3 / 4)
-    assert a_b["lift"] == pytest.approx((3 / 4) / (3 / 5))
-    assert a_b["leverage"] == pytest.approx(3 / 5 - (4 / 5) * (3 / 5))
-    assert a_b["conviction"] == pytest.approx((1 - 3 / 5) / (1 - 3 / 4))
-    b_a = rules[(rules["antecedents"] == ("B",)) & (rules["consequents"] == ("A",))].iloc[0]
-    assert b_a["confidence"] == 1.0 and np.isinf(b_a["conviction"])
-    d_c = rules[(rules["antecedents"] == ("D",)) & (rules["consequents"] == ("C",))].iloc[0]
-    assert d_c["lift"] == pytest.approx(1.0 / (2 / 5))
+    a_k = rules[(rules["antecedents"] == ("A",)) & (rules["consequents"] == ("K",))].iloc[0]
+    assert a_k["support"] == pytest.approx(3 / 5)
+    assert a_k["confidence"] == pytest.approx(3 / 4)
+    assert a_k["lift"] == pytest.approx((3 / 4) / (3 / 5))
+    assert a_k["leverage"] == pytest.approx(3 / 5 - (4 / 5) * (3 / 5))
+    assert a_k["conviction"] == pytest.approx((1 - 3 / 5) / (1 - 3 / 4))
+    assert a_k["count"] == 3 and a_k["thin"] and a_k["confidence_low"] == pytest.approx(0.35617, abs=1e-4)
+    k_a = rules[(rules["antecedents"] == ("K",)) & (rules["consequents"] == ("A",))].iloc[0]
+    assert k_a["confidence"] == 1.0 and np.isinf(k_a["conviction"])
+    g_c = rules[(rules["antecedents"] == ("G",)) & (rules["consequents"] == ("C",))].iloc[0]
+    assert g_c["lift"] == pytest.approx(1.0 / (2 / 5))
     strict = pair_rules(stats, items, RuleConfig(min_support=0.4, min_confidence=0.8))
-    assert set(zip(strict["antecedents"], strict["consequents"])) == {(("B",), ("A",))}
+    assert set(zip(strict["antecedents"], strict["consequents"])) == {(("K",), ("A",))}
 
 
 def _planted_baskets(seed=0):
@@ -60,23 +63,39 @@ def test_planted_complement_tops_rules_and_fbt():
     assert items[frequently_bought_together(stats, lamp, k=3)["partner"].iloc[0]] == "SHADE"
 
 
-def test_fbt_shrinks_thin_evidence():
+def test_fbt_ranks_by_the_shrunk_lift_not_raw_lift():
     # 100 baskets. RARE is in 2, both with X: lift 2.4 on two baskets. POP is with X in 40 of its
-    # 50: lift 1.9 on forty baskets. Raw lift prefers RARE; the shrunk score prefers POP.
+    # 50: lift 1.9 on forty baskets. Raw lift prefers RARE; its shrunk lower bound prefers POP.
     baskets = [["X", "RARE"]] * 2 + [["X", "POP"]] * 40 + [["POP"]] * 10 + [["F"]] * 48
     stats, items = catalogue_stats(_events(baskets))
     x = int(np.flatnonzero(items == "X")[0])
-    raw_lift_order = items[stats.partners(x, 2)["partner"]].tolist()
-    assert raw_lift_order[0] == "RARE"  # lift alone favours the thin pair
-    ranked = frequently_bought_together(stats, x, k=2, min_count=2, shrink=20)
-    assert items[ranked["partner"].iloc[0]] == "POP"
+    partners = stats.partners(x, 2).set_index(items[stats.partners(x, 2)["partner"]])
+    assert partners.loc["RARE", "lift"] > partners.loc["POP", "lift"]  # lift alone favours the thin pair
+    ranked = frequently_bought_together(stats, x, k=2, min_count=2)
+    assert items[ranked["partner"]].tolist() == ["POP", "RARE"]
+    assert ranked["thin"].tolist() == [False, True] and ranked["count"].tolist() == [40, 2]
+    # Gamma(2 + 1, E + 1) with E = 42 * 2 / 100: its 5% quantile is 0.8177 / 1.84 (chi-square(6) 5% / 2).
+    assert ranked["lift_low"].iloc[1] == pytest.approx(0.81769 / 1.84, rel=1e-4)
+    assert stats.min_count == 2  # 0.2% of 100 baskets, at least 2
+
+
+def test_evidence_bounds_by_hand():
+    # Wilson, z = 1.645: 3 of 4 -> (0.75 + z^2/8 - z sqrt(0.75 * 0.25 / 4 + z^2/64)) / (1 + z^2/4) = 0.3562.
+    assert wilson_low(np.array([3]), np.array([4]))[0] == pytest.approx(0.35617, abs=1e-4)
+    assert wilson_low(np.array([0]), np.array([0]))[0] == 0.0
+    # Two baskets of two products seen nowhere else: the bound stays under 1 whatever the raw lift.
+    assert lift_low(np.array([2]), np.array([2]), np.array([2]), 10**9)[0] == pytest.approx(0.81769, rel=1e-4)
+    # The same lift 10 on more baskets earns a higher bound, approaching 10.
+    lows = lift_low(np.array([10, 50, 5000]), np.array([100, 500, 50000]), np.array([10, 10, 10]), 1000)
+    assert lows[0] < lows[1] < lows[2] < 10 and lows[2] > 9.5
+    assert [min_evidence(n) for n in (5, 400, 1885, 3214, 10**6)] == [2, 2, 4, 7, THIN]
 
 
 def test_fpgrowth_three_itemsets_and_guard():
-    baskets = [["A", "B", "C"]] * 6 + [["A", "B"]] * 2 + [["C"]] * 2
+    baskets = [["A", "K", "C"]] * 6 + [["A", "K"]] * 2 + [["C"]] * 2
     stats, items = catalogue_stats(_events(baskets))
     rules = mine_rules(stats, items, RuleConfig(min_support=0.3, min_confidence=0.5, max_len=3))
-    ab_c = rules[(rules["antecedents"] == ("A", "B")) & (rules["consequents"] == ("C",))].iloc[0]
+    ab_c = rules[(rules["antecedents"] == ("A", "K")) & (rules["consequents"] == ("C",))].iloc[0]
     assert ab_c["support"] == pytest.approx(0.6) and ab_c["confidence"] == pytest.approx(6 / 8)
     with pytest.raises(ConfigError, match="frequent pairs"):
         mine_rules(stats, items, RuleConfig(min_support=0.1, max_len=3, max_frequent_pairs=1))
@@ -95,8 +114,9 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())
     assert result["baskets"] == 400
-    assert set(result["rules"][0]) == {"antecedents", "consequents", "support", "confidence", "lift", "leverage",
-                                       "conviction"}
+    assert set(result["rules"][0]) == {"antecedents", "consequents", "count", "support", "confidence",
+                                       "confidence_low", "lift", "lift_low", "thin", "leverage", "conviction"}
+    assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop,cooc",
                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)

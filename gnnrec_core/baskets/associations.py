@@ -3,7 +3,11 @@
 For products A and B over N baskets (orders/invoices; a customer's history where there are none):
   support(A,B) = n(A,B) / N      confidence(A->B) = n(A,B) / n(A)
   lift(A,B) = confidence(A->B) / support(B) = n(A,B) N / (n(A) n(B))
-Every pair count comes from one sparse product X^T X of the basket x item matrix.
+each with its count of baskets and shrunk lower bounds (evidence.py). Every pair count comes from
+one sparse product X^T X of the basket x item matrix. A basket is what `data.ingest.baskets_of`
+says, and a product's count is the number of baskets holding it, on every page, command and report:
+`catalogue_stats` counts them once, and `basket_stats` restricts the columns to a run's products
+while keeping every basket (so N and each product's count do not depend on the run).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import baskets_of
 from ..matrix.cooccurrence import basket_matrix, cooccurrence
+from .evidence import evidence_columns, min_evidence
 
 
 @dataclass
@@ -31,42 +36,52 @@ class BasketStats:
     def item_counts(self) -> np.ndarray:
         return np.asarray(self.cooc.diagonal()).astype(np.int64)
 
+    @property
+    def min_count(self) -> int:
+        """The default minimum shared baskets of a list, scaled with the data (evidence.min_evidence)."""
+        return min_evidence(self.n_baskets)
+
     def partners(self, item: int, min_count: int = 1) -> pd.DataFrame:
-        """Every product bought with `item`: count, support, confidence(item -> partner), lift."""
+        """Every product bought with `item` in at least `min_count` baskets: partner, count,
+        support, confidence(item -> partner) and its lower bound, lift and its shrunk lower bound,
+        thin; the best-evidenced association first (lift_low, then count)."""
         row = self.cooc.getrow(item)
         mask = (row.indices != item) & (row.data >= min_count)
         partner, count = row.indices[mask], row.data[mask].astype(np.int64)
         counts = self.item_counts
-        n = max(self.n_baskets, 1)
-        return pd.DataFrame({
-            "partner": partner, "co_purchases": count, "support": count / n,
-            "confidence": count / max(counts[item], 1),
-            "lift": count * n / np.maximum(counts[item] * counts[partner], 1),
-        }).sort_values(["lift", "co_purchases"], ascending=False, ignore_index=True)
+        frame = pd.DataFrame({"partner": partner, **evidence_columns(
+            count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets)})
+        return frame.sort_values(["lift_low", "count"], ascending=False, ignore_index=True)
 
     def pair(self, a: int, b: int) -> dict[str, float]:
-        count = float(self.cooc[a, b])
-        counts, n = self.item_counts, max(self.n_baskets, 1)
-        return {"co_purchases": count, "support": count / n, "confidence": count / max(counts[a], 1),
-                "lift": count * n / max(counts[a] * counts[b], 1)}
-
-
-def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketStats:
-    """Basket statistics over the items of a vocabulary (raw ID -> index); other items are ignored."""
-    keys = baskets_of(events)
-    index = events["item"].astype(str).map(item_lookup)
-    keep = keys.notna() & index.notna()
-    matrix = basket_matrix(keys[keep].astype(str).to_numpy(), index[keep].to_numpy(np.int64), len(item_lookup))
-    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr())
+        """The evidence columns of A -> B (count 0 where never bought together)."""
+        counts = self.item_counts
+        columns = evidence_columns(np.array([float(self.cooc[a, b])]), counts[[a]], counts[[b]], self.n_baskets)
+        return {name: values[0].item() for name, values in columns.items()}
 
 
 def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[BasketStats, np.ndarray]:
-    """Basket statistics over every product in the events (users or not); returns (stats, raw IDs).
+    """Basket statistics over every product in a basket (users or not); returns (stats, raw IDs).
     With min_support, pairs are counted only between items that reach it (enough for rules)."""
-    codes, items = pd.factorize(events["item"].astype(str), sort=True)
     keys = baskets_of(events)
-    keep = keys.notna().to_numpy() & (codes >= 0)
-    matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes[keep].astype(np.int64), len(items))
+    keep = keys.notna().to_numpy()
+    codes, items = pd.factorize(events["item"][keep].astype(str), sort=True)
+    matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes.astype(np.int64), len(items))
     min_count = int(np.ceil(min_support * matrix.shape[0] - 1e-9))
     return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr()),
             np.asarray(items, dtype=object))
+
+
+def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketStats:
+    """Basket statistics over the items of a vocabulary (raw ID -> index), in its index order:
+    every basket of the events counts (N as on the Associations page), products outside the
+    vocabulary only have no column, and a product of the vocabulary in no basket counts 0."""
+    stats, items = catalogue_stats(events)
+    raw = np.empty(len(item_lookup), dtype=object)
+    raw[list(item_lookup.values())] = list(item_lookup.keys())
+    column = pd.Index(items).get_indexer(raw.astype(str))
+    found = np.flatnonzero(column >= 0)
+    select = sp.csr_matrix((np.ones(len(found), np.float32), (column[found], found)),
+                           shape=(len(items), len(item_lookup)))
+    matrix = (stats.baskets @ select).tocsr()
+    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr())

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from ..data.ingest import SEGMENT_PREFIX, baskets_of
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
+from .evidence import lift_low
 
 STATUSES = ("rising", "falling", "new", "gone", "no clear change")
 
@@ -273,15 +274,16 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 
 # ---- exploring ---------------------------------------------------------------------------------
 
-def partners_by_side(split: SplitBaskets, item: str, k: int = 10, min_count: int = 2, shrink: float = 5.0,
+def partners_by_side(split: SplitBaskets, item: str, k: int = 10, min_count: int = 2,
                      names: pd.Series | None = None) -> pd.DataFrame:
-    """A product's bought-together partners on each side (lift shrunk toward 1 for thin evidence,
-    as frequently_bought_together ranks them), side by side: who joined and who left its top k."""
+    """A product's bought-together partners on each side (by lift's shrunk lower bound,
+    evidence.lift_low, as frequently_bought_together ranks them), side by side: who joined and who
+    left its top k."""
     found = np.flatnonzero(split.items == str(item))
     if not len(found):
         raise InputError(f"expected a product of this dataset, found '{item}'")
     index = int(found[0])
-    sides = {side: _partner_scores(getattr(split, side), index, min_count, shrink) for side in ("a", "b")}
+    sides = {side: _partner_scores(getattr(split, side), index, min_count) for side in ("a", "b")}
     tops = {side: _top(score, k) for side, (_, score) in sides.items()}
     union = sorted(tops["a"] | tops["b"], key=lambda i: -np.nanmax([sides["a"][1][i], sides["b"][1][i]]))
     names = names if names is not None else pd.Series(dtype=object)
@@ -300,15 +302,14 @@ def _top(score: np.ndarray, k: int) -> set[int]:
     return set(ranked[np.isfinite(score[ranked])].tolist())
 
 
-def _partner_scores(matrix: sp.csr_matrix, index: int, min_count: int, shrink: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Baskets holding the product and each other product, and the shrunk lift (NaN below min_count)."""
+def _partner_scores(matrix: sp.csr_matrix, index: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Baskets holding the product and each other product, and lift's shrunk lower bound (NaN
+    below min_count)."""
     holding = matrix[matrix[:, index].nonzero()[0]]
     together = np.asarray(holding.sum(0)).ravel()
     together[index] = 0
     counts, n = np.asarray(matrix.sum(0)).ravel(), max(matrix.shape[0], 1)
-    lift = together * n / np.maximum(counts[index] * counts, 1)
-    score = 1 + (lift - 1) * together / (together + shrink)
+    score = lift_low(together, np.full(len(counts), counts[index]), counts, n)
     return together, np.where(together >= min_count, score, np.nan)
 
 

@@ -4,7 +4,9 @@ Pair rules A -> B come straight from one sparse product C = X^T X of the binary 
 matrix: c_AB baskets hold both, c_A hold A, N baskets in all.
   support = c_AB / N            confidence = c_AB / c_A          lift = confidence / (c_B / N)
   leverage = support - (c_A/N)(c_B/N)        conviction = (1 - c_B/N) / (1 - confidence)
-Conviction is infinite when confidence is 1; it is reported as None (null in JSON).
+Conviction is infinite when confidence is 1; it is reported as None (null in JSON). Every rule
+carries its count of baskets, the Wilson lower bound of its confidence, the shrunk lower bound of
+its lift and a thin mark (evidence.py); rules rank by the shrunk lift, then support.
 
 Rules with longer antecedents (max_len > 2) use FP-growth from mlxtend, behind a guard: the
 number of frequent pairs is counted first (cheap, sparse), and a threshold that would explode the
@@ -21,9 +23,11 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from .associations import BasketStats
+from .evidence import THIN, evidence_columns
 
-RULE_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift", "leverage", "conviction",
-                "count", "antecedent_support", "consequent_support"]
+RULE_COLUMNS = ["antecedents", "consequents", "count", "support", "confidence", "confidence_low", "lift", "lift_low",
+                "thin", "leverage", "conviction", "antecedent_support", "consequent_support"]
+RANKING = ["lift_low", "support"]  # the shrunk lift first: thin evidence never tops a list
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,21 @@ class RuleConfig:
 
 
 def mine_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleConfig()) -> pd.DataFrame:
-    """Rules with antecedents and consequents as tuples of raw item IDs, strongest lift first."""
+    """Rules with antecedents and consequents as tuples of raw item IDs, best-evidenced lift first."""
     pairs = pair_rules(stats, items, config)
     if config.max_len == 2:
         return pairs
     longer = _fpgrowth_rules(stats, items, config)
     longer = longer[longer["antecedents"].map(len) + longer["consequents"].map(len) > 2]
-    return pd.concat([pairs, longer], ignore_index=True).sort_values(
-        ["lift", "support"], ascending=False, ignore_index=True)
+    return pd.concat([pairs, longer], ignore_index=True).sort_values(RANKING, ascending=False, ignore_index=True)
+
+
+def _with_evidence(front: dict[str, object], both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n: int,
+                   leverage: np.ndarray, conviction: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({**front, **evidence_columns(both, count_a, count_b, n), "leverage": leverage,
+                          "conviction": conviction, "antecedent_support": np.asarray(count_a, np.float64) / n,
+                          "consequent_support": np.asarray(count_b, np.float64) / n})
+    return frame[RULE_COLUMNS]
 
 
 def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleConfig()) -> pd.DataFrame:
@@ -68,13 +79,9 @@ def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
     support_a, support_b, support = counts[a] / n, counts[b] / n, both / n
     with np.errstate(divide="ignore"):
         conviction = np.where(confidence < 1, (1 - support_b) / np.maximum(1 - confidence, 1e-12), np.inf)
-    frame = pd.DataFrame({
-        "antecedents": [(str(items[i]),) for i in a], "consequents": [(str(items[j]),) for j in b],
-        "support": support, "confidence": confidence, "lift": confidence / support_b,
-        "leverage": support - support_a * support_b, "conviction": conviction, "count": both.astype(np.int64),
-        "antecedent_support": support_a, "consequent_support": support_b,
-    })
-    return frame.sort_values(["lift", "support"], ascending=False, ignore_index=True)
+    frame = _with_evidence({"antecedents": [(str(items[i]),) for i in a], "consequents": [(str(items[j]),) for j in b]},
+                           both, counts[a], counts[b], n, support - support_a * support_b, conviction)
+    return frame.sort_values(RANKING, ascending=False, ignore_index=True)
 
 
 def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -> pd.DataFrame:
@@ -100,25 +107,40 @@ def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -
     # Supports above are over baskets holding a frequent item; rescale to all N baskets.
     itemsets["support"] = itemsets["support"] * baskets.shape[0] / n
     rules = association_rules(itemsets, num_itemsets=n, metric="confidence", min_threshold=config.min_confidence)
-    return pd.DataFrame({
-        "antecedents": rules["antecedents"].map(lambda s: tuple(sorted(s))),
-        "consequents": rules["consequents"].map(lambda s: tuple(sorted(s))),
-        "support": rules["support"], "confidence": rules["confidence"], "lift": rules["lift"],
-        "leverage": rules["leverage"], "conviction": rules["conviction"],
-        "count": np.round(rules["support"] * n).astype(np.int64),
-        "antecedent_support": rules["antecedent support"], "consequent_support": rules["consequent support"],
-    })
+    def counted(column: str) -> np.ndarray:  # supports back to counts of baskets
+        return np.asarray(np.round(rules[column].to_numpy(np.float64) * n), np.float64)
+    return _with_evidence({"antecedents": rules["antecedents"].map(lambda s: tuple(sorted(s))).tolist(),
+                           "consequents": rules["consequents"].map(lambda s: tuple(sorted(s))).tolist()},
+                          counted("support"), counted("antecedent support"), counted("consequent support"), n,
+                          rules["leverage"].to_numpy(), rules["conviction"].to_numpy())
 
 
-def frequently_bought_together(stats: BasketStats, item: int, k: int = 10, min_count: int = 2,
-                               shrink: float = 5.0) -> pd.DataFrame:
-    """Co-purchase partners ranked by lift shrunk toward 1 for thin evidence:
-    score = 1 + (lift - 1) * c / (c + shrink). Lift already divides out the partner's popularity
-    (raw counts would list best-sellers for everything); the shrinkage stops a pair seen twice
-    among rare items from outranking a pair seen fifty times."""
-    partners = stats.partners(item, min_count)
-    partners["score"] = 1 + (partners["lift"] - 1) * partners["co_purchases"] / (partners["co_purchases"] + shrink)
-    return partners.sort_values(["score", "co_purchases"], ascending=False, ignore_index=True).head(k)
+MAX_DEFAULT_PAIRS = 20_000  # the default min support keeps at most this many pairs (a table one can read)
+
+
+def default_min_count(stats: BasketStats, max_pairs: int = MAX_DEFAULT_PAIRS) -> int:
+    """The default minimum baskets of a rule: evidence.THIN (no default rule is thin; all baskets
+    when there are fewer), raised until at most `max_pairs` product pairs reach it."""
+    floor = max(1, min(THIN, stats.n_baskets))
+    upper = sp.triu(stats.cooc, k=1).tocoo()
+    counts = np.sort(upper.data[upper.data >= floor])[::-1]
+    if len(counts) <= max_pairs:
+        return floor
+    return int(counts[max_pairs]) + 1  # the (max_pairs + 1)-th pair falls below
+
+
+def default_min_support(stats: BasketStats, max_pairs: int = MAX_DEFAULT_PAIRS) -> float:
+    """default_min_count as a share of the baskets (what RuleConfig.min_support reads)."""
+    return min(1.0, default_min_count(stats, max_pairs) / max(stats.n_baskets, 1))
+
+
+def frequently_bought_together(stats: BasketStats, item: int, k: int = 10, min_count: int | None = None
+                               ) -> pd.DataFrame:
+    """Co-purchase partners in at least `min_count` baskets (None: stats.min_count, scaled with the
+    data), ranked by lift's shrunk lower bound (evidence.lift_low): lift divides out the partner's
+    popularity (raw counts would list best-sellers for everything), the bound stops a pair seen
+    twice among rare items from outranking a pair seen fifty times. `thin` marks fewer than 10."""
+    return stats.partners(item, stats.min_count if min_count is None else min_count).head(k)
 
 
 def rules_json(rules: pd.DataFrame) -> list[dict]:
@@ -127,6 +149,8 @@ def rules_json(rules: pd.DataFrame) -> list[dict]:
     for row in rules.itertuples(index=False):
         conviction = None if not np.isfinite(row.conviction) else float(row.conviction)
         out.append({"antecedents": list(row.antecedents), "consequents": list(row.consequents),
-                    "support": float(row.support), "confidence": float(row.confidence), "lift": float(row.lift),
-                    "leverage": float(row.leverage), "conviction": conviction})
+                    "count": int(row.count), "support": float(row.support), "confidence": float(row.confidence),
+                    "confidence_low": float(row.confidence_low), "lift": float(row.lift),
+                    "lift_low": float(row.lift_low), "thin": bool(row.thin), "leverage": float(row.leverage),
+                    "conviction": conviction})
     return out

@@ -5,27 +5,34 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from ..pipeline.benchmark import parse_models
 from .common import _gnn_settings, _ingest, _Progress
 
 
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats
+    from ..baskets.evidence import THIN
     from ..baskets.rules import RuleConfig, mine_rules, rules_json
+    from ..data.ingest import display_names
 
     config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
     result = _ingest(args)
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
     rules = mine_rules(stats, items, config)
-    names = result.catalogue["name"]
+    names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
     def label(codes: frozenset[str]) -> str:
         return " + ".join(str(names.get(c, c)) for c in codes)
-    print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}, "
-          f"min confidence {config.min_confidence}, max length {config.max_len}); strongest lift first:")
+    least = int(np.ceil(config.min_support * stats.n_baskets - 1e-9))
+    print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
+          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}); ranked by "
+          f"lift's 95% lower bound, thin = fewer than {THIN} baskets:")
     for row in rules.head(args.top).itertuples(index=False):
-        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  support {row.support:.4f}  "
-              f"confidence {row.confidence:.3f}  lift {row.lift:.1f}")
-    return {"baskets": stats.n_baskets, "rules": rules_json(rules)}
+        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
+              f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
+              f"lift {row.lift:.1f} (95% low {row.lift_low:.1f})")
+    return {"baskets": stats.n_baskets, "min_baskets": least, "rules": rules_json(rules)}
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:

@@ -344,6 +344,25 @@ def _most_common(table: pd.DataFrame, column: str) -> pd.Series:
     return counts.drop_duplicates("item").set_index("item")[column].astype(object)
 
 
+def display_names(catalogue: pd.DataFrame) -> pd.Series:
+    """Code -> the name to show: the catalogue's name, with the code added where several codes
+    share it (colour variants), so that a pair of two variants never reads "X -> X"."""
+    names = catalogue["name"].astype(object).where(catalogue["name"].notna(), pd.Series(catalogue.index,
+                                                                                         index=catalogue.index))
+    names = names.astype(str).str.strip()
+    shared = names.duplicated(keep=False).to_numpy()
+    codes = pd.Series(catalogue.index.astype(str), index=catalogue.index)
+    return names.where(~shared, names + " (" + codes + ")")
+
+
+def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Which column of a catalogue file plays each catalogue role (CATALOGUE_ROLES), as ingest
+    will join it: for a page to show what the catalogue brings before the events are cleaned."""
+    table = read_table(items, _name_of(items))
+    item_map = detect_mapping(table, **(chosen or {}))
+    return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
+
+
 def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
                     ) -> tuple[pd.DataFrame, dict[str, str | None]]:
     unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
@@ -407,7 +426,7 @@ def summary(result: IngestResult) -> dict[str, Any]:
     times = events["time"].dropna()
     return {
         "rows": len(events), "users": int(users), "items": int(items),
-        "baskets": int(events["basket"].nunique()) if events["basket"].notna().any() else int(users),
+        "baskets": basket_count(events),
         "user_item_pairs": len(pairs),
         "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
         "first_time": str(times.min()) if len(times) else None,
@@ -417,13 +436,26 @@ def summary(result: IngestResult) -> dict[str, Any]:
 
 
 def baskets_of(events: pd.DataFrame) -> pd.Series:
-    """Basket key per event: the order/invoice when there is one, else the user (a user's whole
-    history as one basket)."""
+    """The one definition of a basket, for every page, command and report: the basket key per
+    event line, the order/invoice when there is one, else the user (a user's whole history as one
+    basket). A line of a non-product code (postage, fees: NON_PRODUCT_CODES) is in no basket (None),
+    whether or not ingest dropped such lines, so a basket of postage alone is no basket. A
+    product's count is the number of baskets holding it (`basket_count`)."""
+    codes, uniques = pd.factorize(events["item"])  # each code matched once: logs repeat them
+    charge = np.append(np.asarray(pd.Index(uniques.astype(str)).str.match(NON_PRODUCT_CODES), bool), False)
+    product = ~charge[codes]  # code -1 (no item) picks the appended False
     if events["basket"].notna().all():  # the usual order log: no per-row text to build
-        return events["basket"]
-    key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
-    return key.where(events["basket"].notna() | events["user"].notna(), None)
+        key = events["basket"]
+    else:
+        key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
+        key = key.where(events["basket"].notna() | events["user"].notna(), None)
+    return key if product.all() else key.where(product, None)
 
 
-__all__ = ["IngestReport", "IngestResult", "ingest", "summary", "baskets_of", "parse_times",
-           "normalise_ids", "EVENT_COLUMNS"]
+def basket_count(events: pd.DataFrame) -> int:
+    """How many baskets the events hold (baskets_of's definition)."""
+    return int(baskets_of(events).nunique(dropna=True))
+
+
+__all__ = ["IngestReport", "IngestResult", "ingest", "summary", "baskets_of", "basket_count", "catalogue_columns",
+           "display_names", "parse_times", "normalise_ids", "EVENT_COLUMNS"]

@@ -3,7 +3,10 @@ co-purchase) as a graph and as a table, and the comparison of two runs or two da
 
 Two kinds of neighbour are kept apart on purpose: "similar" comes from the model's item-item
 similarity and catches substitutes as well as complements; "bought together" comes from basket
-counts alone and is what cross-selling acts on.
+counts alone and is what cross-selling acts on. Each comes with its evidence: a similar product
+with the number of its buyers (products with fewer than `min_buyers` are left out, those under
+evidence.THIN marked thin: an embedding learned from two buyers is noise), a partner with its
+count of shared baskets and the shrunk lower bound of its lift, which ranks it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ..baskets.associations import BasketStats
+from ..baskets.evidence import THIN, evidence_columns, min_evidence
 from ..data.ingest import IngestResult
 from ..models import Recommender
+from .merchandising import available, rank
 
 SIMILAR, TOGETHER = "similar", "bought together"
 
@@ -22,6 +27,23 @@ SIMILAR, TOGETHER = "similar", "bought together"
 def item_buyers(model: Recommender) -> np.ndarray:
     """Customers per item in the model's training matrix, in item index order."""
     return np.diff(model.train_.tocsc().indptr)
+
+
+def min_buyers(model: Recommender) -> int:
+    """The default minimum buyers of a similar product, scaled with the customers (min_evidence)."""
+    return min_evidence(model.n_users)
+
+
+def similar_products(model: Recommender, item: int, k: int = 10, min_buyers: int = 1
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The k products most similar to `item` by the model among those with at least `min_buyers`
+    buyers (never the item itself, nor one the model could not score): (indices, similarities)."""
+    scores = np.array(model.item_item(np.array([item])), dtype=np.float32)
+    scores[:, item_buyers(model) < min_buyers] = -np.inf
+    scores[:, item] = -np.inf
+    top, values = rank(scores, k, None, None)
+    found, similarity = available(top[0], values[0])
+    return found, similarity
 
 
 def customers_by_activity(model: Recommender) -> tuple[np.ndarray, np.ndarray]:
@@ -54,21 +76,22 @@ def item_facts(model: Recommender, items: np.ndarray, ingest: IngestResult) -> p
 
 
 def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: int = 8, depth: int = 1,
-                        min_count: int = 2, max_nodes: int = 150) -> nx.MultiGraph:
-    """Ego graph around `item`: each node's k most similar products and k strongest co-purchase
-    partners (by lift, at least `min_count` shared baskets), expanded `depth` times. It stops
-    growing at `max_nodes` (a larger drawing is unreadable); graph.graph["skipped"] counts the
-    products left out, for the page to say so."""
+                        min_count: int = 2, max_nodes: int = 150, min_buyers: int = 1) -> nx.MultiGraph:
+    """Ego graph around `item`: each node's k most similar products (with at least `min_buyers`
+    buyers; weight: similarity) and k best-evidenced co-purchase partners (at least `min_count`
+    shared baskets; weight: lift's shrunk lower bound), expanded `depth` times. It stops growing at
+    `max_nodes` (a larger drawing is unreadable); graph.graph["skipped"] counts the products left
+    out, for the page to say so."""
     graph = nx.MultiGraph(skipped=0)
     graph.add_node(item, depth=0)
     frontier = [item]
     for level in range(1, depth + 1):
         next_frontier = []
         for node in frontier:
-            similar, scores = model.similar_items(np.array([node]), k)
-            edges = [(int(j), SIMILAR, float(s)) for j, s in zip(similar[0], scores[0])]
+            similar, scores = similar_products(model, node, k, min_buyers)
+            edges = [(int(j), SIMILAR, float(s)) for j, s in zip(similar, scores)]
             partners = stats.partners(node, min_count).head(k)
-            edges += [(int(j), TOGETHER, float(lift)) for j, lift in zip(partners["partner"], partners["lift"])]
+            edges += [(int(j), TOGETHER, float(low)) for j, low in zip(partners["partner"], partners["lift_low"])]
             for other, kind, weight in edges:
                 if other not in graph:
                     if graph.number_of_nodes() >= max_nodes:
@@ -82,29 +105,41 @@ def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: in
     return graph
 
 
-def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 10, min_count: int = 1) -> pd.DataFrame:
-    """The union of the k most similar products and the k strongest co-purchase partners, with
-    similarity, co-purchase count, support, confidence (item -> neighbour), lift and shared buyers."""
-    similar, _ = model.similar_items(np.array([item]), k)
+NEIGHBOUR_COLUMNS = ["item_index", "relation", "similarity", "buyers", "shared_buyers", "baskets_together",
+                     "confidence", "confidence_low", "lift", "lift_low", "thin"]
+
+
+def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 10, min_count: int = 1,
+                    min_buyers: int = 1) -> pd.DataFrame:
+    """The union of the k most similar products (with at least `min_buyers` buyers) and the k
+    best-evidenced co-purchase partners (at least `min_count` shared baskets), each with its
+    evidence: similarity, the neighbour's buyers, buyers of both, baskets together, confidence
+    (item -> neighbour) and its lower bound, lift and its shrunk lower bound, and `thin` where the
+    relation rests on fewer than evidence.THIN buyers (similar) or shared baskets (bought
+    together). Similar products first (by similarity), then partners (by lift_low)."""
+    similar, _ = similar_products(model, item, k, min_buyers)
     partners = stats.partners(item, min_count).head(k)
-    together = set(partners["partner"].tolist())
-    candidates = list(dict.fromkeys([*similar[0].tolist(), *partners["partner"].tolist()]))
+    together, alike = set(partners["partner"].tolist()), set(similar.tolist())
+    candidates = list(dict.fromkeys([*similar.tolist(), *partners["partner"].tolist()]))
     similarity = np.asarray(model.item_item(np.array([item])))[0, candidates]
     train = model.train_
     shared = np.asarray((train[:, candidates].T @ train[:, item]).todense()).ravel()
+    buyers = item_buyers(model)[candidates]
     rows = [stats.pair(item, j) for j in candidates]
+    relation = ["both" if j in together and j in alike else TOGETHER if j in together else SIMILAR
+                for j in candidates]
+    count = np.array([int(r["count"]) for r in rows], np.int64)
     table = pd.DataFrame({
-        "item_index": candidates,
-        "relation": [("both" if j in together and j in set(similar[0]) else TOGETHER if j in together else SIMILAR)
-                     for j in candidates],
-        "similarity": similarity.round(4),
-        "co_purchases": [int(r["co_purchases"]) for r in rows],
-        "support": [r["support"] for r in rows],
-        "confidence": [r["confidence"] for r in rows],
-        "lift": [r["lift"] for r in rows],
-        "shared_buyers": shared.astype(int),
-    })
-    return table.sort_values(["similarity"], ascending=False, ignore_index=True)
+        "item_index": candidates, "relation": relation, "similarity": similarity.round(4),
+        "buyers": buyers.astype(int), "shared_buyers": shared.astype(int), "baskets_together": count,
+        "confidence": [r["confidence"] for r in rows], "confidence_low": [r["confidence_low"] for r in rows],
+        "lift": [r["lift"] for r in rows], "lift_low": [r["lift_low"] for r in rows],
+        "thin": [(b < THIN if r == SIMILAR else c < THIN if r == TOGETHER else b < THIN or c < THIN)
+                 for r, b, c in zip(relation, buyers, count)],
+    }, columns=NEIGHBOUR_COLUMNS)
+    first = table["relation"] != TOGETHER
+    return pd.concat([table[first].sort_values("similarity", ascending=False),
+                      table[~first].sort_values("lift_low", ascending=False)], ignore_index=True)
 
 
 def top_neighbours(model: Recommender, items: np.ndarray, k: int = 10) -> dict[str, set[str]]:
@@ -128,16 +163,29 @@ def compare_neighbours(model_a: Recommender, items_a: np.ndarray, model_b: Recom
     return pd.DataFrame(rows, columns=["item", "overlap", "gained", "lost"])
 
 
-def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: int = 3) -> pd.DataFrame:
-    """The n product pairs with the highest lift among pairs seen together >= min_count times."""
+def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: int = 3,
+              names: pd.Series | None = None) -> pd.DataFrame:
+    """The n product pairs with the highest shrunk lift (evidence.lift_low) among pairs seen
+    together in at least min_count baskets: a, b (raw IDs), count, lift, lift_low, thin. With
+    `names` (raw ID -> name), pairs of two codes with one name (variants of one product, such as
+    colours) are left out: `attrs["variants"]` counts them."""
     coo = stats.cooc.tocoo()
     keep = (coo.row < coo.col) & (coo.data >= min_count)
     rows, cols, count = coo.row[keep], coo.col[keep], coo.data[keep]
+    variants = 0
+    if names is not None:
+        named = pd.Series([str(i) for i in items]).map(names).fillna(pd.Series([str(i) for i in items]))
+        label = named.astype(str).str.strip().str.casefold().to_numpy()
+        same = label[rows] == label[cols]
+        variants = int(same.sum())
+        rows, cols, count = rows[~same], cols[~same], count[~same]
     counts = stats.item_counts
-    lift = count * stats.n_baskets / np.maximum(counts[rows] * counts[cols], 1)
-    order = np.argsort(-lift)[:n]
-    return pd.DataFrame({"a": items[rows[order]].astype(str), "b": items[cols[order]].astype(str),
-                         "co_purchases": count[order].astype(int), "lift": lift[order]})
+    evidence = evidence_columns(count, counts[rows], counts[cols], stats.n_baskets)
+    order = np.lexsort((-evidence["count"], -evidence["lift_low"]))[:n]
+    frame = pd.DataFrame({"a": items[rows[order]].astype(str), "b": items[cols[order]].astype(str),
+                          **{c: evidence[c][order] for c in ("count", "lift", "lift_low", "thin")}})
+    frame.attrs["variants"] = variants
+    return frame
 
 
 def pair_overlap(pairs_a: pd.DataFrame, pairs_b: pd.DataFrame) -> dict[str, float | int]:

@@ -1,0 +1,83 @@
+"""How much evidence stands behind an association, and the shrunk figures lists rank by.
+
+Lift on a handful of baskets ranks noise first: two rare products bought together twice show a
+lift of several hundred. Every association therefore carries its count of baskets and two shrunk
+figures, and every list (bought together, rules, pairs) ranks by the shrunk lift:
+
+- confidence_low: the Wilson score lower bound of confidence c_AB / c_A, one-sided 95%
+  (Wilson, JASA 1927);
+- lift_low: the 5% quantile of lift's posterior when the shared count is Poisson with mean
+  lift * E (E = c_A c_B / N, the count expected by chance) and lift has a Gamma(alpha, alpha) prior
+  centred on 1 (no association): posterior Gamma(c_AB + alpha, E + alpha). This is DuMouchel's
+  EB05 ("Bayesian data mining in large frequency tables", The American Statistician 1999) with one
+  gamma component. Two baskets give at most about 0.8 whatever the raw lift; ten at lift 10 give
+  3.1, fifty at lift 10 give 6.6: lift shrunk toward 1 by the evidence, then read from below.
+
+THIN: fewer than 10 shared baskets (or buyers) behind a figure marks it thin: a count of 10 has a
+relative standard error of about 30%. `min_evidence(total)` is the default minimum of a list,
+scaled with the data: 0.2% of the baskets (or customers), at least 2, at most THIN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+THIN = 10  # shared baskets or buyers below which a figure is marked thin
+LEVEL = 0.05  # one-sided: the lower figures are 95% lower bounds
+Z = 1.6448536269514722  # the standard normal's 95% quantile, for Wilson's bound
+PRIOR = 1.0  # alpha: the gamma prior's weight, in expected baskets; its mean lift is 1
+SCALE = 0.002  # the default minimum is this share of the baskets (or customers)
+
+
+def min_evidence(total: int) -> int:
+    """Default minimum shared baskets (buyers) of a list over `total` baskets (customers):
+    0.2% of them, at least 2, at most THIN."""
+    return int(min(THIN, max(2, math.ceil(SCALE * max(int(total), 0)))))
+
+
+def wilson_low(successes: np.ndarray, trials: np.ndarray, z: float = Z) -> np.ndarray:
+    """Wilson score lower bound of successes / trials (0 where there are no trials)."""
+    x = np.asarray(successes, np.float64)
+    n = np.asarray(trials, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        centre = p + z * z / (2 * n)
+        spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        low = (centre - spread) / (1 + z * z / n)
+    result: np.ndarray = np.where(n > 0, np.clip(low, 0.0, 1.0), 0.0)
+    return result
+
+
+def lift_low(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int,
+             prior: float = PRIOR, level: float = LEVEL) -> np.ndarray:
+    """The `level` quantile of lift's gamma posterior (see the module docstring): a lower bound
+    of lift, shrunk toward 1 by the number of shared baskets."""
+    from scipy.special import gammaincinv  # on first use: scipy.special adds 0.2 s to every light command
+
+    expected = np.asarray(count_a, np.float64) * np.asarray(count_b, np.float64) / max(int(n_baskets), 1)
+    shape = np.asarray(both, np.float64) + prior
+    low: np.ndarray = gammaincinv(shape, level) / (expected + prior)
+    return low
+
+
+def thin(count: np.ndarray) -> np.ndarray:
+    """True where fewer than THIN baskets (buyers) stand behind a figure."""
+    marked: np.ndarray = np.asarray(count) < THIN
+    return marked
+
+
+def evidence_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int
+                     ) -> dict[str, np.ndarray]:
+    """For pairs (A -> B): count, support, confidence, its Wilson lower bound, lift, its shrunk
+    lower bound and the thin mark, as arrays (one entry per pair)."""
+    both = np.asarray(both, np.float64)
+    a, b = np.asarray(count_a, np.float64), np.asarray(count_b, np.float64)
+    n = max(int(n_baskets), 1)
+    return {
+        "count": both.astype(np.int64), "support": both / n,
+        "confidence": both / np.maximum(a, 1), "confidence_low": wilson_low(both, a),
+        "lift": both * n / np.maximum(a * b, 1), "lift_low": lift_low(both, a, b, n),
+        "thin": thin(both),
+    }
