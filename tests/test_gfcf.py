@@ -11,14 +11,14 @@ def test_ranks_within_the_planted_community_and_chooses_on_validation(planted):
     top, _ = model.recommend(np.arange(40), k=4)
     assert ((top < 10) == (np.arange(40)[:, None] < 20)).all()  # every pick from the user's own community
     tuning = model.tuning()
-    assert set(tuning.chosen) == {"rank", "alpha"} and 0 < tuning.valid_ndcg <= 1
+    assert set(tuning.chosen) == {"rank", "alpha", "neighbours"} and 0 < tuning.valid_ndcg <= 1
 
 
 def test_fixed_settings_skip_the_search():
     train = sp.random(30, 25, density=0.3, random_state=1, format="csr", dtype=np.float32)
     train.data[:] = 1
-    model = GFCF(rank=4, alpha=0.5).fit(train)
-    assert model.tuning().chosen == {"rank": 4, "alpha": 0.5} and model.tuning().valid_ndcg is None
+    model = GFCF(rank=4, alpha=0.5, neighbours=200).fit(train)
+    assert model.tuning().chosen == {"rank": 4, "alpha": 0.5, "neighbours": 200} and model.tuning().valid_ndcg is None
 
 
 def test_a_score_is_exactly_the_sum_of_its_history_items_contributions(planted):

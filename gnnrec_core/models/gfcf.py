@@ -6,7 +6,14 @@ is Graph Convolution for Recommendation?", CIKM 2021). No training.
 It is the infinite-depth limit of a linear GCN (LightGCN without its learned embeddings), so it is
 the reference a trained GNN has to beat: every table shows it beside the GNN. The low-pass rank k
 and its weight alpha are chosen on a validation slice carved from train, the way EASE chooses its
-lambda; the chosen filter is then fitted on the whole train split.
+lambda (one SVD at the largest rank serves every candidate); the chosen filter is then fitted on
+the whole train split.
+
+The neighbours kept per item (200, or every one where the catalogue is at most DENSE_ITEMS wide)
+are chosen the same way: every neighbour was ahead on one dataset's validation (docs/benchmarks.md,
+"Closed-form graph filters"). Not searched, because validation showed it does not matter there:
+the degree-normalisation exponent (R~ = D_u^-a R D_i^-(1-a); a = 0.4 or 0.6 was never ahead of
+GF-CF's 1/2). It stays settable.
 
 The score is linear in the history: score(r) = r @ (P~ + alpha * D_i^-1/2 V_k V_k^T D_i^1/2), so a
 reason's per-purchase shares sum exactly to the score (`item_item`).
@@ -14,20 +21,29 @@ reason's per-purchase shares sum exactly to the score (`item_item`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..fit.metrics import evaluate
-from ..matrix.interactions import carve_validation
+from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
 from .base import Recommender, check_train
-from .graph_filter import GraphFilter
+from .graph_filter import (
+    DENSE_ITEMS,
+    GraphFilter,
+    LinearFilter,
+    best_on_validation,
+    prune_rows,
+    validation_slices,
+)
 
 ALPHA_GRID = (0.0, 0.3, 1.0)
 RANK_GRID = (64, 256)
+NEIGHBOURS_GRID = (200, 0)  # 0: every neighbour, tried up to graph_filter.DENSE_ITEMS items
 LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is tried (the SVD dominates)
 
 
@@ -35,7 +51,10 @@ LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is t
 class GFCFConfig:
     rank: int | None = None  # the ideal low-pass filter's rank; None: chosen on validation
     alpha: float | None = None  # its weight beside the linear filter; None: chosen on validation
-    neighbours: int = 200  # item-item entries kept per item (memory grows with items x neighbours)
+    # item-item entries kept per item; 0: all (catalogues up to 4,096 items); None: chosen on validation
+    # (200 or all where the catalogue allows all, else 200)
+    neighbours: int | None = None
+    exponent: float = 0.5  # degree normalisation R~ = D_u^-a R D_i^-(1-a); 1/2 is GF-CF's symmetric one
     valid_fraction: float = 0.1
     seed: int = 0
 
@@ -52,30 +71,41 @@ class GFCF(Recommender):
         ranks = (cfg.rank,) if cfg.rank is not None else (
             RANK_GRID[:1] if self.train_.nnz > LARGE_NNZ else RANK_GRID)
         alphas = (cfg.alpha,) if cfg.alpha is not None else ALPHA_GRID
+        kept = (cfg.neighbours,) if cfg.neighbours is not None else (
+            NEIGHBOURS_GRID if self.train_.shape[1] <= DENSE_ITEMS else NEIGHBOURS_GRID[:1])
+        n_items = self.train_.shape[1]
+        if cfg.neighbours is not None and (cfg.neighbours < 0 or (cfg.neighbours == 0 and n_items > DENSE_ITEMS)):
+            raise ConfigError(f"neighbours: expected an integer >= 1 for a catalogue of {n_items:,} items (0, every "
+                              f"neighbour, up to {DENSE_ITEMS:,} items), found {cfg.neighbours}")
         self.valid_ndcg_: float | None = None
-        rank, alpha = ranks[0], alphas[0]
-        if len(ranks) * len(alphas) > 1:
-            rank, alpha, self.valid_ndcg_ = self._choose(ranks, alphas, valid)
-        self.rank_, self.alpha_ = int(rank), float(alpha)
-        self.filter_ = GraphFilter(self.rank_, self.alpha_, cfg.neighbours, cfg.seed).fit(self.train_)
+        self.candidates_ = 1
+        rank, alpha, neighbours = ranks[0], alphas[0], kept[0]
+        if len(ranks) * len(alphas) * len(kept) > 1:
+            part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
+            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(
+                self._candidates(part, ranks, alphas, kept), part, valid)
+            rank, alpha, neighbours = chosen["rank"], chosen["alpha"], chosen["neighbours"]
+        self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
+        self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed,
+                                   cfg.exponent).fit(self.train_)
         return self
 
-    def _choose(self, ranks: tuple[int, ...], alphas: tuple[float, ...], valid: sp.csr_matrix | None
-                ) -> tuple[int, float, float]:
-        """The (rank, alpha) with the best nDCG@10 on validation, each filter fitted on the rest."""
-        if valid is None:
-            part, valid = carve_validation(self.train_, self.config.valid_fraction, seed=self.config.seed)
-        else:
-            part = self.train_
-        best = (ranks[0], alphas[0], -1.0)
-        for rank in ranks:
-            candidate = GraphFilter(rank, 1.0, self.config.neighbours, self.config.seed).fit(part)
-            for alpha in alphas:
-                candidate.alpha = alpha
-                score = evaluate(lambda users: candidate.score_history(part[users]), part, valid)["ndcg"]
-                if score > best[2]:
-                    best = (rank, alpha, score)
-        return best
+    def _candidates(self, part: sp.csr_matrix, ranks: tuple[int, ...], alphas: tuple[float, ...],
+                    kept: tuple[int, ...]) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
+        """Every (neighbours, rank, alpha) from one filter fitted on the part with the most
+        neighbours and the largest rank: fewer neighbours are a pruning of its item graph, and the
+        top singular vectors of a smaller rank are the first of the larger's."""
+        cfg = self.config
+        most = None if 0 in kept else max(kept)
+        fitted = GraphFilter(max(ranks), 1.0, most, cfg.seed, cfg.exponent).fit(part)
+        for neighbours in kept:
+            graph = fitted.linear_ if _all_as_none(neighbours) == most else prune_rows(fitted.linear_, neighbours)
+            for rank in ranks:
+                left = None if fitted.left_ is None else fitted.left_[:, :rank]
+                right = None if fitted.right_ is None else fitted.right_[:rank]
+                for alpha in alphas:
+                    yield ({"neighbours": neighbours, "rank": rank, "alpha": alpha},
+                           LinearFilter(graph, left, right, alpha))
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         self._check_fitted()
@@ -83,16 +113,13 @@ class GFCF(Recommender):
 
     def item_item(self, items: np.ndarray) -> np.ndarray:
         """Rows of the filter's item-item matrix: score_history(h) = h @ these rows, exactly."""
-        items = np.asarray(items)
-        rows: np.ndarray = self.filter_.linear_[items].toarray()
-        if self.filter_.left_ is not None and self.filter_.right_ is not None:
-            rows += (self.filter_.alpha * self.filter_.left_[items]) @ self.filter_.right_
-        return rows
+        return self.filter_.rows(items)
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:
             return None
-        return Tuning(chosen={"rank": self.rank_, "alpha": self.alpha_}, valid_ndcg=self.valid_ndcg_)
+        return Tuning(chosen={"rank": self.rank_, "alpha": self.alpha_, "neighbours": self.neighbours_},
+                      valid_ndcg=self.valid_ndcg_, candidates=getattr(self, "candidates_", 1))
 
     def get_state(self) -> dict[str, np.ndarray]:
         return self.filter_.get_state("gf_")
@@ -100,3 +127,9 @@ class GFCF(Recommender):
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.filter_ = GraphFilter.from_state(state, "gf_", self.train_.shape[1])
         self.rank_, self.alpha_, self.valid_ndcg_ = self.filter_.rank, self.filter_.alpha, None
+        self.neighbours_ = 0 if self.filter_.neighbours is None else self.filter_.neighbours
+
+
+def _all_as_none(neighbours: int) -> int | None:
+    """The config's 0 (every neighbour) as graph_filter's None."""
+    return None if neighbours == 0 else neighbours

@@ -1,70 +1,322 @@
-"""A closed-form graph filter over the user-item graph: the infinite-depth limit of a linear GCN
-(GF-CF, Shen et al., CIKM 2021), used as a component of the default GNN's score.
+"""Closed-form graph filters over the user-item graph (GCNs solved without training), and the parts
+they share. GraphFilter is GF-CF (Shen et al., "How Powerful is Graph Convolution for
+Recommendation?", CIKM 2021), also a component of the default GNN's blend:
 
-    R~ = D_u^-1/2 R D_i^-1/2,   P~ = R~^T R~                       (linear filter, item x item)
-    scores(r) = r P~ + alpha * r D_i^-1/2 V_k V_k^T D_i^1/2         (+ ideal low-pass filter)
+    R~ = D_u^-a R D_i^-(1-a)                    degree-normalised interactions (a = 1/2: symmetric)
+    P~ = R~^T R~                                the linear filter, item x item
+    L  = D_i^-(1-a) V_k V_k^T D_i^(1-a)         the ideal low-pass filter of rank k
+    scores(r) = r P~ + alpha * r L              (r: a history row of raw interactions)
 
-V_k are the top right singular vectors of R~. P~ is kept sparse and pruned to each item's
-`neighbours` strongest entries, so memory grows with items x neighbours, not items^2; the low-pass
-part is items x k. No training: a fit is one sparse product and one truncated SVD.
+V_k are the top right singular vectors of R~. BSPM (bspm.py) and Turbo-CF (turbocf.py) are
+polynomials in P~ (plus L), built from the same parts. Every one of them scores a history linearly:
+
+    scores(r) = r S + alpha * (r Left) Right    S: items x items CSR, Left: items x k, Right: k x items
+
+(`LinearFilter`), so a reason's per-purchase shares sum exactly to the score.
+
+Memory at every catalogue size, float32 throughout:
+- P~ and every polynomial in it are computed in blocks of rows (`pruned_product`), each block pruned
+  to its rows' `neighbours` largest entries (by magnitude) before the next block is computed: the
+  peak is one block (BLOCK_CELLS cells) plus items x neighbours, never items^2. `neighbours=None`
+  keeps every entry, allowed up to DENSE_ITEMS items (the catalogue where items^2 fits).
+- the low-pass part is items x k, from a randomised truncated SVD (Halko, Martinsson and Tropp,
+  SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
+  plus the oversampling covers the catalogue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
-from ..matrix.cooccurrence import keep_top_k
+from ..errors import ConfigError
+from ..fit.metrics import evaluate
+from ..matrix.interactions import carve_validation
 from .base import check_finite
 
+BLOCK_CELLS = 1 << 23  # rows x items of one block of an item-item product (~100 MB of work at most)
+DENSE_ITEMS = 4_096  # up to this many items the item-item matrix may be kept whole (neighbours=None)
+OVERSAMPLE = 16  # extra columns of the randomised SVD's sketch
+POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
+PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
+PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
+MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
 
-class GraphFilter:
-    def __init__(self, rank: int = 64, alpha: float = 0.3, neighbours: int = 200, seed: int = 0) -> None:
-        self.rank, self.alpha, self.neighbours, self.seed = rank, alpha, neighbours, seed
 
-    def fit(self, train: sp.csr_matrix) -> "GraphFilter":
-        # An inf weight would make the normalised matrix nan and ARPACK fail with "Starting vector is zero".
-        train = check_finite(sp.csr_matrix(train, dtype=np.float32), "graph filter")
-        user_degree = np.asarray(train.sum(1)).ravel()
-        item_degree = np.asarray(train.sum(0)).ravel()
-        user_scale = 1.0 / np.sqrt(np.maximum(user_degree, 1e-12))
-        item_scale = 1.0 / np.sqrt(np.maximum(item_degree, 1e-12))
-        normalised = sp.diags(user_scale.astype(np.float32)) @ train @ sp.diags(item_scale.astype(np.float32))
-        normalised = normalised.tocsr()
-        self.linear_ = keep_top_k((normalised.T @ normalised).tocsr(), self.neighbours).astype(np.float32)
-        rank = min(self.rank, min(train.shape) - 1)
-        if rank >= 1 and self.alpha > 0:
-            from scipy.sparse.linalg import svds
+def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(R~ = D_u^-a R D_i^-(1-a) as float32 CSR, the item scale d_i^-(1-a)); zero degrees stay zero."""
+    if not 0.0 <= exponent <= 1.0:
+        raise ConfigError(f"exponent: expected a number between 0 and 1, found {exponent}")
+    train = sp.csr_matrix(train, dtype=np.float32)
+    user_degree = np.asarray(train.sum(1), np.float64).ravel()
+    item_degree = np.asarray(train.sum(0), np.float64).ravel()
+    user_scale = np.where(user_degree > 0, np.maximum(user_degree, 1e-12) ** -exponent, 0.0)
+    item_scale = np.where(item_degree > 0, np.maximum(item_degree, 1e-12) ** -(1.0 - exponent), 0.0)
+    normalised = sp.diags(user_scale.astype(np.float32)) @ train @ sp.diags(item_scale.astype(np.float32))
+    return sp.csr_matrix(normalised, dtype=np.float32), item_scale.astype(np.float32)
 
-            start = np.random.default_rng(self.seed).standard_normal(min(normalised.shape))
-            _, _, vt = svds(normalised, k=rank, v0=start)
-            self.left_ = (vt * item_scale[None, :]).T.astype(np.float32)  # D_i^-1/2 V_k, items x k
-            self.right_ = (vt / np.maximum(item_scale, 1e-12)[None, :]).astype(np.float32)  # V_k^T D_i^1/2
-        else:
-            self.left_ = self.right_ = None
-        return self
+
+def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
+    """Each row's `neighbours` entries of largest magnitude, None keeps all. Ties at the last place
+    go to the entries stored first in the row (the lower columns where its indices are sorted).
+    Rows are padded into one (rows, longest row) array and partitioned: linear in its cells, which
+    pruned_product's blocks bound."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    counts = np.diff(matrix.indptr)
+    if neighbours is None or counts.max(initial=0) <= neighbours:
+        return matrix
+    n_rows, width = matrix.shape[0], int(counts.max())
+    rows = np.repeat(np.arange(n_rows), counts)
+    magnitude = np.abs(matrix.data)
+    padded = np.full(n_rows * width, -1.0, np.float32)  # below every magnitude
+    padded[rows * width + (np.arange(len(rows)) - matrix.indptr[rows])] = magnitude
+    threshold = np.partition(padded.reshape(n_rows, width), width - neighbours, axis=1)[:, width - neighbours]
+    keep = magnitude >= threshold[rows]  # each row's k-th largest and above: k entries unless tied
+    kept = np.bincount(rows[keep], minlength=n_rows)
+    if (kept > neighbours).any():  # ties at the threshold: keep those stored first
+        tied = keep & (magnitude == threshold[rows])
+        tied_before = np.concatenate([[0], np.cumsum(tied)])
+        tie_rank = tied_before[1:] - tied_before[matrix.indptr[rows]]  # 1, 2, ... among a row's ties
+        above = np.bincount(rows, keep & ~tied, minlength=n_rows).astype(np.int64)
+        keep &= ~tied | (tie_rank <= (neighbours - above)[rows])
+        kept = np.bincount(rows[keep], minlength=n_rows)
+    indptr = np.concatenate([[0], np.cumsum(kept)])
+    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
+
+
+def block_rows(width: int) -> int:
+    """Rows per block so that rows x width stays within BLOCK_CELLS."""
+    return max(1, BLOCK_CELLS // max(1, width))
+
+
+def pruned_product(left: sp.csr_matrix, right: sp.csr_matrix, neighbours: int | None,
+                   combine: Callable[[sp.csr_matrix, slice], sp.csr_matrix] | None = None) -> sp.csr_matrix:
+    """left @ right, a block of rows at a time, each block pruned to `neighbours` per row before the
+    next is computed: the work never holds more than one block of the full product.
+    combine(block, rows) -> what to keep of the block (e.g. block + c * other[rows])."""
+    left, right = sp.csr_matrix(left), sp.csr_matrix(right)
+    step = block_rows(right.shape[1])
+    blocks = []
+    for start in range(0, left.shape[0], step):
+        rows = slice(start, min(start + step, left.shape[0]))
+        block = sp.csr_matrix(left[rows] @ right)
+        blocks.append(prune_rows(combine(block, rows) if combine is not None else block, neighbours))
+    if not blocks:
+        return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
+    return sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
+
+
+def check_neighbours(neighbours: int | None, n_items: int) -> int | None:
+    """`neighbours` as used at this catalogue size: None (keep all) only up to DENSE_ITEMS items."""
+    if neighbours is not None and neighbours < 1:
+        raise ConfigError(f"neighbours: expected an integer >= 1 or None (all), found {neighbours}")
+    if neighbours is None and n_items > DENSE_ITEMS:
+        raise ConfigError(f"neighbours: expected a number for a catalogue of {n_items:,} items (all "
+                          f"neighbours are kept up to {DENSE_ITEMS:,} items), found None")
+    return neighbours
+
+
+def item_graph(normalised: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
+    """P~ = R~^T R~, each item's row pruned to its `neighbours` strongest entries (block by block)."""
+    return pruned_product(normalised.T.tocsr(), normalised, neighbours)
+
+
+def product_neighbours(n_items: int, neighbours: int | None) -> int | None:
+    """Entries per item a polynomial's products go through: as many as PRODUCT_WORK allows (None,
+    all of them, where that covers the catalogue: exact products), at least PRODUCT_NEIGHBOURS. On
+    validation fewer entries cost quality on small dense catalogues (groceries: 169 items) and
+    nothing on wider ones (docs/benchmarks.md), so the budget, not a fixed number, sets it."""
+    allowed = PRODUCT_WORK // max(1, n_items * (neighbours or n_items))
+    return None if allowed >= n_items else max(PRODUCT_NEIGHBOURS, int(allowed))
+
+
+def polynomial(graph: sp.csr_matrix, coefficients: Sequence[float], neighbours: int | None,
+               product_neighbours: int | None = None) -> sp.csr_matrix:
+    """sum_j c_j G^j for j = 1..len(coefficients) (no identity term), by Horner from the highest
+    power: H = c_d G; H <- H G' + c_j G, where G' is G pruned to `product_neighbours` per row (the
+    products' cost is items x neighbours x product_neighbours, not items^2). Every step is computed
+    and pruned to `neighbours` block by block. With both None the result is exact."""
+    graph = sp.csr_matrix(graph, dtype=np.float32)
+    through = prune_rows(graph, product_neighbours)
+    result = prune_rows(graph * np.float32(coefficients[-1]), neighbours)
+    for c in reversed(coefficients[:-1]):
+        def add(block: sp.csr_matrix, rows: slice, c: float = c) -> sp.csr_matrix:
+            return sp.csr_matrix(block + graph[rows] * np.float32(c))
+        result = pruned_product(result, through, neighbours, add)
+    return result
+
+
+def dense_polynomial(vectors: np.ndarray, graph: sp.csr_matrix, coefficients: Sequence[float]) -> np.ndarray:
+    """vectors @ sum_j c_j G^j for j = 0..len-1 (k x items dense rows through a sparse graph)."""
+    result: np.ndarray = np.asarray(np.float32(coefficients[-1]) * vectors, np.float32)
+    for c in reversed(coefficients[:-1]):
+        result = np.asarray(result @ graph, np.float32) + np.float32(c) * vectors
+    return np.asarray(result, np.float32)
+
+
+def low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int = 0) -> np.ndarray:
+    """The top `rank` right singular vectors of R~ as rows (rank x items, float32): subspace
+    iteration on the item side, Y <- R~^T (R~ Y), from a Gaussian sketch of rank + OVERSAMPLE
+    columns, POWER_ITERATIONS times, then Rayleigh-Ritz on the small projected matrix. Only items x
+    (rank + OVERSAMPLE) arrays are orthonormalised (by the eigenvectors of their Gram matrix, which
+    unlike LAPACK's QR of a tall matrix stays fast on 2 cores). Exact where the sketch covers every
+    item. rank is capped at the smaller side of R~."""
+    rank = max(0, min(rank, *normalised.shape))
+    if rank == 0:
+        return np.zeros((0, normalised.shape[1]), np.float32)
+    a = sp.csr_matrix(normalised, dtype=np.float64)
+    at = a.T.tocsr()
+    n_items = a.shape[1]
+    width = min(rank + OVERSAMPLE, n_items)
+    if width == n_items:
+        basis = np.eye(n_items)
+    else:
+        basis = _orthonormal(np.asarray(at @ (a @ np.random.default_rng(seed).standard_normal((n_items, width)))))
+        for _ in range(POWER_ITERATIONS):
+            basis = _orthonormal(np.asarray(at @ (a @ basis)))
+    image = np.asarray(a @ basis)  # users x width: R~ Q
+    values, vectors = np.linalg.eigh(image.T @ image)  # Q^T P~ Q, ascending
+    top = vectors[:, np.argsort(values)[::-1][:rank]]
+    return np.ascontiguousarray((basis @ top).T, dtype=np.float32)
+
+
+def _orthonormal(columns: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns' span (directions below 1e-10 of the largest dropped)."""
+    values, vectors = np.linalg.eigh(columns.T @ columns)
+    keep = values > values.max(initial=0.0) * 1e-10
+    basis: np.ndarray = columns @ (vectors[:, keep] / np.sqrt(values[keep]))
+    return basis
+
+
+class LinearFilter:
+    """scores(r) = r @ linear_ + alpha * (r @ left_) @ right_: linear in the history by construction.
+
+    linear_: items x items CSR; left_ (items x k) and right_ (k x items) the low-rank part, or None."""
+
+    linear_: sp.csr_matrix
+    left_: np.ndarray | None
+    right_: np.ndarray | None
+    alpha: float
+
+    def __init__(self, linear: sp.csr_matrix, left: np.ndarray | None = None, right: np.ndarray | None = None,
+                 alpha: float = 1.0) -> None:
+        self.linear_ = sp.csr_matrix(linear, dtype=np.float32)
+        self.left_, self.right_, self.alpha = left, right, float(alpha)
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         history = sp.csr_matrix(history, dtype=np.float32)
         scores: np.ndarray = (history @ self.linear_).toarray()
-        if self.left_ is not None:  # alpha scales the (n, rank) factor: no second (n, items) temporary
-            scores += (self.alpha * np.asarray(history @ self.left_)) @ self.right_
+        if self.left_ is not None and self.right_ is not None and self.alpha != 0:
+            # alpha scales the (n, k) factor: no second (n, items) temporary
+            scores += (np.float32(self.alpha) * np.asarray(history @ self.left_)) @ self.right_
         return scores
+
+    def rows(self, items: np.ndarray) -> np.ndarray:
+        """Rows of the filter's item-item operator: score_history(h) = h @ rows(all items), exactly."""
+        items = np.asarray(items)
+        rows: np.ndarray = self.linear_[items].toarray()
+        if self.left_ is not None and self.right_ is not None and self.alpha != 0:
+            rows += (np.float32(self.alpha) * self.left_[items]) @ self.right_
+        return rows
+
+    def settings(self) -> np.ndarray:
+        return np.array([self.alpha], np.float64)
 
     def get_state(self, prefix: str) -> dict[str, np.ndarray]:
         s = self.linear_.tocsr()
         state = {f"{prefix}indptr": s.indptr, f"{prefix}indices": s.indices, f"{prefix}data": s.data,
-                 f"{prefix}settings": np.array([self.rank, self.alpha, self.neighbours, self.seed], np.float64)}
-        if self.left_ is not None:
+                 f"{prefix}settings": self.settings()}
+        if self.left_ is not None and self.right_ is not None:
             state |= {f"{prefix}left": self.left_, f"{prefix}right": self.right_}
         return state
 
+    @staticmethod
+    def _parts(state: dict[str, np.ndarray], prefix: str, n_items: int
+               ) -> tuple[sp.csr_matrix, np.ndarray | None, np.ndarray | None]:
+        linear = sp.csr_matrix((state[f"{prefix}data"], state[f"{prefix}indices"], state[f"{prefix}indptr"]),
+                               shape=(n_items, n_items))
+        return linear, state.get(f"{prefix}left"), state.get(f"{prefix}right")
+
     @classmethod
-    def from_state(cls, state: dict[str, np.ndarray], prefix: str, n_items: int) -> "GraphFilter":
-        rank, alpha, neighbours, seed = state[f"{prefix}settings"]
-        graph_filter = cls(int(rank), float(alpha), int(neighbours), int(seed))
-        graph_filter.linear_ = sp.csr_matrix((state[f"{prefix}data"], state[f"{prefix}indices"],
-                                              state[f"{prefix}indptr"]), shape=(n_items, n_items))
-        graph_filter.left_ = state.get(f"{prefix}left")
-        graph_filter.right_ = state.get(f"{prefix}right")
+    def load_state(cls, state: dict[str, np.ndarray], prefix: str, n_items: int) -> LinearFilter:
+        linear, left, right = cls._parts(state, prefix, n_items)
+        return LinearFilter(linear, left, right, float(state[f"{prefix}settings"][0]))
+
+
+def low_pass_factors(vt: np.ndarray, item_scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(D_i^-(1-a) V_k, V_k^T D_i^(1-a)) from V_k^T (k x items) and the item scale d_i^-(1-a)."""
+    inverse = np.where(item_scale > 0, 1.0 / np.maximum(item_scale, 1e-12), 0.0).astype(np.float32)
+    left = np.ascontiguousarray((vt * item_scale[None, :]).T, dtype=np.float32)
+    right = np.ascontiguousarray(vt * inverse[None, :], dtype=np.float32)
+    return left, right
+
+
+class GraphFilter(LinearFilter):
+    """GF-CF: scores(r) = r P~ + alpha * r L (the module docstring), P~ pruned to `neighbours` per
+    item (None: all, up to DENSE_ITEMS items), L of rank `rank`, degrees normalised with `exponent`."""
+
+    def __init__(self, rank: int = 64, alpha: float = 0.3, neighbours: int | None = 200, seed: int = 0,
+                 exponent: float = 0.5) -> None:
+        self.rank, self.alpha, self.neighbours, self.seed, self.exponent = rank, alpha, neighbours, seed, exponent
+        self.left_ = self.right_ = None
+
+    def fit(self, train: sp.csr_matrix) -> GraphFilter:
+        # An inf weight would make the normalised matrix nan and the SVD fail or return nan.
+        train = check_finite(sp.csr_matrix(train, dtype=np.float32), "graph filter")
+        neighbours = check_neighbours(self.neighbours, train.shape[1])
+        normalised, item_scale = normalise(train, self.exponent)
+        self.linear_ = item_graph(normalised, neighbours)
+        self.left_ = self.right_ = None
+        if self.rank >= 1 and self.alpha != 0:
+            self.left_, self.right_ = low_pass_factors(low_pass_vectors(normalised, self.rank, self.seed), item_scale)
+        return self
+
+    def settings(self) -> np.ndarray:
+        neighbours = -1 if self.neighbours is None else self.neighbours
+        return np.array([self.rank, self.alpha, neighbours, self.seed, self.exponent], np.float64)
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], prefix: str, n_items: int) -> GraphFilter:
+        settings = state[f"{prefix}settings"]
+        rank, alpha, neighbours, seed = settings[:4]
+        exponent = float(settings[4]) if len(settings) > 4 else 0.5  # files from before the exponent: 1/2
+        graph_filter = cls(int(rank), float(alpha), None if neighbours < 0 else int(neighbours), int(seed), exponent)
+        graph_filter.linear_, graph_filter.left_, graph_filter.right_ = cls._parts(state, prefix, n_items)
         return graph_filter
+
+
+def validation_slices(train: sp.csr_matrix, valid: sp.csr_matrix | None, fraction: float, seed: int
+                      ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(the part candidates are fitted on, the validation rows they are scored on): a given `valid`
+    with `train` as the part, else a slice carved from train (matrix.interactions.carve_validation,
+    the carve every model's validation figure uses). Above MAX_VALID_USERS validation users a
+    seeded sample of them is kept, so that a choice costs the same at any size."""
+    part, valid = (train, valid) if valid is not None else carve_validation(train, fraction, seed=seed)
+    valid = sp.csr_matrix(valid)
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    if len(users) > MAX_VALID_USERS:
+        keep = np.zeros(valid.shape[0], np.float32)
+        keep[np.random.default_rng(seed).choice(users, MAX_VALID_USERS, replace=False)] = 1.0
+        valid = sp.csr_matrix(sp.diags(keep) @ valid)
+        valid.eliminate_zeros()
+    return part, valid
+
+
+def best_on_validation(candidates: Iterable[tuple[dict[str, Any], LinearFilter]], part: sp.csr_matrix,
+                       valid: sp.csr_matrix) -> tuple[dict[str, Any], float, int]:
+    """(settings, nDCG@10, candidates tried) of the candidate with the best validation nDCG@10, each
+    scored on the validation users' `part` histories; the first wins ties. Candidates are made
+    one at a time (a generator), so only one candidate's filter is held besides the best's settings."""
+    best: tuple[dict[str, Any], float] | None = None
+    tried = 0
+    for settings, candidate in candidates:
+        tried += 1
+        score = float(evaluate(lambda users: candidate.score_history(part[users]), part, valid)["ndcg"])
+        if best is None or score > best[1] or (np.isnan(best[1]) and not np.isnan(score)):
+            best = (settings, score)
+    if best is None:
+        raise ConfigError("graph filter: expected at least one candidate setting, found none")
+    return best[0], best[1], tried

@@ -43,13 +43,24 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("cooc", "Co-occurrence (lift/Jaccard)", "baseline", "baselines:Cooccurrence"),
     ModelSpec("ease", "EASE", "baseline", "ease:EASE"),
     ModelSpec("gfcf", "Graph filter (GF-CF, no training)", "filter", "gfcf:GFCF"),
-    ModelSpec("lightgcn", "LightGCN (default GNN)", "gnn", "lightgcn:LightGCN"),
+    ModelSpec("bspm", "Blur-sharpen filter (BSPM, no training)", "filter", "bspm:BSPM"),
+    ModelSpec("turbocf", "Polynomial filter (Turbo-CF, no training)", "filter", "turbocf:TurboCF"),
+    ModelSpec("lightgcn", "LightGCN", "gnn", "lightgcn:LightGCN"),
     ModelSpec("gcn", "Feature-aware GCN", "gnn", "feature_gcn:FeatureGCN", needs_features=True),
 )}
 DEFAULT_MODEL = "lightgcn"
 GNN_MODELS = tuple(name for name, spec in SPECS.items() if spec.is_gnn)
 BASELINES = tuple(name for name, spec in SPECS.items() if not spec.is_gnn)
 LABELS = {name: spec.label for name, spec in SPECS.items()}
+PART_LABELS = {"filter": "graph filter", "popularity": "popularity"}  # a GNN's blend parts (models/embedding.py)
+
+
+def row_label(model: str, blend: Mapping[str, float] | None = None) -> str:
+    """A table row's name: the model's label alone, or labelled with the parts it is blended with
+    and their weights ("LightGCN + graph filter x4 + popularity x0.1")."""
+    label = LABELS.get(model, model)
+    parts = [f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in (blend or {}).items() if weight > 0]
+    return " + ".join([label, *parts])
 
 
 class _Classes(Mapping):

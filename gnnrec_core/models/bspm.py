@@ -1,0 +1,196 @@
+"""BSPM, blurring-sharpening process models (Choi et al., "Blurring-Sharpening Process Models for
+Collaborative Filtering", SIGIR 2023). No training: a history is blurred by heat equations on the
+item graph and sharpened by the reverse one, each ODE solved by a few fixed steps.
+
+    blur:     dr/dt = r P~ - r     one Euler step of T_b = 1 from r:   r P~
+    ideal:    dr/dt = r L  - r     one Euler step of 1 from r:          r L
+    sharpen:  dr/dt = -r P~        from y0 = r P~ + beta r L, steps of h up to T_s
+
+P~ and L are GF-CF's linear and ideal low-pass filters (graph_filter.py, symmetric normalisation).
+One solver step multiplies by a polynomial in P~: Euler I - h P~; RK4 sum_{j<=4} (-h P~)^j / j!.
+So after K steps the score is y0 S(P~) with S = step^K: linear in the history,
+
+    scores(r) = r P~ S(P~) + beta * (r L) S(P~)           ("final sharpening": L is sharpened too)
+
+and with the authors' "t-point combination" the mean of the blurred point and every sharpened one,
+(r P~ + sum_j y0 step^j) / (1 + K). The authors' best variants (their README) are the candidates:
+
+    "rk4"    Gowalla:  one RK4 step, T_s = 2.5, beta = 0.2, final sharpening
+    "euler"  Yelp2018: one Euler step, T_s = 1.2, beta = 0.3, final sharpening, t-point combination
+
+(Amazon-book's, two RK4 steps without L, is a degree-9 polynomial: not a candidate.) The variant
+and the rank k of L (64 or 256) are chosen on a validation slice carved from train; the chosen
+filter is then fitted on the whole train split.
+
+Every catalogue size: P~ S(P~) is a polynomial in P~ evaluated by Horner (graph_filter.polynomial):
+P~ is pruned to `neighbours` per item, the products go through its `product_neighbours` strongest
+entries (all of them where graph_filter.PRODUCT_WORK allows: exact on small catalogues, 16 at 50k
+items), and every step is pruned block by block, so memory is items x neighbours. L S(P~) keeps
+L's factored form: D^-1/2 V_k (V_k^T D^1/2 S(P~)), k x items dense rows through the sparse graph.
+Measured against the exact ODE solution (products with R~, as the authors' code) on validation, the
+pruned one is level (docs/benchmarks.md, "Closed-form graph filters").
+
+The score is linear in the history, so a reason's per-purchase shares sum exactly to the score
+(`item_item`: score_history(h) = h @ item_item(all items)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from math import factorial
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ConfigError
+from ..progress import Progress
+from ..records import Tuning
+from .base import Recommender, check_train
+from .graph_filter import (
+    LinearFilter,
+    best_on_validation,
+    check_neighbours,
+    dense_polynomial,
+    item_graph,
+    low_pass_factors,
+    low_pass_vectors,
+    normalise,
+    polynomial,
+    product_neighbours,
+    prune_rows,
+    validation_slices,
+)
+
+RANK_GRID = (64, 256)
+LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is tried (as GF-CF)
+
+
+@dataclass(frozen=True)
+class Variant:
+    solver: str  # "euler" or "rk4"
+    steps: int  # K
+    time: float  # T_s
+    beta: float  # weight of the ideal low-pass filter
+    t_point: bool  # the mean of the blurred and every sharpened point, not the last point alone
+
+
+VARIANTS = {"rk4": Variant("rk4", 1, 2.5, 0.2, False), "euler": Variant("euler", 1, 1.2, 0.3, True)}
+
+
+def sharpening(variant: Variant) -> tuple[np.ndarray, float, float]:
+    """(S's coefficients in P~ from P~^0, the blurred point's weight, the sharpened points' weight)."""
+    h = variant.time / variant.steps
+    if variant.solver == "rk4":
+        step = np.array([(-h) ** j / factorial(j) for j in range(5)])
+    else:
+        step = np.array([1.0, -h])
+    points, power = [], np.array([1.0])
+    for _ in range(variant.steps):
+        power = np.convolve(power, step)
+        points.append(power)
+    if not variant.t_point:
+        return points[-1], 0.0, 1.0
+    width = max(len(p) for p in points)
+    total = sum(np.pad(p, (0, width - len(p))) for p in points)
+    share = 1.0 / (1 + variant.steps)
+    return np.asarray(total, np.float64), share, share
+
+
+def bspm_operator(graph: sp.csr_matrix, left: np.ndarray | None, right: np.ndarray | None, variant: Variant,
+                  neighbours: int | None, product_neighbours: int | None,
+                  linear: sp.csr_matrix | None = None) -> LinearFilter:
+    """The filter r -> r [blur_w P~ + sharp_w P~ S(P~)] + beta sharp_w (r L) S(P~) for this variant;
+    `linear`, the first part, where already computed (it does not depend on L's rank)."""
+    coefficients, blur_weight, sharp_weight = sharpening(variant)
+    if linear is None:
+        powers = sharp_weight * coefficients  # of P~^1, P~^2, ...: P~ S(P~)
+        powers[0] += blur_weight
+        linear = polynomial(graph, list(powers), neighbours, product_neighbours)
+    if left is None or right is None or variant.beta == 0:
+        return LinearFilter(linear)
+    sharpened = dense_polynomial(right, prune_rows(graph, product_neighbours), list(coefficients))
+    return LinearFilter(linear, left, sharpened, variant.beta * sharp_weight)
+
+
+@dataclass(frozen=True)
+class BSPMConfig:
+    rank: int | None = None  # the ideal low-pass filter's rank; None: chosen on validation
+    variant: str | None = None  # "rk4" (Gowalla's) or "euler" (Yelp2018's); None: chosen on validation
+    neighbours: int | None = 200  # item-item entries kept per item; None: all (catalogues up to 4,096 items)
+    # entries per item the ODE steps' products go through; None: as many as graph_filter.PRODUCT_WORK allows
+    product_neighbours: int | None = None
+    valid_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.variant is not None and self.variant not in VARIANTS:
+            raise ConfigError(f"variant: expected one of {', '.join(VARIANTS)}, found '{self.variant}'")
+        if self.rank is not None and self.rank < 1:
+            raise ConfigError(f"rank: expected an integer >= 1, found {self.rank}")
+
+
+class BSPM(Recommender):
+    name = "bspm"
+    config_class = BSPMConfig
+    link_label = "BSPM filter weight"
+
+    def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
+            progress: Progress | None = None) -> BSPM:
+        self.train_ = check_train(train, self.name)
+        cfg = self.config
+        check_neighbours(cfg.neighbours, self.train_.shape[1])
+        ranks = (cfg.rank,) if cfg.rank is not None else (
+            RANK_GRID[:1] if self.train_.nnz > LARGE_NNZ else RANK_GRID)
+        variants = (cfg.variant,) if cfg.variant is not None else tuple(VARIANTS)
+        self.valid_ndcg_: float | None = None
+        self.candidates_ = 1
+        rank, variant = ranks[0], variants[0]
+        if len(ranks) * len(variants) > 1:
+            part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
+            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(
+                self._candidates(part, ranks, variants), part, valid)
+            rank, variant = chosen["rank"], chosen["variant"]
+        self.rank_, self.variant_ = int(rank), str(variant)
+        self.filter_ = next(self._candidates(self.train_, (self.rank_,), (self.variant_,)))[1]
+        return self
+
+    def _candidates(self, train: sp.csr_matrix, ranks: tuple[int, ...], variants: tuple[str, ...]
+                    ) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
+        """Every (variant, rank) from one graph and one SVD at the largest rank."""
+        cfg = self.config
+        normalised, item_scale = normalise(train, 0.5)
+        graph = item_graph(normalised, cfg.neighbours)
+        left, right = low_pass_factors(low_pass_vectors(normalised, max(ranks), cfg.seed), item_scale)
+        through = cfg.product_neighbours or product_neighbours(train.shape[1], cfg.neighbours)
+        for name in variants:
+            linear = None
+            for rank in ranks:
+                candidate = bspm_operator(graph, left[:, :rank], right[:rank], VARIANTS[name], cfg.neighbours, through,
+                                          linear)
+                linear = candidate.linear_
+                yield {"variant": name, "rank": rank}, candidate
+
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        self._check_fitted()
+        return self.filter_.score_history(history)
+
+    def item_item(self, items: np.ndarray) -> np.ndarray:
+        """Rows of the filter's item-item operator: score_history(h) = h @ these rows, exactly."""
+        return self.filter_.rows(items)
+
+    def tuning(self) -> Tuning | None:
+        if getattr(self, "filter_", None) is None:
+            return None
+        return Tuning(chosen={"variant": self.variant_, "rank": self.rank_}, valid_ndcg=self.valid_ndcg_,
+                      candidates=getattr(self, "candidates_", 1))
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return self.filter_.get_state("bspm_") | {
+            "bspm_chosen": np.array([self.rank_, list(VARIANTS).index(self.variant_)], np.int64)}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.filter_ = LinearFilter.load_state(state, "bspm_", self.train_.shape[1])
+        rank, variant = state["bspm_chosen"]
+        self.rank_, self.variant_, self.valid_ndcg_ = int(rank), list(VARIANTS)[int(variant)], None

@@ -1,0 +1,154 @@
+"""The closed-form graph filters (GF-CF, BSPM, Turbo-CF) against their papers' formulas computed by
+dense numpy on tiny graphs, the pruning and block-wise products they share, and their bounds."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gnnrec_core.errors import ConfigError
+from gnnrec_core.models import MODELS
+from gnnrec_core.models import graph_filter as gf
+from gnnrec_core.models.bspm import BSPM
+from gnnrec_core.models.graph_filter import GraphFilter, polynomial, prune_rows, pruned_product
+from gnnrec_core.models.turbocf import TurboCF
+
+FILTERS = ("gfcf", "bspm", "turbocf")
+
+
+def _tiny(users: int = 30, items: int = 12, seed: int = 1) -> sp.csr_matrix:
+    train = sp.random(users, items, density=0.35, random_state=seed, format="csr", dtype=np.float32)
+    train.data[:] = 1.0
+    return train
+
+
+def _dense_parts(train: sp.csr_matrix, exponent: float = 0.5, rank: int = 3):
+    """R~, P~ = R~^T R~ and L = D_i^-(1-a) V_k V_k^T D_i^(1-a), by the papers' definitions."""
+    r = train.toarray().astype(np.float64)
+    du, di = r.sum(1), r.sum(0)
+    normalised = (du[:, None] ** -exponent) * r * (di[None, :] ** -(1 - exponent))
+    _, _, vt = np.linalg.svd(normalised)
+    v = vt[:rank]
+    low_pass = np.diag(di ** -(1 - exponent)) @ v.T @ v @ np.diag(di ** (1 - exponent))
+    return r, normalised.T @ normalised, low_pass
+
+
+def test_gfcf_scores_are_the_linear_plus_ideal_low_pass_filter_by_hand():
+    train = _tiny()
+    r, p, low_pass = _dense_parts(train)
+    found = GraphFilter(rank=3, alpha=0.3, neighbours=None).fit(train).score_history(train[:6])
+    assert np.allclose(found, r[:6] @ p + 0.3 * r[:6] @ low_pass, atol=1e-4)
+
+
+def test_bspm_scores_are_the_authors_ode_steps():
+    """Blur and ideal low-pass by one Euler step each, then the sharpening ODE dy/dt = -y P~ by the
+    solver's own function evaluations (RK4: k1..k4), as the authors' code runs them."""
+    train = _tiny()
+    r, p, low_pass = _dense_parts(train)
+    h = r[:6]
+    blurred = h + 1.0 * (h @ p - h)
+    ideal = h + 1.0 * (h @ low_pass - h)
+
+    def sharpen(y):
+        return -y @ p
+
+    y0 = blurred + 0.2 * ideal
+    k1 = sharpen(y0)
+    k2 = sharpen(y0 + 1.25 * k1)
+    k3 = sharpen(y0 + 1.25 * k2)
+    k4 = sharpen(y0 + 2.5 * k3)
+    rk4 = y0 + 2.5 / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    model = BSPM(rank=3, variant="rk4", neighbours=None, product_neighbours=None).fit(train)
+    assert np.allclose(model.score_history(train[:6]), rk4, atol=1e-4)
+
+    y0 = blurred + 0.3 * ideal
+    euler = (blurred + (y0 + 1.2 * sharpen(y0))) / 2  # t-point combination: mean of blurred and sharpened
+    model = BSPM(rank=3, variant="euler", neighbours=None, product_neighbours=None).fit(train)
+    assert np.allclose(model.score_history(train[:6]), euler, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind, polynomial_of", [(1, lambda p: p), (2, lambda p: 2 * p - p @ p),
+                                                 (3, lambda p: p + 0.01 * (-p @ p @ p + 10 * p @ p - 29 * p))])
+def test_turbocf_scores_are_the_papers_polynomial_of_the_powered_graph(kind, polynomial_of):
+    train = _tiny()
+    r, p, _ = _dense_parts(train, exponent=0.6)
+    model = TurboCF(exponent=0.6, power=0.7, filter=kind, neighbours=None, product_neighbours=None).fit(train)
+    assert np.allclose(model.score_history(train[:6]), r[:6] @ polynomial_of(p ** 0.7), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_a_score_is_exactly_the_sum_of_its_history_items_contributions(name, planted):
+    model = MODELS[name](seed=0).fit(planted)
+    history = planted[:5]
+    assert np.allclose(model.score_history(history), history @ model.item_item(np.arange(planted.shape[1])),
+                       atol=1e-4)
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(name, planted):
+    model = MODELS[name](seed=0).fit(planted)
+    top, _ = model.recommend(np.arange(40), k=4)
+    assert ((top < 10) == (np.arange(40)[:, None] < 20)).all()
+    tuning = model.tuning()
+    assert tuning.candidates > 1 and 0 < tuning.valid_ndcg <= 1
+    fixed = {"gfcf": {"rank": 4, "alpha": 0.5, "neighbours": 0}, "bspm": {"rank": 4, "variant": "euler"},
+             "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 2}}[name]
+    model = MODELS[name](**fixed).fit(planted)  # every setting given: no search
+    assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None
+
+
+def test_pruning_keeps_each_rows_largest_magnitudes_and_the_lower_column_on_ties():
+    """Ties at the last place go to the entries stored first: the lower columns in a sorted row."""
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        matrix = sp.random(15, 20, density=rng.uniform(0.1, 0.9), random_state=trial, format="csr", dtype=np.float32)
+        matrix.data = np.round(rng.standard_normal(matrix.nnz) * 2).astype(np.float32)  # ties, negatives
+        matrix.eliminate_zeros()
+        k = int(rng.integers(1, 8))
+        dense = matrix.toarray()
+        expected = np.zeros_like(dense)
+        for i, row in enumerate(dense):
+            nonzero = np.flatnonzero(row)
+            kept = nonzero[np.lexsort((nonzero, -np.abs(row[nonzero])))][:k]
+            expected[i, kept] = row[kept]
+        assert np.array_equal(prune_rows(matrix, k).toarray(), expected)
+
+
+def test_block_wise_products_and_polynomials_equal_the_whole_ones(monkeypatch):
+    graph = sp.random(40, 40, density=0.3, random_state=3, format="csr", dtype=np.float32)
+    dense = graph.toarray()
+    monkeypatch.setattr(gf, "BLOCK_CELLS", 40 * 3)  # blocks of 3 rows
+    assert np.allclose(pruned_product(graph, graph, 6).toarray(), prune_rows(sp.csr_matrix(dense @ dense), 6).toarray())
+    exact = polynomial(graph, [1.0, -0.5, 0.25], None, None).toarray()
+    assert np.allclose(exact, dense - 0.5 * dense @ dense + 0.25 * dense @ dense @ dense, atol=1e-5)
+
+
+def test_a_dense_co_purchase_graph_is_never_held_whole(monkeypatch):
+    """2,000 products bought together so often that R~^T R~ has ~3.4M entries (about 40 MB as CSR):
+    computed in blocks and pruned to 10 per item, the fit's peak stays a fraction of that."""
+    rng = np.random.default_rng(0)
+    rows = np.repeat(np.arange(200), 100)
+    cols = np.concatenate([rng.choice(2000, 100, replace=False) for _ in range(200)])
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(200, 2000))
+    monkeypatch.setattr(gf, "BLOCK_CELLS", 2000 * 20)
+    tracemalloc.start()
+    graph = GraphFilter(alpha=0.0, neighbours=10).fit(train).linear_
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert graph.nnz == 2000 * 10 and peak < 8 * 2**20
+
+
+def test_bad_settings_are_refused_in_one_line():
+    with pytest.raises(ConfigError, match="variant: expected one of rk4, euler, found 'heun'"):
+        BSPM(variant="heun")
+    with pytest.raises(ConfigError, match="filter: expected one of 1, 2, 3, found 4"):
+        TurboCF(filter=4)
+    with pytest.raises(ConfigError, match="exponent: expected a number between 0 and 1, found 1.5"):
+        TurboCF(exponent=1.5)
+    wide = sp.csr_matrix((np.ones(2), ([0, 1], [0, gf.DENSE_ITEMS])), shape=(2, gf.DENSE_ITEMS + 1))
+    wide_message = f"a catalogue of {gf.DENSE_ITEMS + 1:,} items"
+    with pytest.raises(ConfigError, match=f"neighbours: expected an integer >= 1 for {wide_message}"):
+        MODELS["gfcf"](neighbours=0).fit(wide)
+    with pytest.raises(ConfigError, match=f"neighbours: expected a number for {wide_message}"):
+        BSPM(neighbours=None, rank=2, variant="rk4").fit(wide)
