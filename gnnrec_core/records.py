@@ -2,6 +2,7 @@
 
     Tuning          what a model chose on validation          producer: Recommender.tuning()
     ResultRow       one model's figures on one split          producer: pipeline.benchmark.result_row
+    Gain            one row against another, with an interval producer: pipeline.benchmark.gain
     BenchmarkResult every model on one split (`benchmark`)    producer: pipeline.benchmark.benchmark
     DatasetRef      which saved dataset a run was trained on  producer: store.Workspace.save_dataset
     RunInfo         a saved run (CLI `train` or the dashboard) producer: pipeline.experiment.train_and_save
@@ -22,6 +23,8 @@ from .errors import InputError
 
 SCHEMA = 2  # 1: release 0.9.0's untyped dicts (migrated on read)
 METRIC_NAMES = ("ndcg", "precision", "recall", "map", "hit_rate", "coverage")  # fit.metrics.METRICS (a test checks)
+METRIC_LABELS = {"ndcg": "nDCG", "precision": "precision", "recall": "recall", "map": "MAP", "hit_rate": "hit rate",
+                 "coverage": "coverage"}
 
 
 class RecordError(InputError):
@@ -70,6 +73,7 @@ class Tuning:
     seconds: float | None = None
     search_seconds: float | None = None
     candidates: int = 0
+    part_valid_ndcg: dict[str, float] = field(default_factory=dict)  # each blend part alone, on validation
 
     @property
     def blended(self) -> bool:
@@ -84,6 +88,7 @@ class Tuning:
         out = asdict(self)
         for key in ("valid_ndcg", "blend_valid_ndcg"):
             out[key] = _finite_or_none(out[key])
+        out["part_valid_ndcg"] = {k: _finite_or_none(v) for k, v in self.part_valid_ndcg.items()}
         return out
 
     @classmethod
@@ -97,13 +102,20 @@ class Tuning:
         for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds"):
             values[key] = _optional_number(values.get(key), f"tuning {key}")
         values["blend"] = {str(k): _number(v, "a blend weight") for k, v in (values.get("blend") or {}).items()}
+        values["part_valid_ndcg"] = {str(k): _number(v, "a part's validation nDCG")
+                                     for k, v in (values.get("part_valid_ndcg") or {}).items()}
         return cls(**values)
 
 
 @dataclass(frozen=True)
 class ResultRow:
     """One model's figures on one split: test metrics at k, its validation nDCG (None where the
-    model had no validation slice), fit seconds, where it ran, and what it chose on validation."""
+    model had no validation slice), fit seconds, where it ran, and what it chose on validation.
+
+    `blend` empty: the model alone (a GNN's row is the trained GNN and nothing else). Not empty:
+    the model's score blended with these parts by these weights, a row of its own beside the
+    model's (`key` tells them apart; registry.row_label names the parts). `at_k` holds recall
+    and nDCG at every cut-off the run asked for (the flat metrics are at the first)."""
 
     model: str
     ndcg: float
@@ -116,6 +128,13 @@ class ResultRow:
     device: str = "cpu"
     valid_ndcg: float | None = None
     tuning: Tuning | None = None
+    blend: dict[str, float] = field(default_factory=dict)
+    at_k: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The row's name in tables and JSON: the model, or the model and "+blend"."""
+        return f"{self.model}+blend" if self.blend else self.model
 
     def metric(self, name: str) -> float:
         if name not in METRIC_NAMES:
@@ -123,9 +142,13 @@ class ResultRow:
         return float(getattr(self, name))
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"model": self.model, "valid_ndcg": _finite_or_none(self.valid_ndcg)}
+        out: dict[str, Any] = {"model": self.model, "key": self.key, "blend": dict(self.blend),
+                               "valid_ndcg": _finite_or_none(self.valid_ndcg)}
         out |= {name: _finite_or_none(getattr(self, name)) for name in METRIC_NAMES}
         out |= {"train_seconds": self.train_seconds, "device": self.device}
+        if self.at_k:
+            out["at_k"] = {str(k): {m: _finite_or_none(v) for m, v in values.items()}
+                           for k, values in self.at_k.items()}
         if self.tuning is not None:
             out["tuning"] = self.tuning.to_json()
         return out
@@ -137,10 +160,84 @@ class ResultRow:
         metrics = {name: _number(data[name], name) if data.get(name) is not None else float("nan")
                    for name in METRIC_NAMES}
         tuning = Tuning.from_json(data["tuning"]) if data.get("tuning") is not None else None
+        blend = {str(k): _number(v, "a blend weight") for k, v in (data.get("blend") or {}).items()}
+        at_k = {int(k): {str(m): _number(v, f"{m}@{k}") if v is not None else float("nan") for m, v in values.items()}
+                for k, values in (data.get("at_k") or {}).items()}
         return cls(model=data["model"], **metrics, train_seconds=_number(data.get("train_seconds", 0.0), "seconds"),
                    device=str(data.get("device", "cpu")), valid_ndcg=_optional_number(data.get("valid_ndcg"),
                                                                                       "valid_ndcg"),
-                   tuning=tuning)
+                   tuning=tuning, blend=blend, at_k=at_k)
+
+
+@dataclass(frozen=True)
+class Gain:
+    """One row against a reference row scored on the same split: the relative change of a metric
+    and its 95% interval, paired over the same test users (one run) or over seeds. `verdict` is
+    worded by the interval: "ahead" or "behind" only when the interval excludes zero, else "level";
+    with no interval (a run saved before intervals were kept) by the sign alone."""
+
+    row: str  # ResultRow.key
+    reference: str  # ResultRow.key
+    metric: str
+    k: int
+    value: float
+    reference_value: float
+    relative: float
+    low: float | None = None  # the interval of `relative`; None: not known
+    high: float | None = None
+    over: str = "test users"  # what the interval is over: "test users" or "seeds"
+    n: int = 0
+    row_label: str = ""  # the rows' names in words (registry.row_label), set by the producer
+    reference_label: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.low is None or self.high is None:
+            return "ahead" if self.relative > 0 else "behind" if self.relative < 0 else "level"
+        return "ahead" if self.low > 0 else "behind" if self.high < 0 else "level"
+
+    @property
+    def metric_label(self) -> str:
+        return f"{METRIC_LABELS.get(self.metric, self.metric)}@{self.k}"
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("value", "reference_value", "relative", "low", "high"):
+            out[key] = _finite_or_none(out[key])
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Gain:
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("row", "reference", "metric")):
+            raise RecordError(f"expected a gain record naming its rows and metric, found {str(data)[:80]}")
+        numbers = {k: _number(data[k], k) if data.get(k) is not None else float("nan")
+                   for k in ("value", "reference_value", "relative")}
+        return cls(row=data["row"], reference=data["reference"], metric=data["metric"], k=int(data.get("k", 10)),
+                   **numbers, low=_optional_number(data.get("low"), "low"),
+                   high=_optional_number(data.get("high"), "high"), over=str(data.get("over", "test users")),
+                   n=int(data.get("n", 0)), row_label=str(data.get("row_label") or data["row"]),
+                   reference_label=str(data.get("reference_label") or data["reference"]))
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The two comparisons every table is read by: what training added over the best closed-form
+    graph filter (`training`), and the best graph model against the best non-graph baseline
+    (`graph`). Either is None where the table lacks one side."""
+
+    training: Gain | None = None
+    graph: Gain | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: None if gain is None else gain.to_json()
+                for name, gain in (("training", self.training), ("graph", self.graph))}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Verdicts:
+        if not isinstance(data, dict):
+            return cls()
+        return cls(**{name: Gain.from_json(data[name]) if data.get(name) is not None else None
+                      for name in ("training", "graph")})
 
 
 @dataclass(frozen=True)
@@ -153,22 +250,35 @@ class BenchmarkResult:
     split: dict[str, Any]
     k: int
     results: tuple[ResultRow, ...]
+    ks: tuple[int, ...] = ()  # every cut-off scored (recall and nDCG in each row's at_k); k is the first
+    verdicts: Verdicts = Verdicts()
+    notes: tuple[str, ...] = ()  # e.g. a model that refused the data, and why
 
-    def row(self, model: str) -> ResultRow:
-        return next(r for r in self.results if r.model == model)
+    def __post_init__(self) -> None:
+        if not self.ks:
+            object.__setattr__(self, "ks", (self.k,))
+
+    def row(self, key: str) -> ResultRow:
+        """The row of this key: a model's name is the model alone, "<model>+blend" its blend."""
+        return next(r for r in self.results if r.key == key)
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "dataset": {"users": self.users, "items": self.items,
                                               "interactions": self.interactions},
-                "split": self.split, "k": self.k, "results": [r.to_json() for r in self.results]}
+                "split": self.split, "k": self.k, "ks": list(self.ks),
+                "results": [r.to_json() for r in self.results], "verdicts": self.verdicts.to_json(),
+                "notes": list(self.notes)}
 
     @classmethod
     def from_json(cls, data: Any) -> BenchmarkResult:
         _check_schema(data, "benchmark")
         stats = data.get("dataset") or {}
+        k = int(data.get("k", 10))
         return cls(users=int(stats.get("users", 0)), items=int(stats.get("items", 0)),
                    interactions=int(stats.get("interactions", 0)), split=dict(data.get("split") or {}),
-                   k=int(data.get("k", 10)), results=tuple(ResultRow.from_json(r) for r in data.get("results") or []))
+                   k=k, results=tuple(ResultRow.from_json(r) for r in data.get("results") or []),
+                   ks=tuple(int(x) for x in data.get("ks") or (k,)), verdicts=Verdicts.from_json(data.get("verdicts")),
+                   notes=tuple(str(n) for n in data.get("notes") or ()))
 
 
 @dataclass(frozen=True)
@@ -200,11 +310,14 @@ class RunInfo:
     made_by: str = "dashboard"  # "dashboard" or "cli"
     run_id: str = ""  # set by the workspace when saved
     saved_at: float = 0.0
+    verdicts: Verdicts = Verdicts()
 
     @property
     def main_result(self) -> ResultRow | None:
-        """The run's own model's row of its table (None for a run migrated without one)."""
-        return next((r for r in self.results if r.model == self.model), None)
+        """The row of the model as the run uses it: its blend where validation chose one (the
+        saved model scores with it), else the model alone; None for a run migrated without a table."""
+        own = [r for r in self.results if r.model == self.model]
+        return next((r for r in own if r.blend), own[0] if own else None)
 
     def saved(self, run_id: str, saved_at: float) -> RunInfo:
         return replace(self, run_id=run_id, saved_at=saved_at)
@@ -212,7 +325,7 @@ class RunInfo:
     def to_json(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out |= {"schema": SCHEMA, "dataset": asdict(self.dataset), "results": [r.to_json() for r in self.results],
-                "history": list(self.history), "notes": list(self.notes)}
+                "history": list(self.history), "notes": list(self.notes), "verdicts": self.verdicts.to_json()}
         return out
 
     @classmethod
@@ -239,4 +352,5 @@ class RunInfo:
                    split=dict(data.get("split") or {}), history=tuple(data.get("history") or ()),
                    epochs=data.get("epochs"), notes=tuple(str(n) for n in data.get("notes") or ()),
                    seconds=float(data.get("seconds", data.get("train_seconds", 0.0)) or 0.0), made_by=made_by,
-                   run_id=str(data.get("run_id", "")), saved_at=float(data.get("saved_at", 0.0) or 0.0))
+                   run_id=str(data.get("run_id", "")), saved_at=float(data.get("saved_at", 0.0) or 0.0),
+                   verdicts=Verdicts.from_json(data.get("verdicts")))

@@ -9,7 +9,7 @@ from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
 from pages.state import load_dataset, load_run, run_items, ws
-from pages.widgets import chart, csv_bytes, results_frame, run_label, run_valid_ndcg
+from pages.widgets import blends_by_kind, chart, csv_bytes, results_frame, run_label, run_valid_ndcg
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -22,11 +22,15 @@ def neighbour_changes(run_a: str, run_b: str, k: int) -> pd.DataFrame:
 def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFrame]:
     data = load_dataset(name, saved_at)
     stats, items = catalogue_stats(data.ingest.events)
-    pairs = top_pairs(stats, items, n)
     names = data.ingest.catalogue["name"]
+    pairs = top_pairs(stats, items, n, names=names)
     pairs.insert(1, "a_name", pairs["a"].map(names))
     pairs.insert(3, "b_name", pairs["b"].map(names))
     return summary(data.ingest), pairs
+
+
+PAIR_COLUMNS = {"a": "product A", "a_name": "name A", "b": "product B", "b_name": "name B", "count": "shared baskets",
+                "lift": "lift", "lift_low": "lift (shrunk, 5% bound)", "thin": "thin evidence"}
 
 
 st.title("Compare")
@@ -65,8 +69,9 @@ elif mode == "Two runs":
                "final figures, not for choosing between runs.")
     run_a, run_b = pick_pair("runs", list(labels), labels)
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
-    metrics_a, metrics_b = results_frame(info_a), results_frame(info_b)
-    merged = metrics_a.merge(metrics_b, on="model", how="outer", suffixes=(" A", " B"))
+    metrics_a, metrics_b = (blends_by_kind(results_frame(info)) for info in (info_a, info_b))
+    merged = metrics_a.merge(metrics_b.drop(columns=["model", "kind"]), on="row", how="outer", suffixes=(" A", " B"))
+    merged["model"] = merged["model"].fillna(merged["row"])
     merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
     merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
@@ -105,7 +110,7 @@ else:
     names = [d["name"] for d in datasets]
     saved = {d["name"]: d["saved_at"] for d in datasets}
     a, b = pick_pair("datasets", names, {n: n for n in names})
-    n = st.slider("Top association pairs compared (by lift, >= 3 shared baskets)", 50, 1000, 200, 50)
+    n = st.slider("Top association pairs compared (by shrunk lift, >= 3 shared baskets)", 50, 1000, 200, 50)
     summary_a, pairs_a = dataset_pairs(a, saved[a], n)
     summary_b, pairs_b = dataset_pairs(b, saved[b], n)
     figures = pd.DataFrame({"figure": list(summary_a), a: list(summary_a.values()),
@@ -116,6 +121,6 @@ else:
               f"Jaccard {overlap['jaccard']:.2f}", delta_color="off")
     c1, c2 = st.columns(2)
     c1.caption(f"Top pairs in {escape_markdown(a)}")
-    c1.dataframe(pairs_a, hide_index=True)
+    c1.dataframe(pairs_a.rename(columns=PAIR_COLUMNS), hide_index=True)
     c2.caption(f"Top pairs in {escape_markdown(b)}")
-    c2.dataframe(pairs_b, hide_index=True)
+    c2.dataframe(pairs_b.rename(columns=PAIR_COLUMNS), hide_index=True)

@@ -10,6 +10,7 @@ from gnnrec_core import (
     KNOWN_SUFFIXES,
     ROLES,
     GnnrecError,
+    catalogue_columns,
     detect_mapping,
     env_name,
     ingest,
@@ -19,6 +20,7 @@ from gnnrec_core import (
     long_tail,
     summary,
 )
+from gnnrec_core.matrix.text_encoder import names_note
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
@@ -34,14 +36,20 @@ def read_raw(events: tuple[bytes, str], lookup: tuple[bytes, str] | None):
     return frame, detect_mapping(frame).as_dict()
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def catalogue_roles(items: tuple[bytes, str]) -> dict:
+    return catalogue_columns(items)
+
+
 @st.cache_data(show_spinner="Cleaning...", max_entries=8)
 def clean(events, items, lookup, mapping: tuple, drop_non_products: bool):
     return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products, **dict(mapping))
 
 
 st.title("Data")
-source = st.radio("Source", ["Bundled sample", "Upload files"], horizontal=True)
-if source == "Bundled sample":
+SAMPLE_LABEL = "Bundled sample (Online Retail, 2010-12-01 to 2011-01-10)"
+source = st.radio("Source", [SAMPLE_LABEL, "Upload files"], horizontal=True)
+if source == SAMPLE_LABEL:
     events, items, lookup, default_name = (SAMPLE.read_bytes(), SAMPLE.name), None, None, SAMPLE_NAME
 else:
     upload = st.file_uploader("Interaction log (orders, order lines, views or ratings)", type=UPLOAD_TYPES)
@@ -64,15 +72,28 @@ except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()
 
+try:  # what the catalogue brings: said in the dropdowns it fills, never "(none)"
+    from_catalogue = {role: column for role, column in catalogue_roles(items).items() if column} if items else {}
+except GnnrecError:
+    from_catalogue = {}  # the catalogue's own error is said when the data is cleaned below
+joined = set((frame.attrs.get("lookup") or {}).get("columns", []))
+
 st.subheader("Column mapping")
-st.caption("Detected from names and content; change any role.")
+st.caption("Detected from names and content; change any role."
+           + (" '(catalogue)': the catalogue file's column fills the role." if from_catalogue else "")
+           + (" '(lookup)': the column came through the lookup table's join." if joined else ""))
 options = [NONE, *frame.columns]
+# Keyed by every file: a lookup or catalogue added later detects again (a kept "(none)" misled after a join).
+files = "|".join(f[1] for f in (events, lookup, items) if f)
 mapping = {}
 columns = st.columns(5)
 for position, role in enumerate(ROLES):
     guess = detected.get(role)
-    choice = columns[position % 5].selectbox(role.replace("_", " "), options, key=f"map-{role}-{events[1]}",
-                                             index=options.index(guess) if guess in options else 0)
+    empty = f"{from_catalogue[role]} (catalogue)" if role in from_catalogue and role != "item" else NONE
+    choice = columns[position % 5].selectbox(
+        role.replace("_", " "), options, key=f"map-{role}-{files}",
+        index=options.index(guess) if guess in options else 0,
+        format_func=lambda c, empty=empty: empty if c == NONE else f"{c} (lookup)" if c in joined else c)
     mapping[role] = None if choice == NONE else choice
 drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual adjustments)", value=True)
 
@@ -113,8 +134,13 @@ cards[1].metric("Products", f"{figures['items']:,}")
 cards[2].metric("Customer-product pairs", f"{figures['user_item_pairs']:,}")
 cards[3].metric("Baskets", f"{figures['baskets']:,}")
 cards[4].metric("Density", f"{figures['density']:.2%}")
-span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
-cards[5].metric("Date range", span)
+if figures["first_time"]:  # the whole range, written out below: a metric card cuts it short
+    first, last = figures["first_time"][:10], figures["last_time"][:10]
+    cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")
+    st.caption(f"Dates: {escape_markdown(first)} to {escape_markdown(last)}.")
+else:
+    cards[5].metric("Dates", "none")
+st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, feature GCN
 
 counts = interactions_per_item(result.events)
 chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")

@@ -24,6 +24,15 @@ st.title("Recommendations")
 run_id, run = need_run()
 items = run_items(run_id)
 dataset_name = run.info.dataset.name
+model_label = LABELS.get(run.model.name, run.model.name)
+
+
+def show_recommendations(table) -> None:
+    """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
+    st.caption(escape_markdown(table.attrs.get("explained", "")))
+    shown = table[["rank", "item", "name", "score", "because", "path"]].rename(
+        columns={"because": "score = the sum of these parts", "path": "how the largest part links"})
+    st.table(shown)
 
 
 meta = dataset_meta(dataset_name)
@@ -69,7 +78,7 @@ if mode.startswith("New"):
         st.info("Add products to the basket to see what goes with them.")
         st.stop()
     table = recommend_for_basket(run.model, data, basket, k, policy=policy, stats=stats)
-    st.dataframe(table, hide_index=True)
+    show_recommendations(table)
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
     st.stop()
 
@@ -79,27 +88,14 @@ user = st.selectbox("Customer (type to search; most active first)", order.tolist
 share(run=run_id, customer=users[user])
 
 history = customer_history(data, users[user])
-
-left, right = st.columns([2, 3])
-with left:
-    st.subheader(f"History: {len(history):,} products")
-    st.dataframe(history, hide_index=True, height=420)
-with right:
-    st.subheader(f"Top {k} from {run.model.name}")
-    table = recommend_table(run.model, data, user, k, policy=policy, stats=stats)
-    st.dataframe(table, hide_index=True, height=420, column_config={
-        "because": st.column_config.TextColumn("because", width="large"),
-        "path": st.column_config.TextColumn("how they link", width="large")})
-    if "reasons_agree" in table.attrs:
-        shared, shown = table.attrs["reasons_agree"]
-        st.caption(f"Percentages are each purchase's share of the explained score (the mean of the purchased "
-                   f"products' vectors); the ranking uses the customer's trained vector. Ranked by the explained "
-                   f"score, {shared} of these {shown} would also be in the top {shown}.")
-    elif run.model.explained_by == "history":
-        st.caption("Percentages are each purchase's exact share of the product's score.")
-    if table.attrs.get("note"):  # fewer than k left: say what was excluded
-        st.info(escape_markdown(table.attrs["note"]))
-    st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
+table = recommend_table(run.model, data, user, k, policy=policy, stats=stats)
+st.subheader(f"Top {len(table):,} from {escape_markdown(model_label)} for customer {escape_markdown(users[user])}")
+show_recommendations(table)
+if table.attrs.get("note"):  # fewer than k left: say what was excluded
+    st.info(escape_markdown(table.attrs["note"]))
+st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
+with st.expander(f"What customer {escape_markdown(users[user])} bought: {len(history):,} products"):
+    st.dataframe(history, hide_index=True, height=360)
 
 st.subheader("Same customer, second model")
 other = st.selectbox("Compare with", [m for m in MODELS if m != run.model.name], format_func=LABELS.get)
@@ -108,6 +104,12 @@ other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")
 a, b = st.columns(2)
-a.dataframe(table[["rank", "name", "score"]].assign(shared=table["item"].isin(shared)), hide_index=True)
-b.dataframe(other_table[["rank", "name", "score", "because"]].assign(shared=other_table["item"].isin(shared)),
+a.caption(escape_markdown(model_label))
+a.dataframe(table[["rank", "name", "score"]].assign(**{"in both": table["item"].isin(shared)}), hide_index=True)
+b.caption(escape_markdown(LABELS.get(other, other)))
+b.dataframe(other_table[["rank", "name", "score"]].assign(**{"in both": other_table["item"].isin(shared)}),
             hide_index=True)
+st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "
+           "download.")
+st.download_button("Download the second model's list (CSV)", csv_bytes(other_table),
+                   f"recommendations_{users[user]}_{other}.csv", "text/csv")

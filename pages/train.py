@@ -16,8 +16,6 @@ from gnnrec_core import (
     SplitConfig,
     available_weightings,
     device_report,
-    gain_over_baselines,
-    gain_over_filter,
     html_report,
     metrics_bars,
     prepare,
@@ -25,6 +23,7 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.serving.safe_text import escape_markdown
+from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, training_sentence
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import chart, config_form, need_dataset, results_frame, run_label, runs_table
@@ -99,6 +98,9 @@ def progress_panel() -> None:
 
 
 progress_panel()
+if running:  # the previous run's figures would read as this one's: shown again when it finishes
+    st.caption("The previous run's results are hidden while this one trains.")
+    st.stop()
 
 found = active_run()
 if found is None:
@@ -123,26 +125,13 @@ else:
     st.caption("This run was saved before validation figures were recorded.")
 st.markdown("**Final test figures**: the held-out test split, scored once per run. Report these; do not tune on "
             "them (a setting picked for its test score makes the test score a guess).")
-gain = gain_over_baselines(info.results)
-if gain:
-    verdict = "ahead of" if gain["relative"] >= 0 else "behind"
-    message = (f"**{LABELS[gain['gnn']]}** is **{abs(gain['relative']):.1%} {verdict}** the best baseline "
-               f"(**{LABELS[gain['baseline']]}**) on nDCG@{info.k}: "
-               f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.")
-    (st.success if gain["relative"] >= 0 else st.warning)(message + ("" if gain["relative"] >= 0 else
-        f" On this data, trust {LABELS[gain['baseline']]} for ranking; the GNN's map and neighbourhoods "
-        "remain useful to explore."))
-added = gain_over_filter(info.results)
-if added:
-    pair = (f"{LABELS[added['gnn']]} {added['gnn_value']:.4f} vs {LABELS[added['filter']]} "
-            f"{added['filter_value']:.4f} nDCG@{info.k}, one split and seed, so no interval yet")
-    if added["relative"] > 0:
-        st.info(f"**What training added**: {added['relative']:+.1%} over the graph filter, the same graph "
-                f"convolution solved without training ({pair}).")
-    else:
-        st.warning(f"**What training added**: nothing on this data. The graph filter, the same graph convolution "
-                   f"solved without training, ranks {-added['relative']:.1%} better ({pair}): trust it for ranking.")
-shown = results.drop(columns=["valid_ndcg"])  # the GNN's choice: in words below
+judged = run_verdicts(info)
+if judged.graph is not None:
+    (st.warning if judged.graph.verdict == "behind" else st.success)(escape_markdown(graph_sentence(judged.graph)))
+if judged.training is not None:
+    say = st.info if judged.training.verdict == "ahead" else st.warning
+    say("**What training added**: " + escape_markdown(training_sentence(judged.training)))
+shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}

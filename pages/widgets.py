@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import LABELS, METRICS, MODELS, Dataset, GnnrecError, Run, RunInfo
+from gnnrec_core import LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
+from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from pages.links import follow_active_link
 from pages.routes import PAGES
@@ -113,10 +114,20 @@ def run_label(info: RunInfo, markdown: bool = False) -> str:
 
 
 def results_frame(info: RunInfo) -> pd.DataFrame:
-    """A run's table, one row per model: validation nDCG, test metrics, fit seconds."""
-    return pd.DataFrame([{"model": r.model, "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
+    """A run's table, one row per model (a blend is a row of its own, named with its parts and
+    weights): validation nDCG, test metrics, fit seconds. `row` keys rows across runs, `kind` is
+    the registry's (gnn, filter, baseline)."""
+    return pd.DataFrame([{"row": r.key, "model": row_label(r.model, r.blend), "kind": SPECS[r.model].kind,
+                          "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
                           "train_seconds": r.train_seconds} for r in info.results],
-                        columns=["model", "valid_ndcg", *METRICS, "train_seconds"])
+                        columns=["row", "model", "kind", "valid_ndcg", *METRICS, "train_seconds"])
+
+
+def blends_by_kind(frame: pd.DataFrame) -> pd.DataFrame:
+    """A results frame whose blend rows are named without their weights ("LightGCN + blend"), so
+    the blends of two runs line up when compared; their weights are in each run's own table."""
+    blend = frame["row"].str.endswith("+blend")
+    return frame.assign(model=frame["model"].where(~blend, frame["model"].str.split(" + ").str[0] + " + blend"))
 
 
 def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
@@ -147,7 +158,8 @@ def need_run(with_vectors: bool = False) -> tuple[str, Run]:
         st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
         st.stop()
     if with_vectors and found[1].model.item_vectors() is None:
-        st.info(f"The active run's model ({found[1].model.name}) has no item embeddings to map. "
+        st.info(f"The active run's model ({escape_markdown(LABELS.get(found[1].model.name, found[1].model.name))}) "
+                "has no item embeddings to map. "
                 "Pick or train a LightGCN or feature GCN run.")
         st.stop()
     return found

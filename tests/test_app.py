@@ -8,6 +8,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from gnnrec_core import LABELS
+from gnnrec_core.store import Workspace
 
 APP = str(ROOT / "app.py")
 
@@ -47,9 +48,16 @@ def test_demo_journey_through_every_page(workspace):
     next(b for b in at.button if b.label == "Train the demo").click().run()
     _wait_for_results(at)
     results = at.dataframe[0].value
-    assert set(results["model"]) == {"lightgcn", "pop", "itemknn", "cooc", "ease", "gfcf"}
-    assert "What training added" in _texts(at)  # the GNN against the graph filter solved without training
-    assert "best baseline" in _texts(at)  # the gain (or loss) against the best baseline, stated
+    from gnnrec_core.models import BASELINES, LABELS
+
+    shown = set(results["model"])  # labels, not code names; a blend is a row of its own, named with its parts
+    assert {LABELS[name] for name in ("lightgcn", *BASELINES)} <= shown
+    assert all(name.startswith("LightGCN + graph filter x") or name.startswith("LightGCN + popularity x")
+               for name in shown - {LABELS[name] for name in ("lightgcn", *BASELINES)})
+    texts = _texts(at).replace("\\", "")  # shown as typed: Markdown escapes removed
+    assert "What training added" in texts  # the GNN against the graph filter solved without training
+    assert "95% interval" in texts and "test users" in texts  # every verdict with its interval
+    assert " on nDCG@10: " in texts  # the best graph model against the best baseline, stated
 
     at.switch_page("pages/product_map.py").run()
     assert not at.exception and len(at.get("plotly_chart")) >= 1
@@ -59,8 +67,8 @@ def test_demo_journey_through_every_page(workspace):
     at.switch_page("pages/neighbourhood.py").run()
     assert not at.exception
     neighbours = at.dataframe[0].value
-    assert len(neighbours) > 0 and {"similarity", "co_purchases", "support", "confidence",
-                                    "lift"} <= set(neighbours.columns)
+    assert len(neighbours) > 0 and {"similarity", "buyers", "baskets_together", "confidence", "confidence_low",
+                                    "lift", "lift_low", "thin"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
     find = next(t for t in at.text_input if t.label.startswith("Find a product"))
     find.set_value("garden party").run()  # names containing it first, then the closest in meaning
@@ -70,14 +78,15 @@ def test_demo_journey_through_every_page(workspace):
 
     at.switch_page("pages/recommendations.py").run()
     assert not at.exception
-    recommendations = at.dataframe[1].value
-    assert len(recommendations) == 10 and recommendations["because"].str.len().min() > 0
+    recommendations = at.table[0].value  # a table: every reason shown whole, wrapped
+    assert len(recommendations) == 10 and recommendations["score = the sum of these parts"].str.len().min() > 0
+    assert "would also be in the top" not in _texts(at)  # ranked by the model's score only: no reordering
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended
     at.radio[0].set_value("New customer (build a basket)").run()
     first = at.multiselect[0]
     first.select(first.options[0]).run()
-    assert not at.exception and len(at.dataframe[0].value) == 10
+    assert not at.exception and len(at.table[0].value) == 10
 
     at.switch_page("pages/compare.py").run()
     assert not at.exception and "needs two saved runs" in _texts(at)
@@ -107,7 +116,9 @@ def test_demo_journey_through_every_page(workspace):
     merged = at.dataframe[0].value
     assert {"validation nDCG A", "validation nDCG B", "test ndcg A", "test nDCG change"} <= set(merged.columns)
     in_a = merged.dropna(subset=["test ndcg A"])  # the models run A trained (B's GNN differs)
-    assert len(in_a) == 6 and in_a["validation nDCG A"].notna().all()  # each has its validation figure
+    runs = {info.run_id: info for info in Workspace(workspace).list_runs()}
+    assert len(in_a) in {len(info.results) for info in runs.values()}  # one row per row of run A's table
+    assert in_a["validation nDCG A"].notna().all()  # each has its validation figure
     _a_comparison_link_sets_both_sides(at)
 
     at.switch_page("pages/data.py").run()
@@ -231,3 +242,26 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     boxes = {s.label: s.value for s in at.selectbox}
     assert boxes["Split by"] == "Country" and boxes["Segment a"] == "DE" and boxes["Segment b"] == "FR"
     assert any(m.label == "a: Country = DE" for m in at.metric)
+
+
+def test_three_file_upload_shows_what_the_join_and_the_catalogue_bring(workspace):
+    """Order lines, an orders lookup (order -> customer) and a product catalogue, uploaded one by one:
+    the mapping shows the joined customer column and the catalogue's columns, never "(none)"."""
+    lines = b"order_id,product_id\n" + b"".join(f"o{n},p{(n * 5 + j) % 17}\n".encode()
+                                                for n in range(40) for j in range(3))
+    orders = b"order_id,user_id\n" + b"".join(f"o{n},u{n % 9}\n".encode() for n in range(40))
+    products = b"product_id,product_name,department_id\n" + b"".join(f"p{i},Product {i},{i % 4}\n".encode()
+                                                                     for i in range(17))
+    at = _app().run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("order_lines.csv", lines, "text/csv").run()
+    assert next(s for s in at.selectbox if s.label == "user").value == "(none)"  # no customer column yet
+    at.file_uploader[1].upload("products.csv", products, "text/csv").run()
+    at.file_uploader[2].upload("orders.csv", orders, "text/csv").run()
+    assert not at.exception and not at.error
+    boxes = {s.label: s for s in at.selectbox}
+    assert boxes["user"].value == "user_id"  # detected again once the lookup joined it
+    assert boxes["item name"].options[0] == "product_name (catalogue)"  # what fills it, not "(none)"
+    assert boxes["category"].options[0] == "department_id (catalogue)"
+    assert next(m for m in at.metric if m.label == "Customers").value == "9"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLE
 
-METRIC_KEYS = {"model", "valid_ndcg", "ndcg", "precision", "recall", "map", "hit_rate", "coverage", "train_seconds",
-               "device"}
+METRIC_KEYS = {"model", "key", "blend", "valid_ndcg", "ndcg", "precision", "recall", "map", "hit_rate", "coverage",
+               "train_seconds", "device"}
 
 
 def run_cli(*args, cwd=ROOT):
@@ -40,15 +40,20 @@ def test_benchmark_json_contract(small_log, tmp_path):
     result = run_cli("benchmark", small_log, "--models", "pop,itemknn,lightgcn", "--k", "5", "--json", out)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    assert set(data) == {"schema", "dataset", "split", "k", "results"} and data["k"] == 5
+    assert set(data) == {"schema", "dataset", "split", "k", "ks", "results", "verdicts", "notes"} and data["k"] == 5
     assert set(data["dataset"]) == {"users", "items", "interactions"}
-    assert [r["model"] for r in data["results"]] == ["pop", "itemknn", "lightgcn"]
+    keys = [r["key"] for r in data["results"]]
+    assert keys in (["pop", "itemknn", "lightgcn"], ["pop", "itemknn", "lightgcn", "lightgcn+blend"])
     for row in data["results"]:
         gnn = row["model"] == "lightgcn"
         assert set(row) == METRIC_KEYS | ({"tuning"} if gnn else set()) and 0 <= row["ndcg"] <= 1
         assert (row["valid_ndcg"] is not None) == gnn  # the GNN chose on validation; the baselines chose nothing
         assert row["device"] == "cpu"
-    tuning = data["results"][-1]["tuning"]  # the JSON says which configuration won, and its validation score
+        assert bool(row["blend"]) == (row["key"] == "lightgcn+blend")  # the LightGCN row is the GNN alone
+    tuning = data["results"][2]["tuning"]  # the JSON says which configuration won, and its validation score
+    if "lightgcn+blend" in keys:  # each part's validation score, beside the weights chosen
+        assert set(tuning["part_valid_ndcg"]) == {"gnn", "filter", "popularity"}
+        assert data["results"][3]["valid_ndcg"] == tuning["blend_valid_ndcg"]
     assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
     # The baselines' figures are the ones the engine computes in process on the same split.
     from gnnrec_core import ingest, prepare

@@ -34,6 +34,7 @@ RUN_ELSEWHERE = {
                                                   "benchmarks/scale.py",
     "orders_1m.csv --split": "needs the generated 1M-line file; run by benchmarks/targets.py periods",
     "benchmark DATA": "a template naming no file; the README's lines run it on the sample",
+    "gowalla/train.csv --test": "the published Gowalla split (20 minutes a run); run by benchmarks/published_split.py",
     "cold-start DATA": "a template naming no file; the README's cold-start line runs it on the sample",
     "gnnrec_core ...": "a placeholder for any command (DESIGN.md's layout)",
 }

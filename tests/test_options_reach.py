@@ -114,8 +114,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
     orders = log.drop_duplicates("InvoiceNo")[["InvoiceNo", "Country"]] if "Country" in log else \
         log.drop_duplicates("InvoiceNo")[["InvoiceNo"]].assign(channel="web")
     orders.to_csv(base / "orders.csv", index=False)
+    shifted = dict(zip(keep, np.roll(keep, 1)))  # each customer's rows given to the next: mostly new pairs
+    log.assign(CustomerID=log["CustomerID"].map(shifted)).to_csv(base / "heldout.csv", index=False)
     return {"log": base / "log.csv", "catalogue": base / "catalogue.csv", "orders": base / "orders.csv",
-            "base": base}
+            "heldout": base / "heldout.csv", "base": base}
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -150,7 +152,10 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "groups": [flag, "United Kingdom,France"], "time_budget": [flag, "3"], "epochs": [flag, "2"],
         "holdout": [flag, "0.2"], "test_size": [flag, "0.3"], "min_support": [flag, "0.02"],
         "min_confidence": [flag, "0.2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
+        "test": [flag, str(files["heldout"])],
     }
+    if action.dest == "k" and command == "benchmark":
+        return [flag, "5,20"]
     if action.dest.startswith("col_"):
         column = {"col_user": "CustomerID", "col_item": "StockCode", "col_time": "InvoiceDate",
                   "col_basket": "InvoiceNo", "col_quantity": "Quantity", "col_price": "UnitPrice",

@@ -1,12 +1,23 @@
 import numpy as np
 import pandas as pd
+import pytest
+from conftest import communities
 
 from gnnrec_core.baskets.associations import basket_stats
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import InteractionConfig
-from gnnrec_core.models import Cooccurrence, ItemKNN, LightGCN, Popularity
+from gnnrec_core.models import EASE, GFCF, Cooccurrence, ItemKNN, LightGCN, Popularity
 from gnnrec_core.pipeline.benchmark import prepare
-from gnnrec_core.serving.recommend import contributions, customer_history, recommend_table
+from gnnrec_core.serving.merchandising import Merchandising, resolve
+from gnnrec_core.serving.recommend import (
+    BOOST,
+    LEARNED,
+    POPULARITY,
+    UNSPLIT,
+    customer_history,
+    recommend_for_basket,
+    recommend_table,
+)
 
 
 def _dataset(tmp_path):
@@ -30,12 +41,13 @@ def test_reason_names_the_purchase_and_the_basket_path(tmp_path):
     model = ItemKNN().fit(dataset.interactions.matrix())
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     table = recommend_table(model, dataset, dataset.user_index("dee"), k=1, stats=stats)
-    # dee bought only the lamp; the shade is bought with the lamp in 3 of 5 lamp orders.
-    assert table.loc[0, "item"] == "shade"
-    assert table.loc[0, "because"] == "lamp (100%)"
-    assert "bought lamp -> bought with it: 3 baskets" in table.loc[0, "path"]  # "often" from 10 baskets
-    shares = contributions(model, np.array([0, 1]), np.array([2]))
-    assert np.all(shares >= 0) and shares.sum() <= 1 + 1e-9
+    # dee bought only the lamp (buyers ann, bob, cy, dee); the shade's buyers are ann, bob, cy:
+    # cosine 3 / sqrt(4 * 3) = 0.866, all of the shade's score.
+    assert table.loc[0, "item"] == "shade" and table.loc[0, "score"] == pytest.approx(0.866, abs=1e-3)
+    assert table.attrs["parts"][0] == [("lamp", pytest.approx(0.8660, abs=1e-4))]
+    assert table.loc[0, "because"] == "lamp +0.866"
+    # The shade is in 3 of the lamp's 5 orders, of 7: lift 3 * 7 / (5 * 3) = 1.4, on thin evidence.
+    assert "bought lamp -> bought with it: 3 baskets (thin), lift 1.4" in table.loc[0, "path"]
 
 
 def test_popularity_reason_counts_buyers_not_made_up_shares(tmp_path):
@@ -46,11 +58,13 @@ def test_popularity_reason_counts_buyers_not_made_up_shares(tmp_path):
     assert list(table["item"]) == ["lamp", "shade"]
     assert list(table["because"]) == ["bought by 4 customers", "bought by 3 customers"]
     assert "%" not in " ".join(table["because"]) and "similarity" not in " ".join(table["path"])
+    assert "history plays no part" in table.attrs["explained"]
 
 
-def test_shares_follow_the_strength_of_each_purchase(tmp_path):
-    # c is bought with a by two customers and with b by two others: equal links. t bought a in
-    # 7 units (strength log2(8) = 3) and b once (strength 1), so a brings 3/4 of c's score.
+def test_parts_follow_the_strength_of_each_purchase(tmp_path):
+    # c is bought with a by two customers and with b by two others. t bought a in 7 units
+    # (strength log2(8) = 3) and b once (strength 1); with counts as similarity, c scores
+    # 3 * 2 + 1 * 2 = 8: a brings 6 and b 2.
     rows = [("o1", "a", "u1", 1), ("o1", "c", "u1", 1), ("o2", "a", "u2", 1), ("o2", "c", "u2", 1),
             ("o3", "b", "u3", 1), ("o3", "c", "u3", 1), ("o4", "b", "u4", 1), ("o4", "c", "u4", 1),
             ("o5", "a", "t", 7), ("o5", "b", "t", 1)]
@@ -59,18 +73,80 @@ def test_shares_follow_the_strength_of_each_purchase(tmp_path):
     dataset = prepare(ingest(path), InteractionConfig(weighting="quantity"))
     model = Cooccurrence(similarity="count").fit(dataset.interactions.matrix())
     table = recommend_table(model, dataset, dataset.user_index("t"), k=1)
-    assert table.loc[0, "item"] == "c" and table.loc[0, "because"] == "a (75%); b (25%)"
+    assert table.loc[0, "item"] == "c" and table.loc[0, "score"] == pytest.approx(8.0)
+    assert table.loc[0, "because"] == "a +6 · b +2"
 
 
-def test_gnn_reasons_say_how_far_they_agree_with_the_ranking(tmp_path):
-    dataset = _dataset(tmp_path)
-    model = LightGCN(dim=8, epochs=5, auto=False, blend=False).fit(dataset.interactions.matrix())
-    table = recommend_table(model, dataset, dataset.user_index("dee"), k=2)  # dee: lamp only
-    shared, k = table.attrs["reasons_agree"]
-    assert k == 2 and 0 <= shared <= 2
-    # The explained score is the history mean of item similarities: rank it by hand.
-    seen = model.train_[[dataset.user_index("dee")]]
-    explained = seen.data @ model.item_item(seen.indices) / seen.data.sum()
-    explained[seen.indices] = -np.inf
-    by_hand = set(np.argsort(-explained)[:2])
-    assert shared == len(by_hand & {dataset.item_index(i) for i in table["item"]})
+def _communities(tmp_path):
+    """Two groups of 8 customers, each buying 3 of its group's 6 products (conftest.communities)."""
+    matrix = communities(users_each=8, items_each=6, bought=3).tocoo()
+    rows = [(f"o{u}", f"p{i:02d}", f"u{u:02d}") for u, i in zip(matrix.row, matrix.col)]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    return prepare(ingest(path))
+
+
+def _blended_lightgcn(train):
+    """LightGCN with the blend a fit chooses when validation favours it, set by hand here: the
+    graph filter and the popularity prior beside the trained score (models/embedding.py)."""
+    from gnnrec_core.models.embedding import _log_counts
+    from gnnrec_core.models.graph_filter import GraphFilter
+
+    model = LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train)
+    model.tuning_ = {"blend": {"filter": 0.7, "popularity": 0.4}}
+    model.filter_ = GraphFilter(rank=3, alpha=0.5).fit(train)
+    model.popularity_ = _log_counts(train)
+    return model
+
+
+KINDS = {
+    "pop": lambda train: Popularity().fit(train),
+    "itemknn": lambda train: ItemKNN().fit(train),
+    "cooc": lambda train: Cooccurrence().fit(train),
+    "ease": lambda train: EASE(l2=10.0).fit(train),
+    "gfcf": lambda train: GFCF(rank=3, alpha=0.5).fit(train),
+    "lightgcn": lambda train: LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train),
+    "lightgcn blended": _blended_lightgcn,
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_models_order(tmp_path, kind):
+    dataset = _communities(tmp_path)
+    train = dataset.interactions.matrix()
+    model = KINDS[kind](train)
+    user = dataset.user_index("u03")
+    boost = resolve(Merchandising(boost=(("", 0.0),)), dataset.interactions.items, dataset.ingest.catalogue)
+    for table, expected in ((recommend_table(model, dataset, user, k=5), model.recommend(np.array([user]), 5)),
+                            (recommend_table(model, dataset, user, k=5, policy=boost), None),
+                            (recommend_for_basket(model, dataset, [0, 1], k=4), None)):
+        assert len(table) >= 4
+        sums = [sum(value for _, value in row) for row in table.attrs["parts"]]
+        assert sums == pytest.approx(table["score"].tolist(), abs=2e-4)  # the score shown is its parts' sum
+        assert all(label != UNSPLIT for row in table.attrs["parts"] for label, _ in row)  # really split
+        if expected is not None:  # ranked by the model's own score: its recommend() order
+            assert [dataset.item_index(i) for i in table["item"]] == expected[0][0].tolist()
+    known = table.attrs["parts"]  # the basket [p00, p01]: parts per purchase, by name
+    if kind == "itemknn":  # cosine of p00 and p01 with each listed product, exactly
+        weights = model.item_item(np.array([0, 1]))
+        listed = [dataset.item_index(i) for i in table["item"]]
+        by_hand = [{name: weights[j, item] for j, name in enumerate(("p00", "p01")) if weights[j, item] > 0}
+                   for item in listed]
+        assert [{n: v for n, v in row if n in ("p00", "p01")} for row in known] == pytest.approx(by_hand)
+    if kind.startswith("lightgcn"):
+        labels = {label for row in recommend_table(model, dataset, user, k=5).attrs["parts"] for label, _ in row}
+        assert LEARNED in labels  # a known customer's own vector: not from the history, said in words
+        assert (POPULARITY in labels) == (kind == "lightgcn blended")
+
+
+def test_a_boost_is_a_part_of_its_own(tmp_path):
+    dataset = _communities(tmp_path)
+    model = ItemKNN().fit(dataset.interactions.matrix())
+    user = dataset.user_index("u03")
+    category = dataset.ingest.catalogue.assign(category=["x"] * 6 + ["y"] * 6)
+    policy = resolve(Merchandising(boost=(("y", 2.0),)), dataset.interactions.items, category)
+    table = recommend_table(model, dataset, user, k=8, policy=policy)
+    rows = [dict(row) for row in table.attrs["parts"]]
+    boosted = [row for row in rows if BOOST in row]
+    assert boosted and all(row[BOOST] > 0 for row in boosted)
+    assert [sum(row.values()) for row in rows] == pytest.approx(table["score"].tolist(), abs=2e-4)

@@ -30,8 +30,9 @@ def test_blend_takes_a_filter_that_knows_the_answer():
     rng = np.random.default_rng(1)
     components = {"gnn": rng.standard_normal((N_USERS, N_ITEMS)), "filter": _scores_that_know(truth, 6.0, rng),
                   "popularity": np.zeros((N_USERS, N_ITEMS))}
-    weights, blended, alone = choose_blend(components, history, relevant)
-    assert weights["filter"] > 0 and blended > alone + 0.3
+    choice = choose_blend(components, history, relevant)
+    assert choice.weights["filter"] > 0 and choice.blended > choice.alone + 0.3
+    assert choice.parts["filter"] > choice.parts["gnn"] + 0.3  # the part that knows the answer, scored alone
 
 
 def test_blend_keeps_the_gnn_alone_when_the_parts_are_noise():
@@ -39,8 +40,8 @@ def test_blend_keeps_the_gnn_alone_when_the_parts_are_noise():
     rng = np.random.default_rng(2)
     components = {"gnn": _scores_that_know(truth, 6.0, rng), "filter": rng.standard_normal((N_USERS, N_ITEMS)),
                   "popularity": np.broadcast_to(rng.standard_normal(N_ITEMS), (N_USERS, N_ITEMS))}
-    weights, blended, alone = choose_blend(components, history, relevant)
-    assert weights == {"filter": 0.0, "popularity": 0.0} and blended == alone
+    choice = choose_blend(components, history, relevant)
+    assert choice.weights == {"filter": 0.0, "popularity": 0.0} and choice.blended == choice.alone
 
 
 class _FakeTrainer:

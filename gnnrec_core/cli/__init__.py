@@ -38,6 +38,14 @@ def positive_int(text: str) -> int:
     return _whole(text, 1, None, "a whole number >= 1")
 
 
+def cutoffs(text: str) -> tuple[int, ...]:
+    """One or more k, comma-separated ("10,20"); the first gives the table's flat metrics."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected whole numbers >= 1, comma-separated, found '{text}'")
+    return tuple(dict.fromkeys(_whole(part, 1, None, "whole numbers >= 1, comma-separated") for part in parts))
+
+
 def seed(text: str) -> int:
     """A random seed numpy and torch both take: 0 to 2**32 - 1."""
     return _whole(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
@@ -130,7 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
                              help="how strongly each customer-product pair counts in training (default binary)")
         sub.add_argument("--seed", type=seed, default=0, help="0 to 2**32 - 1")
         sub.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-        sub.add_argument("--k", type=positive_int, default=10)
+        if name == "benchmark":
+            sub.add_argument("--k", type=cutoffs, default=(10,), metavar="K[,K...]",
+                             help="cut-offs: recall and nDCG at each, every metric at the first (default 10)")
+        else:
+            sub.add_argument("--k", type=positive_int, default=10)
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                          help="most seconds for each GNN's fit, its search on validation included (default 90)")
         if name in ("benchmark", "basket-eval"):
@@ -138,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "benchmark":
             sub.add_argument("--split", default="random", choices=["random", "time", "last"])
             sub.add_argument("--test-size", type=finite, default=0.25)
+            sub.add_argument("--test", metavar="HELDOUT",
+                             help="your own test set (same format and columns as DATA): DATA all trains, "
+                                  "HELDOUT is scored; its users and items unknown to DATA are counted and skipped")
         elif name != "basket-eval":
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
             sub.add_argument("--epochs", type=positive_int,

@@ -27,13 +27,14 @@ FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket"
               "category": "category"}
 
 
-def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None) -> IngestResult:
+def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, path: str | None = None) -> IngestResult:
+    """DATA (or `path`, e.g. a held-out test file) read with the command's mapping and cleaning flags."""
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
                  if getattr(args, f"col_{flag}")}
     assert set(overrides) <= set(ROLES)
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
                     if getattr(args, f"items_{role}")}
-    result = ingest(args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
+    result = ingest(path or args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
                     item_columns=item_columns, lookup_key=args.lookup_key, segments=segments, **overrides)
     for warning in result.report.warnings:
         print(f"note: {warning}", file=sys.stderr)

@@ -6,10 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..fit.metrics import METRICS
-from ..matrix.interactions import InteractionConfig, SplitConfig
+from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
+from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
-from ..records import DatasetRef, Tuning
+from ..records import DatasetRef, Tuning, Verdicts
+from ..serving.verdicts import gain_words
 from .common import (
     _check_data,
     _dataset,
@@ -30,17 +33,51 @@ from .common import (
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     dataset = _dataset(args)
+    data_split = None
+    if args.test is not None:
+        if args.split != "random" or args.test_size != 0.25:
+            raise ConfigError("--test: expected no --split or --test-size beside it (HELDOUT is the split), "
+                              f"found --split {args.split} --test-size {args.test_size}")
+        data_split = given_split(dataset.interactions, _ingest(args, path=args.test).events)
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
     with _Progress(args, len(models), "models") as progress:
-        result = benchmark(dataset, models, config, k=args.k, device=args.device, seed=args.seed, progress=progress,
-                           gnn_settings=_gnn_settings(args, models))
-    print(f"{'model':<10}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
+        result = benchmark(dataset, models, config, k=args.k[0], ks=args.k, device=args.device, seed=args.seed,
+                           progress=progress, gnn_settings=_gnn_settings(args, models), data_split=data_split)
+    width = max(len(row.key) for row in result.results) + 2
+    print(f"{'model':<{width}}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
     for row in result.results:
-        print(f"{row.model:<10}" + "".join(f"{row.metric(m):>10.4f}" for m in METRICS) + f"{row.train_seconds:>10.2f}")
+        print(f"{row.key:<{width}}" + "".join(f"{row.metric(m):>10.4f}" for m in METRICS)
+              + f"{row.train_seconds:>10.2f}")
+    if len(result.ks) > 1:
+        header = "".join(f"{f'{m}@{k}':>12}" for k in result.ks for m in ("recall", "ndcg"))
+        print("\n" + f"{'model':<{width}}" + header)
+        for row in result.results:
+            print(f"{row.key:<{width}}" + "".join(f"{row.at_k[k][m]:>12.4f}" for k in result.ks
+                                                   for m in ("recall", "ndcg")))
     for row in result.results:
-        if row.tuning is not None:
+        if row.blend:
+            print(f"{row.key}: {row_label(row.model, row.blend)}")
+    for row in result.results:
+        if row.tuning is not None and not row.blend:
             print(f"{row.model}: {tuning_line(row.tuning)}")
+    if result.split.get("method") == "given":
+        split = result.split
+        print(f"held-out pairs: {split['heldout_pairs']:,}; scored {split['test_interactions']:,}; skipped "
+              f"{split['skipped_unknown_users']:,} with a user train never saw, {split['skipped_unknown_items']:,} "
+              f"with an item train never saw, {split['skipped_in_train']:,} already in train")
+    for line in (*result.notes, *verdict_lines(result.verdicts)):
+        print(line)
     return result.to_json()
+
+
+def verdict_lines(found: Verdicts) -> list[str]:
+    """The table's two verdicts in words, each with its interval."""
+    lines = []
+    if found.training is not None:
+        lines.append(f"what training added: {gain_words(found.training)}")
+    if found.graph is not None:
+        lines.append(f"best graph model against the best baseline: {gain_words(found.graph)}")
+    return lines
 
 
 def tuning_line(tuning: Tuning) -> str:
@@ -87,14 +124,12 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
                             stats=stats)
     print(table.to_string(index=False))
     out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
+        print(table.attrs["explained"])
+        out["explained"] = table.attrs["explained"]
     if table.attrs.get("note"):  # fewer than k: what was excluded, in words
         print(f"note: {table.attrs['note']}")
         out["note"] = table.attrs["note"]
-    if "reasons_agree" in table.attrs:  # the reasons explain the history mean, not the user vector
-        shared, k = table.attrs["reasons_agree"]
-        print(f"The reasons explain the mean of the purchased products' vectors; ranked by that, {shared} of "
-              f"these {k} would also be in the top {k}.")
-        out["reasons_agree"] = {"shared": shared, "k": k}
     return out
 
 
@@ -140,9 +175,11 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
     print(f"{'method':<10}{'ndcg':>10}{'hit_rate':>10}{'recall':>10}")
     for method, metrics in out["results"].items():
         print(f"{method:<10}{metrics['ndcg']:>10.4f}{metrics['hit_rate']:>10.4f}{metrics['recall']:>10.4f}")
+    print("names read by: " + "; ".join(out["text_encoders"].values()))
     rows = [{"method": method, **metrics} for method, metrics in out["results"].items()]
     return {"results": rows, "held_out": out["held_out"], "seed": args.seed, "scored": out["scored_products"],
-            "combined": {"text": out["combined_text"], "gcn_share": out["gcn_share"]}, "k": out["k"]}
+            "combined": {"text": out["combined_text"], "gcn_share": out["gcn_share"]}, "k": out["k"],
+            "text_encoders": out["text_encoders"]}
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,7 @@ for 2,048 users at once; `top_k` ranks its rows in chunks whose work stays under
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -145,24 +146,48 @@ def evaluate(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix, k:
     Users are scored in batches of at most `batch_size` (default MAX_USERS_PER_BATCH), fewer where
     the catalogue is wide: users_per_batch keeps a batch within `memory_budget` bytes
     (default score_budget_bytes()). The batching never changes the figures."""
+    found = evaluate_at(score_users, train, test, (k,), batch_size, exclude_extra, memory_budget)
+    return found.by_k[k] | {"users": len(found.users)}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Metrics at several cut-offs from one scoring pass, and each test user's nDCG and recall at
+    each, aligned with `users` (for paired intervals between models on the same users)."""
+
+    users: np.ndarray
+    by_k: dict[int, dict[str, float]]
+    per_user: dict[int, dict[str, np.ndarray]]
+
+
+def evaluate_at(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix, ks: tuple[int, ...] = (10,),
+                batch_size: int | None = None, exclude_extra: sp.csr_matrix | None = None,
+                memory_budget: int | None = None) -> Evaluation:
+    """`evaluate` at every cut-off in `ks` at once: users are scored and ranked once, to the largest
+    k; a smaller k's list is the first k of it (lists are sorted best first)."""
+    ks = tuple(sorted(set(int(k) for k in ks)))
     users = np.flatnonzero(np.diff(test.indptr) > 0)
     if len(users) == 0:
-        return {m: float("nan") for m in METRICS} | {"users": 0}
+        return Evaluation(users, {k: {m: float("nan") for m in METRICS} for k in ks},
+                          {k: {"ndcg": np.zeros(0), "recall": np.zeros(0)} for k in ks})
     budget = score_budget_bytes() if memory_budget is None else int(memory_budget)
     step = min(batch_size or MAX_USERS_PER_BATCH, users_per_batch(train.shape[1], budget))
     work = max(1, budget // 4)
     seen = train if exclude_extra is None else (train + exclude_extra).tocsr()
-    sums = {m: 0.0 for m in METRICS if m != "coverage"}
-    recommended = np.zeros(train.shape[1], bool)
+    largest = max(ks)
+    per_user: dict[int, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS if m != "coverage"} for k in ks}
+    recommended = {k: np.zeros(train.shape[1], bool) for k in ks}
     for start in range(0, len(users), step):
         batch = users[start:start + step]
         scores = score_users(batch)
-        top = top_k(scores, k, seen[batch], work_bytes=work)
+        top = top_k(scores, largest, seen[batch], work_bytes=work)
         del scores  # the next batch's scores take its place, not a place beside it
-        recommended[top.ravel()] = True
-        for name, values in ranking_metrics(top, test[batch], k).items():
-            sums[name] += float(values.sum())
-    result = {name: total / len(users) for name, total in sums.items()}
-    result["coverage"] = float(recommended.mean())
-    result["users"] = int(len(users))
-    return result
+        for k in ks:
+            recommended[k][top[:, :k].ravel()] = True
+            for name, values in ranking_metrics(top[:, :k], test[batch], k).items():
+                per_user[k][name].append(np.asarray(values, np.float64))
+    joined = {k: {name: np.concatenate(parts) for name, parts in found.items()} for k, found in per_user.items()}
+    by_k = {k: {name: float(values.sum() / len(users)) for name, values in found.items()}
+            | {"coverage": float(recommended[k].mean())} for k, found in joined.items()}
+    return Evaluation(users, by_k, {k: {"ndcg": found["ndcg"], "recall": found["recall"]}
+                                    for k, found in joined.items()})

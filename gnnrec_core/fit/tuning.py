@@ -140,13 +140,25 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return standardised
 
 
+@dataclass(frozen=True)
+class BlendChoice:
+    """Blend weights by part (0: left out), the blend's validation nDCG, and each part's alone."""
+
+    weights: dict[str, float]
+    blended: float
+    parts: dict[str, float]  # "gnn", "filter", "popularity" -> validation nDCG@k scored alone
+
+    @property
+    def alone(self) -> float:
+        return self.parts["gnn"]
+
+
 def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, relevant: sp.csr_matrix,
-                 k: int = 10) -> tuple[dict[str, float], float, float]:
+                 k: int = 10) -> BlendChoice:
     """Weights for (filter, popularity) added to the GNN's standardised score, by nDCG@k on
     validation rows. A blend is kept only when it beats the GNN alone by more than one standard error of the
     per-user difference: on a small validation slice noise would otherwise choose the weights
-    (two standard errors rejected blends that helped on most sparse slices; docs/benchmarks.md).
-    Returns (weights, blended nDCG, the GNN's own nDCG)."""
+    (two standard errors rejected blends that helped on most sparse slices; docs/benchmarks.md)."""
     gnn, graph_filter, popularity = (standardise(components[name]) for name in ("gnn", "filter", "popularity"))
 
     def per_user(scores: np.ndarray) -> np.ndarray:
@@ -154,6 +166,8 @@ def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, rele
         return ndcg
 
     alone = per_user(gnn)
+    parts = {"gnn": float(alone.mean()), "filter": float(per_user(graph_filter).mean()),
+             "popularity": float(per_user(popularity).mean())}
     best_weights, best = {"filter": 0.0, "popularity": 0.0}, alone
     for w_filter, w_pop in itertools.product(FILTER_WEIGHTS, POPULARITY_WEIGHTS):
         if w_filter == 0 and w_pop == 0:
@@ -162,4 +176,4 @@ def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, rele
         gain = blended - alone
         if gain.mean() > gain.std() / np.sqrt(len(gain)) and blended.mean() > best.mean():
             best_weights, best = {"filter": w_filter, "popularity": w_pop}, blended
-    return best_weights, float(best.mean()), float(alone.mean())
+    return BlendChoice(best_weights, float(best.mean()), parts)

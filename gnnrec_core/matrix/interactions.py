@@ -214,6 +214,36 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
     return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
 
 
+def given_split(data: Interactions, heldout: pd.DataFrame) -> Split:
+    """The user's own split: every interaction of `data` trains, `heldout` (events with the canonical
+    user and item columns, as ingest returns them) is the test set, binary. Held-out rows whose user
+    or item train never saw cannot be ranked: they are counted and skipped, as are pairs already in
+    train (masked from every ranking, they could never be hit). The counts go in the split's record."""
+    check_trainable(data)
+    rows = heldout[heldout["user"].notna() & heldout["item"].notna()]
+    pairs = pd.DataFrame({"user": rows["user"].astype(str).to_numpy(), "item": rows["item"].astype(str).to_numpy()})
+    pairs = pairs.drop_duplicates()
+    users = pd.Index([str(u) for u in data.users]).get_indexer(pairs["user"])
+    items = pd.Index([str(i) for i in data.items]).get_indexer(pairs["item"])
+    unknown_user, unknown_item = users < 0, items < 0
+    known = ~unknown_user & ~unknown_item
+    train = data.matrix()
+    test = sp.csr_matrix((np.ones(int(known.sum()), np.float32), (users[known], items[known])), shape=train.shape)
+    in_train = test.multiply(train > 0)
+    test = (test - in_train).tocsr()
+    test.eliminate_zeros()
+    info = {"method": "given", "test_size": None, "seed": None,
+            "heldout_pairs": int(len(pairs)), "skipped_unknown_users": int(unknown_user.sum()),
+            "skipped_unknown_items": int((unknown_item & ~unknown_user).sum()),
+            "skipped_in_train": int(in_train.nnz), "test_users_without_history": 0}
+    if test.nnz == 0:
+        raise InputError(f"expected held-out pairs of users and items that train knows, found none of "
+                         f"{len(pairs):,} ({info['skipped_unknown_users']:,} with an unknown user, "
+                         f"{info['skipped_unknown_items']:,} with an unknown item, {info['skipped_in_train']:,} "
+                         "already in train); check both files use the same IDs")
+    return Split(train, test, SplitConfig(), info)
+
+
 def _per_user_holdout(user_index: np.ndarray, keys: np.ndarray, config: SplitConfig) -> np.ndarray:
     """Per user, the test_size share with the smallest keys goes to test (stratified by user)."""
     order = np.lexsort((keys, user_index))

@@ -55,7 +55,8 @@ class EASE(Recommender):
         n_items = train.shape[1]
         if n_items > self.config.max_items:
             raise ConfigError(f"ease: expected at most {self.config.max_items:,} items for its dense "
-                              f"items x items weights, found {n_items:,}; use itemknn or lightgcn "
+                              f"items x items weights, found {n_items:,}; the graph filter (gfcf) and lightgcn "
+                              "cover this catalogue "
                               "(or raise GNNREC_MAX_DENSE_ITEMS on a machine with the memory)")
         self.l2_ = self.config.l2 if self.config.l2 is not None else choose_l2(self.train_)
         self.weights_ = ease_weights(self.train_, self.l2_)

@@ -14,6 +14,7 @@ history-mean rule). Similar items use cosine alone: the bias is popularity, not 
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -125,9 +126,11 @@ class EmbeddingScores(Recommender):
         components = {"gnn": self._gnn_scores(self.user_vectors_[users]),
                       "filter": GraphFilter(seed=self.config.seed).fit(part).score_history(history),
                       "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
-        weights, blended, alone = choose_blend(components, history, valid[users])
+        choice = choose_blend(components, history, valid[users])
+        weights = choice.weights
         self.tuning_["blend"] = weights
-        self.tuning_["blend_valid_ndcg"] = {"gnn_alone": alone, "blended": blended}
+        self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
+        self.tuning_["part_valid_ndcg"] = choice.parts
         self.filter_ = GraphFilter(seed=self.config.seed) if weights["filter"] > 0 else None
         self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
 
@@ -193,7 +196,14 @@ class EmbeddingScores(Recommender):
                       blend=dict(found["blend"]), blend_valid_ndcg=_float_or_none(scores.get("blended")),
                       epochs=found["epochs"], best_epoch=found["best_epoch"], stopped=found["stopped"],
                       budget=found["budget"], seconds=found["seconds"], search_seconds=found["search_seconds"],
-                      candidates=len(found.get("search", [])))
+                      candidates=len(found.get("search", [])), part_valid_ndcg=dict(found.get("part_valid_ndcg", {})))
+
+    def without_blend(self) -> EmbeddingScores:
+        """The trained GNN alone: a copy sharing the learned arrays that scores without the blend's
+        parts (for the row that says what training alone ranks; the blend gets its own)."""
+        alone = copy.copy(self)
+        alone.tuning_ = {**getattr(self, "tuning_", {}), "blend": dict(NO_BLEND)}
+        return alone
 
     @property
     def blend_weights(self) -> dict[str, float]:

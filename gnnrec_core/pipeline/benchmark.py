@@ -8,7 +8,7 @@ Every model sees the same split; train_seconds is the wall time of fit() alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +18,12 @@ import scipy.sparse as sp
 
 from ..data.ingest import IngestResult
 from ..errors import ConfigError, InputError
-from ..fit.metrics import METRICS, evaluate
+from ..fit.metrics import METRICS, Evaluation, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
+from ..models.registry import row_label
 from ..progress import Progress, report_or_cancel
-from ..records import BenchmarkResult, ResultRow
+from ..records import BenchmarkResult, Gain, ResultRow, Verdicts
 
 
 @dataclass
@@ -110,37 +111,76 @@ def model_device(model: Recommender) -> str:
 
 def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = SplitConfig(), k: int = 10,
               device: str = "auto", seed: int = 0, progress: Progress | None = None,
-              gnn_settings: dict[str, Any] | None = None) -> BenchmarkResult:
+              gnn_settings: dict[str, Any] | None = None, ks: Sequence[int] = (),
+              data_split: Split | None = None) -> BenchmarkResult:
     """Fit every named model on one split and score it on the test part (the CLI contract).
-    gnn_settings (e.g. time_budget) go to the GNN models only."""
-    if k < 1:
-        raise ConfigError(f"k: expected an integer >= 1, found {k}")
+    gnn_settings (e.g. time_budget) go to the GNN models only. `ks`: every cut-off to score (k, the
+    first, gives the flat metrics); `data_split`: the user's own split (matrix.interactions.given_split)
+    in place of one drawn by `split_config`."""
+    ks = tuple(dict.fromkeys([k, *ks]))
+    if min(ks) < 1:
+        raise ConfigError(f"k: expected integers >= 1, found {', '.join(map(str, ks))}")
     if any(SPECS[m].is_gnn for m in models):
         from ..fit.train import resolve_device
 
         resolve_device(device)  # fail before any training when cuda is asked for and absent
-    data_split = split(dataset.interactions, split_config)
-    results = []
+    if data_split is None:
+        data_split = split(dataset.interactions, split_config)
+    scored: list[tuple[ResultRow, Evaluation]] = []
+    notes: list[str] = []
     for position, name in enumerate(models):
         report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
         settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
-        model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
-                                   **settings)
-        metrics = evaluate(model.score, data_split.train, data_split.test, k=k)
+        try:
+            model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
+                                       **settings)
+        except ConfigError as exc:  # e.g. EASE refusing a catalogue above its dense cap: say so, score the rest
+            if len(models) == 1:
+                raise
+            notes.append(skipped_note(name, exc))
+            continue
         tuning = model.tuning()
-        results.append(result_row(name, model, metrics, seconds,
-                                  valid_ndcg=tuning.best_valid_ndcg if tuning is not None else None))
+        scored += scored_rows(name, model, seconds, data_split, ks,
+                              valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
-                           split=data_split.as_dict(), k=k, results=tuple(results))
+                           split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,
+                           verdicts=verdicts(scored, k=ks[0]), notes=tuple(notes))
 
 
-def result_row(name: str, model: Recommender, metrics: dict[str, float], seconds: float,
-               valid_ndcg: float | None) -> ResultRow:
-    """The one producer of a model's row: test metrics (rounded), validation nDCG, fit seconds,
-    device and what the model chose on validation."""
+def skipped_note(name: str, exc: Exception) -> str:
+    """Why a model has no row in a table (it refused the data), for the table's notes."""
+    return f"{SPECS[name].label} skipped: {exc}"
+
+
+def scored_rows(name: str, model: Recommender, seconds: float, data_split: Split, ks: Sequence[int],
+                valid_ndcg: float | None) -> list[tuple[ResultRow, Evaluation]]:
+    """The model's rows of a table, each with its evaluation (kept for the verdicts' intervals):
+    the model alone, and, where validation chose a blend for a GNN, the blend as a row of its own.
+    `valid_ndcg` is the model's own; a GNN's two rows take theirs from its tuning record."""
+    tuning = model.tuning()
+    variants: list[tuple[Recommender, dict[str, float], float | None]] = [(model, {}, valid_ndcg)]
+    if tuning is not None and tuning.blended and hasattr(model, "without_blend"):
+        alone = model.without_blend()
+        blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
+        variants = [(alone, {}, tuning.valid_ndcg), (model, blend, tuning.blend_valid_ndcg)]
+    rows = []
+    for scorer, blend, valid in variants:
+        found = evaluate_at(scorer.score, data_split.train, data_split.test, tuple(ks))
+        rows.append((result_row(name, model, found, ks[0], seconds, valid_ndcg=valid, blend=blend), found))
+    return rows
+
+
+def result_row(name: str, model: Recommender, found: Evaluation, k: int, seconds: float,
+               valid_ndcg: float | None, blend: dict[str, float] | None = None) -> ResultRow:
+    """The one producer of a table's row: test metrics at k (rounded) and recall and nDCG at every
+    cut-off scored, validation nDCG, fit seconds, device, what the model chose on validation, and
+    the blend's parts and weights where the row is a blend."""
+    metrics = found.by_k[k]
+    at_k = {cut: {m: _round(values[m]) for m in ("recall", "ndcg")} for cut, values in found.by_k.items()}
     return ResultRow(model=name, **{m: _round(metrics[m]) for m in METRICS}, train_seconds=round(seconds, 3),
-                     device=model_device(model), valid_ndcg=valid_ndcg, tuning=model.tuning())
+                     device=model_device(model), valid_ndcg=valid_ndcg, tuning=model.tuning(),
+                     blend=dict(blend or {}), at_k=at_k if len(at_k) > 1 else {})
 
 
 def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
@@ -153,32 +193,58 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
     return model, time.perf_counter() - started
 
 
-def gain_over_filter(results: Sequence[ResultRow], metric: str = "ndcg") -> dict[str, Any] | None:
-    """What training added: the best trained GNN against the best closed-form graph filter on the
-    same split (a GCN solved without training); None if either is missing."""
-    gnn = [r for r in results if SPECS[r.model].is_gnn]
-    filters = [r for r in results if SPECS[r.model].is_filter]
-    if not gnn or not filters:
-        return None
-    best_gnn, best_filter = max(gnn, key=lambda r: r.metric(metric)), max(filters, key=lambda r: r.metric(metric))
-    gnn_value, filter_value = best_gnn.metric(metric), best_filter.metric(metric)
-    relative = (gnn_value - filter_value) / filter_value if filter_value else float("nan")
-    return {"gnn": best_gnn.model, "filter": best_filter.model, "metric": metric, "gnn_value": gnn_value,
-            "filter_value": filter_value, "relative": relative}
+Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
 
-def gain_over_baselines(results: Sequence[ResultRow], metric: str = "ndcg") -> dict[str, Any] | None:
-    """The best GNN against the best non-graph baseline (the graph filter is compared apart, by
-    gain_over_filter), as a relative change; None if either is missing."""
-    gnn = [r for r in results if SPECS[r.model].is_gnn]
-    base = [r for r in results if SPECS[r.model].kind == "baseline"]
-    if not gnn or not base:
-        return None
-    best_gnn, best_base = max(gnn, key=lambda r: r.metric(metric)), max(base, key=lambda r: r.metric(metric))
-    gnn_value, base_value = best_gnn.metric(metric), best_base.metric(metric)
-    relative = (gnn_value - base_value) / base_value if base_value else float("nan")
-    return {"gnn": best_gnn.model, "baseline": best_base.model, "metric": metric,
-            "gnn_value": gnn_value, "baseline_value": base_value, "relative": relative}
+def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
+         paired: tuple[np.ndarray, np.ndarray] | None = None) -> Gain:
+    """The one producer of a Gain: `row` against `reference` on `metric`. With `paired` (each
+    test user's figure for both rows, the same users in the same order) the 95% interval of the
+    relative change over test users: the mean per-user difference +/- 1.96 standard errors,
+    divided by the reference's mean."""
+    value, base = row.metric(metric), reference.metric(metric)
+    relative = (value - base) / base if base else float("nan")
+    low = high = None
+    n = 0
+    if paired is not None and base:
+        difference = np.asarray(paired[0], np.float64) - np.asarray(paired[1], np.float64)
+        n = len(difference)
+        if n > 1:
+            half = Z_95 * float(difference.std(ddof=1)) / np.sqrt(n)
+            low, high = (float(difference.mean()) - half) / base, (float(difference.mean()) + half) / base
+    return Gain(row=row.key, reference=reference.key, metric=metric, k=k, value=value, reference_value=base,
+                relative=relative, low=low, high=high, over="test users", n=n,
+                row_label=row_label(row.model, row.blend), reference_label=row_label(reference.model, reference.blend))
+
+
+def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,
+             metric: str = "ndcg") -> Verdicts:
+    """The two comparisons every table is read by (records.Verdicts): the best trained row (a GNN
+    alone or blended) against the best closed-form graph filter, and the best graph row (filter,
+    GNN or blend) against the best non-graph baseline, each best by the test metric. With each
+    row's evaluation, every gain carries its interval over test users; rows alone (a saved run
+    from before intervals were kept) give the gains without one."""
+    pairs = [(item, None) if isinstance(item, ResultRow) else item for item in scored]
+
+    def best(kind: Callable[[ResultRow], bool]) -> tuple[ResultRow, Evaluation | None] | None:
+        found = [(row, ev) for row, ev in pairs if kind(row)]
+        return max(found, key=lambda pair: pair[0].metric(metric)) if found else None
+
+    def compare(a: tuple[ResultRow, Evaluation | None] | None,
+                b: tuple[ResultRow, Evaluation | None] | None) -> Gain | None:
+        if a is None or b is None:
+            return None
+        (row, found), (ref, ref_found) = a, b
+        paired = None
+        if found is not None and ref_found is not None and metric in found.per_user.get(k, {}):
+            paired = (found.per_user[k][metric], ref_found.per_user[k][metric])
+        return gain(row, ref, k, metric, paired)
+
+    trained = best(lambda r: SPECS[r.model].is_gnn)
+    closed_form = best(lambda r: SPECS[r.model].is_filter)
+    graph = best(lambda r: SPECS[r.model].kind != "baseline")
+    baseline = best(lambda r: SPECS[r.model].kind == "baseline")
+    return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline))
 
 
 def _round(value: float) -> float:
@@ -186,4 +252,4 @@ def _round(value: float) -> float:
 
 
 __all__ = ["Dataset", "prepare", "benchmark", "make_model", "parse_models", "fit_timed", "Split",
-           "gain_over_baselines", "gain_over_filter", "DEFAULT_MODEL"]
+           "verdicts", "gain", "scored_rows", "DEFAULT_MODEL"]

@@ -24,13 +24,13 @@ from typing import Any
 import scipy.sparse as sp
 
 from ..errors import ConfigError
-from ..fit.metrics import evaluate
+from ..fit.metrics import Evaluation, evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
-from ..records import DatasetRef, ResultRow, RunInfo, Tuning
+from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..store import Run, Workspace
-from .benchmark import Dataset, fit_timed, prepare, result_row
+from .benchmark import Dataset, fit_timed, prepare, scored_rows, skipped_note, verdicts
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 
@@ -63,6 +63,7 @@ class Experiment:
     seconds: float
     config: ExperimentConfig
     notes: list[str] = field(default_factory=list)
+    verdicts: Verdicts = field(default_factory=Verdicts)
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
@@ -80,7 +81,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
     history: list[dict[str, Any]] = []
     notes: list[str] = []
-    results = []
+    scored: list[tuple[ResultRow, Evaluation]] = []
     models = [config.model] + [b for b in config.baselines if b != config.model]
     main_model = None
     for position, name in enumerate(models):
@@ -97,11 +98,10 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
         except ConfigError as exc:  # e.g. EASE refusing a wide catalogue: say so, keep the others
             if name == config.model:
                 raise
-            notes.append(f"{name} skipped: {exc}")
+            notes.append(skipped_note(name, exc))
             continue
-        metrics = evaluate(model.score, data_split.train, data_split.test, k=config.k)
-        results.append(result_row(name, model, metrics, seconds,
-                                  valid_ndcg=_validation_ndcg(name, model, dataset, part, valid, config)))
+        scored += scored_rows(name, model, seconds, data_split, (config.k,),
+                              valid_ndcg=_validation_ndcg(name, model, dataset, part, valid, config))
         if name == config.model:
             main_model = model
             notes.extend(_tuning_notes(name, model.tuning()))
@@ -114,8 +114,9 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     else:
         final, _ = fit_timed(config.model, dataset, everything, **settings)
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
-    return Experiment(final, results, history, getattr(main_model, "best_epoch_", None), data_split.as_dict(),
-                      time.perf_counter() - started, config, notes)
+    return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
+                      data_split.as_dict(), time.perf_counter() - started, config, notes,
+                      verdicts(scored, k=config.k))
 
 
 def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,
@@ -124,8 +125,9 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
     refitted on the rest of train. None when the GNN ran without validation (auto off)."""
     tuning = model.tuning()
     if SPECS[name].is_gnn or (tuning is not None and tuning.valid_ndcg is not None):
-        # The model chose its settings on this same carve (same function, share and seed): its figure.
-        return tuning.best_valid_ndcg if tuning is not None else None
+        # The model chose its settings on this same carve (same function, share and seed): its figure
+        # (a GNN's blend row takes the blend's from the same record, scored_rows).
+        return tuning.valid_ndcg if tuning is not None else None
     options = dict(config.settings) if name == config.model else {}
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
     return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
@@ -161,4 +163,4 @@ def run_info(experiment: Experiment, dataset: DatasetRef, made_by: str) -> RunIn
                    seed=config.seed, device=config.device, weighting=config.weighting,
                    settings=dict(config.settings), split=experiment.split, history=tuple(experiment.history),
                    epochs=experiment.epochs, notes=tuple(experiment.notes), seconds=experiment.seconds,
-                   made_by=made_by)
+                   made_by=made_by, verdicts=experiment.verdicts)

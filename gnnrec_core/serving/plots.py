@@ -38,26 +38,34 @@ def long_tail(item_counts: pd.Series) -> go.Figure:
 
 
 def training_curve(history: list[dict]) -> go.Figure:
+    """Loss and validation nDCG over the run's training steps. A search trains several
+    configurations, each from epoch 1: the x axis counts every epoch trained, and the validation
+    line is the best so far (the figure the search keeps), so it rises or holds, never saw-tooths."""
     frame = pd.DataFrame(history)
     fig = go.Figure()
     if not frame.empty:
-        fig.add_trace(go.Scatter(x=frame["epoch"], y=frame["loss"], name="training loss", line=dict(color=PALETTE[0])))
+        step = np.arange(1, len(frame) + 1)
+        fig.add_trace(go.Scatter(x=step, y=frame["loss"], name="training loss", line=dict(color=PALETTE[0])))
         if "valid_ndcg" in frame and frame["valid_ndcg"].notna().any():
-            valid = frame.dropna(subset=["valid_ndcg"])
-            fig.add_trace(go.Scatter(x=valid["epoch"], y=valid["valid_ndcg"], name="validation nDCG@10",
+            scored = frame["valid_ndcg"].notna().to_numpy()
+            best = frame["valid_ndcg"].astype(float).cummax().to_numpy()
+            fig.add_trace(go.Scatter(x=step[scored], y=best[scored], name="validation nDCG@10, best so far",
                                      yaxis="y2", mode="lines+markers", line=dict(color=PALETTE[1])))
-    fig.update_layout(title="Training", xaxis_title="epoch", yaxis_title="loss",
-                      yaxis2=dict(title="nDCG@10", overlaying="y", side="right"), legend=dict(orientation="h"),
-                      **LAYOUT)
+    fig.update_layout(title="Training", xaxis_title="epochs trained (every configuration tried)",
+                      yaxis_title="loss", yaxis2=dict(title="nDCG@10", overlaying="y", side="right"),
+                      legend=dict(orientation="h", y=-0.3), **LAYOUT)
     return fig
 
 
 def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
     frame = results.sort_values(metric)
-    colors = [PALETTE[1] if m in GNN_MODELS else PALETTE[7] for m in frame["model"]]
+    kinds = frame["kind"] if "kind" in frame else frame["model"].map(lambda m: "gnn" if m in GNN_MODELS else "")
+    colors = [PALETTE[1] if kind == "gnn" else PALETTE[7] for kind in kinds]
     fig = go.Figure(go.Bar(x=frame[metric], y=frame["model"], orientation="h", marker_color=colors,
-                           text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside"))
-    fig.update_layout(title=f"{metric} @ k by model (GNNs in orange)", **LAYOUT)
+                           text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside", cliponaxis=False))
+    top = float(frame[metric].max()) if len(frame) and frame[metric].notna().any() else 1.0
+    fig.update_layout(title=f"{metric} @ k by model (trained GNNs in orange)", **LAYOUT)
+    fig.update_xaxes(range=[0, top * 1.2])  # room for the winning bar's label
     return fig
 
 

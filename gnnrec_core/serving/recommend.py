@@ -1,17 +1,26 @@
-"""Recommendations and similar items as tables of raw IDs and names, each with its reason.
+"""Recommendations and similar items as tables of raw IDs and names, each with the reason for its score.
 
-What a reason says follows how the model scores (`Recommender.explained_by`):
-- item-item models score history @ S, so purchased item j brings strength_j * S[j, i] of item i's
-  score exactly; the reason lists the largest shares (negative parts count as zero);
-- embedding models (the GNNs) rank a known customer by a trained user vector; the reason explains
-  the mean of the history's item vectors instead, so the table says how far the two agree: of the
-  k products recommended, how many the explained score would also put in its top k
-  (`table.attrs["reasons_agree"]`);
-- popularity ignores the history: the reason says how many customers bought the product.
+A reason explains the score it stands beside, exactly: `score_parts` splits each listed product's
+score into one part per purchase and the parts that do not come from the history, and the parts
+add up to the score shown (tested for every model kind). The list is ranked by the model's score,
+always; the reasons never reorder it.
+- Item-item models (Item-kNN, co-occurrence, EASE, the graph filters) score history @ S, so
+  purchase j brings strength_j * S[j, i] of product i's score.
+- The GNNs score a known customer by the customer's trained vector, which is not split per
+  purchase here: that part is named "learned customer vector" (trained on their purchases and
+  on customers like them). A hand-built basket is the mean of its products' vectors, so there each
+  product brings its share. A blended GNN standardises each part per customer (z-scores, as the
+  model does) and adds the graph filter over the history (split per purchase) and the popularity
+  prior; the item bias of the softmax GNN is a part of its own. Neither prior comes from the history.
+- Popularity ignores the history: the whole score is the number of buyers.
+- A merchandising boost is a part of its own.
+`table.attrs["parts"]` holds each row's parts as (label, value) pairs (purchases first, the rest
+of the history summed as "N other purchases"), `attrs["explained"]` says in words where the
+scores come from, and the because column writes the same parts out.
 A product the customer bought, one the merchandising rules exclude, or one the model could not
 score (nan, inf) is never listed: where fewer than k remain the table is shorter and
 `table.attrs["note"]` says why (the same for `similar_table`).
-Each contributor comes with the path that links it to the recommendation: bought together (how
+Each top contributor comes with the path that links it to the recommendation: bought together (how
 many baskets, lift) when the baskets say so, else the model's own link (its similarity or weight).
 For models that read product names (the feature GCN), the path adds "names alike (cosine)" when
 the language model finds the two names nearly the same. These are numbers from the model and the
@@ -20,42 +29,132 @@ data, never templated text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
+from ..baskets.evidence import THIN
 from ..errors import InputError
 from ..models import SPECS, Recommender
 from ..pipeline.benchmark import Dataset
+from .explore import item_buyers
 from .merchandising import Policy, available, rank, shortfall_note
 
+LEARNED = "learned customer vector"  # a GNN's trained user vector: not split per purchase
+ITEM_BIAS = "item bias"
+POPULARITY = "popularity prior"
+BUYERS = "buyers"  # the popularity model's whole score
+BOOST = "merchandising boost"
+UNSPLIT = "the model's score (not split)"  # a model whose score the parts could not rebuild
+TOLERANCE = 1e-3  # relative: parts that rebuild the score closer than this are exact (float32 models)
 
-def contributions(model: Recommender, history: np.ndarray, items: np.ndarray,
-                  strengths: np.ndarray | None = None) -> np.ndarray:
-    """(len(items), len(history)) share of each recommended item's score from each history item,
-    each history item counted with its strength (ones when None).
 
-    Negative contributions count as zero; rows sum to 1 where any contribution is positive."""
-    if len(history) == 0:
-        return np.zeros((len(items), 0))
-    similarity = np.asarray(model.item_item(history))[:, items].T  # (items, history)
-    if strengths is not None:
-        similarity = similarity * np.asarray(strengths, np.float64)[None, :]
-    positive = np.clip(similarity, 0, None)
-    totals = positive.sum(1, keepdims=True)
-    shares: np.ndarray = np.divide(positive, totals, out=np.zeros_like(positive, dtype=np.float64), where=totals > 0)
-    return shares
+@dataclass
+class ScoreParts:
+    """Each listed product's score as parts: one column per purchase (`history`, len(items) x
+    len(purchases)) and the parts that do not come from the history (`other`, label -> len(items))."""
+
+    history: np.ndarray
+    other: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def total(self) -> np.ndarray:
+        total: np.ndarray = self.history.sum(1) + sum(self.other.values(), np.zeros(len(self.history)))
+        return total
+
+
+def score_parts(model: Recommender, seen: sp.csr_matrix, items: np.ndarray, user: int | None = None,
+                scores: np.ndarray | None = None) -> ScoreParts:
+    """The parts of the model's score for `items` given the 1 x items history row `seen` (its
+    values: strengths); `user` is the known customer the model scores (None: a new basket). The
+    parts add up to model.score([user]) (or score_history(seen)) for those items; a model whose
+    score they do not rebuild gets one part, UNSPLIT, so that a reason never claims what it cannot.
+    `scores`: the model's (1, items) scores when already computed."""
+    items = np.asarray(items, np.int64)
+    if scores is None:
+        scores = model.score(np.array([user])) if user is not None else model.score_history(seen)
+    scores = np.asarray(scores, np.float64)[0, items]
+    history, strengths = seen.indices, np.asarray(seen.data, np.float64)
+    try:
+        if model.explained_by == "popularity":
+            parts = ScoreParts(np.zeros((len(items), len(history))), {BUYERS: scores.copy()})
+        elif model.explained_by == "history mean":
+            parts = _embedding_parts(model, history, strengths, items, user)
+        else:
+            weights = np.asarray(model.item_item(history), np.float64)[:, items].T
+            parts = ScoreParts(weights * strengths[None, :])
+    except (AttributeError, NotImplementedError):
+        parts = ScoreParts(np.zeros((len(items), len(history))), {UNSPLIT: scores.copy()})
+    if not np.allclose(parts.total(), scores, rtol=TOLERANCE, atol=TOLERANCE * max(1.0, float(np.abs(scores).max(
+            initial=0.0)))):
+        parts = ScoreParts(np.zeros((len(items), len(history))), {UNSPLIT: scores.copy()})
+    return parts
+
+
+def _centred(values: np.ndarray, spread: float) -> np.ndarray:
+    """A part of a standardised score: (x - mean over the catalogue) / the whole score's spread."""
+    centred: np.ndarray = (values - values.mean(axis=-1, keepdims=True)) / spread
+    return centred
+
+
+def _spread(total: np.ndarray) -> float:
+    return max(float(np.std(total)), 1e-6)  # as fit.tuning.standardise divides
+
+
+def _embedding_parts(model: Recommender, history: np.ndarray, strengths: np.ndarray, items: np.ndarray,
+                     user: int | None) -> ScoreParts:
+    """The GNNs' score (models/embedding.py) in parts: cos(u, v)/T + bias (softmax) or u . v (BPR),
+    u the trained customer vector or a basket's strength-weighted mean vector, then each part
+    standardised per customer and blended with the graph filter and the popularity prior."""
+    vectors = np.asarray(model.item_vectors_, np.float64)  # type: ignore[attr-defined]
+    softmax = model.config.loss != "bpr"
+    scale = 1.0 / float(model.config.temperature) if softmax else 1.0
+    per_purchase: np.ndarray = np.zeros((len(history), vectors.shape[0]))
+    learned = None
+    if user is not None:
+        vector = np.asarray(model.user_vectors_[user], np.float64)  # type: ignore[attr-defined]
+        norm = max(float(np.linalg.norm(vector)), 1e-12) if softmax else 1.0
+        learned = vector @ vectors.T * scale / norm
+    else:
+        weights = strengths / max(float(strengths.sum()), 1e-12)
+        mean = weights @ vectors[history]
+        norm = max(float(np.linalg.norm(mean)), 1e-12) if softmax else 1.0
+        per_purchase = (weights * scale / norm)[:, None] * (vectors[history] @ vectors.T)
+    bias = np.asarray(model.item_bias_, np.float64) if softmax else np.zeros(vectors.shape[0])  # type: ignore
+    gnn = (learned if learned is not None else per_purchase.sum(0)) + bias
+    blend = dict(getattr(model, "blend_weights", {}))
+    if not any(blend.values()):
+        other = {LEARNED: learned[items]} if learned is not None else {}
+        if bias.any():
+            other[ITEM_BIAS] = bias[items]
+        return ScoreParts(per_purchase[:, items].T, other)
+    spread = _spread(gnn)
+    purchases = _centred(per_purchase, spread)[:, items].T
+    other = {LEARNED: _centred(learned, spread)[items]} if learned is not None else {}
+    if bias.any():
+        other[ITEM_BIAS] = _centred(bias, spread)[items]
+    graph_filter = getattr(model, "filter_", None)
+    if blend.get("filter") and graph_filter is not None:
+        rows = np.asarray(graph_filter.rows(history), np.float64) * strengths[:, None]
+        purchases = purchases + blend["filter"] * _centred(rows, _spread(rows.sum(0)))[:, items].T
+    prior = getattr(model, "popularity_", None)
+    if blend.get("popularity") and prior is not None:
+        prior = np.asarray(prior, np.float64)
+        other[POPULARITY] = blend["popularity"] * _centred(prior, _spread(prior))[items]
+    return ScoreParts(purchases, other)
 
 
 def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10, reasons: int = 3,
                     policy: Policy | None = None, stats: BasketStats | None = None) -> pd.DataFrame:
-    """Top-k for a known user (index), seen items excluded, merchandising applied, with reasons.
-    Fewer than k rows where fewer products remain; `attrs["note"]` then says why."""
+    """Top-k for a known user (index), seen items excluded, merchandising applied, ranked by the
+    model's score, each with the parts of its score (module docstring). Fewer than k rows where
+    fewer products remain; `attrs["note"]` then says why."""
     model._check_users(np.array([user]))
     seen = model.train_[[user]]
     return _ranked_table(model, dataset, model.score(np.array([user])), k, seen, reasons, stats, policy,
-                         "the customer bought")
+                         "the customer bought", user)
 
 
 def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int], k: int = 10,
@@ -65,14 +164,19 @@ def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int]
     history = sp.csr_matrix((np.ones(len(basket), np.float32), (np.zeros(len(basket), int), basket)),
                             shape=(1, model.n_items))
     return _ranked_table(model, dataset, model.score_history(history), k, history, reasons, stats, policy,
-                         "in the basket")
+                         "in the basket", None)
 
 
 def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: int, seen: sp.csr_matrix,
-                  reasons: int, stats: BasketStats | None, policy: Policy | None, whose: str) -> pd.DataFrame:
+                  reasons: int, stats: BasketStats | None, policy: Policy | None, whose: str,
+                  user: int | None) -> pd.DataFrame:
     items, adjusted = rank(scores, k, seen, policy)
     items, adjusted = available(items[0], adjusted[0])
-    frame = _table(model, dataset, items, adjusted, seen, reasons, stats, policy)
+    parts = score_parts(model, seen, items, user, scores)
+    boost = np.asarray(adjusted, np.float64) - np.asarray(scores, np.float64)[0, items]
+    if policy is not None and np.abs(boost).max(initial=0.0) > 0:
+        parts.other[BOOST] = boost
+    frame = _table(model, dataset, items, adjusted, seen, parts, reasons, stats)
     note = shortfall_note(len(items), k, model.n_items, seen.indices, policy,
                           ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
     if note is not None:
@@ -80,65 +184,140 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
     return frame
 
 
-def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10) -> pd.DataFrame:
-    """The k products most like `item` by the model's similarity (as model.similar_items ranks
-    them), never the item itself nor one the model could not score (nan, inf); fewer rows where
-    fewer remain, with `attrs["note"]` saying why."""
+def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, min_buyers: int = 1
+                  ) -> pd.DataFrame:
+    """The k products most like `item` by the model's similarity among those with at least
+    `min_buyers` buyers, never the item itself nor one the model could not score (nan, inf), each
+    with its buyers, the buyers of both and `thin` (fewer than evidence.THIN buyers: the model
+    knows it from too few customers); fewer rows where fewer remain, `attrs["note"]` saying why."""
     if not 0 <= item < model.n_items:
         raise InputError(f"expected an item index in [0, {model.n_items}), found {item}")
     itself = sp.csr_matrix(([1.0], ([0], [item])), shape=(1, model.n_items))
-    items, scores = rank(np.asarray(model.item_item(np.array([item]))), k, itself, None)
+    similarity = np.array(model.item_item(np.array([item])), dtype=np.float32)
+    buyers = item_buyers(model)
+    few = buyers < min_buyers
+    similarity[:, few] = -np.inf
+    items, scores = rank(similarity, k, itself, None)
     items, scores = available(items[0], scores[0])
     train = model.train_
-    buyers = train[:, items].T @ train[:, item]  # users who bought both
+    shared = train[:, items].T @ train[:, item]  # users who bought both
     frame = pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
         "similarity": np.round(scores, 4),
-        "shared_buyers": np.asarray(buyers.todense()).ravel().astype(int),
+        "buyers": buyers[items].astype(int),
+        "shared_buyers": np.asarray(shared.todense()).ravel().astype(int),
+        "thin": buyers[items] < THIN,
     })
+    left_out = int(few.sum() - few[item])
     others = model.n_items - 1
-    if len(items) < k:  # every finite score is in the list then: the rest were unscorable
-        unscored = others - len(items)
+    if len(items) < k:  # every finite score is in the list then: the rest were unscorable or left out
+        unscored = others - len(items) - left_out
         frame.attrs["note"] = (f"only {len(items):,} other products to show; {k:,} were asked for: the catalogue "
                                f"holds {others:,} besides this one"
-                               + (f", and the model could not score {unscored:,} of them" if unscored else ""))
+                               + (f", {left_out:,} of them with fewer than {min_buyers} buyers" if left_out else "")
+                               + (f", and the model could not score {unscored:,} of them" if unscored > 0 else ""))
     return frame
 
 
+def _number(value: float) -> str:
+    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+
+
+def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int) -> list[tuple[str, float]]:
+    """One row's parts as (label, value): its `reasons` largest purchases, the rest of the history
+    summed, then the parts not from the history; they add up to the row's score."""
+    values = parts.history[row]
+    order = np.argsort(-values, kind="stable")
+    top = [int(j) for j in order[:reasons] if values[j] > 0] or [int(j) for j in order[:1] if values[j] != 0]
+    out = [(names[j], float(values[j])) for j in top]
+    rest = np.delete(values, top)
+    if len(rest) and np.any(rest != 0):
+        out.append((f"{len(rest):,} other purchase{'' if len(rest) == 1 else 's'}", float(rest.sum())))
+    return out + [(label, float(column[row])) for label, column in parts.other.items() if column[row] != 0]
+
+
+def _because(row: list[tuple[str, float]]) -> str:
+    if len(row) == 1 and row[0][0] == BUYERS:
+        return f"bought by {row[0][1]:,.0f} customers"
+    return " · ".join(f"{label} {_number(value)}" for label, value in row) or "no purchased product links to it"
+
+
+def explained(parts: ScoreParts, model: Recommender) -> str:
+    """Where the listed scores come from, in words: the share of each kind of part (by absolute size)."""
+    if BUYERS in parts.other:
+        return "The score is the number of customers who bought the product: the history plays no part."
+    if UNSPLIT in parts.other:
+        return "This model's score could not be split into parts: the score is shown whole."
+    if not parts.other:
+        return (f"Each score is exactly the sum of what each purchase brings (strength x {model.link_label}): the "
+                "largest are named, the rest of the history summed.")
+    sizes = {"the customer's purchases": float(np.abs(parts.history).sum())}
+    sizes |= {f"the {label}": float(np.abs(column).sum()) for label, column in parts.other.items()}
+    total = sum(sizes.values())
+    if total == 0:
+        return "Every listed score is 0: nothing the customer bought links to these products."
+    shares = [f"{size / total:.0%} from {what}" for what, size in sizes.items() if size > 0]
+    words = ", ".join(shares[:-1]) + (" and " if len(shares) > 1 else "") + shares[-1]
+    link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
+    learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
+               "split per purchase.") if LEARNED in parts.other else ""
+    return (f"Each score is the sum of the parts listed beside it: what each purchase brings{link}, the rest "
+            f"of the history summed, and the parts that do not come from the history. Of these scores, {words} "
+            f"(by absolute size).{learned}")
+
+
 def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.ndarray, seen: sp.csr_matrix,
-           reasons: int, stats: BasketStats | None, policy: Policy | None) -> pd.DataFrame:
-    """The ranked items with reasons; `seen` is the 1 x items history row (its values: strengths)."""
+           parts: ScoreParts, reasons: int, stats: BasketStats | None) -> pd.DataFrame:
+    """The ranked items with the parts of their scores; `seen` is the 1 x items history row."""
     frame = pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
         "score": np.round(scores, 4),
     })
-    if model.explained_by == "popularity" or seen.nnz == 0:
-        buyers = np.diff(model.train_.tocsc().indptr)[items]
-        frame["because"] = [f"bought by {int(n):,} customers" for n in buyers]
-        frame["path"] = "popular overall: the history plays no part" if seen.nnz else "popular overall"
-        return frame
-    history, strengths = seen.indices, seen.data
-    shares = contributions(model, history, items, strengths)
-    names = dataset.item_names(history)
-    similarity = np.asarray(model.item_item(history))[:, items].T
-    because, paths = [], []
+    history = seen.indices
+    names = [name.strip() for name in dataset.item_names(history)]
+    rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
+    frame["because"] = [_because(row) for row in rows]
+    similarity = None
+    paths = []
     for row, item in enumerate(items):
-        top = [j for j in np.argsort(-shares[row])[:reasons] if shares[row, j] > 0]
-        because.append("; ".join(f"{names[j]} ({shares[row, j]:.0%})" for j in top)
-                       or "no purchased product links to it")
-        paths.append(" | ".join(_path(names[j], history[j], item, similarity[row, j], model.link_label, stats)
-                                for j in top[:1]))
+        values = parts.history[row]
+        if len(values) and values.max() > 0:  # the purchase that brings the most: how it links
+            j = int(np.argmax(values))
+            if similarity is None:
+                similarity = np.asarray(model.item_item(history), np.float64)
+            paths.append(_path(names[j], int(history[j]), int(item), float(similarity[j, item]),
+                               model.link_label, stats))
+        elif _largest_other(parts, row) == LEARNED and len(history):  # the purchase nearest it, as a link only
+            if similarity is None:
+                similarity = np.asarray(model.item_item(history), np.float64)
+            j = int(np.argmax(similarity[:, item]))
+            paths.append(f"nearest purchase in the model: {names[j]} ({model.link_label} {similarity[j, item]:.2f})")
+        else:
+            paths.append(_other_path(parts, row))
     if SPECS[model.name].needs_features if model.name in SPECS else False:
-        paths = _with_name_likeness(paths, [names[np.argmax(shares[row])] for row in range(len(items))],
-                                    frame["name"].tolist())
-    frame["because"], frame["path"] = because, paths
-    if model.explained_by == "history mean":
-        frame.attrs["reasons_agree"] = _agreement(model, seen, items, policy)
+        sources = [names[int(np.argmax(parts.history[row]))] if len(history) else "" for row in range(len(items))]
+        paths = _with_name_likeness(paths, sources, frame["name"].tolist())
+    frame["path"] = paths
+    frame.attrs["parts"] = rows
+    frame.attrs["explained"] = explained(parts, model)
     return frame
+
+
+def _largest_other(parts: ScoreParts, row: int) -> str | None:
+    return max(parts.other, key=lambda name: parts.other[name][row]) if parts.other else None
+
+
+def _other_path(parts: ScoreParts, row: int) -> str:
+    label = _largest_other(parts, row)
+    if label is None:
+        return "no purchased product links to it"
+    return {BUYERS: "popular overall: the history plays no part", POPULARITY: "popular overall",
+            LEARNED: "close to the customer's learned vector", ITEM_BIAS: "the model's item bias",
+            BOOST: "lifted by the merchandising rules"}.get(label, label)
 
 
 NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly the same thing
@@ -147,9 +326,9 @@ NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly th
 def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]) -> list[str]:
     """For models that read product names (the feature GCN), say where the top contributor's name
     and the recommendation's name are alike: the text features then drive the link."""
-    from ..matrix.text_encoder import encode_texts, llm_available
+    from ..matrix.text_encoder import encode_texts, language_model_available
 
-    if not llm_available() or not paths:
+    if not language_model_available() or not paths:
         return paths
     vectors = encode_texts(sources + targets)
     likeness = np.sum(vectors[: len(sources)] * vectors[len(sources):], axis=1)
@@ -157,22 +336,15 @@ def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]
             for path, value in zip(paths, likeness)]
 
 
-def _agreement(model: Recommender, seen: sp.csr_matrix, items: np.ndarray, policy: Policy | None) -> tuple[int, int]:
-    """(shared, k): how many of the recommended items the explained score (the strength-weighted
-    mean of the history's item similarities) also ranks in its top k, under the same rules."""
-    explained = seen.data @ np.asarray(model.item_item(seen.indices)) / max(float(seen.data.sum()), 1e-12)
-    top, scores = rank(explained[None, :], len(items), seen, policy)
-    top, _ = available(top[0], scores[0])
-    return len(set(top.tolist()) & set(np.asarray(items).tolist())), len(items)
-
-
 def _path(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
     if stats is not None:
         pair = stats.pair(int(source), int(target))
-        if pair["co_purchases"] >= 1:
-            together = int(pair["co_purchases"])  # "often" only where the baskets say so
-            return (f"bought {name} -> {'often ' if together >= 10 else ''}bought with it: {together} "
-                    f"basket{'' if together == 1 else 's'}, lift {pair['lift']:.1f}")
+        if pair["count"] >= 1:
+            together = int(pair["count"])  # "often" only where the baskets say so
+            evidence = "often " if together >= THIN else ""
+            return (f"bought {name} -> {evidence}bought with it: {together} basket{'' if together == 1 else 's'}"
+                    f"{' (thin)' if together < THIN else ''}, lift {pair['lift']:.1f} (at least "
+                    f"{pair['lift_low']:.1f})")
     return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 

@@ -16,15 +16,18 @@ import plotly.graph_objects as go
 
 from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
+from ..baskets.evidence import THIN
 from ..data.ingest import summary
 from ..fit.metrics import METRICS
 from ..models import LABELS, Recommender
-from ..pipeline.benchmark import Dataset, gain_over_baselines, gain_over_filter
+from ..models.registry import row_label
+from ..pipeline.benchmark import Dataset
 from ..records import RunInfo
 from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import recommend_table
+from .verdicts import graph_sentence, run_verdicts, training_sentence
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
@@ -46,8 +49,9 @@ def _e(value: Any) -> str:
 
 
 def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
-    formatters = {c: (lambda v, f=floats: f.format(v)) for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
-    text: str = frame.to_html(index=False, escape=True, formatters=formatters, border=0)
+    formatters = {c: (lambda v, f=floats: "–" if pd.isna(v) else f.format(v))  # a missing figure, never "None"
+                  for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+    text: str = frame.to_html(index=False, escape=True, formatters=formatters, border=0, na_rep="–")
     return text
 
 
@@ -133,25 +137,15 @@ def _metrics_section(info: RunInfo) -> list[str]:
     results = info.results
     if not results:
         return []
-    frame = pd.DataFrame([{"model": r.model, "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
-                           "train_seconds": r.train_seconds} for r in results])
+    frame = pd.DataFrame([{"model": row_label(r.model, r.blend), "valid_ndcg": r.valid_ndcg,
+                           **{m: r.metric(m) for m in METRICS}, "train_seconds": r.train_seconds} for r in results])
     out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame)]
-    gain = gain_over_baselines(results)
-    if gain:
-        good = gain["relative"] >= 0
-        word = "ahead of" if good else "behind"
-        out.append(f"<p class='verdict{' good' if good else ''}'>The GNN ({_e(gain['gnn'])}) is "
-                   f"{abs(gain['relative']):.1%} {word} the best baseline ({_e(gain['baseline'])}) on nDCG: "
-                   f"{gain['gnn_value']:.4f} vs {gain['baseline_value']:.4f}.</p>")
-    added = gain_over_filter(results)
-    if added:
-        pair = (f"{added['gnn_value']:.4f} vs {added['filter_value']:.4f} nDCG, one split and seed, so no "
-                "interval yet")
-        words = (f"Training added {added['relative']:+.1%} over the graph filter" if added["relative"] > 0 else
-                 "Training added nothing: the graph filter, solved without training, ranks "
-                 f"{-added['relative']:.1%} better and is the model to trust for ranking")
-        out.append(f"<p class='verdict'>What training added ({_e(added['gnn'])} against {_e(added['filter'])}, the "
-                   f"same graph convolution solved in closed form): {words} ({pair}).</p>")
+    found = run_verdicts(info)
+    if found.graph is not None:
+        good = found.graph.verdict != "behind"
+        out.append(f"<p class='verdict{' good' if good else ''}'>{_e(graph_sentence(found.graph))}</p>")
+    if found.training is not None:
+        out.append(f"<p class='verdict'>What training added: {_e(training_sentence(found.training))}</p>")
     return out
 
 
@@ -172,15 +166,22 @@ def _map_section(dataset: Dataset, model: Recommender) -> list[str]:
 
 
 def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
-    pairs = top_pairs(stats, dataset.interactions.items, n=15, min_count=5)
+    names = dataset.ingest.catalogue["name"]
+    pairs = top_pairs(stats, dataset.interactions.items, n=15, min_count=stats.min_count, names=names)
     if pairs.empty:
         return []
-    names = dataset.ingest.catalogue["name"]
     shown = pd.DataFrame({"product": pairs["a"].map(lambda c: names.get(c, c)),
                           "bought with": pairs["b"].map(lambda c: names.get(c, c)),
-                          "baskets together": pairs["co_purchases"], "lift": pairs["lift"]})
-    return ["<h2>Strongest associations</h2>", "<p class='note'>Pairs in at least 5 baskets, by lift "
-            "(how many times more often they are bought together than by chance).</p>", _table(shown, "{:.1f}")]
+                          "baskets together": pairs["count"], "lift": pairs["lift"],
+                          "lift, 95% lower bound": pairs["lift_low"],
+                          "evidence": np.where(pairs["thin"], f"thin (under {THIN} baskets)", "")})
+    variants = pairs.attrs.get("variants", 0)
+    return ["<h2>Strongest associations</h2>",
+            f"<p class='note'>Pairs in at least {stats.min_count} of the {stats.n_baskets:,} baskets (0.2% of them, "
+            f"at least 2, at most {THIN}), ranked by the 95% lower bound of their lift: how many times more often "
+            "they are bought together than by chance, shrunk toward 1 where few baskets back it. "
+            + (f"{variants:,} pair{'' if variants == 1 else 's'} of two codes with one name (variants of one "
+               "product) left out. " if variants else "") + "</p>", _table(shown, "{:.1f}")]
 
 
 def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int
@@ -192,7 +193,10 @@ def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, 
     for user in chosen:
         history = dataset.item_names(model.train_[int(user)].indices[:8])
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
-        table = table[["rank", "name", "because", "path"]]
+        explained = table.attrs.get("explained", "")
+        table = table[["rank", "name", "score", "because", "path"]].rename(
+            columns={"because": "score = the sum of these parts", "path": "how the largest part links"})
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
-                   f"<p class='note'>Bought, among others: {_e('; '.join(history))}</p>{_table(table)}")
+                   f"<p class='note'>Bought, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
+                   f"{_table(table)}")
     return out

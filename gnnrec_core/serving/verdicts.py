@@ -1,0 +1,56 @@
+"""A table's verdicts (records.Verdicts) in words: one wording for the CLI, the Train page and the report.
+
+A gain is worded by its interval: "ahead of" or "behind" only when the 95% interval excludes zero,
+"level with" when it does not; a gain saved without an interval says so.
+"""
+
+from __future__ import annotations
+
+from ..records import Gain, RunInfo, Verdicts
+
+PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
+
+
+def interval_words(gain: Gain) -> str:
+    """'95% interval -0.8% to +3.2% over 812 test users', or why there is none."""
+    if gain.low is None or gain.high is None:
+        return "no interval: a run saved before intervals were kept"
+    return f"95% interval {gain.low:+.1%} to {gain.high:+.1%} over {gain.n:,} {gain.over}"
+
+
+def gain_words(gain: Gain) -> str:
+    """'LightGCN is level with Graph filter on nDCG@10: 0.1550 vs 0.1618, -4.2% (95% interval ...)'."""
+    return (f"{gain.row_label} is {PHRASES[gain.verdict]} {gain.reference_label} on {gain.metric_label}: "
+            f"{gain.value:.4f} vs {gain.reference_value:.4f}, {gain.relative:+.1%} ({interval_words(gain)})")
+
+
+def training_sentence(gain: Gain) -> str:
+    """What training added over the best closed-form graph filter, and which model to trust."""
+    figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
+               f"on {gain.metric_label}, {interval_words(gain)}")
+    if gain.verdict == "ahead":
+        return f"Training added {gain.relative:+.1%} over the graph filter solved without training ({figures})."
+    if gain.verdict == "level":
+        return (f"Training added nothing measurable: {gain.relative:+.1%}, inside the noise ({figures}). "
+                "The graph filter gives the same ranking quality with no training.")
+    return (f"Training added nothing on this data: the graph filter, the same graph convolution solved without "
+            f"training, ranks {-gain.relative:.1%} better ({figures}). Trust the graph filter for ranking.")
+
+
+def graph_sentence(gain: Gain) -> str:
+    """The best graph model against the best non-graph baseline, and which one to trust."""
+    words = gain_words(gain)
+    if gain.verdict == "behind":
+        return (f"{words}. On this data, trust {gain.reference_label} for ranking; the map and neighbourhoods "
+                "remain useful to explore.")
+    return f"{words}."
+
+
+def run_verdicts(info: RunInfo) -> Verdicts:
+    """A saved run's verdicts; a run saved before they were kept gets them from its rows, without
+    intervals (the words say so)."""
+    if info.verdicts.training is not None or info.verdicts.graph is not None:
+        return info.verdicts
+    from ..pipeline.benchmark import verdicts
+
+    return verdicts(info.results, k=info.k)
