@@ -161,11 +161,12 @@ def _values(runs: list[dict[str, Any]], row: str, field: str) -> list[float]:
     return [r["rows"][row][field] for r in runs if row in r["rows"] and r["rows"][row].get(field) is not None]
 
 
-def paired(runs: list[dict[str, Any]], row: str, reference: str) -> tuple[float, float, int] | None:
-    """row minus reference on validation, paired by seed (same split, same slice): (mean relative
-    difference, its standard error, seeds). Relative to the reference's mean."""
-    pairs = [(r["rows"][row]["valid_ndcg"], r["rows"][reference]["valid_ndcg"]) for r in runs
-             if row in r["rows"] and reference in r["rows"]]
+def paired(runs: list[dict[str, Any]], row: str, reference: str, field: str = "valid_ndcg"
+           ) -> tuple[float, float, int] | None:
+    """row minus reference on validation (or test), paired by seed (same split, same slice): (mean
+    relative difference, its standard error, seeds). Relative to the reference's mean."""
+    pairs = [(r["rows"][row][field], r["rows"][reference][field]) for r in runs
+             if field in r["rows"].get(row, {}) and field in r["rows"].get(reference, {})]
     if len(pairs) < 2:
         return None
     diffs = np.array([a - b for a, b in pairs]) / np.mean([b for _, b in pairs])
@@ -211,6 +212,15 @@ def table(done: dict[str, Any]) -> str:
             found = paired(runs, a, b)
             mark = " **ahead**" if ahead(found) else ""
             cells.append("–" if found is None else f"{found[0]:+.1%} ± {found[1]:.1%}{mark}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    tested = [("bspm", "gfcf"), ("turbocf", "gfcf"), ("bspm", "ease"), ("turbocf", "ease"), ("gfcf", "ease")]
+    lines += ["", "| dataset (test, paired by seed) | " + " | ".join(f"{a} vs {b}" for a, b in tested) + " |",
+              "|---" * (1 + len(tested)) + "|"]
+    for name, runs in by_dataset.items():
+        cells = []
+        for a, b in tested:
+            found = paired(runs, a, b, "test_ndcg")
+            cells.append("–" if found is None else f"{found[0]:+.1%} ± {found[1]:.1%}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("")
     for a, b in COMPARISONS:

@@ -3,6 +3,7 @@ products, 200,000 potential customers), each filter's fit (its validation search
 its evaluation (nDCG@10 over every test user, full ranking), wall time and peak memory.
 
     python -m benchmarks.filters_scale --out docs/results/filters_scale_1m.json
+    python -m benchmarks.filters_scale --full --out docs/results/benchmark_1m.json  # every default model
     python -m benchmarks.filters_scale --interactions 100000 --models gfcf      # a quick look
 
 The log is generated once into the cache folder ($GNNREC_CACHE, default ~/.cache/gnnrec) and read
@@ -10,6 +11,10 @@ through `ingest`, the path a user's upload takes. Each filter runs in a process 
 that one's peak does not carry into the next; the peak is that process's resident set size,
 sampled every 20 ms, highest during fit + evaluation ("rss before" is the process with the data
 loaded and split, before the filter starts).
+
+`--full` runs instead the command a user types, `python -m gnnrec_core benchmark LOG --json OUT`
+with every default model, and records its wall time, its peak resident set size (the child's
+ru_maxrss) and its rows: the target is 5 minutes and 8 GiB on 2 cores.
 """
 
 from __future__ import annotations
@@ -93,6 +98,25 @@ def one(model_name: str, data: Path, seed: int) -> dict[str, Any]:
                      "train_pairs": int(data_split.train.nnz)}}
 
 
+def full(data: Path, seed: int) -> dict[str, Any]:
+    """The CLI's `benchmark` with its default models on the log, timed as a whole."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(data), "--seed", str(seed), "--quiet",
+                        "--json", str(out)], check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        result = json.loads(out.read_text())
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rows = [{key: row.get(key) for key in ("model", "key", "ndcg", "train_seconds", "valid_ndcg")}
+            for row in result.get("results", [])]
+    return {"command": f"python -m gnnrec_core benchmark {data.name} --seed {seed} --quiet --json OUT",
+            "wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 3), "rows": rows,
+            "notes": result.get("notes", [])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=1_000_000)
@@ -100,6 +124,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=list(FILTERS))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--full", action="store_true", help="the CLI's benchmark with every default model instead")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child's side: one filter, JSON on stdout
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -107,6 +132,16 @@ def main() -> None:
         print(json.dumps(one(args.one, args.data, args.seed)))
         return
     data = log_path(args.interactions, args.items, args.seed)
+    if args.full:
+        result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                  "log": {"lines": args.interactions, "products": args.items, "seed": args.seed},
+                  "benchmark": full(data, args.seed)}
+        result["machine"]["load_average_at_end"] = os.getloadavg()
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n")
+        return
     rows = []
     for name in args.models:
         child = subprocess.run([sys.executable, "-m", "benchmarks.filters_scale", "--one", name, "--data", str(data),

@@ -152,3 +152,30 @@ def test_bad_settings_are_refused_in_one_line():
         MODELS["gfcf"](neighbours=0).fit(wide)
     with pytest.raises(ConfigError, match=f"neighbours: expected a number for {wide_message}"):
         BSPM(neighbours=None, rank=2, variant="rk4").fit(wide)
+
+
+def test_the_choice_goes_to_the_candidate_that_ranks_the_held_out_items_first(monkeypatch):
+    """A candidate that knows each user's validation items against one that ranks them last; and
+    above MAX_VALID_USERS validation users a seeded sample of them is scored."""
+    users, items = 30, 120
+    rows = np.repeat(np.arange(users), 8)  # items 3u..3u+2 are user u's alone: one survives the carve of 2
+    cols = np.concatenate([[3 * u, 3 * u + 1, 3 * u + 2] + list(90 + (u + np.arange(5)) % 30) for u in range(users)])
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(users, items))
+    part, valid = gf.validation_slices(train, None, 0.25, seed=0)
+    held = valid.toarray()
+
+    class Oracle(gf.LinearFilter):
+        def __init__(self, sign: float) -> None:
+            super().__init__(sp.csr_matrix((items, items)))
+            self.sign = sign
+
+        def score_history(self, history):  # whose history it is: the items only that user bought
+            owners = [int(row.indices[row.indices < 90][0]) // 3 for row in sp.csr_matrix(history)]
+            return self.sign * held[owners]
+
+    chosen, score, tried = gf.best_on_validation(iter([({"name": "inverted"}, Oracle(-1.0)),
+                                                      ({"name": "knows"}, Oracle(1.0))]), part, valid)
+    assert chosen == {"name": "knows"} and score == pytest.approx(1.0) and tried == 2
+    monkeypatch.setattr(gf, "MAX_VALID_USERS", 5)
+    _, sampled = gf.validation_slices(train, None, 0.25, seed=0)
+    assert (np.diff(sampled.indptr) > 0).sum() == 5 and (np.diff(valid.indptr) > 0).sum() > 5
