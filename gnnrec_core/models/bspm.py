@@ -27,8 +27,9 @@ P~ is pruned to `neighbours` per item, the products go through its `product_neig
 entries (all of them where graph_filter.PRODUCT_WORK allows: exact on small catalogues, 16 at 50k
 items), and every step is pruned block by block, so memory is items x neighbours. L S(P~) keeps
 L's factored form: D^-1/2 V_k (V_k^T D^1/2 S(P~)), k x items dense rows through the sparse graph.
-Measured against the exact ODE solution (products with R~, as the authors' code) on validation, the
-pruned one is level (docs/benchmarks.md, "Closed-form graph filters").
+Measured against the exact ODE solution (the steps applied through R~, as the authors' code does) on
+validation, the pruned one is never behind and ahead on five of seven datasets (docs/benchmarks.md,
+"Closed-form graph filters").
 
 The score is linear in the history, so a reason's per-purchase shares sum exactly to the score
 (`item_item`: score_history(h) = h @ item_item(all items)).

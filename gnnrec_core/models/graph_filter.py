@@ -14,7 +14,8 @@ polynomials in P~ (plus L), built from the same parts. Every one of them scores 
 
 (`LinearFilter`), so a reason's per-purchase shares sum exactly to the score.
 
-Memory at every catalogue size, float32 throughout:
+Memory at every catalogue size (what is kept is float32; the SVD works in float64 on items x (k + 16)
+arrays):
 - P~ and every polynomial in it are computed in blocks of rows (`pruned_product`), each block pruned
   to its rows' `neighbours` largest entries (by magnitude) before the next block is computed: the
   peak is one block (BLOCK_CELLS cells) plus items x neighbours, never items^2. `neighbours=None`

@@ -12,9 +12,11 @@ low-pass filter.
 
 The normalisation a, the power s in {0.7, 1.0} and the filter in {1, 2} are chosen on a validation
 slice carved from train; the chosen filter is then fitted on the whole train split. Filter 3 stays
-settable but is not searched: on every dataset measured its validation nDCG was level with filter
-1's (docs/benchmarks.md, "Closed-form graph filters"). The authors' best settings (their README):
-Gowalla a = 0.6, s = 0.7, filter 1; Yelp a = 0.6, s = 1, filter 2; Amazon-book a = 0.5, s = 1.4.
+settable but is not searched: on validation it was ahead of the searched filters on two of seven
+datasets and behind on five, without changing which graph filter is best on any, and each of its
+candidates costs two more products of the graph (docs/benchmarks.md, "Closed-form graph filters").
+The authors' best settings (their README): Gowalla a = 0.6, s = 0.7, filter 1; Yelp a = 0.6,
+s = 1, filter 2; Amazon-book a = 0.5, s = 1.4, filter 1.
 
 Every catalogue size: the paper forms P- dense (items^2). Here R~^T R~ is computed and pruned to
 each item's `neighbours` strongest entries block by block (the power keeps their order), and the
