@@ -48,8 +48,9 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import Recommender, check_train
+from .base import check_train
 from .graph_filter import (
+    FilterModel,
     LinearFilter,
     best_on_validation,
     check_neighbours,
@@ -132,7 +133,7 @@ class BSPMConfig:
             raise ConfigError(f"rank: expected an integer >= 1, found {self.rank}")
 
 
-class BSPM(Recommender):
+class BSPM(FilterModel):
     name = "bspm"
     config_class = BSPMConfig
     link_label = "BSPM filter weight"
@@ -172,14 +173,6 @@ class BSPM(Recommender):
                                           linear)
                 linear = candidate.linear_
                 yield {"variant": name, "rank": rank}, candidate
-
-    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
-        self._check_fitted()
-        return self.filter_.score_history(history)
-
-    def item_item(self, items: np.ndarray) -> np.ndarray:
-        """Rows of the filter's item-item operator: score_history(h) = h @ these rows, exactly."""
-        return self.filter_.rows(items)
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:

@@ -31,9 +31,10 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import Recommender, check_train
+from .base import check_train
 from .graph_filter import (
     DENSE_ITEMS,
+    FilterModel,
     GraphFilter,
     LinearFilter,
     best_on_validation,
@@ -59,7 +60,7 @@ class GFCFConfig:
     seed: int = 0
 
 
-class GFCF(Recommender):
+class GFCF(FilterModel):
     name = "gfcf"
     config_class = GFCFConfig
     link_label = "graph filter weight"
@@ -106,14 +107,6 @@ class GFCF(Recommender):
                 for alpha in alphas:
                     yield ({"neighbours": neighbours, "rank": rank, "alpha": alpha},
                            LinearFilter(graph, left, right, alpha))
-
-    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
-        self._check_fitted()
-        return self.filter_.score_history(history)
-
-    def item_item(self, items: np.ndarray) -> np.ndarray:
-        """Rows of the filter's item-item matrix: score_history(h) = h @ these rows, exactly."""
-        return self.filter_.rows(items)
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation
-from .base import check_finite
+from .base import Recommender, check_finite
 
 BLOCK_CELLS = 1 << 23  # rows x items of one block of an item-item product (~100 MB of work at most)
 DENSE_ITEMS = 4_096  # up to this many items the item-item matrix may be kept whole (neighbours=None)
@@ -321,3 +321,18 @@ def best_on_validation(candidates: Iterable[tuple[dict[str, Any], LinearFilter]]
     if best is None:
         raise ConfigError("graph filter: expected at least one candidate setting, found none")
     return best[0], best[1], tried
+
+
+class FilterModel(Recommender):
+    """What the closed-form filter models share: they score through a fitted LinearFilter
+    (`filter_`), whose rows are the exact item-item operator of the score."""
+
+    filter_: LinearFilter
+
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
+        self._check_fitted()
+        return self.filter_.score_history(history)
+
+    def item_item(self, items: np.ndarray) -> np.ndarray:
+        """Rows of the filter's item-item operator: score_history(h) = h @ these rows, exactly."""
+        return self.filter_.rows(items)

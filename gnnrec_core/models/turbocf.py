@@ -39,8 +39,9 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import Recommender, check_train
+from .base import check_train
 from .graph_filter import (
+    FilterModel,
     LinearFilter,
     best_on_validation,
     check_neighbours,
@@ -78,7 +79,7 @@ class TurboCFConfig:
             raise ConfigError(f"exponent: expected a number between 0 and 1, found {self.exponent}")
 
 
-class TurboCF(Recommender):
+class TurboCF(FilterModel):
     name = "turbocf"
     config_class = TurboCFConfig
     link_label = "Turbo-CF filter weight"
@@ -116,14 +117,6 @@ class TurboCF(Recommender):
                 for kind in grid["filter"]:
                     yield ({"exponent": exponent, "power": power, "filter": kind},
                            LinearFilter(polynomial(powered, FILTERS[kind], cfg.neighbours, through)))
-
-    def score_history(self, history: sp.csr_matrix) -> np.ndarray:
-        self._check_fitted()
-        return self.filter_.score_history(history)
-
-    def item_item(self, items: np.ndarray) -> np.ndarray:
-        """Rows of f(P-): score_history(h) = h @ these rows, exactly."""
-        return self.filter_.rows(items)
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:
