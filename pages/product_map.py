@@ -6,14 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    THIN,
     cluster_centres,
     cluster_labels,
     env_name,
     find_products,
     limits,
-    map_sample,
+    map_points,
+    place_labels,
     product_map,
     text_encoder_note,
+    umap_seconds,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
@@ -32,14 +35,30 @@ neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method ==
 query = controls[3].text_input("Find products (name, code or meaning)", placeholder="e.g. garden party, or 85123A")
 
 cap = limits().map_points
-shown = map_sample(items["buyers"].to_numpy(), cap)
-if len(shown) < len(items):
-    st.info(f"Showing the {cap:,} most-bought of {len(items):,} products: more would make the map slow to draw "
-            f"and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
+buyers = items["buyers"].to_numpy()
+thin_count = int((buyers < THIN).sum())
+MIN_SHOWN = 20  # below this many well-evidenced products, all are drawn (thin ones in grey)
+include_thin = thin_count == 0 or len(items) - thin_count < MIN_SHOWN or st.toggle(
+    f"Show the {thin_count:,} products with fewer than {THIN} buyers (in grey)", value=False,
+    help="A product bought by a handful of customers gets an embedding from those few baskets: its place on "
+         "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob.")
+min_buyers = 0 if include_thin else THIN
+shown = map_points(buyers, cap, min_buyers)
+if not include_thin:
+    st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers and are left out: "
+               "their places would be noise. Use the toggle to draw them in grey.")
+elif thin_count and len(items) - thin_count < MIN_SHOWN:
+    st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers (grey): too few are "
+               "well evidenced to leave the rest out, so read their places loosely.")
+if len(shown) < int((buyers >= min_buyers).sum()):
+    st.info(f"Showing the {cap:,} most-bought of {int((buyers >= min_buyers).sum()):,} products: more would make "
+            f"the map slow to draw and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
 points = items.iloc[shown].reset_index(drop=True)
 cluster_ids = item_clusters(run_id, 12)[shown]
 words = cluster_labels(points["name"], cluster_ids)  # a few words per cluster, from its products' names
 points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in cluster_ids]
+thin = points["buyers"].to_numpy() < THIN
+points["muted"] = thin
 points["popularity"] = np.log1p(points["buyers"])
 prices = pd.to_numeric(points["price"], errors="coerce")
 bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high",
@@ -64,19 +83,24 @@ if query.strip():
         st.caption(text_encoder_note())
 
 placeholder = st.empty()
-pca = projection(run_id, "PCA", limit=cap)
+pca = projection(run_id, "PCA", limit=cap, min_buyers=min_buyers)
 points[["x", "y"]] = pca
 with placeholder.container():
-    chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA"),
+    chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA",
+                      muted_label=f"fewer than {THIN} buyers"),
           None, "product_map_pca", key="map-pca")
 if method == "UMAP":
-    with st.spinner("Computing UMAP (the first time takes longer)..."):
-        points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap)
+    with st.spinner(f"Computing UMAP of {len(points):,} products: about {umap_seconds(len(points)):.0f} s the first "
+                    "time (once per run and setting); the PCA map above meanwhile..."):
+        points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap, min_buyers=min_buyers)
     placeholder.empty()
 export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
-centres = cluster_centres(points, cluster_ids)  # each cluster's words drawn at its middle
-labels = centres.assign(text=[words.get(int(c), "") for c in centres.index])
-event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products", labels), export,
+well = ~thin  # a cluster's words sit at the middle of its well-evidenced products, largest cluster first
+centres = cluster_centres(points[well], cluster_ids[well])
+centres = centres.loc[pd.Series(cluster_ids[well]).value_counts().index.intersection(centres.index)]
+labels = place_labels(centres, pd.Series(words))
+event = chart(product_map(points, colour, highlight, f"{method} of {len(points):,} products", labels,
+                          muted_label=f"fewer than {THIN} buyers"), export,
               f"product_map_{method.lower()}", key=f"map-{method}", on_select="rerun",
               selection_mode=("points", "box", "lasso"))
 

@@ -23,7 +23,7 @@ from gnnrec_core import (
     item_buyers,
     item_facts,
     make_model,
-    map_sample,
+    map_points,
     pca_2d,
     prepare,
     umap_2d,
@@ -106,12 +106,12 @@ def side_model(dataset_name: str, saved_at: float, model: str):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
-               limit: int | None = None) -> np.ndarray:
-    """2-D coordinates of the items map_sample(buyers, limit) picks, in that order."""
+               limit: int | None = None, min_buyers: int = 0) -> np.ndarray:
+    """2-D coordinates of the items map_points(buyers, limit, min_buyers) picks, in that order."""
     model = load_run(run_id).model
     vectors = model.item_vectors()
     if limit is not None:
-        vectors = vectors[map_sample(item_buyers(model), limit)]
+        vectors = vectors[map_points(item_buyers(model), limit, min_buyers)]
     return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
 
 

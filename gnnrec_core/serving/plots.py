@@ -70,27 +70,36 @@ def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
 
 
 def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = None, title: str = "",
-                labels: pd.DataFrame | None = None) -> go.Figure:
-    """points: x, y, name, item, size, hover columns and the `color` column. WebGL scatter, so
-    tens of thousands of points stay interactive. customdata carries the item index for clicks.
+                labels: pd.DataFrame | None = None, muted_label: str = "too little evidence") -> go.Figure:
+    """points: x, y, name, item, size, hover columns and the `color` column; an optional boolean
+    `muted` column draws those points in grey under the rest (legend: muted_label). WebGL scatter,
+    so tens of thousands of points stay interactive. customdata carries the item index for clicks.
     labels: x, y, text rows drawn over the map (a few words per cluster)."""
     fig = go.Figure()
     hover = "<b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>"
     categorical = points[color].dtype == object or str(points[color].dtype) in ("category", "str", "string")
     size = 4 + 14 * np.sqrt(points["size"] / max(points["size"].max(), 1))
     custom = np.column_stack([points.index.to_numpy(), points["name"].map(safe), points["hover"].map(safe)])
+    muted = points["muted"].to_numpy(bool) if "muted" in points else np.zeros(len(points), bool)
+    if muted.any():  # drawn first, underneath, in grey: products with too little evidence to place
+        rows = np.flatnonzero(muted)
+        fig.add_trace(go.Scattergl(x=points["x"].iloc[rows], y=points["y"].iloc[rows], mode="markers",
+                                   name=safe(muted_label)[:40], customdata=custom[rows], hovertemplate=hover,
+                                   marker=dict(size=size[rows], color="#cbd5e1", opacity=0.6, line=dict(width=0))))
+    coloured = points[~muted]
     if categorical:
-        for position, (value, group) in enumerate(points.groupby(color, sort=True, observed=True)):
+        for position, (value, group) in enumerate(coloured.groupby(color, sort=True, observed=True)):
             rows = points.index.get_indexer(group.index)
             fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(value)[:40],
                                        marker=dict(size=size[rows], color=PALETTE[position % len(PALETTE)],
                                                    opacity=0.75, line=dict(width=0)),
                                        customdata=custom[rows], hovertemplate=hover))
     else:
-        fig.add_trace(go.Scattergl(x=points["x"], y=points["y"], mode="markers", name=color,
-                                   marker=dict(size=size, color=points[color], colorscale="Viridis", opacity=0.8,
-                                               colorbar=dict(title=color), line=dict(width=0)),
-                                   customdata=custom, hovertemplate=hover))
+        rows = np.flatnonzero(~muted)
+        fig.add_trace(go.Scattergl(x=coloured["x"], y=coloured["y"], mode="markers", name=color,
+                                   marker=dict(size=size[rows], color=coloured[color], colorscale="Viridis",
+                                               opacity=0.8, colorbar=dict(title=color), line=dict(width=0)),
+                                   customdata=custom[rows], hovertemplate=hover))
     if highlight:
         hit = points.loc[highlight]
         fig.add_trace(go.Scattergl(x=hit["x"], y=hit["y"], mode="markers+text", name="search",

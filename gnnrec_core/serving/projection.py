@@ -37,6 +37,8 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, s
     reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(unit) - 1), min_dist=min_dist, metric="cosine",
                         random_state=seed, n_components=2)
     embedding: np.ndarray = reducer.fit_transform(unit)
+    global _umap_warm
+    _umap_warm = True
     return embedding
 
 
@@ -48,6 +50,62 @@ def map_sample(popularity: np.ndarray, limit: int) -> np.ndarray:
     if len(popularity) <= limit:
         return np.arange(len(popularity))
     return np.sort(np.argsort(-popularity, kind="stable")[:limit])
+
+
+def map_points(buyers: np.ndarray, limit: int, min_buyers: int = 0) -> np.ndarray:
+    """Indices of the items a map draws: those with at least `min_buyers` buyers (an embedding
+    learned from two buyers puts its product anywhere), then the `limit` most bought of them, in
+    index order."""
+    buyers = np.asarray(buyers)
+    enough = np.flatnonzero(buyers >= min_buyers)
+    picked: np.ndarray = enough[map_sample(buyers[enough], limit)]
+    return picked
+
+
+UMAP_START_SECONDS = 15.0  # numba compiles UMAP's kernels on its first call in a process
+UMAP_SECONDS_PER_POINT = 1e-3  # docs/scaling.md: 50,000 products in 50 s on 2 cores, once compiled
+_umap_warm = False
+
+
+def umap_seconds(n_points: int) -> float:
+    """About how long UMAP of n points takes here: said on the page before it starts."""
+    return (0.0 if _umap_warm else UMAP_START_SECONDS) + UMAP_SECONDS_PER_POINT * n_points
+
+
+def place_labels(centres: pd.DataFrame, texts: pd.Series, size: tuple[int, int] = (1100, 600),
+                 font_px: int = 12) -> pd.DataFrame:
+    """Where cluster words go on a map of `size` pixels (x, y, text rows), none overlapping another.
+
+    centres: x, y per cluster (data units), most important first. Each label is tried at its
+    centre, then nudged up, down, left and right by growing steps; one that finds no free place
+    within three label heights is left out (its cluster keeps its legend entry). Boxes are
+    estimated from the text's length at ~0.6 em a character."""
+    frame = centres.assign(text=texts.reindex(centres.index).fillna("").to_numpy())
+    frame = frame[frame["text"].str.len() > 0]
+    if frame.empty:
+        return pd.DataFrame(columns=["x", "y", "text"])
+    span_x = max(float(centres["x"].max() - centres["x"].min()), 1e-9)
+    span_y = max(float(centres["y"].max() - centres["y"].min()), 1e-9)
+    per_px_x, per_px_y = span_x / size[0], span_y / size[1]
+    height = (font_px + 8) * per_px_y
+    placed: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
+    rows = []
+    for row in frame.itertuples():
+        half_w = (0.6 * font_px * len(row.text) + 8) * per_px_x / 2
+        for dx, dy in _nudges(half_w * 2, height):
+            box = (row.x + dx - half_w, row.x + dx + half_w, row.y + dy - height / 2, row.y + dy + height / 2)
+            if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
+                placed.append(box)
+                rows.append({"x": row.x + dx, "y": row.y + dy, "text": row.text})
+                break
+    return pd.DataFrame(rows, columns=["x", "y", "text"])
+
+
+def _nudges(width: float, height: float) -> list[tuple[float, float]]:
+    steps = [(0.0, 0.0)]
+    for scale in (1.0, 2.0, 3.0):
+        steps += [(0.0, scale * height), (0.0, -scale * height), (-scale * width / 2, 0.0), (scale * width / 2, 0.0)]
+    return steps
 
 
 def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.ndarray:

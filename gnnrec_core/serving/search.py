@@ -51,7 +51,9 @@ def _words(name: str) -> list[str]:
 def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3) -> dict[int, str]:
     """Cluster id -> its n most distinctive words joined by ' · ' (class-based TF-IDF: a word's
     share of the cluster's words times log(1 + average words per cluster / the word's count
-    over all clusters))."""
+    over all clusters)). A word labels only the cluster where it scores highest, so no two labels
+    share a word ("organic · milk · yogurt" twice told the reader nothing); a cluster left with no
+    word of its own gets none."""
     frame = pd.DataFrame({"cluster": np.asarray(clusters), "word": [_words(n) for n in names.fillna("")]})
     frame = frame.explode("word").dropna(subset=["word"])
     if frame.empty:
@@ -61,11 +63,12 @@ def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3) -> 
     overall = counts.groupby(level=1).sum()
     average = per_cluster.mean()
     tf = counts / per_cluster.reindex(counts.index.get_level_values(0)).to_numpy()
-    score = tf * np.log1p(average / overall.reindex(counts.index.get_level_values(1)).to_numpy())
+    score = (tf * np.log1p(average / overall.reindex(counts.index.get_level_values(1)).to_numpy())).rename("score")
+    table = score.reset_index().sort_values(["score", "cluster"], ascending=[False, True], kind="stable")
+    owned = table.drop_duplicates("word")  # each word to the cluster it describes best
     labels = {}
-    for cluster, group in score.groupby(level=0):
-        top = group.sort_values(ascending=False, kind="stable").head(n_words)
-        labels[int(cluster)] = " · ".join(top.index.get_level_values(1))
+    for cluster, group in owned.groupby("cluster", sort=True):
+        labels[int(cluster)] = " · ".join(group["word"].head(n_words))
     return labels
 
 

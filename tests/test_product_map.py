@@ -1,0 +1,120 @@
+"""The product map on sparse data: products with too little evidence out of the default view (a
+toggle draws them in grey), cluster words that neither repeat nor overlap, and the time UMAP takes
+said before it starts."""
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from gnnrec_core.baskets.evidence import THIN
+from gnnrec_core.data.ingest import ingest
+from gnnrec_core.data.synthetic import SyntheticConfig, generate
+from gnnrec_core.models.lightgcn import LightGCN
+from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.records import DatasetRef, RunInfo
+from gnnrec_core.serving.plots import product_map
+from gnnrec_core.serving.projection import map_points, place_labels, umap_seconds
+from gnnrec_core.serving.search import cluster_labels
+from gnnrec_core.store import Run, Workspace
+
+
+def test_no_two_cluster_labels_share_a_word():
+    # Two clusters of dairy told apart only by their own words: "organic · milk · yogurt" twice is gone.
+    names = pd.Series(["ORGANIC WHOLE MILK", "ORGANIC MILK YOGURT", "ORGANIC GREEK YOGURT", "ORGANIC SKIM MILK",
+                       "ORGANIC MILK KEFIR", "ORGANIC YOGURT DRINK", "ORGANIC VANILLA YOGURT", "ORGANIC GOAT MILK"])
+    labels = cluster_labels(names, np.array([0, 0, 1, 0, 0, 1, 1, 0]), n_words=3)
+    words = [set(label.split(" · ")) for label in labels.values()]
+    assert len(labels) == 2 and not words[0] & words[1]
+    assert "milk" in words[0] and "yogurt" in words[1]  # each word labels the cluster it describes best
+
+
+def _overlap(a, b):
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def test_cluster_words_are_placed_without_overlapping():
+    centres = pd.DataFrame({"x": [0.0, 0.01, 0.02, 5.0, 10.0], "y": [0.0, 0.0, 0.01, 5.0, 10.0]})
+    texts = pd.Series(["tea · light · holder", "christmas · star", "bag · jumbo", "cake · tin", "mug · cup"])
+    size, font = (1100, 600), 12
+    placed = place_labels(centres, texts, size, font)
+    per_x, per_y = 10.0 / size[0], 10.0 / size[1]
+    boxes = [(r.x - (0.6 * font * len(r.text) + 8) * per_x / 2, r.x + (0.6 * font * len(r.text) + 8) * per_x / 2,
+              r.y - (font + 8) * per_y / 2, r.y + (font + 8) * per_y / 2) for r in placed.itertuples()]
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert set(placed["text"]) == set(texts)  # three crowded at one spot: nudged apart, none lost here
+    assert placed.iloc[0][["x", "y"]].tolist() == [0.0, 0.0]  # the first (largest cluster) stays at its centre
+
+
+def test_thin_products_are_left_out_and_the_rest_capped_by_popularity():
+    buyers = np.array([50, 3, 12, 9, 10, 200])
+    assert map_points(buyers, 10, THIN).tolist() == [0, 2, 4, 5]
+    assert map_points(buyers, 2, THIN).tolist() == [0, 5]
+    assert map_points(buyers, 10).tolist() == list(range(6))
+
+
+def test_grey_points_are_drawn_under_the_coloured_ones():
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0], "name": ["a", "b", "c"], "item": ["1", "2", "3"],
+                           "size": [1, 2, 3], "hover": ["", "", ""], "cluster": ["01 x", "01 x", "02 y"],
+                           "muted": [False, True, False]})
+    figure = product_map(points, "cluster", muted_label="fewer than 10 buyers")
+    assert figure.data[0].name == "fewer than 10 buyers" and list(figure.data[0].x) == [1.0]
+    assert sorted(x for trace in figure.data[1:] for x in trace.x) == [0.0, 2.0]
+
+
+def test_umap_time_is_said_from_its_size():
+    assert umap_seconds(50_000) > umap_seconds(1_000) > 0
+
+
+@pytest.fixture(scope="module")
+def sparse_run(tmp_path_factory):
+    """A grocery-shaped log: many products bought by a handful of customers."""
+    root = tmp_path_factory.mktemp("sparse-map")
+    path = root / "orders.csv"
+    generate(SyntheticConfig(interactions=4000, users=400, items=600, categories=12, seed=5)).to_csv(path, index=False)
+    result = ingest(path)
+    dataset = prepare(result)
+    store = Workspace(root / "ws")
+    store.save_dataset("sparse", result)
+    model = LightGCN(epochs=2, dim=8, auto=False, blend=False).fit(dataset.interactions.matrix())
+    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                RunInfo(DatasetRef("sparse"), "lightgcn", ())))
+    buyers = np.diff(dataset.interactions.matrix().tocsc().indptr)
+    return root / "ws", run_id, buyers
+
+
+def _points(trace):
+    """How many points a trace of the page's figure holds (plotly sends arrays as base64 typed arrays)."""
+    x = trace["x"]
+    return len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize if isinstance(x, dict) else len(x)
+
+
+def _map_traces(at):
+    return json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]
+
+
+def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypatch):
+    workspace, run_id, buyers = sparse_run
+    thin, well = int((buyers < THIN).sum()), int((buyers >= THIN).sum())
+    assert thin > 100 and well >= 20  # the case this test is about: a sparse catalogue
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_dataset"], at.session_state["active_run"] = "sparse", run_id
+    at.run()
+    at.switch_page("pages/product_map.py").run()
+    next(r for r in at.radio if r.label == "Projection").set_value("PCA").run()
+    assert not at.exception
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert f"{thin:,} of {len(buyers):,} products have fewer than {THIN} buyers and are left out" in captions
+    traces = _map_traces(at)
+    assert sum(_points(t) for t in traces) == well and not any(t["name"].startswith("fewer than") for t in traces)
+    next(t for t in at.toggle if t.label.startswith(f"Show the {thin:,} products")).set_value(True).run()
+    grey = [t for t in _map_traces(at) if t["name"] == f"fewer than {THIN} buyers"]
+    assert len(grey) == 1 and _points(grey[0]) == thin
+    texts = [a["text"] for a in json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"].get("annotations", [])]
+    words = [w for text in texts for w in text.split(" · ")]
+    assert len(words) == len(set(words))  # no word repeated across the cluster labels
