@@ -56,6 +56,7 @@ _PUBLIC = {
     "SplitConfig": "matrix.interactions",
     "carve_validation": "matrix.interactions",
     "split": "matrix.interactions",
+    "given_split": "matrix.interactions",
     "BASELINES": "models",
     "DEFAULT_MODEL": "models",
     "EASE": "models",

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from gnnrec_core import Cancelled, Dataset, DatasetRef, ExperimentConfig, GnnrecError, train_and_save
@@ -37,8 +38,10 @@ def jobs() -> dict[str, Job]:
     return {}
 
 
-def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -> Job:
-    """Train in a thread so the page stays live; the run is saved only when it completes."""
+def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
+                   heldout: pd.DataFrame | None = None) -> Job:
+    """Train in a thread so the page stays live; the run is saved only when it completes.
+    heldout: the user's own test set (events), scored instead of a split of the dataset."""
     job = Job(uuid.uuid4().hex[:8], dataset_name, config)
     jobs()[job.id] = job
     workspace_ = ws()
@@ -59,7 +62,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig) -
 
     def work() -> None:
         try:
-            job.run_id = train_and_save(workspace_, ref, data, config, progress)
+            job.run_id = train_and_save(workspace_, ref, data, config, progress, heldout=heldout)
             job.status = "done"
         except Cancelled as exc:
             job.status, job.error = "cancelled", str(exc)

@@ -16,7 +16,9 @@ from gnnrec_core import (
     SplitConfig,
     available_weightings,
     device_report,
+    given_split,
     html_report,
+    ingest,
     metrics_bars,
     prepare,
     training_curve,
@@ -26,7 +28,7 @@ from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, training_sentence
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
-from pages.widgets import chart, config_form, need_dataset, results_frame, run_label, runs_table
+from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -52,6 +54,11 @@ with st.form("train-form"):
              "validation slices of the real retail data, quantity and count were level or worse "
              "(docs/benchmarks.md). Test relevance is binary whatever is chosen.")
     seed = right.number_input("Seed", 0, 10_000, 0)
+    heldout_file = right.file_uploader(
+        "Your own test set (optional)", type=UPLOAD_TYPES,
+        help="A held-out file with the same customer and product columns as this dataset, such as a published "
+             "split's test file: every row of the dataset then trains and this file is scored (the split and test "
+             "share above are not used). Its customers and products the dataset never saw are counted and skipped.")
     submitted = st.form_submit_button("Train", type="primary", disabled=running, icon=":material/play_arrow:")
 
 if submitted:
@@ -59,11 +66,18 @@ if submitted:
         config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=tuple(settings.items()),
                                   device=device, seed=int(seed), weighting=weighting,
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
-        split_interactions(data.interactions, config.split)  # refuse here, in words, not in a background job
+        heldout = None
+        if heldout_file is not None:  # read with the dataset's customer and product columns
+            roles = data.ingest.mapping.as_dict()
+            upload = (heldout_file.getvalue(), heldout_file.name)
+            heldout = ingest(upload, user=roles["user"], item=roles["item"]).events
+            given_split(data.interactions, heldout)  # refuse here, in words, not in a background job
+        else:
+            split_interactions(data.interactions, config.split)
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         st.stop()
-    job = start_training(dataset_name, data, config)
+    job = start_training(dataset_name, data, config, heldout)
     st.session_state[JOB_KEY] = job.id
     st.rerun()
 
@@ -75,18 +89,17 @@ def progress_panel() -> None:
         return
     if current.status == "running":
         last = current.last
-        index, total = current.model_index, max(current.model_total, 1)
-        within = last.get("epoch", 0) / max(last.get("epochs", 1), 1) if "epoch" in last else 0.0
-        text = f"{current.stage} ({time.time() - current.started:.0f} s so far)"
+        text = f"{current.stage} ({time.time() - current.started:.0f} s so far"
+        if last.get("run_eta_seconds") is not None:  # the whole run: every model, validation, scoring
+            text += f", about {_duration(last['run_eta_seconds'])} left in the whole run"
+        text += ")"
         if "epoch" in last:
             text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
             if last.get("valid_ndcg") is not None:
                 text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
-            if last.get("eta_seconds") is not None:
-                text += f", about {last['eta_seconds']:.0f} s left in this fit"
         elif last.get("stage") == "search":
             text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
-        st.progress(min((index + within) / total, 1.0), text=text)
+        st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
         st.plotly_chart(training_curve(list(current.history)), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
     elif current.status == "done" and not getattr(current, "shown", False):
@@ -95,6 +108,10 @@ def progress_panel() -> None:
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
         (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 progress_panel()
@@ -143,9 +160,15 @@ with right:
     history = pd.DataFrame(list(info.history))
     chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
 split = info.split
-st.caption(f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}; "
-           f"{split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test interactions "
-           f"over {split.get('test_users', 0):,} customers. Metrics at k={info.k}, full ranking, "
+if split.get("method") == "given":
+    how = (f"Split: your own test set ({split.get('heldout_pairs', 0):,} held-out pairs; skipped: "
+           f"{split.get('skipped_unknown_users', 0):,} with a customer the dataset never saw, "
+           f"{split.get('skipped_unknown_items', 0):,} with an unknown product, {split.get('skipped_in_train', 0):,} "
+           "already in train); every row of the dataset trained")
+else:
+    how = f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}"
+st.caption(f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
+           f"interactions over {split.get('test_users', 0):,} customers. Metrics at k={info.k}, full ranking, "
            "bought items excluded. " + " ".join(escape_markdown(note) for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)

@@ -13,12 +13,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
+from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
+
+UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})  # every file uploader's
 
 # Shown first, with words; every other plain setting goes under "More settings".
 MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose settings on validation",

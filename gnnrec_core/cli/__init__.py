@@ -150,10 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "benchmark":
             sub.add_argument("--split", default="random", choices=["random", "time", "last"])
             sub.add_argument("--test-size", type=finite, default=0.25)
+        if name in ("benchmark", "train"):
             sub.add_argument("--test", metavar="HELDOUT",
                              help="your own test set (same format and columns as DATA): DATA all trains, "
                                   "HELDOUT is scored; its users and items unknown to DATA are counted and skipped")
-        elif name != "basket-eval":
+        if name not in ("benchmark", "basket-eval"):
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
             sub.add_argument("--epochs", type=positive_int,
                              help="most training epochs for the GNN models (early stopping picks)")

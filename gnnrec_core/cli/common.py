@@ -218,8 +218,10 @@ class _Progress:
             text = f"epoch {event['epoch']} loss {event['loss']:.4f}"
             if event.get("valid_ndcg") is not None:
                 text += f" valid nDCG {event['valid_ndcg']:.4f}"
-            if event.get("eta_seconds") is not None:
-                text += f" eta {event['eta_seconds']:.0f}s"
+            if event.get("run_eta_seconds") is not None:  # a whole run (train): every model and stage
+                text += f" run eta {event['run_eta_seconds']:.0f}s"
+            elif event.get("eta_seconds") is not None:  # a lone fit
+                text += f" fit eta {event['eta_seconds']:.0f}s"
             self.bar.set_postfix_str(text)
         elif event.get("stage") == "search":
             self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}")

@@ -101,11 +101,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
     workspace = Workspace(_workspace_root(args))
     result = _ingest(args)
-    ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
     config = _experiment_config(args)
+    dataset = prepare(result, InteractionConfig(weighting=args.weighting))
+    heldout = _ingest(args, path=args.test).events if args.test is not None else None
+    if heldout is not None:
+        given_split(dataset.interactions, heldout)  # refused before anything is kept
+    ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
     with _Progress(args, None, "steps") as progress:
-        run_id = train_and_save(workspace, ref, prepare(result, InteractionConfig(weighting=args.weighting)), config,
-                                progress, made_by="cli")
+        run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
     info = workspace.load_run(run_id).info
     main = info.main_result
     score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""

@@ -21,16 +21,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..fit.metrics import Evaluation, evaluate
-from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, split
+from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..store import Run, Workspace
 from .benchmark import Dataset, fit_timed, prepare, scored_rows, skipped_note, verdicts
+from .run_clock import RunClock, shape_of
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 
@@ -67,24 +69,33 @@ class Experiment:
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
-                   progress: Progress | None = None) -> Experiment:
+                   progress: Progress | None = None, heldout: pd.DataFrame | None = None) -> Experiment:
+    """heldout: the user's own test set (events as ingest returns them): every interaction of
+    `dataset` trains and these are scored (matrix.interactions.given_split); config.split is unused."""
     started = time.perf_counter()
     if dataset.interactions.info.get("weighting", "binary") != config.weighting:
         dataset = prepare(dataset.ingest, InteractionConfig(weighting=config.weighting))
 
-    def report(event: dict[str, Any]) -> None:
-        report_or_cancel(progress, event)
-
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
     run_options = {"device": config.device, "seed": config.seed}
-    data_split = split(dataset.interactions, config.split)
+    if heldout is None:
+        data_split = split(dataset.interactions, config.split)
+    else:
+        data_split = given_split(dataset.interactions, heldout)
     part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
     history: list[dict[str, Any]] = []
     notes: list[str] = []
     scored: list[tuple[ResultRow, Evaluation]] = []
     models = [config.model] + [b for b in config.baselines if b != config.model]
+    clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings))
+
+    def report(event: dict[str, Any]) -> None:  # every event carries the whole run's ETA
+        report_or_cancel(progress, {**event, "run_eta_seconds": round(clock.remaining(), 1),
+                                    "run_done": round(clock.fraction_done(), 4)})
+
     main_model = None
     for position, name in enumerate(models):
+        clock.begin(name)
         stage = f"fitting {SPECS[name].label} on the train split"
         report({"stage": stage, "model": name, "index": position, "total": len(models)})
 
@@ -105,6 +116,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
         if name == config.model:
             main_model = model
             notes.extend(_tuning_notes(name, model.tuning()))
+    clock.begin("final")
     report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
     everything = dataset.interactions.matrix()
     if main_model is None:  # unreachable: the main model's ConfigError is raised above
@@ -117,6 +129,17 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
                       data_split.as_dict(), time.perf_counter() - started, config, notes,
                       verdicts(scored, k=config.k))
+
+
+def _budgets(models: list[str], settings: dict[str, Any]) -> dict[str, float]:
+    """A trained GNN's stage lasts at most its time budget: what the run's ETA counts for it."""
+    gnns = [name for name in models if SPECS[name].is_gnn]
+    if not gnns:
+        return {}
+    from ..models.embedding import EmbeddingConfig
+
+    default = EmbeddingConfig().time_budget
+    return {name: float(settings.get("time_budget", default)) if name == models[0] else default for name in gnns}
 
 
 def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,
@@ -147,11 +170,11 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
 
 def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
                    config: ExperimentConfig = ExperimentConfig(), progress: Progress | None = None,
-                   made_by: str = "dashboard") -> str:
+                   made_by: str = "dashboard", heldout: pd.DataFrame | None = None) -> str:
     """run_experiment, then save the final model and its table as one run; returns the run id.
     Both front ends save runs through here (the one producer of RunInfo). Nothing is written
     until training has finished (a cancel or crash leaves the workspace as it was)."""
-    experiment = run_experiment(data, config, progress)
+    experiment = run_experiment(data, config, progress, heldout)
     info = run_info(experiment, dataset, made_by)
     return workspace.save_run(Run(experiment.model, data.interactions.users, data.interactions.items, info))
 

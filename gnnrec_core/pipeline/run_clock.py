@@ -1,0 +1,125 @@
+"""One ETA for a whole Train run: every model's stage and the last step, not just the fit under way.
+
+Before the run, each model's stage (fit on train, validation figure, test scoring) is expected to
+take `fixed + per_cell x users x items + per_unit x units` seconds, units being the shape feature
+that drives the model's cost (COST; constants measured by `python -m benchmarks.run_clock` on the
+project's 2-core machine, docs/results/run_clock.json). A trained GNN's stage is its time budget
+(it stops at its deadline, or earlier when validation stops improving). As stages finish, the
+ratio of their actual to their expected seconds rescales what is left, so a faster or busier
+machine than the one measured corrects the estimate after the first model or two.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class Shape:
+    users: int
+    items: int
+    pairs: int  # user-item pairs in train
+    cells: float  # users x items: what scoring every user against every item costs
+    pair_products: float  # sum over users of (items bought)^2: what an item-item product costs
+    dense_solve: float  # min(users, items) x items^2: EASE's dense solve (primal or dual, the smaller)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def shape_of(train: sp.csr_matrix) -> Shape:
+    degrees = np.diff(train.indptr).astype(np.float64)
+    users, items = train.shape
+    return Shape(int(users), int(items), int(train.nnz), float(users) * float(items),
+                 float((degrees ** 2).sum()), float(min(users, items)) * float(items) ** 2)
+
+
+@dataclass(frozen=True)
+class Cost:
+    unit: str  # the Shape field that drives the model's own work
+    fixed: float
+    per_cell: float
+    per_unit: float
+
+    def seconds(self, shape: Shape) -> float:
+        return self.fixed + self.per_cell * shape.cells + self.per_unit * float(getattr(shape, self.unit))
+
+
+# Measured (benchmarks/run_clock.py, 7 datasets from 2.8k to 20k products, 2 cores); each stage
+# is a fit on train, a validation figure and the test scoring.
+COST: dict[str, Cost] = {
+    "pop": Cost("cells", 0.05, 0.0, 2.0e-9),
+    "itemknn": Cost("pair_products", 0.2, 6.0e-9, 4.0e-8),
+    "cooc": Cost("pair_products", 0.2, 6.0e-9, 4.0e-8),
+    "ease": Cost("dense_solve", 0.5, 6.0e-9, 6.0e-11),
+    "gfcf": Cost("pair_products", 0.5, 1.5e-8, 4.0e-8),
+    "bspm": Cost("pair_products", 0.5, 1.5e-8, 4.0e-8),
+    "turbocf": Cost("pair_products", 0.5, 1.5e-8, 4.0e-8),
+}
+FINAL_SECONDS_PER_PAIR = 2e-6  # placing every interaction in a trained GNN: a few propagations
+MIN_FACTOR, MAX_FACTOR = 0.25, 8.0  # how far a run's own pace may rescale the measured costs
+
+
+def expected_seconds(model: str, shape: Shape, budget: float | None = None) -> float:
+    """A model's stage: its budget when it has one (a trained GNN), else the measured cost."""
+    if budget is not None:
+        return float(budget)
+    cost = COST.get(model)
+    return cost.seconds(shape) if cost is not None else 1.0
+
+
+@dataclass
+class RunClock:
+    """The run's stages in order, each with its expected seconds; `remaining` is the ETA."""
+
+    expected: dict[str, float]  # stage -> seconds, in run order ("final" last)
+    budgeted: frozenset[str] = frozenset()  # stages whose expectation is a budget, not a measured cost
+    taken: dict[str, float] = field(default_factory=dict)
+    current: str | None = None
+    started: float = 0.0
+
+    @classmethod
+    def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float]) -> RunClock:
+        expected = {name: expected_seconds(name, shape, budgets.get(name)) for name in models}
+        main = models[0]
+        expected["final"] = (FINAL_SECONDS_PER_PAIR * shape.pairs + 0.5 if main in budgets
+                             else expected_seconds(main, shape) / 2)  # a refit on all, no validation or test
+        return cls(expected, frozenset(budgets))
+
+    def begin(self, stage: str, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        if self.current is not None:
+            self.taken[self.current] = now - self.started
+        self.current, self.started = stage, now
+
+    def pace(self) -> float:
+        """Actual over expected seconds of the measured stages done so far (1 before any)."""
+        done = [s for s in self.taken if s not in self.budgeted and s in self.expected]
+        expected = sum(self.expected[s] for s in done)
+        if not done or expected <= 0:
+            return 1.0
+        return float(min(MAX_FACTOR, max(MIN_FACTOR, sum(self.taken[s] for s in done) / expected)))
+
+    def remaining(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        pace = self.pace()
+
+        def scaled(stage: str) -> float:
+            return self.expected[stage] * (1.0 if stage in self.budgeted else pace)
+        later = [s for s in self.expected if s not in self.taken and s != self.current]
+        left = sum(scaled(s) for s in later)
+        if self.current in self.expected:  # a stage past its estimate is expected to go on a while, never "0 s"
+            elapsed = now - self.started
+            left += max(scaled(self.current) - elapsed, 0.25 * elapsed)
+        return float(left)
+
+    def fraction_done(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        spent = sum(self.taken.values()) + (now - self.started if self.current else 0.0)
+        total = spent + self.remaining(now)
+        return float(spent / total) if total > 0 else 0.0

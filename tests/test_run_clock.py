@@ -1,0 +1,62 @@
+"""One ETA for the whole Train run: every model's stage and the last step, rescaled by the run's
+own pace, never "0 s left" while a stage is still going."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from gnnrec_core.data.ingest import ingest
+from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
+from gnnrec_core.pipeline.run_clock import COST, RunClock, expected_seconds, shape_of
+
+
+def test_shape_counts_what_drives_each_model():
+    train = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 1], [0, 0, 0], [1, 0, 0]], dtype=np.float32))
+    shape = shape_of(train)
+    assert (shape.users, shape.items, shape.pairs) == (4, 3, 6)
+    assert shape.cells == 12 and shape.pair_products == 4 + 9 + 0 + 1 and shape.dense_solve == 3 * 9
+
+
+def test_the_eta_counts_every_stage_and_follows_the_runs_pace():
+    clock = RunClock({"lightgcn": 60.0, "pop": 1.0, "ease": 10.0, "final": 2.0}, frozenset({"lightgcn"}))
+    clock.begin("lightgcn", now=0.0)
+    assert clock.remaining(now=0.0) == pytest.approx(73.0)  # the GNN's budget and all that follows
+    assert clock.remaining(now=20.0) == pytest.approx(53.0)
+    clock.begin("pop", now=30.0)  # the GNN stopped early: its budget no longer counts
+    assert clock.remaining(now=30.0) == pytest.approx(13.0)
+    clock.begin("ease", now=33.0)  # pop took 3x its estimate: what is left is rescaled by that pace
+    assert clock.pace() == pytest.approx(3.0)
+    assert clock.remaining(now=33.0) == pytest.approx(30.0 + 6.0)
+    assert clock.remaining(now=100.0) > 0  # a stage past its estimate never reads as finished
+    assert clock.fraction_done(now=33.0) == pytest.approx(33.0 / (33.0 + 36.0))
+
+
+def test_an_unusual_pace_is_bounded():
+    clock = RunClock({"pop": 1.0, "ease": 10.0}, frozenset())
+    clock.begin("pop", now=0.0)
+    clock.begin("ease", now=1000.0)
+    assert clock.remaining(now=1000.0) == pytest.approx(80.0)  # at most 8x the measured cost
+
+
+def test_every_default_model_has_a_measured_cost():
+    from gnnrec_core.models.registry import SPECS
+
+    shape = shape_of(sp.random(500, 300, density=0.05, format="csr", random_state=0))
+    for name, spec in SPECS.items():
+        if not spec.is_gnn:
+            assert name in COST and 0 < expected_seconds(name, shape) < 60
+
+
+def test_a_train_run_reports_the_whole_runs_eta(tmp_path):
+    rows = [(f"o{i}", f"p{(i * 7 + j) % 40}", f"u{i % 60}") for i in range(600) for j in range(3)]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    events: list[dict] = []
+    run_experiment(prepare(ingest(path)), ExperimentConfig(settings=(("time_budget", 8.0),)), events.append)
+    assert all("run_eta_seconds" in e and 0 <= e["run_done"] <= 1 for e in events)
+    assert events[0]["run_eta_seconds"] >= 8.0  # the GNN's budget and every baseline after it
+    epochs = [e for e in events if "epoch" in e]
+    assert epochs and all(e["run_eta_seconds"] > 0 for e in epochs)  # the whole run left, not the fit's
+    assert events[-1]["stage"].startswith("placing") and events[-1]["run_done"] > 0.5
