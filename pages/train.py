@@ -25,7 +25,7 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.serving.safe_text import escape_markdown
-from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, training_sentence
+from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
@@ -159,17 +159,7 @@ with left:
 with right:
     history = pd.DataFrame(list(info.history))
     chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
-split = info.split
-if split.get("method") == "given":
-    how = (f"Split: your own test set ({split.get('heldout_pairs', 0):,} held-out pairs; skipped: "
-           f"{split.get('skipped_unknown_users', 0):,} with a customer the dataset never saw, "
-           f"{split.get('skipped_unknown_items', 0):,} with an unknown product, {split.get('skipped_in_train', 0):,} "
-           "already in train); every row of the dataset trained")
-else:
-    how = f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}"
-st.caption(f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
-           f"interactions over {split.get('test_users', 0):,} customers. Metrics at k={info.k}, full ranking, "
-           "bought items excluded. " + " ".join(escape_markdown(note) for note in info.notes))
+st.caption(split_sentence(info.split, info.k) + " " + " ".join(escape_markdown(note) for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
 def report_html(run_id: str, saved_at: float) -> bytes:

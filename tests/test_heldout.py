@@ -46,6 +46,12 @@ def test_train_command_scores_the_users_own_test_set(files):
     runs = list((root / "ws-cli" / "runs").glob("*/run.json"))
     split = json.loads(runs[0].read_text())["split"]
     assert {key: split[key] for key in EXPECTED} == EXPECTED
+    report = subprocess.run([sys.executable, "-m", "gnnrec_core", "report", "--run", "latest", "--workspace",
+                             str(root / "ws-cli"), "--out", str(root / "report.html"), "--quiet"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    assert ("Split: your own test set (5 held-out pairs; skipped: 1 with a customer the dataset never saw"
+            in (root / "report.html").read_text())  # the report says whose test set it scored
 
 
 def test_train_command_refuses_a_test_set_it_cannot_score(files):

@@ -27,7 +27,7 @@ from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import recommend_table
-from .verdicts import graph_sentence, run_verdicts, training_sentence
+from .verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
@@ -139,7 +139,8 @@ def _metrics_section(info: RunInfo) -> list[str]:
         return []
     frame = pd.DataFrame([{"model": row_label(r.model, r.blend), "valid_ndcg": r.valid_ndcg,
                            **{m: r.metric(m) for m in METRICS}, "train_seconds": r.train_seconds} for r in results])
-    out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame)]
+    out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame),
+           f"<p>{_e(split_sentence(dict(info.split), int(info.k)))}</p>"]
     found = run_verdicts(info)
     if found.graph is not None:
         good = found.graph.verdict != "behind"

@@ -54,3 +54,19 @@ def run_verdicts(info: RunInfo) -> Verdicts:
     from ..pipeline.benchmark import verdicts
 
     return verdicts(info.results, k=info.k)
+
+
+def split_sentence(split: dict, k: int) -> str:
+    """How a run's test figures were drawn (RunInfo.split): its own split, or the user's held-out file
+    with what was skipped and why."""
+    if split.get("method") == "given":
+        how = (f"Split: your own test set ({split.get('heldout_pairs', 0):,} held-out pairs; skipped: "
+               f"{split.get('skipped_unknown_users', 0):,} with a customer the dataset never saw, "
+               f"{split.get('skipped_unknown_items', 0):,} with an unknown product, "
+               f"{split.get('skipped_in_train', 0):,} already in train); every row of the dataset trained")
+    else:
+        how = f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}"
+    return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
+            f"interactions over {split.get('test_users', 0):,} customers. Metrics at k={k}, full ranking, "
+            "bought items excluded.")
+
