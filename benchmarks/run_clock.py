@@ -22,7 +22,6 @@ from scipy.optimize import nnls
 
 from benchmarks.datasets import OPTIONS, path
 from gnnrec_core.data.ingest import ingest
-from gnnrec_core.data.synthetic import SyntheticConfig, generate
 from gnnrec_core.matrix.interactions import split
 from gnnrec_core.models.registry import SPECS
 from gnnrec_core.pipeline.benchmark import prepare
@@ -31,15 +30,6 @@ from gnnrec_core.pipeline.run_clock import COST, shape_of
 
 DATASETS = ("retail", "retail-sparse", "grocery-like", "ratings-wide", "baskets-as-customers", "groceries")
 MODELS = tuple(name for name, spec in SPECS.items() if not spec.is_gnn)
-
-
-def _wide(cache: Path) -> Path:
-    """A wide catalogue (20k products, 200k lines): where item-item costs show."""
-    target = cache / "wide-20k.csv.gz"
-    if not target.is_file():
-        frame = generate(SyntheticConfig(interactions=200_000, users=20_000, items=20_000, categories=150, seed=4))
-        frame.to_csv(target, index=False, compression="gzip")
-    return target
 
 
 def measure(name: str, source: Path) -> dict:
@@ -78,8 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/results/run_clock.json"))
     args = parser.parse_args()
-    cache = path(DATASETS[0]).parent
-    rows = [measure(name, path(name)) for name in DATASETS] + [measure("wide-20k", _wide(cache))]
+    rows = [measure(name, path(name)) for name in DATASETS]
     result = {"command": "python -m benchmarks.run_clock", "rows": rows, "costs": fit(rows)}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["costs"], indent=2))
