@@ -37,16 +37,17 @@ running = job is not None and job.status == "running"
 
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, index=list(SPECS).index(DEFAULT_MODEL))
 with st.form("train-form"):
-    left, middle, right = st.columns(3)
-    baselines = left.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
-    with middle:
+    # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
+    baselines = st.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
+    settings_column, left, right = st.columns(3)
+    with settings_column:
         settings = config_form(model)
-    device = right.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
-    right.caption(device_report())
-    method = right.selectbox("Split", ["random", "time", "last"],
-                             format_func={"random": "per-customer random holdout", "time": "global time cut",
-                                          "last": "leave last out"}.get)
-    test_size = right.slider("Test share", 0.1, 0.5, 0.25, 0.05)
+    device = left.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
+    left.caption(device_report())
+    method = left.selectbox("Split", ["random", "time", "last"],
+                            format_func={"random": "per-customer random holdout", "time": "global time cut",
+                                         "last": "leave last out"}.get)
+    test_size = left.slider("Test share", 0.1, 0.5, 0.25, 0.05)
     weighting = right.selectbox(
         "Interaction weighting", available_weightings(data.ingest.events),
         help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "
@@ -58,7 +59,7 @@ with st.form("train-form"):
         "Your own test set (optional)", type=UPLOAD_TYPES,
         help="A held-out file with the same customer and product columns as this dataset, such as a published "
              "split's test file: every row of the dataset then trains and this file is scored (the split and test "
-             "share above are not used). Its customers and products the dataset never saw are counted and skipped.")
+             "share beside it are not used). Its customers and products the dataset never saw are counted and skipped.")
     submitted = st.form_submit_button("Train", type="primary", disabled=running, icon=":material/play_arrow:")
 
 if submitted:
