@@ -1,5 +1,6 @@
-"""Data: pick the sample or upload a log (+ optional catalogue and lookup), map its columns, read
-the cleaning report and the summary, then save it by name in the workspace."""
+"""Data: pick the sample, upload a log or open one on the server (inside GNNREC_DATA_ROOT; + optional
+catalogue and lookup), map its columns, read the cleaning report and the summary, then save it by
+name in the workspace."""
 
 from pathlib import Path
 
@@ -16,23 +17,25 @@ from gnnrec_core import (
     ingest,
     interactions_per_item,
     limits,
-    load_frame,
     long_tail,
     summary,
 )
+from gnnrec_core.data.ingest import preview_frame
+from gnnrec_core.data.server_files import ROOT_ENV, data_root, server_path, version_of
 from gnnrec_core.matrix.text_encoder import names_note
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
 from pages.widgets import chart
 
-UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})
+UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zst", "zip"})
 NONE = "(none)"
 
 
+# `version` (a server file's size and time) keys the caches: the same path may hold a new file.
 @st.cache_data(show_spinner="Reading the file...", max_entries=8)
-def read_raw(events: tuple[bytes, str], lookup: tuple[bytes, str] | None):
-    frame = load_frame(events, lookup=lookup)
+def read_raw(events: tuple[bytes | str, str], lookup: tuple[bytes, str] | None, version=None):
+    frame = preview_frame(events, lookup=lookup)  # a large file: its first rows only
     return frame, detect_mapping(frame).as_dict()
 
 
@@ -42,32 +45,55 @@ def catalogue_roles(items: tuple[bytes, str]) -> dict:
 
 
 @st.cache_data(show_spinner="Cleaning...", max_entries=8)
-def clean(events, items, lookup, mapping: tuple, drop_non_products: bool):
-    return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products, **dict(mapping))
+def clean(events, items, lookup, mapping: tuple, drop_non_products: bool, version=None, category_names=None):
+    return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products,
+                  category_names=category_names, **dict(mapping))
 
 
 st.title("Data")
-SAMPLE_LABEL = "Bundled sample (Online Retail, 2010-12-01 to 2011-01-10)"
-source = st.radio("Source", [SAMPLE_LABEL, "Upload files"], horizontal=True)
+SAMPLE_LABEL, SERVER_LABEL = "Bundled sample (Online Retail, 2010-12-01 to 2011-01-10)", "A file on the server"
+root = data_root()  # set by the operator: files already on the server, of any size the limits allow
+source = st.radio("Source", [SAMPLE_LABEL, "Upload files", *([SERVER_LABEL] if root else [])], horizontal=True)
+version = None
 if source == SAMPLE_LABEL:
     events, items, lookup, default_name = (SAMPLE.read_bytes(), SAMPLE.name), None, None, SAMPLE_NAME
+    category_names = None
 else:
-    upload = st.file_uploader("Interaction log (orders, order lines, views or ratings)", type=UPLOAD_TYPES)
-    with st.expander("Optional: item catalogue and lookup table"):
+    if source == SERVER_LABEL:
+        typed = st.text_input(f"Path of a CSV, TSV or Parquet file, or a folder of Parquet files, inside "
+                              f"{escape_markdown(root)}", placeholder="orders.csv.gz")
+    else:
+        upload = st.file_uploader("Interaction log (orders, order lines, views or ratings)", type=UPLOAD_TYPES)
+    with st.expander("Optional: item catalogue, category names and lookup table"):
         catalogue = st.file_uploader("Item catalogue (names, categories, prices), joined on the item column",
                                      type=UPLOAD_TYPES)
         lookup_file = st.file_uploader("Lookup table bringing a missing column through a shared key "
                                        "(e.g. orders.csv: order_id -> user_id)", type=UPLOAD_TYPES)
-    if upload is None:
-        st.info("Upload a CSV, TSV, Excel, Parquet or JSON-lines file (optionally .gz or .zip).")
+        names_file = st.file_uploader("Category names for a catalogue that gives codes (e.g. departments.csv: "
+                                      "department_id -> department)", type=UPLOAD_TYPES)
+    if source == SERVER_LABEL:
+        if not typed.strip():
+            st.info(f"Type the path of a log inside {escape_markdown(root)} ({ROOT_ENV}); large files are read by "
+                    "DuckDB, a few seconds for a million lines.")
+            st.stop()
+        try:
+            path = server_path(typed)
+        except GnnrecError as exc:
+            st.error(escape_markdown(exc))
+            st.stop()
+        events, version = (str(path), typed.strip()), version_of(path)
+    elif upload is None:
+        st.info("Upload a CSV, TSV, Excel, Parquet or JSON-lines file (optionally .gz, .zst or .zip).")
         st.stop()
-    events = (upload.getvalue(), upload.name)
+    else:
+        events = (upload.getvalue(), upload.name)
     items = (catalogue.getvalue(), catalogue.name) if catalogue else None
     lookup = (lookup_file.getvalue(), lookup_file.name) if lookup_file else None
-    default_name = Path(upload.name).name.split(".")[0][:60] or "dataset"
+    category_names = (names_file.getvalue(), names_file.name) if names_file else None
+    default_name = Path(events[1]).name.split(".")[0][:60] or "dataset"
 
 try:
-    frame, detected = read_raw(events, lookup)
+    frame, detected = read_raw(events, lookup, version)
 except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()
@@ -98,7 +124,7 @@ for position, role in enumerate(ROLES):
 drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual adjustments)", value=True)
 
 try:
-    result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products)
+    result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products, version, category_names)
 except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()
@@ -109,13 +135,19 @@ if result.report.catalogue_mapping:
     used = result.report.catalogue_mapping
     roles = [f"{role.replace('_', ' ')} = {escape_markdown(used[role] or 'none')}" for role in used]
     st.caption("Catalogue columns used: " + ", ".join(roles) + ".")
+if result.report.category_names:
+    named = result.report.category_names
+    unnamed = named["unnamed_items"]
+    st.caption(f"Category names joined on {escape_markdown(named['key'])}, named by {escape_markdown(named['name'])}: "
+               f"{named['named_items']:,} products named"
+               + (f", {unnamed:,} with a code the file does not name (kept as the code)." if unnamed else "."))
 if result.report.lookup_mapping:
     join = result.report.lookup_mapping
     st.caption(f"Lookup table joined on {escape_markdown(join['events_key'])} = {escape_markdown(join['lookup_key'])}, "
                f"bringing {escape_markdown(', '.join(join['columns']))}; {join['matched_rows']:,} of "
                f"{result.report.rows_read:,} rows matched.")
 
-with st.expander("Preview (first 50 rows as uploaded)"):
+with st.expander("Preview (first 50 rows as read)"):
     st.dataframe(frame.head(50), hide_index=True)
 
 report, figures = result.report, summary(result)

@@ -265,3 +265,15 @@ def test_three_file_upload_shows_what_the_join_and_the_catalogue_bring(workspace
     assert boxes["item name"].options[0] == "product_name (catalogue)"  # what fills it, not "(none)"
     assert boxes["category"].options[0] == "department_id (catalogue)"
     assert next(m for m in at.metric if m.label == "Customers").value == "9"
+    # The catalogue gives department codes; a departments file names them (code 3 it leaves unnamed).
+    departments = b"department_id,department\n0,produce\n1,dairy eggs\n2,bakery\n"
+    next(u for u in at.file_uploader if u.label.startswith("Category names")).upload(
+        "departments.csv", departments, "text/csv").run()
+    assert not at.exception and not at.error
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert ("Category names joined on department\\_id, named by department: 13 products named, 4 with a code "
+            "the file does not name (kept as the code)." in captions), captions
+    at.text_input[0].set_value("grocery").run()
+    next(b for b in at.button if b.label == "Save dataset").click().run()
+    categories = Workspace(workspace).load_dataset("grocery").catalogue["category"]
+    assert categories.loc["p4"] == "produce" and categories.loc["p6"] == "bakery" and categories.loc["p3"] == "3"

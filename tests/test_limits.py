@@ -51,3 +51,27 @@ def test_neighbourhood_graph_stops_at_max_nodes_and_counts_the_rest(tmp_path):
     assert small.number_of_nodes() == 6 and small.graph["skipped"] > 0
     full = neighbourhood_graph(model, stats, 0, k=5, depth=2, min_count=1, max_nodes=1000)
     assert full.graph["skipped"] == 0 and full.number_of_nodes() > 6
+
+
+def test_large_files_read_from_disk_have_their_own_limits(tmp_path, monkeypatch):
+    """A file DuckDB reads from disk is held to GNNREC_MAX_FILE_MB and GNNREC_MAX_DUCKDB_ROWS; the same
+    bytes uploaded, read whole into memory, to GNNREC_MAX_UPLOAD_MB. Each refusal names its variable."""
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.errors import InputError
+
+    path = tmp_path / "orders.csv"
+    lines = [f"o{n // 3},c{n % 997},p{(n * 7) % 1009},2024-01-0{1 + n % 9} 10:00,{1 + n % 4}" for n in range(500_000)]
+    path.write_text("order_id,customer_id,product_id,order_time,quantity\n" + "\n".join(lines) + "\n")
+    assert path.stat().st_size > 17 * 2**20  # past the size at which ingest reads with DuckDB
+    monkeypatch.setenv("GNNREC_MAX_UPLOAD_MB", "10")
+    assert ingest(path).report.rows_read == 500_000  # from disk: under GNNREC_MAX_FILE_MB
+    with pytest.raises(InputError, match="GNNREC_MAX_UPLOAD_MB"):
+        ingest((path.read_bytes(), "orders.csv"))
+    monkeypatch.setenv("GNNREC_MAX_FILE_MB", "10")
+    with pytest.raises(InputError, match=r"at most 10 MB \(raise GNNREC_MAX_FILE_MB"):
+        ingest(path)
+    monkeypatch.delenv("GNNREC_MAX_FILE_MB")
+    monkeypatch.setenv("GNNREC_MAX_DUCKDB_ROWS", "1000")
+    with pytest.raises(InputError, match=r"at most 1,000 rows \(raise GNNREC_MAX_DUCKDB_ROWS to allow more\), "
+                                         r"found 500,000"):
+        ingest(path)

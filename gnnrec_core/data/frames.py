@@ -16,17 +16,19 @@ MB = 1 << 20
 ZIP_BOMB_FLOOR = 64 * MB  # any archive may inflate this far, whatever its ratio
 
 
-def _check_size(size: int, name: str) -> None:
-    cap = limits().upload_mb
+def _check_size(size: int, name: str, cap_field: str = "upload_mb") -> None:
+    """cap_field: "upload_mb" for what is read whole into memory, "file_mb" for what DuckDB reads from disk."""
+    cap = getattr(limits(), cap_field)
     if size > cap * MB:
-        raise InputError(f"expected a file of at most {cap:,} MB (raise {env_name('upload_mb')} to allow more), "
+        raise InputError(f"expected a file of at most {cap:,} MB (raise {env_name(cap_field)} to allow more), "
                          f"found {size / MB:,.1f} MB in '{name}'")
 
 
-def _check_rows(rows: int, name: str, what: str = "") -> None:
-    max_rows = limits().rows
+def _check_rows(rows: int, name: str, what: str = "", cap_field: str = "rows") -> None:
+    """cap_field: "rows" for the pandas reader, "duckdb_rows" for DuckDB's."""
+    max_rows = getattr(limits(), cap_field)
     if rows > max_rows:
-        raise InputError(f"expected at most {max_rows:,} rows (raise {env_name('rows')} to allow more), "
+        raise InputError(f"expected at most {max_rows:,} rows (raise {env_name(cap_field)} to allow more), "
                          f"found {rows:,}{what} in '{name}'")
 
 

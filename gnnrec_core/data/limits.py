@@ -2,8 +2,13 @@
 lower them without code changes. Read at the moment of use, so a changed variable applies to the
 next upload.
 
-    GNNREC_MAX_UPLOAD_MB     largest file accepted, compressed size           (default 500)
-    GNNREC_MAX_ROWS          most rows read from one file                     (default 20,000,000)
+    GNNREC_MAX_UPLOAD_MB     largest file read whole into memory (an upload, or
+                             a file DuckDB cannot read), compressed size      (default 500)
+    GNNREC_MAX_FILE_MB       largest file DuckDB reads from disk (the CLI's
+                             paths, the Data page's server files)             (default 16,384)
+    GNNREC_MAX_ROWS          most rows the pandas reader takes from one file  (default 20,000,000)
+    GNNREC_MAX_DUCKDB_ROWS   most rows DuckDB takes from one file (32M lines
+                             ingest in about 4.3 GiB, docs/scaling.md)        (default 64,000,000)
     GNNREC_MAX_COLUMNS       most columns read from one file                  (default 1,000)
     GNNREC_MAX_INFLATED_MB   largest size a .gz/.zip may inflate to           (default 4096)
     GNNREC_MAX_INFLATE_RATIO inflated / compressed above which, past 64 MB,
@@ -21,7 +26,8 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "columns": "GNNREC_MAX_COLUMNS",
+ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "file_mb": "GNNREC_MAX_FILE_MB", "rows": "GNNREC_MAX_ROWS",
+       "duckdb_rows": "GNNREC_MAX_DUCKDB_ROWS", "columns": "GNNREC_MAX_COLUMNS",
        "inflated_mb": "GNNREC_MAX_INFLATED_MB",
        "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",
        "map_points": "GNNREC_MAX_MAP_POINTS", "score_mb": "GNNREC_MAX_SCORE_MB"}
@@ -29,8 +35,10 @@ ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "rows": "GNNREC_MAX_ROWS", "columns"
 
 @dataclass(frozen=True)
 class Limits:
-    upload_mb: int = 500
+    upload_mb: int = 500  # pandas holds the whole file, then its text columns: about 1 GB per million lines
+    file_mb: int = 16_384
     rows: int = 20_000_000
+    duckdb_rows: int = 64_000_000
     columns: int = 1_000  # an interaction log has a dozen; 160,000 means a wrong delimiter (and quadratic costs)
     inflated_mb: int = 4096
     inflate_ratio: int = 200

@@ -1,5 +1,5 @@
 """Read a table from whatever a merchandiser exported: delimited text, Parquet, Excel or JSON lines,
-plain or inside .gz / .zip.
+plain or inside .gz / .zst / .zip, or a folder of Parquet files (read as one table, in file-name order).
 
 Text is decoded as UTF-8 (a BOM is dropped) and falls back to cp1252 and then latin-1, because the
 UCI Online Retail CSV that most people have is latin-1; UTF-16 (Excel's "Unicode Text") is read by
@@ -51,6 +51,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 KNOWN_SUFFIXES = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES | JSON_SUFFIXES
 ZIP_MAGIC, PARQUET_MAGIC, OLE_MAGIC = b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 ZIP_METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 6: "Implode"}
 AES_METHOD = 99  # WinZip's AES: the real method sits in an extra field, behind the password
@@ -68,6 +69,8 @@ def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: 
         source, name = source[0], name or str(source[1])
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            return _read_parquet_folder(path)
         if not path.is_file():
             raise InputError(f"expected a data file, found nothing at '{path}'")
         name = shown(name or path.name, 200)
@@ -111,7 +114,16 @@ def _read_bounded(handle: Any, compressed: int, name: str) -> bytes:
 
 def _decompress(data: bytes, name: str) -> tuple[bytes, str]:
     lower = name.lower()
-    if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
+    if lower.endswith(".zst") or data[:4] == ZSTD_MAGIC:
+        import pyarrow as pa
+
+        try:
+            with pa.input_stream(pa.py_buffer(data), compression="zstd") as stream:
+                data = _read_bounded(stream, len(data), name)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError
+            raise InputError(f"expected a zstd file in '{name}', found a damaged one ({_one_line(exc)})") from None
+        return data, name[:-4] if lower.endswith(".zst") else name
+    if lower.endswith(".gz") or data[:2] == GZIP_MAGIC:
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
                 data = _read_bounded(gz, len(data), name)
@@ -212,25 +224,73 @@ def _format_of(data: bytes, suffix: str, name: str, notes: list[str]) -> str:
     return "json" if suffix in JSON_SUFFIXES else "text"
 
 
+def _check_parquet_footer(meta: Any, size: int, name: str) -> None:
+    """A Parquet file's row count, columns and declared size (pyarrow FileMetaData), before any row is read."""
+    _check_rows(meta.num_rows, name)
+    _check_columns(meta.num_columns, name)
+    declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    cap = _inflate_cap(size)
+    if declared > cap:
+        raise InputError(f"expected a Parquet file whose columns inflate to at most {cap / MB:,.0f} MB, found "
+                         f"'{name}' ({size / MB:,.2f} MB) declaring {declared / MB:,.0f} MB, as a zip bomb "
+                         f"does; raise {env_name('inflated_mb')} / {env_name('inflate_ratio')} to allow it")
+
+
 def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     """Row count and uncompressed size come from the footer, and are checked before any row is read."""
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(io.BytesIO(data))
-    meta = file.metadata
-    _check_rows(meta.num_rows, name)
-    _check_columns(meta.num_columns, name)
-    declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    cap = _inflate_cap(len(data))
-    if declared > cap:
-        raise InputError(f"expected a Parquet file whose columns inflate to at most {cap / MB:,.0f} MB, found "
-                         f"'{name}' ({len(data) / MB:,.2f} MB) declaring {declared / MB:,.0f} MB, as a zip bomb "
-                         f"does; raise {env_name('inflated_mb')} / {env_name('inflate_ratio')} to allow it")
+    _check_parquet_footer(file.metadata, len(data), name)
     table = file.read(use_pandas_metadata=True)
     names = [str(n) for n in table.column_names]
     if len(set(names)) < len(names):  # repeated names: suffixed as read_csv does, then reported like a CSV's
         table = table.rename_columns(_suffix_repeats(names))
     return _as_text(table.to_pandas())
+
+
+def parquet_folder(path: Path) -> tuple[list[Path], str]:
+    """The Parquet files of a folder (and its subfolders), in path order, with the folder's name for
+    messages; every file's footer is checked as one upload's would be, and their total rows and size as
+    one table's. Every file must hold the same columns (partition columns in folder names are not read)."""
+    import pyarrow.parquet as pq
+
+    name = shown(path.name or str(path), 200)
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES and p.is_file())
+    if not files:
+        raise InputError(f"expected Parquet files (.parquet, .pq) in the folder '{name}', found none")
+    _check_size(sum(p.stat().st_size for p in files), name)
+    columns, rows = None, 0
+    for file in files:
+        try:
+            meta = pq.ParquetFile(file).metadata
+            names = [str(n) for n in pq.read_schema(file).names]
+        except Exception as exc:  # pyarrow raises many types for a broken file
+            raise InputError(f"expected a readable Parquet file in '{shown(file.name)}' of '{name}', found: "
+                             f"{_one_line(exc)}") from None
+        _check_parquet_footer(meta, file.stat().st_size, shown(file.name))
+        if columns is None:
+            columns = names
+        elif names != columns:
+            raise InputError(f"expected every Parquet file in '{name}' to hold the columns of '{shown(files[0].name)}' "
+                             f"({', '.join(map(shown, columns[:10]))}), found {', '.join(map(shown, names[:10]))} in "
+                             f"'{shown(file.relative_to(path))}'")
+        rows += meta.num_rows
+    _check_rows(rows, name)
+    return files, name
+
+
+def _read_parquet_folder(path: Path) -> pd.DataFrame:
+    files, name = parquet_folder(path)
+    frames = [_read_parquet(file.read_bytes(), shown(file.name)) for file in files]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise InputError(f"expected at least one data row in '{name}', found {len(frame)} rows "
+                         f"and {frame.shape[1]} columns")
+    notes: list[str] = []
+    frame.columns = _unique_names([str(c).strip() for c in frame.columns], notes)
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def _check_workbook(data: bytes, name: str) -> None:

@@ -1,0 +1,208 @@
+"""The DuckDB ingest against the pandas one: the same events, catalogue and report (or the same
+one-line error) for every case of the bad-input corpus, the shared data, the bundled sample, and the
+formats DuckDB reads itself (gzip, zstd, Parquet, a folder of Parquet files, a lookup join)."""
+
+import gzip
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from bad_inputs import corpus
+from conftest import ROOT, shared_file
+
+from gnnrec_core.data.ingest import AUTO_DUCKDB_MB, engine_for, ingest
+from gnnrec_core.errors import ConfigError, InputError
+from gnnrec_core.progress import Cancelled
+
+CASES = corpus()
+
+
+def _outcome(path, **options):
+    try:
+        return ingest(path, **options)
+    except InputError as exc:
+        return str(exc)
+
+
+def assert_same(path, **options):
+    """Both engines on `path`: identical tables and reports, or the same error message."""
+    pandas, duck = (_outcome(path, engine=engine, **options) for engine in ("pandas", "duckdb"))
+    if isinstance(pandas, str) or isinstance(duck, str):
+        assert duck == pandas
+        return pandas
+    pd.testing.assert_frame_equal(duck.events, pandas.events, check_exact=True)
+    pd.testing.assert_frame_equal(duck.catalogue, pandas.catalogue, check_exact=True)
+    assert duck.mapping == pandas.mapping
+    assert json.dumps(duck.report.as_dict()) == json.dumps(pandas.report.as_dict())
+    return duck
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_each_bad_input_reads_the_same_on_both_engines(case, tmp_path, monkeypatch):
+    for variable, value in case.env:
+        monkeypatch.setenv(variable, value)
+    path = tmp_path / case.filename
+    path.write_bytes(case.data)
+    assert_same(path, drop_non_products=True)
+
+
+@pytest.mark.parametrize("name", ["online_retail_dec2010.csv.gz", "online_retail_baskets.csv.gz", "groceries.csv.gz"])
+def test_shared_data_reads_the_same_on_both_engines(name):
+    result = assert_same(shared_file(name), drop_non_products=name.startswith("online_retail_dec"))
+    assert not isinstance(result, str) and result.report.rows_kept > 9000
+
+
+def test_the_sample_with_its_segments_reads_the_same_and_duckdb_read_it(tmp_path):
+    """Country as a segment (2-50 values), a cp1252 name, spaces after commas, quoted commas: the
+    same on both engines from the plain, gzip and zstd file."""
+    frame = pd.read_csv(ROOT / "sample_data" / "online_retail_dec2010.csv.gz", dtype=str, nrows=3000)
+    frame["Country"] = np.where(np.arange(len(frame)) % 3, "United Kingdom", "France")
+    frame.loc[5, "Description"] = "CAFÉ, \"CRÈME\" MUG"
+    text = frame.to_csv(index=False).replace(",United Kingdom", ", United Kingdom")
+    (tmp_path / "log.csv").write_text(text)
+    (tmp_path / "log.csv.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "log.csv.zst").write_bytes(pa.Codec("zstd").compress(text.encode(), asbytes=True))
+    for name in ("log.csv", "log.csv.gz", "log.csv.zst"):
+        result = assert_same(tmp_path / name, drop_non_products=True)
+        assert list(result.events["segment:Country"].cat.categories) == ["France", "United Kingdom"]
+        assert _reader(tmp_path / name) == "duckdb"
+
+
+def _reader(path, **options):
+    """Which reader filled the DuckDB engine's table: DuckDB's own, or read_table's copied in."""
+    events = []
+    ingest(path, engine="duckdb", progress=events.append, **options)
+    return next(e["reader"] for e in events if "reader" in e)
+
+
+def test_parquet_typed_columns_and_a_folder_read_the_same(tmp_path):
+    rows = 400
+    table = pd.DataFrame({
+        "order_id": np.arange(rows) // 3, "customer_id": np.where(np.arange(rows) % 7, 17850.0 + np.arange(rows) % 9,
+                                                                   np.nan),
+        "product_id": [f"P{i % 23}" for i in range(rows)], "price": np.round(np.linspace(0.5, 9.5, rows), 2),
+        "quantity": pd.array([1, 2, None, 4] * (rows // 4), dtype="Int64"),
+        "timestamp": pd.Timestamp("2024-03-01", tz="Europe/Paris") + pd.to_timedelta(np.arange(rows) // 3, unit="h"),
+        "channel": ["web", "shop"] * (rows // 2)})
+    table.to_parquet(tmp_path / "log.parquet")
+    assert_same(tmp_path / "log.parquet")
+    assert _reader(tmp_path / "log.parquet") == "duckdb"
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i in range(3):
+        table.iloc[i * 150:(i + 1) * 150].to_parquet(folder / f"part-{i}.parquet", index=False)
+    assert ingest(folder, engine="duckdb").report.rows_read == rows
+    assert_same(folder)
+    (tmp_path / "damaged.parquet").write_bytes(b"PAR1" + bytes(300) + b"PAR1")
+    assert "expected a readable .parquet file in 'damaged.parquet'" in assert_same(tmp_path / "damaged.parquet")
+    pq.write_table(pa.table({"user_id": ["u1"]}), folder / "part-9.parquet")
+    with pytest.raises(InputError, match="expected every Parquet file in 'parts' to hold the columns"):
+        ingest(folder)
+
+
+def test_a_lookup_join_and_chosen_columns_read_the_same(tmp_path):
+    lines = ["order_id,product_id,description"] + [f"{i // 3},p{i % 11}.0,Mug {i % 11}" for i in range(300)]
+    orders = ["order_id,user_id,eval_set"] + [f"{i}.0,u{i % 13}, prior" for i in range(0, 95)] + [",u99,train"]
+    (tmp_path / "lines.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "orders.csv").write_text("\n".join(orders) + "\n")
+    result = assert_same(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", segments=("eval_set",))
+    assert _reader(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv") == "duckdb"
+    assert result.report.lookup_mapping["matched_rows"] == 285
+    assert_same(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", segments=("nothing",))
+
+
+def test_auto_takes_duckdb_for_big_csv_and_parquet_only(tmp_path):
+    big = tmp_path / "big.csv.gz"
+    with open(big, "wb") as handle:
+        handle.truncate(AUTO_DUCKDB_MB << 20)
+    assert engine_for(big) == "duckdb" and engine_for(tmp_path) == "duckdb"
+    assert engine_for(ROOT / "sample_data" / "online_retail_dec2010.csv.gz") == "pandas"
+    assert engine_for((b"x" * (AUTO_DUCKDB_MB << 20), "log.xlsx")) == "pandas"
+    assert engine_for(io.BytesIO(b"a,b\n")) == "pandas"
+    with pytest.raises(InputError, match="expected an ingest engine among auto, pandas, duckdb, found 'spark'"):
+        ingest(big, engine="spark")
+
+
+def test_progress_names_each_step_and_can_stop_it():
+    steps = []
+    ingest(ROOT / "sample_data" / "online_retail_dec2010.csv.gz", engine="duckdb", progress=steps.append)
+    assert [s["step"] for s in steps] == ["reading", "cleaning", "fetching", "done"]
+    assert steps[1]["rows"] == 50999 and steps[1]["reader"] == "duckdb" and all(s["stage"] == "ingest" for s in steps)
+    with pytest.raises(Cancelled):
+        ingest(ROOT / "sample_data" / "online_retail_dec2010.csv.gz", engine="duckdb", progress=lambda e: False)
+
+
+ODD_LINES = {  # rows DuckDB sees only past the first KB, each with what pandas makes of it
+    "spaces after commas": "o9, u1, p1 ,2",
+    "quoted comma and quote": 'o9,u1,"p1, ""big""",2',
+    "empty and quoted empty": 'o9,,"",2',
+    "whitespace only line": "   ",
+    "blank line": "",
+    "cp1252 byte": "o9,u1,caf\xe9,2",
+    "a wider row": "o9,u1,p1,2,extra",
+    "a narrower row": "o9,u1",
+    "an unclosed quote": 'o9,u1,"p1,2',
+    "newline inside quotes": 'o9,u1,"p1\nsecond line",2',
+    "carriage return line end": "o9,u1,p1,2\r",
+}
+
+
+@pytest.mark.parametrize("odd", list(ODD_LINES), ids=list(ODD_LINES))
+def test_rows_past_the_checked_head_read_as_pandas_reads_them(odd, tmp_path, monkeypatch):
+    """DuckDB reads the whole file only after pandas and DuckDB agree on its head; a row further down
+    that DuckDB cannot read as pandas would makes it hand the file to pandas (or reads the same)."""
+    import gnnrec_core.data.duck_read as duck_read
+
+    monkeypatch.setattr(duck_read, "HEAD_BYTES", 1024)
+    lines = ["order_id,user_id,product_id,quantity"] + [f"o{i // 3},u{i % 7},p{i % 11},1" for i in range(200)]
+    data = "\n".join(lines[:150] + [ODD_LINES[odd]] + lines[150:]) + "\n"
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data.encode("utf-8" if odd != "cp1252 byte" else "cp1252"))
+    assert_same(path)
+
+
+def test_the_two_known_differences_stay_as_documented(tmp_path, monkeypatch):
+    """What DuckDB's reader cannot tell apart (duck_read.py says so): past the checked head, a row with
+    one extra empty field at its end is read without it (pandas refuses the file), and a quoted value
+    that starts with a space loses the space (pandas keeps it)."""
+    import gnnrec_core.data.duck_read as duck_read
+
+    monkeypatch.setattr(duck_read, "HEAD_BYTES", 1024)
+    lines = ["order_id,user_id,product_id,quantity"] + [f"o{i // 3},u{i % 7},p{i % 11},1" for i in range(200)]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines[:150] + ["o9,u1,p1,2,"] + lines[150:]) + "\n")
+    assert "header's 4 fields, found 5" in _outcome(path, engine="pandas")
+    assert _outcome(path, engine="duckdb").report.rows_read == 201
+    lines = [line + ("," + ("web", "shop")[i % 2] if i else ",channel") for i, line in enumerate(lines)]
+    path.write_text("\n".join(lines[:150] + ['o9,u1,p1,2," web, x"'] + lines[150:]) + "\n")
+    channels = {engine: list(_outcome(path, engine=engine).events["segment:channel"].cat.categories)
+                for engine in ("pandas", "duckdb")}
+    assert channels == {"pandas": [" web, x", "shop", "web"], "duckdb": ["shop", "web", "web, x"]}
+
+
+def test_a_preview_of_a_large_file_is_its_first_rows_with_the_lookup_joined(tmp_path, monkeypatch):
+    import gnnrec_core.data.ingest as ingest_module
+    from gnnrec_core.data.ingest import load_frame, preview_frame
+
+    lines = ["order_id,product_id"] + [f"{i // 3},p{i % 11}" for i in range(3000)]
+    (tmp_path / "lines.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "orders.csv").write_text("order_id,user_id\n" + "".join(f"{i},u{i % 13}\n" for i in range(1000)))
+    full = load_frame(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv")
+    monkeypatch.setattr(ingest_module, "AUTO_DUCKDB_MB", 0)  # every CSV counts as large
+    preview = preview_frame(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", rows=500)
+    pd.testing.assert_frame_equal(preview, full.head(500))
+    assert preview.attrs["lookup"]["columns"] == ["user_id"] == full.attrs["lookup"]["columns"]
+
+
+def test_an_operator_can_choose_the_engine_for_auto(tmp_path, monkeypatch):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    monkeypatch.setenv("GNNREC_INGEST_ENGINE", "pandas")
+    assert engine_for(folder) == "pandas" and engine_for(folder, engine="duckdb") == "duckdb"
+    monkeypatch.setenv("GNNREC_INGEST_ENGINE", "polars")
+    with pytest.raises(ConfigError, match="GNNREC_INGEST_ENGINE: expected one of auto, pandas, duckdb, found 'polars'"):
+        engine_for(folder)
