@@ -116,8 +116,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
     orders.to_csv(base / "orders.csv", index=False)
     shifted = dict(zip(keep, np.roll(keep, 1)))  # each customer's rows given to the next: mostly new pairs
     log.assign(CustomerID=log["CustomerID"].map(shifted)).to_csv(base / "heldout.csv", index=False)
+    pd.DataFrame({"aisle": ["Gifts", "Home"], "aisle_name": ["Gift shop", "Home and garden"]}).to_csv(
+        base / "aisles.csv", index=False)
     return {"log": base / "log.csv", "catalogue": base / "catalogue.csv", "orders": base / "orders.csv",
-            "heldout": base / "heldout.csv", "base": base}
+            "heldout": base / "heldout.csv", "departments": base / "aisles.csv", "base": base}
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -152,7 +154,8 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "groups": [flag, "United Kingdom,France"], "time_budget": [flag, "3"], "epochs": [flag, "2"],
         "holdout": [flag, "0.2"], "test_size": [flag, "0.3"], "min_support": [flag, "0.02"],
         "min_confidence": [flag, "0.2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
-        "test": [flag, str(files["heldout"])],
+        "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
+        "category_names": [flag, str(files["departments"])],
     }
     if action.dest == "k" and command == "benchmark":
         return [flag, "5,20"]
@@ -289,7 +292,7 @@ def test_every_train_page_field_reaches_the_run_or_is_refused(tmp_path, monkeypa
     class _Job:
         id = "captured"
 
-    def capture(dataset_name, data, config):
+    def capture(dataset_name, data, config, heldout=None):
         started.append(config)
         return _Job()
 

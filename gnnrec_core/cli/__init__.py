@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("data", help=data_help)
         sub.add_argument("--items", help="optional item catalogue joined on the item column")
+        sub.add_argument("--category-names", metavar="FILE",
+                         help="optional table naming the catalogue's category codes (departments.csv: "
+                              "department_id -> department)")
         sub.add_argument("--lookup", help="optional table bringing a missing column through a shared key")
         sub.add_argument("--lookup-key", help="the lookup's key column, when it shares several with the events")
         for flag, role in CATALOGUE_FLAGS.items():
@@ -145,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--k", type=positive_int, default=10)
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                          help="most seconds for each GNN's fit, its search on validation included (default 90)")
+        if name in ("benchmark", "train"):
+            sub.add_argument("--engine", default="local", choices=["local", "ray"],
+                             help="where the GNN's search on validation runs: local (one candidate after another, "
+                                  "here) or ray (Ray Tune trials under ASHA, in parallel; pip install gnnrec[ray])")
+            sub.add_argument("--ray-address", metavar="ADDR",
+                             help="a running Ray cluster for --engine ray (`ray start --head` on its head node); "
+                                  "default $RAY_ADDRESS, else Ray starts on this machine")
         if name in ("benchmark", "basket-eval"):
             sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
         if name == "benchmark":
@@ -226,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 # The engine names a setting as the engine knows it; the CLI names the flag that sets it.
 FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
             "segments": "--groups", "min_support": "--min-support", "device cuda": "--device cuda",
-            "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models"}
+            "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models",
+            "engine": "--engine", "ray address": "--ray-address"}
 
 
 def in_cli_words(message: str) -> str:

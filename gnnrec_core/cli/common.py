@@ -4,8 +4,10 @@ merchandising rules, and the progress bar on stderr."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +36,10 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
     assert set(overrides) <= set(ROLES)
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
                     if getattr(args, f"items_{role}")}
-    result = ingest(path or args.data, items=args.items, lookup=args.lookup, drop_non_products=args.drop_non_products,
-                    item_columns=item_columns, lookup_key=args.lookup_key, segments=segments, **overrides)
+    with _Progress(args, None, "rows") as progress:  # which step, how many rows: DuckDB reads tens of millions
+        result = ingest(path or args.data, items=args.items, lookup=args.lookup, category_names=args.category_names,
+                        drop_non_products=args.drop_non_products, item_columns=item_columns, lookup_key=args.lookup_key,
+                        segments=segments, progress=progress, **overrides)
     for warning in result.report.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return result
@@ -54,6 +58,28 @@ def _gnn_settings(args: argparse.Namespace, models: list[str]) -> dict[str, Any]
         raise ConfigError(f"{flags}: expected a GNN among the models ({', '.join(GNN_MODELS)}), found "
                           f"{', '.join(models)}; these settings apply to GNNs only")
     return settings
+
+
+Command = Callable[[argparse.Namespace], dict[str, Any]]
+
+
+def on_engine(command: Command) -> Command:
+    """A fitting command run inside the block of its --engine and --ray-address, where the GNNs'
+    searches run there. Ray is connected on entry, before any data is read, so a missing install or
+    a wrong address fails at once; a Ray instance started for the command stops with it."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> dict[str, Any]:
+        from ..fit.tuning import search_engine
+
+        models = parse_models(args.models if "models" in vars(args) else args.model)
+        if args.engine != "local" and not any(SPECS[m].is_gnn for m in models):
+            raise ConfigError(f"engine: expected a GNN among the models ({', '.join(GNN_MODELS)}) for --engine "
+                              f"{args.engine}, found {', '.join(models)}; it runs a GNN's search on validation")
+        with search_engine(args.engine, args.ray_address):
+            return command(args)
+
+    return run
 
 
 def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
@@ -201,6 +227,9 @@ class _Progress:
 
             self.bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
 
+    def __getstate__(self) -> dict[str, Any]:  # a copy sent to a Ray worker draws nothing
+        return {"bar": None}
+
     def __enter__(self) -> "_Progress":
         return self
 
@@ -223,6 +252,10 @@ class _Progress:
             elif event.get("eta_seconds") is not None:  # a lone fit
                 text += f" fit eta {event['eta_seconds']:.0f}s"
             self.bar.set_postfix_str(text)
+        elif event.get("stage") == "ingest":
+            self.bar.set_description(f"ingest: {event['step']}")
+            if "rows" in event:
+                self.bar.set_postfix_str(f"{event['rows']:,} rows")
         elif event.get("stage") == "search":
             self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}")
         self.bar.refresh()

@@ -25,11 +25,13 @@ from .common import (
     _saved_run,
     _stem,
     _workspace_root,
+    on_engine,
     writable_file,
     writable_folder,
 )
 
 
+@on_engine
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     dataset = _dataset(args)
@@ -93,6 +95,7 @@ def tuning_line(tuning: Tuning) -> str:
     return line
 
 
+@on_engine
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """The dashboard's run, headless: the dataset is kept in the workspace (never replacing another),
     the model and every baseline are scored on one split, and the run opens on every page."""

@@ -152,7 +152,7 @@ class Trainer:
             step = self.batch_size or len(order)  # set by start()
             for start in range(0, len(order), step):
                 batch = order[start:start + step]
-                shard = batch[rank::world]  # under torchrun each process takes every world-th user
+                shard = batch[rank::world]  # data parallel: each worker takes every world-th user
                 user_emb, item_emb = module()
                 # Drawn before the shard is looked at, so every process advances the generator alike.
                 negatives = self._negatives(item_emb.shape[0], self._generator, device)
@@ -271,7 +271,8 @@ def embedding_scorer(user_emb: torch.Tensor, item_emb: torch.Tensor, bias: torch
 
 
 def distributed_rank() -> tuple[int, int]:
-    """(world size, rank) under torch.distributed (torchrun), else (1, 0).
+    """(world size, rank) under torch.distributed (set up by Ray Train's workers,
+    pipeline/distributed.py), else (1, 0).
 
     Data parallel over users: every process holds the whole graph and embedding table, takes its
     share of each batch, and gradients are summed before the step, so every process applies the

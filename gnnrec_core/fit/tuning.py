@@ -5,6 +5,8 @@
    train part, the best third continue for a longer rung, the winner trains on with early
    stopping. How many candidates start is set by the measured epoch time and the budget, so a
    large graph gets one configuration and a small one gets the whole search.
+   With the Ray engine (`search_engine("ray")`, the CLI's `--engine ray`) the same candidates run
+   as Ray Tune trials under ASHA, its asynchronous form (Li et al., MLSys 2020): fit/ray_engine.py.
 2. Score blending: the trained GNN's score, the closed-form graph filter's (graph_filter.py) and a
    popularity prior, each standardised per user, mixed with weights chosen on the same
    validation slice. Weights of zero leave the GNN alone; the data decide.
@@ -16,12 +18,16 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ConfigError
 from ..progress import Progress, wants_stop
 from .metrics import ranking_metrics, top_k
 
@@ -38,6 +44,48 @@ POPULARITY_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_BLEND_USERS = 4000  # validation users scored per weight pair; a sample beyond this
 MAX_BLEND_CELLS = 20_000_000  # users x items per dense score matrix (80 MB): fewer users on wide catalogues
 MIN_BLEND_USERS = 500
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class SearchEngine:
+    """Where a search runs: "local" (candidates one after another in this process) or "ray" (Ray
+    Tune trials on the cluster at `address`, else RAY_ADDRESS, else a Ray instance started here)."""
+
+    name: str = "local"
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, found '{self.name}'")
+        if self.address is not None and self.name != "ray":
+            raise ConfigError(f"ray address: expected engine ray beside it, found engine {self.name}")
+
+
+_ENGINE: ContextVar[SearchEngine] = ContextVar("gnnrec_search_engine", default=SearchEngine())
+
+
+def current_engine() -> SearchEngine:
+    """The engine searches use here: the innermost `search_engine` block's, else local."""
+    return _ENGINE.get()
+
+
+@contextmanager
+def search_engine(name: str = "local", address: str | None = None) -> Iterator[SearchEngine]:
+    """Searches started inside the block (in this thread) run on `name`. With "ray", Ray is
+    connected on entry, so a missing install or an unreachable address fails before any work,
+    and a Ray instance started here is shut down on exit."""
+    engine = SearchEngine(name, address)
+    with ExitStack() as stack:
+        if engine.name == "ray":
+            from .ray_engine import ray_session
+
+            stack.enter_context(ray_session(engine.address))
+        token = _ENGINE.set(engine)
+        try:
+            yield engine
+        finally:
+            _ENGINE.reset(token)
 
 
 def blend_users(n_items: int) -> int:
@@ -74,9 +122,16 @@ def draw_candidates(defaults: dict[str, Any], n: int, seed: int) -> list[dict[st
 def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr_matrix,
                        valid: sp.csr_matrix, defaults: dict[str, Any], max_epochs: int, deadline: float,
                        seed: int = 0, max_candidates: int = 8, first_rung: int = 5,
-                       report: Progress | None = None) -> SearchResult:
+                       report: Progress | None = None, engine: SearchEngine | None = None) -> SearchResult:
     """build(settings) -> (module, trainer), the trainer started on `part`. Returns the winner,
-    trained on with early stopping up to max_epochs or the deadline, with every candidate's score."""
+    trained on with early stopping up to max_epochs or the deadline, with every candidate's score.
+    `engine` (default: `current_engine()`) "ray" runs the candidates as Ray Tune trials instead."""
+    engine = engine or current_engine()
+    if engine.name == "ray":
+        from .ray_engine import tune_search
+
+        return tune_search(build, part, valid, draw_candidates(defaults, max_candidates, seed), max_epochs,
+                           deadline, first_rung, report, engine.address)
     started = time.perf_counter()
     cancelled = False
 
