@@ -137,3 +137,20 @@ def test_nothing_imports_ray_until_the_ray_engine_is_asked_for():
              "print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_trial_whose_worker_died_is_said_in_one_line():
+    """A worker killed for memory is the cluster's doing (exit 2, in words); any other failure is ours."""
+    from types import SimpleNamespace
+
+    from gnnrec_core.errors import ConfigError
+    from gnnrec_core.fit.ray_engine import _raise_failed
+
+    class WorkerCrashedError(Exception):
+        pass
+
+    fake_ray = SimpleNamespace(exceptions=SimpleNamespace(WorkerCrashedError=WorkerCrashedError))
+    with pytest.raises(ConfigError, match=r"found one whose worker died \(killed by the OOM killer\)"):
+        _raise_failed(fake_ray, WorkerCrashedError("killed by the OOM killer"))
+    with pytest.raises(RuntimeError, match="a Ray Tune trial failed: ZeroDivisionError"):
+        _raise_failed(fake_ray, ValueError("Traceback...\nZeroDivisionError"))

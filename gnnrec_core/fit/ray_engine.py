@@ -183,7 +183,7 @@ def tune_search(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr
             shutil.rmtree(storage, ignore_errors=True)
         failed = [result.error for result in grid if result.error is not None]
         if failed:
-            raise RuntimeError(f"a Ray Tune trial failed: {str(failed[0]).strip().splitlines()[-1][:300]}")
+            _raise_failed(ray, failed[0])
     out_of_time = time.perf_counter() >= deadline
     tried = [{**pool[i], "valid_ndcg": s["valid_ndcg"], "epochs": s["epochs"]} for i, s in sorted(summaries.items())]
     if best is None:  # the budget ended before any trial reported: the defaults, trained here for one rung
@@ -200,6 +200,20 @@ def tune_search(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr
     tried.append({**winner.settings, "valid_ndcg": winner.score, "epochs": winner.epochs, "chosen": True,
                   "search_seconds": round(time.perf_counter() - started, 2)})
     return SearchResult(winner, tried, cancelled=watch.cancelled)
+
+
+def _raise_failed(ray: ModuleType, error: BaseException) -> None:
+    """A trial that died with its worker or node (killed for memory, a lost machine) is the
+    cluster's doing: said in one line, exit 2. Any other failure came from our code: raised as is."""
+    last = str(error).strip().splitlines()[-1][:300] if str(error).strip() else type(error).__name__
+    crashed = tuple(getattr(ray.exceptions, name) for name in
+                    ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError", "RayActorError", "ActorDiedError")
+                    if hasattr(ray.exceptions, name))
+    causes = [error, getattr(error, "cause", None), error.__cause__]
+    if any(isinstance(cause, crashed) for cause in causes if cause is not None) or "OutOfMemory" in str(error):
+        raise ConfigError(f"expected every Ray Tune trial to finish, found one whose worker died ({last}); give the "
+                          "cluster more memory, or run with --engine local")
+    raise RuntimeError(f"a Ray Tune trial failed: {last}")
 
 
 def _trial(config: dict[str, Any], job: dict[str, Any]) -> None:
