@@ -102,6 +102,11 @@ def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypat
     thin, well = int((buyers < THIN).sum()), int((buyers >= THIN).sum())
     assert thin > 100 and well >= 20  # the case this test is about: a sparse catalogue
     monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    import pages.state
+    from gnnrec_core.serving.projection import pca_2d
+
+    # UMAP's layout is not what is tested here, and its first call compiles for tens of seconds.
+    monkeypatch.setattr(pages.state, "umap_2d", lambda vectors, *args, **kwargs: pca_2d(vectors))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.session_state["active_dataset"], at.session_state["active_run"] = "sparse", run_id
     at.run()
