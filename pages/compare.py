@@ -94,11 +94,11 @@ elif mode == "Two runs":
     items_b = run_items(run_b).set_index("item")["name"]
     st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",
               help=f"Over {len(changes):,} products both runs know")
-    changes = changes.assign(name=changes["item"].map(items_b), gained_n=changes["gained"].map(len),
-                             lost_n=changes["lost"].map(len)).sort_values("overlap")
+    changes = changes.assign(name=changes["item"].map(items_b), **{"neighbours gained": changes["gained"].map(len)},
+                             **{"neighbours lost": changes["lost"].map(len)}).sort_values("overlap")
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
-    shown = changes[["item", "name", "overlap", "gained_n", "lost_n", "gained", "lost"]]
+    shown = changes[["item", "name", "overlap", "neighbours gained", "neighbours lost", "gained", "lost"]]
     st.dataframe(shown.head(200), hide_index=True,
                  column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
     st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")

@@ -20,8 +20,9 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Demo in one click")
     st.caption(f"Trains LightGCN beside four baselines and the graph filter on the bundled sample "
-               f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). About ten "
-               "seconds on two CPU cores.")
+               f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). A couple of "
+               "minutes on two CPU cores (the GNN's 90 s budget, then every baseline); the Train page shows the "
+               "time left.")
     busy = job is not None and job.status == "running"
     if st.button("Train the demo", type="primary", disabled=busy, icon=":material/play_arrow:"):
         try:

@@ -45,8 +45,8 @@ include_thin = thin_count == 0 or len(items) - thin_count < MIN_SHOWN or st.togg
 min_buyers = 0 if include_thin else THIN
 shown = map_points(buyers, cap, min_buyers)
 if not include_thin:
-    st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers and are left out: "
-               "their places would be noise. Use the toggle to draw them in grey.")
+    st.caption(f"{thin_count:,} of the run's {len(items):,} products (those bought by a known customer) have fewer "
+               f"than {THIN} buyers and are left out: their places would be noise. The toggle draws them in grey.")
 elif thin_count and len(items) - thin_count < MIN_SHOWN:
     st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers (grey): too few are "
                "well evidenced to leave the rest out, so read their places loosely.")

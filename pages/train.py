@@ -35,6 +35,45 @@ dataset_name, data = need_dataset()
 job = jobs().get(st.session_state.get(JOB_KEY, ""))
 running = job is not None and job.status == "running"
 
+
+@st.fragment(run_every=1.0 if running else None)
+def progress_panel() -> None:
+    current = jobs().get(st.session_state.get(JOB_KEY, ""))
+    if current is None:
+        return
+    if current.status == "running":
+        last = current.last
+        text = f"{current.stage} ({time.time() - current.started:.0f} s so far"
+        if last.get("run_eta_seconds") is not None:  # the whole run: every model, validation, scoring
+            text += f", about {_duration(last['run_eta_seconds'])} left in the whole run"
+        text += ")"
+        if "epoch" in last:
+            text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
+            if last.get("valid_ndcg") is not None:
+                text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
+        elif last.get("stage") == "search":
+            text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
+        st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
+        st.plotly_chart(training_curve(list(current.history)), key="live-curve")
+        st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
+    elif current.status == "done" and not getattr(current, "shown", False):
+        current.shown = True
+        st.session_state[RUN_KEY] = current.run_id
+        st.rerun(scope="app")
+    elif current.status in ("failed", "cancelled"):
+        (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+if running:  # progress first, where the click lands; the form and the previous results come back after
+    progress_panel()
+    st.caption("The settings form and the previous run's results are hidden while this run trains.")
+    st.stop()
+progress_panel()  # a failed or cancelled run says so above the form
+
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, index=list(SPECS).index(DEFAULT_MODEL))
 with st.form("train-form"):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
@@ -83,42 +122,6 @@ if submitted:
     st.rerun()
 
 
-@st.fragment(run_every=1.0 if running else None)
-def progress_panel() -> None:
-    current = jobs().get(st.session_state.get(JOB_KEY, ""))
-    if current is None:
-        return
-    if current.status == "running":
-        last = current.last
-        text = f"{current.stage} ({time.time() - current.started:.0f} s so far"
-        if last.get("run_eta_seconds") is not None:  # the whole run: every model, validation, scoring
-            text += f", about {_duration(last['run_eta_seconds'])} left in the whole run"
-        text += ")"
-        if "epoch" in last:
-            text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
-            if last.get("valid_ndcg") is not None:
-                text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
-        elif last.get("stage") == "search":
-            text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
-        st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
-        st.plotly_chart(training_curve(list(current.history)), key="live-curve")
-        st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
-    elif current.status == "done" and not getattr(current, "shown", False):
-        current.shown = True
-        st.session_state[RUN_KEY] = current.run_id
-        st.rerun(scope="app")
-    elif current.status in ("failed", "cancelled"):
-        (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-progress_panel()
-if running:  # the previous run's figures would read as this one's: shown again when it finishes
-    st.caption("The previous run's results are hidden while this one trains.")
-    st.stop()
 
 found = active_run()
 if found is None:

@@ -114,7 +114,8 @@ def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypat
     next(r for r in at.radio if r.label == "Projection").set_value("PCA").run()
     assert not at.exception
     captions = " ".join(str(c.value) for c in at.caption)
-    assert f"{thin:,} of {len(buyers):,} products have fewer than {THIN} buyers and are left out" in captions
+    assert (f"{thin:,} of the run's {len(buyers):,} products (those bought by a known customer) have fewer than "
+            f"{THIN} buyers and are left out" in captions)
     traces = _map_traces(at)
     assert sum(_points(t) for t in traces) == well and not any(t["name"].startswith("fewer than") for t in traces)
     next(t for t in at.toggle if t.label.startswith(f"Show the {thin:,} products")).set_value(True).run()

@@ -140,7 +140,8 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     if run_id == "latest":
         runs = workspace.list_runs()
         if not runs:
-            raise InputError(f"expected a saved run in {workspace.root}, found none; make one with `train`")
+            raise InputError(f"expected a saved run in {workspace.root.resolve()}, found none; make one with `train` "
+                             "(or give --workspace, or set GNNREC_WORKSPACE)")
         run_id = runs[0].run_id
     run = workspace.load_run(run_id)
     dataset = prepare(workspace.load_dataset(run.info.dataset.name), InteractionConfig(weighting=run.info.weighting))

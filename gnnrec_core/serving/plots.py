@@ -150,12 +150,16 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
     return fig
 
 
+METRIC_WORDS = {"valid_ndcg": "validation nDCG@k", "ndcg": "test nDCG@k", "recall": "test recall@k",
+                "coverage": "catalogue coverage"}  # chart titles in words, not column names
+
+
 def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label_b: str,
                     metric: str = "ndcg") -> go.Figure:
     fig = go.Figure()
     for frame, label, colour in ((left, label_a, PALETTE[0]), (right, label_b, PALETTE[1])):
         fig.add_trace(go.Bar(x=frame["model"], y=frame[metric], name=safe(label), marker_color=colour))
-    fig.update_layout(barmode="group", title=f"{metric} @ k, side by side", **LAYOUT)
+    fig.update_layout(barmode="group", title=f"{METRIC_WORDS.get(metric, metric)}, side by side", **LAYOUT)
     return fig
 
 

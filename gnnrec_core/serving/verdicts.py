@@ -29,12 +29,12 @@ def training_sentence(gain: Gain) -> str:
     figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
                f"on {gain.metric_label}, {interval_words(gain)}")
     if gain.verdict == "ahead":
-        return f"Training added {gain.relative:+.1%} over the graph filter solved without training ({figures})."
+        return f"Training added {gain.relative:+.1%} over the best graph filter solved without training ({figures})."
     if gain.verdict == "level":
         return (f"Training added nothing measurable: {gain.relative:+.1%}, inside the noise ({figures}). "
-                "The graph filter gives the same ranking quality with no training.")
-    return (f"Training added nothing on this data: the graph filter, the same graph convolution solved without "
-            f"training, ranks {-gain.relative:.1%} better ({figures}). Trust the graph filter for ranking.")
+                f"{gain.reference_label} gives the same ranking quality with no training.")
+    return (f"Training added nothing on this data: {gain.reference_label}, the same graph convolution solved "
+            f"without training, ranks {-gain.relative:.1%} better ({figures}). Trust it for ranking.")
 
 
 def graph_sentence(gain: Gain) -> str:
