@@ -15,7 +15,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats
     from ..baskets.evidence import THIN
     from ..baskets.rules import RuleConfig, mine_rules, rules_json
-    from ..data.ingest import display_names
+    from ..data.catalogue import display_names
 
     config = RuleConfig(min_support=args.min_support, min_confidence=args.min_confidence, max_len=args.max_len)
     result = _ingest(args)

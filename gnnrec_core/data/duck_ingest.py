@@ -29,6 +29,12 @@ import pandas as pd
 
 from ..errors import InputError
 from ..progress import Progress
+from .catalogue import (
+    _name_of,
+    catalogue_frame,
+    normalise_ids,
+    with_catalogue_file,
+)
 from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, memory_limit_mb, run
 from .frames import _one_line
 from .ingest import (
@@ -39,17 +45,13 @@ from .ingest import (
     SEGMENT_PREFIX,
     IngestReport,
     IngestResult,
-    _name_of,
     _not_finite,
-    catalogue_frame,
     check_cleaned,
     lookup_plan,
     no_dates_error,
-    normalise_ids,
     parse_times,
     segment_columns,
     step,
-    with_catalogue_file,
 )
 from .mapping import ColumnMapping, detect_mapping
 

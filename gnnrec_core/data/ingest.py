@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,8 +22,15 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from ..progress import Cancelled, Progress, wants_stop
+from .catalogue import (
+    _catalogue,
+    _name_of,
+    normalise_ids,
+    with_catalogue_file,
+)
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
+from .times import parse_times
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
 # Codes that are charges, not products (Online Retail and similar exports).
@@ -70,9 +76,6 @@ class IngestResult:
     @property
     def has_users(self) -> bool:
         return bool(self.events["user"].notna().any())
-
-
-CATALOGUE_ROLES = ("item", "item_name", "category", "price")  # what a catalogue file can give
 
 
 ENGINES = ("auto", "pandas", "duckdb")
@@ -121,42 +124,6 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     report.rows_kept = len(events)
     step(progress, "done", len(events))
     return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
-
-
-def with_catalogue_file(catalogue: pd.DataFrame, items: Any, item_columns: dict[str, str] | None,
-                        report: IngestReport, category_names: Any = None) -> pd.DataFrame:
-    """The catalogue with an optional catalogue file's names, categories and prices joined in, and
-    its category codes named by an optional category-names file (departments.csv: department_id ->
-    department)."""
-    if items is not None:
-        table = read_table(items, _name_of(items))
-        report.warnings += [f"catalogue: {note}" for note in table.attrs.get("notes", [])]
-        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {})
-    if category_names is not None:
-        catalogue = _name_categories(catalogue, read_table(category_names, _name_of(category_names)), report)
-    return catalogue
-
-
-def _name_categories(catalogue: pd.DataFrame, names: pd.DataFrame, report: IngestReport) -> pd.DataFrame:
-    """Category codes -> names. The key is the names file's column called as the catalogue's category
-    column (department_id in both), else its first column; the name is its first other column. A
-    code the file does not name keeps its code; how many were named goes in the report."""
-    source = (report.catalogue_mapping or {}).get("category") or report.mapping.get("category")
-    if names.shape[1] < 2:
-        raise InputError(f"expected a category-names file with a code column and a name column, found "
-                         f"{listed(list(names.columns))}")
-    keyed = [c for c in names.columns if source and normalise_name(c) == normalise_name(source)]
-    key = keyed[0] if keyed else names.columns[0]
-    label = next(c for c in names.columns if c != key)
-    table = pd.Series(names[label].astype(object).to_numpy(), index=normalise_ids(names[key]).to_numpy())
-    table = table[~table.index.duplicated()].dropna()
-    codes = normalise_ids(catalogue["category"].astype(object))
-    named = codes.map(table)
-    merged = catalogue.copy()
-    merged["category"] = named.where(named.notna(), catalogue["category"])
-    report.category_names = {"key": str(key), "name": str(label), "named_items": int(named.notna().sum()),
-                             "unnamed_items": int((named.isna() & codes.notna()).sum())}
-    return merged
 
 
 SEGMENT_PREFIX = "segment:"
@@ -250,13 +217,6 @@ def preview_frame(source: Any, name: str | None = None, lookup: Any = None, look
     return preview_duckdb(source, name, lookup, lookup_key, rows)
 
 
-def _name_of(source: Any) -> str | None:
-    if isinstance(source, tuple):  # (bytes, file name), as uploads arrive
-        file_name: str | None = source[1]
-        return file_name
-    return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
-
-
 def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
     def col(role: str) -> pd.Series:
         return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
@@ -327,218 +287,6 @@ def _not_finite(raw: pd.Series, numbers: pd.Series) -> pd.Series:
     with np.errstate(invalid="ignore", over="ignore"):
         too_big = ~(numbers.abs() <= MAX_NUMBER) & numbers.notna()
     return nan_word | too_big
-
-
-def normalise_ids(series: pd.Series) -> pd.Series:
-    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats).
-
-    Each distinct value is normalised once: IDs repeat, so this is per product, not per row."""
-    codes, uniques = pd.factorize(series)
-    text = pd.Series(uniques).astype("string").str.strip()
-    text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-    table = text.where(text != "").astype(object).where(lambda t: t.notna(), None).to_numpy()
-    values = np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
-    return pd.Series(values, index=series.index, dtype=object)
-
-
-EPOCH_SECONDS = (1e8, 1e11)  # 1973-03-03 to 5138: Unix seconds
-EPOCH_MILLIS = (1e11, 1e14)  # 1973-03-03 onwards in milliseconds; a value's size tells its unit
-EARLIEST, LATEST = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")  # what datetime64[ns] holds
-PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-# What Python's \s matches, spelled out: pandas hands a pattern with \s to Python's re (RE2's \s is
-# narrower), one value at a time; with the class written out it runs in pyarrow, 20x faster.
-SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?[" + SPACES + r"]*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|utc|gmt)$"  # after a time
-
-
-def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.ndarray | None = None) -> pd.Series:
-    """Text or numbers -> datetime64[ns] (NaT where unparseable), each value on its own.
-
-    A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both);
-    d/m/y is chosen over m/d/y when some first field exceeds 12; a time zone (Z, +02:00) is
-    converted to UTC and dropped, and values without one are taken as UTC. Dates outside
-    1677-2262, which datetime64[ns] cannot hold, are unparseable. What was done is added to `notes`.
-    weights: how many rows each value stands for, when `series` holds each distinct value once (the
-    DuckDB ingest parses only distinct times), so that the counts in `notes` are counts of rows."""
-    result = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
-    present = series.notna().to_numpy()
-    if not present.any():
-        return pd.Series(result, index=series.index)
-    at = np.flatnonzero(present)  # positions, not labels: an index may repeat
-    rows = np.ones(len(at), np.int64) if weights is None else np.asarray(weights, np.int64)[present]
-    text = series.reset_index(drop=True)[present].astype(str).str.strip().reset_index(drop=True)
-    numeric = pd.to_numeric(text.where(text.str.fullmatch(PLAIN_NUMBER)), errors="coerce")
-    seconds = numeric.between(*EPOCH_SECONDS, inclusive="left").to_numpy()
-    millis = numeric.between(*EPOCH_MILLIS, inclusive="left").to_numpy()
-    for mask, scale in ((seconds, 1.0), (millis, 1e-3)):
-        if mask.any():
-            values = numeric[mask] * scale
-            inside = values.between(EARLIEST.timestamp(), LATEST.timestamp())
-            if not inside.all() and notes is not None:
-                late = int(rows[mask][~inside.to_numpy()].sum())
-                notes.append(f"{late:,} Unix times fall after 2262 (such as "
-                             f"'{shown(text[mask][~inside.to_numpy()].iloc[0], 20)}'), beyond what can be stored: "
-                             "counted as unparseable")
-            values = values.where(inside)
-            result[at[mask]] = pd.to_datetime(values, unit="s", errors="coerce").astype("datetime64[ns]").to_numpy()
-    if seconds.any() and millis.any() and notes is not None:
-        notes.append(f"time values mix Unix seconds ({int(rows[seconds].sum()):,}) and milliseconds "
-                     f"({int(rows[millis].sum()):,}); "
-                     "each was read by its size")
-    words = ~(seconds | millis)
-    if words.any():
-        result[at[words]] = _parse_dates(text[words], notes, rows[words]).to_numpy()
-    return pd.Series(result, index=series.index)
-
-
-def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
-    slashed = text.str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")  # vectorised: str.extract is a Python loop
-    first_fields = text[slashed].str.replace(r"^(\d{1,2})[/.].*$", r"\1", regex=True)
-    dayfirst = bool((pd.to_numeric(first_fields) > 12).any())
-    zoned = text.str.contains(ZONED)
-    codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
-    parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
-                       index=text.index)
-    inside = parsed.between(EARLIEST, LATEST)
-    outside = parsed.notna() & ~inside
-    if outside.any() and notes is not None:
-        example = shown(text[outside].iloc[0], 40)
-        count = int(rows[outside.to_numpy()].sum())
-        notes.append(f"{count:,} dates fall outside 1677-2262 (such as '{example}'), beyond what can be "
-                     "stored: counted as unparseable")
-    parsed = parsed.where(inside)
-    if zoned.any() and notes is not None:
-        example = text[zoned].iloc[0]
-        plain = int(rows[(~zoned & parsed.notna()).to_numpy()].sum())
-        zoned_rows = int(rows[zoned.to_numpy()].sum())
-        notes.append(f"{zoned_rows:,} time values carried a time zone (such as '{shown(example, 40)}'): "
-                     "converted to UTC and the zone dropped"
-                     + (f"; {plain:,} without one were taken as UTC" if plain else ""))
-    return parsed.astype("datetime64[ns]")
-
-
-def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Distinct date texts -> UTC datetimes: those in the first value's format at C speed, the rest
-    one by one (format="mixed" costs dateutil's 100 us a value)."""
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    rest = pd.Series(True, index=text.index)
-    layout = _layout_of(str(text.iloc[0]), dayfirst) if len(text) else None
-    if layout:
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format=layout, utc=True).astype("datetime64[us, UTC]")
-            rest = parsed.isna()
-        except (ValueError, OverflowError, TypeError):
-            pass
-    if rest.any():
-        try:
-            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
-        except (ValueError, OverflowError, TypeError):  # a value pandas cannot coerce: parse one by one
-            parsed[rest] = [_one_date(v, dayfirst) for v in text[rest]]
-    return parsed
-
-
-ISO_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-               "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d")
-DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y")
-MONTH_FIRST = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y")
-
-
-def _layout_of(value: str, dayfirst: bool) -> str | None:
-    """The common layout `value` is written in, tried with strptime (pandas' guess_datetime_format
-    prints a warning when its guess disagrees with dayfirst); None when it is none of them."""
-    for layout in ISO_LAYOUTS + (DAY_FIRST if dayfirst else MONTH_FIRST):
-        try:
-            datetime.strptime(value, layout)
-            return layout
-        except ValueError:
-            continue
-    return None
-
-
-def _one_date(value: str, dayfirst: bool) -> pd.Timestamp:
-    try:
-        return pd.to_datetime(value, errors="coerce", dayfirst=dayfirst, utc=True)
-    except (ValueError, OverflowError, TypeError):
-        return pd.NaT
-
-
-def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame({"item": events["item"]})
-    table["name"] = frame[m.item_name].astype(object) if m.item_name else None
-    table["category"] = frame[m.category].astype(object) if m.category else None
-    table["price"] = events["price"]
-    items = pd.Index(table["item"].unique(), name="item")
-    return catalogue_frame(items, _most_common(table, "name"), _most_common(table, "category"),
-                           table.groupby("item", sort=False)["price"].median())
-
-
-def catalogue_frame(items: pd.Index, names: pd.Series, categories: pd.Series, prices: pd.Series) -> pd.DataFrame:
-    """The catalogue from its parts per item (each indexed by item id; missing items are missing): a
-    product without a name is named by its id."""
-    catalogue = pd.DataFrame({
-        "name": names.reindex(items).astype(object),
-        "category": categories.reindex(items).astype(object),
-        "price": prices.reindex(items),
-    }, index=items)
-    text = catalogue[["name", "category"]]
-    catalogue[["name", "category"]] = text.where(text.notna(), None)
-    catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
-    return catalogue
-
-
-def _most_common(table: pd.DataFrame, column: str) -> pd.Series:
-    """Per item, the value of `column` seen most often (ties: the smallest, as Series.mode picks).
-    One value_counts for all items: a Python call per item took most of ingest at 1M lines."""
-    pairs = table[["item", column]].dropna()
-    if pairs.empty:
-        return pd.Series(dtype=object)
-    counts = pairs.value_counts(sort=False).rename("n").reset_index()
-    counts = counts.sort_values(["item", "n", column], ascending=[True, False, True], kind="stable")
-    return counts.drop_duplicates("item").set_index("item")[column].astype(object)
-
-
-def display_names(catalogue: pd.DataFrame) -> pd.Series:
-    """Code -> the name to show: the catalogue's name, with the code added where several codes
-    share it (colour variants), so that a pair of two variants never reads "X -> X"."""
-    names = catalogue["name"].astype(object).where(catalogue["name"].notna(), pd.Series(catalogue.index,
-                                                                                         index=catalogue.index))
-    names = names.astype(str).str.strip()
-    shared = names.duplicated(keep=False).to_numpy()
-    codes = pd.Series(catalogue.index.astype(str), index=catalogue.index)
-    return names.where(~shared, names + " (" + codes + ")")
-
-
-def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Which column of a catalogue file plays each catalogue role (CATALOGUE_ROLES), as ingest
-    will join it: for a page to show what the catalogue brings before the events are cleaned."""
-    table = read_table(items, _name_of(items))
-    item_map = detect_mapping(table, **(chosen or {}))
-    return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
-
-
-def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
-                    ) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
-    if unknown:
-        raise InputError(f"expected catalogue roles among {', '.join(CATALOGUE_ROLES)}, found {', '.join(unknown)}")
-    missing = [column for column in chosen.values() if column not in items.columns]
-    if missing:
-        raise InputError(f"expected catalogue column(s) {listed(missing)}, found: {listed(list(items.columns))}")
-    item_map = detect_mapping(items, **chosen)
-    if item_map.item is None:
-        raise InputError(f"expected an item ID column in the catalogue, found: {listed(list(items.columns))}")
-    extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)
-    for role, target in (("item_name", "name"), ("category", "category"), ("price", "price")):
-        column = getattr(item_map, role)
-        if column:
-            values = items[column].values
-            extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
-    extra = extra[~extra.index.duplicated()]
-    merged = catalogue.copy()
-    for column in extra.columns:  # catalogue values win over what the events imply
-        from_file = extra[column].reindex(merged.index)
-        merged[column] = from_file.where(from_file.notna(), merged[column])
-    return merged, {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
 
 
 def lookup_plan(columns: list[str], lookup_columns: list[str], key: str | None = None) -> tuple[str, str, list[str]]:
@@ -617,4 +365,4 @@ def basket_count(events: pd.DataFrame) -> int:
 
 
 __all__ = ["IngestReport", "IngestResult", "ingest", "engine_for", "preview_frame", "summary", "baskets_of",
-           "basket_count", "catalogue_columns", "display_names", "parse_times", "normalise_ids", "EVENT_COLUMNS"]
+           "basket_count", "parse_times", "EVENT_COLUMNS"]

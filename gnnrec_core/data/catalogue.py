@@ -1,0 +1,151 @@
+"""The item catalogue: each product's name, category and price as the events imply them, a
+catalogue file's joined over them, category codes named by a category-names file, and the names
+pages show. IDs are normalised here, once, for every table that carries them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .mapping import ColumnMapping, detect_mapping, listed, normalise_name
+from .readers import read_table
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
+
+CATALOGUE_ROLES = ("item", "item_name", "category", "price")  # what a catalogue file can give
+
+
+def with_catalogue_file(catalogue: pd.DataFrame, items: Any, item_columns: dict[str, str] | None,
+                        report: "IngestReport", category_names: Any = None) -> pd.DataFrame:
+    """The catalogue with an optional catalogue file's names, categories and prices joined in, and
+    its category codes named by an optional category-names file (departments.csv: department_id ->
+    department)."""
+    if items is not None:
+        table = read_table(items, _name_of(items))
+        report.warnings += [f"catalogue: {note}" for note in table.attrs.get("notes", [])]
+        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {})
+    if category_names is not None:
+        catalogue = _name_categories(catalogue, read_table(category_names, _name_of(category_names)), report)
+    return catalogue
+
+
+def _name_categories(catalogue: pd.DataFrame, names: pd.DataFrame, report: "IngestReport") -> pd.DataFrame:
+    """Category codes -> names. The key is the names file's column called as the catalogue's category
+    column (department_id in both), else its first column; the name is its first other column. A
+    code the file does not name keeps its code; how many were named goes in the report."""
+    source = (report.catalogue_mapping or {}).get("category") or report.mapping.get("category")
+    if names.shape[1] < 2:
+        raise InputError(f"expected a category-names file with a code column and a name column, found "
+                         f"{listed(list(names.columns))}")
+    keyed = [c for c in names.columns if source and normalise_name(c) == normalise_name(source)]
+    key = keyed[0] if keyed else names.columns[0]
+    label = next(c for c in names.columns if c != key)
+    table = pd.Series(names[label].astype(object).to_numpy(), index=normalise_ids(names[key]).to_numpy())
+    table = table[~table.index.duplicated()].dropna()
+    codes = normalise_ids(catalogue["category"].astype(object))
+    named = codes.map(table)
+    merged = catalogue.copy()
+    merged["category"] = named.where(named.notna(), catalogue["category"])
+    report.category_names = {"key": str(key), "name": str(label), "named_items": int(named.notna().sum()),
+                             "unnamed_items": int((named.isna() & codes.notna()).sum())}
+    return merged
+
+def _name_of(source: Any) -> str | None:
+    if isinstance(source, tuple):  # (bytes, file name), as uploads arrive
+        file_name: str | None = source[1]
+        return file_name
+    return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
+
+def normalise_ids(series: pd.Series) -> pd.Series:
+    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats).
+
+    Each distinct value is normalised once: IDs repeat, so this is per product, not per row."""
+    codes, uniques = pd.factorize(series)
+    text = pd.Series(uniques).astype("string").str.strip()
+    text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+    table = text.where(text != "").astype(object).where(lambda t: t.notna(), None).to_numpy()
+    values = np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
+    return pd.Series(values, index=series.index, dtype=object)
+
+def _catalogue(frame: pd.DataFrame, m: ColumnMapping, events: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame({"item": events["item"]})
+    table["name"] = frame[m.item_name].astype(object) if m.item_name else None
+    table["category"] = frame[m.category].astype(object) if m.category else None
+    table["price"] = events["price"]
+    items = pd.Index(table["item"].unique(), name="item")
+    return catalogue_frame(items, _most_common(table, "name"), _most_common(table, "category"),
+                           table.groupby("item", sort=False)["price"].median())
+
+
+def catalogue_frame(items: pd.Index, names: pd.Series, categories: pd.Series, prices: pd.Series) -> pd.DataFrame:
+    """The catalogue from its parts per item (each indexed by item id; missing items are missing): a
+    product without a name is named by its id."""
+    catalogue = pd.DataFrame({
+        "name": names.reindex(items).astype(object),
+        "category": categories.reindex(items).astype(object),
+        "price": prices.reindex(items),
+    }, index=items)
+    text = catalogue[["name", "category"]]
+    catalogue[["name", "category"]] = text.where(text.notna(), None)
+    catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
+    return catalogue
+
+
+def _most_common(table: pd.DataFrame, column: str) -> pd.Series:
+    """Per item, the value of `column` seen most often (ties: the smallest, as Series.mode picks).
+    One value_counts for all items: a Python call per item took most of ingest at 1M lines."""
+    pairs = table[["item", column]].dropna()
+    if pairs.empty:
+        return pd.Series(dtype=object)
+    counts = pairs.value_counts(sort=False).rename("n").reset_index()
+    counts = counts.sort_values(["item", "n", column], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("item").set_index("item")[column].astype(object)
+
+
+def display_names(catalogue: pd.DataFrame) -> pd.Series:
+    """Code -> the name to show: the catalogue's name, with the code added where several codes
+    share it (colour variants), so that a pair of two variants never reads "X -> X"."""
+    names = catalogue["name"].astype(object).where(catalogue["name"].notna(), pd.Series(catalogue.index,
+                                                                                         index=catalogue.index))
+    names = names.astype(str).str.strip()
+    shared = names.duplicated(keep=False).to_numpy()
+    codes = pd.Series(catalogue.index.astype(str), index=catalogue.index)
+    return names.where(~shared, names + " (" + codes + ")")
+
+
+def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Which column of a catalogue file plays each catalogue role (CATALOGUE_ROLES), as ingest
+    will join it: for a page to show what the catalogue brings before the events are cleaned."""
+    table = read_table(items, _name_of(items))
+    item_map = detect_mapping(table, **(chosen or {}))
+    return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
+
+
+def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
+                    ) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
+    if unknown:
+        raise InputError(f"expected catalogue roles among {', '.join(CATALOGUE_ROLES)}, found {', '.join(unknown)}")
+    missing = [column for column in chosen.values() if column not in items.columns]
+    if missing:
+        raise InputError(f"expected catalogue column(s) {listed(missing)}, found: {listed(list(items.columns))}")
+    item_map = detect_mapping(items, **chosen)
+    if item_map.item is None:
+        raise InputError(f"expected an item ID column in the catalogue, found: {listed(list(items.columns))}")
+    extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)
+    for role, target in (("item_name", "name"), ("category", "category"), ("price", "price")):
+        column = getattr(item_map, role)
+        if column:
+            values = items[column].values
+            extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
+    extra = extra[~extra.index.duplicated()]
+    merged = catalogue.copy()
+    for column in extra.columns:  # catalogue values win over what the events imply
+        from_file = extra[column].reindex(merged.index)
+        merged[column] = from_file.where(from_file.notna(), merged[column])
+    return merged, {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
