@@ -24,43 +24,25 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..progress import Progress
 from .catalogue import (
     _name_of,
-    catalogue_frame,
-    normalise_ids,
     with_catalogue_file,
 )
-from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, memory_limit_mb, run
+from .duck_clean import SqlCleaning, id_codes
+from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, run
 from .frames import _one_line
 from .ingest import (
     ENGINE_ENV,
-    EVENT_COLUMNS,
-    NON_PRODUCT_CODES,
-    NON_PRODUCT_NAMES,
-    SEGMENT_PREFIX,
     IngestReport,
     IngestResult,
-    _not_finite,
-    check_cleaned,
     lookup_plan,
-    no_dates_error,
-    parse_times,
-    segment_columns,
     step,
 )
-from .mapping import ColumnMapping, detect_mapping
-
-PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end: Python's strip() changes nothing
-REASONS = ("missing item id", "quantity is inf, nan or beyond ±1e15", "price is inf, nan or beyond ±1e15",
-           "rating is inf, nan or beyond ±1e15", "cancelled invoice", "zero or negative quantity (returns)",
-           "non-product code (postage, fees)")
-NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
-FETCH_MEMORY_MB = 1024  # DuckDB's share while the kept rows stream out into numpy
+from .mapping import detect_mapping
 
 
 def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, drop_non_products: bool,
@@ -85,7 +67,7 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             sample = sample.set_axis(data.names, axis=1).astype("str")
             mapping = detect_mapping(sample, **overrides).validate(data.names)
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined)
-            events, catalogue = _Cleaning(session, data, mapping, report).clean(drop_non_products, segments, progress)
+            events, catalogue = SqlCleaning(session, data, mapping, report).clean(drop_non_products, segments, progress)
     except duckdb.Error as exc:
         raise InputError(f"expected DuckDB to finish the ingest, found: {_one_line(exc)}; give it more memory or "
                          f"disk ({MEMORY_ENV}, {TEMP_ENV}) or set {ENGINE_ENV}=pandas") from None
@@ -116,54 +98,12 @@ def preview_duckdb(source: Any, name: str | None, lookup: Any, lookup_key: str |
     return result
 
 
-def _values(con: duckdb.DuckDBPyConnection, query: str) -> pd.Series:
-    """The first column of `query` as a pandas Series of text ('str' dtype, as read_table's columns)."""
-    column = con.sql(query).to_arrow_table().column(0)
-    return pd.Series(column.to_pandas(), dtype="str")
-
-
-def _put(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("incoming", frame)
-    try:
-        run(con, f"CREATE TABLE {table} AS SELECT * FROM incoming")
-    finally:
-        con.unregister("incoming")
-
-
-def _ids(con: duckdb.DuckDBPyConnection, table: str, column: str, out: str) -> np.ndarray:
-    """Table `out` (v, code, norm): each distinct raw ID, the code of its normalised form and that
-    form; returns the normalised IDs by code (object array). (normalise_ids strips every space, so
-    the raw text needs no `Loaded.value` first.)"""
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN regexp_full_match(v, '{PLAIN_ID}') THEN "
-                rf"regexp_replace(v, '^(-?[0-9]+)\.0$', '\1') END AS norm, regexp_full_match(v, '{PLAIN_ID}') "
-                f"AS plain FROM (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)")
-    other = _values(con, f"SELECT v FROM {out}_raw WHERE NOT plain")
-    if len(other):  # Unicode whitespace, control characters, empty text: normalise_ids itself
-        _put(con, f"{out}_fix", pd.DataFrame({"v": other.astype(object), "norm": normalise_ids(other).to_numpy()}))
-        run(con, f"UPDATE {out}_raw SET norm = f.norm FROM {out}_fix f WHERE {out}_raw.v = f.v")
-    run(con, f"CREATE TABLE {out}_dict AS SELECT norm, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-                f"FROM (SELECT DISTINCT norm FROM {out}_raw WHERE norm IS NOT NULL)")
-    run(con, f"CREATE TABLE {out} AS SELECT r.v, d.code, d.norm FROM {out}_raw r JOIN {out}_dict d USING (norm)")
-    return np.asarray(_values(con, f"SELECT norm FROM {out}_dict ORDER BY code"), dtype=object)
-
-
-def _texts(con: duckdb.DuckDBPyConnection, data: Loaded, column: str, out: str) -> pd.Series:
-    """Table `out` (v, code, text): each distinct raw value of a text column and the code of its value
-    as pandas reads it; returns those values by code."""
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, {data.value('v')} AS text FROM (SELECT DISTINCT {column} AS v "
-             f"FROM {data.table})")
-    run(con, f"CREATE TABLE {out}_dict AS SELECT text, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-             f"FROM (SELECT DISTINCT text FROM {out}_raw WHERE text IS NOT NULL)")
-    run(con, f"CREATE TABLE {out} AS SELECT r.v, d.code, d.text FROM {out}_raw r JOIN {out}_dict d USING (text)")
-    return _values(con, f"SELECT text FROM {out}_dict ORDER BY code")
-
-
 def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None) -> tuple[Loaded, dict[str, Any]]:
     """ingest._join_lookup in SQL: the lookup's first row per normalised key, joined to each event."""
     con = session.con
     left, right, new = lookup_plan(data.names, other.names, key)
-    _ids(con, other.table, f"c{other.names.index(right)}", "lookup_keys")
-    _ids(con, data.table, f"c{data.names.index(left)}", "event_keys")
+    id_codes(con, other.table, f"c{other.names.index(right)}", "lookup_keys")
+    id_codes(con, data.table, f"c{data.names.index(left)}", "event_keys")
     brought = ", ".join(f"{other.value(f'l.c{other.names.index(c)}')} AS n{i}" for i, c in enumerate(new))
     run(con, f"CREATE TABLE lookup_first AS SELECT k.norm AS key, {brought} FROM {other.table} l LEFT JOIN "
                 f"lookup_keys k ON k.v = l.c{other.names.index(right)} "
@@ -182,261 +122,3 @@ def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None)
     run(con, "ALTER TABLE joined DROP COLUMN matched")
     info = {"events_key": left, "lookup_key": right, "columns": list(new), "matched_rows": matched}
     return Loaded("joined", [*data.names, *new], data.rows, data.notes, data.reader, data.trim, "pos"), info
-
-
-class _Cleaning:
-    """ingest._clean, _segment columns and _catalogue over the table `data`."""
-
-    def __init__(self, session: Session, data: Loaded, mapping: ColumnMapping, report: IngestReport) -> None:
-        self.con, self.data, self.m, self.report = session.con, data, mapping, report
-        self.joins: list[str] = []
-        self.dictionaries: dict[str, np.ndarray] = {}
-        self.dtypes: dict[str, Any] = {}  # each number column's dtype, as pd.to_numeric gives it
-        self.distinct: dict[str, int] = {}
-        self.checked: set[str] = set()
-
-    def column(self, role: str) -> str | None:
-        name = getattr(self.m, role)
-        return f"r.c{self.data.names.index(name)}" if name else None
-
-    def clean(self, drop_non_products: bool, segments: tuple[str, ...] | None,
-            progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        m, con = self.m, self.con
-        codes = {role: self.ids(role) for role in ("user", "item", "basket")}
-        time = self.times()
-        numbers = {role: self.numbers(role) for role in ("quantity", "price", "rating")}
-        texts = {role: self.texts(role, role) for role in ("event", "item_name", "category")}
-        chosen: list[str] = []
-        refused = None
-        try:
-            chosen = segment_columns(self.data.names, m, segments, self.nunique)
-        except InputError as exc:  # said after the cleaning's own errors, as the pandas engine says it
-            refused = exc
-        values = {"u": codes["user"], "it": codes["item"], "b": codes["basket"], "t": time, "e": texts["event"],
-                  "q": numbers["quantity"], "p": numbers["price"], "g": numbers["rating"],
-                  "nm": texts["item_name"], "ct": texts["category"]}
-        for i, column in enumerate(chosen):
-            name = f"s{i}"
-            self.dictionaries[name] = self.texts_of(f"r.c{self.data.names.index(column)}", name).to_numpy(object)
-            values[name] = f"j_{name}.code"
-        charge = self.charges(drop_non_products)
-        reasons = [f"{codes['item']} IS NULL"] + [
-            f"coalesce({number}_map.bad, false)" if getattr(m, number) else "false" for number in numbers] + [
-            "coalesce(j_basket.cancelled, false)" if m.basket else "false",
-            f"{numbers['quantity']} <= 0" if m.quantity else "false", charge]
-        cases = " ".join(f"WHEN {condition} THEN {i + 1}" for i, condition in enumerate(reasons))
-        compared = ", ".join(k for k in ("u", "it", "b", "t", "e", "q", "p", "g") if not values[k].startswith("NULL"))
-        run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
-                 f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason "
-                 f"FROM {self.data.table} r {' '.join(self.joins)}")
-        # Exact duplicates (every event column alike; the first kept): rows are grouped by one hash of their
-        # columns first, and only rows whose hash repeats are grouped by the columns themselves.
-        run(con, f"CREATE TABLE twins AS SELECT h FROM (SELECT hash({compared}) AS h FROM ev WHERE reason = 0) "
-                 "GROUP BY h HAVING count(*) > 1")
-        run(con, f"CREATE TABLE kept AS SELECT * FROM ev WHERE reason = 0 AND (hash({compared}) NOT IN "
-                 f"(SELECT h FROM twins) OR pos IN (SELECT min(pos) FROM ev WHERE reason = 0 AND hash({compared}) IN "
-                 f"(SELECT h FROM twins) GROUP BY {compared}))")
-        self.count_drops()
-        kept = self.scalar("SELECT count(*) FROM kept")
-        if m.time:
-            self.report.notes["rows with unparseable time (kept, time unknown)"] = self.scalar(
-                "SELECT count(*) FROM kept WHERE t IS NULL")
-        if m.user:
-            self.report.notes["rows without user (kept for baskets only)"] = self.scalar(
-                "SELECT count(*) FROM kept WHERE u IS NULL")
-        check_cleaned(kept, m, self.report)
-        if refused is not None:
-            raise refused
-        step(progress, "fetching", kept)
-        names, categories = self.most_common("item_name", "nm"), self.most_common("category", "ct")
-        for table in ("ev", self.data.table, "raw", "lookup"):  # what is left to read is in `kept`: free the rest
-            run(con, f"DROP TABLE IF EXISTS {table}")
-        run(con, f"SET memory_limit = '{min(memory_limit_mb(), FETCH_MEMORY_MB)}MB'")  # room for the arrays
-        arrays = self.fetch(kept, [k for k in values if k not in ("nm", "ct")])
-        run(con, "DROP TABLE kept")
-        items = arrays["it"]
-        events = self.events(arrays, chosen)
-        return events, self.catalogue(items, events, names, categories)
-
-    def nunique(self, column: str) -> int:
-        """Distinct values of `column` over every row read; the unmapped columns counted in one scan."""
-        if not self.distinct:
-            mapped = {c for c in self.m.as_dict().values() if c}
-            names = [c for c in self.data.names if c not in mapped]
-            counts = run(self.con, "SELECT " + ", ".join(f"count(DISTINCT c{self.data.names.index(c)})"
-                                                         for c in names) + f" FROM {self.data.table}")[0]
-            self.distinct = {c: int(n) for c, n in zip(names, counts or ())}
-        if self.data.trim and column not in self.checked:  # ' a' and 'a' are one value: count the values read
-            raw = f"c{self.data.names.index(column)}"
-            self.distinct[column] = self.scalar(f"SELECT count(DISTINCT {self.data.value('v')}) FROM "
-                                                f"(SELECT DISTINCT {raw} AS v FROM {self.data.table})")
-            self.checked.add(column)
-        return self.distinct[column]
-
-    def scalar(self, query: str) -> int:
-        return int(run(self.con, query)[0][0])
-
-    def ids(self, role: str) -> str:
-        column = self.column(role)
-        if column is None:
-            return "NULL::INTEGER"
-        self.dictionaries[role] = _ids(self.con, self.data.table, column.removeprefix("r."), f"ids_{role}")
-        if role == "basket":  # cancelled invoice keys: SQL on ASCII keys, Python's regex on the rest
-            keys = self.dictionaries[role]
-            ascii_keys = np.array([k.isascii() for k in keys], bool)
-            flags = np.zeros(len(keys), bool)
-            other = np.flatnonzero(~ascii_keys)
-            if len(other):
-                flags[other] = pd.Series(keys[other], dtype=object).astype(str).str.match(r"^[Cc]\d+$").to_numpy(bool)
-            _put(self.con, "basket_python", pd.DataFrame({"code": np.arange(len(keys), dtype=np.int32),
-                                                          "python": flags, "plain": ascii_keys}))
-            run(self.con, "CREATE TABLE basket_flags AS SELECT i.v, i.code, CASE WHEN p.plain THEN "
-                             "regexp_full_match(i.norm, '[Cc][0-9]+') ELSE p.python END AS cancelled "
-                             "FROM ids_basket i JOIN basket_python p USING (code)")
-            self.joins.append(f"LEFT JOIN basket_flags j_basket ON j_basket.v = {column}")
-            return "j_basket.code"
-        self.joins.append(f"LEFT JOIN ids_{role} j_{role} ON j_{role}.v = {column}")
-        return f"j_{role}.code"
-
-    def times(self) -> str:
-        column = self.column("time")
-        if column is None:
-            return "NULL::BIGINT"
-        raw = column.removeprefix("r.")
-        run(self.con, f"CREATE TABLE time_values AS SELECT v, n, row_number() OVER (ORDER BY first) AS i FROM "
-                      f"(SELECT {raw} AS v, count(*) AS n, min({self.data.pos}) AS first FROM {self.data.table} "
-                      f"WHERE {raw} IS NOT NULL GROUP BY {raw})")
-        ordered = self.con.sql(f"SELECT v, {self.data.value('v')} FROM time_values ORDER BY i").to_arrow_table()
-        text = pd.Series(ordered.column(1).to_pandas(), dtype="str")
-        counts = self.con.sql("SELECT n FROM time_values ORDER BY i").fetchnumpy()["n"]
-        parsed = parse_times(text, self.report.warnings, np.asarray(counts))
-        if text.notna().any() and parsed.isna().all():
-            raise no_dates_error(str(self.m.time), pd.unique(text.dropna())[:3])
-        nanos = parsed.to_numpy().view(np.int64)
-        _put(self.con, "time_map", pd.DataFrame({"v": ordered.column(0).to_pandas().astype(object), "ns": pd.array(
-            np.where(nanos == NAT, None, nanos), dtype="Int64")}))
-        self.joins.append(f"LEFT JOIN time_map ON time_map.v = {column}")
-        return "time_map.ns"
-
-    def numbers(self, role: str) -> str:
-        column = self.column(role)
-        if column is None:
-            return "NULL::DOUBLE"
-        raw = column.removeprefix("r.")  # NULL is a value here: it makes pandas' dtype float
-        pairs = self.con.sql(f"SELECT v, {self.data.value('v')} FROM (SELECT DISTINCT {raw} AS v FROM "
-                             f"{self.data.table})").to_arrow_table()
-        text = pd.Series(pairs.column(1).to_pandas(), dtype="str")
-        numbers = pd.to_numeric(text, errors="coerce")
-        self.dtypes[role] = numbers.dtype
-        keys = pairs.column(0).to_pandas().astype(object)
-        table = pd.DataFrame({"v": keys, "num": numbers, "bad": _not_finite(text, numbers)})
-        _put(self.con, f"{role}_map", table[keys.notna().to_numpy()])
-        self.joins.append(f"LEFT JOIN {role}_map ON {role}_map.v = {column}")
-        return f"{role}_map.num"
-
-    def texts(self, role: str, name: str) -> str:
-        column = self.column(role)
-        if column is None:
-            return "NULL::INTEGER"
-        self.dictionaries[name] = self.texts_of(column, name).to_numpy(object)
-        return f"j_{name}.code"
-
-    def texts_of(self, column: str, name: str) -> pd.Series:
-        values = _texts(self.con, self.data, column.removeprefix("r."), f"{name}_codes")
-        self.joins.append(f"LEFT JOIN {name}_codes j_{name} ON j_{name}.v = {column}")
-        return values
-
-    def charges(self, drop_non_products: bool) -> str:
-        """The SQL condition of a non-product line: its code or its name, by Python's regexes on distinct values."""
-        if not drop_non_products:
-            return "false"
-        items = pd.Series(self.dictionaries["item"], dtype=object).str.match(NON_PRODUCT_CODES).to_numpy(bool)
-        _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(items), dtype=np.int32), "charge": items}))
-        condition = "j_item.code IN (SELECT code FROM item_charges WHERE charge)"
-        if self.m.item_name:
-            names = pd.Series(self.dictionaries["item_name"], dtype="str").str.contains(NON_PRODUCT_NAMES)
-            _put(self.con, "name_charges", pd.DataFrame({"code": np.arange(len(names), dtype=np.int32),
-                                                         "charge": names.to_numpy(bool)}))
-            condition += " OR j_item_name.code IN (SELECT code FROM name_charges WHERE charge)"
-        return f"({condition})"
-
-    def count_drops(self) -> None:
-        counts = dict(run(self.con, "SELECT reason, count(*) FROM ev GROUP BY reason"))
-        for i, reason in enumerate(REASONS):
-            if counts.get(i + 1):
-                self.report.dropped[reason] = int(counts[i + 1])
-        duplicates = int(counts.get(0, 0)) - self.scalar("SELECT count(*) FROM kept")
-        if duplicates:
-            self.report.dropped["exact duplicate"] = duplicates
-
-    def fetch(self, rows: int, names: list[str]) -> dict[str, np.ndarray]:
-        """The kept rows' columns as numpy arrays in the file's order, fetched in batches (codes -1 and
-        NaT for missing). No SQL sort: DuckDB keeps insertion order through these joins, and where it
-        did not, the rows are put back in order here by their position."""
-        kinds = {"pos": np.int64, "t": np.int64, "q": self.dtypes.get("quantity", np.float64),
-                 "p": self.dtypes.get("price", np.float64), "g": self.dtypes.get("rating", np.float64)}
-        names = ["pos", *names]
-        arrays = {name: np.empty(rows, kinds.get(name, np.int32)) for name in names}
-        select = ", ".join(f"coalesce({n}, {NAT})" if n == "t" else n if n in ("pos", "q", "p", "g")
-                           else f"coalesce({n}, -1)" for n in names)
-        at = 0
-        for batch in self.con.sql(f"SELECT {select} FROM kept").to_arrow_reader(1 << 20):
-            size = batch.num_rows
-            for i, name in enumerate(names):
-                arrays[name][at:at + size] = batch.column(i).to_numpy(zero_copy_only=False)
-            at += size
-        if rows > 1 and bool((arrays["pos"][1:] < arrays["pos"][:-1]).any()):
-            order = np.argsort(arrays.pop("pos"), kind="stable")
-            for name in list(arrays):  # one array at a time: memory for one more column, not all
-                arrays[name] = arrays[name][order]
-        return arrays
-
-    def objects(self, name: str, codes: np.ndarray) -> np.ndarray:
-        if name not in self.dictionaries:
-            return np.full(len(codes), None, dtype=object)
-        values = np.append(self.dictionaries[name], np.array([None], dtype=object))
-        return np.asarray(values[codes], dtype=object)  # code -1 takes the appended None
-
-    def object_column(self, name: str, codes: np.ndarray) -> pd.Series:
-        """Object dtype, as the pandas engine's ID columns (a DataFrame would infer pandas' str dtype)."""
-        return pd.Series(self.objects(name, codes), dtype=object, copy=False)
-
-    def events(self, arrays: dict[str, np.ndarray], chosen: list[str]) -> pd.DataFrame:
-        """The events table; each array is let go once its column is made (the codes are not kept)."""
-        columns: dict[str, Any] = {}
-        for column, key in (("user", "u"), ("item", "it"), ("basket", "b")):
-            columns[column] = self.object_column(column, arrays.pop(key))
-        columns["time"] = arrays.pop("t").view("datetime64[ns]")
-        columns["event"] = self.object_column("event", arrays.pop("e"))
-        for column, key in (("quantity", "q"), ("price", "p"), ("rating", "g")):
-            columns[column] = arrays.pop(key)
-        events = pd.DataFrame(columns, copy=False)
-        assert tuple(events.columns) == EVENT_COLUMNS
-        for i, column in enumerate(chosen):  # categories: the values among kept rows, sorted, as astype("category")
-            codes = arrays[f"s{i}"]
-            values = self.dictionaries[f"s{i}"]
-            present = np.unique(codes[codes >= 0])
-            order = sorted(range(len(present)), key=lambda k: values[present[k]])
-            remap = np.full(len(values) + 1, -1, np.int64)
-            remap[present[order]] = np.arange(len(present))
-            categories = pd.Index([values[present[k]] for k in order], dtype="str")
-            events[SEGMENT_PREFIX + column] = pd.Categorical.from_codes(remap[codes], categories=categories)
-        return events
-
-    def catalogue(self, item_codes: np.ndarray, events: pd.DataFrame, names: pd.Series,
-                  categories: pd.Series) -> pd.DataFrame:
-        items_in_order = self.dictionaries["item"][pd.unique(item_codes)]
-        items = pd.Index(items_in_order, name="item")
-        by_code = pd.Series(events["price"].to_numpy()).groupby(item_codes, sort=False).median()
-        prices = pd.Series(by_code.to_numpy(), index=self.dictionaries["item"][by_code.index.to_numpy()])
-        return catalogue_frame(items, names, categories, prices)
-
-    def most_common(self, role: str, column: str) -> pd.Series:
-        """Per item, the value seen most often among kept rows (ties: the smallest), as _most_common."""
-        if not getattr(self.m, role):
-            return pd.Series(dtype=object)
-        rows = self.con.sql(f"SELECT it, {column} FROM (SELECT it, {column}, count(*) AS n FROM kept WHERE {column} IS "
-                            f"NOT NULL GROUP BY it, {column}) c JOIN {role}_codes_dict t ON t.code = c.{column} "
-                            f"QUALIFY row_number() OVER (PARTITION BY it ORDER BY n DESC, t.text) = 1").fetchnumpy()
-        values = self.dictionaries[role][np.asarray(rows[column], np.int64)]
-        return pd.Series(values, index=self.dictionaries["item"][np.asarray(rows["it"], np.int64)], dtype=object)
