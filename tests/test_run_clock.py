@@ -59,4 +59,8 @@ def test_a_train_run_reports_the_whole_runs_eta(tmp_path):
     assert events[0]["run_eta_seconds"] >= 8.0  # the GNN's budget and every baseline after it
     epochs = [e for e in events if "epoch" in e]
     assert epochs and all(e["run_eta_seconds"] > 0 for e in epochs)  # the whole run left, not the fit's
-    assert events[-1]["stage"].startswith("placing") and events[-1]["run_done"] > 0.5
+    last = events[-1]
+    assert last["stage"].startswith("placing")
+    # The last step is the furthest along, whatever the machine's speed: only its own short stage is left.
+    assert last["run_done"] >= max(e["run_done"] for e in events[:-1])
+    assert last["run_eta_seconds"] < 5.0
