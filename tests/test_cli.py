@@ -214,3 +214,15 @@ def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
 
     assert main(["ingest", str(small_log), "--json", str(tmp_path / "new" / "deeper" / "ingest.json")]) == 0
     assert (tmp_path / "new" / "deeper" / "ingest.json").is_file()
+
+
+def test_help_names_the_command_as_typed(tmp_path):
+    # The console script pip writes for `gnnrec` (pyproject's [project.scripts]): its help says gnnrec.
+    script = tmp_path / "gnnrec"
+    script.write_text("import sys\nfrom gnnrec_core.cli import main\nsys.exit(main())\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    as_script = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, env=env,
+                               timeout=60)
+    assert as_script.returncode == 0 and as_script.stdout.startswith("usage: gnnrec ")
+    as_module = run_cli("--help")
+    assert as_module.stdout.startswith("usage: python -m gnnrec_core ")

@@ -185,3 +185,13 @@ def test_a_catalogue_or_lookup_that_cannot_be_read_is_refused_and_repairs_are_na
     result = ingest(lines, items=items)
     assert result.catalogue.loc["p2", "name"] == "Shade"
     assert any(w.startswith("catalogue: 'items.csv' is UTF-16 text") for w in result.report.warnings)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_names_are_shown_without_the_padding_exports_add(tmp_path, engine):
+    path = tmp_path / "padded.csv"
+    pd.DataFrame({"order_id": ["1", "1", "2"], "product_id": ["A", "B", "C"],
+                  "description": ["Red mug ", "   ", " Tea towel"],
+                  "customer": ["u1", "u1", "u2"]}).to_csv(path, index=False)
+    catalogue = ingest(path, engine=engine).catalogue
+    assert catalogue.loc[["A", "B", "C"], "name"].tolist() == ["Red mug", "B", "Tea towel"]  # blank: named by its ID

@@ -74,8 +74,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m gnnrec_core", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     specs = {
         "ingest": "detect the column mapping and print the cleaning report",
@@ -210,7 +210,9 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # Help and errors name the command as it was typed: the `gnnrec` script or `python -m gnnrec_core`.
+    typed = "gnnrec" if Path(sys.argv[0]).name == "gnnrec" else "python -m gnnrec_core"
+    args = build_parser(typed).parse_args(argv)
     try:
         json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None
         result = COMMANDS[args.command](args)

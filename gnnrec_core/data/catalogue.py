@@ -31,6 +31,18 @@ def with_catalogue_file(catalogue: pd.DataFrame, items: Any, item_columns: dict[
         catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {})
     if category_names is not None:
         catalogue = _name_categories(catalogue, read_table(category_names, _name_of(category_names)), report)
+    return _trimmed(catalogue)
+
+
+def _trimmed(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Names and categories without the spaces exports pad them with ("WHITE METAL LANTERN " shows
+    as "WHITE METAL LANTERN"); one left blank is named by the product's ID."""
+    for column in ("name", "category"):
+        text = catalogue[column]
+        present = text.notna()
+        if present.any():
+            catalogue.loc[present, column] = text[present].astype(str).str.strip().replace("", None)
+    catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
     return catalogue
 
 
