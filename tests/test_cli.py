@@ -83,6 +83,10 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
         "recommendations.csv", "similar_items.csv", "embeddings.tsv", "metadata.tsv"}
     train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease")
     assert train.returncode == 0 and "saved run" in train.stdout
+    # The run's table and verdicts, as `benchmark` prints them: every default model's row, then the verdict.
+    table = train.stdout.splitlines()
+    assert table[0].split()[:2] == ["model", "ndcg"] and {"ease", "pop", "gfcf"} <= {r.split()[0] for r in table[1:]}
+    assert any(line.startswith("best graph model against the best baseline:") for line in table)
 
 
 @pytest.mark.parametrize("args,expected", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
-from ..records import DatasetRef, Tuning, Verdicts
+from ..records import DatasetRef, ResultRow, Tuning, Verdicts
 from ..serving.verdicts import gain_words
 from .common import (
     _check_data,
@@ -45,31 +46,39 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, k=args.k[0], ks=args.k, device=args.device, seed=args.seed,
                            progress=progress, gnn_settings=_gnn_settings(args, models), data_split=data_split)
-    width = max(len(row.key) for row in result.results) + 2
+    print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
+    return result.to_json()
+
+
+def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str, Any], lines: Sequence[str],
+                tuning_said: str | None = None) -> None:
+    """Every model's row on one split, the blends' parts, the tuning chosen, the held-out counts,
+    then `lines` (notes, verdicts): what `benchmark` and `train` print alike. `tuning_said`: a
+    model whose tuning a note of `lines` already gives in words."""
+    if not results:
+        return
+    width = max(len(row.key) for row in results) + 2
     print(f"{'model':<{width}}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
-    for row in result.results:
+    for row in results:
         print(f"{row.key:<{width}}" + "".join(f"{row.metric(m):>10.4f}" for m in METRICS)
               + f"{row.train_seconds:>10.2f}")
-    if len(result.ks) > 1:
-        header = "".join(f"{f'{m}@{k}':>12}" for k in result.ks for m in ("recall", "ndcg"))
+    if len(ks) > 1:
+        header = "".join(f"{f'{m}@{k}':>12}" for k in ks for m in ("recall", "ndcg"))
         print("\n" + f"{'model':<{width}}" + header)
-        for row in result.results:
-            print(f"{row.key:<{width}}" + "".join(f"{row.at_k[k][m]:>12.4f}" for k in result.ks
-                                                   for m in ("recall", "ndcg")))
-    for row in result.results:
+        for row in results:
+            print(f"{row.key:<{width}}" + "".join(f"{row.at_k[k][m]:>12.4f}" for k in ks for m in ("recall", "ndcg")))
+    for row in results:
         if row.blend:
             print(f"{row.key}: {row_label(row.model, row.blend)}")
-    for row in result.results:
-        if row.tuning is not None and not row.blend:
+    for row in results:
+        if row.tuning is not None and not row.blend and row.model != tuning_said:
             print(f"{row.model}: {tuning_line(row.tuning)}")
-    if result.split.get("method") == "given":
-        split = result.split
+    if split.get("method") == "given":
         print(f"held-out pairs: {split['heldout_pairs']:,}; scored {split['test_interactions']:,}; skipped "
               f"{split['skipped_unknown_users']:,} with a user train never saw, {split['skipped_unknown_items']:,} "
               f"with an item train never saw, {split['skipped_in_train']:,} already in train")
-    for line in (*result.notes, *verdict_lines(result.verdicts)):
+    for line in lines:
         print(line)
-    return result.to_json()
 
 
 def verdict_lines(found: Verdicts) -> list[str]:
@@ -113,6 +122,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, None, "steps") as progress:
         run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
     info = workspace.load_run(run_id).info
+    print_table(info.results, (info.k,), info.split, (*info.notes, *verdict_lines(info.verdicts)), info.model)
     main = info.main_result
     score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""
     print(f"saved run {run_id} in {workspace.root} ({info.model} on dataset '{ref.name}'{score}); "
