@@ -17,6 +17,10 @@ next upload.
     GNNREC_MAX_MAP_POINTS    most products drawn by UMAP; more are sampled    (default 50,000)
     GNNREC_MAX_SCORE_MB      memory one batch of scores may take (evaluation,
                              export); batches shrink to fit                   (default 256)
+    GNNREC_MAX_RUN_MB        memory a Train run or a benchmark may take; a model
+                             whose stage is expected to need more is refused
+                             before it starts (pipeline/run_memory.py)        (default: what the
+                                                                              machine has available)
 """
 
 from __future__ import annotations
@@ -64,3 +68,28 @@ def limits() -> Limits:
 
 def env_name(field: str) -> str:
     return ENV[field]
+
+
+MAX_RUN_ENV = "GNNREC_MAX_RUN_MB"
+
+
+def available_bytes() -> float | None:
+    """Memory a run may take: GNNREC_MAX_RUN_MB, else what the machine has available now (Linux's
+    MemAvailable); None where neither is known (nothing is then refused)."""
+    text = os.environ.get(MAX_RUN_ENV, "").strip()
+    if text:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"{MAX_RUN_ENV}: expected a whole number of MB, found '{text[:40]}'") from None
+        if value < 1:
+            raise ConfigError(f"{MAX_RUN_ENV}: expected a number >= 1, found {value}")
+        return value * 2.0 ** 20
+    try:
+        with open("/proc/meminfo") as lines:
+            for line in lines:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None

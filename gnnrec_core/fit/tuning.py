@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
+from ..data.limits import available_bytes
 from ..errors import ConfigError
 from ..progress import Progress, wants_stop
 from .metrics import ranking_metrics, top_k
@@ -119,6 +120,17 @@ def draw_candidates(defaults: dict[str, Any], n: int, seed: int) -> list[dict[st
     return [base] + [grid[i] for i in order[: max(n - 1, 0)]]
 
 
+def candidate_bytes(n_nodes: int, settings: dict[str, Any]) -> float:
+    """What one more search candidate holds until the search ends: its embeddings (float32) and
+    Adam's two moments, plus the propagated layers while it trains."""
+    return float(n_nodes) * int(settings["dim"]) * 4 * (3 + 2 * (int(settings["layers"]) + 1))
+
+
+def _memory_allows(n_nodes: int, settings: dict[str, Any]) -> bool:
+    available = available_bytes()
+    return available is None or candidate_bytes(n_nodes, settings) * 1.5 < available
+
+
 def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr_matrix,
                        valid: sp.csr_matrix, defaults: dict[str, Any], max_epochs: int, deadline: float,
                        seed: int = 0, max_candidates: int = 8, first_rung: int = 5,
@@ -153,6 +165,8 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     candidates = [first]
     for index, settings in enumerate(pool[1:n_start], start=2):
         if stop(candidates[-1]) or time.perf_counter() + per_epoch * first_rung > deadline:
+            break
+        if not _memory_allows(sum(part.shape), settings):  # every candidate is kept until the search ends
             break
         candidates.append(_train(Candidate(settings), build, part, valid, first_rung))
         say({"stage": "search", "candidate": index, "score": candidates[-1].score, "settings": settings})

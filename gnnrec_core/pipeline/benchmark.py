@@ -24,6 +24,8 @@ from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..progress import Progress, report_or_cancel
 from ..records import BenchmarkResult, Gain, ResultRow, Verdicts
+from .run_clock import shape_of
+from .run_memory import plan_memory
 
 
 @dataclass
@@ -127,8 +129,13 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     if data_split is None:
         data_split = split(dataset.interactions, split_config)
     scored: list[tuple[ResultRow, Evaluation]] = []
-    notes: list[str] = []
+    left_out = plan_memory(models, shape_of(data_split.train), {m: gnn_settings or {} for m in models
+                                                                if SPECS[m].is_gnn},
+                           required=frozenset(models) if len(models) == 1 else frozenset())
+    notes: list[str] = list(left_out.values())
     for position, name in enumerate(models):
+        if name in left_out:
+            continue
         report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
         settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
         try:

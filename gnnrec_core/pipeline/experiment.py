@@ -33,6 +33,7 @@ from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..store import Run, Workspace
 from .benchmark import Dataset, fit_timed, prepare, scored_rows, skipped_note, verdicts
 from .run_clock import RunClock, shape_of
+from .run_memory import plan_memory
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 
@@ -87,6 +88,10 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     notes: list[str] = []
     scored: list[tuple[ResultRow, Evaluation]] = []
     models = [config.model] + [b for b in config.baselines if b != config.model]
+    left_out = plan_memory(models, shape_of(data_split.train), {config.model: settings},
+                           required=frozenset([config.model]))  # before anything is fitted
+    models = [name for name in models if name not in left_out]
+    notes.extend(left_out.values())
     clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings))
 
     def report(event: dict[str, Any]) -> None:  # every event carries the whole run's ETA
