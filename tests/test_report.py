@@ -28,3 +28,5 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
     assert not re.search(r"<script[^>]+src=", page)  # plotly.js inline: no network needed
     assert "LightGCN is behind EASE on nDCG@10: 0.2000 vs 0.2500, -20.0% (no interval" in page
     assert "Example customers" in page and "Product map" in page
+    # Every strongest pair says its evidence in words: 90 baskets of 3 products repeat each pair often.
+    assert "enough (10 baskets or more)" in page

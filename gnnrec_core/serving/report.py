@@ -175,7 +175,8 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
                           "bought with": pairs["b"].map(lambda c: names.get(c, c)),
                           "baskets together": pairs["count"], "lift": pairs["lift"],
                           "lift, 95% lower bound": pairs["lift_low"],
-                          "evidence": np.where(pairs["thin"], f"thin (under {THIN} baskets)", "")})
+                          "evidence": np.where(pairs["thin"], f"thin (under {THIN} baskets)",
+                                               f"enough ({THIN} baskets or more)")})
     variants = pairs.attrs.get("variants", 0)
     return ["<h2>Strongest associations</h2>",
             f"<p class='note'>Pairs in at least {stats.min_count} of the {stats.n_baskets:,} baskets (0.2% of them, "
