@@ -85,7 +85,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
-           "together).")
+           "together). Baskets count every order, those without a customer ID included; buyers count customers.")
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV
     "name", "relation", "similarity", "buyers", "shared_buyers", "baskets_together", "confidence", "lift", "lift_low",
