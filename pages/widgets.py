@@ -105,13 +105,18 @@ def run_valid_ndcg(info: RunInfo) -> float | None:
 
 
 def run_label(info: RunInfo, markdown: bool = False) -> str:
-    """How a run is named in selectors: by its validation score, the one to compare runs on.
-    `markdown`: for headers and messages, with the dataset's name escaped."""
+    """How a run is named: in selectors, short enough for the sidebar ("LightGCN · retail · nDCG 0.090 ·
+    02 Dec 13:54"), with the validation score to compare runs on; `markdown`: in full for headers and
+    messages, with the dataset's name escaped."""
     valid = run_valid_ndcg(info)
-    score = f", validation nDCG {valid:.3f}" if valid is not None else ""
     saved = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
-    via = ", from the CLI" if info.made_by == "cli" else ""
     dataset = escape_markdown(info.dataset.name) if markdown else info.dataset.name
+    if not markdown:  # a selector: short enough for the sidebar, the model and dataset first
+        parts = [LABELS.get(info.model, info.model), dataset, f"nDCG {valid:.3f}" if valid is not None else "",
+                 saved + (" CLI" if info.made_by == "cli" else "")]
+        return " · ".join(part for part in parts if part)
+    score = f", validation nDCG {valid:.3f}" if valid is not None else ""
+    via = ", from the CLI" if info.made_by == "cli" else ""
     return f"{LABELS.get(info.model, info.model)} on {dataset}{score} ({saved}{via})"
 
 
