@@ -112,7 +112,7 @@ if len(rules):
         chart(rules_scatter(rules.head(5000).assign(label=table["if bought"] + " -> " + table["then also"])), None,
               "rules_scatter", key="rules-scatter")
     with right:
-        chart(rules_graph(rules.head(30), names), None, "rules_graph", key="rules-graph")
+        chart(rules_graph(rules.head(30), names, width_px=650), None, "rules_graph", key="rules-graph")  # half width
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
                    + ("; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))

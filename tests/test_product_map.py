@@ -124,3 +124,39 @@ def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypat
     texts = [a["text"] for a in json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"].get("annotations", [])]
     words = [w for text in texts for w in text.split(" · ")]
     assert len(words) == len(set(words))  # no word repeated across the cluster labels
+
+
+def _label_boxes(figure, font_px, width_px):
+    """Pixel boxes of a graph figure's text labels, at the size the figure is laid out for."""
+    from gnnrec_core.serving.plots import GRAPH_SIZE
+
+    GRAPH_SIZE = (width_px, GRAPH_SIZE[1])
+    layout = figure.layout
+    (x0, x1), (y0, y1) = layout.xaxis.range, layout.yaxis.range
+    text = next(t for t in figure.data if t.mode == "text")
+    boxes = []
+    for x, y, label in zip(text.x, text.y, text.text):
+        px, py = (x - x0) / (x1 - x0) * GRAPH_SIZE[0], (y - y0) / (y1 - y0) * GRAPH_SIZE[1]
+        half = 0.6 * font_px * len(label) / 2
+        boxes.append((px - half, px + half, py - font_px / 2, py + font_px / 2))
+    return boxes
+
+
+def test_graph_labels_never_overlap_nor_leave_the_plot():
+    import networkx as nx
+
+    from gnnrec_core.serving.plots import rules_graph
+
+    # Twelve rules around one busy product, names long enough to collide when stacked "top center".
+    rules = pd.DataFrame({"antecedents": [(f"p{i}",) for i in range(12)], "consequents": [("hub",)] * 12,
+                          "lift": np.linspace(2, 9, 12)})
+    names = {f"p{i}": f"PAPER CHAIN KIT CHRISTMAS {i}" for i in range(12)} | {"hub": "WHITE HANGING HEART"}
+    figure = rules_graph(rules, names, width_px=650)  # as the Associations page draws it, in half its width
+    boxes = _label_boxes(figure, 10, 650)
+    assert len(boxes) >= 6  # most names are shown; the rest keep their hover
+    assert "WHITE HANGING HEART" in next(t for t in figure.data if t.mode == "text").text  # the busiest first
+    for i, a in enumerate(boxes):
+        assert 0 <= a[0] and a[1] <= 650, a  # inside the plot, not cut at its edge
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
+    assert nx is not None

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from ..models.registry import GNN_MODELS
 from .explore import SIMILAR
+from .projection import place_labels
 
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#eab308", "#06b6d4", "#64748b",
            "#db2777", "#84cc16", "#0ea5e9", "#a855f7"]
@@ -116,6 +117,30 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
     return fig
 
 
+GRAPH_SIZE = (1000, 600)  # the pixels a full-width graph is laid out for: what its labels are placed and padded by
+
+
+def _graph_labels(fig: go.Figure, xy: np.ndarray, texts: list[str], font_px: int,
+                  size: tuple[int, int] = GRAPH_SIZE) -> None:
+    """Node names as a text trace, each just above its node and never over another (one with no
+    free place inside the plot is left to its hover). The axes are widened first by half the widest
+    name and three label heights, so a name over a node at the edge is not cut."""
+    widest_px = max((len(t) for t in texts), default=0) * 0.6 * font_px + 8
+    tall_px = 3 * (font_px + 8)
+    ranges = []
+    for axis, pad_px, pixels in ((0, widest_px / 2, size[0]), (1, tall_px, size[1])):
+        low, high = float(xy[:, axis].min()), float(xy[:, axis].max())
+        span = max(high - low, 1e-9) / max(1 - 2 * pad_px / pixels, 0.2)  # nodes plus the pads on either side
+        middle = (low + high) / 2
+        ranges.append((middle - span / 2, middle + span / 2))
+    (x0, x1), (y0, y1) = ranges
+    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1] + (font_px + 6) * (y1 - y0) / size[1]})  # above
+    placed = place_labels(frame, pd.Series(texts, index=frame.index), size, font_px, bounds=(x0, x1, y0, y1))
+    fig.add_trace(go.Scatter(x=placed["x"], y=placed["y"], mode="text", text=placed["text"],
+                             textfont=dict(size=font_px), hoverinfo="skip", showlegend=False))
+    fig.update_layout(xaxis=dict(visible=False, range=[x0, x1]), yaxis=dict(visible=False, range=[y0, y1]))
+
+
 def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: int, seed: int = 0) -> go.Figure:
     """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
     width grows with strength."""
@@ -137,16 +162,18 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
                                  line=dict(color=colour, width=3, dash=dash), legendgroup=kind))
     nodes = list(graph.nodes)
     depth = np.array([graph.nodes[n].get("depth", 1) for n in nodes])
+    xy = np.array([position[n] for n in nodes], float)
     fig.add_trace(go.Scatter(
-        x=[position[n][0] for n in nodes], y=[position[n][1] for n in nodes], mode="markers+text",
-        text=[safe(names.get(n, n))[:28] for n in nodes], textposition="top center", textfont=dict(size=11),
+        x=xy[:, 0], y=xy[:, 1], mode="markers",
         marker=dict(size=np.where(np.array(nodes) == centre, 26, np.where(depth == 1, 16, 11)),
                     color=np.where(np.array(nodes) == centre, "#111827", np.where(depth == 1, PALETTE[2], "#94a3b8")),
                     line=dict(width=1, color="white")),
         customdata=nodes, hovertext=[safe(names.get(n, n)) for n in nodes], hoverinfo="text", name="products",
         showlegend=False))
-    fig.update_layout(height=600, xaxis=dict(visible=False), yaxis=dict(visible=False),
-                      legend=dict(orientation="h"), **LAYOUT)
+    # The centre's name first: it keeps its place when labels compete.
+    order = sorted(range(len(nodes)), key=lambda i: (nodes[i] != centre, depth[i]))
+    _graph_labels(fig, xy[order], [safe(names.get(nodes[i], nodes[i]))[:28] for i in order], 11)
+    fig.update_layout(height=GRAPH_SIZE[1], legend=dict(orientation="h"), **LAYOUT)
     return fig
 
 
@@ -214,8 +241,9 @@ def rules_scatter(rules: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0) -> go.Figure:
-    """The strongest rules as a directed graph: an arrow from antecedent to consequent, width = lift."""
+def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width_px: int = GRAPH_SIZE[0]) -> go.Figure:
+    """The strongest rules as a directed graph: an arrow from antecedent to consequent, width = lift.
+    `width_px`: how wide it is drawn (a half-width column: about 650), so its labels fit that width."""
     graph = nx.DiGraph()
     for row in rules.itertuples(index=False):
         source, target = " + ".join(row.antecedents), " + ".join(row.consequents)
@@ -232,11 +260,13 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0) -> go
                            arrowwidth=float(width), arrowcolor=PALETTE[0], opacity=0.6, standoff=8)
     def label(node: str) -> str:
         return " + ".join(names.get(code, code) for code in node.split(" + "))
-    fig.add_trace(go.Scatter(x=[position[n][0] for n in graph.nodes], y=[position[n][1] for n in graph.nodes],
-                             mode="markers+text", text=[safe(label(n))[:30] for n in graph.nodes],
-                             textposition="top center", textfont=dict(size=10),
-                             marker=dict(size=12, color=PALETTE[1]), hovertext=[safe(label(n)) for n in graph.nodes],
-                             hoverinfo="text"))
-    fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, width = lift)", height=600,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False), showlegend=False, **LAYOUT)
+    nodes = list(graph.nodes)
+    xy = np.array([position[n] for n in nodes], float)
+    fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=dict(size=12, color=PALETTE[1]),
+                             hovertext=[safe(label(n)) for n in nodes], hoverinfo="text"))
+    # The busiest products first: they keep their names when labels compete.
+    order = sorted(range(len(nodes)), key=lambda i: -graph.degree(nodes[i]))
+    _graph_labels(fig, xy[order], [safe(label(nodes[i]))[:30] for i in order], 10, (width_px, GRAPH_SIZE[1]))
+    fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, width = lift)", height=GRAPH_SIZE[1],
+                      showlegend=False, **LAYOUT)
     return fig

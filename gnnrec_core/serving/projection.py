@@ -73,19 +73,24 @@ def umap_seconds(n_points: int) -> float:
 
 
 def place_labels(centres: pd.DataFrame, texts: pd.Series, size: tuple[int, int] = (1100, 600),
-                 font_px: int = 12) -> pd.DataFrame:
+                 font_px: int = 12, bounds: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
     """Where cluster words go on a map of `size` pixels (x, y, text rows), none overlapping another.
 
     centres: x, y per cluster (data units), most important first. Each label is tried at its
     centre, then nudged up, down, left and right by growing steps; one that finds no free place
     within three label heights is left out (its cluster keeps its legend entry). Boxes are
-    estimated from the text's length at ~0.6 em a character."""
+    estimated from the text's length at ~0.6 em a character. `bounds` (x0, x1, y0, y1): the plot's
+    axis ranges, which `size` pixels show and every label must stay inside; else the centres' span."""
     frame = centres.assign(text=texts.reindex(centres.index).fillna("").to_numpy())
     frame = frame[frame["text"].str.len() > 0]
     if frame.empty:
         return pd.DataFrame(columns=["x", "y", "text"])
-    span_x = max(float(centres["x"].max() - centres["x"].min()), 1e-9)
-    span_y = max(float(centres["y"].max() - centres["y"].min()), 1e-9)
+    if bounds is None:
+        span_x = max(float(centres["x"].max() - centres["x"].min()), 1e-9)
+        span_y = max(float(centres["y"].max() - centres["y"].min()), 1e-9)
+        inside = (-np.inf, np.inf, -np.inf, np.inf)
+    else:
+        span_x, span_y, inside = bounds[1] - bounds[0], bounds[3] - bounds[2], bounds
     per_px_x, per_px_y = span_x / size[0], span_y / size[1]
     height = (font_px + 8) * per_px_y
     placed: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
@@ -94,6 +99,8 @@ def place_labels(centres: pd.DataFrame, texts: pd.Series, size: tuple[int, int] 
         half_w = (0.6 * font_px * len(row.text) + 8) * per_px_x / 2
         for dx, dy in _nudges(half_w * 2, height):
             box = (row.x + dx - half_w, row.x + dx + half_w, row.y + dy - height / 2, row.y + dy + height / 2)
+            if box[0] < inside[0] or box[1] > inside[1] or box[2] < inside[2] or box[3] > inside[3]:
+                continue
             if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
                 placed.append(box)
                 rows.append({"x": row.x + dx, "y": row.y + dy, "text": row.text})
