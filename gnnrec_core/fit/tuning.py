@@ -166,7 +166,7 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     for index, settings in enumerate(pool[1:n_start], start=2):
         if stop(candidates[-1]) or time.perf_counter() + per_epoch * first_rung > deadline:
             break
-        if not _memory_allows(sum(part.shape), settings):  # every candidate is kept until the search ends
+        if not _memory_allows(sum(getattr(part, "shape", (0, 0))), settings):  # each is kept until the search ends
             break
         candidates.append(_train(Candidate(settings), build, part, valid, first_rung))
         say({"stage": "search", "candidate": index, "score": candidates[-1].score, "settings": settings})
