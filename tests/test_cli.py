@@ -81,11 +81,11 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert exp.returncode == 0, exp.stderr
     assert {p.name for p in (tmp_path / "export").iterdir()} == {
         "recommendations.csv", "similar_items.csv", "embeddings.tsv", "metadata.tsv"}
-    train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease")
+    train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease", "--compare-with", "pop,gfcf")
     assert train.returncode == 0 and "saved run" in train.stdout
-    # The run's table and verdicts, as `benchmark` prints them: every default model's row, then the verdict.
+    # The run's table and verdicts, as `benchmark` prints them: the model and those compared with, the verdict.
     table = train.stdout.splitlines()
-    assert table[0].split()[:2] == ["model", "ndcg"] and {"ease", "pop", "gfcf"} <= {r.split()[0] for r in table[1:]}
+    assert table[0].split()[:2] == ["model", "ndcg"] and [r.split()[0] for r in table[1:4]] == ["ease", "pop", "gfcf"]
     assert any(line.startswith("best graph model against the best baseline:") for line in table)
 
 
@@ -143,7 +143,7 @@ def _in_a_terminal(*args) -> str:
 
 def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log, tmp_path):
     args = ("train", small_log, "--model", "lightgcn", "--epochs", "6", "--time-budget", "20",
-            "--workspace", tmp_path / "ws")
+            "--compare-with", "pop", "--workspace", tmp_path / "ws")
     shown = _in_a_terminal(*args)
     assert "epoch" in shown and "eta" in shown and "\r" in shown  # a bar redrawn in place
     quiet = _in_a_terminal(*args, "--quiet")
@@ -172,7 +172,7 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     without refitting, and a second `train` on the same file reuses the dataset entry."""
     ws = tmp_path / "ws"
     for model in ("itemknn", "pop"):
-        done = run_cli("train", small_log, "--model", model, "--workspace", ws)
+        done = run_cli("train", small_log, "--model", model, "--compare-with", "pop", "--workspace", ws)
         assert done.returncode == 0, done.stderr
     assert [p.name for p in (ws / "datasets").iterdir()] == ["small"]
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]

@@ -106,7 +106,20 @@ def run_documented(scratch: Path, command: str, variables: dict[str, str]) -> su
                           timeout=600)
 
 
-@pytest.mark.parametrize("where,command,variables", COMMANDS, ids=[c[0] for c in COMMANDS])
+def _group(command: str) -> str:
+    """Where the test suite runs in parallel (pytest-xdist, --dist loadgroup), lines that share state
+    run on one worker: the README's run and the lines that open it; the Ray lines (one local Ray at a
+    time, as tests/test_ray.py's)."""
+    if "--engine ray" in command or "pipeline.distributed" in command:
+        return "ray"
+    if " train " in command or "--run latest" in command:
+        return "readme-run"
+    return command
+
+
+@pytest.mark.parametrize("where,command,variables",
+                         [pytest.param(*c, marks=pytest.mark.xdist_group(_group(c[1]))) for c in COMMANDS],
+                         ids=[c[0] for c in COMMANDS])
 def test_documented_command_runs_as_written(scratch, where, command, variables):
     why = _elsewhere(command)
     if why is not None:
@@ -123,6 +136,7 @@ def test_documented_command_runs_as_written(scratch, where, command, variables):
         assert (scratch / written).exists(), f"{where}: {command} did not write {written}"
 
 
+@pytest.mark.xdist_group("readme-run")
 def test_the_readme_train_run_opens_on_every_page(scratch, monkeypatch):
     """The README's `train` line saved a run in the dashboard's workspace: every page opens on it."""
     from streamlit.testing.v1 import AppTest

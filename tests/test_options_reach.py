@@ -155,7 +155,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "holdout": [flag, "0.2"], "test_size": [flag, "0.3"], "min_support": [flag, "0.02"],
         "min_confidence": [flag, "0.2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
         "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
-        "category_names": [flag, str(files["departments"])],
+        "category_names": [flag, str(files["departments"])], "compare_with": [flag, "itemknn"],
     }
     if action.dest == "k" and command == "benchmark":
         return [flag, "5,20"]

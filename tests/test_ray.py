@@ -27,6 +27,8 @@ from gnnrec_core.models.lightgcn import LightGCN
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.pipeline.distributed import fit_data_parallel, fixed
 
+pytestmark = pytest.mark.xdist_group("ray")  # one local Ray at a time when the suite runs in parallel
+
 
 @pytest.fixture(scope="module")
 def local_ray():

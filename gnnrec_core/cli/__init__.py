@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import GnnrecError, InputError
-from ..models import DEFAULT_MODEL, SPECS
+from ..models import BASELINES, DEFAULT_MODEL, SPECS
 from .baskets import cmd_basket_eval, cmd_compare_periods, cmd_rules
 from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest, writable_file
 from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
@@ -164,6 +164,10 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--test", metavar="HELDOUT",
                              help="your own test set (same format and columns as DATA): DATA all trains, "
                                   "HELDOUT is scored; its users and items unknown to DATA are counted and skipped")
+        if name in ("train", "report"):
+            sub.add_argument("--compare-with", metavar="MODELS",
+                             help="comma-separated models scored beside --model on the same split, as the Train "
+                                  f"page's 'Compare with' (default: {','.join(BASELINES)})")
         if name not in ("benchmark", "basket-eval"):
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
             sub.add_argument("--epochs", type=positive_int,

@@ -84,12 +84,14 @@ def on_engine(command: Command) -> Command:
 
 def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
     """The run `train` saves and `report` shows: the model, its settings, seed, device, k and
-    weighting, scored beside every baseline on the default split."""
+    weighting, scored beside every baseline on the default split (or those of --compare-with)."""
     from ..pipeline.experiment import ExperimentConfig
 
     name = parse_models(args.model)[0]
+    compared = {} if args.compare_with is None else {"baselines": tuple(parse_models(args.compare_with))}
     return ExperimentConfig(model=name, settings=tuple(_gnn_settings(args, [name]).items()), device=args.device,
-                            seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed))
+                            seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed),
+                            **compared)
 
 
 def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
