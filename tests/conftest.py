@@ -54,3 +54,17 @@ def events_frame() -> pd.DataFrame:
         "UnitPrice": ["2.5", "3.0", "3.0", "2.5", "1.0", "1.0", "15.0", "2.5", "1.0", "3.0"],
         "CustomerID": ["17850.0", "17850.0", "17850.0", "17850.0", "13047", "13047", "13047", None, None, "13047"],
     })
+
+
+# The longest tests first, so that in parallel (pytest.ini) they start at once and overlap the rest
+# instead of running last: the real browser, the Ray tests (one worker), the README's saved run.
+LONG_GROUPS = ("ray", "readme-run")
+
+
+def pytest_collection_modifyitems(config, items):
+    def start(item) -> int:
+        if item.get_closest_marker("browser"):
+            return 0
+        group = item.get_closest_marker("xdist_group")
+        return 1 if group is not None and group.args and group.args[0] in LONG_GROUPS else 2
+    items.sort(key=start)  # stable: within each, the files' own order

@@ -1,5 +1,6 @@
 """Every `python -m gnnrec_core` line of README.md and docs/*.md runs here as written, from a scratch
-copy of the project, on the data the docs name: exit 0, and the files it says it writes exist.
+copy of the project, on the data the docs name: exit 0, and the files it says it writes exist. A
+line written the same in two places runs once for both.
 
 A line that needs what a test cannot have (the generated 1M-line file, MovieLens fetched by a
 benchmark, hours of seeds) is listed in RUN_ELSEWHERE with the benchmark that runs it; a listed
@@ -95,8 +96,7 @@ def _written_paths(argv: list[str]) -> list[str]:
 
 
 def run_documented(scratch: Path, command: str, variables: dict[str, str]) -> subprocess.CompletedProcess:
-    argv = shlex.split(command)
-    argv = [re.sub(r"\$([A-Z_]+)", lambda m: variables[m.group(1)], arg) for arg in argv]
+    argv = list(_expanded(command, variables))
     if argv[0] == "gnnrec":
         argv = ["-m", "gnnrec_core", *argv[1:]]
     else:
@@ -106,19 +106,26 @@ def run_documented(scratch: Path, command: str, variables: dict[str, str]) -> su
                           timeout=600)
 
 
-def _group(command: str) -> str:
+def _expanded(command: str, variables: dict[str, str]) -> tuple[str, ...]:
+    return tuple(re.sub(r"\$([A-Z_]+)", lambda m: variables[m.group(1)], arg) for arg in shlex.split(command))
+
+
+def _group(command: str, variables: dict[str, str]) -> str:
     """Where the test suite runs in parallel (pytest-xdist, --dist loadgroup), lines that share state
     run on one worker: the README's run and the lines that open it; the Ray lines (one local Ray at a
-    time, as tests/test_ray.py's)."""
+    time, as tests/test_ray.py's); and a line documented twice, which then runs once (RAN)."""
     if "--engine ray" in command or "pipeline.distributed" in command:
         return "ray"
     if " train " in command or "--run latest" in command:
         return "readme-run"
-    return command
+    return " ".join(_expanded(command, variables))
+
+
+RAN: dict[tuple[str, ...], subprocess.CompletedProcess] = {}  # a command, as expanded, and what it did
 
 
 @pytest.mark.parametrize("where,command,variables",
-                         [pytest.param(*c, marks=pytest.mark.xdist_group(_group(c[1]))) for c in COMMANDS],
+                         [pytest.param(*c, marks=pytest.mark.xdist_group(_group(c[1], c[2]))) for c in COMMANDS],
                          ids=[c[0] for c in COMMANDS])
 def test_documented_command_runs_as_written(scratch, where, command, variables):
     why = _elsewhere(command)
@@ -129,7 +136,8 @@ def test_documented_command_runs_as_written(scratch, where, command, variables):
     if "--run latest" in command and not (scratch / "workspace" / "runs").is_dir():  # run alone: train first
         _, train, train_variables = next(c for c in COMMANDS if " train " in c[1])
         assert run_documented(scratch, train, train_variables).returncode == 0
-    done = run_documented(scratch, command, variables)
+    key = _expanded(command, variables)
+    done = RAN[key] if key in RAN else RAN.setdefault(key, run_documented(scratch, command, variables))
     assert done.returncode == 0, f"{where}: {command}\n{done.stderr[-2000:]}"
     assert "Traceback" not in done.stderr
     for written in _written_paths(shlex.split(command)):
