@@ -52,3 +52,21 @@ def test_basket_eval_stops_when_progress_returns_false(tmp_path):
         basket_eval(result.events, result.catalogue, ["pop", "itemknn", "ease"],
                     progress=_stop_at_second_model(seen))
     assert [e["model"] for e in seen] == ["pop", "itemknn"]
+
+
+def test_export_reports_rows_done_with_an_eta_and_stops_when_asked(tmp_path):
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.serving.export import all_recommendations, export_all
+
+    dataset = prepare(ingest(_log(tmp_path)))
+    model = MODELS["pop"]().fit(dataset.interactions.matrix())
+    seen: list[dict] = []
+    all_recommendations(model, dataset, k=3, batch=2, progress=seen.append)  # 6 customers, 2 a batch
+    assert [(e["step"], e["done"], e["total"]) for e in seen] == [("recommendations", n, 6) for n in (2, 4, 6)]
+    assert all(e["stage"] == "export" and e["eta_seconds"] >= 0 for e in seen) and seen[-1]["eta_seconds"] == 0
+    steps: list[str] = []
+    export_all(model, dataset, tmp_path / "out", k=3, progress=lambda e: steps.append(e["step"]))
+    assert steps == ["recommendations", "similar items"]  # each file says where it is
+    with pytest.raises(Cancelled):
+        export_all(model, dataset, tmp_path / "cancelled", k=3, progress=lambda e: False)
+    assert not (tmp_path / "cancelled" / "recommendations.csv").exists()  # nothing half-written

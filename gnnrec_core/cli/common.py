@@ -259,6 +259,9 @@ class _Progress:
             self.bar.set_description(f"ingest: {event['step']}")
             if "rows" in event:
                 self.bar.set_postfix_str(f"{event['rows']:,} rows")
+        elif event.get("stage") == "export":  # rows written so far, of how many, and the time left
+            self.bar.set_description(f"export: {event['step']}")
+            self.bar.set_postfix_str(f"{event['done']:,} of {event['total']:,}, eta {event['eta_seconds']:.0f}s")
         elif event.get("stage") == "search":
             self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}")
         self.bar.refresh()

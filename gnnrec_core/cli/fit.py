@@ -166,7 +166,9 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.export import export_all
 
     dataset, model = _model_for(args)
-    files = export_all(model, dataset, writable_folder(args.out, "--out"), k=args.k, policy=_policy(args, dataset))
+    folder, policy = writable_folder(args.out, "--out"), _policy(args, dataset)
+    with _Progress(args, None, "rows") as progress:
+        files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
     for path in files:
         print(f"wrote {path}")
     return {"model": model.name, "files": [str(p) for p in files]}

@@ -8,6 +8,7 @@ first get a leading quote), the metadata TSV included.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,32 +17,52 @@ import pandas as pd
 from ..fit.metrics import users_per_batch
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
+from ..progress import Progress, report_or_cancel
 from .merchandising import Policy, rank
 from .safe_text import FORMULA_START, neutralised, write_csv
 
 __all__ = ["FORMULA_START", "all_recommendations", "all_similar_items", "export_all", "neutralised"]
 
 
+class _Pace:
+    """Export progress through the one protocol: which file, how many rows done, and the ETA from
+    the pace so far (batches are alike, so the rate holds)."""
+
+    def __init__(self, progress: Progress | None, step: str, total: int) -> None:
+        self.progress, self.step, self.total, self.started = progress, step, total, time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done * (self.total - done) if done else 0.0
+        report_or_cancel(self.progress, {"stage": "export", "step": self.step, "done": done, "total": self.total,
+                                         "eta_seconds": round(eta, 1)})
+
+
 def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
-                        policy: Policy | None = None) -> pd.DataFrame:
+                        policy: Policy | None = None, progress: Progress | None = None) -> pd.DataFrame:
     """Top-k for every customer; a row is never a bought, excluded or unscorable product (a
     customer with fewer than k left gets fewer rows). Batches fit the scoring memory budget."""
     batch = batch or users_per_batch(model.n_items)
     frames = []
+    pace = _Pace(progress, "recommendations", model.n_users)
     for start in range(0, model.n_users, batch):
         users = np.arange(start, min(start + batch, model.n_users))
         items, scores = rank(model.score(users), k, model.train_[users], policy)
         frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score"))
+        pace(int(users[-1]) + 1)
     return _named(pd.concat(frames, ignore_index=True), dataset)
 
 
-def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None) -> pd.DataFrame:
+def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
+                      progress: Progress | None = None) -> pd.DataFrame:
     batch = batch or users_per_batch(model.n_items)
     frames = []
+    pace = _Pace(progress, "similar items", model.n_items)
     for start in range(0, model.n_items, batch):
         anchors = np.arange(start, min(start + batch, model.n_items))
         items, scores = model.similar_items(anchors, k)
         frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
+        pace(int(anchors[-1]) + 1)
     return _named(pd.concat(frames, ignore_index=True), dataset)
 
 
@@ -61,12 +82,11 @@ def _named(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 
 
 def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
-               policy: Policy | None = None) -> list[Path]:
+               policy: Policy | None = None, progress: Progress | None = None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in (("recommendations.csv", all_recommendations(model, dataset, k, policy=policy)),
-                        ("similar_items.csv", all_similar_items(model, dataset, k))):
-        written.append(write_csv(frame, folder / name))
+    written = [write_csv(all_recommendations(model, dataset, k, policy=policy, progress=progress),
+                         folder / "recommendations.csv")]
+    written.append(write_csv(all_similar_items(model, dataset, k, progress=progress), folder / "similar_items.csv"))
     vectors = model.item_vectors()
     if vectors is not None:
         np.savetxt(folder / "embeddings.tsv", vectors, delimiter="\t", fmt="%.5f")
