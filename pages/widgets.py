@@ -83,6 +83,9 @@ def sidebar() -> None:
         if runs:
             labels = {r.run_id: run_label(r) for r in runs}
             _synced_select("Run", list(labels), RUN_KEY, labels.get)
+            active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
+            if active is not None:  # the selector is cut at the sidebar's width: the name in full, wrapped
+                st.caption(run_label(active, markdown=True))
         else:
             st.caption("No run yet: train one on the Train page.")
         unreadable = ws().unreadable()

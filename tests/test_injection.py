@@ -323,7 +323,7 @@ TRUSTED = {
     "split.get('method')", "split.get('test_size')", "split.get('seed')", "label", "default", "int(default)",
     "float(default)", "m",
     "describe(a)", "describe(b)",  # escapes the segment's column and value inside (pages/changes_view.py)
-    "run_label(info, markdown=True)",  # escapes the dataset's name inside (pages/widgets.py)
+    "run_label(info, markdown=True)", "run_label(active, markdown=True)",  # escapes the dataset's name inside
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample
     "min(len(table), len(other_table))",
     "pair",  # model labels (the registry's) and figures (pages/train.py's verdict on what training added)
