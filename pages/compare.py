@@ -81,6 +81,9 @@ elif mode == "Two runs":
             "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]
     st.dataframe(merged[cols], hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
+    if merged[cols[1:]].isna().any().any():
+        st.caption("An empty (None) cell: that run has no such row (a blend is a row only where validation chose "
+                   "one; a model may have been left out of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by), merged[cols], "run_comparison",
           key="runs-bars")

@@ -153,8 +153,8 @@ with st.expander("Preview (first 50 rows as read)"):
 report, figures = result.report, summary(result)
 st.subheader("Cleaning report")
 left, right = st.columns([1, 2])
-left.metric("Rows kept", f"{report.rows_kept:,}", f"-{report.rows_read - report.rows_kept:,} dropped",
-            delta_color="off")
+left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
+            delta_color="off", delta_arrow="off")
 reasons = pd.DataFrame([{"reason": r, "rows": n, "kind": "dropped"} for r, n in report.dropped.items()]
                        + [{"reason": r, "rows": n, "kind": "kept, noted"} for r, n in report.notes.items()])
 right.dataframe(reasons, hide_index=True, column_config={"rows": st.column_config.NumberColumn(format="localized")})
@@ -223,4 +223,5 @@ saved = ws().list_datasets()
 if saved:
     st.caption("Saved datasets")
     st.dataframe(pd.DataFrame([{"name": d["name"], "source": d.get("source", ""), "rows": d["report"]["rows_kept"]}
-                               for d in saved]), hide_index=True)
+                               for d in saved]), hide_index=True,
+                 column_config={"rows": st.column_config.NumberColumn(format="localized")})

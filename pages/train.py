@@ -159,7 +159,7 @@ st.dataframe(shown, hide_index=True, column_config={
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 left, right = st.columns(2)
 with left:
-    chart(metrics_bars(results), results, "metrics", key="metrics-chart")
+    chart(metrics_bars(results, k=info.k), results, "metrics", key="metrics-chart")
 with right:
     history = pd.DataFrame(list(info.history))
     chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")

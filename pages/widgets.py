@@ -115,8 +115,8 @@ def run_label(info: RunInfo, markdown: bool = False) -> str:
     saved = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
     dataset = escape_markdown(info.dataset.name) if markdown else info.dataset.name
     if not markdown:  # a selector: short enough for the sidebar, the model and dataset first
-        parts = [LABELS.get(info.model, info.model), dataset, f"nDCG {valid:.3f}" if valid is not None else "",
-                 saved + (" CLI" if info.made_by == "cli" else "")]
+        made = LABELS.get(info.model, info.model) + (" (CLI)" if info.made_by == "cli" else "")  # told apart early
+        parts = [made, dataset, f"nDCG {valid:.3f}" if valid is not None else "", saved]
         return " · ".join(part for part in parts if part)
     score = f", validation nDCG {valid:.3f}" if valid is not None else ""
     via = ", from the CLI" if info.made_by == "cli" else ""

@@ -19,11 +19,24 @@ from .projection import place_labels
 
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#eab308", "#06b6d4", "#64748b",
            "#db2777", "#84cc16", "#0ea5e9", "#a855f7"]
+# The map's clusters: twelve hues far apart (Tableau 10 and two more), so no two clusters read alike.
+CLUSTER_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                   "#9c755f", "#17becf", "#1b1b6b", "#a0cb41"]
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13))
 
 
 def safe(text: object) -> str:
     return html.escape(str(text))
+
+
+def short(text: object, most: int) -> str:
+    """A name cut to `most` characters at a word's end, with an ellipsis: "STAR WOODEN CHRISTMAS…",
+    not "STAR WOODEN CHRISTMAS DECORA"."""
+    text = str(text)
+    if len(text) <= most:
+        return text
+    cut = text[: most - 1].rsplit(" ", 1)[0] if " " in text[: most - 1] else text[: most - 1]
+    return cut.rstrip(" ,;:-·") + "…"
 
 
 def long_tail(item_counts: pd.Series) -> go.Figure:
@@ -58,14 +71,16 @@ def training_curve(history: list[dict]) -> go.Figure:
     return fig
 
 
-def metrics_bars(results: pd.DataFrame, metric: str = "ndcg") -> go.Figure:
+def metrics_bars(results: pd.DataFrame, metric: str = "ndcg", k: int | None = None) -> go.Figure:
     frame = results.sort_values(metric)
     kinds = frame["kind"] if "kind" in frame else frame["model"].map(lambda m: "gnn" if m in GNN_MODELS else "")
     colors = [PALETTE[1] if kind == "gnn" else PALETTE[7] for kind in kinds]
     fig = go.Figure(go.Bar(x=frame[metric], y=frame["model"], orientation="h", marker_color=colors,
                            text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside", cliponaxis=False))
     top = float(frame[metric].max()) if len(frame) and frame[metric].notna().any() else 1.0
-    fig.update_layout(title=f"{metric} @ k by model (trained GNNs in orange)", **LAYOUT)
+    at = f"@{k}" if k is not None else " @ k"
+    fig.update_layout(title=f"{METRIC_WORDS.get(metric, metric).removesuffix('@k')}{at} by model "
+                            "(trained GNNs in orange)", **LAYOUT)
     fig.update_xaxes(range=[0, top * 1.2])  # room for the winning bar's label
     return fig
 
@@ -92,7 +107,8 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
         for position, (value, group) in enumerate(coloured.groupby(color, sort=True, observed=True)):
             rows = points.index.get_indexer(group.index)
             fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(value)[:40],
-                                       marker=dict(size=size[rows], color=PALETTE[position % len(PALETTE)],
+                                       marker=dict(size=size[rows],
+                                                   color=CLUSTER_PALETTE[position % len(CLUSTER_PALETTE)],
                                                    opacity=0.75, line=dict(width=0)),
                                        customdata=custom[rows], hovertemplate=hover))
     else:
@@ -104,7 +120,7 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
     if highlight:
         hit = points.loc[highlight]
         fig.add_trace(go.Scattergl(x=hit["x"], y=hit["y"], mode="markers+text", name="search",
-                                   text=hit["name"].map(lambda s: safe(s)[:30]), textposition="top center",
+                                   text=hit["name"].map(lambda s: safe(short(s, 30))), textposition="top center",
                                    marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=3, color="#111827")),
                                    customdata=custom[points.index.get_indexer(hit.index)], hovertemplate=hover))
     if labels is not None:  # on a translucent card, so the words stay legible over the points
@@ -172,7 +188,7 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
         showlegend=False))
     # The centre's name first: it keeps its place when labels compete.
     order = sorted(range(len(nodes)), key=lambda i: (nodes[i] != centre, depth[i]))
-    _graph_labels(fig, xy[order], [safe(names.get(nodes[i], nodes[i]))[:28] for i in order], 11)
+    _graph_labels(fig, xy[order], [safe(short(names.get(nodes[i], nodes[i]), 30)) for i in order], 11)
     fig.update_layout(height=GRAPH_SIZE[1], legend=dict(orientation="h"), **LAYOUT)
     return fig
 
@@ -266,7 +282,7 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width
                              hovertext=[safe(label(n)) for n in nodes], hoverinfo="text"))
     # The busiest products first: they keep their names when labels compete.
     order = sorted(range(len(nodes)), key=lambda i: -graph.degree(nodes[i]))
-    _graph_labels(fig, xy[order], [safe(label(nodes[i]))[:30] for i in order], 10, (width_px, GRAPH_SIZE[1]))
+    _graph_labels(fig, xy[order], [safe(short(label(nodes[i]), 30)) for i in order], 10, (width_px, GRAPH_SIZE[1]))
     fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, width = lift)", height=GRAPH_SIZE[1],
                       showlegend=False, **LAYOUT)
     return fig
