@@ -31,7 +31,7 @@ def show_recommendations(table) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
     shown = table[["rank", "item", "name", "score", "because", "path"]].rename(
-        columns={"because": "score = the sum of these parts", "path": "how the largest part links"})
+        columns={"because": "score = the sum of these parts", "path": "how the purchase that brings most links"})
     st.table(shown)
 
 

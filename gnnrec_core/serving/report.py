@@ -197,7 +197,7 @@ def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, 
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
         explained = table.attrs.get("explained", "")
         table = table[["rank", "name", "score", "because", "path"]].rename(
-            columns={"because": "score = the sum of these parts", "path": "how the largest part links"})
+            columns={"because": "score = the sum of these parts", "path": "how the purchase that brings most links"})
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
                    f"<p class='note'>Bought, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
                    f"{_table(table)}")
