@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import InputError
 from .delimited import (
     _head_lines,
     _is_basket_list,
@@ -49,6 +49,7 @@ from .delimited import (
     _wide_encoding,
 )
 from .frames import MB, _as_text, _check_rows, _check_size, _inflate_cap, _suffix_repeats, _unique_names
+from .limits import env_mb
 from .mapping import shown
 from .readers import (
     GZIP_MAGIC,
@@ -101,14 +102,8 @@ class Session:
 
 def memory_limit_mb() -> int:
     """DuckDB's memory limit in MB: GNNREC_INGEST_MEMORY_MB, else a quarter of RAM, 256 MB to 3 GB."""
-    text = os.environ.get(MEMORY_ENV, "").strip()
-    if text:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ConfigError(f"{MEMORY_ENV}: expected a whole number of MB, found '{shown(text)}'") from None
-        if value < 64:
-            raise ConfigError(f"{MEMORY_ENV}: expected at least 64 (MB), found {value}")
+    value = env_mb(MEMORY_ENV, least=64)
+    if value is not None:
         return value
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // MB
     return int(max(256, min(3072, total // 4)))

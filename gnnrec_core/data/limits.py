@@ -73,18 +73,26 @@ def env_name(field: str) -> str:
 MAX_RUN_ENV = "GNNREC_MAX_RUN_MB"
 
 
+def env_mb(variable: str, least: int = 1) -> int | None:
+    """A size in MB from the environment, None where unset; refused in one line when malformed."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{variable}: expected a whole number of MB, found '{text[:40]}'") from None
+    if value < least:
+        raise ConfigError(f"{variable}: expected at least {least} (MB), found {value}")
+    return value
+
+
 def available_bytes() -> float | None:
     """Memory a run may take: GNNREC_MAX_RUN_MB, else what the machine has available now (Linux's
     MemAvailable); None where neither is known (nothing is then refused)."""
-    text = os.environ.get(MAX_RUN_ENV, "").strip()
-    if text:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ConfigError(f"{MAX_RUN_ENV}: expected a whole number of MB, found '{text[:40]}'") from None
-        if value < 1:
-            raise ConfigError(f"{MAX_RUN_ENV}: expected a number >= 1, found {value}")
-        return value * 2.0 ** 20
+    limit = env_mb(MAX_RUN_ENV)
+    if limit is not None:
+        return limit * 2.0 ** 20
     try:
         with open("/proc/meminfo") as lines:
             for line in lines:
