@@ -143,8 +143,6 @@ def _label_boxes(figure, font_px, width_px):
 
 
 def test_graph_labels_never_overlap_nor_leave_the_plot():
-    import networkx as nx
-
     from gnnrec_core.serving.plots import rules_graph
 
     # Twelve rules around one busy product, names long enough to collide when stacked "top center".
@@ -159,4 +157,3 @@ def test_graph_labels_never_overlap_nor_leave_the_plot():
         assert 0 <= a[0] and a[1] <= 650, a  # inside the plot, not cut at its edge
         for b in boxes[i + 1:]:
             assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
-    assert nx is not None

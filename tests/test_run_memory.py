@@ -1,5 +1,6 @@
 """A run that would not fit in memory is refused before it starts, with the estimate and the limit."""
 
+import json
 import os
 import subprocess
 import sys
@@ -53,8 +54,6 @@ def test_a_comparison_model_over_the_limit_is_left_out_with_a_note(log, tmp_path
     out = tmp_path / "results.json"
     result = _cli("benchmark", log, "--models", "pop,ease", "--json", out, limit_mb=int(between))
     assert result.returncode == 0, result.stderr
-    import json
-
     found = json.loads(out.read_text())
     assert [row["model"] for row in found["results"]] == ["pop"]
     assert any(note.startswith("EASE left out: expected EASE to fit in") for note in found["notes"])
