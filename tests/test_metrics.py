@@ -50,3 +50,25 @@ def test_top_k_breaks_ties_by_lower_index_whether_or_not_torch_is_loaded(monkeyp
     without_torch = metrics.top_k(scores, 6, exclude)
     np.testing.assert_array_equal(with_torch, expected)
     np.testing.assert_array_equal(without_torch, expected)
+
+
+def test_top_k_ranks_the_same_in_place_and_on_a_copy_and_spares_what_it_may_not_overwrite():
+    """evaluate lets top_k write exclusions into the scores it drops (no copy of a users x items
+    batch); the ranking is the brute-force one (nan as -inf, ties to the lower index, exclusions
+    last) in chunks of any size, and an array the caller keeps (a view, or overwrite off) is unchanged."""
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 3, (60, 25)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.05] = np.nan
+    exclude = sp.random(60, 25, density=0.3, format="csr", random_state=1)
+    masked = np.nan_to_num(scores, nan=-np.inf)
+    masked[exclude.nonzero()] = -np.inf
+    expected = np.array([np.lexsort((np.arange(25), -row))[:5] for row in masked])
+    kept = scores.copy()
+    for work in (25 * 16, 7 * 25 * 16, 1 << 20):  # one row, seven rows, all rows per chunk
+        np.testing.assert_array_equal(top_k(scores, 5, exclude, work_bytes=work), expected)
+        np.testing.assert_array_equal(scores, kept)  # overwrite off: untouched
+        view = scores[:]  # a stored array's view: not top_k's to write into
+        np.testing.assert_array_equal(top_k(view, 5, exclude, work_bytes=work, overwrite=True), expected)
+        np.testing.assert_array_equal(scores, kept)
+        owned = scores.copy()
+        np.testing.assert_array_equal(top_k(owned, 5, exclude, work_bytes=work, overwrite=True), expected)

@@ -51,33 +51,36 @@ def users_per_batch(n_items: int, budget: int | None = None) -> int:
 
 
 def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,
-          work_bytes: int = TOP_K_WORK_BYTES) -> np.ndarray:
+          work_bytes: int = TOP_K_WORK_BYTES, overwrite: bool = False) -> np.ndarray:
     """Indices of the k best items per row, best first; entries of `exclude` (rows aligned with
     `scores`) rank last, as do nan scores (read as -inf on both paths, which otherwise disagree on
     where nan goes). scores: (n, items) array, or a torch tensor when a model made one. Rows are
     ranked in chunks whose work stays under `work_bytes`, so ranking adds little to the scores' own
     memory. Where fewer than k items are left unexcluded, the row ends in excluded (-inf) items:
-    callers that show a list drop them (serving.merchandising.available)."""
+    callers that show a list drop them (serving.merchandising.available). `overwrite`: the caller
+    drops `scores` afterwards, so exclusions may be written into them rather than into a copy
+    (taken only for a float32 numpy array that owns its memory, never a model's stored one)."""
     n, width = scores.shape
     k = min(k, width)
     if k <= 0 or n == 0:
         return np.zeros((n, max(k, 0)), np.int64)
     exclude = sp.csr_matrix(exclude) if exclude is not None and exclude.nnz else None
     rank_rows = _top_k_torch if "torch" in sys.modules else _top_k_numpy  # torch's topk is multi-threaded
+    in_place = (overwrite and isinstance(scores, np.ndarray) and scores.dtype == np.float32
+                and scores.base is None and scores.flags.writeable and scores.flags.c_contiguous)
     rows = max(1, int(work_bytes) // max(1, width * TOP_K_BYTES_PER_CELL))
     if rows >= n:
-        return rank_rows(scores, k, exclude)
+        return rank_rows(scores, k, exclude, in_place)
     top = np.empty((n, k), np.int64)
     for start in range(0, n, rows):
         stop = min(n, start + rows)
-        top[start:stop] = rank_rows(scores[start:stop], k, None if exclude is None else exclude[start:stop])
+        top[start:stop] = rank_rows(scores[start:stop], k, None if exclude is None else exclude[start:stop], in_place)
     return top
 
 
-def _top_k_numpy(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
-    # A copy with nan read as -inf, in one pass (exclusions are written into it).
-    scores = np.nan_to_num(np.asarray(scores, dtype=np.float32), copy=True, nan=-np.inf, posinf=np.inf,
-                           neginf=-np.inf)
+def _top_k_numpy(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None,
+                 in_place: bool = False) -> np.ndarray:
+    scores = _ranked_copy(np.asarray(scores, dtype=np.float32), in_place)
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()
         scores[coo.row, coo.col] = -np.inf
@@ -87,16 +90,31 @@ def _top_k_numpy(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matr
     return _ties_to_lower_index(scores, part)
 
 
-def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+def _ranked_copy(scores: np.ndarray, in_place: bool) -> np.ndarray:
+    """What exclusions are written into: the scores themselves where the caller allows, else a copy;
+    nan read as -inf. The nan check is a sum (nan propagates; a false alarm from inf - inf only
+    costs the conversion), a read-only pass far cheaper than converting every score."""
+    if not np.isnan(scores.sum()):
+        return scores if in_place else scores.copy()
+    return np.nan_to_num(scores, copy=not in_place, nan=-np.inf, posinf=np.inf, neginf=-np.inf)
+
+
+def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray, next_best: np.ndarray | None = None) -> np.ndarray:
     """One ranking rule whichever path found the top k: equal scores rank by lower item index.
     argpartition and torch.topk each break ties their own way, so popularity's many equal counts
-    used to score differently depending on whether torch happened to be loaded."""
+    used to score differently depending on whether torch happened to be loaded. `next_best`, each
+    row's (k+1)-th best score where known, finds the rows tied at the cut without a pass over every
+    score: a row is tied there exactly when it equals the k-th best."""
     top = top.astype(np.int64)
     k = top.shape[1]
     if k == 0 or top.shape[0] == 0:
         return top
     threshold = np.take_along_axis(scores, top, axis=1).min(axis=1)
-    for row in np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k):  # a tie at the cut
+    if next_best is None:
+        tied = np.flatnonzero((scores >= threshold[:, None]).sum(axis=1) > k)
+    else:
+        tied = np.flatnonzero(next_best == threshold)
+    for row in tied:  # a tie at the cut
         above = np.flatnonzero(scores[row] > threshold[row])
         equal = np.flatnonzero(scores[row] == threshold[row])[: k - len(above)]
         top[row] = np.concatenate([above, equal])
@@ -104,18 +122,27 @@ def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
     return np.take_along_axis(top, np.lexsort((top, -values), axis=1), axis=1)
 
 
-def _top_k_torch(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None) -> np.ndarray:
+def _top_k_torch(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None,
+                 in_place: bool = False) -> np.ndarray:
     import torch
 
-    # A copy with nan read as -inf, in one pass (exclusions are written into it).
-    scores = torch.nan_to_num(torch.as_tensor(scores, dtype=torch.float32), nan=-torch.inf, posinf=torch.inf,
-                              neginf=-torch.inf)
+    if isinstance(scores, torch.Tensor):
+        tensor = scores.to(torch.float32)
+        if not bool(torch.isnan(tensor.sum())):
+            tensor = tensor.clone() if tensor.data_ptr() == scores.data_ptr() else tensor
+        else:
+            tensor = torch.nan_to_num(tensor, nan=-torch.inf, posinf=torch.inf, neginf=-torch.inf)
+    else:
+        tensor = torch.from_numpy(_ranked_copy(np.asarray(scores, dtype=np.float32), in_place))
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()
-        rows, cols = (torch.from_numpy(a.astype(np.int64)).to(scores.device) for a in (coo.row, coo.col))
-        scores[rows, cols] = -torch.inf
-    top = torch.topk(scores, k, dim=1).indices.cpu().numpy()
-    return _ties_to_lower_index(scores.cpu().numpy(), top)
+        rows, cols = (torch.from_numpy(a.astype(np.int64)).to(tensor.device) for a in (coo.row, coo.col))
+        tensor[rows, cols] = -torch.inf
+    width = tensor.shape[1]
+    found = torch.topk(tensor, min(k + 1, width), dim=1)  # one more: a tie at the cut shows as k-th == (k+1)-th
+    top = found.indices[:, :k].cpu().numpy()
+    next_best = found.values[:, k].cpu().numpy() if width > k else np.full(len(top), np.nan, np.float32)
+    return _ties_to_lower_index(tensor.cpu().numpy(), top, next_best)
 
 
 def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
@@ -180,7 +207,7 @@ def evaluate_at(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix,
     for start in range(0, len(users), step):
         batch = users[start:start + step]
         scores = score_users(batch)
-        top = top_k(scores, largest, seen[batch], work_bytes=work)
+        top = top_k(scores, largest, seen[batch], work_bytes=work, overwrite=True)
         del scores  # the next batch's scores take its place, not a place beside it
         for k in ks:
             recommended[k][top[:, :k].ravel()] = True

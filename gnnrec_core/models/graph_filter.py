@@ -63,28 +63,29 @@ def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matri
 def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     """Each row's `neighbours` entries of largest magnitude, None keeps all. Ties at the last place
     go to the entries stored first in the row (the lower columns where its indices are sorted).
-    Rows are padded into one (rows, longest row) array and partitioned: linear in its cells, which
-    pruned_product's blocks bound."""
+    Only rows longer than `neighbours` are ranked: their entries are sorted once by (row, magnitude
+    descending), stably, so equal magnitudes keep their stored order. The key packs the row above
+    the magnitude's float32 bits (which order non-negative floats as their values), one integer
+    sort. Padding every row to the longest and partitioning cost 8x more on wide catalogues, where a
+    popular item's row spans most of them (docs/benchmarks.md, "End to end")."""
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
     counts = np.diff(matrix.indptr)
     if neighbours is None or counts.max(initial=0) <= neighbours:
         return matrix
-    n_rows, width = matrix.shape[0], int(counts.max())
-    rows = np.repeat(np.arange(n_rows), counts)
-    magnitude = np.abs(matrix.data)
-    padded = np.full(n_rows * width, -1.0, np.float32)  # below every magnitude
-    padded[rows * width + (np.arange(len(rows)) - matrix.indptr[rows])] = magnitude
-    threshold = np.partition(padded.reshape(n_rows, width), width - neighbours, axis=1)[:, width - neighbours]
-    keep = magnitude >= threshold[rows]  # each row's k-th largest and above: k entries unless tied
-    kept = np.bincount(rows[keep], minlength=n_rows)
-    if (kept > neighbours).any():  # ties at the threshold: keep those stored first
-        tied = keep & (magnitude == threshold[rows])
-        tied_before = np.concatenate([[0], np.cumsum(tied)])
-        tie_rank = tied_before[1:] - tied_before[matrix.indptr[rows]]  # 1, 2, ... among a row's ties
-        above = np.bincount(rows, keep & ~tied, minlength=n_rows).astype(np.int64)
-        keep &= ~tied | (tie_rank <= (neighbours - above)[rows])
-        kept = np.bincount(rows[keep], minlength=n_rows)
-    indptr = np.concatenate([[0], np.cumsum(kept)])
+    n_rows = matrix.shape[0]
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), counts)
+    keep = counts[rows] <= neighbours  # short rows whole
+    ranked = np.flatnonzero(~keep)
+    bits = np.abs(matrix.data[ranked]).view(np.uint32)
+    key = (rows[ranked].astype(np.uint64) << np.uint64(32)) | (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
+    order = np.argsort(key, kind="stable")
+    ranked_rows = rows[ranked][order]  # ascending: each long row's entries together, in the rows' order
+    long_counts = counts[counts > neighbours]
+    first = np.zeros(n_rows, np.int64)
+    first[counts > neighbours] = np.cumsum(long_counts) - long_counts  # where each long row starts in `order`
+    place = np.arange(len(order)) - first[ranked_rows]  # 0, 1, ... within its row
+    keep[ranked[order[place < neighbours]]] = True
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=n_rows))])
     return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
