@@ -182,3 +182,40 @@ def test_time_budget_ends_the_fit_with_a_model(planted):
     assert model.tuning_["stopped"] == "deadline" and model.tuning_["epochs"] >= 1
     assert len([t for t in model.tuning_["search"] if "chosen" not in t]) == 1  # no room for a second candidate
     assert np.isfinite(model.score(np.arange(5))).all()
+
+
+def test_the_budget_reserves_the_blend_filters_refit_at_its_measured_pace(planted, monkeypatch):
+    """A graph filter that is slow to fit (a wide catalogue) leaves the search less time, not the
+    budget overrun: the filter is fitted on the validation part before training, and its refit on
+    all of train is taken off the search's deadline at the pace measured."""
+    import time
+
+    from gnnrec_core.models import embedding
+    from gnnrec_core.models.graph_filter import GraphFilter
+
+    slow, fit = 0.4, GraphFilter.fit
+    fits: list[int] = []
+
+    def slow_fit(self, train):
+        time.sleep(slow)
+        fits.append(train.nnz)
+        return fit(self, train)
+
+    seen = {}
+    search = embedding.successive_halving
+
+    def spy(build, part, valid, defaults, epochs, deadline, **kwargs):
+        seen["deadline"], seen["at"] = deadline, time.perf_counter()
+        return search(build, part, valid, defaults, epochs, deadline, **kwargs)
+
+    monkeypatch.setattr(GraphFilter, "fit", slow_fit)
+    monkeypatch.setattr(embedding, "successive_halving", spy)
+    budget = 30.0
+    started = time.perf_counter()
+    model = LightGCN(time_budget=budget, dim=8, epochs=2).fit(planted)
+    # fitted on the part (before the search), then, where the blend kept it, on all of train: no more
+    assert fits[0] < planted.nnz and fits[1:] in ([], [planted.nnz])
+    assert seen["at"] - started >= slow  # the part's filter came first, inside the budget
+    refit = slow * planted.nnz / fits[0]
+    assert seen["deadline"] <= started + 0.85 * budget - refit + 1e-6
+    assert model.tuning().budget == budget
