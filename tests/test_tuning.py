@@ -111,3 +111,18 @@ def test_successive_halving_stops_when_the_caller_cancels():
 def test_candidates_start_from_the_defaults_and_are_distinct():
     drawn = draw_candidates(DEFAULTS, 10, seed=0)
     assert drawn[0] == DEFAULTS and len({tuple(sorted(d.items())) for d in drawn}) == 10
+
+
+def test_standardise_gives_per_row_z_scores_and_writes_only_into_an_array_it_may():
+    from gnnrec_core.fit.tuning import standardise
+
+    rows = np.random.default_rng(0).standard_normal((5, 40)).astype(np.float32) * 7 + 3
+    rows[2] = 1.5  # a constant row: centred, not divided by zero
+    expected = (rows - rows.mean(1, keepdims=True)) / np.maximum(rows.std(1, keepdims=True), 1e-6)
+    kept = rows.copy()
+    np.testing.assert_allclose(standardise(rows), expected, atol=1e-5)
+    np.testing.assert_allclose(standardise(rows[:], in_place=True), expected, atol=1e-5)  # a view: copied
+    np.testing.assert_array_equal(rows, kept)
+    owned = rows.copy()
+    assert standardise(owned, in_place=True) is owned
+    np.testing.assert_allclose(owned, expected, atol=1e-5)

@@ -200,13 +200,17 @@ def _train(candidate: Candidate, build: Callable[[dict[str, Any]], tuple[Any, An
     return candidate
 
 
-def standardise(scores: np.ndarray) -> np.ndarray:
-    """Per-row z-scores, so components on different scales mix by weight alone."""
+def standardise(scores: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Per-row z-scores, so components on different scales mix by weight alone. `in_place`: the
+    caller drops `scores`, so an array of its own (float32, not a view) is standardised where it is,
+    with no users x items temporaries (the export scores every customer this way)."""
     scores = np.asarray(scores, dtype=np.float32)
-    mean = scores.mean(1, keepdims=True)
-    std = scores.std(1, keepdims=True)
-    standardised: np.ndarray = (scores - mean) / np.maximum(std, 1e-6)
-    return standardised
+    if not (in_place and scores.base is None and scores.flags.writeable):
+        scores = scores.copy()
+    scores -= scores.mean(1, keepdims=True)
+    variance = np.einsum("ij,ij->i", scores, scores) / max(scores.shape[1], 1)  # of the centred rows
+    scores /= np.maximum(np.sqrt(variance, dtype=np.float32), np.float32(1e-6))[:, None]
+    return scores
 
 
 @dataclass(frozen=True)

@@ -189,9 +189,11 @@ class EmbeddingScores(Recommender):
         weights = self.blend_weights
         if not any(weights.values()):
             return gnn
-        scores = standardise(gnn)
+        scores = standardise(gnn, in_place=True)  # gnn and the filter's scores are this call's own
         if weights["filter"] and self.filter_ is not None:
-            scores += weights["filter"] * standardise(self.filter_.score_history(history))
+            filtered = standardise(self.filter_.score_history(history), in_place=True)
+            filtered *= np.float32(weights["filter"])
+            scores += filtered
         if weights["popularity"] and self.popularity_ is not None:
             scores += weights["popularity"] * standardise(self.popularity_[None, :])
         return scores

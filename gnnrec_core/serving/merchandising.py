@@ -107,7 +107,7 @@ def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None,
         marked = sp.coo_matrix(exclude)  # what top_k excludes, marked here too: an excluded item scores -inf
         scores[marked.row, marked.col] = -np.inf
     if policy is None or policy.max_per_category is None:
-        top = top_k(scores, k, exclude)
+        top = top_k(scores, k, exclude, overwrite=True)  # this function's own copy; exclusions already -inf
     else:
         pool = top_k(scores, min(scores.shape[1], k * 10 + policy.max_per_category * 10), exclude)
         valid = np.isfinite(np.take_along_axis(scores, pool, axis=1))
