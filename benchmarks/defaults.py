@@ -9,8 +9,10 @@ docs/results/defaults.json; `--table` prints the markdown table for docs/benchma
     python -m benchmarks.defaults --split-seed 0 --seeds 1 2 3 4   # model seed varied, split fixed
     python -m benchmarks.defaults --table
 
-Each run is keyed by its split seed and its model seed, so the spread that comes from the split
-and the spread that comes from training can be told apart (the table gives both).
+Each run is keyed by its split seed and its model seed. Two tables: test nDCG@10 of every row (a
+GNN's blend its own row), and what training earns (the best trained row against the best
+closed-form filter on validation and, by the run's own verdict and interval, on test). Runs from
+before the filters and blend rows are kept in docs/results/defaults_before_filters.json.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from benchmarks.datasets import NAMES, OPTIONS, path
 from gnnrec_core import benchmark, ingest, prepare
 from gnnrec_core.matrix.interactions import SplitConfig
 from gnnrec_core.models import LABELS, SPECS
+from gnnrec_core.records import Gain
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "defaults.json"
 
@@ -45,7 +48,7 @@ def run(names: list[str], seeds: list[int], split_seed: int | None = None) -> di
             result = benchmark(dataset, list(SPECS), SplitConfig(seed=split_at), seed=seed).to_json()
             row = {"dataset": name, "seed": seed, "split_seed": split_at, "shape": result["dataset"],
                    "wall_seconds": time.perf_counter() - started,
-                   "results": result["results"]}
+                   "results": result["results"], "verdicts": result["verdicts"]}
             done["runs"] = [r for r in done["runs"]
                             if (r["dataset"], *_seeds(r)) != (name, split_at, seed)] + [row]
             OUT.write_text(json.dumps(done, indent=1, default=float) + "\n")
@@ -55,33 +58,72 @@ def run(names: list[str], seeds: list[int], split_seed: int | None = None) -> di
     return done
 
 
+def _keys(done: dict) -> list[str]:
+    """Every row key the runs hold, in the registry's order, a GNN's blend row after its own."""
+    found = {x.get("key", x["model"]) for r in done["runs"] for x in r["results"]}
+    order = [key for model in SPECS for key in (model, f"{model}+blend")]
+    return [key for key in order if key in found]
+
+
+def _header(key: str) -> str:
+    model, _, blend = key.partition("+")
+    return f"{LABELS[model]} + blend" if blend else LABELS[model]
+
+
 def table(done: dict) -> str:
-    """Mean +/- std of nDCG@10 and mean fit seconds per dataset and model, and the GNN's verdict."""
-    lines = ["| dataset (users x items, interactions) | runs | " + " | ".join(LABELS[m] for m in SPECS)
-             + " | best GNN / best baseline | spread from split / from training |", "|---" * (len(SPECS) + 4) + "|"]
+    """Test nDCG@10 (mean +/- std, mean fit seconds) per dataset and row."""
+    keys = _keys(done)
+    lines = ["| dataset (users x items, interactions) | runs | " + " | ".join(_header(k) for k in keys) + " |",
+             "|---" * (len(keys) + 2) + "|"]
     for name in NAMES:
         runs = [r for r in done["runs"] if r["dataset"] == name]
         if not runs:
             continue
         shape = runs[0]["shape"]
-        cells, ratios, by_seeds = [], [], {}
-        for model in SPECS:
-            values = [x["ndcg"] for r in runs for x in r["results"] if x["model"] == model]
-            seconds = [x["train_seconds"] for r in runs for x in r["results"] if x["model"] == model]
-            cells.append(f"{np.mean(values):.4f} ± {np.std(values):.4f} ({np.mean(seconds):.1f} s)" if values else "–")
-        for r in runs:
-            by = {x["model"]: x["ndcg"] for x in r["results"]}
-            gnn = max(v for m, v in by.items() if SPECS[m].is_gnn)
-            base = max(v for m, v in by.items() if not SPECS[m].is_gnn)
-            ratios.append(gnn / base)
-            by_seeds[_seeds(r)] = gnn / base
-        # Spread of the ratio over split seeds with the model seed equal to the split seed, and over
-        # model seeds with the split seed fixed at 0.
-        over_split = [v for (split_seed, model_seed), v in by_seeds.items() if split_seed == model_seed]
-        over_model = [v for (split_seed, _), v in by_seeds.items() if split_seed == 0]
-        spread = f"± {np.std(over_split):.3f} (n={len(over_split)}) / ± {np.std(over_model):.3f} (n={len(over_model)})"
+        cells = []
+        for key in keys:
+            rows = [x for r in runs for x in r["results"] if x.get("key", x["model"]) == key]
+            cells.append(f"{np.mean([x['ndcg'] for x in rows]):.4f} ± {np.std([x['ndcg'] for x in rows]):.4f} "
+                         f"({np.mean([x['train_seconds'] for x in rows]):.1f} s)" if rows else "–")
         lines.append(f"| {name} ({shape['users']:,} x {shape['items']:,}, {shape['interactions']:,}) | {len(runs)} | "
-                     + " | ".join(cells) + f" | {np.mean(ratios):.2f} ± {np.std(ratios):.2f} | {spread} |")
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _best(results: list[dict], kind, metric: str) -> dict | None:
+    rows = [x for x in results if kind(SPECS[x["model"]]) and x.get(metric) is not None]
+    return max(rows, key=lambda x: x[metric]) if rows else None
+
+
+def verdict_table(done: dict) -> str:
+    """What training earns, per dataset: the best trained row (a GNN alone or blended) against the
+    best closed-form filter, on validation (the slice each chose its settings on) and on test (the
+    run's own verdict, its 95% interval over test users); and the best graph row against the best
+    baseline on test. Counts say in how many runs each verdict was "ahead", "level", "behind"."""
+    lines = ["| dataset | runs | validation: best trained / best filter | trained ahead on validation | "
+             "test: training added (mean) | test verdicts ahead / level / behind | best graph / best baseline (test) |",
+             "|---|---|---|---|---|---|---|"]
+    for name in NAMES:
+        runs = [r for r in done["runs"] if r["dataset"] == name and "verdicts" in r]
+        if not runs:
+            continue
+        ratios, added, counts, graph = [], [], {"ahead": 0, "level": 0, "behind": 0}, []
+        for r in runs:
+            trained = _best(r["results"], lambda spec: spec.is_gnn, "valid_ndcg")
+            closed = _best(r["results"], lambda spec: spec.is_filter, "valid_ndcg")
+            if trained and closed:
+                ratios.append(trained["valid_ndcg"] / closed["valid_ndcg"])
+            gain = Gain.from_json(r["verdicts"]["training"]) if r["verdicts"].get("training") else None
+            if gain is not None:
+                added.append(gain.relative)
+                counts[gain.verdict] += 1
+            versus = Gain.from_json(r["verdicts"]["graph"]) if r["verdicts"].get("graph") else None
+            if versus is not None:
+                graph.append(1 + versus.relative)
+        ahead = sum(ratio > 1 for ratio in ratios)
+        lines.append(f"| {name} | {len(runs)} | {np.mean(ratios):.3f} ± {np.std(ratios):.3f} | {ahead} of {len(ratios)} "
+                     f"| {np.mean(added):+.1%} ± {np.std(added):.1%} | {counts['ahead']} / {counts['level']} / "
+                     f"{counts['behind']} | {np.mean(graph):.2f} ± {np.std(graph):.2f} |")
     return "\n".join(lines)
 
 
@@ -92,10 +134,12 @@ def detail(done: dict, name: str) -> str:
     runs = [r for r in done["runs"] if r["dataset"] == name and _seeds(r)[0] == _seeds(r)[1]]
     lines = [f"| model ({len(runs)} seeds) | " + " | ".join(METRICS) + " | fit s (tuning included) |",
              "|---" * (len(METRICS) + 2) + "|"]
-    for model in SPECS:
-        rows = [x for r in runs for x in r["results"] if x["model"] == model]
+    for key in _keys(done):
+        rows = [x for r in runs for x in r["results"] if x.get("key", x["model"]) == key]
+        if not rows:
+            continue
         cells = [f"{np.mean([x[m] for x in rows]):.4f} ± {np.std([x[m] for x in rows]):.4f}" for m in METRICS]
-        lines.append(f"| {model} | " + " | ".join(cells) + f" | {np.mean([x['train_seconds'] for x in rows]):.1f} |")
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {np.mean([x['train_seconds'] for x in rows]):.1f} |")
     return "\n".join(lines)
 
 
@@ -110,4 +154,5 @@ if __name__ == "__main__":
     if args.detail:
         print(detail(json.loads(OUT.read_text()), args.detail))
         raise SystemExit(0)
-    print(table(json.loads(OUT.read_text())) if args.table else table(run(args.datasets, args.seeds, args.split_seed)))
+    done = json.loads(OUT.read_text()) if args.table else run(args.datasets, args.seeds, args.split_seed)
+    print(table(done) + "\n\n" + verdict_table(done))

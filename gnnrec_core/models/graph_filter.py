@@ -67,7 +67,7 @@ def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     descending), stably, so equal magnitudes keep their stored order. The key packs the row above
     the magnitude's float32 bits (which order non-negative floats as their values), one integer
     sort. Padding every row to the longest and partitioning cost 8x more on wide catalogues, where a
-    popular item's row spans most of them (docs/benchmarks.md, "End to end")."""
+    popular item's row spans most of them (docs/scaling.md, "End to end at 32M lines")."""
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
     counts = np.diff(matrix.indptr)
     if neighbours is None or counts.max(initial=0) <= neighbours:
