@@ -179,3 +179,10 @@ def test_the_choice_goes_to_the_candidate_that_ranks_the_held_out_items_first(mo
     monkeypatch.setattr(gf, "MAX_VALID_USERS", 5)
     _, sampled = gf.validation_slices(train, None, 0.25, seed=0)
     assert (np.diff(sampled.indptr) > 0).sum() == 5 and (np.diff(valid.indptr) > 0).sum() > 5
+
+
+def test_pruning_ranks_a_nan_entry_last():
+    """A polynomial that overflowed can hold nan: it is never kept ahead of a real entry."""
+    matrix = sp.csr_matrix(np.array([[1.0, np.nan, 2.0, 0.5, -3.0]], np.float32))
+    kept = prune_rows(matrix, 2)
+    assert sorted(kept.indices.tolist()) == [2, 4]

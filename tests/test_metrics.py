@@ -1,4 +1,7 @@
+import sys
+
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from gnnrec_core.fit.metrics import evaluate, ranking_metrics, top_k
@@ -52,7 +55,8 @@ def test_top_k_breaks_ties_by_lower_index_whether_or_not_torch_is_loaded(monkeyp
     np.testing.assert_array_equal(without_torch, expected)
 
 
-def test_top_k_ranks_the_same_in_place_and_on_a_copy_and_spares_what_it_may_not_overwrite():
+@pytest.mark.parametrize("torch_loaded", [True, False])
+def test_top_k_ranks_the_same_in_place_and_on_a_copy_and_spares_what_it_may_not_overwrite(torch_loaded, monkeypatch):
     """evaluate lets top_k write exclusions into the scores it drops (no copy of a users x items
     batch); the ranking is the brute-force one (nan as -inf, ties to the lower index, exclusions
     last) in chunks of any size, and an array the caller keeps (a view, or overwrite off) is unchanged."""
@@ -64,6 +68,10 @@ def test_top_k_ranks_the_same_in_place_and_on_a_copy_and_spares_what_it_may_not_
     masked[exclude.nonzero()] = -np.inf
     expected = np.array([np.lexsort((np.arange(25), -row))[:5] for row in masked])
     kept = scores.copy()
+    if torch_loaded:
+        import torch  # noqa: F401  (top_k ranks with torch once it is loaded)
+    else:
+        monkeypatch.delitem(sys.modules, "torch", raising=False)
     for work in (25 * 16, 7 * 25 * 16, 1 << 20):  # one row, seven rows, all rows per chunk
         np.testing.assert_array_equal(top_k(scores, 5, exclude, work_bytes=work), expected)
         np.testing.assert_array_equal(scores, kept)  # overwrite off: untouched

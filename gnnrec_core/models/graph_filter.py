@@ -76,7 +76,9 @@ def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     rows = np.repeat(np.arange(n_rows, dtype=np.int64), counts)
     keep = counts[rows] <= neighbours  # short rows whole
     ranked = np.flatnonzero(~keep)
-    bits = np.abs(matrix.data[ranked]).view(np.uint32)
+    magnitude = np.abs(matrix.data[ranked])
+    magnitude[np.isnan(magnitude)] = 0.0  # nan ranks last, as a zero does (its bits would rank it first)
+    bits = magnitude.view(np.uint32)
     key = (rows[ranked].astype(np.uint64) << np.uint64(32)) | (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
     order = np.argsort(key, kind="stable")
     ranked_rows = rows[ranked][order]  # ascending: each long row's entries together, in the rows' order
