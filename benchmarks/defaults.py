@@ -121,9 +121,10 @@ def verdict_table(done: dict) -> str:
             if versus is not None:
                 graph.append(1 + versus.relative)
         ahead = sum(ratio > 1 for ratio in ratios)
-        lines.append(f"| {name} | {len(runs)} | {np.mean(ratios):.3f} ± {np.std(ratios):.3f} | {ahead} of {len(ratios)} "
-                     f"| {np.mean(added):+.1%} ± {np.std(added):.1%} | {counts['ahead']} / {counts['level']} / "
-                     f"{counts['behind']} | {np.mean(graph):.2f} ± {np.std(graph):.2f} |")
+        lines.append(f"| {name} | {len(runs)} | {np.mean(ratios):.3f} ± {np.std(ratios):.3f} | "
+                     f"{ahead} of {len(ratios)} | {np.mean(added):+.1%} ± {np.std(added):.1%} | "
+                     f"{counts['ahead']} / {counts['level']} / {counts['behind']} | "
+                     f"{np.mean(graph):.2f} ± {np.std(graph):.2f} |")
     return "\n".join(lines)
 
 

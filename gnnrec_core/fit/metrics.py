@@ -96,7 +96,8 @@ def _ranked_copy(scores: np.ndarray, in_place: bool) -> np.ndarray:
     costs the conversion), a read-only pass far cheaper than converting every score."""
     if not np.isnan(scores.sum()):
         return scores if in_place else scores.copy()
-    return np.nan_to_num(scores, copy=not in_place, nan=-np.inf, posinf=np.inf, neginf=-np.inf)
+    converted: np.ndarray = np.nan_to_num(scores, copy=not in_place, nan=-np.inf, posinf=np.inf, neginf=-np.inf)
+    return converted
 
 
 def _ties_to_lower_index(scores: np.ndarray, top: np.ndarray, next_best: np.ndarray | None = None) -> np.ndarray:
