@@ -13,23 +13,20 @@ staging folder, or back to the old entry: an `.old-*` folder whose entry is miss
 deleted. An entry is listed only when its files are there and read (a cheap check, kept per file
 version); the others are reported by `unreadable()` with a one-line reason. Disk errors (read-only
 folder, no space) become `InputError`s naming the folder and the cause. Names are checked so that
-none can escape the workspace folder.
+none can escape the workspace folder. The writes and the recovery live in store_atomic.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,22 +39,16 @@ from .data.mapping import ColumnMapping
 from .errors import GnnrecError, InputError
 from .models import Recommender
 from .records import DatasetRef, RecordError, RunInfo
+from .store_atomic import KINDS, AtomicFolders
 from .store_files import (
     CHECKS,
     GONE,
-    MARK,
-    OLD,
-    STAGING,
-    _entry_name,
-    _marked,
-    _mtime,
     _one_line,
     _orphans,
     _unwritable,
     fingerprint,
 )
 
-KINDS = {"datasets": "meta.json", "runs": "run.json"}  # kind -> the record file every entry holds
 FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
 DATASET_KEYS = ("name", "saved_at", "mapping", "report")
 
@@ -94,7 +85,7 @@ class Unreadable:
     reason: str
 
 
-class Workspace:
+class Workspace(AtomicFolders):
     def __init__(self, root: str | Path) -> None:
         """Open (or make) the workspace at `root`, finish any replace a killed process left half-done,
         and sweep old staging folders. A folder that cannot be written raises InputError (one line)."""
@@ -363,90 +354,3 @@ class Workspace:
             except OSError:
                 break
         return [p for p in folders if not p.name.startswith(".")]
-
-    def _write_entry(self, target: Path, write: Callable[[Path], None], *, replace: bool = True,
-                     taken: Callable[[], InputError] | None = None) -> None:
-        if self.problem is not None:
-            raise InputError(f"{self.problem}; nothing was saved")
-        try:
-            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{STAGING}{target.name}-"))
-        except OSError as exc:
-            raise _unwritable(target.parent, exc) from None
-        try:
-            write(staging)  # the slow part runs unlocked: sessions only queue for the renames
-            with self._lock():
-                self._recover()
-                if target.exists() and not replace:
-                    raise taken() if taken else InputError(f"expected a new name, found '{target.name}' taken")
-                (staging / MARK).write_text(target.name)  # staging is whole: a crash from here rolls forward
-                if target.exists():  # replace: move the old entry aside, rename staging in, drop the old
-                    old = target.parent / f"{OLD}{target.name}-{uuid.uuid4().hex[:6]}"
-                    os.replace(target, old)
-                    try:
-                        os.replace(staging, target)
-                    except BaseException:
-                        os.replace(old, target)  # the old entry back where it was
-                        raise
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    os.replace(staging, target)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise _unwritable(target.parent, exc) from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-
-    def _leftovers(self) -> bool:
-        """Whether any hidden folder of a write (staging, moved aside, being deleted) is there."""
-        return any(p.name.startswith((STAGING, OLD, GONE)) for kind in KINDS for p in (self.root / kind).iterdir())
-
-    def _recover(self) -> None:
-        """Finish what a process killed mid-replace left (call under the lock): for each
-        `.old-<name>-*` whose `<name>` is missing, rename the newest complete staging folder for
-        `<name>` into place (roll forward), else the old entry back (roll back)."""
-        for kind in KINDS:
-            base = self.root / kind
-            folders = {p.name: p for p in base.iterdir()}
-            for old in sorted(_orphans(set(folders)), key=lambda n: _mtime(folders[n]), reverse=True):
-                name = _entry_name(old, OLD)
-                if (base / name).exists():  # a newer copy of this entry was restored just now
-                    continue
-                staged = sorted((p for n, p in folders.items() if n.startswith(STAGING) and _marked(p) == name),
-                                key=_mtime, reverse=True)
-                try:
-                    os.replace(staged[0] if staged else folders[old], base / name)
-                except OSError:
-                    continue  # left as it is (never deleted): the next open tries again
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One workspace-wide lock (flock) around renames, so that two sessions saving the same
-        name one after the other both succeed and the later one wins whole."""
-        with open(self.root / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _sweep_staging(self, older_than: float = 24 * 3600) -> None:
-        """Remove hidden folders left by processes killed mid-write (call under the lock, after
-        `_recover`): staging and replaced entries older than `older_than`, deletions at once. An
-        `.old-*` folder whose entry is missing is the only copy of that entry: never removed."""
-        now = time.time()
-        for kind in KINDS:
-            base = self.root / kind
-            names = {p.name for p in base.iterdir()}
-            keep = _orphans(names)
-            for folder in base.glob(".*-*"):
-                try:
-                    old_enough = now - folder.stat().st_mtime > older_than
-                    if folder.name in keep:
-                        continue
-                    if folder.name.startswith(GONE) or (folder.name.startswith((STAGING, OLD)) and old_enough):
-                        shutil.rmtree(folder, ignore_errors=True)
-                except OSError:
-                    continue
-
-
