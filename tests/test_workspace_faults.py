@@ -1,6 +1,7 @@
 """The workspace under faults: a name already saved, a process killed at every rename and write of
-a save (replaces included), damaged files, a read-only or full disk. After each, a fresh Workspace
-lists every dataset and run that was saved, each loads, and every page of the dashboard opens.
+a save (replaces included), a read-only or full disk. After each, a fresh Workspace lists every
+dataset and run that was saved and each loads. Damaged files: test_workspace_damage.py; every page
+of the dashboard over all of these: test_workspace_pages.py (both use this file's helpers).
 
 Run as a script, this file is the worker of the kill test (`_kill_at_every_point`)."""
 
@@ -10,7 +11,6 @@ import dataclasses
 import errno
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
-from streamlit.testing.v1 import AppTest
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.errors import InputError
@@ -30,9 +29,7 @@ from gnnrec_core.models import MODELS
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.records import DatasetRef, RunInfo
 from gnnrec_core.store import NameTaken, Run, Workspace
-from pages.routes import PAGES
 
-APP = str(ROOT / "app.py")
 KILLED = 99  # the exit status of a worker killed at its injection point
 
 
@@ -44,6 +41,10 @@ def _log(users: int = 9, baskets: int = 60, seed: int = 0) -> bytes:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> tuple[Path, str]:
+    return make_template(tmp_path_factory)
+
+
+def make_template(tmp_path_factory) -> tuple[Path, str]:
     """A workspace holding dataset 'base' and an item-kNN run on it, copied by each test."""
     root = tmp_path_factory.mktemp("faults") / "workspace"
     store = Workspace(root)
@@ -298,78 +299,6 @@ def test_an_entry_moved_aside_comes_back_when_the_workspace_opens(template, tmp_
     assert [r.run_id for r in Workspace(root).list_runs()] == [run_id]
 
 
-# -- 3. damaged entries -------------------------------------------------------------------------
-
-def _truncate(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-DAMAGE = {
-    "model.npz truncated": ("runs", "model.npz", _truncate),
-    "model.npz missing": ("runs", "model.npz", Path.unlink),
-    "model.npz empty": ("runs", "model.npz", lambda p: p.write_bytes(b"")),
-    "items.json truncated": ("runs", "items.json", _truncate),
-    "users.json truncated": ("runs", "users.json", _truncate),
-    "users.json missing": ("runs", "users.json", Path.unlink),
-    "run.json truncated": ("runs", "run.json", _truncate),
-    "run.json {}": ("runs", "run.json", lambda p: p.write_text("{}")),
-    "events.parquet truncated": ("datasets", "events.parquet", _truncate),
-    "events.parquet empty": ("datasets", "events.parquet", lambda p: p.write_bytes(b"")),
-    "catalogue.parquet missing": ("datasets", "catalogue.parquet", Path.unlink),
-    "meta.json {}": ("datasets", "meta.json", lambda p: p.write_text("{}")),
-    "meta.json truncated": ("datasets", "meta.json", _truncate),
-    "meta.json without its report": ("datasets", "meta.json",
-                                     lambda p: p.write_text(json.dumps({**json.loads(p.read_text()), "report": 1}))),
-}
-
-
-def _damaged_copy(root: Path, run_id: str, case: str, newer: float = 1e6) -> str:
-    """A copy of the good dataset or run under another name, newest of all, then damaged."""
-    kind, file, damage = DAMAGE[case]
-    source = root / kind / ("base" if kind == "datasets" else run_id)
-    name = "damaged " + "".join(c if c.isalnum() else " " for c in case).strip()
-    if kind == "runs":
-        name = name.replace(" ", "-")
-    shutil.copytree(source, root / kind / name)
-    record = root / kind / name / ("meta.json" if kind == "datasets" else "run.json")
-    data = json.loads(record.read_text())
-    data |= {"name": name} if kind == "datasets" else {"run_id": name}
-    data["saved_at"] += newer  # the newest: what a page opens by default
-    record.write_text(json.dumps(data))
-    damage(root / kind / name / file)
-    return name
-
-
-@pytest.mark.parametrize("case", list(DAMAGE))
-def test_a_damaged_entry_is_left_out_named_and_refused_in_one_line(template, tmp_path, case):
-    root, run_id = _copy(template, tmp_path / "ws")
-    name = _damaged_copy(root, run_id, case)
-    kind = DAMAGE[case][0]
-    store = Workspace(root)
-    assert [d["name"] for d in store.list_datasets()] == ["base"]
-    assert [r.run_id for r in store.list_runs()] == [run_id]
-    (found,) = store.unreadable()
-    assert (found.kind, found.name) == (kind, name) and "\n" not in found.reason
-    assert DAMAGE[case][1] in found.reason or "not a record" in found.reason or "expected" in found.reason
-    with pytest.raises(InputError) as refused:
-        store.load_dataset(name) if kind == "datasets" else store.load_run(name)
-    assert "is damaged" in _one_line(refused) and f"'{name}'" in str(refused.value)
-    assert len(store.load_dataset("base").events) > 0 and store.load_run(run_id).model.name == "itemknn"
-
-
-def test_a_run_whose_dataset_is_damaged_is_left_out_and_says_why(template, tmp_path):
-    root, run_id = _copy(template, tmp_path / "ws")
-    _truncate(root / "datasets" / "base" / "events.parquet")
-    store = Workspace(root)
-    assert store.list_datasets() == [] and store.list_runs() == []
-    reasons = {u.name: u.reason for u in store.unreadable()}
-    assert set(reasons) == {"base", run_id} and "needs dataset 'base'" in reasons[run_id]
-    with pytest.raises(InputError) as refused:
-        store.load_dataset("base")
-    assert "events.parquet" in _one_line(refused)
-
-
 # -- 4. a read-only or full disk ----------------------------------------------------------------
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES])
@@ -424,106 +353,6 @@ def test_a_workspace_that_cannot_be_made_is_refused_in_one_line(tmp_path, monkey
     assert store.list_datasets() == [] and store.list_runs() == [] and store.unreadable() == []
     with pytest.raises(InputError, match=os.strerror(code)):
         store.save_dataset("x", ingest(_log(), "orders.csv"))
-
-
-# -- the dashboard over all of this -------------------------------------------------------------
-
-def _app(root: Path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("GNNREC_WORKSPACE", str(root))
-    return AppTest.from_file(APP, default_timeout=180)
-
-
-def _every_page_opens(at: AppTest) -> None:
-    for page in PAGES.values():
-        at.switch_page(page).run()
-        assert not at.exception, (page, [e.value for e in at.exception])
-    modes = next(r for r in at.radio if r.label == "Compare")  # the last page: each of its modes too
-    for mode in modes.options:
-        modes.set_value(mode).run()
-        assert not at.exception, (mode, [e.value for e in at.exception])
-
-
-def _save(at: AppTest) -> AppTest:
-    return next(b for b in at.button if b.label == "Save dataset").click().run()
-
-
-def test_an_upload_under_a_saved_name_keeps_the_saved_rows_unless_replace_is_ticked(tmp_path, monkeypatch):
-    root = tmp_path / "ws"
-    at = _app(root, monkeypatch).run()
-    at.switch_page(PAGES["data"]).run()
-    at.radio[0].set_value("Upload files").run()
-    at.file_uploader[0].upload("orders.csv", _log(), "text/csv").run()
-    assert at.text_input[0].value == "orders" and not any(c.label.startswith("Replace") for c in at.checkbox)
-    assert any(s.value.startswith("Saved 'orders'") for s in _save(at).success)
-    first = len(Workspace(root).load_dataset("orders").events)
-
-    second = _log(users=5, baskets=20, seed=1)  # another file of the same name: the name is filled in again
-    at.file_uploader[0].upload("orders.csv", second, "text/csv").run()
-    assert at.text_input[0].value == "orders" and any("already saved" in w.value for w in at.warning)
-    box = next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'")
-    assert box.value is False  # replacing is never the default
-    _save(at)
-    assert not at.exception and not at.success
-    assert any("'orders' is already saved" in e.value and "choose another name" in e.value for e in at.error)
-    assert len(Workspace(root).load_dataset("orders").events) == first  # nothing stored
-
-    next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'").check().run()
-    assert any(s.value.startswith("Replaced 'orders'") for s in _save(at).success)
-    replaced = len(Workspace(root).load_dataset("orders").events)
-    assert replaced == len(ingest(second, "orders.csv").events) != first
-    at.file_uploader[0].upload("orders.csv", _log(seed=3), "text/csv").run()  # the next upload asks again
-    assert next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'").value is False
-    _save(at)
-    assert len(Workspace(root).load_dataset("orders").events) == replaced
-
-
-@pytest.mark.parametrize("where", ["beside the good ones", "in the run's own dataset"])
-def test_every_page_opens_over_damaged_entries(template, tmp_path, monkeypatch, where):
-    """Every kind of damage at once, each entry the newest of its kind (what a page opens by
-    default), or the good run's own dataset damaged."""
-    root, run_id = _copy(template, tmp_path / "ws")
-    if where == "beside the good ones":
-        for case in DAMAGE:
-            _damaged_copy(root, run_id, case)
-    else:
-        _truncate(root / "datasets" / "base" / "events.parquet")
-    at = _app(root, monkeypatch).run()
-    assert not at.exception, [e.value for e in at.exception]
-    left_out = len(DAMAGE) if where == "beside the good ones" else 2
-    assert any(f"{left_out} saved entries could not be opened" in c.value for c in at.sidebar.caption)
-    if where == "beside the good ones":
-        assert at.session_state["active_run"] == run_id and at.session_state["active_dataset"] == "base"
-    _every_page_opens(at)
-
-
-@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
-def test_every_page_opens_on_a_read_only_or_full_workspace(template, tmp_path, monkeypatch, code):
-    """Read-only: an empty workspace folder where nothing can be made. Full: a workspace holding a
-    dataset and a run where nothing more can be written. Saving says why; nothing is half-written."""
-    root = tmp_path / "ws"
-    if code == errno.EROFS:
-        root.mkdir()
-    else:
-        _copy(template, root)
-    before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
-    Faults(root, 0, kill=False, code=code).install(monkeypatch.setattr)
-    at = _app(root, monkeypatch).run()
-    assert not at.exception, [e.value for e in at.exception]
-    if code == errno.EROFS:  # said at the top of every page
-        assert any(str(root) in e.value and os.strerror(code) in e.value for e in at.error)
-    else:  # a full disk still opens what it holds
-        assert not at.error and at.session_state["active_dataset"] == "base"
-    _every_page_opens(at)
-    at.switch_page(PAGES["data"]).run()
-    at.radio[0].set_value("Upload files").run()
-    at.file_uploader[0].upload("new orders.csv", _log(seed=4), "text/csv").run()
-    _save(at)
-    assert not at.exception and not at.success
-    shown = [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]  # as typed: markdown escapes off
-    assert any(str(root) in e and os.strerror(code) in e and "nothing was saved" in e for e in shown), shown
-    at.switch_page(PAGES["home"]).run()
-    assert not at.exception
-    assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before  # nothing half-written
 
 
 if __name__ == "__main__":
