@@ -80,11 +80,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
     specs = {
         "ingest": "detect the column mapping and print the cleaning report",
         "benchmark": "fit every model on one split and print the metrics table",
-        "train": "fit one model on all interactions and save it as a run",
+        "train": "score one model beside every comparison on a held-out split, then save it as a run",
         "recommend": "top-k recommendations for one user, with reasons",
         "similar": "the products most similar to one product",
         "export": "recommendations and similar items as CSV, embeddings as TSV",
-        "report": "train, then write a self-contained HTML report for stakeholders",
+        "report": "write a self-contained HTML report for stakeholders (trained now, or a saved run with --run)",
         "rules": "association rules from baskets (support, confidence, lift, leverage, conviction)",
         "basket-eval": "basket completion: hide one product per test basket, rank it from the rest",
         "compare-periods": "what changed between two periods (or two segments): products and pairs, tested",

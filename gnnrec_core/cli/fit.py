@@ -125,8 +125,11 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     print_table(info.results, (info.k,), info.split, (*info.notes, *verdict_lines(info.verdicts)), info.model)
     main = info.main_result
     score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""
+    default = workspace.root.resolve() == Path("workspace").resolve()  # the dashboard's own, run from here
+    env = "" if default else f"GNNREC_WORKSPACE={workspace.root} "
+    flag = "" if default else f" --workspace {workspace.root}"
     print(f"saved run {run_id} in {workspace.root} ({info.model} on dataset '{ref.name}'{score}); "
-          "open it with `streamlit run app.py` or `recommend --run`")
+          f"open it with `{env}streamlit run app.py` or `recommend --run {run_id}{flag}`")
     return info.to_json()
 
 
