@@ -24,6 +24,7 @@ from gnnrec_core import (
     training_curve,
 )
 from gnnrec_core import split as split_interactions
+from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
 from pages.jobs import jobs, start_training
@@ -83,9 +84,7 @@ with st.form("train-form"):
         settings = config_form(model)
     device = left.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
     left.caption(device_report())
-    method = left.selectbox("Split", ["random", "time", "last"],
-                            format_func={"random": "per-customer random holdout", "time": "global time cut",
-                                         "last": "leave last out"}.get)
+    method = left.selectbox("Split", list(SPLIT_WORDS), format_func=SPLIT_WORDS.get)
     test_size = left.slider("Test share", 0.1, 0.5, 0.25, 0.05)
     weighting = right.selectbox(
         "Interaction weighting", available_weightings(data.ingest.events),
@@ -147,11 +146,11 @@ else:
 st.markdown("**Final test figures**: the held-out test split, scored once per run. Report these; do not tune on "
             "them (a setting picked for its test score makes the test score a guess).")
 judged = run_verdicts(info)
+if judged.training is not None:  # the run's own model first: what training added
+    say = st.info if judged.training.verdict == "ahead" else st.warning
+    say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph)))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(escape_markdown(graph_sentence(judged.graph)))
-if judged.training is not None:
-    say = st.info if judged.training.verdict == "ahead" else st.warning
-    say("**What training added**: " + escape_markdown(training_sentence(judged.training)))
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={

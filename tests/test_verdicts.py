@@ -38,6 +38,19 @@ def test_a_gain_is_worded_by_its_interval():
     assert Gain.from_json(json.loads(json.dumps(ahead.to_json()))) == ahead
 
 
+def test_the_two_verdicts_never_trust_two_models():
+    """Training behind the filter and every graph model behind EASE: the filter is trusted among the
+    graph models only, and the sentence names EASE as the one that ranks better."""
+    users = np.linspace(0.0, 0.4, 200)
+    gnn, bspm, ease = _row("lightgcn", 0.16), _row("bspm", 0.17), _row("ease", 0.19)
+    training = gain(gnn, bspm, 10, paired=(users, users + 0.01))
+    graph = gain(bspm, ease, 10, paired=(users, users + 0.02))
+    assert training.verdict == graph.verdict == "behind"
+    said = training_sentence(training, graph)
+    assert "Trust it for ranking" not in said and "Of the graph models, trust it; EASE" in said
+    assert training_sentence(training).endswith("Trust it for ranking.")  # no baseline ahead: the filter is it
+
+
 def test_a_blend_is_named_with_its_parts_and_weights():
     assert row_label("lightgcn") == "LightGCN"
     assert row_label("lightgcn", {"filter": 4.0, "popularity": 0.1}) == "LightGCN + graph filter x4 + popularity x0.1"

@@ -22,6 +22,8 @@ from ..errors import ConfigError, InputError
 
 WEIGHTINGS = ("binary", "count", "quantity", "rating")
 SPLITS = ("random", "time", "last")
+# Each split method in words: the Train form and every results caption say the same.
+SPLIT_WORDS = {"random": "per-customer random holdout", "time": "global time cut", "last": "leave last out"}
 DEFAULT_EVENT_WEIGHTS = (("view", 1.0), ("addtocart", 3.0), ("cart", 3.0), ("transaction", 5.0),
                          ("purchase", 5.0), ("order", 5.0))
 

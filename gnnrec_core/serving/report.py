@@ -142,11 +142,11 @@ def _metrics_section(info: RunInfo) -> list[str]:
     out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame),
            f"<p>{_e(split_sentence(dict(info.split), int(info.k)))}</p>"]
     found = run_verdicts(info)
+    if found.training is not None:  # the run's own model first: what training added
+        out.append(f"<p class='verdict'>What training added: {_e(training_sentence(found.training, found.graph))}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>{_e(graph_sentence(found.graph))}</p>")
-    if found.training is not None:
-        out.append(f"<p class='verdict'>What training added: {_e(training_sentence(found.training))}</p>")
     return out
 
 

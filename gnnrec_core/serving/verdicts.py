@@ -6,6 +6,7 @@ A gain is worded by its interval: "ahead of" or "behind" only when the 95% inter
 
 from __future__ import annotations
 
+from ..matrix.interactions import SPLIT_WORDS
 from ..records import Gain, RunInfo, Verdicts
 
 PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
@@ -24,8 +25,10 @@ def gain_words(gain: Gain) -> str:
             f"{gain.value:.4f} vs {gain.reference_value:.4f}, {gain.relative:+.1%} ({interval_words(gain)})")
 
 
-def training_sentence(gain: Gain) -> str:
-    """What training added over the best closed-form graph filter, and which model to trust."""
+def training_sentence(gain: Gain, graph: Gain | None = None) -> str:
+    """What training added over the best closed-form graph filter, and which model to trust; with
+    `graph` (the best graph model against the best baseline) the trust never contradicts it: where a
+    baseline ranks better than every graph model, the filter is trusted among the graph models only."""
     figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
                f"on {gain.metric_label}, {interval_words(gain)}")
     if gain.verdict == "ahead":
@@ -33,8 +36,10 @@ def training_sentence(gain: Gain) -> str:
     if gain.verdict == "level":
         return (f"Training added nothing measurable: {gain.relative:+.1%}, inside the noise ({figures}). "
                 f"{gain.reference_label} gives the same ranking quality with no training.")
+    trust = "Trust it for ranking." if graph is None or graph.verdict != "behind" else (
+        f"Of the graph models, trust it; {graph.reference_label}, not a graph model, ranks better still.")
     return (f"Training added nothing on this data: {gain.reference_label}, the same graph convolution solved "
-            f"without training, ranks {-gain.relative:.1%} better ({figures}). Trust it for ranking.")
+            f"without training, ranks {-gain.relative:.1%} better ({figures}). {trust}")
 
 
 def graph_sentence(gain: Gain) -> str:
@@ -65,7 +70,8 @@ def split_sentence(split: dict, k: int) -> str:
                f"{split.get('skipped_unknown_items', 0):,} with an unknown product, "
                f"{split.get('skipped_in_train', 0):,} already in train); every row of the dataset trained")
     else:
-        how = f"Split: {split.get('method')} holdout, test share {split.get('test_size')}, seed {split.get('seed')}"
+        method = SPLIT_WORDS.get(str(split.get("method")), f"{split.get('method')} holdout")
+        how = f"Split: {method}, test share {split.get('test_size')}, seed {split.get('seed')}"
     return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
             f"interactions over {split.get('test_users', 0):,} customers. Metrics at k={k}, full ranking, "
             "bought items excluded.")
