@@ -29,7 +29,7 @@ items), and every step is pruned block by block, so memory is items x neighbours
 L's factored form: D^-1/2 V_k (V_k^T D^1/2 S(P~)), k x items dense rows through the sparse graph.
 Measured against the exact ODE solution (the steps applied through R~, as the authors' code does) on
 validation, the pruned one is never behind and ahead on five of seven datasets (docs/benchmarks.md,
-"Closed-form graph filters").
+"Closed-form graph filters"); at 41k items (Gowalla) 16 product entries per item are behind 64.
 
 The score is linear in the history, so a reason's per-purchase shares sum exactly to the score
 (`item_item`: score_history(h) = h @ item_item(all items)).
