@@ -32,6 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if not (CACHE / "train.csv").is_file():
+        parser.error(f"expected Gowalla's train split at {CACHE / 'train.csv'}, found none: run "
+                     "python -m benchmarks.published_split --source DIR first")
     frame = pd.read_csv(CACHE / "train.csv")
     users = frame.user_id.astype("category").cat.codes.to_numpy()
     items = frame.item_id.astype("category").cat.codes.to_numpy()

@@ -75,7 +75,7 @@ def table(option: str, done: dict) -> str:
     first, second = CHOICES[option][:2]
     blended = option == "init"
     head = f"| dataset | {first}, validation nDCG@10 | {second} | {first} - {second} (per seed) | reading |"
-    head += " blended: " + f"{first} - {second} | reading | graph filter alone |" if blended else " item bias chosen |"
+    head += f" blended: {first} - {second} | reading | graph filter alone |" if blended else " item bias chosen |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     runs = done["runs"]
     for name in dict.fromkeys(r["dataset"] for r in runs):

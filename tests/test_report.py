@@ -21,12 +21,19 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
     model = LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
     results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
                          train_seconds=1.0),
+               ResultRow("gfcf", ndcg=0.22, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0),
                ResultRow("ease", ndcg=0.25, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
                          train_seconds=1.0))
-    page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10))
+    split = {"method": "random", "test_size": 0.25, "seed": 0}
+    page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10, split=split))
     assert HOSTILE not in page and "&lt;script&gt;" in page
     assert not re.search(r"<script[^>]+src=", page)  # plotly.js inline: no network needed
-    assert "LightGCN is behind EASE on nDCG@10: 0.2000 vs 0.2500, -20.0% (no interval" in page
+    # The run's own model first, then the best graph model against the best baseline; one model trusted.
+    training = page.index("What training added: Training added nothing on this data")
+    graph = page.index("Graph filter (GF-CF, no training) is behind EASE on nDCG@10: 0.2200 vs 0.2500, -12.0%")
+    assert training < graph and "Of the graph models, trust it; EASE, not a graph model, ranks better still" in page
+    assert "Split: per-customer random holdout, test share 0.25" in page  # the Train form's words
     assert "Example customers" in page and "Product map" in page
     # Every strongest pair says its evidence in words: 90 baskets of 3 products repeat each pair often.
     assert "enough (10 baskets or more)" in page
