@@ -11,6 +11,8 @@ from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.serving.merchandising import Merchandising, resolve
 from gnnrec_core.serving.recommend import (
     BOOST,
+    BUYERS,
+    ITEM_BIAS,
     LEARNED,
     POPULARITY,
     UNSPLIT,
@@ -137,6 +139,11 @@ def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_mode
         labels = {label for row in recommend_table(model, dataset, user, k=5).attrs["parts"] for label, _ in row}
         assert LEARNED in labels  # a known customer's own vector: not from the history, said in words
         assert (POPULARITY in labels) == (kind == "lightgcn blended")
+    # The words below the table name only the kinds of part these scores have.
+    own = recommend_table(model, dataset, user, k=5)
+    not_history = (LEARNED, ITEM_BIAS, POPULARITY, BOOST, BUYERS)
+    from_purchases = any(label not in not_history for row in own.attrs["parts"] for label, _ in row)
+    assert ("what each purchase brings" in own.attrs["explained"]) == from_purchases
 
 
 def test_a_boost_is_a_part_of_its_own(tmp_path):

@@ -15,7 +15,7 @@ from gnnrec_core.models.base import Recommender
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.pipeline.benchmark import gain, scored_rows, verdicts
 from gnnrec_core.records import Gain, ResultRow, Tuning
-from gnnrec_core.serving.verdicts import gain_words, training_sentence
+from gnnrec_core.serving.verdicts import gain_words, percent, training_sentence
 
 
 def _row(model, ndcg, blend=None):
@@ -171,3 +171,14 @@ def test_the_search_curve_shows_the_best_so_far_not_a_saw_tooth():
     loss, best = training_curve(history).data
     assert list(loss.x) == [1, 2, 3, 4]
     assert list(best.y) == [0.10, 0.12, 0.12, 0.15]
+
+
+def test_a_bound_near_zero_keeps_its_sign_and_a_tie_says_so():
+    """'-9.8% to +0.0%' read as touching zero; a bound of +0.04% prints as such, and two rows that
+    rank every test user alike are called the same, not '+0.0% (95% interval +0.0% to +0.0%)'."""
+    assert percent(0.0004) == "+0.04%" and percent(-0.00003) == "-0.003%" and percent(-0.0981) == "-9.8%"
+    users = np.linspace(0.0, 0.4, 200)
+    almost = gain(_row("lightgcn", 0.20), _row("gfcf", 0.20), 10, paired=(users + np.r_[0.0008, np.zeros(199)], users))
+    assert almost.low < 0 < almost.high and "to +0.0%" not in gain_words(almost)
+    tie = gain(_row("lightgcn", 0.20), _row("gfcf", 0.20), 10, paired=(users, users))
+    assert tie.verdict == "level" and "the same on each of 200 test users" in gain_words(tie)

@@ -13,7 +13,7 @@ from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
-from ..serving.verdicts import gain_words
+from ..serving.verdicts import graph_sentence, training_sentence
 from .common import (
     _check_data,
     _dataset,
@@ -82,12 +82,13 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
 
 
 def verdict_lines(found: Verdicts) -> list[str]:
-    """The table's two verdicts in words, each with its interval."""
+    """The table's two verdicts in the Train page's and the report's words, each with its interval:
+    which model to trust is said once, the same way on every front end."""
     lines = []
     if found.training is not None:
-        lines.append(f"what training added: {gain_words(found.training)}")
+        lines.append(f"what training added: {training_sentence(found.training, found.graph)}")
     if found.graph is not None:
-        lines.append(f"best graph model against the best baseline: {gain_words(found.graph)}")
+        lines.append(f"best graph model against the best baseline: {graph_sentence(found.graph)}")
     return lines
 
 

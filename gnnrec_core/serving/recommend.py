@@ -48,6 +48,7 @@ ITEM_BIAS = "item bias"
 POPULARITY = "popularity prior"
 BUYERS = "buyers"  # the popularity model's whole score
 BOOST = "merchandising boost"
+HISTORY = "the customer's purchases"  # the share of the score that comes from each purchase
 UNSPLIT = "the model's score (not split)"  # a model whose score the parts could not rebuild
 TOLERANCE = 1e-3  # relative: parts that rebuild the score closer than this are exact (float32 models)
 
@@ -253,7 +254,7 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     if not parts.other:
         return (f"Each score is exactly the sum of what each purchase brings (strength x {model.link_label}): the "
                 "largest are named, the rest of the history summed.")
-    sizes = {"the customer's purchases": float(np.abs(parts.history).sum())}
+    sizes = {HISTORY: float(np.abs(parts.history).sum())}
     sizes |= {f"the {label}": float(np.abs(column).sum()) for label, column in parts.other.items()}
     total = sum(sizes.values())
     if total == 0:
@@ -263,8 +264,9 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
     learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
                "split per purchase.") if LEARNED in parts.other else ""
-    return (f"Each score is the sum of the parts listed beside it: what each purchase brings{link}, the rest "
-            f"of the history summed, and the parts that do not come from the history. Of these scores, {words} "
+    kinds = (f": what each purchase brings{link}, the rest of the history summed, and the parts that do not come "
+             "from the history" if sizes[HISTORY] > 0 else ", none of which comes from a single purchase")
+    return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {words} "
             f"(by absolute size).{learned}")
 
 

@@ -12,17 +12,31 @@ from ..records import Gain, RunInfo, Verdicts
 PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
 
 
+def percent(x: float) -> str:
+    """A signed share to one decimal, or to the first digit that is not zero where one decimal would
+    print a non-zero bound as "+0.0%" (a level interval read as touching zero): "+0.04%", "-0.003%";
+    exactly zero is "0%"."""
+    if x == 0:
+        return "0%"
+    decimals = 1
+    while abs(round(x * 100, decimals)) == 0 and decimals < 6:
+        decimals += 1
+    return f"{x:+.{decimals}%}"
+
+
 def interval_words(gain: Gain) -> str:
     """'95% interval -0.8% to +3.2% over 812 test users', or why there is none."""
     if gain.low is None or gain.high is None:
         return "no interval: a run saved before intervals were kept"
-    return f"95% interval {gain.low:+.1%} to {gain.high:+.1%} over {gain.n:,} {gain.over}"
+    if gain.low == gain.high == 0:
+        return f"the same on each of {gain.n:,} {gain.over}"
+    return f"95% interval {percent(gain.low)} to {percent(gain.high)} over {gain.n:,} {gain.over}"
 
 
 def gain_words(gain: Gain) -> str:
     """'LightGCN is level with Graph filter on nDCG@10: 0.1550 vs 0.1618, -4.2% (95% interval ...)'."""
     return (f"{gain.row_label} is {PHRASES[gain.verdict]} {gain.reference_label} on {gain.metric_label}: "
-            f"{gain.value:.4f} vs {gain.reference_value:.4f}, {gain.relative:+.1%} ({interval_words(gain)})")
+            f"{gain.value:.4f} vs {gain.reference_value:.4f}, {percent(gain.relative)} ({interval_words(gain)})")
 
 
 def training_sentence(gain: Gain, graph: Gain | None = None) -> str:
@@ -32,14 +46,15 @@ def training_sentence(gain: Gain, graph: Gain | None = None) -> str:
     figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
                f"on {gain.metric_label}, {interval_words(gain)}")
     if gain.verdict == "ahead":
-        return f"Training added {gain.relative:+.1%} over the best graph filter solved without training ({figures})."
+        return (f"Training added {percent(gain.relative)} over the best graph filter solved without training "
+                f"({figures}).")
     if gain.verdict == "level":
-        return (f"Training added nothing measurable: {gain.relative:+.1%}, inside the noise ({figures}). "
+        return (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
                 f"{gain.reference_label} gives the same ranking quality with no training.")
     trust = "Trust it for ranking." if graph is None or graph.verdict != "behind" else (
         f"Of the graph models, trust it; {graph.reference_label}, not a graph model, ranks better still.")
     return (f"Training added nothing on this data: {gain.reference_label}, the same graph convolution solved "
-            f"without training, ranks {-gain.relative:.1%} better ({figures}). {trust}")
+            f"without training, ranks {percent(-gain.relative).lstrip('+')} better ({figures}). {trust}")
 
 
 def graph_sentence(gain: Gain) -> str:
