@@ -282,6 +282,47 @@ class BenchmarkResult:
 
 
 @dataclass(frozen=True)
+class BasketRow:
+    """One model's basket completion (pipeline/basket_eval.py): validation and test hit rate and
+    nDCG of the hidden product; validation None where no validation basket had two products; or
+    `skipped`, why the model refused the baskets."""
+
+    model: str
+    valid_hit_rate: float | None = None
+    valid_ndcg: float | None = None
+    hit_rate: float = float("nan")
+    ndcg: float = float("nan")
+    fit_seconds: float = 0.0
+    skipped: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"model": self.model, "skipped": self.skipped}
+        return {"model": self.model, "valid_hit_rate": _finite_or_none(self.valid_hit_rate),
+                "valid_ndcg": _finite_or_none(self.valid_ndcg), "hit_rate": _finite_or_none(self.hit_rate),
+                "ndcg": _finite_or_none(self.ndcg), "fit_seconds": self.fit_seconds}
+
+
+@dataclass(frozen=True)
+class BasketEvalResult:
+    """Basket completion on one split of the baskets: the `basket-eval` command's JSON contract.
+    `verdict`: the model validation ranks first against its second, on the test baskets."""
+
+    baskets: int
+    test_baskets: int
+    valid_baskets: int
+    items: int
+    k: int
+    results: tuple[BasketRow, ...]
+    verdict: Gain | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"baskets": self.baskets, "test_baskets": self.test_baskets, "valid_baskets": self.valid_baskets,
+                "items": self.items, "k": self.k, "results": [row.to_json() for row in self.results],
+                "verdict": None if self.verdict is None else self.verdict.to_json()}
+
+
+@dataclass(frozen=True)
 class DatasetRef:
     """A saved dataset of the workspace the run lives in (`name`), and the file it came from."""
 

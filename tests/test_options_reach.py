@@ -15,13 +15,13 @@ import pytest
 import scipy.sparse as sp
 from conftest import SAMPLE
 
-import gnnrec_core.baskets.basket_eval as basket_eval_module
 import gnnrec_core.baskets.changes as changes_module
 import gnnrec_core.baskets.rules as rules_module
 import gnnrec_core.cli.baskets as cli_baskets
 import gnnrec_core.cli.common as cli_common
 import gnnrec_core.cli.fit as cli_fit
 import gnnrec_core.data.ingest as ingest_module
+import gnnrec_core.pipeline.basket_eval as basket_eval_module
 import gnnrec_core.pipeline.benchmark as benchmark_module
 import gnnrec_core.pipeline.experiment as experiment_module
 import gnnrec_core.serving.coldstart as coldstart_module

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gnnrec_core.baskets.basket_eval import basket_eval
 from gnnrec_core.data.ingest import ingest
+from gnnrec_core.pipeline.basket_eval import basket_eval
 from gnnrec_core.pipeline.benchmark import benchmark, prepare
 from gnnrec_core.progress import Cancelled
 

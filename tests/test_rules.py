@@ -127,6 +127,12 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert result["results"][1]["hit_rate"] > result["results"][0]["hit_rate"]
     assert result["results"][1]["valid_hit_rate"] > result["results"][0]["valid_hit_rate"]  # validation agrees
     assert result["valid_baskets"] == 32  # a tenth of the 320 train baskets, each with >= 2 products
+    # The verdict: the model validation ranks first against its second, on the test baskets, by the interval.
+    verdict = result["verdict"]
+    assert (verdict["row"], verdict["reference"], verdict["over"], verdict["n"]) == ("cooc", "pop", "test baskets", 80)
+    assert verdict["low"] > 0 and verdict["value"] == result["results"][1]["ndcg"]
+    assert "validation ranks Co-occurrence (lift/Jaccard) first; on the test baskets: Co-occurrence (lift/Jaccard) " \
+        "is ahead of Popularity on nDCG@10" in run.stdout
 
 
 def test_pruned_pair_counts_give_the_same_rules_and_item_counts():

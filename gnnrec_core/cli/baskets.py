@@ -36,23 +36,26 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
-    from ..baskets.basket_eval import basket_eval
+    from ..pipeline.basket_eval import basket_eval
+    from ..serving.verdicts import gain_words
 
     result = _ingest(args)
     models = parse_models(args.models)
     with _Progress(args, len(models), "models") as progress:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
                           device=args.device, **_gnn_settings(args, models))
-    print(f"{out['baskets']:,} baskets, {out['test_baskets']:,} test baskets with one product hidden "
-          f"({out['valid_baskets']:,} validation baskets from train), k={out['k']}")
+    print(f"{out.baskets:,} baskets, {out.test_baskets:,} test baskets with one product hidden "
+          f"({out.valid_baskets:,} validation baskets from train), k={out.k}")
     print(f"{'model':<10}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
-    for row in out["results"]:
-        if "skipped" in row:
-            print(f"{row['model']:<10}  skipped: {row['skipped']}")
+    for row in out.results:
+        if row.skipped is not None:
+            print(f"{row.model:<10}  skipped: {row.skipped}")
         else:
-            print(f"{row['model']:<10}{row['valid_ndcg']:>12.4f}{row['hit_rate']:>10.4f}{row['ndcg']:>10.4f}"
-                  f"{row['fit_seconds']:>10.2f}")
-    return out
+            valid = "-" if row.valid_ndcg is None else f"{row.valid_ndcg:.4f}"
+            print(f"{row.model:<10}{valid:>12}{row.hit_rate:>10.4f}{row.ndcg:>10.4f}{row.fit_seconds:>10.2f}")
+    if out.verdict is not None:
+        print(f"validation ranks {out.verdict.row_label} first; on the test baskets: {gain_words(out.verdict)}")
+    return out.to_json()
 
 
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:

@@ -205,11 +205,20 @@ Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
 def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
          paired: tuple[np.ndarray, np.ndarray] | None = None) -> Gain:
-    """The one producer of a Gain: `row` against `reference` on `metric`. With `paired` (each
-    test user's figure for both rows, the same users in the same order) the 95% interval of the
-    relative change over test users: the mean per-user difference +/- 1.96 standard errors,
-    divided by the reference's mean."""
+    """A table's Gain: `row` against `reference` on `metric`, with `paired` (each test user's figure
+    for both rows, the same users in the same order) its 95% interval over test users."""
     value, base = row.metric(metric), reference.metric(metric)
+    return paired_gain((row.key, reference.key), (value, base), metric, k, paired, "test users",
+                       (row_label(row.model, row.blend), row_label(reference.model, reference.blend)))
+
+
+def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, k: int,
+                paired: tuple[np.ndarray, np.ndarray] | None, over: str, labels: tuple[str, str]) -> Gain:
+    """The one producer of a Gain, from two means and, with `paired`, each test case's figure for
+    both (the same cases in the same order: test users in a table, test baskets in basket
+    completion): the 95% interval of the relative change is the mean per-case difference +/- 1.96
+    standard errors, divided by the reference's mean."""
+    value, base = means
     relative = (value - base) / base if base else float("nan")
     low = high = None
     n = 0
@@ -219,9 +228,8 @@ def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
         if n > 1:
             half = Z_95 * float(difference.std(ddof=1)) / np.sqrt(n)
             low, high = (float(difference.mean()) - half) / base, (float(difference.mean()) + half) / base
-    return Gain(row=row.key, reference=reference.key, metric=metric, k=k, value=value, reference_value=base,
-                relative=relative, low=low, high=high, over="test users", n=n,
-                row_label=row_label(row.model, row.blend), reference_label=row_label(reference.model, reference.blend))
+    return Gain(row=keys[0], reference=keys[1], metric=metric, k=k, value=value, reference_value=base,
+                relative=relative, low=low, high=high, over=over, n=n, row_label=labels[0], reference_label=labels[1])
 
 
 def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,

@@ -7,7 +7,9 @@ chosen at random (seeded) is hidden; the model ranks every product from the rest
 
 A validation tenth of the train baskets is scored the same way by each model fitted on the rest
 (`valid_hit_rate`, `valid_ndcg`): choose between models and settings on those, and read the test
-figures as the final word.
+figures as the final word. The verdict does exactly that: the model validation ranks first, against
+the one it ranks second, on the test baskets, with the 95% interval of the nDCG difference over
+them (records.BasketEvalResult).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..baskets.associations import catalogue_stats
 from ..errors import ConfigError, InputError
 from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS, Recommender
+from ..models.registry import row_label
 from ..progress import Progress, report_or_cancel
-from .associations import catalogue_stats
+from ..records import BasketEvalResult, BasketRow, Gain
+from .benchmark import paired_gain
 
 
 def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -42,7 +47,7 @@ def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.n
 
 
 def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str], k: int = 10, seed: int = 0,
-                test_fraction: float = 0.2, progress: Progress | None = None, **settings: Any) -> dict[str, Any]:
+                test_fraction: float = 0.2, progress: Progress | None = None, **settings: Any) -> BasketEvalResult:
     if k < 1:
         raise ConfigError(f"k: expected an integer >= 1, found {k}")
     stats, items = catalogue_stats(events)
@@ -55,12 +60,12 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     rest, hidden = hide_one(test, seed)
     if len(hidden) == 0:
         raise InputError("expected test baskets with at least 2 products, found none")
-    relevant = sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=rest.shape)
+    relevant = _one_each(hidden, rest.shape)
     n_valid = max(1, int(round(0.1 * train.shape[0])))
     part, valid_rest, valid_hidden = train[n_valid:], *hide_one(train[:n_valid], seed + 1)
-    valid_relevant = sp.csr_matrix((np.ones(len(valid_hidden)), (np.arange(len(valid_hidden)), valid_hidden)),
-                                   shape=valid_rest.shape)
-    results: list[dict[str, Any]] = []
+    valid_relevant = _one_each(valid_hidden, valid_rest.shape)
+    rows: list[BasketRow] = []
+    per_basket: dict[str, np.ndarray] = {}  # each test basket's nDCG, by model: the verdict's interval
     for position, name in enumerate(models):
         report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
         cls = MODELS[name]
@@ -70,25 +75,45 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
         try:
             model = cls(**known, **extra).fit(train)
         except ConfigError as exc:
-            results.append({"model": name, "skipped": str(exc)})
+            rows.append(BasketRow(name, skipped=str(exc)))
             continue
         seconds = time.perf_counter() - started
-        on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) if len(valid_hidden) \
-            else {"hit_rate": float("nan"), "ndcg": float("nan")}
+        on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) \
+            if len(valid_hidden) else None
         hits = _completion(model, rest, relevant, k)
-        results.append({"model": name, "valid_hit_rate": on_valid["hit_rate"], "valid_ndcg": on_valid["ndcg"],
-                        "hit_rate": hits["hit_rate"], "ndcg": hits["ndcg"], "fit_seconds": round(seconds, 3)})
-    return {"baskets": int(baskets.shape[0]), "test_baskets": int(len(hidden)), "valid_baskets": int(len(valid_hidden)),
-            "items": int(len(items)), "k": k, "results": results}
+        per_basket[name] = hits["ndcg"]
+        rows.append(BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
+                              valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
+                              hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
+                              fit_seconds=round(seconds, 3)))
+    return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
+                            valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
+                            verdict=_verdict(rows, per_basket, k))
 
 
-def _completion(model: Recommender, rest: sp.csr_matrix, relevant: sp.csr_matrix, k: int) -> dict[str, float]:
-    """Mean hit rate@k and nDCG@k of the hidden product, from the rest of each basket."""
-    hits = {"hit_rate": 0.0, "ndcg": 0.0}
+def _verdict(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Gain | None:
+    """The model validation ranks first against the one it ranks second, on the test baskets."""
+    ranked = sorted((row for row in rows if row.valid_ndcg is not None), key=lambda row: -(row.valid_ndcg or 0.0))
+    if len(ranked) < 2:
+        return None
+    first, second = ranked[:2]
+    return paired_gain((first.model, second.model), (first.ndcg, second.ndcg), "ndcg", k,
+                       (per_basket[first.model], per_basket[second.model]), "test baskets",
+                       (row_label(first.model), row_label(second.model)))
+
+
+def _one_each(hidden: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The relevance matrix of one hidden product per basket."""
+    return sp.csr_matrix((np.ones(len(hidden)), (np.arange(len(hidden)), hidden)), shape=shape)
+
+
+def _completion(model: Recommender, rest: sp.csr_matrix, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
+    """Each basket's hit@k and nDCG@k of the hidden product, from the rest of the basket."""
+    found: dict[str, list[np.ndarray]] = {"hit_rate": [], "ndcg": []}
     for start in range(0, rest.shape[0], 2048):
         block = rest[start:start + 2048]
         top = top_k(model.score_history(block), k, block)
         for metric, values in ranking_metrics(top, relevant[start:start + 2048], k).items():
-            if metric in hits:
-                hits[metric] += float(values.sum())
-    return {metric: total / max(rest.shape[0], 1) for metric, total in hits.items()}
+            if metric in found:
+                found[metric].append(values)
+    return {metric: np.concatenate(parts) if parts else np.zeros(0) for metric, parts in found.items()}
