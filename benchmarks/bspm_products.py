@@ -6,7 +6,15 @@ Gowalla's published train split (benchmarks/published_split.py writes its CSV; t
 never read), with each variant at the default pruning and the Gowalla variant with more entries,
 and scores nDCG@20 / recall@20 on 5,000 sampled validation users.
 
+With `--test`, the authors' Gowalla setting instead (their README: one RK4 step, T_s = 2.5,
+beta = 0.2, rank 448), fitted on the whole train split and scored on the published test split,
+recall@20 / nDCG@20 over every test user, as the published figure is: at the default pruning
+and through 64 and 128 entries per item (the authors multiply dense item x item matrices on a GPU;
+exact products at 41k items are out of reach here). A tuned setting, labelled as such: it says
+what the pruning costs against the published figure, not what a user gets by default.
+
     python -m benchmarks.bspm_products --out docs/results/bspm_products.json
+    python -m benchmarks.bspm_products --test --out docs/results/bspm_published_setting.json
 """
 
 from __future__ import annotations
@@ -26,11 +34,13 @@ from gnnrec_core.matrix.interactions import carve_validation
 from gnnrec_core.models.bspm import BSPM
 
 CANDIDATES = (("rk4", None), ("euler", None), ("rk4", 64))  # (variant, product neighbours; None: the default)
+PUBLISHED = ((448, None), (448, 64), (448, 128))  # (rank, product neighbours) with the "rk4" variant
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--test", action="store_true", help="the authors' setting on the published test split")
     args = parser.parse_args()
     if not (CACHE / "train.csv").is_file():
         parser.error(f"expected Gowalla's train split at {CACHE / 'train.csv'}, found none: run "
@@ -39,6 +49,9 @@ def main() -> None:
     users = frame.user_id.astype("category").cat.codes.to_numpy()
     items = frame.item_id.astype("category").cat.codes.to_numpy()
     train = sp.csr_matrix((np.ones(len(users), np.float32), (users, items)))
+    if args.test:
+        published_setting(frame, train, args.out)
+        return
     part, valid = carve_validation(train, 0.1, seed=0)
     scored = np.flatnonzero(np.diff(valid.indptr) > 0)
     scored = np.sort(np.random.default_rng(0).choice(scored, 5000, replace=False))
@@ -53,6 +66,32 @@ def main() -> None:
                      "fit_seconds": round(seconds, 1)})
         print(rows[-1], flush=True)
     args.out.write_text(json.dumps({"runs": rows}, indent=1) + "\n")
+
+
+def published_setting(frame: pd.DataFrame, train: sp.csr_matrix, out: Path) -> None:
+    """BSPM with the authors' Gowalla setting on the published test split (module docstring)."""
+    user_codes = pd.Index(frame.user_id.astype("category").cat.categories)
+    item_codes = pd.Index(frame.item_id.astype("category").cat.categories)
+    test = pd.read_csv(CACHE / "test.csv")
+    rows, cols = user_codes.get_indexer(test.user_id), item_codes.get_indexer(test.item_id)
+    known = (rows >= 0) & (cols >= 0)
+    heldout = sp.csr_matrix((np.ones(int(known.sum()), np.float32), (rows[known], cols[known])), shape=train.shape)
+    heldout = heldout - heldout.multiply(train > 0)  # a pair already in train is not a test pair
+    heldout.eliminate_zeros()
+    scored = np.flatnonzero(np.diff(heldout.indptr) > 0)
+    runs = []
+    for rank, through in PUBLISHED:
+        started = time.perf_counter()
+        model = BSPM(variant="rk4", rank=rank, product_neighbours=through).fit(train)
+        seconds = time.perf_counter() - started
+        found = evaluate(lambda index: model.score(scored[index]), train[scored], heldout[scored], k=20)
+        runs.append({"variant": "rk4", "rank": rank, "product_neighbours": through or "default (16 at 41k items)",
+                     "test_recall20": round(found["recall"], 4), "test_ndcg20": round(found["ndcg"], 4),
+                     "test_users": int(len(scored)), "fit_seconds": round(seconds, 1)})
+        print(runs[-1], flush=True)
+    out.write_text(json.dumps({"published": {"recall20": 0.1920, "ndcg20": 0.1597,
+                                             "source": "Choi et al., SIGIR 2023, Table 2 (BSPM-EM, Gowalla)"},
+                               "runs": runs}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
