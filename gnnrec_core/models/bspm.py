@@ -19,8 +19,11 @@ and with the authors' "t-point combination" the mean of the blurred point and ev
     "euler"  Yelp2018: one Euler step, T_s = 1.2, beta = 0.3, final sharpening, t-point combination
 
 (Amazon-book's, two RK4 steps without L, is a degree-9 polynomial: not a candidate.) The variant
-and the rank k of L (64 or 256) are chosen on a validation slice carved from train; the chosen
-filter is then fitted on the whole train split.
+and the rank k of L (64, 256 or 512: one SVD at 512 serves all three) are chosen on a validation
+slice carved from train; the chosen filter is then fitted on the whole train split. 512 joined the
+candidates for wide catalogues: on Gowalla's validation carve k = 448-512 ranks ahead of 256 (the
+authors use 448 there), and on the seven datasets of the defaults table it is never chosen, while
+the 256 candidate, now the top of a 528-column sketch, gains on the grocery-shaped log.
 
 Every catalogue size: P~ S(P~) is a polynomial in P~ evaluated by Horner (graph_filter.polynomial):
 P~ is pruned to `neighbours` per item, the products go through its `product_neighbours` strongest
@@ -65,7 +68,7 @@ from .graph_filter import (
     validation_slices,
 )
 
-RANK_GRID = (64, 256)
+RANK_GRID = (64, 256, 512)  # one SVD at 512 serves all three (docs/benchmarks.md, "The low-pass part's rank")
 LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is tried (as GF-CF)
 
 

@@ -5,9 +5,9 @@ is Graph Convolution for Recommendation?", CIKM 2021). No training.
 
 It is the infinite-depth limit of a linear GCN (LightGCN without its learned embeddings), so it is
 the reference a trained GNN has to beat: every table shows it beside the GNN. The low-pass rank k
-and its weight alpha are chosen on a validation slice carved from train, the way EASE chooses its
-lambda (one SVD at the largest rank serves every candidate); the chosen filter is then fitted on
-the whole train split.
+(64, 256 or 512) and its weight alpha are chosen on a validation slice carved from train, the way
+EASE chooses its lambda (one SVD at the largest rank serves every candidate); the chosen filter is
+then fitted on the whole train split. Why 512 is a candidate: bspm.py's docstring.
 
 The neighbours kept per item (200, or every one where the catalogue is at most DENSE_ITEMS wide)
 are chosen the same way: fixing 200 lost 3.6% and 2.2% of validation nDCG on two of seven datasets
@@ -43,7 +43,7 @@ from .graph_filter import (
 )
 
 ALPHA_GRID = (0.0, 0.3, 1.0)
-RANK_GRID = (64, 256)
+RANK_GRID = (64, 256, 512)  # one SVD at 512 serves all three (docs/benchmarks.md, "The low-pass part's rank")
 NEIGHBOURS_GRID = (200, 0)  # 0: every neighbour, tried up to graph_filter.DENSE_ITEMS items
 LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is tried (the SVD dominates)
 

@@ -60,12 +60,14 @@ def _ease(shape: Shape) -> tuple[float, str]:
             f"EASE's dense {shape.items:,} x {shape.items:,} weights")
 
 
-def _filter(shape: Shape, copies: int = 3, rank: int = 256) -> tuple[float, str]:
-    from ..models.graph_filter import DENSE_ITEMS
+def _filter(shape: Shape, copies: int = 3) -> tuple[float, str]:
+    from ..models.gfcf import LARGE_NNZ, RANK_GRID
+    from ..models.graph_filter import DENSE_ITEMS, OVERSAMPLE
 
+    rank = RANK_GRID[0] if shape.pairs > LARGE_NNZ else max(RANK_GRID)  # the one SVD the candidates are read from
     # Every co-purchased pair's entry is kept up to DENSE_ITEMS products, the top 200 a row above.
     kept = min(shape.pair_products, float(shape.items) ** 2 if shape.items <= DENSE_ITEMS else shape.items * 200.0)
-    spectral = shape.items * (rank + 16) * F64 * 4  # the randomised SVD's sketch, its iterates and the factors
+    spectral = shape.items * (rank + OVERSAMPLE) * F64 * 4  # the randomised SVD's sketch, its iterates, factors
     return copies * kept * SPARSE_ENTRY + spectral, f"the item x item filter ({kept:,.0f} entries)"
 
 
