@@ -131,8 +131,8 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     verdict = result["verdict"]
     assert (verdict["row"], verdict["reference"], verdict["over"], verdict["n"]) == ("cooc", "pop", "test baskets", 80)
     assert verdict["low"] > 0 and verdict["value"] == result["results"][1]["ndcg"]
-    assert "validation ranks Co-occurrence (lift/Jaccard) first; on the test baskets: Co-occurrence (lift/Jaccard) " \
-        "is ahead of Popularity on nDCG@10" in run.stdout
+    assert "validation ranks Co-occurrence (lift/Jaccard) first and Popularity second; on the test baskets: " \
+        "Co-occurrence (lift/Jaccard) is ahead of Popularity on nDCG@10" in run.stdout
 
 
 def test_pruned_pair_counts_give_the_same_rules_and_item_counts():

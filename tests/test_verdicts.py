@@ -47,8 +47,10 @@ def test_the_two_verdicts_never_trust_two_models():
     graph = gain(bspm, ease, 10, paired=(users, users + 0.02))
     assert training.verdict == graph.verdict == "behind"
     said = training_sentence(training, graph)
-    assert "Trust it for ranking" not in said and "Of the graph models, trust it; EASE" in said
-    assert training_sentence(training).endswith("Trust it for ranking.")  # no baseline ahead: the filter is it
+    assert "Trust the filter for ranking" not in said and "Of the graph models, trust the filter; EASE" in said
+    assert training_sentence(training).endswith("Trust the filter for ranking.")  # no baseline ahead
+    # The share is the trained row's own change, the sign its interval has: "5.9% below", beside "-9.8% to ...".
+    assert f"LightGCN ranks {-training.relative:.1%} below Blur-sharpen filter" in said
 
 
 def test_a_blend_is_named_with_its_parts_and_weights():

@@ -54,7 +54,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
             valid = "-" if row.valid_ndcg is None else f"{row.valid_ndcg:.4f}"
             print(f"{row.model:<10}{valid:>12}{row.hit_rate:>10.4f}{row.ndcg:>10.4f}{row.fit_seconds:>10.2f}")
     if out.verdict is not None:
-        print(f"validation ranks {out.verdict.row_label} first; on the test baskets: {gain_words(out.verdict)}")
+        print(f"validation ranks {out.verdict.row_label} first and {out.verdict.reference_label} second; on the "
+              f"test baskets: {gain_words(out.verdict)}")
     return out.to_json()
 
 

@@ -264,10 +264,15 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
     learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
                "split per purchase.") if LEARNED in parts.other else ""
+    nearest = (" The path names the purchase nearest each product in the model: a link to read, not a share of "
+               "the score.") if LEARNED in parts.other else ""
+    present = [what for what, size in sizes.items() if size > 0]
+    if present == [f"the {LEARNED}"]:  # one part: its share says nothing
+        return f"Each score is the {LEARNED} alone.{learned}{nearest}"
     kinds = (f": what each purchase brings{link}, the rest of the history summed, and the parts that do not come "
              "from the history" if sizes[HISTORY] > 0 else ", none of which comes from a single purchase")
     return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {words} "
-            f"(by absolute size).{learned}")
+            f"(by absolute size).{learned}{nearest}")
 
 
 def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.ndarray, seen: sp.csr_matrix,

@@ -51,10 +51,10 @@ def training_sentence(gain: Gain, graph: Gain | None = None) -> str:
     if gain.verdict == "level":
         return (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
                 f"{gain.reference_label} gives the same ranking quality with no training.")
-    trust = "Trust it for ranking." if graph is None or graph.verdict != "behind" else (
-        f"Of the graph models, trust it; {graph.reference_label}, not a graph model, ranks better still.")
-    return (f"Training added nothing on this data: {gain.reference_label}, the same graph convolution solved "
-            f"without training, ranks {percent(-gain.relative).lstrip('+')} better ({figures}). {trust}")
+    trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
+        f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
+    return (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} below "
+            f"{gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
 
 
 def graph_sentence(gain: Gain) -> str:
