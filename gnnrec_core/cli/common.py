@@ -284,7 +284,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     for reason, count in report["dropped"].items():
         print(f"  dropped {count:>8,}  {reason}")
     for note, count in report["notes"].items():
-        print(f"  note    {count:>8,}  {note}")
+        if count:  # a zero is kept in the JSON, not printed as if it were news
+            print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
     print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}" if isinstance(v, float)
                                   else f"{k} {v}" for k, v in figures.items()))
