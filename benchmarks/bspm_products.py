@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from benchmarks.published_split import CACHE
+from benchmarks.published_split import CACHE, gowalla_carve
 from gnnrec_core.fit.metrics import evaluate
-from gnnrec_core.matrix.interactions import carve_validation
 from gnnrec_core.models.bspm import BSPM
 
 CANDIDATES = (("rk4", None), ("euler", None), ("rk4", 64))  # (variant, product neighbours; None: the default)
@@ -42,25 +41,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--test", action="store_true", help="the authors' setting on the published test split")
     args = parser.parse_args()
-    if not (CACHE / "train.csv").is_file():
-        parser.error(f"expected Gowalla's train split at {CACHE / 'train.csv'}, found none: run "
-                     "python -m benchmarks.published_split --source DIR first")
-    frame = pd.read_csv(CACHE / "train.csv")
-    users = frame.user_id.astype("category").cat.codes.to_numpy()
-    items = frame.item_id.astype("category").cat.codes.to_numpy()
-    train = sp.csr_matrix((np.ones(len(users), np.float32), (users, items)))
+    carve = gowalla_carve(parser)
     if args.test:
-        published_setting(frame, train, args.out)
+        published_setting(carve.frame, carve.train, args.out)
         return
-    part, valid = carve_validation(train, 0.1, seed=0)
-    scored = np.flatnonzero(np.diff(valid.indptr) > 0)
-    scored = np.sort(np.random.default_rng(0).choice(scored, 5000, replace=False))
     rows = []
     for variant, through in CANDIDATES:
         started = time.perf_counter()
-        model = BSPM(variant=variant, rank=256, product_neighbours=through).fit(part)
+        model = BSPM(variant=variant, rank=256, product_neighbours=through).fit(carve.part)
         seconds = time.perf_counter() - started
-        found = evaluate(lambda index: model.score(scored[index]), part[scored], valid[scored], k=20)
+        found = carve.evaluate(model.score)
         rows.append({"variant": variant, "product_neighbours": through or "default (16 at 41k items)",
                      "valid_ndcg20": round(found["ndcg"], 4), "valid_recall20": round(found["recall"], 4),
                      "fit_seconds": round(seconds, 1)})

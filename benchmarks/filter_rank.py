@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.datasets import NAMES, OPTIONS, path
+from benchmarks.published_split import GowallaCarve, gowalla_carve
 from gnnrec_core import ingest, prepare
 from gnnrec_core.matrix.interactions import SplitConfig, split
 from gnnrec_core.models import bspm, gfcf, graph_filter
@@ -73,29 +74,15 @@ def run(names: list[str], seeds: list[int], out: Path, settings: list[str]) -> d
     return done
 
 
-def gowalla_carve(out: Path) -> None:
-    import pandas as pd
-    import scipy.sparse as sp
-
-    from benchmarks.published_split import CACHE
-    from gnnrec_core.fit.metrics import evaluate
-    from gnnrec_core.matrix.interactions import carve_validation
-
-    frame = pd.read_csv(CACHE / "train.csv")
-    users = frame.user_id.astype("category").cat.codes.to_numpy()
-    items = frame.item_id.astype("category").cat.codes.to_numpy()
-    train = sp.csr_matrix((np.ones(len(users), np.float32), (users, items)))
-    part, valid = carve_validation(train, 0.1, seed=0)
-    scored = np.flatnonzero(np.diff(valid.indptr) > 0)
-    scored = np.sort(np.random.default_rng(0).choice(scored, 5000, replace=False))
+def on_gowalla_carve(carve: GowallaCarve, out: Path) -> None:
     runs = []
     for label, settings in (("gfcf", {"alpha": 0.3, "neighbours": 200}), ("bspm", {"variant": "rk4"}),
                             ("bspm", {"variant": "euler"})):
         for rank in (256, 448, 512):
             started = time.perf_counter()
-            model = FILTERS[label][1](rank=rank, **settings).fit(part)
+            model = FILTERS[label][1](rank=rank, **settings).fit(carve.part)
             seconds = time.perf_counter() - started
-            found = evaluate(lambda index: model.score(scored[index]), part[scored], valid[scored], k=20)
+            found = carve.evaluate(model.score)
             runs.append({"model": label, **settings, "rank": rank, "valid_ndcg20": round(found["ndcg"], 4),
                          "valid_recall20": round(found["recall"], 4), "fit_seconds": round(seconds, 1)})
             print(runs[-1], flush=True)
@@ -135,7 +122,7 @@ def main() -> None:
     parser.add_argument("--gowalla-carve", action="store_true")
     args = parser.parse_args()
     if args.gowalla_carve:
-        gowalla_carve(args.out)
+        on_gowalla_carve(gowalla_carve(parser), args.out)
         return
     done = json.loads(args.out.read_text()) if args.table else run(args.datasets, args.seeds, args.out,
                                                                     args.settings)

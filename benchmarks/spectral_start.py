@@ -18,15 +18,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from benchmarks.published_split import CACHE
-from gnnrec_core.fit.metrics import evaluate
-from gnnrec_core.matrix.interactions import carve_validation
+from benchmarks.published_split import gowalla_carve
 from gnnrec_core.models.gfcf import GFCF
 from gnnrec_core.models.lightgcn import LightGCN
 
@@ -35,19 +30,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if not (CACHE / "train.csv").is_file():
-        parser.error(f"expected Gowalla's train split at {CACHE / 'train.csv'}, found none: run "
-                     "python -m benchmarks.published_split --source DIR first")
-    frame = pd.read_csv(CACHE / "train.csv")
-    users = frame.user_id.astype("category").cat.codes.to_numpy()
-    items = frame.item_id.astype("category").cat.codes.to_numpy()
-    train = sp.csr_matrix((np.ones(len(users), np.float32), (users, items)))
-    part, valid = carve_validation(train, 0.1, seed=0)
-    scored = np.flatnonzero(np.diff(valid.indptr) > 0)
-    scored = np.sort(np.random.default_rng(0).choice(scored, 5000, replace=False))
+    carve = gowalla_carve(parser)
+    part = carve.part
 
     def ndcg(score) -> float:
-        return round(float(evaluate(lambda index: score(scored[index]), part[scored], valid[scored], k=20)["ndcg"]), 4)
+        return round(float(carve.evaluate(score)["ndcg"]), 4)
 
     started = time.perf_counter()
     graph_filter = GFCF(seed=0).fit(part)
