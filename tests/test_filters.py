@@ -186,3 +186,39 @@ def test_pruning_ranks_a_nan_entry_last():
     matrix = sp.csr_matrix(np.array([[1.0, np.nan, 2.0, 0.5, -3.0]], np.float32))
     kept = prune_rows(matrix, 2)
     assert sorted(kept.indices.tolist()) == [2, 4]
+
+
+def test_a_run_builds_each_item_graph_and_svd_once_and_scores_as_without(monkeypatch, planted):
+    """Inside `sharing` GF-CF, BSPM and Turbo-CF on one train split compute each (matrix, neighbours)
+    item graph and each (matrix, rank) SVD once, and score exactly as each fitted alone; outside it,
+    and in another thread's run, nothing is reused."""
+    import threading
+
+    from gnnrec_core.models.gfcf import GFCF
+
+    train = planted
+    calls = {"graph": [], "svd": []}
+    product, vectors = gf.pruned_product, gf._low_pass_vectors
+    monkeypatch.setattr(gf, "pruned_product", lambda left, right, n, combine=None: calls["graph"].append(
+        (gf.fingerprint(right), n, combine is None)) or product(left, right, n, combine))
+    monkeypatch.setattr(gf, "_low_pass_vectors", lambda m, rank, seed: calls["svd"].append(
+        (gf.fingerprint(m), rank)) or vectors(m, rank, seed))
+    alone = [cls(seed=0).fit(train) for cls in (GFCF, BSPM, TurboCF)]
+    graphs_alone, svds_alone = len(calls["graph"]), len(calls["svd"])
+    calls["graph"].clear(), calls["svd"].clear()
+    with gf.sharing():
+        together = [cls(seed=0).fit(train) for cls in (GFCF, BSPM, TurboCF)]
+        svds, graphs = list(calls["svd"]), list(calls["graph"])
+        calls["svd"].clear()
+        in_thread = threading.Thread(target=lambda: GFCF(seed=0).fit(train))  # its own context: no sharing
+        in_thread.start(), in_thread.join()
+    item_graphs = [c for c in graphs if c[2]]  # R~^T R~, not a polynomial's step
+    assert len(svds) == len(set(svds)) and len(item_graphs) == len(set(item_graphs))  # each once
+    assert len(svds) < svds_alone and len(graphs) < graphs_alone
+    assert calls["svd"] and set(calls["svd"]) <= set(svds)  # the thread computed its own again
+    users = np.arange(20)
+    for one, shared in zip(alone, together):
+        np.testing.assert_array_equal(one.score(users), shared.score(users))
+    calls["svd"].clear()
+    GFCF(seed=0).fit(train)  # after the block: computed again
+    assert calls["svd"] == svds[:1]

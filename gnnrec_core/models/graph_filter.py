@@ -23,12 +23,22 @@ arrays):
 - the low-pass part is items x k, from a randomised truncated SVD (Halko, Martinsson and Tropp,
   SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
   plus the oversampling covers the catalogue.
+
+One run, each part once (`sharing`): GF-CF, BSPM, Turbo-CF and a GNN's blend build the same pruned
+item graph and the same low-pass SVD from the same train split (and from the same validation carve
+of it). Inside `with sharing():`, which a run opens around its models, each is computed once, keyed
+by the matrix's content and every argument, so a reused part is exactly the part that would have
+been computed; outside it nothing is kept. A table's fit seconds count a shared part in the first
+model that needed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+import contextlib
+import contextvars
+import hashlib
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,6 +55,64 @@ POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
 MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
+SHARED_BYTES = 1 << 30  # what `sharing` holds at most (least recently used dropped first): a 50k-item run needs ~0.5 GB
+
+T = TypeVar("T")
+_SHARED: contextvars.ContextVar[dict[tuple[Hashable, ...], tuple[Any, int]] | None] = contextvars.ContextVar(
+    "graph_filter_shared", default=None)
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Within, `shared` parts are computed once (the module docstring); on leaving, dropped. A
+    context variable, so two runs in two threads (two dashboard sessions) never see each other's."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def fingerprint(matrix: sp.spmatrix) -> str:
+    """A digest of a sparse matrix's content (shape, dtype, CSR arrays): equal for equal matrices."""
+    csr = sp.csr_matrix(matrix)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((csr.shape, str(csr.dtype))).encode())
+    for array in (csr.indptr, csr.indices, csr.data):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def shared(kind: str, matrix: sp.spmatrix, arguments: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """compute(), or what it returned before inside the same `sharing` block for the same kind,
+    matrix content and arguments. What it returns is shared: callers build new matrices from it and
+    never write into it."""
+    store = _SHARED.get()
+    if store is None:
+        return compute()
+    key = (kind, fingerprint(matrix), *arguments)
+    if key in store:
+        value, size = store.pop(key)
+        store[key] = (value, size)  # most recently used last
+        return value  # type: ignore[no-any-return]
+    value = compute()
+    size = _nbytes(value)
+    while store and sum(held for _, held in store.values()) + size > SHARED_BYTES:
+        store.pop(next(iter(store)))
+    if size <= SHARED_BYTES:
+        store[key] = (value, size)
+    return value
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if sp.issparse(value):
+        csr = sp.csr_matrix(value)
+        return int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes)
+    if isinstance(value, tuple):
+        return sum(_nbytes(part) for part in value)
+    return 0
 
 
 def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -124,8 +192,10 @@ def check_neighbours(neighbours: int | None, n_items: int) -> int | None:
 
 
 def item_graph(normalised: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
-    """P~ = R~^T R~, each item's row pruned to its `neighbours` strongest entries (block by block)."""
-    return pruned_product(normalised.T.tocsr(), normalised, neighbours)
+    """P~ = R~^T R~, each item's row pruned to its `neighbours` strongest entries (block by block);
+    computed once per `sharing` block."""
+    return shared("item_graph", normalised, (neighbours,),
+                  lambda: pruned_product(normalised.T.tocsr(), normalised, neighbours))
 
 
 def product_neighbours(n_items: int, neighbours: int | None) -> int | None:
@@ -168,7 +238,12 @@ def low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int = 0) -> np.
     columns, POWER_ITERATIONS times, then Rayleigh-Ritz on the small projected matrix. Only items x
     (rank + OVERSAMPLE) arrays are orthonormalised (by the eigenvectors of their Gram matrix, which
     unlike LAPACK's QR of a tall matrix stays fast on 2 cores). Exact where the sketch covers every
-    item. rank is capped at the smaller side of R~."""
+    item. rank is capped at the smaller side of R~. Computed once per `sharing` block."""
+    return shared("low_pass", normalised, (rank, seed, OVERSAMPLE, POWER_ITERATIONS),
+                  lambda: _low_pass_vectors(normalised, rank, seed))
+
+
+def _low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int) -> np.ndarray:
     rank = max(0, min(rank, *normalised.shape))
     if rank == 0:
         return np.zeros((0, normalised.shape[1]), np.float32)
@@ -278,6 +353,10 @@ class GraphFilter(LinearFilter):
         if self.rank >= 1 and self.alpha != 0:
             self.left_, self.right_ = low_pass_factors(low_pass_vectors(normalised, self.rank, self.seed), item_scale)
         return self
+
+    def settings_copy(self) -> GraphFilter:
+        """An unfitted GraphFilter of the same settings (to fit on another matrix)."""
+        return GraphFilter(self.rank, self.alpha, self.neighbours, self.seed, self.exponent)
 
     def settings(self) -> np.ndarray:
         neighbours = -1 if self.neighbours is None else self.neighbours

@@ -21,6 +21,7 @@ from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS, Evaluation, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
+from ..models.graph_filter import sharing
 from ..models.registry import row_label
 from ..progress import Progress, report_or_cancel
 from ..records import BenchmarkResult, Gain, ResultRow, Verdicts
@@ -133,22 +134,23 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                                                                 if SPECS[m].is_gnn},
                            required=frozenset(models) if len(models) == 1 else frozenset())
     notes: list[str] = list(left_out.values())
-    for position, name in enumerate(models):
-        if name in left_out:
-            continue
-        report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
-        settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
-        try:
-            model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device, seed=seed,
-                                       **settings)
-        except ConfigError as exc:  # e.g. EASE refusing a catalogue above its dense cap: say so, score the rest
-            if len(models) == 1:
-                raise
-            notes.append(skipped_note(name, exc))
-            continue
-        tuning = model.tuning()
-        scored += scored_rows(name, model, seconds, data_split, ks,
-                              valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
+    with sharing():  # the filters and the GNNs' blends build each item graph and SVD once
+        for position, name in enumerate(models):
+            if name in left_out:
+                continue
+            report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
+            settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
+            try:
+                model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device,
+                                           seed=seed, **settings)
+            except ConfigError as exc:  # e.g. EASE refusing a catalogue above its dense cap: say so, score the rest
+                if len(models) == 1:
+                    raise
+                notes.append(skipped_note(name, exc))
+                continue
+            tuning = model.tuning()
+            scored += scored_rows(name, model, seconds, data_split, ks,
+                                  valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
                            split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,

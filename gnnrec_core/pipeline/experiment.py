@@ -28,6 +28,7 @@ from ..errors import ConfigError
 from ..fit.metrics import Evaluation, evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
+from ..models.graph_filter import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..store import Run, Workspace
@@ -72,7 +73,14 @@ class Experiment:
 def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
                    progress: Progress | None = None, heldout: pd.DataFrame | None = None) -> Experiment:
     """heldout: the user's own test set (events as ingest returns them): every interaction of
-    `dataset` trains and these are scored (matrix.interactions.given_split); config.split is unused."""
+    `dataset` trains and these are scored (matrix.interactions.given_split); config.split is unused.
+    The filters and the GNN's blend build each item graph and SVD once (graph_filter.sharing)."""
+    with sharing():
+        return _run_experiment(dataset, config, progress, heldout)
+
+
+def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progress | None,
+                    heldout: pd.DataFrame | None) -> Experiment:
     started = time.perf_counter()
     if dataset.interactions.info.get("weighting", "binary") != config.weighting:
         dataset = prepare(dataset.ingest, InteractionConfig(weighting=config.weighting))
