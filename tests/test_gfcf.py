@@ -33,3 +33,39 @@ def test_save_and_load_give_the_same_scores(planted, tmp_path):
     model = GFCF(seed=0).fit(planted)
     loaded = Recommender.load(model.save(tmp_path / "gfcf.npz"))
     assert np.allclose(loaded.score(np.arange(10)), model.score(np.arange(10)), atol=1e-5)
+
+
+
+def test_a_gnns_blend_uses_gfcf_as_chosen_on_its_slice_and_a_run_searches_once(tmp_path, monkeypatch):
+    """The blend's filter is GF-CF with the settings GF-CF's own search chose on the same carve (the
+    GF-CF row's, in the same run), and a `benchmark` run with both searches GF-CF's candidates once."""
+    from gnnrec_core import benchmark, ingest, prepare
+    from gnnrec_core.data.synthetic import SyntheticConfig, generate
+    from gnnrec_core.models import embedding, gfcf
+
+    source = tmp_path / "orders.csv"
+    generate(SyntheticConfig(interactions=4000, users=300, items=200, categories=6, seed=2)).to_csv(source, index=False)
+    searches, blend_filters = [], []
+    search, choose = gfcf.best_on_validation, embedding.EmbeddingScores._choose_blend
+    monkeypatch.setattr(gfcf, "best_on_validation", lambda *args: searches.append(1) or search(*args))
+
+    def spy(self, module, part, valid, part_filter):
+        blend_filters.append(part_filter)
+        return choose(self, module, part, valid, part_filter)
+
+    monkeypatch.setattr(embedding.EmbeddingScores, "_choose_blend", spy)
+    dataset = prepare(ingest(source))
+    result = benchmark(dataset, ["gfcf", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
+    assert len(searches) == 1
+    chosen = next(r for r in result.results if r.model == "gfcf").tuning.chosen
+    (blend_filter,) = blend_filters
+    assert (blend_filter.rank, blend_filter.alpha, blend_filter.neighbours) == (
+        chosen["rank"], chosen["alpha"], chosen["neighbours"] or None)  # GF-CF's 0 (every neighbour) is None
+    # The Train page's run (an experiment): GF-CF is fitted first so the GNN's blend reuses its
+    # search, and the table still lists the trained model's rows first.
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
+
+    searches.clear()
+    config = ExperimentConfig(baselines=("pop", "gfcf"), settings=(("time_budget", 10), ("epochs", 2)))
+    rows = [row.model for row in run_experiment(dataset, config).results]
+    assert len(searches) == 1 and rows[0] == "lightgcn" and rows[-2:] == ["pop", "gfcf"]

@@ -221,11 +221,13 @@ def test_the_budget_reserves_the_blend_filters_refit_at_its_measured_pace(plante
     budget = 30.0
     started = time.perf_counter()
     model = LightGCN(time_budget=budget, dim=8, epochs=2).fit(planted)
-    # fitted on the part (before the search), then, where the blend kept it, on all of train: no more
-    assert fits[0] < planted.nnz and fits[1:] in ([], [planted.nnz])
-    assert seen["at"] - started >= slow  # the part's filter came first, inside the budget
-    # The fit started at least `slow` before the search (its filter came first), so without the
-    # reserve the deadline would be at most at - slow + 0.85 budget; the reserve takes the refit off.
-    refit = slow * planted.nnz / fits[0]
-    assert seen["deadline"] <= seen["at"] - slow + 0.85 * budget - refit + 1e-6
+    # GF-CF's choice on the part (one filter serves its candidates), its chosen filter fitted on the
+    # part (both before the search), then, where the blend kept it, on all of train: no more
+    assert fits[0] == fits[1] < planted.nnz and fits[2:] in ([], [planted.nnz])
+    assert seen["at"] - started >= 2 * slow  # the part's filters came first, inside the budget
+    # The fit started at least 2 x `slow` before the search, so without the reserve the deadline
+    # would be at most at - 2 slow + 0.85 budget; the reserve takes the refit off, at the pace of the
+    # chosen filter's fit on the part.
+    refit = slow * planted.nnz / fits[1]
+    assert seen["deadline"] <= seen["at"] - 2 * slow + 0.85 * budget - refit + 1e-6
     assert model.tuning().budget == budget

@@ -2,9 +2,10 @@
 
 Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
 on it by successive halving (LightGCN) or early stopping alone (feature GCN), inside
-`config.time_budget`; blend weights for a graph filter and a popularity prior are chosen on it
-too (fit/tuning.py). The chosen module is then propagated over the whole train graph, so
-the users' held-out validation interactions still shape their vectors, without a second training.
+`config.time_budget`; blend weights for a graph filter (GF-CF, its settings chosen by its own
+search on the same slice) and a popularity prior are chosen on it too (fit/tuning.py). The chosen
+module is then propagated over the whole train graph, so the users' held-out validation
+interactions still shape their vectors, without a second training.
 
 Scoring: with the softmax loss, cos(user, item) / temperature + item bias; with BPR the dot
 product. With blend weights, each part is standardised per user and the parts are added by
@@ -31,6 +32,7 @@ from ..matrix.interactions import carve_validation
 from ..progress import Progress
 from ..records import Tuning
 from .base import Recommender
+from .gfcf import GFCF
 from .graph_filter import GraphFilter
 
 NO_BLEND = {"filter": 0.0, "popularity": 0.0}
@@ -78,15 +80,17 @@ class EmbeddingScores(Recommender):
         else:
             part = train
         has_valid = valid is not None and valid.nnz > 0
-        # The blend's graph filter is fitted on the part before training, inside the budget, and its
-        # refit on all of train (after training) is reserved at the pace just measured. A fixed share
-        # left for it overran the budget 2x on a 50k-product catalogue, where fitting the filter takes
-        # longer than an epoch; blending and the final propagation keep 15%.
+        # The blend's graph filter is GF-CF with its own validation choice on this slice (the same
+        # carve as the GF-CF row's: inside a run's graph_filter.sharing the search and the SVD are
+        # that row's), fitted on the part before training, inside the budget; its refit on all of
+        # train (after training) is reserved at the pace of the part's fit. A fixed share left for
+        # it overran the budget 2x on a 50k-product catalogue, where fitting the filter takes longer
+        # than an epoch; blending and the final propagation keep 15%.
         part_filter, refit_seconds = None, 0.0
         if cfg.blend and has_valid:
-            fitting = time.perf_counter()
-            part_filter = GraphFilter(seed=cfg.seed).fit(part)
-            refit_seconds = (time.perf_counter() - fitting) * train.nnz / max(part.nnz, 1)
+            blend_filter = GFCF(seed=cfg.seed).fit(part, valid)
+            part_filter = blend_filter.filter_
+            refit_seconds = blend_filter.filter_seconds_ * train.nnz / max(part.nnz, 1)
         deadline = started + cfg.time_budget * 0.85 - refit_seconds
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
         build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
@@ -142,7 +146,7 @@ class EmbeddingScores(Recommender):
         self.tuning_["blend"] = weights
         self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
         self.tuning_["part_valid_ndcg"] = choice.parts
-        self.filter_ = GraphFilter(seed=self.config.seed) if weights["filter"] > 0 else None
+        self.filter_ = part_filter.settings_copy() if weights["filter"] > 0 else None  # refitted on train
         self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
 
     def _use_graph(self, train: sp.csr_matrix) -> None:

@@ -15,12 +15,16 @@ are chosen the same way: fixing 200 lost 3.6% and 2.2% of validation nDCG on two
 (R~ = D_u^-a R D_i^-(1-a)). On validation a = 0.6 was never ahead of GF-CF's 1/2 and a = 0.4 only
 on one dataset (+0.7%), while each exponent costs a graph and an SVD more. It stays settable.
 
+The GNNs' blend (models/embedding.py) uses this model, searched on the GNN's own validation slice:
+the same carve as this row's, so inside a run (graph_filter.sharing) the search is done once.
+
 The score is linear in the history: score(r) = r @ (P~ + alpha * D_i^-1/2 V_k V_k^T D_i^1/2), so a
 reason's per-purchase shares sum exactly to the score (`item_item`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +38,14 @@ from ..records import Tuning
 from .base import check_train
 from .graph_filter import (
     DENSE_ITEMS,
+    MAX_VALID_USERS,
     FilterModel,
     GraphFilter,
     LinearFilter,
     best_on_validation,
+    fingerprint,
     prune_rows,
+    shared,
     validation_slices,
 )
 
@@ -64,6 +71,7 @@ class GFCF(FilterModel):
     name = "gfcf"
     config_class = GFCFConfig
     link_label = "graph filter weight"
+    filter_: GraphFilter
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> GFCF:
@@ -83,12 +91,17 @@ class GFCF(FilterModel):
         rank, alpha, neighbours = ranks[0], alphas[0], kept[0]
         if len(ranks) * len(alphas) * len(kept) > 1:
             part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
-            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(
-                self._candidates(part, ranks, alphas, kept), part, valid)
+            # one search per slice in a run: a GNN's blend, on the same carve, reuses this model's
+            search = (fingerprint(valid), ranks, alphas, kept, cfg.seed, cfg.exponent, MAX_VALID_USERS)
+            chosen, self.valid_ndcg_, self.candidates_ = shared(
+                "gfcf_choice", part, search,
+                lambda: best_on_validation(self._candidates(part, ranks, alphas, kept), part, valid))
             rank, alpha, neighbours = chosen["rank"], chosen["alpha"], chosen["neighbours"]
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
+        started = time.perf_counter()
         self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed,
                                    cfg.exponent).fit(self.train_)
+        self.filter_seconds_ = time.perf_counter() - started  # the chosen filter's fit alone, search apart
         return self
 
     def _candidates(self, part: sp.csr_matrix, ranks: tuple[int, ...], alphas: tuple[float, ...],
