@@ -74,6 +74,7 @@ class Tuning:
     search_seconds: float | None = None
     candidates: int = 0
     part_valid_ndcg: dict[str, float] = field(default_factory=dict)  # each blend part alone, on validation
+    blend_filter: dict[str, Any] = field(default_factory=dict)  # the blend's GF-CF settings (rank, alpha, neighbours)
 
     @property
     def blended(self) -> bool:

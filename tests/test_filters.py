@@ -221,4 +221,4 @@ def test_a_run_builds_each_item_graph_and_svd_once_and_scores_as_without(monkeyp
         np.testing.assert_array_equal(one.score(users), shared.score(users))
     calls["svd"].clear()
     GFCF(seed=0).fit(train)  # after the block: computed again
-    assert calls["svd"] == svds[:1]
+    assert calls["svd"] and set(calls["svd"]) <= set(svds)

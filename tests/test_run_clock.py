@@ -64,3 +64,17 @@ def test_a_train_run_reports_the_whole_runs_eta(tmp_path):
     # The last step is the furthest along, whatever the machine's speed: only its own short stage is left.
     assert last["run_done"] >= max(e["run_done"] for e in events[:-1])
     assert last["run_eta_seconds"] < 5.0
+
+
+def test_the_main_model_is_named_not_the_first_fitted():
+    """The Train run fits GF-CF before a GNN (its blend reuses GF-CF's search): the GNN is still the
+    model whose budget the user set and whose propagation ends the run."""
+    from gnnrec_core.pipeline.experiment import _budgets
+
+    train = sp.random(200, 50, density=0.1, random_state=0, format="csr")
+    budgets = _budgets(["gfcf", "lightgcn", "gcn"], {"time_budget": 15.0}, main="lightgcn")
+    assert budgets == {"lightgcn": 15.0, "gcn": 90.0}
+    clock = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), budgets, main="lightgcn")
+    assert clock.expected["lightgcn"] == 15.0 and "final" in clock.budgeted  # a GNN's propagation ends it
+    first_fitted = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), budgets)
+    assert "final" not in first_fitted.budgeted  # what taking models[0] as the main model got wrong

@@ -81,17 +81,17 @@ class EmbeddingScores(Recommender):
             part = train
         has_valid = valid is not None and valid.nnz > 0
         # The blend's graph filter is GF-CF with its own validation choice on this slice (the same
-        # carve as the GF-CF row's: inside a run's graph_filter.sharing the search and the SVD are
-        # that row's), fitted on the part before training, inside the budget; its refit on all of
-        # train (after training) is reserved at the pace of the part's fit. A fixed share left for
-        # it overran the budget 2x on a 50k-product catalogue, where fitting the filter takes longer
-        # than an epoch; blending and the final propagation keep 15%.
-        part_filter, refit_seconds = None, 0.0
+        # carve as the GF-CF row's: inside a run's graph_filter.sharing the search and the filters
+        # are that row's), fitted on the part and on all of train before training, so that its whole
+        # cost is measured inside the budget. (A share guessed for the refit after training overran
+        # the budget 2x on a 50k-product catalogue; a reserve scaled from the part's fit was near
+        # zero where the part's fit reused a shared SVD and the refit could not.) Blending and the
+        # final propagation keep 15%.
+        part_filter = train_filter = None
         if cfg.blend and has_valid:
-            blend_filter = GFCF(seed=cfg.seed).fit(part, valid)
-            part_filter = blend_filter.filter_
-            refit_seconds = blend_filter.filter_seconds_ * train.nnz / max(part.nnz, 1)
-        deadline = started + cfg.time_budget * 0.85 - refit_seconds
+            part_filter = GFCF(seed=cfg.seed).fit(part, valid).filter_
+            train_filter = part_filter if part is train else part_filter.settings_copy().fit(train)
+        deadline = started + cfg.time_budget * 0.85
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
         build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
         if cfg.auto and self.searches and has_valid:
@@ -111,8 +111,10 @@ class EmbeddingScores(Recommender):
         self.popularity_: np.ndarray | None = None
         if part_filter is not None:
             self._choose_blend(best.module, part, valid, part_filter)
+            if self.filter_ is not None:
+                self.filter_ = train_filter
         self.module_ = best.module
-        self._use_graph(train)
+        self._use_graph(train, filter_fitted=True)
         self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score, "epochs": len(best.trainer.history),
                          "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
@@ -146,15 +148,18 @@ class EmbeddingScores(Recommender):
         self.tuning_["blend"] = weights
         self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
         self.tuning_["part_valid_ndcg"] = choice.parts
-        self.filter_ = part_filter.settings_copy() if weights["filter"] > 0 else None  # refitted on train
+        self.filter_ = part_filter.settings_copy() if weights["filter"] > 0 else None  # to fit on train
+        self.tuning_["blend_filter"] = {"rank": part_filter.rank, "alpha": part_filter.alpha,
+                                        "neighbours": part_filter.neighbours or 0}  # GF-CF's choice; 0: all
         self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
 
-    def _use_graph(self, train: sp.csr_matrix) -> None:
-        """Propagate the trained module over `train`'s graph and refit the blend's parts on it."""
+    def _use_graph(self, train: sp.csr_matrix, filter_fitted: bool = False) -> None:
+        """Propagate the trained module over `train`'s graph and refit the blend's parts on it (the
+        graph filter only where it was not fitted on `train` already)."""
         self.module_.adjacency = self._graph(train)
         self.train_ = train
         self._store(self.module_)
-        if self.filter_ is not None:
+        if self.filter_ is not None and not filter_fitted:
             self.filter_.fit(train)
         if self.popularity_ is not None:
             self.popularity_ = _log_counts(train)
@@ -213,7 +218,8 @@ class EmbeddingScores(Recommender):
                       blend=dict(found["blend"]), blend_valid_ndcg=_float_or_none(scores.get("blended")),
                       epochs=found["epochs"], best_epoch=found["best_epoch"], stopped=found["stopped"],
                       budget=found["budget"], seconds=found["seconds"], search_seconds=found["search_seconds"],
-                      candidates=len(found.get("search", [])), part_valid_ndcg=dict(found.get("part_valid_ndcg", {})))
+                      candidates=len(found.get("search", [])), part_valid_ndcg=dict(found.get("part_valid_ndcg", {})),
+                      blend_filter=dict(found.get("blend_filter", {})))
 
     def without_blend(self) -> EmbeddingScores:
         """The trained GNN alone: a copy sharing the learned arrays that scores without the blend's

@@ -24,7 +24,6 @@ reason's per-purchase shares sum exactly to the score (`item_item`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -77,8 +76,10 @@ class GFCF(FilterModel):
             progress: Progress | None = None) -> GFCF:
         self.train_ = check_train(train, self.name)
         cfg = self.config
-        ranks = (cfg.rank,) if cfg.rank is not None else (
-            RANK_GRID[:1] if self.train_.nnz > LARGE_NNZ else RANK_GRID)
+        # The grid follows the whole train split's size: with a given `valid` (a GNN's blend, on its
+        # carve) that is part + valid, so the blend searches what the GF-CF row searches.
+        pairs = self.train_.nnz + (valid.nnz if valid is not None else 0)
+        ranks = (cfg.rank,) if cfg.rank is not None else (RANK_GRID[:1] if pairs > LARGE_NNZ else RANK_GRID)
         alphas = (cfg.alpha,) if cfg.alpha is not None else ALPHA_GRID
         kept = (cfg.neighbours,) if cfg.neighbours is not None else (
             NEIGHBOURS_GRID if self.train_.shape[1] <= DENSE_ITEMS else NEIGHBOURS_GRID[:1])
@@ -98,10 +99,8 @@ class GFCF(FilterModel):
                 lambda: best_on_validation(self._candidates(part, ranks, alphas, kept), part, valid))
             rank, alpha, neighbours = chosen["rank"], chosen["alpha"], chosen["neighbours"]
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
-        started = time.perf_counter()
         self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed,
                                    cfg.exponent).fit(self.train_)
-        self.filter_seconds_ = time.perf_counter() - started  # the chosen filter's fit alone, search apart
         return self
 
     def _candidates(self, part: sp.csr_matrix, ranks: tuple[int, ...], alphas: tuple[float, ...],

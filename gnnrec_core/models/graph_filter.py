@@ -55,7 +55,7 @@ POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
 MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
-SHARED_BYTES = 1 << 30  # what `sharing` holds at most (least recently used dropped first): a 50k-item run needs ~0.5 GB
+SHARED_BYTES = 1 << 30  # what `sharing` holds at most, and at most 1/8 of the run's memory limit (oldest dropped first)
 
 T = TypeVar("T")
 _SHARED: contextvars.ContextVar[dict[tuple[Hashable, ...], tuple[Any, int]] | None] = contextvars.ContextVar(
@@ -77,7 +77,7 @@ def fingerprint(matrix: sp.spmatrix) -> str:
     """A digest of a sparse matrix's content (shape, dtype, CSR arrays): equal for equal matrices."""
     csr = sp.csr_matrix(matrix)
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((csr.shape, str(csr.dtype))).encode())
+    digest.update(repr((csr.shape, str(csr.dtype), str(csr.indices.dtype), str(csr.indptr.dtype))).encode())
     for array in (csr.indptr, csr.indices, csr.data):
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
@@ -96,12 +96,22 @@ def shared(kind: str, matrix: sp.spmatrix, arguments: tuple[Hashable, ...], comp
         store[key] = (value, size)  # most recently used last
         return value  # type: ignore[no-any-return]
     value = compute()
-    size = _nbytes(value)
-    while store and sum(held for _, held in store.values()) + size > SHARED_BYTES:
-        store.pop(next(iter(store)))
-    if size <= SHARED_BYTES:
-        store[key] = (value, size)
+    size, room = _nbytes(value), _shared_room()
+    if size > room:
+        return value  # kept by no one: what is held stays
+    while store and sum(held for _, held in store.values()) + size > room:
+        store.pop(next(iter(store)))  # least recently used first
+    store[key] = (value, size)
     return value
+
+
+def _shared_room() -> float:
+    """SHARED_BYTES, or 1/8 of the run's memory limit where that is less: headroom the run's memory
+    plan (pipeline/run_memory.py) does not count stage by stage."""
+    from ..data.limits import available_bytes
+
+    limit = available_bytes()
+    return float(SHARED_BYTES) if limit is None else min(float(SHARED_BYTES), limit / 8)
 
 
 def _nbytes(value: Any) -> int:

@@ -95,15 +95,16 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     history: list[dict[str, Any]] = []
     notes: list[str] = []
     scored: list[tuple[ResultRow, Evaluation]] = []
-    # GF-CF first where it runs: a GNN's blend searches GF-CF on the same carve, and inside the run's
-    # sharing block it then reuses that search and the filter (outside its own time budget).
-    first = ["gfcf"] if "gfcf" in config.baselines and config.model != "gfcf" else []
+    # GF-CF first where it runs beside a GNN: the GNN's blend searches GF-CF on the same carve, and
+    # inside the run's sharing block it then reuses that search and those filters (outside its budget).
+    first = ["gfcf"] if "gfcf" in config.baselines and SPECS[config.model].is_gnn else []
     models = first + [config.model] + [b for b in config.baselines if b not in (config.model, *first)]
     left_out = plan_memory(models, shape_of(data_split.train), {config.model: settings},
                            required=frozenset([config.model]))  # before anything is fitted
     models = [name for name in models if name not in left_out]
     notes.extend(left_out.values())
-    clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings))
+    clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings, config.model),
+                          main=config.model)
 
     def report(event: dict[str, Any]) -> None:  # every event carries the whole run's ETA
         report_or_cancel(progress, {**event, "run_eta_seconds": round(clock.remaining(), 1),
@@ -132,7 +133,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         if name == config.model:
             main_model = model
             notes.extend(_tuning_notes(name, model.tuning()))
-    table_order = {name: i for i, name in enumerate([config.model, *config.baselines])}  # the model's rows first
+    table_order = {name: i for i, name in enumerate(dict.fromkeys([config.model, *config.baselines]))}  # model first
     scored.sort(key=lambda pair: table_order.get(pair[0].model, len(table_order)))
     clock.begin("final")
     report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
@@ -149,15 +150,16 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
                       verdicts(scored, k=config.k))
 
 
-def _budgets(models: list[str], settings: dict[str, Any]) -> dict[str, float]:
-    """A trained GNN's stage lasts at most its time budget: what the run's ETA counts for it."""
+def _budgets(models: list[str], settings: dict[str, Any], main: str) -> dict[str, float]:
+    """A trained GNN's stage lasts at most its time budget (the main model's from its settings):
+    what the run's ETA counts for it."""
     gnns = [name for name in models if SPECS[name].is_gnn]
     if not gnns:
         return {}
     from ..models.embedding import EmbeddingConfig
 
     default = EmbeddingConfig().time_budget
-    return {name: float(settings.get("time_budget", default)) if name == models[0] else default for name in gnns}
+    return {name: float(settings.get("time_budget", default)) if name == main else default for name in gnns}
 
 
 def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,

@@ -86,9 +86,10 @@ class RunClock:
     started: float = 0.0
 
     @classmethod
-    def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float]) -> RunClock:
+    def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float], main: str | None = None) -> RunClock:
+        """`main`: the model refitted on every interaction at the end (default: the first)."""
         expected = {name: expected_seconds(name, shape, budgets.get(name)) for name in models}
-        main = models[0]
+        main = models[0] if main is None else main
         expected["final"] = (FINAL_SECONDS_PER_PAIR * shape.pairs + 0.5 if main in budgets
                              else expected_seconds(main, shape) / 2)  # a refit on all, no validation or test
         # After a trained GNN the last step is a few propagations, not a measured cost: not rescaled by pace.
