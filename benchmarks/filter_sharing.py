@@ -1,4 +1,4 @@
-"""What a run saves by building each filter part once (graph_filter.sharing): GF-CF, BSPM and
+"""What a run saves by building each filter part once (shared_parts.sharing): GF-CF, BSPM and
 Turbo-CF fitted one after another with their defaults (validation search included), each alone and
 then inside one `sharing` block, as `benchmark` and the Train page run them, alternating rounds
 on the same train matrix. The scores must be identical (checked on 500 users); the figure is the
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gnnrec_core.models import MODELS
-from gnnrec_core.models.graph_filter import sharing
+from gnnrec_core.models.shared_parts import sharing
 
 FILTERS = ("gfcf", "bspm", "turbocf")
 

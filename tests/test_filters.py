@@ -194,19 +194,20 @@ def test_a_run_builds_each_item_graph_and_svd_once_and_scores_as_without(monkeyp
     and in another thread's run, nothing is reused."""
     import threading
 
+    from gnnrec_core.models import shared_parts
     from gnnrec_core.models.gfcf import GFCF
 
     train = planted
     calls = {"graph": [], "svd": []}
     product, vectors = gf.pruned_product, gf._low_pass_vectors
     monkeypatch.setattr(gf, "pruned_product", lambda left, right, n, combine=None: calls["graph"].append(
-        (gf.fingerprint(right), n, combine is None)) or product(left, right, n, combine))
+        (shared_parts.fingerprint(right), n, combine is None)) or product(left, right, n, combine))
     monkeypatch.setattr(gf, "_low_pass_vectors", lambda m, rank, seed: calls["svd"].append(
-        (gf.fingerprint(m), rank)) or vectors(m, rank, seed))
+        (shared_parts.fingerprint(m), rank)) or vectors(m, rank, seed))
     alone = [cls(seed=0).fit(train) for cls in (GFCF, BSPM, TurboCF)]
     graphs_alone, svds_alone = len(calls["graph"]), len(calls["svd"])
     calls["graph"].clear(), calls["svd"].clear()
-    with gf.sharing():
+    with shared_parts.sharing():
         together = [cls(seed=0).fit(train) for cls in (GFCF, BSPM, TurboCF)]
         svds, graphs = list(calls["svd"]), list(calls["graph"])
         calls["svd"].clear()

@@ -81,7 +81,7 @@ class EmbeddingScores(Recommender):
             part = train
         has_valid = valid is not None and valid.nnz > 0
         # The blend's graph filter is GF-CF with its own validation choice on this slice (the same
-        # carve as the GF-CF row's: inside a run's graph_filter.sharing the search and the filters
+        # carve as the GF-CF row's: inside a run's shared_parts.sharing the search and the filters
         # are that row's), fitted on the part and on all of train before training, so that its whole
         # cost is measured inside the budget. (A share guessed for the refit after training overran
         # the budget 2x on a 50k-product catalogue; a reserve scaled from the part's fit was near

@@ -16,7 +16,7 @@ are chosen the same way: fixing 200 lost 3.6% and 2.2% of validation nDCG on two
 on one dataset (+0.7%), while each exponent costs a graph and an SVD more. It stays settable.
 
 The GNNs' blend (models/embedding.py) uses this model, searched on the GNN's own validation slice:
-the same carve as this row's, so inside a run (graph_filter.sharing) the search is done once.
+the same carve as this row's, so inside a run (shared_parts.sharing) the search is done once.
 
 The score is linear in the history: score(r) = r @ (P~ + alpha * D_i^-1/2 V_k V_k^T D_i^1/2), so a
 reason's per-purchase shares sum exactly to the score (`item_item`).
@@ -42,11 +42,10 @@ from .graph_filter import (
     GraphFilter,
     LinearFilter,
     best_on_validation,
-    fingerprint,
     prune_rows,
-    shared,
     validation_slices,
 )
+from .shared_parts import fingerprint, shared
 
 ALPHA_GRID = (0.0, 0.3, 1.0)
 RANK_GRID = (64, 256, 512)  # one SVD at 512 serves all three (docs/benchmarks.md, "The low-pass part's rank")

@@ -24,7 +24,7 @@ arrays):
   SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
   plus the oversampling covers the catalogue.
 
-One run, each part once (`sharing`): GF-CF, BSPM, Turbo-CF and a GNN's blend build the same pruned
+One run, each part once (shared_parts.sharing): GF-CF, BSPM, Turbo-CF and a GNN's blend build the same pruned
 item graph and the same low-pass SVD from the same train split (and from the same validation carve
 of it). Inside `with sharing():`, which a run opens around its models, each is computed once, keyed
 by the matrix's content and every argument, so a reused part is exactly the part that would have
@@ -34,11 +34,8 @@ model that needed it.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import hashlib
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +44,7 @@ from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation
 from .base import Recommender, check_finite
+from .shared_parts import shared
 
 BLOCK_CELLS = 1 << 23  # rows x items of one block of an item-item product (~100 MB of work at most)
 DENSE_ITEMS = 4_096  # up to this many items the item-item matrix may be kept whole (neighbours=None)
@@ -55,75 +53,6 @@ POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
 MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
-SHARED_BYTES = 1 << 30  # what `sharing` holds at most, and at most 1/8 of the run's memory limit (oldest dropped first)
-
-T = TypeVar("T")
-_SHARED: contextvars.ContextVar[dict[tuple[Hashable, ...], tuple[Any, int]] | None] = contextvars.ContextVar(
-    "graph_filter_shared", default=None)
-
-
-@contextlib.contextmanager
-def sharing() -> Iterator[None]:
-    """Within, `shared` parts are computed once (the module docstring); on leaving, dropped. A
-    context variable, so two runs in two threads (two dashboard sessions) never see each other's."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-def fingerprint(matrix: sp.spmatrix) -> str:
-    """A digest of a sparse matrix's content (shape, dtype, CSR arrays): equal for equal matrices."""
-    csr = sp.csr_matrix(matrix)
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((csr.shape, str(csr.dtype), str(csr.indices.dtype), str(csr.indptr.dtype))).encode())
-    for array in (csr.indptr, csr.indices, csr.data):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def shared(kind: str, matrix: sp.spmatrix, arguments: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """compute(), or what it returned before inside the same `sharing` block for the same kind,
-    matrix content and arguments. What it returns is shared: callers build new matrices from it and
-    never write into it."""
-    store = _SHARED.get()
-    if store is None:
-        return compute()
-    key = (kind, fingerprint(matrix), *arguments)
-    if key in store:
-        value, size = store.pop(key)
-        store[key] = (value, size)  # most recently used last
-        return value  # type: ignore[no-any-return]
-    value = compute()
-    size, room = _nbytes(value), _shared_room()
-    if size > room:
-        return value  # kept by no one: what is held stays
-    while store and sum(held for _, held in store.values()) + size > room:
-        store.pop(next(iter(store)))  # least recently used first
-    store[key] = (value, size)
-    return value
-
-
-def _shared_room() -> float:
-    """SHARED_BYTES, or 1/8 of the run's memory limit where that is less: headroom the run's memory
-    plan (pipeline/run_memory.py) does not count stage by stage."""
-    from ..data.limits import available_bytes
-
-    limit = available_bytes()
-    return float(SHARED_BYTES) if limit is None else min(float(SHARED_BYTES), limit / 8)
-
-
-def _nbytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if sp.issparse(value):
-        csr = sp.csr_matrix(value)
-        return int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes)
-    if isinstance(value, tuple):
-        return sum(_nbytes(part) for part in value)
-    return 0
-
 
 def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
     """(R~ = D_u^-a R D_i^-(1-a) as float32 CSR, the item scale d_i^-(1-a)); zero degrees stay zero."""

@@ -21,8 +21,8 @@ from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS, Evaluation, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
-from ..models.graph_filter import sharing
 from ..models.registry import row_label
+from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import BenchmarkResult, Gain, ResultRow, Verdicts
 from .run_clock import shape_of

@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from ..fit.metrics import Evaluation, evaluate
 from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
-from ..models.graph_filter import sharing
+from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..store import Run, Workspace
@@ -74,7 +74,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
                    progress: Progress | None = None, heldout: pd.DataFrame | None = None) -> Experiment:
     """heldout: the user's own test set (events as ingest returns them): every interaction of
     `dataset` trains and these are scored (matrix.interactions.given_split); config.split is unused.
-    The filters and the GNN's blend build each item graph and SVD once (graph_filter.sharing)."""
+    The filters and the GNN's blend build each item graph and SVD once (shared_parts.sharing)."""
     with sharing():
         return _run_experiment(dataset, config, progress, heldout)
 
