@@ -28,6 +28,7 @@ from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS, Recommender
 from ..models.registry import row_label
+from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import BasketEvalResult, BasketRow, Gain
 from .benchmark import paired_gain
@@ -66,26 +67,27 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     valid_relevant = _one_each(valid_hidden, valid_rest.shape)
     rows: list[BasketRow] = []
     per_basket: dict[str, np.ndarray] = {}  # each test basket's nDCG, by model: the verdict's interval
-    for position, name in enumerate(models):
-        report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
-        cls = MODELS[name]
-        extra = {"item_features": item_features(catalogue, items)} if SPECS[name].needs_features else {}
-        known = {key: v for key, v in settings.items() if key in {f.name for f in fields(cls.config_class)}}
-        started = time.perf_counter()
-        try:
-            model = cls(**known, **extra).fit(train)
-        except ConfigError as exc:
-            rows.append(BasketRow(name, skipped=str(exc)))
-            continue
-        seconds = time.perf_counter() - started
-        on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) \
-            if len(valid_hidden) else None
-        hits = _completion(model, rest, relevant, k)
-        per_basket[name] = hits["ndcg"]
-        rows.append(BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
-                              valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
-                              hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
-                              fit_seconds=round(seconds, 3)))
+    with sharing():  # the filters and the GNNs' blends build each item graph, SVD and GF-CF search once
+        for position, name in enumerate(models):
+            report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
+            cls = MODELS[name]
+            extra = {"item_features": item_features(catalogue, items)} if SPECS[name].needs_features else {}
+            known = {key: v for key, v in settings.items() if key in {f.name for f in fields(cls.config_class)}}
+            started = time.perf_counter()
+            try:
+                model = cls(**known, **extra).fit(train)
+            except ConfigError as exc:
+                rows.append(BasketRow(name, skipped=str(exc)))
+                continue
+            seconds = time.perf_counter() - started
+            on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) \
+                if len(valid_hidden) else None
+            hits = _completion(model, rest, relevant, k)
+            per_basket[name] = hits["ndcg"]
+            rows.append(BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
+                                  valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
+                                  hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
+                                  fit_seconds=round(seconds, 3)))
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
                             valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
                             verdict=_verdict(rows, per_basket, k))
