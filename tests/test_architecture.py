@@ -19,11 +19,11 @@ HEAVY = ("torch", "torch_geometric", "sklearn", "umap")
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "online_retail_dec2010.csv.gz"
 
 
-def _heavy_modules_after(code: str) -> list[str]:
+def _heavy_modules_after(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     import subprocess
     import sys
 
-    probe = f"import sys\n{code}\nprint('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    probe = f"import sys\n{code}\nprint('HEAVY:' + ','.join(m for m in {heavy!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                           cwd=CORE.parent)
     line = done.stdout.strip().splitlines()[-1]
@@ -37,6 +37,10 @@ def test_light_commands_never_import_torch_or_scikit_learn(tmp_path):
     assert _heavy_modules_after(cli + f"main(['rules', {str(SAMPLE)!r}, '--json', {str(tmp_path / 'r.json')!r}])") == []
     assert _heavy_modules_after(cli + f"main(['ingest', {str(SAMPLE)!r}])") == []
     assert _heavy_modules_after(cli + "import contextlib\nwith contextlib.suppress(SystemExit): main(['--help'])") == []
+    # --help and a refused flag load no data library either: they answer in a fraction of a second
+    for argv in (["--help"], ["benchmark", "data.csv", "--k", "0"]):
+        code = f"{cli}import contextlib\nwith contextlib.suppress(SystemExit): main({argv!r})"
+        assert _heavy_modules_after(code, ("numpy", "pandas", "scipy", "duckdb", *HEAVY)) == []
     first_paint = "import gnnrec_core, pages.state, pages.widgets, pages.jobs"  # what the dashboard imports
     assert _heavy_modules_after(first_paint) == []
 

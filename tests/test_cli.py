@@ -234,3 +234,14 @@ def test_help_names_the_command_as_typed(tmp_path):
     assert as_script.returncode == 0 and as_script.stdout.startswith("usage: gnnrec ")
     as_module = run_cli("--help")
     assert as_module.stdout.startswith("usage: python -m gnnrec_core ")
+
+
+def test_output_cut_short_by_its_reader_is_not_an_internal_error(small_log):
+    """`gnnrec rules DATA --json - | head -1`: the reader leaves early; the command stops quietly
+    with SIGPIPE's status, never exit 3 ("internal error") with a message about a broken pipe."""
+    reader = subprocess.Popen([sys.executable, "-m", "gnnrec_core", "rules", str(SAMPLE), "--json", "-"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout.readline().startswith(b"120,406 rules")  # the first line, then the reader goes
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == 141
+    assert reader.stderr.read() == b""

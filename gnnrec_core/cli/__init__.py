@@ -9,17 +9,17 @@ what was found.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import GnnrecError, InputError
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
-from .baskets import cmd_basket_eval, cmd_compare_periods, cmd_rules
-from .common import CATALOGUE_FLAGS, FLAG_ROLES, cmd_ingest, writable_file
-from .fit import cmd_benchmark, cmd_cold_start, cmd_export, cmd_recommend, cmd_report, cmd_similar, cmd_train
+from .args import CATALOGUE_FLAGS, FLAG_ROLES, writable_file
 
 
 def _whole(text: str, low: int, high: int | None, expected: str) -> int:
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(typed).parse_args(argv)
     try:
         json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None
-        result = COMMANDS[args.command](args)
+        result = command(args.command)(args)
         if args.json_path:
             _write_json(result, json_out)
     except GnnrecError as exc:
@@ -228,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`| head`): not an error of ours; quiet, as SIGPIPE would be
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's final flush must not raise
+        return 141
     except MemoryError:
         print("error: expected the data to fit in memory, found it does not; use a sample or a larger "
               "machine (docs/scaling.md)", file=sys.stderr)
@@ -270,7 +273,14 @@ def _write_json(result: dict[str, Any], path: Path | None) -> None:
         raise InputError(f"--json: expected a writable file at '{path}', found: {exc.strerror}") from None
 
 
-COMMANDS = {"ingest": cmd_ingest, "benchmark": cmd_benchmark, "train": cmd_train,
-            "recommend": cmd_recommend, "similar": cmd_similar, "export": cmd_export, "rules": cmd_rules,
-            "report": cmd_report,
-            "basket-eval": cmd_basket_eval, "compare-periods": cmd_compare_periods, "cold-start": cmd_cold_start}
+# Each command's module is imported when it runs, not before: `--help` and a bad flag never load
+# pandas, numpy or a model (tests/test_architecture.py).
+COMMANDS = {"ingest": "common", "benchmark": "fit", "train": "fit", "recommend": "fit", "similar": "fit",
+            "export": "fit", "report": "fit", "rules": "baskets", "basket-eval": "baskets",
+            "compare-periods": "baskets", "cold-start": "fit"}
+
+
+def command(name: str) -> Any:
+    """The function behind a command: cmd_<name> of its module."""
+    module = importlib.import_module(f".{COMMANDS[name]}", __name__)
+    return getattr(module, "cmd_" + name.replace("-", "_"))

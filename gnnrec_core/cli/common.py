@@ -17,17 +17,12 @@ from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from ..models import GNN_MODELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset, fit_timed, parse_models, prepare
+from .args import CATALOGUE_FLAGS, FLAG_ROLES
 
 if TYPE_CHECKING:
     from ..pipeline.experiment import ExperimentConfig
     from ..serving.merchandising import Policy
     from ..store import Run
-
-CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
-FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
-              "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
-              "category": "category"}
-
 
 def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, path: str | None = None) -> IngestResult:
     """DATA (or `path`, e.g. a held-out test file) read with the command's mapping and cleaning flags."""
@@ -182,29 +177,6 @@ def _stem(data: str) -> str:
 
 
 STRIPPED_SUFFIXES = {"gz", "zip", "bz2", "xz", "csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl"}
-
-
-def writable_file(path: str, flag: str) -> Path:
-    """An output file's path with its folder made; one line when it cannot be a file."""
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{flag}: expected a folder that can be made for '{path}', found: {exc.strerror}") from None
-    return target
-
-
-def writable_folder(path: str, flag: str) -> Path:
-    target = Path(path)
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{flag}: expected a folder, found the file '{path}'")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{flag}: expected a folder that can be made at '{path}', found: {exc.strerror}") from None
-    return target
 
 
 def _policy(args: argparse.Namespace, dataset: Dataset) -> Policy | None:

@@ -14,6 +14,7 @@ from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
 from ..serving.verdicts import graph_sentence, training_sentence
+from .args import writable_file, writable_folder
 from .common import (
     _check_data,
     _dataset,
@@ -27,8 +28,6 @@ from .common import (
     _stem,
     _workspace_root,
     on_engine,
-    writable_file,
-    writable_folder,
 )
 
 

@@ -1,15 +1,18 @@
 """Every model behind one interface (base.py); the registry (registry.py) names them.
 
 Importing this package loads no model code: `MODELS[name]` imports the class on first use, and
-the class names below resolve lazily, so listing models never pays for torch.
+the class names below (Recommender too) resolve lazily, so listing models, as `--help` does, pays
+for neither torch nor numpy.
 """
+
+from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Recommender
 from .registry import BASELINES, DEFAULT_MODEL, GNN_MODELS, LABELS, MODELS, SPECS, ModelSpec
 
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers only
+    from .base import Recommender as Recommender
     from .baselines import Cooccurrence as Cooccurrence
     from .baselines import ItemKNN as ItemKNN
     from .baselines import Popularity as Popularity
@@ -23,6 +26,10 @@ _CLASSES = {"Popularity": "pop", "ItemKNN": "itemknn", "Cooccurrence": "cooc", "
 
 
 def __getattr__(name: str) -> type[Recommender]:
+    if name == "Recommender":
+        from .base import Recommender
+
+        return Recommender
     if name in _CLASSES:
         return MODELS[_CLASSES[name]]
     raise AttributeError(f"module 'gnnrec_core.models' has no attribute '{name}'")

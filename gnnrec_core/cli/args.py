@@ -1,0 +1,36 @@
+"""What the parser needs before any command runs: the mapping flags and the output paths' checks.
+Nothing here imports numpy, pandas or a model, so `--help` and a bad flag answer at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
+FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
+              "quantity": "quantity", "price": "price", "rating": "rating", "name": "item_name",
+              "category": "category"}
+
+
+def writable_file(path: str, flag: str) -> Path:
+    """An output file's path with its folder made; one line when it cannot be a file."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a folder that can be made for '{path}', found: {exc.strerror}") from None
+    return target
+
+
+def writable_folder(path: str, flag: str) -> Path:
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{flag}: expected a folder, found the file '{path}'")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a folder that can be made at '{path}', found: {exc.strerror}") from None
+    return target
