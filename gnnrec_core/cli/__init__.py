@@ -13,6 +13,7 @@ import importlib
 import json
 import math
 import os
+import select
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -222,25 +223,46 @@ def main(argv: list[str] | None = None) -> int:
         result = command(args.command)(args)
         if args.json_path:
             _write_json(result, json_out)
+        sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is seen here
     except GnnrecError as exc:
         print(f"error: {in_cli_words(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader left (`| head`): not an error of ours; quiet, as SIGPIPE would be
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's final flush must not raise
+    except BrokenPipeError as exc:
+        if not _stdout_reader_left():  # a pipe to a worker or a socket: a bug like any other
+            return _internal_error(exc)
+        # The reader left (`| head`): not an error of ours; quiet, with SIGPIPE's status. Python's
+        # final flush of what is still buffered must not raise either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # the process's stdout descriptor
+        os.close(devnull)
         return 141
     except MemoryError:
         print("error: expected the data to fit in memory, found it does not; use a sample or a larger "
               "machine (docs/scaling.md)", file=sys.stderr)
         return 3
     except Exception as exc:  # a bug, not bad input: still one line, and a distinct status
-        print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
-              "with the command that caused it", file=sys.stderr)
-        return 3
+        return _internal_error(exc)
     return 0
 
+
+
+def _internal_error(exc: BaseException) -> int:
+    print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
+          "with the command that caused it", file=sys.stderr)
+    return 3
+
+
+def _stdout_reader_left() -> bool:
+    """Whether the process's stdout is a pipe whose reader has closed it (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(1, select.POLLOUT)  # the process's stdout descriptor, whatever sys.stdout is now
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll here, or no descriptor 1: not a pipe's reader
+        return False
 
 # The engine names a setting as the engine knows it; the CLI names the flag that sets it.
 FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
