@@ -208,8 +208,6 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
         assert bool(epochs) == (model == "lightgcn")  # the form shows each model's own settings
         for field in epochs:
             field.set_value(5)
-        # one baseline each: the point is two sessions at once, not the table (the demo journey has it)
-        next(m for m in at.multiselect if m.label == "Compare with").set_value(["pop"]).run()
         next(b for b in at.button if b.label == "Train").click().run()
     for model, at in sessions.items():
         _wait_for_results(at, expect=f"Results: {LABELS[model]} on Online Retail sample")
