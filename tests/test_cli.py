@@ -259,7 +259,6 @@ def test_a_broken_pipe_that_is_not_stdout_stays_an_internal_error(monkeypatch, c
 
     def broken(args):
         raise BrokenPipeError(32, "Broken pipe")
-    monkeypatch.setitem(cli.COMMANDS, "ingest", "common")
     monkeypatch.setattr(cli, "command", lambda name: broken)
     assert cli.main(["ingest", str(SAMPLE)]) == 3
     assert capsys.readouterr().err.startswith("error: internal error (BrokenPipeError")

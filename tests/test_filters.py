@@ -223,3 +223,29 @@ def test_a_run_builds_each_item_graph_and_svd_once_and_scores_as_without(monkeyp
     calls["svd"].clear()
     GFCF(seed=0).fit(train)  # after the block: computed again
     assert calls["svd"] and set(calls["svd"]) <= set(svds)
+
+
+def test_basket_eval_builds_each_svd_once_and_scores_as_model_by_model(monkeypatch):
+    """basket-eval fits every model on train and on its validation part inside one `sharing` block:
+    GF-CF and BSPM share each (matrix, rank) SVD, and each row is what the model scores alone."""
+    import pandas as pd
+
+    from gnnrec_core.models import shared_parts
+    from gnnrec_core.pipeline.basket_eval import basket_eval
+
+    rng = np.random.default_rng(0)
+    rows = [(str(b), f"p{item}") for b in range(120) for item in rng.choice(30, rng.integers(2, 6), replace=False)]
+    events = pd.DataFrame(rows, columns=["basket", "item"])
+    for column in ("user", "time", "event", "quantity", "price", "rating"):
+        events[column] = None
+    catalogue = pd.DataFrame({"name": pd.Series(dtype=str)})
+    svds = []
+    vectors = gf._low_pass_vectors
+    monkeypatch.setattr(gf, "_low_pass_vectors", lambda m, rank, seed: svds.append(
+        (shared_parts.fingerprint(m), rank)) or vectors(m, rank, seed))
+    together = basket_eval(events, catalogue, ["gfcf", "bspm"])
+    assert svds and len(svds) == len(set(svds))  # each once: BSPM reused GF-CF's
+    alone = [basket_eval(events, catalogue, [name]).results[0] for name in ("gfcf", "bspm")]
+    assert len(svds) > len(set(svds))  # alone, BSPM computed them again
+    assert [(r.model, r.ndcg, r.valid_ndcg) for r in together.results] == [(r.model, r.ndcg, r.valid_ndcg)
+                                                                           for r in alone]

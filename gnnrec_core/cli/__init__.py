@@ -15,6 +15,7 @@ import math
 import os
 import select
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -248,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 def _internal_error(exc: BaseException) -> int:
     print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
           "with the command that caused it", file=sys.stderr)
@@ -263,6 +263,7 @@ def _stdout_reader_left() -> bool:
         return any(events & select.POLLERR for _, events in poller.poll(0))
     except (AttributeError, OSError, ValueError):  # no poll here, or no descriptor 1: not a pipe's reader
         return False
+
 
 # The engine names a setting as the engine knows it; the CLI names the flag that sets it.
 FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
@@ -302,7 +303,8 @@ COMMANDS = {"ingest": "common", "benchmark": "fit", "train": "fit", "recommend":
             "compare-periods": "baskets", "cold-start": "fit"}
 
 
-def command(name: str) -> Any:
+def command(name: str) -> Callable[[argparse.Namespace], dict[str, Any]]:
     """The function behind a command: cmd_<name> of its module."""
     module = importlib.import_module(f".{COMMANDS[name]}", __name__)
-    return getattr(module, "cmd_" + name.replace("-", "_"))
+    function: Callable[[argparse.Namespace], dict[str, Any]] = getattr(module, "cmd_" + name.replace("-", "_"))
+    return function

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..serving.merchandising import Policy
     from ..store import Run
 
+
 def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, path: str | None = None) -> IngestResult:
     """DATA (or `path`, e.g. a held-out test file) read with the command's mapping and cleaning flags."""
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()

@@ -24,12 +24,8 @@ arrays):
   SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
   plus the oversampling covers the catalogue.
 
-One run, each part once (shared_parts.sharing): GF-CF, BSPM, Turbo-CF and a GNN's blend build the same pruned
-item graph and the same low-pass SVD from the same train split (and from the same validation carve
-of it). Inside `with sharing():`, which a run opens around its models, each is computed once, keyed
-by the matrix's content and every argument, so a reused part is exactly the part that would have
-been computed; outside it nothing is kept. A table's fit seconds count a shared part in the first
-model that needed it.
+One run, each part once: the item graph and the SVD go through shared_parts.shared, so a run's
+filters and a GNN's blend build each once (shared_parts.py says how).
 """
 
 from __future__ import annotations

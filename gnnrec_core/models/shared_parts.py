@@ -22,7 +22,7 @@ SHARED_BYTES = 1 << 30  # what `sharing` holds at most, and at most 1/8 of the r
 
 T = TypeVar("T")
 _SHARED: contextvars.ContextVar[dict[tuple[Hashable, ...], tuple[Any, int]] | None] = contextvars.ContextVar(
-    "graph_filter_shared", default=None)
+    "shared_parts", default=None)
 
 
 @contextlib.contextmanager
