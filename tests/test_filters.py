@@ -11,7 +11,8 @@ from gnnrec_core.errors import ConfigError
 from gnnrec_core.models import MODELS
 from gnnrec_core.models import graph_filter as gf
 from gnnrec_core.models.bspm import BSPM
-from gnnrec_core.models.graph_filter import GraphFilter, polynomial, prune_rows, pruned_product
+from gnnrec_core.models.graph_filter import GraphFilter, polynomial, pruned_product
+from gnnrec_core.models.row_pruning import prune_rows
 from gnnrec_core.models.turbocf import TurboCF
 
 FILTERS = ("gfcf", "bspm", "turbocf")
@@ -98,21 +99,41 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
     assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None
 
 
-def test_pruning_keeps_each_rows_largest_magnitudes_and_the_lower_column_on_ties():
-    """Ties at the last place go to the entries stored first: the lower columns in a sorted row."""
+@pytest.mark.parametrize("way", ["dense", "sorted"])
+def test_pruning_keeps_each_rows_largest_magnitudes_and_the_first_stored_on_ties(monkeypatch, way):
+    """Ties at the last place go to the entries stored first (the lower columns in a sorted row);
+    nan and stored zeros rank as magnitude 0; a cell stored twice counts twice. Both ways of
+    finding the thresholds (dense partition, one sort) keep exactly these entries, in stored order."""
+    from gnnrec_core.models import row_pruning
+
+    monkeypatch.setattr(row_pruning, "DENSE_SHARE", 0.0 if way == "dense" else float("inf"))
     rng = np.random.default_rng(0)
-    for trial in range(20):
+    for trial in range(60):
         matrix = sp.random(15, 20, density=rng.uniform(0.1, 0.9), random_state=trial, format="csr", dtype=np.float32)
-        matrix.data = np.round(rng.standard_normal(matrix.nnz) * 2).astype(np.float32)  # ties, negatives
-        matrix.eliminate_zeros()
+        matrix.data = np.round(rng.standard_normal(matrix.nnz) * 2).astype(np.float32)  # ties, negatives, zeros
+        matrix.data[rng.random(matrix.nnz) < 0.05] = np.nan
+        if trial % 2:  # entries stored out of column order, as a product leaves them
+            for row in range(15):
+                span = slice(matrix.indptr[row], matrix.indptr[row + 1])
+                order = rng.permutation(span.stop - span.start)
+                matrix.indices[span], matrix.data[span] = matrix.indices[span][order], matrix.data[span][order]
         k = int(rng.integers(1, 8))
-        dense = matrix.toarray()
-        expected = np.zeros_like(dense)
-        for i, row in enumerate(dense):
-            nonzero = np.flatnonzero(row)
-            kept = nonzero[np.lexsort((nonzero, -np.abs(row[nonzero])))][:k]
-            expected[i, kept] = row[kept]
-        assert np.array_equal(prune_rows(matrix, k).toarray(), expected)
+        if trial % 7 == 0:  # the longest row stores its largest cell three times: each copy takes a place
+            matrix.data = rng.standard_normal(matrix.nnz).astype(np.float32)  # no ties to hide the difference
+            row = int(np.argmax(np.diff(matrix.indptr)))
+            start, column = matrix.indptr[row], matrix.indices[matrix.indptr[row]]
+            data, indices = np.insert(matrix.data, start, [10.5, 10.5]), np.insert(matrix.indices, start, [column] * 2)
+            data[start + 2] = 10.5
+            indptr = np.r_[matrix.indptr[:row + 1], matrix.indptr[row + 1:] + 2]
+            matrix, k = sp.csr_matrix((data, indices, indptr), shape=matrix.shape), max(k, 4)
+        kept = prune_rows(matrix, k)
+        for row in range(15):
+            span = slice(matrix.indptr[row], matrix.indptr[row + 1])
+            magnitude = np.nan_to_num(np.abs(matrix.data[span]), nan=0.0)
+            first = np.sort(np.lexsort((np.arange(len(magnitude)), -magnitude))[:k])  # stored order kept
+            kept_span = slice(kept.indptr[row], kept.indptr[row + 1])
+            assert np.array_equal(kept.indices[kept_span], matrix.indices[span][first]), (trial, row)
+            assert np.array_equal(kept.data[kept_span], matrix.data[span][first], equal_nan=True), (trial, row)
 
 
 def test_block_wise_products_and_polynomials_equal_the_whole_ones(monkeypatch):

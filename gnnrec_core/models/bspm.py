@@ -64,9 +64,9 @@ from .graph_filter import (
     normalise,
     polynomial,
     product_neighbours,
-    prune_rows,
     validation_slices,
 )
+from .row_pruning import prune_rows
 
 RANK_GRID = (64, 256, 512)  # one SVD at 512 serves all three (docs/benchmarks.md, "The low-pass part's rank")
 LARGE_NNZ = 2_000_000  # above this many interactions only the smaller rank is tried (as GF-CF)

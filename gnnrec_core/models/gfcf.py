@@ -42,9 +42,9 @@ from .graph_filter import (
     GraphFilter,
     LinearFilter,
     best_on_validation,
-    prune_rows,
     validation_slices,
 )
+from .row_pruning import prune_rows
 from .shared_parts import fingerprint, shared
 
 ALPHA_GRID = (0.0, 0.3, 1.0)

@@ -40,6 +40,7 @@ from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation
 from .base import Recommender, check_finite
+from .row_pruning import prune_rows
 from .shared_parts import shared
 
 BLOCK_CELLS = 1 << 23  # rows x items of one block of an item-item product (~100 MB of work at most)
@@ -61,37 +62,6 @@ def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matri
     item_scale = np.where(item_degree > 0, np.maximum(item_degree, 1e-12) ** -(1.0 - exponent), 0.0)
     normalised = sp.diags(user_scale.astype(np.float32)) @ train @ sp.diags(item_scale.astype(np.float32))
     return sp.csr_matrix(normalised, dtype=np.float32), item_scale.astype(np.float32)
-
-
-def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
-    """Each row's `neighbours` entries of largest magnitude, None keeps all. Ties at the last place
-    go to the entries stored first in the row (the lower columns where its indices are sorted).
-    Only rows longer than `neighbours` are ranked: their entries are sorted once by (row, magnitude
-    descending), stably, so equal magnitudes keep their stored order. The key packs the row above
-    the magnitude's float32 bits (which order non-negative floats as their values), one integer
-    sort. Padding every row to the longest and partitioning cost 8x more on wide catalogues, where a
-    popular item's row spans most of them (docs/scaling.md, "End to end at 32M lines")."""
-    matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    counts = np.diff(matrix.indptr)
-    if neighbours is None or counts.max(initial=0) <= neighbours:
-        return matrix
-    n_rows = matrix.shape[0]
-    rows = np.repeat(np.arange(n_rows, dtype=np.int64), counts)
-    keep = counts[rows] <= neighbours  # short rows whole
-    ranked = np.flatnonzero(~keep)
-    magnitude = np.abs(matrix.data[ranked])
-    magnitude[np.isnan(magnitude)] = 0.0  # nan ranks last, as a zero does (its bits would rank it first)
-    bits = magnitude.view(np.uint32)
-    key = (rows[ranked].astype(np.uint64) << np.uint64(32)) | (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
-    order = np.argsort(key, kind="stable")
-    ranked_rows = rows[ranked][order]  # ascending: each long row's entries together, in the rows' order
-    long_counts = counts[counts > neighbours]
-    first = np.zeros(n_rows, np.int64)
-    first[counts > neighbours] = np.cumsum(long_counts) - long_counts  # where each long row starts in `order`
-    place = np.arange(len(order)) - first[ranked_rows]  # 0, 1, ... within its row
-    keep[ranked[order[place < neighbours]]] = True
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=n_rows))])
-    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 def block_rows(width: int) -> int:
