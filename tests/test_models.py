@@ -228,3 +228,19 @@ def test_the_blend_filters_fits_come_before_the_search_inside_the_budget(planted
     assert seen["at"] - started >= 3 * slow
     assert started <= seen["deadline"] - 0.85 * budget <= fits[0][1]  # counted from the fit's start
     assert model.tuning().budget == budget
+
+
+def test_the_feature_gcn_builds_its_catalogue_graph_once_per_fit(planted, monkeypatch):
+    """The products' feature kNN edges depend on the features alone: a default fit (trained on the
+    train part, then propagated over train) computes them once, and each matrix's graph once."""
+    from gnnrec_core.models import feature_gcn
+
+    features = np.random.default_rng(0).standard_normal((planted.shape[1], 4)).astype(np.float32)
+    knn, graphs, calls = feature_gcn.catalogue_edges, [], []
+    monkeypatch.setattr(feature_gcn, "catalogue_edges", lambda f, k: calls.append(k) or knn(f, k))
+    adjacency = feature_gcn.FeatureGCN._adjacency
+    monkeypatch.setattr(feature_gcn.FeatureGCN, "_adjacency",
+                        lambda self, train, f: graphs.append(train.nnz) or adjacency(self, train, f))
+    model = MODELS["gcn"](seed=0, dim=8, epochs=10, item_features=features).fit(planted)
+    assert len(calls) == 1 and len(graphs) == len(set(graphs)) == 2  # the train part's and train's
+    assert np.isfinite(model.score(np.arange(5))).all()
