@@ -232,7 +232,7 @@ def test_the_blend_filters_fits_come_before_the_search_inside_the_budget(planted
 
 def test_the_feature_gcn_builds_its_catalogue_graph_once_per_fit(planted, monkeypatch):
     """The products' feature kNN edges depend on the features alone: a default fit (trained on the
-    train part, then propagated over train) computes them once, and each matrix's graph once."""
+    train part, then propagated over train) computes them once; the next fit computes its own."""
     from gnnrec_core.models import feature_gcn
 
     features = np.random.default_rng(0).standard_normal((planted.shape[1], 4)).astype(np.float32)
@@ -244,3 +244,6 @@ def test_the_feature_gcn_builds_its_catalogue_graph_once_per_fit(planted, monkey
     model = MODELS["gcn"](seed=0, dim=8, epochs=10, item_features=features).fit(planted)
     assert len(calls) == 1 and len(graphs) == len(set(graphs)) == 2  # the train part's and train's
     assert np.isfinite(model.score(np.arange(5))).all()
+    features[:] = features[::-1].copy()  # changed in place: the next fit must not reuse the last one's edges
+    model.fit(planted)
+    assert len(calls) == 2

@@ -103,6 +103,7 @@ class FeatureGCN(EmbeddingScores):
             raise InputError(f"gcn: expected features for {train.shape[1]:,} items, found {len(features):,}")
         self.train_, self.device_ = train, resolve_device(self.config.device)
         self.features_ = np.asarray(features, np.float32)
+        self._fit_edges: tuple[np.ndarray, int, torch.Tensor] | None = None  # this fit's, made on first use
         torch.manual_seed(self.config.seed)
         self._fit_embeddings(train, valid, progress)
         return self
@@ -113,27 +114,30 @@ class FeatureGCN(EmbeddingScores):
                                 c.dim, c.layers, c.seed, c.id_dropout)
 
     def _graph(self, train: sp.csr_matrix) -> torch.Tensor:
-        cached = getattr(self, "_graph_cache", None)
-        if cached is None or cached[0] is not train:  # every search candidate shares the train part's graph
-            self._graph_cache = (train, self._adjacency(train, self.features_))
-        return self._graph_cache[1]
+        return self._adjacency(train, self.features_)
 
     def _adjacency(self, train: sp.csr_matrix, features: np.ndarray) -> torch.Tensor:
         n_users, n_items = train.shape
         edges = [bipartite_edge_index(train)]
         if self.config.catalogue_neighbours and features.shape[1] > 1:
-            edges.append(self._catalogue_edges(features) + n_users)
+            edges.append(self._feature_edges(features) + n_users)
         edge_index = coalesce(torch.cat(edges, dim=1), num_nodes=n_users + n_items)  # one edge per pair
         edge_index, weight = gcn_norm(edge_index, None, num_nodes=n_users + n_items, add_self_loops=True)
         return to_csr(edge_index, weight, n_users + n_items, self.device_)
 
-    def _catalogue_edges(self, features: np.ndarray) -> torch.Tensor:
-        """The products' feature kNN edges, computed once per features array: the train part's
-        graph and train's share them (13 s at 50k products)."""
-        cached = getattr(self, "_edges_cache", None)
-        if cached is None or cached[0] is not features:
-            self._edges_cache = (features, catalogue_edges(features, self.config.catalogue_neighbours))
-        return self._edges_cache[1]
+    def _feature_edges(self, features: np.ndarray) -> torch.Tensor:
+        """The products' feature kNN edges. Within one fit the train part's graph and train's share
+        them (13 s at 50k products); each fit makes its own (the caller may have changed the array in
+        place), and other features (new products placed by embed_new_items) are never kept."""
+        k = self.config.catalogue_neighbours
+        kept = getattr(self, "_fit_edges", None)
+        if kept is not None and kept[0] is features and kept[1] == k:
+            reused: torch.Tensor = kept[2]
+            return reused
+        edges = catalogue_edges(features, k)
+        if features is self.features_:
+            self._fit_edges = (features, k, edges)
+        return edges
 
     @torch.no_grad()
     def embed_new_items(self, features: np.ndarray) -> np.ndarray:
@@ -182,6 +186,7 @@ class FeatureGCN(EmbeddingScores):
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         super().set_state(state)
         self.features_ = state["features"]
+        self._fit_edges = None
         self.module_state_ = {k: v for k, v in state.items() if k.startswith("module.")}
         self.module_ = None
 
