@@ -102,11 +102,13 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
 @pytest.mark.parametrize("way", ["dense", "sorted"])
 def test_pruning_keeps_each_rows_largest_magnitudes_and_the_first_stored_on_ties(monkeypatch, way):
     """Ties at the last place go to the entries stored first (the lower columns in a sorted row);
-    nan and stored zeros rank as magnitude 0; a cell stored twice counts twice. Both ways of
-    finding the thresholds (dense partition, one sort) keep exactly these entries, in stored order."""
+    nan and stored zeros rank as magnitude 0; a cell stored twice counts twice (the dense way then
+    gives way to the sort). Both ways of finding the thresholds keep exactly these entries, in
+    stored order; fewer than one neighbour keeps nothing."""
     from gnnrec_core.models import row_pruning
 
     monkeypatch.setattr(row_pruning, "DENSE_SHARE", 0.0 if way == "dense" else float("inf"))
+    monkeypatch.setattr(row_pruning, "DENSE_CHUNK_CELLS", 40)  # dense blocks of 2 rows: the offsets matter
     rng = np.random.default_rng(0)
     for trial in range(60):
         matrix = sp.random(15, 20, density=rng.uniform(0.1, 0.9), random_state=trial, format="csr", dtype=np.float32)
@@ -126,6 +128,8 @@ def test_pruning_keeps_each_rows_largest_magnitudes_and_the_first_stored_on_ties
             data[start + 2] = 10.5
             indptr = np.r_[matrix.indptr[:row + 1], matrix.indptr[row + 1:] + 2]
             matrix, k = sp.csr_matrix((data, indices, indptr), shape=matrix.shape), max(k, 4)
+        if trial % 5 == 0:  # 64-bit positions, as a large product has
+            matrix.indptr, matrix.indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
         kept = prune_rows(matrix, k)
         for row in range(15):
             span = slice(matrix.indptr[row], matrix.indptr[row + 1])
@@ -134,6 +138,7 @@ def test_pruning_keeps_each_rows_largest_magnitudes_and_the_first_stored_on_ties
             kept_span = slice(kept.indptr[row], kept.indptr[row + 1])
             assert np.array_equal(kept.indices[kept_span], matrix.indices[span][first]), (trial, row)
             assert np.array_equal(kept.data[kept_span], matrix.data[span][first], equal_nan=True), (trial, row)
+    assert prune_rows(matrix, 0).nnz == 0 and prune_rows(matrix, 0).shape == matrix.shape
 
 
 def test_block_wise_products_and_polynomials_equal_the_whole_ones(monkeypatch):

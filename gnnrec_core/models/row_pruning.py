@@ -5,9 +5,10 @@ The rule: an entry is kept when its magnitude is above its row's neighbours-th l
 threshold); entries equal to the threshold fill the places left in the order they are stored (the
 lower columns where a row's indices are sorted); nan counts as magnitude 0. Finding the thresholds
 is the only costly part, done one of two ways with the same result:
-- rows mostly full (products of a small catalogue's item graph: 70% of the cells at 2.5k items) are
-  scattered into dense blocks and partitioned, linear in the row's width;
-- sparser rows sort their entries' (row, magnitude) keys once, one integer sort.
+- where the long rows are mostly full on average (products of a small catalogue's item graph: 70%
+  of the cells at 2.5k items) they are scattered into dense blocks and partitioned, linear in the
+  width; a row that stores one cell twice sends the matrix to the sort;
+- else their entries' (row, magnitude) keys are sorted once, one integer sort.
 With it the sample's BSPM and Turbo-CF fits take half the time they took when every long row was
 sorted (docs/benchmarks.md, "Pruning rows by threshold"); the two ways cross near 40% of the cells.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-DENSE_SHARE = 0.4  # rows at least this full find their thresholds by dense partition
+DENSE_SHARE = 0.4  # long rows filling this share of the width on average: thresholds by dense partition
 DENSE_CHUNK_CELLS = 1 << 23  # rows x width of one dense block (32 MB of float32)
 
 
@@ -28,6 +29,9 @@ def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     counts = np.diff(matrix.indptr)
     if neighbours is None or counts.max(initial=0) <= neighbours:
         return matrix
+    neighbours = int(neighbours)
+    if neighbours < 1:
+        return sp.csr_matrix(matrix.shape, dtype=np.float32)
     magnitude = np.fmax(np.abs(matrix.data), np.float32(0))  # fmax reads nan as 0
     long_rows = np.flatnonzero(counts > neighbours)
     threshold = np.full(matrix.shape[0], -np.inf, np.float32)  # a short row keeps every entry
