@@ -262,3 +262,18 @@ def test_a_broken_pipe_that_is_not_stdout_stays_an_internal_error(monkeypatch, c
     monkeypatch.setattr(cli, "command", lambda name: broken)
     assert cli.main(["ingest", str(SAMPLE)]) == 3
     assert capsys.readouterr().err.startswith("error: internal error (BrokenPipeError")
+
+
+def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
+    """`recommend --run latest` pointed at a folder with no workspace says so in one line and leaves
+    the folder as it was; an empty workspace says it holds no run."""
+    missing = tmp_path / "elsewhere" / "workspace"
+    result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", missing)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"expected a saved run in {missing}, found no workspace there" in result.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    from gnnrec_core.store import Workspace
+
+    Workspace(tmp_path / "empty")
+    result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
+    assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr

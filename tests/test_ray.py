@@ -125,13 +125,13 @@ def test_engine_errors_are_one_line_before_any_data_is_read(args, message, tmp_p
 def test_without_ray_installed_engine_ray_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as when it is not installed
     assert main(["train", str(SAMPLE), "--engine", "ray", "--workspace", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == ("error: expected Ray for --engine ray (pip install gnnrec[ray]), "
-                                       "found it not installed\n")
+    assert capsys.readouterr().err == ("error: expected Ray for --engine ray (pip install -e \".[ray]\" in the "
+                                       "project), found it not installed\n")
     from gnnrec_core.pipeline import distributed
 
     assert distributed.main([str(SAMPLE), "--out", str(tmp_path / "ddp")]) == 2
-    assert capsys.readouterr().err == ("error: expected Ray for the data-parallel fit (pip install gnnrec[ray]), "
-                                       "found it not installed\n")
+    assert capsys.readouterr().err == ("error: expected Ray for the data-parallel fit (pip install -e \".[ray]\" "
+                                       "in the project), found it not installed\n")
 
 
 def test_nothing_imports_ray_until_the_ray_engine_is_asked_for():

@@ -117,6 +117,10 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert set(result["rules"][0]) == {"antecedents", "consequents", "count", "support", "confidence",
                                        "confidence_low", "lift", "lift_low", "thin", "leverage", "conviction"}
     assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
+    header, *shown = run.stdout.splitlines()  # the printed list says how much of the whole it is
+    assert len(shown) == min(20, len(result["rules"]))
+    assert (f"; the top {len(shown)} by lift" if len(shown) < len(result["rules"]) else "; all by lift") in header
+    assert ("thin = fewer than" in header) == any("(thin)" in line for line in shown)  # the legend where it is used
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop,cooc",
                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)

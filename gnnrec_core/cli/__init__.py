@@ -153,7 +153,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         if name in ("benchmark", "train"):
             sub.add_argument("--engine", default="local", choices=["local", "ray"],
                              help="where the GNN's search on validation runs: local (one candidate after another, "
-                                  "here) or ray (Ray Tune trials under ASHA, in parallel; pip install gnnrec[ray])")
+                                  "here) or ray (Ray Tune trials under ASHA, in parallel; pip install -e '.[ray]')")
             sub.add_argument("--ray-address", metavar="ADDR",
                              help="a running Ray cluster for --engine ray (`ray start --head` on its head node); "
                                   "default $RAY_ADDRESS, else Ray starts on this machine")

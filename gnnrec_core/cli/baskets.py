@@ -25,10 +25,13 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     def label(codes: frozenset[str]) -> str:
         return " + ".join(str(names.get(c, c)) for c in codes)
     least = int(np.ceil(config.min_support * stats.n_baskets - 1e-9))
+    shown = rules.head(args.top)
+    which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
+    thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
-          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}); ranked by "
-          f"lift's 95% lower bound, thin = fewer than {THIN} baskets:")
-    for row in rules.head(args.top).itertuples(index=False):
+          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}); {which} "
+          f"by lift's 95% lower bound{thin}:")
+    for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
               f"lift {row.lift:.1f} (95% low {row.lift_low:.1f})")

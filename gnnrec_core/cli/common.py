@@ -133,13 +133,16 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
                          f"options beside it, found {found}")
     from ..store import Workspace
 
-    workspace = Workspace(_workspace_root(args))
+    root = Path(_workspace_root(args))
+    make_one = "make one with `train` (or give --workspace, or set GNNREC_WORKSPACE)"
+    if not (root / "runs").is_dir():  # a command that reads makes no workspace where there is none
+        raise InputError(f"expected a saved run in {root.resolve()}, found no workspace there; {make_one}")
+    workspace = Workspace(root)
     run_id = args.run
     if run_id == "latest":
         runs = workspace.list_runs()
         if not runs:
-            raise InputError(f"expected a saved run in {workspace.root.resolve()}, found none; make one with `train` "
-                             "(or give --workspace, or set GNNREC_WORKSPACE)")
+            raise InputError(f"expected a saved run in {workspace.root.resolve()}, found none; {make_one}")
         run_id = runs[0].run_id
     run = workspace.load_run(run_id)
     dataset = prepare(workspace.load_dataset(run.info.dataset.name), InteractionConfig(weighting=run.info.weighting))

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
     import torch
 
-RAY_MISSING = "expected Ray for {purpose} (pip install gnnrec[ray]), found it not installed"
+RAY_INSTALL = 'pip install -e ".[ray]" in the project'  # the extra pins Ray's version (pyproject.toml)
+RAY_MISSING = "expected Ray for {purpose} (" + RAY_INSTALL + "), found it not installed"
 REDUCTION = 3  # ASHA keeps the top third at each rung, as the local search does
 GCS_PORT = 6379  # `ray start --head`'s default
 CONNECT_TIMEOUT = 5.0  # seconds to reach a cluster's address before saying it is unreachable
@@ -155,7 +156,7 @@ def tune_search(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr
             from ray import tune
             from ray.tune.schedulers import ASHAScheduler
         except ImportError as exc:
-            raise ConfigError(f"expected Ray Tune for --engine ray (pip install gnnrec[ray]), found: {exc}") from None
+            raise ConfigError(f"expected Ray Tune for --engine ray ({RAY_INSTALL}), found: {exc}") from None
         # One module built here first: its device says what a trial needs, and index 0 may win.
         first = build(pool[0])
         device = next(first[0].parameters()).device

@@ -46,7 +46,7 @@ def fit_data_parallel(train: sp.csr_matrix, runs: Sequence[dict[str, Any]], work
     _check_counts(workers, cpus_per_worker)
     import scipy.sparse as sp
 
-    from ..fit.ray_engine import keeper, quietly, ray_session
+    from ..fit.ray_engine import RAY_INSTALL, keeper, quietly, ray_session
 
     with ray_session(address, purpose="the data-parallel fit") as ray:
         _check_room(ray, workers, cpus_per_worker, use_gpu)
@@ -54,7 +54,7 @@ def fit_data_parallel(train: sp.csr_matrix, runs: Sequence[dict[str, Any]], work
             from ray.train import RunConfig, ScalingConfig
             from ray.train.torch import TorchTrainer
         except ImportError as exc:
-            raise ConfigError(f"expected Ray Train for the data-parallel fit (pip install gnnrec[ray]), "
+            raise ConfigError(f"expected Ray Train for the data-parallel fit ({RAY_INSTALL}), "
                               f"found: {exc}") from None
         store = keeper(ray)
         config = {"train": ray.put(sp.csr_matrix(train)), "runs": [dict(r) for r in runs], "keeper": store,
