@@ -3,7 +3,8 @@
 A progress callback receives one event per step: a dict with some of `stage`, `model`, `index`,
 `total`, `epoch`, `epochs`, `loss`, `valid_ndcg`, `seconds`, `eta_seconds` (the fit under way), and from
 a whole run (pipeline/experiment.py) `run_eta_seconds` and `run_done` (the share of the run's time
-spent, 0-1; pipeline/run_clock.py). Returning False asks
+spent, 0-1; pipeline/run_clock.py). A GNN's search reports each candidate (`candidate`, `score`,
+`settings`), the first with `plan_seconds`, what it expects to have left. Returning False asks
 the work to stop; anything else (None, True) lets it go on. How a step stops is its own: a
 trainer keeps what it has learned so far, a search stops drawing candidates, and the dashboard's
 experiment and the CLI's benchmarks raise `Cancelled`, which saves nothing.

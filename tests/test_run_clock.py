@@ -78,3 +78,42 @@ def test_the_main_model_is_named_not_the_first_fitted():
     assert clock.expected["lightgcn"] == 15.0 and "final" in clock.budgeted  # a GNN's propagation ends it
     first_fitted = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), budgets)
     assert "final" not in first_fitted.budgeted  # what taking models[0] as the main model got wrong
+
+
+def test_a_gnn_stage_follows_its_searchs_plan_once_known_never_past_its_budget():
+    clock = RunClock({"lightgcn": 90.0, "pop": 1.0, "final": 1.0}, frozenset({"lightgcn", "final"}))
+    clock.begin("lightgcn", now=0.0)
+    assert clock.remaining(now=1.0) == pytest.approx(89.0 + 2.0)  # the budget until the search knows better
+    clock.replan("lightgcn", 6.0, now=1.0)  # its first candidate took 1 s: 6 s of search and training left
+    assert clock.remaining(now=1.0) == pytest.approx(6.0 + 2.0)
+    clock.replan("lightgcn", 500.0, now=2.0)
+    assert clock.expected["lightgcn"] == pytest.approx(7.0)  # a plan never grows the stage
+    clock.replan("pop", 0.1, now=2.0)  # only the stage under way is replanned
+    assert clock.expected["pop"] == 1.0
+
+
+def test_the_searchs_plan_counts_its_rungs_and_stops_at_the_deadline():
+    import time
+
+    from gnnrec_core.fit.tuning import planned_seconds
+
+    far = time.perf_counter() + 1e6
+    # 8 candidates: 7 more first rungs, 2 survivors' second rungs, then 30 epochs = 6 rungs for the winner
+    assert planned_seconds(1.0, 8, 5, 40, far) == pytest.approx(15.0)
+    assert planned_seconds(1.0, 1, 5, 40, far) == pytest.approx(7.0)  # one candidate: no second rung
+    assert planned_seconds(1.0, 8, 5, 40, time.perf_counter() + 3.0) <= 3.0
+
+
+def test_the_runs_eta_drops_from_the_budget_to_the_searchs_plan(tmp_path):
+    """On a small log the default 90 s budget is what the first ETA counts; once the search has
+    timed its first candidate, the ETA is what the search has left, far under the budget."""
+    from gnnrec_core.data.synthetic import SyntheticConfig, generate
+
+    path = tmp_path / "orders.csv"  # 300 customers x 150 products: enough for a validation search
+    generate(SyntheticConfig(interactions=3000, users=300, items=150, categories=8, seed=3)).to_csv(path, index=False)
+    events: list[dict] = []
+    run_experiment(prepare(ingest(path)), ExperimentConfig(baselines=("pop",), settings=(("epochs", 10),)),
+                   events.append)  # 10 epochs at most: the budget stays the default 90 s
+    planned = next(i for i, e in enumerate(events) if "plan_seconds" in e)
+    assert events[0]["run_eta_seconds"] >= 90.0
+    assert events[planned]["run_eta_seconds"] < 45.0 and events[planned]["candidate"] == 1

@@ -158,11 +158,12 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
 
     pool = draw_candidates(defaults, max_candidates, seed)
     first = _train(Candidate(pool[0]), build, part, valid, first_rung)
-    say({"stage": "search", "candidate": 1, "score": first.score, "settings": first.settings})
     # How many candidates fit: two rungs each, in half of what remains of the budget.
     per_epoch = first.trainer.epoch_seconds
     room = max(deadline - time.perf_counter(), 0.0) * 0.5
     n_start = int(min(len(pool), max(1, room // max(per_epoch * first_rung * 2.0, 1e-9))))
+    plan = planned_seconds(time.perf_counter() - started, n_start, first_rung, max_epochs, deadline)
+    say({"stage": "search", "candidate": 1, "score": first.score, "settings": first.settings, "plan_seconds": plan})
     candidates = [first]
     for index, settings in enumerate(pool[1:n_start], start=2):
         if stop(candidates[-1]) or time.perf_counter() + per_epoch * first_rung > deadline:
@@ -188,6 +189,18 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     tried.append({**best.settings, "valid_ndcg": best.score, "epochs": best.epochs, "chosen": True,
                   "search_seconds": round(time.perf_counter() - started, 2)})
     return SearchResult(best, tried, cancelled=cancelled or best.trainer.stopped == "cancelled")
+
+
+def planned_seconds(rung_seconds: float, n_start: int, first_rung: int, max_epochs: int, deadline: float) -> float:
+    """What the search has left once its first rung of `first_rung` epochs took `rung_seconds`
+    (building, training, validation): the other candidates' first rung, the survivors' second, the
+    winner's training up to max_epochs (early stopping may end it sooner), never past the deadline.
+    The run's ETA counts it instead of the whole budget (pipeline/run_clock.py)."""
+    survivors = max(1, n_start // 3)
+    second = survivors if survivors > 1 else 0
+    trained = first_rung * (2 if second else 1)
+    rungs = (n_start - 1) + second + max(max_epochs - trained, 0) / max(first_rung, 1)
+    return round(float(min(rungs * rung_seconds, max(deadline - time.perf_counter(), 0.0))), 2)
 
 
 def _train(candidate: Candidate, build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr_matrix,

@@ -116,9 +116,11 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         stage = f"fitting {SPECS[name].label} on the train split"
         report({"stage": stage, "model": name, "index": position, "total": len(models)})
 
-        def on_event(event: dict[str, Any], stage: str = stage) -> None:
+        def on_event(event: dict[str, Any], stage: str = stage, name: str = name) -> None:
             if "epoch" in event:
                 history.append(event)
+            if "plan_seconds" in event:  # the GNN's search knows its pace: its stage, not its budget
+                clock.replan(name, event["plan_seconds"])
             report({"stage": stage, **event})  # raises Cancelled when the caller cancels
         try:
             model, seconds = fit_timed(name, dataset, data_split.train, progress=on_event if name == config.model

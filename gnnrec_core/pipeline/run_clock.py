@@ -4,7 +4,8 @@ Before the run, each model's stage (fit on train, validation figure, test scorin
 take `fixed + per_cell x users x items + per_unit x units` seconds, units being the shape feature
 that drives the model's cost (COST; constants measured by `python -m benchmarks.run_clock` on the
 project's 2-core machine, docs/results/run_clock.json). A trained GNN's stage is its time budget
-(it stops at its deadline, or earlier when validation stops improving). As stages finish, the
+(it stops at its deadline, or earlier when validation stops improving) until its search has timed
+its first candidate and says what it has left (`replan`). As stages finish, the
 ratio of their actual to their expected seconds rescales what is left, so a faster or busier
 machine than the one measured corrects the estimate after the first model or two.
 """
@@ -100,6 +101,14 @@ class RunClock:
         if self.current is not None:
             self.taken[self.current] = now - self.started
         self.current, self.started = stage, now
+
+    def replan(self, stage: str, seconds_left: float, now: float | None = None) -> None:
+        """The stage under way now expects `seconds_left` more (a GNN's search once its first
+        candidate measured the pace), never more than it was planned at (a budget)."""
+        if stage != self.current or stage not in self.expected:
+            return
+        now = time.perf_counter() if now is None else now
+        self.expected[stage] = min(self.expected[stage], now - self.started + max(float(seconds_left), 0.0))
 
     def pace(self) -> float:
         """Actual over expected seconds of the measured stages done so far (1 before any)."""
