@@ -35,7 +35,7 @@ def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     magnitude = np.fmax(np.abs(matrix.data), np.float32(0))  # fmax reads nan as 0
     long_rows = np.flatnonzero(counts > neighbours)
     threshold = np.full(matrix.shape[0], -np.inf, np.float32)  # a short row keeps every entry
-    threshold[long_rows] = _thresholds(matrix, magnitude, long_rows, neighbours)
+    threshold[long_rows] = _thresholds(matrix, long_rows, neighbours)
     # Work per entry, no row index array: what a row needs is repeated over its entries.
     row_threshold = np.repeat(threshold, counts)
     above = magnitude > row_threshold
@@ -51,7 +51,7 @@ def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
     return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
-def _thresholds(matrix: sp.csr_matrix, magnitude: np.ndarray, long_rows: np.ndarray, k: int) -> np.ndarray:
+def _thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray:
     """The k-th largest magnitude of each of `long_rows` (each longer than k)."""
     width = matrix.shape[1]
     counts = np.diff(matrix.indptr)[long_rows]
@@ -59,7 +59,7 @@ def _thresholds(matrix: sp.csr_matrix, magnitude: np.ndarray, long_rows: np.ndar
         dense = _dense_thresholds(matrix, long_rows, k)
         if dense is not None:
             return dense
-    return _sorted_thresholds(matrix, magnitude, long_rows, k)
+    return _sorted_thresholds(matrix, long_rows, k)
 
 
 def _dense_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray | None:
@@ -80,21 +80,15 @@ def _dense_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> n
     return found
 
 
-def _entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in data/indices of the entries of `rows`, row after row, and each one's place in `rows`."""
-    begins, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
-    offsets = np.repeat(begins - (np.cumsum(counts) - counts), counts)
-    return offsets + np.arange(counts.sum()), np.repeat(np.arange(len(rows)), counts)
-
-
-def _sorted_thresholds(matrix: sp.csr_matrix, magnitude: np.ndarray, long_rows: np.ndarray, k: int) -> np.ndarray:
+def _sorted_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray:
     """Thresholds by one sort of keys packing the row above the magnitude's float32 bits (which
     order non-negative floats as their values), largest magnitude first within a row."""
-    entries, local = _entries(matrix.indptr, long_rows)
-    flipped = np.uint32(0xFFFFFFFF) - magnitude[entries].view(np.uint32)
-    key = (local.astype(np.uint64) << np.uint64(32)) | flipped.astype(np.uint64)
+    rows = matrix[long_rows]  # the long rows alone, each one's entries together
+    counts = np.diff(rows.indptr)
+    magnitude = np.fmax(np.abs(rows.data), np.float32(0))
+    flipped = np.uint32(0xFFFFFFFF) - magnitude.view(np.uint32)
+    key = (np.repeat(np.arange(len(long_rows), dtype=np.uint64), counts) << np.uint64(32)) | flipped.astype(np.uint64)
     key.sort()
-    counts = np.diff(matrix.indptr)[long_rows]
-    kth = key[np.cumsum(counts) - counts + k - 1] & np.uint64(0xFFFFFFFF)
+    kth = key[rows.indptr[:-1] + k - 1] & np.uint64(0xFFFFFFFF)
     found: np.ndarray = (np.uint32(0xFFFFFFFF) - kth.astype(np.uint32)).view(np.float32)
     return found
