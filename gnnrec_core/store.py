@@ -102,6 +102,12 @@ class Workspace(AtomicFolders):
         except OSError as exc:
             raise _unwritable(self.root, exc, saving=False) from None
 
+    @staticmethod
+    def is_at(root: str | Path) -> bool:
+        """Whether a workspace was made at `root` (what a command that only reads checks first, so
+        that it makes none)."""
+        return all((Path(root) / kind).is_dir() for kind in KINDS)
+
     @classmethod
     def read_only(cls, root: str | Path, problem: str) -> Workspace:
         """A workspace that lists and loads what `root` holds (if anything) and refuses every save

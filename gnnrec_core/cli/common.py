@@ -135,7 +135,7 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
 
     root = Path(_workspace_root(args))
     make_one = "make one with `train` (or give --workspace, or set GNNREC_WORKSPACE)"
-    if not (root / "runs").is_dir():  # a command that reads makes no workspace where there is none
+    if not Workspace.is_at(root):  # a command that reads makes no workspace where there is none
         raise InputError(f"expected a saved run in {root.resolve()}, found no workspace there; {make_one}")
     workspace = Workspace(root)
     run_id = args.run
