@@ -121,6 +121,12 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert len(shown) == min(20, len(result["rules"]))
     assert (f"; the top {len(shown)} by lift" if len(shown) < len(result["rules"]) else "; all by lift") in header
     assert ("thin = fewer than" in header) == any("(thin)" in line for line in shown)  # the legend where it is used
+    assert "thin = fewer than" not in header  # 8 baskets at least, and only the 2 planted rules: all shown
+    low = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.005",
+                          "--top", "3"], cwd=ROOT, capture_output=True, text=True, timeout=300)  # 2 baskets: thin too
+    header, *shown = low.stdout.splitlines()
+    assert len(shown) == 3 and "; the top 3 by lift" in header
+    assert any("(thin)" in line for line in shown) and "thin = fewer than 10 baskets" in header
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop,cooc",
                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
