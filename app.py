@@ -18,9 +18,11 @@ navigation = st.navigation({
 })
 
 # Heavy (the engine) and after navigation on purpose:
+from pages.jobs import warm_training_libraries  # noqa: E402
 from pages.state import ensure_sample  # noqa: E402
 from pages.widgets import sidebar  # noqa: E402
 
 ensure_sample()
 sidebar()
 navigation.run()
+warm_training_libraries()  # after the page: a first run then finds torch and PyG imported

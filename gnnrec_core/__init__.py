@@ -122,6 +122,7 @@ _PUBLIC = {
     "Progress": "progress",
     "ExperimentConfig": "pipeline.experiment",
     "run_experiment": "pipeline.experiment",
+    "import_training_libraries": "pipeline.experiment",
     "train_and_save": "pipeline.experiment",
     "METRICS": "fit.metrics",
     "evaluate": "fit.metrics",

@@ -12,7 +12,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import Cancelled, Dataset, DatasetRef, ExperimentConfig, GnnrecError, train_and_save
+from gnnrec_core import (
+    Cancelled,
+    Dataset,
+    DatasetRef,
+    ExperimentConfig,
+    GnnrecError,
+    import_training_libraries,
+    train_and_save,
+)
 from pages.state import dataset_meta, ws
 
 
@@ -36,6 +44,22 @@ class Job:
 @st.cache_resource
 def jobs() -> dict[str, Job]:
     return {}
+
+
+@st.cache_resource
+def warm_training_libraries() -> threading.Thread:
+    """Once per server, after the first page is drawn: import what training imports (about 4 s on
+    two cores) in a background thread, so the demo's first run does not wait for it. A failure
+    here is left for the run itself to meet and report."""
+    def work() -> None:
+        try:
+            import_training_libraries()
+        except Exception:  # the run that needs the library meets the failure and reports it in words
+            pass
+
+    thread = threading.Thread(target=work, name="import-training-libraries", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,

@@ -17,6 +17,7 @@ cancels the run: `Cancelled` is raised and nothing is saved.
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,17 @@ from .run_clock import RunClock, shape_of
 from .run_memory import plan_memory
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
+# What a run's fits import on first use: torch, PyG (which imports torch's compiler) and scikit-learn's
+# randomised SVD (LightGCN's spectral start). About 4 s on two cores, once per process: a first run
+# after import_training_libraries() is as fast as a second (docs/benchmarks.md, "Speed targets").
+TRAINING_LIBRARIES = ("torch", "torch_geometric", "sklearn.utils.extmath")
+
+
+def import_training_libraries() -> None:
+    """Import TRAINING_LIBRARIES now (the dashboard does it in the background once its first page
+    is drawn, so the demo's first run does not wait for them)."""
+    for name in TRAINING_LIBRARIES:
+        importlib.import_module(name)
 
 
 @dataclass(frozen=True)
