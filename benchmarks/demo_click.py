@@ -60,6 +60,7 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
         page.goto(url)
         button = page.get_by_role("button", name="Train the demo")
         button.wait_for(timeout=120_000)
+        _settle(page)  # a click while the page still runs can be lost
         ready = time.perf_counter() - opened
         time.sleep(reading)
         clicked = time.perf_counter()
@@ -72,6 +73,18 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _settle(page, quiet_seconds: float = 0.5) -> None:
+    """Until Streamlit is idle: no running-status widget and no spinner for `quiet_seconds`."""
+    busy, quiet_since = '[data-testid="stStatusWidget"], [data-testid="stSpinner"]', None
+    deadline = time.perf_counter() + 120
+    while (quiet_since is None or time.perf_counter() - quiet_since < quiet_seconds) and time.perf_counter() < deadline:
+        if page.locator(busy).count():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.perf_counter()
+        page.wait_for_timeout(50)
 
 
 def _checkout(commit: str) -> Path:

@@ -226,11 +226,9 @@ class _Progress:
             text = f"epoch {event['epoch']} loss {event['loss']:.4f}"
             if event.get("valid_ndcg") is not None:
                 text += f" valid nDCG {event['valid_ndcg']:.4f}"
-            if event.get("run_eta_seconds") is not None:  # a whole run (train): every model and stage
-                text += f" run eta {event['run_eta_seconds']:.0f}s"
-            elif event.get("eta_seconds") is not None:  # a lone fit
+            if event.get("run_eta_seconds") is None and event.get("eta_seconds") is not None:  # a lone fit
                 text += f" fit eta {event['eta_seconds']:.0f}s"
-            self.bar.set_postfix_str(text)
+            self.bar.set_postfix_str(text + _run_eta(event))
         elif event.get("stage") == "ingest":
             self.bar.set_description(f"ingest: {event['step']}")
             if "rows" in event:
@@ -239,8 +237,15 @@ class _Progress:
             self.bar.set_description(f"export: {event['step']}")
             self.bar.set_postfix_str(f"{event['done']:,} of {event['total']:,}, eta {event['eta_seconds']:.0f}s")
         elif event.get("stage") == "search":
-            self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}")
+            self.bar.set_postfix_str(f"search: candidate {event['candidate']} valid nDCG {event['score']:.4f}"
+                                     + _run_eta(event))
         self.bar.refresh()
+
+
+def _run_eta(event: dict[str, Any]) -> str:
+    """A whole run's (train's) time left, on every line the bar shows during it."""
+    eta = event.get("run_eta_seconds")
+    return "" if eta is None else f" run eta {eta:.0f}s"
 
 
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
