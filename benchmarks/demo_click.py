@@ -60,7 +60,7 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
         page.goto(url)
         button = page.get_by_role("button", name="Train the demo")
         button.wait_for(timeout=120_000)
-        _settle(page)  # a click while the page still runs can be lost
+        _settle(page)  # a click while the page still runs is lost (the run never starts)
         ready = time.perf_counter() - opened
         time.sleep(reading)
         clicked = time.perf_counter()
@@ -75,7 +75,7 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
         server.wait(timeout=30)
 
 
-def _settle(page, quiet_seconds: float = 0.5) -> None:
+def _settle(page, quiet_seconds: float = 2.0) -> None:
     """Until Streamlit is idle: no running-status widget and no spinner for `quiet_seconds`."""
     busy, quiet_since = '[data-testid="stStatusWidget"], [data-testid="stSpinner"]', None
     deadline = time.perf_counter() + 120

@@ -149,6 +149,8 @@ def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log, tmp_
             "--compare-with", "pop", "--workspace", tmp_path / "ws")
     shown = _in_a_terminal(*args)
     assert "epoch" in shown and "eta" in shown and "\r" in shown  # a bar redrawn in place
+    searching = [redraw for redraw in shown.split("\r") if "search: candidate" in redraw]
+    assert searching and all("run eta" in redraw for redraw in searching)  # the run's time left during the search too
     quiet = _in_a_terminal(*args, "--quiet")
     assert "saved run" in quiet and "run eta" not in quiet and " loss " not in quiet  # the table, no bar
     piped = run_cli(*args)

@@ -66,7 +66,8 @@ def training_curve(history: list[dict]) -> go.Figure:
             fig.add_trace(go.Scatter(x=step[scored], y=best[scored], name="validation nDCG@10, best so far",
                                      yaxis="y2", mode="lines+markers", line=dict(color=PALETTE[1])))
     fig.update_layout(title="Training", xaxis_title="epochs trained (every configuration tried)",
-                      yaxis_title="loss", yaxis2=dict(title="nDCG@10", overlaying="y", side="right"),
+                      yaxis_title="loss",  # nDCG from zero: a flat line was drawn on an axis from -0.5 to 0.8
+                      yaxis2=dict(title="nDCG@10", overlaying="y", side="right", rangemode="tozero"),
                       legend=dict(orientation="h", y=-0.3), **LAYOUT)
     return fig
 
