@@ -165,3 +165,16 @@ def test_each_record_has_one_producer():
     assert made["Gain"] == made["Verdicts"] == {"pipeline/benchmark.py"}
     assert made["BasketRow"] == made["BasketEvalResult"] == {"pipeline/basket_eval.py"}
     assert all(path.startswith("models/") for path in made["Tuning"])  # each model's own tuning()
+
+
+def test_the_server_skips_streamlits_full_collection_after_each_script_run():
+    """Streamlit's default (runner.postScriptGC) runs gc.collect(2) after every script run; the Train
+    page reruns each second while training, and in a process holding torch and PyG each collection
+    held the interpreter lock: the demo ran 2.4x slower with its page open (docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    probe = ("from streamlit import config\nconfig.get_config_options(force_reparse=True)\n"
+             "print(config.get_option('runner.postScriptGC'))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=CORE.parent)
+    assert done.stdout.strip() == "False"  # as `streamlit run app.py` reads .streamlit/config.toml
