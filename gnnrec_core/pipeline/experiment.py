@@ -40,7 +40,7 @@ from .run_memory import plan_memory
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 # What a run's fits import on first use: torch, PyG (which imports torch's compiler) and scikit-learn's
 # randomised SVD (LightGCN's spectral start). About 4 s on two cores, once per process: a first run
-# after import_training_libraries() is as fast as a second (docs/benchmarks.md, "Speed targets").
+# after import_training_libraries() is as fast as a second (docs/benchmarks.md, "The demo as a user meets it").
 TRAINING_LIBRARIES = ("torch", "torch_geometric", "sklearn.utils.extmath")
 
 
