@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as error:
         parser.exit(2, f"error: {error}\n")
     frame.to_csv(out, index=False)
-    print(f"wrote {len(frame):,} order lines to {out}")
+    print(f"wrote {len(frame):,} order lines to {out}: {frame['product_id'].nunique():,} products bought by "
+          f"{frame['customer_id'].nunique():,} customers")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ clusters to colour by. Cosine geometry throughout, as the models score by cosine
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,9 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, s
         return pca_2d(unit)
     reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(unit) - 1), min_dist=min_dist, metric="cosine",
                         random_state=seed, n_components=2)
-    embedding: np.ndarray = reducer.fit_transform(unit)
+    with warnings.catch_warnings():  # a seed makes UMAP single-threaded, as meant; its warning says only that
+        warnings.filterwarnings("ignore", message="n_jobs value 1 overridden", category=UserWarning)
+        embedding: np.ndarray = reducer.fit_transform(unit)
     global _umap_warm
     _umap_warm = True
     return embedding
