@@ -25,4 +25,4 @@ from pages.widgets import sidebar  # noqa: E402
 ensure_sample()
 sidebar()
 navigation.run()
-warm_training_libraries()  # after the page: a first run then finds torch and PyG imported
+warm_training_libraries()  # after the page is drawn: a first run then finds torch and PyG imported

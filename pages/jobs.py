@@ -46,20 +46,18 @@ def jobs() -> dict[str, Job]:
     return {}
 
 
-@st.cache_resource
-def warm_training_libraries() -> threading.Thread:
-    """Once per server, after the first page is drawn: import what training imports (about 4 s on
-    two cores) in a background thread, so the demo's first run does not wait for it. A failure
-    here is left for the run itself to meet and report."""
-    def work() -> None:
-        try:
-            import_training_libraries()
-        except Exception:  # the run that needs the library meets the failure and reports it in words
-            pass
-
-    thread = threading.Thread(target=work, name="import-training-libraries", daemon=True)
-    thread.start()
-    return thread
+@st.cache_resource(show_spinner=False)
+def warm_training_libraries() -> bool:
+    """Once per server, at the end of its first script run (the page is drawn by then): import what
+    training imports (about 4 s on two cores), so the demo's first run does not wait for it. In the
+    script's own thread, not a background one: a page that imported PyG while another thread was
+    half-way through importing it got a partially initialised module (an ImportError on the Train
+    page, caught by tests/test_browser.py). A failure is left for the run itself to report."""
+    try:
+        import_training_libraries()
+    except Exception:  # the run that needs the library meets the failure and reports it in words
+        return False
+    return True
 
 
 def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
