@@ -4,8 +4,8 @@
     python -m benchmarks.demo_click [--rounds 2] [--reference COMMIT] [--json OUT]
 
 Each round starts a new server on a new workspace (a fresh process pays every import once, as a
-user's first run does) and clicks twice: once as soon as the button shows, once after 10 s spent
-reading the page. `--reference COMMIT` runs that commit's app too (read from git into a temporary
+user's first run does) and clicks twice: once as soon as the page is idle, once after 10 s more
+spent reading it. `--reference COMMIT` runs that commit's app too (read from git into a temporary
 folder), alternating with this checkout's in one run, for a ratio on this noisy machine.
 """
 
