@@ -24,5 +24,7 @@ from pages.widgets import sidebar  # noqa: E402
 
 ensure_sample()
 sidebar()
-navigation.run()
-warm_training_libraries()  # after the page is drawn: a first run then finds torch and PyG imported
+try:
+    navigation.run()
+finally:  # after the page is drawn, also when it stops early (st.stop): a first run then finds torch and PyG imported
+    warm_training_libraries()

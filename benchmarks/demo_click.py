@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -47,6 +48,7 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
         cwd=app_root, env={**os.environ, "GNNREC_WORKSPACE": workspace},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    browser = None
     try:
         for _ in range(240):
             try:
@@ -54,25 +56,30 @@ def click_to_results(app_root: Path, reading: float, playwright) -> dict:
                     break
             except OSError:
                 time.sleep(0.25)
+        else:
+            raise SystemExit(f"the app in {app_root} did not start within a minute")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         opened = time.perf_counter()
         page.goto(url)
         button = page.get_by_role("button", name="Train the demo")
         button.wait_for(timeout=120_000)
-        _settle(page)  # a click while the page still runs is lost (the run never starts)
+        _settle(page)  # a click before the page was idle was lost here (the run never started)
         ready = time.perf_counter() - opened
         time.sleep(reading)
         clicked = time.perf_counter()
         button.click()
         page.get_by_text(re.compile(r"Results:.*Online Retail sample")).wait_for(timeout=300_000)
         seconds = time.perf_counter() - clicked
-        browser.close()
+        run = json.loads(next(Path(workspace, "runs").glob("*/run.json")).read_text())
         return {"page_ready_seconds": round(ready, 2), "reading_seconds": reading, "click_to_results_seconds":
-                round(seconds, 2)}
+                round(seconds, 2), "run_seconds": round(float(run["seconds"]), 2)}
     finally:
+        if browser is not None:
+            browser.close()
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(workspace, ignore_errors=True)
 
 
 def _settle(page, quiet_seconds: float = 2.0) -> None:
@@ -85,6 +92,8 @@ def _settle(page, quiet_seconds: float = 2.0) -> None:
         elif quiet_since is None:
             quiet_since = time.perf_counter()
         page.wait_for_timeout(50)
+    if time.perf_counter() >= deadline:
+        raise SystemExit("the page kept running for two minutes")
 
 
 def _checkout(commit: str) -> Path:
@@ -104,6 +113,7 @@ def main() -> None:
 
     apps = {"this checkout": ROOT} | ({f"commit {args.reference}": _checkout(args.reference)}
                                      if args.reference else {})
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     found: dict[str, list[dict]] = {name: [] for name in apps}
     with sync_playwright() as playwright:
         for round_ in range(args.rounds):
@@ -114,7 +124,10 @@ def main() -> None:
     summary = {name: {f"median_after_{reading:g}s_reading": statistics.median(
         r["click_to_results_seconds"] for r in runs if r["reading_seconds"] == reading) for reading in READING_SECONDS}
         for name, runs in found.items()}
-    args.json.write_text(json.dumps({"summary": summary, "runs": found}, indent=1) + "\n")
+    args.json.write_text(json.dumps({"checkout": commit, "summary": summary, "runs": found}, indent=1) + "\n")
+    for folder in apps.values():
+        if folder != ROOT:
+            shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(summary, indent=1))
 
 

@@ -50,6 +50,8 @@ def test_the_dashboard_imports_what_training_needs_once_its_page_is_drawn(tmp_pa
     of its first script run (the imports above show the page itself does not need them)."""
     import os
 
+    # (A first page that stops early, as Train does with no run yet, reaches it through app.py's
+    # `finally`; AppTest's switch_page runs a page without app.py, so it cannot show that here.)
     code = ("from streamlit.testing.v1 import AppTest\n"
             "app = AppTest.from_file('app.py', default_timeout=120).run()\n"
             "assert not app.exception, app.exception")

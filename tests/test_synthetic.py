@@ -1,6 +1,7 @@
 """The synthetic log generator: seeded, exact in size, shaped like retail data, and readable by ingest."""
 
 import pytest
+from conftest import ROOT
 
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.data.synthetic import COLUMNS, SyntheticConfig, generate
@@ -47,7 +48,7 @@ def test_the_command_says_the_shape_it_wrote(tmp_path):
 
     out = tmp_path / "orders.csv"
     done = subprocess.run([sys.executable, "-m", "gnnrec_core.data.synthetic", "--interactions", "5000", "--out",
-                           str(out)], capture_output=True, text=True, check=True)
+                           str(out)], capture_output=True, text=True, check=True, cwd=ROOT)
     log = pd.read_csv(out)
     assert done.stdout.strip() == (f"wrote 5,000 order lines to {out}: {log['product_id'].nunique():,} products "
                                    f"bought by {log['customer_id'].nunique():,} customers")

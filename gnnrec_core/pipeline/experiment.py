@@ -45,8 +45,8 @@ TRAINING_LIBRARIES = ("torch", "torch_geometric", "sklearn.utils.extmath")
 
 
 def import_training_libraries() -> None:
-    """Import TRAINING_LIBRARIES now (the dashboard does it in the background once its first page
-    is drawn, so the demo's first run does not wait for them)."""
+    """Import TRAINING_LIBRARIES now (the dashboard does it at the end of its first script run, in
+    the script's thread, so the demo's first run does not wait for them)."""
     for name in TRAINING_LIBRARIES:
         importlib.import_module(name)
 
