@@ -124,6 +124,7 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert "thin = fewer than" not in header  # 8 baskets at least, and only the 2 planted rules: all shown
     low = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.005",
                           "--top", "3"], cwd=ROOT, capture_output=True, text=True, timeout=300)  # 2 baskets: thin too
+    assert low.returncode == 0, low.stderr
     header, *shown = low.stdout.splitlines()
     assert len(shown) == 3 and "; the top 3 by lift" in header
     assert any("(thin)" in line for line in shown) and "thin = fewer than 10 baskets" in header
