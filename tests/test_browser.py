@@ -141,6 +141,25 @@ def test_demo_in_a_real_browser(cli_run, server):
         browser.close()
 
 
+def test_a_fresh_servers_first_request_for_a_page_runs_the_app(server):
+    """A shared link, or a reload after a restart, is a fresh server's first request for /train:
+    Streamlit ran pages/train.py alone there (its own folder listing as the sidebar, every module
+    of pages/ as a page, no sample), until pages/__init__.py ended that mode."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser, page = _open(p)
+        page.goto(f"{server}/train")
+        _settle(page)
+        _assert_clean(page, "Train, as a fresh server's first request")
+        assert page.get_by_role("link", name="Overview", exact=True).count() == 1  # app.py's navigation
+        assert page.get_by_role("link", name="widgets", exact=True).count() == 0  # not the folder's listing
+        assert page.get_by_text("This page needs a dataset").count() == 0  # the sample was ingested
+        assert page.get_by_role("button", name="Train").count() >= 1 and "/train" in page.url
+        browser.close()
+
+
 def test_bad_uploads_in_a_real_browser(server, tmp_path):
     """Broken files through the browser's own file input: a zip bomb is refused in words, a
     multi-sheet workbook is read with a note, and no traceback ever shows."""
