@@ -18,12 +18,13 @@ navigation = st.navigation({
 })
 
 # Heavy (the engine) and after navigation on purpose:
-from pages.jobs import warm_training_libraries  # noqa: E402
+from pages.jobs import wait_for_warm_up, warm_training_libraries  # noqa: E402
 from pages.state import ensure_sample  # noqa: E402
 from pages.widgets import sidebar  # noqa: E402
 
 ensure_sample()
 sidebar()
+wait_for_warm_up()  # another session importing the training libraries: after it, never beside it
 try:
     navigation.run()
 finally:  # after the page is drawn, also when it stops early (st.stop): a first run then finds torch and PyG imported

@@ -46,6 +46,9 @@ def jobs() -> dict[str, Job]:
     return {}
 
 
+_IMPORTING = threading.Lock()  # held while warm_training_libraries imports
+
+
 @st.cache_resource(show_spinner=False)
 def warm_training_libraries() -> bool:
     """Once per server, at the end of its first script run (the page is drawn by then): import what
@@ -53,11 +56,20 @@ def warm_training_libraries() -> bool:
     script's own thread, not a background one: a page that imported PyG while another thread was
     half-way through importing it got a partially initialised module (an ImportError on the Train
     page, caught by tests/test_browser.py). A failure is left for the run itself to report."""
-    try:
-        import_training_libraries()
-    except Exception:  # the run that needs the library meets the failure and reports it in words
-        return False
+    with _IMPORTING:
+        try:
+            import_training_libraries()
+        except Exception:  # the run that needs the library meets the failure and reports it in words
+            return False
     return True
+
+
+def wait_for_warm_up() -> None:
+    """Return once no other session is half-way through warm_training_libraries (at once, but in the
+    first seconds of a fresh server): a second session's page or run importing torch or PyG at that
+    moment could meet the same partially initialised module as a background thread did."""
+    with _IMPORTING:
+        pass
 
 
 def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,

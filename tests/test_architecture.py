@@ -60,6 +60,37 @@ def test_the_dashboard_imports_what_training_needs_once_its_page_is_drawn(tmp_pa
     assert probe == ["torch", "torch_geometric", "sklearn.utils.extmath"]
 
 
+def test_a_second_session_waits_while_the_first_imports_the_training_libraries(monkeypatch):
+    """Two sessions in a fresh server's first seconds: while one session's thread is importing torch
+    and PyG (warm_training_libraries), another's script run (app.py's wait_for_warm_up, before its
+    page) waits until the import is done, so the two never import beside each other; otherwise it
+    does not wait."""
+    import threading
+    import time
+
+    from pages import jobs
+
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_import():
+        started.set()
+        time.sleep(0.5)
+        finished.set()
+
+    monkeypatch.setattr(jobs, "import_training_libraries", slow_import)
+    jobs.warm_training_libraries.clear()
+    first = threading.Thread(target=jobs.warm_training_libraries)
+    first.start()
+    assert started.wait(10)
+    jobs.wait_for_warm_up()
+    assert finished.is_set()  # the second session went on only after the import
+    first.join()
+    began = time.perf_counter()
+    jobs.wait_for_warm_up()
+    assert time.perf_counter() - began < 0.1  # nothing importing: no wait
+    jobs.warm_training_libraries.clear()
+
+
 def test_model_settings_are_strict():
     import pytest
 
