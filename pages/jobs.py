@@ -20,6 +20,7 @@ from gnnrec_core import (
     GnnrecError,
     import_training_libraries,
     train_and_save,
+    training_curve,
 )
 from pages.state import dataset_meta, ws
 
@@ -39,6 +40,18 @@ class Job:
     model_index: int = 0  # which of the run's models is fitting, for the overall progress
     model_total: int = 1
     cancel: threading.Event = field(default_factory=threading.Event)
+    history_version: int = 0  # +1 whenever `history` is replaced: the page redraws its curve only then
+    curve: Any = None  # the Train page's live figure of `history` at `curve_version` (pages/train.py)
+    curve_version: int = -1
+
+    def live_curve(self) -> Any:
+        """The Train page's live figure of `history`, built once per new epoch rather than on each
+        second's redraw: a plotly layout costs ~0.1 s of the interpreter the training thread shares
+        (st.plotly_chart reads a figure without changing it, so one serves every redraw)."""
+        version = self.history_version  # read before the history: a newer history only redraws once more
+        if self.curve_version != version:
+            self.curve, self.curve_version = training_curve(list(self.history)), version
+        return self.curve
 
 
 @st.cache_resource
@@ -92,6 +105,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
             # The search moving to another configuration starts a new curve.
             restart = bool(job.history) and event["epoch"] <= job.history[-1]["epoch"]
             job.history = [event] if restart else [*job.history, event]
+            job.history_version += 1
         return not job.cancel.is_set()
 
     def work() -> None:

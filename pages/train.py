@@ -55,7 +55,7 @@ def progress_panel() -> None:
         elif last.get("stage") == "search":
             text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
-        st.plotly_chart(training_curve(list(current.history)), key="live-curve")
+        st.plotly_chart(current.live_curve(), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
     elif current.status == "done" and not getattr(current, "shown", False):
         current.shown = True

@@ -91,6 +91,21 @@ def test_a_second_session_waits_while_the_first_imports_the_training_libraries(m
     jobs.warm_training_libraries.clear()
 
 
+def test_the_live_training_curve_is_rebuilt_only_when_an_epoch_arrives():
+    """The Train page redraws its progress every second while a run trains; the figure is built
+    again only when the history changed (a new epoch, or the search's next configuration)."""
+    from gnnrec_core import ExperimentConfig
+    from pages.jobs import Job
+
+    job = Job("j1", "sample", ExperimentConfig())
+    first = job.live_curve()
+    assert job.live_curve() is first  # no new epoch: the same figure
+    job.history, job.history_version = [{"epoch": 1, "epochs": 5, "loss": 2.0}], job.history_version + 1
+    second = job.live_curve()
+    assert second is not first and list(second.data[0].y) == [2.0]
+    assert job.live_curve() is second
+
+
 def test_model_settings_are_strict():
     import pytest
 
