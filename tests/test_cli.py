@@ -204,6 +204,10 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     (["benchmark", "{small}", "--json", "{folder}"], "--json: expected a file path, found the folder"),
     (["export", "{small}", "--out", "{file}"], "--out: expected a folder, found the file"),
     (["train", "{small}", "--workspace", "{file}"], "expected a workspace folder at"),
+    # places that refuse files (Linux's /proc): exit 2 in words, not 3 ("internal error")
+    (["report", "{small}", "--model", "pop", "--out", "/proc/gnnrec.html"], "--out: expected a writable file at"),
+    (["rules", "{small}", "--json", "/proc/gnnrec.json"], "--json: expected a writable file at"),
+    (["export", "{small}", "--model", "pop", "--out", "/proc/self"], "--out: expected a folder that takes files"),
 ])
 def test_numbers_and_paths_are_refused_in_one_line(args, expected, small_log, tmp_path, capsys):
     from gnnrec_core.cli import main

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from ..errors import GnnrecError, InputError
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
-from .args import CATALOGUE_FLAGS, FLAG_ROLES, writable_file
+from .args import CATALOGUE_FLAGS, FLAG_ROLES, writable_file, write_output
 
 
 def _whole(text: str, low: int, high: int | None, expected: str) -> int:
@@ -290,10 +290,7 @@ def _write_json(result: dict[str, Any], path: Path | None) -> None:
     if path is None:
         print(text)
         return
-    try:
-        path.write_text(text + "\n")
-    except OSError as exc:
-        raise InputError(f"--json: expected a writable file at '{path}', found: {exc.strerror}") from None
+    write_output(path, text + "\n", "--json")
 
 
 # Each command's module is imported when it runs, not before: `--help` and a bad flag never load

@@ -25,6 +25,15 @@ def writable_file(path: str, flag: str) -> Path:
     return target
 
 
+def write_output(path: Path, text: str, flag: str) -> None:
+    """Write a command's output file; one line (exit 2) when the place refuses it (a read-only or
+    special filesystem, a full disk), never a traceback."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a writable file at '{path}', found: {exc.strerror}") from None
+
+
 def writable_folder(path: str, flag: str) -> Path:
     target = Path(path)
     if target.exists() and not target.is_dir():

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
 from ..serving.verdicts import graph_sentence, training_sentence
-from .args import writable_file, writable_folder
+from .args import writable_file, writable_folder, write_output
 from .common import (
     _check_data,
     _dataset,
@@ -173,7 +173,11 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     dataset, model = _model_for(args)
     folder, policy = writable_folder(args.out, "--out"), _policy(args, dataset)
     with _Progress(args, None, "rows") as progress:
-        files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
+        try:
+            files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
+        except OSError as exc:  # the folder exists but refuses files (read-only, full)
+            message = f"--out: expected a folder that takes files at '{folder}', found: {exc.strerror}"
+            raise InputError(message) from None
     for path in files:
         print(f"wrote {path}")
     return {"model": model.name, "files": [str(p) for p in files]}
@@ -227,7 +231,7 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
             experiment = run_experiment(dataset, config, progress)
         model = experiment.model
         info = run_info(experiment, DatasetRef(_stem(args.data), Path(args.data).name), made_by="cli")
-    out.write_text(html_report(dataset, model, info, k=args.k, changes=changes), encoding="utf-8")
+    write_output(out, html_report(dataset, model, info, k=args.k, changes=changes), "--out")
     print(f"wrote {out}")
     return {"out": str(out), "run": info.run_id or None, "weighting": info.weighting,
             "results": [r.to_json() for r in info.results]}
