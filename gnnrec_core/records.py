@@ -221,24 +221,44 @@ class Gain:
 
 
 @dataclass(frozen=True)
+class BudgetCut:
+    """The trained row of `Verdicts.training` stopped at its time budget while validation was still
+    improving (its last epoch its best): more time may change what training added."""
+
+    label: str  # the trained model, in words
+    budget: float  # seconds
+    epochs: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> BudgetCut | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(label=str(data.get("label", "")), budget=_number(data.get("budget", 0.0), "budget"),
+                   epochs=int(data.get("epochs", 0)))
+
+
+@dataclass(frozen=True)
 class Verdicts:
     """The two comparisons every table is read by: what training added over the best closed-form
     graph filter (`training`), and the best graph model against the best non-graph baseline
-    (`graph`). Either is None where the table lacks one side."""
+    (`graph`). Either is None where the table lacks one side. `cut`: where the time budget ended
+    the trained row's training while it still improved."""
 
     training: Gain | None = None
     graph: Gain | None = None
+    cut: BudgetCut | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {name: None if gain is None else gain.to_json()
-                for name, gain in (("training", self.training), ("graph", self.graph))}
+        return {**{name: None if gain is None else gain.to_json()
+                   for name, gain in (("training", self.training), ("graph", self.graph))},
+                "cut": None if self.cut is None else asdict(self.cut)}
 
     @classmethod
     def from_json(cls, data: Any) -> Verdicts:
         if not isinstance(data, dict):
             return cls()
         return cls(**{name: Gain.from_json(data[name]) if data.get(name) is not None else None
-                      for name in ("training", "graph")})
+                      for name in ("training", "graph")}, cut=BudgetCut.from_json(data.get("cut")))
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ st.markdown("**Final test figures**: the held-out test split, scored once per ru
 judged = run_verdicts(info)
 if judged.training is not None:  # the run's own model first: what training added
     say = st.info if judged.training.verdict == "ahead" else st.warning
-    say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph)))
+    say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(escape_markdown(graph_sentence(judged.graph)))
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below

@@ -53,6 +53,56 @@ def test_the_two_verdicts_never_trust_two_models():
     assert f"LightGCN ranks {-training.relative:.1%} below Blur-sharpen filter" in said
 
 
+def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict():
+    """'Training added nothing' reads as final; where the time budget stopped the trained row at an
+    epoch that was still its best on validation, the verdict says so (a new user read such a verdict
+    on groceries, 6 epochs, as the last word). An earlier best epoch, or no deadline: nothing added."""
+    from dataclasses import replace
+
+    from gnnrec_core.records import Verdicts
+
+    users = np.linspace(0.0, 0.4, 200)
+    cut_short = Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=6, best_epoch=6, stopped="deadline", budget=90.0)
+    gnn, graph_filter = replace(_row("lightgcn", 0.16), tuning=cut_short), _row("gfcf", 0.17)
+    pairs = [(gnn, _Evaluated(users)), (graph_filter, _Evaluated(users + 0.01))]
+    found = verdicts(pairs)
+    assert found.cut is not None and (found.cut.label, found.cut.epochs, found.cut.budget) == ("LightGCN", 6, 90.0)
+    said = training_sentence(found.training, found.graph, found.cut)
+    assert said.startswith("Training added nothing on this data") and said.endswith(
+        "LightGCN's training was stopped by its 90 s time budget after 6 epochs while still improving on "
+        "validation: a longer time budget may change this.")
+    assert Verdicts.from_json(json.loads(json.dumps(found.to_json()))) == found  # kept in run.json
+    for settled in (replace(cut_short, best_epoch=4), replace(cut_short, stopped="patience")):
+        pairs[0] = (replace(gnn, tuning=settled), pairs[0][1])
+        assert verdicts(pairs).cut is None
+    assert Verdicts.from_json({"training": None, "graph": None}).cut is None  # a run saved before the field
+
+
+def test_a_gnn_that_searched_nothing_is_not_said_to_have_chosen():
+    """The feature GCN runs its defaults (no search): the CLI and the run's notes said it 'chose'
+    them, as if a search had picked them. EASE's lambda is always chosen on validation."""
+    from gnnrec_core.cli.fit import tuning_line
+    from gnnrec_core.pipeline.experiment import _tuning_notes
+
+    settings = {"temperature": 0.2, "layers": 2}
+    for candidates, words in ((0, "(no search)"), (1, "(the time budget left room for no other configuration)")):
+        tuning = Tuning(chosen=settings, valid_ndcg=0.1, epochs=20, best_epoch=20, candidates=candidates)
+        assert tuning_line(tuning).startswith(f"ran its default settings, temperature 0.2, layers 2 {words}")
+        assert "chose" not in _tuning_notes("gcn", tuning)[0] and "ran its default settings" in _tuning_notes(
+            "gcn", tuning)[0]
+    searched = Tuning(chosen=settings, valid_ndcg=0.1, epochs=20, best_epoch=20, candidates=11)
+    assert tuning_line(searched).startswith("chose temperature 0.2")
+    assert "chose temperature 0.2, layers 2 among 11 configurations" in _tuning_notes("lightgcn", searched)[0]
+    assert tuning_line(Tuning(chosen={"l2": 200.0})) == "chose l2 200"
+
+
+class _Evaluated:
+    """An Evaluation's per-user nDCG@10, all a verdict reads."""
+
+    def __init__(self, ndcg):
+        self.per_user = {10: {"ndcg": np.asarray(ndcg)}}
+
+
 def test_a_blend_is_named_with_its_parts_and_weights():
     assert row_label("lightgcn") == "LightGCN"
     assert row_label("lightgcn", {"filter": 4.0, "popularity": 0.1}) == "LightGCN + graph filter x4 + popularity x0.1"

@@ -85,7 +85,7 @@ def verdict_lines(found: Verdicts) -> list[str]:
     which model to trust is said once, the same way on every front end."""
     lines = []
     if found.training is not None:
-        lines.append(f"what training added: {training_sentence(found.training, found.graph)}")
+        lines.append(f"what training added: {training_sentence(found.training, found.graph, found.cut)}")
     if found.graph is not None:
         lines.append(f"best graph model against the best baseline: {graph_sentence(found.graph)}")
     return lines
@@ -94,7 +94,11 @@ def verdict_lines(found: Verdicts) -> list[str]:
 def tuning_line(tuning: Tuning) -> str:
     """What a model chose on validation, in one line: a GNN's search and blend, EASE's lambda."""
     chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.chosen.items())
-    line = f"chose {chosen}"
+    # EASE's lambda is always chosen on validation; a GNN without a search (the feature GCN, or
+    # --no-auto) ran its default settings, and saying "chose" would claim a search that never ran
+    searched = tuning.epochs is None or tuning.candidates > 1
+    why = "the time budget left room for no other configuration" if tuning.candidates == 1 else "no search"
+    line = f"chose {chosen}" if searched else f"ran its default settings, {chosen} ({why})"
     if tuning.valid_ndcg is not None:
         line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
         if tuning.blended and tuning.blend_valid_ndcg is not None:

@@ -24,7 +24,7 @@ from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
-from ..records import BenchmarkResult, Gain, ResultRow, Verdicts
+from ..records import BenchmarkResult, BudgetCut, Gain, ResultRow, Verdicts
 from .run_clock import shape_of
 from .run_memory import plan_memory
 
@@ -261,7 +261,17 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
     closed_form = best(lambda r: SPECS[r.model].is_filter)
     graph = best(lambda r: SPECS[r.model].kind != "baseline")
     baseline = best(lambda r: SPECS[r.model].kind == "baseline")
-    return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline))
+    return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline),
+                    cut=budget_cut(trained[0]) if trained is not None else None)
+
+
+def budget_cut(row: ResultRow) -> BudgetCut | None:
+    """Where the time budget ended a trained row's training at an epoch that was still its best on
+    validation: the verdict then says that more time may change it."""
+    tuning = row.tuning
+    if tuning is None or tuning.stopped != "deadline" or not tuning.epochs or tuning.best_epoch != tuning.epochs:
+        return None
+    return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs))
 
 
 def _round(value: float) -> float:

@@ -143,7 +143,8 @@ def _metrics_section(info: RunInfo) -> list[str]:
            f"<p>{_e(split_sentence(dict(info.split), int(info.k)))}</p>"]
     found = run_verdicts(info)
     if found.training is not None:  # the run's own model first: what training added
-        out.append(f"<p class='verdict'>What training added: {_e(training_sentence(found.training, found.graph))}</p>")
+        said = training_sentence(found.training, found.graph, found.cut)
+        out.append(f"<p class='verdict'>What training added: {_e(said)}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>{_e(graph_sentence(found.graph))}</p>")

@@ -7,7 +7,7 @@ A gain is worded by its interval: "ahead of" or "behind" only when the 95% inter
 from __future__ import annotations
 
 from ..matrix.interactions import SPLIT_WORDS
-from ..records import Gain, RunInfo, Verdicts
+from ..records import BudgetCut, Gain, RunInfo, Verdicts
 
 PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
 
@@ -39,22 +39,29 @@ def gain_words(gain: Gain) -> str:
             f"{gain.value:.4f} vs {gain.reference_value:.4f}, {percent(gain.relative)} ({interval_words(gain)})")
 
 
-def training_sentence(gain: Gain, graph: Gain | None = None) -> str:
+def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | None = None) -> str:
     """What training added over the best closed-form graph filter, and which model to trust; with
     `graph` (the best graph model against the best baseline) the trust never contradicts it: where a
-    baseline ranks better than every graph model, the filter is trusted among the graph models only."""
+    baseline ranks better than every graph model, the filter is trusted among the graph models only.
+    With `cut` (the time budget stopped training while validation still improved) it says so, as
+    "training added nothing" would otherwise read as final."""
     figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
                f"on {gain.metric_label}, {interval_words(gain)}")
     if gain.verdict == "ahead":
-        return (f"Training added {percent(gain.relative)} over the best graph filter solved without training "
+        said = (f"Training added {percent(gain.relative)} over the best graph filter solved without training "
                 f"({figures}).")
-    if gain.verdict == "level":
-        return (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
+    elif gain.verdict == "level":
+        said = (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
                 f"{gain.reference_label} gives the same ranking quality with no training.")
-    trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
-        f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
-    return (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} below "
-            f"{gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
+    else:
+        trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
+            f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
+        said = (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} "
+                f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
+    if cut is not None:
+        said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {cut.epochs} epochs "
+                 "while still improving on validation: a longer time budget may change this.")
+    return said
 
 
 def graph_sentence(gain: Gain) -> str:
