@@ -26,7 +26,13 @@ from gnnrec_core import (
 from gnnrec_core import split as split_interactions
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.serving.safe_text import escape_markdown
-from gnnrec_core.serving.verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
+from gnnrec_core.serving.verdicts import (
+    graph_sentence,
+    run_verdicts,
+    serving_note,
+    split_sentence,
+    training_sentence,
+)
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
@@ -151,6 +157,9 @@ if judged.training is not None:  # the run's own model first: what training adde
     say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(escape_markdown(graph_sentence(judged.graph)))
+serving = serving_note(judged, info.model)
+if serving:  # the other pages serve this run's model; say which model the verdicts trust instead
+    st.caption(escape_markdown(serving))
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={

@@ -78,6 +78,27 @@ def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict()
     assert Verdicts.from_json({"training": None, "graph": None}).cut is None  # a run saved before the field
 
 
+def test_a_run_that_serves_another_model_than_its_verdicts_trust_says_how_to_serve_that_one():
+    """A saved LightGCN run whose verdict trusts EASE kept serving LightGCN on every page and command
+    with no word; the note names the trusted model and how to serve it. Level verdicts, or a run of
+    the trusted model itself: no note."""
+    from gnnrec_core.records import Verdicts
+    from gnnrec_core.serving.verdicts import serving_note
+
+    users = np.linspace(0.0, 0.4, 200)
+    gnn, bspm, ease = _row("lightgcn", 0.16, {"filter": 1.0}), _row("bspm", 0.17), _row("ease", 0.19)
+    training = gain(gnn, bspm, 10, paired=(users, users + 0.01))
+    graph_behind = gain(bspm, ease, 10, paired=(users, users + 0.02))
+    said = serving_note(Verdicts(training, graph_behind), "lightgcn")
+    assert said == ("This run serves LightGCN; the verdicts trust EASE. To serve that instead, train it as the "
+                    "run's model (--model ease, or the Train page's Model).")
+    graph_ahead = gain(bspm, ease, 10, paired=(users + 0.02, users))
+    assert "--model bspm" in serving_note(Verdicts(training, graph_ahead), "lightgcn")  # the filter training trailed
+    assert serving_note(Verdicts(training, graph_behind), "ease") is None  # it serves what it trusts
+    level = gain(gnn, bspm, 10, paired=(users + np.random.default_rng(0).normal(0, 0.3, 200), users))
+    assert level.verdict == "level" and serving_note(Verdicts(level, graph_ahead), "lightgcn") is None
+
+
 def test_a_gnn_that_searched_nothing_is_not_said_to_have_chosen():
     """The feature GCN runs its defaults (no search): the CLI and the run's notes said it 'chose'
     them, as if a search had picked them. EASE's lambda is always chosen on validation."""

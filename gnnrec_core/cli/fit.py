@@ -13,7 +13,7 @@ from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
-from ..serving.verdicts import graph_sentence, training_sentence
+from ..serving.verdicts import graph_sentence, serving_note, training_sentence
 from .args import writable_file, writable_folder, write_output
 from .common import (
     _check_data,
@@ -128,7 +128,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, None, "steps") as progress:
         run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
     info = workspace.load_run(run_id).info
-    print_table(info.results, (info.k,), info.split, (*info.notes, *verdict_lines(info.verdicts)), info.model)
+    serving = serving_note(info.verdicts, info.model)
+    print_table(info.results, (info.k,), info.split, (*info.notes, *verdict_lines(info.verdicts),
+                                                       *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result
     score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""
     default = workspace.root.resolve() == Path("workspace").resolve()  # the dashboard's own, run from here

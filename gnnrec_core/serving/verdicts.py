@@ -73,6 +73,24 @@ def graph_sentence(gain: Gain) -> str:
     return f"{words}."
 
 
+def serving_note(found: Verdicts, served: str) -> str | None:
+    """Where the verdicts trust another model than the one a saved run serves (`served`, the run's
+    model): which, and how to serve it. A baseline ranking better than every graph model is trusted
+    first, then a filter that training fell behind; "level" trusts the run's model as well."""
+    trusted = None
+    if found.graph is not None and found.graph.verdict == "behind":
+        trusted = found.graph.reference, found.graph.reference_label
+    elif found.training is not None and found.training.verdict == "behind":
+        trusted = found.training.reference, found.training.reference_label
+    if trusted is None or trusted[0].split("+")[0] == served:
+        return None
+    from ..models.registry import LABELS
+
+    model = trusted[0].split("+")[0]
+    return (f"This run serves {LABELS.get(served, served)}; the verdicts trust {trusted[1]}. To serve that "
+            f"instead, train it as the run's model (--model {model}, or the Train page's Model).")
+
+
 def run_verdicts(info: RunInfo) -> Verdicts:
     """A saved run's verdicts; a run saved before they were kept gets them from its rows, without
     intervals (the words say so)."""
