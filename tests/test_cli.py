@@ -223,6 +223,22 @@ def test_numbers_and_paths_are_refused_in_one_line(args, expected, small_log, tm
     assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_a_basket_list_where_customers_are_needed_says_what_does_work(small_log, tmp_path, capsys):
+    """A basket list (no customers) given to `benchmark`, or as its held-out test set: one line that
+    names what works instead (`basket-eval`, the basket as the customer), not a count of nothing."""
+    from gnnrec_core.cli import main
+
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20)
+    assert main(["benchmark", str(baskets), "--models", "pop"]) == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "`basket-eval`" in said and "--user-col basket" in said
+    assert main(["benchmark", str(small_log), "--test", str(baskets), "--models", "pop"]) == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said == ("error: expected a held-out file with a customer column (the test set's customer-product "
+                    "pairs), found none; a basket list has no customers to score")
+
+
 def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
     from gnnrec_core.cli import main
 

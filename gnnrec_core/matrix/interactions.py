@@ -119,7 +119,9 @@ def build_interactions(events: pd.DataFrame, config: InteractionConfig = Interac
     rows = events[events["user"].notna()]
     if rows.empty:
         raise InputError("expected events with a user column to build the user-item graph, found none "
-                         "(basket-only data supports association rules, not per-user training)")
+                         "(basket-only data supports association rules and `basket-eval`, not per-customer "
+                         "training; or treat each basket as a customer: map the customer column to the basket, "
+                         "--user-col basket)")
     weight = _row_weights(rows, config)
     seconds = rows["time"].astype("int64") // 10**9 if "time" in rows else pd.Series(-1, index=rows.index)
     seconds = seconds.where(rows["time"].notna(), -1) if "time" in rows else seconds
@@ -222,6 +224,9 @@ def given_split(data: Interactions, heldout: pd.DataFrame) -> Split:
     or item train never saw cannot be ranked: they are counted and skipped, as are pairs already in
     train (masked from every ranking, they could never be hit). The counts go in the split's record."""
     check_trainable(data)
+    if "user" not in heldout or heldout["user"].isna().all():  # a basket list, or no customer column mapped
+        raise InputError("expected a held-out file with a customer column (the test set's customer-product pairs), "
+                         "found none; a basket list has no customers to score")
     rows = heldout[heldout["user"].notna() & heldout["item"].notna()]
     pairs = pd.DataFrame({"user": rows["user"].astype(str).to_numpy(), "item": rows["item"].astype(str).to_numpy()})
     pairs = pairs.drop_duplicates()
