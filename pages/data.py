@@ -164,7 +164,9 @@ cards = st.columns(6)
 cards[0].metric("Customers", f"{figures['users']:,}")
 cards[1].metric("Products", f"{figures['items']:,}")
 cards[2].metric("Customer-product pairs", f"{figures['user_item_pairs']:,}")
-cards[3].metric("Baskets", f"{figures['baskets']:,}")
+cards[3].metric("Baskets", f"{figures['baskets']:,}", help=(
+    f"{figures['fee_only_baskets']:,} more held only postage or fees and count as no basket"
+    if figures.get("fee_only_baskets") else None))
 cards[4].metric("Density", f"{figures['density']:.2%}")
 if figures["first_time"]:  # the whole range, written out below: a metric card cuts it short
     first, last = figures["first_time"][:10], figures["last_time"][:10]

@@ -331,9 +331,13 @@ def summary(result: IngestResult) -> dict[str, Any]:
     pairs = with_user[["user", "item"]].drop_duplicates()
     users, items = with_user["user"].nunique(), events["item"].nunique()
     times = events["time"].dropna()
+    baskets = basket_count(events)
     return {
         "rows": len(events), "users": int(users), "items": int(items),
-        "baskets": basket_count(events),
+        "baskets": baskets,
+        # baskets that held only postage or fees, in no count (baskets_of): the gap a reader otherwise
+        # finds between the baskets read and the baskets counted
+        "fee_only_baskets": _all_baskets(events) - baskets,
         "user_item_pairs": len(pairs),
         "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
         "first_time": str(times.min()) if len(times) else None,
@@ -351,12 +355,21 @@ def baskets_of(events: pd.DataFrame) -> pd.Series:
     codes, uniques = pd.factorize(events["item"])  # each code matched once: logs repeat them
     charge = np.append(np.asarray(pd.Index(uniques.astype(str)).str.match(NON_PRODUCT_CODES), bool), False)
     product = ~charge[codes]  # code -1 (no item) picks the appended False
-    if events["basket"].notna().all():  # the usual order log: no per-row text to build
-        key = events["basket"]
-    else:
-        key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
-        key = key.where(events["basket"].notna() | events["user"].notna(), None)
+    key = _basket_key(events)
     return key if product.all() else key.where(product, None)
+
+
+def _basket_key(events: pd.DataFrame) -> pd.Series:
+    """Each line's order/invoice, else its user's whole history ("user:ID"), else None."""
+    if events["basket"].notna().all():  # the usual order log: no per-row text to build
+        return events["basket"]
+    key = events["basket"].where(events["basket"].notna(), "user:" + events["user"].astype(str))
+    return key.where(events["basket"].notna() | events["user"].notna(), None)
+
+
+def _all_baskets(events: pd.DataFrame) -> int:
+    """Baskets by baskets_of's key, those of non-product codes alone included."""
+    return int(_basket_key(events).nunique(dropna=True))
 
 
 def basket_count(events: pd.DataFrame) -> int:
