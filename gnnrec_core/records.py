@@ -327,7 +327,8 @@ class BasketRow:
 @dataclass(frozen=True)
 class BasketEvalResult:
     """Basket completion on one split of the baskets: the `basket-eval` command's JSON contract.
-    `verdict`: the model validation ranks first against its second, on the test baskets."""
+    `verdict`: the model validation ranks first against its second, on the test baskets;
+    `verdicts`: the two every table is read by (Verdicts), on the same baskets."""
 
     baskets: int
     test_baskets: int
@@ -336,11 +337,13 @@ class BasketEvalResult:
     k: int
     results: tuple[BasketRow, ...]
     verdict: Gain | None = None
+    verdicts: Verdicts = Verdicts()  # what training added and the best graph model, on the test baskets
 
     def to_json(self) -> dict[str, Any]:
         return {"baskets": self.baskets, "test_baskets": self.test_baskets, "valid_baskets": self.valid_baskets,
                 "items": self.items, "k": self.k, "results": [row.to_json() for row in self.results],
-                "verdict": None if self.verdict is None else self.verdict.to_json()}
+                "verdict": None if self.verdict is None else self.verdict.to_json(),
+                "verdicts": self.verdicts.to_json()}
 
 
 @dataclass(frozen=True)

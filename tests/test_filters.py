@@ -275,3 +275,29 @@ def test_basket_eval_builds_each_svd_once_and_scores_as_model_by_model(monkeypat
     assert len(svds) > len(set(svds))  # alone, BSPM computed them again
     assert [(r.model, r.ndcg, r.valid_ndcg) for r in together.results] == [(r.model, r.ndcg, r.valid_ndcg)
                                                                            for r in alone]
+
+
+def test_basket_eval_says_what_training_added_and_the_best_graph_model_as_every_table_does():
+    """basket-eval's own verdict (validation's first against its second) said nothing of what the
+    GNN added over the filter or of the best baseline; it now carries the two verdicts every table
+    has, over its test baskets, each with its interval."""
+    import pandas as pd
+
+    from gnnrec_core.pipeline.basket_eval import basket_eval
+
+    rng = np.random.default_rng(0)
+    rows = [(str(b), f"p{b % 4}_{item}") for b in range(200)  # 4 groups of 8 products
+            for item in rng.choice(8, rng.integers(2, 5), replace=False)]
+    events = pd.DataFrame(rows, columns=["basket", "item"])
+    for column in ("user", "time", "event", "quantity", "price", "rating"):
+        events[column] = None
+    catalogue = pd.DataFrame({"name": pd.Series(dtype=str)})
+    out = basket_eval(events, catalogue, ["pop", "cooc", "gfcf", "lightgcn"], epochs=5, time_budget=20)
+    ndcg = {row.model: row.ndcg for row in out.results}
+    training, graph = out.verdicts.training, out.verdicts.graph
+    assert (training.row, training.reference, training.over, training.n) == ("lightgcn", "gfcf", "test baskets",
+                                                                            out.test_baskets)
+    assert training.value == ndcg["lightgcn"] and training.low is not None
+    best_graph, best_baseline = max(("gfcf", "lightgcn"), key=ndcg.get), max(("pop", "cooc"), key=ndcg.get)
+    assert (graph.row, graph.reference) == (best_graph, best_baseline)
+    assert out.to_json()["verdicts"]["graph"]["over"] == "test baskets"

@@ -206,11 +206,11 @@ Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
 
 def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
-         paired: tuple[np.ndarray, np.ndarray] | None = None) -> Gain:
-    """A table's Gain: `row` against `reference` on `metric`, with `paired` (each test user's figure
-    for both rows, the same users in the same order) its 95% interval over test users."""
+         paired: tuple[np.ndarray, np.ndarray] | None = None, over: str = "test users") -> Gain:
+    """A table's Gain: `row` against `reference` on `metric`, with `paired` (each test case's figure
+    for both rows, the same cases in the same order) its 95% interval over the test cases (`over`)."""
     value, base = row.metric(metric), reference.metric(metric)
-    return paired_gain((row.key, reference.key), (value, base), metric, k, paired, "test users",
+    return paired_gain((row.key, reference.key), (value, base), metric, k, paired, over,
                        (row_label(row.model, row.blend), row_label(reference.model, reference.blend)))
 
 
@@ -235,12 +235,13 @@ def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, 
 
 
 def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,
-             metric: str = "ndcg") -> Verdicts:
+             metric: str = "ndcg", over: str = "test users") -> Verdicts:
     """The two comparisons every table is read by (records.Verdicts): the best trained row (a GNN
     alone or blended) against the best closed-form graph filter, and the best graph row (filter,
     GNN or blend) against the best non-graph baseline, each best by the test metric. With each
-    row's evaluation, every gain carries its interval over test users; rows alone (a saved run
-    from before intervals were kept) give the gains without one."""
+    row's evaluation, every gain carries its interval over the test cases (`over`: test users, or
+    basket completion's test baskets); rows alone (a saved run from before intervals were kept)
+    give the gains without one."""
     pairs = [(item, None) if isinstance(item, ResultRow) else item for item in scored]
 
     def best(kind: Callable[[ResultRow], bool]) -> tuple[ResultRow, Evaluation | None] | None:
@@ -255,7 +256,7 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
         paired = None
         if found is not None and ref_found is not None and metric in found.per_user.get(k, {}):
             paired = (found.per_user[k][metric], ref_found.per_user[k][metric])
-        return gain(row, ref, k, metric, paired)
+        return gain(row, ref, k, metric, paired, over)
 
     trained = best(lambda r: SPECS[r.model].is_gnn)
     closed_form = best(lambda r: SPECS[r.model].is_filter)
