@@ -207,6 +207,7 @@ def test_benchmark_on_a_held_out_file_at_two_cut_offs(tmp_path):
     assert split["method"] == "given" and split["test_interactions"] == 3  # u0-i0, u1-i2, u2-i1
     assert (split["skipped_unknown_users"], split["skipped_unknown_items"], split["skipped_in_train"]) == (1, 1, 1)
     assert "skipped 1 with a user train never saw, 1 with an item train never saw, 1 already in train" in result.stdout
+    assert "at k=2 (recall and nDCG at every cut-off in the second table):" in result.stdout  # the first table's k
     pop = data["results"][0]
     assert set(pop["at_k"]) == {"2", "3"} and set(pop["at_k"]["3"]) == {"recall", "ndcg"}
     assert pop["at_k"]["2"]["ndcg"] == pop["ndcg"] and pop["at_k"]["3"]["recall"] >= pop["at_k"]["2"]["recall"]

@@ -57,6 +57,8 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
     if not results:
         return
     width = max(len(row.key) for row in results) + 2
+    if len(ks) > 1:  # the first table is at one cut-off: say which
+        print(f"at k={ks[0]} (recall and nDCG at every cut-off in the second table):")
     print(f"{'model':<{width}}" + "".join(f"{m:>10}" for m in (*METRICS, "fit_s")))
     for row in results:
         print(f"{row.key:<{width}}" + "".join(f"{row.metric(m):>10.4f}" for m in METRICS)
