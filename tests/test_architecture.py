@@ -203,12 +203,12 @@ def test_each_record_has_one_producer():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                    "RunInfo", "ResultRow", "BenchmarkResult", "Tuning", "Gain", "Verdicts", "BasketRow",
+                    "RunInfo", "ResultRow", "BenchmarkResult", "Tuning", "Gain", "Verdicts", "BudgetCut", "BasketRow",
                     "BasketEvalResult"):
                 made.setdefault(node.func.id, set()).add(str(path.relative_to(CORE)))
     assert made["RunInfo"] == {"pipeline/experiment.py"}
     assert made["ResultRow"] == made["BenchmarkResult"] == {"pipeline/benchmark.py"}
-    assert made["Gain"] == made["Verdicts"] == {"pipeline/benchmark.py"}
+    assert made["Gain"] == made["Verdicts"] == made["BudgetCut"] == {"pipeline/benchmark.py"}
     assert made["BasketRow"] == made["BasketEvalResult"] == {"pipeline/basket_eval.py"}
     assert all(path.startswith("models/") for path in made["Tuning"])  # each model's own tuning()
 

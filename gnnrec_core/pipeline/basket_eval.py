@@ -24,14 +24,14 @@ import scipy.sparse as sp
 
 from ..baskets.associations import catalogue_stats
 from ..errors import ConfigError, InputError
-from ..fit.metrics import Evaluation, ranking_metrics, top_k
+from ..fit.metrics import ranking_metrics, top_k
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
-from ..records import BasketEvalResult, BasketRow, Gain, ResultRow, Verdicts
-from .benchmark import paired_gain, verdicts
+from ..records import BasketEvalResult, BasketRow, Gain
+from .benchmark import completion_verdicts, paired_gain
 
 
 def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -90,20 +90,7 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
                                   fit_seconds=round(seconds, 3)))
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
                             valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
-                            verdict=_verdict(rows, per_basket, k), verdicts=_table_verdicts(rows, per_basket, k))
-
-
-def _table_verdicts(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
-    """What training added over the best graph filter, and the best graph model against the best
-    baseline, as every table says them (benchmark.verdicts), over the test baskets. The GNNs here
-    train on the baskets alone, with their default settings: no validation search, no blend."""
-    nan = float("nan")
-    scored = [(ResultRow(row.model, ndcg=row.ndcg, precision=nan, recall=nan, map=nan, hit_rate=row.hit_rate,
-                         coverage=nan, train_seconds=row.fit_seconds),
-               Evaluation(np.arange(len(per_basket[row.model])), {k: {"ndcg": row.ndcg}},
-                          {k: {"ndcg": per_basket[row.model]}}))
-              for row in rows if row.skipped is None]
-    return verdicts(scored, k=k, over="test baskets")
+                            verdict=_verdict(rows, per_basket, k), verdicts=completion_verdicts(rows, per_basket, k))
 
 
 def _verdict(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Gain | None:

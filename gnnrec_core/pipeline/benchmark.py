@@ -24,7 +24,7 @@ from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
-from ..records import BenchmarkResult, BudgetCut, Gain, ResultRow, Verdicts
+from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, Verdicts
 from .run_clock import shape_of
 from .run_memory import plan_memory
 
@@ -264,6 +264,19 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
     baseline = best(lambda r: SPECS[r.model].kind == "baseline")
     return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline),
                     cut=budget_cut(trained[0]) if trained is not None else None)
+
+
+def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
+    """basket-eval's rows read as every table is (`verdicts`), over its test baskets: `per_basket`
+    holds each model's nDCG@k per test basket, the same baskets in the same order. Its GNNs train on
+    the baskets alone with their default settings (no validation search, no blend)."""
+    nan = float("nan")
+    scored = [(ResultRow(row.model, ndcg=row.ndcg, precision=nan, recall=nan, map=nan, hit_rate=row.hit_rate,
+                         coverage=nan, train_seconds=row.fit_seconds),
+               Evaluation(np.arange(len(per_basket[row.model])), {k: {"ndcg": row.ndcg}},
+                          {k: {"ndcg": per_basket[row.model]}}))
+              for row in rows if row.skipped is None]
+    return verdicts(scored, k=k, over="test baskets")
 
 
 def budget_cut(row: ResultRow) -> BudgetCut | None:
