@@ -81,6 +81,17 @@ class Tuning:
         return any(weight > 0 for weight in self.blend.values())
 
     @property
+    def searched(self) -> bool:
+        """Whether validation chose `chosen` among several configurations. EASE's lambda always is
+        (its grid); a GNN without a search (the feature GCN, auto off), or whose budget fitted only
+        its defaults, ran its default settings: `unsearched_reason` says which."""
+        return self.epochs is None or self.candidates > 1
+
+    @property
+    def unsearched_reason(self) -> str:
+        return "the time budget left room for no other configuration" if self.candidates == 1 else "no search"
+
+    @property
     def best_valid_ndcg(self) -> float | None:
         """The figure the model is used at: the blend's where one was searched, else its own."""
         return self.blend_valid_ndcg if self.blend_valid_ndcg is not None else self.valid_ndcg

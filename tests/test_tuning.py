@@ -126,3 +126,22 @@ def test_standardise_gives_per_row_z_scores_and_writes_only_into_an_array_it_may
     owned = rows.copy()
     assert standardise(owned, in_place=True) is owned
     np.testing.assert_allclose(owned, expected, atol=1e-5)
+
+
+def test_the_tuning_record_counts_configurations_not_rows_of_the_search():
+    """The search's record has a row per rung a configuration trained and one for the winner: a
+    GNN whose budget fitted only its defaults was said to have 'chosen among 2 configurations'."""
+    from gnnrec_core.models.embedding import _configurations
+    from gnnrec_core.records import Tuning
+
+    def build(settings, epoch_seconds):
+        return object(), _FakeTrainer(_ceiling(settings), epoch_seconds)
+
+    many = successive_halving(lambda s: build(s, 0.0), None, None, DEFAULTS, max_epochs=40,
+                              deadline=time.perf_counter() + 60, max_candidates=12)
+    assert len(many.tried) > 12 and _configurations(many.tried) == 12
+    alone = successive_halving(lambda s: build(s, 1.0), None, None, DEFAULTS, max_epochs=40,
+                               deadline=time.perf_counter() + 30, max_candidates=12)
+    assert len(alone.tried) == 2 and _configurations(alone.tried) == 1  # its first rung, then the winner's row
+    tuning = Tuning(chosen=DEFAULTS, epochs=40, candidates=_configurations(alone.tried))
+    assert not tuning.searched and tuning.unsearched_reason.startswith("the time budget left room")

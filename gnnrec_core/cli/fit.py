@@ -96,11 +96,7 @@ def verdict_lines(found: Verdicts) -> list[str]:
 def tuning_line(tuning: Tuning) -> str:
     """What a model chose on validation, in one line: a GNN's search and blend, EASE's lambda."""
     chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.chosen.items())
-    # EASE's lambda is always chosen on validation; a GNN without a search (the feature GCN, or
-    # --no-auto) ran its default settings, and saying "chose" would claim a search that never ran
-    searched = tuning.epochs is None or tuning.candidates > 1
-    why = "the time budget left room for no other configuration" if tuning.candidates == 1 else "no search"
-    line = f"chose {chosen}" if searched else f"ran its default settings, {chosen} ({why})"
+    line = f"chose {chosen}" if tuning.searched else f"ran its default settings, {chosen} ({tuning.unsearched_reason})"
     if tuning.valid_ndcg is not None:
         line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
         if tuning.blended and tuning.blend_valid_ndcg is not None:

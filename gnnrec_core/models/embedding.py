@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..fit.train import TrainConfig, Trainer
-from ..fit.tuning import Candidate, blend_users, choose_blend, standardise, successive_halving
+from ..fit.tuning import SEARCH_SPACE, Candidate, blend_users, choose_blend, standardise, successive_halving
 from ..matrix.interactions import carve_validation
 from ..progress import Progress
 from ..records import Tuning
@@ -218,7 +218,8 @@ class EmbeddingScores(Recommender):
                       blend=dict(found["blend"]), blend_valid_ndcg=_float_or_none(scores.get("blended")),
                       epochs=found["epochs"], best_epoch=found["best_epoch"], stopped=found["stopped"],
                       budget=found["budget"], seconds=found["seconds"], search_seconds=found["search_seconds"],
-                      candidates=len(found.get("search", [])), part_valid_ndcg=dict(found.get("part_valid_ndcg", {})),
+                      candidates=_configurations(found.get("search", [])),
+                      part_valid_ndcg=dict(found.get("part_valid_ndcg", {})),
                       blend_filter=dict(found.get("blend_filter", {})))
 
     def without_blend(self) -> EmbeddingScores:
@@ -276,3 +277,9 @@ def _log_counts(train: sp.csr_matrix) -> np.ndarray:
     """The popularity prior: log(1 + buyers) per item."""
     counts: np.ndarray = np.log1p(np.asarray((train > 0).sum(0)).ravel()).astype(np.float32)
     return counts
+
+
+def _configurations(search: list[dict[str, Any]]) -> int:
+    """How many configurations the search tried: its record has a row per rung a configuration
+    trained and one for the winner, so rows are not configurations (8 read as 11)."""
+    return len({tuple(sorted((key, row[key]) for key in SEARCH_SPACE if key in row)) for row in search})

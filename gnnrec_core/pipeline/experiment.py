@@ -197,10 +197,9 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     chosen = ", ".join(f"{k} {v}" for k, v in tuning.chosen.items())
     parts = " and ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
     mixed = f"; blended with {parts}" if tuning.blended else "; no blend beat it on validation"
-    why = "the time budget left room for no other configuration" if tuning.candidates == 1 else "no search"
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
-           if tuning.candidates > 1 else f"ran its default settings ({chosen}; {why}), scored on a validation "
-           "slice of train")
+           if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
+           "a validation slice of train")
     return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}, {tuning.epochs} epochs"
             f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}){mixed}."]
 
