@@ -44,6 +44,20 @@ class Job:
     curve: Any = None  # the Train page's live figure of `history` at `curve_version` (pages/train.py)
     curve_version: int = -1
 
+    def record(self, event: dict[str, Any]) -> None:
+        """A progress event of the training thread, kept for the page to read."""
+        if event.get("stage") != "search":
+            self.stage = event.get("stage", self.stage)
+        if "index" in event:
+            self.model_index, self.model_total = event["index"], event["total"]
+        self.last = event
+        if "epoch" in event:
+            # A new list, never one changed in place: the page reads it from another thread.
+            # The search moving to another configuration starts a new curve.
+            restart = bool(self.history) and event["epoch"] <= self.history[-1]["epoch"]
+            self.history = [event] if restart else [*self.history, event]
+            self.history_version += 1
+
     def live_curve(self) -> Any:
         """The Train page's live figure of `history`, built once per new epoch rather than on each
         second's redraw: a plotly layout costs ~0.1 s of the interpreter the training thread shares
@@ -80,7 +94,8 @@ def warm_training_libraries() -> bool:
 def wait_for_warm_up() -> None:
     """Return once no other session is half-way through warm_training_libraries (at once, but in the
     first seconds of a fresh server): a second session's page or run importing torch or PyG at that
-    moment could meet the same partially initialised module as a background thread did."""
+    moment could meet the same partially initialised module as a background thread did. A narrowing,
+    not a cure: a session arriving before the warm-up starts passes (docs/DESIGN.md)."""
     with _IMPORTING:
         pass
 
@@ -95,17 +110,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
     ref = DatasetRef(dataset_name, str((dataset_meta(dataset_name) or {}).get("source", "")))
 
     def progress(event: dict[str, Any]) -> bool:
-        if event.get("stage") != "search":
-            job.stage = event.get("stage", job.stage)
-        if "index" in event:
-            job.model_index, job.model_total = event["index"], event["total"]
-        job.last = event
-        if "epoch" in event:
-            # A new list, never one changed in place: the page reads it from another thread.
-            # The search moving to another configuration starts a new curve.
-            restart = bool(job.history) and event["epoch"] <= job.history[-1]["epoch"]
-            job.history = [event] if restart else [*job.history, event]
-            job.history_version += 1
+        job.record(event)
         return not job.cancel.is_set()
 
     def work() -> None:

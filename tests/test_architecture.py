@@ -99,11 +99,14 @@ def test_the_live_training_curve_is_rebuilt_only_when_an_epoch_arrives():
 
     job = Job("j1", "sample", ExperimentConfig())
     first = job.live_curve()
+    job.record({"stage": "fitting EASE on the train split", "model": "ease", "index": 1, "total": 3})
     assert job.live_curve() is first  # no new epoch: the same figure
-    job.history, job.history_version = [{"epoch": 1, "epochs": 5, "loss": 2.0}], job.history_version + 1
+    job.record({"stage": "fitting LightGCN", "epoch": 1, "epochs": 5, "loss": 2.0})  # as the training thread does
     second = job.live_curve()
     assert second is not first and list(second.data[0].y) == [2.0]
     assert job.live_curve() is second
+    job.record({"stage": "search", "epoch": 1, "epochs": 5, "loss": 1.5})  # the next configuration: a new curve
+    assert list(job.live_curve().data[0].y) == [1.5]
 
 
 def test_model_settings_are_strict():

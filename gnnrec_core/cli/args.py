@@ -31,7 +31,7 @@ def write_output(path: Path, text: str, flag: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{flag}: expected a writable file at '{path}', found: {exc.strerror}") from None
+        raise InputError(f"{flag}: expected a writable file at '{path}', found: {exc.strerror or exc}") from None
 
 
 def writable_folder(path: str, flag: str) -> Path:

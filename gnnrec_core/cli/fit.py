@@ -179,8 +179,10 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, None, "rows") as progress:
         try:
             files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
-        except OSError as exc:  # the folder exists but refuses files (read-only, full)
-            message = f"--out: expected a folder that takes files at '{folder}', found: {exc.strerror}"
+        except OSError as exc:  # the folder exists but refuses the files written into it (read-only, full)
+            if exc.filename is None or Path(exc.filename).parent.resolve() != folder.resolve():
+                raise  # not one of the export's own files: not the user's folder to blame
+            message = f"--out: expected a folder that takes files at '{folder}', found: {exc.strerror or exc}"
             raise InputError(message) from None
     for path in files:
         print(f"wrote {path}")

@@ -87,8 +87,9 @@ def serving_note(found: Verdicts, served: str) -> str | None:
     from ..models.registry import LABELS
 
     model = trusted[0].split("+")[0]
+    longer = " (or give training a longer time budget: it was still improving)" if found.cut is not None else ""
     return (f"This run serves {LABELS.get(served, served)}; the verdicts trust {trusted[1]}. To serve that "
-            f"instead, train it as the run's model (--model {model}, or the Train page's Model).")
+            f"instead, train it as the run's model (--model {model}, or the Train page's Model){longer}.")
 
 
 def run_verdicts(info: RunInfo) -> Verdicts:
