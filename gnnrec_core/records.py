@@ -326,13 +326,19 @@ class BasketRow:
     ndcg: float = float("nan")
     fit_seconds: float = 0.0
     skipped: str | None = None
+    blend: dict[str, float] = field(default_factory=dict)  # a GNN's blend, a row of its own (as ResultRow's)
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}+blend" if self.blend else self.model
 
     def to_json(self) -> dict[str, Any]:
         if self.skipped is not None:
             return {"model": self.model, "skipped": self.skipped}
         return {"model": self.model, "valid_hit_rate": _finite_or_none(self.valid_hit_rate),
                 "valid_ndcg": _finite_or_none(self.valid_ndcg), "hit_rate": _finite_or_none(self.hit_rate),
-                "ndcg": _finite_or_none(self.ndcg), "fit_seconds": self.fit_seconds}
+                "ndcg": _finite_or_none(self.ndcg), "fit_seconds": self.fit_seconds,
+                **({"key": self.key, "blend": dict(self.blend)} if self.blend else {})}
 
 
 @dataclass(frozen=True)

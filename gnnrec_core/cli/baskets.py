@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models.registry import row_label
 from ..pipeline.benchmark import parse_models
 from .common import _gnn_settings, _ingest, _Progress
 
@@ -50,13 +51,17 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
                           device=args.device, **_gnn_settings(args, models))
     print(f"{out.baskets:,} baskets, {out.test_baskets:,} test baskets with one product hidden "
           f"({out.valid_baskets:,} validation baskets from train), k={out.k}")
-    print(f"{'model':<10}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
+    width = max([10, *(len(row.key) + 2 for row in out.results)])
+    print(f"{'model':<{width}}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
     for row in out.results:
         if row.skipped is not None:
-            print(f"{row.model:<10}  skipped: {row.skipped}")
+            print(f"{row.model:<{width}}  skipped: {row.skipped}")
         else:
             valid = "-" if row.valid_ndcg is None else f"{row.valid_ndcg:.4f}"
-            print(f"{row.model:<10}{valid:>12}{row.hit_rate:>10.4f}{row.ndcg:>10.4f}{row.fit_seconds:>10.2f}")
+            print(f"{row.key:<{width}}{valid:>12}{row.hit_rate:>10.4f}{row.ndcg:>10.4f}{row.fit_seconds:>10.2f}")
+    for row in out.results:
+        if row.blend:
+            print(f"{row.key}: {row_label(row.model, row.blend)}")
     if out.verdict is not None:
         print(f"validation ranks {out.verdict.row_label} first and {out.verdict.reference_label} second; on the "
               f"test baskets: {gain_words(out.verdict)}")

@@ -80,17 +80,32 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
                 rows.append(BasketRow(name, skipped=str(exc)))
                 continue
             seconds = time.perf_counter() - started
-            on_valid = _completion(cls(**known, **extra).fit(part), valid_rest, valid_relevant, k) \
-                if len(valid_hidden) else None
-            hits = _completion(model, rest, relevant, k)
-            per_basket[name] = hits["ndcg"]
-            rows.append(BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
-                                  valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
-                                  hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
-                                  fit_seconds=round(seconds, 3)))
+            on_part = cls(**known, **extra).fit(part) if len(valid_hidden) else None
+            for scorer, part_scorer, blend in _variants(model, on_part):
+                on_valid = None if part_scorer is None else _completion(part_scorer, valid_rest, valid_relevant, k)
+                hits = _completion(scorer, rest, relevant, k)
+                row = BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
+                                valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
+                                hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
+                                fit_seconds=round(seconds, 3), blend=blend)
+                per_basket[row.key] = hits["ndcg"]
+                rows.append(row)
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
                             valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
                             verdict=_verdict(rows, per_basket, k), verdicts=completion_verdicts(rows, per_basket, k))
+
+
+def _variants(model: Recommender, on_part: Recommender | None
+              ) -> list[tuple[Recommender, Recommender | None, dict[str, float]]]:
+    """(scorer, its fit on the validation part, blend) per row: a GNN carves its own validation
+    slice from the train baskets, searches and may blend; then, as in `benchmark`, the GNN alone and
+    its blend are rows of their own (a blend named by its parts), never the blend under the GNN's name."""
+    tuning = model.tuning()
+    if tuning is None or not tuning.blended or not hasattr(model, "without_blend"):
+        return [(model, on_part, {})]
+    alone_part = on_part.without_blend() if on_part is not None and hasattr(on_part, "without_blend") else on_part
+    blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
+    return [(model.without_blend(), alone_part, {}), (model, on_part, blend)]
 
 
 def _verdict(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Gain | None:
@@ -99,9 +114,9 @@ def _verdict(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -
     if len(ranked) < 2:
         return None
     first, second = ranked[:2]
-    return paired_gain((first.model, second.model), (first.ndcg, second.ndcg), "ndcg", k,
-                       (per_basket[first.model], per_basket[second.model]), "test baskets",
-                       (row_label(first.model), row_label(second.model)))
+    return paired_gain((first.key, second.key), (first.ndcg, second.ndcg), "ndcg", k,
+                       (per_basket[first.key], per_basket[second.key]), "test baskets",
+                       (row_label(first.model, first.blend), row_label(second.model, second.blend)))
 
 
 def _one_each(hidden: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

@@ -268,13 +268,12 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
 
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
     """basket-eval's rows read as every table is (`verdicts`), over its test baskets: `per_basket`
-    holds each model's nDCG@k per test basket, the same baskets in the same order. Its GNNs train on
-    the baskets alone with their default settings (no validation search, no blend)."""
+    holds each row's nDCG@k per test basket (by BasketRow.key), the same baskets in the same order."""
     nan = float("nan")
     scored = [(ResultRow(row.model, ndcg=row.ndcg, precision=nan, recall=nan, map=nan, hit_rate=row.hit_rate,
-                         coverage=nan, train_seconds=row.fit_seconds),
-               Evaluation(np.arange(len(per_basket[row.model])), {k: {"ndcg": row.ndcg}},
-                          {k: {"ndcg": per_basket[row.model]}}))
+                         coverage=nan, train_seconds=row.fit_seconds, blend=dict(row.blend)),
+               Evaluation(np.arange(len(per_basket[row.key])), {k: {"ndcg": row.ndcg}},
+                          {k: {"ndcg": per_basket[row.key]}}))
               for row in rows if row.skipped is None]
     return verdicts(scored, k=k, over="test baskets")
 
