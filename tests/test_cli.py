@@ -239,6 +239,20 @@ def test_a_basket_list_where_customers_are_needed_says_what_does_work(small_log,
                     "pairs), found none; a basket list has no customers to score")
 
 
+def test_an_output_place_that_refuses_files_is_refused_before_the_work(small_log, tmp_path, capsys):
+    """`ingest DATA --json /proc/x.json` printed the whole report, then refused the file; each output
+    path is now tried first (and nothing is left behind where the place takes files)."""
+    from gnnrec_core.cli import main
+
+    assert main(["ingest", str(small_log), "--json", "/proc/gnnrec.json"]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and "--json: expected a writable file at '/proc/gnnrec.json'" in said.err
+    assert main(["export", str(small_log), "--model", "pop", "--out", "/proc/self"]) == 2
+    assert capsys.readouterr().out == ""  # refused before the model was fitted
+    assert main(["ingest", str(small_log), "--json", str(tmp_path / "ok.json")]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["ok.json"]  # the probes left nothing
+
+
 def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
     from gnnrec_core.cli import main
 

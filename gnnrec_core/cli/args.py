@@ -3,6 +3,7 @@ Nothing here imports numpy, pandas or a model, so `--help` and a bad flag answer
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from ..errors import InputError
@@ -22,6 +23,14 @@ def writable_file(path: str, flag: str) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{flag}: expected a folder that can be made for '{path}', found: {exc.strerror}") from None
+    existed = target.exists()
+    try:  # before the work, not after it: a place that refuses the file says so in seconds
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a writable file at '{path}', found: {exc.strerror or exc}") from None
+    if not existed:
+        target.unlink(missing_ok=True)
     return target
 
 
@@ -42,4 +51,10 @@ def writable_folder(path: str, flag: str) -> Path:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{flag}: expected a folder that can be made at '{path}', found: {exc.strerror}") from None
+    try:  # before the work: a folder that refuses files says so in seconds
+        with tempfile.NamedTemporaryFile(dir=target):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag}: expected a folder that takes files at '{path}', found: {exc.strerror or exc}") \
+            from None
     return target

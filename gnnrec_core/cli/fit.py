@@ -174,8 +174,9 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.export import export_all
 
+    folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
     dataset, model = _model_for(args)
-    folder, policy = writable_folder(args.out, "--out"), _policy(args, dataset)
+    policy = _policy(args, dataset)
     with _Progress(args, None, "rows") as progress:
         try:
             files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
