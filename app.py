@@ -24,7 +24,7 @@ from pages.widgets import sidebar  # noqa: E402
 
 ensure_sample()
 sidebar()
-wait_for_warm_up()  # another session importing the training libraries: after it, never beside it
+wait_for_warm_up()  # another session importing the training libraries: after it, not beside it (DESIGN.md)
 try:
     navigation.run()
 finally:  # after the page is drawn, also when it stops early (st.stop): a first run then finds torch and PyG imported

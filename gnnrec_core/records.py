@@ -31,6 +31,11 @@ from .record_fields import (
 from .verdict_records import BudgetCut, Gain, Verdicts
 
 
+def row_key(model: str, blend: dict[str, float]) -> str:
+    """A table row's name (ResultRow, BasketRow): the model alone, or its blend as "model+blend"."""
+    return f"{model}+blend" if blend else model
+
+
 @dataclass(frozen=True)
 class Tuning:
     """What a model chose on validation. A GNN: its searched settings, the chosen configuration's
@@ -121,7 +126,7 @@ class ResultRow:
     @property
     def key(self) -> str:
         """The row's name in tables and JSON: the model, or the model and "+blend"."""
-        return f"{self.model}+blend" if self.blend else self.model
+        return row_key(self.model, self.blend)
 
     def metric(self, name: str) -> float:
         if name not in METRIC_NAMES:
@@ -214,7 +219,7 @@ class BasketRow:
 
     @property
     def key(self) -> str:
-        return f"{self.model}+blend" if self.blend else self.model
+        return row_key(self.model, self.blend)
 
     def to_json(self) -> dict[str, Any]:
         if self.skipped is not None:
