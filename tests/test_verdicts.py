@@ -112,7 +112,7 @@ def test_a_gnn_that_searched_nothing_is_not_said_to_have_chosen():
         assert "chose" not in _tuning_notes("gcn", tuning)[0] and "ran its default settings" in _tuning_notes(
             "gcn", tuning)[0]
     searched = Tuning(chosen=settings, valid_ndcg=0.1, epochs=20, best_epoch=20, candidates=11)
-    assert tuning_line(searched).startswith("chose temperature 0.2")
+    assert tuning_line(searched).startswith("chose temperature 0.2, layers 2 among 11 configurations (")
     assert "chose temperature 0.2, layers 2 among 11 configurations" in _tuning_notes("lightgcn", searched)[0]
     assert tuning_line(Tuning(chosen={"l2": 200.0})) == "chose l2 200"
 

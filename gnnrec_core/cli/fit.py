@@ -96,7 +96,9 @@ def verdict_lines(found: Verdicts) -> list[str]:
 def tuning_line(tuning: Tuning) -> str:
     """What a model chose on validation, in one line: a GNN's search and blend, EASE's lambda."""
     chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.chosen.items())
-    line = f"chose {chosen}" if tuning.searched else f"ran its default settings, {chosen} ({tuning.unsearched_reason})"
+    among = f" among {tuning.candidates} configurations" if tuning.candidates > 1 else ""  # a GNN's search
+    line = f"chose {chosen}{among}" if tuning.searched else \
+        f"ran its default settings, {chosen} ({tuning.unsearched_reason})"
     if tuning.valid_ndcg is not None:
         line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
         if tuning.blended and tuning.blend_valid_ndcg is not None:
