@@ -30,9 +30,12 @@ model_label = LABELS.get(run.model.name, run.model.name)
 def show_recommendations(table) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
-    shown = table[["rank", "item", "name", "score", "because", "path"]].rename(
-        columns={"because": "score = the sum of these parts", "path": "how the purchase that brings most links"})
+    shown = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(
+        columns={"buyers": "buyers in the data", "because": "score = the sum of these parts",
+                 "path": "how the purchase that brings most links"})
     st.table(shown)
+    if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
+        st.warning(escape_markdown(table.attrs["evidence"]))
 
 
 meta = dataset_meta(dataset_name)
@@ -55,14 +58,18 @@ with st.sidebar.expander("Merchandising rules"):
     factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}")
                for c in boosted]
     cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0)
+    fewest = st.number_input("Fewest buyers: never recommend a product fewer customers bought", 1, 1000, 1,
+                             help="1 keeps every product. A floor costs accuracy on long-tailed logs "
+                                  "(docs/benchmarks.md, 'Products with few buyers'); the list marks thin ones.")
 try:
     rules = Merchandising(tuple(excluded), tuple(excluded_categories), non_products,
-                          parse_boosts([f"{c}={f}" for c, f in zip(boosted, factors)]), int(cap) or None)
+                          parse_boosts([f"{c}={f}" for c, f in zip(boosted, factors)]), int(cap) or None,
+                          int(fewest))
 except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()
 stats = run_basket_stats(run_id)
-policy = resolve(rules, run.items, data.ingest.catalogue) if rules.active else None
+policy = resolve(rules, run.items, data.ingest.catalogue, items["buyers"].to_numpy()) if rules.active else None
 users = [str(u) for u in run.users]
 linked_customer = from_link("customer", users, "the customer")
 if linked_customer is not None:

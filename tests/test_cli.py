@@ -69,6 +69,19 @@ def test_benchmark_json_contract(small_log, tmp_path):
         assert row["recall"] == pytest.approx(expected["recall"], abs=1e-4)
 
 
+def test_recommend_lists_buyers_and_leaves_out_those_below_min_buyers(small_log, tmp_path):
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    every = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--json", "-")
+    assert every.returncode == 0, every.stderr
+    listed = json.loads(every.stdout[every.stdout.index("{"):])["recommendations"]
+    floor = min(r["buyers"] for r in listed) + 1  # the default list holds a product below it
+    floored = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--min-buyers", floor,
+                      "--json", tmp_path / "r.json")
+    assert floored.returncode == 0, floored.stderr
+    rows = json.loads((tmp_path / "r.json").read_text())["recommendations"]
+    assert rows and all(r["buyers"] >= floor for r in rows)
+
+
 def test_recommend_similar_export_and_train(small_log, tmp_path):
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
     rec = run_cli("recommend", small_log, "--user", user, "--k", "3", "--json", tmp_path / "r.json")
@@ -77,6 +90,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert len(rows) == 3 and all(r["because"] for r in rows)
     sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "3")
     assert sim.returncode == 0 and "HEART" in sim.stdout
+    assert sim.stdout.startswith("Most similar to 85123A WHITE HANGING HEART T-LIGHT HOLDER by Item-kNN")
     exp = run_cli("export", small_log, "--out", tmp_path / "export", "--k", "2")
     assert exp.returncode == 0, exp.stderr
     assert {p.name for p in (tmp_path / "export").iterdir()} == {

@@ -33,11 +33,22 @@ def test_boost_and_bury():
     assert buried == ["b1", "b2"]
 
 
+def test_a_floor_on_buyers():
+    buyers = np.array([1, 5, 3, 2, 9, 4])  # a1 a2 a3 b1 b2 POST
+    top = rank(SCORES, 3, None, resolve(Merchandising(min_buyers=3), ITEMS, CATALOGUE, buyers))[0][0]
+    assert ITEMS[top].tolist() == ["POST", "a2", "a3"]
+    assert not Merchandising(min_buyers=1).active and Merchandising(min_buyers=2).active
+    with pytest.raises(ValueError, match="buyers"):
+        resolve(Merchandising(min_buyers=3), ITEMS, CATALOGUE)
+
+
 def test_bad_settings():
     with pytest.raises(ConfigError, match="CATEGORY=FACTOR"):
         parse_boosts(["Lighting"])
     with pytest.raises(ConfigError, match="max_per_category"):
         Merchandising(max_per_category=0)
+    with pytest.raises(ConfigError, match="min_buyers"):
+        Merchandising(min_buyers=0)
     assert parse_boosts(["Home & Garden=1.5"]) == (("Home & Garden", 1.5),)
 
 

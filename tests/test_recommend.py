@@ -19,6 +19,7 @@ from gnnrec_core.serving.recommend import (
     customer_history,
     recommend_for_basket,
     recommend_table,
+    thin_note,
 )
 
 
@@ -61,6 +62,29 @@ def test_popularity_reason_counts_buyers_not_made_up_shares(tmp_path):
     assert list(table["because"]) == ["bought by 4 customers", "bought by 3 customers"]
     assert "%" not in " ".join(table["because"]) and "similarity" not in " ".join(table["path"])
     assert "history plays no part" in table.attrs["explained"]
+
+
+def test_each_product_carries_its_buyers_and_a_list_on_thin_evidence_says_so(tmp_path):
+    dataset = _dataset(tmp_path)
+    model = Popularity().fit(dataset.interactions.matrix())
+    table = recommend_table(model, dataset, dataset.user_index("eve"), k=2)
+    assert list(table["buyers"]) == [4, 3] and table["thin"].all()  # lamp: ann, bob, cy, dee; shade: ann, bob, cy
+    assert table.attrs["evidence"].startswith("2 of these 2 products were bought by fewer than 10 customers "
+                                              "in the data (3 to 4 each)")
+    # Only where half the list or more is thin.
+    assert thin_note(np.array([12, 30, 4])) is None
+    assert thin_note(np.array([12, 3, 3])).startswith("2 of these 3 products") and "(3 each)" in thin_note(
+        np.array([12, 3, 3]))
+
+
+def test_a_floor_on_buyers_leaves_the_thinly_bought_out(tmp_path):
+    dataset = _dataset(tmp_path)
+    model = Popularity().fit(dataset.interactions.matrix())
+    buyers = np.diff(model.train_.tocsc().indptr)
+    policy = resolve(Merchandising(min_buyers=4), dataset.interactions.items, dataset.ingest.catalogue, buyers)
+    table = recommend_table(model, dataset, dataset.user_index("eve"), k=2, policy=policy)
+    assert list(table["item"]) == ["lamp"]  # the shade (3 buyers) is below the floor
+    assert "ruled out by the merchandising rules" in table.attrs["note"]
 
 
 def test_parts_follow_the_strength_of_each_purchase(tmp_path):

@@ -182,6 +182,13 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             group.add_argument("--boost", action="append", metavar="CATEGORY=FACTOR",
                                help="move a category by FACTOR standard deviations (negative buries); repeatable")
             group.add_argument("--max-per-category", type=positive_int, help="cap recommendations per category")
+            group.add_argument("--min-buyers", type=positive_int, default=1, metavar="N",
+                               help="never recommend a product fewer than N customers bought (default 1: every "
+                                    "product; a floor costs accuracy on long-tailed logs, docs/benchmarks.md)")
+        if name == "similar":
+            sub.add_argument("--min-buyers", type=positive_int, metavar="N",
+                             help="leave out products fewer than N customers bought (default: 0.2%% of the "
+                                  "customers, at least 2, at most 10, as the Neighbourhood page's)")
         if name == "train":
             sub.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
                                                  "else ./workspace, the dashboard's)")

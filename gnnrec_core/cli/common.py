@@ -183,15 +183,26 @@ def _stem(data: str) -> str:
 STRIPPED_SUFFIXES = {"gz", "zip", "bz2", "xz", "csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl"}
 
 
-def _policy(args: argparse.Namespace, dataset: Dataset) -> Policy | None:
+def _policy(args: argparse.Namespace, dataset: Dataset, model: Recommender) -> Policy | None:
+    from ..serving.explore import item_buyers
     from ..serving.merchandising import Merchandising, parse_boosts, resolve
 
     def split(text: str | None) -> tuple[str, ...]:
         return tuple(v.strip() for v in (text or "").split(",") if v.strip())
     rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
                           exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),
-                          max_per_category=args.max_per_category)
-    return resolve(rules, dataset.interactions.items, dataset.ingest.catalogue) if rules.active else None
+                          max_per_category=args.max_per_category, min_buyers=fewest_buyers(args, model))
+    return (resolve(rules, dataset.interactions.items, dataset.ingest.catalogue, item_buyers(model))
+            if rules.active else None)
+
+
+def fewest_buyers(args: argparse.Namespace, model: Recommender) -> int:
+    """--min-buyers, else the Neighbourhood page's floor for the model's customers (explore.min_buyers;
+    recommend and export default to 1: their lists have no floor unless asked)."""
+    from ..serving.explore import min_buyers
+
+    chosen: int = args.min_buyers if args.min_buyers is not None else min_buyers(model)
+    return chosen
 
 
 class _Progress:

@@ -27,6 +27,7 @@ from .common import (
     _saved_run,
     _stem,
     _workspace_root,
+    fewest_buyers,
     on_engine,
 )
 
@@ -147,26 +148,35 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
 
     dataset, model = _model_for(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
-    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=_policy(args, dataset),
-                            stats=stats)
+    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
+                            policy=_policy(args, dataset, model), stats=stats)
     print(table.to_string(index=False))
     out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
         out["explained"] = table.attrs["explained"]
-    if table.attrs.get("note"):  # fewer than k: what was excluded, in words
-        print(f"note: {table.attrs['note']}")
-        out["note"] = table.attrs["note"]
+    for key in ("note", "evidence"):  # fewer than k: what was excluded; a list resting on few buyers
+        if table.attrs.get(key):
+            print(f"note: {table.attrs[key]}")
+            out[key] = table.attrs[key]
     return out
 
 
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from ..models import LABELS
     from ..serving.recommend import similar_table
 
     dataset, model = _model_for(args)
-    table = similar_table(model, dataset, dataset.item_index(args.item), k=args.k)
+    item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
+    table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
+    name = dataset.item_names(np.array([item]))[0].strip()
+    print(f"Most similar to {args.item} {name} by {LABELS.get(model.name, model.name)} ({model.link_label})"
+          + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
     print(table.to_string(index=False))
-    out = {"item": args.item, "model": model.name, "similar": table.to_dict(orient="records")}
+    out = {"item": args.item, "name": name, "model": model.name, "min_buyers": fewest,
+           "similar": table.to_dict(orient="records")}
     if table.attrs.get("note"):
         print(f"note: {table.attrs['note']}")
         out["note"] = table.attrs["note"]
@@ -178,7 +188,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
 
     folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
     dataset, model = _model_for(args)
-    policy = _policy(args, dataset)
+    policy = _policy(args, dataset, model)
     with _Progress(args, None, "rows") as progress:
         try:
             files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)

@@ -18,6 +18,7 @@ from ..fit.metrics import users_per_batch
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
 from ..progress import Progress, report_or_cancel
+from .explore import item_buyers
 from .merchandising import Policy, rank
 from .safe_text import FORMULA_START, neutralised, write_csv
 
@@ -50,7 +51,7 @@ def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch
         items, scores = rank(model.score(users), k, model.train_[users], policy)
         frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score"))
         pace(int(users[-1]) + 1)
-    return _named(pd.concat(frames, ignore_index=True), dataset)
+    return _named(pd.concat(frames, ignore_index=True), dataset, model)
 
 
 def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
@@ -63,7 +64,7 @@ def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: 
         items, scores = model.similar_items(anchors, k)
         frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
         pace(int(anchors[-1]) + 1)
-    return _named(pd.concat(frames, ignore_index=True), dataset)
+    return _named(pd.concat(frames, ignore_index=True), dataset, model)
 
 
 def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, score_name: str) -> pd.DataFrame:
@@ -74,10 +75,12 @@ def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, sco
     return frame[np.isfinite(frame[score_name].to_numpy(dtype=float))]
 
 
-def _named(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+def _named(frame: pd.DataFrame, dataset: Dataset, model: Recommender) -> pd.DataFrame:
+    """Each row's product by code and name, and its buyers in the model's data (how much evidence)."""
     index = frame.pop("item_index").to_numpy()
     frame.insert(len(frame.columns) - 1, "item", dataset.interactions.items[index])
     frame.insert(len(frame.columns) - 1, "name", dataset.item_names(index))
+    frame.insert(len(frame.columns) - 1, "buyers", item_buyers(model)[index])
     return frame
 
 

@@ -4,7 +4,9 @@ the exports:
 - exclude products (by code) or whole categories, and non-product codes (postage, fees);
 - boost or bury a category: its scores move by `factor` standard deviations of that customer's
   scores (+1 lifts it noticeably, -2 buries it), so the rule means the same for every model;
-- cap how many recommendations may come from one category (diversity).
+- cap how many recommendations may come from one category (diversity);
+- leave out products fewer than `min_buyers` customers bought: a product known from a buyer or two
+  is ranked on little evidence (the Similar lists' floor, `explore.min_buyers`).
 
 What is excluded (bought, ruled out, or scored nan/inf by the model) never appears: `rank` ranks it
 last with a -inf score and `available` drops it, so a list may hold fewer than k products, and
@@ -32,15 +34,18 @@ class Merchandising:
     exclude_non_products: bool = False
     boost: tuple[tuple[str, float], ...] = ()  # (category, factor in standard deviations)
     max_per_category: int | None = None
+    min_buyers: int = 1
 
     def __post_init__(self) -> None:
         if self.max_per_category is not None and self.max_per_category < 1:
             raise ConfigError(f"max_per_category: expected an integer >= 1, found {self.max_per_category}")
+        if self.min_buyers < 1:
+            raise ConfigError(f"min_buyers: expected an integer >= 1, found {self.min_buyers}")
 
     @property
     def active(self) -> bool:
         return bool(self.exclude_items or self.exclude_categories or self.exclude_non_products or self.boost
-                    or self.max_per_category)
+                    or self.max_per_category or self.min_buyers > 1)
 
 
 def parse_boosts(values: list[str] | None) -> tuple[tuple[str, float], ...]:
@@ -77,7 +82,10 @@ class Policy:
         return bool(self.allowed.all() and not self.offset.any() and self.max_per_category is None)
 
 
-def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) -> Policy:
+def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
+            buyers: np.ndarray | None = None) -> Policy:
+    """The rules against the run's items; `buyers` (customers per item, in item order) is needed
+    where the rules set min_buyers above 1."""
     codes = pd.Index([str(i) for i in items])
     table = catalogue.reindex(codes)
     category = table["category"].fillna("").astype(str).to_numpy() if "category" in table else np.full(len(codes), "")
@@ -85,6 +93,10 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame) ->
     allowed = ~codes.isin(rules.exclude_items) & ~pd.Index(category).isin(rules.exclude_categories)
     if rules.exclude_non_products:
         allowed &= ~(codes.str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES).to_numpy())
+    if rules.min_buyers > 1:
+        if buyers is None or len(buyers) != len(codes):
+            raise ValueError("resolve: min_buyers needs the buyers of every item")
+        allowed &= np.asarray(buyers) >= rules.min_buyers
     offset = np.zeros(len(codes), np.float32)
     for name, factor in rules.boost:
         offset[category == name] += factor

@@ -20,6 +20,10 @@ scores come from, and the because column writes the same parts out.
 A product the customer bought, one the merchandising rules exclude, or one the model could not
 score (nan, inf) is never listed: where fewer than k remain the table is shorter and
 `table.attrs["note"]` says why (the same for `similar_table`).
+Each listed product carries its buyers in the training data and `thin` (fewer than evidence.THIN):
+where half the list or more is thin, `table.attrs["evidence"]` says so in words (a trained GNN
+alone can fill a heavy customer's list with products bought once; the merchandising rule
+`min_buyers` leaves them out).
 Each top contributor comes with the path that links it to the recommendation: bought together (how
 many baskets, lift) when the baskets say so, else the model's own link (its similarity or weight).
 For models that read product names (the feature GCN), the path adds "names alike (cosine)" when
@@ -182,7 +186,22 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
                           ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
     if note is not None:
         frame.attrs["note"] = note
+    evidence = thin_note(frame["buyers"].to_numpy())
+    if evidence is not None:
+        frame.attrs["evidence"] = evidence
     return frame
+
+
+def thin_note(buyers: np.ndarray) -> str | None:
+    """In words, when half a list or more rests on fewer than THIN buyers per product (None otherwise)."""
+    few = np.asarray(buyers) < THIN
+    if not len(few) or few.sum() * 2 < len(few):
+        return None
+    low, high = int(buyers[few].min()), int(buyers[few].max())
+    span = f"{low}" if low == high else f"{low} to {high}"
+    return (f"{int(few.sum())} of these {len(few)} products were bought by fewer than {THIN} customers in the "
+            f"data ({span} each): the model ranks them on little evidence. The merchandising rule 'fewest "
+            f"buyers' (--min-buyers) leaves such products out.")
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, min_buyers: int = 1
@@ -284,6 +303,8 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         "name": dataset.item_names(items),
         "score": np.round(scores, 4),
     })
+    buyers = item_buyers(model)[items].astype(int)
+    frame["buyers"], frame["thin"] = buyers, buyers < THIN
     history = seen.indices
     names = [name.strip() for name in dataset.item_names(history)]
     rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
