@@ -173,6 +173,8 @@ def corpus() -> list[Case]:
     orders = _orders()
     return [
         Case("empty file", "orders.csv", b"", "error", r"empty file"),
+        Case("empty file, gzipped", "orders.csv.gz", gzip.compress(b""), "error",
+             r"'orders.csv.gz', found an empty file inside the compression"),
         Case("header only", "orders.csv", _csv(orders[:1]), "error", r"expected at least one data row.*found 0 rows"),
         Case("blank lines only", "orders.csv", b"\n\n  \n", "error", r"found only blank lines"),
         Case("binary named .csv", "orders.csv", bytes(range(256)) * 16, "error", r"found binary content"),

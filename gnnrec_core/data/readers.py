@@ -83,7 +83,10 @@ def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: 
     if not data:
         raise InputError(f"expected a table in '{name}', found an empty file")
     notes: list[str] = []
+    compressed = name
     data, name = _decompress(data, name)
+    if not data:  # a compressed file that holds nothing
+        raise InputError(f"expected a table in '{compressed}', found an empty file inside the compression")
     frame = _read_by_content(data, name, notes)
     if frame.shape[1] == 0 or len(frame) == 0:
         raise InputError(f"expected at least one data row in '{name}', found {len(frame)} rows "
