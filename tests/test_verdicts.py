@@ -117,6 +117,20 @@ def test_a_gnn_that_searched_nothing_is_not_said_to_have_chosen():
     assert tuning_line(Tuning(chosen={"l2": 200.0})) == "chose l2 200"
 
 
+def test_a_graph_filters_note_speaks_of_no_epochs_and_no_blend():
+    """A graph filter trained as the run's model said "(validation nDCG@10 0.0893, None epochs); no
+    blend beat it on validation": it trains no epochs and blends nothing."""
+    from gnnrec_core.pipeline.experiment import _tuning_notes
+
+    note = _tuning_notes("gfcf", Tuning(chosen={"rank": 256, "alpha": 0.3}, valid_ndcg=0.0893, candidates=18))
+    assert note == ["Graph filter (GF-CF, no training): chose rank 256, alpha 0.3 among 18 configurations on a "
+                    "validation slice of train (validation nDCG@10 0.0893)."]
+    gnn = _tuning_notes("lightgcn", Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=7, best_epoch=7,
+                                           stopped="deadline", candidates=4, blend={"filter": 0.0, "popularity": 0.0}))
+    assert gnn[0].endswith("(validation nDCG@10 0.1000, 7 epochs, stopped by the time budget); no blend beat it on "
+                           "validation.")
+
+
 class _Evaluated:
     """An Evaluation's per-user nDCG@10, all a verdict reads."""
 

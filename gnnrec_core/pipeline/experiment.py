@@ -191,17 +191,20 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
 
 
 def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
-    """One sentence on what the GNN chose on validation, for the page and the report."""
-    if tuning is None or tuning.valid_ndcg is None:  # only the GNNs search; EASE's lambda is in the table
+    """One sentence on what the model chose on validation, for the page and the report: a GNN's
+    search, epochs and blend; a graph filter's search alone (it trains no epochs and blends nothing)."""
+    if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = ", ".join(f"{k} {v}" for k, v in tuning.chosen.items())
     parts = " and ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
-    mixed = f"; blended with {parts}" if tuning.blended else "; no blend beat it on validation"
+    mixed = "" if not tuning.blend else f"; blended with {parts}" if tuning.blended else \
+        "; no blend beat it on validation"
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
            "a validation slice of train")
-    return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}, {tuning.epochs} epochs"
-            f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}){mixed}."]
+    trained = "" if tuning.epochs is None else \
+        f", {tuning.epochs} epochs{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
+    return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}{trained}){mixed}."]
 
 
 def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
