@@ -142,7 +142,7 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     verdict = result["verdict"]
     assert (verdict["row"], verdict["reference"], verdict["over"], verdict["n"]) == ("cooc", "pop", "test baskets", 80)
     assert verdict["low"] > 0 and verdict["value"] == result["results"][1]["ndcg"]
-    assert "validation ranks Co-occurrence (lift/Jaccard) first and Popularity second; on the test baskets: " \
+    assert "chosen on validation: Co-occurrence (lift/Jaccard), ahead of Popularity there; on the test baskets: " \
         "Co-occurrence (lift/Jaccard) is ahead of Popularity on nDCG@10" in run.stdout
 
 

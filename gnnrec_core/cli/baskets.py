@@ -62,10 +62,13 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     for row in out.results:
         if row.blend:
             print(f"{row.key}: {row_label(row.model, row.blend)}")
-    if out.verdict is not None:
-        print(f"validation ranks {out.verdict.row_label} first and {out.verdict.reference_label} second; on the "
-              f"test baskets: {gain_words(out.verdict)}")
-    for line in verdict_lines(out.verdicts):  # the two every table is read by, as benchmark says them
+    if out.verdict is not None:  # the choice validation makes, then what the test baskets say of it
+        print(f"chosen on validation: {out.verdict.row_label}, ahead of {out.verdict.reference_label} there; on "
+              f"the test baskets: {gain_words(out.verdict)}")
+    lines = verdict_lines(out.verdicts)  # the two every table is read by, as benchmark says them
+    if lines and out.verdict is not None:  # two selection rules: say which the lines below follow
+        print("The table's best rows by the test figures, as every table is read:")
+    for line in lines:
         print(line)
     return out.to_json()
 
