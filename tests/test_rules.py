@@ -114,8 +114,10 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())
     assert result["baskets"] == 400
-    assert set(result["rules"][0]) == {"antecedents", "consequents", "count", "support", "confidence",
-                                       "confidence_low", "lift", "lift_low", "thin", "leverage", "conviction"}
+    assert set(result["rules"][0]) == {"antecedents", "consequents", "antecedent_names", "consequent_names", "count",
+                                       "support", "confidence", "confidence_low", "lift", "lift_low", "thin",
+                                       "leverage", "conviction"}
+    assert all(r["antecedent_names"] == r["antecedents"] for r in result["rules"])  # a basket list names no product
     assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
     header, *shown = run.stdout.splitlines()  # the printed list says how much of the whole it is
     assert len(shown) == min(20, len(result["rules"]))
@@ -144,6 +146,21 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert verdict["low"] > 0 and verdict["value"] == result["results"][1]["ndcg"]
     assert "chosen on validation: Co-occurrence (lift/Jaccard), ahead of Popularity there; on the test baskets: " \
         "Co-occurrence (lift/Jaccard) is ahead of Popularity on nDCG@10" in run.stdout
+
+
+def test_rules_json_names_each_product_beside_its_code(tmp_path):
+    """`rules --json` listed codes alone; a table that names its products gives the names too."""
+    rows = [(f"o{n}", code, name) for n in range(40)
+            for code, name in (("10", "RED MUG"), ("20", "BLUE MUG"), ("3" + str(n % 4), f"CARD {n % 4}"))]
+    data = tmp_path / "orders.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "product_name"]).to_csv(data, index=False)
+    out = tmp_path / "rules.json"
+    run = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--json", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    rules = json.loads(out.read_text())["rules"]
+    mug = next(r for r in rules if r["antecedents"] == ["10"] and r["consequents"] == ["20"])
+    assert mug["antecedent_names"] == ["RED MUG"] and mug["consequent_names"] == ["BLUE MUG"]
 
 
 def test_pruned_pair_counts_give_the_same_rules_and_item_counts():

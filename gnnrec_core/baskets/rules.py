@@ -143,12 +143,17 @@ def frequently_bought_together(stats: BasketStats, item: int, k: int = 10, min_c
     return stats.partners(item, stats.min_count if min_count is None else min_count).head(k)
 
 
-def rules_json(rules: pd.DataFrame) -> list[dict]:
-    """Rules as the CLI contract writes them; infinite conviction becomes None."""
+def rules_json(rules: pd.DataFrame, names: pd.Series | None = None) -> list[dict]:
+    """Rules as the CLI contract writes them, each side's codes and (with `names`, code -> display
+    name, as `catalogue.display_names` gives) their names in the same order; infinite conviction becomes None."""
     out = []
+    names = names if names is not None else pd.Series(dtype=object)
     for row in rules.itertuples(index=False):
         conviction = None if not np.isfinite(row.conviction) else float(row.conviction)
-        out.append({"antecedents": list(row.antecedents), "consequents": list(row.consequents),
+        antecedents, consequents = list(row.antecedents), list(row.consequents)
+        out.append({"antecedents": antecedents, "consequents": consequents,
+                    "antecedent_names": [str(names.get(c, c)) for c in antecedents],
+                    "consequent_names": [str(names.get(c, c)) for c in consequents],
                     "count": int(row.count), "support": float(row.support), "confidence": float(row.confidence),
                     "confidence_low": float(row.confidence_low), "lift": float(row.lift),
                     "lift_low": float(row.lift_low), "thin": bool(row.thin), "leverage": float(row.leverage),

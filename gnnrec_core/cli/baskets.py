@@ -36,7 +36,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
               f"lift {row.lift:.1f} (95% low {row.lift_low:.1f})")
-    return {"baskets": stats.n_baskets, "min_baskets": least, "rules": rules_json(rules)}
+    return {"baskets": stats.n_baskets, "min_baskets": least, "rules": rules_json(rules, names)}
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
