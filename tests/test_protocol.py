@@ -74,3 +74,20 @@ def test_every_model_of_a_run_has_its_validation_figure(dataset):
     gnn = results["lightgcn"]
     assert gnn.valid_ndcg == pytest.approx(gnn.tuning.blend_valid_ndcg if gnn.tuning.blend_valid_ndcg is not None
                                            else gnn.tuning.valid_ndcg)
+
+
+def test_eases_validation_figure_uses_the_lambda_it_chose_without_a_second_search(dataset, monkeypatch):
+    """EASE's row chose lambda on a carve of train; its validation figure refits EASE on the rest of
+    train at that lambda, scored on the slice (a second search cost ~1 s of the sample's Train run)."""
+    import gnnrec_core.models.ease as ease_module
+    from gnnrec_core.models import EASE
+
+    searches = []
+    choose = ease_module.choose_l2
+    monkeypatch.setattr(ease_module, "choose_l2", lambda *a, **kw: searches.append(1) or choose(*a, **kw))
+    config = ExperimentConfig(model="itemknn", baselines=("ease",), seed=1)  # EASE as a row, not the final model
+    row = next(r for r in run_experiment(dataset, config).results if r.model == "ease")
+    assert len(searches) == 1
+    part, valid = carve_validation(split(dataset.interactions, config.split).train, 0.1, seed=1)
+    expected = evaluate(EASE(l2=row.tuning.chosen["l2"]).fit(part).score, part, valid)["ndcg"]
+    assert row.valid_ndcg == pytest.approx(expected)

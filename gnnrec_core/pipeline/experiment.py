@@ -179,13 +179,18 @@ def _budgets(models: list[str], settings: dict[str, Any], main: str) -> dict[str
 def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,
                      config: ExperimentConfig) -> float | None:
     """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
-    refitted on the rest of train. None when the GNN ran without validation (auto off)."""
+    refitted on the rest of train at the settings it chose on train (EASE's lambda: chosen on a
+    carve of train, as a filter's settings are, and not searched a second time; ~1 s of the sample's
+    Train run). None when the GNN ran without validation (auto off)."""
     tuning = model.tuning()
     if SPECS[name].is_gnn or (tuning is not None and tuning.valid_ndcg is not None):
         # The model chose its settings on this same carve (same function, share and seed): its figure
         # (a GNN's blend row takes the blend's from the same record, scored_rows).
         return tuning.valid_ndcg if tuning is not None else None
     options = dict(config.settings) if name == config.model else {}
+    if tuning is not None:  # only what the model's config can be given (EASE: l2)
+        fields = getattr(MODELS[name].config_class, "__dataclass_fields__", {})
+        options |= {key: value for key, value in tuning.chosen.items() if key in fields}
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
     return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
 
