@@ -216,6 +216,7 @@ class BasketRow:
     fit_seconds: float = 0.0
     skipped: str | None = None
     blend: dict[str, float] = field(default_factory=dict)  # a GNN's blend, a row of its own (as ResultRow's)
+    tuning: Tuning | None = None  # what the model chose on validation (a GNN's epochs: was it cut short?)
 
     @property
     def key(self) -> str:
@@ -227,7 +228,8 @@ class BasketRow:
         return {"model": self.model, "valid_hit_rate": _finite_or_none(self.valid_hit_rate),
                 "valid_ndcg": _finite_or_none(self.valid_ndcg), "hit_rate": _finite_or_none(self.hit_rate),
                 "ndcg": _finite_or_none(self.ndcg), "fit_seconds": self.fit_seconds,
-                **({"key": self.key, "blend": dict(self.blend)} if self.blend else {})}
+                **({"key": self.key, "blend": dict(self.blend)} if self.blend else {}),
+                **({"tuning": self.tuning.to_json()} if self.tuning is not None else {})}
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,20 @@ def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict()
     assert Verdicts.from_json({"training": None, "graph": None}).cut is None  # a run saved before the field
 
 
+def test_basket_completion_says_when_the_budget_cut_training_short():
+    """basket-eval's rows carried no tuning, so its verdict never said a time budget had cut training."""
+    from gnnrec_core.pipeline.benchmark import completion_verdicts
+    from gnnrec_core.records import BasketRow
+
+    cut_short = Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=3, best_epoch=3, stopped="deadline", budget=10.0)
+    rows = [BasketRow("lightgcn", ndcg=0.24, hit_rate=0.4, tuning=cut_short),
+            BasketRow("gfcf", ndcg=0.25, hit_rate=0.4)]
+    per_basket = {"lightgcn": np.linspace(0.0, 0.48, 50), "gfcf": np.linspace(0.02, 0.48, 50)}
+    found = completion_verdicts(rows, per_basket, k=10)
+    assert found.cut is not None and (found.cut.label, found.cut.epochs, found.cut.budget) == ("LightGCN", 3, 10.0)
+    assert rows[0].to_json()["tuning"]["stopped"] == "deadline"
+
+
 def test_a_run_that_serves_another_model_than_its_verdicts_trust_says_how_to_serve_that_one():
     """A saved LightGCN run whose verdict trusts EASE kept serving LightGCN on every page and command
     with no word; the note names the trusted model and how to serve it. Level verdicts, or a run of

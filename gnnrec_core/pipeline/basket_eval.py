@@ -87,7 +87,7 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
                 row = BasketRow(name, valid_hit_rate=None if on_valid is None else float(on_valid["hit_rate"].mean()),
                                 valid_ndcg=None if on_valid is None else float(on_valid["ndcg"].mean()),
                                 hit_rate=float(hits["hit_rate"].mean()), ndcg=float(hits["ndcg"].mean()),
-                                fit_seconds=round(seconds, 3), blend=blend)
+                                fit_seconds=round(seconds, 3), blend=blend, tuning=model.tuning())
                 per_basket[row.key] = hits["ndcg"]
                 rows.append(row)
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),

@@ -271,7 +271,7 @@ def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndar
     holds each row's nDCG@k per test basket (by BasketRow.key), the same baskets in the same order."""
     nan = float("nan")
     scored = [(ResultRow(row.model, ndcg=row.ndcg, precision=nan, recall=nan, map=nan, hit_rate=row.hit_rate,
-                         coverage=nan, train_seconds=row.fit_seconds, blend=dict(row.blend)),
+                         coverage=nan, train_seconds=row.fit_seconds, blend=dict(row.blend), tuning=row.tuning),
                Evaluation(np.arange(len(per_basket[row.key])), {k: {"ndcg": row.ndcg}},
                           {k: {"ndcg": per_basket[row.key]}}))
               for row in rows if row.skipped is None]
