@@ -6,6 +6,7 @@ import streamlit as st
 from gnnrec_core import (
     LABELS,
     MODELS,
+    THIN,
     GnnrecError,
     Merchandising,
     customer_history,
@@ -35,7 +36,8 @@ def show_recommendations(table) -> None:
                  "path": "how the purchase that brings most links"})
     st.table(shown)
     if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
-        st.warning(escape_markdown(table.attrs["evidence"]))
+        st.warning(escape_markdown(table.attrs["evidence"]) + f" 'Fewest buyers' under Merchandising rules, set "
+                   f"to {THIN}, leaves out products with fewer buyers.")
 
 
 meta = dataset_meta(dataset_name)

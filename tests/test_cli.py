@@ -198,6 +198,13 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     rec = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3", "--json", "-")
     assert rec.returncode == 0, rec.stderr
     assert json.loads(rec.stdout[rec.stdout.index("{"):])["model"] == "pop"  # the newest run answered
+    # A merchandising rule answers from the run too, --min-buyers among them (the thin-evidence note suggests it).
+    floored = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--min-buyers", "3",
+                      "--json", "-")
+    assert floored.returncode == 0, floored.stderr
+    assert all(r["buyers"] >= 3 for r in json.loads(floored.stdout[floored.stdout.index("{"):])["recommendations"])
+    similar = run_cli("similar", "--run", "latest", "--workspace", ws, "--item", "85123A", "--min-buyers", "1")
+    assert similar.returncode == 0, similar.stderr
     exp = run_cli("export", "--run", "latest", "--workspace", ws, "--out", tmp_path / "exp")
     assert exp.returncode == 0 and (tmp_path / "exp" / "recommendations.csv").is_file(), exp.stderr
     both = run_cli("recommend", small_log, "--run", "latest", "--workspace", ws, "--user", user)

@@ -71,6 +71,7 @@ def test_each_product_carries_its_buyers_and_a_list_on_thin_evidence_says_so(tmp
     assert list(table["buyers"]) == [4, 3] and table["thin"].all()  # lamp: ann, bob, cy, dee; shade: ann, bob, cy
     assert table.attrs["evidence"].startswith("2 of these 2 products were bought by fewer than 10 customers "
                                               "in the data (3 to 4 each)")
+    assert "--min-buyers" not in table.attrs["evidence"]  # each front end names its own control
     # Only where half the list or more is thin.
     assert thin_note(np.array([12, 30, 4])) is None
     assert thin_note(np.array([12, 3, 3])).startswith("2 of these 3 products") and "(3 each)" in thin_note(

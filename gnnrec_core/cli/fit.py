@@ -144,6 +144,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
+    from ..baskets.evidence import THIN
     from ..serving.recommend import recommend_table
 
     dataset, model = _model_for(args)
@@ -155,10 +156,13 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
         out["explained"] = table.attrs["explained"]
-    for key in ("note", "evidence"):  # fewer than k: what was excluded; a list resting on few buyers
-        if table.attrs.get(key):
-            print(f"note: {table.attrs[key]}")
-            out[key] = table.attrs[key]
+    if table.attrs.get("note"):  # fewer than k: what was excluded, in words
+        print(f"note: {table.attrs['note']}")
+        out["note"] = table.attrs["note"]
+    if table.attrs.get("evidence"):  # half the list or more on few buyers: the floor that leaves them out
+        out["evidence"] = table.attrs["evidence"]
+        print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer buyers"
+              f"{f' (now {args.min_buyers})' if args.min_buyers > 1 else ''}.")
     return out
 
 

@@ -193,15 +193,16 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
 
 
 def thin_note(buyers: np.ndarray) -> str | None:
-    """In words, when half a list or more rests on fewer than THIN buyers per product (None otherwise)."""
+    """In words, when half a list or more rests on fewer than THIN buyers per product (None
+    otherwise). The fact alone: each front end names its own way to set a floor."""
     few = np.asarray(buyers) < THIN
     if not len(few) or few.sum() * 2 < len(few):
         return None
     low, high = int(buyers[few].min()), int(buyers[few].max())
     span = f"{low}" if low == high else f"{low} to {high}"
     return (f"{int(few.sum())} of these {len(few)} products were bought by fewer than {THIN} customers in the "
-            f"data ({span} each): the model ranks them on little evidence. The merchandising rule 'fewest "
-            f"buyers' (--min-buyers) leaves such products out.")
+            f"data ({span} each): the model ranks them on little evidence, and products with the same few "
+            f"buyers score alike.")
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, min_buyers: int = 1

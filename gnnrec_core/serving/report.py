@@ -160,7 +160,8 @@ def _map_section(dataset: Dataset, model: Recommender) -> list[str]:
     buyers = np.diff(model.train_.tocsc().indptr)
     points = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "name": dataset.item_names(np.arange(len(xy))),
                            "size": buyers, "popularity": np.log1p(buyers),
-                           "hover": [f"{c} · {b} buyers" for c, b in zip(catalogue.index, buyers)]})
+                           "hover": [f"{c} · {b} buyer{'' if b == 1 else 's'}"
+                                     for c, b in zip(catalogue.index, buyers)]})
     figure: go.Figure = product_map(points, "popularity", title="Products placed by what the model learned (PCA)")
     return ["<h2>Product map</h2>", "<p class='note'>Products close together are bought by the same "
             "customers. Colour: popularity (log buyers).</p>",
