@@ -114,9 +114,10 @@ shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")
 a, b = st.columns(2)
 a.caption(escape_markdown(model_label))
-a.dataframe(table[["rank", "name", "score"]].assign(**{"in both": table["item"].isin(shared)}), hide_index=True)
+a.dataframe(table[["rank", "name", "buyers", "score"]].assign(**{"in both": table["item"].isin(shared)}),
+            hide_index=True)
 b.caption(escape_markdown(LABELS.get(other, other)))
-b.dataframe(other_table[["rank", "name", "score"]].assign(**{"in both": other_table["item"].isin(shared)}),
+b.dataframe(other_table[["rank", "name", "buyers", "score"]].assign(**{"in both": other_table["item"].isin(shared)}),
             hide_index=True)
 st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "
            "download.")
