@@ -121,5 +121,7 @@ b.dataframe(other_table[["rank", "name", "buyers", "score"]].assign(**{"in both"
             hide_index=True)
 st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "
            "download.")
+if other_table.attrs.get("evidence"):  # the second list on thin evidence: said as for the first
+    st.warning(escape_markdown(LABELS.get(other, other)) + ": " + escape_markdown(other_table.attrs["evidence"]))
 st.download_button("Download the second model's list (CSV)", csv_bytes(other_table),
                    f"recommendations_{users[user]}_{other}.csv", "text/csv")

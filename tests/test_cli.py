@@ -82,6 +82,25 @@ def test_recommend_lists_buyers_and_leaves_out_those_below_min_buyers(small_log,
     assert rows and all(r["buyers"] >= floor for r in rows)
 
 
+def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path):
+    """export's similar_items.csv listed products under the floor `similar` leaves out (and ignored
+    --min-buyers): the same product's list is now the same from both commands."""
+    sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "5", "--json", "-")
+    assert sim.returncode == 0, sim.stderr
+    printed = json.loads(sim.stdout[sim.stdout.index("{"):])
+    assert printed["min_buyers"] == 2  # 150 customers: the floor's least
+    exp = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--out", tmp_path / "e")
+    assert exp.returncode == 0, exp.stderr
+    similar = pd.read_csv(tmp_path / "e" / "similar_items.csv", dtype={"anchor_item": str, "item": str})
+    assert similar.loc[similar["anchor_item"] == "85123A", "item"].tolist() == [r["item"] for r in printed["similar"]]
+    assert (similar["buyers"] >= 2).all()
+    floored = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--min-buyers", "6",
+                      "--out", tmp_path / "f")
+    assert floored.returncode == 0, floored.stderr
+    for name in ("similar_items.csv", "recommendations.csv"):
+        assert (pd.read_csv(tmp_path / "f" / name)["buyers"] >= 6).all()
+
+
 def test_recommend_similar_export_and_train(small_log, tmp_path):
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
     rec = run_cli("recommend", small_log, "--user", user, "--k", "3", "--json", tmp_path / "r.json")
@@ -199,10 +218,13 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     assert rec.returncode == 0, rec.stderr
     assert json.loads(rec.stdout[rec.stdout.index("{"):])["model"] == "pop"  # the newest run answered
     # A merchandising rule answers from the run too, --min-buyers among them (the thin-evidence note suggests it).
-    floored = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--min-buyers", "3",
-                      "--json", "-")
+    listed = json.loads(rec.stdout[rec.stdout.index("{"):])["recommendations"]
+    floor = str(min(r["buyers"] for r in listed) + 1)  # the run's own list holds a product below it
+    floored = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3",
+                      "--min-buyers", floor, "--json", "-")
     assert floored.returncode == 0, floored.stderr
-    assert all(r["buyers"] >= 3 for r in json.loads(floored.stdout[floored.stdout.index("{"):])["recommendations"])
+    kept = json.loads(floored.stdout[floored.stdout.index("{"):])["recommendations"]
+    assert kept and all(r["buyers"] >= int(floor) for r in kept)
     similar = run_cli("similar", "--run", "latest", "--workspace", ws, "--item", "85123A", "--min-buyers", "1")
     assert similar.returncode == 0, similar.stderr
     exp = run_cli("export", "--run", "latest", "--workspace", ws, "--out", tmp_path / "exp")

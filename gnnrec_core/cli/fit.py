@@ -188,6 +188,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    from ..serving.explore import min_buyers
     from ..serving.export import export_all
 
     folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
@@ -195,7 +196,8 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     policy = _policy(args, dataset, model)
     with _Progress(args, None, "rows") as progress:
         try:
-            files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress)
+            files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress,
+                               similar_min_buyers=max(args.min_buyers, min_buyers(model)))
         except OSError as exc:  # the folder exists but refuses the files written into it (read-only, full)
             if exc.filename is None or Path(exc.filename).parent.resolve() != folder.resolve():
                 raise  # not one of the export's own files: not the user's folder to blame

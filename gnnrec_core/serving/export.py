@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ..fit.metrics import users_per_batch
 from ..models import Recommender
@@ -55,13 +56,20 @@ def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch
 
 
 def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
-                      progress: Progress | None = None) -> pd.DataFrame:
+                      progress: Progress | None = None, min_buyers: int = 1) -> pd.DataFrame:
+    """Each product's k most similar among those with at least `min_buyers` buyers (never itself),
+    as `similar` lists them."""
     batch = batch or users_per_batch(model.n_items)
     frames = []
     pace = _Pace(progress, "similar items", model.n_items)
+    few = item_buyers(model) < min_buyers
     for start in range(0, model.n_items, batch):
         anchors = np.arange(start, min(start + batch, model.n_items))
-        items, scores = model.similar_items(anchors, k)
+        similarity = np.array(model.item_item(anchors), dtype=np.float32)
+        similarity[:, few] = -np.inf
+        itself = sp.csr_matrix((np.ones(len(anchors)), (np.arange(len(anchors)), anchors)),
+                               shape=(len(anchors), model.n_items))
+        items, scores = rank(similarity, k, itself, None)
         frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
         pace(int(anchors[-1]) + 1)
     return _named(pd.concat(frames, ignore_index=True), dataset, model)
@@ -85,11 +93,15 @@ def _named(frame: pd.DataFrame, dataset: Dataset, model: Recommender) -> pd.Data
 
 
 def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
-               policy: Policy | None = None, progress: Progress | None = None) -> list[Path]:
+               policy: Policy | None = None, progress: Progress | None = None,
+               similar_min_buyers: int = 1) -> list[Path]:
+    """recommendations.csv (the policy applied), similar_items.csv (products with at least
+    `similar_min_buyers` buyers), and the embeddings with their metadata where the model has them."""
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_csv(all_recommendations(model, dataset, k, policy=policy, progress=progress),
                          folder / "recommendations.csv")]
-    written.append(write_csv(all_similar_items(model, dataset, k, progress=progress), folder / "similar_items.csv"))
+    written.append(write_csv(all_similar_items(model, dataset, k, progress=progress, min_buyers=similar_min_buyers),
+                             folder / "similar_items.csv"))
     vectors = model.item_vectors()
     if vectors is not None:
         np.savetxt(folder / "embeddings.tsv", vectors, delimiter="\t", fmt="%.5f")

@@ -195,7 +195,8 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
 def thin_note(buyers: np.ndarray) -> str | None:
     """In words, when half a list or more rests on fewer than THIN buyers per product (None
     otherwise). The fact alone: each front end names its own way to set a floor."""
-    few = np.asarray(buyers) < THIN
+    buyers = np.asarray(buyers)
+    few = buyers < THIN
     if not len(few) or few.sum() * 2 < len(few):
         return None
     low, high = int(buyers[few].min()), int(buyers[few].max())
