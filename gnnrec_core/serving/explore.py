@@ -34,14 +34,23 @@ def min_buyers(model: Recommender) -> int:
     return min_evidence(model.n_users)
 
 
+def similar_ranked(model: Recommender, anchors: np.ndarray, k: int = 10, min_buyers: int = 1
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per anchor item, the k products most similar by the model among those with at least
+    `min_buyers` buyers, never the anchor itself: (indices, similarities) as `merchandising.rank`
+    gives them, -inf marking a slot with nothing left to fill it (`available` drops those)."""
+    anchors = np.atleast_1d(np.asarray(anchors, np.int64))
+    scores = np.array(model.item_item(anchors), dtype=np.float32)
+    scores[:, item_buyers(model) < min_buyers] = -np.inf
+    scores[np.arange(len(anchors)), anchors] = -np.inf
+    return rank(scores, k, None, None)
+
+
 def similar_products(model: Recommender, item: int, k: int = 10, min_buyers: int = 1
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The k products most similar to `item` by the model among those with at least `min_buyers`
     buyers (never the item itself, nor one the model could not score): (indices, similarities)."""
-    scores = np.array(model.item_item(np.array([item])), dtype=np.float32)
-    scores[:, item_buyers(model) < min_buyers] = -np.inf
-    scores[:, item] = -np.inf
-    top, values = rank(scores, k, None, None)
+    top, values = similar_ranked(model, np.array([item]), k, min_buyers)
     found, similarity = available(top[0], values[0])
     return found, similarity
 

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ..fit.metrics import users_per_batch
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
 from ..progress import Progress, report_or_cancel
-from .explore import item_buyers
+from .explore import item_buyers, similar_ranked
 from .merchandising import Policy, rank
 from .safe_text import FORMULA_START, neutralised, write_csv
 
@@ -62,14 +61,9 @@ def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: 
     batch = batch or users_per_batch(model.n_items)
     frames = []
     pace = _Pace(progress, "similar items", model.n_items)
-    few = item_buyers(model) < min_buyers
     for start in range(0, model.n_items, batch):
         anchors = np.arange(start, min(start + batch, model.n_items))
-        similarity = np.array(model.item_item(anchors), dtype=np.float32)
-        similarity[:, few] = -np.inf
-        itself = sp.csr_matrix((np.ones(len(anchors)), (np.arange(len(anchors)), anchors)),
-                               shape=(len(anchors), model.n_items))
-        items, scores = rank(similarity, k, itself, None)
+        items, scores = similar_ranked(model, anchors, k, min_buyers)
         frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
         pace(int(anchors[-1]) + 1)
     return _named(pd.concat(frames, ignore_index=True), dataset, model)

@@ -44,7 +44,7 @@ from ..baskets.evidence import THIN
 from ..errors import InputError
 from ..models import SPECS, Recommender
 from ..pipeline.benchmark import Dataset
-from .explore import item_buyers
+from .explore import item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
 
 LEARNED = "learned customer vector"  # a GNN's trained user vector: not split per purchase
@@ -214,13 +214,9 @@ def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, 
     knows it from too few customers); fewer rows where fewer remain, `attrs["note"]` saying why."""
     if not 0 <= item < model.n_items:
         raise InputError(f"expected an item index in [0, {model.n_items}), found {item}")
-    itself = sp.csr_matrix(([1.0], ([0], [item])), shape=(1, model.n_items))
-    similarity = np.array(model.item_item(np.array([item])), dtype=np.float32)
     buyers = item_buyers(model)
     few = buyers < min_buyers
-    similarity[:, few] = -np.inf
-    items, scores = rank(similarity, k, itself, None)
-    items, scores = available(items[0], scores[0])
+    items, scores = similar_products(model, item, k, min_buyers)
     train = model.train_
     shared = train[:, items].T @ train[:, item]  # users who bought both
     frame = pd.DataFrame({
