@@ -93,7 +93,8 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
     assert ((top < 10) == (np.arange(40)[:, None] < 20)).all()
     tuning = model.tuning()
     assert tuning.candidates > 1 and 0 < tuning.valid_ndcg <= 1
-    fixed = {"gfcf": {"rank": 4, "alpha": 0.5, "neighbours": 0}, "bspm": {"rank": 4, "variant": "euler"},
+    fixed = {"gfcf": {"rank": 4, "alpha": 0.5, "neighbours": 0},
+             "bspm": {"rank": 4, "variant": "euler", "form": "pruned"},
              "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 2}}[name]
     model = MODELS[name](**fixed).fit(planted)  # every setting given: no search
     assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None

@@ -18,21 +18,28 @@ and with the authors' "t-point combination" the mean of the blurred point and ev
     "rk4"    Gowalla:  one RK4 step, T_s = 2.5, beta = 0.2, final sharpening
     "euler"  Yelp2018: one Euler step, T_s = 1.2, beta = 0.3, final sharpening, t-point combination
 
-(Amazon-book's, two RK4 steps without L, is a degree-9 polynomial: not a candidate.) The variant
-and the rank k of L (64, 256 or 512: one SVD at 512 serves all three) are chosen on a validation
-slice carved from train; the chosen filter is then fitted on the whole train split. 512 joined the
+(Amazon-book's, two RK4 steps without L, is a degree-9 polynomial: not a candidate.) The variant,
+the form (below) and the rank k of L (64, 256 or 512: one SVD at 512 serves all three) are chosen
+on a validation slice carved from train; the chosen filter is then fitted on the whole train split. 512 joined the
 candidates for wide catalogues: on Gowalla's validation carve k = 448-512 ranks ahead of 256 (the
 authors use 448 there), and on the seven datasets of the defaults table it is never chosen, while
 the 256 candidate, now the top of a 528-column sketch, gains on the grocery-shaped log.
 
-Every catalogue size: P~ S(P~) is a polynomial in P~ evaluated by Horner (graph_filter.polynomial):
-P~ is pruned to `neighbours` per item, the products go through its `product_neighbours` strongest
-entries (all of them where graph_filter.PRODUCT_WORK allows: exact on small catalogues, 16 at 50k
-items), and every step is pruned block by block, so memory is items x neighbours. L S(P~) keeps
-L's factored form: D^-1/2 V_k (V_k^T D^1/2 S(P~)), k x items dense rows through the sparse graph.
-Measured against the exact ODE solution (the steps applied through R~, as the authors' code does) on
-validation, the pruned one is never behind and ahead on five of seven datasets (docs/benchmarks.md,
-"Closed-form graph filters"); at 41k items (Gowalla) 16 product entries per item are behind 64.
+Two forms of the same filter; the form is a setting of a candidate, as the variant and the rank are:
+- "pruned": P~ S(P~) materialised, a polynomial in P~ evaluated by Horner (graph_filter.polynomial):
+  P~ is pruned to `neighbours` per item, the products go through its `product_neighbours` strongest
+  entries (all of them where graph_filter.PRODUCT_WORK allows: exact on small catalogues, 16 at 50k
+  items), and every step is pruned block by block, so memory is items x neighbours. L S(P~) keeps
+  L's factored form: D^-1/2 V_k (V_k^T D^1/2 S(P~)), k x items dense rows through the sparse graph.
+  Against the exact ODE solution on validation it is ahead by the mean of five seeds on all seven
+  datasets up to 9k items, behind in a few runs (docs/results/filters.json).
+- "exact": nothing pruned; every power of P~ applied through R~ when a history is scored, the
+  same filter as the authors' ODE steps on their unpruned item graph (exact_filter.py). At 41k
+  items (Gowalla) the pruned RK4 polynomial is 2.6-3.7% behind it on validation. Its cost is per
+  scored history (2 nnz(R~) per power), so it is a candidate only where scoring every user once is
+  affordable (exact_filter.EXACT_WORK) and where pruning changes the filter at all; the search
+  tries it for each variant at the rank the pruned form chose (docs/benchmarks.md, "BSPM exact
+  where it is affordable").
 
 The score is linear in the history, so a reason's per-purchase shares sum exactly to the score
 (`item_item`: score_history(h) = h @ item_item(all items)).
@@ -52,10 +59,12 @@ from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
 from .base import check_train
+from .exact_filter import ExactPolynomialFilter, affordable
 from .graph_filter import (
     FilterModel,
+    ItemFilter,
     LinearFilter,
-    best_on_validation,
+    best_of,
     check_neighbours,
     dense_polynomial,
     item_graph,
@@ -64,6 +73,7 @@ from .graph_filter import (
     normalise,
     polynomial,
     product_neighbours,
+    validation_scores,
     validation_slices,
 )
 from .row_pruning import prune_rows
@@ -103,26 +113,50 @@ def sharpening(variant: Variant) -> tuple[np.ndarray, float, float]:
     return np.asarray(total, np.float64), share, share
 
 
+def linear_powers(variant: Variant) -> list[float]:
+    """The coefficients of P~^1, P~^2, ... of the first part, blur_w P~ + sharp_w P~ S(P~)."""
+    coefficients, blur_weight, sharp_weight = sharpening(variant)
+    powers = sharp_weight * coefficients
+    powers[0] += blur_weight
+    return list(powers)
+
+
+def exact_operator(normalised: sp.csr_matrix, left: np.ndarray | None, right: np.ndarray | None,
+                   variant: Variant) -> ExactPolynomialFilter:
+    """The same filter as bspm_operator with nothing pruned: every power of P~ applied through R~
+    at scoring time (exact_filter.py), L's sharpening S(P~) too."""
+    coefficients, _, sharp_weight = sharpening(variant)
+    exact = ExactPolynomialFilter(normalised, linear_powers(variant))
+    if left is None or right is None or variant.beta == 0:
+        return exact
+    sharpened = exact.polynomial_columns(np.ascontiguousarray(right.T), list(coefficients)).T
+    return ExactPolynomialFilter(normalised, linear_powers(variant), left, np.ascontiguousarray(sharpened),
+                                 variant.beta * sharp_weight)
+
+
 def bspm_operator(graph: sp.csr_matrix, left: np.ndarray | None, right: np.ndarray | None, variant: Variant,
                   neighbours: int | None, product_neighbours: int | None,
                   linear: sp.csr_matrix | None = None) -> LinearFilter:
     """The filter r -> r [blur_w P~ + sharp_w P~ S(P~)] + beta sharp_w (r L) S(P~) for this variant;
     `linear`, the first part, where already computed (it does not depend on L's rank)."""
-    coefficients, blur_weight, sharp_weight = sharpening(variant)
+    coefficients, _, sharp_weight = sharpening(variant)
     if linear is None:
-        powers = sharp_weight * coefficients  # of P~^1, P~^2, ...: P~ S(P~)
-        powers[0] += blur_weight
-        linear = polynomial(graph, list(powers), neighbours, product_neighbours)
+        linear = polynomial(graph, linear_powers(variant), neighbours, product_neighbours)
     if left is None or right is None or variant.beta == 0:
         return LinearFilter(linear)
     sharpened = dense_polynomial(right, prune_rows(graph, product_neighbours), list(coefficients))
     return LinearFilter(linear, left, sharpened, variant.beta * sharp_weight)
 
 
+FORMS = ("pruned", "exact")  # materialised and pruned (graph_filter.polynomial), or applied through R~ (exact_filter)
+
+
 @dataclass(frozen=True)
 class BSPMConfig:
     rank: int | None = None  # the ideal low-pass filter's rank; None: chosen on validation
     variant: str | None = None  # "rk4" (Gowalla's) or "euler" (Yelp2018's); None: chosen on validation
+    # "pruned" or "exact"; None: chosen on validation where the exact form is affordable (exact_filter.py)
+    form: str | None = None
     neighbours: int | None = 200  # item-item entries kept per item; None: all (catalogues up to 4,096 items)
     # entries per item the ODE steps' products go through; None: as many as graph_filter.PRODUCT_WORK allows
     product_neighbours: int | None = None
@@ -132,6 +166,8 @@ class BSPMConfig:
     def __post_init__(self) -> None:
         if self.variant is not None and self.variant not in VARIANTS:
             raise ConfigError(f"variant: expected one of {', '.join(VARIANTS)}, found '{self.variant}'")
+        if self.form is not None and self.form not in FORMS:
+            raise ConfigError(f"form: expected one of {', '.join(FORMS)}, found '{self.form}'")
         if self.rank is not None and self.rank < 1:
             raise ConfigError(f"rank: expected an integer >= 1, found {self.rank}")
 
@@ -149,21 +185,51 @@ class BSPM(FilterModel):
         ranks = (cfg.rank,) if cfg.rank is not None else (
             RANK_GRID[:1] if self.train_.nnz > LARGE_NNZ else RANK_GRID)
         variants = (cfg.variant,) if cfg.variant is not None else tuple(VARIANTS)
+        forms = {name: self._forms(name) for name in variants}
         self.valid_ndcg_: float | None = None
         self.candidates_ = 1
-        rank, variant = ranks[0], variants[0]
-        if len(ranks) * len(variants) > 1:
-            part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
-            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(
-                self._candidates(part, ranks, variants), part, valid)
-            rank, variant = chosen["rank"], chosen["variant"]
-        self.rank_, self.variant_ = int(rank), str(variant)
-        self.filter_ = next(self._candidates(self.train_, (self.rank_,), (self.variant_,)))[1]
+        chosen: dict[str, Any] = {"variant": variants[0], "rank": ranks[0], "form": forms[variants[0]][0]}
+        if len(ranks) * sum(len(f) for f in forms.values()) > 1:
+            chosen, self.valid_ndcg_, self.candidates_ = self._search(ranks, variants, forms, valid)
+        self.rank_, self.variant_, self.form_ = int(chosen["rank"]), str(chosen["variant"]), str(chosen["form"])
+        single = (self.rank_,), (self.variant_,)
+        self.filter_ = next(self._exact(self.train_, *single) if self.form_ == "exact" else
+                            self._candidates(self.train_, *single))[1]
         return self
 
+    def _forms(self, variant: str) -> tuple[str, ...]:
+        """The forms a variant is fitted in: the pruned one, and the exact one where scoring every user
+        through R~ is affordable and pruning would change the filter (on small catalogues the
+        products are exact already, and 200 neighbours cover the items)."""
+        cfg = self.config
+        if cfg.form is not None:
+            return (cfg.form,)
+        n_items = self.train_.shape[1]
+        through = cfg.product_neighbours or product_neighbours(n_items, cfg.neighbours)
+        pruned_is_exact = through is None and (cfg.neighbours is None or cfg.neighbours >= n_items)
+        degree = len(linear_powers(VARIANTS[variant]))
+        return ("pruned",) if pruned_is_exact or not affordable(self.train_, degree) else FORMS
+
+    def _search(self, ranks: tuple[int, ...], variants: tuple[str, ...], forms: dict[str, tuple[str, ...]],
+                valid: sp.csr_matrix | None) -> tuple[dict[str, Any], float, int]:
+        """Every (variant, rank) in its pruned form, then each variant's exact form at the rank its
+        pruned form chose (an exact candidate costs a full pass through R~ per power of P~, so the
+        rank, which changes only the low-pass part, is not searched again)."""
+        cfg = self.config
+        part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
+        pruned = tuple(name for name in variants if "pruned" in forms[name])
+        scored = validation_scores(self._candidates(part, ranks, pruned), part, valid) if pruned else []
+        for name in variants:
+            if "exact" in forms[name]:
+                own = [(settings, score) for settings, score in scored if settings["variant"] == name]
+                rank = best_of(own)[0]["rank"] if own else ranks[0]
+                scored += validation_scores(self._exact(part, (rank,), (name,), max(ranks)), part, valid)
+        chosen, score = best_of(scored)
+        return chosen, score, len(scored)
+
     def _candidates(self, train: sp.csr_matrix, ranks: tuple[int, ...], variants: tuple[str, ...]
-                    ) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
-        """Every (variant, rank) from one graph and one SVD at the largest rank."""
+                    ) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
+        """Every (variant, rank) in the pruned form, from one graph and one SVD at the largest rank."""
         cfg = self.config
         normalised, item_scale = normalise(train, 0.5)
         graph = item_graph(normalised, cfg.neighbours)
@@ -175,19 +241,34 @@ class BSPM(FilterModel):
                 candidate = bspm_operator(graph, left[:, :rank], right[:rank], VARIANTS[name], cfg.neighbours, through,
                                           linear)
                 linear = candidate.linear_
-                yield {"variant": name, "rank": rank}, candidate
+                yield {"variant": name, "rank": rank, "form": "pruned"}, candidate
+
+    def _exact(self, train: sp.csr_matrix, ranks: tuple[int, ...], variants: tuple[str, ...],
+               svd_rank: int | None = None) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
+        """Every (variant, rank) in the exact form (nothing pruned: exact_filter.py), the low-pass
+        part from the SVD at `svd_rank` (the largest rank: the pruned candidates' SVD, shared)."""
+        normalised, item_scale = normalise(train, 0.5)
+        vectors = low_pass_vectors(normalised, svd_rank or max(ranks), self.config.seed)
+        left, right = low_pass_factors(vectors, item_scale)
+        for name in variants:
+            for rank in ranks:
+                yield ({"variant": name, "rank": rank, "form": "exact"},
+                       exact_operator(normalised, left[:, :rank], right[:rank], VARIANTS[name]))
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:
             return None
-        return Tuning(chosen={"variant": self.variant_, "rank": self.rank_}, valid_ndcg=self.valid_ndcg_,
-                      candidates=getattr(self, "candidates_", 1))
+        return Tuning(chosen={"variant": self.variant_, "rank": self.rank_, "form": self.form_},
+                      valid_ndcg=self.valid_ndcg_, candidates=getattr(self, "candidates_", 1))
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return self.filter_.get_state("bspm_") | {
-            "bspm_chosen": np.array([self.rank_, list(VARIANTS).index(self.variant_)], np.int64)}
+        return self.filter_.get_state("bspm_") | {"bspm_chosen": np.array(
+            [self.rank_, list(VARIANTS).index(self.variant_), FORMS.index(self.form_)], np.int64)}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.filter_ = LinearFilter.load_state(state, "bspm_", self.train_.shape[1])
-        rank, variant = state["bspm_chosen"]
-        self.rank_, self.variant_, self.valid_ndcg_ = int(rank), list(VARIANTS)[int(variant)], None
+        chosen = state["bspm_chosen"]
+        self.form_ = FORMS[int(chosen[2])] if len(chosen) > 2 else "pruned"  # files from before the exact form
+        n_items = self.train_.shape[1]
+        self.filter_ = (ExactPolynomialFilter.load_state(state, "bspm_", n_items) if self.form_ == "exact"
+                        else LinearFilter.load_state(state, "bspm_", n_items))
+        self.rank_, self.variant_, self.valid_ndcg_ = int(chosen[0]), list(VARIANTS)[int(chosen[1])], None

@@ -31,7 +31,7 @@ filters and a GNN's blend build each once (shared_parts.py says how).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -176,6 +176,18 @@ def _orthonormal(columns: np.ndarray) -> np.ndarray:
     return basis
 
 
+class ItemFilter(Protocol):
+    """What a fitted filter offers: scores linear in the history, and the rows of its item-item
+    operator (score_history(h) = h @ rows(all items)). LinearFilter holds the operator
+    materialised; exact_filter.ExactPolynomialFilter applies it through the interactions."""
+
+    def score_history(self, history: sp.csr_matrix) -> np.ndarray: ...
+
+    def rows(self, items: np.ndarray) -> np.ndarray: ...
+
+    def get_state(self, prefix: str) -> dict[str, np.ndarray]: ...
+
+
 class LinearFilter:
     """scores(r) = r @ linear_ + alpha * (r @ left_) @ right_: linear in the history by construction.
 
@@ -294,28 +306,39 @@ def validation_slices(train: sp.csr_matrix, valid: sp.csr_matrix | None, fractio
     return part, valid
 
 
-def best_on_validation(candidates: Iterable[tuple[dict[str, Any], LinearFilter]], part: sp.csr_matrix,
-                       valid: sp.csr_matrix) -> tuple[dict[str, Any], float, int]:
-    """(settings, nDCG@10, candidates tried) of the candidate with the best validation nDCG@10, each
-    scored on the validation users' `part` histories; the first wins ties. Candidates are made
-    one at a time (a generator), so only one candidate's filter is held besides the best's settings."""
-    best: tuple[dict[str, Any], float] | None = None
-    tried = 0
-    for settings, candidate in candidates:
-        tried += 1
-        score = float(evaluate(lambda users: candidate.score_history(part[users]), part, valid)["ndcg"])
-        if best is None or score > best[1] or (np.isnan(best[1]) and not np.isnan(score)):
-            best = (settings, score)
-    if best is None:
+def validation_scores(candidates: Iterable[tuple[dict[str, Any], ItemFilter]], part: sp.csr_matrix,
+                      valid: sp.csr_matrix) -> list[tuple[dict[str, Any], float]]:
+    """(settings, nDCG@10) of every candidate, each scored on the validation users' `part`
+    histories. Candidates are made one at a time (a generator), so only one filter is held at once."""
+    return [(settings, float(evaluate(lambda users: candidate.score_history(part[users]), part, valid)["ndcg"]))
+            for settings, candidate in candidates]
+
+
+def best_of(scored: Sequence[tuple[dict[str, Any], float]]) -> tuple[dict[str, Any], float]:
+    """The best (settings, score) by validation nDCG@10; the first wins ties, a number beats nan."""
+    if not scored:
         raise ConfigError("graph filter: expected at least one candidate setting, found none")
-    return best[0], best[1], tried
+    best = scored[0]
+    for settings, score in scored[1:]:
+        if score > best[1] or (np.isnan(best[1]) and not np.isnan(score)):
+            best = (settings, score)
+    return best
+
+
+def best_on_validation(candidates: Iterable[tuple[dict[str, Any], ItemFilter]], part: sp.csr_matrix,
+                       valid: sp.csr_matrix) -> tuple[dict[str, Any], float, int]:
+    """(settings, nDCG@10, candidates tried) of the candidate with the best validation nDCG@10
+    (`validation_scores`, `best_of`)."""
+    scored = validation_scores(candidates, part, valid)
+    settings, score = best_of(scored)
+    return settings, score, len(scored)
 
 
 class FilterModel(Recommender):
     """What the closed-form filter models share: they score through a fitted LinearFilter
     (`filter_`), whose rows are the exact item-item operator of the score."""
 
-    filter_: LinearFilter
+    filter_: ItemFilter
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         self._check_fitted()
