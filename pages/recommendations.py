@@ -59,7 +59,8 @@ with st.sidebar.expander("Merchandising rules"):
     boosted = st.multiselect("Boost or bury categories", categories)
     factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}")
                for c in boosted]
-    cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0)
+    cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0, disabled=not categories,
+                          help=None if categories else "This data has no product categories to cap.")
     fewest = st.number_input("Fewest buyers: never recommend a product fewer customers bought", 1, 1000, 1,
                              help="1 keeps every product. A floor costs accuracy on long-tailed logs "
                                   "(docs/benchmarks.md, 'Products with few buyers'); the list marks thin ones.")
@@ -72,6 +73,8 @@ except GnnrecError as exc:
     st.stop()
 stats = run_basket_stats(run_id)
 policy = resolve(rules, run.items, data.ingest.catalogue, items["buyers"].to_numpy()) if rules.active else None
+for note in policy.unmatched if policy is not None else ():
+    st.sidebar.caption(escape_markdown(f"This rule does nothing: {note}."))
 users = [str(u) for u in run.users]
 linked_customer = from_link("customer", users, "the customer")
 if linked_customer is not None:

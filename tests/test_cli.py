@@ -356,3 +356,12 @@ def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
     Workspace(tmp_path / "empty")
     result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
     assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr
+
+
+def test_a_merchandising_rule_that_matches_nothing_is_named_on_stderr(small_log):
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    done = run_cli("recommend", small_log, "--model", "pop", "--user", user, "--k", "3", "--boost", "Lightng=1",
+                   "--max-per-category", "2")
+    assert done.returncode == 0, done.stderr
+    assert "note: boost 'Lightng' matches no product of this run (it has no product categories)" in done.stderr
+    assert "note: at most 2 per category caps nothing: no product of this run has a category" in done.stderr

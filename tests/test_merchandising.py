@@ -77,3 +77,16 @@ def test_category_cap_matches_the_greedy_walk(seed):
     pool = np.argsort(-rng.random((40, n_items)), axis=1)[:, :25]
     expected = [_greedy_reference(list(row), k, categories, cap) for row in pool]
     assert _capped(pool, k, policy).tolist() == expected
+
+
+def test_a_rule_that_matches_nothing_says_so_and_matched_rules_say_nothing():
+    matched = Merchandising(exclude_items=("a1",), exclude_categories=("A",), boost=(("B", 1.0),), max_per_category=1)
+    assert resolve(matched, ITEMS, CATALOGUE).unmatched == ()
+    typo = resolve(Merchandising(exclude_categories=("Lightng",), boost=(("A", 1.0), ("Gifts", 2.0)),
+                                 exclude_items=("zz9",)), ITEMS, CATALOGUE).unmatched
+    assert typo == ("never recommend the category 'Lightng' matches no product of this run (its categories: A, B)",
+                    "boost 'Gifts' matches no product of this run (its categories: A, B)",
+                    "never recommend 'zz9': not a product of this run")
+    bare = CATALOGUE.drop(columns="category")
+    assert resolve(Merchandising(max_per_category=2), ITEMS, bare).unmatched == (
+        "at most 2 per category caps nothing: no product of this run has a category",)

@@ -193,8 +193,12 @@ def _policy(args: argparse.Namespace, dataset: Dataset, model: Recommender) -> P
     rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
                           exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),
                           max_per_category=args.max_per_category, min_buyers=fewest_buyers(args, model))
-    return (resolve(rules, dataset.interactions.items, dataset.ingest.catalogue, item_buyers(model))
-            if rules.active else None)
+    if not rules.active:
+        return None
+    policy = resolve(rules, dataset.interactions.items, dataset.ingest.catalogue, item_buyers(model))
+    for note in policy.unmatched:  # a rule that does nothing says so, on stderr beside the output
+        print(f"note: {note}", file=sys.stderr)
+    return policy
 
 
 def fewest_buyers(args: argparse.Namespace, model: Recommender) -> int:

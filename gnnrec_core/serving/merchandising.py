@@ -71,6 +71,8 @@ class Policy:
     offset: np.ndarray  # boost in standard deviations per item
     category: np.ndarray  # category label per item ('' when unknown)
     max_per_category: int | None
+    # rules that match nothing in this run's data (a typo'd category, a cap with no categories), in words
+    unmatched: tuple[str, ...] = ()
     category_codes: np.ndarray = field(init=False, repr=False)  # integer per item, -1 when unknown
 
     def __post_init__(self) -> None:
@@ -100,7 +102,29 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     offset = np.zeros(len(codes), np.float32)
     for name, factor in rules.boost:
         offset[category == name] += factor
-    return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category)
+    return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category,
+                  unmatched_rules(rules, codes, category))
+
+
+def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray) -> tuple[str, ...]:
+    """A sentence for each rule that matches no product of the run: it would do nothing, silently."""
+    known = sorted(set(category.tolist()) - {""})
+    listed = (f" (its categories: {', '.join(known[:5])}{', ...' if len(known) > 5 else ''})" if known
+              else " (it has no product categories)")
+    notes = []
+    if rules.max_per_category is not None and not known:
+        notes.append(f"at most {rules.max_per_category} per category caps nothing: no product of this run has a "
+                     "category")
+    for what, names in (("never recommend the category", rules.exclude_categories),
+                        ("boost", tuple(name for name, _ in rules.boost))):
+        missing = [name for name in names if name not in known]
+        if missing:
+            notes.append(f"{what} {', '.join(repr(n) for n in missing)} matches no product of this run{listed}")
+    absent = [code for code in rules.exclude_items if code not in codes]
+    if absent:
+        shown = ", ".join(repr(c) for c in absent[:5]) + (", ..." if len(absent) > 5 else "")
+        notes.append(f"never recommend {shown}: not a product of this run")
+    return tuple(notes)
 
 
 def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None,
