@@ -61,6 +61,11 @@ class Tuning:
         return any(weight > 0 for weight in self.blend.values())
 
     @property
+    def blend_searched(self) -> bool:
+        """Blends were tried on validation (kept or not); False where the model was fitted without."""
+        return self.blend_valid_ndcg is not None
+
+    @property
     def searched(self) -> bool:
         """Whether validation chose `chosen` among several configurations. EASE's lambda always is
         (its grid); a GNN without a search (the feature GCN, auto off), or whose budget fitted only

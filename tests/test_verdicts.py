@@ -140,9 +140,23 @@ def test_a_graph_filters_note_speaks_of_no_epochs_and_no_blend():
     assert note == ["Graph filter (GF-CF, no training): chose rank 256, alpha 0.3 among 18 configurations on a "
                     "validation slice of train (validation nDCG@10 0.0893)."]
     gnn = _tuning_notes("lightgcn", Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=7, best_epoch=7,
-                                           stopped="deadline", candidates=4, blend={"filter": 0.0, "popularity": 0.0}))
+                                           stopped="deadline", candidates=4, blend={"filter": 0.0, "popularity": 0.0},
+                                           blend_valid_ndcg=0.098))
     assert gnn[0].endswith("(validation nDCG@10 0.1000, 7 epochs, stopped by the time budget); no blend beat it on "
                            "validation.")
+
+
+def test_a_gnn_fitted_without_blending_says_nothing_of_blends(planted):
+    """LightGCN(blend=False) keeps zero weights in its tuning: it said "no blend beat it on
+    validation" though no blend was tried."""
+    from gnnrec_core.cli.fit import tuning_line
+    from gnnrec_core.models.lightgcn import LightGCN
+    from gnnrec_core.pipeline.experiment import _tuning_notes
+
+    tuning = LightGCN(blend=False, epochs=3, dim=8, time_budget=5, seed=0).fit(planted).tuning()
+    assert "blend" not in _tuning_notes("lightgcn", tuning)[0] and "blend" not in tuning_line(tuning)
+    tried = LightGCN(blend=True, epochs=3, dim=8, time_budget=5, seed=0).fit(planted).tuning()
+    assert "blend" in _tuning_notes("lightgcn", tried)[0] and "blend" in tuning_line(tried)
 
 
 class _Evaluated:

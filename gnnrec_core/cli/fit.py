@@ -105,7 +105,7 @@ def tuning_line(tuning: Tuning) -> str:
         if tuning.blended and tuning.blend_valid_ndcg is not None:
             parts = ", ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
             line += f"; {tuning.blend_valid_ndcg:.4f} blended with {parts}"
-        elif tuning.blend_valid_ndcg is not None:  # blends were tried on validation; none beat the model alone
+        elif tuning.blend_searched:  # blends were tried on validation; none beat the model alone
             line += "; no blend beat it"
         line += ")"
     return line

@@ -202,8 +202,8 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
         return []
     chosen = ", ".join(f"{k} {v}" for k, v in tuning.chosen.items())
     parts = " and ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
-    mixed = "" if not tuning.blend else f"; blended with {parts}" if tuning.blended else \
-        "; no blend beat it on validation"
+    mixed = f"; blended with {parts}" if tuning.blended else \
+        "; no blend beat it on validation" if tuning.blend_searched else ""
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
            "a validation slice of train")
