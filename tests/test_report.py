@@ -38,3 +38,19 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
     assert "Example customers" in page and "Product map" in page
     # Every strongest pair says its evidence in words: 90 baskets of 3 products repeat each pair often.
     assert "enough (10 baskets or more)" in page
+
+
+def test_example_lists_show_buyers_and_say_when_most_rest_on_few(tmp_path):
+    """40 customers, 3 of 24 products each: every product has a handful of buyers, as on a long tail."""
+    rows = [(f"o{u}", f"p{(u * 5 + j * 7) % 24}", f"u{u}") for u in range(40) for j in range(3)]
+    path = tmp_path / "tail.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
+    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0),)
+    page = html_report(dataset, model, RunInfo(DatasetRef("tail"), "lightgcn", results=results, k=10,
+                                               split={"method": "random", "test_size": 0.25, "seed": 0}))
+    examples = page[page.index("Example customers"):]
+    assert "<th>buyers in the data</th>" in examples
+    assert "were bought by fewer than 10 customers in the data" in examples

@@ -198,9 +198,11 @@ def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, 
         history = dataset.item_names(model.train_[int(user)].indices[:8])
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
         explained = table.attrs.get("explained", "")
-        table = table[["rank", "name", "score", "because", "path"]].rename(
-            columns={"because": "score = the sum of these parts", "path": "how the purchase that brings most links"})
+        evidence = table.attrs.get("evidence")  # half the list or more on few buyers: said, as on the page
+        table = table[["rank", "name", "score", "buyers", "because", "path"]].rename(
+            columns={"buyers": "buyers in the data", "because": "score = the sum of these parts",
+                     "path": "how the purchase that brings most links"})
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
                    f"<p class='note'>Bought, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
-                   f"{_table(table)}")
+                   + (f"<p class='note'>{_e(evidence)}</p>" if evidence else "") + f"{_table(table)}")
     return out
