@@ -96,11 +96,65 @@ def test_a_saved_exact_model_scores_as_before_and_an_old_file_reads_as_pruned(tm
     assert isinstance(loaded.filter_, ExactPolynomialFilter)
     assert np.allclose(loaded.score_history(train[:6]), model.score_history(train[:6]))
     assert loaded.tuning().chosen["form"] == "exact"
-    old = BSPM(rank=3, variant="euler", form="pruned").fit(train)
-    state = old.get_state()
-    state["bspm_chosen"] = state["bspm_chosen"][:2]  # a file from before the exact form
-    old.set_state(state)
-    assert isinstance(old.filter_, LinearFilter) and old.form_ == "pruned"
+    # A file saved before the exact form: its chosen settings had no form, its config no `form` field.
+    pruned = BSPM(rank=3, variant="euler", form="pruned").fit(train)
+    path = pruned.save(tmp_path / "new.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["state__bspm_chosen"] = arrays["state__bspm_chosen"][:2]
+    meta = json.loads(arrays["meta_json"].tobytes())
+    del meta["config"]["form"]
+    arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = Recommender.load(tmp_path / "old.npz")
+    assert isinstance(old.filter_, LinearFilter) and old.tuning().chosen["form"] == "pruned"
+    assert np.allclose(old.score_history(train[:6]), pruned.score_history(train[:6]))
+
+
+def test_the_exact_candidate_takes_the_rank_its_pruned_form_chose(monkeypatch):
+    """The exact form is tried once per variant, at the rank that variant's pruned candidates ranked
+    first on validation; with the form set to exact, every rank is tried in it."""
+    train = _train(300, 120, seed=5)  # ranks 64 and 256 differ on a 120-product catalogue
+    tried = []
+
+    def favour_rank_256_for_rk4_and_64_for_euler(candidates, part, valid):
+        out = []
+        for settings, _ in candidates:
+            tried.append(dict(settings))
+            best = 256 if settings["variant"] == "rk4" else 64
+            out.append((settings, 0.9 if settings["rank"] == best and settings["form"] == "pruned" else 0.1))
+        return out
+
+    monkeypatch.setattr(bspm_module, "validation_scores", favour_rank_256_for_rk4_and_64_for_euler)
+    BSPM(seed=0, product_neighbours=2).fit(train)
+    exact = [(t["variant"], t["rank"]) for t in tried if t["form"] == "exact"]
+    assert exact == [("rk4", 256), ("euler", 64)]
+    tried.clear()
+    model = BSPM(seed=0, form="exact").fit(train)
+    assert sorted((t["variant"], t["rank"]) for t in tried) == sorted(
+        (v, r) for v in ("rk4", "euler") for r in (64, 256, 512))
+    assert model.tuning().candidates == 6 and model.tuning().chosen["form"] == "exact"
+
+
+def test_the_work_bound_counts_the_wider_side_and_admits_its_own_value(monkeypatch):
+    train = _train(40, 15)
+    assert exact_filter.scoring_work(train, 5) == 40 * 2 * train.nnz * 5
+    wide = _train(10, 60)
+    assert exact_filter.scoring_work(wide, 2) == 60 * 2 * wide.nnz * 2  # every product's row
+    monkeypatch.setattr(exact_filter, "EXACT_WORK", exact_filter.scoring_work(train, 5))
+    assert exact_filter.affordable(train, 5) and not exact_filter.affordable(train, 6)
+
+
+def test_empty_histories_unbought_products_and_no_histories_at_all():
+    train = _train(30, 12)
+    train = sp.csr_matrix(sp.hstack([train, sp.csr_matrix((30, 1), dtype=np.float32)]))  # product 12: no buyer
+    normalised, _ = normalise(train)
+    found = ExactPolynomialFilter(normalised, [1.0, -0.5])
+    empty = sp.csr_matrix((3, 13), dtype=np.float32)
+    assert np.array_equal(found.score_history(empty), np.zeros((3, 13), np.float32))
+    assert found.score_history(train[:0]).shape == (0, 13)
+    scores = found.score_history(train[:5])
+    assert scores.dtype == np.float32 and np.all(scores[:, 12] == 0) and np.all(found.rows(np.array([12])) == 0)
 
 
 def test_exact_operator_sharpens_the_low_pass_part_through_the_interactions():
@@ -112,6 +166,7 @@ def test_exact_operator_sharpens_the_low_pass_part_through_the_interactions():
     found = exact_operator(normalised, left, right, bspm_module.VARIANTS["euler"])
     step = np.eye(15) - 1.2 * p  # Euler: S(P~) = I - h P~
     assert np.allclose(found.right_, right @ step, atol=1e-5)
+    assert found.alpha == pytest.approx(0.3 * 0.5)  # beta x the sharpened point's share (t-point: 1/2)
 
 
 def test_a_dashboard_run_of_the_exact_form_answers_the_cli(tmp_path):

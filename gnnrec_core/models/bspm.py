@@ -148,6 +148,15 @@ def bspm_operator(graph: sp.csr_matrix, left: np.ndarray | None, right: np.ndarr
     return LinearFilter(linear, left, sharpened, variant.beta * sharp_weight)
 
 
+@dataclass(frozen=True)
+class FilterParts:
+    """What every candidate of one search is built from: R~ and the low-pass factors of one SVD."""
+
+    normalised: sp.csr_matrix
+    left: np.ndarray
+    right: np.ndarray
+
+
 FORMS = ("pruned", "exact")  # materialised and pruned (graph_filter.polynomial), or applied through R~ (exact_filter)
 
 
@@ -189,71 +198,77 @@ class BSPM(FilterModel):
         self.valid_ndcg_: float | None = None
         self.candidates_ = 1
         chosen: dict[str, Any] = {"variant": variants[0], "rank": ranks[0], "form": forms[variants[0]][0]}
-        if len(ranks) * sum(len(f) for f in forms.values()) > 1:
+        if sum(len(ranks) if form_ == "pruned" or forms[name] == ("exact",) else 1
+               for name in variants for form_ in forms[name]) > 1:
             chosen, self.valid_ndcg_, self.candidates_ = self._search(ranks, variants, forms, valid)
         self.rank_, self.variant_, self.form_ = int(chosen["rank"]), str(chosen["variant"]), str(chosen["form"])
+        parts = self._parts(self.train_, self.rank_)
         single = (self.rank_,), (self.variant_,)
-        self.filter_ = next(self._exact(self.train_, *single) if self.form_ == "exact" else
-                            self._candidates(self.train_, *single))[1]
+        self.filter_ = next(self._exact(parts, *single) if self.form_ == "exact" else
+                            self._candidates(parts, *single))[1]
         return self
 
     def _forms(self, variant: str) -> tuple[str, ...]:
         """The forms a variant is fitted in: the pruned one, and the exact one where scoring every user
-        through R~ is affordable and pruning would change the filter (on small catalogues the
-        products are exact already, and 200 neighbours cover the items)."""
+        (or every product's row) through R~ is affordable and pruning would change the filter (on
+        small catalogues the products are exact already, and 200 neighbours cover the items)."""
         cfg = self.config
         if cfg.form is not None:
             return (cfg.form,)
         n_items = self.train_.shape[1]
         through = cfg.product_neighbours or product_neighbours(n_items, cfg.neighbours)
-        pruned_is_exact = through is None and (cfg.neighbours is None or cfg.neighbours >= n_items)
+        pruned_is_exact = (through is None or through >= n_items) and (cfg.neighbours is None
+                                                                         or cfg.neighbours >= n_items)
         degree = len(linear_powers(VARIANTS[variant]))
         return ("pruned",) if pruned_is_exact or not affordable(self.train_, degree) else FORMS
 
     def _search(self, ranks: tuple[int, ...], variants: tuple[str, ...], forms: dict[str, tuple[str, ...]],
                 valid: sp.csr_matrix | None) -> tuple[dict[str, Any], float, int]:
         """Every (variant, rank) in its pruned form, then each variant's exact form at the rank its
-        pruned form chose (an exact candidate costs a full pass through R~ per power of P~, so the
-        rank, which changes only the low-pass part, is not searched again)."""
+        pruned form chose (an exact candidate costs a full pass through R~ per power of P~ on every
+        validation user, so the rank, which changes only the low-pass part, is not searched again);
+        where the exact form is the only one (`form="exact"`), every rank in it. One graph and one
+        SVD at the largest rank serve every candidate."""
         cfg = self.config
         part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
+        parts = self._parts(part, max(ranks))
         pruned = tuple(name for name in variants if "pruned" in forms[name])
-        scored = validation_scores(self._candidates(part, ranks, pruned), part, valid) if pruned else []
+        scored = validation_scores(self._candidates(parts, ranks, pruned), part, valid) if pruned else []
         for name in variants:
             if "exact" in forms[name]:
                 own = [(settings, score) for settings, score in scored if settings["variant"] == name]
-                rank = best_of(own)[0]["rank"] if own else ranks[0]
-                scored += validation_scores(self._exact(part, (rank,), (name,), max(ranks)), part, valid)
+                tried = (best_of(own)[0]["rank"],) if own else ranks
+                scored += validation_scores(self._exact(parts, tried, (name,)), part, valid)
         chosen, score = best_of(scored)
         return chosen, score, len(scored)
 
-    def _candidates(self, train: sp.csr_matrix, ranks: tuple[int, ...], variants: tuple[str, ...]
-                    ) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
-        """Every (variant, rank) in the pruned form, from one graph and one SVD at the largest rank."""
-        cfg = self.config
+    def _parts(self, train: sp.csr_matrix, svd_rank: int) -> FilterParts:
+        """R~, and L's factors from one SVD at `svd_rank` (every candidate's rank is a slice of it)."""
         normalised, item_scale = normalise(train, 0.5)
-        graph = item_graph(normalised, cfg.neighbours)
-        left, right = low_pass_factors(low_pass_vectors(normalised, max(ranks), cfg.seed), item_scale)
-        through = cfg.product_neighbours or product_neighbours(train.shape[1], cfg.neighbours)
+        left, right = low_pass_factors(low_pass_vectors(normalised, svd_rank, self.config.seed), item_scale)
+        return FilterParts(normalised, left, right)
+
+    def _candidates(self, parts: FilterParts, ranks: tuple[int, ...], variants: tuple[str, ...]
+                    ) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
+        """Every (variant, rank) in the pruned form, from one pruned item graph."""
+        cfg = self.config
+        graph = item_graph(parts.normalised, cfg.neighbours)
+        through = cfg.product_neighbours or product_neighbours(parts.normalised.shape[1], cfg.neighbours)
         for name in variants:
             linear = None
             for rank in ranks:
-                candidate = bspm_operator(graph, left[:, :rank], right[:rank], VARIANTS[name], cfg.neighbours, through,
-                                          linear)
+                candidate = bspm_operator(graph, parts.left[:, :rank], parts.right[:rank], VARIANTS[name],
+                                          cfg.neighbours, through, linear)
                 linear = candidate.linear_
                 yield {"variant": name, "rank": rank, "form": "pruned"}, candidate
 
-    def _exact(self, train: sp.csr_matrix, ranks: tuple[int, ...], variants: tuple[str, ...],
-               svd_rank: int | None = None) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
-        """Every (variant, rank) in the exact form (nothing pruned: exact_filter.py), the low-pass
-        part from the SVD at `svd_rank` (the largest rank: the pruned candidates' SVD, shared)."""
-        normalised, item_scale = normalise(train, 0.5)
-        vectors = low_pass_vectors(normalised, svd_rank or max(ranks), self.config.seed)
-        left, right = low_pass_factors(vectors, item_scale)
+    def _exact(self, parts: FilterParts, ranks: tuple[int, ...], variants: tuple[str, ...]
+               ) -> Iterator[tuple[dict[str, Any], ItemFilter]]:
+        """Every (variant, rank) in the exact form (nothing pruned: exact_filter.py)."""
         for name in variants:
             for rank in ranks:
                 yield ({"variant": name, "rank": rank, "form": "exact"},
-                       exact_operator(normalised, left[:, :rank], right[:rank], VARIANTS[name]))
+                       exact_operator(parts.normalised, parts.left[:, :rank], parts.right[:rank], VARIANTS[name]))
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:

@@ -12,9 +12,11 @@ item graph too (a dense items x items matrix on a GPU).
 
 What it costs: scoring a history takes 2 nnz(R~) multiply-adds per power of P~, whatever the
 history's length, where a materialised filter costs the history's length x the entries kept per
-item. So the exact form is offered only where scoring every user once stays within EXACT_WORK
-(`affordable`); a block of histories is computed in slices of at most SLICE_CELLS cells of its
-widest intermediate, so memory is independent of how many histories are scored at once.
+item; a row of the item-item operator (a product's similar list, the export's every product) costs
+the same as a history. So the exact form is offered only where scoring every user, or every
+product's row, once stays within EXACT_WORK (`affordable`). Histories are computed in slices of at
+most SLICE_CELLS cells of their widest intermediate, so the work arrays beside the n x items
+scores returned stay small however many histories are scored at once.
 
 Linear in the history, as every filter is: `rows` are the exact item-item operator, so a reason's
 per-purchase shares sum exactly to the score.
@@ -27,17 +29,20 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-# Multiply-adds to score every user once: 3.5e11 is about 3 minutes at the pace measured on Gowalla's
-# test users (1.9e9 a second on two cores). Gowalla's RK4 polynomial needs 2.4e11 on its train split
-# and 3.1e11 on every interaction (a Train run's final refit); the 1M-line synthetic log's 4.0e11
-# (Euler) and 9.9e11 (RK4) are above it (docs/benchmarks.md).
+# Multiply-adds to score every user (or every product's row) once: a product choice, about 3 minutes
+# at the pace measured on Gowalla's test users (1.9e9 a second on two cores), as long as the default
+# Train run's two GNN budgets together. Gowalla's train split needs 3.3e11 for the RK4 polynomial
+# (its 41k products' rows). Above it, RK4 keeps the pruned form: Gowalla with its test pairs (a Train
+# run's final refit on every interaction; 4.2e11, its Euler 1.7e11) and the 1M-line synthetic log
+# (9.9e11, and 4.0e11 for Euler).
 EXACT_WORK = 3.5e11
 SLICE_CELLS = 1 << 23  # histories x max(users, items) of one slice's dense intermediate (32 MB)
 
 
 def scoring_work(train: sp.csr_matrix, degree: int) -> float:
-    """Multiply-adds to score every user's history once through a degree-`degree` polynomial."""
-    return float(train.shape[0]) * 2.0 * float(train.nnz) * degree
+    """Multiply-adds to score every user's history, or every product's row, once (the larger)
+    through a degree-`degree` polynomial."""
+    return float(max(train.shape)) * 2.0 * float(train.nnz) * degree
 
 
 def affordable(train: sp.csr_matrix, degree: int) -> bool:

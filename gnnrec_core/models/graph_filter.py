@@ -108,7 +108,8 @@ def product_neighbours(n_items: int, neighbours: int | None) -> int | None:
     all of them, where that covers the catalogue: exact products), at least PRODUCT_NEIGHBOURS. On
     validation fewer entries cost quality on small dense catalogues (groceries: 169 items) and
     nothing on wider ones up to 9k items (docs/benchmarks.md), so the budget, not a fixed number,
-    sets it. At 41k items (Gowalla) 16 entries cost BSPM 3.6% nDCG against 64: not yet rebalanced."""
+    sets it. At 41k items (Gowalla) 16 entries cost BSPM 3.6% nDCG against 64; there BSPM's search
+    offers its exact form instead (exact_filter.py), which costs nothing here and all at scoring."""
     allowed = PRODUCT_WORK // max(1, n_items * (neighbours or n_items))
     return None if allowed >= n_items else max(PRODUCT_NEIGHBOURS, int(allowed))
 
@@ -335,8 +336,8 @@ def best_on_validation(candidates: Iterable[tuple[dict[str, Any], ItemFilter]], 
 
 
 class FilterModel(Recommender):
-    """What the closed-form filter models share: they score through a fitted LinearFilter
-    (`filter_`), whose rows are the exact item-item operator of the score."""
+    """What the closed-form filter models share: they score through a fitted ItemFilter (`filter_`:
+    a LinearFilter, or BSPM's exact form), whose rows are the exact item-item operator of the score."""
 
     filter_: ItemFilter
 
