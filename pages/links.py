@@ -38,6 +38,24 @@ def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
     return value
 
 
+def from_link_list(param: str, valid: Iterable[str], what: str, separator: str = ",") -> list[str] | None:
+    """A link's list (values joined by `separator`) when new to this session: the values among
+    `valid`, in the link's order, with a one-line warning naming those that are not here; None when
+    the link has no new value for `param`."""
+    value = st.query_params.get(param)
+    seen = st.session_state.setdefault(_SEEN, {})
+    if value is None or seen.get(param) == value:
+        return None
+    seen[param] = value
+    wanted = [v for v in value.split(separator) if v]
+    known = set(valid)
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        st.warning(f"The link asks for {escape_markdown(what)} {escape_markdown(', '.join(repr(u) for u in unknown))}, "
+                   "which are not here; left out.")
+    return [v for v in wanted if v in known]
+
+
 def follow_active_link(datasets: list[dict[str, Any]], runs: list[RunInfo]) -> None:
     """`run` (and `dataset`) in a link make that run and its dataset the active ones."""
     run_id = from_link("run", [r.run_id for r in runs], "the run")

@@ -18,6 +18,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
+from pages.rules_link import follow_rules_link, rules_link
 from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
 from pages.widgets import csv_bytes, need_run
 
@@ -49,19 +50,23 @@ if list(map(str, data.interactions.items)) != list(map(str, run.items)):
     st.error(f"The dataset '{escape_markdown(dataset_name)}' was replaced after this run was trained; "
              "train a new run on it.")
     st.stop()
-k = st.sidebar.slider("Recommendations (k)", 3, 30, 10)
+categories = sorted(items["category"].dropna().astype(str).unique())
+labels = {code: f"{name} ({code})" for code, name in zip(items["item"], items["name"])}
+follow_rules_link(labels, categories)
+k = st.sidebar.slider("Recommendations (k)", 3, 30, key="recs-k")
 with st.sidebar.expander("Merchandising rules"):
-    categories = sorted(items["category"].dropna().astype(str).unique())
-    labels = {code: f"{name} ({code})" for code, name in zip(items["item"], items["name"])}
-    excluded = st.multiselect("Never recommend these products", list(labels), format_func=labels.get)
-    excluded_categories = st.multiselect("Never recommend these categories", categories)
-    non_products = st.checkbox("Never recommend postage or fees", value=True)
-    boosted = st.multiselect("Boost or bury categories", categories)
-    factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, 1.0, 0.5, key=f"boost-{c}")
+    excluded = st.multiselect("Never recommend these products", list(labels), format_func=labels.get,
+                              key="recs-exclude")
+    excluded_categories = st.multiselect("Never recommend these categories", categories, key="recs-exclude-cat")
+    non_products = st.checkbox("Never recommend postage or fees", key="recs-no-fees")
+    boosted = st.multiselect("Boost or bury categories", categories, key="recs-boosted")
+    factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, step=0.5, key=f"boost-{c}")
                for c in boosted]
-    cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, 0, disabled=not categories,
+    cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, key="recs-cap",
+                          disabled=not categories,
                           help=None if categories else "This data has no product categories to cap.")
-    fewest = st.number_input("Fewest buyers: never recommend a product fewer customers bought", 1, 1000, 1,
+    fewest = st.number_input("Fewest buyers: never recommend a product fewer customers bought", 1, 1000,
+                             key="recs-fewest",
                              help="1 keeps every product. A floor costs accuracy on long-tailed logs "
                                   "(docs/benchmarks.md, 'Products with few buyers'); the list marks thin ones.")
 try:
@@ -97,7 +102,7 @@ if mode.startswith("New"):
 order, activity = customers_by_activity(run.model)
 user = st.selectbox("Customer (type to search; most active first)", order.tolist(), key="recs-customer",
                     format_func=lambda u: f"{users[u]} ({activity[u]} products)")
-share(run=run_id, customer=users[user])
+share(run=run_id, customer=users[user], **rules_link())
 
 history = customer_history(data, users[user])
 table = recommend_table(run.model, data, user, k, policy=policy, stats=stats)

@@ -159,6 +159,23 @@ def _deep_links_open_the_named_product_and_customer(at: AppTest) -> None:
     customers = next(s for s in at.selectbox if s.label.startswith("Customer"))
     assert not at.exception and customers.index == 3
     assert at.query_params["customer"] == wanted
+    _a_customers_link_carries_the_merchandising_rules(at, wanted)
+
+
+def _a_customers_link_carries_the_merchandising_rules(at: AppTest, customer: str) -> None:
+    """The rules set on the page go into its link, and a link's rules are the page's on opening it."""
+    assert "fewest" not in at.query_params  # the defaults make no parameters
+    next(n for n in at.number_input if n.label.startswith("Fewest buyers")).set_value(5).run()
+    assert not at.exception and at.query_params["fewest"] == "5"
+    top = at.table[0].value["item"].iloc[0]
+    _open_link(at, "pages/recommendations.py", customer=customer, fewest="3", fees="shown",
+               exclude=f"NO-SUCH-CODE|{top}")
+    assert not at.exception
+    assert next(n for n in at.number_input if n.label.startswith("Fewest buyers")).value == 3
+    assert not next(c for c in at.checkbox if c.label.startswith("Never recommend postage")).value
+    assert any("NO-SUCH-CODE" in w.value for w in at.warning)
+    assert top not in set(at.table[0].value["item"])  # the link's excluded product is left out
+    assert at.query_params["exclude"] == top and at.query_params["fees"] == "shown"
 
 
 def _a_comparison_link_sets_both_sides(at: AppTest) -> None:
