@@ -76,4 +76,4 @@ def share(**params: str) -> None:
     base = st.context.url or ""
     with st.popover("Link to this view", icon=":material/link:"):
         st.caption("Anyone with access to this dashboard opens the same view with this link.")
-        st.code(f"{base}?{urlencode(params)}", language=None)
+        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)  # the whole link, rules included

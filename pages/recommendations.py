@@ -78,8 +78,9 @@ except GnnrecError as exc:
     st.stop()
 stats = run_basket_stats(run_id)
 policy = resolve(rules, run.items, data.ingest.catalogue, items["buyers"].to_numpy()) if rules.active else None
-for note in policy.unmatched if policy is not None else ():
-    st.sidebar.caption(escape_markdown(f"This rule does nothing: {note}."))
+for rule, note in (policy.unmatched if policy is not None else {}).items():
+    if rule != "exclude_non_products" or not non_products:  # the page's default rule: no word where it is moot
+        st.sidebar.caption(escape_markdown(f"This rule does nothing: {note}."))
 users = [str(u) for u in run.users]
 linked_customer = from_link("customer", users, "the customer")
 if linked_customer is not None:

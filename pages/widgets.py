@@ -70,10 +70,13 @@ def sidebar() -> None:
     datasets = ws().list_datasets()
     runs = ws().list_runs()
     follow_active_link(datasets, runs)
-    if datasets and st.session_state.get(DATASET_KEY) not in {d["name"] for d in datasets}:
-        st.session_state[DATASET_KEY] = datasets[0]["name"]
+    names = {d["name"] for d in datasets}
     if runs and st.session_state.get(RUN_KEY) not in {r.run_id for r in runs}:
         st.session_state[RUN_KEY] = runs[0].run_id
+        if st.session_state.get(DATASET_KEY) not in names and runs[0].dataset.name in names:
+            st.session_state[DATASET_KEY] = runs[0].dataset.name  # a new session: the run's own dataset beside it
+    if datasets and st.session_state.get(DATASET_KEY) not in names:
+        st.session_state[DATASET_KEY] = datasets[0]["name"]
     with st.sidebar:
         st.markdown("### Active")
         if datasets:

@@ -299,3 +299,28 @@ def test_three_file_upload_shows_what_the_join_and_the_catalogue_bring(workspace
     next(b for b in at.button if b.label == "Save dataset").click().run()
     categories = Workspace(workspace).load_dataset("grocery").catalogue["category"]
     assert categories.loc["p4"] == "produce" and categories.loc["p6"] == "bakery" and categories.loc["p3"] == "3"
+
+
+def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
+    """The newest run is on an older dataset: a new session's sidebar showed the newest dataset
+    beside a run of another one."""
+    from conftest import SAMPLE
+
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save
+    from gnnrec_core.records import DatasetRef
+
+    store = Workspace(workspace)
+    result = ingest(SAMPLE, drop_non_products=True)
+    store.save_dataset("trained on", result)
+    train_and_save(store, DatasetRef("trained on"), prepare(result),
+                   ExperimentConfig(model="pop", baselines=("pop",)))
+    time.sleep(0.05)
+    store.save_dataset("newer", result)
+    assert [d["name"] for d in store.list_datasets()][0] == "newer"
+    at = _app()
+    at.switch_page("pages/recommendations.py")
+    at.run()
+    assert not at.exception
+    assert next(s for s in at.sidebar.selectbox if s.label == "Dataset").value == "trained on"

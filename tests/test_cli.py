@@ -363,5 +363,20 @@ def test_a_merchandising_rule_that_matches_nothing_is_named_on_stderr(small_log)
     done = run_cli("recommend", small_log, "--model", "pop", "--user", user, "--k", "3", "--boost", "Lightng=1",
                    "--max-per-category", "2")
     assert done.returncode == 0, done.stderr
-    assert "note: boost 'Lightng' matches no product of this run (it has no product categories)" in done.stderr
+    assert "note: the category 'Lightng' (boost) matches no product of this run (it has no product categories)" in \
+        done.stderr
     assert "note: at most 2 per category caps nothing: no product of this run has a category" in done.stderr
+
+
+def test_a_list_the_rules_empty_says_so_in_words(small_log, tmp_path):
+    """A floor above every product's buyers: no pandas 'Empty DataFrame', no sentence about scores
+    that are not listed, and an export's empty file named."""
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    done = run_cli("recommend", small_log, "--model", "pop", "--user", user, "--min-buyers", "100000")
+    assert done.returncode == 0, done.stderr
+    assert "No products to recommend." in done.stdout and "Empty DataFrame" not in done.stdout
+    assert "Every listed score" not in done.stdout and "note: only 0 of the" in done.stdout
+    exported = run_cli("export", small_log, "--model", "pop", "--min-buyers", "100000", "--out", tmp_path / "ex")
+    assert exported.returncode == 0, exported.stderr
+    assert "note: recommendations.csv holds no rows: no product is left to list once the merchandising rules" \
+        in exported.stdout

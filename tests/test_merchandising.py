@@ -81,12 +81,23 @@ def test_category_cap_matches_the_greedy_walk(seed):
 
 def test_a_rule_that_matches_nothing_says_so_and_matched_rules_say_nothing():
     matched = Merchandising(exclude_items=("a1",), exclude_categories=("A",), boost=(("B", 1.0),), max_per_category=1)
-    assert resolve(matched, ITEMS, CATALOGUE).unmatched == ()
+    assert resolve(matched, ITEMS, CATALOGUE).unmatched == {}
     typo = resolve(Merchandising(exclude_categories=("Lightng",), boost=(("A", 1.0), ("Gifts", 2.0)),
                                  exclude_items=("zz9",)), ITEMS, CATALOGUE).unmatched
-    assert typo == ("never recommend the category 'Lightng' matches no product of this run (its categories: A, B)",
-                    "boost 'Gifts' matches no product of this run (its categories: A, B)",
-                    "never recommend 'zz9': not a product of this run")
+    assert tuple(typo.values()) == (
+        "the category 'Lightng' (never recommend) matches no product of this run (its categories: A, B)",
+        "the category 'Gifts' (boost) matches no product of this run (its categories: A, B)",
+        "the product 'zz9' (never recommend) is not in this run")
     bare = CATALOGUE.drop(columns="category")
-    assert resolve(Merchandising(max_per_category=2), ITEMS, bare).unmatched == (
-        "at most 2 per category caps nothing: no product of this run has a category",)
+    assert resolve(Merchandising(max_per_category=2), ITEMS, bare).unmatched == {
+        "max_per_category": "at most 2 per category caps nothing: no product of this run has a category"}
+    # A name repeated is named once; one in another case names the one that matches.
+    cased = resolve(Merchandising(boost=(("a", 1.0), ("a", 2.0)), exclude_items=("A1", "b1")), ITEMS, CATALOGUE)
+    assert tuple(cased.unmatched.values()) == (
+        "the category 'a' (did you mean 'A'?) (boost) matches no product of this run (its categories: A, B)",
+        "the product 'A1' (did you mean 'a1'?) (never recommend) is not in this run")
+    # Leaving out postage where there is none does nothing, and says so.
+    products_only = resolve(Merchandising(exclude_non_products=True), ITEMS[:5], CATALOGUE.iloc[:5]).unmatched
+    assert products_only == {"exclude_non_products": "leaving out postage and fees removes nothing: no product of "
+                                                     "this run is postage or a fee"}
+    assert resolve(Merchandising(exclude_non_products=True), ITEMS, CATALOGUE).unmatched == {}

@@ -61,7 +61,12 @@ def test_popularity_reason_counts_buyers_not_made_up_shares(tmp_path):
     assert list(table["item"]) == ["lamp", "shade"]
     assert list(table["because"]) == ["bought by 4 customers", "bought by 3 customers"]
     assert "%" not in " ".join(table["because"]) and "similarity" not in " ".join(table["path"])
-    assert "history plays no part" in table.attrs["explained"]
+    assert "history plays no part" in table.attrs["explained"] and "boost" not in table.attrs["explained"]
+    # A boost moves popularity's score too: the sentence under the list says so.
+    category = dataset.ingest.catalogue.assign(category="home")
+    policy = resolve(Merchandising(boost=(("home", 1.0),)), dataset.interactions.items, category)
+    boosted = recommend_table(model, dataset, dataset.user_index("eve"), k=2, policy=policy)
+    assert "moved by the merchandising boost" in boosted.attrs["explained"]
 
 
 def test_each_product_carries_its_buyers_and_a_list_on_thin_evidence_says_so(tmp_path):

@@ -196,7 +196,7 @@ def _policy(args: argparse.Namespace, dataset: Dataset, model: Recommender) -> P
     if not rules.active:
         return None
     policy = resolve(rules, dataset.interactions.items, dataset.ingest.catalogue, item_buyers(model))
-    for note in policy.unmatched:  # a rule that does nothing says so, on stderr beside the output
+    for note in policy.unmatched.values():  # a rule that does nothing says so, on stderr beside the output
         print(f"note: {note}", file=sys.stderr)
     return policy
 

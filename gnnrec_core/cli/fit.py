@@ -151,7 +151,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
                             policy=_policy(args, dataset, model), stats=stats)
-    print(table.to_string(index=False))
+    print(table.to_string(index=False) if len(table) else "No products to recommend.")
     out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
@@ -176,9 +176,9 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
     table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
     name = dataset.item_names(np.array([item]))[0].strip()
-    print(f"Most similar to {args.item} {name} by {LABELS.get(model.name, model.name)} ({model.link_label})"
+    print(f"Most similar to {args.item} {name} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
           + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
-    print(table.to_string(index=False))
+    print(table.to_string(index=False) if len(table) else "No products to list.")
     out = {"item": args.item, "name": name, "model": model.name, "min_buyers": fewest,
            "similar": table.to_dict(orient="records")}
     if table.attrs.get("note"):
@@ -205,7 +205,16 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(message) from None
     for path in files:
         print(f"wrote {path}")
+        if path.suffix == ".csv" and _rows_in(path) == 0:  # every product left out: said, not a silent empty file
+            print(f"note: {path.name} holds no rows: no product is left to list"
+                  + (" once the merchandising rules are applied (--min-buyers, --exclude-...)" if policy else ""))
     return {"model": model.name, "files": [str(p) for p in files]}
+
+
+def _rows_in(path: Path) -> int:
+    """Data rows of a CSV the export wrote (its header aside)."""
+    with path.open("rb") as handle:
+        return max(0, sum(1 for _ in handle) - 1)
 
 
 def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:

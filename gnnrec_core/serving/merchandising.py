@@ -71,8 +71,9 @@ class Policy:
     offset: np.ndarray  # boost in standard deviations per item
     category: np.ndarray  # category label per item ('' when unknown)
     max_per_category: int | None
-    # rules that match nothing in this run's data (a typo'd category, a cap with no categories), in words
-    unmatched: tuple[str, ...] = ()
+    # rules that match nothing in this run's data (a typo'd category, a cap with no categories): the
+    # Merchandising field -> a sentence saying so
+    unmatched: dict[str, str] = field(default_factory=dict)
     category_codes: np.ndarray = field(init=False, repr=False)  # integer per item, -1 when unknown
 
     def __post_init__(self) -> None:
@@ -93,8 +94,10 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     category = table["category"].fillna("").astype(str).to_numpy() if "category" in table else np.full(len(codes), "")
     names = table["name"].fillna("").astype(str) if "name" in table else pd.Series("", index=codes)
     allowed = ~codes.isin(rules.exclude_items) & ~pd.Index(category).isin(rules.exclude_categories)
+    fees = np.zeros(len(codes), bool)
     if rules.exclude_non_products:
-        allowed &= ~(codes.str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES).to_numpy())
+        fees = np.asarray(codes.str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES).to_numpy(), bool)
+        allowed &= ~fees
     if rules.min_buyers > 1:
         if buyers is None or len(buyers) != len(codes):
             raise ValueError("resolve: min_buyers needs the buyers of every item")
@@ -103,28 +106,44 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     for name, factor in rules.boost:
         offset[category == name] += factor
     return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category,
-                  unmatched_rules(rules, codes, category))
+                  unmatched_rules(rules, codes, category, bool(fees.any())))
 
 
-def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray) -> tuple[str, ...]:
-    """A sentence for each rule that matches no product of the run: it would do nothing, silently."""
+def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray, fees_found: bool = True
+                    ) -> dict[str, str]:
+    """For each rule (a Merchandising field) that matches no product of the run, a sentence saying
+    so: it would do nothing, silently. A name matching only in another case names the one that would."""
     known = sorted(set(category.tolist()) - {""})
     listed = (f" (its categories: {', '.join(known[:5])}{', ...' if len(known) > 5 else ''})" if known
               else " (it has no product categories)")
-    notes = []
+    notes = {}
     if rules.max_per_category is not None and not known:
-        notes.append(f"at most {rules.max_per_category} per category caps nothing: no product of this run has a "
-                     "category")
-    for what, names in (("never recommend the category", rules.exclude_categories),
-                        ("boost", tuple(name for name, _ in rules.boost))):
-        missing = [name for name in names if name not in known]
+        notes["max_per_category"] = (f"at most {rules.max_per_category} per category caps nothing: no product "
+                                     "of this run has a category")
+    if rules.exclude_non_products and not fees_found:
+        notes["exclude_non_products"] = ("leaving out postage and fees removes nothing: no product of this run is "
+                                         "postage or a fee")
+    for field_name, rule, names in (("exclude_categories", "never recommend", rules.exclude_categories),
+                                    ("boost", "boost", tuple(name for name, _ in rules.boost))):
+        missing = list(dict.fromkeys(name for name in names if name not in known))
         if missing:
-            notes.append(f"{what} {', '.join(repr(n) for n in missing)} matches no product of this run{listed}")
-    absent = [code for code in rules.exclude_items if code not in codes]
+            what = "the category" if len(missing) == 1 else "the categories"
+            verb = "matches" if len(missing) == 1 else "match"
+            notes[field_name] = f"{what} {_named(missing, known)} ({rule}) {verb} no product of this run{listed}"
+    absent = list(dict.fromkeys(code for code in rules.exclude_items if code not in codes))
     if absent:
-        shown = ", ".join(repr(c) for c in absent[:5]) + (", ..." if len(absent) > 5 else "")
-        notes.append(f"never recommend {shown}: not a product of this run")
-    return tuple(notes)
+        what = "the product" if len(absent) == 1 else "the products"
+        notes["exclude_items"] = (f"{what} {_named(absent[:5], [str(c) for c in codes])}"
+                                  f"{', ...' if len(absent) > 5 else ''} (never recommend) "
+                                  f"{'is' if len(absent) == 1 else 'are'} not in this run")
+    return notes
+
+
+def _named(values: list[str], known: list[str]) -> str:
+    """'A', 'B': each quoted, with the known name it matches in another case (a typo's likeliest fix)."""
+    folded = {k.casefold(): k for k in known}
+    return ", ".join(repr(v) + (f" (did you mean {folded[v.casefold()]!r}?)" if v.casefold() in folded else "")
+                     for v in values)
 
 
 def rank(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None,

@@ -265,7 +265,9 @@ def _because(row: list[tuple[str, float]]) -> str:
 def explained(parts: ScoreParts, model: Recommender) -> str:
     """Where the listed scores come from, in words: the share of each kind of part (by absolute size)."""
     if BUYERS in parts.other:
-        return "The score is the number of customers who bought the product: the history plays no part."
+        boosted = (", moved by the merchandising boost (in standard deviations of the scores)"
+                   if BOOST in parts.other else "")
+        return f"The score is the number of customers who bought the product{boosted}: the history plays no part."
     if UNSPLIT in parts.other:
         return "This model's score could not be split into parts: the score is shown whole."
     if not parts.other:
@@ -329,7 +331,8 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         paths = _with_name_likeness(paths, sources, frame["name"].tolist())
     frame["path"] = paths
     frame.attrs["parts"] = rows
-    frame.attrs["explained"] = explained(parts, model)
+    if len(items):  # an empty list has no scores to explain (its note says why it is empty)
+        frame.attrs["explained"] = explained(parts, model)
     return frame
 
 
