@@ -261,7 +261,7 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     at.session_state["active_dataset"] = "Two countries"  # what the sidebar does with a link's `dataset`
     _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries", by="Country", a="DE", b="FR")
     assert not at.exception, [e.value for e in at.exception]
-    boxes = {s.label: s.value for s in at.selectbox}
+    boxes = {s.label: s.value for s in at.sidebar.selectbox}
     assert boxes["Split by"] == "Country" and boxes["Segment a"] == "DE" and boxes["Segment b"] == "FR"
     assert any(m.label == "a: Country = DE" for m in at.metric)
 
@@ -319,8 +319,6 @@ def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
     time.sleep(0.05)
     store.save_dataset("newer", result)
     assert [d["name"] for d in store.list_datasets()][0] == "newer"
-    at = _app()
-    at.switch_page("pages/recommendations.py")
-    at.run()
-    assert not at.exception
-    assert next(s for s in at.sidebar.selectbox if s.label == "Dataset").value == "trained on"
+    at = _app().run()  # a visitor's first page, the Overview (it readies the sample dataset too)
+    boxes = {s.label: s.value for s in at.sidebar.selectbox}
+    assert not at.exception and boxes["Dataset"] == "trained on" and boxes["Run"] == store.list_runs()[0].run_id
