@@ -261,7 +261,7 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     at.session_state["active_dataset"] = "Two countries"  # what the sidebar does with a link's `dataset`
     _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries", by="Country", a="DE", b="FR")
     assert not at.exception, [e.value for e in at.exception]
-    boxes = {s.label: s.value for s in at.sidebar.selectbox}
+    boxes = {s.label: s.value for s in at.selectbox}
     assert boxes["Split by"] == "Country" and boxes["Segment a"] == "DE" and boxes["Segment b"] == "FR"
     assert any(m.label == "a: Country = DE" for m in at.metric)
 
