@@ -205,16 +205,17 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(message) from None
     for path in files:
         print(f"wrote {path}")
-        if path.suffix == ".csv" and _rows_in(path) == 0:  # every product left out: said, not a silent empty file
+        if path.suffix == ".csv" and not _has_rows(path):  # every product left out: said, not a silent empty file
             print(f"note: {path.name} holds no rows: no product is left to list"
                   + (" once the merchandising rules are applied (--min-buyers, --exclude-...)" if policy else ""))
     return {"model": model.name, "files": [str(p) for p in files]}
 
 
-def _rows_in(path: Path) -> int:
-    """Data rows of a CSV the export wrote (its header aside)."""
+def _has_rows(path: Path) -> bool:
+    """Whether a CSV the export wrote holds a line after its header (two lines read, not the file)."""
     with path.open("rb") as handle:
-        return max(0, sum(1 for _ in handle) - 1)
+        handle.readline()
+        return bool(handle.readline())
 
 
 def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:

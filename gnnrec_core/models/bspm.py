@@ -20,10 +20,11 @@ and with the authors' "t-point combination" the mean of the blurred point and ev
 
 (Amazon-book's, two RK4 steps without L, is a degree-9 polynomial: not a candidate.) The variant,
 the form (below) and the rank k of L (64, 256 or 512: one SVD at 512 serves all three) are chosen
-on a validation slice carved from train; the chosen filter is then fitted on the whole train split. 512 joined the
-candidates for wide catalogues: on Gowalla's validation carve k = 448-512 ranks ahead of 256 (the
-authors use 448 there), and on the seven datasets of the defaults table it is never chosen, while
-the 256 candidate, now the top of a 528-column sketch, gains on the grocery-shaped log.
+on a validation slice carved from train; the chosen filter is then fitted on the whole train split.
+512 joined the candidates for wide catalogues: on Gowalla's validation carve k = 448-512 ranks
+ahead of 256 (the authors use 448 there), and on the seven datasets of the defaults table it is
+never chosen, while the 256 candidate, now the top of a 528-column sketch, gains on the
+grocery-shaped log.
 
 Two forms of the same filter; the form is a setting of a candidate, as the variant and the rank are:
 - "pruned": P~ S(P~) materialised, a polynomial in P~ evaluated by Horner (graph_filter.polynomial):
@@ -127,11 +128,10 @@ def exact_operator(normalised: sp.csr_matrix, left: np.ndarray | None, right: np
     at scoring time (exact_filter.py), L's sharpening S(P~) too."""
     coefficients, _, sharp_weight = sharpening(variant)
     exact = ExactPolynomialFilter(normalised, linear_powers(variant))
-    if left is None or right is None or variant.beta == 0:
-        return exact
-    sharpened = exact.polynomial_columns(np.ascontiguousarray(right.T), list(coefficients)).T
-    return ExactPolynomialFilter(normalised, linear_powers(variant), left, np.ascontiguousarray(sharpened),
-                                 variant.beta * sharp_weight)
+    if left is not None and right is not None and variant.beta != 0:
+        sharpened = exact.polynomial_columns(np.ascontiguousarray(right.T), list(coefficients)).T
+        exact.left_, exact.right_, exact.alpha = left, np.ascontiguousarray(sharpened), variant.beta * sharp_weight
+    return exact
 
 
 def bspm_operator(graph: sp.csr_matrix, left: np.ndarray | None, right: np.ndarray | None, variant: Variant,
@@ -198,8 +198,7 @@ class BSPM(FilterModel):
         self.valid_ndcg_: float | None = None
         self.candidates_ = 1
         chosen: dict[str, Any] = {"variant": variants[0], "rank": ranks[0], "form": forms[variants[0]][0]}
-        if sum(len(ranks) if form_ == "pruned" or forms[name] == ("exact",) else 1
-               for name in variants for form_ in forms[name]) > 1:
+        if len(ranks) > 1 or len(variants) > 1 or any(len(f) > 1 for f in forms.values()):
             chosen, self.valid_ndcg_, self.candidates_ = self._search(ranks, variants, forms, valid)
         self.rank_, self.variant_, self.form_ = int(chosen["rank"]), str(chosen["variant"]), str(chosen["form"])
         parts = self._parts(self.train_, self.rank_)
