@@ -52,8 +52,8 @@ def test_eases_tuning_has_no_gnn_fields_and_reads_without_them():
     assert ease.valid_ndcg is None and not ease.blended and ease.best_valid_ndcg is None
     from gnnrec_core.cli.fit import tuning_line
 
-    assert tuning_line(ease) == "chose l2 20"
-    assert "0.1100 blended with filter x4" in tuning_line(GNN_TUNING)
+    assert tuning_line(ease) == "chose regularisation lambda 20"
+    assert "0.1100 blended with graph filter x4" in tuning_line(GNN_TUNING)
 
 
 @pytest.mark.parametrize("data,expected", [

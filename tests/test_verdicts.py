@@ -122,13 +122,15 @@ def test_a_gnn_that_searched_nothing_is_not_said_to_have_chosen():
     settings = {"temperature": 0.2, "layers": 2}
     for candidates, words in ((0, "(no search)"), (1, "(the time budget left room for no other configuration)")):
         tuning = Tuning(chosen=settings, valid_ndcg=0.1, epochs=20, best_epoch=20, candidates=candidates)
-        assert tuning_line(tuning).startswith(f"ran its default settings, temperature 0.2, layers 2 {words}")
+        assert tuning_line(tuning).startswith(
+            f"ran its default settings, softmax temperature 0.2, 2 propagation layers {words}")
         assert "chose" not in _tuning_notes("gcn", tuning)[0] and "ran its default settings" in _tuning_notes(
             "gcn", tuning)[0]
     searched = Tuning(chosen=settings, valid_ndcg=0.1, epochs=20, best_epoch=20, candidates=11)
-    assert tuning_line(searched).startswith("chose temperature 0.2, layers 2 among 11 configurations (")
-    assert "chose temperature 0.2, layers 2 among 11 configurations" in _tuning_notes("lightgcn", searched)[0]
-    assert tuning_line(Tuning(chosen={"l2": 200.0})) == "chose l2 200"
+    chose = "chose softmax temperature 0.2, 2 propagation layers among 11 configurations"
+    assert tuning_line(searched).startswith(f"{chose} (")
+    assert chose in _tuning_notes("lightgcn", searched)[0]
+    assert tuning_line(Tuning(chosen={"l2": 200.0})) == "chose regularisation lambda 200"
 
 
 def test_a_graph_filters_note_speaks_of_no_epochs_and_no_blend():
@@ -137,7 +139,8 @@ def test_a_graph_filters_note_speaks_of_no_epochs_and_no_blend():
     from gnnrec_core.pipeline.experiment import _tuning_notes
 
     note = _tuning_notes("gfcf", Tuning(chosen={"rank": 256, "alpha": 0.3}, valid_ndcg=0.0893, candidates=18))
-    assert note == ["Graph filter (GF-CF, no training): chose rank 256, alpha 0.3 among 18 configurations on a "
+    assert note == ["Graph filter (GF-CF, no training): chose low-pass rank 256, low-pass weight 0.3 among 18 "
+                    "configurations on a "
                     "validation slice of train (validation nDCG@10 0.0893)."]
     gnn = _tuning_notes("lightgcn", Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=7, best_epoch=7,
                                            stopped="deadline", candidates=4, blend={"filter": 0.0, "popularity": 0.0},

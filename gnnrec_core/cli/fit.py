@@ -14,6 +14,7 @@ from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
 from ..serving.verdicts import graph_sentence, serving_note, training_sentence
+from ..setting_words import blend_words, chosen_words
 from .args import writable_file, writable_folder, write_output
 from .common import (
     _check_data,
@@ -96,15 +97,14 @@ def verdict_lines(found: Verdicts) -> list[str]:
 
 def tuning_line(tuning: Tuning) -> str:
     """What a model chose on validation, in one line: a GNN's search and blend, EASE's lambda."""
-    chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.chosen.items())
+    chosen = chosen_words(tuning.chosen)
     among = f" among {tuning.candidates} configurations" if tuning.candidates > 1 else ""  # a GNN's search
     line = f"chose {chosen}{among}" if tuning.searched else \
         f"ran its default settings, {chosen} ({tuning.unsearched_reason})"
     if tuning.valid_ndcg is not None:
         line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
         if tuning.blended and tuning.blend_valid_ndcg is not None:
-            parts = ", ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
-            line += f"; {tuning.blend_valid_ndcg:.4f} blended with {parts}"
+            line += f"; {tuning.blend_valid_ndcg:.4f} blended with {blend_words(tuning.blend)}"
         elif tuning.blend_searched:  # blends were tried on validation; none beat the model alone
             line += "; no blend beat it"
         line += ")"

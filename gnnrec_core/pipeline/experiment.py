@@ -32,6 +32,7 @@ from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
+from ..setting_words import blend_words, chosen_words
 from ..store import Run, Workspace
 from .benchmark import Dataset, fit_timed, prepare, scored_rows, skipped_note, verdicts
 from .run_clock import RunClock, shape_of
@@ -200,9 +201,8 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     search, epochs and blend; a graph filter's search alone (it trains no epochs and blends nothing)."""
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
-    chosen = ", ".join(f"{k} {v}" for k, v in tuning.chosen.items())
-    parts = " and ".join(f"{part} x{weight:g}" for part, weight in tuning.blend.items() if weight > 0)
-    mixed = f"; blended with {parts}" if tuning.blended else \
+    chosen = chosen_words(tuning.chosen)
+    mixed = f"; blended with {blend_words(tuning.blend)}" if tuning.blended else \
         "; no blend beat it on validation" if tuning.blend_searched else ""
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "

@@ -1,0 +1,65 @@
+"""A model's chosen settings in a reader's words, for every front end that prints them.
+
+`Tuning.chosen` keeps each model's own keys ("variant": "rk4", "neighbours": 0): what a saved run
+and a script read. The run's notes, `train`, `benchmark` and the report say them through
+`chosen_words`, so "form exact" or "neighbours 0" never reach a merchandiser. A key this table
+does not know is printed as "key value", never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .models.registry import PART_LABELS
+
+BSPM_VARIANTS = {"rk4": "the paper's Gowalla steps (one RK4 step to time 2.5)",
+                 "euler": "the paper's Yelp steps (one Euler step to time 1.2)"}
+TURBO_FILTERS = {1: "linear low-pass filter", 2: "second-order low-pass filter",
+                 3: "polynomial ideal low-pass filter"}
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _neighbours(value: Any) -> str:
+    return "every neighbour kept" if not value else f"{int(value):,} neighbours kept per product"
+
+
+def _weight_decay(value: Any) -> str:
+    return "no weight decay" if not value else f"weight decay {_number(value)}"
+
+
+WORDS: dict[str, Callable[[Any], str]] = {
+    # the trained GNNs' search
+    "temperature": lambda v: f"softmax temperature {_number(v)}",
+    "layers": lambda v: f"{v} propagation layer{'s' if v != 1 else ''}",
+    "dim": lambda v: f"{v} dimensions",
+    "lr": lambda v: f"learning rate {_number(v)}",
+    "weight_decay": _weight_decay,
+    "item_bias": lambda v: "an item bias" if v else "no item bias",
+    # the graph filters
+    "rank": lambda v: f"low-pass rank {v}",
+    "alpha": lambda v: f"low-pass weight {_number(v)}",
+    "neighbours": _neighbours,
+    "variant": lambda v: BSPM_VARIANTS.get(str(v), f"variant {v}"),
+    "form": lambda v: "the exact (unpruned) item graph" if v == "exact" else "the item graph pruned per product",
+    "exponent": lambda v: f"degree normalisation {_number(v)}",
+    "power": lambda v: f"edge weights to the power {_number(v)}",
+    "filter": lambda v: TURBO_FILTERS.get(int(v), f"filter {v}"),
+    # EASE
+    "l2": lambda v: f"regularisation lambda {_number(v)}",
+}
+
+
+def chosen_words(chosen: Mapping[str, Any]) -> str:
+    """'low-pass rank 256, low-pass weight 0.3, 200 neighbours kept per product' for a GF-CF choice."""
+    return ", ".join(WORDS[key](value) if key in WORDS else f"{key} {_number(value)}"
+                     for key, value in chosen.items())
+
+
+def blend_words(blend: Mapping[str, float]) -> str:
+    """The blend's parts with their weights, named as the table's rows name them: 'graph filter
+    x0.5 and popularity x0.1'."""
+    return " and ".join(f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in blend.items() if weight > 0)
