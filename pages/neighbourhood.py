@@ -62,10 +62,10 @@ all_similar = st.toggle(f"Also show similar products with fewer than {fewest:,} 
 fewest = 1 if all_similar else fewest
 
 st.markdown(
-    ":blue[**Similar**] (solid blue) = close in the model's embedding: substitutes as well as complements. "
+    ":blue[**Similar**] (solid blue) = close in the model: substitutes as well as complements. "
     ":orange[**Bought together**] (dotted orange) = co-purchase ranked by lift's 95% lower bound (lift shrunk "
-    "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength (cosine similarity, "
-    "or that lower bound).")
+    "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength "
+    f"({run.model.link_label}, or that lower bound).")
 graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count),
                             min_buyers=fewest)
 names = {i: items.at[i, "name"] for i in graph.nodes}
@@ -85,7 +85,9 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
-           "together). Baskets count every order, those without a customer ID included; buyers count customers.")
+           "together). Baskets count every order, those without a customer ID included; buyers count customers. "
+           f"Similarity: {run.model.link_scale}.")
+top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV
     "name", "relation", "similarity", "buyers", "shared_buyers", "baskets_together", "confidence", "lift", "lift_low",
@@ -93,7 +95,8 @@ st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1) + 3, 800),
     "name": st.column_config.TextColumn(width=250),
     "item": st.column_config.TextColumn(width=SMALL),
     "relation": st.column_config.TextColumn("relation", width=SMALL),
-    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.3f", width=SMALL),
+    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=top, format="%.3f", width=SMALL,
+                                                  help=f"{run.model.link_label}: {run.model.link_scale}"),
     "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
     "shared_buyers": st.column_config.NumberColumn("of both", width=SMALL, help="customers who bought both"),
     "baskets_together": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding both"),

@@ -101,6 +101,23 @@ def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path
         assert (pd.read_csv(tmp_path / "f" / name)["buyers"] >= 6).all()
 
 
+def test_similar_says_what_its_numbers_measure_and_on_what_scale(small_log):
+    """A filter's weight of 0.02 and an embedding's cosine of 0.9 were printed under one heading,
+    'similarity', with nothing saying the scales differ: each list now says what its numbers are."""
+    lists = {}
+    for model in ("itemknn", "turbocf"):
+        sim = run_cli("similar", small_log, "--item", "85123A", "--model", model, "--k", "3", "--json", "-")
+        assert sim.returncode == 0, sim.stderr
+        lists[model] = json.loads(sim.stdout[sim.stdout.index("{"):])
+    assert lists["itemknn"]["similarity"] == {
+        "label": "cosine similarity", "top": 1.0,
+        "scale": "the cosine of the two products' buyers: 1 when the same customers bought both alike"}
+    assert lists["turbocf"]["similarity"]["top"] is None and "a scale of its own" in lists["turbocf"]["similarity"][
+        "scale"]
+    assert f"similarity: {lists['turbocf']['similarity']['scale']}." in sim.stdout
+    assert all(r["similarity"] < 1 for r in lists["itemknn"]["similar"])
+
+
 def test_recommend_similar_export_and_train(small_log, tmp_path):
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
     rec = run_cli("recommend", small_log, "--user", user, "--k", "3", "--json", tmp_path / "r.json")

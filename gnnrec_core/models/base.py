@@ -41,6 +41,12 @@ class Recommender(ABC):
     # "popularity": the history plays no part.
     explained_by: ClassVar[str] = "history"
     link_label: ClassVar[str] = "similarity"  # what item_item's numbers are, in words
+    # What those numbers measure and on what scale, said beside every list of them since scales
+    # differ between models (a cosine tops at 1, a filter's weight of 0.02 can be a strong link);
+    # link_top: the scale's top where it has one, else None (bars then scale to the list's largest).
+    link_scale: ClassVar[str] = ("the model's own item-item weight: larger is closer, on a scale of its own "
+                                 "(compare the products of one list, not numbers across models)")
+    link_top: ClassVar[float | None] = None
     train_: sp.csr_matrix  # users x items, set by fit() or load(); absent before (scikit-learn style)
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:

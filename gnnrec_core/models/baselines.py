@@ -80,6 +80,8 @@ class ItemKNN(_ItemItemModel):
     name = "itemknn"
     config_class = ItemKNNConfig
     link_label = "cosine similarity"
+    link_scale = "the cosine of the two products' buyers: 1 when the same customers bought both alike"
+    link_top = 1.0
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> ItemKNN:
@@ -87,6 +89,11 @@ class ItemKNN(_ItemItemModel):
         gram = (self.train_.T @ self.train_).tocsr()  # weighted: cosine of the items' strength columns
         self.similarity_ = keep_top_k(item_similarity(gram, train.shape[0], "cosine"), self.config.neighbours)
         return self
+
+
+COOC_SCALES = {"jaccard": "the share of the customers of either product who bought both (0 to 1)",
+               "lift": "how many times more often the same customers bought both than chance would (1: chance)",
+               "count": "the number of customers who bought both"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,14 @@ class Cooccurrence(_ItemItemModel):
     @property
     def link_label(self) -> str:  # type: ignore[override]
         return f"{self.config.similarity} similarity"
+
+    @property
+    def link_scale(self) -> str:  # type: ignore[override]
+        return COOC_SCALES[self.config.similarity]
+
+    @property
+    def link_top(self) -> float | None:  # type: ignore[override]
+        return 1.0 if self.config.similarity == "jaccard" else None
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> Cooccurrence:

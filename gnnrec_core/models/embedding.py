@@ -61,6 +61,8 @@ class EmbeddingConfig(TrainConfig):
 class EmbeddingScores(Recommender):
     explained_by = "history mean"
     link_label = "embedding similarity"
+    link_scale = "the cosine of the two products' learned vectors: 1 is the same direction, 0 unrelated"
+    link_top = 1.0
     searches = False  # True: settings chosen by successive halving (fit/tuning.py)
 
     # -- model-specific ---------------------------------------------------------------------
