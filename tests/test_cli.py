@@ -124,6 +124,13 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert rec.returncode == 0, rec.stderr
     rows = json.loads((tmp_path / "r.json").read_text())["recommendations"]
     assert len(rows) == 3 and all(r["because"] for r in rows)
+    # The terminal's table holds the short columns; each reason follows on a line of its own (side by
+    # side they made ~190-character rows).
+    header, *lines = rec.stdout.splitlines()
+    assert header.split() == ["rank", "item", "name", "score", "buyers", "thin"]
+    why = lines[lines.index("why:") + 1:][:3]
+    assert [line.split()[:2] for line in why] == [[str(r["rank"]), f"{r['item']}:"] for r in rows]
+    assert all(r["because"] in line for r, line in zip(rows, why))
     sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "3")
     assert sim.returncode == 0 and "HEART" in sim.stdout
     assert sim.stdout.startswith("Most similar to 85123A WHITE HANGING HEART T-LIGHT HOLDER by Item-kNN")

@@ -151,7 +151,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
                             policy=_policy(args, dataset, model), stats=stats)
-    print(table.to_string(index=False) if len(table) else "No products to recommend.")
+    print(recommendation_text(table))
     out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
@@ -164,6 +164,20 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
         print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer buyers"
               f"{f' (now {args.min_buyers})' if args.min_buyers > 1 else ''}.")
     return out
+
+
+def recommendation_text(table: Any) -> str:
+    """The list as a terminal shows it: the short columns as a table, then each product's reason
+    and path on lines of their own (side by side they made rows ~190 characters wide)."""
+    if not len(table):
+        return "No products to recommend."
+    reasons = [column for column in ("because", "path") if column in table.columns]
+    lines = [table.drop(columns=reasons).to_string(index=False)]
+    if reasons:
+        lines.append("why:")
+        for _, row in table.iterrows():
+            lines.append(f"  {row['rank']:>2} {row['item']}: " + "; ".join(str(row[c]) for c in reasons if row[c]))
+    return "\n".join(lines)
 
 
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
