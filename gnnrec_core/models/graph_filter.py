@@ -130,12 +130,19 @@ def polynomial(graph: sp.csr_matrix, coefficients: Sequence[float], neighbours: 
     return result
 
 
-def dense_polynomial(vectors: np.ndarray, graph: sp.csr_matrix, coefficients: Sequence[float]) -> np.ndarray:
-    """vectors @ sum_j c_j G^j for j = 0..len-1 (k x items dense rows through a sparse graph)."""
+def horner(through: Callable[[np.ndarray], np.ndarray], vectors: np.ndarray,
+           coefficients: Sequence[float]) -> np.ndarray:
+    """sum_j c_j G^j applied to dense `vectors` for j = 0..len-1, by Horner, where `through`
+    applies G once (rows times a materialised graph, or the exact filter's columns through R~)."""
     result: np.ndarray = np.asarray(np.float32(coefficients[-1]) * vectors, np.float32)
     for c in reversed(coefficients[:-1]):
-        result = np.asarray(result @ graph, np.float32) + np.float32(c) * vectors
+        result = np.asarray(through(result), np.float32) + np.float32(c) * vectors
     return np.asarray(result, np.float32)
+
+
+def dense_polynomial(vectors: np.ndarray, graph: sp.csr_matrix, coefficients: Sequence[float]) -> np.ndarray:
+    """vectors @ sum_j c_j G^j for j = 0..len-1 (k x items dense rows through a sparse graph)."""
+    return horner(lambda rows: rows @ graph, vectors, coefficients)
 
 
 def low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int = 0) -> np.ndarray:
