@@ -91,3 +91,16 @@ def test_eases_validation_figure_uses_the_lambda_it_chose_without_a_second_searc
     part, valid = carve_validation(split(dataset.interactions, config.split).train, 0.1, seed=1)
     expected = evaluate(EASE(l2=row.tuning.chosen["l2"]).fit(part).score, part, valid)["ndcg"]
     assert row.valid_ndcg == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("model", ["gfcf", "bspm", "turbocf"])
+def test_the_served_filter_is_the_one_its_row_measured(dataset, model):
+    """A filter as the run's model was refitted on every interaction with a second search on a new
+    carve, so the saved model could differ from the row the table shows (another rank, variant or
+    form). The final fit now takes the row's choice as its settings."""
+    config = ExperimentConfig(model=model, baselines=(), seed=2)
+    experiment = run_experiment(dataset, config)
+    chosen = experiment.results[0].tuning.chosen
+    served = experiment.model.tuning()
+    assert served.chosen == chosen and experiment.model.train_.nnz == dataset.interactions.matrix().nnz
+    assert experiment.results[0].tuning.candidates > 1 and served.candidates == 1  # no second search

@@ -157,8 +157,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         raise ConfigError(f"{config.model}: expected a fitted model, found none")
     if hasattr(main_model, "refit_graph"):
         final = main_model.refit_graph(everything)
-    else:
-        final, _ = fit_timed(config.model, dataset, everything, **settings)
+    else:  # at the settings the table's row was measured with: no second search on other data
+        final, _ = fit_timed(config.model, dataset, everything, **(settings | _chosen_options(config.model, main_model)))
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
                       data_split.as_dict(), time.perf_counter() - started, config, notes,
@@ -188,12 +188,19 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
         # The model chose its settings on this same carve (same function, share and seed): its figure
         # (a GNN's blend row takes the blend's from the same record, scored_rows).
         return tuning.valid_ndcg if tuning is not None else None
-    options = dict(config.settings) if name == config.model else {}
-    if tuning is not None:  # only what the model's config can be given (EASE: l2)
-        fields = getattr(MODELS[name].config_class, "__dataclass_fields__", {})
-        options |= {key: value for key, value in tuning.chosen.items() if key in fields}
+    options = (dict(config.settings) if name == config.model else {}) | _chosen_options(name, model)
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
     return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
+
+
+def _chosen_options(name: str, model: Recommender) -> dict[str, Any]:
+    """What the model chose on validation, as settings its config takes (EASE's l2; a filter's rank,
+    variant, form...), so a refit on other data is the same model without a second search."""
+    tuning = model.tuning()
+    if tuning is None:
+        return {}
+    fields = getattr(MODELS[name].config_class, "__dataclass_fields__", {})
+    return {key: value for key, value in tuning.chosen.items() if key in fields}
 
 
 def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
