@@ -158,7 +158,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     if hasattr(main_model, "refit_graph"):
         final = main_model.refit_graph(everything)
     else:  # at the settings the table's row was measured with: no second search on other data
-        final, _ = fit_timed(config.model, dataset, everything, **(settings | _chosen_options(config.model, main_model)))
+        chosen = _chosen_options(config.model, main_model)
+        final, _ = fit_timed(config.model, dataset, everything, **(settings | chosen))
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
                       data_split.as_dict(), time.perf_counter() - started, config, notes,
