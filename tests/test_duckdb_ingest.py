@@ -215,3 +215,12 @@ def test_an_operator_can_choose_the_engine_for_auto(tmp_path, monkeypatch):
     monkeypatch.setenv("GNNREC_INGEST_ENGINE", "polars")
     with pytest.raises(ConfigError, match="GNNREC_INGEST_ENGINE: expected one of auto, pandas, duckdb, found 'polars'"):
         engine_for(folder)
+
+
+def test_a_markdown_table_reads_the_same_on_both_engines(tmp_path):
+    """DuckDB's reader would take the |---| row as data: the file goes through read_table's reading."""
+    path = tmp_path / "pasted.csv"
+    path.write_text("| user_id | product_id |\n|---|---|\n" + "".join(f"| u{i % 9} | p{i % 13} |\n" for i in range(60)))
+    result = assert_same(path)
+    assert not isinstance(result, str) and result.report.rows_read == 60
+    assert "---" not in set(result.events["user"].astype(str))

@@ -117,6 +117,19 @@ def test_a_basket_list_is_named_in_a_note_and_a_ragged_table_is_refused():
         read_table(ragged, "o.csv")
 
 
+def test_a_markdown_table_reads_as_the_table_it_shows():
+    """A table pasted from a wiki was read with its |---| row as a customer '---' buying a product
+    '---', and the pipes at each line's ends as two empty columns."""
+    text = (b"| user_id | product_id | qty |\n| :--- | ---: | --- |\n| u1 | p1 | 1 |\n"
+            b"| u2 | p2  two | 2 |\n|u3|p1|3|\n")
+    frame = read_table(text, "pasted.csv")
+    assert list(frame.columns) == ["user_id", "product_id", "qty"]
+    assert frame.values.tolist() == [["u1", "p1", "1"], ["u2", "p2  two", "2"], ["u3", "p1", "3"]]
+    assert any("read as a Markdown table" in note for note in frame.attrs["notes"])
+    plain = read_table(_csv("|"), "log.txt")  # a pipe-separated file with no separator row is not one
+    assert not any("Markdown" in note for note in plain.attrs["notes"]) and len(plain) == 3
+
+
 def test_sniffing_is_bounded_in_time():
     """csv.Sniffer is quadratic in a line's length: only the first 4 KB are sniffed."""
     import time

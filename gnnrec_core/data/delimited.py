@@ -1,7 +1,7 @@
 """Delimited text: decoding (UTF-8, cp1252 line by line, latin-1; UTF-16 by its BOM or its NUL
 bytes), the delimiter sniffed from the first lines only (bounded, never quadratic), lines ending
-only at \n, \r\n or \r, and a file of ragged rows with no header read as a basket list (with a
-note)."""
+only at \n, \r\n or \r, a file of ragged rows with no header read as a basket list, and a
+Markdown table (| a | b | over a |---|---| row) read as the table it shows (each with a note)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,24 @@ CSV_FIELD_LIMIT = csv.field_size_limit()
 
 
 KNOWN_COLUMNS = frozenset(name for names in SYNONYMS.values() for name in names)
+
+
+# A Markdown table's separator row: |---|:--:|, pipes at the ends optional. Read as data, it became a
+# customer '---' buying a product '---', and the pipes at each line's ends two empty columns.
+MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+PIPE_EDGES = re.compile(r"^[ \t]*\|[ \t]*|[ \t]*\|[ \t]*$", re.MULTILINE)
+PIPE_SPACES = re.compile(r"[ \t]*\|[ \t]*")
+
+
+def _is_markdown_table(lines: list[str]) -> bool:
+    return len(lines) >= 2 and lines[0].lstrip().startswith("|") and bool(MARKDOWN_RULE.match(lines[1]))
+
+
+def _markdown_as_delimited(text: str) -> str:
+    """The table's rows with '|' between fields alone: separator rows out, no pipe at either end,
+    no spaces around a pipe."""
+    rows = [line for line in LINE_BREAK.split(text) if not MARKDOWN_RULE.match(line)]
+    return PIPE_SPACES.sub("|", PIPE_EDGES.sub("", "\n".join(rows)))
 
 
 def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
@@ -169,6 +187,9 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         sample_lines, cut = [cut], None
     if not sample_lines:
         raise InputError(f"expected a table in '{name}', found only blank lines")
+    if _is_markdown_table(sample_lines):
+        notes.append("read as a Markdown table: its |---| separator row and the pipes at each line's ends left out")
+        return _read_delimited(_markdown_as_delimited(text), name, notes)
     delimiter = _sniff_delimiter(sample_lines)
     rows = _sample_rows(sample_lines, delimiter)
     if not rows:
