@@ -141,6 +141,16 @@ def test_partners_and_weekly_trajectory_follow_the_planted_pair():
     assert len(before) >= 3 and before["holding"].sum() == 0 and weeks["holding"].sum() > 40
 
 
+def test_a_date_that_reads_one_way_is_read_that_way():
+    from gnnrec_core.baskets.changes import parse_date
+
+    for text in ("2010-12-15", "15/12/2010", "15.12.10", "15-12-2010"):
+        assert parse_date(text, "split date") == pd.Timestamp("2010-12-15"), text
+    assert parse_date("12/12/2010", "split date") == pd.Timestamp("2010-12-12")
+    with pytest.raises(InputError, match=r"\(5 January or 1 May\?\)"):
+        parse_date("05/01/2011", "split date")
+
+
 def test_bad_dates_and_empty_periods_are_one_line():
     events = events_of(order_log(5, baskets=200))
     with pytest.raises(InputError, match="expected a date such as"):
@@ -176,6 +186,10 @@ def test_cli_contract_on_the_sample(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--split", "31/31/2010"], "--split: expected a date"),
+    # 12/05/2010 was read as 5 December and 15/12/2010 as 15 December, silently: where both numbers
+    # could be the month, the user says which.
+    (["--split", "12/05/2010"], "--split: expected a date that reads one way, such as 2011-06-01, found "
+                                "'12/05/2010' (12 May or 5 December?); write 2010-05-12 or 2010-12-05"),
     (["--split", "2012-01-01"], "expected start < split < end"),
     (["--split", "2010-12-15", "--end", "2010-12-15 00:00:01"], "expected baskets, found none"),
     ([], "expected --split DATE"),

@@ -25,6 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import re
+from calendar import month_name
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -91,14 +94,31 @@ def _plain(value: Any) -> Any:
 
 # ---- splitting ---------------------------------------------------------------------------------
 
+# Day and month first, in either order: 12/05/2010 read as 5 December (month first) and 15/12/2010
+# as 15 December (day first), silently. Where both numbers could be the month, the user says which.
+NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+
+
 def parse_date(text: Any, what: str) -> pd.Timestamp:
+    numeric = NUMERIC_DATE.match(text) if isinstance(text, str) else None
+    if numeric is not None:
+        first, second = int(numeric.group(1)), int(numeric.group(2))
+        if first != second and first <= 12 and second <= 12:
+            year = numeric.group(3)
+            raise InputError(f"{what}: expected a date that reads one way, such as 2011-06-01, found '{text}' "
+                             f"({first} {month_name[second]} or {second} {month_name[first]}?); write "
+                             f"{_iso(year, second, first)} or {_iso(year, first, second)}")
     try:
-        stamp = pd.Timestamp(text)
+        stamp = pd.to_datetime(text, dayfirst=True) if numeric is not None else pd.Timestamp(text)
     except (ValueError, TypeError):
         stamp = pd.NaT
     if pd.isna(stamp):
         raise InputError(f"{what}: expected a date such as 2011-06-01, found '{text}'")
     return stamp.tz_localize(None) if stamp.tzinfo else stamp
+
+
+def _iso(year: str, month: int, day: int) -> str:
+    return f"{'20' + year if len(year) == 2 else year}-{month:02d}-{day:02d}"
 
 
 def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any = None) -> SplitBaskets:
