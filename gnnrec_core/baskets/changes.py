@@ -22,11 +22,10 @@ the rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import re
 from calendar import month_name
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
