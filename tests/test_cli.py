@@ -158,6 +158,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["benchmark", "{small}", "--test-size", "2"], "--test-size: expected"),
     (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
     (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
+    (["similar", "{small}", "--item", "85123a"], "found '85123a' (did you mean 85123A?)"),  # another case
     (["benchmark", "{baskets}"], "expected events with a user column"),
     (["recommend", "{small}"], "--user"),
 ])

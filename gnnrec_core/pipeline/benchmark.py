@@ -70,8 +70,20 @@ class Dataset:
 def _lookup(table: dict[str, int], raw: str, what: str, known: np.ndarray) -> int:
     index = table.get(str(raw).strip())
     if index is None:
-        raise InputError(f"expected a known {what} ID, found '{raw}' (IDs look like: {', '.join(map(str, known[:3]))})")
+        close = _close_ids(str(raw).strip(), table)
+        hint = f"did you mean {' or '.join(close)}?" if close else \
+            f"IDs look like: {', '.join(map(str, known[:3]))}"
+        raise InputError(f"expected a known {what} ID, found '{raw}' ({hint})")
     return index
+
+
+def _close_ids(raw: str, table: dict[str, int]) -> list[str]:
+    """The IDs a typo most likely meant: the same in another case first, else up to three close
+    spellings (difflib; only on this error's path, ~1 s at 100k IDs)."""
+    import difflib
+
+    same = [known for known in table if known.casefold() == raw.casefold()]
+    return same or difflib.get_close_matches(raw, list(table), n=3, cutoff=0.8)
 
 
 def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:
