@@ -75,7 +75,7 @@ def test_demo_journey_through_every_page(workspace):
     assert len(neighbours) > 0 and {"similarity", "buyers", "baskets_together", "confidence", "confidence_low",
                                     "lift", "lift_low", "thin"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
-    assert "Similarity: the cosine of the two products' learned vectors" in _texts(at)  # the demo run's LightGCN
+    assert "Similarity: how alike the model has learned the two products to be" in _texts(at)  # the demo's LightGCN
     find = next(t for t in at.text_input if t.label.startswith("Find a product"))
     find.set_value("garden party").run()  # names containing it first, then the closest in meaning
     products = next(s for s in at.selectbox if s.label.startswith("Product"))

@@ -61,7 +61,8 @@ class EmbeddingConfig(TrainConfig):
 class EmbeddingScores(Recommender):
     explained_by = "history mean"
     link_label = "embedding similarity"
-    link_scale = "the cosine of the two products' learned vectors: 1 is the same direction, 0 unrelated"
+    link_scale = ("how alike the model has learned the two products to be (the cosine of their vectors): 1 alike, "
+                  "0 unrelated, below 0 set apart")
     link_top = 1.0
     searches = False  # True: settings chosen by successive halving (fit/tuning.py)
 

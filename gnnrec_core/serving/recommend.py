@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN
 from ..errors import InputError
-from ..models import SPECS, Recommender
+from ..models import LABELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset
 from .explore import item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
@@ -286,8 +286,10 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     nearest = (" The path names the purchase nearest each product in the model: a link to read, not a share of "
                "the score.") if LEARNED in parts.other else ""
     present = [what for what, size in sizes.items() if size > 0]
-    if present == [f"the {LEARNED}"]:  # one part: its share says nothing
-        return f"Each score is the {LEARNED} alone.{learned}{nearest}"
+    if present == [f"the {LEARNED}"]:  # one part: its share says nothing, and "vector" says nothing to a reader
+        return (f"{LABELS.get(model.name, model.name)} scores each product against one profile it learned for the "
+                "customer from their purchases and from customers like them, not purchase by purchase: the "
+                f"{LEARNED} beside each product is that whole score.{nearest}")
     kinds = (f": what each purchase brings{link}, the rest of the history summed, and the parts that do not come "
              "from the history" if sizes[HISTORY] > 0 else ", none of which comes from a single purchase")
     return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {words} "
@@ -370,10 +372,10 @@ def _path(name: str, source: int, target: int, similarity: float, label: str, st
         pair = stats.pair(int(source), int(target))
         if pair["count"] >= 1:
             together = int(pair["count"])  # "often" only where the baskets say so
-            evidence = "often " if together >= THIN else ""
-            return (f"bought {name} -> {evidence}bought with it: {together} basket{'' if together == 1 else 's'}"
-                    f"{' (thin)' if together < THIN else ''}, lift {pair['lift']:.1f} (at least "
-                    f"{pair['lift_low']:.1f})")
+            baskets = f"{together} basket{'' if together == 1 else 's'}"
+            evidence = f"often bought with it: {baskets}" if together >= THIN else \
+                f"bought with it in only {baskets}"  # under THIN: thin evidence, said in words
+            return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
     return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 
