@@ -16,6 +16,7 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
+from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.rules_link import follow_rules_link, rules_link
@@ -32,9 +33,7 @@ model_label = LABELS.get(run.model.name, run.model.name)
 def show_recommendations(table) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
-    shown = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(
-        columns={"buyers": "buyers in the data", "because": "score = the sum of these parts",
-                 "path": "how the purchase that brings most links"})
+    shown = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=HEADINGS)
     st.table(shown)
     if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
         st.warning(escape_markdown(table.attrs["evidence"]) + f" 'Fewest buyers' under Merchandising rules, set "

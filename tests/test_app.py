@@ -85,7 +85,7 @@ def test_demo_journey_through_every_page(workspace):
     at.switch_page("pages/recommendations.py").run()
     assert not at.exception
     recommendations = at.table[0].value  # a table: every reason shown whole, wrapped
-    assert len(recommendations) == 10 and recommendations["score = the sum of these parts"].str.len().min() > 0
+    assert len(recommendations) == 10 and recommendations["what the score is made of"].str.len().min() > 0
     assert "would also be in the top" not in _texts(at)  # ranked by the model's score only: no reordering
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended

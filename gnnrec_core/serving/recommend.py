@@ -47,6 +47,9 @@ from ..pipeline.benchmark import Dataset
 from .explore import item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
 
+# The list's columns as a reader sees them (the page and the report): the reason and the path.
+HEADINGS = {"buyers": "buyers in the data", "because": "what the score is made of",
+            "path": "how it links to the customer's purchases"}
 LEARNED = "learned customer vector"  # a GNN's trained user vector: not split per purchase
 ITEM_BIAS = "item bias"
 POPULARITY = "popularity prior"

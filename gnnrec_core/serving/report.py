@@ -26,7 +26,7 @@ from ..records import RunInfo
 from .explore import top_pairs
 from .plots import product_map
 from .projection import pca_2d
-from .recommend import recommend_table
+from .recommend import HEADINGS, recommend_table
 from .verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
 
 STYLE = """
@@ -199,9 +199,7 @@ def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, 
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
         explained = table.attrs.get("explained", "")
         evidence = table.attrs.get("evidence")  # half the list or more on few buyers: said, as on the page
-        table = table[["rank", "name", "score", "buyers", "because", "path"]].rename(
-            columns={"buyers": "buyers in the data", "because": "score = the sum of these parts",
-                     "path": "how the purchase that brings most links"})
+        table = table[["rank", "name", "score", "buyers", "because", "path"]].rename(columns=HEADINGS)
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
                    f"<p class='note'>Bought, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
                    + (f"<p class='note'>{_e(evidence)}</p>" if evidence else "") + f"{_table(table)}")
