@@ -156,7 +156,8 @@ if judged.training is not None:  # the run's own model first: what training adde
     say = st.info if judged.training.verdict == "ahead" else st.warning
     say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
 if judged.graph is not None:
-    (st.warning if judged.graph.verdict == "behind" else st.success)(escape_markdown(graph_sentence(judged.graph)))
+    (st.warning if judged.graph.verdict == "behind" else st.success)(
+        "**Best graph model against the best baseline**: " + escape_markdown(graph_sentence(judged.graph)))
 serving = serving_note(judged, info.model)
 if serving:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))

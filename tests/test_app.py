@@ -57,7 +57,7 @@ def test_demo_journey_through_every_page(workspace):
     texts = _texts(at).replace("\\", "")  # shown as typed: Markdown escapes removed
     assert "What training added" in texts  # the GNN against the graph filter solved without training
     assert "95% interval" in texts and "test users" in texts  # every verdict with its interval
-    assert " on nDCG@10: " in texts  # the best graph model against the best baseline, stated
+    assert " on nDCG@10: " in texts and "Best graph model against the best baseline" in texts  # stated, headed
     from gnnrec_core.serving.verdicts import run_verdicts, serving_note
 
     (info,) = Workspace(workspace).list_runs()  # the page says which model its verdicts trust, where not this one

@@ -147,7 +147,8 @@ def _metrics_section(info: RunInfo) -> list[str]:
         out.append(f"<p class='verdict'>What training added: {_e(said)}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
-        out.append(f"<p class='verdict{' good' if good else ''}'>{_e(graph_sentence(found.graph))}</p>")
+        out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline: "
+                   f"{_e(graph_sentence(found.graph))}</p>")
     return out
 
 
