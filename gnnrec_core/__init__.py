@@ -71,6 +71,7 @@ _PUBLIC = {
     "new_product_scores": "serving.coldstart",
     "placement_table": "serving.coldstart",
     "customers_by_activity": "serving.explore",
+    "example_customers": "serving.explore",
     "item_buyers": "serving.explore",
     "min_buyers": "serving.explore",
     "similar_products": "serving.explore",

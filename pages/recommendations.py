@@ -11,6 +11,7 @@ from gnnrec_core import (
     Merchandising,
     customer_history,
     customers_by_activity,
+    example_customers,
     parse_boosts,
     recommend_for_basket,
     recommend_table,
@@ -100,8 +101,12 @@ if mode.startswith("New"):
     st.stop()
 
 order, activity = customers_by_activity(run.model)
+if "recs-customer" not in st.session_state:  # opens on an active customer, as the report's first example
+    st.session_state["recs-customer"] = int(example_customers(run.model, 1)[0])
 user = st.selectbox("Customer (type to search; most active first)", order.tolist(), key="recs-customer",
-                    format_func=lambda u: f"{users[u]} ({activity[u]} products)")
+                    format_func=lambda u: f"{users[u]} ({activity[u]} products)",
+                    help="Opens on a customer 5% down the list: the very most active buy hundreds of products, "
+                         "and their lists resemble no one else's.")
 share(run=run_id, customer=users[user], **rules_link())
 
 history = customer_history(data, users[user])

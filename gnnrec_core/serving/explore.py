@@ -61,6 +61,16 @@ def customers_by_activity(model: Recommender) -> tuple[np.ndarray, np.ndarray]:
     return np.argsort(-activity, kind="stable"), activity
 
 
+def example_customers(model: Recommender, n: int) -> np.ndarray:
+    """n customers from 5% to 50% down the activity order: active ones, never the very most active,
+    whose hundreds of products make a list no other customer's resembles (the sample's first buys
+    503; the report's examples and the Recommendations page's first customer)."""
+    order, _ = customers_by_activity(model)
+    if not len(order) or n < 1:
+        return np.zeros(0, np.int64)
+    return order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, n)]]
+
+
 def products_by_baskets(stats: BasketStats) -> np.ndarray:
     """Item indices, in the most baskets first (ties: lower index first)."""
     return np.argsort(-np.asarray(stats.item_counts), kind="stable")

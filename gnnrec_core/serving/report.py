@@ -23,7 +23,7 @@ from ..models import LABELS, Recommender
 from ..models.registry import row_label
 from ..pipeline.benchmark import Dataset
 from ..records import RunInfo
-from .explore import top_pairs
+from .explore import example_customers, top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import HEADINGS, recommend_table
@@ -192,8 +192,7 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
 def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int
                       ) -> list[str]:
     activity = np.diff(model.train_.indptr)
-    order = np.argsort(-activity)
-    chosen: Any = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, examples)]] if len(order) else []
+    chosen = example_customers(model, examples)
     out = ["<h2>Example customers</h2>"]
     for user in chosen:
         history = dataset.item_names(model.train_[int(user)].indices[:8])
