@@ -157,3 +157,20 @@ def test_graph_labels_never_overlap_nor_leave_the_plot():
         assert 0 <= a[0] and a[1] <= 650, a  # inside the plot, not cut at its edge
         for b in boxes[i + 1:]:
             assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
+
+
+def test_the_neighbourhood_centres_name_is_drawn_over_its_edges():
+    """Every edge meets under the centre's name, and a text trace is drawn under them: the name was
+    struck through by a dozen lines. It is an annotation now, drawn above every trace."""
+    import networkx as nx
+
+    from gnnrec_core.serving.plots import neighbourhood_figure
+
+    graph = nx.MultiGraph()
+    graph.add_node(0, depth=0)
+    for i in range(1, 13):
+        graph.add_edge(0, i, kind="similar" if i % 2 else "bought together", weight=float(i))
+    figure = neighbourhood_figure(graph, {i: f"PRODUCT {i}" for i in range(13)}, centre=0)
+    assert [a.text for a in figure.layout.annotations] == ["<b>PRODUCT 0</b>"]
+    texts = next(t for t in figure.data if t.mode == "text").text
+    assert "PRODUCT 0" not in texts and "PRODUCT 1" in texts

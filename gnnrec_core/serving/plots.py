@@ -190,8 +190,22 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
     # The centre's name first: it keeps its place when labels compete.
     order = sorted(range(len(nodes)), key=lambda i: (nodes[i] != centre, depth[i]))
     _graph_labels(fig, xy[order], [safe(short(names.get(nodes[i], nodes[i]), 30)) for i in order], 11)
+    _label_on_top(fig, safe(short(names.get(centre, centre), 30)))
     fig.update_layout(height=GRAPH_SIZE[1], legend=dict(orientation="h"), **LAYOUT)
     return fig
+
+
+def _label_on_top(fig: go.Figure, text: str) -> None:
+    """The centre's name, drawn over the edges that all meet under it (a text trace is drawn under
+    later traces' lines, an annotation above every trace), on a white ground."""
+    labels = fig.data[-1]
+    where = [i for i, t in enumerate(labels.text) if t == text]
+    if not where:
+        return
+    i = where[0]
+    fig.add_annotation(x=labels.x[i], y=labels.y[i], text=f"<b>{text}</b>", showarrow=False,
+                       font=dict(size=12), bgcolor="rgba(255,255,255,0.9)")
+    labels.text = tuple("" if j == i else t for j, t in enumerate(labels.text))
 
 
 METRIC_WORDS = {"valid_ndcg": "validation nDCG@k", "ndcg": "test nDCG@k", "recall": "test recall@k",
