@@ -57,17 +57,21 @@ def training_curve(history: list[dict]) -> go.Figure:
     line is the best so far (the figure the search keeps), so it rises or holds, never saw-tooths."""
     frame = pd.DataFrame(history)
     fig = go.Figure()
+    top = 0.0
     if not frame.empty:
         step = np.arange(1, len(frame) + 1)
         fig.add_trace(go.Scatter(x=step, y=frame["loss"], name="training loss", line=dict(color=PALETTE[0])))
         if "valid_ndcg" in frame and frame["valid_ndcg"].notna().any():
             scored = frame["valid_ndcg"].notna().to_numpy()
             best = frame["valid_ndcg"].astype(float).cummax().to_numpy()
+            top = float(np.nanmax(best))
             fig.add_trace(go.Scatter(x=step[scored], y=best[scored], name="validation nDCG@10, best so far",
                                      yaxis="y2", mode="lines+markers", line=dict(color=PALETTE[1])))
     fig.update_layout(title="Training", xaxis_title="epochs trained (every configuration tried)",
                       yaxis_title="loss",  # nDCG from zero: a flat line was drawn on an axis from -0.5 to 0.8
-                      yaxis2=dict(title="nDCG@10", overlaying="y", side="right", rangemode="tozero"),
+                      # its own round ticks from zero, no grid: ticks synced to the loss's grid read 0.0095, 0.0232
+                      yaxis2=dict(title="nDCG@10", overlaying="y", side="right", tickmode="auto", showgrid=False,
+                                  **({"range": [0.0, top * 1.15]} if top > 0 else {"rangemode": "tozero"})),
                       legend=dict(orientation="h", y=-0.3), **LAYOUT)
     return fig
 
