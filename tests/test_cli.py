@@ -144,6 +144,8 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     table = train.stdout.splitlines()
     assert table[0].split()[:2] == ["model", "ndcg"] and [r.split()[0] for r in table[1:4]] == ["ease", "pop", "gfcf"]
     assert any(line.startswith("best graph model against the best baseline:") for line in table)
+    # the code names the table uses, beside the names the verdict uses
+    assert "models: ease = EASE; pop = Popularity; gfcf = Graph filter (GF-CF, no training)" in table
     # A workspace of its own: the way to open the run names it (the dashboard's default is ./workspace).
     assert f"`GNNREC_WORKSPACE={tmp_path / 'ws'} streamlit run app.py`" in train.stdout
     assert f"--workspace {tmp_path / 'ws'}`" in train.stdout
