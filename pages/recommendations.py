@@ -126,12 +126,10 @@ other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")
 a, b = st.columns(2)
-a.caption(escape_markdown(model_label))
-a.dataframe(table[["rank", "name", "buyers", "score"]].assign(**{"in both": table["item"].isin(shared)}),
-            hide_index=True)
-b.caption(escape_markdown(LABELS.get(other, other)))
-b.dataframe(other_table[["rank", "name", "buyers", "score"]].assign(**{"in both": other_table["item"].isin(shared)}),
-            hide_index=True)
+for column, label, listed in ((a, model_label, table), (b, LABELS.get(other, other), other_table)):
+    column.caption(escape_markdown(label))  # "in both" beside the rank: at the end a long name pushed it out of view
+    column.dataframe(listed[["rank"]].assign(**{"in both": listed["item"].isin(shared)})
+                     .join(listed[["name", "buyers", "score"]]), hide_index=True)
 st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "
            "download.")
 if other_table.attrs.get("evidence"):  # the second list on thin evidence: said as for the first

@@ -93,6 +93,8 @@ def test_demo_journey_through_every_page(workspace):
     assert customer.index == int(0.05 * (len(customer.options) - 1)) and customer.index > 0
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended
+    for side in at.dataframe[1:3]:  # the second model beside it: "in both" next to the rank, never cut off
+        assert list(side.value.columns) == ["rank", "in both", "name", "buyers", "score"]
     at.radio[0].set_value("New customer (build a basket)").run()
     first = at.multiselect[0]
     first.select(first.options[0]).run()
