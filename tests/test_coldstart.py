@@ -70,3 +70,9 @@ def test_cold_start_mix_is_chosen_on_validation_products_and_scored_on_the_other
     combined, text = result["results"]["combined"], result["results"][result["combined_text"]]
     if result["gcn_share"] == 0.0:  # the mix with no GCN share is text alone, on the same scored products
         assert combined == text
+    # The verdict: the mix against the best way of reading names alone, over the scored products.
+    verdict = result["verdict"]
+    best = max(texts, key=lambda m: result["results"][m]["ndcg"])
+    assert (verdict.row, verdict.reference, verdict.n) == ("combined", best, result["scored_products"])
+    assert verdict.value == combined["ndcg"] and verdict.reference_value == result["results"][best]["ndcg"]
+    assert verdict.low is not None and verdict.low <= verdict.relative <= verdict.high

@@ -95,6 +95,9 @@ def test_cold_start_cli_contract(tmp_path):
     assert all(0 <= row["ndcg"] <= 1 and 0 <= row["hit_rate"] <= 1 for row in result["results"])
     # Names alone find real partners far above chance (10 partners among ~2,400 products).
     assert methods["tfidf"]["hit_rate"] > 0.3
+    # A verdict with its interval, as every comparison the product prints (names alone: the best text row).
+    assert "verdict: names and graph combined is " in done.stdout and "over " in done.stdout
+    assert result["verdict"]["row"] == "combined" and result["verdict"]["n"] == result["scored"]
     # Which encoder read the names, for every text ranking compared.
     encoders = result["text_encoders"]
     assert encoders["tfidf"].startswith("tfidf (TF-IDF") and set(encoders) <= {"tfidf", "llm", "minilm"}

@@ -13,7 +13,7 @@ from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, parse_models, prepare
 from ..records import DatasetRef, ResultRow, Tuning, Verdicts
-from ..serving.verdicts import graph_sentence, serving_note, training_sentence
+from ..serving.verdicts import gain_words, graph_sentence, serving_note, training_sentence
 from ..setting_words import blend_words, chosen_words
 from .args import writable_file, writable_folder, write_output
 from .common import (
@@ -257,10 +257,11 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
     for method, metrics in out["results"].items():
         print(f"{method:<10}{metrics['ndcg']:>10.4f}{metrics['hit_rate']:>10.4f}{metrics['recall']:>10.4f}")
     print("names read by: " + "; ".join(out["text_encoders"].values()))
+    print(f"verdict: {gain_words(out['verdict'])}")
     rows = [{"method": method, **metrics} for method, metrics in out["results"].items()]
     return {"results": rows, "held_out": out["held_out"], "seed": args.seed, "scored": out["scored_products"],
             "combined": {"text": out["combined_text"], "gcn_share": out["gcn_share"]}, "k": out["k"],
-            "text_encoders": out["text_encoders"]}
+            "text_encoders": out["text_encoders"], "verdict": out["verdict"].to_json()}
 
 
 def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
