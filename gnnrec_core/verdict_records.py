@@ -19,7 +19,9 @@ class Gain:
     """One row against a reference row scored on the same split: the relative change of a metric
     and its 95% interval, paired over the same test users (one run) or over seeds. `verdict` is
     worded by the interval: "ahead" or "behind" only when the interval excludes zero, else "level";
-    with no interval (a run saved before intervals were kept) by the sign alone."""
+    with no interval: by the sign alone for a run saved before intervals were kept (n 0), "level"
+    where fewer than two cases were scored, and "ahead" of a reference that scores 0 where the row
+    scores more."""
 
     row: str  # ResultRow.key
     reference: str  # ResultRow.key
@@ -38,6 +40,10 @@ class Gain:
     @property
     def verdict(self) -> str:
         if self.low is None or self.high is None:
+            if self.reference_value == 0:
+                return "ahead" if self.value > 0 else "level"
+            if self.n > 0:  # scored, but too few cases for an interval: nothing can be said
+                return "level"
             return "ahead" if self.relative > 0 else "behind" if self.relative < 0 else "level"
         return "ahead" if self.low > 0 else "behind" if self.high < 0 else "level"
 

@@ -161,6 +161,8 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
     (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
     (["similar", "{small}", "--item", "85123a"], "found '85123a' (did you mean 85123A?)"),  # another case
+    (["recommend", "{small}", "--user", "17850.0"], "found '17850.0' (did you mean 17850?)"),  # a spreadsheet's .0
+    (["recommend", "{small}", "--user", "17851"], "found '17851' (IDs look like"),  # no guess at a nearby number
     (["benchmark", "{baskets}"], "expected events with a user column"),
     (["recommend", "{small}"], "--user"),
 ])

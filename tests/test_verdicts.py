@@ -304,3 +304,22 @@ def test_a_bound_near_zero_keeps_its_sign_and_a_tie_says_so():
     assert almost.low < 0 < almost.high and "to +0.0%" not in gain_words(almost)
     tie = gain(_row("lightgcn", 0.20), _row("gfcf", 0.20), 10, paired=(users, users))
     assert tie.verdict == "level" and "the same on each of 200 test users" in gain_words(tie)
+
+
+def test_a_gain_with_too_few_cases_or_a_reference_of_zero_says_why_it_has_no_interval():
+    """cold-start on two held-out products, or names that find nothing: the verdict read 'ahead ...
+    +100%' from one case, or 'level ... +nan%', each 'saved before intervals were kept'."""
+    from gnnrec_core.pipeline.benchmark import paired_gain
+    from gnnrec_core.serving.verdicts import gain_words
+
+    def words(row, reference):
+        return paired_gain(("combined", "tfidf"), (np.mean(row), np.mean(reference)), "ndcg", 10,
+                           (np.array(row), np.array(reference)), "new products", ("combined", "names alone"))
+
+    one = words([0.5], [0.25])
+    assert one.verdict == "level" and gain_words(one).endswith("+100.0% (no interval from 1 new products)")
+    zero = words([0.5, 0.1], [0.0, 0.0])
+    assert zero.verdict == "ahead" and "nan" not in gain_words(zero)
+    assert gain_words(zero).endswith("0.3000 vs 0.0000 (no interval: the reference scores 0 on each of 2 new products)")
+    old = Gain("a", "b", "ndcg", 10, 0.2, 0.1, 1.0)  # a run saved before intervals: by the sign, as before
+    assert old.verdict == "ahead" and "saved before intervals" in gain_words(old)

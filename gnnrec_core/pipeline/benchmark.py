@@ -7,6 +7,7 @@ Every model sees the same split; train_seconds is the wall time of fit() alone.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,12 +79,22 @@ def _lookup(table: dict[str, int], raw: str, what: str, known: np.ndarray) -> in
 
 
 def _close_ids(raw: str, table: dict[str, int]) -> list[str]:
-    """The IDs a typo most likely meant: the same in another case first, else up to three close
-    spellings (difflib; only on this error's path, ~1 s at 100k IDs)."""
+    """The ID the user most likely meant: the same written another way (another case, spaces, a
+    spreadsheet's '.0', leading zeros), else, for IDs with letters, up to three close spellings
+    (difflib; only on this error's path, ~1 s at 100k IDs). Numbers get no spelling guesses: 12345
+    is one digit from 16345, another customer altogether."""
     import difflib
 
-    same = [known for known in table if known.casefold() == raw.casefold()]
-    return same or difflib.get_close_matches(raw, list(table), n=3, cutoff=0.8)
+    def plain(text: str) -> str:
+        text = re.sub(r"\s+", "", text.casefold())
+        text = re.sub(r"^(\d+)\.0+$", r"\1", text)
+        return text.lstrip("0") or text
+
+    wanted = plain(raw)
+    same = [known for known in table if plain(known) == wanted]
+    if same or not re.search(r"[^\d.\s]", raw):
+        return same[:3]
+    return difflib.get_close_matches(raw, list(table), n=3, cutoff=0.8)
 
 
 def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:
@@ -236,10 +247,10 @@ def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, 
     relative = (value - base) / base if base else float("nan")
     low = high = None
     n = 0
-    if paired is not None and base:
+    if paired is not None:
         difference = np.asarray(paired[0], np.float64) - np.asarray(paired[1], np.float64)
         n = len(difference)
-        if n > 1:
+        if n > 1 and base:
             half = Z_95 * float(difference.std(ddof=1)) / np.sqrt(n)
             low, high = (float(difference.mean()) - half) / base, (float(difference.mean()) + half) / base
     return Gain(row=keys[0], reference=keys[1], metric=metric, k=k, value=value, reference_value=base,

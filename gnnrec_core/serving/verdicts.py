@@ -6,6 +6,8 @@ A gain is worded by its interval: "ahead of" or "behind" only when the 95% inter
 
 from __future__ import annotations
 
+import math
+
 from ..matrix.interactions import SPLIT_WORDS
 from ..records import BudgetCut, Gain, RunInfo, Verdicts
 
@@ -27,6 +29,10 @@ def percent(x: float) -> str:
 def interval_words(gain: Gain) -> str:
     """'95% interval -0.8% to +3.2% over 812 test users', or why there is none."""
     if gain.low is None or gain.high is None:
+        if gain.reference_value == 0:
+            return f"no interval: the reference scores 0 on each of {gain.n:,} {gain.over}"
+        if gain.n > 0:
+            return f"no interval from {gain.n:,} {gain.over}"
         return "no interval: a run saved before intervals were kept"
     if gain.low == gain.high == 0:
         return f"the same on each of {gain.n:,} {gain.over}"
@@ -36,7 +42,8 @@ def interval_words(gain: Gain) -> str:
 def gain_words(gain: Gain) -> str:
     """'LightGCN is level with Graph filter on nDCG@10: 0.1550 vs 0.1618, -4.2% (95% interval ...)'."""
     return (f"{gain.row_label} is {PHRASES[gain.verdict]} {gain.reference_label} on {gain.metric_label}: "
-            f"{gain.value:.4f} vs {gain.reference_value:.4f}, {percent(gain.relative)} ({interval_words(gain)})")
+            f"{gain.value:.4f} vs {gain.reference_value:.4f}"
+            + (f", {percent(gain.relative)}" if math.isfinite(gain.relative) else "") + f" ({interval_words(gain)})")
 
 
 def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | None = None) -> str:
