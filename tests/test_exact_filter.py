@@ -195,3 +195,18 @@ def test_a_dashboard_run_of_the_exact_form_answers_the_cli(tmp_path):
     listed = cli("recommend", "--user", user, "--k", "5")["recommendations"]
     assert [str(r["item"]) for r in listed] == [str(run.items[i]) for i in expected[0]]
     assert cli("similar", "--item", str(run.items[expected[0][0]]), "--k", "3")
+
+
+def test_a_refit_on_every_interaction_keeps_the_exact_form_only_within_the_bound(monkeypatch, planted):
+    """The work bound was checked on the train split; every interaction is more. Past the bound the
+    served model is pruned, and the run's notes say so."""
+    import gnnrec_core.models.bspm as bspm_module
+    from gnnrec_core.models.bspm import BSPM
+
+    model = BSPM(form="exact", variant="rk4", rank=4).fit(planted)
+    chosen = {"variant": "rk4", "rank": 4, "form": "exact"}
+    assert model.refit_settings(chosen, planted) == (chosen, None)  # inside the bound: as chosen
+    monkeypatch.setattr(bspm_module, "affordable", lambda train, degree: False)
+    served, note = model.refit_settings(chosen, planted)
+    assert served == chosen | {"form": "pruned"} and "served in its pruned form" in note
+    assert model.refit_settings(chosen | {"form": "pruned"}, planted) == (chosen | {"form": "pruned"}, None)

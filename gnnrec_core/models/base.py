@@ -75,6 +75,11 @@ class Recommender(ABC):
         """What the model chose on validation (records.Tuning); None for models that choose nothing."""
         return None
 
+    def refit_settings(self, chosen: dict[str, Any], train: sp.csr_matrix) -> tuple[dict[str, Any], str | None]:
+        """The settings a refit on `train` (a run's every interaction) takes from what this fit chose,
+        and a sentence where one of them cannot carry over (BSPM's exact form past its work bound)."""
+        return chosen, None
+
     def item_vectors(self) -> np.ndarray | None:
         """Item embeddings (items x d) where the model has them; None for pure item-item models."""
         return None

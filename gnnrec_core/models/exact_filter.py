@@ -34,9 +34,9 @@ from .graph_filter import horner
 # Multiply-adds to score every user (or every product's row) once: a product choice, about 3 minutes
 # at the pace measured on Gowalla's test users (1.9e9 a second on two cores), as long as the default
 # Train run's two GNN budgets together. Gowalla's train split needs 3.3e11 for the RK4 polynomial
-# (its 41k products' rows). Above it, RK4 keeps the pruned form: Gowalla with its test pairs (a Train
-# run's final refit on every interaction; 4.2e11, its Euler 1.7e11) and the 1M-line synthetic log
-# (9.9e11, and 4.0e11 for Euler).
+# (its 41k products' rows). Above it, RK4 keeps the pruned form: Gowalla with its test pairs (4.2e11,
+# its Euler 1.7e11: a Train run's final refit on every interaction serves the pruned form there,
+# BSPM.refit_settings, and says so) and the 1M-line synthetic log (9.9e11, and 4.0e11 for Euler).
 EXACT_WORK = 3.5e11
 SLICE_CELLS = 1 << 23  # histories x max(users, items) of one slice's dense intermediate (32 MB)
 

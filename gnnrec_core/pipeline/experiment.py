@@ -158,7 +158,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     if hasattr(main_model, "refit_graph"):
         final = main_model.refit_graph(everything)
     else:  # at the settings the table's row was measured with: no second search on other data
-        chosen = _chosen_options(config.model, main_model)
+        chosen, changed = main_model.refit_settings(_chosen_options(config.model, main_model), everything)
+        notes.extend([changed] if changed else [])
         final, _ = fit_timed(config.model, dataset, everything, **(settings | chosen))
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
