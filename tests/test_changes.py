@@ -147,6 +147,11 @@ def test_a_date_that_reads_one_way_is_read_that_way():
     for text in ("2010-12-15", "15/12/2010", "15.12.10", "15-12-2010"):
         assert parse_date(text, "split date") == pd.Timestamp("2010-12-15"), text
     assert parse_date("12/12/2010", "split date") == pd.Timestamp("2010-12-12")
+    assert parse_date("12/15/2010", "split date") == pd.Timestamp("2010-12-15")  # month first: reads one way
+    with pytest.raises(InputError, match=r"write 1999-12-05 or 1999-05-12"):  # two-digit years as pandas reads them
+        parse_date("05/12/99", "split date")
+    with pytest.raises(InputError, match="expected a date such as"):  # no month 0 to offer
+        parse_date("00/05/2010", "split date")
     with pytest.raises(InputError, match=r"\(5 January or 1 May\?\)"):
         parse_date("05/01/2011", "split date")
 

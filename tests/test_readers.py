@@ -126,6 +126,8 @@ def test_a_markdown_table_reads_as_the_table_it_shows():
     assert list(frame.columns) == ["user_id", "product_id", "qty"]
     assert frame.values.tolist() == [["u1", "p1", "1"], ["u2", "p2  two", "2"], ["u3", "p1", "3"]]
     assert any("read as a Markdown table" in note for note in frame.attrs["notes"])
+    github = read_table(b"user_id | product_id\n--- | ---\nu1 | p1\nu2 | p2\n", "g.csv")  # no outer pipes
+    assert github.values.tolist() == [["u1", "p1"], ["u2", "p2"]]
     plain = read_table(_csv("|"), "log.txt")  # a pipe-separated file with no separator row is not one
     assert not any("Markdown" in note for note in plain.attrs["notes"]) and len(plain) == 3
 

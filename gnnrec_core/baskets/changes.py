@@ -102,13 +102,15 @@ def parse_date(text: Any, what: str) -> pd.Timestamp:
     numeric = NUMERIC_DATE.match(text) if isinstance(text, str) else None
     if numeric is not None:
         first, second = int(numeric.group(1)), int(numeric.group(2))
-        if first != second and first <= 12 and second <= 12:
+        if first != second and 1 <= first <= 12 and 1 <= second <= 12:
             year = numeric.group(3)
             raise InputError(f"{what}: expected a date that reads one way, such as 2011-06-01, found '{text}' "
                              f"({first} {month_name[second]} or {second} {month_name[first]}?); write "
                              f"{_iso(year, second, first)} or {_iso(year, first, second)}")
     try:
-        stamp = pd.to_datetime(text, dayfirst=True) if numeric is not None else pd.Timestamp(text)
+        # read the one way it reads: day first unless the second number cannot be a month
+        stamp = pd.to_datetime(text, dayfirst=int(numeric.group(2)) <= 12) if numeric is not None else \
+            pd.Timestamp(text)
     except (ValueError, TypeError):
         stamp = pd.NaT
     if pd.isna(stamp):
@@ -117,7 +119,9 @@ def parse_date(text: Any, what: str) -> pd.Timestamp:
 
 
 def _iso(year: str, month: int, day: int) -> str:
-    return f"{'20' + year if len(year) == 2 else year}-{month:02d}-{day:02d}"
+    """A two-digit year as pandas and strptime read it: 69-99 in the 1900s, 00-68 in the 2000s."""
+    full = year if len(year) == 4 else f"{'19' if int(year) >= 69 else '20'}{year}"
+    return f"{full}-{month:02d}-{day:02d}"
 
 
 def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any = None) -> SplitBaskets:

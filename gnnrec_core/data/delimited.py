@@ -47,14 +47,17 @@ PIPE_SPACES = re.compile(r"[ \t]*\|[ \t]*")
 
 
 def _is_markdown_table(lines: list[str]) -> bool:
-    return len(lines) >= 2 and lines[0].lstrip().startswith("|") and bool(MARKDOWN_RULE.match(lines[1]))
+    """A header with a pipe over a separator row (outer pipes or not, as GitHub writes either)."""
+    return len(lines) >= 2 and "|" in lines[0] and "|" in lines[1] and bool(MARKDOWN_RULE.match(lines[1]))
 
 
 def _markdown_as_delimited(text: str) -> str:
-    """The table's rows with '|' between fields alone: separator rows out, no pipe at either end,
-    no spaces around a pipe."""
-    rows = [line for line in LINE_BREAK.split(text) if not MARKDOWN_RULE.match(line)]
-    return PIPE_SPACES.sub("|", PIPE_EDGES.sub("", "\n".join(rows)))
+    """The table's rows with '|' between fields alone: the separator row under the header out (a
+    data row of dashes stays), no pipe at either end, no spaces around a pipe."""
+    rows = LINE_BREAK.split(text)
+    first = next(i for i, line in enumerate(rows) if line.strip())  # the header: blank lines may lead
+    rule = next(i for i in range(first + 1, len(rows)) if rows[i].strip())
+    return PIPE_SPACES.sub("|", PIPE_EDGES.sub("", "\n".join(rows[:rule] + rows[rule + 1:])))
 
 
 def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
