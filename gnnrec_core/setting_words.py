@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .models.registry import PART_LABELS
+from .models.registry import blend_parts
 
 BSPM_VARIANTS = {"rk4": "the paper's Gowalla steps (one RK4 step to time 2.5)",
                  "euler": "the paper's Yelp steps (one Euler step to time 1.2)"}
@@ -62,4 +62,4 @@ def chosen_words(chosen: Mapping[str, Any]) -> str:
 def blend_words(blend: Mapping[str, float]) -> str:
     """The blend's parts with their weights, named as the table's rows name them: 'graph filter
     x0.5 and popularity x0.1'."""
-    return " and ".join(f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in blend.items() if weight > 0)
+    return " and ".join(blend_parts(blend))

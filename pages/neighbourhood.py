@@ -65,7 +65,7 @@ st.markdown(
     ":blue[**Similar**] (solid blue) = close in the model: substitutes as well as complements. "
     ":orange[**Bought together**] (dotted orange) = co-purchase ranked by lift's 95% lower bound (lift shrunk "
     "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength "
-    f"({run.model.link_label}, or that lower bound).")
+    f"({escape_markdown(run.model.link_label)}, or that lower bound).")
 graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count),
                             min_buyers=fewest)
 names = {i: items.at[i, "name"] for i in graph.nodes}
@@ -86,7 +86,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
            "together). Baskets count every order, those without a customer ID included; buyers count customers. "
-           f"Similarity: {run.model.link_scale}.")
+           f"Similarity: {escape_markdown(run.model.link_scale)}.")
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 st.dataframe(table, hide_index=True, height=min(35 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV

@@ -187,3 +187,17 @@ def test_a_boost_is_a_part_of_its_own(tmp_path):
     boosted = [row for row in rows if BOOST in row]
     assert boosted and all(row[BOOST] > 0 for row in boosted)
     assert [sum(row.values()) for row in rows] == pytest.approx(table["score"].tolist(), abs=2e-4)
+
+
+def test_example_customers_are_active_and_each_named_once():
+    """The Recommendations page opens on the first; the report shows them all: with fewer customers
+    than examples one customer was shown three times."""
+    import scipy.sparse as sp
+
+    from gnnrec_core.models.baselines import Popularity
+    from gnnrec_core.serving.explore import example_customers
+
+    three = Popularity().fit(sp.csr_matrix(np.array([[1, 1, 1], [1, 1, 0], [0, 1, 0]], np.float32)))
+    assert example_customers(three, 3).tolist() == [0, 1]  # 5%, 27.5% and 50% down: 0, 0, 1
+    many = Popularity().fit(sp.csr_matrix(np.tril(np.ones((100, 100), np.float32))))  # customer i bought i + 1
+    assert example_customers(many, 1).tolist() == [95]  # 5% down the list, most products first: 99, 98, ... 95

@@ -71,7 +71,9 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
         for row in results:
             print(f"{row.key:<{width}}" + "".join(f"{row.at_k[k][m]:>12.4f}" for k in ks for m in ("recall", "ndcg")))
     # The table's code names (what --models takes) beside the names the verdicts and the pages use.
-    print("models: " + "; ".join(f"{row.key} = {row_label(row.model)}" for row in results if not row.blend))
+    named = [f"{row.key} = {row_label(row.model)}" for row in results if not row.blend]
+    if named:
+        print("models: " + "; ".join(named))
     for row in results:
         if row.blend:
             print(f"{row.key}: {row_label(row.model, row.blend)}")

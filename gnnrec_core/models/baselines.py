@@ -28,6 +28,9 @@ class Popularity(Recommender):
     name = "pop"
     config_class = PopularityConfig
     explained_by = "popularity"
+    link_label = "buyers"
+    link_scale = ("the number of customers who bought the other product (popularity links every product to the "
+                  "best sellers alike)")
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> Popularity:

@@ -58,9 +58,12 @@ PART_LABELS = {"filter": "graph filter", "popularity": "popularity"}  # a GNN's 
 def row_label(model: str, blend: Mapping[str, float] | None = None) -> str:
     """A table row's name: the model's label alone, or labelled with the parts it is blended with
     and their weights ("LightGCN + graph filter x4 + popularity x0.1")."""
-    label = LABELS.get(model, model)
-    parts = [f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in (blend or {}).items() if weight > 0]
-    return " + ".join([label, *parts])
+    return " + ".join([LABELS.get(model, model), *blend_parts(blend)])
+
+
+def blend_parts(blend: Mapping[str, float] | None) -> list[str]:
+    """Each part a blend uses with its weight: ["graph filter x4", "popularity x0.1"]."""
+    return [f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in (blend or {}).items() if weight > 0]
 
 
 class _Classes(Mapping):

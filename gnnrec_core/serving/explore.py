@@ -68,7 +68,8 @@ def example_customers(model: Recommender, n: int) -> np.ndarray:
     order, _ = customers_by_activity(model)
     if not len(order) or n < 1:
         return np.zeros(0, np.int64)
-    return order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, n)]]
+    picked = order[[int(q * (len(order) - 1)) for q in np.linspace(0.05, 0.5, n)]]
+    return picked[np.sort(np.unique(picked, return_index=True)[1])]  # few customers: each once, in order
 
 
 def products_by_baskets(stats: BasketStats) -> np.ndarray:

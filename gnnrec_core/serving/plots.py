@@ -202,7 +202,9 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
 def _label_on_top(fig: go.Figure, text: str) -> None:
     """The centre's name, drawn over the edges that all meet under it (a text trace is drawn under
     later traces' lines, an annotation above every trace), on a white ground."""
-    labels = fig.data[-1]
+    labels = next((trace for trace in reversed(fig.data) if trace.mode == "text"), None)
+    if labels is None or labels.text is None:
+        return
     where = [i for i, t in enumerate(labels.text) if t == text]
     if not where:
         return
