@@ -90,17 +90,17 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 st.dataframe(table, hide_index=True, height=min(35 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV
-    "name", "relation", "similarity", "buyers", "shared_buyers", "baskets_together", "confidence", "lift", "lift_low",
-    "thin"], column_config={
-    "name": st.column_config.TextColumn(width=250),
+    "name", "relation", "similarity", "buyers", "thin", "shared_buyers", "baskets_together", "confidence", "lift",
+    "lift_low"], column_config={  # "thin" beside the buyers it counts: at the end it was cut off at 1400 px
+    "name": st.column_config.TextColumn(width=220),
     "item": st.column_config.TextColumn(width=SMALL),
     "relation": st.column_config.TextColumn("relation", width=SMALL),
-    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=top, format="%.3f", width=SMALL,
+    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=top, format="%.3f", width=120,
                                                   help=f"{run.model.link_label}: {run.model.link_scale}"),
     "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
-    "shared_buyers": st.column_config.NumberColumn("buyers of both", width=SMALL,
+    "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
                                                  help="customers who bought both"),
-    "baskets_together": st.column_config.NumberColumn("baskets with both", width=SMALL,
+    "baskets_together": st.column_config.NumberColumn("baskets, both", width=SMALL,
                                                      help="baskets holding both"),
     "confidence": st.column_config.NumberColumn("conf.", format="%.3f", width=SMALL,
                                                 help="share of this product's baskets that hold the neighbour"),

@@ -129,7 +129,9 @@ a, b = st.columns(2)
 for column, label, listed in ((a, model_label, table), (b, LABELS.get(other, other), other_table)):
     column.caption(escape_markdown(label))  # "in both" beside the rank: at the end a long name pushed it out of view
     column.dataframe(listed[["rank"]].assign(**{"in both": listed["item"].isin(shared)})
-                     .join(listed[["name", "buyers", "score"]]), hide_index=True)
+                     .join(listed[["name", "buyers", "score"]]), hide_index=True,
+                     column_config={"name": st.column_config.TextColumn(width=210),
+                                    "score": st.column_config.NumberColumn(format="%.3f")})
 st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "
            "download.")
 if other_table.attrs.get("evidence"):  # the second list on thin evidence: said as for the first
