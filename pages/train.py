@@ -32,10 +32,13 @@ from gnnrec_core.serving.verdicts import (
     serving_note,
     split_sentence,
     training_sentence,
+    trusted_model,
 )
 from pages.jobs import jobs, start_training
 from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
+
+MODEL_KEY = "train-model"
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -71,6 +74,11 @@ def progress_panel() -> None:
         (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
 
 
+def _choose_model(model: str, label: str) -> None:
+    st.session_state[MODEL_KEY] = model
+    st.toast(f"Model set to {label}: press Train above to serve it.")
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
@@ -81,7 +89,8 @@ if running:  # progress first, where the click lands; the form and the previous 
     st.stop()
 progress_panel()  # a failed or cancelled run says so above the form
 
-model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, index=list(SPECS).index(DEFAULT_MODEL))
+st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' button can choose it
+model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
 with st.form("train-form"):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
     baselines = st.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
@@ -158,9 +167,12 @@ if judged.training is not None:  # the run's own model first: what training adde
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
         "**Best graph model against the best baseline**: " + escape_markdown(graph_sentence(judged.graph)))
-serving = serving_note(judged, info.model)
-if serving:  # the other pages serve this run's model; say which model the verdicts trust instead
+serving, trusted = serving_note(judged, info.model), trusted_model(judged, info.model)
+if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))
+    st.button(f"Choose {escape_markdown(trusted[1])} as the Model above", key="choose-trusted",
+              on_click=_choose_model, args=trusted,  # before the script runs: the Model widget takes it
+              help="Sets the form's Model; its other settings stay. Press Train to serve it.")
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={

@@ -63,6 +63,12 @@ def test_demo_journey_through_every_page(workspace):
     (info,) = Workspace(workspace).list_runs()  # the page says which model its verdicts trust, where not this one
     note = serving_note(run_verdicts(info), info.model)
     assert ("This run serves" in texts) == (note is not None) and (note is None or note in texts)
+    from gnnrec_core.serving.verdicts import trusted_model
+
+    trusted = trusted_model(run_verdicts(info), info.model)  # on the sample: EASE, ahead of every graph model
+    assert trusted is not None and note is not None
+    at.button(key="choose-trusted").click().run()  # one click sets the form's Model to it
+    assert not at.exception and next(s for s in at.selectbox if s.label == "Model").value == trusted[0]
 
     at.switch_page("pages/product_map.py").run()
     assert not at.exception and len(at.get("plotly_chart")) >= 1

@@ -80,10 +80,10 @@ def graph_sentence(gain: Gain) -> str:
     return f"{words}."
 
 
-def serving_note(found: Verdicts, served: str) -> str | None:
-    """Where the verdicts trust another model than the one a saved run serves (`served`, the run's
-    model): which, and how to serve it. A baseline ranking better than every graph model is trusted
-    first, then a filter that training fell behind; "level" trusts the run's model as well."""
+def trusted_model(found: Verdicts, served: str) -> tuple[str, str] | None:
+    """(model, its label) the verdicts trust where it is not `served`, the run's model: a baseline
+    ranking better than every graph model first, then a filter that training fell behind; "level"
+    trusts the run's model as well."""
     trusted = None
     if found.graph is not None and found.graph.verdict == "behind":
         trusted = found.graph.reference, found.graph.reference_label
@@ -91,9 +91,18 @@ def serving_note(found: Verdicts, served: str) -> str | None:
         trusted = found.training.reference, found.training.reference_label
     if trusted is None or trusted[0].split("+")[0] == served:
         return None
+    return trusted[0].split("+")[0], trusted[1]
+
+
+def serving_note(found: Verdicts, served: str) -> str | None:
+    """Where the verdicts trust another model than the one a saved run serves: which, and how to
+    serve it."""
+    trusted = trusted_model(found, served)
+    if trusted is None:
+        return None
     from ..models.registry import LABELS
 
-    model = trusted[0].split("+")[0]
+    model = trusted[0]
     longer = " (or give training a longer time budget: it was still improving)" if found.cut is not None else ""
     return (f"This run serves {LABELS.get(served, served)}; the verdicts trust {trusted[1]}. To serve that "
             f"instead, train it as the run's model (--model {model}, or the Train page's Model){longer}.")
