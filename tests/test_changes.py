@@ -175,6 +175,10 @@ def test_cli_contract_on_the_sample(tmp_path):
     out = tmp_path / "changes.json"
     done = run_cli(SAMPLE, "--split", "2010-12-15", "--drop-non-products", "--json", out)
     assert done.returncode == 0, done.stderr
+    # A rising pair whose lift fell (both products sold far more) read as "bought together more
+    # strongly": each pair line carries its lift, and one line says what rising means for a pair.
+    assert "Pairs rise or fall by the share of baskets holding both" in done.stdout
+    assert "SET OF 6 SPICE TINS PANTRY DESIGN: 5 -> 46 baskets, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
     import json
 
     result = json.loads(out.read_text())
@@ -191,6 +195,7 @@ def test_cli_contract_on_the_sample(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--split", "31/31/2010"], "--split: expected a date"),
+    (["--split", "2010-12-15", "--q", "5"], "--q: expected a fraction"),  # the flag, not the engine's q_threshold
     # 12/05/2010 was read as 5 December and 15/12/2010 as 15 December, silently: where both numbers
     # could be the month, the user says which.
     (["--split", "12/05/2010"], "--split: expected a date that reads one way, such as 2011-06-01, found "
@@ -203,6 +208,14 @@ def test_cli_contract_on_the_sample(tmp_path):
 def test_cli_bad_input_exits_2_with_one_line(args, message):
     done = run_cli(SAMPLE, *args)
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_comparison_that_names_nothing_says_so():
+    """Period b of 16 baskets: the output ended at the 'tested' line, as if cut short."""
+    done = run_cli(SAMPLE, "--split", "2011-01-10", "--drop-non-products")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("No product or pair changed by that test (the smaller side holds 16 "
+                                         "baskets; with few baskets only large changes can be told from chance).")
 
 
 def test_cli_without_a_time_column(tmp_path):

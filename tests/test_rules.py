@@ -130,6 +130,10 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     header, *shown = low.stdout.splitlines()
     assert len(shown) == 3 and "; the top 3 by lift" in header
     assert any("(thin)" in line for line in shown) and "thin = fewer than 10 baskets" in header
+    none = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.9"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # ended on "all by lift ...:"
+    assert none.returncode == 0 and none.stdout.strip().endswith(
+        ": no product pair reaches both; a lower --min-support or --min-confidence finds more")
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop,cooc",
                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -133,9 +133,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="most seconds for the feature GCN's fit (default 90)")
             continue
         if name == "rules":
-            sub.add_argument("--min-support", type=finite, default=0.005)
-            sub.add_argument("--min-confidence", type=finite, default=0.1)
-            sub.add_argument("--max-len", type=positive_int, default=2)
+            sub.add_argument("--min-support", type=finite, default=0.005,
+                             help="share of baskets a rule's products must appear in together (0 to 1)")
+            sub.add_argument("--min-confidence", type=finite, default=0.1,
+                             help="share of the first products' baskets that also hold the rest (0 to 1)")
+            sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 or more)")
             sub.add_argument("--top", type=positive_int, default=20, help="rules printed (the JSON holds all)")
             continue
         if name != "basket-eval":  # a basket is a set of products: it has no weights
@@ -276,7 +278,8 @@ def _stdout_reader_left() -> bool:
 FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
             "segments": "--groups", "min_support": "--min-support", "device cuda": "--device cuda",
             "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models",
-            "engine": "--engine", "ray address": "--ray-address"}
+            "engine": "--engine", "ray address": "--ray-address", "min_confidence": "--min-confidence",
+            "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets"}
 
 
 def in_cli_words(message: str) -> str:

@@ -29,9 +29,10 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
+    said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else \
+        ": no product pair reaches both; a lower --min-support or --min-confidence finds more"
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
-          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}); {which} "
-          f"by lift's 95% lower bound{thin}:")
+          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}){said}")
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
@@ -99,7 +100,14 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{period['label']}: {where}, {period['baskets']:,} baskets")
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
           f"baskets); a change is named when its q-value <= {config.q_threshold}")
+    if not any(not report.named(kind, status).empty for kind in ("items", "pairs")
+               for status in ("rising", "new", "falling", "gone")):
+        fewest = min(period["baskets"] for period in report.periods)
+        print(f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
+              "baskets only large changes can be told from chance).")
     for kind in ("items", "pairs"):
+        if kind == "pairs" and any(not report.named("pairs", s).empty for s in ("rising", "new", "falling", "gone")):
+            print(PAIRS_READ)
         for status in ("rising", "new", "falling", "gone"):
             named = report.named(kind, status)
             if named.empty:
@@ -108,8 +116,19 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             for row in named.head(args.top).itertuples(index=False):
                 label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
                 code = row.item if kind == "items" else f"{row.a}+{row.b}"
+                lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
                 print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
-                      f"{row.share_b:.2%}, q {row.q_value:.2g}")
+                      f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")
     return report.as_json()
+
+
+# A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
+# "bought together more strongly"; it is bought together more often, which is what the test says.
+PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought together more or less often); "
+              "lift a -> b says whether they go together more than each product's own sales explain.")
+
+
+def _lift(value: float) -> str:
+    return "-" if value is None or not np.isfinite(value) else f"{value:.1f}"
 
 
