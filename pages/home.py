@@ -39,10 +39,13 @@ with right:
                  icon=":material/upload:")
     st.page_link(PAGES["train"], label="Train: GNN beside baselines, live progress, honest table",
                  icon=":material/model_training:")
+    st.page_link(PAGES["associations"], label="Associations: rules, and bought together against similar",
+                 icon=":material/shopping_basket:")
     st.page_link(PAGES["map"], label="Product map: UMAP of what the model learned", icon=":material/scatter_plot:")
     st.page_link(PAGES["neighbourhood"], label="Neighbourhood: similar vs bought together", icon=":material/hub:")
     st.page_link(PAGES["recommend"], label="Recommendations: per customer, with reasons", icon=":material/recommend:")
-    st.page_link(PAGES["compare"], label="Compare: two runs or two datasets", icon=":material/compare_arrows:")
+    st.page_link(PAGES["compare"], label="Compare: two runs, two datasets, two periods or two segments",
+                 icon=":material/compare_arrows:")
 
 st.divider()
 c1, c2 = st.columns(2)

@@ -54,3 +54,13 @@ def test_example_lists_show_buyers_and_say_when_most_rest_on_few(tmp_path):
     examples = page[page.index("Example customers"):]
     assert "<th>buyers in the data</th>" in examples
     assert "were bought by fewer than 10 customers in the data" in examples
+
+
+def test_a_periods_open_end_keeps_its_time():
+    """Period b's open end is the data's last time plus a second; cut to its day, the report said
+    '2011-01-10 (end excluded)' while that day's baskets were in b."""
+    from gnnrec_core.serving.report import _side
+
+    assert _side({"start": "2010-12-15 00:00:00", "end": "2011-01-10 11:38:01"}) == (
+        "2010-12-15 to 2011-01-10 11:38:01 (end excluded)")
+    assert _side({"start": "2010-12-01", "end": "2010-12-15 00:00:00"}) == "2010-12-01 to 2010-12-15 (end excluded)"

@@ -99,7 +99,14 @@ def changes_html(changes: ChangeReport, dataset_name: str) -> str:
 def _side(period: dict[str, Any]) -> str:
     if "group" in period:
         return f"{period['column']} = {period['group']}"
-    return f"{str(period['start'])[:10]} to {str(period['end'])[:10]} (end excluded)"
+    return f"{_moment(period['start'])} to {_moment(period['end'])} (end excluded)"
+
+
+def _moment(stamp: Any) -> str:
+    """A day where the time is midnight, else the day and time: an open end is the data's last time
+    plus a second, and cut to its day it read as excluding that day's baskets."""
+    text = str(stamp)
+    return text[:10] if text[10:].strip() in ("", "00:00:00") else text[:19]
 
 
 def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
