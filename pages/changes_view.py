@@ -176,11 +176,28 @@ def _named_table(table: pd.DataFrame, labels: pd.Series, q: float, what: str) ->
           f"{what}_changes", key=f"volcano-{what}")
     shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}")
     rows = table[table["status"].isin(shown)]
-    st.dataframe(rows, hide_index=True, column_config={
-        "share_a": st.column_config.NumberColumn(format="percent"),
-        "share_b": st.column_config.NumberColumn(format="percent"),
-        "share_change": st.column_config.NumberColumn(format="percent"),
-        "p_value": st.column_config.NumberColumn(format="%.2g"),
-        "q_value": st.column_config.NumberColumn(format="%.2g")})
+    # In words, the verdict first: raw names (share_change read as a 12% relative change for 0.68% ->
+    # 12.87%) and a status off-screen at 1400 px. The CSV keeps every column as the engine names it.
+    names = ["item", "name"] if what == "products" else ["a_name", "b_name"]
+    lifts = [] if what == "products" else ["lift_a", "lift_b"]
+    shown_rows = rows.assign(points=rows["share_change"] * 100)
+    wide = 230 if what == "products" else 175  # two names in the pairs' table: every column fits 1400 px
+    st.dataframe(shown_rows, hide_index=True, column_order=[
+        *names, "status", "baskets_a", "baskets_b", "share_a", "share_b", "points", *lifts, "q_value"], column_config={
+        "name": st.column_config.TextColumn(width=wide), "a_name": st.column_config.TextColumn("product", width=wide),
+        "b_name": st.column_config.TextColumn("with", width=wide),
+        "baskets_a": st.column_config.NumberColumn("in a", help="baskets of period or segment a holding it"),
+        "baskets_b": st.column_config.NumberColumn("in b", help="baskets of period or segment b holding it"),
+        "share_a": st.column_config.NumberColumn("share a", format="percent", help="share of a's baskets"),
+        "share_b": st.column_config.NumberColumn("share b", format="percent", help="share of b's baskets"),
+        "points": st.column_config.NumberColumn("change", format="%+.2f pts",
+                                                help="share b - share a, in percentage points"),
+        "lift_a": st.column_config.NumberColumn("lift a", format="%.1f"),
+        "lift_b": st.column_config.NumberColumn("lift b", format="%.1f"),
+        "q_value": st.column_config.NumberColumn("q", format="%.2g",
+                                                 help="p-value corrected for every test made (Benjamini-Hochberg)")})
+    if what == "pairs":
+        st.caption("A pair rises or falls by the share of baskets holding both (bought together more or less often); "
+                   "lift in a and in b says whether they go together more than each product's own sales explain.")
     st.download_button("Download (CSV)", csv_bytes(rows), f"{what}_changes.csv", "text/csv",
                        key=f"csv-{what}")
