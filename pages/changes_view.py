@@ -74,6 +74,13 @@ def pick_periods(events: pd.DataFrame) -> tuple:
     month = st.selectbox("Month", months[1:], index=len(months) - 2, format_func=lambda m: f"{m:%B %Y}")
     position = months.index(month)
     after = months[position + 1] if position + 1 < len(months) else month + pd.offsets.MonthBegin(1)
+    first, last = times.min(), times.max()
+    for start, stop, side in ((months[position - 1], month, "a"), (month, after, "b")):
+        covered = (min(stop, last + pd.Timedelta(days=1)) - max(start, first.normalize())).days
+        whole = (stop - start).days
+        if covered < whole:  # 10 days of January against a whole December read as a like-for-like month
+            st.caption(f"Period {side} holds {max(covered, 0)} of its {whole} days in this data (it runs "
+                       f"{first:%Y-%m-%d} to {last:%Y-%m-%d}): shares of baskets compare fairly, counts do not.")
     return ("time", str(month.date()), str(months[position - 1].date()), str(after.date()))
 
 
@@ -150,7 +157,9 @@ def show_changes(kind: str) -> None:
     options = report.items["item"].tolist()
     label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
     with tabs[2]:
-        item = st.selectbox("Product", options, format_func=label, key="changes-partner")
+        # Opens on the product in the most baskets: the first by q was often new, with no partners in a.
+        busiest = int((report.items["baskets_a"] + report.items["baskets_b"]).to_numpy().argmax()) if options else 0
+        item = st.selectbox("Product", options, index=busiest, format_func=label, key="changes-partner")
         if item is not None:
             partners = partners_by_side(sides(name, saved[name], how), item, names=names)
             st.caption("Its bought-together partners on each side, by lift's 95% lower bound (lift shrunk toward "

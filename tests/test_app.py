@@ -264,6 +264,11 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     assert (products["q_value"] <= 0.05).all() and "22633" in set(products["item"])
     assert "q-value is at most 0.05" in _texts(at)
     assert at.query_params["split"] == "2010-12-15" and at.query_params["mode"] == "periods"
+    partner = next(s for s in at.selectbox if s.label == "Product")  # opens on the busiest product, not a new one
+    assert partner.value == "85123A"  # WHITE HANGING HEART T-LIGHT HOLDER, in 271 of the 1,885 baskets
+    months = next(r for r in at.radio if r.label == "Periods")
+    months.set_value("A month against the month before").run()  # January 2011: 10 of its 31 days in the sample
+    assert not at.exception and "Period b holds 10 of its 31 days in this data" in _texts(at)
 
     from test_changes import order_log
 
