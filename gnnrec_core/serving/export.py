@@ -66,7 +66,10 @@ def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: 
         items, scores = similar_ranked(model, anchors, k, min_buyers)
         frames.append(_rows("anchor_item", dataset.interactions.items[anchors], items, scores, "similarity"))
         pace(int(anchors[-1]) + 1)
-    return _named(pd.concat(frames, ignore_index=True), dataset, model)
+    frame = pd.concat(frames, ignore_index=True)
+    names = pd.Series(dataset.item_names(np.arange(model.n_items)), index=dataset.interactions.items)
+    frame.insert(1, "anchor_name", frame["anchor_item"].map(names).to_numpy())  # a sheet of codes named only half
+    return _named(frame, dataset, model)
 
 
 def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, score_name: str) -> pd.DataFrame:
