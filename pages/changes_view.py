@@ -79,7 +79,7 @@ def pick_periods(events: pd.DataFrame) -> tuple:
         covered = (min(stop, last + pd.Timedelta(days=1)) - max(start, first.normalize())).days
         whole = (stop - start).days
         if covered < whole:  # 10 days of January against a whole December read as a like-for-like month
-            st.caption(f"Period {side} holds {max(covered, 0)} of its {whole} days in this data (it runs "
+            st.caption(f"Period {side:s} holds {max(covered, 0):d} of its {whole:d} days in this data (it runs "
                        f"{first:%Y-%m-%d} to {last:%Y-%m-%d}): shares of baskets compare fairly, counts do not.")
     return ("time", str(month.date()), str(months[position - 1].date()), str(after.date()))
 

@@ -93,7 +93,8 @@ def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path
     assert exp.returncode == 0, exp.stderr
     similar = pd.read_csv(tmp_path / "e" / "similar_items.csv", dtype={"anchor_item": str, "item": str})
     assert similar.loc[similar["anchor_item"] == "85123A", "item"].tolist() == [r["item"] for r in printed["similar"]]
-    assert set(similar.loc[similar["anchor_item"] == "85123A", "anchor_name"]) == {printed["name"]}  # named, as `similar`
+    anchor = similar["anchor_item"] == "85123A"
+    assert set(similar.loc[anchor, "anchor_name"]) == {printed["name"]}  # named, as `similar` names it
     assert (similar["buyers"] >= 2).all()
     floored = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--min-buyers", "6",
                       "--out", tmp_path / "f")
