@@ -22,6 +22,7 @@ from ..fit.metrics import METRICS
 from ..models import LABELS, Recommender
 from ..models.registry import row_label
 from ..pipeline.benchmark import Dataset
+from ..record_fields import METRIC_LABELS
 from ..records import RunInfo
 from .explore import example_customers, top_pairs
 from .plots import product_map
@@ -144,8 +145,10 @@ def _metrics_section(info: RunInfo) -> list[str]:
     results = info.results
     if not results:
         return []
-    frame = pd.DataFrame([{"model": row_label(r.model, r.blend), "valid_ndcg": r.valid_ndcg,
-                           **{m: r.metric(m) for m in METRICS}, "train_seconds": r.train_seconds} for r in results])
+    k = int(info.k)  # headings in words: the report is read by people, not parsed (run.json is)
+    frame = pd.DataFrame([{"model": row_label(r.model, r.blend), f"validation nDCG@{k}": r.valid_ndcg,
+                           **{f"{METRIC_LABELS.get(m, m)}@{k}": r.metric(m) for m in METRICS},
+                           "fit seconds": r.train_seconds} for r in results])
     out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame),
            f"<p>{_e(split_sentence(dict(info.split), int(info.k)))}</p>"]
     found = run_verdicts(info)
