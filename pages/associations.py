@@ -112,7 +112,9 @@ if len(rules):
         chart(rules_scatter(rules.head(5000).assign(label=table["if bought"] + " -> " + table["then also"])), None,
               "rules_scatter", key="rules-scatter")
     with right:
-        chart(rules_graph(rules.head(30), names, width_px=650), None, "rules_graph", key="rules-graph")  # half width
+        # Half the page at a 1400 px window is ~460 px (measured in Chromium): labels placed for 650
+        # ran off the left edge there; a wider window only gives them more room.
+        chart(rules_graph(rules.head(30), names, width_px=460), None, "rules_graph", key="rules-graph")
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
                    + ("; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))

@@ -280,7 +280,8 @@ def rules_scatter(rules: pd.DataFrame) -> go.Figure:
 
 def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width_px: int = GRAPH_SIZE[0]) -> go.Figure:
     """The strongest rules as a directed graph: an arrow from antecedent to consequent, width = lift.
-    `width_px`: how wide it is drawn (a half-width column: about 650), so its labels fit that width."""
+    `width_px`: how wide it is drawn (a half-width column: about 460 at a 1400 px window), so its
+    labels fit that width."""
     graph = nx.DiGraph()
     for row in rules.itertuples(index=False):
         source, target = " + ".join(row.antecedents), " + ".join(row.consequents)
