@@ -141,6 +141,17 @@ def test_partners_and_weekly_trajectory_follow_the_planted_pair():
     assert len(before) >= 3 and before["holding"].sum() == 0 and weeks["holding"].sum() > 40
 
 
+def test_a_week_with_no_baskets_is_a_gap_in_the_trajectory():
+    """The sample's shop closed from Christmas to the new year: the line ran straight across it."""
+    from gnnrec_core.baskets.changes import weekly_trajectory
+    from gnnrec_core.data.ingest import ingest
+
+    weeks = weekly_trajectory(ingest(SAMPLE, drop_non_products=True).events, ("22633",))
+    closed = weeks[weeks["week"] == pd.Timestamp("2010-12-27")]
+    assert len(closed) == 1 and int(closed["baskets"].iloc[0]) == 0 and np.isnan(closed["share"].iloc[0])
+    assert (weeks["week"].diff().dropna() == pd.Timedelta(days=7)).all()  # every week, none left out
+
+
 def test_a_date_that_reads_one_way_is_read_that_way():
     from gnnrec_core.baskets.changes import parse_date
 

@@ -351,8 +351,12 @@ def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...]) -> pd.DataFr
         holding = with_item if holding is None else holding & with_item
     has = first.index.isin(list(holding or ()))
     frame = pd.DataFrame({"week": week.to_numpy(), "has": has})
-    out = frame.groupby("week").agg(baskets=("has", "size"), holding=("has", "sum")).reset_index()
-    out["share"] = out["holding"] / out["baskets"]
+    out = frame.groupby("week").agg(baskets=("has", "size"), holding=("has", "sum"))
+    # Every week between the first and the last, a week with no baskets as 0 baskets and no share:
+    # left out, its neighbours' line ran straight across the week the shop was closed.
+    out = out.reindex(pd.date_range(out.index.min(), out.index.max(), freq="7D"), fill_value=0)
+    out = out.rename_axis("week").reset_index()
+    out["share"] = (out["holding"] / out["baskets"].where(out["baskets"] > 0)).astype(float)
     return out
 
 
