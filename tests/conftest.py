@@ -75,3 +75,13 @@ def pytest_collection_modifyitems(config, items):
         group = item.get_closest_marker("xdist_group")
         return 1 if group is not None and group.args and group.args[0] in LONG_GROUPS else 2
     items.sort(key=start)  # stable: within each, the files' own order
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    """The first customers of the sample, enough for every command to run in seconds."""
+    frame = pd.read_csv(SAMPLE, dtype=str)
+    keep = frame["CustomerID"].dropna().unique()[:150]
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    frame[frame["CustomerID"].isin(keep)].to_csv(path, index=False)
+    return path

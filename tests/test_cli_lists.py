@@ -1,0 +1,82 @@
+"""What `recommend`, `similar` and `export` list, as a user types them: buyers and floors, the
+lists the export writes, what similarity numbers measure, and rules that match or leave nothing."""
+
+import json
+
+import pandas as pd
+from test_cli import run_cli
+
+
+def test_recommend_lists_buyers_and_leaves_out_those_below_min_buyers(small_log, tmp_path):
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    every = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--json", "-")
+    assert every.returncode == 0, every.stderr
+    listed = json.loads(every.stdout[every.stdout.index("{"):])["recommendations"]
+    floor = min(r["buyers"] for r in listed) + 1  # the default list holds a product below it
+    floored = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--min-buyers", floor,
+                      "--json", tmp_path / "r.json")
+    assert floored.returncode == 0, floored.stderr
+    rows = json.loads((tmp_path / "r.json").read_text())["recommendations"]
+    assert rows and all(r["buyers"] >= floor for r in rows)
+
+
+def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path):
+    """export's similar_items.csv listed products under the floor `similar` leaves out (and ignored
+    --min-buyers): the same product's list is now the same from both commands."""
+    sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "5", "--json", "-")
+    assert sim.returncode == 0, sim.stderr
+    printed = json.loads(sim.stdout[sim.stdout.index("{"):])
+    assert printed["min_buyers"] == 2  # 150 customers: the floor's least
+    exp = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--out", tmp_path / "e")
+    assert exp.returncode == 0, exp.stderr
+    similar = pd.read_csv(tmp_path / "e" / "similar_items.csv", dtype={"anchor_item": str, "item": str})
+    assert similar.loc[similar["anchor_item"] == "85123A", "item"].tolist() == [r["item"] for r in printed["similar"]]
+    anchor = similar["anchor_item"] == "85123A"
+    assert set(similar.loc[anchor, "anchor_name"]) == {printed["name"]}  # named, as `similar` names it
+    assert (similar["buyers"] >= 2).all()
+    floored = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--min-buyers", "6",
+                      "--out", tmp_path / "f")
+    assert floored.returncode == 0, floored.stderr
+    for name in ("similar_items.csv", "recommendations.csv"):
+        assert (pd.read_csv(tmp_path / "f" / name)["buyers"] >= 6).all()
+
+
+def test_similar_says_what_its_numbers_measure_and_on_what_scale(small_log):
+    """A filter's weight of 0.02 and an embedding's cosine of 0.9 were printed under one heading,
+    'similarity', with nothing saying the scales differ: each list now says what its numbers are."""
+    lists = {}
+    for model in ("itemknn", "turbocf"):
+        sim = run_cli("similar", small_log, "--item", "85123A", "--model", model, "--k", "3", "--json", "-")
+        assert sim.returncode == 0, sim.stderr
+        lists[model] = json.loads(sim.stdout[sim.stdout.index("{"):])
+    assert lists["itemknn"]["similarity"] == {
+        "label": "cosine similarity", "top": 1.0,
+        "scale": "the cosine of the two products' buyers: 1 when the same customers bought both alike"}
+    assert lists["turbocf"]["similarity"]["top"] is None and "a scale of its own" in lists["turbocf"]["similarity"][
+        "scale"]
+    assert f"similarity: {lists['turbocf']['similarity']['scale']}." in sim.stdout
+    assert all(r["similarity"] < 1 for r in lists["itemknn"]["similar"])
+
+
+def test_a_merchandising_rule_that_matches_nothing_is_named_on_stderr(small_log):
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    done = run_cli("recommend", small_log, "--model", "pop", "--user", user, "--k", "3", "--boost", "Lightng=1",
+                   "--max-per-category", "2")
+    assert done.returncode == 0, done.stderr
+    assert "note: the category 'Lightng' (boost) matches no product of this run (it has no product categories)" in \
+        done.stderr
+    assert "note: at most 2 per category caps nothing: no product of this run has a category" in done.stderr
+
+
+def test_a_list_the_rules_empty_says_so_in_words(small_log, tmp_path):
+    """A floor above every product's buyers: no pandas 'Empty DataFrame', no sentence about scores
+    that are not listed, and an export's empty file named."""
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    done = run_cli("recommend", small_log, "--model", "pop", "--user", user, "--min-buyers", "100000")
+    assert done.returncode == 0, done.stderr
+    assert "No products to recommend." in done.stdout and "Empty DataFrame" not in done.stdout
+    assert "Every listed score" not in done.stdout and "note: only 0 of the" in done.stdout
+    exported = run_cli("export", small_log, "--model", "pop", "--min-buyers", "100000", "--out", tmp_path / "ex")
+    assert exported.returncode == 0, exported.stderr
+    assert "note: recommendations.csv holds no rows: no product is left to list once the merchandising rules" \
+        in exported.stdout
