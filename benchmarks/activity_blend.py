@@ -13,24 +13,19 @@ no blend of its own (shortened, labelled as such); the blend's parts as the prod
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.datasets import NAMES, OPTIONS, path
-from gnnrec_core import ingest, prepare
+from benchmarks.validation_probe import carve, run, seed_means
 from gnnrec_core.fit.metrics import ranking_metrics, top_k
 from gnnrec_core.fit.tuning import choose_blend, standardise
-from gnnrec_core.matrix.interactions import SplitConfig, carve_validation, split
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.gfcf import GFCF
 from gnnrec_core.models.lightgcn import LightGCN
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "activity_blend.json"
-MAX_USERS = 4000
 
 
 def _ndcg(components: dict[str, np.ndarray], weights: dict[str, float], history, relevant) -> np.ndarray:
@@ -40,15 +35,10 @@ def _ndcg(components: dict[str, np.ndarray], weights: dict[str, float], history,
 
 
 def measure(name: str, seed: int) -> dict[str, float]:
-    data = prepare(ingest(str(path(name)), **OPTIONS.get(name, {})))
-    train = split(data.interactions, SplitConfig(seed=seed)).train
-    part, valid = carve_validation(train, 0.1, seed=seed + 101)
+    carved = carve(name, seed, carve_seed=seed + 101)
+    part, valid, users, rng = carved.part, carved.valid, carved.users, carved.rng
+    history, relevant = carved.history, carved.relevant
     model = LightGCN(time_budget=30.0, blend=False, seed=seed).fit(part, valid)
-    rng = np.random.default_rng(seed)
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    if len(users) > MAX_USERS:
-        users = np.sort(rng.choice(users, MAX_USERS, replace=False))
-    history, relevant = part[users], valid[users]
     components = {"gnn": model._gnn_scores(model.user_vectors_[users]),
                   "filter": GFCF(seed=seed).fit(part, valid).filter_.score_history(history),
                   "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
@@ -79,18 +69,11 @@ def measure(name: str, seed: int) -> dict[str, float]:
         out["by_activity"].append(by.mean())
         out["heavy_global"].append(glob[heavy[rows]].mean())
         out["heavy_by_activity"].append(by[heavy[rows]].mean())
-    found = {k: float(np.mean(v)) for k, v in out.items()}
-    print(name, seed, json.dumps({k: round(v, 4) for k, v in found.items()}), flush=True)
-    return found
+    return seed_means(name, seed, out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--datasets", nargs="+", default=list(NAMES))
-    args = parser.parse_args()
-    results = {name: {str(seed): measure(name, seed) for seed in args.seeds} for name in args.datasets}
-    OUT.write_text(json.dumps(results, indent=1))
+    results = run(measure, __doc__.split("\n")[0], OUT)
     print("| dataset | alone | global blend | blend by activity | by activity / global | heavy 10%: global "
           "| by activity |")
     print("|---|---|---|---|---|---|---|")

@@ -17,25 +17,20 @@ default budget and no blend of its own; GF-CF and EASE with their own validation
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.datasets import NAMES, OPTIONS, path
-from gnnrec_core import ingest, prepare
+from benchmarks.validation_probe import carve, run, seed_means
 from gnnrec_core.fit.metrics import ranking_metrics, top_k
 from gnnrec_core.fit.tuning import choose_blend, standardise
-from gnnrec_core.matrix.interactions import SplitConfig, carve_validation, split
 from gnnrec_core.models.ease import EASE
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.gfcf import GFCF
 from gnnrec_core.models.lightgcn import LightGCN
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "ease_blend.json"
-MAX_USERS = 4000
 # Each blend: (base, partner); the base takes weight 1, the partner and popularity the grid's.
 BLENDS = {"gnn + gfcf": ("gnn", "gfcf"), "gnn + ease": ("gnn", "ease"), "ease + gfcf": ("ease", "gfcf"),
           "ease + gnn": ("ease", "gnn")}
@@ -51,15 +46,10 @@ def _blend(components: dict[str, np.ndarray], base: str, partner: str, weights: 
 
 
 def measure(name: str, seed: int) -> dict[str, float]:
-    data = prepare(ingest(str(path(name)), **OPTIONS.get(name, {})))
-    train = split(data.interactions, SplitConfig(seed=seed)).train
-    part, valid = carve_validation(train, 0.1, seed=seed)
+    carved = carve(name, seed, carve_seed=seed)
+    part, valid, users, rng = carved.part, carved.valid, carved.users, carved.rng
+    history, relevant = carved.history, carved.relevant
     gnn = LightGCN(blend=False, seed=seed).fit(part, valid)
-    rng = np.random.default_rng(seed)
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    if len(users) > MAX_USERS:
-        users = np.sort(rng.choice(users, MAX_USERS, replace=False))
-    history, relevant = part[users], valid[users]
     components = {"gnn": gnn._gnn_scores(gnn.user_vectors_[users]),
                   "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(history),
                   "ease": EASE().fit(part).score_history(history),
@@ -79,19 +69,11 @@ def measure(name: str, seed: int) -> dict[str, float]:
             out.setdefault(label, []).append(float(_ndcg(_blend(sub, base, partner, weights), history[rows],
                                                          relevant[rows]).mean()))
             out.setdefault(f"{label} weights", []).append(weights["filter"])
-    found = {k: float(np.mean(v)) for k, v in out.items()}
-    print(name, seed, json.dumps({k: round(v, 4) for k, v in found.items()}), flush=True)
-    return found
+    return seed_means(name, seed, out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--datasets", nargs="+", default=list(NAMES))
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    results = {name: {str(seed): measure(name, seed) for seed in args.seeds} for name in args.datasets}
-    args.out.write_text(json.dumps(results, indent=1))
+    results = run(measure, __doc__.split("\n")[0], OUT)
     columns = ["gnn", "gfcf", "ease", *BLENDS]
     print("| dataset | " + " | ".join(columns) + " | gnn + ease / ease | gnn + ease / ease + gfcf |")
     print("|---|" + "---|" * (len(columns) + 2))

@@ -1,0 +1,70 @@
+"""What the validation-only blend probes share (activity_blend, ease_blend): a dataset's validation
+carve with at most MAX_USERS of its customers, each seed's mean figures printed as they come, and
+the seeds x datasets run written to its results file.
+
+Each probe reads only a carve of its split's train part: the test split is never read."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from benchmarks.datasets import NAMES, OPTIONS, path
+from gnnrec_core import ingest, prepare
+from gnnrec_core.matrix.interactions import SplitConfig, carve_validation, split
+
+MAX_USERS = 4000  # validation customers scored per seed: dense customers x products arrays stay small
+
+
+@dataclass
+class Carve:
+    part: sp.csr_matrix  # train less the validation slice: what every part is fitted on
+    valid: sp.csr_matrix
+    users: np.ndarray  # the validation customers scored (at most MAX_USERS, sorted)
+    rng: np.random.Generator
+
+    @property
+    def history(self) -> sp.csr_matrix:
+        return self.part[self.users]
+
+    @property
+    def relevant(self) -> sp.csr_matrix:
+        return self.valid[self.users]
+
+
+def carve(name: str, seed: int, carve_seed: int) -> Carve:
+    data = prepare(ingest(str(path(name)), **OPTIONS.get(name, {})))
+    train = split(data.interactions, SplitConfig(seed=seed)).train
+    part, valid = carve_validation(train, 0.1, seed=carve_seed)
+    rng = np.random.default_rng(seed)
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    if len(users) > MAX_USERS:
+        users = np.sort(rng.choice(users, MAX_USERS, replace=False))
+    return Carve(part, valid, users, rng)
+
+
+def seed_means(name: str, seed: int, figures: dict[str, list[float]]) -> dict[str, float]:
+    """The mean of each figure over the two halves, printed as the run goes."""
+    found = {k: float(np.mean(v)) for k, v in figures.items()}
+    print(name, seed, json.dumps({k: round(v, 4) for k, v in found.items()}), flush=True)
+    return found
+
+
+def run(measure: Callable[[str, int], dict[str, float]], description: str,
+        out: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """--seeds and --datasets from the command line, every (dataset, seed) measured, written to `out`
+    (or --out)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--datasets", nargs="+", default=list(NAMES))
+    parser.add_argument("--out", type=Path, default=out)
+    args = parser.parse_args()
+    results = {name: {str(seed): measure(name, seed) for seed in args.seeds} for name in args.datasets}
+    args.out.write_text(json.dumps(results, indent=1))
+    return results
