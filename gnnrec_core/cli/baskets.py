@@ -100,25 +100,24 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{period['label']}: {where}, {period['baskets']:,} baskets")
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
           f"baskets); a change is named when its q-value <= {config.q_threshold}")
-    if not any(not report.named(kind, status).empty for kind in ("items", "pairs")
-               for status in ("rising", "new", "falling", "gone")):
+    named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
+             for status in ("rising", "new", "falling", "gone")}
+    named = {key: rows for key, rows in named.items() if not rows.empty}
+    if not named:
         fewest = min(period["baskets"] for period in report.periods)
         print(f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
               "baskets only large changes can be told from chance).")
-    for kind in ("items", "pairs"):
-        if kind == "pairs" and any(not report.named("pairs", s).empty for s in ("rising", "new", "falling", "gone")):
+    first_pairs = next((key for key in named if key[0] == "pairs"), None)
+    for (kind, status), rows in named.items():
+        if (kind, status) == first_pairs:  # said once, above the first pairs listed
             print(PAIRS_READ)
-        for status in ("rising", "new", "falling", "gone"):
-            named = report.named(kind, status)
-            if named.empty:
-                continue
-            print(f"{status} {'products' if kind == 'items' else 'pairs'} ({len(named):,}):")
-            for row in named.head(args.top).itertuples(index=False):
-                label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
-                code = row.item if kind == "items" else f"{row.a}+{row.b}"
-                lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
-                print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
-                      f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")
+        print(f"{status} {'products' if kind == 'items' else 'pairs'} ({len(rows):,}):")
+        for row in rows.head(args.top).itertuples(index=False):
+            label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
+            code = row.item if kind == "items" else f"{row.a}+{row.b}"
+            lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
+            print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
+                  f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")
     return report.as_json()
 
 
