@@ -36,6 +36,8 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
     assert "Of the graph models, trust the filter; EASE, not a graph model, ranks better still" in page
     assert "Split: per-customer random holdout, test share 0.25" in page  # the Train form's words
     assert "Example customers" in page and "Product map" in page
+    examples = page[page.index("Example customers"):]  # whose lists these are, where the verdicts trust another
+    assert "These lists come from the run's model. This run serves LightGCN; the verdicts trust EASE." in examples
     # Every strongest pair says its evidence in words: 90 baskets of 3 products repeat each pair often.
     assert "enough (10 baskets or more)" in page
 
@@ -52,6 +54,7 @@ def test_example_lists_show_buyers_and_say_when_most_rest_on_few(tmp_path):
     page = html_report(dataset, model, RunInfo(DatasetRef("tail"), "lightgcn", results=results, k=10,
                                                split={"method": "random", "test_size": 0.25, "seed": 0}))
     examples = page[page.index("Example customers"):]
+    assert "This run serves" not in examples  # one row: no verdict trusts another model
     assert "<th>buyers in the data</th>" in examples
     assert "were bought by fewer than 10 customers in the data" in examples
 

@@ -28,7 +28,7 @@ from .explore import example_customers, top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import HEADINGS, recommend_table
-from .verdicts import graph_sentence, run_verdicts, split_sentence, training_sentence
+from .verdicts import graph_sentence, run_verdicts, serving_note, split_sentence, training_sentence
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
@@ -78,7 +78,7 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     parts += _metrics_section(info)
     parts += _map_section(dataset, model)
     parts += _associations_section(dataset, stats)
-    parts += _examples_section(dataset, model, stats, examples, k)
+    parts += _examples_section(dataset, model, stats, examples, k, serving_note(run_verdicts(info), info.model))
     if changes is not None:
         parts += changes_section(changes)
     return _page(parts)
@@ -199,11 +199,15 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
                "product) left out. " if variants else "") + "</p>", _table(shown, "{:.1f}")]
 
 
-def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int
-                      ) -> list[str]:
+def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int,
+                      trusted_note: str | None = None) -> list[str]:
+    """A few customers' lists from the run's model; `trusted_note` (serving_note) says so where the
+    verdicts above trust another model, so a reader does not take these lists for that model's."""
     activity = np.diff(model.train_.indptr)
     chosen = example_customers(model, examples)
     out = ["<h2>Example customers</h2>"]
+    if trusted_note:
+        out.append(f"<p class='note'>These lists come from the run's model. {_e(trusted_note)}</p>")
     for user in chosen:
         history = dataset.item_names(model.train_[int(user)].indices[:8])
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
