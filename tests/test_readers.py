@@ -128,6 +128,9 @@ def test_a_markdown_table_reads_as_the_table_it_shows():
     assert any("read as a Markdown table" in note for note in frame.attrs["notes"])
     github = read_table(b"user_id | product_id\n--- | ---\nu1 | p1\nu2 | p2\n", "g.csv")  # no outer pipes
     assert github.values.tolist() == [["u1", "p1"], ["u2", "p2"]]
+    pasted = read_table(b"| user_id | product_id | name |\n|---|---|---|\n| u1 | p1 | Mug \\| blue |\n"
+                        b'| u2 | p2 | 6" "plate" |\n| u3 | p1 | Mug \\| blue |\n', "pasted.md")
+    assert pasted["name"].tolist() == ["Mug | blue", '6" "plate"', "Mug | blue"]  # an escaped pipe is the cell's
     plain = read_table(_csv("|"), "log.txt")  # a pipe-separated file with no separator row is not one
     assert not any("Markdown" in note for note in plain.attrs["notes"]) and len(plain) == 3
 

@@ -42,8 +42,7 @@ KNOWN_COLUMNS = frozenset(name for names in SYNONYMS.values() for name in names)
 # A Markdown table's separator row: |---|:--:|, pipes at the ends optional. Read as data, it became a
 # customer '---' buying a product '---', and the pipes at each line's ends two empty columns.
 MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-PIPE_EDGES = re.compile(r"^[ \t]*\|[ \t]*|[ \t]*\|[ \t]*$", re.MULTILINE)
-PIPE_SPACES = re.compile(r"[ \t]*\|[ \t]*")
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")  # GitHub's tables write a '|' inside a cell as '\|'
 
 
 def _is_markdown_table(lines: list[str]) -> bool:
@@ -52,12 +51,25 @@ def _is_markdown_table(lines: list[str]) -> bool:
 
 
 def _markdown_as_delimited(text: str) -> str:
-    """The table's rows with '|' between fields alone: the separator row under the header out (a
-    data row of dashes stays), no pipe at either end, no spaces around a pipe."""
+    """The table's rows as '|'-delimited CSV: the separator row under the header out (a data row
+    of dashes stays), no pipe at either end, cells stripped, a cell's escaped pipe (backslash,
+    pipe) a plain '|', quoted by the csv writer as is a cell's '"', so neither splits nor shifts a row."""
     rows = LINE_BREAK.split(text)
     first = next(i for i, line in enumerate(rows) if line.strip())  # the header: blank lines may lead
     rule = next(i for i in range(first + 1, len(rows)) if rows[i].strip())
-    return PIPE_SPACES.sub("|", PIPE_EDGES.sub("", "\n".join(rows[:rule] + rows[rule + 1:])))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="|", lineterminator="\n")
+    for line in rows[first:rule] + rows[rule + 1:]:
+        line = line.strip()
+        if not line:
+            out.write("\n")
+            continue
+        if line.startswith("|"):
+            line = line[1:]
+        if line.endswith("|") and not line.endswith("\\|"):
+            line = line[:-1]
+        writer.writerow([cell.strip().replace("\\|", "|") for cell in UNESCAPED_PIPE.split(line)])
+    return out.getvalue()
 
 
 def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
