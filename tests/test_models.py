@@ -118,6 +118,19 @@ def test_ease_refuses_wide_catalogues(planted):
         EASE(max_items=10).fit(planted)
 
 
+def test_ease_chooses_lambda_on_the_runs_own_carve(planted, monkeypatch):
+    """The run's seed picks EASE's validation carve, as it does every filter's: it was always seed 0."""
+    import gnnrec_core.models.ease as ease_module
+    from gnnrec_core.pipeline.benchmark import make_model
+
+    seeds: list[int] = []
+    monkeypatch.setattr(ease_module, "choose_l2", lambda train, seed=0: seeds.append(seed) or 50.0)
+    EASE(seed=3).fit(planted)
+    assert seeds == [3]
+    dataset = type("D", (), {"interactions": None, "features": None})()
+    assert make_model("ease", dataset, seed=5).config.seed == 5  # what a run passes reaches it
+
+
 def test_bad_config_names_the_field():
     with pytest.raises(ConfigError, match="loss"):
         LightGCN(loss="mse")

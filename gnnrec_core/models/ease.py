@@ -38,6 +38,7 @@ class EASEConfig:
     l2: float | None = None  # None: chosen from LAMBDA_GRID on a validation slice of train
     # A dense items x items float32 weight matrix: 20k items is 1.6 GB. Default from GNNREC_MAX_DENSE_ITEMS.
     max_items: int = field(default_factory=lambda: limits().dense_items)
+    seed: int = 0  # the run's seed: lambda's validation carve, as every other model's choices
 
     def __post_init__(self) -> None:
         if self.l2 is not None:
@@ -58,7 +59,7 @@ class EASE(Recommender):
                               f"items x items weights, found {n_items:,}; the graph filter (gfcf) and lightgcn "
                               "cover this catalogue "
                               "(or raise GNNREC_MAX_DENSE_ITEMS on a machine with the memory)")
-        self.l2_ = self.config.l2 if self.config.l2 is not None else choose_l2(self.train_)
+        self.l2_ = self.config.l2 if self.config.l2 is not None else choose_l2(self.train_, seed=self.config.seed)
         self.weights_ = ease_weights(self.train_, self.l2_)
         return self
 
