@@ -18,9 +18,23 @@ from gnnrec_core.records import Gain, ResultRow, Tuning
 from gnnrec_core.serving.verdicts import gain_words, percent, training_sentence
 
 
-def _row(model, ndcg, blend=None):
+def _row(model, ndcg, blend=None, valid=None):
     return ResultRow(model, ndcg=ndcg, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
-                     train_seconds=1.0, blend=blend or {})
+                     train_seconds=1.0, blend=blend or {}, valid_ndcg=valid)
+
+
+def test_what_training_added_compares_the_rows_validation_chose_not_the_test_sets_best():
+    """Picking the best of four trained rows and three filters by their test figures is a choice made
+    on the test set; validation picks the pair, test measures it. The graph verdict describes the
+    table: baselines keep no validation figure, so both its sides are the test's best."""
+    rows = [_row("lightgcn", 0.22, valid=0.20), _row("lightgcn", 0.21, {"filter": 0.5}, valid=0.21),
+            _row("gfcf", 0.20, valid=0.19), _row("bspm", 0.205, valid=0.18), _row("ease", 0.215)]
+    found = verdicts(rows)
+    assert (found.training.row, found.training.reference) == ("lightgcn+blend", "gfcf")
+    assert found.training.value == 0.21 and found.training.reference_value == 0.20
+    assert (found.graph.row, found.graph.reference) == ("lightgcn", "ease")  # the test's best of each side
+    rows[3] = _row("bspm", 0.205)  # a filter with no validation figure (a run saved before): test picks
+    assert verdicts(rows).training.reference == "bspm"
 
 
 def test_a_gain_is_worded_by_its_interval():

@@ -257,18 +257,28 @@ def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, 
                 relative=relative, low=low, high=high, over=over, n=n, row_label=labels[0], reference_label=labels[1])
 
 
+def _finite(value: float | None) -> bool:
+    return value is not None and bool(np.isfinite(value))
+
+
 def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,
              metric: str = "ndcg", over: str = "test users") -> Verdicts:
-    """The two comparisons every table is read by (records.Verdicts): the best trained row (a GNN
-    alone or blended) against the best closed-form graph filter, and the best graph row (filter,
-    GNN or blend) against the best non-graph baseline, each best by the test metric. With each
+    """The two comparisons every table is read by (records.Verdicts): the trained row (a GNN alone
+    or blended) against the closed-form graph filter, each the best of its kind on validation (the
+    figure each chose its settings by; by the test metric where a row of the kind has none, as in a
+    run saved before), so what training added is measured on test for a pair chosen without it;
+    and the best graph row (filter, GNN or blend) against the best non-graph baseline, both by the
+    test metric, since baselines keep no validation figure: a description of the table. With each
     row's evaluation, every gain carries its interval over the test cases (`over`: test users, or
     basket completion's test baskets); rows alone (a saved run from before intervals were kept)
     give the gains without one."""
     pairs = [(item, None) if isinstance(item, ResultRow) else item for item in scored]
 
-    def best(kind: Callable[[ResultRow], bool]) -> tuple[ResultRow, Evaluation | None] | None:
+    def best(kind: Callable[[ResultRow], bool], on_validation: bool = False
+             ) -> tuple[ResultRow, Evaluation | None] | None:
         found = [(row, ev) for row, ev in pairs if kind(row)]
+        if on_validation and found and all(_finite(row.valid_ndcg) for row, _ in found):
+            return max(found, key=lambda pair: float(pair[0].valid_ndcg))  # type: ignore[arg-type]
         return max(found, key=lambda pair: pair[0].metric(metric)) if found else None
 
     def compare(a: tuple[ResultRow, Evaluation | None] | None,
@@ -281,8 +291,8 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
             paired = (found.per_user[k][metric], ref_found.per_user[k][metric])
         return gain(row, ref, k, metric, paired, over)
 
-    trained = best(lambda r: SPECS[r.model].is_gnn)
-    closed_form = best(lambda r: SPECS[r.model].is_filter)
+    trained = best(lambda r: SPECS[r.model].is_gnn, on_validation=True)
+    closed_form = best(lambda r: SPECS[r.model].is_filter, on_validation=True)
     graph = best(lambda r: SPECS[r.model].kind != "baseline")
     baseline = best(lambda r: SPECS[r.model].kind == "baseline")
     return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline),
