@@ -83,8 +83,9 @@ def table(done: dict) -> str:
         cells = []
         for key in keys:
             rows = [x for r in runs for x in r["results"] if x.get("key", x["model"]) == key]
+            fewer = f"; {len(rows)} of {len(runs)} runs" if len(rows) < len(runs) else ""  # a blend not chosen
             cells.append(f"{np.mean([x['ndcg'] for x in rows]):.4f} ± {np.std([x['ndcg'] for x in rows]):.4f} "
-                         f"({np.mean([x['train_seconds'] for x in rows]):.1f} s)" if rows else "–")
+                         f"({np.mean([x['train_seconds'] for x in rows]):.1f} s{fewer})" if rows else "–")
         lines.append(f"| {name} ({shape['users']:,} x {shape['items']:,}, {shape['interactions']:,}) | {len(runs)} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -93,6 +94,44 @@ def table(done: dict) -> str:
 def _best(results: list[dict], kind, metric: str) -> dict | None:
     rows = [x for x in results if kind(SPECS[x["model"]]) and x.get(metric) is not None]
     return max(rows, key=lambda x: x[metric]) if rows else None
+
+
+def _counted(names: list[str]) -> str:
+    """'a (3), b (2)': each name with its number of runs, most frequent first."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _blend_words(blend: dict) -> str:
+    parts = [f"{part} x{weight:g}" for part, weight in blend.items() if weight]
+    return " + ".join(parts) or "none"
+
+
+def blend_table(done: dict) -> str:
+    """Which rows the verdicts set against each other, and each GNN's blend per run: a "+ blend"
+    column of the first table may be mostly the filter (a weight of 1 or more on it)."""
+    gnns = [model for model, spec in SPECS.items() if spec.is_gnn]
+    lines = ["| dataset | trained row in the verdict (runs) | filter in the verdict (runs) | LightGCN's row / that filter (test) | "
+             + " | ".join(f"{LABELS[m]}'s blend (runs)" for m in gnns) + " |", "|---" * (4 + len(gnns)) + "|"]
+    for name in NAMES:
+        runs = [r for r in done["runs"] if r["dataset"] == name and r["verdicts"].get("training")]
+        if not runs:
+            continue
+        trained = [_header(r["verdicts"]["training"]["row"]) for r in runs]
+        filters = [LABELS[r["verdicts"]["training"]["reference"]] for r in runs]
+        ratios = []
+        for r in runs:
+            ndcg = {x.get("key", x["model"]): x for x in r["results"]}
+            mine = [x for key, x in ndcg.items() if key in ("lightgcn", "lightgcn+blend")]
+            chosen = max(mine, key=lambda x: x["valid_ndcg"] or 0.0)  # as the verdict picks: by validation
+            ratios.append(chosen["ndcg"] / r["verdicts"]["training"]["reference_value"])
+        blends = [_counted([_blend_words(next((x["blend"] for x in r["results"]
+                                               if x.get("key") == f"{m}+blend"), {})) for r in runs]) for m in gnns]
+        lines.append(f"| {name} | {_counted(trained)} | {_counted(filters)} | "
+                     f"{np.mean(ratios):.3f} ± {np.std(ratios):.3f} | " + " | ".join(blends) + " |")
+    return "\n".join(lines)
 
 
 def verdict_table(done: dict) -> str:
@@ -156,4 +195,4 @@ if __name__ == "__main__":
         print(detail(json.loads(OUT.read_text()), args.detail))
         raise SystemExit(0)
     done = json.loads(OUT.read_text()) if args.table else run(args.datasets, args.seeds, args.split_seed)
-    print(table(done) + "\n\n" + verdict_table(done))
+    print(table(done) + "\n\n" + verdict_table(done) + "\n\n" + blend_table(done))
