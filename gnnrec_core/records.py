@@ -4,6 +4,7 @@
     ResultRow       one model's figures on one split          producer: pipeline.benchmark.result_row
     Gain, Verdicts  the verdicts (verdict_records.py)          producer: pipeline.benchmark
     BenchmarkResult every model on one split (`benchmark`)    producer: pipeline.benchmark.benchmark
+    SeededBenchmark `benchmark` once per seed (--repeat)      producer: pipeline.benchmark.benchmark_seeds
     DatasetRef      which saved dataset a run was trained on  producer: store.Workspace.save_dataset
     RunInfo         a saved run (CLI `train` or the dashboard) producer: pipeline.experiment.train_and_save
 
@@ -205,6 +206,27 @@ class BenchmarkResult:
                    k=k, results=tuple(ResultRow.from_json(r) for r in data.get("results") or []),
                    ks=tuple(int(x) for x in data.get("ks") or (k,)), verdicts=Verdicts.from_json(data.get("verdicts")),
                    notes=tuple(str(n) for n in data.get("notes") or ()))
+
+
+@dataclass(frozen=True)
+class SeededBenchmark:
+    """`benchmark` once per seed (`--repeat N`): each run as it is, and the two verdicts read over
+    the seeds (each run's pair as that run's validation chose it; the interval is over seeds)."""
+
+    seeds: tuple[int, ...]
+    runs: tuple[BenchmarkResult, ...]
+    verdicts: Verdicts = Verdicts()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "seeds": list(self.seeds), "runs": [r.to_json() for r in self.runs],
+                "verdicts": self.verdicts.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SeededBenchmark:
+        _check_schema(data, "benchmark over seeds")
+        return cls(seeds=tuple(int(s) for s in data.get("seeds") or ()),
+                   runs=tuple(BenchmarkResult.from_json(r) for r in data.get("runs") or ()),
+                   verdicts=Verdicts.from_json(data.get("verdicts")))
 
 
 @dataclass(frozen=True)

@@ -210,10 +210,10 @@ def test_each_record_has_one_producer():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
                     "RunInfo", "ResultRow", "BenchmarkResult", "Tuning", "Gain", "Verdicts", "BudgetCut", "BasketRow",
-                    "BasketEvalResult"):
+                    "BasketEvalResult", "SeededBenchmark"):
                 made.setdefault(node.func.id, set()).add(str(path.relative_to(CORE)))
     assert made["RunInfo"] == {"pipeline/experiment.py"}
-    assert made["ResultRow"] == made["BenchmarkResult"] == {"pipeline/benchmark.py"}
+    assert made["ResultRow"] == made["BenchmarkResult"] == made["SeededBenchmark"] == {"pipeline/benchmark.py"}
     assert made["Gain"] == made["Verdicts"] == made["BudgetCut"] == {"pipeline/benchmark.py"}
     assert made["BasketRow"] == made["BasketEvalResult"] == {"pipeline/basket_eval.py"}
     assert all(path.startswith("models/") for path in made["Tuning"])  # each model's own tuning()

@@ -39,7 +39,8 @@ OUTPUT_ONLY: dict[Any, str] = {
 
 # (module, function): the engine's entry points whose arguments are "what reaches the engine".
 ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (benchmark_module, "make_model"),
-                (benchmark_module, "split"), (benchmark_module, "benchmark"), (experiment_module, "run_experiment"),
+                (benchmark_module, "split"), (benchmark_module, "benchmark"), (benchmark_module, "benchmark_seeds"),
+                (experiment_module, "run_experiment"),
                 (experiment_module, "train_and_save"),
                 (recommend_module, "recommend_table"), (recommend_module, "similar_table"),
                 (export_module, "export_all"), (merchandising_module, "resolve"), (rules_module, "mine_rules"),
@@ -50,7 +51,7 @@ NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_mod
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
 READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
-STOP_AT = {"benchmark", "run_experiment", "train_and_save", "recommend_table", "similar_table", "export_all",
+STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table", "similar_table", "export_all",
            "mine_rules", "basket_eval", "split_by_time", "split_by_column", "cold_start_eval"}
 
 

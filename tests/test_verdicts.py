@@ -337,3 +337,31 @@ def test_a_gain_with_too_few_cases_or_a_reference_of_zero_says_why_it_has_no_int
     assert gain_words(zero).endswith("0.3000 vs 0.0000 (no interval: the reference scores 0 on each of 2 new products)")
     old = Gain("a", "b", "ndcg", 10, 0.2, 0.1, 1.0)  # a run saved before intervals: by the sign, as before
     assert old.verdict == "ahead" and "saved before intervals" in gain_words(old)
+
+
+def test_benchmark_repeated_over_seeds_reads_each_verdict_over_the_seeds(small_log, tmp_path):
+    """`benchmark --repeat 3`: three runs, seeds 0-2, each drawing its split; what training added is
+    the change of the mean over the runs' own verdict pairs, its interval from Student's t over seeds."""
+    from scipy.stats import t
+
+    from gnnrec_core.records import SeededBenchmark
+
+    out = tmp_path / "seeds.json"
+    result = run_cli("benchmark", small_log, "--models", "pop,gfcf,lightgcn", "--repeat", "3", "--time-budget", "5",
+                     "--quiet", "--json", out)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    seeded = SeededBenchmark.from_json(data)
+    assert seeded.seeds == (0, 1, 2) and [run.split["seed"] for run in seeded.runs] == [0, 1, 2]
+    per_run = [run.verdicts.training for run in seeded.runs]
+    values = np.array([g.value for g in per_run])
+    references = np.array([g.reference_value for g in per_run])
+    training = seeded.verdicts.training
+    assert training.over == "seeds" and training.n == 3
+    assert training.relative == pytest.approx((values.mean() - references.mean()) / references.mean())
+    half = t.ppf(0.975, 2) * np.std(values - references, ddof=1) / np.sqrt(3) / references.mean()
+    assert training.high - training.low == pytest.approx(2 * half)
+    assert "3 runs, seeds 0, 1, 2 (each seed draws the split and seeds the models)" in result.stdout
+    assert "3 of 3" in result.stdout and "over 3 seeds, what training added: " in result.stdout
+    assert "over 3 seeds)" in result.stdout  # the interval says what it is over
+    assert SeededBenchmark.from_json(json.loads(json.dumps(seeded.to_json()))) == seeded

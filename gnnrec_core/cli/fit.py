@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
-from ..pipeline.benchmark import benchmark, parse_models, prepare
-from ..records import DatasetRef, ResultRow, Tuning, Verdicts
+from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
+from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import gain_words, graph_sentence, serving_note, training_sentence
 from ..setting_words import blend_words, chosen_words
 from .args import writable_file, writable_folder, write_output
@@ -44,11 +46,43 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                               f"found --split {args.split} --test-size {args.test_size}")
         data_split = given_split(dataset.interactions, _ingest(args, path=args.test).events)
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
+    options = {"k": args.k[0], "ks": args.k, "device": args.device, "gnn_settings": _gnn_settings(args, models),
+               "data_split": data_split}
+    if args.repeat > 1:
+        if args.seed + args.repeat - 1 > 2**32 - 1:
+            raise ConfigError(f"--repeat: expected seeds up to {2**32 - 1}, found --seed {args.seed} "
+                              f"with --repeat {args.repeat}")
+        seeds = [args.seed + i for i in range(args.repeat)]
+        with _Progress(args, len(models), "models") as progress:
+            seeded = benchmark_seeds(dataset, models, config, seeds, progress=progress, **options)
+        print_seeded(seeded)
+        return seeded.to_json()
     with _Progress(args, len(models), "models") as progress:
-        result = benchmark(dataset, models, config, k=args.k[0], ks=args.k, device=args.device, seed=args.seed,
-                           progress=progress, gnn_settings=_gnn_settings(args, models), data_split=data_split)
+        result = benchmark(dataset, models, config, seed=args.seed, progress=progress, **options)
     print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
     return result.to_json()
+
+
+def print_seeded(seeded: SeededBenchmark) -> None:
+    """`benchmark --repeat`: each row's mean +/- std over the seeds at the first cut-off, then the
+    verdicts read over the seeds."""
+    runs, k = seeded.runs, seeded.runs[0].k
+    keys = list(dict.fromkeys(row.key for run in runs for row in run.results))
+    width = max(len(key) for key in keys) + 2
+    print(f"{len(runs)} runs, seeds {', '.join(map(str, seeded.seeds))}"
+          + (" (the given split each time; the models' seeds vary)" if runs[0].split.get("method") == "given"
+             else " (each seed draws the split and seeds the models)") + f"; mean +/- std over the runs at k={k}:")
+    print(f"{'model':<{width}}" + "".join(f"{m:>18}" for m in ("ndcg", "recall", "fit_s")) + "  runs")
+    for key in keys:
+        rows = [row for run in runs for row in run.results if row.key == key]
+        cells = [np.array([row.metric(m) for row in rows]) for m in ("ndcg", "recall")]
+        cells.append(np.array([row.train_seconds for row in rows]))
+        print(f"{key:<{width}}" + "".join(f"{f'{c.mean():.{d}f} ± {c.std():.{d}f}':>18}" for c, d in zip(cells, (4, 4, 1)))
+              + f"  {len(rows)} of {len(runs)}")
+    for note in dict.fromkeys(note for run in runs for note in run.notes):
+        print(note)
+    for line in verdict_lines(seeded.verdicts):
+        print(f"over {len(runs)} seeds, {line}")
 
 
 def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str, Any], lines: Sequence[str],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
-from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, Verdicts
+from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, SeededBenchmark, Verdicts
 from .run_clock import shape_of
 from .run_memory import plan_memory
 
@@ -238,11 +238,13 @@ def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
 
 
 def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, k: int,
-                paired: tuple[np.ndarray, np.ndarray] | None, over: str, labels: tuple[str, str]) -> Gain:
+                paired: tuple[np.ndarray, np.ndarray] | None, over: str, labels: tuple[str, str],
+                critical: float = Z_95) -> Gain:
     """The one producer of a Gain, from two means and, with `paired`, each test case's figure for
     both (the same cases in the same order: test users in a table, test baskets in basket
-    completion): the 95% interval of the relative change is the mean per-case difference +/- 1.96
-    standard errors, divided by the reference's mean."""
+    completion, seeds in `seeds_verdicts`): the 95% interval of the relative change is the mean
+    per-case difference +/- `critical` standard errors (the normal's 1.96; Student's t over a
+    handful of seeds), divided by the reference's mean."""
     value, base = means
     relative = (value - base) / base if base else float("nan")
     low = high = None
@@ -251,7 +253,7 @@ def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, 
         difference = np.asarray(paired[0], np.float64) - np.asarray(paired[1], np.float64)
         n = len(difference)
         if n > 1 and base:
-            half = Z_95 * float(difference.std(ddof=1)) / np.sqrt(n)
+            half = critical * float(difference.std(ddof=1)) / np.sqrt(n)
             low, high = (float(difference.mean()) - half) / base, (float(difference.mean()) + half) / base
     return Gain(row=keys[0], reference=keys[1], metric=metric, k=k, value=value, reference_value=base,
                 relative=relative, low=low, high=high, over=over, n=n, row_label=labels[0], reference_label=labels[1])
@@ -299,6 +301,51 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
                     cut=budget_cut(trained[0]) if trained is not None else None)
 
 
+def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConfig, seeds: Sequence[int],
+                    data_split: Split | None = None, **options: Any) -> SeededBenchmark:
+    """`benchmark` once per seed. A drawn split is drawn again with each seed, as the models take
+    it, so the spread holds the split's noise and training's; a given split (`data_split`) stays."""
+    runs = []
+    for seed in seeds:
+        runs.append(benchmark(dataset, models, replace(split_config, seed=seed), seed=seed, data_split=data_split,
+                              **options))
+    return SeededBenchmark(seeds=tuple(seeds), runs=tuple(runs), verdicts=seeds_verdicts(runs))
+
+
+def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
+    """Each run's two verdicts read over the runs: each run's pair as its own validation chose it
+    (what the product does on any one run), the change of the mean and its 95% interval from
+    Student's t over the seeds. None where fewer than two runs have the verdict."""
+    from scipy.stats import t
+
+    def over_seeds(gains: list[Gain | None], whats: tuple[str, str]) -> Gain | None:
+        found = [g for g in gains if g is not None]
+        if len(found) < 2 or len(found) < len(gains):
+            return None
+        values = np.array([g.value for g in found])
+        references = np.array([g.reference_value for g in found])
+        keys = tuple(max(set(names), key=names.count) for names in ([g.row for g in found],
+                                                                     [g.reference for g in found]))
+        labels = (_chosen_in_each([g.row_label for g in found], whats[0]),
+                  _chosen_in_each([g.reference_label for g in found], whats[1]))
+        first = found[0]
+        return paired_gain((keys[0], keys[1]), (float(values.mean()), float(references.mean())), first.metric,
+                           first.k, (values, references), "seeds", labels, float(t.ppf(0.975, len(found) - 1)))
+
+    training = over_seeds([r.verdicts.training for r in runs], ("the trained row", "the filter"))
+    graph = over_seeds([r.verdicts.graph for r in runs], ("the best graph row", "the best baseline"))
+    cut = next((r.verdicts.cut for r in runs if r.verdicts.cut is not None), None)
+    return Verdicts(training=training, graph=graph, cut=cut)
+
+
+def _chosen_in_each(labels: list[str], what: str) -> str:
+    """One label where every seed chose the same row, else what each seed chose and how often."""
+    if len(set(labels)) == 1:
+        return labels[0]
+    counts = sorted(((labels.count(label), label) for label in set(labels)), key=lambda c: (-c[0], c[1]))
+    return f"{what} of each seed ({'; '.join(f'{label} in {n}' for n, label in counts)})"
+
+
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
     """basket-eval's rows read as every table is (`verdicts`), over its test baskets: `per_basket`
     holds each row's nDCG@k per test basket (by BasketRow.key), the same baskets in the same order."""
@@ -324,5 +371,5 @@ def _round(value: float) -> float:
     return float(round(value, 5)) if value == value else value
 
 
-__all__ = ["Dataset", "prepare", "benchmark", "make_model", "parse_models", "fit_timed", "Split",
+__all__ = ["Dataset", "prepare", "benchmark", "benchmark_seeds", "make_model", "parse_models", "fit_timed", "Split",
            "verdicts", "gain", "scored_rows", "DEFAULT_MODEL"]
