@@ -8,7 +8,8 @@ trained blend does, the popularity prior, not training, carries the lead.
 
 Honest selection, as in ease_blend: validation customers are halved, weights are chosen on one
 half and scored on the other, then the halves swap and the two scores are averaged. LightGCN (the
-default model) with its default budget and no blend of its own; GF-CF with its own validation choice.
+default model) and the feature GCN, each with its default budget and no blend of its own; GF-CF
+with its own validation choice.
 
     python -m benchmarks.popularity_control --seeds 0 1 2     # docs/results/popularity_control.json
 """
@@ -24,13 +25,14 @@ from benchmarks.validation_probe import carve, run, seed_means
 from gnnrec_core.fit.metrics import ranking_metrics, top_k
 from gnnrec_core.fit.tuning import choose_blend, standardise
 from gnnrec_core.models.embedding import _log_counts
+from gnnrec_core.models.feature_gcn import FeatureGCN
 from gnnrec_core.models.gfcf import GFCF
 from gnnrec_core.models.lightgcn import LightGCN
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "popularity_control.json"
 # Each blend: its base (weight 1) and the part the rule's "filter" weight goes to; popularity always.
 # The control's "filter" part is GF-CF again: its weight only rescales GF-CF against popularity.
-BLENDS = {"gnn + gfcf + pop": ("gnn", "gfcf"), "gfcf + pop": ("gfcf", "gfcf")}
+BLENDS = {"gnn + gfcf + pop": ("gnn", "gfcf"), "gcn + gfcf + pop": ("gcn", "gfcf"), "gfcf + pop": ("gfcf", "gfcf")}
 
 
 def _ndcg(scores: np.ndarray, history, relevant) -> np.ndarray:
@@ -42,14 +44,15 @@ def measure(name: str, seed: int) -> dict[str, float]:
     part, valid, users, rng = carved.part, carved.valid, carved.users, carved.rng
     history, relevant = carved.history, carved.relevant
     gnn = LightGCN(blend=False, seed=seed).fit(part, valid)
-    components = {"gnn": gnn._gnn_scores(gnn.user_vectors_[users]),
+    gcn = FeatureGCN(item_features=carved.features, blend=False, seed=seed).fit(part, valid)
+    components = {"gnn": gnn._gnn_scores(gnn.user_vectors_[users]), "gcn": gcn._gnn_scores(gcn.user_vectors_[users]),
                   "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(history),
                   "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
     half = rng.random(len(users)) < 0.5
     out: dict[str, list[float]] = {}
     for choose in (half, ~half):
         pick, rows = np.flatnonzero(choose), np.flatnonzero(~choose)
-        for single in ("gnn", "gfcf"):
+        for single in ("gnn", "gcn", "gfcf"):
             out.setdefault(single, []).append(float(_ndcg(components[single][rows], history[rows],
                                                           relevant[rows]).mean()))
         for label, (base, partner) in BLENDS.items():
@@ -65,14 +68,14 @@ def measure(name: str, seed: int) -> dict[str, float]:
 
 def main() -> None:
     results = run(measure, __doc__.split("\n")[0], OUT)
-    columns = ["gnn", "gfcf", *BLENDS]
-    print("| dataset | " + " | ".join(columns) + " | trained blend / gfcf | trained blend / gfcf + pop |")
+    columns = ["gnn", "gcn", "gfcf", *BLENDS]
+    print("| dataset | " + " | ".join(columns) + " | LightGCN's blend / gfcf + pop | the feature GCN's blend / gfcf + pop |")
     print("|---|" + "---|" * (len(columns) + 2))
     for name, runs in results.items():
         mean = {k: statistics.mean(r[k] for r in runs.values()) for k in columns}
         cells = []
-        for other in ("gfcf", "gfcf + pop"):
-            ratios = [r["gnn + gfcf + pop"] / r[other] for r in runs.values()]
+        for trained in ("gnn + gfcf + pop", "gcn + gfcf + pop"):
+            ratios = [r[trained] / r["gfcf + pop"] for r in runs.values()]
             spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
             cells.append(f"{statistics.mean(ratios):.3f} ± {spread:.3f}")
         print(f"| {name} | " + " | ".join(f"{mean[c]:.4f}" for c in columns) + " | " + " | ".join(cells) + " |")

@@ -28,6 +28,7 @@ class Carve:
     valid: sp.csr_matrix
     users: np.ndarray  # the validation customers scored (at most MAX_USERS, sorted)
     rng: np.random.Generator
+    features: object = None  # the dataset's item features (the feature GCN's input), as `prepare` gives them
 
     @property
     def history(self) -> sp.csr_matrix:
@@ -46,7 +47,7 @@ def carve(name: str, seed: int, carve_seed: int) -> Carve:
     users = np.flatnonzero(np.diff(valid.indptr) > 0)
     if len(users) > MAX_USERS:
         users = np.sort(rng.choice(users, MAX_USERS, replace=False))
-    return Carve(part, valid, users, rng)
+    return Carve(part, valid, users, rng, data.features)
 
 
 def seed_means(name: str, seed: int, figures: dict[str, list[float]]) -> dict[str, float]:
