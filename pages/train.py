@@ -167,6 +167,10 @@ if judged.training is not None:  # the run's own model first: what training adde
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
         "**Best graph model against the best baseline**: " + escape_markdown(graph_sentence(judged.graph)))
+if judged.training is not None or judged.graph is not None:
+    st.caption("Each interval is over this run's test users: the test set's noise, not training's. For the "
+               "spread over seeds, `gnnrec benchmark DATA --repeat 5` runs five seeds (each drawing its split) "
+               "and reads both verdicts over them.")
 serving, trusted = serving_note(judged, info.model), trusted_model(judged, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))
