@@ -64,25 +64,31 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_seeded(seeded: SeededBenchmark) -> None:
-    """`benchmark --repeat`: each row's mean +/- std over the seeds at the first cut-off, then the
-    verdicts read over the seeds."""
-    runs, k = seeded.runs, seeded.runs[0].k
+    """`benchmark --repeat`: each row's mean +/- std over the runs at every cut-off, the notes, the
+    held-out counts of a given split, then the verdicts read over the seeds."""
+    runs = seeded.runs
     keys = list(dict.fromkeys(row.key for run in runs for row in run.results))
-    width = max(len(key) for key in keys) + 2
-    print(f"{len(runs)} runs, seeds {', '.join(map(str, seeded.seeds))}"
-          + (" (the given split each time; the models' seeds vary)" if runs[0].split.get("method") == "given"
-             else " (each seed draws the split and seeds the models)") + f"; mean +/- std over the runs at k={k}:")
-    print(f"{'model':<{width}}" + "".join(f"{m:>18}" for m in ("ndcg", "recall", "fit_s")) + "  runs")
-    for key in keys:
-        rows = [row for run in runs for row in run.results if row.key == key]
-        cells = [np.array([row.metric(m) for row in rows]) for m in ("ndcg", "recall")]
-        cells.append(np.array([row.train_seconds for row in rows]))
-        print(f"{key:<{width}}" + "".join(f"{f'{c.mean():.{d}f} ± {c.std():.{d}f}':>18}" for c, d in zip(cells, (4, 4, 1)))
-              + f"  {len(rows)} of {len(runs)}")
+    method = runs[0].split.get("method")
+    varied = {"given": "the given split each time; the models' seeds vary",
+              "time": "the same time cut each time; the models' seeds vary"}.get(
+        method, "each seed draws the split and seeds the models")
+    print(f"{len(runs)} runs, seeds {', '.join(map(str, seeded.seeds))} ({varied}); mean +/- std over the runs:")
+    if keys:
+        width = max(len(key) for key in keys) + 2
+        ks = runs[0].ks
+        columns = [(f"{m}@{k}", k, m) for k in ks for m in ("ndcg", "recall")]
+        print(f"{'model':<{width}}" + "".join(f"{name:>18}" for name, _, _ in columns) + f"{'fit_s':>14}  runs")
+        for key in keys:
+            rows = [row for run in runs for row in run.results if row.key == key]
+            cells = [np.array([row.at_k[k][m] if row.at_k else row.metric(m) for row in rows]) for _, k, m in columns]
+            fit = np.array([row.train_seconds for row in rows])
+            print(f"{key:<{width}}" + "".join(f"{f'{c.mean():.4f} ± {c.std():.4f}':>18}" for c in cells)
+                  + f"{f'{fit.mean():.1f} ± {fit.std():.1f}':>14}  {len(rows)} of {len(runs)}")
+    print_split_counts(runs[0].split)
     for note in dict.fromkeys(note for run in runs for note in run.notes):
         print(note)
     for line in verdict_lines(seeded.verdicts):
-        print(f"over {len(runs)} seeds, {line}")
+        print(f"over the seeds, {line}")
 
 
 def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str, Any], lines: Sequence[str],
@@ -90,7 +96,9 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
     """Every model's row on one split, the blends' parts, the tuning chosen, the held-out counts,
     then `lines` (notes, verdicts): what `benchmark` and `train` print alike. `tuning_said`: a
     model whose tuning a note of `lines` already gives in words."""
-    if not results:
+    if not results:  # every model left out or refused: the notes say why
+        for line in lines:
+            print(line)
         return
     width = max(len(row.key) for row in results) + 2
     if len(ks) > 1:  # the first table is at one cut-off: say which
@@ -114,12 +122,17 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
     for row in results:
         if row.tuning is not None and not row.blend and row.model != tuning_said:
             print(f"{row.model}: {tuning_line(row.tuning)}")
+    print_split_counts(split)
+    for line in lines:
+        print(line)
+
+
+def print_split_counts(split: dict[str, Any]) -> None:
+    """A given split's held-out pairs: scored, and skipped by why."""
     if split.get("method") == "given":
         print(f"held-out pairs: {split['heldout_pairs']:,}; scored {split['test_interactions']:,}; skipped "
               f"{split['skipped_unknown_users']:,} with a user train never saw, {split['skipped_unknown_items']:,} "
               f"with an item train never saw, {split['skipped_in_train']:,} already in train")
-    for line in lines:
-        print(line)
 
 
 def verdict_lines(found: Verdicts) -> list[str]:

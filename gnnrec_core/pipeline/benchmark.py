@@ -281,8 +281,12 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
     def best(kind: Callable[[ResultRow], bool], on_validation: bool = False
              ) -> tuple[ResultRow, Evaluation | None] | None:
         found = [(row, ev) for row, ev in pairs if kind(row)]
-        if on_validation and found and all(_finite(row.valid_ndcg) for row, _ in found):
-            return max(found, key=lambda pair: float(pair[0].valid_ndcg))  # type: ignore[arg-type]
+        # A GNN whose blend was kept is not its own candidate: the blend beat it on the blend's own
+        # customers, a sample its alone figure (the whole carve) was not measured on.
+        blended = {row.model for row, _ in found if row.blend}
+        candidates = [(row, ev) for row, ev in found if row.blend or row.model not in blended]
+        if on_validation and candidates and all(_finite(row.valid_ndcg) for row, _ in candidates):
+            return max(candidates, key=lambda pair: float(pair[0].valid_ndcg))  # type: ignore[arg-type]
         return max(found, key=lambda pair: pair[0].metric(metric)) if found else None
 
     def compare(a: tuple[ResultRow, Evaluation | None] | None,
@@ -321,13 +325,13 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
     from scipy.stats import t
 
     def over_seeds(gains: list[Gain | None], whats: tuple[str, str]) -> Gain | None:
-        found = [g for g in gains if g is not None]
-        if len(found) < 2 or len(found) < len(gains):
+        found = [g for g in gains if g is not None and np.isfinite([g.value, g.reference_value]).all()]
+        if len(found) < 2:  # the interval then says over how many seeds it is
             return None
         values = np.array([g.value for g in found])
         references = np.array([g.reference_value for g in found])
-        keys = tuple(max(set(names), key=names.count) for names in ([g.row for g in found],
-                                                                     [g.reference for g in found]))
+        # The most frequent key, the first seed's on a tie (a set's order changes with the hash seed).
+        keys = tuple(max(names, key=names.count) for names in ([g.row for g in found], [g.reference for g in found]))
         labels = (_chosen_in_each([g.row_label for g in found], whats[0]),
                   _chosen_in_each([g.reference_label for g in found], whats[1]))
         first = found[0]
@@ -336,7 +340,8 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
 
     training = over_seeds([r.verdicts.training for r in runs], ("the trained row", "the filter"))
     graph = over_seeds([r.verdicts.graph for r in runs], ("the best graph row", "the best baseline"))
-    cut = next((r.verdicts.cut for r in runs if r.verdicts.cut is not None), None)
+    cuts = [r.verdicts.cut for r in runs]  # said only where the budget cut training short in every run
+    cut = cuts[0] if cuts and all(c is not None for c in cuts) else None
     return Verdicts(training=training, graph=graph, cut=cut)
 
 

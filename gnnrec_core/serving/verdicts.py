@@ -66,7 +66,8 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
         said = (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} "
                 f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
     if cut is not None:
-        said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {cut.epochs} epochs "
+        epochs = f"{cut.epochs} epoch{'' if cut.epochs == 1 else 's'}"
+        said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {epochs} "
                  "while still improving on validation: a longer time budget may change this.")
     return said
 
