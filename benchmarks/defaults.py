@@ -113,7 +113,8 @@ def blend_table(done: dict) -> str:
     """Which rows the verdicts set against each other, and each GNN's blend per run: a "+ blend"
     column of the first table may be mostly the filter (a weight of 1 or more on it)."""
     gnns = [model for model, spec in SPECS.items() if spec.is_gnn]
-    lines = ["| dataset | trained row in the verdict (runs) | filter in the verdict (runs) | LightGCN's row / that filter (test) | "
+    lines = ["| dataset | trained row in the verdict (runs) | filter in the verdict (runs) | "
+             "LightGCN's row / that filter (test) | "
              + " | ".join(f"{LABELS[m]}'s blend (runs)" for m in gnns) + " |", "|---" * (4 + len(gnns)) + "|"]
     for name in NAMES:
         runs = [r for r in done["runs"] if r["dataset"] == name and r["verdicts"].get("training")]

@@ -69,7 +69,8 @@ def measure(name: str, seed: int) -> dict[str, float]:
 def main() -> None:
     results = run(measure, __doc__.split("\n")[0], OUT)
     columns = ["gnn", "gcn", "gfcf", *BLENDS]
-    print("| dataset | " + " | ".join(columns) + " | LightGCN's blend / gfcf + pop | the feature GCN's blend / gfcf + pop |")
+    print("| dataset | " + " | ".join(columns)
+          + " | LightGCN's blend / gfcf + pop | the feature GCN's blend / gfcf + pop |")
     print("|---|" + "---|" * (len(columns) + 2))
     for name, runs in results.items():
         mean = {k: statistics.mean(r[k] for r in runs.values()) for k in columns}

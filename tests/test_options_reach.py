@@ -51,8 +51,8 @@ NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_mod
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
 READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
-STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table", "similar_table", "export_all",
-           "mine_rules", "basket_eval", "split_by_time", "split_by_column", "cold_start_eval"}
+STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table", "similar_table",
+           "export_all", "mine_rules", "basket_eval", "split_by_time", "split_by_column", "cold_start_eval"}
 
 
 class _Stop(Exception):

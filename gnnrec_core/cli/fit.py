@@ -68,7 +68,7 @@ def print_seeded(seeded: SeededBenchmark) -> None:
     held-out counts of a given split, then the verdicts read over the seeds."""
     runs = seeded.runs
     keys = list(dict.fromkeys(row.key for run in runs for row in run.results))
-    method = runs[0].split.get("method")
+    method = str(runs[0].split.get("method"))
     varied = {"given": "the given split each time; the models' seeds vary",
               "time": "the same time cut each time; the models' seeds vary"}.get(
         method, "each seed draws the split and seeds the models")
