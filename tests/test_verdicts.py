@@ -33,6 +33,9 @@ def test_a_verdict_speaks_for_the_row_validation_chose_against_the_tests_best_re
     assert (found.training.row, found.training.reference) == ("lightgcn+blend", "bspm")
     assert found.training.value == 0.21 and found.training.reference_value == 0.205
     assert (found.graph.row, found.graph.reference) == ("lightgcn+blend", "ease")  # validation's graph row
+    asked = verdicts(rows, asked=["lightgcn", "gfcf", "bspm", "ease", "itemknn", "cooc"])
+    assert asked.graph.reference_label == "EASE (the best baseline that ran; Item-kNN and Co-occurrence " \
+        "(lift/Jaccard) did not)"  # asked for, no row: "the best baseline" is not the best of all
     rows[0] = _row("lightgcn", 0.22, valid=0.23)  # alone on the whole carve, above its blend's figure on a
     assert verdicts(rows).training.row == "lightgcn+blend"  # sample: the blend beat it on its own customers
     rows[1] = _row("lightgcn", 0.21, {"filter": 0.5})  # a trained row with no validation figure (saved before)

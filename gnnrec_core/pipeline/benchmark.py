@@ -177,7 +177,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
                            split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,
-                           verdicts=verdicts(scored, k=ks[0]), notes=tuple(notes))
+                           verdicts=verdicts(scored, k=ks[0], asked=models), notes=tuple(notes))
 
 
 def skipped_note(name: str, exc: Exception) -> str:
@@ -264,7 +264,7 @@ def _finite(value: float | None) -> bool:
 
 
 def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,
-             metric: str = "ndcg", over: str = "test users") -> Verdicts:
+             metric: str = "ndcg", over: str = "test users", asked: Sequence[str] = ()) -> Verdicts:
     """The two comparisons every table is read by (records.Verdicts): the trained row (a GNN alone
     or blended) against the best closed-form graph filter, and the graph row (filter, GNN or blend)
     against the best non-graph baseline. The side a verdict speaks for is the best of its kind on
@@ -303,7 +303,15 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
     closed_form = best(lambda r: SPECS[r.model].is_filter)
     graph = best(lambda r: SPECS[r.model].kind != "baseline", on_validation=True)
     baseline = best(lambda r: SPECS[r.model].kind == "baseline")
-    return Verdicts(training=compare(trained, closed_form), graph=compare(graph, baseline),
+    versus = compare(graph, baseline)
+    # `asked`: the run's models. A baseline asked for that has no row (EASE above its dense cap) is
+    # named, so "the best baseline" is not read as the best of every baseline.
+    missing = [SPECS[m].label for m in dict.fromkeys(asked) if SPECS[m].kind == "baseline"
+               and not any(row.model == m for row, _ in pairs)]
+    if versus is not None and missing:
+        versus = replace(versus, reference_label=f"{versus.reference_label} (the best baseline that ran; "
+                                                 f"{' and '.join(missing)} did not)")
+    return Verdicts(training=compare(trained, closed_form), graph=versus,
                     cut=budget_cut(trained[0]) if trained is not None else None)
 
 

@@ -114,6 +114,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     models = first + [config.model] + [b for b in config.baselines if b not in (config.model, *first)]
     left_out = plan_memory(models, shape_of(data_split.train), {config.model: settings},
                            required=frozenset([config.model]))  # before anything is fitted
+    asked = list(models)  # the verdicts name a baseline asked for that ends with no row
     models = [name for name in models if name not in left_out]
     notes.extend(left_out.values())
     clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings, config.model),
@@ -164,7 +165,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
                       data_split.as_dict(), time.perf_counter() - started, config, notes,
-                      verdicts(scored, k=config.k))
+                      verdicts(scored, k=config.k, asked=asked))
 
 
 def _budgets(models: list[str], settings: dict[str, Any], main: str) -> dict[str, float]:
