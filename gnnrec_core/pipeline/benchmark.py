@@ -346,8 +346,8 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
         return paired_gain((keys[0], keys[1]), (float(values.mean()), float(references.mean())), first.metric,
                            first.k, (values, references), "seeds", labels, float(t.ppf(0.975, len(found) - 1)))
 
-    training = over_seeds([r.verdicts.training for r in runs], ("the trained row", "the filter"))
-    graph = over_seeds([r.verdicts.graph for r in runs], ("the best graph row", "the best baseline"))
+    training = over_seeds([r.verdicts.training for r in runs], ("the trained row", "the best filter"))
+    graph = over_seeds([r.verdicts.graph for r in runs], ("the graph row", "the best baseline"))
     cuts = [r.verdicts.cut for r in runs]  # said only where the budget cut training short in every run
     cut = cuts[0] if cuts and all(c is not None for c in cuts) else None
     return Verdicts(training=training, graph=graph, cut=cut)
