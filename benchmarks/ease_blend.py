@@ -22,9 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, run, seed_means
-from gnnrec_core.fit.metrics import ranking_metrics, top_k
-from gnnrec_core.fit.tuning import choose_blend, standardise
+from benchmarks.validation_probe import carve, halves, run, seed_means
 from gnnrec_core.models.ease import EASE
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.gfcf import GFCF
@@ -36,40 +34,15 @@ BLENDS = {"gnn + gfcf": ("gnn", "gfcf"), "gnn + ease": ("gnn", "ease"), "ease + 
           "ease + gnn": ("ease", "gnn")}
 
 
-def _ndcg(scores: np.ndarray, history, relevant) -> np.ndarray:
-    return np.nan_to_num(ranking_metrics(top_k(scores, 10, history), relevant, 10)["ndcg"])
-
-
-def _blend(components: dict[str, np.ndarray], base: str, partner: str, weights: dict[str, float]) -> np.ndarray:
-    return (standardise(components[base]) + weights["filter"] * standardise(components[partner])
-            + weights["popularity"] * standardise(components["popularity"]))
-
-
 def measure(name: str, seed: int) -> dict[str, float]:
     carved = carve(name, seed, carve_seed=seed)
-    part, valid, users, rng = carved.part, carved.valid, carved.users, carved.rng
-    history, relevant = carved.history, carved.relevant
+    part, valid, users = carved.part, carved.valid, carved.users
     gnn = LightGCN(blend=False, seed=seed).fit(part, valid)
     components = {"gnn": gnn._gnn_scores(gnn.user_vectors_[users]),
-                  "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(history),
-                  "ease": EASE().fit(part).score_history(history),
+                  "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(carved.history),
+                  "ease": EASE().fit(part).score_history(carved.history),
                   "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
-    half = rng.random(len(users)) < 0.5
-    out: dict[str, list[float]] = {}
-    for choose in (half, ~half):
-        pick, rows = np.flatnonzero(choose), np.flatnonzero(~choose)
-        for single in ("gnn", "gfcf", "ease"):
-            out.setdefault(single, []).append(float(_ndcg(components[single][rows], history[rows],
-                                                          relevant[rows]).mean()))
-        for label, (base, partner) in BLENDS.items():
-            chosen = {"gnn": components[base][pick], "filter": components[partner][pick],
-                      "popularity": components["popularity"][pick]}
-            weights = choose_blend(chosen, history[pick], relevant[pick]).weights
-            sub = {k: v[rows] for k, v in components.items()}
-            out.setdefault(label, []).append(float(_ndcg(_blend(sub, base, partner, weights), history[rows],
-                                                         relevant[rows]).mean()))
-            out.setdefault(f"{label} weights", []).append(weights["filter"])
-    return seed_means(name, seed, out)
+    return seed_means(name, seed, halves(carved, components, ("gnn", "gfcf", "ease"), BLENDS))
 
 
 def main() -> None:

@@ -21,9 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, run, seed_means
-from gnnrec_core.fit.metrics import ranking_metrics, top_k
-from gnnrec_core.fit.tuning import choose_blend, standardise
+from benchmarks.validation_probe import carve, halves, run, seed_means
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.feature_gcn import FeatureGCN
 from gnnrec_core.models.gfcf import GFCF
@@ -35,35 +33,15 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "popularity_con
 BLENDS = {"gnn + gfcf + pop": ("gnn", "gfcf"), "gcn + gfcf + pop": ("gcn", "gfcf"), "gfcf + pop": ("gfcf", "gfcf")}
 
 
-def _ndcg(scores: np.ndarray, history, relevant) -> np.ndarray:
-    return np.nan_to_num(ranking_metrics(top_k(scores, 10, history), relevant, 10)["ndcg"])
-
-
 def measure(name: str, seed: int) -> dict[str, float]:
     carved = carve(name, seed, carve_seed=seed)
-    part, valid, users, rng = carved.part, carved.valid, carved.users, carved.rng
-    history, relevant = carved.history, carved.relevant
+    part, valid, users = carved.part, carved.valid, carved.users
     gnn = LightGCN(blend=False, seed=seed).fit(part, valid)
     gcn = FeatureGCN(item_features=carved.features, blend=False, seed=seed).fit(part, valid)
     components = {"gnn": gnn._gnn_scores(gnn.user_vectors_[users]), "gcn": gcn._gnn_scores(gcn.user_vectors_[users]),
-                  "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(history),
+                  "gfcf": GFCF(seed=seed).fit(part, valid).filter_.score_history(carved.history),
                   "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
-    half = rng.random(len(users)) < 0.5
-    out: dict[str, list[float]] = {}
-    for choose in (half, ~half):
-        pick, rows = np.flatnonzero(choose), np.flatnonzero(~choose)
-        for single in ("gnn", "gcn", "gfcf"):
-            out.setdefault(single, []).append(float(_ndcg(components[single][rows], history[rows],
-                                                          relevant[rows]).mean()))
-        for label, (base, partner) in BLENDS.items():
-            chosen = {"gnn": components[base][pick], "filter": components[partner][pick],
-                      "popularity": components["popularity"][pick]}
-            weights = choose_blend(chosen, history[pick], relevant[pick]).weights
-            blended = (standardise(components[base][rows]) + weights["filter"] * standardise(components[partner][rows])
-                       + weights["popularity"] * standardise(components["popularity"][rows]))
-            out.setdefault(label, []).append(float(_ndcg(blended, history[rows], relevant[rows]).mean()))
-            out.setdefault(f"{label}: popularity weight", []).append(weights["popularity"])
-    return seed_means(name, seed, out)
+    return seed_means(name, seed, halves(carved, components, ("gnn", "gcn", "gfcf"), BLENDS))
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
-"""What the validation-only blend probes share (activity_blend, ease_blend): a dataset's validation
-carve with at most MAX_USERS of its customers, each seed's mean figures printed as they come, and
-the seeds x datasets run written to its results file.
+"""What the validation-only blend probes share (activity_blend, ease_blend, popularity_control): a
+dataset's validation carve with at most MAX_USERS of its customers, blends chosen on one half of
+it and scored on the other (`halves`), each seed's mean figures printed as they come, and the
+seeds x datasets run written to its results file.
 
 Each probe reads only a carve of its split's train part: the test split is never read."""
 
@@ -17,6 +18,8 @@ import scipy.sparse as sp
 
 from benchmarks.datasets import NAMES, OPTIONS, path
 from gnnrec_core import ingest, prepare
+from gnnrec_core.fit.metrics import ranking_metrics, top_k
+from gnnrec_core.fit.tuning import choose_blend, standardise
 from gnnrec_core.matrix.interactions import SplitConfig, carve_validation, split
 
 MAX_USERS = 4000  # validation customers scored per seed: dense customers x products arrays stay small
@@ -48,6 +51,38 @@ def carve(name: str, seed: int, carve_seed: int) -> Carve:
     if len(users) > MAX_USERS:
         users = np.sort(rng.choice(users, MAX_USERS, replace=False))
     return Carve(part, valid, users, rng, data.features)
+
+
+def ndcg(scores: np.ndarray, history: sp.csr_matrix, relevant: sp.csr_matrix) -> np.ndarray:
+    """Each customer's nDCG@10, seen products masked."""
+    return np.nan_to_num(ranking_metrics(top_k(scores, 10, history), relevant, 10)["ndcg"])
+
+
+def halves(carved: Carve, components: dict[str, np.ndarray], singles: tuple[str, ...],
+           blends: dict[str, tuple[str, str]]) -> dict[str, list[float]]:
+    """Honest selection: the validation customers are halved; each blend's weights (the product's
+    rule, `fit.tuning.choose_blend`: its base at weight 1, its partner in the rule's "filter" place,
+    popularity) are chosen on one half and scored on the other, then the halves swap. Returns per
+    half each single's and each blend's mean nDCG@10 and the blend's chosen weights. `components`:
+    scores of the carve's customers (rows aligned with `carved.users`), "popularity" among them."""
+    history, relevant = carved.history, carved.relevant
+    half = carved.rng.random(len(carved.users)) < 0.5
+    out: dict[str, list[float]] = {}
+    for choose in (half, ~half):
+        pick, rows = np.flatnonzero(choose), np.flatnonzero(~choose)
+        for single in singles:
+            scores = components[single][rows]
+            out.setdefault(single, []).append(float(ndcg(scores, history[rows], relevant[rows]).mean()))
+        for label, (base, partner) in blends.items():
+            chosen = {"gnn": components[base][pick], "filter": components[partner][pick],
+                      "popularity": components["popularity"][pick]}
+            weights = choose_blend(chosen, history[pick], relevant[pick]).weights
+            blended = (standardise(components[base][rows]) + weights["filter"] * standardise(components[partner][rows])
+                       + weights["popularity"] * standardise(components["popularity"][rows]))
+            out.setdefault(label, []).append(float(ndcg(blended, history[rows], relevant[rows]).mean()))
+            for part in ("filter", "popularity"):
+                out.setdefault(f"{label}: {part} weight", []).append(weights[part])
+    return out
 
 
 def seed_means(name: str, seed: int, figures: dict[str, list[float]]) -> dict[str, float]:
