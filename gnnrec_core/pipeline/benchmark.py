@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -272,10 +273,9 @@ def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[Re
     as in a run saved before); the reference is the best of its kind on test. So neither verdict
     flatters its claim: picking the best of four trained rows by their test figures overstated what
     training added, and a reference picked on validation could sit below a row the table shows
-    above it. With each
-    row's evaluation, every gain carries its interval over the test cases (`over`: test users, or
-    basket completion's test baskets); rows alone (a saved run from before intervals were kept)
-    give the gains without one."""
+    above it. With each row's evaluation, every gain carries its interval over the test cases
+    (`over`: test users, or basket completion's test baskets); rows alone (a saved run from before
+    intervals were kept) give the gains without one."""
     pairs = [(item, None) if isinstance(item, ResultRow) else item for item in scored]
 
     def best(kind: Callable[[ResultRow], bool], on_validation: bool = False
@@ -338,8 +338,10 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
             return None
         values = np.array([g.value for g in found])
         references = np.array([g.reference_value for g in found])
-        # The most frequent key, the first seed's on a tie (a set's order changes with the hash seed).
-        keys = tuple(max(names, key=names.count) for names in ([g.row for g in found], [g.reference for g in found]))
+        # The most frequent key, the first seed's on a tie (Counter keeps first-seen order; a set's
+        # order would change with the hash seed).
+        keys = tuple(Counter(names).most_common(1)[0][0] for names in ([g.row for g in found],
+                                                                        [g.reference for g in found]))
         labels = (_chosen_in_each([g.row_label for g in found], whats[0]),
                   _chosen_in_each([g.reference_label for g in found], whats[1]))
         first = found[0]
@@ -355,10 +357,10 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
 
 def _chosen_in_each(labels: list[str], what: str) -> str:
     """One label where every seed chose the same row, else what each seed chose and how often."""
-    if len(set(labels)) == 1:
+    counts = Counter(labels).most_common()
+    if len(counts) == 1:
         return labels[0]
-    counts = sorted(((labels.count(label), label) for label in set(labels)), key=lambda c: (-c[0], c[1]))
-    return f"{what} of each seed ({'; '.join(f'{label} in {n}' for n, label in counts)})"
+    return f"{what} of each seed ({'; '.join(f'{label} in {n}' for label, n in counts)})"
 
 
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
