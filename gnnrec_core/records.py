@@ -310,7 +310,9 @@ class RunInfo:
     made_by: str = "dashboard"  # "dashboard" or "cli"
     run_id: str = ""  # set by the workspace when saved
     saved_at: float = 0.0
-    verdicts: Verdicts = Verdicts()
+    verdicts: Verdicts = Verdicts()  # this run's table, intervals over its test users
+    seeds: tuple[int, ...] = ()  # where the run was repeated over seeds (`repeat`): each, the run's own first
+    over_seeds: Verdicts = Verdicts()  # the same verdicts read over `seeds`, intervals over seeds
 
     @property
     def main_result(self) -> ResultRow | None:
@@ -325,7 +327,8 @@ class RunInfo:
     def to_json(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out |= {"schema": SCHEMA, "dataset": asdict(self.dataset), "results": [r.to_json() for r in self.results],
-                "history": list(self.history), "notes": list(self.notes), "verdicts": self.verdicts.to_json()}
+                "history": list(self.history), "notes": list(self.notes), "verdicts": self.verdicts.to_json(),
+                "seeds": list(self.seeds), "over_seeds": self.over_seeds.to_json()}
         return out
 
     @classmethod
@@ -353,7 +356,9 @@ class RunInfo:
                    epochs=data.get("epochs"), notes=tuple(str(n) for n in data.get("notes") or ()),
                    seconds=float(data.get("seconds", data.get("train_seconds", 0.0)) or 0.0), made_by=made_by,
                    run_id=str(data.get("run_id", "")), saved_at=float(data.get("saved_at", 0.0) or 0.0),
-                   verdicts=Verdicts.from_json(data.get("verdicts")))
+                   verdicts=Verdicts.from_json(data.get("verdicts")),
+                   seeds=tuple(int(s) for s in data.get("seeds") or ()),
+                   over_seeds=Verdicts.from_json(data.get("over_seeds")))
 
 
 # Gain, BudgetCut and Verdicts live in verdict_records.py, the fields' checks in record_fields.py;

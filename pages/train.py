@@ -25,10 +25,14 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
+from gnnrec_core.pipeline.experiment import MAX_REPEAT
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import (
+    SEEDS_CAPTION,
+    first_split_words,
     graph_sentence,
     run_verdicts,
+    seeds_words,
     serving_note,
     split_sentence,
     training_sentence,
@@ -108,6 +112,12 @@ with st.form("train-form"):
              "validation slices of the real retail data, quantity and count were level or worse "
              "(docs/benchmarks.md). Test relevance is binary whatever is chosen.")
     seed = right.number_input("Seed", 0, 10_000, 0)
+    repeat = right.number_input(
+        "Repeat over seeds", 1, MAX_REPEAT, 1,
+        help="Run again with the next seeds (each draws its own split, or keeps your own test set, and trains "
+             "again) and read the verdicts "
+             "over the seeds: the interval then holds the split's noise and training's, not only the test set's. "
+             "Each seed costs a whole run's time; the table and the model served stay the first seed's.")
     heldout_file = right.file_uploader(
         "Your own test set (optional)", type=UPLOAD_TYPES,
         help="A held-out file with the same customer and product columns as this dataset, such as a published "
@@ -118,7 +128,7 @@ with st.form("train-form"):
 if submitted:
     try:
         config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=tuple(settings.items()),
-                                  device=device, seed=int(seed), weighting=weighting,
+                                  device=device, seed=int(seed), weighting=weighting, repeat=int(repeat),
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
         heldout = None
         if heldout_file is not None:  # read with the dataset's customer and product columns
@@ -163,14 +173,26 @@ st.markdown("**Final test figures**: the held-out test split, scored once per ru
 judged = run_verdicts(info)
 if judged.training is not None:  # the run's own model first: what training added
     say = st.info if judged.training.verdict == "ahead" else st.warning
-    say("**What training added**: " + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
+    say(f"**What training added{first_split_words(info.seeds)}**: "
+        + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
-        "**Best graph model against the best baseline**: " + escape_markdown(graph_sentence(judged.graph)))
+        f"**Best graph model against the best baseline{first_split_words(info.seeds)}**: "
+        + escape_markdown(graph_sentence(judged.graph)))
+over = info.over_seeds
+if over.training is not None:
+    (st.info if over.training.verdict == "ahead" else st.warning)(
+        f"**What training added, {seeds_words(info.seeds)}**: "
+        + escape_markdown(training_sentence(over.training, over.graph, over.cut)))
+if over.graph is not None:
+    (st.warning if over.graph.verdict == "behind" else st.success)(
+        f"**Best graph model against the best baseline, {seeds_words(info.seeds)}**: "
+        + escape_markdown(graph_sentence(over.graph)))
 if judged.training is not None or judged.graph is not None:
-    st.caption("Each interval is over this run's test users: the test set's noise, not training's. For the "
-               "spread over seeds, `gnnrec benchmark DATA --repeat 5` runs five seeds (each drawing its split) "
-               "and reads both verdicts over them.")
+    st.caption(SEEDS_CAPTION if info.seeds else
+               "Each interval is over this run's test users: the test set's noise, not training's. For the "
+               "spread over seeds, set Repeat over seeds above (or `gnnrec benchmark DATA --repeat 5`): each seed "
+               "draws its split and trains again, and both verdicts are read over them.")
 serving, trusted = serving_note(judged, info.model), trusted_model(judged, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))

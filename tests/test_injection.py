@@ -332,6 +332,8 @@ TRUSTED = {
     "figures['users']", "figures['items']", "figures['repeat_users']", "env_name('dense_items')",  # counts, names
     "THIN", "ROOT_ENV",  # the engine's constants: a count, an environment variable's name
     "split_sentence(info.split, info.k)",  # counts and the split's settings, words of the engine's own
+    # The engine's words and the run's seeds (integers):
+    "SEEDS_CAPTION", "seeds_words(info.seeds)", "first_split_words(info.seeds)",
 }
 
 

@@ -148,11 +148,13 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         if name == "benchmark":
             sub.add_argument("--k", type=cutoffs, default=(10,), metavar="K[,K...]",
                              help="cut-offs: recall and nDCG at each, every metric at the first (default 10)")
-            sub.add_argument("--repeat", type=positive_int, default=1, metavar="N",
-                             help="run N times, seeds --seed to --seed+N-1 (each draws its split), and read the "
-                                  "verdicts over the seeds (default 1)")
         else:
             sub.add_argument("--k", type=positive_int, default=10)
+        if name in ("benchmark", "train", "report"):
+            sub.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                             help="run N times, seeds --seed to --seed+N-1 (each draws its split), and read the "
+                                  "verdicts over the seeds (default 1)" + ("" if name == "benchmark" else
+                                                                          "; the table and model are --seed's"))
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                          help="most seconds for each GNN's fit, its search on validation included (default 90)")
         if name in ("benchmark", "train"):

@@ -87,7 +87,7 @@ def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
     compared = {} if args.compare_with is None else {"baselines": tuple(parse_models(args.compare_with))}
     return ExperimentConfig(model=name, settings=tuple(_gnn_settings(args, [name]).items()), device=args.device,
                             seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed),
-                            **compared)
+                            repeat=args.repeat, **compared)
 
 
 def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:

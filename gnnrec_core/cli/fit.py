@@ -15,7 +15,14 @@ from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
-from ..serving.verdicts import gain_words, graph_sentence, serving_note, training_sentence
+from ..serving.verdicts import (
+    first_split_words,
+    gain_words,
+    graph_sentence,
+    seeds_words,
+    serving_note,
+    training_sentence,
+)
 from ..setting_words import blend_words, chosen_words
 from .args import writable_file, writable_folder, write_output
 from .common import (
@@ -181,7 +188,10 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
     info = workspace.load_run(run_id).info
     serving = serving_note(info.verdicts, info.model)
-    print_table(info.results, (info.k,), info.split, (*info.notes, *verdict_lines(info.verdicts),
+    own = [f"{first_split_words(info.seeds)[2:]}, {line}" if info.seeds else line
+           for line in verdict_lines(info.verdicts)]
+    over_seeds = [f"{seeds_words(info.seeds)}, {line}" for line in verdict_lines(info.over_seeds)]
+    print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result
     score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""

@@ -323,11 +323,11 @@ def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConf
     for seed in seeds:
         runs.append(benchmark(dataset, models, replace(split_config, seed=seed), seed=seed, data_split=data_split,
                               **options))
-    return SeededBenchmark(seeds=tuple(seeds), runs=tuple(runs), verdicts=seeds_verdicts(runs))
+    return SeededBenchmark(seeds=tuple(seeds), runs=tuple(runs), verdicts=seeds_verdicts([r.verdicts for r in runs]))
 
 
-def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
-    """Each run's two verdicts read over the runs: each run's pair as its own validation chose it
+def seeds_verdicts(runs: Sequence[Verdicts]) -> Verdicts:
+    """Each run's two verdicts (one per seed) read over the runs: each run's pair as its own validation chose it
     (what the product does on any one run), the change of the mean and its 95% interval from
     Student's t over the seeds. None where fewer than two runs have the verdict."""
     from scipy.stats import t
@@ -348,9 +348,9 @@ def seeds_verdicts(runs: Sequence[BenchmarkResult]) -> Verdicts:
         return paired_gain((keys[0], keys[1]), (float(values.mean()), float(references.mean())), first.metric,
                            first.k, (values, references), "seeds", labels, float(t.ppf(0.975, len(found) - 1)))
 
-    training = over_seeds([r.verdicts.training for r in runs], ("the trained row", "the best filter"))
-    graph = over_seeds([r.verdicts.graph for r in runs], ("the graph row", "the best baseline"))
-    cuts = [r.verdicts.cut for r in runs]  # said only where the budget cut training short in every run
+    training = over_seeds([r.training for r in runs], ("the trained row", "the best filter"))
+    graph = over_seeds([r.graph for r in runs], ("the graph row", "the best baseline"))
+    cuts = [r.cut for r in runs]  # said only where the budget cut training short in every run
     cut = cuts[0] if cuts and all(c is not None for c in cuts) else None
     return Verdicts(training=training, graph=graph, cut=cut)
 

@@ -8,7 +8,10 @@
    give every model a validation nDCG on one slice carved from train (the GNN's is the slice its
    settings were chosen on; a baseline is fitted on the rest of train and scored there): runs are
    compared and tuned on validation, the test figures are the final word;
-4. for exploring (map, neighbours, recommendations) a GNN's trained parameters are propagated
+4. with `repeat` above 1, steps 1-3 again for each next seed (each drawing its split; a given test
+   set stays): only their verdicts are kept, read with the first seed's over the seeds
+   (benchmark.seeds_verdicts, as `benchmark --repeat`); the table is the first seed's;
+5. for exploring (map, neighbours, recommendations) a GNN's trained parameters are propagated
    over the graph of every interaction: no second training. A baseline is refitted on all.
 
 The test set is used once, in step 3, for the table. A progress callback that returns False
@@ -19,7 +22,8 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -27,15 +31,15 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..fit.metrics import Evaluation, evaluate
-from ..matrix.interactions import InteractionConfig, SplitConfig, carve_validation, given_split, split
+from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import blend_words, chosen_words
 from ..store import Run, Workspace
-from .benchmark import Dataset, fit_timed, prepare, scored_rows, skipped_note, verdicts
-from .run_clock import RunClock, shape_of
+from .benchmark import Dataset, fit_timed, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
+from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
@@ -43,6 +47,7 @@ VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults car
 # randomised SVD (LightGCN's spectral start). About 4 s on two cores, once per process: a first run
 # after import_training_libraries() is as fast as a second (docs/benchmarks.md, "The demo as a user meets it").
 TRAINING_LIBRARIES = ("torch", "torch_geometric", "sklearn.utils.extmath")
+MAX_REPEAT = 20  # seeds one run may repeat over: each is a whole run's fits again
 
 
 def import_training_libraries() -> None:
@@ -62,12 +67,21 @@ class ExperimentConfig:
     device: str = "auto"
     seed: int = 0
     weighting: str = "binary"  # the interactions' weighting (matrix/interactions.py); binary won on validation
+    repeat: int = 1  # seeds seed..seed+repeat-1: the run again on each, for the verdicts over seeds
 
     def __post_init__(self) -> None:
         InteractionConfig(weighting=self.weighting)  # refuses an unknown weighting, in words
+        if not 1 <= self.repeat <= MAX_REPEAT or self.seed + self.repeat - 1 > 2**32 - 1:
+            raise ConfigError(f"repeat: expected 1 to {MAX_REPEAT} seeds from seed {self.seed} up to 2**32 - 1, "
+                              f"found {self.repeat}")
         unknown = [m for m in (self.model, *self.baselines) if m not in MODELS]
         if unknown:
             raise ConfigError(f"models: expected names among {', '.join(MODELS)}, found {', '.join(unknown)}")
+
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + self.repeat))
 
 
 @dataclass
@@ -81,6 +95,8 @@ class Experiment:
     config: ExperimentConfig
     notes: list[str] = field(default_factory=list)
     verdicts: Verdicts = field(default_factory=Verdicts)
+    seeds: tuple[int, ...] = ()  # where the run was repeated over seeds: each of them, its own first
+    over_seeds: Verdicts = field(default_factory=Verdicts)  # the verdicts read over `seeds`
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig(),
@@ -98,44 +114,85 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     if dataset.interactions.info.get("weighting", "binary") != config.weighting:
         dataset = prepare(dataset.ingest, InteractionConfig(weighting=config.weighting))
 
-    settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
-    run_options = {"device": config.device, "seed": config.seed}
     if heldout is None:
         data_split = split(dataset.interactions, config.split)
     else:
         data_split = given_split(dataset.interactions, heldout)
-    part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
-    history: list[dict[str, Any]] = []
-    notes: list[str] = []
-    scored: list[tuple[ResultRow, Evaluation]] = []
     # GF-CF first where it runs beside a GNN: the GNN's blend searches GF-CF on the same carve, and
     # inside the run's sharing block it then reuses that search and those filters (outside its budget).
     first = ["gfcf"] if "gfcf" in config.baselines and SPECS[config.model].is_gnn else []
     models = first + [config.model] + [b for b in config.baselines if b not in (config.model, *first)]
+    settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
     left_out = plan_memory(models, shape_of(data_split.train), {config.model: settings},
                            required=frozenset([config.model]))  # before anything is fitted
     asked = list(models)  # the verdicts name a baseline asked for that ends with no row
     models = [name for name in models if name not in left_out]
-    notes.extend(left_out.values())
+    seeds = config.seeds
     clock = RunClock.plan(models, shape_of(data_split.train), _budgets(models, settings, config.model),
-                          main=config.model)
+                          main=config.model, repeat=len(seeds))
 
     def report(event: dict[str, Any]) -> None:  # every event carries the whole run's ETA
         report_or_cancel(progress, {**event, "run_eta_seconds": round(clock.remaining(), 1),
                                     "run_done": round(clock.fraction_done(), 4)})
 
+    history: list[dict[str, Any]] = []
+    scored, main_model, notes = _score_split(dataset, config, models, data_split, clock, report, history)
+    notes = [*left_out.values(), *notes]
+    history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
+    found = verdicts(scored, k=config.k, asked=asked)
+    each_seed = [found]
+    for index, seed in enumerate(seeds[1:], start=1):  # the same run again: only its verdicts are kept
+        again = replace(config, seed=seed, split=replace(config.split, seed=seed))
+        seed_split = data_split if heldout is not None else split(dataset.interactions, again.split)
+        with sharing():  # this seed's parts, dropped after it
+            seed_scored, _, _ = _score_split(dataset, again, models, seed_split, clock, report, [],
+                                             repeat=(index, len(seeds)))
+        each_seed.append(verdicts(seed_scored, k=config.k, asked=asked))
+    if len(seeds) > 1:
+        notes.append(_seeds_note(seeds, "given" if heldout is not None else config.split.method))
+    clock.begin("final")
+    report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
+    everything = dataset.interactions.matrix()
+    if hasattr(main_model, "refit_graph"):
+        final = main_model.refit_graph(everything)
+    else:  # at the settings the table's row was measured with: no second search on other data
+        chosen, changed = main_model.refit_settings(_chosen_options(config.model, main_model), everything)
+        notes.extend([changed] if changed else [])
+        final, _ = fit_timed(config.model, dataset, everything, **(settings | chosen))
+    experiment = Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
+                            data_split.as_dict(), time.perf_counter() - started, config, notes, found)
+    if len(seeds) > 1:
+        experiment.seeds, experiment.over_seeds = seeds, seeds_verdicts(each_seed)
+    return experiment
+
+
+def _score_split(dataset: Dataset, config: ExperimentConfig, models: list[str], data_split: Split,
+                 clock: RunClock, report: Callable[[dict[str, Any]], None], history: list[dict[str, Any]],
+                 repeat: tuple[int, int] = (0, 1)) -> tuple[list[tuple[ResultRow, Evaluation]], Recommender, list[str]]:
+    """Every model fitted on `data_split`'s train, scored on its test and given a validation figure,
+    at config's seed: the table's rows (the main model first), the main model as fitted, and the
+    notes (a model that refused the data; what the main model chose). The main model's epochs are
+    appended to `history`. `repeat`: (index, count) of this seed among the run's, for the progress
+    and the clock."""
+    settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
+    run_options = {"device": config.device, "seed": config.seed}
+    part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
+    index, count = repeat
+    prefix = f"seed {config.seed} ({index + 1} of {count}): " if count > 1 else ""
+    notes: list[str] = []
+    scored: list[tuple[ResultRow, Evaluation]] = []
     main_model = None
     for position, name in enumerate(models):
-        clock.begin(name)
-        stage = f"fitting {SPECS[name].label} on the train split"
-        report({"stage": stage, "model": name, "index": position, "total": len(models)})
+        clock.begin(stage(name, index))
+        step = f"{prefix}fitting {SPECS[name].label} on the train split"
+        report({"stage": step, "model": name, "index": position, "total": len(models)})
 
-        def on_event(event: dict[str, Any], stage: str = stage, name: str = name) -> None:
+        def on_event(event: dict[str, Any], step: str = step, name: str = name) -> None:
             if "epoch" in event:
                 history.append(event)
             if "plan_seconds" in event:  # the GNN's search knows its pace: its stage, not its budget
-                clock.replan(name, event["plan_seconds"])
-            report({"stage": stage, **event})  # raises Cancelled when the caller cancels
+                clock.replan(stage(name, index), event["plan_seconds"])
+            report({"stage": step, **event})  # raises Cancelled when the caller cancels
         try:
             model, seconds = fit_timed(name, dataset, data_split.train, progress=on_event if name == config.model
                                        else None, **(settings if name == config.model else run_options))
@@ -149,23 +206,18 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         if name == config.model:
             main_model = model
             notes.extend(_tuning_notes(name, model.tuning()))
-    table_order = {name: i for i, name in enumerate(dict.fromkeys([config.model, *config.baselines]))}  # model first
-    scored.sort(key=lambda pair: table_order.get(pair[0].model, len(table_order)))
-    clock.begin("final")
-    report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
-    everything = dataset.interactions.matrix()
     if main_model is None:  # unreachable: the main model's ConfigError is raised above
         raise ConfigError(f"{config.model}: expected a fitted model, found none")
-    if hasattr(main_model, "refit_graph"):
-        final = main_model.refit_graph(everything)
-    else:  # at the settings the table's row was measured with: no second search on other data
-        chosen, changed = main_model.refit_settings(_chosen_options(config.model, main_model), everything)
-        notes.extend([changed] if changed else [])
-        final, _ = fit_timed(config.model, dataset, everything, **(settings | chosen))
-    history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
-    return Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
-                      data_split.as_dict(), time.perf_counter() - started, config, notes,
-                      verdicts(scored, k=config.k, asked=asked))
+    table_order = {name: i for i, name in enumerate(dict.fromkeys([config.model, *config.baselines]))}  # model first
+    scored.sort(key=lambda pair: table_order.get(pair[0].model, len(table_order)))
+    return scored, main_model, notes
+
+
+def _seeds_note(seeds: tuple[int, ...], method: str) -> str:
+    how = {"given": "your test set each time; the models' seeds varied",
+           "time": "the same time cut each time; the models' seeds varied"}.get(method, "each seed drawing its split")
+    return (f"The run was repeated with seeds {seeds[0]} to {seeds[-1]} ({how}) for the verdicts over seeds; "
+            f"the table is seed {seeds[0]}'s.")
 
 
 def _budgets(models: list[str], settings: dict[str, Any], main: str) -> dict[str, float]:
@@ -240,4 +292,5 @@ def run_info(experiment: Experiment, dataset: DatasetRef, made_by: str) -> RunIn
                    seed=config.seed, device=config.device, weighting=config.weighting,
                    settings=dict(config.settings), split=experiment.split, history=tuple(experiment.history),
                    epochs=experiment.epochs, notes=tuple(experiment.notes), seconds=experiment.seconds,
-                   made_by=made_by, verdicts=experiment.verdicts)
+                   made_by=made_by, verdicts=experiment.verdicts, seeds=experiment.seeds,
+                   over_seeds=experiment.over_seeds)

@@ -76,6 +76,11 @@ def expected_seconds(model: str, shape: Shape, budget: float | None = None) -> f
     return cost.seconds(shape) if cost is not None else 1.0
 
 
+def stage(model: str, index: int = 0) -> str:
+    """A model's stage in the run's `index`-th seed (0: the run's own seed)."""
+    return model if index == 0 else f"{model}#{index + 1}"
+
+
 @dataclass
 class RunClock:
     """The run's stages in order, each with its expected seconds; `remaining` is the ETA."""
@@ -87,14 +92,18 @@ class RunClock:
     started: float = 0.0
 
     @classmethod
-    def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float], main: str | None = None) -> RunClock:
-        """`main`: the model refitted on every interaction at the end (default: the first)."""
-        expected = {name: expected_seconds(name, shape, budgets.get(name)) for name in models}
+    def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float], main: str | None = None,
+             repeat: int = 1) -> RunClock:
+        """`main`: the model refitted on every interaction at the end (default: the first). `repeat`:
+        every model's stage once per seed (`stage(model, index)`), the final refit once."""
+        expected = {stage(name, index): expected_seconds(name, shape, budgets.get(name))
+                    for index in range(repeat) for name in models}
         main = models[0] if main is None else main
         expected["final"] = (FINAL_SECONDS_PER_PAIR * shape.pairs + 0.5 if main in budgets
                              else expected_seconds(main, shape) / 2)  # a refit on all, no validation or test
         # After a trained GNN the last step is a few propagations, not a measured cost: not rescaled by pace.
-        return cls(expected, frozenset(budgets) | ({"final"} if main in budgets else frozenset()))
+        budgeted = {stage(name, index) for index in range(repeat) for name in budgets}
+        return cls(expected, frozenset(budgeted) | ({"final"} if main in budgets else frozenset()))
 
     def begin(self, stage: str, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now

@@ -28,7 +28,16 @@ from .explore import example_customers, top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import HEADINGS, recommend_table
-from .verdicts import graph_sentence, run_verdicts, serving_note, split_sentence, training_sentence
+from .verdicts import (
+    SEEDS_CAPTION,
+    first_split_words,
+    graph_sentence,
+    run_verdicts,
+    seeds_words,
+    serving_note,
+    split_sentence,
+    training_sentence,
+)
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
@@ -154,11 +163,22 @@ def _metrics_section(info: RunInfo) -> list[str]:
     found = run_verdicts(info)
     if found.training is not None:  # the run's own model first: what training added
         said = training_sentence(found.training, found.graph, found.cut)
-        out.append(f"<p class='verdict'>What training added: {_e(said)}</p>")
+        out.append(f"<p class='verdict'>What training added{_e(first_split_words(info.seeds))}: {_e(said)}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
-        out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline: "
+        out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline"
+                   f"{_e(first_split_words(info.seeds))}: "
                    f"{_e(graph_sentence(found.graph))}</p>")
+    over, seeds = info.over_seeds, seeds_words(info.seeds)
+    if over.training is not None:
+        out.append(f"<p class='verdict'>What training added, {_e(seeds)}: "
+                   f"{_e(training_sentence(over.training, over.graph, over.cut))}</p>")
+    if over.graph is not None:
+        good = over.graph.verdict != "behind"
+        out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline, "
+                   f"{_e(seeds)}: {_e(graph_sentence(over.graph))}</p>")
+    if info.seeds and (over.training is not None or over.graph is not None):
+        out.append(f"<p>{_e(SEEDS_CAPTION)}</p>")
     return out
 
 

@@ -59,7 +59,7 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
                 f"({figures}).")
     elif gain.verdict == "level":
         said = (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
-                f"{gain.reference_label} gives the same ranking quality with no training.")
+                f"{_capitalised(gain.reference_label)} gives the same ranking quality with no training.")
     else:
         trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
             f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
@@ -70,6 +70,11 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
         said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {epochs} "
                  "while still improving on validation: a longer time budget may change this.")
     return said
+
+
+def _capitalised(label: str) -> str:
+    """A label opening a sentence ("the best filter of each seed ..." over seeds)."""
+    return label[:1].upper() + label[1:]
 
 
 def graph_sentence(gain: Gain) -> str:
@@ -117,6 +122,22 @@ def run_verdicts(info: RunInfo) -> Verdicts:
     from ..pipeline.benchmark import verdicts
 
     return verdicts(info.results, k=info.k)
+
+
+SEEDS_CAPTION = ("The first verdicts' intervals are over this run's test users (its first seed's split: the test "
+                 "set's noise); those over seeds read the same comparison in each seed's run, each choosing its "
+                 "rows on its own validation, with Student's t over the seeds: the split's noise and training's.")
+
+
+def seeds_words(seeds: tuple[int, ...]) -> str:
+    """'over 5 seeds (0 to 4)': the seeds a run's verdicts over seeds read."""
+    return f"over {len(seeds)} seeds ({seeds[0]} to {seeds[-1]})" if seeds else "over seeds"
+
+
+def first_split_words(seeds: tuple[int, ...]) -> str:
+    """', on the first seed's split (seed 0)' beside a repeated run's own verdicts, so that they are not
+    read as the verdicts over seeds; nothing for a run of one seed."""
+    return f", on the first seed's split (seed {seeds[0]})" if seeds else ""
 
 
 def split_sentence(split: dict, k: int) -> str:

@@ -1,0 +1,105 @@
+"""A run repeated over seeds (`train --repeat N`, the Train page's "Repeat over seeds"): the table and
+the model are the first seed's, and both verdicts are read again over the seeds, as `benchmark
+--repeat` reads them, on whichever front end made the run."""
+
+import json
+import time
+
+import pytest
+import scipy.sparse as sp
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+from test_cli import run_cli
+
+from gnnrec_core.errors import ConfigError
+from gnnrec_core.pipeline.experiment import MAX_REPEAT, ExperimentConfig
+from gnnrec_core.pipeline.run_clock import RunClock, shape_of, stage
+from gnnrec_core.records import RunInfo, SeededBenchmark
+from gnnrec_core.store import Workspace
+
+
+def test_train_repeated_reads_the_verdicts_over_seeds_as_benchmark_repeat_does(small_log, tmp_path):
+    """Models whose fits do not depend on the clock (no time budget): seed 1's run inside `train
+    --repeat 2` is the same as `benchmark --repeat 2`'s, so the verdict over the two seeds must be
+    the same figures to the digit; the table stays seed 0's."""
+    workspace = tmp_path / "ws"
+    trained = run_cli("train", small_log, "--model", "gfcf", "--compare-with", "pop,itemknn", "--repeat", "2",
+                      "--workspace", workspace, "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    assert "over 2 seeds (0 to 1), best graph model against the best baseline: " in trained.stdout
+    assert "on the first seed's split (seed 0), best graph model against the best baseline: " in trained.stdout
+    assert "The run was repeated with seeds 0 to 1 (each seed drawing its split)" in trained.stdout
+    (info,) = Workspace(workspace).list_runs()
+    out = tmp_path / "seeds.json"
+    benched = run_cli("benchmark", small_log, "--models", "gfcf,pop,itemknn", "--repeat", "2", "--quiet",
+                      "--json", out)
+    assert benched.returncode == 0, benched.stderr
+    seeded = SeededBenchmark.from_json(json.loads(out.read_text()))
+    over, expected = info.over_seeds.graph, seeded.verdicts.graph
+    assert info.seeds == (0, 1) and over.over == "seeds" and over.n == 2
+    assert (over.row, over.reference) == (expected.row, expected.reference)
+    for field in ("value", "reference_value", "relative", "low", "high"):
+        assert getattr(over, field) == pytest.approx(getattr(expected, field), abs=1e-6), field
+    assert info.split["seed"] == 0 and info.verdicts.graph.over == "test users"  # the table: seed 0's split
+    assert info.verdicts.graph.value == pytest.approx(seeded.runs[0].verdicts.graph.value, abs=1e-6)
+    assert info.over_seeds.training is None  # no trained row: nothing to say training added
+
+
+def test_a_repeated_cli_run_opens_in_the_dashboard_and_a_dashboard_repeat_in_the_report(small_log, tmp_path,
+                                                                                         monkeypatch):
+    """Both directions across front ends: `train --repeat 2` shows its verdicts over seeds on the
+    Train page; the page's Repeat over seeds saves a run whose report (`report --run latest`) says them."""
+    workspace = tmp_path / "ws"
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    trained = run_cli("train", small_log, "--compare-with", "pop,gfcf", "--repeat", "2", "--time-budget", "4",
+                      "--workspace", workspace, "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    shown = "\n".join(str(e.value) for kind in ("info", "warning", "success", "caption") for e in getattr(at, kind))
+    shown = shown.replace("\\", "")  # as typed: Markdown escapes removed
+    assert "What training added, over 2 seeds (0 to 1)" in shown and "over 2 seeds)" in shown
+    assert "Best graph model against the best baseline, over 2 seeds (0 to 1)" in shown
+    assert "those over seeds read the same comparison in each seed's run" in shown
+    assert "What training added, on the first seed's split (seed 0)" in shown  # not read as the seeds' verdict
+
+    next(s for s in at.selectbox if s.label == "Model").set_value("gfcf")
+    baselines = next(m for m in at.multiselect if m.label == "Compare with")
+    for name in list(baselines.value):
+        baselines.unselect(name)
+    baselines.select("pop")
+    next(n for n in at.number_input if n.label == "Repeat over seeds").set_value(3)
+    next(b for b in at.button if b.label == "Train").click().run()
+    deadline = time.time() + 120
+    while len(Workspace(workspace).list_runs()) < 2 and time.time() < deadline:
+        time.sleep(1)
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+    runs = Workspace(workspace).list_runs()
+    dashboard = next(r for r in runs if r.made_by == "dashboard")
+    assert dashboard.seeds == (0, 1, 2) and dashboard.over_seeds.graph.n == 3
+    report = tmp_path / "report.html"
+    done = run_cli("report", "--run", dashboard.run_id, "--workspace", workspace, "--out", report, "--quiet")
+    assert done.returncode == 0, done.stderr
+    html = report.read_text()
+    assert "Best graph model against the best baseline, over 3 seeds (0 to 2)" in html and "over 3 seeds)" in html
+
+
+def test_repeat_is_bounded_in_words_and_a_run_without_it_reads_as_before():
+    with pytest.raises(ConfigError, match=f"repeat: expected 1 to {MAX_REPEAT} seeds"):
+        ExperimentConfig(repeat=MAX_REPEAT + 1)
+    with pytest.raises(ConfigError, match="up to 2\\*\\*32 - 1"):
+        ExperimentConfig(seed=2**32 - 1, repeat=2)
+    assert ExperimentConfig(seed=5, repeat=3).seeds == (5, 6, 7)
+    saved = RunInfo.from_json({"schema": 2, "dataset": {"name": "d"}, "model": "pop", "results": []})
+    assert saved.seeds == () and saved.over_seeds.training is None and saved.over_seeds.graph is None
+
+
+def test_the_run_clock_plans_every_seeds_stages_and_the_final_refit_once():
+    train = sp.random(200, 50, density=0.1, random_state=0, format="csr")
+    clock = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), {"lightgcn": 10.0}, main="lightgcn", repeat=3)
+    assert list(clock.expected) == ["gfcf", "lightgcn", "gfcf#2", "lightgcn#2", "gfcf#3", "lightgcn#3", "final"]
+    assert {stage("lightgcn", i) for i in range(3)} <= clock.budgeted and "gfcf#2" not in clock.budgeted
+    single = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), {"lightgcn": 10.0}, main="lightgcn")
+    assert clock.remaining(now=0.0) == pytest.approx(3 * single.remaining(now=0.0) - 2 * single.expected["final"])
