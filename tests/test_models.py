@@ -147,10 +147,19 @@ def test_cuda_asked_without_gpu_is_a_clear_error(planted):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 def test_cuda_training_matches_cpu_quality(planted):
-    gpu = LightGCN(epochs=30, dim=16, device="cuda").fit(planted)
-    items, _ = gpu.recommend(np.arange(40), k=4)
-    assert ((items // 10) == np.where(np.arange(40) < 20, 0, 1)[:, None]).mean() >= 0.95
-    assert str(gpu.device_).startswith("cuda")
+    """Judged over three seeds as on the CPU (test_planted_communities_recommend_within_the_community:
+    one seed's search on 24 validation pairs can pick a weaker configuration; seed 0 gives 0.925 on
+    either device), and within 0.05 of the CPU's mean on the same seeds."""
+    community = np.where(np.arange(40) < 20, 0, 1)
+    within: dict[str, list[float]] = {"cuda": [], "cpu": []}
+    for device in within:
+        for seed in (0, 1, 2):
+            model = LightGCN(epochs=30, dim=16, device=device, seed=seed).fit(planted)
+            assert str(model.device_).startswith(device)
+            items, _ = model.recommend(np.arange(40), k=4)
+            within[device].append(((items // 10) == community[:, None]).mean())
+    assert min(within["cuda"]) >= 0.9 and np.mean(within["cuda"]) >= 0.95, within
+    assert np.mean(within["cuda"]) >= np.mean(within["cpu"]) - 0.05, within
 
 
 def _ease_direct(train, lam):
