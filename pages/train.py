@@ -28,10 +28,11 @@ from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import (
-    SEEDS_CAPTION,
+    advice_verdicts,
     first_split_words,
     graph_sentence,
     run_verdicts,
+    seeds_caption,
     seeds_words,
     serving_note,
     split_sentence,
@@ -168,16 +169,17 @@ if results["valid_ndcg"].notna().any():
                "slice its settings and epochs were chosen on, so it leans slightly optimistic.")
 else:
     st.caption("This run was saved before validation figures were recorded.")
-st.markdown("**Final test figures**: the held-out test split, scored once per run. Report these; do not tune on "
+st.markdown("**Final test figures**: the held-out test split, scored once per run (per seed where the run was "
+            "repeated; the table is the first seed's). Report these; do not tune on "
             "them (a setting picked for its test score makes the test score a guess).")
 judged = run_verdicts(info)
 if judged.training is not None:  # the run's own model first: what training added
     say = st.info if judged.training.verdict == "ahead" else st.warning
-    say(f"**What training added{first_split_words(info.seeds)}**: "
+    say(f"**What training added{first_split_words(info.seeds, info.split)}**: "
         + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
-        f"**Best graph model against the best baseline{first_split_words(info.seeds)}**: "
+        f"**Best graph model against the best baseline{first_split_words(info.seeds, info.split)}**: "
         + escape_markdown(graph_sentence(judged.graph)))
 over = info.over_seeds
 if over.training is not None:
@@ -189,11 +191,12 @@ if over.graph is not None:
         f"**Best graph model against the best baseline, {seeds_words(info.seeds)}**: "
         + escape_markdown(graph_sentence(over.graph)))
 if judged.training is not None or judged.graph is not None:
-    st.caption(SEEDS_CAPTION if info.seeds else
+    st.caption(seeds_caption(info.split) if info.seeds and (over.training or over.graph) else
                "Each interval is over this run's test users: the test set's noise, not training's. For the "
                "spread over seeds, set Repeat over seeds above (or `gnnrec benchmark DATA --repeat 5`): each seed "
                "draws its split and trains again, and both verdicts are read over them.")
-serving, trusted = serving_note(judged, info.model), trusted_model(judged, info.model)
+advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
+serving, trusted = serving_note(advice, info.model, whose), trusted_model(advice, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))
     st.button(f"Choose {escape_markdown(trusted[1])} as the Model above", key="choose-trusted",

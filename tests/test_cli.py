@@ -85,6 +85,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     table = train.stdout.splitlines()
     assert table[0].split()[:2] == ["model", "ndcg"] and [r.split()[0] for r in table[1:4]] == ["ease", "pop", "gfcf"]
     assert any(line.startswith("best graph model against the best baseline:") for line in table)
+    assert "seed" not in train.stdout  # one seed: no verdicts over seeds, no "first seed's split" heading
     # the code names the table uses, beside the names the verdict uses
     assert "models: ease = EASE; pop = Popularity; gfcf = Graph filter (GF-CF, no training)" in table
     # A workspace of its own: the way to open the run names it (the dashboard's default is ./workspace).

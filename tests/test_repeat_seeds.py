@@ -87,7 +87,7 @@ def test_a_repeated_cli_run_opens_in_the_dashboard_and_a_dashboard_repeat_in_the
 
 
 def test_repeat_is_bounded_in_words_and_a_run_without_it_reads_as_before():
-    with pytest.raises(ConfigError, match=f"repeat: expected 1 to {MAX_REPEAT} seeds"):
+    with pytest.raises(ConfigError, match=f"Repeat over seeds\\): expected 1 to {MAX_REPEAT} seeds"):
         ExperimentConfig(repeat=MAX_REPEAT + 1)
     with pytest.raises(ConfigError, match="up to 2\\*\\*32 - 1"):
         ExperimentConfig(seed=2**32 - 1, repeat=2)
@@ -103,3 +103,48 @@ def test_the_run_clock_plans_every_seeds_stages_and_the_final_refit_once():
     assert {stage("lightgcn", i) for i in range(3)} <= clock.budgeted and "gfcf#2" not in clock.budgeted
     single = RunClock.plan(["gfcf", "lightgcn"], shape_of(train), {"lightgcn": 10.0}, main="lightgcn")
     assert clock.remaining(now=0.0) == pytest.approx(3 * single.remaining(now=0.0) - 2 * single.expected["final"])
+
+
+def test_with_your_own_test_set_the_words_say_only_training_varied(small_log, tmp_path):
+    """A given test set stays for every seed: the first verdicts are that seed's run (not its split),
+    and the intervals over seeds hold training's noise alone, in the printed lines and the report."""
+    import pandas as pd
+
+    frame = pd.read_csv(small_log, dtype=str)
+    later = frame["InvoiceDate"] >= "2010-12-10"  # ISO dates: the text orders as the time
+    data, heldout = tmp_path / "train.csv", tmp_path / "test.csv"
+    frame[~later].to_csv(data, index=False)
+    frame[later].to_csv(heldout, index=False)
+    workspace = tmp_path / "ws"
+    done = run_cli("train", data, "--test", heldout, "--model", "gfcf", "--compare-with", "pop,itemknn", "--repeat",
+                   "2", "--workspace", workspace, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "on the first seed's run (seed 0), best graph model" in done.stdout and "split (seed 0)" not in done.stdout
+    assert "your test set each time; the models' seeds varied" in done.stdout
+    (info,) = Workspace(workspace).list_runs()
+    assert info.split["method"] == "given" and info.over_seeds.graph.n == 2
+    report = tmp_path / "report.html"
+    assert run_cli("report", "--run", "latest", "--workspace", workspace, "--out", report).returncode == 0
+    html = report.read_text()
+    assert "training&#x27;s noise alone: the test set was the same for every seed" in html
+    assert "on the first seed&#x27;s run (seed 0)" in html
+
+
+def test_the_advice_on_which_model_to_serve_follows_the_verdicts_over_seeds():
+    """One seed level with EASE, the seeds behind it: the repeated run advises EASE and says whose
+    verdicts; a run of one seed follows its own."""
+    from dataclasses import replace
+
+    from gnnrec_core.records import DatasetRef, Gain, Verdicts
+    from gnnrec_core.serving.verdicts import advice_verdicts, serving_note, trusted_model
+
+    def graph(low: float, high: float, over: str) -> Gain:
+        return Gain("gfcf", "ease", "ndcg", 10, 0.10, 0.12, -0.17, low, high, over, 8, "GF-CF", "EASE")
+
+    info = RunInfo(DatasetRef("d"), "gfcf", (), verdicts=Verdicts(graph=graph(-0.4, 0.01, "test users")))
+    assert serving_note(*advice_verdicts(info)[:1], "gfcf") is None  # level on the first seed's test users
+    repeated = replace(info, seeds=(0, 1, 2), over_seeds=Verdicts(graph=graph(-0.3, -0.1, "seeds")))
+    advice, whose = advice_verdicts(repeated)
+    assert trusted_model(advice, "gfcf") == ("ease", "EASE")
+    assert serving_note(advice, "gfcf", whose).startswith(
+        "This run serves Graph filter (GF-CF, no training); the verdicts over 3 seeds (0 to 2) trust EASE.")

@@ -152,7 +152,8 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--k", type=positive_int, default=10)
         if name in ("benchmark", "train", "report"):
             sub.add_argument("--repeat", type=positive_int, default=1, metavar="N",
-                             help="run N times, seeds --seed to --seed+N-1 (each draws its split), and read the "
+                             help="run N times, seeds --seed to --seed+N-1 (each draws its split; a --test set or "
+                                  "a time split stays), and read the "
                                   "verdicts over the seeds (default 1)" + ("" if name == "benchmark" else
                                                                           "; the table and model are --seed's"))
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",

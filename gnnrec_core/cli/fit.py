@@ -16,6 +16,7 @@ from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import (
+    advice_verdicts,
     first_split_words,
     gain_words,
     graph_sentence,
@@ -187,8 +188,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, None, "steps") as progress:
         run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
     info = workspace.load_run(run_id).info
-    serving = serving_note(info.verdicts, info.model)
-    own = [f"{first_split_words(info.seeds)[2:]}, {line}" if info.seeds else line
+    advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
+    serving = serving_note(advice, info.model, whose)
+    own = [f"{first_split_words(info.seeds, info.split)[2:]}, {line}" if info.seeds else line
            for line in verdict_lines(info.verdicts)]
     over_seeds = [f"{seeds_words(info.seeds)}, {line}" for line in verdict_lines(info.over_seeds)]
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,

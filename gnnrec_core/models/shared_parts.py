@@ -36,6 +36,13 @@ def sharing() -> Iterator[None]:
         _SHARED.reset(token)
 
 
+def forget_shared() -> None:
+    """Drop what the current `sharing` block holds (a run moving to data its parts cannot serve)."""
+    store = _SHARED.get()
+    if store is not None:
+        store.clear()
+
+
 def fingerprint(matrix: sp.spmatrix) -> str:
     """A digest of a sparse matrix's content (shape, dtype, CSR arrays): equal for equal matrices."""
     csr = sp.csr_matrix(matrix)

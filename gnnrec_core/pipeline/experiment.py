@@ -33,7 +33,7 @@ from ..errors import ConfigError
 from ..fit.metrics import Evaluation, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
-from ..models.shared_parts import sharing
+from ..models.shared_parts import forget_shared, sharing
 from ..progress import Progress, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import blend_words, chosen_words
@@ -72,8 +72,8 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         InteractionConfig(weighting=self.weighting)  # refuses an unknown weighting, in words
         if not 1 <= self.repeat <= MAX_REPEAT or self.seed + self.repeat - 1 > 2**32 - 1:
-            raise ConfigError(f"repeat: expected 1 to {MAX_REPEAT} seeds from seed {self.seed} up to 2**32 - 1, "
-                              f"found {self.repeat}")
+            raise ConfigError(f"repeat (--repeat, or the Train page's Repeat over seeds): expected 1 to {MAX_REPEAT} "
+                              f"seeds from seed {self.seed} up to 2**32 - 1, found {self.repeat}")
         unknown = [m for m in (self.model, *self.baselines) if m not in MODELS]
         if unknown:
             raise ConfigError(f"models: expected names among {', '.join(MODELS)}, found {', '.join(unknown)}")
@@ -136,17 +136,20 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
                                     "run_done": round(clock.fraction_done(), 4)})
 
     history: list[dict[str, Any]] = []
-    scored, main_model, notes = _score_split(dataset, config, models, data_split, clock, report, history)
-    notes = [*left_out.values(), *notes]
+    scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history)
+    notes = [*left_out.values(), *skipped, *said]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
     each_seed = [found]
+    if len(seeds) > 1:
+        forget_shared()  # the first split's parts: no later seed or the final refit uses them
     for index, seed in enumerate(seeds[1:], start=1):  # the same run again: only its verdicts are kept
-        again = replace(config, seed=seed, split=replace(config.split, seed=seed))
+        again = replace(config, seed=seed, split=replace(config.split, seed=config.split.seed + index))
         seed_split = data_split if heldout is not None else split(dataset.interactions, again.split)
         with sharing():  # this seed's parts, dropped after it
-            seed_scored, _, _ = _score_split(dataset, again, models, seed_split, clock, report, [],
-                                             repeat=(index, len(seeds)))
+            seed_scored, _, seed_skipped, _ = _score_split(dataset, again, models, seed_split, clock, report, [],
+                                                           repeat=(index, len(seeds)))
+        notes.extend(f"Seed {seed}: {note}" for note in seed_skipped if note not in skipped)
         each_seed.append(verdicts(seed_scored, k=config.k, asked=asked))
     if len(seeds) > 1:
         notes.append(_seeds_note(seeds, "given" if heldout is not None else config.split.method))
@@ -168,10 +171,11 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
 
 def _score_split(dataset: Dataset, config: ExperimentConfig, models: list[str], data_split: Split,
                  clock: RunClock, report: Callable[[dict[str, Any]], None], history: list[dict[str, Any]],
-                 repeat: tuple[int, int] = (0, 1)) -> tuple[list[tuple[ResultRow, Evaluation]], Recommender, list[str]]:
+                 repeat: tuple[int, int] = (0, 1)
+                 ) -> tuple[list[tuple[ResultRow, Evaluation]], Recommender, list[str], list[str]]:
     """Every model fitted on `data_split`'s train, scored on its test and given a validation figure,
-    at config's seed: the table's rows (the main model first), the main model as fitted, and the
-    notes (a model that refused the data; what the main model chose). The main model's epochs are
+    at config's seed: the table's rows (the main model first), the main model as fitted, and two
+    lists of notes: the models that refused the data, and what the main model chose. Its epochs are
     appended to `history`. `repeat`: (index, count) of this seed among the run's, for the progress
     and the clock."""
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
@@ -179,7 +183,8 @@ def _score_split(dataset: Dataset, config: ExperimentConfig, models: list[str], 
     part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
     index, count = repeat
     prefix = f"seed {config.seed} ({index + 1} of {count}): " if count > 1 else ""
-    notes: list[str] = []
+    skipped: list[str] = []
+    chosen: list[str] = []
     scored: list[tuple[ResultRow, Evaluation]] = []
     main_model = None
     for position, name in enumerate(models):
@@ -199,18 +204,18 @@ def _score_split(dataset: Dataset, config: ExperimentConfig, models: list[str], 
         except ConfigError as exc:  # e.g. EASE refusing a wide catalogue: say so, keep the others
             if name == config.model:
                 raise
-            notes.append(skipped_note(name, exc))
+            skipped.append(skipped_note(name, exc))
             continue
         scored += scored_rows(name, model, seconds, data_split, (config.k,),
                               valid_ndcg=_validation_ndcg(name, model, dataset, part, valid, config))
         if name == config.model:
             main_model = model
-            notes.extend(_tuning_notes(name, model.tuning()))
+            chosen.extend(_tuning_notes(name, model.tuning()))
     if main_model is None:  # unreachable: the main model's ConfigError is raised above
         raise ConfigError(f"{config.model}: expected a fitted model, found none")
     table_order = {name: i for i, name in enumerate(dict.fromkeys([config.model, *config.baselines]))}  # model first
     scored.sort(key=lambda pair: table_order.get(pair[0].model, len(table_order)))
-    return scored, main_model, notes
+    return scored, main_model, skipped, chosen
 
 
 def _seeds_note(seeds: tuple[int, ...], method: str) -> str:

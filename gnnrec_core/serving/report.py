@@ -23,16 +23,17 @@ from ..models import LABELS, Recommender
 from ..models.registry import row_label
 from ..pipeline.benchmark import Dataset
 from ..record_fields import METRIC_LABELS
-from ..records import RunInfo
+from ..records import RunInfo, Verdicts
 from .explore import example_customers, top_pairs
 from .plots import product_map
 from .projection import pca_2d
 from .recommend import HEADINGS, recommend_table
 from .verdicts import (
-    SEEDS_CAPTION,
+    advice_verdicts,
     first_split_words,
     graph_sentence,
     run_verdicts,
+    seeds_caption,
     seeds_words,
     serving_note,
     split_sentence,
@@ -87,10 +88,16 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     parts += _metrics_section(info)
     parts += _map_section(dataset, model)
     parts += _associations_section(dataset, stats)
-    parts += _examples_section(dataset, model, stats, examples, k, serving_note(run_verdicts(info), info.model))
+    parts += _examples_section(dataset, model, stats, examples, k, serving_note(*_advice(info)))
     if changes is not None:
         parts += changes_section(changes)
     return _page(parts)
+
+
+def _advice(info: RunInfo) -> tuple[Verdicts, str, str]:
+    """serving_note's arguments: the verdicts the advice follows, the run's model, their name."""
+    found, whose = advice_verdicts(info)
+    return found, info.model, whose
 
 
 def _page(parts: list[str]) -> str:
@@ -163,11 +170,12 @@ def _metrics_section(info: RunInfo) -> list[str]:
     found = run_verdicts(info)
     if found.training is not None:  # the run's own model first: what training added
         said = training_sentence(found.training, found.graph, found.cut)
-        out.append(f"<p class='verdict'>What training added{_e(first_split_words(info.seeds))}: {_e(said)}</p>")
+        where = first_split_words(info.seeds, dict(info.split))
+        out.append(f"<p class='verdict'>What training added{_e(where)}: {_e(said)}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline"
-                   f"{_e(first_split_words(info.seeds))}: "
+                   f"{_e(first_split_words(info.seeds, info.split))}: "
                    f"{_e(graph_sentence(found.graph))}</p>")
     over, seeds = info.over_seeds, seeds_words(info.seeds)
     if over.training is not None:
@@ -178,7 +186,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline, "
                    f"{_e(seeds)}: {_e(graph_sentence(over.graph))}</p>")
     if info.seeds and (over.training is not None or over.graph is not None):
-        out.append(f"<p>{_e(SEEDS_CAPTION)}</p>")
+        out.append(f"<p>{_e(seeds_caption(dict(info.split)))}</p>")
     return out
 
 

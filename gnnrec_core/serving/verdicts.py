@@ -7,6 +7,7 @@ A gain is worded by its interval: "ahead of" or "behind" only when the 95% inter
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ..matrix.interactions import SPLIT_WORDS
 from ..records import BudgetCut, Gain, RunInfo, Verdicts
@@ -100,9 +101,9 @@ def trusted_model(found: Verdicts, served: str) -> tuple[str, str] | None:
     return trusted[0].split("+")[0], trusted[1]
 
 
-def serving_note(found: Verdicts, served: str) -> str | None:
+def serving_note(found: Verdicts, served: str, whose: str = "the verdicts") -> str | None:
     """Where the verdicts trust another model than the one a saved run serves: which, and how to
-    serve it."""
+    serve it. `whose`: the verdicts' name in the sentence (advice_verdicts' second value)."""
     trusted = trusted_model(found, served)
     if trusted is None:
         return None
@@ -110,8 +111,20 @@ def serving_note(found: Verdicts, served: str) -> str | None:
 
     model = trusted[0]
     longer = " (or give training a longer time budget: it was still improving)" if found.cut is not None else ""
-    return (f"This run serves {LABELS.get(served, served)}; the verdicts trust {trusted[1]}. To serve that "
+    return (f"This run serves {LABELS.get(served, served)}; {whose} trust {trusted[1]}. To serve that "
             f"instead, train it as the run's model (--model {model}, or the Train page's Model){longer}.")
+
+
+def advice_verdicts(info: RunInfo) -> tuple[Verdicts, str]:
+    """The verdicts the advice on which model to serve follows, and their name: over the seeds where
+    the run was repeated (each falling back to the first seed's where the seeds give none), else the
+    run's own. One seed's verdict is not what a repeated run's reader should act on."""
+    own = run_verdicts(info)
+    if not info.seeds:
+        return own, "the verdicts"
+    over = info.over_seeds
+    return (replace(over, training=over.training or own.training, graph=over.graph or own.graph),
+            f"the verdicts {seeds_words(info.seeds)}")
 
 
 def run_verdicts(info: RunInfo) -> Verdicts:
@@ -124,9 +137,13 @@ def run_verdicts(info: RunInfo) -> Verdicts:
     return verdicts(info.results, k=info.k)
 
 
-SEEDS_CAPTION = ("The first verdicts' intervals are over this run's test users (its first seed's split: the test "
-                 "set's noise); those over seeds read the same comparison in each seed's run, each choosing its "
-                 "rows on its own validation, with Student's t over the seeds: the split's noise and training's.")
+def seeds_caption(split: dict) -> str:
+    """What the two kinds of interval of a repeated run are over (RunInfo.split: the first seed's)."""
+    varied = ("training's noise alone: the test set was the same for every seed" if _same_test_set(split)
+              else "the split's noise and training's")
+    return ("The first verdicts' intervals are over this run's test users (the first seed's run: the test set's "
+            "noise); those over seeds read the same comparison in each seed's run, each choosing its rows on its "
+            f"own validation, with Student's t over the seeds: {varied}.")
 
 
 def seeds_words(seeds: tuple[int, ...]) -> str:
@@ -134,10 +151,18 @@ def seeds_words(seeds: tuple[int, ...]) -> str:
     return f"over {len(seeds)} seeds ({seeds[0]} to {seeds[-1]})" if seeds else "over seeds"
 
 
-def first_split_words(seeds: tuple[int, ...]) -> str:
+def first_split_words(seeds: tuple[int, ...], split: dict) -> str:
     """', on the first seed's split (seed 0)' beside a repeated run's own verdicts, so that they are not
-    read as the verdicts over seeds; nothing for a run of one seed."""
-    return f", on the first seed's split (seed {seeds[0]})" if seeds else ""
+    read as the verdicts over seeds ("run" where every seed had the same test set); nothing for a run
+    of one seed."""
+    if not seeds:
+        return ""
+    return f", on the first seed's {'run' if _same_test_set(split) else 'split'} (seed {seeds[0]})"
+
+
+def _same_test_set(split: dict) -> bool:
+    """A given test set or a time cut: every seed of a repeated run scored the same test pairs."""
+    return split.get("method") in ("given", "time")
 
 
 def split_sentence(split: dict, k: int) -> str:
