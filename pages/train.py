@@ -88,6 +88,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+# The Model box is not drawn while a run trains, and Streamlit drops an undrawn widget's value: set
+# it again on every run, or after training the box showed the first model (Popularity) while the
+# form below it was still LightGCN's.
+if MODEL_KEY in st.session_state:
+    st.session_state[MODEL_KEY] = st.session_state[MODEL_KEY]
 if running:  # progress first, where the click lands; the form and the previous results come back after
     progress_panel()
     st.caption("The settings form and the previous run's results are hidden while this run trains.")
