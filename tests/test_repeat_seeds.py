@@ -148,3 +148,12 @@ def test_the_advice_on_which_model_to_serve_follows_the_verdicts_over_seeds():
     assert trusted_model(advice, "gfcf") == ("ease", "EASE")
     assert serving_note(advice, "gfcf", whose).startswith(
         "This run serves Graph filter (GF-CF, no training); the verdicts over 3 seeds (0 to 2) trust EASE.")
+
+
+def test_what_each_seed_chose_is_counted_out_of_the_seeds():
+    """'in 1' read as 'in seed 1' where the seeds are numbered from 0: the count says of how many."""
+    from gnnrec_core.pipeline.benchmark import _chosen_in_each
+
+    counted = _chosen_in_each(["A", "B", "A"], "the trained row")
+    assert counted == "the trained row of each seed (A in 2 of 3; B in 1 of 3)"
+    assert _chosen_in_each(["A", "A"], "the trained row") == "A"

@@ -284,6 +284,7 @@ def _stdout_reader_left() -> bool:
 FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end", "segment column": "--by",
             "segments": "--groups", "min_support": "--min-support", "device cuda": "--device cuda",
             "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models",
+            "model": "--model", "compared models": "--compare-with",
             "engine": "--engine", "ray address": "--ray-address", "min_confidence": "--min-confidence",
             "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets"}
 

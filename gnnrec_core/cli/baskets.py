@@ -68,7 +68,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
               f"the test baskets: {gain_words(out.verdict)}")
     lines = verdict_lines(out.verdicts)  # the two every table is read by, as benchmark says them
     if lines and out.verdict is not None:  # two selection rules: say which the lines below follow
-        print("The table's best rows by the test figures, as every table is read:")
+        print("The two verdicts every table is read by (each speaks for the row validation chose, against the "
+              "test's best reference):")
     for line in lines:
         print(line)
     return out.to_json()

@@ -68,7 +68,7 @@ def on_engine(command: Command) -> Command:
     def run(args: argparse.Namespace) -> dict[str, Any]:
         from ..fit.tuning import search_engine
 
-        models = parse_models(args.models if "models" in vars(args) else args.model)
+        models = parse_models(args.models, "models") if "models" in vars(args) else parse_models(args.model, "model")
         if args.engine != "local" and not any(SPECS[m].is_gnn for m in models):
             raise ConfigError(f"engine: expected a GNN among the models ({', '.join(GNN_MODELS)}) for --engine "
                               f"{args.engine}, found {', '.join(models)}; it runs a GNN's search on validation")
@@ -83,8 +83,9 @@ def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
     weighting, scored beside every baseline on the default split (or those of --compare-with)."""
     from ..pipeline.experiment import ExperimentConfig
 
-    name = parse_models(args.model)[0]
-    compared = {} if args.compare_with is None else {"baselines": tuple(parse_models(args.compare_with))}
+    name = parse_models(args.model, "model")[0]
+    compared = {} if args.compare_with is None else {"baselines": tuple(parse_models(args.compare_with,
+                                                                                     "compared models"))}
     return ExperimentConfig(model=name, settings=tuple(_gnn_settings(args, [name]).items()), device=args.device,
                             seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed),
                             repeat=args.repeat, **compared)
@@ -93,7 +94,7 @@ def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
 def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
     dataset = _dataset(args)
     train = check_trainable(dataset.interactions).matrix()
-    name = parse_models(args.model)[0]
+    name = parse_models(args.model, "model")[0]
     with _Progress(args, None, "epochs") as progress:
         model, _ = fit_timed(name, dataset, train, progress=progress, device=args.device, seed=args.seed,
                              **_gnn_settings(args, [name]))

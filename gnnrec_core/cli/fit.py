@@ -90,8 +90,13 @@ def print_seeded(seeded: SeededBenchmark) -> None:
             rows = [row for run in runs for row in run.results if row.key == key]
             cells = [np.array([row.at_k[k][m] if row.at_k else row.metric(m) for row in rows]) for _, k, m in columns]
             fit = np.array([row.train_seconds for row in rows])
-            print(f"{key:<{width}}" + "".join(f"{f'{c.mean():.4f} ± {c.std():.4f}':>18}" for c in cells)
-                  + f"{f'{fit.mean():.1f} ± {fit.std():.1f}':>14}  {len(rows)} of {len(runs)}")
+            spread = len(rows) > 1  # one run has no spread: its figure alone
+
+            def cell(values: np.ndarray, digits: int) -> str:
+                mean = f"{values.mean():.{digits}f}"
+                return f"{mean} ± {values.std():.{digits}f}" if spread else mean
+            print(f"{key:<{width}}" + "".join(f"{cell(c, 4):>18}" for c in cells) + f"{cell(fit, 1):>14}"
+                  + f"  {len(rows)} of {len(runs)}")
     print_split_counts(runs[0].split)
     for note in dict.fromkeys(note for run in runs for note in run.notes):
         print(note)

@@ -102,12 +102,13 @@ def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig(
     return Dataset(result, build_interactions(result.events, config))
 
 
-def parse_models(text: str | None) -> list[str]:
-    """'pop,ease' -> ['pop', 'ease']; None -> every model."""
+def parse_models(text: str | None, what: str = "models") -> list[str]:
+    """'pop,ease' -> ['pop', 'ease']; None -> every model. `what`: the setting named in an error
+    ("model" where one model is asked for, "compared models" for the Train page's comparison)."""
     names = list(SPECS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in SPECS]
     if unknown or not names:
-        raise ConfigError(f"models: expected names among {','.join(SPECS)}, found '{text}'")
+        raise ConfigError(f"{what}: expected names among {','.join(SPECS)}, found '{text}'")
     return names
 
 
@@ -360,7 +361,7 @@ def _chosen_in_each(labels: list[str], what: str) -> str:
     counts = Counter(labels).most_common()
     if len(counts) == 1:
         return labels[0]
-    return f"{what} of each seed ({'; '.join(f'{label} in {n}' for label, n in counts)})"
+    return f"{what} of each seed ({'; '.join(f'{label} in {n} of {len(labels)}' for label, n in counts)})"
 
 
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
