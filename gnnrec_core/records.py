@@ -49,7 +49,7 @@ class Tuning:
     blend_valid_ndcg: float | None = None  # the blended score on validation (None: no blend searched)
     epochs: int | None = None
     best_epoch: int | None = None
-    stopped: str | None = None  # "patience", "deadline", "epochs"
+    stopped: str | None = None  # "patience", "deadline", "cancelled"; "": it ran its most epochs
     budget: float | None = None
     seconds: float | None = None
     search_seconds: float | None = None

@@ -2,7 +2,7 @@
 comparisons every table is read by, and where the time budget cut training short.
 
     Gain       one row against another, with an interval  producer: pipeline.benchmark.gain
-    BudgetCut  training stopped by its budget, improving   producer: pipeline.benchmark.budget_cut
+    BudgetCut  training cut short while still improving    producer: pipeline.benchmark.budget_cut
     Verdicts   what training added; the best graph model   producer: pipeline.benchmark.verdicts
 """
 
@@ -72,19 +72,21 @@ class Gain:
 
 @dataclass(frozen=True)
 class BudgetCut:
-    """The trained row of `Verdicts.training` stopped at its time budget while validation was still
-    improving (its last epoch its best): more time may change what training added."""
+    """The trained row of `Verdicts.training` stopped by its time budget, or at its most epochs, while
+    validation was still improving (its last epoch its best): more time or epochs may change what
+    training added."""
 
     label: str  # the trained model, in words
     budget: float  # seconds
     epochs: int
+    reason: str = "deadline"  # "deadline": the time budget ended it; "epochs": it ran its most epochs
 
     @classmethod
     def from_json(cls, data: Any) -> BudgetCut | None:
         if not isinstance(data, dict):
             return None
         return cls(label=str(data.get("label", "")), budget=_number(data.get("budget", 0.0), "budget"),
-                   epochs=int(data.get("epochs", 0)))
+                   epochs=int(data.get("epochs", 0)), reason=str(data.get("reason", "deadline")))
 
 
 @dataclass(frozen=True)

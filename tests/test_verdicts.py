@@ -91,9 +91,18 @@ def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict()
         "LightGCN's training was stopped by its 90 s time budget after 6 epochs while still improving on "
         "validation: a longer time budget may change this.")
     assert Verdicts.from_json(json.loads(json.dumps(found.to_json()))) == found  # kept in run.json
-    for settled in (replace(cut_short, best_epoch=4), replace(cut_short, stopped="patience")):
+    for settled in (replace(cut_short, best_epoch=4), replace(cut_short, stopped="patience"),
+                    replace(cut_short, stopped="cancelled")):
         pairs[0] = (replace(gnn, tuning=settled), pairs[0][1])
         assert verdicts(pairs).cut is None
+    # Its most epochs run (the sample's LightGCN: 40 of 40, its best the last) is said as well.
+    pairs[0] = (replace(gnn, tuning=replace(cut_short, stopped="", epochs=40, best_epoch=40)), pairs[0][1])
+    capped = verdicts(pairs)
+    assert capped.cut is not None and (capped.cut.reason, capped.cut.epochs) == ("epochs", 40)
+    assert training_sentence(capped.training, capped.graph, capped.cut).endswith(
+        "LightGCN's training ran its most epochs (40) while still improving on validation: more epochs (--epochs, "
+        "or the Train page's Epochs) may change this.")
+    assert Verdicts.from_json(json.loads(json.dumps(capped.to_json()))) == capped
     assert Verdicts.from_json({"training": None, "graph": None}).cut is None  # a run saved before the field
 
 

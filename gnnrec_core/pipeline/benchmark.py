@@ -377,12 +377,15 @@ def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndar
 
 
 def budget_cut(row: ResultRow) -> BudgetCut | None:
-    """Where the time budget ended a trained row's training at an epoch that was still its best on
-    validation: the verdict then says that more time may change it."""
+    """Where the time budget, or the most epochs allowed, ended a trained row's training at an epoch
+    that was still its best on validation: the verdict then says that more may change it. (A run
+    that ends neither by its budget, nor by patience nor a cancel ran its most epochs: `stopped` "".)"""
     tuning = row.tuning
-    if tuning is None or tuning.stopped != "deadline" or not tuning.epochs or tuning.best_epoch != tuning.epochs:
+    if tuning is None or not tuning.epochs or tuning.best_epoch != tuning.epochs or tuning.stopped not in (
+            "deadline", ""):
         return None
-    return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs))
+    return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs),
+                     "deadline" if tuning.stopped == "deadline" else "epochs")
 
 
 def _round(value: float) -> float:

@@ -68,8 +68,12 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
                 f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
     if cut is not None:
         epochs = f"{cut.epochs} epoch{'' if cut.epochs == 1 else 's'}"
-        said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {epochs} "
-                 "while still improving on validation: a longer time budget may change this.")
+        if cut.reason == "epochs":
+            said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
+                     "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
+        else:
+            said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {epochs} "
+                     "while still improving on validation: a longer time budget may change this.")
     return said
 
 
@@ -110,7 +114,8 @@ def serving_note(found: Verdicts, served: str, whose: str = "the verdicts") -> s
     from ..models.registry import LABELS
 
     model = trusted[0]
-    longer = " (or give training a longer time budget: it was still improving)" if found.cut is not None else ""
+    more = "more epochs" if found.cut is not None and found.cut.reason == "epochs" else "a longer time budget"
+    longer = f" (or give training {more}: it was still improving)" if found.cut is not None else ""
     return (f"This run serves {LABELS.get(served, served)}; {whose} trust {trusted[1]}. To serve that "
             f"instead, train it as the run's model (--model {model}, or the Train page's Model){longer}.")
 
