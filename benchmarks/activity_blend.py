@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, run, seed_means
+from benchmarks.validation_probe import carve, ratio_cell, run, seed_means
 from gnnrec_core.fit.metrics import ranking_metrics, top_k
 from gnnrec_core.fit.tuning import choose_blend, standardise
 from gnnrec_core.models.embedding import _log_counts
@@ -79,10 +79,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for name, runs in results.items():
         mean = {k: statistics.mean(r[k] for r in runs.values()) for k in next(iter(runs.values()))}
-        ratios = [r["by_activity"] / r["global"] for r in runs.values()]
-        spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
         print(f"| {name} | {mean['alone']:.4f} | {mean['global']:.4f} | {mean['by_activity']:.4f} | "
-              f"{statistics.mean(ratios):.3f} ± {spread:.3f} | {mean['heavy_global']:.4f} | "
+              f"{ratio_cell(runs.values(), 'by_activity', 'global')} | {mean['heavy_global']:.4f} | "
               f"{mean['heavy_by_activity']:.4f} |")
 
 

@@ -16,12 +16,11 @@ each filter with its own validation choices on the same carve.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, halves, run, seed_means
+from benchmarks.validation_probe import carve, halves, print_ratio_table, run, seed_means
 from gnnrec_core.models.bspm import BSPM
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.gfcf import GFCF
@@ -53,17 +52,9 @@ def measure(name: str, seed: int) -> dict[str, float]:
 
 def main() -> None:
     results = run(measure, __doc__.split("\n")[0], OUT)
-    columns = ["gnn", *FILTERS, "best filter", *BLENDS, "gnn + best filter"]
-    print("| dataset | " + " | ".join(columns) + " | gnn + gfcf / best filter | gnn + best filter / best filter |")
-    print("|---|" + "---|" * (len(columns) + 2))
-    for name, runs in results.items():
-        mean = {k: statistics.mean(r[k] for r in runs.values()) for k in columns}
-        cells = []
-        for row in ("gnn + gfcf", "gnn + best filter"):
-            ratios = [r[row] / r["best filter"] for r in runs.values()]
-            spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
-            cells.append(f"{statistics.mean(ratios):.3f} ± {spread:.3f}")
-        print(f"| {name} | " + " | ".join(f"{mean[c]:.4f}" for c in columns) + " | " + " | ".join(cells) + " |")
+    print_ratio_table(results, ["gnn", *FILTERS, "best filter", *BLENDS, "gnn + best filter"], {
+        "gnn + gfcf / best filter": ("gnn + gfcf", "best filter"),
+        "gnn + best filter / best filter": ("gnn + best filter", "best filter")})
 
 
 if __name__ == "__main__":

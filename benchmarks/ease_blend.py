@@ -17,12 +17,11 @@ default budget and no blend of its own; GF-CF and EASE with their own validation
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, halves, run, seed_means
+from benchmarks.validation_probe import carve, halves, print_ratio_table, run, seed_means
 from gnnrec_core.models.ease import EASE
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.gfcf import GFCF
@@ -47,17 +46,8 @@ def measure(name: str, seed: int) -> dict[str, float]:
 
 def main() -> None:
     results = run(measure, __doc__.split("\n")[0], OUT)
-    columns = ["gnn", "gfcf", "ease", *BLENDS]
-    print("| dataset | " + " | ".join(columns) + " | gnn + ease / ease | gnn + ease / ease + gfcf |")
-    print("|---|" + "---|" * (len(columns) + 2))
-    for name, runs in results.items():
-        mean = {k: statistics.mean(r[k] for r in runs.values()) for k in columns}
-        cells = []
-        for other in ("ease", "ease + gfcf"):
-            ratios = [r["gnn + ease"] / r[other] for r in runs.values()]
-            spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
-            cells.append(f"{statistics.mean(ratios):.3f} ± {spread:.3f}")
-        print(f"| {name} | " + " | ".join(f"{mean[c]:.4f}" for c in columns) + " | " + " | ".join(cells) + " |")
+    print_ratio_table(results, ["gnn", "gfcf", "ease", *BLENDS], {
+        "gnn + ease / ease": ("gnn + ease", "ease"), "gnn + ease / ease + gfcf": ("gnn + ease", "ease + gfcf")})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.validation_probe import carve, run
+from benchmarks.validation_probe import carve, ratio_cell, run
 from gnnrec_core.models.lightgcn import LightGCN
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "epochs_cap.json"
@@ -52,10 +52,8 @@ def main() -> None:
 
         def mean(key: str) -> float:
             return statistics.mean(r[key] for r in seeds)
-        ratios = [r["120: valid_ndcg"] / r["40: valid_ndcg"] for r in seeds]
-        spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
         print(f"| {name} | {len(seeds)} | {mean('40: valid_ndcg'):.4f} | {mean('120: valid_ndcg'):.4f} | "
-              f"{statistics.mean(ratios):.3f} ± {spread:.3f} | "
+              f"{ratio_cell(seeds, '120: valid_ndcg', '40: valid_ndcg')} | "
               f"{mean('40: epochs'):.0f} ({mean('40: best_epoch'):.0f}) | "
               f"{mean('120: epochs'):.0f} ({mean('120: best_epoch'):.0f}) | "
               f"{mean('40: seconds'):.0f} / {mean('120: seconds'):.0f} |")

@@ -16,12 +16,11 @@ with its own validation choice.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.validation_probe import carve, halves, run, seed_means
+from benchmarks.validation_probe import carve, halves, print_ratio_table, run, seed_means
 from gnnrec_core.models.embedding import _log_counts
 from gnnrec_core.models.feature_gcn import FeatureGCN
 from gnnrec_core.models.gfcf import GFCF
@@ -46,18 +45,9 @@ def measure(name: str, seed: int) -> dict[str, float]:
 
 def main() -> None:
     results = run(measure, __doc__.split("\n")[0], OUT)
-    columns = ["gnn", "gcn", "gfcf", *BLENDS]
-    print("| dataset | " + " | ".join(columns)
-          + " | LightGCN's blend / gfcf + pop | the feature GCN's blend / gfcf + pop |")
-    print("|---|" + "---|" * (len(columns) + 2))
-    for name, runs in results.items():
-        mean = {k: statistics.mean(r[k] for r in runs.values()) for k in columns}
-        cells = []
-        for trained in ("gnn + gfcf + pop", "gcn + gfcf + pop"):
-            ratios = [r[trained] / r["gfcf + pop"] for r in runs.values()]
-            spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
-            cells.append(f"{statistics.mean(ratios):.3f} ± {spread:.3f}")
-        print(f"| {name} | " + " | ".join(f"{mean[c]:.4f}" for c in columns) + " | " + " | ".join(cells) + " |")
+    print_ratio_table(results, ["gnn", "gcn", "gfcf", *BLENDS], {
+        "LightGCN's blend / gfcf + pop": ("gnn + gfcf + pop", "gfcf + pop"),
+        "the feature GCN's blend / gfcf + pop": ("gcn + gfcf + pop", "gfcf + pop")})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,22 @@ def run(measure: Callable[[str, int], dict[str, float]], description: str,
     results = {name: {str(seed): measure(name, seed) for seed in args.seeds} for name in args.datasets}
     args.out.write_text(json.dumps(results, indent=1))
     return results
+
+
+def ratio_cell(runs: Iterable[dict[str, float]], row: str, reference: str) -> str:
+    """'1.013 ± 0.014': `row` over `reference` in each seed's figures, mean ± standard deviation."""
+    ratios = [r[row] / r[reference] for r in runs]
+    spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
+    return f"{statistics.mean(ratios):.3f} ± {spread:.3f}"
+
+
+def print_ratio_table(results: dict[str, dict[str, dict[str, float]]], columns: list[str],
+                      ratios: dict[str, tuple[str, str]]) -> None:
+    """A probe's Markdown table, a row per dataset: each column's mean over the seeds, then each
+    ratio (heading -> (row, reference)) as `ratio_cell` gives it."""
+    print("| dataset | " + " | ".join([*columns, *ratios]) + " |")
+    print("|---|" + "---|" * (len(columns) + len(ratios)))
+    for name, runs in results.items():
+        seeds = list(runs.values())
+        means = [f"{statistics.mean(r[c] for r in seeds):.4f}" for c in columns]
+        print(f"| {name} | " + " | ".join([*means, *(ratio_cell(seeds, *pair) for pair in ratios.values())]) + " |")

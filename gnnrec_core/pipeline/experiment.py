@@ -78,7 +78,6 @@ class ExperimentConfig:
         if unknown:
             raise ConfigError(f"models: expected names among {', '.join(MODELS)}, found {', '.join(unknown)}")
 
-
     @property
     def seeds(self) -> tuple[int, ...]:
         return tuple(range(self.seed, self.seed + self.repeat))
