@@ -15,6 +15,19 @@ def run_cli(*args, cwd=ROOT):
                           capture_output=True, text=True, timeout=300)
 
 
+def test_ingest_drops_charges_by_default_as_the_data_page_does(small_log, tmp_path):
+    """The Data page's checkbox starts ticked; the CLI's default is the same, --keep-non-products
+    the way out (and --drop-non-products, the default, still accepted)."""
+    counts = {}
+    for flags in ((), ("--drop-non-products",), ("--keep-non-products",)):
+        out = tmp_path / f"ingest{len(counts)}.json"
+        assert run_cli("ingest", small_log, *flags, "--json", out).returncode == 0
+        counts[flags] = json.loads(out.read_text())["report"]["dropped"].get("non-product code (postage, fees)", 0)
+    assert counts[()] == counts[("--drop-non-products",)] > 0 and counts[("--keep-non-products",)] == 0
+    both = run_cli("ingest", small_log, "--drop-non-products", "--keep-non-products")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
 def test_ingest_prints_mapping_and_report(small_log, tmp_path):
     out = tmp_path / "ingest.json"
     result = run_cli("ingest", small_log, "--drop-non-products", "--json", out)
@@ -51,7 +64,7 @@ def test_benchmark_json_contract(small_log, tmp_path):
     from gnnrec_core.matrix.interactions import split
     from gnnrec_core.models import ItemKNN, Popularity
 
-    parts = split(prepare(ingest(small_log)).interactions)
+    parts = split(prepare(ingest(small_log, drop_non_products=True)).interactions)  # the CLI's default
     assert data["split"]["test_interactions"] == parts.test.nnz
     for row, model in zip(data["results"], (Popularity(), ItemKNN())):
         expected = evaluate(model.fit(parts.train).score, parts.train, parts.test, k=5)

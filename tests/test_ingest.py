@@ -59,6 +59,39 @@ def test_non_product_codes_are_kept_unless_asked(events_frame):
     assert "POST" in set(result.events["item"])
 
 
+CHARGES_AND_LOOKALIKES = pd.DataFrame({  # (code, name, a charge?): the right answer by hand
+    "order_id": [f"o{n}" for n in range(9)],
+    "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4", "u5"],
+    "StockCode": ["85168B", "C2", "22501", "23355", "M", "DCGS0003", "POST", "B", "D"],
+    "Description": ["BLACK BAROQUE CARRIAGE CLOCK", "CARRIAGE", "reverse 21/5/10 adjustment", "ADJUSTABLE LAMP",
+             "Manual", "BOXED GLASS ASHTRAY", "POSTAGE", "Blue mug", "Discount"],
+})
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_charges_go_by_code_and_whole_name_not_by_a_word_inside_a_product(engine):
+    """A product whose name holds a charge's word (a carriage clock, an adjustable lamp), a lettered
+    product (B, a blue mug) and the online shop's DCGS products are kept; postage, carriage, an
+    adjustment, Manual and Discount go, on both engines."""
+    result = ingest(CHARGES_AND_LOOKALIKES.to_csv(index=False).encode(), "log.csv", drop_non_products=True,
+                    engine=engine)
+    assert sorted(result.events["item"]) == ["23355", "85168B", "B", "DCGS0003"]
+    assert result.report.dropped == {"non-product code (postage, fees)": 5}
+
+
+def test_a_lettered_catalogue_keeps_its_letters():
+    """One-letter codes are Online Retail's charges (M, D, S, B) only as a stray few among longer
+    codes; a log whose products are lettered A to Z, names or not, keeps every letter."""
+    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    frame = pd.DataFrame({"user": [f"u{n % 5}" for n in range(26)], "item": letters})
+    kept = ingest(frame.to_csv(index=False).encode(), "log.csv", drop_non_products=True)
+    assert sorted(kept.events["item"]) == letters and not kept.report.dropped
+    stray = pd.DataFrame({"user": [f"u{n % 7}" for n in range(202)],
+                          "item": ["M", "S"] + [str(20000 + n) for n in range(200)]})
+    dropped = ingest(stray.to_csv(index=False).encode(), "log.csv", drop_non_products=True)
+    assert {"M", "S"}.isdisjoint(dropped.events["item"]) and len(dropped.events) == 200
+
+
 @pytest.mark.parametrize("values,expected", [
     (["1/2/2011 10:00", "13/2/2011 10:00"], ["2011-02-01 10:00", "2011-02-13 10:00"]),  # UK, day first
     (["1/2/2011 10:00", "1/13/2011 10:00"], ["2011-01-02 10:00", "2011-01-13 10:00"]),  # US, month first
@@ -192,6 +225,6 @@ def test_names_are_shown_without_the_padding_exports_add(tmp_path, engine):
     path = tmp_path / "padded.csv"
     pd.DataFrame({"order_id": ["1", "1", "2"], "product_id": ["A", "B", "C"],
                   "description": ["Red mug ", "   ", " Tea towel"],
-                  "customer": ["u1", "u1", "u2"]}).to_csv(path, index=False)
+                  "customer_id": ["u1", "u1", "u2"]}).to_csv(path, index=False)
     catalogue = ingest(path, engine=engine).catalogue
     assert catalogue.loc[["A", "B", "C"], "name"].tolist() == ["Red mug", "B", "Tea towel"]  # blank: named by its ID

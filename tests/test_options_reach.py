@@ -167,7 +167,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         return [flag, column]
     if action.dest in special:
         return special[action.dest]
-    if isinstance(action, argparse._StoreTrueAction):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         return [flag]
     if action.choices:
         return [flag, next(c for c in action.choices if c != action.default)]
@@ -177,20 +177,23 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
 
 
 def _cases() -> list[tuple[str, str]]:
+    """(command, flag) for every option; flags, not destinations, since two flags may set one
+    (--drop-non-products, --keep-non-products)."""
     cases = []
     for command, sub in _subparsers().items():
         for action in sub._actions:
             if action.option_strings and action.dest != "help":
-                cases.append((command, action.dest))
+                cases.append((command, action.option_strings[-1]))
     return cases
 
 
-@pytest.mark.parametrize("command,dest", _cases(), ids=[f"{c}-{d}" for c, d in _cases()])
-def test_every_cli_option_reaches_the_engine_or_is_refused(command, dest, files, trace, capsys):
+@pytest.mark.parametrize("command,flag", _cases(), ids=[f"{c}{f}" for c, f in _cases()])
+def test_every_cli_option_reaches_the_engine_or_is_refused(command, flag, files, trace, capsys):
+    sub = _subparsers()[command]
+    action = next(a for a in sub._actions if a.option_strings and a.option_strings[-1] == flag)
+    dest = action.dest
     if dest in OUTPUT_ONLY or (command, dest) in OUTPUT_ONLY:
         pytest.skip(f"output only: {OUTPUT_ONLY.get(dest) or OUTPUT_ONLY[command, dest]}")
-    sub = _subparsers()[command]
-    action = next(a for a in sub._actions if a.dest == dest)
     baseline = _baseline(command, files)
     if dest == "time_budget" and command != "cold-start":  # a GNN setting: the baseline must fit a GNN
         baseline = [a if a not in ("pop",) else "lightgcn" for a in baseline]
@@ -208,7 +211,7 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, dest, files,
     changed = list(baseline)
     if option_args[0] in changed:
         at = changed.index(option_args[0])
-        del changed[at:at + (1 if isinstance(action, argparse._StoreTrueAction) else 2)]
+        del changed[at:at + (1 if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)) else 2)]
     trace.stop_at = STOP_AT | ({"make_model"} if dest in ("epochs", "time_budget") else set()) | (
         {"ingest"} if dest in READ_OPTIONS or dest.startswith(("col_", "items_")) else set())
     before = _baseline_trace(baseline, trace, capsys)
@@ -217,6 +220,9 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, dest, files,
     after = list(trace)
     err = capsys.readouterr().err
     assert status in (0, 2) or "internal error (_Stop" in err, err
+    if isinstance(action, argparse._StoreTrueAction) and action.default is True:  # the default, spelled out
+        assert before == after, f"{command} {flag}: the default spelled out changed the run"
+        return
     if before != after:
         return  # the option changed what reaches the engine
     # Otherwise it must be refused: one line that says what was expected and what was found.

@@ -115,7 +115,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help=f"catalogue column holding the {flag} (detected when not given)")
         for flag in FLAG_ROLES:
             sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
-        sub.add_argument("--drop-non-products", action="store_true", help="drop postage, fee and adjustment codes")
+        charges = sub.add_mutually_exclusive_group()  # the Data page's checkbox: dropped unless kept
+        charges.add_argument("--drop-non-products", dest="drop_non_products", action="store_true", default=True,
+                             help="drop postage, fee and adjustment lines (the default, as on the Data page)")
+        charges.add_argument("--keep-non-products", dest="drop_non_products", action="store_false",
+                             help="keep postage, fee and adjustment lines as products")
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bar (there is none when stderr is not a terminal)")

@@ -19,13 +19,13 @@ from .catalogue import (
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     EVENT_COLUMNS,
-    NON_PRODUCT_CODES,
     NON_PRODUCT_NAMES,
     SEGMENT_PREFIX,
     IngestReport,
     _not_finite,
     check_cleaned,
     no_dates_error,
+    non_products,
     parse_times,
     segment_columns,
     step,
@@ -248,13 +248,14 @@ class SqlCleaning:
         """The SQL condition of a non-product line: its code or its name, by Python's regexes on distinct values."""
         if not drop_non_products:
             return "false"
-        items = pd.Series(self.dictionaries["item"], dtype=object).str.match(NON_PRODUCT_CODES).to_numpy(bool)
+        items = non_products(pd.Series(self.dictionaries["item"], dtype=object))
         _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(items), dtype=np.int32), "charge": items}))
         condition = "j_item.code IN (SELECT code FROM item_charges WHERE charge)"
         if self.m.item_name:
-            names = pd.Series(self.dictionaries["item_name"], dtype="str").str.contains(NON_PRODUCT_NAMES)
-            _put(self.con, "name_charges", pd.DataFrame({"code": np.arange(len(names), dtype=np.int32),
-                                                         "charge": names.to_numpy(bool)}))
+            names = pd.Series(self.dictionaries["item_name"], dtype="str")
+            charged = np.asarray(names.str.contains(NON_PRODUCT_NAMES), bool)
+            _put(self.con, "name_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),
+                                                         "charge": charged}))
             condition += " OR j_item_name.code IN (SELECT code FROM name_charges WHERE charge)"
         return f"({condition})"
 

@@ -33,12 +33,33 @@ from .readers import read_table
 from .times import parse_times
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
-# Codes that are charges, not products (Online Retail and similar exports).
-NON_PRODUCT_CODES = re.compile(
-    r"^(POST|DOT|M|D|S|B|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\w*|GIFT_\w+|DCGS\w*)$",
-    re.IGNORECASE)
-NON_PRODUCT_NAMES = re.compile(r"postage|carriage|manual|discount|bank charges|amazon fee|adjust",
+# Charges, not products (Online Retail and similar exports). The one-letter codes (M Manual, D
+# Discount, S SAMPLES, B Adjust bad debt) are charges only by their name, or where one-letter codes
+# are a stray few among the catalogue's (LETTERED_SHARE): a log whose products are lettered A to Z
+# keeps B, D, M and S. A name decides as a whole ("CARRIAGE" is a charge, "BLACK BAROQUE CARRIAGE
+# CLOCK" a product) or by the word adjust/adjustment (not "ADJUSTABLE"). DCGS codes are products
+# of the online shop, kept.
+NON_PRODUCT_CODES = re.compile(r"^(POST|DOT|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\d+|GIFT_\w+)$",
                                re.IGNORECASE)
+LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
+LETTERED_SHARE = 0.01
+NON_PRODUCT_NAMES = re.compile(
+    r"^\s*(?:(?:dotcom\s+)?postage|carriage|manual|discount|samples?|bank charges|amazon fee)\s*$"
+    r"|\badjust(?:ment)?\b", re.IGNORECASE)
+
+
+def non_products(codes: pd.Series | pd.Index, names: pd.Series | pd.Index | None = None) -> np.ndarray:
+    """Which items are charges (postage, fees, adjustments), by code and, where known, by name
+    (aligned with `codes`; missing names are no evidence). The one rule for ingest's drop, baskets
+    and the "leave out postage and fees" setting."""
+    codes = pd.Index(codes).astype(str)
+    found = np.asarray(codes.str.match(NON_PRODUCT_CODES), bool)
+    distinct = codes.unique()
+    if len(distinct) and (distinct.str.len() == 1).mean() < LETTERED_SHARE:
+        found |= np.asarray(codes.str.match(LETTER_CHARGES), bool)
+    if names is not None:
+        found |= np.asarray(pd.Index(names).fillna("").astype(str).str.contains(NON_PRODUCT_NAMES), bool)
+    return found
 
 
 @dataclass
@@ -94,6 +115,8 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     catalogue's category codes (departments.csv: department_id -> department). segments: unmapped columns kept (as
     "segment:<column>") for comparing groups such as countries or channels; by default every
     unmapped column with 2 to 50 distinct values. overrides: role=column, e.g. user="CustomerID".
+    drop_non_products: drop postage, fee and adjustment lines (`non_products`); the CLI and the
+    Data page do by default, this call only when asked.
     The report says which columns of each file were used.
 
     engine: "pandas" reads every row into pandas (every format, every repair of `read_table`);
@@ -248,8 +271,8 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
     if drop_non_products:
-        names = frame.loc[events.index, m.item_name].fillna("") if m.item_name else pd.Series("", index=events.index)
-        non_product = events["item"].str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES)
+        names = frame.loc[events.index, m.item_name] if m.item_name else None
+        non_product = pd.Series(non_products(events["item"], names), index=events.index)
         events = report.drop("non-product code (postage, fees)", non_product, events)
     events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
     if m.time:
@@ -349,11 +372,11 @@ def summary(result: IngestResult) -> dict[str, Any]:
 def baskets_of(events: pd.DataFrame) -> pd.Series:
     """The one definition of a basket, for every page, command and report: the basket key per
     event line, the order/invoice when there is one, else the user (a user's whole history as one
-    basket). A line of a non-product code (postage, fees: NON_PRODUCT_CODES) is in no basket (None),
+    basket). A line of a non-product code (postage, fees: `non_products` by code) is in no basket (None),
     whether or not ingest dropped such lines, so a basket of postage alone is no basket. A
     product's count is the number of baskets holding it (`basket_count`)."""
     codes, uniques = pd.factorize(events["item"])  # each code matched once: logs repeat them
-    charge = np.append(np.asarray(pd.Index(uniques.astype(str)).str.match(NON_PRODUCT_CODES), bool), False)
+    charge = np.append(non_products(uniques), False)
     product = ~charge[codes]  # code -1 (no item) picks the appended False
     key = _basket_key(events)
     return key if product.all() else key.where(product, None)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..data.ingest import NON_PRODUCT_CODES, NON_PRODUCT_NAMES
+from ..data.ingest import non_products
 from ..errors import ConfigError
 from ..fit.metrics import top_k
 
@@ -96,7 +96,7 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     allowed = ~codes.isin(rules.exclude_items) & ~pd.Index(category).isin(rules.exclude_categories)
     fees = np.zeros(len(codes), bool)
     if rules.exclude_non_products:
-        fees = np.asarray(codes.str.match(NON_PRODUCT_CODES) | names.str.contains(NON_PRODUCT_NAMES).to_numpy(), bool)
+        fees = non_products(codes, names.to_numpy())
         allowed &= ~fees
     if rules.min_buyers > 1:
         if buyers is None or len(buyers) != len(codes):
