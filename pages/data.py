@@ -162,7 +162,10 @@ right.dataframe(reasons, hide_index=True, column_config={"rows": st.column_confi
 st.subheader("Summary")
 cards = st.columns(6)
 cards[0].metric("Customers", f"{figures['users']:,}")
-cards[1].metric("Products", f"{figures['items']:,}")
+cards[1].metric("Products", f"{figures['items']:,}", help=(
+    f"{figures['items_with_users']:,} of them bought by a known customer: the catalogue the models rank; "
+    "the rest appear in baskets without a customer only"
+    if figures["items_with_users"] != figures["items"] else None))
 cards[2].metric("Customer-product pairs", f"{figures['user_item_pairs']:,}")
 cards[3].metric("Baskets", f"{figures['baskets']:,}", help=(
     f"{figures['fee_only_baskets']:,} more held only postage or fees and count as no basket"

@@ -228,3 +228,16 @@ def test_names_are_shown_without_the_padding_exports_add(tmp_path, engine):
                   "customer_id": ["u1", "u1", "u2"]}).to_csv(path, index=False)
     catalogue = ingest(path, engine=engine).catalogue
     assert catalogue.loc[["A", "B", "C"], "name"].tolist() == ["Red mug", "B", "Tea towel"]  # blank: named by its ID
+
+
+def test_summary_counts_the_products_the_models_rank():
+    """A product bought only without a customer ID is a product of the log but not of the models'
+    catalogue: the summary names both counts, the second the one `benchmark` reports."""
+    from gnnrec_core.pipeline.benchmark import prepare
+
+    frame = pd.DataFrame({"order_id": ["o1", "o1", "o2", "o3", "o3"], "customer_id": ["u1", "u1", "u2", None, None],
+                          "product_id": ["a", "b", "a", "a", "c"]})
+    result = ingest(frame.to_csv(index=False).encode(), "log.csv")
+    figures = summary(result)
+    assert figures["items"] == 3 and figures["items_with_users"] == 2
+    assert prepare(result).interactions.matrix().shape[1] == figures["items_with_users"]

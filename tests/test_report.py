@@ -24,10 +24,11 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
                ResultRow("gfcf", ndcg=0.22, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
                          train_seconds=1.0),
                ResultRow("ease", ndcg=0.25, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
-                         train_seconds=1.0))
+                         train_seconds=1.2345))
     split = {"method": "random", "test_size": 0.25, "seed": 0}
     page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10, split=split))
     assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert "<td>1.2</td>" in page and "1.2345" not in page  # fit seconds to a tenth, the metrics to 4 places
     assert not re.search(r"<script[^>]+src=", page)  # plotly.js inline: no network needed
     # The run's own model first, then the best graph model against the best baseline; one model trusted.
     training = page.index("What training added: Training added nothing on this data")

@@ -357,12 +357,14 @@ def summary(result: IngestResult) -> dict[str, Any]:
     baskets = basket_count(events)
     return {
         "rows": len(events), "users": int(users), "items": int(items),
+        # the models' catalogue: products some known customer bought (the rest are in baskets only)
+        "items_with_users": int(with_user["item"].nunique()),
         "baskets": baskets,
         # baskets that held only postage or fees, in no count (baskets_of): the gap a reader otherwise
         # finds between the baskets read and the baskets counted
         "fee_only_baskets": _all_baskets(events) - baskets,
         "user_item_pairs": len(pairs),
-        "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
+        "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),  # over the models' catalogue
         "first_time": str(times.min()) if len(times) else None,
         "last_time": str(times.max()) if len(times) else None,
         "repeat_users": int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,

@@ -59,8 +59,9 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
-    formatters = {c: (lambda v, f=floats: "–" if pd.isna(v) else f.format(v))  # a missing figure, never "None"
+def _table(frame: pd.DataFrame, floats: str = "{:.4f}", formats: dict[str, str] | None = None) -> str:
+    """`formats`: a column's own format where it is not `floats` (seconds to a tenth)."""
+    formatters = {c: (lambda v, f=(formats or {}).get(c, floats): "–" if pd.isna(v) else f.format(v))  # never "None"
                   for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
     text: str = frame.to_html(index=False, escape=True, formatters=formatters, border=0, na_rep="–")
     return text
@@ -165,7 +166,8 @@ def _metrics_section(info: RunInfo) -> list[str]:
     frame = pd.DataFrame([{"model": row_label(r.model, r.blend), f"validation nDCG@{k}": r.valid_ndcg,
                            **{f"{METRIC_LABELS.get(m, m)}@{k}": r.metric(m) for m in METRICS},
                            "fit seconds": r.train_seconds} for r in results])
-    out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>", _table(frame),
+    out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>",
+           _table(frame, formats={"fit seconds": "{:.1f}"}),
            f"<p>{_e(split_sentence(dict(info.split), int(info.k)))}</p>"]
     found = run_verdicts(info)
     if found.training is not None:  # the run's own model first: what training added
