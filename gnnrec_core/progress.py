@@ -4,7 +4,8 @@ A progress callback receives one event per step: a dict with some of `stage`, `m
 `total`, `epoch`, `epochs`, `loss`, `valid_ndcg`, `seconds`, `eta_seconds` (the fit under way), and from
 a whole run (pipeline/experiment.py) `run_eta_seconds` and `run_done` (the share of the run's time
 spent, 0-1; pipeline/run_clock.py). A GNN's search reports each candidate (`candidate`, `score`,
-`settings`), the first with `plan_seconds`, what it expects to have left. Returning False asks
+`settings`), the first with `plan_seconds`, what it expects to have left. A run repeated over
+seeds adds `seed`, `seed_index` (1-based) and `seed_count` to each event (`for_seed`). Returning False asks
 the work to stop; anything else (None, True) lets it go on. How a step stops is its own: a
 trainer keeps what it has learned so far, a search stops drawing candidates, and the dashboard's
 experiment and the CLI's benchmarks raise `Cancelled`, which saves nothing.
@@ -34,3 +35,15 @@ def report_or_cancel(progress: Progress | None, event: dict[str, Any]) -> None:
     """Send `event`; raise Cancelled when the callback asked to stop."""
     if wants_stop(progress, event):
         raise Cancelled("training cancelled; earlier runs are unchanged")
+
+
+def for_seed(progress: Any, seed: int, index: int, count: int) -> Any:
+    """`progress` with the seed each event belongs to: `seed`, `seed_index` (index + 1 of
+    `seed_count`). None stays None."""
+    if progress is None:
+        return None
+
+    def seeded(event: dict[str, Any]) -> Any:
+        return progress({**event, "seed": seed, "seed_index": index + 1, "seed_count": count})
+
+    return seeded

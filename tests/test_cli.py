@@ -176,6 +176,15 @@ def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log, tmp_
     assert piped.returncode == 0 and "eta" not in piped.stderr  # not a terminal: no bar
 
 
+def test_progress_bar_names_the_seed_of_a_repeated_run(small_log, tmp_path):
+    """`--repeat 2`: the bar says which seed each model's fit belongs to, the first seed's included,
+    for `train` and for `benchmark`."""
+    for command in (("train", "--model", "pop", "--compare-with", "itemknn", "--workspace", tmp_path / "ws"),
+                    ("benchmark", "--models", "pop,itemknn")):
+        shown = _in_a_terminal(command[0], small_log, *command[1:], "--repeat", "2")
+        assert "seed 0 (1 of 2): pop" in shown and "seed 1 (2 of 2): itemknn" in shown, (command[0], shown[-800:])
+
+
 def test_report_weighting_reaches_the_models(small_log, tmp_path):
     """`report --weighting count` trains on purchase counts (it used to train on binary whatever was asked)."""
     tables = {}

@@ -238,7 +238,8 @@ class _Progress:
             return
         if "index" in event:
             self.bar.n = event["index"]
-            self.bar.set_description(event.get("model", ""))
+            seed = f"seed {event['seed']} ({event['seed_index']} of {event['seed_count']}): " if "seed" in event else ""
+            self.bar.set_description(seed + event.get("model", ""))
         if "epoch" in event:
             text = f"epoch {event['epoch']} loss {event['loss']:.4f}"
             if event.get("valid_ndcg") is not None:

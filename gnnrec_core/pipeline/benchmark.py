@@ -25,7 +25,7 @@ from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitC
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
-from ..progress import Progress, report_or_cancel
+from ..progress import Progress, for_seed, report_or_cancel
 from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, SeededBenchmark, Verdicts
 from .run_clock import shape_of
 from .run_memory import plan_memory
@@ -321,9 +321,11 @@ def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConf
     """`benchmark` once per seed. A drawn split is drawn again with each seed, as the models take
     it, so the spread holds the split's noise and training's; a given split (`data_split`) stays."""
     runs = []
-    for seed in seeds:
+    for index, seed in enumerate(seeds):
+        said = {"progress": for_seed(options["progress"], seed, index, len(seeds))} \
+            if options.get("progress") is not None and len(seeds) > 1 else {}
         runs.append(benchmark(dataset, models, replace(split_config, seed=seed), seed=seed, data_split=data_split,
-                              **options))
+                              **(options | said)))
     return SeededBenchmark(seeds=tuple(seeds), runs=tuple(runs), verdicts=seeds_verdicts([r.verdicts for r in runs]))
 
 

@@ -34,7 +34,7 @@ from ..fit.metrics import Evaluation, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
-from ..progress import Progress, report_or_cancel
+from ..progress import Progress, for_seed, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import blend_words, chosen_words
 from ..store import Run, Workspace
@@ -135,7 +135,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
                                     "run_done": round(clock.fraction_done(), 4)})
 
     history: list[dict[str, Any]] = []
-    scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history)
+    scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
+                                                     repeat=(0, len(seeds)))
     notes = [*left_out.values(), *skipped, *said]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
@@ -182,6 +183,8 @@ def _score_split(dataset: Dataset, config: ExperimentConfig, models: list[str], 
     part, valid = carve_validation(data_split.train, VALID_FRACTION, seed=config.seed)  # the GNN's own carve
     index, count = repeat
     prefix = f"seed {config.seed} ({index + 1} of {count}): " if count > 1 else ""
+    if count > 1:  # every event says which seed it belongs to (the CLI's bar, the page's line)
+        report = for_seed(report, config.seed, index, count)
     skipped: list[str] = []
     chosen: list[str] = []
     scored: list[tuple[ResultRow, Evaluation]] = []
