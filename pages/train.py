@@ -140,7 +140,8 @@ if submitted:
         if heldout_file is not None:  # read with the dataset's customer and product columns
             roles = data.ingest.mapping.as_dict()
             upload = (heldout_file.getvalue(), heldout_file.name)
-            heldout = ingest(upload, user=roles["user"], item=roles["item"]).events
+            heldout = ingest(upload, user=roles["user"], item=roles["item"],  # charges dropped, as `--test` is
+                             drop_non_products=True).events
             given_split(data.interactions, heldout)  # refuse here, in words, not in a background job
         else:
             split_interactions(data.interactions, config.split)

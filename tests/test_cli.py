@@ -226,6 +226,8 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     assert exp.returncode == 0 and (tmp_path / "exp" / "recommendations.csv").is_file(), exp.stderr
     both = run_cli("recommend", small_log, "--run", "latest", "--workspace", ws, "--user", user)
     assert both.returncode == 2 and "expected no data file" in both.stderr
+    kept = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--keep-non-products")
+    assert kept.returncode == 2 and kept.stderr.strip().endswith("found --keep-non-products")  # the flag given
 
 
 @pytest.mark.parametrize("args,expected", [

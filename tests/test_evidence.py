@@ -30,7 +30,7 @@ MESSY = [("o1", "A", "u1"), ("o1", "K", "u1"), ("o1", "POST", "u1"), ("o2", "A",
 COUNTS = {"A": 3, "K": 2, "C": 1, "G": 1}
 
 
-@pytest.mark.parametrize("drop", [False, True], ids=["as the CLI ingests", "as the Data page ingests"])
+@pytest.mark.parametrize("drop", [False, True], ids=["charges kept", "charges dropped (the default)"])
 def test_baskets_and_product_counts_agree_across_pages_cli_and_report(tmp_path, capsys, drop):
     path = tmp_path / "orders.csv"
     pd.DataFrame(MESSY, columns=["order_id", "product_id", "customer_id"]).to_csv(path, index=False)
@@ -45,18 +45,22 @@ def test_baskets_and_product_counts_agree_across_pages_cli_and_report(tmp_path, 
     known = {str(i): int(run.item_counts[n]) for n, i in enumerate(dataset.interactions.items)}
     assert known == {"A": 3, "K": 2, "G": 1, **({} if drop else {"POST": 0})}  # postage: a code in no basket
 
+    keep = [] if drop else ["--keep-non-products"]
     assert main(["rules", str(path), "--min-support", "0.25", "--min-confidence", "0", "--json",
-                 str(tmp_path / "rules.json")]) == 0
-    assert main(["ingest", str(path), "--json", str(tmp_path / "ingest.json")]) == 0
+                 str(tmp_path / "rules.json"), *keep]) == 0
+    assert main(["ingest", str(path), "--json", str(tmp_path / "ingest.json"), *keep]) == 0
     capsys.readouterr()
     rules = json.loads((tmp_path / "rules.json").read_text())
-    assert rules["baskets"] == 4 and json.loads((tmp_path / "ingest.json").read_text())["summary"]["baskets"] == 4
+    ingested = json.loads((tmp_path / "ingest.json").read_text())["summary"]
+    assert rules["baskets"] == 4 and ingested["baskets"] == 4 and ingested["fee_only_baskets"] == (0 if drop else 1)
     pairs = {(r["antecedents"][0], r["consequents"][0]): r["count"] for r in rules["rules"]}
     assert pairs == {("A", "K"): 2, ("K", "A"): 2, ("A", "C"): 1, ("C", "A"): 1}  # no postage in any rule
 
     model = Popularity().fit(dataset.interactions.matrix())
     page = html_report(dataset, model, RunInfo(DatasetRef("orders"), "pop", results=(), k=10))
     assert re.search(r"Baskets<b>4</b>", page)
+    # C, bought only without a customer, is a product of the log but not of the models' catalogue
+    assert (f"{3 if drop else 4} of the {4 if drop else 5} products were bought by a known customer") in page
 
 
 def test_top_partners_of_best_sellers_are_well_evidenced_on_a_sparse_grocery_log():

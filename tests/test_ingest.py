@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, shared_file
 
-from gnnrec_core.data.ingest import ingest, parse_times, summary
+from gnnrec_core.data.ingest import baskets_of, ingest, parse_times, summary
 from gnnrec_core.data.mapping import detect_mapping
 from gnnrec_core.errors import InputError
 
@@ -60,36 +60,52 @@ def test_non_product_codes_are_kept_unless_asked(events_frame):
 
 
 CHARGES_AND_LOOKALIKES = pd.DataFrame({  # (code, name, a charge?): the right answer by hand
-    "order_id": [f"o{n}" for n in range(9)],
-    "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4", "u5"],
-    "StockCode": ["85168B", "C2", "22501", "23355", "M", "DCGS0003", "POST", "B", "D"],
+    "order_id": [f"o{n}" for n in range(11)],
+    "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4", "u5", "u5", "u6"],
+    "StockCode": ["85168B", "C2", "22501", "23355", "M", "DCGS0003", "POST", "B", "D", "23400", "S"],
     "Description": ["BLACK BAROQUE CARRIAGE CLOCK", "CARRIAGE", "reverse 21/5/10 adjustment", "ADJUSTABLE LAMP",
-             "Manual", "BOXED GLASS ASHTRAY", "POSTAGE", "Blue mug", "Discount"],
+                    "Manual", "BOXED GLASS ASHTRAY", "POSTAGE", "Blue mug", "Discount", "BRA STRAP ADJUSTMENT CLIPS",
+                    "Adjust bad debt"],
 })
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_charges_go_by_code_and_whole_name_not_by_a_word_inside_a_product(engine):
-    """A product whose name holds a charge's word (a carriage clock, an adjustable lamp), a lettered
-    product (B, a blue mug) and the online shop's DCGS products are kept; postage, carriage, an
-    adjustment, Manual and Discount go, on both engines."""
+    """A product whose name holds a charge's word (a carriage clock, an adjustable lamp, adjustment
+    clips), a lettered product with a product's name (B, a blue mug) and the online shop's DCGS
+    products are kept; postage, carriage, an adjustment, Manual, Discount and a bad debt go, on both
+    engines."""
     result = ingest(CHARGES_AND_LOOKALIKES.to_csv(index=False).encode(), "log.csv", drop_non_products=True,
                     engine=engine)
-    assert sorted(result.events["item"]) == ["23355", "85168B", "B", "DCGS0003"]
-    assert result.report.dropped == {"non-product code (postage, fees)": 5}
+    assert sorted(result.events["item"]) == ["23355", "23400", "85168B", "B", "DCGS0003"]
+    assert result.report.dropped == {"non-product code (postage, fees)": 6}
 
 
-def test_a_lettered_catalogue_keeps_its_letters():
-    """One-letter codes are Online Retail's charges (M, D, S, B) only as a stray few among longer
-    codes; a log whose products are lettered A to Z, names or not, keeps every letter."""
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_lettered_catalogue_keeps_its_letters(engine):
+    """One-letter codes without a name are Online Retail's charges (M, D, S, B) only as a stray few
+    among the log's codes, counted over every row before any drop, the same on both engines: a log
+    lettered A to Z keeps every letter; 80 products, 40 codes seen only in returns and an M lose the M."""
+    def ingested(frame: pd.DataFrame):
+        return ingest(frame.to_csv(index=False).encode(), "log.csv", drop_non_products=True, engine=engine)
+
     letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    frame = pd.DataFrame({"user": [f"u{n % 5}" for n in range(26)], "item": letters})
-    kept = ingest(frame.to_csv(index=False).encode(), "log.csv", drop_non_products=True)
+    kept = ingested(pd.DataFrame({"user": [f"u{n % 5}" for n in range(26)], "item": letters, "quantity": 1}))
     assert sorted(kept.events["item"]) == letters and not kept.report.dropped
-    stray = pd.DataFrame({"user": [f"u{n % 7}" for n in range(202)],
-                          "item": ["M", "S"] + [str(20000 + n) for n in range(200)]})
-    dropped = ingest(stray.to_csv(index=False).encode(), "log.csv", drop_non_products=True)
-    assert {"M", "S"}.isdisjoint(dropped.events["item"]) and len(dropped.events) == 200
+    codes = [str(20000 + n) for n in range(80)] + [str(30000 + n) for n in range(40)] + ["M"]
+    quantity = [1] * 80 + [-1] * 40 + [1]  # the 40 only in returns: dropped before the charges, still counted
+    stray = ingested(pd.DataFrame({"user": [f"u{n % 7}" for n in range(121)], "item": codes, "quantity": quantity}))
+    assert sorted(stray.events["item"]) == codes[:80]
+    assert stray.report.dropped == {"zero or negative quantity (returns)": 40, "non-product code (postage, fees)": 1}
+
+
+def test_baskets_leave_out_a_charges_own_code_only():
+    """Baskets go by code alone (events carry no names): postage is in no basket whether or not
+    ingest dropped it; a one-letter code stays in its basket (kept by the user's choice, or a product)."""
+    events = pd.DataFrame({"item": ["85123A", "POST", "M", "22423"], "basket": ["o1", "o1", "o2", "o2"],
+                           "user": ["u1", "u1", "u2", "u2"]})
+    keys = baskets_of(events)
+    assert keys.isna().tolist() == [False, True, False, False] and keys[2] == keys[3] == "o2"
 
 
 @pytest.mark.parametrize("values,expected", [

@@ -99,5 +99,6 @@ def test_a_rule_that_matches_nothing_says_so_and_matched_rules_say_nothing():
     # Leaving out postage where there is none does nothing, and says so.
     products_only = resolve(Merchandising(exclude_non_products=True), ITEMS[:5], CATALOGUE.iloc[:5]).unmatched
     assert products_only == {"exclude_non_products": "leaving out postage and fees removes nothing: no product of "
-                                                     "this run is postage or a fee"}
+                                                     "this run is postage or a fee (reading the data drops them "
+                                                     "unless told to keep them)"}
     assert resolve(Merchandising(exclude_non_products=True), ITEMS, CATALOGUE).unmatched == {}

@@ -102,6 +102,10 @@ def test_the_searchs_plan_counts_its_rungs_and_stops_at_the_deadline():
     assert planned_seconds(1.0, 8, 5, 40, far) == pytest.approx(15.0)
     assert planned_seconds(1.0, 1, 5, 40, far) == pytest.approx(7.0)  # one candidate: no second rung
     assert planned_seconds(1.0, 8, 5, 40, time.perf_counter() + 3.0) <= 3.0
+    # The cap at 120: the winner is planned to the epochs early stopping usually reaches (40), not
+    # to the cap; a cap under that still bounds it.
+    assert planned_seconds(1.0, 8, 5, 120, far) == planned_seconds(1.0, 8, 5, 40, far)
+    assert planned_seconds(1.0, 8, 5, 20, far) == pytest.approx(7 + 2 + 2)
 
 
 def test_the_runs_eta_drops_from_the_budget_to_the_searchs_plan(tmp_path):

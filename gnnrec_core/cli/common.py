@@ -129,7 +129,7 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     """`--run ID` (or `latest`) from the workspace, with the dataset it was trained on."""
     conflicting = sorted(given_options(args) - RUN_OPTIONS)
     if args.data is not None or conflicting:
-        flags = ["--" + c.replace("_", "-") for c in conflicting]
+        flags = [given_flag(args, c) for c in conflicting]
         found = ", ".join((["DATA"] if args.data is not None else []) + flags)
         raise InputError(f"--run answers with the saved run's model and data; expected no data file or fitting "
                          f"options beside it, found {found}")
@@ -161,6 +161,19 @@ def given_options(args: argparse.Namespace) -> set[str]:
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     sub = commands.choices[args.command]
     return {a.dest for a in sub._actions if a.dest != "help" and getattr(args, a.dest, a.default) != a.default}
+
+
+def given_flag(args: argparse.Namespace, dest: str) -> str:
+    """The flag that set `dest`: where two flags share it (--keep-non-products sets
+    drop_non_products false), the one whose value it holds."""
+    from . import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = [a for a in commands.choices[args.command]._actions if a.dest == dest and a.option_strings]
+    value = getattr(args, dest, None)
+    chosen = next((a for a in actions if isinstance(a, (argparse._StoreTrueAction, argparse._StoreFalseAction))
+                   and a.const == value), actions[0] if actions else None)
+    return chosen.option_strings[-1] if chosen is not None else "--" + dest.replace("_", "-")
 
 
 def _workspace_root(args: argparse.Namespace) -> Path:

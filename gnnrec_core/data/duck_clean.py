@@ -19,11 +19,13 @@ from .catalogue import (
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     EVENT_COLUMNS,
+    LETTER_CHARGES,
     NON_PRODUCT_NAMES,
     SEGMENT_PREFIX,
     IngestReport,
     _not_finite,
     check_cleaned,
+    lettered_catalogue,
     no_dates_error,
     non_products,
     parse_times,
@@ -248,15 +250,25 @@ class SqlCleaning:
         """The SQL condition of a non-product line: its code or its name, by Python's regexes on distinct values."""
         if not drop_non_products:
             return "false"
-        items = non_products(pd.Series(self.dictionaries["item"], dtype=object))
-        _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(items), dtype=np.int32), "charge": items}))
+        codes = pd.Series(self.dictionaries["item"], dtype=object)  # every row's code, as pandas decides it
+        charged = non_products(codes, lettered=True)  # a charge's own code; one-letter codes below
+        _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),
+                                                     "charge": charged}))
         condition = "j_item.code IN (SELECT code FROM item_charges WHERE charge)"
+        unnamed = "true"
         if self.m.item_name:
             names = pd.Series(self.dictionaries["item_name"], dtype="str")
-            charged = np.asarray(names.str.contains(NON_PRODUCT_NAMES), bool)
-            _put(self.con, "name_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),
-                                                         "charge": charged}))
+            _put(self.con, "name_charges", pd.DataFrame({
+                "code": np.arange(len(names), dtype=np.int32),
+                "charge": np.asarray(names.str.contains(NON_PRODUCT_NAMES), bool),
+                "blank": np.asarray(names.str.strip() == "", bool)}))
             condition += " OR j_item_name.code IN (SELECT code FROM name_charges WHERE charge)"
+            unnamed = "(j_item_name.code IS NULL OR j_item_name.code IN (SELECT code FROM name_charges WHERE blank))"
+        if not lettered_catalogue(codes):  # a stray M, D, S or B without a name is a charge
+            letters = np.asarray(pd.Index(codes).astype(str).str.match(LETTER_CHARGES), bool)
+            _put(self.con, "item_letters", pd.DataFrame({"code": np.arange(len(letters), dtype=np.int32),
+                                                         "letter": letters}))
+            condition += f" OR (j_item.code IN (SELECT code FROM item_letters WHERE letter) AND {unnamed})"
         return f"({condition})"
 
     def count_drops(self) -> None:

@@ -33,32 +33,46 @@ from .readers import read_table
 from .times import parse_times
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
-# Charges, not products (Online Retail and similar exports). The one-letter codes (M Manual, D
-# Discount, S SAMPLES, B Adjust bad debt) are charges only by their name, or where one-letter codes
-# are a stray few among the catalogue's (LETTERED_SHARE): a log whose products are lettered A to Z
-# keeps B, D, M and S. A name decides as a whole ("CARRIAGE" is a charge, "BLACK BAROQUE CARRIAGE
-# CLOCK" a product) or by the word adjust/adjustment (not "ADJUSTABLE"). DCGS codes are products
-# of the online shop, kept.
+# Charges, not products (Online Retail and similar exports). A charge's own code decides alone
+# (POST, DOT, ...). A name decides as a whole ("CARRIAGE" is a charge, "BLACK BAROQUE CARRIAGE CLOCK"
+# a product) or as an adjustment ("Adjust bad debt", "reverse 21/5/10 adjustment"; not "ADJUSTABLE
+# LAMP" nor "STRAP ADJUSTMENT CLIPS"). The one-letter codes (M Manual, D Discount, S SAMPLES, B
+# Adjust bad debt) go by their name where they have one, and without a name only where one-letter
+# codes are a stray few among the log's (under LETTERED_SHARE of its codes): a log whose products
+# are lettered A to Z keeps B, D, M and S. DCGS codes are products of the online shop, kept.
 NON_PRODUCT_CODES = re.compile(r"^(POST|DOT|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\d+|GIFT_\w+)$",
                                re.IGNORECASE)
-LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
-LETTERED_SHARE = 0.01
 NON_PRODUCT_NAMES = re.compile(
     r"^\s*(?:(?:dotcom\s+)?postage|carriage|manual|discount|samples?|bank charges|amazon fee)\s*$"
-    r"|\badjust(?:ment)?\b", re.IGNORECASE)
+    r"|^\s*(?:reverse\b.*\b)?adjust(?:ments?)?\b", re.IGNORECASE)
+LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
+LETTERED_SHARE = 0.01
 
 
-def non_products(codes: pd.Series | pd.Index, names: pd.Series | pd.Index | None = None) -> np.ndarray:
-    """Which items are charges (postage, fees, adjustments), by code and, where known, by name
-    (aligned with `codes`; missing names are no evidence). The one rule for ingest's drop, baskets
-    and the "leave out postage and fees" setting."""
+def lettered_catalogue(codes: pd.Series | pd.Index) -> bool:
+    """Whether one-letter codes are products here: at least LETTERED_SHARE of the distinct codes
+    are one letter (a catalogue lettered A to Z), not a stray few beside longer codes (Online
+    Retail's M, D, S and B among 4,000). Both engines decide it over every row's code, before any drop."""
+    distinct = pd.Index(codes).dropna().astype(str).unique()
+    return bool(len(distinct)) and float((distinct.str.len() == 1).mean()) >= LETTERED_SHARE
+
+
+def non_products(codes: pd.Series | pd.Index, names: pd.Series | pd.Index | None = None,
+                 lettered: bool | None = None) -> np.ndarray:
+    """Which items are charges (postage, fees, adjustments): a charge's code, a charge's name
+    (`names` matched to `codes` by position, not by index; a missing name is no evidence), or a
+    one-letter code M, D, S or B without a name where one-letter codes are a stray few (`lettered`:
+    `lettered_catalogue`, decided over `codes` unless given). The one rule for ingest's drop (both
+    engines) and the "leave out postage and fees" setting; baskets use the codes alone (`baskets_of`)."""
     codes = pd.Index(codes).astype(str)
     found = np.asarray(codes.str.match(NON_PRODUCT_CODES), bool)
-    distinct = codes.unique()
-    if len(distinct) and (distinct.str.len() == 1).mean() < LETTERED_SHARE:
-        found |= np.asarray(codes.str.match(LETTER_CHARGES), bool)
+    unnamed = np.ones(len(codes), bool)
     if names is not None:
-        found |= np.asarray(pd.Index(names).fillna("").astype(str).str.contains(NON_PRODUCT_NAMES), bool)
+        text = pd.Index(names).fillna("").astype(str)
+        found |= np.asarray(text.str.contains(NON_PRODUCT_NAMES), bool)
+        unnamed = np.asarray(text.str.strip() == "", bool)
+    if not (lettered_catalogue(codes) if lettered is None else lettered):
+        found |= np.asarray(codes.str.match(LETTER_CHARGES), bool) & unnamed
     return found
 
 
@@ -256,6 +270,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         "event": col("event").astype(object).where(col("event").notna(), None),
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
+    lettered = lettered_catalogue(events["item"])  # over every row's code, as DuckDB decides it
     if m.time and events["time"].isna().all() and col("time").notna().any():
         raise no_dates_error(m.time, col("time").dropna().astype(str).unique()[:3])
     events = report.drop("missing item id", events["item"].isna(), events)
@@ -272,7 +287,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
     if drop_non_products:
         names = frame.loc[events.index, m.item_name] if m.item_name else None
-        non_product = pd.Series(non_products(events["item"], names), index=events.index)
+        non_product = pd.Series(non_products(events["item"], names, lettered), index=events.index)
         events = report.drop("non-product code (postage, fees)", non_product, events)
     events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
     if m.time:
@@ -374,11 +389,11 @@ def summary(result: IngestResult) -> dict[str, Any]:
 def baskets_of(events: pd.DataFrame) -> pd.Series:
     """The one definition of a basket, for every page, command and report: the basket key per
     event line, the order/invoice when there is one, else the user (a user's whole history as one
-    basket). A line of a non-product code (postage, fees: `non_products` by code) is in no basket (None),
+    basket). A line of a charge's own code (POST, DOT, ...: `non_products`) is in no basket (None),
     whether or not ingest dropped such lines, so a basket of postage alone is no basket. A
     product's count is the number of baskets holding it (`basket_count`)."""
     codes, uniques = pd.factorize(events["item"])  # each code matched once: logs repeat them
-    charge = np.append(non_products(uniques), False)
+    charge = np.append(non_products(uniques, lettered=True), False)  # a charge's own code; no name here
     product = ~charge[codes]  # code -1 (no item) picks the appended False
     key = _basket_key(events)
     return key if product.all() else key.where(product, None)

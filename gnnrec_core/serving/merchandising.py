@@ -122,7 +122,7 @@ def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray,
                                      "of this run has a category")
     if rules.exclude_non_products and not fees_found:
         notes["exclude_non_products"] = ("leaving out postage and fees removes nothing: no product of this run is "
-                                         "postage or a fee")
+                                         "postage or a fee (reading the data drops them unless told to keep them)")
     for field_name, rule, names in (("exclude_categories", "never recommend", rules.exclude_categories),
                                     ("boost", "boost", tuple(name for name, _ in rules.boost))):
         missing = list(dict.fromkeys(name for name in names if name not in known))

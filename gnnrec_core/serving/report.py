@@ -82,6 +82,10 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
         parts.append(f"<div class='card'>{label}<b>{figures[key]:,}</b></div>")
     span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
     parts.append(f"<div class='card'>Dates<b style='font-size:1rem'>{_e(span)}</b></div></div>")
+    if figures["items_with_users"] != figures["items"]:  # the table below ranks only these
+        parts.append(f"<p class='note'>{figures['items_with_users']:,} of the {figures['items']:,} products were "
+                     "bought by a known customer: the catalogue the models rank; the rest appear in baskets "
+                     "without a customer only.</p>")
     dropped = dataset.ingest.report.dropped
     if dropped:
         parts.append("<p class='note'>Rows dropped in cleaning: " +

@@ -1,0 +1,58 @@
+"""The feature GCN with LightGCN's search, or with its fixed defaults (validation only).
+
+The feature GCN is the trained row that earns most in the defaults table, and it has never
+searched its settings: it trains its defaults (temperature 0.2, 2 layers, 128 dimensions, lr 0.01,
+item bias) where LightGCN runs successive halving over them (`fit.tuning.successive_halving`),
+inside the same 90 s budget. Does the search help the feature GCN?
+
+A search chooses on validation, so its own validation figure is the best of several and flatters
+it. Here each fit chooses on a carve of its own (the model's `auto` carve of what it is given) and
+is scored on customers it never saw: the dataset's split, its train part carved once more
+(`validation_probe.carve`, 10%), the model fitted on the rest and scored on that outer slice (the
+test split never read). No blend, so the figure is the GNN's alone; the budget and epochs are a
+user's defaults.
+
+    python -m benchmarks.feature_gcn_search --seeds 0 1 2     # docs/results/feature_gcn_search.json
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.validation_probe import carve, ndcg, print_ratio_table, run
+from gnnrec_core.models.feature_gcn import FeatureGCN
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "feature_gcn_search.json"
+VARIANTS = ("defaults", "search")
+
+
+def measure(name: str, seed: int) -> dict[str, float]:
+    carved = carve(name, seed, carve_seed=seed)
+    found: dict[str, float] = {}
+    for variant in VARIANTS:
+        started = time.perf_counter()
+        model = FeatureGCN(item_features=carved.features, blend=False, seed=seed)
+        model.searches = variant == "search"
+        model.fit(carved.part)
+        seconds = time.perf_counter() - started
+        tuning = model.tuning()
+        assert tuning is not None
+        found |= {variant: float(ndcg(model.score(carved.users), carved.history, carved.relevant).mean()),
+                  f"{variant}: own validation": float(tuning.valid_ndcg or 0.0),
+                  f"{variant}: candidates": float(tuning.candidates),
+                  f"{variant}: epochs": float(tuning.epochs or 0),
+                  f"{variant}: stopped by the budget": float(tuning.stopped == "deadline"),
+                  f"{variant}: seconds": seconds}
+    print(name, seed, {k: round(v, 4) for k, v in found.items()}, flush=True)
+    return found
+
+
+def main() -> None:
+    results = run(measure, __doc__.split("\n")[0], OUT)
+    print_ratio_table(results, ["defaults", "search", "defaults: seconds", "search: seconds", "search: candidates"],
+                      {"search / defaults": ("search", "defaults")})
+
+
+if __name__ == "__main__":
+    main()
