@@ -93,16 +93,21 @@ def seed_means(name: str, seed: int, figures: dict[str, list[float]]) -> dict[st
     return found
 
 
-def run(measure: Callable[[str, int], dict[str, float]], description: str,
-        out: Path) -> dict[str, dict[str, dict[str, float]]]:
+def run(measure: Callable[..., dict[str, float]], description: str,
+        out: Path, options: tuple[tuple[str, dict], ...] = ()) -> dict[str, dict[str, dict[str, float]]]:
     """--seeds and --datasets from the command line, every (dataset, seed) measured, written to `out`
-    (or --out)."""
+    (or --out). `options`: a probe's own flags (flag, add_argument's keywords), passed to `measure`
+    as keywords."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=list(NAMES))
     parser.add_argument("--out", type=Path, default=out)
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
     args = parser.parse_args()
-    results = {name: {str(seed): measure(name, seed) for seed in args.seeds} for name in args.datasets}
+    chosen = {flag.lstrip("-").replace("-", "_"): getattr(args, flag.lstrip("-").replace("-", "_"))
+              for flag, _ in options}
+    results = {name: {str(seed): measure(name, seed, **chosen) for seed in args.seeds} for name in args.datasets}
     args.out.write_text(json.dumps(results, indent=1))
     return results
 
