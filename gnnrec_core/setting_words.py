@@ -63,3 +63,7 @@ def blend_words(blend: Mapping[str, float]) -> str:
     """The blend's parts with their weights, named as the table's rows name them: 'graph filter
     x0.5 and popularity x0.1'."""
     return " and ".join(blend_parts(blend))
+
+
+# Where a GNN trained with no validation slice (too little data to carve one): said instead of a figure.
+NO_VALIDATION = "no validation slice: too few purchases per customer to set any aside, so nothing was chosen on one"

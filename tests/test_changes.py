@@ -189,7 +189,7 @@ def test_cli_contract_on_the_sample(tmp_path):
     # A rising pair whose lift fell (both products sold far more) read as "bought together more
     # strongly": each pair line carries its lift, and one line says what rising means for a pair.
     assert "Pairs rise or fall by the share of baskets holding both" in done.stdout
-    assert "SET OF 6 SPICE TINS PANTRY DESIGN: 5 -> 46 baskets, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
+    assert "SET OF 6 SPICE TINS PANTRY DESIGN: baskets 5 -> 46, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
     import json
 
     result = json.loads(out.read_text())

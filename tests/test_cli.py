@@ -28,6 +28,21 @@ def test_ingest_drops_charges_by_default_as_the_data_page_does(small_log, tmp_pa
     assert both.returncode == 2 and "not allowed with" in both.stderr
 
 
+def test_a_gnn_without_a_validation_slice_says_so_and_reports_no_figure(tmp_path):
+    """40 customers of 6 products each: after the test split none has the 5 purchases a validation
+    slice needs, so nothing is chosen on one; the line says so and the JSON holds no figure (it
+    printed the trainer's starting -1.0000 as an nDCG)."""
+    rows = [(f"u{u}", chr(65 + (u * 7 + j * 3) % 26)) for u in range(40) for j in range(6)]
+    log = tmp_path / "lettered.csv"
+    pd.DataFrame(rows, columns=["user_id", "product_id"]).drop_duplicates().to_csv(log, index=False)
+    out = tmp_path / "bench.json"
+    done = run_cli("benchmark", log, "--models", "pop,lightgcn", "--json", out)
+    assert done.returncode == 0, done.stderr
+    assert "no validation slice: too few purchases per customer" in done.stdout and "-1.0000" not in done.stdout
+    row = next(r for r in json.loads(out.read_text())["results"] if r["key"] == "lightgcn")
+    assert row["valid_ndcg"] is None and row["tuning"]["valid_ndcg"] is None
+
+
 def test_ingest_prints_mapping_and_report(small_log, tmp_path):
     out = tmp_path / "ingest.json"
     result = run_cli("ingest", small_log, "--drop-non-products", "--json", out)

@@ -60,24 +60,25 @@ def test_non_product_codes_are_kept_unless_asked(events_frame):
 
 
 CHARGES_AND_LOOKALIKES = pd.DataFrame({  # (code, name, a charge?): the right answer by hand
-    "order_id": [f"o{n}" for n in range(11)],
-    "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4", "u5", "u5", "u6"],
-    "StockCode": ["85168B", "C2", "22501", "23355", "M", "DCGS0003", "POST", "B", "D", "23400", "S"],
+    "order_id": [f"o{n}" for n in range(13)],
+    "customer_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4", "u4", "u5", "u5", "u6", "u6", "u7"],
+    "StockCode": ["85168B", "C2", "22501", "23355", "M", "DCGS0003", "POST", "B", "D", "23400", "S", "23500",
+                  "23501"],
     "Description": ["BLACK BAROQUE CARRIAGE CLOCK", "CARRIAGE", "reverse 21/5/10 adjustment", "ADJUSTABLE LAMP",
                     "Manual", "BOXED GLASS ASHTRAY", "POSTAGE", "Blue mug", "Discount", "BRA STRAP ADJUSTMENT CLIPS",
-                    "Adjust bad debt"],
+                    "Adjust bad debt", "ADJUSTMENT SPANNER", "Adjust-a-bed pillow"],
 })
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_charges_go_by_code_and_whole_name_not_by_a_word_inside_a_product(engine):
     """A product whose name holds a charge's word (a carriage clock, an adjustable lamp, adjustment
-    clips), a lettered product with a product's name (B, a blue mug) and the online shop's DCGS
-    products are kept; postage, carriage, an adjustment, Manual, Discount and a bad debt go, on both
-    engines."""
+    clips, an adjustment spanner, an adjust-a-bed pillow), a lettered product with a product's name
+    (B, a blue mug) and the online shop's DCGS products are kept; postage, carriage, an adjustment,
+    Manual, Discount and a bad debt go, on both engines."""
     result = ingest(CHARGES_AND_LOOKALIKES.to_csv(index=False).encode(), "log.csv", drop_non_products=True,
                     engine=engine)
-    assert sorted(result.events["item"]) == ["23355", "23400", "85168B", "B", "DCGS0003"]
+    assert sorted(result.events["item"]) == ["23355", "23400", "23500", "23501", "85168B", "B", "DCGS0003"]
     assert result.report.dropped == {"non-product code (postage, fees)": 6}
 
 

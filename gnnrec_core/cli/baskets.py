@@ -117,8 +117,8 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
             code = row.item if kind == "items" else f"{row.a}+{row.b}"
             lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
-            print(f"  {code} {label}: {row.baskets_a} -> {row.baskets_b} baskets, share {row.share_a:.2%} -> "
-                  f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")
+            print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}, share {row.share_a:.2%} -> "
+                  f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
     return report.as_json()
 
 

@@ -300,7 +300,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
     print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}" if isinstance(v, float)
-                                  else f"{k} {v}" for k, v in figures.items()))
+                                  else f"{k} {v}" for k, v in figures.items()
+                                  if v is not None))  # no times: no first_time/last_time, not "None"
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures}
 
 

@@ -24,7 +24,7 @@ from ..serving.verdicts import (
     serving_note,
     training_sentence,
 )
-from ..setting_words import blend_words, chosen_words
+from ..setting_words import NO_VALIDATION, blend_words, chosen_words
 from .args import writable_file, writable_folder, write_output
 from .common import (
     _check_data,
@@ -172,6 +172,8 @@ def tuning_line(tuning: Tuning) -> str:
         elif tuning.blend_searched:  # blends were tried on validation; none beat the model alone
             line += "; no blend beat it"
         line += ")"
+    elif tuning.epochs is not None:  # a GNN with no validation slice: nothing chose its epochs either
+        line += f" ({NO_VALIDATION}; it trained {tuning.epochs} epochs)"
     return line
 
 

@@ -35,16 +35,18 @@ from .times import parse_times
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
 # Charges, not products (Online Retail and similar exports). A charge's own code decides alone
 # (POST, DOT, ...). A name decides as a whole ("CARRIAGE" is a charge, "BLACK BAROQUE CARRIAGE CLOCK"
-# a product) or as an adjustment ("Adjust bad debt", "reverse 21/5/10 adjustment"; not "ADJUSTABLE
-# LAMP" nor "STRAP ADJUSTMENT CLIPS"). The one-letter codes (M Manual, D Discount, S SAMPLES, B
-# Adjust bad debt) go by their name where they have one, and without a name only where one-letter
-# codes are a stray few among the log's (under LETTERED_SHARE of its codes): a log whose products
-# are lettered A to Z keeps B, D, M and S. DCGS codes are products of the online shop, kept.
+# a product), an adjustment too ("Adjust bad debt", "Adjustment by john on 26/01/2010", "reverse
+# 21/5/10 adjustment"; not "ADJUSTABLE LAMP", "ADJUSTMENT SPANNER" nor "STRAP ADJUSTMENT CLIPS").
+# The one-letter codes (M Manual, D Discount, S SAMPLES, B Adjust bad debt) go by their name where
+# they have one, and without a name only where one-letter codes are a stray few among the log's
+# (under LETTERED_SHARE of its codes): a log whose products are lettered A to Z keeps B, D, M and S.
+# DCGS codes are products of the online shop, kept.
 NON_PRODUCT_CODES = re.compile(r"^(POST|DOT|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\d+|GIFT_\w+)$",
                                re.IGNORECASE)
 NON_PRODUCT_NAMES = re.compile(
     r"^\s*(?:(?:dotcom\s+)?postage|carriage|manual|discount|samples?|bank charges|amazon fee)\s*$"
-    r"|^\s*(?:reverse\b.*\b)?adjust(?:ments?)?\b", re.IGNORECASE)
+    r"|^\s*(?:adjust(?:ments?)?|adjust\s+bad\s+debt|adjustment\s+by\b.*|reverse\b.*\badjustments?)\s*$",
+    re.IGNORECASE)
 LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
 LETTERED_SHARE = 0.01
 

@@ -118,7 +118,8 @@ class EmbeddingScores(Recommender):
                 self.filter_ = train_filter
         self.module_ = best.module
         self._use_graph(train, filter_fitted=True)
-        self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score, "epochs": len(best.trainer.history),
+        self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score if has_valid else None,  # no slice
+                         "epochs": len(best.trainer.history),
                          "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
                          "budget": cfg.time_budget}

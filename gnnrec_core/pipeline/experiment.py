@@ -36,7 +36,7 @@ from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
 from ..progress import Progress, for_seed, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
-from ..setting_words import blend_words, chosen_words
+from ..setting_words import NO_VALIDATION, blend_words, chosen_words
 from ..store import Run, Workspace
 from .benchmark import Dataset, fit_timed, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
 from .run_clock import RunClock, shape_of, stage
@@ -268,6 +268,9 @@ def _chosen_options(name: str, model: Recommender) -> dict[str, Any]:
 def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     """One sentence on what the model chose on validation, for the page and the report: a GNN's
     search, epochs and blend; a graph filter's search alone (it trains no epochs and blends nothing)."""
+    if tuning is not None and tuning.valid_ndcg is None and tuning.epochs is not None:  # a GNN, no slice
+        return [f"{SPECS[name].label}: ran its default settings ({chosen_words(tuning.chosen)}) for "
+                f"{tuning.epochs} epochs; {NO_VALIDATION}."]
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = chosen_words(tuning.chosen)
