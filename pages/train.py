@@ -197,7 +197,7 @@ if over.graph is not None:
         f"**Best graph model against the best baseline, {seeds_words(info.seeds)}**: "
         + escape_markdown(graph_sentence(over.graph)))
 if judged.training is not None or judged.graph is not None:
-    st.caption(seeds_caption(info.split) if info.seeds and (over.training or over.graph) else
+    st.caption(seeds_caption(info.split, info.seeds) if info.seeds and (over.training or over.graph) else
                "Each interval is over this run's test users: the test set's noise, not training's. For the "
                "spread over seeds, set Repeat over seeds above (or `gnnrec benchmark DATA --repeat 5`): each seed "
                "draws its split and trains again, and both verdicts are read over them.")

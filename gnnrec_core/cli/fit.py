@@ -17,6 +17,7 @@ from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepa
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import (
     advice_verdicts,
+    few_seeds_words,
     first_split_words,
     gain_words,
     graph_sentence,
@@ -102,6 +103,10 @@ def print_seeded(seeded: SeededBenchmark) -> None:
         print(note)
     for line in verdict_lines(seeded.verdicts):
         print(f"over the seeds, {line}")
+    if seeded.verdicts.training is not None or seeded.verdicts.graph is not None:
+        few = few_seeds_words(len(seeded.seeds))
+        if few:
+            print(f"note: {few}")
 
 
 def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str, Any], lines: Sequence[str],
@@ -200,6 +205,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     own = [f"{first_split_words(info.seeds, info.split)[2:]}, {line}" if info.seeds else line
            for line in verdict_lines(info.verdicts)]
     over_seeds = [f"{seeds_words(info.seeds)}, {line}" for line in verdict_lines(info.over_seeds)]
+    few = few_seeds_words(len(info.seeds)) if over_seeds else ""
+    over_seeds += [f"note: {few}"] if few else []
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result

@@ -192,7 +192,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline, "
                    f"{_e(seeds)}: {_e(graph_sentence(over.graph))}</p>")
     if info.seeds and (over.training is not None or over.graph is not None):
-        out.append(f"<p>{_e(seeds_caption(dict(info.split)))}</p>")
+        out.append(f"<p>{_e(seeds_caption(dict(info.split), info.seeds))}</p>")
     return out
 
 

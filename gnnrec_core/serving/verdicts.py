@@ -142,13 +142,25 @@ def run_verdicts(info: RunInfo) -> Verdicts:
     return verdicts(info.results, k=info.k)
 
 
-def seeds_caption(split: dict) -> str:
-    """What the two kinds of interval of a repeated run are over (RunInfo.split: the first seed's)."""
+def seeds_caption(split: dict, seeds: tuple[int, ...] = ()) -> str:
+    """What the two kinds of interval of a repeated run are over (RunInfo.split: the first seed's),
+    and, over two seeds, how wide that makes them (`few_seeds_words`)."""
     varied = ("training's noise alone: the test set was the same for every seed" if _same_test_set(split)
               else "the split's noise and training's")
+    few = few_seeds_words(len(seeds))
     return ("The first verdicts' intervals are over this run's test users (the first seed's run: the test set's "
             "noise); those over seeds read the same comparison in each seed's run, each choosing its rows on its "
-            f"own validation, with Student's t over the seeds: {varied}.")
+            f"own validation, with Student's t over the seeds: {varied}." + (f" {few}" if few else ""))
+
+
+def few_seeds_words(count: int) -> str:
+    """Said beside verdicts over two seeds: Student's t with one degree of freedom (12.7 standard
+    errors each side) reads "level" where a single seed's verdict need not; nothing from three on."""
+    if count != 2:
+        return ""
+    return ("Over 2 seeds the interval is very wide (Student's t with one degree of freedom), so only a large "
+            "difference shows and it can read level where one seed's verdict does not: repeat over 5 or more "
+            "seeds to read it closer.")
 
 
 def seeds_words(seeds: tuple[int, ...]) -> str:
