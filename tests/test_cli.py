@@ -129,6 +129,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["benchmark", "{small}", "--models", "magic"], "--models: expected names among"),
     (["recommend", "{small}", "--user", "17850", "--model", "lightgnc"], "--model: expected names among"),
     (["train", "{small}", "--compare-with", "pop,magic"], "--compare-with: expected names among"),
+    (["benchmark", "{small}", "--models", "pop,foo"], "found 'foo'"),  # the unknown name alone
     (["benchmark", "{small}", "--test-size", "2"], "--test-size: expected"),
     (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
     (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),

@@ -107,8 +107,9 @@ def parse_models(text: str | None, what: str = "models") -> list[str]:
     ("model" where one model is asked for, "compared models" for the Train page's comparison)."""
     names = list(SPECS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in SPECS]
-    if unknown or not names:
-        raise ConfigError(f"{what}: expected names among {','.join(SPECS)}, found '{text}'")
+    if unknown or not names:  # the unknown names alone, where others were fine
+        found = ", ".join(f"'{n}'" for n in unknown) if unknown else f"'{text}'"
+        raise ConfigError(f"{what}: expected names among {','.join(SPECS)}, found {found}")
     return names
 
 
