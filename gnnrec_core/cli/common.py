@@ -154,22 +154,24 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     return run, dataset
 
 
-def given_options(args: argparse.Namespace) -> set[str]:
-    """The destinations of the options set to something other than their default."""
+def _command_actions(args: argparse.Namespace) -> list[argparse.Action]:
+    """The options of the command `args` was parsed for."""
     from . import build_parser
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    sub = commands.choices[args.command]
-    return {a.dest for a in sub._actions if a.dest != "help" and getattr(args, a.dest, a.default) != a.default}
+    return list(commands.choices[args.command]._actions)
+
+
+def given_options(args: argparse.Namespace) -> set[str]:
+    """The destinations of the options set to something other than their default."""
+    return {a.dest for a in _command_actions(args)
+            if a.dest != "help" and getattr(args, a.dest, a.default) != a.default}
 
 
 def given_flag(args: argparse.Namespace, dest: str) -> str:
     """The flag that set `dest`: where two flags share it (--keep-non-products sets
     drop_non_products false), the one whose value it holds."""
-    from . import build_parser
-
-    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    actions = [a for a in commands.choices[args.command]._actions if a.dest == dest and a.option_strings]
+    actions = [a for a in _command_actions(args) if a.dest == dest and a.option_strings]
     value = getattr(args, dest, None)
     chosen = next((a for a in actions if isinstance(a, (argparse._StoreTrueAction, argparse._StoreFalseAction))
                    and a.const == value), actions[0] if actions else None)

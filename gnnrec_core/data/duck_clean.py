@@ -16,18 +16,15 @@ from .catalogue import (
     catalogue_frame,
     normalise_ids,
 )
+from .charges import LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     EVENT_COLUMNS,
-    LETTER_CHARGES,
-    NON_PRODUCT_NAMES,
     SEGMENT_PREFIX,
     IngestReport,
     _not_finite,
     check_cleaned,
-    lettered_catalogue,
     no_dates_error,
-    non_products,
     parse_times,
     segment_columns,
     step,

@@ -12,7 +12,6 @@ chooses between them.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -28,56 +27,12 @@ from .catalogue import (
     normalise_ids,
     with_catalogue_file,
 )
+from .charges import lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
 from .times import parse_times
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
-# Charges, not products (Online Retail and similar exports). A charge's own code decides alone
-# (POST, DOT, ...). A name decides as a whole ("CARRIAGE" is a charge, "BLACK BAROQUE CARRIAGE CLOCK"
-# a product), an adjustment too ("Adjust bad debt", "Adjustment by john on 26/01/2010", "reverse
-# 21/5/10 adjustment"; not "ADJUSTABLE LAMP", "ADJUSTMENT SPANNER" nor "STRAP ADJUSTMENT CLIPS").
-# The one-letter codes (M Manual, D Discount, S SAMPLES, B Adjust bad debt) go by their name where
-# they have one, and without a name only where one-letter codes are a stray few among the log's
-# (under LETTERED_SHARE of its codes): a log whose products are lettered A to Z keeps B, D, M and S.
-# DCGS codes are products of the online shop, kept.
-NON_PRODUCT_CODES = re.compile(r"^(POST|DOT|C2|CRUK|PADS|AMAZONFEE|BANK CHARGES|ADJUST\w*|TEST\d+|GIFT_\w+)$",
-                               re.IGNORECASE)
-NON_PRODUCT_NAMES = re.compile(
-    r"^\s*(?:(?:dotcom\s+)?postage|carriage|manual|discount|samples?|bank charges|amazon fee)\s*$"
-    r"|^\s*(?:adjust(?:ments?)?|adjust\s+bad\s+debt|adjustment\s+by\b.*|reverse\b.*\badjustments?)\s*$",
-    re.IGNORECASE)
-LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
-LETTERED_SHARE = 0.01
-
-
-def lettered_catalogue(codes: pd.Series | pd.Index) -> bool:
-    """Whether one-letter codes are products here: at least LETTERED_SHARE of the distinct codes
-    are one letter (a catalogue lettered A to Z), not a stray few beside longer codes (Online
-    Retail's M, D, S and B among 4,000). Both engines decide it over every row's code, before any drop."""
-    distinct = pd.Index(codes).dropna().astype(str).unique()
-    return bool(len(distinct)) and float((distinct.str.len() == 1).mean()) >= LETTERED_SHARE
-
-
-def non_products(codes: pd.Series | pd.Index, names: pd.Series | pd.Index | None = None,
-                 lettered: bool | None = None) -> np.ndarray:
-    """Which items are charges (postage, fees, adjustments): a charge's code, a charge's name
-    (`names` matched to `codes` by position, not by index; a missing name is no evidence), or a
-    one-letter code M, D, S or B without a name where one-letter codes are a stray few (`lettered`:
-    `lettered_catalogue`, decided over `codes` unless given). The one rule for ingest's drop (both
-    engines) and the "leave out postage and fees" setting; baskets use the codes alone (`baskets_of`)."""
-    codes = pd.Index(codes).astype(str)
-    found = np.asarray(codes.str.match(NON_PRODUCT_CODES), bool)
-    unnamed = np.ones(len(codes), bool)
-    if names is not None:
-        text = pd.Index(names).fillna("").astype(str)
-        found |= np.asarray(text.str.contains(NON_PRODUCT_NAMES), bool)
-        unnamed = np.asarray(text.str.strip() == "", bool)
-    if not (lettered_catalogue(codes) if lettered is None else lettered):
-        found |= np.asarray(codes.str.match(LETTER_CHARGES), bool) & unnamed
-    return found
-
-
 @dataclass
 class IngestReport:
     rows_read: int
@@ -272,7 +227,8 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         "event": col("event").astype(object).where(col("event").notna(), None),
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
-    lettered = lettered_catalogue(events["item"])  # over every row's code, as DuckDB decides it
+    # one-letter codes: over every row's code before any drop, as DuckDB decides it
+    lettered = lettered_catalogue(events["item"]) if drop_non_products else True
     if m.time and events["time"].isna().all() and col("time").notna().any():
         raise no_dates_error(m.time, col("time").dropna().astype(str).unique()[:3])
     events = report.drop("missing item id", events["item"].isna(), events)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..data.ingest import non_products
+from ..data.charges import non_products
 from ..errors import ConfigError
 from ..fit.metrics import top_k
 
