@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLE
 
+from gnnrec_core.data.charges import DROP_REASON
+
 METRIC_KEYS = {"model", "key", "blend", "valid_ndcg", "ndcg", "precision", "recall", "map", "hit_rate", "coverage",
                "train_seconds", "device"}
 
@@ -22,7 +24,7 @@ def test_ingest_drops_charges_by_default_as_the_data_page_does(small_log, tmp_pa
     for flags in ((), ("--drop-non-products",), ("--keep-non-products",)):
         out = tmp_path / f"ingest{len(counts)}.json"
         assert run_cli("ingest", small_log, *flags, "--json", out).returncode == 0
-        counts[flags] = json.loads(out.read_text())["report"]["dropped"].get("non-product code (postage, fees)", 0)
+        counts[flags] = json.loads(out.read_text())["report"]["dropped"].get(DROP_REASON, 0)
     assert counts[()] == counts[("--drop-non-products",)] > 0 and counts[("--keep-non-products",)] == 0
     both = run_cli("ingest", small_log, "--drop-non-products", "--keep-non-products")
     assert both.returncode == 2 and "not allowed with" in both.stderr
@@ -39,6 +41,13 @@ def test_a_gnn_without_a_validation_slice_says_so_and_reports_no_figure(tmp_path
     done = run_cli("benchmark", log, "--models", "pop,lightgcn", "--json", out)
     assert done.returncode == 0, done.stderr
     assert "no validation slice: too few purchases per customer" in done.stdout and "-1.0000" not in done.stdout
+    pairs = pd.DataFrame(rows).drop_duplicates()
+    split = json.loads(out.read_text())["split"]
+    assert done.stdout.splitlines()[0] == (  # the table's data, said before the table
+        f"data: 40 customers x {pairs[1].nunique()} products, {len(pairs)} customer-product pairs; "
+        f"train {split['train_interactions']} pairs, test {split['test_interactions']} pairs of "
+        f"{split['test_users']} customers")
+    assert split["train_interactions"] + split["test_interactions"] == len(pairs)
     row = next(r for r in json.loads(out.read_text())["results"] if r["key"] == "lightgcn")
     assert row["valid_ndcg"] is None and row["tuning"]["valid_ndcg"] is None
 
@@ -110,7 +119,8 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease", "--compare-with", "pop,gfcf")
     assert train.returncode == 0 and "saved run" in train.stdout
     # The run's table and verdicts, as `benchmark` prints them: the model and those compared with, the verdict.
-    table = train.stdout.splitlines()
+    data, *table = train.stdout.splitlines()
+    assert data.startswith("data: ") and "customers x" in data and "train " in data  # the data behind the table
     assert table[0].split()[:2] == ["model", "ndcg"] and [r.split()[0] for r in table[1:4]] == ["ease", "pop", "gfcf"]
     assert any(line.startswith("best graph model against the best baseline:") for line in table)
     assert "seed" not in train.stdout  # one seed: no verdicts over seeds, no "first seed's split" heading

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, shared_file
 
+from gnnrec_core.data.charges import DROP_REASON
 from gnnrec_core.data.ingest import baskets_of, ingest, parse_times, summary
 from gnnrec_core.data.mapping import detect_mapping
 from gnnrec_core.errors import InputError
@@ -44,7 +45,7 @@ def test_cleaning_report_counts_every_dropped_row(events_frame):
     # 1 exact duplicate (second B2 row of 1001).
     assert report.dropped == {"missing item id": 1, "cancelled invoice": 1,
                               "zero or negative quantity (returns)": 1,
-                              "non-product code (postage, fees)": 1, "exact duplicate": 1}
+                              DROP_REASON: 1, "exact duplicate": 1}
     assert report.rows_read == 10 and report.rows_kept == 5
     assert report.notes["rows without user (kept for baskets only)"] == 1
     events = result.events
@@ -79,7 +80,7 @@ def test_charges_go_by_code_and_whole_name_not_by_a_word_inside_a_product(engine
     result = ingest(CHARGES_AND_LOOKALIKES.to_csv(index=False).encode(), "log.csv", drop_non_products=True,
                     engine=engine)
     assert sorted(result.events["item"]) == ["23355", "23400", "23500", "23501", "85168B", "B", "DCGS0003"]
-    assert result.report.dropped == {"non-product code (postage, fees)": 6}
+    assert result.report.dropped == {DROP_REASON: 6}
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
@@ -97,7 +98,7 @@ def test_a_lettered_catalogue_keeps_its_letters(engine):
     quantity = [1] * 80 + [-1] * 40 + [1]  # the 40 only in returns: dropped before the charges, still counted
     stray = ingested(pd.DataFrame({"user": [f"u{n % 7}" for n in range(121)], "item": codes, "quantity": quantity}))
     assert sorted(stray.events["item"]) == codes[:80]
-    assert stray.report.dropped == {"zero or negative quantity (returns)": 40, "non-product code (postage, fees)": 1}
+    assert stray.report.dropped == {"zero or negative quantity (returns)": 40, DROP_REASON: 1}
 
 
 def test_baskets_leave_out_a_charges_own_code_only():

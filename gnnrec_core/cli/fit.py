@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS
-from ..matrix.interactions import InteractionConfig, SplitConfig, given_split
+from ..matrix.interactions import InteractionConfig, Interactions, SplitConfig, given_split
 from ..models.registry import row_label
 from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
@@ -64,10 +64,13 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         seeds = [args.seed + i for i in range(args.repeat)]
         with _Progress(args, len(models), "models") as progress:
             seeded = benchmark_seeds(dataset, models, config, seeds, progress=progress, **options)
+        first = seeded.runs[0].split
+        print(data_size_line(dataset.interactions, first if first.get("method") in ("given", "time") else None))
         print_seeded(seeded)
         return seeded.to_json()
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, seed=args.seed, progress=progress, **options)
+    print(data_size_line(dataset.interactions, result.split))
     print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
     return result.to_json()
 
@@ -145,6 +148,19 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
         print(line)
 
 
+def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> str:
+    """What the table was measured on: the prepared matrix's size and the split's two sides, so a
+    figure is never read without the data behind it. split None: the size alone (each seed of a
+    repeated run drew its own split, as the line below it says)."""
+    size = (f"data: {interactions.n_users:,} customers x {interactions.n_items:,} products, "
+            f"{len(interactions):,} customer-product pairs")
+    if split is None:
+        return size
+    test = (f"test {split['test_interactions']:,} pairs of {split['test_users']:,} customers"
+            if "test_users" in split else f"test {split.get('test_interactions', 0):,} pairs")
+    return f"{size}; train {split.get('train_interactions', 0):,} pairs, {test}"
+
+
 def print_split_counts(split: dict[str, Any]) -> None:
     """A given split's held-out pairs: scored, and skipped by why."""
     if split.get("method") == "given":
@@ -207,6 +223,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     over_seeds = [f"{seeds_words(info.seeds)}, {line}" for line in verdict_lines(info.over_seeds)]
     few = few_seeds_words(len(info.seeds)) if over_seeds else ""
     over_seeds += [f"note: {few}"] if few else []
+    print(data_size_line(dataset.interactions, info.split))
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result

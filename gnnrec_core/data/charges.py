@@ -26,6 +26,8 @@ NON_PRODUCT_NAMES = re.compile(
     r"^\s*(?:(?:dotcom\s+)?postage|carriage|manual|discount|samples?|bank charges|amazon fee)\s*$"
     r"|^\s*(?:adjust(?:ments?)?|adjust\s+bad\s+debt|adjustment\s+by\b.*|reverse\b.*\badjustments?)\s*$",
     re.IGNORECASE)
+# The cleaning report's reason for the lines dropped: by code or by name, so not "code" alone.
+DROP_REASON = "charge, not a product (postage, fees, adjustments)"
 LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
 LETTERED_SHARE = 0.01
 

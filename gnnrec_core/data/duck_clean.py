@@ -16,7 +16,7 @@ from .catalogue import (
     catalogue_frame,
     normalise_ids,
 )
-from .charges import LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
+from .charges import DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     EVENT_COLUMNS,
@@ -34,7 +34,7 @@ from .mapping import ColumnMapping
 PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end: Python's strip() changes nothing
 REASONS = ("missing item id", "quantity is inf, nan or beyond ±1e15", "price is inf, nan or beyond ±1e15",
            "rating is inf, nan or beyond ±1e15", "cancelled invoice", "zero or negative quantity (returns)",
-           "non-product code (postage, fees)")
+           DROP_REASON)
 NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
 FETCH_MEMORY_MB = 1024  # DuckDB's share while the kept rows stream out into numpy
 

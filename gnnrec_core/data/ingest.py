@@ -27,7 +27,7 @@ from .catalogue import (
     normalise_ids,
     with_catalogue_file,
 )
-from .charges import lettered_catalogue, non_products
+from .charges import DROP_REASON, lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
 from .times import parse_times
@@ -246,7 +246,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     if drop_non_products:
         names = frame.loc[events.index, m.item_name] if m.item_name else None
         non_product = pd.Series(non_products(events["item"], names, lettered), index=events.index)
-        events = report.drop("non-product code (postage, fees)", non_product, events)
+        events = report.drop(DROP_REASON, non_product, events)
     events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
     if m.time:
         report.notes["rows with unparseable time (kept, time unknown)"] = int(events["time"].isna().sum())
