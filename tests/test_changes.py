@@ -190,6 +190,11 @@ def test_cli_contract_on_the_sample(tmp_path):
     # strongly": each pair line carries its lift, and one line says what rising means for a pair.
     assert "Pairs rise or fall by the share of baskets holding both" in done.stdout
     assert "SET OF 6 SPICE TINS PANTRY DESIGN: baskets 5 -> 46, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
+    # A gone pair's lift in b: undefined where a product sold nothing then (22632 is gone), zero where
+    # both sold but never together; the legend says which sign is which.
+    assert "HAND WARMER UNION JACK: baskets 51 -> 0, share 4.36% -> 0.00%, lift 7.7 -> -," in done.stdout
+    assert "HAND WARMER SCOTTY DOG DESIGN: baskets 50 -> 0, share 4.27% -> 0.00%, lift 9.7 -> 0.0," in done.stdout
+    assert "(0.0: both sold, never together; '-': one of them sold nothing in that period)" in done.stdout
     import json
 
     result = json.loads(out.read_text())

@@ -125,7 +125,8 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
 # A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
 # "bought together more strongly"; it is bought together more often, which is what the test says.
 PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought together more or less often); "
-              "lift a -> b says whether they go together more than each product's own sales explain.")
+              "lift a -> b says whether they go together more than each product's own sales explain "
+              "(0.0: both sold, never together; '-': one of them sold nothing in that period).")
 
 
 def _lift(value: float) -> str:
