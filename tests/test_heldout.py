@@ -88,3 +88,17 @@ def test_train_page_takes_a_held_out_file(files, monkeypatch):
     assert "Split: your own test set (5 held-out pairs; skipped: 1 with a customer the dataset never saw" in captions
     trained = EXPECTED["train_interactions"]
     assert f"1 already in train); every row of the dataset trained; {trained} train / 3 test" in captions
+
+
+def test_the_held_out_files_cleaning_is_said_beside_the_table(files):
+    """The held-out file is cleaned as DATA is (charges dropped by default, duplicates): the lines it
+    lost are counted on screen, not only the pairs skipped after."""
+    root, train, _ = files
+    cleaned = root / "heldout-with-charges.csv"
+    rows = [*HELDOUT, ("h6", "c3", "POST"), ("h7", "c4", "POST"), HELDOUT[0]]  # two postage lines, a repeat
+    pd.DataFrame(rows, columns=["order_id", "customer_id", "product_id"]).to_csv(cleaned, index=False)
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(train), "--test", str(cleaned),
+                           "--models", "pop", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert ("held-out file heldout-with-charges.csv: rows read 8, kept 5; dropped 2 charge, not a product "
+            "(postage, fees, adjustments); dropped 1 exact duplicate") in done.stdout.splitlines()

@@ -39,6 +39,7 @@ from .common import (
     _saved_run,
     _stem,
     _workspace_root,
+    cleaning_line,
     fewest_buyers,
     on_engine,
 )
@@ -48,12 +49,13 @@ from .common import (
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     dataset = _dataset(args)
-    data_split = None
+    data_split, heldout = None, None
     if args.test is not None:
         if args.split != "random" or args.test_size != 0.25:
             raise ConfigError("--test: expected no --split or --test-size beside it (HELDOUT is the split), "
                               f"found --split {args.split} --test-size {args.test_size}")
-        data_split = given_split(dataset.interactions, _ingest(args, path=args.test).events)
+        heldout = _ingest(args, path=args.test)
+        data_split = given_split(dataset.interactions, heldout.events)
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
     options = {"k": args.k[0], "ks": args.k, "device": args.device, "gnn_settings": _gnn_settings(args, models),
                "data_split": data_split}
@@ -66,11 +68,15 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             seeded = benchmark_seeds(dataset, models, config, seeds, progress=progress, **options)
         first = seeded.runs[0].split
         print(data_size_line(dataset.interactions, first if first.get("method") in ("given", "time") else None))
+        if heldout is not None:
+            print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
         print_seeded(seeded)
         return seeded.to_json()
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, seed=args.seed, progress=progress, **options)
     print(data_size_line(dataset.interactions, result.split))
+    if heldout is not None:
+        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
     print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
     return result.to_json()
 
@@ -209,7 +215,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     result = _ingest(args)
     config = _experiment_config(args)
     dataset = prepare(result, InteractionConfig(weighting=args.weighting))
-    heldout = _ingest(args, path=args.test).events if args.test is not None else None
+    heldout_file = _ingest(args, path=args.test) if args.test is not None else None
+    heldout = heldout_file.events if heldout_file is not None else None
     if heldout is not None:
         given_split(dataset.interactions, heldout)  # refused before anything is kept
     ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
@@ -224,6 +231,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     few = few_seeds_words(len(info.seeds)) if over_seeds else ""
     over_seeds += [f"note: {few}"] if few else []
     print(data_size_line(dataset.interactions, info.split))
+    if heldout_file is not None:
+        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout_file))
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result
