@@ -190,11 +190,11 @@ if judged.graph is not None:
 over = info.over_seeds
 if over.training is not None:
     (st.info if over.training.verdict == "ahead" else st.warning)(
-        f"**What training added, {seeds_words(info.seeds)}**: "
+        f"**What training added, {seeds_words(info.seeds, over.training)}**: "
         + escape_markdown(training_sentence(over.training, over.graph, over.cut)))
 if over.graph is not None:
     (st.warning if over.graph.verdict == "behind" else st.success)(
-        f"**Best graph model against the best baseline, {seeds_words(info.seeds)}**: "
+        f"**Best graph model against the best baseline, {seeds_words(info.seeds, over.graph)}**: "
         + escape_markdown(graph_sentence(over.graph)))
 if judged.training is not None or judged.graph is not None:
     st.caption(seeds_caption(info.split, info.seeds) if info.seeds and (over.training or over.graph) else

@@ -333,7 +333,8 @@ TRUSTED = {
     "THIN", "ROOT_ENV",  # the engine's constants: a count, an environment variable's name
     "split_sentence(info.split, info.k)",  # counts and the split's settings, words of the engine's own
     # The engine's words and the run's seeds (integers):
-    "seeds_caption(info.split, info.seeds)", "seeds_words(info.seeds)", "first_split_words(info.seeds, info.split)",
+    "seeds_caption(info.split, info.seeds)", "seeds_words(info.seeds, over.training)",
+    "seeds_words(info.seeds, over.graph)", "first_split_words(info.seeds, info.split)",
 }
 
 

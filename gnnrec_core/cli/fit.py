@@ -227,7 +227,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     serving = serving_note(advice, info.model, whose)
     own = [f"{first_split_words(info.seeds, info.split)[2:]}, {line}" if info.seeds else line
            for line in verdict_lines(info.verdicts)]
-    over_seeds = [f"{seeds_words(info.seeds)}, {line}" for line in verdict_lines(info.over_seeds)]
+    over = info.over_seeds  # verdict_lines says the training verdict, then the graph one, each where present
+    over_seeds = [f"{seeds_words(info.seeds, gain)}, {line}" for gain, line in
+                  zip([g for g in (over.training, over.graph) if g is not None], verdict_lines(over))]
     few = few_seeds_words(len(info.seeds)) if over_seeds else ""
     over_seeds += [f"note: {few}"] if few else []
     print(data_size_line(dataset.interactions, info.split))

@@ -183,14 +183,14 @@ def _metrics_section(info: RunInfo) -> list[str]:
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline"
                    f"{_e(first_split_words(info.seeds, info.split))}: "
                    f"{_e(graph_sentence(found.graph))}</p>")
-    over, seeds = info.over_seeds, seeds_words(info.seeds)
+    over = info.over_seeds
     if over.training is not None:
-        out.append(f"<p class='verdict'>What training added, {_e(seeds)}: "
+        out.append(f"<p class='verdict'>What training added, {_e(seeds_words(info.seeds, over.training))}: "
                    f"{_e(training_sentence(over.training, over.graph, over.cut))}</p>")
     if over.graph is not None:
         good = over.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline, "
-                   f"{_e(seeds)}: {_e(graph_sentence(over.graph))}</p>")
+                   f"{_e(seeds_words(info.seeds, over.graph))}: {_e(graph_sentence(over.graph))}</p>")
     if info.seeds and (over.training is not None or over.graph is not None):
         out.append(f"<p>{_e(seeds_caption(dict(info.split), info.seeds))}</p>")
     return out

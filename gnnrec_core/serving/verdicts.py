@@ -163,9 +163,13 @@ def few_seeds_words(count: int) -> str:
             "seeds to read it closer.")
 
 
-def seeds_words(seeds: tuple[int, ...]) -> str:
-    """'over 5 seeds (0 to 4)': the seeds a run's verdicts over seeds read."""
-    return f"over {len(seeds)} seeds ({seeds[0]} to {seeds[-1]})" if seeds else "over seeds"
+def seeds_words(seeds: tuple[int, ...], gain: Gain | None = None) -> str:
+    """'over 5 seeds (0 to 4)': the seeds a run's verdicts over seeds read; 'over 4 of 5 seeds (0 to
+    4)' where `gain`, a verdict over seeds, read fewer (a seed whose run lacked one of its rows)."""
+    if not seeds:
+        return "over seeds"
+    read = gain.n if gain is not None and gain.over == "seeds" and 0 < gain.n < len(seeds) else None
+    return f"over {'' if read is None else f'{read} of '}{len(seeds)} seeds ({seeds[0]} to {seeds[-1]})"
 
 
 def first_split_words(seeds: tuple[int, ...], split: dict) -> str:
