@@ -138,8 +138,9 @@ def _worker(config: dict[str, Any]) -> None:
 
 def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int = 0, full_softmax_items: int = 20000,
           batch_size: int = 512, workers: int = 2, address: str | None = None,
-          cpus_per_worker: int = 1) -> dict[str, Any]:
-    """Read and split `source`, fit on `workers` Ray Train workers, save rank 0's model as
+          cpus_per_worker: int = 1, keep_non_products: bool = False) -> dict[str, Any]:
+    """Read and split `source` (its charges dropped, as every gnnrec_core command reads a log, unless
+    `keep_non_products`), fit on `workers` Ray Train workers, save rank 0's model as
     out/rank0.npz and the metrics (test split) as out/metrics.json; returns the metrics."""
     from ..fit.ray_engine import ray_session
 
@@ -154,7 +155,7 @@ def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int =
         from ..models.lightgcn import LightGCN
         from .benchmark import prepare
 
-        dataset = prepare(ingest(source))
+        dataset = prepare(ingest(source, drop_non_products=not keep_non_products))
         data_split = split(dataset.interactions, SplitConfig(seed=seed))
         # Fixed settings and epochs (no search, no blend): the data-parallel loop is what is measured
         # and what N workers must reproduce exactly.
@@ -167,7 +168,9 @@ def train(source: Path, out: Path, epochs: int, device: str = "cpu", seed: int =
     model.set_state(fitted["state"])
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "rank0.npz")
-    metrics = {"world_size": fitted["world_size"], "epochs": epochs, "fit_seconds": round(fitted["fit_seconds"], 3),
+    data = dataset.interactions  # the data's size, so the figures are read with what they were measured on
+    metrics = {"users": data.n_users, "items": data.n_items, "interactions": len(data),
+               "world_size": fitted["world_size"], "epochs": epochs, "fit_seconds": round(fitted["fit_seconds"], 3),
                "threads_per_worker": fitted["threads_per_worker"],
                "ranks_max_difference": fitted["ranks_max_difference"],
                "loss": [round(r["loss"], 6) for r in fitted["history"]],
@@ -190,10 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-softmax-items", type=int, default=20000,
                         help="above this many items the softmax is sampled")
     parser.add_argument("--batch-size", type=int, default=512, help="users per step, at least")
+    parser.add_argument("--keep-non-products", action="store_true",
+                        help="keep postage, fee and adjustment lines (dropped by default, as gnnrec_core drops them)")
     args = parser.parse_args(argv)
     try:
         metrics = train(args.input, args.out, args.epochs, args.device, args.seed, args.full_softmax_items,
-                        args.batch_size, args.workers, args.ray_address, args.cpus_per_worker)
+                        args.batch_size, args.workers, args.ray_address, args.cpus_per_worker,
+                        args.keep_non_products)
     except GnnrecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
