@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE, shared_file
 
-from gnnrec_core.data.charges import DROP_REASON
+from gnnrec_core.data.charges import CHARGES_KEPT, DROP_REASON
 from gnnrec_core.data.ingest import baskets_of, ingest, parse_times, summary
 from gnnrec_core.data.mapping import detect_mapping
 from gnnrec_core.errors import InputError
@@ -81,6 +81,9 @@ def test_charges_go_by_code_and_whole_name_not_by_a_word_inside_a_product(engine
                     engine=engine)
     assert sorted(result.events["item"]) == ["23355", "23400", "23500", "23501", "85168B", "B", "DCGS0003"]
     assert result.report.dropped == {DROP_REASON: 6}
+    kept = ingest(CHARGES_AND_LOOKALIKES.to_csv(index=False).encode(), "log.csv", engine=engine)
+    assert len(kept.events) == 13 and not kept.report.dropped  # kept as asked, and counted: the same six
+    assert kept.report.notes[CHARGES_KEPT] == 6
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])

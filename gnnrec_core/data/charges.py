@@ -28,6 +28,7 @@ NON_PRODUCT_NAMES = re.compile(
     re.IGNORECASE)
 # The cleaning report's reason for the lines dropped: by code or by name, so not "code" alone.
 DROP_REASON = "charge, not a product (postage, fees, adjustments)"
+CHARGES_KEPT = "charge lines kept (postage, fees, adjustments; not dropped)"  # the report's note where kept
 LETTER_CHARGES = re.compile(r"^[MDSB]$", re.IGNORECASE)
 LETTERED_SHARE = 0.01
 

@@ -16,7 +16,7 @@ from .catalogue import (
     catalogue_frame,
     normalise_ids,
 )
-from .charges import DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
+from .charges import CHARGES_KEPT, DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     EVENT_COLUMNS,
@@ -116,15 +116,16 @@ class SqlCleaning:
             name = f"s{i}"
             self.dictionaries[name] = self.texts_of(f"r.c{self.data.names.index(column)}", name).to_numpy(object)
             values[name] = f"j_{name}.code"
-        charge = self.charges(drop_non_products)
+        charge = self.charges()
         reasons = [f"{codes['item']} IS NULL"] + [
             f"coalesce({number}_map.bad, false)" if getattr(m, number) else "false" for number in numbers] + [
             "coalesce(j_basket.cancelled, false)" if m.basket else "false",
-            f"{numbers['quantity']} <= 0" if m.quantity else "false", charge]
+            f"{numbers['quantity']} <= 0" if m.quantity else "false", charge if drop_non_products else "false"]
         cases = " ".join(f"WHEN {condition} THEN {i + 1}" for i, condition in enumerate(reasons))
         compared = ", ".join(k for k in ("u", "it", "b", "t", "e", "q", "p", "g") if not values[k].startswith("NULL"))
         run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
-                 f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason "
+                 f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason, "
+                 f"{'false' if drop_non_products else charge} AS charge_kept "
                  f"FROM {self.data.table} r {' '.join(self.joins)}")
         # Exact duplicates (every event column alike; the first kept): rows are grouped by one hash of their
         # columns first, and only rows whose hash repeats are grouped by the columns themselves.
@@ -134,6 +135,8 @@ class SqlCleaning:
                  f"(SELECT h FROM twins) OR pos IN (SELECT min(pos) FROM ev WHERE reason = 0 AND hash({compared}) IN "
                  f"(SELECT h FROM twins) GROUP BY {compared}))")
         self.count_drops()
+        if not drop_non_products:  # counted where pandas counts them: after the other drops, before duplicates
+            self.report.notes[CHARGES_KEPT] = self.scalar("SELECT count(*) FROM ev WHERE reason = 0 AND charge_kept")
         kept = self.scalar("SELECT count(*) FROM kept")
         if m.time:
             self.report.notes["rows with unparseable time (kept, time unknown)"] = self.scalar(
@@ -243,10 +246,8 @@ class SqlCleaning:
         self.joins.append(f"LEFT JOIN {name}_codes j_{name} ON j_{name}.v = {column}")
         return values
 
-    def charges(self, drop_non_products: bool) -> str:
-        """The SQL condition of a non-product line: its code or its name, by Python's regexes on distinct values."""
-        if not drop_non_products:
-            return "false"
+    def charges(self) -> str:
+        """The SQL condition of a charge's line: its code or its name, by Python's regexes on distinct values."""
         codes = pd.Series(self.dictionaries["item"], dtype=object)  # every row's code, as pandas decides it
         charged = non_products(codes, lettered=True)  # a charge's own code; one-letter codes below
         _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),

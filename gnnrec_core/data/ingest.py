@@ -27,7 +27,7 @@ from .catalogue import (
     normalise_ids,
     with_catalogue_file,
 )
-from .charges import DROP_REASON, lettered_catalogue, non_products
+from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
 from .times import parse_times
@@ -227,8 +227,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         "event": col("event").astype(object).where(col("event").notna(), None),
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
-    # one-letter codes: over every row's code before any drop, as DuckDB decides it
-    lettered = lettered_catalogue(events["item"]) if drop_non_products else True
+    lettered = lettered_catalogue(events["item"])  # one-letter codes: over every row's code before any drop
     if m.time and events["time"].isna().all() and col("time").notna().any():
         raise no_dates_error(m.time, col("time").dropna().astype(str).unique()[:3])
     events = report.drop("missing item id", events["item"].isna(), events)
@@ -243,10 +242,12 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     events = report.drop("cancelled invoice", cancelled, events)
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
+    names = frame.loc[events.index, m.item_name] if m.item_name else None
+    charge = pd.Series(non_products(events["item"], names, lettered), index=events.index)
     if drop_non_products:
-        names = frame.loc[events.index, m.item_name] if m.item_name else None
-        non_product = pd.Series(non_products(events["item"], names, lettered), index=events.index)
-        events = report.drop(DROP_REASON, non_product, events)
+        events = report.drop(DROP_REASON, charge, events)
+    else:  # kept as asked: still counted, so a user sees what stayed in
+        report.notes[CHARGES_KEPT] = int(charge.sum())
     events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
     if m.time:
         report.notes["rows with unparseable time (kept, time unknown)"] = int(events["time"].isna().sum())
