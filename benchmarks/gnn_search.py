@@ -47,9 +47,18 @@ def measure(name: str, seed: int, model: str = "gcn") -> dict[str, float]:
                   f"{variant}: candidates": float(tuning.candidates),
                   f"{variant}: epochs": float(tuning.epochs or 0),
                   f"{variant}: stopped by the budget": float(tuning.stopped == "deadline"),
+                  f"{variant}: chose the defaults": float(tuning.chosen == _defaults(model)),
                   f"{variant}: seconds": seconds}
     print(name, seed, {k: round(v, 4) for k, v in found.items()}, flush=True)
     return found
+
+
+def _defaults(model: str) -> dict:
+    """The settings a search starts from (its pool's first), as the model's config holds them."""
+    from gnnrec_core.fit.tuning import SEARCH_SPACE
+
+    config = (FeatureGCN() if model == "gcn" else LightGCN()).config
+    return {k: getattr(config, k) for k in SEARCH_SPACE}
 
 
 def main() -> None:

@@ -79,8 +79,41 @@ def test_successive_halving_keeps_the_best_candidate_and_trains_it_longest():
     assert len(built) == 12  # a generous budget: every drawn candidate gets its first rung
     best = max(built, key=lambda pair: _ceiling(pair[0]))
     assert result.best.settings == best[0]
-    assert result.best.epochs == 40 and all(len(t.history) < 40 for s, t in built if s != best[0])
+    assert result.best.epochs == 40 and all(len(t.history) < 40 for s, t in built if s not in (best[0], DEFAULTS))
     assert result.tried[-1]["chosen"] and result.tried[-1]["valid_ndcg"] == result.best.score
+    # the defaults were carried to the end beside the winner, and lost to it on validation
+    assert len(built[0][1].history) == 40 and built[0][0] == DEFAULTS
+    assert [row for row in result.tried if row.get("carried")][0]["valid_ndcg"] < result.best.score
+
+
+class _SlowStarter(_FakeTrainer):
+    """The score rises towards its ceiling at `rate` an epoch: slow starters trail after the rungs."""
+
+    def __init__(self, ceiling, rate):
+        super().__init__(ceiling)
+        self.rate = rate
+
+    def run(self, module, part, valid, epochs, patience=None):
+        self.runs.append(epochs)
+        for _ in range(epochs):
+            self.history.append({})
+            self.best_score = self.ceiling * (1 - self.rate ** len(self.history))
+
+
+def test_defaults_that_start_slowly_are_kept_where_they_end_higher():
+    """The rungs rank after 5 and 10 epochs: defaults at 0.41 of a ceiling of 1.0 after 5 epochs
+    lose them to a fast starter at 0.78 of 0.8, yet trained on they reach 0.99. The defaults are
+    carried to the end beside the winner and kept on their higher validation score."""
+    def build(settings):
+        slow = settings == DEFAULTS
+        return object(), _SlowStarter(1.0 if slow else 0.8, 0.9 if slow else 0.5)
+
+    result = successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 60,
+                                max_candidates=4)
+    assert result.best.settings == DEFAULTS and result.best.epochs == 40
+    assert result.best.score > 0.98 and result.tried[-1]["chosen"] and result.tried[-1]["valid_ndcg"] > 0.98
+    rung_scores = [row["valid_ndcg"] for row in result.tried if row["epochs"] == 5]
+    assert rung_scores[0] < 0.45 and max(rung_scores[1:]) > 0.75  # the rungs alone would have lost them
 
 
 def test_successive_halving_tries_fewer_candidates_when_epochs_are_slow():
