@@ -1,8 +1,8 @@
 """What the embedding models (LightGCN, feature GCN) share: how they fit by default and how they score.
 
 Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
-on it by successive halving (LightGCN) or early stopping alone (feature GCN), inside
-`config.time_budget`; blend weights for a graph filter (GF-CF, its settings chosen by its own
+on it by successive halving (LightGCN; its defaults carried beside the winner) or early stopping
+alone (feature GCN), inside `config.time_budget`; blend weights for a graph filter (GF-CF, its settings chosen by its own
 search on the same slice) and a popularity prior are chosen on it too (fit/tuning.py). The chosen
 module is then propagated over the whole train graph, so the users' held-out validation
 interactions still shape their vectors, without a second training.
