@@ -19,6 +19,7 @@ _PUBLIC = {
     "basket_stats": "baskets.associations",
     "catalogue_stats": "baskets.associations",
     "THIN": "baskets.evidence",
+    "thin_anchor_words": "baskets.evidence",
     "min_evidence": "baskets.evidence",
     "ChangeConfig": "baskets.changes",
     "compare_sides": "baskets.changes",

@@ -14,12 +14,14 @@ from gnnrec_core import (
     default_min_support,
     display_names,
     frequently_bought_together,
+    item_buyers,
     min_buyers,
     mine_rules,
     products_by_baskets,
     rules_graph,
     rules_scatter,
     similar_table,
+    thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, ws
@@ -164,6 +166,9 @@ else:
                                                     help="customers who bought it: what the model learned it from"),
             "shared_buyers": st.column_config.NumberColumn("of both", width=SMALL, help="customers who bought both"),
             "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} buyers")})
+        thin_anchor = thin_anchor_words(int(item_buyers(run.model)[lookup[str(items[product])]]))
+        if thin_anchor:
+            right.warning(escape_markdown(thin_anchor[0].upper() + thin_anchor[1:] + "."))
         right.caption(f"From run {escape_markdown(runs[0].run_id)} "
                       f"({escape_markdown(LABELS.get(run.model.name, run.model.name))}); products with fewer than "
                       f"{fewest:,} buyers are left out (0.2% of the {run.model.n_users:,} customers, at least 2).")

@@ -347,12 +347,21 @@ def test_output_cut_short_by_its_reader_is_not_an_internal_error():
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert select.select([reader.stdout], [], [], 120)[0], "no output within 120 s"
-        assert b" rules from " in reader.stdout.readline()  # the first line, then the reader goes
+        assert reader.stdout.read(11) == b'{"baskets":'  # the JSON's start, then the reader goes
         reader.stdout.close()
         assert reader.wait(timeout=120) == 141
-        assert reader.stderr.read() == b""
+        assert b" rules from " in reader.stderr.read()  # the table went to stderr: stdout is the JSON alone
     finally:
         reader.kill()
+
+
+def test_json_to_stdout_is_the_json_alone(small_log):
+    """`--json -` ('-' for stdout, as --help says): a pipe parses stdout as JSON; the table a person
+    reads goes to stderr."""
+    done = run_cli("benchmark", small_log, "--models", "pop", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"][0]["model"] == "pop"
+    assert done.stderr.startswith("data: ") and "pop " in done.stderr
 
 
 def test_a_broken_pipe_that_is_not_stdout_stays_an_internal_error(monkeypatch, capsys):
@@ -379,3 +388,23 @@ def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
     Workspace(tmp_path / "empty")
     result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
     assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr
+
+
+def test_similar_says_when_the_product_itself_rests_on_too_few_buyers(small_log, tmp_path):
+    """A product bought by one customer got five neighbours at similarity 0.8 with nothing said: the
+    list now carries a note (and the JSON its words) where the anchor has fewer than THIN buyers."""
+    from gnnrec_core.baskets.evidence import THIN
+
+    frame = pd.read_csv(small_log, dtype=str).dropna(subset=["CustomerID"])
+    frame = frame[~frame["InvoiceNo"].str.startswith("C") & (frame["Quantity"].astype(float) > 0)]
+    buyers = frame.groupby("StockCode")["CustomerID"].nunique()
+    lone, known = buyers[buyers == 1].index[0], buyers[buyers >= THIN].index[0]
+    said = {}
+    for item in (lone, known):
+        out = tmp_path / f"similar-{item}.json"
+        done = run_cli("similar", small_log, "--item", item, "--model", "itemknn", "--k", "3", "--json", out)
+        assert done.returncode == 0, done.stderr
+        said[item] = (done.stdout, json.loads(out.read_text()).get("evidence"))
+    assert f"note: this product has 1 buyer (fewer than {THIN}): what the model knows of it" in said[lone][0]
+    assert said[lone][1].startswith("this product has 1 buyer")
+    assert "this product has" not in said[known][0] and said[known][1] is None

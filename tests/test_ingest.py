@@ -262,3 +262,18 @@ def test_summary_counts_the_products_the_models_rank():
     figures = summary(result)
     assert figures["items"] == 3 and figures["items_with_users"] == 2
     assert prepare(result).interactions.matrix().shape[1] == figures["items_with_users"]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_text_column_mapped_as_a_number_is_refused_in_words(engine):
+    """Product names mapped as quantity were read as all missing: kept without a word, returns no
+    longer dropped, and the names' column taken away. A column with some numbers stays readable."""
+    frame = pd.DataFrame({"customer": ["u1", "u2", "u3"], "product": ["p1", "p2", "p3"],
+                          "Description": ["WHITE MUG", "RED LAMP", "WHITE MUG"], "qty": ["2", "n/a", "-1"]})
+    data = frame.to_csv(index=False).encode()
+    with pytest.raises(InputError, match=r"expected numbers in column 'Description' mapped as quantity .* "
+                                         r"found values like 'WHITE MUG', 'RED LAMP'; map another column"):
+        ingest(data, "log.csv", engine=engine, quantity="Description")
+    kept = ingest(data, "log.csv", engine=engine, quantity="qty")  # 'n/a' missing, -1 a return: read as before
+    assert sorted(kept.events["item"]) == ["p1", "p2"] and kept.report.dropped == {
+        "zero or negative quantity (returns)": 1}

@@ -135,6 +135,21 @@ def test_a_markdown_table_reads_as_the_table_it_shows():
     assert not any("Markdown" in note for note in plain.attrs["notes"]) and len(plain) == 3
 
 
+def test_a_markdown_file_of_prose_is_refused_not_read_as_baskets(capsys):
+    """A README given by mistake was read as a basket list of its sentences (256 'baskets', exit 0):
+    a .md file is read only as the table it holds, by the CLI as by the uploader."""
+    from conftest import ROOT
+
+    from gnnrec_core.cli import main
+
+    prose = b"# gnnrec\n\nExplore which products go together, with graphs.\nInstall it, then run it.\n"
+    with pytest.raises(InputError, match=r"expected a Markdown table in 'notes.md' .* found '# gnnrec'"):
+        read_table(prose, "notes.md")
+    assert main(["ingest", str(ROOT / "README.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: expected a Markdown table in 'README.md'") and err.count("\n") == 1
+
+
 def test_sniffing_is_bounded_in_time():
     """csv.Sniffer is quadratic in a line's length: only the first 4 KB are sniffed."""
     import time

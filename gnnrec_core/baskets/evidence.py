@@ -81,3 +81,13 @@ def evidence_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
         "lift": both * n / np.maximum(a * b, 1), "lift_low": lift_low(both, a, b, n),
         "thin": thin(both),
     }
+
+
+def thin_anchor_words(buyers: int) -> str:
+    """Said beside a product's similar list when the product itself has fewer than THIN buyers: what
+    the model knows of it comes from so few customers that its neighbours are a guess, however high
+    their similarity reads. Empty where it has enough."""
+    if buyers >= THIN:
+        return ""
+    return (f"this product has {buyers:,} buyer{'' if buyers == 1 else 's'} (fewer than {THIN}): what the model "
+            "knows of it, and so this list, rests on too few customers to trust, however high the similarities read")

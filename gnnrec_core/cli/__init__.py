@@ -1,4 +1,4 @@
-"""`python -m gnnrec_core COMMAND DATA ...`: the engine, headless, JSON out.
+"""`python -m gnnrec_core COMMAND DATA ...`: the engine, headless: tables on screen, JSON with --json.
 
 Commands: ingest, benchmark, train, recommend, similar, export, report, rules, basket-eval,
 compare-periods, cold-start. Bad input exits with status 2 and one line on stderr saying what was expected and
@@ -9,6 +9,7 @@ what was found.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import math
@@ -240,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(typed).parse_args(argv)
     try:
         json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None
-        result = command(args.command)(args)
+        if args.json_path == "-":  # stdout is the JSON alone, so a pipe can parse it: the tables go to stderr
+            with contextlib.redirect_stdout(sys.stderr):
+                result = command(args.command)(args)
+        else:
+            result = command(args.command)(args)
         if args.json_path:
             _write_json(result, json_out)
         sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is seen here

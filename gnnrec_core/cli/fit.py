@@ -288,7 +288,9 @@ def recommendation_text(table: Any) -> str:
 def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
+    from ..baskets.evidence import thin_anchor_words
     from ..models import LABELS
+    from ..serving.explore import item_buyers
     from ..serving.recommend import similar_table
 
     dataset, model = _model_for(args)
@@ -305,6 +307,10 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     if table.attrs.get("note"):
         print(f"note: {table.attrs['note']}")
         out["note"] = table.attrs["note"]
+    thin_anchor = thin_anchor_words(int(item_buyers(model)[item]))
+    if thin_anchor:
+        print(f"note: {thin_anchor}.")
+        out["evidence"] = thin_anchor
     return out
 
 

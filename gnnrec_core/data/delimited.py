@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .frames import _check_columns, _one_line
-from .mapping import SYNONYMS, normalise_name
+from .mapping import SYNONYMS, normalise_name, shown
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -48,6 +48,17 @@ UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")  # GitHub's tables write a '|' inside 
 def _is_markdown_table(lines: list[str]) -> bool:
     """A header with a pipe over a separator row (outer pipes or not, as GitHub writes either)."""
     return len(lines) >= 2 and "|" in lines[0] and "|" in lines[1] and bool(MARKDOWN_RULE.match(lines[1]))
+
+
+def check_markdown_table(text: str, name: str) -> None:
+    """A .md file is read as the Markdown table it holds first, or refused: prose read as data was a
+    basket list of its sentences (a README gave 256 'baskets')."""
+    head, _ = _head_lines(text)
+    lines = [line for line in head[:SAMPLE_LINES] if line.strip()]
+    if not _is_markdown_table(lines):
+        first = shown(lines[0], 60) if lines else "nothing"
+        raise InputError(f"expected a Markdown table in '{name}' (a header row of | columns | over a |---| row, "
+                         f"at the start), found '{first}'; a .md file is read only as a table")
 
 
 def _markdown_as_delimited(text: str) -> str:

@@ -24,6 +24,7 @@ from .ingest import (
     IngestReport,
     _not_finite,
     check_cleaned,
+    check_numbers,
     no_dates_error,
     parse_times,
     segment_columns,
@@ -227,6 +228,7 @@ class SqlCleaning:
                              f"{self.data.table})").to_arrow_table()
         text = pd.Series(pairs.column(1).to_pandas(), dtype="str")
         numbers = pd.to_numeric(text, errors="coerce")
+        check_numbers(role, str(getattr(self.m, role)), text, numbers)  # over the distinct values, as pandas over rows
         self.dtypes[role] = numbers.dtype
         keys = pairs.column(0).to_pandas().astype(object)
         table = pd.DataFrame({"v": keys, "num": numbers, "bad": _not_finite(text, numbers)})

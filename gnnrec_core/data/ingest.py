@@ -230,6 +230,9 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     lettered = lettered_catalogue(events["item"])  # one-letter codes: over every row's code before any drop
     if m.time and events["time"].isna().all() and col("time").notna().any():
         raise no_dates_error(m.time, col("time").dropna().astype(str).unique()[:3])
+    for role in ("quantity", "price", "rating"):
+        if getattr(m, role):
+            check_numbers(role, getattr(m, role), col(role), events[role])
     events = report.drop("missing item id", events["item"].isna(), events)
     for role in ("quantity", "price", "rating"):  # inf and nan crash the graph models; 1e308 overflows float32
         if getattr(m, role):
@@ -261,6 +264,17 @@ def no_dates_error(column: str, examples: Any) -> InputError:
     shown_examples = ", ".join(f"'{shown(v, 40)}'" for v in examples)
     return InputError(f"expected dates in column '{column}' (such as 2024-03-01 14:05, 01/03/2024 or Unix "
                       f"seconds), found values like {shown_examples}; map another column as time, or none")
+
+
+def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) -> None:
+    """A column mapped as quantity, price or rating must hold numbers: one of text only (product
+    names) was read as all missing, kept without a word, and took the names' column away."""
+    written = raw.dropna()
+    written = written[written.astype(str).str.strip() != ""]
+    if len(written) and numbers.isna().all():
+        examples = ", ".join(f"'{shown(v, 40)}'" for v in pd.unique(written.astype(str))[:3])
+        raise InputError(f"expected numbers in column '{column}' mapped as {role} (such as 3 or 2.50), found "
+                         f"values like {examples}; map another column as {role}, or none")
 
 
 def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from ..errors import InputError
-from .delimited import _looks_binary, _read_delimited, decode_text
+from .delimited import _looks_binary, _read_delimited, check_markdown_table, decode_text
 from .frames import (
     MB,
     _as_text,
@@ -199,6 +199,8 @@ def _read_by_content(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     text = decode_text(data, name, notes)
     if kind == "json":
         return _read_json(text, name, notes)
+    if suffix == ".md":
+        check_markdown_table(text, name)
     return _read_delimited(text, name, notes)
 
 

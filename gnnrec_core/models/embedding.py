@@ -2,10 +2,10 @@
 
 Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
 on it by successive halving (LightGCN; its defaults carried beside the winner) or early stopping
-alone (feature GCN), inside `config.time_budget`; blend weights for a graph filter (GF-CF, its settings chosen by its own
-search on the same slice) and a popularity prior are chosen on it too (fit/tuning.py). The chosen
-module is then propagated over the whole train graph, so the users' held-out validation
-interactions still shape their vectors, without a second training.
+alone (feature GCN), inside `config.time_budget`; blend weights for a graph filter (GF-CF, its
+settings chosen by its own search on the same slice) and a popularity prior are chosen on it too
+(fit/tuning.py). The chosen module is then propagated over the whole train graph, so the users'
+held-out validation interactions still shape their vectors, without a second training.
 
 Scoring: with the softmax loss, cos(user, item) / temperature + item bias; with BPR the dot
 product. With blend weights, each part is standardised per user and the parts are added by
