@@ -270,3 +270,11 @@ def test_cli_segments_by_a_column(tmp_path):
     assert sum(p["baskets"] for p in periods) == 600
     bad = run_cli(path, "--by", "Country", "--groups", "FR")
     assert bad.returncode == 2 and "--groups: expected two different values" in bad.stderr
+
+
+def test_a_small_lift_is_never_printed_as_never_together():
+    """One decimal made a lift of 0.025 (one shared basket of 200 x 200 sales in 1,000) read '0.0',
+    which the legend says means both sold but never together."""
+    from gnnrec_core.cli.baskets import _lift
+
+    assert [_lift(v) for v in (0.025, 0.0, None, float("nan"), 0.05, 7.71)] == ["<0.1", "0.0", "-", "-", "0.1", "7.7"]

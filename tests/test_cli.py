@@ -408,3 +408,12 @@ def test_similar_says_when_the_product_itself_rests_on_too_few_buyers(small_log,
     assert f"note: this product has 1 buyer (fewer than {THIN}): what the model knows of it" in said[lone][0]
     assert said[lone][1].startswith("this product has 1 buyer")
     assert "this product has" not in said[known][0] and said[known][1] is None
+
+
+def test_an_export_without_product_vectors_says_why_the_projector_files_are_missing(small_log, tmp_path):
+    """EASE has no product vectors: its export wrote two CSVs where the README promises Projector
+    TSVs too, and said nothing."""
+    done = run_cli("export", small_log, "--model", "ease", "--out", tmp_path / "ease", "--k", "2")
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in (tmp_path / "ease").iterdir()} == {"recommendations.csv", "similar_items.csv"}
+    assert "note: no embeddings.tsv or metadata.tsv: EASE has no product vectors" in done.stdout

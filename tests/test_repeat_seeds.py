@@ -163,12 +163,12 @@ def test_what_each_seed_chose_is_counted_out_of_the_seeds():
 
 def test_the_heading_over_seeds_says_how_many_seeds_a_verdict_read():
     """A verdict over seeds reads only the seeds whose run had both of its rows: the heading counts
-    those ("over 2 of 3 seeds"), not every seed of the run."""
+    those ("over 2 of the 3 seeds"), not every seed of the run."""
     from gnnrec_core.records import Gain
     from gnnrec_core.serving.verdicts import seeds_words
 
     def over(n: int) -> Gain:
         return Gain(row="lightgcn", reference="gfcf", metric="ndcg", k=10, value=0.2, reference_value=0.1,
                     relative=1.0, low=0.5, high=1.5, over="seeds", n=n)
-    assert seeds_words((0, 1, 2), over(2)) == "over 2 of 3 seeds (0 to 2)"
+    assert seeds_words((0, 1, 2), over(2)) == "over 2 of the 3 seeds (0 to 2)"
     assert seeds_words((0, 1, 2), over(3)) == seeds_words((0, 1, 2)) == "over 3 seeds (0 to 2)"

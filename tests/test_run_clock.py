@@ -98,15 +98,15 @@ def test_the_searchs_plan_counts_its_rungs_and_stops_at_the_deadline():
     from gnnrec_core.fit.tuning import planned_seconds
 
     far = time.perf_counter() + 1e6
-    # 8 candidates: 7 more first rungs, 2 survivors' second rungs, then 30 epochs = 6 rungs for the
-    # winner and 35 = 7 for the defaults carried beside it
-    assert planned_seconds(1.0, 8, 5, 40, far) == pytest.approx(22.0)
+    # 8 candidates: 7 more first rungs, 2 survivors' 10 epochs more (2 rungs each), then 25 epochs =
+    # 5 rungs for the winner and 35 = 7 for the defaults carried beside it
+    assert planned_seconds(1.0, 8, 5, 40, far) == pytest.approx(7 + 4 + 5 + 7)
     assert planned_seconds(1.0, 1, 5, 40, far) == pytest.approx(7.0)  # one candidate: no second rung
     assert planned_seconds(1.0, 8, 5, 40, time.perf_counter() + 3.0) <= 3.0
     # The cap at 120: the winner is planned to the epochs early stopping usually reaches (40), not
     # to the cap; a cap under that still bounds it.
     assert planned_seconds(1.0, 8, 5, 120, far) == planned_seconds(1.0, 8, 5, 40, far)
-    assert planned_seconds(1.0, 8, 5, 20, far) == pytest.approx(7 + 2 + 2 + 3)
+    assert planned_seconds(1.0, 8, 5, 20, far) == pytest.approx(7 + 4 + 1 + 3)
 
 
 def test_the_runs_eta_drops_from_the_budget_to_the_searchs_plan(tmp_path):

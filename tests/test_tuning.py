@@ -101,19 +101,44 @@ class _SlowStarter(_FakeTrainer):
 
 
 def test_defaults_that_start_slowly_are_kept_where_they_end_higher():
-    """The rungs rank after 5 and 10 epochs: defaults at 0.41 of a ceiling of 1.0 after 5 epochs
+    """The rungs rank after 5 epochs (and 15): defaults at 0.41 of a ceiling of 1.0 after 5 epochs
     lose them to a fast starter at 0.78 of 0.8, yet trained on they reach 0.99. The defaults are
     carried to the end beside the winner and kept on their higher validation score."""
     def build(settings):
         slow = settings == DEFAULTS
         return object(), _SlowStarter(1.0 if slow else 0.8, 0.9 if slow else 0.5)
 
+    events = []
     result = successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 60,
-                                max_candidates=4)
+                                max_candidates=4, report=events.append)
     assert result.best.settings == DEFAULTS and result.best.epochs == 40
     assert result.best.score > 0.98 and result.tried[-1]["chosen"] and result.tried[-1]["valid_ndcg"] > 0.98
     rung_scores = [row["valid_ndcg"] for row in result.tried if row["epochs"] == 5]
     assert rung_scores[0] < 0.45 and max(rung_scores[1:]) > 0.75  # the rungs alone would have lost them
+    # both trained rows are on record: the rungs' winner (trained on) and the defaults carried past it
+    winner = next(row for row in result.tried if row.get("rungs_winner"))
+    carried = next(row for row in result.tried if row.get("carried"))
+    assert winner["epochs"] == 40 and 0.75 < winner["valid_ndcg"] < carried["valid_ndcg"]
+    # the plan is made twice: at the first rung with the carry in it, and once the rungs name the winner
+    plans = [event["plan_seconds"] for event in events if "plan_seconds" in event]
+    assert len(plans) == 2
+
+
+def test_a_cancel_while_the_defaults_are_carried_is_the_searchs_cancel():
+    """The caller cancels during the carry: the search says it was cancelled, whichever it kept."""
+    class _Cancelled(_SlowStarter):
+        def run(self, module, part, valid, epochs, patience=None):
+            super().run(module, part, valid, epochs, patience)
+            if patience is None and self.ceiling == 1.0:  # the defaults' carry, trained to early stopping
+                self.stopped = "cancelled"
+
+    def build(settings):
+        slow = settings == DEFAULTS
+        return object(), _Cancelled(1.0 if slow else 0.8, 0.9 if slow else 0.5)
+
+    result = successive_halving(build, None, None, DEFAULTS, max_epochs=40, deadline=time.perf_counter() + 60,
+                                max_candidates=4)
+    assert result.cancelled
 
 
 def test_successive_halving_tries_fewer_candidates_when_epochs_are_slow():

@@ -130,6 +130,9 @@ PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought t
 
 
 def _lift(value: float) -> str:
-    return "-" if value is None or not np.isfinite(value) else f"{value:.1f}"
+    """One decimal; a lift above zero but under 0.05 is '<0.1', never the '0.0' of never together."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    return "<0.1" if 0 < value < 0.05 else f"{value:.1f}"
 
 

@@ -315,6 +315,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    from ..models import LABELS
     from ..serving.explore import min_buyers
     from ..serving.export import export_all
 
@@ -335,6 +336,9 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         if path.suffix == ".csv" and not _has_rows(path):  # every product left out: said, not a silent empty file
             print(f"note: {path.name} holds no rows: no product is left to list"
                   + (" once the merchandising rules are applied (--min-buyers, --exclude-...)" if policy else ""))
+    if not any(path.name == "embeddings.tsv" for path in files):  # the Projector's files need item vectors
+        print(f"note: no embeddings.tsv or metadata.tsv: {LABELS.get(model.name, model.name)} has no product "
+              "vectors to place on a map (a GNN run has; export one of those for the Embedding Projector)")
     return {"model": model.name, "files": [str(p) for p in files]}
 
 

@@ -136,8 +136,8 @@ class SqlCleaning:
                  f"(SELECT h FROM twins) OR pos IN (SELECT min(pos) FROM ev WHERE reason = 0 AND hash({compared}) IN "
                  f"(SELECT h FROM twins) GROUP BY {compared}))")
         self.count_drops()
-        if not drop_non_products:  # counted where pandas counts them: after the other drops, before duplicates
-            self.report.notes[CHARGES_KEPT] = self.scalar("SELECT count(*) FROM ev WHERE reason = 0 AND charge_kept")
+        if not drop_non_products:  # the lines kept, exact duplicates out, as pandas counts them
+            self.report.notes[CHARGES_KEPT] = self.scalar("SELECT count(*) FROM kept WHERE charge_kept")
         kept = self.scalar("SELECT count(*) FROM kept")
         if m.time:
             self.report.notes["rows with unparseable time (kept, time unknown)"] = self.scalar(

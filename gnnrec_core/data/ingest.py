@@ -249,9 +249,9 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     charge = pd.Series(non_products(events["item"], names, lettered), index=events.index)
     if drop_non_products:
         events = report.drop(DROP_REASON, charge, events)
-    else:  # kept as asked: still counted, so a user sees what stayed in
-        report.notes[CHARGES_KEPT] = int(charge.sum())
     events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
+    if not drop_non_products:  # kept as asked: still counted, so a user sees what stayed in
+        report.notes[CHARGES_KEPT] = int(charge.loc[events.index].sum())
     if m.time:
         report.notes["rows with unparseable time (kept, time unknown)"] = int(events["time"].isna().sum())
     if m.user:

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..progress import Progress, wants_stop
-from .tuning import Candidate, SearchResult, _train
+from .tuning import Candidate, SearchResult, _carry_defaults, _train
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -198,6 +198,9 @@ def tune_search(build: Callable[[dict[str, Any]], tuple[Any, Any]], part: sp.csr
         trainer.stopped = summary["stopped"] if summary["finished"] else (
             "cancelled" if watch.cancelled else "deadline" if out_of_time else "")
         winner = Candidate(pool[index], trainer, module, score, len(trainer.history))
+        if index != 0:  # the local search's rule: the defaults carried to early stopping, the better kept
+            winner = _carry_defaults(winner, Candidate(pool[0], first[1], first[0]), build, part, valid,
+                                     (max_epochs, first_rung), deadline, tried, watch.cancelled)
     tried.append({**winner.settings, "valid_ndcg": winner.score, "epochs": winner.epochs, "chosen": True,
                   "search_seconds": round(time.perf_counter() - started, 2)})
     return SearchResult(winner, tried, cancelled=watch.cancelled)

@@ -185,26 +185,38 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     for other in candidates:  # free the losers' modules and optimiser state; the defaults are carried
         if other is not best and other is not own:
             other.module = other.trainer = None
-    if not stop(best) and not cancelled:
+    if not stop(best) and not cancelled:  # what is left, now the winner is known: the defaults' carry or not
+        left = (max(min(max_epochs, PLANNED_EPOCHS) - best.epochs, 0)
+                + (max(min(max_epochs, PLANNED_EPOCHS) - own.epochs, 0) if own is not best else 0))
+        say({"stage": "search", "candidate": candidates.index(best) + 1, "score": best.score,
+             "settings": best.settings, "plan_seconds": round(left * best.trainer.epoch_seconds, 2)})
         _train(best, build, part, valid, max(max_epochs - best.epochs, 0), early_stop=True)
     if own is not best:
-        best = _carry_defaults(best, own, build, part, valid, max_epochs, deadline, tried, stop(best) or cancelled)
+        best = _carry_defaults(best, own, build, part, valid, (max_epochs, first_rung), deadline, tried,
+                               stop(best) or cancelled)
+        cancelled = cancelled or any(row.get("stopped") == "cancelled" for row in tried)  # the carry's too
     tried.append({**best.settings, "valid_ndcg": best.score, "epochs": best.epochs, "chosen": True,
                   "search_seconds": round(time.perf_counter() - started, 2)})
     return SearchResult(best, tried, cancelled=cancelled or best.trainer.stopped == "cancelled")
 
 
 def _carry_defaults(winner: Candidate, own: Candidate, build: Callable[[dict[str, Any]], tuple[Any, Any]],
-                    part: sp.csr_matrix, valid: sp.csr_matrix, max_epochs: int, deadline: float,
+                    part: sp.csr_matrix, valid: sp.csr_matrix, epochs: tuple[int, int], deadline: float,
                     tried: list[dict[str, Any]], stopped: bool) -> Candidate:
     """The defaults trained on to early stopping with what the winner's training left of the budget,
-    and kept where their validation score is higher. The rungs rank candidates after 5 and 10
+    and kept where their validation score is higher. The rungs rank candidates after 5 and 15
     epochs, where the defaults start slowly: measured on customers the search never saw, the winner
     alone was behind the defaults on four of seven datasets (docs/benchmarks.md, "The settings
-    search"). Where the budget is spent (a large graph) the winner stands, as before."""
-    if not stopped and time.perf_counter() + own.trainer.epoch_seconds < deadline:
+    search"). Carried only where a rung's epochs fit in what is left (a large graph's budget is
+    spent by then: the winner stands, as before). `epochs`: (the most, a rung's). Both trained
+    rows go in `tried`, so the comparison can be read back."""
+    max_epochs, rung = epochs
+    tried.append({**winner.settings, "valid_ndcg": winner.score, "epochs": winner.epochs, "rungs_winner": True,
+                  "stopped": winner.trainer.stopped})
+    if not stopped and time.perf_counter() + own.trainer.epoch_seconds * rung < deadline:
         _train(own, build, part, valid, max(max_epochs - own.epochs, 0), early_stop=True)
-        tried.append({**own.settings, "valid_ndcg": own.score, "epochs": own.epochs, "carried": True})
+        tried.append({**own.settings, "valid_ndcg": own.score, "epochs": own.epochs, "carried": True,
+                      "stopped": own.trainer.stopped})
     keep, drop = (own, winner) if own.score > winner.score else (winner, own)
     drop.module = drop.trainer = None
     return keep
@@ -220,11 +232,12 @@ def planned_seconds(rung_seconds: float, n_start: int, first_rung: int, max_epoc
     """What the search has left once its first rung of `first_rung` epochs took `rung_seconds`
     (building, training, validation): the other candidates' first rung, the survivors' second, the
     winner's training to PLANNED_EPOCHS (or max_epochs, if fewer) and, where there was a search, the
-    defaults' beside it (planned as if the winner were another: `_carry_defaults`), never past the
-    deadline. The run's ETA counts it instead of the whole budget (pipeline/run_clock.py)."""
+    defaults' beside it (planned as if the winner were another: `_carry_defaults`; once the rungs
+    name the winner the search plans again, without the carry where the defaults won), never past
+    the deadline. The run's ETA counts it instead of the whole budget (pipeline/run_clock.py)."""
     survivors = max(1, n_start // 3)
-    second = survivors if survivors > 1 else 0
-    trained = first_rung * (2 if second else 1)
+    second = 2 * survivors if survivors > 1 else 0  # a survivor trains two rungs' epochs more (5 -> 15)
+    trained = first_rung * (3 if second else 1)
     planned = min(max_epochs, PLANNED_EPOCHS)
     carried = max(planned - first_rung, 0) if n_start > 1 else 0
     rungs = (n_start - 1) + second + (max(planned - trained, 0) + carried) / max(first_rung, 1)

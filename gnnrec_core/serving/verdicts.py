@@ -169,7 +169,7 @@ def seeds_words(seeds: tuple[int, ...], gain: Gain | None = None) -> str:
     if not seeds:
         return "over seeds"
     read = gain.n if gain is not None and gain.over == "seeds" and 0 < gain.n < len(seeds) else None
-    return f"over {'' if read is None else f'{read} of '}{len(seeds)} seeds ({seeds[0]} to {seeds[-1]})"
+    return f"over {'' if read is None else f'{read} of the '}{len(seeds)} seeds ({seeds[0]} to {seeds[-1]})"
 
 
 def first_split_words(seeds: tuple[int, ...], split: dict) -> str:
