@@ -148,6 +148,8 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["recommend", "{small}", "--user", "17851"], "found '17851' (IDs look like"),  # no guess at a nearby number
     (["benchmark", "{baskets}"], "expected events with a user column"),
     (["recommend", "{small}"], "--user"),
+    # a malformed boost before any reading: the data file is never opened (it waited on the model)
+    (["recommend", "never_read.csv", "--user", "1", "--boost", "Foo=abc"], "boost: expected CATEGORY=FACTOR"),
 ])
 def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")

@@ -31,8 +31,9 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
     said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else \
         ": no product pair reaches both; a lower --min-support or --min-confidence finds more"
+    baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
-          f"{least:,} baskets; min confidence {config.min_confidence}, max length {config.max_len}){said}")
+          f"{baskets}; min confidence {config.min_confidence}, max length {config.max_len}){said}")
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "

@@ -250,8 +250,10 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
     from ..baskets.evidence import THIN
+    from ..serving.merchandising import parse_boosts
     from ..serving.recommend import recommend_table
 
+    parse_boosts(args.boost)  # a malformed --boost is refused before the data and the model load
     dataset, model = _model_for(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
@@ -318,8 +320,10 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from ..models import LABELS
     from ..serving.explore import min_buyers
     from ..serving.export import export_all
+    from ..serving.merchandising import parse_boosts
 
     folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
+    parse_boosts(args.boost)  # so is a malformed --boost
     dataset, model = _model_for(args)
     policy = _policy(args, dataset, model)
     with _Progress(args, None, "rows") as progress:

@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug or a failed worker, not bad input: still one line
         print(f"error: internal error ({type(error).__name__}: {str(error)[:300]})", file=sys.stderr)
         return 3
-    print(f"wrote {args.out / 'rank0.npz'} and {args.out / 'metrics.json'} ({metrics['world_size']} workers, "
+    workers = f"{metrics['world_size']} worker{'' if metrics['world_size'] == 1 else 's'}"
+    print(f"wrote {args.out / 'rank0.npz'} and {args.out / 'metrics.json'} ({workers}, "
           f"fit {metrics['fit_seconds']} s, test nDCG@10 {metrics['ndcg']:.4f})")
     return 0
 
