@@ -155,9 +155,10 @@ st.subheader("Cleaning report")
 left, right = st.columns([1, 2])
 left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
             delta_color="off", delta_arrow="off")
-reasons = pd.DataFrame([{"reason": r, "rows": n, "kind": "dropped"} for r, n in report.dropped.items()]
-                       + [{"reason": r, "rows": n, "kind": "kept, noted"} for r, n in report.notes.items()])
-right.dataframe(reasons, hide_index=True, column_config={"rows": st.column_config.NumberColumn(format="localized")})
+# "count": rows for every reason but one note, which counts customers (its words say which)
+reasons = pd.DataFrame([{"reason": r, "count": n, "kind": "rows dropped"} for r, n in report.dropped.items()]
+                       + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items()])
+right.dataframe(reasons, hide_index=True, column_config={"count": st.column_config.NumberColumn(format="localized")})
 
 st.subheader("Summary")
 cards = st.columns(6)

@@ -71,6 +71,9 @@ class IngestResult:
 
 
 ENGINES = ("auto", "pandas", "duckdb")
+# Customers all of whose lines cleaning dropped (only returns or cancellations, say): they left the
+# data with no count of their own. Said beside the other notes, by both engines.
+CUSTOMERS_GONE = "customers whose every line was dropped (returns, cancellations, charges)"
 
 
 def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
@@ -228,6 +231,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)
     lettered = lettered_catalogue(events["item"])  # one-letter codes: over every row's code before any drop
+    customers = events["user"].nunique() if m.user else 0
     if m.time and events["time"].isna().all() and col("time").notna().any():
         raise no_dates_error(m.time, col("time").dropna().astype(str).unique()[:3])
     for role in ("quantity", "price", "rating"):
@@ -256,6 +260,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         report.notes["rows with unparseable time (kept, time unknown)"] = int(events["time"].isna().sum())
     if m.user:
         report.notes["rows without user (kept for baskets only)"] = int(events["user"].isna().sum())
+        report.notes[CUSTOMERS_GONE] = int(customers - events["user"].nunique())
     check_cleaned(len(events), m, report)
     return events
 
