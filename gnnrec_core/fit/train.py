@@ -38,6 +38,9 @@ from ..errors import ConfigError
 from ..progress import Progress, wants_stop
 from .metrics import evaluate
 
+NEGATIVE_SAMPLING = ("uniform", "popularity")
+POPULARITY_POWER = 0.75
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -54,6 +57,9 @@ class TrainConfig:
     item_bias: bool = True  # a learned per-item offset in the softmax: popularity, kept out of similarity
     full_softmax_items: int = 20000
     sampled_negatives: int = 4096
+    # Where the softmax is sampled: "uniform" negatives, or "popularity" (in proportion to each
+    # item's buyers to the power 0.75, word2vec's smoothing), each with its logQ correction.
+    negative_sampling: str = "uniform"
     eval_every: int = 5
     patience: int = 3  # evaluations without improvement before stopping (needs a valid matrix)
     seed: int = 0
@@ -62,6 +68,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.loss not in ("softmax", "bpr"):
             raise ConfigError(f"loss: expected softmax or bpr, found '{self.loss}'")
+        if self.negative_sampling not in NEGATIVE_SAMPLING:
+            raise ConfigError(f"negative_sampling: expected one of {', '.join(NEGATIVE_SAMPLING)}, found "
+                              f"'{self.negative_sampling}'")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device: expected auto, cpu or cuda, found '{self.device}'")
         for name in ("epochs", "batch_size", "max_steps_per_epoch", "eval_every", "patience", "sampled_negatives"):
@@ -126,6 +135,10 @@ class Trainer:
         self.batch_size = batch_size_for(len(self._users), cfg)
         self._targets = _row_normalised(train)
         self._bias = getattr(module, "item_bias", None)
+        self._sampling = None  # the negatives' distribution where it is not uniform
+        if cfg.negative_sampling == "popularity" and cfg.loss == "softmax" and train.shape[1] > cfg.full_softmax_items:
+            weight = (np.asarray((train > 0).sum(0)).ravel() + 1.0) ** POPULARITY_POWER
+            self._sampling = torch.from_numpy(weight / weight.sum()).float()
         self._best_state: dict[str, torch.Tensor] | None = None
         self._stale = 0
         self._seconds = 0.0
@@ -227,10 +240,13 @@ class Trainer:
         return time.perf_counter() + (self.epoch_seconds if self.history else 0.0) > self.deadline
 
     def _negatives(self, n_items: int, generator: torch.Generator, device: torch.device) -> torch.Tensor | None:
-        """The batch's shared uniform negatives when the softmax is sampled, else None."""
+        """The batch's shared negatives when the softmax is sampled (uniform, or by `_sampling`), else None."""
         cfg = self.config
         if cfg.loss != "softmax" or n_items <= cfg.full_softmax_items:
             return None
+        if self._sampling is not None:
+            return torch.multinomial(self._sampling, cfg.sampled_negatives, replacement=True,
+                                     generator=generator).to(device)
         return torch.randint(n_items, (cfg.sampled_negatives,), generator=generator).to(device)
 
     def _loss(self, user_emb: torch.Tensor, item_emb: torch.Tensor, batch: np.ndarray, targets: sp.csr_matrix,
@@ -251,7 +267,8 @@ class Trainer:
             dense = torch.from_numpy(rows.toarray()).to(device)
             return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
         # The softmax is sampled here, so _negatives drew them (never None).
-        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, cast(torch.Tensor, negatives), device)
+        return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, cast(torch.Tensor, negatives), device,
+                                     None if self._sampling is None else self._sampling.to(device))
 
     @torch.no_grad()
     def validate(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix) -> float:
@@ -310,8 +327,11 @@ def batch_size_for(n_users: int, config: TrainConfig) -> int:
 
 
 def _sampled_softmax_loss(users: torch.Tensor, item_emb: torch.Tensor, bias: torch.Tensor | None, rows: sp.csr_matrix,
-                          cfg: TrainConfig, negatives: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """-sum_pairs w_ui log( e^s_ui / (e^s_ui + N/S sum_{j in negatives} e^s_uj) ), averaged over users.
+                          cfg: TrainConfig, negatives: torch.Tensor, device: torch.device,
+                          sampling: torch.Tensor | None = None) -> torch.Tensor:
+    """-sum_pairs w_ui log( e^s_ui / (e^s_ui + 1/S sum_{j in negatives} e^s_uj / q_j) ), averaged over
+    users: the catalogue's sum estimated from S negatives drawn with probability q (1/N uniform,
+    which is N/S times their sum; `sampling` where it is not uniform), the logQ correction.
 
     users: unit user vectors of the batch; rows: their row-normalised targets (CSR); negatives:
     item indices shared by the batch."""
@@ -325,7 +345,10 @@ def _sampled_softmax_loss(users: torch.Tensor, item_emb: torch.Tensor, bias: tor
     if bias is not None:
         positive = positive + bias[pair_item]
         negative = negative + bias[negatives]
-    log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / len(negatives)))
+    if sampling is None:
+        log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / len(negatives)))
+    else:
+        log_rest = torch.logsumexp(negative - torch.log(sampling[negatives]), dim=1) - float(np.log(len(negatives)))
     log_likelihood = positive - torch.logaddexp(positive, log_rest[pair_user])
     return -(weight * log_likelihood).sum() / len(counts)
 
