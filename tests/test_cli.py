@@ -239,14 +239,14 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
     rec = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3", "--json", "-")
     assert rec.returncode == 0, rec.stderr
-    assert json.loads(rec.stdout[rec.stdout.index("{"):])["model"] == "pop"  # the newest run answered
+    assert json.loads(rec.stdout)["model"] == "pop"  # the newest run answered
     # A merchandising rule answers from the run too, --min-buyers among them (the thin-evidence note suggests it).
-    listed = json.loads(rec.stdout[rec.stdout.index("{"):])["recommendations"]
+    listed = json.loads(rec.stdout)["recommendations"]
     floor = str(min(r["buyers"] for r in listed) + 1)  # the run's own list holds a product below it
     floored = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3",
                       "--min-buyers", floor, "--json", "-")
     assert floored.returncode == 0, floored.stderr
-    kept = json.loads(floored.stdout[floored.stdout.index("{"):])["recommendations"]
+    kept = json.loads(floored.stdout)["recommendations"]
     assert kept and all(r["buyers"] >= int(floor) for r in kept)
     similar = run_cli("similar", "--run", "latest", "--workspace", ws, "--item", "85123A", "--min-buyers", "1")
     assert similar.returncode == 0, similar.stderr

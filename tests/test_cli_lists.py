@@ -11,7 +11,7 @@ def test_recommend_lists_buyers_and_leaves_out_those_below_min_buyers(small_log,
     user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
     every = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--json", "-")
     assert every.returncode == 0, every.stderr
-    listed = json.loads(every.stdout[every.stdout.index("{"):])["recommendations"]
+    listed = json.loads(every.stdout)["recommendations"]
     floor = min(r["buyers"] for r in listed) + 1  # the default list holds a product below it
     floored = run_cli("recommend", small_log, "--user", user, "--model", "ease", "--min-buyers", floor,
                       "--json", tmp_path / "r.json")
@@ -25,7 +25,7 @@ def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path
     --min-buyers): the same product's list is now the same from both commands."""
     sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "5", "--json", "-")
     assert sim.returncode == 0, sim.stderr
-    printed = json.loads(sim.stdout[sim.stdout.index("{"):])
+    printed = json.loads(sim.stdout)
     assert printed["min_buyers"] == 2  # 150 customers: the floor's least
     exp = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--out", tmp_path / "e")
     assert exp.returncode == 0, exp.stderr
@@ -48,13 +48,13 @@ def test_similar_says_what_its_numbers_measure_and_on_what_scale(small_log):
     for model in ("itemknn", "turbocf"):
         sim = run_cli("similar", small_log, "--item", "85123A", "--model", model, "--k", "3", "--json", "-")
         assert sim.returncode == 0, sim.stderr
-        lists[model] = json.loads(sim.stdout[sim.stdout.index("{"):])
+        lists[model] = json.loads(sim.stdout)
     assert lists["itemknn"]["similarity"] == {
         "label": "cosine similarity", "top": 1.0,
         "scale": "the cosine of the two products' buyers: 1 when the same customers bought both alike"}
     assert lists["turbocf"]["similarity"]["top"] is None and "a scale of its own" in lists["turbocf"]["similarity"][
         "scale"]
-    assert f"similarity: {lists['turbocf']['similarity']['scale']}." in sim.stdout
+    assert f"similarity: {lists['turbocf']['similarity']['scale']}." in sim.stderr  # --json -: the text beside
     assert all(r["similarity"] < 1 for r in lists["itemknn"]["similar"])
 
 

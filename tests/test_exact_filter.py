@@ -190,7 +190,7 @@ def test_a_dashboard_run_of_the_exact_form_answers_the_cli(tmp_path):
                                str(tmp_path / "ws"), "--json", "-"], cwd=ROOT, capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout[done.stdout.index("{"):])
+        return json.loads(done.stdout)
 
     listed = cli("recommend", "--user", user, "--k", "5")["recommendations"]
     assert [str(r["item"]) for r in listed] == [str(run.items[i]) for i in expected[0]]
