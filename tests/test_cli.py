@@ -390,32 +390,3 @@ def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
     Workspace(tmp_path / "empty")
     result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
     assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr
-
-
-def test_similar_says_when_the_product_itself_rests_on_too_few_buyers(small_log, tmp_path):
-    """A product bought by one customer got five neighbours at similarity 0.8 with nothing said: the
-    list now carries a note (and the JSON its words) where the anchor has fewer than THIN buyers."""
-    from gnnrec_core.baskets.evidence import THIN
-
-    frame = pd.read_csv(small_log, dtype=str).dropna(subset=["CustomerID"])
-    frame = frame[~frame["InvoiceNo"].str.startswith("C") & (frame["Quantity"].astype(float) > 0)]
-    buyers = frame.groupby("StockCode")["CustomerID"].nunique()
-    lone, known = buyers[buyers == 1].index[0], buyers[buyers >= THIN].index[0]
-    said = {}
-    for item in (lone, known):
-        out = tmp_path / f"similar-{item}.json"
-        done = run_cli("similar", small_log, "--item", item, "--model", "itemknn", "--k", "3", "--json", out)
-        assert done.returncode == 0, done.stderr
-        said[item] = (done.stdout, json.loads(out.read_text()).get("evidence"))
-    assert f"note: this product has 1 buyer (fewer than {THIN}): what the model knows of it" in said[lone][0]
-    assert said[lone][1].startswith("this product has 1 buyer")
-    assert "this product has" not in said[known][0] and said[known][1] is None
-
-
-def test_an_export_without_product_vectors_says_why_the_projector_files_are_missing(small_log, tmp_path):
-    """EASE has no product vectors: its export wrote two CSVs where the README promises Projector
-    TSVs too, and said nothing."""
-    done = run_cli("export", small_log, "--model", "ease", "--out", tmp_path / "ease", "--k", "2")
-    assert done.returncode == 0, done.stderr
-    assert {p.name for p in (tmp_path / "ease").iterdir()} == {"recommendations.csv", "similar_items.csv"}
-    assert "note: no embeddings.tsv or metadata.tsv: EASE has no product vectors" in done.stdout

@@ -321,8 +321,8 @@ def _write_json(result: dict[str, Any], path: Path | None) -> None:
 
 # Each command's module is imported when it runs, not before: `--help` and a bad flag never load
 # pandas, numpy or a model (tests/test_architecture.py).
-COMMANDS = {"ingest": "common", "benchmark": "fit", "train": "fit", "recommend": "fit", "similar": "fit",
-            "export": "fit", "report": "fit", "rules": "baskets", "basket-eval": "baskets",
+COMMANDS = {"ingest": "common", "benchmark": "fit", "train": "fit", "recommend": "lists", "similar": "lists",
+            "export": "lists", "report": "fit", "rules": "baskets", "basket-eval": "baskets",
             "compare-periods": "baskets", "cold-start": "fit"}
 
 

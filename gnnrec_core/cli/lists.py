@@ -1,0 +1,119 @@
+"""The lists a run answers: `recommend` (a customer's products, each with its reason), `similar`
+(a product's neighbours, on the model's own scale) and `export` (both for everyone, and the
+Embedding Projector's files)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .args import writable_folder
+from .common import _model_for, _policy, _Progress, fewest_buyers
+
+
+def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
+    from ..baskets.associations import basket_stats
+    from ..baskets.evidence import THIN
+    from ..serving.merchandising import parse_boosts
+    from ..serving.recommend import recommend_table
+
+    parse_boosts(args.boost)  # a malformed --boost is refused before the data and the model load
+    dataset, model = _model_for(args)
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
+                            policy=_policy(args, dataset, model), stats=stats)
+    print(recommendation_text(table))
+    out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
+        print(table.attrs["explained"])
+        out["explained"] = table.attrs["explained"]
+    if table.attrs.get("note"):  # fewer than k: what was excluded, in words
+        print(f"note: {table.attrs['note']}")
+        out["note"] = table.attrs["note"]
+    if table.attrs.get("evidence"):  # half the list or more on few buyers: the floor that leaves them out
+        out["evidence"] = table.attrs["evidence"]
+        print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer buyers"
+              f"{f' (now {args.min_buyers})' if args.min_buyers > 1 else ''}.")
+    return out
+
+
+def recommendation_text(table: Any) -> str:
+    """The list as a terminal shows it: the short columns as a table, then each product's reason
+    and path on lines of their own (side by side they made rows ~190 characters wide)."""
+    if not len(table):
+        return "No products to recommend."
+    reasons = [column for column in ("because", "path") if column in table.columns]
+    lines = [table.drop(columns=reasons).to_string(index=False)]
+    if reasons:
+        lines.append("why:")
+        for _, row in table.iterrows():
+            lines.append(f"  {row['rank']:>2} {row['item']}: " + "; ".join(str(row[c]) for c in reasons if row[c]))
+    return "\n".join(lines)
+
+
+def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from ..baskets.evidence import thin_anchor_words
+    from ..models import LABELS
+    from ..serving.explore import item_buyers
+    from ..serving.recommend import similar_table
+
+    dataset, model = _model_for(args)
+    item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
+    table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
+    name = dataset.item_names(np.array([item]))[0].strip()
+    print(f"Most similar to {args.item} {name} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
+          + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
+    print(table.to_string(index=False) if len(table) else "No products to list.")
+    print(f"similarity: {model.link_scale}.")
+    out = {"item": args.item, "name": name, "model": model.name, "min_buyers": fewest,
+           "similarity": {"label": model.link_label, "scale": model.link_scale, "top": model.link_top},
+           "similar": table.to_dict(orient="records")}
+    if table.attrs.get("note"):
+        print(f"note: {table.attrs['note']}")
+        out["note"] = table.attrs["note"]
+    thin_anchor = thin_anchor_words(int(item_buyers(model)[item]))
+    if thin_anchor:
+        print(f"note: {thin_anchor}.")
+        out["evidence"] = thin_anchor
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    from ..models import LABELS
+    from ..serving.explore import min_buyers
+    from ..serving.export import export_all
+    from ..serving.merchandising import parse_boosts
+
+    folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
+    parse_boosts(args.boost)  # so is a malformed --boost
+    dataset, model = _model_for(args)
+    policy = _policy(args, dataset, model)
+    with _Progress(args, None, "rows") as progress:
+        try:
+            files = export_all(model, dataset, folder, k=args.k, policy=policy, progress=progress,
+                               similar_min_buyers=max(args.min_buyers, min_buyers(model)))
+        except OSError as exc:  # the folder exists but refuses the files written into it (read-only, full)
+            if exc.filename is None or Path(exc.filename).parent.resolve() != folder.resolve():
+                raise  # not one of the export's own files: not the user's folder to blame
+            message = f"--out: expected a folder that takes files at '{folder}', found: {exc.strerror or exc}"
+            raise InputError(message) from None
+    for path in files:
+        print(f"wrote {path}")
+        if path.suffix == ".csv" and not _has_rows(path):  # every product left out: said, not a silent empty file
+            print(f"note: {path.name} holds no rows: no product is left to list"
+                  + (" once the merchandising rules are applied (--min-buyers, --exclude-...)" if policy else ""))
+    if not any(path.name == "embeddings.tsv" for path in files):  # the Projector's files need item vectors
+        print(f"note: no embeddings.tsv or metadata.tsv: {LABELS.get(model.name, model.name)} has no product "
+              "vectors to place on a map (a GNN run has; export one of those for the Embedding Projector)")
+    return {"model": model.name, "files": [str(p) for p in files]}
+
+
+def _has_rows(path: Path) -> bool:
+    """Whether a CSV the export wrote holds a line after its header (two lines read, not the file)."""
+    with path.open("rb") as handle:
+        handle.readline()
+        return bool(handle.readline())
