@@ -210,3 +210,22 @@ def test_json_that_python_cannot_hold_is_refused_in_words():
         read_table(b"[" + deep.rstrip() + b"]", "d.json")
     frame = read_table(b'{"user_id": "u\\ud800", "product_id": "p1"}\n', "s.jsonl")
     assert frame["user_id"].tolist() == ["u\ufffd"] and "lone UTF-16 surrogate" in frame.attrs["notes"][0]
+
+
+def test_a_folder_of_csv_files_is_refused_saying_what_it_holds(tmp_path, capsys):
+    """A folder is read as one Parquet dataset; given a folder of CSV files, the refusal said only
+    'found none'. It now counts what the folder holds and says how a CSV is read."""
+    from gnnrec_core.cli import main
+
+    (tmp_path / "sub").mkdir()
+    for path in (tmp_path / "a.csv", tmp_path / "sub" / "b.csv"):
+        path.write_text("user_id,product_id\nu1,p1\n")
+    (tmp_path / "notes").write_text("x")
+    assert main(["ingest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(a folder is read as one Parquet dataset), found 2 .csv, 1 (no suffix) files: " \
+        "give a CSV, Excel or Parquet file by its own path" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["ingest", str(empty)]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("found no files")

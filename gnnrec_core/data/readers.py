@@ -261,7 +261,8 @@ def parquet_folder(path: Path) -> tuple[list[Path], str]:
     name = shown(path.name or str(path), 200)
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES and p.is_file())
     if not files:
-        raise InputError(f"expected Parquet files (.parquet, .pq) in the folder '{name}', found none")
+        raise InputError(f"expected Parquet files (.parquet, .pq) in the folder '{name}' (a folder is read as one "
+                         f"Parquet dataset), found {_folder_holds(path)}")
     _check_size(sum(p.stat().st_size for p in files), name)
     columns, rows = None, 0
     for file in files:
@@ -281,6 +282,24 @@ def parquet_folder(path: Path) -> tuple[list[Path], str]:
         rows += meta.num_rows
     _check_rows(rows, name)
     return files, name
+
+
+def _folder_holds(path: Path, most: int = 10_000) -> str:
+    """What a folder without Parquet files holds, for the refusal: its files by suffix (the first
+    `most` entries looked at, so a home folder given by mistake is not walked whole), and where a
+    readable file is among them, that it is read by giving its path."""
+    suffixes: dict[str, int] = {}
+    for seen, entry in enumerate(path.rglob("*")):
+        if seen >= most:
+            break
+        if entry.is_file():
+            suffix = entry.suffix.lower() or "(no suffix)"
+            suffixes[suffix] = suffixes.get(suffix, 0) + 1
+    if not suffixes:
+        return "no files"
+    top = sorted(suffixes.items(), key=lambda pair: (-pair[1], pair[0]))[:4]
+    held = ", ".join(f"{count:,} {shown(suffix, 20)}" for suffix, count in top)
+    return f"{held} file{'s' if sum(suffixes.values()) > 1 else ''}: give a CSV, Excel or Parquet file by its own path"
 
 
 def _read_parquet_folder(path: Path) -> pd.DataFrame:
