@@ -130,6 +130,20 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     header, *shown = low.stdout.splitlines()
     assert len(shown) == 3 and "; the top 3 by lift" in header
     assert any("(thin)" in line for line in shown) and "thin = fewer than 10 baskets" in header
+    # The JSON is capped, best first, and says so: a tiny --min-support wrote 568 MB without a word.
+    capped = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.005",
+                             "--max-rules", "2", "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert capped.returncode == 0, capped.stderr
+    result = json.loads(out.read_text())
+    found = int(capped.stdout.split(" rules from ")[0].replace(",", ""))
+    assert found > 2 and result["rules_found"] == found and len(result["rules"]) == 2
+    assert [r["lift_low"] for r in result["rules"]] == sorted((r["lift_low"] for r in result["rules"]), reverse=True)
+    assert f"note: the JSON holds the best 2 of the {found:,} rules by lift's 95% lower bound" in capped.stderr
+    everything = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.005",
+                                 "--max-rules", "0", "--json", "-"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=300)
+    assert len(json.loads(everything.stdout)["rules"]) == found and "note: the JSON" not in everything.stderr
     none = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.9"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)  # ended on "all by lift ...:"
     assert none.returncode == 0 and none.stdout.strip().endswith(

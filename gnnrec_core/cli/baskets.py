@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,12 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
               f"lift {row.lift:.1f} (95% low {row.lift_low:.1f})")
-    return {"baskets": stats.n_baskets, "min_baskets": least, "rules": rules_json(rules, names)}
+    kept = rules.head(args.max_rules) if args.max_rules else rules
+    if args.json_path is not None and len(kept) < len(rules):
+        print(f"note: the JSON holds the best {len(kept):,} of the {len(rules):,} rules by lift's 95% lower bound "
+              "(--max-rules 0 writes them all)", file=sys.stderr)
+    return {"baskets": stats.n_baskets, "min_baskets": least, "rules_found": len(rules),
+            "rules": rules_json(kept, names)}
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
