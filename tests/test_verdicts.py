@@ -15,7 +15,7 @@ from gnnrec_core.models.base import Recommender
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.pipeline.benchmark import gain, scored_rows, verdicts
 from gnnrec_core.records import Gain, ResultRow, Tuning
-from gnnrec_core.serving.verdicts import gain_words, percent, training_sentence
+from gnnrec_core.serving.verdicts import gain_words, graph_sentence, percent, training_sentence
 
 
 def _row(model, ndcg, blend=None, valid=None):
@@ -70,6 +70,10 @@ def test_the_two_verdicts_never_trust_two_models():
     assert training_sentence(training).endswith("Trust the filter for ranking.")  # no baseline ahead
     # The share is the trained row's own change, the sign its interval has: "5.9% below", beside "-9.8% to ...".
     assert f"LightGCN ranks {-training.relative:.1%} below Blur-sharpen filter" in said
+    # The graph verdict names the model to trust and claims nothing of a map the run may not have.
+    assert graph_sentence(graph).endswith("behind EASE on nDCG@10: 0.1700 vs 0.1900, -10.5% (95% interval "
+                                          f"{graph.low:+.1%} to {graph.high:+.1%} over 200 test users). On this data, "
+                                          "trust EASE for ranking.")
 
 
 def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict():

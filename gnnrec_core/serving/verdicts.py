@@ -86,8 +86,8 @@ def graph_sentence(gain: Gain) -> str:
     """The best graph model against the best non-graph baseline, and which one to trust."""
     words = gain_words(gain)
     if gain.verdict == "behind":
-        return (f"{words}. On this data, trust {gain.reference_label} for ranking; the map and neighbourhoods "
-                "remain useful to explore.")
+        # No word on the map here: the sentence is shown on runs without one (a filter's, EASE's).
+        return f"{words}. On this data, trust {gain.reference_label} for ranking."
     return f"{words}."
 
 
