@@ -284,10 +284,13 @@ def test_a_text_column_mapped_as_a_number_is_refused_in_words(engine):
 def test_customers_cleaning_leaves_with_nothing_are_counted(engine):
     """The sample's 1,051 customers became 984 with no word of the 67 whose every line was a return or
     a cancellation: the report counts them, the same on both engines."""
-    from gnnrec_core.data.ingest import CUSTOMERS_GONE
+    from gnnrec_core.data.ingest import BASKETS_GONE, CUSTOMERS_GONE
 
-    frame = pd.DataFrame({"InvoiceNo": ["1", "2", "C3", "4", "4"], "CustomerID": ["u1", "u2", "u3", "u4", "u4"],
-                          "StockCode": ["p1", "p2", "p1", "p1", "p2"], "Quantity": [1, -2, 1, 1, 1]})
-    result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
+    frame = pd.DataFrame({"InvoiceNo": ["1", "2", "C3", "4", "4", "5", "6"],
+                          "CustomerID": ["u1", "u2", "u3", "u4", "u4", "u1", "u4"],
+                          "StockCode": ["p1", "p2", "p1", "p1", "p2", "POST", "p2"], "Quantity": [1, -2, 1, 1, 1, 1, 1]})
+    result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine, drop_non_products=True)
     assert sorted(result.events["user"].unique()) == ["u1", "u4"]
     assert result.report.notes[CUSTOMERS_GONE] == 2  # u2 only returned, u3 only cancelled
+    # Baskets too: 2 a return, C3 cancelled, 5 postage alone; 1, 4 and 6 stay.
+    assert sorted(result.events["basket"].unique()) == ["1", "4", "6"] and result.report.notes[BASKETS_GONE] == 3

@@ -19,6 +19,7 @@ from .catalogue import (
 from .charges import CHARGES_KEPT, DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
+    BASKETS_GONE,
     CUSTOMERS_GONE,
     EVENT_COLUMNS,
     SEGMENT_PREFIX,
@@ -148,6 +149,9 @@ class SqlCleaning:
                 "SELECT count(*) FROM kept WHERE u IS NULL")
             self.report.notes[CUSTOMERS_GONE] = self.scalar("SELECT count(DISTINCT u) FROM ev") - self.scalar(
                 "SELECT count(DISTINCT u) FROM kept")
+        if m.basket:
+            self.report.notes[BASKETS_GONE] = self.scalar("SELECT count(DISTINCT b) FROM ev") - self.scalar(
+                "SELECT count(DISTINCT b) FROM kept")
         check_cleaned(kept, m, self.report)
         if refused is not None:
             raise refused
