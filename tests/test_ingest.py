@@ -288,7 +288,8 @@ def test_customers_cleaning_leaves_with_nothing_are_counted(engine):
 
     frame = pd.DataFrame({"InvoiceNo": ["1", "2", "C3", "4", "4", "5", "6"],
                           "CustomerID": ["u1", "u2", "u3", "u4", "u4", "u1", "u4"],
-                          "StockCode": ["p1", "p2", "p1", "p1", "p2", "POST", "p2"], "Quantity": [1, -2, 1, 1, 1, 1, 1]})
+                          "StockCode": ["p1", "p2", "p1", "p1", "p2", "POST", "p2"],
+                          "Quantity": [1, -2, 1, 1, 1, 1, 1]})
     result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine, drop_non_products=True)
     assert sorted(result.events["user"].unique()) == ["u1", "u4"]
     assert result.report.notes[CUSTOMERS_GONE] == 2  # u2 only returned, u3 only cancelled
