@@ -285,9 +285,8 @@ def parquet_folder(path: Path) -> tuple[list[Path], str]:
 
 
 def _folder_holds(path: Path, most: int = 10_000) -> str:
-    """What a folder without Parquet files holds, for the refusal: its files by suffix (the first
-    `most` entries looked at, so a home folder given by mistake is not walked whole), and where a
-    readable file is among them, that it is read by giving its path."""
+    """What a folder without Parquet files holds, for the refusal: its files by suffix, counted over
+    the first `most` entries (enough to say what it is), and how a file of its own is read."""
     suffixes: dict[str, int] = {}
     for seen, entry in enumerate(path.rglob("*")):
         if seen >= most:
