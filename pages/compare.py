@@ -8,7 +8,7 @@ from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pa
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
-from pages.state import load_dataset, load_run, run_items, ws
+from pages.state import RUN_KEY, load_dataset, load_run, run_items, ws
 from pages.widgets import blends_by_kind, chart, csv_bytes, results_frame, run_label, run_valid_ndcg
 
 
@@ -41,10 +41,12 @@ if linked_mode is not None:
 mode = st.radio("Compare", list(MODES.values()), horizontal=True, key="compare-mode")
 
 
-def pick_pair(kind: str, options: list[str], labels: dict[str, str]) -> tuple[str, str]:
-    """Selectors for sides A and B (newest second by default); a link's `a` and `b` set them."""
+def pick_pair(kind: str, options: list[str], labels: dict[str, str],
+              fallbacks: tuple[str, str] | None = None) -> tuple[str, str]:
+    """Selectors for sides A and B (by default `fallbacks`, else the second option and the first);
+    a link's `a` and `b` set them."""
     keys = {side: f"compare-{kind}-{side}" for side in ("a", "b")}
-    for side, fallback in (("a", options[1]), ("b", options[0])):
+    for side, fallback in zip(("a", "b"), fallbacks or (options[1], options[0])):
         value = from_link(side, options, f"the {kind[:-1]}")
         if value is not None or st.session_state.get(keys[side]) not in options:
             st.session_state[keys[side]] = value or fallback
@@ -53,6 +55,16 @@ def pick_pair(kind: str, options: list[str], labels: dict[str, str]) -> tuple[st
     b = right.selectbox(f"{kind[:-1].capitalize()} B", options, format_func=labels.get, key=keys["b"])
     share(mode=kind, a=a, b=b)
     return a, b
+
+
+def default_runs(runs: list) -> tuple[str, str]:
+    """(A, B) before anyone picks: B the active run (else the best on validation), A the best other
+    run on B's dataset (else the best other run): a comparison across datasets only when asked for."""
+    active = st.session_state.get(RUN_KEY)
+    b = next((r for r in runs if r.run_id == active), runs[0])
+    others = [r for r in runs if r.run_id != b.run_id]
+    a = next((r for r in others if r.dataset.name == b.dataset.name), others[0])
+    return a.run_id, b.run_id
 
 
 if mode in (MODES["periods"], MODES["segments"]):
@@ -67,11 +79,16 @@ elif mode == "Two runs":
     labels = {r.run_id: run_label(r) for r in runs}
     st.caption("Runs are listed and compared by validation nDCG (a slice of train); the test columns are the "
                "final figures, not for choosing between runs.")
-    run_a, run_b = pick_pair("runs", list(labels), labels)
+    run_a, run_b = pick_pair("runs", list(labels), labels, fallbacks=default_runs(runs))
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
+    if info_a.dataset.name != info_b.dataset.name:
+        st.warning(f"Run A is on the dataset {escape_markdown(info_a.dataset.name)}, run B on "
+                   f"{escape_markdown(info_b.dataset.name)}: other customers and products, so their figures say "
+                   "nothing of which model is better. Pick two runs on one dataset, or compare the data under "
+                   "Two datasets.")
     metrics_a, metrics_b = (blends_by_kind(results_frame(info)) for info in (info_a, info_b))
-    merged = metrics_a.merge(metrics_b.drop(columns=["model", "kind"]), on="row", how="outer", suffixes=(" A", " B"))
-    merged["model"] = merged["model"].fillna(merged["row"])
+    merged = metrics_a.merge(metrics_b.drop(columns=["kind"]), on="row", how="outer", suffixes=(" A", " B"))
+    merged["model"] = merged.pop("model A").fillna(merged.pop("model B"))  # a row one run alone has: its label
     merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
     merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
