@@ -390,3 +390,15 @@ def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
     Workspace(tmp_path / "empty")
     result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
     assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr
+
+
+def test_train_epochs_caps_lightgcns_search_too(small_log, tmp_path):
+    """`train --epochs 2` saved settings.epochs 2 beside a 15-epoch history: the search's rungs (5
+    epochs, then 10 more) did not read the cap. Every epoch trained is now within it."""
+    out = tmp_path / "run.json"
+    done = run_cli("train", small_log, "--model", "lightgcn", "--epochs", "2", "--compare-with", "pop",
+                   "--time-budget", "5", "--workspace", tmp_path / "ws", "--json", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(out.read_text())
+    trained = next(row for row in run["results"] if row["model"] == "lightgcn")
+    assert run["settings"]["epochs"] == 2 and 1 <= len(run["history"]) <= 2 and trained["tuning"]["epochs"] <= 2

@@ -86,6 +86,23 @@ def test_successive_halving_keeps_the_best_candidate_and_trains_it_longest():
     assert [row for row in result.tried if row.get("carried")][0]["valid_ndcg"] < result.best.score
 
 
+def test_an_epochs_cap_below_a_rung_caps_every_candidate():
+    """`train --epochs 2` trained 15 epochs: the rungs (5, then 10 more) ignored the cap."""
+    built = []
+
+    def build(settings):
+        trainer = _FakeTrainer(_ceiling(settings))
+        built.append(trainer)
+        return object(), trainer
+
+    for cap in (2, 7):
+        built.clear()
+        result = successive_halving(build, None, None, DEFAULTS, max_epochs=cap, deadline=time.perf_counter() + 60,
+                                    max_candidates=6)
+        assert len(built) == 6 and max(len(t.history) for t in built) == cap and result.best.epochs == cap
+        assert all(row["epochs"] <= cap for row in result.tried)
+
+
 class _SlowStarter(_FakeTrainer):
     """The score rises towards its ceiling at `rate` an epoch: slow starters trail after the rungs."""
 

@@ -140,6 +140,7 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     trained on with early stopping up to max_epochs or the deadline, with every candidate's score.
     `engine` (default: `current_engine()`) "ray" runs the candidates as Ray Tune trials instead."""
     engine = engine or current_engine()
+    first_rung = max(1, min(first_rung, max_epochs))  # an epochs cap below a rung caps the rungs too
     if engine.name == "ray":
         from .ray_engine import tune_search
 
@@ -176,7 +177,7 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     survivors = sorted(candidates, key=lambda c: c.score, reverse=True)[: max(1, len(candidates) // 3)]
     if len(survivors) > 1 and not stop(candidates[-1]):
         for candidate in survivors:
-            _train(candidate, build, part, valid, first_rung * 2)
+            _train(candidate, build, part, valid, min(first_rung * 2, max(max_epochs - candidate.epochs, 0)))
             tried.append({**candidate.settings, "valid_ndcg": candidate.score, "epochs": candidate.epochs})
             if stop(candidate):
                 break
