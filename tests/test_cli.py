@@ -52,6 +52,24 @@ def test_a_gnn_without_a_validation_slice_says_so_and_reports_no_figure(tmp_path
     assert row["valid_ndcg"] is None and row["tuning"]["valid_ndcg"] is None
 
 
+def test_a_split_that_leaves_customers_out_says_how_many_and_where_their_pairs_went(small_log, tmp_path):
+    """--test-size 0.999 drew every pair of most customers for test: with no history to rank from
+    they left both sides, and the line read "train 28 pairs, test 502 pairs of 1 customers" of
+    5,019, the rest unexplained. It now counts them and their pairs."""
+    out = tmp_path / "bench.json"
+    done = run_cli("benchmark", small_log, "--models", "pop", "--test-size", "0.999", "--json", out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    split, left = result["split"], result["dataset"]["interactions"] - result["split"]["train_interactions"] - \
+        result["split"]["test_interactions"]
+    assert split["test_users_without_history"] > 100 and left > 0
+    assert done.stdout.splitlines()[0].endswith(
+        f"test {split['test_interactions']:,} pairs of {split['test_users']:,} customer"
+        f"{'' if split['test_users'] == 1 else 's'}; {split['test_users_without_history']:,} customers left out, "
+        f"every pair of theirs drawn for test with none left to rank from ({left:,} pairs on neither side; a "
+        "smaller --test-size keeps them)")
+
+
 def test_ingest_prints_mapping_and_report(small_log, tmp_path):
     out = tmp_path / "ingest.json"
     result = run_cli("ingest", small_log, "--drop-non-products", "--json", out)

@@ -159,9 +159,16 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
             f"{len(interactions):,} customer-product pairs")
     if split is None:
         return size
-    test = (f"test {split['test_interactions']:,} pairs of {split['test_users']:,} customers"
+    test = (f"test {split['test_interactions']:,} pairs of {split['test_users']:,} "
+            f"customer{'' if split['test_users'] == 1 else 's'}"
             if "test_users" in split else f"test {split.get('test_interactions', 0):,} pairs")
-    return f"{size}; train {split.get('train_interactions', 0):,} pairs, {test}"
+    line = f"{size}; train {split.get('train_interactions', 0):,} pairs, {test}"
+    cold = int(split.get("test_users_without_history") or 0)
+    if cold:  # their pairs are on neither side: say so, or the sides do not add up to the data
+        left = len(interactions) - split.get("train_interactions", 0) - split.get("test_interactions", 0)
+        line += (f"; {cold:,} customer{'s' if cold > 1 else ''} left out, every pair of theirs drawn for test with "
+                 f"none left to rank from ({left:,} pairs on neither side; a smaller --test-size keeps them)")
+    return line
 
 
 def print_split_counts(split: dict[str, Any]) -> None:
