@@ -174,6 +174,8 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                                                                           "; the table and model are --seed's"))
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
                          help="most seconds for each GNN's fit, its search on validation included (default 90)")
+        sub.add_argument("--epochs", type=positive_int,
+                         help="most training epochs for the GNN models (early stopping picks; default 120)")
         if name in ("benchmark", "train"):
             sub.add_argument("--engine", default="local", choices=["local", "ray"],
                              help="where the GNN's search on validation runs: local (one candidate after another, "
@@ -196,8 +198,6 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                                   f"page's 'Compare with' (default: {','.join(BASELINES)})")
         if name not in ("benchmark", "basket-eval"):
             sub.add_argument("--model", default=DEFAULT_MODEL, help=", ".join(SPECS))
-            sub.add_argument("--epochs", type=positive_int,
-                             help="most training epochs for the GNN models (early stopping picks)")
         if name in ("recommend", "export"):
             group = sub.add_argument_group("merchandising")
             group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
