@@ -52,6 +52,25 @@ def test_a_gnn_without_a_validation_slice_says_so_and_reports_no_figure(tmp_path
     assert row["valid_ndcg"] is None and row["tuning"]["valid_ndcg"] is None
 
 
+def test_a_model_named_twice_is_scored_once(small_log):
+    done = run_cli("benchmark", small_log, "--models", "pop,POP ,,pop")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[2:] if line.startswith("pop ")]
+    assert rows == ["pop"] and "models: pop = Popularity\n" in done.stdout  # one row, named once
+
+
+def test_device_cuda_without_a_gpu_is_refused_whatever_the_models(small_log):
+    """With pop alone --device cuda ran on the CPU without a word; with a GNN it was refused."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: cuda is honoured")
+    for models in ("pop", "pop,lightgcn"):
+        done = run_cli("benchmark", small_log, "--models", models, "--device", "cuda")
+        assert done.returncode == 2 and done.stderr == "error: --device cuda: expected a CUDA GPU, found none; " \
+            "use auto or cpu\n"
+
+
 def test_a_split_that_leaves_customers_out_says_how_many_and_where_their_pairs_went(small_log, tmp_path):
     """--test-size 0.999 drew every pair of most customers for test: with no history to rank from
     they left both sides, and the line read "train 28 pairs, test 502 pairs of 1 customers" of
@@ -159,6 +178,11 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     (["train", "{small}", "--compare-with", "pop,magic"], "--compare-with: expected names among"),
     (["benchmark", "{small}", "--models", "pop,foo"], "found 'foo'"),  # the unknown name alone
     (["benchmark", "{small}", "--test-size", "2"], "--test-size: expected"),
+    (["benchmark", "{small}", "--models", ""], "--models: expected names among"),  # it ran every model
+    (["train", "{small}", "--compare-with", " , "], "--compare-with: expected names among"),
+    (["benchmark", "{small}", "--models", "pop", "--k", "10,100000"],  # every list the whole catalogue
+     "--k: expected cut-offs up to the 1,696 products, found 100,000"),
+    (["train", "{small}", "--model", "pop", "--k", "5000"], "--k: expected cut-offs up to the 1,696 products"),
     (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
     (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
     (["similar", "{small}", "--item", "85123a"], "found '85123a' (did you mean 85123A?)"),  # another case

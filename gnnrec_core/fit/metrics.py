@@ -50,6 +50,16 @@ def users_per_batch(n_items: int, budget: int | None = None) -> int:
     return int(min(MAX_USERS_PER_BATCH, max(1, scores_part // max(1, n_items * BYTES_PER_SCORE))))
 
 
+def check_cutoffs(ks: tuple[int, ...], n_items: int) -> None:
+    """Cut-offs a table can rank to: at most the catalogue (beyond it every list holds every product)."""
+    from ..errors import ConfigError
+
+    over = [cut for cut in ks if cut > n_items]
+    if over:
+        found = ", ".join(f"{cut:,}" for cut in over)
+        raise ConfigError(f"k: expected cut-offs up to the {n_items:,} products, found {found}")
+
+
 def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,
           work_bytes: int = TOP_K_WORK_BYTES, overwrite: bool = False) -> np.ndarray:
     """Indices of the k best items per row, best first; entries of `exclude` (rows aligned with

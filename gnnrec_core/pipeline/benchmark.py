@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import IngestResult
 from ..errors import ConfigError, InputError
-from ..fit.metrics import METRICS, Evaluation, evaluate_at
+from ..fit.metrics import METRICS, Evaluation, check_cutoffs, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
@@ -103,9 +103,9 @@ def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig(
 
 
 def parse_models(text: str | None, what: str = "models") -> list[str]:
-    """'pop,ease' -> ['pop', 'ease']; None -> every model. `what`: the setting named in an error
-    ("model" where one model is asked for, "compared models" for the Train page's comparison)."""
-    names = list(SPECS) if not text else [n.strip().lower() for n in text.split(",") if n.strip()]
+    """'pop,ease' -> ['pop', 'ease'], a name twice counted once; None -> every model; '' refused. `what`: the
+    setting named in an error ("model", or "compared models" for the Train page's comparison)."""
+    names = list(SPECS) if text is None else [n for n in dict.fromkeys(p.strip().lower() for p in text.split(",")) if n]
     unknown = [n for n in names if n not in SPECS]
     if unknown or not names:  # the unknown names alone, where others were fine
         found = ", ".join(f"'{n}'" for n in unknown) if unknown else f"'{text}'"
@@ -155,6 +155,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         resolve_device(device)  # fail before any training when cuda is asked for and absent
     if data_split is None:
         data_split = split(dataset.interactions, split_config)
+    check_cutoffs(ks, data_split.train.shape[1])
     scored: list[tuple[ResultRow, Evaluation]] = []
     left_out = plan_memory(models, shape_of(data_split.train), {m: gnn_settings or {} for m in models
                                                                 if SPECS[m].is_gnn},
