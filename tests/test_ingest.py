@@ -165,6 +165,21 @@ def test_catalogue_and_lookup_columns_can_be_chosen(tmp_path):
         ingest(tmp_path / "lines.csv", items=tmp_path / "items.csv", item_columns={"item_name": "title"})
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_catalogue_naming_none_of_the_products_is_refused(tmp_path, engine):
+    """Another shop's catalogue joined nothing and was accepted without a word (the products kept
+    their codes for names). Refused in one line, with examples of both sides' IDs."""
+    (tmp_path / "lines.csv").write_text("user_id,product_id\n" + "".join(f"u{i % 7},p{i % 5}\n" for i in range(40)))
+    (tmp_path / "items.csv").write_text("product_id,name\nmilk,Whole milk\nbread,Rye bread\n")
+    with pytest.raises(InputError, match=r"expected the catalogue's IDs \(column 'product_id'\) to name the log's "
+                                         r"products, found none of its 2 among the log's 5 \(catalogue IDs like "
+                                         r"'milk', 'bread'; the log's like 'p0'"):
+        ingest(tmp_path / "lines.csv", items=tmp_path / "items.csv", engine=engine)
+    (tmp_path / "items.csv").write_text("product_id,name\np1,Lamp\nmilk,Whole milk\n")  # one matches: joined
+    result = ingest(tmp_path / "lines.csv", items=tmp_path / "items.csv", engine=engine)
+    assert result.catalogue.loc["p1", "name"] == "Lamp" and result.catalogue.loc["p2", "name"] == "p2"
+
+
 def test_missing_mapped_column_is_a_clear_error():
     with pytest.raises(InputError, match="expected a column 'Nope' for user"):
         ingest(b"user,item\n1,2\n", "a.csv", user="Nope")

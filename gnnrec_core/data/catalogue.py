@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .mapping import ColumnMapping, detect_mapping, listed, normalise_name
+from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .readers import read_table
 
 if TYPE_CHECKING:
@@ -138,6 +138,10 @@ def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[
     return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
 
 
+def _examples(ids: pd.Index) -> str:
+    return ", ".join(f"'{shown(str(i), 30)}'" for i in ids[:3])
+
+
 def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
                     ) -> tuple[pd.DataFrame, dict[str, str | None]]:
     unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
@@ -156,6 +160,11 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
             values = items[column].values
             extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
     extra = extra[~extra.index.duplicated()]
+    matched = int(catalogue.index.isin(extra.index).sum())
+    if len(catalogue) and not matched:  # a catalogue of another shop, or its id column mistaken: refused
+        raise InputError(f"expected the catalogue's IDs (column '{shown(item_map.item)}') to name the log's products, "
+                         f"found none of its {len(extra):,} among the log's {len(catalogue):,} (catalogue IDs like "
+                         f"{_examples(extra.index)}; the log's like {_examples(catalogue.index)})")
     merged = catalogue.copy()
     for column in extra.columns:  # catalogue values win over what the events imply
         from_file = extra[column].reindex(merged.index)
