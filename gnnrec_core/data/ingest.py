@@ -68,8 +68,8 @@ class IngestResult:
 ENGINES = ("auto", "pandas", "duckdb")
 # Customers and baskets all of whose lines cleaning dropped (only returns, say, or postage alone: 604
 # of a basket list's 25,900) left the data with no count of their own. Noted by both engines.
-CUSTOMERS_GONE = "customers whose every line was dropped (returns, cancellations, charges)"
-BASKETS_GONE = "baskets whose every line was dropped (returns, cancellations, charges)"
+CUSTOMERS_GONE = "customers whose every line was dropped by the reasons above"
+BASKETS_GONE = "baskets whose every line was dropped by the reasons above"
 
 
 def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
