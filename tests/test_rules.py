@@ -202,3 +202,14 @@ def test_pruned_pair_counts_give_the_same_rules_and_item_counts():
     expected = pair_rules(BasketStats(baskets, full), items, config)
     found = pair_rules(BasketStats(baskets, pruned), items, config)
     assert len(expected) > 0 and expected.equals(found)
+
+
+def test_the_rules_scatter_labels_its_colour_bar_in_lift():
+    """The bar read 'log10 lift' under a title saying 'colour = lift': its ticks are now lifts."""
+    from gnnrec_core.serving.plots import rules_scatter
+
+    fig = rules_scatter(pd.DataFrame({"support": [0.01, 0.02, 0.03], "confidence": [0.3, 0.5, 0.9],
+                                      "lift": [1.0, 9.0, 80.0], "label": ["a", "b", "c"]}))
+    bar = fig.data[0].marker.colorbar
+    assert bar.title.text == "lift" and list(bar.ticktext) == ["1", "2", "5", "10", "20", "50", "100"]
+    assert np.allclose(10 ** np.array(bar.tickvals), [1, 2, 5, 10, 20, 50, 100])

@@ -268,12 +268,15 @@ def trajectory_figure(weeks: pd.DataFrame, label: str, split: pd.Timestamp | Non
 
 def rules_scatter(rules: pd.DataFrame) -> go.Figure:
     """Support vs confidence, coloured by lift; `rules` needs a `label` column for hovers."""
+    shade = np.log10(rules["lift"].clip(lower=1e-3))  # lift spans 1 to hundreds: coloured on a log scale,
+    ticks = [v for v in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # its bar labelled in lift itself
+             if len(shade) and shade.min() - 0.15 <= np.log10(v) <= shade.max() + 0.15]
     fig = go.Figure(go.Scattergl(
         x=rules["support"], y=rules["confidence"], mode="markers",
-        marker=dict(color=np.log10(rules["lift"].clip(lower=1e-3)), colorscale="Viridis", size=7, opacity=0.75,
-                    colorbar=dict(title="log10 lift")),
+        marker=dict(color=shade, colorscale="Viridis", size=7, opacity=0.75,
+                    colorbar=dict(title="lift", tickvals=np.log10(ticks).tolist(), ticktext=[f"{v:g}" for v in ticks])),
         text=rules["label"].map(safe), hovertemplate="%{text}<br>support %{x:.4f}, confidence %{y:.3f}<extra></extra>"))
-    fig.update_layout(title="Rules: support vs confidence (colour = lift)", xaxis_title="support",
+    fig.update_layout(title="Rules: support vs confidence (colour = lift, log scale)", xaxis_title="support",
                       yaxis_title="confidence", xaxis_type="log", **LAYOUT)
     return fig
 
