@@ -109,3 +109,35 @@ def test_an_export_without_product_vectors_says_why_the_projector_files_are_miss
     assert done.returncode == 0, done.stderr
     assert {p.name for p in (tmp_path / "ease").iterdir()} == {"recommendations.csv", "similar_items.csv"}
     assert "note: no embeddings.tsv or metadata.tsv: EASE has no product vectors" in done.stdout
+
+
+def test_similar_finds_a_product_by_its_name_and_says_why_a_charge_code_is_unknown(small_log):
+    """The dashboard takes product names; the CLI took IDs alone, and `--item POST` read only
+    "expected a known item ID". A name one product carries finds it (in any case); a charge code
+    is said to be dropped as not a product."""
+    by_id = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--json", "-")
+    by_name = run_cli("similar", small_log, "--item", " white hanging heart t-light holder", "--model", "itemknn",
+                      "--json", "-")
+    assert by_id.returncode == by_name.returncode == 0, by_name.stderr
+    assert json.loads(by_name.stdout) == json.loads(by_id.stdout) and json.loads(by_id.stdout)["item"] == "85123A"
+    assert by_name.stderr.startswith("Most similar to 85123A WHITE HANGING HEART T-LIGHT HOLDER by Item-kNN")
+    charge = run_cli("similar", small_log, "--item", "POST", "--model", "itemknn")
+    assert charge.returncode == 2 and charge.stderr == "error: expected a known item ID, found 'POST' (a postage or " \
+        "fee code: dropped as not a product; --keep-non-products keeps such lines)\n"
+
+
+def test_a_name_two_products_carry_is_refused_naming_both():
+    import numpy as np
+    import pytest
+
+    from gnnrec_core.data.id_lookup import find_id
+    from gnnrec_core.errors import InputError
+
+    codes = np.array(["A1", "B2", "C3"])
+    table = {code: i for i, code in enumerate(codes)}
+    names = np.array(["Red mug", "red mug", "C3"])  # C3 has no name: its ID stands in, never read as a name
+    with pytest.raises(InputError, match=r"expected one item named 'RED MUG', found 2 \(A1, B2\): give its ID"):
+        find_id(table, "RED MUG", "item", codes, names)
+    assert find_id(table, "B2", "item", codes, names) == 1
+    with pytest.raises(InputError, match=r"found 'c3' \(did you mean C3\?\)"):
+        find_id(table, "c3", "item", codes, names)

@@ -219,7 +219,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         if name == "recommend":
             sub.add_argument("--user", required=True, help="raw user ID as in the data")
         if name == "similar":
-            sub.add_argument("--item", required=True, help="raw item ID as in the data")
+            sub.add_argument("--item", required=True, help="the product's ID as in the data, or its catalogue name")
         if name == "export":
             sub.add_argument("--out", default="export", help="folder for the CSV and TSV files")
         if name == "report":

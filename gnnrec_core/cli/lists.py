@@ -64,12 +64,12 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     dataset, model = _model_for(args)
     item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
     table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
-    name = dataset.item_names(np.array([item]))[0].strip()
-    print(f"Most similar to {args.item} {name} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
+    code, name = str(dataset.interactions.items[item]), dataset.item_names(np.array([item]))[0].strip()
+    print(f"Most similar to {code} {name} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
           + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
     print(table.to_string(index=False) if len(table) else "No products to list.")
     print(f"similarity: {model.link_scale}.")
-    out = {"item": args.item, "name": name, "model": model.name, "min_buyers": fewest,
+    out = {"item": code, "name": name, "model": model.name, "min_buyers": fewest,
            "similarity": {"label": model.link_label, "scale": model.link_scale, "top": model.link_top},
            "similar": table.to_dict(orient="records")}
     if table.attrs.get("note"):

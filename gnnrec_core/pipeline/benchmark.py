@@ -7,7 +7,6 @@ Every model sees the same split; train_seconds is the wall time of fit() alone.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,8 +17,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError
 from ..fit.metrics import METRICS, Evaluation, check_cutoffs, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
@@ -63,39 +63,10 @@ class Dataset:
         return self._name_table
 
     def user_index(self, raw_user: str) -> int:
-        return _lookup(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)
+        return find_id(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)
 
     def item_index(self, raw_item: str) -> int:
-        return _lookup(self.interactions.item_lookup(), raw_item, "item", self.interactions.items)
-
-
-def _lookup(table: dict[str, int], raw: str, what: str, known: np.ndarray) -> int:
-    index = table.get(str(raw).strip())
-    if index is None:
-        close = _close_ids(str(raw).strip(), table)
-        hint = f"did you mean {' or '.join(close)}?" if close else \
-            f"IDs look like: {', '.join(map(str, known[:3]))}"
-        raise InputError(f"expected a known {what} ID, found '{raw}' ({hint})")
-    return index
-
-
-def _close_ids(raw: str, table: dict[str, int]) -> list[str]:
-    """The ID the user most likely meant: the same written another way (another case, spaces, a
-    spreadsheet's '.0', leading zeros), else, for IDs with letters, up to three close spellings
-    (difflib; only on this error's path, ~1 s at 100k IDs). Numbers get no spelling guesses: 12345
-    is one digit from 16345, another customer altogether."""
-    import difflib
-
-    def plain(text: str) -> str:
-        text = re.sub(r"\s+", "", text.casefold())
-        text = re.sub(r"^(\d+)\.0+$", r"\1", text)
-        return text.lstrip("0") or text
-
-    wanted = plain(raw)
-    same = [known for known in table if plain(known) == wanted]
-    if same or not re.search(r"[^\d.\s]", raw):
-        return same[:3]
-    return difflib.get_close_matches(raw, list(table), n=3, cutoff=0.8)
+        return find_id(self.interactions.item_lookup(), raw_item, "item", self.interactions.items, self._names())
 
 
 def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:
