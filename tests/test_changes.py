@@ -189,6 +189,8 @@ def test_cli_contract_on_the_sample(tmp_path):
     # A rising pair whose lift fell (both products sold far more) read as "bought together more
     # strongly": each pair line carries its lift, and one line says what rising means for a pair.
     assert "Pairs rise or fall by the share of baskets holding both" in done.stdout
+    # Each period in words: its end is excluded ("[a, b)" read as a stray bracket).
+    assert done.stdout.startswith("a: 1,170 baskets from 2010-12-01 08:26:00 up to (not including) 2010-12-15 ")
     assert "SET OF 6 SPICE TINS PANTRY DESIGN: baskets 5 -> 46, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
     # A gone pair's lift in b: undefined where a product sold nothing then (22632 is gone), zero where
     # both sold but never together; the legend says which sign is which.

@@ -103,9 +103,9 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         split = split_by_time(result.events, args.split, args.start, args.end)
     report = compare_sides(split, result.catalogue["name"], config)
     for period in report.periods:
-        where = f"{period['column']} = {period['group']}" if "group" in period else \
-            f"[{period['start']}, {period['end']})"
-        print(f"{period['label']}: {where}, {period['baskets']:,} baskets")
+        where = f"where {period['column']} = {period['group']}" if "group" in period else \
+            f"from {period['start']} up to (not including) {period['end']}"
+        print(f"{period['label']}: {period['baskets']:,} baskets {where}")
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
           f"baskets); a change is named when its q-value <= {config.q_threshold}")
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
