@@ -19,6 +19,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown
+from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from pages.links import from_link, share
 from pages.rules_link import follow_rules_link, rules_link
 from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
@@ -120,7 +121,13 @@ with st.expander(f"What customer {escape_markdown(users[user])} bought: {len(his
     st.dataframe(history, hide_index=True, height=360)
 
 st.subheader("Same customer, second model")
-other = st.selectbox("Compare with", [m for m in MODELS if m != run.model.name], format_func=LABELS.get)
+others = [m for m in MODELS if m != run.model.name]
+trusted = trusted_model(advice_verdicts(run.info)[0], run.model.name)  # the model the verdicts trust, if another
+other = st.selectbox("Compare with", others, format_func=LABELS.get,
+                     index=others.index(trusted[0]) if trusted is not None and trusted[0] in others else 0)
+if trusted is not None and other == trusted[0]:
+    st.caption(f"{escape_markdown(trusted[1])} ranked better than this run's model on its test customers (the "
+               "Train page's verdict), so it is the one compared by default.")
 second = side_model(dataset_name, meta["saved_at"], other)
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])

@@ -98,6 +98,14 @@ def test_demo_journey_through_every_page(workspace):
     # list resembles no one else's): the report's first example customer.
     customer = next(s for s in at.selectbox if s.label.startswith("Customer"))
     assert customer.index == int(0.05 * (len(customer.options) - 1)) and customer.index > 0
+    # The second model is the one the Train page's verdict trusts, where it trusts another (it was Popularity).
+    from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
+
+    (info,) = Workspace(workspace).list_runs()
+    trusted = trusted_model(advice_verdicts(info)[0], info.model)
+    second = next(s for s in at.selectbox if s.label == "Compare with")
+    assert second.value == (trusted[0] if trusted else "pop")  # on the sample: EASE, ahead of every graph row
+    assert (trusted is not None) == ("so it is the one compared by default" in _texts(at))
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended
     for side in at.dataframe[1:3]:  # the second model beside it: "in both" next to the rank, never cut off
