@@ -252,7 +252,21 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
     if not isinstance(frame.index, pd.RangeIndex):  # read_csv made the first row's extra fields an index
         raise InputError(_wider_rows(name, first, widths[0], widths[0] + frame.index.nlevels,
                                      "row 1" if headerless else "row 2", delimiter))
-    return frame
+    return _without_a_cut_last_row(frame, text, delimiter, widths[0], notes)
+
+
+def _without_a_cut_last_row(frame: pd.DataFrame, text: str, delimiter: str, width: int,
+                            notes: list[str]) -> pd.DataFrame:
+    """A file cut off mid-row (a download or copy stopped short) ends without a newline in a row of
+    fewer fields than the header: read_csv fills the rest as missing and the stub ("536404,21063,
+    PARTY INVITES JAZZ HEAR") became a product line. It is left out, and the note says so."""
+    if not len(frame) or text.endswith(("\n", "\r")):
+        return frame
+    last = next(csv.reader([text[text.rfind("\n") + 1:]], delimiter=delimiter), [])
+    if not 0 < len(last) < width:
+        return frame
+    notes.append(f"the file ends mid-row: its last line, cut short ({len(last)} of {width} fields), was left out")
+    return frame.iloc[:-1]
 
 
 def _wider_rows(name: str, first: str, width: int, found: int, where: str, delimiter: str, count: str = "") -> str:
