@@ -50,14 +50,15 @@ def users_per_batch(n_items: int, budget: int | None = None) -> int:
     return int(min(MAX_USERS_PER_BATCH, max(1, scores_part // max(1, n_items * BYTES_PER_SCORE))))
 
 
-def check_cutoffs(ks: tuple[int, ...], n_items: int) -> None:
-    """Cut-offs a table can rank to: at most the catalogue (beyond it every list holds every product)."""
-    from ..errors import ConfigError
-
-    over = [cut for cut in ks if cut > n_items]
-    if over:
-        found = ", ".join(f"{cut:,}" for cut in over)
-        raise ConfigError(f"k: expected cut-offs up to the {n_items:,} products, found {found}")
+def cutoff_note(ks: tuple[int, ...], n_items: int) -> str | None:
+    """Where a cut-off reaches past the catalogue, in words: every list then holds every product, so
+    the figures at it rank nothing (`--k 100000` on 2,479 products printed a verdict at 100,000)."""
+    over = [cut for cut in ks if cut >= n_items]
+    if not over:
+        return None
+    found = " and ".join(f"{cut:,}" for cut in over)
+    return (f"k = {found} reaches the whole catalogue of {n_items:,} products: every list holds every product, so the "
+            "figures at that cut-off say nothing of ranking; a smaller --k does")
 
 
 def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
 from ..errors import ConfigError
-from ..fit.metrics import METRICS, Evaluation, check_cutoffs, evaluate_at
+from ..fit.metrics import METRICS, Evaluation, cutoff_note, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
@@ -126,7 +126,6 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         resolve_device(device)  # fail before any training when cuda is asked for and absent
     if data_split is None:
         data_split = split(dataset.interactions, split_config)
-    check_cutoffs(ks, data_split.train.shape[1])
     scored: list[tuple[ResultRow, Evaluation]] = []
     left_out = plan_memory(models, shape_of(data_split.train), {m: gnn_settings or {} for m in models
                                                                 if SPECS[m].is_gnn},
@@ -149,6 +148,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
             tuning = model.tuning()
             scored += scored_rows(name, model, seconds, data_split, ks,
                                   valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
+    notes += filter(None, [cutoff_note(ks, data_split.train.shape[1])])
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
                            split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,

@@ -30,7 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ConfigError
-from ..fit.metrics import Evaluation, check_cutoffs, evaluate
+from ..fit.metrics import Evaluation, cutoff_note, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
@@ -117,7 +117,6 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         data_split = split(dataset.interactions, config.split)
     else:
         data_split = given_split(dataset.interactions, heldout)
-    check_cutoffs((config.k,), data_split.train.shape[1])
     # GF-CF first where it runs beside a GNN: the GNN's blend searches GF-CF on the same carve, and
     # inside the run's sharing block it then reuses that search and those filters (outside its budget).
     first = ["gfcf"] if "gfcf" in config.baselines and SPECS[config.model].is_gnn else []
@@ -138,7 +137,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     history: list[dict[str, Any]] = []
     scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
                                                      repeat=(0, len(seeds)))
-    notes = [*left_out.values(), *skipped, *said]
+    notes = [*left_out.values(), *skipped, *said, *filter(None, [cutoff_note((config.k,), data_split.train.shape[1])])]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
     each_seed = [found]
