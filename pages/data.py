@@ -155,7 +155,7 @@ st.subheader("Cleaning report")
 left, right = st.columns([1, 2])
 left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
             delta_color="off", delta_arrow="off")
-# "count": rows for every reason but one note, which counts customers (its words say which)
+# "count": rows for every reason but the notes on customers and baskets gone whole (their words say which)
 reasons = pd.DataFrame([{"reason": r, "count": n, "kind": "rows dropped"} for r, n in report.dropped.items()]
                        + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items()])
 right.dataframe(reasons, hide_index=True, column_config={"count": st.column_config.NumberColumn(format="localized")})

@@ -126,8 +126,8 @@ trusted = trusted_model(advice_verdicts(run.info)[0], run.model.name)  # the mod
 other = st.selectbox("Compare with", others, format_func=LABELS.get,
                      index=others.index(trusted[0]) if trusted is not None and trusted[0] in others else 0)
 if trusted is not None and other == trusted[0]:
-    st.caption(f"{escape_markdown(trusted[1])} ranked better than this run's model on its test customers (the "
-               "Train page's verdict), so it is the one compared by default.")
+    st.caption(f"{escape_markdown(LABELS.get(trusted[0], trusted[0]))} ranked better than this run's model on "
+               "its test customers (the Train page's verdict), so it is the one compared by default.")
 second = side_model(dataset_name, meta["saved_at"], other)
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])

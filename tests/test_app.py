@@ -104,7 +104,7 @@ def test_demo_journey_through_every_page(workspace):
     (info,) = Workspace(workspace).list_runs()
     trusted = trusted_model(advice_verdicts(info)[0], info.model)
     second = next(s for s in at.selectbox if s.label == "Compare with")
-    assert second.value == (trusted[0] if trusted else "pop")  # on the sample: EASE, ahead of every graph row
+    assert trusted is not None and second.value == trusted[0]  # on the sample: EASE, ahead of every graph row
     assert (trusted is not None) == ("so it is the one compared by default" in _texts(at))
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended

@@ -97,8 +97,18 @@ def test_a_split_that_leaves_customers_out_says_how_many_and_where_their_pairs_w
     assert done.stdout.splitlines()[0].endswith(
         f"test {split['test_interactions']:,} pairs of {split['test_users']:,} customer"
         f"{'' if split['test_users'] == 1 else 's'}; {split['test_users_without_history']:,} customers left out, "
-        f"every pair of theirs drawn for test with none left to rank from ({left:,} pairs on neither side; a "
+        f"every pair of theirs drawn for test, none left to rank from ({left:,} pairs on neither side; a "
         "smaller --test-size keeps them)")
+
+
+def test_a_time_split_says_its_left_out_customers_came_after_the_cut(small_log):
+    """A time split leaves out customers first seen after the cut on every run: nothing was drawn
+    for them, and a smaller --test-size would not keep them."""
+    done = run_cli("benchmark", small_log, "--models", "pop", "--split", "time")
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[0]
+    assert " customers left out, every pair of theirs after the cut, none before it to rank from (" in line
+    assert "drawn for test" not in line and "--test-size" not in line
 
 
 def test_ingest_prints_mapping_and_report(small_log, tmp_path):

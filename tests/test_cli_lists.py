@@ -123,7 +123,7 @@ def test_similar_finds_a_product_by_its_name_and_says_why_a_charge_code_is_unkno
     assert by_name.stderr.startswith("Most similar to 85123A WHITE HANGING HEART T-LIGHT HOLDER by Item-kNN")
     charge = run_cli("similar", small_log, "--item", "POST", "--model", "itemknn")
     assert charge.returncode == 2 and charge.stderr == "error: expected a known item ID, found 'POST' (a postage or " \
-        "fee code: dropped as not a product; --keep-non-products keeps such lines)\n"
+        "fee code: reading the data drops such lines as not products unless told to keep them)\n"
 
 
 def test_a_name_two_products_carry_is_refused_naming_both():

@@ -35,7 +35,7 @@ OUTPUT_ONLY: dict[Any, str] = {
                ("report", "out"): "the HTML file written (test_cli's report tests read it)",
                "json_path": "where the result is written (tested in test_cli)",
                "quiet": "the progress bar (tested in test_cli's terminal test)",
-               "top": "how many lines are printed; the JSON holds all",
+               "top": "how many lines are printed",
                "max_rules": "how many rules the JSON holds (tested in test_rules's CLI contracts)"}
 
 # (module, function): the engine's entry points whose arguments are "what reaches the engine".

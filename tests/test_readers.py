@@ -239,6 +239,8 @@ def test_a_file_cut_off_mid_row_leaves_its_stub_out_and_says_so():
     cut = read_table((header + "536404,21063,PARTY INVITES JAZZ HEAR").encode(), "cut.csv")
     assert list(cut["InvoiceNo"]) == ["536403"]
     assert cut.attrs["notes"] == ["the file ends mid-row: its last line, cut short (3 of 4 fields), was left out"]
-    for whole in (header + "536404,21063,PARTY INVITES,", header + "536404,21063,PARTY INVITES\n"):
+    for whole in (header + "536404,21063,PARTY INVITES,", header + "536404,21063,PARTY INVITES\n",
+                  header + "536404,21063,PARTY INVITES,6\n  ",  # spaces after the last newline: no stub
+                  header + '536404,21063,"PARTY\nINVITES",6'):  # a quoted value over two lines ends the file
         frame = read_table(whole.encode(), "whole.csv")
-        assert len(frame) == 2 and not frame.attrs["notes"]
+        assert len(frame) == 2 and not frame.attrs["notes"], whole

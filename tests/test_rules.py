@@ -213,3 +213,6 @@ def test_the_rules_scatter_labels_its_colour_bar_in_lift():
     bar = fig.data[0].marker.colorbar
     assert bar.title.text == "lift" and list(bar.ticktext) == ["1", "2", "5", "10", "20", "50", "100"]
     assert np.allclose(10 ** np.array(bar.tickvals), [1, 2, 5, 10, 20, 50, 100])
+    narrow = rules_scatter(pd.DataFrame({"support": [0.01, 0.02], "confidence": [0.3, 0.5], "lift": [2.9, 3.4],
+                                         "label": ["a", "b"]})).data[0].marker.colorbar  # no round value inside
+    assert list(narrow.ticktext) == ["2.9", "3.4"] and np.allclose(10 ** np.array(narrow.tickvals), [2.9, 3.4])

@@ -101,6 +101,8 @@ def test_an_epochs_cap_below_a_rung_caps_every_candidate():
                                     max_candidates=6)
         assert len(built) == 6 and max(len(t.history) for t in built) == cap and result.best.epochs == cap
         assert all(row["epochs"] <= cap for row in result.tried)
+        rows = [tuple(sorted((k, str(v)) for k, v in row.items())) for row in result.tried]
+        assert len(rows) == len(set(rows))  # the cap at the first rung: no second, identical row per survivor
 
 
 class _SlowStarter(_FakeTrainer):

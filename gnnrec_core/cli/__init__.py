@@ -251,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     typed = "gnnrec" if Path(sys.argv[0]).name == "gnnrec" else "python -m gnnrec_core"
     args = build_parser(typed).parse_args(argv)
     try:
-        if getattr(args, "device", None) == "cuda":  # asked for by name: refused without a GPU whatever the models
-            from ..fit.train import resolve_device
+        if getattr(args, "device", None) == "cuda" and getattr(args, "run", None) is None:
+            from ..fit.train import resolve_device  # a fit asked for cuda: refused without a GPU, whatever the models
 
             resolve_device("cuda")
         json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None

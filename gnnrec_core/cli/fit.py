@@ -166,8 +166,10 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
     cold = int(split.get("test_users_without_history") or 0)
     if cold:  # their pairs are on neither side: say so, or the sides do not add up to the data
         left = len(interactions) - split.get("train_interactions", 0) - split.get("test_interactions", 0)
-        line += (f"; {cold:,} customer{'s' if cold > 1 else ''} left out, every pair of theirs drawn for test with "
-                 f"none left to rank from ({left:,} pairs on neither side; a smaller --test-size keeps them)")
+        why = ("every pair of theirs after the cut, none before it to rank from" if split.get("method") == "time"
+               else "every pair of theirs drawn for test, none left to rank from")
+        line += (f"; {cold:,} customer{'s' if cold > 1 else ''} left out, {why} ({left:,} pairs on neither side"
+                 + ("; a smaller --test-size keeps them)" if split.get("method") == "random" else ")"))
     return line
 
 

@@ -262,7 +262,10 @@ def _without_a_cut_last_row(frame: pd.DataFrame, text: str, delimiter: str, widt
     PARTY INVITES JAZZ HEAR") became a product line. It is left out, and the note says so."""
     if not len(frame) or text.endswith(("\n", "\r")):
         return frame
-    last = next(csv.reader([text[text.rfind("\n") + 1:]], delimiter=delimiter), [])
+    tail = text[text.rfind("\n") + 1:]
+    if not tail.strip() or '"' in tail:  # blank after the last newline, or the end of a quoted value: not a stub
+        return frame
+    last = next(csv.reader([tail], delimiter=delimiter), [])
     if not 0 < len(last) < width:
         return frame
     notes.append(f"the file ends mid-row: its last line, cut short ({len(last)} of {width} fields), was left out")

@@ -31,7 +31,7 @@ def find_id(table: dict[str, int], raw: str, what: str, known: np.ndarray, names
     if close:
         hint = f"did you mean {' or '.join(close)}?"
     elif what == "item" and _is_charge(wanted):
-        hint = "a postage or fee code: dropped as not a product; --keep-non-products keeps such lines"
+        hint = "a postage or fee code: reading the data drops such lines as not products unless told to keep them"
     else:
         hint = f"IDs look like: {', '.join(map(str, known[:3]))}"
     raise InputError(f"expected a known {what} ID, found '{raw}' ({hint})")

@@ -288,8 +288,10 @@ def _folder_holds(path: Path, most: int = 10_000) -> str:
     """What a folder without Parquet files holds, for the refusal: its files by suffix, counted over
     the first `most` entries (enough to say what it is), and how a file of its own is read."""
     suffixes: dict[str, int] = {}
+    more = ""
     for seen, entry in enumerate(path.rglob("*")):
         if seen >= most:
+            more = "at least "
             break
         if entry.is_file():
             suffix = entry.suffix.lower() or "(no suffix)"
@@ -297,7 +299,7 @@ def _folder_holds(path: Path, most: int = 10_000) -> str:
     if not suffixes:
         return "no files"
     top = sorted(suffixes.items(), key=lambda pair: (-pair[1], pair[0]))[:4]
-    held = ", ".join(f"{count:,} {shown(suffix, 20)}" for suffix, count in top)
+    held = more + ", ".join(f"{count:,} {shown(suffix, 20)}" for suffix, count in top)
     return f"{held} file{'s' if sum(suffixes.values()) > 1 else ''}: give a CSV, Excel or Parquet file by its own path"
 
 

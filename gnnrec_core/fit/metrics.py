@@ -58,7 +58,7 @@ def cutoff_note(ks: tuple[int, ...], n_items: int) -> str | None:
         return None
     found = " and ".join(f"{cut:,}" for cut in over)
     return (f"k = {found} reaches the whole catalogue of {n_items:,} products: every list holds every product, so the "
-            "figures at that cut-off say nothing of ranking; a smaller --k does")
+            "figures at that cut-off say nothing of ranking; a smaller k does")
 
 
 def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,

@@ -177,7 +177,10 @@ def successive_halving(build: Callable[[dict[str, Any]], tuple[Any, Any]], part:
     survivors = sorted(candidates, key=lambda c: c.score, reverse=True)[: max(1, len(candidates) // 3)]
     if len(survivors) > 1 and not stop(candidates[-1]):
         for candidate in survivors:
-            _train(candidate, build, part, valid, min(first_rung * 2, max(max_epochs - candidate.epochs, 0)))
+            more = min(first_rung * 2, max(max_epochs - candidate.epochs, 0))
+            if not more:  # the cap was the first rung: nothing more to train, no second row
+                break
+            _train(candidate, build, part, valid, more)
             tried.append({**candidate.settings, "valid_ndcg": candidate.score, "epochs": candidate.epochs})
             if stop(candidate):
                 break

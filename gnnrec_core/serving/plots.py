@@ -271,6 +271,8 @@ def rules_scatter(rules: pd.DataFrame) -> go.Figure:
     shade = np.log10(rules["lift"].clip(lower=1e-3))  # lift spans 1 to hundreds: coloured on a log scale,
     ticks = [v for v in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # its bar labelled in lift itself
              if len(shade) and shade.min() - 0.15 <= np.log10(v) <= shade.max() + 0.15]
+    if len(ticks) < 2 and len(shade):  # a narrow range between round values: its own ends, rounded
+        ticks = sorted({float(f"{10 ** shade.min():.2g}"), float(f"{10 ** shade.max():.2g}")})
     fig = go.Figure(go.Scattergl(
         x=rules["support"], y=rules["confidence"], mode="markers",
         marker=dict(color=shade, colorscale="Viridis", size=7, opacity=0.75,
