@@ -1,0 +1,79 @@
+"""What the fitting commands say of the data and settings a user gives them: the split's sides
+and who it left out, cut-offs past the catalogue, models named twice, a GPU asked for without one,
+and an epochs cap that holds through the search."""
+
+import json
+
+import pytest
+from test_cli import run_cli
+
+
+def test_a_cutoff_past_the_catalogue_is_said_to_rank_nothing(small_log, tmp_path):
+    """`--k 100000` on 2,479 products printed a verdict "on nDCG@100000" and nothing else."""
+    said = ("k = 100,000 reaches the whole catalogue of 1,696 products: every list holds every product, so the "
+            "figures at that cut-off say nothing of ranking; a smaller k does")
+    bench = run_cli("benchmark", small_log, "--models", "pop", "--k", "10,100000")
+    trained = run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--k", "100000",
+                      "--workspace", tmp_path / "ws")
+    assert bench.returncode == trained.returncode == 0, bench.stderr + trained.stderr
+    assert said in bench.stdout and said in trained.stdout
+    assert "reaches the whole catalogue" not in run_cli("benchmark", small_log, "--models", "pop").stdout
+
+
+def test_a_model_named_twice_is_scored_once(small_log):
+    done = run_cli("benchmark", small_log, "--models", "pop,POP ,,pop")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[2:] if line.startswith("pop ")]
+    assert rows == ["pop"] and "models: pop = Popularity\n" in done.stdout  # one row, named once
+
+
+def test_device_cuda_without_a_gpu_is_refused_whatever_the_models(small_log):
+    """With pop alone --device cuda ran on the CPU without a word; with a GNN it was refused."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: cuda is honoured")
+    for models in ("pop", "pop,lightgcn"):
+        done = run_cli("benchmark", small_log, "--models", models, "--device", "cuda")
+        assert done.returncode == 2 and done.stderr == "error: --device cuda: expected a CUDA GPU, found none; " \
+            "use auto or cpu\n"
+
+
+def test_a_split_that_leaves_customers_out_says_how_many_and_where_their_pairs_went(small_log, tmp_path):
+    """--test-size 0.999 drew every pair of most customers for test: with no history to rank from
+    they left both sides, and the line read "train 28 pairs, test 502 pairs of 1 customers" of
+    5,019, the rest unexplained. It now counts them and their pairs."""
+    out = tmp_path / "bench.json"
+    done = run_cli("benchmark", small_log, "--models", "pop", "--test-size", "0.999", "--json", out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    split, left = result["split"], result["dataset"]["interactions"] - result["split"]["train_interactions"] - \
+        result["split"]["test_interactions"]
+    assert split["test_users_without_history"] > 100 and left > 0
+    assert done.stdout.splitlines()[0].endswith(
+        f"test {split['test_interactions']:,} pairs of {split['test_users']:,} customer"
+        f"{'' if split['test_users'] == 1 else 's'}; {split['test_users_without_history']:,} customers left out, "
+        f"every pair of theirs drawn for test, none left to rank from ({left:,} pairs on neither side; a "
+        "smaller --test-size keeps them)")
+
+
+def test_a_time_split_says_its_left_out_customers_came_after_the_cut(small_log):
+    """A time split leaves out customers first seen after the cut on every run: nothing was drawn
+    for them, and a smaller --test-size would not keep them."""
+    done = run_cli("benchmark", small_log, "--models", "pop", "--split", "time")
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[0]
+    assert " customers left out, every pair of theirs after the cut, none before it to rank from (" in line
+    assert "drawn for test" not in line and "--test-size" not in line
+
+
+def test_train_epochs_caps_lightgcns_search_too(small_log, tmp_path):
+    """`train --epochs 2` saved settings.epochs 2 beside a 15-epoch history: the search's rungs (5
+    epochs, then 10 more) did not read the cap. Every epoch trained is now within it."""
+    out = tmp_path / "run.json"
+    done = run_cli("train", small_log, "--model", "lightgcn", "--epochs", "2", "--compare-with", "pop",
+                   "--time-budget", "5", "--workspace", tmp_path / "ws", "--json", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(out.read_text())
+    trained = next(row for row in run["results"] if row["model"] == "lightgcn")
+    assert run["settings"]["epochs"] == 2 and 1 <= len(run["history"]) <= 2 and trained["tuning"]["epochs"] <= 2
