@@ -1,19 +1,13 @@
-"""Rows that say what they are, verdicts worded by their interval, and evaluation on the user's own
-split at several cut-offs (issue 21, items 2 and 4)."""
+"""Verdicts worded by their interval: what training added, the best graph model against the best
+baseline, the notes beside them, and verdicts read over seeds (issue 21, item 2)."""
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
-import scipy.sparse as sp
 from test_cli import run_cli
 
-from gnnrec_core.fit.metrics import evaluate, evaluate_at
-from gnnrec_core.matrix.interactions import Split, SplitConfig
-from gnnrec_core.models.base import Recommender
-from gnnrec_core.models.registry import row_label
-from gnnrec_core.pipeline.benchmark import gain, scored_rows, verdicts
+from gnnrec_core.pipeline.benchmark import gain, verdicts
 from gnnrec_core.records import Gain, ResultRow, Tuning
 from gnnrec_core.serving.verdicts import gain_words, graph_sentence, percent, training_sentence
 
@@ -21,6 +15,13 @@ from gnnrec_core.serving.verdicts import gain_words, graph_sentence, percent, tr
 def _row(model, ndcg, blend=None, valid=None):
     return ResultRow(model, ndcg=ndcg, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
                      train_seconds=1.0, blend=blend or {}, valid_ndcg=valid)
+
+
+class _Evaluated:
+    """An Evaluation's per-user nDCG@10, all a verdict reads."""
+
+    def __init__(self, ndcg):
+        self.per_user = {10: {"ndcg": np.asarray(ndcg)}}
 
 
 def test_a_verdict_speaks_for_the_row_validation_chose_against_the_tests_best_reference():
@@ -190,124 +191,6 @@ def test_a_gnn_fitted_without_blending_says_nothing_of_blends(planted):
     assert "blend" not in _tuning_notes("lightgcn", tuning)[0] and "blend" not in tuning_line(tuning)
     tried = LightGCN(blend=True, epochs=3, dim=8, time_budget=5, seed=0).fit(planted).tuning()
     assert "blend" in _tuning_notes("lightgcn", tried)[0] and "blend" in tuning_line(tried)
-
-
-class _Evaluated:
-    """An Evaluation's per-user nDCG@10, all a verdict reads."""
-
-    def __init__(self, ndcg):
-        self.per_user = {10: {"ndcg": np.asarray(ndcg)}}
-
-
-def test_a_blend_is_named_with_its_parts_and_weights():
-    assert row_label("lightgcn") == "LightGCN"
-    assert row_label("lightgcn", {"filter": 4.0, "popularity": 0.1}) == "LightGCN + graph filter x4 + popularity x0.1"
-    assert row_label("lightgcn", {"filter": 2.0, "popularity": 0.0}) == "LightGCN + graph filter x2"
-
-
-class _Blended(Recommender):
-    """A 'GNN' whose own score ranks item 0 first and whose blend adds a part ranking item 1 first."""
-
-    name = "lightgcn"
-
-    def __init__(self, weight=1.0):
-        super().__init__(None)
-        self.weight = weight
-
-    def fit(self, train, valid=None, progress=None):
-        self.train_ = sp.csr_matrix(train)
-        return self
-
-    def score_history(self, history):
-        n = history.shape[0]
-        scores = np.tile(np.array([3.0, 2.0, 1.0, 0.0]), (n, 1))
-        scores[:, 1] += 2.0 * self.weight  # the blend's part
-        return scores
-
-    def without_blend(self):
-        return _Blended(weight=0.0).fit(self.train_)
-
-    def tuning(self):
-        return Tuning(chosen={"dim": 8}, valid_ndcg=0.3, blend={"filter": 1.0, "popularity": 0.0},
-                      blend_valid_ndcg=0.4, part_valid_ndcg={"gnn": 0.3, "filter": 0.35, "popularity": 0.1})
-
-    def get_state(self):
-        return {}
-
-    def set_state(self, state):
-        pass
-
-
-def test_a_gnn_with_a_blend_gets_two_rows_each_scored_as_named():
-    train = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 0, 0, 1]], np.float32))
-    test = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 1, 0, 0]], np.float32))  # user 0 wants item 0, user 1 item 1
-    model = _Blended().fit(train)
-    rows = scored_rows("lightgcn", model, 1.0, Split(train, test, SplitConfig()), (1,), valid_ndcg=None)
-    (alone, alone_eval), (blend, blend_eval) = rows
-    assert (alone.key, alone.blend, alone.valid_ndcg) == ("lightgcn", {}, 0.3)  # the GNN alone ranks item 0 first
-    assert (blend.key, blend.blend, blend.valid_ndcg) == ("lightgcn+blend", {"filter": 1.0}, 0.4)  # item 1 first
-    assert alone.precision == 0.5 == blend.precision
-    assert list(alone_eval.per_user[1]["ndcg"]) == [1.0, 0.0] and list(blend_eval.per_user[1]["ndcg"]) == [0.0, 1.0]
-    found = verdicts(rows + [(_row("gfcf", 0.5), alone_eval)], k=1)
-    assert found.training is not None and found.training.reference == "gfcf"
-
-
-def test_evaluating_at_several_cut_offs_matches_one_at_a_time():
-    rng = np.random.default_rng(3)
-    train = sp.random(40, 30, density=0.2, random_state=1, format="csr", dtype=np.float32)
-    test = sp.random(40, 30, density=0.1, random_state=2, format="csr", dtype=np.float32)
-    test.data[:] = 1
-    scores = rng.standard_normal((40, 30))
-    found = evaluate_at(lambda users: scores[users], train, test, (5, 10, 20))
-    for k in (5, 10, 20):
-        one = evaluate(lambda users: scores[users], train, test, k=k)
-        assert found.by_k[k] == pytest.approx({m: one[m] for m in found.by_k[k]})
-        assert found.per_user[k]["ndcg"].mean() == pytest.approx(one["ndcg"])
-
-
-def test_benchmark_on_a_held_out_file_at_two_cut_offs(tmp_path):
-    """`benchmark DATA --test HELDOUT --k 2,3`: DATA trains; held-out users and items unknown to it,
-    and pairs already in train, are counted and skipped; recall and nDCG at each k."""
-    rows = [(f"u{u}", f"i{i}") for u in range(6) for i in range(4) if (u + i) % 3]
-    pd.DataFrame(rows, columns=["user_id", "item_id"]).to_csv(tmp_path / "train.csv", index=False)
-    heldout = [("u0", "i0"), ("u1", "i2"), ("u2", "i1"), ("u9", "i1"), ("u3", "i9"), ("u0", "i1")]
-    pd.DataFrame(heldout, columns=["user_id", "item_id"]).to_csv(tmp_path / "test.csv", index=False)
-    out = tmp_path / "bench.json"
-    result = run_cli("benchmark", tmp_path / "train.csv", "--test", tmp_path / "test.csv", "--models", "pop,gfcf",
-                     "--k", "2,3", "--json", out)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
-    assert data["ks"] == [2, 3] and data["k"] == 2
-    split = data["split"]
-    assert split["method"] == "given" and split["test_interactions"] == 3  # u0-i0, u1-i2, u2-i1
-    assert (split["skipped_unknown_users"], split["skipped_unknown_items"], split["skipped_in_train"]) == (1, 1, 1)
-    assert "skipped 1 with a user train never saw, 1 with an item train never saw, 1 already in train" in result.stdout
-    assert "at k=2 (recall and nDCG at every cut-off in the second table):" in result.stdout  # the first table's k
-    pop = data["results"][0]
-    assert set(pop["at_k"]) == {"2", "3"} and set(pop["at_k"]["3"]) == {"recall", "ndcg"}
-    assert pop["at_k"]["2"]["ndcg"] == pop["ndcg"] and pop["at_k"]["3"]["recall"] >= pop["at_k"]["2"]["recall"]
-
-
-def test_held_out_file_with_nothing_known_is_one_line(tmp_path):
-    pd.DataFrame([("u1", "i1"), ("u1", "i2"), ("u2", "i1"), ("u2", "i2")], columns=["user_id", "item_id"]).to_csv(
-        tmp_path / "train.csv", index=False)
-    pd.DataFrame([("x", "y")], columns=["user_id", "item_id"]).to_csv(tmp_path / "test.csv", index=False)
-    result = run_cli("benchmark", tmp_path / "train.csv", "--test", tmp_path / "test.csv", "--models", "pop")
-    assert result.returncode == 2 and "expected held-out pairs of users and items that train knows" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_a_model_that_refuses_the_catalogue_is_noted_and_the_rest_scored(tmp_path, monkeypatch):
-    """EASE keeps its dense cap: above it the table says so and which models cover the catalogue."""
-    from gnnrec_core import ingest, prepare
-    from gnnrec_core.pipeline.benchmark import benchmark
-
-    rows = [(f"u{u}", f"i{i}") for u in range(12) for i in range(8) if (u * i) % 3 != 1]
-    pd.DataFrame(rows, columns=["user_id", "item_id"]).to_csv(tmp_path / "log.csv", index=False)
-    monkeypatch.setenv("GNNREC_MAX_DENSE_ITEMS", "4")
-    result = benchmark(prepare(ingest(tmp_path / "log.csv")), ["pop", "ease"], SplitConfig(min_user_interactions=2))
-    assert [r.key for r in result.results] == ["pop"]
-    assert result.notes[0].startswith("EASE skipped: ease: expected at most 4 items") and "gfcf" in result.notes[0]
 
 
 def test_the_search_curve_shows_the_best_so_far_not_a_saw_tooth():
