@@ -50,15 +50,15 @@ def users_per_batch(n_items: int, budget: int | None = None) -> int:
     return int(min(MAX_USERS_PER_BATCH, max(1, scores_part // max(1, n_items * BYTES_PER_SCORE))))
 
 
-def cutoff_note(ks: tuple[int, ...], n_items: int) -> str | None:
-    """Where a cut-off reaches past the catalogue, in words: every list then holds every product, so
-    the figures at it rank nothing (`--k 100000` on 2,479 products printed a verdict at 100,000)."""
+def cutoff_notes(ks: tuple[int, ...], n_items: int) -> list[str]:
+    """Where a cut-off reaches the whole catalogue, a note saying so (else none): every list then holds
+    every product, so the figures at it rank nothing (`--k 100000` on 2,479 products gave a verdict)."""
     over = [cut for cut in ks if cut >= n_items]
     if not over:
-        return None
+        return []
     found = " and ".join(f"{cut:,}" for cut in over)
-    return (f"k = {found} reaches the whole catalogue of {n_items:,} products: every list holds every product, so the "
-            "figures at that cut-off say nothing of ranking; a smaller k does")
+    return [f"k = {found} reaches the whole catalogue of {n_items:,} products: every list holds every product, so the "
+            "figures at that cut-off say nothing of ranking; a smaller k does"]
 
 
 def top_k(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matrix | None = None,

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
 from ..errors import ConfigError
-from ..fit.metrics import METRICS, Evaluation, cutoff_note, evaluate_at
+from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
@@ -148,7 +148,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
             tuning = model.tuning()
             scored += scored_rows(name, model, seconds, data_split, ks,
                                   valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
-    notes += filter(None, [cutoff_note(ks, data_split.train.shape[1])])
+    notes += cutoff_notes(ks, data_split.train.shape[1])
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
                            split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,

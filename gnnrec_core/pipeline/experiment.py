@@ -30,7 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ConfigError
-from ..fit.metrics import Evaluation, cutoff_note, evaluate
+from ..fit.metrics import Evaluation, cutoff_notes, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
@@ -137,7 +137,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     history: list[dict[str, Any]] = []
     scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
                                                      repeat=(0, len(seeds)))
-    notes = [*left_out.values(), *skipped, *said, *filter(None, [cutoff_note((config.k,), data_split.train.shape[1])])]
+    notes = [*left_out.values(), *skipped, *said, *cutoff_notes((config.k,), data_split.train.shape[1])]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
     each_seed = [found]
