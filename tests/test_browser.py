@@ -65,6 +65,13 @@ def _settle(page, timeout_s: float = 180) -> None:
     pytest.fail("the page kept running for more than three minutes")
 
 
+def _shown_once(page, text: str) -> bool:
+    """The text is on the page exactly once; waited for first, since a page opened by link can still be
+    connecting when the status widget has been quiet for _settle's two seconds (a busy CI machine)."""
+    page.get_by_text(text).first.wait_for(timeout=60_000)
+    return page.get_by_text(text).count() == 1
+
+
 def _assert_clean(page, name: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, f"exception shown on {name}"
     assert "Traceback" not in page.content(), f"traceback shown on {name}"
@@ -135,16 +142,18 @@ def test_demo_in_a_real_browser(cli_run, server):
         # A link sent to a stakeholder opens a fresh session on that product's neighbourhood.
         page.goto(f"{server}/neighbourhood?product=22469")
         _settle(page)
+        assert _shown_once(page, "HEART OF WICKER SMALL: bought by")  # the table's caption
+        _settle(page)
         _assert_clean(page, "deep link")
         page.screenshot(path=str(shots / "10_deep_link.png"), full_page=True)
-        assert page.get_by_text("HEART OF WICKER SMALL: bought by").count() == 1  # the table's caption
         assert "product=22469" in page.url
         # What changed in the sample after 15 December, opened by link: named changes, volcano, table.
         page.goto(f"{server}/compare?mode=periods&split=2010-12-15")
         _settle(page)
+        assert _shown_once(page, "1,170 baskets") and _shown_once(page, "715 baskets")
+        _settle(page)
         _assert_clean(page, "compare periods")
         page.screenshot(path=str(shots / "11_what_changed.png"), full_page=True)
-        assert page.get_by_text("1,170 baskets").count() == 1 and page.get_by_text("715 baskets").count() == 1
         browser.close()
 
 
@@ -158,6 +167,7 @@ def test_a_fresh_servers_first_request_for_a_page_runs_the_app(server):
     with playwright.sync_playwright() as p:
         browser, page = _open(p)
         page.goto(f"{server}/train")
+        page.get_by_role("button", name="Train").first.wait_for(timeout=60_000)  # the page has run, not connecting
         _settle(page)
         _assert_clean(page, "Train, as a fresh server's first request")
         assert page.get_by_role("link", name="Overview", exact=True).count() == 1  # app.py's navigation
