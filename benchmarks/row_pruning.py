@@ -1,13 +1,15 @@
-"""What finding each row's threshold by density saves (models/row_pruning.py): BSPM and Turbo-CF
-fitted with their defaults (validation search included) inside one `sharing` block, as a run fits
-them, with three ways of pruning rows, each in a fresh process, alternating, over several rounds:
+"""What finding each row's threshold saves (models/row_pruning.py): BSPM and Turbo-CF fitted with
+their defaults (validation search included) inside one `sharing` block, as a run fits them, with
+three ways of pruning rows, each in a fresh process, alternating, over several rounds:
 
 - `reference`: prune_rows as it was at commit REFERENCE (one stable sort of every long row's
   (row, magnitude) keys), read from git;
-- `sorted`: today's module with the dense way switched off (every threshold by the sort);
-- `default`: today's module as shipped (dense rows partitioned, sparse rows sorted).
+- `sorted`: today's module with the sparse rows' thresholds found as at commit SORTED (one sort
+  of (row, magnitude) keys for all of them), read from git;
+- `default`: today's module as shipped (dense rows partitioned whole, sparse rows' entries
+  partitioned in blocks of rows of similar length).
 
-The fitted filters must be identical (their item-item operators compared entry by entry, by hash);
+The fitted filters must be identical (their choices, validation scores and stored state, by hash);
 the figure is each way's fit seconds over the reference's, per round.
 
     python -m benchmarks.row_pruning --out docs/results/row_pruning_sample.json
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 REFERENCE = "81cc665"  # the last commit that sorted every long row
+SORTED = "bbd5cdc"  # the last commit that found the sparse rows' thresholds by one sort of keys
 WAYS = ("reference", "sorted", "default")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,16 +50,23 @@ def use_way(way: str) -> None:
     from gnnrec_core.models import bspm, gfcf, graph_filter, row_pruning
 
     if way == "sorted":
-        row_pruning.DENSE_SHARE = float("inf")
+        row_pruning._partitioned_thresholds = old_function(SORTED, "row_pruning.py", "_sorted_thresholds")
     if way != "reference":
         return
-    old = subprocess.run(["git", "show", f"{REFERENCE}:gnnrec_core/models/graph_filter.py"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
-    source = old[old.index("def prune_rows("):old.index("def block_rows(")]
-    namespace = {"np": np, "sp": __import__("scipy.sparse", fromlist=["sparse"])}
-    exec(compile(source, f"{REFERENCE}:graph_filter.py", "exec"), namespace)
+    prune_rows = old_function(REFERENCE, "graph_filter.py", "prune_rows", until="def block_rows(")
     for module in (bspm, gfcf, graph_filter):
-        module.prune_rows = namespace["prune_rows"]
+        module.prune_rows = prune_rows
+
+
+def old_function(commit: str, module: str, name: str, until: str | None = None):
+    """A top-level function of gnnrec_core/models/`module` as it was at `commit`: its source up to
+    `until` (default: the file's end), run in a namespace with numpy and scipy.sparse."""
+    old = subprocess.run(["git", "show", f"{commit}:gnnrec_core/models/{module}"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    source = old[old.index(f"def {name}("):old.index(until) if until else len(old)]
+    namespace = {"np": np, "sp": __import__("scipy.sparse", fromlist=["sparse"])}
+    exec(compile(source, f"{commit}:{module}", "exec"), namespace)
+    return namespace[name]
 
 
 def one(data: str, way: str) -> dict:
@@ -72,11 +82,9 @@ def one(data: str, way: str) -> dict:
             started = time.perf_counter()
             model = MODELS[name](seed=0).fit(train)
             seconds[name] = round(time.perf_counter() - started, 2)
-            linear = model.filter_.linear_.tocsr()
-            linear.sort_indices()
-            digest = hashlib.sha256()
-            for part in (linear.indptr, linear.indices, linear.data):
-                digest.update(np.ascontiguousarray(part).tobytes())
+            digest = hashlib.sha256(repr((model.tuning().chosen, model.tuning().valid_ndcg)).encode())
+            for key, part in sorted(model.get_state().items()):  # either form's operator, pruned or exact
+                digest.update(key.encode() + np.ascontiguousarray(part).tobytes())
             digests[name] = digest.hexdigest()[:16]
     return {"way": way, "seconds": seconds, "total": round(sum(seconds.values()), 2), "digests": digests}
 

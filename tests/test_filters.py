@@ -100,16 +100,17 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
     assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None
 
 
-@pytest.mark.parametrize("way", ["dense", "sorted"])
+@pytest.mark.parametrize("way", ["dense", "partitioned"])
 def test_pruning_keeps_each_rows_largest_magnitudes_and_the_first_stored_on_ties(monkeypatch, way):
     """Ties at the last place go to the entries stored first (the lower columns in a sorted row);
     nan and stored zeros rank as magnitude 0; a cell stored twice counts twice (the dense way then
-    gives way to the sort). Both ways of finding the thresholds keep exactly these entries, in
+    gives way to the partition of entries). Both ways of finding the thresholds keep exactly these entries, in
     stored order; fewer than one neighbour keeps nothing."""
     from gnnrec_core.models import row_pruning
 
     monkeypatch.setattr(row_pruning, "DENSE_SHARE", 0.0 if way == "dense" else float("inf"))
     monkeypatch.setattr(row_pruning, "DENSE_CHUNK_CELLS", 40)  # dense blocks of 2 rows: the offsets matter
+    monkeypatch.setattr(row_pruning, "PADDED_CHUNK_CELLS", 30)  # blocks of entries of a few rows, likewise
     rng = np.random.default_rng(0)
     for trial in range(60):
         matrix = sp.random(15, 20, density=rng.uniform(0.1, 0.9), random_state=trial, format="csr", dtype=np.float32)

@@ -80,3 +80,25 @@ def test_top_k_ranks_the_same_in_place_and_on_a_copy_and_spares_what_it_may_not_
         np.testing.assert_array_equal(scores, kept)
         owned = scores.copy()
         np.testing.assert_array_equal(top_k(owned, 5, exclude, work_bytes=work, overwrite=True), expected)
+
+
+@pytest.mark.parametrize("kind", ["distinct", "few values", "mostly excluded", "with nan"])
+def test_numpy_ranking_by_blocks_matches_a_full_sort_on_wide_rows(kind):
+    """Without torch, rows of thousands of items are ranked from their best blocks' cells (metrics.
+    _top_k_by_blocks); the lists are a full stable sort's whatever the ties, -inf or nan, and the
+    torch path's."""
+    from gnnrec_core.fit import metrics
+
+    rng = np.random.default_rng(len(kind))
+    width = 4 * 11 * metrics.TOP_K_BLOCK + 37  # the blocked path, with a short last block
+    scores = {"distinct": lambda: rng.standard_normal((30, width)),
+              "few values": lambda: rng.integers(0, 3, (30, width)),
+              "mostly excluded": lambda: np.where(rng.random((30, width)) < 0.002, 1.0, -np.inf),
+              "with nan": lambda: np.where(rng.random((30, width)) < 0.2, np.nan, rng.standard_normal((30, width))),
+              }[kind]().astype(np.float32)
+    exclude = sp.random(30, width, density=0.02, format="csr", random_state=2)
+    masked = np.nan_to_num(scores, nan=-np.inf, neginf=-np.inf)
+    masked[exclude.nonzero()] = -np.inf
+    expected = np.argsort(-masked, axis=1, kind="stable")[:, :10]
+    np.testing.assert_array_equal(metrics._top_k_numpy(scores.copy(), 10, exclude), expected)
+    np.testing.assert_array_equal(metrics._top_k_torch(scores.copy(), 10, exclude), expected)

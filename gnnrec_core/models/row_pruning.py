@@ -7,10 +7,12 @@ lower columns where a row's indices are sorted); nan counts as magnitude 0. Find
 is the only costly part, done one of two ways with the same result:
 - where the long rows are mostly full on average (products of a small catalogue's item graph: 70%
   of the cells at 2.5k items) they are scattered into dense blocks and partitioned, linear in the
-  width; a row that stores one cell twice sends the matrix to the sort;
-- else their entries' (row, magnitude) keys are sorted once, one integer sort.
-With it the sample's BSPM and Turbo-CF fits take half the time they took when every long row was
-sorted (docs/benchmarks.md, "Pruning rows by threshold"); the two ways cross near 40% of the cells.
+  width; a row that stores one cell twice sends the matrix to the other way;
+- else each row's entries are copied into a block of rows of similar length and partitioned,
+  linear in the entries. It replaced one sort of (row, magnitude) keys, five times slower on the
+  polynomial products of a 50k-product catalogue (docs/benchmarks.md, "Pruning rows by threshold").
+With the dense way the sample's BSPM and Turbo-CF fits take half the time they took when every
+long row was sorted; the two ways cross near 40% of the cells.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import scipy.sparse as sp
 
 DENSE_SHARE = 0.4  # long rows filling this share of the width on average: thresholds by dense partition
 DENSE_CHUNK_CELLS = 1 << 23  # rows x width of one dense block (32 MB of float32)
+PADDED_CHUNK_CELLS = 1 << 22  # rows x longest row of one block of entries (16 MB of float32)
 
 
 def prune_rows(matrix: sp.csr_matrix, neighbours: int | None) -> sp.csr_matrix:
@@ -59,7 +62,7 @@ def _thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndar
         dense = _dense_thresholds(matrix, long_rows, k)
         if dense is not None:
             return dense
-    return _sorted_thresholds(matrix, long_rows, k)
+    return _partitioned_thresholds(matrix, long_rows, k)
 
 
 def _dense_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray | None:
@@ -80,15 +83,25 @@ def _dense_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> n
     return found
 
 
-def _sorted_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray:
-    """Thresholds by one sort of keys packing the row above the magnitude's float32 bits (which
-    order non-negative floats as their values), largest magnitude first within a row."""
-    rows = matrix[long_rows]  # the long rows alone, each one's entries together
-    counts = np.diff(rows.indptr)
-    magnitude = np.fmax(np.abs(rows.data), np.float32(0))
-    flipped = np.uint32(0xFFFFFFFF) - magnitude.view(np.uint32)
-    key = (np.repeat(np.arange(len(long_rows), dtype=np.uint64), counts) << np.uint64(32)) | flipped.astype(np.uint64)
-    key.sort()
-    kth = key[rows.indptr[:-1] + k - 1] & np.uint64(0xFFFFFFFF)
-    found: np.ndarray = (np.uint32(0xFFFFFFFF) - kth.astype(np.uint32)).view(np.float32)
+def _partitioned_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray:
+    """Thresholds by partitioning the rows' entries, copied into blocks of rows of similar length
+    (each bin's rows differ by under 19% in entries) padded with -1, below every magnitude; a row
+    of more than k entries so keeps its own k-th largest. A cell stored twice is two entries here."""
+    starts = matrix.indptr[long_rows]
+    counts = matrix.indptr[long_rows + 1] - starts
+    magnitude = np.fmax(np.abs(matrix.data), np.float32(0))
+    length_bin = np.ceil(np.log2(counts) * 4).astype(np.int64)
+    order = np.lexsort((counts, length_bin))
+    found = np.empty(len(long_rows), np.float32)
+    for group in np.split(order, np.flatnonzero(np.diff(length_bin[order])) + 1):
+        longest = int(counts[group].max())
+        step = max(1, PADDED_CHUNK_CELLS // longest)
+        for start in range(0, len(group), step):
+            rows = group[start:start + step]
+            lengths = counts[rows]
+            offset = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            block = np.full((len(rows), longest), -1.0, np.float32)
+            block.ravel()[np.repeat(np.arange(len(rows), dtype=np.int64) * longest, lengths) + offset] = \
+                magnitude[np.repeat(starts[rows], lengths) + offset]
+            found[rows] = np.partition(block, longest - k, axis=1)[:, longest - k]
     return found
