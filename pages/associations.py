@@ -55,7 +55,7 @@ min_support = controls[0].number_input(
     "Min. support", 0.0001, 1.0, max(suggested, 0.0001), step=0.001, format="%.4f",
     help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is {THIN:,} baskets (fewer is thin "
          "evidence), raised on large data until at most 20,000 pairs qualify.")
-min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, 0.2, 0.05)
+min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, RuleConfig.min_confidence, 0.05)  # the CLI's too
 max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help="3 uses FP-growth; slower")
 min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, 1.0, step=0.5)
 left, right = st.columns([2, 1])

@@ -92,9 +92,10 @@ elif mode == "Two runs":
     merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
     merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
-                           | {f"{m} {s}": f"test {m} {s}" for m in ("ndcg", "recall", "coverage") for s in "AB"}
+                           | {f"{m} {s}": f"test {shown} {s}" for m, shown in (("ndcg", "nDCG"), ("recall", "recall"),
+                                                                              ("coverage", "coverage")) for s in "AB"}
                            | {"nDCG change": "test nDCG change"})
-    cols = ["model", "validation nDCG A", "validation nDCG B", "validation change", "test ndcg A", "test ndcg B",
+    cols = ["model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
             "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]
     st.dataframe(merged[cols], hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})

@@ -142,8 +142,8 @@ def test_demo_journey_through_every_page(workspace):
     assert not at.exception
     assert at.dataframe, (_texts(at), [e.value for e in at.exception])
     merged = at.dataframe[0].value
-    assert {"validation nDCG A", "validation nDCG B", "test ndcg A", "test nDCG change"} <= set(merged.columns)
-    in_a = merged.dropna(subset=["test ndcg A"])  # the models run A trained (B's GNN differs)
+    assert {"validation nDCG A", "validation nDCG B", "test nDCG A", "test nDCG change"} <= set(merged.columns)
+    in_a = merged.dropna(subset=["test nDCG A"])  # the models run A trained (B's GNN differs)
     runs = {info.run_id: info for info in Workspace(workspace).list_runs()}
     assert len(in_a) in {len(info.results) for info in runs.values()}  # one row per row of run A's table
     assert in_a["validation nDCG A"].notna().all()  # each has its validation figure

@@ -14,11 +14,19 @@ FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket"
               "category": "category"}
 
 
-def writable_file(path: str, flag: str) -> Path:
-    """An output file's path with its folder made; one line when it cannot be a file."""
+FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".html", ".htm", ".pdf", ".parquet", ".xlsx", ".xls", ".gz",
+                 ".zip", ".png", ".md"}  # a folder named so is a file name mistaken for one
+
+
+def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """An output file's path with its folder made; one line when it cannot be a file, or when
+    `suffixes` are given and its name ends otherwise (report.pdf would be HTML under a PDF name)."""
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise InputError(f"{flag}: expected a file name ending {' or '.join(suffixes)} (what is written), "
+                         f"found '{target.name}'")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -44,9 +52,13 @@ def write_output(path: Path, text: str, flag: str) -> None:
 
 
 def writable_folder(path: str, flag: str) -> Path:
+    """An output folder, made; one line when it cannot be one, or when a new one would carry a file's
+    name (`--out exp.csv` made a folder called exp.csv holding the files)."""
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise InputError(f"{flag}: expected a folder, found the file '{path}'")
+    if not target.exists() and target.suffix.lower() in FILE_SUFFIXES:
+        raise InputError(f"{flag}: expected a folder for the files written, found the file name '{target.name}'")
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

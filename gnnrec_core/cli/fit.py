@@ -285,7 +285,7 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from ..pipeline.experiment import run_experiment, run_info
     from ..serving.report import html_report
 
-    out = writable_file(args.out, "--out")
+    out = writable_file(args.out, "--out", suffixes=(".html", ".htm"))
     if args.run is not None:  # a saved run's model and table: nothing is trained
         run, dataset = _saved_run(args)
         model, info = run.model, run.info
