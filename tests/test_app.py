@@ -8,6 +8,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from gnnrec_core import LABELS
+from gnnrec_core.baskets.rules import RuleConfig
 from gnnrec_core.store import Workspace
 
 APP = str(ROOT / "app.py")
@@ -136,6 +137,8 @@ def test_demo_journey_through_every_page(workspace):
     at.switch_page("pages/associations.py").run()
     assert not at.exception and len(at.dataframe[0].value) > 0
     assert {"support", "confidence", "lift", "leverage", "conviction"} <= set(at.dataframe[0].value.columns)
+    # The same min confidence as the rules command's default (test_cli_lists): it used to start at 0.2.
+    assert next(s for s in at.slider if s.label == "Min. confidence").value == RuleConfig.min_confidence
     _a_thin_product_is_warned_of_beside_its_similar_list(at)
 
     at.switch_page("pages/compare.py").run()

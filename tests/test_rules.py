@@ -179,6 +179,9 @@ def test_rules_json_names_each_product_beside_its_code(tmp_path):
     rules = json.loads(out.read_text())["rules"]
     mug = next(r for r in rules if r["antecedents"] == ["10"] and r["consequents"] == ["20"])
     assert mug["antecedent_names"] == ["RED MUG"] and mug["consequent_names"] == ["BLUE MUG"]
+    from gnnrec_core.baskets.rules import RuleConfig  # the default the Associations page starts at too
+
+    assert f"min confidence {RuleConfig.min_confidence}," in run.stdout
 
 
 def test_pruned_pair_counts_give_the_same_rules_and_item_counts():
