@@ -1,6 +1,6 @@
 """Full ranking without torch (fit/metrics.py): a test evaluation on the 1M-line log's split
 (69,564 test users x 49,974 products), popularity's and GF-CF's scores ranked three ways in one
-process, alternating, the same lists required of each:
+process, the same per-user nDCG@10 required of each:
 
 - `argpartition`: numpy's argpartition over every row, as before _top_k_by_blocks (the blocked
   path switched off by a block wider than the catalogue);

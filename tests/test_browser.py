@@ -167,7 +167,7 @@ def test_a_fresh_servers_first_request_for_a_page_runs_the_app(server):
     with playwright.sync_playwright() as p:
         browser, page = _open(p)
         page.goto(f"{server}/train")
-        page.get_by_role("button", name="Train").first.wait_for(timeout=60_000)  # the page has run, not connecting
+        page.get_by_role("button", name="Train", exact=True).first.wait_for(timeout=60_000)  # run, not connecting
         _settle(page)
         _assert_clean(page, "Train, as a fresh server's first request")
         assert page.get_by_role("link", name="Overview", exact=True).count() == 1  # app.py's navigation

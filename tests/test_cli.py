@@ -274,7 +274,8 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     (["benchmark", "{small}", "--json", "{folder}"], "--json: expected a file path, found the folder"),
     (["export", "{small}", "--out", "{file}"], "--out: expected a folder, found the file"),
     (["export", "{small}", "--out", "exp.csv"], "--out: expected a folder for the files written, found the file name"),
-    (["report", "{small}", "--out", "report.pdf"], "--out: expected a file name ending .html or .htm"),
+    (["report", "{small}", "--out", "out/report.pdf"], "--out: expected a file name ending .html or .htm (what is "
+                                                          "written), found 'out/report.pdf'"),
     (["train", "{small}", "--workspace", "{file}"], "expected a workspace folder at"),
     # places that refuse files (Linux's /proc): exit 2 in words, not 3 ("internal error")
     (["report", "{small}", "--model", "pop", "--out", "/proc/gnnrec.html"], "--out: expected a writable file at"),

@@ -77,3 +77,19 @@ def test_train_epochs_caps_lightgcns_search_too(small_log, tmp_path):
     run = json.loads(out.read_text())
     trained = next(row for row in run["results"] if row["model"] == "lightgcn")
     assert run["settings"]["epochs"] == 2 and 1 <= len(run["history"]) <= 2 and trained["tuning"]["epochs"] <= 2
+
+
+def test_output_paths_refuse_a_mistaken_file_type_and_take_what_a_user_means(tmp_path):
+    """report writes HTML: a .pdf name is refused, a name without a suffix (or /dev/stdout) is taken;
+    export writes a folder: 'exp.csv' is refused as a file name, 'exp.csv/' or 'v1.0' makes the folder."""
+    from gnnrec_core.cli.args import writable_file, writable_folder
+    from gnnrec_core.errors import InputError
+
+    with pytest.raises(InputError, match="ending .html or .htm"):
+        writable_file(str(tmp_path / "report.pdf"), "--out", suffixes=(".html", ".htm"))
+    assert writable_file(str(tmp_path / "report"), "--out", suffixes=(".html", ".htm")).name == "report"
+    assert writable_file("/dev/stdout", "--out", suffixes=(".html", ".htm")).name == "stdout"
+    with pytest.raises(InputError, match="end it with / to make a folder"):
+        writable_folder(str(tmp_path / "exp.csv"), "--out")
+    assert writable_folder(str(tmp_path / "exp.csv") + "/", "--out").is_dir()
+    assert writable_folder(str(tmp_path / "v1.0"), "--out").is_dir()

@@ -3,6 +3,7 @@ Nothing here imports numpy, pandas or a model, so `--help` and a bad flag answer
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,13 +21,15 @@ FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".html", ".htm", ".pdf", ".par
 
 def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
     """An output file's path with its folder made; one line when it cannot be a file, or when
-    `suffixes` are given and its name ends otherwise (report.pdf would be HTML under a PDF name)."""
+    `suffixes` are given and its name ends in another known file type's (report.pdf would be HTML
+    under a PDF name)."""
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
-    if suffixes and target.suffix.lower() not in suffixes:
+    other = target.suffix.lower()
+    if suffixes and other not in suffixes and other in FILE_SUFFIXES:  # no suffix (or /dev/stdout) is taken
         raise InputError(f"{flag}: expected a file name ending {' or '.join(suffixes)} (what is written), "
-                         f"found '{target.name}'")
+                         f"found '{path}'")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -53,12 +56,14 @@ def write_output(path: Path, text: str, flag: str) -> None:
 
 def writable_folder(path: str, flag: str) -> Path:
     """An output folder, made; one line when it cannot be one, or when a new one would carry a file's
-    name (`--out exp.csv` made a folder called exp.csv holding the files)."""
+    name (`--out exp.csv` made a folder called exp.csv holding the files) without a closing slash."""
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise InputError(f"{flag}: expected a folder, found the file '{path}'")
-    if not target.exists() and target.suffix.lower() in FILE_SUFFIXES:
-        raise InputError(f"{flag}: expected a folder for the files written, found the file name '{target.name}'")
+    explicit = path.endswith(("/", os.sep))  # exp.csv/ is a folder by the user's own slash
+    if not target.exists() and not explicit and target.suffix.lower() in FILE_SUFFIXES:
+        raise InputError(f"{flag}: expected a folder for the files written, found the file name '{path}' "
+                         "(end it with / to make a folder of that name)")
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

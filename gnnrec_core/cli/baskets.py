@@ -19,8 +19,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.rules import RuleConfig, mine_rules, rules_json
     from ..data.catalogue import display_names
 
-    confidence = RuleConfig.min_confidence if args.min_confidence is None else args.min_confidence
-    config = RuleConfig(min_support=args.min_support, min_confidence=confidence, max_len=args.max_len)
+    confidence = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}  # else RuleConfig's
+    config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **confidence)
     result = _ingest(args)
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
     rules = mine_rules(stats, items, config)

@@ -287,7 +287,9 @@ def embedding_scorer(user_emb: torch.Tensor, item_emb: torch.Tensor, bias: torch
         return lambda users: (users @ item_emb.T).detach().cpu().numpy()
     items = F.normalize(item_emb, dim=1)
     offset = bias.detach() if bias is not None else torch.zeros(items.shape[0], device=items.device)
-    return lambda users: (F.normalize(users, dim=1) @ items.T / config.temperature + offset).detach().cpu().numpy()
+    # offset + (users / T) items^T in one addmm: the temperature scales the n x dim side, not the scores.
+    return lambda users: torch.addmm(offset, F.normalize(users, dim=1) / config.temperature,
+                                     items.T).detach().cpu().numpy()
 
 
 def distributed_rank() -> tuple[int, int]:

@@ -195,7 +195,9 @@ class EmbeddingScores(Recommender):
             dot: np.ndarray = users @ self.item_vectors_.T
             return dot
         unit = users / np.maximum(np.linalg.norm(users, axis=1, keepdims=True), 1e-12)
-        cosine: np.ndarray = unit @ self.item_vectors_.T / self.config.temperature + self.item_bias_
+        # The temperature divides the users' n x dim side, not the n x items scores: one pass over them less.
+        cosine: np.ndarray = (unit / np.float32(self.config.temperature)) @ self.item_vectors_.T
+        cosine += self.item_bias_
         return cosine
 
     def _blended(self, gnn: np.ndarray, history: sp.csr_matrix) -> np.ndarray:

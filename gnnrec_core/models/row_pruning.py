@@ -68,7 +68,7 @@ def _thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndar
 def _dense_thresholds(matrix: sp.csr_matrix, long_rows: np.ndarray, k: int) -> np.ndarray | None:
     """Thresholds by partitioning dense blocks of rows; the cells no entry holds are zeros, which
     cannot change a k-th largest of non-negative magnitudes from a row of more than k entries.
-    None where a row stores one cell twice (a dense block would add them): the sort then decides."""
+    None where a row stores one cell twice (a dense block would add them): the partition of entries then decides."""
     width = matrix.shape[1]
     found = np.empty(len(long_rows), np.float32)
     step = max(1, DENSE_CHUNK_CELLS // width)
