@@ -68,3 +68,19 @@ def test_popularity_negatives_follow_the_buyers_where_the_softmax_is_sampled():
     assert under._sampling is None and under._negatives(30, torch.Generator(), torch.device("cpu")) is None
     with pytest.raises(ConfigError, match="negative_sampling: expected one of uniform, popularity"):
         TrainConfig(negative_sampling="hard")
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_the_full_softmax_read_at_the_targets_is_the_dense_cross_entropy(with_bias):
+    """Below `full_softmax_items` the loss reads log-probabilities at the targets' entries, the
+    temperature on the users' side: the same value as the dense target matrix's cross-entropy."""
+    users, items, bias, rows = _case(seed=3, users=9, items=30)
+    trainer = Trainer(TrainConfig(temperature=0.2))
+    trainer._bias, trainer._sampling = (bias if with_bias else None), None
+    batch = np.array([4, 0, 7])
+    user_emb = users * 3.0  # the loss normalises the batch's user vectors itself
+    targets = sp.csr_matrix(rows)
+    loss = trainer._loss(user_emb, items, batch, targets, targets, torch.Generator(), torch.device("cpu"))
+    logits = F.normalize(user_emb[batch], dim=1) @ F.normalize(items, dim=1).T / 0.2 + (bias if with_bias else 0)
+    dense = torch.from_numpy(targets[batch].toarray())
+    assert float(loss) == pytest.approx(float(-(F.log_softmax(logits, dim=1) * dense).sum(1).mean()), rel=1e-5)

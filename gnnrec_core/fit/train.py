@@ -262,11 +262,13 @@ class Trainer:
         rows = targets[batch]
         bias = getattr(self, "_bias", None)
         if n_items <= cfg.full_softmax_items:
-            logits = users @ F.normalize(item_emb, dim=1).T / cfg.temperature
-            if bias is not None:
-                logits = logits + bias
-            dense = torch.from_numpy(rows.toarray()).to(device)
-            return -(F.log_softmax(logits, dim=1) * dense).sum(1).mean()
+            # The temperature scales the users (n x dim), the bias enters with the product, and the
+            # log-probabilities are read at the targets' entries: no pass over users x items but the
+            # softmax's own (docs/benchmarks.md, "LightGCN's softmax steps").
+            scaled, items = users / cfg.temperature, F.normalize(item_emb, dim=1)
+            logits = scaled @ items.T if bias is None else torch.addmm(bias, scaled, items.T)
+            pair_user, pair_item, weight = _pairs(rows, device)
+            return -(weight * F.log_softmax(logits, dim=1)[pair_user, pair_item]).sum() / int(rows.shape[0])
         # The softmax is sampled here, so _negatives drew them (never None).
         return _sampled_softmax_loss(users, item_emb, bias, rows, cfg, cast(torch.Tensor, negatives), device,
                                      None if self._sampling is None else self._sampling.to(device))
@@ -339,21 +341,28 @@ def _sampled_softmax_loss(users: torch.Tensor, item_emb: torch.Tensor, bias: tor
     users: unit user vectors of the batch; rows: their row-normalised targets (CSR); negatives:
     item indices shared by the batch."""
     n_items = item_emb.shape[0]
-    counts = np.diff(rows.indptr)
-    pair_user = torch.from_numpy(np.repeat(np.arange(len(counts)), counts)).to(device)
-    pair_item = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
-    weight = torch.from_numpy(rows.data).to(device)
-    positive = (users[pair_user] * F.normalize(item_emb[pair_item], dim=1)).sum(1) / cfg.temperature
-    negative = users @ F.normalize(item_emb[negatives], dim=1).T / cfg.temperature
-    if bias is not None:
+    pair_user, pair_item, weight = _pairs(rows, device)
+    scaled = users / cfg.temperature  # on the users' side: the batch x negatives logits take no pass for it
+    positive = (scaled[pair_user] * F.normalize(item_emb[pair_item], dim=1)).sum(1)
+    unit_negatives = F.normalize(item_emb[negatives], dim=1)
+    if bias is None:
+        negative = scaled @ unit_negatives.T
+    else:
         positive = positive + bias[pair_item]
-        negative = negative + bias[negatives]
+        negative = torch.addmm(bias[negatives], scaled, unit_negatives.T)
     if sampling is None:
         log_rest = torch.logsumexp(negative, dim=1) + float(np.log(n_items / len(negatives)))
     else:
         log_rest = torch.logsumexp(negative - torch.log(sampling[negatives]), dim=1) - float(np.log(len(negatives)))
     log_likelihood = positive - torch.logaddexp(positive, log_rest[pair_user])
-    return -(weight * log_likelihood).sum() / len(counts)
+    return -(weight * log_likelihood).sum() / int(rows.shape[0])
+
+
+def _pairs(rows: sp.csr_matrix, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch's (user position, item, weight) for each stored target of its CSR rows."""
+    counts = np.diff(rows.indptr)
+    pair_user = torch.from_numpy(np.repeat(np.arange(len(counts)), counts)).to(device)
+    return pair_user, torch.from_numpy(rows.indices.astype(np.int64)).to(device), torch.from_numpy(rows.data).to(device)
 
 
 def _bpr_loss(user_emb: torch.Tensor, item_emb: torch.Tensor, rows: sp.csr_matrix, batch_t: torch.Tensor,
