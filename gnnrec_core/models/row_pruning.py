@@ -9,8 +9,9 @@ is the only costly part, done one of two ways with the same result:
   of the cells at 2.5k items) they are scattered into dense blocks and partitioned, linear in the
   width; a row that stores one cell twice sends the matrix to the other way;
 - else each row's entries are copied into a block of rows of similar length and partitioned,
-  linear in the entries. It replaced one sort of (row, magnitude) keys, five times slower on the
-  polynomial products of a 50k-product catalogue (docs/benchmarks.md, "Pruning rows by threshold").
+  linear in the entries. It replaced one sort of (row, magnitude) keys, five times slower on a
+  synthetic block shaped like a 50k-product catalogue's polynomial products (rows of about 3,000
+  entries) and 0.73 of BSPM and Turbo-CF's fits there (docs/benchmarks.md, "Pruning rows by threshold").
 With the dense way the sample's BSPM and Turbo-CF fits take half the time they took when every
 long row was sorted; the two ways cross near 40% of the cells.
 """
