@@ -79,13 +79,19 @@ def sidebar() -> None:
         st.session_state[DATASET_KEY] = datasets[0]["name"]
     with st.sidebar:
         st.markdown("### Active")
+        # Picked here, a run brings its dataset and a dataset its newest run: a page reading both (a
+        # customer picker from the dataset, lists from the run) never shows one dataset's customer
+        # beside another's products.
+        dataset_of = {r.run_id: r.dataset.name for r in runs}
         if datasets:
-            _synced_select("Dataset", [d["name"] for d in datasets], DATASET_KEY)
+            _synced_select("Dataset", [d["name"] for d in datasets], DATASET_KEY,
+                           follow=lambda name: _follow_dataset(name, runs))
         else:
             st.caption("No dataset yet.")
         if runs:
             labels = {r.run_id: run_label(r) for r in runs}
-            _synced_select("Run", list(labels), RUN_KEY, labels.get)
+            _synced_select("Run", list(labels), RUN_KEY, labels.get,
+                           follow=lambda run_id: _follow(DATASET_KEY, dataset_of.get(run_id), names))
             active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
             if active is not None:  # the selector is cut at the sidebar's width: the name in full, wrapped
                 st.caption(run_label(active, markdown=True))
@@ -98,11 +104,28 @@ def sidebar() -> None:
                        help="\n\n".join(escape_markdown(f"{u.name}: {u.reason}") for u in unreadable))
 
 
-def _synced_select(label: str, options: list[str], state_key: str, format_func=str) -> None:
+def _synced_select(label: str, options: list[str], state_key: str, format_func=str, follow=None) -> None:
     widget_key = f"sidebar-{state_key}"
     st.session_state[widget_key] = st.session_state[state_key]
-    st.selectbox(label, options, key=widget_key, format_func=format_func,
-                 on_change=lambda: st.session_state.update({state_key: st.session_state[widget_key]}))
+
+    def picked() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+        if follow is not None:
+            follow(st.session_state[widget_key])
+    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=picked)
+
+
+def _follow(state_key: str, value: str | None, allowed: set[str]) -> None:
+    if value in allowed:
+        st.session_state[state_key] = value
+
+
+def _follow_dataset(name: str, runs: list[RunInfo]) -> None:
+    """A dataset picked: its newest run becomes the active one, where the active run is another
+    dataset's (the runs come newest first)."""
+    active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
+    if active is not None and active.dataset.name != name:
+        _follow(RUN_KEY, next((r.run_id for r in runs if r.dataset.name == name), None), {r.run_id for r in runs})
 
 
 def run_valid_ndcg(info: RunInfo) -> float | None:

@@ -37,3 +37,19 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
                for w in at.warning)
     labels = set(LABELS.values())
     assert set(at.dataframe[0].value["model"]) <= labels  # cooc or itemknn, in one run alone: named all the same
+
+    # The sidebar keeps the active run and dataset together (a new user picked another dataset's run
+    # and the Recommendations page showed one dataset's customer beside the other's products). AppTest
+    # does not list the sidebar's selectors under st.navigation, so their callbacks are called as a pick would.
+    import streamlit as st
+
+    from pages import widgets
+
+    runs = Workspace(workspace).list_runs()
+    st.session_state.update({"active_dataset": by_id[boxes["Run B"]].dataset.name, "active_run": boxes["Run B"]})
+    widgets._follow("active_dataset", by_id[across].dataset.name, {r.dataset.name for r in runs})  # a run picked
+    assert st.session_state["active_dataset"] == by_id[across].dataset.name
+    st.session_state["active_run"] = across
+    home = by_id[boxes["Run B"]].dataset.name
+    widgets._follow_dataset(home, runs)  # a dataset picked: its newest run comes with it
+    assert st.session_state["active_run"] == next(r.run_id for r in runs if r.dataset.name == home)

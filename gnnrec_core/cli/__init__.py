@@ -151,7 +151,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="share of baskets a rule's products must appear in together (0 to 1)")
             sub.add_argument("--min-confidence", type=finite, default=None,
                              help="share of the first products' baskets that also hold the rest (0 to 1); "
-                                  "default as on the Associations page (baskets.rules.RuleConfig)")
+                                  "default as on the Associations page")
             sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 or more)")
             sub.add_argument("--top", type=positive_int, default=20, help="rules printed")
             sub.add_argument("--max-rules", type=whole, default=RULES_IN_JSON, metavar="N",
