@@ -273,12 +273,13 @@ class BasketEvalResult:
     results: tuple[BasketRow, ...]
     verdict: Gain | None = None
     verdicts: Verdicts = Verdicts()  # what training added and the best graph model, on the test baskets
+    notes: tuple[str, ...] = ()  # what to read the figures with (a cut-off reaching the whole catalogue)
 
     def to_json(self) -> dict[str, Any]:
         return {"baskets": self.baskets, "test_baskets": self.test_baskets, "valid_baskets": self.valid_baskets,
                 "items": self.items, "k": self.k, "results": [row.to_json() for row in self.results],
                 "verdict": None if self.verdict is None else self.verdict.to_json(),
-                "verdicts": self.verdicts.to_json()}
+                "verdicts": self.verdicts.to_json(), "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)

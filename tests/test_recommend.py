@@ -201,3 +201,20 @@ def test_example_customers_are_active_and_each_named_once():
     assert example_customers(three, 3).tolist() == [0, 1]  # 5%, 27.5% and 50% down: 0, 0, 1
     many = Popularity().fit(sp.csr_matrix(np.tril(np.ones((100, 100), np.float32))))  # customer i bought i + 1
     assert example_customers(many, 1).tolist() == [95]  # 5% down the list, most products first: 99, 98, ... 95
+
+
+def test_a_pair_bought_together_no_more_than_chance_is_not_called_often(tmp_path):
+    """Staples share many baskets by popularity alone: 269 baskets at lift 1.1 (at least 1.0) read
+    "often bought with it" to a grocery merchandiser. Only a lift bound above 1 is called often."""
+    from gnnrec_core.serving.recommend import _path
+
+    class Stats:
+        def __init__(self, lift_low):
+            self.lift_low = lift_low
+
+        def pair(self, source, target):
+            return {"count": 269, "lift": 1.1, "lift_low": self.lift_low}
+
+    assert _path("soda", 0, 1, 0.5, "", Stats(1.0)) == \
+        "bought soda -> bought with it in 269 baskets, no more often than chance, lift 1.1 (at least 1.0)"
+    assert _path("soda", 0, 1, 0.5, "", Stats(1.05)).startswith("bought soda -> often bought with it: 269 baskets")

@@ -164,6 +164,13 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert verdict["low"] > 0 and verdict["value"] == result["results"][1]["ndcg"]
     assert "chosen on validation: Co-occurrence (lift/Jaccard), ahead of Popularity there; on the test baskets: " \
         "Co-occurrence (lift/Jaccard) is ahead of Popularity on nDCG@10" in run.stdout
+    assert result["notes"] == [] and "whole catalogue" not in run.stdout
+    # A k reaching the whole catalogue hits every hidden product: said, as benchmark says it (a new user
+    # read "test_hit 1.0000" on 169 grocery categories at --k 500 without a word).
+    wide = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop",
+                           "--k", "500", "--json", "-"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert wide.returncode == 0, wide.stderr
+    assert any("k = 500 reaches the whole catalogue" in note for note in json.loads(wide.stdout)["notes"])
 
 
 def test_rules_json_names_each_product_beside_its_code(tmp_path):

@@ -74,6 +74,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     if out.verdict is not None:  # the choice validation makes, then what the test baskets say of it
         print(f"chosen on validation: {out.verdict.row_label}, ahead of {out.verdict.reference_label} there; on "
               f"the test baskets: {gain_words(out.verdict)}")
+    for note in out.notes:
+        print(note)
     lines = verdict_lines(out.verdicts)  # the two every table is read by, as benchmark says them
     if lines and out.verdict is not None:  # two selection rules: say which the lines below follow
         print("The two verdicts every table is read by (each speaks for the row validation chose, against the "

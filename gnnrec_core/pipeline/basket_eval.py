@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ..baskets.associations import catalogue_stats
 from ..errors import ConfigError, InputError
-from ..fit.metrics import ranking_metrics, top_k
+from ..fit.metrics import cutoff_notes, ranking_metrics, top_k
 from ..matrix.features import item_features
 from ..models import MODELS, SPECS, Recommender
 from ..models.registry import row_label
@@ -92,7 +92,8 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
                 rows.append(row)
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
                             valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
-                            verdict=_verdict(rows, per_basket, k), verdicts=completion_verdicts(rows, per_basket, k))
+                            verdict=_verdict(rows, per_basket, k), verdicts=completion_verdicts(rows, per_basket, k),
+                            notes=tuple(cutoff_notes((k,), int(len(items)))))
 
 
 def _variants(model: Recommender, on_part: Recommender | None

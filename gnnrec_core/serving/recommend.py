@@ -376,8 +376,12 @@ def _path(name: str, source: int, target: int, similarity: float, label: str, st
         if pair["count"] >= 1:
             together = int(pair["count"])  # "often" only where the baskets say so
             baskets = f"{together} basket{'' if together == 1 else 's'}"
-            evidence = f"often bought with it: {baskets}" if together >= THIN else \
-                f"bought with it in only {baskets}"  # under THIN: thin evidence, said in words
+            if together < THIN:  # thin evidence, said in words
+                evidence = f"bought with it in only {baskets}"
+            elif pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
+                evidence = f"bought with it in {baskets}, no more often than chance"
+            else:
+                evidence = f"often bought with it: {baskets}"
             return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
     return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
