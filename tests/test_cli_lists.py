@@ -141,3 +141,10 @@ def test_a_name_two_products_carry_is_refused_naming_both():
     assert find_id(table, "B2", "item", codes, names) == 1
     with pytest.raises(InputError, match=r"found 'c3' \(did you mean C3\?\)"):
         find_id(table, "c3", "item", codes, names)
+    # Part of a name (a grocery merchandiser's "milk"): the products whose names hold it, not three IDs.
+    groceries = np.array(["whole milk", "butter milk", "soda", "UHT-milk"])
+    with pytest.raises(InputError, match=r"found 'milk' \(products whose names hold 'milk': whole milk, butter milk, "
+                                         r"UHT-milk; give one's ID or whole name\)"):
+        find_id({g: i for i, g in enumerate(groceries)}, "milk", "item", groceries, groceries)
+    with pytest.raises(InputError, match=r"products whose names hold 'mug': Red mug \(A1\), red mug \(B2\)"):
+        find_id(table, "mug", "item", codes, names)

@@ -1,6 +1,7 @@
 """A customer or product the user names (`recommend --user`, `similar --item`, the pages' links)
 found in a dataset: by its ID, written as the data writes it or another way; a product also by its
-catalogue name. Not found: one line saying what was expected, with the likeliest meaning."""
+catalogue name. Not found: one line saying what was expected, with the likeliest meaning (an ID
+written another way, products whose names hold the words typed, a fee code)."""
 
 from __future__ import annotations
 
@@ -32,9 +33,23 @@ def find_id(table: dict[str, int], raw: str, what: str, known: np.ndarray, names
         hint = f"did you mean {' or '.join(close)}?"
     elif what == "item" and _is_charge(wanted):
         hint = "a postage or fee code: reading the data drops such lines as not products unless told to keep them"
+    elif names is not None and (containing := _names_containing(wanted, known, names)):
+        hint = f"products whose names hold '{wanted}': {containing}; give one's ID or whole name"
     else:
         hint = f"IDs look like: {', '.join(map(str, known[:3]))}"
     raise InputError(f"expected a known {what} ID, found '{raw}' ({hint})")
+
+
+def _names_containing(wanted: str, known: np.ndarray, names: np.ndarray, shown: int = 5) -> str:
+    """Up to `shown` products whose catalogue names hold `wanted` (3 characters or more, any case),
+    each as NAME (ID), or its name alone where the ID is the name; '' where none does."""
+    if len(wanted) < 3:
+        return ""
+    text = pd.Index(names).astype(str).str.strip()
+    found = np.flatnonzero(text.str.casefold().str.contains(wanted.casefold(), regex=False))
+    labels = [text[i] if text[i] == str(known[i]) else f"{text[i]} ({known[i]})" for i in found[:shown]]
+    more = f" and {len(found) - shown:,} more" if len(found) > shown else ""
+    return ", ".join(labels) + more
 
 
 def _is_charge(code: str) -> bool:
