@@ -122,10 +122,13 @@ def test_demo_journey_through_every_page(workspace):
 
     at.switch_page("pages/train.py").run()
     model_box = next(s for s in at.selectbox if s.label == "Model")
-    model_box.set_value("gcn")
+    model_box.set_value("gcn").run()  # drawn again: the form below is the feature GCN's now
     next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(10)
     next(b for b in at.button if b.label == "Train").click().run()
     _wait_for_results(at, expect="Results: Feature-aware GCN on Online Retail sample")
+    # The form is not drawn while the run trains: its values come back as typed, not as defaults
+    # (a new user's 12 s time budget came back as 90, so the next Train ran 90 s unasked).
+    assert next(n for n in at.number_input if n.label.startswith("Epochs")).value == 10
 
     at.switch_page("pages/neighbourhood.py").run()  # the gcn run is active: place a new product
     next(t for t in at.text_input if t.label == "Name").set_value("PINK HANGING HEART T-LIGHT HOLDER")
