@@ -44,7 +44,6 @@ from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
 
 MODEL_KEY = "train-model"
-FORM_KEYS = ("train-", "setting-")  # the Model box's and the form's widgets (widgets.config_form's settings)
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -97,8 +96,6 @@ if MODEL_KEY in st.session_state:
 if running:  # progress first, where the click lands; the form and the previous results come back after
     progress_panel()
     st.caption("The settings form and the previous run's results are hidden while this run trains.")
-    for key in [k for k in st.session_state if str(k).startswith(FORM_KEYS)]:  # undrawn now: kept, not
-        st.session_state[key] = st.session_state[key]  # dropped (a budget typed before Train came back as 90)
     st.stop()
 progress_panel()  # a failed or cancelled run says so above the form
 
@@ -106,24 +103,23 @@ st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' 
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
 with st.form("train-form"):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
-    baselines = st.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get,
-                               key="train-baselines")
+    baselines = st.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
     settings_column, left, right = st.columns(3)
     with settings_column:
         settings = config_form(model)
-    device = left.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train-device")
+    device = left.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
     left.caption(device_report())
-    method = left.selectbox("Split", list(SPLIT_WORDS), format_func=SPLIT_WORDS.get, key="train-split")
-    test_size = left.slider("Test share", 0.1, 0.5, 0.25, 0.05, key="train-test-share")
+    method = left.selectbox("Split", list(SPLIT_WORDS), format_func=SPLIT_WORDS.get)
+    test_size = left.slider("Test share", 0.1, 0.5, 0.25, 0.05)
     weighting = right.selectbox(
         "Interaction weighting", available_weightings(data.ingest.events),
         help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "
              "pair once; count by purchases, quantity by units, rating by stars. Binary is the default: on "
              "validation slices of the real retail data, quantity and count were level or worse "
              "(docs/benchmarks.md). Test relevance is binary whatever is chosen.")
-    seed = right.number_input("Seed", 0, 10_000, 0, key="train-seed")
+    seed = right.number_input("Seed", 0, 10_000, 0)
     repeat = right.number_input(
-        "Repeat over seeds", 1, MAX_REPEAT, 1, key="train-repeat",
+        "Repeat over seeds", 1, MAX_REPEAT, 1,
         help="Run again with the next seeds (each draws its own split, or keeps your own test set, and trains "
              "again) and read the verdicts "
              "over the seeds: the interval then holds the split's noise and training's, not only the test set's. "

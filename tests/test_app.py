@@ -126,8 +126,8 @@ def test_demo_journey_through_every_page(workspace):
     next(n for n in at.number_input if n.label.startswith("Epochs")).set_value(10)
     next(b for b in at.button if b.label == "Train").click().run()
     _wait_for_results(at, expect="Results: Feature-aware GCN on Online Retail sample")
-    # The form is not drawn while the run trains: its values come back as typed, not as defaults
-    # (a new user's 12 s time budget came back as 90, so the next Train ran 90 s unasked).
+    # The feature GCN's own form after its run (AppTest keeps undrawn widgets' values; a real browser
+    # did not keep a typed time budget across a run: see the Train page item in issue 21's note).
     assert next(n for n in at.number_input if n.label.startswith("Epochs")).value == 10
 
     at.switch_page("pages/neighbourhood.py").run()  # the gcn run is active: place a new product
