@@ -44,6 +44,10 @@ from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
 
 MODEL_KEY = "train-model"
+# The form's starting values: the settings of the last run started here. A plain key, not the widgets'
+# own state: the form is not drawn while a run trains, and Streamlit drops an undrawn widget's value,
+# so a typed 12 s budget came back as 90 after the run (seen in a real browser; AppTest keeps it).
+FORM_START_KEY = "train-form-start"
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -84,6 +88,10 @@ def _choose_model(model: str, label: str) -> None:
     st.toast(f"Model set to {label}: press Train above to serve it.")
 
 
+def _index(options: list[str], value: str) -> int:
+    return options.index(value) if value in options else 0
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
@@ -101,25 +109,29 @@ progress_panel()  # a failed or cancelled run says so above the form
 
 st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' button can choose it
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
-with st.form("train-form"):
+start: ExperimentConfig = st.session_state.get(FORM_START_KEY, ExperimentConfig())
+devices, weightings = ["auto", "cpu", "cuda"], available_weightings(data.ingest.events)
+# Enter in a number box does not start a run: a new user's Enter after typing a budget trained twice.
+with st.form("train-form", enter_to_submit=False):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
-    baselines = st.multiselect("Compare with", list(BASELINES), default=list(BASELINES), format_func=LABELS.get)
+    baselines = st.multiselect("Compare with", list(BASELINES), default=list(start.baselines), format_func=LABELS.get)
     settings_column, left, right = st.columns(3)
     with settings_column:
-        settings = config_form(model)
-    device = left.radio("Device", ["auto", "cpu", "cuda"], horizontal=True)
+        settings = config_form(model, dict(start.settings) if start.model == model else None)
+    device = left.radio("Device", devices, index=_index(devices, start.device), horizontal=True)
     left.caption(device_report())
-    method = left.selectbox("Split", list(SPLIT_WORDS), format_func=SPLIT_WORDS.get)
-    test_size = left.slider("Test share", 0.1, 0.5, 0.25, 0.05)
+    method = left.selectbox("Split", list(SPLIT_WORDS), index=_index(list(SPLIT_WORDS), start.split.method),
+                            format_func=SPLIT_WORDS.get)
+    test_size = left.slider("Test share", 0.1, 0.5, start.split.test_size, 0.05)
     weighting = right.selectbox(
-        "Interaction weighting", available_weightings(data.ingest.events),
+        "Interaction weighting", weightings, index=_index(weightings, start.weighting),
         help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "
              "pair once; count by purchases, quantity by units, rating by stars. Binary is the default: on "
              "validation slices of the real retail data, quantity and count were level or worse "
              "(docs/benchmarks.md). Test relevance is binary whatever is chosen.")
-    seed = right.number_input("Seed", 0, 10_000, 0)
+    seed = right.number_input("Seed", 0, 10_000, start.seed)
     repeat = right.number_input(
-        "Repeat over seeds", 1, MAX_REPEAT, 1,
+        "Repeat over seeds", 1, MAX_REPEAT, start.repeat,
         help="Run again with the next seeds (each draws its own split, or keeps your own test set, and trains "
              "again) and read the verdicts "
              "over the seeds: the interval then holds the split's noise and training's, not only the test set's. "
@@ -149,7 +161,7 @@ if submitted:
         st.error(escape_markdown(exc))
         st.stop()
     job = start_training(dataset_name, data, config, heldout)
-    st.session_state[JOB_KEY] = job.id
+    st.session_state[JOB_KEY], st.session_state[FORM_START_KEY] = job.id, config
     st.rerun()
 
 

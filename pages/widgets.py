@@ -31,18 +31,20 @@ MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose
 HIDDEN = {"device", "seed"}  # run options, chosen beside the form
 
 
-def config_form(model: str) -> dict[str, Any]:
-    """Widgets for the model's config fields; returns the settings that differ from the defaults."""
+def config_form(model: str, start: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Widgets for the model's config fields, each starting at `start`'s value where it names one (the
+    last run's settings) else the default; returns the settings that differ from the defaults."""
     config_class = MODELS[model].config_class
     fields = [f for f in dataclasses.fields(config_class) if f.name not in HIDDEN]
     hints = typing.get_type_hints(config_class)
     defaults = config_class()
+    begin = {f.name: (start or {}).get(f.name, getattr(defaults, f.name)) for f in fields}
     main = [f for f in fields if f.name in MAIN]
     rest = [f for f in fields if f.name not in MAIN]
-    chosen = {f.name: _widget(f.name, hints[f.name], getattr(defaults, f.name), model) for f in main}
+    chosen = {f.name: _widget(f.name, hints[f.name], begin[f.name], model) for f in main}
     if rest:
         with st.expander("More settings"):
-            chosen |= {f.name: _widget(f.name, hints[f.name], getattr(defaults, f.name), model) for f in rest}
+            chosen |= {f.name: _widget(f.name, hints[f.name], begin[f.name], model) for f in rest}
     if not fields:
         st.caption("This model has no settings.")
     if chosen.get("auto"):

@@ -127,13 +127,20 @@ def test_demo_in_a_real_browser(cli_run, server):
         page.get_by_role("button", name="Train the demo").click()
         page.get_by_text(re.compile(r"Results:.*Online Retail sample")).wait_for(timeout=180_000)
         _settle(page)
-        # Trained again from the Train page's form: the Model box, not drawn while the run trains, still
-        # shows the model after it (it fell back to the first, Popularity, under LightGCN's settings).
+        # Trained again from the Train page's form, with a budget typed and Enter pressed (which must not
+        # start a run). The form is not drawn while the run trains; after it, the Model box still shows
+        # the model (it fell back to Popularity) and the budget the typed 12 (it came back as 90).
+        budget = page.get_by_role("spinbutton", name=re.compile("Time budget"))
+        budget.fill("12")
+        budget.press("Enter")
+        page.wait_for_timeout(1500)
+        assert page.get_by_role("button", name="Cancel training").count() == 0
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_role("button", name="Cancel training").wait_for(timeout=30_000)
         page.get_by_text(re.compile(r"Results:.*Online Retail sample")).wait_for(timeout=180_000)
         _settle(page)
         assert page.get_by_role("combobox", name="Model", exact=True).input_value() == "LightGCN"
+        assert page.get_by_role("spinbutton", name=re.compile("Time budget")).input_value() == "12"
         for position, (label, slug) in enumerate(PAGES, start=1):
             page.get_by_role("link", name=label, exact=True).first.click()
             _settle(page)
