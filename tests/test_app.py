@@ -370,3 +370,20 @@ def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
     at = _app().run()  # a visitor's first page, the Overview (it readies the sample dataset too)
     boxes = {s.label: s.value for s in at.sidebar.selectbox}
     assert not at.exception and boxes["Dataset"] == "trained on" and boxes["Run"] == store.list_runs()[0].run_id
+
+
+def test_a_basket_list_maps_each_basket_as_its_customer(workspace):
+    """A basket list has no customers; `train` says to map the customer role to the basket column, and
+    the Data page takes that mapping (it refused one column in two roles). Any other pair stays refused."""
+    lines = b"".join(f"{','.join(f'food {(n + j) % 7}' for j in range(1 + n % 3))}\n".encode() for n in range(30))
+    at = _app().run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("groceries.csv", lines, "text/csv").run()
+    assert next(m for m in at.metric if m.label == "Customers").value == "0"
+    next(s for s in at.selectbox if s.label == "user").set_value("basket").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert next(m for m in at.metric if m.label == "Customers").value == "30"
+    assert next(m for m in at.metric if m.label == "Baskets").value == "30"
+    next(s for s in at.selectbox if s.label == "time").set_value("item").run()
+    assert "expected each column in one role, found 'item' in several" in [e.value for e in at.error]

@@ -72,7 +72,9 @@ class ColumnMapping:
         if self.item is None:
             raise InputError("expected a column of product/item IDs, found none among: "
                              f"{listed(columns)}; map it")
-        used = [c for c in self.as_dict().values() if c is not None]
+        # One column as both customer and basket is a mapping, not a slip: baskets without customers
+        # trained with each basket as its customer (what `train` suggests for a basket list).
+        used = [c for role, c in self.as_dict().items() if c is not None and not (role == "basket" and c == self.user)]
         duplicated = sorted({c for c in used if used.count(c) > 1})
         if duplicated:
             raise InputError(f"expected each column in one role, found '{shown(duplicated[0])}' in several")
