@@ -9,7 +9,7 @@ from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
 from pages.state import RUN_KEY, load_dataset, load_run, run_items, ws
-from pages.widgets import blends_by_kind, chart, csv_bytes, results_frame, run_label, run_valid_ndcg
+from pages.widgets import blend_weights, blends_by_parts, chart, csv_bytes, run_label, run_valid_ndcg, runs_side_by_side
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -86,19 +86,15 @@ elif mode == "Two runs":
                    f"{escape_markdown(info_b.dataset.name)}: other customers and products, so their figures say "
                    "nothing of which model is better. Pick two runs on one dataset, or compare the data under "
                    "Two datasets.")
-    metrics_a, metrics_b = (blends_by_kind(results_frame(info)) for info in (info_a, info_b))
-    merged = metrics_a.merge(metrics_b.drop(columns=["kind"]), on="row", how="outer", suffixes=(" A", " B"))
-    merged["model"] = merged.pop("model A").fillna(merged.pop("model B"))  # a row one run alone has: its label
-    merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
-    merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
-    merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
-                           | {f"{m} {s}": f"test {shown} {s}" for m, shown in (("ndcg", "nDCG"), ("recall", "recall"),
-                                                                              ("coverage", "coverage")) for s in "AB"}
-                           | {"nDCG change": "test nDCG change"})
-    cols = ["model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
-            "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]
-    st.dataframe(merged[cols], hide_index=True,
+    metrics_a, metrics_b = (blends_by_parts(info) for info in (info_a, info_b))
+    merged = runs_side_by_side(metrics_a, metrics_b)
+    cols = list(merged.columns)
+    st.dataframe(merged, hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
+    weights = [f"run {side}: {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
+               if blend_weights(info)]
+    if weights:  # the blend rows' weights, chosen on each run's own validation
+        st.caption("Blend weights, chosen on each run's validation: " + escape_markdown(". ".join(weights)) + ".")
     if merged[cols[1:]].isna().any().any():
         st.caption("An empty (None) cell: that run has no such row (a blend is a row only where validation chose "
                    "one; a model may have been left out of a run).")

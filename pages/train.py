@@ -230,7 +230,11 @@ with left:
     chart(metrics_bars(results, k=info.k), results, "metrics", key="metrics-chart")
 with right:
     history = pd.DataFrame(list(info.history))
-    chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
+    if history.empty:  # an empty chart read as a failed run
+        st.caption(f"No training curve: {escape_markdown(LABELS.get(info.model, info.model))} is fitted in "
+                   "closed form or by counting, with no epochs to draw.")
+    else:
+        chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
 st.caption(split_sentence(info.split, info.k) + " " + " ".join(escape_markdown(note) for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
-from gnnrec_core.models.registry import row_label
+from gnnrec_core.models.registry import PART_LABELS, row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from pages.links import follow_active_link
 from pages.routes import PAGES
@@ -161,11 +161,37 @@ def results_frame(info: RunInfo) -> pd.DataFrame:
                         columns=["row", "model", "kind", "valid_ndcg", *METRICS, "train_seconds"])
 
 
-def blends_by_kind(frame: pd.DataFrame) -> pd.DataFrame:
-    """A results frame whose blend rows are named without their weights ("LightGCN + blend"), so
-    the blends of two runs line up when compared; their weights are in each run's own table."""
+def blends_by_parts(info: RunInfo) -> pd.DataFrame:
+    """A run's results frame whose blend rows are named and keyed by their parts without weights
+    ("LightGCN + graph filter + popularity"): two runs' blends share a row only where they blend the
+    same parts (one row held a blend of three parts beside one of two); each run's weights are in its
+    own table and in `blend_weights`."""
+    frame = results_frame(info)
+    names = [" + ".join([LABELS.get(r.model, r.model), *(PART_LABELS.get(p, p) for p, w in r.blend.items() if w > 0)])
+             if r.blend else label for r, label in zip(info.results, frame["model"])]
     blend = frame["row"].str.endswith("+blend")
-    return frame.assign(model=frame["model"].where(~blend, frame["model"].str.split(" + ").str[0] + " + blend"))
+    return frame.assign(model=names, row=frame["row"].where(~blend, names))
+
+
+def blend_weights(info: RunInfo) -> list[str]:
+    """Each blend row of the run with its weights: "LightGCN + graph filter x4 + popularity x0.1"."""
+    return [row_label(r.model, r.blend) for r in info.results if r.blend]
+
+
+def runs_side_by_side(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.DataFrame:
+    """Two runs' rows (blends_by_parts) joined by row: validation and test nDCG of each and their
+    changes, test recall and coverage; a row one run alone has is empty (None) on the other side."""
+    merged = metrics_a.merge(metrics_b.drop(columns=["kind"]), on="row", how="outer", suffixes=(" A", " B"))
+    merged["model"] = merged.pop("model A").fillna(merged.pop("model B"))  # a row one run alone has: its label
+    merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
+    merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
+    merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
+                           | {f"{m} {s}": f"test {shown} {s}" for m, shown in (("ndcg", "nDCG"), ("recall", "recall"),
+                                                                              ("coverage", "coverage")) for s in "AB"}
+                           | {"nDCG change": "test nDCG change"})
+    return merged[["model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A",
+                   "test nDCG B", "test nDCG change", "test recall A", "test recall B", "test coverage A",
+                   "test coverage B"]]
 
 
 def runs_table(runs: list[RunInfo]) -> pd.DataFrame:

@@ -2,12 +2,15 @@
 warning where the two picked are on different datasets; every row named by its label."""
 
 import pandas as pd
+import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 from test_cli import run_cli
 
 from gnnrec_core import LABELS
+from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
 from gnnrec_core.store import Workspace
+from pages.widgets import blend_weights, blends_by_parts, runs_side_by_side
 
 
 def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, monkeypatch):
@@ -53,3 +56,29 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     home = by_id[boxes["Run B"]].dataset.name
     widgets._follow_dataset(home, runs)  # a dataset picked: its newest run comes with it
     assert st.session_state["active_run"] == next(r.run_id for r in runs if r.dataset.name == home)
+
+
+def _row(model: str, ndcg: float, blend: dict[str, float] | None = None) -> ResultRow:
+    return ResultRow(model=model, ndcg=ndcg, precision=0.1, recall=0.2, map=0.1, hit_rate=0.3, coverage=0.5,
+                     train_seconds=1.0, valid_ndcg=ndcg, blend=blend or {})
+
+
+def test_two_runs_share_a_blend_row_only_where_they_blend_the_same_parts():
+    """A new user saw run A's LightGCN + graph filter + popularity and run B's LightGCN + graph filter
+    set side by side as one "LightGCN + blend" row. Same parts (other weights) share a row; the weights
+    are said per run."""
+    a = RunInfo(DatasetRef("shop"), "lightgcn", (
+        _row("lightgcn", 0.10), _row("lightgcn", 0.12, {"filter": 4.0, "popularity": 0.1}), _row("ease", 0.11)))
+    b = RunInfo(DatasetRef("shop"), "lightgcn", (
+        _row("lightgcn", 0.09), _row("lightgcn", 0.13, {"filter": 2.0, "popularity": 0.0}), _row("ease", 0.11)))
+    c = RunInfo(DatasetRef("shop"), "lightgcn", (_row("lightgcn", 0.09), _row("lightgcn", 0.14, {"filter": 1.0})))
+    merged = runs_side_by_side(blends_by_parts(a), blends_by_parts(b)).set_index("model")
+    assert merged.loc["LightGCN + graph filter + popularity", "test nDCG A"] == 0.12
+    assert pd.isna(merged.loc["LightGCN + graph filter + popularity", "test nDCG B"])  # B blends no popularity
+    assert merged.loc["LightGCN + graph filter", "test nDCG B"] == 0.13
+    assert pd.isna(merged.loc["LightGCN + graph filter", "test nDCG A"])
+    assert merged.loc["LightGCN", "test nDCG change"] == pytest.approx(-0.01)
+    assert merged.loc["EASE", "test nDCG change"] == 0
+    same = runs_side_by_side(blends_by_parts(b), blends_by_parts(c)).set_index("model")
+    assert same.loc["LightGCN + graph filter", "test nDCG change"] == pytest.approx(0.01)  # x2 against x1: one row
+    assert blend_weights(a) == ["LightGCN + graph filter x4 + popularity x0.1"]
