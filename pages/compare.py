@@ -130,9 +130,10 @@ else:
     n = st.slider("Top association pairs compared (by shrunk lift, >= 3 shared baskets)", 50, 1000, 200, 50)
     summary_a, pairs_a = dataset_pairs(a, saved[a], n)
     summary_b, pairs_b = dataset_pairs(b, saved[b], n)
-    figures = pd.DataFrame({"figure": list(summary_a), a: list(summary_a.values()),
-                            b: [summary_b[key] for key in summary_a]})
-    st.dataframe(figures.astype(str), hide_index=True)
+    lines_a, lines_b = dict(summary_a.lines()), dict(summary_b.lines())  # dates only where a dataset has them
+    figures = pd.DataFrame({"figure": list(lines_a | lines_b), "A": [lines_a.get(f, "none") for f in lines_a | lines_b],
+                            "B": [lines_b.get(f, "none") for f in lines_a | lines_b]})
+    st.dataframe(figures.rename(columns={"A": f"A: {a}", "B": f"B: {b}"}), hide_index=True)
     overlap = pair_overlap(pairs_a, pairs_b)
     st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",
               f"Jaccard {overlap['jaccard']:.2f}", delta_color="off")

@@ -162,18 +162,18 @@ right.dataframe(reasons, hide_index=True, column_config={"count": st.column_conf
 
 st.subheader("Summary")
 cards = st.columns(6)
-cards[0].metric("Customers", f"{figures['users']:,}")
-cards[1].metric("Products", f"{figures['items']:,}", help=(
-    f"{figures['items_with_users']:,} of them bought by a known customer: the catalogue the models rank; "
+cards[0].metric("Customers", f"{figures.users:,}")
+cards[1].metric("Products", f"{figures.items:,}", help=(
+    f"{figures.items_with_users:,} of them bought by a known customer: the catalogue the models rank; "
     "the rest appear in baskets without a customer only"
-    if figures["items_with_users"] != figures["items"] else None))
-cards[2].metric("Customer-product pairs", f"{figures['user_item_pairs']:,}")
-cards[3].metric("Baskets", f"{figures['baskets']:,}", help=(
-    f"{figures['fee_only_baskets']:,} more held only postage or fees and count as no basket"
-    if figures.get("fee_only_baskets") else None))
-cards[4].metric("Density", f"{figures['density']:.2%}")
-if figures["first_time"]:  # the whole range, written out below: a metric card cuts it short
-    first, last = figures["first_time"][:10], figures["last_time"][:10]
+    if figures.items_with_users != figures.items else None))
+cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
+cards[3].metric("Baskets", f"{figures.baskets:,}", help=(
+    f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
+    if figures.fee_only_baskets else None))
+cards[4].metric("Density", f"{figures.density:.2%}")
+if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short
+    first, last = figures.first_time[:10], figures.last_time[:10]
     cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")
     st.caption(f"Dates: {escape_markdown(first)} to {escape_markdown(last)}.")
 else:
@@ -183,18 +183,18 @@ st.caption(escape_markdown(names_note()))  # which encoder reads product names: 
 counts = interactions_per_item(result.events)
 chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
 
-if 0 < figures["users"] < 2 or figures["items"] < 2:
-    st.warning(f"{figures['users']} customer(s) and {figures['items']} product(s): training needs at least 2 of "
+if 0 < figures.users < 2 or figures.items < 2:
+    st.warning(f"{figures.users} customer(s) and {figures.items} product(s): training needs at least 2 of "
                "each; association rules still work on baskets.")
-elif figures["users"] == 0:
+elif figures.users == 0:
     st.warning("No customer column: association rules work, but per-customer training needs a user column"
                + (": map user to the basket column to train with each basket as its customer." if mapping["basket"]
                   else "."))
-elif figures["users"] < 20 or figures["repeat_users"] < 10:
-    st.warning(f"Thin data: {figures['users']} customers, {figures['repeat_users']} with two or more products. "
+elif figures.users < 20 or figures.repeat_users < 10:
+    st.warning(f"Thin data: {figures.users} customers, {figures.repeat_users} with two or more products. "
                "Training will run, but expect noisy results.")
-elif figures["items"] > limits().dense_items:
-    st.warning(f"{figures['items']:,} products: EASE will be skipped (its dense items x items inverse would "
+elif figures.items > limits().dense_items:
+    st.warning(f"{figures.items:,} products: EASE will be skipped (its dense items x items inverse would "
                f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 st.subheader("Save")

@@ -41,6 +41,14 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     labels = set(LABELS.values())
     assert set(at.dataframe[0].value["model"]) <= labels  # cooc or itemknn, in one run alone: named all the same
 
+    # Two datasets: each figure in words and formatted (it showed "user_item_pairs" and 0.0200...).
+    next(r for r in at.radio if r.label == "Compare").set_value("Two datasets").run()
+    assert not at.exception
+    figures = at.dataframe[0].value.set_index("figure")
+    assert list(figures.columns) == ["A: small", "B: other"]
+    assert figures.loc["Customers"].tolist() == ["148", "99"]  # cleaning dropped customers with only returns and figures.loc["Density", "B: other"].endswith("%")
+    assert not [f for f in figures.index if "_" in f]
+
     # The sidebar keeps the active run and dataset together (a new user picked another dataset's run
     # and the Recommendations page showed one dataset's customer beside the other's products). AppTest
     # does not list the sidebar's selectors under st.navigation, so their callbacks are called as a pick would.

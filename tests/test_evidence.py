@@ -13,7 +13,8 @@ from gnnrec_core.baskets.associations import basket_stats, catalogue_stats
 from gnnrec_core.baskets.evidence import THIN
 from gnnrec_core.baskets.rules import default_min_count, frequently_bought_together
 from gnnrec_core.cli import main
-from gnnrec_core.data.ingest import ingest, summary
+from gnnrec_core.data.ingest import ingest
+from gnnrec_core.data.summary import summary
 from gnnrec_core.data.synthetic import SyntheticConfig, generate
 from gnnrec_core.models import ItemKNN, Popularity
 from gnnrec_core.pipeline.benchmark import prepare
@@ -38,9 +39,9 @@ def test_baskets_and_product_counts_agree_across_pages_cli_and_report(tmp_path, 
     dataset = prepare(result)
     catalogue, items = catalogue_stats(result.events)  # the Associations page
     run = basket_stats(result.events, dataset.interactions.item_lookup())  # Neighbourhood, Recommendations
-    assert catalogue.n_baskets == run.n_baskets == summary(result)["baskets"] == 4  # the Data page's card
+    assert catalogue.n_baskets == run.n_baskets == summary(result).baskets == 4  # the Data page's card
     # o3, postage alone, is said beside the count (with its lines dropped by ingest, it is gone)
-    assert summary(result)["fee_only_baskets"] == (0 if drop else 1)
+    assert summary(result).fee_only_baskets == (0 if drop else 1)
     assert dict(zip(items, catalogue.item_counts.tolist())) == COUNTS
     known = {str(i): int(run.item_counts[n]) for n, i in enumerate(dataset.interactions.items)}
     assert known == {"A": 3, "K": 2, "G": 1, **({} if drop else {"POST": 0})}  # postage: a code in no basket

@@ -5,8 +5,9 @@ import pytest
 from conftest import SAMPLE, shared_file
 
 from gnnrec_core.data.charges import CHARGES_KEPT, DROP_REASON
-from gnnrec_core.data.ingest import baskets_of, ingest, parse_times, summary
+from gnnrec_core.data.ingest import baskets_of, ingest, parse_times
 from gnnrec_core.data.mapping import detect_mapping
+from gnnrec_core.data.summary import summary
 from gnnrec_core.errors import InputError
 
 
@@ -196,7 +197,7 @@ def test_bundled_sample():
     figures = summary(result)
     assert result.report.rows_read == 50999
     assert result.report.dropped["cancelled invoice"] == 926  # as the data README states
-    assert figures["users"] > 900 and figures["items"] > 2500
+    assert figures.users > 900 and figures.items > 2500
 
 
 @pytest.mark.parametrize("name,baskets,items", [
@@ -276,8 +277,8 @@ def test_summary_counts_the_products_the_models_rank():
                           "product_id": ["a", "b", "a", "a", "c"]})
     result = ingest(frame.to_csv(index=False).encode(), "log.csv")
     figures = summary(result)
-    assert figures["items"] == 3 and figures["items_with_users"] == 2
-    assert prepare(result).interactions.matrix().shape[1] == figures["items_with_users"]
+    assert figures.items == 3 and figures.items_with_users == 2
+    assert prepare(result).interactions.matrix().shape[1] == figures.items_with_users
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])

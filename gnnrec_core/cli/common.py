@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.ingest import IngestResult, ingest, summary
+from ..data.ingest import IngestResult, ingest
 from ..data.mapping import ROLES
+from ..data.summary import summary
 from ..errors import ConfigError, InputError
 from ..matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from ..models import GNN_MODELS, SPECS, Recommender
@@ -309,9 +310,7 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
         if count:  # a zero is kept in the JSON, not printed as if it were news
             print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
-    print("summary: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}" if isinstance(v, float)
-                                  else f"{k} {v}" for k, v in figures.items()
-                                  if v is not None))  # no times: no first_time/last_time, not "None"
-    return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures}
+    print("summary: " + "; ".join(f"{figure.lower()} {value}" for figure, value in figures.lines()))
+    return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures.as_dict()}
 
 

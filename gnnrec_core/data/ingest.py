@@ -339,30 +339,6 @@ def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = No
     return joined
 
 
-def summary(result: IngestResult) -> dict[str, Any]:
-    """Headline figures of a cleaned dataset, for the CLI and the dashboard's cards."""
-    events = result.events
-    with_user = events[events["user"].notna()]
-    pairs = with_user[["user", "item"]].drop_duplicates()
-    users, items = with_user["user"].nunique(), events["item"].nunique()
-    times = events["time"].dropna()
-    baskets = basket_count(events)
-    return {
-        "rows": len(events), "users": int(users), "items": int(items),
-        # the models' catalogue: products some known customer bought (the rest are in baskets only)
-        "items_with_users": int(with_user["item"].nunique()),
-        "baskets": baskets,
-        # baskets that held only postage or fees, in no count (baskets_of): the gap a reader otherwise
-        # finds between the baskets read and the baskets counted
-        "fee_only_baskets": _all_baskets(events) - baskets,
-        "user_item_pairs": len(pairs),
-        "density": float(len(pairs) / max(users * with_user["item"].nunique(), 1)),  # over the models' catalogue
-        "first_time": str(times.min()) if len(times) else None,
-        "last_time": str(times.max()) if len(times) else None,
-        "repeat_users": int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
-    }
-
-
 def baskets_of(events: pd.DataFrame) -> pd.Series:
     """The one definition of a basket, for every page, command and report: the basket key per
     event line, the order/invoice when there is one, else the user (a user's whole history as one
@@ -394,5 +370,5 @@ def basket_count(events: pd.DataFrame) -> int:
     return int(baskets_of(events).nunique(dropna=True))
 
 
-__all__ = ["IngestReport", "IngestResult", "ingest", "engine_for", "preview_frame", "summary", "baskets_of",
+__all__ = ["IngestReport", "IngestResult", "ingest", "engine_for", "preview_frame", "baskets_of",
            "basket_count", "parse_times", "EVENT_COLUMNS"]

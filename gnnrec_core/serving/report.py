@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
 from ..baskets.evidence import THIN
-from ..data.ingest import summary
+from ..data.summary import summary
 from ..fit.metrics import METRICS
 from ..models import LABELS, Recommender
 from ..models.registry import row_label
@@ -77,13 +77,14 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
              f"<p class='note'>Model {_e(LABELS.get(info.model, info.model))}. "
              f"Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
              "<h2>Dataset</h2><div class='cards'>"]
-    for label, key in (("Customers", "users"), ("Products", "items"), ("Baskets", "baskets"),
-                       ("Customer-product pairs", "user_item_pairs")):
-        parts.append(f"<div class='card'>{label}<b>{figures[key]:,}</b></div>")
-    span = f"{figures['first_time'][:10]} to {figures['last_time'][:10]}" if figures["first_time"] else "no dates"
+    for label, value in (("Customers", figures.users), ("Products", figures.items), ("Baskets", figures.baskets),
+                         ("Customer-product pairs", figures.user_item_pairs)):
+        parts.append(f"<div class='card'>{label}<b>{value:,}</b></div>")
+    span = f"{figures.first_time[:10]} to {figures.last_time[:10]}" if figures.first_time and figures.last_time \
+        else "no dates"
     parts.append(f"<div class='card'>Dates<b style='font-size:1rem'>{_e(span)}</b></div></div>")
-    if figures["items_with_users"] != figures["items"]:  # the table below ranks only these
-        parts.append(f"<p class='note'>{figures['items_with_users']:,} of the {figures['items']:,} products were "
+    if figures.items_with_users != figures.items:  # the table below ranks only these
+        parts.append(f"<p class='note'>{figures.items_with_users:,} of the {figures.items:,} products were "
                      "bought by a known customer: the catalogue the models rank; the rest appear in baskets "
                      "without a customer only.</p>")
     dropped = dataset.ingest.report.dropped
