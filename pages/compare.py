@@ -109,8 +109,11 @@ elif mode == "Two runs":
         st.info("The two runs share no products.")
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
+    floors = changes.attrs.get("min_buyers", (1, 1))
     st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",
-              help=f"Over {len(changes):,} products both runs know")
+              help=f"Over {len(changes):,} products both runs know with at least {max(floors)} buyers (A's floor "
+                   f"{floors[0]}, B's {floors[1]}, as on the Product neighbourhood page): fewer buyers give "
+                   "neighbours by chance")
     changes = changes.assign(name=changes["item"].map(items_b), **{"neighbours gained": changes["gained"].map(len)},
                              **{"neighbours lost": changes["lost"].map(len)}).sort_values("overlap")
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))

@@ -90,3 +90,26 @@ def test_two_runs_share_a_blend_row_only_where_they_blend_the_same_parts():
     same = runs_side_by_side(blends_by_parts(b), blends_by_parts(c)).set_index("model")
     assert same.loc["LightGCN + graph filter", "test nDCG change"] == pytest.approx(0.01)  # x2 against x1: one row
     assert blend_weights(a) == ["LightGCN + graph filter x4 + popularity x0.1"]
+
+
+def test_neighbourhoods_that_changed_read_products_above_the_buyer_floor():
+    """Compare › Two runs listed products of one or two buyers first (their neighbours change by
+    chance); each run now reads only products with its floor of buyers (min_evidence: 2 here), among
+    themselves, as the Product neighbourhood page does."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from gnnrec_core import MODELS
+    from gnnrec_core.serving.explore import compare_neighbours
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((60, 8)) < 0.5).astype(np.float32)
+    dense[:, 7] = 0
+    dense[3, 7] = 1  # product 7: one buyer
+    items = np.array([f"p{i}" for i in range(8)])
+    a = MODELS["itemknn"]().fit(sp.csr_matrix(dense))
+    b = MODELS["cooc"]().fit(sp.csr_matrix(dense))
+    changes = compare_neighbours(a, items, b, items, k=3)
+    assert changes.attrs["min_buyers"] == (2, 2)
+    assert set(changes["item"]) == {f"p{i}" for i in range(7)}  # p7 left out, as anchor and as neighbour
+    assert not any("p7" in names for column in ("gained", "lost") for names in changes[column])

@@ -162,17 +162,30 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
                       table[~first].sort_values("lift_low", ascending=False)], ignore_index=True)
 
 
-def top_neighbours(model: Recommender, items: np.ndarray, k: int = 10) -> dict[str, set[str]]:
-    """Raw item ID -> set of its k nearest raw item IDs, for every item of the model."""
-    found, _ = model.similar_items(np.arange(model.n_items), k)
-    return {str(items[i]): {str(items[j]) for j in row} for i, row in enumerate(found)}
+def top_neighbours(model: Recommender, items: np.ndarray, k: int = 10, min_buyers: int = 1,
+                   chunk: int = 1024) -> dict[str, set[str]]:
+    """Raw item ID -> set of its k nearest raw item IDs, for every item with at least `min_buyers`
+    buyers, among those items. A chunk of anchors at a time: the whole item-item matrix of 50,000
+    products is 10 GB."""
+    enough = np.flatnonzero(item_buyers(model) >= min_buyers)
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(enough), chunk):
+        anchors = enough[start:start + chunk]
+        ranked, scores = similar_ranked(model, anchors, k, min_buyers)
+        for anchor, row, row_scores in zip(anchors, ranked, scores):
+            found[str(items[anchor])] = {str(items[j]) for j, score in zip(row, row_scores) if np.isfinite(score)}
+    return found
 
 
 def compare_neighbours(model_a: Recommender, items_a: np.ndarray, model_b: Recommender, items_b: np.ndarray,
                        k: int = 10) -> pd.DataFrame:
     """Per product present in both runs: overlap (Jaccard) of its top-k neighbours, and the
-    neighbours it gained (in B only) and lost (in A only), among products both runs know."""
-    a, b = top_neighbours(model_a, items_a, k), top_neighbours(model_b, items_b, k)
+    neighbours it gained (in B only) and lost (in A only), among products both runs know. Each run
+    reads only products above its own floor of buyers (min_buyers, the Neighbourhood page's): a
+    product of one or two buyers has neighbours by chance, and topped the list as "changed" for
+    it; `attrs["min_buyers"]` holds the two floors."""
+    floors = (min_buyers(model_a), min_buyers(model_b))
+    a, b = top_neighbours(model_a, items_a, k, floors[0]), top_neighbours(model_b, items_b, k, floors[1])
     common = set(a) & set(b)
     rows = []
     for item in sorted(common):
@@ -180,7 +193,9 @@ def compare_neighbours(model_a: Recommender, items_a: np.ndarray, model_b: Recom
         union = left | right
         rows.append({"item": item, "overlap": len(left & right) / len(union) if union else 1.0,
                      "gained": sorted(right - left), "lost": sorted(left - right)})
-    return pd.DataFrame(rows, columns=["item", "overlap", "gained", "lost"])
+    table = pd.DataFrame(rows, columns=["item", "overlap", "gained", "lost"])
+    table.attrs["min_buyers"] = floors
+    return table
 
 
 def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: int = 3,
