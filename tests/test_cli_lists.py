@@ -148,3 +148,37 @@ def test_a_name_two_products_carry_is_refused_naming_both():
         find_id({g: i for i, g in enumerate(groceries)}, "milk", "item", groceries, groceries)
     with pytest.raises(InputError, match=r"products whose names hold 'mug': Red mug \(A1\), red mug \(B2\)"):
         find_id(table, "mug", "item", codes, names)
+
+
+def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, monkeypatch):
+    """`recommend --basket` is the Recommendations page's "build a basket" (the CLI had only --user): on
+    one saved run, the same products in the same order, none of the basket's own; IDs or names."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from gnnrec_core.store import Workspace
+
+    workspace = tmp_path / "ws"
+    assert run_cli("train", small_log, "--model", "itemknn", "--compare-with", "pop", "--workspace", workspace,
+                   "--quiet").returncode == 0
+    done = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket",
+                   "85123A, WHITE METAL LANTERN", "--k", "10", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["basket"] == ["85123A", "71053"]  # the lantern given by its name
+    listed = [r["item"] for r in printed["recommendations"]]
+    assert len(listed) == 10 and not set(listed) & set(printed["basket"])
+
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    run = Workspace(workspace).load_run(Workspace(workspace).list_runs()[0].run_id)
+    codes = [str(i) for i in run.items]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/recommendations.py").run()
+    at.radio(key="recs-mode").set_value("New customer (build a basket)").run()
+    at.multiselect[0].set_value([codes.index("85123A"), codes.index("71053")]).run()
+    assert not at.exception
+    assert at.table[0].value["item"].astype(str).tolist() == listed
+
+    empty = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket", " , ")
+    assert empty.returncode == 2 and empty.stderr.strip() == (
+        "error: --basket: expected comma-separated product IDs or names, found ' , '")

@@ -46,7 +46,8 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert not at.exception
     figures = at.dataframe[0].value.set_index("figure")
     assert list(figures.columns) == ["A: small", "B: other"]
-    assert figures.loc["Customers"].tolist() == ["148", "99"]  # cleaning dropped customers with only returns and figures.loc["Density", "B: other"].endswith("%")
+    assert figures.loc["Customers"].tolist() == ["148", "99"]  # cleaning dropped customers with only returns
+    assert figures.loc["Density", "B: other"].endswith("%")
     assert not [f for f in figures.index if "_" in f]
 
     # The sidebar keeps the active run and dataset together (a new user picked another dataset's run

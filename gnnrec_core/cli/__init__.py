@@ -93,7 +93,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         "ingest": "detect the column mapping and print the cleaning report",
         "benchmark": "fit every model on one split and print the metrics table",
         "train": "score one model beside every comparison on a held-out split, then save it as a run",
-        "recommend": "top-k recommendations for one user, with reasons",
+        "recommend": "top-k recommendations for one user, or a new customer's basket, with reasons",
         "similar": "the products most similar to one product",
         "export": "recommendations and similar items as CSV, embeddings as TSV",
         "report": "write a self-contained HTML report for stakeholders (trained now, or a saved run with --run)",
@@ -218,7 +218,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
                                                  "else ./workspace, the dashboard's)")
         if name == "recommend":
-            sub.add_argument("--user", required=True, help="raw user ID as in the data")
+            whose = sub.add_mutually_exclusive_group(required=True)
+            whose.add_argument("--user", help="raw user ID as in the data")
+            whose.add_argument("--basket", metavar="ITEMS",
+                               help="comma-separated product IDs or names of a new customer's basket (the "
+                                    "Recommendations page's 'build a basket'): what goes with them")
         if name == "similar":
             sub.add_argument("--item", required=True, help="the product's ID as in the data, or its catalogue name")
         if name == "export":

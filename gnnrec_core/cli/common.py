@@ -111,8 +111,8 @@ def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
 
 
 # What still means something when a saved run answers instead of a fit.
-RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "item", "k", "json_path", "quiet", "out", "split",
-               "exclude_items", "exclude_categories", "exclude_non_products", "boost", "max_per_category",
+RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "basket", "item", "k", "json_path", "quiet", "out",
+               "split", "exclude_items", "exclude_categories", "exclude_non_products", "boost", "max_per_category",
                "min_buyers"}
 
 

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from .args import writable_folder
 from .common import _model_for, _policy, _Progress, fewest_buyers
 
@@ -17,15 +17,22 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
     from ..baskets.evidence import THIN
     from ..serving.merchandising import parse_boosts
-    from ..serving.recommend import recommend_table
+    from ..serving.recommend import recommend_for_basket, recommend_table
 
     parse_boosts(args.boost)  # a malformed --boost is refused before the data and the model load
+    basket = _basket_items(args.basket) if args.basket is not None else None
     dataset, model = _model_for(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
-    table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k,
-                            policy=_policy(args, dataset, model), stats=stats)
+    policy = _policy(args, dataset, model)
+    if basket is None:
+        table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=policy, stats=stats)
+        out: dict[str, Any] = {"user": args.user}
+    else:
+        indices = list(dict.fromkeys(dataset.item_index(item) for item in basket))
+        table = recommend_for_basket(model, dataset, indices, k=args.k, policy=policy, stats=stats)
+        out = {"basket": [str(dataset.interactions.items[i]) for i in indices]}
     print(recommendation_text(table))
-    out = {"user": args.user, "model": model.name, "recommendations": table.to_dict(orient="records")}
+    out |= {"model": model.name, "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
         out["explained"] = table.attrs["explained"]
@@ -37,6 +44,14 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
         print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer buyers"
               f"{f' (now {args.min_buyers})' if args.min_buyers > 1 else ''}.")
     return out
+
+
+def _basket_items(text: str) -> list[str]:
+    """--basket's products, each an ID or a catalogue name; none at all is refused in words."""
+    items = [part.strip() for part in text.split(",") if part.strip()]
+    if not items:
+        raise ConfigError(f"--basket: expected comma-separated product IDs or names, found '{text}'")
+    return items
 
 
 def recommendation_text(table: Any) -> str:
