@@ -4,7 +4,15 @@ shared top associations), or two periods or segments of one dataset (what change
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import catalogue_stats, compare_neighbours, comparison_bars, pair_overlap, summary, top_pairs
+from gnnrec_core import (
+    DataSummary,
+    catalogue_stats,
+    compare_neighbours,
+    comparison_bars,
+    pair_overlap,
+    summary,
+    top_pairs,
+)
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
@@ -19,7 +27,7 @@ def neighbour_changes(run_a: str, run_b: str, k: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Counting baskets...", max_entries=8)
-def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[dict, pd.DataFrame]:
+def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[DataSummary, pd.DataFrame]:
     data = load_dataset(name, saved_at)
     stats, items = catalogue_stats(data.ingest.events)
     names = data.ingest.catalogue["name"]
@@ -91,10 +99,10 @@ elif mode == "Two runs":
     cols = list(merged.columns)
     st.dataframe(merged, hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
-    weights = [f"run {side}: {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
+    weights = [f"run {side}, {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
                if blend_weights(info)]
     if weights:  # the blend rows' weights, chosen on each run's own validation
-        st.caption("Blend weights, chosen on each run's validation: " + escape_markdown(". ".join(weights)) + ".")
+        st.caption("Blend weights, chosen on each run's validation: " + escape_markdown("; ".join(weights)) + ".")
     if merged[cols[1:]].isna().any().any():
         st.caption("An empty (None) cell: that run has no such row (a blend is a row only where validation chose "
                    "one; a model may have been left out of a run).")
@@ -105,15 +113,16 @@ elif mode == "Two runs":
     st.subheader("Neighbourhoods that changed")
     k = st.slider("Neighbours compared per product", 5, 30, 10)
     changes = neighbour_changes(run_a, run_b, k)
+    floor_a, floor_b = changes.attrs.get("min_buyers", (1, 1))
     if changes.empty:
-        st.info("The two runs share no products.")
+        st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} buyers (A's floor "
+                f"{floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page).")
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
-    floors = changes.attrs.get("min_buyers", (1, 1))
     st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",
-              help=f"Over {len(changes):,} products both runs know with at least {max(floors)} buyers (A's floor "
-                   f"{floors[0]}, B's {floors[1]}, as on the Product neighbourhood page): fewer buyers give "
-                   "neighbours by chance")
+              help=f"Over {len(changes):,} products both runs know with at least {max(floor_a, floor_b):d} buyers "
+                   f"(A's floor {floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page): fewer buyers "
+                   "give neighbours by chance")
     changes = changes.assign(name=changes["item"].map(items_b), **{"neighbours gained": changes["gained"].map(len)},
                              **{"neighbours lost": changes["lost"].map(len)}).sort_values("overlap")
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))

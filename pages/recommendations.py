@@ -98,6 +98,8 @@ if mode.startswith("New"):
         st.stop()
     table = recommend_for_basket(run.model, data, basket, k, policy=policy, stats=stats)
     show_recommendations(table)
+    if table.attrs.get("note"):  # fewer than k left: say what was excluded, as `recommend --basket` does
+        st.info(escape_markdown(table.attrs["note"]))
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
     st.stop()
 

@@ -231,7 +231,8 @@ with left:
 with right:
     history = pd.DataFrame(list(info.history))
     if history.empty:  # an empty chart read as a failed run
-        st.caption(f"No training curve: {escape_markdown(LABELS.get(info.model, info.model))} is fitted in "
+        st.caption("No training curve: this run recorded no epochs." if SPECS[info.model].kind == "gnn" else
+                   f"No training curve: {escape_markdown(LABELS.get(info.model, info.model))} is fitted in "
                    "closed form or by counting, with no epochs to draw.")
     else:
         chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")

@@ -167,10 +167,11 @@ def blends_by_parts(info: RunInfo) -> pd.DataFrame:
     same parts (one row held a blend of three parts beside one of two); each run's weights are in its
     own table and in `blend_weights`."""
     frame = results_frame(info)
-    names = [" + ".join([LABELS.get(r.model, r.model), *(PART_LABELS.get(p, p) for p, w in r.blend.items() if w > 0)])
-             if r.blend else label for r, label in zip(info.results, frame["model"])]
-    blend = frame["row"].str.endswith("+blend")
-    return frame.assign(model=names, row=frame["row"].where(~blend, names))
+    parts = [[p for p, w in r.blend.items() if w > 0] for r in info.results]
+    names = [" + ".join([LABELS.get(r.model, r.model), *(PART_LABELS.get(p, p) for p in used)]) if used else label
+             for r, used, label in zip(info.results, parts, frame["model"])]
+    keys = [f"{r.key}:{'+'.join(used)}" if used else r.key for r, used in zip(info.results, parts)]
+    return frame.assign(model=names, row=keys)
 
 
 def blend_weights(info: RunInfo) -> list[str]:
@@ -182,6 +183,8 @@ def runs_side_by_side(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.Da
     """Two runs' rows (blends_by_parts) joined by row: validation and test nDCG of each and their
     changes, test recall and coverage; a row one run alone has is empty (None) on the other side."""
     merged = metrics_a.merge(metrics_b.drop(columns=["kind"]), on="row", how="outer", suffixes=(" A", " B"))
+    order = {key: i for i, key in enumerate(dict.fromkeys([*metrics_a["row"], *metrics_b["row"]]))}
+    merged = merged.sort_values("row", key=lambda rows: rows.map(order))  # A's order (each blend beside its model)
     merged["model"] = merged.pop("model A").fillna(merged.pop("model B"))  # a row one run alone has: its label
     merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
     merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
@@ -189,9 +192,9 @@ def runs_side_by_side(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.Da
                            | {f"{m} {s}": f"test {shown} {s}" for m, shown in (("ndcg", "nDCG"), ("recall", "recall"),
                                                                               ("coverage", "coverage")) for s in "AB"}
                            | {"nDCG change": "test nDCG change"})
-    return merged[["model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A",
-                   "test nDCG B", "test nDCG change", "test recall A", "test recall B", "test coverage A",
-                   "test coverage B"]]
+    return merged.reset_index(drop=True)[[
+        "model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
+        "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]]
 
 
 def runs_table(runs: list[RunInfo]) -> pd.DataFrame:

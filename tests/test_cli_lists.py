@@ -166,6 +166,10 @@ def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, m
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed["basket"] == ["85123A", "71053"]  # the lantern given by its name
+    commas = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket",
+                     "SET 3 RETROSPOT TEA,COFFEE,SUGAR,WRAP, CAROUSEL,85123A,85123A", "--json", "-")
+    assert commas.returncode == 0, commas.stderr  # names that hold commas, and an ID given twice
+    assert json.loads(commas.stdout)["basket"] == ["21216", "16156L", "85123A"]
     listed = [r["item"] for r in printed["recommendations"]]
     assert len(listed) == 10 and not set(listed) & set(printed["basket"])
 

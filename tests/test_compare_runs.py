@@ -81,7 +81,9 @@ def test_two_runs_share_a_blend_row_only_where_they_blend_the_same_parts():
     b = RunInfo(DatasetRef("shop"), "lightgcn", (
         _row("lightgcn", 0.09), _row("lightgcn", 0.13, {"filter": 2.0, "popularity": 0.0}), _row("ease", 0.11)))
     c = RunInfo(DatasetRef("shop"), "lightgcn", (_row("lightgcn", 0.09), _row("lightgcn", 0.14, {"filter": 1.0})))
-    merged = runs_side_by_side(blends_by_parts(a), blends_by_parts(b)).set_index("model")
+    merged = runs_side_by_side(blends_by_parts(a), blends_by_parts(b))
+    assert merged["model"].tolist()[:3] == ["LightGCN", "LightGCN + graph filter + popularity", "EASE"]  # A's order
+    merged = merged.set_index("model")
     assert merged.loc["LightGCN + graph filter + popularity", "test nDCG A"] == 0.12
     assert pd.isna(merged.loc["LightGCN + graph filter + popularity", "test nDCG B"])  # B blends no popularity
     assert merged.loc["LightGCN + graph filter", "test nDCG B"] == 0.13
@@ -114,3 +116,6 @@ def test_neighbourhoods_that_changed_read_products_above_the_buyer_floor():
     assert changes.attrs["min_buyers"] == (2, 2)
     assert set(changes["item"]) == {f"p{i}" for i in range(7)}  # p7 left out, as anchor and as neighbour
     assert not any("p7" in names for column in ("gained", "lost") for names in changes[column])
+    lonely = sp.csr_matrix(np.eye(10, 8, dtype=np.float32))  # every product one buyer: none reaches the floor
+    none_left = compare_neighbours(MODELS["itemknn"]().fit(lonely), items, MODELS["cooc"]().fit(lonely), items)
+    assert none_left.empty and none_left.attrs["min_buyers"] == (2, 2)  # the page says which floor

@@ -43,7 +43,8 @@ ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (bench
                 (benchmark_module, "split"), (benchmark_module, "benchmark"), (benchmark_module, "benchmark_seeds"),
                 (experiment_module, "run_experiment"),
                 (experiment_module, "train_and_save"),
-                (recommend_module, "recommend_table"), (recommend_module, "similar_table"),
+                (recommend_module, "recommend_table"), (recommend_module, "recommend_for_basket"),
+                (recommend_module, "similar_table"),
                 (export_module, "export_all"), (merchandising_module, "resolve"), (rules_module, "mine_rules"),
                 (rules_module, "RuleConfig"), (basket_eval_module, "basket_eval"),
                 (changes_module, "split_by_time"), (changes_module, "split_by_column"),
@@ -52,8 +53,9 @@ NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_mod
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
 READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
-STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table", "similar_table",
-           "export_all", "mine_rules", "basket_eval", "split_by_time", "split_by_column", "cold_start_eval"}
+STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table",
+           "recommend_for_basket", "similar_table", "export_all", "mine_rules", "basket_eval", "split_by_time",
+           "split_by_column", "cold_start_eval"}
 
 
 class _Stop(Exception):
@@ -148,6 +150,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "lookup_key": [flag, "InvoiceNo"], "items_item": [flag, "sku"], "items_item_name": [flag, "title"],
         "items_category": [flag, "aisle"], "items_price": [flag, "title"],
         "model": [flag, "itemknn"], "models": [flag, "pop,itemknn"], "user": [flag, "13047"],
+        "basket": [flag, "85123A,22423"],
         "item": [flag, "22423"], "exclude_items": [flag, "22423"], "exclude_categories": [flag, "Gifts"],
         "boost": [flag, "Gifts=1.5"], "run": [flag, "latest"], "workspace": [flag, str(files["base"] / "ws2")],
         "out": [flag, str(files["base"] / ("other.html" if command == "report" else "other"))],
@@ -210,6 +213,9 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, flag, files,
     # The option's own flag and value replace the baseline's, if the baseline sets it.
     option_args = _other_value(command, action, files)
     changed = list(baseline)
+    if dest == "basket":  # the other of --user and --basket: the baseline's customer goes
+        at = changed.index("--user")
+        del changed[at:at + 2]
     if option_args[0] in changed:
         at = changed.index(option_args[0])
         del changed[at:at + (1 if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)) else 2)]

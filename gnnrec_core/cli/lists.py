@@ -20,15 +20,16 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.recommend import recommend_for_basket, recommend_table
 
     parse_boosts(args.boost)  # a malformed --boost is refused before the data and the model load
-    basket = _basket_items(args.basket) if args.basket is not None else None
+    if args.basket is not None and not args.basket.replace(",", "").strip():
+        raise ConfigError(f"--basket: expected comma-separated product IDs or names, found '{args.basket}'")
     dataset, model = _model_for(args)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     policy = _policy(args, dataset, model)
-    if basket is None:
+    if args.basket is None:
         table = recommend_table(model, dataset, dataset.user_index(args.user), k=args.k, policy=policy, stats=stats)
         out: dict[str, Any] = {"user": args.user}
     else:
-        indices = list(dict.fromkeys(dataset.item_index(item) for item in basket))
+        indices = _basket_indices(dataset, args.basket)
         table = recommend_for_basket(model, dataset, indices, k=args.k, policy=policy, stats=stats)
         out = {"basket": [str(dataset.interactions.items[i]) for i in indices]}
     print(recommendation_text(table))
@@ -46,12 +47,25 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _basket_items(text: str) -> list[str]:
-    """--basket's products, each an ID or a catalogue name; none at all is refused in words."""
-    items = [part.strip() for part in text.split(",") if part.strip()]
-    if not items:
-        raise ConfigError(f"--basket: expected comma-separated product IDs or names, found '{text}'")
-    return items
+def _basket_indices(dataset: Any, text: str) -> list[int]:
+    """--basket's products, each an ID or a whole catalogue name, once each. A name may hold commas
+    ("TRAY, BREAKFAST IN BED"): the longest run of comma-separated pieces that is one product's ID or
+    name is taken first; a piece that is neither alone is refused as `similar --item` refuses it."""
+    pieces, found, start = text.split(","), [], 0
+    while start < len(pieces):
+        if not pieces[start].strip():
+            start += 1
+            continue
+        for end in range(len(pieces), start, -1):
+            try:
+                found.append(dataset.item_index(",".join(pieces[start:end]).strip()))
+            except InputError:
+                if end == start + 1:
+                    raise
+                continue
+            start = end
+            break
+    return list(dict.fromkeys(found))
 
 
 def recommendation_text(table: Any) -> str:

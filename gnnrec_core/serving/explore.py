@@ -34,14 +34,15 @@ def min_buyers(model: Recommender) -> int:
     return min_evidence(model.n_users)
 
 
-def similar_ranked(model: Recommender, anchors: np.ndarray, k: int = 10, min_buyers: int = 1
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def similar_ranked(model: Recommender, anchors: np.ndarray, k: int = 10, min_buyers: int = 1,
+                   buyers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per anchor item, the k products most similar by the model among those with at least
-    `min_buyers` buyers, never the anchor itself: (indices, similarities) as `merchandising.rank`
-    gives them, -inf marking a slot with nothing left to fill it (`available` drops those)."""
+    `min_buyers` buyers (`buyers`: item_buyers(model), where the caller has it), never the anchor
+    itself: (indices, similarities) as `merchandising.rank` gives them, -inf marking a slot with
+    nothing left to fill it (`available` drops those)."""
     anchors = np.atleast_1d(np.asarray(anchors, np.int64))
     scores = np.array(model.item_item(anchors), dtype=np.float32)
-    scores[:, item_buyers(model) < min_buyers] = -np.inf
+    scores[:, (item_buyers(model) if buyers is None else buyers) < min_buyers] = -np.inf
     scores[np.arange(len(anchors)), anchors] = -np.inf
     return rank(scores, k, None, None)
 
@@ -167,11 +168,12 @@ def top_neighbours(model: Recommender, items: np.ndarray, k: int = 10, min_buyer
     """Raw item ID -> set of its k nearest raw item IDs, for every item with at least `min_buyers`
     buyers, among those items. A chunk of anchors at a time: the whole item-item matrix of 50,000
     products is 10 GB."""
-    enough = np.flatnonzero(item_buyers(model) >= min_buyers)
+    buyers = item_buyers(model)  # once, not per chunk
+    enough = np.flatnonzero(buyers >= min_buyers)
     found: dict[str, set[str]] = {}
     for start in range(0, len(enough), chunk):
         anchors = enough[start:start + chunk]
-        ranked, scores = similar_ranked(model, anchors, k, min_buyers)
+        ranked, scores = similar_ranked(model, anchors, k, min_buyers, buyers)
         for anchor, row, row_scores in zip(anchors, ranked, scores):
             found[str(items[anchor])] = {str(items[j]) for j, score in zip(row, row_scores) if np.isfinite(score)}
     return found
