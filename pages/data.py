@@ -198,6 +198,9 @@ elif figures.items > limits().dense_items:
                f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 st.subheader("Save")
+SAVED_KEY = "data-saved-message"  # said after the rerun that redraws the sidebar with the new active dataset
+if SAVED_KEY in st.session_state:
+    st.success(st.session_state.pop(SAVED_KEY))
 same = next((d for d in ws().list_datasets() if d.get("fingerprint") == fingerprint(result)), None)
 if same is not None:  # e.g. the bundled sample, or a file the CLI's train already saved
     st.info(f"This data is already saved as '{escape_markdown(same['name'])}'; save it again only to keep a "
@@ -216,7 +219,15 @@ if ws().has_dataset(name) and (same is None or name.strip() != same["name"]):
     # Keyed by name, file and save count: a new upload, or the next save, asks again, unticked.
     replace = st.checkbox(f"Replace the saved dataset '{escape_markdown(name.strip())}'", value=False,
                           key=f"replace-{name.strip()}-{events[1]}-{st.session_state.get('data-saves', 0)}")
-if st.button("Save dataset", type="primary", icon=":material/save:"):
+already = same is not None and name.strip() == same["name"]  # this very data, saved under this name
+if already and st.button(f"Make '{escape_markdown(same['name'])}' the active dataset", type="primary",
+                         icon=":material/check:", disabled=st.session_state.get(DATASET_KEY) == same["name"]):
+    # Saving it again was refused ("already saved") and left another dataset active: a new user then
+    # trained on the sample believing it was this file.
+    st.session_state[DATASET_KEY] = same["name"]
+    st.session_state[SAVED_KEY] = f"'{escape_markdown(same['name'])}' is the active dataset."
+    st.rerun()
+if not already and st.button("Save dataset", type="primary", icon=":material/save:"):
     try:
         saved = ws().save_dataset(name, result, source=events[1], replace=replace)
     except GnnrecError as exc:
@@ -224,8 +235,9 @@ if st.button("Save dataset", type="primary", icon=":material/save:"):
     else:
         st.session_state["data-saves"] = st.session_state.get("data-saves", 0) + 1
         st.session_state[DATASET_KEY] = saved.name
-        st.success(f"{'Replaced' if replace else 'Saved'} '{escape_markdown(saved.name)}' and made it the active "
-                   "dataset.")
+        st.session_state[SAVED_KEY] = (f"{'Replaced' if replace else 'Saved'} '{escape_markdown(saved.name)}' and "
+                                       "made it the active dataset.")
+        st.rerun()  # the sidebar, drawn before this page, then shows it
 
 saved = ws().list_datasets()
 if saved:

@@ -106,12 +106,24 @@ if running:  # progress first, where the click lands; the form and the previous 
     st.caption("The settings form and the previous run's results are hidden while this run trains.")
     st.stop()
 progress_panel()  # a failed or cancelled run says so above the form
+# A run this session does not follow: another tab's, or this one's before a reload (a new session).
+# Said, with a way to follow it: a user saw the previous results and no progress, and trained again.
+elsewhere = sorted((j for j in jobs().values() if j.status == "running"), key=lambda j: -j.started)
+if elsewhere:
+    other = elsewhere[0]
+    st.info(f"A run of {escape_markdown(LABELS.get(other.config.model, other.config.model))} on "
+            f"'{escape_markdown(other.dataset)}' started {time.time() - other.started:.0f} s ago on this server "
+            "(in another tab, or in this one before a reload). It is saved when it ends, and then listed in the "
+            "sidebar's Run box.")
+    st.button("Follow its progress", icon=":material/monitoring:", key="follow-run",
+              on_click=lambda job_id=other.id: st.session_state.__setitem__(JOB_KEY, job_id))
 
 st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' button can choose it
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
 start: ExperimentConfig = st.session_state.get(FORM_START_KEY, ExperimentConfig())
 devices, weightings = ["auto", "cpu", "cuda"], available_weightings(data.ingest.events)
 # Enter in a number box does not start a run: a new user's Enter after typing a budget trained twice.
+st.caption(f"Trains on the dataset '{escape_markdown(dataset_name)}' (the sidebar's Dataset).")
 with st.form("train-form", enter_to_submit=False):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
     baselines = st.multiselect("Compare with", list(BASELINES), default=list(start.baselines), format_func=LABELS.get)
@@ -173,6 +185,9 @@ if found is None:
 run_id, run = found
 info = run.info
 st.subheader(f"Results: {run_label(info, markdown=True)}")
+if info.dataset.name != dataset_name:  # the sidebar's run is another dataset's: the form trains on this one
+    st.warning(f"These results are of a run on '{escape_markdown(info.dataset.name)}'; the form above trains on "
+               f"'{escape_markdown(dataset_name)}', which has no run yet or another picked in the sidebar.")
 if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()

@@ -273,7 +273,14 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
         assert bool(epochs) == (model == "lightgcn")  # the form shows each model's own settings
         for field in epochs:
             field.set_value(5)
+        if model == "itemknn":  # the first session's run, said with a way to follow it (a reload lost it)
+            assert any(i.value.startswith("A run of LightGCN on 'Online Retail sample' started") for i in at.info)
+            assert [b for b in at.button if b.label == "Follow its progress"]
         next(b for b in at.button if b.label == "Train").click().run()
+    follower = _app().run()  # a reload mid-run: a new session, which follows the run by the button
+    follower.switch_page("pages/train.py").run()
+    next(b for b in follower.button if b.label == "Follow its progress").click().run()
+    assert [b for b in follower.button if b.label == "Cancel training"]
     for model, at in sessions.items():
         _wait_for_results(at, expect=f"Results: {LABELS[model]} on Online Retail sample")
     runs = {json.loads(p.read_text())["model"] for p in (workspace / "runs").glob("*/run.json")}

@@ -1,0 +1,43 @@
+"""The Data page's Save: a new upload becomes the active dataset at once (the sidebar too), and data
+already saved is made active rather than refused."""
+
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+from test_cli import run_cli
+
+LOG = b"customer,product\n" + b"".join(f"c{n % 30},p{(n * 7) % 23}\n".encode() for n in range(200))
+
+
+def _upload(at: AppTest) -> AppTest:
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("shop.csv", LOG, "text/csv").run()
+    return at
+
+
+def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch):
+    """A new user uploaded a file saved before: the page said "already saved as 'groceries'", Save then
+    refused the name, the sample stayed active, and the next run trained on the sample. The Train page
+    now names the dataset its form trains on, and says where the results shown are another's."""
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    assert run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--workspace", tmp_path / "ws",
+                   "--quiet").returncode == 0
+    at = _upload(AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run())
+    next(b for b in at.button if b.label == "Save dataset").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["active_dataset"] == "shop"
+    assert [s.value for s in at.success] == ["Saved 'shop' and made it the active dataset."]  # said after the rerun
+
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a new session: the sample active
+    again.session_state["active_dataset"] = "Online Retail sample"
+    _upload(again)
+    assert any("already saved as 'shop'" in i.value for i in again.info)
+    assert not [b for b in again.button if b.label == "Save dataset"]  # it would refuse the name
+    next(b for b in again.button if b.label == "Make 'shop' the active dataset").click().run()
+    assert not again.exception and not again.error
+    assert again.session_state["active_dataset"] == "shop"
+    assert [s.value for s in again.success] == ["'shop' is the active dataset."]
+    again.switch_page("pages/train.py").run()
+    assert "Trains on the dataset 'shop' (the sidebar's Dataset)." in [c.value for c in again.caption]
+    assert any(w.value.startswith("These results are of a run on 'small'; the form above trains on 'shop'")
+               for w in again.warning)
