@@ -199,8 +199,11 @@ elif figures.items > limits().dense_items:
 
 st.subheader("Save")
 SAVED_KEY = "data-saved-message"  # said after the rerun that redraws the sidebar with the new active dataset
-if SAVED_KEY in st.session_state:
-    st.success(st.session_state.pop(SAVED_KEY))
+if SAVED_KEY in st.session_state:  # (what was done, the dataset's name)
+    done, saved_name = st.session_state.pop(SAVED_KEY)
+    st.success(("Made" if done == "Made" else "Replaced" if done == "Replaced" else "Saved")
+               + f" '{escape_markdown(saved_name)}'"
+               + (" the active dataset." if done == "Made" else " and made it the active dataset."))
 same = next((d for d in ws().list_datasets() if d.get("fingerprint") == fingerprint(result)), None)
 if same is not None:  # e.g. the bundled sample, or a file the CLI's train already saved
     st.info(f"This data is already saved as '{escape_markdown(same['name'])}'; save it again only to keep a "
@@ -225,7 +228,7 @@ if already and st.button(f"Make '{escape_markdown(same['name'])}' the active dat
     # Saving it again was refused ("already saved") and left another dataset active: a new user then
     # trained on the sample believing it was this file.
     st.session_state[DATASET_KEY] = same["name"]
-    st.session_state[SAVED_KEY] = f"'{escape_markdown(same['name'])}' is the active dataset."
+    st.session_state[SAVED_KEY] = ("Made", same["name"])
     st.rerun()
 if not already and st.button("Save dataset", type="primary", icon=":material/save:"):
     try:
@@ -235,8 +238,7 @@ if not already and st.button("Save dataset", type="primary", icon=":material/sav
     else:
         st.session_state["data-saves"] = st.session_state.get("data-saves", 0) + 1
         st.session_state[DATASET_KEY] = saved.name
-        st.session_state[SAVED_KEY] = (f"{'Replaced' if replace else 'Saved'} '{escape_markdown(saved.name)}' and "
-                                       "made it the active dataset.")
+        st.session_state[SAVED_KEY] = ("Replaced" if replace else "Saved", saved.name)
         st.rerun()  # the sidebar, drawn before this page, then shows it
 
 saved = ws().list_datasets()

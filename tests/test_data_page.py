@@ -36,7 +36,7 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     next(b for b in again.button if b.label == "Make 'shop' the active dataset").click().run()
     assert not again.exception and not again.error
     assert again.session_state["active_dataset"] == "shop"
-    assert [s.value for s in again.success] == ["'shop' is the active dataset."]
+    assert [s.value for s in again.success] == ["Made 'shop' the active dataset."]
     again.switch_page("pages/train.py").run()
     assert "Trains on the dataset 'shop' (the sidebar's Dataset)." in [c.value for c in again.caption]
     assert any(w.value.startswith("These results are of a run on 'small'; the form above trains on 'shop'")
