@@ -47,6 +47,9 @@ linked_mode = from_link("mode", MODES, "the comparison")
 if linked_mode is not None:
     st.session_state["compare-mode"] = MODES[linked_mode]
 mode = st.radio("Compare", list(MODES.values()), horizontal=True, key="compare-mode")
+kind_shown = next(kind for kind, label in MODES.items() if label == mode)
+if st.query_params.get("mode") != kind_shown:  # another mode picked: the last mode's link goes (a mode that
+    st.query_params.from_dict({"mode": kind_shown})  # stops before its own link left the other's in the bar)
 
 
 def pick_pair(kind: str, options: list[str], labels: dict[str, str],

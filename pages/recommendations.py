@@ -20,7 +20,7 @@ from gnnrec_core import (
 from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
-from pages.links import from_link, share
+from pages.links import from_link, from_link_list, share
 from pages.rules_link import follow_rules_link, rules_link
 from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
 from pages.widgets import csv_bytes, need_run
@@ -30,6 +30,9 @@ run_id, run = need_run()
 items = run_items(run_id)
 dataset_name = run.info.dataset.name
 model_label = LABELS.get(run.model.name, run.model.name)
+
+
+BASKET_MODE = "New customer (build a basket)"
 
 
 def show_recommendations(table) -> None:
@@ -87,12 +90,19 @@ linked_customer = from_link("customer", users, "the customer")
 if linked_customer is not None:
     st.session_state["recs-mode"] = "Existing customer"
     st.session_state["recs-customer"] = users.index(linked_customer)
-mode = st.radio("Mode", ["Existing customer", "New customer (build a basket)"], horizontal=True, key="recs-mode")
+codes = items["item"].astype(str)
+linked_basket = from_link_list("basket", codes, "the products", separator="|")
+if linked_basket is not None:
+    st.session_state["recs-mode"] = BASKET_MODE
+    st.session_state["recs-basket"] = [int(codes.index[codes == code][0]) for code in linked_basket]
+mode = st.radio("Mode", ["Existing customer", BASKET_MODE], horizontal=True, key="recs-mode")
 
-if mode.startswith("New"):
+if mode == BASKET_MODE:
     by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
-    basket = st.multiselect("Products in the basket (type to search)", by_buyers,
+    basket = st.multiselect("Products in the basket (type to search)", by_buyers, key="recs-basket",
                             format_func=lambda i: f"{items.at[i, 'name']} ({items.at[i, 'item']})")
+    # The basket is the link (a customer's stayed in it): "basket=85123A|22423".
+    share(run=run_id, **({"basket": "|".join(codes[i] for i in basket)} if basket else {}), **rules_link())
     if not basket:
         st.info("Add products to the basket to see what goes with them.")
         st.stop()

@@ -203,6 +203,13 @@ def _deep_links_open_the_named_product_and_customer(at: AppTest) -> None:
     assert not at.exception and customers.index == 3
     assert at.query_params["customer"] == wanted
     _a_customers_link_carries_the_merchandising_rules(at, wanted)
+    # A basket is a link too; the customer's left the address bar with the mode (it stayed, stale).
+    _open_link(at, "pages/recommendations.py", basket="85123A|22423")
+    assert not at.exception and at.radio[0].value == "New customer (build a basket)"
+    basket = next(m for m in at.multiselect if m.label.startswith("Products in the basket"))
+    assert [basket.format_func(i).split(" (")[-1] for i in basket.value] == ["85123A)", "22423)"]
+    assert at.query_params["basket"] == "85123A|22423" and "customer" not in at.query_params
+    assert len(at.table[0].value) > 0
 
 
 def _a_customers_link_carries_the_merchandising_rules(at: AppTest, customer: str) -> None:
@@ -319,6 +326,8 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     boxes = {s.label: s.value for s in at.selectbox}
     assert boxes["Split by"] == "Country" and boxes["Segment a"] == "DE" and boxes["Segment b"] == "FR"
     assert any(m.label == "a: Country = DE" for m in at.metric)
+    at.radio[0].set_value("Two runs").run()  # no runs: the mode stops before a link of its own
+    assert dict(at.query_params) == {"mode": "runs"}  # the segments' link went with them (it stayed, stale)
 
 
 def test_three_file_upload_shows_what_the_join_and_the_catalogue_bring(workspace):
