@@ -70,12 +70,20 @@ def pick_pair(kind: str, options: list[str], labels: dict[str, str],
 
 def default_runs(runs: list) -> tuple[str, str]:
     """(A, B) before anyone picks: B the active run (else the best on validation), A the best other
-    run on B's dataset (else the best other run): a comparison across datasets only when asked for."""
+    run on B's dataset. Where B's dataset has no other run, the best two runs of another dataset
+    that has two (a new user's page opened on one dataset's run against another's); two datasets'
+    runs only where no dataset has two."""
     active = st.session_state.get(RUN_KEY)
     b = next((r for r in runs if r.run_id == active), runs[0])
     others = [r for r in runs if r.run_id != b.run_id]
-    a = next((r for r in others if r.dataset.name == b.dataset.name), others[0])
-    return a.run_id, b.run_id
+    a = next((r for r in others if r.dataset.name == b.dataset.name), None)
+    if a is not None:
+        return a.run_id, b.run_id
+    for dataset in dict.fromkeys(r.dataset.name for r in others):  # best validation first
+        pair = [r for r in others if r.dataset.name == dataset][:2]
+        if len(pair) == 2:
+            return pair[1].run_id, pair[0].run_id
+    return others[0].run_id, b.run_id
 
 
 if mode in (MODES["periods"], MODES["segments"]):

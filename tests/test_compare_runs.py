@@ -38,6 +38,14 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert not at.exception
     assert any("other customers and products, so their figures say nothing of which model is better" in w.value
                for w in at.warning)
+    # The active run alone on its dataset: the page opens on two runs of one dataset, not across two.
+    lone = next(r for r in by_id if by_id[r].dataset.name == "other")
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    fresh.session_state["active_run"] = lone
+    fresh.run().switch_page("pages/compare.py").run()
+    paired = {s.label: s.value for s in fresh.selectbox if s.label.startswith("Run ")}
+    assert {by_id[paired["Run A"]].dataset.name, by_id[paired["Run B"]].dataset.name} == {"small"}
+    assert not [w for w in fresh.warning if "other customers and products" in w.value]
     labels = set(LABELS.values())
     assert set(at.dataframe[0].value["model"]) <= labels  # cooc or itemknn, in one run alone: named all the same
 
