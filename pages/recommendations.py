@@ -135,11 +135,18 @@ with st.expander(f"What customer {escape_markdown(users[user])} bought: {len(his
 st.subheader("Same customer, second model")
 others = [m for m in MODELS if m != run.model.name]
 trusted = trusted_model(advice_verdicts(run.info)[0], run.model.name)  # the model the verdicts trust, if another
+# Else the run's best other row on validation: Popularity, first in the list, was a new user's default.
+scored = [r for r in run.info.results if r.model in others and r.valid_ndcg is not None]
+runner_up = max(scored, key=lambda r: r.valid_ndcg).model if scored else None
+default = trusted[0] if trusted is not None and trusted[0] in others else runner_up
 other = st.selectbox("Compare with", others, format_func=LABELS.get,
-                     index=others.index(trusted[0]) if trusted is not None and trusted[0] in others else 0)
+                     index=others.index(default) if default in others else 0)
 if trusted is not None and other == trusted[0]:
     st.caption(f"{escape_markdown(LABELS.get(trusted[0], trusted[0]))} ranked better than this run's model on "
                "its test customers (the Train page's verdict), so it is the one compared by default.")
+elif other == runner_up:
+    st.caption(f"{escape_markdown(LABELS.get(other, other))} is this run's best other model on validation, so it "
+               "is the one compared by default.")
 second = side_model(dataset_name, meta["saved_at"], other)
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])

@@ -9,6 +9,7 @@ from test_cli import run_cli
 
 from gnnrec_core import LABELS
 from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
+from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.store import Workspace
 from pages.widgets import blend_weights, blends_by_parts, runs_side_by_side
 
@@ -21,7 +22,7 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     other = tmp_path / "other.csv"
     frame = pd.read_csv(small_log, dtype=str)
     frame[frame["CustomerID"].isin(frame["CustomerID"].unique()[:100])].to_csv(other, index=False)
-    for data, models in ((small_log, ("gfcf", "pop,itemknn")), (other, ("gfcf", "pop,cooc")),
+    for data, models in ((small_log, ("gfcf", "itemknn,cooc")), (other, ("gfcf", "pop,cooc")),
                          (small_log, ("pop", "itemknn"))):
         made = run_cli("train", data, "--model", models[0], "--compare-with", models[1], "--workspace", workspace,
                        "--quiet")
@@ -46,6 +47,16 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     paired = {s.label: s.value for s in fresh.selectbox if s.label.startswith("Run ")}
     assert {by_id[paired["Run A"]].dataset.name, by_id[paired["Run B"]].dataset.name} == {"small"}
     assert not [w for w in fresh.warning if "other customers and products" in w.value]
+    # The Recommendations page's second model: the verdicts' trusted model, else the run's best other row on
+    # validation (Popularity, first in the list, was a new user's default).
+    gfcf_run = next(r for r in by_id.values() if r.model == "gfcf" and r.dataset.name == "small")
+    best_other = max((r for r in gfcf_run.results if r.model != "gfcf"), key=lambda r: r.valid_ndcg).model
+    recs = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    recs.session_state["active_run"] = gfcf_run.run_id
+    recs.run().switch_page("pages/recommendations.py").run()
+    second = next(s for s in recs.selectbox if s.label == "Compare with")
+    assert trusted_model(advice_verdicts(gfcf_run)[0], "gfcf") is None  # GF-CF ahead of both: none trusted over it
+    assert not recs.exception and second.value == best_other == "cooc"  # validation 0.018 against item-kNN's 0.003
     labels = set(LABELS.values())
     assert set(at.dataframe[0].value["model"]) <= labels  # cooc or itemknn, in one run alone: named all the same
 
