@@ -24,7 +24,7 @@ from gnnrec_core import (
     thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
-from pages.state import load_dataset, load_run, ws
+from pages.state import load_dataset, load_run, product_label, ws
 from pages.widgets import chart, csv_bytes, need_dataset
 
 
@@ -132,7 +132,7 @@ st.markdown("**Frequently bought together** comes from baskets alone: partners r
 popular = products_by_baskets(stats)
 plain = catalogue["name"].astype(str).to_dict()
 product = st.selectbox("Product", popular[:5000].tolist(),
-                       format_func=lambda i: f"{plain.get(items[i], items[i])} ({items[i]}), in "
+                       format_func=lambda i: f"{product_label(plain.get(items[i], items[i]), items[i])}, in "
                                              f"{stats.item_counts[i]:,} baskets")
 left = right = st.container()  # one above the other: every figure of both lists on screen
 fbt = frequently_bought_together(stats, int(product), k=10)

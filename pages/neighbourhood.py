@@ -19,7 +19,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
-from pages.state import PRODUCT_KEY, featurizer_for, run_basket_stats, run_items
+from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items
 from pages.widgets import chart, csv_bytes, need_run
 
 st.title("Product neighbourhood")
@@ -28,7 +28,7 @@ items = run_items(run_id)
 stats = run_basket_stats(run_id)
 
 by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
-labels = {i: f"{items.at[i, 'name']} ({items.at[i, 'item']})" for i in by_buyers}
+labels = {i: product_label(items.at[i, 'name'], items.at[i, 'item']) for i in by_buyers}
 linked = from_link("product", items["item"].astype(str), "the product")
 if linked is not None:
     st.session_state[PRODUCT_KEY] = linked

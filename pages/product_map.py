@@ -20,7 +20,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
-from pages.state import PRODUCT_KEY, item_clusters, projection, run_items
+from pages.state import PRODUCT_KEY, item_clusters, product_label, projection, run_items
 from pages.widgets import chart, need_run
 
 st.title("Product map")
@@ -110,7 +110,7 @@ if selected:
     chosen = points.loc[selected, ["item", "name", "category", "price", "buyers", "sales"]]
     st.dataframe(chosen, hide_index=True)
     target = st.selectbox("Open the neighbourhood of", selected,
-                          format_func=lambda i: f"{points.at[i, 'name']} ({points.at[i, 'item']})")
+                          format_func=lambda i: product_label(points.at[i, 'name'], points.at[i, 'item']))
     if st.button("Open neighbourhood", icon=":material/hub:"):
         st.session_state[PRODUCT_KEY] = points.at[target, "item"]
         st.switch_page(PAGES["neighbourhood"])

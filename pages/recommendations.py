@@ -22,7 +22,7 @@ from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from pages.links import from_link, from_link_list, share
 from pages.rules_link import follow_rules_link, rules_link
-from pages.state import dataset_meta, load_dataset, run_basket_stats, run_items, side_model
+from pages.state import dataset_meta, load_dataset, product_label, run_basket_stats, run_items, side_model
 from pages.widgets import csv_bytes, need_run
 
 st.title("Recommendations")
@@ -55,7 +55,7 @@ if list(map(str, data.interactions.items)) != list(map(str, run.items)):
              "train a new run on it.")
     st.stop()
 categories = sorted(items["category"].dropna().astype(str).unique())
-labels = {code: f"{name} ({code})" for code, name in zip(items["item"], items["name"])}
+labels = {code: product_label(name, code) for code, name in zip(items["item"], items["name"])}
 follow_rules_link(labels, categories)
 k = st.sidebar.slider("Recommendations (k)", 3, 30, key="recs-k")
 with st.sidebar.expander("Merchandising rules"):
@@ -100,7 +100,7 @@ mode = st.radio("Mode", ["Existing customer", BASKET_MODE], horizontal=True, key
 if mode == BASKET_MODE:
     by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
     basket = st.multiselect("Products in the basket (type to search)", by_buyers, key="recs-basket",
-                            format_func=lambda i: f"{items.at[i, 'name']} ({items.at[i, 'item']})")
+                            format_func=lambda i: product_label(items.at[i, 'name'], items.at[i, 'item']))
     # The basket is the link (a customer's stayed in it): "basket=85123A|22423".
     share(run=run_id, **({"basket": "|".join(codes[i] for i in basket)} if basket else {}), **rules_link())
     if not basket:

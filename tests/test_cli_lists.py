@@ -186,3 +186,17 @@ def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, m
     empty = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket", " , ")
     assert empty.returncode == 2 and empty.stderr.strip() == (
         "error: --basket: expected comma-separated product IDs or names, found ' , '")
+
+
+def test_a_product_whose_name_is_its_code_is_named_once(tmp_path):
+    """A basket list's products are names: 'whole milk (whole milk)' on the pages, 'Most similar to whole
+    milk whole milk' from the CLI."""
+    from pages.state import product_label
+
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("".join(f"{line}\n" for line in ["milk,bread", "milk,eggs,bread", "bread,eggs", "milk"] * 30))
+    done = run_cli("similar", baskets, "--user-col", "basket", "--item", "milk", "--model", "itemknn", "--k", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Most similar to milk by Item-kNN")
+    assert product_label("milk", "milk") == "milk"
+    assert product_label("WHITE LANTERN", "71053") == "WHITE LANTERN (71053)"
