@@ -13,6 +13,7 @@ from gnnrec_core import (
     find_products,
     limits,
     map_points,
+    map_regions,
     place_labels,
     product_map,
     text_encoder_note,
@@ -20,7 +21,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
-from pages.state import PRODUCT_KEY, item_clusters, product_label, projection, run_items
+from pages.state import PRODUCT_KEY, product_label, projection, run_items
 from pages.widgets import chart, need_run
 
 st.title("Product map")
@@ -54,10 +55,17 @@ if len(shown) < int((buyers >= min_buyers).sum()):
     st.info(f"Showing the {cap:,} most-bought of {int((buyers >= min_buyers).sum()):,} products: more would make "
             f"the map slow to draw and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
 points = items.iloc[shown].reset_index(drop=True)
-cluster_ids = item_clusters(run_id, 12)[shown]
-words = cluster_labels(points["name"], cluster_ids)  # a few words per cluster, from its products' names
-points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in cluster_ids]
 thin = points["buyers"].to_numpy() < THIN
+
+
+def name_regions(xy: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """Regions of the map as drawn, each named by a few words of its products' names (`cluster` colour)."""
+    regions = map_regions(xy, ~thin, 12)
+    words = cluster_labels(points["name"], regions)
+    points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in regions]
+    return regions, words
+
+
 points["muted"] = thin
 points["popularity"] = np.log1p(points["buyers"])
 prices = pd.to_numeric(points["price"], errors="coerce")
@@ -85,6 +93,7 @@ if query.strip():
 placeholder = st.empty()
 pca = projection(run_id, "PCA", limit=cap, min_buyers=min_buyers)
 points[["x", "y"]] = pca
+cluster_ids, words = name_regions(pca)
 with placeholder.container():
     chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA",
                       muted_label=f"fewer than {THIN} buyers"),
@@ -93,6 +102,7 @@ if method == "UMAP":
     with st.spinner(f"Computing UMAP of {len(points):,} products: about {umap_seconds(len(points)):.0f} s the first "
                     "time (once per run and setting); the PCA map above meanwhile..."):
         points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap, min_buyers=min_buyers)
+        cluster_ids, words = name_regions(points[["x", "y"]].to_numpy())
     placeholder.empty()
 export = points[["item", "name", "category", "price", "buyers", "sales", "x", "y"]].assign(colour=points[colour])
 well = ~thin  # a cluster's words sit at the middle of its well-evidenced products, largest cluster first

@@ -18,7 +18,6 @@ from gnnrec_core import (
     Run,
     Workspace,
     basket_stats,
-    clusters,
     ingest,
     item_buyers,
     item_facts,
@@ -113,11 +112,6 @@ def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float 
     if limit is not None:
         vectors = vectors[map_points(item_buyers(model), limit, min_buyers)]
     return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def item_clusters(run_id: str, n: int) -> np.ndarray:
-    return clusters(load_run(run_id).model.item_vectors(), n)
 
 
 def dataset_meta(name: str) -> dict[str, Any] | None:

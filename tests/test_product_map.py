@@ -18,7 +18,7 @@ from gnnrec_core.models.lightgcn import LightGCN
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.records import DatasetRef, RunInfo
 from gnnrec_core.serving.plots import product_map
-from gnnrec_core.serving.projection import map_points, place_labels, umap_seconds
+from gnnrec_core.serving.projection import map_points, map_regions, place_labels, umap_seconds
 from gnnrec_core.serving.search import cluster_labels
 from gnnrec_core.store import Run, Workspace
 
@@ -31,6 +31,19 @@ def test_no_two_cluster_labels_share_a_word():
     words = [set(label.split(" · ")) for label in labels.values()]
     assert len(labels) == 2 and not words[0] & words[1]
     assert "milk" in words[0] and "yogurt" in words[1]  # each word labels the cluster it describes best
+
+
+def test_the_maps_colours_are_regions_of_the_map_as_drawn():
+    """Three groups apart on the map are three colours, each in one place; a thin product (left out of
+    the fit) takes the region it sits in. Clusters of the embedding itself lay scattered over the map."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    xy = np.vstack([centre + rng.normal(0, 0.5, (40, 2)) for centre in centres] + [[[9.5, 0.5]]])
+    well = np.r_[np.ones(120, bool), False]
+    regions = map_regions(xy, well, n_regions=3)
+    groups = [set(regions[i * 40:(i + 1) * 40]) for i in range(3)]
+    assert all(len(g) == 1 for g in groups) and len(set.union(*groups)) == 3
+    assert regions[-1] == regions[40]  # the thin one at (9.5, 0.5): the second group's region
 
 
 def _overlap(a, b):

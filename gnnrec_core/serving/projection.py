@@ -1,5 +1,5 @@
 """2-D maps of item embeddings: PCA at once, UMAP when asked (McInnes et al., 2018), and k-means
-clusters to colour by. Cosine geometry throughout, as the models score by cosine similarity.
+regions of the drawn map to colour and name. Cosine geometry throughout, as the models score by cosine similarity.
 """
 
 from __future__ import annotations
@@ -119,13 +119,19 @@ def _nudges(width: float, height: float) -> list[tuple[float, float]]:
     return steps
 
 
-def clusters(vectors: np.ndarray, n_clusters: int = 12, seed: int = 0) -> np.ndarray:
-    from sklearn.cluster import MiniBatchKMeans
+def map_regions(xy: np.ndarray, well: np.ndarray, n_regions: int = 12, seed: int = 0) -> np.ndarray:
+    """A region id per point of a drawn map: k-means on the map's own coordinates, fitted on the
+    well-evidenced points (`well`) and given to every point. The product map colours and names these:
+    k-means clusters of the embedding itself landed scattered over a 2-D projection, each colour
+    everywhere and its words at a middle where none of its products were (a new user's reading)."""
+    from sklearn.cluster import KMeans
 
-    unit = _unit(vectors)
-    n_clusters = max(1, min(n_clusters, len(unit)))
-    labels: np.ndarray = MiniBatchKMeans(n_clusters, random_state=seed, n_init=3).fit_predict(unit)
-    return labels
+    xy = np.asarray(xy, np.float64)
+    fit_on = xy[well] if int(np.sum(well)) >= n_regions else xy
+    n_regions = max(1, min(n_regions, len(fit_on)))
+    model = KMeans(n_regions, random_state=seed, n_init=3).fit(fit_on)
+    regions: np.ndarray = model.predict(xy)
+    return regions
 
 
 def cluster_centres(points: pd.DataFrame, cluster_ids: np.ndarray) -> pd.DataFrame:
