@@ -2,8 +2,9 @@
 
 A progress callback receives one event per step: a dict with some of `stage`, `model`, `index`,
 `total`, `epoch`, `epochs`, `loss`, `valid_ndcg`, `seconds`, `eta_seconds` (the fit under way), and from
-a whole run (pipeline/experiment.py) `run_eta_seconds` and `run_done` (the share of the run's time
-spent, 0-1; pipeline/run_clock.py). A GNN's search reports each candidate (`candidate`, `score`,
+a whole run (pipeline/experiment.py) `run_eta_seconds`, `run_eta_bound` (True while it holds a GNN's
+whole time budget, an upper bound) and `run_done` (the share of the run's time spent, 0-1;
+pipeline/run_clock.py). A GNN's search reports each candidate (`candidate`, `score`,
 `settings`), the first with `plan_seconds`, what it expects to have left. A run repeated over
 seeds adds `seed`, `seed_index` (1-based) and `seed_count` to each event (`for_seed`). Returning False asks
 the work to stop; anything else (None, True) lets it go on. How a step stops is its own: a

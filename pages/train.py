@@ -64,7 +64,8 @@ def progress_panel() -> None:
         last = current.last
         text = f"{current.stage} ({time.time() - current.started:.0f} s so far"
         if last.get("run_eta_seconds") is not None:  # the whole run: every model, validation, scoring
-            text += f", about {_duration(last['run_eta_seconds'])} left in the whole run"
+            text += (f", {'at most' if last.get('run_eta_bound') else 'about'} {_duration(last['run_eta_seconds'])} "
+                     "left in the whole run")
         text += ")"
         if "epoch" in last:
             text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"

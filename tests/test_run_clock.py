@@ -33,6 +33,20 @@ def test_the_eta_counts_every_stage_and_follows_the_runs_pace():
     assert clock.fraction_done(now=33.0) == pytest.approx(33.0 / (33.0 + 36.0))
 
 
+def test_the_eta_is_a_bound_while_it_holds_a_gnns_whole_budget():
+    clock = RunClock({"lightgcn": 60.0, "pop": 1.0, "final": 2.0}, frozenset({"lightgcn", "final"}))
+    clock.begin("lightgcn", now=0.0)
+    assert clock.bounded()  # "at most": it may stop long before its budget
+    clock.replan("lightgcn", 10.0, now=5.0)  # its search timed the pace: an estimate now
+    assert not clock.bounded() and clock.remaining(now=5.0) == pytest.approx(13.0)
+    other = RunClock({"pop": 1.0, "lightgcn": 60.0, "final": 2.0}, frozenset({"lightgcn", "final"}))
+    other.begin("pop", now=0.0)
+    assert other.bounded()  # the GNN's budget is still ahead
+    other.begin("lightgcn", now=1.0)
+    other.begin("final", now=20.0)  # done early: only the last step is left
+    assert not other.bounded()
+
+
 def test_an_unusual_pace_is_bounded():
     clock = RunClock({"pop": 1.0, "ease": 10.0}, frozenset())
     clock.begin("pop", now=0.0)
@@ -57,13 +71,14 @@ def test_a_train_run_reports_the_whole_runs_eta(tmp_path):
     run_experiment(prepare(ingest(path)), ExperimentConfig(settings=(("time_budget", 8.0),)), events.append)
     assert all("run_eta_seconds" in e and 0 <= e["run_done"] <= 1 for e in events)
     assert events[0]["run_eta_seconds"] >= 8.0  # the GNN's budget and every baseline after it
+    assert events[0]["run_eta_bound"]  # said as a bound ("at most"): the GNN may stop before its budget
     epochs = [e for e in events if "epoch" in e]
     assert epochs and all(e["run_eta_seconds"] > 0 for e in epochs)  # the whole run left, not the fit's
     last = events[-1]
     assert last["stage"].startswith("placing")
     # The last step is the furthest along, whatever the machine's speed: only its own short stage is left.
     assert last["run_done"] >= max(e["run_done"] for e in events[:-1])
-    assert last["run_eta_seconds"] < 5.0
+    assert last["run_eta_seconds"] < 5.0 and not last["run_eta_bound"]
 
 
 def test_the_main_model_is_named_not_the_first_fitted():

@@ -287,7 +287,7 @@ class _Progress:
 def _run_eta(event: dict[str, Any]) -> str:
     """A whole run's (train's) time left, on every line the bar shows during it."""
     eta = event.get("run_eta_seconds")
-    return "" if eta is None else f" run eta {eta:.0f}s"
+    return "" if eta is None else f" run eta {'<=' if event.get('run_eta_bound') else ''}{eta:.0f}s"
 
 
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:

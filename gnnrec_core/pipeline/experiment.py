@@ -132,7 +132,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
 
     def report(event: dict[str, Any]) -> None:  # every event carries the whole run's ETA
         report_or_cancel(progress, {**event, "run_eta_seconds": round(clock.remaining(), 1),
-                                    "run_done": round(clock.fraction_done(), 4)})
+                                    "run_eta_bound": clock.bounded(), "run_done": round(clock.fraction_done(), 4)})
 
     history: list[dict[str, Any]] = []
     scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,

@@ -90,6 +90,7 @@ class RunClock:
     taken: dict[str, float] = field(default_factory=dict)
     current: str | None = None
     started: float = 0.0
+    replanned: set[str] = field(default_factory=set)  # budgeted stages whose search has timed its pace
 
     @classmethod
     def plan(cls, models: list[str], shape: Shape, budgets: dict[str, float], main: str | None = None,
@@ -118,6 +119,14 @@ class RunClock:
             return
         now = time.perf_counter() if now is None else now
         self.expected[stage] = min(self.expected[stage], now - self.started + max(float(seconds_left), 0.0))
+        self.replanned.add(stage)
+
+    def bounded(self) -> bool:
+        """Whether `remaining` still holds a trained GNN's whole budget (a bound: it stops at its
+        deadline or earlier, when validation stops improving), not yet its search's own estimate.
+        The demo's first line said "about 2 min left" of a run that took 24 s."""
+        left = [s for s in self.expected if s not in self.taken]
+        return any(s in self.budgeted and s != "final" and s not in self.replanned for s in left)
 
     def pace(self) -> float:
         """Actual over expected seconds of the measured stages done so far (1 before any)."""
