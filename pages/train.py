@@ -25,6 +25,7 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
+from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import (
@@ -241,6 +242,8 @@ shown = shown.rename(columns={"train_seconds": "fit seconds"})
 st.dataframe(shown, hide_index=True, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
+if any(r.blend for r in info.results):
+    st.caption(BLEND_WEIGHTS_WORDS)
 left, right = st.columns(2)
 with left:
     chart(metrics_bars(results, k=info.k), results, "metrics", key="metrics-chart")

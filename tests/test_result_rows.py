@@ -128,3 +128,20 @@ def test_a_model_that_refuses_the_catalogue_is_noted_and_the_rest_scored(tmp_pat
     result = benchmark(prepare(ingest(tmp_path / "log.csv")), ["pop", "ease"], SplitConfig(min_user_interactions=2))
     assert [r.key for r in result.results] == ["pop"]
     assert result.notes[0].startswith("EASE skipped: ease: expected at most 4 items") and "gfcf" in result.notes[0]
+
+
+def test_a_blend_row_is_listed_with_what_its_weights_mean(capsys):
+    """'LightGCN + graph filter x4' never said what x4 is: the table says it where a blend is listed."""
+    from gnnrec_core.cli.fit import print_table
+    from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
+    from gnnrec_core.records import ResultRow
+
+    def row(blend: dict[str, float]) -> ResultRow:
+        return ResultRow(model="lightgcn", ndcg=0.1, precision=0.1, recall=0.1, map=0.1, hit_rate=0.1, coverage=0.1,
+                         train_seconds=1.0, blend=blend)
+
+    print_table([row({}), row({"filter": 4.0, "popularity": 0.1})], (10,), {}, [])
+    lines = capsys.readouterr().out.splitlines()
+    assert "lightgcn+blend: LightGCN + graph filter x4 + popularity x0.1" in lines and BLEND_WEIGHTS_WORDS in lines
+    print_table([row({})], (10,), {}, [])
+    assert BLEND_WEIGHTS_WORDS not in capsys.readouterr().out

@@ -174,7 +174,8 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                                   "verdicts over the seeds (default 1)" + ("" if name == "benchmark" else
                                                                           "; the table and model are --seed's"))
         sub.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
-                         help="most seconds for each GNN's fit, its search on validation included (default 90)")
+                         help="most seconds for each GNN's fit, its search on validation included (default 90); "
+                              "the baselines and graph filters beside it take their own time")
         sub.add_argument("--epochs", type=positive_int,
                          help="most training epochs for the GNN models (early stopping picks; default 120)")
         if name in ("benchmark", "train"):

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, Interactions, SplitConfig, given_split
-from ..models.registry import row_label
+from ..models.registry import BLEND_WEIGHTS_WORDS, row_label
 from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import (
@@ -143,6 +143,8 @@ def print_table(results: Sequence[ResultRow], ks: Sequence[int], split: dict[str
     for row in results:
         if row.blend:
             print(f"{row.key}: {row_label(row.model, row.blend)}")
+    if any(row.blend for row in results):
+        print(BLEND_WEIGHTS_WORDS)
     for row in results:
         if row.tuning is not None and not row.blend and row.model != tuning_said:
             print(f"{row.model}: {tuning_line(row.tuning)}")

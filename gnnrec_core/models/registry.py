@@ -61,6 +61,12 @@ def row_label(model: str, blend: Mapping[str, float] | None = None) -> str:
     return " + ".join([LABELS.get(model, model), *blend_parts(blend)])
 
 
+# What a blend row's "x4" means, where blends are listed (the CLI's table, the Train page's).
+BLEND_WEIGHTS_WORDS = ("Blend weights: the GNN's scores and each part's are standardised per customer, then added, "
+                       "the GNN's with weight 1 and each part's with its own (x4: four times the GNN's); the "
+                       "weights are chosen on validation.")
+
+
 def blend_parts(blend: Mapping[str, float] | None) -> list[str]:
     """Each part a blend uses with its weight: ["graph filter x4", "popularity x0.1"]."""
     return [f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in (blend or {}).items() if weight > 0]
