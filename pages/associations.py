@@ -83,9 +83,11 @@ table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also":
                       **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
                                                "support", "leverage", "conviction")}})
 st.subheader(f"{len(table):,} rules")
-st.caption(f"In at least {int(round(min_support * stats.n_baskets)):,} of {stats.n_baskets:,} baskets, ranked by "
+fewest_baskets = int(round(min_support * stats.n_baskets))
+st.caption(f"In at least {fewest_baskets:,} of {stats.n_baskets:,} baskets, ranked by "
            "lift's 95% lower bound (lift shrunk toward 1 where few baskets back it), so that a pair seen twice "
-           f"never tops one seen fifty times. 'thin': fewer than {THIN:,} baskets.")
+           "never tops one seen fifty times."
+           + (f" 'thin': fewer than {THIN:,} baskets." if fewest_baskets < THIN else ""))  # else none can be
 SMALL = None  # auto: as wide as the header and the figures
 EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; the help says the rest
     "count": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding every product of it"),

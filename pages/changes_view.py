@@ -203,7 +203,7 @@ def _named_table(table: pd.DataFrame, labels: pd.Series, q: float, what: str) ->
                                                 help="share b - share a, in percentage points"),
         "lift_a": st.column_config.NumberColumn("lift a", format="%.1f"),
         "lift_b": st.column_config.NumberColumn("lift b", format="%.1f"),
-        "q_value": st.column_config.NumberColumn("q", format="%.2g",
+        "q_value": st.column_config.NumberColumn("q", format="%.1e",  # one form: "%.2g" mixed 2.5e-10 and 0.0000021
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":
         st.caption("A pair rises or falls by the share of baskets holding both (bought together more or less often); "

@@ -68,13 +68,21 @@ def _basket_indices(dataset: Any, text: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
+def _shown(table: Any) -> Any:
+    """A list as the terminal prints it: 'thin' marked where it holds, blank elsewhere (a column of
+    True and False read as data to puzzle over); the JSON keeps the booleans."""
+    if "thin" not in table.columns:
+        return table
+    return table.assign(thin=table["thin"].map({True: "thin", False: ""}))
+
+
 def recommendation_text(table: Any) -> str:
     """The list as a terminal shows it: the short columns as a table, then each product's reason
     and path on lines of their own (side by side they made rows ~190 characters wide)."""
     if not len(table):
         return "No products to recommend."
     reasons = [column for column in ("because", "path") if column in table.columns]
-    lines = [table.drop(columns=reasons).to_string(index=False)]
+    lines = [_shown(table.drop(columns=reasons)).to_string(index=False)]
     if reasons:
         lines.append("why:")
         for _, row in table.iterrows():
@@ -97,7 +105,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     named = code if name == code else f"{code} {name}"  # a basket list's name is its code: said once
     print(f"Most similar to {named} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
           + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
-    print(table.to_string(index=False) if len(table) else "No products to list.")
+    print(_shown(table).to_string(index=False) if len(table) else "No products to list.")
     print(f"similarity: {model.link_scale}.")
     out = {"item": code, "name": name, "model": model.name, "min_buyers": fewest,
            "similarity": {"label": model.link_label, "scale": model.link_scale, "top": model.link_top},
