@@ -26,7 +26,7 @@ from gnnrec_core.matrix.text_encoder import names_note
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
-from pages.widgets import chart
+from pages.widgets import chart, follow_dataset
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zst", "zip"})
 NONE = "(none)"
@@ -227,6 +227,7 @@ if already and st.button(f"Make '{escape_markdown(same['name'])}' the active dat
                          icon=":material/check:", disabled=st.session_state.get(DATASET_KEY) == same["name"]):
     # Saving it again was refused ("already saved") and left another dataset active: a new user then
     # trained on the sample believing it was this file.
+    follow_dataset(same["name"], ws().list_runs())  # its newest run with it, as a pick in the sidebar
     st.session_state[DATASET_KEY] = same["name"]
     st.session_state[SAVED_KEY] = ("Made", same["name"])
     st.rerun()

@@ -58,9 +58,16 @@ points = items.iloc[shown].reset_index(drop=True)
 thin = points["buyers"].to_numpy() < THIN
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def regions_of(xy: np.ndarray, well: np.ndarray) -> np.ndarray:
+    """map_regions, once per drawn map (a search or a click reruns the page; k-means took 1-3 s on a busy
+    2-core machine)."""
+    return map_regions(xy, well, 12)
+
+
 def name_regions(xy: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
     """Regions of the map as drawn, each named by a few words of its products' names (`cluster` colour)."""
-    regions = map_regions(xy, ~thin, 12)
+    regions = regions_of(np.asarray(xy, np.float64), ~thin)
     words = cluster_labels(points["name"], regions)
     points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in regions]
     return regions, words

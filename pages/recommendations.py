@@ -94,12 +94,14 @@ codes = items["item"].astype(str)
 linked_basket = from_link_list("basket", codes, "the products", separator="|")
 if linked_basket is not None:
     st.session_state["recs-mode"] = BASKET_MODE
-    st.session_state["recs-basket"] = [int(codes.index[codes == code][0]) for code in linked_basket]
+    st.session_state[f"recs-basket-{run_id}"] = [int(codes.index[codes == code][0])
+                                                 for code in dict.fromkeys(linked_basket)]
 mode = st.radio("Mode", ["Existing customer", BASKET_MODE], horizontal=True, key="recs-mode")
 
 if mode == BASKET_MODE:
     by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
-    basket = st.multiselect("Products in the basket (type to search)", by_buyers, key="recs-basket",
+    # Keyed by run: the basket holds this run's product positions (another run's were other products).
+    basket = st.multiselect("Products in the basket (type to search)", by_buyers, key=f"recs-basket-{run_id}",
                             format_func=lambda i: product_label(items.at[i, 'name'], items.at[i, 'item']))
     # The basket is the link (a customer's stayed in it): "basket=85123A|22423".
     share(run=run_id, **({"basket": "|".join(codes[i] for i in basket)} if basket else {}), **rules_link())
@@ -144,7 +146,7 @@ other = st.selectbox("Compare with", others, format_func=LABELS.get,
 if trusted is not None and other == trusted[0]:
     st.caption(f"{escape_markdown(LABELS.get(trusted[0], trusted[0]))} ranked better than this run's model on "
                "its test customers (the Train page's verdict), so it is the one compared by default.")
-elif other == runner_up:
+elif other == runner_up == default:
     st.caption(f"{escape_markdown(LABELS.get(other, other))} is this run's best other model on validation, so it "
                "is the one compared by default.")
 second = side_model(dataset_name, meta["saved_at"], other)

@@ -41,7 +41,7 @@ from gnnrec_core.serving.verdicts import (
     trusted_model,
 )
 from pages.jobs import jobs, start_training
-from pages.state import JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
+from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
 
 MODEL_KEY = "train-model"
@@ -49,6 +49,7 @@ MODEL_KEY = "train-model"
 # own state: the form is not drawn while a run trains, and Streamlit drops an undrawn widget's value,
 # so a typed 12 s budget came back as 90 after the run (seen in a real browser; AppTest keeps it).
 FORM_START_KEY = "train-form-start"
+SHOWN_KEY = "train-jobs-shown"  # the finished runs this session has switched to
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -77,9 +78,13 @@ def progress_panel() -> None:
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
         st.plotly_chart(current.live_curve(), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
-    elif current.status == "done" and not getattr(current, "shown", False):
-        current.shown = True
+    elif current.status == "done" and current.id not in st.session_state.setdefault(SHOWN_KEY, set()):
+        # Per session: a run followed from a second tab is shown in both (a flag on the shared job
+        # let the first session to see it done leave the other waiting on a hidden form).
+        st.session_state[SHOWN_KEY].add(current.id)
         st.session_state[RUN_KEY] = current.run_id
+        if dataset_meta(current.dataset) is not None:  # a followed run may be another dataset's: its own with it
+            st.session_state[DATASET_KEY] = current.dataset
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
         (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
@@ -110,7 +115,7 @@ if running:  # progress first, where the click lands; the form and the previous 
 progress_panel()  # a failed or cancelled run says so above the form
 # A run this session does not follow: another tab's, or this one's before a reload (a new session).
 # Said, with a way to follow it: a user saw the previous results and no progress, and trained again.
-elsewhere = sorted((j for j in jobs().values() if j.status == "running"), key=lambda j: -j.started)
+elsewhere = sorted((j for j in list(jobs().values()) if j.status == "running"), key=lambda j: -j.started)
 if elsewhere:
     other = elsewhere[0]
     st.info(f"A run of {escape_markdown(LABELS.get(other.config.model, other.config.model))} on "

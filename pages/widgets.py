@@ -87,7 +87,7 @@ def sidebar() -> None:
         dataset_of = {r.run_id: r.dataset.name for r in runs}
         if datasets:
             _synced_select("Dataset", [d["name"] for d in datasets], DATASET_KEY,
-                           follow=lambda name: _follow_dataset(name, runs))
+                           follow=lambda name: follow_dataset(name, runs))
         else:
             st.caption("No dataset yet.")
         if runs:
@@ -122,7 +122,7 @@ def _follow(state_key: str, value: str | None, allowed: set[str]) -> None:
         st.session_state[state_key] = value
 
 
-def _follow_dataset(name: str, runs: list[RunInfo]) -> None:
+def follow_dataset(name: str, runs: list[RunInfo]) -> None:
     """A dataset picked: its newest run becomes the active one, where the active run is another
     dataset's (the runs come newest first)."""
     active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)

@@ -288,8 +288,13 @@ def test_two_dashboard_sessions_training_at_once_keep_their_own_runs(workspace):
     follower.switch_page("pages/train.py").run()
     next(b for b in follower.button if b.label == "Follow its progress").click().run()
     assert [b for b in follower.button if b.label == "Cancel training"]
+    followed = follower.session_state["training_job"]
     for model, at in sessions.items():
         _wait_for_results(at, expect=f"Results: {LABELS[model]} on Online Retail sample")
+    # The followed run is shown in the follower as in its own session, not only in the first to see it done.
+    owner = next(at for at in sessions.values() if at.session_state["training_job"] == followed)
+    _wait_for_results(follower, expect="Results:")
+    assert follower.session_state["active_run"] == owner.session_state["active_run"]
     runs = {json.loads(p.read_text())["model"] for p in (workspace / "runs").glob("*/run.json")}
     assert runs == {"lightgcn", "itemknn"}
 

@@ -82,7 +82,7 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert st.session_state["active_dataset"] == by_id[across].dataset.name
     st.session_state["active_run"] = across
     home = by_id[boxes["Run B"]].dataset.name
-    widgets._follow_dataset(home, runs)  # a dataset picked: its newest run comes with it
+    widgets.follow_dataset(home, runs)  # a dataset picked: its newest run comes with it
     assert st.session_state["active_run"] == next(r.run_id for r in runs if r.dataset.name == home)
 
 

@@ -5,6 +5,8 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 from test_cli import run_cli
 
+from gnnrec_core.store import Workspace
+
 LOG = b"customer,product\n" + b"".join(f"c{n % 30},p{(n * 7) % 23}\n".encode() for n in range(200))
 
 
@@ -41,3 +43,24 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     assert "Trains on the dataset 'shop' (the sidebar's Dataset)." in [c.value for c in again.caption]
     assert any(w.value.startswith("These results are of a run on 'small'; the form above trains on 'shop'")
                for w in again.warning)
+
+
+def test_making_saved_data_active_brings_its_newest_run(small_log, tmp_path, monkeypatch):
+    """As a pick in the sidebar does: the run stayed another dataset's, and the Train page then said the
+    dataset made active had no run."""
+    workspace = tmp_path / "ws"
+    shop = tmp_path / "shop.csv"
+    shop.write_bytes(LOG)
+    for log in (small_log, shop):  # 'small' first, so the newest run is on 'shop'
+        assert run_cli("train", log, "--model", "pop", "--compare-with", "itemknn", "--workspace", workspace,
+                       "--quiet").returncode == 0
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    runs = {r.dataset.name: r.run_id for r in Workspace(workspace).list_runs()}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_run"], at.session_state["active_dataset"] = runs["shop"], "shop"
+    at.run().switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("small.csv", small_log.read_bytes(), "text/csv").run()
+    next(b for b in at.button if b.label == "Make 'small' the active dataset").click().run()
+    assert not at.exception and at.session_state["active_dataset"] == "small"
+    assert at.session_state["active_run"] == runs["small"]
