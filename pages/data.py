@@ -223,10 +223,12 @@ if ws().has_dataset(name) and (same is None or name.strip() != same["name"]):
     replace = st.checkbox(f"Replace the saved dataset '{escape_markdown(name.strip())}'", value=False,
                           key=f"replace-{name.strip()}-{events[1]}-{st.session_state.get('data-saves', 0)}")
 already = same is not None and name.strip() == same["name"]  # this very data, saved under this name
-if already and st.button(f"Make '{escape_markdown(same['name'])}' the active dataset", type="primary",
-                         icon=":material/check:", disabled=st.session_state.get(DATASET_KEY) == same["name"]):
-    # Saving it again was refused ("already saved") and left another dataset active: a new user then
-    # trained on the sample believing it was this file.
+# This data saved before (under this name or another): made active by a button of its own, beside a Save
+# that would keep a copy; Save under its own name was refused and left another dataset active.
+if same is not None and st.button(f"Make '{escape_markdown(same['name'])}' the active dataset",
+                                  type="primary" if already else "secondary", icon=":material/check:",
+                                  disabled=st.session_state.get(DATASET_KEY) == same["name"]):
+    # A new user's Save was refused there and they trained on the sample believing it was this file.
     follow_dataset(same["name"], ws().list_runs())  # its newest run with it, as a pick in the sidebar
     st.session_state[DATASET_KEY] = same["name"]
     st.session_state[SAVED_KEY] = ("Made", same["name"])

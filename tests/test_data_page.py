@@ -64,3 +64,7 @@ def test_making_saved_data_active_brings_its_newest_run(small_log, tmp_path, mon
     next(b for b in at.button if b.label == "Make 'small' the active dataset").click().run()
     assert not at.exception and at.session_state["active_dataset"] == "small"
     assert at.session_state["active_run"] == runs["small"]
+    # The same data under another file name: made active by the same button, beside a Save of a copy.
+    at.file_uploader[0].upload("small_again.csv", small_log.read_bytes(), "text/csv").run()
+    assert any("already saved as 'small'" in i.value for i in at.info)
+    assert {"Make 'small' the active dataset", "Save dataset"} <= {b.label for b in at.button}
