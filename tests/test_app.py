@@ -335,41 +335,6 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     assert dict(at.query_params) == {"mode": "runs"}  # the segments' link went with them (it stayed, stale)
 
 
-def test_three_file_upload_shows_what_the_join_and_the_catalogue_bring(workspace):
-    """Order lines, an orders lookup (order -> customer) and a product catalogue, uploaded one by one:
-    the mapping shows the joined customer column and the catalogue's columns, never "(none)"."""
-    lines = b"order_id,product_id\n" + b"".join(f"o{n},p{(n * 5 + j) % 17}\n".encode()
-                                                for n in range(40) for j in range(3))
-    orders = b"order_id,user_id\n" + b"".join(f"o{n},u{n % 9}\n".encode() for n in range(40))
-    products = b"product_id,product_name,department_id\n" + b"".join(f"p{i},Product {i},{i % 4}\n".encode()
-                                                                     for i in range(17))
-    at = _app().run()
-    at.switch_page("pages/data.py").run()
-    at.radio[0].set_value("Upload files").run()
-    at.file_uploader[0].upload("order_lines.csv", lines, "text/csv").run()
-    assert next(s for s in at.selectbox if s.label == "user").value == "(none)"  # no customer column yet
-    at.file_uploader[1].upload("products.csv", products, "text/csv").run()
-    at.file_uploader[2].upload("orders.csv", orders, "text/csv").run()
-    assert not at.exception and not at.error
-    boxes = {s.label: s for s in at.selectbox}
-    assert boxes["user"].value == "user_id"  # detected again once the lookup joined it
-    assert boxes["item name"].options[0] == "product_name (catalogue)"  # what fills it, not "(none)"
-    assert boxes["category"].options[0] == "department_id (catalogue)"
-    assert next(m for m in at.metric if m.label == "Customers").value == "9"
-    # The catalogue gives department codes; a departments file names them (code 3 it leaves unnamed).
-    departments = b"department_id,department\n0,produce\n1,dairy eggs\n2,bakery\n"
-    next(u for u in at.file_uploader if u.label.startswith("Category names")).upload(
-        "departments.csv", departments, "text/csv").run()
-    assert not at.exception and not at.error
-    captions = " ".join(str(c.value) for c in at.caption)
-    assert ("Category names joined on department\\_id, named by department: 13 products named, 4 with a code "
-            "the file does not name (kept as the code)." in captions), captions
-    at.text_input[0].set_value("grocery").run()
-    next(b for b in at.button if b.label == "Save dataset").click().run()
-    categories = Workspace(workspace).load_dataset("grocery").catalogue["category"]
-    assert categories.loc["p4"] == "produce" and categories.loc["p6"] == "bakery" and categories.loc["p3"] == "3"
-
-
 def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
     """The newest run is on an older dataset: a new session's sidebar showed the newest dataset
     beside a run of another one."""
@@ -391,20 +356,3 @@ def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
     at = _app().run()  # a visitor's first page, the Overview (it readies the sample dataset too)
     boxes = {s.label: s.value for s in at.sidebar.selectbox}
     assert not at.exception and boxes["Dataset"] == "trained on" and boxes["Run"] == store.list_runs()[0].run_id
-
-
-def test_a_basket_list_maps_each_basket_as_its_customer(workspace):
-    """A basket list has no customers; `train` says to map the customer role to the basket column, and
-    the Data page takes that mapping (it refused one column in two roles). Any other pair stays refused."""
-    lines = b"".join(f"{','.join(f'food {(n + j) % 7}' for j in range(1 + n % 3))}\n".encode() for n in range(30))
-    at = _app().run()
-    at.switch_page("pages/data.py").run()
-    at.radio[0].set_value("Upload files").run()
-    at.file_uploader[0].upload("groceries.csv", lines, "text/csv").run()
-    assert next(m for m in at.metric if m.label == "Customers").value == "0"
-    next(s for s in at.selectbox if s.label == "user").set_value("basket").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert next(m for m in at.metric if m.label == "Customers").value == "30"
-    assert next(m for m in at.metric if m.label == "Baskets").value == "30"
-    next(s for s in at.selectbox if s.label == "time").set_value("item").run()
-    assert "expected each column in one role, found 'item' in several" in [e.value for e in at.error]
