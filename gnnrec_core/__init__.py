@@ -105,6 +105,7 @@ _PUBLIC = {
     "map_sample": "serving.projection",
     "map_points": "serving.projection",
     "map_regions": "serving.projection",
+    "product_label": "data.id_lookup",
     "place_labels": "serving.projection",
     "umap_seconds": "serving.projection",
     "pca_2d": "serving.projection",

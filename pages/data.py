@@ -171,7 +171,7 @@ cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
 cards[3].metric("Baskets", f"{figures.baskets:,}", help=(
     f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
     if figures.fee_only_baskets else None))
-cards[4].metric("Density", f"{figures.density:.2%}")
+cards[4].metric("Density", figures.density_words)
 if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short
     first, last = figures.first_time[:10], figures.last_time[:10]
     cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")

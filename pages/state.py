@@ -25,6 +25,7 @@ from gnnrec_core import (
     map_points,
     pca_2d,
     prepare,
+    product_label,
     umap_2d,
 )
 
@@ -138,12 +139,6 @@ def item_labels(items: np.ndarray, catalogue: pd.DataFrame) -> list[str]:
     names = catalogue["name"].reindex([str(i) for i in items]).fillna(pd.Series([str(i) for i in items],
                                                                                 index=[str(i) for i in items]))
     return [product_label(name, code) for name, code in zip(names, items)]
-
-
-def product_label(name: object, code: object) -> str:
-    """'NAME (code)'; the code alone where the name is the code (a basket list of names: 'whole milk
-    (whole milk)' read as two things)."""
-    return f"{name} ({code})" if str(name) != str(code) else str(code)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -129,8 +129,8 @@ st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' 
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
 start: ExperimentConfig = st.session_state.get(FORM_START_KEY, ExperimentConfig())
 devices, weightings = ["auto", "cpu", "cuda"], available_weightings(data.ingest.events)
-# Enter in a number box does not start a run: a new user's Enter after typing a budget trained twice.
 st.caption(f"Trains on the dataset '{escape_markdown(dataset_name)}' (the sidebar's Dataset).")
+# Enter in a number box does not start a run: a new user's Enter after typing a budget trained twice.
 with st.form("train-form", enter_to_submit=False):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
     baselines = st.multiselect("Compare with", list(BASELINES), default=list(start.baselines), format_func=LABELS.get)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
-from gnnrec_core.models.registry import PART_LABELS, row_label
+from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from pages.links import follow_active_link
 from pages.routes import PAGES
@@ -167,10 +167,8 @@ def blends_by_parts(info: RunInfo) -> pd.DataFrame:
     same parts (one row held a blend of three parts beside one of two); each run's weights are in its
     own table and in `blend_weights`."""
     frame = results_frame(info)
-    parts = [[p for p, w in r.blend.items() if w > 0] for r in info.results]
-    names = [" + ".join([LABELS.get(r.model, r.model), *(PART_LABELS.get(p, p) for p in used)]) if used else label
-             for r, used, label in zip(info.results, parts, frame["model"])]
-    keys = [f"{r.key}:{'+'.join(used)}" if used else r.key for r, used in zip(info.results, parts)]
+    names = [row_label(r.model, r.blend, weights=False) for r in info.results]
+    keys = [f"{r.key}:{name}" if r.blend else r.key for r, name in zip(info.results, names)]
     return frame.assign(model=names, row=keys)
 
 

@@ -191,7 +191,7 @@ def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, m
 def test_a_product_whose_name_is_its_code_is_named_once(tmp_path):
     """A basket list's products are names: 'whole milk (whole milk)' on the pages, 'Most similar to whole
     milk whole milk' from the CLI."""
-    from pages.state import product_label
+    from gnnrec_core import product_label
 
     baskets = tmp_path / "baskets.csv"
     baskets.write_text("".join(f"{line}\n" for line in ["milk,bread", "milk,eggs,bread", "bread,eggs", "milk"] * 30))

@@ -47,9 +47,15 @@ def _names_containing(wanted: str, known: np.ndarray, names: np.ndarray, shown: 
         return ""
     text = pd.Index(names).astype(str).str.strip()
     found = np.flatnonzero(text.str.casefold().str.contains(wanted.casefold(), regex=False))
-    labels = [text[i] if text[i] == str(known[i]) else f"{text[i]} ({known[i]})" for i in found[:shown]]
+    labels = [product_label(text[i], known[i]) for i in found[:shown]]
     more = f" and {len(found) - shown:,} more" if len(found) > shown else ""
     return ", ".join(labels) + more
+
+
+def product_label(name: object, code: object) -> str:
+    """'NAME (code)', as selectors and hints name a product; the code alone where the name is the code
+    (a basket list of names: 'whole milk (whole milk)' read as two things)."""
+    return f"{name} ({code})" if str(name) != str(code) else str(code)
 
 
 def _is_charge(code: str) -> bool:

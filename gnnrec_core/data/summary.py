@@ -28,21 +28,22 @@ class DataSummary:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def density_words(self) -> str:
+        """0.0200 -> "2.00%"; a very sparse log's 0.000042 -> "0.0042%", not "0.00%"."""
+        share = self.density
+        return f"{share:.2%}" if share >= 0.0001 or share == 0 else f"{share * 100:.2g}%"
+
     def lines(self) -> list[tuple[str, str]]:
         """(figure, value) in words, in the Data page's order; dates only where the data has them."""
         shown = [("Rows kept", f"{self.rows:,}"), ("Customers", f"{self.users:,}"), ("Products", f"{self.items:,}"),
                  ("Products bought by a known customer", f"{self.items_with_users:,}"),
                  ("Baskets", f"{self.baskets:,}"), ("Baskets of postage or fees alone", f"{self.fee_only_baskets:,}"),
-                 ("Customer-product pairs", f"{self.user_item_pairs:,}"), ("Density", _percent(self.density)),
+                 ("Customer-product pairs", f"{self.user_item_pairs:,}"), ("Density", self.density_words),
                  ("Customers with two or more products", f"{self.repeat_users:,}")]
         if self.first_time and self.last_time:
             shown += [("First date", self.first_time[:16]), ("Last date", self.last_time[:16])]
         return shown
-
-
-def _percent(share: float) -> str:
-    """0.0200 -> "2.00%"; a very sparse log's 0.000042 -> "0.0042%", not "0.00%"."""
-    return f"{share:.2%}" if share >= 0.0001 or share == 0 else f"{share * 100:.2g}%"
 
 
 def summary(result: IngestResult) -> DataSummary:

@@ -55,10 +55,11 @@ LABELS = {name: spec.label for name, spec in SPECS.items()}
 PART_LABELS = {"filter": "graph filter", "popularity": "popularity"}  # a GNN's blend parts (models/embedding.py)
 
 
-def row_label(model: str, blend: Mapping[str, float] | None = None) -> str:
+def row_label(model: str, blend: Mapping[str, float] | None = None, weights: bool = True) -> str:
     """A table row's name: the model's label alone, or labelled with the parts it is blended with
-    and their weights ("LightGCN + graph filter x4 + popularity x0.1")."""
-    return " + ".join([LABELS.get(model, model), *blend_parts(blend)])
+    and their weights ("LightGCN + graph filter x4 + popularity x0.1"; without `weights`, the parts
+    alone, as two runs' blends are matched)."""
+    return " + ".join([LABELS.get(model, model), *blend_parts(blend, weights)])
 
 
 # What a blend row's "x4" means, where blends are listed (the CLI's table, the Train page's).
@@ -67,9 +68,10 @@ BLEND_WEIGHTS_WORDS = ("Blend weights: the GNN's scores and each part's are stan
                        "weights are chosen on validation.")
 
 
-def blend_parts(blend: Mapping[str, float] | None) -> list[str]:
+def blend_parts(blend: Mapping[str, float] | None, weights: bool = True) -> list[str]:
     """Each part a blend uses with its weight: ["graph filter x4", "popularity x0.1"]."""
-    return [f"{PART_LABELS.get(part, part)} x{weight:g}" for part, weight in (blend or {}).items() if weight > 0]
+    return [PART_LABELS.get(part, part) + (f" x{weight:g}" if weights else "")
+            for part, weight in (blend or {}).items() if weight > 0]
 
 
 class _Classes(Mapping):
