@@ -128,6 +128,8 @@ _PUBLIC = {
     "run_experiment": "pipeline.experiment",
     "import_training_libraries": "pipeline.experiment",
     "train_and_save": "pipeline.experiment",
+    "chosen_settings": "pipeline.experiment",
+    "refit_on_everything": "pipeline.experiment",
     "METRICS": "fit.metrics",
     "evaluate": "fit.metrics",
     "Dataset": "pipeline.benchmark",

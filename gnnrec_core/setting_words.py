@@ -53,6 +53,11 @@ WORDS: dict[str, Callable[[Any], str]] = {
 }
 
 
+def epochs_words(epochs: int) -> str:
+    """'1 epoch', '12 epochs': a run stopped after its first epoch printed '1 epochs'."""
+    return f"{epochs:,} epoch{'' if epochs == 1 else 's'}"
+
+
 def chosen_words(chosen: Mapping[str, Any]) -> str:
     """'low-pass rank 256, low-pass weight 0.3, 200 neighbours kept per product' for a GF-CF choice."""
     return ", ".join(WORDS[key](value) if key in WORDS else f"{key} {_number(value)}"

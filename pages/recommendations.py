@@ -6,9 +6,11 @@ import streamlit as st
 from gnnrec_core import (
     LABELS,
     MODELS,
+    SPECS,
     THIN,
     GnnrecError,
     Merchandising,
+    chosen_settings,
     customer_history,
     customers_by_activity,
     example_customers,
@@ -20,6 +22,7 @@ from gnnrec_core import (
 from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
+from gnnrec_core.setting_words import chosen_words
 from pages.links import from_link, from_link_list, share
 from pages.rules_link import follow_rules_link, rules_link
 from pages.state import dataset_meta, load_dataset, product_label, run_basket_stats, run_items, side_model
@@ -149,7 +152,13 @@ if trusted is not None and other == trusted[0]:
 elif other == runner_up == default:
     st.caption(f"{escape_markdown(LABELS.get(other, other))} is this run's best other model on validation, so it "
                "is the one compared by default.")
-second = side_model(dataset_name, meta["saved_at"], other)
+# At the settings this run chose for it on validation, as its table row scored it: no second search.
+other_row = next((r for r in run.info.results if r.model == other and not r.blend), None)
+chosen = {} if other_row is None or SPECS[other].is_gnn else chosen_settings(other, other_row.tuning)
+second = side_model(dataset_name, meta["saved_at"], other, tuple(sorted(chosen.items())), run.info.seed)
+if chosen:
+    st.caption(f"{escape_markdown(LABELS.get(other, other))} is fitted on every interaction at the settings this "
+               f"run chose for it on validation: {escape_markdown(chosen_words(chosen))}.")
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")

@@ -21,11 +21,11 @@ from gnnrec_core import (
     ingest,
     item_buyers,
     item_facts,
-    make_model,
     map_points,
     pca_2d,
     prepare,
     product_label,
+    refit_on_everything,
     umap_2d,
 )
 
@@ -98,10 +98,13 @@ def run_basket_stats(run_id: str) -> BasketStats:
     return basket_stats(dataset.events, {str(item): i for i, item in enumerate(run.items)})
 
 
-@st.cache_resource(show_spinner="Fitting the comparison model...", max_entries=8)
-def side_model(dataset_name: str, saved_at: float, model: str):
+@st.cache_resource(show_spinner="Fitting the comparison model on every interaction...", max_entries=8)
+def side_model(dataset_name: str, saved_at: float, model: str, chosen: tuple[tuple[str, Any], ...] = (),
+               seed: int = 0):
+    """`model` on every interaction at the settings `chosen` on the run's validation (a tuple, so
+    the cache keys on it): the model the run's table scored, without its search."""
     data = load_dataset(dataset_name, saved_at)
-    return make_model(model, data).fit(data.interactions.matrix())
+    return refit_on_everything(model, data, dict(chosen), seed=seed)[0]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -107,6 +107,13 @@ def test_demo_journey_through_every_page(workspace):
     second = next(s for s in at.selectbox if s.label == "Compare with")
     assert trusted is not None and second.value == trusted[0]  # on the sample: EASE, ahead of every graph row
     assert (trusted is not None) == ("so it is the one compared by default" in _texts(at))
+    # ... fitted at the lambda the run's row chose, not searched again on the page (the page says which)
+    from gnnrec_core.pipeline.experiment import chosen_settings
+    from gnnrec_core.setting_words import chosen_words
+
+    row = next(r for r in info.results if r.model == second.value and not r.blend)
+    chosen = chosen_words(chosen_settings(second.value, row.tuning))
+    assert f"the settings this run chose for it on validation: {chosen}" in _texts(at)
     history = set(at.dataframe[0].value["item"])
     assert not history & set(recommendations["item"])  # bought products never recommended
     for side in at.dataframe[1:3]:  # the second model beside it: "in both" next to the rank, never cut off

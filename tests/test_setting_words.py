@@ -4,7 +4,7 @@ and "neighbours 0" in the run's notes, a maintainer's names for BSPM's and GF-CF
 import pytest
 
 from gnnrec_core.fit.tuning import SEARCH_SPACE
-from gnnrec_core.setting_words import WORDS, blend_words, chosen_words
+from gnnrec_core.setting_words import WORDS, blend_words, chosen_words, epochs_words
 
 
 @pytest.mark.parametrize("name", ["gfcf", "bspm", "turbocf", "ease"])
@@ -32,3 +32,14 @@ def test_choices_read_as_sentences():
         "degree normalisation 0.6, edge weights to the power 0.7, second-order low-pass filter")
     assert chosen_words({"something_new": 3.5}) == "something_new 3.5"  # never dropped
     assert blend_words({"filter": 0.5, "popularity": 0.0}) == "graph filter x0.5"
+
+
+def test_a_run_stopped_after_one_epoch_says_one_epoch():
+    """The notes of a 1M-line run read '1 epochs, stopped by the time budget'."""
+    from gnnrec_core.pipeline.experiment import _tuning_notes
+    from gnnrec_core.records import Tuning
+
+    tuning = Tuning(chosen={"dim": 128}, valid_ndcg=0.07, epochs=1, stopped="deadline", budget=90.0)
+    (note,) = _tuning_notes("lightgcn", tuning)
+    assert "1 epoch, stopped by the time budget" in note
+    assert epochs_words(1) == "1 epoch" and epochs_words(1200) == "1,200 epochs"

@@ -25,7 +25,7 @@ from ..serving.verdicts import (
     serving_note,
     training_sentence,
 )
-from ..setting_words import NO_VALIDATION, blend_words, chosen_words
+from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
 from .args import writable_file, write_output
 from .common import (
     _check_data,
@@ -208,7 +208,7 @@ def tuning_line(tuning: Tuning) -> str:
             line += "; no blend beat it"
         line += ")"
     elif tuning.epochs is not None:  # a GNN with no validation slice: nothing chose its epochs either
-        line += f" ({NO_VALIDATION}; it trained {tuning.epochs} epochs)"
+        line += f" ({NO_VALIDATION}; it trained {epochs_words(tuning.epochs)})"
     return line
 
 

@@ -36,9 +36,9 @@ from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
 from ..progress import Progress, for_seed, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
-from ..setting_words import NO_VALIDATION, blend_words, chosen_words
+from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
 from ..store import Run, Workspace
-from .benchmark import Dataset, fit_timed, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
+from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
 from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
 
@@ -155,13 +155,12 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         notes.append(_seeds_note(seeds, "given" if heldout is not None else config.split.method))
     clock.begin("final")
     report({"stage": f"placing every interaction in {SPECS[config.model].label}", "model": config.model})
-    everything = dataset.interactions.matrix()
     if hasattr(main_model, "refit_graph"):
-        final = main_model.refit_graph(everything)
+        final = main_model.refit_graph(dataset.interactions.matrix())
     else:  # at the settings the table's row was measured with: no second search on other data
-        chosen, changed = main_model.refit_settings(_chosen_options(config.model, main_model), everything)
+        final, changed = refit_on_everything(config.model, dataset, chosen_settings(config.model, main_model.tuning()),
+                                             **settings)
         notes.extend([changed] if changed else [])
-        final, _ = fit_timed(config.model, dataset, everything, **(settings | chosen))
     experiment = Experiment(final, [row for row, _ in scored], history, getattr(main_model, "best_epoch_", None),
                             data_split.as_dict(), time.perf_counter() - started, config, notes, found)
     if len(seeds) > 1:
@@ -250,19 +249,31 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
         # The model chose its settings on this same carve (same function, share and seed): its figure
         # (a GNN's blend row takes the blend's from the same record, scored_rows).
         return tuning.valid_ndcg if tuning is not None else None
-    options = (dict(config.settings) if name == config.model else {}) | _chosen_options(name, model)
+    options = (dict(config.settings) if name == config.model else {}) | chosen_settings(name, model.tuning())
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
     return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
 
 
-def _chosen_options(name: str, model: Recommender) -> dict[str, Any]:
+def chosen_settings(name: str, tuning: Tuning | None) -> dict[str, Any]:
     """What the model chose on validation, as settings its config takes (EASE's l2; a filter's rank,
     variant, form...), so a refit on other data is the same model without a second search."""
-    tuning = model.tuning()
     if tuning is None:
         return {}
     fields = getattr(MODELS[name].config_class, "__dataclass_fields__", {})
     return {key: value for key, value in tuning.chosen.items() if key in fields}
+
+
+def refit_on_everything(name: str, dataset: Dataset, chosen: dict[str, Any],
+                        **settings: Any) -> tuple[Recommender, str | None]:
+    """`name` fitted on every interaction of `dataset` at the settings it `chosen` on a run's
+    validation (`chosen_settings`), and a sentence where one cannot carry over (BSPM's exact form
+    past its work bound). A run's final refit and the Recommendations page's comparison model:
+    neither searches again, so the page's second list is the model the run's table scored
+    (at 50,000 products GF-CF's search made that page's first load 3.5 minutes)."""
+    everything = dataset.interactions.matrix()
+    kept, changed = make_model(name, dataset, **settings).refit_settings(chosen, everything)
+    model, _ = fit_timed(name, dataset, everything, **(settings | kept))
+    return model, changed
 
 
 def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
@@ -270,7 +281,7 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     search, epochs and blend; a graph filter's search alone (it trains no epochs and blends nothing)."""
     if tuning is not None and tuning.valid_ndcg is None and tuning.epochs is not None:  # a GNN, no slice
         return [f"{SPECS[name].label}: ran its default settings ({chosen_words(tuning.chosen)}) for "
-                f"{tuning.epochs} epochs; {NO_VALIDATION}."]
+                f"{epochs_words(tuning.epochs)}; {NO_VALIDATION}."]
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = chosen_words(tuning.chosen)
@@ -280,7 +291,7 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
            "a validation slice of train")
     trained = "" if tuning.epochs is None else \
-        f", {tuning.epochs} epochs{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
+        f", {epochs_words(tuning.epochs)}{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
     return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}{trained}){mixed}."]
 
 

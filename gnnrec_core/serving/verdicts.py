@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..matrix.interactions import SPLIT_WORDS
 from ..records import BudgetCut, Gain, RunInfo, Verdicts
+from ..setting_words import epochs_words
 
 PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
 
@@ -67,7 +68,7 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
         said = (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} "
                 f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
     if cut is not None:
-        epochs = f"{cut.epochs} epoch{'' if cut.epochs == 1 else 's'}"
+        epochs = epochs_words(cut.epochs)
         if cut.reason == "epochs":
             said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
                      "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
