@@ -20,7 +20,7 @@ from gnnrec_core import (
     resolve,
 )
 from gnnrec_core.serving.recommend import HEADINGS
-from gnnrec_core.serving.safe_text import escape_markdown
+from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.setting_words import chosen_words
 from pages.links import from_link, from_link_list, share
@@ -41,8 +41,8 @@ BASKET_MODE = "New customer (build a basket)"
 def show_recommendations(table) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
-    shown = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=HEADINGS)
-    st.table(shown)
+    listed = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=HEADINGS)
+    st.table(markdown_cells(listed))  # st.table renders its cells as Markdown
     if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
         st.warning(escape_markdown(table.attrs["evidence"]) + f" 'Fewest buyers' under Merchandising rules, set "
                    f"to {THIN}, leaves out products with fewer buyers.")

@@ -307,12 +307,27 @@ def test_names_in_headers_labels_and_errors_are_escaped(hostile, monkeypatch):
 
 
 
+def test_product_names_in_the_recommendations_table_are_shown_as_typed(hostile, monkeypatch):
+    """st.table renders its cells as Markdown: a product named as a link was a live link on the page,
+    an image name fetched its picture from the viewer's browser."""
+    at = _app(hostile, monkeypatch)
+    at.switch_page("pages/recommendations.py").run()
+    at.radio[0].set_value("New customer (build a basket)").run()
+    basket = at.multiselect[0]
+    basket.set_value(basket.options[-3:]).run()  # the basket's own products are not listed: the rest are
+    assert not at.exception, [e.value for e in at.exception]
+    cells = [str(cell) for column in at.table[0].value.columns for cell in at.table[0].value[column]]
+    hostile_names = [name for name in (LOGIN, IMAGE, MIXED) if any(escape_markdown(name) in c for c in cells)]
+    assert hostile_names and not [c for c in cells for name in (LOGIN, IMAGE, MIXED) if name in c]
+
+
 # Streamlit calls whose first argument (a message, caption, header or widget label) and whose `label=`
 # and `help=` are rendered as Markdown.
 MARKDOWN_CALLS = {"warning", "info", "error", "success", "exception", "caption", "markdown", "write", "title", "header",
                   "subheader", "toast", "metric", "selectbox", "multiselect", "slider", "select_slider", "radio",
                   "checkbox", "toggle", "text_input", "text_area", "number_input", "date_input", "file_uploader",
-                  "button", "download_button", "form_submit_button", "expander", "popover", "page_link"}
+                  "button", "download_button", "form_submit_button", "expander", "popover", "page_link",
+                  "table"}  # st.table: its cells are Markdown (safe_text.markdown_cells escapes a frame's)
 # Interpolations that hold no text from an upload or a link: counts and settings, fixed labels, the
 # engine's own words, the operator's workspace path. Anything else must be escape_markdown(...).
 TRUSTED = {
@@ -343,7 +358,7 @@ def _untrusted(node: ast.AST) -> list[str]:
     escape_markdown(...) nor TRUSTED."""
     if isinstance(node, ast.Constant):
         return []
-    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "escape_markdown":
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("escape_markdown", "markdown_cells"):
         return []
     if isinstance(node, ast.JoinedStr):
         return [bad for value in node.values for bad in _untrusted(value)]

@@ -7,7 +7,8 @@ such cells (and column names) get a leading `'`, which spreadsheets show as text
 
 Streamlit renders Markdown in messages, captions, metric and widget labels and help: a product
 name or a link's value could become a link, an image, emphasis, HTML, LaTeX (`$...$`) or a table.
-`escape_markdown` backslash-escapes every such character, so the text is shown exactly as typed.
+`escape_markdown` backslash-escapes every such character, so the text is shown exactly as typed;
+`markdown_cells` does it for every cell of a table `st.table` draws (its cells are Markdown too).
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
             column = column.astype(object)
             frame.isetitem(position, neutralise_cells(column.where(column.notna(), "")))
     frame.columns = neutralise_cells(pd.Series([str(c) for c in frame.columns], dtype=object)).tolist()
+    return frame
+
+
+def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy for `st.table`, which renders Markdown in every cell: each text cell and column name
+    escaped (a product named '[Claim refund](https://...)' became a live link, an image name fetched
+    its picture); numbers kept as numbers."""
+    frame = frame.copy()
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
+            frame.isetitem(position, column.astype(object).map(lambda cell: "" if pd.isna(cell) else
+                                                                escape_markdown(cell)))
+    frame.columns = [escape_markdown(c) for c in frame.columns]
     return frame
 
 
