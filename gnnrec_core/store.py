@@ -218,10 +218,26 @@ class Workspace(AtomicFolders):
         return meta
 
     # -- runs ----------------------------------------------------------------------------------
-    def save_run(self, run: Run) -> str:
+    def save_run(self, run: Run, trained_on: str | None = None) -> str:
+        """Save `run`; its id. `trained_on`: the fingerprint of the data it trained on. Where given,
+        the run is refused unless its dataset still holds that data when the run is written (a
+        dataset replaced during training left a saved run that no command could open)."""
         run_id = run.info.run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{run.model.name}-{uuid.uuid4().hex[:6]}"
         check_name(run_id, "run id")
         info = run.info.saved(run_id, time.time())
+        name = info.dataset.name
+
+        def dataset_unchanged() -> None:
+            folder = self.root / "datasets" / name
+            try:
+                held = json.loads((folder / "meta.json").read_text()).get("fingerprint")
+            except (OSError, ValueError, AttributeError):
+                held = None
+            if held != trained_on:
+                found = "it replaced" if folder.is_dir() else "it deleted"
+                raise InputError(f"expected dataset '{name}' to hold the data this run trained on, found {found} "
+                                 "while the run trained: the run was not saved (its products would not match); "
+                                 "train again")
 
         def write(folder: Path) -> None:
             run.model.save(folder / "model.npz")
@@ -229,7 +245,8 @@ class Workspace(AtomicFolders):
             (folder / "items.json").write_text(json.dumps([str(i) for i in run.items]))
             (folder / "run.json").write_text(json.dumps(info.to_json(), indent=1, default=str))
 
-        self._write_entry(self.root / "runs" / run_id, write)
+        self._write_entry(self.root / "runs" / run_id, write,
+                          still_true=None if trained_on is None else dataset_unchanged)
         run.info = info
         return run_id
 

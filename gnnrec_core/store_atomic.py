@@ -30,7 +30,11 @@ class AtomicFolders:
     problem: str | None
 
     def _write_entry(self, target: Path, write: Callable[[Path], None], *, replace: bool = True,
-                     taken: Callable[[], InputError] | None = None) -> None:
+                     taken: Callable[[], InputError] | None = None,
+                     still_true: Callable[[], None] | None = None) -> None:
+        """`write` into a staging folder, then rename it to `target` under the workspace lock.
+        `still_true`: checked under the lock just before the rename, it raises (InputError) where
+        what the entry depends on changed while it was written (a run's dataset replaced)."""
         if self.problem is not None:
             raise InputError(f"{self.problem}; nothing was saved")
         try:
@@ -43,6 +47,8 @@ class AtomicFolders:
                 self._recover()
                 if target.exists() and not replace:
                     raise taken() if taken else InputError(f"expected a new name, found '{target.name}' taken")
+                if still_true is not None:
+                    still_true()
                 (staging / MARK).write_text(target.name)  # staging is whole: a crash from here rolls forward
                 if target.exists():  # replace: move the old entry aside, rename staging in, drop the old
                     old = target.parent / f"{OLD}{target.name}-{uuid.uuid4().hex[:6]}"

@@ -135,3 +135,31 @@ def test_two_sessions_training_at_once_do_not_corrupt_each_other(workspace):
     lightgcn = next(i for i, (m, _) in ids.items() if m == "lightgcn")
     alone = Workspace(root).load_run(lightgcn)
     assert np.isfinite(alone.model.item_vectors()).all()
+
+
+def test_a_run_whose_dataset_is_replaced_while_it_trains_is_refused_not_saved(workspace):
+    """A run saved after its dataset was replaced could never be opened (its products no longer
+    match): the save is refused in one line, and both the new dataset and the earlier runs stay."""
+    from gnnrec_core.errors import InputError
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save
+
+    root, run_id = workspace
+    store = Workspace(root)
+    dataset = prepare(store.load_dataset("kept"))
+    other = ingest(SAMPLE, drop_non_products=False)  # other data under the same name
+
+    def replace_once(event):
+        if "epoch" in event and not replaced:
+            store.save_dataset("kept", other, replace=True)
+            replaced.append(True)
+        return True
+
+    replaced: list[bool] = []
+    with pytest.raises(InputError, match="found it replaced while the run trained: the run was not saved"):
+        train_and_save(store, DatasetRef("kept"), dataset, ExperimentConfig(model="lightgcn", baselines=("pop",),
+                                                                            settings={"epochs": 2}), replace_once)
+    assert replaced and _everything_loads(root) == ({"kept"}, {run_id})
+    # unchanged data saves as before
+    fresh = prepare(store.load_dataset("kept"))
+    saved = train_and_save(store, DatasetRef("kept"), fresh, ExperimentConfig(model="pop", baselines=()))
+    assert _everything_loads(root) == ({"kept"}, {run_id, saved})

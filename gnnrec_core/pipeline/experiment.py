@@ -38,6 +38,7 @@ from ..progress import Progress, for_seed, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
 from ..store import Run, Workspace
+from ..store_files import fingerprint
 from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
 from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
@@ -303,7 +304,8 @@ def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
     until training has finished (a cancel or crash leaves the workspace as it was)."""
     experiment = run_experiment(data, config, progress, heldout)
     info = run_info(experiment, dataset, made_by)
-    return workspace.save_run(Run(experiment.model, data.interactions.users, data.interactions.items, info))
+    run = Run(experiment.model, data.interactions.users, data.interactions.items, info)
+    return workspace.save_run(run, trained_on=fingerprint(data.ingest))  # refused if the dataset changed meanwhile
 
 
 def run_info(experiment: Experiment, dataset: DatasetRef, made_by: str) -> RunInfo:
