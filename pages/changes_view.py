@@ -27,6 +27,7 @@ from gnnrec_core import (
     trajectory_figure,
     weekly_trajectory,
 )
+from gnnrec_core.baskets.changes import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import load_dataset, ws
@@ -49,9 +50,10 @@ def changes(name: str, saved_at: float, how: tuple, min_baskets: int, q: float):
 
 def _date(param: str, fallback: dt.date, first: dt.date, last: dt.date) -> dt.date:
     """The link's date for `param` when it is a date within the data, else the fallback."""
+    text = st.query_params.get(param)
     try:
-        value = pd.Timestamp(st.query_params.get(param) or fallback).date()
-    except ValueError:
+        value = parse_date(text, param).date() if text else fallback  # the CLI's one reader of a date
+    except GnnrecError:  # '-1' or 'nan' in a hand-edited link: the default, not a traceback
         return fallback
     return value if first <= value <= last else fallback
 

@@ -310,6 +310,9 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     """No training needed: the sample's weeks before and after 15 December, by link, then segments of
     a dataset with a country column. Hand warmers stop selling after Christmas."""
     at = _app().run()
+    for bad in ({"start": "-1"}, {"split": "nan", "end": "-5"}):  # a hand-edited link: the defaults, no traceback
+        _open_link(at, "pages/compare.py", mode="periods", **bad)
+        assert not at.exception, [e.value for e in at.exception]
     _open_link(at, "pages/compare.py", mode="periods", start="2010-12-01", split="2010-12-15")
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio[0].value == "Two periods"

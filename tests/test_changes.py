@@ -165,6 +165,9 @@ def test_a_date_that_reads_one_way_is_read_that_way():
         parse_date("00/05/2010", "split date")
     with pytest.raises(InputError, match=r"\(5 January or 1 May\?\)"):
         parse_date("05/01/2011", "split date")
+    for text in ("-1", "-5", "nan", "NaT"):  # pandas reads '-1' as the year -1: exit 3 from its words
+        with pytest.raises(InputError, match=f"expected a date such as 2011-06-01, found '{text}'"):
+            parse_date(text, "split date")
 
 
 def test_bad_dates_and_empty_periods_are_one_line():

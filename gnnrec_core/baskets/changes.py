@@ -113,7 +113,8 @@ def parse_date(text: Any, what: str) -> pd.Timestamp:
             pd.Timestamp(text)
     except (ValueError, TypeError):
         stamp = pd.NaT
-    if pd.isna(stamp):
+    # pandas reads '-1' as the year -1, which no calendar date can hold (the split's words crashed on it)
+    if pd.isna(stamp) or not 1000 <= stamp.year <= 9999:
         raise InputError(f"{what}: expected a date such as 2011-06-01, found '{text}'")
     return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
