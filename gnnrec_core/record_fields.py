@@ -41,3 +41,21 @@ def _optional_number(value: Any, what: str) -> float | None:
 def _finite_or_none(value: float | None) -> float | None:
     """NaN and inf are not JSON: written as null."""
     return None if value is None or not math.isfinite(value) else value
+
+
+# A run's split record: the counts the pages and the report format as numbers ({:,}).
+SPLIT_COUNTS = ("train_interactions", "test_interactions", "test_users", "test_users_without_history",
+                "heldout_pairs", "skipped_unknown_users", "skipped_unknown_items", "skipped_in_train")
+
+
+def _split_record(value: Any) -> dict[str, Any]:
+    """A run's split: a JSON object whose counts are numbers (a damaged count exited 3 in `report`)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"expected the run's split as a JSON object, found {type(value).__name__}")
+    for key in SPLIT_COUNTS:
+        if key in value:
+            _number(value[key], f"the split's {key}")
+    return dict(value)
+

@@ -28,6 +28,7 @@ from .record_fields import (
     _finite_or_none,
     _number,
     _optional_number,
+    _split_record,
 )
 from .verdict_records import BudgetCut, Gain, Verdicts
 
@@ -353,7 +354,7 @@ class RunInfo:
         return cls(dataset=ref, model=data["model"], results=tuple(ResultRow.from_json(r) for r in results),
                    k=int(data.get("k", 10)), seed=int(data.get("seed", 0)), device=str(data.get("device", "auto")),
                    weighting=str(data.get("weighting", "binary")), settings=dict(data.get("settings") or {}),
-                   split=dict(data.get("split") or {}), history=tuple(data.get("history") or ()),
+                   split=_split_record(data.get("split")), history=tuple(data.get("history") or ()),
                    epochs=data.get("epochs"), notes=tuple(str(n) for n in data.get("notes") or ()),
                    seconds=float(data.get("seconds", data.get("train_seconds", 0.0)) or 0.0), made_by=made_by,
                    run_id=str(data.get("run_id", "")), saved_at=float(data.get("saved_at", 0.0) or 0.0),

@@ -37,7 +37,7 @@ import pandas as pd
 from .data.ingest import IngestReport, IngestResult
 from .data.mapping import ColumnMapping
 from .errors import GnnrecError, InputError
-from .models import Recommender
+from .models import SPECS, Recommender
 from .records import DatasetRef, RecordError, RunInfo
 from .store_atomic import KINDS, AtomicFolders
 from .store_files import (
@@ -310,6 +310,9 @@ class Workspace(AtomicFolders):
             info = RunInfo.from_json(data)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:  # RecordError included
             raise damaged(str(exc)) from None
+        unknown = [name for name in (info.model, *(row.model for row in info.results)) if name not in SPECS]
+        if unknown:  # a damaged name exited 3 where its label was looked up
+            raise damaged(f"expected models among {', '.join(SPECS)}, found {unknown[0][:40]!r}")
         if not info.dataset.name:
             raise RecordError(f"run '{folder.name}' was made by `train` before runs kept their data: its dataset "
                               f"'{info.dataset.source}' is not in this workspace; train it again to open it here")

@@ -93,3 +93,39 @@ def test_a_workspace_from_release_0_9_0_opens_migrated(tmp_path):
     (refused,) = store.unreadable()
     assert "itemknn" in refused.name and "tiny_orders.csv" in refused.reason and "train it again" in refused.reason
     assert "\n" not in refused.reason
+
+
+@pytest.mark.parametrize("damage", [
+    ("split", "train_interactions", None), ("split", "test_users", "x"), ("results", "model", "x"),
+])
+def test_a_run_with_a_damaged_field_is_refused_by_report_in_one_line(tmp_path, damage):
+    """A fuzzed run.json (a split count null or text, an unknown model in the table) made `report
+    --run` exit 3; now it is refused as damaged, exit 2, and listed among what cannot open."""
+    import subprocess
+    import sys
+
+    from conftest import SAMPLE
+
+    from gnnrec_core import ingest
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.records import ResultRow
+    from gnnrec_core.store import Run
+
+    store = Workspace(tmp_path / "ws")
+    result = ingest(SAMPLE)
+    store.save_dataset("data", result)
+    dataset = prepare(result)
+    row = ResultRow("pop", ndcg=0.1, precision=0.1, recall=0.1, map=0.1, hit_rate=0.1, coverage=0.1, train_seconds=0.0)
+    info = RunInfo(DatasetRef("data"), "pop", results=(row,), split={"train_interactions": 5, "test_users": 2})
+    run_id = store.save_run(Run(MODELS["pop"]().fit(dataset.interactions.matrix()), dataset.interactions.users,
+                                dataset.interactions.items, info))
+    path = tmp_path / "ws" / "runs" / run_id / "run.json"
+    record = json.loads(path.read_text())
+    where, key, value = damage
+    (record[where][0] if where == "results" else record[where])[key] = value
+    path.write_text(json.dumps(record))
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "report", "--run", run_id, "--workspace",
+                           tmp_path / "ws", "--out", tmp_path / "r.html"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "is damaged" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert [u.name for u in Workspace(tmp_path / "ws").unreadable()] == [run_id]
