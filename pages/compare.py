@@ -16,7 +16,7 @@ from gnnrec_core import (
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.changes_view import show_changes
 from pages.links import from_link, share
-from pages.state import RUN_KEY, load_dataset, load_run, run_items, ws
+from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
 from pages.widgets import blend_weights, blends_by_parts, chart, csv_bytes, run_label, run_valid_ndcg, runs_side_by_side
 
 
@@ -100,7 +100,12 @@ elif mode == "Two runs":
                "final figures, not for choosing between runs.")
     run_a, run_b = pick_pair("runs", list(labels), labels, fallbacks=default_runs(runs))
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
-    if info_a.dataset.name != info_b.dataset.name:
+    marks = [(dataset_meta(info.dataset.name) or {}).get("fingerprint") for info in (info_a, info_b)]
+    same_data = marks[0] is not None and marks[0] == marks[1]  # one upload saved under two names
+    if info_a.dataset.name != info_b.dataset.name and same_data:
+        st.caption(f"Runs A and B are on {escape_markdown(info_a.dataset.name)} and "
+                   f"{escape_markdown(info_b.dataset.name)}, two names for the same data: their figures compare.")
+    elif info_a.dataset.name != info_b.dataset.name:
         st.warning(f"Run A is on the dataset {escape_markdown(info_a.dataset.name)}, run B on "
                    f"{escape_markdown(info_b.dataset.name)}: other customers and products, so their figures say "
                    "nothing of which model is better. Pick two runs on one dataset, or compare the data under "

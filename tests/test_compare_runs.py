@@ -91,6 +91,33 @@ def _row(model: str, ndcg: float, blend: dict[str, float] | None = None) -> Resu
                      train_seconds=1.0, valid_ndcg=ndcg, blend=blend or {})
 
 
+def test_two_names_for_the_same_data_are_compared_without_a_warning(small_log, tmp_path, monkeypatch):
+    """One upload saved under two names (the CLI's and the Data page's) is the same customers and
+    products: the page said 'other customers and products' of them."""
+    from gnnrec_core import ingest
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.store import Run
+
+    workspace = Workspace(tmp_path / "ws")
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    result = ingest(small_log)
+    data = prepare(result)
+    runs = []
+    for name in ("groceries", "groceries-ui"):
+        workspace.save_dataset(name, result)
+        model = MODELS["pop"]().fit(data.interactions.matrix())
+        runs.append(workspace.save_run(Run(model, data.interactions.users, data.interactions.items,
+                                           RunInfo(DatasetRef(name), "pop", results=(_row("pop", 0.1),)))))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_run"] = runs[0]
+    at.run().switch_page("pages/compare.py").run()
+    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
+    next(s for s in at.selectbox if s.label == "Run B").set_value(runs[1]).run()
+    assert not at.exception and not [w for w in at.warning if "other customers and products" in w.value]
+    assert any("two names for the same data" in c.value for c in at.caption)
+
+
 def test_two_runs_share_a_blend_row_only_where_they_blend_the_same_parts():
     """A new user saw run A's LightGCN + graph filter + popularity and run B's LightGCN + graph filter
     set side by side as one "LightGCN + blend" row. Same parts (other weights) share a row; the weights

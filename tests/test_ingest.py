@@ -211,6 +211,19 @@ def test_shared_basket_files(name, baskets, items):
         assert result.events["item"].nunique() == items
 
 
+def test_a_basket_list_read_with_its_basket_as_customer_keeps_the_basket(tmp_path):
+    """`--user-col basket`, the way `train` suggests for a basket list, dropped the basket role: the
+    Associations page then counted customer histories, and the same file saved from the Data page
+    (user = basket = basket) differed from the CLI's, so Compare called them other data."""
+    path = tmp_path / "baskets.csv"
+    path.write_text("citrus fruit,semi-finished bread,margarine,ready soups\ntropical fruit,yogurt,coffee\n"
+                    "whole milk\npip fruit,yogurt,cream cheese,meat spreads\nwhole milk,rolls/buns\n")
+    assert ingest(path).mapping.basket == "basket"  # read as a basket list
+    result = ingest(path, user="basket")
+    assert result.mapping.user == "basket" and result.mapping.basket == "basket" and result.has_users
+    assert result.events["basket"].nunique() == 5
+
+
 def test_shared_online_retail_slice():
     result = ingest(shared_file("online_retail_dec2010.csv.gz"))
     assert result.mapping.user == "CustomerID" and result.mapping.item == "StockCode"

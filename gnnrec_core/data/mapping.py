@@ -109,7 +109,10 @@ def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMappin
     for role in ROLES:
         if role in overrides and overrides[role] is not None:
             continue
-        guess = _by_name(role, columns, normalised, taken)
+        # The one column two roles may share: a basket column named as the customer (`--user-col
+        # basket`, each basket its own customer) is still the basket (it was dropped as taken).
+        shared = {overrides.get("user")} if role == "basket" else set()
+        guess = _by_name(role, columns, normalised, taken - shared)
         guesses[role] = guess
         if guess:
             taken.add(guess)
