@@ -49,7 +49,7 @@ MODEL_KEY = "train-model"
 # own state: the form is not drawn while a run trains, and Streamlit drops an undrawn widget's value,
 # so a typed 12 s budget came back as 90 after the run (seen in a real browser; AppTest keeps it).
 FORM_START_KEY = "train-form-start"
-SHOWN_KEY = "train-jobs-shown"  # the finished runs this session has switched to
+SHOWN_KEY = "train-jobs-shown"  # the ended runs (saved, failed or cancelled) this session has redrawn for
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -87,6 +87,11 @@ def progress_panel() -> None:
             st.session_state[DATASET_KEY] = current.dataset
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
+        if current.id not in st.session_state.setdefault(SHOWN_KEY, set()):
+            # The page around this fragment stopped at "running": drawn again, the form and the previous
+            # results come back below this message (they stayed hidden until the user left the page).
+            st.session_state[SHOWN_KEY].add(current.id)
+            st.rerun(scope="app")
         (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
 
 

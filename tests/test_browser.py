@@ -141,6 +141,14 @@ def test_demo_in_a_real_browser(cli_run, server):
         _settle(page)
         assert page.get_by_role("combobox", name="Model", exact=True).input_value() == "LightGCN"
         assert page.get_by_role("spinbutton", name=re.compile("Time budget")).input_value() == "12"
+        # Cancelled, the form and the previous results come back without leaving the page (they stayed
+        # hidden behind "hidden while this run trains" until the user went elsewhere).
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Cancel training").click(timeout=30_000)
+        page.get_by_text("training cancelled").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=15_000)
+        page.get_by_text(re.compile(r"Results:.*Online Retail sample")).first.wait_for(timeout=15_000)
+        _settle(page)
         for position, (label, slug) in enumerate(PAGES, start=1):
             page.get_by_role("link", name=label, exact=True).first.click()
             _settle(page)
