@@ -253,6 +253,19 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The CLI; its exit status. What it prints goes through PrintableText: a name from an upload
+    holding ESC sequences is shown escaped, never obeyed by the terminal (cli/terminal.py)."""
+    from .terminal import PrintableText
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableText(out), PrintableText(err, keep_return=True)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     # Help and errors name the command as it was typed: the `gnnrec` script or `python -m gnnrec_core`.
     typed = "gnnrec" if Path(sys.argv[0]).name == "gnnrec" else "python -m gnnrec_core"
     args = build_parser(typed).parse_args(argv)

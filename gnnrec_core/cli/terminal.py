@@ -1,0 +1,46 @@
+"""What the CLI prints, made safe for a terminal: names from an upload may hold control characters.
+
+A product named with ESC sequences cleared the screen, set the window title or made a hidden link
+when `similar` or `recommend` printed it. Every control character but tab and newline (and, on
+stderr, the carriage return the progress bar redraws with) is written as its escape, `\\x1b`, so it
+is seen, not obeyed. JSON is unaffected: json.dumps writes control characters as \\u escapes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import TextIO
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+_CONTROL_BUT_RETURN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+class PrintableText(io.TextIOBase):
+    """A text stream writing through to `stream` with control characters escaped."""
+
+    def __init__(self, stream: TextIO, keep_return: bool = False) -> None:
+        super().__init__()
+        self.stream = stream
+        self._pattern = _CONTROL_BUT_RETURN if keep_return else _CONTROL
+
+    def write(self, text: str) -> int:
+        self.stream.write(self._pattern.sub(_escaped, text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
