@@ -244,3 +244,16 @@ def test_a_file_cut_off_mid_row_leaves_its_stub_out_and_says_so():
                   header + '536404,21063,"PARTY\nINVITES",6'):  # a quoted value over two lines ends the file
         frame = read_table(whole.encode(), "whole.csv")
         assert len(frame) == 2 and not frame.attrs["notes"], whole
+
+
+def test_a_carriage_return_inside_an_unquoted_value_stays_in_it():
+    """Python's csv writer with '\\n' line ends leaves a value holding a CR unquoted: read as a line
+    end it split the row in two short rows (a phantom product named by the date, the real row's
+    customer lost). A CR that ends a row of the header's width in the same file is still a line end,
+    and a quoted one stays in its value, as before."""
+    data = ("InvoiceNo,StockCode,Description,CustomerID\n1,A1,SPACE\rCR,c1\n1,B2,Mug,c1\r2,C3,Jar,c2\n"
+            "3,D4,\"Tin\rlid\",c3\r\n").encode()
+    frame = read_table(data, "pandas_written.csv")
+    assert frame.values.tolist() == [["1", "A1", "SPACE\rCR", "c1"], ["1", "B2", "Mug", "c1"],
+                                     ["2", "C3", "Jar", "c2"], ["3", "D4", "Tin\rlid", "c3"]]
+    assert any("1 line held a carriage return" in note for note in frame.attrs["notes"])

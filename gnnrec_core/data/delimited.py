@@ -25,6 +25,7 @@ BASKET_COLUMNS = ("basket", "item")
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # str.splitlines() also splits at U+2028, U+0085, \v, \f...
+LONE_CR = re.compile(r"\r(?!\n)")  # a CR not before a newline: a line end, or a value's own (_values_returns)
 
 
 HEAD_CHARS = 1 << 18  # the first 256 KB of text tell the delimiter and the table's shape
@@ -241,9 +242,14 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         if cut_width > widths[0]:
             raise InputError(_wider_rows(name, first, widths[0], cut_width, f"row {len(rows) + 1}", delimiter))
     names = [f"column_{i + 1}" for i in range(widths[0])] if headerless else None
+    text, in_values = _values_returns(text, delimiter, widths[0])
+    if in_values:
+        notes.append(f"{in_values:,} line{'' if in_values == 1 else 's'} held a carriage return (\\r) inside an "
+                     "unquoted value: kept as part of the value, not read as a line end (the row split there "
+                     "would not have the header's fields)")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            header=None if headerless else 0,
+                            header=None if headerless else 0, lineterminator="\n" if in_values else None,
                             names=names, na_values=[""], skipinitialspace=True, on_bad_lines="error")
     except pd.errors.EmptyDataError:
         raise InputError(f"expected a header and data rows in '{name}', found an empty table") from None
@@ -253,6 +259,47 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         raise InputError(_wider_rows(name, first, widths[0], widths[0] + frame.index.nlevels,
                                      "row 1" if headerless else "row 2", delimiter))
     return _without_a_cut_last_row(frame, text, delimiter, widths[0], notes)
+
+
+def _values_returns(text: str, delimiter: str, width: int) -> tuple[str, int]:
+    """`text` to read with lines ending at \n alone where some line holds a lone CR inside a value,
+    and how many such lines. Python's csv writer with '\n' line ends leaves a value holding a CR
+    unquoted; read as a line end it split the row into two short ones (a phantom product, the real
+    row's customer and date lost). A line whose lone CRs each end a row of the header's width keeps
+    them as line ends (old Mac lines pasted among Unix ones), as do the header and a file with as
+    many lone CRs as newlines (its lines end at CR); (text, 0) where no line needs this."""
+    if "\n" not in text or "\r" not in text:
+        return text, 0
+    if len(LONE_CR.findall(text)) >= text.count("\n"):  # lines end at CR here, with a stray newline or few
+        return text, 0
+    lines: dict[int, tuple[int, bool, bool]] = {}  # start -> (end, CRs end rows there, a CR is an unquoted value's)
+    for found in LONE_CR.finditer(text):
+        start = text.rfind("\n", 0, found.start()) + 1
+        if start in lines:
+            continue
+        end = text.find("\n", found.start())
+        end = len(text) if end < 0 else end
+        line = text[start:end].removesuffix("\r")  # a CRLF's CR is no lone one
+        pieces = line.split("\r")
+        rows_end_there = (not text[:start].strip()  # the header's CRs end it: a column name holds none
+                          or all(_fields(piece, delimiter) == width for piece in pieces))
+        unquoted = any(line[:at].count('"') % 2 == 0 for at in (m.start() for m in LONE_CR.finditer(line)))
+        lines[start] = (end, rows_end_there, not rows_end_there and unquoted)
+    in_values = sum(in_value for _, _, in_value in lines.values())
+    if not in_values:
+        return text, 0
+    parts, last = [], 0  # read at \n alone: the CRs that end rows become newlines, the rest stay in their values
+    for start, (end, rows_end_there, _) in sorted(lines.items()):
+        parts += [text[last:start], LONE_CR.sub("\n", text[start:end]) if rows_end_there else text[start:end]]
+        last = end
+    return "".join(parts + [text[last:]]).replace("\r\n", "\n"), in_values
+
+
+def _fields(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return -1
 
 
 def _without_a_cut_last_row(frame: pd.DataFrame, text: str, delimiter: str, width: int,
