@@ -215,3 +215,37 @@ def test_a_name_holding_terminal_escapes_is_printed_escaped_not_obeyed(tmp_path)
     assert "\x1b" not in shown.stdout + shown.stderr and "\\x1b[2JEVIL\\x1b[31mred" in shown.stdout
     as_json = run_cli("similar", path, "--item", "B2", "--model", "itemknn", "--min-buyers", "1", "--json", "-")
     assert json.loads(as_json.stdout)["similar"][0]["name"] == name
+
+
+def test_output_files_are_refused_inside_a_workspaces_saved_entries(small_log, tmp_path):
+    """`rules --json WORKSPACE/runs/<id>/run.json` replaced the run's record and the run vanished;
+    every output flag is refused there in one line, the run left whole."""
+    ws = tmp_path / "ws"
+    assert run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--workspace", ws,
+                   "--quiet").returncode == 0
+    (run,) = (ws / "runs").iterdir()
+    record = (run / "run.json").read_text()
+    for command in (("rules", small_log, "--json", run / "run.json"),
+                    ("report", "--run", "latest", "--workspace", ws, "--out", run / "report.html"),
+                    ("export", "--run", "latest", "--workspace", ws, "--out", ws / "datasets" / "x")):
+        done = run_cli(*command)
+        assert done.returncode == 2 and "inside" in done.stderr and "would damage what is saved" in done.stderr
+    assert (run / "run.json").read_text() == record and not (ws / "datasets" / "x").exists()
+    assert run_cli("rules", small_log, "--json", tmp_path / "rules.json").returncode == 0  # elsewhere: written
+
+
+def test_a_run_whose_dataset_became_a_basket_list_says_it_was_replaced(small_log, tmp_path):
+    """Its dataset replaced by baskets alone, a run's commands said 'expected events with a user
+    column', which hid why; they say the dataset was replaced after the run was made."""
+    from gnnrec_core import ingest
+    from gnnrec_core.store import Workspace
+
+    ws = tmp_path / "ws"
+    assert run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--workspace", ws,
+                   "--quiet").returncode == 0
+    (name,) = [d["name"] for d in Workspace(ws).list_datasets()]
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("milk,bread,eggs\nbeer\nmilk,beer\nbread,eggs\n")
+    Workspace(ws).save_dataset(name, ingest(baskets), replace=True)
+    done = run_cli("recommend", "--run", "latest", "--workspace", ws, "--basket", "x")
+    assert done.returncode == 2 and "the dataset was replaced after the run was made" in done.stderr

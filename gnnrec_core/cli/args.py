@@ -19,6 +19,16 @@ FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".html", ".htm", ".pdf", ".par
                  ".zip", ".png", ".md"}  # a folder named so is a file name mistaken for one
 
 
+def _workspace_entries_holding(target: Path) -> Path | None:
+    """The folder of a workspace's saved entries (its runs/ or datasets/) that `target` lies in, if
+    any: a workspace is a folder holding both (store.Workspace.is_at; not imported, for speed)."""
+    for folder in target.resolve().parents:
+        kinds = ("runs", "datasets")
+        if folder.name in kinds and all((folder.parent / kind).is_dir() for kind in kinds):
+            return folder
+    return None
+
+
 def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
     """An output file's path with its folder made; one line when it cannot be a file, or when
     `suffixes` are given and its name ends in another known file type's (report.pdf would be HTML
@@ -26,6 +36,10 @@ def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
+    entries = _workspace_entries_holding(target)
+    if entries is not None:  # `rules --json .../runs/<id>/run.json` replaced a run's record: it vanished
+        raise InputError(f"{flag}: expected a file outside a workspace's saved runs and datasets, found '{path}' "
+                         f"inside {entries}: writing there would damage what is saved; write it elsewhere")
     other = target.suffix.lower()
     if suffixes and other not in suffixes and other in FILE_SUFFIXES:  # no suffix (or /dev/stdout) is taken
         raise InputError(f"{flag}: expected a file name ending {' or '.join(suffixes)} (what is written), "
@@ -60,6 +74,10 @@ def writable_folder(path: str, flag: str) -> Path:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise InputError(f"{flag}: expected a folder, found the file '{path}'")
+    entries = _workspace_entries_holding(target / "file")
+    if entries is not None:
+        raise InputError(f"{flag}: expected a folder outside a workspace's saved runs and datasets, found '{path}' "
+                         f"inside {entries}: writing there would damage what is saved; write it elsewhere")
     explicit = path.endswith(("/", os.sep))  # exp.csv/ is a folder by the user's own slash
     if not target.exists() and not explicit and target.suffix.lower() in FILE_SUFFIXES:
         raise InputError(f"{flag}: expected a folder for the files written, found the file name '{path}' "

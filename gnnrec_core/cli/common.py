@@ -156,10 +156,18 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
             raise InputError(f"expected a saved run in {workspace.root.resolve()}, found none; {make_one}")
         run_id = runs[0].run_id
     run = workspace.load_run(run_id)
-    dataset = prepare(workspace.load_dataset(run.info.dataset.name), InteractionConfig(weighting=run.info.weighting))
+    replaced = InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
+                          "products: the dataset was replaced after the run was made")
+    try:
+        dataset = prepare(workspace.load_dataset(run.info.dataset.name),
+                          InteractionConfig(weighting=run.info.weighting))
+    except InputError:  # e.g. replaced by a basket list: "expected events with a user column" hid why
+        saved = next((d["saved_at"] for d in workspace.list_datasets() if d["name"] == run.info.dataset.name), 0.0)
+        if saved > run.info.saved_at:
+            raise replaced from None
+        raise
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
-        raise InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
-                         "products: the dataset was replaced after the run was made")
+        raise replaced
     return run, dataset
 
 
