@@ -118,6 +118,7 @@ _PUBLIC = {
     "changes_html": "serving.report",
     "html_report": "serving.report",
     "cluster_labels": "serving.search",
+    "region_labels": "serving.search",
     "find_products": "serving.search",
     "text_encoder_note": "matrix.text_encoder",
     "Run": "store",

@@ -8,7 +8,6 @@ import streamlit as st
 from gnnrec_core import (
     THIN,
     cluster_centres,
-    cluster_labels,
     env_name,
     find_products,
     limits,
@@ -16,6 +15,7 @@ from gnnrec_core import (
     map_regions,
     place_labels,
     product_map,
+    region_labels,
     text_encoder_note,
     umap_seconds,
 )
@@ -56,6 +56,7 @@ if len(shown) < int((buyers >= min_buyers).sum()):
             f"the map slow to draw and UMAP slow to compute (raise {env_name('map_points')} to draw more).")
 points = items.iloc[shown].reset_index(drop=True)
 thin = points["buyers"].to_numpy() < THIN
+categories = points["category"].copy()  # before "uncategorised" fills the gaps: no region is named by it
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -66,9 +67,10 @@ def regions_of(xy: np.ndarray, well: np.ndarray) -> np.ndarray:
 
 
 def name_regions(xy: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
-    """Regions of the map as drawn, each named by a few words of its products' names (`cluster` colour)."""
+    """Regions of the map as drawn, each named by its category, its products' words or its best seller
+    (`cluster` colour; serving.search.region_labels)."""
     regions = regions_of(np.asarray(xy, np.float64), ~thin)
-    words = cluster_labels(points["name"], regions)
+    words = region_labels(points["name"], regions, points["buyers"].to_numpy(), categories)
     points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in regions]
     return regions, words
 

@@ -187,3 +187,23 @@ def test_the_neighbourhood_centres_name_is_drawn_over_its_edges():
     assert [a.text for a in figure.layout.annotations] == ["<b>PRODUCT 0</b>"]
     texts = next(t for t in figure.data if t.mode == "text").text
     assert "PRODUCT 0" not in texts and "PRODUCT 1" in texts
+
+
+def test_each_map_region_is_named_by_its_category_its_words_or_its_best_seller():
+    """The groceries baskets' regions read "abrasive · cocoa · decalcifier" (one product's rare word
+    each), and a log of "Product N of category M" names left every region but one unnamed."""
+    from gnnrec_core.serving.search import region_labels
+
+    regions = np.repeat([0, 1, 2], 4)
+    buyers = np.array([5, 50, 1, 2, 9, 3, 4, 1, 1, 7, 30, 2])
+    names = pd.Series(["tin lid", "jar", "mug", "cup",  # region 0: a category holds three of four
+                       "lunch bag red", "lunch bag pink", "lunch box", "bag charm",  # region 1: shared words
+                       "whole milk", "abrasive cleaner", "cocoa drinks", "decalcifier"])  # region 2: neither
+    categories = pd.Series(["Kitchen", "Kitchen", "Kitchen", None, *[None] * 8])
+    labels = region_labels(names, regions, buyers, categories)
+    assert labels[0] == "Kitchen"
+    assert set(labels[1].split(" · ")[:2]) == {"lunch", "bag"}  # the words most of its names hold first
+    assert labels[2] == "cocoa drinks"  # its best seller: no word is a fifth of its names
+    synthetic = pd.Series([f"Product {i} of category {i // 4}" for i in range(12)])
+    assert region_labels(synthetic, regions, buyers) == {0: "Product 1 of category 0", 1: "Product 4 of category 1",
+                                                          2: "Product 10 of category 2"}

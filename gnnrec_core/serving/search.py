@@ -48,17 +48,27 @@ def _words(name: str) -> list[str]:
     return [w for w in re.findall(r"[a-z][a-z'&-]+", str(name).lower()) if w not in STOP_WORDS and len(w) > 2]
 
 
-def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3) -> dict[int, str]:
+def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3, min_share: float = 0.0) -> dict[int, str]:
     """Cluster id -> its n most distinctive words joined by ' · ' (class-based TF-IDF: a word's
     share of the cluster's words times log(1 + average words per cluster / the word's count
     over all clusters)). A word labels only the cluster where it scores highest, so no two labels
     share a word ("organic · milk · yogurt" twice told the reader nothing); a cluster left with no
-    word of its own gets none."""
-    frame = pd.DataFrame({"cluster": np.asarray(clusters), "word": [_words(n) for n in names.fillna("")]})
+    word of its own gets none. `min_share`: a word names a cluster only where at least that share
+    of its products' names, and two or more, hold it (one product's rare word read as the region's
+    name). A word in nine names of ten names no cluster ("product" in "Product 7 of category 3")."""
+    clusters = np.asarray(clusters)
+    frame = pd.DataFrame({"cluster": clusters, "word": [sorted(set(_words(n))) for n in names.fillna("")]})
     frame = frame.explode("word").dropna(subset=["word"])
     if frame.empty:
         return {}
     counts = frame.groupby(["cluster", "word"]).size()
+    sizes = pd.Series(clusters).value_counts()
+    supported = (counts / sizes.reindex(counts.index.get_level_values(0)).to_numpy() >= min_share) & (
+        (counts >= 2) if min_share > 0 else True)  # a share asked for: never one name's word alone
+    everywhere = frame.groupby("word").size() >= 0.9 * len(clusters)  # "product" in "Product 7 of category 3"
+    counts = counts[supported & ~everywhere.reindex(counts.index.get_level_values(1)).to_numpy()]
+    if counts.empty:
+        return {}
     per_cluster = counts.groupby(level=0).sum()
     overall = counts.groupby(level=1).sum()
     average = per_cluster.mean()
@@ -72,4 +82,29 @@ def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3) -> 
     return labels
 
 
-__all__ = ["find_products", "cluster_labels"]
+def region_labels(names: pd.Series, regions: np.ndarray, buyers: np.ndarray,
+                  categories: pd.Series | None = None) -> dict[int, str]:
+    """Region id -> what to call it on the map: the category that holds half of its products or more,
+    else the words at least a fifth of its names hold (cluster_labels), else its most-bought product's
+    name. Rare words alone named regions "abrasive · cocoa · decalcifier" on the groceries baskets,
+    and no region at all where every name was "Product N of category M" or a bare stock code."""
+    regions, buyers = np.asarray(regions), np.asarray(buyers)
+    names = names.fillna("").astype(str).reset_index(drop=True)
+    labels: dict[int, str] = {}
+    if categories is not None:
+        known = categories.reset_index(drop=True).astype(object).where(categories.reset_index(drop=True).notna())
+        for region in np.unique(regions):
+            shares = known[regions == region].value_counts(normalize=True, dropna=False)
+            if len(shares) and pd.notna(shares.index[0]) and shares.iloc[0] >= 0.5:
+                labels[int(region)] = str(shares.index[0])
+    words = cluster_labels(names, regions, min_share=0.2)
+    for region in np.unique(regions):
+        if int(region) in labels:
+            continue
+        inside = np.flatnonzero(regions == region)
+        top = names[inside[np.argmax(buyers[inside])]]
+        labels[int(region)] = words.get(int(region)) or (top if len(top) <= 32 else top[:31] + "…")
+    return labels
+
+
+__all__ = ["find_products", "cluster_labels", "region_labels"]
