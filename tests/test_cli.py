@@ -118,6 +118,7 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
         "recommendations.csv", "similar_items.csv", "embeddings.tsv", "metadata.tsv"}
     train = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease", "--compare-with", "pop,gfcf")
     assert train.returncode == 0 and "saved run" in train.stdout
+    assert "(ease on dataset 'small', validation nDCG@10 " in train.stdout and " as EASE)" in train.stdout  # its row
     # The run's table and verdicts, as `benchmark` prints them: the model and those compared with, the verdict.
     data, *table = train.stdout.splitlines()
     assert data.startswith("data: ") and "customers x" in data and "train " in data  # the data behind the table

@@ -294,6 +294,14 @@ def test_summary_counts_the_products_the_models_rank():
     assert prepare(result).interactions.matrix().shape[1] == figures.items_with_users
 
 
+def test_fee_only_baskets_are_named_only_where_they_were_kept():
+    """Charges dropped, their baskets are the cleaning report's 'baskets whose every line was dropped',
+    and 'baskets of postage or fees alone 0' beside it read as a contradiction; kept, they are counted."""
+    dropped, kept = ingest(SAMPLE, drop_non_products=True), ingest(SAMPLE, drop_non_products=False)
+    assert "Baskets of postage or fees alone" not in dict(summary(dropped).lines())
+    assert dict(summary(kept).lines())["Baskets of postage or fees alone"] == "5"
+
+
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_a_text_column_mapped_as_a_number_is_refused_in_words(engine):
     """Product names mapped as quantity were read as all missing: kept without a word, returns no

@@ -35,7 +35,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         ": no product pair reaches both; a lower --min-support or --min-confidence finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
-          f"{baskets}; min confidence {config.min_confidence}, max length {config.max_len}){said}")
+          f"{baskets}; min confidence {config.min_confidence}, --max-len {config.max_len}){said}")
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "

@@ -246,7 +246,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result
-    score = f", validation nDCG@{info.k} {main.valid_ndcg:.4f}" if main and main.valid_ndcg is not None else ""
+    # the row the saved model scores as: its blend where validation chose one (a user read the alone row's figure)
+    score = (f", validation nDCG@{info.k} {main.valid_ndcg:.4f} as {row_label(main.model, main.blend)}"
+             if main and main.valid_ndcg is not None else "")
     default = workspace.root.resolve() == Path("workspace").resolve()  # the dashboard's own, run from here
     env = "" if default else f"GNNREC_WORKSPACE={workspace.root} "
     flag = "" if default else f" --workspace {workspace.root}"

@@ -38,8 +38,11 @@ class DataSummary:
         """(figure, value) in words, in the Data page's order; dates only where the data has them."""
         shown = [("Rows kept", f"{self.rows:,}"), ("Customers", f"{self.users:,}"), ("Products", f"{self.items:,}"),
                  ("Products bought by a known customer", f"{self.items_with_users:,}"),
-                 ("Baskets", f"{self.baskets:,}"), ("Baskets of postage or fees alone", f"{self.fee_only_baskets:,}"),
-                 ("Customer-product pairs", f"{self.user_item_pairs:,}"), ("Density", self.density_words),
+                 ("Baskets", f"{self.baskets:,}")]
+        # Kept fee-only baskets (charges kept); where charges were dropped, their baskets are the cleaning
+        # report's "baskets whose every line was dropped", and a "0" here read as contradicting it.
+        shown += [("Baskets of postage or fees alone", f"{self.fee_only_baskets:,}")] if self.fee_only_baskets else []
+        shown += [("Customer-product pairs", f"{self.user_item_pairs:,}"), ("Density", self.density_words),
                  ("Customers with two or more products", f"{self.repeat_users:,}")]
         if self.first_time and self.last_time:
             shown += [("First date", self.first_time[:16]), ("Last date", self.last_time[:16])]
