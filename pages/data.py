@@ -25,6 +25,7 @@ from gnnrec_core.data.server_files import ROOT_ENV, data_root, server_path, vers
 from gnnrec_core.matrix.text_encoder import names_note
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
+from gnnrec_core.store_active import mark_active
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
 from pages.widgets import chart, follow_dataset
 
@@ -231,6 +232,7 @@ if same is not None and st.button(f"Make '{escape_markdown(same['name'])}' the a
     # A new user's Save was refused there and they trained on the sample believing it was this file.
     follow_dataset(same["name"], ws().list_runs())  # its newest run with it, as a pick in the sidebar
     st.session_state[DATASET_KEY] = same["name"]
+    mark_active(ws().root, same["name"])  # a new tab or a reload opens on it too
     st.session_state[SAVED_KEY] = ("Made", same["name"])
     st.rerun()
 if not already and st.button("Save dataset", type="primary", icon=":material/save:"):
@@ -241,6 +243,7 @@ if not already and st.button("Save dataset", type="primary", icon=":material/sav
     else:
         st.session_state["data-saves"] = st.session_state.get("data-saves", 0) + 1
         st.session_state[DATASET_KEY] = saved.name
+        mark_active(ws().root, saved.name)
         st.session_state[SAVED_KEY] = ("Replaced" if replace else "Saved", saved.name)
         st.rerun()  # the sidebar, drawn before this page, then shows it
 

@@ -16,6 +16,7 @@ import streamlit as st
 from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
+from gnnrec_core.store_active import active_mark, mark_active
 from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
@@ -73,6 +74,13 @@ def sidebar() -> None:
     runs = ws().list_runs()
     follow_active_link(datasets, runs)
     names = {d["name"] for d in datasets}
+    if st.session_state.get(DATASET_KEY) not in names:  # a new session: the dataset last made active, if
+        mark = active_mark(ws().root)  # no run is newer than that (store_active.py)
+        if mark is not None and mark.dataset in names and (not runs or mark.at > runs[0].saved_at):
+            st.session_state[DATASET_KEY] = mark.dataset
+            own = next((r.run_id for r in runs if r.dataset.name == mark.dataset), None)
+            if own is not None:
+                st.session_state[RUN_KEY] = own
     if runs and st.session_state.get(RUN_KEY) not in {r.run_id for r in runs}:
         st.session_state[RUN_KEY] = runs[0].run_id
         if st.session_state.get(DATASET_KEY) not in names and runs[0].dataset.name in names:
@@ -87,7 +95,7 @@ def sidebar() -> None:
         dataset_of = {r.run_id: r.dataset.name for r in runs}
         if datasets:
             _synced_select("Dataset", [d["name"] for d in datasets], DATASET_KEY,
-                           follow=lambda name: follow_dataset(name, runs))
+                           follow=lambda name: (follow_dataset(name, runs), mark_active(ws().root, name)))
         else:
             st.caption("No dataset yet.")
         if runs:

@@ -31,6 +31,8 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["active_dataset"] == "shop"
     assert [s.value for s in at.success] == ["Saved 'shop' and made it the active dataset."]  # said after the rerun
+    tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a second tab opens on it too
+    assert {s.label: s.value for s in tab.sidebar.selectbox}["Dataset"] == "shop"
 
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a new session: the sample active
     again.session_state["active_dataset"] = "Online Retail sample"
@@ -132,3 +134,32 @@ def test_a_basket_list_maps_each_basket_as_its_customer(workspace):
     assert next(m for m in at.metric if m.label == "Baskets").value == "30"
     next(s for s in at.selectbox if s.label == "time").set_value("item").run()
     assert "expected each column in one role, found 'item' in several" in [e.value for e in at.error]
+
+
+def test_a_new_session_opens_on_the_dataset_last_made_active(workspace):
+    """A new user saved and made active the groceries baskets, opened the Train page in a new tab,
+    and trained the invoices (the newest run's dataset). A run trained after the mark still wins."""
+    import time
+
+    from conftest import SAMPLE
+
+    from gnnrec_core import ingest
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save
+    from gnnrec_core.records import DatasetRef
+    from gnnrec_core.store import Workspace
+    from gnnrec_core.store_active import mark_active
+
+    store = Workspace(workspace)
+    result = ingest(SAMPLE, drop_non_products=True)
+    store.save_dataset("invoices", result)
+    train_and_save(store, DatasetRef("invoices"), prepare(result), ExperimentConfig(model="pop", baselines=()))
+    time.sleep(0.05)
+    store.save_dataset("groceries", ingest(SAMPLE))
+    mark_active(store.root, "groceries")  # what the Data page's Save and "Make ... active" do
+    boxes = {s.label: s.value for s in _app().run().sidebar.selectbox}
+    assert boxes["Dataset"] == "groceries"
+    time.sleep(0.05)
+    train_and_save(store, DatasetRef("invoices"), prepare(result), ExperimentConfig(model="pop", baselines=()))
+    boxes = {s.label: s.value for s in _app().run().sidebar.selectbox}
+    assert boxes["Dataset"] == "invoices" and boxes["Run"] == store.list_runs()[0].run_id
