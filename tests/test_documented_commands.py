@@ -38,6 +38,8 @@ RUN_ELSEWHERE = {
     "gowalla/train.csv --test": "the published Gowalla split (20 minutes a run); run by benchmarks/published_split.py",
     "cold-start DATA": "a template naming no file; the README's cold-start line runs it on the sample",
     "gnnrec_core ...": "a placeholder for any command (DESIGN.md's layout)",
+    "orders_1000000_50000_0.csv.gz --workspace /tmp/s1m/ws": "trains on the generated 1M-line file (12 minutes) for "
+                                                              "benchmarks/page_render.py --workspace",
 }
 
 

@@ -207,3 +207,13 @@ def test_each_map_region_is_named_by_its_category_its_words_or_its_best_seller()
     synthetic = pd.Series([f"Product {i} of category {i // 4}" for i in range(12)])
     assert region_labels(synthetic, regions, buyers) == {0: "Product 1 of category 0", 1: "Product 4 of category 1",
                                                           2: "Product 10 of category 2"}
+
+
+def test_a_category_names_one_region_only():
+    """Two regions both mostly 'Kitchen' were both labelled so: one colour name for two places."""
+    from gnnrec_core.serving.search import region_labels
+
+    names = pd.Series(["tin", "jar", "mug", "cup", "bowl", "plate", "spoon", "fork"])
+    categories = pd.Series(["Kitchen"] * 7 + ["Garden"])
+    labels = region_labels(names, np.repeat([0, 1], 4), np.array([1, 2, 3, 4, 9, 1, 1, 1]), categories)
+    assert labels == {0: "Kitchen", 1: "bowl"}  # region 1 (3 of 4 Kitchen) by its best seller

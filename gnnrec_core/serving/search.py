@@ -84,19 +84,24 @@ def cluster_labels(names: pd.Series, clusters: np.ndarray, n_words: int = 3, min
 
 def region_labels(names: pd.Series, regions: np.ndarray, buyers: np.ndarray,
                   categories: pd.Series | None = None) -> dict[int, str]:
-    """Region id -> what to call it on the map: the category that holds half of its products or more,
-    else the words at least a fifth of its names hold (cluster_labels), else its most-bought product's
-    name. Rare words alone named regions "abrasive · cocoa · decalcifier" on the groceries baskets,
-    and no region at all where every name was "Product N of category M" or a bare stock code."""
+    """Region id -> what to call it on the map: the category that holds half of its products or more
+    (each category one region, where its share is highest), else the words at least a fifth of its
+    names hold (cluster_labels), else its most-bought product's name. Rare words alone named regions
+    "abrasive · cocoa · decalcifier" on the groceries baskets, and no region at all where every name
+    was "Product N of category M" or a bare stock code."""
     regions, buyers = np.asarray(regions), np.asarray(buyers)
     names = names.fillna("").astype(str).reset_index(drop=True)
     labels: dict[int, str] = {}
     if categories is not None:
         known = categories.reset_index(drop=True).astype(object).where(categories.reset_index(drop=True).notna())
+        leading = []  # (share, region, category) of each region's largest category
         for region in np.unique(regions):
             shares = known[regions == region].value_counts(normalize=True, dropna=False)
             if len(shares) and pd.notna(shares.index[0]) and shares.iloc[0] >= 0.5:
-                labels[int(region)] = str(shares.index[0])
+                leading.append((float(shares.iloc[0]), int(region), str(shares.index[0])))
+        for _, region, category in sorted(leading, reverse=True):  # a category names one region, its surest
+            if category not in labels.values():
+                labels[region] = category
     words = cluster_labels(names, regions, min_share=0.2)
     for region in np.unique(regions):
         if int(region) in labels:
