@@ -2,6 +2,8 @@
 bought-together partners beside its most similar products, kept apart and labelled. Every figure
 comes with the baskets (or buyers) behind it; lists rank by lift's shrunk lower bound."""
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -36,7 +38,7 @@ def stats_for(name: str, saved_at: float):
 @st.cache_data(show_spinner="Mining rules...", max_entries=16)
 def rules_for(name: str, saved_at: float, config: RuleConfig) -> pd.DataFrame:
     stats, items = stats_for(name, saved_at)
-    return mine_rules(stats, items, config)
+    return mine_rules(stats, items, replace(config, min_lift=0.0))  # the lift box filters without mining again
 
 
 st.title("Associations")
@@ -57,7 +59,7 @@ min_support = controls[0].number_input(
          "evidence), raised on large data until at most 20,000 pairs qualify.")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, RuleConfig.min_confidence, 0.05)  # the CLI's too
 max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help="3 uses FP-growth; slower")
-min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, 1.0, step=0.5)
+min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, RuleConfig.min_lift, step=0.5)  # the CLI's too
 left, right = st.columns([2, 1])
 query = left.text_input("Filter by product (name or code)")
 category_of = catalogue["category"].astype(str).to_dict() if catalogue["category"].notna().any() else {}

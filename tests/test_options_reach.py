@@ -158,7 +158,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "start": [flag, "2010-12-02"], "end": [flag, "2010-12-20"], "by": [flag, "Country"],
         "groups": [flag, "United Kingdom,France"], "time_budget": [flag, "3"], "epochs": [flag, "2"],
         "holdout": [flag, "0.2"], "test_size": [flag, "0.3"], "min_support": [flag, "0.02"],
-        "min_confidence": [flag, "0.2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
+        "min_confidence": [flag, "0.2"], "min_lift": [flag, "2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
         "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
         "category_names": [flag, str(files["departments"])], "compare_with": [flag, "itemknn"],
     }

@@ -102,7 +102,8 @@ def test_evidence_bounds_by_hand():
 def test_fpgrowth_three_itemsets_and_guard():
     baskets = [["A", "K", "C"]] * 6 + [["A", "K"]] * 2 + [["C"]] * 2
     stats, items = catalogue_stats(_events(baskets))
-    rules = mine_rules(stats, items, RuleConfig(min_support=0.3, min_confidence=0.5, max_len=3))
+    rules = mine_rules(stats, items, RuleConfig(min_support=0.3, min_confidence=0.5, max_len=3, min_lift=0.0))
+    # (A, K) -> C has lift 0.94: kept here for its figures (min_lift 0), left out by default
     ab_c = rules[(rules["antecedents"] == ("A", "K")) & (rules["consequents"] == ("C",))].iloc[0]
     assert ab_c["support"] == pytest.approx(0.6) and ab_c["confidence"] == pytest.approx(6 / 8)
     with pytest.raises(ConfigError, match="frequent pairs"):
@@ -234,3 +235,20 @@ def test_the_rules_scatter_labels_its_colour_bar_in_lift():
     narrow = rules_scatter(pd.DataFrame({"support": [0.01, 0.02], "confidence": [0.3, 0.5], "lift": [2.9, 3.4],
                                          "label": ["a", "b"]})).data[0].marker.colorbar  # no round value inside
     assert list(narrow.ticktext) == ["2.9", "3.4"] and np.allclose(10 ** np.array(narrow.tickvals), [2.9, 3.4])
+
+
+def test_the_cli_and_the_page_leave_out_the_same_rules_below_lift_one(tmp_path):
+    """`rules` printed pairs bought together less often than by chance as "if bought -> then also"
+    (2,121 rules on the groceries where the Associations page, whose lift box starts at 1, showed
+    2,021): one default, RuleConfig.min_lift, for both."""
+    stats, items = catalogue_stats(_events(BASKETS))
+    every = mine_rules(stats, items, RuleConfig(min_support=0.2, min_confidence=0.0, min_lift=0.0))
+    kept = mine_rules(stats, items, RuleConfig(min_support=0.2, min_confidence=0.0))
+    assert (every["lift"] < 1).any() and len(kept) == (every["lift"] >= 1).sum() > 0
+    path = tmp_path / "baskets.csv"
+    path.write_text("\n".join(",".join(basket) for basket in BASKETS) + "\n")
+    out = tmp_path / "rules.json"
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", path, "--min-support", "0.2",
+                           "--min-confidence", "0", "--json", out], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["rules_found"] == len(kept)

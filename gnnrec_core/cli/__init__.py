@@ -152,6 +152,9 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--min-confidence", type=finite, default=None,
                              help="share of the first products' baskets that also hold the rest (0 to 1); "
                                   "default as on the Associations page")
+            sub.add_argument("--min-lift", type=finite, default=None,
+                             help="how many times more often than by chance a rule's products go together; "
+                                  "default 1, as on the Associations page (below 1 they avoid each other)")
             sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 or more)")
             sub.add_argument("--top", type=positive_int, default=20, help="rules printed")
             sub.add_argument("--max-rules", type=whole, default=RULES_IN_JSON, metavar="N",
@@ -329,7 +332,7 @@ FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end
             "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models",
             "model": "--model", "compared models": "--compare-with",
             "engine": "--engine", "ray address": "--ray-address", "min_confidence": "--min-confidence",
-            "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets"}
+            "min_lift": "--min-lift", "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets"}
 
 
 def in_cli_words(message: str) -> str:

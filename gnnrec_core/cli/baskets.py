@@ -19,8 +19,9 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.rules import RuleConfig, mine_rules, rules_json
     from ..data.catalogue import display_names
 
-    confidence = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}  # else RuleConfig's
-    config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **confidence)
+    given = {key: value for key, value in (("min_confidence", args.min_confidence), ("min_lift", args.min_lift))
+             if value is not None}  # else RuleConfig's, the Associations page's defaults
+    config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **given)
     result = _ingest(args)
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
     rules = mine_rules(stats, items, config)
@@ -35,7 +36,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         ": no product pair reaches both; a lower --min-support or --min-confidence finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
-          f"{baskets}; min confidence {config.min_confidence}, --max-len {config.max_len}){said}")
+          f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
+          f"{config.max_len}){said}")
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
