@@ -256,7 +256,9 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     exp = run_cli("export", "--run", "latest", "--workspace", ws, "--out", tmp_path / "exp")
     assert exp.returncode == 0 and (tmp_path / "exp" / "recommendations.csv").is_file(), exp.stderr
     both = run_cli("recommend", small_log, "--run", "latest", "--workspace", ws, "--user", user)
-    assert both.returncode == 2 and "expected no data file" in both.stderr
+    assert both.returncode == 2 and "expected no data file" in both.stderr and "needs quotes" not in both.stderr
+    unquoted = run_cli("recommend", "--run", "latest", "--workspace", ws, "--basket", "whole", "milk")
+    assert unquoted.returncode == 2 and "'milk' is no file: a name with spaces needs quotes" in unquoted.stderr
     kept = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--keep-non-products")
     assert kept.returncode == 2 and kept.stderr.strip().endswith("found --keep-non-products")  # the flag given
 

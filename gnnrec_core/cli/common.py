@@ -140,8 +140,11 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     if args.data is not None or conflicting:
         flags = [given_flag(args, c) for c in conflicting]
         found = ", ".join((["DATA"] if args.data is not None else []) + flags)
+        # `--basket whole milk` unquoted: "milk" lands where DATA goes
+        stray = (f" ('{args.data}' is no file: a name with spaces needs quotes, e.g. --basket \"whole milk\")"
+                 if args.data is not None and not Path(args.data).exists() else "")
         raise InputError(f"--run answers with the saved run's model and data; expected no data file or fitting "
-                         f"options beside it, found {found}")
+                         f"options beside it, found {found}{stray}")
     from ..store import Workspace
 
     root = Path(_workspace_root(args))
