@@ -74,10 +74,12 @@ def ensure_sample() -> None:
 
 
 def sample_dataset() -> str:
-    """The name the bundled sample is saved under: SAMPLE_NAME, or the entry the CLI's `train` made
-    of the same content (any name); saved now under SAMPLE_NAME when neither exists."""
-    if dataset_meta(SAMPLE_NAME) is not None:
-        return SAMPLE_NAME
+    """The name the bundled sample is saved under: SAMPLE_NAME where that entry came from the sample's
+    file, else the entry of the same content (the CLI's `train` names it by the file); saved now
+    (under SAMPLE_NAME, or SAMPLE_NAME-2 where that name holds other data) when neither exists."""
+    meta = dataset_meta(SAMPLE_NAME)
+    if meta is not None and meta.get("source") == SAMPLE.name:  # a person's own data saved under the sample's
+        return SAMPLE_NAME  # name trained as the demo: keep_dataset finds (or saves, as "... sample-2") the sample
     return ws().keep_dataset(SAMPLE_NAME, ingest(SAMPLE, drop_non_products=True), source=SAMPLE.name).name
 
 

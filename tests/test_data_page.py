@@ -163,3 +163,31 @@ def test_a_new_session_opens_on_the_dataset_last_made_active(workspace):
     train_and_save(store, DatasetRef("invoices"), prepare(result), ExperimentConfig(model="pop", baselines=()))
     boxes = {s.label: s.value for s in _app().run().sidebar.selectbox}
     assert boxes["Dataset"] == "invoices" and boxes["Run"] == store.list_runs()[0].run_id
+
+
+def test_the_demo_trains_the_sample_even_where_other_data_holds_its_name(workspace):
+    """A person's own data saved as 'Online Retail sample' was trained by Train the demo (the name
+    was checked, not where it came from): the demo saves the sample beside it and trains that."""
+    import time
+
+    from conftest import SAMPLE
+
+    from gnnrec_core import ingest
+    from gnnrec_core.store import Workspace, fingerprint
+
+    store = Workspace(workspace)
+    small = ingest(SAMPLE, drop_non_products=True).events.head(3000)
+    mine = workspace.parent / "mine.csv"
+    small.rename(columns={"user": "customer_id", "item": "product_id", "basket": "order_id"})[
+        ["order_id", "customer_id", "product_id"]].dropna().to_csv(mine, index=False)
+    store.save_dataset("Online Retail sample", ingest(mine), source="mine.csv")
+    at = _app().run()
+    next(b for b in at.button if b.label == "Train the demo").click().run()
+    trained = at.session_state["active_dataset"]
+    assert trained != "Online Retail sample"
+    meta = next(d for d in store.list_datasets() if d["name"] == trained)
+    assert meta["fingerprint"] == fingerprint(ingest(SAMPLE, drop_non_products=True))
+    deadline = time.time() + 120  # the run ends before the workspace goes
+    while time.time() < deadline and not store.list_runs():
+        time.sleep(1)
+    assert [r.dataset.name for r in store.list_runs()] == [trained]
