@@ -10,6 +10,7 @@ from gnnrec_core import (
     DEFAULT_MODEL,
     LABELS,
     METRICS,
+    MODELS,
     SPECS,
     ExperimentConfig,
     GnnrecError,
@@ -70,7 +71,11 @@ def progress_panel() -> None:
                      "left in the whole run")
         text += ")"
         if "epoch" in last:
-            text += f" - epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
+            most = current.config.settings.get("epochs") or getattr(
+                MODELS[current.config.model].config_class(), "epochs", last["epochs"])  # the form's Epochs
+            # A search trial trains a few epochs ("epoch 2/5" read as contradicting the form's 120)
+            trial = "settings search, a trial's " if last["epochs"] < most else ""
+            text += f" - {trial}epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
             if last.get("valid_ndcg") is not None:
                 text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
         elif last.get("stage") == "search":
