@@ -64,7 +64,8 @@ def row_label(model: str, blend: Mapping[str, float] | None = None, weights: boo
 
 # What a blend row's "x4" means, where blends are listed (the CLI's table, the Train page's).
 BLEND_WEIGHTS_WORDS = ("Blend weights: the GNN's scores and each part's are standardised per customer, then added, "
-                       "the GNN's with weight 1 and each part's with its own (x4: four times the GNN's); the "
+                       "the GNN's with weight 1 and each part's with its own (x4 would count four times as much as "
+                       "the GNN's, x0.5 half as much); the "
                        "weights are chosen on validation.")
 
 
