@@ -230,9 +230,11 @@ class Workspace(AtomicFolders):
         def dataset_unchanged() -> None:
             folder = self.root / "datasets" / name
             try:
-                held = json.loads((folder / "meta.json").read_text()).get("fingerprint")
+                held = json.loads((folder / "meta.json").read_text()).get("fingerprint", trained_on)
             except (OSError, ValueError, AttributeError):
                 held = None
+            # A dataset saved by release 0.9.0 holds no fingerprint: nothing to check it by, so kept (it
+            # refused every run on such a dataset). Gone or unreadable: refused.
             if held != trained_on:
                 found = "it replaced" if folder.is_dir() else "it deleted"
                 raise InputError(f"expected dataset '{name}' to hold the data this run trained on, found {found} "

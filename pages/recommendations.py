@@ -155,10 +155,12 @@ elif other == runner_up == default:
 # At the settings this run chose for it on validation, as its table row scored it: no second search.
 other_row = next((r for r in run.info.results if r.model == other and not r.blend), None)
 chosen = {} if other_row is None or SPECS[other].is_gnn else chosen_settings(other, other_row.tuning)
-second = side_model(dataset_name, meta["saved_at"], other, tuple(sorted(chosen.items())), run.info.seed)
-if chosen:
+second, changed = side_model(dataset_name, meta["saved_at"], other, tuple(sorted(chosen.items())), run.info.seed)
+if chosen:  # what the fitted model holds: a setting may not carry over to every interaction (`changed` says)
+    served = second.tuning().chosen if second.tuning() is not None else chosen
     st.caption(f"{escape_markdown(LABELS.get(other, other))} is fitted on every interaction at the settings this "
-               f"run chose for it on validation: {escape_markdown(chosen_words(chosen))}.")
+               f"run chose for it on validation: {escape_markdown(chosen_words(served))}."
+               + (f" {escape_markdown(changed)}." if changed else ""))
 other_table = recommend_table(second, data, user, k, policy=policy, stats=stats)
 shared = set(table["item"]) & set(other_table["item"])
 st.caption(f"{len(shared)} of {min(len(table), len(other_table))} recommendations in common.")

@@ -104,9 +104,10 @@ def run_basket_stats(run_id: str) -> BasketStats:
 def side_model(dataset_name: str, saved_at: float, model: str, chosen: tuple[tuple[str, Any], ...] = (),
                seed: int = 0):
     """`model` on every interaction at the settings `chosen` on the run's validation (a tuple, so
-    the cache keys on it): the model the run's table scored, without its search."""
+    the cache keys on it): the model the run's table scored, without its search; and the sentence
+    where a setting could not carry over (BSPM's exact form past its work bound), else None."""
     data = load_dataset(dataset_name, saved_at)
-    return refit_on_everything(model, data, dict(chosen), seed=seed)[0]
+    return refit_on_everything(model, data, dict(chosen), seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -71,7 +71,7 @@ def progress_panel() -> None:
                      "left in the whole run")
         text += ")"
         if "epoch" in last:
-            most = current.config.settings.get("epochs") or getattr(
+            most = dict(current.config.settings).get("epochs") or getattr(
                 MODELS[current.config.model].config_class(), "epochs", last["epochs"])  # the form's Epochs
             # A search trial trains a few epochs ("epoch 2/5" read as contradicting the form's 120)
             trial = "settings search, a trial's " if last["epochs"] < most else ""

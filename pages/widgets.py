@@ -101,7 +101,8 @@ def sidebar() -> None:
         if runs:
             labels = {r.run_id: run_label(r) for r in runs}
             _synced_select("Run", list(labels), RUN_KEY, labels.get,
-                           follow=lambda run_id: _follow(DATASET_KEY, dataset_of.get(run_id), names))
+                           follow=lambda run_id: (_follow(DATASET_KEY, dataset_of.get(run_id), names),
+                                                  mark_active(ws().root, st.session_state[DATASET_KEY])))
             active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
             if active is not None:  # the selector is cut at the sidebar's width: the name in full, wrapped
                 st.caption(run_label(active, markdown=True))

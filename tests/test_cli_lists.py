@@ -232,6 +232,9 @@ def test_output_files_are_refused_inside_a_workspaces_saved_entries(small_log, t
         assert done.returncode == 2 and "inside" in done.stderr and "would damage what is saved" in done.stderr
     assert (run / "run.json").read_text() == record and not (ws / "datasets" / "x").exists()
     assert run_cli("rules", small_log, "--json", tmp_path / "rules.json").returncode == 0  # elsewhere: written
+    project = tmp_path / "project"  # any project may hold runs/ and datasets/: only a workspace's are refused
+    (project / "datasets").mkdir(parents=True)
+    assert run_cli("rules", small_log, "--json", project / "runs" / "r.json").returncode == 0
 
 
 def test_a_run_whose_dataset_became_a_basket_list_says_it_was_replaced(small_log, tmp_path):

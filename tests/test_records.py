@@ -74,6 +74,20 @@ def test_nan_figures_are_written_as_null_never_as_bare_words():
     assert '"valid_ndcg": null' in text
 
 
+def test_a_dataset_from_release_0_9_0_takes_new_runs(tmp_path):
+    """Its meta.json holds no fingerprint: the save's check that the dataset was not replaced while
+    the run trained refused every run on it (a review found it), as 'replaced'."""
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.pipeline.experiment import ExperimentConfig, train_and_save
+
+    root = tmp_path / "ws"
+    shutil.copytree(LEGACY, root)
+    store = Workspace(root)
+    data = prepare(store.load_dataset("tiny orders"))
+    run_id = train_and_save(store, DatasetRef("tiny orders"), data, ExperimentConfig(model="pop", baselines=()))
+    assert run_id in {r.run_id for r in store.list_runs()}
+
+
 def test_a_workspace_from_release_0_9_0_opens_migrated(tmp_path):
     root = tmp_path / "ws"
     shutil.copytree(LEGACY, root)

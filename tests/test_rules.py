@@ -156,7 +156,7 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     none = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.9"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)  # ended on "all by lift ...:"
     assert none.returncode == 0 and none.stdout.strip().endswith(
-        ": no product pair reaches both; a lower --min-support or --min-confidence finds more")
+        ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more")
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "gnnrec_core", "basket-eval", str(grouped), "--models", "pop,cooc",
                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -21,10 +21,12 @@ FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".html", ".htm", ".pdf", ".par
 
 def _workspace_entries_holding(target: Path) -> Path | None:
     """The folder of a workspace's saved entries (its runs/ or datasets/) that `target` lies in, if
-    any: a workspace is a folder holding both (store.Workspace.is_at; not imported, for speed)."""
+    any: a workspace is a folder holding both and the lock file every Workspace makes (any project
+    may hold runs/ and datasets/ folders; store.py is not imported here, for speed)."""
     for folder in target.resolve().parents:
         kinds = ("runs", "datasets")
-        if folder.name in kinds and all((folder.parent / kind).is_dir() for kind in kinds):
+        if folder.name in kinds and all((folder.parent / kind).is_dir() for kind in kinds) \
+                and (folder.parent / ".lock").exists():
             return folder
     return None
 

@@ -33,7 +33,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
     said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else \
-        ": no product pair reaches both; a lower --min-support or --min-confidence finds more"
+        ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
           f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
