@@ -30,10 +30,25 @@ _INLINE = re.compile(r"([\\`*_{}\[\]()#+.!|<>~$&:])")
 _LINE_START = re.compile(r"(?m)^([ \t]*)([-=])")
 
 
+# Streamlit turns bare URLs, www. names and e-mail addresses into links after Markdown is rendered
+# (escaped or not: "http\://x\.com" became a live link in a headless Chromium check). An invisible word
+# joiner (U+2060) inside each such pattern is what stops it; the text reads the same.
+WORD_JOINER = "\u2060"
+_LINKIFIED = re.compile(r"(?i)(:)(//)|(www)(\.)|()(@)")
+
+
 def escape_markdown(text: object) -> str:
     """`text` as typed inside Markdown: every markup character backslash-escaped, nothing dropped
-    (removing one backslash before each escaped character gives the text back)."""
-    return _LINE_START.sub(r"\1\\\2", _INLINE.sub(r"\\\1", str(text)))
+    (removing one backslash before each escaped character, and each WORD_JOINER, gives the text
+    back); a URL, www. name or e-mail address in it is shown, never linked."""
+    unlinked = _LINKIFIED.sub(_joined, str(text))
+    return _LINE_START.sub(r"\1\\\2", _INLINE.sub(r"\\\1", unlinked))
+
+
+def _joined(found: re.Match[str]) -> str:
+    """The matched pattern with a word joiner between its two parts (': //', 'www .', ' @')."""
+    head, tail = [part for part in found.groups() if part is not None]
+    return f"{head}{WORD_JOINER}{tail}"
 
 
 def neutralise_cells(values: pd.Series) -> pd.Series:
