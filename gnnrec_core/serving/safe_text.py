@@ -34,7 +34,7 @@ _LINE_START = re.compile(r"(?m)^([ \t]*)([-=])")
 # (escaped or not: "http\://x\.com" became a live link in a headless Chromium check). An invisible word
 # joiner (U+2060) inside each such pattern is what stops it; the text reads the same.
 WORD_JOINER = "\u2060"
-_LINKIFIED = re.compile(r"(?i)(:)(//)|(www)(\.)|()(@)")
+_LINKIFIED = re.compile(r"(?i)(:)(//)|(www)(\.)|([\w.+-])(@)(?=[\w-]+\.\w)")  # an address: x@host.tld, not nDCG@10
 
 
 def escape_markdown(text: object) -> str:
@@ -46,7 +46,7 @@ def escape_markdown(text: object) -> str:
 
 
 def _joined(found: re.Match[str]) -> str:
-    """The matched pattern with a word joiner between its two parts (': //', 'www .', ' @')."""
+    """The matched pattern with a word joiner between its two parts (': //', 'www .', 'e @')."""
     head, tail = [part for part in found.groups() if part is not None]
     return f"{head}{WORD_JOINER}{tail}"
 
