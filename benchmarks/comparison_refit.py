@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
+
+from benchmarks.result_file import finish
 
 
 def main() -> None:
@@ -46,14 +46,10 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
     ways = ("searched", "at the run's choice")
     mean = {w: sum(r["seconds"] for r in rows if r["way"] == w) / args.rounds for w in ways}
-    result = {"command": "python -m benchmarks.comparison_refit " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
-              "run": info.run_id, "shape": list(data.interactions.matrix().shape), "model": args.model,
-              "row_chose": row.tuning.chosen, "rows": rows,
-              "choice / searched": round(mean["at the run's choice"] / mean["searched"], 3),
-              "load_average_at_end": os.getloadavg()}
-    print(json.dumps(result, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    finish("benchmarks.comparison_refit", {
+        "run": info.run_id, "shape": list(data.interactions.matrix().shape), "model": args.model,
+        "row_chose": row.tuning.chosen, "rows": rows,
+        "choice / searched": round(mean["at the run's choice"] / mean["searched"], 3)}, args.out)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.result_file import finish
 
 
 def main() -> None:
@@ -52,12 +52,8 @@ def main() -> None:
         raise SystemExit("the two ways scored differently")
     mean = {way: float(np.mean([r["evaluate_seconds"] for r in rows if r["way"] == way]))
             for way in ("unfolded", "folded")}
-    result = {"command": "python -m benchmarks.gnn_scoring " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
-              "rows": rows, "folded / unfolded": round(mean["folded"] / mean["unfolded"], 3),
-              "load_average_at_end": os.getloadavg()}
-    print(json.dumps(result, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    finish("benchmarks.gnn_scoring", {"rows": rows, "folded / unfolded": round(mean["folded"] / mean["unfolded"], 3)},
+           args.out)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.result_file import finish
 
 WAYS = ("argpartition", "blocks", "torch")
 
@@ -58,12 +59,9 @@ def main() -> None:
     seconds = {(r["model"], r["way"]): r["evaluate_seconds"] for r in rows}
     ratios = {f"{name}: {way} / argpartition": round(seconds[name, way] / seconds[name, "argpartition"], 3)
               for name in models for way in WAYS[1:]}
-    result = {"command": "python -m benchmarks.ranking_speed " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
-              "test_users": int((data_split.test.getnnz(axis=1) > 0).sum()), "items": data_split.train.shape[1],
-              "rows": rows, "ratios": ratios, "load_average_at_end": os.getloadavg()}
-    print(json.dumps(ratios, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    finish("benchmarks.ranking_speed", {"test_users": int((data_split.test.getnnz(axis=1) > 0).sum()),
+                                        "items": data_split.train.shape[1], "rows": rows, "ratios": ratios},
+           args.out, shown=ratios)
 
 
 if __name__ == "__main__":

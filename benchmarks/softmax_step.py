@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.result_file import finish
 
 SOFTMAX_BEFORE = "dae3419"
 
@@ -104,11 +104,7 @@ def main() -> None:
         mean = {way: float(np.mean([r["seconds_per_epoch"] for r in rows if r["data"] == name and r["way"] == way]))
                 for way in ("before", "shipped")}
         ratios[name] = round(mean["shipped"] / mean["before"], 3)
-    result = {"command": "python -m benchmarks.softmax_step " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
-              "rows": rows, "shipped / before": ratios, "load_average_at_end": os.getloadavg()}
-    print(json.dumps(ratios, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    finish("benchmarks.softmax_step", {"rows": rows, "shipped / before": ratios}, args.out, shown=ratios)
 
 
 if __name__ == "__main__":
