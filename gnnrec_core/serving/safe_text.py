@@ -14,6 +14,7 @@ name or a link's value could become a link, an image, emphasis, HTML, LaTeX (`$.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -57,30 +58,29 @@ def neutralise_cells(values: pd.Series) -> pd.Series:
     return text.where(~text.str.contains(_FORMULA), "'" + text)
 
 
-def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text column (and every column name) neutralised; numbers and dates kept."""
+def _text_columns(frame: pd.DataFrame, column_fn: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+    """A copy with `column_fn` applied to every text column (missing cells as ""), numbers and dates
+    kept, and to the column names."""
     frame = frame.copy()
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
             column = column.astype(object)
-            frame.isetitem(position, neutralise_cells(column.where(column.notna(), "")))
-    frame.columns = neutralise_cells(pd.Series([str(c) for c in frame.columns], dtype=object)).tolist()
+            frame.isetitem(position, column_fn(column.where(column.notna(), "")))
+    frame.columns = column_fn(pd.Series([str(c) for c in frame.columns], dtype=object)).tolist()
     return frame
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text column (and every column name) neutralised; numbers and dates kept."""
+    return _text_columns(frame, neutralise_cells)
 
 
 def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for `st.table`, which renders Markdown in every cell: each text cell and column name
     escaped (a product named '[Claim refund](https://...)' became a live link, an image name fetched
     its picture); numbers kept as numbers."""
-    frame = frame.copy()
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column):
-            frame.isetitem(position, column.astype(object).map(lambda cell: "" if pd.isna(cell) else
-                                                                escape_markdown(cell)))
-    frame.columns = [escape_markdown(c) for c in frame.columns]
-    return frame
+    return _text_columns(frame, lambda column: column.map(escape_markdown))
 
 
 def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
