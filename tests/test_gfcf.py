@@ -69,3 +69,28 @@ def test_a_gnns_blend_uses_gfcf_as_chosen_on_its_slice_and_a_run_searches_once(t
     config = ExperimentConfig(baselines=("pop", "gfcf"), settings=(("time_budget", 10), ("epochs", 2)))
     rows = [row.model for row in run_experiment(dataset, config).results]
     assert len(searches) == 1 and rows[0] == "lightgcn" and rows[-2:] == ["pop", "gfcf"]
+
+
+def test_fitted_on_the_slice_it_searched_the_filter_scores_what_validation_recorded(monkeypatch):
+    """A GNN's blend fits GF-CF on its train part with its validation rows given: the filter kept is
+    the one the search scored (cut from the largest-rank fit), not a second SVD at the chosen rank,
+    so its validation nDCG is the recorded one to the last digit. A randomised SVD at rank 64 is not
+    the leading 64 vectors of one at rank 512 (2,000 products: neither covers the catalogue)."""
+    from gnnrec_core.fit.metrics import evaluate
+    from gnnrec_core.matrix.interactions import carve_validation
+    from gnnrec_core.models import gfcf
+
+    monkeypatch.setattr(gfcf, "ALPHA_GRID", (1.0,))  # the low-pass part counts fully in every candidate
+    monkeypatch.setattr(gfcf, "NEIGHBOURS_GRID", (20,))
+    rng = np.random.default_rng(4)
+    users, items = 1500, 2000
+    taste = rng.integers(0, 40, users)
+    rows = np.repeat(np.arange(users), 12)
+    cols = (taste[rows] * 50 + rng.integers(0, 50, len(rows)) + rng.integers(0, 3, len(rows)) * 17) % items
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(users, items))
+    train.data[:] = 1
+    part, valid = carve_validation(train, 0.2, seed=0)
+    model = GFCF(seed=0).fit(part, valid)
+    assert model.rank_ < 512 and model.candidates_ == 3
+    again = evaluate(lambda u: model.filter_.score_history(part[u]), part, valid)["ndcg"]
+    assert again == model.valid_ndcg_

@@ -98,9 +98,26 @@ class GFCF(FilterModel):
                 lambda: best_on_validation(self._candidates(part, ranks, alphas, kept), part, valid))
             rank, alpha, neighbours = chosen["rank"], chosen["alpha"], chosen["neighbours"]
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
-        self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed,
-                                   cfg.exponent).fit(self.train_)
+        self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed, cfg.exponent)
+        if valid is not None and self.candidates_ > 1:  # searched on train itself: keep what validation scored
+            self._cut_from_search(ranks, kept)
+        else:
+            self.filter_.fit(self.train_)
         return self
+
+    def _cut_from_search(self, ranks: tuple[int, ...], kept: tuple[int, ...]) -> None:
+        """The chosen filter as the search scored it: cut from the filter fitted at the largest rank
+        and most neighbours (the leading singular vectors, the strongest entries), its parts shared
+        within a run. A second SVD at the chosen rank cost a GNN's blend 12 s of its budget at
+        50,000 products (docs/benchmarks.md, "One SVD for the blend and the spectral start")."""
+        chosen = self.filter_
+        most = None if 0 in kept else max(kept)
+        largest = GraphFilter(max(ranks), 1.0, most, chosen.seed, chosen.exponent).fit(self.train_)
+        chosen.linear_ = largest.linear_ if chosen.neighbours == most else prune_rows(largest.linear_,
+                                                                                     chosen.neighbours)
+        if largest.left_ is not None and largest.right_ is not None and chosen.rank >= 1 and chosen.alpha != 0:
+            chosen.left_ = np.ascontiguousarray(largest.left_[:, :chosen.rank])
+            chosen.right_ = np.ascontiguousarray(largest.right_[:chosen.rank])
 
     def _candidates(self, part: sp.csr_matrix, ranks: tuple[int, ...], alphas: tuple[float, ...],
                     kept: tuple[int, ...]) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
