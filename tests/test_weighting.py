@@ -75,3 +75,14 @@ def test_the_dashboards_run_trains_on_the_chosen_weighting(tmp_path):
         run = run_experiment(dataset, ExperimentConfig(model="itemknn", baselines=("pop",), weighting=weighting))
         assert set(run.model.train_.data.tolist()) <= distinct and len(set(run.model.train_.data.tolist())) > (
             weighting != "binary")
+
+
+def test_buyers_of_both_are_customers_whatever_the_weighting():
+    """With quantity weights, a product of weights was shown as 'buyers of both': 715 against 89
+    buyers of the product itself. Six customers bought A with X; t bought A ten times, and X never."""
+    from gnnrec_core.serving.explore import buyers_of_both
+
+    data = build_interactions(_events(big_quantity=10), InteractionConfig(weighting="quantity"))
+    model = Popularity().fit(data.matrix())
+    index = {str(item): i for i, item in enumerate(data.items)}
+    assert buyers_of_both(model, [index["X"], index["B"]], index["A"]).tolist() == [6, 1]

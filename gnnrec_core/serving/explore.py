@@ -29,6 +29,14 @@ def item_buyers(model: Recommender) -> np.ndarray:
     return np.diff(model.train_.tocsc().indptr)
 
 
+def buyers_of_both(model: Recommender, items: np.ndarray | list[int], item: int) -> np.ndarray:
+    """Customers who bought both `item` and each of `items`: counted, not weighted (with quantity,
+    count or rating weighting, a product of weights read 715 'buyers of both' against 89 buyers)."""
+    bought = (model.train_.tocsc()[:, [item, *list(items)]] > 0).astype(np.int64)  # a bool product is 0/1
+    shared = bought[:, 1:].T @ bought[:, [0]]
+    return np.asarray(shared.todense()).ravel().astype(int)
+
+
 def min_buyers(model: Recommender) -> int:
     """The default minimum buyers of a similar product, scaled with the customers (min_evidence)."""
     return min_evidence(model.n_users)
@@ -143,8 +151,7 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
     together, alike = set(partners["partner"].tolist()), set(similar.tolist())
     candidates = list(dict.fromkeys([*similar.tolist(), *partners["partner"].tolist()]))
     similarity = np.asarray(model.item_item(np.array([item])))[0, candidates]
-    train = model.train_
-    shared = np.asarray((train[:, candidates].T @ train[:, item]).todense()).ravel()
+    shared = buyers_of_both(model, candidates, item)
     buyers = item_buyers(model)[candidates]
     rows = [stats.pair(item, j) for j in candidates]
     relation = ["both" if j in together and j in alike else TOGETHER if j in together else SIMILAR

@@ -44,7 +44,7 @@ from ..baskets.evidence import THIN
 from ..errors import InputError
 from ..models import LABELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset
-from .explore import item_buyers, similar_products
+from .explore import buyers_of_both, item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
 
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
@@ -220,15 +220,13 @@ def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, 
     buyers = item_buyers(model)
     few = buyers < min_buyers
     items, scores = similar_products(model, item, k, min_buyers)
-    train = model.train_
-    shared = train[:, items].T @ train[:, item]  # users who bought both
     frame = pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
         "similarity": np.round(scores, 4),
         "buyers": buyers[items].astype(int),
-        "shared_buyers": np.asarray(shared.todense()).ravel().astype(int),
+        "shared_buyers": buyers_of_both(model, items, item),
         "thin": buyers[items] < THIN,
     })
     left_out = int(few.sum() - few[item])
