@@ -14,14 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    STATUS_WORDS,
     ChangeConfig,
     GnnrecError,
     change_volcano,
     changes_html,
     compare_sides,
+    left_out_words,
     month_starts,
     partners_by_side,
     segment_columns,
+    segment_text,
     split_by_column,
     split_by_time,
     trajectory_figure,
@@ -29,11 +32,15 @@ from gnnrec_core import (
 )
 from gnnrec_core.baskets.changes import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
-from pages.links import from_link, share
+from pages.links import from_link, int_from_link, new_in_link, not_here, share
 from pages.state import load_dataset, ws
 from pages.widgets import chart, csv_bytes, need_dataset
 
 NAMED = ("rising", "new", "falling", "gone")
+Q_CHOICES = (0.01, 0.05, 0.1)
+PARTNER_COLUMNS = {"partner": "partner", "name": "name", "together_a": "baskets together in a",
+                   "together_b": "baskets together in b", "score_a": "lift bound in a", "score_b": "lift bound in b",
+                   "in_top": "in the top 10 of"}
 
 
 @st.cache_resource(show_spinner="Splitting baskets...", max_entries=8)
@@ -48,14 +55,25 @@ def changes(name: str, saved_at: float, how: tuple, min_baskets: int, q: float):
     return compare_sides(sides(name, saved_at, how), names, ChangeConfig(min_baskets=min_baskets, q_threshold=q))
 
 
+DATE_WORDS = {"start": "period a's start", "split": "the split", "end": "period b's end"}
+
+
 def _date(param: str, fallback: dt.date, first: dt.date, last: dt.date) -> dt.date:
-    """The link's date for `param` when it is a date within the data, else the fallback."""
+    """The link's date for `param` when it is a date within the data, else the fallback, with a
+    warning the first time the link's value is read: a colleague's link showing another split than
+    the one sent, without a word, reads as other figures for the same view."""
     text = st.query_params.get(param)
-    try:
-        value = parse_date(text, param).date() if text else fallback  # the CLI's one reader of a date
-    except GnnrecError:  # '-1' or 'nan' in a hand-edited link: the default, not a traceback
+    if not text:
         return fallback
-    return value if first <= value <= last else fallback
+    try:
+        value: dt.date | None = parse_date(text, param).date()  # the CLI's one reader of a date
+    except GnnrecError:  # '-1', 'nan' or 12/05/2010 in a hand-edited link: the default, not a traceback
+        value = None
+    if value is not None and first <= value <= last:
+        return value
+    if new_in_link(param) is not None:
+        not_here(f"{DATE_WORDS[param]} date (a date from {first} to {last})", text, str(fallback))
+    return fallback
 
 
 def pick_periods(events: pd.DataFrame) -> tuple:
@@ -94,12 +112,14 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
         return None
     linked = from_link("by", columns, "the column")
     column = st.selectbox("Split by", columns, index=columns.index(linked) if linked else 0, key="segments-by")
-    values = events[column if column == "event" else f"segment:{column}"].astype(str).value_counts().index.tolist()
+    values = segment_text(events[column if column == "event" else f"segment:{column}"]).value_counts().index.tolist()
     if len(values) < 2:
         st.info(f"'{escape_markdown(column)}' has one value only.")
         return None
-    for side, fallback in (("a", values[0]), ("b", values[1])):
+    for side in ("a", "b"):
         value = from_link(side, values, f"the {column} value")
+        other = st.session_state.get(f"segment-a-{column}") if side == "b" else None
+        fallback = next(v for v in values if v != other)  # b never falls back onto a's value
         if value is not None or st.session_state.get(f"segment-{side}-{column}") not in values:
             st.session_state[f"segment-{side}-{column}"] = value or fallback
     c1, c2 = st.columns(2)
@@ -123,29 +143,41 @@ def show_changes(kind: str) -> None:
     if how is None:
         return
     c1, c2 = st.columns(2)
-    min_baskets = int(c1.number_input("Test only products and pairs in at least this many baskets", 2, 10_000, 10))
-    q = c2.select_slider("False discovery rate (q threshold)", [0.01, 0.05, 0.1], value=0.05)
+    int_from_link("min", 2, 10_000, "the fewest baskets tested", "changes-min")
+    q_linked = from_link("q", [str(v) for v in Q_CHOICES], "the q threshold")
+    if q_linked is not None:
+        st.session_state["changes-q"] = float(q_linked)
+    st.session_state.setdefault("changes-min", 10)
+    st.session_state.setdefault("changes-q", 0.05)
+    min_baskets = int(c1.number_input("Test only products and pairs in at least this many baskets", 2, 10_000,
+                                      key="changes-min"))
+    q = c2.select_slider("False discovery rate (q threshold)", list(Q_CHOICES), key="changes-q")
     try:
         report = changes(name, saved[name], how, min_baskets, q)
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         return
+    options = report.items["item"].tolist()
+    partner = _partner_choice(report, options)
     link = {"mode": kind, "dataset": name} | ({"start": how[2], "split": how[1], "end": how[3]} if how[0] == "time" else
                                              {"by": how[1], "a": how[2][0], "b": how[2][1]})
-    share(**link)
+    share(**link, min=str(min_baskets), q=str(q), **({"item": partner} if partner is not None else {}))
     a, b = report.periods
     describe = (lambda p: f"{escape_markdown(p['column'])} = {escape_markdown(p['group'])}") \
-        if how[0] == "column" else (lambda p: f"{p['start'][:10]} to {p['end'][:10]}")
+        if how[0] == "column" else (lambda p: f"{p['start'][:10]} to {_last_day(p['end'])}")
     m1, m2 = st.columns(2)
     m1.metric(f"a: {describe(a)}", f"{a['baskets']:,} baskets")
     m2.metric(f"b: {describe(b)}", f"{b['baskets']:,} baskets")
-    st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test; a change is called "
-               f"rising, falling, new or gone only when its Benjamini-Hochberg q-value is at most {q} "
+    for sentence in left_out_words(sides(name, saved[name], how), how[1]) if how[0] == "column" else ():
+        st.caption(escape_markdown(sentence))
+    status_words = ", ".join(report.word(status) for status in NAMED[:-1]) + f" or {report.word(NAMED[-1])}"
+    st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test; a change is named "
+               f"({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
                f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
                "baskets were tested; the rest are not listed).")
     tabs = st.tabs(["Products", "Pairs", "A product's partners", "Weekly trajectory"])
     with tabs[0]:
-        _named_table(report.items, report.items["name"].fillna(report.items["item"]), q, "products")
+        _named_table(report, report.items, report.items["name"].fillna(report.items["item"]), q, "products")
     with tabs[1]:
         if report.pairs.empty:  # an empty chart says nothing: say why, and what to change
             st.info(f"No pair of products is in at least {min_baskets} baskets of a and b together, so no pair "
@@ -154,24 +186,27 @@ def show_changes(kind: str) -> None:
         else:
             labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
                 report.pairs["b"])
-            _named_table(report.pairs, labels, q, "pairs")
+            _named_table(report, report.pairs, labels, q, "pairs")
     names = load_dataset(name, saved[name]).ingest.catalogue["name"]
-    options = report.items["item"].tolist()
     label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
     with tabs[2]:
-        # Opens on the product in the most baskets: the first by q was often new, with no partners in a.
-        busiest = int((report.items["baskets_a"] + report.items["baskets_b"]).to_numpy().argmax()) if options else 0
-        item = st.selectbox("Product", options, index=busiest, format_func=label, key="changes-partner")
+        item = st.selectbox("Product", options, format_func=label, key="changes-partner") if options else None
         if item is not None:
             partners = partners_by_side(sides(name, saved[name], how), item, names=names)
+            top_words = "'b only' is in b's top 10 and not a's" if report.segments else "'b only' joined its top 10"
             st.caption("Its bought-together partners on each side, by lift's 95% lower bound (lift shrunk toward "
-                       "1 where few baskets back it), top 10 of either; 'b only' joined its top 10, 'a only' left it.")
-            st.dataframe(partners, hide_index=True)
+                       f"1 where few baskets back it), top 10 of either; {top_words}, 'a only' the other way; '-': "
+                       "fewer than 2 baskets together on that side.")
+            st.dataframe(_partner_table(partners), hide_index=True)
     with tabs[3]:
         picked = st.multiselect("One product, or two for a pair", options, default=options[:1], max_selections=2,
                                 format_func=label, key="changes-trajectory")
         if picked:
-            weeks = weekly_trajectory(events, tuple(picked))
+            by_side = sides(name, saved[name], how).basket_side if how[0] == "column" else None
+            weeks = weekly_trajectory(events, tuple(picked), sides=by_side)
+            if by_side is not None:  # each segment's own share, named as the metrics above name it
+                weeks["side"] = weeks["side"].map({"a": f"a: {a['column']} = {a['group']}",
+                                                   "b": f"b: {b['column']} = {b['group']}"})
             split = pd.Timestamp(how[1]) if how[0] == "time" else None
             chart(trajectory_figure(weeks, " + ".join(str(names.get(i, i)) for i in picked), split), weeks,
                   "weekly_trajectory", key="trajectory")
@@ -179,13 +214,43 @@ def show_changes(kind: str) -> None:
                        "what_changed.html", "text/html")
 
 
-def _named_table(table: pd.DataFrame, labels: pd.Series, q: float, what: str) -> None:
+def _last_day(end: str) -> str:
+    """A period's last day, as a date_input shows days: its end is the first moment after it."""
+    return f"{pd.Timestamp(end) - pd.Timedelta(seconds=1):%Y-%m-%d}"
+
+
+def _partner_choice(report, options: list[str]) -> str | None:
+    """The partners tab's product: the link's, else the one picked, else the product in the most
+    baskets (the first by q was often new, with no partners in a). Settled before the link is
+    written, so the link holds it."""
+    if not options:
+        return None
+    linked = from_link("item", options, "the product")
+    if linked is not None or st.session_state.get("changes-partner") not in options:
+        busiest = int((report.items["baskets_a"] + report.items["baskets_b"]).to_numpy().argmax())
+        st.session_state["changes-partner"] = linked or options[busiest]
+    return str(st.session_state["changes-partner"])
+
+
+def _partner_table(partners: pd.DataFrame) -> pd.DataFrame:
+    """The engine's partner columns in words; a bound below the evidence floor as '-', not None."""
+    shown = partners.copy()
+    for column in ("score_a", "score_b"):
+        shown[column] = shown[column].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}")
+    return shown.rename(columns=PARTNER_COLUMNS)
+
+
+def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what: str) -> None:
     counts = table["status"].value_counts()
     for column, status in zip(st.columns(4), NAMED):
-        column.metric(status.capitalize(), f"{counts.get(status, 0):,}")
-    chart(change_volcano(table, labels, q, f"Every {what[:-1]} tested: effect against evidence"), None,
+        column.metric(report.word(status).capitalize(), f"{counts.get(status, 0):,}")
+    chart(change_volcano(table, labels, q, f"Every {what[:-1]} tested: effect against evidence",
+                         STATUS_WORDS["column" if report.segments else "time"]), None,
           f"{what}_changes", key=f"volcano-{what}")
-    shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}")
+    st.caption("A product or pair in no basket of one side is drawn as if half a basket there held it (the ratio "
+               "of a share to zero has no logarithm); its counts are in the table.")
+    shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}",
+                           format_func=report.word)
     rows = table[table["status"].isin(shown)]
     # In words, the verdict first: raw names (share_change read as a 12% relative change for 0.68% ->
     # 12.87%) and a status off-screen at 1400 px. The CSV keeps every column as the engine names it.

@@ -22,31 +22,54 @@ from pages.state import DATASET_KEY, RUN_KEY
 _SEEN = "_links_seen"  # the link values already applied in this session, by parameter
 
 
-def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
-    """The link's value for `param` when it is new to this session and one of `valid`; None
-    otherwise. An unknown value gets a one-line warning naming it, escaped: a link's value (and a
-    column name in `what`) is shown as typed, never as a link, image or other Markdown."""
+def new_in_link(param: str) -> str | None:
+    """The link's value for `param` when this session has not applied it yet (then marked applied)."""
     value = st.query_params.get(param)
     seen = st.session_state.setdefault(_SEEN, {})
     if value is None or seen.get(param) == value:
         return None
     seen[param] = value
+    return value
+
+
+def not_here(what: str, value: str, instead: str = "the current choice") -> None:
+    """The one-line warning for a link value that cannot be shown, escaped: a link's value (and a
+    column name in `what`) is shown as typed, never as a link, image or other Markdown."""
+    st.warning(f"The link asks for {escape_markdown(what)} '{escape_markdown(value)}', which is not here; "
+               f"showing {escape_markdown(instead)} instead.")
+
+
+def from_link(param: str, valid: Iterable[str], what: str) -> str | None:
+    """The link's value for `param` when it is new to this session and one of `valid`; None
+    otherwise, with a warning naming an unknown value."""
+    value = new_in_link(param)
+    if value is None:
+        return None
     if value not in set(valid):
-        st.warning(f"The link asks for {escape_markdown(what)} '{escape_markdown(value)}', which is not here; "
-                   "showing the current choice instead.")
+        not_here(what, value)
         return None
     return value
+
+
+def int_from_link(param: str, low: int, high: int, what: str, key: str) -> None:
+    """A whole number from the link, new to this session and within [low, high], put in the
+    widget's session `key`; else a warning naming it."""
+    value = new_in_link(param)
+    if value is None:
+        return
+    if value.strip().isdigit() and low <= int(value) <= high:
+        st.session_state[key] = int(value)
+    else:
+        not_here(f"{what} (a whole number from {low:,} to {high:,})", value)
 
 
 def from_link_list(param: str, valid: Iterable[str], what: str, separator: str = ",") -> list[str] | None:
     """A link's list (values joined by `separator`) when new to this session: the values among
     `valid`, in the link's order, with a one-line warning naming those that are not here; None when
     the link has no new value for `param`."""
-    value = st.query_params.get(param)
-    seen = st.session_state.setdefault(_SEEN, {})
-    if value is None or seen.get(param) == value:
+    value = new_in_link(param)
+    if value is None:
         return None
-    seen[param] = value
     wanted = [v for v in value.split(separator) if v]
     known = set(valid)
     unknown = [v for v in wanted if v not in known]

@@ -19,8 +19,8 @@ from gnnrec_core.baskets.changes import (
     partners_by_side,
     split_by_column,
     split_by_time,
-    weekly_trajectory,
 )
+from gnnrec_core.baskets.trajectory import weekly_trajectory
 from gnnrec_core.errors import InputError
 
 SPLIT = pd.Timestamp("2024-03-01")
@@ -143,7 +143,7 @@ def test_partners_and_weekly_trajectory_follow_the_planted_pair():
 
 def test_a_week_with_no_baskets_is_a_gap_in_the_trajectory():
     """The sample's shop closed from Christmas to the new year: the line ran straight across it."""
-    from gnnrec_core.baskets.changes import weekly_trajectory
+    from gnnrec_core.baskets.trajectory import weekly_trajectory
     from gnnrec_core.data.ingest import ingest
 
     weeks = weekly_trajectory(ingest(SAMPLE, drop_non_products=True).events, ("22633",))
@@ -199,7 +199,7 @@ def test_cli_contract_on_the_sample(tmp_path):
     # both sold but never together; the legend says which sign is which.
     assert "HAND WARMER UNION JACK: baskets 51 -> 0, share 4.36% -> 0.00%, lift 7.7 -> -," in done.stdout
     assert "HAND WARMER SCOTTY DOG DESIGN: baskets 50 -> 0, share 4.27% -> 0.00%, lift 9.7 -> 0.0," in done.stdout
-    assert "(0.0: both sold, never together; '-': one of them sold nothing in that period)" in done.stdout
+    assert "(0.0: both sold, never together; '-': one of them sold nothing on that side)" in done.stdout
     import json
 
     result = json.loads(out.read_text())
@@ -283,3 +283,37 @@ def test_a_small_lift_is_never_printed_as_never_together():
     from gnnrec_core.cli.baskets import _lift
 
     assert [_lift(v) for v in (0.025, 0.0, None, float("nan"), 0.05, 7.71)] == ["<0.1", "0.0", "-", "-", "0.1", "7.7"]
+
+
+def test_segments_count_what_they_leave_out_and_each_sides_weeks():
+    """Baskets with no value, of other values, and of lines that disagree are counted and said; the
+    weekly trajectory of a segment split is each side's own share, not the whole data's."""
+    from gnnrec_core.baskets.changes import left_out_words
+
+    frame = order_log(5, baskets=400)
+    frame.loc[frame["order"].isin(["O1", "O2"]), "Country"] = None  # two baskets of no country
+    frame.loc[frame["order"] == "O4", "Country"] = "IT"  # and one of a third
+    mixed = frame.index[frame["order"] == "O3"]
+    frame.loc[mixed[1:], "Country"] = "ZZ" if frame.loc[mixed[0], "Country"] != "ZZ" else "YY"  # lines disagree
+    events = ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer",
+                    item="product", time="when").events
+    split = split_by_column(events, "Country", ("FR", "DE"))
+    first_country = frame.dropna(subset=["Country"]).drop_duplicates("order").set_index("order")["Country"]
+    others = int((~first_country.isin(["FR", "DE"])).sum())
+    assert split.left_out == {"no_value": 2, "other_values": others, "mixed_values": 1} and others >= 1
+    words = left_out_words(split, "Country")
+    assert words[0].startswith("Left out: 2 baskets with no Country value and ") and "first line" in words[1]
+    weeks = weekly_trajectory(events, ("P000",), sides=split.basket_side)
+    for side, country in (("a", "FR"), ("b", "DE")):
+        orders = frame[frame["order"].map(first_country) == country]
+        holding = orders.groupby("order")["product"].apply(lambda p: "P000" in set(p))
+        mine = weeks[weeks["side"] == side]
+        assert mine["baskets"].sum() == len(holding) and mine["holding"].sum() == holding.sum()
+
+
+def test_a_float_column_of_whole_numbers_is_offered_and_typed_as_integers():
+    """Customer IDs read as floats beside blanks were offered as '12347.0', and typing 12347 failed."""
+    from gnnrec_core.baskets.changes import segment_text
+
+    assert segment_text(pd.Series([12347.0, None, 17850.0])).tolist() == ["12347", None, "17850"]
+    assert segment_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]  # not whole numbers: as they are

@@ -59,6 +59,10 @@ class SplitBaskets:
     b: sp.csr_matrix
     periods: list[dict[str, Any]] = field(default_factory=list)
     basket_time: pd.Series | None = None  # first line's time per basket key (periods only)
+    basket_side: pd.Series | None = None  # "a" or "b" per basket key on a side (segments only)
+    # segments only: baskets on neither side, by why ("no_value", "other_values"), and baskets whose
+    # lines hold more than one value ("mixed_values", each on the side of its first line's)
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def count(self, side: str) -> np.ndarray:
         return np.asarray(getattr(self, side).sum(0)).ravel().astype(np.int64)
@@ -70,15 +74,24 @@ class ChangeReport:
     items: pd.DataFrame
     pairs: pd.DataFrame
     config: ChangeConfig
+    left_out: dict[str, int] = field(default_factory=dict)  # SplitBaskets.left_out (segments)
 
     def named(self, kind: str, status: str) -> pd.DataFrame:
         table = self.items if kind == "items" else self.pairs
         return table[table["status"] == status]
 
+    @property
+    def segments(self) -> bool:
+        return bool(self.periods) and "group" in self.periods[0]
+
+    def word(self, status: str) -> str:
+        """A status as said for this comparison: 'only in a' between segments, 'gone' between periods."""
+        return STATUS_WORDS["column" if self.segments else "time"].get(status, status)
+
     def as_json(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-        return {"periods": self.periods, "min_baskets": self.config.min_baskets,
+        return {"periods": self.periods, "min_baskets": self.config.min_baskets, "left_out": self.left_out,
                 "q_threshold": self.config.q_threshold, "items": records(self.items), "pairs": records(self.pairs)}
 
 
@@ -165,10 +178,11 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     if len(groups) != 2 or groups[0] == groups[1]:
         raise InputError(f"segments: expected two different values, found {', '.join(groups) or 'none'}")
     keys = baskets_of(events)
-    values = events[name].astype(object).where(events[name].notna(), None).astype(str)
+    values = segment_text(events[name])
     known = keys.notna() & events[name].notna()
     frame = pd.DataFrame({"key": keys[known].to_numpy(), "value": values[known].to_numpy()})
-    value = frame.groupby("key", sort=False)["value"].first()  # one order, one country or channel
+    by_basket = frame.groupby("key", sort=False)["value"]
+    value = by_basket.first()  # one order, one country or channel
     present = set(value.unique())
     missing = [g for g in groups if g not in present]
     if missing:
@@ -178,7 +192,43 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     periods = [{"label": label, "group": group, "column": column} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)
     _check_sides(found, f"'{column}' has values {', '.join(sorted(present)[:8])}")
+    found.basket_side = side.dropna()
+    found.left_out = {"no_value": int(keys.dropna().nunique()) - len(value),
+                      "other_values": int((~value.isin(groups)).sum()),
+                      "mixed_values": int((by_basket.nunique() > 1).sum())}
     return found
+
+
+def segment_text(values: pd.Series) -> pd.Series:
+    """A segment column's values as text, as they are offered and typed: a float column of whole
+    numbers (customer IDs read beside blanks) as 17850, not 17850.0; a missing value as None."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if len(present) and bool((present == present.round()).all()):
+            values = values.astype("Int64")
+    return pd.Series([None if pd.isna(value) else str(value) for value in values], index=values.index, dtype=object)
+
+
+def left_out_words(found: SplitBaskets, column: str) -> list[str]:
+    """What a segment split left aside or settled by a basket's first line, in sentences (none for
+    periods)."""
+    said = []
+    no_value, other, mixed = (found.left_out.get(key, 0) for key in ("no_value", "other_values", "mixed_values"))
+    if no_value and other:
+        said.append(f"Left out: {no_value:,} baskets with no {column} value and {other:,} of other values.")
+    elif no_value or other:
+        said.append(f"Left out: {no_value:,} baskets with no {column} value." if no_value else
+                    f"Left out: {other:,} baskets of other {column} values.")
+    if mixed:
+        said.append(f"{mixed:,} baskets hold lines of more than one {column} value; each is on the side of its "
+                    "first line's value.")
+    return said
+
+
+# The engine's statuses say what happened between two periods; between two segments nothing rises
+# or is gone, so each is said as a difference between a and b.
+STATUS_WORDS = {"time": {"rising": "rising", "new": "new", "falling": "falling", "gone": "gone"},
+                "column": {"rising": "more in b", "new": "only in b", "falling": "less in b", "gone": "only in a"}}
 
 
 def _split(events: pd.DataFrame, keys: pd.Series, side: pd.Series, periods: list[dict[str, Any]]) -> SplitBaskets:
@@ -248,7 +298,7 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
     pairs = _pair_table(split, tested, count_a, count_b, names, config)
-    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config)
+    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out))
 
 
 def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeConfig) -> pd.DataFrame:
@@ -337,38 +387,6 @@ def _partner_scores(matrix: sp.csr_matrix, index: int, min_count: int) -> tuple[
     return together, np.where(together >= min_count, score, np.nan)
 
 
-def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...]) -> pd.DataFrame:
-    """Per week (of each basket's first line): baskets, baskets holding every product in `items`
-    (one product, or both of a pair), and their share."""
-    if "time" not in events or events["time"].isna().all():
-        raise InputError("expected a time column for a weekly trajectory, found none")
-    keys = baskets_of(events)
-    timed = keys.notna() & events["time"].notna()
-    first = events.loc[timed, "time"].groupby(keys[timed].to_numpy()).min()
-    week = first.dt.to_period("W-SUN").dt.start_time
-    holding = None
-    for item in items:
-        with_item = set(keys[(events["item"].astype(str) == str(item)) & timed].unique())
-        holding = with_item if holding is None else holding & with_item
-    has = first.index.isin(list(holding or ()))
-    frame = pd.DataFrame({"week": week.to_numpy(), "has": has})
-    out = frame.groupby("week").agg(baskets=("has", "size"), holding=("has", "sum"))
-    # Every week between the first and the last, a week with no baskets as 0 baskets and no share:
-    # left out, its neighbours' line ran straight across the week the shop was closed.
-    out = out.reindex(pd.date_range(out.index.min(), out.index.max(), freq="7D"), fill_value=0)
-    out = out.rename_axis("week").reset_index()
-    out["share"] = (out["holding"] / out["baskets"].where(out["baskets"] > 0)).astype(float)
-    return out
-
-
-def month_starts(events: pd.DataFrame) -> list[pd.Timestamp]:
-    """The first day of every month the data's baskets fall in, for month-by-month comparisons."""
-    times = events["time"].dropna() if "time" in events else pd.Series(dtype="datetime64[ns]")
-    if times.empty:
-        return []
-    return list(pd.period_range(times.min(), times.max(), freq="M").start_time)
-
-
 __all__ = ["ChangeConfig", "ChangeReport", "SplitBaskets", "split_by_time", "split_by_column", "compare_sides",
-           "partners_by_side", "weekly_trajectory", "month_starts", "segment_columns", "fisher_two_sided",
-           "benjamini_hochberg", "STATUSES", "SEGMENT_PREFIX"]
+           "partners_by_side", "segment_columns", "segment_text", "left_out_words", "fisher_two_sided",
+           "benjamini_hochberg", "STATUSES", "SEGMENT_PREFIX", "STATUS_WORDS"]

@@ -88,7 +88,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
-    from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time
+    from ..baskets.changes import ChangeConfig, compare_sides, left_out_words, split_by_column, split_by_time
     from ..errors import InputError
 
     if (args.split is None) == (args.by is None):
@@ -111,12 +111,17 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         where = f"where {period['column']} = {period['group']}" if "group" in period else \
             f"from {period['start']} up to (not including) {period['end']}"
         print(f"{period['label']}: {period['baskets']:,} baskets {where}")
+    for sentence in left_out_words(split, args.by) if args.by is not None else ():
+        print(sentence)
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
           f"baskets); a change is named when its q-value <= {config.q_threshold}")
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
              for status in ("rising", "new", "falling", "gone")}
     named = {key: rows for key, rows in named.items() if not rows.empty}
-    if not named:
+    if report.items.empty:  # nothing was tested: few baskets are not why
+        print(f"No product is in {config.min_baskets:,} baskets of a and b together, so nothing was tested: "
+              "lower --min-baskets to test rarer products.")
+    elif not named:
         fewest = min(period["baskets"] for period in report.periods)
         print(f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
               "baskets only large changes can be told from chance).")
@@ -124,7 +129,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
             print(PAIRS_READ)
-        print(f"{status} {'products' if kind == 'items' else 'pairs'} ({len(rows):,}):")
+        print(f"{report.word(status)} {'products' if kind == 'items' else 'pairs'} ({len(rows):,}):")
         for row in rows.head(args.top).itertuples(index=False):
             label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
             code = row.item if kind == "items" else f"{row.a}+{row.b}"
@@ -138,7 +143,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
 # "bought together more strongly"; it is bought together more often, which is what the test says.
 PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought together more or less often); "
               "lift a -> b says whether they go together more than each product's own sales explain "
-              "(0.0: both sold, never together; '-': one of them sold nothing in that period).")
+              "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
 
 
 def _lift(value: float) -> str:

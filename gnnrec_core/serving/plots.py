@@ -219,11 +219,14 @@ METRIC_WORDS = {"valid_ndcg": "validation nDCG@k", "ndcg": "test nDCG@k", "recal
 
 
 def comparison_bars(left: pd.DataFrame, right: pd.DataFrame, label_a: str, label_b: str,
-                    metric: str = "ndcg") -> go.Figure:
+                    metric: str = "ndcg", k: int | None = None) -> go.Figure:
+    """Both runs' `metric` per model; `k` (the runs' cut-off, where they share one) in the title."""
     fig = go.Figure()
     for frame, label, colour in ((left, label_a, PALETTE[0]), (right, label_b, PALETTE[1])):
         fig.add_trace(go.Bar(x=frame["model"], y=frame[metric], name=safe(label), marker_color=colour))
-    fig.update_layout(barmode="group", title=f"{METRIC_WORDS.get(metric, metric)}, side by side", **LAYOUT)
+    words = METRIC_WORDS.get(metric, metric)
+    title = words.replace("@k", f"@{k}") if k is not None else words
+    fig.update_layout(barmode="group", title=f"{title}, side by side", **LAYOUT)
     return fig
 
 
@@ -231,16 +234,19 @@ STATUS_COLOURS = {"rising": PALETTE[2], "new": "#047857", "falling": PALETTE[3],
                   "no clear change": "#cbd5e1"}
 
 
-def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, title: str) -> go.Figure:
+def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, title: str,
+                   words: dict[str, str] | None = None) -> go.Figure:
     """Effect (log2 share ratio, b over a) against evidence (-log10 q): named changes stand out
-    above the dashed threshold line; `labels` gives each row's hover text."""
+    above the dashed threshold line; `labels` gives each row's hover text, `words` each status's
+    name in the legend (ChangeReport.word's: 'only in a' between segments)."""
     fig = go.Figure()
     evidence = -np.log10(table["q_value"].clip(lower=1e-300))
     for status, colour in STATUS_COLOURS.items():
         rows = (table["status"] == status).to_numpy()
         if rows.any():
             fig.add_trace(go.Scattergl(
-                x=table.loc[rows, "log2_ratio"], y=evidence[rows], mode="markers", name=status,
+                x=table.loc[rows, "log2_ratio"], y=evidence[rows], mode="markers",
+                name=(words or {}).get(status, status),
                 marker=dict(color=colour, size=7, opacity=0.8), text=labels[rows].map(safe),
                 customdata=np.c_[table.loc[rows, "baskets_a"], table.loc[rows, "baskets_b"]],
                 hovertemplate="%{text}<br>baskets %{customdata[0]} -> %{customdata[1]}<br>"
@@ -253,12 +259,17 @@ def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, tit
 
 
 def trajectory_figure(weeks: pd.DataFrame, label: str, split: pd.Timestamp | None = None) -> go.Figure:
-    """Weekly share of baskets holding a product (or both of a pair); the split as a dashed line."""
-    fig = go.Figure(go.Scatter(
-        x=weeks["week"], y=weeks["share"] * 100, mode="lines+markers", line=dict(color=PALETTE[0], width=3),
-        customdata=np.c_[weeks["holding"], weeks["baskets"]],
-        hovertemplate="week of %{x|%Y-%m-%d}: %{y:.2f}% (%{customdata[0]} of %{customdata[1]} baskets)"
-                      "<extra></extra>"))
+    """Weekly share of baskets holding a product (or both of a pair); the split as a dashed line.
+    A `side` column (segments) draws one line per side, named by it."""
+    fig = go.Figure()
+    groups = weeks.groupby("side", sort=True) if "side" in weeks else [(None, weeks)]
+    for index, (side, rows) in enumerate(groups):
+        fig.add_trace(go.Scatter(
+            x=rows["week"], y=rows["share"] * 100, mode="lines+markers", name=safe(str(side)),
+            line=dict(color=PALETTE[index % len(PALETTE)], width=3), showlegend=side is not None,
+            customdata=np.c_[rows["holding"], rows["baskets"]],
+            hovertemplate="week of %{x|%Y-%m-%d}: %{y:.2f}% (%{customdata[0]} of %{customdata[1]} baskets)"
+                          "<extra></extra>"))
     if split is not None:
         fig.add_vline(x=pd.Timestamp(split).timestamp() * 1000, line_dash="dash", line_color="#64748b")
     fig.update_layout(title=f"Weekly share of baskets: {safe(label)}", yaxis_title="% of baskets",

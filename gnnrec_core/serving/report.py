@@ -132,6 +132,9 @@ def _moment(stamp: Any) -> str:
     return text[:10] if text[10:].strip() in ("", "00:00:00") else text[:19]
 
 
+STATUS_ORDER = ("rising", "new", "falling", "gone")
+
+
 def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
     """Named changes only, each list headed by how many there are; the wording follows q-values."""
     q, config = changes.config.q_threshold, changes.config
@@ -141,11 +144,12 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
            f"<div class='card'>b: {_e(_side(b))}<b>{b['baskets']:,} baskets</b></div></div>",
            f"<p class='note'>Every product and pair in at least {config.min_baskets} baskets of a and b together "
            f"was tested ({len(changes.items):,} products, {len(changes.pairs):,} pairs; Fisher's exact test on "
-           f"its share of baskets). A change is called rising, falling, new or gone only when its "
-           f"Benjamini-Hochberg q-value is at most {q}; everything else is no clear change.</p>"]
+           f"its share of baskets). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
+           f"{changes.word(STATUS_ORDER[-1])} only when its Benjamini-Hochberg q-value is at most {q}; everything "
+           "else is no clear change.</p>"]
     for kind, label in (("items", "Products"), ("pairs", "Pairs bought together")):
         table = changes.items if kind == "items" else changes.pairs
-        for status in ("rising", "new", "falling", "gone"):
+        for status in STATUS_ORDER:
             named = table[table["status"] == status]
             if named.empty:
                 continue
@@ -157,7 +161,7 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
                                   "q-value": named["q_value"].map("{:.2g}".format)})
             if kind == "pairs":
                 shown["lift a"], shown["lift b"] = named["lift_a"], named["lift_b"]
-            out += [f"<h3>{label}: {status} ({len(named):,})</h3>", _table(shown.head(top), "{:.1f}")]
+            out += [f"<h3>{label}: {changes.word(status)} ({len(named):,})</h3>", _table(shown.head(top), "{:.1f}")]
     if len(out) == 5:
         out.append(f"<p class='verdict'>No product or pair changed with q-value at most {q}.</p>")
     return out
