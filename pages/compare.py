@@ -13,9 +13,10 @@ from gnnrec_core import (
     summary,
     top_pairs,
 )
-from gnnrec_core.serving.safe_text import escape_markdown
+from gnnrec_core.serving.run_diff import run_settings, same_interactions
+from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
-from pages.links import from_link, share
+from pages.links import from_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
 from pages.widgets import blend_weights, blends_by_parts, chart, csv_bytes, run_label, run_valid_ndcg, runs_side_by_side
 
@@ -53,9 +54,9 @@ if st.query_params.get("mode") != kind_shown:  # another mode picked: the last m
 
 
 def pick_pair(kind: str, options: list[str], labels: dict[str, str],
-              fallbacks: tuple[str, str] | None = None) -> tuple[str, str]:
+              fallbacks: tuple[str, str] | None = None, **also: str) -> tuple[str, str]:
     """Selectors for sides A and B (by default `fallbacks`, else the second option and the first);
-    a link's `a` and `b` set them."""
+    a link's `a` and `b` set them. `also`: the mode's other choices, for its link."""
     keys = {side: f"compare-{kind}-{side}" for side in ("a", "b")}
     for side, fallback in zip(("a", "b"), fallbacks or (options[1], options[0])):
         value = from_link(side, options, f"the {kind[:-1]}")
@@ -64,8 +65,15 @@ def pick_pair(kind: str, options: list[str], labels: dict[str, str],
     left, right = st.columns(2)
     a = left.selectbox(f"{kind[:-1].capitalize()} A", options, format_func=labels.get, key=keys["a"])
     b = right.selectbox(f"{kind[:-1].capitalize()} B", options, format_func=labels.get, key=keys["b"])
-    share(mode=kind, a=a, b=b)
+    share(mode=kind, a=a, b=b, **also)
     return a, b
+
+
+@st.cache_data(show_spinner="Reading both runs' interactions...", max_entries=16)
+def one_data(run_a: str, run_b: str) -> bool:
+    """Both runs on the same customers, products and interactions (datasets saved apart, one with
+    a column more): their figures compare."""
+    return same_interactions(load_run(run_a), load_run(run_b))
 
 
 def default_runs(runs: list) -> tuple[str, str]:
@@ -98,18 +106,36 @@ elif mode == "Two runs":
     labels = {r.run_id: run_label(r) for r in runs}
     st.caption("Runs are listed and compared by validation nDCG (a slice of train); the test columns are the "
                "final figures, not for choosing between runs.")
-    run_a, run_b = pick_pair("runs", list(labels), labels, fallbacks=default_runs(runs))
+    int_from_link("k", 5, 30, "the neighbours compared", "compare-runs-k")
+    st.session_state.setdefault("compare-runs-k", 10)
+    k_shown = int(st.session_state["compare-runs-k"])
+    run_a, run_b = pick_pair("runs", list(labels), labels, fallbacks=default_runs(runs), k=str(k_shown))
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
     marks = [(dataset_meta(info.dataset.name) or {}).get("fingerprint") for info in (info_a, info_b)]
     same_data = marks[0] is not None and marks[0] == marks[1]  # one upload saved under two names
-    if info_a.dataset.name != info_b.dataset.name and same_data:
+    other_data = info_a.dataset.name != info_b.dataset.name
+    if other_data and same_data:
         st.caption(f"Runs A and B are on {escape_markdown(info_a.dataset.name)} and "
                    f"{escape_markdown(info_b.dataset.name)}, two names for the same data: their figures compare.")
-    elif info_a.dataset.name != info_b.dataset.name:
+    elif other_data and one_data(run_a, run_b):
+        st.caption(f"Runs A and B are on {escape_markdown(info_a.dataset.name)} and "
+                   f"{escape_markdown(info_b.dataset.name)}, which hold the same customers, products and "
+                   "interactions (they differ in other columns): their figures compare.")
+    elif other_data:
         st.warning(f"Run A is on the dataset {escape_markdown(info_a.dataset.name)}, run B on "
                    f"{escape_markdown(info_b.dataset.name)}: other customers and products, so their figures say "
                    "nothing of which model is better. Pick two runs on one dataset, or compare the data under "
                    "Two datasets.")
+    settings = run_settings(info_a, info_b)
+    differs = settings[settings["differs"]].drop(columns="differs")
+    if differs.empty:
+        st.caption("The two runs were asked for the same settings.")
+    else:
+        st.caption("What each run was asked to do, where the two differ (a run's id names its folder in the "
+                   "workspace):")
+        st.table(markdown_cells(differs.set_index("setting")))
+    with st.expander("Every setting of both runs"):
+        st.table(markdown_cells(settings.drop(columns="differs").set_index("setting")))
     metrics_a, metrics_b = (blends_by_parts(info) for info in (info_a, info_b))
     merged = runs_side_by_side(metrics_a, metrics_b)
     cols = list(merged.columns)
@@ -123,11 +149,12 @@ elif mode == "Two runs":
         st.caption("An empty (None) cell: that run has no such row (a blend is a row only where validation chose "
                    "one; a model may have been left out of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
-    chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by), merged[cols], "run_comparison",
+    same_k = info_a.k if info_a.k == info_b.k else None  # two cut-offs: the title says @k
+    chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by, k=same_k), merged[cols], "run_comparison",
           key="runs-bars")
 
     st.subheader("Neighbourhoods that changed")
-    k = st.slider("Neighbours compared per product", 5, 30, 10)
+    k = st.slider("Neighbours compared per product", 5, 30, key="compare-runs-k")
     changes = neighbour_changes(run_a, run_b, k)
     floor_a, floor_b = changes.attrs.get("min_buyers", (1, 1))
     if changes.empty:
@@ -139,13 +166,18 @@ elif mode == "Two runs":
               help=f"Over {len(changes):,} products both runs know with at least {max(floor_a, floor_b):d} buyers "
                    f"(A's floor {floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page): fewer buyers "
                    "give neighbours by chance")
-    changes = changes.assign(name=changes["item"].map(items_b), **{"neighbours gained": changes["gained"].map(len)},
-                             **{"neighbours lost": changes["lost"].map(len)}).sort_values("overlap")
+    facts_b = run_items(run_b).set_index("item")
+    changes = changes.assign(name=changes["item"].map(items_b), buyers=changes["item"].map(facts_b["buyers"]),
+                             **{"neighbours gained": changes["gained"].map(len)},
+                             **{"neighbours lost": changes["lost"].map(len)})
+    # The most bought first among equal overlaps: a product of few buyers changes neighbours by chance.
+    changes = changes.sort_values(["overlap", "buyers"], ascending=[True, False])
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
-    shown = changes[["item", "name", "overlap", "neighbours gained", "neighbours lost", "gained", "lost"]]
-    st.dataframe(shown.head(200), hide_index=True,
-                 column_config={"overlap": st.column_config.ProgressColumn(min_value=0, max_value=1)})
+    shown = changes[["item", "name", "buyers", "overlap", "neighbours gained", "neighbours lost", "gained", "lost"]]
+    st.dataframe(shown.head(200), hide_index=True, column_config={"overlap": st.column_config.ProgressColumn(
+        "overlap (Jaccard)", format="%.2f", min_value=0, max_value=1), "buyers": st.column_config.NumberColumn(
+        "buyers (run B)", help="customers who bought it, in run B's data")})
     st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()
@@ -154,8 +186,11 @@ else:
         st.stop()
     names = [d["name"] for d in datasets]
     saved = {d["name"]: d["saved_at"] for d in datasets}
-    a, b = pick_pair("datasets", names, {n: n for n in names})
-    n = st.slider("Top association pairs compared (by shrunk lift, >= 3 shared baskets)", 50, 1000, 200, 50)
+    int_from_link("n", 50, 1000, "the top pairs compared", "compare-datasets-n")
+    st.session_state.setdefault("compare-datasets-n", 200)
+    a, b = pick_pair("datasets", names, {n: n for n in names}, n=str(st.session_state["compare-datasets-n"]))
+    n = st.slider("Top association pairs compared (by shrunk lift, >= 3 shared baskets)", 50, 1000, step=50,
+                  key="compare-datasets-n")
     summary_a, pairs_a = dataset_pairs(a, saved[a], n)
     summary_b, pairs_b = dataset_pairs(b, saved[b], n)
     lines_a, lines_b = dict(summary_a.lines()), dict(summary_b.lines())  # dates only where a dataset has them
@@ -164,7 +199,7 @@ else:
     st.dataframe(figures.rename(columns={"A": f"A: {a}", "B": f"B: {b}"}), hide_index=True)
     overlap = pair_overlap(pairs_a, pairs_b)
     st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",
-              f"Jaccard {overlap['jaccard']:.2f}", delta_color="off")
+              help=f"Jaccard {overlap['jaccard']:.2f}: the pairs in both tops over the pairs in either")
     c1, c2 = st.columns(2)
     c1.caption(f"Top pairs in {escape_markdown(a)}")
     c1.dataframe(pairs_a.rename(columns=PAIR_COLUMNS), hide_index=True)

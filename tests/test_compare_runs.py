@@ -165,3 +165,44 @@ def test_neighbourhoods_that_changed_read_products_above_the_buyer_floor():
     lonely = sp.csr_matrix(np.eye(10, 8, dtype=np.float32))  # every product one buyer: none reaches the floor
     none_left = compare_neighbours(MODELS["itemknn"]().fit(lonely), items, MODELS["cooc"]().fit(lonely), items)
     assert none_left.empty and none_left.attrs["min_buyers"] == (2, 2)  # the page says which floor
+
+
+def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_differ_are_shown(
+        small_log, tmp_path, monkeypatch):
+    """The same order lines saved again with a Country column: another dataset, the same customers,
+    products and interactions, so no 'other customers and products' warning; and what the two runs
+    were asked to do differently (here the weighting and seed) is on the page."""
+    from gnnrec_core import ingest
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.run_diff import run_settings
+    from gnnrec_core.store import Run
+
+    workspace = Workspace(tmp_path / "ws")
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    frame = pd.read_csv(small_log, dtype=str)
+    with_country = tmp_path / "with_country.csv"
+    frame.assign(Country=["UK", "FR"] * (len(frame) // 2) + ["UK"] * (len(frame) % 2)).to_csv(with_country, index=False)
+    runs = []
+    for name, source, weighting, seed in (("orders", small_log, "binary", 0), ("orders with country", with_country,
+                                                                               "count", 1)):
+        result = ingest(source)
+        workspace.save_dataset(name, result)
+        data = prepare(result)
+        model = MODELS["pop"]().fit(data.interactions.matrix())
+        runs.append(workspace.save_run(Run(model, data.interactions.users, data.interactions.items, RunInfo(
+            DatasetRef(name), "pop", results=(_row("pop", 0.1),), weighting=weighting, seed=seed))))
+    marks = {d["name"]: d["fingerprint"] for d in workspace.list_datasets()}
+    assert marks["orders"] != marks["orders with country"]  # two datasets by their content
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_run"] = runs[0]
+    at.run().switch_page("pages/compare.py").run()
+    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
+    next(s for s in at.selectbox if s.label == "Run B").set_value(runs[1]).run()
+    assert not at.exception and not [w for w in at.warning if "other customers and products" in w.value]
+    assert any("hold the same customers, products and interactions" in c.value for c in at.caption)
+    differs = at.table[0].value
+    assert set(differs.index) == {"run", "dataset", "weighting", "seed"}
+    assert differs.loc["weighting"].tolist() == ["binary", "count"]
+    infos = [workspace.load_run(r).info for r in runs]
+    assert not run_settings(infos[0], infos[0])["differs"].any()
