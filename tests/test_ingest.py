@@ -24,6 +24,9 @@ from gnnrec_core.errors import InputError
     # A synonym counts only as whole words: Country is not a count of units.
     (["Invoice", "StockCode", "Country", "Customer ID"],
      {"basket": "Invoice", "item": "StockCode", "quantity": None, "user": "Customer ID"}),
+    # InvoiceDate is the time's own name: without InvoiceNo it was the basket for the 'invoice' it holds.
+    (["StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
+     {"basket": None, "time": "InvoiceDate", "user": "CustomerID"}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

@@ -131,10 +131,15 @@ def _by_name(role: str, columns: list[str], normalised: dict[str, str], taken: s
         for column in free:
             if normalised[column] == synonym:
                 return column
+    # A name that is another role's own ("InvoiceDate", the time's) is not taken for the words it holds
+    # ("invoice"): with no InvoiceNo column, the date became the basket and every basket one moment.
+    others = {c for c in free if any(normalised[c] in SYNONYMS[r] for r in ROLES if r != role)}
     for synonym in SYNONYMS[role][:6]:  # then a name that contains a strong synonym as whole words
         if len(synonym) < 5:
             continue
         for column in free:
+            if column in others:
+                continue
             if synonym in _word_runs(column):  # "Customer ID Hash" holds customerid; "Country" no count
                 return column
     return None
