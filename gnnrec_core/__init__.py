@@ -27,7 +27,7 @@ _PUBLIC = {
     "partners_by_side": "baskets.changes",
     "segment_columns": "baskets.changes",
     "segment_text": "baskets.changes",
-    "left_out_words": "baskets.changes",
+    "split_words": "baskets.changes",
     "STATUS_WORDS": "baskets.changes",
     "split_by_column": "baskets.changes",
     "split_by_time": "baskets.changes",

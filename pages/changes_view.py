@@ -20,13 +20,13 @@ from gnnrec_core import (
     change_volcano,
     changes_html,
     compare_sides,
-    left_out_words,
     month_starts,
     partners_by_side,
     segment_columns,
     segment_text,
     split_by_column,
     split_by_time,
+    split_words,
     trajectory_figure,
     weekly_trajectory,
 )
@@ -168,7 +168,7 @@ def show_changes(kind: str) -> None:
     m1, m2 = st.columns(2)
     m1.metric(f"a: {describe(a)}", f"{a['baskets']:,} baskets")
     m2.metric(f"b: {describe(b)}", f"{b['baskets']:,} baskets")
-    for sentence in left_out_words(sides(name, saved[name], how), how[1]) if how[0] == "column" else ():
+    for sentence in split_words(sides(name, saved[name], how), how[1] if how[0] == "column" else None):
         st.caption(escape_markdown(sentence))
     status_words = ", ".join(report.word(status) for status in NAMED[:-1]) + f" or {report.word(NAMED[-1])}"
     st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test; a change is named "

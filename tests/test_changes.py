@@ -288,7 +288,7 @@ def test_a_small_lift_is_never_printed_as_never_together():
 def test_segments_count_what_they_leave_out_and_each_sides_weeks():
     """Baskets with no value, of other values, and of lines that disagree are counted and said; the
     weekly trajectory of a segment split is each side's own share, not the whole data's."""
-    from gnnrec_core.baskets.changes import left_out_words
+    from gnnrec_core.baskets.changes import split_words
 
     frame = order_log(5, baskets=400)
     frame.loc[frame["order"].isin(["O1", "O2"]), "Country"] = None  # two baskets of no country
@@ -301,7 +301,7 @@ def test_segments_count_what_they_leave_out_and_each_sides_weeks():
     first_country = frame.dropna(subset=["Country"]).drop_duplicates("order").set_index("order")["Country"]
     others = int((~first_country.isin(["FR", "DE"])).sum())
     assert split.left_out == {"no_value": 2, "other_values": others, "mixed_values": 1} and others >= 1
-    words = left_out_words(split, "Country")
+    words = split_words(split, "Country")
     assert words[0].startswith("Left out: 2 baskets with no Country value and ") and "first line" in words[1]
     weeks = weekly_trajectory(events, ("P000",), sides=split.basket_side)
     for side, country in (("a", "FR"), ("b", "DE")):
@@ -317,3 +317,28 @@ def test_a_float_column_of_whole_numbers_is_offered_and_typed_as_integers():
 
     assert segment_text(pd.Series([12347.0, None, 17850.0])).tolist() == ["12347", None, "17850"]
     assert segment_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]  # not whole numbers: as they are
+
+
+def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
+    """A ratings log: a customer's history stood for one basket dated by its first line, so a film
+    rated by 2 customers before the split and 3 after read 'baskets 3 -> 2'. Each customer's lines
+    within a period are now their basket there."""
+    from gnnrec_core.baskets.changes import split_words
+    from gnnrec_core.baskets.trajectory import weekly_trajectory
+
+    rows = [("u1", "film", "2024-01-05"), ("u1", "film", "2024-03-05"),  # rated before and after
+            ("u2", "film", "2024-01-06"), ("u2", "other", "2024-03-06"),
+            ("u3", "other", "2024-01-07"), ("u3", "film", "2024-03-07"),
+            ("u4", "film", "2024-03-08"), ("u5", "other", "2024-03-09")]
+    frame = pd.DataFrame(rows, columns=["user", "item", "when"]).assign(rating=4)
+    events = ingest(frame.to_csv(index=False).encode(), "ratings.csv", user="user", item="item", time="when").events
+    assert events["basket"].isna().all()
+    split = split_by_time(events, "2024-02-01")
+    column = list(split.items).index("film")
+    assert (split.count("a")[column], split.count("b")[column]) == (2, 3)  # u1, u2 | u1, u3, u4
+    assert [p["baskets"] for p in split.periods] == [3, 5]  # customers active in each period
+    assert split_words(split) == ["5 customers' lines carry no order: each one's lines within a period count as "
+                                  "one basket."]
+    assert pd.Timestamp(split.periods[1]["end"]) == pd.Timestamp("2024-03-09") + pd.Timedelta(seconds=1)
+    weeks = weekly_trajectory(events, ("film",))
+    assert weeks["holding"].sum() == 5 and weeks["baskets"].sum() == 8  # customer-weeks

@@ -63,6 +63,7 @@ class SplitBaskets:
     # segments only: baskets on neither side, by why ("no_value", "other_values"), and baskets whose
     # lines hold more than one value ("mixed_values", each on the side of its first line's)
     left_out: dict[str, int] = field(default_factory=dict)
+    histories: int = 0  # periods only: customers of no order whose lines in a period are their basket there
 
     def count(self, side: str) -> np.ndarray:
         return np.asarray(getattr(self, side).sum(0)).ravel().astype(np.int64)
@@ -140,23 +141,31 @@ def _iso(year: str, month: int, day: int) -> str:
 
 def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any = None) -> SplitBaskets:
     """Period a is [start, split), period b is [split, end); open ends take the data's first and
-    last time. A basket belongs to the period of its first line."""
+    last time. A basket belongs to the period of its first line. Lines of no order (a ratings or
+    views log, where a customer's history stands for a basket) are split by their own time: a
+    customer's lines within a period are their basket there (`histories` counts them), so a
+    history that spans the split is not dated by its first line."""
     if "time" not in events or events["time"].isna().all():
         raise InputError("expected a time column to split by date, found none; map one, "
                          "or compare two segments of a column instead")
-    keys = baskets_of(events)
-    timed = keys.notna() & events["time"].notna()
-    first = events.loc[timed, "time"].groupby(keys[timed].to_numpy()).min()
+    keys, times = baskets_of(events), events["time"]
     cut = parse_date(split, "split date")
-    lo = parse_date(start, "start date") if start is not None else first.min()
-    hi = parse_date(end, "end date") if end is not None else first.max() + pd.Timedelta(seconds=1)
+    lo = parse_date(start, "start date") if start is not None else times[keys.notna()].min()
+    hi = parse_date(end, "end date") if end is not None else times[keys.notna()].max() + pd.Timedelta(seconds=1)
     if not lo < cut < hi:
         raise InputError(f"expected start < split < end, found {lo:%Y-%m-%d %H:%M} / {cut:%Y-%m-%d %H:%M} / "
                          f"{hi:%Y-%m-%d %H:%M}")
+    history = (events["basket"].isna() & keys.notna()).to_numpy()
+    if history.any():  # the customer's lines in each period, each period's own basket
+        period = pd.Series(np.where(times < cut, "@a", "@b"), index=keys.index).where((times >= lo) & (times < hi))
+        keys = keys.where(~history, (keys.astype(object) + period).where(period.notna(), None))
+    timed = keys.notna() & times.notna()
+    first = times[timed].groupby(keys[timed].to_numpy()).min()
     side = pd.Series(np.where(first < cut, "a", "b"), index=first.index).where((first >= lo) & (first < hi))
     periods = [{"label": "a", "start": str(lo), "end": str(cut)}, {"label": "b", "start": str(cut), "end": str(hi)}]
     found = _split(events, keys, side, periods)
     found.basket_time = first
+    found.histories = int(events.loc[history, "user"].nunique())
     _check_sides(found, f"the data runs from {first.min():%Y-%m-%d} to {first.max():%Y-%m-%d}")
     return found
 
@@ -209,10 +218,13 @@ def segment_text(values: pd.Series) -> pd.Series:
     return pd.Series([None if pd.isna(value) else str(value) for value in values], index=values.index, dtype=object)
 
 
-def left_out_words(found: SplitBaskets, column: str) -> list[str]:
-    """What a segment split left aside or settled by a basket's first line, in sentences (none for
-    periods)."""
+def split_words(found: SplitBaskets, column: str | None = None) -> list[str]:
+    """What a split counted as a basket, left aside or settled by a basket's first line, in
+    sentences; `column`: a segment split's."""
     said = []
+    if found.histories:
+        said.append(f"{found.histories:,} customers' lines carry no order: each one's lines within a period count as "
+                    "one basket.")
     no_value, other, mixed = (found.left_out.get(key, 0) for key in ("no_value", "other_values", "mixed_values"))
     if no_value and other:
         said.append(f"Left out: {no_value:,} baskets with no {column} value and {other:,} of other values.")
@@ -388,5 +400,5 @@ def _partner_scores(matrix: sp.csr_matrix, index: int, min_count: int) -> tuple[
 
 
 __all__ = ["ChangeConfig", "ChangeReport", "SplitBaskets", "split_by_time", "split_by_column", "compare_sides",
-           "partners_by_side", "segment_columns", "segment_text", "left_out_words", "fisher_two_sided",
+           "partners_by_side", "segment_columns", "segment_text", "split_words", "fisher_two_sided",
            "benjamini_hochberg", "STATUSES", "SEGMENT_PREFIX", "STATUS_WORDS"]

@@ -18,6 +18,10 @@ def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...], sides: pd.Se
     if "time" not in events or events["time"].isna().all():
         raise InputError("expected a time column for a weekly trajectory, found none")
     keys = baskets_of(events)
+    history = (events["basket"].isna() & keys.notna()).to_numpy()
+    if history.any():  # lines of no order: a customer's lines in a week are their basket that week
+        week = events["time"].dt.to_period("W-SUN").astype(str)
+        keys = keys.where(~history, keys.astype(object) + "@" + week)
     timed = keys.notna() & events["time"].notna()
     first = events.loc[timed, "time"].groupby(keys[timed].to_numpy()).min()
     holding = None

@@ -88,7 +88,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
-    from ..baskets.changes import ChangeConfig, compare_sides, left_out_words, split_by_column, split_by_time
+    from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time, split_words
     from ..errors import InputError
 
     if (args.split is None) == (args.by is None):
@@ -111,7 +111,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         where = f"where {period['column']} = {period['group']}" if "group" in period else \
             f"from {period['start']} up to (not including) {period['end']}"
         print(f"{period['label']}: {period['baskets']:,} baskets {where}")
-    for sentence in left_out_words(split, args.by) if args.by is not None else ():
+    for sentence in split_words(split, args.by):
         print(sentence)
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
           f"baskets); a change is named when its q-value <= {config.q_threshold}")
