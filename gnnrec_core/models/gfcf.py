@@ -103,16 +103,18 @@ class GFCF(FilterModel):
             self._cut_from_search(ranks, kept)
         else:
             self.filter_.fit(self.train_)
+        self.__dict__.pop("_largest", None)  # a carve's filter: not this model's to keep
         return self
 
     def _cut_from_search(self, ranks: tuple[int, ...], kept: tuple[int, ...]) -> None:
         """The chosen filter as the search scored it: cut from the filter fitted at the largest rank
         and most neighbours (the leading singular vectors, the strongest entries), its parts shared
         within a run. A second SVD at the chosen rank cost a GNN's blend 12 s of its budget at
-        50,000 products (docs/benchmarks.md, "One SVD for the blend and the spectral start")."""
+        50,000 products (docs/benchmarks.md, "The blend's filter, cut from GF-CF's search")."""
         chosen = self.filter_
         most = None if 0 in kept else max(kept)
-        largest = GraphFilter(max(ranks), 1.0, most, chosen.seed, chosen.exponent).fit(self.train_)
+        largest = self.__dict__.pop("_largest", None) or GraphFilter(  # the search's own, else a run's parts
+            max(ranks), 1.0, most, chosen.seed, chosen.exponent).fit(self.train_)
         chosen.linear_ = largest.linear_ if chosen.neighbours == most else prune_rows(largest.linear_,
                                                                                      chosen.neighbours)
         if largest.left_ is not None and largest.right_ is not None and chosen.rank >= 1 and chosen.alpha != 0:
@@ -127,6 +129,7 @@ class GFCF(FilterModel):
         cfg = self.config
         most = None if 0 in kept else max(kept)
         fitted = GraphFilter(max(ranks), 1.0, most, cfg.seed, cfg.exponent).fit(part)
+        self._largest = fitted  # where `part` is train itself, the chosen filter is cut from it
         for neighbours in kept:
             graph = fitted.linear_ if _all_as_none(neighbours) == most else prune_rows(fitted.linear_, neighbours)
             for rank in ranks:

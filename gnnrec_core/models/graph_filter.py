@@ -41,7 +41,7 @@ from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation
 from .base import Recommender, check_finite
 from .row_pruning import prune_rows
-from .shared_parts import held, shared
+from .shared_parts import shared
 
 BLOCK_CELLS = 1 << 23  # rows x items of one block of an item-item product (~100 MB of work at most)
 DENSE_ITEMS = 4_096  # up to this many items the item-item matrix may be kept whole (neighbours=None)
@@ -154,13 +154,6 @@ def low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int = 0) -> np.
     item. rank is capped at the smaller side of R~. Computed once per `sharing` block."""
     return shared("low_pass", normalised, (rank, seed, OVERSAMPLE, POWER_ITERATIONS),
                   lambda: _low_pass_vectors(normalised, rank, seed))
-
-
-def held_low_pass(normalised: sp.csr_matrix, rank: int) -> np.ndarray | None:
-    """The leading `rank` right singular vectors of R~ (rank x items) from an SVD of at least that
-    rank that the current `sharing` block already holds (a GF-CF search's), else None."""
-    found = held("low_pass", normalised, lambda arguments: int(str(arguments[0])) >= rank)  # (rank, seed, ...)
-    return None if found is None or len(found) < rank else found[:rank]
 
 
 def _low_pass_vectors(normalised: sp.csr_matrix, rank: int, seed: int) -> np.ndarray:

@@ -22,7 +22,6 @@ from ..matrix.graph import normalized_adjacency, propagate
 from ..progress import Progress
 from .base import check_train, positive
 from .embedding import EmbeddingConfig, EmbeddingScores
-from .graph_filter import held_low_pass, normalise
 
 INITS = ("random", "spectral")
 
@@ -96,9 +95,13 @@ class LightGCN(EmbeddingScores):
         dim asked for, a smaller dim takes the leading columns."""
         cached = getattr(self, "_spectral_cache", None)
         if cached is None or cached[0] is not train or cached[1].shape[1] < dim:
-            normalised, _ = normalise(train, 0.5)
+            from sklearn.utils.extmath import randomized_svd
+
+            users = 1.0 / np.sqrt(np.maximum(np.asarray(train.sum(1)).ravel(), 1e-12))
+            items = 1.0 / np.sqrt(np.maximum(np.asarray(train.sum(0)).ravel(), 1e-12))
+            normalised = sp.diags(users) @ train @ sp.diags(items)
             rank = min(dim, min(train.shape) - 1)
-            u, s, vt = self._svd(normalised, rank)
+            u, s, vt = randomized_svd(normalised, rank, n_iter=4, random_state=self.config.seed)
             root = np.sqrt(s)[None, :]
             vectors = np.vstack([u * root, vt.T * root]).astype(np.float32)
             if rank < dim:  # a catalogue smaller than dim: the rest starts at zero
@@ -106,21 +109,6 @@ class LightGCN(EmbeddingScores):
             self._spectral_cache = (train, vectors)
         found: np.ndarray = self._spectral_cache[1][:, :dim]
         return found
-
-    def _svd(self, normalised: sp.csr_matrix, rank: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """R~'s top `rank` singular triplets. Inside a run the blend's GF-CF search has already taken
-        an SVD of this part at a larger rank (512 at 50,000 products): its leading vectors give U S
-        as R~ V, one sparse product, where a second randomised SVD cost 10-25 s of the budget
-        (docs/benchmarks.md, "One SVD for the blend and the spectral start")."""
-        vt = held_low_pass(normalised, rank)
-        if vt is None:
-            from sklearn.utils.extmath import randomized_svd
-
-            u, s, vt = randomized_svd(normalised, rank, n_iter=4, random_state=self.config.seed)
-            return u, s, vt
-        image = np.asarray(normalised @ vt.T.astype(np.float64))  # users x rank: U S
-        s = np.linalg.norm(image, axis=0)
-        return image / np.maximum(s, 1e-12)[None, :], s, vt.astype(np.float64)
 
     def _graph(self, train: sp.csr_matrix) -> torch.Tensor:
         cached = getattr(self, "_graph_cache", None)

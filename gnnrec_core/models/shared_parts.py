@@ -75,20 +75,6 @@ def shared(kind: str, matrix: sp.spmatrix, arguments: tuple[Hashable, ...], comp
     return value
 
 
-def held(kind: str, matrix: sp.spmatrix, accepts: Callable[[tuple[Hashable, ...]], bool]) -> Any | None:
-    """A part of `kind` for this matrix content that the current `sharing` block already holds and
-    whose arguments `accepts` takes (e.g. an SVD of at least some rank), else None. Nothing is
-    computed: a caller that can use a larger part than it needs looks here first."""
-    store = _SHARED.get()
-    if not store:
-        return None
-    digest = fingerprint(matrix)
-    for (found_kind, found_digest, *arguments), (value, _) in store.items():
-        if found_kind == kind and found_digest == digest and accepts(tuple(arguments)):
-            return value
-    return None
-
-
 def _shared_room() -> float:
     """SHARED_BYTES, or 1/8 of the run's memory limit where that is less: headroom the run's memory
     plan (pipeline/run_memory.py) does not count stage by stage."""
