@@ -102,8 +102,8 @@ class Trainer:
 
     `fit` is `start` then `run`; a search calls `run` again to continue the same module, optimiser
     and random stream for more epochs (successive halving). Training stops at `deadline` (a
-    time.perf_counter() value) before an epoch that would pass it, and each progress record
-    carries an ETA in seconds."""
+    time.perf_counter() value) before an epoch that would pass it, or within one that runs past it
+    (its record then holds `share_of_epoch`), and each progress record carries an ETA in seconds."""
 
     def __init__(self, config: TrainConfig, progress: Progress | None = None, deadline: float | None = None) -> None:
         self.config = config
@@ -143,6 +143,7 @@ class Trainer:
         self._best_state: dict[str, torch.Tensor] | None = None
         self._stale = 0
         self._seconds = 0.0
+        self._steps = 0  # optimiser steps so far: the deadline cuts an epoch only once there is a model
 
     def run(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None, epochs: int,
             patience: int | None = None) -> None:
@@ -166,7 +167,11 @@ class Trainer:
             order = self._users[torch.randperm(len(self._users), generator=self._generator).numpy()]
             total = 0.0
             step = self.batch_size or len(order)  # set by start()
+            seen = len(order)  # users this epoch trained on: fewer where the deadline cut it
             for start in range(0, len(order), step):
+                if world == 1 and self._steps and self.deadline is not None and time.perf_counter() > self.deadline:
+                    seen = start  # an epoch longer than the budget left (a 50,000-product graph's first, or a
+                    break  # busy machine's) ends at the deadline: the budget held 1 epoch of 60 s in 137 s
                 batch = order[start:start + step]
                 shard = batch[rank::world]  # data parallel: each worker takes every world-th user
                 user_emb, item_emb = module()
@@ -183,11 +188,15 @@ class Trainer:
                 if world > 1:
                     _sum_gradients(module)
                 self._optimizer.step()
+                self._steps += 1
                 total += float(loss.detach()) * len(batch)
             if world > 1:
                 total = _sum_scalar(total, device)
-            record = {"epoch": epoch, "loss": total / max(len(order), 1)}
-            if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == last):
+            record: dict[str, Any] = {"epoch": epoch, "loss": total / max(seen, 1)}
+            cut = seen < len(order)
+            if cut:
+                record["share_of_epoch"] = round(seen / len(order), 3)
+            if valid is not None and valid.nnz and (epoch % cfg.eval_every == 0 or epoch == last or cut):
                 record["valid_ndcg"] = self.validate(module, train, valid)
                 if record["valid_ndcg"] > self.best_score:
                     self.best_score, self.best_epoch = record["valid_ndcg"], epoch
@@ -202,6 +211,9 @@ class Trainer:
             if wants_stop(self.progress, record | {"epochs": last}):
                 self.stopped = "cancelled"
                 break  # cancelled by the caller: keep what was learned so far
+            if cut:
+                self.stopped = "deadline"
+                break
             if patience and self._stale >= patience:
                 self.stopped = "patience"
                 break
