@@ -206,3 +206,12 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     assert differs.loc["weighting"].tolist() == ["binary", "count"]
     infos = [workspace.load_run(r).info for r in runs]
     assert not run_settings(infos[0], infos[0])["differs"].any()
+    assert not [w for w in at.warning if "different splits" in w.value]
+    # A run of one dataset on a time split against one on a random split: their test sets differ, said so.
+    loaded = workspace.load_run(runs[0])
+    timed = workspace.save_run(Run(loaded.model, loaded.users, loaded.items, RunInfo(
+        DatasetRef("orders"), "pop", results=(_row("pop", 0.2),), split={"method": "time", "test_size": 0.25})))
+    at.run()  # the new run among the choices
+    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
+    next(s for s in at.selectbox if s.label == "Run B").set_value(timed).run()
+    assert not at.exception and any("scored on different splits" in w.value for w in at.warning)
