@@ -101,9 +101,10 @@ def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -
     upper = sp.triu(stats.cooc[frequent][:, frequent], k=1)
     n_pairs = int((upper.data >= threshold).sum())
     if n_pairs > config.max_frequent_pairs:
-        raise ConfigError(f"min_support {config.min_support}: expected at most {config.max_frequent_pairs:,} "
-                          f"frequent pairs for itemsets longer than 2, found {n_pairs:,}; raise the minimum support "
-                          "or keep rules to pairs (max_len 2)")
+        raise ConfigError(f"minimum support {config.min_support}: expected at most {config.max_frequent_pairs:,} "
+                          f"frequent pairs for rules of three products, found {n_pairs:,}; raise the minimum support "
+                          "(--min-support; the page's Min. support) or keep rules to pairs (--max-len 2; the page's "
+                          "Itemset size 2)")
     baskets = stats.baskets[:, frequent]
     baskets = baskets[np.asarray(baskets.sum(1)).ravel() > 0]
     frame = pd.DataFrame.sparse.from_spmatrix(baskets.astype(bool), columns=[str(items[i]) for i in frequent])
