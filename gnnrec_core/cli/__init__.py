@@ -190,9 +190,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                                   "default $RAY_ADDRESS, else Ray starts on this machine")
         if name in ("benchmark", "basket-eval"):
             sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
-        if name == "benchmark":
-            sub.add_argument("--split", default="random", choices=["random", "time", "last"])
-            sub.add_argument("--test-size", type=finite, default=0.25)
+        if name in ("benchmark", "train"):  # the Train page's split choices, headless
+            sub.add_argument("--split", default="random", choices=["random", "time", "last"],
+                             help="how test is drawn: random (a share of each customer's purchases), time (one "
+                                  "date cut for everyone) or last (each customer's latest purchases)")
+            sub.add_argument("--test-size", type=finite, default=0.25, help="test's share (default 0.25)")
         if name in ("benchmark", "train"):
             sub.add_argument("--test", metavar="HELDOUT",
                              help="your own test set (same format and columns as DATA): DATA all trains, "

@@ -87,6 +87,14 @@ def on_engine(command: Command) -> Command:
     return run
 
 
+def _split_config(args: argparse.Namespace) -> SplitConfig:
+    """`train`'s --split and --test-size; `report`'s --split is a date for its periods section, and
+    its run takes the default split."""
+    if not hasattr(args, "test_size"):
+        return SplitConfig(seed=args.seed)
+    return SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
+
+
 def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
     """The run `train` saves and `report` shows: the model, its settings, seed, device, k and
     weighting, scored beside every baseline on the default split (or those of --compare-with)."""
@@ -96,7 +104,8 @@ def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
     compared = {} if args.compare_with is None else {"baselines": tuple(parse_models(args.compare_with,
                                                                                      "compared models"))}
     return ExperimentConfig(model=name, settings=tuple(_gnn_settings(args, [name]).items()), device=args.device,
-                            seed=args.seed, k=args.k, weighting=args.weighting, split=SplitConfig(seed=args.seed),
+                            seed=args.seed, k=args.k, weighting=args.weighting,
+                            split=_split_config(args),
                             repeat=args.repeat, **compared)
 
 

@@ -42,15 +42,19 @@ from .common import (
 )
 
 
+def _split_or_test(args: argparse.Namespace) -> None:
+    if args.split != "random" or args.test_size != 0.25:
+        raise ConfigError("--test: expected no --split or --test-size beside it (HELDOUT is the split), "
+                          f"found --split {args.split} --test-size {args.test_size}")
+
+
 @on_engine
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     models = parse_models(args.models)
     dataset = _dataset(args)
     data_split, heldout = None, None
     if args.test is not None:
-        if args.split != "random" or args.test_size != 0.25:
-            raise ConfigError("--test: expected no --split or --test-size beside it (HELDOUT is the split), "
-                              f"found --split {args.split} --test-size {args.test_size}")
+        _split_or_test(args)
         heldout = _ingest(args, path=args.test)
         data_split = given_split(dataset.interactions, heldout.events)
     config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
@@ -226,6 +230,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     heldout_file = _ingest(args, path=args.test) if args.test is not None else None
     heldout = heldout_file.events if heldout_file is not None else None
     if heldout is not None:
+        _split_or_test(args)
         given_split(dataset.interactions, heldout)  # refused before anything is kept
     ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
     with _Progress(args, None, "steps") as progress:

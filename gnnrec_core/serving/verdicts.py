@@ -198,7 +198,12 @@ def split_sentence(split: dict, k: int) -> str:
     else:
         method = SPLIT_WORDS.get(str(split.get("method")), f"{split.get('method')} holdout")
         how = f"Split: {method}, test share {split.get('test_size')}, seed {split.get('seed')}"
+    cold = int(split.get("test_users_without_history") or 0)  # the CLI's data line says them too
+    why = ("every interaction of theirs after the cut" if split.get("method") == "time" else
+           "every interaction of theirs drawn for test")
+    left = (f"; {cold:,} customer{'s' if cold > 1 else ''} left out ({why}, none before it to rank from)"
+            if cold and split.get("method") != "given" else "")
     return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
-            f"interactions over {split.get('test_users', 0):,} customers. Metrics at k={k}, full ranking, "
+            f"interactions over {split.get('test_users', 0):,} customers{left}. Metrics at k={k}, full ranking, "
             "bought items excluded.")
 
