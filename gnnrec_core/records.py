@@ -57,6 +57,7 @@ class Tuning:
     candidates: int = 0
     part_valid_ndcg: dict[str, float] = field(default_factory=dict)  # each blend part alone, on validation
     blend_filter: dict[str, Any] = field(default_factory=dict)  # the blend's GF-CF settings (rank, alpha, neighbours)
+    last_epoch_share: float | None = None  # the time budget cut the last epoch: the share of its customers trained
 
     @property
     def blended(self) -> bool:
@@ -98,7 +99,7 @@ class Tuning:
         blend_score = values.get("blend_valid_ndcg")
         if isinstance(blend_score, dict):  # schema 1: {"gnn_alone": ..., "blended": ...}
             values["blend_valid_ndcg"] = blend_score.get("blended")
-        for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds"):
+        for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds", "last_epoch_share"):
             values[key] = _optional_number(values.get(key), f"tuning {key}")
         values["blend"] = {str(k): _number(v, "a blend weight") for k, v in (values.get("blend") or {}).items()}
         values["part_valid_ndcg"] = {str(k): _number(v, "a part's validation nDCG")

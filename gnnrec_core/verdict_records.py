@@ -80,13 +80,15 @@ class BudgetCut:
     budget: float  # seconds
     epochs: int
     reason: str = "deadline"  # "deadline": the time budget ended it; "epochs": it ran its most epochs
+    last_epoch_share: float | None = None  # Tuning.last_epoch_share: the deadline cut the last epoch
 
     @classmethod
     def from_json(cls, data: Any) -> BudgetCut | None:
         if not isinstance(data, dict):
             return None
         return cls(label=str(data.get("label", "")), budget=_number(data.get("budget", 0.0), "budget"),
-                   epochs=int(data.get("epochs", 0)), reason=str(data.get("reason", "deadline")))
+                   epochs=int(data.get("epochs", 0)), reason=str(data.get("reason", "deadline")),
+                   last_epoch_share=_optional_number(data.get("last_epoch_share"), "a share of an epoch"))
 
 
 @dataclass(frozen=True)

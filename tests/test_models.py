@@ -234,6 +234,14 @@ def test_an_epoch_longer_than_the_budget_left_ends_at_the_deadline(planted, monk
     first = model.history_[0]
     assert model.tuning_["stopped"] == "deadline" and len(model.history_) == 1
     assert 0 < first["share_of_epoch"] < 1 and "valid_ndcg" in first  # cut, and scored, so there is a choice
+    from gnnrec_core.records import Tuning
+    from gnnrec_core.setting_words import epochs_words
+
+    tuning = model.tuning()
+    assert tuning.last_epoch_share == first["share_of_epoch"]  # said, not "1 epoch", and kept in run.json
+    assert Tuning.from_json(tuning.to_json()).last_epoch_share == tuning.last_epoch_share
+    assert epochs_words(tuning.epochs, tuning.last_epoch_share) == f"{first['share_of_epoch']:.0%} of an epoch"
+    assert epochs_words(3, 0.6) == "2.6 epochs" and epochs_words(3, None) == "3 epochs"
     assert time.perf_counter() - started < 1.5  # the budget and a step or two, not the 2 s epoch
 
 

@@ -212,7 +212,7 @@ def tuning_line(tuning: Tuning) -> str:
             line += "; no blend beat it"
         line += ")"
     elif tuning.epochs is not None:  # a GNN with no validation slice: nothing chose its epochs either
-        line += f" ({NO_VALIDATION}; it trained {epochs_words(tuning.epochs)})"
+        line += f" ({NO_VALIDATION}; it trained {epochs_words(tuning.epochs, tuning.last_epoch_share)})"
     return line
 
 

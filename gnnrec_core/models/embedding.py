@@ -120,6 +120,7 @@ class EmbeddingScores(Recommender):
         self._use_graph(train, filter_fitted=True)
         self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score if has_valid else None,  # no slice
                          "epochs": len(best.trainer.history),
+                         "last_epoch_share": (best.trainer.history or [{}])[-1].get("share_of_epoch"),
                          "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
                          "budget": cfg.time_budget}
@@ -226,7 +227,8 @@ class EmbeddingScores(Recommender):
                       budget=found["budget"], seconds=found["seconds"], search_seconds=found["search_seconds"],
                       candidates=_configurations(found.get("search", [])),
                       part_valid_ndcg=dict(found.get("part_valid_ndcg", {})),
-                      blend_filter=dict(found.get("blend_filter", {})))
+                      blend_filter=dict(found.get("blend_filter", {})),
+                      last_epoch_share=_float_or_none(found.get("last_epoch_share")))
 
     def without_blend(self) -> EmbeddingScores:
         """The trained GNN alone: a copy sharing the learned arrays that scores without the blend's

@@ -360,7 +360,7 @@ def budget_cut(row: ResultRow) -> BudgetCut | None:
             "deadline", ""):
         return None
     return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs),
-                     "deadline" if tuning.stopped == "deadline" else "epochs")
+                     "deadline" if tuning.stopped == "deadline" else "epochs", tuning.last_epoch_share)
 
 
 def _round(value: float) -> float:

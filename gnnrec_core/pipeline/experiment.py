@@ -282,7 +282,7 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     search, epochs and blend; a graph filter's search alone (it trains no epochs and blends nothing)."""
     if tuning is not None and tuning.valid_ndcg is None and tuning.epochs is not None:  # a GNN, no slice
         return [f"{SPECS[name].label}: ran its default settings ({chosen_words(tuning.chosen)}) for "
-                f"{epochs_words(tuning.epochs)}; {NO_VALIDATION}."]
+                f"{epochs_words(tuning.epochs, tuning.last_epoch_share)}; {NO_VALIDATION}."]
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = chosen_words(tuning.chosen)
@@ -291,8 +291,9 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
            "a validation slice of train")
-    trained = "" if tuning.epochs is None else \
-        f", {epochs_words(tuning.epochs)}{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
+    trained = "" if tuning.epochs is None else (
+        f", {epochs_words(tuning.epochs, tuning.last_epoch_share)}"
+        f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}")
     return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}{trained}){mixed}."]
 
 

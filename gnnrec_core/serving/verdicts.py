@@ -68,7 +68,7 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
         said = (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} "
                 f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
     if cut is not None:
-        epochs = epochs_words(cut.epochs)
+        epochs = epochs_words(cut.epochs, cut.last_epoch_share)
         if cut.reason == "epochs":
             said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
                      "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
