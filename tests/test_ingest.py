@@ -27,6 +27,8 @@ from gnnrec_core.errors import InputError
     # InvoiceDate is the time's own name: without InvoiceNo it was the basket for the 'invoice' it holds.
     (["StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
      {"basket": None, "time": "InvoiceDate", "user": "CustomerID"}),
+    (["userId", "movieId", "rating", "timestamp", "title", "genres"],  # MovieLens's own layout
+     {"user": "userId", "item": "movieId", "category": "genres", "item_name": "title"}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

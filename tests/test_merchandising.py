@@ -102,3 +102,30 @@ def test_a_rule_that_matches_nothing_says_so_and_matched_rules_say_nothing():
                                                      "this run is postage or a fee (reading the data drops them "
                                                      "unless told to keep them)"}
     assert resolve(Merchandising(exclude_non_products=True), ITEMS, CATALOGUE).unmatched == {}
+
+
+def test_a_label_naming_several_categories_is_in_each():
+    """MovieLens's genres ('Comedy|Romance'): 'never recommend Comedy' left the romantic comedies in,
+    and said nothing, since films labelled plain 'Comedy' existed."""
+    items = np.array(["f1", "f2", "f3", "f4"], dtype=object)
+    catalogue = pd.DataFrame({"name": ["Sleepless", "Airplane", "Heat", "Notting"],
+                              "category": ["Comedy|Romance", "Comedy", "Action", "Romance"]}, index=items)
+    scores = np.array([[4.0, 3.0, 2.0, 1.0]])
+
+    def top(rules, k=4):
+        return items[rank(scores, k, None, resolve(rules, items, catalogue))[0][0]].tolist()
+
+    assert top(Merchandising(exclude_categories=("Comedy",)), k=2) == ["f3", "f4"]
+    assert top(Merchandising(boost=(("Romance", 10.0),)), k=2) == ["f1", "f4"]
+    only_in_pairs = resolve(Merchandising(exclude_categories=("Romance",)), items[:3], catalogue)
+    assert "exclude_categories" not in only_in_pairs.unmatched  # Romance is a category, inside a pair
+
+
+def test_feature_categories_of_a_multi_label_are_each_one_hot():
+    from gnnrec_core.matrix.features import FeatureConfig, ItemFeaturizer
+
+    catalogue = pd.DataFrame({"category": ["Comedy|Romance", "Comedy", None, "Drama"]})
+    featurizer = ItemFeaturizer(FeatureConfig()).fit(catalogue)
+    assert featurizer.categories_ == ["Comedy", "Romance", "Drama"]
+    block = featurizer.transform(catalogue)[:, -4:]
+    assert np.allclose(block, [[2 ** -0.5, 2 ** -0.5, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])

@@ -36,7 +36,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "item_name": ("description", "productname", "itemname", "movietitle", "title", "name",
                   "productdescription", "productdesc"),
     "category": ("category", "categoryname", "productcategory", "categoryid", "department",
-                 "genre", "class", "aisle", "section", "productgroup", "itemcategory"),
+                 "genre", "genres", "class", "aisle", "section", "productgroup", "itemcategory"),
 }
 ROLES = tuple(SYNONYMS)
 

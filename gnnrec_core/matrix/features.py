@@ -2,7 +2,8 @@
 
 - product name: TF-IDF of words and character 3-grams, reduced by truncated SVD (LSA), or with
   `text="llm"` / `text="minilm"` a language model's name vectors (gnnrec_core/matrix/text_encoder.py);
-- category: one-hot of the most common categories (others share one column);
+- category: one-hot of the most common categories (others share one column); a label naming several
+  with '|' (MovieLens's "Comedy|Romance") is each of them, multi-hot scaled to unit length;
 - price: log(1 + price), standardised; a missing price gets the median and a flag.
 
 All columns are scaled to comparable size, so no one block dominates the first GCN layer. The
@@ -50,7 +51,7 @@ class ItemFeaturizer:
             tfidf = self.text_.fit_transform(names)
             dims = max(1, min(self.config.text_dims, tfidf.shape[1] - 1, len(names) - 1))
             self.svd_ = TruncatedSVD(dims, random_state=self.config.seed).fit(tfidf)
-        categories = catalogue.get("category", pd.Series(dtype=object)).dropna().astype(str)
+        categories = _category_parts(catalogue.get("category", pd.Series(dtype=object)).dropna()).explode()
         self.categories_ = list(categories.value_counts().index[: self.config.max_categories])
         prices = np.log1p(pd.to_numeric(catalogue.get("price", pd.Series(dtype=float)), errors="coerce").clip(lower=0))
         self.has_price_ = bool(prices.notna().any())  # the feature layout depends on the fit only
@@ -70,10 +71,12 @@ class ItemFeaturizer:
             norms = np.linalg.norm(text, axis=1, keepdims=True)
             blocks.append(text / np.maximum(norms, 1e-12))
         if self.categories_:
-            category = catalogue.get("category", pd.Series(None, index=catalogue.index)).astype(str)
+            parts = _category_parts(catalogue.get("category", pd.Series(None, index=catalogue.index)))
             onehot = np.zeros((len(catalogue), len(self.categories_) + 1), np.float32)
             position = {c: i for i, c in enumerate(self.categories_)}
-            onehot[np.arange(len(catalogue)), [position.get(c, len(self.categories_)) for c in category]] = 1
+            for row, own in enumerate(parts):
+                columns = {position.get(c, len(self.categories_)) for c in own}
+                onehot[row, list(columns)] = 1.0 / np.sqrt(len(columns))
             blocks.append(onehot)
         if self.has_price_:
             raw = catalogue["price"] if "price" in catalogue else pd.Series(np.nan, index=catalogue.index)
@@ -84,6 +87,13 @@ class ItemFeaturizer:
         if not blocks:
             return np.zeros((len(catalogue), 1), np.float32)
         return np.hstack(blocks).astype(np.float32)
+
+
+def _category_parts(category: pd.Series) -> pd.Series:
+    """Each product's categories as a list: 'Comedy|Romance' is two; a missing one is 'nan', as the
+    one-hot read it, so it shares the others' column."""
+    return category.astype(str).map(lambda label: [p.strip() for p in str(label).split("|") if p.strip()]
+                                    or [str(label)])
 
 
 def _names(catalogue: pd.DataFrame) -> pd.Series:

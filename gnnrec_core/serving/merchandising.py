@@ -93,7 +93,7 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     table = catalogue.reindex(codes)
     category = table["category"].fillna("").astype(str).to_numpy() if "category" in table else np.full(len(codes), "")
     names = table["name"].fillna("").astype(str) if "name" in table else pd.Series("", index=codes)
-    allowed = ~codes.isin(rules.exclude_items) & ~pd.Index(category).isin(rules.exclude_categories)
+    allowed = ~codes.isin(rules.exclude_items) & ~in_categories(category, rules.exclude_categories)
     fees = np.zeros(len(codes), bool)
     if rules.exclude_non_products:
         fees = non_products(codes, names.to_numpy())
@@ -104,16 +104,35 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
         allowed &= np.asarray(buyers) >= rules.min_buyers
     offset = np.zeros(len(codes), np.float32)
     for name, factor in rules.boost:
-        offset[category == name] += factor
+        offset[in_categories(category, (name,))] += factor
     return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category,
                   unmatched_rules(rules, codes, category, bool(fees.any())))
+
+
+MULTI_SEPARATOR = "|"  # MovieLens's genres and most exports of several tags: "Comedy|Romance"
+
+
+def in_categories(category: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Per product, whether any of its categories is among `names` ("Comedy|Romance" is in Comedy)."""
+    if not names:
+        return np.zeros(len(category), bool)
+    if not any(MULTI_SEPARATOR in str(label) for label in category):  # one category each: the fast path
+        return np.isin(category, list(names))
+    wanted = set(names)
+    return np.array([bool(wanted.intersection(own)) for own in category_labels(category)], bool)
+
+
+def category_labels(category: np.ndarray) -> list[tuple[str, ...]]:
+    """Each product's categories: a label naming several with '|' is in each of them ('' none).
+    (A cap per category, max_per_category, counts a product under its whole label.)"""
+    return [tuple(part.strip() for part in str(label).split(MULTI_SEPARATOR) if part.strip()) for label in category]
 
 
 def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray, fees_found: bool = True
                     ) -> dict[str, str]:
     """For each rule (a Merchandising field) that matches no product of the run, a sentence saying
     so: it would do nothing, silently. A name matching only in another case names the one that would."""
-    known = sorted(set(category.tolist()) - {""})
+    known = sorted({name for own in category_labels(category) for name in own})
     listed = (f" (its categories: {', '.join(known[:5])}{', ...' if len(known) > 5 else ''})" if known
               else " (it has no product categories)")
     notes = {}
