@@ -35,7 +35,7 @@ def main() -> None:
     part, valid = carve_validation(train, 0.1, seed=0)  # the GNN's carve (models/embedding.py)
     shipped = GFCF._cut_from_search
 
-    def fitted_again(self: GFCF, ranks: tuple[int, ...], kept: tuple[int, ...]) -> None:
+    def fitted_again(self: GFCF, ranks: tuple[int, ...], kept: tuple[int, ...], searched: object) -> None:
         self.filter_.fit(self.train_)  # the code before: the chosen rank's own SVD
 
     rows = []

@@ -32,7 +32,7 @@ def main() -> None:
 
     cut = GFCF._cut_from_search
 
-    def refit(self, ranks, kept):  # the blend's filter before: the chosen rank's own SVD
+    def refit(self, ranks, kept, searched):  # the blend's filter before: the chosen rank's own SVD
         self.filter_.fit(self.train_)
 
     def spectral_from_search(self, train, dim):  # the start tried: GF-CF's rank-512 vectors, U S = R~ V

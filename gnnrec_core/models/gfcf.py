@@ -99,21 +99,22 @@ class GFCF(FilterModel):
             rank, alpha, neighbours = chosen["rank"], chosen["alpha"], chosen["neighbours"]
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
         self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed, cfg.exponent)
+        searched = self.__dict__.pop("_largest", None)  # dropped before any other fit: 200 MB at 50k products
         if valid is not None and self.candidates_ > 1:  # searched on train itself: keep what validation scored
-            self._cut_from_search(ranks, kept)
+            self._cut_from_search(ranks, kept, searched)
         else:
+            del searched
             self.filter_.fit(self.train_)
-        self.__dict__.pop("_largest", None)  # a carve's filter: not this model's to keep
         return self
 
-    def _cut_from_search(self, ranks: tuple[int, ...], kept: tuple[int, ...]) -> None:
+    def _cut_from_search(self, ranks: tuple[int, ...], kept: tuple[int, ...], searched: GraphFilter | None) -> None:
         """The chosen filter as the search scored it: cut from the filter fitted at the largest rank
         and most neighbours (the leading singular vectors, the strongest entries), its parts shared
         within a run. A second SVD at the chosen rank cost a GNN's blend 12 s of its budget at
         50,000 products (docs/benchmarks.md, "The blend's filter, cut from GF-CF's search")."""
         chosen = self.filter_
         most = None if 0 in kept else max(kept)
-        largest = self.__dict__.pop("_largest", None) or GraphFilter(  # the search's own, else a run's parts
+        largest = searched or GraphFilter(  # the search's own, else rebuilt from the run's shared parts
             max(ranks), 1.0, most, chosen.seed, chosen.exponent).fit(self.train_)
         chosen.linear_ = largest.linear_ if chosen.neighbours == most else prune_rows(largest.linear_,
                                                                                      chosen.neighbours)
