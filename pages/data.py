@@ -179,6 +179,8 @@ if figures.first_time and figures.last_time:  # the whole range, written out bel
     st.caption(f"Dates: {escape_markdown(first)} to {escape_markdown(last)}.")
 else:
     cards[5].metric("Dates", "none")
+if figures.ratings_words:
+    st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
 st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, feature GCN
 
 counts = interactions_per_item(result.events)

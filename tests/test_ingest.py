@@ -337,3 +337,12 @@ def test_customers_cleaning_leaves_with_nothing_are_counted(engine):
     assert result.report.notes[CUSTOMERS_GONE] == 2  # u2 only returned, u3 only cancelled
     # Baskets too: 2 a return, C3 cancelled, 5 postage alone; 1, 4 and 6 stay.
     assert sorted(result.events["basket"].unique()) == ["1", "4", "6"] and result.report.notes[BASKETS_GONE] == 3
+
+
+def test_a_ratings_log_says_that_every_rating_counts_as_an_interaction():
+    """A 1-star film was a purchase in every list, and the Data page, `ingest` and the report said
+    nothing of it; an order log has no such line."""
+    frame = pd.DataFrame({"user": ["a", "a", "b"], "item": ["x", "y", "x"], "rating": [1, 5, 3]})
+    lines = dict(summary(ingest(frame.to_csv(index=False).encode(), "ratings.csv")).lines())
+    assert lines["Ratings"].startswith("every rated product counts as an interaction, a rating of 1 as much as")
+    assert "Ratings" not in dict(summary(ingest(SAMPLE)).lines())

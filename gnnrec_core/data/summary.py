@@ -24,6 +24,7 @@ class DataSummary:
     first_time: str | None
     last_time: str | None
     repeat_users: int  # customers with two or more products
+    lowest_rating: float | None = None  # a ratings log's lowest rating: it counts as an interaction too
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +47,17 @@ class DataSummary:
                  ("Customers with two or more products", f"{self.repeat_users:,}")]
         if self.first_time and self.last_time:
             shown += [("First date", self.first_time[:16]), ("Last date", self.last_time[:16])]
+        if self.ratings_words:  # film data read '1 star' as a purchase, with no word of it
+            shown += [("Ratings", self.ratings_words)]
         return shown
+
+    @property
+    def ratings_words(self) -> str:
+        """What a rating counts for ('' where the log has none), as every front end says it."""
+        if self.lowest_rating is None:
+            return ""
+        return (f"every rated product counts as an interaction, a rating of {self.lowest_rating:g} as much as the "
+                "highest (weighting 'rating' weighs them)")
 
 
 def summary(result: IngestResult) -> DataSummary:
@@ -62,7 +73,8 @@ def summary(result: IngestResult) -> DataSummary:
         baskets=baskets, fee_only_baskets=_all_baskets(events) - baskets, user_item_pairs=len(pairs),
         density=float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
         first_time=str(times.min()) if len(times) else None, last_time=str(times.max()) if len(times) else None,
-        repeat_users=int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0)
+        repeat_users=int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
+        lowest_rating=float(events["rating"].min()) if "rating" in events and events["rating"].notna().any() else None)
 
 
 __all__ = ["DataSummary", "summary"]

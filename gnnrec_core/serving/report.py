@@ -83,6 +83,8 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     span = f"{figures.first_time[:10]} to {figures.last_time[:10]}" if figures.first_time and figures.last_time \
         else "no dates"
     parts.append(f"<div class='card'>Dates<b style='font-size:1rem'>{_e(span)}</b></div></div>")
+    if figures.ratings_words:
+        parts.append(f"<p class='note'>Ratings: {_e(figures.ratings_words)}.</p>")
     if figures.items_with_users != figures.items:  # the table below ranks only these
         parts.append(f"<p class='note'>{figures.items_with_users:,} of the {figures.items:,} products were "
                      "bought by a known customer: the catalogue the models rank; the rest appear in baskets "
