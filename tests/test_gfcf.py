@@ -94,3 +94,28 @@ def test_fitted_on_the_slice_it_searched_the_filter_scores_what_validation_recor
     assert model.rank_ < 512 and model.candidates_ == 3
     again = evaluate(lambda u: model.filter_.score_history(part[u]), part, valid)["ndcg"]
     assert again == model.valid_ndcg_
+
+
+def test_the_rows_own_filter_is_fitted_on_all_of_train_not_the_carve_it_searched(monkeypatch):
+    """GF-CF's row searches on a carve of train and then fits its choice on all of train; a cut from
+    the search (a GNN's blend, whose search part is train itself) would have left out the carve's
+    validation interactions: 1.7% of test nDCG at 50,000 products."""
+    from gnnrec_core.models.graph_filter import GraphFilter
+
+    monkeypatch.setattr(gfcf_module(), "ALPHA_GRID", (1.0,))
+    rng = np.random.default_rng(5)
+    rows = np.repeat(np.arange(600), 10)
+    cols = (rng.integers(0, 30, 600)[rows] * 20 + rng.integers(0, 20, len(rows))) % 700
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(600, 700))
+    train.data[:] = 1
+    model = GFCF(seed=0).fit(train)
+    assert model.candidates_ > 1
+    own = GraphFilter(model.rank_, model.alpha_, model.neighbours_ or None, 0).fit(train)
+    assert (model.filter_.linear_ != own.linear_).nnz == 0
+    assert np.allclose(model.filter_.left_, own.left_, atol=1e-6)
+
+
+def gfcf_module():
+    from gnnrec_core.models import gfcf
+
+    return gfcf

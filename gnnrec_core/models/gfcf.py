@@ -75,6 +75,7 @@ class GFCF(FilterModel):
             progress: Progress | None = None) -> GFCF:
         self.train_ = check_train(train, self.name)
         cfg = self.config
+        searched_on_train = valid is not None  # a given slice: the search's part is train itself (a GNN's blend)
         # The grid follows the whole train split's size: with a given `valid` (a GNN's blend, on its
         # carve) that is part + valid, so the blend searches what the GF-CF row searches.
         pairs = self.train_.nnz + (valid.nnz if valid is not None else 0)
@@ -100,7 +101,7 @@ class GFCF(FilterModel):
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
         self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed, cfg.exponent)
         searched = self.__dict__.pop("_largest", None)  # dropped before any other fit: 200 MB at 50k products
-        if valid is not None and self.candidates_ > 1:  # searched on train itself: keep what validation scored
+        if searched_on_train and self.candidates_ > 1:  # keep what validation scored (a carve's filter is not)
             self._cut_from_search(ranks, kept, searched)
         else:
             del searched
