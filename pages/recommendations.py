@@ -19,6 +19,7 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
+from gnnrec_core.serving.merchandising import category_labels
 from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
@@ -57,7 +58,9 @@ if list(map(str, data.interactions.items)) != list(map(str, run.items)):
     st.error(f"The dataset '{escape_markdown(dataset_name)}' was replaced after this run was trained; "
              "train a new run on it.")
     st.stop()
-categories = sorted(items["category"].dropna().astype(str).unique())
+# each category once, as the rules match them: a label naming several ("Comedy|Romance") is each of them
+categories = sorted({name for own in category_labels(items["category"].dropna().astype(str).to_numpy())
+                     for name in own})
 labels = {code: product_label(name, code) for code, name in zip(items["item"], items["name"])}
 follow_rules_link(labels, categories)
 k = st.sidebar.slider("Recommendations (k)", 3, 30, key="recs-k")

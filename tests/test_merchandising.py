@@ -129,3 +129,30 @@ def test_feature_categories_of_a_multi_label_are_each_one_hot():
     assert featurizer.categories_ == ["Comedy", "Romance", "Drama"]
     block = featurizer.transform(catalogue)[:, -4:]
     assert np.allclose(block, [[2 ** -0.5, 2 ** -0.5, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])
+
+
+def test_the_recommendations_page_offers_each_genre_of_a_multi_label_once(tmp_path, monkeypatch):
+    """The page offered 'Animation|Children' as a category; the rules match single genres, so
+    picking it did nothing ('matches no product')."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    rng = np.random.default_rng(0)
+    genres = ["Animation|Children", "Comedy", "Comedy|Romance", "Drama"]
+    rows = [(f"u{u}", f"m{m}", 4, genres[m % 4]) for u in range(60) for m in rng.choice(12, 8, replace=False)]
+    source = tmp_path / "ratings.csv"
+    pd.DataFrame(rows, columns=["userId", "movieId", "rating", "genres"]).to_csv(source, index=False)
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "train", str(source), "--model", "pop",
+                           "--compare-with", "pop", "--workspace", str(tmp_path / "ws"), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/recommendations.py").run()
+    never = next(m for m in at.multiselect if m.label == "Never recommend these categories")
+    assert not at.exception and never.options == ["Animation", "Children", "Comedy", "Drama", "Romance"]
+    never.set_value(["Comedy"]).run()
+    assert not [c for c in at.caption if "matches no product" in c.value]

@@ -93,7 +93,8 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
     table = catalogue.reindex(codes)
     category = table["category"].fillna("").astype(str).to_numpy() if "category" in table else np.full(len(codes), "")
     names = table["name"].fillna("").astype(str) if "name" in table else pd.Series("", index=codes)
-    allowed = ~codes.isin(rules.exclude_items) & ~in_categories(category, rules.exclude_categories)
+    labels = category_labels(category) if any(MULTI_SEPARATOR in label for label in category) else None
+    allowed = ~codes.isin(rules.exclude_items) & ~in_categories(category, rules.exclude_categories, labels)
     fees = np.zeros(len(codes), bool)
     if rules.exclude_non_products:
         fees = non_products(codes, names.to_numpy())
@@ -104,7 +105,7 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
         allowed &= np.asarray(buyers) >= rules.min_buyers
     offset = np.zeros(len(codes), np.float32)
     for name, factor in rules.boost:
-        offset[in_categories(category, (name,))] += factor
+        offset[in_categories(category, (name,), labels)] += factor
     return Policy(np.asarray(allowed, bool), offset, category, rules.max_per_category,
                   unmatched_rules(rules, codes, category, bool(fees.any())))
 
@@ -112,14 +113,17 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
 MULTI_SEPARATOR = "|"  # MovieLens's genres and most exports of several tags: "Comedy|Romance"
 
 
-def in_categories(category: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """Per product, whether any of its categories is among `names` ("Comedy|Romance" is in Comedy)."""
+def in_categories(category: np.ndarray, names: tuple[str, ...],
+                  labels: list[tuple[str, ...]] | None = None) -> np.ndarray:
+    """Per product, whether any of its categories is among `names` ("Comedy|Romance" is in Comedy).
+    `labels`: category_labels(category), split once by the caller where any label names several;
+    None: one category each (the fast path)."""
     if not names:
         return np.zeros(len(category), bool)
-    if not any(MULTI_SEPARATOR in str(label) for label in category):  # one category each: the fast path
+    if labels is None:
         return np.isin(category, list(names))
     wanted = set(names)
-    return np.array([bool(wanted.intersection(own)) for own in category_labels(category)], bool)
+    return np.array([bool(wanted.intersection(own)) for own in labels], bool)
 
 
 def category_labels(category: np.ndarray) -> list[tuple[str, ...]]:
