@@ -127,7 +127,8 @@ elif mode == "Two runs":
                    "nothing of which model is better. Pick two runs on one dataset, or compare the data under "
                    "Two datasets.")
     settings = run_settings(info_a, info_b)
-    if not other_data and settings.set_index("setting").loc["split", "differs"]:
+    comparable = not other_data or same_data or one_data(run_a, run_b)  # what the page says compares
+    if comparable and settings.set_index("setting").loc["split", "differs"]:
         st.warning("Runs A and B were scored on different splits (see the settings below): their test figures are "
                    "on other customers' held-out purchases, so a change between them is not a change of model alone.")
     differs = settings[settings["differs"]].drop(columns="differs")

@@ -57,7 +57,7 @@ def int_from_link(param: str, low: int, high: int, what: str, key: str) -> None:
     value = new_in_link(param)
     if value is None:
         return
-    if value.strip().isdigit() and low <= int(value) <= high:
+    if value.strip().isascii() and value.strip().isdigit() and low <= int(value) <= high:  # not '²' (isdigit)
         st.session_state[key] = int(value)
     else:
         not_here(f"{what} (a whole number from {low:,} to {high:,})", value)

@@ -310,7 +310,7 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     """No training needed: the sample's weeks before and after 15 December, by link, then segments of
     a dataset with a country column. Hand warmers stop selling after Christmas."""
     at = _app().run()
-    for bad in ({"start": "-1"}, {"split": "nan", "end": "-5"}, {"split": "2011-02-01"}):  # hand-edited links
+    for bad in ({"start": "-1"}, {"split": "nan", "end": "-5"}, {"split": "2011-02-01"}, {"min": "²"}):  # hand-edited
         _open_link(at, "pages/compare.py", mode="periods", **bad)
         assert not at.exception, [e.value for e in at.exception]  # the defaults, no traceback, and said:
         said = [w.value.replace("\\", "") for w in at.warning]  # as shown: Markdown's escapes dropped

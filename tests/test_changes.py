@@ -342,3 +342,9 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     assert pd.Timestamp(split.periods[1]["end"]) == pd.Timestamp("2024-03-09") + pd.Timedelta(seconds=1)
     weeks = weekly_trajectory(events, ("film",))
     assert weeks["holding"].sum() == 5 and weeks["baskets"].sum() == 8  # customer-weeks
+    # Segments of such a log: each side's weeks are its customers' (the sides are keyed by customer)
+    frame["Country"] = frame["user"].map({"u1": "FR", "u2": "FR", "u3": "DE", "u4": "DE", "u5": "DE"})
+    events = ingest(frame.to_csv(index=False).encode(), "ratings.csv", user="user", item="item", time="when").events
+    segments = split_by_column(events, "Country", ("FR", "DE"))
+    by_side = weekly_trajectory(events, ("film",), sides=segments.basket_side).groupby("side")[["holding", "baskets"]]
+    assert by_side.sum().to_dict("index") == {"a": {"holding": 3, "baskets": 4}, "b": {"holding": 2, "baskets": 4}}

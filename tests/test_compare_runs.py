@@ -215,3 +215,11 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
     next(s for s in at.selectbox if s.label == "Run B").set_value(timed).run()
     assert not at.exception and any("scored on different splits" in w.value for w in at.warning)
+    # The same interactions under two names, split with two seeds: said to compare, so the split is said too.
+    reseeded = workspace.save_run(Run(loaded.model, loaded.users, loaded.items, RunInfo(
+        DatasetRef("orders with country"), "pop", results=(_row("pop", 0.2),), split={"method": "random",
+                                                                                        "seed": 1})))
+    at.run()
+    next(s for s in at.selectbox if s.label == "Run B").set_value(reseeded).run()
+    assert any("hold the same customers, products and interactions" in c.value for c in at.caption)
+    assert any("scored on different splits" in w.value for w in at.warning)

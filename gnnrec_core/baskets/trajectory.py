@@ -18,6 +18,7 @@ def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...], sides: pd.Se
     if "time" not in events or events["time"].isna().all():
         raise InputError("expected a time column for a weekly trajectory, found none")
     keys = baskets_of(events)
+    side_of_line = keys.map(sides) if sides is not None else None  # a segment split's sides, by its basket keys
     history = (events["basket"].isna() & keys.notna()).to_numpy()
     if history.any():  # lines of no order: a customer's lines in a week are their basket that week
         week = events["time"].dt.to_period("W-SUN").astype(str)
@@ -30,9 +31,9 @@ def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...], sides: pd.Se
         holding = with_item if holding is None else holding & with_item
     frame = pd.DataFrame({"week": first.dt.to_period("W-SUN").dt.start_time.to_numpy(),
                           "has": first.index.isin(list(holding or ()))}, index=first.index)
-    if sides is None:
+    if side_of_line is None:
         return _weeks(frame)
-    frame["side"] = sides.reindex(first.index).to_numpy()
+    frame["side"] = side_of_line[timed].groupby(keys[timed].to_numpy()).first().reindex(first.index).to_numpy()
     parts = [_weeks(group).assign(side=label) for label, group in frame.dropna(subset=["side"]).groupby("side")]
     return pd.concat(parts, ignore_index=True) if parts else _weeks(frame.iloc[:0]).assign(side=None)
 

@@ -14,8 +14,10 @@ from ..store import Run
 
 def _split_words(split: dict) -> str:
     method = split.get("method", "?")
+    if method == "given":  # a held-out file: told apart by what it held
+        return f"your own test set, {split.get('heldout_pairs', 0):,} held-out pairs"
     size = split.get("test_size")
-    share = f", {size:.0%} held out" if isinstance(size, float) and method != "given" else ""
+    share = f", {size:.3g} held out" if isinstance(size, float) else ""
     return f"{method}{share}, seed {split.get('seed', '?')}"
 
 
