@@ -165,7 +165,7 @@ def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any 
     periods = [{"label": "a", "start": str(lo), "end": str(cut)}, {"label": "b", "start": str(cut), "end": str(hi)}]
     found = _split(events, keys, side, periods)
     found.basket_time = first
-    found.histories = int(events.loc[history, "user"].nunique())
+    found.histories = int(events.loc[history & keys.notna().to_numpy(), "user"].nunique())  # in the window
     _check_sides(found, f"the data runs from {first.min():%Y-%m-%d} to {first.max():%Y-%m-%d}")
     return found
 
@@ -202,9 +202,10 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     found = _split(events, keys, side.where(side.notna()), periods)
     _check_sides(found, f"'{column}' has values {', '.join(sorted(present)[:8])}")
     found.basket_side = side.dropna()
+    mixed = by_basket.nunique() > 1
     found.left_out = {"no_value": int(keys.dropna().nunique()) - len(value),
                       "other_values": int((~value.isin(groups)).sum()),
-                      "mixed_values": int((by_basket.nunique() > 1).sum())}
+                      "mixed_values": int((mixed & value.isin(groups)).sum())}  # of the baskets on a side
     return found
 
 
@@ -232,8 +233,8 @@ def split_words(found: SplitBaskets, column: str | None = None) -> list[str]:
         said.append(f"Left out: {no_value:,} baskets with no {column} value." if no_value else
                     f"Left out: {other:,} baskets of other {column} values.")
     if mixed:
-        said.append(f"{mixed:,} baskets hold lines of more than one {column} value; each is on the side of its "
-                    "first line's value.")
+        said.append(f"{mixed:,} basket{'s hold' if mixed > 1 else ' holds'} lines of more than one {column} value; "
+                    f"{'each' if mixed > 1 else 'it'} is on the side of its first line's value.")
     return said
 
 

@@ -102,7 +102,8 @@ def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -
     n_pairs = int((upper.data >= threshold).sum())
     if n_pairs > config.max_frequent_pairs:
         raise ConfigError(f"minimum support {config.min_support}: expected at most {config.max_frequent_pairs:,} "
-                          f"frequent pairs for rules of three products, found {n_pairs:,}; raise the minimum support "
+                          f"frequent pairs for rules of more than two products, found {n_pairs:,}; raise the minimum "
+                          "support "
                           "(--min-support; the page's Min. support) or keep rules to pairs (--max-len 2; the page's "
                           "Itemset size 2)")
     baskets = stats.baskets[:, frequent]

@@ -129,7 +129,9 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
             print(PAIRS_READ)
-        print(f"{report.word(status)} {'products' if kind == 'items' else 'pairs'} ({len(rows):,}):")
+        what = "products" if kind == "items" else "pairs"
+        print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
+              f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
         for row in rows.head(args.top).itertuples(index=False):
             label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
             code = row.item if kind == "items" else f"{row.a}+{row.b}"

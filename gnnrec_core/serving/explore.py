@@ -32,7 +32,8 @@ def item_buyers(model: Recommender) -> np.ndarray:
 def buyers_of_both(model: Recommender, items: np.ndarray | list[int], item: int) -> np.ndarray:
     """Customers who bought both `item` and each of `items`: counted, not weighted (with quantity,
     count or rating weighting, a product of weights read 715 'buyers of both' against 89 buyers)."""
-    bought = (model.train_.tocsc()[:, [item, *list(items)]] > 0).astype(np.int64)  # a bool product is 0/1
+    bought = model.train_.tocsc()[:, [item, *list(items)]].astype(np.int64)
+    bought.data[:] = 1  # every stored pair is a buyer, as item_buyers counts them (a 0 rating is one too)
     shared = bought[:, 1:].T @ bought[:, [0]]
     return np.asarray(shared.todense()).ravel().astype(int)
 
