@@ -24,7 +24,7 @@ _PUBLIC = {
     "ChangeConfig": "baskets.changes",
     "compare_sides": "baskets.changes",
     "month_starts": "baskets.trajectory",
-    "partners_by_side": "baskets.changes",
+    "partners_by_side": "baskets.partners",
     "segment_columns": "baskets.changes",
     "segment_text": "baskets.changes",
     "split_words": "baskets.changes",

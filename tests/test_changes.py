@@ -16,10 +16,10 @@ from gnnrec_core.baskets.changes import (
     benjamini_hochberg,
     compare_sides,
     fisher_two_sided,
-    partners_by_side,
     split_by_column,
     split_by_time,
 )
+from gnnrec_core.baskets.partners import partners_by_side
 from gnnrec_core.baskets.trajectory import weekly_trajectory
 from gnnrec_core.errors import InputError
 

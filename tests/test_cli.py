@@ -398,21 +398,3 @@ def test_reading_a_saved_run_where_there_is_no_workspace_makes_none(tmp_path):
     Workspace(tmp_path / "empty")
     result = run_cli("recommend", "--run", "latest", "--user", "17850", "--workspace", tmp_path / "empty")
     assert result.returncode == 2 and "found none; make one with `train`" in result.stderr, result.stderr
-
-
-def test_train_takes_the_train_pages_split_and_every_front_end_says_who_it_left_out(small_log, tmp_path):
-    """The Train page offered a time cut and `train` refused --split; a time cut's customers with
-    nothing before it were said by `benchmark` alone, not on the page or in the report."""
-    from gnnrec_core.serving.verdicts import split_sentence
-    from gnnrec_core.store import Workspace
-
-    done = run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--split", "time",
-                   "--test-size", "0.3", "--workspace", tmp_path / "ws", "--quiet")
-    assert done.returncode == 0, done.stderr
-    info = Workspace(tmp_path / "ws").list_runs()[0]
-    assert info.split["method"] == "time" and info.split["test_size"] == 0.3
-    cold = info.split["test_users_without_history"]
-    assert cold > 0 and f"{cold:,} customers left out" in done.stdout  # the CLI's data line
-    assert f"{cold:,} customers left out (every interaction of theirs after the cut" in split_sentence(info.split, 10)
-    refused = run_cli("train", small_log, "--split", "time", "--test", small_log, "--workspace", tmp_path / "ws")
-    assert refused.returncode == 2 and "--test: expected no --split or --test-size" in refused.stderr

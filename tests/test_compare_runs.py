@@ -86,6 +86,29 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert st.session_state["active_run"] == next(r.run_id for r in runs if r.dataset.name == home)
 
 
+def _pop_run(workspace: Workspace, name: str, result, **info) -> str:
+    """`result` saved as dataset `name` with a Popularity run on it (RunInfo fields in `info`): its id."""
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.store import Run
+
+    workspace.save_dataset(name, result)
+    data = prepare(result)
+    model = MODELS["pop"]().fit(data.interactions.matrix())
+    return workspace.save_run(Run(model, data.interactions.users, data.interactions.items,
+                                  RunInfo(DatasetRef(name), "pop", results=(_row("pop", 0.1),), **info)))
+
+
+def _two_runs_page(runs: list[str]) -> AppTest:
+    """Compare › Two runs with `runs` as A and B."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_run"] = runs[0]
+    at.run().switch_page("pages/compare.py").run()
+    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
+    next(s for s in at.selectbox if s.label == "Run B").set_value(runs[1]).run()
+    return at
+
+
 def _row(model: str, ndcg: float, blend: dict[str, float] | None = None) -> ResultRow:
     return ResultRow(model=model, ndcg=ndcg, precision=0.1, recall=0.2, map=0.1, hit_rate=0.3, coverage=0.5,
                      train_seconds=1.0, valid_ndcg=ndcg, blend=blend or {})
@@ -95,25 +118,12 @@ def test_two_names_for_the_same_data_are_compared_without_a_warning(small_log, t
     """One upload saved under two names (the CLI's and the Data page's) is the same customers and
     products: the page said 'other customers and products' of them."""
     from gnnrec_core import ingest
-    from gnnrec_core.models import MODELS
-    from gnnrec_core.pipeline.benchmark import prepare
-    from gnnrec_core.store import Run
 
     workspace = Workspace(tmp_path / "ws")
     monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
     result = ingest(small_log)
-    data = prepare(result)
-    runs = []
-    for name in ("groceries", "groceries-ui"):
-        workspace.save_dataset(name, result)
-        model = MODELS["pop"]().fit(data.interactions.matrix())
-        runs.append(workspace.save_run(Run(model, data.interactions.users, data.interactions.items,
-                                           RunInfo(DatasetRef(name), "pop", results=(_row("pop", 0.1),)))))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["active_run"] = runs[0]
-    at.run().switch_page("pages/compare.py").run()
-    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
-    next(s for s in at.selectbox if s.label == "Run B").set_value(runs[1]).run()
+    runs = [_pop_run(workspace, name, result) for name in ("groceries", "groceries-ui")]
+    at = _two_runs_page(runs)
     assert not at.exception and not [w for w in at.warning if "other customers and products" in w.value]
     assert any("two names for the same data" in c.value for c in at.caption)
 
@@ -173,8 +183,6 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     products and interactions, so no 'other customers and products' warning; and what the two runs
     were asked to do differently (here the weighting and seed) is on the page."""
     from gnnrec_core import ingest
-    from gnnrec_core.models import MODELS
-    from gnnrec_core.pipeline.benchmark import prepare
     from gnnrec_core.serving.run_diff import run_settings
     from gnnrec_core.store import Run
 
@@ -183,22 +191,11 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     frame = pd.read_csv(small_log, dtype=str)
     with_country = tmp_path / "with_country.csv"
     frame.assign(Country=["UK", "FR"] * (len(frame) // 2) + ["UK"] * (len(frame) % 2)).to_csv(with_country, index=False)
-    runs = []
-    for name, source, weighting, seed in (("orders", small_log, "binary", 0), ("orders with country", with_country,
-                                                                               "count", 1)):
-        result = ingest(source)
-        workspace.save_dataset(name, result)
-        data = prepare(result)
-        model = MODELS["pop"]().fit(data.interactions.matrix())
-        runs.append(workspace.save_run(Run(model, data.interactions.users, data.interactions.items, RunInfo(
-            DatasetRef(name), "pop", results=(_row("pop", 0.1),), weighting=weighting, seed=seed))))
+    runs = [_pop_run(workspace, "orders", ingest(small_log), weighting="binary", seed=0),
+            _pop_run(workspace, "orders with country", ingest(with_country), weighting="count", seed=1)]
     marks = {d["name"]: d["fingerprint"] for d in workspace.list_datasets()}
     assert marks["orders"] != marks["orders with country"]  # two datasets by their content
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["active_run"] = runs[0]
-    at.run().switch_page("pages/compare.py").run()
-    next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
-    next(s for s in at.selectbox if s.label == "Run B").set_value(runs[1]).run()
+    at = _two_runs_page(runs)
     assert not at.exception and not [w for w in at.warning if "other customers and products" in w.value]
     assert any("hold the same customers, products and interactions" in c.value for c in at.caption)
     differs = at.table[0].value

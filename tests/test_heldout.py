@@ -1,5 +1,6 @@
-"""A test set the user gives, on both front ends: `train DATA --test HELDOUT` and the Train page's
-upload. Every row of DATA trains; the held-out pairs are scored, with the unknown ones counted."""
+"""How the test set is drawn, on both front ends: a test set the user gives (`train DATA --test
+HELDOUT` and the Train page's upload: every row of DATA trains, the held-out pairs are scored, the
+unknown ones counted), and the Train page's split choices on `train` (`--split`, `--test-size`)."""
 
 import json
 import subprocess
@@ -102,3 +103,22 @@ def test_the_held_out_files_cleaning_is_said_beside_the_table(files):
     assert done.returncode == 0, done.stderr
     assert ("held-out file heldout-with-charges.csv: rows read 8, kept 5; dropped 2 charge, not a product "
             "(postage, fees, adjustments); dropped 1 exact duplicate") in done.stdout.splitlines()
+
+
+def test_train_takes_the_train_pages_split_and_every_front_end_says_who_it_left_out(small_log, tmp_path):
+    """The Train page offered a time cut and `train` refused --split; a time cut's customers with
+    nothing before it were said by `benchmark` alone, not on the page or in the report."""
+    from test_cli import run_cli
+
+    from gnnrec_core.serving.verdicts import split_sentence
+
+    done = run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--split", "time",
+                   "--test-size", "0.3", "--workspace", tmp_path / "ws", "--quiet")
+    assert done.returncode == 0, done.stderr
+    info = Workspace(tmp_path / "ws").list_runs()[0]
+    assert info.split["method"] == "time" and info.split["test_size"] == 0.3
+    cold = info.split["test_users_without_history"]
+    assert cold > 0 and f"{cold:,} customers left out" in done.stdout  # the CLI's data line
+    assert f"{cold:,} customers left out (every interaction of theirs after the cut" in split_sentence(info.split, 10)
+    refused = run_cli("train", small_log, "--split", "time", "--test", small_log, "--workspace", tmp_path / "ws")
+    assert refused.returncode == 2 and "--test: expected no --split or --test-size" in refused.stderr
