@@ -44,8 +44,10 @@ class _Blended(Recommender):
         scores[:, 1] += 2.0 * self.weight  # the blend's part
         return scores
 
-    def without_blend(self):
-        return _Blended(weight=0.0).fit(self.train_)
+    def alone_then_blended(self, users):
+        history = self.train_[users]
+        yield _Blended(weight=0.0).score_history(history)
+        yield self.score_history(history)
 
     def tuning(self):
         return Tuning(chosen={"dim": 8}, valid_ndcg=0.3, blend={"filter": 1.0, "popularity": 0.0},
@@ -70,6 +72,30 @@ def test_a_gnn_with_a_blend_gets_two_rows_each_scored_as_named():
     assert list(alone_eval.per_user[1]["ndcg"]) == [1.0, 0.0] and list(blend_eval.per_user[1]["ndcg"]) == [0.0, 1.0]
     found = verdicts(rows + [(_row("gfcf", 0.5), alone_eval)], k=1)
     assert found.training is not None and found.training.reference == "gfcf"
+
+
+def test_a_gnns_two_rows_scored_in_one_pass_match_each_scored_alone():
+    """benchmark scores a blended GNN's rows from one product of its vectors (evaluate_variants):
+    every test user's figures are those of scoring the GNN alone and the blend each on its own,
+    over several batches and two cut-offs."""
+    from gnnrec_core.fit.metrics import evaluate_variants
+    from gnnrec_core.models.embedding import _log_counts
+    from gnnrec_core.models.graph_filter import GraphFilter
+    from gnnrec_core.models.lightgcn import LightGCN
+
+    train = sp.random(60, 40, density=0.15, random_state=4, format="csr", dtype=np.float32)
+    test = sp.random(60, 40, density=0.08, random_state=5, format="csr", dtype=np.float32)
+    model = LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train)
+    model.tuning_ = {"blend": {"filter": 0.7, "popularity": 0.4}}
+    model.filter_ = GraphFilter(rank=3, alpha=0.5).fit(train)
+    model.popularity_ = _log_counts(train)
+    together = evaluate_variants(model.alone_then_blended, 2, train, test, (3, 10), batch_size=7)
+    apart = [evaluate_at(scorer.score, train, test, (3, 10), batch_size=7) for scorer in (model.without_blend(), model)]
+    for one, other in zip(together, apart):
+        assert one.by_k == other.by_k
+        for k in (3, 10):
+            np.testing.assert_array_equal(one.per_user[k]["ndcg"], other.per_user[k]["ndcg"])
+    assert together[0].by_k[10]["ndcg"] != together[1].by_k[10]["ndcg"]  # two different rankings
 
 
 def test_evaluating_at_several_cut_offs_matches_one_at_a_time():

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -182,10 +182,33 @@ def _top_k_torch(scores: np.ndarray | torch.Tensor, k: int, exclude: sp.csr_matr
         rows, cols = (torch.from_numpy(a.astype(np.int64)).to(tensor.device) for a in (coo.row, coo.col))
         tensor[rows, cols] = -torch.inf
     width = tensor.shape[1]
-    found = torch.topk(tensor, min(k + 1, width), dim=1)  # one more: a tie at the cut shows as k-th == (k+1)-th
-    top = found.indices[:, :k].cpu().numpy()
-    next_best = found.values[:, k].cpu().numpy() if width > k else np.full(len(top), np.nan, np.float32)
+    # One more than k: a tie at the cut shows as k-th == (k+1)-th.
+    if tensor.device.type == "cpu" and width >= 4 * (k + 1) * TOP_K_BLOCK:
+        values, indices = _torch_top_by_blocks(tensor, k + 1)
+    else:
+        values, indices = torch.topk(tensor, min(k + 1, width), dim=1)
+    top = indices[:, :k].cpu().numpy()
+    next_best = values[:, k].cpu().numpy() if width > k else np.full(len(top), np.nan, np.float32)
     return _ties_to_lower_index(tensor.cpu().numpy(), top, next_best)
+
+
+def _torch_top_by_blocks(tensor: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """torch.topk's `count` best values and positions per row (best first), from the cells of each
+    row's `count` blocks of highest maximum and the short last block: exact by _top_k_by_blocks'
+    argument, and on CPU about a quarter of torch.topk's time over 50,000-wide rows, whose topk
+    cost most of the ranking (docs/benchmarks.md, "Ranking by blocks with torch")."""
+    import torch
+
+    n, width = tensor.shape
+    blocks = width // TOP_K_BLOCK
+    maxima = tensor[:, :blocks * TOP_K_BLOCK].reshape(n, blocks, TOP_K_BLOCK).amax(dim=2)
+    best_blocks = torch.topk(maxima, count, dim=1).indices
+    offsets = torch.arange(TOP_K_BLOCK, device=tensor.device)
+    cells = (best_blocks[:, :, None] * TOP_K_BLOCK + offsets).reshape(n, -1)
+    tail = torch.arange(blocks * TOP_K_BLOCK, width, device=tensor.device).expand(n, width - blocks * TOP_K_BLOCK)
+    cells = torch.cat([cells, tail], dim=1)
+    values, order = torch.topk(torch.gather(tensor, 1, cells), count, dim=1)
+    return values, torch.gather(cells, 1, order)
 
 
 def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[str, np.ndarray]:
@@ -235,27 +258,50 @@ def evaluate_at(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix,
                 memory_budget: int | None = None) -> Evaluation:
     """`evaluate` at every cut-off in `ks` at once: users are scored and ranked once, to the largest
     k; a smaller k's list is the first k of it (lists are sorted best first)."""
+    return evaluate_variants(lambda users: iter((score_users(users),)), 1, train, test, ks, batch_size,
+                             exclude_extra, memory_budget)[0]
+
+
+VariantsFn = Callable[[np.ndarray], Iterator[np.ndarray]]
+
+
+def evaluate_variants(score_variants: VariantsFn, count: int, train: sp.csr_matrix, test: sp.csr_matrix,
+                      ks: tuple[int, ...] = (10,), batch_size: int | None = None,
+                      exclude_extra: sp.csr_matrix | None = None, memory_budget: int | None = None) -> list[Evaluation]:
+    """`evaluate_at` for `count` scorers that share their work (a GNN alone, then its blend, from one
+    product of its vectors): score_variants(users) yields each one's scores for a batch in turn,
+    each ranked before the next is asked for. Every array but the last may be read again by the
+    scorer, so it is ranked on copies; the last is the evaluation's to overwrite."""
     ks = tuple(sorted(set(int(k) for k in ks)))
     users = np.flatnonzero(np.diff(test.indptr) > 0)
     if len(users) == 0:
-        return Evaluation(users, {k: {m: float("nan") for m in METRICS} for k in ks},
-                          {k: {"ndcg": np.zeros(0), "recall": np.zeros(0)} for k in ks})
+        return [Evaluation(users, {k: {m: float("nan") for m in METRICS} for k in ks},
+                           {k: {"ndcg": np.zeros(0), "recall": np.zeros(0)} for k in ks}) for _ in range(count)]
     budget = score_budget_bytes() if memory_budget is None else int(memory_budget)
     step = min(batch_size or MAX_USERS_PER_BATCH, users_per_batch(train.shape[1], budget))
     work = max(1, budget // 4)
     seen = train if exclude_extra is None else (train + exclude_extra).tocsr()
     largest = max(ks)
-    per_user: dict[int, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS if m != "coverage"} for k in ks}
-    recommended = {k: np.zeros(train.shape[1], bool) for k in ks}
+    per_user: list[dict[int, dict[str, list[np.ndarray]]]] = [
+        {k: {m: [] for m in METRICS if m != "coverage"} for k in ks} for _ in range(count)]
+    recommended = [{k: np.zeros(train.shape[1], bool) for k in ks} for _ in range(count)]
     for start in range(0, len(users), step):
         batch = users[start:start + step]
-        scores = score_users(batch)
-        top = top_k(scores, largest, seen[batch], work_bytes=work, overwrite=True)
-        del scores  # the next batch's scores take its place, not a place beside it
-        for k in ks:
-            recommended[k][top[:, :k].ravel()] = True
-            for name, values in ranking_metrics(top[:, :k], test[batch], k).items():
-                per_user[k][name].append(np.asarray(values, np.float64))
+        excluded, relevant = seen[batch], test[batch]
+        variants = score_variants(batch)
+        for index in range(count):
+            scores = next(variants)
+            top = top_k(scores, largest, excluded, work_bytes=work, overwrite=index == count - 1)
+            del scores  # the next batch's scores take its place, not a place beside it
+            for k in ks:
+                recommended[index][k][top[:, :k].ravel()] = True
+                for name, values in ranking_metrics(top[:, :k], relevant, k).items():
+                    per_user[index][k][name].append(np.asarray(values, np.float64))
+    return [_evaluation(users, found, shown) for found, shown in zip(per_user, recommended)]
+
+
+def _evaluation(users: np.ndarray, per_user: dict[int, dict[str, list[np.ndarray]]],
+                recommended: dict[int, np.ndarray]) -> Evaluation:
     joined = {k: {name: np.concatenate(parts) for name, parts in found.items()} for k, found in per_user.items()}
     by_k = {k: {name: float(values.sum() / len(users)) for name, values in found.items()}
             | {"coverage": float(recommended[k].mean())} for k, found in joined.items()}

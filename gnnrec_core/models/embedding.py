@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -246,6 +246,16 @@ class EmbeddingScores(Recommender):
         self._check_fitted()
         users = np.asarray(users)
         return self._blended(self._gnn_scores(self.user_vectors_[users]), self.train_[users])
+
+    def alone_then_blended(self, users: np.ndarray) -> Iterator[np.ndarray]:
+        """The trained GNN's scores alone, then blended, from one product of its vectors (a test
+        table scores both rows): the first array is read again for the second, so it is ranked on
+        copies (fit.metrics.evaluate_variants)."""
+        self._check_fitted()
+        users = np.asarray(users)
+        gnn = self._gnn_scores(self.user_vectors_[users])
+        yield gnn
+        yield self._blended(gnn, self.train_[users])
 
     def score_history(self, history: sp.csr_matrix) -> np.ndarray:
         history = sp.csr_matrix(history, dtype=np.float32)

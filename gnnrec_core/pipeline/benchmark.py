@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
 from ..errors import ConfigError
-from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at
+from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at, evaluate_variants
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
@@ -166,16 +166,17 @@ def scored_rows(name: str, model: Recommender, seconds: float, data_split: Split
     the model alone, and, where validation chose a blend for a GNN, the blend as a row of its own.
     `valid_ndcg` is the model's own; a GNN's two rows take theirs from its tuning record."""
     tuning = model.tuning()
-    variants: list[tuple[Recommender, dict[str, float], float | None]] = [(model, {}, valid_ndcg)]
-    if tuning is not None and tuning.blended and hasattr(model, "without_blend"):
-        alone = model.without_blend()
+    train, test = data_split.train, data_split.test
+    if tuning is not None and tuning.blended and hasattr(model, "alone_then_blended"):
+        # Both rows from one product of the GNN's vectors: alone, then blended.
+        found = evaluate_variants(model.alone_then_blended, 2, train, test, tuple(ks))
         blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
-        variants = [(alone, {}, tuning.valid_ndcg), (model, blend, tuning.blend_valid_ndcg)]
-    rows = []
-    for scorer, blend, valid in variants:
-        found = evaluate_at(scorer.score, data_split.train, data_split.test, tuple(ks))
-        rows.append((result_row(name, model, found, ks[0], seconds, valid_ndcg=valid, blend=blend), found))
-    return rows
+        variants = [({}, tuning.valid_ndcg), (blend, tuning.blend_valid_ndcg)]
+    else:
+        found = [evaluate_at(model.score, train, test, tuple(ks))]
+        variants = [({}, valid_ndcg)]
+    return [(result_row(name, model, evaluation, ks[0], seconds, valid_ndcg=valid, blend=blend), evaluation)
+            for (blend, valid), evaluation in zip(variants, found)]
 
 
 def result_row(name: str, model: Recommender, found: Evaluation, k: int, seconds: float,
