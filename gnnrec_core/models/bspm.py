@@ -201,7 +201,12 @@ class BSPM(FilterModel):
         if len(ranks) > 1 or len(variants) > 1 or any(len(f) > 1 for f in forms.values()):
             chosen, self.valid_ndcg_, self.candidates_ = self._search(ranks, variants, forms, valid)
         self.rank_, self.variant_, self.form_ = int(chosen["rank"]), str(chosen["variant"]), str(chosen["form"])
-        parts = self._parts(self.train_, self.rank_)
+        # The chosen rank as the search scored it: a slice of one SVD at the largest rank (docs/benchmarks.md,
+        # "The filters served as their search scored them"), shared with GF-CF's row within a run.
+        largest = self._parts(self.train_, max(ranks))
+        parts = FilterParts(largest.normalised, np.ascontiguousarray(largest.left[:, :self.rank_]),
+                            np.ascontiguousarray(largest.right[:self.rank_]))  # not views holding the largest
+        del largest
         single = (self.rank_,), (self.variant_,)
         self.filter_ = next(self._exact(parts, *single) if self.form_ == "exact" else
                             self._candidates(parts, *single))[1]

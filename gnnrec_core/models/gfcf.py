@@ -101,8 +101,9 @@ class GFCF(FilterModel):
         self.rank_, self.alpha_, self.neighbours_ = int(rank), float(alpha), int(neighbours)
         self.filter_ = GraphFilter(self.rank_, self.alpha_, _all_as_none(self.neighbours_), cfg.seed, cfg.exponent)
         searched = self.__dict__.pop("_largest", None)  # dropped before any other fit: 200 MB at 50k products
-        if searched_on_train and self.candidates_ > 1:  # keep what validation scored (a carve's filter is not)
-            self._cut_from_search(ranks, kept, searched)
+        if self.candidates_ > 1:  # serve what validation scored: the chosen slice of the largest fit
+            # A carve's filter is not train's: only a search on a given slice (train itself) is kept.
+            self._cut_from_search(ranks, kept, searched if searched_on_train else None)
         else:
             del searched
             self.filter_.fit(self.train_)
@@ -111,8 +112,10 @@ class GFCF(FilterModel):
     def _cut_from_search(self, ranks: tuple[int, ...], kept: tuple[int, ...], searched: GraphFilter | None) -> None:
         """The chosen filter as the search scored it: cut from the filter fitted at the largest rank
         and most neighbours (the leading singular vectors, the strongest entries), its parts shared
-        within a run. A second SVD at the chosen rank cost a GNN's blend 12 s of its budget at
-        50,000 products (docs/benchmarks.md, "The blend's filter, cut from GF-CF's search")."""
+        within a run. The search scored each rank as the leading vectors of one sketch at the
+        largest: a fresh SVD at the chosen rank sketches fewer columns and resolves its vectors less
+        well, 7% lower on validation at 50,000 products (docs/benchmarks.md, "The filters served as
+        their search scored them"), and cost a GNN's blend 12 s of its budget there."""
         chosen = self.filter_
         most = None if 0 in kept else max(kept)
         largest = searched or GraphFilter(  # the search's own, else rebuilt from the run's shared parts
