@@ -220,3 +220,19 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     next(s for s in at.selectbox if s.label == "Run B").set_value(reseeded).run()
     assert any("hold the same customers, products and interactions" in c.value for c in at.caption)
     assert any("scored on different splits" in w.value for w in at.warning)
+
+
+def test_the_settings_table_words_a_cut_last_epoch_as_every_screen_does():
+    """A run whose deadline cut its third epoch at 60% trained 2.6 epochs (its tuning record holds
+    the share): the two-runs settings table says so, not '3'; a model that trains none shows '-'."""
+    from dataclasses import replace
+
+    from gnnrec_core.records import Tuning
+    from gnnrec_core.serving.run_diff import run_settings
+
+    tuning = Tuning(chosen={}, epochs=3, last_epoch_share=0.6)
+    cut = RunInfo(DatasetRef("orders"), "lightgcn", results=(replace(_row("lightgcn", 0.3), tuning=tuning),), epochs=3)
+    untrained = RunInfo(DatasetRef("orders"), "pop", results=(_row("pop", 0.2),))
+    table = run_settings(cut, untrained).set_index("setting")
+    assert table.loc["epochs trained", "run A"] == "2.6 epochs"
+    assert table.loc["epochs trained", "run B"] == "-"

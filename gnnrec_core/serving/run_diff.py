@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..models.shared_parts import fingerprint
 from ..records import RunInfo
+from ..setting_words import epochs_words
 from ..store import Run
 
 
@@ -35,11 +36,21 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
     }
     for key in dict.fromkeys([*a.settings, *b.settings]):
         rows[key.replace("_", " ")] = (_value(a.settings.get(key)), _value(b.settings.get(key)))
-    rows["epochs trained"] = (_value(a.epochs), _value(b.epochs))
+    rows["epochs trained"] = (_epochs(a), _epochs(b))
     rows["rows scored"] = (", ".join(r.key for r in a.results), ", ".join(r.key for r in b.results))
     frame = pd.DataFrame([(name, *values) for name, values in rows.items()], columns=["setting", "run A", "run B"])
     frame["differs"] = frame["run A"] != frame["run B"]
     return frame
+
+
+def _epochs(run: RunInfo) -> str:
+    """The main model's epochs as every other screen words them: with the share of a last epoch the
+    deadline cut ('2.6 epochs'), where its tuning record holds one; '-' for a model that trains none."""
+    if run.epochs is None:
+        return "-"
+    row = run.main_result
+    share = row.tuning.last_epoch_share if row is not None and row.tuning is not None else None
+    return epochs_words(run.epochs, share)
 
 
 def _value(value: object) -> str:
