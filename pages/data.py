@@ -46,9 +46,10 @@ def catalogue_roles(items: tuple[bytes, str]) -> dict:
 
 
 @st.cache_data(show_spinner="Cleaning...", max_entries=8)
-def clean(events, items, lookup, mapping: tuple, drop_non_products: bool, version=None, category_names=None):
+def clean(events, items, lookup, mapping: tuple, drop_non_products: bool, version=None, category_names=None,
+          min_rating=None):
     return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products,
-                  category_names=category_names, **dict(mapping))
+                  category_names=category_names, min_rating=min_rating, **dict(mapping))
 
 
 st.title("Data")
@@ -123,9 +124,16 @@ for position, role in enumerate(ROLES):
         format_func=lambda c, empty=empty: empty if c == NONE else f"{c} (lookup)" if c in joined else c)
     mapping[role] = None if choice == NONE else choice
 drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual adjustments)", value=True)
+min_rating = None
+if mapping.get("rating"):  # a 1-star rating is not a like: the user may say so (the CLI's --min-rating)
+    min_rating = st.number_input("Minimum rating (lower ratings are dropped; empty keeps them all)", value=None,
+                                 step=1.0, key=f"min-rating-{files}",
+                                 help="Rated lines below this are read as not liked and dropped, as `--min-rating` "
+                                      "does; a held-out file on the Train page is read with the same floor.")
 
 try:
-    result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products, version, category_names)
+    result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products, version, category_names,
+                   min_rating)
 except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()

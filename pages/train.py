@@ -181,8 +181,10 @@ if submitted:
         if heldout_file is not None:  # read with the dataset's customer and product columns
             roles = data.ingest.mapping.as_dict()
             upload = (heldout_file.getvalue(), heldout_file.name)
+            floor = data.ingest.report.min_rating  # the dataset's rating floor holds for its test file too
+            rated = {"rating": roles["rating"], "min_rating": floor} if floor is not None else {}
             heldout = ingest(upload, user=roles["user"], item=roles["item"],  # charges dropped, as `--test` is
-                             drop_non_products=True).events
+                             drop_non_products=True, **rated).events
             given_split(data.interactions, heldout)  # refuse here, in words, not in a background job
         else:
             split_interactions(data.interactions, config.split)

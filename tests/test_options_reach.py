@@ -51,7 +51,7 @@ ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (bench
                 (changes_module, "ChangeConfig"), (coldstart_module, "cold_start_eval")]
 NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_module]
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
-READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products"}
+READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products", "min_rating"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
 STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table",
            "recommend_for_basket", "similar_table", "export_all", "mine_rules", "basket_eval", "split_by_time",
@@ -161,6 +161,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "min_confidence": [flag, "0.2"], "min_lift": [flag, "2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
         "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
         "category_names": [flag, str(files["departments"])], "compare_with": [flag, "itemknn"],
+        "min_rating": [flag, "3"],
     }
     if action.dest == "k" and command == "benchmark":
         return [flag, "5,20"]

@@ -130,6 +130,9 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="drop postage, fee and adjustment lines (the default, as on the Data page)")
         charges.add_argument("--keep-non-products", dest="drop_non_products", action="store_false",
                              help="keep postage, fee and adjustment lines as products")
+        sub.add_argument("--min-rating", type=finite, metavar="N",
+                         help="drop rated lines below N (a 1-star rating is not a like; a held-out --test file "
+                              "too); needs a rating column")
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bar (there is none when stderr is not a terminal)")

@@ -27,6 +27,7 @@ from .ingest import (
     _not_finite,
     check_cleaned,
     check_numbers,
+    low_rating_reason,
     no_dates_error,
     parse_times,
     segment_columns,
@@ -100,7 +101,7 @@ class SqlCleaning:
         return f"r.c{self.data.names.index(name)}" if name else None
 
     def clean(self, drop_non_products: bool, segments: tuple[str, ...] | None,
-            progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         m, con = self.m, self.con
         codes = {role: self.ids(role) for role in ("user", "item", "basket")}
         time = self.times()
@@ -120,10 +121,14 @@ class SqlCleaning:
             self.dictionaries[name] = self.texts_of(f"r.c{self.data.names.index(column)}", name).to_numpy(object)
             values[name] = f"j_{name}.code"
         charge = self.charges()
+        floor = self.report.min_rating  # checked by ingest: a finite number, and a rating column mapped
         reasons = [f"{codes['item']} IS NULL"] + [
             f"coalesce({number}_map.bad, false)" if getattr(m, number) else "false" for number in numbers] + [
             "coalesce(j_basket.cancelled, false)" if m.basket else "false",
-            f"{numbers['quantity']} <= 0" if m.quantity else "false", charge if drop_non_products else "false"]
+            f"{numbers['quantity']} <= 0" if m.quantity else "false",
+            f"{numbers['rating']} < {float(floor)!r}" if floor is not None else "false",
+            charge if drop_non_products else "false"]
+        self.reason_names = [*REASONS[:-1], low_rating_reason(floor) if floor is not None else "", REASONS[-1]]
         cases = " ".join(f"WHEN {condition} THEN {i + 1}" for i, condition in enumerate(reasons))
         compared = ", ".join(k for k in ("u", "it", "b", "t", "e", "q", "p", "g") if not values[k].startswith("NULL"))
         run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
@@ -280,7 +285,7 @@ class SqlCleaning:
 
     def count_drops(self) -> None:
         counts = dict(run(self.con, "SELECT reason, count(*) FROM ev GROUP BY reason"))
-        for i, reason in enumerate(REASONS):
+        for i, reason in enumerate(self.reason_names):  # in the order of `clean`'s CASE, as pandas drops them
             if counts.get(i + 1):
                 self.report.dropped[reason] = int(counts[i + 1])
         duplicates = int(counts.get(0, 0)) - self.scalar("SELECT count(*) FROM kept")

@@ -39,6 +39,7 @@ from .ingest import (
     ENGINE_ENV,
     IngestReport,
     IngestResult,
+    check_min_rating,
     lookup_plan,
     step,
 )
@@ -47,8 +48,8 @@ from .mapping import detect_mapping
 
 def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, drop_non_products: bool,
                   item_columns: dict[str, str] | None, lookup_key: str | None, segments: tuple[str, ...] | None,
-                  progress: Progress | None, overrides: dict[str, str | None], category_names: Any = None
-                  ) -> IngestResult:
+                  progress: Progress | None, overrides: dict[str, str | None], category_names: Any = None,
+                  min_rating: float | None = None) -> IngestResult:
     """`ingest` on DuckDB (same arguments, same result)."""
     try:
         with Session() as session:
@@ -66,7 +67,8 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
                                      ).to_arrow_table().to_pandas()
             sample = sample.set_axis(data.names, axis=1).astype("str")
             mapping = detect_mapping(sample, **overrides).validate(data.names)
-            report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined)
+            report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
+                                  min_rating=check_min_rating(min_rating, mapping))
             events, catalogue = SqlCleaning(session, data, mapping, report).clean(drop_non_products, segments, progress)
     except duckdb.Error as exc:
         raise InputError(f"expected DuckDB to finish the ingest, found: {_one_line(exc)}; give it more memory or "

@@ -42,6 +42,7 @@ class IngestReport:
     lookup_mapping: dict[str, Any] | None = None
     # A category-names file's join: its key and name columns, how many products it named and did not.
     category_names: dict[str, Any] | None = None
+    min_rating: float | None = None  # ratings below it were dropped as not liked (`ingest(min_rating=...)`)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,7 +76,8 @@ BASKETS_GONE = "baskets whose every line was dropped by the reasons above"
 def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: Any = None,
            drop_non_products: bool = False, item_columns: dict[str, str] | None = None,
            lookup_key: str | None = None, segments: tuple[str, ...] | None = None, engine: str = "auto",
-           progress: Progress | None = None, category_names: Any = None, **overrides: str | None) -> IngestResult:
+           progress: Progress | None = None, category_names: Any = None, min_rating: float | None = None,
+           **overrides: str | None) -> IngestResult:
     """Read `source` (path, bytes, file object, or a folder of Parquet files) and return clean events.
 
     items: optional catalogue file joined on the item column; item_columns overrides its detected
@@ -86,7 +88,8 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     "segment:<column>") for comparing groups such as countries or channels; by default every
     unmapped column with 2 to 50 distinct values. overrides: role=column, e.g. user="CustomerID".
     drop_non_products: drop postage, fee and adjustment lines (`non_products`); the CLI and the
-    Data page do by default, this call only when asked.
+    Data page do by default, this call only when asked. min_rating: drop rated lines below it (a
+    1-star rating is not a like); refused where no rating column is mapped.
     The report says which columns of each file were used.
 
     engine: "pandas" reads every row into pandas (every format, every repair of `read_table`);
@@ -102,13 +105,13 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
 
         return ingest_duckdb(source, name, items=items, lookup=lookup, drop_non_products=drop_non_products,
                              item_columns=item_columns, lookup_key=lookup_key, segments=segments, progress=progress,
-                             overrides=overrides, category_names=category_names)
+                             overrides=overrides, category_names=category_names, min_rating=min_rating)
     step(progress, "reading")
     frame = load_frame(source, name, lookup, lookup_key)
     step(progress, "cleaning", len(frame), "pandas")
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])),
-                          lookup_mapping=frame.attrs.get("lookup"))
+                          lookup_mapping=frame.attrs.get("lookup"), min_rating=check_min_rating(min_rating, mapping))
     events = _clean(frame, mapping, report, drop_non_products)
     for column in segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique())):
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
@@ -246,6 +249,8 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     events = report.drop("cancelled invoice", cancelled, events)
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
+    if report.min_rating is not None:
+        events = report.drop(low_rating_reason(report.min_rating), events["rating"] < report.min_rating, events)
     names = frame.loc[events.index, m.item_name] if m.item_name else None
     charge = pd.Series(non_products(events["item"], names, lettered), index=events.index)
     if drop_non_products:
@@ -279,6 +284,25 @@ def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) ->
         examples = ", ".join(f"'{shown(v, 40)}'" for v in pd.unique(written.astype(str))[:3])
         raise InputError(f"expected numbers in column '{column}' mapped as {role} (such as 3 or 2.50), found "
                          f"values like {examples}; map another column as {role}, or none")
+
+
+def check_min_rating(min_rating: float | None, m: ColumnMapping) -> float | None:
+    """The rating floor as a float, refused where it is not a finite number or no column is mapped
+    as the rating (it would drop nothing, and the user believes it did)."""
+    if min_rating is None:
+        return None
+    floor = float(min_rating)
+    if not np.isfinite(floor):
+        raise InputError(f"min-rating: expected a finite number, found {min_rating}")
+    if not m.rating:
+        raise InputError(f"expected a rating column to keep ratings of at least {floor:g}, found none mapped; "
+                         "map the rating column, or leave the floor out")
+    return floor
+
+
+def low_rating_reason(floor: float) -> str:
+    """The drop reason of rated lines below the floor, as both engines count it."""
+    return f"rating below {floor:g} (not a like)"
 
 
 def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:

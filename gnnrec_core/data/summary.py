@@ -25,6 +25,7 @@ class DataSummary:
     last_time: str | None
     repeat_users: int  # customers with two or more products
     lowest_rating: float | None = None  # a ratings log's lowest rating: it counts as an interaction too
+    min_rating: float | None = None  # the floor ratings were read with (lower ones dropped), if any
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,8 +57,11 @@ class DataSummary:
         """What a rating counts for ('' where the log has none), as every front end says it."""
         if self.lowest_rating is None:
             return ""
-        return (f"every rated product counts as an interaction, a rating of {self.lowest_rating:g} as much as the "
-                "highest (weighting 'rating' weighs them)")
+        kept = (f"ratings below {self.min_rating:g} were dropped as not liked; every rating left"
+                if self.min_rating is not None else "every rated product")
+        floor = "" if self.min_rating is not None else "; a minimum rating drops low ones"
+        return (f"{kept} counts as an interaction, a rating of {self.lowest_rating:g} as much as the highest "
+                f"(weighting 'rating' weighs them{floor})")
 
 
 def summary(result: IngestResult) -> DataSummary:
@@ -74,7 +78,8 @@ def summary(result: IngestResult) -> DataSummary:
         density=float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
         first_time=str(times.min()) if len(times) else None, last_time=str(times.max()) if len(times) else None,
         repeat_users=int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
-        lowest_rating=float(events["rating"].min()) if "rating" in events and events["rating"].notna().any() else None)
+        lowest_rating=float(events["rating"].min()) if "rating" in events and events["rating"].notna().any() else None,
+        min_rating=result.report.min_rating)
 
 
 __all__ = ["DataSummary", "summary"]

@@ -1,0 +1,78 @@
+"""A rating floor: rated lines below it are read as not liked and dropped, by both engines, the CLI
+(`--min-rating`, a held-out `--test` file too) and the Data page; asked for without a rating
+column, it is refused in one line rather than dropping nothing."""
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+from test_cli import run_cli
+
+from gnnrec_core import ingest
+from gnnrec_core.data.summary import summary
+from gnnrec_core.errors import InputError
+
+RATINGS = pd.DataFrame({"user": ["a", "a", "a", "b", "b", "c", "c", "c"],
+                        "item": ["x", "y", "z", "x", "z", "y", "z", "w"],
+                        "rating": [5, 1, 4, 2, 4.5, 3, 5, None]})
+REASON = "rating below 4 (not a like)"
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_both_engines_drop_the_rated_lines_below_the_floor_and_count_them(engine, tmp_path):
+    path = tmp_path / "ratings.csv"
+    RATINGS.to_csv(path, index=False)
+    result = ingest(path, engine=engine, min_rating=4)
+    kept = result.events[["user", "item"]].apply(tuple, axis=1).tolist()
+    assert kept == [("a", "x"), ("a", "z"), ("b", "z"), ("c", "z"), ("c", "w")]  # c's unrated line stays
+    assert result.report.dropped == {REASON: 3} and result.report.min_rating == 4.0
+    words = dict(summary(result).lines())["Ratings"]
+    assert words.startswith("ratings below 4 were dropped as not liked; every rating left counts as an interaction, "
+                            "a rating of 4 as much as the highest")
+    assert ingest(path, engine=engine).report.dropped == {}  # no floor: every rating an interaction
+
+
+def test_a_floor_without_a_rating_column_is_refused_in_one_line(small_log):
+    with pytest.raises(InputError, match="expected a rating column to keep ratings of at least 4, found none mapped"):
+        ingest(small_log, min_rating=4)
+    done = run_cli("ingest", small_log, "--min-rating", "4")
+    assert done.returncode == 2 and "found none mapped" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_cli_reads_a_held_out_file_with_the_same_floor(tmp_path):
+    """`benchmark DATA --test HELDOUT --min-rating 4`: a test pair rated 2 is not a like to predict."""
+    train = pd.DataFrame({"user": [f"u{i}" for i in range(30) for _ in range(4)],
+                          "item": [f"p{(i + j) % 12}" for i in range(30) for j in range(4)],
+                          "rating": [5, 4, 2, 5] * 30})
+    heldout = pd.DataFrame({"user": [f"u{i}" for i in range(30)], "item": [f"p{(i + 5) % 12}" for i in range(30)],
+                            "rating": [5, 2] * 15})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    heldout.to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "out.json"
+    done = run_cli("benchmark", tmp_path / "train.csv", "--test", tmp_path / "test.csv", "--min-rating", "4",
+                   "--models", "pop", "--json", out)
+    assert done.returncode == 0, done.stderr
+    assert "dropped 15 rating below 4 (not a like)" in done.stdout + done.stderr
+    assert json.loads(out.read_text())["split"]["heldout_pairs"] == 15
+
+
+def test_the_data_page_offers_the_floor_only_for_a_rated_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "workspace"))
+    data = tmp_path / "data"
+    data.mkdir()
+    RATINGS.to_csv(data / "ratings.csv", index=False)
+    monkeypatch.setenv("GNNREC_DATA_ROOT", str(data))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/data.py").run()
+    assert not [n for n in at.number_input if n.label.startswith("Minimum rating")]  # the sample has no ratings
+    at.radio[0].set_value("A file on the server").run()
+    at.text_input[0].set_value("ratings.csv").run()
+    floor = next(n for n in at.number_input if n.label.startswith("Minimum rating"))
+    assert floor.value is None
+    floor.set_value(4.0).run()
+    assert not at.exception and not at.error
+    assert int(next(m for m in at.metric if m.label == "Rows kept").value.replace(",", "")) == 5
+    assert any("ratings below 4 were dropped" in c.value for c in at.caption)
