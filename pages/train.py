@@ -19,12 +19,12 @@ from gnnrec_core import (
     device_report,
     given_split,
     html_report,
-    ingest,
     metrics_bars,
     prepare,
     training_curve,
 )
 from gnnrec_core import split as split_interactions
+from gnnrec_core.data.heldout import read_like
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
@@ -179,12 +179,7 @@ if submitted:
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
         heldout = None
         if heldout_file is not None:  # read with the dataset's customer and product columns
-            roles = data.ingest.mapping.as_dict()
-            upload = (heldout_file.getvalue(), heldout_file.name)
-            floor = data.ingest.report.min_rating  # the dataset's rating floor holds for its test file too
-            rated = {"rating": roles["rating"], "min_rating": floor} if floor is not None else {}
-            heldout = ingest(upload, user=roles["user"], item=roles["item"],  # charges dropped, as `--test` is
-                             drop_non_products=True, **rated).events
+            heldout = read_like(data.ingest, (heldout_file.getvalue(), heldout_file.name)).events
             given_split(data.interactions, heldout)  # refuse here, in words, not in a background job
         else:
             split_interactions(data.interactions, config.split)

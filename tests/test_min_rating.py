@@ -76,3 +76,16 @@ def test_the_data_page_offers_the_floor_only_for_a_rated_log(tmp_path, monkeypat
     assert not at.exception and not at.error
     assert int(next(m for m in at.metric if m.label == "Rows kept").value.replace(",", "")) == 5
     assert any("ratings below 4 were dropped" in c.value for c in at.caption)
+
+
+def test_the_train_pages_held_out_file_is_read_with_the_datasets_floor(tmp_path):
+    """The Train page reads a held-out file as its dataset was read (data/heldout.read_like): with a
+    floor, the test pairs rated below it go, as `--test` does; without one, every rated pair stays."""
+    from gnnrec_core.data.heldout import read_like
+
+    RATINGS.to_csv(tmp_path / "ratings.csv", index=False)
+    heldout = pd.DataFrame({"user": ["a", "b", "c"], "item": ["w", "y", "x"], "rating": [5, 2, 4]})
+    upload = (heldout.to_csv(index=False).encode(), "test.csv")
+    floored = read_like(ingest(tmp_path / "ratings.csv", min_rating=4), upload)
+    assert floored.events["item"].tolist() == ["w", "x"] and floored.report.dropped == {REASON: 1}
+    assert read_like(ingest(tmp_path / "ratings.csv"), upload).events["item"].tolist() == ["w", "y", "x"]

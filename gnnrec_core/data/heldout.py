@@ -1,0 +1,17 @@
+"""A held-out file (a published split's test set) read as its dataset was read, for the Train
+page: the dataset's customer and product columns, postage and fees dropped (as `--test` is), and
+the dataset's rating floor where it was read with one, so a test pair rated below it is not a like
+to predict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ingest import IngestResult, ingest
+
+
+def read_like(dataset: IngestResult, source: Any) -> IngestResult:
+    roles = dataset.mapping.as_dict()
+    floor = dataset.report.min_rating
+    rated = {"rating": roles["rating"], "min_rating": floor} if floor is not None else {}
+    return ingest(source, user=roles["user"], item=roles["item"], drop_non_products=True, **rated)
