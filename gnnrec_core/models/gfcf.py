@@ -114,8 +114,9 @@ class GFCF(FilterModel):
         and most neighbours (the leading singular vectors, the strongest entries), its parts shared
         within a run. The search scored each rank as the leading vectors of one sketch at the
         largest: a fresh SVD at the chosen rank sketches fewer columns and resolves its vectors less
-        well, 7% lower on validation at 50,000 products (docs/benchmarks.md, "The filters served as
-        their search scored them"), and cost a GNN's blend 12 s of its budget there."""
+        well, 4-5% lower on validation at 50,000 products and 6-12% on a 7,720-product log
+        (docs/benchmarks.md, "The filters served as their search scored them"), and it cost a
+        GNN's blend 12 s of its budget at 50,000 products."""
         chosen = self.filter_
         most = None if 0 in kept else max(kept)
         largest = searched or GraphFilter(  # the search's own, else rebuilt from the run's shared parts
