@@ -13,5 +13,7 @@ from .ingest import IngestResult, ingest
 def read_like(dataset: IngestResult, source: Any) -> IngestResult:
     roles = dataset.mapping.as_dict()
     floor = dataset.report.min_rating
-    rated = {"rating": roles["rating"], "min_rating": floor} if floor is not None else {}
-    return ingest(source, user=roles["user"], item=roles["item"], drop_non_products=True, **rated)
+    if floor is None:
+        return ingest(source, user=roles["user"], item=roles["item"], drop_non_products=True)
+    return ingest(source, user=roles["user"], item=roles["item"], rating=roles["rating"], drop_non_products=True,
+                  min_rating=floor)
