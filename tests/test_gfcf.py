@@ -123,3 +123,20 @@ def gfcf_module():
     from gnnrec_core.models import gfcf
 
     return gfcf
+
+
+def test_a_choice_with_no_low_pass_part_takes_no_svd_on_train(monkeypatch):
+    """Where validation chooses alpha 0 (the invoices, groceries), the row is the item graph alone:
+    its refit on train takes no SVD (the search's, on the carve, is the only one)."""
+    from gnnrec_core.models import graph_filter as gf
+
+    monkeypatch.setattr(gfcf_module(), "ALPHA_GRID", (0.0,))
+    rng = np.random.default_rng(5)
+    rows = np.repeat(np.arange(600), 10)
+    cols = (rng.integers(0, 30, 600)[rows] * 20 + rng.integers(0, 20, len(rows))) % 700
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(600, 700))
+    shapes, vectors = [], gf._low_pass_vectors  # the interactions each SVD was taken of
+    monkeypatch.setattr(gf, "_low_pass_vectors", lambda m, rank, seed: shapes.append(m.nnz) or vectors(m, rank, seed))
+    model = GFCF(seed=0).fit(train)
+    assert model.candidates_ > 1 and model.alpha_ == 0.0 and model.filter_.left_ is None
+    assert len(shapes) == 1 and shapes[0] < train.nnz  # the carve's part only

@@ -102,3 +102,24 @@ def test_numpy_ranking_by_blocks_matches_a_full_sort_on_wide_rows(kind):
     expected = np.argsort(-masked, axis=1, kind="stable")[:, :10]
     np.testing.assert_array_equal(metrics._top_k_numpy(scores.copy(), 10, exclude), expected)
     np.testing.assert_array_equal(metrics._top_k_torch(scores.copy(), 10, exclude), expected)
+
+
+def test_evaluation_holds_one_batch_of_scores_at_a_time():
+    """Each batch's scores are dropped before the next batch is scored: the memory budget
+    (users_per_batch) counts one batch. A scorer called eagerly kept two alive at once."""
+    import tracemalloc
+
+    from gnnrec_core.fit.metrics import evaluate_at
+
+    users, items, batch = 400, 5_000, 100
+    train = sp.random(users, items, density=0.001, format="csr", random_state=1, dtype=np.float32)
+    test = sp.random(users, items, density=0.001, format="csr", random_state=2, dtype=np.float32)
+    batch_bytes = batch * items * 4
+    tracemalloc.start()
+    try:
+        evaluate_at(lambda u: np.random.default_rng(0).random((len(u), items), dtype=np.float32), train, test,
+                    batch_size=batch, memory_budget=64 * 2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.6 * batch_bytes, (peak, batch_bytes)

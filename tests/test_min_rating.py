@@ -89,3 +89,30 @@ def test_the_train_pages_held_out_file_is_read_with_the_datasets_floor(tmp_path)
     floored = read_like(ingest(tmp_path / "ratings.csv", min_rating=4), upload)
     assert floored.events["item"].tolist() == ["w", "x"] and floored.report.dropped == {REASON: 1}
     assert read_like(ingest(tmp_path / "ratings.csv"), upload).events["item"].tolist() == ["w", "y", "x"]
+
+
+def test_a_held_out_file_of_pairs_alone_is_read_without_the_floor_and_says_so(tmp_path):
+    """A published test file holds customer-product pairs, likes already: with no rating column the
+    floor drops nothing there, and the CLI's note says so, rather than refusing the file."""
+    from gnnrec_core.data.heldout import read_like
+
+    RATINGS.to_csv(tmp_path / "ratings.csv", index=False)
+    pairs = pd.DataFrame({"user": ["a", "b", "c"], "item": ["w", "y", "x"]})
+    pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    read = read_like(ingest(tmp_path / "ratings.csv", min_rating=4), tmp_path / "pairs.csv")
+    assert read.events["item"].tolist() == ["w", "y", "x"] and read.report.min_rating is None
+    assert read.report.warnings == ["no rating column: the rating floor 4 drops nothing here; every pair counts"]
+    done = run_cli("benchmark", tmp_path / "ratings.csv", "--test", tmp_path / "pairs.csv", "--min-rating", "4",
+                   "--models", "pop")
+    assert done.returncode == 0, done.stderr
+    assert "note: no rating column: the rating floor 4 drops nothing here" in done.stderr
+
+
+def test_the_floor_is_worded_as_typed_and_a_log_left_without_ratings_says_so(tmp_path):
+    path = tmp_path / "ratings.csv"
+    RATINGS.to_csv(path, index=False)
+    odd = ingest(path, min_rating=4.000000000000001)
+    assert list(odd.report.dropped) == ["rating below 4.000000000000001 (not a like)"]
+    none_rated = ingest(path, min_rating=6)  # every rated line goes; the unrated one stays
+    words = dict(summary(none_rated).lines())["Ratings"]
+    assert words == "ratings below 6 were dropped as not liked; no rated line is left"

@@ -36,7 +36,8 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
     with _Progress(args, None, "rows") as progress:  # which step, how many rows: DuckDB reads tens of millions
         result = ingest(path or args.data, items=args.items, lookup=args.lookup, category_names=args.category_names,
                         drop_non_products=args.drop_non_products, item_columns=item_columns, lookup_key=args.lookup_key,
-                        segments=segments, progress=progress, min_rating=args.min_rating, **overrides)
+                        segments=segments, progress=progress, min_rating=args.min_rating,
+                        floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
     for warning in result.report.warnings:
         print(f"note: {warning}", file=sys.stderr)
     return result

@@ -27,13 +27,13 @@ from .ingest import (
     _not_finite,
     check_cleaned,
     check_numbers,
-    low_rating_reason,
     no_dates_error,
     parse_times,
     segment_columns,
     step,
 )
 from .mapping import ColumnMapping
+from .rating_floor import low_rating_reason
 
 PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end: Python's strip() changes nothing
 REASONS = ("missing item id", "quantity is inf, nan or beyond ±1e15", "price is inf, nan or beyond ±1e15",

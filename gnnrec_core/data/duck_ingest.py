@@ -39,17 +39,17 @@ from .ingest import (
     ENGINE_ENV,
     IngestReport,
     IngestResult,
-    check_min_rating,
     lookup_plan,
     step,
 )
 from .mapping import detect_mapping
+from .rating_floor import check_min_rating
 
 
 def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, drop_non_products: bool,
                   item_columns: dict[str, str] | None, lookup_key: str | None, segments: tuple[str, ...] | None,
                   progress: Progress | None, overrides: dict[str, str | None], category_names: Any = None,
-                  min_rating: float | None = None) -> IngestResult:
+                  min_rating: float | None = None, floor_optional: bool = False) -> IngestResult:
     """`ingest` on DuckDB (same arguments, same result)."""
     try:
         with Session() as session:
@@ -68,7 +68,7 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             sample = sample.set_axis(data.names, axis=1).astype("str")
             mapping = detect_mapping(sample, **overrides).validate(data.names)
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
-                                  min_rating=check_min_rating(min_rating, mapping))
+                                  min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
             events, catalogue = SqlCleaning(session, data, mapping, report).clean(drop_non_products, segments, progress)
     except duckdb.Error as exc:
         raise InputError(f"expected DuckDB to finish the ingest, found: {_one_line(exc)}; give it more memory or "

@@ -24,6 +24,7 @@ from ..progress import Cancelled, Progress, wants_stop
 from .catalogue import _catalogue, _name_of, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
+from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
 from .times import parse_times
 
@@ -77,7 +78,7 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
            drop_non_products: bool = False, item_columns: dict[str, str] | None = None,
            lookup_key: str | None = None, segments: tuple[str, ...] | None = None, engine: str = "auto",
            progress: Progress | None = None, category_names: Any = None, min_rating: float | None = None,
-           **overrides: str | None) -> IngestResult:
+           floor_optional: bool = False, **overrides: str | None) -> IngestResult:
     """Read `source` (path, bytes, file object, or a folder of Parquet files) and return clean events.
 
     items: optional catalogue file joined on the item column; item_columns overrides its detected
@@ -89,7 +90,8 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     unmapped column with 2 to 50 distinct values. overrides: role=column, e.g. user="CustomerID".
     drop_non_products: drop postage, fee and adjustment lines (`non_products`); the CLI and the
     Data page do by default, this call only when asked. min_rating: drop rated lines below it (a
-    1-star rating is not a like); refused where no rating column is mapped.
+    1-star rating is not a like); refused where no rating column is mapped, unless `floor_optional`
+    (a held-out file: its pairs are likes already), where a note says it dropped nothing.
     The report says which columns of each file were used.
 
     engine: "pandas" reads every row into pandas (every format, every repair of `read_table`);
@@ -105,13 +107,16 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
 
         return ingest_duckdb(source, name, items=items, lookup=lookup, drop_non_products=drop_non_products,
                              item_columns=item_columns, lookup_key=lookup_key, segments=segments, progress=progress,
-                             overrides=overrides, category_names=category_names, min_rating=min_rating)
+                             overrides=overrides, category_names=category_names, min_rating=min_rating,
+                             floor_optional=floor_optional)
     step(progress, "reading")
     frame = load_frame(source, name, lookup, lookup_key)
     step(progress, "cleaning", len(frame), "pandas")
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
-    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=list(frame.attrs.get("notes", [])),
-                          lookup_mapping=frame.attrs.get("lookup"), min_rating=check_min_rating(min_rating, mapping))
+    notes = list(frame.attrs.get("notes", []))
+    report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
+                          lookup_mapping=frame.attrs.get("lookup"),
+                          min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
     events = _clean(frame, mapping, report, drop_non_products)
     for column in segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique())):
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
@@ -284,25 +289,6 @@ def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) ->
         examples = ", ".join(f"'{shown(v, 40)}'" for v in pd.unique(written.astype(str))[:3])
         raise InputError(f"expected numbers in column '{column}' mapped as {role} (such as 3 or 2.50), found "
                          f"values like {examples}; map another column as {role}, or none")
-
-
-def check_min_rating(min_rating: float | None, m: ColumnMapping) -> float | None:
-    """The rating floor as a float, refused where it is not a finite number or no column is mapped
-    as the rating (it would drop nothing, and the user believes it did)."""
-    if min_rating is None:
-        return None
-    floor = float(min_rating)
-    if not np.isfinite(floor):
-        raise InputError(f"min-rating: expected a finite number, found {min_rating}")
-    if not m.rating:
-        raise InputError(f"expected a rating column to keep ratings of at least {floor:g}, found none mapped; "
-                         "map the rating column, or leave the floor out")
-    return floor
-
-
-def low_rating_reason(floor: float) -> str:
-    """The drop reason of rated lines below the floor, as both engines count it."""
-    return f"rating below {floor:g} (not a like)"
 
 
 def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:

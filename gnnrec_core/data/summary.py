@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .ingest import IngestResult, _all_baskets, basket_count
+from .rating_floor import floor_text
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,11 @@ class DataSummary:
     @property
     def ratings_words(self) -> str:
         """What a rating counts for ('' where the log has none), as every front end says it."""
+        dropped = f"ratings below {floor_text(self.min_rating)} were dropped as not liked" if (
+            self.min_rating is not None) else ""
         if self.lowest_rating is None:
-            return ""
-        kept = (f"ratings below {self.min_rating:g} were dropped as not liked; every rating left"
-                if self.min_rating is not None else "every rated product")
+            return f"{dropped}; no rated line is left" if dropped else ""
+        kept = f"{dropped}; every rating left" if dropped else "every rated product"
         floor = "" if self.min_rating is not None else "; a minimum rating drops low ones"
         return (f"{kept} counts as an interaction, a rating of {self.lowest_rating:g} as much as the highest "
                 f"(weighting 'rating' weighs them{floor})")

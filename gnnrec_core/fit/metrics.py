@@ -258,8 +258,10 @@ def evaluate_at(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix,
                 memory_budget: int | None = None) -> Evaluation:
     """`evaluate` at every cut-off in `ks` at once: users are scored and ranked once, to the largest
     k; a smaller k's list is the first k of it (lists are sorted best first)."""
-    return evaluate_variants(lambda users: iter((score_users(users),)), 1, train, test, ks, batch_size,
-                             exclude_extra, memory_budget)[0]
+    def alone(users: np.ndarray) -> Iterator[np.ndarray]:  # scores only when asked: one batch's at a time
+        yield score_users(users)
+
+    return evaluate_variants(alone, 1, train, test, ks, batch_size, exclude_extra, memory_budget)[0]
 
 
 VariantsFn = Callable[[np.ndarray], Iterator[np.ndarray]]
@@ -297,6 +299,7 @@ def evaluate_variants(score_variants: VariantsFn, count: int, train: sp.csr_matr
                 recommended[index][k][top[:, :k].ravel()] = True
                 for name, values in ranking_metrics(top[:, :k], relevant, k).items():
                     per_user[index][k][name].append(np.asarray(values, np.float64))
+        del variants  # a finished scorer may still hold its last scores: dropped before the next batch's
     return [_evaluation(users, found, shown) for found, shown in zip(per_user, recommended)]
 
 

@@ -114,13 +114,13 @@ class GFCF(FilterModel):
         and most neighbours (the leading singular vectors, the strongest entries), its parts shared
         within a run. The search scored each rank as the leading vectors of one sketch at the
         largest: a fresh SVD at the chosen rank sketches fewer columns and resolves its vectors less
-        well, 4-5% lower on validation at 50,000 products and 6-12% on a 7,720-product log
-        (docs/benchmarks.md, "The filters served as their search scored them"), and it cost a
-        GNN's blend 12 s of its budget at 50,000 products."""
+        well (the cut scores 4-5% higher on validation at 50,000 products and 6-12% on a 7,720-product
+        log: docs/benchmarks.md, "The filters served as their search scored them"), and it cost a
+        GNN's blend 12 s of its budget at 50,000 products. A choice with no low-pass part takes no SVD."""
         chosen = self.filter_
         most = None if 0 in kept else max(kept)
         largest = searched or GraphFilter(  # the search's own, else rebuilt from the run's shared parts
-            max(ranks), 1.0, most, chosen.seed, chosen.exponent).fit(self.train_)
+            max(ranks), 1.0 if chosen.alpha else 0.0, most, chosen.seed, chosen.exponent).fit(self.train_)
         chosen.linear_ = largest.linear_ if chosen.neighbours == most else prune_rows(largest.linear_,
                                                                                      chosen.neighbours)
         if largest.left_ is not None and largest.right_ is not None and chosen.rank >= 1 and chosen.alpha != 0:
