@@ -127,7 +127,7 @@ drop_non_products = st.checkbox("Drop non-product codes (postage, fees, manual a
 min_rating = None
 if mapping.get("rating"):  # a 1-star rating is not a like: the user may say so (the CLI's --min-rating)
     min_rating = st.number_input("Minimum rating (lower ratings are dropped; empty keeps them all)", value=None,
-                                 step=1.0, key=f"min-rating-{files}",
+                                 step=1.0, format="%g", key=f"min-rating-{files}",
                                  help="Rated lines below this are read as not liked and dropped, as `--min-rating` "
                                       "does; a held-out file on the Train page is read with the same floor.")
 
