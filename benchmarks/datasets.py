@@ -21,10 +21,12 @@ from __future__ import annotations
 import gzip
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -84,6 +86,30 @@ def _baskets(source: Path, limit: int | None) -> pd.DataFrame:
         lines = [lines[i] for i in sorted(np.random.default_rng(0).choice(len(lines), limit, replace=False))]
     rows = [(f"b{n}", item.strip()) for n, line in enumerate(lines) for item in line.split(",") if item.strip()]
     return pd.DataFrame(rows, columns=["customer_id", "product"])
+
+
+
+def validation_carves(names: str | None, million: bool
+                      ) -> Iterator[tuple[str, int, sp.csr_matrix, sp.csr_matrix]]:
+    """(name, seed, part, validation) for each validation carve the filters' probes score on: the
+    default split's train of each dataset named (comma-separated; all of NAMES by default), carved
+    with seeds 0-2, and with `million` the 1M-line log's, seeds 0-1 (benchmarks.power_iterations,
+    benchmarks.served_as_searched)."""
+    from benchmarks.filters_scale import million_split
+    from gnnrec_core import ingest, prepare
+    from gnnrec_core.matrix.interactions import SplitConfig, split
+    from gnnrec_core.models.graph_filter import validation_slices
+
+    def trains() -> Iterator[tuple[str, sp.csr_matrix, tuple[int, ...]]]:
+        for name in names.split(",") if names else NAMES:
+            dataset = prepare(ingest(path(name), **OPTIONS.get(name, {})))
+            yield name, split(dataset.interactions, SplitConfig(seed=0)).train, (0, 1, 2)
+        if million:
+            yield "1M lines", million_split().train, (0, 1)
+
+    for name, train, seeds in trains():
+        for seed in seeds:
+            yield (name, seed, *validation_slices(train, None, 0.1, seed))
 
 
 BUILDERS = {

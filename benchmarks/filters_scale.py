@@ -70,6 +70,15 @@ def log_path(interactions: int, items: int, seed: int) -> Path:
     return target
 
 
+def million_split(seed: int = 0) -> Any:
+    """The 1M-line log (50,000 products, generated once) read through `ingest` as an upload is, and
+    its default split at `seed`: what the 1M-line probes measure on."""
+    from gnnrec_core import ingest, prepare
+    from gnnrec_core.matrix.interactions import SplitConfig, split
+
+    return split(prepare(ingest(log_path(1_000_000, 50_000, 0))).interactions, SplitConfig(seed=seed))
+
+
 def one(model_name: str, data: Path, seed: int) -> dict[str, Any]:
     """Fit and evaluate one filter in this process (the child's side)."""
     from gnnrec_core import ingest, prepare

@@ -25,13 +25,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    from benchmarks.filters_scale import log_path
-    from gnnrec_core import ingest, prepare
+    from benchmarks.filters_scale import million_split
     from gnnrec_core.fit.metrics import evaluate_at
-    from gnnrec_core.matrix.interactions import SplitConfig, split
     from gnnrec_core.models.lightgcn import LightGCN
 
-    data_split = split(prepare(ingest(log_path(1_000_000, 50_000, 0))).interactions, SplitConfig(seed=0))
+    data_split = million_split()
     model = LightGCN(seed=0, blend=False, auto=False, epochs=1).fit(data_split.train)
 
     def unfolded(users: np.ndarray) -> np.ndarray:

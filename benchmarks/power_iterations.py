@@ -23,32 +23,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import gnnrec_core.models.graph_filter as graph_filter
-    from benchmarks.datasets import NAMES, OPTIONS, path
-    from benchmarks.filters_scale import log_path
-    from gnnrec_core import ingest, prepare
+    from benchmarks.datasets import validation_carves
     from gnnrec_core.fit.metrics import evaluate
-    from gnnrec_core.matrix.interactions import SplitConfig, split
     from gnnrec_core.models.gfcf import GFCF
-    from gnnrec_core.models.graph_filter import validation_slices
 
-    sources = [(name, path(name), OPTIONS.get(name, {}), (0, 1, 2))
-               for name in (args.names.split(",") if args.names else NAMES)]
-    if args.million:
-        sources.append(("1M lines", log_path(1_000_000, 50_000, 0), {}, (0, 1)))
     rows = []
-    for name, source, options, seeds in sources:
-        train = split(prepare(ingest(source, **options)).interactions, SplitConfig(seed=0)).train
-        for seed in seeds:
-            part, valid = validation_slices(train, None, 0.1, seed)
-            for iterations in (int(i) for i in args.iterations.split(",")):
-                graph_filter.POWER_ITERATIONS = iterations
-                started = time.perf_counter()
-                model = GFCF(seed=seed).fit(part)  # the row: its own search on a carve of `part`
-                seconds = time.perf_counter() - started
-                ndcg = evaluate(lambda users: model.filter_.score_history(part[users]), part, valid)["ndcg"]
-                rows.append({"data": name, "seed": seed, "power_iterations": iterations, "valid_ndcg": round(ndcg, 4),
-                             "chosen": model.tuning().chosen, "fit_seconds": round(seconds, 1)})
-                print(rows[-1], flush=True)
+    for name, seed, part, valid in validation_carves(args.names, args.million):
+        for iterations in (int(i) for i in args.iterations.split(",")):
+            graph_filter.POWER_ITERATIONS = iterations
+            started = time.perf_counter()
+            model = GFCF(seed=seed).fit(part)  # the row: its own search on a carve of `part`
+            seconds = time.perf_counter() - started
+            ndcg = evaluate(lambda users: model.filter_.score_history(part[users]), part, valid)["ndcg"]
+            rows.append({"data": name, "seed": seed, "power_iterations": iterations, "valid_ndcg": round(ndcg, 4),
+                         "chosen": model.tuning().chosen, "fit_seconds": round(seconds, 1)})
+            print(rows[-1], flush=True)
     graph_filter.POWER_ITERATIONS = 4
     finish("benchmarks.power_iterations", {"rows": rows}, args.out, shown=rows[-2:])
 

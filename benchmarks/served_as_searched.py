@@ -44,34 +44,23 @@ def main() -> None:
     parser.add_argument("--million", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    from benchmarks.datasets import NAMES, OPTIONS, path
-    from benchmarks.filters_scale import log_path
-    from gnnrec_core import ingest, prepare
+    from benchmarks.datasets import validation_carves
     from gnnrec_core.fit.metrics import evaluate
-    from gnnrec_core.matrix.interactions import SplitConfig, split
     from gnnrec_core.models import MODELS
-    from gnnrec_core.models.graph_filter import validation_slices
 
-    sources = [(name, path(name), OPTIONS.get(name, {}), (0, 1, 2))
-               for name in (args.names.split(",") if args.names else NAMES)]
-    if args.million:
-        sources.append(("1M lines", log_path(1_000_000, 50_000, 0), {}, (0, 1)))
     rows = []
-    for name, source, options, seeds in sources:
-        train = split(prepare(ingest(source, **options)).interactions, SplitConfig(seed=0)).train
-        for seed in seeds:
-            part, valid = validation_slices(train, None, 0.1, seed)
-            for model_name in args.models.split(","):
-                started = time.perf_counter()
-                model = MODELS[model_name](seed=seed).fit(part)  # its own search on a carve of `part`
-                seconds = time.perf_counter() - started
-                served = {"cut": model.filter_, "refit": refitted(model, part)}
-                found = {way: round(evaluate(lambda users, f=f: f.score_history(part[users]), part, valid)["ndcg"], 5)
-                         for way, f in served.items()}
-                rows.append({"data": name, "items": int(train.shape[1]), "seed": seed, "model": model_name,
-                             "chosen": model.tuning().chosen, "valid_ndcg": found, "fit_seconds": round(seconds, 1),
-                             "cut_over_refit": round(found["cut"] / found["refit"] - 1, 4) if found["refit"] else None})
-                print(rows[-1], flush=True)
+    for name, seed, part, valid in validation_carves(args.names, args.million):
+        for model_name in args.models.split(","):
+            started = time.perf_counter()
+            model = MODELS[model_name](seed=seed).fit(part)  # its own search on a carve of `part`
+            seconds = time.perf_counter() - started
+            served = {"cut": model.filter_, "refit": refitted(model, part)}
+            found = {way: round(evaluate(lambda users, f=f: f.score_history(part[users]), part, valid)["ndcg"], 5)
+                     for way, f in served.items()}
+            rows.append({"data": name, "items": int(part.shape[1]), "seed": seed, "model": model_name,
+                         "chosen": model.tuning().chosen, "valid_ndcg": found, "fit_seconds": round(seconds, 1),
+                         "cut_over_refit": round(found["cut"] / found["refit"] - 1, 4) if found["refit"] else None})
+            print(rows[-1], flush=True)
     finish("benchmarks.served_as_searched", {"rows": rows}, args.out, shown=rows[-2:])
 
 

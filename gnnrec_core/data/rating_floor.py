@@ -10,7 +10,8 @@ from .mapping import ColumnMapping
 
 
 def floor_text(floor: float) -> str:
-    """4.0 -> '4', 3.5 -> '3.5'; a floor '%g' would round ('3.3000000000000003', 1234567.5) as typed."""
+    """4.0 -> '4', 3.5 -> '3.5'; in full where '%g' would round it (3.3000000000000003, 1234567.5), so
+    the words name the floor the lines were compared with."""
     short = f"{floor:g}"
     return short if float(short) == floor else repr(float(floor))
 
