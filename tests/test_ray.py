@@ -6,14 +6,12 @@ One local Ray instance (2 CPUs, no dashboard) serves the whole module. Ray is a 
 CI installs: when it is missing or cannot start, these tests fail, they never skip.
 """
 
-import json
 import logging
 import subprocess
 import sys
 import threading
 
 import numpy as np
-import pandas as pd
 import pytest
 import ray
 from conftest import ROOT, SAMPLE
@@ -98,21 +96,6 @@ def test_two_ray_train_workers_make_the_one_process_model(local_ray, graph):
         rebuilt.set_state(two["state"])
         ndcg = [evaluate(model.score, train, graph.test)["ndcg"] for model in (rebuilt, one)]
         assert abs(ndcg[0] - ndcg[1]) < 1e-3
-
-
-def test_the_data_parallel_command_reads_a_log_as_every_command_does(local_ray, tmp_path):
-    """Postage lines are charges, dropped by default as `gnnrec_core` drops them: the data-parallel
-    fit's metrics count the products without POST (it read the raw log before)."""
-    from gnnrec_core.pipeline import distributed
-
-    frame = generate(SyntheticConfig(interactions=1500, users=120, items=60, categories=4, seed=5))
-    charges = frame.head(20).assign(product_id="POST")
-    log = tmp_path / "with_postage.csv"
-    pd.concat([frame, charges]).to_csv(log, index=False)
-    assert distributed.main([str(log), "--out", str(tmp_path / "ddp"), "--epochs", "1", "--workers", "1"]) == 0
-    metrics = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
-    assert metrics["items"] == prepare(ingest(log, drop_non_products=True)).interactions.n_items
-    assert metrics["items"] == prepare(ingest(log)).interactions.n_items - 1  # POST alone left out
 
 
 def test_the_search_watcher_reports_stops_and_pickles_without_its_callback():
