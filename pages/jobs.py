@@ -101,9 +101,10 @@ def wait_for_warm_up() -> None:
 
 
 def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
-                   heldout: pd.DataFrame | None = None) -> Job:
+                   heldout: pd.DataFrame | None = None, heldout_notes: tuple[str, ...] = ()) -> Job:
     """Train in a thread so the page stays live; the run is saved only when it completes.
-    heldout: the user's own test set (events), scored instead of a split of the dataset."""
+    heldout: the user's own test set (events), scored instead of a split of the dataset; heldout_notes:
+    what reading it did, kept among the run's notes."""
     job = Job(uuid.uuid4().hex[:8], dataset_name, config)
     jobs()[job.id] = job
     workspace_ = ws()
@@ -115,7 +116,8 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
 
     def work() -> None:
         try:
-            job.run_id = train_and_save(workspace_, ref, data, config, progress, heldout=heldout)
+            job.run_id = train_and_save(workspace_, ref, data, config, progress, heldout=heldout,
+                                        heldout_notes=heldout_notes)
             job.status = "done"
         except Cancelled as exc:
             job.status, job.error = "cancelled", str(exc)

@@ -24,7 +24,7 @@ from gnnrec_core import (
     training_curve,
 )
 from gnnrec_core import split as split_interactions
-from gnnrec_core.data.heldout import read_like
+from gnnrec_core.data.heldout import heldout_notes, read_like
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
@@ -177,16 +177,17 @@ if submitted:
         config = ExperimentConfig(model=model, baselines=tuple(baselines), settings=tuple(settings.items()),
                                   device=device, seed=int(seed), weighting=weighting, repeat=int(repeat),
                                   split=SplitConfig(method=method, test_size=test_size, seed=int(seed)))
-        heldout = None
+        heldout, notes = None, ()
         if heldout_file is not None:  # read with the dataset's customer and product columns
-            heldout = read_like(data.ingest, (heldout_file.getvalue(), heldout_file.name)).events
+            read = read_like(data.ingest, (heldout_file.getvalue(), heldout_file.name))
+            heldout, notes = read.events, heldout_notes(heldout_file.name, read)
             given_split(data.interactions, heldout)  # refuse here, in words, not in a background job
         else:
             split_interactions(data.interactions, config.split)
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         st.stop()
-    job = start_training(dataset_name, data, config, heldout)
+    job = start_training(dataset_name, data, config, heldout, notes)
     st.session_state[JOB_KEY], st.session_state[FORM_START_KEY] = job.id, config
     st.rerun()
 

@@ -45,8 +45,9 @@ def test_train_command_scores_the_users_own_test_set(files):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     runs = list((root / "ws-cli" / "runs").glob("*/run.json"))
-    split = json.loads(runs[0].read_text())["split"]
-    assert {key: split[key] for key in EXPECTED} == EXPECTED
+    record = json.loads(runs[0].read_text())
+    assert {key: record["split"][key] for key in EXPECTED} == EXPECTED
+    assert record["notes"][0] == "Held-out file heldout.csv: rows read 5, kept 5"  # what reading it did, kept
     report = subprocess.run([sys.executable, "-m", "gnnrec_core", "report", "--run", "latest", "--workspace",
                              str(root / "ws-cli"), "--out", str(root / "report.html"), "--quiet"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -87,6 +88,7 @@ def test_train_page_takes_a_held_out_file(files, monkeypatch):
         assert not at.exception and not at.error, [e.value for e in at.error]
     captions = " ".join(str(c.value) for c in at.caption)
     assert "Split: your own test set (5 held-out pairs; skipped: 1 with a customer the dataset never saw" in captions
+    assert "Held-out file heldout.csv: rows read 5, kept 5" in captions.replace("\\", "")  # markdown escapes
     trained = EXPECTED["train_interactions"]
     assert f"1 already in train); every row of the dataset trained; {trained} train / 3 test" in captions
 

@@ -93,8 +93,8 @@ def test_the_train_pages_held_out_file_is_read_with_the_datasets_floor(tmp_path)
 
 def test_a_held_out_file_of_pairs_alone_is_read_without_the_floor_and_says_so(tmp_path):
     """A published test file holds customer-product pairs, likes already: with no rating column the
-    floor drops nothing there, and the CLI's note says so, rather than refusing the file."""
-    from gnnrec_core.data.heldout import read_like
+    floor drops nothing there, and the CLI's note and the run's notes say so, rather than refusing the file."""
+    from gnnrec_core.data.heldout import heldout_notes, read_like
 
     RATINGS.to_csv(tmp_path / "ratings.csv", index=False)
     pairs = pd.DataFrame({"user": ["a", "b", "c"], "item": ["w", "y", "x"]})
@@ -102,6 +102,9 @@ def test_a_held_out_file_of_pairs_alone_is_read_without_the_floor_and_says_so(tm
     read = read_like(ingest(tmp_path / "ratings.csv", min_rating=4), tmp_path / "pairs.csv")
     assert read.events["item"].tolist() == ["w", "y", "x"] and read.report.min_rating is None
     assert read.report.warnings == ["no rating column: the rating floor 4 drops nothing here; every pair counts"]
+    assert heldout_notes("pairs.csv", read) == (  # the run's notes, which the Train page shows
+        "Held-out file pairs.csv: rows read 3, kept 3",
+        "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts")
     done = run_cli("benchmark", tmp_path / "ratings.csv", "--test", tmp_path / "pairs.csv", "--min-rating", "4",
                    "--models", "pop")
     assert done.returncode == 0, done.stderr

@@ -43,14 +43,6 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
     return result
 
 
-def cleaning_line(what: str, result: IngestResult) -> str:
-    """One line of a file's cleaning (a held-out file's, beside the table it was scored in): rows
-    read and kept, and each reason's dropped count, as `ingest` lists them."""
-    report = result.report
-    dropped = "; ".join(f"dropped {count:,} {reason}" for reason, count in report.dropped.items())
-    return f"{what}: rows read {report.rows_read:,}, kept {report.rows_kept:,}" + (f"; {dropped}" if dropped else "")
-
-
 def _dataset(args: argparse.Namespace) -> Dataset:
     return prepare(_ingest(args), InteractionConfig(weighting=args.weighting))
 

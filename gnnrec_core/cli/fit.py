@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.heldout import cleaning_line, heldout_notes
 from ..errors import ConfigError
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, Interactions, SplitConfig, given_split
@@ -37,7 +38,6 @@ from .common import (
     _saved_run,
     _stem,
     _workspace_root,
-    cleaning_line,
     on_engine,
 )
 
@@ -234,7 +234,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         given_split(dataset.interactions, heldout)  # refused before anything is kept
     ref = workspace.keep_dataset(_stem(args.data), result, source=Path(args.data).name)
     with _Progress(args, None, "steps") as progress:
-        run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout)
+        run_id = train_and_save(workspace, ref, dataset, config, progress, made_by="cli", heldout=heldout,
+                                heldout_notes=heldout_notes(Path(args.test).name, heldout_file)
+                                if heldout_file is not None else ())
     info = workspace.load_run(run_id).info
     advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
     serving = serving_note(advice, info.model, whose)
@@ -245,9 +247,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                   zip([g for g in (over.training, over.graph) if g is not None], verdict_lines(over))]
     few = few_seeds_words(len(info.seeds)) if over_seeds else ""
     over_seeds += [f"note: {few}"] if few else []
-    print(data_size_line(dataset.interactions, info.split))
-    if heldout_file is not None:
-        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout_file))
+    print(data_size_line(dataset.interactions, info.split))  # the held-out file's reading: in the run's notes
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result

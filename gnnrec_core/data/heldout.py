@@ -10,6 +10,21 @@ from typing import Any
 from .ingest import IngestResult, ingest
 
 
+def cleaning_line(what: str, result: IngestResult) -> str:
+    """One line of a file's cleaning (a held-out file's, beside the table it was scored in): rows
+    read and kept, and each reason's dropped count, as `ingest` lists them."""
+    report = result.report
+    dropped = "; ".join(f"dropped {count:,} {reason}" for reason, count in report.dropped.items())
+    return f"{what}: rows read {report.rows_read:,}, kept {report.rows_kept:,}" + (f"; {dropped}" if dropped else "")
+
+
+def heldout_notes(name: str, result: IngestResult) -> tuple[str, ...]:
+    """What reading the held-out file `name` did, for the run's notes (so the Train page says it as the
+    CLI does): its cleaning line, then what was noted while reading (e.g. no rating column, so the
+    rating floor was not applied)."""
+    return (cleaning_line(f"Held-out file {name}", result), *(f"{name}: {w}" for w in result.report.warnings))
+
+
 def read_like(dataset: IngestResult, source: Any) -> IngestResult:
     """`source` read with `dataset`'s customer and product columns and its rating floor, which a
     file with no rating column (customer-product pairs, likes already) is read without, and says so."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -299,11 +299,14 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
 
 def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,
                    config: ExperimentConfig = ExperimentConfig(), progress: Progress | None = None,
-                   made_by: str = "dashboard", heldout: pd.DataFrame | None = None) -> str:
+                   made_by: str = "dashboard", heldout: pd.DataFrame | None = None,
+                   heldout_notes: Sequence[str] = ()) -> str:
     """run_experiment, then save the final model and its table as one run; returns the run id.
+    `heldout_notes`: what reading the held-out file did (data.heldout.heldout_notes), first among the run's notes.
     Both front ends save runs through here (the one producer of RunInfo). Nothing is written
     until training has finished (a cancel or crash leaves the workspace as it was)."""
     experiment = run_experiment(data, config, progress, heldout)
+    experiment.notes[:0] = list(heldout_notes)
     info = run_info(experiment, dataset, made_by)
     run = Run(experiment.model, data.interactions.users, data.interactions.items, info)
     return workspace.save_run(run, trained_on=fingerprint(data.ingest))  # refused if the dataset changed meanwhile
