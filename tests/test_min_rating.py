@@ -57,6 +57,8 @@ def test_the_cli_reads_a_held_out_file_with_the_same_floor(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "dropped 15 rating below 4 (not a like)" in done.stdout + done.stderr
     assert json.loads(out.read_text())["split"]["heldout_pairs"] == 15
+    # What the floor took from DATA (30 lines rated 2) is said beside the table, not only by `ingest`.
+    assert "rating floor 4: dropped 30 rated lines below it (not likes)" in done.stdout.splitlines()
 
 
 def test_the_data_page_offers_the_floor_only_for_a_rated_log(tmp_path, monkeypatch):

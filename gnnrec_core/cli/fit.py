@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 
 from ..data.heldout import cleaning_line, heldout_notes
+from ..data.ingest import IngestResult
+from ..data.rating_floor import floor_dropped_line
 from ..errors import ConfigError
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, Interactions, SplitConfig, given_split
 from ..models.registry import BLEND_WEIGHTS_WORDS, row_label
-from ..pipeline.benchmark import benchmark, benchmark_seeds, parse_models, prepare
+from ..pipeline.benchmark import Dataset, benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import (
     advice_verdicts,
@@ -68,18 +70,26 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         with _Progress(args, len(models), "models") as progress:
             seeded = benchmark_seeds(dataset, models, config, seeds, progress=progress, **options)
         first = seeded.runs[0].split
-        print(data_size_line(dataset.interactions, first if first.get("method") in ("given", "time") else None))
-        if heldout is not None:
-            print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
+        print_reading(args, dataset, first if first.get("method") in ("given", "time") else None, heldout)
         print_seeded(seeded)
         return seeded.to_json()
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, seed=args.seed, progress=progress, **options)
-    print(data_size_line(dataset.interactions, result.split))
-    if heldout is not None:
-        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
+    print_reading(args, dataset, result.split, heldout)
     print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
     return result.to_json()
+
+
+def print_reading(args: argparse.Namespace, dataset: Dataset, split: dict[str, Any] | None,
+                  heldout: IngestResult | None) -> None:
+    """The data behind a table: its size, what a rating floor dropped, and the held-out file's cleaning."""
+    print(data_size_line(dataset.interactions, split))
+    report = dataset.ingest.report
+    floor = floor_dropped_line(report.min_rating, report.dropped)
+    if floor is not None:
+        print(floor)
+    if heldout is not None:
+        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
 
 
 def print_seeded(seeded: SeededBenchmark) -> None:
@@ -247,7 +257,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                   zip([g for g in (over.training, over.graph) if g is not None], verdict_lines(over))]
     few = few_seeds_words(len(info.seeds)) if over_seeds else ""
     over_seeds += [f"note: {few}"] if few else []
-    print(data_size_line(dataset.interactions, info.split))  # the held-out file's reading: in the run's notes
+    print_reading(args, dataset, info.split, None)  # the held-out file's reading: in the run's notes
     print_table(info.results, (info.k,), info.split, (*info.notes, *own, *over_seeds,
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result

@@ -41,3 +41,12 @@ def check_min_rating(min_rating: float | None, m: ColumnMapping, optional: bool 
 def low_rating_reason(floor: float) -> str:
     """The drop reason of rated lines below the floor, as both engines count it."""
     return f"rating below {floor_text(floor)} (not a like)"
+
+
+def floor_dropped_line(min_rating: float | None, dropped: dict[str, int]) -> str | None:
+    """What the floor took from a log, for a command's output beside its table: None without a floor."""
+    if min_rating is None:
+        return None
+    count = dropped.get(low_rating_reason(min_rating), 0)
+    return (f"rating floor {floor_text(min_rating)}: dropped {count:,} rated line{'s' * (count != 1)} below it "
+            "(not likes)")
