@@ -222,14 +222,14 @@ def test_an_epoch_longer_than_the_budget_left_ends_at_the_deadline(planted, monk
     budget leaves room for a few of them, so the first epoch ends part-way, said in its record."""
     from gnnrec_core.fit.train import Trainer
 
-    step = Trainer._loss
+    step, steps = Trainer._loss, []
 
     def slow_loss(self, *args, **kwargs):
+        steps.append(1)
         time.sleep(0.1)
         return step(self, *args, **kwargs)
 
     monkeypatch.setattr(Trainer, "_loss", slow_loss)
-    started = time.perf_counter()
     model = LightGCN(time_budget=0.5, dim=8, batch_size=4, max_steps_per_epoch=20, blend=False).fit(planted)
     first = model.history_[0]
     assert model.tuning_["stopped"] == "deadline" and len(model.history_) == 1
@@ -242,7 +242,7 @@ def test_an_epoch_longer_than_the_budget_left_ends_at_the_deadline(planted, monk
     assert Tuning.from_json(tuning.to_json()).last_epoch_share == tuning.last_epoch_share
     assert epochs_words(tuning.epochs, tuning.last_epoch_share) == f"{first['share_of_epoch']:.0%} of an epoch"
     assert epochs_words(3, 0.6) == "2.6 epochs" and epochs_words(3, None) == "3 epochs"
-    assert time.perf_counter() - started < 1.5  # the budget and a step or two, not the 2 s epoch
+    assert len(steps) < 20  # the budget and a step or two, not the epoch's 20 (counted: a busy machine's clock varies)
 
 
 def test_the_blend_filters_fits_come_before_the_search_inside_the_budget(planted, monkeypatch):
