@@ -125,10 +125,25 @@ def test_baskets_leave_out_a_charges_own_code_only():
     (["1/2/2011 10:00", "1/13/2011 10:00"], ["2011-01-02 10:00", "2011-01-13 10:00"]),  # US, month first
     (["2011-01-02T10:00:00", "2011-01-13 10:00"], ["2011-01-02 10:00", "2011-01-13 10:00"]),
     (["1293962400", "1294912800"], ["2011-01-02 10:00", "2011-01-13 10:00"]),  # Unix seconds
+    (["20110102", "20110113100000"], ["2011-01-02", "2011-01-13 10:00"]),  # digits alone: not Unix milliseconds
+    # One day-first value first, ISO after it: the ISO dates stay year-month-day (they became 2011-13-... ->
+    # 12 January for 1 December, silently).
+    (["13/12/2010 10:00", "2010-12-01 08:26", "2010-12-02 09:00"],
+     ["2010-12-13 10:00", "2010-12-01 08:26", "2010-12-02 09:00"]),
+    (["32/13/2010 25:61", "2010-12-01 08:26", "12/01/2010 08:00"], [None, "2010-12-01 08:26", "2010-12-01 08:00"]),
+    (["12/1/2011", "12/13/2011", "31/13/2011"], ["2011-12-01", "2011-12-13", None]),  # a garbage 31/13 is no day-first
 ])
 def test_date_formats(values, expected):
     parsed = parse_times(pd.Series(values))
-    assert parsed.tolist() == [pd.Timestamp(v) for v in expected]
+    assert parsed.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
+
+
+def test_a_number_column_mapped_as_time_is_refused_not_read_as_years():
+    """Quantities 6, 1728 and -1 were read as years 6, 1728 and -1 (dateutil), exit 0; now none is a
+    time, so the column is refused as a price column was."""
+    assert parse_times(pd.Series(["6", "1728", "-1", "2.55"])).isna().all()
+    with pytest.raises(InputError, match="expected dates in column 'Quantity'"):
+        ingest(SAMPLE, time="Quantity")
 
 
 def test_catalogue_and_lookup_tables_join(tmp_path):

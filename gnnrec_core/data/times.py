@@ -24,8 +24,11 @@ ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?[" + SPACES + r"]*(?:[Zz]|[+-]\d\d(?::?\d
 def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.ndarray | None = None) -> pd.Series:
     """Text or numbers -> datetime64[ns] (NaT where unparseable), each value on its own.
 
-    A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both);
-    d/m/y is chosen over m/d/y when some first field exceeds 12; a time zone (Z, +02:00) is
+    A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both),
+    or a date written without separators (20101201, 20101201083000); any other plain number is not a
+    time (a quantity column mapped as time is unparseable, not years 6 and 1728). d/m/y is chosen
+    over m/d/y where more slashed dates can only be day-first (13/12) than only month-first (12/13),
+    and ISO dates (2010-12-01) are read year-month-day whatever the slashed ones are; a time zone (Z, +02:00) is
     converted to UTC and dropped, and values without one are taken as UTC. Dates outside
     1677-2262, which datetime64[ns] cannot hold, are unparseable. What was done is added to `notes`.
     weights: how many rows each value stands for, when `series` holds each distinct value once (the
@@ -38,8 +41,11 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
     rows = np.ones(len(at), np.int64) if weights is None else np.asarray(weights, np.int64)[present]
     text = series.reset_index(drop=True)[present].astype(str).str.strip().reset_index(drop=True)
     numeric = pd.to_numeric(text.where(text.str.fullmatch(PLAIN_NUMBER)), errors="coerce")
-    seconds = numeric.between(*EPOCH_SECONDS, inclusive="left").to_numpy()
-    millis = numeric.between(*EPOCH_MILLIS, inclusive="left").to_numpy()
+    compact_dates = _compact_dates(text.where(numeric.notna()))
+    compact = compact_dates.notna().to_numpy()  # 20101201083000 is a date, not milliseconds after 2262
+    result[at[compact]] = compact_dates[compact].to_numpy()
+    seconds = numeric.between(*EPOCH_SECONDS, inclusive="left").to_numpy() & ~compact
+    millis = numeric.between(*EPOCH_MILLIS, inclusive="left").to_numpy() & ~compact
     for mask, scale in ((seconds, 1.0), (millis, 1e-3)):
         if mask.any():
             values = numeric[mask] * scale
@@ -55,16 +61,31 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
         notes.append(f"time values mix Unix seconds ({int(rows[seconds].sum()):,}) and milliseconds "
                      f"({int(rows[millis].sum()):,}); "
                      "each was read by its size")
-    words = ~(seconds | millis)
+    # Any other plain number is not a time (a quantity or price column mapped as time): unparseable,
+    # not a year (dateutil reads '1728' as 1728-01-01 and '-1' as year -1).
+    words = numeric.isna().to_numpy()
     if words.any():
         result[at[words]] = _parse_dates(text[words], notes, rows[words]).to_numpy()
     return pd.Series(result, index=series.index)
 
 
+def _compact_dates(text: pd.Series) -> pd.Series:
+    """Digits written as a date without separators, 20101201 or 20101201083000 -> datetime64[ns];
+    NaT for any other value (missing ones included)."""
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for digits, layout in ((8, "%Y%m%d"), (14, "%Y%m%d%H%M%S")):
+        written = (text.str.fullmatch(r"\d{%d}" % digits) & text.str.match(r"^(19|2[0-2])")).fillna(False).astype(bool)
+        if written.any():
+            parsed[written] = pd.to_datetime(text[written], format=layout, errors="coerce").astype("datetime64[ns]")
+    return parsed
+
+
 def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
     slashed = text.str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")  # vectorised: str.extract is a Python loop
-    first_fields = text[slashed].str.replace(r"^(\d{1,2})[/.].*$", r"\1", regex=True)
-    dayfirst = bool((pd.to_numeric(first_fields) > 12).any())
+    first = pd.to_numeric(text[slashed].str.replace(r"^(\d{1,2})[/.].*$", r"\1", regex=True))
+    second = pd.to_numeric(text[slashed].str.replace(r"^\d{1,2}[/.](\d{1,2})[/.].*$", r"\1", regex=True))
+    # Only a day can pass 12: a garbage 32/13 is evidence of neither order.
+    dayfirst = bool(((first > 12) & (second <= 12)).sum() > ((second > 12) & (first <= 12)).sum())
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
     parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
@@ -88,25 +109,36 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
 
 
 def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Distinct date texts -> UTC datetimes: those in the first value's format at C speed, the rest
-    one by one (format="mixed" costs dateutil's 100 us a value)."""
+    """Distinct date texts -> UTC datetimes: those in a common layout at C speed (the first value's,
+    then the first left's, so a column mixing a few layouts reads each fast), the rest one by one
+    (format="mixed" costs dateutil's 100 us a value), ISO ones never day-first (dateutil's dayfirst
+    reads 2010-12-01 as 12 January)."""
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     rest = pd.Series(True, index=text.index)
-    layout = _layout_of(str(text.iloc[0]), dayfirst) if len(text) else None
-    if layout:
+    for _ in range(LAYOUTS_TRIED):
+        layout = next((found for value in text[rest].head(SAMPLED) if (found := _layout_of(str(value), dayfirst))),
+                      None)
+        if layout is None:
+            break
         try:
-            parsed = pd.to_datetime(text, errors="coerce", format=layout, utc=True).astype("datetime64[us, UTC]")
-            rest = parsed.isna()
+            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format=layout, utc=True)
         except (ValueError, OverflowError, TypeError):
-            pass
-    if rest.any():
-        try:
-            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
-        except (ValueError, OverflowError, TypeError):  # a value pandas cannot coerce: parse one by one
-            parsed[rest] = [_one_date(v, dayfirst) for v in text[rest]]
+            break
+        rest = parsed.isna()
+        if not rest.any():
+            return parsed
+    iso = text.str.match(r"^\d{4}-")
+    for part, part_dayfirst in ((rest & iso, False), (rest & ~iso, dayfirst)):
+        if part.any():
+            try:
+                parsed[part] = pd.to_datetime(text[part], errors="coerce", format="mixed", dayfirst=part_dayfirst,
+                                              utc=True)
+            except (ValueError, OverflowError, TypeError):  # a value pandas cannot coerce: parse one by one
+                parsed[part] = [_one_date(v, part_dayfirst) for v in text[part]]
     return parsed
 
 
+LAYOUTS_TRIED, SAMPLED = 3, 50  # layouts read at C speed; values looked at to find each
 ISO_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d")
 DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y")
