@@ -307,7 +307,7 @@ class RunInfo:
     settings: dict[str, Any] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
     history: tuple[dict[str, Any], ...] = ()
-    epochs: int | None = None
+    epochs: int | None = None  # the epoch whose weights were kept (best on validation); trained: main tuning's
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     made_by: str = "dashboard"  # "dashboard" or "cli"

@@ -37,6 +37,7 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
     for key in dict.fromkeys([*a.settings, *b.settings]):
         rows[key.replace("_", " ")] = (_value(a.settings.get(key)), _value(b.settings.get(key)))
     rows["epochs trained"] = (_epochs(a), _epochs(b))
+    rows["weights kept from (best on validation)"] = (_best_epoch(a), _best_epoch(b))
     rows["rows scored"] = (", ".join(r.key for r in a.results), ", ".join(r.key for r in b.results))
     frame = pd.DataFrame([(name, *values) for name, values in rows.items()], columns=["setting", "run A", "run B"])
     frame["differs"] = frame["run A"] != frame["run B"]
@@ -44,13 +45,19 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
 
 
 def _epochs(run: RunInfo) -> str:
-    """The main model's epochs as every other screen words them: with the share of a last epoch the
-    deadline cut ('2.6 epochs'), where its tuning record holds one; '-' for a model that trains none."""
-    if run.epochs is None:
-        return "-"
+    """The main model's epochs trained, as every other screen words them: with the share of a last
+    epoch the deadline cut ('2.6 epochs'); '-' for a model that trains none. From its tuning record:
+    the run's own `epochs` is the epoch whose weights were kept, which this table once showed as
+    the epochs trained ('10 epochs' of 30)."""
     row = run.main_result
-    share = row.tuning.last_epoch_share if row is not None and row.tuning is not None else None
-    return epochs_words(run.epochs, share)
+    tuning = row.tuning if row is not None else None
+    if tuning is None or tuning.epochs is None:
+        return "-" if run.epochs is None else f"best at epoch {run.epochs} (no record of the rest)"
+    return epochs_words(tuning.epochs, tuning.last_epoch_share)
+
+
+def _best_epoch(run: RunInfo) -> str:
+    return "-" if run.epochs is None else f"epoch {run.epochs}"
 
 
 def _value(value: object) -> str:
