@@ -204,15 +204,17 @@ def test_a_product_whose_name_is_its_code_is_named_once(tmp_path):
 
 def test_a_name_holding_terminal_escapes_is_printed_escaped_not_obeyed(tmp_path):
     """A product named with ESC sequences cleared the terminal (and could set its title or hide a
-    link) when `similar` printed it; it is shown as '\\x1b', and the JSON keeps the name whole."""
-    name = "\x1b[2JEVIL\x1b[31mred"
+    link) when `similar` printed it; it is shown as '\\x1b', and the JSON keeps the name whole. A
+    right-to-left override (U+202E) reversed the rest of the line: shown as '\\u202e'."""
+    name = "\x1b[2JEVIL\x1b[31mred\u202eftp"
     rows = [f"{basket},{item},{name if item == 'A1' else 'Mug'},c{basket}"
             for basket in range(1, 4) for item in ("A1", "B2")]
     path = tmp_path / "ansi.csv"
     path.write_text("InvoiceNo,StockCode,Description,CustomerID\n" + "\n".join(rows) + "\n")
     shown = run_cli("similar", path, "--item", "B2", "--model", "itemknn", "--min-buyers", "1")
     assert shown.returncode == 0, shown.stderr
-    assert "\x1b" not in shown.stdout + shown.stderr and "\\x1b[2JEVIL\\x1b[31mred" in shown.stdout
+    assert "\x1b" not in shown.stdout + shown.stderr and "\\x1b[2JEVIL\\x1b[31mred\\u202eftp" in shown.stdout
+    assert "\u202e" not in shown.stdout + shown.stderr
     as_json = run_cli("similar", path, "--item", "B2", "--model", "itemknn", "--min-buyers", "1", "--json", "-")
     assert json.loads(as_json.stdout)["similar"][0]["name"] == name
 

@@ -3,7 +3,9 @@
 A product named with ESC sequences cleared the screen, set the window title or made a hidden link
 when `similar` or `recommend` printed it. Every control character but tab and newline (and, on
 stderr, the carriage return the progress bar redraws with) is written as its escape, `\\x1b`, so it
-is seen, not obeyed. JSON is unaffected: json.dumps writes control characters as \\u escapes.
+is seen, not obeyed. So are Unicode's bidirectional controls (U+202E, right-to-left override,
+reversed the rest of a `similar` line: the "Trojan Source" set), written as `\\u202e`. JSON is
+unaffected: json.dumps writes control characters as \\u escapes.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import io
 import re
 from typing import TextIO
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
-_CONTROL_BUT_RETURN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # marks, embeddings, overrides, isolates
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # C0 but tab and newline, DEL, C1
+_CONTROL_BUT_RETURN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
 def _escaped(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 class PrintableText(io.TextIOBase):
