@@ -202,7 +202,7 @@ def corpus() -> list[Case]:
              "note", r"'user_id' appears 2 times"),
         Case("item column missing", "orders.csv",
              _csv(["order_id,user_id,quantity"] + [f"o{i},u{i % 5},{i % 3 + 1}" for i in range(40)]),
-             "error", r"expected a column of product/item IDs, found none among: order_id, user_id, quantity"),
+             "error", r"found none among: order_id, user_id, quantity; map it \(the Data page.s item role, or --item"),
         Case("item column all null", "orders.csv",
              _csv(["order_id,user_id,product_id"] + [f"o{i},u{i % 5}," for i in range(40)]),
              "error", r"(no rows|found none).*missing item id", stage="save"),

@@ -71,7 +71,7 @@ class ColumnMapping:
                              "Save it as comma-separated CSV")
         if self.item is None:
             raise InputError("expected a column of product/item IDs, found none among: "
-                             f"{listed(columns)}; map it")
+                             f"{listed(columns)}; map it (the Data page's item role, or --item-col NAME)")
         # One column as both customer and basket is a mapping, not a slip: baskets without customers
         # trained with each basket as its customer (what `train` suggests for a basket list).
         used = [c for role, c in self.as_dict().items() if c is not None and not (role == "basket" and c == self.user)]
