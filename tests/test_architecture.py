@@ -1,4 +1,6 @@
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1] / "gnnrec_core"
@@ -131,6 +133,9 @@ def test_package_metadata_matches_requirements_and_version():
             if line.strip() and not line.startswith("#")]
     assert project["dependencies"] == pins
     assert project["version"] == gnnrec_core.__version__
+    said = subprocess.run([sys.executable, "-m", "gnnrec_core", "--version"], capture_output=True, text=True,
+                          cwd=root, timeout=60)
+    assert said.returncode == 0 and said.stdout == f"gnnrec {project['version']}\n"  # what a bug report quotes
 
 
 def test_every_public_name_the_pages_and_benchmarks_use_exists():

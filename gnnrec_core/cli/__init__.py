@@ -88,6 +88,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"gnnrec {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     specs = {
         "ingest": "detect the column mapping and print the cleaning report",
