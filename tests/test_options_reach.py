@@ -307,7 +307,7 @@ def test_every_train_page_field_reaches_the_run_or_is_refused(tmp_path, monkeypa
     class _Job:
         id = "captured"
 
-    def capture(dataset_name, data, config, heldout=None):
+    def capture(dataset_name, data, config, heldout=None, heldout_notes=()):
         started.append(config)
         return _Job()
 
