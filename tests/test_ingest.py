@@ -132,10 +132,28 @@ def test_baskets_leave_out_a_charges_own_code_only():
      ["2010-12-13 10:00", "2010-12-01 08:26", "2010-12-02 09:00"]),
     (["32/13/2010 25:61", "2010-12-01 08:26", "12/01/2010 08:00"], [None, "2010-12-01 08:26", "2010-12-01 08:00"]),
     (["12/1/2011", "12/13/2011", "31/13/2011"], ["2011-12-01", "2011-12-13", None]),  # a garbage 31/13 is no day-first
+    (["13/12/2010 10:00", "2010/12/01 08:26", "2010.12.01"], ["2010-12-13 10:00", "2010-12-01 08:26", "2010-12-01"]),
+    (["13-12-2010 10:00", "01-12-2010 10:00"], ["2010-12-13 10:00", "2010-12-01 10:00"]),  # dashed: day first too
+    (["01.12.2010", "02.12.2010"], ["2010-12-01", "2010-12-02"]),  # dotted, no day past 12: as Europe writes them
+    (["201012010826", "22991231", "1/2/2010\nx"], ["2010-12-01 08:26", None, None]),  # past 2262; a line break
+    (["2010-12-01 08:26:00.1234567"], ["2010-12-01 08:26:00.123456"]),  # a nanosecond export raised a TypeError
 ])
 def test_date_formats(values, expected):
     parsed = parse_times(pd.Series(values))
     assert parsed.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
+
+
+def test_both_engines_weigh_the_day_first_evidence_by_rows(tmp_path):
+    """DuckDB parses each distinct time once: the evidence for day-first is counted in rows, so 20
+    rows of 13/01 outweigh 20 rows spread over 01/14, 01/15 and 02/03 on both engines."""
+    times = ["13/01/2011 10:00"] * 20 + [["01/14/2011", "01/15/2011", "02/03/2011"][i % 3] for i in range(20)]
+    path = tmp_path / "dates.csv"
+    pd.DataFrame({"order": range(40), "user": [f"u{i % 4}" for i in range(40)],
+                  "item": [f"p{i % 7}" for i in range(40)], "date": times}).to_csv(path, index=False)
+    read = [ingest(path, engine=engine, time="date").events for engine in ("pandas", "duckdb")]
+    for events in read:
+        seen = set(events["time"])
+        assert pd.Timestamp("2011-03-02") in seen and pd.Timestamp("2011-02-03") not in seen
 
 
 def test_a_number_column_mapped_as_time_is_refused_not_read_as_years():

@@ -27,8 +27,8 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
     A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both),
     or a date written without separators (20101201, 20101201083000); any other plain number is not a
     time (a quantity column mapped as time is unparseable, not years 6 and 1728). d/m/y is chosen
-    over m/d/y where more slashed dates can only be day-first (13/12) than only month-first (12/13),
-    and ISO dates (2010-12-01) are read year-month-day whatever the slashed ones are; a time zone (Z, +02:00) is
+    over m/d/y where more dates can only be day-first (13/12) than only month-first (12/13) (`_day_first`),
+    and year-first dates (2010-12-01) are read year-month-day whatever the others are; a time zone (Z, +02:00) is
     converted to UTC and dropped, and values without one are taken as UTC. Dates outside
     1677-2262, which datetime64[ns] cannot hold, are unparseable. What was done is added to `notes`.
     weights: how many rows each value stands for, when `series` holds each distinct value once (the
@@ -63,6 +63,10 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
                      "each was read by its size")
     # Any other plain number is not a time (a quantity or price column mapped as time): unparseable,
     # not a year (dateutil reads '1728' as 1728-01-01 and '-1' as year -1).
+    other = numeric.notna().to_numpy() & ~(compact | seconds | millis)
+    if other.any() and notes is not None:
+        notes.append(f"{int(rows[other].sum()):,} time values are plain numbers, neither Unix times nor dates "
+                     f"written as digits up to 2262 (such as '{shown(text[other].iloc[0], 20)}'): counted as unparseable")
     words = numeric.isna().to_numpy()
     if words.any():
         result[at[words]] = _parse_dates(text[words], notes, rows[words]).to_numpy()
@@ -70,22 +74,19 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
 
 
 def _compact_dates(text: pd.Series) -> pd.Series:
-    """Digits written as a date without separators, 20101201 or 20101201083000 -> datetime64[ns];
-    NaT for any other value (missing ones included)."""
+    """Digits written as a date without separators, 20101201, 201012010826 or 20101201083000 ->
+    datetime64[ns]; NaT for any other value (missing ones included) and for dates past 2262."""
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for digits, layout in ((8, "%Y%m%d"), (14, "%Y%m%d%H%M%S")):
+    for digits, layout in ((8, "%Y%m%d"), (12, "%Y%m%d%H%M"), (14, "%Y%m%d%H%M%S")):
         written = (text.str.fullmatch(r"\d{%d}" % digits) & text.str.match(r"^(19|2[0-2])")).fillna(False).astype(bool)
         if written.any():
-            parsed[written] = pd.to_datetime(text[written], format=layout, errors="coerce").astype("datetime64[ns]")
+            found = pd.to_datetime(text[written], format=layout, errors="coerce")
+            parsed[written] = found.where((found >= EARLIEST) & (found <= LATEST)).astype("datetime64[ns]")
     return parsed
 
 
 def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
-    slashed = text.str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")  # vectorised: str.extract is a Python loop
-    first = pd.to_numeric(text[slashed].str.replace(r"^(\d{1,2})[/.].*$", r"\1", regex=True))
-    second = pd.to_numeric(text[slashed].str.replace(r"^\d{1,2}[/.](\d{1,2})[/.].*$", r"\1", regex=True))
-    # Only a day can pass 12: a garbage 32/13 is evidence of neither order.
-    dayfirst = bool(((first > 12) & (second <= 12)).sum() > ((second > 12) & (first <= 12)).sum())
+    dayfirst = _day_first(text, rows)
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
     parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
@@ -108,11 +109,31 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
     return parsed.astype("datetime64[ns]")
 
 
+def _day_first(text: pd.Series, rows: np.ndarray) -> bool:
+    """Whether d/m/y dates (13/12/2010, 13-12-2010, 13.12.2010) outnumber m/d/y ones, by rows. Only a
+    day can pass 12, so 13/12 is day-first evidence, 12/13 month-first, 32/13 (garbage) neither.
+    Without evidence, dotted dates (01.12.2010, as Europe writes them) are day-first, others not."""
+    dated = text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}").to_numpy(bool)  # vectorised, not str.extract
+    if not dated.any():
+        return False
+    fields = text[dated]  # (?s): a value holding a line break is still one value
+    first = pd.to_numeric(fields.str.replace(r"(?s)^(\d{1,2})[/.-].*$", r"\1", regex=True), errors="coerce")
+    second = pd.to_numeric(fields.str.replace(r"(?s)^\d{1,2}[/.-](\d{1,2})[/.-].*$", r"\1", regex=True),
+                           errors="coerce")
+    weight = rows[dated]
+    day = int(weight[((first > 12) & (second <= 12)).to_numpy(bool)].sum())
+    month = int(weight[((second > 12) & (first <= 12)).to_numpy(bool)].sum())
+    if day or month:
+        return day > month
+    dotted = fields.str.match(r"^\d{1,2}\.").to_numpy(bool)
+    return int(weight[dotted].sum()) * 2 > int(weight.sum())
+
+
 def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Distinct date texts -> UTC datetimes: those in a common layout at C speed (the first value's,
-    then the first left's, so a column mixing a few layouts reads each fast), the rest one by one
-    (format="mixed" costs dateutil's 100 us a value), ISO ones never day-first (dateutil's dayfirst
-    reads 2010-12-01 as 12 January)."""
+    """Distinct date texts -> UTC datetimes: those in a common layout at C speed (the layout of the
+    first of the first 50 values that has one, then again among those left, so a column mixing a few
+    layouts reads each fast), the rest one by one (format="mixed" costs dateutil's 100 us a value),
+    year-first ones never day-first (dateutil's dayfirst reads 2010-12-01 as 12 January)."""
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     rest = pd.Series(True, index=text.index)
     for _ in range(LAYOUTS_TRIED):
@@ -127,7 +148,7 @@ def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
         rest = parsed.isna()
         if not rest.any():
             return parsed
-    iso = text.str.match(r"^\d{4}-")
+    iso = text.str.match(r"^\d{4}[-/.]|^\d{8}T")  # year first: 2010-12-01, 2010/12/01, 20101201T0826
     for part, part_dayfirst in ((rest & iso, False), (rest & ~iso, dayfirst)):
         if part.any():
             try:
@@ -140,9 +161,11 @@ def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
 
 LAYOUTS_TRIED, SAMPLED = 3, 50  # layouts read at C speed; values looked at to find each
 ISO_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
-               "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d")
-DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y")
-MONTH_FIRST = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y")
+               "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
+DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y %H:%M",
+             "%d-%m-%Y")
+MONTH_FIRST = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y", "%m-%d-%Y %H:%M",
+               "%m-%d-%Y")
 
 
 def _layout_of(value: str, dayfirst: bool) -> str | None:
@@ -158,7 +181,10 @@ def _layout_of(value: str, dayfirst: bool) -> str | None:
 
 
 def _one_date(value: str, dayfirst: bool) -> pd.Timestamp:
+    """One value, at microseconds as the column it goes into (a nanosecond export, '08:26:00.1234567',
+    raised a TypeError there)."""
     try:
-        return pd.to_datetime(value, errors="coerce", dayfirst=dayfirst, utc=True)
+        found = pd.to_datetime(value, errors="coerce", dayfirst=dayfirst, utc=True)
     except (ValueError, OverflowError, TypeError):
         return pd.NaT
+    return pd.NaT if pd.isna(found) else found.as_unit("us")
