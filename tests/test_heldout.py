@@ -103,7 +103,7 @@ def test_the_held_out_files_cleaning_is_said_beside_the_table(files):
     done = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(train), "--test", str(cleaned),
                            "--models", "pop", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert ("held-out file heldout-with-charges.csv: rows read 8, kept 5; dropped 2 charge, not a product "
+    assert ("Held-out file heldout-with-charges.csv: rows read 8, kept 5; dropped 2 charge, not a product "
             "(postage, fees, adjustments); dropped 1 exact duplicate") in done.stdout.splitlines()
 
 

@@ -58,7 +58,7 @@ def test_the_cli_reads_a_held_out_file_with_the_same_floor(tmp_path):
     assert "dropped 15 rating below 4 (not a like)" in done.stdout + done.stderr
     assert json.loads(out.read_text())["split"]["heldout_pairs"] == 15
     # What the floor took from DATA (30 lines rated 2) is said beside the table, not only by `ingest`.
-    assert "rating floor 4: dropped 30 rated lines below it (not likes)" in done.stdout.splitlines()
+    assert "train.csv: dropped 30 rating below 4 (not a like)" in done.stdout.splitlines()
 
 
 def test_the_data_page_offers_the_floor_only_for_a_rated_log(tmp_path, monkeypatch):
@@ -110,7 +110,9 @@ def test_a_held_out_file_of_pairs_alone_is_read_without_the_floor_and_says_so(tm
     done = run_cli("benchmark", tmp_path / "ratings.csv", "--test", tmp_path / "pairs.csv", "--min-rating", "4",
                    "--models", "pop")
     assert done.returncode == 0, done.stderr
-    assert "note: no rating column: the rating floor 4 drops nothing here" in done.stderr
+    said = done.stdout.splitlines()  # once, with the file's cleaning line, as the run's notes say it
+    assert "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts" in said
+    assert "no rating column" not in done.stderr
 
 
 def test_the_floor_is_worded_as_typed_and_a_log_left_without_ratings_says_so(tmp_path):

@@ -38,8 +38,9 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
                         drop_non_products=args.drop_non_products, item_columns=item_columns, lookup_key=args.lookup_key,
                         segments=segments, progress=progress, min_rating=args.min_rating,
                         floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
-    for warning in result.report.warnings:
-        print(f"note: {warning}", file=sys.stderr)
+    if path is None:  # a held-out file's notes are said with its cleaning line (data.heldout.heldout_notes)
+        for warning in result.report.warnings:
+            print(f"note: {warning}", file=sys.stderr)
     return result
 
 

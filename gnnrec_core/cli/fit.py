@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.heldout import cleaning_line, heldout_notes
+from ..data.heldout import heldout_notes
 from ..data.ingest import IngestResult
 from ..data.rating_floor import floor_dropped_line
 from ..errors import ConfigError
@@ -85,11 +85,11 @@ def print_reading(args: argparse.Namespace, dataset: Dataset, split: dict[str, A
     """The data behind a table: its size, what a rating floor dropped, and the held-out file's cleaning."""
     print(data_size_line(dataset.interactions, split))
     report = dataset.ingest.report
-    floor = floor_dropped_line(report.min_rating, report.dropped)
+    floor = floor_dropped_line(Path(args.data).name, report.min_rating, report.dropped)
     if floor is not None:
         print(floor)
     if heldout is not None:
-        print(cleaning_line(f"held-out file {Path(args.test).name}", heldout))
+        print("\n".join(heldout_notes(Path(args.test).name, heldout)))
 
 
 def print_seeded(seeded: SeededBenchmark) -> None:

@@ -43,10 +43,10 @@ def low_rating_reason(floor: float) -> str:
     return f"rating below {floor_text(floor)} (not a like)"
 
 
-def floor_dropped_line(min_rating: float | None, dropped: dict[str, int]) -> str | None:
-    """What the floor took from a log, for a command's output beside its table: None without a floor."""
+def floor_dropped_line(name: str, min_rating: float | None, dropped: dict[str, int]) -> str | None:
+    """What the floor took from the log `name`, beside a command's table, in the cleaning report's
+    words ('ratings.csv: dropped 30 rating below 4 (not a like)'); None without a floor."""
     if min_rating is None:
         return None
-    count = dropped.get(low_rating_reason(min_rating), 0)
-    return (f"rating floor {floor_text(min_rating)}: dropped {count:,} rated line{'s' * (count != 1)} below it "
-            "(not likes)")
+    reason = low_rating_reason(min_rating)
+    return f"{name}: dropped {dropped.get(reason, 0):,} {reason}"

@@ -65,8 +65,9 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
     # not a year (dateutil reads '1728' as 1728-01-01 and '-1' as year -1).
     other = numeric.notna().to_numpy() & ~(compact | seconds | millis)
     if other.any() and notes is not None:
+        example = shown(text[other].iloc[0], 20)
         notes.append(f"{int(rows[other].sum()):,} time values are plain numbers, neither Unix times nor dates "
-                     f"written as digits up to 2262 (such as '{shown(text[other].iloc[0], 20)}'): counted as unparseable")
+                     f"written as digits up to 2262 (such as '{example}'): counted as unparseable")
     words = numeric.isna().to_numpy()
     if words.any():
         result[at[words]] = _parse_dates(text[words], notes, rows[words]).to_numpy()

@@ -52,7 +52,7 @@ def _epochs(run: RunInfo) -> str:
     row = run.main_result
     tuning = row.tuning if row is not None else None
     if tuning is None or tuning.epochs is None:
-        return "-" if run.epochs is None else f"best at epoch {run.epochs} (no record of the rest)"
+        return "-" if run.epochs is None else "not recorded"  # an old run: its best epoch has a row below
     return epochs_words(tuning.epochs, tuning.last_epoch_share)
 
 
