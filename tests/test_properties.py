@@ -51,7 +51,10 @@ HOSTILE_TIME = st.one_of(
     DATES.map(lambda d: d.isoformat(sep=" ")), DATES.map(lambda d: d.isoformat() + "Z"),
     st.tuples(DATES, st.integers(-14, 14)).map(lambda t: f"{t[0].isoformat()}{t[1]:+03d}:00"),
     st.integers(0, 2 ** 45).map(str), st.floats().map(str), DATES.map(lambda d: d.strftime("%d/%m/%Y %H:%M")),
-    st.sampled_from(["", "garbage", "0000-00-00", "1709290800", "1709290800000", "2024-03-01T10:00:00+02:00"]))
+    DATES.map(lambda d: f"{d.year:04d}{d:%m%d%H%M%S}"), DATES.map(lambda d: f"{d.year:04d}{d:%m%d}"),  # digits alone
+    DATES.map(lambda d: d.strftime("%d-%m-%Y %H:%M")), DATES.map(lambda d: f"{d.year:04d}/{d:%m/%d}"),
+    st.sampled_from(["", "garbage", "0000-00-00", "1709290800", "1709290800000", "2024-03-01T10:00:00+02:00",
+                     "22991231", "2010-12-01 08:26:00.1234567", "1/2/2010\nx", "32/13/2010 25:61"]))
 HOSTILE_NUMBER = st.one_of(
     st.sampled_from(["inf", "-inf", "nan", "NaN", "1e308", "-1e308", "1e400", "-0", "-0.0", "0", "", "2", "n/a"]),
     st.floats().map(repr), st.integers(-3, 5).map(str))
