@@ -47,7 +47,7 @@ def test_train_command_scores_the_users_own_test_set(files):
     runs = list((root / "ws-cli" / "runs").glob("*/run.json"))
     record = json.loads(runs[0].read_text())
     assert {key: record["split"][key] for key in EXPECTED} == EXPECTED
-    assert record["notes"][0] == "Held-out file heldout.csv: rows read 5, kept 5"  # what reading it did, kept
+    assert record["notes"][0] == "Held-out file heldout.csv: rows read 5, kept 5."  # what reading it did, kept
     report = subprocess.run([sys.executable, "-m", "gnnrec_core", "report", "--run", "latest", "--workspace",
                              str(root / "ws-cli"), "--out", str(root / "report.html"), "--quiet"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -67,6 +67,22 @@ def test_train_command_refuses_a_test_set_it_cannot_score(files):
     assert done.returncode == 2 and "expected held-out pairs of users and items that train knows" in done.stderr
     assert "Traceback" not in done.stderr
     assert not list((root / "ws-refused").rglob("*.json"))  # neither the dataset nor a run was kept
+    assert done.stderr.rstrip().endswith("check both files use the same IDs")
+
+
+def test_a_test_file_cut_from_the_same_log_is_refused_with_what_to_do(files):
+    """A test file of the log's own last lines: every pair is in the dataset, which trains on all its
+    rows; the hint said "check both files use the same IDs", which they do."""
+    from gnnrec_core.errors import InputError
+    from gnnrec_core.matrix.interactions import given_split
+    from gnnrec_core.pipeline.benchmark import prepare
+
+    root, train, _ = files
+    data = prepare(ingest(train)).interactions
+    own = ingest(train).events.tail(10)
+    with pytest.raises(InputError, match="found none of 10 .*10 already in train.*every held-out pair is in the "
+                                         "dataset already.*give a test file of pairs the dataset does not hold"):
+        given_split(data, own)
 
 
 def test_train_page_takes_a_held_out_file(files, monkeypatch):
@@ -88,7 +104,7 @@ def test_train_page_takes_a_held_out_file(files, monkeypatch):
         assert not at.exception and not at.error, [e.value for e in at.error]
     captions = " ".join(str(c.value) for c in at.caption)
     assert "Split: your own test set (5 held-out pairs; skipped: 1 with a customer the dataset never saw" in captions
-    assert "Held-out file heldout.csv: rows read 5, kept 5" in captions.replace("\\", "")  # markdown escapes
+    assert "Held-out file heldout.csv: rows read 5, kept 5." in captions.replace("\\", "")  # a sentence of its own
     trained = EXPECTED["train_interactions"]
     assert f"1 already in train); every row of the dataset trained; {trained} train / 3 test" in captions
 
@@ -104,7 +120,7 @@ def test_the_held_out_files_cleaning_is_said_beside_the_table(files):
                            "--models", "pop", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert ("Held-out file heldout-with-charges.csv: rows read 8, kept 5; dropped 2 charge, not a product "
-            "(postage, fees, adjustments); dropped 1 exact duplicate") in done.stdout.splitlines()
+            "(postage, fees, adjustments); dropped 1 exact duplicate.") in done.stdout.splitlines()
 
 
 def test_train_takes_the_train_pages_split_and_every_front_end_says_who_it_left_out(small_log, tmp_path):

@@ -105,13 +105,13 @@ def test_a_held_out_file_of_pairs_alone_is_read_without_the_floor_and_says_so(tm
     assert read.events["item"].tolist() == ["w", "y", "x"] and read.report.min_rating is None
     assert read.report.warnings == ["no rating column: the rating floor 4 drops nothing here; every pair counts"]
     assert heldout_notes("pairs.csv", read) == (  # the run's notes, which the Train page shows
-        "Held-out file pairs.csv: rows read 3, kept 3",
-        "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts")
+        "Held-out file pairs.csv: rows read 3, kept 3.",
+        "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts.")
     done = run_cli("benchmark", tmp_path / "ratings.csv", "--test", tmp_path / "pairs.csv", "--min-rating", "4",
                    "--models", "pop")
     assert done.returncode == 0, done.stderr
     said = done.stdout.splitlines()  # once, with the file's cleaning line, as the run's notes say it
-    assert "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts" in said
+    assert "pairs.csv: no rating column: the rating floor 4 drops nothing here; every pair counts." in said
     assert "no rating column" not in done.stderr
 
 

@@ -22,7 +22,8 @@ def heldout_notes(name: str, result: IngestResult) -> tuple[str, ...]:
     """What reading the held-out file `name` did, for the run's notes (so the Train page says it as the
     CLI does): its cleaning line, then what was noted while reading (e.g. no rating column, so the
     rating floor was not applied)."""
-    return (cleaning_line(f"Held-out file {name}", result), *(f"{name}: {w}" for w in result.report.warnings))
+    notes = (cleaning_line(f"Held-out file {name}", result), *(f"{name}: {w}" for w in result.report.warnings))
+    return tuple(note if note.endswith(".") else f"{note}." for note in notes)  # sentences: the page joins them
 
 
 def read_like(dataset: IngestResult, source: Any) -> IngestResult:

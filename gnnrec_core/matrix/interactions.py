@@ -218,6 +218,15 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
     return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
 
 
+def _no_test_hint(info: dict) -> str:
+    """What to do when no held-out pair is left to score: every pair already in the data (a test file
+    cut from the same log) asks for another file, not other IDs."""
+    if info["skipped_in_train"] == info["heldout_pairs"]:
+        return ("every held-out pair is in the dataset already, which trains on all its rows: give a test file "
+                "of pairs the dataset does not hold (e.g. remove them from the dataset first)")
+    return "check both files use the same IDs"
+
+
 def given_split(data: Interactions, heldout: pd.DataFrame) -> Split:
     """The user's own split: every interaction of `data` trains, `heldout` (events with the canonical
     user and item columns, as ingest returns them) is the test set, binary. Held-out rows whose user
@@ -247,7 +256,7 @@ def given_split(data: Interactions, heldout: pd.DataFrame) -> Split:
         raise InputError(f"expected held-out pairs of users and items that train knows, found none of "
                          f"{len(pairs):,} ({info['skipped_unknown_users']:,} with an unknown user, "
                          f"{info['skipped_unknown_items']:,} with an unknown item, {info['skipped_in_train']:,} "
-                         "already in train); check both files use the same IDs")
+                         f"already in train); {_no_test_hint(info)}")
     return Split(train, test, SplitConfig(), info)
 
 
