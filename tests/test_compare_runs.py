@@ -238,3 +238,5 @@ def test_the_settings_table_words_a_cut_last_epoch_as_every_screen_does():
     assert table.loc["epochs trained", "run A"] == "2.6 epochs"
     assert table.loc["epochs trained", "run B"] == "-"
     assert table.loc["weights kept from (best on validation)"].tolist()[:2] == ["epoch 2", "-"]
+    budgeted = replace(cut, settings={"time_budget": 12.0})  # a setting one run was given: the other's default, said
+    assert run_settings(budgeted, cut).set_index("setting").loc["time budget"].tolist()[:2] == ["12", "default (90)"]

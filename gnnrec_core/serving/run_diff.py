@@ -35,7 +35,8 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
         "split": (_split_words(a.split), _split_words(b.split)),
     }
     for key in dict.fromkeys([*a.settings, *b.settings]):
-        rows[key.replace("_", " ")] = (_value(a.settings.get(key)), _value(b.settings.get(key)))
+        rows[key.replace("_", " ")] = (_value(a.settings.get(key), _default(a, key)),
+                                       _value(b.settings.get(key), _default(b, key)))
     rows["epochs trained"] = (_epochs(a), _epochs(b))
     rows["weights kept from (best on validation)"] = (_best_epoch(a), _best_epoch(b))
     rows["rows scored"] = (", ".join(r.key for r in a.results), ", ".join(r.key for r in b.results))
@@ -60,8 +61,17 @@ def _best_epoch(run: RunInfo) -> str:
     return "-" if run.epochs is None else f"epoch {run.epochs}"
 
 
-def _value(value: object) -> str:
-    return "default" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+def _default(run: RunInfo, key: str) -> object:
+    """The run's main model's default for a setting it was not given (a time budget: 90), or None."""
+    from ..models import MODELS
+
+    return getattr(MODELS[run.model].config_class(), key, None) if run.model in MODELS else None
+
+
+def _value(value: object, default: object = None) -> str:
+    if value is None:
+        return "default" if default is None else f"default ({_value(default)})"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def same_interactions(a: Run, b: Run) -> bool:
