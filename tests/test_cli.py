@@ -168,6 +168,21 @@ def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args", [["recommend", "--user", "no-such-user"], ["similar", "--item", "no-such-item"],
+                                  ["recommend", "--basket", "85123A,nothing-like-it"]], ids=["user", "item", "basket"])
+def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, capsys):
+    """`recommend DATA --user TYPO` trained the model (30 s on the sample's default) before saying the
+    customer is unknown: the name is looked up first, and no fit starts."""
+    from gnnrec_core.cli import common, main
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a fit started before the name was checked")
+
+    monkeypatch.setattr(common, "fit_timed", no_fit)
+    assert main([args[0], str(small_log), *args[1:]]) == 2
+    assert "error: expected a known" in capsys.readouterr().err
+
+
 def _in_a_terminal(*args) -> str:
     """Run the CLI with stdout and stderr on a pseudo-terminal 120 columns wide; all it printed."""
     import fcntl

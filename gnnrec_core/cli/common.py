@@ -103,9 +103,11 @@ def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
                             repeat=args.repeat, **compared)
 
 
-def _fit(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
+def _fit(args: argparse.Namespace, named: Callable[[Dataset], object] | None = None) -> tuple[Dataset, Recommender]:
     dataset = _dataset(args)
     train = check_trainable(dataset.interactions).matrix()
+    if named is not None:  # the customer or product asked about, found before the fit: a typo costs no training
+        named(dataset)
     name = parse_models(args.model, "model")[0]
     with _Progress(args, None, "epochs") as progress:
         model, _ = fit_timed(name, dataset, train, progress=progress, device=args.device, seed=args.seed,
@@ -119,12 +121,14 @@ RUN_OPTIONS = {"command", "data", "run", "workspace", "user", "basket", "item", 
                "min_buyers"}
 
 
-def _model_for(args: argparse.Namespace) -> tuple[Dataset, Recommender]:
+def _model_for(args: argparse.Namespace,
+               named: Callable[[Dataset], object] | None = None) -> tuple[Dataset, Recommender]:
     """The model that answers: fitted now on DATA, or a saved run's (`--run ID` or `--run latest`)
-    with the dataset it was trained on, from the workspace."""
+    with the dataset it was trained on, from the workspace. `named`: looks up what the command asks
+    about (raising InputError when it is unknown) before any fit."""
     if getattr(args, "run", None) is None:
         _check_data(args)
-        return _fit(args)
+        return _fit(args, named)
     run, dataset = _saved_run(args)
     return dataset, run.model
 

@@ -22,7 +22,8 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     parse_boosts(args.boost)  # a malformed --boost is refused before the data and the model load
     if args.basket is not None and not args.basket.replace(",", "").strip():
         raise ConfigError(f"--basket: expected comma-separated product IDs or names, found '{args.basket}'")
-    dataset, model = _model_for(args)
+    dataset, model = _model_for(args, lambda data: data.user_index(args.user) if args.basket is None
+                                else _basket_indices(data, args.basket))
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     policy = _policy(args, dataset, model)
     if args.basket is None:
@@ -98,7 +99,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     from ..serving.explore import item_buyers
     from ..serving.recommend import similar_table
 
-    dataset, model = _model_for(args)
+    dataset, model = _model_for(args, lambda data: data.item_index(args.item))
     item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
     table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
     code, name = str(dataset.interactions.items[item]), dataset.item_names(np.array([item]))[0].strip()
