@@ -132,57 +132,6 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert f"--workspace {tmp_path / 'ws'}`" in train.stdout
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["ingest", "does-not-exist.csv"], "expected a data file"),
-    (["ingest", "{empty}"], "empty file"),
-    (["ingest", "{binary}"], "binary content"),
-    (["ingest", "{small}", "--user-col", "Nope"], "expected a column 'Nope'"),
-    (["benchmark", "{small}", "--models", "magic"], "--models: expected names among"),
-    (["recommend", "{small}", "--user", "17850", "--model", "lightgnc"], "--model: expected names among"),
-    (["train", "{small}", "--compare-with", "pop,magic"], "--compare-with: expected names among"),
-    (["benchmark", "{small}", "--models", "pop,foo"], "found 'foo'"),  # the unknown name alone
-    (["benchmark", "{small}", "--test-size", "2"], "--test-size: expected"),
-    (["benchmark", "{small}", "--models", ""], "--models: expected names among"),  # it ran every model
-    (["train", "{small}", "--compare-with", " , "], "--compare-with: expected names among"),
-    (["recommend", "{small}", "--user", "no-such-user"], "expected a known user ID"),
-    (["similar", "{small}", "--item", "no-such-item"], "expected a known item ID"),
-    (["similar", "{small}", "--item", "85123a"], "found '85123a' (did you mean 85123A?)"),  # another case
-    (["recommend", "{small}", "--user", "17850.0"], "found '17850.0' (did you mean 17850?)"),  # a spreadsheet's .0
-    (["recommend", "{small}", "--user", "17851"], "found '17851' (IDs look like"),  # no guess at a nearby number
-    (["benchmark", "{baskets}"], "expected events with a user column"),
-    (["recommend", "{small}"], "--user"),
-    # a malformed boost before any reading: the data file is never opened (it waited on the model)
-    (["recommend", "never_read.csv", "--user", "1", "--boost", "Foo=abc"], "boost: expected CATEGORY=FACTOR"),
-])
-def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
-    (tmp_path / "empty.csv").write_bytes(b"")
-    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
-    (tmp_path / "baskets.csv").write_text("a,b,c\nb,c\na\n")
-    paths = {"{small}": small_log, "{empty}": tmp_path / "empty.csv", "{binary}": tmp_path / "binary.csv",
-             "{baskets}": tmp_path / "baskets.csv"}
-    result = run_cli(*[paths.get(a, a) for a in args])
-    assert result.returncode == 2
-    assert expected in result.stderr
-    lines = result.stderr.strip().splitlines()  # a repair note may come first (`note: read as a basket list`)
-    assert [line for line in lines if not line.startswith("note: ")] == [lines[-1]] and lines[-1].startswith("error: ")
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize("args", [["recommend", "--user", "no-such-user"], ["similar", "--item", "no-such-item"],
-                                  ["recommend", "--basket", "85123A,nothing-like-it"]], ids=["user", "item", "basket"])
-def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, capsys):
-    """`recommend DATA --user TYPO` trained the model (30 s on the sample's default) before saying the
-    customer is unknown: the name is looked up first, and no fit starts."""
-    from gnnrec_core.cli import common, main
-
-    def no_fit(*args, **kwargs):
-        raise AssertionError("a fit started before the name was checked")
-
-    monkeypatch.setattr(common, "fit_timed", no_fit)
-    assert main([args[0], str(small_log), *args[1:]]) == 2
-    assert "error: expected a known" in capsys.readouterr().err
-
-
 def _in_a_terminal(*args) -> str:
     """Run the CLI with stdout and stderr on a pseudo-terminal 120 columns wide; all it printed."""
     import fcntl
@@ -276,79 +225,6 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     assert unquoted.returncode == 2 and "'milk' is no file: a name with spaces needs quotes" in unquoted.stderr
     kept = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--keep-non-products")
     assert kept.returncode == 2 and kept.stderr.strip().endswith("found --keep-non-products")  # the flag given
-
-
-@pytest.mark.parametrize("args,expected", [
-    (["benchmark", "{small}", "--seed", "-1"], "expected a seed from 0 to 4294967295, found -1"),
-    (["benchmark", "{small}", "--seed", str(2**64)], "expected a seed from 0"),
-    (["report", "{small}", "--k", "0"], "expected a whole number >= 1, found 0"),
-    (["recommend", "{small}", "--user", "17850", "--k", "-1"], "expected a whole number >= 1, found -1"),
-    (["similar", "{small}", "--item", "85123A", "--k", "-1"], "expected a whole number >= 1"),
-    (["export", "{small}", "--k", "-1"], "expected a whole number >= 1"),
-    (["benchmark", "{small}", "--time-budget", "inf"], "expected a finite number, found inf"),
-    (["benchmark", "{small}", "--time-budget", "0"], "expected a positive number of seconds"),
-    (["rules", "{small}", "--min-support", "nan"], "expected a finite number, found nan"),
-    (["recommend", "{small}", "--user", "17850", "--boost", "Cat1=inf", "--json", "-"], "finite factor"),
-    (["benchmark", "{small}", "--json", "{folder}"], "--json: expected a file path, found the folder"),
-    (["export", "{small}", "--out", "{file}"], "--out: expected a folder, found the file"),
-    (["export", "{small}", "--out", "exp.csv"], "--out: expected a folder for the files written, found the file name"),
-    (["report", "{small}", "--out", "out/report.pdf"], "--out: expected a file name ending .html or .htm (what is "
-                                                          "written), found 'out/report.pdf'"),
-    (["train", "{small}", "--workspace", "{file}"], "expected a workspace folder at"),
-    # places that refuse files (Linux's /proc): exit 2 in words, not 3 ("internal error")
-    (["report", "{small}", "--model", "pop", "--out", "/proc/gnnrec.html"], "--out: expected a writable file at"),
-    (["rules", "{small}", "--json", "/proc/gnnrec.json"], "--json: expected a writable file at"),
-    (["export", "{small}", "--model", "pop", "--out", "/proc/self"], "--out: expected a folder that takes files"),
-])
-def test_numbers_and_paths_are_refused_in_one_line(args, expected, small_log, tmp_path, capsys):
-    from gnnrec_core.cli import main
-
-    (tmp_path / "a_file").write_text("x")
-    paths = {"{small}": str(small_log), "{folder}": str(tmp_path), "{file}": str(tmp_path / "a_file")}
-    try:
-        status = main([paths.get(a, a) for a in args])
-    except SystemExit as exc:  # the parser's own refusal
-        status = exc.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
-
-
-def test_a_basket_list_where_customers_are_needed_says_what_does_work(small_log, tmp_path, capsys):
-    """A basket list (no customers) given to `benchmark`, or as its held-out test set: one line that
-    names what works instead (`basket-eval`, the basket as the customer), not a count of nothing."""
-    from gnnrec_core.cli import main
-
-    baskets = tmp_path / "baskets.csv"
-    baskets.write_text("milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20)
-    assert main(["benchmark", str(baskets), "--models", "pop"]) == 2
-    said = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "`basket-eval`" in said and "--user-col basket" in said
-    assert main(["benchmark", str(small_log), "--test", str(baskets), "--models", "pop"]) == 2
-    said = capsys.readouterr().err.strip().splitlines()[-1]
-    assert said == ("error: expected a held-out file with a customer column (the test set's customer-product "
-                    "pairs), found none; a basket list has no customers to score")
-
-
-def test_an_output_place_that_refuses_files_is_refused_before_the_work(small_log, tmp_path, capsys):
-    """`ingest DATA --json /proc/x.json` printed the whole report, then refused the file; each output
-    path is now tried first (and nothing is left behind where the place takes files)."""
-    from gnnrec_core.cli import main
-
-    assert main(["ingest", str(small_log), "--json", "/proc/gnnrec.json"]) == 2
-    said = capsys.readouterr()
-    assert said.out == "" and "--json: expected a writable file at '/proc/gnnrec.json'" in said.err
-    assert main(["export", str(small_log), "--model", "pop", "--out", "/proc/self"]) == 2
-    assert capsys.readouterr().out == ""  # refused before the model was fitted
-    assert main(["ingest", str(small_log), "--json", str(tmp_path / "ok.json")]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["ok.json"]  # the probes left nothing
-
-
-def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
-    from gnnrec_core.cli import main
-
-    assert main(["ingest", str(small_log), "--json", str(tmp_path / "new" / "deeper" / "ingest.json")]) == 0
-    assert (tmp_path / "new" / "deeper" / "ingest.json").is_file()
 
 
 def test_help_names_the_command_as_typed(tmp_path):
