@@ -379,3 +379,18 @@ def test_a_ratings_log_says_that_every_rating_counts_as_an_interaction():
     lines = dict(summary(ingest(frame.to_csv(index=False).encode(), "ratings.csv")).lines())
     assert lines["Ratings"].startswith("every rated product counts as an interaction, a rating of 1 as much as")
     assert "Ratings" not in dict(summary(ingest(SAMPLE)).lines())
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_missing_values_spelling_in_an_id_column_is_missing_not_a_customer(engine):
+    """An export wrote its blank customer cells as 'NaN', 'null', 'N/A': each became a customer who
+    bought a share of everything (and a column of 'NaN' one customer who bought it all), with no note.
+    They are missing, on both engines; an item written so is a row with no product; 'NAN2' and 'n.a.'
+    are IDs."""
+    users = ["u1", "NaN", "null", " N/A ", "None", "#N/A", "NAN2", "n.a.", "u1"]
+    frame = pd.DataFrame({"CustomerID": users, "InvoiceNo": [str(i) for i in range(9)],
+                          "StockCode": ["p1", "p2", "p1", "p2", "p1", "p2", "p1", "p2", "nan"]})
+    result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
+    assert sorted(result.events["user"].dropna().unique()) == ["NAN2", "n.a.", "u1"]
+    assert result.report.notes["rows without user (kept for baskets only)"] == 5
+    assert result.report.dropped["missing item id"] == 1 and "nan" not in set(result.events["item"])

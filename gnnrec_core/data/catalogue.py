@@ -73,14 +73,22 @@ def _name_of(source: Any) -> str | None:
         return file_name
     return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
 
+# How spreadsheets, databases and pandas write a missing value (pandas' own list, STR_NA_VALUES): an ID
+# cell holding one is missing, not a customer or product of that name (an export's 1,079 'NaN' customer
+# cells became one customer who bought everything).
+MISSING_ID_SPELLINGS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
+
 def normalise_ids(series: pd.Series) -> pd.Series:
-    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats).
+    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats); a
+    missing value's spelling ('NaN', 'null', 'N/A', ...: MISSING_ID_SPELLINGS) is missing.
 
     Each distinct value is normalised once: IDs repeat, so this is per product, not per row."""
     codes, uniques = pd.factorize(series)
     text = pd.Series(uniques).astype("string").str.strip()
     text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-    table = text.where(text != "").astype(object).where(lambda t: t.notna(), None).to_numpy()
+    table = text.where(~text.isin(MISSING_ID_SPELLINGS)).astype(object).where(lambda t: t.notna(), None).to_numpy()
     values = np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
     return pd.Series(values, index=series.index, dtype=object)
 

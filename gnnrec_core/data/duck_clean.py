@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress
 from .catalogue import (
+    MISSING_ID_SPELLINGS,
     catalogue_frame,
     normalise_ids,
 )
@@ -35,6 +36,7 @@ from .ingest import (
 from .mapping import ColumnMapping
 from .rating_floor import low_rating_reason
 
+MISSING_SQL = ", ".join("'" + v.replace("'", "''") + "'" for v in MISSING_ID_SPELLINGS)
 PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end: Python's strip() changes nothing
 REASONS = ("missing item id", "quantity is inf, nan or beyond ±1e15", "price is inf, nan or beyond ±1e15",
            "rating is inf, nan or beyond ±1e15", "cancelled invoice", "zero or negative quantity (returns)",
@@ -61,8 +63,9 @@ def id_codes(con: duckdb.DuckDBPyConnection, table: str, column: str, out: str) 
     """Table `out` (v, code, norm): each distinct raw ID, the code of its normalised form and that
     form; returns the normalised IDs by code (object array). (normalise_ids strips every space, so
     the raw text needs no `Loaded.value` first.)"""
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN regexp_full_match(v, '{PLAIN_ID}') THEN "
-                rf"regexp_replace(v, '^(-?[0-9]+)\.0$', '\1') END AS norm, regexp_full_match(v, '{PLAIN_ID}') "
+    plain = f"(regexp_full_match(v, '{PLAIN_ID}') AND v NOT IN ({MISSING_SQL}))"  # 'NaN': normalise_ids
+    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN {plain} THEN "
+                rf"regexp_replace(v, '^(-?[0-9]+)\.0$', '\1') END AS norm, {plain} "
                 f"AS plain FROM (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)")
     other = _values(con, f"SELECT v FROM {out}_raw WHERE NOT plain")
     if len(other):  # Unicode whitespace, control characters, empty text: normalise_ids itself
