@@ -60,6 +60,22 @@ def test_figures_show_names_as_text(hostile):
     assert _no_raw_markup(rules_graph(rules, {"p0": SCRIPT, "p1": IMAGE}).to_json())
 
 
+def test_figures_show_quotes_as_typed():
+    """Plotly decodes &lt; and &amp; but not &quot;: the sample's 'RECORD FRAME 7" SINGLE SIZE' read
+    'RECORD FRAME 7&quot; SINGLE SIZE' on the Neighbourhood graph and the Product map."""
+    names = {0: 'RECORD FRAME 7" SINGLE SIZE', 1: "BAKER'S <b>TWINE</b> & CO", 2: "plain"}
+    graph = nx.MultiGraph()
+    graph.add_edge(0, 1, kind="similar", weight=0.9)
+    graph.add_edge(0, 2, kind="bought together", weight=2.0)
+    figure = neighbourhood_figure(graph, names, centre=0)
+    shown = [text for trace in figure.data for text in (trace.hovertext or ())]
+    assert 'RECORD FRAME 7" SINGLE SIZE' in shown and "BAKER'S &lt;b&gt;TWINE&lt;/b&gt; &amp; CO" in shown
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": 0.0, "name": list(names.values()), "item": ["a", "b", "c"],
+                           "size": 1.0, "hover": list(names.values()), "category": ['7" frames', "x" * 60, "y"]})
+    legend = [trace.name for trace in product_map(points, "category").data]
+    assert '7" frames' in legend and "x" * 40 in legend  # cut before escaping: no entity cut in half
+
+
 def test_markdown_captions_show_names_as_typed():
     escaped = escape_markdown(MARKDOWN + " " + SCRIPT)
     assert not re.search(r"(?<!\\)[<>\[\]()*`]", escaped)  # every markup character escaped

@@ -26,7 +26,9 @@ LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font
 
 
 def safe(text: object) -> str:
-    return html.escape(str(text))
+    """`text` for a Plotly label or hover, which reads a subset of HTML: < > & escaped, quotes kept
+    (Plotly decodes &lt; and &amp; but showed 'RECORD FRAME 7&quot; SINGLE SIZE' as written)."""
+    return html.escape(str(text), quote=False)
 
 
 def short(text: object, most: int) -> str:
@@ -105,13 +107,13 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
     if muted.any():  # drawn first, underneath, in grey: products with too little evidence to place
         rows = np.flatnonzero(muted)
         fig.add_trace(go.Scattergl(x=points["x"].iloc[rows], y=points["y"].iloc[rows], mode="markers",
-                                   name=safe(muted_label)[:40], customdata=custom[rows], hovertemplate=hover,
+                                   name=safe(str(muted_label)[:40]), customdata=custom[rows], hovertemplate=hover,
                                    marker=dict(size=size[rows], color="#cbd5e1", opacity=0.6, line=dict(width=0))))
     coloured = points[~muted]
     if categorical:
         for position, (value, group) in enumerate(coloured.groupby(color, sort=True, observed=True)):
             rows = points.index.get_indexer(group.index)
-            fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(value)[:40],
+            fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(str(value)[:40]),
                                        marker=dict(size=size[rows],
                                                    color=CLUSTER_PALETTE[position % len(CLUSTER_PALETTE)],
                                                    opacity=0.75, line=dict(width=0)),
