@@ -11,6 +11,7 @@ import numpy as np
 from ..models.registry import row_label
 from ..pipeline.benchmark import parse_models
 from .common import _gnn_settings, _ingest, _Progress
+from .terminal import one_line
 
 
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     rules = mine_rules(stats, items, config)
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
     def label(codes: frozenset[str]) -> str:
-        return " + ".join(str(names.get(c, c)) for c in codes)
+        return " + ".join(one_line(names.get(c, c)) for c in codes)
     least = int(np.ceil(config.min_support * stats.n_baskets - 1e-9))
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
@@ -133,8 +134,8 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
               f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
         for row in rows.head(args.top).itertuples(index=False):
-            label = row.name if kind == "items" else f"{row.a_name} + {row.b_name}"
-            code = row.item if kind == "items" else f"{row.a}+{row.b}"
+            label = one_line(row.name if kind == "items" else f"{row.a_name} + {row.b_name}")
+            code = one_line(row.item if kind == "items" else f"{row.a}+{row.b}")
             lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
             print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}, share {row.share_a:.2%} -> "
                   f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ConfigError, InputError
 from .args import writable_folder
 from .common import _model_for, _policy, _Progress, fewest_buyers
+from .terminal import one_line
 
 
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def recommendation_text(table: Any) -> str:
     if reasons:
         lines.append("why:")
         for _, row in table.iterrows():
-            lines.append(f"  {row['rank']:>2} {row['item']}: " + "; ".join(str(row[c]) for c in reasons if row[c]))
+            why = "; ".join(str(row[c]) for c in reasons if row[c])
+            lines.append(f"  {row['rank']:>2} {one_line(row['item'])}: {one_line(why)}")
     return "\n".join(lines)
 
 

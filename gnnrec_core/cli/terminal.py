@@ -19,6 +19,13 @@ _CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # C0 but tab an
 _CONTROL_BUT_RETURN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 
 
+def one_line(text: object) -> str:
+    """A name from an upload for a line of free text: its line breaks written as `\\n`, so a product
+    named 'X\\nerror: ...' cannot print a line of its own (tables escape them already; the stream
+    escapes every other control character)."""
+    return str(text).replace("\n", "\\n")
+
+
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
