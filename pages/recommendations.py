@@ -26,8 +26,8 @@ from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.setting_words import chosen_words
 from pages.links import from_link, from_link_list, share
 from pages.rules_link import follow_rules_link, rules_link
-from pages.state import dataset_meta, load_dataset, product_label, run_basket_stats, run_items, side_model
-from pages.widgets import csv_bytes, need_run
+from pages.state import dataset_meta, product_label, run_basket_stats, run_items, side_model
+from pages.widgets import csv_bytes, need_run, run_dataset
 
 st.title("Recommendations")
 run_id, run = need_run()
@@ -49,15 +49,8 @@ def show_recommendations(table) -> None:
                    f"to {THIN}, leaves out products with fewer buyers.")
 
 
-meta = dataset_meta(dataset_name)
-if meta is None:
-    st.error(f"The run's dataset '{escape_markdown(dataset_name)}' is no longer in the workspace.")
-    st.stop()
-data = load_dataset(dataset_name, meta["saved_at"])
-if list(map(str, data.interactions.items)) != list(map(str, run.items)):
-    st.error(f"The dataset '{escape_markdown(dataset_name)}' was replaced after this run was trained; "
-             "train a new run on it.")
-    st.stop()
+data = run_dataset(run)  # need_run checked it is there and the run's own
+meta = dataset_meta(dataset_name) or {"saved_at": 0.0}
 # each category once, as the rules match them: a label naming several ("Comedy|Romance") is each of them
 categories = sorted({name for own in category_labels(items["category"].dropna().astype(str).to_numpy())
                      for name in own})

@@ -19,7 +19,7 @@ from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every do
 from gnnrec_core.store_active import active_mark, mark_active
 from pages.links import follow_active_link
 from pages.routes import PAGES
-from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, ws
+from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, dataset_meta, load_dataset, ws
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})  # every file uploader's
 
@@ -236,7 +236,24 @@ def need_run(with_vectors: bool = False) -> tuple[str, Run]:
                 "has no item embeddings to map. "
                 "Pick or train a LightGCN or feature GCN run.")
         st.stop()
+    run_dataset(found[1])  # every page of a run reads its dataset beside it: stopped here if replaced
     return found
+
+
+def run_dataset(run: Run) -> Dataset:
+    """The run's dataset as saved now; the page stops with the reason where it is gone or was replaced
+    after the run (the Neighbourhood page drew the old run's neighbours against the new data's baskets)."""
+    name = run.info.dataset.name
+    meta = dataset_meta(name)
+    if meta is None:
+        st.error(f"The run's dataset '{escape_markdown(name)}' is no longer in the workspace.")
+        st.stop()
+    data = load_dataset(name, meta["saved_at"])
+    if list(map(str, data.interactions.items)) != list(map(str, run.items)):
+        st.error(f"The dataset '{escape_markdown(name)}' was replaced after this run was trained; "
+                 "train a new run on it.")
+        st.stop()
+    return data
 
 
 def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **kwargs) -> Any:

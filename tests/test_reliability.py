@@ -163,3 +163,31 @@ def test_a_run_whose_dataset_is_replaced_while_it_trains_is_refused_not_saved(wo
     fresh = prepare(store.load_dataset("kept"))
     saved = train_and_save(store, DatasetRef("kept"), fresh, ExperimentConfig(model="pop", baselines=()))
     assert _everything_loads(root) == ({"kept"}, {run_id, saved})
+
+
+def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch):
+    """After its dataset was replaced, the Neighbourhood page drew the old run's neighbours as bare
+    codes against the new data's baskets, with no word; every page of a run now stops with the reason
+    (the Recommendations page said it already), and the run is kept."""
+    from streamlit.testing.v1 import AppTest
+
+    root = tmp_path / "ws"
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(root))
+    store = Workspace(root)
+    rows = "".join(f"o{n},p{(n * 3 + j) % 9},u{n % 12}\n" for n in range(60) for j in range(3))
+    first = prepare(ingest(("order_id,product_id,user_id\n" + rows).encode(), "log.csv"))
+    store.save_dataset("log", first.ingest)
+    model = MODELS["itemknn"]().fit(first.interactions.matrix())
+    run_id = store.save_run(Run(model, first.interactions.users, first.interactions.items,
+                                RunInfo(DatasetRef("log"), "itemknn", ())))
+    other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv")
+    store.save_dataset("log", other, replace=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["active_dataset"], at.session_state["active_run"] = "log", run_id
+    at.run()
+    for page in ("neighbourhood", "recommendations"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [str(e.value) for e in at.error] == [
+            "The dataset 'log' was replaced after this run was trained; train a new run on it."], page
+    assert [info.run_id for info in store.list_runs()] == [run_id]
