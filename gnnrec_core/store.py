@@ -48,6 +48,7 @@ from .store_files import (
     _unwritable,
     fingerprint,
 )
+from .store_paths import entries_folder_holding
 
 FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
 DATASET_KEYS = ("name", "saved_at", "mapping", "report")
@@ -92,6 +93,10 @@ class Workspace(AtomicFolders):
         self.root = Path(root)
         self.problem: str | None = None  # set on a workspace opened read-only (see `read_only`)
         self._verdicts: dict[tuple, str | None] = {}
+        inside = entries_folder_holding(self.root / "runs")
+        if inside is not None:  # its runs/ and datasets/ became two damaged entries of that workspace
+            raise InputError(f"expected a workspace folder outside another workspace's saved runs and datasets, "
+                             f"found '{root}' inside {inside}; choose a folder elsewhere")
         try:
             for kind in KINDS:
                 (self.root / kind).mkdir(parents=True, exist_ok=True)

@@ -233,6 +233,10 @@ def test_output_files_are_refused_inside_a_workspaces_saved_entries(small_log, t
         done = run_cli(*command)
         assert done.returncode == 2 and "inside" in done.stderr and "would damage what is saved" in done.stderr
     assert (run / "run.json").read_text() == record and not (ws / "datasets" / "x").exists()
+    inner = run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--workspace", ws / "runs",
+                    "--quiet")  # made runs/runs and runs/datasets: two damaged entries of the workspace
+    assert inner.returncode == 2 and "expected a workspace folder outside another workspace's" in inner.stderr
+    assert sorted(p.name for p in (ws / "runs").iterdir()) == [run.name]
     assert run_cli("rules", small_log, "--json", tmp_path / "rules.json").returncode == 0  # elsewhere: written
     project = tmp_path / "project"  # any project may hold runs/ and datasets/: only a workspace's are refused
     (project / "datasets").mkdir(parents=True)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InputError
+from ..store_paths import entries_folder_holding
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
 FLAG_ROLES = {"user": "user", "item": "item", "time": "time", "basket": "basket", "event": "event",
@@ -19,18 +20,6 @@ FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".html", ".htm", ".pdf", ".par
                  ".zip", ".png", ".md"}  # a folder named so is a file name mistaken for one
 
 
-def _workspace_entries_holding(target: Path) -> Path | None:
-    """The folder of a workspace's saved entries (its runs/ or datasets/) that `target` lies in, if
-    any: a workspace is a folder holding both and the lock file every Workspace makes (any project
-    may hold runs/ and datasets/ folders; store.py is not imported here, for speed)."""
-    for folder in target.resolve().parents:
-        kinds = ("runs", "datasets")
-        if folder.name in kinds and all((folder.parent / kind).is_dir() for kind in kinds) \
-                and (folder.parent / ".lock").exists():
-            return folder
-    return None
-
-
 def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
     """An output file's path with its folder made; one line when it cannot be a file, or when
     `suffixes` are given and its name ends in another known file type's (report.pdf would be HTML
@@ -38,7 +27,7 @@ def writable_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
     target = Path(path)
     if target.is_dir():
         raise InputError(f"{flag}: expected a file path, found the folder '{path}'")
-    entries = _workspace_entries_holding(target)
+    entries = entries_folder_holding(target)
     if entries is not None:  # `rules --json .../runs/<id>/run.json` replaced a run's record: it vanished
         raise InputError(f"{flag}: expected a file outside a workspace's saved runs and datasets, found '{path}' "
                          f"inside {entries}: writing there would damage what is saved; write it elsewhere")
@@ -76,7 +65,7 @@ def writable_folder(path: str, flag: str) -> Path:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise InputError(f"{flag}: expected a folder, found the file '{path}'")
-    entries = _workspace_entries_holding(target / "file")
+    entries = entries_folder_holding(target / "file")
     if entries is not None:
         raise InputError(f"{flag}: expected a folder outside a workspace's saved runs and datasets, found '{path}' "
                          f"inside {entries}: writing there would damage what is saved; write it elsewhere")
