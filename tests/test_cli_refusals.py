@@ -68,6 +68,9 @@ def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, c
     (["benchmark", "{small}", "--time-budget", "0"], "expected a positive number of seconds"),
     (["rules", "{small}", "--min-support", "nan"], "expected a finite number, found nan"),
     (["recommend", "{small}", "--user", "17850", "--boost", "Cat1=inf", "--json", "-"], "finite factor"),
+    # a finite factor past float32 overflowed and emptied the list ("only 0 of the 44 products remain"), exit 0
+    (["recommend", "{small}", "--user", "17850", "--boost", "Cat1=1e308"], "expected a factor between -1000 and 1000"),
+    (["export", "{small}", "--boost", "Cat1=-3.5e38", "--out", "{folder}"], "expected a factor between -1000"),
     (["benchmark", "{small}", "--json", "{folder}"], "--json: expected a file path, found the folder"),
     (["export", "{small}", "--out", "{file}"], "--out: expected a folder, found the file"),
     (["export", "{small}", "--out", "exp.csv"], "--out: expected a folder for the files written, found the file name"),

@@ -60,7 +60,13 @@ def parse_boosts(values: list[str] | None) -> tuple[tuple[str, float], ...]:
         if not category.strip() or not math.isfinite(out[-1][1]):
             raise ConfigError(f"boost: expected CATEGORY=FACTOR with a finite factor such as 'Lighting=1.5', "
                               f"found '{value}'")
+        if abs(out[-1][1]) > MOST_BOOST:  # 1e308 overflowed float32 and emptied the list, exit 0
+            raise ConfigError(f"boost: expected a factor between -{MOST_BOOST:g} and {MOST_BOOST:g} standard "
+                              f"deviations ({MOST_BOOST:g} already puts the category first), found '{value}'")
     return tuple(out)
+
+
+MOST_BOOST = 1000.0  # standard deviations of the scores: the dashboard's slider goes from -3 to 3
 
 
 @dataclass
