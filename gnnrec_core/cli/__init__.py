@@ -127,7 +127,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument(f"--items-{flag}-col", dest=f"items_{role}",
                              help=f"catalogue column holding the {flag} (detected when not given)")
         for flag in FLAG_ROLES:
-            sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag}")
+            sub.add_argument(f"--{flag}-col", dest=f"col_{flag}", help=f"column holding the {flag} ('' for none)")
         charges = sub.add_mutually_exclusive_group()  # the Data page's checkbox: dropped unless kept
         charges.add_argument("--drop-non-products", dest="drop_non_products", action="store_true", default=True,
                              help="drop postage, fee and adjustment lines (the default, as on the Data page)")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, path: str | None = None) -> IngestResult:
     """DATA (or `path`, e.g. a held-out test file) read with the command's mapping and cleaning flags."""
     overrides = {role: getattr(args, f"col_{flag}") for flag, role in FLAG_ROLES.items()
-                 if getattr(args, f"col_{flag}")}
+                 if getattr(args, f"col_{flag}") is not None}  # '' maps none: detect_mapping
     assert set(overrides) <= set(ROLES)
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
                     if getattr(args, f"items_{role}")}

@@ -277,7 +277,13 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
 def no_dates_error(column: str, examples: Any) -> InputError:
     shown_examples = ", ".join(f"'{shown(v, 40)}'" for v in examples)
     return InputError(f"expected dates in column '{column}' (such as 2024-03-01 14:05, 01/03/2024 or Unix "
-                      f"seconds), found values like {shown_examples}; map another column as time, or none")
+                      f"seconds), found values like {shown_examples}; {remap('time')}")
+
+
+def remap(role: str) -> str:
+    """How to map another column to `role`, or none, on either front end."""
+    return (f"map another column as {role}, or none (the Data page's {role} role; --{role}-col NAME, or "
+            f"--{role}-col '' for none)")
 
 
 def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) -> None:
@@ -288,7 +294,7 @@ def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) ->
     if len(written) and numbers.isna().all():
         examples = ", ".join(f"'{shown(v, 40)}'" for v in pd.unique(written.astype(str))[:3])
         raise InputError(f"expected numbers in column '{column}' mapped as {role} (such as 3 or 2.50), found "
-                         f"values like {examples}; map another column as {role}, or none")
+                         f"values like {examples}; {remap(role)}")
 
 
 def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:

@@ -101,7 +101,8 @@ def normalise_name(name: str) -> str:
 
 
 def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMapping:
-    """Guess each role's column; keyword overrides (role=column) win over guesses."""
+    """Guess each role's column; keyword overrides (role=column) win over guesses, and an empty
+    override (role="") maps no column to the role (a price column of '2,55' refused, a user's way out)."""
     columns = list(frame.columns)
     normalised = {c: normalise_name(c) for c in columns}
     taken: set[str] = {c for c in overrides.values() if c}
@@ -121,7 +122,7 @@ def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMappin
     unknown = set(overrides) - set(ROLES)
     if unknown:
         raise InputError(f"expected roles among {', '.join(ROLES)}, found {', '.join(sorted(unknown))}")
-    merged = {**guesses, **{k: v for k, v in overrides.items() if v is not None}}
+    merged = {**guesses, **{k: v or None for k, v in overrides.items() if v is not None}}
     return ColumnMapping(**merged)
 
 
