@@ -174,6 +174,9 @@ def test_bad_settings_are_refused_in_one_line():
         TurboCF(filter=4)
     with pytest.raises(ConfigError, match="exponent: expected a number between 0 and 1, found 1.5"):
         TurboCF(exponent=1.5)
+    for name in FILTERS:  # the Train page's "Valid fraction" was refused as "test_size: ..." by the split
+        with pytest.raises(ConfigError, match=r"valid_fraction: expected a fraction in \(0, 0.5\), found 0.0"):
+            MODELS[name](valid_fraction=0.0)
     wide = sp.csr_matrix((np.ones(2), ([0, 1], [0, gf.DENSE_ITEMS])), shape=(2, gf.DENSE_ITEMS + 1))
     wide_message = f"a catalogue of {gf.DENSE_ITEMS + 1:,} items"
     with pytest.raises(ConfigError, match=f"neighbours: expected an integer >= 1 for {wide_message}"):

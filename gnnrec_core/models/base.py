@@ -223,3 +223,9 @@ def check_finite(train: sp.csr_matrix, name: str) -> sp.csr_matrix:
 def positive(value: float, field: str) -> None:
     if not value > 0:
         raise ConfigError(f"{field}: expected a positive number, found {value}")
+
+
+def check_valid_fraction(value: float) -> None:
+    """The share of train carved for validation: the one check every model with a search makes."""
+    if not 0 < value < 0.5:
+        raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {value}")

@@ -31,7 +31,7 @@ from ..fit.tuning import SEARCH_SPACE, Candidate, blend_users, choose_blend, sta
 from ..matrix.interactions import carve_validation
 from ..progress import Progress
 from ..records import Tuning
-from .base import Recommender
+from .base import Recommender, check_valid_fraction
 from .gfcf import GFCF
 from .graph_filter import GraphFilter
 
@@ -54,8 +54,7 @@ class EmbeddingConfig(TrainConfig):
         super().__post_init__()
         if not self.time_budget > 0:
             raise ConfigError(f"time_budget: expected a positive number of seconds, found {self.time_budget}")
-        if not 0 < self.valid_fraction < 0.5:
-            raise ConfigError(f"valid_fraction: expected a fraction in (0, 0.5), found {self.valid_fraction}")
+        check_valid_fraction(self.valid_fraction)
 
 
 class EmbeddingScores(Recommender):
