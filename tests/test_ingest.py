@@ -394,3 +394,22 @@ def test_a_missing_values_spelling_in_an_id_column_is_missing_not_a_customer(eng
     assert sorted(result.events["user"].dropna().unique()) == ["NAN2", "n.a.", "u1"]
     assert result.report.notes["rows without user (kept for baskets only)"] == 5
     assert result.report.dropped["missing item id"] == 1 and "nan" not in set(result.events["item"])
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
+    """'01/12/2010 08:26' (meant as 1 December) was read as 12 January with no word: where no date
+    tells day from month the report says which reading was taken; where one does, nothing is said."""
+    def notes(dates):
+        frame = pd.DataFrame({"user": ["a", "b"] * 3, "item": list("xyzxyz"), "time": dates})
+        result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
+        return [n for n in result.report.warnings if "tells day from month" in n], result.events["time"]
+
+    said, times = notes(["01/12/2010 08:26", "02/12/2010 09:00", "03/12/2010 10:00"] * 2)
+    assert said == ["no date tells day from month (none has a day past 12), so dates such as '01/12/2010 08:26' "
+                    "were read month-first (2010-01-12); dates written year-first (2010-12-01) are read as written"]
+    assert str(times.min()) == "2010-01-12 08:26:00"
+    said, times = notes(["01.12.2010", "02.12.2010", "03.12.2010"] * 2)
+    assert len(said) == 1 and "read day-first (2010-12-01), as dotted dates are written" in said[0]
+    said, times = notes(["01/12/2010", "13/12/2010", "03/12/2010"] * 2)  # 13/12 can only be day-first
+    assert said == [] and str(times.min()) == "2010-12-01 00:00:00"

@@ -87,7 +87,15 @@ def _compact_dates(text: pd.Series) -> pd.Series:
 
 
 def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
-    dayfirst = _day_first(text, rows)
+    dayfirst, guessed = _day_first(text, rows)
+    if guessed and notes is not None:  # 01/12/2010 read as 12 January with no word of it
+        read = ((value, _one_date(value, dayfirst)) for value in text[text.str.match(DAY_MONTH)].head(SAMPLED))
+        example = next(((value, found) for value, found in read if not pd.isna(found)), None)
+        if example is not None:
+            notes.append(f"no date tells day from month (none has a day past 12), so dates such as "
+                         f"'{shown(example[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
+                         f"({example[1]:%Y-%m-%d}){', as dotted dates are written' if dayfirst else ''}; dates written "
+                         "year-first (2010-12-01) are read as written")
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
     parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
@@ -110,13 +118,17 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
     return parsed.astype("datetime64[ns]")
 
 
-def _day_first(text: pd.Series, rows: np.ndarray) -> bool:
-    """Whether d/m/y dates (13/12/2010, 13-12-2010, 13.12.2010) outnumber m/d/y ones, by rows. Only a
-    day can pass 12, so 13/12 is day-first evidence, 12/13 month-first, 32/13 (garbage) neither.
-    Without evidence, dotted dates (01.12.2010, as Europe writes them) are day-first, others not."""
-    dated = text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}").to_numpy(bool)  # vectorised, not str.extract
+DAY_MONTH = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 01/12/2010, 1-12-10, 01.12.2010: day and month either way
+
+
+def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool]:
+    """Whether d/m/y dates (13/12/2010, 13-12-2010, 13.12.2010) outnumber m/d/y ones, by rows, and
+    whether that was guessed (such dates, none telling). Only a day can pass 12, so 13/12 is day-first
+    evidence, 12/13 month-first, 32/13 (garbage) neither. Without evidence, dotted dates (01.12.2010,
+    as Europe writes them) are day-first, others not."""
+    dated = text.str.match(DAY_MONTH).to_numpy(bool)  # vectorised, not str.extract
     if not dated.any():
-        return False
+        return False, False
     fields = text[dated]  # (?s): a value holding a line break is still one value
     first = pd.to_numeric(fields.str.replace(r"(?s)^(\d{1,2})[/.-].*$", r"\1", regex=True), errors="coerce")
     second = pd.to_numeric(fields.str.replace(r"(?s)^\d{1,2}[/.-](\d{1,2})[/.-].*$", r"\1", regex=True),
@@ -125,9 +137,9 @@ def _day_first(text: pd.Series, rows: np.ndarray) -> bool:
     day = int(weight[((first > 12) & (second <= 12)).to_numpy(bool)].sum())
     month = int(weight[((second > 12) & (first <= 12)).to_numpy(bool)].sum())
     if day or month:
-        return day > month
+        return day > month, False
     dotted = fields.str.match(r"^\d{1,2}\.").to_numpy(bool)
-    return int(weight[dotted].sum()) * 2 > int(weight.sum())
+    return int(weight[dotted].sum()) * 2 > int(weight.sum()), True
 
 
 def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
