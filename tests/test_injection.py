@@ -246,6 +246,9 @@ def test_export_command_files_hold_no_live_formula(hostile, tmp_path, capsys):
         assert _live_formulas(data, sep) == [], name
         cells = {c for row in csv.reader(io.StringIO(data.decode()), delimiter=sep) for c in row}
         assert {"'=1+2", "'@SUM(A1)"} <= cells, name  # the hostile names and codes are there, quoted
+    shown = (out / "metadata.tsv").read_text().splitlines()  # the Projector splits on tabs and unquotes nothing
+    assert not any('""' in line for line in shown) and len({len(line.split("\t")) for line in shown}) == 1
+    assert any('HYPERLINK("http://evil.example","y")' in line for line in shown)  # its quotes as typed
 
 
 # -- Markdown -----------------------------------------------------------------------------------------------------

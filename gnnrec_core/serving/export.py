@@ -106,8 +106,6 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
         meta = pd.DataFrame({"item": dataset.interactions.items, "name": dataset.item_names(np.arange(model.n_items)),
                              "category": catalogue["category"].fillna("").values,
                              "interactions": np.diff(model.train_.tocsc().indptr)})
-        # The projector reads a header row when there are several columns; tabs and newlines would
-        # break its rows, so they are replaced.
-        meta = meta.astype(str).replace({r"[\t\r\n]": " "}, regex=True)
+        # The projector reads a header row when there are several columns; the writer keeps each row one line.
         written += [folder / "embeddings.tsv", write_csv(meta, folder / "metadata.tsv", sep="\t")]
     return written

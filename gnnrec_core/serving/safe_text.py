@@ -13,6 +13,7 @@ name or a link's value could become a link, an image, emphasis, HTML, LaTeX (`$.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -88,8 +89,14 @@ def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
 
     CSV rows end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR
     (with LF endings it would not, and a spreadsheet would start a new row inside the cell). TSV
-    keeps LF for the Embedding Projector; its cells must hold no tab, CR or LF (export replaces them)."""
-    text: str = neutralised(frame).to_csv(index=False, sep=sep, lineterminator="\r\n" if sep == "," else "\n")
+    keeps LF for the Embedding Projector, which splits lines on tabs and unquotes nothing (a name's
+    quotes showed doubled): its cells are not quoted, and a tab, CR or LF in one is written as a space."""
+    tsv = sep == "\t"
+    safe = neutralised(frame)
+    if tsv:
+        safe = _text_columns(safe, lambda column: column.astype(str).str.replace(r"[\t\r\n]", " ", regex=True))
+    text: str = safe.to_csv(index=False, sep=sep, lineterminator="\n" if tsv else "\r\n",
+                            quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL)
     return text.encode()
 
 
