@@ -90,11 +90,11 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
     dayfirst, guessed = _day_first(text, rows)
     if guessed and notes is not None:  # 01/12/2010 read as 12 January with no word of it
         read = ((value, _one_date(value, dayfirst)) for value in text[text.str.match(DAY_MONTH)].head(SAMPLED))
-        example = next(((value, found) for value, found in read if not pd.isna(found)), None)
-        if example is not None:
+        either = next(((value, found) for value, found in read if not pd.isna(found)), None)
+        if either is not None:
             notes.append(f"no date tells day from month (none has a day past 12), so dates such as "
-                         f"'{shown(example[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
-                         f"({example[1]:%Y-%m-%d}){', as dotted dates are written' if dayfirst else ''}; dates written "
+                         f"'{shown(either[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
+                         f"({either[1]:%Y-%m-%d}){', as dotted dates are written' if dayfirst else ''}; dates written "
                          "year-first (2010-12-01) are read as written")
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
