@@ -150,6 +150,11 @@ def test_block_wise_products_and_polynomials_equal_the_whole_ones(monkeypatch):
     assert np.allclose(pruned_product(graph, graph, 6).toarray(), prune_rows(sp.csr_matrix(dense @ dense), 6).toarray())
     exact = polynomial(graph, [1.0, -0.5, 0.25], None, None).toarray()
     assert np.allclose(exact, dense - 0.5 * dense @ dense + 0.25 * dense @ dense @ dense, atol=1e-5)
+    threaded = {}
+    for threads in (1, 3):  # a block per thread, gathered in order: the same matrix to the bit
+        monkeypatch.setattr(gf, "PRODUCT_THREADS", threads)
+        threaded[threads] = polynomial(graph, [1.0, -0.5, 0.25], 6, 5)
+    assert (threaded[1] != threaded[3]).nnz == 0 and np.array_equal(threaded[1].indices, threaded[3].indices)
 
 
 def test_a_dense_co_purchase_graph_is_never_held_whole(monkeypatch):

@@ -30,7 +30,9 @@ filters and a GNN's blend build each once (shared_parts.py says how).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,6 +52,7 @@ POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
 MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
+PRODUCT_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
     """(R~ = D_u^-a R D_i^-(1-a) as float32 CSR, the item scale d_i^-(1-a)); zero degrees stay zero."""
@@ -72,17 +75,26 @@ def block_rows(width: int) -> int:
 def pruned_product(left: sp.csr_matrix, right: sp.csr_matrix, neighbours: int | None,
                    combine: Callable[[sp.csr_matrix, slice], sp.csr_matrix] | None = None) -> sp.csr_matrix:
     """left @ right, a block of rows at a time, each block pruned to `neighbours` per row before the
-    next is computed: the work never holds more than one block of the full product.
+    next is computed: the work never holds more than one block of the full product per thread
+    (PRODUCT_THREADS, the cores this process may use), and the result is the same to the bit.
     combine(block, rows) -> what to keep of the block (e.g. block + c * other[rows])."""
     left, right = sp.csr_matrix(left), sp.csr_matrix(right)
     step = block_rows(right.shape[1])
-    blocks = []
-    for start in range(0, left.shape[0], step):
+    starts = range(0, left.shape[0], step)
+
+    def one_block(start: int) -> sp.csr_matrix:
         rows = slice(start, min(start + step, left.shape[0]))
         block = sp.csr_matrix(left[rows] @ right)
-        blocks.append(prune_rows(combine(block, rows) if combine is not None else block, neighbours))
-    if not blocks:
+        return prune_rows(combine(block, rows) if combine is not None else block, neighbours)
+
+    if not starts:
         return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
+    workers = min(PRODUCT_THREADS, len(starts))
+    if workers > 1:  # scipy's sparse product and numpy's pruning release the GIL: a block per core
+        with ThreadPoolExecutor(workers) as pool:
+            blocks = list(pool.map(one_block, starts))
+    else:
+        blocks = [one_block(start) for start in starts]
     return sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
 
 
