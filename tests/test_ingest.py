@@ -179,6 +179,16 @@ def test_catalogue_and_lookup_tables_join(tmp_path):
                                                "category": "category", "price": "price"}
     assert result.report.lookup_mapping == {"events_key": "order_id", "lookup_key": "order_id",
                                             "columns": ["user_id"], "matched_rows": 3}
+    assert not [w for w in result.report.warnings if "several rows" in w]
+    # A catalogue naming p1 twice, differently, was joined on its first row without a word; a row
+    # repeated alike is not a conflict.
+    pd.concat([items, items.assign(product_name=["Lantern", "Shade"])]).to_csv(tmp_path / "twice.csv", index=False)
+    for engine in ("pandas", "duckdb"):
+        twice = ingest(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", items=tmp_path / "twice.csv",
+                       engine=engine)
+        assert twice.catalogue.loc["p1", "name"] == "Lamp"
+        assert [w for w in twice.report.warnings if "several rows" in w] == [
+            "catalogue: 1 product ID is on several rows that differ (such as 'p1'): the first row of each was used"]
 
 
 def test_catalogue_and_lookup_columns_can_be_chosen(tmp_path):

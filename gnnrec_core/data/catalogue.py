@@ -28,7 +28,7 @@ def with_catalogue_file(catalogue: pd.DataFrame, items: Any, item_columns: dict[
     if items is not None:
         table = read_table(items, _name_of(items))
         report.warnings += [f"catalogue: {note}" for note in table.attrs.get("notes", [])]
-        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {})
+        catalogue, report.catalogue_mapping = _join_catalogue(catalogue, table, item_columns or {}, report.warnings)
     if category_names is not None:
         catalogue = _name_categories(catalogue, read_table(category_names, _name_of(category_names)), report)
     return _trimmed(catalogue)
@@ -150,8 +150,8 @@ def _examples(ids: pd.Index) -> str:
     return ", ".join(f"'{shown(str(i), 30)}'" for i in ids[:3])
 
 
-def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str]
-                    ) -> tuple[pd.DataFrame, dict[str, str | None]]:
+def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str],
+                    notes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, str | None]]:
     unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
     if unknown:
         raise InputError(f"expected catalogue roles among {', '.join(CATALOGUE_ROLES)}, found {', '.join(unknown)}")
@@ -167,6 +167,13 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
         if column:
             values = items[column].values
             extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
+    repeated = extra[extra.index.duplicated(keep=False) & extra.index.notna()]
+    differ = repeated.groupby(level=0, sort=False).nunique(dropna=False).gt(1).any(axis=1) if len(repeated) else None
+    if differ is not None and differ.any() and notes is not None:  # the first row was taken without a word
+        count = int(differ.sum())
+        notes.append(f"catalogue: {count:,} product ID{'s are' if count > 1 else ' is'} on several rows that "
+                     f"differ (such as '{shown(differ.index[differ.to_numpy()][0], 30)}'): the first row of each "
+                     "was used")
     extra = extra[~extra.index.duplicated()]
     matched = int(catalogue.index.isin(extra.index).sum())
     if len(catalogue) and not matched:  # a catalogue of another shop, or its id column mistaken: refused
