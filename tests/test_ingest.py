@@ -186,7 +186,16 @@ def test_catalogue_and_lookup_tables_join(tmp_path):
     for engine in ("pandas", "duckdb"):
         twice = ingest(tmp_path / "lines.csv", lookup=tmp_path / "orders.csv", items=tmp_path / "twice.csv",
                        engine=engine)
-        assert twice.catalogue.loc["p1", "name"] == "Lamp"
+        assert twice.catalogue.loc["p1", "name"] == "Lamp" and "lookup:" not in " ".join(twice.report.warnings)
+    # A lookup giving order o1 to two customers: the first row, said; o2 repeated alike is no conflict.
+    orders_twice = pd.DataFrame({"order_id": ["o1", "o2", "o1", "o2"], "user_id": ["alice", "bob", "carol", "bob"]})
+    orders_twice.to_csv(tmp_path / "orders_twice.csv", index=False)
+    for engine in ("pandas", "duckdb"):
+        looked = ingest(tmp_path / "lines.csv", lookup=tmp_path / "orders_twice.csv", engine=engine)
+        assert looked.events.set_index("basket")["user"].to_dict() == {"o1": "alice", "o2": "bob"}
+        assert [w for w in looked.report.warnings if w.startswith("lookup:")] == [
+            "lookup: 1 key is on several rows that bring different values (such as 'o1'): the first row of each "
+            "was used"], engine
         assert [w for w in twice.report.warnings if "several rows" in w] == [
             "catalogue: 1 product ID is on several rows that differ (such as 'p1'): the first row of each was used"]
 

@@ -39,6 +39,7 @@ from .ingest import (
     ENGINE_ENV,
     IngestReport,
     IngestResult,
+    conflicting_keys_note,
     lookup_plan,
     step,
 )
@@ -60,7 +61,7 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             if lookup is not None:
                 other = load(session, lookup, _name_of(lookup), "lookup")
                 notes += [f"lookup: {note}" for note in other.notes]
-                data, joined = _join_lookup(session, data, other, lookup_key)
+                data, joined = _join_lookup(session, data, other, lookup_key, notes)
             step(progress, "cleaning", data.rows, data.reader)
             columns = ", ".join(f"{data.value(f'c{i}')} AS c{i}" for i in range(len(data.names)))
             sample = session.con.sql(f"SELECT {columns} FROM {data.table} ORDER BY {data.pos} LIMIT 200"
@@ -90,7 +91,7 @@ def preview_duckdb(source: Any, name: str | None, lookup: Any, lookup_key: str |
                 session.limit = None  # the whole lookup: its first rows would match few events
                 other = load(session, lookup, _name_of(lookup), "lookup")
                 notes += [f"lookup: {note}" for note in other.notes]
-                data, joined = _join_lookup(session, data, other, lookup_key)
+                data, joined = _join_lookup(session, data, other, lookup_key, notes)
             columns = ", ".join(f"{data.value(f'c{i}')} AS c{i}" for i in range(len(data.names)))
             frame = session.con.sql(f"SELECT {columns} FROM {data.table} ORDER BY {data.pos}").to_arrow_table()
     except duckdb.Error as exc:
@@ -100,8 +101,10 @@ def preview_duckdb(source: Any, name: str | None, lookup: Any, lookup_key: str |
     return result
 
 
-def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None) -> tuple[Loaded, dict[str, Any]]:
-    """ingest._join_lookup in SQL: the lookup's first row per normalised key, joined to each event."""
+def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None,
+                 notes: list[str]) -> tuple[Loaded, dict[str, Any]]:
+    """ingest._join_lookup in SQL: the lookup's first row per normalised key, joined to each event;
+    keys whose rows bring different values are counted in `notes` (ingest.conflicting_keys_note)."""
     con = session.con
     left, right, new = lookup_plan(data.names, other.names, key)
     id_codes(con, other.table, f"c{other.names.index(right)}", "lookup_keys")
@@ -110,6 +113,12 @@ def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None)
     run(con, f"CREATE TABLE lookup_first AS SELECT k.norm AS key, {brought} FROM {other.table} l LEFT JOIN "
                 f"lookup_keys k ON k.v = l.c{other.names.index(right)} "
                 f"QUALIFY row_number() OVER (PARTITION BY k.norm ORDER BY l.{other.pos}) = 1")
+    values = ", ".join(f"{other.value(f'l.c{other.names.index(c)}')}" for c in new)
+    differ = run(con, f"SELECT k.norm FROM {other.table} l JOIN lookup_keys k ON k.v = l.c{other.names.index(right)} "
+                      f"WHERE k.norm IS NOT NULL GROUP BY k.norm HAVING count(DISTINCT row({values})) > 1 "
+                      f"ORDER BY min(l.{other.pos})")
+    if differ:
+        notes.append(conflicting_keys_note(len(differ), differ[0][0]))
     width = len(data.names)
     added = ", ".join(f"f.n{i} AS c{width + i}" for i in range(len(new)))
     kept = ", ".join(f"r.c{i}" for i in range(width))

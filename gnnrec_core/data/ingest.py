@@ -340,16 +340,28 @@ def lookup_plan(columns: list[str], lookup_columns: list[str], key: str | None =
     return left_key, right_key, new_columns
 
 
+def conflicting_keys_note(count: int, example: Any) -> str:
+    """A lookup's keys whose rows bring different values (one invoice, two customers): each event
+    takes the first row, said here, as both engines say it."""
+    return (f"lookup: {count:,} key{'s are' if count > 1 else ' is'} on several rows that bring different "
+            f"values (such as '{shown(example, 30)}'): the first row of each was used")
+
+
 def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
     left_key, right_key, new_columns = lookup_plan(list(frame.columns), list(lookup.columns), key)
     table = lookup[[right_key, *new_columns]].copy()
     table[right_key] = normalise_ids(table[right_key])
+    repeated = table[table[right_key].duplicated(keep=False) & table[right_key].notna()]
+    differ = repeated.groupby(right_key, sort=False)[new_columns].nunique(dropna=False).gt(1).any(axis=1)
     table = table.drop_duplicates(subset=right_key).set_index(right_key)
     joined = frame.copy()
     key_values = normalise_ids(frame[left_key])
     for column in new_columns:
         joined[column] = key_values.map(table[column]).values
-    joined.attrs = {**frame.attrs, "lookup": {"events_key": left_key, "lookup_key": right_key,
+    notes = [*frame.attrs.get("notes", [])]
+    if differ.any():
+        notes.append(conflicting_keys_note(int(differ.sum()), differ.index[differ.to_numpy()][0]))
+    joined.attrs = {**frame.attrs, "notes": notes, "lookup": {"events_key": left_key, "lookup_key": right_key,
                                               "columns": list(new_columns),
                                               "matched_rows": int(key_values.isin(table.index).sum())}}
     return joined
