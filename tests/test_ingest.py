@@ -432,3 +432,20 @@ def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
     assert len(said) == 1 and "read day-first (2010-12-01), as dotted dates are written" in said[0]
     said, times = notes(["01/12/2010", "13/12/2010", "03/12/2010"] * 2)  # 13/12 can only be day-first
     assert said == [] and str(times.min()) == "2010-12-01 00:00:00"
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_semicolon_exports_decimal_commas_are_read_as_numbers(engine):
+    """A European export writes 2.55 as '2,55': its price column was refused as text. Read with a
+    decimal comma, and said; '1,234' alone could be a thousand, so such a column is not."""
+    def read(prices, quantities):
+        rows = "".join(f"o{n};p{n % 3};u{n % 4};{prices[n % 3]};{quantities[n % 2]}\n" for n in range(12))
+        return ingest(("InvoiceNo;StockCode;CustomerID;UnitPrice;Quantity\n" + rows).encode(), "euro.csv",
+                      engine=engine)
+
+    euro = read(["2,55", "10", "0,5"], ["2", "3"])
+    assert sorted(euro.events["price"].unique()) == [0.5, 2.55, 10.0]
+    assert "price column 'UnitPrice' read with a decimal comma (2,55 as 2.55)" in euro.report.warnings
+    other = read(["2.55", "3", "4"], ["1,234", "2"])  # the prices hold a dot; the quantities' comma has three digits
+    assert not [w for w in other.report.warnings if "decimal comma" in w]
+    assert sorted(other.events["price"].unique()) == [2.55, 3.0, 4.0] and other.events["quantity"].isna().sum() == 6

@@ -28,8 +28,10 @@ from .ingest import (
     _not_finite,
     check_cleaned,
     check_numbers,
+    decimal_comma_note,
     no_dates_error,
     parse_times,
+    read_numbers,
     segment_columns,
     step,
 )
@@ -242,7 +244,9 @@ class SqlCleaning:
         pairs = self.con.sql(f"SELECT v, {self.data.value('v')} FROM (SELECT DISTINCT {raw} AS v FROM "
                              f"{self.data.table})").to_arrow_table()
         text = pd.Series(pairs.column(1).to_pandas(), dtype="str")
-        numbers = pd.to_numeric(text, errors="coerce")
+        numbers, comma = read_numbers(text)
+        if comma:
+            self.report.warnings.append(decimal_comma_note(role, str(getattr(self.m, role))))
         check_numbers(role, str(getattr(self.m, role)), text, numbers)  # over the distinct values, as pandas over rows
         self.dtypes[role] = numbers.dtype
         keys = pairs.column(0).to_pandas().astype(object)

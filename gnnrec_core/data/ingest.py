@@ -226,8 +226,12 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         return normalise_ids(col(role)) if getattr(m, role) else col(role)
 
     def numbers(role: str) -> pd.Series:
-        return (pd.to_numeric(col(role), errors="coerce") if getattr(m, role)
-                else pd.Series(np.nan, index=frame.index, dtype=float))
+        if not getattr(m, role):
+            return pd.Series(np.nan, index=frame.index, dtype=float)
+        found, comma = read_numbers(col(role))
+        if comma:
+            report.warnings.append(decimal_comma_note(role, getattr(m, role)))
+        return found
     events = pd.DataFrame({
         "user": ids("user"), "item": ids("item"), "basket": ids("basket"),
         "time": parse_times(col("time"), report.warnings),
@@ -284,6 +288,30 @@ def remap(role: str) -> str:
     """How to map another column to `role`, or none, on either front end."""
     return (f"map another column as {role}, or none (the Data page's {role} role; --{role}-col NAME, or "
             f"--{role}-col '' for none)")
+
+
+DECIMAL_COMMA = r"[+-]?\d*,\d+"  # 2,55 as a semicolon export writes 2.55
+
+
+def read_numbers(raw: pd.Series) -> tuple[pd.Series, bool]:
+    """The column's numbers (NaN where none is written), and whether they were read with a decimal
+    comma: where every value that is not a number is one with a comma (2,55), none holds a dot, and
+    one at least has other than three digits after it (1,234 alone could be a thousand). Decided on
+    the set of values, so both engines (pandas over rows, DuckDB over distinct values) agree."""
+    numbers = pd.to_numeric(raw, errors="coerce")
+    text = raw[raw.notna()].astype(str).str.strip()
+    unread = text[numbers[text.index].isna().to_numpy() & (text != "").to_numpy()]
+    unread = unread[~unread.str.lower().isin(NAN_WORDS)]
+    if unread.empty or not unread.str.fullmatch(DECIMAL_COMMA).all() or text.str.contains(".", regex=False).any():
+        return numbers, False
+    if (unread.str.len() - unread.str.find(",") - 1 == 3).all():
+        return numbers, False
+    return pd.to_numeric(raw.astype(object).where(raw.isna(), raw.astype(str).str.replace(",", ".", regex=False)),
+                         errors="coerce"), True
+
+
+def decimal_comma_note(role: str, column: str) -> str:
+    return f"{role} column '{shown(column, 40)}' read with a decimal comma (2,55 as 2.55)"
 
 
 def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) -> None:
