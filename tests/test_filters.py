@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from gnnrec_core.errors import ConfigError
-from gnnrec_core.models import MODELS
+from gnnrec_core.models import MODELS, Recommender
 from gnnrec_core.models import graph_filter as gf
 from gnnrec_core.models.bspm import BSPM
 from gnnrec_core.models.graph_filter import GraphFilter, polynomial, pruned_product
@@ -172,16 +172,20 @@ def test_a_dense_co_purchase_graph_is_never_held_whole(monkeypatch):
     assert graph.nnz == 2000 * 10 and peak < 8 * 2**20
 
 
-def test_bad_settings_are_refused_in_one_line():
+def test_bad_settings_are_refused_in_one_line(tmp_path):
     with pytest.raises(ConfigError, match="variant: expected one of rk4, euler, found 'heun'"):
         BSPM(variant="heun")
     with pytest.raises(ConfigError, match="filter: expected one of 1, 2, 3, found 4"):
         TurboCF(filter=4)
     with pytest.raises(ConfigError, match="exponent: expected a number between 0 and 1, found 1.5"):
         TurboCF(exponent=1.5)
+    small = sp.random(30, 40, density=0.3, random_state=1, format="csr", dtype=np.float32)
     for name in FILTERS:  # the Train page's "Valid fraction" was refused as "test_size: ..." by the split
         with pytest.raises(ConfigError, match=r"valid_fraction: expected a fraction in \(0, 0.5\), found 0.0"):
-            MODELS[name](valid_fraction=0.0)
+            MODELS[name](valid_fraction=0.0).fit(small)
+    fixed = MODELS["gfcf"](valid_fraction=0.6, rank=4, alpha=0.5, neighbours=10).fit(small)  # no carve, no check
+    fixed.save(tmp_path / "gfcf")  # a run saved so (0.6 was allowed before) still loads: checked at use, not load
+    assert Recommender.load(tmp_path / "gfcf").config.valid_fraction == 0.6
     wide = sp.csr_matrix((np.ones(2), ([0, 1], [0, gf.DENSE_ITEMS])), shape=(2, gf.DENSE_ITEMS + 1))
     wide_message = f"a catalogue of {gf.DENSE_ITEMS + 1:,} items"
     with pytest.raises(ConfigError, match=f"neighbours: expected an integer >= 1 for {wide_message}"):

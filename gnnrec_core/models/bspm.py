@@ -59,7 +59,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import check_train, check_valid_fraction
+from .base import check_train
 from .exact_filter import ExactPolynomialFilter, affordable
 from .graph_filter import (
     FilterModel,
@@ -173,7 +173,6 @@ class BSPMConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_valid_fraction(self.valid_fraction)
         if self.variant is not None and self.variant not in VARIANTS:
             raise ConfigError(f"variant: expected one of {', '.join(VARIANTS)}, found '{self.variant}'")
         if self.form is not None and self.form not in FORMS:

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import check_train, check_valid_fraction
+from .base import check_train
 from .graph_filter import (
     DENSE_ITEMS,
     MAX_VALID_USERS,
@@ -63,9 +63,6 @@ class GFCFConfig:
     exponent: float = 0.5  # degree normalisation R~ = D_u^-a R D_i^-(1-a); 1/2 is GF-CF's symmetric one
     valid_fraction: float = 0.1
     seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_valid_fraction(self.valid_fraction)
 
 
 class GFCF(FilterModel):

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation
-from .base import Recommender, check_finite
+from .base import Recommender, check_finite, check_valid_fraction
 from .row_pruning import prune_rows
 from .shared_parts import shared
 
@@ -315,6 +315,8 @@ def validation_slices(train: sp.csr_matrix, valid: sp.csr_matrix | None, fractio
     with `train` as the part, else a slice carved from train (matrix.interactions.carve_validation,
     the carve every model's validation figure uses). Above MAX_VALID_USERS validation users a
     seeded sample of them is kept, so that a choice costs the same at any size."""
+    if valid is None:  # checked here, where it is used, not in the config: a saved run still loads
+        check_valid_fraction(fraction)
     part, valid = (train, valid) if valid is not None else carve_validation(train, fraction, seed=seed)
     valid = sp.csr_matrix(valid)
     users = np.flatnonzero(np.diff(valid.indptr) > 0)

@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..progress import Progress
 from ..records import Tuning
-from .base import check_train, check_valid_fraction
+from .base import check_train
 from .graph_filter import (
     FilterModel,
     LinearFilter,
@@ -71,7 +71,6 @@ class TurboCFConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_valid_fraction(self.valid_fraction)
         if self.filter is not None and self.filter not in FILTERS:
             raise ConfigError(f"filter: expected one of {', '.join(map(str, FILTERS))}, found {self.filter}")
         if self.power is not None and not self.power > 0:
