@@ -18,7 +18,8 @@ Memory at every catalogue size (what is kept is float32; the SVD works in float6
 arrays):
 - P~ and every polynomial in it are computed in blocks of rows (`pruned_product`), each block pruned
   to its rows' `neighbours` largest entries (by magnitude) before the next block is computed: the
-  peak is one block (BLOCK_CELLS cells) plus items x neighbours, never items^2. `neighbours=None`
+  peak is one block (BLOCK_CELLS cells) per thread (PRODUCT_THREADS) plus items x neighbours, never
+  items^2. `neighbours=None`
   keeps every entry, allowed up to DENSE_ITEMS items (the catalogue where items^2 fits).
 - the low-pass part is items x k, from a randomised truncated SVD (Halko, Martinsson and Tropp,
   SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
@@ -52,7 +53,9 @@ POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
 MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
-PRODUCT_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# Blocks of a product computed at once: the cores this process may use, at most 4 (each holds one
+# unpruned block, BLOCK_CELLS cells; the affinity mask does not see a container's CPU quota).
+PRODUCT_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
     """(R~ = D_u^-a R D_i^-(1-a) as float32 CSR, the item scale d_i^-(1-a)); zero degrees stay zero."""

@@ -62,13 +62,14 @@ def _ease(shape: Shape) -> tuple[float, str]:
 
 def _filter(shape: Shape, copies: int = 3) -> tuple[float, str]:
     from ..models.gfcf import LARGE_NNZ, RANK_GRID
-    from ..models.graph_filter import DENSE_ITEMS, OVERSAMPLE
+    from ..models.graph_filter import BLOCK_CELLS, DENSE_ITEMS, OVERSAMPLE, PRODUCT_THREADS
 
     rank = RANK_GRID[0] if shape.pairs > LARGE_NNZ else max(RANK_GRID)  # the one SVD the candidates are read from
     # Every co-purchased pair's entry is kept up to DENSE_ITEMS products, the top 200 a row above.
     kept = min(shape.pair_products, float(shape.items) ** 2 if shape.items <= DENSE_ITEMS else shape.items * 200.0)
     spectral = shape.items * (rank + OVERSAMPLE) * F64 * 4  # the randomised SVD's sketch, its iterates, factors
-    return copies * kept * SPARSE_ENTRY + spectral, f"the item x item filter ({kept:,.0f} entries)"
+    blocks = (PRODUCT_THREADS - 1) * min(BLOCK_CELLS, kept) * SPARSE_ENTRY  # a product's block per thread, one more
+    return copies * kept * SPARSE_ENTRY + spectral + blocks, f"the item x item filter ({kept:,.0f} entries)"
 
 
 def _polynomial(shape: Shape) -> tuple[float, str]:
