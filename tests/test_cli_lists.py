@@ -261,18 +261,23 @@ def test_a_run_whose_dataset_became_a_basket_list_says_it_was_replaced(small_log
 
 
 def test_a_name_holding_a_line_break_cannot_print_a_line_of_its_own(tmp_path):
-    """A product named 'FAKE\\nerror: injected' printed a line of its own starting 'error:' in `rules`
-    and under recommend's "why:"; its break is shown as '\\n' on the name's line, the JSON keeps it."""
+    """A product named 'FAKE\\nerror: injected' printed a line of its own starting 'error:' in `rules`,
+    under recommend's "why:", in `similar`'s heading and in `compare-periods`; its break is shown as
+    '\\n' on the name's line, the JSON keeps it. A1 is bought only in December, with B2."""
     name = "FAKE\nerror: injected line"
-    rows = [(f"o{basket}", item, name if item == "A1" else f"Mug {item}", f"c{basket % 7}")
-            for basket in range(40) for item in ("A1", "B2", "C3")[: 2 + basket % 2]]
+    rows = [(f"o{basket}", item, name if item == "A1" else f"Mug {item}", f"c{basket % 7}",
+             f"2010-{11 + basket // 40}-{1 + basket % 28:02d} 10:00")
+            for basket in range(80) for item in (("B2", "C3") if basket < 40 else ("A1", "B2"))]
     path = tmp_path / "lines.csv"
-    pd.DataFrame(rows, columns=["InvoiceNo", "StockCode", "Description", "CustomerID"]).to_csv(path, index=False)
+    pd.DataFrame(rows, columns=["InvoiceNo", "StockCode", "Description", "CustomerID", "InvoiceDate"]).to_csv(
+        path, index=False)
     for command in (("rules", path, "--min-support", "0.1"),
-                    ("recommend", path, "--basket", "B2", "--model", "itemknn", "--k", "2")):
+                    ("recommend", path, "--basket", "A1", "--model", "itemknn", "--k", "2"),
+                    ("similar", path, "--item", "A1", "--model", "itemknn"),
+                    ("compare-periods", path, "--split", "2010-12-01")):
         shown = run_cli(*command)
         assert shown.returncode == 0, shown.stderr
-        assert "FAKE\\nerror: injected line" in shown.stdout, shown.stdout
-        assert not any(line.startswith("error") for line in shown.stdout.splitlines()), shown.stdout
+        assert "FAKE\\nerror: injected line" in shown.stdout, (command[0], shown.stdout)
+        assert not any(line.startswith("error") for line in shown.stdout.splitlines()), (command[0], shown.stdout)
     as_json = run_cli("rules", path, "--min-support", "0.1", "--json", "-")
     assert json.loads(as_json.stdout)["rules"][0]["antecedent_names"] == [name]  # the JSON keeps the name whole

@@ -105,7 +105,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     item, fewest = dataset.item_index(args.item), fewest_buyers(args, model)
     table = similar_table(model, dataset, item, k=args.k, min_buyers=fewest)
     code, name = str(dataset.interactions.items[item]), dataset.item_names(np.array([item]))[0].strip()
-    named = code if name == code else f"{code} {name}"  # a basket list's name is its code: said once
+    named = one_line(code if name == code else f"{code} {name}")  # a basket list's name is its code: said once
     print(f"Most similar to {named} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
           + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
     print(_shown(table).to_string(index=False) if len(table) else "No products to list.")
