@@ -18,7 +18,16 @@ from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
 from pages.links import from_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
-from pages.widgets import blend_weights, blends_by_parts, chart, csv_bytes, run_label, run_valid_ndcg, runs_side_by_side
+from pages.widgets import (
+    blend_weights,
+    blends_by_parts,
+    chart,
+    csv_bytes,
+    dataset_problem,
+    run_label,
+    run_valid_ndcg,
+    runs_side_by_side,
+)
 
 
 @st.cache_data(show_spinner="Comparing neighbourhoods...", max_entries=8)
@@ -164,6 +173,10 @@ elif mode == "Two runs":
     if changes.empty:
         st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} buyers (A's floor "
                 f"{floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page).")
+        st.stop()
+    problem_b = dataset_problem(load_run(run_b))
+    if problem_b is not None:  # run B's names and buyers come from its dataset: gone or replaced
+        st.info(f"Run B: {problem_b}")
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
     st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",

@@ -43,7 +43,16 @@ from gnnrec_core.serving.verdicts import (
 )
 from pages.jobs import jobs, start_training
 from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
-from pages.widgets import UPLOAD_TYPES, chart, config_form, need_dataset, results_frame, run_label, runs_table
+from pages.widgets import (
+    UPLOAD_TYPES,
+    chart,
+    config_form,
+    dataset_problem,
+    need_dataset,
+    results_frame,
+    run_label,
+    runs_table,
+)
 
 MODEL_KEY = "train-model"
 # The form's starting values: the settings of the last run started here. A plain key, not the widgets'
@@ -271,14 +280,19 @@ with right:
 st.caption(split_sentence(info.split, info.k) + " " + " ".join(escape_markdown(note) for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
-def report_html(run_id: str, saved_at: float) -> bytes:
+def report_html(run_id: str, saved_at: float, dataset_saved_at: float) -> bytes:
     dataset = ws().load_dataset(info.dataset.name)
     return html_report(prepare(dataset), load_run(run_id).model, info).encode("utf-8")
 
 
-if dataset_meta(info.dataset.name) is not None:
-    st.download_button("Download the HTML report (opens offline)", lambda: report_html(run_id, info.saved_at),
+report_problem = dataset_problem(load_run(run_id))  # a replaced dataset's products under this run's heading
+if report_problem is None:
+    dataset_saved = dataset_meta(info.dataset.name)["saved_at"]
+    st.download_button("Download the HTML report (opens offline)",
+                       lambda: report_html(run_id, info.saved_at, dataset_saved),
                        f"gnnrec-report-{run_id}.html", "text/html", icon=":material/description:")
+else:
+    st.caption(f"No HTML report: {report_problem}")
 
 with st.expander("All runs"):
     st.dataframe(runs_table(ws().list_runs()), hide_index=True)

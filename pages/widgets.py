@@ -243,17 +243,23 @@ def need_run(with_vectors: bool = False) -> tuple[str, Run]:
 def run_dataset(run: Run) -> Dataset:
     """The run's dataset as saved now; the page stops with the reason where it is gone or was replaced
     after the run (the Neighbourhood page drew the old run's neighbours against the new data's baskets)."""
+    problem = dataset_problem(run)
+    if problem is not None:
+        st.error(problem)
+        st.stop()
+    return load_dataset(run.info.dataset.name, dataset_meta(run.info.dataset.name)["saved_at"])
+
+
+def dataset_problem(run: Run) -> str | None:
+    """Why the run's dataset cannot be read beside it (gone, or replaced after the run), else None."""
     name = run.info.dataset.name
     meta = dataset_meta(name)
     if meta is None:
-        st.error(f"The run's dataset '{escape_markdown(name)}' is no longer in the workspace.")
-        st.stop()
+        return f"The run's dataset '{escape_markdown(name)}' is no longer in the workspace."
     data = load_dataset(name, meta["saved_at"])
     if list(map(str, data.interactions.items)) != list(map(str, run.items)):
-        st.error(f"The dataset '{escape_markdown(name)}' was replaced after this run was trained; "
-                 "train a new run on it.")
-        st.stop()
-    return data
+        return f"The dataset '{escape_markdown(name)}' was replaced after this run was trained; train a new run on it."
+    return None
 
 
 def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **kwargs) -> Any:

@@ -171,15 +171,15 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
     (the Recommendations page said it already), and the run is kept."""
     from streamlit.testing.v1 import AppTest
 
+    from gnnrec_core.cli import main
+
     root = tmp_path / "ws"
     monkeypatch.setenv("GNNREC_WORKSPACE", str(root))
+    rows = "".join(f"o{n},p{(n * 7 + j) % 20},u{n % 12}\n" for n in range(60) for j in range(3))
+    (tmp_path / "log.csv").write_text("order_id,product_id,user_id\n" + rows)
+    assert main(["train", str(tmp_path / "log.csv"), "--model", "itemknn", "--compare-with", "pop", "--quiet"]) == 0
     store = Workspace(root)
-    rows = "".join(f"o{n},p{(n * 3 + j) % 9},u{n % 12}\n" for n in range(60) for j in range(3))
-    first = prepare(ingest(("order_id,product_id,user_id\n" + rows).encode(), "log.csv"))
-    store.save_dataset("log", first.ingest)
-    model = MODELS["itemknn"]().fit(first.interactions.matrix())
-    run_id = store.save_run(Run(model, first.interactions.users, first.interactions.items,
-                                RunInfo(DatasetRef("log"), "itemknn", ())))
+    (run_id,) = [info.run_id for info in store.list_runs()]
     other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv")
     store.save_dataset("log", other, replace=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -190,4 +190,9 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
         assert not at.exception, [e.value for e in at.exception]
         assert [str(e.value) for e in at.error] == [
             "The dataset 'log' was replaced after this run was trained; train a new run on it."], page
+    at.switch_page("pages/train.py").run()  # its report would put the new data's products under this run
+    assert not at.exception, [e.value for e in at.exception]
+    assert "No HTML report: The dataset 'log' was replaced after this run was trained; train a new run on it." in [
+        str(c.value) for c in at.caption]
+    assert not [b for b in at.get("download_button") if "HTML report" in str(b.proto.label)]
     assert [info.run_id for info in store.list_runs()] == [run_id]
