@@ -430,6 +430,10 @@ def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
     assert str(times.min()) == "2010-01-12 08:26:00"
     said, times = notes(["01.12.2010", "02.12.2010", "03.12.2010"] * 2)
     assert len(said) == 1 and "read day-first (2010-12-01), as dotted dates are written" in said[0]
+    said, _ = notes(["01/01/2011", "01/1/2011", "01/02/2011"] * 2)  # the example is one whose readings differ
+    assert len(said) == 1 and "such as '01/02/2011' were read month-first (2011-01-02)" in said[0]
+    said, _ = notes(["01/01/2011", "02/02/2011", "03/03/2011"] * 2)  # both readings agree: nothing to say
+    assert said == []
     said, times = notes(["01/12/2010", "13/12/2010", "03/12/2010"] * 2)  # 13/12 can only be day-first
     assert said == [] and str(times.min()) == "2010-12-01 00:00:00"
 

@@ -89,8 +89,10 @@ def _compact_dates(text: pd.Series) -> pd.Series:
 def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
     dayfirst, guessed = _day_first(text, rows)
     if guessed and notes is not None:  # 01/12/2010 read as 12 January with no word of it
-        read = ((value, _one_date(value, dayfirst)) for value in text[text.str.match(DAY_MONTH)].head(SAMPLED))
-        either = next(((value, found) for value, found in read if not pd.isna(found)), None)
+        read = ((value, _one_date(value, dayfirst), _one_date(value, not dayfirst))
+                for value in text[text.str.match(DAY_MONTH)].drop_duplicates().head(SAMPLED))
+        either = next(((value, found) for value, found, other in read  # one whose readings differ: not 01/01
+                       if not pd.isna(found) and not pd.isna(other) and found != other), None)
         if either is not None:
             notes.append(f"no date tells day from month (none has a day past 12), so dates such as "
                          f"'{shown(either[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
