@@ -86,6 +86,15 @@ class Unreadable:
     reason: str
 
 
+def _mark_workspace(root: Path) -> None:
+    """The lock file, made on opening: what tells a workspace's folders from any runs/ and datasets/
+    (store_paths). A workspace only read (a read-only folder) is still opened."""
+    try:
+        (root / ".lock").touch(exist_ok=True)
+    except OSError:
+        pass
+
+
 class Workspace(AtomicFolders):
     def __init__(self, root: str | Path) -> None:
         """Open (or make) the workspace at `root`, finish any replace a killed process left half-done,
@@ -96,10 +105,12 @@ class Workspace(AtomicFolders):
         inside = entries_folder_holding(self.root / "runs")
         if inside is not None:  # its runs/ and datasets/ became two damaged entries of that workspace
             raise InputError(f"expected a workspace folder outside another workspace's saved runs and datasets, "
-                             f"found '{root}' inside {inside}; choose a folder elsewhere")
+                             f"found '{root}', in the saved {inside.name} of the workspace at {inside.parent}; "
+                             "choose a folder elsewhere")
         try:
             for kind in KINDS:
                 (self.root / kind).mkdir(parents=True, exist_ok=True)
+            _mark_workspace(self.root)
             if self._leftovers():  # of writes killed (or running): finished or swept under the lock
                 with self._lock():
                     self._recover()

@@ -237,6 +237,12 @@ def test_output_files_are_refused_inside_a_workspaces_saved_entries(small_log, t
                     "--quiet")  # made runs/runs and runs/datasets: two damaged entries of the workspace
     assert inner.returncode == 2 and "expected a workspace folder outside another workspace's" in inner.stderr
     assert sorted(p.name for p in (ws / "runs").iterdir()) == [run.name]
+    from gnnrec_core.store import Workspace
+
+    fresh = tmp_path / "fresh"  # a workspace opened (the dashboard's first page) but holding nothing yet
+    Workspace(fresh)
+    inner = run_cli("train", small_log, "--model", "pop", "--workspace", fresh / "datasets", "--quiet")
+    assert inner.returncode == 2 and f"in the saved datasets of the workspace at {fresh}" in inner.stderr
     assert run_cli("rules", small_log, "--json", tmp_path / "rules.json").returncode == 0  # elsewhere: written
     project = tmp_path / "project"  # any project may hold runs/ and datasets/: only a workspace's are refused
     (project / "datasets").mkdir(parents=True)
