@@ -121,7 +121,11 @@ elif mode == "Two runs":
     run_a, run_b = pick_pair("runs", list(labels), labels, fallbacks=default_runs(runs), k=str(k_shown))
     info_a, info_b = load_run(run_a).info, load_run(run_b).info
     marks = [(dataset_meta(info.dataset.name) or {}).get("fingerprint") for info in (info_a, info_b)]
-    same_data = marks[0] is not None and marks[0] == marks[1]  # one upload saved under two names
+    stale = [dataset_problem(load_run(run)) for run in (run_a, run_b)]  # a dataset now is not the run's then
+    for side, problem in zip("AB", stale):
+        if problem is not None:
+            st.caption(f"Run {side}: {problem}")
+    same_data = marks[0] is not None and marks[0] == marks[1] and stale == [None, None]  # one upload, two names
     other_data = info_a.dataset.name != info_b.dataset.name
     if other_data and same_data:
         st.caption(f"Runs A and B are on {escape_markdown(info_a.dataset.name)} and "
@@ -174,9 +178,7 @@ elif mode == "Two runs":
         st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} buyers (A's floor "
                 f"{floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page).")
         st.stop()
-    problem_b = dataset_problem(load_run(run_b))
-    if problem_b is not None:  # run B's names and buyers come from its dataset: gone or replaced
-        st.info(f"Run B: {problem_b}")
+    if stale[1] is not None:  # run B's names and buyers come from its dataset: gone or replaced (said above)
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
     st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",

@@ -177,11 +177,15 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
     monkeypatch.setenv("GNNREC_WORKSPACE", str(root))
     rows = "".join(f"o{n},p{(n * 7 + j) % 20},u{n % 12}\n" for n in range(60) for j in range(3))
     (tmp_path / "log.csv").write_text("order_id,product_id,user_id\n" + rows)
-    assert main(["train", str(tmp_path / "log.csv"), "--model", "itemknn", "--compare-with", "pop", "--quiet"]) == 0
+    (tmp_path / "log2.csv").write_text("order_id,product_id,user_id\n" + rows.replace(",p", ",r"))
+    for name in ("log", "log2"):
+        assert main(["train", str(tmp_path / f"{name}.csv"), "--model", "itemknn", "--compare-with", "pop",
+                     "--quiet"]) == 0
     store = Workspace(root)
-    (run_id,) = [info.run_id for info in store.list_runs()]
+    run_id, other_id = [info.run_id for info in sorted(store.list_runs(), key=lambda r: r.dataset.name)]
     other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv")
-    store.save_dataset("log", other, replace=True)
+    for name in ("log", "log2"):  # both now hold one log: Compare called them "two names for the same data"
+        store.save_dataset(name, other, replace=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["active_dataset"], at.session_state["active_run"] = "log", run_id
     at.run()
@@ -195,4 +199,11 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
     assert "No HTML report: The dataset 'log' was replaced after this run was trained; train a new run on it." in [
         str(c.value) for c in at.caption]
     assert not [b for b in at.get("download_button") if "HTML report" in str(b.proto.label)]
-    assert [info.run_id for info in store.list_runs()] == [run_id]
+    at.switch_page("pages/compare.py")
+    at.query_params.update({"mode": "runs", "a": run_id, "b": other_id})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [str(c.value) for c in at.caption]
+    assert not [c for c in captions if "two names for the same data" in c], captions
+    assert "Run B: The dataset 'log2' was replaced after this run was trained; train a new run on it." in captions
+    assert sorted(info.run_id for info in store.list_runs()) == sorted([run_id, other_id])  # kept
