@@ -126,7 +126,9 @@ def test_find_products_puts_substring_matches_first_then_meaning():
     if text_encoder.llm_available():
         meaning = hits[hits["match"] == "close in meaning"]["name"].tolist()
         assert len(meaning) == 3 and "USB CHARGING CABLE" not in meaning and "LAPTOP STAND" not in meaning
-    assert find_products("c1", names, pd.Series([f"C{i}" for i in range(6)]))["name"].iloc[0] == "USB CHARGING CABLE"
+    by_code = find_products("c1", names, pd.Series([f"C{i}" for i in range(6)]))  # a code is exact: no meaning
+    assert by_code["name"].tolist() == ["USB CHARGING CABLE"]
+    assert find_products("22041", names, pd.Series([f"C{i}" for i in range(6)])).empty  # no letter, no meaning
 
 
 def test_cluster_labels_name_each_cluster_by_its_own_words():

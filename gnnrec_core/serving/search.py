@@ -21,7 +21,8 @@ large big mini new colour color design designs style piece pcs x pk asst""".spli
 
 def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25) -> pd.DataFrame:
     """Rows: position (in `names`), name, match ('name contains' / 'close in meaning'), score.
-    Substring and code matches first (score 1), then up to k closest in meaning not already found."""
+    Substring and code matches first (score 1), then up to k closest in meaning not already found;
+    none for a query that is a product's code or has no letter ('22041' ringed ten unrelated names)."""
     from ..matrix.text_encoder import encode_query, encode_texts, language_model_available
 
     text = query.strip().lower()
@@ -29,12 +30,12 @@ def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, 
         return pd.DataFrame(columns=["position", "name", "match", "score"])
     lowered = names.fillna("").astype(str).str.lower()
     contains = lowered.str.contains(text, regex=False).to_numpy().copy()
-    if codes is not None:
-        contains |= (codes.astype(str).str.lower() == text).to_numpy()
+    coded = (codes.astype(str).str.lower() == text).to_numpy() if codes is not None else np.zeros(len(names), bool)
+    contains |= coded
     found = np.flatnonzero(contains)
     rows = [pd.DataFrame({"position": found, "name": names.iloc[found].to_numpy(), "match": "name contains",
                           "score": 1.0})]
-    if language_model_available() and len(names):
+    if language_model_available() and len(names) and not coded.any() and re.search(r"[^\W\d_]", text):
         similarity = encode_texts(names.fillna("").astype(str).tolist()) @ encode_query(query)
         similarity[found] = -np.inf
         closest = np.argsort(-similarity)[:k]
