@@ -409,7 +409,9 @@ def test_a_missing_values_spelling_in_an_id_column_is_missing_not_a_customer(eng
     users = ["u1", "NaN", "null", " N/A ", "None", "#N/A", "NAN2", "n.a.", "u1"]
     frame = pd.DataFrame({"CustomerID": users, "InvoiceNo": [str(i) for i in range(9)],
                           "StockCode": ["p1", "p2", "p1", "p2", "p1", "p2", "p1", "p2", "nan"]})
+    frame["Description"] = frame["StockCode"].map({"p1": "Mug", "p2": "NaN"})  # a name too: p2 is named by its code
     result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
+    assert result.catalogue["name"].to_dict() == {"p1": "Mug", "p2": "p2"}
     assert sorted(result.events["user"].dropna().unique()) == ["NAN2", "n.a.", "u1"]
     assert result.report.notes["rows without user (kept for baskets only)"] == 5
     assert result.report.dropped["missing item id"] == 1 and "nan" not in set(result.events["item"])

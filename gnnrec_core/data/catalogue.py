@@ -36,12 +36,14 @@ def with_catalogue_file(catalogue: pd.DataFrame, items: Any, item_columns: dict[
 
 def _trimmed(catalogue: pd.DataFrame) -> pd.DataFrame:
     """Names and categories without the spaces exports pad them with ("WHITE METAL LANTERN " shows
-    as "WHITE METAL LANTERN"); one left blank is named by the product's ID."""
+    as "WHITE METAL LANTERN"); one left blank, or written as a missing value ('NaN', 'null': a
+    product named "nan", a category "NaN"), is missing, and a product without a name is named by its ID."""
     for column in ("name", "category"):
         text = catalogue[column]
         present = text.notna()
         if present.any():
-            catalogue.loc[present, column] = text[present].astype(str).str.strip().replace("", None)
+            stripped = text[present].astype(str).str.strip()
+            catalogue.loc[present, column] = stripped.where(~stripped.isin(MISSING_ID_SPELLINGS), None)
     catalogue["name"] = catalogue["name"].fillna(pd.Series(catalogue.index, index=catalogue.index))
     return catalogue
 
