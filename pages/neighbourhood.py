@@ -41,8 +41,9 @@ if query.strip():  # the matches, names containing the query first, then the clo
     hits = find_products(query, items.loc[by_buyers, "name"].reset_index(drop=True),
                          items.loc[by_buyers, "item"].reset_index(drop=True), k=20)
     options = [by_buyers[p] for p in hits["position"]] or by_buyers
-    st.caption(f"{(hits['match'] == 'name contains').sum():,} names contain '{escape_markdown(query)}', "
-               f"{(hits['match'] == 'close in meaning').sum()} more are close in meaning: pick one below."
+    named, close = int((hits["match"] == "name contains").sum()), int((hits["match"] == "close in meaning").sum())
+    st.caption(f"{named:,} {'name contains' if named == 1 else 'names contain'} '{escape_markdown(query)}', "
+               f"{close:,} more {'is' if close == 1 else 'are'} close in meaning: pick one below."
                + (f" {text_encoder_note()}" if text_encoder_note() else ""))
     default = options[0] if default not in options else default
 controls = st.columns([3, 1, 1, 1])

@@ -92,7 +92,8 @@ if query.strip():
     contains = hits[hits["match"] == "name contains"]
     meaning = hits[hits["match"] == "close in meaning"]
     highlight = contains["position"].head(25).tolist() + meaning["position"].tolist()
-    st.caption(f"{len(contains):,} products match '{escape_markdown(query)}'"
+    st.caption(f"{len(contains):,} {'product matches' if len(contains) == 1 else 'products match'} "
+               f"'{escape_markdown(query)}'"
                + (" (first 25 highlighted)" if len(contains) > 25 else "")
                + (f"; ringed too, the {len(meaning)} closest in meaning: "
                   + ", ".join(escape_markdown(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
