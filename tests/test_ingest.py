@@ -1,11 +1,10 @@
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import SAMPLE, shared_file
 
 from gnnrec_core.data.charges import CHARGES_KEPT, DROP_REASON
-from gnnrec_core.data.ingest import baskets_of, ingest, parse_times
+from gnnrec_core.data.ingest import baskets_of, ingest
 from gnnrec_core.data.mapping import detect_mapping
 from gnnrec_core.data.summary import summary
 from gnnrec_core.errors import InputError
@@ -118,50 +117,6 @@ def test_baskets_leave_out_a_charges_own_code_only():
                            "user": ["u1", "u1", "u2", "u2"]})
     keys = baskets_of(events)
     assert keys.isna().tolist() == [False, True, False, False] and keys[2] == keys[3] == "o2"
-
-
-@pytest.mark.parametrize("values,expected", [
-    (["1/2/2011 10:00", "13/2/2011 10:00"], ["2011-02-01 10:00", "2011-02-13 10:00"]),  # UK, day first
-    (["1/2/2011 10:00", "1/13/2011 10:00"], ["2011-01-02 10:00", "2011-01-13 10:00"]),  # US, month first
-    (["2011-01-02T10:00:00", "2011-01-13 10:00"], ["2011-01-02 10:00", "2011-01-13 10:00"]),
-    (["1293962400", "1294912800"], ["2011-01-02 10:00", "2011-01-13 10:00"]),  # Unix seconds
-    (["20110102", "20110113100000"], ["2011-01-02", "2011-01-13 10:00"]),  # digits alone: not Unix milliseconds
-    # One day-first value first, ISO after it: the ISO dates stay year-month-day (they became 2011-13-... ->
-    # 12 January for 1 December, silently).
-    (["13/12/2010 10:00", "2010-12-01 08:26", "2010-12-02 09:00"],
-     ["2010-12-13 10:00", "2010-12-01 08:26", "2010-12-02 09:00"]),
-    (["32/13/2010 25:61", "2010-12-01 08:26", "12/01/2010 08:00"], [None, "2010-12-01 08:26", "2010-12-01 08:00"]),
-    (["12/1/2011", "12/13/2011", "31/13/2011"], ["2011-12-01", "2011-12-13", None]),  # a garbage 31/13 is no day-first
-    (["13/12/2010 10:00", "2010/12/01 08:26", "2010.12.01"], ["2010-12-13 10:00", "2010-12-01 08:26", "2010-12-01"]),
-    (["13-12-2010 10:00", "01-12-2010 10:00"], ["2010-12-13 10:00", "2010-12-01 10:00"]),  # dashed: day first too
-    (["01.12.2010", "02.12.2010"], ["2010-12-01", "2010-12-02"]),  # dotted, no day past 12: as Europe writes them
-    (["201012010826", "22991231", "1/2/2010\nx"], ["2010-12-01 08:26", None, None]),  # past 2262; a line break
-    (["2010-12-01 08:26:00.1234567"], ["2010-12-01 08:26:00.123456"]),  # a nanosecond export raised a TypeError
-])
-def test_date_formats(values, expected):
-    parsed = parse_times(pd.Series(values))
-    assert parsed.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
-
-
-def test_both_engines_weigh_the_day_first_evidence_by_rows(tmp_path):
-    """DuckDB parses each distinct time once: the evidence for day-first is counted in rows, so 20
-    rows of 13/01 outweigh 20 rows spread over 01/14, 01/15 and 02/03 on both engines."""
-    times = ["13/01/2011 10:00"] * 20 + [["01/14/2011", "01/15/2011", "02/03/2011"][i % 3] for i in range(20)]
-    path = tmp_path / "dates.csv"
-    pd.DataFrame({"order": range(40), "user": [f"u{i % 4}" for i in range(40)],
-                  "item": [f"p{i % 7}" for i in range(40)], "date": times}).to_csv(path, index=False)
-    read = [ingest(path, engine=engine, time="date").events for engine in ("pandas", "duckdb")]
-    for events in read:
-        seen = set(events["time"])
-        assert pd.Timestamp("2011-03-02") in seen and pd.Timestamp("2011-02-03") not in seen
-
-
-def test_a_number_column_mapped_as_time_is_refused_not_read_as_years():
-    """Quantities 6, 1728 and -1 were read as years 6, 1728 and -1 (dateutil), exit 0; now none is a
-    time, so the column is refused as a price column was."""
-    assert parse_times(pd.Series(["6", "1728", "-1", "2.55"])).isna().all()
-    with pytest.raises(InputError, match="expected dates in column 'Quantity'"):
-        ingest(SAMPLE, time="Quantity")
 
 
 def test_catalogue_and_lookup_tables_join(tmp_path):
@@ -287,33 +242,6 @@ def test_shared_online_retail_slice():
     assert result.report.notes["rows without user (kept for baskets only)"] > 18000
 
 
-def test_times_are_read_value_by_value_and_what_cannot_be_stored_is_counted():
-    notes: list[str] = []
-    values = ["1709290800", "1709294400000", "2024-03-01T10:00:00Z", "2024-03-01T10:00:00+02:00",
-              "2024-03-01 10:00", "3000-01-01", "1500-06-01 10:00", "99999999999", None]
-    parsed = parse_times(pd.Series(values), notes)
-    expected = ["2024-03-01 11:00", "2024-03-01 12:00", "2024-03-01 10:00", "2024-03-01 08:00", "2024-03-01 10:00",
-                None, None, None, None]
-    assert parsed.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
-    assert str(parsed.dtype) == "datetime64[ns]"
-    assert any("mix Unix seconds (2) and milliseconds (1)" in n for n in notes)  # 99999999999 s is past 2262
-    assert any("2 time values carried a time zone" in n and "1 without one were taken as UTC" in n for n in notes)
-    assert any("2 dates fall outside 1677-2262" in n for n in notes)
-    assert any("1 Unix times fall after 2262" in n for n in notes)
-
-
-def test_inf_nan_and_huge_numbers_are_dropped_and_counted():
-    rows = ["order_id,user_id,product_id,quantity,price,rating"] + [
-        f"o{i},u{i % 3},p{i % 4},{q},{p},{r}" for i, (q, p, r) in enumerate(
-            [("1", "2", "3"), ("inf", "2", "3"), ("1", "-inf", "3"), ("1", "2", "nan"), ("1e308", "2", "3"),
-             ("1", "", "n/a"), ("-0", "2", "3"), ("2", "1e16", "4")])]
-    result = ingest(("\n".join(rows) + "\n").encode(), "n.csv")
-    assert result.report.dropped == {"quantity is inf, nan or beyond ±1e15": 2, "price is inf, nan or beyond ±1e15": 2,
-                                     "rating is inf, nan or beyond ±1e15": 1, "zero or negative quantity (returns)": 1}
-    assert result.report.rows_kept == 2  # an empty price and an unreadable rating are missing, not dropped
-    assert np.isfinite(result.events[["quantity", "price"]].dropna().to_numpy()).all()
-
-
 def test_a_catalogue_or_lookup_that_cannot_be_read_is_refused_and_repairs_are_named(tmp_path):
     lines = tmp_path / "lines.csv"
     lines.write_text("order_id,user_id,product_id\no1,u1,p1\no2,u2,p2\n")
@@ -360,21 +288,6 @@ def test_fee_only_baskets_are_named_only_where_they_were_kept():
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_a_text_column_mapped_as_a_number_is_refused_in_words(engine):
-    """Product names mapped as quantity were read as all missing: kept without a word, returns no
-    longer dropped, and the names' column taken away. A column with some numbers stays readable."""
-    frame = pd.DataFrame({"customer": ["u1", "u2", "u3"], "product": ["p1", "p2", "p3"],
-                          "Description": ["WHITE MUG", "RED LAMP", "WHITE MUG"], "qty": ["2", "n/a", "-1"]})
-    data = frame.to_csv(index=False).encode()
-    with pytest.raises(InputError, match=r"expected numbers in column 'Description' mapped as quantity .* "
-                                         r"found values like 'WHITE MUG', 'RED LAMP'; map another column"):
-        ingest(data, "log.csv", engine=engine, quantity="Description")
-    kept = ingest(data, "log.csv", engine=engine, quantity="qty")  # 'n/a' missing, -1 a return: read as before
-    assert sorted(kept.events["item"]) == ["p1", "p2"] and kept.report.dropped == {
-        "zero or negative quantity (returns)": 1}
-
-
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_customers_cleaning_leaves_with_nothing_are_counted(engine):
     """The sample's 1,051 customers became 984 with no word of the 67 whose every line was a return or
     a cancellation: the report counts them, the same on both engines."""
@@ -415,43 +328,3 @@ def test_a_missing_values_spelling_in_an_id_column_is_missing_not_a_customer(eng
     assert sorted(result.events["user"].dropna().unique()) == ["NAN2", "n.a.", "u1"]
     assert result.report.notes["rows without user (kept for baskets only)"] == 5
     assert result.report.dropped["missing item id"] == 1 and "nan" not in set(result.events["item"])
-
-
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
-    """'01/12/2010 08:26' (meant as 1 December) was read as 12 January with no word: where no date
-    tells day from month the report says which reading was taken; where one does, nothing is said."""
-    def notes(dates):
-        frame = pd.DataFrame({"user": ["a", "b"] * 3, "item": list("xyzxyz"), "time": dates})
-        result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
-        return [n for n in result.report.warnings if "tells day from month" in n], result.events["time"]
-
-    said, times = notes(["01/12/2010 08:26", "02/12/2010 09:00", "03/12/2010 10:00"] * 2)
-    assert said == ["no date tells day from month (none has a day past 12), so dates such as '01/12/2010 08:26' "
-                    "were read month-first (2010-01-12); dates written year-first (2010-12-01) are read as written"]
-    assert str(times.min()) == "2010-01-12 08:26:00"
-    said, times = notes(["01.12.2010", "02.12.2010", "03.12.2010"] * 2)
-    assert len(said) == 1 and "read day-first (2010-12-01), as dotted dates are written" in said[0]
-    said, _ = notes(["01/01/2011", "01/1/2011", "01/02/2011"] * 2)  # the example is one whose readings differ
-    assert len(said) == 1 and "such as '01/02/2011' were read month-first (2011-01-02)" in said[0]
-    said, _ = notes(["01/01/2011", "02/02/2011", "03/03/2011"] * 2)  # both readings agree: nothing to say
-    assert said == []
-    said, times = notes(["01/12/2010", "13/12/2010", "03/12/2010"] * 2)  # 13/12 can only be day-first
-    assert said == [] and str(times.min()) == "2010-12-01 00:00:00"
-
-
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_a_semicolon_exports_decimal_commas_are_read_as_numbers(engine):
-    """A European export writes 2.55 as '2,55': its price column was refused as text. Read with a
-    decimal comma, and said; '1,234' alone could be a thousand, so such a column is not."""
-    def read(prices, quantities):
-        rows = "".join(f"o{n};p{n % 3};u{n % 4};{prices[n % 3]};{quantities[n % 2]}\n" for n in range(12))
-        return ingest(("InvoiceNo;StockCode;CustomerID;UnitPrice;Quantity\n" + rows).encode(), "euro.csv",
-                      engine=engine)
-
-    euro = read(["2,55", "10", "0,5"], ["2", "3"])
-    assert sorted(euro.events["price"].unique()) == [0.5, 2.55, 10.0]
-    assert "price column 'UnitPrice' read with a decimal comma (2,55 as 2.55)" in euro.report.warnings
-    other = read(["2.55", "3", "4"], ["1,234", "2"])  # the prices hold a dot; the quantities' comma has three digits
-    assert not [w for w in other.report.warnings if "decimal comma" in w]
-    assert sorted(other.events["price"].unique()) == [2.55, 3.0, 4.0] and other.events["quantity"].isna().sum() == 6

@@ -350,8 +350,7 @@ TRUSTED = {
     "report.word(status).capitalize()",
     "run_label(info, markdown=True)", "run_label(active, markdown=True)",  # escapes the dataset's name inside
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample
-    "report_problem",  # pages/widgets.dataset_problem: the dataset's name escaped inside
-    "side",  # the letters A and B (pages/compare.py)
+    "report_problem", "side",  # widgets.dataset_problem escapes the dataset's name inside; the letters A and B
     "min(len(table), len(other_table))",
     "pair",  # model labels (the registry's) and figures (pages/train.py's verdict on what training added)
     "role.replace('_', ' ')",  # the engine's role names (data.mapping.ROLES)

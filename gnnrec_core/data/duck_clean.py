@@ -25,17 +25,14 @@ from .ingest import (
     EVENT_COLUMNS,
     SEGMENT_PREFIX,
     IngestReport,
-    _not_finite,
     check_cleaned,
-    check_numbers,
-    decimal_comma_note,
     no_dates_error,
     parse_times,
-    read_numbers,
     segment_columns,
     step,
 )
 from .mapping import ColumnMapping
+from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers
 from .rating_floor import low_rating_reason
 
 MISSING_SQL = ", ".join("'" + v.replace("'", "''") + "'" for v in MISSING_ID_SPELLINGS)

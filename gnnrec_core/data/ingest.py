@@ -24,6 +24,7 @@ from ..progress import Cancelled, Progress, wants_stop
 from .catalogue import _catalogue, _name_of, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
+from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap
 from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
 from .times import parse_times
@@ -284,47 +285,6 @@ def no_dates_error(column: str, examples: Any) -> InputError:
                       f"seconds), found values like {shown_examples}; {remap('time')}")
 
 
-def remap(role: str) -> str:
-    """How to map another column to `role`, or none, on either front end."""
-    return (f"map another column as {role}, or none (the Data page's {role} role; --{role}-col NAME, or "
-            f"--{role}-col '' for none)")
-
-
-DECIMAL_COMMA = r"[+-]?\d*,\d+"  # 2,55 as a semicolon export writes 2.55
-
-
-def read_numbers(raw: pd.Series) -> tuple[pd.Series, bool]:
-    """The column's numbers (NaN where none is written), and whether they were read with a decimal
-    comma: where every value that is not a number is one with a comma (2,55), none holds a dot, and
-    one at least has other than three digits after it (1,234 alone could be a thousand). Decided on
-    the set of values, so both engines (pandas over rows, DuckDB over distinct values) agree."""
-    numbers = pd.to_numeric(raw, errors="coerce")
-    text = raw[raw.notna()].astype(str).str.strip()
-    unread = text[numbers[text.index].isna().to_numpy() & (text != "").to_numpy()]
-    unread = unread[~unread.str.lower().isin(NAN_WORDS)]
-    if unread.empty or not unread.str.fullmatch(DECIMAL_COMMA).all() or text.str.contains(".", regex=False).any():
-        return numbers, False
-    if (unread.str.len() - unread.str.find(",") - 1 == 3).all():
-        return numbers, False
-    return pd.to_numeric(raw.astype(object).where(raw.isna(), raw.astype(str).str.replace(",", ".", regex=False)),
-                         errors="coerce"), True
-
-
-def decimal_comma_note(role: str, column: str) -> str:
-    return f"{role} column '{shown(column, 40)}' read with a decimal comma (2,55 as 2.55)"
-
-
-def check_numbers(role: str, column: str, raw: pd.Series, numbers: pd.Series) -> None:
-    """A column mapped as quantity, price or rating must hold numbers: one of text only (product
-    names) was read as all missing, kept without a word, and took the names' column away."""
-    written = raw.dropna()
-    written = written[written.astype(str).str.strip() != ""]
-    if len(written) and numbers.isna().all():
-        examples = ", ".join(f"'{shown(v, 40)}'" for v in pd.unique(written.astype(str))[:3])
-        raise InputError(f"expected numbers in column '{column}' mapped as {role} (such as 3 or 2.50), found "
-                         f"values like {examples}; {remap(role)}")
-
-
 def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:
     """Rows must be left, and something must group items (a user or a basket)."""
     if not rows:
@@ -333,19 +293,6 @@ def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:
     if not m.user and not m.basket:
         raise InputError("expected a user column or a basket/order column to group items by, found "
                          "neither; map one of them")
-
-
-MAX_NUMBER = 1e15  # a quantity, price or rating beyond this is an error, and its sum would overflow float32
-NAN_WORDS = ("nan", "+nan", "-nan")
-
-
-def _not_finite(raw: pd.Series, numbers: pd.Series) -> pd.Series:
-    """Rows whose number was written but is inf, nan (the word) or too large to weigh; an empty or
-    unreadable cell ('n/a') is missing, not this."""
-    nan_word = raw.notna() & raw.astype(str).str.strip().str.lower().isin(NAN_WORDS)
-    with np.errstate(invalid="ignore", over="ignore"):
-        too_big = ~(numbers.abs() <= MAX_NUMBER) & numbers.notna()
-    return nan_word | too_big
 
 
 def lookup_plan(columns: list[str], lookup_columns: list[str], key: str | None = None) -> tuple[str, str, list[str]]:
