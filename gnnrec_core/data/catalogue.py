@@ -75,6 +75,7 @@ def _name_of(source: Any) -> str | None:
         return file_name
     return Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None)
 
+
 # How spreadsheets, databases and pandas write a missing value (pandas' own list, STR_NA_VALUES): an ID
 # cell holding one is missing, not a customer or product of that name (an export's 1,079 'NaN' customer
 # cells became one customer who bought everything).
@@ -152,6 +153,16 @@ def _examples(ids: pd.Index) -> str:
     return ", ".join(f"'{shown(str(i), 30)}'" for i in ids[:3])
 
 
+def differing_keys(values: pd.DataFrame) -> pd.Index:
+    """The keys (`values`' index) on several rows that differ in any column, in order of first
+    appearance: where a join takes the first row of each, what it passed over."""
+    repeated = values[values.index.duplicated(keep=False) & values.index.notna()]
+    if repeated.empty:
+        return repeated.index
+    differ = repeated.groupby(level=0, sort=False).nunique(dropna=False).gt(1).any(axis=1)
+    return differ.index[differ.to_numpy()]
+
+
 def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str],
                     notes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, str | None]]:
     unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
@@ -169,13 +180,10 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
         if column:
             values = items[column].values
             extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
-    repeated = extra[extra.index.duplicated(keep=False) & extra.index.notna()]
-    differ = repeated.groupby(level=0, sort=False).nunique(dropna=False).gt(1).any(axis=1) if len(repeated) else None
-    if differ is not None and differ.any() and notes is not None:  # the first row was taken without a word
-        count = int(differ.sum())
-        notes.append(f"catalogue: {count:,} product ID{'s are' if count > 1 else ' is'} on several rows that "
-                     f"differ (such as '{shown(differ.index[differ.to_numpy()][0], 30)}'): the first row of each "
-                     "was used")
+    differ = differing_keys(extra)
+    if len(differ) and notes is not None:  # the first row was taken without a word
+        notes.append(f"catalogue: {len(differ):,} product ID{'s are' if len(differ) > 1 else ' is'} on several "
+                     f"rows that differ (such as '{shown(differ[0], 30)}'): the first row of each was used")
     extra = extra[~extra.index.duplicated()]
     matched = int(catalogue.index.isin(extra.index).sum())
     if len(catalogue) and not matched:  # a catalogue of another shop, or its id column mistaken: refused

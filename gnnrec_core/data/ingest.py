@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import ConfigError, InputError
 from ..progress import Cancelled, Progress, wants_stop
-from .catalogue import _catalogue, _name_of, normalise_ids, with_catalogue_file
+from .catalogue import _catalogue, _name_of, differing_keys, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
 from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap
@@ -326,16 +326,15 @@ def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = No
     left_key, right_key, new_columns = lookup_plan(list(frame.columns), list(lookup.columns), key)
     table = lookup[[right_key, *new_columns]].copy()
     table[right_key] = normalise_ids(table[right_key])
-    repeated = table[table[right_key].duplicated(keep=False) & table[right_key].notna()]
-    differ = repeated.groupby(right_key, sort=False)[new_columns].nunique(dropna=False).gt(1).any(axis=1)
+    differ = differing_keys(table.set_index(right_key))
     table = table.drop_duplicates(subset=right_key).set_index(right_key)
     joined = frame.copy()
     key_values = normalise_ids(frame[left_key])
     for column in new_columns:
         joined[column] = key_values.map(table[column]).values
     notes = [*frame.attrs.get("notes", [])]
-    if differ.any():
-        notes.append(conflicting_keys_note(int(differ.sum()), differ.index[differ.to_numpy()][0]))
+    if len(differ):
+        notes.append(conflicting_keys_note(len(differ), differ[0]))
     joined.attrs = {**frame.attrs, "notes": notes, "lookup": {"events_key": left_key, "lookup_key": right_key,
                                               "columns": list(new_columns),
                                               "matched_rows": int(key_values.isin(table.index).sum())}}

@@ -19,8 +19,8 @@ arrays):
 - P~ and every polynomial in it are computed in blocks of rows (`pruned_product`), each block pruned
   to its rows' `neighbours` largest entries (by magnitude) before the next block is computed: the
   peak is one block (BLOCK_CELLS cells) per thread (PRODUCT_THREADS) plus items x neighbours, never
-  items^2. `neighbours=None`
-  keeps every entry, allowed up to DENSE_ITEMS items (the catalogue where items^2 fits).
+  items^2. `neighbours=None` keeps every entry, allowed up to DENSE_ITEMS items (the catalogue where
+  items^2 fits).
 - the low-pass part is items x k, from a randomised truncated SVD (Halko, Martinsson and Tropp,
   SIAM Review 2011: a Gaussian sketch, subspace iteration, one small eigenproblem), exact where k
   plus the oversampling covers the catalogue.
@@ -79,7 +79,7 @@ def pruned_product(left: sp.csr_matrix, right: sp.csr_matrix, neighbours: int | 
                    combine: Callable[[sp.csr_matrix, slice], sp.csr_matrix] | None = None) -> sp.csr_matrix:
     """left @ right, a block of rows at a time, each block pruned to `neighbours` per row before the
     next is computed: the work never holds more than one block of the full product per thread
-    (PRODUCT_THREADS, the cores this process may use), and the result is the same to the bit.
+    (PRODUCT_THREADS), and the result is the same to the bit whatever their number.
     combine(block, rows) -> what to keep of the block (e.g. block + c * other[rows])."""
     left, right = sp.csr_matrix(left), sp.csr_matrix(right)
     step = block_rows(right.shape[1])
