@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from gnnrec_core.errors import ConfigError
+from gnnrec_core.matrix import interactions
 from gnnrec_core.models import MODELS, Recommender
 from gnnrec_core.models import graph_filter as gf
 from gnnrec_core.models.bspm import BSPM
@@ -216,7 +217,7 @@ def test_the_choice_goes_to_the_candidate_that_ranks_the_held_out_items_first(mo
     chosen, score, tried = gf.best_on_validation(iter([({"name": "inverted"}, Oracle(-1.0)),
                                                       ({"name": "knows"}, Oracle(1.0))]), part, valid)
     assert chosen == {"name": "knows"} and score == pytest.approx(1.0) and tried == 2
-    monkeypatch.setattr(gf, "MAX_VALID_USERS", 5)
+    monkeypatch.setattr(interactions, "MAX_VALID_USERS", 5)
     _, sampled = gf.validation_slices(train, None, 0.25, seed=0)
     assert (np.diff(sampled.indptr) > 0).sum() == 5 and (np.diff(valid.indptr) > 0).sum() > 5
 

@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from gnnrec_core.models import GFCF, Recommender
+from gnnrec_core.models import GFCF, Recommender, gfcf
 
 
 def test_ranks_within_the_planted_community_and_chooses_on_validation(planted):
@@ -41,7 +41,7 @@ def test_a_gnns_blend_uses_gfcf_as_chosen_on_its_slice_and_a_run_searches_once(t
     GF-CF row's, in the same run), and a `benchmark` run with both searches GF-CF's candidates once."""
     from gnnrec_core import benchmark, ingest, prepare
     from gnnrec_core.data.synthetic import SyntheticConfig, generate
-    from gnnrec_core.models import embedding, gfcf
+    from gnnrec_core.models import embedding
 
     source = tmp_path / "orders.csv"
     generate(SyntheticConfig(interactions=4000, users=300, items=200, categories=6, seed=2)).to_csv(source, index=False)
@@ -140,3 +140,31 @@ def test_a_choice_with_no_low_pass_part_takes_no_svd_on_train(monkeypatch):
     model = GFCF(seed=0).fit(train)
     assert model.candidates_ > 1 and model.alpha_ == 0.0 and model.filter_.left_ is None
     assert len(shapes) == 1 and shapes[0] < train.nnz  # the carve's part only
+
+
+def test_above_the_cap_the_gnns_choices_are_scored_on_the_filters_sample_of_users(tmp_path, monkeypatch):
+    """Above MAX_VALID_USERS validation users, LightGCN's search and early stopping score the same
+    seeded sample as GF-CF's search (like-for-like validation figures, and a choice that costs the
+    same at any size), and the run still searches GF-CF once: the blend's slice is the row's."""
+    from gnnrec_core import benchmark, ingest, prepare
+    from gnnrec_core.data.synthetic import SyntheticConfig, generate
+    from gnnrec_core.fit.train import Trainer
+    from gnnrec_core.matrix import interactions
+
+    source = tmp_path / "orders.csv"
+    generate(SyntheticConfig(interactions=4000, users=300, items=200, categories=6, seed=2)).to_csv(source, index=False)
+    monkeypatch.setattr(interactions, "MAX_VALID_USERS", 40)
+    searched, validated = [], []
+    search, validate = gfcf.best_on_validation, Trainer.validate
+    monkeypatch.setattr(gfcf, "best_on_validation", lambda candidates, part, valid: searched.append(valid)
+                        or search(candidates, part, valid))
+    monkeypatch.setattr(Trainer, "validate", lambda self, module, train, valid: validated.append(valid)
+                        or validate(self, module, train, valid))
+    benchmark(prepare(ingest(source)), ["gfcf", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
+
+    def users(valid):
+        return frozenset(np.flatnonzero(np.diff(valid.indptr) > 0).tolist())
+
+    (filters,) = searched
+    assert len(users(filters)) == 40 and validated
+    assert all(users(valid) == users(filters) for valid in validated)

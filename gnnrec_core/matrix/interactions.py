@@ -22,6 +22,9 @@ from ..errors import ConfigError, InputError
 
 WEIGHTINGS = ("binary", "count", "quantity", "rating")
 SPLITS = ("random", "time", "last")
+# Validation users a choice is scored on (a seeded sample above this): the filters' searches and the
+# GNNs' search and early stopping alike, so a choice costs the same at any size.
+MAX_VALID_USERS = 5_000
 # Each split method in words: the Train form and every results caption say the same.
 SPLIT_WORDS = {"random": "per-customer random holdout", "time": "global time cut", "last": "leave last out"}
 DEFAULT_EVENT_WEIGHTS = (("view", 1.0), ("addtocart", 3.0), ("cart", 3.0), ("transaction", 5.0),
@@ -304,3 +307,19 @@ def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
     def make(m: np.ndarray) -> sp.csr_matrix:
         return sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=train.shape)
     return make(~in_valid), make(in_valid)
+
+
+def validation_sample(valid: sp.csr_matrix, seed: int, most: int | None = None) -> sp.csr_matrix:
+    """`valid` with its rows for at most `most` users (default MAX_VALID_USERS) with validation
+    items, a seeded sample above that; the other rows emptied, so indices stay the train matrix's.
+    Every model draws it the same way, so their validation figures at one seed are on the same users."""
+    most = MAX_VALID_USERS if most is None else most
+    valid = sp.csr_matrix(valid)
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    if len(users) <= most:
+        return valid
+    keep = np.zeros(valid.shape[0], np.float32)
+    keep[np.random.default_rng(seed).choice(users, most, replace=False)] = 1.0
+    sampled = sp.csr_matrix(sp.diags(keep) @ valid)
+    sampled.eliminate_zeros()
+    return sampled

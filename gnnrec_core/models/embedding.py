@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from ..errors import ConfigError
 from ..fit.train import TrainConfig, Trainer
 from ..fit.tuning import SEARCH_SPACE, Candidate, blend_users, choose_blend, standardise, successive_halving
-from ..matrix.interactions import carve_validation
+from ..matrix.interactions import carve_validation, validation_sample
 from ..progress import Progress
 from ..records import Tuning
 from .base import Recommender, check_valid_fraction
@@ -81,6 +81,8 @@ class EmbeddingScores(Recommender):
             part, valid = carve_validation(train, cfg.valid_fraction, seed=cfg.seed)
         else:
             part = train
+        if valid is not None:  # the filters' users (the same seeded sample): a choice costs the same at any size
+            valid = validation_sample(valid, cfg.seed)
         has_valid = valid is not None and valid.nnz > 0
         # The blend's graph filter is GF-CF with its own validation choice on this slice (the same
         # carve as the GF-CF row's: inside a run's shared_parts.sharing the search and the filters

@@ -32,12 +32,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError
+from ..matrix.interactions import MAX_VALID_USERS
 from ..progress import Progress
 from ..records import Tuning
 from .base import check_train
 from .graph_filter import (
     DENSE_ITEMS,
-    MAX_VALID_USERS,
     FilterModel,
     GraphFilter,
     LinearFilter,

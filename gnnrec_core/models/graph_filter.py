@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..fit.metrics import evaluate
-from ..matrix.interactions import carve_validation
+from ..matrix.interactions import carve_validation, validation_sample
 from .base import Recommender, check_finite, check_valid_fraction
 from .row_pruning import prune_rows
 from .shared_parts import shared
@@ -52,7 +52,6 @@ OVERSAMPLE = 16  # extra columns of the randomised SVD's sketch
 POWER_ITERATIONS = 4  # of the randomised SVD: the spectrum of R~ decays slowly
 PRODUCT_WORK = 1 << 25  # candidates one step of a polynomial may make: items x neighbours x product neighbours
 PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products go through (wide catalogues)
-MAX_VALID_USERS = 5_000  # validation users a choice is scored on (a seeded sample above this)
 # Blocks of a product computed at once: the cores this process may use, at most 4 (each holds one
 # unpruned block, BLOCK_CELLS cells; the affinity mask does not see a container's CPU quota).
 PRODUCT_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
@@ -316,19 +315,12 @@ def validation_slices(train: sp.csr_matrix, valid: sp.csr_matrix | None, fractio
                       ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """(the part candidates are fitted on, the validation rows they are scored on): a given `valid`
     with `train` as the part, else a slice carved from train (matrix.interactions.carve_validation,
-    the carve every model's validation figure uses). Above MAX_VALID_USERS validation users a
-    seeded sample of them is kept, so that a choice costs the same at any size."""
+    the carve every model's validation figure uses), at most MAX_VALID_USERS validation users of it
+    (matrix.interactions.validation_sample)."""
     if valid is None:  # checked here, where it is used, not in the config: a saved run still loads
         check_valid_fraction(fraction)
     part, valid = (train, valid) if valid is not None else carve_validation(train, fraction, seed=seed)
-    valid = sp.csr_matrix(valid)
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    if len(users) > MAX_VALID_USERS:
-        keep = np.zeros(valid.shape[0], np.float32)
-        keep[np.random.default_rng(seed).choice(users, MAX_VALID_USERS, replace=False)] = 1.0
-        valid = sp.csr_matrix(sp.diags(keep) @ valid)
-        valid.eliminate_zeros()
-    return part, valid
+    return part, validation_sample(valid, seed)
 
 
 def validation_scores(candidates: Iterable[tuple[dict[str, Any], ItemFilter]], part: sp.csr_matrix,
