@@ -5,7 +5,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from gnnrec_core.fit.tuning import choose_blend, draw_candidates, successive_halving
+from gnnrec_core.fit.tuning import choose_blend, choose_blend_in_batches, draw_candidates, successive_halving
 
 N_USERS, N_ITEMS = 300, 60
 
@@ -42,6 +42,20 @@ def test_blend_keeps_the_gnn_alone_when_the_parts_are_noise():
                   "popularity": np.broadcast_to(rng.standard_normal(N_ITEMS), (N_USERS, N_ITEMS))}
     choice = choose_blend(components, history, relevant)
     assert choice.weights == {"filter": 0.0, "popularity": 0.0} and choice.blended == choice.alone
+
+
+def test_the_blend_chosen_in_batches_of_users_is_the_one_chosen_at_once():
+    """Wide catalogues choose the blend over more users than one dense matrix holds, a batch at a
+    time: the weights and every figure are those of one pass over the same users."""
+    truth, relevant, history = _relevance()
+    rng = np.random.default_rng(3)
+    scores = {"gnn": _scores_that_know(truth, 1.0, rng), "filter": _scores_that_know(truth, 1.5, rng),
+              "popularity": np.broadcast_to(rng.standard_normal(N_ITEMS), (N_USERS, N_ITEMS))}
+    users = np.sort(rng.choice(N_USERS, 200, replace=False))
+    whole = choose_blend({name: part[users] for name, part in scores.items()}, history[users], relevant[users])
+    batched = choose_blend_in_batches(lambda batch: {name: part[batch] for name, part in scores.items()},
+                                      users, history, relevant, batch=37)
+    assert whole.weights["filter"] > 0 and batched == whole
 
 
 class _FakeTrainer:

@@ -44,7 +44,8 @@ SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
 FILTER_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 POPULARITY_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_BLEND_USERS = 4000  # validation users scored per weight pair; a sample beyond this
-MAX_BLEND_CELLS = 20_000_000  # users x items per dense score matrix (80 MB): fewer users on wide catalogues
+MAX_BLEND_CELLS = 20_000_000  # users x items per dense score matrix (80 MB): the users scored at once
+MAX_BLEND_WORK = 100_000_000  # users x items the blend scores in all: fewer users on wide catalogues
 MIN_BLEND_USERS = 500
 ENGINES = ("local", "ray")
 
@@ -91,9 +92,16 @@ def search_engine(name: str = "local", address: str | None = None) -> Iterator[S
 
 
 def blend_users(n_items: int) -> int:
-    """How many validation users the blend scores: 4,000, fewer on wide catalogues so each dense
-    users x items matrix stays near 80 MB (at 50k items: 500 users, not 800 MB a matrix)."""
-    return int(min(MAX_BLEND_USERS, max(MIN_BLEND_USERS, MAX_BLEND_CELLS // max(n_items, 1))))
+    """How many validation users the blend scores: 4,000, fewer on wide catalogues (at 50k items,
+    2,000 in batches of 400, about 6 s). At 500, the cap before, the weights changed from sample to
+    sample on a 1M-line log's validation users, and the choices cost 1% of test nDCG@20 on average
+    (docs/benchmarks.md, "The blend's weights on more validation users")."""
+    return int(min(MAX_BLEND_USERS, max(MIN_BLEND_USERS, MAX_BLEND_WORK // max(n_items, 1))))
+
+
+def blend_batch(n_items: int) -> int:
+    """Users scored at once for the blend: each dense users x items matrix near 80 MB."""
+    return int(max(1, MAX_BLEND_CELLS // max(n_items, 1)))
 
 
 @dataclass
@@ -291,20 +299,64 @@ def choose_blend(components: dict[str, np.ndarray], history: sp.csr_matrix, rele
     validation rows. A blend is kept only when it beats the GNN alone by more than one standard error of the
     per-user difference: on a small validation slice noise would otherwise choose the weights
     (two standard errors rejected blends that helped on most sparse slices; docs/benchmarks.md)."""
-    gnn, graph_filter, popularity = (standardise(components[name]) for name in ("gnn", "filter", "popularity"))
+    return pick_blend(blend_ndcgs(components, history, relevant, k))
 
-    def per_user(scores: np.ndarray) -> np.ndarray:
-        ndcg: np.ndarray = np.nan_to_num(ranking_metrics(top_k(scores, k, history), relevant, k)["ndcg"])
+
+def choose_blend_in_batches(components: Callable[[np.ndarray], dict[str, np.ndarray]], users: np.ndarray,
+                            history: sp.csr_matrix, relevant: sp.csr_matrix, batch: int, k: int = 10) -> BlendChoice:
+    """`choose_blend` over `users` (rows of `history` and `relevant`), `batch` at a time:
+    components(batch users) gives their dense scores, so memory is one batch's whatever the users."""
+    found: dict[tuple[float, float], list[np.ndarray]] = {}
+    for start in range(0, len(users), max(1, batch)):
+        chosen = users[start:start + max(1, batch)]
+        for weights, ndcg in blend_ndcgs(components(chosen), history[chosen], relevant[chosen], k).items():
+            found.setdefault(weights, []).append(ndcg)
+    return pick_blend({weights: np.concatenate(parts) for weights, parts in found.items()})
+
+
+ALONE = {"gnn": (0.0, 0.0), "filter": (-1.0, 0.0), "popularity": (0.0, -1.0)}  # keys of the parts alone
+
+
+def blend_ndcgs(components: dict[str, np.ndarray], history: sp.csr_matrix, relevant: sp.csr_matrix,
+                k: int = 10) -> dict[tuple[float, float], np.ndarray]:
+    """Each user's nDCG@k for every (filter, popularity) weight pair of the grid, and for each part
+    alone (the keys in ALONE). One users x items buffer is reused for every pair; a part whose rows
+    are all one row (popularity, broadcast) is standardised and added as that row."""
+    def part(name: str) -> np.ndarray:
+        scores = components[name]
+        return standardise(scores[:1] if scores.ndim == 2 and scores.strides[0] == 0 else scores)
+
+    gnn, graph_filter, popularity = part("gnn"), part("filter"), part("popularity")
+
+    def per_user(scores: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        top = top_k(scores, k, history, overwrite=overwrite)
+        ndcg: np.ndarray = np.nan_to_num(ranking_metrics(top, relevant, k)["ndcg"])
         return ndcg
 
-    alone = per_user(gnn)
-    parts = {"gnn": float(alone.mean()), "filter": float(per_user(graph_filter).mean()),
-             "popularity": float(per_user(popularity).mean())}
+    shape = gnn.shape
+    found = {ALONE["gnn"]: per_user(gnn), ALONE["filter"]: per_user(graph_filter),
+             ALONE["popularity"]: per_user(np.broadcast_to(popularity, shape))}
+    buffer = np.empty(shape, np.float32)
+    for w_filter, w_pop in itertools.product(FILTER_WEIGHTS, POPULARITY_WEIGHTS):
+        if w_filter == 0 and w_pop == 0:
+            continue
+        np.multiply(graph_filter, np.float32(w_filter), out=buffer)
+        buffer += gnn
+        buffer += np.float32(w_pop) * popularity
+        found[(w_filter, w_pop)] = per_user(buffer, overwrite=True)
+    return found
+
+
+def pick_blend(found: dict[tuple[float, float], np.ndarray]) -> BlendChoice:
+    """The choice from `blend_ndcgs`' per-user figures: the best pair by mean nDCG among those
+    ahead of the GNN alone by more than one standard error of the per-user gain."""
+    alone = found[ALONE["gnn"]]
+    parts = {name: float(found[key].mean()) for name, key in ALONE.items()}
     best_weights, best = {"filter": 0.0, "popularity": 0.0}, alone
     for w_filter, w_pop in itertools.product(FILTER_WEIGHTS, POPULARITY_WEIGHTS):
         if w_filter == 0 and w_pop == 0:
             continue
-        blended = per_user(gnn + w_filter * graph_filter + w_pop * popularity)
+        blended = found[(w_filter, w_pop)]
         gain = blended - alone
         if gain.mean() > gain.std() / np.sqrt(len(gain)) and blended.mean() > best.mean():
             best_weights, best = {"filter": w_filter, "popularity": w_pop}, blended

@@ -27,7 +27,15 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..fit.train import TrainConfig, Trainer
-from ..fit.tuning import SEARCH_SPACE, Candidate, blend_users, choose_blend, standardise, successive_halving
+from ..fit.tuning import (
+    SEARCH_SPACE,
+    Candidate,
+    blend_batch,
+    blend_users,
+    choose_blend_in_batches,
+    standardise,
+    successive_halving,
+)
 from ..matrix.interactions import carve_validation, validation_sample
 from ..progress import Progress
 from ..records import Tuning
@@ -143,13 +151,16 @@ class EmbeddingScores(Recommender):
         most = blend_users(part.shape[1])
         if len(users) > most:
             users = np.sort(np.random.default_rng(self.config.seed).choice(users, most, replace=False))
-        history = part[users]
         self.train_ = part
         self._store(module)
-        components = {"gnn": self._gnn_scores(self.user_vectors_[users]),
-                      "filter": part_filter.score_history(history),
-                      "popularity": np.broadcast_to(_log_counts(part), (len(users), part.shape[1]))}
-        choice = choose_blend(components, history, valid[users])
+        popularity = _log_counts(part)
+
+        def components(batch: np.ndarray) -> dict[str, np.ndarray]:
+            return {"gnn": self._gnn_scores(self.user_vectors_[batch]),
+                    "filter": part_filter.score_history(part[batch]),
+                    "popularity": np.broadcast_to(popularity, (len(batch), part.shape[1]))}
+
+        choice = choose_blend_in_batches(components, users, part, valid, blend_batch(part.shape[1]))
         weights = choice.weights
         self.tuning_["blend"] = weights
         self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
