@@ -94,7 +94,7 @@ def _lines(path: Path) -> list[tuple[int, int]]:
 
 
 def train_pairs(source: Path) -> list[tuple[int, int]]:
-    if (source / "train.txt").is_file():
+    if (source / "train.txt").is_file() and (source / "train.txt").stat().st_size:  # a snapshot's may be empty
         return _lines(source / "train.txt")
     import scipy.sparse as sp
 
