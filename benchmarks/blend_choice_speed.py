@@ -31,9 +31,13 @@ def old_choose_blend():  # type: ignore[no-untyped-def]
     source = subprocess.run(["git", "show", f"{BLEND_BEFORE}:gnnrec_core/fit/tuning.py"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
     source = source.replace("from ..", "from gnnrec_core.").replace("from .metrics", "from gnnrec_core.fit.metrics")
-    namespace: dict = {"__name__": "old_tuning"}
-    exec(compile(source, "old tuning", "exec"), namespace)
-    return namespace["choose_blend"]
+    import sys
+    import types
+
+    module = types.ModuleType("old_tuning")  # registered: its dataclasses look their module up
+    sys.modules[module.__name__] = module
+    exec(compile(source, "old tuning", "exec"), module.__dict__)
+    return module.choose_blend
 
 
 def main() -> None:
