@@ -144,8 +144,8 @@ def test_a_choice_with_no_low_pass_part_takes_no_svd_on_train(monkeypatch):
 
 def test_above_the_cap_the_gnns_choices_are_scored_on_the_filters_sample_of_users(tmp_path, monkeypatch):
     """Above MAX_VALID_USERS validation users, LightGCN's search and early stopping score the same
-    seeded sample as GF-CF's search (like-for-like validation figures, and a choice that costs the
-    same at any size), and the run still searches GF-CF once: the blend's slice is the row's."""
+    seeded sample as GF-CF's search (validation figures on the same users, and a choice that costs
+    the same at any size), and the run still searches GF-CF once: the blend's search is the row's."""
     from gnnrec_core import benchmark, ingest, prepare
     from gnnrec_core.data.synthetic import SyntheticConfig, generate
     from gnnrec_core.fit.train import Trainer
@@ -153,14 +153,19 @@ def test_above_the_cap_the_gnns_choices_are_scored_on_the_filters_sample_of_user
 
     source = tmp_path / "orders.csv"
     generate(SyntheticConfig(interactions=4000, users=300, items=200, categories=6, seed=2)).to_csv(source, index=False)
+    dataset = prepare(ingest(source))
     monkeypatch.setattr(interactions, "MAX_VALID_USERS", 40)
+    # GF-CF sizes its rank grid by the pairs it sees: the row sees all of train, just past the bound,
+    # and so must the blend's search (the part and the whole carve, not the sample), or it searches twice.
+    pairs = interactions.split(dataset.interactions, interactions.SplitConfig()).train.nnz
+    monkeypatch.setattr(gfcf, "LARGE_NNZ", pairs - 1)
     searched, validated = [], []
     search, validate = gfcf.best_on_validation, Trainer.validate
     monkeypatch.setattr(gfcf, "best_on_validation", lambda candidates, part, valid: searched.append(valid)
                         or search(candidates, part, valid))
     monkeypatch.setattr(Trainer, "validate", lambda self, module, train, valid: validated.append(valid)
                         or validate(self, module, train, valid))
-    benchmark(prepare(ingest(source)), ["gfcf", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
+    benchmark(dataset, ["gfcf", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
 
     def users(valid):
         return frozenset(np.flatnonzero(np.diff(valid.indptr) > 0).tolist())

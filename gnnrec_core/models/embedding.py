@@ -89,6 +89,7 @@ class EmbeddingScores(Recommender):
             part, valid = carve_validation(train, cfg.valid_fraction, seed=cfg.seed)
         else:
             part = train
+        carved = valid  # GF-CF sizes its grid by part + carve: given the carve, it searches as its row does
         if valid is not None:  # the filters' users (the same seeded sample): a choice costs the same at any size
             valid = validation_sample(valid, cfg.seed)
         has_valid = valid is not None and valid.nnz > 0
@@ -101,7 +102,7 @@ class EmbeddingScores(Recommender):
         # final propagation keep 15%.
         part_filter = train_filter = None
         if cfg.blend and has_valid:
-            part_filter = GFCF(seed=cfg.seed).fit(part, valid).filter_
+            part_filter = GFCF(seed=cfg.seed).fit(part, carved).filter_
             train_filter = part_filter if part is train else part_filter.settings_copy().fit(train)
         deadline = started + cfg.time_budget * 0.85
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
