@@ -56,6 +56,9 @@ def test_the_blend_chosen_in_batches_of_users_is_the_one_chosen_at_once():
     batched = choose_blend_in_batches(lambda batch: {name: part[batch] for name, part in scores.items()},
                                       users, history, relevant, batch=37)
     assert whole.weights["filter"] > 0 and batched == whole
+    # Popularity broadcast from one row is standardised as that row: the same choice as its full matrix.
+    assert choose_blend({**scores, "popularity": np.array(scores["popularity"])}, history, relevant) == \
+        choose_blend(scores, history, relevant)
 
 
 class _FakeTrainer:

@@ -45,7 +45,7 @@ FILTER_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 POPULARITY_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_BLEND_USERS = 4000  # validation users scored per weight pair; a sample beyond this
 MAX_BLEND_CELLS = 20_000_000  # users x items per dense score matrix (80 MB): the users scored at once
-MAX_BLEND_WORK = 100_000_000  # users x items the blend scores in all: fewer users on wide catalogues
+MAX_BLEND_WORK = 50_000_000  # users x items the blend scores in all: fewer users on wide catalogues
 MIN_BLEND_USERS = 500
 ENGINES = ("local", "ray")
 
@@ -93,9 +93,10 @@ def search_engine(name: str = "local", address: str | None = None) -> Iterator[S
 
 def blend_users(n_items: int) -> int:
     """How many validation users the blend scores: 4,000, fewer on wide catalogues (at 50k items,
-    2,000 in batches of 400, about 6 s). At 500, the cap before, the weights changed from sample to
-    sample on a 1M-line log's validation users, and the choices cost 1% of test nDCG@20 on average
-    (docs/benchmarks.md, "The blend's weights on more validation users")."""
+    1,000 in batches of 400, about 3 s: what 500 cost before the choice was made 0.45x faster; 2,000
+    took 6 s and ran a 1M-line log's 90 s fit to 93 s). At 500 the weights changed from sample to
+    sample on that log's validation users (docs/benchmarks.md, "The blend's weights on more
+    validation users")."""
     return int(min(MAX_BLEND_USERS, max(MIN_BLEND_USERS, MAX_BLEND_WORK // max(n_items, 1))))
 
 
@@ -320,13 +321,11 @@ ALONE = {"gnn": (0.0, 0.0), "filter": (-1.0, 0.0), "popularity": (0.0, -1.0)}  #
 def blend_ndcgs(components: dict[str, np.ndarray], history: sp.csr_matrix, relevant: sp.csr_matrix,
                 k: int = 10) -> dict[tuple[float, float], np.ndarray]:
     """Each user's nDCG@k for every (filter, popularity) weight pair of the grid, and for each part
-    alone (the keys in ALONE). One users x items buffer is reused for every pair; a part whose rows
-    are all one row (popularity, broadcast) is standardised and added as that row."""
-    def part(name: str) -> np.ndarray:
-        scores = components[name]
-        return standardise(scores[:1] if scores.ndim == 2 and scores.strides[0] == 0 else scores)
-
-    gnn, graph_filter, popularity = part("gnn"), part("filter"), part("popularity")
+    alone (the keys in ALONE). One users x items buffer is reused for every pair; popularity, where
+    it is one row broadcast to every user, is standardised and added as that row."""
+    gnn, graph_filter = standardise(components["gnn"]), standardise(components["filter"])
+    prior = components["popularity"]
+    popularity = standardise(prior[:1] if prior.ndim == 2 and prior.strides[0] == 0 else prior)
 
     def per_user(scores: np.ndarray, overwrite: bool = False) -> np.ndarray:
         top = top_k(scores, k, history, overwrite=overwrite)
