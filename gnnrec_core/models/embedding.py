@@ -148,10 +148,8 @@ class EmbeddingScores(Recommender):
                       part_filter: GraphFilter) -> None:
         """Blend weights on the validation slice, every part fitted on the train part alone
         (`part_filter`: the graph filter fitted on it)."""
-        users = np.flatnonzero(np.diff(valid.indptr) > 0)
-        most = blend_users(part.shape[1])
-        if len(users) > most:
-            users = np.sort(np.random.default_rng(self.config.seed).choice(users, most, replace=False))
+        chosen = validation_sample(valid, self.config.seed, blend_users(part.shape[1]))  # the same draw as the fit's
+        users = np.flatnonzero(np.diff(chosen.indptr) > 0)
         self.train_ = part
         self._store(module)
         popularity = _log_counts(part)
