@@ -27,7 +27,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, product_label, ws
-from pages.widgets import chart, csv_bytes, need_dataset
+from pages.widgets import chart, csv_bytes, need_dataset, table_height
 
 
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=4)
@@ -105,7 +105,7 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
     "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} baskets behind it"),
     "support": st.column_config.NumberColumn("support", format="%.4f", width=SMALL, help="share of all baskets"),
 }
-st.dataframe(table, hide_index=True, height=360, column_order=[  # all of them in the download
+st.dataframe(table, hide_index=True, height=table_height(len(table)), column_order=[  # all of them in the download
     "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin"], column_config={
     **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
     "then also": st.column_config.TextColumn(width=250),

@@ -20,7 +20,7 @@ from gnnrec_core import (
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items
-from pages.widgets import chart, csv_bytes, need_run
+from pages.widgets import chart, csv_bytes, need_run, table_height
 
 st.title("Product neighbourhood")
 run_id, run = need_run()
@@ -90,7 +90,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            f"Similarity: {escape_markdown(run.model.link_scale)}.")
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
-st.dataframe(table, hide_index=True, height=min(35 * (len(table) + 1) + 3, 800), column_order=[  # the rest: CSV
+st.dataframe(table, hide_index=True, height=table_height(len(table), 800), column_order=[  # the rest: CSV
     "name", "relation", "similarity", "buyers", "thin", "shared_buyers", "baskets_together", "confidence", "lift",
     "lift_low"], column_config={  # "thin" beside the buyers it counts: at the end it was cut off at 1400 px
     "name": st.column_config.TextColumn(width=220),

@@ -27,7 +27,7 @@ from gnnrec_core.setting_words import chosen_words
 from pages.links import from_link, from_link_list, share
 from pages.rules_link import follow_rules_link, rules_link
 from pages.state import dataset_meta, product_label, run_basket_stats, run_items, side_model
-from pages.widgets import csv_bytes, need_run, run_dataset
+from pages.widgets import csv_bytes, need_run, run_dataset, table_height
 
 st.title("Recommendations")
 run_id, run = need_run()
@@ -131,7 +131,7 @@ if table.attrs.get("note"):  # fewer than k left: say what was excluded
     st.info(escape_markdown(table.attrs["note"]))
 st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
 with st.expander(f"What customer {escape_markdown(users[user])} bought: {len(history):,} products"):
-    st.dataframe(history, hide_index=True, height=360)
+    st.dataframe(history, hide_index=True, height=table_height(len(history)))
 
 st.subheader("Same customer, second model")
 others = [m for m in MODELS if m != run.model.name]

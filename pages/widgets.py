@@ -32,6 +32,15 @@ MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose
 HIDDEN = {"device", "seed"}  # run options, chosen beside the form
 
 
+ROW_PX = 35  # Streamlit's dataframe row (and header) height
+
+
+def table_height(rows: int, most: int = 360) -> int:
+    """A dataframe's height in pixels for `rows` rows, at most `most`: a fixed height drew two rules
+    over ten empty rows."""
+    return min(ROW_PX * (rows + 1) + 3, most)
+
+
 def config_form(model: str, start: dict[str, Any] | None = None) -> dict[str, Any]:
     """Widgets for the model's config fields, each starting at `start`'s value where it names one (the
     last run's settings) else the default; returns the settings that differ from the defaults."""

@@ -384,3 +384,20 @@ def test_a_new_session_shows_the_active_runs_own_dataset(workspace):
     at = _app().run()  # a visitor's first page, the Overview (it readies the sample dataset too)
     boxes = {s.label: s.value for s in at.sidebar.selectbox}
     assert not at.exception and boxes["Dataset"] == "trained on" and boxes["Run"] == store.list_runs()[0].run_id
+
+
+def test_a_table_of_two_rows_is_drawn_two_rows_high():
+    """Every dataframe on a page takes its height from its rows (pages.widgets.table_height): the
+    Associations page drew two rules over a fixed 360 px of empty rows."""
+    import ast
+
+    from pages.widgets import table_height
+
+    assert table_height(2) == 3 * 35 + 3 and table_height(10_000) == 360 and table_height(10_000, 800) == 800
+    fixed = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "dataframe":
+                fixed += [f"{path.name}:{node.lineno}" for kw in node.keywords
+                          if kw.arg == "height" and isinstance(kw.value, ast.Constant)]
+    assert fixed == []
