@@ -69,8 +69,10 @@ def test_the_two_verdicts_never_trust_two_models():
     said = training_sentence(training, graph)
     assert "Trust the filter for ranking" not in said and "Of the graph models, trust the filter; EASE" in said
     assert training_sentence(training).endswith("Trust the filter for ranking.")  # no baseline ahead
-    # The share is the trained row's own change, the sign its interval has: "5.9% below", beside "-9.8% to ...".
-    assert f"LightGCN ranks {-training.relative:.1%} below Blur-sharpen filter" in said
+    # "behind", the word the README gives an interval that excludes zero (a new user looked for it), and
+    # the share the trained row's own change, the sign its interval has: "by 5.9%", beside "-9.8% to ...".
+    assert f"LightGCN is behind Blur-sharpen filter (BSPM, no training), a graph filter solved without training, " \
+           f"by {-training.relative:.1%} (" in said
     # The graph verdict names the model to trust, nothing of a map the run may not have.
     assert graph_sentence(graph).endswith("over 200 test users). On this data, trust EASE for ranking.")
 

@@ -65,8 +65,8 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
     else:
         trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
             f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
-        said = (f"Training added nothing on this data: {gain.row_label} ranks {percent(gain.relative).lstrip('-')} "
-                f"below {gain.reference_label}, a graph filter solved without training ({figures}). {trust}")
+        said = (f"Training added nothing on this data: {gain.row_label} is behind {gain.reference_label}, a graph "
+                f"filter solved without training, by {percent(gain.relative).lstrip('-')} ({figures}). {trust}")
     if cut is not None:
         epochs = epochs_words(cut.epochs, cut.last_epoch_share)
         if cut.reason == "epochs":
