@@ -19,6 +19,7 @@ from pages.changes_view import show_changes
 from pages.links import from_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
 from pages.widgets import (
+    as_printed,
     blend_weights,
     blends_by_parts,
     chart,
@@ -156,7 +157,7 @@ elif mode == "Two runs":
     metrics_a, metrics_b = (blends_by_parts(info) for info in (info_a, info_b))
     merged = runs_side_by_side(metrics_a, metrics_b)
     cols = list(merged.columns)
-    st.dataframe(merged, hide_index=True,
+    st.dataframe(as_printed(merged, cols[1:]), hide_index=True,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
     weights = [f"run {side}, {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
                if blend_weights(info)]

@@ -22,7 +22,9 @@ from gnnrec_core import (
     train_and_save,
     training_curve,
 )
-from pages.state import dataset_meta, ws
+from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, dataset_meta, ws
+
+SHOWN_KEY = "train-jobs-shown"  # the ended runs (saved, failed or cancelled) this session has redrawn for
 
 
 @dataclass
@@ -128,3 +130,20 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
 
     threading.Thread(target=work, name=f"train-{job.id}", daemon=True).start()
     return job
+
+
+def adopt_finished_run() -> bool:
+    """This session's run, once it is saved, becomes the active run with its dataset (once: a pick
+    made after that stays). Called by the sidebar on every page, so a run that finished while
+    another page was open fills every page, not only the Train page; True where it was adopted now."""
+    job = jobs().get(st.session_state.get(JOB_KEY, ""))
+    shown = st.session_state.setdefault(SHOWN_KEY, set())
+    if job is None or job.status != "done" or job.id in shown:
+        return False
+    # Per session: a run followed from a second tab is shown in both (a flag on the shared job let
+    # the first session to see it done leave the other waiting on a hidden form).
+    shown.add(job.id)
+    st.session_state[RUN_KEY] = job.run_id
+    if dataset_meta(job.dataset) is not None:  # a followed run may be another dataset's: its own with it
+        st.session_state[DATASET_KEY] = job.dataset
+    return True

@@ -41,10 +41,11 @@ from gnnrec_core.serving.verdicts import (
     training_sentence,
     trusted_model,
 )
-from pages.jobs import jobs, start_training
-from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
+from pages.jobs import SHOWN_KEY, adopt_finished_run, jobs, start_training
+from pages.state import JOB_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import (
     UPLOAD_TYPES,
+    as_printed,
     chart,
     config_form,
     dataset_problem,
@@ -59,7 +60,6 @@ MODEL_KEY = "train-model"
 # own state: the form is not drawn while a run trains, and Streamlit drops an undrawn widget's value,
 # so a typed 12 s budget came back as 90 after the run (seen in a real browser; AppTest keeps it).
 FORM_START_KEY = "train-form-start"
-SHOWN_KEY = "train-jobs-shown"  # the ended runs (saved, failed or cancelled) this session has redrawn for
 
 st.title("Train")
 dataset_name, data = need_dataset()
@@ -92,13 +92,7 @@ def progress_panel() -> None:
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
         st.plotly_chart(current.live_curve(), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
-    elif current.status == "done" and current.id not in st.session_state.setdefault(SHOWN_KEY, set()):
-        # Per session: a run followed from a second tab is shown in both (a flag on the shared job
-        # let the first session to see it done leave the other waiting on a hidden form).
-        st.session_state[SHOWN_KEY].add(current.id)
-        st.session_state[RUN_KEY] = current.run_id
-        if dataset_meta(current.dataset) is not None:  # a followed run may be another dataset's: its own with it
-            st.session_state[DATASET_KEY] = current.dataset
+    elif current.status == "done" and adopt_finished_run():
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
         if current.id not in st.session_state.setdefault(SHOWN_KEY, set()):
@@ -220,7 +214,8 @@ st.markdown("**Validation**: a slice of the train split. Compare and tune runs o
 if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
         columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})
-    st.dataframe(valid_table.sort_values(valid_table.columns[1], ascending=False), hide_index=True,
+    st.dataframe(as_printed(valid_table, [valid_table.columns[1]]).sort_values(valid_table.columns[1], ascending=False),
+                 hide_index=True,
                  column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})
     st.caption("Each baseline is refitted on train less the slice and scored on it; the GNN's number is the "
                "slice its settings and epochs were chosen on, so it leans slightly optimistic.")
@@ -261,7 +256,7 @@ if serving and trusted:  # the other pages serve this run's model; say which mod
               help="Sets the form's Model; its other settings stay. Press Train to serve it.")
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
-st.dataframe(shown, hide_index=True, column_config={
+st.dataframe(as_printed(shown, list(METRICS)), hide_index=True, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 if any(r.blend for r in info.results):

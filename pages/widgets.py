@@ -17,6 +17,7 @@ from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset,
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from gnnrec_core.store_active import active_mark, mark_active
+from pages.jobs import adopt_finished_run
 from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, dataset_meta, load_dataset, ws
@@ -90,12 +91,14 @@ def sidebar() -> None:
             own = next((r.run_id for r in runs if r.dataset.name == mark.dataset), None)
             if own is not None:
                 st.session_state[RUN_KEY] = own
-    if runs and st.session_state.get(RUN_KEY) not in {r.run_id for r in runs}:
+    adopt_finished_run()  # a run this session started, finished while another page was open
+    if runs and RUN_KEY not in st.session_state:  # a new session: the newest run, and its dataset beside it
         st.session_state[RUN_KEY] = runs[0].run_id
         if st.session_state.get(DATASET_KEY) not in names and runs[0].dataset.name in names:
-            st.session_state[DATASET_KEY] = runs[0].dataset.name  # a new session: the run's own dataset beside it
+            st.session_state[DATASET_KEY] = runs[0].dataset.name
     if datasets and st.session_state.get(DATASET_KEY) not in names:
         st.session_state[DATASET_KEY] = datasets[0]["name"]
+    _keep_run_of_dataset(runs, names)
     with st.sidebar:
         st.markdown("### Active")
         # Picked here, a run brings its dataset and a dataset its newest run: a page reading both (a
@@ -109,7 +112,7 @@ def sidebar() -> None:
             st.caption("No dataset yet.")
         if runs:
             labels = {r.run_id: run_label(r) for r in runs}
-            _synced_select("Run", list(labels), RUN_KEY, labels.get,
+            _synced_select("Run", list(labels), RUN_KEY, labels.get, placeholder="No run of this dataset yet",
                            follow=lambda run_id: (_follow(DATASET_KEY, dataset_of.get(run_id), names),
                                                   mark_active(ws().root, st.session_state[DATASET_KEY])))
             active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
@@ -124,15 +127,27 @@ def sidebar() -> None:
                        help="\n\n".join(escape_markdown(f"{u.name}: {u.reason}") for u in unreadable))
 
 
-def _synced_select(label: str, options: list[str], state_key: str, format_func=str, follow=None) -> None:
+def _keep_run_of_dataset(runs: list[RunInfo], names: set[str]) -> None:
+    """The active run is one of the active dataset's (its newest where the one held is another's or
+    gone), or none where that dataset has no run yet: a dataset made active by the demo or a save
+    left another dataset's run active, and the run's pages showed its products beside the new
+    dataset's rules. A run whose dataset is no longer saved stays pickable (its pages say why)."""
+    active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
+    dataset = st.session_state.get(DATASET_KEY)
+    if active is None or (active.dataset.name != dataset and active.dataset.name in names):
+        st.session_state[RUN_KEY] = next((r.run_id for r in runs if r.dataset.name == dataset), None)
+
+
+def _synced_select(label: str, options: list[str], state_key: str, format_func=str, follow=None,
+                   placeholder: str | None = None) -> None:
     widget_key = f"sidebar-{state_key}"
-    st.session_state[widget_key] = st.session_state[state_key]
+    st.session_state[widget_key] = st.session_state.get(state_key)  # None: nothing picked, the placeholder shown
 
     def picked() -> None:
         st.session_state[state_key] = st.session_state[widget_key]
         if follow is not None:
             follow(st.session_state[widget_key])
-    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=picked)
+    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=picked, placeholder=placeholder)
 
 
 def _follow(state_key: str, value: str | None, allowed: set[str]) -> None:
@@ -177,6 +192,19 @@ def results_frame(info: RunInfo) -> pd.DataFrame:
                           "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
                           "train_seconds": r.train_seconds} for r in info.results],
                         columns=["row", "model", "kind", "valid_ndcg", *METRICS, "train_seconds"])
+
+
+def as_printed(frame: pd.DataFrame, columns: list[str], digits: int = 4) -> pd.DataFrame:
+    """`columns` rounded to `digits` as Python prints them (the verdicts' and the CLI's figures), for a
+    table the browser formats to as many digits: stored at five digits, a figure such as 0.15625 is a
+    tie that the browser rounds up (0.1563) and Python to even (0.1562), so the table and the verdict
+    beside it disagreed in the last digit. A missing figure (None) is NaN, which the browser leaves
+    blank: a column holding None was drawn with a literal "None" in it."""
+    shown = frame.copy()
+    for column in columns:
+        shown[column] = [float("nan") if value is None or value != value else float(f"{value:.{digits}f}")
+                         for value in shown[column]]
+    return shown
 
 
 def blends_by_parts(info: RunInfo) -> pd.DataFrame:
@@ -237,7 +265,10 @@ def need_dataset() -> tuple[str, Dataset]:
 def need_run(with_vectors: bool = False) -> tuple[str, Run]:
     found = active_run()
     if found is None:
-        st.info("This page needs a trained run. Train one (one click on the sample) on the Train page.")
+        dataset = st.session_state.get(DATASET_KEY)
+        st.info(f"This page needs a trained run, and '{escape_markdown(dataset)}' has none yet. Train one on the Train "
+                "page (one click on the sample), or pick another dataset's run in the sidebar." if dataset else
+                "This page needs a trained run. Train one (one click on the sample) on the Train page.")
         st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
         st.stop()
     if with_vectors and found[1].model.item_vectors() is None:
