@@ -194,16 +194,9 @@ st.caption(escape_markdown(names_note()))  # which encoder reads product names: 
 counts = interactions_per_item(result.events)
 chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
 
-if 0 < figures.users < 2 or figures.items < 2:
-    st.warning(f"{figures.users:,} customer(s) and {figures.items:,} product(s): training needs at least 2 of "
-               "each; association rules still work on baskets.")
-elif figures.users == 0:
-    st.warning("No customer column: association rules work, but per-customer training needs a user column"
-               + (": map user to the basket column to train with each basket as its customer." if mapping["basket"]
-                  else "."))
-elif figures.users < 20 or figures.repeat_users < 10:
-    st.warning(f"Thin data: {figures.users:,} customers, {figures.repeat_users:,} with two or more products. "
-               "Training will run, but expect noisy results.")
+warning = figures.training_warning(mapping["basket"])
+if warning is not None:
+    st.warning(escape_markdown(warning))
 elif figures.items > limits().dense_items:
     st.warning(f"{figures.items:,} products: EASE will be skipped (its dense items x items inverse would "
                f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")

@@ -429,7 +429,8 @@ def test_the_active_run_is_the_active_datasets_and_a_finished_run_is_adopted_on_
     first = frame["CustomerID"].dropna().unique()[:100]  # another shop's log: a hundred of its customers
     other = ingest(frame[frame["CustomerID"].isin(first)].to_csv(index=False).encode(), "shop.csv")
     store.save_dataset("Shop", other)
-    shop_run = train_and_save(store, DatasetRef("Shop"), prepare(other), ExperimentConfig(model="pop", baselines=("pop",)))
+    shop_run = train_and_save(store, DatasetRef("Shop"), prepare(other),
+                              ExperimentConfig(model="pop", baselines=("pop",)))
     sample = ingest(SAMPLE, drop_non_products=True)
     store.save_dataset("Online Retail sample", sample)
 

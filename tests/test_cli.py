@@ -62,6 +62,22 @@ def test_ingest_prints_mapping_and_report(small_log, tmp_path):
     assert report["report"]["rows_kept"] + sum(report["report"]["dropped"].values()) == report["report"]["rows_read"]
 
 
+
+def test_ingest_of_a_basket_list_says_how_to_train_on_it(tmp_path):
+    """`ingest` of a basket list (no customer column) printed "customers 0" and said nothing; only
+    `train` gave the advice. It now says what the Data page says, with the option, and the option
+    works as said."""
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("".join(f"milk,bread{',eggs' * ((i + 1) % 2)},item{i % 7}\n" for i in range(60)))
+    result = run_cli("ingest", baskets)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "warning: No customer column: association rules work, but per-customer training needs a user column: map "
+        "the customer column to the basket column ('basket') to train with each basket as its customer "
+        "(--user-col basket).")
+    followed = run_cli("ingest", baskets, "--user-col", "basket")
+    assert followed.returncode == 0 and "customers 60;" in followed.stdout and "warning" not in followed.stdout
+
 def test_benchmark_json_contract(small_log, tmp_path):
     out = tmp_path / "bench.json"
     result = run_cli("benchmark", small_log, "--models", "pop,itemknn,lightgcn", "--k", "5", "--json", out)

@@ -329,6 +329,10 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
     print("summary: " + "; ".join(f"{figure.lower()} {value}" for figure, value in figures.lines()))
+    warning = figures.training_warning(result.mapping.basket)
+    if warning is not None:  # the Data page's warning, with the option that acts on it
+        flag = f" (--user-col {result.mapping.basket})" if figures.users == 0 and result.mapping.basket else ""
+        print(f"warning: {warning.removesuffix('.')}{flag}.")
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures.as_dict()}
 
 

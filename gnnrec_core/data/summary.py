@@ -53,6 +53,21 @@ class DataSummary:
             shown += [("Ratings", self.ratings_words)]
         return shown
 
+    def training_warning(self, basket_column: str | None) -> str | None:
+        """Why per-customer training would fail or be noisy on this data (None: it will not), as the
+        Data page and `ingest` both say it; `basket_column`: the log's basket column, if mapped."""
+        if 0 < self.users < 2 or self.items < 2:
+            return (f"{self.users:,} customer(s) and {self.items:,} product(s): training needs at least 2 of each; "
+                    "association rules still work on baskets.")
+        if self.users == 0:
+            return ("No customer column: association rules work, but per-customer training needs a user column"
+                    + (f": map the customer column to the basket column ('{basket_column}') to train with each basket "
+                       "as its customer." if basket_column else "."))
+        if self.users < 20 or self.repeat_users < 10:
+            return (f"Thin data: {self.users:,} customers, {self.repeat_users:,} with two or more products. "
+                    "Training will run, but expect noisy results.")
+        return None
+
     @property
     def ratings_words(self) -> str:
         """What a rating counts for ('' where the log has none), as every front end says it."""
