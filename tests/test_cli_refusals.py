@@ -13,6 +13,7 @@ from test_cli import run_cli
     (["ingest", "{empty}"], "empty file"),
     (["ingest", "{binary}"], "binary content"),
     (["ingest", "{small}", "--user-col", "Nope"], "expected a column 'Nope'"),
+    (["ingest", "{small}", "--item-col", "stockcode"], "(did you mean 'StockCode'? names are matched exactly)"),
     (["benchmark", "{small}", "--models", "magic"], "--models: expected names among"),
     (["recommend", "{small}", "--user", "17850", "--model", "lightgnc"], "--model: expected names among"),
     (["train", "{small}", "--compare-with", "pop,magic"], "--compare-with: expected names among"),

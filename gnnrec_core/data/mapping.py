@@ -63,8 +63,10 @@ class ColumnMapping:
         """Check that every mapped column exists and that an item column is mapped."""
         for role, column in self.as_dict().items():
             if column is not None and column not in columns:
+                alike = [c for c in columns if _folded(c) == _folded(column)]  # 'stockcode' for 'StockCode'
+                hint = f" (did you mean '{shown(alike[0])}'? names are matched exactly)" if len(alike) == 1 else ""
                 raise InputError(f"expected a column '{shown(column)}' for {role.replace('_', ' ')}, "
-                                 f"found only: {listed(columns)}")
+                                 f"found only: {listed(columns)}{hint}")
         if self.item is None and len(columns) == 1:
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
                              f"'{shown(columns[0])}': is it delimited by something other than , ; tab or |? "
@@ -169,3 +171,8 @@ def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
         if parsed.notna().mean() > 0.9:
             return column
     return None
+
+
+def _folded(name: str) -> str:
+    """A column name without case, spaces, '_' or '-': what a typed name is compared on for a hint."""
+    return "".join(ch for ch in name.casefold() if ch not in " _-")
