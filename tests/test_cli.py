@@ -251,8 +251,10 @@ def test_help_names_the_command_as_typed(tmp_path):
     as_script = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, env=env,
                                timeout=60)
     assert as_script.returncode == 0 and as_script.stdout.startswith("usage: gnnrec ")
+    assert "`gnnrec COMMAND DATA ...`" in as_script.stdout and "python -m" not in as_script.stdout  # its summary too
     as_module = run_cli("--help")
     assert as_module.stdout.startswith("usage: python -m gnnrec_core ")
+    assert "`python -m gnnrec_core COMMAND DATA ...`" in as_module.stdout
 
 
 def test_output_cut_short_by_its_reader_is_not_an_internal_error():

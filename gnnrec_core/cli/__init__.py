@@ -87,7 +87,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
+    # The docstring's first line, with the command as it was typed (`gnnrec --help` said python -m ...)
+    parser = _Parser(prog=prog, description=__doc__.splitlines()[0].replace("python -m gnnrec_core", prog))
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"gnnrec {__version__}")
