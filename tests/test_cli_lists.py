@@ -287,3 +287,22 @@ def test_a_name_holding_a_line_break_cannot_print_a_line_of_its_own(tmp_path):
         assert not any(line.startswith("error") for line in shown.stdout.splitlines()), (command[0], shown.stdout)
     as_json = run_cli("rules", path, "--min-support", "0.1", "--json", "-")
     assert json.loads(as_json.stdout)["rules"][0]["antecedent_names"] == [name]  # the JSON keeps the name whole
+
+
+def test_the_thin_column_is_printed_where_a_row_is_thin_and_said_below():
+    """The terminal's lists printed a 'thin' header over blanks, never explained. Now the column is
+    there only where some product has fewer than 10 buyers, with a line saying what it means."""
+    from conftest import ROOT
+
+    sample = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
+    listed = run_cli("recommend", sample, "--user", "17850", "--model", "ease")
+    assert listed.returncode == 0, listed.stderr
+    header = listed.stdout.splitlines()[0].split()
+    assert header == ["rank", "item", "name", "score", "buyers"] and "thin:" not in listed.stdout  # none thin here
+    similar = run_cli("similar", sample, "--item", "22795", "--model", "itemknn", "--json", "-")
+    rows = json.loads(similar.stdout)["similar"]
+    assert any(r["thin"] for r in rows) and all(r["thin"] == (r["buyers"] < 10) for r in rows)
+    printed = run_cli("similar", sample, "--item", "22795", "--model", "itemknn").stdout.splitlines()
+    table = printed[1:printed.index("thin: fewer than 10 buyers, so little evidence behind the figure")]
+    assert table[0].split()[-1] == "thin"
+    assert [line.endswith(" thin") for line in table[1:]] == [r["thin"] for r in rows]

@@ -70,12 +70,18 @@ def _basket_indices(dataset: Any, text: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
-def _shown(table: Any) -> Any:
+def _shown(table: Any) -> str:
     """A list as the terminal prints it: 'thin' marked where it holds, blank elsewhere (a column of
-    True and False read as data to puzzle over); the JSON keeps the booleans."""
+    True and False read as data to puzzle over), and said in a line below; no column where no row is
+    thin (a header over blanks, never explained). The JSON keeps the booleans."""
+    from ..baskets.evidence import THIN
+
     if "thin" not in table.columns:
-        return table
-    return table.assign(thin=table["thin"].map({True: "thin", False: ""}))
+        return str(table.to_string(index=False))
+    if not table["thin"].any():
+        return str(table.drop(columns="thin").to_string(index=False))
+    marked = table.assign(thin=table["thin"].map({True: "thin", False: ""})).to_string(index=False)
+    return f"{marked}\nthin: fewer than {THIN} buyers, so little evidence behind the figure"
 
 
 def recommendation_text(table: Any) -> str:
@@ -84,7 +90,7 @@ def recommendation_text(table: Any) -> str:
     if not len(table):
         return "No products to recommend."
     reasons = [column for column in ("because", "path") if column in table.columns]
-    lines = [_shown(table.drop(columns=reasons)).to_string(index=False)]
+    lines = [_shown(table.drop(columns=reasons))]
     if reasons:
         lines.append("why:")
         for _, row in table.iterrows():
@@ -108,7 +114,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     named = one_line(code if name == code else f"{code} {name}")  # a basket list's name is its code: said once
     print(f"Most similar to {named} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
           + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
-    print(_shown(table).to_string(index=False) if len(table) else "No products to list.")
+    print(_shown(table) if len(table) else "No products to list.")
     print(f"similarity: {model.link_scale}.")
     out = {"item": code, "name": name, "model": model.name, "min_buyers": fewest,
            "similarity": {"label": model.link_label, "scale": model.link_scale, "top": model.link_top},
