@@ -13,6 +13,7 @@ from gnnrec_core import (
     summary,
     top_pairs,
 )
+from gnnrec_core.baskets.evidence import THIN
 from gnnrec_core.serving.run_diff import run_settings, same_interactions
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
@@ -190,14 +191,18 @@ elif mode == "Two runs":
     changes = changes.assign(name=changes["item"].map(items_b), buyers=changes["item"].map(facts_b["buyers"]),
                              **{"neighbours gained": changes["gained"].map(len)},
                              **{"neighbours lost": changes["lost"].map(len)})
-    # The most bought first among equal overlaps: a product of few buyers changes neighbours by chance.
-    changes = changes.sort_values(["overlap", "buyers"], ascending=[True, False])
+    # Products of few buyers change neighbours by chance: the thin last (marked, as on every list), the
+    # most bought first among equal overlaps. Sorted by overlap alone, products of 2-3 buyers led the list.
+    changes = changes.assign(thin=changes["buyers"] < THIN).sort_values(["thin", "overlap", "buyers"],
+                                                                         ascending=[True, True, False])
     changes["gained"] = changes["gained"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
-    shown = changes[["item", "name", "buyers", "overlap", "neighbours gained", "neighbours lost", "gained", "lost"]]
+    shown = changes[["item", "name", "buyers", "thin", "overlap", "neighbours gained", "neighbours lost", "gained",
+                     "lost"]]
     st.dataframe(shown.head(200), hide_index=True, column_config={"overlap": st.column_config.ProgressColumn(
         "overlap (Jaccard)", format="%.2f", min_value=0, max_value=1), "buyers": st.column_config.NumberColumn(
-        "buyers (run B)", help="customers who bought it, in run B's data")})
+        "buyers (run B)", help="customers who bought it, in run B's data"), "thin": st.column_config.CheckboxColumn(
+        "thin", help=f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest")})
     st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()

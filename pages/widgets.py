@@ -92,12 +92,11 @@ def sidebar() -> None:
             if own is not None:
                 st.session_state[RUN_KEY] = own
     adopt_finished_run()  # a run this session started, finished while another page was open
-    if runs and RUN_KEY not in st.session_state:  # a new session: the newest run, and its dataset beside it
+    if runs and RUN_KEY not in st.session_state:  # a new session: the newest run
         st.session_state[RUN_KEY] = runs[0].run_id
-        if st.session_state.get(DATASET_KEY) not in names and runs[0].dataset.name in names:
-            st.session_state[DATASET_KEY] = runs[0].dataset.name
-    if datasets and st.session_state.get(DATASET_KEY) not in names:
-        st.session_state[DATASET_KEY] = datasets[0]["name"]
+    if datasets and st.session_state.get(DATASET_KEY) not in names:  # the run's own dataset beside it, else the newest
+        held = next((r.dataset.name for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
+        st.session_state[DATASET_KEY] = held if held in names else datasets[0]["name"]
     _keep_run_of_dataset(runs, names)
     with st.sidebar:
         st.markdown("### Active")
