@@ -26,10 +26,12 @@ UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})  
 
 # Shown first, with words; every other plain setting goes under "More settings".
 MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose settings on validation",
-        "blend": "Blend with graph filter and popularity when validation says so",
+        "blend": "Blend with filter and popularity",
         "epochs": "Epochs (most; early stopping picks the best)", "dim": "Embedding size", "layers": "Graph layers",
         "temperature": "Softmax temperature", "lr": "Learning rate", "neighbours": "Neighbours per product",
         "similarity": "Similarity"}
+HELP = {"blend": "The trained GNN's scores plus the graph filter's (GF-CF) and a popularity prior, each with the "
+                 "weight validation chose; kept only where validation says the blend beats the GNN alone."}
 HIDDEN = {"device", "seed"}  # run options, chosen beside the form
 
 
@@ -66,8 +68,8 @@ def config_form(model: str, start: dict[str, Any] | None = None) -> dict[str, An
 
 def _widget(name: str, hint: Any, default: Any, model: str) -> Any:
     label, key = MAIN.get(name, name.replace("_", " ").capitalize()), f"setting-{model}-{name}"
-    if hint is bool:
-        return st.checkbox(label, value=default, key=key)
+    if hint is bool:  # a long label was cut at the form column's width: the rest of what it means is its help
+        return st.checkbox(label, value=default, key=key, help=HELP.get(name))
     if hint is int:
         return int(st.number_input(label, min_value=0, value=int(default), step=1, key=key))
     if hint is float:
