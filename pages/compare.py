@@ -20,6 +20,7 @@ from pages.changes_view import show_changes
 from pages.links import from_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
 from pages.widgets import (
+    MISSING,
     as_printed,
     blend_weights,
     blends_by_parts,
@@ -155,10 +156,12 @@ elif mode == "Two runs":
         st.table(markdown_cells(differs.set_index("setting")))
     with st.expander("Every setting of both runs"):
         st.table(markdown_cells(settings.drop(columns="differs").set_index("setting")))
-    metrics_a, metrics_b = (blends_by_parts(info) for info in (info_a, info_b))
+    # Each run's figures as printed, so that a change is the difference of the two figures shown
+    metrics_a, metrics_b = (as_printed(blends_by_parts(info), ["valid_ndcg", "ndcg", "recall", "coverage"])
+                            for info in (info_a, info_b))
     merged = runs_side_by_side(metrics_a, metrics_b)
     cols = list(merged.columns)
-    st.dataframe(as_printed(merged, cols[1:]), hide_index=True,
+    st.dataframe(as_printed(merged, cols[1:]), hide_index=True, placeholder=MISSING,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
     weights = [f"run {side}, {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
                if blend_weights(info)]

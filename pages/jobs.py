@@ -133,17 +133,20 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
 
 
 def adopt_finished_run() -> bool:
-    """This session's run, once it is saved, becomes the active run with its dataset (once: a pick
-    made after that stays). Called by the sidebar on every page, so a run that finished while
-    another page was open fills every page, not only the Train page; True where it was adopted now."""
+    """This session's run, once it is saved, becomes the active run, where the session is still on
+    the dataset it trains (a pick of another dataset made meanwhile, or in the sidebar click that
+    drew this page, stays). Once per run. Called by the sidebar before every page, so a run that
+    finished while another page was open fills every page, not only the Train page. True where the
+    run ended (saved, failed or cancelled) unseen by this session until now: the Train page redraws."""
     job = jobs().get(st.session_state.get(JOB_KEY, ""))
     shown = st.session_state.setdefault(SHOWN_KEY, set())
-    if job is None or job.status != "done" or job.id in shown:
+    if job is None or job.status == "running" or job.id in shown:
         return False
     # Per session: a run followed from a second tab is shown in both (a flag on the shared job let
     # the first session to see it done leave the other waiting on a hidden form).
     shown.add(job.id)
-    st.session_state[RUN_KEY] = job.run_id
-    if dataset_meta(job.dataset) is not None:  # a followed run may be another dataset's: its own with it
-        st.session_state[DATASET_KEY] = job.dataset
+    if job.status == "done" and st.session_state.get(DATASET_KEY) in (job.dataset, None):
+        st.session_state[RUN_KEY] = job.run_id
+        if dataset_meta(job.dataset) is not None:
+            st.session_state[DATASET_KEY] = job.dataset
     return True

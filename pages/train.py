@@ -41,9 +41,10 @@ from gnnrec_core.serving.verdicts import (
     training_sentence,
     trusted_model,
 )
-from pages.jobs import SHOWN_KEY, adopt_finished_run, jobs, start_training
-from pages.state import JOB_KEY, active_run, dataset_meta, load_run, ws
+from pages.jobs import Job, adopt_finished_run, jobs, start_training
+from pages.state import DATASET_KEY, JOB_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import (
+    MISSING,
     UPLOAD_TYPES,
     as_printed,
     chart,
@@ -92,15 +93,19 @@ def progress_panel() -> None:
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
         st.plotly_chart(current.live_curve(), key="live-curve")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
-    elif current.status == "done" and adopt_finished_run():
+    elif adopt_finished_run():
+        # The page around this fragment stopped at "running": drawn again, the run's results (or the form
+        # and the previous results, below a failure's message) come back without leaving the page.
         st.rerun(scope="app")
     elif current.status in ("failed", "cancelled"):
-        if current.id not in st.session_state.setdefault(SHOWN_KEY, set()):
-            # The page around this fragment stopped at "running": drawn again, the form and the previous
-            # results come back below this message (they stayed hidden until the user left the page).
-            st.session_state[SHOWN_KEY].add(current.id)
-            st.rerun(scope="app")
         (st.warning if current.status == "cancelled" else st.error)(escape_markdown(current.error))
+
+
+def _follow(job: Job) -> None:
+    """Follow another tab's run: its dataset becomes this session's, so the run is shown when saved."""
+    st.session_state[JOB_KEY] = job.id
+    if dataset_meta(job.dataset) is not None:
+        st.session_state[DATASET_KEY] = job.dataset
 
 
 def _choose_model(model: str, label: str) -> None:
@@ -135,8 +140,7 @@ if elsewhere:
             f"'{escape_markdown(other.dataset)}' started {time.time() - other.started:.0f} s ago on this server "
             "(in another tab, or in this one before a reload). It is saved when it ends, and then listed in the "
             "sidebar's Run box.")
-    st.button("Follow its progress", icon=":material/monitoring:", key="follow-run",
-              on_click=lambda job_id=other.id: st.session_state.__setitem__(JOB_KEY, job_id))
+    st.button("Follow its progress", icon=":material/monitoring:", key="follow-run", on_click=_follow, args=(other,))
 
 st.session_state.setdefault(MODEL_KEY, DEFAULT_MODEL)  # a key, so the results' button can choose it
 model = st.selectbox("Model", list(SPECS), format_func=LABELS.get, key=MODEL_KEY)
@@ -203,9 +207,6 @@ if found is None:
 run_id, run = found
 info = run.info
 st.subheader(f"Results: {run_label(info, markdown=True)}")
-if info.dataset.name != dataset_name:  # the sidebar's run is another dataset's: the form trains on this one
-    st.warning(f"These results are of a run on '{escape_markdown(info.dataset.name)}'; the form above trains on "
-               f"'{escape_markdown(dataset_name)}', which has no run yet or another picked in the sidebar.")
 if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
@@ -215,7 +216,7 @@ if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
         columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})
     st.dataframe(as_printed(valid_table, [valid_table.columns[1]]).sort_values(valid_table.columns[1], ascending=False),
-                 hide_index=True,
+                 hide_index=True, placeholder=MISSING,
                  column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})
     st.caption("Each baseline is refitted on train less the slice and scored on it; the GNN's number is the "
                "slice its settings and epochs were chosen on, so it leans slightly optimistic.")
@@ -256,7 +257,7 @@ if serving and trusted:  # the other pages serve this run's model; say which mod
               help="Sets the form's Model; its other settings stay. Press Train to serve it.")
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
-st.dataframe(as_printed(shown, list(METRICS)), hide_index=True, column_config={
+st.dataframe(as_printed(shown, list(METRICS)), hide_index=True, placeholder=MISSING, column_config={
     metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 if any(r.blend for r in info.results):
@@ -290,4 +291,4 @@ else:
     st.caption(f"No HTML report: {report_problem}")
 
 with st.expander("All runs"):
-    st.dataframe(runs_table(ws().list_runs()), hide_index=True)
+    st.dataframe(runs_table(ws().list_runs()), hide_index=True, placeholder=MISSING)

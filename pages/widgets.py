@@ -36,6 +36,7 @@ HIDDEN = {"device", "seed"}  # run options, chosen beside the form
 
 
 ROW_PX = 35  # Streamlit's dataframe row (and header) height
+MISSING = "–"  # what a table shows for a figure a row does not have (Streamlit's default is "None")
 
 
 def table_height(rows: int, most: int = 360) -> int:
@@ -82,6 +83,7 @@ def _widget(name: str, hint: Any, default: Any, model: str) -> Any:
 def sidebar() -> None:
     """Active dataset and run. The source of truth is a plain session key that pages may set at
     any time; the selectors get their own keys, synced before they are drawn."""
+    adopt_finished_run()  # a run this session started, finished while another page was open (before the listing)
     datasets = ws().list_datasets()
     runs = ws().list_runs()
     follow_active_link(datasets, runs)
@@ -93,13 +95,12 @@ def sidebar() -> None:
             own = next((r.run_id for r in runs if r.dataset.name == mark.dataset), None)
             if own is not None:
                 st.session_state[RUN_KEY] = own
-    adopt_finished_run()  # a run this session started, finished while another page was open
     if runs and RUN_KEY not in st.session_state:  # a new session: the newest run
         st.session_state[RUN_KEY] = runs[0].run_id
     if datasets and st.session_state.get(DATASET_KEY) not in names:  # the run's own dataset beside it, else the newest
         held = next((r.dataset.name for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
         st.session_state[DATASET_KEY] = held if held in names else datasets[0]["name"]
-    _keep_run_of_dataset(runs, names)
+    _keep_run_of_dataset(runs)
     with st.sidebar:
         st.markdown("### Active")
         # Picked here, a run brings its dataset and a dataset its newest run: a page reading both (a
@@ -128,14 +129,15 @@ def sidebar() -> None:
                        help="\n\n".join(escape_markdown(f"{u.name}: {u.reason}") for u in unreadable))
 
 
-def _keep_run_of_dataset(runs: list[RunInfo], names: set[str]) -> None:
+def _keep_run_of_dataset(runs: list[RunInfo]) -> None:
     """The active run is one of the active dataset's (its newest where the one held is another's or
     gone), or none where that dataset has no run yet: a dataset made active by the demo or a save
     left another dataset's run active, and the run's pages showed its products beside the new
-    dataset's rules. A run whose dataset is no longer saved stays pickable (its pages say why)."""
+    dataset's rules. (A run whose dataset is gone is not listed: Workspace.list_runs counts it
+    among the unreadable entries.)"""
     active = next((r for r in runs if r.run_id == st.session_state.get(RUN_KEY)), None)
     dataset = st.session_state.get(DATASET_KEY)
-    if active is None or (active.dataset.name != dataset and active.dataset.name in names):
+    if active is None or active.dataset.name != dataset:
         st.session_state[RUN_KEY] = next((r.run_id for r in runs if r.dataset.name == dataset), None)
 
 
@@ -199,8 +201,8 @@ def as_printed(frame: pd.DataFrame, columns: list[str], digits: int = 4) -> pd.D
     """`columns` rounded to `digits` as Python prints them (the verdicts' and the CLI's figures), for a
     table the browser formats to as many digits: stored at five digits, a figure such as 0.15625 is a
     tie that the browser rounds up (0.1563) and Python to even (0.1562), so the table and the verdict
-    beside it disagreed in the last digit. A missing figure (None) is NaN, which the browser leaves
-    blank: a column holding None was drawn with a literal "None" in it."""
+    beside it disagreed in the last digit. A missing figure (None) is NaN: the table that shows it
+    passes `placeholder=MISSING`, or the browser writes the word None in the cell."""
     shown = frame.copy()
     for column in columns:
         shown[column] = [float("nan") if value is None or value != value else float(f"{value:.{digits}f}")
@@ -268,7 +270,7 @@ def need_run(with_vectors: bool = False) -> tuple[str, Run]:
     if found is None:
         dataset = st.session_state.get(DATASET_KEY)
         st.info(f"This page needs a trained run, and '{escape_markdown(dataset)}' has none yet. Train one on the Train "
-                "page (one click on the sample), or pick another dataset's run in the sidebar." if dataset else
+                "page, or pick another dataset's run in the sidebar." if dataset else
                 "This page needs a trained run. Train one (one click on the sample) on the Train page.")
         st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
         st.stop()

@@ -77,6 +77,15 @@ def test_ingest_of_a_basket_list_says_how_to_train_on_it(tmp_path):
         "(--user-col basket).")
     followed = run_cli("ingest", baskets, "--user-col", "basket")
     assert followed.returncode == 0 and "customers 60;" in followed.stdout and "warning" not in followed.stdout
+    # A column name with a space is given quoted, ready to paste; one product alone gets no option (it
+    # would not train either way).
+    spaced = tmp_path / "orders.csv"
+    spaced.write_text("Invoice No,Item\n1,a\n1,b\n2,a\n")
+    said = run_cli("ingest", spaced, "--basket-col", "Invoice No").stdout
+    assert said.rstrip().endswith("(--user-col 'Invoice No').")
+    spaced.write_text("Invoice No,Item\n1,a\n2,a\n")
+    said = run_cli("ingest", spaced, "--basket-col", "Invoice No").stdout.rstrip().splitlines()[-1]
+    assert said.startswith("warning: 0 customer(s) and 1 product(s)") and "--user-col" not in said
 
 def test_benchmark_json_contract(small_log, tmp_path):
     out = tmp_path / "bench.json"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -331,7 +332,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     print("summary: " + "; ".join(f"{figure.lower()} {value}" for figure, value in figures.lines()))
     warning = figures.training_warning(result.mapping.basket)
     if warning is not None:  # the Data page's warning, with the option that acts on it
-        flag = f" (--user-col {result.mapping.basket})" if figures.users == 0 and result.mapping.basket else ""
+        basket = result.mapping.basket  # the option only where it lets the log train (two products or more)
+        flag = f" (--user-col {shlex.quote(basket)})" if figures.users == 0 and figures.items >= 2 and basket else ""
         print(f"warning: {warning.removesuffix('.')}{flag}.")
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures.as_dict()}
 
