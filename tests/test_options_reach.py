@@ -36,7 +36,8 @@ OUTPUT_ONLY: dict[Any, str] = {
                "json_path": "where the result is written (tested in test_cli)",
                "quiet": "the progress bar (tested in test_cli's terminal test)",
                "top": "how many lines are printed",
-               "max_rules": "how many rules the JSON holds (tested in test_rules's CLI contracts)"}
+               "max_rules": "how many rules the JSON holds (tested in test_rules's CLI contracts)",
+               "max_pairs": "how many pairs compare-periods' JSON holds (tested in test_changes)"}
 
 # (module, function): the engine's entry points whose arguments are "what reaches the engine".
 ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (benchmark_module, "make_model"),

@@ -88,20 +88,27 @@ class ChangeReport:
         """A status as said for this comparison: 'only in a' between segments, 'gone' between periods."""
         return STATUS_WORDS["column" if self.segments else "time"].get(status, status)
 
-    def as_json(self) -> dict[str, Any]:
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    def as_json(self, most_pairs: int | None = None) -> dict[str, Any]:
+        """Every product tested, and the `most_pairs` pairs of least q-value (None or 0: all; the
+        count tested is `pairs_tested`): a year of Online Retail baskets tests 847,585 pairs, 325 MB
+        as JSON."""
+        pairs = self.pairs.head(most_pairs) if most_pairs else self.pairs
         return {"periods": self.periods, "min_baskets": self.config.min_baskets, "left_out": self.left_out,
-                "q_threshold": self.config.q_threshold, "items": records(self.items), "pairs": records(self.pairs)}
+                "q_threshold": self.config.q_threshold, "items": _records(self.items),
+                "pairs_tested": len(self.pairs), "pairs": _records(pairs)}
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN and infinity to None."""
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: Python numbers, NaN and infinity as None (per column, not per value: a value at
+    a time took 18 s for 850,000 pairs)."""
+    missing = frame.isna().to_numpy()
+    for column, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_float_dtype(dtype):
+            missing[:, column] |= ~np.isfinite(frame.iloc[:, column].to_numpy())
+    cells = frame.astype(object).to_numpy()  # Python ints, floats, strings and booleans
+    cells[missing] = None
+    columns = list(frame.columns)
+    return [dict(zip(columns, row)) for row in cells.tolist()]
 
 
 # ---- splitting ---------------------------------------------------------------------------------
@@ -267,14 +274,31 @@ def _check_sides(found: SplitBaskets, context: str) -> None:
 def fisher_two_sided(x_b: np.ndarray, total: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
     """Fisher's exact test per 2x2 table, vectorised: `total` baskets hold the thing, x_b of them
     on side b; under no change x_b ~ Hypergeometric(n_a + n_b, total, n_b). Two-sided by doubling
-    the smaller tail."""
-    from scipy.stats import hypergeom
+    the smaller tail. Tables sharing a total share one distribution: each is computed once, its
+    whole probability mass from log-gammas, and every table reads its tails from the running sums
+    (scipy's hypergeom.cdf and .sf took 77 s for the 847,585 pairs of a year of Online Retail
+    baskets; docs/benchmarks.md, "What changed between periods")."""
+    from scipy.special import gammaln
 
-    population = n_a + n_b
-    low = hypergeom.cdf(x_b, population, total, n_b)
-    high = hypergeom.sf(x_b - 1, population, total, n_b)
-    p_values: np.ndarray = np.clip(2 * np.minimum(low, high), 0.0, 1.0)
-    return p_values
+    x_b, total = np.asarray(x_b, np.int64), np.asarray(total, np.int64)
+    p_values = np.ones(len(x_b))
+    totals, group = np.unique(total, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[order], np.arange(len(totals) + 1))
+    for index, held in enumerate(totals):
+        members = order[starts[index]:starts[index + 1]]
+        low, high = max(0, int(held) - n_a), min(int(held), n_b)  # x_b's support
+        x = np.arange(low, high + 1)
+        log_mass = (-gammaln(x + 1) - gammaln(held - x + 1) - gammaln(n_b - x + 1)
+                    - gammaln(n_a - held + x + 1))  # x's share, up to a factor common to the support
+        mass = np.exp(log_mass - log_mass.max())
+        mass /= mass.sum()
+        at = x_b[members] - low
+        below = np.cumsum(mass)[at]  # P(X <= x)
+        above = np.cumsum(mass[::-1])[::-1][at]  # P(X >= x)
+        p_values[members] = 2 * np.minimum(below, above)
+    clipped: np.ndarray = np.clip(p_values, 0.0, 1.0)
+    return clipped
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:

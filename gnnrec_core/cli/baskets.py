@@ -139,7 +139,10 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
             print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}, share {row.share_a:.2%} -> "
                   f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
-    return report.as_json()
+    if args.json_path is not None and 0 < args.max_pairs < len(report.pairs):
+        print(f"note: the JSON holds the {args.max_pairs:,} of the {len(report.pairs):,} pairs tested with the least "
+              "q-value (--max-pairs 0 writes them all)", file=sys.stderr)
+    return report.as_json(args.max_pairs)
 
 
 # A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
