@@ -96,6 +96,7 @@ _PUBLIC = {
     "parse_boosts": "serving.merchandising",
     "resolve": "serving.merchandising",
     "change_volcano": "serving.plots",
+    "volcano_words": "serving.plots",
     "comparison_bars": "serving.plots",
     "trajectory_figure": "serving.plots",
     "long_tail": "serving.plots",

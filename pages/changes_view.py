@@ -28,6 +28,7 @@ from gnnrec_core import (
     split_by_time,
     split_words,
     trajectory_figure,
+    volcano_words,
     weekly_trajectory,
 )
 from gnnrec_core.baskets.changes import parse_date
@@ -254,7 +255,7 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
                          STATUS_WORDS["column" if report.segments else "time"]), None,
           f"{what}_changes", key=f"volcano-{what}")
     st.caption("A product or pair in no basket of one side is drawn as if half a basket there held it (the ratio "
-               "of a share to zero has no logarithm); its counts are in the table.")
+               "of a share to zero has no logarithm); its counts are in the table. " + volcano_words(len(table)))
     shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}",
                            format_func=report.word)
     rows = table[table["status"].isin(shown)]

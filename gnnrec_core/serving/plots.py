@@ -236,11 +236,38 @@ STATUS_COLOURS = {"rising": PALETTE[2], "new": "#047857", "falling": PALETTE[3],
                   "no clear change": "#cbd5e1"}
 
 
+VOLCANO_POINTS = 50_000  # points a volcano draws: a year of invoices tests 847,585 pairs, a 40 MB figure
+
+
+def volcano_rows(table: pd.DataFrame, most: int = VOLCANO_POINTS, seed: int = 0) -> np.ndarray:
+    """Which rows a volcano draws: all where they are at most `most`, else the most/2 of least
+    q-value (ChangeReport's tables come ranked by it) and a seeded sample of the rest, in the
+    table's order."""
+    if len(table) <= most:
+        return np.arange(len(table))
+    least_q = np.argsort(table["q_value"].to_numpy(), kind="stable")
+    rest = np.random.default_rng(seed).choice(least_q[most // 2:], most - most // 2, replace=False)
+    return np.sort(np.concatenate([least_q[:most // 2], rest]))
+
+
+def volcano_words(rows: int, most: int = VOLCANO_POINTS) -> str:
+    """What a volcano of `rows` rows leaves out, in words ('' where it draws every row)."""
+    if rows <= most:
+        return ""
+    return (f"The chart draws {most:,} of the {rows:,}: the {most // 2:,} of least q-value and a random "
+            f"{most - most // 2:,} of the rest. The table below holds every one.")
+
+
 def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, title: str,
                    words: dict[str, str] | None = None) -> go.Figure:
     """Effect (log2 share ratio, b over a) against evidence (-log10 q): named changes stand out
     above the dashed threshold line; `labels` gives each row's hover text, `words` each status's
-    name in the legend (ChangeReport.word's: 'only in a' between segments)."""
+    name in the legend (ChangeReport.word's: 'only in a' between segments). Past VOLCANO_POINTS
+    rows it draws `volcano_rows`' and its title says how many of how many."""
+    drawn = volcano_rows(table)
+    if len(drawn) < len(table):
+        title += f" ({len(drawn):,} of {len(table):,} drawn)"  # the page says which (volcano_words)
+        table, labels = table.iloc[drawn], labels.iloc[drawn]
     fig = go.Figure()
     evidence = -np.log10(table["q_value"].clip(lower=1e-300))
     for status, colour in STATUS_COLOURS.items():
