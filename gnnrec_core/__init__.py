@@ -37,6 +37,7 @@ _PUBLIC = {
     "default_min_support": "baskets.rules",
     "mine_rules": "baskets.rules",
     "ingest": "data.ingest",
+    "IngestResult": "data.ingest",
     "load_frame": "data.ingest",
     "catalogue_columns": "data.catalogue",
     "display_names": "data.catalogue",

@@ -26,13 +26,13 @@ from gnnrec_core import (
     thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
-from pages.state import load_dataset, load_run, product_label, ws
-from pages.widgets import chart, csv_bytes, need_dataset, table_height
+from pages.state import load_dataset, load_run, load_saved, product_label, ws
+from pages.widgets import chart, csv_bytes, need_saved_dataset, table_height
 
 
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=4)
 def stats_for(name: str, saved_at: float):
-    return catalogue_stats(load_dataset(name, saved_at).ingest.events)
+    return catalogue_stats(load_saved(name, saved_at).events)
 
 
 @st.cache_data(show_spinner="Mining rules...", max_entries=16)
@@ -42,12 +42,12 @@ def rules_for(name: str, saved_at: float, config: RuleConfig) -> pd.DataFrame:
 
 
 st.title("Associations")
-name, data = need_dataset()
+name, saved = need_saved_dataset()  # baskets alone: a basket list with no customer column has its rules too
 saved_at = next(d["saved_at"] for d in ws().list_datasets() if d["name"] == name)
-catalogue = data.ingest.catalogue
+catalogue = saved.catalogue
 names = display_names(catalogue).to_dict()  # a name shared by several codes carries its code
 stats, items = stats_for(name, saved_at)
-basket_kind = "orders" if data.ingest.events["basket"].notna().any() else "customer histories"
+basket_kind = "orders" if saved.events["basket"].notna().any() else "customer histories"
 st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} products (postage and fee codes are "
            "in no basket).")
 
@@ -154,6 +154,7 @@ if not runs:
 else:
     run = load_run(runs[0].run_id)
     lookup = {str(i): n for n, i in enumerate(run.items)}
+    data = load_dataset(name, saved_at)  # a run's dataset has a user-item graph (it was trained on it)
     if list(map(str, run.items)) != list(map(str, data.interactions.items)):
         right.info("The dataset was replaced after its latest run was trained: train a new run to see similar "
                    "products.")

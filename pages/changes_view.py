@@ -34,8 +34,8 @@ from gnnrec_core import (
 from gnnrec_core.baskets.changes import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, int_from_link, new_in_link, not_here, share
-from pages.state import load_dataset, ws
-from pages.widgets import chart, csv_bytes, need_dataset
+from pages.state import load_saved, ws
+from pages.widgets import chart, csv_bytes, need_saved_dataset
 
 NAMED = ("rising", "new", "falling", "gone")
 Q_CHOICES = (0.01, 0.05, 0.1)
@@ -46,13 +46,13 @@ PARTNER_COLUMNS = {"partner": "partner", "name": "name", "together_a": "baskets 
 
 @st.cache_resource(show_spinner="Splitting baskets...", max_entries=8)
 def sides(name: str, saved_at: float, how: tuple):
-    events = load_dataset(name, saved_at).ingest.events
+    events = load_saved(name, saved_at).events
     return split_by_time(events, *how[1:]) if how[0] == "time" else split_by_column(events, how[1], how[2])
 
 
 @st.cache_data(show_spinner="Testing every product and pair...", max_entries=8)
 def changes(name: str, saved_at: float, how: tuple, min_baskets: int, q: float):
-    names = load_dataset(name, saved_at).ingest.catalogue["name"]
+    names = load_saved(name, saved_at).catalogue["name"]
     return compare_sides(sides(name, saved_at, how), names, ChangeConfig(min_baskets=min_baskets, q_threshold=q))
 
 
@@ -63,7 +63,7 @@ DATE_WORDS = {"start": "period a's start", "split": "the split", "end": "period 
 def weeks_of(name: str, saved_at: float, how: tuple, items: tuple[str, ...]) -> pd.DataFrame:
     """The weekly trajectory, kept: every tab's code runs on each rerun (7.6 s at 1M lines of ratings)."""
     by_side = sides(name, saved_at, how).basket_side if how[0] == "column" else None
-    return weekly_trajectory(load_dataset(name, saved_at).ingest.events, items, sides=by_side)
+    return weekly_trajectory(load_saved(name, saved_at).events, items, sides=by_side)
 
 
 def _date(param: str, fallback: dt.date, first: dt.date, last: dt.date) -> dt.date:
@@ -140,10 +140,10 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
 
 
 def show_changes(kind: str) -> None:
-    name, dataset = need_dataset()  # the active one (a link's `dataset` makes it active)
+    name, dataset = need_saved_dataset()  # the active one (a link's `dataset` makes it active); baskets alone
     saved = {d["name"]: d["saved_at"] for d in ws().list_datasets()}
     st.caption(f"Within the active dataset, {escape_markdown(name)} (change it in the sidebar).")
-    events = dataset.ingest.events
+    events = dataset.events
     if kind == "periods" and events["time"].isna().all():
         st.info("This dataset has no dates: map a time column on the Data page, or compare segments.")
         return
@@ -195,7 +195,7 @@ def show_changes(kind: str) -> None:
             labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
                 report.pairs["b"])
             _named_table(report, report.pairs, labels, q, "pairs")
-    names = load_dataset(name, saved[name]).ingest.catalogue["name"]
+    names = load_saved(name, saved[name]).catalogue["name"]
     label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
     with tabs[2]:
         item = st.selectbox("Product", options, format_func=label, key="changes-partner") if options else None

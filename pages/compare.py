@@ -18,7 +18,7 @@ from gnnrec_core.serving.run_diff import run_settings, same_interactions
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
 from pages.links import from_link, int_from_link, share
-from pages.state import RUN_KEY, dataset_meta, load_dataset, load_run, run_items, ws
+from pages.state import RUN_KEY, dataset_meta, load_run, load_saved, run_items, ws
 from pages.widgets import (
     MISSING,
     as_printed,
@@ -41,13 +41,13 @@ def neighbour_changes(run_a: str, run_b: str, k: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Counting baskets...", max_entries=8)
 def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[DataSummary, pd.DataFrame]:
-    data = load_dataset(name, saved_at)
-    stats, items = catalogue_stats(data.ingest.events)
-    names = data.ingest.catalogue["name"]
+    data = load_saved(name, saved_at)  # baskets alone: a basket list has no user-item graph
+    stats, items = catalogue_stats(data.events)
+    names = data.catalogue["name"]
     pairs = top_pairs(stats, items, n, names=names)
     pairs.insert(1, "a_name", pairs["a"].map(names))
     pairs.insert(3, "b_name", pairs["b"].map(names))
-    return summary(data.ingest), pairs
+    return summary(data), pairs
 
 
 PAIR_COLUMNS = {"a": "product A", "a_name": "name A", "b": "product B", "b_name": "name B", "count": "shared baskets",

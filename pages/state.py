@@ -15,6 +15,7 @@ from gnnrec_core import (
     BasketStats,
     Dataset,
     GnnrecError,
+    IngestResult,
     Run,
     Workspace,
     basket_stats,
@@ -83,9 +84,18 @@ def sample_dataset() -> str:
     return ws().keep_dataset(SAMPLE_NAME, ingest(SAMPLE, drop_non_products=True), source=SAMPLE.name).name
 
 
+@st.cache_resource(show_spinner="Reading the dataset...", max_entries=8)
+def load_saved(name: str, saved_at: float) -> IngestResult:
+    """A saved dataset as cleaned, without the user-item graph: what the basket pages (Associations,
+    Compare's periods, segments and datasets) read. A basket list with no customer column has
+    baskets and no graph: through load_dataset those pages stopped on "expected events with a user
+    column", where the Data page had said association rules work."""
+    return ws().load_dataset(name)
+
+
 @st.cache_resource(show_spinner="Preparing the dataset...", max_entries=8)
 def load_dataset(name: str, saved_at: float) -> Dataset:
-    return prepare(ws().load_dataset(name))
+    return prepare(load_saved(name, saved_at))
 
 
 @st.cache_resource(show_spinner="Loading the run...", max_entries=8)
@@ -131,6 +141,13 @@ def active_dataset() -> tuple[str, Dataset] | None:
     if meta is None:
         return None
     return name, load_dataset(name, meta["saved_at"])
+
+
+def active_saved() -> tuple[str, IngestResult] | None:
+    """The active dataset as cleaned (load_saved), for the pages that read baskets alone."""
+    name = st.session_state.get(DATASET_KEY)
+    meta = dataset_meta(name) if name else None
+    return None if meta is None else (name, load_saved(name, meta["saved_at"]))
 
 
 def active_run() -> tuple[str, Run] | None:

@@ -13,14 +13,25 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gnnrec_core import KNOWN_SUFFIXES, LABELS, METRICS, MODELS, SPECS, Dataset, GnnrecError, Run, RunInfo
+from gnnrec_core import (
+    KNOWN_SUFFIXES,
+    LABELS,
+    METRICS,
+    MODELS,
+    SPECS,
+    Dataset,
+    GnnrecError,
+    IngestResult,
+    Run,
+    RunInfo,
+)
 from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from gnnrec_core.store_active import active_mark, mark_active
 from pages.jobs import adopt_finished_run
 from pages.links import follow_active_link
 from pages.routes import PAGES
-from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, dataset_meta, load_dataset, ws
+from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, active_saved, dataset_meta, load_dataset, ws
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})  # every file uploader's
 
@@ -255,6 +266,21 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
 def need_dataset() -> tuple[str, Dataset]:
     try:
         found = active_dataset()
+    except GnnrecError as exc:
+        st.error(escape_markdown(exc))
+        st.stop()
+    if found is None:
+        st.info("This page needs a dataset. Load the sample or upload a log on the Data page.")
+        st.page_link(PAGES["data"], label="Go to Data", icon=":material/upload:")
+        st.stop()
+    return found
+
+
+def need_saved_dataset() -> tuple[str, IngestResult]:
+    """need_dataset for the pages that read baskets alone: the cleaned events, no user-item graph
+    (a basket list with no customer column has none)."""
+    try:
+        found = active_saved()
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         st.stop()

@@ -490,3 +490,27 @@ def test_a_tables_figures_end_in_the_digit_the_verdict_beside_it_prints():
     shown = as_printed(pd.DataFrame({"model": list("abcde"), "ndcg": stored}, dtype=object), ["ndcg"])
     assert [browser(v) for v in shown["ndcg"][:4]] == [f"{v:.4f}" for v in stored[:4]]
     assert shown["ndcg"].dtype == float and pd.isna(shown["ndcg"][4])
+
+
+def test_a_log_without_customers_has_its_rules_and_changes_on_the_dashboard(workspace):
+    """The Data page says of a basket list with no customer column that association rules work; the
+    Associations page then stopped on "expected events with a user column", and so did Compare's
+    periods: both built the user-item graph they never read. They read the baskets alone now."""
+    import pandas as pd
+    from conftest import SAMPLE
+
+    from gnnrec_core import ingest
+
+    lines = pd.read_csv(SAMPLE, dtype=str).drop(columns="CustomerID")  # orders, products and dates, no customer
+    Workspace(workspace).save_dataset("Invoices", ingest(lines.to_csv(index=False).encode(), "invoices.csv"))
+    at = _app().run()
+    at.session_state["active_dataset"] = "Invoices"
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    rules = at.dataframe[0].value
+    assert len(rules) > 100 and {"if bought", "then also", "lift"} <= set(rules.columns)
+    _open_link(at, "pages/compare.py", mode="periods", split="2010-12-15")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert {m.label for m in at.metric} >= {"a: 2010-12-01 to 2010-12-14", "b: 2010-12-15 to 2011-01-10"}
+    at.switch_page("pages/train.py").run()  # training does need customers: said, as before
+    assert any("expected events with a user column" in e.value for e in at.error)
