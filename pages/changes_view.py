@@ -217,7 +217,8 @@ def show_changes(kind: str) -> None:
             split = pd.Timestamp(how[1]) if how[0] == "time" else None
             chart(trajectory_figure(weeks, " + ".join(str(names.get(i, i)) for i in picked), split), weeks,
                   "weekly_trajectory", key="trajectory")
-    st.download_button("Download this comparison (HTML report)", changes_html(report, name).encode(),
+    # Built on the click, not on every rerun (as the Train page's report): a year of invoices names 375k pairs
+    st.download_button("Download this comparison (HTML report)", lambda: changes_html(report, name).encode(),
                        "what_changed.html", "text/html")
 
 
@@ -282,5 +283,5 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
     if what == "pairs":
         st.caption("A pair rises or falls by the share of baskets holding both (bought together more or less often); "
                    "lift in a and in b says whether they go together more than each product's own sales explain.")
-    st.download_button("Download (CSV)", csv_bytes(rows), f"{what}_changes.csv", "text/csv",
+    st.download_button("Download (CSV)", lambda: csv_bytes(rows), f"{what}_changes.csv", "text/csv",
                        key=f"csv-{what}")

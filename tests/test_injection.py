@@ -212,7 +212,17 @@ def downloads(monkeypatch):
         return original(self, path_or_data, mimetype, coordinates, file_name=file_name,
                         is_for_static_download=is_for_static_download)
 
+    deferred = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        """A file built on the click (a large comparison's CSV): built here, as the click would."""
+        if file_name:
+            data = data_callable()
+            served[file_name] = data.encode() if isinstance(data, str) else data
+        return deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add", add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return served
 
 
