@@ -122,30 +122,6 @@ def test_fisher_by_shared_totals_matches_scipys_tails_on_many_tables_at_once():
         assert (ours[~shown] <= 1e-290).all()
 
 
-def test_a_volcano_of_many_pairs_draws_the_least_q_and_a_sample_and_says_so():
-    """A year of invoices tests 847,585 pairs: every one drawn made a 40 MB figure, sent again on each
-    rerun of the Compare page. Past 50,000 the chart draws the 25,000 of least q-value and a seeded
-    sample of the rest, and its title and the page's caption say so; the table keeps every row."""
-    from gnnrec_core.serving.plots import change_volcano, volcano_rows, volcano_words
-
-    rng = np.random.default_rng(0)
-    many = pd.DataFrame({"q_value": rng.random(120_000), "log2_ratio": rng.normal(size=120_000),
-                         "status": "no clear change", "baskets_a": 3, "baskets_b": 4})
-    drawn = volcano_rows(many)
-    assert len(drawn) == len(np.unique(drawn)) == 50_000 and (np.diff(drawn) > 0).all()
-    least = np.argsort(many["q_value"].to_numpy())[:25_000]
-    assert set(least) <= set(drawn) and np.array_equal(drawn, volcano_rows(many))  # seeded: the same each rerun
-    figure = change_volcano(many, pd.Series(["a + b"] * len(many)), 0.05, "Every pair tested")
-    assert figure.layout.title.text == "Every pair tested (50,000 of 120,000 drawn)"
-    assert sum(len(trace.x) for trace in figure.data) == 50_000
-    assert volcano_words(120_000) == ("The chart draws 50,000 of the 120,000: the 25,000 of least q-value and a "
-                                      "random 25,000 of the rest. The table below holds every one.")
-    few = many.head(1_000)
-    assert len(volcano_rows(few)) == 1_000 and volcano_words(1_000) == ""
-    assert change_volcano(few, pd.Series(["a + b"] * 1_000), 0.05, "Every pair tested").layout.title.text == (
-        "Every pair tested")
-
-
 def test_benjamini_hochberg_known_answer():
     q = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
     np.testing.assert_allclose(q, [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
