@@ -264,23 +264,19 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
 
 
 def need_dataset() -> tuple[str, Dataset]:
-    try:
-        found = active_dataset()
-    except GnnrecError as exc:
-        st.error(escape_markdown(exc))
-        st.stop()
-    if found is None:
-        st.info("This page needs a dataset. Load the sample or upload a log on the Data page.")
-        st.page_link(PAGES["data"], label="Go to Data", icon=":material/upload:")
-        st.stop()
-    return found
+    """The active dataset with its user-item graph; the page stops with the way forward without one."""
+    return _need(active_dataset)
 
 
 def need_saved_dataset() -> tuple[str, IngestResult]:
     """need_dataset for the pages that read baskets alone: the cleaned events, no user-item graph
     (a basket list with no customer column has none)."""
+    return _need(active_saved)
+
+
+def _need(load: typing.Callable[[], typing.Any]) -> typing.Any:
     try:
-        found = active_saved()
+        found = load()
     except GnnrecError as exc:
         st.error(escape_markdown(exc))
         st.stop()
