@@ -236,7 +236,8 @@ def test_a_volcano_of_many_pairs_draws_the_least_q_and_a_sample_and_says_so():
     assert figure.layout.title.text == "Every pair tested (50,000 of 120,000 drawn)"
     assert sum(len(trace.x) for trace in figure.data) == 50_000
     assert volcano_words(120_000) == ("The chart draws 50,000 of the 120,000: the 25,000 of least q-value and a "
-                                      "random 25,000 of the rest. The table below holds every one.")
+                                      "random 25,000 of the rest. The table below holds every one (its Show box "
+                                      "picks the statuses).")
     few = many.head(1_000)
     assert len(volcano_rows(few)) == 1_000 and volcano_words(1_000) == ""
     assert change_volcano(few, pd.Series(["a + b"] * 1_000), 0.05, "Every pair tested").layout.title.text == (

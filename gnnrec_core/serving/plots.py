@@ -255,7 +255,8 @@ def volcano_words(rows: int, most: int = VOLCANO_POINTS) -> str:
     if rows <= most:
         return ""
     return (f"The chart draws {most:,} of the {rows:,}: the {most // 2:,} of least q-value and a random "
-            f"{most - most // 2:,} of the rest. The table below holds every one.")
+            f"{most - most // 2:,} of the rest. The table below holds every one (its Show box picks the "
+            "statuses).")
 
 
 def change_volcano(table: pd.DataFrame, labels: pd.Series, threshold: float, title: str,
