@@ -39,7 +39,7 @@ from .data.mapping import ColumnMapping
 from .errors import GnnrecError, InputError
 from .models import SPECS, Recommender
 from .records import DatasetRef, RecordError, RunInfo
-from .store_atomic import KINDS, AtomicFolders
+from .store_atomic import AtomicFolders
 from .store_files import (
     CHECKS,
     GONE,
@@ -48,7 +48,7 @@ from .store_files import (
     _unwritable,
     fingerprint,
 )
-from .store_paths import entries_folder_holding
+from .store_paths import KINDS, entries_folder_holding
 
 FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
 DATASET_KEYS = ("name", "saved_at", "mapping", "report")
@@ -170,7 +170,8 @@ class Workspace(AtomicFolders):
         same = next((d for d in self.list_datasets() if d.get("fingerprint") == mark), None)
         if same is not None:
             return DatasetRef(same["name"], str(same.get("source", source)))
-        base = re.sub(r"[^A-Za-z0-9 _.-]", "_", stem).strip(" ._-")[:56] or "dataset"
+        # A name check_name takes: 'sales..2011' (a file name the user never thought a dataset name) is 'sales.2011'.
+        base = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9 _.-]", "_", stem)).strip(" ._-")[:56] or "dataset"
         for name in (base, *(f"{base}-{i}" for i in range(2, 10_000))):
             if self.has_dataset(name):
                 continue

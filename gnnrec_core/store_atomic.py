@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError
+from .file_output import usual_mode
 from .store_files import GONE, MARK, OLD, STAGING, _entry_name, _marked, _mtime, _orphans, _unwritable
-
-KINDS = {"datasets": "meta.json", "runs": "run.json"}  # kind -> the record file every entry holds
+from .store_paths import KINDS
 
 
 class AtomicFolders:
@@ -39,6 +39,7 @@ class AtomicFolders:
             raise InputError(f"{self.problem}; nothing was saved")
         try:
             staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{STAGING}{target.name}-"))
+            os.chmod(staging, usual_mode(folder=True))  # not mkdtemp's 0700: another user's dashboard reads it
         except OSError as exc:
             raise _unwritable(target.parent, exc) from None
         try:

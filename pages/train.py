@@ -158,7 +158,10 @@ with st.form("train-form", enter_to_submit=False):
     left.caption(device_report())
     method = left.selectbox("Split", list(SPLIT_WORDS), index=_index(list(SPLIT_WORDS), start.split.method),
                             format_func=SPLIT_WORDS.get)
-    test_size = left.slider("Test share", 0.1, 0.5, start.split.test_size, 0.05)
+    test_size = left.slider("Test share", 0.1, 0.5, start.split.test_size, 0.05,
+                            help="Share held out for testing: of each customer's purchases (random) or of all "
+                                 "purchases, the latest (time). Leave-last-out holds out each customer's latest "
+                                 "purchase, whatever the share.")
     weighting = right.selectbox(
         "Interaction weighting", weightings, index=_index(weightings, start.weighting),
         help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "

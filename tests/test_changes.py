@@ -302,7 +302,9 @@ def test_cli_segments_by_a_column(tmp_path):
     assert [(p["group"], p["column"]) for p in periods] == [("FR", "Country"), ("DE", "Country")]
     assert sum(p["baskets"] for p in periods) == 600
     bad = run_cli(path, "--by", "Country", "--groups", "FR")
-    assert bad.returncode == 2 and "--groups: expected two different values" in bad.stderr
+    assert bad.returncode == 2 and "--groups: expected two values of Country" in bad.stderr
+    same = run_cli(path, "--by", "Country", "--groups", "FR,FR")
+    assert same.returncode == 2 and "--groups: expected two different values" in same.stderr
 
 
 def test_a_small_lift_is_never_printed_as_never_together():

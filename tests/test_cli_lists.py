@@ -263,7 +263,10 @@ def test_a_run_whose_dataset_became_a_basket_list_says_it_was_replaced(small_log
     baskets.write_text("milk,bread,eggs\nbeer\nmilk,beer\nbread,eggs\n")
     Workspace(ws).save_dataset(name, ingest(baskets), replace=True)
     done = run_cli("recommend", "--run", "latest", "--workspace", ws, "--basket", "x")
-    assert done.returncode == 2 and "the dataset was replaced after the run was made" in done.stderr
+    assert done.returncode == 2 and "whose dataset was replaced after the run was made" in done.stderr
+    (run,) = Workspace(ws).list_runs()
+    named = run_cli("recommend", "--run", run.run_id, "--workspace", ws, "--basket", "x")
+    assert named.returncode == 2 and "the dataset was replaced after the run was made; train again" in named.stderr
 
 
 def test_a_name_holding_a_line_break_cannot_print_a_line_of_its_own(tmp_path):

@@ -63,10 +63,12 @@ def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, c
 @pytest.mark.parametrize("args,expected", [
     (["benchmark", "{small}", "--seed", "-1"], "expected a seed from 0 to 4294967295, found -1"),
     (["benchmark", "{small}", "--seed", str(2**64)], "expected a seed from 0"),
-    (["report", "{small}", "--k", "0"], "expected a whole number >= 1, found 0"),
-    (["recommend", "{small}", "--user", "17850", "--k", "-1"], "expected a whole number >= 1, found -1"),
-    (["similar", "{small}", "--item", "85123A", "--k", "-1"], "expected a whole number >= 1"),
-    (["export", "{small}", "--k", "-1"], "expected a whole number >= 1"),
+    (["report", "{small}", "--k", "0"], "expected a whole number from 1 to 2,147,483,647, found 0"),
+    (["recommend", "{small}", "--user", "17850", "--k", "-1"], "expected a whole number from 1 to 2,147,483,647, "
+                                                               "found -1"),
+    (["benchmark", "{small}", "--k", "1" + "0" * 23], "expected whole numbers from 1 to 2,147,483,647"),  # overflowed
+    (["similar", "{small}", "--item", "85123A", "--k", "-1"], "expected a whole number from 1 to"),
+    (["export", "{small}", "--k", "-1"], "expected a whole number from 1 to"),
     (["benchmark", "{small}", "--time-budget", "inf"], "expected a finite number, found inf"),
     (["benchmark", "{small}", "--time-budget", "0"], "expected a positive number of seconds"),
     (["rules", "{small}", "--min-support", "nan"], "expected a finite number, found nan"),
@@ -84,12 +86,28 @@ def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, c
     (["report", "{small}", "--model", "pop", "--out", "/proc/gnnrec.html"], "--out: expected a writable file at"),
     (["rules", "{small}", "--json", "/proc/gnnrec.json"], "--json: expected a writable file at"),
     (["export", "{small}", "--model", "pop", "--out", "/proc/self"], "--out: expected a folder that takes files"),
+    (["export", "{small}", "--out", ""], "--out: expected a folder, found an empty name"),
+    # names the file system cannot look up: exit 3 (ENAMETOOLONG, a RuntimeError from resolve) before
+    (["rules", "{small}", "--json", "{long}"], "--json: expected a path whose folder and file names are each at most "
+                                               "255 bytes, found one of 300"),
+    (["rules", "{long}"], "DATA: expected a path whose folder and file names"),
+    (["train", "{small}", "--workspace", "{long}"], "--workspace: expected a path whose folder"),
+    (["rules", "{small}", "--json", "{loop}"], "--json: expected a path that can be looked up"),
+    (["report", "{small}", "--out", "{loop}"], "--out: expected a path that can be looked up"),
+    (["rules", "{loop}"], "DATA: expected a path that can be looked up"),
+    # settings that did nothing, silently
+    (["benchmark", "{small}", "--split", "last", "--test-size", "0.5"], "--test-size: expected none with --split last"),
+    (["ingest", "{small}", "--category-names", "{file}"], "expected a category column (in the events or the "
+                                                          "catalogue) for the category-names file to name"),
 ])
 def test_numbers_and_paths_are_refused_in_one_line(args, expected, small_log, tmp_path, capsys):
     from gnnrec_core.cli import main
 
-    (tmp_path / "a_file").write_text("x")
-    paths = {"{small}": str(small_log), "{folder}": str(tmp_path), "{file}": str(tmp_path / "a_file")}
+    (tmp_path / "a_file").write_text("code,name\n1,one\n")
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    paths = {"{small}": str(small_log), "{folder}": str(tmp_path), "{file}": str(tmp_path / "a_file"),
+             "{long}": str(tmp_path / ("x" * 300) / "out.json"), "{loop}": str(tmp_path / "loop_a")}
     try:
         status = main([paths.get(a, a) for a in args])
     except SystemExit as exc:  # the parser's own refusal

@@ -82,8 +82,8 @@ def test_train_epochs_caps_lightgcns_search_too(small_log, tmp_path):
 def test_output_paths_refuse_a_mistaken_file_type_and_take_what_a_user_means(tmp_path):
     """report writes HTML: a .pdf name is refused, a name without a suffix (or /dev/stdout) is taken;
     export writes a folder: 'exp.csv' is refused as a file name, 'exp.csv/' or 'v1.0' makes the folder."""
-    from gnnrec_core.cli.args import writable_file, writable_folder
     from gnnrec_core.errors import InputError
+    from gnnrec_core.file_output import writable_file, writable_folder
 
     with pytest.raises(InputError, match="ending .html or .htm"):
         writable_file(str(tmp_path / "report.pdf"), "--out", suffixes=(".html", ".htm"))

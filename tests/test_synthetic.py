@@ -52,3 +52,19 @@ def test_the_command_says_the_shape_it_wrote(tmp_path):
     log = pd.read_csv(out)
     assert done.stdout.strip() == (f"wrote 5,000 order lines to {out}: {log['product_id'].nunique():,} products "
                                    f"bought by {log['customer_id'].nunique():,} customers")
+
+
+@pytest.mark.parametrize("flags,expected", [
+    (["--basket-mean", "nan"], "basket_mean: expected a finite number, found nan"),
+    (["--popularity-exponent", "nan"], "popularity_exponent: expected a finite number, found nan"),
+    (["--seed", "-1"], "seed: expected a seed from 0 to 4294967295, found -1"),
+])
+def test_the_command_refuses_bad_numbers_in_one_line(tmp_path, flags, expected):
+    """nan and a negative seed ended in a ValueError's traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core.data.synthetic", *flags, "--out",
+                           str(tmp_path / "x.csv")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {expected}"
+    assert not (tmp_path / "x.csv").exists()

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import GnnrecError, InputError
+from ..file_output import writable_file, write_output
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
-from .args import CATALOGUE_FLAGS, FLAG_ROLES, writable_file, write_output
+from .args import CATALOGUE_FLAGS, FLAG_ROLES, checked_paths, input_paths
 
 # The rules a JSON holds by default: a tiny --min-support on 25,900 invoices found 1.5M rules, a
 # 568 MB file written without a word. The best first (lift's lower bound); --max-rules 0 for all.
@@ -42,9 +43,12 @@ def _whole(text: str, low: int, high: int | None, expected: str) -> int:
     return value
 
 
+LARGEST = 2**31 - 1  # what numpy and torch take as a count on every platform: --k 10**20 overflowed
+
+
 def positive_int(text: str) -> int:
-    """An integer >= 1 (k, epochs, counts)."""
-    return _whole(text, 1, None, "a whole number >= 1")
+    """An integer from 1 to LARGEST (k, epochs, counts)."""
+    return _whole(text, 1, LARGEST, f"a whole number from 1 to {LARGEST:,}")
 
 
 def cutoffs(text: str) -> tuple[int, ...]:
@@ -52,12 +56,13 @@ def cutoffs(text: str) -> tuple[int, ...]:
     parts = [part.strip() for part in text.split(",")]
     if not all(parts):
         raise argparse.ArgumentTypeError(f"expected whole numbers >= 1, comma-separated, found '{text}'")
-    return tuple(dict.fromkeys(_whole(part, 1, None, "whole numbers >= 1, comma-separated") for part in parts))
+    return tuple(dict.fromkeys(_whole(part, 1, LARGEST, f"whole numbers from 1 to {LARGEST:,}, comma-separated")
+                               for part in parts))
 
 
 def whole(text: str) -> int:
-    """An integer >= 0 (a cap where 0 means none)."""
-    return _whole(text, 0, None, "a whole number >= 0")
+    """An integer from 0 to LARGEST (a cap where 0 means none)."""
+    return _whole(text, 0, LARGEST, f"a whole number from 0 to {LARGEST:,}")
 
 
 def seed(text: str) -> int:
@@ -203,7 +208,8 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--split", default="random", choices=["random", "time", "last"],
                              help="how test is drawn: random (a share of each customer's purchases), time (one "
                                   "date cut for everyone) or last (each customer's latest purchases)")
-            sub.add_argument("--test-size", type=finite, default=0.25, help="test's share (default 0.25)")
+            sub.add_argument("--test-size", type=finite,
+                             help="test's share for the random and time splits (default 0.25)")
         if name in ("benchmark", "train"):
             sub.add_argument("--test", metavar="HELDOUT",
                              help="your own test set (same format and columns as DATA): DATA all trains, "
@@ -217,7 +223,8 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         if name in ("recommend", "export"):
             group = sub.add_argument_group("merchandising")
             group.add_argument("--exclude-items", help="comma-separated product codes never to recommend")
-            group.add_argument("--exclude-categories", help="comma-separated categories never to recommend")
+            group.add_argument("--exclude-categories", help="comma-separated categories never to recommend (one "
+                                                            "holding a comma in double quotes)")
             group.add_argument("--exclude-non-products", action="store_true", help="never recommend postage or fees")
             group.add_argument("--boost", action="append", metavar="CATEGORY=FACTOR",
                                help="move a category by FACTOR standard deviations (negative buries); repeatable")
@@ -258,7 +265,8 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
     when.add_argument("--end", help="the day after period b (default: after the data's last)")
     groups = sub.add_argument_group("segments, instead of dates")
     groups.add_argument("--by", metavar="COLUMN", help="a column of the data, e.g. Country or channel")
-    groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare")
+    groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare (one holding a comma in "
+                                                         "double quotes: '\"Korea, Republic of\",UK')")
     sub.add_argument("--min-baskets", type=positive_int, default=10,
                      help="test a product or pair only when in at least N baskets, both sides together")
     sub.add_argument("--q", dest="q_threshold", type=finite, default=0.05,
@@ -275,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     from .terminal import PrintableText
 
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = PrintableText(out), PrintableText(err, keep_return=True)
+    sys.stdout, sys.stderr = PrintableText(out), PrintableText(err)
     try:
         return _main(argv)
     finally:
@@ -291,7 +299,9 @@ def _main(argv: list[str] | None = None) -> int:
             from ..fit.train import resolve_device  # a fit asked for cuda: refused without a GPU, whatever the models
 
             resolve_device("cuda")
-        json_out = writable_file(args.json_path, "--json") if args.json_path not in (None, "-") else None
+        checked_paths(args)
+        json_out = (writable_file(args.json_path, "--json", inputs=input_paths(args))
+                    if args.json_path not in (None, "-") else None)
         if args.json_path == "-":  # stdout is the JSON alone, so a pipe can parse it: the tables go to stderr
             with contextlib.redirect_stdout(sys.stderr):
                 result = command(args.command)(args)

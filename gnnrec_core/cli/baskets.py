@@ -91,6 +91,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time, split_words
     from ..errors import InputError
+    from .args import listed_values
 
     if (args.split is None) == (args.by is None):
         raise InputError("expected --split DATE (two periods) or --by COLUMN --groups A,B (two segments), "
@@ -101,7 +102,11 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError("--start/--end: expected them with --split (two periods), found them with --by (segments)")
     config = ChangeConfig(min_baskets=args.min_baskets, q_threshold=args.q_threshold)
     if args.by is not None:
-        groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
+        groups = listed_values(args.groups)
+        if len(groups) != 2:
+            raise InputError(f"--groups: expected two values of {args.by}, comma-separated (a value holding a comma in "
+                             f"double quotes: '\"Korea, Republic of\",UK'), found {len(groups)}: "
+                             f"{', '.join(repr(g) for g in groups) or 'none'}")
         result = _ingest(args, segments=(args.by,))
         split = split_by_column(result.events, args.by, groups)  # type: ignore[arg-type]
     else:

@@ -16,13 +16,15 @@ from ..data.ingest import IngestResult, ingest
 from ..data.mapping import ROLES
 from ..data.summary import summary
 from ..errors import ConfigError, InputError
+from ..file_output import checked_path
 from ..matrix.interactions import InteractionConfig, SplitConfig, check_trainable
 from ..models import GNN_MODELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset, fit_timed, parse_models, prepare
-from .args import CATALOGUE_FLAGS, FLAG_ROLES
+from .args import CATALOGUE_FLAGS, FLAG_ROLES, listed_values
 
 if TYPE_CHECKING:
     from ..pipeline.experiment import ExperimentConfig
+    from ..records import RunInfo
     from ..serving.merchandising import Policy
     from ..store import Run
 
@@ -87,7 +89,11 @@ def _split_config(args: argparse.Namespace) -> SplitConfig:
     its run takes the default split."""
     if not hasattr(args, "test_size"):
         return SplitConfig(seed=args.seed)
-    return SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
+    if args.split == "last" and args.test_size is not None:  # "Unknown settings are an error": none is dropped
+        raise ConfigError(f"--test-size: expected none with --split last (each customer's latest purchase is the "
+                          f"test), found {args.test_size}")
+    size = SplitConfig.test_size if args.test_size is None else args.test_size
+    return SplitConfig(method=args.split, test_size=size, seed=args.seed)
 
 
 def _experiment_config(args: argparse.Namespace) -> ExperimentConfig:
@@ -160,26 +166,40 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     if not Workspace.is_at(root):  # a command that reads makes no workspace where there is none
         raise InputError(f"expected a saved run in {root.resolve()}, found no workspace there; {make_one}")
     workspace = Workspace(root)
+    runs = workspace.list_runs()  # newest first
+    saved = {d["name"]: d["saved_at"] for d in workspace.list_datasets()}
+    current = [r for r in runs if saved.get(r.dataset.name, 0.0) <= r.saved_at]  # its dataset not replaced since
     run_id = args.run
     if run_id == "latest":
-        runs = workspace.list_runs()
-        if not runs:
-            raise InputError(f"expected a saved run in {workspace.root.resolve()}, found none; {make_one}")
-        run_id = runs[0].run_id
+        if not current:
+            found = ("none" if not runs else "only runs whose dataset was replaced after the run was made "
+                     f"({_listed_runs(runs)})")
+            raise InputError(f"expected a saved run in {workspace.root.resolve()}, found {found}; {make_one}")
+        run_id = current[0].run_id
+    elif run_id not in {r.run_id for r in runs}:
+        listed = f"; saved runs, newest first: {_listed_runs(runs)}" if runs else f"; {make_one}"
+        raise InputError(f"--run: expected a saved run '{run_id}', found none in {workspace.root.resolve()}{listed}")
     run = workspace.load_run(run_id)
+    others = [r for r in current if r.dataset.name == run.info.dataset.name]
     replaced = InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
-                          "products: the dataset was replaced after the run was made")
+                          "products: the dataset was replaced after the run was made; "
+                          + (f"runs of its data now: {_listed_runs(others)}" if others else "train again"))
     try:
         dataset = prepare(workspace.load_dataset(run.info.dataset.name),
                           InteractionConfig(weighting=run.info.weighting))
     except InputError:  # e.g. replaced by a basket list: "expected events with a user column" hid why
-        saved = next((d["saved_at"] for d in workspace.list_datasets() if d["name"] == run.info.dataset.name), 0.0)
-        if saved > run.info.saved_at:
+        if saved.get(run.info.dataset.name, 0.0) > run.info.saved_at:
             raise replaced from None
         raise
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
         raise replaced
     return run, dataset
+
+
+def _listed_runs(runs: list[RunInfo], most: int = 5) -> str:
+    """'ID (dataset), ...' for the first `most`, and how many more."""
+    shown = ", ".join(f"{r.run_id} ({r.dataset.name})" for r in runs[:most])
+    return shown + (f" and {len(runs) - most:,} more" if len(runs) > most else "")
 
 
 def _command_actions(args: argparse.Namespace) -> list[argparse.Action]:
@@ -209,7 +229,7 @@ def given_flag(args: argparse.Namespace, dest: str) -> str:
 def _workspace_root(args: argparse.Namespace) -> Path:
     """--workspace, else GNNREC_WORKSPACE, else ./workspace: the dashboard's, run from the project root."""
     root = getattr(args, "workspace", None) or os.environ.get("GNNREC_WORKSPACE") or "workspace"
-    path = Path(root)
+    path = checked_path(root, "--workspace" if getattr(args, "workspace", None) else "GNNREC_WORKSPACE")
     if path.exists() and not path.is_dir():
         raise InputError(f"expected a workspace folder at '{root}', found a file")
     return path
@@ -232,9 +252,8 @@ def _policy(args: argparse.Namespace, dataset: Dataset, model: Recommender) -> P
     from ..serving.explore import item_buyers
     from ..serving.merchandising import Merchandising, parse_boosts, resolve
 
-    def split(text: str | None) -> tuple[str, ...]:
-        return tuple(v.strip() for v in (text or "").split(",") if v.strip())
-    rules = Merchandising(exclude_items=split(args.exclude_items), exclude_categories=split(args.exclude_categories),
+    rules = Merchandising(exclude_items=listed_values(args.exclude_items),
+                          exclude_categories=listed_values(args.exclude_categories),
                           exclude_non_products=args.exclude_non_products, boost=parse_boosts(args.boost),
                           max_per_category=args.max_per_category, min_buyers=fewest_buyers(args, model))
     if not rules.active:
@@ -264,7 +283,9 @@ class _Progress:
         if sys.stderr.isatty() and not getattr(args, "quiet", False):
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+            from .terminal import bar_stream
+
+            self.bar = tqdm(total=total, unit=unit, file=bar_stream(), leave=False, dynamic_ncols=True)
 
     def __getstate__(self) -> dict[str, Any]:  # a copy sent to a Ray worker draws nothing
         return {"bar": None}

@@ -13,8 +13,9 @@ from ..data.heldout import heldout_notes
 from ..data.ingest import IngestResult
 from ..data.rating_floor import floor_dropped_line
 from ..errors import ConfigError
+from ..file_output import writable_file, write_output
 from ..fit.metrics import METRICS
-from ..matrix.interactions import InteractionConfig, Interactions, SplitConfig, given_split
+from ..matrix.interactions import InteractionConfig, Interactions, given_split
 from ..models.registry import BLEND_WEIGHTS_WORDS, row_label
 from ..pipeline.benchmark import Dataset, benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
@@ -29,7 +30,7 @@ from ..serving.verdicts import (
     training_sentence,
 )
 from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
-from .args import writable_file, write_output
+from .args import input_paths
 from .common import (
     _check_data,
     _dataset,
@@ -38,6 +39,7 @@ from .common import (
     _ingest,
     _Progress,
     _saved_run,
+    _split_config,
     _stem,
     _workspace_root,
     on_engine,
@@ -45,9 +47,9 @@ from .common import (
 
 
 def _split_or_test(args: argparse.Namespace) -> None:
-    if args.split != "random" or args.test_size != 0.25:
-        raise ConfigError("--test: expected no --split or --test-size beside it (HELDOUT is the split), "
-                          f"found --split {args.split} --test-size {args.test_size}")
+    if args.split != "random" or args.test_size is not None:
+        given = f"--split {args.split}" if args.split != "random" else f"--test-size {args.test_size}"
+        raise ConfigError(f"--test: expected no --split or --test-size beside it (HELDOUT is the split), found {given}")
 
 
 @on_engine
@@ -59,7 +61,7 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         _split_or_test(args)
         heldout = _ingest(args, path=args.test)
         data_split = given_split(dataset.interactions, heldout.events)
-    config = SplitConfig(method=args.split, test_size=args.test_size, seed=args.seed)
+    config = _split_config(args)
     options = {"k": args.k[0], "ks": args.k, "device": args.device, "gnn_settings": _gnn_settings(args, models),
                "data_split": data_split}
     if args.repeat > 1:
@@ -304,7 +306,7 @@ def cmd_report(args: argparse.Namespace) -> dict[str, Any]:
     from ..pipeline.experiment import run_experiment, run_info
     from ..serving.report import html_report
 
-    out = writable_file(args.out, "--out", suffixes=(".html", ".htm"))
+    out = writable_file(args.out, "--out", suffixes=(".html", ".htm"), inputs=input_paths(args))
     if args.run is not None:  # a saved run's model and table: nothing is trained
         run, dataset = _saved_run(args)
         model, info = run.model, run.info

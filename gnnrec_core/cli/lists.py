@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError
-from .args import writable_folder
+from ..file_output import refuse_inputs, writable_folder
+from .args import input_paths
 from .common import _model_for, _policy, _Progress, fewest_buyers
 from .terminal import one_line
 
@@ -132,10 +133,12 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from ..models import LABELS
     from ..serving.explore import min_buyers
-    from ..serving.export import export_all
+    from ..serving.export import EXPORT_FILES, export_all
     from ..serving.merchandising import parse_boosts
 
     folder = writable_folder(args.out, "--out")  # before the model: a refusal in seconds
+    for name in EXPORT_FILES:
+        refuse_inputs(folder / name, "--out", input_paths(args))
     parse_boosts(args.boost)  # so is a malformed --boost
     dataset, model = _model_for(args)
     policy = _policy(args, dataset, model)

@@ -1,10 +1,12 @@
 """What the CLI prints, made safe for a terminal: names from an upload may hold control characters.
 
 A product named with ESC sequences cleared the screen, set the window title or made a hidden link
-when `similar` or `recommend` printed it. Every control character but tab and newline (and, on
-stderr, the carriage return the progress bar redraws with) is written as its escape, `\\x1b`, so it
-is seen, not obeyed. So are Unicode's bidirectional controls (U+202E, right-to-left override,
-reversed the rest of a `similar` line: the "Trojan Source" set), written as `\\u202e`. JSON is
+when `similar` or `recommend` printed it. Every control character but tab and newline is written as
+its escape, `\\x1b`, so it is seen, not obeyed: the carriage return too (a name holding one
+overwrote the line it was printed on, "[OK] all checks passed"), but in the progress bar's own
+stream (`bar_stream`), which redraws with it. So are Unicode's line and paragraph separators and
+its bidirectional controls (U+202E, right-to-left override, reversed the rest of a `similar` line:
+the "Trojan Source" set), written as `\\u202e`. JSON is
 unaffected: json.dumps writes control characters as \\u escapes.
 """
 
@@ -15,8 +17,9 @@ import re
 from typing import TextIO
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # marks, embeddings, overrides, isolates
-_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # C0 but tab and newline, DEL, C1
-_CONTROL_BUT_RETURN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+_LINES = "\u2028\u2029"  # line and paragraph separators
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_LINES}]")  # C0 but tab and newline, DEL, C1
+_CONTROL_BUT_RETURN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}{_LINES}]")
 
 
 def one_line(text: object) -> str:
@@ -29,6 +32,14 @@ def one_line(text: object) -> str:
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def bar_stream() -> TextIO:
+    """Where the progress bar draws: stderr with its carriage returns kept (the bar redraws its line
+    with them), every other control character escaped as on stderr itself."""
+    import sys
+
+    return PrintableText(getattr(sys.stderr, "stream", sys.stderr), keep_return=True)  # type: ignore[return-value]
 
 
 class PrintableText(io.TextIOBase):

@@ -53,6 +53,10 @@ def _name_categories(catalogue: pd.DataFrame, names: pd.DataFrame, report: "Inge
     column (department_id in both), else its first column; the name is its first other column. A
     code the file does not name keeps its code; how many were named goes in the report."""
     source = (report.catalogue_mapping or {}).get("category") or report.mapping.get("category")
+    if source is None:  # the file would do nothing, and "unknown settings are an error"
+        raise InputError("expected a category column (in the events or the catalogue) for the category-names file "
+                         "to name, found none; map one (--category-col, or the Data page's category) or leave the "
+                         "file out")
     if names.shape[1] < 2:
         raise InputError(f"expected a category-names file with a code column and a name column, found "
                          f"{listed(list(names.columns))}")

@@ -15,12 +15,14 @@ Everything is vectorised numpy: 5M lines take seconds. The same config and seed 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..file_output import replace_file, writable_file
 
 COLUMNS = ("order_id", "customer_id", "product_id", "product_name", "category", "price", "quantity", "timestamp")
 
@@ -42,6 +44,11 @@ class SyntheticConfig:
         for name in ("interactions", "users", "items", "categories", "days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, found {getattr(self, name)}")
+        for name in ("basket_mean", "popularity_exponent", "activity_exponent", "affinity"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name}: expected a finite number, found {getattr(self, name)}")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed: expected a seed from 0 to {2**32 - 1}, found {self.seed}")
         if self.basket_mean < 1:
             raise ConfigError(f"basket_mean: expected a number >= 1, found {self.basket_mean}")
         if not 0 <= self.affinity <= 1:
@@ -132,11 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="CSV path (.csv.gz compresses)")
     args = vars(parser.parse_args(argv))
     out = args.pop("out")
-    try:
+    try:  # the path first: a refusal in seconds, and never a file the user keeps (a saved run's record)
+        target = writable_file(out, "--out")
         frame = generate(SyntheticConfig(**args))
-    except ConfigError as error:
+        replace_file(target, lambda tmp: frame.to_csv(tmp, index=False))
+    except (ConfigError, InputError) as error:
         parser.exit(2, f"error: {error}\n")
-    frame.to_csv(out, index=False)
+    except OSError as error:  # a full disk while writing: the old file, if any, is left whole
+        parser.exit(2, f"error: --out: expected a writable file at '{out}', found: {error.strerror or error}\n")
     print(f"wrote {len(frame):,} order lines to {out}: {frame['product_id'].nunique():,} products bought by "
           f"{frame['customer_id'].nunique():,} customers")
 

@@ -14,8 +14,6 @@ JSON config, so loading a model file never unpickles arbitrary objects.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -25,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError, InputError, NotFittedError
+from ..file_output import replace_file
 from ..fit.metrics import top_k
 from ..progress import Progress
 from ..records import Tuning
@@ -190,16 +189,12 @@ def _known_fields(config_class: type, values: dict[str, Any]) -> dict[str, Any]:
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
     """Write to a temporary file beside `path`, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+
+    def into(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
             write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    replace_file(path, into)
 
 
 def check_train(train: sp.spmatrix, name: str) -> sp.csr_matrix:

@@ -76,7 +76,9 @@ def cold_start_eval(dataset: Dataset, holdout: float = 0.1, min_buyers: int = 10
     has_partners = np.diff(together.indptr) > 0
     held, together = held[has_partners], together[has_partners]
     if len(held) == 0:
-        raise InputError("expected held-out products with co-purchase partners, found none; lower min_together")
+        raise InputError(f"expected held-out products with co-purchase partners (in {min_together} baskets or more), "
+                         f"found none among the {len(has_partners):,} held out; hold out more (--holdout) or use a "
+                         "log of more baskets")
     features = dataset.features
     model = FeatureGCN(item_features=features[known], **settings).fit(full[:, known])
     names = _names(dataset, data.items)

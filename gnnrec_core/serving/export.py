@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..file_output import replace_file
 from ..fit.metrics import users_per_batch
 from ..models import Recommender
 from ..pipeline.benchmark import Dataset
@@ -89,6 +90,9 @@ def _named(frame: pd.DataFrame, dataset: Dataset, model: Recommender) -> pd.Data
     return frame
 
 
+EXPORT_FILES = ("recommendations.csv", "similar_items.csv", "embeddings.tsv", "metadata.tsv")  # what export_all writes
+
+
 def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
                policy: Policy | None = None, progress: Progress | None = None,
                similar_min_buyers: int = 1) -> list[Path]:
@@ -101,7 +105,7 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
                              folder / "similar_items.csv"))
     vectors = model.item_vectors()
     if vectors is not None:
-        np.savetxt(folder / "embeddings.tsv", vectors, delimiter="\t", fmt="%.5f")
+        replace_file(folder / "embeddings.tsv", lambda tmp: np.savetxt(tmp, vectors, delimiter="\t", fmt="%.5f"))
         catalogue = dataset.ingest.catalogue.reindex([str(i) for i in dataset.interactions.items])
         meta = pd.DataFrame({"item": dataset.interactions.items, "name": dataset.item_names(np.arange(model.n_items)),
                              "category": catalogue["category"].fillna("").values,

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..file_output import replace_bytes
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width forms
 _FORMULA = re.compile(r"^(?:[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])")
 
@@ -101,6 +103,6 @@ def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
 
 
 def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",") -> Path:
-    """`csv_bytes` written to `path`."""
-    path.write_bytes(csv_bytes(frame, sep))
+    """`csv_bytes` written to `path`, whole or not at all (a full disk leaves the old file as it was)."""
+    replace_bytes(path, csv_bytes(frame, sep))
     return path
