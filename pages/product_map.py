@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    MIN_LAID_OUT,
     THIN,
     cluster_centres,
     env_name,
@@ -38,17 +39,18 @@ query = controls[3].text_input("Find products (name, code or meaning)", placehol
 cap = limits().map_points
 buyers = items["buyers"].to_numpy()
 thin_count = int((buyers < THIN).sum())
-MIN_SHOWN = 20  # below this many well-evidenced products, all are drawn (thin ones in grey)
-include_thin = thin_count == 0 or len(items) - thin_count < MIN_SHOWN or st.toggle(
+# Below MIN_LAID_OUT well-evidenced products, all are drawn and laid out (thin ones in grey).
+include_thin = thin_count == 0 or len(items) - thin_count < MIN_LAID_OUT or st.toggle(
     f"Show the {thin_count:,} products with fewer than {THIN} buyers (in grey)", value=False,
     help="A product bought by a handful of customers gets an embedding from those few baskets: its place on "
-         "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob.")
+         "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob. Shown, "
+         "each sits beside the well-bought products it is most like; the map and its regions stay as they are.")
 min_buyers = 0 if include_thin else THIN
 shown = map_points(buyers, cap, min_buyers)
 if not include_thin:
     st.caption(f"{thin_count:,} of the run's {len(items):,} products (those bought by a known customer) have fewer "
                f"than {THIN} buyers and are left out: their places would be noise. The toggle draws them in grey.")
-elif thin_count and len(items) - thin_count < MIN_SHOWN:
+elif thin_count and len(items) - thin_count < MIN_LAID_OUT:
     st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers (grey): too few are "
                "well evidenced to leave the rest out, so read their places loosely.")
 if len(shown) < int((buyers >= min_buyers).sum()):
@@ -70,7 +72,9 @@ def name_regions(xy: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
     """Regions of the map as drawn, each named by its category, its products' words or its best seller
     (`cluster` colour; serving.search.region_labels)."""
     regions = regions_of(np.asarray(xy, np.float64), ~thin)
-    words = region_labels(points["name"], regions, points["buyers"].to_numpy(), categories)
+    named = ~thin if (~thin).sum() >= MIN_LAID_OUT else np.ones(len(thin), bool)  # the thin shown change no name
+    words = region_labels(points["name"][named], regions[named], points["buyers"].to_numpy()[named],
+                          categories[named])
     points["cluster"] = [f"{c + 1:02d} {words.get(int(c), '')}".strip() for c in regions]
     return regions, words
 
@@ -97,6 +101,12 @@ if query.strip():
                + (" (first 25 highlighted)" if len(contains) > 25 else "")
                + (f"; ringed too, the {len(meaning)} closest in meaning: "
                   + ", ".join(escape_markdown(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
+    if not include_thin:  # "0 products match" of a product the Neighbourhood page shows: it was only hidden
+        hidden = items[items["buyers"] < THIN]
+        also = int((find_products(query, hidden["name"], hidden["item"], k=0)["match"] == "name contains").sum())
+        if also:
+            st.caption(f"{also:,} more {'matches' if also == 1 else 'match'} among the products with fewer than "
+                       f"{THIN} buyers, left out of the map: the toggle above draws them.")
     if text_encoder_note():
         st.caption(text_encoder_note())
 

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
+    THIN,
     BasketStats,
     Dataset,
     GnnrecError,
@@ -22,8 +23,10 @@ from gnnrec_core import (
     ingest,
     item_buyers,
     item_facts,
+    laid_out_points,
     map_points,
     pca_2d,
+    placed_beside,
     prepare,
     product_label,
     refit_on_everything,
@@ -121,14 +124,24 @@ def side_model(dataset_name: str, saved_at: float, model: str, chosen: tuple[tup
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
-               limit: int | None = None, min_buyers: int = 0) -> np.ndarray:
-    """2-D coordinates of the items map_points(buyers, limit, min_buyers) picks, in that order."""
+def layout(run_id: str, method: str, n_neighbors: int, min_dist: float, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The map's layout: the items laid_out_points picks (the well-evidenced ones) and their 2-D
+    coordinates. Cached apart from the thin products' places, so showing those computes no UMAP."""
     model = load_run(run_id).model
-    vectors = model.item_vectors()
-    if limit is not None:
-        vectors = vectors[map_points(item_buyers(model), limit, min_buyers)]
-    return pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
+    rows = laid_out_points(item_buyers(model), limit, THIN)
+    vectors = model.item_vectors()[rows]
+    return rows, pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
+
+
+def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
+               limit: int = 10**9, min_buyers: int = 0) -> np.ndarray:
+    """2-D coordinates of the items map_points(buyers, limit, min_buyers) picks, in that order: the
+    layout's items where it placed them, the others beside their most similar ones."""
+    model = load_run(run_id).model
+    picked = map_points(item_buyers(model), limit, min_buyers)
+    rows, xy = layout(run_id, method, n_neighbors, min_dist, limit)
+    position = np.searchsorted(picked, rows)  # both in index order; every laid-out item is picked
+    return placed_beside(model.item_vectors()[picked], position, xy)
 
 
 def dataset_meta(name: str) -> dict[str, Any] | None:

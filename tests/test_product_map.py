@@ -70,6 +70,16 @@ def test_thin_products_are_left_out_and_the_rest_capped_by_popularity():
     assert map_points(buyers, 10).tolist() == list(range(6))
 
 
+def test_a_thin_product_is_placed_beside_the_laid_out_products_it_is_most_like():
+    from gnnrec_core.serving.projection import placed_beside
+
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.99, 0.1], [0.1, 0.99]])
+    xy = np.array([[0.0, 0.0], [10.0, 10.0]])
+    places = placed_beside(vectors, np.array([0, 1]), xy, k=1)
+    assert places[:2].tolist() == xy.tolist()  # the layout as it was
+    assert np.abs(places[2] - [0, 0]).max() < 0.5 and np.abs(places[3] - [10, 10]).max() < 0.5  # jitter: 1% of 10
+
+
 def test_grey_points_are_drawn_under_the_coloured_ones():
     points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0], "name": ["a", "b", "c"], "item": ["1", "2", "3"],
                            "size": [1, 2, 3], "hover": ["", "", ""], "cluster": ["01 x", "01 x", "02 y"],
@@ -106,6 +116,17 @@ def _points(trace):
     return len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize if isinstance(x, dict) else len(x)
 
 
+def _values(array):
+    """A trace's x or y as numbers (plotly sends arrays as base64 typed arrays)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
+def _places(traces):
+    return sorted((x, y) for t in traces for x, y in zip(_values(t["x"]), _values(t["y"])))
+
+
 def _map_traces(at):
     return json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]
 
@@ -126,15 +147,26 @@ def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypat
     at.switch_page("pages/product_map.py").run()
     next(r for r in at.radio if r.label == "Projection").set_value("PCA").run()
     assert not at.exception
+    hidden = Workspace(workspace).load_run(run_id).items[buyers < THIN][0]  # found by its code, though not drawn
+    next(t for t in at.text_input if t.label.startswith("Find products")).set_value(str(hidden)).run()
+    assert any("1 more matches among the products with fewer than" in str(c.value) for c in at.caption)
+    next(t for t in at.text_input if t.label.startswith("Find products")).set_value("").run()
     captions = " ".join(str(c.value) for c in at.caption)
     assert (f"{thin:,} of the run's {len(buyers):,} products (those bought by a known customer) have fewer than "
             f"{THIN} buyers and are left out" in captions)
     traces = _map_traces(at)
     assert sum(_points(t) for t in traces) == well and not any(t["name"].startswith("fewer than") for t in traces)
+    before = _places(traces)
+    assert len(before) == well
+    texts_before = [a["text"] for a in json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"].get("annotations",
+                                                                                                      [])]
     next(t for t in at.toggle if t.label.startswith(f"Show the {thin:,} products")).set_value(True).run()
     grey = [t for t in _map_traces(at) if t["name"] == f"fewer than {THIN} buyers"]
     assert len(grey) == 1 and _points(grey[0]) == thin
+    # The thin products join the map: the well-bought ones keep their places and the regions their names.
+    assert _places(t for t in _map_traces(at) if t["name"] != grey[0]["name"]) == before
     texts = [a["text"] for a in json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"].get("annotations", [])]
+    assert texts == texts_before
     words = [w for text in texts for w in text.split(" · ")]
     assert len(words) == len(set(words))  # no word repeated across the cluster labels
 

@@ -66,6 +66,43 @@ def map_points(buyers: np.ndarray, limit: int, min_buyers: int = 0) -> np.ndarra
     return picked
 
 
+MIN_LAID_OUT = 20  # below this many well-evidenced products, the layout takes every product
+
+
+def laid_out_points(buyers: np.ndarray, limit: int, min_buyers: int) -> np.ndarray:
+    """The items a map's layout is computed on: map_points(buyers, limit, min_buyers), or every
+    item's where fewer than MIN_LAID_OUT reach `min_buyers`. Products below it are drawn, when asked
+    for, beside these (`placed_beside`), so the layout and its regions stay as they were."""
+    well = map_points(buyers, limit, min_buyers)
+    return well if len(well) >= MIN_LAID_OUT else map_points(buyers, limit, 0)
+
+
+def placed_beside(vectors: np.ndarray, laid: np.ndarray, xy: np.ndarray, k: int = 5, seed: int = 0) -> np.ndarray:
+    """(n, 2) places for all `vectors`: the rows `laid` (positions) at their layout `xy`; every other
+    row at the mean place of its k most similar laid-out rows (cosine), moved by a seeded jitter of
+    1% of the layout's span so that products sharing neighbours do not stack. Drawing the thin
+    products used to compute the layout again with them: the well-bought products squashed into
+    the middle and the regions changed names; now they stay, and a thin product sits among the
+    products its few baskets make it most like."""
+    unit = _unit(vectors)
+    laid = np.asarray(laid, np.int64)
+    places = np.zeros((len(unit), 2), np.float64)
+    places[laid] = xy
+    rest = np.setdiff1d(np.arange(len(unit)), laid)
+    if len(rest) == 0:
+        return places
+    k = max(1, min(k, len(laid)))
+    base = unit[laid]
+    for start in range(0, len(rest), 2048):  # 2,048 x 50,000 similarities a block: 400 MB at most
+        block = rest[start:start + 2048]
+        similar = unit[block] @ base.T
+        nearest = np.argpartition(-similar, k - 1, axis=1)[:, :k]
+        places[block] = np.asarray(xy, np.float64)[nearest].mean(axis=1)
+    span = np.ptp(np.asarray(xy, np.float64), axis=0) if len(laid) > 1 else np.ones(2)
+    places[rest] += np.random.default_rng(seed).normal(0.0, 0.01, (len(rest), 2)) * np.maximum(span, 1e-9)
+    return places
+
+
 UMAP_START_SECONDS = 15.0  # numba compiles UMAP's kernels on its first call in a process
 UMAP_SECONDS_PER_POINT = 1e-3  # docs/scaling.md: 50,000 products in 50 s on 2 cores, once compiled
 _umap_warm = False

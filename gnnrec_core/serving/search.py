@@ -21,7 +21,8 @@ large big mini new colour color design designs style piece pcs x pk asst""".spli
 
 def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25) -> pd.DataFrame:
     """Rows: position (in `names`), name, match ('name contains' / 'close in meaning'), score.
-    Substring and code matches first (score 1), then up to k closest in meaning not already found;
+    Substring and code matches first (score 1), then up to k closest in meaning not already found (k 0:
+    none, and no names encoded);
     none for a query that is a product's code or has no letter ('22041' ringed ten unrelated names)."""
     from ..matrix.text_encoder import encode_query, encode_texts, language_model_available
 
@@ -35,7 +36,7 @@ def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, 
     found = np.flatnonzero(contains)
     rows = [pd.DataFrame({"position": found, "name": names.iloc[found].to_numpy(), "match": "name contains",
                           "score": 1.0})]
-    if language_model_available() and len(names) and not coded.any() and re.search(r"[^\W\d_]", text):
+    if k > 0 and language_model_available() and len(names) and not coded.any() and re.search(r"[^\W\d_]", text):
         similarity = encode_texts(names.fillna("").astype(str).tolist()) @ encode_query(query)
         similarity[found] = -np.inf
         closest = np.argsort(-similarity)[:k]
