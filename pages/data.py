@@ -26,7 +26,7 @@ from gnnrec_core.matrix.text_encoder import names_note
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
 from gnnrec_core.store_active import mark_active
-from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, ws
+from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, dataset_meta, load_saved, ws
 from pages.widgets import chart, follow_dataset
 
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zst", "zip"})
@@ -52,11 +52,80 @@ def clean(events, items, lookup, mapping: tuple, drop_non_products: bool, versio
                   category_names=category_names, min_rating=min_rating, **dict(mapping))
 
 
+def show_cleaning(result, basket_column: str | None) -> None:
+    """The cleaning report, the summary and the long tail of a cleaned log: the upload being read,
+    or the active dataset as saved."""
+    report, figures = result.report, summary(result)
+    st.subheader("Cleaning report")
+    left, right = st.columns([1, 2])
+    left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
+                delta_color="off", delta_arrow="off")
+    # "count": rows for every reason but the notes on customers and baskets gone whole (their words say which)
+    reasons = pd.DataFrame([{"reason": r, "count": n, "kind": "rows dropped"} for r, n in report.dropped.items()]
+                           + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items()])
+    right.dataframe(reasons, hide_index=True,
+                    column_config={"count": st.column_config.NumberColumn(format="localized")})
+
+    st.subheader("Summary")
+    cards = st.columns(6)
+    cards[0].metric("Customers", f"{figures.users:,}")
+    cards[1].metric("Products", f"{figures.items:,}", help=(
+        f"{figures.items_with_users:,} of them bought by a known customer: the catalogue the models rank; "
+        "the rest appear in baskets without a customer only"
+        if figures.items_with_users != figures.items else None))
+    cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
+    cards[3].metric("Baskets", f"{figures.baskets:,}", help=(
+        f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
+        if figures.fee_only_baskets else None))
+    cards[4].metric("Density", figures.density_words)
+    if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short
+        first, last = figures.first_time[:10], figures.last_time[:10]
+        cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")
+        st.caption(f"Dates: {escape_markdown(first)} to {escape_markdown(last)}.")
+    else:
+        cards[5].metric("Dates", "none")
+    if figures.ratings_words:
+        st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
+    st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, feature GCN
+
+    counts = interactions_per_item(result.events)
+    chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
+
+    warning = figures.training_warning(basket_column)
+    if warning is not None:
+        st.warning(escape_markdown(warning))
+    elif figures.items > limits().dense_items:
+        st.warning(f"{figures.items:,} products: EASE will be skipped (its dense items x items inverse would "
+                   f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
+
+
 st.title("Data")
 SAMPLE_LABEL, SERVER_LABEL = "Bundled sample (Online Retail, 2010-12-01 to 2011-01-10)", "A file on the server"
 root = data_root()  # set by the operator: files already on the server, of any size the limits allow
-source = st.radio("Source", [SAMPLE_LABEL, "Upload files", *([SERVER_LABEL] if root else [])], horizontal=True)
+SAVED_KEY = "data-saved-message"  # said after the rerun that redraws the sidebar with the new active dataset
+SOURCE_KEY, SHOW_ACTIVE = "data-source", "data-show-active"
+active = st.session_state.get(DATASET_KEY)
+active_meta = dataset_meta(active) if active else None
+if st.session_state.pop(SHOW_ACTIVE, False) and active_meta is not None:  # just saved or made active: shown
+    st.session_state[SOURCE_KEY] = "active"
+# The active dataset first: the page showed the bundled sample's report beside a sidebar naming another dataset,
+# and offered to make the sample active.
+sources = (["active"] if active_meta is not None else []) + [SAMPLE_LABEL, "Upload files",
+                                                             *([SERVER_LABEL] if root else [])]
+source = st.radio("Source", sources, horizontal=True, key=SOURCE_KEY,
+                  format_func=lambda s: f"The active dataset ({escape_markdown(active)})" if s == "active" else s)
 version = None
+if source == "active":
+    if SAVED_KEY in st.session_state:  # (what was done, the dataset's name)
+        done, saved_name = st.session_state.pop(SAVED_KEY)
+        st.success(("Made" if done == "Made" else "Replaced" if done == "Replaced" else "Saved")
+                   + f" '{escape_markdown(saved_name)}'"
+                   + (" the active dataset." if done == "Made" else " and made it the active dataset."))
+    saved_result = load_saved(active, active_meta["saved_at"])
+    st.caption(f"Saved from {escape_markdown(active_meta.get('source') or 'an upload')}, as cleaned then. Another "
+               "source above reads a new file to save.")
+    show_cleaning(saved_result, saved_result.report.mapping.get("basket"))
+    st.stop()
 if source == SAMPLE_LABEL:
     events, items, lookup, default_name = (SAMPLE.read_bytes(), SAMPLE.name), None, None, SAMPLE_NAME
     category_names = None
@@ -159,55 +228,9 @@ if result.report.lookup_mapping:
 with st.expander("Preview (first 50 rows as read)"):
     st.dataframe(frame.head(50), hide_index=True)
 
-report, figures = result.report, summary(result)
-st.subheader("Cleaning report")
-left, right = st.columns([1, 2])
-left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
-            delta_color="off", delta_arrow="off")
-# "count": rows for every reason but the notes on customers and baskets gone whole (their words say which)
-reasons = pd.DataFrame([{"reason": r, "count": n, "kind": "rows dropped"} for r, n in report.dropped.items()]
-                       + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items()])
-right.dataframe(reasons, hide_index=True, column_config={"count": st.column_config.NumberColumn(format="localized")})
-
-st.subheader("Summary")
-cards = st.columns(6)
-cards[0].metric("Customers", f"{figures.users:,}")
-cards[1].metric("Products", f"{figures.items:,}", help=(
-    f"{figures.items_with_users:,} of them bought by a known customer: the catalogue the models rank; "
-    "the rest appear in baskets without a customer only"
-    if figures.items_with_users != figures.items else None))
-cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
-cards[3].metric("Baskets", f"{figures.baskets:,}", help=(
-    f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
-    if figures.fee_only_baskets else None))
-cards[4].metric("Density", figures.density_words)
-if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short
-    first, last = figures.first_time[:10], figures.last_time[:10]
-    cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")
-    st.caption(f"Dates: {escape_markdown(first)} to {escape_markdown(last)}.")
-else:
-    cards[5].metric("Dates", "none")
-if figures.ratings_words:
-    st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
-st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, feature GCN
-
-counts = interactions_per_item(result.events)
-chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
-
-warning = figures.training_warning(mapping["basket"])
-if warning is not None:
-    st.warning(escape_markdown(warning))
-elif figures.items > limits().dense_items:
-    st.warning(f"{figures.items:,} products: EASE will be skipped (its dense items x items inverse would "
-               f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
+show_cleaning(result, mapping["basket"])
 
 st.subheader("Save")
-SAVED_KEY = "data-saved-message"  # said after the rerun that redraws the sidebar with the new active dataset
-if SAVED_KEY in st.session_state:  # (what was done, the dataset's name)
-    done, saved_name = st.session_state.pop(SAVED_KEY)
-    st.success(("Made" if done == "Made" else "Replaced" if done == "Replaced" else "Saved")
-               + f" '{escape_markdown(saved_name)}'"
-               + (" the active dataset." if done == "Made" else " and made it the active dataset."))
 same = next((d for d in ws().list_datasets() if d.get("fingerprint") == fingerprint(result)), None)
 if same is not None:  # e.g. the bundled sample, or a file the CLI's train already saved
     st.info(f"This data is already saved as '{escape_markdown(same['name'])}'; save it again only to keep a "
@@ -237,6 +260,7 @@ if same is not None and st.button(f"Make '{escape_markdown(same['name'])}' the a
     st.session_state[DATASET_KEY] = same["name"]
     mark_active(ws().root, same["name"])  # a new tab or a reload opens on it too
     st.session_state[SAVED_KEY] = ("Made", same["name"])
+    st.session_state[SHOW_ACTIVE] = True
     st.rerun()
 if not already and st.button("Save dataset", type="primary", icon=":material/save:"):
     try:
@@ -248,6 +272,7 @@ if not already and st.button("Save dataset", type="primary", icon=":material/sav
         st.session_state[DATASET_KEY] = saved.name
         mark_active(ws().root, saved.name)
         st.session_state[SAVED_KEY] = ("Replaced" if replace else "Saved", saved.name)
+        st.session_state[SHOW_ACTIVE] = True
         st.rerun()  # the sidebar, drawn before this page, then shows it
 
 saved = ws().list_datasets()

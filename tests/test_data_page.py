@@ -31,6 +31,13 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["active_dataset"] == "shop"
     assert [s.value for s in at.success] == ["Saved 'shop' and made it the active dataset."]  # said after the rerun
+    # The page then shows the saved dataset's own report, where it showed the bundled sample's beside a
+    # sidebar naming another dataset (and offered to make the sample active).
+    assert at.radio[0].value == "active" and at.radio[0].options[0] == "The active dataset (shop)"
+    kept = Workspace(tmp_path / "ws").list_datasets()
+    rows = next(d["report"]["rows_kept"] for d in kept if d["name"] == "shop")
+    assert next(m.value for m in at.metric if m.label == "Rows kept") == f"{rows:,}"
+    assert not [b for b in at.button if b.label.startswith("Make ")] and not at.file_uploader
     tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a second tab opens on it too
     assert {s.label: s.value for s in tab.sidebar.selectbox}["Dataset"] == "shop"
 
@@ -70,7 +77,10 @@ def test_making_saved_data_active_brings_its_newest_run(small_log, tmp_path, mon
     next(b for b in at.button if b.label == "Make 'small' the active dataset").click().run()
     assert not at.exception and at.session_state["active_dataset"] == "small"
     assert at.session_state["active_run"] == runs["small"]
+    # The page then shows the dataset made active, as the sidebar names it (it showed the file just read).
+    assert at.radio[0].value == "active" and any("Made 'small' the active dataset" in s.value for s in at.success)
     # The same data under another file name: made active by the same button, beside a Save of a copy.
+    at.radio[0].set_value("Upload files").run()
     at.file_uploader[0].upload("small_again.csv", small_log.read_bytes(), "text/csv").run()
     assert any("already saved as 'small'" in i.value for i in at.info)
     assert {"Make 'small' the active dataset", "Save dataset"} <= {b.label for b in at.button}

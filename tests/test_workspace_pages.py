@@ -54,9 +54,11 @@ def test_an_upload_under_a_saved_name_keeps_the_saved_rows_unless_replace_is_tic
     at.file_uploader[0].upload("orders.csv", _log(), "text/csv").run()
     assert at.text_input[0].value == "orders" and not any(c.label.startswith("Replace") for c in at.checkbox)
     assert any(s.value.startswith("Saved 'orders'") for s in _save(at).success)
+    assert at.radio[0].value == "active" and not at.file_uploader  # the saved dataset shown, no Save of a copy
     first = len(Workspace(root).load_dataset("orders").events)
 
     second = _log(users=5, baskets=20, seed=1)  # another file of the same name: the name is filled in again
+    at.radio[0].set_value("Upload files").run()
     at.file_uploader[0].upload("orders.csv", second, "text/csv").run()
     assert at.text_input[0].value == "orders" and any("already saved" in w.value for w in at.warning)
     box = next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'")
@@ -70,6 +72,7 @@ def test_an_upload_under_a_saved_name_keeps_the_saved_rows_unless_replace_is_tic
     assert any(s.value.startswith("Replaced 'orders'") for s in _save(at).success)
     replaced = len(Workspace(root).load_dataset("orders").events)
     assert replaced == len(ingest(second, "orders.csv").events) != first
+    at.radio[0].set_value("Upload files").run()
     at.file_uploader[0].upload("orders.csv", _log(seed=3), "text/csv").run()  # the next upload asks again
     assert next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'").value is False
     _save(at)
