@@ -54,7 +54,7 @@ st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} pro
 controls = st.columns(4)
 suggested = round(default_min_support(stats), 4)
 min_support = controls[0].number_input(
-    "Min. support", 0.0001, 1.0, max(suggested, 0.0001), step=0.001, format="%.4f",
+    "Min. support", 0.0001, 1.0, max(suggested, 0.0001), step=0.0001, format="%.4f",  # 0.001 could not go below it
     help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is {THIN:,} baskets (fewer is thin "
          "evidence), raised on large data until at most 20,000 pairs qualify.")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, RuleConfig.min_confidence, 0.05)  # the CLI's too
@@ -145,8 +145,17 @@ left.dataframe(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in 
                              **{c: fbt[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence",
                                                     "thin")}}),
                hide_index=True, column_config={**EVIDENCE, "product": st.column_config.TextColumn(width=330)})
+below = frequently_bought_together(stats, int(product), k=1, min_count=1) if not len(fbt) else fbt
+if len(fbt):
+    short = ""
+elif len(below):  # "rarely bought with another" of a best-seller whose partners fall just under the floor
+    top = below.iloc[0]
+    short = (f" None reach it; its strongest partner, {names.get(items[top['partner']], '')}, "
+             f"shares {int(top['count']):,} {'basket' if int(top['count']) == 1 else 'baskets'}: too few to list.")
+else:
+    short = " It is never bought with another product."
 left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, at least "
-             f"2, at most {THIN:,})." + ("" if len(fbt) else " None reach it: it is rarely bought with another."))
+             f"2, at most {THIN:,})." + escape_markdown(short))
 right.markdown("**Similar products (model)**")
 runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:

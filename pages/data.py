@@ -200,6 +200,10 @@ if mapping.get("rating"):  # a 1-star rating is not a like: the user may say so 
                                  help="Rated lines below this are read as not liked and dropped, as `--min-rating` "
                                       "does; a held-out file on the Train page is read with the same floor.")
 
+# Before the cleaning: where the mapping is refused, the columns must still be seen to map them.
+with st.expander("Preview (first 50 rows as read)", expanded=False):
+    st.dataframe(frame.head(50), hide_index=True)
+
 try:
     result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products, version, category_names,
                    min_rating)
@@ -224,9 +228,6 @@ if result.report.lookup_mapping:
     st.caption(f"Lookup table joined on {escape_markdown(join['events_key'])} = {escape_markdown(join['lookup_key'])}, "
                f"bringing {escape_markdown(', '.join(join['columns']))}; {join['matched_rows']:,} of "
                f"{result.report.rows_read:,} rows matched.")
-
-with st.expander("Preview (first 50 rows as read)"):
-    st.dataframe(frame.head(50), hide_index=True)
 
 show_cleaning(result, mapping["basket"])
 

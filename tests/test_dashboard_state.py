@@ -165,3 +165,23 @@ def test_a_log_without_customers_has_its_rules_and_changes_on_the_dashboard(work
     assert {m.label for m in at.metric} >= {"a: 2010-12-01 to 2010-12-14", "b: 2010-12-15 to 2011-01-10"}
     at.switch_page("pages/train.py").run()  # training does need customers: said, as before
     assert any("expected events with a user column" in e.value for e in at.error)
+
+
+def test_a_best_seller_whose_partners_are_all_thin_says_so_not_that_it_sells_alone(workspace):
+    """On a sparse log the best-seller's list was empty under "it is rarely bought with another",
+    while the Neighbourhood page showed it bought with others; and Min. support's minus button could
+    not go below 0.001 (10 of 10,000 baskets)."""
+    from gnnrec_core import ingest
+
+    # A in 60 baskets, each with its own partner (one basket each); B and C together in 40 more.
+    rows = [f"o{n},A\no{n},P{n}" for n in range(60)] + [f"q{n},B\nq{n},C" for n in range(40)]
+    log = ("order,product\n" + "\n".join(rows) + "\n").encode()
+    Workspace(workspace).save_dataset("Sparse", ingest(log, "sparse.csv"))
+    at = _app().run()
+    at.session_state["active_dataset"] = "Sparse"
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert next(n for n in at.number_input if n.label == "Min. support").step == 0.0001
+    captions = [c.value.replace("\\", "") for c in at.caption]  # as rendered: the escapes are not shown
+    assert any("None reach it; its strongest partner, P" in c and "shares 1 basket: too few to list" in c
+               for c in captions), captions

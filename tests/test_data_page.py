@@ -203,3 +203,17 @@ def test_the_demo_trains_the_sample_even_where_other_data_holds_its_name(workspa
     while time.time() < deadline and not store.list_runs():
         time.sleep(1)
     assert [r.dataset.name for r in store.list_runs()] == [trained]
+
+
+def test_a_mapping_refused_keeps_the_preview_to_map_from(tmp_path, monkeypatch):
+    """Columns the detection cannot place: the page said what was missing and hid the preview, so the
+    columns had to be mapped blind."""
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    log = b"shopper,ticket,each,label\n" + b"".join(f"s{n % 9},t{n % 40},1.5,thing {n % 13}\n".encode()
+                                                     for n in range(120))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("odd.csv", log, "text/csv").run()
+    assert not at.exception and at.error, "the mapping was expected to be refused"
+    assert "Preview (first 50 rows as read)" in [e.label for e in at.expander]
