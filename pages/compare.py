@@ -226,9 +226,10 @@ else:
                             "B": [lines_b.get(f, "none") for f in lines_a | lines_b]})
     st.dataframe(figures.rename(columns={"A": f"A: {a}", "B": f"B: {b}"}), hide_index=True)
     overlap = pair_overlap(pairs_a, pairs_b)
-    st.metric("Top pairs in common", f"{overlap['shared']} of {overlap['pairs_a']} / {overlap['pairs_b']}",
+    st.metric(f"Top pairs in both (of {overlap['pairs_a']:,} in A and {overlap['pairs_b']:,} in B)",
+              f"{overlap['shared']:,}",  # "44 of 200 / 200" read as a riddle
               help=f"Jaccard {overlap['jaccard']:.2f}: the pairs in both tops over the pairs in either")
-    c1, c2 = st.columns(2)
+    c1 = c2 = st.container()  # one above the other: side by side, the names were cut off
     c1.caption(f"Top pairs in {escape_markdown(a)}")
     c1.dataframe(pairs_a.rename(columns=PAIR_COLUMNS), hide_index=True)
     c2.caption(f"Top pairs in {escape_markdown(b)}")

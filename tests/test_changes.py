@@ -259,12 +259,25 @@ def test_cli_bad_input_exits_2_with_one_line(args, message):
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_a_comparison_that_names_nothing_says_so():
-    """Period b of 16 baskets: the output ended at the 'tested' line, as if cut short."""
+def test_a_comparison_that_names_nothing_says_so(tmp_path, monkeypatch):
+    """Period b of 16 baskets: the output ended at the 'tested' line, as if cut short; the Compare page
+    drew a chart flat at zero and tables saying "empty". Both say why now, in the same words."""
+    from test_app import _app, _open_link
+
+    from gnnrec_core import ingest
+    from gnnrec_core.store import Workspace
+
     done = run_cli(SAMPLE, "--split", "2011-01-10", "--drop-non-products")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.rstrip().endswith("No product or pair changed by that test (the smaller side holds 16 "
-                                         "baskets; with few baskets only large changes can be told from chance).")
+    why = ("No product or pair changed by that test (the smaller side holds 16 baskets; with few baskets only "
+           "large changes can be told from chance: longer periods or larger segments may show some).")
+    assert done.stdout.rstrip().endswith(why)
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    Workspace(tmp_path / "ws").save_dataset("sample", ingest(SAMPLE))
+    at = _app().run()
+    at.session_state["active_dataset"] = "sample"
+    _open_link(at, "pages/compare.py", mode="periods", dataset="sample", split="2011-01-10")
+    assert not at.exception and why in [i.value.replace("\\", "") for i in at.info]
 
 
 def test_cli_without_a_time_column(tmp_path):

@@ -36,6 +36,7 @@ from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
 
 STATUSES = ("rising", "falling", "new", "gone", "no clear change")
+NAMED_STATUSES = STATUSES[:-1]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,19 @@ class ChangeReport:
     def named(self, kind: str, status: str) -> pd.DataFrame:
         table = self.items if kind == "items" else self.pairs
         return table[table["status"] == status]
+
+    def nothing_named(self) -> str | None:
+        """Why the comparison names no change, where it names none (else None): nothing tested, or
+        too few baskets to tell a change from chance. Said by the CLI and the Compare page alike."""
+        if self.items.empty:  # nothing was tested: few baskets are not why
+            return (f"No product is in {self.config.min_baskets:,} baskets of a and b together, so nothing was "
+                    "tested: test rarer products (a lower minimum of baskets).")
+        if any(not self.named(kind, status).empty for kind in ("items", "pairs") for status in NAMED_STATUSES):
+            return None
+        fewest = min(period["baskets"] for period in self.periods)
+        return (f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
+                "baskets only large changes can be told from chance: longer periods or larger segments may show "
+                "some).")
 
     @property
     def segments(self) -> bool:

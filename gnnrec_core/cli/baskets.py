@@ -124,13 +124,9 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
              for status in ("rising", "new", "falling", "gone")}
     named = {key: rows for key, rows in named.items() if not rows.empty}
-    if report.items.empty:  # nothing was tested: few baskets are not why
-        print(f"No product is in {config.min_baskets:,} baskets of a and b together, so nothing was tested: "
-              "lower --min-baskets to test rarer products.")
-    elif not named:
-        fewest = min(period["baskets"] for period in report.periods)
-        print(f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
-              "baskets only large changes can be told from chance).")
+    nothing = report.nothing_named()
+    if nothing is not None:
+        print(nothing.replace("(a lower minimum of baskets)", "(a lower --min-baskets)"))
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
