@@ -374,9 +374,10 @@ def _path(name: str, source: int, target: int, similarity: float, label: str, st
         if pair["count"] >= 1:
             together = int(pair["count"])  # "often" only where the baskets say so
             baskets = f"{together} basket{'' if together == 1 else 's'}"
-            if together < THIN:  # thin evidence, said in words
-                evidence = f"bought with it in only {baskets}"
-            elif pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
+            if together < THIN:  # the model's link leads: a lift from 1-9 baskets ("at least 0.3") is no evidence
+                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it in only "
+                        f"{baskets})")
+            if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
                 evidence = f"bought with it in {baskets}, no more often than chance"
             else:
                 evidence = f"often bought with it: {baskets}"
