@@ -274,3 +274,13 @@ def test_a_volcano_of_many_pairs_draws_the_least_q_and_a_sample_and_says_so():
     assert len(volcano_rows(few)) == 1_000 and volcano_words(1_000) == ""
     assert change_volcano(few, pd.Series(["a + b"] * 1_000), 0.05, "Every pair tested").layout.title.text == (
         "Every pair tested")
+
+
+def test_the_metrics_chart_says_orange_only_where_a_bar_is():
+    """An EASE run's chart said "trained GNNs in orange" over grey bars alone."""
+    from gnnrec_core.serving.plots import metrics_bars
+
+    plain = pd.DataFrame({"model": ["pop", "ease"], "ndcg": [0.1, 0.2], "kind": ["", ""]})
+    assert "orange" not in metrics_bars(plain, k=10).layout.title.text
+    trained = pd.DataFrame({"model": ["pop", "lightgcn"], "ndcg": [0.1, 0.2], "kind": ["", "gnn"]})
+    assert metrics_bars(trained, k=10).layout.title.text.endswith("(trained GNNs in orange)")

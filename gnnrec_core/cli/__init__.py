@@ -101,7 +101,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
     parser.add_argument("--version", action="version", version=f"gnnrec {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     specs = {
-        "ingest": "detect the column mapping and print the cleaning report",
+        "ingest": "detect the column mapping and print the cleaning report (saves nothing)",
         "benchmark": "fit every model on one split and print the metrics table",
         "train": "score one model beside every comparison on a held-out split, then save it as a run",
         "recommend": "top-k recommendations for one user, or a new customer's basket, with reasons",

@@ -356,6 +356,7 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
         basket = result.mapping.basket  # the option only where it lets the log train (two products or more)
         flag = f" (--user-col {shlex.quote(basket)})" if figures.users == 0 and figures.items >= 2 and basket else ""
         print(f"warning: {warning.removesuffix('.')}{flag}.")
+    print("nothing saved: `train` saves the dataset with its run, the Data page saves it alone")  # a user looked for it
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures.as_dict()}
 
 

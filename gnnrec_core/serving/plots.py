@@ -86,8 +86,8 @@ def metrics_bars(results: pd.DataFrame, metric: str = "ndcg", k: int | None = No
                            text=frame[metric].map(lambda v: f"{v:.3f}"), textposition="outside", cliponaxis=False))
     top = float(frame[metric].max()) if len(frame) and frame[metric].notna().any() else 1.0
     at = f"@{k}" if k is not None else " @ k"
-    fig.update_layout(title=f"{METRIC_WORDS.get(metric, metric).removesuffix('@k')}{at} by model "
-                            "(trained GNNs in orange)", **LAYOUT)
+    legend = " (trained GNNs in orange)" if "gnn" in set(kinds) else ""  # no orange bar: not said
+    fig.update_layout(title=f"{METRIC_WORDS.get(metric, metric).removesuffix('@k')}{at} by model{legend}", **LAYOUT)
     fig.update_xaxes(range=[0, top * 1.2])  # room for the winning bar's label
     return fig
 
