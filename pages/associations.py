@@ -113,14 +113,11 @@ st.dataframe(table, hide_index=True, height=table_height(len(table)), column_ord
     "conviction": st.column_config.NumberColumn(format="%.2f", width=SMALL, help="infinite when confidence is 1")})
 st.download_button("Download rules (CSV)", csv_bytes(table), "rules.csv", "text/csv")
 if len(rules):
-    left, right = st.columns(2)
-    with left:
-        chart(rules_scatter(rules.head(5000).assign(label=table["if bought"] + " -> " + table["then also"])), None,
-              "rules_scatter", key="rules-scatter")
-    with right:
-        # Half the page at a 1400 px window is ~460 px (measured in Chromium): labels placed for 650
-        # ran off the left edge there; a wider window only gives them more room.
-        chart(rules_graph(rules.head(30), names, width_px=460), None, "rules_graph", key="rules-graph")
+    # The graph the page's full width: in half of it (~460 px at a 1400 px window) its names sat on one
+    # another and its arrows were too short to see.
+    chart(rules_graph(rules.head(30), names), None, "rules_graph", key="rules-graph")
+    chart(rules_scatter(rules.head(5000).assign(label=table["if bought"] + " -> " + table["then also"])), None,
+          "rules_scatter", key="rules-scatter")
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
                    + ("; the scatter the first 5,000." if len(rules) > 5000 else "; the scatter draws them all."))

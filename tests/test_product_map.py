@@ -194,7 +194,7 @@ def test_graph_labels_never_overlap_nor_leave_the_plot():
     rules = pd.DataFrame({"antecedents": [(f"p{i}",) for i in range(12)], "consequents": [("hub",)] * 12,
                           "lift": np.linspace(2, 9, 12)})
     names = {f"p{i}": f"PAPER CHAIN KIT CHRISTMAS {i}" for i in range(12)} | {"hub": "WHITE HANGING HEART"}
-    figure = rules_graph(rules, names, width_px=650)  # as the Associations page draws it, in half its width
+    figure = rules_graph(rules, names, width_px=650)  # narrower than the page draws it: the labels still fit
     boxes = _label_boxes(figure, 10, 650)
     assert len(boxes) >= 6  # most names are shown; the rest keep their hover
     assert "WHITE HANGING HEART" in next(t for t in figure.data if t.mode == "text").text  # the busiest first
@@ -284,3 +284,25 @@ def test_the_metrics_chart_says_orange_only_where_a_bar_is():
     assert "orange" not in metrics_bars(plain, k=10).layout.title.text
     trained = pd.DataFrame({"model": ["pop", "lightgcn"], "ndcg": [0.1, 0.2], "kind": ["", "gnn"]})
     assert metrics_bars(trained, k=10).layout.title.text.endswith("(trained GNNs in orange)")
+
+
+def test_the_rules_graph_gives_each_group_of_rules_a_cell_of_its_own():
+    """One spring layout of every rule flung the groups to the corners, each a knot of names over one
+    another. Each connected group now has its own area: no two groups' boxes overlap."""
+    import networkx as nx
+
+    from gnnrec_core.serving.plots import packed_layout
+
+    graph = nx.DiGraph()
+    graph.add_edges_from([("hub", f"p{i}") for i in range(6)])  # a group of seven: a row of its own
+    graph.add_edges_from([("a", "b"), ("c", "d"), ("e", "f"), ("f", "g")])
+    position = packed_layout(graph)
+    boxes = []
+    for nodes in nx.weakly_connected_components(graph):
+        xy = np.array([position[n] for n in nodes])
+        boxes.append((*xy.min(0), *xy.max(0)))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)
+    hub = np.array([position[n] for n in ["hub", *(f"p{i}" for i in range(6))]])
+    assert np.ptp(hub[:, 0]) > 1.5  # the wide group spans more than one cell's width

@@ -7,6 +7,7 @@ HTML: plotly renders hover text with a small HTML subset, so names are escaped f
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -324,6 +325,33 @@ def rules_scatter(rules: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def packed_layout(graph: nx.DiGraph, seed: int = 0) -> dict[Any, np.ndarray]:
+    """Each connected group of rules laid out in a cell of its own, the largest first, cells in rows
+    across the plot; a group of more than four products takes a row of its own, as wide as the plot.
+    One spring layout of all of them flung the groups to the corners and packed each into a knot
+    whose names sat on one another, its arrows too short to see (a new user's reading)."""
+    groups = sorted(nx.weakly_connected_components(graph), key=lambda nodes: (-len(nodes), min(nodes)))
+    columns = int(np.ceil(np.sqrt(len(groups))))
+    position: dict[Any, np.ndarray] = {}
+    row, column = 0, 0
+    for nodes in groups:
+        part = graph.subgraph(nodes).to_undirected()
+        wide = len(nodes) > 4
+        if wide and column:  # a wide group starts a row
+            row, column = row + 1, 0
+        if len(nodes) <= 2:  # a pair one above the other: its two names then sit apart
+            placed = {node: np.array([0.0, 0.5 - step]) for step, node in enumerate(sorted(nodes))}
+        else:
+            placed = nx.spring_layout(part, seed=seed, weight=None, k=1.5 / np.sqrt(len(nodes)))
+        xy = np.array([placed[node] for node in part.nodes], float)
+        xy = (xy - xy.mean(0)) / np.maximum(np.abs(xy - xy.mean(0)).max(0), 1e-9)  # each axis to [-1, 1]
+        span = np.array([0.4 * columns if wide else 0.35, 0.4])
+        centre = np.array([(columns - 1) / 2 if wide else column, -row], float)
+        position.update({node: centre + point * span for node, point in zip(part.nodes, xy)})
+        row, column = (row + 1, 0) if wide or column == columns - 1 else (row, column + 1)
+    return position
+
+
 def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width_px: int = GRAPH_SIZE[0]) -> go.Figure:
     """The strongest rules as a directed graph: an arrow from antecedent to consequent, width = lift.
     `width_px`: how wide it is drawn (a half-width column: about 460 at a 1400 px window), so its
@@ -334,7 +362,7 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width
         graph.add_edge(source, target, lift=row.lift)
     if graph.number_of_nodes() == 0:
         return go.Figure().update_layout(title="No rules at these thresholds", **LAYOUT)
-    position = nx.spring_layout(graph, seed=seed, weight=None)
+    position = packed_layout(graph, seed)
     lifts = np.array([d["lift"] for _, _, d in graph.edges(data=True)], float)
     widths = 1 + 4 * (lifts - lifts.min()) / max(np.ptp(lifts), 1e-9)
     fig = go.Figure()
