@@ -176,7 +176,8 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
                      f"({_listed_runs(runs)})")
             raise InputError(f"expected a saved run in {workspace.root.resolve()}, found {found}; {make_one}")
         run_id = current[0].run_id
-    elif run_id not in {r.run_id for r in runs}:
+    elif run_id not in {r.run_id for r in runs} | {u.name for u in workspace.unreadable() if u.kind == "runs"}:
+        # (a damaged run is there: loading it says why it cannot open)
         listed = f"; saved runs, newest first: {_listed_runs(runs)}" if runs else f"; {make_one}"
         raise InputError(f"--run: expected a saved run '{run_id}', found none in {workspace.root.resolve()}{listed}")
     run = workspace.load_run(run_id)
