@@ -126,18 +126,19 @@ def writable_folder(path: str, flag: str) -> Path:
 def replace_file(path: Path, write: Callable[[Path], object]) -> None:
     """`write(temporary path)`, then rename it over `path`. The temporary file ends in `path`'s own
     name, so a writer that reads the compression from the suffix (.csv.gz) still does. A path that
-    exists and is not a regular file (/dev/stdout, a named pipe) is written in place: it cannot be
-    replaced. A symbolic link keeps pointing where it did: the file it points to is replaced. The
-    file keeps the old one's permissions, or the usual ones for a new file (not mkstemp's 0600).
+    exists and is not a regular file (a named pipe), or names a device (/dev/stdout, even redirected
+    to a file), is written in place: it cannot be replaced. A symbolic link keeps pointing where it
+    did: the file it points to is replaced. The file keeps the old one's permissions, or the usual
+    ones for a new file (not mkstemp's 0600).
     OSError carries `path` as its filename, whatever step failed."""
-    target = Path(os.path.realpath(path))
     try:
-        mode = target.stat().st_mode
+        mode = os.stat(path).st_mode  # through links: /dev/stdout is a pipe or a terminal
     except FileNotFoundError:
         mode = None
-    if mode is not None and not stat.S_ISREG(mode):
-        write(target)
+    if (mode is not None and not stat.S_ISREG(mode)) or str(path).startswith(("/dev/", "/proc/")):
+        write(Path(path))  # /dev/stdout redirected to a file is that file: replacing it would cut the shell's
         return
+    target = Path(os.path.realpath(path))
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=f".{target.name}")
     except OSError as exc:

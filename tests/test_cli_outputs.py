@@ -144,3 +144,16 @@ def test_a_file_of_few_baskets_holding_every_product_is_refused_before_it_fills_
     changes = run_cli("compare-periods", path, "--split", "2011-03-01", "--min-baskets", "2", "--quiet")
     assert changes.returncode == 2, changes.stderr
     assert "--min-baskets: expected at most 3,000,000 product pairs to test, found 3,123,750" in changes.stderr
+
+
+def test_json_to_dev_stdout_reaches_a_pipe_and_a_redirected_file(small_log, tmp_path):
+    """/dev/stdout is written in place, never replaced: redirected to a file, a rename over that file
+    would leave the shell's output in a file no longer there."""
+    command = [sys.executable, "-m", "gnnrec_core", "rules", str(small_log), "--json", "/dev/stdout", "--quiet"]
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and '"rules": [' in piped.stdout, piped.stderr
+    shell = tmp_path / "shell.out"
+    with shell.open("w") as handle:
+        done = subprocess.run(command, stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(shell.read_text())["rules"]  # the file the shell opened holds the JSON, whole
