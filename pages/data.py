@@ -121,7 +121,11 @@ if source == "active":
         st.success(("Made" if done == "Made" else "Replaced" if done == "Replaced" else "Saved")
                    + f" '{escape_markdown(saved_name)}'"
                    + (" the active dataset." if done == "Made" else " and made it the active dataset."))
-    saved_result = load_saved(active, active_meta["saved_at"])
+    try:
+        saved_result = load_saved(active, active_meta["saved_at"])
+    except GnnrecError as exc:  # damaged since it was listed: said, and the other sources stay
+        st.error(escape_markdown(exc))
+        st.stop()
     st.caption(f"Saved from {escape_markdown(active_meta.get('source') or 'an upload')}, as cleaned then. Another "
                "source above reads a new file to save.")
     show_cleaning(saved_result, saved_result.report.mapping.get("basket"))
