@@ -131,19 +131,23 @@ def test_latest_is_the_newest_run_of_data_still_saved_and_an_unknown_run_lists_t
     assert f"{runs['small']} (small)" in unknown.stderr and f"{runs['other']} (other)" in unknown.stderr
 
 
-def test_a_file_of_few_baskets_holding_every_product_is_refused_before_it_fills_memory(tmp_path):
+def test_a_file_of_few_baskets_holding_every_product_is_refused_before_it_fills_memory(tmp_path, monkeypatch):
     """24 orders x 6,000 products (3.6 MB) made 36M rules and 11 GB in `rules`, and 18M tested pairs
-    past 8 GB in `compare-periods --min-baskets 2`; each is refused in one line, sized here to pass
-    the guards (2M rules, 3M pairs) at a few thousand products."""
-    rows = [(f"o{b}", f"c{b}", f"P{p}", f"2011-0{1 + b}-01") for b in range(4) for p in range(2_500)]
+    past 8 GB in `compare-periods --min-baskets 2`; each is refused in one line naming what to raise.
+    The limits (2M rules, 3M pairs by default) are set small here, as an operator sets them."""
+    monkeypatch.setenv("GNNREC_MAX_PAIR_RULES", "5000")
+    monkeypatch.setenv("GNNREC_MAX_TESTED_PAIRS", "3000")
+    rows = [(f"o{b}", f"c{b}", f"P{p}", f"2011-0{1 + b}-01") for b in range(4) for p in range(100)]
     path = tmp_path / "bomb.csv"
     pd.DataFrame(rows, columns=["order_id", "customer_id", "product_id", "date"]).to_csv(path, index=False)
     rules = run_cli("rules", path, "--quiet")
-    assert rules.returncode == 2 and "expected at most 2,000,000 rules, found 6,247,500" in rules.stderr
-    assert "raise the minimum support (--min-support" in rules.stderr
+    assert rules.returncode == 2 and "expected at most 5,000 rules, found 9,900" in rules.stderr
+    assert "raise the minimum support (--min-support" in rules.stderr and "GNNREC_MAX_PAIR_RULES" in rules.stderr
     changes = run_cli("compare-periods", path, "--split", "2011-03-01", "--min-baskets", "2", "--quiet")
     assert changes.returncode == 2, changes.stderr
-    assert "--min-baskets: expected at most 3,000,000 product pairs to test, found 3,123,750" in changes.stderr
+    assert "--min-baskets: expected at most 3,000 product pairs to test, found 4,950" in changes.stderr
+    monkeypatch.delenv("GNNREC_MAX_PAIR_RULES")
+    assert run_cli("rules", path, "--quiet").returncode == 0  # under the default limit
 
 
 def test_json_to_dev_stdout_reaches_a_pipe_and_a_redirected_file(small_log, tmp_path):

@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..data.ingest import SEGMENT_PREFIX, baskets_of
+from ..data.limits import env_name, limits
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
 
@@ -43,9 +44,7 @@ NAMED_STATUSES = STATUSES[:-1]
 class ChangeConfig:
     min_baskets: int = 10  # tested only when in at least this many baskets, both sides together
     q_threshold: float = 0.05  # false discovery rate below which a change is named
-    # Pairs tested at most: a year of Online Retail invoices tests 847,585 at the default; 24 baskets
-    # of 6,000 products each made 18M at min_baskets 2 and passed 8 GB.
-    max_pairs: int = 3_000_000
+    max_pairs: int = field(default_factory=lambda: limits().tested_pairs)  # GNNREC_MAX_TESTED_PAIRS
 
     def __post_init__(self) -> None:
         if self.min_baskets < 1:
@@ -383,7 +382,7 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
         raise ConfigError(f"min_baskets: expected at most {config.max_pairs:,} product pairs to test, found "
                           f"{int(keep.sum()):,} in {config.min_baskets} baskets or more; raise the minimum baskets "
                           "(--min-baskets; the Compare page's 'Test only products and pairs in at least this many "
-                          "baskets')")
+                          f"baskets'; {env_name('tested_pairs')} sets the limit)")
     rows, cols = tested[coo.row[keep]], tested[coo.col[keep]]
     x_a, x_b = x_a[keep].astype(np.int64), x_b[keep].astype(np.int64)
     table = _table(x_a, x_b, split.a.shape[0], split.b.shape[0], config)

@@ -15,12 +15,13 @@ itemset lattice is refused with a message instead of eating memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.limits import env_name, limits
 from ..errors import ConfigError
 from .associations import BasketStats
 from .evidence import THIN, evidence_columns
@@ -40,9 +41,7 @@ class RuleConfig:
     # 2,021 on the groceries at one support). One default for both.
     min_lift: float = 1.0
     max_frequent_pairs: int = 50_000  # guard for FP-growth (max_len > 2)
-    # Guard for pair rules: a 3.6 MB file of 24 baskets x 6,000 products made 36M rules (11 GB) at
-    # the default support. All Online Retail baskets at support 0.0001 make 1.1M (0.75 GB).
-    max_pair_rules: int = 2_000_000
+    max_pair_rules: int = field(default_factory=lambda: limits().pair_rules)  # GNNREC_MAX_PAIR_RULES
 
     def __post_init__(self) -> None:
         if not 0 < self.min_support <= 1:
@@ -90,8 +89,8 @@ def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
     a, b, both, confidence = a[keep], b[keep], both[keep], confidence[keep]
     if len(a) > config.max_pair_rules:  # before a tuple of names per rule is made
         raise ConfigError(f"minimum support {config.min_support}: expected at most {config.max_pair_rules:,} rules, "
-                          f"found {len(a):,}; raise the minimum support "
-                          "(--min-support; the page's Min. support) or the minimum confidence")
+                          f"found {len(a):,}; raise the minimum support (--min-support; the page's Min. support) "
+                          f"or the minimum confidence ({env_name('pair_rules')} sets the limit)")
     support_a, support_b, support = counts[a] / n, counts[b] / n, both / n
     with np.errstate(divide="ignore"):
         conviction = np.where(confidence < 1, (1 - support_b) / np.maximum(1 - confidence, 1e-12), np.inf)

@@ -17,6 +17,10 @@ next upload.
     GNNREC_MAX_MAP_POINTS    most products drawn by UMAP; more are sampled    (default 50,000)
     GNNREC_MAX_SCORE_MB      memory one batch of scores may take (evaluation,
                              export); batches shrink to fit                   (default 256)
+    GNNREC_MAX_PAIR_RULES    most pair rules mined at once (`rules`, the
+                             Associations page); more are refused             (default 2,000,000)
+    GNNREC_MAX_TESTED_PAIRS  most product pairs tested between two periods
+                             or segments; more are refused                    (default 3,000,000)
     GNNREC_MAX_RUN_MB        memory a Train run or a benchmark may take; a model
                              whose stage is expected to need more is refused
                              before it starts (pipeline/run_memory.py)        (default: what the
@@ -34,7 +38,8 @@ ENV = {"upload_mb": "GNNREC_MAX_UPLOAD_MB", "file_mb": "GNNREC_MAX_FILE_MB", "ro
        "duckdb_rows": "GNNREC_MAX_DUCKDB_ROWS", "columns": "GNNREC_MAX_COLUMNS",
        "inflated_mb": "GNNREC_MAX_INFLATED_MB",
        "inflate_ratio": "GNNREC_MAX_INFLATE_RATIO", "dense_items": "GNNREC_MAX_DENSE_ITEMS",
-       "map_points": "GNNREC_MAX_MAP_POINTS", "score_mb": "GNNREC_MAX_SCORE_MB"}
+       "map_points": "GNNREC_MAX_MAP_POINTS", "score_mb": "GNNREC_MAX_SCORE_MB",
+       "pair_rules": "GNNREC_MAX_PAIR_RULES", "tested_pairs": "GNNREC_MAX_TESTED_PAIRS"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class Limits:
     dense_items: int = 20_000
     map_points: int = 50_000
     score_mb: int = 256
+    # 24 baskets x 6,000 products (a 3.6 MB file) made 36M pair rules and 11 GB; all Online Retail
+    # baskets at support 0.0001 make 1.1M (0.75 GB)
+    pair_rules: int = 2_000_000
+    # the same file tested 18M pairs at --min-baskets 2, past 8 GB; a year of Online Retail invoices 847,585
+    tested_pairs: int = 3_000_000
 
 
 def limits() -> Limits:
