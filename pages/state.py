@@ -133,6 +133,7 @@ def layout(run_id: str, method: str, n_neighbors: int, min_dist: float, limit: i
     return rows, pca_2d(vectors) if method == "PCA" else umap_2d(vectors, n_neighbors, min_dist)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)  # placing 30,000 thin products beside 20,000 takes seconds
 def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float = 0.1,
                limit: int = 10**9, min_buyers: int = 0) -> np.ndarray:
     """2-D coordinates of the items map_points(buyers, limit, min_buyers) picks, in that order: the
