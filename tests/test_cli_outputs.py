@@ -43,7 +43,10 @@ def test_a_workspace_copied_without_its_lock_file_keeps_its_entries_guarded(smal
     """`cp -r ws/* copy/` skips the hidden .lock the guard looked for; a restored backup lacks it
     too. Entries are told by their records, and are readable by other users (not mkdtemp's 0700)."""
     ws, copy = tmp_path / "ws", tmp_path / "copy"
-    assert run_cli("train", small_log, "--model", "pop", "--workspace", ws, "--quiet").returncode == 0
+    dotted = tmp_path / "sales..2011.csv"  # a file name check_name refuses as a dataset name: 'sales.2011'
+    shutil.copy(small_log, dotted)
+    assert run_cli("train", dotted, "--model", "pop", "--workspace", ws, "--quiet").returncode == 0
+    assert [d.name for d in (ws / "datasets").iterdir() if not d.name.startswith(".")] == ["sales.2011"]
     copy.mkdir()
     for kind in ("runs", "datasets"):
         shutil.copytree(ws / kind, copy / kind)
