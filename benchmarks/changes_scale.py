@@ -67,7 +67,8 @@ def fisher_reference(x_b: np.ndarray, total: np.ndarray, n_a: int, n_b: int) -> 
 
 def fisher_race(log: Path) -> dict[str, object]:
     from gnnrec_core import ingest
-    from gnnrec_core.baskets.changes import compare_sides, fisher_two_sided, split_by_time
+    from gnnrec_core.baskets.changes import compare_sides, split_by_time
+    from gnnrec_core.baskets.significance import fisher_two_sided
 
     split = split_by_time(ingest(log).events, SPLIT)
     pairs = compare_sides(split).pairs

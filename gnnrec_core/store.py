@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -46,23 +45,14 @@ from .store_files import (
     _one_line,
     _orphans,
     _unwritable,
+    check_name,
     fingerprint,
+    name_from_file,
 )
 from .store_paths import KINDS, entries_folder_holding
 
 FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
 DATASET_KEYS = ("name", "saved_at", "mapping", "report")
-
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-
-
-def check_name(name: str, what: str = "name") -> str:
-    name = str(name).strip()
-    if not NAME_PATTERN.match(name) or ".." in name:
-        raise InputError(f"expected a {what} of letters, digits, space, '_', '-' or '.' (at most 64, "
-                         f"not starting with a symbol), found '{name[:80]}'")
-    return name
 
 
 class NameTaken(InputError):
@@ -170,8 +160,7 @@ class Workspace(AtomicFolders):
         same = next((d for d in self.list_datasets() if d.get("fingerprint") == mark), None)
         if same is not None:
             return DatasetRef(same["name"], str(same.get("source", source)))
-        # A name check_name takes: 'sales..2011' (a file name the user never thought a dataset name) is 'sales.2011'.
-        base = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9 _.-]", "_", stem)).strip(" ._-")[:56] or "dataset"
+        base = name_from_file(stem)
         for name in (base, *(f"{base}-{i}" for i in range(2, 10_000))):
             if self.has_dataset(name):
                 continue

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,24 @@ def fingerprint(result: IngestResult) -> str:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         digest.update(",".join(map(str, frame.columns)).encode())
     return digest.hexdigest()[:32]
+
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A dataset or run name that cannot leave the workspace folder, else one line saying so."""
+    name = str(name).strip()
+    if not NAME_PATTERN.match(name) or ".." in name:
+        raise InputError(f"expected a {what} of letters, digits, space, '_', '-' or '.' (at most 64, "
+                         f"not starting with a symbol), found '{name[:80]}'")
+    return name
+
+
+def name_from_file(stem: str) -> str:
+    """A dataset name check_name takes, from a file's stem: other characters become '_', and
+    'sales..2011' (a file name, never meant as a dataset name, that check_name refused) 'sales.2011'."""
+    return re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9 _.-]", "_", stem)).strip(" ._-")[:56] or "dataset"
 
 
 def _one_line(text: str, limit: int = 300) -> str:

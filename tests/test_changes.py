@@ -11,15 +11,9 @@ from conftest import ROOT, SAMPLE
 from scipy.stats import fisher_exact
 
 from gnnrec_core import ingest
-from gnnrec_core.baskets.changes import (
-    ChangeConfig,
-    benjamini_hochberg,
-    compare_sides,
-    fisher_two_sided,
-    split_by_column,
-    split_by_time,
-)
+from gnnrec_core.baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time
 from gnnrec_core.baskets.partners import partners_by_side
+from gnnrec_core.baskets.significance import benjamini_hochberg, fisher_two_sided
 from gnnrec_core.baskets.trajectory import weekly_trajectory
 from gnnrec_core.errors import InputError
 

@@ -13,6 +13,7 @@ from conftest import ROOT
 from streamlit.runtime.media_file_manager import MediaFileManager
 from test_injection import FORMULA_CELL, FORMULAS, _app, _open, hostile_workspace
 
+from gnnrec_core.data.delimited import _is_number  # a number is no formula, as the reader reads it
 from gnnrec_core.serving import safe_text
 from gnnrec_core.serving.safe_text import csv_bytes
 
@@ -28,14 +29,6 @@ def _live_formulas(data: bytes, sep: str = ",") -> list[str]:
     """Cells a spreadsheet would run: starting with = + - @ (after spaces), tab or CR, and not a number."""
     cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep) for cell in row]
     return [c for c in cells if FORMULA_CELL.match(c) and not _is_number(c)]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def test_the_one_writer_quotes_every_formula_and_keeps_the_rest():
