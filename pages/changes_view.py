@@ -183,11 +183,9 @@ def show_changes(kind: str) -> None:
                f"({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
                f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
                "baskets were tested; the rest are not listed).")
-    nothing = report.nothing_named()
+    nothing = report.nothing_named("lower 'Test only products and pairs in at least this many baskets' above")
     if nothing is not None:  # a chart flat at zero and tables saying "empty" said nothing of why
-        st.info(escape_markdown(nothing.replace("(a lower minimum of baskets)",
-                                                "(lower 'Test only products and pairs in at least this many "
-                                                "baskets' above)")))
+        st.info(escape_markdown(nothing))
     tabs = st.tabs(["Products", "Pairs", "A product's partners", "Weekly trajectory"])
     with tabs[0]:
         _named_table(report, report.items, report.items["name"].fillna(report.items["item"]), q, "products")

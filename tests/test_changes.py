@@ -266,6 +266,9 @@ def test_a_comparison_that_names_nothing_says_so(tmp_path, monkeypatch):
     why = ("No product or pair changed by that test (the smaller side holds 16 baskets; with few baskets only "
            "large changes can be told from chance: longer periods or larger segments may show some).")
     assert done.stdout.rstrip().endswith(why)
+    none_tested = run_cli(SAMPLE, "--split", "2011-01-10", "--min-baskets", "100000")
+    assert none_tested.returncode == 0 and none_tested.stdout.rstrip().endswith(
+        "so nothing was tested: test rarer products (a lower --min-baskets).")
     monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
     Workspace(tmp_path / "ws").save_dataset("sample", ingest(SAMPLE))
     at = _app().run()

@@ -84,12 +84,13 @@ class ChangeReport:
         table = self.items if kind == "items" else self.pairs
         return table[table["status"] == status]
 
-    def nothing_named(self) -> str | None:
+    def nothing_named(self, setting: str = "a lower minimum of baskets") -> str | None:
         """Why the comparison names no change, where it names none (else None): nothing tested, or
-        too few baskets to tell a change from chance. Said by the CLI and the Compare page alike."""
+        too few baskets to tell a change from chance. Said by the CLI and the Compare page alike,
+        each naming its own `setting` for the minimum of baskets."""
         if self.items.empty:  # nothing was tested: few baskets are not why
             return (f"No product is in {self.config.min_baskets:,} baskets of a and b together, so nothing was "
-                    "tested: test rarer products (a lower minimum of baskets).")
+                    f"tested: test rarer products ({setting}).")
         if any(not self.named(kind, status).empty for kind in ("items", "pairs") for status in NAMED_STATUSES):
             return None
         fewest = min(period["baskets"] for period in self.periods)

@@ -124,9 +124,9 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
              for status in ("rising", "new", "falling", "gone")}
     named = {key: rows for key, rows in named.items() if not rows.empty}
-    nothing = report.nothing_named()
+    nothing = report.nothing_named("a lower --min-baskets")
     if nothing is not None:
-        print(nothing.replace("(a lower minimum of baskets)", "(a lower --min-baskets)"))
+        print(nothing)
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
