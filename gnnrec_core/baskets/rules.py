@@ -85,7 +85,8 @@ def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
     confidence = both / counts[a]
     keep = confidence >= config.min_confidence
     a, b, both, confidence = a[keep], b[keep], both[keep], confidence[keep]
-    keep = confidence / (counts[b] / n) >= config.min_lift  # lift: mine_rules keeps no other
+    # lift: mine_rules keeps no other (a hair below, so its own filter decides a lift of exactly the minimum)
+    keep = confidence / (counts[b] / n) >= config.min_lift * (1 - 1e-9)
     a, b, both, confidence = a[keep], b[keep], both[keep], confidence[keep]
     if len(a) > config.max_pair_rules:  # before a tuple of names per rule is made
         raise ConfigError(f"minimum support {config.min_support}: expected at most {config.max_pair_rules:,} rules, "
