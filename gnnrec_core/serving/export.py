@@ -99,17 +99,17 @@ def export_all(model: Recommender, dataset: Dataset, folder: Path, k: int = 10,
     """recommendations.csv (the policy applied), similar_items.csv (products with at least
     `similar_min_buyers` buyers), and the embeddings with their metadata where the model has them."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_csv(all_recommendations(model, dataset, k, policy=policy, progress=progress),
-                         folder / "recommendations.csv")]
+    recommendations, similar, embeddings, metadata = (folder / name for name in EXPORT_FILES)
+    written = [write_csv(all_recommendations(model, dataset, k, policy=policy, progress=progress), recommendations)]
     written.append(write_csv(all_similar_items(model, dataset, k, progress=progress, min_buyers=similar_min_buyers),
-                             folder / "similar_items.csv"))
+                             similar))
     vectors = model.item_vectors()
     if vectors is not None:
-        replace_file(folder / "embeddings.tsv", lambda tmp: np.savetxt(tmp, vectors, delimiter="\t", fmt="%.5f"))
+        replace_file(embeddings, lambda tmp: np.savetxt(tmp, vectors, delimiter="\t", fmt="%.5f"))
         catalogue = dataset.ingest.catalogue.reindex([str(i) for i in dataset.interactions.items])
         meta = pd.DataFrame({"item": dataset.interactions.items, "name": dataset.item_names(np.arange(model.n_items)),
                              "category": catalogue["category"].fillna("").values,
                              "interactions": np.diff(model.train_.tocsc().indptr)})
         # The projector reads a header row when there are several columns; the writer keeps each row one line.
-        written += [folder / "embeddings.tsv", write_csv(meta, folder / "metadata.tsv", sep="\t")]
+        written += [embeddings, write_csv(meta, metadata, sep="\t")]
     return written
