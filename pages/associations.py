@@ -27,7 +27,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
-from pages.widgets import chart, csv_bytes, need_saved_dataset, table_height
+from pages.widgets import chart, csv_bytes, need_saved_dataset, table_height, thin_column, thin_words
 
 
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=4)
@@ -102,10 +102,11 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
                                                     help="Wilson lower bound of the confidence"),
     "confidence": st.column_config.NumberColumn("confidence", format="%.3f", width=SMALL,
                                                 help="share of the first side's baskets that hold the other"),
-    "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} baskets behind it"),
+    "thin": thin_column(f"fewer than {THIN:,} baskets behind it"),
     "support": st.column_config.NumberColumn("support", format="%.4f", width=SMALL, help="share of all baskets"),
 }
-st.dataframe(table, hide_index=True, height=table_height(len(table)), column_order=[  # all of them in the download
+# every column in the download; these on the page
+st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table)), column_order=[
     "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin"], column_config={
     **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
     "then also": st.column_config.TextColumn(width=250),
@@ -138,9 +139,9 @@ product = st.selectbox("Product", popular[:5000].tolist(),
 left = right = st.container()  # one above the other: every figure of both lists on screen
 fbt = frequently_bought_together(stats, int(product), k=10)
 left.markdown("**Frequently bought together**")
-left.dataframe(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in fbt["partner"]],
-                             **{c: fbt[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence",
-                                                    "thin")}}),
+left.dataframe(thin_words(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in fbt["partner"]],
+                                        **{c: fbt[c] for c in ("count", "lift_low", "lift", "confidence_low",
+                                                               "confidence", "thin")}})),
                hide_index=True, column_config={**EVIDENCE, "product": st.column_config.TextColumn(width=330)})
 below = frequently_bought_together(stats, int(product), k=1, min_count=1) if not len(fbt) else fbt
 if len(fbt):
@@ -169,14 +170,14 @@ else:
     else:
         fewest = min_buyers(run.model)
         similar = similar_table(run.model, data, lookup[str(items[product])], 10, min_buyers=fewest)
-        right.dataframe(similar[["name", "similarity", "buyers", "shared_buyers", "thin"]], hide_index=True,
+        right.dataframe(thin_words(similar[["name", "similarity", "buyers", "shared_buyers", "thin"]]), hide_index=True,
                         column_config={
             "name": st.column_config.TextColumn("product", width=330),
             "similarity": st.column_config.NumberColumn(format="%.3f", width=SMALL),
             "buyers": st.column_config.NumberColumn(width=SMALL,
                                                     help="customers who bought it: what the model learned it from"),
             "shared_buyers": st.column_config.NumberColumn("of both", width=SMALL, help="customers who bought both"),
-            "thin": st.column_config.CheckboxColumn("thin", width=SMALL, help=f"fewer than {THIN:,} buyers")})
+            "thin": thin_column(f"fewer than {THIN:,} buyers")})
         thin_anchor = thin_anchor_words(int(item_buyers(run.model)[lookup[str(items[product])]]))
         if thin_anchor:
             right.warning(escape_markdown(thin_anchor[0].upper() + thin_anchor[1:] + "."))

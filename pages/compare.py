@@ -30,6 +30,8 @@ from pages.widgets import (
     run_label,
     run_valid_ndcg,
     runs_side_by_side,
+    thin_column,
+    thin_words,
 )
 
 
@@ -161,14 +163,26 @@ elif mode == "Two runs":
                             for info in (info_a, info_b))
     merged = runs_side_by_side(metrics_a, metrics_b)
     cols = list(merged.columns)
-    st.dataframe(as_printed(merged, cols[1:]), hide_index=True, placeholder=MISSING,
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in cols[1:]})
+    # nDCG on the page, recall and coverage below it, short headers (the long name in each one's help):
+    # eleven columns under full headers ran off the page's right edge (a new user's report)
+    short = {"validation change": "val. change", "test nDCG change": "test change"} | {
+        f"{long} {side}": f"{word} {side}" for long, word in (("validation nDCG", "val."), ("test nDCG", "test"),
+                                                              ("test recall", "recall"), ("test coverage", "coverage"))
+        for side in "AB"}
+    config = {"model": st.column_config.TextColumn(width=250, pinned=True),
+              **{c: st.column_config.NumberColumn(short[c], format="%.4f", width=80, help=c) for c in cols[1:]}}
+    shown = as_printed(merged, cols[1:])
+    st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
+                 column_order=[c for c in cols if "recall" not in c and "coverage" not in c])
+    with st.expander("Test recall and catalogue coverage"):
+        st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
+                     column_order=[c for c in cols if c == "model" or "recall" in c or "coverage" in c])
     weights = [f"run {side}, {'; '.join(blend_weights(info))}" for side, info in (("A", info_a), ("B", info_b))
                if blend_weights(info)]
     if weights:  # the blend rows' weights, chosen on each run's own validation
         st.caption("Blend weights, chosen on each run's validation: " + escape_markdown("; ".join(weights)) + ".")
     if merged[cols[1:]].isna().any().any():
-        st.caption("An empty (None) cell: that run has no such row (a blend is a row only where validation chose "
+        st.caption(f"A '{MISSING}' cell: that run has no such row (a blend is a row only where validation chose "
                    "one; a model may have been left out of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     same_k = info_a.k if info_a.k == info_b.k else None  # two cut-offs: the title says @k
@@ -202,10 +216,10 @@ elif mode == "Two runs":
     changes["lost"] = changes["lost"].map(lambda c: ", ".join(str(items_b.get(i, i)) for i in c[:5]))
     shown = changes[["item", "name", "buyers", "thin", "overlap", "neighbours gained", "neighbours lost", "gained",
                      "lost"]]
-    st.dataframe(shown.head(200), hide_index=True, column_config={"overlap": st.column_config.ProgressColumn(
-        "overlap (Jaccard)", format="%.2f", min_value=0, max_value=1), "buyers": st.column_config.NumberColumn(
-        "buyers (run B)", help="customers who bought it, in run B's data"), "thin": st.column_config.CheckboxColumn(
-        "thin", help=f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest")})
+    st.dataframe(thin_words(shown.head(200)), hide_index=True, column_config={
+        "overlap": st.column_config.ProgressColumn("overlap (Jaccard)", format="%.2f", min_value=0, max_value=1),
+        "buyers": st.column_config.NumberColumn("buyers (run B)", help="customers who bought it, in run B's data"),
+        "thin": thin_column(f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest")})
     st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()

@@ -20,7 +20,7 @@ from gnnrec_core import (
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items
-from pages.widgets import chart, csv_bytes, need_run, table_height
+from pages.widgets import chart, csv_bytes, need_run, table_height, thin_column, thin_words
 
 st.title("Product neighbourhood")
 run_id, run = need_run()
@@ -90,13 +90,16 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            f"Similarity: {escape_markdown(run.model.link_scale)}.")
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
-st.dataframe(table, hide_index=True, height=table_height(len(table), 800), column_order=[  # the rest: CSV
-    "name", "relation", "similarity", "buyers", "thin", "shared_buyers", "baskets_together", "confidence", "lift",
-    "lift_low"], column_config={  # "thin" beside the buyers it counts: at the end it was cut off at 1400 px
-    "name": st.column_config.TextColumn(width=220),
+any_thin = bool(table["thin"].any())  # else its column goes, and the names get its width (they were cut off)
+st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table), 800), column_order=[  # the rest: CSV
+    "name", "relation", "similarity", "buyers", *(["thin"] if any_thin else []), "shared_buyers", "baskets_together",
+    "confidence", "lift", "lift_low"], column_config={  # "thin" beside the buyers it counts: at the end it was cut off
+    "name": st.column_config.TextColumn(width=220 if any_thin else 270),
     "item": st.column_config.TextColumn(width=SMALL),
     "relation": st.column_config.TextColumn("relation", width=SMALL),
-    "similarity": st.column_config.ProgressColumn(min_value=0, max_value=top, format="%.3f", width=120,
+    # A bar from zero draws nothing for a negative similarity: then the figures alone
+    "similarity": (st.column_config.NumberColumn if (table["similarity"] < 0).any() else
+                   st.column_config.ProgressColumn)(min_value=0, max_value=top, format="%.3f", width=120,
                                                   help=f"{run.model.link_label}: {run.model.link_scale}"),
     "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
     "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
@@ -110,8 +113,7 @@ st.dataframe(table, hide_index=True, height=table_height(len(table), 800), colum
     "lift": st.column_config.NumberColumn(format="%.2f", width=SMALL),
     "lift_low": st.column_config.NumberColumn("lift, 95% low", format="%.2f", width=SMALL,
                                               help="lift shrunk toward 1 by the baskets behind it: the ranking"),
-    "thin": st.column_config.CheckboxColumn("thin", width=SMALL,
-                                            help=f"fewer than {THIN:,} buyers (similar) or shared baskets")})
+    "thin": thin_column(f"fewer than {THIN:,} buyers (similar) or shared baskets")})
 st.download_button("Download neighbours (CSV)", csv_bytes(table), "neighbours.csv", "text/csv")
 
 st.subheader("Place a new product")

@@ -50,6 +50,16 @@ ROW_PX = 35  # Streamlit's dataframe row (and header) height
 MISSING = "–"  # what a table shows for a figure a row does not have (Streamlit's default is "None")
 
 
+def thin_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame to show, its True/False `thin` column as the word "thin" or a blank: a read-only
+    checkbox looked like a control to click (a new user's report). Downloads keep True/False."""
+    return frame.assign(thin=frame["thin"].map({True: "thin", False: ""}))
+
+
+def thin_column(help_text: str) -> Any:
+    return st.column_config.TextColumn("thin", width=None, help=help_text)
+
+
 def table_height(rows: int, most: int = 360) -> int:
     """A dataframe's height in pixels for `rows` rows, at most `most`: a fixed height drew two rules
     over ten empty rows."""

@@ -86,6 +86,7 @@ def test_demo_journey_through_every_page(workspace):
     assert len(neighbours) > 0 and {"similarity", "buyers", "baskets_together", "confidence", "confidence_low",
                                     "lift", "lift_low", "thin"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
+    assert set(neighbours["thin"]) <= {"thin", ""}  # a word: a read-only checkbox looked like a control
     assert "Similarity: how alike the model has learned the two products to be" in _texts(at)  # the demo's LightGCN
     find = next(t for t in at.text_input if t.label.startswith("Find a product"))
     find.set_value("garden party").run()  # names containing it first, then the closest in meaning
@@ -150,6 +151,7 @@ def test_demo_journey_through_every_page(workspace):
     at.switch_page("pages/associations.py").run()
     assert not at.exception and len(at.dataframe[0].value) > 0
     assert {"support", "confidence", "lift", "leverage", "conviction"} <= set(at.dataframe[0].value.columns)
+    assert all(set(d.value["thin"]) <= {"thin", ""} for d in at.dataframe if "thin" in d.value.columns)
     # The same min confidence as the rules command's default (test_cli_lists): it used to start at 0.2.
     assert next(s for s in at.slider if s.label == "Min. confidence").value == RuleConfig.min_confidence
     _a_thin_product_is_warned_of_beside_its_similar_list(at)

@@ -219,7 +219,7 @@ TRUSTED = {
     "role.replace('_', ' ')",  # the engine's role names (data.mapping.ROLES)
     "', '.join(roles)",  # each column name in it escaped where the list is built (pages/data.py)
     "figures['users']", "figures['items']", "figures['repeat_users']", "env_name('dense_items')",  # counts, names
-    "THIN", "ROOT_ENV", "BLEND_WEIGHTS_WORDS",  # the engine's constants: a count, a variable's name, words
+    "THIN", "ROOT_ENV", "BLEND_WEIGHTS_WORDS", "MISSING",  # constants: a count, a variable's name, words, a dash
     "HELP.get(name)",  # a setting's help, fixed text of pages/widgets.py
     "volcano_words(len(table))",  # counts in the engine's words (serving.plots)
     "split_sentence(info.split, info.k)",  # counts and the split's settings, words of the engine's own
