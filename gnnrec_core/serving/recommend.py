@@ -7,7 +7,7 @@ always; the reasons never reorder it.
 - Item-item models (Item-kNN, co-occurrence, EASE, the graph filters) score history @ S, so
   purchase j brings strength_j * S[j, i] of product i's score.
 - The GNNs score a known customer by the customer's trained vector, which is not split per
-  purchase here: that part is named "learned customer vector" (trained on their purchases and
+  purchase here: that part is named "learned customer profile" (trained on their purchases and
   on customers like them). A hand-built basket is the mean of its products' vectors, so there each
   product brings its share. A blended GNN standardises each part per customer (z-scores, as the
   model does) and adds the graph filter over the history (split per purchase) and the popularity
@@ -50,9 +50,9 @@ from .merchandising import Policy, available, rank, shortfall_note
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
 HEADINGS = {"buyers": "buyers in the data", "because": "what the score is made of",
             "path": "how it links to the customer's purchases"}
-LEARNED = "learned customer vector"  # a GNN's trained user vector: not split per purchase
-ITEM_BIAS = "item bias"
-POPULARITY = "popularity prior"
+LEARNED = "learned customer profile"  # a GNN's trained user vector (the word a merchandiser reads): not split
+ITEM_BIAS = "learned product appeal"  # the softmax GNN's item bias
+POPULARITY = "overall popularity"  # the blend's popularity prior
 BUYERS = "buyers"  # the popularity model's whole score
 BOOST = "merchandising boost"
 HISTORY = "the customer's purchases"  # the share of the score that comes from each purchase
@@ -287,7 +287,7 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     nearest = (" The path names the purchase nearest each product in the model: a link to read, not a share of "
                "the score.") if LEARNED in parts.other else ""
     present = [what for what, size in sizes.items() if size > 0]
-    if present == [f"the {LEARNED}"]:  # one part: its share says nothing, and "vector" says nothing to a reader
+    if present == [f"the {LEARNED}"]:  # one part: its share says nothing
         return (f"{LABELS.get(model.name, model.name)} scores each product against one profile it learned for the "
                 "customer from their purchases and from customers like them, not purchase by purchase: the "
                 f"{LEARNED} beside each product is that whole score.{nearest}")
@@ -348,7 +348,7 @@ def _other_path(parts: ScoreParts, row: int) -> str:
     if label is None:
         return "no purchased product links to it"
     return {BUYERS: "popular overall: the history plays no part", POPULARITY: "popular overall",
-            LEARNED: "close to the customer's learned vector", ITEM_BIAS: "the model's item bias",
+            LEARNED: "close to the customer's learned profile", ITEM_BIAS: "the product's learned appeal",
             BOOST: "lifted by the merchandising rules"}.get(label, label)
 
 
