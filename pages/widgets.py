@@ -307,12 +307,27 @@ def need_run(with_vectors: bool = False) -> tuple[str, Run]:
         st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
         st.stop()
     if with_vectors and found[1].model.item_vectors() is None:
-        st.info(f"The active run's model ({escape_markdown(LABELS.get(found[1].model.name, found[1].model.name))}) "
-                "has no item embeddings to map. "
-                "Pick or train a LightGCN or feature GCN run.")
-        st.stop()
+        _offer_run_with_vectors(found[1])
     run_dataset(found[1])  # every page of a run reads its dataset beside it: stopped here if replaced
     return found
+
+
+def _offer_run_with_vectors(run: Run) -> typing.NoReturn:
+    """The page stops: the active run has no product vectors (a filter or a baseline). Where the
+    same dataset has a GNN run, one click makes it active; a run made by `train --model gfcf` left
+    the map a dead end that named no way out."""
+    mapped = [r for r in ws().list_runs() if r.dataset.name == run.info.dataset.name and r.model in SPECS
+              and SPECS[r.model].is_gnn]
+    st.info(f"The active run's model ({escape_markdown(LABELS.get(run.model.name, run.model.name))}) has no "
+            "product vectors to map: only the trained GNNs (LightGCN, the feature-aware GCN) place products in a "
+            "space. " + ("This dataset has such a run:" if mapped else "Train one on the Train page."))
+    if mapped:
+        info = mapped[0]  # the newest
+        st.button(f"Use {run_label(info, markdown=True)}", key="use-run-with-vectors",
+                  on_click=lambda: st.session_state.__setitem__(RUN_KEY, info.run_id))
+    else:
+        st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
 
 
 def run_dataset(run: Run) -> Dataset:

@@ -306,3 +306,33 @@ def test_the_rules_graph_gives_each_group_of_rules_a_cell_of_its_own():
             assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)
     hub = np.array([position[n] for n in ["hub", *(f"p{i}" for i in range(6))]])
     assert np.ptp(hub[:, 0]) > 1.5  # the wide group spans more than one cell's width
+
+
+def test_a_run_without_product_vectors_offers_the_datasets_gnn_run(tmp_path, monkeypatch):
+    """A filter run (`train --model gfcf`) made after a LightGCN run left the map a dead end; the page
+    now offers the dataset's GNN run, and one click draws its map."""
+    from gnnrec_core.models.gfcf import GFCF
+
+    path = tmp_path / "orders.csv"
+    generate(SyntheticConfig(interactions=1500, users=120, items=80, seed=2)).to_csv(path, index=False)
+    result = ingest(path)
+    dataset = prepare(result)
+    store = Workspace(tmp_path / "ws")
+    store.save_dataset("orders", result)
+    matrix, users, items = dataset.interactions.matrix(), dataset.interactions.users, dataset.interactions.items
+    gnn = store.save_run(Run(LightGCN(epochs=1, dim=8, auto=False, blend=False).fit(matrix), users, items,
+                             RunInfo(DatasetRef("orders"), "lightgcn", ())))
+    store.save_run(Run(GFCF().fit(matrix), users, items, RunInfo(DatasetRef("orders"), "gfcf", ())))
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    import pages.state
+    from gnnrec_core.serving.projection import pca_2d
+
+    monkeypatch.setattr(pages.state, "umap_2d", lambda vectors, *args, **kwargs: pca_2d(vectors))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/product_map.py").run()
+    assert not at.exception and at.session_state["active_run"] != gnn  # the newest run, the filter's
+    assert any("has no product vectors to map" in i.value and "This dataset has such a run" in i.value
+               for i in at.info)
+    assert not at.get("plotly_chart")
+    next(b for b in at.button if b.label.startswith("Use LightGCN on orders")).click().run()
+    assert not at.exception and at.session_state["active_run"] == gnn and at.get("plotly_chart")
