@@ -17,7 +17,7 @@ from gnnrec_core.baskets.evidence import THIN
 from gnnrec_core.serving.run_diff import run_settings, same_interactions
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
-from pages.links import from_link, int_from_link, share
+from pages.links import from_link, in_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_run, load_saved, run_items, ws
 from pages.widgets import (
     MISSING,
@@ -64,7 +64,7 @@ if linked_mode is not None:
 mode = st.radio("Compare", list(MODES.values()), horizontal=True, key="compare-mode")
 kind_shown = next(kind for kind, label in MODES.items() if label == mode)
 if st.query_params.get("mode") != kind_shown:  # another mode picked: the last mode's link goes (a mode that
-    st.query_params.from_dict({"mode": kind_shown})  # stops before its own link left the other's in the bar)
+    in_link(mode=kind_shown)  # stops before its own link left the other's in the bar)
 
 
 def pick_pair(kind: str, options: list[str], labels: dict[str, str],

@@ -90,12 +90,20 @@ def follow_active_link(datasets: list[dict[str, Any]], runs: list[RunInfo]) -> N
         st.session_state[DATASET_KEY] = dataset
 
 
-def share(**params: str) -> None:
-    """Put the page's current choices in the address bar and offer the link to copy."""
+def in_link(**params: str) -> None:
+    """The address bar holds `params` alone, each marked applied: a value the page wrote itself is
+    not a link to follow on the next rerun (Compare's mode, written before a mode that stops early,
+    was read back as a link and undid the user's first click on another mode)."""
     params = {key: str(value) for key, value in params.items()}
     st.session_state.setdefault(_SEEN, {}).update(params)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
+
+
+def share(**params: str) -> None:
+    """Put the page's current choices in the address bar and offer the link to copy."""
+    params = {key: str(value) for key, value in params.items()}
+    in_link(**params)
     base = st.context.url or ""
     with st.popover("Link to this view", icon=":material/link:"):
         st.caption("Anyone with access to this dashboard opens the same view with this link.")

@@ -315,6 +315,11 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     """No training needed: the sample's weeks before and after 15 December, by link, then segments of
     a dataset with a country column. Hand warmers stop selling after Christmas."""
     at = _app().run()
+    # No run yet, so "Two runs" stops early; the first click on another mode is the mode shown (the
+    # address bar's own mode=runs, read back as a link, undid it: a new user's report)
+    at.switch_page("pages/compare.py").run()
+    next(r for r in at.radio if r.label == "Compare").set_value("Two periods").run()
+    assert at.radio[0].value == "Two periods" and at.query_params["mode"] == "periods", at.query_params
     for bad in ({"start": "-1"}, {"split": "nan", "end": "-5"}, {"split": "2011-02-01"}, {"min": "²"}):  # hand-edited
         _open_link(at, "pages/compare.py", mode="periods", **bad)
         assert not at.exception, [e.value for e in at.exception]  # the defaults, no traceback, and said:
