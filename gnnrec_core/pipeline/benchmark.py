@@ -27,6 +27,7 @@ from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, for_seed, report_or_cancel
 from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, SeededBenchmark, Verdicts
+from .cores import on_free_cores
 from .run_clock import shape_of
 from .run_memory import plan_memory
 
@@ -169,11 +170,13 @@ def scored_rows(name: str, model: Recommender, seconds: float, data_split: Split
     train, test = data_split.train, data_split.test
     if tuning is not None and tuning.blended and hasattr(model, "alone_then_blended"):
         # Both rows from one product of the GNN's vectors: alone, then blended.
-        found = evaluate_variants(model.alone_then_blended, 2, train, test, tuple(ks))
+        with on_free_cores():
+            found = evaluate_variants(model.alone_then_blended, 2, train, test, tuple(ks))
         blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
         variants = [({}, tuning.valid_ndcg), (blend, tuning.blend_valid_ndcg)]
     else:
-        found = [evaluate_at(model.score, train, test, tuple(ks))]
+        with on_free_cores():
+            found = [evaluate_at(model.score, train, test, tuple(ks))]
         variants = [({}, valid_ndcg)]
     return [(result_row(name, model, evaluation, ks[0], seconds, valid_ndcg=valid, blend=blend), evaluation)
             for (blend, valid), evaluation in zip(variants, found)]
@@ -196,9 +199,10 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
     model = make_model(name, dataset, **settings)
     if SPECS[name].needs_features:
         dataset.features  # built before the clock starts: features are data preparation, not fit
-    started = time.perf_counter()
-    model.fit(train, valid=valid, progress=progress)
-    return model, time.perf_counter() - started
+    with on_free_cores(torch_stage=SPECS[name].is_gnn):
+        started = time.perf_counter()
+        model.fit(train, valid=valid, progress=progress)
+        return model, time.perf_counter() - started
 
 
 Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
