@@ -73,9 +73,9 @@ def test_ingest_of_a_basket_list_says_how_to_train_on_it(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().splitlines()[-1].startswith("nothing saved: `train` saves the dataset")
     assert result.stdout.rstrip().splitlines()[-2] == (
-        "warning: No customer column: association rules work, but per-customer training needs a user column: map "
-        "the customer column to the basket column ('basket') to train with each basket as its customer "
-        "(--user-col basket).")
+        "warning: No customer column was recognised: association rules work, but per-customer training needs one. "
+        "Map the column that names customers, if the log has one (--user-col NAME); else map the basket column "
+        "('basket') as the customer, to train with each basket as its customer (--user-col basket).")
     followed = run_cli("ingest", baskets, "--user-col", "basket")
     assert followed.returncode == 0 and "customers 60;" in followed.stdout and "warning" not in followed.stdout
     # A column name with a space is given quoted, ready to paste; one product alone gets no option (it

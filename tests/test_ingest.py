@@ -28,6 +28,14 @@ from gnnrec_core.errors import InputError
      {"basket": None, "time": "InvoiceDate", "user": "CustomerID"}),
     (["userId", "movieId", "rating", "timestamp", "title", "genres"],  # MovieLens's own layout
      {"user": "userId", "item": "movieId", "category": "genres", "item_name": "title"}),
+    # ERP exports a new user tried: each customer column went unrecognised and the advice was to
+    # train with each order as its customer.
+    (["Order ID", "Customer Number", "SKU", "Qty"], {"basket": "Order ID", "user": "Customer Number", "item": "SKU"}),
+    (["Invoice Number", "Customer No", "Product Number"],
+     {"basket": "Invoice Number", "user": "Customer No", "item": "Product Number"}),
+    (["order", "Cust ID", "Item No"], {"basket": "order", "user": "Cust ID", "item": "Item No"}),
+    (["customer_number", "article_number"], {"user": "customer_number", "item": "article_number"}),
+    (["Account Number", "Customer Type", "SKU"], {"user": "Account Number", "item": "SKU"}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

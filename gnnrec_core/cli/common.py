@@ -352,11 +352,11 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
     print("summary: " + "; ".join(f"{figure.lower()} {value}" for figure, value in figures.lines()))
-    warning = figures.training_warning(result.mapping.basket)
-    if warning is not None:  # the Data page's warning, with the option that acts on it
-        basket = result.mapping.basket  # the option only where it lets the log train (two products or more)
-        flag = f" (--user-col {shlex.quote(basket)})" if figures.users == 0 and figures.items >= 2 and basket else ""
-        print(f"warning: {warning.removesuffix('.')}{flag}.")
+    # The Data page's warning, with the option that acts on it
+    warning = figures.training_warning(result.mapping.basket,
+                                       option=lambda column: f" (--user-col {shlex.quote(column)})")
+    if warning is not None:
+        print(f"warning: {warning}")
     print("nothing saved: `train` saves the dataset with its run, the Data page saves it alone")  # a user looked for it
     return {"mapping": result.mapping.as_dict(), "report": report, "summary": figures.as_dict()}
 

@@ -20,10 +20,13 @@ from ..errors import InputError
 # "customerid:token" all read "customerid".
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user": ("customerid", "userid", "visitorid", "clientid", "memberid", "buyerid", "accountid",
-             "customer", "user", "visitor", "client", "member", "buyer", "uid", "reviewerid"),
+             "customernumber", "customerno", "customernr", "customercode", "customerkey", "custid", "custno",
+             "clientnumber", "clientno", "membernumber", "memberno", "accountnumber", "accountno", "shopperid",
+             "customer", "user", "visitor", "client", "member", "buyer", "shopper", "uid", "reviewerid"),
     "item": ("stockcode", "productid", "itemid", "sku", "articleid", "asin", "movieid", "isbn",
-             "productcode", "itemcode", "product", "item", "article", "iid", "bookid"),
-    "basket": ("invoiceno", "invoice", "invoiceid", "orderid", "ordernumber", "orderno", "order",
+             "productcode", "itemcode", "productnumber", "productno", "itemnumber", "itemno", "articlenumber",
+             "articleno", "skuid", "skucode", "product", "item", "article", "iid", "bookid"),
+    "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",
                "basketid", "basket", "transactionid", "transaction", "receiptid", "receipt",
                "cartid", "sessionid", "session"),
     "time": ("invoicedate", "timestamp", "datetime", "eventtime", "ordertime", "orderdate",

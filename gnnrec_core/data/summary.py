@@ -4,6 +4,7 @@ each line in words (`lines`), never a field name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .ingest import IngestResult, _all_baskets, basket_count
@@ -53,16 +54,19 @@ class DataSummary:
             shown += [("Ratings", self.ratings_words)]
         return shown
 
-    def training_warning(self, basket_column: str | None) -> str | None:
+    def training_warning(self, basket_column: str | None, option: Callable[[str], str] | None = None) -> str | None:
         """Why per-customer training would fail or be noisy on this data (None: it will not), as the
-        Data page and `ingest` both say it; `basket_column`: the log's basket column, if mapped."""
+        Data page and `ingest` both say it; `basket_column`: the log's basket column, if mapped;
+        `option`: the CLI's words for mapping a column as the customer (" (--user-col NAME)")."""
         if 0 < self.users < 2 or self.items < 2:
             return (f"{self.users:,} customer(s) and {self.items:,} product(s): training needs at least 2 of each; "
                     "association rules still work on baskets.")
-        if self.users == 0:
-            return ("No customer column: association rules work, but per-customer training needs a user column"
-                    + (f": map the customer column to the basket column ('{basket_column}') to train with each basket "
-                       "as its customer." if basket_column else "."))
+        if self.users == 0:  # the customers' own column first: a basket as its customer is the fallback
+            said = option or (lambda column: "")
+            return ("No customer column was recognised: association rules work, but per-customer training needs "
+                    f"one. Map the column that names customers, if the log has one{said('NAME')}"
+                    + (f"; else map the basket column ('{basket_column}') as the customer, to train with each basket "
+                       f"as its customer{said(basket_column)}." if basket_column else "."))
         if self.users < 20 or self.repeat_users < 10:
             return (f"Thin data: {self.users:,} customers, {self.repeat_users:,} with two or more products. "
                     "Training will run, but expect noisy results.")
