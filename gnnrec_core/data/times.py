@@ -87,7 +87,7 @@ def _compact_dates(text: pd.Series) -> pd.Series:
 
 
 def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
-    dayfirst, guessed = _day_first(text, rows)
+    dayfirst, guessed, why = _day_first(text, rows)
     if guessed and notes is not None:  # 01/12/2010 read as 12 January with no word of it
         read = ((value, _one_date(value, dayfirst), _one_date(value, not dayfirst))
                 for value in text[text.str.match(DAY_MONTH)].drop_duplicates().head(SAMPLED))
@@ -96,8 +96,7 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
         if either is not None:
             notes.append(f"no date tells day from month (none has a day past 12), so dates such as "
                          f"'{shown(either[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
-                         f"({either[1]:%Y-%m-%d}){', as dotted dates are written' if dayfirst else ''}; dates written "
-                         "year-first (2010-12-01) are read as written")
+                         f"({either[1]:%Y-%m-%d}){why}; dates written year-first (2010-12-01) are read as written")
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
     parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
@@ -123,14 +122,16 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
 DAY_MONTH = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 01/12/2010, 1-12-10, 01.12.2010: day and month either way
 
 
-def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool]:
+def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool, str]:
     """Whether d/m/y dates (13/12/2010, 13-12-2010, 13.12.2010) outnumber m/d/y ones, by rows, and
-    whether that was guessed (such dates, none telling). Only a day can pass 12, so 13/12 is day-first
-    evidence, 12/13 month-first, 32/13 (garbage) neither. Without evidence, dotted dates (01.12.2010,
-    as Europe writes them) are day-first, others not."""
+    whether that was guessed (such dates, none telling), with the reason for a guess. Only a day can
+    pass 12, so 13/12 is day-first evidence, 12/13 month-first, 32/13 (garbage) neither. Without
+    evidence, the reading whose dates span less time: a log of 1-9 December written 01/12 to 09/12
+    spans 8 days read day-first and 8 months read month-first (and 12/01 to 12/09, the other way
+    round). Where both span alike, dotted dates (01.12.2010, as Europe writes them) are day-first."""
     dated = text.str.match(DAY_MONTH).to_numpy(bool)  # vectorised, not str.extract
     if not dated.any():
-        return False, False
+        return False, False, ""
     fields = text[dated]  # (?s): a value holding a line break is still one value
     first = pd.to_numeric(fields.str.replace(r"(?s)^(\d{1,2})[/.-].*$", r"\1", regex=True), errors="coerce")
     second = pd.to_numeric(fields.str.replace(r"(?s)^\d{1,2}[/.-](\d{1,2})[/.-].*$", r"\1", regex=True),
@@ -139,9 +140,25 @@ def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool]:
     day = int(weight[((first > 12) & (second <= 12)).to_numpy(bool)].sum())
     month = int(weight[((second > 12) & (first <= 12)).to_numpy(bool)].sum())
     if day or month:
-        return day > month, False
+        return day > month, False, ""
+    distinct = pd.Series(pd.unique(fields.str.extract(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})", expand=False)))
+    spans = [_span([_one_date(value, reading) for value in distinct]) for reading in (True, False)]
+    if spans[0] is not None and spans[1] is not None and spans[0] != spans[1]:
+        dayfirst = spans[0] < spans[1]
+        return dayfirst, True, (f", as the dates then span {_days(spans[0 if dayfirst else 1])} "
+                                f"({_days(spans[1 if dayfirst else 0])} read {'month' if dayfirst else 'day'}-first)")
     dotted = fields.str.match(r"^\d{1,2}\.").to_numpy(bool)
-    return int(weight[dotted].sum()) * 2 > int(weight.sum()), True
+    dayfirst = int(weight[dotted].sum()) * 2 > int(weight.sum())
+    return dayfirst, True, ", as dotted dates are written" if dayfirst else ""
+
+
+def _span(dates: list) -> pd.Timedelta | None:
+    found = [d for d in dates if not pd.isna(d)]
+    return max(found) - min(found) if found else None
+
+
+def _days(span: pd.Timedelta) -> str:
+    return f"{span.days:,} day{'' if span.days == 1 else 's'}"
 
 
 def _to_utc(text: pd.Series, dayfirst: bool) -> pd.Series:
