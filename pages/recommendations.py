@@ -100,8 +100,11 @@ mode = st.radio("Mode", ["Existing customer", BASKET_MODE], horizontal=True, key
 if mode == BASKET_MODE:
     by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
     # Keyed by run: the basket holds this run's product positions (another run's were other products).
+    # No "Select N matches": Enter picks the highlighted option, and with it first, typing "hanging
+    # heart" and Enter put all twelve matches in the basket (a new user's report)
     basket = st.multiselect("Products in the basket (type to search)", by_buyers, key=f"recs-basket-{run_id}",
-                            format_func=lambda i: product_label(items.at[i, 'name'], items.at[i, 'item']))
+                            format_func=lambda i: product_label(items.at[i, 'name'], items.at[i, 'item']),
+                            select_all=False)
     # The basket is the link (a customer's stayed in it): "basket=85123A|22423".
     share(run=run_id, **({"basket": "|".join(codes[i] for i in basket)} if basket else {}), **rules_link())
     if not basket:
