@@ -39,6 +39,7 @@ class Job:
     error: str | None = None
     run_id: str | None = None
     started: float = field(default_factory=time.time)
+    finished: float | None = None  # when it was saved (status "done")
     model_index: int = 0  # which of the run's models is fitting, for the overall progress
     model_total: int = 1
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -120,7 +121,7 @@ def start_training(dataset_name: str, data: Dataset, config: ExperimentConfig,
         try:
             job.run_id = train_and_save(workspace_, ref, data, config, progress, heldout=heldout,
                                         heldout_notes=heldout_notes)
-            job.status = "done"
+            job.finished, job.status = time.time(), "done"
         except Cancelled as exc:
             job.status, job.error = "cancelled", str(exc)
         except GnnrecError as exc:

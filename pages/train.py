@@ -42,7 +42,7 @@ from gnnrec_core.serving.verdicts import (
     trusted_model,
 )
 from pages.jobs import Job, adopt_finished_run, jobs, start_training
-from pages.state import DATASET_KEY, JOB_KEY, active_run, dataset_meta, load_run, ws
+from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, active_run, dataset_meta, load_run, ws
 from pages.widgets import (
     MISSING,
     UPLOAD_TYPES,
@@ -91,7 +91,11 @@ def progress_panel() -> None:
         elif last.get("stage") == "search":
             text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
-        st.plotly_chart(current.live_curve(), key="live-curve")
+        if current.history:
+            st.plotly_chart(current.live_curve(), key="live-curve")
+        elif SPECS[current.config.model].is_gnn:  # empty axes from -1 to 6 read as something broken
+            st.caption(f"{escape_markdown(LABELS.get(current.config.model, current.config.model))}'s training "
+                       "curve appears here when its training starts; the models beside it fit first.")
         st.button("Cancel training", on_click=current.cancel.set, icon=":material/stop:")
     elif adopt_finished_run():
         # The page around this fragment stopped at "running": drawn again, the run's results (or the form
@@ -131,6 +135,10 @@ if running:  # progress first, where the click lands; the form and the previous 
     st.caption("The settings form and the previous run's results are hidden while this run trains.")
     st.stop()
 progress_panel()  # a failed or cancelled run says so above the form
+if job is not None and job.status == "done" and job.finished and job.run_id == st.session_state.get(RUN_KEY):
+    # The form comes first on the page: after the demo's click its results were out of sight below it
+    st.success(f"Trained and saved in {_duration(job.finished - job.started)}. "
+               "[Go to its results and verdicts](#results), below the settings.")
 # A run this session does not follow: another tab's, or this one's before a reload (a new session).
 # Said, with a way to follow it: a user saw the previous results and no progress, and trained again.
 elsewhere = sorted((j for j in list(jobs().values()) if j.status == "running"), key=lambda j: -j.started)
@@ -209,7 +217,7 @@ if found is None:
     st.stop()
 run_id, run = found
 info = run.info
-st.subheader(f"Results: {run_label(info, markdown=True)}")
+st.subheader(f"Results: {run_label(info, markdown=True)}", anchor="results")
 if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
