@@ -336,3 +336,21 @@ def test_a_missing_values_spelling_in_an_id_column_is_missing_not_a_customer(eng
     assert sorted(result.events["user"].dropna().unique()) == ["NAN2", "n.a.", "u1"]
     assert result.report.notes["rows without user (kept for baskets only)"] == 5
     assert result.report.dropped["missing item id"] == 1 and "nan" not in set(result.events["item"])
+
+
+def test_a_column_name_typed_with_a_slip_is_answered_with_the_real_one():
+    """'did you mean' caught only case and separators ('customer number'); a slip of a letter
+    ('Customer Numbr', --by 'Countyr') got the list alone."""
+    from gnnrec_core.baskets.changes import split_by_column
+    from gnnrec_core.data.mapping import ColumnMapping, column_hint
+
+    columns = ["Order ID", "Customer Number", "SKU", "Country", "Qty"]
+    assert column_hint("customer number", columns) == " (did you mean 'Customer Number'? names are matched exactly)"
+    assert "'Customer Number'" in column_hint("Customer Numbr", columns)
+    assert column_hint("Store", columns) == ""  # nothing close: the list alone
+    with pytest.raises(InputError, match=r"found only: .* \(did you mean 'SKU'\?"):
+        ColumnMapping(item="SKUU", user="Customer Number").validate(columns)
+    events = pd.DataFrame({"basket": ["1", "2"], "item": ["a", "b"], "segment:Country": ["UK", "France"]})
+    with pytest.raises(InputError, match=r"no column 'Countyr' \(columns with groups: Country\) \(did you mean "
+                                         r"'Country'\?"):
+        split_by_column(events, "Countyr", ("UK", "France"))

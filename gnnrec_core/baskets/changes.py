@@ -33,6 +33,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import SEGMENT_PREFIX, baskets_of
 from ..data.limits import env_name, limits
+from ..data.mapping import column_hint
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
 from .significance import benjamini_hochberg, fisher_two_sided
@@ -205,9 +206,9 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     groups[1]; baskets of other groups are left out."""
     name = column if column == "event" else SEGMENT_PREFIX + column
     if name not in events:
-        available = ", ".join(segment_columns(events)) or "none"
+        available = segment_columns(events)
         raise InputError(f"segment column: expected a column to compare groups of, found no column '{column}' "
-                         f"(columns with groups: {available})")
+                         f"(columns with groups: {', '.join(available) or 'none'}){column_hint(column, available)}")
     if len(groups) != 2 or groups[0] == groups[1]:
         raise InputError(f"segments: expected two different values, found {', '.join(groups) or 'none'}")
     keys = baskets_of(events)

@@ -23,7 +23,7 @@ from ..errors import ConfigError, InputError
 from ..progress import Cancelled, Progress, wants_stop
 from .catalogue import _catalogue, _name_of, differing_keys, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
-from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
+from .mapping import ColumnMapping, column_hint, detect_mapping, listed, normalise_name, shown
 from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap
 from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
@@ -141,7 +141,7 @@ def segment_columns(columns: list[str], mapping: ColumnMapping, chosen: tuple[st
         missing = [c for c in chosen if c not in columns]
         if missing:
             raise InputError(f"expected a column '{shown(missing[0])}' to compare groups of, "
-                             f"found: {listed(columns)}")
+                             f"found: {listed(columns)}{column_hint(missing[0], columns)}")
         return list(chosen)  # asked for by name: kept even when it is also mapped (an event type)
     return [c for c in columns if c not in mapped and 2 <= nunique(c) <= MAX_SEGMENT_VALUES]
 

@@ -8,6 +8,7 @@ lists the columns there are.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, fields
 
@@ -66,10 +67,8 @@ class ColumnMapping:
         """Check that every mapped column exists and that an item column is mapped."""
         for role, column in self.as_dict().items():
             if column is not None and column not in columns:
-                alike = [c for c in columns if _folded(c) == _folded(column)]  # 'stockcode' for 'StockCode'
-                hint = f" (did you mean '{shown(alike[0])}'? names are matched exactly)" if len(alike) == 1 else ""
                 raise InputError(f"expected a column '{shown(column)}' for {role.replace('_', ' ')}, "
-                                 f"found only: {listed(columns)}{hint}")
+                                 f"found only: {listed(columns)}{column_hint(column, columns)}")
         if self.item is None and len(columns) == 1:
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
                              f"'{shown(columns[0])}': is it delimited by something other than , ; tab or |? "
@@ -174,6 +173,16 @@ def _date_like_column(frame: pd.DataFrame, taken: set[str]) -> str | None:
         if parsed.notna().mean() > 0.9:
             return column
     return None
+
+
+def column_hint(typed: str, columns: list[str]) -> str:
+    """' (did you mean 'StockCode'? ...)' for a column name typed with other case or separators
+    ('stockcode') or a slip of a letter or two ('Customer Numbr'); '' where no one column is close."""
+    alike = [c for c in columns if _folded(c) == _folded(typed)]
+    if not alike:
+        folded = {_folded(c): c for c in columns}
+        alike = [folded[f] for f in difflib.get_close_matches(_folded(typed), list(folded), n=2, cutoff=0.8)]
+    return f" (did you mean '{shown(alike[0])}'? names are matched exactly)" if len(alike) == 1 else ""
 
 
 def _folded(name: str) -> str:
