@@ -214,7 +214,7 @@ TRUSTED = {
     "run_label(info, markdown=True)", "run_label(active, markdown=True)",  # escapes the dataset's name inside
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample
     "report_problem", "side",  # widgets.dataset_problem escapes the dataset's name inside; the letters A and B
-    "min(len(table), len(other_table))",
+    "min(len(table), len(other_table))", "_duration(job.finished - job.started)",  # a count; seconds
     "pair",  # model labels (the registry's) and figures (pages/train.py's verdict on what training added)
     "role.replace('_', ' ')",  # the engine's role names (data.mapping.ROLES)
     "', '.join(roles)",  # each column name in it escaped where the list is built (pages/data.py)
