@@ -164,6 +164,21 @@ def _padded_workbook(inflated_mb: int = 70) -> bytes:
     return buffer.getvalue()
 
 
+def _far_cell_workbook() -> bytes:
+    """A real workbook with one more cell, at XFD1048576 (still a legal cell), and its declared size
+    left as it was: 5 KB that a reader grids into 17 billion cells (24 GB before the kill)."""
+    source = zipfile.ZipFile(io.BytesIO(_xlsx({"Orders": _orders_frame()})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+                                                      b"</sheetData>")
+            archive.writestr(member, data)
+    return out.getvalue()
+
+
 def _utf16(rows: list[str], sep: str = ",", encoding: str = "utf-16") -> bytes:
     text = "\r\n".join(row.replace(",", sep) for row in rows) + "\r\n"
     return (b"\xff\xfe" if encoding == "utf-16-le" else b"") + text.encode(encoding)
@@ -318,6 +333,9 @@ def corpus() -> list[Case]:
         Case("workbook declaring more rows than the row limit", "orders.xlsx", _xlsx({"Orders": _orders_frame()}),
              "error", r"expected at most 50 rows .*GNNREC_MAX_ROWS.*found 160 below the header of a sheet",
              env=(("GNNREC_MAX_ROWS", "50"),)),
+        Case("workbook with one cell at XFD1048576", "orders.xlsx", _far_cell_workbook(), "error",
+             r"expected a sheet whose cells fill its grid, found one in 'orders.xlsx' reaching row 1,048,576 and "
+             r"column 16,384 \(17,179,869,184 cells\) with \d+ filled"),
         # Read as what they are, with a note.
         Case("UTF-16 CSV with a BOM", "orders.csv", _utf16(orders), "note", r"'orders.csv' is UTF-16 text"),
         Case("Excel 'Unicode Text' (UTF-16 LE, tab-separated)", "orders.txt", _utf16(orders, "\t", "utf-16-le"),

@@ -194,7 +194,7 @@ def _read_by_content(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
             return _read_excel(data, name, notes)
     except InputError:
         raise
-    except Exception as exc:  # pyarrow and calamine raise many types for a broken file
+    except Exception as exc:  # pyarrow and openpyxl raise many types for a broken file
         raise InputError(f"expected a readable {suffix} file in '{name}', found: {_one_line(exc)}") from None
     text = decode_text(data, name, notes)
     if kind == "json":
@@ -317,13 +317,13 @@ def _read_parquet_folder(path: Path) -> pd.DataFrame:
 
 
 def _check_workbook(data: bytes, name: str) -> None:
-    """Before calamine parses anything: the members' declared sizes against the inflation caps (zipfile
+    """Before openpyxl parses anything: the members' declared sizes against the inflation caps (zipfile
     never yields more than a member declares), and each sheet's declared dimension against the row limit."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return  # not a zip: calamine's own error names the damage
+        return  # not a zip: openpyxl's own error names the damage
     declared = sum(m.file_size for m in members)
     cap = _inflate_cap(len(data))
     if declared > cap:
@@ -338,18 +338,52 @@ def _check_workbook(data: bytes, name: str) -> None:
             with archive.open(member) as handle:
                 head = handle.read(4096)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-            continue  # calamine will say it is damaged
+            continue  # openpyxl will say it is damaged
         found = re.search(rb'<(?:\w+:)?dimension ref="[A-Z]{1,3}\d+:[A-Z]{1,3}(\d{1,9})"', head)
         if found:
             _check_rows(max(int(found.group(1)) - 1, 0), name, " below the header of a sheet (its declared size)")
+        _check_grid(archive, member, name)
+
+
+GRID_FLOOR, GRID_PER_CELL = 1_000_000, 50  # a sheet's grid may hold this many cells, or 50 per filled one
+
+
+def _check_grid(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> None:
+    """A sheet is read as a grid up to its furthest cell: one cell at XFD1048576 in a 5 KB file made
+    a grid of 17 billion cells (openpyxl filled 24 GB before it was killed). The furthest row and
+    column written are checked against the cells filled before anything is parsed; the member is at
+    most its declared size, which _check_workbook has held to the inflation caps."""
+    try:
+        with archive.open(member) as handle:
+            xml = handle.read()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return  # openpyxl will say it is damaged
+    filled = len(re.findall(rb"<(?:\w+:)?c[\s>/]", xml))
+    rows = [int(r) for r in re.findall(rb'<(?:\w+:)?(?:row|c)\s[^>]*?\br="[A-Z]{0,3}(\d{1,9})"', xml)]
+    columns = [_column_number(c) for c in re.findall(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})\d', xml)]
+    # Cells without a reference follow the one before: at most `filled` more, inside the allowance
+    height, width = max(rows, default=0) or filled, max(columns, default=0) or 1
+    if height * width > max(GRID_FLOOR, GRID_PER_CELL * filled):
+        raise InputError(f"expected a sheet whose cells fill its grid, found one in '{name}' reaching row "
+                         f"{height:,} and column {width:,} ({height * width:,} cells) with {filled:,} filled, as a "
+                         "workbook made to exhaust memory is; save the table alone as CSV")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     """The sheet holding the table: recognised columns (an item ID) first, then the most rows. The
     header is the first row that is mostly filled in (a merged title row above it is skipped)."""
     _check_workbook(data, name)
-    # calamine (Rust) reads a workbook about 7x faster than openpyxl, to the same values and types
-    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="calamine")
+    # openpyxl, not calamine (7x faster): calamine allocates every cell up to the furthest reference,
+    # and a cell at XFD1048576 in a 5 KB file aborted the process (a Rust allocation failure is no
+    # exception to catch); openpyxl's MemoryError is one line
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
     tables = {sheet: _sheet_table(raw) for sheet, raw in sheets.items()}
     usable = {sheet: table for sheet, table in tables.items() if table is not None}
     if not usable:
