@@ -100,9 +100,9 @@ def test_a_text_column_mapped_as_a_number_is_refused_in_words(engine):
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
     """'01/12/2010 08:26' (meant as 1 December) was read as 12 January with no word: where no date
-    tells day from month the reading whose dates span less time is taken (9 days of December, not
-    9 months on the 12th: a new user's European export), and the report says so; where a date tells,
-    nothing is said."""
+    tells day from month, a log with times of day is read in the order whose dates span less time (9
+    days of December, not 9 months on the 12th: a new user's European export), dates alone by the
+    separators' custom, and the report says which; where a date tells, nothing is said."""
     def notes(dates):
         frame = pd.DataFrame({"user": ["a", "b"] * 3, "item": list("xyzxyz"), "time": dates})
         result = ingest(frame.to_csv(index=False).encode(), "log.csv", engine=engine)
@@ -113,9 +113,16 @@ def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
                     "were read day-first (2010-12-01), as the dates then span 8 days (243 days read month-first); "
                     "dates written year-first (2010-12-01) are read as written"]
     assert (str(times.min()), str(times.max())) == ("2010-12-01 08:26:00", "2010-12-09 10:00:00")
-    said, times = notes(["12/01/2010", "12/02/2010", "12/09/2010"] * 2)  # the same days as a US export writes them
+    said, times = notes(["12/01/2010 08:26", "12/02/2010 09:00", "12/09/2010 10:00"] * 2)  # as a US export writes them
     assert len(said) == 1 and "read month-first (2010-12-01), as the dates then span 8 days" in said[0]
-    assert (str(times.min()), str(times.max())) == ("2010-12-01 00:00:00", "2010-12-09 00:00:00")
+    assert (str(times.min()), str(times.max())) == ("2010-12-01 08:26:00", "2010-12-09 10:00:00")
+    # Dates alone may be periodic, where the shorter span misreads them (an adversarial review): the 1st
+    # of six months, written in the US and in Germany, read as written by the separators' custom
+    said, times = notes([f"{m:02d}/01/2023" for m in range(1, 7)])
+    assert (str(times.min()), str(times.max())) == ("2023-01-01 00:00:00", "2023-06-01 00:00:00")
+    assert "span" not in said[0]
+    said, times = notes([f"01.{m:02d}.2023" for m in range(1, 7)])
+    assert (str(times.min()), str(times.max())) == ("2023-01-01 00:00:00", "2023-06-01 00:00:00")
     said, _ = notes(["01/01/2011", "01/1/2011", "01/02/2011"] * 2)  # the example is one whose readings differ
     assert len(said) == 1 and "such as '01/02/2011' were read month-first (2011-01-02)" in said[0]
     said, times = notes(["01.02.2011", "02.01.2011", "01.02.2011"] * 2)  # alike either way: dotted, day-first

@@ -125,10 +125,14 @@ DAY_MONTH = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 01/12/2010, 1-12-10, 01.12.20
 def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool, str]:
     """Whether d/m/y dates (13/12/2010, 13-12-2010, 13.12.2010) outnumber m/d/y ones, by rows, and
     whether that was guessed (such dates, none telling), with the reason for a guess. Only a day can
-    pass 12, so 13/12 is day-first evidence, 12/13 month-first, 32/13 (garbage) neither. Without
-    evidence, the reading whose dates span less time: a log of 1-9 December written 01/12 to 09/12
-    spans 8 days read day-first and 8 months read month-first (and 12/01 to 12/09, the other way
-    round). Where both span alike, dotted dates (01.12.2010, as Europe writes them) are day-first."""
+    pass 12, so 13/12 is day-first evidence, 12/13 month-first, 32/13 (garbage) neither.
+
+    Without evidence, a log whose values carry a time of day (a transaction log) is read in the
+    order whose dates span less time: nine days of orders written 01/12 to 09/12 span 8 days read
+    day-first and 243 read month-first (on the 12th of nine months), and 12/01 to 12/09 the other
+    way round. Dates alone may be periodic (the 1st of each month, 01/02 to 01/12 in Germany, 02/01
+    to 12/01 in the US), where the shorter span is the wrong reading: there, and where the spans
+    tie, dotted dates (01.12.2010, as Europe writes them) are day-first and others month-first."""
     dated = text.str.match(DAY_MONTH).to_numpy(bool)  # vectorised, not str.extract
     if not dated.any():
         return False, False, ""
@@ -141,20 +145,23 @@ def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool, str]:
     month = int(weight[((second > 12) & (first <= 12)).to_numpy(bool)].sum())
     if day or month:
         return day > month, False, ""
-    distinct = pd.Series(pd.unique(fields.str.extract(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})", expand=False)))
-    spans = [_span([_one_date(value, reading) for value in distinct]) for reading in (True, False)]
-    if spans[0] is not None and spans[1] is not None and spans[0] != spans[1]:
-        dayfirst = spans[0] < spans[1]
-        return dayfirst, True, (f", as the dates then span {_days(spans[0 if dayfirst else 1])} "
-                                f"({_days(spans[1 if dayfirst else 0])} read {'month' if dayfirst else 'day'}-first)")
+    clock = fields.str.extract(r"\s(\d{1,2}):(\d\d)").astype(float)  # 08:26; a midnight 00:00 is dates alone
+    if ((clock[0] > 0) | (clock[1] > 0)).any():
+        dates = pd.Series(pd.unique(fields.str.extract(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})", expand=False)))
+        spans = [_span(_to_utc(dates, reading)) for reading in (True, False)]  # at C speed: one layout each
+        if spans[0] is not None and spans[1] is not None and spans[0] != spans[1]:
+            dayfirst = spans[0] < spans[1]
+            return dayfirst, True, (f", as the dates then span {_days(spans[0 if dayfirst else 1])} "
+                                    f"({_days(spans[1 if dayfirst else 0])} read {'month' if dayfirst else 'day'}"
+                                    "-first)")
     dotted = fields.str.match(r"^\d{1,2}\.").to_numpy(bool)
     dayfirst = int(weight[dotted].sum()) * 2 > int(weight.sum())
     return dayfirst, True, ", as dotted dates are written" if dayfirst else ""
 
 
-def _span(dates: list) -> pd.Timedelta | None:
-    found = [d for d in dates if not pd.isna(d)]
-    return max(found) - min(found) if found else None
+def _span(dates: pd.Series) -> pd.Timedelta | None:
+    found = dates.dropna()
+    return found.max() - found.min() if len(found) else None
 
 
 def _days(span: pd.Timedelta) -> str:
