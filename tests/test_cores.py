@@ -80,8 +80,32 @@ def test_a_stage_runs_on_the_threads_chosen_then_puts_them_back(unset):
 
 
 def test_the_command_refuses_a_bad_thread_count_in_one_line():
-    found = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(SAMPLE), "--models", "pop"],
+    """With two models the refusal inside the loop read as each model refusing the data: exit 0, no
+    table (an adversarial review). It is now checked before the first fit."""
+    found = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(SAMPLE), "--models", "pop,itemknn"],
                            cwd=ROOT, capture_output=True, text=True, timeout=300,
                            env=os.environ | {"GNNREC_THREADS": "0"})
     assert found.returncode == 2 and found.stderr.strip().splitlines() == [
         "error: GNNREC_THREADS: expected a whole number of threads from 1 to 4096, found '0'"], found.stderr
+
+
+def test_stages_overlapping_in_threads_put_the_pools_back_when_the_last_ends(unset):
+    """The dashboard trains in threads of one process; each stage restoring its own limits left the
+    BLAS pool at the first stage's count once two overlapped (an adversarial review)."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    def blas() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before_blas, before_torch = blas(), torch.get_num_threads()
+    wanted = 3 if before_blas[:1] != [3] else 2
+    unset.setattr(cores, "threads_now", lambda: wanted)
+    first, second = cores.on_free_cores(torch_stage=True), cores.on_free_cores(torch_stage=True)
+    first.__enter__()
+    second.__enter__()
+    assert set(blas()) == {wanted} and torch.get_num_threads() == wanted
+    first.__exit__(None, None, None)
+    assert set(blas()) == {wanted}  # the second stage still runs on its threads
+    second.__exit__(None, None, None)
+    assert blas() == before_blas and torch.get_num_threads() == before_torch

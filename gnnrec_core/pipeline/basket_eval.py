@@ -32,6 +32,7 @@ from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import BasketEvalResult, BasketRow, Gain
 from .benchmark import completion_verdicts, paired_gain
+from .cores import fixed_threads, on_free_cores
 
 
 def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -67,6 +68,7 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     valid_relevant = _one_each(valid_hidden, valid_rest.shape)
     rows: list[BasketRow] = []
     per_basket: dict[str, np.ndarray] = {}  # each test basket's nDCG, by model: the verdict's interval
+    fixed_threads()  # a bad GNNREC_THREADS refused once, not read as each model's refusal below
     with sharing():  # the filters and the GNNs' blends build each item graph, SVD and GF-CF search once
         for position, name in enumerate(models):
             report_or_cancel(progress, {"model": name, "index": position, "total": len(models)})
@@ -75,7 +77,8 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
             known = {key: v for key, v in settings.items() if key in {f.name for f in fields(cls.config_class)}}
             started = time.perf_counter()
             try:
-                model = cls(**known, **extra).fit(train)
+                with on_free_cores(torch_stage=SPECS[name].is_gnn):
+                    model = cls(**known, **extra).fit(train)
             except ConfigError as exc:
                 rows.append(BasketRow(name, skipped=str(exc)))
                 continue

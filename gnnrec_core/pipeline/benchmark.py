@@ -27,7 +27,7 @@ from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, for_seed, report_or_cancel
 from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, SeededBenchmark, Verdicts
-from .cores import on_free_cores
+from .cores import fixed_threads, on_free_cores
 from .run_clock import shape_of
 from .run_memory import plan_memory
 
@@ -118,6 +118,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
     gnn_settings (e.g. time_budget) go to the GNN models only. `ks`: every cut-off to score (k, the
     first, gives the flat metrics); `data_split`: the user's own split (matrix.interactions.given_split)
     in place of one drawn by `split_config`."""
+    fixed_threads()  # a bad GNNREC_THREADS refused before the loop, which reads a ConfigError as one model's
     ks = tuple(dict.fromkeys([k, *ks]))
     if min(ks) < 1:
         raise ConfigError(f"k: expected integers >= 1, found {', '.join(map(str, ks))}")

@@ -18,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..errors import ConfigError
 
@@ -38,12 +39,22 @@ def machine_cores() -> int:
 
 
 def _busy_ticks() -> tuple[int, int]:
-    """(busy, all) clock ticks of every core since boot, from /proc/stat's first line."""
+    """(busy, all) clock ticks since boot of the cores this process may run on, from /proc/stat's
+    per-core lines: in a container pinned to 4 of 64 cores, the other 60's load is not ours to share."""
+    try:
+        ours = {f"cpu{core}" for core in os.sched_getaffinity(0)}
+    except AttributeError:  # not Linux: every core
+        ours = None
+    busy = total = 0
     with open("/proc/stat") as handle:
-        fields = [int(v) for v in handle.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
-    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
-    return total - idle, total
+        for line in handle:
+            name, *values = line.split()
+            if not name.startswith("cpu") or name == "cpu" or (ours is not None and name not in ours):
+                continue
+            fields = [int(v) for v in values[:8]]  # user nice system idle iowait irq softirq steal
+            total += sum(fields)
+            busy += sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)
+    return busy, total
 
 
 def busy_elsewhere(window: float = WINDOW) -> float | None:
@@ -60,15 +71,24 @@ def busy_elsewhere(window: float = WINDOW) -> float | None:
     return max(0.0, ((busy1 - busy0) / tick - (own1 - own0)) / seconds)
 
 
+def fixed_threads() -> int | None:
+    """GNNREC_THREADS where set; a bad value refused in one line. Called before a run's first fit:
+    inside a benchmark's loop the refusal read as each model refusing the data (exit 0, no table)."""
+    fixed = os.environ.get(THREADS_ENV, "").strip()
+    if not fixed:
+        return None
+    if not (fixed.isascii() and fixed.isdigit() and 1 <= int(fixed) <= 4096):
+        raise ConfigError(f"{THREADS_ENV}: expected a whole number of threads from 1 to 4096, found '{fixed}'")
+    return int(fixed)
+
+
 def threads_now() -> int | None:
     """Threads for the next stage: GNNREC_THREADS where set, None where the user set the libraries'
     own variables (then nothing is changed), else the free cores (measured at most every REUSE s)."""
     global _last
-    fixed = os.environ.get(THREADS_ENV, "").strip()
-    if fixed:
-        if not (fixed.isascii() and fixed.isdigit() and 1 <= int(fixed) <= 4096):
-            raise ConfigError(f"{THREADS_ENV}: expected a whole number of threads from 1 to 4096, found '{fixed}'")
-        return int(fixed)
+    fixed = fixed_threads()
+    if fixed is not None:
+        return fixed
     if any(os.environ.get(name) for name in USER_SET):
         return None
     now = time.monotonic()
@@ -81,11 +101,18 @@ def threads_now() -> int | None:
     return threads
 
 
+_pools = threading.Lock()
+_stages = 0  # stages running now: the dashboard trains in threads of one process, and pools are the process's
+_before: tuple[Any, int | None] | None = None  # (the BLAS limits to restore, torch's threads) when the first began
+
+
 @contextlib.contextmanager
 def on_free_cores(torch_stage: bool = False) -> Iterator[int | None]:
-    """Run the block with torch's and the BLAS libraries' threads set to threads_now(), then put
-    them back. `torch_stage`: the block uses torch (imported here, so that its pool is set before
-    the block loads it)."""
+    """Run the block with torch's and the BLAS libraries' threads set to threads_now(); when the last
+    stage running ends, put back what they were before the first began (stages that overlap in
+    threads each restoring its own left the pools at the first one's count). `torch_stage`: the
+    block uses torch (imported here, so that its pool is set before the block loads it)."""
+    global _stages, _before
     threads = threads_now()
     if threads is None:
         yield None
@@ -95,12 +122,21 @@ def on_free_cores(torch_stage: bool = False) -> Iterator[int | None]:
     torch = sys.modules.get("torch")
     if torch is None and torch_stage:
         import torch
-    before = torch.get_num_threads() if torch is not None else None
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with _pools:
+        limits = threadpool_limits(limits=threads, user_api="blas")
+        if _stages == 0:
+            _before = (limits, torch.get_num_threads() if torch is not None else None)
+        _stages += 1
         if torch is not None:
             torch.set_num_threads(threads)
-        try:
-            yield threads
-        finally:
-            if torch is not None and before is not None:
-                torch.set_num_threads(before)
+    try:
+        yield threads
+    finally:
+        with _pools:
+            _stages -= 1
+            if _stages == 0 and _before is not None:
+                blas, torch_threads = _before
+                blas.restore_original_limits()
+                if torch_threads is not None and "torch" in sys.modules:
+                    sys.modules["torch"].set_num_threads(torch_threads)
+                _before = None

@@ -40,6 +40,7 @@ from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_wor
 from ..store import Run, Workspace
 from ..store_files import fingerprint
 from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
+from .cores import fixed_threads
 from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
 
@@ -104,6 +105,7 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig = ExperimentConfig
     """heldout: the user's own test set (events as ingest returns them): every interaction of
     `dataset` trains and these are scored (matrix.interactions.given_split); config.split is unused.
     The filters and the GNN's blend build each item graph and SVD once (shared_parts.sharing)."""
+    fixed_threads()  # a bad GNNREC_THREADS refused before the first fit, not read as one model's refusal
     with sharing():
         return _run_experiment(dataset, config, progress, heldout)
 
