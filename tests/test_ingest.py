@@ -33,9 +33,11 @@ from gnnrec_core.errors import InputError
     (["Order ID", "Customer Number", "SKU", "Qty"], {"basket": "Order ID", "user": "Customer Number", "item": "SKU"}),
     (["Invoice Number", "Customer No", "Product Number"],
      {"basket": "Invoice Number", "user": "Customer No", "item": "Product Number"}),
-    (["order", "Cust ID", "Item No"], {"basket": "order", "user": "Cust ID", "item": "Item No"}),
+    (["order", "Cust ID", "Product Key"], {"basket": "order", "user": "Cust ID", "item": "Product Key"}),
     (["customer_number", "article_number"], {"user": "customer_number", "item": "article_number"}),
-    (["Account Number", "Customer Type", "SKU"], {"user": "Account Number", "item": "SKU"}),
+    # Not taken (an adversarial review): an SAP order's line position, a ledger's account
+    (["Sales Doc.", "Item No", "Material"], {"item": None}),
+    (["Document No", "Account Number", "Item No", "Amount"], {"user": None, "item": None}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

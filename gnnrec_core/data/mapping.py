@@ -18,15 +18,17 @@ from ..errors import InputError
 
 # Role -> normalised names, best first. Normalising drops case, RecBole's ":token" style type
 # suffixes and every non-alphanumeric character, so "Customer ID", "customer_id" and
-# "customerid:token" all read "customerid".
+# "customerid:token" all read "customerid". Not taken: "Item No" (an SAP order's line position) and
+# "Account Number" (a ledger's account in a finance export): a silent wrong mapping is worse than
+# none, which the Data page and `ingest` ask the user to map.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user": ("customerid", "userid", "visitorid", "clientid", "memberid", "buyerid", "accountid",
              "customernumber", "customerno", "customernr", "customercode", "customerkey", "custid", "custno",
-             "clientnumber", "clientno", "membernumber", "memberno", "accountnumber", "accountno", "shopperid",
+             "clientnumber", "clientno", "membernumber", "memberno", "shopperid",
              "customer", "user", "visitor", "client", "member", "buyer", "shopper", "uid", "reviewerid"),
     "item": ("stockcode", "productid", "itemid", "sku", "articleid", "asin", "movieid", "isbn",
-             "productcode", "itemcode", "productnumber", "productno", "itemnumber", "itemno", "articlenumber",
-             "articleno", "skuid", "skucode", "product", "item", "article", "iid", "bookid"),
+             "productcode", "itemcode", "productnumber", "productno", "productkey", "articlenumber", "articleno",
+             "skuid", "skucode", "product", "item", "article", "iid", "bookid"),
     "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",
                "basketid", "basket", "transactionid", "transaction", "receiptid", "receipt",
                "cartid", "sessionid", "session"),
