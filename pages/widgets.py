@@ -316,8 +316,9 @@ def _offer_run_with_vectors(run: Run) -> typing.NoReturn:
     """The page stops: the active run has no product vectors (a filter or a baseline). Where the
     same dataset has a GNN run, one click makes it active; a run made by `train --model gfcf` left
     the map a dead end that named no way out."""
+    data_saved = float((dataset_meta(run.info.dataset.name) or {}).get("saved_at", 0.0))
     mapped = [r for r in ws().list_runs() if r.dataset.name == run.info.dataset.name and r.model in SPECS
-              and SPECS[r.model].is_gnn]
+              and SPECS[r.model].is_gnn and r.saved_at >= data_saved]  # not a run of data replaced since
     st.info(f"The active run's model ({escape_markdown(LABELS.get(run.model.name, run.model.name))}) has no "
             "product vectors to map: only the trained GNNs (LightGCN, the feature-aware GCN) place products in a "
             "space. " + ("This dataset has such a run:" if mapped else "Train one on the Train page."))

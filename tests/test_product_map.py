@@ -336,3 +336,10 @@ def test_a_run_without_product_vectors_offers_the_datasets_gnn_run(tmp_path, mon
     assert not at.get("plotly_chart")
     next(b for b in at.button if b.label.startswith("Use LightGCN on orders")).click().run()
     assert not at.exception and at.session_state["active_run"] == gnn and at.get("plotly_chart")
+    # The dataset saved again after the GNN run: that run is of other data, and is not offered
+    store.save_dataset("orders", result, replace=True)
+    store.save_run(Run(GFCF().fit(matrix), users, items, RunInfo(DatasetRef("orders"), "gfcf", ())))
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    again.switch_page("pages/product_map.py").run()
+    assert not again.exception and any("Train one on the Train page" in i.value for i in again.info)
+    assert not [b for b in again.button if b.label.startswith("Use ")]
