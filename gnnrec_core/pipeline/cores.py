@@ -101,6 +101,15 @@ def threads_now() -> int | None:
     return threads
 
 
+_torch_threads: list[int] = []  # torch's default thread count, read before this module first set it
+
+
+def _torch_default(torch: Any) -> int:
+    if not _torch_threads:
+        _torch_threads.append(_before[1] if _before is not None and _before[1] else torch.get_num_threads())
+    return _torch_threads[0]
+
+
 _pools = threading.Lock()
 _stages = 0  # stages running now: the dashboard trains in threads of one process, and pools are the process's
 _before: tuple[Any, int | None] | None = None  # (the BLAS limits to restore, torch's threads) when the first began
@@ -127,8 +136,8 @@ def on_free_cores(torch_stage: bool = False) -> Iterator[int | None]:
         if _stages == 0:
             _before = (limits, torch.get_num_threads() if torch is not None else None)
         _stages += 1
-        if torch is not None:
-            torch.set_num_threads(threads)
+        if torch is not None:  # at most torch's own default: physical cores, where affinity counts logical ones
+            torch.set_num_threads(min(threads, _torch_default(torch)))
     try:
         yield threads
     finally:
