@@ -3,6 +3,8 @@ messages, and columns returned as text with unique names (IDs keep their spellin
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 
@@ -121,3 +123,21 @@ def _strip_pandas_suffix(name: str, names: set[str]) -> str:
     """read_csv renames a repeated 'id' to 'id.1'; undo it so the repeat is found and reported."""
     base, dot, number = name.rpartition(".")
     return base if dot and number.isdigit() and base in names else name
+
+
+ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+ZIP_METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 6: "Implode"}
+AES_METHOD = 99  # WinZip's AES: the real method sits in an extra field, behind the password
+
+
+def _check_zip_member(member: zipfile.ZipInfo, name: str) -> None:
+    """Refuse, in words, what zipfile would raise NotImplementedError or RuntimeError for."""
+    if member.flag_bits & 0x1 or member.compress_type == AES_METHOD:
+        how = " (AES)" if member.compress_type == AES_METHOD else ""
+        raise InputError(f"expected an unencrypted zip archive in '{name}', found '{shown(member.filename)}' "
+                         f"protected by a password{how}; unzip it yourself and upload the file inside")
+    if member.compress_type not in ZIP_METHODS:
+        method = ZIP_METHOD_NAMES.get(member.compress_type, f"method {member.compress_type}")
+        raise InputError(f"expected a zip archive compressed with Deflate (the usual) in '{name}', found "
+                         f"'{shown(member.filename)}' compressed with {method}; unzip it yourself and upload the "
+                         "file inside")

@@ -13,15 +13,14 @@ what it is (with a note). Limits apply before the cost: a workbook's declared si
 counts, and a Parquet file's row count, are checked before either is parsed.
 
 Every column comes back as text so that IDs keep their spelling; `ingest` parses what is numeric.
-Delimited text (decoding, sniffing, basket lists) lives in delimited.py; the limits and column
-helpers every reader shares in frames.py.
+Delimited text (decoding, sniffing, basket lists) lives in delimited.py, workbooks in workbooks.py;
+the limits, column helpers and zip checks every reader shares in frames.py.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import re
 import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,6 +35,7 @@ from .frames import (
     _check_columns,
     _check_rows,
     _check_size,
+    _check_zip_member,
     _inflate_cap,
     _one_line,
     _suffix_repeats,
@@ -43,7 +43,8 @@ from .frames import (
 )
 from .json_table import _read_json
 from .limits import env_name
-from .mapping import detect_mapping, shown
+from .mapping import shown
+from .workbooks import read_excel
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".inter", ".item", ".data", ".md"}  # .md: a Markdown table
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -52,9 +53,6 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 KNOWN_SUFFIXES = TEXT_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES | JSON_SUFFIXES
 ZIP_MAGIC, PARQUET_MAGIC, OLE_MAGIC = b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
-ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-ZIP_METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 6: "Implode"}
-AES_METHOD = 99  # WinZip's AES: the real method sits in an extra field, behind the password
 
 
 def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: str | None = None) -> pd.DataFrame:
@@ -169,19 +167,6 @@ def _unzip(data: bytes, name: str) -> tuple[bytes, str]:
     return inner, Path(member.filename).name
 
 
-def _check_zip_member(member: zipfile.ZipInfo, name: str) -> None:
-    """Refuse, in words, what zipfile would raise NotImplementedError or RuntimeError for."""
-    if member.flag_bits & 0x1 or member.compress_type == AES_METHOD:
-        how = " (AES)" if member.compress_type == AES_METHOD else ""
-        raise InputError(f"expected an unencrypted zip archive in '{name}', found '{shown(member.filename)}' "
-                         f"protected by a password{how}; unzip it yourself and upload the file inside")
-    if member.compress_type not in ZIP_METHODS:
-        method = ZIP_METHOD_NAMES.get(member.compress_type, f"method {member.compress_type}")
-        raise InputError(f"expected a zip archive compressed with Deflate (the usual) in '{name}', found "
-                         f"'{shown(member.filename)}' compressed with {method}; unzip it yourself and upload the "
-                         "file inside")
-
-
 def _read_by_content(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     """The format is told by the content where it can be (zip, Parquet and OLE magic bytes), else by
     the name's suffix; a file whose name says otherwise is read as what it is, with a note."""
@@ -191,7 +176,7 @@ def _read_by_content(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
         if kind == "parquet":
             return _read_parquet(data, name)
         if kind == "excel":
-            return _read_excel(data, name, notes)
+            return read_excel(data, name, notes)
     except InputError:
         raise
     except Exception as exc:  # pyarrow and openpyxl raise many types for a broken file
@@ -314,105 +299,3 @@ def _read_parquet_folder(path: Path) -> pd.DataFrame:
     frame.columns = _unique_names([str(c).strip() for c in frame.columns], notes)
     frame.attrs["notes"] = notes
     return frame
-
-
-def _check_workbook(data: bytes, name: str) -> None:
-    """Before openpyxl parses anything: the members' declared sizes against the inflation caps (zipfile
-    never yields more than a member declares), and each sheet's declared dimension against the row limit."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return  # not a zip: openpyxl's own error names the damage
-    declared = sum(m.file_size for m in members)
-    cap = _inflate_cap(len(data))
-    if declared > cap:
-        raise InputError(f"expected a workbook whose sheets inflate to at most {cap / MB:,.0f} MB, found '{name}' "
-                         f"({len(data) / MB:,.2f} MB) declaring {declared / MB:,.0f} MB, as a zip bomb does; "
-                         f"save it as CSV, or raise {env_name('inflated_mb')} / {env_name('inflate_ratio')}")
-    for member in members:
-        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
-            continue
-        _check_zip_member(member, name)
-        try:
-            with archive.open(member) as handle:
-                head = handle.read(4096)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-            continue  # openpyxl will say it is damaged
-        found = re.search(rb'<(?:\w+:)?dimension ref="[A-Z]{1,3}\d+:[A-Z]{1,3}(\d{1,9})"', head)
-        if found:
-            _check_rows(max(int(found.group(1)) - 1, 0), name, " below the header of a sheet (its declared size)")
-        _check_grid(archive, member, name)
-
-
-GRID_FLOOR, GRID_PER_CELL = 1_000_000, 50  # a sheet's grid may hold this many cells, or 50 per filled one
-
-
-def _check_grid(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> None:
-    """A sheet is read as a grid up to its furthest cell: one cell at XFD1048576 in a 5 KB file made
-    a grid of 17 billion cells (openpyxl filled 24 GB before it was killed). The furthest row and
-    column written are checked against the cells filled before anything is parsed; the member is at
-    most its declared size, which _check_workbook has held to the inflation caps."""
-    try:
-        with archive.open(member) as handle:
-            xml = handle.read()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return  # openpyxl will say it is damaged
-    filled = len(re.findall(rb"<(?:\w+:)?c[\s>/]", xml))
-    rows = [int(r) for r in re.findall(rb'<(?:\w+:)?(?:row|c)\s[^>]*?\br="[A-Z]{0,3}(\d{1,9})"', xml)]
-    columns = [_column_number(c) for c in re.findall(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})\d', xml)]
-    # Cells without a reference follow the one before: at most `filled` more, inside the allowance
-    height, width = max(rows, default=0) or filled, max(columns, default=0) or 1
-    if height * width > max(GRID_FLOOR, GRID_PER_CELL * filled):
-        raise InputError(f"expected a sheet whose cells fill its grid, found one in '{name}' reaching row "
-                         f"{height:,} and column {width:,} ({height * width:,} cells) with {filled:,} filled, as a "
-                         "workbook made to exhaust memory is; save the table alone as CSV")
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
-    """The sheet holding the table: recognised columns (an item ID) first, then the most rows. The
-    header is the first row that is mostly filled in (a merged title row above it is skipped)."""
-    _check_workbook(data, name)
-    # openpyxl, not calamine (7x faster): calamine allocates every cell up to the furthest reference,
-    # and a cell at XFD1048576 in a 5 KB file aborted the process (a Rust allocation failure is no
-    # exception to catch); openpyxl's MemoryError is one line
-    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
-    tables = {sheet: _sheet_table(raw) for sheet, raw in sheets.items()}
-    usable = {sheet: table for sheet, table in tables.items() if table is not None}
-    if not usable:
-        raise InputError(f"expected a sheet with a header and data rows in '{name}', found "
-                         f"{len(sheets)} sheet(s) without: {', '.join(map(repr, sheets))[:160]}")
-    sheet = max(usable, key=lambda s: (_names_an_item(usable[s][0]), len(usable[s][0])))  # ties: the first
-    body, header_row = usable[sheet]
-    if len(sheets) > 1:
-        why = "it holds the table (an item column and the most rows)" if len(usable) > 1 else "the others are empty"
-        notes.append(f"read sheet '{shown(sheet)}' of {len(sheets)} ({', '.join(map(shown, sheets))}): {why}; "
-                     "save the sheet you want alone to read another")
-    if header_row:
-        notes.append(f"header found on row {header_row} of sheet '{shown(sheet)}'; "
-                     "the rows above it (titles, merged cells) were skipped")
-    return _as_text(body)
-
-
-def _sheet_table(raw: pd.DataFrame) -> tuple[pd.DataFrame, int] | None:
-    """(body under its header, the header's 1-based row when titles sit above it, else 0)."""
-    filled = raw.dropna(how="all").dropna(axis=1, how="all")
-    if len(filled) < 2 or filled.shape[1] < 1:
-        return None
-    share = filled.notna().mean(axis=1).to_numpy()
-    header_at = next((i for i, s in enumerate(share[:20]) if s >= 0.8), 0)
-    header = [str(v).strip() if pd.notna(v) else f"column_{i + 1}" for i, v in enumerate(filled.iloc[header_at])]
-    body = filled.iloc[header_at + 1:].reset_index(drop=True)
-    body.columns = _suffix_repeats(header)  # repeats get .1 suffixes, reported below like a CSV's
-    return body, int(filled.index[header_at]) + 1 if header_at else 0
-
-
-def _names_an_item(body: pd.DataFrame) -> bool:
-    return detect_mapping(body.head(0)).item is not None
