@@ -376,26 +376,3 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     assert said in _texts(at).replace("\\", "")
     at.radio[0].set_value("Two runs").run()  # no runs: the mode stops before a link of its own
     assert dict(at.query_params) == {"mode": "runs"}  # the segments' link went with them (it stayed, stale)
-
-
-
-def test_the_progress_panel_draws_the_curve_only_once_there_is_one(workspace):
-    """While the filters fit before the GNN, the curve was an empty chart with axes from -1 to 6
-    (read as something broken); a line says where it will appear instead."""
-    from gnnrec_core.pipeline.experiment import ExperimentConfig
-    from pages.jobs import Job, jobs
-
-    at = _app().run()
-    job = Job("progress-panel-test", "Online Retail sample", ExperimentConfig(), stage="fitting Graph filter")
-    jobs()[job.id] = job
-    try:
-        at.session_state["training_job"] = job.id
-        at.switch_page("pages/train.py").run()
-        assert not at.exception and not at.get("plotly_chart")
-        assert "LightGCN's training curve appears here when its training starts" in _texts(at)
-        job.record({"stage": "fitting LightGCN", "epoch": 1, "epochs": 5, "loss": 5.2})
-        at.run()
-        assert not at.exception and len(at.get("plotly_chart")) == 1
-    finally:
-        job.status = "cancelled"
-        jobs().pop(job.id, None)

@@ -1,4 +1,5 @@
-"""The Train page on runs made elsewhere: a model with no epochs draws no empty training chart."""
+"""The Train page draws no empty training chart: not for a run made elsewhere of a model with no
+epochs, nor while the models beside a GNN fit before it."""
 
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
@@ -17,3 +18,26 @@ def test_a_model_without_epochs_says_so_instead_of_an_empty_chart(small_log, tmp
     assert not at.exception
     assert any(str(c.value).startswith("No training curve: EASE is fitted in closed form") for c in at.caption)
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_progress_panel_draws_the_curve_only_once_there_is_one(tmp_path, monkeypatch):
+    """While the filters fit before the GNN, the curve was an empty chart with axes from -1 to 6
+    (read as something broken); a line says where it will appear instead."""
+    from gnnrec_core.pipeline.experiment import ExperimentConfig
+    from pages.jobs import Job, jobs
+
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    job = Job("progress-panel-test", "Online Retail sample", ExperimentConfig(), stage="fitting Graph filter")
+    jobs()[job.id] = job
+    try:
+        at.session_state["training_job"] = job.id
+        at.switch_page("pages/train.py").run()
+        assert not at.exception and not at.get("plotly_chart")
+        assert any("LightGCN's training curve appears here when its training starts" in c.value for c in at.caption)
+        job.record({"stage": "fitting LightGCN", "epoch": 1, "epochs": 5, "loss": 5.2})
+        at.run()
+        assert not at.exception and len(at.get("plotly_chart")) == 1
+    finally:
+        job.status = "cancelled"
+        jobs().pop(job.id, None)
