@@ -104,7 +104,7 @@ def test_stages_overlapping_in_threads_put_the_pools_back_when_the_last_ends(uns
     first, second = cores.on_free_cores(torch_stage=True), cores.on_free_cores(torch_stage=True)
     first.__enter__()
     second.__enter__()
-    assert set(blas()) == {wanted} and torch.get_num_threads() == min(wanted, cores._torch_default(torch))
+    assert set(blas()) == {wanted} and torch.get_num_threads() == min(wanted, cores._torch_most)
     first.__exit__(None, None, None)
     assert set(blas()) == {wanted}  # the second stage still runs on its threads
     second.__exit__(None, None, None)

@@ -101,18 +101,10 @@ def threads_now() -> int | None:
     return threads
 
 
-_torch_threads: list[int] = []  # torch's default thread count, read before this module first set it
-
-
-def _torch_default(torch: Any) -> int:
-    if not _torch_threads:
-        _torch_threads.append(_before[1] if _before is not None and _before[1] else torch.get_num_threads())
-    return _torch_threads[0]
-
-
 _pools = threading.Lock()
 _stages = 0  # stages running now: the dashboard trains in threads of one process, and pools are the process's
 _before: tuple[Any, int | None] | None = None  # (the BLAS limits to restore, torch's threads) when the first began
+_torch_most: int | None = None  # torch's threads before this module first set them: its default, physical cores
 
 
 @contextlib.contextmanager
@@ -121,7 +113,7 @@ def on_free_cores(torch_stage: bool = False) -> Iterator[int | None]:
     stage running ends, put back what they were before the first began (stages that overlap in
     threads each restoring its own left the pools at the first one's count). `torch_stage`: the
     block uses torch (imported here, so that its pool is set before the block loads it)."""
-    global _stages, _before
+    global _stages, _before, _torch_most
     threads = threads_now()
     if threads is None:
         yield None
@@ -136,8 +128,9 @@ def on_free_cores(torch_stage: bool = False) -> Iterator[int | None]:
         if _stages == 0:
             _before = (limits, torch.get_num_threads() if torch is not None else None)
         _stages += 1
-        if torch is not None:  # at most torch's own default: physical cores, where affinity counts logical ones
-            torch.set_num_threads(min(threads, _torch_default(torch)))
+        if torch is not None:  # at most torch's own default: affinity counts logical cores
+            _torch_most = _torch_most or torch.get_num_threads()
+            torch.set_num_threads(min(threads, _torch_most))
     try:
         yield threads
     finally:
