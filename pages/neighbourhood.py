@@ -89,6 +89,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            "together). Baskets count every order, those without a customer ID included; buyers count customers. "
            f"Similarity: {escape_markdown(run.model.link_scale)}.")
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
+similarity_help = f"{run.model.link_label}: {run.model.link_scale}"
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 any_thin = bool(table["thin"].any())  # else its column goes, and the names get its width (they were cut off)
 st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table), 800), column_order=[  # the rest: CSV
@@ -98,9 +99,9 @@ st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table),
     "item": st.column_config.TextColumn(width=SMALL),
     "relation": st.column_config.TextColumn("relation", width=SMALL),
     # A bar from zero draws nothing for a negative similarity: then the figures alone
-    "similarity": (st.column_config.NumberColumn if (table["similarity"] < 0).any() else
-                   st.column_config.ProgressColumn)(min_value=0, max_value=top, format="%.3f", width=120,
-                                                  help=f"{run.model.link_label}: {run.model.link_scale}"),
+    "similarity": st.column_config.NumberColumn(format="%.3f", width=120, help=similarity_help)
+    if (table["similarity"] < 0).any() else st.column_config.ProgressColumn(
+        min_value=0, max_value=top, format="%.3f", width=120, help=similarity_help),
     "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
     "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
                                                  help="customers who bought both"),

@@ -80,9 +80,9 @@ def read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     """The sheet holding the table: recognised columns (an item ID) first, then the most rows. The
     header is the first row that is mostly filled in (a merged title row above it is skipped)."""
     _check_workbook(data, name)
-    # openpyxl, not calamine (7x faster): calamine allocates every cell up to the furthest reference,
-    # and a cell at XFD1048576 in a 5 KB file aborted the process (a Rust allocation failure is no
-    # exception to catch); openpyxl's MemoryError is one line
+    # openpyxl, not calamine (7x faster): where a grid passed _check_grid's allowance anyway, calamine's
+    # failed allocation aborts the whole process (a Rust abort is no exception to catch: one cell at
+    # XFD1048576 stopped it before that check existed), where openpyxl's MemoryError is one line
     sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
     tables = {sheet: _sheet_table(raw) for sheet, raw in sheets.items()}
     usable = {sheet: table for sheet, table in tables.items() if table is not None}
