@@ -128,7 +128,8 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
                                        "leverage", "conviction"}
     assert all(r["antecedent_names"] == r["antecedents"] for r in result["rules"])  # a basket list names no product
     assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
-    header, *shown = run.stdout.splitlines()  # the printed list says how much of the whole it is
+    header, *shown, wrote = run.stdout.splitlines()  # the printed list says how much of the whole it is
+    assert wrote == f"wrote {out}"  # where the JSON went, as export and report say theirs
     assert len(shown) == min(20, len(result["rules"]))
     assert (f"; the top {len(shown)} by lift" if len(shown) < len(result["rules"]) else "; all by lift") in header
     assert ("thin = fewer than" in header) == any("(thin)" in line for line in shown)  # the legend where it is used
@@ -153,6 +154,7 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
                                  "--max-rules", "0", "--json", "-"], cwd=ROOT, capture_output=True, text=True,
                                 timeout=300)
     assert len(json.loads(everything.stdout)["rules"]) == found and "note: the JSON" not in everything.stderr
+    assert "wrote" not in everything.stderr  # '-' is stdout: no file to name
     none = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.9"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)  # ended on "all by lift ...:"
     assert none.returncode == 0 and none.stdout.strip().endswith(

@@ -309,6 +309,8 @@ def _main(argv: list[str] | None = None) -> int:
             result = command(args.command)(args)
         if args.json_path:
             _write_json(result, json_out)
+        if json_out is not None:  # as report and export say where their files went
+            print(f"wrote {json_out}")
         sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is seen here
     except GnnrecError as exc:
         print(f"error: {in_cli_words(str(exc))}", file=sys.stderr)
