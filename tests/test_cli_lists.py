@@ -41,6 +41,24 @@ def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path
         assert (pd.read_csv(tmp_path / "f" / name)["buyers"] >= 6).all()
 
 
+def test_each_exported_recommendation_names_the_purchase_recommend_names(small_log, tmp_path):
+    """recommendations.csv had no reason: each row now names the purchase it links to, the one
+    `recommend` names in its path for the same customer and model."""
+    user = pd.read_csv(small_log, dtype=str)["CustomerID"].iloc[0]
+    exp = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--out", tmp_path / "e")
+    assert exp.returncode == 0, exp.stderr
+    rows = pd.read_csv(tmp_path / "e" / "recommendations.csv", dtype={"user": str, "item": str},
+                       keep_default_na=False)
+    mine = rows[rows["user"] == user]
+    rec = run_cli("recommend", small_log, "--user", user, "--model", "itemknn", "--k", "5", "--json", "-")
+    assert rec.returncode == 0, rec.stderr
+    listed = json.loads(rec.stdout)["recommendations"]
+    assert mine["item"].tolist() == [r["item"] for r in listed]
+    for (_, row), printed in zip(mine.iterrows(), listed):
+        assert printed["path"].startswith(f"bought {row['linked_purchase_name']} -> ")
+        assert row["link_measure"] == "cosine similarity" and 0 < float(row["link"]) <= 1
+
+
 def test_similar_says_what_its_numbers_measure_and_on_what_scale(small_log):
     """A filter's weight of 0.02 and an embedding's cosine of 0.9 were printed under one heading,
     'similarity', with nothing saying the scales differ: each list now says what its numbers are."""

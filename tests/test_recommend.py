@@ -7,7 +7,10 @@ from gnnrec_core.baskets.associations import basket_stats
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import InteractionConfig
 from gnnrec_core.models import EASE, GFCF, Cooccurrence, ItemKNN, LightGCN, Popularity
+from gnnrec_core.models.bspm import BSPM
+from gnnrec_core.models.turbocf import TurboCF
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.serving.export import all_recommendations
 from gnnrec_core.serving.merchandising import Merchandising, resolve
 from gnnrec_core.serving.recommend import (
     BOOST,
@@ -110,6 +113,24 @@ def test_parts_follow_the_strength_of_each_purchase(tmp_path):
     table = recommend_table(model, dataset, dataset.user_index("t"), k=1)
     assert table.loc[0, "item"] == "c" and table.loc[0, "score"] == pytest.approx(8.0)
     assert table.loc[0, "because"] == "a +6 · b +2"
+    # a and b are each bought with c by two customers: the strength decides which purchase c links to,
+    # in the page's path and in the export's columns alike.
+    assert table.loc[0, "path"] == "bought a -> linked in the model: count similarity 2"
+    exported = all_recommendations(model, dataset, k=1).set_index("user").loc["t"]
+    assert (exported["item"], exported["linked_purchase"], exported["linked_purchase_name"]) == ("c", "a", "a")
+    assert (exported["link"], exported["link_measure"]) == (2.0, model.link_label)
+
+
+def test_pair_weights_are_the_item_item_rows_entries_for_every_model_kind(tmp_path):
+    """The export links each customer's list through pair_weights; it must be item_item's number."""
+    train = _communities(tmp_path).interactions.matrix()
+    kinds = KINDS | {"bspm": lambda t: BSPM().fit(t), "turbocf": lambda t: TurboCF().fit(t)}
+    rng = np.random.default_rng(0)
+    sources, targets = rng.integers(0, train.shape[1], 40), rng.integers(0, train.shape[1], 40)
+    for kind, make in kinds.items():
+        model = make(train)
+        rows = np.asarray(model.item_item(sources), np.float64)
+        assert model.pair_weights(sources, targets) == pytest.approx(rows[np.arange(40), targets], abs=1e-5), kind
 
 
 def _communities(tmp_path):

@@ -28,6 +28,8 @@ from ..fit.metrics import top_k
 from ..progress import Progress
 from ..records import Tuning
 
+PAIR_ROWS_CELLS = 8_000_000  # item_item rows held at once by the default pair_weights: 32-64 MB
+
 
 class Recommender(ABC):
     """Subclasses implement fit, score_history, get_state and set_state; the rest follows."""
@@ -91,6 +93,25 @@ class Recommender(ABC):
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         similarity: np.ndarray = unit[np.asarray(items)] @ unit.T
         return similarity
+
+    def pair_weights(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """item_item(sources)[t, targets[t]] for each t, without the whole rows where the model can
+        (a list's links for every customer: a few purchases x k products each, not x the catalogue).
+        Default: the cosine of item vectors, else the rows of the distinct sources a chunk at a time."""
+        sources, targets = np.asarray(sources, np.int64), np.asarray(targets, np.int64)
+        vectors = self.item_vectors()
+        if vectors is not None:
+            unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            pairs: np.ndarray = np.einsum("ij,ij->i", unit[sources], unit[targets])
+            return pairs
+        distinct, where = np.unique(sources, return_inverse=True)
+        out = np.empty(len(sources), np.float64)
+        chunk = max(1, PAIR_ROWS_CELLS // max(self.n_items, 1))
+        for start in range(0, len(distinct), chunk):
+            rows = self.item_item(distinct[start:start + chunk])
+            inside = (where >= start) & (where < start + chunk)
+            out[inside] = rows[where[inside] - start, targets[inside]]
+        return out
 
     def recommend(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
         users = np.atleast_1d(np.asarray(users))
@@ -184,6 +205,14 @@ class Recommender(ABC):
 def _known_fields(config_class: type, values: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(config_class)}
     return {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
+
+
+def sparse_pairs(matrix: sp.spmatrix, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """matrix[sources[t], targets[t]] for each t (0 where nothing is stored), as float64."""
+    if not len(sources):
+        return np.zeros(0, np.float64)
+    values = sp.csr_matrix(matrix)[np.asarray(sources, np.int64), np.asarray(targets, np.int64)]
+    return np.asarray(values, np.float64).ravel()
 
 
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:

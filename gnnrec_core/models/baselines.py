@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..matrix.cooccurrence import cooccurrence, item_similarity, keep_top_k
 from ..progress import Progress
-from .base import Recommender, check_train, positive
+from .base import Recommender, check_train, positive, sparse_pairs
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class Popularity(Recommender):
     def item_item(self, items: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.counts_, (len(items), len(self.counts_))).copy()
 
+    def pair_weights(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return np.asarray(self.counts_, np.float64)[np.asarray(targets, np.int64)]
+
     def get_state(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts_}
 
@@ -61,6 +64,9 @@ class _ItemItemModel(Recommender):
 
     def item_item(self, items: np.ndarray) -> np.ndarray:
         return np.asarray(self.similarity_[np.asarray(items)].todense())
+
+    def pair_weights(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return sparse_pairs(self.similarity_, sources, targets)
 
     def get_state(self) -> dict[str, np.ndarray]:
         s = self.similarity_.tocsr()

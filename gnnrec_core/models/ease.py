@@ -70,6 +70,10 @@ class EASE(Recommender):
         rows: np.ndarray = self.weights_[np.asarray(items)]
         return rows
 
+    def pair_weights(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        pairs: np.ndarray = self.weights_[np.asarray(sources, np.int64), np.asarray(targets, np.int64)]
+        return pairs
+
     def tuning(self) -> Tuning | None:
         return Tuning(chosen={"l2": float(self.l2_)}) if getattr(self, "l2_", None) is not None else None
 

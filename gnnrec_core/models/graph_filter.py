@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..fit.metrics import evaluate
 from ..matrix.interactions import carve_validation, validation_sample
-from .base import Recommender, check_finite, check_valid_fraction
+from .base import Recommender, check_finite, check_valid_fraction, sparse_pairs
 from .row_pruning import prune_rows
 from .shared_parts import shared
 
@@ -233,6 +233,14 @@ class LinearFilter:
             scores += (np.float32(self.alpha) * np.asarray(history @ self.left_)) @ self.right_
         return scores
 
+    def pairs(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """rows(sources)[t, targets[t]] for each t, without the rows."""
+        sources, targets = np.asarray(sources, np.int64), np.asarray(targets, np.int64)
+        pairs = sparse_pairs(self.linear_, sources, targets)
+        if self.left_ is not None and self.right_ is not None and self.alpha != 0:
+            pairs += self.alpha * np.einsum("ij,ji->i", self.left_[sources], self.right_[:, targets])
+        return pairs
+
     def rows(self, items: np.ndarray) -> np.ndarray:
         """Rows of the filter's item-item operator: score_history(h) = h @ rows(all items), exactly."""
         items = np.asarray(items)
@@ -364,3 +372,8 @@ class FilterModel(Recommender):
     def item_item(self, items: np.ndarray) -> np.ndarray:
         """Rows of the filter's item-item operator: score_history(h) = h @ these rows, exactly."""
         return self.filter_.rows(items)
+
+    def pair_weights(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        if isinstance(self.filter_, LinearFilter):
+            return self.filter_.pairs(sources, targets)
+        return super().pair_weights(sources, targets)  # BSPM's exact form: its rows, a chunk at a time

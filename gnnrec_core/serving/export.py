@@ -1,6 +1,10 @@
 """Exports: recommendations and similar items for everyone as CSV, and item embeddings with their
 metadata as the two TSV files that the TensorFlow Embedding Projector loads.
 
+Each recommendation names the customer's purchase it links to, the one the Recommendations page's
+path names (`purchase_links.linked_purchases`): `link` is the model's number for that pair and
+`link_measure` says what it is.
+
 Work is batched matrix products (never a Python loop per user). Every file goes through
 `safe_text.csv_bytes`, the one writer that neutralises spreadsheet formulas (=, +, -, @, tab or CR
 first get a leading quote), the metadata TSV included.
@@ -21,6 +25,7 @@ from ..pipeline.benchmark import Dataset
 from ..progress import Progress, report_or_cancel
 from .explore import item_buyers, similar_ranked
 from .merchandising import Policy, rank
+from .purchase_links import linked_purchases
 from .safe_text import FORMULA_START, neutralised, write_csv
 
 __all__ = ["FORMULA_START", "all_recommendations", "all_similar_items", "export_all", "neutralised"]
@@ -49,10 +54,29 @@ def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch
     pace = _Pace(progress, "recommendations", model.n_users)
     for start in range(0, model.n_users, batch):
         users = np.arange(start, min(start + batch, model.n_users))
-        items, scores = rank(model.score(users), k, model.train_[users], policy)
-        frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score"))
+        history = model.train_[users]
+        items, scores = rank(model.score(users), k, history, policy)
+        linked, link = linked_purchases(model, history, items)
+        frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score",
+                            {"linked": linked, "link": link}))
         pace(int(users[-1]) + 1)
-    return _named(pd.concat(frames, ignore_index=True), dataset, model)
+    frame = pd.concat(frames, ignore_index=True)
+    linked, link = frame.pop("linked").to_numpy(), frame.pop("link").to_numpy()
+    return _with_links(_named(frame, dataset, model), linked, link, dataset, model)
+
+
+def _with_links(frame: pd.DataFrame, index: np.ndarray, link: np.ndarray, dataset: Dataset,
+                model: Recommender) -> pd.DataFrame:
+    """The linked purchase by code and name beside each row, and what its number measures."""
+    found = index >= 0
+    codes = np.full(len(frame), "", dtype=object)
+    names = np.full(len(frame), "", dtype=object)
+    codes[found] = dataset.interactions.items[index[found]]
+    names[found] = dataset.item_names(index[found])
+    frame["linked_purchase"], frame["linked_purchase_name"] = codes, names
+    frame["link"] = np.round(link.astype(np.float64), 4)
+    frame["link_measure"] = np.where(found, model.link_label, "")
+    return frame
 
 
 def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: int | None = None,
@@ -73,11 +97,13 @@ def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: 
     return _named(frame, dataset, model)
 
 
-def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, score_name: str) -> pd.DataFrame:
-    """One row per ranked (key, item), finite scores only: -inf marks an excluded product."""
+def _rows(key: str, keys: np.ndarray, items: np.ndarray, scores: np.ndarray, score_name: str,
+          beside: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per ranked (key, item), finite scores only: -inf marks an excluded product. `beside`:
+    more columns shaped as `items`."""
     ranks = np.tile(np.arange(1, items.shape[1] + 1), len(keys))
     frame = pd.DataFrame({key: np.repeat(keys, items.shape[1]), "rank": ranks, "item_index": items.ravel(),
-                          score_name: scores.ravel()})
+                          score_name: scores.ravel(), **{name: v.ravel() for name, v in (beside or {}).items()}})
     return frame[np.isfinite(frame[score_name].to_numpy(dtype=float))]
 
 

@@ -46,6 +46,7 @@ from ..models import LABELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset
 from .explore import buyers_of_both, item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
+from .purchase_links import linked_purchases
 
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
 HEADINGS = {"buyers": "buyers in the data", "because": "what the score is made of",
@@ -312,25 +313,21 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
     names = [name.strip() for name in dataset.item_names(history)]
     rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
     frame["because"] = [_because(row) for row in rows]
-    similarity = None
+    linked, link = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])  # the export's rule
+    place = {int(item): j for j, item in enumerate(history)}
+    sources = [names[place[int(j)]] if j >= 0 else "" for j in linked[0]]
     paths = []
     for row, item in enumerate(items):
-        values = parts.history[row]
-        if len(values) and values.max() > 0:  # the purchase that brings the most: how it links
-            j = int(np.argmax(values))
-            if similarity is None:
-                similarity = np.asarray(model.item_item(history), np.float64)
-            paths.append(_path(names[j], int(history[j]), int(item), float(similarity[j, item]),
-                               model.link_label, stats))
-        elif _largest_other(parts, row) == LEARNED and len(history):  # the purchase nearest it, as a link only
-            if similarity is None:
-                similarity = np.asarray(model.item_item(history), np.float64)
-            j = int(np.argmax(similarity[:, item]))
-            paths.append(f"nearest purchase in the model: {names[j]} ({model.link_label} {similarity[j, item]:.2f})")
+        source, weight = sources[row], float(link[0, row])
+        if not source or UNSPLIT in parts.other:
+            paths.append(_other_path(parts, row))
+        elif LEARNED not in parts.other:  # the purchase that brings the most: how it links
+            paths.append(_path(source, int(linked[0, row]), int(item), weight, model.link_label, stats))
+        elif _largest_other(parts, row) == LEARNED:  # the purchase nearest it, as a link only
+            paths.append(f"nearest purchase in the model: {source} ({model.link_label} {weight:.2f})")
         else:
             paths.append(_other_path(parts, row))
     if SPECS[model.name].needs_features if model.name in SPECS else False:
-        sources = [names[int(np.argmax(parts.history[row]))] if len(history) else "" for row in range(len(items))]
         paths = _with_name_likeness(paths, sources, frame["name"].tolist())
     frame["path"] = paths
     frame.attrs["parts"] = rows
@@ -356,7 +353,7 @@ NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly th
 
 
 def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]) -> list[str]:
-    """For models that read product names (the feature GCN), say where the top contributor's name
+    """For models that read product names (the feature GCN), say where the linked purchase's name
     and the recommendation's name are alike: the text features then drive the link."""
     from ..matrix.text_encoder import encode_texts, language_model_available
 
@@ -364,8 +361,8 @@ def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]
         return paths
     vectors = encode_texts(sources + targets)
     likeness = np.sum(vectors[: len(sources)] * vectors[len(sources):], axis=1)
-    return [f"{path} | names alike ({value:.2f})" if value >= NAME_LIKENESS else path
-            for path, value in zip(paths, likeness)]
+    return [f"{path} | names alike ({value:.2f})" if value >= NAME_LIKENESS and source else path
+            for path, value, source in zip(paths, likeness, sources)]  # "": no purchase links to it
 
 
 def _path(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
