@@ -99,6 +99,34 @@ def show_cleaning(result, basket_column: str | None) -> None:
                    f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 
+def show_joins(report) -> None:
+    """What the catalogue, the category names and the lookup table brought: the upload being read, or
+    the active dataset as saved."""
+    if report.catalogue_mapping:
+        used = report.catalogue_mapping
+        roles = [f"{role.replace('_', ' ')} = {escape_markdown(used[role] or 'none')}" for role in used]
+        st.caption("Catalogue columns used: " + ", ".join(roles) + ".")
+    if report.category_names:
+        named = report.category_names
+        unnamed = named["unnamed_items"]
+        st.caption(f"Category names joined on {escape_markdown(named['key'])}, named by "
+                   f"{escape_markdown(named['name'])}: {named['named_items']:,} products named"
+                   + (f", {unnamed:,} with a code the file does not name (kept as the code)." if unnamed else "."))
+    if report.lookup_mapping:
+        join = report.lookup_mapping
+        st.caption(f"Lookup table joined on {escape_markdown(join['events_key'])} = "
+                   f"{escape_markdown(join['lookup_key'])}, bringing {escape_markdown(', '.join(join['columns']))}; "
+                   f"{join['matched_rows']:,} of {report.rows_read:,} rows matched.")
+
+
+def mapping_words(mapping: dict) -> str:
+    """A saved dataset's column mapping in one line: the roles mapped, then those left unmapped."""
+    mapped = [f"{role.replace('_', ' ')} = {escape_markdown(mapping[role])}" for role in ROLES if mapping.get(role)]
+    unmapped = [role.replace("_", " ") for role in ROLES if not mapping.get(role)]  # the dropdowns' order
+    return ("Columns as mapped when saved: " + ", ".join(mapped)
+            + (f"; not mapped: {', '.join(unmapped)}." if unmapped else "."))
+
+
 st.title("Data")
 SAMPLE_LABEL, SERVER_LABEL = "Bundled sample (Online Retail, 2010-12-01 to 2011-01-10)", "A file on the server"
 root = data_root()  # set by the operator: files already on the server, of any size the limits allow
@@ -128,6 +156,8 @@ if source == "active":
         st.stop()
     st.caption(f"Saved from {escape_markdown(active_meta.get('source') or 'an upload')}, as cleaned then. Another "
                "source above reads a new file to save.")
+    st.caption(mapping_words(saved_result.report.mapping))  # which column is the customer: asked after a save
+    show_joins(saved_result.report)
     show_cleaning(saved_result, saved_result.report.mapping.get("basket"))
     st.stop()
 if source == SAMPLE_LABEL:
@@ -217,21 +247,7 @@ except GnnrecError as exc:
 
 for warning in result.report.warnings:  # repairs made while reading: another encoding, sheet or header row
     st.warning(escape_markdown(warning))
-if result.report.catalogue_mapping:
-    used = result.report.catalogue_mapping
-    roles = [f"{role.replace('_', ' ')} = {escape_markdown(used[role] or 'none')}" for role in used]
-    st.caption("Catalogue columns used: " + ", ".join(roles) + ".")
-if result.report.category_names:
-    named = result.report.category_names
-    unnamed = named["unnamed_items"]
-    st.caption(f"Category names joined on {escape_markdown(named['key'])}, named by {escape_markdown(named['name'])}: "
-               f"{named['named_items']:,} products named"
-               + (f", {unnamed:,} with a code the file does not name (kept as the code)." if unnamed else "."))
-if result.report.lookup_mapping:
-    join = result.report.lookup_mapping
-    st.caption(f"Lookup table joined on {escape_markdown(join['events_key'])} = {escape_markdown(join['lookup_key'])}, "
-               f"bringing {escape_markdown(', '.join(join['columns']))}; {join['matched_rows']:,} of "
-               f"{result.report.rows_read:,} rows matched.")
+show_joins(result.report)
 
 show_cleaning(result, mapping["basket"])
 

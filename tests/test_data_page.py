@@ -37,6 +37,8 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     kept = Workspace(tmp_path / "ws").list_datasets()
     rows = next(d["report"]["rows_kept"] for d in kept if d["name"] == "shop")
     assert next(m.value for m in at.metric if m.label == "Rows kept") == f"{rows:,}"
+    mapped = next(c.value for c in at.caption if c.value.startswith("Columns as mapped when saved: "))
+    assert mapped.startswith("Columns as mapped when saved: user = customer, item = product; not mapped: basket, ")
     assert not [b for b in at.button if b.label.startswith("Make ")] and not at.file_uploader
     tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a second tab opens on it too
     assert {s.label: s.value for s in tab.sidebar.selectbox}["Dataset"] == "shop"
