@@ -309,7 +309,7 @@ def _main(argv: list[str] | None = None) -> int:
             result = command(args.command)(args)
         if args.json_path:
             _write_json(result, json_out)
-        if json_out is not None:  # as report and export say where their files went
+        if json_out is not None and not _is_stdout(json_out):  # as report and export say where their files went
             print(f"wrote {json_out}")
         sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is seen here
     except GnnrecError as exc:
@@ -365,6 +365,16 @@ def in_cli_words(message: str) -> str:
     """'split date: expected a date...' -> '--split: expected a date...'."""
     setting, colon, rest = message.partition(":")
     return f"{FLAG_FOR[setting]}{colon}{rest}" if colon and setting in FLAG_FOR else message
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether the path is where stdout goes (/dev/stdout, the file the shell redirected it to): a
+    'wrote' line there would land inside the JSON."""
+    try:
+        here, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no descriptor (a captured stream): not the same file
+        return str(path).startswith("/dev/")
+    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino)
 
 
 def _write_json(result: dict[str, Any], path: Path | None) -> None:
