@@ -12,6 +12,7 @@ from gnnrec_core.models.turbocf import TurboCF
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.serving.export import all_recommendations
 from gnnrec_core.serving.merchandising import Merchandising, resolve
+from gnnrec_core.serving.purchase_links import FILTER_LINK
 from gnnrec_core.serving.recommend import (
     BOOST,
     BUYERS,
@@ -198,6 +199,36 @@ def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_mode
     not_history = (LEARNED, ITEM_BIAS, POPULARITY, BOOST, BUYERS)
     from_purchases = any(label not in not_history for row in own.attrs["parts"] for label, _ in row)
     assert ("what each purchase brings" in own.attrs["explained"]) == from_purchases
+
+
+def test_a_blended_gnns_path_names_the_purchase_its_filter_part_comes_from(tmp_path):
+    """A blended LightGCN's reason read 'GLASS CHALICE +0.955' beside 'linked in the model: embedding
+    similarity -0.261': the part came from the blend's graph filter, the number from the embedding.
+    The path now names the purchase of the largest positive part with the filter's own weight, and the
+    export links each row to the same purchase."""
+    dataset = _communities(tmp_path)
+    model = _blended_lightgcn(dataset.interactions.matrix())
+    exported = all_recommendations(model, dataset, k=5)
+    named = 0
+    for user in range(model.n_users):
+        table = recommend_table(model, dataset, user, k=5)
+        bought = set(dataset.item_names(model.train_[user].indices))
+        rows = exported[exported["user"] == dataset.interactions.users[user]]
+        assert rows["item"].tolist() == table["item"].tolist()
+        for parts, path, (_, row) in zip(table.attrs["parts"], table["path"], rows.iterrows()):
+            purchases = [(label, value) for label, value in parts if label in bought and value > 0]
+            if purchases:  # a part of the score came from a purchase, through the filter
+                most = max(value for _, value in purchases)
+                tops = {label for label, value in purchases if value > most - 1e-6}  # a tie to rounding: either
+                top = path.removeprefix("bought ").split(" -> linked in the model: graph filter weight ")[0]
+                assert top in tops and path.startswith(f"bought {top} -> linked in the model: graph filter weight ")
+                assert float(path.split("graph filter weight ")[1].split()[0]) > 0
+                assert (row["linked_purchase_name"], row["link_measure"]) == (top, "graph filter weight")
+                named += 1
+            elif row["linked_purchase"]:  # no filter part: the nearest purchase, a positive cosine
+                assert row["link_measure"] == "embedding similarity" and row["link"] > 0
+    assert named >= model.n_users  # every customer has products their purchases' filter parts lift
+    assert FILTER_LINK == GFCF.link_label  # the blend's filter is GF-CF's, named as GF-CF's own rows name it
 
 
 def test_a_boost_is_a_part_of_its_own(tmp_path):

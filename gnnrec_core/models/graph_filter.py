@@ -241,6 +241,14 @@ class LinearFilter:
             pairs += self.alpha * np.einsum("ij,ji->i", self.left_[sources], self.right_[:, targets])
         return pairs
 
+    def row_means(self) -> np.ndarray:
+        """Each row's mean over the catalogue (what a blend's standardised part is centred on)."""
+        sums = np.asarray(self.linear_.sum(axis=1), np.float64).ravel()
+        if self.left_ is not None and self.right_ is not None and self.alpha != 0:
+            sums += self.alpha * (self.left_ @ np.asarray(self.right_, np.float64).sum(axis=1))
+        means: np.ndarray = sums / self.linear_.shape[1]
+        return means
+
     def rows(self, items: np.ndarray) -> np.ndarray:
         """Rows of the filter's item-item operator: score_history(h) = h @ rows(all items), exactly."""
         items = np.asarray(items)

@@ -56,17 +56,17 @@ def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch
         users = np.arange(start, min(start + batch, model.n_users))
         history = model.train_[users]
         items, scores = rank(model.score(users), k, history, policy)
-        linked, link = linked_purchases(model, history, items)
+        links = linked_purchases(model, history, items)
         frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score",
-                            {"linked": linked, "link": link}))
+                            {"linked": links.purchase, "link": links.weight, "measure": links.measure}))
         pace(int(users[-1]) + 1)
     frame = pd.concat(frames, ignore_index=True)
-    linked, link = frame.pop("linked").to_numpy(), frame.pop("link").to_numpy()
-    return _with_links(_named(frame, dataset, model), linked, link, dataset, model)
+    linked, link, measure = (frame.pop(name).to_numpy() for name in ("linked", "link", "measure"))
+    return _with_links(_named(frame, dataset, model), linked, link, measure, dataset)
 
 
-def _with_links(frame: pd.DataFrame, index: np.ndarray, link: np.ndarray, dataset: Dataset,
-                model: Recommender) -> pd.DataFrame:
+def _with_links(frame: pd.DataFrame, index: np.ndarray, link: np.ndarray, measure: np.ndarray,
+                dataset: Dataset) -> pd.DataFrame:
     """The linked purchase by code and name beside each row, and what its number measures."""
     found = index >= 0
     codes = np.full(len(frame), "", dtype=object)
@@ -75,7 +75,7 @@ def _with_links(frame: pd.DataFrame, index: np.ndarray, link: np.ndarray, datase
     names[found] = dataset.item_names(index[found])
     frame["linked_purchase"], frame["linked_purchase_name"] = codes, names
     frame["link"] = np.round(link.astype(np.float64), 4)
-    frame["link_measure"] = np.where(found, model.link_label, "")
+    frame["link_measure"] = measure
     return frame
 
 

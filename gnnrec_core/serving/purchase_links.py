@@ -3,40 +3,74 @@ page's path and the export's linked_purchase column.
 
 - Item-item models and the graph filters score history @ S: the purchase that brings the most of
   the score (strength x S[purchase, product]), where one brings a positive part.
-- The GNNs score a known customer by a learned profile, not split per purchase: the purchase
-  nearest the product by the model's product vectors (cosine), a link to read, not a share.
+- A GNN blended with the graph filter: the purchase whose filter part is largest, where one is
+  positive. That part is the page's per-purchase part (strength x the filter's weight, centred on
+  the filter row's mean, as the blend standardises it), so the link named is the one that brought
+  the score, quoted as the filter's weight (a blend's embedding similarity can be negative there).
+- Otherwise a GNN scores a known customer by a learned profile, not split per purchase: the
+  purchase nearest the product by the model's product vectors (cosine), a link to read.
 - Popularity ignores the history: no link.
 Work is each customer's purchases x the listed products, never their rows over the catalogue
-(`Recommender.pair_weights`), so the export links every customer's list in batches.
+(`Recommender.pair_weights`, `LinearFilter.pairs`), so the export links every customer's list.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..models import Recommender
 
+FILTER_LINK = "graph filter weight"  # the blend's filter is GF-CF's (models/embedding.py), named as GF-CF names it
 
-def linked_purchases(model: Recommender, history: sp.csr_matrix, items: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """For each listed (customer row, product) of `items` (users x k), the purchase it links to
-    (module docstring) and the model's weight for the pair: (-1, nan) where none does. Work is
-    each customer's purchases x k pairs, never their rows over the catalogue."""
+
+@dataclass
+class PurchaseLinks:
+    """Per listed (customer row, product): the purchase's item index (-1: none), the model's number for
+    the pair (nan: none) and what that number measures ("" where none)."""
+
+    purchase: np.ndarray
+    weight: np.ndarray
+    measure: np.ndarray
+
+
+def linked_purchases(model: Recommender, history: sp.csr_matrix, items: np.ndarray) -> PurchaseLinks:
+    """The purchase each listed product of `items` (customers x k) links to, by the module's rule;
+    `history` holds those customers' purchases (values: strengths)."""
     n, k = items.shape
-    linked, link = np.full(n * k, -1, np.int64), np.full(n * k, np.nan)
+    links = PurchaseLinks(np.full(n * k, -1, np.int64), np.full(n * k, np.nan), np.full(n * k, "", dtype=object))
     history = sp.csr_matrix(history)
-    if model.explained_by == "popularity" or not history.nnz or not k:
-        return linked.reshape(n, k), link.reshape(n, k)
-    per_slot = np.repeat(np.diff(history.indptr), k)  # each (row, product) pairs with each purchase of its row
-    slot = np.repeat(np.arange(n * k), per_slot)
-    within = np.arange(len(slot)) - np.repeat(np.cumsum(per_slot) - per_slot, per_slot)
-    entry = np.repeat(history.indptr[:-1], k)[slot] + within  # the purchase's place in `history`
-    purchase = history.indices[entry]
-    weight = model.pair_weights(purchase, items.ravel()[slot])
-    pulls = weight if model.explained_by == "history mean" else weight * history.data[entry]
-    order = np.lexsort((-pulls, slot))  # per (row, product), the strongest pull first
+    if model.explained_by != "popularity" and history.nnz and k:
+        per_slot = np.repeat(np.diff(history.indptr), k)  # each (row, product) pairs with each purchase of its row
+        slot = np.repeat(np.arange(n * k), per_slot)
+        within = np.arange(len(slot)) - np.repeat(np.cumsum(per_slot) - per_slot, per_slot)
+        entry = np.repeat(history.indptr[:-1], k)[slot] + within  # the purchase's place in `history`
+        purchase, target, strength = history.indices[entry], items.ravel()[slot], history.data[entry]
+        if model.explained_by == "history mean":
+            graph_filter = getattr(model, "filter_", None)
+            if dict(getattr(model, "blend_weights", {})).get("filter") and graph_filter is not None:
+                weight = graph_filter.pairs(purchase, target)
+                _strongest(links, slot, purchase, strength * (weight - graph_filter.row_means()[purchase]), weight,
+                           FILTER_LINK)
+            open_ = links.purchase[slot] < 0  # products no filter part links: the nearest purchase
+            weight = model.pair_weights(purchase[open_], target[open_])
+            _strongest(links, slot[open_], purchase[open_], weight, weight, model.link_label)
+        else:
+            weight = model.pair_weights(purchase, target)
+            _strongest(links, slot, purchase, weight * strength, weight, model.link_label)
+    return PurchaseLinks(links.purchase.reshape(n, k), links.weight.reshape(n, k), links.measure.reshape(n, k))
+
+
+def _strongest(links: PurchaseLinks, slot: np.ndarray, purchase: np.ndarray, pulls: np.ndarray,
+               weight: np.ndarray, measure: str) -> None:
+    """Per slot, the purchase of the largest positive pull, written into `links` (a product its
+    purchases all push away links to none)."""
+    if not len(slot):
+        return
+    order = np.lexsort((-pulls, slot))  # per slot, the strongest pull first
     top = order[np.r_[True, slot[order][1:] != slot[order][:-1]]]
-    keep = top[np.isfinite(pulls[top]) & (pulls[top] > 0)]  # a product its purchases push away links to none
-    linked[slot[keep]], link[slot[keep]] = purchase[keep], weight[keep]
-    return linked.reshape(n, k), link.reshape(n, k)
+    keep = top[np.isfinite(pulls[top]) & (pulls[top] > 0)]
+    links.purchase[slot[keep]], links.weight[slot[keep]], links.measure[slot[keep]] = purchase[keep], weight[
+        keep], measure

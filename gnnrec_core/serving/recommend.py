@@ -285,8 +285,10 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
     learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
                "split per purchase.") if LEARNED in parts.other else ""
-    nearest = (" The path names the purchase nearest each product in the model: a link to read, not a share of "
-               "the score.") if LEARNED in parts.other else ""
+    filtered = bool(dict(getattr(model, "blend_weights", {})).get("filter"))  # the blend's filter links purchases
+    nearest = ((" The path names the purchase whose graph filter part is largest where one is positive, else"
+                if filtered else " The path names") + " the purchase nearest the product in the model: a link to "
+               "read, not a share of the score.") if LEARNED in parts.other else ""
     present = [what for what, size in sizes.items() if size > 0]
     if present == [f"the {LEARNED}"]:  # one part: its share says nothing
         return (f"{LABELS.get(model.name, model.name)} scores each product against one profile it learned for the "
@@ -313,18 +315,18 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
     names = [name.strip() for name in dataset.item_names(history)]
     rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
     frame["because"] = [_because(row) for row in rows]
-    linked, link = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])  # the export's rule
+    links = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])  # the export's rule
     place = {int(item): j for j, item in enumerate(history)}
-    sources = [names[place[int(j)]] if j >= 0 else "" for j in linked[0]]
+    sources = [names[place[int(j)]] if j >= 0 else "" for j in links.purchase[0]]
     paths = []
     for row, item in enumerate(items):
-        source, weight = sources[row], float(link[0, row])
+        source, weight, measure = sources[row], float(links.weight[0, row]), str(links.measure[0, row])
         if not source or UNSPLIT in parts.other:
             paths.append(_other_path(parts, row))
-        elif LEARNED not in parts.other:  # the purchase that brings the most: how it links
-            paths.append(_path(source, int(linked[0, row]), int(item), weight, model.link_label, stats))
+        elif LEARNED not in parts.other or measure != model.link_label:  # a part the purchase brings: how it links
+            paths.append(_path(source, int(links.purchase[0, row]), int(item), weight, measure, stats))
         elif _largest_other(parts, row) == LEARNED:  # the purchase nearest it, as a link only
-            paths.append(f"nearest purchase in the model: {source} ({model.link_label} {weight:.2f})")
+            paths.append(f"nearest purchase in the model: {source} ({measure} {weight:.2f})")
         else:
             paths.append(_other_path(parts, row))
     if SPECS[model.name].needs_features if model.name in SPECS else False:
