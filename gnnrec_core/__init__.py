@@ -18,6 +18,7 @@ _PUBLIC = {
     "BasketStats": "baskets.associations",
     "basket_stats": "baskets.associations",
     "catalogue_stats": "baskets.associations",
+    "least_baskets": "baskets.associations",
     "THIN": "baskets.evidence",
     "thin_anchor_words": "baskets.evidence",
     "min_evidence": "baskets.evidence",

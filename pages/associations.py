@@ -17,6 +17,7 @@ from gnnrec_core import (
     display_names,
     frequently_bought_together,
     item_buyers,
+    least_baskets,
     min_buyers,
     mine_rules,
     products_by_baskets,
@@ -85,7 +86,7 @@ table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also":
                       **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
                                                "support", "leverage", "conviction")}})
 st.subheader(f"{len(table):,} rules")
-fewest_baskets = int(round(min_support * stats.n_baskets))
+fewest_baskets = least_baskets(min_support, stats.n_baskets)  # as the rules keep them and `rules` says: rounded up
 st.caption(f"In at least {fewest_baskets:,} of {stats.n_baskets:,} baskets, ranked by "
            "lift's 95% lower bound (lift shrunk toward 1 where few baskets back it), so that a pair seen twice "
            "never tops one seen fifty times."

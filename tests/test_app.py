@@ -159,6 +159,12 @@ def test_demo_journey_through_every_page(workspace):
     assert all(set(d.value["thin"]) <= {"thin", ""} for d in at.dataframe if "thin" in d.value.columns)
     # The same min confidence as the rules command's default (test_cli_lists): it used to start at 0.2.
     assert next(s for s in at.slider if s.label == "Min. confidence").value == RuleConfig.min_confidence
+    # "In at least 15 of 1,885 baskets" stood over rules cut at 16 (0.008 x 1,885 = 15.08, rounded to nearest).
+    said = next(c.value for c in at.caption if c.value.startswith("In at least "))
+    least, baskets = (int(n.replace(",", "")) for n in said.removeprefix("In at least ").split(" baskets")[0].split(
+        " of "))
+    support = next(n for n in at.number_input if n.label == "Min. support").value
+    assert least - 1 < support * baskets <= least and at.dataframe[0].value["count"].min() >= least
     _a_thin_product_is_warned_of_beside_its_similar_list(at)
 
     at.switch_page("pages/compare.py").run()

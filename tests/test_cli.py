@@ -7,6 +7,7 @@ import pytest
 from conftest import ROOT, SAMPLE
 
 from gnnrec_core.data.charges import DROP_REASON
+from gnnrec_core.store import Workspace
 
 METRIC_KEYS = {"model", "key", "blend", "valid_ndcg", "ndcg", "precision", "recall", "map", "hit_rate", "coverage",
                "train_seconds", "device"}
@@ -234,6 +235,8 @@ def test_a_cli_run_answers_later_commands_through_the_workspace(small_log, tmp_p
     rec = run_cli("recommend", "--run", "latest", "--workspace", ws, "--user", user, "--k", "3", "--json", "-")
     assert rec.returncode == 0, rec.stderr
     assert json.loads(rec.stdout)["model"] == "pop"  # the newest run answered
+    newest = Workspace(ws).list_runs()[0].run_id  # and says which: "latest" moves after a `train` on other data
+    assert f"--run latest: {newest} (Popularity on the dataset 'small')" in rec.stderr
     # A merchandising rule answers from the run too, --min-buyers among them (the thin-evidence note suggests it).
     listed = json.loads(rec.stdout)["recommendations"]
     floor = str(min(r["buyers"] for r in listed) + 1)  # the run's own list holds a product below it

@@ -63,6 +63,12 @@ class BasketStats:
         return {name: values[0].item() for name, values in columns.items()}
 
 
+def least_baskets(min_support: float, n_baskets: int) -> int:
+    """The fewest baskets a minimum support asks for: support >= min_support, so rounded up (0.008 of
+    1,885 baskets is 15.08: 16). What the rules keep, and what the CLI and the page say."""
+    return int(np.ceil(min_support * n_baskets - 1e-9))
+
+
 def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[BasketStats, np.ndarray]:
     """Basket statistics over every product in a basket (users or not); returns (stats, raw IDs).
     With min_support, pairs are counted only between items that reach it (enough for rules)."""
@@ -70,7 +76,7 @@ def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[Bas
     keep = keys.notna().to_numpy()
     codes, items = pd.factorize(events["item"][keep].astype(str), sort=True)
     matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes.astype(np.int64), len(items))
-    min_count = int(np.ceil(min_support * matrix.shape[0] - 1e-9))
+    min_count = least_baskets(min_support, matrix.shape[0])
     return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr()),
             np.asarray(items, dtype=object))
 

@@ -15,7 +15,7 @@ from .terminal import one_line
 
 
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
-    from ..baskets.associations import catalogue_stats
+    from ..baskets.associations import catalogue_stats, least_baskets
     from ..baskets.evidence import THIN
     from ..baskets.rules import RuleConfig, mine_rules, rules_json
     from ..data.catalogue import display_names
@@ -29,7 +29,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
     def label(codes: frozenset[str]) -> str:
         return " + ".join(one_line(names.get(c, c)) for c in codes)
-    least = int(np.ceil(config.min_support * stats.n_baskets - 1e-9))
+    least = least_baskets(config.min_support, stats.n_baskets)
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown

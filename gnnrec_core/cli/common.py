@@ -194,6 +194,11 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
         raise
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
         raise replaced
+    if args.run == "latest":  # which run answers: "latest" moves to another dataset's run after a `train` on it
+        from ..models import LABELS
+
+        print(f"--run latest: {run_id} ({LABELS.get(run.model.name, run.model.name)} on the dataset "
+              f"'{run.info.dataset.name}')", file=sys.stderr)
     return run, dataset
 
 
