@@ -75,6 +75,8 @@ def show_cleaning(result, basket_column: str | None) -> None:
         if figures.items_with_users != figures.items else None))
     cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
     cards[3].metric("Baskets", f"{figures.baskets:,}", help=(
+        "No basket column is mapped: each customer's whole history counts as one basket (rules and the "
+        "Associations page read them so)" if figures.baskets_are_customers else
         f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
         if figures.fee_only_baskets else None))
     cards[4].metric("Density", figures.density_words)
@@ -86,7 +88,12 @@ def show_cleaning(result, basket_column: str | None) -> None:
         cards[5].metric("Dates", "none")
     if figures.ratings_words:
         st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
-    st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, feature GCN
+    names = result.catalogue["name"].astype(str)
+    if (names != result.catalogue.index.astype(str)).any():  # a log of codes alone has no names to read
+        st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, GCN
+    else:
+        st.caption("No product names: products are shown by their codes, and search by meaning, new products "
+                   "from their text and the feature GCN's text have nothing to read.")
 
     counts = interactions_per_item(result.events)
     chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")

@@ -39,6 +39,9 @@ def test_saved_data_is_made_active_not_refused(small_log, tmp_path, monkeypatch)
     assert next(m.value for m in at.metric if m.label == "Rows kept") == f"{rows:,}"
     mapped = next(c.value for c in at.caption if c.value.startswith("Columns as mapped when saved: "))
     assert mapped.startswith("Columns as mapped when saved: user = customer, item = product; not mapped: basket, ")
+    captions = [c.value for c in at.caption]  # codes alone: no word of an encoder reading names it does not have
+    assert any(c.startswith("No product names: ") for c in captions)
+    assert not any(c.startswith("Product names are read by") for c in captions)
     assert not [b for b in at.button if b.label.startswith("Make ")] and not at.file_uploader
     tab = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()  # a second tab opens on it too
     assert {s.label: s.value for s in tab.sidebar.selectbox}["Dataset"] == "shop"

@@ -321,6 +321,9 @@ def test_a_ratings_log_says_that_every_rating_counts_as_an_interaction():
     lines = dict(summary(ingest(frame.to_csv(index=False).encode(), "ratings.csv")).lines())
     assert lines["Ratings"].startswith("every rated product counts as an interaction, a rating of 1 as much as")
     assert "Ratings" not in dict(summary(ingest(SAMPLE)).lines())
+    # "Baskets 2" beside 2 customers: no basket column, so each customer's history is one basket, said so.
+    assert lines["Baskets"] == "2 (no basket column: one per customer)"
+    assert dict(summary(ingest(SAMPLE)).lines())["Baskets"].replace(",", "").isdigit()  # invoices: a count alone
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])

@@ -28,6 +28,14 @@ class DataSummary:
     repeat_users: int  # customers with two or more products
     lowest_rating: float | None = None  # a ratings log's lowest rating: it counts as an interaction too
     min_rating: float | None = None  # the floor ratings were read with (lower ones dropped), if any
+    # no basket column: each customer's whole history is one basket (ingest.baskets_of), which a ratings log's
+    # "Baskets 666" beside 666 customers did not say
+    baskets_are_customers: bool = False
+
+    @property
+    def baskets_words(self) -> str:
+        """The basket count, saying where no basket column made each customer's history one basket."""
+        return f"{self.baskets:,}" + (" (no basket column: one per customer)" if self.baskets_are_customers else "")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -42,7 +50,7 @@ class DataSummary:
         """(figure, value) in words, in the Data page's order; dates only where the data has them."""
         shown = [("Rows kept", f"{self.rows:,}"), ("Customers", f"{self.users:,}"), ("Products", f"{self.items:,}"),
                  ("Products bought by a known customer", f"{self.items_with_users:,}"),
-                 ("Baskets", f"{self.baskets:,}")]
+                 ("Baskets", self.baskets_words)]
         # Kept fee-only baskets (charges kept); where charges were dropped, their baskets are the cleaning
         # report's "baskets whose every line was dropped", and a "0" here read as contradicting it.
         shown += [("Baskets of postage or fees alone", f"{self.fee_only_baskets:,}")] if self.fee_only_baskets else []
@@ -96,6 +104,7 @@ def summary(result: IngestResult) -> DataSummary:
     return DataSummary(
         rows=len(events), users=int(users), items=int(items), items_with_users=int(with_user["item"].nunique()),
         baskets=baskets, fee_only_baskets=_all_baskets(events) - baskets, user_item_pairs=len(pairs),
+        baskets_are_customers=bool(len(events)) and bool(events["basket"].isna().all()),
         density=float(len(pairs) / max(users * with_user["item"].nunique(), 1)),
         first_time=str(times.min()) if len(times) else None, last_time=str(times.max()) if len(times) else None,
         repeat_users=int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
