@@ -256,7 +256,8 @@ def corpus() -> list[Case]:
              stage="train"),
         Case("no user and no basket column", "orders.csv",
              _csv(["product_id,quantity"] + [f"p{i % 7},{i % 3 + 1}" for i in range(40)]),
-             "error", r"expected a user column or a basket/order column", stage="save"),
+             "error", r"expected a column of customers or of baskets/orders to group products by, found neither among: "
+             r"product_id, quantity; map one", stage="save"),
         Case("file over the upload limit", "orders.csv", _csv(orders * 400), "error",
              r"expected a file of at most 1 MB .*GNNREC_MAX_UPLOAD_MB.*found 1\.\d MB",
              env=(("GNNREC_MAX_UPLOAD_MB", "1"),)),

@@ -35,6 +35,18 @@ from gnnrec_core.errors import InputError
      {"basket": "Invoice Number", "user": "Customer No", "item": "Product Number"}),
     (["order", "Cust ID", "Product Key"], {"basket": "order", "user": "Cust ID", "item": "Product Key"}),
     (["customer_number", "article_number"], {"user": "customer_number", "item": "article_number"}),
+    # A new user's exports: symbols in the names, and German, French and Spanish headers.
+    (["Order Ref.", "SKU (variant)", "Cust #", "Qty"],
+     {"basket": "Order Ref.", "item": "SKU (variant)", "user": "Cust #", "quantity": "Qty"}),
+    (["Rechnungsnr", "Artikelnr", "Bezeichnung", "Menge", "Einzelpreis", "Kundennr", "Land"],
+     {"basket": "Rechnungsnr", "item": "Artikelnr", "item_name": "Bezeichnung", "quantity": "Menge",
+      "price": "Einzelpreis", "user": "Kundennr"}),
+    (["Numéro de commande", "Code article", "Désignation", "Quantité", "Prix unitaire", "N° client"],
+     {"basket": "Numéro de commande", "item": "Code article", "item_name": "Désignation", "quantity": "Quantité",
+      "price": "Prix unitaire", "user": "N° client"}),
+    (["Pedido", "Producto", "Cantidad", "Precio", "Fecha", "Cliente"],
+     {"basket": "Pedido", "item": "Producto", "quantity": "Cantidad", "price": "Precio", "time": "Fecha",
+      "user": "Cliente"}),
     # Not taken (an adversarial review): an SAP order's line position, a ledger's account
     (["Sales Doc.", "Item No", "Material"], {"item": None}),
     (["Document No", "Account Number", "Item No", "Amount"], {"user": None, "item": None}),
@@ -44,6 +56,16 @@ def test_mapping_detected_from_names(columns, expected):
     mapping = detect_mapping(frame).as_dict()
     for role, column in expected.items():
         assert mapping[role] == column, role
+
+
+def test_a_log_with_products_and_nothing_to_group_them_names_its_columns():
+    """Mapping only the item said 'found neither; map one of them' with no columns and no flags."""
+    frame = pd.DataFrame({"Artikel Code": ["a", "b"], "Wert": ["1", "2"]})
+    with pytest.raises(InputError) as caught:
+        ingest(frame.to_csv(index=False).encode(), "log.csv", item="Artikel Code")
+    assert str(caught.value) == (
+        "expected a column of customers or of baskets/orders to group products by, found neither among: "
+        "Artikel Code, Wert; map one (the Data page's user or basket role, or --user-col NAME / --basket-col NAME)")
 
 
 def test_time_column_detected_from_content_and_overrides_win():

@@ -290,9 +290,10 @@ def check_cleaned(rows: int, m: ColumnMapping, report: IngestReport) -> None:
     if not rows:
         reasons = ", ".join(f"{n:,} {r}" for r, n in report.dropped.items())
         raise InputError(f"expected rows left after cleaning, found none ({reasons or 'no rows'})")
-    if not m.user and not m.basket:
-        raise InputError("expected a user column or a basket/order column to group items by, found "
-                         "neither; map one of them")
+    if not m.user and not m.basket:  # ColumnMapping.validate says it first, with the columns; kept for any path
+        raise InputError("expected a column of customers or of baskets/orders to group products by, found "
+                         "neither; map one (the Data page's user or basket role, or --user-col NAME / "
+                         "--basket-col NAME)")
 
 
 def lookup_plan(columns: list[str], lookup_columns: list[str], key: str | None = None) -> tuple[str, str, list[str]]:

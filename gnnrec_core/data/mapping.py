@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 
 import pandas as pd
@@ -20,29 +21,45 @@ from ..errors import InputError
 # suffixes and every non-alphanumeric character, so "Customer ID", "customer_id" and
 # "customerid:token" all read "customerid". Not taken: "Item No" (an SAP order's line position) and
 # "Account Number" (a ledger's account in a finance export): a silent wrong mapping is worse than
-# none, which the Data page and `ingest` ask the user to map.
+# none, which the Data page and `ingest` ask the user to map. After the English names, the usual
+# German, French, Spanish and Dutch export headers (Kundennr, Artikelnr, Rechnungsnr, Menge, ...) and
+# symbol-only forms ("Cust #" reads "cust", "Order Ref." "orderref").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user": ("customerid", "userid", "visitorid", "clientid", "memberid", "buyerid", "accountid",
              "customernumber", "customerno", "customernr", "customercode", "customerkey", "custid", "custno",
              "clientnumber", "clientno", "membernumber", "memberno", "shopperid",
-             "customer", "user", "visitor", "client", "member", "buyer", "shopper", "uid", "reviewerid"),
+             "customer", "user", "visitor", "client", "member", "buyer", "shopper", "uid", "reviewerid",
+             "cust", "kundennr", "kundennummer", "kundenid", "kunde", "numeroclient", "nclient", "noclient",
+             "idcliente", "cliente", "klantnummer", "klant"),
     "item": ("stockcode", "productid", "itemid", "sku", "articleid", "asin", "movieid", "isbn",
              "productcode", "itemcode", "productnumber", "productno", "productkey", "articlenumber", "articleno",
-             "skuid", "skucode", "product", "item", "article", "iid", "bookid"),
+             "skuid", "skucode", "product", "item", "article", "iid", "bookid",
+             "skuvariant", "variantsku", "artikelnr", "artikelnummer", "artikelid", "artikel", "produktid",
+             "codearticle", "refarticle", "idproducto", "codigoproducto", "producto", "artikelcode"),
     "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",
                "basketid", "basket", "transactionid", "transaction", "receiptid", "receipt",
-               "cartid", "sessionid", "session"),
+               "cartid", "sessionid", "session",
+               "orderref", "orderreference", "rechnungsnr", "rechnungsnummer", "rechnung", "bestellnr",
+               "bestellnummer", "bestellung", "auftragsnr", "auftragsnummer", "belegnr", "belegnummer",
+               "numerocommande", "numerodecommande", "commande", "numerofacture", "facture", "numeropedido",
+               "pedido", "factura", "bestelnummer", "factuurnummer"),
     "time": ("invoicedate", "timestamp", "datetime", "eventtime", "ordertime", "orderdate",
-             "purchasedate", "createdat", "date", "time", "ts"),
+             "purchasedate", "createdat", "date", "time", "ts",
+             "datum", "rechnungsdatum", "bestelldatum", "belegdatum", "datecommande", "datefacture", "fecha"),
     "event": ("event", "eventtype", "action", "behavior", "behaviour", "interaction",
               "interactiontype", "eventname"),
-    "quantity": ("quantity", "qty", "units", "unitssold", "count", "quantityordered"),
-    "price": ("unitprice", "price", "unitcost", "saleprice", "listprice", "cost", "amount"),
-    "rating": ("rating", "stars", "score", "review", "reviewscore"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "count", "quantityordered",
+                 "menge", "anzahl", "quantite", "cantidad", "aantal"),
+    "price": ("unitprice", "price", "unitcost", "saleprice", "listprice", "cost", "amount",
+              "einzelpreis", "stueckpreis", "preis", "prixunitaire", "prix", "preciounitario", "precio", "prijs"),
+    "rating": ("rating", "stars", "score", "review", "reviewscore", "bewertung", "sterne"),
     "item_name": ("description", "productname", "itemname", "movietitle", "title", "name",
-                  "productdescription", "productdesc"),
+                  "productdescription", "productdesc",
+                  "artikelbezeichnung", "bezeichnung", "artikelname", "produktname", "beschreibung", "designation",
+                  "libelle", "nombreproducto", "descripcion", "omschrijving"),
     "category": ("category", "categoryname", "productcategory", "categoryid", "department",
-                 "genre", "genres", "class", "aisle", "section", "productgroup", "itemcategory"),
+                 "genre", "genres", "class", "aisle", "section", "productgroup", "itemcategory",
+                 "kategorie", "warengruppe", "categorie", "categoria"),
 }
 ROLES = tuple(SYNONYMS)
 
@@ -78,6 +95,10 @@ class ColumnMapping:
         if self.item is None:
             raise InputError("expected a column of product/item IDs, found none among: "
                              f"{listed(columns)}; map it (the Data page's item role, or --item-col NAME)")
+        if self.user is None and self.basket is None:  # said with the columns there are, as the item's is
+            raise InputError("expected a column of customers or of baskets/orders to group products by, found "
+                             f"neither among: {listed(columns)}; map one (the Data page's user or basket role, "
+                             "or --user-col NAME / --basket-col NAME)")
         # One column as both customer and basket is a mapping, not a slip: baskets without customers
         # trained with each basket as its customer (what `train` suggests for a basket list).
         used = [c for role, c in self.as_dict().items() if c is not None and not (role == "basket" and c == self.user)]
@@ -103,6 +124,7 @@ def listed(names: list[str], most: int = 20) -> str:
 
 def normalise_name(name: str) -> str:
     name = re.sub(r":(token|token_seq|float|int)$", "", str(name).strip().lower())
+    name = unicodedata.normalize("NFKD", name)  # "Quantité" reads "quantite", not "quantit"
     return re.sub(r"[^a-z0-9]", "", name)
 
 
