@@ -52,7 +52,10 @@ MISSING = "–"  # what a table shows for a figure a row does not have (Streamli
 
 def thin_words(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame to show, its True/False `thin` column as the word "thin" or a blank: a read-only
-    checkbox looked like a control to click (a new user's report). Downloads keep True/False."""
+    checkbox looked like a control to click (a new user's report). Where no row is thin the column
+    goes: an always-empty column under a cryptic header was read as broken. Downloads keep True/False."""
+    if not frame["thin"].any():
+        return frame.drop(columns="thin")
     return frame.assign(thin=frame["thin"].map({True: "thin", False: ""}))
 
 

@@ -11,7 +11,7 @@ from gnnrec_core import LABELS
 from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.store import Workspace
-from pages.widgets import blend_weights, blends_by_parts, runs_side_by_side
+from pages.widgets import blend_weights, blends_by_parts, runs_side_by_side, thin_words
 
 
 def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, monkeypatch):
@@ -158,6 +158,14 @@ def test_two_runs_share_a_blend_row_only_where_they_blend_the_same_parts():
     same = runs_side_by_side(blends_by_parts(b), blends_by_parts(c)).set_index("model")
     assert same.loc["LightGCN + graph filter", "test nDCG change"] == pytest.approx(0.01)  # x2 against x1: one row
     assert blend_weights(a) == ["LightGCN + graph filter x4 + popularity x0.1"]
+
+
+def test_a_table_with_no_thin_row_has_no_thin_column():
+    """An always-empty 'thin' column in the rules and pairs tables was read as broken (a new user)."""
+    frame = pd.DataFrame({"name": ["a", "b"], "thin": [False, False]})
+    assert list(thin_words(frame).columns) == ["name"]
+    assert thin_words(frame.assign(thin=[True, False]))["thin"].tolist() == ["thin", ""]
+    assert frame["thin"].tolist() == [False, False]  # the download's frame keeps its True/False
 
 
 def test_neighbourhoods_that_changed_read_products_above_the_buyer_floor():
