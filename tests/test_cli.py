@@ -134,9 +134,12 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     header, *lines = rec.stdout.splitlines()
     thin = ["thin"] if any(r["thin"] for r in rows) else []  # a column only where a product is thin
     assert header.split() == ["rank", "item", "name", "score", "buyers", *thin]
-    why = lines[lines.index("why:") + 1:][:3]
-    assert [line.split()[:2] for line in why] == [[str(r["rank"]), f"{r['item']}:"] for r in rows]
-    assert all(r["because"] in line for r, line in zip(rows, why))
+    why = [line for line in lines[lines.index("why:") + 1:] if not line.startswith("       ")][:3]
+    assert [line.split()[:2] for line in why] == [[str(r["rank"]), r["item"]] for r in rows]
+    # each product named before its parts: "22111: RED WOOLLY HOTTIE +0.3" read as if 22111 were the hottie
+    assert all(line.endswith(f"{r['name']} = {r['because']}") for r, line in zip(rows, why))
+    paths = [line.strip() for line in lines[lines.index("why:") + 1:] if line.startswith("       ")]
+    assert paths == [r["path"] for r in rows]  # how each links, on the line under it
     sim = run_cli("similar", small_log, "--item", "85123A", "--model", "itemknn", "--k", "3")
     assert sim.returncode == 0 and "HEART" in sim.stdout
     assert sim.stdout.startswith("Most similar to 85123A WHITE HANGING HEART T-LIGHT HOLDER by Item-kNN")

@@ -184,6 +184,7 @@ def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_mode
         if expected is not None:  # ranked by the model's own score: its recommend() order
             assert [dataset.item_index(i) for i in table["item"]] == expected[0][0].tolist()
     known = table.attrs["parts"]  # the basket [p00, p01]: parts per purchase, by name
+    assert not any("other purchase" in label for row in known for label, _ in row)  # two: both named, never "1 other"
     if kind == "itemknn":  # cosine of p00 and p01 with each listed product, exactly
         weights = model.item_item(np.array([0, 1]))
         listed = [dataset.item_index(i) for i in table["item"]]

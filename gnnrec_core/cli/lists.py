@@ -92,11 +92,13 @@ def recommendation_text(table: Any) -> str:
         return "No products to recommend."
     reasons = [column for column in ("because", "path") if column in table.columns]
     lines = [_shown(table.drop(columns=reasons))]
-    if reasons:
+    if reasons:  # "22111: RED WOOLLY HOTTIE +0.3" read as if 22111 were the hottie: each product named first
         lines.append("why:")
         for _, row in table.iterrows():
-            why = "; ".join(str(row[c]) for c in reasons if row[c])
-            lines.append(f"  {row['rank']:>2} {one_line(row['item'])}: {one_line(why)}")
+            named = f"  {row['rank']:>2} {one_line(row['item'])} {one_line(row['name'])}"
+            lines.append(f"{named} = {one_line(row['because'])}" if row.get("because") else named)
+            if row.get("path"):  # how it links to the purchases, under the product it is about
+                lines.append(f"       {one_line(row['path'])}")
     return "\n".join(lines)
 
 

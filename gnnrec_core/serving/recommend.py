@@ -253,8 +253,10 @@ def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int) -> li
     top = [int(j) for j in order[:reasons] if values[j] > 0] or [int(j) for j in order[:1] if values[j] != 0]
     out = [(names[j], float(values[j])) for j in top]
     rest = np.delete(values, top)
-    if len(rest) and np.any(rest != 0):
-        out.append((f"{len(rest):,} other purchase{'' if len(rest) == 1 else 's'}", float(rest.sum())))
+    if len(rest) == 1 and rest[0] != 0:  # one purchase left: named, never "1 other purchase"
+        out.append((names[int(np.delete(np.arange(len(values)), top)[0])], float(rest[0])))
+    elif len(rest) and np.any(rest != 0):
+        out.append((f"{len(rest):,} other purchases", float(rest.sum())))
     return out + [(label, float(column[row])) for label, column in parts.other.items() if column[row] != 0]
 
 
