@@ -30,13 +30,17 @@ from test_cli import run_cli
     (["recommend", "{small}"], "--user"),
     # a malformed boost before any reading: the data file is never opened (it waited on the model)
     (["recommend", "never_read.csv", "--user", "1", "--boost", "Foo=abc"], "boost: expected CATEGORY=FACTOR"),
+    # a mistyped option: the command's nearest named, as a mistyped column is
+    (["train", "{small}", "--epocs", "3"], "unrecognized arguments: --epocs 3; did you mean --epochs? (see --help)"),
+    (["ingest", "{odd}"], "(optionally .gz/.zst/.zip), found '.abc'"),  # zstd is read: the error says so
 ])
 def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "baskets.csv").write_text("a,b,c\nb,c\na\n")
+    (tmp_path / "log.abc").write_text("user,item\na,b\n")
     paths = {"{small}": small_log, "{empty}": tmp_path / "empty.csv", "{binary}": tmp_path / "binary.csv",
-             "{baskets}": tmp_path / "baskets.csv"}
+             "{baskets}": tmp_path / "baskets.csv", "{odd}": tmp_path / "log.abc"}
     result = run_cli(*[paths.get(a, a) for a in args])
     assert result.returncode == 2
     assert expected in result.stderr

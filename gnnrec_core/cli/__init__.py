@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import json
 import math
@@ -92,6 +93,19 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
         self.exit(2, f"error: {message} (see --help)\n")
 
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """As argparse's, with the command's nearest option named for a mistyped one (`--epocs`)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+            command = commands.choices.get(getattr(parsed, "command", None)) if commands else None
+            options = list(command._option_string_actions) if command is not None else []
+            close = [difflib.get_close_matches(extra.split("=")[0], options, n=1, cutoff=0.75)
+                     for extra in extras if extra.startswith("--")]
+            hint = "".join(f"; did you mean {match[0]}?" for match in close if match)
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return parsed
+
 
 def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
     # The docstring's first line, with the command as it was typed (`gnnrec --help` said python -m ...)
@@ -115,7 +129,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
     }
     for name, help_text in specs.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        data_help = "interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zip"
+        data_help = "interaction log: CSV/TSV/TXT, Parquet, XLSX or JSON lines, optionally .gz/.zst/.zip"
         if name in ANSWERED_BY_RUN:
             sub.add_argument("data", nargs="?", help=data_help + " (or --run: a saved run answers)")
             sub.add_argument("--run", metavar="RUN_ID",

@@ -207,7 +207,7 @@ def _format_of(data: bytes, suffix: str, name: str, notes: list[str]) -> str:
     if suffix in PARQUET_SUFFIXES:
         return "parquet"
     if suffix not in KNOWN_SUFFIXES and suffix:
-        raise InputError(f"expected one of {', '.join(sorted(KNOWN_SUFFIXES))} (optionally .gz/.zip), "
+        raise InputError(f"expected one of {', '.join(sorted(KNOWN_SUFFIXES))} (optionally .gz/.zst/.zip), "
                          f"found '{suffix}' in '{name}'")
     return "json" if suffix in JSON_SUFFIXES else "text"
 
