@@ -98,7 +98,7 @@ class _Parser(argparse.ArgumentParser):
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
             commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
-            command = commands.choices.get(getattr(parsed, "command", None)) if commands else None
+            command = commands.choices.get(str(getattr(parsed, "command", ""))) if commands else None
             options = list(command._option_string_actions) if command is not None else []
             close = [difflib.get_close_matches(extra.split("=")[0], options, n=1, cutoff=0.75)
                      for extra in extras if extra.startswith("--")]
