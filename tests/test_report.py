@@ -68,3 +68,23 @@ def test_a_periods_open_end_keeps_its_time():
     assert _side({"start": "2010-12-15 00:00:00", "end": "2011-01-10 11:38:01"}) == (
         "2010-12-15 to 2011-01-10 11:38:01 (end excluded)")
     assert _side({"start": "2010-12-01", "end": "2010-12-15 00:00:00"}) == "2010-12-01 to 2010-12-15 (end excluded)"
+
+
+def test_the_report_map_places_the_products_with_enough_buyers_and_says_what_it_left_out(tmp_path):
+    """The map drew all 2,479 products, 1,577 of them bought by fewer than 10 customers, along an axis
+    of popularity under 'products close together are bought by the same customers'."""
+    rows = [(f"o{u}", f"p{(u + step) % 30:02d}", f"u{u}") for u in range(120) for step in (0, 7, 13)]
+    rows += [(f"t{u}", f"rare{u // 2}", f"u{u}") for u in range(20)]  # 10 products of 2 buyers each
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=2, dim=8).fit(dataset.interactions.matrix())
+    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0),)
+    page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10,
+                                               split={"method": "random", "test_size": 0.25, "seed": 0}))
+    section = page[page.index("<h2>Product map</h2>"):]
+    assert "The 30 products bought by at least 10 customers, placed by the model's product vectors" in section
+    assert "10 others are left out: known from too few customers" in section
+    assert "rare" not in section.split("<h2>")[1]  # none of the thin products is drawn
+    assert "bought by the same customers" not in section
