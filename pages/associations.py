@@ -177,7 +177,8 @@ else:
             "similarity": st.column_config.NumberColumn(format="%.3f", width=SMALL),
             "buyers": st.column_config.NumberColumn(width=SMALL,
                                                     help="customers who bought it: what the model learned it from"),
-            "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL, help="customers who bought both"),
+            "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
+                                                           help="customers who bought both"),
             "thin": thin_column(f"fewer than {THIN:,} buyers")})
         thin_anchor = thin_anchor_words(int(item_buyers(run.model)[lookup[str(items[product])]]))
         if thin_anchor:

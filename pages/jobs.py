@@ -67,7 +67,8 @@ class Job:
         (st.plotly_chart reads a figure without changing it, so one serves every redraw)."""
         version = self.history_version  # read before the history: a newer history only redraws once more
         if self.curve_version != version:
-            self.curve, self.curve_version = training_curve(list(self.history)), version
+            self.curve, self.curve_version = training_curve(list(self.history), "the configuration training now"), \
+                version
         return self.curve
 
 

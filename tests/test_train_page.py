@@ -41,3 +41,17 @@ def test_the_progress_panel_draws_the_curve_only_once_there_is_one(tmp_path, mon
     finally:
         job.status = "cancelled"
         jobs().pop(job.id, None)
+
+
+def test_the_curve_says_whose_epochs_it_draws():
+    """The saved chart drew the chosen configuration's 30 epochs under 'epochs trained (every
+    configuration tried)'; the live one draws the configuration training now."""
+    from gnnrec_core.serving.plots import training_curve
+    from pages.jobs import Job
+
+    epochs = [{"epoch": e, "loss": 6.0 - e / 10, "valid_ndcg": 0.05 + e / 1000} for e in range(1, 4)]
+    saved = training_curve(epochs)
+    assert (saved.layout.title.text, saved.layout.xaxis.title.text) == ("Training: the configuration chosen", "epoch")
+    job = Job.__new__(Job)  # the progress record alone, no thread
+    job.history, job.history_version, job.curve, job.curve_version = epochs, 1, None, -1
+    assert job.live_curve().layout.title.text == "Training: the configuration training now"

@@ -54,10 +54,10 @@ def long_tail(item_counts: pd.Series) -> go.Figure:
     return fig
 
 
-def training_curve(history: list[dict]) -> go.Figure:
-    """Loss and validation nDCG over the run's training steps. A search trains several
-    configurations, each from epoch 1: the x axis counts every epoch trained, and the validation
-    line is the best so far (the figure the search keeps), so it rises or holds, never saw-tooths."""
+def training_curve(history: list[dict], which: str = "the configuration chosen") -> go.Figure:
+    """Loss and validation nDCG over one configuration's epochs (`which` says which: the one the
+    search chose, or the one training now; the axis said "every configuration tried" over the chosen
+    one's 30 epochs). The validation line is the best so far, so it rises or holds."""
     frame = pd.DataFrame(history)
     fig = go.Figure()
     top = 0.0
@@ -70,7 +70,7 @@ def training_curve(history: list[dict]) -> go.Figure:
             top = float(np.nanmax(best))
             fig.add_trace(go.Scatter(x=step[scored], y=best[scored], name="validation nDCG@10, best so far",
                                      yaxis="y2", mode="lines+markers", line=dict(color=PALETTE[1])))
-    fig.update_layout(title="Training", xaxis_title="epochs trained (every configuration tried)",
+    fig.update_layout(title=f"Training: {which}", xaxis_title="epoch",
                       yaxis_title="loss",  # nDCG from zero: a flat line was drawn on an axis from -0.5 to 0.8
                       # its own round ticks from zero, no grid: ticks synced to the loss's grid read 0.0095, 0.0232
                       yaxis2=dict(title="nDCG@10", overlaying="y", side="right", tickmode="auto", showgrid=False,
