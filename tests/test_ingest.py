@@ -44,6 +44,14 @@ from gnnrec_core.errors import InputError
     (["Numéro de commande", "Code article", "Désignation", "Quantité", "Prix unitaire", "N° client"],
      {"basket": "Numéro de commande", "item": "Code article", "item_name": "Désignation", "quantity": "Quantité",
       "price": "Prix unitaire", "user": "N° client"}),
+    # A French export names customer and product twice, as code and as name: the code is the ID (the name
+    # won, merging namesakes), and an EBP line's "Commandé"/"Facturé" are quantities, not the order.
+    (["N° client", "Client", "Numéro de commande", "Code article", "Article", "Quantité", "Prix"],
+     {"user": "N° client", "item": "Code article", "basket": "Numéro de commande"}),
+    (["N° pièce", "Date", "Code client", "Code article", "Désignation", "Commandé", "Livré", "Facturé"],
+     {"basket": "N° pièce", "user": "Code client", "item": "Code article", "item_name": "Désignation",
+      "quantity": None}),
+    (["Stückpreis", "Artikelnr", "Kundennr"], {"price": "Stückpreis"}),  # ü folds to u, not ue
     (["Pedido", "Producto", "Cantidad", "Precio", "Fecha", "Cliente"],
      {"basket": "Pedido", "item": "Producto", "quantity": "Cantidad", "price": "Precio", "time": "Fecha",
       "user": "Cliente"}),
