@@ -300,9 +300,9 @@ def test_names_note_says_which_encoder_reads_names_for_each_use(monkeypatch):
 
 def test_reasons_say_names_alike_only_when_they_are():
     pytest.importorskip("wordllama")
-    from gnnrec_core.serving.recommend import _with_name_likeness
+    from gnnrec_core.serving.purchase_links import with_name_likeness
 
-    paths = _with_name_likeness(["bought A", "bought B"], ["RED TEA LIGHT HOLDER", "RED TEA LIGHT HOLDER"],
+    paths = with_name_likeness(["bought A", "bought B"], ["RED TEA LIGHT HOLDER", "RED TEA LIGHT HOLDER"],
                                 ["WHITE TEA LIGHT HOLDER", "USB CHARGING CABLE"])
     assert paths[0].startswith("bought A | names alike (") and paths[1] == "bought B"
 

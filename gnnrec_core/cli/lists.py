@@ -95,7 +95,8 @@ def recommendation_text(table: Any) -> str:
     if reasons:  # "22111: RED WOOLLY HOTTIE +0.3" read as if 22111 were the hottie: each product named first
         lines.append("why:")
         for _, row in table.iterrows():
-            named = f"  {row['rank']:>2} {one_line(row['item'])} {one_line(row['name'])}"
+            name = "" if str(row["name"]) == str(row["item"]) else f" {one_line(row['name'])}"  # codes alone: once
+            named = f"  {row['rank']:>2} {one_line(row['item'])}{name}"
             lines.append(f"{named} = {one_line(row['because'])}" if row.get("because") else named)
             if row.get("path"):  # how it links to the purchases, under the product it is about
                 lines.append(f"       {one_line(row['path'])}")

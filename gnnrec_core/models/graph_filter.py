@@ -242,11 +242,17 @@ class LinearFilter:
         return pairs
 
     def row_means(self) -> np.ndarray:
-        """Each row's mean over the catalogue (what a blend's standardised part is centred on)."""
+        """Each row's mean over the catalogue (what a blend's standardised part is centred on); kept
+        for the fitted operator, as the export asks for it once per batch of customers."""
+        kept = getattr(self, "_row_means", None)
+        if kept is not None and kept[0] is self.linear_:
+            known: np.ndarray = kept[1]
+            return known
         sums = np.asarray(self.linear_.sum(axis=1), np.float64).ravel()
         if self.left_ is not None and self.right_ is not None and self.alpha != 0:
             sums += self.alpha * (self.left_ @ np.asarray(self.right_, np.float64).sum(axis=1))
         means: np.ndarray = sums / self.linear_.shape[1]
+        self._row_means = (self.linear_, means)
         return means
 
     def rows(self, items: np.ndarray) -> np.ndarray:

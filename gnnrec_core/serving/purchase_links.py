@@ -1,5 +1,6 @@
 """Which of a customer's purchases each listed product links to: one rule for the Recommendations
-page's path and the export's linked_purchase column.
+page's path for a known customer and the export's linked_purchase column (a hand-built basket's
+link is read off its exact parts, `largest_parts`), and the path in words (`path_words`).
 
 - Item-item models and the graph filters score history @ S: the purchase that brings the most of
   the score (strength x S[purchase, product]), where one brings a positive part.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..baskets.associations import BasketStats
+from ..baskets.evidence import THIN
 from ..models import Recommender
 
 FILTER_LINK = "graph filter weight"  # the blend's filter is GF-CF's (models/embedding.py), named as GF-CF names it
@@ -74,3 +77,54 @@ def _strongest(links: PurchaseLinks, slot: np.ndarray, purchase: np.ndarray, pul
     keep = top[np.isfinite(pulls[top]) & (pulls[top] > 0)]
     links.purchase[slot[keep]], links.weight[slot[keep]], links.measure[slot[keep]] = purchase[keep], weight[
         keep], measure
+
+
+def largest_parts(model: Recommender, part_values: np.ndarray, history: np.ndarray, items: np.ndarray
+                  ) -> PurchaseLinks:
+    """Per listed product, the purchase whose part (`part_values`: products x purchases, the page's
+    exact parts) is largest where one is positive, with the model's own number for the pair: a
+    basket's links, read off its parts (a BPR GNN's are dot products, not the cosine)."""
+    n = len(items)
+    links = PurchaseLinks(np.full(n, -1, np.int64), np.full(n, np.nan), np.full(n, "", dtype=object))
+    if n and len(history):
+        top = np.argmax(part_values, axis=1)
+        found = part_values[np.arange(n), top] > 0
+        links.purchase[found] = history[top[found]]
+        links.weight[found] = model.pair_weights(history[top[found]], items[found])
+        links.measure[found] = model.link_label
+    return PurchaseLinks(links.purchase[None, :], links.weight[None, :], links.measure[None, :])
+
+
+def path_words(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
+    """How a listed product links to the purchase `name`: the baskets' evidence where they hold
+    enough of the pair, else the model's own number for the link."""
+    if stats is not None:
+        pair = stats.pair(int(source), int(target))
+        if pair["count"] >= 1:
+            together = int(pair["count"])  # "often" only where the baskets say so
+            baskets = f"{together} basket{'' if together == 1 else 's'}"
+            if together < THIN:  # the model's link leads: a lift from 1-9 baskets ("at least 0.3") is no evidence
+                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it in only "
+                        f"{baskets})")
+            if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
+                evidence = f"bought with it in {baskets}, no more often than chance"
+            else:
+                evidence = f"often bought with it: {baskets}"
+            return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
+    return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
+
+
+NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly the same thing
+
+
+def with_name_likeness(paths: list[str], sources: list[str], targets: list[str]) -> list[str]:
+    """For models that read product names (the feature GCN), say where the linked purchase's name
+    and the recommendation's name are alike: the text features then drive the link."""
+    from ..matrix.text_encoder import encode_texts, language_model_available
+
+    if not language_model_available() or not paths:
+        return paths
+    vectors = encode_texts(sources + targets)
+    likeness = np.sum(vectors[: len(sources)] * vectors[len(sources):], axis=1)
+    return [f"{path} | names alike ({value:.2f})" if value >= NAME_LIKENESS and source else path
+            for path, value, source in zip(paths, likeness, sources)]  # "": no purchase links to it

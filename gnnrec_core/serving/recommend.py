@@ -46,7 +46,7 @@ from ..models import LABELS, SPECS, Recommender
 from ..pipeline.benchmark import Dataset
 from .explore import buyers_of_both, item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
-from .purchase_links import linked_purchases
+from .purchase_links import largest_parts, linked_purchases, path_words, with_name_likeness
 
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
 HEADINGS = {"buyers": "buyers in the data", "because": "what the score is made of",
@@ -185,7 +185,7 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
     boost = np.asarray(adjusted, np.float64) - np.asarray(scores, np.float64)[0, items]
     if policy is not None and np.abs(boost).max(initial=0.0) > 0:
         parts.other[BOOST] = boost
-    frame = _table(model, dataset, items, adjusted, seen, parts, reasons, stats)
+    frame = _table(model, dataset, items, adjusted, seen, parts, reasons, stats, known=user is not None)
     note = shortfall_note(len(items), k, model.n_items, seen.indices, policy,
                           ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
     if note is not None:
@@ -303,7 +303,7 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
 
 
 def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.ndarray, seen: sp.csr_matrix,
-           parts: ScoreParts, reasons: int, stats: BasketStats | None) -> pd.DataFrame:
+           parts: ScoreParts, reasons: int, stats: BasketStats | None, known: bool) -> pd.DataFrame:
     """The ranked items with the parts of their scores; `seen` is the 1 x items history row."""
     frame = pd.DataFrame({
         "rank": np.arange(1, len(items) + 1),
@@ -317,7 +317,10 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
     names = [name.strip() for name in dataset.item_names(history)]
     rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
     frame["because"] = [_because(row) for row in rows]
-    links = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])  # the export's rule
+    if known:  # a known customer: the export's rule (purchase_links), so the page and recommendations.csv agree
+        links = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])
+    else:  # a hand-built basket: the purchase of the largest part, exactly (a BPR GNN's parts are dot products)
+        links = largest_parts(model, parts.history, history, np.asarray(items, np.int64))
     place = {int(item): j for j, item in enumerate(history)}
     sources = [names[place[int(j)]] if j >= 0 else "" for j in links.purchase[0]]
     paths = []
@@ -326,13 +329,13 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         if not source or UNSPLIT in parts.other:
             paths.append(_other_path(parts, row))
         elif LEARNED not in parts.other or measure != model.link_label:  # a part the purchase brings: how it links
-            paths.append(_path(source, int(links.purchase[0, row]), int(item), weight, measure, stats))
+            paths.append(path_words(source, int(links.purchase[0, row]), int(item), weight, measure, stats))
         elif _largest_other(parts, row) == LEARNED:  # the purchase nearest it, as a link only
             paths.append(f"nearest purchase in the model: {source} ({measure} {weight:.2f})")
         else:
             paths.append(_other_path(parts, row))
     if SPECS[model.name].needs_features if model.name in SPECS else False:
-        paths = _with_name_likeness(paths, sources, frame["name"].tolist())
+        paths = with_name_likeness(paths, sources, frame["name"].tolist())
     frame["path"] = paths
     frame.attrs["parts"] = rows
     if len(items):  # an empty list has no scores to explain (its note says why it is empty)
@@ -351,39 +354,6 @@ def _other_path(parts: ScoreParts, row: int) -> str:
     return {BUYERS: "popular overall: the history plays no part", POPULARITY: "popular overall",
             LEARNED: "close to the customer's learned profile", ITEM_BIAS: "the product's learned appeal",
             BOOST: "lifted by the merchandising rules"}.get(label, label)
-
-
-NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly the same thing
-
-
-def _with_name_likeness(paths: list[str], sources: list[str], targets: list[str]) -> list[str]:
-    """For models that read product names (the feature GCN), say where the linked purchase's name
-    and the recommendation's name are alike: the text features then drive the link."""
-    from ..matrix.text_encoder import encode_texts, language_model_available
-
-    if not language_model_available() or not paths:
-        return paths
-    vectors = encode_texts(sources + targets)
-    likeness = np.sum(vectors[: len(sources)] * vectors[len(sources):], axis=1)
-    return [f"{path} | names alike ({value:.2f})" if value >= NAME_LIKENESS and source else path
-            for path, value, source in zip(paths, likeness, sources)]  # "": no purchase links to it
-
-
-def _path(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
-    if stats is not None:
-        pair = stats.pair(int(source), int(target))
-        if pair["count"] >= 1:
-            together = int(pair["count"])  # "often" only where the baskets say so
-            baskets = f"{together} basket{'' if together == 1 else 's'}"
-            if together < THIN:  # the model's link leads: a lift from 1-9 baskets ("at least 0.3") is no evidence
-                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it in only "
-                        f"{baskets})")
-            if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
-                evidence = f"bought with it in {baskets}, no more often than chance"
-            else:
-                evidence = f"often bought with it: {baskets}"
-            return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
-    return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 
 def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
