@@ -327,3 +327,16 @@ def test_the_thin_column_is_printed_where_a_row_is_thin_and_said_below():
     table = printed[1:printed.index("thin: fewer than 10 buyers, so little evidence behind the figure")]
     assert table[0].split()[-1] == "thin"
     assert [line.endswith(" thin") for line in table[1:]] == [r["thin"] for r in rows]
+
+
+def test_a_log_of_codes_alone_names_each_recommendation_once(tmp_path):
+    """'1 P004 P004 = P001 +0.482': a log without names printed each code twice under why:."""
+    rows = [(f"o{n}", f"P{(n + j) % 6}", f"c{n % 9}") for n in range(40) for j in range(2)]
+    path = tmp_path / "codes.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    done = run_cli("recommend", path, "--basket", "P1", "--model", "itemknn", "--k", "2")
+    assert done.returncode == 0, done.stderr
+    why = done.stdout.splitlines()
+    first = why[why.index("why:") + 1]
+    code = first.split()[1]
+    assert first.split()[:3] == ["1", code, "="] and first.count(code) == 1
