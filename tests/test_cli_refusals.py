@@ -32,6 +32,7 @@ from test_cli import run_cli
     (["recommend", "never_read.csv", "--user", "1", "--boost", "Foo=abc"], "boost: expected CATEGORY=FACTOR"),
     # a mistyped option: the command's nearest named, as a mistyped column is
     (["train", "{small}", "--epocs", "3"], "unrecognized arguments: --epocs 3; did you mean --epochs? (see --help)"),
+    (["recommend", "{small}", "--usr", "c0"], "is required; did you mean --user? (see --help)"),  # said before extras
     (["ingest", "{odd}"], "(optionally .gz/.zst/.zip), found '.abc'"),  # zstd is read: the error says so
 ])
 def test_bad_input_exits_2_with_one_line(args, expected, small_log, tmp_path):

@@ -89,22 +89,34 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+_MISTYPED: list[str] = []  # the command's nearest options to the ones typed that it lacks (`--epocs`)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
-        self.exit(2, f"error: {message} (see --help)\n")
+        hint = "".join(f"; did you mean {option}?" for option in _MISTYPED)  # also where a required one went missing
+        self.exit(2, f"error: {message}{hint} (see --help)\n")
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        """As argparse's, with the command's nearest option named for a mistyped one (`--epocs`)."""
-        parsed, extras = self.parse_known_args(args, namespace)
+        """As argparse's, with the command's nearest option named for a mistyped one."""
+        argv = list(sys.argv[1:] if args is None else args)
+        _MISTYPED[:] = self._nearest_options(argv)
+        parsed, extras = self.parse_known_args(argv, namespace)
         if extras:
-            commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
-            command = commands.choices.get(str(getattr(parsed, "command", ""))) if commands else None
-            options = list(command._option_string_actions) if command is not None else []
-            close = [difflib.get_close_matches(extra.split("=")[0], options, n=1, cutoff=0.75)
-                     for extra in extras if extra.startswith("--")]
-            hint = "".join(f"; did you mean {match[0]}?" for match in close if match)
-            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed
+
+    def _nearest_options(self, argv: list[str]) -> list[str]:
+        commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        command = next((a for a in argv if commands is not None and a in commands.choices), None)
+        parser = commands.choices[command] if commands is not None and command is not None else self
+        options = sorted(parser._option_string_actions)
+        nearest = []
+        for typed in (a.split("=")[0] for a in argv if a.startswith("--")):
+            if typed in options or sum(o.startswith(typed) for o in options) == 1:  # known, or argparse's abbreviation
+                continue
+            nearest += difflib.get_close_matches(typed, options, n=1, cutoff=0.75)
+        return nearest
 
 
 def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
