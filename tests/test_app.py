@@ -87,9 +87,11 @@ def test_demo_journey_through_every_page(workspace):
     assert not at.exception
     neighbours = at.dataframe[0].value
     assert len(neighbours) > 0 and {"similarity", "buyers", "baskets_together", "confidence", "confidence_low",
-                                    "lift", "lift_low", "thin"} <= set(neighbours.columns)
+                                    "lift", "lift_low"} <= set(neighbours.columns)
     assert set(neighbours["relation"]) <= {"similar", "bought together", "both"}
-    assert set(neighbours["thin"]) <= {"thin", ""}  # a word: a read-only checkbox looked like a control
+    # a word where a neighbour is thin (a read-only checkbox looked like a control), no column where none is
+    assert "thin" not in neighbours.columns or set(neighbours["thin"]) == {"thin", ""} or set(
+        neighbours["thin"]) == {"thin"}
     assert "Similarity: how alike the model has learned the two products to be" in _texts(at)  # the demo's LightGCN
     find = next(t for t in at.text_input if t.label.startswith("Find a product"))
     find.set_value("garden party").run()  # names containing it first, then the closest in meaning

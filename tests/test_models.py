@@ -321,7 +321,9 @@ def test_the_budget_left_after_an_epoch_is_spent_training_not_skipped(planted, m
     trainer = Trainer(TrainConfig(batch_size=2, max_steps_per_epoch=20))
     trainer.start(module, planted)
     trainer.run(module, planted, None, 1)
-    trainer.deadline = time.perf_counter() + 0.5 * trainer.epoch_seconds
+    # half an epoch at most, and under half of the slowed steps' own 20 x 0.02 s: a loaded machine's slow
+    # first epoch made half of it longer than a whole second epoch, which then finished uncut
+    trainer.deadline = time.perf_counter() + min(0.5 * trainer.epoch_seconds, 0.19)
     trainer.run(module, planted, None, 3)
     assert trainer.stopped == "deadline" and len(trainer.history) == 2
     assert 0 < trainer.history[1]["share_of_epoch"] < 1
