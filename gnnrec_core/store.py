@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data.ingest import IngestReport, IngestResult
+from .data.ingest import NO_RETURNS, IngestReport, IngestResult
 from .data.mapping import ColumnMapping
 from .errors import GnnrecError, InputError
 from .models import SPECS, Recommender
@@ -52,6 +52,7 @@ from .store_files import (
 from .store_paths import KINDS, entries_folder_holding
 
 FILES = {"datasets": ("events.parquet", "catalogue.parquet"), "runs": ("model.npz", "users.json", "items.json")}
+RETURNS_FILE = "returns.parquet"  # a dataset's returned (user, item) pairs; datasets saved before it have none
 DATASET_KEYS = ("name", "saved_at", "mapping", "report")
 
 
@@ -133,6 +134,7 @@ class Workspace(AtomicFolders):
         def write(folder: Path) -> None:
             result.events.to_parquet(folder / "events.parquet", index=False)
             result.catalogue.reset_index(names="item").to_parquet(folder / "catalogue.parquet", index=False)
+            result.returns.to_parquet(folder / RETURNS_FILE, index=False)  # optional: older datasets have none
             meta = {"name": name, "source": source, "saved_at": time.time(), "fingerprint": fingerprint(result),
                     "mapping": result.mapping.as_dict(), "report": result.report.as_dict()}
             (folder / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
@@ -179,10 +181,13 @@ class Workspace(AtomicFolders):
         try:
             events = pd.read_parquet(folder / "events.parquet")
             catalogue = pd.read_parquet(folder / "catalogue.parquet").set_index("item")
+            returns = (pd.read_parquet(folder / RETURNS_FILE).astype(object) if (folder / RETURNS_FILE).is_file()
+                       else NO_RETURNS.copy())
         except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
             raise InputError(_one_line(f"dataset '{folder.name}' is damaged: its tables do not read "
                                        f"({type(exc).__name__}: {exc})")) from None
-        return IngestResult(events, catalogue, ColumnMapping(**meta["mapping"]), IngestReport(**meta["report"]))
+        return IngestResult(events, catalogue, ColumnMapping(**meta["mapping"]), IngestReport(**meta["report"]),
+                            returns)
 
     def list_datasets(self) -> list[dict[str, Any]]:
         """Every dataset that opens (its meta.json a complete record, its tables there), newest

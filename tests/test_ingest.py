@@ -342,6 +342,8 @@ def test_customers_cleaning_leaves_with_nothing_are_counted(engine):
     assert result.report.notes[CUSTOMERS_GONE] == 2  # u2 only returned, u3 only cancelled
     # Baskets too: 2 a return, C3 cancelled, 5 postage alone; 1, 4 and 6 stay.
     assert sorted(result.events["basket"].unique()) == ["1", "4", "6"] and result.report.notes[BASKETS_GONE] == 3
+    # The returned lines' customers and products are kept apart: their lists leave those products out.
+    assert sorted(map(tuple, result.returns.values.tolist())) == [("u2", "p2"), ("u3", "p1")]
 
 
 def test_a_ratings_log_says_that_every_rating_counts_as_an_interaction():

@@ -258,6 +258,30 @@ def test_a_baskets_path_names_the_purchase_of_its_largest_part(tmp_path):
     assert checked > 20
 
 
+def test_a_returned_product_is_not_offered_again_and_the_saved_dataset_keeps_the_returns(tmp_path):
+    """A customer was offered the REGENCY CAKESTAND they had returned (C538632): returns were dropped
+    before training, so nothing knew they had it."""
+    from gnnrec_core.store import RETURNS_FILE, Workspace
+
+    rows = [(f"o{n}", "lamp" if n % 2 else "shade", f"u{n % 6}", 1) for n in range(24)]
+    rows += [("o90", "mug", "u0", 1), ("o91", "mug", "u1", 1), ("C92", "mug", "u2", 1), ("o93", "tea", "u3", -1)]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id", "quantity"]).to_csv(path, index=False)
+    result = ingest(path)
+    dataset = prepare(result)
+    model = Popularity().fit(dataset.interactions.matrix())  # the mug is popular: every list would lead with it
+    listed = recommend_table(model, dataset, dataset.user_index("u2"), k=3)
+    assert "mug" not in set(listed["item"]) and "mug" in set(recommend_table(model, dataset,
+                                                                             dataset.user_index("u4"), k=3)["item"])
+    exported = all_recommendations(model, dataset, k=3)
+    assert "mug" not in set(exported.loc[exported["user"] == "u2", "item"])
+    workspace = Workspace(tmp_path / "ws")
+    workspace.save_dataset("shop", result)
+    assert sorted(map(tuple, workspace.load_dataset("shop").returns.values.tolist())) == [("u2", "mug"), ("u3", "tea")]
+    (tmp_path / "ws" / "datasets" / "shop" / RETURNS_FILE).unlink()  # a dataset saved before returns were kept
+    assert workspace.load_dataset("shop").returns.empty
+
+
 def test_a_boost_is_a_part_of_its_own(tmp_path):
     dataset = _communities(tmp_path)
     model = ItemKNN().fit(dataset.interactions.matrix())

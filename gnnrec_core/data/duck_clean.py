@@ -28,6 +28,7 @@ from .ingest import (
     check_cleaned,
     no_dates_error,
     parse_times,
+    returned_pairs,
     segment_columns,
     step,
 )
@@ -162,6 +163,7 @@ class SqlCleaning:
         check_cleaned(kept, m, self.report)
         if refused is not None:
             raise refused
+        self.returns = self.returned() if m.user else returned_pairs(pd.DataFrame({"user": [], "item": []}))
         step(progress, "fetching", kept)
         names, categories = self.most_common("item_name", "nm"), self.most_common("category", "ct")
         for table in ("ev", self.data.table, "raw", "lookup"):  # what is left to read is in `kept`: free the rest
@@ -286,6 +288,16 @@ class SqlCleaning:
                                                          "letter": letters}))
             condition += f" OR (j_item.code IN (SELECT code FROM item_letters WHERE letter) AND {unnamed})"
         return f"({condition})"
+
+    def returned(self) -> pd.DataFrame:
+        """The (user, item) pairs of the lines dropped as returns (ingest.returned_pairs)."""
+        reasons = [str(i + 1) for i, name in enumerate(self.reason_names)
+                   if name in ("cancelled invoice", "zero or negative quantity (returns)")]
+        pairs = self.con.sql(f"SELECT u, it, min(pos) AS first FROM ev WHERE reason IN ({', '.join(reasons)}) AND "
+                             "u IS NOT NULL AND it IS NOT NULL GROUP BY u, it ORDER BY first").fetchnumpy()
+        frame = pd.DataFrame({"user": self.objects("user", np.asarray(pairs["u"], np.int64)),
+                              "item": self.objects("item", np.asarray(pairs["it"], np.int64))})
+        return returned_pairs(frame)
 
     def count_drops(self) -> None:
         counts = dict(run(self.con, "SELECT reason, count(*) FROM ev GROUP BY reason"))

@@ -70,14 +70,15 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             mapping = detect_mapping(sample, **overrides).validate(data.names)
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
                                   min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
-            events, catalogue = SqlCleaning(session, data, mapping, report).clean(drop_non_products, segments, progress)
+            cleaning = SqlCleaning(session, data, mapping, report)
+            events, catalogue = cleaning.clean(drop_non_products, segments, progress)
     except duckdb.Error as exc:
         raise InputError(f"expected DuckDB to finish the ingest, found: {_one_line(exc)}; give it more memory or "
                          f"disk ({MEMORY_ENV}, {TEMP_ENV}) or set {ENGINE_ENV}=pandas") from None
     catalogue = with_catalogue_file(catalogue, items, item_columns, report, category_names)
     report.rows_kept = len(events)
     step(progress, "done", len(events))
-    return IngestResult(events, catalogue, mapping, report)
+    return IngestResult(events, catalogue, mapping, report, cleaning.returns)
 
 
 def preview_duckdb(source: Any, name: str | None, lookup: Any, lookup_key: str | None, rows: int) -> pd.DataFrame:

@@ -56,12 +56,24 @@ class IngestReport:
         return frame.loc[~mask]
 
 
+def returned_pairs(lines: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (user, item) pairs of a log's returned lines (cancelled invoices, quantities of
+    zero or less) that name a customer: what recommendations leave out for that customer, as they
+    leave out what was bought (a customer was offered the cake stand they had sent back)."""
+    kept = lines.loc[lines["user"].notna() & lines["item"].notna(), ["user", "item"]]
+    return kept.astype(str).astype(object).drop_duplicates().reset_index(drop=True)
+
+
+NO_RETURNS = pd.DataFrame({"user": pd.Series(dtype=object), "item": pd.Series(dtype=object)})
+
+
 @dataclass
 class IngestResult:
     events: pd.DataFrame
     catalogue: pd.DataFrame  # index: item id; columns name, category, price
     mapping: ColumnMapping
     report: IngestReport
+    returns: pd.DataFrame = field(default_factory=NO_RETURNS.copy)  # returned_pairs: user, item
 
     @property
     def has_users(self) -> bool:
@@ -118,14 +130,14 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
                           min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
-    events = _clean(frame, mapping, report, drop_non_products)
+    events, returns = _clean(frame, mapping, report, drop_non_products)
     for column in segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique())):
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     catalogue = with_catalogue_file(catalogue, items, item_columns, report, category_names)
     report.rows_kept = len(events)
     step(progress, "done", len(events))
-    return IngestResult(events.reset_index(drop=True), catalogue, mapping, report)
+    return IngestResult(events.reset_index(drop=True), catalogue, mapping, report, returns)
 
 
 SEGMENT_PREFIX = "segment:"
@@ -219,7 +231,8 @@ def preview_frame(source: Any, name: str | None = None, lookup: Any = None, look
     return preview_duckdb(source, name, lookup, lookup_key, rows)
 
 
-def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool) -> pd.DataFrame:
+def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     def col(role: str) -> pd.Series:
         return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
 
@@ -256,6 +269,8 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     cancelled_key = pd.Series(keys, dtype=object).astype(str).str.match(r"^[Cc]\d+$").to_numpy(bool)
     cancelled = pd.Series((codes >= 0) & cancelled_key[np.maximum(codes, 0)] if len(keys) else False,
                           index=events.index)
+    returned = cancelled | (events["quantity"].fillna(1) <= 0 if m.quantity else False)
+    returns = returned_pairs(events.loc[returned])
     events = report.drop("cancelled invoice", cancelled, events)
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
@@ -276,7 +291,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     if m.basket:
         report.notes[BASKETS_GONE] = int(baskets - events["basket"].nunique())
     check_cleaned(len(events), m, report)
-    return events
+    return events, returns
 
 
 def no_dates_error(column: str, examples: Any) -> InputError:

@@ -39,6 +39,24 @@ class Dataset:
     _features: np.ndarray | None = field(default=None, repr=False)
     _name_table: np.ndarray | None = field(default=None, repr=False)
     text_encoder: str = "tfidf"  # how the feature GCN reads product names: tfidf or llm
+    _returned: sp.csr_matrix | None = field(default=None, repr=False)
+
+    def not_to_offer(self, users: np.ndarray, bought: sp.csr_matrix) -> sp.csr_matrix:
+        """What the customers' lists leave out: `bought` (their rows of the train matrix) and the
+        products they returned (ingest.returned_pairs), as one users x items mask."""
+        if self._returned is None:
+            pairs = self.ingest.returns
+            rows = pairs["user"].map(self.interactions.user_lookup())
+            cols = pairs["item"].map(self.interactions.item_lookup())
+            known = (rows.notna() & cols.notna()).to_numpy()
+            shape = (len(self.interactions.users), len(self.interactions.items))
+            self._returned = sp.csr_matrix((np.ones(int(known.sum()), np.float32), (
+                rows[known].to_numpy(np.int64), cols[known].to_numpy(np.int64))), shape=shape)
+        mask = sp.csr_matrix(bought, dtype=np.float32, copy=True)
+        mask.data[:] = 1.0
+        out: sp.csr_matrix = (mask + self._returned[np.asarray(users, np.int64)]).tocsr()
+        out.data[:] = 1.0
+        return out
 
     @property
     def features(self) -> np.ndarray:

@@ -55,7 +55,7 @@ def all_recommendations(model: Recommender, dataset: Dataset, k: int = 10, batch
     for start in range(0, model.n_users, batch):
         users = np.arange(start, min(start + batch, model.n_users))
         history = model.train_[users]
-        items, scores = rank(model.score(users), k, history, policy)
+        items, scores = rank(model.score(users), k, dataset.not_to_offer(users, history), policy)  # bought, returned
         links = linked_purchases(model, history, items)
         frames.append(_rows("user", dataset.interactions.users[users], items, scores, "score",
                             {"linked": links.purchase, "link": links.weight, "measure": links.measure}))

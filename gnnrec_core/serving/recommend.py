@@ -157,13 +157,15 @@ def _embedding_parts(model: Recommender, history: np.ndarray, strengths: np.ndar
 
 def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10, reasons: int = 3,
                     policy: Policy | None = None, stats: BasketStats | None = None) -> pd.DataFrame:
-    """Top-k for a known user (index), seen items excluded, merchandising applied, ranked by the
-    model's score, each with the parts of its score (module docstring). Fewer than k rows where
-    fewer products remain; `attrs["note"]` then says why."""
+    """Top-k for a known user (index), bought and returned products excluded, merchandising
+    applied, ranked by the model's score, each with the parts of its score (module docstring).
+    Fewer than k rows where fewer products remain; `attrs["note"]` then says why."""
     model._check_users(np.array([user]))
     seen = model.train_[[user]]
-    return _ranked_table(model, dataset, model.score(np.array([user])), k, seen, reasons, stats, policy,
-                         "the customer bought", user)
+    excluded = dataset.not_to_offer(np.array([user]), seen)
+    whose = "the customer bought" if excluded.nnz == seen.nnz else "the customer bought or returned"
+    return _ranked_table(model, dataset, model.score(np.array([user])), k, seen, reasons, stats, policy, whose,
+                         user, excluded)
 
 
 def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int], k: int = 10,
@@ -178,15 +180,16 @@ def recommend_for_basket(model: Recommender, dataset: Dataset, basket: list[int]
 
 def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: int, seen: sp.csr_matrix,
                   reasons: int, stats: BasketStats | None, policy: Policy | None, whose: str,
-                  user: int | None) -> pd.DataFrame:
-    items, adjusted = rank(scores, k, seen, policy)
+                  user: int | None, excluded: sp.csr_matrix | None = None) -> pd.DataFrame:
+    excluded = seen if excluded is None else excluded  # what the list leaves out; `seen` is what scored it
+    items, adjusted = rank(scores, k, excluded, policy)
     items, adjusted = available(items[0], adjusted[0])
     parts = score_parts(model, seen, items, user, scores)
     boost = np.asarray(adjusted, np.float64) - np.asarray(scores, np.float64)[0, items]
     if policy is not None and np.abs(boost).max(initial=0.0) > 0:
         parts.other[BOOST] = boost
     frame = _table(model, dataset, items, adjusted, seen, parts, reasons, stats, known=user is not None)
-    note = shortfall_note(len(items), k, model.n_items, seen.indices, policy,
+    note = shortfall_note(len(items), k, model.n_items, excluded.indices, policy,
                           ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
     if note is not None:
         frame.attrs["note"] = note
