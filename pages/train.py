@@ -222,9 +222,7 @@ if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
 results = results_frame(info)
-st.markdown("**Validation**: " + ("each customer's latest purchases in the train split, as the test looks ahead"
-                                   if info.split.get("validation") == "latest" else "a slice of the train split")
-            + ". Compare and tune runs on these numbers.")
+st.markdown("**Validation**: a slice of the train split. Compare and tune runs on these numbers.")
 if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
         columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})

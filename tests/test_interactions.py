@@ -3,14 +3,7 @@ import pandas as pd
 import pytest
 
 from gnnrec_core.errors import ConfigError, InputError
-from gnnrec_core.matrix.interactions import (
-    InteractionConfig,
-    SplitConfig,
-    build_interactions,
-    carve_validation,
-    split,
-    validation_by_time,
-)
+from gnnrec_core.matrix.interactions import InteractionConfig, SplitConfig, build_interactions, carve_validation, split
 
 
 def _events(pairs, times=None, quantity=None):
@@ -69,55 +62,6 @@ def test_validation_is_carved_from_train_only():
     part, valid = carve_validation(s.train, 0.2)
     assert part.nnz + valid.nnz == s.train.nnz
     assert valid.multiply(s.test).nnz == 0 and part.multiply(valid).nnz == 0
-
-
-def test_a_time_splits_validation_is_each_customers_latest_train_pairs(monkeypatch):
-    """A random carve of a time split's train read validation nDCG 0.13 beside a test of 0.035: it
-    measured filling random gaps while the test measures the future. Under a time split every carve
-    of its train (a model's own, the run's) holds out each customer's latest pairs."""
-    pairs = [(f"u{u}", f"i{(u + i) % 30:02d}") for u in range(8) for i in range(20)]
-    times = [f"2020-01-01 {i:02d}:00" for _ in range(8) for i in range(20)]  # each customer's i-th purchase, hour i
-    data = build_interactions(_events(pairs, times))
-    cut = split(data, SplitConfig(method="time", test_size=0.1, min_user_interactions=2))
-    assert cut.recency is not None and split(data).recency is None  # a random split has no order to keep
-    assert cut.as_dict()["validation"] == "latest" and "validation" not in split(data).as_dict()  # what runs record
-    from gnnrec_core.serving.verdicts import split_sentence
-
-    assert split_sentence(cut.as_dict(), 10).endswith("Validation: each customer's latest train purchases, as the "
-                                                      "test looks ahead.")
-    with validation_by_time(cut.recency):
-        part, valid = carve_validation(cut.train.astype("float32"), 0.2)  # a model's own copy of train
-    latest = {(u, i) for u, i in zip(*cut.train.nonzero()) if cut.recency[u, i] >= cut.recency[u].max() - 3}
-    assert set(zip(*valid.nonzero())) == latest and part.nnz + valid.nnz == cut.train.nnz  # 4 of 18 per customer
-    assert set(zip(*carve_validation(cut.train, 0.2)[1].nonzero())) != latest  # outside: the random carve
-
-    from gnnrec_core.data.ingest import IngestResult
-    from gnnrec_core.pipeline import benchmark as pipeline
-
-    seen = []
-    original = pipeline.fit_timed
-
-    def spy(name, dataset, train, *args, **kwargs):
-        if train.nnz == cut.train.nnz:  # the split's train (a baseline's refit without its slice has less)
-            seen.append(set(zip(*carve_validation(train, 0.2)[1].nonzero())))
-        elif train.nnz < cut.train.nnz:  # that refit's own carve: its latest pairs too (the final refit on every
-            carved = carve_validation(train, 0.2)[1]  # pair, test included, has no split to order it)
-            newest = {u: cut.recency[u].multiply(train[u]).max() for u in range(train.shape[0])}
-            assert all(cut.recency[u, i] >= newest[u] - 3 for u, i in zip(*carved.nonzero()))
-        return original(name, dataset, train, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "fit_timed", spy)
-    dataset = pipeline.Dataset(IngestResult(_events(pairs, times), pd.DataFrame(), None, None), data)
-    pipeline.benchmark(dataset, ["pop"], SplitConfig(method="time", test_size=0.1, min_user_interactions=2))
-    assert seen == [latest]  # `benchmark` fits its models inside the split's order
-    from gnnrec_core.pipeline import experiment
-
-    monkeypatch.setattr(experiment, "fit_timed", spy)
-    seen.clear()
-    experiment.run_experiment(dataset, experiment.ExperimentConfig(
-        model="pop", baselines=("itemknn",), split=SplitConfig(method="time", test_size=0.1, min_user_interactions=2),
-        repeat=2))
-    assert seen[:4] == [latest] * 4  # both models, the Train run's split then the next seed's (a time cut: the same)
 
 
 def test_bad_settings_and_thin_data():

@@ -11,9 +11,6 @@ Weights reach training: a train matrix holds each pair's strength, log2(1 + weig
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,9 +180,6 @@ class Split:
     test: sp.csr_matrix
     config: SplitConfig
     info: dict[str, Any] = field(default_factory=dict)
-    # a time or leave-last-out split's train pairs, each valued by the rank of its last time (1 the oldest):
-    # what makes the validation carve the latest pairs, as the test is (validation_by_time)
-    recency: sp.csr_matrix | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.config.method, "test_size": self.config.test_size, "seed": self.config.seed,
@@ -224,13 +218,7 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
         raise InputError(f"expected some users with at least {config.min_user_interactions} interactions "
                          f"to hold out a test set, found none among {data.n_users:,} users; lower the "
                          "minimum or add data")
-    recency: sp.csr_matrix | None = None
-    info: dict[str, Any] = {"test_users_without_history": int(cold.sum())}
-    if config.method in ("time", "last"):
-        info["validation"] = "latest"  # validation_by_time: what the run's words say of its validation figures
-        ranks = np.unique(data.time[~in_test], return_inverse=True)[1].astype(np.float64) + 1.0
-        recency = sp.csr_matrix((ranks, (data.user_index[~in_test], data.item_index[~in_test])), shape=train.shape)
-    return Split(train.tocsr(), test.tocsr(), config, info, recency)
+    return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
 
 
 def _no_test_hint(info: dict) -> str:
@@ -309,36 +297,11 @@ def _time_cut(data: Interactions, config: SplitConfig) -> np.ndarray:
     return in_test
 
 
-_RECENCY: contextvars.ContextVar[sp.csr_matrix | None] = contextvars.ContextVar("validation_recency", default=None)
-
-
-@contextlib.contextmanager
-def validation_by_time(recency: sp.csr_matrix | None) -> Iterator[None]:
-    """Within, `carve_validation` of the train matrix `recency` describes (Split.recency), or of a
-    part of it (a baseline refitted without its validation slice), holds out
-    each user's latest pairs instead of a random share: under a time split the validation is then
-    the near future the test is. A random carve of a time split's train read validation nDCG 0.13
-    beside a test of 0.035, and chose every model's settings for filling random gaps. A context
-    variable, as shared_parts.sharing: two runs in two threads never see each other's."""
-    token = _RECENCY.set(recency)
-    try:
-        yield
-    finally:
-        _RECENCY.reset(token)
-
-
 def carve_validation(train: sp.csr_matrix, fraction: float = 0.1, seed: int = 0,
                      min_user_interactions: int = 5) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Hold a per-user share of train out for early stopping: returns (train_part, valid). A random
-    share, or the latest pairs inside `validation_by_time` for the train matrix it describes."""
-    train = sp.csr_matrix(train)
-    coo = train.tocoo()  # in the CSR's order: keys below line up with its entries
+    """Hold a per-user share of train out for early stopping: returns (train_part, valid)."""
+    coo = train.tocoo()
     keys = np.random.default_rng(seed + 7919).random(coo.nnz)
-    recency = _RECENCY.get()
-    if recency is not None and recency.shape == train.shape and coo.nnz:  # the split's train, or a carve of it
-        when = np.asarray(recency[coo.row, coo.col], np.float64).ravel()
-        if (when > 0).all():
-            keys = -when + keys * 0.5  # the latest first; pairs of one moment in a seeded order
     config = SplitConfig(test_size=fraction, min_user_interactions=min_user_interactions)
     in_valid = _per_user_holdout(coo.row.astype(np.int64), keys, config)
     def make(m: np.ndarray) -> sp.csr_matrix:

@@ -21,15 +21,7 @@ from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
 from ..errors import ConfigError
 from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at, evaluate_variants
-from ..matrix.interactions import (
-    InteractionConfig,
-    Interactions,
-    Split,
-    SplitConfig,
-    build_interactions,
-    split,
-    validation_by_time,
-)
+from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
 from ..models.registry import row_label
 from ..models.shared_parts import sharing
@@ -50,16 +42,19 @@ class Dataset:
     _returned: sp.csr_matrix | None = field(default=None, repr=False)
 
     def not_to_offer(self, users: np.ndarray, bought: sp.csr_matrix) -> sp.csr_matrix:
-        """What the customers' lists leave out: `bought` (their train rows) and what they returned."""
-        if self._returned is None:  # ingest.returned_pairs in this dataset's indices, built once
+        """What the customers' lists leave out: `bought` (their rows of the train matrix) and the
+        products they returned (ingest.returned_pairs), as one users x items mask."""
+        if self._returned is None:
             pairs = self.ingest.returns
-            rows, cols = pairs["user"].map(self.interactions.user_lookup()), pairs["item"].map(
-                self.interactions.item_lookup())
+            rows = pairs["user"].map(self.interactions.user_lookup())
+            cols = pairs["item"].map(self.interactions.item_lookup())
             known = (rows.notna() & cols.notna()).to_numpy()
+            shape = (len(self.interactions.users), len(self.interactions.items))
             self._returned = sp.csr_matrix((np.ones(int(known.sum()), np.float32), (
-                rows[known].to_numpy(np.int64), cols[known].to_numpy(np.int64))), shape=(self.interactions.n_users,
-                                                                           self.interactions.n_items))
-        out: sp.csr_matrix = (abs(sp.csr_matrix(bought, dtype=np.float32)) + self._returned[np.asarray(users)]).tocsr()
+                rows[known].to_numpy(np.int64), cols[known].to_numpy(np.int64))), shape=shape)
+        mask = sp.csr_matrix(bought, dtype=np.float32, copy=True)
+        mask.data[:] = 1.0
+        out: sp.csr_matrix = (mask + self._returned[np.asarray(users, np.int64)]).tocsr()
         out.data[:] = 1.0
         return out
 
@@ -156,7 +151,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                                                                 if SPECS[m].is_gnn},
                            required=frozenset(models) if len(models) == 1 else frozenset())
     notes: list[str] = list(left_out.values())
-    with sharing(), validation_by_time(data_split.recency):  # parts built once; a time split carves the latest
+    with sharing():  # the filters and the GNNs' blends build each item graph and SVD once
         for position, name in enumerate(models):
             if name in left_out:
                 continue

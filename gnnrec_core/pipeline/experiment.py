@@ -31,15 +31,7 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..fit.metrics import Evaluation, cutoff_notes, evaluate
-from ..matrix.interactions import (
-    InteractionConfig,
-    Split,
-    SplitConfig,
-    carve_validation,
-    given_split,
-    split,
-    validation_by_time,
-)
+from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.shared_parts import forget_shared, sharing
 from ..progress import Progress, for_seed, report_or_cancel
@@ -146,9 +138,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
                                     "run_eta_bound": clock.bounded(), "run_done": round(clock.fraction_done(), 4)})
 
     history: list[dict[str, Any]] = []
-    with validation_by_time(data_split.recency):  # a time split's carves: each customer's latest pairs
-        scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
-                                                         repeat=(0, len(seeds)))
+    scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
+                                                     repeat=(0, len(seeds)))
     notes = [*left_out.values(), *skipped, *said, *cutoff_notes((config.k,), data_split.train.shape[1])]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
@@ -158,7 +149,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     for index, seed in enumerate(seeds[1:], start=1):  # the same run again: only its verdicts are kept
         again = replace(config, seed=seed, split=replace(config.split, seed=config.split.seed + index))
         seed_split = data_split if heldout is not None else split(dataset.interactions, again.split)
-        with sharing(), validation_by_time(seed_split.recency):  # this seed's parts, dropped after it
+        with sharing():  # this seed's parts, dropped after it
             seed_scored, _, seed_skipped, _ = _score_split(dataset, again, models, seed_split, clock, report, [],
                                                            repeat=(index, len(seeds)))
         notes.extend(f"Seed {seed}: {note}" for note in seed_skipped if note not in skipped)

@@ -203,9 +203,7 @@ def split_sentence(split: dict, k: int) -> str:
            "every interaction of theirs drawn for test")
     left = (f"; {cold:,} customer{'s' if cold > 1 else ''} left out ({why}, none before it to rank from)"
             if cold and split.get("method") != "given" else "")
-    carve = (" Validation: each customer's latest train purchases, as the test looks ahead."
-             if split.get("validation") == "latest" else "")
     return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
             f"interactions over {split.get('test_users', 0):,} customers{left}. Metrics at k={k}, full ranking, "
-            f"bought items excluded.{carve}")
+            "bought items excluded.")
 
