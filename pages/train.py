@@ -222,7 +222,10 @@ if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
 results = results_frame(info)
-st.markdown("**Validation**: a slice of the train split. Compare and tune runs on these numbers.")
+st.markdown("**Validation**: a random slice of the train split"  # under a time split too (docs/benchmarks.md)
+            + (": under this split it measures gaps in the past, not the period after the cut, so compare runs on "
+               "it, not with the test figures" if info.split.get("method") in ("time", "last") else
+               ". Compare and tune runs on these numbers") + ".")
 if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
         columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})
