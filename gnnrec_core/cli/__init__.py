@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
 import json
-import math
 import os
 import select
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from ..errors import GnnrecError, InputError
 from ..file_output import writable_file, write_output
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
-from .args import CATALOGUE_FLAGS, FLAG_ROLES, checked_paths, input_paths
+from .args import (
+    CATALOGUE_FLAGS,
+    FLAG_ROLES,
+    Parser,
+    checked_paths,
+    cutoffs,
+    finite,
+    input_paths,
+    positive_int,
+    positive_seconds,
+    seed,
+    whole,
+)
 
 # The rules a JSON holds by default: a tiny --min-support on 25,900 invoices found 1.5M rules, a
 # 568 MB file written without a word. The best first (lift's lower bound); --max-rules 0 for all.
@@ -33,99 +43,13 @@ RULES_IN_JSON = 100_000
 PAIRS_IN_JSON = 100_000
 
 
-def _whole(text: str, low: int, high: int | None, expected: str) -> int:
-    """An integer in [low, high] (high None: unbounded), else one line saying what was expected."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, found '{text}'") from None
-    if value < low or (high is not None and value > high):
-        raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
-    return value
-
-
-LARGEST = 2**31 - 1  # what numpy and torch take as a count on every platform: --k 10**20 overflowed
-
-
-def positive_int(text: str) -> int:
-    """An integer from 1 to LARGEST (k, epochs, counts)."""
-    return _whole(text, 1, LARGEST, f"a whole number from 1 to {LARGEST:,}")
-
-
-def cutoffs(text: str) -> tuple[int, ...]:
-    """One or more k, comma-separated ("10,20"); the first gives the table's flat metrics."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(parts):
-        raise argparse.ArgumentTypeError(f"expected whole numbers >= 1, comma-separated, found '{text}'")
-    return tuple(dict.fromkeys(_whole(part, 1, LARGEST, f"whole numbers from 1 to {LARGEST:,}, comma-separated")
-                               for part in parts))
-
-
-def whole(text: str) -> int:
-    """An integer from 0 to LARGEST (a cap where 0 means none)."""
-    return _whole(text, 0, LARGEST, f"a whole number from 0 to {LARGEST:,}")
-
-
-def seed(text: str) -> int:
-    """A random seed numpy and torch both take: 0 to 2**32 - 1."""
-    return _whole(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
-
-
-def finite(text: str) -> float:
-    """A finite number (inf and nan are refused: they are not JSON and break every threshold)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, found '{text}'") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, found {text}")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    value = finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, found {text}")
-    return value
-
-
-_MISTYPED: list[str] = []  # the command's nearest options to the ones typed that it lacks (`--epocs`)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
-        hint = "".join(f"; did you mean {option}?" for option in _MISTYPED)  # also where a required one went missing
-        self.exit(2, f"error: {message}{hint} (see --help)\n")
-
-    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        """As argparse's, with the command's nearest option named for a mistyped one."""
-        argv = list(sys.argv[1:] if args is None else args)
-        _MISTYPED[:] = self._nearest_options(argv)
-        parsed, extras = self.parse_known_args(argv, namespace)
-        if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
-        return parsed
-
-    def _nearest_options(self, argv: list[str]) -> list[str]:
-        commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
-        command = next((a for a in argv if commands is not None and a in commands.choices), None)
-        parser = commands.choices[command] if commands is not None and command is not None else self
-        options = sorted(parser._option_string_actions)
-        nearest = []
-        for typed in (a.split("=")[0] for a in argv if a.startswith("--")):
-            if typed in options or sum(o.startswith(typed) for o in options) == 1:  # known, or argparse's abbreviation
-                continue
-            nearest += difflib.get_close_matches(typed, options, n=1, cutoff=0.75)
-        return nearest
-
-
 def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser:
     # The docstring's first line, with the command as it was typed (`gnnrec --help` said python -m ...)
-    parser = _Parser(prog=prog, description=__doc__.splitlines()[0].replace("python -m gnnrec_core", prog))
+    parser = Parser(prog=prog, description=__doc__.splitlines()[0].replace("python -m gnnrec_core", prog))
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"gnnrec {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     specs = {
         "ingest": "detect the column mapping and print the cleaning report (saves nothing)",
         "benchmark": "fit every model on one split and print the metrics table",

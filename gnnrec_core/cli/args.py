@@ -1,10 +1,16 @@
-"""What the parser needs before any command runs: the mapping flags and the paths' checks.
-Nothing here imports numpy, pandas or a model, so `--help` and a bad flag answer at once."""
+"""What the parser needs before any command runs: the parser itself, the values its options take,
+the mapping flags and the paths' checks. Nothing here imports numpy, pandas or a model, so `--help`
+and a bad flag answer at once."""
 
 from __future__ import annotations
 
+import argparse
 import csv
+import difflib
+import math
+import sys
 from argparse import Namespace
+from typing import Any, NoReturn
 
 from ..file_output import checked_path
 
@@ -44,3 +50,91 @@ def listed_values(text: str | None) -> tuple[str, ...]:
         return ()
     fields = next(csv.reader([text], skipinitialspace=True), [])
     return tuple(value.strip() for value in fields if value.strip())
+
+
+def _whole(text: str, low: int, high: int | None, expected: str) -> int:
+    """An integer in [low, high] (high None: unbounded), else one line saying what was expected."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, found '{text}'") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
+    return value
+
+
+LARGEST = 2**31 - 1  # what numpy and torch take as a count on every platform: --k 10**20 overflowed
+
+
+def positive_int(text: str) -> int:
+    """An integer from 1 to LARGEST (k, epochs, counts)."""
+    return _whole(text, 1, LARGEST, f"a whole number from 1 to {LARGEST:,}")
+
+
+def cutoffs(text: str) -> tuple[int, ...]:
+    """One or more k, comma-separated ("10,20"); the first gives the table's flat metrics."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected whole numbers >= 1, comma-separated, found '{text}'")
+    return tuple(dict.fromkeys(_whole(part, 1, LARGEST, f"whole numbers from 1 to {LARGEST:,}, comma-separated")
+                               for part in parts))
+
+
+def whole(text: str) -> int:
+    """An integer from 0 to LARGEST (a cap where 0 means none)."""
+    return _whole(text, 0, LARGEST, f"a whole number from 0 to {LARGEST:,}")
+
+
+def seed(text: str) -> int:
+    """A random seed numpy and torch both take: 0 to 2**32 - 1."""
+    return _whole(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
+
+
+def finite(text: str) -> float:
+    """A finite number (inf and nan are refused: they are not JSON and break every threshold)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found '{text}'") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, found {text}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, found {text}")
+    return value
+
+
+_MISTYPED: list[str] = []  # the command's nearest options to the ones typed that it lacks (`--epocs`)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's, with one-line errors (status 2, no usage dump) and the nearest option named."""
+
+    def error(self, message: str) -> NoReturn:  # one line, status 2, no usage dump
+        hint = "".join(f"; did you mean {option}?" for option in _MISTYPED)  # also where a required one went missing
+        self.exit(2, f"error: {message}{hint} (see --help)\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """As argparse's, with the command's nearest option named for a mistyped one."""
+        argv = list(sys.argv[1:] if args is None else args)
+        _MISTYPED[:] = self._nearest_options(argv)
+        parsed, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _nearest_options(self, argv: list[str]) -> list[str]:
+        commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        command = next((a for a in argv if commands is not None and a in commands.choices), None)
+        parser = commands.choices[command] if commands is not None and command is not None else self
+        options = sorted(parser._option_string_actions)
+        nearest = []
+        for typed in (a.split("=")[0] for a in argv if a.startswith("--")):
+            if typed in options or sum(o.startswith(typed) for o in options) == 1:  # known, or argparse's abbreviation
+                continue
+            nearest += difflib.get_close_matches(typed, options, n=1, cutoff=0.75)
+        return nearest
