@@ -45,15 +45,8 @@ def test_report_is_self_contained_and_escapes_names(tmp_path):
 
 def test_example_lists_show_buyers_and_say_when_most_rest_on_few(tmp_path):
     """40 customers, 3 of 24 products each: every product has a handful of buyers, as on a long tail."""
-    rows = [(f"o{u}", f"p{(u * 5 + j * 7) % 24}", f"u{u}") for u in range(40) for j in range(3)]
-    path = tmp_path / "tail.csv"
-    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
-    dataset = prepare(ingest(path))
-    model = LightGCN(epochs=3, dim=8).fit(dataset.interactions.matrix())
-    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
-                         train_seconds=1.0),)
-    page = html_report(dataset, model, RunInfo(DatasetRef("tail"), "lightgcn", results=results, k=10,
-                                               split={"method": "random", "test_size": 0.25, "seed": 0}))
+    page = _lightgcn_report(tmp_path, [(f"o{u}", f"p{(u * 5 + j * 7) % 24}", f"u{u}") for u in range(40)
+                                       for j in range(3)], epochs=3)
     examples = page[page.index("Example customers"):]
     assert "This run serves" not in examples  # one row: no verdict trusts another model
     assert "<th>buyers in the data</th>" in examples
@@ -75,16 +68,21 @@ def test_the_report_map_places_the_products_with_enough_buyers_and_says_what_it_
     of popularity under 'products close together are bought by the same customers'."""
     rows = [(f"o{u}", f"p{(u + step) % 30:02d}", f"u{u}") for u in range(120) for step in (0, 7, 13)]
     rows += [(f"t{u}", f"rare{u // 2}", f"u{u}") for u in range(20)]  # 10 products of 2 buyers each
-    path = tmp_path / "log.csv"
-    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
-    dataset = prepare(ingest(path))
-    model = LightGCN(epochs=2, dim=8).fit(dataset.interactions.matrix())
-    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
-                         train_seconds=1.0),)
-    page = html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10,
-                                               split={"method": "random", "test_size": 0.25, "seed": 0}))
+    page = _lightgcn_report(tmp_path, rows, epochs=2)
     section = page[page.index("<h2>Product map</h2>"):]
     assert "The 30 products bought by at least 10 customers, placed by the model's product vectors" in section
     assert "10 others are left out: known from too few customers" in section
     assert "rare" not in section.split("<h2>")[1]  # none of the thin products is drawn
     assert "bought by the same customers" not in section
+
+
+def _lightgcn_report(tmp_path, rows, epochs):
+    """The report of a LightGCN run (one result row) on a log of (order, product, customer) rows."""
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=epochs, dim=8).fit(dataset.interactions.matrix())
+    results = (ResultRow("lightgcn", ndcg=0.2, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
+                         train_seconds=1.0),)
+    return html_report(dataset, model, RunInfo(DatasetRef("log"), "lightgcn", results=results, k=10,
+                                               split={"method": "random", "test_size": 0.25, "seed": 0}))
