@@ -1,9 +1,10 @@
 """Exports: recommendations and similar items for everyone as CSV, and item embeddings with their
 metadata as the two TSV files that the TensorFlow Embedding Projector loads.
 
-Each recommendation names the customer's purchase it links to, the one the Recommendations page's
-path names (`purchase_links.linked_purchases`): `link` is the model's number for that pair and
-`link_measure` says what it is.
+Each recommendation names the customer's purchase it links to, by the rule the Recommendations
+page's path follows for a known customer (`purchase_links.linked_purchases`; the page names none
+where the row's largest part is not a purchase's): `link` is the model's number for that pair and
+`link_measure` says what it is. A customer's list leaves out what they bought and what they returned.
 
 Work is batched matrix products (never a Python loop per user). Every file goes through
 `safe_text.csv_bytes`, the one writer that neutralises spreadsheet formulas (=, +, -, @, tab or CR
