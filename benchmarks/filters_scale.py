@@ -120,10 +120,11 @@ def full(data: Path, seed: int) -> dict[str, Any]:
         result = json.loads(out.read_text())
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rows = [{key: row.get(key) for key in ("model", "key", "ndcg", "train_seconds", "valid_ndcg")}
+            | {key: (row.get("tuning") or {}).get(key) for key in ("budget", "epochs", "stopped")}
             for row in result.get("results", [])]
     return {"command": f"python -m gnnrec_core benchmark {data.name} --seed {seed} --quiet --json OUT",
             "wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 3), "rows": rows,
-            "notes": result.get("notes", [])}
+            "split": result.get("split", {}), "notes": result.get("notes", []), "verdicts": result.get("verdicts")}
 
 
 def main() -> None:

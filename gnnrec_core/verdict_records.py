@@ -1,9 +1,9 @@
 """The verdicts' records (re-exported by records.py): a row against another with its interval, the two
 comparisons every table is read by, and where the time budget cut training short.
 
-    Gain       one row against another, with an interval  producer: pipeline.benchmark.gain
-    BudgetCut  training cut short while still improving    producer: pipeline.benchmark.budget_cut
-    Verdicts   what training added; the best graph model   producer: pipeline.benchmark.verdicts
+    Gain       one row against another, with an interval  producer: pipeline.table_verdicts.gain
+    BudgetCut  training cut short while still improving    producer: pipeline.table_verdicts.budget_cut
+    Verdicts   what training added; the best graph model   producer: pipeline.table_verdicts.verdicts
 """
 
 from __future__ import annotations

@@ -221,7 +221,7 @@ def test_each_record_has_one_producer():
                 made.setdefault(node.func.id, set()).add(str(path.relative_to(CORE)))
     assert made["RunInfo"] == {"pipeline/experiment.py"}
     assert made["ResultRow"] == made["BenchmarkResult"] == made["SeededBenchmark"] == {"pipeline/benchmark.py"}
-    assert made["Gain"] == made["Verdicts"] == made["BudgetCut"] == {"pipeline/benchmark.py"}
+    assert made["Gain"] == made["Verdicts"] == made["BudgetCut"] == {"pipeline/table_verdicts.py"}
     assert made["BasketRow"] == made["BasketEvalResult"] == {"pipeline/basket_eval.py"}
     assert all(path.startswith("models/") for path in made["Tuning"])  # each model's own tuning()
 

@@ -96,6 +96,8 @@ def test_benchmark_json_contract(small_log, tmp_path):
     data = json.loads(out.read_text())
     assert set(data) == {"schema", "dataset", "split", "k", "ks", "results", "verdicts", "notes"} and data["k"] == 5
     assert set(data["dataset"]) == {"users", "items", "interactions"}
+    assert not any("wall budget" in note for note in data["notes"])  # a small log ends well inside it: nothing cut
+    assert "test_users_drawn" not in data["split"]  # and every test customer is scored
     keys = [r["key"] for r in data["results"]]
     assert keys in (["pop", "itemknn", "lightgcn"], ["pop", "itemknn", "lightgcn", "lightgcn+blend"])
     for row in data["results"]:

@@ -93,7 +93,8 @@ def trace(monkeypatch):
         original = getattr(module, name)
 
         def recorder(*args, __original=original, __name=name, **kwargs):
-            calls.append((__name, _summary(args), _summary(kwargs)))
+            # `started`: when the command's wall clock started, a reading that differs on every call, not a setting
+            calls.append((__name, _summary(args), _summary({k: v for k, v in kwargs.items() if k != "started"})))
             if __name in calls.stop_at:
                 raise _Stop
             return __original(*args, **kwargs)
@@ -162,7 +163,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "min_confidence": [flag, "0.2"], "min_lift": [flag, "2"], "q_threshold": [flag, "0.1"], "device": [flag, "cpu"],
         "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
         "category_names": [flag, str(files["departments"])], "compare_with": [flag, "itemknn"],
-        "min_rating": [flag, "3"],
+        "min_rating": [flag, "3"], "wall_budget": [flag, "60"], "test_users": [flag, "50"],
     }
     if action.dest == "k" and command == "benchmark":
         return [flag, "5,20"]

@@ -154,7 +154,7 @@ def test_the_advice_on_which_model_to_serve_follows_the_verdicts_over_seeds():
 
 def test_what_each_seed_chose_is_counted_out_of_the_seeds():
     """'in 1' read as 'in seed 1' where the seeds are numbered from 0: the count says of how many."""
-    from gnnrec_core.pipeline.benchmark import _chosen_in_each
+    from gnnrec_core.pipeline.table_verdicts import _chosen_in_each
 
     counted = _chosen_in_each(["A", "B", "A"], "the trained row")
     assert counted == "the trained row of each seed (A in 2 of 3; B in 1 of 3)"

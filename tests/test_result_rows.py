@@ -15,7 +15,8 @@ from gnnrec_core.fit.metrics import evaluate, evaluate_at
 from gnnrec_core.matrix.interactions import Split, SplitConfig
 from gnnrec_core.models.base import Recommender
 from gnnrec_core.models.registry import row_label
-from gnnrec_core.pipeline.benchmark import scored_rows, verdicts
+from gnnrec_core.pipeline.benchmark import scored_rows
+from gnnrec_core.pipeline.table_verdicts import verdicts
 from gnnrec_core.records import Tuning
 
 

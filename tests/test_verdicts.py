@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_cli import run_cli
 
-from gnnrec_core.pipeline.benchmark import gain, verdicts
+from gnnrec_core.pipeline.table_verdicts import gain, verdicts
 from gnnrec_core.records import Gain, ResultRow, Tuning
 from gnnrec_core.serving.verdicts import gain_words, graph_sentence, percent, training_sentence
 
@@ -224,7 +224,7 @@ def test_a_bound_near_zero_keeps_its_sign_and_a_tie_says_so():
 def test_a_gain_with_too_few_cases_or_a_reference_of_zero_says_why_it_has_no_interval():
     """cold-start on two held-out products, or names that find nothing: the verdict read 'ahead ...
     +100%' from one case, or 'level ... +nan%', each 'saved before intervals were kept'."""
-    from gnnrec_core.pipeline.benchmark import paired_gain
+    from gnnrec_core.pipeline.table_verdicts import paired_gain
     from gnnrec_core.serving.verdicts import gain_words
 
     def words(row, reference):

@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import GnnrecError, InputError
 from ..file_output import writable_file, write_output
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
+from ..pipeline.wall_budget import TEST_USERS, WALL_BUDGET
 from .args import (
     CATALOGUE_FLAGS,
     FLAG_ROLES,
@@ -30,6 +31,7 @@ from .args import (
     cutoffs,
     finite,
     input_paths,
+    non_negative_seconds,
     positive_int,
     positive_seconds,
     seed,
@@ -154,6 +156,14 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                                   "default $RAY_ADDRESS, else Ray starts on this machine")
         if name in ("benchmark", "basket-eval"):
             sub.add_argument("--models", help=f"comma-separated: {','.join(SPECS)} (default: all)")
+        if name == "benchmark":
+            sub.add_argument("--wall-budget", type=non_negative_seconds, metavar="SECONDS",
+                             help=f"seconds the run aims to end within, kept by cutting the GNNs' time budgets "
+                                  f"(default {WALL_BUDGET:.0f}, each --repeat run its own; 0 for none; none by "
+                                  "default with --test or --time-budget)")
+            sub.add_argument("--test-users", type=whole, metavar="N",
+                             help=f"most test customers scored, a random sample above it, the same for every row "
+                                  f"(default {TEST_USERS:,}; 0 for all; all by default with --test)")
         if name in ("benchmark", "train"):  # the Train page's split choices, headless
             sub.add_argument("--split", default="random", choices=["random", "time", "last"],
                              help="how test is drawn: random (a share of each customer's purchases), time (one "

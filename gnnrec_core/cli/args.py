@@ -108,6 +108,13 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def non_negative_seconds(text: str) -> float:
+    value = finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (none) or a positive number of seconds, found {text}")
+    return value
+
+
 _MISTYPED: list[str] = []  # the command's nearest options to the ones typed that it lacks (`--epocs`)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ def _split_or_test(args: argparse.Namespace) -> None:
 
 @on_engine
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()  # the wall budget counts reading the data too: it is the command's
     models = parse_models(args.models)
     dataset = _dataset(args)
     data_split, heldout = None, None
@@ -63,7 +65,8 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         data_split = given_split(dataset.interactions, heldout.events)
     config = _split_config(args)
     options = {"k": args.k[0], "ks": args.k, "device": args.device, "gnn_settings": _gnn_settings(args, models),
-               "data_split": data_split}
+               "data_split": data_split, "wall_budget": args.wall_budget, "test_users": args.test_users,
+               "started": started}
     if args.repeat > 1:
         if args.seed + args.repeat - 1 > 2**32 - 1:
             raise ConfigError(f"--repeat: expected seeds up to {2**32 - 1}, found --seed {args.seed} "
@@ -181,6 +184,9 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
             f"customer{'' if split['test_users'] == 1 else 's'}"
             if "test_users" in split else f"test {split.get('test_interactions', 0):,} pairs")
     line = f"{size}; train {split.get('train_interactions', 0):,} pairs, {test}"
+    if "test_users_drawn" in split:  # wall_budget.sampled_test
+        line += (f" (a random {split['test_users']:,} of the {split['test_users_drawn']:,} test customers, "
+                 f"{split['test_interactions_drawn']:,} pairs; --test-users 0 scores them all)")
     cold = int(split.get("test_users_without_history") or 0)
     if cold:  # their pairs are on neither side: say so, or the sides do not add up to the data
         left = len(interactions) - split.get("train_interactions", 0) - split.get("test_interactions", 0)

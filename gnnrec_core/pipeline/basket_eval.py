@@ -31,8 +31,9 @@ from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import BasketEvalResult, BasketRow, Gain
-from .benchmark import completion_verdicts, paired_gain
+from .benchmark import completion_verdicts
 from .cores import fixed_threads, on_free_cores
+from .table_verdicts import paired_gain
 
 
 def hide_one(baskets: sp.csr_matrix, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:

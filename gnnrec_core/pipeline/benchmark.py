@@ -8,8 +8,7 @@ Every model sees the same split; train_seconds is the wall time of fit() alone.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,13 +22,14 @@ from ..errors import ConfigError
 from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at, evaluate_variants
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
-from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, for_seed, report_or_cancel
-from ..records import BasketRow, BenchmarkResult, BudgetCut, Gain, ResultRow, SeededBenchmark, Verdicts
+from ..records import BasketRow, BenchmarkResult, ResultRow, SeededBenchmark, Verdicts
 from .cores import fixed_threads, on_free_cores
 from .run_clock import shape_of
 from .run_memory import plan_memory
+from .table_verdicts import seeds_verdicts, verdicts
+from .wall_budget import WallBudget, cut_note, over_note, run_limits, sampled_test
 
 
 @dataclass
@@ -131,11 +131,14 @@ def model_device(model: Recommender) -> str:
 def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = SplitConfig(), k: int = 10,
               device: str = "auto", seed: int = 0, progress: Progress | None = None,
               gnn_settings: dict[str, Any] | None = None, ks: Sequence[int] = (),
-              data_split: Split | None = None) -> BenchmarkResult:
+              data_split: Split | None = None, wall_budget: float | None = None, test_users: int | None = None,
+              started: float | None = None) -> BenchmarkResult:
     """Fit every named model on one split and score it on the test part (the CLI contract).
     gnn_settings (e.g. time_budget) go to the GNN models only. `ks`: every cut-off to score (k, the
     first, gives the flat metrics); `data_split`: the user's own split (matrix.interactions.given_split)
-    in place of one drawn by `split_config`."""
+    in place of one drawn by `split_config`. `wall_budget` seconds (0: none) the run keeps by cutting
+    the GNNs' budgets, counted from `started` (default now), and `test_users`, the most test customers
+    scored (0: all): None takes wall_budget.run_limits's defaults."""
     fixed_threads()  # a bad GNNREC_THREADS refused before the loop, which reads a ConfigError as one model's
     ks = tuple(dict.fromkeys([k, *ks]))
     if min(ks) < 1:
@@ -144,8 +147,12 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         from ..fit.train import resolve_device
 
         resolve_device(device)  # fail before any training when cuda is asked for and absent
+    given = data_split is not None
+    wall_seconds, most_users = run_limits(wall_budget, test_users, given, "time_budget" in (gnn_settings or {}))
+    wall = WallBudget(wall_seconds, started if started is not None else time.perf_counter())
     if data_split is None:
         data_split = split(dataset.interactions, split_config)
+    data_split = sampled_test(data_split, most_users, seed)
     scored: list[tuple[ResultRow, Evaluation]] = []
     left_out = plan_memory(models, shape_of(data_split.train), {m: gnn_settings or {} for m in models
                                                                 if SPECS[m].is_gnn},
@@ -157,6 +164,9 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                 continue
             report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
             settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
+            if SPECS[name].is_gnn and wall.seconds:
+                settings, cut = _within_wall(name, dataset, wall, settings, models[position:])
+                notes += cut
             try:
                 model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device,
                                            seed=seed, **settings)
@@ -166,13 +176,32 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                 notes.append(skipped_note(name, exc))
                 continue
             tuning = model.tuning()
+            scoring_started = time.perf_counter()
             scored += scored_rows(name, model, seconds, data_split, ks,
                                   valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
+            wall.scored(time.perf_counter() - scoring_started)
     notes += cutoff_notes(ks, data_split.train.shape[1])
+    if wall.seconds and wall.elapsed() > wall.seconds:
+        notes.append(over_note(wall.elapsed(), wall.seconds))
     data = dataset.interactions
     return BenchmarkResult(users=data.n_users, items=data.n_items, interactions=len(data),
                            split=data_split.as_dict(), k=ks[0], results=tuple(row for row, _ in scored), ks=ks,
                            verdicts=verdicts(scored, k=ks[0], asked=models), notes=tuple(notes))
+
+
+def _within_wall(name: str, dataset: Dataset, wall: WallBudget, settings: dict[str, Any],
+                 still_to_fit: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """The GNN `name`'s settings with its time budget cut to the run's wall budget where it must be,
+    and the note that says so (none where its own budget fits)."""
+    from ..models.embedding import EmbeddingConfig  # torch: a GNN is about to train anyway
+
+    if SPECS[name].needs_features:
+        dataset.features  # built before its budget is reckoned: the text graph takes its own time
+    asked = float(settings.get("time_budget", EmbeddingConfig().time_budget))
+    budget = wall.gnn_budget(asked, sum(SPECS[m].is_gnn for m in still_to_fit))
+    if budget >= asked:
+        return settings, []
+    return settings | {"time_budget": budget}, [cut_note(SPECS[name].label, budget, asked, wall.seconds)]
 
 
 def skipped_note(name: str, exc: Exception) -> str:
@@ -224,95 +253,6 @@ def fit_timed(name: str, dataset: Dataset, train: sp.csr_matrix, valid: sp.csr_m
         return model, time.perf_counter() - started
 
 
-Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
-
-
-def gain(row: ResultRow, reference: ResultRow, k: int, metric: str = "ndcg",
-         paired: tuple[np.ndarray, np.ndarray] | None = None, over: str = "test users") -> Gain:
-    """A table's Gain: `row` against `reference` on `metric`, with `paired` (each test case's figure
-    for both rows, the same cases in the same order) its 95% interval over the test cases (`over`)."""
-    value, base = row.metric(metric), reference.metric(metric)
-    return paired_gain((row.key, reference.key), (value, base), metric, k, paired, over,
-                       (row_label(row.model, row.blend), row_label(reference.model, reference.blend)))
-
-
-def paired_gain(keys: tuple[str, str], means: tuple[float, float], metric: str, k: int,
-                paired: tuple[np.ndarray, np.ndarray] | None, over: str, labels: tuple[str, str],
-                critical: float = Z_95) -> Gain:
-    """The one producer of a Gain, from two means and, with `paired`, each test case's figure for
-    both (the same cases in the same order: test users in a table, test baskets in basket
-    completion, seeds in `seeds_verdicts`): the 95% interval of the relative change is the mean
-    per-case difference +/- `critical` standard errors (the normal's 1.96; Student's t over a
-    handful of seeds), divided by the reference's mean."""
-    value, base = means
-    relative = (value - base) / base if base else float("nan")
-    low = high = None
-    n = 0
-    if paired is not None:
-        difference = np.asarray(paired[0], np.float64) - np.asarray(paired[1], np.float64)
-        n = len(difference)
-        if n > 1 and base:
-            half = critical * float(difference.std(ddof=1)) / np.sqrt(n)
-            low, high = (float(difference.mean()) - half) / base, (float(difference.mean()) + half) / base
-    return Gain(row=keys[0], reference=keys[1], metric=metric, k=k, value=value, reference_value=base,
-                relative=relative, low=low, high=high, over=over, n=n, row_label=labels[0], reference_label=labels[1])
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and bool(np.isfinite(value))
-
-
-def verdicts(scored: Sequence[tuple[ResultRow, Evaluation | None]] | Sequence[ResultRow], k: int = 10,
-             metric: str = "ndcg", over: str = "test users", asked: Sequence[str] = ()) -> Verdicts:
-    """The two comparisons every table is read by (records.Verdicts): the trained row (a GNN alone
-    or blended) against the best closed-form graph filter, and the graph row (filter, GNN or blend)
-    against the best non-graph baseline. The side a verdict speaks for is the best of its kind on
-    validation (the figure each row chose its settings by; by the test metric where a row has none,
-    as in a run saved before); the reference is the best of its kind on test. So neither verdict
-    flatters its claim: picking the best of four trained rows by their test figures overstated what
-    training added, and a reference picked on validation could sit below a row the table shows
-    above it. With each row's evaluation, every gain carries its interval over the test cases
-    (`over`: test users, or basket completion's test baskets); rows alone (a saved run from before
-    intervals were kept) give the gains without one."""
-    pairs = [(item, None) if isinstance(item, ResultRow) else item for item in scored]
-
-    def best(kind: Callable[[ResultRow], bool], on_validation: bool = False
-             ) -> tuple[ResultRow, Evaluation | None] | None:
-        found = [(row, ev) for row, ev in pairs if kind(row)]
-        # A GNN whose blend was kept is not its own candidate: the blend beat it on the blend's own
-        # customers, a sample its alone figure (the whole carve) was not measured on.
-        blended = {row.model for row, _ in found if row.blend}
-        candidates = [(row, ev) for row, ev in found if row.blend or row.model not in blended]
-        if on_validation and candidates and all(_finite(row.valid_ndcg) for row, _ in candidates):
-            return max(candidates, key=lambda pair: float(pair[0].valid_ndcg))  # type: ignore[arg-type]
-        return max(found, key=lambda pair: pair[0].metric(metric)) if found else None
-
-    def compare(a: tuple[ResultRow, Evaluation | None] | None,
-                b: tuple[ResultRow, Evaluation | None] | None) -> Gain | None:
-        if a is None or b is None:
-            return None
-        (row, found), (ref, ref_found) = a, b
-        paired = None
-        if found is not None and ref_found is not None and metric in found.per_user.get(k, {}):
-            paired = (found.per_user[k][metric], ref_found.per_user[k][metric])
-        return gain(row, ref, k, metric, paired, over)
-
-    trained = best(lambda r: SPECS[r.model].is_gnn, on_validation=True)
-    closed_form = best(lambda r: SPECS[r.model].is_filter)
-    graph = best(lambda r: SPECS[r.model].kind != "baseline", on_validation=True)
-    baseline = best(lambda r: SPECS[r.model].kind == "baseline")
-    versus = compare(graph, baseline)
-    # `asked`: the run's models. A baseline asked for that has no row (EASE above its dense cap) is
-    # named, so "the best baseline" is not read as the best of every baseline.
-    missing = [SPECS[m].label for m in dict.fromkeys(asked) if SPECS[m].kind == "baseline"
-               and not any(row.model == m for row, _ in pairs)]
-    if versus is not None and missing:
-        versus = replace(versus, reference_label=f"{versus.reference_label} (the best baseline that ran; "
-                                                 f"{' and '.join(missing)} did not)")
-    return Verdicts(training=compare(trained, closed_form), graph=versus,
-                    cut=budget_cut(trained[0]) if trained is not None else None)
-
-
 def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConfig, seeds: Sequence[int],
                     data_split: Split | None = None, **options: Any) -> SeededBenchmark:
     """`benchmark` once per seed. A drawn split is drawn again with each seed, as the models take
@@ -321,46 +261,11 @@ def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConf
     for index, seed in enumerate(seeds):
         said = {"progress": for_seed(options["progress"], seed, index, len(seeds))} \
             if options.get("progress") is not None and len(seeds) > 1 else {}
+        if index:  # each run keeps its own wall budget; the first's clock started with the command
+            said["started"] = None
         runs.append(benchmark(dataset, models, replace(split_config, seed=seed), seed=seed, data_split=data_split,
                               **(options | said)))
     return SeededBenchmark(seeds=tuple(seeds), runs=tuple(runs), verdicts=seeds_verdicts([r.verdicts for r in runs]))
-
-
-def seeds_verdicts(runs: Sequence[Verdicts]) -> Verdicts:
-    """Each run's two verdicts (one per seed) read over the runs: each run's pair as its own validation chose it
-    (what the product does on any one run), the change of the mean and its 95% interval from
-    Student's t over the seeds. None where fewer than two runs have the verdict."""
-    from scipy.stats import t
-
-    def over_seeds(gains: list[Gain | None], whats: tuple[str, str]) -> Gain | None:
-        found = [g for g in gains if g is not None and np.isfinite([g.value, g.reference_value]).all()]
-        if len(found) < 2:  # the interval then says over how many seeds it is
-            return None
-        values = np.array([g.value for g in found])
-        references = np.array([g.reference_value for g in found])
-        # The most frequent key, the first seed's on a tie (Counter keeps first-seen order; a set's
-        # order would change with the hash seed).
-        keys = tuple(Counter(names).most_common(1)[0][0] for names in ([g.row for g in found],
-                                                                        [g.reference for g in found]))
-        labels = (_chosen_in_each([g.row_label for g in found], whats[0]),
-                  _chosen_in_each([g.reference_label for g in found], whats[1]))
-        first = found[0]
-        return paired_gain((keys[0], keys[1]), (float(values.mean()), float(references.mean())), first.metric,
-                           first.k, (values, references), "seeds", labels, float(t.ppf(0.975, len(found) - 1)))
-
-    training = over_seeds([r.training for r in runs], ("the trained row", "the best filter"))
-    graph = over_seeds([r.graph for r in runs], ("the graph row", "the best baseline"))
-    cuts = [r.cut for r in runs]  # said only where the budget cut training short in every run
-    cut = cuts[0] if cuts and all(c is not None for c in cuts) else None
-    return Verdicts(training=training, graph=graph, cut=cut)
-
-
-def _chosen_in_each(labels: list[str], what: str) -> str:
-    """One label where every seed chose the same row, else what each seed chose and how often."""
-    counts = Counter(labels).most_common()
-    if len(counts) == 1:
-        return labels[0]
-    return f"{what} of each seed ({'; '.join(f'{label} in {n} of {len(labels)}' for label, n in counts)})"
 
 
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
@@ -375,21 +280,9 @@ def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndar
     return verdicts(scored, k=k, over="test baskets")
 
 
-def budget_cut(row: ResultRow) -> BudgetCut | None:
-    """Where the time budget, or the most epochs allowed, ended a trained row's training at an epoch
-    that was still its best on validation: the verdict then says that more may change it. (A run
-    that ends neither by its budget, nor by patience nor a cancel ran its most epochs: `stopped` "".)"""
-    tuning = row.tuning
-    if tuning is None or not tuning.epochs or tuning.best_epoch != tuning.epochs or tuning.stopped not in (
-            "deadline", ""):
-        return None
-    return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs),
-                     "deadline" if tuning.stopped == "deadline" else "epochs", tuning.last_epoch_share)
-
-
 def _round(value: float) -> float:
     return float(round(value, 5)) if value == value else value
 
 
 __all__ = ["Dataset", "prepare", "benchmark", "benchmark_seeds", "make_model", "parse_models", "fit_timed", "Split",
-           "verdicts", "gain", "scored_rows", "DEFAULT_MODEL"]
+           "scored_rows", "DEFAULT_MODEL"]

@@ -10,7 +10,7 @@
    compared and tuned on validation, the test figures are the final word;
 4. with `repeat` above 1, steps 1-3 again for each next seed (each drawing its split; a given test
    set stays): only their verdicts are kept, read with the first seed's over the seeds
-   (benchmark.seeds_verdicts, as `benchmark --repeat`); the table is the first seed's;
+   (table_verdicts.seeds_verdicts, as `benchmark --repeat`); the table is the first seed's;
 5. for exploring (map, neighbours, recommendations) a GNN's trained parameters are propagated
    over the graph of every interaction: no second training. A baseline is refitted on all.
 
@@ -39,10 +39,11 @@ from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
 from ..store import Run, Workspace
 from ..store_files import fingerprint
-from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, seeds_verdicts, skipped_note, verdicts
+from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, skipped_note
 from .cores import fixed_threads
 from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
+from .table_verdicts import seeds_verdicts, verdicts
 
 VALID_FRACTION = 0.1  # the validation slice of train, as the GNN's defaults carve it (TrainConfig)
 # What a run's fits import on first use: torch, PyG (which imports torch's compiler) and scikit-learn's

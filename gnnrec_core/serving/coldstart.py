@@ -33,7 +33,8 @@ from ..errors import InputError
 from ..fit.metrics import ranking_metrics, top_k
 from ..fit.tuning import standardise
 from ..models import FeatureGCN
-from ..pipeline.benchmark import Dataset, paired_gain
+from ..pipeline.benchmark import Dataset
+from ..pipeline.table_verdicts import paired_gain
 from ..verdict_records import Gain
 
 GCN_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # the GCN's share of the combined score, tried on validation

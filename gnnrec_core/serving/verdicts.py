@@ -138,7 +138,7 @@ def run_verdicts(info: RunInfo) -> Verdicts:
     intervals (the words say so)."""
     if info.verdicts.training is not None or info.verdicts.graph is not None:
         return info.verdicts
-    from ..pipeline.benchmark import verdicts
+    from ..pipeline.table_verdicts import verdicts
 
     return verdicts(info.results, k=info.k)
 
