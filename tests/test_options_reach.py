@@ -202,7 +202,7 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, flag, files,
     if dest in OUTPUT_ONLY or (command, dest) in OUTPUT_ONLY:
         pytest.skip(f"output only: {OUTPUT_ONLY.get(dest) or OUTPUT_ONLY[command, dest]}")
     baseline = _baseline(command, files)
-    if dest == "time_budget" and command != "cold-start":  # a GNN setting: the baseline must fit a GNN
+    if dest in ("time_budget", "wall_budget") and command != "cold-start":  # GNN settings: the baseline fits a GNN
         baseline = [a if a not in ("pop",) else "lightgcn" for a in baseline]
         baseline = [*baseline, "--time-budget", "2"] if "--model" in baseline or "--models" in baseline else baseline
     if dest == "epochs":

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import SAMPLE
 from test_cli import run_cli
 
 from gnnrec_core.matrix.interactions import Split, SplitConfig
@@ -88,3 +89,41 @@ def test_benchmark_cuts_a_gnn_budget_to_its_wall_budget_and_scores_the_sample(sm
     parts = sampled_test(draw(prepare(ingest(small_log, drop_non_products=True)).interactions), 40, seed=0)
     expected = evaluate(Popularity().fit(parts.train).score, parts.train, parts.test, k=10)
     assert data["results"][0]["ndcg"] == pytest.approx(expected["ndcg"], abs=1e-4)
+
+
+def test_a_cut_under_a_second_is_no_cut():
+    import gnnrec_core.models.embedding  # noqa: F401  (torch: imported before the clocks below start)
+    from gnnrec_core.pipeline.benchmark import _within_wall
+
+    # 300 s, 10 held back, 200.5 gone, one GNN: a share of 89.5 s against its 90 s.
+    wall = WallBudget(300.0, started=time.perf_counter() - 200.5)
+    settings, notes = _within_wall("lightgcn", None, wall, {}, ["lightgcn"])
+    assert settings == {} and notes == []  # not "trained for at most 90 s of its 90 s budget"
+    wall = WallBudget(300.0, started=time.perf_counter() - 230.0)
+    settings, notes = _within_wall("lightgcn", None, wall, {}, ["lightgcn", "pop"])
+    assert settings["time_budget"] == pytest.approx(60.0, abs=0.5) and notes[0].startswith(
+        "LightGCN trained for at most 60 s of its 90 s budget")
+
+
+def test_a_split_that_stays_keeps_its_sample_and_its_counts_add_up(tmp_path):
+    out = tmp_path / "time.json"
+    sampled = run_cli("benchmark", SAMPLE, "--models", "pop", "--split", "time", "--test-users", "50",
+                      "--repeat", "2", "--json", out)
+    assert sampled.returncode == 0, sampled.stderr
+    runs = json.loads(out.read_text())["runs"]
+    first, second = ({k: v for k, v in run["split"].items() if k != "seed"} for run in runs)
+    assert first["test_users"] == 50 and first == second  # one time cut, one sample (the seeds are the models')
+    assert "each run scored a random 50 of its" in sampled.stdout and "(the same; --test-users 0" in sampled.stdout
+    # The customers left out by the time cut: their pairs are the data less train and every drawn test pair.
+    whole = run_cli("benchmark", SAMPLE, "--models", "pop", "--split", "time", "--test-users", "0")
+    one = run_cli("benchmark", SAMPLE, "--models", "pop", "--split", "time", "--test-users", "50")
+
+    def neither(text: str) -> str:
+        return next(line for line in text.splitlines() if line.startswith("data: ")).split("left out")[1]
+    assert neither(one.stdout) == neither(whole.stdout)
+
+
+def test_a_wall_budget_without_a_gnn_is_refused(small_log):
+    result = run_cli("benchmark", small_log, "--models", "pop,gfcf", "--wall-budget", "60")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --wall-budget: expected a GNN among the models")

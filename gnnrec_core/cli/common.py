@@ -55,8 +55,9 @@ def _gnn_settings(args: argparse.Namespace, models: list[str]) -> dict[str, Any]
     """Settings the CLI passes to the GNNs only; refused when none of the models is a GNN."""
     settings = {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("time_budget", args.time_budget))
                 if v is not None}
-    if settings and not any(SPECS[m].is_gnn for m in models):
-        flags = " and ".join("--" + k.replace("_", "-") for k in settings)
+    asked = [*settings, *(["wall_budget"] if getattr(args, "wall_budget", None) is not None else [])]
+    if asked and not any(SPECS[m].is_gnn for m in models):  # the wall budget is kept by cutting GNNs' budgets
+        flags = " and ".join("--" + k.replace("_", "-") for k in asked)
         raise ConfigError(f"{flags}: expected a GNN among the models ({', '.join(GNN_MODELS)}), found "
                           f"{', '.join(models)}; these settings apply to GNNs only")
     return settings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ def _split_or_test(args: argparse.Namespace) -> None:
 
 @on_engine
 def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    started = time.perf_counter()  # the wall budget counts reading the data too: it is the command's
     models = parse_models(args.models)
     dataset = _dataset(args)
     data_split, heldout = None, None
@@ -66,7 +64,7 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     config = _split_config(args)
     options = {"k": args.k[0], "ks": args.k, "device": args.device, "gnn_settings": _gnn_settings(args, models),
                "data_split": data_split, "wall_budget": args.wall_budget, "test_users": args.test_users,
-               "started": started}
+               "started": args.started}
     if args.repeat > 1:
         if args.seed + args.repeat - 1 > 2**32 - 1:
             raise ConfigError(f"--repeat: expected seeds up to {2**32 - 1}, found --seed {args.seed} "
@@ -107,6 +105,11 @@ def print_seeded(seeded: SeededBenchmark) -> None:
               "time": "the same time cut each time; the models' seeds vary"}.get(
         method, "each seed draws the split and seeds the models")
     print(f"{len(runs)} runs, seeds {', '.join(map(str, seeded.seeds))} ({varied}); mean +/- std over the runs:")
+    first = runs[0].split
+    if "test_users_drawn" in first:  # wall_budget.sampled_test: said here, as the data line is each run's
+        same = "the same" if method != "random" else "each run its own"
+        print(f"each run scored a random {first['test_users']:,} of its {first['test_users_drawn']:,} test customers "
+              f"({same}; --test-users 0 scores them all)")
     if keys:
         width = max(len(key) for key in keys) + 2
         ks = runs[0].ks
@@ -189,7 +192,8 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
                  f"{split['test_interactions_drawn']:,} pairs; --test-users 0 scores them all)")
     cold = int(split.get("test_users_without_history") or 0)
     if cold:  # their pairs are on neither side: say so, or the sides do not add up to the data
-        left = len(interactions) - split.get("train_interactions", 0) - split.get("test_interactions", 0)
+        drawn = split.get("test_interactions_drawn", split.get("test_interactions", 0))  # a sample's unscored pairs too
+        left = len(interactions) - split.get("train_interactions", 0) - drawn
         why = ("every pair of theirs after the cut, none before it to rank from" if split.get("method") == "time"
                else "every pair of theirs drawn for test, none left to rank from")
         line += (f"; {cold:,} customer{'s' if cold > 1 else ''} left out, {why} ({left:,} pairs on neither side"
@@ -200,7 +204,10 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
 def print_split_counts(split: dict[str, Any]) -> None:
     """A given split's held-out pairs: scored, and skipped by why."""
     if split.get("method") == "given":
-        print(f"held-out pairs: {split['heldout_pairs']:,}; scored {split['test_interactions']:,}; skipped "
+        kept = split.get("test_interactions_drawn", split["test_interactions"])
+        sample = (f" (the table scores the {split['test_interactions']:,} of a random {split['test_users']:,} of "
+                  f"their {split['test_users_drawn']:,} users, --test-users)" if "test_users_drawn" in split else "")
+        print(f"held-out pairs: {split['heldout_pairs']:,}; {'kept' if sample else 'scored'} {kept:,}{sample}; skipped "
               f"{split['skipped_unknown_users']:,} with a user train never saw, {split['skipped_unknown_items']:,} "
               f"with an item train never saw, {split['skipped_in_train']:,} already in train")
 

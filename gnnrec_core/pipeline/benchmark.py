@@ -149,10 +149,14 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
         resolve_device(device)  # fail before any training when cuda is asked for and absent
     given = data_split is not None
     wall_seconds, most_users = run_limits(wall_budget, test_users, given, "time_budget" in (gnn_settings or {}))
-    wall = WallBudget(wall_seconds, started if started is not None else time.perf_counter())
+    # No GNN, nothing the wall budget could cut: none then, rather than a note on what it could not do.
+    wall = WallBudget(wall_seconds if any(SPECS[m].is_gnn for m in models) else 0.0,
+                      started if started is not None else time.perf_counter())
     if data_split is None:
         data_split = split(dataset.interactions, split_config)
-    data_split = sampled_test(data_split, most_users, seed)
+    # A split that stays the same over --repeat's runs (a time cut, each customer's last, a given one)
+    # keeps one sample of customers too; a random split's sample is drawn with it, by the run's seed.
+    data_split = sampled_test(data_split, most_users, seed if data_split.config.method == "random" else 0)
     scored: list[tuple[ResultRow, Evaluation]] = []
     left_out = plan_memory(models, shape_of(data_split.train), {m: gnn_settings or {} for m in models
                                                                 if SPECS[m].is_gnn},
@@ -164,9 +168,10 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                 continue
             report_or_cancel(progress, {"stage": "fit", "model": name, "index": position, "total": len(models)})
             settings = (gnn_settings or {}) if SPECS[name].is_gnn else {}
+            cut: list[str] = []
             if SPECS[name].is_gnn and wall.seconds:
-                settings, cut = _within_wall(name, dataset, wall, settings, models[position:])
-                notes += cut
+                to_fit = [m for m in models[position:] if m not in left_out]
+                settings, cut = _within_wall(name, dataset, wall, settings, to_fit)
             try:
                 model, seconds = fit_timed(name, dataset, data_split.train, progress=progress, device=device,
                                            seed=seed, **settings)
@@ -175,6 +180,7 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
                     raise
                 notes.append(skipped_note(name, exc))
                 continue
+            notes += cut  # said of a GNN that trained, never of one that then refused the data
             tuning = model.tuning()
             scoring_started = time.perf_counter()
             scored += scored_rows(name, model, seconds, data_split, ks,
@@ -199,7 +205,7 @@ def _within_wall(name: str, dataset: Dataset, wall: WallBudget, settings: dict[s
         dataset.features  # built before its budget is reckoned: the text graph takes its own time
     asked = float(settings.get("time_budget", EmbeddingConfig().time_budget))
     budget = wall.gnn_budget(asked, sum(SPECS[m].is_gnn for m in still_to_fit))
-    if budget >= asked:
+    if asked - budget < 1.0:  # under a second: its own budget, rather than a note that reads "30 s of its 30 s"
         return settings, []
     return settings | {"time_budget": budget}, [cut_note(SPECS[name].label, budget, asked, wall.seconds)]
 
