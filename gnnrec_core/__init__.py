@@ -37,6 +37,7 @@ _PUBLIC = {
     "frequently_bought_together": "baskets.rules",
     "default_min_support": "baskets.rules",
     "mine_rules": "baskets.rules",
+    "rules_about": "baskets.rules",
     "ingest": "data.ingest",
     "IngestResult": "data.ingest",
     "load_frame": "data.ingest",

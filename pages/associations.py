@@ -21,6 +21,7 @@ from gnnrec_core import (
     min_buyers,
     mine_rules,
     products_by_baskets,
+    rules_about,
     rules_graph,
     rules_scatter,
     similar_table,
@@ -74,16 +75,7 @@ except GnnrecError as exc:
     st.stop()
 def label(codes):
     return " + ".join(names.get(c, c) for c in codes)
-rules = rules[rules["lift"] >= min_lift]
-if query.strip():
-    text = query.strip().lower()
-    def hit(codes):
-        return any(text in c.lower() or text in names.get(c, "").lower() for c in codes)
-    rules = rules[rules["antecedents"].map(hit) | rules["consequents"].map(hit)]
-if chosen_categories:
-    def in_category(codes):
-        return any(category_of.get(c) in chosen_categories for c in codes)
-    rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
+rules = rules_about(rules[rules["lift"] >= min_lift], names, query, category_of, chosen_categories)  # `rules`'s too
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
                                                "support", "leverage", "conviction")}})

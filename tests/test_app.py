@@ -4,7 +4,7 @@ import json
 import time
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLE
 from streamlit.testing.v1 import AppTest
 
 from gnnrec_core import LABELS
@@ -167,6 +167,7 @@ def test_demo_journey_through_every_page(workspace):
         " of "))
     support = next(n for n in at.number_input if n.label == "Min. support").value
     assert least - 1 < support * baskets <= least and at.dataframe[0].value["count"].min() >= least
+    _the_product_filter_keeps_what_rules_product_keeps(at, support)
     _a_thin_product_is_warned_of_beside_its_similar_list(at)
 
     at.switch_page("pages/compare.py").run()
@@ -182,6 +183,20 @@ def test_demo_journey_through_every_page(workspace):
 
     at.switch_page("pages/data.py").run()
     assert not at.exception and any(m.label == "Rows kept" for m in at.metric)
+
+
+def _the_product_filter_keeps_what_rules_product_keeps(at: AppTest, support: float) -> None:
+    """The page's product filter and `rules --product`, the same rules at the same support."""
+    from test_cli import run_cli
+
+    next(t for t in at.text_input if t.label == "Filter by product (name or code)").set_value("glass").run()
+    shown = at.dataframe[0].value
+    assert not at.exception and len(shown) > 0
+    assert (shown["if bought"] + " " + shown["then also"]).str.upper().str.contains("GLASS").all()
+    typed = run_cli("rules", SAMPLE, "--min-support", repr(float(support)), "--product", "glass", "--top", "1")
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stdout.startswith(f"{len(shown):,} of the "), (typed.stdout[:200], len(shown))
+    next(t for t in at.text_input if t.label == "Filter by product (name or code)").set_value("").run()
 
 
 def _a_thin_product_is_warned_of_beside_its_similar_list(at: AppTest) -> None:

@@ -47,6 +47,7 @@ ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (bench
                 (recommend_module, "recommend_table"), (recommend_module, "recommend_for_basket"),
                 (recommend_module, "similar_table"),
                 (export_module, "export_all"), (merchandising_module, "resolve"), (rules_module, "mine_rules"),
+                (rules_module, "rules_about"),
                 (rules_module, "RuleConfig"), (basket_eval_module, "basket_eval"),
                 (changes_module, "split_by_time"), (changes_module, "split_by_column"),
                 (changes_module, "ChangeConfig"), (coldstart_module, "cold_start_eval")]
@@ -164,6 +165,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         "test": [flag, str(files["heldout"])], "ray_address": [flag, "127.0.0.1:1"],
         "category_names": [flag, str(files["departments"])], "compare_with": [flag, "itemknn"],
         "min_rating": [flag, "3"], "wall_budget": [flag, "60"], "test_users": [flag, "50"],
+        "product": [flag, "heart"], "category": [flag, "Gifts"],
     }
     if action.dest == "k" and command == "benchmark":
         return [flag, "5,20"]
@@ -207,6 +209,8 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, flag, files,
         baseline = [*baseline, "--time-budget", "2"] if "--model" in baseline or "--models" in baseline else baseline
     if dest == "epochs":
         baseline = [a if a != "pop" else "lightgcn" for a in baseline] + ["--time-budget", "2"]
+    if dest == "category":  # a catalogue with categories to choose among
+        baseline = [*baseline, "--items", str(files["catalogue"])]
     if dest == "run":  # a run to answer with: made first, then the fitting options go
         assert main(["train", str(files["log"]), "--model", "pop", "--workspace", str(files["base"] / "ws")]) == 0
         needs = {"recommend": ["--user", "17850"], "similar": ["--item", "85123A"],
@@ -222,7 +226,8 @@ def test_every_cli_option_reaches_the_engine_or_is_refused(command, flag, files,
     if option_args[0] in changed:
         at = changed.index(option_args[0])
         del changed[at:at + (1 if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)) else 2)]
-    trace.stop_at = STOP_AT | ({"make_model"} if dest in ("epochs", "time_budget") else set()) | (
+    stop_at = STOP_AT - {"mine_rules"} | {"rules_about"} if dest in ("product", "category") else STOP_AT  # filters
+    trace.stop_at = stop_at | ({"make_model"} if dest in ("epochs", "time_budget") else set()) | (
         {"ingest"} if dest in READ_OPTIONS or dest.startswith(("col_", "items_")) else set())
     before = _baseline_trace(baseline, trace, capsys)
     trace.clear()

@@ -254,3 +254,38 @@ def test_the_cli_and_the_page_leave_out_the_same_rules_below_lift_one(tmp_path):
                            "--min-confidence", "0", "--json", out], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["rules_found"] == len(kept)
+
+
+def test_rules_about_a_product_or_a_category_in_the_cli_as_on_the_page(tmp_path):
+    """`rules --product TEXT` and `--category NAME` keep the rules the Associations page's two filters
+    keep (one function, baskets.rules.rules_about): a rule with such a product on either side."""
+    rows = [(f"o{n}", code) for n in range(40) for code in ("10", "20", "3" + str(n % 4))]
+    data, items = tmp_path / "orders.csv", tmp_path / "items.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id"]).to_csv(data, index=False)
+    pd.DataFrame({"product_id": ["10", "20", "30", "31", "32", "33"],
+                  "product_name": ["RED MUG", "BLUE MUG", "CARD A", "CARD B", "Red card", "CARD D"],
+                  "aisle": ["mugs", "mugs", "cards", "cards", "cards", "gifts"]}).to_csv(items, index=False)
+
+    def rules(*extra):
+        out = tmp_path / "rules.json"
+        done = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--items", items,
+                               "--min-support", "0.05", *extra, "--json", out], capture_output=True, text=True,
+                              cwd=ROOT, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(out.read_text()), done.stdout
+
+    every, _ = rules()
+    sides = [set(r["antecedents"]) | set(r["consequents"]) for r in every["rules"]]
+    red, said = rules("--product", "red")  # RED MUG (10) and Red card (32), by name, any case
+    assert red["rules_found"] == sum(bool(side & {"10", "32"}) for side in sides) < every["rules_found"]
+    assert red["rules_before_filter"] == every["rules_found"]
+    assert f"{red['rules_found']:,} of the {every['rules_found']:,} rules" in said and "holds 'red'" in said
+    by_code, _ = rules("--product", "33")
+    assert by_code["rules_found"] == sum("33" in side for side in sides) > 0
+    gifts, _ = rules("--category", "gifts", "--category", "mugs")
+    assert gifts["rules_found"] == sum(bool(side & {"10", "20", "33"}) for side in sides)
+    refused = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--items", items, "--category",
+                              "toys"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("error: --category: expected one of the catalogue's categories (cards, gifts, "
+                                      "mugs), found 'toys'")

@@ -15,6 +15,7 @@ itemset lattice is refused with a message instead of eating memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,3 +178,22 @@ def rules_json(rules: pd.DataFrame, names: pd.Series | None = None) -> list[dict
                     "lift_low": float(row.lift_low), "thin": bool(row.thin), "leverage": float(row.leverage),
                     "conviction": conviction})
     return out
+
+
+def rules_about(rules: pd.DataFrame, names: Mapping[str, str], product: str = "",
+                category_of: Mapping[str, str] | None = None, categories: Sequence[str] = ()) -> pd.DataFrame:
+    """The rules with, on either side, a product whose code or name holds `product` (any case) and a
+    product in one of `categories` (by `category_of`, code -> category); each filter only where given.
+    The Associations page's two filters and `rules --product / --category`, one reading."""
+    text = product.strip().lower()
+    if text:
+        def named(codes: frozenset[str]) -> bool:
+            return any(text in str(code).lower() or text in str(names.get(code, "")).lower() for code in codes)
+        rules = rules[rules["antecedents"].map(named) | rules["consequents"].map(named)]
+    if categories:
+        wanted, of = set(categories), category_of or {}
+
+        def in_category(codes: frozenset[str]) -> bool:
+            return any(of.get(code) in wanted for code in codes)
+        rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
+    return rules

@@ -123,6 +123,11 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="how many times more often than by chance a rule's products go together; "
                                   "default 1, as on the Associations page (below 1 they avoid each other)")
             sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 or more)")
+            sub.add_argument("--product", metavar="TEXT", default="",
+                             help="only rules with a product whose code or name holds TEXT (any case), on either "
+                                  "side: the Associations page's product filter")
+            sub.add_argument("--category", action="append", default=[], metavar="NAME",
+                             help="only rules with a product of this catalogue category (again for more)")
             sub.add_argument("--top", type=positive_int, default=20, help="rules printed")
             sub.add_argument("--max-rules", type=whole, default=RULES_IN_JSON, metavar="N",
                              help=f"most rules the JSON holds, the best first (default {RULES_IN_JSON:,}; 0: all)")

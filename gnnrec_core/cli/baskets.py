@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..models.registry import row_label
 from ..pipeline.benchmark import parse_models
 from .common import _gnn_settings, _ingest, _Progress
 from .terminal import one_line
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats, least_baskets
     from ..baskets.evidence import THIN
-    from ..baskets.rules import RuleConfig, mine_rules, rules_json
+    from ..baskets.rules import RuleConfig, mine_rules, rules_about, rules_json
     from ..data.catalogue import display_names
 
     given = {key: value for key, value in (("min_confidence", args.min_confidence), ("min_lift", args.min_lift))
@@ -25,20 +29,23 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **given)
     result = _ingest(args)
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
-    rules = mine_rules(stats, items, config)
+    found = mine_rules(stats, items, config)
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
+    rules = rules_about(found, names, args.product, _categories(result.catalogue, args.category), args.category)
     def label(codes: frozenset[str]) -> str:
         return " + ".join(one_line(names.get(c, c)) for c in codes)
     least = least_baskets(config.min_support, stats.n_baskets)
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
-    said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else \
+    about = _about_words(args.product, args.category)
+    said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else "" if about and len(found) else \
         ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
-    print(f"{len(rules):,} rules from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
+    counted = f"{len(rules):,} of the {len(found):,} rules" if about else f"{len(rules):,} rules"
+    print(f"{counted} from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
           f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
-          f"{config.max_len}){said}")
+          f"{config.max_len}){f' have {about}' if about else ''}{said}")
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
@@ -48,7 +55,29 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         print(f"note: the JSON holds the best {len(kept):,} of the {len(rules):,} rules by lift's 95% lower bound "
               "(--max-rules 0 writes them all)", file=sys.stderr)
     return {"baskets": stats.n_baskets, "min_baskets": least, "rules_found": len(rules),
+            **({"rules_before_filter": len(found)} if about else {}),
             "rules": rules_json(kept, names)}
+
+
+def _categories(catalogue: pd.DataFrame, asked: list[str]) -> dict[str, str]:
+    """Code -> category for `--category`; a name no product has is refused, with the ones there are."""
+    if not asked:
+        return {}
+    known = catalogue["category"].dropna().astype(str) if "category" in catalogue else catalogue.index.to_series()[:0]
+    unknown = [name for name in asked if name not in set(known)]
+    if unknown:
+        there = sorted(set(known))
+        listed = ", ".join(there[:12]) + (f" and {len(there) - 12:,} more" if len(there) > 12 else "")
+        among = f"one of the catalogue's categories ({listed})" if listed else \
+            "a category, and this data has none (map a category column, or add an --items catalogue with one)"
+        raise ConfigError(f"--category: expected {among}, found " + ", ".join(f"'{name}'" for name in unknown))
+    return {str(code): str(category) for code, category in known.items()}
+
+
+def _about_words(product: str, categories: list[str]) -> str:
+    parts = ([f"a product whose code or name holds '{product.strip()}'"] if product.strip() else []) + (
+        [f"a product in {' or '.join(categories)}"] if categories else [])
+    return " and ".join(parts)
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
