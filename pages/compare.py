@@ -14,22 +14,25 @@ from gnnrec_core import (
     top_pairs,
 )
 from gnnrec_core.baskets.evidence import THIN
-from gnnrec_core.serving.run_diff import run_settings, same_interactions
+from gnnrec_core.serving.run_diff import (
+    as_printed,
+    blend_weights,
+    blends_by_parts,
+    run_settings,
+    runs_side_by_side,
+    same_interactions,
+)
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
 from pages.links import from_link, in_link, int_from_link, share
 from pages.state import RUN_KEY, dataset_meta, load_run, load_saved, run_items, ws
 from pages.widgets import (
     MISSING,
-    as_printed,
-    blend_weights,
-    blends_by_parts,
     chart,
     csv_bytes,
     dataset_problem,
     run_label,
     run_valid_ndcg,
-    runs_side_by_side,
     thin_column,
     thin_words,
 )

@@ -28,6 +28,7 @@ from gnnrec_core.data.heldout import heldout_notes, read_like
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
+from gnnrec_core.serving.run_diff import as_printed, results_frame
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import (
     advice_verdicts,
@@ -46,12 +47,10 @@ from pages.state import DATASET_KEY, JOB_KEY, RUN_KEY, active_run, dataset_meta,
 from pages.widgets import (
     MISSING,
     UPLOAD_TYPES,
-    as_printed,
     chart,
     config_form,
     dataset_problem,
     need_dataset,
-    results_frame,
     run_label,
     runs_table,
 )

@@ -16,7 +16,6 @@ import streamlit as st
 from gnnrec_core import (
     KNOWN_SUFFIXES,
     LABELS,
-    METRICS,
     MODELS,
     SPECS,
     Dataset,
@@ -25,7 +24,6 @@ from gnnrec_core import (
     Run,
     RunInfo,
 )
-from gnnrec_core.models.registry import row_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from gnnrec_core.store_active import active_mark, mark_active
 from pages.jobs import adopt_finished_run
@@ -211,61 +209,14 @@ def run_label(info: RunInfo, markdown: bool = False) -> str:
     return f"{LABELS.get(info.model, info.model)} on {dataset}{score} ({saved}{via})"
 
 
-def results_frame(info: RunInfo) -> pd.DataFrame:
-    """A run's table, one row per model (a blend is a row of its own, named with its parts and
-    weights): validation nDCG, test metrics, fit seconds. `row` keys rows across runs, `kind` is
-    the registry's (gnn, filter, baseline)."""
-    return pd.DataFrame([{"row": r.key, "model": row_label(r.model, r.blend), "kind": SPECS[r.model].kind,
-                          "valid_ndcg": r.valid_ndcg, **{m: r.metric(m) for m in METRICS},
-                          "train_seconds": r.train_seconds} for r in info.results],
-                        columns=["row", "model", "kind", "valid_ndcg", *METRICS, "train_seconds"])
 
 
-def as_printed(frame: pd.DataFrame, columns: list[str], digits: int = 4) -> pd.DataFrame:
-    """`columns` rounded to `digits` as Python prints them (the verdicts' and the CLI's figures), for a
-    table the browser formats to as many digits: stored at five digits, a figure such as 0.15625 is a
-    tie that the browser rounds up (0.1563) and Python to even (0.1562), so the table and the verdict
-    beside it disagreed in the last digit. A missing figure (None) is NaN: the table that shows it
-    passes `placeholder=MISSING`, or the browser writes the word None in the cell."""
-    shown = frame.copy()
-    for column in columns:
-        shown[column] = [float("nan") if value is None or value != value else float(f"{value:.{digits}f}")
-                         for value in shown[column]]
-    return shown
 
 
-def blends_by_parts(info: RunInfo) -> pd.DataFrame:
-    """A run's results frame whose blend rows are named and keyed by their parts without weights
-    ("LightGCN + graph filter + popularity"): two runs' blends share a row only where they blend the
-    same parts (one row held a blend of three parts beside one of two); each run's weights are in its
-    own table and in `blend_weights`."""
-    frame = results_frame(info)
-    names = [row_label(r.model, r.blend, weights=False) for r in info.results]
-    keys = [f"{r.key}:{name}" if r.blend else r.key for r, name in zip(info.results, names)]
-    return frame.assign(model=names, row=keys)
 
 
-def blend_weights(info: RunInfo) -> list[str]:
-    """Each blend row of the run with its weights: "LightGCN + graph filter x4 + popularity x0.1"."""
-    return [row_label(r.model, r.blend) for r in info.results if r.blend]
 
 
-def runs_side_by_side(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.DataFrame:
-    """Two runs' rows (blends_by_parts) joined by row: validation and test nDCG of each and their
-    changes, test recall and coverage; a row one run alone has is empty (None) on the other side."""
-    merged = metrics_a.merge(metrics_b.drop(columns=["kind"]), on="row", how="outer", suffixes=(" A", " B"))
-    order = {key: i for i, key in enumerate(dict.fromkeys([*metrics_a["row"], *metrics_b["row"]]))}
-    merged = merged.sort_values("row", key=lambda rows: rows.map(order))  # A's order (each blend beside its model)
-    merged["model"] = merged.pop("model A").fillna(merged.pop("model B"))  # a row one run alone has: its label
-    merged["validation change"] = merged["valid_ndcg B"] - merged["valid_ndcg A"]
-    merged["nDCG change"] = merged["ndcg B"] - merged["ndcg A"]
-    merged = merged.rename(columns={f"valid_ndcg {s}": f"validation nDCG {s}" for s in "AB"}
-                           | {f"{m} {s}": f"test {shown} {s}" for m, shown in (("ndcg", "nDCG"), ("recall", "recall"),
-                                                                              ("coverage", "coverage")) for s in "AB"}
-                           | {"nDCG change": "test nDCG change"})
-    return merged.reset_index(drop=True)[[
-        "model", "validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
-        "test nDCG change", "test recall A", "test recall B", "test coverage A", "test coverage B"]]
 
 
 def runs_table(runs: list[RunInfo]) -> pd.DataFrame:

@@ -9,9 +9,10 @@ from test_cli import run_cli
 
 from gnnrec_core import LABELS
 from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
+from gnnrec_core.serving.run_diff import blend_weights, blends_by_parts, runs_side_by_side
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.store import Workspace
-from pages.widgets import blend_weights, blends_by_parts, runs_side_by_side, thin_words
+from pages.widgets import thin_words
 
 
 def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, monkeypatch):
@@ -42,6 +43,7 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert (thin == (changed["buyers"] < 10)).all()
     assert thin.is_monotonic_increasing
     assert changed[~thin]["overlap"].is_monotonic_increasing
+    _the_command_line_compares_as_the_page_does(at, boxes, workspace, tmp_path)
 
     across = next(r for r in by_id if by_id[r].dataset.name != by_id[boxes["Run B"]].dataset.name)
     next(s for s in at.selectbox if s.label == "Run A").set_value(across).run()
@@ -93,6 +95,32 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     home = by_id[boxes["Run B"]].dataset.name
     widgets.follow_dataset(home, runs)  # a dataset picked: its newest run comes with it
     assert st.session_state["active_run"] == next(r.run_id for r in runs if r.dataset.name == home)
+
+
+def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, workspace, tmp_path) -> None:
+    """`compare-runs A B`: the page's table row by row, its neighbourhoods' overlap, and its warning
+    for runs on two datasets."""
+    import json
+
+    out = tmp_path / "compare.json"
+    typed = run_cli("compare-runs", boxes["Run A"], boxes["Run B"], "--workspace", workspace, "--json", out)
+    assert typed.returncode == 0, typed.stderr
+    found = json.loads(out.read_text())
+    shown = next(d.value for d in at.dataframe if "test nDCG A" in d.value.columns)
+    rows = pd.DataFrame(found["rows"])
+    assert list(rows["model"]) == list(shown["model"])
+    for column in ("validation nDCG A", "validation nDCG B", "test nDCG A", "test nDCG B", "test nDCG change"):
+        pd.testing.assert_series_equal(rows[column].astype(float), shown[column].astype(float), check_names=False)
+    said = next(m.value for m in at.metric if m.label.startswith("Mean overlap"))
+    assert f"{found['neighbour_overlap']:.2f}" == said and found["comparable"] and not found["notes"]
+    assert f"(Jaccard) {said}, over" in typed.stdout
+    by_id = {r.run_id: r for r in Workspace(workspace).list_runs()}
+    across = next(r for r in by_id if by_id[r].dataset.name != by_id[boxes["Run B"]].dataset.name)
+    other = run_cli("compare-runs", across, boxes["Run B"], "--workspace", workspace)
+    assert other.returncode == 0 and "other customers and products, so their figures say nothing" in other.stdout
+    unknown = run_cli("compare-runs", "nope", boxes["Run B"], "--workspace", workspace)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: expected a saved run 'nope' in ")
+    assert "saved runs, newest first: " in unknown.stderr
 
 
 def _pop_run(workspace: Workspace, name: str, result, **info) -> str:

@@ -131,7 +131,7 @@ def test_a_tables_figures_end_in_the_digit_the_verdict_beside_it_prints():
 
     import pandas as pd
 
-    from pages.widgets import as_printed
+    from gnnrec_core.serving.run_diff import as_printed
 
     def browser(value: float) -> str:  # JavaScript's toFixed(4): a tie of the exact binary value goes up
         return str(Decimal(value).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))

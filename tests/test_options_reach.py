@@ -25,6 +25,7 @@ import gnnrec_core.pipeline.basket_eval as basket_eval_module
 import gnnrec_core.pipeline.benchmark as benchmark_module
 import gnnrec_core.pipeline.experiment as experiment_module
 import gnnrec_core.serving.coldstart as coldstart_module
+import gnnrec_core.serving.explore as explore_module
 import gnnrec_core.serving.export as export_module
 import gnnrec_core.serving.merchandising as merchandising_module
 import gnnrec_core.serving.recommend as recommend_module
@@ -50,14 +51,15 @@ ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (bench
                 (rules_module, "rules_about"),
                 (rules_module, "RuleConfig"), (basket_eval_module, "basket_eval"),
                 (changes_module, "split_by_time"), (changes_module, "split_by_column"),
-                (changes_module, "ChangeConfig"), (coldstart_module, "cold_start_eval")]
+                (changes_module, "ChangeConfig"), (coldstart_module, "cold_start_eval"),
+                (explore_module, "compare_neighbours")]
 NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_module]
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
 READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products", "min_rating"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
 STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table",
            "recommend_for_basket", "similar_table", "export_all", "mine_rules", "basket_eval", "split_by_time",
-           "split_by_column", "cold_start_eval"}
+           "split_by_column", "cold_start_eval", "compare_neighbours"}
 
 
 class _Stop(Exception):
@@ -136,6 +138,14 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
 
 def _baseline(command: str, files: dict[str, Path]) -> list[str]:
     log = str(files["log"])
+    if command == "compare-runs":  # two saved runs of their own workspace, made once
+        workspace = files["base"] / "ws-compare"
+        if not workspace.exists():
+            for seed in ("0", "1"):
+                assert main(["train", log, "--model", "pop", "--seed", seed, "--workspace", str(workspace)]) == 0
+        from gnnrec_core.store import Workspace
+
+        return [command, *(r.run_id for r in Workspace(workspace).list_runs()), "--workspace", str(workspace)]
     extra = {"recommend": ["--user", "17850", "--model", "pop"], "similar": ["--item", "85123A", "--model", "pop"],
              "export": ["--model", "pop", "--out", str(files["base"] / "export")],
              "train": ["--model", "pop", "--workspace", str(files["base"] / "ws")],
@@ -260,7 +270,8 @@ def _baseline_trace(argv: list[str], trace: Trace, capsys) -> list:
 
 
 # Refusals expected on the small log, each for a reason the message states.
-REFUSED = {("compare-periods", "by"): "--by beside --split: one comparison at a time",
+REFUSED = {("compare-runs", "workspace"): "another workspace holds neither run",
+           ("compare-periods", "by"): "--by beside --split: one comparison at a time",
            ("compare-periods", "groups"): "--groups without --by",
            **{(command, "workspace"): "--workspace without --run: a fit on DATA reads and saves no workspace"
               for command in ("recommend", "similar", "export", "report")},

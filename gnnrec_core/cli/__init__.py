@@ -219,6 +219,15 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         if name == "report":
             sub.add_argument("--out", default="report.html", help="the HTML file to write")
             sub.add_argument("--split", help="add what changed between [first date, SPLIT) and [SPLIT, last date]")
+    runs = commands.add_parser("compare-runs", help="two saved runs side by side, as the Compare page shows them",
+                               description="two saved runs side by side: settings that differ, both tables row by "
+                                           "row, and how far the products' neighbourhoods moved")
+    runs.add_argument("run_a", metavar="RUN_A", help="a saved run's id ('latest' for the newest)")
+    runs.add_argument("run_b", metavar="RUN_B", help="the other run's id")
+    runs.add_argument("--workspace", help="folder that keeps datasets and runs (default: $GNNREC_WORKSPACE, "
+                                          "else ./workspace, the dashboard's)")
+    runs.add_argument("--k", type=positive_int, default=10, help="neighbours compared per product (default 10)")
+    runs.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
     return parser
 
 
@@ -364,7 +373,7 @@ def _write_json(result: dict[str, Any], path: Path | None) -> None:
 # pandas, numpy or a model (tests/test_architecture.py).
 COMMANDS = {"ingest": "common", "benchmark": "fit", "train": "fit", "recommend": "lists", "similar": "lists",
             "export": "lists", "report": "fit", "rules": "baskets", "basket-eval": "baskets",
-            "compare-periods": "baskets", "cold-start": "fit"}
+            "compare-periods": "baskets", "cold-start": "fit", "compare-runs": "runs"}
 
 
 def command(name: str) -> Callable[[argparse.Namespace], dict[str, Any]]:
