@@ -282,8 +282,12 @@ def test_rules_about_a_product_or_a_category_in_the_cli_as_on_the_page(tmp_path)
     assert f"{red['rules_found']:,} of the {every['rules_found']:,} rules" in said and "holds 'red'" in said
     by_code, _ = rules("--product", "33")
     assert by_code["rules_found"] == sum("33" in side for side in sides) > 0
-    gifts, _ = rules("--category", "gifts", "--category", "mugs")
+    gifts, _ = rules("--category", "GIFTS", "--category", "mugs")  # any case, as --product
     assert gifts["rules_found"] == sum(bool(side & {"10", "20", "33"}) for side in sides)
+    nothing = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--product", "teapot"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert nothing.returncode == 0 and nothing.stdout.startswith(f"0 of the {every['rules_found']:,} rules")
+    assert nothing.stderr.strip() == "note: no product's code or name holds 'teapot' among the 6 products in baskets"
     refused = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--items", items, "--category",
                               "toys"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert refused.returncode == 2

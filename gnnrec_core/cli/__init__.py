@@ -127,7 +127,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="only rules with a product whose code or name holds TEXT (any case), on either "
                                   "side: the Associations page's product filter")
             sub.add_argument("--category", action="append", default=[], metavar="NAME",
-                             help="only rules with a product of this catalogue category (again for more)")
+                             help="only rules with a product of this catalogue category, any case (again for more)")
             sub.add_argument("--top", type=positive_int, default=20, help="rules printed")
             sub.add_argument("--max-rules", type=whole, default=RULES_IN_JSON, metavar="N",
                              help=f"most rules the JSON holds, the best first (default {RULES_IN_JSON:,}; 0: all)")

@@ -31,7 +31,12 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     stats, items = catalogue_stats(result.events, min_support=config.min_support)
     found = mine_rules(stats, items, config)
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
-    rules = rules_about(found, names, args.product, _categories(result.catalogue, args.category), args.category)
+    category_of, categories = _categories(result.catalogue, args.category)
+    rules = rules_about(found, names, args.product, category_of, categories)
+    text = args.product.strip().lower()
+    if text and not any(text in str(code).lower() or text in str(names.get(code, "")).lower() for code in items):
+        print(f"note: no product's code or name holds '{args.product.strip()}' among the {len(items):,} products in "
+              "baskets", file=sys.stderr)
     def label(codes: frozenset[str]) -> str:
         return " + ".join(one_line(names.get(c, c)) for c in codes)
     least = least_baskets(config.min_support, stats.n_baskets)
@@ -59,19 +64,22 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
             "rules": rules_json(kept, names)}
 
 
-def _categories(catalogue: pd.DataFrame, asked: list[str]) -> dict[str, str]:
-    """Code -> category for `--category`; a name no product has is refused, with the ones there are."""
+def _categories(catalogue: pd.DataFrame, asked: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Code -> category for `--category`, and the categories asked for as the catalogue spells them
+    (any case, as --product reads names); a name no product has is refused, with the ones there are."""
     if not asked:
-        return {}
+        return {}, []
     known = catalogue["category"].dropna().astype(str) if "category" in catalogue else catalogue.index.to_series()[:0]
-    unknown = [name for name in asked if name not in set(known)]
+    spelled = {name.lower(): name for name in known}
+    unknown = [name for name in asked if name.strip().lower() not in spelled]
     if unknown:
         there = sorted(set(known))
         listed = ", ".join(there[:12]) + (f" and {len(there) - 12:,} more" if len(there) > 12 else "")
         among = f"one of the catalogue's categories ({listed})" if listed else \
             "a category, and this data has none (map a category column, or add an --items catalogue with one)"
         raise ConfigError(f"--category: expected {among}, found " + ", ".join(f"'{name}'" for name in unknown))
-    return {str(code): str(category) for code, category in known.items()}
+    return ({str(code): str(category) for code, category in known.items()},
+            [spelled[name.strip().lower()] for name in asked])
 
 
 def _about_words(product: str, categories: list[str]) -> str:

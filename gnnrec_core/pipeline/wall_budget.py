@@ -19,6 +19,7 @@ each model's budget is the comparison's unit and every test user is scored.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -60,13 +61,15 @@ class WallBudget:
             return asked
         scoring = GNN_SCORING_VS_SLOWEST * max(self.scoring, default=0.0)
         share = (self.seconds - SLACK_SECONDS - self.elapsed()) / gnns_left - scoring
-        return float(min(asked, max(share, LEAST_GNN_SECONDS)))
+        # Whole seconds: the note, the run's record and the verdict all say the same "67 s".
+        return float(min(asked, max(math.floor(share), LEAST_GNN_SECONDS)))
 
 
 def cut_note(label: str, budget: float, asked: float, wall: float) -> str:
     """The table's note on a GNN whose budget the wall budget cut."""
-    return (f"{label} trained for at most {budget:.0f} s of its {asked:.0f} s budget, to end the run within its "
-            f"{wall:.0f} s wall budget (--wall-budget SECONDS; 0 for none)")
+    return (f"{label} trained for at most {budget:g} s of its {asked:g} s budget, to end the run within its "
+            f"{wall:g} s wall budget (--wall-budget 0 gives it its whole budget, and so does --time-budget SECONDS "
+            "given alone)")
 
 
 def over_note(elapsed: float, wall: float) -> str:

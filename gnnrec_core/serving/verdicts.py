@@ -73,7 +73,7 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
             said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
                      "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
         else:
-            said += (f" {cut.label}'s training was stopped by its {cut.budget:g} s time budget after {epochs} "
+            said += (f" {cut.label}'s training was stopped by its {cut.budget:.4g} s time budget after {epochs} "
                      "while still improving on validation: a longer time budget may change this.")
     return said
 
