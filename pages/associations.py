@@ -75,7 +75,8 @@ except GnnrecError as exc:
     st.stop()
 def label(codes):
     return " + ".join(names.get(c, c) for c in codes)
-rules = rules_about(rules[rules["lift"] >= min_lift], names, query, category_of, chosen_categories)  # `rules`'s too
+catalogue_names = catalogue["name"].dropna().astype(str).to_dict()  # as written: no " (CODE)" display suffix
+rules = rules_about(rules[rules["lift"] >= min_lift], catalogue_names, query, category_of, chosen_categories)
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
                                                "support", "leverage", "conviction")}})

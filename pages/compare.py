@@ -152,6 +152,9 @@ elif mode == "Two runs":
     if comparable and settings.set_index("setting").loc["split", "differs"]:
         st.warning("Runs A and B were scored on different splits (see the settings below): their test figures are "
                    "on other customers' held-out purchases, so a change between them is not a change of model alone.")
+    if info_a.k != info_b.k:  # nDCG@5 beside nDCG@10 read as a change of model (`compare-runs` says it too)
+        st.warning(f"Run A is scored at nDCG@{info_a.k}, run B at nDCG@{info_b.k}: their figures are not the same "
+                   "measure, so their changes say nothing of the models.")
     differs = settings[settings["differs"]].drop(columns="differs")
     if differs.empty:
         st.caption("The two runs were asked for the same settings.")

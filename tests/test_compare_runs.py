@@ -119,7 +119,8 @@ def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, worksp
     other = run_cli("compare-runs", across, boxes["Run B"], "--workspace", workspace)
     assert other.returncode == 0 and "other customers and products, so their figures say nothing" in other.stdout
     unknown = run_cli("compare-runs", "nope", boxes["Run B"], "--workspace", workspace)
-    assert unknown.returncode == 2 and unknown.stderr.startswith("error: expected a saved run 'nope' in ")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("error: RUN_A: expected a saved run 'nope', found none")
     assert "saved runs, newest first: " in unknown.stderr
 
 
@@ -285,3 +286,38 @@ def test_the_settings_table_words_a_cut_last_epoch_as_every_screen_does():
     assert table.loc["weights kept from (best on validation)"].tolist()[:2] == ["epoch 2", "-"]
     budgeted = replace(cut, settings={"time_budget": 12.0})  # a setting one run was given: the other's default, said
     assert run_settings(budgeted, cut).set_index("setting").loc["time budget"].tolist()[:2] == ["12", "default (90)"]
+
+
+def test_compare_runs_says_where_figures_do_not_compare_and_refuses_a_damaged_run(small_log, tmp_path):
+    """Runs scored at nDCG@5 and @10 read as a change of model; two time splits of two seeds were
+    called 'different splits' (a time cut has no seed); a damaged run was reported as missing."""
+    import json
+    import shutil
+
+    from gnnrec_core import ingest
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.run_diff import run_settings
+    from gnnrec_core.store import Run
+
+    workspace = Workspace(tmp_path / "ws")
+    result = ingest(small_log)
+    workspace.save_dataset("small", result)
+    data = prepare(result)
+    model = MODELS["pop"]().fit(data.interactions.matrix())
+    time_split = {"method": "time", "test_size": 0.25}
+    five, ten = (workspace.save_run(Run(model, data.interactions.users, data.interactions.items, RunInfo(
+        DatasetRef("small"), "pop", results=(_row("pop", 0.1),), k=k, split=time_split | {"seed": seed})))
+        for k, seed in ((5, 0), (10, 1)))
+    settings = run_settings(workspace.load_run(five).info, workspace.load_run(ten).info).set_index("setting")
+    assert not settings.loc["split", "differs"] and settings.loc["cut-off (nDCG@k)", "differs"]
+    out = tmp_path / "compare.json"
+    typed = run_cli("compare-runs", five, ten, "--workspace", workspace.root, "--json", out)
+    assert typed.returncode == 0, typed.stderr
+    assert "note: run A is scored at nDCG@5, run B at nDCG@10: their figures are not the same measure" in typed.stdout
+    assert "different splits" not in typed.stdout and len(json.loads(out.read_text())["notes"]) == 1
+    damaged = workspace.root / "runs" / "damaged"
+    shutil.copytree(workspace.root / "runs" / ten, damaged)
+    next(p for p in damaged.iterdir() if p.name.startswith("model")).unlink()
+    refused = run_cli("compare-runs", five, "damaged", "--workspace", workspace.root)
+    assert refused.returncode == 2 and "damaged" in refused.stderr and "Traceback" not in refused.stderr

@@ -293,3 +293,24 @@ def test_rules_about_a_product_or_a_category_in_the_cli_as_on_the_page(tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip() == ("error: --category: expected one of the catalogue's categories (cards, gifts, "
                                       "mugs), found 'toys'")
+
+
+def test_a_category_is_read_in_any_case_and_a_product_by_its_own_name():
+    """--category Drinks kept one of "Drinks" and "drinks" (the last spelling won); --product "(" matched
+    the " (CODE)" the display adds to names several codes share."""
+    from gnnrec_core.cli.baskets import _categories
+
+    catalogue = pd.DataFrame({"category": ["Drinks", "drinks", "Food"], "name": ["TEA", "TEA", "BREAD"]},
+                             index=["A1", "A2", "B"])
+    of, chosen = _categories(catalogue, ["DRINKS", "drinks"])
+    assert chosen == ["Drinks", "drinks"] and of == {"A1": "Drinks", "A2": "drinks", "B": "Food"}
+
+
+def test_rules_product_reads_names_as_written(tmp_path):
+    rows = [(f"o{n}", code) for n in range(30) for code in ("10", "11", "20")]
+    data, items = tmp_path / "orders.csv", tmp_path / "items.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id"]).to_csv(data, index=False)
+    pd.DataFrame({"product_id": ["10", "11", "20"], "product_name": ["MUG", "MUG", "PLATE"]}).to_csv(items, index=False)
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--items", items, "--product", "("],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and done.stdout.startswith("0 of the "), done.stdout  # "MUG (10)" is the display's

@@ -32,9 +32,10 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     found = mine_rules(stats, items, config)
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
     category_of, categories = _categories(result.catalogue, args.category)
-    rules = rules_about(found, names, args.product, category_of, categories)
+    written = result.catalogue["name"].dropna().astype(str)  # names as written: no " (CODE)" display suffix
+    rules = rules_about(found, written, args.product, category_of, categories)
     text = args.product.strip().lower()
-    if text and not any(text in str(code).lower() or text in str(names.get(code, "")).lower() for code in items):
+    if text and not any(text in str(code).lower() or text in str(written.get(code, "")).lower() for code in items):
         print(f"note: no product's code or name holds '{args.product.strip()}' among the {len(items):,} products in "
               "baskets", file=sys.stderr)
     def label(codes: frozenset[str]) -> str:
@@ -43,7 +44,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
     thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
-    about = _about_words(args.product, args.category)
+    about = _about_words(args.product, categories)
     said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else "" if about and len(found) else \
         ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
@@ -70,7 +71,9 @@ def _categories(catalogue: pd.DataFrame, asked: list[str]) -> tuple[dict[str, st
     if not asked:
         return {}, []
     known = catalogue["category"].dropna().astype(str) if "category" in catalogue else catalogue.index.to_series()[:0]
-    spelled = {name.lower(): name for name in known}
+    spelled: dict[str, list[str]] = {}  # any case: "Drinks" and "drinks" both, where a catalogue has both
+    for name in dict.fromkeys(known):
+        spelled.setdefault(name.lower(), []).append(name)
     unknown = [name for name in asked if name.strip().lower() not in spelled]
     if unknown:
         there = sorted(set(known))
@@ -79,7 +82,7 @@ def _categories(catalogue: pd.DataFrame, asked: list[str]) -> tuple[dict[str, st
             "a category, and this data has none (map a category column, or add an --items catalogue with one)"
         raise ConfigError(f"--category: expected {among}, found " + ", ".join(f"'{name}'" for name in unknown))
     return ({str(code): str(category) for code, category in known.items()},
-            [spelled[name.strip().lower()] for name in asked])
+            list(dict.fromkeys(name for asked_name in asked for name in spelled[asked_name.strip().lower()])))
 
 
 def _about_words(product: str, categories: list[str]) -> str:

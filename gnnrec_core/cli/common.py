@@ -160,9 +160,15 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
                  if args.data is not None and not Path(args.data).exists() else "")
         raise InputError(f"--run answers with the saved run's model and data; expected no data file or fitting "
                          f"options beside it, found {found}{stray}")
+    return _run_in_workspace(Path(_workspace_root(args)), args.run, "--run")
+
+
+def _run_in_workspace(root: Path, asked: str, flag: str) -> tuple[Run, Dataset]:
+    """The saved run `asked` (an id, or `latest`: the newest whose dataset was not replaced since) with
+    the dataset it was trained on; refused in one line where it is not there, is damaged, or its
+    dataset now holds other products. `flag` names where the id was given (--run, RUN_A)."""
     from ..store import Workspace
 
-    root = Path(_workspace_root(args))
     make_one = "make one with `train` (or give --workspace, or set GNNREC_WORKSPACE)"
     if not Workspace.is_at(root):  # a command that reads makes no workspace where there is none
         raise InputError(f"expected a saved run in {root.resolve()}, found no workspace there; {make_one}")
@@ -170,7 +176,7 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     runs = workspace.list_runs()  # newest first
     saved = {d["name"]: d["saved_at"] for d in workspace.list_datasets()}
     current = [r for r in runs if saved.get(r.dataset.name, 0.0) <= r.saved_at]  # its dataset not replaced since
-    run_id = args.run
+    run_id = asked
     if run_id == "latest":
         if not current:
             found = ("none" if not runs else "only runs whose dataset was replaced after the run was made "
@@ -180,7 +186,7 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
     elif run_id not in {r.run_id for r in runs} | {u.name for u in workspace.unreadable() if u.kind == "runs"}:
         # (a damaged run is there: loading it says why it cannot open)
         listed = f"; saved runs, newest first: {_listed_runs(runs)}" if runs else f"; {make_one}"
-        raise InputError(f"--run: expected a saved run '{run_id}', found none in {workspace.root.resolve()}{listed}")
+        raise InputError(f"{flag}: expected a saved run '{run_id}', found none in {workspace.root.resolve()}{listed}")
     run = workspace.load_run(run_id)
     others = [r for r in current if r.dataset.name == run.info.dataset.name]
     replaced = InputError(f"expected run '{run_id}' to match its dataset '{run.info.dataset.name}', found other "
@@ -195,10 +201,10 @@ def _saved_run(args: argparse.Namespace) -> tuple[Run, Dataset]:
         raise
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
         raise replaced
-    if args.run == "latest":  # which run answers: "latest" moves to another dataset's run after a `train` on it
+    if asked == "latest":  # which run answers: "latest" moves to another dataset's run after a `train` on it
         from ..models import LABELS
 
-        print(f"--run latest: {run_id} ({LABELS.get(run.model.name, run.model.name)} on the dataset "
+        print(f"{flag} latest: {run_id} ({LABELS.get(run.model.name, run.model.name)} on the dataset "
               f"'{run.info.dataset.name}')", file=sys.stderr)
     return run, dataset
 

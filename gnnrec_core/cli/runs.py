@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from .common import _listed_runs, _workspace_root
+from .common import _run_in_workspace, _workspace_root
 
 TABLE = ["validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
          "test nDCG change"]
@@ -29,18 +29,14 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
         runs_side_by_side,
         same_interactions,
     )
-    from ..store import Workspace
 
     root = Path(_workspace_root(args))
-    if not Workspace.is_at(root):
-        raise InputError(f"expected two saved runs in {root.resolve()}, found no workspace there; make them with "
-                         "`train` (or give --workspace, or set GNNREC_WORKSPACE)")
-    workspace = Workspace(root)
-    saved = workspace.list_runs()  # newest first
-    ids = [_run_id(given, saved, workspace.root) for given in (args.run_a, args.run_b)]
+    # Each run as `recommend --run` reads it: a damaged one, or one whose dataset was replaced since, refused
+    (a, _), (b, _) = (_run_in_workspace(root, given, flag) for given, flag in ((args.run_a, "RUN_A"),
+                                                                              (args.run_b, "RUN_B")))
+    ids = [a.info.run_id, b.info.run_id]
     if ids[0] == ids[1]:
         raise InputError(f"expected two different runs, found '{ids[0]}' twice")
-    a, b = (workspace.load_run(run_id) for run_id in ids)
     for side, run in zip("AB", (a, b)):
         info = run.info
         made = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
@@ -57,6 +53,9 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     if comparable and settings.set_index("setting").loc["split", "differs"]:
         warnings.append("runs A and B were scored on different splits: their test figures are on other customers' "
                         "held-out purchases, so a change between them is not a change of model alone")
+    if a.info.k != b.info.k:
+        warnings.append(f"run A is scored at nDCG@{a.info.k}, run B at nDCG@{b.info.k}: their figures are not the same "
+                        "measure, so their changes say nothing of the models")
     for warning in warnings:
         print(f"note: {warning}")
     differs = settings[settings["differs"] & ~settings["setting"].isin(["run"])]
@@ -84,16 +83,6 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
             "settings": differs.drop(columns="differs").rename(columns={"run A": "a", "run B": "b"}).to_dict(
                 orient="records"),
             "rows": rows, "neighbours_k": args.k, "neighbour_overlap": overlap, "products_compared": len(changes)}
-
-
-def _run_id(given: str, runs: list, root: Path) -> str:
-    """A saved run's id, 'latest' the newest; an unknown one refused with the runs there are."""
-    if given == "latest" and runs:
-        return str(runs[0].run_id)
-    if given in {r.run_id for r in runs}:
-        return given
-    listed = f"saved runs, newest first: {_listed_runs(runs)}" if runs else "none; make them with `train`"
-    raise InputError(f"expected a saved run '{given}' in {root.resolve()}, found {listed}")
 
 
 def _print_table(merged: pd.DataFrame) -> None:

@@ -23,6 +23,8 @@ def _split_words(split: dict) -> str:
         return f"your own test set, {split.get('heldout_pairs', 0):,} held-out pairs"
     size = split.get("test_size")
     share = f", {size:.3g} held out" if isinstance(size, float) else ""
+    if method in ("time", "last"):  # one cut whatever the seed: two seeds' runs share their test set
+        return f"{method}{share}"
     return f"{method}{share}, seed {split.get('seed', '?')}"
 
 
@@ -37,6 +39,7 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
         "weighting": (a.weighting, b.weighting),
         "seed": (str(a.seed), str(b.seed)),
         "split": (_split_words(a.split), _split_words(b.split)),
+        "cut-off (nDCG@k)": (str(a.k), str(b.k)),
     }
     for key in dict.fromkeys([*a.settings, *b.settings]):
         rows[key.replace("_", " ")] = (_value(a.settings.get(key), _default(a, key)),
