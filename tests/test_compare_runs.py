@@ -114,6 +114,8 @@ def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, worksp
     said = next(m.value for m in at.metric if m.label.startswith("Mean overlap"))
     assert f"{found['neighbour_overlap']:.2f}" == said and found["comparable"] and not found["notes"]
     assert f"(Jaccard) {said}, over" in typed.stdout
+    missing = rows[["test nDCG A", "test nDCG B"]].isna().to_numpy().any()  # a row one run alone has
+    assert ("'-': that run has no such row" in typed.stdout) == missing
     by_id = {r.run_id: r for r in Workspace(workspace).list_runs()}
     across = next(r for r in by_id if by_id[r].dataset.name != by_id[boxes["Run B"]].dataset.name)
     other = run_cli("compare-runs", across, boxes["Run B"], "--workspace", workspace)

@@ -203,6 +203,7 @@ MARKDOWN_CALLS = {"warning", "info", "error", "success", "exception", "caption",
 # engine's own words, the operator's workspace path. Anything else must be escape_markdown(...).
 TRUSTED = {
     "basket_kind", "run.model.name", "found[1].model.name", "q", "min_baskets", "k", "shared", "shown", "info.k",
+    "info_a.k", "info_b.k",
     "status.capitalize()", "kind[:-1].capitalize()", "overlap['shared']", "overlap['pairs_a']", "overlap['pairs_b']",
     "SAMPLE_NAME", "(hits['match'] == 'close in meaning').sum()", "graph.number_of_nodes()", "len(meaning)",
     "len(shared)", "len(unreadable)", "text_encoder_note()", "device_report()", "env_name('map_points')",

@@ -304,6 +304,13 @@ def test_a_category_is_read_in_any_case_and_a_product_by_its_own_name():
                              index=["A1", "A2", "B"])
     of, chosen = _categories(catalogue, ["DRINKS", "drinks"])
     assert chosen == ["Drinks", "drinks"] and of == {"A1": "Drinks", "A2": "drinks", "B": "Food"}
+    from gnnrec_core.baskets.rules import rules_about
+
+    found = pd.DataFrame({"antecedents": [frozenset({"A1"}), frozenset({"B"})],
+                          "consequents": [frozenset({"B"}), frozenset({"C"})]})
+    names = {"A1": "CRÈME BRÛLÉE POT", "B": "BREAD", "C": "抹茶 TIN"}
+    assert len(rules_about(found, names, "creme brulee")) == 1  # any accent, any case
+    assert len(rules_about(found, names, "抹茶")) == 1 and len(rules_about(found, names, "bread")) == 2
 
 
 def test_rules_product_reads_names_as_written(tmp_path):

@@ -15,6 +15,7 @@ itemset lattice is refused with a message instead of eating memory.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -184,11 +185,12 @@ def rules_about(rules: pd.DataFrame, names: Mapping[str, str], product: str = ""
                 category_of: Mapping[str, str] | None = None, categories: Sequence[str] = ()) -> pd.DataFrame:
     """The rules with, on either side, a product whose code or name holds `product` (any case) and a
     product in one of `categories` (by `category_of`, code -> category); each filter only where given.
-    The Associations page's two filters and `rules --product / --category`, one reading."""
-    text = product.strip().lower()
+    The Associations page's two filters and `rules --product / --category`, one reading; any case and
+    any accent ("creme" finds "CRÈME")."""
+    text = plain(product.strip())
     if text:
         def named(codes: frozenset[str]) -> bool:
-            return any(text in str(code).lower() or text in str(names.get(code, "")).lower() for code in codes)
+            return any(text in plain(str(code)) or text in plain(str(names.get(code, ""))) for code in codes)
         rules = rules[rules["antecedents"].map(named) | rules["consequents"].map(named)]
     if categories:
         wanted, of = set(categories), category_of or {}
@@ -197,3 +199,8 @@ def rules_about(rules: pd.DataFrame, names: Mapping[str, str], product: str = ""
             return any(of.get(code) in wanted for code in codes)
         rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
     return rules
+
+
+def plain(text: str) -> str:
+    """`text` in any case, its accents dropped: "Crème" -> "creme" (other scripts kept as they are)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats, least_baskets
     from ..baskets.evidence import THIN
-    from ..baskets.rules import RuleConfig, mine_rules, rules_about, rules_json
+    from ..baskets.rules import RuleConfig, mine_rules, plain, rules_about, rules_json
     from ..data.catalogue import display_names
 
     given = {key: value for key, value in (("min_confidence", args.min_confidence), ("min_lift", args.min_lift))
@@ -34,8 +34,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     category_of, categories = _categories(result.catalogue, args.category)
     written = result.catalogue["name"].dropna().astype(str)  # names as written: no " (CODE)" display suffix
     rules = rules_about(found, written, args.product, category_of, categories)
-    text = args.product.strip().lower()
-    if text and not any(text in str(code).lower() or text in str(written.get(code, "")).lower() for code in items):
+    text = plain(args.product.strip())
+    if text and not any(text in plain(str(code)) or text in plain(str(written.get(code, ""))) for code in items):
         print(f"note: no product's code or name holds '{args.product.strip()}' among the {len(items):,} products in "
               "baskets", file=sys.stderr)
     def label(codes: frozenset[str]) -> str:

@@ -93,3 +93,6 @@ def _print_table(merged: pd.DataFrame) -> None:
     for row in merged.itertuples(index=False):
         cells = [getattr(row, "_" + str(i + 1)) for i in range(len(TABLE))]
         print(f"{str(row.model):<{width}}" + "".join(f"{'-' if c != c else f'{c:.4f}':>10}" for c in cells))
+    if merged[TABLE].isna().to_numpy().any():  # as the page's caption says it
+        print("'-': that run has no such row (a blend is a row only where validation chose one; a model may have "
+              "been left out of a run)")
