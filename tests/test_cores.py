@@ -39,14 +39,17 @@ def test_a_busy_process_is_counted_and_this_process_own_work_is_not():
     spinning.start()
     try:
         time.sleep(0.2)
-        (busy0, _), start = cores._busy_ticks(), time.perf_counter()
+        (busy0, _), own0, start = cores._busy_ticks(), sum(os.times()[:2]), time.perf_counter()
         elsewhere = cores.busy_elsewhere(0.5)
-        (busy1, _), seconds = cores._busy_ticks(), time.perf_counter() - start
+        (busy1, _), own1, seconds = cores._busy_ticks(), sum(os.times()[:2]), time.perf_counter() - start
     finally:
         stop.set()
         spinning.join()
     everyone = (busy1 - busy0) / os.sysconf("SC_CLK_TCK") / seconds  # all processes, ours included
-    assert elsewhere <= everyone - 0.5, (elsewhere, everyone)  # our spinning thread's core left out
+    own = (own1 - own0) / seconds  # what our spinning thread got: under a core where other jobs compete
+    # Our own work left out, by what it measured (a fixed 0.5 failed on a loaded machine where the
+    # thread got less); 0.1 for the clock ticks' granularity over half a second.
+    assert own >= 0.2 and elsewhere <= everyone - own + 0.1, (elsewhere, everyone, own)
 
 
 def test_the_threads_are_the_free_cores_at_least_one(unset):
