@@ -90,9 +90,8 @@ def _print_table(merged: pd.DataFrame) -> None:
     width = max([10, *(len(str(m)) + 2 for m in merged["model"])])
     heads = ["val. A", "val. B", "val. chg", "test A", "test B", "test chg"]
     print(f"{'model':<{width}}" + "".join(f"{h:>10}" for h in heads))
-    for row in merged.itertuples(index=False):
-        cells = [getattr(row, "_" + str(i + 1)) for i in range(len(TABLE))]
-        print(f"{str(row.model):<{width}}" + "".join(f"{'-' if c != c else f'{c:.4f}':>10}" for c in cells))
+    for model, cells in zip(merged["model"], merged[TABLE].to_numpy(dtype=float)):
+        print(f"{str(model):<{width}}" + "".join(f"{'-' if c != c else f'{c:.4f}':>10}" for c in cells))
     if merged[TABLE].isna().to_numpy().any():  # as the page's caption says it
         print("'-': that run has no such row (a blend is a row only where validation chose one; a model may have "
               "been left out of a run)")
