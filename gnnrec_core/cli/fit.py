@@ -205,8 +205,9 @@ def print_split_counts(split: dict[str, Any]) -> None:
     """A given split's held-out pairs: scored, and skipped by why."""
     if split.get("method") == "given":
         kept = split.get("test_interactions_drawn", split["test_interactions"])
-        sample = (f" (the table scores the {split['test_interactions']:,} of a random {split['test_users']:,} of "
-                  f"their {split['test_users_drawn']:,} users, --test-users)" if "test_users_drawn" in split else "")
+        sample = (f" (the table scores the {split['test_interactions']:,} pairs of a random {split['test_users']:,} of "
+                  f"their {split['test_users_drawn']:,} users; --test-users 0 scores them all)"
+                  if "test_users_drawn" in split else "")
         print(f"held-out pairs: {split['heldout_pairs']:,}; {'kept' if sample else 'scored'} {kept:,}{sample}; skipped "
               f"{split['skipped_unknown_users']:,} with a user train never saw, {split['skipped_unknown_items']:,} "
               f"with an item train never saw, {split['skipped_in_train']:,} already in train")
