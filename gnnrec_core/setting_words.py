@@ -55,10 +55,12 @@ WORDS: dict[str, Callable[[Any], str]] = {
 
 def epochs_words(epochs: int, last_share: float | None = None) -> str:
     """'1 epoch', '12 epochs' (a run stopped after its first epoch printed '1 epochs'); with the
-    share of the last epoch the time budget let it train, '62% of an epoch' or '2.6 epochs'."""
+    share of the last epoch the time budget let it train, '62% of an epoch' or '2 epochs and 60% of
+    another' (a new user read '16.9 epochs' as a figure gone wrong)."""
     if last_share is not None and 0 < last_share < 1:
-        trained = epochs - 1 + last_share
-        return f"{last_share:.0%} of an epoch" if trained < 1 else f"{trained:,.1f} epochs"
+        if epochs <= 1:
+            return f"{last_share:.0%} of an epoch"
+        return f"{epochs_words(epochs - 1)} and {last_share:.0%} of another"
     return f"{epochs:,} epoch{'' if epochs == 1 else 's'}"
 
 

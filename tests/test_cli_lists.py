@@ -216,6 +216,12 @@ def test_a_product_whose_name_is_its_code_is_named_once(tmp_path):
     done = run_cli("similar", baskets, "--user-col", "basket", "--item", "milk", "--model", "itemknn", "--k", "2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Most similar to milk by Item-kNN")
+    header = done.stdout.splitlines()[1].split()
+    assert "item" in header and "name" not in header, done.stdout  # the list's name column repeated each code
+    listed = run_cli("recommend", baskets, "--user-col", "basket", "--model", "itemknn", "--basket", "milk", "--k", "2")
+    assert listed.returncode == 0, listed.stderr
+    header = listed.stdout.splitlines()[0].split()
+    assert header[:2] == ["rank", "item"] and "name" not in header, listed.stdout
     assert product_label("milk", "milk") == "milk"
     assert product_label("WHITE LANTERN", "71053") == "WHITE LANTERN (71053)"
 

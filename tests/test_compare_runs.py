@@ -271,7 +271,7 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
 
 
 def test_the_settings_table_words_a_cut_last_epoch_as_every_screen_does():
-    """A run whose deadline cut its third epoch at 60% trained 2.6 epochs (its tuning record holds
+    """A run whose deadline cut its third epoch at 60% trained 2 epochs and 60% of another (its tuning record holds
     the share): the two-runs settings table says so, not '3'; a model that trains none shows '-'.
     The run's own `epochs` is the best epoch (2 here), shown as the weights kept, not as epochs trained."""
     from dataclasses import replace
@@ -283,7 +283,7 @@ def test_the_settings_table_words_a_cut_last_epoch_as_every_screen_does():
     cut = RunInfo(DatasetRef("orders"), "lightgcn", results=(replace(_row("lightgcn", 0.3), tuning=tuning),), epochs=2)
     untrained = RunInfo(DatasetRef("orders"), "pop", results=(_row("pop", 0.2),))
     table = run_settings(cut, untrained).set_index("setting")
-    assert table.loc["epochs trained", "run A"] == "2.6 epochs"
+    assert table.loc["epochs trained", "run A"] == "2 epochs and 60% of another"
     assert table.loc["epochs trained", "run B"] == "-"
     assert table.loc["weights kept from (best on validation)"].tolist()[:2] == ["epoch 2", "-"]
     budgeted = replace(cut, settings={"time_budget": 12.0})  # a setting one run was given: the other's default, said

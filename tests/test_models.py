@@ -241,7 +241,7 @@ def test_an_epoch_longer_than_the_budget_left_ends_at_the_deadline(planted, monk
     assert tuning.last_epoch_share == first["share_of_epoch"]  # said, not "1 epoch", and kept in run.json
     assert Tuning.from_json(tuning.to_json()).last_epoch_share == tuning.last_epoch_share
     assert epochs_words(tuning.epochs, tuning.last_epoch_share) == f"{first['share_of_epoch']:.0%} of an epoch"
-    assert epochs_words(3, 0.6) == "2.6 epochs" and epochs_words(3, None) == "3 epochs"
+    assert epochs_words(3, 0.6) == "2 epochs and 60% of another" and epochs_words(3, None) == "3 epochs"
     assert len(steps) < 20  # the budget and a step or two, not the epoch's 20 (counted: a busy machine's clock varies)
 
 

@@ -74,9 +74,12 @@ def _basket_indices(dataset: Any, text: str) -> list[int]:
 def _shown(table: Any) -> str:
     """A list as the terminal prints it: 'thin' marked where it holds, blank elsewhere (a column of
     True and False read as data to puzzle over), and said in a line below; no column where no row is
-    thin (a header over blanks, never explained). The JSON keeps the booleans."""
+    thin (a header over blanks, never explained); no name column where every name is the code beside
+    it. The JSON keeps both."""
     from ..baskets.evidence import THIN
 
+    if {"item", "name"} <= set(table.columns) and (table["name"].astype(str) == table["item"].astype(str)).all():
+        table = table.drop(columns="name")  # a basket list's products are named by their codes: said once
     if "thin" not in table.columns:
         return str(table.to_string(index=False))
     if not table["thin"].any():

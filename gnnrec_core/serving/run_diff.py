@@ -54,7 +54,7 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
 
 def _epochs(run: RunInfo) -> str:
     """The main model's epochs trained, as every other screen words them: with the share of a last
-    epoch the deadline cut ('2.6 epochs'); '-' for a model that trains none. From its tuning record:
+    epoch the deadline cut ('2 epochs and 60% of another'); '-' for a model that trains none. From its tuning record:
     the run's own `epochs` is the epoch whose weights were kept, which this table once showed as
     the epochs trained ('10 epochs' of 30)."""
     row = run.main_result
