@@ -60,11 +60,15 @@ def show_cleaning(result, basket_column: str | None) -> None:
     left, right = st.columns([1, 2])
     left.metric("Rows kept", f"{report.rows_kept:,}", f"{report.rows_read - report.rows_kept:,} dropped",
                 delta_color="off", delta_arrow="off")
-    # "count": rows for every reason but the notes on customers and baskets gone whole (their words say which)
+    # "count": rows for every reason but the notes on customers and baskets gone whole (their words say which).
+    # A note of zero is not news (`ingest` prints none either): a lone "0 baskets ... dropped" read as a finding.
     reasons = pd.DataFrame([{"reason": r, "count": n, "kind": "rows dropped"} for r, n in report.dropped.items()]
-                           + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items()])
-    right.dataframe(reasons, hide_index=True,
-                    column_config={"count": st.column_config.NumberColumn(format="localized")})
+                           + [{"reason": r, "count": n, "kind": "noted"} for r, n in report.notes.items() if n])
+    if reasons.empty:
+        right.caption("No line dropped, and nothing to note.")
+    else:
+        right.dataframe(reasons, hide_index=True,
+                        column_config={"count": st.column_config.NumberColumn(format="localized")})
 
     st.subheader("Summary")
     cards = st.columns(6)

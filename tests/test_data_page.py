@@ -145,6 +145,9 @@ def test_a_basket_list_maps_each_basket_as_its_customer(workspace):
     at.radio[0].set_value("Upload files").run()
     at.file_uploader[0].upload("groceries.csv", lines, "text/csv").run()
     assert next(m for m in at.metric if m.label == "Customers").value == "0"
+    # No basket lost a line: the report says nothing dropped, not "0 baskets whose every line was dropped"
+    assert "No line dropped, and nothing to note." in [c.value for c in at.caption]
+    assert not any("reason" in frame.value.columns for frame in at.dataframe)
     next(s for s in at.selectbox if s.label == "user").set_value("basket").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert next(m for m in at.metric if m.label == "Customers").value == "30"
