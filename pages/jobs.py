@@ -34,7 +34,8 @@ class Job:
     config: ExperimentConfig
     status: str = "running"  # running, done, failed, cancelled
     stage: str = "starting"
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # the curve of the configuration training now
+    curves: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # every configuration's, by its number
     last: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     run_id: str | None = None
@@ -55,10 +56,11 @@ class Job:
             self.model_index, self.model_total = event["index"], event["total"]
         self.last = event
         if "epoch" in event:
-            # A new list, never one changed in place: the page reads it from another thread.
-            # The search moving to another configuration starts a new curve.
-            restart = bool(self.history) and event["epoch"] <= self.history[-1]["epoch"]
-            self.history = [event] if restart else [*self.history, event]
+            # A new list, never one changed in place: the page reads it from another thread. Each
+            # configuration has its curve: the search's second rung continues one that others followed
+            # ("epoch 6/15" had joined the curve of the configuration trained before it).
+            key = event.get("configuration")
+            self.curves[key] = self.history = [*self.curves.get(key, []), event]
             self.history_version += 1
 
     def live_curve(self) -> Any:

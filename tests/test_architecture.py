@@ -103,12 +103,35 @@ def test_the_live_training_curve_is_rebuilt_only_when_an_epoch_arrives():
     first = job.live_curve()
     job.record({"stage": "fitting EASE on the train split", "model": "ease", "index": 1, "total": 3})
     assert job.live_curve() is first  # no new epoch: the same figure
-    job.record({"stage": "fitting LightGCN", "epoch": 1, "epochs": 5, "loss": 2.0})  # as the training thread does
+    job.record({"stage": "fitting LightGCN", "epoch": 1, "epochs": 5, "loss": 2.0, "configuration": 7})
     second = job.live_curve()
     assert second is not first and list(second.data[0].y) == [2.0]
     assert job.live_curve() is second
-    job.record({"stage": "search", "epoch": 1, "epochs": 5, "loss": 1.5})  # the next configuration: a new curve
+    job.record({"stage": "search", "epoch": 1, "epochs": 5, "loss": 1.5, "configuration": 8})  # the next: a new curve
     assert list(job.live_curve().data[0].y) == [1.5]
+    # The search's second rung continues the first configuration: its epoch 2 follows its own epoch 1
+    # (it had joined the curve of the configuration trained before it), at x = 2
+    job.record({"stage": "search", "epoch": 2, "epochs": 15, "loss": 1.8, "configuration": 7})
+    curve = job.live_curve().data[0]
+    assert list(curve.y) == [2.0, 1.8] and list(curve.x) == [1, 2]
+
+
+def test_each_trainers_epochs_say_which_configuration_they_are_of():
+    """What the live curve tells configurations apart by: one number for every epoch of one trainer,
+    another for the next trainer's."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from gnnrec_core.models.lightgcn import LightGCN
+
+    rng = np.random.default_rng(0)
+    train = sp.csr_matrix((rng.random((40, 30)) < 0.2).astype(np.float32))
+    seen: list[list[int]] = [[], []]
+    for fit in seen:
+        LightGCN(epochs=2, auto=False, blend=False, device="cpu").fit(
+            train, progress=lambda event, fit=fit: fit.append(event["configuration"]) if "epoch" in event else None)
+    assert len(seen[0]) == len(seen[1]) == 2 and len(set(seen[0])) == len(set(seen[1])) == 1, seen
+    assert seen[0][0] != seen[1][0]
 
 
 def test_model_settings_are_strict():

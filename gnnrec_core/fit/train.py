@@ -25,6 +25,7 @@ set never reaches this module.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, cast
@@ -97,6 +98,9 @@ def device_report() -> str:
     return "No GPU detected: training runs on the CPU"
 
 
+_CONFIGURATIONS = itertools.count(1)  # Trainer.configuration: this process's trainers, numbered
+
+
 class Trainer:
     """Fits `module` (an nn.Module with forward() -> (users_emb, items_emb)) on `train`.
 
@@ -114,6 +118,9 @@ class Trainer:
         self.best_score = -1.0
         self.batch_size: int | None = None
         self.stopped = ""  # why training ended early: "patience", "deadline", "cancelled" or ""
+        # Which configuration an epoch's progress event is of: a search's second rung continues one
+        # trainer after others ran, and its "epoch 6" joined the curve of the configuration before it.
+        self.configuration = next(_CONFIGURATIONS)
 
     def fit(self, module: torch.nn.Module, train: sp.csr_matrix, valid: sp.csr_matrix | None = None) -> torch.nn.Module:
         self.start(module, train)
@@ -208,7 +215,7 @@ class Trainer:
             record["seconds"] = self._seconds
             record["eta_seconds"] = self._eta(last - epoch)
             self.history.append(record)
-            if wants_stop(self.progress, record | {"epochs": last}):
+            if wants_stop(self.progress, record | {"epochs": last, "configuration": self.configuration}):
                 self.stopped = "cancelled"
                 break  # cancelled by the caller: keep what was learned so far
             if cut:
