@@ -20,8 +20,8 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Demo in one click")
     st.caption(f"Trains LightGCN beside four baselines and three closed-form graph filters on the bundled sample "
-               f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). About 15-20 s "
-               "on two CPU cores (the GNN's settings search included); the Train page shows the time left.")
+               f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). About 20 s "
+               "on two quiet CPU cores (the GNN's settings search included); the Train page shows the time left.")
     busy = job is not None and job.status == "running"
     if st.button("Train the demo", type="primary", disabled=busy, icon=":material/play_arrow:"):
         try:
