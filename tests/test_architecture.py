@@ -110,7 +110,7 @@ def test_the_live_training_curve_is_rebuilt_only_when_an_epoch_arrives():
     job.record({"stage": "search", "epoch": 1, "epochs": 5, "loss": 1.5, "configuration": 8})  # the next: a new curve
     assert list(job.live_curve().data[0].y) == [1.5]
     # The search's second rung continues the first configuration: its epoch 2 follows its own epoch 1
-    # (it had joined the curve of the configuration trained before it), at x = 2
+    # (it had joined the curve of the configuration trained before it)
     job.record({"stage": "search", "epoch": 2, "epochs": 15, "loss": 1.8, "configuration": 7})
     curve = job.live_curve().data[0]
     assert list(curve.y) == [2.0, 1.8] and list(curve.x) == [1, 2]

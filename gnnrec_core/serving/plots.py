@@ -62,9 +62,7 @@ def training_curve(history: list[dict], which: str = "the configuration chosen")
     fig = go.Figure()
     top = 0.0
     if not frame.empty:
-        # The epochs' own numbers where the records hold them: a curve picked up mid-way (a trial
-        # continued after a Ray search) starts at its epoch, not at 1
-        step = frame["epoch"].to_numpy() if "epoch" in frame else np.arange(1, len(frame) + 1)
+        step = np.arange(1, len(frame) + 1)
         fig.add_trace(go.Scatter(x=step, y=frame["loss"], name="training loss", line=dict(color=PALETTE[0])))
         if "valid_ndcg" in frame and frame["valid_ndcg"].notna().any():
             scored = frame["valid_ndcg"].notna().to_numpy()
