@@ -19,6 +19,7 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
+from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.merchandising import category_labels
 from gnnrec_core.serving.recommend import HEADINGS
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
@@ -33,7 +34,7 @@ st.title("Recommendations")
 run_id, run = need_run()
 items = run_items(run_id)
 dataset_name = run.info.dataset.name
-model_label = LABELS.get(run.model.name, run.model.name)
+model_label = served_label(run.info)  # "LightGCN + graph filter x2" where the run serves a blend
 
 
 BASKET_MODE = "New customer (build a basket)"

@@ -24,6 +24,7 @@ from gnnrec_core import (
     Run,
     RunInfo,
 )
+from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from gnnrec_core.store_active import active_mark, mark_active
 from pages.jobs import adopt_finished_run
@@ -196,17 +197,22 @@ def run_valid_ndcg(info: RunInfo) -> float | None:
 def run_label(info: RunInfo, markdown: bool = False) -> str:
     """How a run is named: in selectors, short enough for the sidebar ("LightGCN · retail · nDCG 0.090 ·
     02 Dec 13:54"), with the validation score to compare runs on; `markdown`: in full for headers and
-    messages, with the dataset's name escaped."""
+    messages, with the dataset's name escaped. The model is named as the run serves it: a run whose
+    validation chose a blend is "LightGCN + blend" in a selector, its parts and weights in full (the
+    score beside "LightGCN" was the blend's, above the table's LightGCN row)."""
     valid = run_valid_ndcg(info)
+    main = info.main_result
+    blend = dict(main.blend) if main is not None else {}
     saved = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
     dataset = escape_markdown(info.dataset.name) if markdown else info.dataset.name
     if not markdown:  # a selector: short enough for the sidebar, the model and dataset first
-        made = LABELS.get(info.model, info.model) + (" (CLI)" if info.made_by == "cli" else "")  # told apart early
+        made = (LABELS.get(info.model, info.model) + (" + blend" if blend else "")
+                + (" (CLI)" if info.made_by == "cli" else ""))  # told apart early
         parts = [made, dataset, f"nDCG {valid:.3f}" if valid is not None else "", saved]
         return " · ".join(part for part in parts if part)
     score = f", validation nDCG {valid:.3f}" if valid is not None else ""
     via = ", from the CLI" if info.made_by == "cli" else ""
-    return f"{LABELS.get(info.model, info.model)} on {dataset}{score} ({saved}{via})"
+    return f"{served_label(info)} on {dataset}{score} ({saved}{via})"
 
 
 

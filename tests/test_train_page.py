@@ -59,3 +59,23 @@ def test_the_curve_says_whose_epochs_it_draws():
     job = Job.__new__(Job)  # the progress record alone, no thread
     job.history, job.history_version, job.curve, job.curve_version = epochs, 1, None, -1
     assert job.live_curve().layout.title.text == "Training: the configuration training now"
+
+
+def test_a_run_serving_a_blend_is_named_as_its_blend():
+    """The Train page's heading read "Results: LightGCN on Groceries baskets, validation nDCG 0.209"
+    where 0.209 was the blend's and the table's LightGCN row said 0.199: a run is named as it serves,
+    its parts and weights in full, "+ blend" in the sidebar's and Compare's pickers."""
+    from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
+    from pages.widgets import run_label
+
+    def row(blend: dict[str, float], valid: float) -> ResultRow:
+        return ResultRow(model="lightgcn", ndcg=0.2, precision=0.1, recall=0.2, map=0.1, hit_rate=0.3, coverage=0.5,
+                         train_seconds=1.0, valid_ndcg=valid, blend=blend)
+
+    blended = RunInfo(DatasetRef("groceries"), "lightgcn", results=(row({}, 0.199), row({"filter": 2.0}, 0.209)))
+    full = run_label(blended, markdown=True)
+    assert full.startswith("LightGCN + graph filter x2 on groceries, validation nDCG 0.209"), full
+    assert run_label(blended).startswith("LightGCN + blend · groceries · nDCG 0.209")
+    alone = RunInfo(DatasetRef("groceries"), "lightgcn", results=(row({}, 0.199),))
+    assert run_label(alone, markdown=True).startswith("LightGCN on groceries, validation nDCG 0.199")
+    assert run_label(alone).startswith("LightGCN · groceries · nDCG 0.199")

@@ -202,9 +202,9 @@ def _run_in_workspace(root: Path, asked: str, flag: str) -> tuple[Run, Dataset]:
     if [str(i) for i in dataset.interactions.items] != [str(i) for i in run.items]:
         raise replaced
     if asked == "latest":  # which run answers: "latest" moves to another dataset's run after a `train` on it
-        from ..models import LABELS
+        from ..models.registry import served_label
 
-        print(f"{flag} latest: {run_id} ({LABELS.get(run.model.name, run.model.name)} on the dataset "
+        print(f"{flag} latest: {run_id} ({served_label(run.info)} on the dataset "
               f"'{run.info.dataset.name}')", file=sys.stderr)
     return run, dataset
 

@@ -19,7 +19,7 @@ TABLE = ["validation nDCG A", "validation nDCG B", "validation change", "test nD
 
 
 def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
-    from ..models import LABELS
+    from ..models.registry import served_label
     from ..serving.explore import compare_neighbours
     from ..serving.run_diff import (
         as_printed,
@@ -42,7 +42,7 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
         made = time.strftime("%d %b %H:%M", time.localtime(info.saved_at))
         valid = info.main_result.valid_ndcg if info.main_result is not None else None
         score = f", validation nDCG {valid:.4f}" if valid is not None else ""
-        print(f"run {side}: {info.run_id}, {LABELS.get(info.model, info.model)} on the dataset '{info.dataset.name}' "
+        print(f"run {side}: {info.run_id}, {served_label(info)} on the dataset '{info.dataset.name}' "
               f"({info.made_by}, {made}){score}")
     warnings = []
     comparable = a.info.dataset.name == b.info.dataset.name or same_interactions(a, b)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..records import RunInfo
     from .base import Recommender
 
 
@@ -60,6 +61,13 @@ def row_label(model: str, blend: Mapping[str, float] | None = None, weights: boo
     and their weights ("LightGCN + graph filter x4 + popularity x0.1"; without `weights`, the parts
     alone, as two runs' blends are matched)."""
     return " + ".join([LABELS.get(model, model), *blend_parts(blend, weights)])
+
+
+def served_label(info: RunInfo) -> str:
+    """A run's model as the run serves it: its row label, with the blend's parts where validation chose
+    one ("LightGCN + graph filter x2"; "LightGCN" beside the blend's score read as the GNN's own)."""
+    main = info.main_result
+    return row_label(info.model, main.blend if main is not None else None)
 
 
 # What a blend row's "x4" means, where blends are listed (the CLI's table, the Train page's).

@@ -19,8 +19,8 @@ from ..baskets.changes import ChangeReport
 from ..baskets.evidence import THIN
 from ..data.summary import summary
 from ..fit.metrics import METRICS
-from ..models import LABELS, Recommender
-from ..models.registry import row_label
+from ..models import Recommender
+from ..models.registry import row_label, served_label
 from ..pipeline.benchmark import Dataset
 from ..record_fields import METRIC_LABELS
 from ..records import RunInfo, Verdicts
@@ -74,7 +74,7 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     figures = summary(dataset.ingest)
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     parts = [f"<h1>Product associations: {_e(info.dataset.name or info.dataset.source or 'dataset')}</h1>",
-             f"<p class='note'>Model {_e(LABELS.get(info.model, info.model))}. "
+             f"<p class='note'>Model {_e(served_label(info))}. "
              f"Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
              "<h2>Dataset</h2><div class='cards'>"]
     for label, value in (("Customers", figures.users), ("Products", figures.items), ("Baskets", figures.baskets),
