@@ -238,7 +238,10 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         raise InputError(_wider_rows(name, first, widths[0], widths[wider[0]], f"row {wider[0] + 1}", delimiter,
                                      f" ({len(wider)} of the first {len(rows)} rows)"))
     if cut is not None and len(head) < SAMPLE_LINES:  # a long line cut short is at least as wide as its start
-        cut_width = len(next(csv.reader([cut], delimiter=delimiter), []))
+        try:
+            cut_width = len(next(csv.reader([cut], delimiter=delimiter), []))
+        except csv.Error:  # a field past csv's limit (a 5 MB name): read_csv, which has none, counts its fields
+            cut_width = 0
         if cut_width > widths[0]:
             raise InputError(_wider_rows(name, first, widths[0], cut_width, f"row {len(rows) + 1}", delimiter))
     names = [f"column_{i + 1}" for i in range(widths[0])] if headerless else None
