@@ -164,3 +164,26 @@ def test_json_to_dev_stdout_reaches_a_pipe_and_a_redirected_file(small_log, tmp_
         done = subprocess.run(command, stdout=handle, stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(shell.read_text())["rules"]  # the file the shell opened holds the JSON, whole
+
+
+def test_a_closed_or_full_output_is_said_in_one_line_not_an_internal_error(small_log, tmp_path):
+    """`ingest DATA >&-`, `>/dev/full` and `--json - 2>&-`, typed in a shell, exited 3 ("internal
+    error"): stdout closed is refused, a full disk said as such (exit 2); with stderr closed the
+    JSON still reaches stdout."""
+    import shlex
+
+    def shell(redirect: str) -> subprocess.CompletedProcess:
+        command = f"{shlex.quote(sys.executable)} -m gnnrec_core ingest {shlex.quote(str(small_log))} {redirect}"
+        return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
+                              cwd=os.path.dirname(os.path.dirname(__file__)))
+
+    closed = shell(">&-")
+    assert closed.returncode == 2 and closed.stderr == (
+        "error: expected standard output open, found it closed (>&-); redirect it to a file or /dev/null instead\n")
+    if os.path.exists("/dev/full"):
+        full = shell(">/dev/full")
+        assert full.returncode == 2 and full.stderr == (
+            "error: expected room to write the output, found No space left on device\n"), full.stderr
+    out = tmp_path / "ingest.json"
+    quiet = shell(f"--json - 2>&- >{shlex.quote(str(out))}")
+    assert quiet.returncode == 0 and json.loads(out.read_text())["report"]["rows_read"] > 0

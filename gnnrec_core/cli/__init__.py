@@ -13,7 +13,6 @@ import contextlib
 import importlib
 import json
 import os
-import select
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from .args import (
     seed,
     whole,
 )
+from .terminal import FULL, quiet_stdout, stdout_reader_left
 
 # The rules a JSON holds by default: a tiny --min-support on 25,900 invoices found 1.5M rules, a
 # 568 MB file written without a word. The best first (lift's lower bound); --max-rules 0 for all.
@@ -256,9 +256,15 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The CLI; its exit status. What it prints goes through PrintableText: a name from an upload
     holding ESC sequences is shown escaped, never obeyed by the terminal (cli/terminal.py)."""
-    from .terminal import PrintableText
+    from .terminal import PrintableText, writable_stream
 
     out, err = sys.stdout, sys.stderr
+    if not writable_stream(err):  # stderr closed (2>&-): its diagnostics go nowhere, as asked; the JSON flows
+        err = open(os.devnull, "w")  # noqa: SIM115 - the process's own, for its life
+    if not writable_stream(out):  # started with stdout closed (>&-): every command prints its answer there
+        print("error: expected standard output open, found it closed (>&-); redirect it to a file or /dev/null "
+              "instead", file=err)
+        return 2
     sys.stdout, sys.stderr = PrintableText(out), PrintableText(err)
     try:
         return _main(argv)
@@ -296,14 +302,19 @@ def _main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError as exc:
-        if not _stdout_reader_left():  # a pipe to a worker or a socket: a bug like any other
+        if not stdout_reader_left():  # a pipe to a worker or a socket: a bug like any other
             return _internal_error(exc)
-        # The reader left (`| head`): not an error of ours; quiet, with SIGPIPE's status. Python's
-        # final flush of what is still buffered must not raise either.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)  # the process's stdout descriptor
-        os.close(devnull)
+        # The reader left (`| head`): not an error of ours; quiet, with SIGPIPE's status.
+        quiet_stdout()
         return 141
+    except OSError as exc:
+        if exc.errno not in FULL:
+            return _internal_error(exc)
+        # The disk (or /dev/full) took no more: the machine's state, not a bug
+        where = f"'{exc.filename}'" if exc.filename else "the output"
+        print(f"error: expected room to write {where}, found {exc.strerror or 'none'}", file=sys.stderr)
+        quiet_stdout()
+        return 2
     except MemoryError:
         print("error: expected the data to fit in memory, found it does not; use a sample or a larger "
               "machine (docs/scaling.md)", file=sys.stderr)
@@ -317,16 +328,6 @@ def _internal_error(exc: BaseException) -> int:
     print(f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it "
           "with the command that caused it", file=sys.stderr)
     return 3
-
-
-def _stdout_reader_left() -> bool:
-    """Whether the process's stdout is a pipe whose reader has closed it (poll says POLLERR)."""
-    try:
-        poller = select.poll()
-        poller.register(1, select.POLLOUT)  # the process's stdout descriptor, whatever sys.stdout is now
-        return any(events & select.POLLERR for _, events in poller.poll(0))
-    except (AttributeError, OSError, ValueError):  # no poll here, or no descriptor 1: not a pipe's reader
-        return False
 
 
 # The engine names a setting as the engine knows it; the CLI names the flag that sets it.

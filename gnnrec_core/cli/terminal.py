@@ -12,9 +12,14 @@ unaffected: json.dumps writes control characters as \\u escapes.
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
-from typing import TextIO
+import select
+from typing import Any, TextIO
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a write the disk had no room for: said, not an internal error
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # marks, embeddings, overrides, isolates
 _LINES = "\u2028\u2029"  # line and paragraph separators
@@ -66,3 +71,38 @@ class PrintableText(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.stream, "encoding", "utf-8")
+
+
+def writable_stream(stream: Any) -> bool:
+    """Whether `stream` can be written to. Not None (Python's stream for a descriptor closed before it
+    started), nor a stream on a descriptor not open for writing: closed by the shell (`2>&-`), the
+    descriptor can be taken by a file opened for reading before Python starts (pyenv's shim)."""
+    import fcntl
+
+    if stream is None:
+        return False
+    try:
+        flags = fcntl.fcntl(stream.fileno(), fcntl.F_GETFL)
+    except (io.UnsupportedOperation, AttributeError):  # no descriptor at all (a test's capture): before OSError,
+        return True  # which UnsupportedOperation is too
+    except (OSError, ValueError):  # no such descriptor, or a stream closed
+        return False
+    return flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+
+
+def stdout_reader_left() -> bool:
+    """Whether the process's stdout is a pipe whose reader has closed it (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(1, select.POLLOUT)  # the process's stdout descriptor, whatever sys.stdout is now
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll here, or no descriptor 1: not a pipe's reader
+        return False
+
+
+def quiet_stdout() -> None:
+    """The process's stdout pointed at /dev/null, once what it held can no longer be written (its reader
+    left, or the disk is full): Python's final flush of what is still buffered must not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # the process's stdout descriptor
+    os.close(devnull)
