@@ -93,3 +93,15 @@ def test_output_paths_refuse_a_mistaken_file_type_and_take_what_a_user_means(tmp
         writable_folder(str(tmp_path / "exp.csv"), "--out")
     assert writable_folder(str(tmp_path / "exp.csv") + "/", "--out").is_dir()
     assert writable_folder(str(tmp_path / "v1.0"), "--out").is_dir()
+
+
+def test_weighting_by_rating_without_ratings_is_refused_and_nothing_is_saved(small_log, tmp_path):
+    """`--weighting rating` on orders without a rating column made every weight NaN: every model
+    ranked alike (nDCG the same to the digit) and `train` saved that run."""
+    said = ("error: --weighting: expected a rating column for weighting 'rating', found none mapped (map one: the "
+            "Data page's rating role, or --rating-col NAME)\n")
+    ranked = run_cli("benchmark", small_log, "--models", "pop,itemknn", "--weighting", "rating")
+    assert ranked.returncode == 2 and ranked.stderr == said, ranked.stderr
+    trained = run_cli("train", small_log, "--model", "pop", "--weighting", "rating", "--workspace", tmp_path / "ws")
+    assert trained.returncode == 2 and trained.stderr == said, trained.stderr
+    assert not list((tmp_path / "ws").glob("*/*"))

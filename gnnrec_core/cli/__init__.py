@@ -336,7 +336,8 @@ FLAG_FOR = {"split date": "--split", "start date": "--start", "end date": "--end
             "time_budget": "--time-budget", "k": "--k", "test_size": "--test-size", "models": "--models",
             "model": "--model", "compared models": "--compare-with",
             "engine": "--engine", "ray address": "--ray-address", "min_confidence": "--min-confidence",
-            "min_lift": "--min-lift", "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets"}
+            "min_lift": "--min-lift", "max_len": "--max-len", "q_threshold": "--q", "min_baskets": "--min-baskets",
+            "weighting": "--weighting"}
 
 
 def in_cli_words(message: str) -> str:

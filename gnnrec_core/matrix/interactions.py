@@ -153,6 +153,9 @@ def _row_weights(rows: pd.DataFrame, config: InteractionConfig) -> np.ndarray:
     if config.weighting == "quantity":
         weight = rows["quantity"].fillna(1).clip(lower=0).to_numpy(np.float64)
     elif config.weighting == "rating":
+        if not rows["rating"].notna().any():  # every weight NaN: every model ranked alike, and a run was saved
+            raise ConfigError("weighting: expected a rating column for weighting 'rating', found none mapped "
+                              "(map one: the Data page's rating role, or --rating-col NAME)")
         weight = rows["rating"].fillna(rows["rating"].median()).to_numpy(np.float64)
     if rows["event"].notna().any():
         table = {k.lower(): v for k, v in config.event_weights}
