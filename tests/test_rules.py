@@ -321,3 +321,12 @@ def test_rules_product_reads_names_as_written(tmp_path):
     done = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", data, "--items", items, "--product", "("],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0 and done.stdout.startswith("0 of the "), done.stdout  # "MUG (10)" is the display's
+
+
+def test_a_max_len_past_five_is_refused_in_one_line(small_log):
+    """`rules --max-len 100000` ran for minutes in mlxtend's loop up to max_len (and FP-growth's itemsets
+    multiply with their length): refused past 5, in one line."""
+    huge = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(small_log), "--max-len", "100000"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert huge.returncode == 2 and huge.stderr.count("\n") == 1 and huge.stderr.startswith(
+        "error: --max-len: expected an itemset size of 2 to 5, found 100000 (longer itemsets multiply"), huge.stderr
