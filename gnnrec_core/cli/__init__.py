@@ -122,7 +122,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--min-lift", type=finite, default=None,
                              help="how many times more often than by chance a rule's products go together; "
                                   "default 1, as on the Associations page (below 1 they avoid each other)")
-            sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 or more)")
+            sub.add_argument("--max-len", type=positive_int, default=2, help="most products in one rule (2 to 5)")
             sub.add_argument("--product", metavar="TEXT", default="",
                              help="only rules with a product whose code or name holds TEXT (any case), on either "
                                   "side: the Associations page's product filter")
