@@ -187,3 +187,17 @@ def test_a_closed_or_full_output_is_said_in_one_line_not_an_internal_error(small
     out = tmp_path / "ingest.json"
     quiet = shell(f"--json - 2>&- >{shlex.quote(str(out))}")
     assert quiet.returncode == 0 and json.loads(out.read_text())["report"]["rows_read"] > 0
+
+
+def test_json_naming_a_file_out_writes_is_refused_before_any_work(tmp_path):
+    """`report --out r.html --json r.html` said "wrote r.html" twice and left the JSON where the report
+    was; `export --json FOLDER/recommendations.csv` replaced the export's own file. Both refused."""
+    said = "which --out writes too; name another file\n"
+    html = tmp_path / "r.html"
+    report = run_cli("report", "--run", "latest", "--workspace", tmp_path / "ws", "--out", html, "--json", html)
+    assert report.returncode == 2 and report.stderr.endswith(said), report.stderr
+    folder = tmp_path / "export"
+    export = run_cli("export", "--run", "latest", "--workspace", tmp_path / "ws", "--out", folder,
+                     "--json", folder / "recommendations.csv")
+    assert export.returncode == 2 and export.stderr.endswith(said), export.stderr
+    assert not html.exists() and not folder.exists() and not (tmp_path / "ws").exists()

@@ -10,8 +10,10 @@ import difflib
 import math
 import sys
 from argparse import Namespace
+from pathlib import Path
 from typing import Any, NoReturn
 
+from ..errors import ConfigError
 from ..file_output import checked_path
 
 CATALOGUE_FLAGS = {"id": "item", "name": "item_name", "category": "category", "price": "price"}
@@ -33,6 +35,24 @@ def checked_paths(args: Namespace) -> None:
         value = getattr(args, attribute, None)
         if isinstance(value, str) and value not in ("", "-"):
             checked_path(value, flag)
+    _apart_from_out(args)
+
+
+def _apart_from_out(args: Namespace) -> None:
+    """--json may not be a file --out writes (report's HTML, one of export's files): the second write
+    replaced the first, and both were said written."""
+    out, json_path = getattr(args, "out", None), getattr(args, "json_path", None)
+    if not isinstance(out, str) or not out or json_path in (None, "", "-"):
+        return
+    target, folder = Path(json_path).resolve(), Path(out).resolve()
+    written = [folder]
+    if getattr(args, "command", None) == "export":
+        from ..serving.export import EXPORT_FILES
+
+        written = [folder / name for name in EXPORT_FILES]
+    if target in written:
+        raise ConfigError(f"--json: expected a file apart from what --out writes, found '{json_path}', which --out "
+                          "writes too; name another file")
 
 
 def input_paths(args: Namespace) -> list[tuple[str, str]]:
