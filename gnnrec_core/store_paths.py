@@ -6,7 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .store_active import ACTIVE_FILE
+
 KINDS = {"datasets": "meta.json", "runs": "run.json"}  # kind -> the record file every entry holds
+
+
+# A workspace's own files beside its entries: the lock every save takes, the dataset made active
+ROOT_FILES = (".lock", ACTIVE_FILE)
 
 
 def entries_folder_holding(target: Path) -> Path | None:
@@ -21,6 +27,8 @@ def entries_folder_holding(target: Path) -> Path | None:
     for folder in resolved.parents:
         if folder.name in KINDS and _is_workspace(folder.parent):
             return folder
+    if resolved.name in ROOT_FILES and _is_workspace(resolved.parent):  # its lock, its active mark: kept as entries
+        return resolved.parent
     return None
 
 

@@ -253,10 +253,12 @@ def test_output_files_are_refused_inside_a_workspaces_saved_entries(small_log, t
     record = (run / "run.json").read_text()
     for command in (("rules", small_log, "--json", run / "run.json"),
                     ("report", "--run", "latest", "--workspace", ws, "--out", run / "report.html"),
-                    ("export", "--run", "latest", "--workspace", ws, "--out", ws / "datasets" / "x")):
+                    ("export", "--run", "latest", "--workspace", ws, "--out", ws / "datasets" / "x"),
+                    ("report", "--run", "latest", "--workspace", ws, "--out", ws / ".lock")):  # the saves' lock
         done = run_cli(*command)
         assert done.returncode == 2 and "inside" in done.stderr and "would damage what is saved" in done.stderr
     assert (run / "run.json").read_text() == record and not (ws / "datasets" / "x").exists()
+    assert (ws / ".lock").read_bytes() == b""
     inner = run_cli("train", small_log, "--model", "pop", "--compare-with", "itemknn", "--workspace", ws / "runs",
                     "--quiet")  # made runs/runs and runs/datasets: two damaged entries of the workspace
     assert inner.returncode == 2 and "expected a workspace folder outside another workspace's" in inner.stderr

@@ -40,8 +40,10 @@ def checked_paths(args: Namespace) -> None:
 
 def _apart_from_out(args: Namespace) -> None:
     """--json may not be a file --out writes (report's HTML, one of export's files): the second write
-    replaced the first, and both were said written."""
+    replaced the first, and both were said written. Nor is --out '-'."""
     out, json_path = getattr(args, "out", None), getattr(args, "json_path", None)
+    if out == "-":  # wrote a file named '-' and said "wrote -"
+        raise ConfigError("--out: expected a path to write to, found '-' (standard output is for --json - alone)")
     if not isinstance(out, str) or not out or json_path in (None, "", "-"):
         return
     target, folder = Path(json_path).resolve(), Path(out).resolve()
