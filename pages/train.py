@@ -28,6 +28,7 @@ from gnnrec_core.data.heldout import heldout_notes, read_like
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
+from gnnrec_core.record_fields import METRIC_LABELS
 from gnnrec_core.serving.run_diff import as_printed, results_frame
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.serving.verdicts import (
@@ -270,8 +271,17 @@ if serving and trusted:  # the other pages serve this run's model; say which mod
               help="Sets the form's Model; its other settings stay. Press Train to serve it.")
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
+# Headers in words with what each measures (a merchandiser read "ndcg", "map", "hit_rate" as jargon)
+METRIC_HELP = {"ndcg": "how high the products each test customer went on to buy sit in the list (1: all first)",
+               "precision": "share of the list the customer went on to buy",
+               "recall": "share of what the customer went on to buy that the list holds",
+               "map": "mean average precision: precision read at each product bought, averaged",
+               "hit_rate": "share of test customers with at least one product bought in the list",
+               "coverage": "share of the catalogue in anyone's list"}
 st.dataframe(as_printed(shown, list(METRICS)), hide_index=True, placeholder=MISSING, column_config={
-    metric: st.column_config.NumberColumn(format="%.4f") for metric in METRICS}
+    metric: st.column_config.NumberColumn(f"test {METRIC_LABELS[metric]}@{info.k}", format="%.4f",
+                                          help=f"{METRIC_HELP[metric]}, in the top {info.k}")
+    for metric in METRICS}
     | {"fit seconds": st.column_config.NumberColumn(format="%.2f")})
 if any(r.blend for r in info.results):
     st.caption(BLEND_WEIGHTS_WORDS)

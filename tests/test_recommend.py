@@ -24,6 +24,7 @@ from gnnrec_core.serving.recommend import (
     recommend_for_basket,
     recommend_table,
     thin_note,
+    whole_percents,
 )
 
 
@@ -230,6 +231,12 @@ def test_a_blended_gnns_path_names_the_purchase_its_filter_part_comes_from(tmp_p
                 assert row["link_measure"] == "embedding similarity" and row["link"] > 0
     assert named >= model.n_users  # every customer has products their purchases' filter parts lift
     assert FILTER_LINK == GFCF.link_label  # the blend's filter is GF-CF's, named as GF-CF's own rows name it
+    # The caption's shares of the score, each a whole percent, add to 100 ("57%, 6% and 38%" did not)
+    import re
+
+    shares = [int(p) for p in re.findall(r"(\d+)% from ", recommend_table(model, dataset, 0, k=5).attrs["explained"])]
+    assert len(shares) >= 2 and sum(shares) == 100, shares
+    assert whole_percents([57.4, 5.6, 37.9]) == [57, 5, 38] and whole_percents([1.0, 1.0, 1.0]) == [34, 33, 33]
 
 
 def test_a_baskets_path_names_the_purchase_of_its_largest_part(tmp_path):

@@ -269,6 +269,18 @@ def _because(row: list[tuple[str, float]]) -> str:
     return " · ".join(f"{label} {_number(value)}" for label, value in row) or "no purchased product links to it"
 
 
+def whole_percents(values: list[float]) -> list[int]:
+    """Each value's share of their sum in whole percents adding to 100, by largest remainders (rounded
+    each alone, "57% ..., 6% ... and 38% ..." added to 101)."""
+    total = sum(values)
+    exact = [100.0 * value / total for value in values]
+    whole = [int(share) for share in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - whole[i], reverse=True)
+    for i in by_remainder[:100 - sum(whole)]:
+        whole[i] += 1
+    return whole
+
+
 def explained(parts: ScoreParts, model: Recommender) -> str:
     """Where the listed scores come from, in words: the share of each kind of part (by absolute size)."""
     if BUYERS in parts.other:
@@ -285,7 +297,8 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     total = sum(sizes.values())
     if total == 0:
         return "Every listed score is 0: nothing the customer bought links to these products."
-    shares = [f"{size / total:.0%} from {what}" for what, size in sizes.items() if size > 0]
+    kept = {what: size for what, size in sizes.items() if size > 0}
+    shares = [f"{share}% from {what}" for what, share in zip(kept, whole_percents(list(kept.values())))]
     words = ", ".join(shares[:-1]) + (" and " if len(shares) > 1 else "") + shares[-1]
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
     learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
