@@ -86,7 +86,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
-           "together). Baskets count every order, those without a customer ID included; buyers count customers. "
+           "together). Baskets count every order in the data, with a known customer or not; buyers count customers. "
            f"Similarity: {escape_markdown(run.model.link_scale)}.")
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 similarity_help = f"{run.model.link_label}: {run.model.link_scale}"

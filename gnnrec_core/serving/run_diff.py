@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..fit.metrics import METRICS
 from ..models import SPECS
-from ..models.registry import row_label
+from ..models.registry import row_label, served_label
 from ..models.shared_parts import fingerprint
 from ..records import RunInfo
 from ..setting_words import epochs_words
@@ -35,7 +35,7 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
         "run": (a.run_id, b.run_id),
         "made by": (a.made_by, b.made_by),
         "dataset": (a.dataset.name, b.dataset.name),
-        "model": (a.model, b.model),
+        "model": (served_label(a), served_label(b)),  # as each run serves it: its blend named
         "weighting": (a.weighting, b.weighting),
         "seed": (str(a.seed), str(b.seed)),
         "split": (_split_words(a.split), _split_words(b.split)),
@@ -46,7 +46,8 @@ def run_settings(a: RunInfo, b: RunInfo) -> pd.DataFrame:
                                        _value(b.settings.get(key), _default(b, key)))
     rows["epochs trained"] = (_epochs(a), _epochs(b))
     rows["weights kept from (best on validation)"] = (_best_epoch(a), _best_epoch(b))
-    rows["rows scored"] = (", ".join(r.key for r in a.results), ", ".join(r.key for r in b.results))
+    scored = [", ".join(row_label(r.model, r.blend) for r in run.results) for run in (a, b)]
+    rows["rows scored"] = (scored[0], scored[1])
     frame = pd.DataFrame([(name, *values) for name, values in rows.items()], columns=["setting", "run A", "run B"])
     frame["differs"] = frame["run A"] != frame["run B"]
     return frame
