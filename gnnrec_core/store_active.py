@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ACTIVE_FILE = "active.json"
+from .store_paths import ACTIVE_FILE  # named there, where the CLI refuses it as an output
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .store_active import ACTIVE_FILE
-
 KINDS = {"datasets": "meta.json", "runs": "run.json"}  # kind -> the record file every entry holds
 
 
+ACTIVE_FILE = "active.json"  # the dataset a workspace's sessions open on (store_active)
 # A workspace's own files beside its entries: the lock every save takes, the dataset made active
 ROOT_FILES = (".lock", ACTIVE_FILE)
 

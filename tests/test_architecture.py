@@ -178,7 +178,7 @@ def test_every_public_name_the_pages_and_benchmarks_use_exists():
 LAYERS = {"errors": 0, "store_paths": 0.1, "file_output": 0.2, "record_fields": 0.3, "verdict_records": 0.4,
           "progress": 0.5, "records": 0.5, "data": 1,
           "matrix": 2, "fit": 3, "models": 4,
-          "store_files": 4.5, "store_atomic": 4.6, "setting_words": 4.7, "store": 5, "baskets": 5,
+          "store_files": 4.5, "store_active": 4.55, "store_atomic": 4.6, "setting_words": 4.7, "store": 5, "baskets": 5,
           "pipeline": 6,
           "serving": 7, "cli": 8,
           "__init__": 9, "__main__": 9}
