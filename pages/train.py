@@ -26,7 +26,7 @@ from gnnrec_core import (
 from gnnrec_core import split as split_interactions
 from gnnrec_core.data.heldout import heldout_notes, read_like
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
-from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS
+from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS, served_label
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
 from gnnrec_core.record_fields import METRIC_LABELS
 from gnnrec_core.serving.run_diff import as_printed, results_frame
@@ -263,7 +263,7 @@ if judged.training is not None or judged.graph is not None:
                "spread over seeds, set Repeat over seeds above (or `gnnrec benchmark DATA --repeat 5`): each seed "
                "draws its split and trains again, and both verdicts are read over them.")
 advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
-serving, trusted = serving_note(advice, info.model, whose), trusted_model(advice, info.model)
+serving, trusted = serving_note(advice, info.model, whose, served_label(info)), trusted_model(advice, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))
     st.button(f"Choose {escape_markdown(trusted[1])} as the Model above", key="choose-trusted",

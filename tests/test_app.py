@@ -68,10 +68,11 @@ def test_demo_journey_through_every_page(workspace):
     assert "95% interval" in texts and "test users" in texts  # every verdict with its interval
     assert " on nDCG@10: " in texts and "Best graph model against the best baseline" in texts  # stated, headed
     assert "Each interval is over this run's test users" in texts and "--repeat 5" in texts  # and where seeds are
+    from gnnrec_core.models.registry import served_label
     from gnnrec_core.serving.verdicts import run_verdicts, serving_note
 
     (info,) = Workspace(workspace).list_runs()  # the page says which model its verdicts trust, where not this one
-    note = serving_note(run_verdicts(info), info.model)
+    note = serving_note(run_verdicts(info), info.model, label=served_label(info))  # its blend named, if it serves one
     assert ("This run serves" in texts) == (note is not None) and (note is None or note in texts)
     from gnnrec_core.serving.verdicts import trusted_model
 

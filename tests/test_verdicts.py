@@ -141,6 +141,8 @@ def test_a_run_that_serves_another_model_than_its_verdicts_trust_says_how_to_ser
                     "run's model (--model ease, or the Train page's Model).")
     graph_ahead = gain(bspm, ease, 10, paired=(users + 0.02, users))
     assert "--model bspm" in serving_note(Verdicts(training, graph_ahead), "lightgcn")  # the filter training trailed
+    blended = serving_note(Verdicts(training, graph_behind), "lightgcn", label="LightGCN + graph filter x2")
+    assert blended.startswith("This run serves LightGCN + graph filter x2; the verdicts trust EASE.")  # as it serves
     assert serving_note(Verdicts(training, graph_behind), "ease") is None  # it serves what it trusts
     level = gain(gnn, bspm, 10, paired=(users + np.random.default_rng(0).normal(0, 0.3, 200), users))
     assert level.verdict == "level" and serving_note(Verdicts(level, graph_ahead), "lightgcn") is None

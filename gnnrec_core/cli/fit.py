@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..file_output import writable_file, write_output
 from ..fit.metrics import METRICS
 from ..matrix.interactions import InteractionConfig, Interactions, given_split
-from ..models.registry import BLEND_WEIGHTS_WORDS, row_label
+from ..models.registry import BLEND_WEIGHTS_WORDS, row_label, served_label
 from ..pipeline.benchmark import Dataset, benchmark, benchmark_seeds, parse_models, prepare
 from ..records import DatasetRef, ResultRow, SeededBenchmark, Tuning, Verdicts
 from ..serving.verdicts import (
@@ -265,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                                 if heldout_file is not None else ())
     info = workspace.load_run(run_id).info
     advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
-    serving = serving_note(advice, info.model, whose)
+    serving = serving_note(advice, info.model, whose, served_label(info))
     own = [f"{first_split_words(info.seeds, info.split)[2:]}, {line}" if info.seeds else line
            for line in verdict_lines(info.verdicts)]
     over = info.over_seeds  # verdict_lines says the training verdict, then the graph one, each where present

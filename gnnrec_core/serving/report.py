@@ -102,10 +102,11 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     return _page(parts)
 
 
-def _advice(info: RunInfo) -> tuple[Verdicts, str, str]:
-    """serving_note's arguments: the verdicts the advice follows, the run's model, their name."""
+def _advice(info: RunInfo) -> tuple[Verdicts, str, str, str]:
+    """serving_note's arguments: the verdicts the advice follows, the run's model, their name, the model
+    as the run serves it."""
     found, whose = advice_verdicts(info)
-    return found, info.model, whose
+    return found, info.model, whose, served_label(info)
 
 
 def _page(parts: list[str]) -> str:

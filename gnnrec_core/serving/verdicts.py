@@ -106,9 +106,10 @@ def trusted_model(found: Verdicts, served: str) -> tuple[str, str] | None:
     return trusted[0].split("+")[0], trusted[1]
 
 
-def serving_note(found: Verdicts, served: str, whose: str = "the verdicts") -> str | None:
+def serving_note(found: Verdicts, served: str, whose: str = "the verdicts", label: str | None = None) -> str | None:
     """Where the verdicts trust another model than the one a saved run serves: which, and how to
-    serve it. `whose`: the verdicts' name in the sentence (advice_verdicts' second value)."""
+    serve it. `whose`: the verdicts' name in the sentence (advice_verdicts' second value); `label`: the
+    served model as the run serves it (`registry.served_label`, its blend named), else its label."""
     trusted = trusted_model(found, served)
     if trusted is None:
         return None
@@ -117,7 +118,7 @@ def serving_note(found: Verdicts, served: str, whose: str = "the verdicts") -> s
     model = trusted[0]
     more = "more epochs" if found.cut is not None and found.cut.reason == "epochs" else "a longer time budget"
     longer = f" (or give training {more}: it was still improving)" if found.cut is not None else ""
-    return (f"This run serves {LABELS.get(served, served)}; {whose} trust {trusted[1]}. To serve that "
+    return (f"This run serves {label or LABELS.get(served, served)}; {whose} trust {trusted[1]}. To serve that "
             f"instead, train it as the run's model (--model {model}, or the Train page's Model){longer}.")
 
 
