@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import InputError
 from .frames import _check_columns, _one_line
 from .mapping import SYNONYMS, normalise_name, shown
+from .value_returns import fields_in, values_returns
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -25,7 +26,6 @@ BASKET_COLUMNS = ("basket", "item")
 
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # str.splitlines() also splits at U+2028, U+0085, \v, \f...
-LONE_CR = re.compile(r"\r(?!\n)")  # a CR not before a newline: a line end, or a value's own (_values_returns)
 
 
 HEAD_CHARS = 1 << 18  # the first 256 KB of text tell the delimiter and the table's shape
@@ -238,14 +238,11 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         raise InputError(_wider_rows(name, first, widths[0], widths[wider[0]], f"row {wider[0] + 1}", delimiter,
                                      f" ({len(wider)} of the first {len(rows)} rows)"))
     if cut is not None and len(head) < SAMPLE_LINES:  # a long line cut short is at least as wide as its start
-        try:
-            cut_width = len(next(csv.reader([cut], delimiter=delimiter), []))
-        except csv.Error:  # a field past csv's limit (a 5 MB name): read_csv, which has none, counts its fields
-            cut_width = 0
+        cut_width = fields_in(cut, delimiter)  # -1 past csv's field limit (a 5 MB name): read_csv has none
         if cut_width > widths[0]:
             raise InputError(_wider_rows(name, first, widths[0], cut_width, f"row {len(rows) + 1}", delimiter))
     names = [f"column_{i + 1}" for i in range(widths[0])] if headerless else None
-    text, in_values = _values_returns(text, delimiter, widths[0])
+    text, in_values = values_returns(text, delimiter, widths[0])
     if in_values:
         notes.append(f"{in_values:,} line{'' if in_values == 1 else 's'} held a carriage return (\\r) inside an "
                      "unquoted value: kept as part of the value, not read as a line end (the row split there "
@@ -262,51 +259,6 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         raise InputError(_wider_rows(name, first, widths[0], widths[0] + frame.index.nlevels,
                                      "row 1" if headerless else "row 2", delimiter))
     return _without_a_cut_last_row(frame, text, delimiter, widths[0], notes)
-
-
-def _values_returns(text: str, delimiter: str, width: int) -> tuple[str, int]:
-    """`text` to read with lines ending at \n alone where some line holds a lone CR inside a value,
-    and how many such lines. Python's csv writer with '\n' line ends leaves a value holding a CR
-    unquoted; read as a line end it split the row into two short ones (a phantom product, the real
-    row's customer and date lost). Only a line that read whole has the header's width and split at
-    its CRs does not is read so; every other CR stays a line end (old Mac lines pasted among Unix
-    ones, the header's, a file with as many lone CRs as newlines); (text, 0) where no line needs it."""
-    if "\n" not in text or "\r" not in text:
-        return text, 0
-    if len(LONE_CR.findall(text)) >= text.count("\n"):  # lines end at CR here, with a stray newline or few
-        return text, 0
-    lines: dict[int, tuple[int, bool, bool]] = {}  # start -> (end, CRs end rows there, a CR is an unquoted value's)
-    header_end = text.find("\n", len(text) - len(text.lstrip()))  # the first line that holds anything ends here
-    for found in LONE_CR.finditer(text):
-        start = text.rfind("\n", 0, found.start()) + 1
-        if start in lines:
-            continue
-        end = text.find("\n", found.start())
-        end = len(text) if end < 0 else end
-        line = text[start:end].removesuffix("\r")  # a CRLF's CR is no lone one
-        pieces = line.split("\r")
-        # The header's CRs end it (a column name holds none); so do CRs that split the line into rows
-        # of the header's width, and any where the line read whole would not have that width either
-        # (old Mac rows short of a field, or a blank one, pasted among Unix lines): read as before.
-        rows_end_there = (start <= header_end or all(_fields(piece, delimiter) == width for piece in pieces)
-                          or _fields(line.replace("\r", " "), delimiter) != width)
-        unquoted = any(line[:at].count('"') % 2 == 0 for at in (m.start() for m in LONE_CR.finditer(line)))
-        lines[start] = (end, rows_end_there, not rows_end_there and unquoted)
-    in_values = sum(in_value for _, _, in_value in lines.values())
-    if not in_values:
-        return text, 0
-    parts, last = [], 0  # read at \n alone: the CRs that end rows become newlines, the rest stay in their values
-    for start, (end, rows_end_there, _) in sorted(lines.items()):
-        parts += [text[last:start], LONE_CR.sub("\n", text[start:end]) if rows_end_there else text[start:end]]
-        last = end
-    return "".join(parts + [text[last:]]).replace("\r\n", "\n"), in_values
-
-
-def _fields(line: str, delimiter: str) -> int:
-    try:
-        return len(next(csv.reader([line], delimiter=delimiter), []))
-    except csv.Error:
-        return -1
 
 
 def _without_a_cut_last_row(frame: pd.DataFrame, text: str, delimiter: str, width: int,

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..progress import Progress, wants_stop
+from .data_parallel import distributed_rank, sum_gradients, sum_scalar
 from .metrics import evaluate
 
 NEGATIVE_SAMPLING = ("uniform", "popularity")
@@ -193,12 +194,12 @@ class Trainer:
                 self._optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if world > 1:
-                    _sum_gradients(module)
+                    sum_gradients(module)
                 self._optimizer.step()
                 self._steps += 1
                 total += float(loss.detach()) * len(batch)
             if world > 1:
-                total = _sum_scalar(total, device)
+                total = sum_scalar(total, device)
             record: dict[str, Any] = {"epoch": epoch, "loss": total / max(seen, 1)}
             cut = seen < len(order)
             if cut:
@@ -312,38 +313,6 @@ def embedding_scorer(user_emb: torch.Tensor, item_emb: torch.Tensor, bias: torch
     # offset + (users / T) items^T in one addmm: the temperature scales the n x dim side, not the scores.
     return lambda users: torch.addmm(offset, F.normalize(users, dim=1) / config.temperature,
                                      items.T).detach().cpu().numpy()
-
-
-def distributed_rank() -> tuple[int, int]:
-    """(world size, rank) under torch.distributed (set up by Ray Train's workers,
-    pipeline/distributed.py), else (1, 0).
-
-    Data parallel over users: every process holds the whole graph and embedding table, takes its
-    share of each batch, and gradients are summed before the step, so every process applies the
-    same update as one process would on the whole batch. Random draws (epoch order, negatives) come
-    from one seeded generator that every process advances identically."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_world_size(), dist.get_rank()
-    return 1, 0
-
-
-def _sum_gradients(module: torch.nn.Module) -> None:
-    import torch.distributed as dist
-
-    for parameter in module.parameters():
-        if parameter.grad is None:  # e.g. the item bias of a process with an empty share: still reduce,
-            parameter.grad = torch.zeros_like(parameter)  # every process must make the same calls
-        dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
-
-
-def _sum_scalar(value: float, device: torch.device) -> float:
-    import torch.distributed as dist
-
-    tensor = torch.tensor([value], dtype=torch.float64, device=device)  # nccl reduces GPU tensors only
-    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
-    return float(tensor.item())
 
 
 def batch_size_for(n_users: int, config: TrainConfig) -> int:

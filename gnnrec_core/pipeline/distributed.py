@@ -1,4 +1,4 @@
-"""LightGCN data parallel over users on Ray Train: N workers, gradients summed (train.distributed_rank).
+"""LightGCN data parallel over users on Ray Train: N workers, gradients summed (fit/data_parallel.py).
 
     python -m gnnrec_core.pipeline.distributed orders.csv --out runs/ddp --epochs 20 --workers 2
 
