@@ -47,6 +47,7 @@ WORDS: dict[str, Callable[[Any], str]] = {
     "form": lambda v: "the exact (unpruned) item graph" if v == "exact" else "the item graph pruned per product",
     "exponent": lambda v: f"degree normalisation {_number(v)}",
     "power": lambda v: f"edge weights to the power {_number(v)}",
+    "discount": lambda v: f"the product reached discounted by its popularity to the power {_number(v)}",
     "filter": lambda v: TURBO_FILTERS.get(int(v), f"filter {v}"),
     # EASE
     "l2": lambda v: f"regularisation lambda {_number(v)}",

@@ -16,7 +16,7 @@ from gnnrec_core.models.graph_filter import GraphFilter, polynomial, pruned_prod
 from gnnrec_core.models.row_pruning import prune_rows
 from gnnrec_core.models.turbocf import TurboCF
 
-FILTERS = ("gfcf", "bspm", "turbocf")
+FILTERS = ("gfcf", "bspm", "turbocf", "rp3beta")
 
 
 def _tiny(users: int = 30, items: int = 12, seed: int = 1) -> sp.csr_matrix:
@@ -87,6 +87,28 @@ def test_a_score_is_exactly_the_sum_of_its_history_items_contributions(name, pla
                        atol=1e-4)
 
 
+@pytest.mark.parametrize("neighbours", [0, 3])
+def test_rp3beta_scores_are_the_papers_three_step_walk(neighbours):
+    """W = (D_i^-1 R^T)^a (D_u^-1 R)^a D_i^-b with a zero diagonal, each row's `neighbours` largest
+    kept, computed densely from the paper's formula on weighted interactions."""
+    from gnnrec_core.models.rp3beta import RP3beta
+
+    rng = np.random.default_rng(3)
+    train = sp.random(30, 12, density=0.35, random_state=3, format="csr", dtype=np.float32)
+    train.data = rng.integers(1, 4, train.nnz).astype(np.float32)
+    dense = train.toarray().astype(np.float64)
+    user_degree, item_degree = dense.sum(1), dense.sum(0)
+    to_item = (dense / np.where(user_degree > 0, user_degree, 1.0)[:, None]) ** 0.7
+    to_user = (dense.T / np.where(item_degree > 0, item_degree, 1.0)[:, None]) ** 0.7
+    walk = to_user @ to_item * np.where(item_degree > 0, item_degree, 1.0) ** -0.4
+    np.fill_diagonal(walk, 0.0)
+    if neighbours:
+        walk[np.arange(12)[:, None], np.argsort(-walk, axis=1)[:, neighbours:]] = 0.0
+    model = RP3beta(power=0.7, discount=0.4, neighbours=neighbours).fit(train)
+    assert np.allclose(model.item_item(np.arange(12)), walk, atol=1e-6)
+    assert np.allclose(model.score_history(train[:5]), dense[:5] @ walk, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", FILTERS)
 def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(name, planted):
     model = MODELS[name](seed=0).fit(planted)
@@ -96,7 +118,8 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
     assert tuning.candidates > 1 and 0 < tuning.valid_ndcg <= 1
     fixed = {"gfcf": {"rank": 4, "alpha": 0.5, "neighbours": 0},
              "bspm": {"rank": 4, "variant": "euler", "form": "pruned"},
-             "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 2}}[name]
+             "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 2},
+             "rp3beta": {"power": 0.5, "discount": 0.3, "neighbours": 5}}[name]
     model = MODELS[name](**fixed).fit(planted)  # every setting given: no search
     assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None
 

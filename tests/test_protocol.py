@@ -93,7 +93,7 @@ def test_eases_validation_figure_uses_the_lambda_it_chose_without_a_second_searc
     assert row.valid_ndcg == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("model", ["gfcf", "bspm", "turbocf"])
+@pytest.mark.parametrize("model", ["gfcf", "bspm", "turbocf", "rp3beta"])
 def test_the_served_filter_is_the_one_its_row_measured(dataset, model):
     """A filter as the run's model was refitted on every interaction with a second search on a new
     carve, so the saved model could differ from the row the table shows (another rank, variant or
@@ -106,7 +106,7 @@ def test_the_served_filter_is_the_one_its_row_measured(dataset, model):
     assert experiment.results[0].tuning.candidates > 1 and served.candidates == 1  # no second search
 
 
-@pytest.mark.parametrize("model", ["gfcf", "bspm", "turbocf"])
+@pytest.mark.parametrize("model", ["gfcf", "bspm", "turbocf", "rp3beta"])
 def test_the_pages_comparison_model_is_the_one_its_row_measured(dataset, model):
     """The Recommendations page's second list: a filter the run scored as a comparison, fitted on
     every interaction at its row's choice, with no second search (at 50,000 products GF-CF's search

@@ -7,7 +7,7 @@ from gnnrec_core.fit.tuning import SEARCH_SPACE
 from gnnrec_core.setting_words import WORDS, blend_words, chosen_words, epochs_words
 
 
-@pytest.mark.parametrize("name", ["gfcf", "bspm", "turbocf", "ease"])
+@pytest.mark.parametrize("name", ["gfcf", "bspm", "turbocf", "rp3beta", "ease"])
 def test_every_setting_a_model_chooses_has_words(name, planted):
     """Every key a fitted model's tuning record holds is one the words know (a new key would print
     as 'key value' and fail here)."""

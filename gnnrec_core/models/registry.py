@@ -46,6 +46,7 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("gfcf", "Graph filter (GF-CF, no training)", "filter", "gfcf:GFCF"),
     ModelSpec("bspm", "Blur-sharpen filter (BSPM, no training)", "filter", "bspm:BSPM"),
     ModelSpec("turbocf", "Polynomial filter (Turbo-CF, no training)", "filter", "turbocf:TurboCF"),
+    ModelSpec("rp3beta", "Random-walk filter (RP3beta, no training)", "filter", "rp3beta:RP3beta"),
     ModelSpec("lightgcn", "LightGCN", "gnn", "lightgcn:LightGCN"),
     ModelSpec("gcn", "Feature-aware GCN", "gnn", "feature_gcn:FeatureGCN", needs_features=True),
 )}

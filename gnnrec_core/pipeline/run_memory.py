@@ -82,6 +82,18 @@ def _polynomial(shape: Shape) -> tuple[float, str]:
     return powers, f"the item x item filter's powers ({kept:,.0f} entries)"
 
 
+def _walk(shape: Shape) -> tuple[float, str]:
+    """RP3beta's walk: its two step matrices, a block of the product per thread, and the walk graph
+    (every product pair below DENSE_ITEMS, the top 200 a row above) with a pruned copy of it and the
+    candidate scored."""
+    from ..models.graph_filter import BLOCK_CELLS, DENSE_ITEMS, PRODUCT_THREADS
+
+    kept = float(shape.items) ** 2 if shape.items <= DENSE_ITEMS else shape.items * 200.0
+    blocks = PRODUCT_THREADS * min(float(BLOCK_CELLS), float(shape.items) ** 2) * SPARSE_ENTRY
+    arrays = (3 * kept + 2 * shape.pairs) * SPARSE_ENTRY + blocks
+    return arrays, f"the random walk's item x item graph ({kept:,.0f} entries)"
+
+
 def _gnn(name: str, shape: Shape, settings: dict[str, Any]) -> tuple[float, str]:
     """The least a GNN's stage needs: the default candidate's embeddings, optimiser state and
     propagated layers, the softmax logits of a batch, the graph, and the blend's graph filter and
@@ -119,7 +131,7 @@ def stage_memory(model: str, shape: Shape, settings: dict[str, Any] | None = Non
     elif model in ("itemknn", "cooc"):
         arrays, largest = _gram(shape)
     elif SPECS[model].is_filter:
-        arrays, largest = _filter(shape) if model == "gfcf" else _polynomial(shape)
+        arrays, largest = {"gfcf": _filter, "rp3beta": _walk}.get(model, _polynomial)(shape)
     else:
         arrays, largest = shape.items * F64, "the popularity counts"
     return StageMemory(model, BASE + arrays + _scoring(shape), largest)
