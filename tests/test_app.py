@@ -76,7 +76,7 @@ def test_demo_journey_through_every_page(workspace):
     assert ("This run serves" in texts) == (note is not None) and (note is None or note in texts)
     from gnnrec_core.serving.verdicts import trusted_model
 
-    trusted = trusted_model(run_verdicts(info), info.model)  # on the sample: EASE, ahead of every graph model
+    trusted = trusted_model(run_verdicts(info), info.model)  # on the sample: RP3beta
     assert trusted is not None and note is not None
     at.button(key="choose-trusted").click().run()  # one click sets the form's Model to it
     assert not at.exception and next(s for s in at.selectbox if s.label == "Model").value == trusted[0]
@@ -117,7 +117,7 @@ def test_demo_journey_through_every_page(workspace):
     (info,) = Workspace(workspace).list_runs()
     trusted = trusted_model(advice_verdicts(info)[0], info.model)
     second = next(s for s in at.selectbox if s.label == "Compare with")
-    assert trusted is not None and second.value == trusted[0]  # on the sample: EASE, ahead of every graph row
+    assert trusted is not None and second.value == trusted[0]  # on the sample: RP3beta
     assert (trusted is not None) == ("so it is the one compared by default" in _texts(at))
     # ... fitted at the lambda the run's row chose, not searched again on the page (the page says which)
     from gnnrec_core.pipeline.experiment import chosen_settings

@@ -14,14 +14,16 @@ Computation and Simulations", WWW 2014). No training.
 A graph convolution solved in closed form, as GF-CF is: three propagations over the bipartite graph,
 normalised by random-walk (row) degrees where GF-CF's are symmetric, and with the reached product's
 popularity discounted apart from the walk. On the retail logs that difference is what matters: on
-validation GF-CF, BSPM and Turbo-CF stay 6-27% behind EASE there, where this walk is level with it
-(docs/benchmarks.md, "The random-walk filter (RP3beta)").
+their validation slices GF-CF is 8-25% behind EASE, where this walk is level with it on the retail
+slice and its sparse third and 4% behind on the invoices (docs/benchmarks.md, "Why EASE stayed
+ahead on the retail logs, and the random-walk filter (RP3beta)").
 
-The walk's power a, the discount b and the neighbours kept are chosen on a validation slice carved
-from train, as the other filters choose theirs: one pruned product per (a, b) at the most
-neighbours, fewer neighbours a pruning of it (the top k of a row's top 200 are its top k). The
-chosen filter is then fitted on the whole train split. Memory at every catalogue size is items x
-neighbours plus one block of the product per thread (graph_filter.pruned_product).
+The walk's power a, the discount b and the neighbours kept (above DENSE_ITEMS products, 200) are
+chosen on a validation slice carved from train, as the other filters choose theirs: one pruned
+product per (a, b) at the most neighbours, fewer neighbours a pruning of it (the top k of a row's
+top 200 are its top k). The chosen filter is then fitted on the whole train split. Memory at every
+catalogue size is items x neighbours plus one block of the product per thread
+(graph_filter.pruned_product).
 
 The score is linear in the history, so a reason's per-purchase shares sum exactly to the score.
 """
@@ -53,6 +55,9 @@ from .row_pruning import prune_rows
 POWER_GRID = (0.5, 0.75, 1.0)
 DISCOUNT_GRID = (0.15, 0.3, 0.45, 0.6)
 NEIGHBOURS_GRID = (20, 50, 200, 0)  # 0: every neighbour, tried up to graph_filter.DENSE_ITEMS items
+# Above DENSE_ITEMS products only 200 is tried: every search there chose it (the grocery-shaped and
+# ratings-shaped logs' ten runs, Gowalla's), and at 41k products each candidate costs 1-2 s.
+WIDE_NEIGHBOURS = 200
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,12 @@ class RP3beta(FilterModel):
         n_items = self.train_.shape[1]
         if cfg.neighbours == 0:
             check_neighbours(None, n_items)
-        # a number of neighbours the catalogue cannot fill is "every neighbour", tried once
-        kept = (cfg.neighbours,) if cfg.neighbours is not None else tuple(
-            k for k in NEIGHBOURS_GRID if (0 < k < n_items - 1) or (k == 0 and n_items <= DENSE_ITEMS))
+        if cfg.neighbours is not None:
+            kept: tuple[int, ...] = (cfg.neighbours,)
+        elif n_items > DENSE_ITEMS:
+            kept = (WIDE_NEIGHBOURS,)
+        else:  # a number of neighbours the catalogue cannot fill is "every neighbour", tried once
+            kept = tuple(k for k in NEIGHBOURS_GRID if 0 < k < n_items - 1) + (0,)
         grid = {"power": (cfg.power,) if cfg.power is not None else POWER_GRID,
                 "discount": (cfg.discount,) if cfg.discount is not None else DISCOUNT_GRID,
                 "neighbours": kept}
