@@ -232,8 +232,9 @@ if results["valid_ndcg"].notna().any():
     st.dataframe(as_printed(valid_table, [valid_table.columns[1]]).sort_values(valid_table.columns[1], ascending=False),
                  hide_index=True, placeholder=MISSING,
                  column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})
-    st.caption("Each baseline is refitted on train less the slice and scored on it; the GNN's number is the "
-               "slice its settings and epochs were chosen on, so it leans slightly optimistic.")
+    st.caption("Each baseline is refitted on train less the slice and scored on it. The graph filters chose "
+               "their settings on this slice, and the GNN its settings and epochs, so their numbers lean "
+               "slightly optimistic, the more settings tried the more.")
 else:
     st.caption("This run was saved before validation figures were recorded.")
 st.markdown("**Final test figures**: the held-out test split, scored once per run (per seed where the run was "
