@@ -1,4 +1,4 @@
-"""The closed-form graph filters (GF-CF, BSPM, Turbo-CF) against their papers' formulas computed by
+"""The closed-form graph filters (GF-CF, BSPM, Turbo-CF, RP3beta) against their papers' formulas computed by
 dense numpy on tiny graphs, the pruning and block-wise products they share, and their bounds."""
 
 import tracemalloc
@@ -6,6 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import communities
 
 from gnnrec_core.errors import ConfigError
 from gnnrec_core.matrix import interactions
@@ -107,6 +108,18 @@ def test_rp3beta_scores_are_the_papers_three_step_walk(neighbours):
     model = RP3beta(power=0.7, discount=0.4, neighbours=neighbours).fit(train)
     assert np.allclose(model.item_item(np.arange(12)), walk, atol=1e-6)
     assert np.allclose(model.score_history(train[:5]), dense[:5] @ walk, atol=1e-5)
+
+
+def test_rp3beta_searches_each_neighbour_count_as_the_walk_pruned_to_it():
+    """The search prunes each smaller neighbour count from the next larger; every candidate is the
+    walk pruned once to its count, ties (integer weights) included."""
+    from gnnrec_core.models.rp3beta import RP3beta, walk_graph
+
+    train = communities(users_each=15, items_each=8, bought=4, groups=3)
+    grid = {"power": (0.5, 1.0), "discount": (0.3,), "neighbours": (2, 5, 0)}
+    for settings, candidate in RP3beta._candidates(train, grid):
+        alone = walk_graph(train, settings["power"], settings["discount"], settings["neighbours"] or None)
+        assert (candidate.linear_ != alone).nnz == 0 and candidate.linear_.nnz == alone.nnz
 
 
 @pytest.mark.parametrize("name", FILTERS)

@@ -139,14 +139,21 @@ class RP3beta(FilterModel):
     def _candidates(train: sp.csr_matrix, grid: dict[str, tuple[Any, ...]]
                     ) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
         """Every (power, discount, neighbours): one product per (power, discount) at the most
-        neighbours, each fewer a pruning of it."""
+        neighbours, each fewer a pruning of the next larger (the same entries as a pruning of the
+        whole walk: a row's top k lie in its top 200, ties kept in stored order either way)."""
         most = None if 0 in grid["neighbours"] else max(grid["neighbours"])
+        widest_first = sorted(grid["neighbours"], key=lambda k: k or np.inf, reverse=True)
         for power in grid["power"]:
             for discount in grid["discount"]:
                 graph = walk_graph(train, power, discount, most)
+                pruned: dict[int, sp.csr_matrix] = {}
+                for neighbours in widest_first:
+                    if (neighbours or None) != most:
+                        graph = prune_rows(graph, neighbours)
+                    pruned[neighbours] = graph
                 for neighbours in grid["neighbours"]:
-                    kept = graph if (neighbours or None) == most else prune_rows(graph, neighbours)
-                    yield ({"power": power, "discount": discount, "neighbours": neighbours}, LinearFilter(kept))
+                    yield ({"power": power, "discount": discount, "neighbours": neighbours},
+                           LinearFilter(pruned[neighbours]))
 
     def tuning(self) -> Tuning | None:
         if getattr(self, "filter_", None) is None:
