@@ -46,7 +46,6 @@ from .graph_filter import (
     FilterModel,
     LinearFilter,
     best_on_validation,
-    check_neighbours,
     pruned_product,
     validation_slices,
 )
@@ -112,8 +111,9 @@ class RP3beta(FilterModel):
         self.train_ = check_train(train, self.name)
         cfg = self.config
         n_items = self.train_.shape[1]
-        if cfg.neighbours == 0:
-            check_neighbours(None, n_items)
+        if cfg.neighbours == 0 and n_items > DENSE_ITEMS:
+            raise ConfigError(f"neighbours: expected an integer >= 1 for a catalogue of {n_items:,} products (0, every "
+                              f"neighbour, up to {DENSE_ITEMS:,} products), found 0")
         if cfg.neighbours is not None:
             kept: tuple[int, ...] = (cfg.neighbours,)
         elif n_items > DENSE_ITEMS:

@@ -83,13 +83,13 @@ def _polynomial(shape: Shape) -> tuple[float, str]:
 
 
 def _walk(shape: Shape) -> tuple[float, str]:
-    """RP3beta's walk: its two step matrices, a block of the product per thread, and the walk graph
-    (every product pair below DENSE_ITEMS, the top 200 a row above) with a pruned copy of it and the
-    candidate scored."""
+    """RP3beta's walk: its two step matrices, a block of the product per thread (with the copies
+    its diagonal's removal makes), and the walk graph (every co-purchased pair below DENSE_ITEMS
+    products, the top 200 a row above) with pruned copies of it."""
     from ..models.graph_filter import BLOCK_CELLS, DENSE_ITEMS, PRODUCT_THREADS
 
-    kept = float(shape.items) ** 2 if shape.items <= DENSE_ITEMS else shape.items * 200.0
-    blocks = PRODUCT_THREADS * min(float(BLOCK_CELLS), float(shape.items) ** 2) * SPARSE_ENTRY
+    kept = min(shape.pair_products, float(shape.items) ** 2 if shape.items <= DENSE_ITEMS else shape.items * 200.0)
+    blocks = PRODUCT_THREADS * 3 * min(float(BLOCK_CELLS), shape.pair_products) * SPARSE_ENTRY
     arrays = (3 * kept + 2 * shape.pairs) * SPARSE_ENTRY + blocks
     return arrays, f"the random walk's item x item graph ({kept:,.0f} entries)"
 
