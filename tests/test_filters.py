@@ -6,7 +6,6 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import communities
 
 from gnnrec_core.errors import ConfigError
 from gnnrec_core.matrix import interactions
@@ -86,40 +85,6 @@ def test_a_score_is_exactly_the_sum_of_its_history_items_contributions(name, pla
     history = planted[:5]
     assert np.allclose(model.score_history(history), history @ model.item_item(np.arange(planted.shape[1])),
                        atol=1e-4)
-
-
-@pytest.mark.parametrize("neighbours", [0, 3])
-def test_rp3beta_scores_are_the_papers_three_step_walk(neighbours):
-    """W = (D_i^-1 R^T)^a (D_u^-1 R)^a D_i^-b with a zero diagonal, each row's `neighbours` largest
-    kept, computed densely from the paper's formula on weighted interactions."""
-    from gnnrec_core.models.rp3beta import RP3beta
-
-    rng = np.random.default_rng(3)
-    train = sp.random(30, 12, density=0.35, random_state=3, format="csr", dtype=np.float32)
-    train.data = rng.integers(1, 4, train.nnz).astype(np.float32)
-    dense = train.toarray().astype(np.float64)
-    user_degree, item_degree = dense.sum(1), dense.sum(0)
-    to_item = (dense / np.where(user_degree > 0, user_degree, 1.0)[:, None]) ** 0.7
-    to_user = (dense.T / np.where(item_degree > 0, item_degree, 1.0)[:, None]) ** 0.7
-    walk = to_user @ to_item * np.where(item_degree > 0, item_degree, 1.0) ** -0.4
-    np.fill_diagonal(walk, 0.0)
-    if neighbours:
-        walk[np.arange(12)[:, None], np.argsort(-walk, axis=1)[:, neighbours:]] = 0.0
-    model = RP3beta(power=0.7, discount=0.4, neighbours=neighbours).fit(train)
-    assert np.allclose(model.item_item(np.arange(12)), walk, atol=1e-6)
-    assert np.allclose(model.score_history(train[:5]), dense[:5] @ walk, atol=1e-5)
-
-
-def test_rp3beta_searches_each_neighbour_count_as_the_walk_pruned_to_it():
-    """The search prunes each smaller neighbour count from the next larger; every candidate is the
-    walk pruned once to its count, ties (integer weights) included."""
-    from gnnrec_core.models.rp3beta import RP3beta, walk_graph
-
-    train = communities(users_each=15, items_each=8, bought=4, groups=3)
-    grid = {"power": (0.5, 1.0), "discount": (0.3,), "neighbours": (2, 5, 0)}
-    for settings, candidate in RP3beta._candidates(train, grid):
-        alone = walk_graph(train, settings["power"], settings["discount"], settings["neighbours"] or None)
-        assert (candidate.linear_ != alone).nnz == 0 and candidate.linear_.nnz == alone.nnz
 
 
 @pytest.mark.parametrize("name", FILTERS)

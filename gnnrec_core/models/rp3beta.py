@@ -39,16 +39,9 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..progress import Progress
-from ..records import Tuning
 from .base import check_train
-from .graph_filter import (
-    DENSE_ITEMS,
-    FilterModel,
-    LinearFilter,
-    best_on_validation,
-    pruned_product,
-    validation_slices,
-)
+from .graph_filter import DENSE_ITEMS, LinearFilter, pruned_product
+from .grid_filter import GridFilter
 from .row_pruning import prune_rows
 
 POWER_GRID = (0.5, 0.75, 1.0)
@@ -101,10 +94,12 @@ def walk_graph(train: sp.csr_matrix, power: float, discount: float, neighbours: 
     return pruned_product(to_user, to_item, neighbours, combine=without_diagonal)
 
 
-class RP3beta(FilterModel):
+class RP3beta(GridFilter):
     name = "rp3beta"
     config_class = RP3betaConfig
     link_label = "random-walk weight"
+    CHOSEN = {"power": float, "discount": float, "neighbours": int}
+    STATE_PREFIX = "rp3_"
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> RP3beta:
@@ -120,23 +115,12 @@ class RP3beta(FilterModel):
             kept = (WIDE_NEIGHBOURS,)
         else:  # a number of neighbours the catalogue cannot fill is "every neighbour", tried once
             kept = tuple(k for k in NEIGHBOURS_GRID if 0 < k < n_items - 1) + (0,)
-        grid = {"power": (cfg.power,) if cfg.power is not None else POWER_GRID,
-                "discount": (cfg.discount,) if cfg.discount is not None else DISCOUNT_GRID,
-                "neighbours": kept}
-        self.valid_ndcg_: float | None = None
-        self.candidates_ = 1
-        chosen: dict[str, Any] = {name: values[0] for name, values in grid.items()}
-        if np.prod([len(values) for values in grid.values()]) > 1:
-            part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
-            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(self._candidates(part, grid), part, valid)
-        self.chosen_ = {"power": float(chosen["power"]), "discount": float(chosen["discount"]),
-                        "neighbours": int(chosen["neighbours"])}
-        single = {name: (value,) for name, value in self.chosen_.items()}
-        self.filter_ = next(self._candidates(self.train_, single))[1]
+        self._search({"power": (cfg.power,) if cfg.power is not None else POWER_GRID,
+                      "discount": (cfg.discount,) if cfg.discount is not None else DISCOUNT_GRID,
+                      "neighbours": kept}, valid)
         return self
 
-    @staticmethod
-    def _candidates(train: sp.csr_matrix, grid: dict[str, tuple[Any, ...]]
+    def _candidates(self, train: sp.csr_matrix, grid: dict[str, tuple[Any, ...]]
                     ) -> Iterator[tuple[dict[str, Any], LinearFilter]]:
         """Every (power, discount, neighbours): one product per (power, discount) at the most
         neighbours, each fewer a pruning of the next larger (the same entries as a pruning of the
@@ -154,20 +138,3 @@ class RP3beta(FilterModel):
                 for neighbours in grid["neighbours"]:
                     yield ({"power": power, "discount": discount, "neighbours": neighbours},
                            LinearFilter(pruned[neighbours]))
-
-    def tuning(self) -> Tuning | None:
-        if getattr(self, "filter_", None) is None:
-            return None
-        return Tuning(chosen=dict(self.chosen_), valid_ndcg=self.valid_ndcg_,
-                      candidates=getattr(self, "candidates_", 1))
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        chosen = self.chosen_
-        return self.filter_.get_state("rp3_") | {
-            "rp3_chosen": np.array([chosen["power"], chosen["discount"], chosen["neighbours"]], np.float64)}
-
-    def set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.filter_ = LinearFilter.load_state(state, "rp3_", self.train_.shape[1])
-        power, discount, neighbours = state["rp3_chosen"]
-        self.chosen_ = {"power": float(power), "discount": float(discount), "neighbours": int(neighbours)}
-        self.valid_ndcg_ = None

@@ -38,19 +38,9 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..progress import Progress
-from ..records import Tuning
 from .base import check_train
-from .graph_filter import (
-    FilterModel,
-    LinearFilter,
-    best_on_validation,
-    check_neighbours,
-    item_graph,
-    normalise,
-    polynomial,
-    product_neighbours,
-    validation_slices,
-)
+from .graph_filter import LinearFilter, check_neighbours, item_graph, normalise, polynomial, product_neighbours
+from .grid_filter import GridFilter
 
 # Each filter's coefficients of P-^1, P-^2, ... (no identity term).
 FILTERS: dict[int, tuple[float, ...]] = {1: (1.0,), 2: (2.0, -1.0), 3: (1.0 - 0.29, 0.10, -0.01)}
@@ -79,29 +69,21 @@ class TurboCFConfig:
             raise ConfigError(f"exponent: expected a number between 0 and 1, found {self.exponent}")
 
 
-class TurboCF(FilterModel):
+class TurboCF(GridFilter):
     name = "turbocf"
     config_class = TurboCFConfig
     link_label = "Turbo-CF filter weight"
+    CHOSEN = {"exponent": float, "power": float, "filter": int}
+    STATE_PREFIX = "turbo_"
 
     def fit(self, train: sp.csr_matrix, valid: sp.csr_matrix | None = None,
             progress: Progress | None = None) -> TurboCF:
         self.train_ = check_train(train, self.name)
         cfg = self.config
         check_neighbours(cfg.neighbours, self.train_.shape[1])
-        grid = {"exponent": (cfg.exponent,) if cfg.exponent is not None else EXPONENT_GRID,
-                "power": (cfg.power,) if cfg.power is not None else POWER_GRID,
-                "filter": (cfg.filter,) if cfg.filter is not None else FILTER_GRID}
-        self.valid_ndcg_: float | None = None
-        self.candidates_ = 1
-        chosen: dict[str, Any] = {name: values[0] for name, values in grid.items()}
-        if np.prod([len(values) for values in grid.values()]) > 1:
-            part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
-            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(self._candidates(part, grid), part, valid)
-        self.chosen_ = {"exponent": float(chosen["exponent"]), "power": float(chosen["power"]),
-                        "filter": int(chosen["filter"])}
-        single = {name: (value,) for name, value in self.chosen_.items()}
-        self.filter_ = next(self._candidates(self.train_, single))[1]
+        self._search({"exponent": (cfg.exponent,) if cfg.exponent is not None else EXPONENT_GRID,
+                      "power": (cfg.power,) if cfg.power is not None else POWER_GRID,
+                      "filter": (cfg.filter,) if cfg.filter is not None else FILTER_GRID}, valid)
         return self
 
     def _candidates(self, train: sp.csr_matrix, grid: dict[str, tuple[Any, ...]]
@@ -117,20 +99,3 @@ class TurboCF(FilterModel):
                 for kind in grid["filter"]:
                     yield ({"exponent": exponent, "power": power, "filter": kind},
                            LinearFilter(polynomial(powered, FILTERS[kind], cfg.neighbours, through)))
-
-    def tuning(self) -> Tuning | None:
-        if getattr(self, "filter_", None) is None:
-            return None
-        return Tuning(chosen=dict(self.chosen_), valid_ndcg=self.valid_ndcg_,
-                      candidates=getattr(self, "candidates_", 1))
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        chosen = self.chosen_
-        return self.filter_.get_state("turbo_") | {
-            "turbo_chosen": np.array([chosen["exponent"], chosen["power"], chosen["filter"]], np.float64)}
-
-    def set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.filter_ = LinearFilter.load_state(state, "turbo_", self.train_.shape[1])
-        exponent, power, kind = state["turbo_chosen"]
-        self.chosen_ = {"exponent": float(exponent), "power": float(power), "filter": int(kind)}
-        self.valid_ndcg_ = None

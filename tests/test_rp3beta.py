@@ -1,0 +1,50 @@
+"""RP3beta, the random-walk filter (models/rp3beta.py): its scores against the paper's formula
+computed densely, its search's candidates against the walk pruned once, and what the grid-searched
+filters (models/grid_filter.py: RP3beta, Turbo-CF) keep of their choice in a saved model."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import communities
+
+from gnnrec_core.models import MODELS, Recommender
+from gnnrec_core.models.rp3beta import RP3beta, walk_graph
+
+
+@pytest.mark.parametrize("neighbours", [0, 3])
+def test_rp3beta_scores_are_the_papers_three_step_walk(neighbours):
+    """W = (D_i^-1 R^T)^a (D_u^-1 R)^a D_i^-b with a zero diagonal, each row's `neighbours` largest
+    kept, computed densely from the paper's formula on weighted interactions."""
+    rng = np.random.default_rng(3)
+    train = sp.random(30, 12, density=0.35, random_state=3, format="csr", dtype=np.float32)
+    train.data = rng.integers(1, 4, train.nnz).astype(np.float32)
+    dense = train.toarray().astype(np.float64)
+    user_degree, item_degree = dense.sum(1), dense.sum(0)
+    to_item = (dense / np.where(user_degree > 0, user_degree, 1.0)[:, None]) ** 0.7
+    to_user = (dense.T / np.where(item_degree > 0, item_degree, 1.0)[:, None]) ** 0.7
+    walk = to_user @ to_item * np.where(item_degree > 0, item_degree, 1.0) ** -0.4
+    np.fill_diagonal(walk, 0.0)
+    if neighbours:
+        walk[np.arange(12)[:, None], np.argsort(-walk, axis=1)[:, neighbours:]] = 0.0
+    model = RP3beta(power=0.7, discount=0.4, neighbours=neighbours).fit(train)
+    assert np.allclose(model.item_item(np.arange(12)), walk, atol=1e-6)
+    assert np.allclose(model.score_history(train[:5]), dense[:5] @ walk, atol=1e-5)
+
+
+def test_rp3beta_searches_each_neighbour_count_as_the_walk_pruned_to_it():
+    """The search prunes each smaller neighbour count from the next larger; every candidate is the
+    walk pruned once to its count, ties (integer weights) included."""
+    train = communities(users_each=15, items_each=8, bought=4, groups=3)
+    grid = {"power": (0.5, 1.0), "discount": (0.3,), "neighbours": (2, 5, 0)}
+    for settings, candidate in RP3beta()._candidates(train, grid):
+        alone = walk_graph(train, settings["power"], settings["discount"], settings["neighbours"] or None)
+        assert (candidate.linear_ != alone).nnz == 0 and candidate.linear_.nnz == alone.nnz
+
+
+@pytest.mark.parametrize("name", ["rp3beta", "turbocf"])
+def test_a_saved_grid_filter_keeps_its_choice_and_scores(name, planted, tmp_path):
+    model = MODELS[name](seed=0).fit(planted)
+    loaded = Recommender.load(model.save(tmp_path / f"{name}.npz"))
+    assert loaded.tuning().chosen == model.tuning().chosen and loaded.tuning().candidates == 1
+    assert all(type(value) is type(model.tuning().chosen[key]) for key, value in loaded.tuning().chosen.items())
+    assert np.array_equal(loaded.score(np.arange(40)), model.score(np.arange(40)))
