@@ -28,6 +28,7 @@ from benchmarks.datasets import NAMES, OPTIONS, path
 from gnnrec_core import benchmark, ingest, prepare
 from gnnrec_core.matrix.interactions import SplitConfig
 from gnnrec_core.models import LABELS, SPECS
+from gnnrec_core.models.registry import blend_parts
 from gnnrec_core.records import Gain
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "defaults.json"
@@ -105,8 +106,8 @@ def _counted(names: list[str]) -> str:
 
 
 def _blend_words(blend: dict) -> str:
-    parts = [f"{part} x{weight:g}" for part, weight in blend.items() if weight]
-    return " + ".join(parts) or "none"
+    """A blend's parts as its row names them ("random-walk filter x1 + popularity x0.1")."""
+    return " + ".join(blend_parts(blend)) or "none"
 
 
 def blend_table(done: dict) -> str:

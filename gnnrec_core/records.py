@@ -58,7 +58,8 @@ class Tuning:
     # Each blend part alone, on the customers the blend was chosen on (blend_valid_ndcg's too): a sample
     # of the validation slice smaller than valid_ndcg's on wide catalogues (1,000 against 5,000 at 50k products).
     part_valid_ndcg: dict[str, float] = field(default_factory=dict)
-    blend_filter: dict[str, Any] = field(default_factory=dict)  # the blend's GF-CF settings (rank, alpha, neighbours)
+    # The blend's filter: {"model": "gfcf" or "rp3beta", its settings, "valid_ndcg": both filters' search figures}
+    blend_filter: dict[str, Any] = field(default_factory=dict)
     last_epoch_share: float | None = None  # the time budget cut the last epoch: the share of its customers trained
 
     @property
@@ -91,6 +92,9 @@ class Tuning:
         for key in ("valid_ndcg", "blend_valid_ndcg"):
             out[key] = _finite_or_none(out[key])
         out["part_valid_ndcg"] = {k: _finite_or_none(v) for k, v in self.part_valid_ndcg.items()}
+        searched = self.blend_filter.get("valid_ndcg")
+        if isinstance(searched, dict):
+            out["blend_filter"]["valid_ndcg"] = {k: _finite_or_none(v) for k, v in searched.items()}
         return out
 
     @classmethod

@@ -40,8 +40,9 @@ MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose
         "epochs": "Epochs (most; early stopping picks the best)", "dim": "Embedding size", "layers": "Graph layers",
         "temperature": "Softmax temperature", "lr": "Learning rate", "neighbours": "Neighbours per product",
         "similarity": "Similarity"}
-HELP = {"blend": "The trained GNN's scores plus the graph filter's (GF-CF) and a popularity prior, each with the "
-                 "weight validation chose; kept only where validation says the blend beats the GNN alone."}
+HELP = {"blend": "The trained GNN's scores plus a closed-form filter's (GF-CF or RP3beta, whichever scores higher on "
+                 "validation) and a popularity prior, each with the weight validation chose; kept only where "
+                 "validation says the blend beats the GNN alone."}
 HIDDEN = {"device", "seed"}  # run options, chosen beside the form
 
 

@@ -108,7 +108,8 @@ def test_benchmark_json_contract(small_log, tmp_path):
         assert bool(row["blend"]) == (row["key"] == "lightgcn+blend")  # the LightGCN row is the GNN alone
     tuning = data["results"][2]["tuning"]  # the JSON says which configuration won, and its validation score
     if "lightgcn+blend" in keys:  # each part's validation score, beside the weights chosen
-        assert set(tuning["part_valid_ndcg"]) == {"gnn", "filter", "popularity"}
+        assert set(tuning["part_valid_ndcg"]) == {"gnn", "popularity"} | set(tuning["blend"])  # the filter's part
+        assert tuning["blend_filter"]["model"] in ("gfcf", "rp3beta")  # the filter the blend took, by validation
         assert data["results"][3]["valid_ndcg"] == tuning["blend_valid_ndcg"]
     assert {"temperature", "layers", "dim"} <= set(tuning["chosen"]) and 0 <= tuning["valid_ndcg"] <= 1
     # The baselines' figures are the ones the engine computes in process on the same split.

@@ -36,18 +36,21 @@ def test_save_and_load_give_the_same_scores(planted, tmp_path):
 
 
 
-def test_a_gnns_blend_uses_gfcf_as_chosen_on_its_slice_and_a_run_searches_once(tmp_path, monkeypatch):
-    """The blend's filter is GF-CF with the settings GF-CF's own search chose on the same carve (the
-    GF-CF row's, in the same run), and a `benchmark` run with both searches GF-CF's candidates once."""
+def test_a_gnns_blend_uses_the_filters_as_chosen_on_its_slice_and_a_run_searches_once(tmp_path, monkeypatch):
+    """The blend's filter is GF-CF or RP3beta with the settings its own search chose on the same carve
+    (its row's, in the same run), whichever scored higher there, and a `benchmark` run with the
+    filters and the GNN searches each filter's candidates once."""
     from gnnrec_core import benchmark, ingest, prepare
     from gnnrec_core.data.synthetic import SyntheticConfig, generate
-    from gnnrec_core.models import embedding
+    from gnnrec_core.models import embedding, grid_filter
 
     source = tmp_path / "orders.csv"
     generate(SyntheticConfig(interactions=4000, users=300, items=200, categories=6, seed=2)).to_csv(source, index=False)
     searches, blend_filters = [], []
-    search, choose = gfcf.best_on_validation, embedding.EmbeddingScores._choose_blend
-    monkeypatch.setattr(gfcf, "best_on_validation", lambda *args: searches.append(1) or search(*args))
+    for module in (gfcf, grid_filter):
+        monkeypatch.setattr(module, "best_on_validation", lambda *args, search=module.best_on_validation:
+                            searches.append(1) or search(*args))
+    choose = embedding.EmbeddingScores._choose_blend
 
     def spy(self, module, part, valid, part_filter):
         blend_filters.append(part_filter)
@@ -55,20 +58,26 @@ def test_a_gnns_blend_uses_gfcf_as_chosen_on_its_slice_and_a_run_searches_once(t
 
     monkeypatch.setattr(embedding.EmbeddingScores, "_choose_blend", spy)
     dataset = prepare(ingest(source))
-    result = benchmark(dataset, ["gfcf", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
-    assert len(searches) == 1
-    chosen = next(r for r in result.results if r.model == "gfcf").tuning.chosen
+    result = benchmark(dataset, ["gfcf", "rp3beta", "lightgcn"], gnn_settings={"time_budget": 10, "epochs": 2})
+    assert len(searches) == 2
+    rows = {r.model: r for r in result.results}
+    record = rows["lightgcn"].tuning.blend_filter
+    chosen = rows[record["model"]].tuning
+    assert {k: v for k, v in record.items() if k not in ("model", "valid_ndcg")} == chosen.chosen
+    assert record["valid_ndcg"] == {name: rows[name].tuning.valid_ndcg for name in ("gfcf", "rp3beta")}
+    assert chosen.valid_ndcg == max(record["valid_ndcg"].values())
     (blend_filter,) = blend_filters
-    assert (blend_filter.rank, blend_filter.alpha, blend_filter.neighbours) == (
-        chosen["rank"], chosen["alpha"], chosen["neighbours"] or None)  # GF-CF's 0 (every neighbour) is None
-    # The Train page's run (an experiment): GF-CF is fitted first so the GNN's blend reuses its
-    # search, and the table still lists the trained model's rows first.
+    if record["model"] == "gfcf":
+        assert (blend_filter.rank, blend_filter.alpha, blend_filter.neighbours) == (
+            chosen.chosen["rank"], chosen.chosen["alpha"], chosen.chosen["neighbours"] or None)  # 0 (all) is None
+    # The Train page's run (an experiment): the filters are fitted first so the GNN's blend reuses
+    # their searches, and the table still lists the trained model's rows first.
     from gnnrec_core.pipeline.experiment import ExperimentConfig, run_experiment
 
     searches.clear()
-    config = ExperimentConfig(baselines=("pop", "gfcf"), settings=(("time_budget", 10), ("epochs", 2)))
+    config = ExperimentConfig(baselines=("pop", "rp3beta", "gfcf"), settings=(("time_budget", 10), ("epochs", 2)))
     rows = [row.model for row in run_experiment(dataset, config).results]
-    assert len(searches) == 1 and rows[0] == "lightgcn" and rows[-2:] == ["pop", "gfcf"]
+    assert len(searches) == 2 and rows[0] == "lightgcn" and rows[-3:] == ["pop", "rp3beta", "gfcf"]
 
 
 def test_fitted_on_the_slice_it_searched_the_filter_scores_what_validation_recorded(monkeypatch):

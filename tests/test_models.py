@@ -246,21 +246,25 @@ def test_an_epoch_longer_than_the_budget_left_ends_at_the_deadline(planted, monk
 
 
 def test_the_blend_filters_fits_come_before_the_search_inside_the_budget(planted, monkeypatch):
-    """A graph filter that is slow to fit (a wide catalogue) leaves the search less time, not the
-    budget overrun: GF-CF's choice on the validation part, its filter on the part and its filter on
-    all of train are fitted before training starts, and nothing is fitted after it."""
+    """A filter that is slow to fit (a wide catalogue) leaves the search less time, not the budget
+    overrun: GF-CF's and RP3beta's choices on the validation part, their filters on the part and the
+    chosen one's filter on all of train are fitted before training starts, and nothing after it."""
     import time
 
-    from gnnrec_core.models import embedding
+    from gnnrec_core.models import embedding, rp3beta
     from gnnrec_core.models.graph_filter import GraphFilter
 
-    slow, fit = 0.4, GraphFilter.fit
-    fits: list[tuple[int, float]] = []
+    slow, fit, walk = 0.4, GraphFilter.fit, rp3beta.walk_graph
+    fits: list[tuple[str, int, float]] = []
 
     def slow_fit(self, train):
         time.sleep(slow)
-        fits.append((train.nnz, time.perf_counter()))
+        fits.append(("gfcf", train.nnz, time.perf_counter()))
         return fit(self, train)
+
+    def slow_walk(train, *args):
+        fits.append(("rp3beta", train.nnz, time.perf_counter()))
+        return walk(train, *args)
 
     seen = {}
     search = embedding.successive_halving
@@ -270,16 +274,18 @@ def test_the_blend_filters_fits_come_before_the_search_inside_the_budget(planted
         return search(build, part, valid, defaults, epochs, deadline, **kwargs)
 
     monkeypatch.setattr(GraphFilter, "fit", slow_fit)
+    monkeypatch.setattr(rp3beta, "walk_graph", slow_walk)
     monkeypatch.setattr(embedding, "successive_halving", spy)
     budget = 30.0
     started = time.perf_counter()
     model = LightGCN(time_budget=budget, dim=8, epochs=2).fit(planted)
-    # the search's candidates on the part (the chosen one is cut from them), the chosen filter on all of train
-    assert [nnz for nnz, _ in fits[:1]] == [fits[0][0]] and fits[0][0] < planted.nnz
-    assert [nnz for nnz, _ in fits[1:]] == [planted.nnz]
-    assert all(at < seen["at"] for _, at in fits)  # every fit before the search: none after training
-    assert seen["at"] - started >= 2 * slow
-    assert started <= seen["deadline"] - 0.85 * budget <= fits[0][1]  # counted from the fit's start
+    chosen = model.tuning().blend_filter["model"]
+    on_part = {kind for kind, nnz, _ in fits if nnz < planted.nnz}
+    on_train = [kind for kind, nnz, _ in fits if nnz == planted.nnz]
+    assert on_part == {"gfcf", "rp3beta"} and on_train == [chosen]  # both searched, the chosen one refitted
+    assert all(at < seen["at"] for _, _, at in fits)  # every fit before the search: none after training
+    assert seen["at"] - started >= slow
+    assert started <= seen["deadline"] - 0.85 * budget <= fits[0][2]  # counted from the fit's start
     assert model.tuning().budget == budget
 
 

@@ -8,11 +8,12 @@ from gnnrec_core.data.ingest import ingest
 from gnnrec_core.matrix.interactions import InteractionConfig
 from gnnrec_core.models import EASE, GFCF, Cooccurrence, ItemKNN, LightGCN, Popularity
 from gnnrec_core.models.bspm import BSPM
+from gnnrec_core.models.rp3beta import RP3beta
 from gnnrec_core.models.turbocf import TurboCF
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.serving.export import all_recommendations
 from gnnrec_core.serving.merchandising import Merchandising, resolve
-from gnnrec_core.serving.purchase_links import FILTER_LINK
+from gnnrec_core.serving.purchase_links import FILTER_LINKS
 from gnnrec_core.serving.recommend import (
     BOOST,
     BUYERS,
@@ -144,15 +145,17 @@ def _communities(tmp_path):
     return prepare(ingest(path))
 
 
-def _blended_lightgcn(train):
+def _blended_lightgcn(train, partner="filter"):
     """LightGCN with the blend a fit chooses when validation favours it, set by hand here: the
-    graph filter and the popularity prior beside the trained score (models/embedding.py)."""
+    filter (GF-CF, or RP3beta's walk) and the popularity prior beside the trained score
+    (models/embedding.py)."""
     from gnnrec_core.models.embedding import _log_counts
     from gnnrec_core.models.graph_filter import GraphFilter
+    from gnnrec_core.models.rp3beta import WalkFilter
 
     model = LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train)
-    model.tuning_ = {"blend": {"filter": 0.7, "popularity": 0.4}}
-    model.filter_ = GraphFilter(rank=3, alpha=0.5).fit(train)
+    model.tuning_ = {"blend": {partner: 0.7, "popularity": 0.4}}
+    model.filter_ = (GraphFilter(rank=3, alpha=0.5) if partner == "filter" else WalkFilter(0.75, 0.3, 0)).fit(train)
     model.popularity_ = _log_counts(train)
     return model
 
@@ -165,6 +168,7 @@ KINDS = {
     "gfcf": lambda train: GFCF(rank=3, alpha=0.5).fit(train),
     "lightgcn": lambda train: LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train),
     "lightgcn blended": _blended_lightgcn,
+    "lightgcn blended with rp3beta": lambda train: _blended_lightgcn(train, "rp3beta"),
 }
 
 
@@ -195,7 +199,7 @@ def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_mode
     if kind.startswith("lightgcn"):
         labels = {label for row in recommend_table(model, dataset, user, k=5).attrs["parts"] for label, _ in row}
         assert LEARNED in labels  # a known customer's own vector: not from the history, said in words
-        assert (POPULARITY in labels) == (kind == "lightgcn blended")
+        assert (POPULARITY in labels) == kind.startswith("lightgcn blended")
     # The words below the table name only the kinds of part these scores have.
     own = recommend_table(model, dataset, user, k=5)
     not_history = (LEARNED, ITEM_BIAS, POPULARITY, BOOST, BUYERS)
@@ -203,14 +207,16 @@ def test_every_reason_adds_up_to_the_score_beside_it_and_the_list_keeps_the_mode
     assert ("what each purchase brings" in own.attrs["explained"]) == from_purchases
 
 
-def test_a_blended_gnns_path_names_the_purchase_its_filter_part_comes_from(tmp_path):
+@pytest.mark.parametrize("partner", ["filter", "rp3beta"])
+def test_a_blended_gnns_path_names_the_purchase_its_filter_part_comes_from(tmp_path, partner):
     """A blended LightGCN's reason read 'GLASS CHALICE +0.955' beside 'linked in the model: embedding
     similarity -0.261': the part came from the blend's graph filter, the number from the embedding.
     The path now names the purchase of the largest positive part with the filter's own weight, and the
     export links each row to the same purchase."""
     dataset = _communities(tmp_path)
-    model = _blended_lightgcn(dataset.interactions.matrix())
+    model = _blended_lightgcn(dataset.interactions.matrix(), partner)
     exported = all_recommendations(model, dataset, k=5)
+    measure = FILTER_LINKS[partner]
     named = 0
     for user in range(model.n_users):
         table = recommend_table(model, dataset, user, k=5)
@@ -222,15 +228,16 @@ def test_a_blended_gnns_path_names_the_purchase_its_filter_part_comes_from(tmp_p
             if purchases:  # a part of the score came from a purchase, through the filter
                 most = max(value for _, value in purchases)
                 tops = {label for label, value in purchases if value > most - 1e-6}  # a tie to rounding: either
-                top = path.removeprefix("bought ").split(" -> linked in the model: graph filter weight ")[0]
-                assert top in tops and path.startswith(f"bought {top} -> linked in the model: graph filter weight ")
-                assert float(path.split("graph filter weight ")[1].split()[0]) > 0
-                assert (row["linked_purchase_name"], row["link_measure"]) == (top, "graph filter weight")
+                top = path.removeprefix("bought ").split(f" -> linked in the model: {measure} ")[0]
+                assert top in tops and path.startswith(f"bought {top} -> linked in the model: {measure} ")
+                assert float(path.split(f"{measure} ")[1].split()[0]) > 0
+                assert (row["linked_purchase_name"], row["link_measure"]) == (top, measure)
                 named += 1
             elif row["linked_purchase"]:  # no filter part: the nearest purchase, a positive cosine
                 assert row["link_measure"] == "embedding similarity" and row["link"] > 0
     assert named >= model.n_users  # every customer has products their purchases' filter parts lift
-    assert FILTER_LINK == GFCF.link_label  # the blend's filter is GF-CF's, named as GF-CF's own rows name it
+    # the blend's filter named as its own rows name it
+    assert FILTER_LINKS == {"filter": GFCF.link_label, "rp3beta": RP3beta.link_label}
     # The caption's shares of the score, each a whole percent, add to 100 ("57%, 6% and 38%" did not)
     import re
 

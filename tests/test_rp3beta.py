@@ -48,3 +48,34 @@ def test_a_saved_grid_filter_keeps_its_choice_and_scores(name, planted, tmp_path
     assert loaded.tuning().chosen == model.tuning().chosen and loaded.tuning().candidates == 1
     assert all(type(value) is type(model.tuning().chosen[key]) for key, value in loaded.tuning().chosen.items())
     assert np.array_equal(loaded.score(np.arange(40)), model.score(np.arange(40)))
+
+
+def test_a_gnns_walk_part_is_its_rows_walk_in_a_run_and_is_saved_with_its_settings(planted, tmp_path, monkeypatch):
+    """A GNN blended with RP3beta holds the walk the RP3beta row chose, computed once in a run
+    (shared_parts.sharing); saved and loaded it scores the same, and refitted on another graph it
+    walks that graph with the same settings."""
+    from gnnrec_core.models import LightGCN, rp3beta
+    from gnnrec_core.models.rp3beta import WalkFilter
+    from gnnrec_core.models.shared_parts import sharing
+
+    walks, walk = [], rp3beta.walk_graph
+    monkeypatch.setattr(rp3beta, "walk_graph", lambda *args: walks.append(args[1:]) or walk(*args))
+    with sharing():
+        row = RP3beta(seed=0).fit(planted)
+        searched = len(walks)
+        part = WalkFilter(**row.chosen_).fit(planted)
+    assert len(walks) == searched and (part.linear_ != row.filter_.linear_).nnz == 0  # the row's walk, not a new one
+    model = LightGCN(dim=8, epochs=2, auto=False, blend=False).fit(planted)
+    model.tuning_ = {"blend": {"rp3beta": 0.5, "popularity": 0.0}}
+    model.filter_, model.popularity_ = part, None
+    loaded = Recommender.load(model.save(tmp_path / "blended.npz"))
+    assert loaded.blend_weights == {"rp3beta": 0.5, "popularity": 0.0}
+    assert isinstance(loaded.filter_, WalkFilter) and loaded.filter_.settings().tolist() == part.settings().tolist()
+    assert np.allclose(loaded.score(np.arange(40)), model.score(np.arange(40)), atol=1e-5)
+    fewer = planted.tolil()
+    fewer[0, fewer[0].nonzero()[1]] = 0
+    fewer = sp.csr_matrix(fewer)
+    fewer.eliminate_zeros()
+    model.refit_graph(fewer)
+    settings = (row.chosen_["power"], row.chosen_["discount"], row.chosen_["neighbours"] or None)
+    assert (model.filter_.linear_ != walk_graph(fewer, *settings)).nnz == 0 and model.filter_.linear_.nnz

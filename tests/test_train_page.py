@@ -79,3 +79,34 @@ def test_a_run_serving_a_blend_is_named_as_its_blend():
     alone = RunInfo(DatasetRef("groceries"), "lightgcn", results=(row({}, 0.199),))
     assert run_label(alone, markdown=True).startswith("LightGCN on groceries, validation nDCG 0.199")
     assert run_label(alone).startswith("LightGCN · groceries · nDCG 0.199")
+
+
+def test_where_training_fell_behind_a_filter_one_click_makes_that_filter_the_model(small_log, tmp_path, monkeypatch):
+    """A run whose verdict says training fell behind RP3beta: the Train page says the verdicts trust
+    RP3beta and its button sets the form's Model to it. (The demo's run showed this while the blend
+    took GF-CF; with RP3beta in the blend, training is level with the walk on the sample.)"""
+    from gnnrec_core import ingest, prepare
+    from gnnrec_core.models import LightGCN
+    from gnnrec_core.pipeline.table_verdicts import verdicts
+    from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
+    from gnnrec_core.store import Run, Workspace
+
+    def row(model: str, ndcg: float, valid: float | None = None) -> ResultRow:
+        return ResultRow(model, ndcg=ndcg, precision=0.1, recall=0.3, map=0.1, hit_rate=0.5, coverage=0.4,
+                         train_seconds=1.0, valid_ndcg=valid)
+
+    store = Workspace(tmp_path / "ws")
+    ingested = ingest(small_log)
+    store.save_dataset("orders", ingested)
+    interactions = prepare(ingested).interactions
+    model = LightGCN(epochs=1, dim=8, auto=False, blend=False).fit(interactions.matrix())
+    rows = (row("lightgcn", 0.10, 0.05), row("rp3beta", 0.20, 0.1), row("ease", 0.15))
+    store.save_run(Run(model, interactions.users, interactions.items,
+                       RunInfo(DatasetRef("orders"), "lightgcn", rows, verdicts=verdicts(rows, k=10))))
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(store.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("This run serves LightGCN" in str(c.value) and "RP3beta" in str(c.value) for c in at.caption)
+    at.button(key="choose-trusted").click().run()  # one click sets the form's Model to it
+    assert not at.exception and next(s for s in at.selectbox if s.label == "Model").value == "rp3beta"

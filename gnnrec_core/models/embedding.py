@@ -2,10 +2,12 @@
 
 Fitting by default (`config.auto`): a validation slice is carved from train; settings are chosen
 on it by successive halving (LightGCN; its defaults carried beside the winner) or early stopping
-alone (feature GCN), inside `config.time_budget`; blend weights for a graph filter (GF-CF, its
-settings chosen by its own search on the same slice) and a popularity prior are chosen on it too
-(fit/tuning.py). The chosen module is then propagated over the whole train graph, so the users'
-held-out validation interactions still shape their vectors, without a second training.
+alone (feature GCN), inside `config.time_budget`; blend weights for a closed-form filter and a
+popularity prior are chosen on it too (fit/tuning.py). The filter is GF-CF or RP3beta, whichever its
+own search on the same slice scores higher there: each leads on some of the datasets of
+docs/benchmarks.md, and a blend built on the weaker one starts below the filter it has to beat.
+The chosen module is then propagated over the whole train graph, so the users' held-out
+validation interactions still shape their vectors, without a second training.
 
 Scoring: with the softmax loss, cos(user, item) / temperature + item bias; with BPR the dot
 product. With blend weights, each part is standardised per user and the parts are added by
@@ -41,9 +43,12 @@ from ..progress import Progress
 from ..records import Tuning
 from .base import Recommender, check_valid_fraction
 from .gfcf import GFCF
-from .graph_filter import GraphFilter
+from .graph_filter import GraphFilter, LinearFilter
+from .registry import filter_part
+from .rp3beta import RP3beta, WalkFilter
 
 NO_BLEND = {"filter": 0.0, "popularity": 0.0}
+WALK_STATE = "walk_"  # the saved arrays of a blend's RP3beta filter
 
 
 @dataclass(frozen=True)
@@ -93,17 +98,14 @@ class EmbeddingScores(Recommender):
         if valid is not None:  # the filters' users (the same seeded sample): a choice costs the same at any size
             valid = validation_sample(valid, cfg.seed)
         has_valid = valid is not None and valid.nnz > 0
-        # The blend's graph filter is GF-CF with its own validation choice on this slice (the same
-        # carve as the GF-CF row's: inside a run's shared_parts.sharing the search and the filters
-        # are that row's), fitted on the part and on all of train before training, so that its whole
-        # cost is measured inside the budget. (A share guessed for the refit after training overran
-        # the budget 2x on a 50k-product catalogue; a reserve scaled from the part's fit was near
-        # zero where the part's fit reused a shared SVD and the refit could not.) Blending and the
-        # final propagation keep 15%.
+        # The blend's filter (`_blend_filter`) is fitted on the part and on all of train before
+        # training, so that its whole cost is measured inside the budget. (A share guessed for the
+        # refit after training overran the budget 2x on a 50k-product catalogue; a reserve scaled
+        # from the part's fit was near zero where the part's fit reused a shared SVD and the refit
+        # could not.) Blending and the final propagation keep 15%.
         part_filter = train_filter = None
         if cfg.blend and has_valid:
-            part_filter = GFCF(seed=cfg.seed).fit(part, carved).filter_
-            train_filter = part_filter if part is train else part_filter.settings_copy().fit(train)
+            part_filter, train_filter = self._blend_filter(part, carved, train)
         deadline = started + cfg.time_budget * 0.85
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
         build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
@@ -120,12 +122,11 @@ class EmbeddingScores(Recommender):
         self.config = replace(self.config, **best.settings)  # scores use what was chosen
         self.history_, self.best_epoch_ = best.trainer.history, best.trainer.best_epoch
         self.batch_size_, self.stopped_ = best.trainer.batch_size, best.trainer.stopped
-        self.filter_: GraphFilter | None = None
+        self.filter_: GraphFilter | WalkFilter | None = None
         self.popularity_: np.ndarray | None = None
         if part_filter is not None:
             self._choose_blend(best.module, part, valid, part_filter)
-            if self.filter_ is not None:
-                self.filter_ = train_filter
+            self.filter_ = train_filter if filter_part(self.blend_weights)[1] > 0 else None
         self.module_ = best.module
         self._use_graph(train, filter_fitted=True)
         self.tuning_ |= {"chosen": best.settings, "valid_ndcg": best.score if has_valid else None,  # no slice
@@ -134,6 +135,25 @@ class EmbeddingScores(Recommender):
                          "best_epoch": best.trainer.best_epoch, "stopped": best.trainer.stopped,
                          "seconds": round(time.perf_counter() - started, 2), "search_seconds": round(trained, 2),
                          "budget": cfg.time_budget}
+
+    def _blend_filter(self, part: sp.csr_matrix, carved: sp.csr_matrix, train: sp.csr_matrix
+                      ) -> tuple[LinearFilter, GraphFilter | WalkFilter]:
+        """The blend's filter fitted on the part and on train: GF-CF or RP3beta, each with its own
+        validation choice on this slice (the same carve as their rows': inside a run's
+        shared_parts.sharing the searches and the filters are those rows'), the one whose search
+        scored higher on it (the same validation customers for both), GF-CF on a tie."""
+        seed = self.config.seed
+        gfcf, walk = GFCF(seed=seed).fit(part, carved), RP3beta(seed=seed).fit(part, carved)
+        scored = {"gfcf": gfcf.valid_ndcg_, "rp3beta": walk.valid_ndcg_}
+        if (walk.valid_ndcg_ or -np.inf) > (gfcf.valid_ndcg_ or -np.inf):
+            self.partner_ = "rp3beta"
+            self.tuning_["blend_filter"] = {"model": "rp3beta", **walk.chosen_, "valid_ndcg": scored}
+            return walk.filter_, WalkFilter(**walk.chosen_).fit(train)
+        self.partner_ = "filter"
+        chosen = gfcf.filter_
+        self.tuning_["blend_filter"] = {"model": "gfcf", "rank": chosen.rank, "alpha": chosen.alpha,
+                                        "neighbours": chosen.neighbours or 0, "valid_ndcg": scored}  # 0: all
+        return chosen, chosen if part is train else chosen.settings_copy().fit(train)
 
     def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress: Progress | None,
                deadline: float) -> tuple[torch.nn.Module, Trainer]:
@@ -145,9 +165,9 @@ class EmbeddingScores(Recommender):
         return module, trainer
 
     def _choose_blend(self, module: torch.nn.Module, part: sp.csr_matrix, valid: sp.csr_matrix,
-                      part_filter: GraphFilter) -> None:
+                      part_filter: LinearFilter) -> None:
         """Blend weights on the validation slice, every part fitted on the train part alone
-        (`part_filter`: the graph filter fitted on it)."""
+        (`part_filter`: the blend's filter fitted on it)."""
         chosen = validation_sample(valid, self.config.seed, blend_users(part.shape[1]))  # the same draw as the fit's
         users = np.flatnonzero(np.diff(chosen.indptr) > 0)
         self.train_ = part
@@ -160,13 +180,11 @@ class EmbeddingScores(Recommender):
                     "popularity": np.broadcast_to(popularity, (len(batch), part.shape[1]))}
 
         choice = choose_blend_in_batches(components, users, part, valid, blend_batch(part.shape[1]))
-        weights = choice.weights
-        self.tuning_["blend"] = weights
+        weights = {self.partner_: choice.weights["filter"], "popularity": choice.weights["popularity"]}
+        self.tuning_["blend"] = weights  # the filter's weight under its part's name (registry.PART_LABELS)
         self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
-        self.tuning_["part_valid_ndcg"] = choice.parts
-        self.filter_ = part_filter.settings_copy() if weights["filter"] > 0 else None  # to fit on train
-        self.tuning_["blend_filter"] = {"rank": part_filter.rank, "alpha": part_filter.alpha,
-                                        "neighbours": part_filter.neighbours or 0}  # GF-CF's choice; 0: all
+        self.tuning_["part_valid_ndcg"] = {self.partner_ if name == "filter" else name: figure
+                                           for name, figure in choice.parts.items()}
         self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
 
     def _use_graph(self, train: sp.csr_matrix, filter_fitted: bool = False) -> None:
@@ -217,9 +235,10 @@ class EmbeddingScores(Recommender):
         if not any(weights.values()):
             return gnn
         scores = standardise(gnn, in_place=True)  # gnn and the filter's scores are this call's own
-        if weights["filter"] and self.filter_ is not None:
+        weight = filter_part(weights)[1]
+        if weight and self.filter_ is not None:
             filtered = standardise(self.filter_.score_history(history), in_place=True)
-            filtered *= np.float32(weights["filter"])
+            filtered *= np.float32(weight)
             scores += filtered
         if weights["popularity"] and self.popularity_ is not None:
             scores += weights["popularity"] * standardise(self.popularity_[None, :])
@@ -281,9 +300,10 @@ class EmbeddingScores(Recommender):
     def get_state(self) -> dict[str, np.ndarray]:
         state = {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "item_bias": self.item_bias_}
         weights = self.blend_weights
-        state["blend"] = np.array([weights["filter"], weights["popularity"]], np.float64)
-        if self.filter_ is not None:
-            state |= self.filter_.get_state("filter_")
+        part, weight = filter_part(weights)
+        state["blend"] = np.array([weight, weights["popularity"]], np.float64)
+        if self.filter_ is not None:  # GF-CF's settings under "filter_", RP3beta's walk under "walk_"
+            state |= self.filter_.get_state(WALK_STATE if part == "rp3beta" else "filter_")
         if self.popularity_ is not None:
             state["popularity"] = self.popularity_
         return state
@@ -292,9 +312,11 @@ class EmbeddingScores(Recommender):
         self.user_vectors_, self.item_vectors_ = state["user_vectors"], state["item_vectors"]
         self.item_bias_ = state.get("item_bias", np.zeros(len(self.item_vectors_), np.float32))
         w_filter, w_pop = state["blend"] if "blend" in state else (0.0, 0.0)
-        self.tuning_ = {"blend": {"filter": float(w_filter), "popularity": float(w_pop)}}
         n_items = len(self.item_vectors_)
-        self.filter_ = GraphFilter.from_state(state, "filter_", n_items) if "filter_settings" in state else None
+        walk = f"{WALK_STATE}settings" in state
+        self.tuning_ = {"blend": {"rp3beta" if walk else "filter": float(w_filter), "popularity": float(w_pop)}}
+        self.filter_ = (WalkFilter.from_state(state, WALK_STATE, n_items) if walk else
+                        GraphFilter.from_state(state, "filter_", n_items) if "filter_settings" in state else None)
         self.popularity_ = state.get("popularity")
 
 

@@ -15,8 +15,9 @@ are chosen the same way: fixing 200 lost 3.6% and 2.2% of validation nDCG on two
 (R~ = D_u^-a R D_i^-(1-a)). On validation a = 0.6 was never ahead of GF-CF's 1/2 and a = 0.4 only
 on one dataset (+0.7%), while each exponent costs a graph and an SVD more. It stays settable.
 
-The GNNs' blend (models/embedding.py) uses this model, searched on the GNN's own validation slice:
-the same carve as this row's, so inside a run (shared_parts.sharing) the search is done once.
+The GNNs' blend (models/embedding.py) searches this model (and RP3beta, keeping the one that scores
+higher) on the GNN's own validation slice: the same carve as this row's, so inside a run
+(shared_parts.sharing) the search is done once.
 
 The score is linear in the history: score(r) = r @ (P~ + alpha * D_i^-1/2 V_k V_k^T D_i^1/2), so a
 reason's per-purchase shares sum exactly to the score (`item_item`).

@@ -11,8 +11,10 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from ..matrix.interactions import MAX_VALID_USERS
 from ..records import Tuning
 from .graph_filter import FilterModel, LinearFilter, best_on_validation, validation_slices
+from .shared_parts import fingerprint, shared
 
 
 class GridFilter(FilterModel):
@@ -33,7 +35,11 @@ class GridFilter(FilterModel):
         chosen: dict[str, Any] = {name: values[0] for name, values in grid.items()}
         if np.prod([len(values) for values in grid.values()]) > 1:
             part, valid = validation_slices(self.train_, valid, cfg.valid_fraction, cfg.seed)
-            chosen, self.valid_ndcg_, self.candidates_ = best_on_validation(self._candidates(part, grid), part, valid)
+            # one search per slice in a run: a GNN's blend, on the same carve, reuses this model's
+            search = (fingerprint(valid), tuple(sorted(grid.items())), cfg.seed, MAX_VALID_USERS)
+            chosen, self.valid_ndcg_, self.candidates_ = shared(
+                f"{self.name}_choice", part, search,
+                lambda: best_on_validation(self._candidates(part, grid), part, valid))
         self.chosen_ = {name: kind(chosen[name]) for name, kind in self.CHOSEN.items()}
         single = {name: (value,) for name, value in self.chosen_.items()}
         self.filter_ = next(self._candidates(self.train_, single))[1]

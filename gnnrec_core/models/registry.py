@@ -54,7 +54,17 @@ DEFAULT_MODEL = "lightgcn"
 GNN_MODELS = tuple(name for name, spec in SPECS.items() if spec.is_gnn)
 BASELINES = tuple(name for name, spec in SPECS.items() if not spec.is_gnn)
 LABELS = {name: spec.label for name, spec in SPECS.items()}
-PART_LABELS = {"filter": "graph filter", "popularity": "popularity"}  # a GNN's blend parts (models/embedding.py)
+# A GNN's blend parts (models/embedding.py): its closed-form filter, GF-CF ("filter", the key blends
+# had before RP3beta could take the place) or RP3beta, and the popularity prior.
+PART_LABELS = {"filter": "graph filter", "rp3beta": "random-walk filter", "popularity": "popularity"}
+FILTER_PARTS = ("filter", "rp3beta")
+BLEND_FILTERS = ("gfcf", "rp3beta")  # the filter models a GNN's blend takes its part from, by validation
+
+
+def filter_part(blend: Mapping[str, float] | None) -> tuple[str, float]:
+    """The blend's filter part and its weight: ("filter", 4.0); ("filter", 0.0) where it has none."""
+    return next(((part, weight) for part, weight in (blend or {}).items() if part in FILTER_PARTS and weight > 0),
+                ("filter", 0.0))
 
 
 def row_label(model: str, blend: Mapping[str, float] | None = None, weights: bool = True) -> str:

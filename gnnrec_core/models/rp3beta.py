@@ -26,6 +26,10 @@ catalogue size is items x neighbours plus one block of the product per thread
 (graph_filter.pruned_product).
 
 The score is linear in the history, so a reason's per-purchase shares sum exactly to the score.
+
+A GNN's blend (models/embedding.py) takes this walk where its search scores higher than GF-CF's on
+the GNN's validation slice (`WalkFilter`: the chosen walk, refitted on any graph). Inside a run the
+search and the chosen walk on train are this row's (shared_parts.sharing).
 """
 
 from __future__ import annotations
@@ -39,10 +43,11 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..progress import Progress
-from .base import check_train
+from .base import check_finite, check_train
 from .graph_filter import DENSE_ITEMS, LinearFilter, pruned_product
 from .grid_filter import GridFilter
 from .row_pruning import prune_rows
+from .shared_parts import shared
 
 POWER_GRID = (0.5, 0.75, 1.0)
 DISCOUNT_GRID = (0.15, 0.3, 0.45, 0.6)
@@ -94,6 +99,41 @@ def walk_graph(train: sp.csr_matrix, power: float, discount: float, neighbours: 
     return pruned_product(to_user, to_item, neighbours, combine=without_diagonal)
 
 
+def shared_walk(train: sp.csr_matrix, power: float, discount: float, neighbours: int | None) -> sp.csr_matrix:
+    """walk_graph, computed once per run (shared_parts.sharing): the RP3beta row's refit on train and
+    a GNN's blend part on the same split are one walk. Never written into (prune_rows copies)."""
+    return shared("rp3_walk", train, (float(power), float(discount), neighbours),
+                  lambda: walk_graph(train, power, discount, neighbours))
+
+
+class WalkFilter(LinearFilter):
+    """RP3beta's walk of fixed settings as a filter that fits on any matrix: a GNN's blend part,
+    refitted on train and on every interaction (models/embedding.py) and saved with its settings."""
+
+    def __init__(self, power: float, discount: float, neighbours: int | None) -> None:
+        self.power, self.discount, self.neighbours = float(power), float(discount), neighbours or None
+        self.left_ = self.right_ = None
+        self.alpha = 1.0
+
+    def fit(self, train: sp.csr_matrix) -> WalkFilter:
+        self.linear_ = shared_walk(check_finite(sp.csr_matrix(train, dtype=np.float32), "random-walk filter"),
+                                   self.power, self.discount, self.neighbours)
+        return self
+
+    def settings_copy(self) -> WalkFilter:
+        return WalkFilter(self.power, self.discount, self.neighbours)
+
+    def settings(self) -> np.ndarray:
+        return np.array([self.power, self.discount, self.neighbours or 0], np.float64)
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], prefix: str, n_items: int) -> WalkFilter:
+        power, discount, neighbours = state[f"{prefix}settings"]
+        walk = cls(float(power), float(discount), int(neighbours))
+        walk.linear_ = cls._parts(state, prefix, n_items)[0]
+        return walk
+
+
 class RP3beta(GridFilter):
     name = "rp3beta"
     config_class = RP3betaConfig
@@ -126,10 +166,13 @@ class RP3beta(GridFilter):
         neighbours, each fewer a pruning of the next larger (the same entries as a pruning of the
         whole walk: a row's top k lie in its top 200, ties kept in stored order either way)."""
         most = None if 0 in grid["neighbours"] else max(grid["neighbours"])
+        # A search's walks are its own (a run holding each would hold 12 graphs); one setting's is the
+        # refit a GNN's blend part on the same split reuses.
+        walk = shared_walk if len(grid["power"]) * len(grid["discount"]) == 1 else walk_graph
         widest_first = sorted(grid["neighbours"], key=lambda k: k or np.inf, reverse=True)
         for power in grid["power"]:
             for discount in grid["discount"]:
-                graph = walk_graph(train, power, discount, most)
+                graph = walk(train, power, discount, most)
                 pruned: dict[int, sp.csr_matrix] = {}
                 for neighbours in widest_first:
                     if (neighbours or None) != most:

@@ -33,6 +33,7 @@ from ..errors import ConfigError
 from ..fit.metrics import Evaluation, cutoff_notes, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
+from ..models.registry import BLEND_FILTERS
 from ..models.shared_parts import forget_shared, sharing
 from ..progress import Progress, for_seed, report_or_cancel
 from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
@@ -121,9 +122,10 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
         data_split = split(dataset.interactions, config.split)
     else:
         data_split = given_split(dataset.interactions, heldout)
-    # GF-CF first where it runs beside a GNN: the GNN's blend searches GF-CF on the same carve, and
-    # inside the run's sharing block it then reuses that search and those filters (outside its budget).
-    first = ["gfcf"] if "gfcf" in config.baselines and SPECS[config.model].is_gnn else []
+    # GF-CF and RP3beta first where they run beside a GNN: the GNN's blend searches both on the same
+    # carve, and inside the run's sharing block it then reuses those searches and filters (outside
+    # its budget).
+    first = [name for name in BLEND_FILTERS if name in config.baselines] if SPECS[config.model].is_gnn else []
     models = first + [config.model] + [b for b in config.baselines if b not in (config.model, *first)]
     settings = dict(config.settings) | {"device": config.device, "seed": config.seed}
     left_out = plan_memory(models, shape_of(data_split.train), {config.model: settings},

@@ -112,10 +112,11 @@ def _gnn(name: str, shape: Shape, settings: dict[str, Any]) -> tuple[float, str]
     logits = batch_size_for(shape.users, train) * float(columns) * F32 * 4  # logits, softmax, their gradients
     graph = 2.0 * shape.pairs * 2 * (SPARSE_ENTRY + F64)  # both directions, scipy and torch copies
     blend_cells = min(float(MAX_BLEND_CELLS), min(shape.users, MAX_BLEND_USERS) * float(shape.items))
-    blend = _filter(shape)[0] + 4 * blend_cells * F32 if getattr(cfg, "blend", False) else 0.0
+    # The blend fits both its candidate filters, GF-CF and RP3beta, before keeping one (models/embedding.py).
+    blend = _filter(shape)[0] + _walk(shape)[0] + 4 * blend_cells * F32 if getattr(cfg, "blend", False) else 0.0
     largest = max((candidate, f"{cfg.dim}-wide embeddings of {nodes:,} customers and products"),
                   (logits, f"the softmax over {columns:,} products for each batch"),
-                  (graph, f"the graph of {shape.pairs:,} purchases"), (blend, "the blend's graph filter"))
+                  (graph, f"the graph of {shape.pairs:,} purchases"), (blend, "the blend's graph filters"))
     return TORCH_RUNTIME + candidate + logits + graph + blend, largest[1]
 
 

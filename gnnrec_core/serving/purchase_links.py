@@ -4,7 +4,7 @@ link is read off its exact parts, `largest_parts`), and the path in words (`path
 
 - Item-item models and the graph filters score history @ S: the purchase that brings the most of
   the score (strength x S[purchase, product]), where one brings a positive part.
-- A GNN blended with the graph filter: the purchase whose filter part is largest, where one is
+- A GNN blended with a filter (GF-CF or RP3beta): the purchase whose filter part is largest, where one is
   positive. That part is the page's per-purchase part (strength x the filter's weight, centred on
   the filter row's mean, as the blend standardises it), so the link named is the one that brought
   the score, quoted as the filter's weight (a blend's embedding similarity can be negative there).
@@ -25,8 +25,10 @@ import scipy.sparse as sp
 from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN
 from ..models import Recommender
+from ..models.registry import filter_part
 
-FILTER_LINK = "graph filter weight"  # the blend's filter is GF-CF's (models/embedding.py), named as GF-CF names it
+# A blend's filter part (models/embedding.py) named as its own model names its weight (GF-CF's, RP3beta's).
+FILTER_LINKS = {"filter": "graph filter weight", "rp3beta": "random-walk weight"}
 
 
 @dataclass
@@ -53,10 +55,11 @@ def linked_purchases(model: Recommender, history: sp.csr_matrix, items: np.ndarr
         purchase, target, strength = history.indices[entry], items.ravel()[slot], history.data[entry]
         if model.explained_by == "history mean":
             graph_filter = getattr(model, "filter_", None)
-            if dict(getattr(model, "blend_weights", {})).get("filter") and graph_filter is not None:
+            part, blended = filter_part(getattr(model, "blend_weights", {}))
+            if blended and graph_filter is not None:
                 weight = graph_filter.pairs(purchase, target)
                 _strongest(links, slot, purchase, strength * (weight - graph_filter.row_means()[purchase]), weight,
-                           FILTER_LINK)
+                           FILTER_LINKS[part])
             open_ = links.purchase[slot] < 0  # products no filter part links: the nearest purchase
             weight = model.pair_weights(purchase[open_], target[open_])
             _strongest(links, slot[open_], purchase[open_], weight, weight, model.link_label)

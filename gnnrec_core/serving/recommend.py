@@ -43,6 +43,7 @@ from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN
 from ..errors import InputError
 from ..models import LABELS, SPECS, Recommender
+from ..models.registry import PART_LABELS, filter_part
 from ..pipeline.benchmark import Dataset
 from .explore import buyers_of_both, item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
@@ -144,10 +145,10 @@ def _embedding_parts(model: Recommender, history: np.ndarray, strengths: np.ndar
     other = {LEARNED: _centred(learned, spread)[items]} if learned is not None else {}
     if bias.any():
         other[ITEM_BIAS] = _centred(bias, spread)[items]
-    graph_filter = getattr(model, "filter_", None)
-    if blend.get("filter") and graph_filter is not None:
+    graph_filter, weight = getattr(model, "filter_", None), filter_part(blend)[1]
+    if weight and graph_filter is not None:
         rows = np.asarray(graph_filter.rows(history), np.float64) * strengths[:, None]
-        purchases = purchases + blend["filter"] * _centred(rows, _spread(rows.sum(0)))[:, items].T
+        purchases = purchases + weight * _centred(rows, _spread(rows.sum(0)))[:, items].T
     prior = getattr(model, "popularity_", None)
     if blend.get("popularity") and prior is not None:
         prior = np.asarray(prior, np.float64)
@@ -303,9 +304,9 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
     learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
                "split per purchase.") if LEARNED in parts.other else ""
-    filtered = bool(dict(getattr(model, "blend_weights", {})).get("filter"))  # the blend's filter links purchases
-    nearest = ((" The path names the purchase whose graph filter part is largest where one is positive, else"
-                if filtered else " The path names") + " the purchase nearest the product in the model: a link to "
+    part, weight = filter_part(getattr(model, "blend_weights", {}))  # the blend's filter links purchases
+    nearest = ((f" The path names the purchase whose {PART_LABELS[part]} part is largest where one is positive, else"
+                if weight else " The path names") + " the purchase nearest the product in the model: a link to "
                "read, not a share of the score.") if LEARNED in parts.other else ""
     present = [what for what, size in sizes.items() if size > 0]
     if present == [f"the {LEARNED}"]:  # one part: its share says nothing
