@@ -57,7 +57,15 @@ def run(names: list[str], seeds: list[int], out: Path) -> dict:
         seen["chosen"] = {"rank": part_filter.rank, "alpha": part_filter.alpha,
                           "neighbours": part_filter.neighbours}
 
+    walk_fit = embedding.RP3beta.fit
+
+    def never_taken(self: Any, *args: Any, **kwargs: Any) -> Any:  # the probe measures GF-CF's blend alone
+        fitted = walk_fit(self, *args, **kwargs)
+        fitted.valid_ndcg_ = None  # read as no figure: the blend takes GF-CF (models/embedding.py)
+        return fitted
+
     embedding.EmbeddingScores._choose_blend = both  # type: ignore[method-assign]
+    embedding.RP3beta.fit = never_taken  # type: ignore[method-assign]
     try:
         for name in names:
             dataset = prepare(ingest(path(name), **OPTIONS.get(name, {})))
@@ -73,6 +81,7 @@ def run(names: list[str], seeds: list[int], out: Path) -> dict:
                 out.write_text(json.dumps(done, indent=1) + "\n")
     finally:
         embedding.EmbeddingScores._choose_blend = product  # type: ignore[method-assign]
+        embedding.RP3beta.fit = walk_fit  # type: ignore[method-assign]
     return done
 
 

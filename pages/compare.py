@@ -189,7 +189,8 @@ elif mode == "Two runs":
         st.caption("Blend weights, chosen on each run's validation: " + escape_markdown("; ".join(weights)) + ".")
     if merged[cols[1:]].isna().any().any():
         st.caption(f"A '{MISSING}' cell: that run has no such row (a blend is a row only where validation chose "
-                   "one; a model may have been left out of a run).")
+                   "one, and two runs' blends of different filters are two rows; a model may have been left out "
+                   "of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     same_k = info_a.k if info_a.k == info_b.k else None  # two cut-offs: the title says @k
     chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by, k=same_k), merged[cols], "run_comparison",

@@ -19,7 +19,7 @@ job = jobs().get(st.session_state.get(JOB_KEY, ""))
 left, right = st.columns([2, 3])
 with left:
     st.subheader("Demo in one click")
-    st.caption(f"Trains LightGCN beside four baselines and three closed-form graph filters on the bundled sample "
+    st.caption(f"Trains LightGCN beside four baselines and four closed-form graph filters on the bundled sample "
                f"({SAMPLE_NAME}: a UK gift retailer, 1 December 2010 to 10 January 2011). About 20 s "
                "on two quiet CPU cores (the GNN's settings search included); the Train page shows the time left.")
     busy = job is not None and job.status == "running"

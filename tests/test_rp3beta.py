@@ -72,6 +72,8 @@ def test_a_gnns_walk_part_is_its_rows_walk_in_a_run_and_is_saved_with_its_settin
     assert loaded.blend_weights == {"rp3beta": 0.5, "popularity": 0.0}
     assert isinstance(loaded.filter_, WalkFilter) and loaded.filter_.settings().tolist() == part.settings().tolist()
     assert np.allclose(loaded.score(np.arange(40)), model.score(np.arange(40)), atol=1e-5)
+    alone = Recommender.load(model.without_blend().save(tmp_path / "alone.npz"))  # the walk kept, weighted 0
+    assert np.allclose(alone.score(np.arange(40)), model.without_blend().score(np.arange(40)), atol=1e-5)
     fewer = planted.tolil()
     fewer[0, fewer[0].nonzero()[1]] = 0
     fewer = sp.csr_matrix(fewer)
@@ -79,3 +81,29 @@ def test_a_gnns_walk_part_is_its_rows_walk_in_a_run_and_is_saved_with_its_settin
     model.refit_graph(fewer)
     settings = (row.chosen_["power"], row.chosen_["discount"], row.chosen_["neighbours"] or None)
     assert (model.filter_.linear_ != walk_graph(fewer, *settings)).nnz == 0 and model.filter_.linear_.nnz
+
+
+@pytest.mark.parametrize("gfcf_figure, walk_figure, chosen", [(0.5, 0.4, "gfcf"), (0.4, 0.4, "gfcf"),
+                                                               (0.4, 0.5, "rp3beta")])
+def test_the_blend_takes_the_filter_whose_search_scored_higher(planted, monkeypatch, gfcf_figure, walk_figure, chosen):
+    """GF-CF where its search scored higher or level, RP3beta where the walk's did: recorded with both
+    figures, served under its own part's name and as its own kind of filter."""
+    from gnnrec_core.models import LightGCN, embedding
+    from gnnrec_core.models.graph_filter import GraphFilter
+    from gnnrec_core.models.registry import filter_part
+    from gnnrec_core.models.rp3beta import WalkFilter
+
+    figures = {embedding.GFCF: gfcf_figure, embedding.RP3beta: walk_figure}
+    for kind in figures:
+        def scored(self, *args, fit=kind.fit, kind=kind, **kwargs):
+            fitted = fit(self, *args, **kwargs)
+            fitted.valid_ndcg_ = figures[kind]  # what its search scored, set here
+            return fitted
+
+        monkeypatch.setattr(kind, "fit", scored)
+    model = LightGCN(time_budget=10, dim=8, epochs=3, seed=0).fit(planted)
+    record = model.tuning().blend_filter
+    assert record["model"] == chosen and record["valid_ndcg"] == {"gfcf": gfcf_figure, "rp3beta": walk_figure}
+    part, weight = filter_part(model.blend_weights)
+    assert weight > 0 and part == ("filter" if chosen == "gfcf" else "rp3beta")  # the planted filter helps
+    assert isinstance(model.filter_, WalkFilter if chosen == "rp3beta" else GraphFilter)

@@ -93,5 +93,5 @@ def _print_table(merged: pd.DataFrame) -> None:
     for model, cells in zip(merged["model"], merged[TABLE].to_numpy(dtype=float)):
         print(f"{str(model):<{width}}" + "".join(f"{'-' if c != c else f'{c:.4f}':>10}" for c in cells))
     if merged[TABLE].isna().to_numpy().any():  # as the page's caption says it
-        print("'-': that run has no such row (a blend is a row only where validation chose one; a model may have "
-              "been left out of a run)")
+        print("'-': that run has no such row (a blend is a row only where validation chose one, and two runs' "
+              "blends of different filters are two rows; a model may have been left out of a run)")

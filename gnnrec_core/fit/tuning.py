@@ -7,8 +7,8 @@
    large graph gets one configuration and a small one gets the whole search.
    With the Ray engine (`search_engine("ray")`, the CLI's `--engine ray`) the same candidates run
    as Ray Tune trials under ASHA, its asynchronous form (Li et al., MLSys 2020): fit/ray_engine.py.
-2. Score blending: the trained GNN's score, the closed-form graph filter's (GF-CF with the
-   settings its own search chose on the same slice: models/gfcf.py) and a popularity prior, each
+2. Score blending: the trained GNN's score, a closed-form graph filter's (GF-CF or RP3beta, with
+   the settings its own search chose on the same slice: models/embedding.py) and a popularity prior, each
    standardised per user, mixed with weights chosen on the same validation slice. Weights of zero
    leave the GNN alone; the data decide.
 

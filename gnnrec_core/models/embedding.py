@@ -300,10 +300,9 @@ class EmbeddingScores(Recommender):
     def get_state(self) -> dict[str, np.ndarray]:
         state = {"user_vectors": self.user_vectors_, "item_vectors": self.item_vectors_, "item_bias": self.item_bias_}
         weights = self.blend_weights
-        part, weight = filter_part(weights)
-        state["blend"] = np.array([weight, weights["popularity"]], np.float64)
+        state["blend"] = np.array([filter_part(weights)[1], weights["popularity"]], np.float64)
         if self.filter_ is not None:  # GF-CF's settings under "filter_", RP3beta's walk under "walk_"
-            state |= self.filter_.get_state(WALK_STATE if part == "rp3beta" else "filter_")
+            state |= self.filter_.get_state(WALK_STATE if isinstance(self.filter_, WalkFilter) else "filter_")
         if self.popularity_ is not None:
             state["popularity"] = self.popularity_
         return state

@@ -110,7 +110,11 @@ def _variants(model: Recommender, on_part: Recommender | None
         return [(model, on_part, {})]
     alone_part = on_part.without_blend() if on_part is not None and hasattr(on_part, "without_blend") else on_part
     blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
-    return [(model.without_blend(), alone_part, {}), (model, on_part, blend)]
+    # The validation figure is the part's own fit: kept where that fit blended the same parts (its
+    # weights may differ), so a row named "+ random-walk filter" never shows a GF-CF blend's figure.
+    part_blend = getattr(on_part, "blend_weights", {}) if on_part is not None else {}
+    same_parts = {part for part, weight in part_blend.items() if weight > 0} == set(blend)
+    return [(model.without_blend(), alone_part, {}), (model, on_part if same_parts else None, blend)]
 
 
 def _verdict(rows: list[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Gain | None:

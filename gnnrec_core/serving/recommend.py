@@ -10,7 +10,7 @@ always; the reasons never reorder it.
   purchase here: that part is named "learned customer profile" (trained on their purchases and
   on customers like them). A hand-built basket is the mean of its products' vectors, so there each
   product brings its share. A blended GNN standardises each part per customer (z-scores, as the
-  model does) and adds the graph filter over the history (split per purchase) and the popularity
+  model does) and adds its filter (GF-CF or RP3beta) over the history (split per purchase) and the popularity
   prior; the item bias of the softmax GNN is a part of its own. Neither prior comes from the history.
 - Popularity ignores the history: the whole score is the number of buyers.
 - A merchandising boost is a part of its own.
@@ -117,7 +117,7 @@ def _embedding_parts(model: Recommender, history: np.ndarray, strengths: np.ndar
                      user: int | None) -> ScoreParts:
     """The GNNs' score (models/embedding.py) in parts: cos(u, v)/T + bias (softmax) or u . v (BPR),
     u the trained customer vector or a basket's strength-weighted mean vector, then each part
-    standardised per customer and blended with the graph filter and the popularity prior."""
+    standardised per customer and blended with its filter (GF-CF or RP3beta) and the popularity prior."""
     vectors = np.asarray(model.item_vectors_, np.float64)  # type: ignore[attr-defined]
     softmax = model.config.loss != "bpr"
     scale = 1.0 / float(model.config.temperature) if softmax else 1.0
