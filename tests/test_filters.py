@@ -351,11 +351,11 @@ def test_basket_eval_names_a_gnn_blend_as_a_row_of_its_own():
     from gnnrec_core.records import BasketRow, Tuning
 
     class Blended:
-        def __init__(self, name):
-            self.name = name
+        def __init__(self, name, part="filter"):
+            self.name, self.part = name, part
 
         def tuning(self):
-            return Tuning(chosen={}, blend={"filter": 1.0, "popularity": 0.0})
+            return Tuning(chosen={}, blend={self.part: 1.0, "popularity": 0.0})
 
         def without_blend(self):
             return f"{self.name} alone"
@@ -363,6 +363,8 @@ def test_basket_eval_names_a_gnn_blend_as_a_row_of_its_own():
     model, on_part = Blended("train"), Blended("part")
     variants = _variants(model, on_part)
     assert variants == [("train alone", "part alone", {}), (model, on_part, {"filter": 1.0})]
+    walked = Blended("part", "rp3beta")  # the validation fit blended the other filter: no figure of another blend
+    assert _variants(model, walked)[1] == (model, None, {"filter": 1.0})
     row = BasketRow("lightgcn", ndcg=0.2, blend=variants[1][2])
     assert row.key == "lightgcn+blend" and row.to_json()["blend"] == {"filter": 1.0}
     assert row_label(row.model, row.blend) == "LightGCN + graph filter x1"

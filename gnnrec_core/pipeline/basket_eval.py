@@ -112,7 +112,8 @@ def _variants(model: Recommender, on_part: Recommender | None
     blend = {part: weight for part, weight in tuning.blend.items() if weight > 0}
     # The validation figure is the part's own fit: kept where that fit blended the same parts (its
     # weights may differ), so a row named "+ random-walk filter" never shows a GF-CF blend's figure.
-    part_blend = getattr(on_part, "blend_weights", {}) if on_part is not None else {}
+    part_tuning = on_part.tuning() if on_part is not None else None
+    part_blend = part_tuning.blend if part_tuning is not None else {}
     same_parts = {part for part, weight in part_blend.items() if weight > 0} == set(blend)
     return [(model.without_blend(), alone_part, {}), (model, on_part if same_parts else None, blend)]
 
