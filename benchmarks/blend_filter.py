@@ -51,8 +51,8 @@ def run(names: list[str], seeds: list[int], out: Path) -> dict:
     product = embedding.EmbeddingScores._choose_blend
     seen: dict[str, Any] = {}
 
-    def both(self: Any, module: Any, part: Any, valid: Any, part_filter: GraphFilter) -> None:
-        product(self, module, part, valid, part_filter)  # stores the GNN's vectors over the part
+    def both(self: Any, module: Any, part: Any, valid: Any, part_filter: GraphFilter, *name: str) -> None:
+        product(self, module, part, valid, part_filter, *name)  # stores the GNN's vectors over the part
         seen["fixed"] = fixed_filter_blend(self, part, valid)
         seen["chosen"] = {"rank": part_filter.rank, "alpha": part_filter.alpha,
                           "neighbours": part_filter.neighbours}

@@ -52,9 +52,9 @@ def test_a_gnns_blend_uses_the_filters_as_chosen_on_its_slice_and_a_run_searches
                             searches.append(1) or search(*args))
     choose = embedding.EmbeddingScores._choose_blend
 
-    def spy(self, module, part, valid, part_filter):
+    def spy(self, module, part, valid, part_filter, *name):
         blend_filters.append(part_filter)
-        return choose(self, module, part, valid, part_filter)
+        return choose(self, module, part, valid, part_filter, *name)
 
     monkeypatch.setattr(embedding.EmbeddingScores, "_choose_blend", spy)
     dataset = prepare(ingest(source))

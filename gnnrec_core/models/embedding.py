@@ -105,7 +105,7 @@ class EmbeddingScores(Recommender):
         # could not.) Blending and the final propagation keep 15%.
         part_filter = train_filter = None
         if cfg.blend and has_valid:
-            part_filter, train_filter = self._blend_filter(part, carved, train)
+            part_name, part_filter, train_filter = self._blend_filter(part, carved, train)
         deadline = started + cfg.time_budget * 0.85
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
         build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
@@ -125,7 +125,7 @@ class EmbeddingScores(Recommender):
         self.filter_: GraphFilter | WalkFilter | None = None
         self.popularity_: np.ndarray | None = None
         if part_filter is not None:
-            self._choose_blend(best.module, part, valid, part_filter)
+            self._choose_blend(best.module, part, valid, part_filter, part_name)
             self.filter_ = train_filter if filter_part(self.blend_weights)[1] > 0 else None
         self.module_ = best.module
         self._use_graph(train, filter_fitted=True)
@@ -137,23 +137,21 @@ class EmbeddingScores(Recommender):
                          "budget": cfg.time_budget}
 
     def _blend_filter(self, part: sp.csr_matrix, carved: sp.csr_matrix, train: sp.csr_matrix
-                      ) -> tuple[LinearFilter, GraphFilter | WalkFilter]:
-        """The blend's filter fitted on the part and on train: GF-CF or RP3beta, each with its own
-        validation choice on this slice (the same carve as their rows': inside a run's
-        shared_parts.sharing the searches and the filters are those rows'), the one whose search
-        scored higher on it (the same validation customers for both), GF-CF on a tie."""
+                      ) -> tuple[str, LinearFilter, GraphFilter | WalkFilter]:
+        """The blend's filter as (its weight's key, its fit on the part, its fit on train): GF-CF or
+        RP3beta, each with its own validation choice on this slice (the same carve as their rows':
+        inside a run's shared_parts.sharing the searches and the filters are those rows'), the one
+        whose search scored higher on it (the same validation customers for both), GF-CF on a tie."""
         seed = self.config.seed
         gfcf, walk = GFCF(seed=seed).fit(part, carved), RP3beta(seed=seed).fit(part, carved)
         scored = {"gfcf": gfcf.valid_ndcg_, "rp3beta": walk.valid_ndcg_}
         if (walk.valid_ndcg_ or -np.inf) > (gfcf.valid_ndcg_ or -np.inf):
-            self.partner_ = "rp3beta"
             self.tuning_["blend_filter"] = {"model": "rp3beta", **walk.chosen_, "valid_ndcg": scored}
-            return walk.filter_, WalkFilter(**walk.chosen_).fit(train)
-        self.partner_ = "filter"
+            return "rp3beta", walk.filter_, WalkFilter(**walk.chosen_).fit(train)
         chosen = gfcf.filter_
         self.tuning_["blend_filter"] = {"model": "gfcf", "rank": chosen.rank, "alpha": chosen.alpha,
                                         "neighbours": chosen.neighbours or 0, "valid_ndcg": scored}  # 0: all
-        return chosen, chosen if part is train else chosen.settings_copy().fit(train)
+        return "filter", chosen, chosen if part is train else chosen.settings_copy().fit(train)
 
     def _start(self, settings: dict[str, Any], train: sp.csr_matrix, progress: Progress | None,
                deadline: float) -> tuple[torch.nn.Module, Trainer]:
@@ -165,9 +163,10 @@ class EmbeddingScores(Recommender):
         return module, trainer
 
     def _choose_blend(self, module: torch.nn.Module, part: sp.csr_matrix, valid: sp.csr_matrix,
-                      part_filter: LinearFilter) -> None:
+                      part_filter: LinearFilter, part_name: str = "filter") -> None:
         """Blend weights on the validation slice, every part fitted on the train part alone
-        (`part_filter`: the blend's filter fitted on it)."""
+        (`part_filter`: the blend's filter fitted on it; `part_name`: its weight's key, "filter" for
+        GF-CF, "rp3beta" for the walk)."""
         chosen = validation_sample(valid, self.config.seed, blend_users(part.shape[1]))  # the same draw as the fit's
         users = np.flatnonzero(np.diff(chosen.indptr) > 0)
         self.train_ = part
@@ -180,10 +179,10 @@ class EmbeddingScores(Recommender):
                     "popularity": np.broadcast_to(popularity, (len(batch), part.shape[1]))}
 
         choice = choose_blend_in_batches(components, users, part, valid, blend_batch(part.shape[1]))
-        weights = {self.partner_: choice.weights["filter"], "popularity": choice.weights["popularity"]}
+        weights = {part_name: choice.weights["filter"], "popularity": choice.weights["popularity"]}
         self.tuning_["blend"] = weights  # the filter's weight under its part's name (registry.PART_LABELS)
         self.tuning_["blend_valid_ndcg"] = {"gnn_alone": choice.alone, "blended": choice.blended}
-        self.tuning_["part_valid_ndcg"] = {self.partner_ if name == "filter" else name: figure
+        self.tuning_["part_valid_ndcg"] = {part_name if name == "filter" else name: figure
                                            for name, figure in choice.parts.items()}
         self.popularity_ = np.zeros(part.shape[1], np.float32) if weights["popularity"] > 0 else None
 
