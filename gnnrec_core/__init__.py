@@ -83,6 +83,7 @@ _PUBLIC = {
     "item_buyers": "serving.explore",
     "min_buyers": "serving.explore",
     "similar_products": "serving.explore",
+    "similarity_basis": "serving.explore",
     "item_facts": "serving.explore",
     "interactions_per_item": "serving.explore",
     "products_by_baskets": "serving.explore",

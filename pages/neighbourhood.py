@@ -15,6 +15,7 @@ from gnnrec_core import (
     neighbourhood_graph,
     new_product_scores,
     placement_table,
+    similarity_basis,
     text_encoder_note,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
@@ -87,7 +88,8 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[p
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
            "together). Baskets count every order in the data, with a known customer or not; buyers count customers. "
-           f"Similarity: {escape_markdown(run.model.link_scale)}.")
+           f"Similarity: {escape_markdown(run.model.link_scale)}."
+           + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
 similarity_help = f"{run.model.link_label}: {run.model.link_scale}"
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest

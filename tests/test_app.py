@@ -95,6 +95,10 @@ def test_demo_journey_through_every_page(workspace):
     assert "thin" not in neighbours.columns or set(neighbours["thin"]) == {"thin", ""} or set(
         neighbours["thin"]) == {"thin"}
     assert "Similarity: how alike the model has learned the two products to be" in _texts(at)  # the demo's LightGCN
+    from gnnrec_core import similarity_basis
+
+    basis = similarity_basis(Workspace(workspace).load_run(info.run_id).model)  # a blend: its vectors alone rank here
+    assert basis is None or basis in _texts(at).replace("\\", "")
     find = next(t for t in at.text_input if t.label.startswith("Find a product"))
     find.set_value("garden party").run()  # names containing it first, then the closest in meaning
     products = next(s for s in at.selectbox if s.label.startswith("Product"))

@@ -348,3 +348,31 @@ def test_a_log_of_codes_alone_names_each_recommendation_once(tmp_path):
     first = why[why.index("why:") + 1]
     code = first.split()[1]
     assert first.split()[:3] == ["1", code, "="] and first.count(code) == 1
+
+
+def test_similar_on_a_blended_run_says_it_ranks_by_the_gnns_own_vectors(small_log, tmp_path):
+    """A blended LightGCN's `similar` listed products by LightGCN's own vectors under the run's name
+    with nothing saying the blend it recommends with takes no part: the list now says so, a saved
+    run read by the CLI as a fresh fit would be."""
+    from test_recommend import _blended_lightgcn
+
+    from gnnrec_core import DatasetRef, RunInfo, Workspace, ingest
+    from gnnrec_core.models.lightgcn import LightGCN
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.explore import similarity_basis
+    from gnnrec_core.store import Run
+
+    store = Workspace(tmp_path / "ws")
+    result = ingest(small_log)
+    store.save_dataset("shop", result)
+    data = prepare(result)
+    blended = _blended_lightgcn(data.interactions.matrix(), "rp3beta")
+    run_id = store.save_run(Run(blended, data.interactions.users, data.interactions.items,
+                                RunInfo(DatasetRef("shop"), "lightgcn", results=())))
+    done = run_cli("similar", "--item", "85123A", "--run", run_id, "--workspace", tmp_path / "ws", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    said = ("similar products are ranked by LightGCN's own product vectors (the trained model alone); its "
+            "recommendations blend it with random-walk filter x0.7 and popularity x0.4")
+    assert json.loads(done.stdout)["basis"] == said and f"note: {said}." in done.stderr
+    alone = LightGCN(dim=8, epochs=2, auto=False, blend=False).fit(data.interactions.matrix())
+    assert similarity_basis(alone) is None and similarity_basis(blended.without_blend()) is None

@@ -182,6 +182,12 @@ def test_a_graph_filters_note_speaks_of_no_epochs_and_no_blend():
                                            blend_valid_ndcg=0.098))
     assert gnn[0].endswith("(validation nDCG@10 0.1000, 7 epochs, stopped by the time budget); no blend beat it on "
                            "validation.")
+    blended = _tuning_notes("lightgcn", Tuning(chosen={"dim": 64}, valid_ndcg=0.1, epochs=7, best_epoch=7,
+                                               candidates=4, blend={"rp3beta": 0.5, "popularity": 0.0},
+                                               blend_valid_ndcg=0.1071))
+    # the blend's own figure beside the GNN's: the run is served as the blend (as `train`'s saved line says)
+    assert blended[0].endswith("(validation nDCG@10 0.1000, 7 epochs); blended with random-walk filter x0.5 "
+                               "(validation nDCG@10 0.1071 blended).")
 
 
 def test_a_gnn_fitted_without_blending_says_nothing_of_blends(planted):

@@ -111,7 +111,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
 
     from ..baskets.evidence import thin_anchor_words
     from ..models import LABELS
-    from ..serving.explore import item_buyers
+    from ..serving.explore import item_buyers, similarity_basis
     from ..serving.recommend import similar_table
 
     dataset, model = _model_for(args, lambda data: data.item_index(args.item))
@@ -129,6 +129,10 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     if table.attrs.get("note"):
         print(f"note: {table.attrs['note']}")
         out["note"] = table.attrs["note"]
+    basis = similarity_basis(model)
+    if basis:
+        print(f"note: {basis}.")
+        out["basis"] = basis
     thin_anchor = thin_anchor_words(int(item_buyers(model)[item]))
     if thin_anchor:
         print(f"note: {thin_anchor}.")

@@ -291,7 +291,8 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = chosen_words(tuning.chosen)
-    mixed = f"; blended with {blend_words(tuning.blend)}" if tuning.blended else \
+    blended = "" if tuning.blend_valid_ndcg is None else f" (validation nDCG@10 {tuning.blend_valid_ndcg:.4f} blended)"
+    mixed = f"; blended with {blend_words(tuning.blend)}{blended}" if tuning.blended else \
         "; no blend beat it on validation" if tuning.blend_searched else ""
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "

@@ -18,7 +18,7 @@ import pandas as pd
 from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN, evidence_columns, min_evidence
 from ..data.ingest import IngestResult
-from ..models import Recommender
+from ..models import LABELS, Recommender
 from .merchandising import available, rank
 
 SIMILAR, TOGETHER = "similar", "bought together"
@@ -41,6 +41,19 @@ def buyers_of_both(model: Recommender, items: np.ndarray | list[int], item: int)
 def min_buyers(model: Recommender) -> int:
     """The default minimum buyers of a similar product, scaled with the customers (min_evidence)."""
     return min_evidence(model.n_users)
+
+
+def similarity_basis(model: Recommender) -> str | None:
+    """Where a blended GNN's "similar" comes from, in words: its own product vectors, not the blend
+    its recommendations use (None for any other model, whose similarity is the model's whole)."""
+    from ..setting_words import blend_words
+
+    weights = getattr(model, "blend_weights", None) or {}  # kept by a saved run, where tuning() is None
+    if not any(weight > 0 for weight in weights.values()) or model.link_label != "embedding similarity":
+        return None
+    label = LABELS.get(model.name, model.name)
+    return (f"similar products are ranked by {label}'s own product vectors (the trained model alone); its "
+            f"recommendations blend it with {blend_words(weights)}")
 
 
 def similar_ranked(model: Recommender, anchors: np.ndarray, k: int = 10, min_buyers: int = 1,
