@@ -141,6 +141,20 @@ def _parquet(frame) -> bytes:
     return buffer.getvalue()
 
 
+def _parquet_of_baskets() -> bytes:
+    """One row per order with its products as a Parquet list column: an export a shop's warehouse
+    writes. Read as text, "['p1' 'p4']" would be one product."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(3)
+    baskets = [[f"p{rng.randrange(15)}" for _ in range(1 + i % 4)] for i in range(40)]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"order_id": [f"o{i}" for i in range(40)], "user_id": [f"u{i % 8}" for i in range(40)],
+                             "product_id": pa.array(baskets, pa.list_(pa.string()))}), buffer)
+    return buffer.getvalue()
+
+
 def _parquet_of_rows(rows: int) -> bytes:
     """Two int8 columns of zeros: a 200 KB file holding `rows` rows (2.8 GB once read as text)."""
     import numpy as np
@@ -352,6 +366,12 @@ def corpus() -> list[Case]:
                     "Orders": _orders_frame()}), "note", r"read sheet 'Orders' of 2 \(Summary, Orders\)"),
         Case("Excel workbook named .csv", "orders.csv", _xlsx({"Orders": _orders_frame()}) + b"\0",
              "note", r"'orders.csv' is an Excel workbook"),
+        Case("Parquet, each order's products in a list column", "orders.parquet", _parquet_of_baskets(), "error",
+             r"expected one item per row in column 'product_id', found a list of values in each row: give the file "
+             r"one row per item \(in pandas, frame.explode\('product_id'\)\)", stage="save"),
+        Case("JSON lines, each customer's products in an array", "orders.jsonl",
+             _jsonl({"user_id": f"u{i}", "product_id": [f"p{i}", f"p{i + 1}"]} for i in range(12)), "error",
+             r"expected one item per row in column 'product_id', found a list of values in each row", stage="save"),
         Case("Parquet, duplicate columns", "orders.parquet",
              _parquet(_orders_frame().assign(extra="p1").rename(columns={"extra": "product_id"})), "note",
              r"'product_id' appears 2 times"),

@@ -224,3 +224,16 @@ def test_a_markdown_table_reads_the_same_on_both_engines(tmp_path):
     result = assert_same(path)
     assert not isinstance(result, str) and result.report.rows_read == 60
     assert "---" not in set(result.events["user"].astype(str))
+
+
+def test_a_list_column_beside_the_mapped_ones_is_read_past_on_both_engines(tmp_path):
+    """A Parquet export with a list column of tags (two distinct lists): the mapped columns read as
+    ever, and the lists make no segment on either engine (DuckDB made "segment:tags" of their text)."""
+    path = tmp_path / "tagged.parquet"
+    pq.write_table(pa.table({"user_id": [f"u{i % 3}" for i in range(9)],
+                             "product_id": [f"p{i % 4}" for i in range(9)],
+                             "tags": pa.array([["new"] if i % 2 else ["sale", "new"] for i in range(9)])}),
+                   path)
+    result = assert_same(path)
+    assert not isinstance(result, str) and result.report.rows_kept == 9
+    assert not [c for c in result.events.columns if c.startswith("segment:")]

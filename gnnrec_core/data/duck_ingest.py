@@ -67,7 +67,7 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             sample = session.con.sql(f"SELECT {columns} FROM {data.table} ORDER BY {data.pos} LIMIT 200"
                                      ).to_arrow_table().to_pandas()
             sample = sample.set_axis(data.names, axis=1).astype("str")
-            mapping = detect_mapping(sample, **overrides).validate(data.names)
+            mapping = detect_mapping(sample, **overrides).validate(data.names, data.nested)
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
                                   min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
             cleaning = SqlCleaning(session, data, mapping, report)

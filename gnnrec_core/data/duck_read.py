@@ -48,7 +48,7 @@ from .delimited import (
     _sniff_delimiter,
     _wide_encoding,
 )
-from .frames import MB, _as_text, _check_rows, _check_size, _inflate_cap, _suffix_repeats, _unique_names
+from .frames import MB, NESTED, _as_text, _check_rows, _check_size, _inflate_cap, _suffix_repeats, _unique_names
 from .limits import env_mb
 from .mapping import shown
 from .readers import (
@@ -121,6 +121,7 @@ class Loaded:
     reader: str = "duckdb"  # or "pandas": which reader filled it
     trim: bool = False  # read_csv's raw text: a leading space and an empty value still to be undone
     pos: str = "rowid"
+    nested: dict[str, str] = field(default_factory=dict)  # columns of lists or records (frames.NESTED)
 
     def value(self, expression: str) -> str:
         """SQL for the value as pandas reads it (skipinitialspace; empty is missing). Applied to distinct
@@ -162,7 +163,8 @@ def load_frame(session: Session, frame: pd.DataFrame, table: str) -> Loaded:
         run(session.con, f"CREATE TABLE {table} AS SELECT {text} FROM incoming")
     finally:
         session.con.unregister("incoming")
-    return Loaded(table, [str(c) for c in frame.columns], len(frame), list(frame.attrs.get("notes", [])), "pandas")
+    return Loaded(table, [str(c) for c in frame.columns], len(frame), list(frame.attrs.get("notes", [])), "pandas",
+                  nested=dict(frame.attrs.get(NESTED, {})))
 
 
 def _load_path(session: Session, path: Path, name: str, table: str) -> Loaded | None:
@@ -333,7 +335,10 @@ def _load_parquet(session: Session, files: list[Path], name: str, table: str) ->
         return None  # read_table says so
     notes: list[str] = []
     names = _unique_names([str(c).strip() for c in _suffix_repeats(all_names)], notes)
-    return Loaded(table, [names[i] for i in keep], count, notes, pos=pos)
+    records = ("STRUCT", "MAP", "UNION")  # DuckDB's types of fields; a list's ends in ] (VARCHAR[], INTEGER[3])
+    nested = {names[position]: "records" if kind.startswith(records) else "lists"
+              for position, kind in zip(keep, kinds) if kind.endswith("]") or kind.startswith(records)}
+    return Loaded(table, [names[i] for i in keep], count, notes, pos=pos, nested=nested)
 
 
 def _text_table(session: Session, source: str, column: str, arrow_type: Any, table: str) -> None:

@@ -55,12 +55,33 @@ def _one_line(exc: BaseException, limit: int = 160) -> str:
 EXACT_FLOAT = 2 ** 53  # every integer below this is a float exactly
 
 
+NESTED = "nested"  # frame.attrs key: {column: "lists" or "records"} for columns whose values are not one value
+
+
+def nested_kind(series: pd.Series) -> str | None:
+    """"lists" or "records" where a column holds a list or a record per row (a Parquet list or struct
+    column, a JSON array or object field), read from its first values; None for plain values."""
+    if series.dtype != object:
+        return None
+    for value in series.dropna().head(100):
+        if isinstance(value, dict):
+            return "records"
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return "lists"
+    return None
+
+
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Typed columns -> text, keeping integral floats integral (17850.0 -> '17850', 1e20 ->
-    '100000000000000000000'); inf and nan stay words for `ingest` to count."""
+    '100000000000000000000'); inf and nan stay words for `ingest` to count. Columns of lists or
+    records are named in attrs[NESTED]: their text is no ID, and a mapping that uses one is refused."""
     out = pd.DataFrame(index=frame.index)
+    nested: dict[str, str] = {}
     for position, column in enumerate(frame.columns):
         series = frame.iloc[:, position]
+        kind = nested_kind(series)
+        if kind is not None:
+            nested[str(column)] = kind
         text = None
         if pd.api.types.is_float_dtype(series):
             values = series.dropna().to_numpy(dtype=np.float64)
@@ -75,6 +96,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
         elif text is None:
             text = series.astype(str)
         out[column] = text.where(series.notna(), None)
+    if nested:
+        out.attrs[NESTED] = nested
     return out
 
 

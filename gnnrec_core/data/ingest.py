@@ -23,6 +23,7 @@ from ..errors import ConfigError, InputError
 from ..progress import Cancelled, Progress, wants_stop
 from .catalogue import _catalogue, _name_of, differing_keys, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
+from .frames import NESTED
 from .mapping import ColumnMapping, column_hint, detect_mapping, listed, normalise_name, shown
 from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap
 from .rating_floor import check_min_rating, low_rating_reason
@@ -125,13 +126,15 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     step(progress, "reading")
     frame = load_frame(source, name, lookup, lookup_key)
     step(progress, "cleaning", len(frame), "pandas")
-    mapping = detect_mapping(frame, **overrides).validate(list(frame.columns))
+    nested = frame.attrs.get(NESTED, {})
+    mapping = detect_mapping(frame, **overrides).validate(list(frame.columns), nested)
     notes = list(frame.attrs.get("notes", []))
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
                           min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
     events, returns = _clean(frame, mapping, report, drop_non_products)
-    for column in segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique())):
+    distinct = lambda c: 0 if c in nested else int(frame[c].nunique())  # noqa: E731 (lists make no default segment)
+    for column in segment_columns(list(frame.columns), mapping, segments, distinct):
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     catalogue = with_catalogue_file(catalogue, items, item_columns, report, category_names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 import pandas as pd
@@ -88,12 +89,21 @@ class ColumnMapping:
     def as_dict(self) -> dict[str, str | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def validate(self, columns: list[str]) -> "ColumnMapping":
-        """Check that every mapped column exists and that an item column is mapped."""
+    def validate(self, columns: list[str], nested: Mapping[str, str] | None = None) -> "ColumnMapping":
+        """Check that every mapped column exists, holds one value per row (`nested`: the columns of
+        lists or records, frames.NESTED) and that an item column is mapped."""
+        nested = nested or {}
         for role, column in self.as_dict().items():
             if column is not None and column not in columns:
                 raise InputError(f"expected a column '{shown(column)}' for {role.replace('_', ' ')}, "
                                  f"found only: {listed(columns)}{column_hint(column, columns)}")
+            if column is not None and column in nested:  # its text, "['a' 'b']", would be one product
+                what, kind = role.replace("_", " "), nested[column]
+                fix = (f"give the file one row per {what} (in pandas, frame.explode('{shown(column)}'))"
+                       if kind == "lists" else "flatten its fields into columns of their own")
+                held = "a list of values" if kind == "lists" else "a record of fields"
+                raise InputError(f"expected one {what} per row in column '{shown(column)}', found {held} in each row: "
+                                 f"{fix}, or map another column")
         if self.item is None and len(columns) == 1:
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
                              f"'{shown(columns[0])}': is it delimited by something other than , ; tab or |? "

@@ -31,6 +31,7 @@ from ..errors import InputError
 from .delimited import _looks_binary, _read_delimited, check_markdown_table, decode_text
 from .frames import (
     MB,
+    NESTED,
     _as_text,
     _check_columns,
     _check_rows,
@@ -91,9 +92,16 @@ def read_table(source: str | Path | bytes | BinaryIO | tuple[bytes, str], name: 
                          f"and {frame.shape[1]} columns")
     _check_rows(len(frame), name)
     _check_columns(frame.shape[1], name)
-    frame.columns = _unique_names([str(c).strip() for c in frame.columns], notes)
+    _renamed(frame, _unique_names([str(c).strip() for c in frame.columns], notes))
     frame.attrs["notes"] = notes
     return frame
+
+
+def _renamed(frame: pd.DataFrame, names: list[str]) -> None:
+    """frame's columns renamed in place, its nested columns (attrs[NESTED]) named as they now are."""
+    nested = frame.attrs.get(NESTED, {})
+    frame.attrs[NESTED] = {new: nested[str(old)] for old, new in zip(frame.columns, names) if str(old) in nested}
+    frame.columns = names
 
 
 def _read_bounded(handle: Any, compressed: int, name: str) -> bytes:
@@ -296,6 +304,7 @@ def _read_parquet_folder(path: Path) -> pd.DataFrame:
         raise InputError(f"expected at least one data row in '{name}', found {len(frame)} rows "
                          f"and {frame.shape[1]} columns")
     notes: list[str] = []
-    frame.columns = _unique_names([str(c).strip() for c in frame.columns], notes)
+    frame.attrs[NESTED] = frames[0].attrs.get(NESTED, {})  # every file holds the same columns
+    _renamed(frame, _unique_names([str(c).strip() for c in frame.columns], notes))
     frame.attrs["notes"] = notes
     return frame
