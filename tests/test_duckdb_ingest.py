@@ -237,3 +237,16 @@ def test_a_list_column_beside_the_mapped_ones_is_read_past_on_both_engines(tmp_p
     result = assert_same(path)
     assert not isinstance(result, str) and result.report.rows_kept == 9
     assert not [c for c in result.events.columns if c.startswith("segment:")]
+
+
+def test_lines_alike_but_for_their_store_are_not_exact_duplicates(tmp_path):
+    """A customer buying one product in two stores, with no date or order column: ingest dropped the
+    second line as an "exact duplicate", so comparing the stores lost it. Lines alike in every column
+    kept, the store included, are still dropped as one."""
+    lines = ["user,item,store"] + [f"u{i % 5},p{i % 3},s{(i // 15) % 2}" for i in range(30)] + ["u0,p0,s0"]
+    path = tmp_path / "stores.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = assert_same(path)
+    assert result.report.rows_kept == 30 and result.report.dropped == {"exact duplicate": 1}
+    by_store = result.events.groupby("segment:store", observed=True).size()
+    assert by_store.to_dict() == {"s0": 15, "s1": 15}

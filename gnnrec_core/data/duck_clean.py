@@ -134,7 +134,8 @@ class SqlCleaning:
             charge if drop_non_products else "false"]
         self.reason_names = [*REASONS[:-1], low_rating_reason(floor) if floor is not None else "", REASONS[-1]]
         cases = " ".join(f"WHEN {condition} THEN {i + 1}" for i, condition in enumerate(reasons))
-        compared = ", ".join(k for k in ("u", "it", "b", "t", "e", "q", "p", "g") if not values[k].startswith("NULL"))
+        compared = ", ".join([k for k in ("u", "it", "b", "t", "e", "q", "p", "g") if not values[k].startswith("NULL")]
+                             + [f"s{i}" for i in range(len(chosen))])  # a line in two stores: two lines
         run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
                  f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason, "
                  f"{'false' if drop_non_products else charge} AS charge_kept "

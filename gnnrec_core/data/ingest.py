@@ -132,9 +132,15 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
                           min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
-    events, returns = _clean(frame, mapping, report, drop_non_products)
     distinct = lambda c: 0 if c in nested else int(frame[c].nunique())  # noqa: E731 (lists make no default segment)
-    for column in segment_columns(list(frame.columns), mapping, segments, distinct):
+    try:
+        kept_segments, refused = segment_columns(list(frame.columns), mapping, segments, distinct), None
+    except InputError as exc:  # said after the cleaning's own errors, as DuckDB's engine says it
+        kept_segments, refused = [], exc
+    events, returns = _clean(frame, mapping, report, drop_non_products, kept_segments)
+    if refused is not None:
+        raise refused
+    for column in kept_segments:
         events[SEGMENT_PREFIX + column] = frame.loc[events.index, column].astype("category")
     catalogue = _catalogue(frame.loc[events.index], mapping, events)
     catalogue = with_catalogue_file(catalogue, items, item_columns, report, category_names)
@@ -234,8 +240,11 @@ def preview_frame(source: Any, name: str | None = None, lookup: Any = None, look
     return preview_duckdb(source, name, lookup, lookup_key, rows)
 
 
-def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non_products: bool,
+           segments: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events of `frame` and the returned pairs, each drop counted in `report`. An exact duplicate is
+    alike in every event column and every kept segment column (`segments`): the same line in two stores
+    is two purchases to compare the stores by."""
     def col(role: str) -> pd.Series:
         return frame[getattr(m, role)] if getattr(m, role) else pd.Series(None, index=frame.index, dtype=object)
 
@@ -283,7 +292,9 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     charge = pd.Series(non_products(events["item"], names, lettered), index=events.index)
     if drop_non_products:
         events = report.drop(DROP_REASON, charge, events)
-    events = report.drop("exact duplicate", events.duplicated(keep="first"), events)
+    compared = pd.concat([events, frame.loc[events.index, segments].set_axis(  # names apart from the events'
+        [f"{SEGMENT_PREFIX}{i}" for i in range(len(segments))], axis=1)], axis=1)
+    events = report.drop("exact duplicate", compared.duplicated(keep="first"), events)
     if not drop_non_products:  # kept as asked: still counted, so a user sees what stayed in
         report.notes[CHARGES_KEPT] = int(charge.loc[events.index].sum())
     if m.time:
