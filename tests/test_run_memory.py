@@ -59,6 +59,17 @@ def test_a_comparison_model_over_the_limit_is_left_out_with_a_note(log, tmp_path
     assert any(note.startswith("EASE left out: expected EASE to fit in") for note in found["notes"])
 
 
+def test_a_benchmark_with_every_model_over_the_limit_is_refused_and_writes_no_results(log, tmp_path):
+    """It exited 0 with an empty table and "results": [] where `train` refuses the same case."""
+    out = tmp_path / "results.json"
+    result = _cli("benchmark", log, "--models", "pop,ease", "--json", out, limit_mb=1)
+    assert result.returncode == 2, result.stderr
+    assert "EASE left out: expected EASE to fit in 1 MB" in result.stdout + result.stderr  # each model's reason
+    assert result.stderr.strip().splitlines()[-1].startswith("error: expected at least one model scored, found "
+                                                             "every one of the 2 asked for left out")
+    assert not out.exists()
+
+
 def test_the_run_model_over_the_limit_raises_and_others_are_named(monkeypatch):
     train = sp.random(400, 500, density=0.05, format="csr", random_state=0)
     shape = shape_of(train)

@@ -75,12 +75,22 @@ def cmd_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         first = seeded.runs[0].split
         print_reading(args, dataset, first if first.get("method") in ("given", "time") else None, heldout)
         print_seeded(seeded)
+        _some_scored(models, seeded.runs[0].results)
         return seeded.to_json()
     with _Progress(args, len(models), "models") as progress:
         result = benchmark(dataset, models, config, seed=args.seed, progress=progress, **options)
     print_reading(args, dataset, result.split, heldout)
     print_table(result.results, result.ks, result.split, (*result.notes, *verdict_lines(result.verdicts)))
+    _some_scored(models, result.results)
     return result.to_json()
+
+
+def _some_scored(models: Sequence[str], results: Sequence[ResultRow]) -> None:
+    """A benchmark that scored no model is refused (exit 2, no JSON), as `train` refuses one: the notes
+    printed above say why each was left out."""
+    if not results:
+        raise ConfigError(f"expected at least one model scored, found every one of the {len(models)} asked for left "
+                          "out (the lines above say why)")
 
 
 def print_reading(args: argparse.Namespace, dataset: Dataset, split: dict[str, Any] | None,
