@@ -250,3 +250,16 @@ def test_lines_alike_but_for_their_store_are_not_exact_duplicates(tmp_path):
     assert result.report.rows_kept == 30 and result.report.dropped == {"exact duplicate": 1}
     by_store = result.events.groupby("segment:store", observed=True).size()
     assert by_store.to_dict() == {"s0": 15, "s1": 15}
+
+
+def test_number_cells_that_hold_no_number_are_counted_on_both_engines(tmp_path):
+    """Invoice numbers mapped as ratings ('C536379' among '536365'): the cells that are no number were
+    kept as unknown without a word. Each column's are now counted; empty cells are plain missing."""
+    lines = ["user,item,rating,quantity"] + [f"u{i % 6},p{i % 7},{'C53' if i % 5 == 0 else 3},{'' if i % 4 else 2}"
+                                             for i in range(40)] + ["u1,p1,4,two"]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = assert_same(path)
+    assert result.report.notes["rows whose rating is no number (kept, rating unknown)"] == 8
+    assert result.report.notes["rows whose quantity is no number (kept, quantity unknown)"] == 1
+    assert result.report.rows_kept == 41 and "rows whose price" not in str(result.report.notes)

@@ -33,7 +33,7 @@ from .ingest import (
     step,
 )
 from .mapping import ColumnMapping
-from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers
+from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, unread_note, unreadable
 from .rating_floor import low_rating_reason
 
 MISSING_SQL = ", ".join("'" + v.replace("'", "''") + "'" for v in MISSING_ID_SPELLINGS)
@@ -138,8 +138,10 @@ class SqlCleaning:
                              + [f"s{i}" for i in range(len(chosen))])  # a line in two stores: two lines
         run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
                  f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason, "
-                 f"{'false' if drop_non_products else charge} AS charge_kept "
-                 f"FROM {self.data.table} r {' '.join(self.joins)}")
+                 f"{'false' if drop_non_products else charge} AS charge_kept, "
+                 + "".join(f"coalesce({role}_map.unread, false) AS unread_{role}, " if getattr(m, role) else
+                           f"false AS unread_{role}, " for role in numbers).removesuffix(", ")
+                 + f" FROM {self.data.table} r {' '.join(self.joins)}")
         # Exact duplicates (every event column alike; the first kept): rows are grouped by one hash of their
         # columns first, and only rows whose hash repeats are grouped by the columns themselves.
         run(con, f"CREATE TABLE twins AS SELECT h FROM (SELECT hash({compared}) AS h FROM ev WHERE reason = 0) "
@@ -162,6 +164,10 @@ class SqlCleaning:
         if m.basket:
             self.report.notes[BASKETS_GONE] = self.scalar("SELECT count(DISTINCT b) FROM ev") - self.scalar(
                 "SELECT count(DISTINCT b) FROM kept")
+        for role in numbers:
+            unread = self.scalar(f"SELECT count(*) FROM kept WHERE unread_{role}") if getattr(m, role) else 0
+            if unread:
+                self.report.notes[unread_note(role)] = unread
         check_cleaned(kept, m, self.report)
         if refused is not None:
             raise refused
@@ -251,7 +257,8 @@ class SqlCleaning:
         check_numbers(role, str(getattr(self.m, role)), text, numbers)  # over the distinct values, as pandas over rows
         self.dtypes[role] = numbers.dtype
         keys = pairs.column(0).to_pandas().astype(object)
-        table = pd.DataFrame({"v": keys, "num": numbers, "bad": _not_finite(text, numbers)})
+        table = pd.DataFrame({"v": keys, "num": numbers, "bad": _not_finite(text, numbers),
+                              "unread": unreadable(text, numbers)})
         _put(self.con, f"{role}_map", table[keys.notna().to_numpy()])
         self.joins.append(f"LEFT JOIN {role}_map ON {role}_map.v = {column}")
         return f"{role}_map.num"

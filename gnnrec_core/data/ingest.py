@@ -25,7 +25,7 @@ from .catalogue import _catalogue, _name_of, differing_keys, normalise_ids, with
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .frames import NESTED
 from .mapping import ColumnMapping, column_hint, detect_mapping, listed, normalise_name, shown
-from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap
+from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap, unread_note, unreadable
 from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
 from .times import parse_times
@@ -304,6 +304,10 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         report.notes[CUSTOMERS_GONE] = int(customers - events["user"].nunique())
     if m.basket:
         report.notes[BASKETS_GONE] = int(baskets - events["basket"].nunique())
+    for role in ("quantity", "price", "rating"):
+        unread = int(unreadable(col(role).loc[events.index], events[role]).sum()) if getattr(m, role) else 0
+        if unread:
+            report.notes[unread_note(role)] = unread
     check_cleaned(len(events), m, report)
     return events, returns
 

@@ -57,6 +57,18 @@ MAX_NUMBER = 1e15  # a quantity, price or rating beyond this is an error, and it
 NAN_WORDS = ("nan", "+nan", "-nan")
 
 
+def unreadable(raw: pd.Series, numbers: pd.Series) -> pd.Series:
+    """Rows whose cell holds text that is no number ('n/a', 'C536379'): kept with the number unknown,
+    and counted (UNREAD_NOTE), where an empty cell is plain missing and inf or nan is dropped."""
+    text = raw.astype(str).str.strip()
+    return raw.notna() & (text != "") & numbers.isna() & ~text.str.lower().isin(NAN_WORDS)
+
+
+def unread_note(role: str) -> str:
+    """The report's note counting a number column's unreadable cells among the kept rows."""
+    return f"rows whose {role} is no number (kept, {role} unknown)"
+
+
 def _not_finite(raw: pd.Series, numbers: pd.Series) -> pd.Series:
     """Rows whose number was written but is inf, nan (the word) or too large to weigh; an empty or
     unreadable cell ('n/a') is missing, not this."""
