@@ -35,14 +35,8 @@ from .catalogue import (
 from .duck_clean import SqlCleaning, id_codes
 from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, run
 from .frames import _one_line
-from .ingest import (
-    ENGINE_ENV,
-    IngestReport,
-    IngestResult,
-    conflicting_keys_note,
-    lookup_plan,
-    step,
-)
+from .ingest import ENGINE_ENV, IngestReport, IngestResult, step
+from .lookup_join import conflicting_keys_note, lookup_plan
 from .mapping import detect_mapping
 from .rating_floor import check_min_rating
 
@@ -104,8 +98,8 @@ def preview_duckdb(source: Any, name: str | None, lookup: Any, lookup_key: str |
 
 def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None,
                  notes: list[str]) -> tuple[Loaded, dict[str, Any]]:
-    """ingest._join_lookup in SQL: the lookup's first row per normalised key, joined to each event;
-    keys whose rows bring different values are counted in `notes` (ingest.conflicting_keys_note)."""
+    """lookup_join._join_lookup in SQL: the lookup's first row per normalised key, joined to each event;
+    keys whose rows bring different values are counted in `notes` (lookup_join.conflicting_keys_note)."""
     con = session.con
     left, right, new = lookup_plan(data.names, other.names, key)
     id_codes(con, other.table, f"c{other.names.index(right)}", "lookup_keys")
