@@ -110,15 +110,14 @@ if query.strip():
     if text_encoder_note():
         st.caption(text_encoder_note())
 
-placeholder = st.empty()
 pca = projection(run_id, "PCA", limit=cap, min_buyers=min_buyers)
 points[["x", "y"]] = pca
 cluster_ids, words = name_regions(pca)
-with placeholder.container():
-    chart(product_map(points, colour, highlight, "PCA (UMAP computing...)" if method == "UMAP" else "PCA",
-                      muted_label=f"fewer than {THIN} buyers"),
-          None, "product_map_pca", key="map-pca")
-if method == "UMAP":
+if method == "UMAP":  # PCA drawn while UMAP computes, then taken away (drawn for PCA itself it was there twice)
+    placeholder = st.empty()
+    with placeholder.container():
+        chart(product_map(points, colour, highlight, "PCA (UMAP computing...)",
+                          muted_label=f"fewer than {THIN} buyers"), None, "product_map_pca", key="map-pca")
     with st.spinner(f"Computing UMAP of {len(points):,} products: about {umap_seconds(len(points)):.0f} s the first "
                     "time (once per run and setting); the PCA map above meanwhile..."):
         points[["x", "y"]] = projection(run_id, "UMAP", neighbours, limit=cap, min_buyers=min_buyers)

@@ -147,6 +147,8 @@ def test_the_map_page_leaves_thin_products_out_until_asked(sparse_run, monkeypat
     at.switch_page("pages/product_map.py").run()
     next(r for r in at.radio if r.label == "Projection").set_value("PCA").run()
     assert not at.exception
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+    assert sum(title.startswith("PCA") for title in titles) == 1, titles  # it was drawn twice, the preview kept
     hidden = Workspace(workspace).load_run(run_id).items[buyers < THIN][0]  # found by its code, though not drawn
     next(t for t in at.text_input if t.label.startswith("Find products")).set_value(str(hidden)).run()
     assert any("1 more matches among the products with fewer than" in str(c.value) for c in at.caption)
