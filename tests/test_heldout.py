@@ -70,6 +70,21 @@ def test_train_command_refuses_a_test_set_it_cannot_score(files):
     assert done.stderr.rstrip().endswith("check both files use the same IDs")
 
 
+def test_a_test_file_that_cannot_be_read_is_named_in_the_refusal(files):
+    """A --test file without a product column was refused as DATA's would be ("expected a column of
+    product/item IDs ... or --item-col NAME"): the user could not tell which file, nor that the flag
+    remaps both."""
+    root, train, _ = files
+    names = root / "names-only.csv"
+    pd.DataFrame({"order_id": ["h1"], "customer_id": ["c0"]}).to_csv(names, index=False)
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(train), "--test", str(names),
+                           "--models", "pop"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip()
+    assert line.startswith("error: --test 'names-only.csv': expected a column of product/item IDs, found none")
+    assert line.endswith("(the --*-col flags map DATA and --test alike)") and "\n" not in line
+
+
 def test_a_test_file_cut_from_the_same_log_is_refused_with_what_to_do(files):
     """A test file of the log's own last lines: every pair is in the dataset, which trains on all its
     rows; the hint said "check both files use the same IDs", which they do."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..data.ingest import IngestResult, ingest
-from ..data.mapping import ROLES
+from ..data.mapping import ROLES, shown
 from ..data.summary import summary
 from ..errors import ConfigError, InputError
 from ..file_output import checked_path
@@ -37,10 +37,17 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
                     if getattr(args, f"items_{role}")}
     with _Progress(args, None, "rows") as progress:  # which step, how many rows: DuckDB reads tens of millions
-        result = ingest(path or args.data, items=args.items, lookup=args.lookup, category_names=args.category_names,
-                        drop_non_products=args.drop_non_products, item_columns=item_columns, lookup_key=args.lookup_key,
-                        segments=segments, progress=progress, min_rating=args.min_rating,
-                        floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
+        try:
+            result = ingest(path or args.data, items=args.items, lookup=args.lookup,
+                            category_names=args.category_names, drop_non_products=args.drop_non_products,
+                            item_columns=item_columns, lookup_key=args.lookup_key, segments=segments,
+                            progress=progress, min_rating=args.min_rating,
+                            floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
+        except InputError as exc:
+            if path is None:
+                raise
+            flags = " (the --*-col flags map DATA and --test alike)" if "-col NAME" in str(exc) else ""
+            raise InputError(f"--test '{shown(Path(path).name)}': {exc}{flags}") from None
     if path is None:  # a held-out file's notes are said with its cleaning line (data.heldout.heldout_notes)
         for warning in result.report.warnings:
             print(f"note: {warning}", file=sys.stderr)
