@@ -134,7 +134,9 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert len(rows) == 3 and all(r["because"] for r in rows)
     # The terminal's table holds the short columns; each reason follows on a line of its own (side by
     # side they made ~190-character rows).
-    header, *lines = rec.stdout.splitlines()
+    named, header, *lines = rec.stdout.splitlines()
+    label = json.loads((tmp_path / "r.json").read_text())["label"]  # the default LightGCN, with its blend's parts
+    assert named == f"Recommendations for customer {user} by {label}:" and label.startswith("LightGCN")
     thin = ["thin"] if any(r["thin"] for r in rows) else []  # a column only where a product is thin
     assert header.split() == ["rank", "item", "name", "score", "buyers", *thin]
     why = [line for line in lines[lines.index("why:") + 1:] if not line.startswith("       ")][:3]

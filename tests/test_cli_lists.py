@@ -220,7 +220,7 @@ def test_a_product_whose_name_is_its_code_is_named_once(tmp_path):
     assert "item" in header and "name" not in header, done.stdout  # the list's name column repeated each code
     listed = run_cli("recommend", baskets, "--user-col", "basket", "--model", "itemknn", "--basket", "milk", "--k", "2")
     assert listed.returncode == 0, listed.stderr
-    header = listed.stdout.splitlines()[0].split()
+    header = listed.stdout.splitlines()[1].split()  # under "Recommendations for ... by Item-kNN:"
     assert header[:2] == ["rank", "item"] and "name" not in header, listed.stdout
     assert product_label("milk", "milk") == "milk"
     assert product_label("WHITE LANTERN", "71053") == "WHITE LANTERN (71053)"
@@ -326,7 +326,7 @@ def test_the_thin_column_is_printed_where_a_row_is_thin_and_said_below():
     sample = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
     listed = run_cli("recommend", sample, "--user", "17850", "--model", "ease")
     assert listed.returncode == 0, listed.stderr
-    header = listed.stdout.splitlines()[0].split()
+    header = listed.stdout.splitlines()[1].split()  # under "Recommendations for ... by Item-kNN:"
     assert header == ["rank", "item", "name", "score", "buyers"] and "thin:" not in listed.stdout  # none thin here
     similar = run_cli("similar", sample, "--item", "22795", "--model", "itemknn", "--json", "-")
     rows = json.loads(similar.stdout)["similar"]

@@ -18,6 +18,7 @@ from .terminal import one_line
 def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
     from ..baskets.evidence import THIN
+    from ..models.registry import row_label
     from ..serving.merchandising import parse_boosts
     from ..serving.recommend import recommend_for_basket, recommend_table
 
@@ -35,8 +36,11 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
         indices = _basket_indices(dataset, args.basket)
         table = recommend_for_basket(model, dataset, indices, k=args.k, policy=policy, stats=stats)
         out = {"basket": [str(dataset.interactions.items[i]) for i in indices]}
+    label = row_label(model.name, getattr(model, "blend_weights", None))  # a blend named with its parts
+    whom = f"customer {one_line(args.user)}" if args.basket is None else "this basket"
+    print(f"Recommendations for {whom} by {label}:")
     print(recommendation_text(table))
-    out |= {"model": model.name, "recommendations": table.to_dict(orient="records")}
+    out |= {"model": model.name, "label": label, "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
         out["explained"] = table.attrs["explained"]
