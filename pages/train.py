@@ -248,7 +248,7 @@ if judged.training is not None:  # the run's own model first: what training adde
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
         f"**Best graph model against the best baseline{first_split_words(info.seeds, info.split)}**: "
-        + escape_markdown(graph_sentence(judged.graph)))
+        + escape_markdown(graph_sentence(judged.graph, judged.training)))
 over = info.over_seeds
 if over.training is not None:
     (st.info if over.training.verdict == "ahead" else st.warning)(
@@ -257,7 +257,7 @@ if over.training is not None:
 if over.graph is not None:
     (st.warning if over.graph.verdict == "behind" else st.success)(
         f"**Best graph model against the best baseline, {seeds_words(info.seeds, over.graph)}**: "
-        + escape_markdown(graph_sentence(over.graph)))
+        + escape_markdown(graph_sentence(over.graph, over.training)))
 if judged.training is not None or judged.graph is not None:
     st.caption(seeds_caption(info.split, info.seeds) if info.seeds and (over.training or over.graph) else
                "Each interval is over this run's test users: the test set's noise, not training's. For the "

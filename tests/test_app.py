@@ -79,6 +79,11 @@ def test_demo_journey_through_every_page(workspace):
     trusted = trusted_model(run_verdicts(info), info.model)  # the button where training fell behind a filter
     button = "choose-trusted" in {b.key for b in at.button}  # clicked in test_train_page.py, on a run made behind
     assert (trusted is None) == (note is None) == (not button)
+    from gnnrec_core.serving.verdicts import graph_sentence
+
+    judged = run_verdicts(info)  # a blend ahead of EASE where the filter alone is too: said on the page
+    assert ("The lead needs no training" in texts) == ("The lead needs no training" in graph_sentence(
+        judged.graph, judged.training))
 
     at.switch_page("pages/product_map.py").run()
     assert not at.exception and len(at.get("plotly_chart")) >= 1

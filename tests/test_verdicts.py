@@ -9,7 +9,7 @@ from test_cli import run_cli
 
 from gnnrec_core.pipeline.table_verdicts import gain, verdicts
 from gnnrec_core.records import Gain, ResultRow, Tuning
-from gnnrec_core.serving.verdicts import gain_words, graph_sentence, percent, training_sentence
+from gnnrec_core.serving.verdicts import gain_words, graph_sentence, interval_words, percent, training_sentence
 
 
 def _row(model, ndcg, blend=None, valid=None):
@@ -75,6 +75,26 @@ def test_the_two_verdicts_never_trust_two_models():
            f"by {-training.relative:.1%} (" in said
     # The graph verdict names the model to trust, nothing of a map the run may not have.
     assert graph_sentence(graph).endswith("over 200 test users). On this data, trust EASE for ranking.")
+
+
+def test_a_blend_ahead_of_ease_says_the_lead_needs_no_training_where_the_filter_has_it_too():
+    """The demo's green "LightGCN + random-walk filter x1 + popularity x0.1 is ahead of EASE" read as
+    the GNN's win beside "training added nothing": RP3beta alone was as far ahead. The graph verdict
+    now says so, and only there: training ahead, or a filter behind the baseline, adds nothing."""
+    users = np.linspace(0.0, 0.4, 200)
+    blend, walk, ease = _row("lightgcn+blend", 0.1986), _row("rp3beta", 0.1981), _row("ease", 0.1895)
+    training = gain(blend, walk, 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
+    graph = gain(blend, ease, 10, paired=(users + 0.01, users))
+    assert training.verdict == "level" and graph.verdict == "ahead"
+    said = graph_sentence(graph, training)
+    assert said.endswith(f"ahead of EASE on nDCG@10: {graph.value:.4f} vs {graph.reference_value:.4f}, "
+                         f"{percent(graph.relative)} ({interval_words(graph)}). The lead needs no training: "
+                         f"Random-walk filter (RP3beta, no training) alone scores {training.reference_value:.4f} "
+                         f"against EASE's {graph.reference_value:.4f}."), said
+    earned = gain(blend, walk, 10, paired=(users + 0.01, users))
+    assert earned.verdict == "ahead" and graph_sentence(graph, earned) == graph_sentence(graph)
+    weak_filter = gain(blend, _row("rp3beta", 0.18), 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
+    assert graph_sentence(graph, weak_filter) == graph_sentence(graph)  # the filter alone is behind EASE
 
 
 def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict():

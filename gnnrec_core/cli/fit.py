@@ -230,7 +230,7 @@ def verdict_lines(found: Verdicts) -> list[str]:
     if found.training is not None:
         lines.append(f"what training added: {training_sentence(found.training, found.graph, found.cut)}")
     if found.graph is not None:
-        lines.append(f"best graph model against the best baseline: {graph_sentence(found.graph)}")
+        lines.append(f"best graph model against the best baseline: {graph_sentence(found.graph, found.training)}")
     return lines
 
 

@@ -190,7 +190,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
         good = found.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline"
                    f"{_e(first_split_words(info.seeds, info.split))}: "
-                   f"{_e(graph_sentence(found.graph))}</p>")
+                   f"{_e(graph_sentence(found.graph, found.training))}</p>")
     over = info.over_seeds
     if over.training is not None:
         out.append(f"<p class='verdict'>What training added, {_e(seeds_words(info.seeds, over.training))}: "
@@ -198,7 +198,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
     if over.graph is not None:
         good = over.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline, "
-                   f"{_e(seeds_words(info.seeds, over.graph))}: {_e(graph_sentence(over.graph))}</p>")
+                   f"{_e(seeds_words(info.seeds, over.graph))}: {_e(graph_sentence(over.graph, over.training))}</p>")
     if info.seeds and (over.training is not None or over.graph is not None):
         out.append(f"<p>{_e(seeds_caption(dict(info.split), info.seeds))}</p>")
     return out
