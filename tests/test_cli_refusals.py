@@ -174,3 +174,20 @@ def test_a_column_refused_as_a_role_can_be_unmapped_as_the_error_says(tmp_path):
     read = json.loads(unmapped.stdout)
     assert read["mapping"]["price"] is None and read["mapping"]["quantity"] == "Quantity"
     assert read["report"]["rows_kept"] == 40
+
+
+def test_an_id_seen_only_on_returns_is_said_to_be_one_not_unknown(tmp_path):
+    """A customer whose every line was a cancelled invoice, and a product only ever returned, were
+    "expected a known user ID" though the merchandiser can see them in the file."""
+    lines = ["InvoiceNo,StockCode,Quantity,CustomerID"] + [f"{500 + n},P{n % 6},1,C{n % 5}" for n in range(40)]
+    lines += ["C900,P1,-1,RETURNER", "901,P9,-2,C1"]  # a cancelled invoice alone; a product only returned
+    path = tmp_path / "returns.csv"
+    path.write_text("\n".join(lines) + "\n")
+    customer = run_cli("recommend", path, "--user", "RETURNER", "--model", "pop")
+    assert customer.returncode == 2 and customer.stderr.strip() == (
+        "error: expected a customer with purchases, found 'RETURNER' on returned or cancelled lines alone "
+        "(cleaning drops those lines)")
+    product = run_cli("similar", path, "--item", "P9", "--model", "itemknn")
+    assert product.returncode == 2 and "expected a product with purchases, found 'P9'" in product.stderr
+    unknown = run_cli("recommend", path, "--user", "NOBODY", "--model", "pop")
+    assert unknown.returncode == 2 and "expected a known user ID, found 'NOBODY'" in unknown.stderr

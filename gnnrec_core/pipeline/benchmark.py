@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at, evaluate_variants
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
 from ..models import DEFAULT_MODEL, MODELS, SPECS, Recommender
@@ -82,10 +82,27 @@ class Dataset:
         return self._name_table
 
     def user_index(self, raw_user: str) -> int:
-        return find_id(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)
+        try:
+            return find_id(self.interactions.user_lookup(), raw_user, "user", self.interactions.users)
+        except InputError:
+            self._only_returned("user", raw_user)
+            raise
 
     def item_index(self, raw_item: str) -> int:
-        return find_id(self.interactions.item_lookup(), raw_item, "item", self.interactions.items, self._names())
+        try:
+            return find_id(self.interactions.item_lookup(), raw_item, "item", self.interactions.items, self._names())
+        except InputError:
+            self._only_returned("item", raw_item)
+            raise
+
+    def _only_returned(self, what: str, raw: str) -> None:
+        """An ID the data holds only on returned or cancelled lines (ingest.returned_pairs), said as that:
+        "expected a known user ID" called a customer the merchandiser can see in the file unknown."""
+        returned = self.ingest.returns
+        if what in returned.columns and str(raw).strip() in set(returned[what].astype(str)):
+            noun = "customer" if what == "user" else "product"
+            raise InputError(f"expected a {noun} with purchases, found '{raw}' on returned or cancelled lines alone "
+                             "(cleaning drops those lines)") from None
 
 
 def prepare(result: IngestResult, config: InteractionConfig = InteractionConfig()) -> Dataset:
