@@ -131,7 +131,7 @@ def test_a_basket_list_where_customers_are_needed_says_what_does_work(small_log,
     baskets.write_text("milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20)
     assert main(["benchmark", str(baskets), "--models", "pop"]) == 2
     said = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "`basket-eval`" in said and "--user-col basket" in said
+    assert "`basket-eval`" in said and "the Data page's user role or --user-col BASKET_COLUMN" in said
     assert main(["benchmark", str(small_log), "--test", str(baskets), "--models", "pop"]) == 2
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert said == ("error: expected a held-out file with a customer column (the test set's customer-product "

@@ -110,3 +110,23 @@ def test_where_training_fell_behind_a_filter_one_click_makes_that_filter_the_mod
     assert any("This run serves LightGCN" in str(c.value) and "RP3beta" in str(c.value) for c in at.caption)
     at.button(key="choose-trusted").click().run()  # one click sets the form's Model to it
     assert not at.exception and next(s for s in at.selectbox if s.label == "Model").value == "rp3beta"
+
+
+def test_a_basket_list_on_the_train_page_says_how_to_map_it_and_links_the_data_page(tmp_path, monkeypatch):
+    """A dataset with no customer column ended the Train page at an error in the CLI's words
+    ("--user-col basket") with no way on: the error names the Data page's user role, and a link
+    goes there."""
+    from gnnrec_core import Workspace, ingest
+
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20)
+    Workspace(tmp_path / "ws").save_dataset("no_customer", ingest(baskets))
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_dataset"] = "no_customer"
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    (error,) = at.error
+    assert "the Data page's user role or --user-col BASKET\\_COLUMN" in error.value
+    assert [link.proto.page for link in at.get("page_link")] == ["data"]  # the Data page

@@ -123,8 +123,8 @@ def build_interactions(events: pd.DataFrame, config: InteractionConfig = Interac
     if rows.empty:
         raise InputError("expected events with a user column to build the user-item graph, found none "
                          "(basket-only data supports association rules and `basket-eval`, not per-customer "
-                         "training; or treat each basket as a customer: map the customer column to the basket, "
-                         "--user-col basket)")
+                         "training; or treat each basket as a customer: map the basket column as the customer "
+                         "too, the Data page's user role or --user-col BASKET_COLUMN)")
     weight = _row_weights(rows, config)
     seconds = rows["time"].astype("int64") // 10**9 if "time" in rows else pd.Series(-1, index=rows.index)
     seconds = seconds.where(rows["time"].notna(), -1) if "time" in rows else seconds
