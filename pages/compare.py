@@ -178,8 +178,10 @@ elif mode == "Two runs":
     config = {"model": st.column_config.TextColumn(width=250, pinned=True),
               **{c: st.column_config.NumberColumn(short[c], format="%.4f", width=80, help=c) for c in cols[1:]}}
     shown = as_printed(merged, cols[1:])
+    # Across datasets each run's own figures stand, but a "change" between them is no model's doing
+    changes = [] if comparable else ["validation change", "test nDCG change"]
     st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
-                 column_order=[c for c in cols if "recall" not in c and "coverage" not in c])
+                 column_order=[c for c in cols if "recall" not in c and "coverage" not in c and c not in changes])
     with st.expander("Test recall and catalogue coverage"):
         st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
                      column_order=[c for c in cols if c == "model" or "recall" in c or "coverage" in c])
@@ -193,8 +195,11 @@ elif mode == "Two runs":
                    "of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     same_k = info_a.k if info_a.k == info_b.k else None  # two cut-offs: the title says @k
-    chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by, k=same_k), merged[cols], "run_comparison",
-          key="runs-bars")
+    if comparable:
+        chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by, k=same_k), merged[cols], "run_comparison",
+              key="runs-bars")
+    else:  # bars side by side read as "which is better", which the warning above says they cannot tell
+        st.caption("No chart of A against B and no change columns: the two runs' figures are on different data.")
 
     st.subheader("Neighbourhoods that changed")
     k = st.slider("Neighbours compared per product", 5, 30, key="compare-runs-k")

@@ -45,11 +45,17 @@ def test_compare_opens_on_one_dataset_and_warns_across_two(small_log, tmp_path, 
     assert changed[~thin]["overlap"].is_monotonic_increasing
     _the_command_line_compares_as_the_page_does(at, boxes, workspace, tmp_path)
 
+    assert [c for c in at.get("plotly_chart") if "runs-bars" in str(c.proto.id)]  # two runs of one dataset: drawn
     across = next(r for r in by_id if by_id[r].dataset.name != by_id[boxes["Run B"]].dataset.name)
     next(s for s in at.selectbox if s.label == "Run A").set_value(across).run()
     assert not at.exception
     assert any("other customers and products, so their figures say nothing of which model is better" in w.value
                for w in at.warning)
+    # Nor does the page go on to compare them: no bars of A against B, no change columns
+    assert not [c for c in at.get("plotly_chart") if "runs-bars" in str(c.proto.id)]
+    assert any("the two runs' figures are on different data" in str(c.value) for c in at.caption)
+    figures = next(d for d in at.dataframe if "model" in d.value.columns)
+    assert not [c for c in figures.proto.column_order if "change" in c]
     # The active run alone on its dataset: the page opens on two runs of one dataset, not across two.
     lone = next(r for r in by_id if by_id[r].dataset.name == "other")
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
