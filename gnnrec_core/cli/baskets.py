@@ -111,9 +111,12 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
         else:
             valid = "-" if row.valid_ndcg is None else f"{row.valid_ndcg:.4f}"
             print(f"{row.key:<{width}}{valid:>12}{row.hit_rate:>10.4f}{row.ndcg:>10.4f}{row.fit_seconds:>10.2f}")
-    for row in out.results:
-        if row.blend:
-            print(f"{row.key}: {row_label(row.model, row.blend)}")
+    blends = [row for row in out.results if row.blend]
+    for row in blends:
+        print(f"{row.key}: {row_label(row.model, row.blend)}")
+    if blends:  # a blend below its GNN in valid_ndcg read as a contradiction of "chosen on validation"
+        print("valid_ndcg: every row on the same validation baskets; a blend's weights were chosen earlier, on its "
+              "GNN's own validation slice of train, so a blend can score below its GNN alone here")
     if out.verdict is not None:  # the choice validation makes, then what the test baskets say of it
         print(f"chosen on validation: {out.verdict.row_label}, ahead of {out.verdict.reference_label} there; on "
               f"the test baskets: {gain_words(out.verdict)}")
