@@ -209,7 +209,7 @@ def thin_note(buyers: np.ndarray) -> str | None:
         return None
     low, high = int(buyers[few].min()), int(buyers[few].max())
     span = f"{low}" if low == high else f"{low} to {high}"
-    return (f"{int(few.sum())} of these {len(few)} products were bought by fewer than {THIN} customers in the "
+    return (f"{int(few.sum()):,} of these {len(few):,} products were bought by fewer than {THIN} customers in the "
             f"data ({span} each): the model ranks them on little evidence, and products with the same few "
             f"buyers score alike.")
 
@@ -229,7 +229,7 @@ def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, 
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
-        "similarity": np.round(scores, 4),
+        "similarity": np.round(np.asarray(scores, np.float64), 4),  # float32 19.3229 printed 19.322901
         "buyers": buyers[items].astype(int),
         "shared_buyers": buyers_of_both(model, items, item),
         "thin": buyers[items] < THIN,
@@ -266,7 +266,8 @@ def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int) -> li
 
 def _because(row: list[tuple[str, float]]) -> str:
     if len(row) == 1 and row[0][0] == BUYERS:
-        return f"bought by {row[0][1]:,.0f} customers"
+        buyers = round(row[0][1])
+        return f"bought by {buyers:,} customer{'' if buyers == 1 else 's'}"
     return " · ".join(f"{label} {_number(value)}" for label, value in row) or "no purchased product links to it"
 
 
@@ -326,7 +327,7 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         "rank": np.arange(1, len(items) + 1),
         "item": [str(dataset.interactions.items[i]) for i in items],
         "name": dataset.item_names(items),
-        "score": np.round(scores, 4),
+        "score": np.round(np.asarray(scores, np.float64), 4),  # float32 19.3229 printed 19.322901
     })
     buyers = item_buyers(model)[items].astype(int)
     frame["buyers"], frame["thin"] = buyers, buyers < THIN
