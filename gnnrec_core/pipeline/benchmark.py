@@ -98,7 +98,11 @@ class Dataset:
     def _only_returned(self, what: str, raw: str) -> None:
         """An ID the data holds only on returned or cancelled lines (ingest.returned_pairs), said as that:
         "expected a known user ID" called a customer the merchandiser can see in the file unknown."""
+        from ..data.charges import non_products
+
         returned = self.ingest.returns
+        if what == "item" and non_products(pd.Index([str(raw).strip()]), lettered=False)[0]:
+            return  # a postage or fee code: find_id says why such lines are dropped
         if what in returned.columns and str(raw).strip() in set(returned[what].astype(str)):
             noun = "customer" if what == "user" else "product"
             raise InputError(f"expected a {noun} with purchases, found '{raw}' on returned or cancelled lines alone "
