@@ -152,8 +152,8 @@ elif len(below):  # "rarely bought with another" of a best-seller whose partners
              f"shares {int(top['count']):,} {'basket' if int(top['count']) == 1 else 'baskets'}: too few to list.")
 else:
     short = " It is never bought with another product."
-left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, at least "
-             f"2, at most {THIN:,})." + escape_markdown(short))
+left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, but never "
+             f"fewer than 2 or more than {THIN:,})." + escape_markdown(short))
 right.markdown("**Similar products (model)**")
 runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:

@@ -188,6 +188,10 @@ def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, m
                      "SET 3 RETROSPOT TEA,COFFEE,SUGAR,WRAP, CAROUSEL,85123A,85123A", "--json", "-")
     assert commas.returncode == 0, commas.stderr  # names that hold commas, and an ID given twice
     assert json.loads(commas.stdout)["basket"] == ["21216", "16156L", "85123A"]
+    quoted = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket",  # as --groups reads it
+                     '"SET 3 RETROSPOT TEA,COFFEE,SUGAR","WRAP, CAROUSEL",85123A', "--json", "-")
+    assert quoted.returncode == 0, quoted.stderr  # the quotes were read as part of the name
+    assert json.loads(quoted.stdout)["basket"] == ["21216", "16156L", "85123A"]
     listed = [r["item"] for r in printed["recommendations"]]
     assert len(listed) == 10 and not set(listed) & set(printed["basket"])
 

@@ -57,7 +57,13 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
 def _basket_indices(dataset: Any, text: str) -> list[int]:
     """--basket's products, each an ID or a whole catalogue name, once each. A name may hold commas
     ("TRAY, BREAKFAST IN BED"): the longest run of comma-separated pieces that is one product's ID or
-    name is taken first; a piece that is neither alone is refused as `similar --item` refuses it."""
+    name is taken first; a piece that is neither alone is refused as `similar --item` refuses it.
+    Written as a spreadsheet writes a list ('"GREETING CARD, TWO SISTERS.",85123A'), each quoted value
+    is one product, as --groups reads it."""
+    if '"' in text:
+        from .args import listed_values
+
+        return list(dict.fromkeys(dataset.item_index(value) for value in listed_values(text)))
     pieces, found, start = text.split(","), [], 0
     while start < len(pieces):
         if not pieces[start].strip():
