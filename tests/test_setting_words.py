@@ -43,3 +43,15 @@ def test_a_run_stopped_after_one_epoch_says_one_epoch():
     (note,) = _tuning_notes("lightgcn", tuning)
     assert "1 epoch, stopped by the time budget" in note
     assert epochs_words(1) == "1 epoch" and epochs_words(1200) == "1,200 epochs"
+
+
+def test_a_run_that_kept_an_earlier_epoch_says_which_beside_the_epochs_it_ran():
+    """The Train page said '30 epochs' where Compare said 'weights kept from epoch 15': both facts of one
+    run, read as a contradiction. The note now says both; a run kept at its last epoch says one."""
+    from gnnrec_core.pipeline.experiment import _tuning_notes
+    from gnnrec_core.records import Tuning
+
+    (note,) = _tuning_notes("lightgcn", Tuning(chosen={"dim": 128}, valid_ndcg=0.09, epochs=30, best_epoch=15))
+    assert "(validation nDCG@10 0.0900, 30 epochs, the weights of epoch 15 kept as the best on validation)" in note
+    (last,) = _tuning_notes("lightgcn", Tuning(chosen={"dim": 128}, valid_ndcg=0.09, epochs=30, best_epoch=30))
+    assert "30 epochs)" in last and "kept" not in last

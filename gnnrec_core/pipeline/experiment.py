@@ -297,9 +297,12 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
            if tuning.searched else f"ran its default settings ({chosen}; {tuning.unsearched_reason}), scored on "
            "a validation slice of train")
+    kept = tuning.best_epoch is not None and tuning.epochs is not None and 0 < tuning.best_epoch < tuning.epochs
     trained = "" if tuning.epochs is None else (
         f", {epochs_words(tuning.epochs, tuning.last_epoch_share)}"
-        f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}")
+        f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
+        # Compare's "weights kept from epoch 15" beside "30 epochs" here read as two runs' figures
+        + (f", the weights of epoch {tuning.best_epoch} kept as the best on validation" if kept else ""))
     return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}{trained}){mixed}."]
 
 
