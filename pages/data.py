@@ -93,7 +93,9 @@ def show_cleaning(result, basket_column: str | None) -> None:
     if figures.ratings_words:
         st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
     names = result.catalogue["name"].astype(str)
-    if (names != result.catalogue.index.astype(str)).any():  # a log of codes alone has no names to read
+    # A log of codes alone has no names to read; a basket list's codes are names ("citrus fruit"), read as text
+    wordy = names.str.contains(r"[^\W\d_]{3}", regex=True).mean() > 0.5 if len(names) else False
+    if (names != result.catalogue.index.astype(str)).any() or wordy:
         st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, GCN
     else:
         st.caption("No product names: products are shown by their codes, and search by meaning, new products "
