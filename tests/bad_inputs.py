@@ -266,7 +266,8 @@ def corpus() -> list[Case]:
              "error", r"expected at least 2 users with interactions to train a recommender, found 1", stage="train"),
         Case("too small to split", "orders.csv",
              _csv(["order_id,user_id,product_id"] + [f"o{i},u{i % 3},p{i % 4}" for i in range(6)]),
-             "error", r"expected some users with at least 5 interactions to hold out a test set, found none",
+             "error", r"expected some users with at least 5 interactions to hold out a test set \(fewer stay whole "
+             r"in train\), found none among 3 users; add data, or give a test set of your own \(--test HELDOUT",
              stage="train"),
         Case("no user and no basket column", "orders.csv",
              _csv(["product_id,quantity"] + [f"p{i % 7},{i % 3 + 1}" for i in range(40)]),

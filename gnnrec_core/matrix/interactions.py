@@ -194,7 +194,7 @@ def check_trainable(data: Interactions) -> Interactions:
     """A recommender needs at least two users and two items; say so before any work starts."""
     if data.n_users < 2:
         raise InputError(f"expected at least 2 users with interactions to train a recommender, found "
-                         f"{data.n_users}; the Associations page works on baskets alone")
+                         f"{data.n_users}; association rules work on baskets alone (`rules`, the Associations page)")
     if data.n_items < 2:
         raise InputError(f"expected at least 2 items to train a recommender, found {data.n_items}")
     return data
@@ -219,8 +219,9 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
         test.eliminate_zeros()
     if test.nnz == 0:
         raise InputError(f"expected some users with at least {config.min_user_interactions} interactions "
-                         f"to hold out a test set, found none among {data.n_users:,} users; lower the "
-                         "minimum or add data")
+                         f"to hold out a test set (fewer stay whole in train), found none among {data.n_users:,} "
+                         "users; add data, or give a test set of your own (--test HELDOUT, or the Train page's "
+                         "'Your own test set')")
     return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
 
 
