@@ -370,6 +370,10 @@ def corpus() -> list[Case]:
         Case("Parquet, each order's products in a list column", "orders.parquet", _parquet_of_baskets(), "error",
              r"expected one item per row in column 'product_id', found a list of values in each row: give the file "
              r"one row per item \(in pandas, frame.explode\('product_id'\)\)", stage="save"),
+        Case("JSON lines, one array of products per line", "baskets.jsonl",
+             _jsonl({"contents": [f"p{i}", f"p{i + 2}"]} for i in range(12)), "error",
+             r"expected a table of several columns \(user, item, ...\), found one column 'contents' holding lists: "
+             r"give one row per product", stage="save"),
         Case("JSON lines, each customer's products in an array", "orders.jsonl",
              _jsonl({"user_id": f"u{i}", "product_id": [f"p{i}", f"p{i + 1}"]} for i in range(12)), "error",
              r"expected one item per row in column 'product_id', found a list of values in each row", stage="save"),

@@ -104,6 +104,10 @@ class ColumnMapping:
                 held = "a list of values" if kind == "lists" else "a record of fields"
                 raise InputError(f"expected one {what} per row in column '{shown(column)}', found {held} in each row: "
                                  f"{fix}, or map another column")
+        if self.item is None and len(columns) == 1 and columns[0] in nested:  # no delimiter to blame
+            raise InputError(f"expected a table of several columns (user, item, ...), found one column "
+                             f"'{shown(columns[0])}' holding {nested[columns[0]]}: give one row per product, with "
+                             "its customer or basket in a column of its own")
         if self.item is None and len(columns) == 1:
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
                              f"'{shown(columns[0])}': is it delimited by something other than , ; tab or |? "
