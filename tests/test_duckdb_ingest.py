@@ -256,10 +256,55 @@ def test_number_cells_that_hold_no_number_are_counted_on_both_engines(tmp_path):
     """Invoice numbers mapped as ratings ('C536379' among '536365'): the cells that are no number were
     kept as unknown without a word. Each column's are now counted; empty cells are plain missing."""
     lines = ["user,item,rating,quantity"] + [f"u{i % 6},p{i % 7},{'C53' if i % 5 == 0 else 3},{'' if i % 4 else 2}"
-                                             for i in range(40)] + ["u1,p1,4,two"]
+                                             for i in range(40)] + ["u1,p1,4,two", "u2,p2,NULL,n/a"]
     path = tmp_path / "ratings.csv"
     path.write_text("\n".join(lines) + "\n")
     result = assert_same(path)
     assert result.report.notes["rows whose rating is no number (kept, rating unknown)"] == 8
     assert result.report.notes["rows whose quantity is no number (kept, quantity unknown)"] == 1
-    assert result.report.rows_kept == 41 and "rows whose price" not in str(result.report.notes)
+    assert result.report.rows_kept == 42 and "rows whose price" not in str(result.report.notes)  # NULL, n/a: missing
+
+
+@pytest.mark.parametrize("kind,values,said", [
+    ("list of records", [[{"sku": "p1"}], [{"sku": "p2"}, {"sku": "p3"}]] * 6, "a list of values"),
+    ("key-value map", pa.array([[("p1", 1)], [("p2", 2)]] * 6, pa.map_(pa.string(), pa.int64())), "a list of values"),
+    ("record", [{"sku": "p1"}, {"sku": "p2"}] * 6, "a record of fields")])
+def test_each_nested_kind_is_refused_alike_on_both_engines(kind, values, said, tmp_path):
+    """A list of structs or a MAP column: DuckDB called it a record, pandas a list; one refusal now."""
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"user_id": [f"u{i % 4}" for i in range(12)], "product_id": values}), path)
+    refused = assert_same(path)
+    assert isinstance(refused, str) and f"found {said} in each row" in refused
+
+
+def test_a_lookups_list_column_and_a_chosen_list_segment_are_refused_on_both_engines(tmp_path):
+    """Through --lookup a column of lists came in unmarked (DuckDB took it as IDs where pandas refused
+    it), and a list column chosen as a segment made groups of "['a' 'b']"."""
+    events, lookup = tmp_path / "lines.parquet", tmp_path / "orders.parquet"
+    pq.write_table(pa.table({"order_id": [f"o{i % 6}" for i in range(18)],
+                             "product_id": [f"p{i % 5}" for i in range(18)],
+                             "tags": pa.array([["a", "b"] if i % 2 else ["a"] for i in range(18)])}), events)
+    pq.write_table(pa.table({"order_id": [f"o{i}" for i in range(6)],
+                             "customer_id": pa.array([[f"c{i}", "shared"] for i in range(6)])}), lookup)
+    through = assert_same(events, lookup=lookup)
+    assert isinstance(through, str) and "expected one user per row in column 'customer_id'" in through
+    chosen = assert_same(events, user="order_id", segments=("tags",))
+    assert chosen == "expected a column of one value per row to compare groups of, found 'tags' holding lists"
+    by_default = assert_same(events, user="order_id")
+    assert not isinstance(by_default, str) and "segment:tags" not in by_default.events.columns
+
+
+def test_a_list_column_mapped_as_a_category_is_not_told_to_explode():
+    """Exploding a list of categories copies every purchase line: the refusal offers another column or
+    none for such a role, and exploding only for products, customers and baskets."""
+    from gnnrec_core.data.mapping import ColumnMapping
+
+    mapping = ColumnMapping(user="u", item="i", category="cats")
+    with pytest.raises(InputError) as refused:
+        mapping.validate(["u", "i", "cats"], {"cats": "lists"})
+    assert str(refused.value) == ("expected one category per row in column 'cats', found a list of values in each row: "
+                                  "map another column as category, or none (the Data page's category role; "
+                                  "--category-col NAME, or --category-col '' for none)")
+    with pytest.raises(InputError, match=r"give the file one row per item \(in pandas, frame.explode\('i'\)\), or "
+                                         r"map another column as item"):
+        ColumnMapping(user="u", item="i").validate(["u", "i"], {"i": "lists"})

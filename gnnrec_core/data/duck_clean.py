@@ -113,8 +113,7 @@ class SqlCleaning:
         chosen: list[str] = []
         refused = None
         try:
-            chosen = segment_columns(self.data.names, m, segments,  # lists make no default segment (as pandas's)
-                                     lambda c: 0 if c in self.data.nested else self.nunique(c))
+            chosen = segment_columns(self.data.names, m, segments, self.nunique, self.data.nested)
         except InputError as exc:  # said after the cleaning's own errors, as the pandas engine says it
             refused = exc
         values = {"u": codes["user"], "it": codes["item"], "b": codes["basket"], "t": time, "e": texts["event"],

@@ -127,4 +127,5 @@ def _join_lookup(session: Session, data: Loaded, other: Loaded, key: str | None,
     run(con, "ALTER TABLE joined DROP COLUMN no_key")
     run(con, "ALTER TABLE joined DROP COLUMN matched")
     info = {"events_key": left, "lookup_key": right, "columns": list(new), "matched_rows": matched}
-    return Loaded("joined", [*data.names, *new], data.rows, data.notes, data.reader, data.trim, "pos"), info
+    nested = {**data.nested, **{c: other.nested[c] for c in new if c in other.nested}}  # lists stay refused
+    return Loaded("joined", [*data.names, *new], data.rows, data.notes, data.reader, data.trim, "pos", nested), info

@@ -335,9 +335,11 @@ def _load_parquet(session: Session, files: list[Path], name: str, table: str) ->
         return None  # read_table says so
     notes: list[str] = []
     names = _unique_names([str(c).strip() for c in _suffix_repeats(all_names)], notes)
-    records = ("STRUCT", "MAP", "UNION")  # DuckDB's types of fields; a list's ends in ] (VARCHAR[], INTEGER[3])
-    nested = {names[position]: "records" if kind.startswith(records) else "lists"
-              for position, kind in zip(keep, kinds) if kind.endswith("]") or kind.startswith(records)}
+    # As pandas reads them (frames.nested_kind): a struct or union is a record (a dict); a list of anything
+    # (VARCHAR[], STRUCT(...)[], INTEGER[3]) and a MAP (key-value pairs) are lists
+    nested = {names[position]: "lists" if kind.endswith("]") or kind.startswith("MAP") else "records"
+              for position, kind in zip(keep, kinds)
+              if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))}
     return Loaded(table, [names[i] for i in keep], count, notes, pos=pos, nested=nested)
 
 

@@ -12,6 +12,7 @@ chooses between them.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -133,9 +134,10 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
                           min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
-    distinct = lambda c: 0 if c in nested else int(frame[c].nunique())  # noqa: E731 (lists make no default segment)
     try:
-        kept_segments, refused = segment_columns(list(frame.columns), mapping, segments, distinct), None
+        kept_segments = segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique()),
+                                        nested)
+        refused = None
     except InputError as exc:  # said after the cleaning's own errors, as DuckDB's engine says it
         kept_segments, refused = [], exc
     events, returns = _clean(frame, mapping, report, drop_non_products, kept_segments)
@@ -155,17 +157,23 @@ MAX_SEGMENT_VALUES = 50
 
 
 def segment_columns(columns: list[str], mapping: ColumnMapping, chosen: tuple[str, ...] | None,
-                    nunique: Callable[[str], int]) -> list[str]:
+                    nunique: Callable[[str], int], nested: Mapping[str, str] | None = None) -> list[str]:
     """The columns kept as segments: those chosen, else every unmapped one whose count of distinct
-    values (`nunique(column)`, over every row read) is 2 to MAX_SEGMENT_VALUES."""
+    values (`nunique(column)`, over every row read) is 2 to MAX_SEGMENT_VALUES. A column of lists or
+    records (`nested`, frames.NESTED) is no segment: refused where chosen, passed over by default."""
     mapped = {column for column in mapping.as_dict().values() if column}
+    nested = nested or {}
     if chosen is not None:
         missing = [c for c in chosen if c not in columns]
         if missing:
             raise InputError(f"expected a column '{shown(missing[0])}' to compare groups of, "
                              f"found: {listed(columns)}{column_hint(missing[0], columns)}")
+        held = [c for c in chosen if c in nested]
+        if held:
+            raise InputError(f"expected a column of one value per row to compare groups of, found '{shown(held[0])}' "
+                             f"holding {nested[held[0]]}")
         return list(chosen)  # asked for by name: kept even when it is also mapped (an event type)
-    return [c for c in columns if c not in mapped and 2 <= nunique(c) <= MAX_SEGMENT_VALUES]
+    return [c for c in columns if c not in mapped and c not in nested and 2 <= nunique(c) <= MAX_SEGMENT_VALUES]
 
 
 AUTO_DUCKDB_MB = 16  # "auto" reads CSV/TSV/Parquet of this size or more with DuckDB

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .catalogue import differing_keys, normalise_ids
+from .frames import NESTED
 from .mapping import listed, normalise_name, shown
 
 
@@ -52,7 +53,9 @@ def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, key: str | None = No
     notes = [*frame.attrs.get("notes", [])]
     if len(differ):
         notes.append(conflicting_keys_note(len(differ), differ[0]))
-    joined.attrs = {**frame.attrs, "notes": notes, "lookup": {"events_key": left_key, "lookup_key": right_key,
-                                              "columns": list(new_columns),
-                                              "matched_rows": int(key_values.isin(table.index).sum())}}
+    brought = lookup.attrs.get(NESTED, {})  # a lookup's column of lists is refused as the events' own
+    nested = {**frame.attrs.get(NESTED, {}), **{c: brought[c] for c in new_columns if c in brought}}
+    joined.attrs = {**frame.attrs, NESTED: nested, "notes": notes,
+                    "lookup": {"events_key": left_key, "lookup_key": right_key, "columns": list(new_columns),
+                               "matched_rows": int(key_values.isin(table.index).sum())}}
     return joined

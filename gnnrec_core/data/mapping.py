@@ -99,11 +99,14 @@ class ColumnMapping:
                                  f"found only: {listed(columns)}{column_hint(column, columns)}")
             if column is not None and column in nested:  # its text, "['a' 'b']", would be one product
                 what, kind = role.replace("_", " "), nested[column]
-                fix = (f"give the file one row per {what} (in pandas, frame.explode('{shown(column)}'))"
-                       if kind == "lists" else "flatten its fields into columns of their own")
                 held = "a list of values" if kind == "lists" else "a record of fields"
+                flag = f"--{'name' if role == 'item_name' else role}-col"
+                # Exploding a list of products gives one line per product; of categories or quantities, copies
+                explode = (f"give the file one row per {what} (in pandas, frame.explode('{shown(column)}')), or "
+                           if kind == "lists" and role in ("item", "user", "basket") else "")
                 raise InputError(f"expected one {what} per row in column '{shown(column)}', found {held} in each row: "
-                                 f"{fix}, or map another column")
+                                 f"{explode}map another column as {what}, or none (the Data page's {what} role; "
+                                 f"{flag} NAME, or {flag} '' for none)")
         if self.item is None and len(columns) == 1 and columns[0] in nested:  # no delimiter to blame
             raise InputError(f"expected a table of several columns (user, item, ...), found one column "
                              f"'{shown(columns[0])}' holding {nested[columns[0]]}: give one row per product, with "

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .catalogue import MISSING_ID_SPELLINGS
 from .mapping import shown
 
 
@@ -58,10 +59,12 @@ NAN_WORDS = ("nan", "+nan", "-nan")
 
 
 def unreadable(raw: pd.Series, numbers: pd.Series) -> pd.Series:
-    """Rows whose cell holds text that is no number ('n/a', 'C536379'): kept with the number unknown,
-    and counted (UNREAD_NOTE), where an empty cell is plain missing and inf or nan is dropped."""
+    """Rows whose cell holds text that is no number ('C536379', 'two'): kept with the number unknown,
+    and counted (`unread_note`), where a cell written as missing ('', 'NULL', 'n/a': the spellings IDs
+    read as missing) is plain missing and inf or nan is dropped."""
     text = raw.astype(str).str.strip()
-    return raw.notna() & (text != "") & numbers.isna() & ~text.str.lower().isin(NAN_WORDS)
+    return (raw.notna() & numbers.isna() & ~text.isin(MISSING_ID_SPELLINGS)
+            & ~text.str.lower().isin(NAN_WORDS))
 
 
 def unread_note(role: str) -> str:
