@@ -84,17 +84,19 @@ def test_a_blend_ahead_of_ease_says_the_lead_needs_no_training_where_the_filter_
     users = np.linspace(0.0, 0.4, 200)
     blend, walk, ease = _row("lightgcn+blend", 0.1986), _row("rp3beta", 0.1981), _row("ease", 0.1895)
     training = gain(blend, walk, 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
-    graph = gain(blend, ease, 10, paired=(users + 0.01, users))
-    assert training.verdict == "level" and graph.verdict == "ahead"
+    graph = gain(blend, ease, 10, paired=(users + 0.01 + 0.04 * np.sin(np.arange(200)), users))
+    assert training.verdict == "level" and graph.verdict == "ahead" and 0 < graph.low < 0.1981 / 0.1895 - 1
     said = graph_sentence(graph, training)
     assert said.endswith(f"ahead of EASE on nDCG@10: {graph.value:.4f} vs {graph.reference_value:.4f}, "
                          f"{percent(graph.relative)} ({interval_words(graph)}). The lead needs no training: "
-                         f"Random-walk filter (RP3beta, no training) alone scores {training.reference_value:.4f} "
-                         f"against EASE's {graph.reference_value:.4f}."), said
+                         f"Random-walk filter (RP3beta, no training) alone scores {training.reference_value:.4f}, "
+                         f"{percent(0.1981 / 0.1895 - 1)} over EASE at {graph.reference_value:.4f}."), said
     earned = gain(blend, walk, 10, paired=(users + 0.01, users))
     assert earned.verdict == "ahead" and graph_sentence(graph, earned) == graph_sentence(graph)
     weak_filter = gain(blend, _row("rp3beta", 0.18), 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
     assert graph_sentence(graph, weak_filter) == graph_sentence(graph)  # the filter alone is behind EASE
+    barely = gain(blend, _row("rp3beta", 0.1897), 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
+    assert graph.low > 0.1897 / 0.1895 - 1 and graph_sentence(graph, barely) == graph_sentence(graph)  # +0.1% only
 
 
 def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict():

@@ -86,16 +86,18 @@ def _capitalised(label: str) -> str:
 def graph_sentence(gain: Gain, training: Gain | None = None) -> str:
     """The best graph model against the best non-graph baseline, and which one to trust. With
     `training` (what training added, of the same run): where the graph row is the trained row,
-    training added nothing measurable and the filter alone is at least as far ahead of the baseline,
-    it says the lead needs no training (a green "ahead of EASE" read as the GNN's win)."""
+    training added nothing measurable and the filter alone is ahead of the baseline by at least the
+    lead's lower bound, it says the lead needs no training (a green "ahead of EASE" read as the GNN's win)."""
     words = gain_words(gain)
     if gain.verdict == "behind":
         # No word on the map here: the sentence is shown on runs without one (a filter's, EASE's).
         return f"{words}. On this data, trust {gain.reference_label} for ranking."
-    if (training is not None and training.row == gain.row and training.verdict != "ahead"
-            and training.reference_value >= gain.reference_value):
-        return (f"{words}. The lead needs no training: {training.reference_label} alone scores "
-                f"{training.reference_value:.4f} against {gain.reference_label}'s {gain.reference_value:.4f}.")
+    if training is not None and training.row == gain.row and training.verdict != "ahead" and gain.reference_value > 0:
+        filter_lead = training.reference_value / gain.reference_value - 1
+        if filter_lead > 0 and filter_lead >= (gain.low if gain.low is not None else gain.relative):
+            return (f"{words}. The lead needs no training: {training.reference_label} alone scores "
+                    f"{training.reference_value:.4f}, {percent(filter_lead)} over {gain.reference_label} at "
+                    f"{gain.reference_value:.4f}.")
     return f"{words}."
 
 
