@@ -124,8 +124,10 @@ def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, worksp
     assert ("'-': that run has no such row" in typed.stdout) == missing
     by_id = {r.run_id: r for r in Workspace(workspace).list_runs()}
     across = next(r for r in by_id if by_id[r].dataset.name != by_id[boxes["Run B"]].dataset.name)
-    other = run_cli("compare-runs", across, boxes["Run B"], "--workspace", workspace)
+    other = run_cli("compare-runs", across, boxes["Run B"], "--workspace", workspace, "--json", tmp_path / "x.json")
     assert other.returncode == 0 and "other customers and products, so their figures say nothing" in other.stdout
+    assert "chg" not in other.stdout and "val. A" in other.stdout  # each run's figures, no change (as the page)
+    assert not [key for row in json.loads((tmp_path / "x.json").read_text())["rows"] for key in row if "change" in key]
     unknown = run_cli("compare-runs", "nope", boxes["Run B"], "--workspace", workspace)
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("error: RUN_A: expected a saved run 'nope', found none")

@@ -16,6 +16,7 @@ from .common import _run_in_workspace, _workspace_root
 
 TABLE = ["validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
          "test nDCG change"]
+CHANGES = ["validation change", "test nDCG change"]
 
 
 def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
@@ -65,6 +66,8 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     metrics = [as_printed(blends_by_parts(run.info), ["valid_ndcg", "ndcg", "recall", "coverage"]) for run in (a, b)]
     merged = as_printed(runs_side_by_side(*metrics), [*TABLE, "test recall A", "test recall B",
                                                       "test coverage A", "test coverage B"])
+    if not comparable:  # each run's own figures stand; a change between them is no model's doing (as the page)
+        merged = merged.drop(columns=CHANGES)
     _print_table(merged)
     weights = [f"run {side}, {'; '.join(blend_weights(run.info))}" for side, run in zip("AB", (a, b))
                if blend_weights(run.info)]
@@ -86,12 +89,15 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_table(merged: pd.DataFrame) -> None:
-    """nDCG of both runs and the change, one row per model; '-' where a run has no such row."""
+    """nDCG of both runs and the change (where `merged` holds it), one row per model; '-' where a run
+    has no such row."""
     width = max([10, *(len(str(m)) + 2 for m in merged["model"])])
-    heads = ["val. A", "val. B", "val. chg", "test A", "test B", "test chg"]
-    print(f"{'model':<{width}}" + "".join(f"{h:>10}" for h in heads))
-    for model, cells in zip(merged["model"], merged[TABLE].to_numpy(dtype=float)):
+    shown = [c for c in TABLE if c in merged.columns]
+    heads = {"validation nDCG A": "val. A", "validation nDCG B": "val. B", "validation change": "val. chg",
+             "test nDCG A": "test A", "test nDCG B": "test B", "test nDCG change": "test chg"}
+    print(f"{'model':<{width}}" + "".join(f"{heads[c]:>10}" for c in shown))
+    for model, cells in zip(merged["model"], merged[shown].to_numpy(dtype=float)):
         print(f"{str(model):<{width}}" + "".join(f"{'-' if c != c else f'{c:.4f}':>10}" for c in cells))
-    if merged[TABLE].isna().to_numpy().any():  # as the page's caption says it
+    if merged[shown].isna().to_numpy().any():  # as the page's caption says it
         print("'-': that run has no such row (a blend is a row only where validation chose one, and two runs' "
               "blends of different filters are two rows; a model may have been left out of a run)")
