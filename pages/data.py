@@ -93,8 +93,10 @@ def show_cleaning(result, basket_column: str | None) -> None:
     if figures.ratings_words:
         st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
     names = result.catalogue["name"].astype(str)
-    # A log of codes alone has no names to read; a basket list's codes are names ("citrus fruit"), read as text
-    wordy = names.str.contains(r"[^\W\d_]{3}", regex=True).mean() > 0.5 if len(names) else False
+    # A log of codes alone has no names to read; a basket list's codes are names, read as text: letters alone
+    # ("yogurt") or words ("citrus fruit"), where SKU00123 and ABC-001 are codes
+    wordy = names.str.fullmatch(r"[^\W\d_]{3,}( [^\W\d_]+)*|.*[^\W\d_]{3,} [^\W\d_]{3,}.*").mean() > 0.5 \
+        if len(names) else False
     if (names != result.catalogue.index.astype(str)).any() or wordy:
         st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, GCN
     else:

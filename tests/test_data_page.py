@@ -243,3 +243,9 @@ def test_a_basket_list_of_names_is_not_said_to_have_no_product_names(tmp_path, m
     captions = [c.value for c in at.caption]
     assert not any(c.startswith("No product names: ") for c in captions)
     assert any(c.startswith("Product names are read by") for c in captions), captions
+    skus = tmp_path / "skus.csv"  # codes with letters in them are still codes
+    skus.write_text("order,sku\n" + "".join(f"o{i % 12},SKU{i % 7:05d}\n" for i in range(60)))
+    Workspace(tmp_path / "ws").save_dataset("skus", ingest(skus))
+    at.session_state["active_dataset"] = "skus"
+    at.run()
+    assert any(str(c.value).startswith("No product names: ") for c in at.caption)
