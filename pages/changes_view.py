@@ -62,8 +62,8 @@ DATE_WORDS = {"start": "period a's start", "split": "the split", "end": "period 
 @st.cache_data(show_spinner="Counting weeks...", max_entries=16)
 def weeks_of(name: str, saved_at: float, how: tuple, items: tuple[str, ...]) -> pd.DataFrame:
     """The weekly trajectory, kept: every tab's code runs on each rerun (7.6 s at 1M lines of ratings)."""
-    by_side = sides(name, saved_at, how).basket_side if how[0] == "column" else None
-    return weekly_trajectory(load_saved(name, saved_at).events, items, sides=by_side)
+    split = sides(name, saved_at, how) if how[0] == "column" else None
+    return weekly_trajectory(load_saved(name, saved_at).events, items, split=split)
 
 
 def _date(param: str, fallback: dt.date, first: dt.date, last: dt.date) -> dt.date:

@@ -343,7 +343,7 @@ def test_segments_count_what_they_leave_out_and_each_sides_weeks():
     assert split.left_out == {"no_value": 2, "other_values": others, "mixed_values": 1} and others >= 1
     words = split_words(split, "Country")
     assert words[0].startswith("Left out: 2 baskets with no Country value and ") and "first line" in words[1]
-    weeks = weekly_trajectory(events, ("P000",), sides=split.basket_side)
+    weeks = weekly_trajectory(events, ("P000",), split=split)
     for side, country in (("a", "FR"), ("b", "DE")):
         orders = frame[frame["order"].map(first_country) == country]
         holding = orders.groupby("order")["product"].apply(lambda p: "P000" in set(p))
@@ -386,5 +386,21 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     frame["Country"] = frame["user"].map({"u1": "FR", "u2": "FR", "u3": "DE", "u4": "DE", "u5": "DE"})
     events = ingest(frame.to_csv(index=False).encode(), "ratings.csv", user="user", item="item", time="when").events
     segments = split_by_column(events, "Country", ("FR", "DE"))
-    by_side = weekly_trajectory(events, ("film",), sides=segments.basket_side).groupby("side")[["holding", "baskets"]]
+    by_side = weekly_trajectory(events, ("film",), split=segments).groupby("side")[["holding", "baskets"]]
     assert by_side.sum().to_dict("index") == {"a": {"holding": 3, "baskets": 4}, "b": {"holding": 2, "baskets": 4}}
+
+
+def test_a_customer_buying_in_two_stores_is_a_basket_in_each_where_the_log_has_no_orders():
+    """With no order column a customer's whole history is one basket, and its first line's store took
+    all of it: 40 customers who each bought in both stores left 'south' with no basket ("found no
+    'south'"). Each store now holds the customer's lines there, in the split and in the weekly lines."""
+    rows = ["customer,product,store,when"]
+    for c in range(40):
+        rows += [f"c{c},p{c % 5},north,2024-03-0{1 + c % 7}", f"c{c},p{(c + 1) % 5},south,2024-03-1{c % 7}"]
+    events = ingest(("\n".join(rows) + "\n").encode(), "stores.csv", user="customer", item="product",
+                    time="when").events
+    split = split_by_column(events, "store", ("north", "south"))
+    assert split.a.shape[0] == split.b.shape[0] == 40 and split.left_out["mixed_values"] == 0
+    assert split.a.sum() == split.b.sum() == 40  # each customer's one line in each store
+    weeks = weekly_trajectory(events, ("p1",), split=split)
+    assert weeks.groupby("side")["baskets"].sum().to_dict() == {"a": 40, "b": 40}

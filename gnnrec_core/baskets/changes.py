@@ -64,6 +64,7 @@ class SplitBaskets:
     periods: list[dict[str, Any]] = field(default_factory=list)
     basket_time: pd.Series | None = None  # first line's time per basket key (periods only)
     basket_side: pd.Series | None = None  # "a" or "b" per basket key on a side (segments only)
+    segment: str | None = None  # segments only: the events' column, whose values key baskets of no order
     # segments only: baskets on neither side, by why ("no_value", "other_values"), and baskets whose
     # lines hold more than one value ("mixed_values", each on the side of its first line's)
     left_out: dict[str, int] = field(default_factory=dict)
@@ -201,17 +202,34 @@ def segment_columns(events: pd.DataFrame) -> list[str]:
     return found + (["event"] if "event" in events and events["event"].nunique() > 1 else [])
 
 
+def segment_name(column: str) -> str:
+    """The events' column of a segment the user names ("store" -> "segment:store"; "event" as it is)."""
+    return column if column == "event" else SEGMENT_PREFIX + column
+
+
+def segment_baskets(events: pd.DataFrame, name: str) -> pd.Series:
+    """`baskets_of`, but a customer's lines of no order (their whole history, one basket) are one basket
+    per value of the events' column `name`: one customer buying in two stores is a basket in each. As
+    one basket, their first line's store took all of it, and a store could lose every line."""
+    keys = baskets_of(events)
+    history = events["basket"].isna() & keys.notna() & events[name].notna()
+    if not history.any():
+        return keys
+    return keys.where(~history, keys.astype(object) + "|" + segment_text(events[name]).astype(object))
+
+
 def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) -> SplitBaskets:
     """Side a: baskets whose value in `column` (that of their first line) is groups[0]; side b:
-    groups[1]; baskets of other groups are left out."""
-    name = column if column == "event" else SEGMENT_PREFIX + column
+    groups[1]; baskets of other groups are left out. A customer's lines of no order are a basket per
+    value (`segment_baskets`)."""
+    name = segment_name(column)
     if name not in events:
         available = segment_columns(events)
         raise InputError(f"segment column: expected a column to compare groups of, found no column '{column}' "
                          f"(columns with groups: {', '.join(available) or 'none'}){column_hint(column, available)}")
     if len(groups) != 2 or groups[0] == groups[1]:
         raise InputError(f"segments: expected two different values, found {', '.join(groups) or 'none'}")
-    keys = baskets_of(events)
+    keys = segment_baskets(events, name)
     values = segment_text(events[name])
     known = keys.notna() & events[name].notna()
     frame = pd.DataFrame({"key": keys[known].to_numpy(), "value": values[known].to_numpy()})
@@ -226,7 +244,7 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     periods = [{"label": label, "group": group, "column": column} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)
     _check_sides(found, f"'{column}' has values {', '.join(sorted(present)[:8])}")
-    found.basket_side = side.dropna()
+    found.basket_side, found.segment = side.dropna(), name
     mixed = by_basket.nunique() > 1
     found.left_out = {"no_value": int(keys.dropna().nunique()) - len(value),
                       "other_values": int((~value.isin(groups)).sum()),

@@ -8,17 +8,23 @@ import pandas as pd
 
 from ..data.ingest import baskets_of
 from ..errors import InputError
+from .changes import SplitBaskets, segment_baskets
 
 
-def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...], sides: pd.Series | None = None) -> pd.DataFrame:
+def weekly_trajectory(events: pd.DataFrame, items: tuple[str, ...], split: SplitBaskets | None = None
+                      ) -> pd.DataFrame:
     """Per week (of each basket's first line): baskets, baskets holding every product in `items`
-    (one product, or both of a pair), and their share. `sides` (basket key -> side label, a
-    segment split's `basket_side`): one series per side, in a `side` column; baskets on no side
-    are left out."""
+    (one product, or both of a pair), and their share. `split` (a segment split): one series per
+    side, in a `side` column, its baskets keyed as it keyed them (`changes.segment_baskets`); baskets
+    on no side are left out."""
     if "time" not in events or events["time"].isna().all():
         raise InputError("expected a time column for a weekly trajectory, found none")
-    keys = baskets_of(events)
-    side_of_line = keys.map(sides) if sides is not None else None  # a segment split's sides, by its basket keys
+    sides, segment = (split.basket_side, split.segment) if split is not None else (None, None)
+    if sides is not None and segment is not None:  # a segment split's sides, by its basket keys
+        keys = segment_baskets(events, segment)
+        side_of_line = keys.map(sides)
+    else:
+        keys, side_of_line = baskets_of(events), None
     history = (events["basket"].isna() & keys.notna()).to_numpy()
     if history.any():  # lines of no order: a customer's lines in a week are their basket that week
         week = events["time"].dt.to_period("W-SUN").astype(str)
