@@ -314,3 +314,18 @@ def test_repeat_on_a_time_split_says_the_split_stays_and_left_out_models_are_sai
                                "--repeat", repeat, "--quiet"], capture_output=True, text=True, env=env, timeout=300)
         assert done.returncode == 2, done.stderr  # no model scored: refused, never an internal error
         assert "expected at most 10 items" in done.stdout + done.stderr
+
+
+def test_a_run_serving_the_baseline_a_graph_model_beats_is_told_to_serve_that_one():
+    """`train --model ease` on the sample: "Random-walk filter is ahead of EASE" and no note, where the
+    README says train names the model the verdicts trust when the run serves another."""
+    from gnnrec_core.records import Verdicts
+    from gnnrec_core.serving.verdicts import serving_note, trusted_model
+
+    users = np.linspace(0.0, 0.4, 200)
+    walk, ease = _row("rp3beta", 0.1981), _row("ease", 0.1895)
+    found = Verdicts(graph=gain(walk, ease, 10, paired=(users + 0.01, users)))
+    assert found.graph.verdict == "ahead"
+    assert trusted_model(found, "ease") == ("rp3beta", "Random-walk filter (RP3beta, no training)")
+    assert serving_note(found, "ease").startswith("This run serves EASE; the verdicts trust Random-walk filter")
+    assert trusted_model(found, "rp3beta") is None and trusted_model(found, "itemknn") is None  # EASE not served

@@ -103,13 +103,16 @@ def graph_sentence(gain: Gain, training: Gain | None = None) -> str:
 
 def trusted_model(found: Verdicts, served: str) -> tuple[str, str] | None:
     """(model, its label) the verdicts trust where it is not `served`, the run's model: a baseline
-    ranking better than every graph model first, then a filter that training fell behind; "level"
+    ranking better than every graph model first, then a filter that training fell behind, then the
+    graph model ahead of the baseline a run serves (an EASE run behind RP3beta said nothing); "level"
     trusts the run's model as well."""
     trusted = None
     if found.graph is not None and found.graph.verdict == "behind":
         trusted = found.graph.reference, found.graph.reference_label
     elif found.training is not None and found.training.verdict == "behind":
         trusted = found.training.reference, found.training.reference_label
+    elif found.graph is not None and found.graph.verdict == "ahead" and found.graph.reference.split("+")[0] == served:
+        trusted = found.graph.row, found.graph.row_label
     if trusted is None or trusted[0].split("+")[0] == served:
         return None
     return trusted[0].split("+")[0], trusted[1]
