@@ -262,6 +262,8 @@ def test_number_cells_that_hold_no_number_are_counted_on_both_engines(tmp_path):
     result = assert_same(path)
     assert result.report.notes["rows whose rating is no number (kept, rating unknown)"] == 8
     assert result.report.notes["rows whose quantity is no number (kept, quantity unknown)"] == 1
+    # a rating cell written as missing ('NULL') is no rating: counted apart, since a minimum rating keeps it
+    assert result.report.notes["rows with no rating (kept as interactions; a minimum rating drops none of them)"] == 1
     assert result.report.rows_kept == 42 and "rows whose price" not in str(result.report.notes)  # NULL, n/a: missing
 
 

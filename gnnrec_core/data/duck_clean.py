@@ -12,11 +12,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..progress import Progress
-from .catalogue import (
-    MISSING_ID_SPELLINGS,
-    catalogue_frame,
-    normalise_ids,
-)
+from .catalogue import MISSING_ID_SPELLINGS, catalogue_frame, normalise_ids
 from .charges import CHARGES_KEPT, DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
@@ -33,7 +29,15 @@ from .ingest import (
     step,
 )
 from .mapping import ColumnMapping
-from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, unread_note, unreadable
+from .numbers import (
+    NO_RATING_NOTE,
+    _not_finite,
+    check_numbers,
+    decimal_comma_note,
+    read_numbers,
+    unread_note,
+    unreadable,
+)
 from .rating_floor import low_rating_reason
 
 MISSING_SQL = ", ".join("'" + v.replace("'", "''") + "'" for v in MISSING_ID_SPELLINGS)
@@ -167,6 +171,10 @@ class SqlCleaning:
             unread = self.scalar(f"SELECT count(*) FROM kept WHERE unread_{role}") if getattr(m, role) else 0
             if unread:
                 self.report.notes[unread_note(role)] = unread
+            blank = self.scalar("SELECT count(*) FROM kept WHERE g IS NULL AND NOT unread_rating") if (
+                role == "rating" and m.rating) else 0
+            if blank:  # as pandas counts them: no number written, after the unreadable ones
+                self.report.notes[NO_RATING_NOTE] = blank
         check_cleaned(kept, m, self.report)
         if refused is not None:
             raise refused

@@ -27,7 +27,16 @@ from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .frames import NESTED
 from .lookup_join import _join_lookup
 from .mapping import ColumnMapping, column_hint, detect_mapping, listed, shown
-from .numbers import _not_finite, check_numbers, decimal_comma_note, read_numbers, remap, unread_note, unreadable
+from .numbers import (
+    NO_RATING_NOTE,
+    _not_finite,
+    check_numbers,
+    decimal_comma_note,
+    read_numbers,
+    remap,
+    unread_note,
+    unreadable,
+)
 from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
 from .times import parse_times
@@ -314,9 +323,11 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     if m.basket:
         report.notes[BASKETS_GONE] = int(baskets - events["basket"].nunique())
     for role in ("quantity", "price", "rating"):
-        unread = int(unreadable(col(role).loc[events.index], events[role]).sum()) if getattr(m, role) else 0
-        if unread:
-            report.notes[unread_note(role)] = unread
+        unread = unreadable(col(role).loc[events.index], events[role]) if getattr(m, role) else None
+        if unread is not None and unread.any():
+            report.notes[unread_note(role)] = int(unread.sum())
+        if role == "rating" and unread is not None and (events["rating"].isna() & ~unread).any():  # blank cells
+            report.notes[NO_RATING_NOTE] = int((events["rating"].isna() & ~unread).sum())
     check_cleaned(len(events), m, report)
     return events, returns
 

@@ -67,6 +67,9 @@ def unreadable(raw: pd.Series, numbers: pd.Series) -> pd.Series:
             & ~text.str.lower().isin(NAN_WORDS))
 
 
+NO_RATING_NOTE = "rows with no rating (kept as interactions; a minimum rating drops none of them)"
+
+
 def unread_note(role: str) -> str:
     """The report's note counting a number column's unreadable cells among the kept rows."""
     return f"rows whose {role} is no number (kept, {role} unknown)"
