@@ -25,6 +25,22 @@ def shared_file(name: str) -> Path:
     return path
 
 
+def app_on_saved_file(tmp_path: Path, monkeypatch, name: str, text: str, page: str):
+    """The dashboard (streamlit's AppTest) on `page`, with the file `text` ingested, saved in a fresh
+    workspace as the dataset `name` and made active, as a user who saved it on the Data page has it."""
+    from streamlit.testing.v1 import AppTest
+
+    from gnnrec_core import Workspace, ingest
+
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text)
+    Workspace(tmp_path / "ws").save_dataset(name, ingest(path))
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["active_dataset"] = name
+    return at.run().switch_page(page).run()
+
+
 @pytest.fixture
 def planted() -> sp.csr_matrix:
     """Two communities with a known answer: users 0-19 buy from items 0-9, users 20-39 from items

@@ -131,20 +131,6 @@ def test_min_baskets_limits_what_is_tested():
     assert len(strict.items) < len(loose.items) and len(strict.pairs) < len(loose.pairs)
 
 
-def test_segments_split_by_a_kept_column():
-    frame = order_log(3, baskets=600)
-    events = ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer",
-                    item="product", time="when").events
-    assert "segment:Country" in events  # low-cardinality columns are kept without asking
-    split = split_by_column(events, "Country", ("FR", "DE"))
-    by_country = frame.drop_duplicates("order")["Country"].value_counts()
-    assert [p["baskets"] for p in split.periods] == [by_country["FR"], by_country["DE"]]
-    with pytest.raises(InputError, match="found no 'IT'"):
-        split_by_column(events, "Country", ("FR", "IT"))
-    with pytest.raises(InputError, match="found no column 'Channel'"):
-        split_by_column(events, "Channel", ("a", "b"))
-
-
 def test_partners_and_weekly_trajectory_follow_the_planted_pair():
     events = events_of(order_log(4, new_pair=("P030", "P031")))
     split = split_by_time(events, SPLIT)
@@ -325,40 +311,6 @@ def test_a_small_lift_is_never_printed_as_never_together():
     assert [_lift(v) for v in (0.025, 0.0, None, float("nan"), 0.05, 7.71)] == ["<0.1", "0.0", "-", "-", "0.1", "7.7"]
 
 
-def test_segments_count_what_they_leave_out_and_each_sides_weeks():
-    """Baskets with no value, of other values, and of lines that disagree are counted and said; the
-    weekly trajectory of a segment split is each side's own share, not the whole data's."""
-    from gnnrec_core.baskets.changes import split_words
-
-    frame = order_log(5, baskets=400)
-    frame.loc[frame["order"].isin(["O1", "O2"]), "Country"] = None  # two baskets of no country
-    frame.loc[frame["order"] == "O4", "Country"] = "IT"  # and one of a third
-    mixed = frame.index[frame["order"] == "O3"]
-    frame.loc[mixed[1:], "Country"] = "ZZ" if frame.loc[mixed[0], "Country"] != "ZZ" else "YY"  # lines disagree
-    events = ingest(frame.to_csv(index=False).encode(), "log.csv", basket="order", user="customer",
-                    item="product", time="when").events
-    split = split_by_column(events, "Country", ("FR", "DE"))
-    first_country = frame.dropna(subset=["Country"]).drop_duplicates("order").set_index("order")["Country"]
-    others = int((~first_country.isin(["FR", "DE"])).sum())
-    assert split.left_out == {"no_value": 2, "other_values": others, "mixed_values": 1} and others >= 1
-    words = split_words(split, "Country")
-    assert words[0].startswith("Left out: 2 baskets with no Country value and ") and "first line" in words[1]
-    weeks = weekly_trajectory(events, ("P000",), split=split)
-    for side, country in (("a", "FR"), ("b", "DE")):
-        orders = frame[frame["order"].map(first_country) == country]
-        holding = orders.groupby("order")["product"].apply(lambda p: "P000" in set(p))
-        mine = weeks[weeks["side"] == side]
-        assert mine["baskets"].sum() == len(holding) and mine["holding"].sum() == holding.sum()
-
-
-def test_a_float_column_of_whole_numbers_is_offered_and_typed_as_integers():
-    """Customer IDs read as floats beside blanks were offered as '12347.0', and typing 12347 failed."""
-    from gnnrec_core.baskets.changes import segment_text
-
-    assert segment_text(pd.Series([12347.0, None, 17850.0])).tolist() == ["12347", None, "17850"]
-    assert segment_text(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]  # not whole numbers: as they are
-
-
 def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     """A ratings log: a customer's history stood for one basket dated by its first line, so a film
     rated by 2 customers before the split and 3 after read 'baskets 3 -> 2'. Each customer's lines
@@ -388,19 +340,3 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     segments = split_by_column(events, "Country", ("FR", "DE"))
     by_side = weekly_trajectory(events, ("film",), split=segments).groupby("side")[["holding", "baskets"]]
     assert by_side.sum().to_dict("index") == {"a": {"holding": 3, "baskets": 4}, "b": {"holding": 2, "baskets": 4}}
-
-
-def test_a_customer_buying_in_two_stores_is_a_basket_in_each_where_the_log_has_no_orders():
-    """With no order column a customer's whole history is one basket, and its first line's store took
-    all of it: 40 customers who each bought in both stores left 'south' with no basket ("found no
-    'south'"). Each store now holds the customer's lines there, in the split and in the weekly lines."""
-    rows = ["customer,product,store,when"]
-    for c in range(40):
-        rows += [f"c{c},p{c % 5},north,2024-03-0{1 + c % 7}", f"c{c},p{(c + 1) % 5},south,2024-03-1{c % 7}"]
-    events = ingest(("\n".join(rows) + "\n").encode(), "stores.csv", user="customer", item="product",
-                    time="when").events
-    split = split_by_column(events, "store", ("north", "south"))
-    assert split.a.shape[0] == split.b.shape[0] == 40 and split.left_out["mixed_values"] == 0
-    assert split.a.sum() == split.b.sum() == 40  # each customer's one line in each store
-    weeks = weekly_trajectory(events, ("p1",), split=split)
-    assert weeks.groupby("side")["baskets"].sum().to_dict() == {"a": 40, "b": 40}

@@ -230,15 +230,12 @@ def test_a_mapping_refused_keeps_the_preview_to_map_from(tmp_path, monkeypatch):
 def test_a_basket_list_of_names_is_not_said_to_have_no_product_names(tmp_path, monkeypatch):
     """groceries' products are their names ("citrus fruit"): the page said "No product names ... search
     by meaning has nothing to read", though search and the encoders read those names."""
+    from conftest import app_on_saved_file
+
     from gnnrec_core import ingest
 
-    baskets = tmp_path / "groceries.csv"
-    baskets.write_text("citrus fruit,whole milk,semi-finished bread\ntropical fruit,yogurt\nwhole milk,butter\n" * 20)
-    Workspace(tmp_path / "ws").save_dataset("groceries", ingest(baskets))
-    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["active_dataset"] = "groceries"
-    at.run().switch_page("pages/data.py").run()
+    at = app_on_saved_file(tmp_path, monkeypatch, "groceries", "citrus fruit,whole milk,semi-finished bread\n"
+                           "tropical fruit,yogurt\nwhole milk,butter\n" * 20, "pages/data.py")
     assert not at.exception
     captions = [c.value for c in at.caption]
     assert not any(c.startswith("No product names: ") for c in captions)

@@ -116,16 +116,10 @@ def test_a_basket_list_on_the_train_page_says_how_to_map_it_and_links_the_data_p
     """A dataset with no customer column ended the Train page at an error in the CLI's words
     ("--user-col basket") with no way on: the error names the Data page's user role, and a link
     goes there."""
-    from gnnrec_core import Workspace, ingest
+    from conftest import app_on_saved_file
 
-    baskets = tmp_path / "baskets.csv"
-    baskets.write_text("milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20)
-    Workspace(tmp_path / "ws").save_dataset("no_customer", ingest(baskets))
-    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.session_state["active_dataset"] = "no_customer"
-    at.run()
-    at.switch_page("pages/train.py").run()
+    baskets = "milk,bread,eggs\nbread,butter\nmilk,eggs,jam,tea\n" * 20
+    at = app_on_saved_file(tmp_path, monkeypatch, "no_customer", baskets, "pages/train.py")
     assert not at.exception
     (error,) = at.error
     assert "the Data page's user role or --user-col BASKET\\_COLUMN" in error.value
