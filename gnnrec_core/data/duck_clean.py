@@ -141,10 +141,8 @@ class SqlCleaning:
                              + [f"s{i}" for i in range(len(chosen))])  # a line in two stores: two lines
         run(con, f"CREATE TABLE ev AS SELECT r.{self.data.pos} AS pos, "
                  f"{', '.join(f'{v} AS {k}' for k, v in values.items())}, CASE {cases} ELSE 0 END AS reason, "
-                 f"{'false' if drop_non_products else charge} AS charge_kept, "
-                 + "".join(f"coalesce({role}_map.unread, false) AS unread_{role}, " if getattr(m, role) else
-                           f"false AS unread_{role}, " for role in numbers).removesuffix(", ")
-                 + f" FROM {self.data.table} r {' '.join(self.joins)}")
+                 f"{'false' if drop_non_products else charge} AS charge_kept, {self.unread_flags()} "
+                 f"FROM {self.data.table} r {' '.join(self.joins)}")
         # Exact duplicates (every event column alike; the first kept): rows are grouped by one hash of their
         # columns first, and only rows whose hash repeats are grouped by the columns themselves.
         run(con, f"CREATE TABLE twins AS SELECT h FROM (SELECT hash({compared}) AS h FROM ev WHERE reason = 0) "
@@ -167,14 +165,13 @@ class SqlCleaning:
         if m.basket:
             self.report.notes[BASKETS_GONE] = self.scalar("SELECT count(DISTINCT b) FROM ev") - self.scalar(
                 "SELECT count(DISTINCT b) FROM kept")
-        for role in numbers:
+        for role in numbers:  # in pandas' order: each column's unreadable cells, then ratings not written
             unread = self.scalar(f"SELECT count(*) FROM kept WHERE unread_{role}") if getattr(m, role) else 0
             if unread:
                 self.report.notes[unread_note(role)] = unread
-            blank = self.scalar("SELECT count(*) FROM kept WHERE g IS NULL AND NOT unread_rating") if (
-                role == "rating" and m.rating) else 0
-            if blank:  # as pandas counts them: no number written, after the unreadable ones
-                self.report.notes[NO_RATING_NOTE] = blank
+        blank = self.scalar("SELECT count(*) FROM kept WHERE g IS NULL AND NOT unread_rating") if m.rating else 0
+        if blank:
+            self.report.notes[NO_RATING_NOTE] = blank
         check_cleaned(kept, m, self.report)
         if refused is not None:
             raise refused
@@ -269,6 +266,11 @@ class SqlCleaning:
         _put(self.con, f"{role}_map", table[keys.notna().to_numpy()])
         self.joins.append(f"LEFT JOIN {role}_map ON {role}_map.v = {column}")
         return f"{role}_map.num"
+
+    def unread_flags(self) -> str:
+        """SQL columns unread_quantity, unread_price, unread_rating: a cell that is no number (`numbers`)."""
+        return ", ".join(f"coalesce({role}_map.unread, false) AS unread_{role}" if getattr(self.m, role) else
+                         f"false AS unread_{role}" for role in ("quantity", "price", "rating"))
 
     def texts(self, role: str, name: str) -> str:
         column = self.column(role)

@@ -322,12 +322,13 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         report.notes[CUSTOMERS_GONE] = int(customers - events["user"].nunique())
     if m.basket:
         report.notes[BASKETS_GONE] = int(baskets - events["basket"].nunique())
-    for role in ("quantity", "price", "rating"):
-        unread = unreadable(col(role).loc[events.index], events[role]) if getattr(m, role) else None
-        if unread is not None and unread.any():
-            report.notes[unread_note(role)] = int(unread.sum())
-        if role == "rating" and unread is not None and (events["rating"].isna() & ~unread).any():  # blank cells
-            report.notes[NO_RATING_NOTE] = int((events["rating"].isna() & ~unread).sum())
+    unread = {role: unreadable(col(role).loc[events.index], events[role]) for role in ("quantity", "price", "rating")
+              if getattr(m, role)}
+    for role, cells in unread.items():
+        if cells.any():
+            report.notes[unread_note(role)] = int(cells.sum())
+    if m.rating and (events["rating"].isna() & ~unread["rating"]).any():  # no rating written: a floor keeps them
+        report.notes[NO_RATING_NOTE] = int((events["rating"].isna() & ~unread["rating"]).sum())
     check_cleaned(len(events), m, report)
     return events, returns
 
