@@ -46,10 +46,13 @@ def min_buyers(model: Recommender) -> int:
 def similarity_basis(model: Recommender) -> str | None:
     """Where a blended GNN's "similar" comes from, in words: its own product vectors, not the blend
     its recommendations use (None for any other model, whose similarity is the model's whole)."""
+    from ..models.embedding import EmbeddingScores
     from ..setting_words import blend_words
 
-    weights = getattr(model, "blend_weights", None) or {}  # kept by a saved run, where tuning() is None
-    if not any(weight > 0 for weight in weights.values()) or model.link_label != "embedding similarity":
+    if not isinstance(model, EmbeddingScores):
+        return None
+    weights = model.blend_weights  # kept by a saved run, where tuning() is None
+    if not any(weight > 0 for weight in weights.values()):
         return None
     label = LABELS.get(model.name, model.name)
     return (f"similar products are ranked by {label}'s own product vectors (the trained model alone); its "
