@@ -43,6 +43,7 @@ _PUBLIC = {
     "load_frame": "data.ingest",
     "catalogue_columns": "data.catalogue",
     "display_names": "data.catalogue",
+    "has_product_names": "data.catalogue",
     "summary": "data.summary",
     "DataSummary": "data.summary",
     "env_name": "data.limits",

@@ -15,6 +15,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.baskets.evidence import THIN
 from gnnrec_core.serving.run_diff import (
+    CHANGE_COLUMNS,
     as_printed,
     blend_weights,
     blends_by_parts,
@@ -178,8 +179,7 @@ elif mode == "Two runs":
     config = {"model": st.column_config.TextColumn(width=250, pinned=True),
               **{c: st.column_config.NumberColumn(short[c], format="%.4f", width=80, help=c) for c in cols[1:]}}
     shown = as_printed(merged, cols[1:])
-    # Across datasets each run's own figures stand, but a "change" between them is no model's doing
-    changes = [] if comparable else ["validation change", "test nDCG change"]
+    changes = () if comparable else CHANGE_COLUMNS  # across datasets each run's figures stand, not their change
     st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
                  column_order=[c for c in cols if "recall" not in c and "coverage" not in c and c not in changes])
     with st.expander("Test recall and catalogue coverage"):

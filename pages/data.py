@@ -14,6 +14,7 @@ from gnnrec_core import (
     catalogue_columns,
     detect_mapping,
     env_name,
+    has_product_names,
     ingest,
     interactions_per_item,
     limits,
@@ -92,12 +93,7 @@ def show_cleaning(result, basket_column: str | None) -> None:
         cards[5].metric("Dates", "none")
     if figures.ratings_words:
         st.caption(f"Ratings: {escape_markdown(figures.ratings_words)}.")
-    names = result.catalogue["name"].astype(str)
-    # A log of codes alone has no names to read; a basket list's codes are names, read as text: letters alone
-    # ("yogurt") or words ("citrus fruit"), where SKU00123 and ABC-001 are codes
-    wordy = names.str.fullmatch(r"[^\W\d_]{3,}( [^\W\d_]+)*|.*[^\W\d_]{3,} [^\W\d_]{3,}.*").mean() > 0.5 \
-        if len(names) else False
-    if (names != result.catalogue.index.astype(str)).any() or wordy:
+    if has_product_names(result.catalogue):  # a log of codes alone has none to read
         st.caption(escape_markdown(names_note()))  # which encoder reads product names: search, new products, GCN
     else:
         st.caption("No product names: products are shown by their codes, and search by meaning, new products "

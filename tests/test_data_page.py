@@ -246,3 +246,18 @@ def test_a_basket_list_of_names_is_not_said_to_have_no_product_names(tmp_path, m
     at.session_state["active_dataset"] = "skus"
     at.run()
     assert any(str(c.value).startswith("No product names: ") for c in at.caption)
+
+
+def test_which_catalogues_have_names_to_read():
+    """Names apart from their codes, or codes that are words; never codes with letters in them."""
+    import pandas as pd
+
+    from gnnrec_core import has_product_names
+
+    def catalogue(codes, names=None):
+        return pd.DataFrame({"name": names or codes}, index=pd.Index(codes, name="item"))
+
+    assert has_product_names(catalogue(["85123A", "71053"], ["WHITE HANGING HEART", "WHITE METAL LANTERN"]))
+    assert has_product_names(catalogue(["citrus fruit", "yogurt", "whole milk"]))
+    assert not has_product_names(catalogue(["SKU00123", "ABC-001", "85123A"]))
+    assert not has_product_names(catalogue([]))

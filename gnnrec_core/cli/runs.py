@@ -16,13 +16,13 @@ from .common import _run_in_workspace, _workspace_root
 
 TABLE = ["validation nDCG A", "validation nDCG B", "validation change", "test nDCG A", "test nDCG B",
          "test nDCG change"]
-CHANGES = ["validation change", "test nDCG change"]
 
 
 def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     from ..models.registry import served_label
     from ..serving.explore import compare_neighbours
     from ..serving.run_diff import (
+        CHANGE_COLUMNS,
         as_printed,
         blend_weights,
         blends_by_parts,
@@ -67,7 +67,7 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     merged = as_printed(runs_side_by_side(*metrics), [*TABLE, "test recall A", "test recall B",
                                                       "test coverage A", "test coverage B"])
     if not comparable:  # each run's own figures stand; a change between them is no model's doing (as the page)
-        merged = merged.drop(columns=CHANGES)
+        merged = merged.drop(columns=list(CHANGE_COLUMNS))
     _print_table(merged)
     weights = [f"run {side}, {'; '.join(blend_weights(run.info))}" for side, run in zip("AB", (a, b))
                if blend_weights(run.info)]

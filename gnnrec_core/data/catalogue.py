@@ -134,6 +134,16 @@ def _most_common(table: pd.DataFrame, column: str) -> pd.Series:
     return counts.drop_duplicates("item").set_index("item")[column].astype(object)
 
 
+def has_product_names(catalogue: pd.DataFrame) -> bool:
+    """Whether the products have names to read (search by meaning, the text encoders): a name apart
+    from its code, or codes that are names themselves, as a basket list's are: letters alone
+    ("yogurt") or words ("citrus fruit") for most products, where SKU00123 and ABC-001 are codes."""
+    names = catalogue["name"].astype(str)
+    if not len(names) or (names != catalogue.index.astype(str)).any():
+        return bool(len(names))
+    return bool(names.str.fullmatch(r"[^\W\d_]{3,}( [^\W\d_]+)*|.*[^\W\d_]{3,} [^\W\d_]{3,}.*").mean() > 0.5)
+
+
 def display_names(catalogue: pd.DataFrame) -> pd.Series:
     """Code -> the name to show: the catalogue's name, with the code added where several codes
     share it (colour variants), so that a pair of two variants never reads "X -> X"."""

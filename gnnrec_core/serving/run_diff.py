@@ -133,6 +133,11 @@ def blend_weights(info: RunInfo) -> list[str]:
     return [row_label(r.model, r.blend) for r in info.results if r.blend]
 
 
+# runs_side_by_side's changes between A and B: left out where the two runs are on different data, whose
+# figures each stand but whose difference is no model's doing (the Compare page and `compare-runs`)
+CHANGE_COLUMNS = ("validation change", "test nDCG change")
+
+
 def runs_side_by_side(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame) -> pd.DataFrame:
     """Two runs' rows (blends_by_parts) joined by row: validation and test nDCG of each and their
     changes, test recall and coverage; a row one run alone has is empty (None) on the other side."""
