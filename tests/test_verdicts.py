@@ -97,6 +97,10 @@ def test_a_blend_ahead_of_ease_says_the_lead_needs_no_training_where_the_filter_
     assert graph_sentence(graph, weak_filter) == graph_sentence(graph)  # the filter alone is behind EASE
     barely = gain(blend, _row("rp3beta", 0.1897), 10, paired=(users, users + 0.0005 * np.sin(np.arange(200))))
     assert graph.low > 0.1897 / 0.1895 - 1 and graph_sentence(graph, barely) == graph_sentence(graph)  # +0.1% only
+    # Level with EASE, the blend has no lead to speak of, whatever the filter alone scores.
+    level = gain(blend, ease, 10, paired=(users + 0.002 * np.sin(np.arange(200)), users))
+    assert level.verdict == "level" and level.low < 0 < 0.1981 / 0.1895 - 1
+    assert graph_sentence(level, training) == graph_sentence(level) and "lead" not in graph_sentence(level, training)
 
 
 def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict():

@@ -85,14 +85,16 @@ def _capitalised(label: str) -> str:
 
 def graph_sentence(gain: Gain, training: Gain | None = None) -> str:
     """The best graph model against the best non-graph baseline, and which one to trust. With
-    `training` (what training added, of the same run): where the graph row is the trained row,
+    `training` (what training added, of the same run): where the graph row is the trained row and ahead,
     training added nothing measurable and the filter alone is ahead of the baseline by at least the
-    lead's lower bound, it says the lead needs no training (a green "ahead of EASE" read as the GNN's win)."""
+    lead's lower bound, it says the lead needs no training (a green "ahead of EASE" read as the GNN's win).
+    A level graph row has no lead to speak of ("is level with EASE. The lead needs no training" was said)."""
     words = gain_words(gain)
     if gain.verdict == "behind":
         # No word on the map here: the sentence is shown on runs without one (a filter's, EASE's).
         return f"{words}. On this data, trust {gain.reference_label} for ranking."
-    if training is not None and training.row == gain.row and training.verdict != "ahead" and gain.reference_value > 0:
+    if (gain.verdict == "ahead" and training is not None and training.row == gain.row and training.verdict != "ahead"
+            and gain.reference_value > 0):
         filter_lead = training.reference_value / gain.reference_value - 1
         if filter_lead > 0 and filter_lead >= (gain.low if gain.low is not None else gain.relative):
             return (f"{words}. The lead needs no training: {training.reference_label} alone scores "
