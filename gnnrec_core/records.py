@@ -258,12 +258,14 @@ class BasketRow:
         return row_key(self.model, self.blend)
 
     def to_json(self) -> dict[str, Any]:
+        # "key" names the row on every row, as benchmark's rows do: "model" is the fitted model, the
+        # same for a GNN and its blend (a script keyed by "model" read the blend's figures as the GNN's).
         if self.skipped is not None:
-            return {"model": self.model, "skipped": self.skipped}
-        return {"model": self.model, "valid_hit_rate": _finite_or_none(self.valid_hit_rate),
+            return {"model": self.model, "key": self.key, "skipped": self.skipped}
+        return {"model": self.model, "key": self.key, "blend": dict(self.blend),
+                "valid_hit_rate": _finite_or_none(self.valid_hit_rate),
                 "valid_ndcg": _finite_or_none(self.valid_ndcg), "hit_rate": _finite_or_none(self.hit_rate),
                 "ndcg": _finite_or_none(self.ndcg), "fit_seconds": self.fit_seconds,
-                **({"key": self.key, "blend": dict(self.blend)} if self.blend else {}),
                 **({"tuning": self.tuning.to_json()} if self.tuning is not None else {})}
 
 

@@ -165,7 +165,9 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())
     assert result["baskets"] == 400 and [r["model"] for r in result["results"]] == ["pop", "cooc"]
-    assert set(result["results"][0]) == {"model", "valid_hit_rate", "valid_ndcg", "hit_rate", "ndcg", "fit_seconds"}
+    assert set(result["results"][0]) == {"model", "key", "blend", "valid_hit_rate", "valid_ndcg", "hit_rate", "ndcg",
+                                         "fit_seconds"}
+    assert [r["key"] for r in result["results"]] == ["pop", "cooc"]  # every row named, as benchmark's are
     assert result["results"][1]["hit_rate"] > result["results"][0]["hit_rate"]
     assert result["results"][1]["valid_hit_rate"] > result["results"][0]["valid_hit_rate"]  # validation agrees
     assert result["valid_baskets"] == 32  # a tenth of the 320 train baskets, each with >= 2 products

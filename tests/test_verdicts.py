@@ -151,6 +151,25 @@ def test_basket_completion_says_when_the_budget_cut_training_short():
     assert rows[0].to_json()["tuning"]["stopped"] == "deadline"
 
 
+def test_basket_completion_verdicts_speak_for_the_rows_validation_chose():
+    """basket-eval's verdicts fell back to the best row on test (its rows lost their validation figures):
+    on groceries "chosen on validation: LightGCN + blend" sat above a verdict judging LightGCN alone,
+    the row with the best test score. Here validation prefers the blend, and test the GNN alone."""
+    from gnnrec_core.pipeline.benchmark import completion_verdicts
+    from gnnrec_core.records import BasketRow
+
+    rows = [BasketRow("lightgcn", valid_ndcg=0.2164, ndcg=0.2474, hit_rate=0.4),
+            BasketRow("lightgcn", valid_ndcg=0.2256, ndcg=0.2397, hit_rate=0.4, blend={"filter": 1.0}),
+            BasketRow("turbocf", valid_ndcg=0.2200, ndcg=0.2430, hit_rate=0.4),
+            BasketRow("ease", valid_ndcg=0.2100, ndcg=0.2300, hit_rate=0.4)]
+    per_basket = {"lightgcn": np.linspace(0.0, 0.4948, 50), "lightgcn+blend": np.linspace(0.0, 0.4794, 50),
+                  "turbocf": np.linspace(0.0, 0.4860, 50), "ease": np.linspace(0.0, 0.46, 50)}
+    found = completion_verdicts(rows, per_basket, k=10)
+    assert found.training is not None and found.training.row == "lightgcn+blend"
+    assert (found.training.value, found.training.reference) == (0.2397, "turbocf")
+    assert found.graph is not None and found.graph.row == "lightgcn+blend"  # validation's best graph row
+
+
 def test_a_run_that_serves_another_model_than_its_verdicts_trust_says_how_to_serve_that_one():
     """A saved LightGCN run whose verdict trusts EASE kept serving LightGCN on every page and command
     with no word; the note names the trusted model and how to serve it. Level verdicts, or a run of

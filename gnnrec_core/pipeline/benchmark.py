@@ -297,10 +297,13 @@ def benchmark_seeds(dataset: Dataset, models: list[str], split_config: SplitConf
 
 def completion_verdicts(rows: Sequence[BasketRow], per_basket: dict[str, np.ndarray], k: int) -> Verdicts:
     """basket-eval's rows read as every table is (`verdicts`), over its test baskets: `per_basket`
-    holds each row's nDCG@k per test basket (by BasketRow.key), the same baskets in the same order."""
+    holds each row's nDCG@k per test basket (by BasketRow.key), the same baskets in the same order.
+    Each row keeps its validation figure, so the verdicts speak for the rows validation chose (without it
+    they fell back to the best on test, and "chosen on validation" named another row than they judged)."""
     nan = float("nan")
     scored = [(ResultRow(row.model, ndcg=row.ndcg, precision=nan, recall=nan, map=nan, hit_rate=row.hit_rate,
-                         coverage=nan, train_seconds=row.fit_seconds, blend=dict(row.blend), tuning=row.tuning),
+                         coverage=nan, train_seconds=row.fit_seconds, valid_ndcg=row.valid_ndcg, blend=dict(row.blend),
+                         tuning=row.tuning),
                Evaluation(np.arange(len(per_basket[row.key])), {k: {"ndcg": row.ndcg}},
                           {k: {"ndcg": per_basket[row.key]}}))
               for row in rows if row.skipped is None]
