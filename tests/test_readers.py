@@ -261,3 +261,34 @@ def test_a_carriage_return_inside_an_unquoted_value_stays_in_it():
     # header's width either, so their CRs end rows as before (a review found them refused as too wide)
     for mixed in (b"user,item,qty\nu1,a,1\nu2,b\ru3,c,3\nu4,d,4\n", b"user,item,qty\nu1,a,1\r\ru2,b,2\nu3,c,3\n"):
         assert read_table(mixed, "mixed.csv")["user"].tolist()[-2:] in (["u3", "u4"], ["u2", "u3"])
+
+
+def test_title_lines_above_a_csv_header_are_skipped_as_a_workbooks_are(tmp_path):
+    """An export with "Online Retail export" and a date above its header was read as a basket list:
+    `rules` mined its timestamps and invoice numbers as products, exit 0. The header is found below
+    the titles, as in a workbook, said in a note, and both engines read the table; a basket list
+    whose later baskets happen to be alike in size stays a basket list (its items recur)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from test_duckdb_ingest import assert_same
+
+    lines = ["order_id,customer_id,product_id,Description"] + [
+        f"o{n // 3},c{n % 7},p{n % 11},thing {n % 11}" for n in range(60)]
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Shop export\nGenerated 2011-01-11,\n\n" + "\n".join(lines) + "\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(lines) + "\n")
+    read = assert_same(titled)
+    pd.testing.assert_frame_equal(read.events, assert_same(plain).events)
+    run = subprocess.run([sys.executable, "-m", "gnnrec_core", "ingest", str(titled)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "note: header found on line 3; the 2 lines above it (a title: 'Shop export') skipped" in run.stderr
+    assert "basket list" not in run.stderr and "products 11" in run.stdout
+    baskets = tmp_path / "baskets.csv"
+    baskets.write_text("milk,bread\n" + "\n".join(f"eggs,tea,item {n % 5}" for n in range(30)) + "\n")
+    listed = read_table(baskets.read_bytes(), "baskets.csv")
+    assert set(listed.iloc[:, 1]) >= {"milk", "eggs", "item 4"}
+    assert listed.attrs["notes"][0].startswith("read as a basket list")

@@ -222,6 +222,12 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
     if not rows:
         raise InputError(f"expected a first line that ends in '{name}', found a quote that never closes or a "
                          f"field over {CSV_FIELD_LIMIT // 1024} KB; check the file's quoting")
+    titles = _title_lines(rows)
+    if titles:
+        title = " ".join(rows[0])
+        notes.append(f"header found on line {titles + 1}; the {titles} line{'' if titles == 1 else 's'} above it "
+                     f"(a title: '{title[:60]}') skipped")
+        return _read_delimited(_after_lines(text, titles), name, notes)
     widths = [len(row) for row in rows]
     _check_columns(widths[0], name)  # before read_csv, whose renaming of repeated names is quadratic
     if _is_basket_list(rows):
@@ -296,6 +302,36 @@ def _parser_message(exc: BaseException, name: str, first: str, width: int, delim
         return _wider_rows(name, first, int(fields.group(1)), int(fields.group(3)), f"line {fields.group(2)}",
                            delimiter)
     return f"expected every row of '{name}' to have the {first}'s {width} fields, found {message[:120]}"
+
+
+MOST_TITLE_LINES = 10
+
+
+def _title_lines(rows: list[list[str]]) -> int:
+    """How many title lines an export put above its header ("Online Retail export", "Generated
+    2011-01-11"): rows narrower than a later row that reads as column names, every row under which
+    is as wide as it and none of whose names recurs as a value there (a basket list's items do). 0
+    where there are none. Such a file was read as a basket list, its dates and invoices as products."""
+    for at in range(1, min(MOST_TITLE_LINES, len(rows) - 3) + 1):
+        header, body = rows[at], rows[at + 1:]
+        if len(header) < 2 or any(len(row) >= len(header) for row in rows[:at]) or not _looks_like_header(header):
+            continue
+        values = {field.strip() for row in body for field in row}
+        if all(len(row) == len(header) for row in body) and not values & {field.strip() for field in header}:
+            return at
+    return 0
+
+
+def _after_lines(text: str, count: int) -> str:
+    """`text` after its first `count` non-blank lines (the sample's rows skip blank lines)."""
+    seen, start = 0, 0
+    for match in LINE_BREAK.finditer(text):
+        if text[start:match.start()].strip():
+            seen += 1
+        start = match.end()
+        if seen == count:
+            return text[start:]
+    return ""
 
 
 def _is_basket_list(rows: list[list[str]]) -> bool:
