@@ -29,7 +29,15 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
-from pages.widgets import chart, csv_bytes, need_saved_dataset, table_height, thin_column, thin_words
+from pages.widgets import (
+    chart,
+    csv_bytes,
+    dataset_problem,
+    need_saved_dataset,
+    table_height,
+    thin_column,
+    thin_words,
+)
 
 
 @st.cache_resource(show_spinner="Counting baskets...", max_entries=4)
@@ -161,14 +169,13 @@ if not runs:
 else:
     run = load_run(runs[0].run_id)
     lookup = {str(i): n for n, i in enumerate(run.items)}
-    data = load_dataset(name, saved_at)  # a run's dataset has a user-item graph (it was trained on it)
-    if list(map(str, run.items)) != list(map(str, data.interactions.items)):
+    if dataset_problem(run) is not None:  # replaced since, perhaps by baskets with no customer graph at all
         right.info("The dataset was replaced after its latest run was trained: train a new run to see similar "
                    "products.")
     elif str(items[product]) not in lookup:
         right.info("This product has no customer history in the run, so the model has not placed it.")
     else:
-        fewest = min_buyers(run.model)
+        fewest, data = min_buyers(run.model), load_dataset(name, saved_at)
         similar = similar_table(run.model, data, lookup[str(items[product])], 10, min_buyers=fewest)
         right.dataframe(thin_words(similar[["name", "similarity", "buyers", "shared_buyers", "thin"]]), hide_index=True,
                         column_config={

@@ -310,8 +310,11 @@ def dataset_problem(run: Run) -> str | None:
     meta = dataset_meta(name)
     if meta is None:
         return f"The run's dataset '{escape_markdown(name)}' is no longer in the workspace."
-    data = load_dataset(name, meta["saved_at"])
-    if list(map(str, data.interactions.items)) != list(map(str, run.items)):
+    try:
+        items = list(map(str, load_dataset(name, meta["saved_at"]).interactions.items))
+    except GnnrecError:  # replaced by data with no customer graph (a basket list): a traceback on every page
+        items = None
+    if items != list(map(str, run.items)):
         return f"The dataset '{escape_markdown(name)}' was replaced after this run was trained; train a new run on it."
     return None
 

@@ -165,10 +165,12 @@ def test_a_run_whose_dataset_is_replaced_while_it_trains_is_refused_not_saved(wo
     assert _everything_loads(root) == ({"kept"}, {run_id, saved})
 
 
-def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch):
+@pytest.mark.parametrize("replacement", ["other products", "baskets without customers"])
+def test_every_page_of_a_run_says_its_dataset_was_replaced(replacement, tmp_path, monkeypatch):
     """After its dataset was replaced, the Neighbourhood page drew the old run's neighbours as bare
     codes against the new data's baskets, with no word; every page of a run now stops with the reason
-    (the Recommendations page said it already), and the run is kept."""
+    (the Recommendations page said it already), and the run is kept. Replaced by baskets with no
+    customer column, every page of the run showed a traceback (the new data has no user graph)."""
     from streamlit.testing.v1 import AppTest
 
     from gnnrec_core.cli import main
@@ -183,12 +185,17 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
                      "--quiet"]) == 0
     store = Workspace(root)
     run_id, other_id = [info.run_id for info in sorted(store.list_runs(), key=lambda r: r.dataset.name)]
-    other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv")
+    other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv") \
+        if replacement == "other products" else \
+        ingest(("order_id,product_id\n" + "".join(line.rsplit(",", 1)[0] + "\n" for line in rows.splitlines())).encode(),
+               "log.csv")
     for name in ("log", "log2"):  # both now hold one log: Compare called them "two names for the same data"
         store.save_dataset(name, other, replace=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["active_dataset"], at.session_state["active_run"] = "log", run_id
     at.run()
+    at.switch_page("pages/associations.py").run()  # the rules of the new data; no similar products of the old run
+    assert not at.exception, [e.value for e in at.exception]
     for page in ("neighbourhood", "recommendations"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
@@ -196,8 +203,11 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(tmp_path, monkeypatch
             "The dataset 'log' was replaced after this run was trained; train a new run on it."], page
     at.switch_page("pages/train.py").run()  # its report would put the new data's products under this run
     assert not at.exception, [e.value for e in at.exception]
-    assert "No HTML report: The dataset 'log' was replaced after this run was trained; train a new run on it." in [
-        str(c.value) for c in at.caption]
+    if replacement == "baskets without customers":  # the page trains the sidebar's dataset: it says why it cannot
+        assert [str(e.value) for e in at.error][0].startswith("expected events with a user column")
+    else:
+        assert "No HTML report: The dataset 'log' was replaced after this run was trained; train a new run on it." \
+            in [str(c.value) for c in at.caption]
     assert not [b for b in at.get("download_button") if "HTML report" in str(b.proto.label)]
     at.switch_page("pages/compare.py")
     at.query_params.update({"mode": "runs", "a": run_id, "b": other_id})
