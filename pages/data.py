@@ -110,6 +110,16 @@ def show_cleaning(result, basket_column: str | None) -> None:
                    f"exceed {limits().dense_items:,} items; {env_name('dense_items')} sets the limit).")
 
 
+def _runs_it_closes(name: str) -> str:
+    """What replacing the dataset `name` does to its runs: they are kept, but no page opens them
+    (each says the data was replaced; "will no longer match their data" understated it)."""
+    count = sum(run.dataset.name == name for run in ws().list_runs())
+    if not count:
+        return ""
+    return (f" (its {count:,} saved run{'' if count == 1 else 's'} will be kept but stop opening: every page of "
+            f"{'it' if count == 1 else 'them'} will ask for a new run on the new data)")
+
+
 def show_joins(report) -> None:
     """What the catalogue, the category names and the lookup table brought: the upload being read, or
     the active dataset as saved."""
@@ -276,8 +286,8 @@ if ws().has_dataset(name) and (same is None or name.strip() != same["name"]):
     st.warning(f"A dataset named '{escape_markdown(name.strip())}' is already saved"
                + (f" ({kept['report']['rows_kept']:,} rows from {escape_markdown(kept.get('source') or 'an upload')})"
                   if kept else "")
-               + ". Choose another name to keep it, or tick the box to replace it (runs trained on it will no "
-               "longer match their data).")
+               + ". Choose another name to keep it, or tick the box to replace it"
+               + _runs_it_closes(name.strip()) + ".")
     # Keyed by name, file and save count: a new upload, or the next save, asks again, unticked.
     replace = st.checkbox(f"Replace the saved dataset '{escape_markdown(name.strip())}'", value=False,
                           key=f"replace-{name.strip()}-{events[1]}-{st.session_state.get('data-saves', 0)}")

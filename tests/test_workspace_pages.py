@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from test_workspace_damage import DAMAGE, _damaged_copy, _truncate
 from test_workspace_faults import Faults, _copy, _log, make_template
 
+from gnnrec_core.cli import main
 from gnnrec_core.data.ingest import ingest
 from gnnrec_core.store import Workspace
 from pages.routes import PAGES
@@ -56,11 +57,15 @@ def test_an_upload_under_a_saved_name_keeps_the_saved_rows_unless_replace_is_tic
     assert any(s.value.startswith("Saved 'orders'") for s in _save(at).success)
     assert at.radio[0].value == "active" and not at.file_uploader  # the saved dataset shown, no Save of a copy
     first = len(Workspace(root).load_dataset("orders").events)
+    (tmp_path / "orders.csv").write_bytes(_log())  # a run on it, by the CLI (the same content: the same entry)
+    assert main(["train", str(tmp_path / "orders.csv"), "--model", "pop", "--compare-with", "pop", "--quiet"]) == 0
 
     second = _log(users=5, baskets=20, seed=1)  # another file of the same name: the name is filled in again
     at.radio[0].set_value("Upload files").run()
     at.file_uploader[0].upload("orders.csv", second, "text/csv").run()
     assert at.text_input[0].value == "orders" and any("already saved" in w.value for w in at.warning)
+    # What replacing does to its run, said before the tick ("will no longer match their data" understated it)
+    assert any("its 1 saved run will be kept but stop opening" in w.value for w in at.warning)
     box = next(c for c in at.checkbox if c.label == "Replace the saved dataset 'orders'")
     assert box.value is False  # replacing is never the default
     _save(at)
