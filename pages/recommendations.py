@@ -86,6 +86,12 @@ for rule, note in (policy.unmatched if policy is not None else {}).items():
     if rule != "exclude_non_products" or not non_products:  # the page's default rule: no word where it is moot
         st.sidebar.caption(escape_markdown(f"This rule does nothing: {note}."))
 users = [str(u) for u in run.users]
+# Each mode's widget is undrawn in the other, and Streamlit drops an undrawn widget's value: set them again
+# on every run. Back from the basket, the customer box showed the most active customer while the list
+# below it was the opening customer's (a new user read one customer's list as another's).
+for kept in ("recs-customer", f"recs-basket-{run_id}"):
+    if kept in st.session_state:
+        st.session_state[kept] = st.session_state[kept]
 linked_customer = from_link("customer", users, "the customer")
 if linked_customer is not None:
     st.session_state["recs-mode"] = "Existing customer"
@@ -112,6 +118,7 @@ if mode == BASKET_MODE:
         st.info("Add products to the basket to see what goes with them.")
         st.stop()
     table = recommend_for_basket(run.model, data, basket, k, policy=policy, stats=stats)
+    st.subheader(f"Top {len(table):,} from {escape_markdown(model_label)} for this basket")  # as for a customer
     show_recommendations(table)
     if table.attrs.get("note"):  # fewer than k left: say what was excluded, as `recommend --basket` does
         st.info(escape_markdown(table.attrs["note"]))

@@ -38,10 +38,21 @@ def test_recommend_for_a_basket_lists_what_the_page_lists(small_log, tmp_path, m
     codes = [str(i) for i in run.items]
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.switch_page("pages/recommendations.py").run()
+    customers = [str(u) for u in run.users]
+    chosen = customers.index("17850")  # not the customer the page opens on
+    assert at.selectbox(key="recs-customer").value != chosen
+    at.selectbox(key="recs-customer").set_value(chosen).run()
     at.radio(key="recs-mode").set_value("New customer (build a basket)").run()
     at.multiselect[0].set_value([codes.index("85123A"), codes.index("71053")]).run()
     assert not at.exception
     assert at.table[0].value["item"].astype(str).tolist() == listed
+    assert at.subheader[0].value == "Top 10 from Item-kNN for this basket"  # the model named, as for a customer
+    # Back to the customer, and to the basket: each mode kept its choice (the box had shown the most
+    # active customer above the list of the one the page opens on).
+    at.radio(key="recs-mode").set_value("Existing customer").run()
+    assert at.selectbox(key="recs-customer").value == chosen and "for customer 17850" in at.subheader[0].value
+    at.radio(key="recs-mode").set_value("New customer (build a basket)").run()
+    assert at.multiselect[0].value == [codes.index("85123A"), codes.index("71053")]
 
     empty = run_cli("recommend", "--run", "latest", "--workspace", workspace, "--basket", " , ")
     assert empty.returncode == 2 and empty.stderr.strip() == (

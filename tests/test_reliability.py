@@ -185,10 +185,9 @@ def test_every_page_of_a_run_says_its_dataset_was_replaced(replacement, tmp_path
                      "--quiet"]) == 0
     store = Workspace(root)
     run_id, other_id = [info.run_id for info in sorted(store.list_runs(), key=lambda r: r.dataset.name)]
+    baskets_only = "".join(line.rsplit(",", 1)[0] + "\n" for line in rows.splitlines())
     other = ingest(("order_id,product_id,user_id\n" + rows.replace(",p", ",q")).encode(), "log.csv") \
-        if replacement == "other products" else \
-        ingest(("order_id,product_id\n" + "".join(line.rsplit(",", 1)[0] + "\n" for line in rows.splitlines())).encode(),
-               "log.csv")
+        if replacement == "other products" else ingest(("order_id,product_id\n" + baskets_only).encode(), "log.csv")
     for name in ("log", "log2"):  # both now hold one log: Compare called them "two names for the same data"
         store.save_dataset(name, other, replace=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
