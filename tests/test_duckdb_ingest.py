@@ -310,3 +310,20 @@ def test_a_list_column_mapped_as_a_category_is_not_told_to_explode():
     with pytest.raises(InputError, match=r"give the file one row per item \(in pandas, frame.explode\('i'\)\), or "
                                          r"map another column as item"):
         ColumnMapping(user="u", item="i").validate(["u", "i"], {"i": "lists"})
+
+
+def test_an_id_and_its_float_spelling_in_one_column_stay_two_ids_on_both_engines(tmp_path):
+    """'123' and '123.0' were merged into one product (the plain mug vanished, its lines counted as
+    exact duplicates), as '7' and '7.0' into one customer. They stay two; a '.0' with no plain twin
+    beside it is still an integer ID written as a float ('8.0' -> '8')."""
+    lines = ["order_id,customer_id,product_id,Description"]
+    lines += [f"o{n},{'7' if n % 2 else '7.0'},{'123' if n % 3 else '123.0'},{'Plain mug' if n % 3 else 'Float mug'}"
+              for n in range(12)]
+    lines += [f"p{n},8.0,{n % 4}.0,thing {n % 4}" for n in range(8)]
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join(lines) + "\n")
+    read = assert_same(path)
+    assert set(read.events["user"]) == {"7", "7.0", "8"}
+    assert set(read.events["item"]) == {"123", "123.0", "0", "1", "2", "3"}
+    assert read.catalogue.loc["123", "name"] == "Plain mug" and read.catalogue.loc["123.0", "name"] == "Float mug"
+    assert "exact duplicate" not in json.dumps(read.report.as_dict())

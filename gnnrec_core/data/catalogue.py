@@ -87,15 +87,24 @@ MISSING_ID_SPELLINGS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-
                         "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 
 
-def normalise_ids(series: pd.Series) -> pd.Series:
-    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats); a
-    missing value's spelling ('NaN', 'null', 'N/A', ...: MISSING_ID_SPELLINGS) is missing.
+FLOAT_ZERO = r"^(-?[0-9]+)\.0$"  # an integer ID as a float spells it ('17850.0'); ASCII digits, as DuckDB's
+
+
+def normalise_ids(series: pd.Series, floats: bool = True) -> pd.Series:
+    """IDs as trimmed text; '17850.0' -> '17850' (Excel and pandas turn integer IDs into floats) where
+    the column does not hold '17850' too (then they are two IDs: merged, a product was lost); a
+    missing value's spelling ('NaN', 'null', 'N/A', ...: MISSING_ID_SPELLINGS) is missing. `floats`
+    False leaves '.0' (DuckDB's ingest applies that rule in SQL, over every ID of the column).
 
     Each distinct value is normalised once: IDs repeat, so this is per product, not per row."""
     codes, uniques = pd.factorize(series)
     text = pd.Series(uniques).astype("string").str.strip()
-    text = text.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-    table = text.where(~text.isin(MISSING_ID_SPELLINGS)).astype(object).where(lambda t: t.notna(), None).to_numpy()
+    text = text.where(~text.isin(MISSING_ID_SPELLINGS))
+    if floats:
+        integer = text.str.replace(FLOAT_ZERO, r"\1", regex=True)
+        beside = ((integer != text) & integer.isin(text.dropna())).fillna(False).astype(bool)
+        text = text.where(beside, integer)
+    table = text.astype(object).where(lambda t: t.notna(), None).to_numpy()
     values = np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
     return pd.Series(values, index=series.index, dtype=object)
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..progress import Progress
-from .catalogue import MISSING_ID_SPELLINGS, catalogue_frame, normalise_ids
+from .catalogue import FLOAT_ZERO, MISSING_ID_SPELLINGS, catalogue_frame, normalise_ids
 from .charges import CHARGES_KEPT, DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
@@ -68,13 +68,17 @@ def id_codes(con: duckdb.DuckDBPyConnection, table: str, column: str, out: str) 
     form; returns the normalised IDs by code (object array). (normalise_ids strips every space, so
     the raw text needs no `Loaded.value` first.)"""
     plain = f"(regexp_full_match(v, '{PLAIN_ID}') AND v NOT IN ({MISSING_SQL}))"  # 'NaN': normalise_ids
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN {plain} THEN "
-                rf"regexp_replace(v, '^(-?[0-9]+)\.0$', '\1') END AS norm, {plain} "
+    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN {plain} THEN v END AS norm, {plain} "
                 f"AS plain FROM (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)")
     other = _values(con, f"SELECT v FROM {out}_raw WHERE NOT plain")
-    if len(other):  # Unicode whitespace, control characters, empty text: normalise_ids itself
-        _put(con, f"{out}_fix", pd.DataFrame({"v": other.astype(object), "norm": normalise_ids(other).to_numpy()}))
+    if len(other):  # Unicode whitespace, control characters, empty text: normalise_ids itself, but for '.0'
+        _put(con, f"{out}_fix", pd.DataFrame({"v": other.astype(object),
+                                               "norm": normalise_ids(other, floats=False).to_numpy()}))
         run(con, f"UPDATE {out}_raw SET norm = f.norm FROM {out}_fix f WHERE {out}_raw.v = f.v")
+    # normalise_ids' '.0' rule over the whole column: '17850.0' is '17850' unless '17850' is an ID beside it
+    integer = f"regexp_replace(norm, '{FLOAT_ZERO}', '\\1')"
+    run(con, f"UPDATE {out}_raw SET norm = {integer} WHERE regexp_full_match(norm, '{FLOAT_ZERO}') "
+             f"AND {integer} NOT IN (SELECT norm FROM {out}_raw WHERE norm IS NOT NULL)")
     run(con, f"CREATE TABLE {out}_dict AS SELECT norm, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
                 f"FROM (SELECT DISTINCT norm FROM {out}_raw WHERE norm IS NOT NULL)")
     run(con, f"CREATE TABLE {out} AS SELECT r.v, d.code, d.norm FROM {out}_raw r JOIN {out}_dict d USING (norm)")
