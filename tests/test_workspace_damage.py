@@ -90,3 +90,23 @@ def test_a_run_whose_dataset_is_damaged_is_left_out_and_says_why(template, tmp_p
     assert "events.parquet" in _one_line(refused)
 
 
+
+
+def test_run_latest_says_which_damaged_runs_it_passed_over(template, tmp_path):
+    """Two newer runs damaged, `recommend --run latest` answered from an older run (another dataset's,
+    in a new user's workspace) with no word of the runs it passed over. It names them, as it names the
+    run that answers."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    root, run_id = _copy(template, tmp_path / "ws")
+    damaged = sorted(_damaged_copy(root, run_id, case) for case in ("model.npz truncated", "run.json truncated"))
+    user = str(Workspace(root).load_run(run_id).users[0])
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "recommend", "--run", "latest", "--workspace",
+                           str(root), "--user", user], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"--run latest: {run_id} (Item-kNN on the dataset 'base')" in done.stderr
+    said = next(line for line in done.stderr.splitlines() if line.startswith("note: 2 saved runs"))
+    assert "that cannot be opened were passed over: " in said and all(f"{name} (" in said for name in damaged)

@@ -213,6 +213,14 @@ def _run_in_workspace(root: Path, asked: str, flag: str) -> tuple[Run, Dataset]:
 
         print(f"{flag} latest: {run_id} ({served_label(run.info)} on the dataset "
               f"'{run.info.dataset.name}')", file=sys.stderr)
+        # Damaged runs are passed over: said, or a newer run damaged meant an answer from another dataset's
+        # run with no word of why.
+        damaged = [u for u in workspace.unreadable() if u.kind == "runs"]
+        if damaged:
+            print(f"note: {len(damaged):,} saved run{'' if len(damaged) == 1 else 's'} that cannot be opened "
+                  f"{'was' if len(damaged) == 1 else 'were'} passed over: "
+                  + "; ".join(f"{u.name} ({u.reason})" for u in damaged[:3])
+                  + (f"; and {len(damaged) - 3:,} more" if len(damaged) > 3 else ""), file=sys.stderr)
     return run, dataset
 
 
