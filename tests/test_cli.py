@@ -296,6 +296,27 @@ def test_output_cut_short_by_its_reader_is_not_an_internal_error():
         reader.kill()
 
 
+def test_a_json_file_is_written_though_the_tables_reader_left(tmp_path):
+    """`rules DATA --json FILE | head -1`: the reader left while the table printed, and the command
+    stopped there without writing FILE (once, an older file of that name stayed). The table's rest is
+    dropped, FILE is written whole, and the status is still SIGPIPE's."""
+    import select
+
+    out = tmp_path / "rules.json"
+    out.write_text("stale")
+    reader = subprocess.Popen([sys.executable, "-m", "gnnrec_core", "rules", str(SAMPLE), "--min-support", "0.005",
+                               "--json", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert select.select([reader.stdout], [], [], 120)[0], "no output within 120 s"
+        reader.stdout.readline()
+        reader.stdout.close()  # `head -1`
+        status, said = reader.wait(timeout=120), reader.stderr.read().decode()
+        assert status == 141 and "error" not in said, said
+        assert len(json.loads(out.read_text())["rules"]) > 100
+    finally:
+        reader.kill()
+
+
 def test_json_to_stdout_is_the_json_alone(small_log):
     """`--json -` ('-' for stdout, as --help says): a pipe parses stdout as JSON; the table a person
     reads goes to stderr."""

@@ -223,6 +223,7 @@ TRUSTED = {
     "figures['users']", "figures['items']", "figures['repeat_users']", "env_name('dense_items')",  # counts, names
     "THIN", "ROOT_ENV", "BLEND_WEIGHTS_WORDS", "MISSING",  # constants: a count, a variable's name, words, a dash
     "HELP.get(name)",  # a setting's help, fixed text of pages/widgets.py
+    "_runs_it_closes(name.strip())",  # a count of runs in fixed words (pages/data.py)
     "volcano_words(len(table))",  # counts in the engine's words (serving.plots)
     "split_sentence(info.split, info.k)",  # counts and the split's settings, words of the engine's own
     # The engine's words and the run's seeds (integers):

@@ -256,7 +256,7 @@ def _period_flags(sub: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The CLI; its exit status. What it prints goes through PrintableText: a name from an upload
     holding ESC sequences is shown escaped, never obeyed by the terminal (cli/terminal.py)."""
-    from .terminal import PrintableText, writable_stream
+    from .terminal import PrintableText, StdoutText, writable_stream
 
     out, err = sys.stdout, sys.stderr
     if not writable_stream(err):  # stderr closed (2>&-): its diagnostics go nowhere, as asked; the JSON flows
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: expected standard output open, found it closed (>&-); redirect it to a file or /dev/null "
               "instead", file=err)
         return 2
-    sys.stdout, sys.stderr = PrintableText(out), PrintableText(err)
+    sys.stdout, sys.stderr = StdoutText(out), PrintableText(err)
     try:
         return _main(argv)
     finally:
@@ -295,6 +295,8 @@ def _main(argv: list[str] | None = None) -> int:
         if json_out is not None and not _is_stdout(json_out):  # as report and export say where their files went
             print(f"wrote {json_out}")
         sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is seen here
+        if getattr(sys.stdout, "left", False):  # the reader left (`| head`); the work and its files are done
+            return 141
     except GnnrecError as exc:
         print(f"error: {in_cli_words(str(exc))}", file=sys.stderr)
         return 2

@@ -73,6 +73,35 @@ class PrintableText(io.TextIOBase):
         return getattr(self.stream, "encoding", "utf-8")
 
 
+class StdoutText(PrintableText):
+    """stdout, whose reader may leave before the command ends (`train --json t.json | head -1`): what
+    is printed after that is dropped and the command goes on, so its run and its --json file are still
+    written (the file was lost with the table's last lines). `left` says so, for SIGPIPE's status."""
+
+    left = False
+
+    def write(self, text: str) -> int:
+        if not self.left:
+            try:
+                super().write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.left:
+            try:
+                super().flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        if not stdout_reader_left():  # a pipe to a worker or a socket: a bug like any other
+            raise
+        self.left = True
+        quiet_stdout()  # Python's final flush of the buffer must not raise again
+
+
 def writable_stream(stream: Any) -> bool:
     """Whether `stream` can be written to. Not None (Python's stream for a descriptor closed before it
     started), nor a stream on a descriptor not open for writing: closed by the shell (`2>&-`), the
