@@ -227,11 +227,14 @@ def run_label(info: RunInfo, markdown: bool = False) -> str:
 
 
 def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
-    """Every run, best validation first; the test score beside it as the final figure."""
-    frame = pd.DataFrame([{"run": r.run_id, "dataset": r.dataset.name, "model": LABELS.get(r.model, r.model),
+    """Every run by dataset, best validation first within each (two datasets' figures do not compare: a
+    groceries run sat above a retail one), named as it serves (its blend's parts); the test score beside
+    it as the final figure."""
+    frame = pd.DataFrame([{"run": r.run_id, "dataset": r.dataset.name, "model": served_label(r),
                            "made by": r.made_by, "validation nDCG": run_valid_ndcg(r),
                            "test nDCG (final)": r.main_result.ndcg if r.main_result else None} for r in runs])
-    return frame.sort_values("validation nDCG", ascending=False, na_position="last") if len(frame) else frame
+    return frame.sort_values(["dataset", "validation nDCG"], ascending=[True, False], na_position="last",
+                             ignore_index=True) if len(frame) else frame
 
 
 def need_dataset() -> tuple[str, Dataset]:
