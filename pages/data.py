@@ -84,7 +84,10 @@ def show_cleaning(result, basket_column: str | None) -> None:
         "Associations page read them so)" if figures.baskets_are_customers else
         f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
         if figures.fee_only_baskets else None))
-    cards[4].metric("Density", figures.density_words)
+    cards[4].metric("Density", figures.density_words, help=(  # its divisor, where it is not the tile beside it
+        f"Customer-product pairs over customers x the {figures.items_with_users:,} products bought by a known "
+        "customer (the catalogue the models rank)" if figures.items_with_users != figures.items else
+        "Customer-product pairs over customers x products"))
     if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short
         first, last = figures.first_time[:10], figures.last_time[:10]
         cards[5].metric("Days", f"{(pd.Timestamp(last) - pd.Timestamp(first)).days + 1:,}")
