@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..progress import Progress
-from .catalogue import FLOAT_ZERO, MISSING_ID_SPELLINGS, catalogue_frame, normalise_ids
+from .catalogue import catalogue_frame
 from .charges import CHARGES_KEPT, DROP_REASON, LETTER_CHARGES, NON_PRODUCT_NAMES, lettered_catalogue, non_products
+from .duck_codes import id_codes, put_frame, text_codes
 from .duck_read import Loaded, Session, memory_limit_mb, run
 from .ingest import (
     BASKETS_GONE,
@@ -40,60 +40,11 @@ from .numbers import (
 )
 from .rating_floor import low_rating_reason
 
-MISSING_SQL = ", ".join("'" + v.replace("'", "''") + "'" for v in MISSING_ID_SPELLINGS)
-PLAIN_ID = r"[!-~](?:[ -~]*[!-~])?"  # printable ASCII, no space at either end: Python's strip() changes nothing
 REASONS = ("missing item id", "quantity is inf, nan or beyond ±1e15", "price is inf, nan or beyond ±1e15",
            "rating is inf, nan or beyond ±1e15", "cancelled invoice", "zero or negative quantity (returns)",
            DROP_REASON)
 NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
 FETCH_MEMORY_MB = 1024  # DuckDB's share while the kept rows stream out into numpy
-
-
-def _values(con: duckdb.DuckDBPyConnection, query: str) -> pd.Series:
-    """The first column of `query` as a pandas Series of text ('str' dtype, as read_table's columns)."""
-    column = con.sql(query).to_arrow_table().column(0)
-    return pd.Series(column.to_pandas(), dtype="str")
-
-
-def _put(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("incoming", frame)
-    try:
-        run(con, f"CREATE TABLE {table} AS SELECT * FROM incoming")
-    finally:
-        con.unregister("incoming")
-
-
-def id_codes(con: duckdb.DuckDBPyConnection, table: str, column: str, out: str) -> np.ndarray:
-    """Table `out` (v, code, norm): each distinct raw ID, the code of its normalised form and that
-    form; returns the normalised IDs by code (object array). (normalise_ids strips every space, so
-    the raw text needs no `Loaded.value` first.)"""
-    plain = f"(regexp_full_match(v, '{PLAIN_ID}') AND v NOT IN ({MISSING_SQL}))"  # 'NaN': normalise_ids
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, CASE WHEN {plain} THEN v END AS norm, {plain} "
-                f"AS plain FROM (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)")
-    other = _values(con, f"SELECT v FROM {out}_raw WHERE NOT plain")
-    if len(other):  # Unicode whitespace, control characters, empty text: normalise_ids itself, but for '.0'
-        _put(con, f"{out}_fix", pd.DataFrame({"v": other.astype(object),
-                                               "norm": normalise_ids(other, floats=False).to_numpy()}))
-        run(con, f"UPDATE {out}_raw SET norm = f.norm FROM {out}_fix f WHERE {out}_raw.v = f.v")
-    # normalise_ids' '.0' rule over the whole column: '17850.0' is '17850' unless '17850' is an ID beside it
-    integer = f"regexp_replace(norm, '{FLOAT_ZERO}', '\\1')"
-    run(con, f"UPDATE {out}_raw SET norm = {integer} WHERE regexp_full_match(norm, '{FLOAT_ZERO}') "
-             f"AND {integer} NOT IN (SELECT norm FROM {out}_raw WHERE norm IS NOT NULL)")
-    run(con, f"CREATE TABLE {out}_dict AS SELECT norm, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-                f"FROM (SELECT DISTINCT norm FROM {out}_raw WHERE norm IS NOT NULL)")
-    run(con, f"CREATE TABLE {out} AS SELECT r.v, d.code, d.norm FROM {out}_raw r JOIN {out}_dict d USING (norm)")
-    return np.asarray(_values(con, f"SELECT norm FROM {out}_dict ORDER BY code"), dtype=object)
-
-
-def _texts(con: duckdb.DuckDBPyConnection, data: Loaded, column: str, out: str) -> pd.Series:
-    """Table `out` (v, code, text): each distinct raw value of a text column and the code of its value
-    as pandas reads it; returns those values by code."""
-    run(con, f"CREATE TABLE {out}_raw AS SELECT v, {data.value('v')} AS text FROM (SELECT DISTINCT {column} AS v "
-             f"FROM {data.table})")
-    run(con, f"CREATE TABLE {out}_dict AS SELECT text, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-             f"FROM (SELECT DISTINCT text FROM {out}_raw WHERE text IS NOT NULL)")
-    run(con, f"CREATE TABLE {out} AS SELECT r.v, d.code, d.text FROM {out}_raw r JOIN {out}_dict d USING (text)")
-    return _values(con, f"SELECT text FROM {out}_dict ORDER BY code")
 
 
 class SqlCleaning:
@@ -221,7 +172,7 @@ class SqlCleaning:
             other = np.flatnonzero(~ascii_keys)
             if len(other):
                 flags[other] = pd.Series(keys[other], dtype=object).astype(str).str.match(r"^[Cc]\d+$").to_numpy(bool)
-            _put(self.con, "basket_python", pd.DataFrame({"code": np.arange(len(keys), dtype=np.int32),
+            put_frame(self.con, "basket_python", pd.DataFrame({"code": np.arange(len(keys), dtype=np.int32),
                                                           "python": flags, "plain": ascii_keys}))
             run(self.con, "CREATE TABLE basket_flags AS SELECT i.v, i.code, CASE WHEN p.plain THEN "
                              "regexp_full_match(i.norm, '[Cc][0-9]+') ELSE p.python END AS cancelled "
@@ -246,7 +197,7 @@ class SqlCleaning:
         if text.notna().any() and parsed.isna().all():
             raise no_dates_error(str(self.m.time), pd.unique(text.dropna())[:3])
         nanos = parsed.to_numpy().view(np.int64)
-        _put(self.con, "time_map", pd.DataFrame({"v": ordered.column(0).to_pandas().astype(object), "ns": pd.array(
+        put_frame(self.con, "time_map", pd.DataFrame({"v": ordered.column(0).to_pandas().astype(object), "ns": pd.array(
             np.where(nanos == NAT, None, nanos), dtype="Int64")}))
         self.joins.append(f"LEFT JOIN time_map ON time_map.v = {column}")
         return "time_map.ns"
@@ -267,7 +218,7 @@ class SqlCleaning:
         keys = pairs.column(0).to_pandas().astype(object)
         table = pd.DataFrame({"v": keys, "num": numbers, "bad": _not_finite(text, numbers),
                               "unread": unreadable(text, numbers)})
-        _put(self.con, f"{role}_map", table[keys.notna().to_numpy()])
+        put_frame(self.con, f"{role}_map", table[keys.notna().to_numpy()])
         self.joins.append(f"LEFT JOIN {role}_map ON {role}_map.v = {column}")
         return f"{role}_map.num"
 
@@ -284,7 +235,7 @@ class SqlCleaning:
         return f"j_{name}.code"
 
     def texts_of(self, column: str, name: str) -> pd.Series:
-        values = _texts(self.con, self.data, column.removeprefix("r."), f"{name}_codes")
+        values = text_codes(self.con, self.data, column.removeprefix("r."), f"{name}_codes")
         self.joins.append(f"LEFT JOIN {name}_codes j_{name} ON j_{name}.v = {column}")
         return values
 
@@ -292,13 +243,13 @@ class SqlCleaning:
         """The SQL condition of a charge's line: its code or its name, by Python's regexes on distinct values."""
         codes = pd.Series(self.dictionaries["item"], dtype=object)  # every row's code, as pandas decides it
         charged = non_products(codes, lettered=True)  # a charge's own code; one-letter codes below
-        _put(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),
+        put_frame(self.con, "item_charges", pd.DataFrame({"code": np.arange(len(charged), dtype=np.int32),
                                                      "charge": charged}))
         condition = "j_item.code IN (SELECT code FROM item_charges WHERE charge)"
         unnamed = "true"
         if self.m.item_name:
             names = pd.Series(self.dictionaries["item_name"], dtype="str")
-            _put(self.con, "name_charges", pd.DataFrame({
+            put_frame(self.con, "name_charges", pd.DataFrame({
                 "code": np.arange(len(names), dtype=np.int32),
                 "charge": np.asarray(names.str.contains(NON_PRODUCT_NAMES), bool),
                 "blank": np.asarray(names.str.strip() == "", bool)}))
@@ -306,7 +257,7 @@ class SqlCleaning:
             unnamed = "(j_item_name.code IS NULL OR j_item_name.code IN (SELECT code FROM name_charges WHERE blank))"
         if not lettered_catalogue(codes):  # a stray M, D, S or B without a name is a charge
             letters = np.asarray(pd.Index(codes).astype(str).str.match(LETTER_CHARGES), bool)
-            _put(self.con, "item_letters", pd.DataFrame({"code": np.arange(len(letters), dtype=np.int32),
+            put_frame(self.con, "item_letters", pd.DataFrame({"code": np.arange(len(letters), dtype=np.int32),
                                                          "letter": letters}))
             condition += f" OR (j_item.code IN (SELECT code FROM item_letters WHERE letter) AND {unnamed})"
         return f"({condition})"

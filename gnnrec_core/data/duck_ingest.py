@@ -32,7 +32,8 @@ from .catalogue import (
     _name_of,
     with_catalogue_file,
 )
-from .duck_clean import SqlCleaning, id_codes
+from .duck_clean import SqlCleaning
+from .duck_codes import id_codes
 from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, run
 from .frames import _one_line
 from .ingest import ENGINE_ENV, IngestReport, IngestResult, step
