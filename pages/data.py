@@ -21,6 +21,7 @@ from gnnrec_core import (
     long_tail,
     summary,
 )
+from gnnrec_core.data import DATE_ORDER_WORDS, DATE_ORDERS
 from gnnrec_core.data.ingest import preview_frame
 from gnnrec_core.data.server_files import ROOT_ENV, data_root, server_path, version_of
 from gnnrec_core.matrix.text_encoder import names_note
@@ -48,9 +49,9 @@ def catalogue_roles(items: tuple[bytes, str]) -> dict:
 
 @st.cache_data(show_spinner="Cleaning...", max_entries=8)
 def clean(events, items, lookup, mapping: tuple, drop_non_products: bool, version=None, category_names=None,
-          min_rating=None):
+          min_rating=None, date_order="auto"):
     return ingest(events, items=items, lookup=lookup, drop_non_products=drop_non_products,
-                  category_names=category_names, min_rating=min_rating, **dict(mapping))
+                  category_names=category_names, min_rating=min_rating, date_order=date_order, **dict(mapping))
 
 
 def show_cleaning(result, basket_column: str | None) -> None:
@@ -257,6 +258,11 @@ if mapping.get("rating"):  # a 1-star rating is not a like: the user may say so 
                                  step=1.0, format="%g", key=f"min-rating-{files}",
                                  help="Rated lines below this are read as not liked and dropped, as `--min-rating` "
                                       "does; a held-out file on the Train page is read with the same floor.")
+date_order = "auto"
+if mapping.get("time"):  # nothing in a European export of the 1st to the 12th tells day from month
+    date_order = st.selectbox("Dates written", DATE_ORDERS, key=f"date-order-{files}", format_func=DATE_ORDER_WORDS.get,
+                              help="How a date such as 01/02/2024 is read. Told by the data: by a day past 12 where "
+                                   "one is written, else as a note below says; a held-out file is read the same way.")
 
 # Before the cleaning: where the mapping is refused, the columns must still be seen to map them.
 with st.expander("Preview (first 50 rows as read)", expanded=False):
@@ -264,7 +270,7 @@ with st.expander("Preview (first 50 rows as read)", expanded=False):
 
 try:
     result = clean(events, items, lookup, tuple(sorted(mapping.items())), drop_non_products, version, category_names,
-                   min_rating)
+                   min_rating, date_order)
 except GnnrecError as exc:
     st.error(escape_markdown(exc))
     st.stop()

@@ -111,7 +111,8 @@ def test_dates_that_read_either_way_say_which_way_they_were_read(engine):
     said, times = notes(["01/12/2010 08:26", "02/12/2010 09:00", "09/12/2010 10:00"] * 2)
     assert said == ["no date tells day from month (none has a day past 12), so dates such as '01/12/2010 08:26' "
                     "were read day-first (2010-12-01), as the dates then span 8 days (243 days read month-first); "
-                    "dates written year-first (2010-12-01) are read as written"]
+                    "dates written year-first (2010-12-01) are read as written; where that is wrong, give the date "
+                    "order"]
     assert (str(times.min()), str(times.max())) == ("2010-12-01 08:26:00", "2010-12-09 10:00:00")
     said, times = notes(["12/01/2010 08:26", "12/02/2010 09:00", "12/09/2010 10:00"] * 2)  # as a US export writes them
     assert len(said) == 1 and "read month-first (2010-12-01), as the dates then span 8 days" in said[0]

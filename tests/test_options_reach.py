@@ -55,7 +55,7 @@ ENTRY_POINTS = [(ingest_module, "ingest"), (benchmark_module, "prepare"), (bench
                 (explore_module, "compare_neighbours")]
 NAMESPACES = [cli_common, cli_fit, cli_baskets, benchmark_module, experiment_module]
 # Options of reading: complete once `ingest` is called (the trace stops there, before any reading).
-READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products", "min_rating"}
+READ_OPTIONS = {"items", "lookup", "lookup_key", "drop_non_products", "min_rating", "date_order"}
 # Where a command's configuration is complete: the trace stops there (nothing is fitted twice).
 STOP_AT = {"benchmark", "benchmark_seeds", "run_experiment", "train_and_save", "recommend_table",
            "recommend_for_basket", "similar_table", "export_all", "mine_rules", "basket_eval", "split_by_time",

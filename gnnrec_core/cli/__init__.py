@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..data import DATE_ORDERS
 from ..errors import GnnrecError, InputError
 from ..file_output import writable_file, write_output
 from ..models import BASELINES, DEFAULT_MODEL, SPECS
@@ -97,6 +98,9 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
         sub.add_argument("--min-rating", type=finite, metavar="N",
                          help="drop rated lines below N (a 1-star rating is not a like; a held-out --test file "
                               "too); needs a rating column")
+        sub.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
+                         help="how dates such as 01/02/2024 are written: told by the data (the default; a note says "
+                              "where nothing in them tells), day-first or month-first")
         sub.add_argument("--json", dest="json_path", help="write the result as JSON to this path ('-' for stdout)")
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bar (there is none when stderr is not a terminal)")

@@ -41,7 +41,7 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
             result = ingest(path or args.data, items=args.items, lookup=args.lookup,
                             category_names=args.category_names, drop_non_products=args.drop_non_products,
                             item_columns=item_columns, lookup_key=args.lookup_key, segments=segments,
-                            progress=progress, min_rating=args.min_rating,
+                            progress=progress, min_rating=args.min_rating, date_order=args.date_order,
                             floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
         except InputError as exc:
             if path is None:

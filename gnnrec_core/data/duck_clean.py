@@ -193,7 +193,7 @@ class SqlCleaning:
         ordered = self.con.sql(f"SELECT v, {self.data.value('v')} FROM time_values ORDER BY i").to_arrow_table()
         text = pd.Series(ordered.column(1).to_pandas(), dtype="str")
         counts = self.con.sql("SELECT n FROM time_values ORDER BY i").fetchnumpy()["n"]
-        parsed = parse_times(text, self.report.warnings, np.asarray(counts))
+        parsed = parse_times(text, self.report.warnings, np.asarray(counts), self.report.date_order)
         if text.notna().any() and parsed.isna().all():
             raise no_dates_error(str(self.m.time), pd.unique(text.dropna())[:3])
         nanos = parsed.to_numpy().view(np.int64)

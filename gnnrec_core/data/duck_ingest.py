@@ -45,7 +45,8 @@ from .rating_floor import check_min_rating
 def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, drop_non_products: bool,
                   item_columns: dict[str, str] | None, lookup_key: str | None, segments: tuple[str, ...] | None,
                   progress: Progress | None, overrides: dict[str, str | None], category_names: Any = None,
-                  min_rating: float | None = None, floor_optional: bool = False) -> IngestResult:
+                  min_rating: float | None = None, floor_optional: bool = False,
+                  date_order: str = "auto") -> IngestResult:
     """`ingest` on DuckDB (same arguments, same result)."""
     try:
         with Session() as session:
@@ -64,7 +65,8 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
             sample = sample.set_axis(data.names, axis=1).astype("str")
             mapping = detect_mapping(sample, **overrides).validate(data.names, data.nested)
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
-                                  min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
+                                  min_rating=check_min_rating(min_rating, mapping, floor_optional, notes),
+                                  date_order=date_order)
             cleaning = SqlCleaning(session, data, mapping, report)
             events, catalogue = cleaning.clean(drop_non_products, segments, progress)
     except duckdb.Error as exc:

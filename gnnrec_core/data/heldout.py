@@ -31,4 +31,5 @@ def read_like(dataset: IngestResult, source: Any) -> IngestResult:
     file with no rating column (customer-product pairs, likes already) is read without, and says so."""
     roles = dataset.mapping.as_dict()
     return ingest(source, user=roles["user"], item=roles["item"], drop_non_products=True,
-                  min_rating=dataset.report.min_rating, floor_optional=True)
+                  min_rating=dataset.report.min_rating, floor_optional=True,
+                  date_order=dataset.report.date_order)

@@ -39,7 +39,7 @@ from .numbers import (
 )
 from .rating_floor import check_min_rating, low_rating_reason
 from .readers import read_table
-from .times import parse_times
+from .times import check_date_order, parse_times
 
 EVENT_COLUMNS = ("user", "item", "basket", "time", "event", "quantity", "price", "rating")
 @dataclass
@@ -57,6 +57,7 @@ class IngestReport:
     # A category-names file's join: its key and name columns, how many products it named and did not.
     category_names: dict[str, Any] | None = None
     min_rating: float | None = None  # ratings below it were dropped as not liked (`ingest(min_rating=...)`)
+    date_order: str = "auto"  # how 01/02/2024 was read: told by the data, or "day-first"/"month-first" as given
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +104,7 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
            drop_non_products: bool = False, item_columns: dict[str, str] | None = None,
            lookup_key: str | None = None, segments: tuple[str, ...] | None = None, engine: str = "auto",
            progress: Progress | None = None, category_names: Any = None, min_rating: float | None = None,
-           floor_optional: bool = False, **overrides: str | None) -> IngestResult:
+           floor_optional: bool = False, date_order: str = "auto", **overrides: str | None) -> IngestResult:
     """Read `source` (path, bytes, file object, or a folder of Parquet files) and return clean events.
 
     items: optional catalogue file joined on the item column; item_columns overrides its detected
@@ -117,6 +118,7 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     Data page do by default, this call only when asked. min_rating: drop rated lines below it (a
     1-star rating is not a like); refused where no rating column is mapped, unless `floor_optional`
     (a held-out file: its pairs are likes already), where a note says it dropped nothing.
+    date_order: "auto" (told by the data, `times.parse_times`), "day-first" or "month-first".
     The report says which columns of each file were used.
 
     engine: "pandas" reads every row into pandas (every format, every repair of `read_table`);
@@ -127,13 +129,14 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     back stops with Cancelled."""
     if engine not in ENGINES:
         raise InputError(f"expected an ingest engine among {', '.join(ENGINES)}, found '{shown(engine)}'")
+    check_date_order(date_order)
     if engine_for(source, name, engine) == "duckdb":
         from .duck_ingest import ingest_duckdb
 
         return ingest_duckdb(source, name, items=items, lookup=lookup, drop_non_products=drop_non_products,
                              item_columns=item_columns, lookup_key=lookup_key, segments=segments, progress=progress,
                              overrides=overrides, category_names=category_names, min_rating=min_rating,
-                             floor_optional=floor_optional)
+                             floor_optional=floor_optional, date_order=date_order)
     step(progress, "reading")
     frame = load_frame(source, name, lookup, lookup_key)
     step(progress, "cleaning", len(frame), "pandas")
@@ -142,7 +145,8 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     notes = list(frame.attrs.get("notes", []))
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
-                          min_rating=check_min_rating(min_rating, mapping, floor_optional, notes))
+                          min_rating=check_min_rating(min_rating, mapping, floor_optional, notes),
+                          date_order=date_order)
     try:
         kept_segments = segment_columns(list(frame.columns), mapping, segments, lambda c: int(frame[c].nunique()),
                                         nested)
@@ -278,7 +282,7 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
         return found
     events = pd.DataFrame({
         "user": ids("user"), "item": ids("item"), "basket": ids("basket"),
-        "time": parse_times(col("time"), report.warnings),
+        "time": parse_times(col("time"), report.warnings, date_order=report.date_order),
         "event": col("event").astype(object).where(col("event").notna(), None),
         "quantity": numbers("quantity"), "price": numbers("price"), "rating": numbers("rating"),
     }, index=frame.index)

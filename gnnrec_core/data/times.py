@@ -9,6 +9,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+from . import DATE_ORDERS
 from .mapping import shown
 
 EPOCH_SECONDS = (1e8, 1e11)  # 1973-03-03 to 5138: Unix seconds
@@ -21,7 +23,8 @@ SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 ZONED = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?[" + SPACES + r"]*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|utc|gmt)$"  # after a time
 
 
-def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.ndarray | None = None) -> pd.Series:
+def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.ndarray | None = None,
+                date_order: str = "auto") -> pd.Series:
     """Text or numbers -> datetime64[ns] (NaT where unparseable), each value on its own.
 
     A plain number is Unix seconds or milliseconds by its size (so a column mixing them reads both),
@@ -32,7 +35,11 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
     converted to UTC and dropped, and values without one are taken as UTC. Dates outside
     1677-2262, which datetime64[ns] cannot hold, are unparseable. What was done is added to `notes`.
     weights: how many rows each value stands for, when `series` holds each distinct value once (the
-    DuckDB ingest parses only distinct times), so that the counts in `notes` are counts of rows."""
+    DuckDB ingest parses only distinct times), so that the counts in `notes` are counts of rows.
+    date_order: "day-first" or "month-first" reads every d/m/y-or-m/d/y date so, as its user says it
+    is written (a European export of the 1st to the 12th has nothing in it to tell); a date that
+    cannot be read that way (13/12 month-first) is unparseable, not read the other way."""
+    check_date_order(date_order)
     result = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
     present = series.notna().to_numpy()
     if not present.any():
@@ -70,8 +77,14 @@ def parse_times(series: pd.Series, notes: list[str] | None = None, weights: np.n
                      f"written as digits up to 2262 (such as '{example}'): counted as unparseable")
     words = numeric.isna().to_numpy()
     if words.any():
-        result[at[words]] = _parse_dates(text[words], notes, rows[words]).to_numpy()
+        result[at[words]] = _parse_dates(text[words], notes, rows[words], date_order).to_numpy()
     return pd.Series(result, index=series.index)
+
+
+def check_date_order(date_order: str) -> str:
+    if date_order not in DATE_ORDERS:
+        raise InputError(f"date order: expected one of {', '.join(DATE_ORDERS)}, found '{shown(str(date_order), 30)}'")
+    return date_order
 
 
 def _compact_dates(text: pd.Series) -> pd.Series:
@@ -86,8 +99,11 @@ def _compact_dates(text: pd.Series) -> pd.Series:
     return parsed
 
 
-def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> pd.Series:
-    dayfirst, guessed, why = _day_first(text, rows)
+def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray, date_order: str) -> pd.Series:
+    if date_order == "auto":
+        dayfirst, guessed, why = _day_first(text, rows)
+    else:
+        dayfirst, guessed, why = date_order == "day-first", False, ""
     if guessed and notes is not None:  # 01/12/2010 read as 12 January with no word of it
         read = ((value, _one_date(value, dayfirst), _one_date(value, not dayfirst))
                 for value in text[text.str.match(DAY_MONTH)].drop_duplicates().head(SAMPLED))
@@ -96,7 +112,8 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
         if either is not None:
             notes.append(f"no date tells day from month (none has a day past 12), so dates such as "
                          f"'{shown(either[0], 30)}' were read {'day' if dayfirst else 'month'}-first "
-                         f"({either[1]:%Y-%m-%d}){why}; dates written year-first (2010-12-01) are read as written")
+                         f"({either[1]:%Y-%m-%d}){why}; dates written year-first (2010-12-01) are read as written; "
+                         "where that is wrong, give the date order")
     zoned = text.str.contains(ZONED)
     codes, uniques = pd.factorize(text)  # timestamps repeat (an order's lines): each is parsed once
     parsed = pd.Series(_to_utc(pd.Series(uniques), dayfirst).dt.tz_localize(None).to_numpy()[codes],
@@ -109,6 +126,8 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
         notes.append(f"{count:,} dates fall outside 1677-2262 (such as '{example}'), beyond what can be "
                      "stored: counted as unparseable")
     parsed = parsed.where(inside)
+    if date_order != "auto":
+        parsed = parsed.where(~_against(text, dayfirst, rows, notes))
     if zoned.any() and notes is not None:
         example = text[zoned].iloc[0]
         plain = int(rows[(~zoned & parsed.notna()).to_numpy()].sum())
@@ -120,6 +139,30 @@ def _parse_dates(text: pd.Series, notes: list[str] | None, rows: np.ndarray) -> 
 
 
 DAY_MONTH = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 01/12/2010, 1-12-10, 01.12.2010: day and month either way
+
+
+def _day_and_month(fields: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The first and second numbers of d/m/y-or-m/d/y dates (NaN where a value is none)."""
+    first = pd.to_numeric(fields.str.replace(r"(?s)^(\d{1,2})[/.-].*$", r"\1", regex=True), errors="coerce")
+    second = pd.to_numeric(fields.str.replace(r"(?s)^\d{1,2}[/.-](\d{1,2})[/.-].*$", r"\1", regex=True),
+                           errors="coerce")
+    return first, second
+
+
+def _against(text: pd.Series, dayfirst: bool, rows: np.ndarray, notes: list[str] | None) -> pd.Series:
+    """The dates a given order cannot read (13/12/2010 month-first: no month 13), which dateutil
+    would read the other way round without a word; said in `notes`."""
+    dated = text.str.match(DAY_MONTH).fillna(False).astype(bool)
+    first, second = _day_and_month(text.where(dated, ""))
+    month = second if dayfirst else first
+    wrong = dated & (month > 12)
+    if wrong.any() and notes is not None:
+        order = "day-first" if dayfirst else "month-first"
+        count = int(rows[wrong.to_numpy()].sum())
+        notes.append(f"{count:,} date{'s' if count != 1 else ''} cannot be read {order}, as the date order given "
+                     f"says (such as '{shown(text[wrong].iloc[0], 30)}': no month {int(month[wrong].iloc[0])}): "
+                     "counted as unparseable")
+    return wrong
 
 
 def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool, str]:
@@ -137,9 +180,7 @@ def _day_first(text: pd.Series, rows: np.ndarray) -> tuple[bool, bool, str]:
     if not dated.any():
         return False, False, ""
     fields = text[dated]  # (?s): a value holding a line break is still one value
-    first = pd.to_numeric(fields.str.replace(r"(?s)^(\d{1,2})[/.-].*$", r"\1", regex=True), errors="coerce")
-    second = pd.to_numeric(fields.str.replace(r"(?s)^\d{1,2}[/.-](\d{1,2})[/.-].*$", r"\1", regex=True),
-                           errors="coerce")
+    first, second = _day_and_month(fields)
     weight = rows[dated]
     day = int(weight[((first > 12) & (second <= 12)).to_numpy(bool)].sum())
     month = int(weight[((second > 12) & (first <= 12)).to_numpy(bool)].sum())
