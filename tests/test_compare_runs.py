@@ -119,6 +119,7 @@ def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, worksp
         pd.testing.assert_series_equal(rows[column].astype(float), shown[column].astype(float), check_names=False)
     said = next(m.value for m in at.metric if m.label.startswith("Mean overlap"))
     assert f"{found['neighbour_overlap']:.2f}" == said and found["comparable"] and not found["notes"]
+    assert found["same_data"] and found["same_split"] and found["same_k"]
     assert f"(Jaccard) {said}, over" in typed.stdout
     missing = rows[["test nDCG A", "test nDCG B"]].isna().to_numpy().any()  # a row one run alone has
     assert ("'-': that run has no such row" in typed.stdout) == missing
@@ -325,7 +326,10 @@ def test_compare_runs_says_where_figures_do_not_compare_and_refuses_a_damaged_ru
     typed = run_cli("compare-runs", five, ten, "--workspace", workspace.root, "--json", out)
     assert typed.returncode == 0, typed.stderr
     assert "note: run A is scored at nDCG@5, run B at nDCG@10: their figures are not the same measure" in typed.stdout
-    assert "different splits" not in typed.stdout and len(json.loads(out.read_text())["notes"]) == 1
+    found = json.loads(out.read_text())
+    assert "different splits" not in typed.stdout and len(found["notes"]) == 1
+    # A script reads the same: the figures do not compare, and why (a new user's script read "comparable": true)
+    assert (found["comparable"], found["same_data"], found["same_split"], found["same_k"]) == (False, True, True, False)
     damaged = workspace.root / "runs" / "damaged"
     shutil.copytree(workspace.root / "runs" / ten, damaged)
     next(p for p in damaged.iterdir() if p.name.startswith("model")).unlink()

@@ -46,12 +46,13 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
         print(f"run {side}: {info.run_id}, {served_label(info)} on the dataset '{info.dataset.name}' "
               f"({info.made_by}, {made}){score}")
     warnings = []
-    comparable = a.info.dataset.name == b.info.dataset.name or same_interactions(a, b)
-    if not comparable:
+    same_data = a.info.dataset.name == b.info.dataset.name or same_interactions(a, b)
+    if not same_data:
         warnings.append(f"run A is on the dataset '{a.info.dataset.name}', run B on '{b.info.dataset.name}': other "
                         "customers and products, so their figures say nothing of which model is better")
     settings = run_settings(a.info, b.info)
-    if comparable and settings.set_index("setting").loc["split", "differs"]:
+    same_split = not settings.set_index("setting").loc["split", "differs"]
+    if same_data and not same_split:
         warnings.append("runs A and B were scored on different splits: their test figures are on other customers' "
                         "held-out purchases, so a change between them is not a change of model alone")
     if a.info.k != b.info.k:
@@ -66,7 +67,7 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     metrics = [as_printed(blends_by_parts(run.info), ["valid_ndcg", "ndcg", "recall", "coverage"]) for run in (a, b)]
     merged = as_printed(runs_side_by_side(*metrics), [*TABLE, "test recall A", "test recall B",
                                                       "test coverage A", "test coverage B"])
-    if not comparable:  # each run's own figures stand; a change between them is no model's doing (as the page)
+    if not same_data:  # each run's own figures stand; a change between them is no model's doing (as the page)
         merged = merged.drop(columns=list(CHANGE_COLUMNS))
     _print_table(merged)
     weights = [f"run {side}, {'; '.join(blend_weights(run.info))}" for side, run in zip("AB", (a, b))
@@ -82,7 +83,10 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
         print(f"neighbourhoods: mean overlap of the top {args.k} neighbours (Jaccard) {overlap:.2f}, over "
               f"{len(changes):,} products both runs know with at least {max(floors):d} buyers")
     rows = merged.astype(object).where(merged.notna(), None).to_dict(orient="records")
-    return {"run_a": ids[0], "run_b": ids[1], "comparable": comparable, "notes": warnings,
+    # "comparable": a change between the runs' figures is a change of model alone; each reason it is
+    # not is a key of its own, as a note says it in words.
+    return {"run_a": ids[0], "run_b": ids[1], "comparable": same_data and same_split and a.info.k == b.info.k,
+            "same_data": same_data, "same_split": bool(same_split), "same_k": a.info.k == b.info.k, "notes": warnings,
             "settings": differs.drop(columns="differs").rename(columns={"run A": "a", "run B": "b"}).to_dict(
                 orient="records"),
             "rows": rows, "neighbours_k": args.k, "neighbour_overlap": overlap, "products_compared": len(changes)}
