@@ -31,7 +31,7 @@ from gnnrec_core import (
     volcano_words,
     weekly_trajectory,
 )
-from gnnrec_core.baskets.changes import parse_date
+from gnnrec_core.baskets.split_dates import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, int_from_link, new_in_link, not_here, share
 from pages.state import load_saved, ws
@@ -179,8 +179,10 @@ def show_changes(kind: str) -> None:
     for sentence in split_words(sides(name, saved[name], how), how[1] if how[0] == "column" else None):
         st.caption(escape_markdown(sentence))
     status_words = ", ".join(report.word(status) for status in NAMED[:-1]) + f" or {report.word(NAMED[-1])}"
-    st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test; a change is named "
-               f"({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
+    buyers = (f" on buyers, not baskets (a customer's repeat orders are one buyer: a holds {a['buyers']:,}, "
+              f"b {b['buyers']:,})") if report.repeat_buyers else ""
+    st.caption(f"Each product's and pair's share of baskets, tested with Fisher's exact test{buyers}; a change is "
+               f"named ({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
                f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
                "baskets were tested; the rest are not listed).")
     nothing = report.nothing_named("lower 'Test only products and pairs in at least this many baskets' above")
@@ -269,12 +271,16 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
     lifts = [] if what == "products" else ["lift_a", "lift_b"]
     shown_rows = rows.assign(points=rows["share_change"] * 100)
     wide = 230 if what == "products" else 175  # two names in the pairs' table: every column fits 1400 px
+    buyers = ["buyers_a", "buyers_b"] if report.repeat_buyers else []  # the test's counts, where not the baskets'
     st.dataframe(shown_rows, hide_index=True, column_order=[
-        *names, "status", "baskets_a", "baskets_b", "share_a", "share_b", "points", *lifts, "q_value"], column_config={
+        *names, "status", "baskets_a", "baskets_b", *buyers, "share_a", "share_b", "points", *lifts, "q_value"],
+        column_config={
         "name": st.column_config.TextColumn(width=wide), "a_name": st.column_config.TextColumn("product", width=wide),
         "b_name": st.column_config.TextColumn("with", width=wide),
         "baskets_a": st.column_config.NumberColumn("in a", help="baskets of period or segment a holding it"),
         "baskets_b": st.column_config.NumberColumn("in b", help="baskets of period or segment b holding it"),
+        "buyers_a": st.column_config.NumberColumn("buyers a", help="a's customers with a basket holding it (tested)"),
+        "buyers_b": st.column_config.NumberColumn("buyers b", help="b's customers with a basket holding it (tested)"),
         "share_a": st.column_config.NumberColumn("share a", format="percent", help="share of a's baskets"),
         "share_b": st.column_config.NumberColumn("share b", format="percent", help="share of b's baskets"),
         "points": st.column_config.NumberColumn("change", format="%+.2f pts",

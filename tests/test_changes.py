@@ -154,7 +154,7 @@ def test_a_week_with_no_baskets_is_a_gap_in_the_trajectory():
 
 
 def test_a_date_that_reads_one_way_is_read_that_way():
-    from gnnrec_core.baskets.changes import parse_date
+    from gnnrec_core.baskets.split_dates import parse_date
 
     for text in ("2010-12-15", "15/12/2010", "15.12.10", "15-12-2010"):
         assert parse_date(text, "split date") == pd.Timestamp("2010-12-15"), text
@@ -194,12 +194,16 @@ def test_cli_contract_on_the_sample(tmp_path):
     # strongly": each pair line carries its lift, and one line says what rising means for a pair.
     assert "Pairs rise or fall by the share of baskets holding both" in done.stdout
     # Each period in words: its end is excluded ("[a, b)" read as a stray bracket).
-    assert done.stdout.startswith("a: 1,170 baskets from 2010-12-01 08:26:00 up to (not including) 2010-12-15 ")
-    assert "SET OF 6 SPICE TINS PANTRY DESIGN: baskets 5 -> 46, share 0.43% -> 6.43%, lift 91.4 -> 5.8" in done.stdout
+    assert done.stdout.startswith("a: 1,170 baskets of 851 buyers from 2010-12-01 08:26:00 up to (not including) "
+                                  "2010-12-15 ")
+    assert ("SET OF 6 SPICE TINS PANTRY DESIGN: baskets 5 -> 46 (buyers 5 -> 46), share 0.43% -> 6.43%, "
+            "lift 91.4 -> 5.8") in done.stdout
     # A gone pair's lift in b: undefined where a product sold nothing then (22632 is gone), zero where
     # both sold but never together; the legend says which sign is which.
-    assert "HAND WARMER UNION JACK: baskets 51 -> 0, share 4.36% -> 0.00%, lift 7.7 -> -," in done.stdout
-    assert "HAND WARMER SCOTTY DOG DESIGN: baskets 50 -> 0, share 4.27% -> 0.00%, lift 9.7 -> 0.0," in done.stdout
+    assert ("HAND WARMER UNION JACK: baskets 51 -> 0 (buyers 34 -> 0), share 4.36% -> 0.00%, lift 7.7 -> -,"
+            in done.stdout)
+    assert ("HAND WARMER SCOTTY DOG DESIGN: baskets 50 -> 0 (buyers 50 -> 0), share 4.27% -> 0.00%, lift 9.7 -> 0.0,"
+            in done.stdout)
     assert "(0.0: both sold, never together; '-': one of them sold nothing on that side)" in done.stdout
     import json
 
@@ -249,8 +253,9 @@ def test_a_comparison_that_names_nothing_says_so(tmp_path, monkeypatch):
 
     done = run_cli(SAMPLE, "--split", "2011-01-10", "--drop-non-products")
     assert done.returncode == 0, done.stderr
-    why = ("No product or pair changed by that test (the smaller side holds 16 baskets; with few baskets only "
-           "large changes can be told from chance: longer periods or larger segments may show some).")
+    why = ("No product or pair changed by that test (the smaller side holds 16 buyers, each counted once however "
+           "often they ordered; with few buyers only large changes can be told from chance: longer periods or larger "
+           "segments may show some).")
     assert done.stdout.rstrip().endswith(why)
     none_tested = run_cli(SAMPLE, "--split", "2011-01-10", "--min-baskets", "100000")
     assert none_tested.returncode == 0 and none_tested.stdout.rstrip().endswith(

@@ -211,6 +211,7 @@ TRUSTED = {
     "float(default)", "m",
     "describe(a)", "describe(b)",  # escapes the segment's column and value inside (pages/changes_view.py)
     "status_words", "top_words", "_last_day(p['end'])",  # status words, fixed text, a date (changes_view.py)
+    "buyers",  # fixed words and two counts (pages/changes_view.py)
     "report.word(status).capitalize()",
     "run_label(info, markdown=True)", "run_label(active, markdown=True)",  # escapes the dataset's name inside
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample

@@ -6,24 +6,23 @@ by the value of a column for segments. Then, for every product and every pair of
 
     share_s = baskets of side s holding it / baskets of side s
 
-A change is tested with Fisher's exact test on the 2x2 table (holding it or not, side a or b):
-conditional on how many baskets hold it in all, the number on side b is hypergeometric; the
+A change is tested on buyers, not baskets (baskets/buyers.py: one customer's seventeen repeat
+orders are one customer, a basket of no known customer a buyer of its own), with Fisher's exact
+test on the 2x2 table (buyers holding it or not, side a or b): conditional on how many hold it in
+all, the number on side b is hypergeometric; the
 two-sided p-value doubles the smaller tail (exact, conservative against the minimum-likelihood
 variant, and vectorised: 100k tables take a third of a second). Only products and pairs in at
 least `min_baskets` baskets of both sides together are tested. Products and pairs are two
 families, each with Benjamini-Hochberg q-values. A change is called rising, falling, new or gone
-only when its q-value is at most the threshold; everything else is "no clear change".
+only when its q-value is at most the threshold and its share of baskets and of buyers move the
+same way; everything else is "no clear change". Shares and effect sizes are of baskets.
 
 A pair's share rises when either product sells more; lift_a and lift_b say whether the
-association itself got stronger. Baskets of one customer are not independent, so for loyal
-customer bases the p-values are somewhat optimistic; the minimum count and q-values guard against
-the rest.
+association itself got stronger.
 """
 
 from __future__ import annotations
 
-import re
-from calendar import month_name
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +35,9 @@ from ..data.limits import env_name, limits
 from ..data.mapping import column_hint
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
+from .buyers import basket_buyers, buyer_counts, buyer_total, pair_buyer_counts
 from .significance import benjamini_hochberg, fisher_two_sided
+from .split_dates import parse_date
 
 STATUSES = ("rising", "falling", "new", "gone", "no clear change")
 NAMED_STATUSES = STATUSES[:-1]
@@ -69,9 +70,14 @@ class SplitBaskets:
     # lines hold more than one value ("mixed_values", each on the side of its first line's)
     left_out: dict[str, int] = field(default_factory=dict)
     histories: int = 0  # periods only: customers of no order whose lines in a period are their basket there
+    # Per side, each basket row's buyer (buyers.basket_buyers): what the tests count. None: each basket its own.
+    buyers: dict[str, np.ndarray] = field(default_factory=dict)
 
     def count(self, side: str) -> np.ndarray:
         return np.asarray(getattr(self, side).sum(0)).ravel().astype(np.int64)
+
+    def buyers_of(self, side: str) -> np.ndarray:
+        return self.buyers[side] if side in self.buyers else np.arange(getattr(self, side).shape[0])
 
 
 @dataclass
@@ -95,10 +101,20 @@ class ChangeReport:
                     f"tested: test rarer products ({setting}).")
         if any(not self.named(kind, status).empty for kind in ("items", "pairs") for status in NAMED_STATUSES):
             return None
+        if self.repeat_buyers:  # the test counts buyers: a wholesaler's many orders are one
+            fewest = min(period["buyers"] for period in self.periods)
+            return (f"No product or pair changed by that test (the smaller side holds {fewest:,} buyers, each "
+                    "counted once however often they ordered; with few buyers only large changes can be told from "
+                    "chance: longer periods or larger segments may show some).")
         fewest = min(period["baskets"] for period in self.periods)
         return (f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
                 "baskets only large changes can be told from chance: longer periods or larger segments may show "
                 "some).")
+
+    @property
+    def repeat_buyers(self) -> bool:
+        """Some buyer placed more than one basket on a side: the test's counts are not the baskets'."""
+        return any(period.get("buyers", period["baskets"]) < period["baskets"] for period in self.periods)
 
     @property
     def segments(self) -> bool:
@@ -132,38 +148,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # ---- splitting ---------------------------------------------------------------------------------
-
-# Day and month first, in either order: 12/05/2010 read as 5 December (month first) and 15/12/2010
-# as 15 December (day first), silently. Where both numbers could be the month, the user says which.
-NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
-
-
-def parse_date(text: Any, what: str) -> pd.Timestamp:
-    numeric = NUMERIC_DATE.match(text) if isinstance(text, str) else None
-    if numeric is not None:
-        first, second = int(numeric.group(1)), int(numeric.group(2))
-        if first != second and 1 <= first <= 12 and 1 <= second <= 12:
-            year = numeric.group(3)
-            raise InputError(f"{what}: expected a date that reads one way, such as 2011-06-01, found '{text}' "
-                             f"({first} {month_name[second]} or {second} {month_name[first]}?); write "
-                             f"{_iso(year, second, first)} or {_iso(year, first, second)}")
-    try:
-        # read the one way it reads: day first unless the second number cannot be a month
-        stamp = pd.to_datetime(text, dayfirst=int(numeric.group(2)) <= 12) if numeric is not None else \
-            pd.Timestamp(text)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    # pandas reads '-1' as the year -1, which no calendar date can hold (the split's words crashed on it)
-    if pd.isna(stamp) or not 1000 <= stamp.year <= 9999:
-        raise InputError(f"{what}: expected a date such as 2011-06-01, found '{text}'")
-    return stamp.tz_localize(None) if stamp.tzinfo else stamp
-
-
-def _iso(year: str, month: int, day: int) -> str:
-    """A two-digit year as pandas and strptime read it: 69-99 in the 1900s, 00-68 in the 2000s."""
-    full = year if len(year) == 4 else f"{'19' if int(year) >= 69 else '20'}{year}"
-    return f"{full}-{month:02d}-{day:02d}"
-
 
 def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any = None) -> SplitBaskets:
     """Period a is [start, split), period b is [split, end); open ends take the data's first and
@@ -290,13 +274,16 @@ STATUS_WORDS = {"time": {"rising": "rising", "new": "new", "falling": "falling",
 def _split(events: pd.DataFrame, keys: pd.Series, side: pd.Series, periods: list[dict[str, Any]]) -> SplitBaskets:
     event_side = keys.map(side)
     codes, items = pd.factorize(events["item"].astype(str), sort=True)
-    matrices = {}
+    matrices, buyers = {}, {}
     for label in ("a", "b"):
         keep = (event_side == label).to_numpy()
-        matrices[label] = basket_matrix(keys[keep].astype(str).to_numpy(), codes[keep].astype(np.int64), len(items))
+        basket_keys = keys[keep].astype(str).to_numpy()
+        matrices[label] = basket_matrix(basket_keys, codes[keep].astype(np.int64), len(items))
+        buyers[label] = basket_buyers(basket_keys, events.loc[keep, "user"])
     for period, label in zip(periods, ("a", "b")):
         period["baskets"] = int(matrices[label].shape[0])
-    return SplitBaskets(np.asarray(items, dtype=object), matrices["a"], matrices["b"], periods)
+        period["buyers"] = buyer_total(buyers[label])
+    return SplitBaskets(np.asarray(items, dtype=object), matrices["a"], matrices["b"], periods, buyers=buyers)
 
 
 def _check_sides(found: SplitBaskets, context: str) -> None:
@@ -307,9 +294,9 @@ def _check_sides(found: SplitBaskets, context: str) -> None:
 
 
 def _status(share_a: np.ndarray, share_b: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
-            q: np.ndarray, threshold: float) -> np.ndarray:
-    passed = q <= threshold
-    up, down = passed & (share_b > share_a), passed & (share_b < share_a)
+            q: np.ndarray, threshold: float, buyer_change: np.ndarray) -> np.ndarray:
+    passed = q <= threshold  # and the baskets' share moved the way the buyers' did
+    up, down = passed & (share_b > share_a) & (buyer_change > 0), passed & (share_b < share_a) & (buyer_change < 0)
     return np.select([up & (count_a == 0), up, down & (count_b == 0), down],
                      ["new", "rising", "gone", "falling"], default="no clear change")
 
@@ -321,22 +308,29 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     n_a, n_b = split.a.shape[0], split.b.shape[0]
     count_a, count_b = split.count("a"), split.count("b")
     tested = np.flatnonzero(count_a + count_b >= config.min_baskets)
-    items = _table(count_a[tested], count_b[tested], n_a, n_b, config)
+    (buyers_a, m_a), (buyers_b, m_b) = (buyer_counts(getattr(split, s), split.buyers_of(s)) for s in "ab")
+    items = _table(count_a[tested], count_b[tested], n_a, n_b, config, (buyers_a[tested], buyers_b[tested], m_a, m_b))
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
     pairs = _pair_table(split, tested, count_a, count_b, names, config)
     return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out))
 
 
-def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeConfig) -> pd.DataFrame:
+def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeConfig,
+           by_buyer: tuple[np.ndarray, np.ndarray, int, int]) -> pd.DataFrame:
+    """Baskets' shares and effect sizes; the test on buyers (`by_buyer`: each side's buyers holding
+    the thing, and each side's buyers)."""
     share_a, share_b = x_a / max(n_a, 1), x_b / max(n_b, 1)
-    p = fisher_two_sided(x_b, x_a + x_b, n_a, n_b)
+    u_a, u_b, m_a, m_b = by_buyer
+    p = fisher_two_sided(u_b, u_a + u_b, m_a, m_b)
     q = benjamini_hochberg(p)
     # Effect size: log2 of the share ratio, half a basket added to each count so new and gone are finite.
     log2_ratio = np.log2(((x_b + 0.5) / max(n_b, 1)) / ((x_a + 0.5) / max(n_a, 1)))
-    return pd.DataFrame({"baskets_a": x_a, "baskets_b": x_b, "share_a": share_a, "share_b": share_b,
-                         "share_change": share_b - share_a, "log2_ratio": log2_ratio, "p_value": p, "q_value": q,
-                         "status": _status(share_a, share_b, x_a, x_b, q, config.q_threshold)})
+    buyer_change = u_b / max(m_b, 1) - u_a / max(m_a, 1)
+    return pd.DataFrame({"baskets_a": x_a, "baskets_b": x_b, "buyers_a": u_a, "buyers_b": u_b, "share_a": share_a,
+                         "share_b": share_b, "share_change": share_b - share_a, "log2_ratio": log2_ratio,
+                         "p_value": p, "q_value": q,
+                         "status": _status(share_a, share_b, x_a, x_b, q, config.q_threshold, buyer_change)})
 
 
 def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
@@ -360,7 +354,10 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
                           f"baskets'; {env_name('tested_pairs')} sets the limit)")
     rows, cols = tested[coo.row[keep]], tested[coo.col[keep]]
     x_a, x_b = x_a[keep].astype(np.int64), x_b[keep].astype(np.int64)
-    table = _table(x_a, x_b, split.a.shape[0], split.b.shape[0], config)
+    m_a, m_b = buyer_total(split.buyers_of("a")), buyer_total(split.buyers_of("b"))
+    u_a, u_b = (pair_buyer_counts(part, split.buyers_of(s), coo.row[keep], coo.col[keep], x)
+                for part, s, x in ((part_a, "a", x_a), (part_b, "b", x_b)))
+    table = _table(x_a, x_b, split.a.shape[0], split.b.shape[0], config, (u_a, u_b, m_a, m_b))
     n_a, n_b = split.a.shape[0], split.b.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         lift_a = x_a * n_a / (count_a[rows] * count_a[cols]).astype(np.float64)
@@ -368,8 +365,8 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
     a_ids, b_ids = split.items[rows], split.items[cols]
     front = pd.DataFrame({"a": a_ids, "a_name": pd.Series(a_ids).map(names).to_numpy(),
                           "b": b_ids, "b_name": pd.Series(b_ids).map(names).to_numpy()})
-    table.insert(4, "lift_a", np.where(np.isfinite(lift_a), lift_a, np.nan))
-    table.insert(5, "lift_b", np.where(np.isfinite(lift_b), lift_b, np.nan))
+    table.insert(6, "lift_a", np.where(np.isfinite(lift_a), lift_a, np.nan))
+    table.insert(7, "lift_b", np.where(np.isfinite(lift_b), lift_b, np.nan))
     return pd.concat([front, table], axis=1)
 
 

@@ -156,14 +156,17 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         result = _ingest(args, segments=())
         split = split_by_time(result.events, args.split, args.start, args.end)
     report = compare_sides(split, result.catalogue["name"], config)
+    repeats = report.repeat_buyers
     for period in report.periods:
         where = f"where {period['column']} = {period['group']}" if "group" in period else \
             f"from {period['start']} up to (not including) {period['end']}"
-        print(f"{period['label']}: {period['baskets']:,} baskets {where}")
+        buyers = f" of {period['buyers']:,} buyers" if repeats else ""
+        print(f"{period['label']}: {period['baskets']:,} baskets{buyers} {where}")
     for sentence in split_words(split, args.by):
         print(sentence)
     print(f"{len(report.items):,} products and {len(report.pairs):,} pairs tested (in >= {config.min_baskets} "
-          f"baskets); a change is named when its q-value <= {config.q_threshold}")
+          f"baskets); a change is named when its q-value <= {config.q_threshold}"
+          + (f"; {REPEATS_READ}" if repeats else ""))
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
              for status in ("rising", "new", "falling", "gone")}
     named = {key: rows for key, rows in named.items() if not rows.empty}
@@ -181,13 +184,17 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             label = one_line(row.name if kind == "items" else f"{row.a_name} + {row.b_name}")
             code = one_line(row.item if kind == "items" else f"{row.a}+{row.b}")
             lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
-            print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}, share {row.share_a:.2%} -> "
+            buyers = f" (buyers {row.buyers_a} -> {row.buyers_b})" if repeats else ""
+            print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}{buyers}, share {row.share_a:.2%} -> "
                   f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
     if args.json_path is not None and 0 < args.max_pairs < len(report.pairs):
         print(f"note: the JSON holds the {args.max_pairs:,} of the {len(report.pairs):,} pairs tested with the least "
               "q-value (--max-pairs 0 writes them all)", file=sys.stderr)
     return report.as_json(args.max_pairs)
 
+
+# One wholesaler's seventeen repeat orders of a pair read as a difference between two countries.
+REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one buyer"
 
 # A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
 # "bought together more strongly"; it is bought together more often, which is what the test says.
