@@ -150,7 +150,8 @@ elif mode == "Two runs":
                    "Two datasets.")
     settings = run_settings(info_a, info_b)
     comparable = not other_data or same_data or one_data(run_a, run_b)  # what the page says compares
-    if comparable and settings.set_index("setting").loc["split", "differs"]:
+    other_split = bool(settings.set_index("setting").loc["split", "differs"])
+    if comparable and other_split:
         st.warning("Runs A and B were scored on different splits (see the settings below): their test figures are "
                    "on other customers' held-out purchases, so a change between them is not a change of model alone.")
     if info_a.k != info_b.k:  # nDCG@5 beside nDCG@10 read as a change of model (`compare-runs` says it too)
@@ -179,7 +180,11 @@ elif mode == "Two runs":
     config = {"model": st.column_config.TextColumn(width=250, pinned=True),
               **{c: st.column_config.NumberColumn(short[c], format="%.4f", width=80, help=c) for c in cols[1:]}}
     shown = as_printed(merged, cols[1:])
-    changes = () if comparable else CHANGE_COLUMNS  # across datasets each run's figures stand, not their change
+    # A change is the model's alone on one data, one split and one measure (compare-runs' "comparable");
+    # elsewhere each run's figures stand, not their difference
+    why_not = ("on different data" if not comparable else "on different splits" if other_split else
+               "at different cut-offs" if info_a.k != info_b.k else None)
+    changes = CHANGE_COLUMNS if why_not else ()
     st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
                  column_order=[c for c in cols if "recall" not in c and "coverage" not in c and c not in changes])
     with st.expander("Test recall and catalogue coverage"):
@@ -195,11 +200,11 @@ elif mode == "Two runs":
                    "of a run).")
     by = "valid_ndcg" if metrics_a["valid_ndcg"].notna().any() and metrics_b["valid_ndcg"].notna().any() else "ndcg"
     same_k = info_a.k if info_a.k == info_b.k else None  # two cut-offs: the title says @k
-    if comparable:
+    if why_not is None:
         chart(comparison_bars(metrics_a, metrics_b, "A", "B", metric=by, k=same_k), merged[cols], "run_comparison",
               key="runs-bars")
     else:  # bars side by side read as "which is better", which the warning above says they cannot tell
-        st.caption("No chart of A against B and no change columns: the two runs' figures are on different data.")
+        st.caption(f"No chart of A against B and no change columns: the two runs' figures are {why_not}.")
 
     st.subheader("Neighbourhoods that changed")
     k = st.slider("Neighbours compared per product", 5, 30, key="compare-runs-k")

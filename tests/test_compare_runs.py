@@ -269,6 +269,11 @@ def test_one_log_with_a_column_more_is_the_same_data_and_the_settings_that_diffe
     next(s for s in at.selectbox if s.label == "Run A").set_value(runs[0]).run()
     next(s for s in at.selectbox if s.label == "Run B").set_value(timed).run()
     assert not at.exception and any("scored on different splits" in w.value for w in at.warning)
+    # Nor are they set against each other: a new user's page drew bars of A against B and change columns
+    assert not [c for c in at.get("plotly_chart") if "runs-bars" in str(c.proto.id)]
+    assert any("the two runs' figures are on different splits" in str(c.value) for c in at.caption)
+    figures = next(d for d in at.dataframe if "model" in d.value.columns)
+    assert not [c for c in figures.proto.column_order if "change" in c]
     # The same interactions under two names, split with two seeds: said to compare, so the split is said too.
     reseeded = workspace.save_run(Run(loaded.model, loaded.users, loaded.items, RunInfo(
         DatasetRef("orders with country"), "pop", results=(_row("pop", 0.2),), split={"method": "random",
@@ -328,6 +333,13 @@ def test_compare_runs_says_where_figures_do_not_compare_and_refuses_a_damaged_ru
     assert "note: run A is scored at nDCG@5, run B at nDCG@10: their figures are not the same measure" in typed.stdout
     found = json.loads(out.read_text())
     assert "different splits" not in typed.stdout and len(found["notes"]) == 1
+    assert "chg" not in typed.stdout and not [key for row in found["rows"] for key in row if "change" in key]
+    # Lists longer than the products compared hold them all: an overlap of 1.00 said of nothing
+    every = run_cli("compare-runs", five, ten, "--workspace", workspace.root, "--k", "5000", "--json", out)
+    assert every.returncode == 0, every.stderr
+    assert "so the overlap is 1 by construction; a smaller --k compares the neighbourhoods" in every.stdout
+    assert any("by construction" in note for note in json.loads(out.read_text())["notes"])
+    assert "by construction" not in typed.stdout
     # A script reads the same: the figures do not compare, and why (a new user's script read "comparable": true)
     assert (found["comparable"], found["same_data"], found["same_split"], found["same_k"]) == (False, True, True, False)
     damaged = workspace.root / "runs" / "damaged"

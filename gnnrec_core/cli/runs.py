@@ -67,7 +67,7 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     metrics = [as_printed(blends_by_parts(run.info), ["valid_ndcg", "ndcg", "recall", "coverage"]) for run in (a, b)]
     merged = as_printed(runs_side_by_side(*metrics), [*TABLE, "test recall A", "test recall B",
                                                       "test coverage A", "test coverage B"])
-    if not same_data:  # each run's own figures stand; a change between them is no model's doing (as the page)
+    if not (same_data and same_split and a.info.k == b.info.k):  # each run's own figures stand (as the page)
         merged = merged.drop(columns=list(CHANGE_COLUMNS))
     _print_table(merged)
     weights = [f"run {side}, {'; '.join(blend_weights(run.info))}" for side, run in zip("AB", (a, b))
@@ -82,6 +82,11 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     else:
         print(f"neighbourhoods: mean overlap of the top {args.k} neighbours (Jaccard) {overlap:.2f}, over "
               f"{len(changes):,} products both runs know with at least {max(floors):d} buyers")
+        if args.k >= len(changes) - 1 and overlap == 1.0:  # --k 5000 over 933 products: 1.00 said nothing
+            warnings.append(f"--k {args.k} is not below the {len(changes):,} products compared: every list holds "
+                            "every product both runs know, so the overlap is 1 by construction; a smaller --k "
+                            "compares the neighbourhoods")
+            print(f"note: {warnings[-1]}")
     rows = merged.astype(object).where(merged.notna(), None).to_dict(orient="records")
     # "comparable": a change between the runs' figures is a change of model alone; each reason it is
     # not is a key of its own, as a note says it in words.
