@@ -135,8 +135,11 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     # The terminal's table holds the short columns; each reason follows on a line of its own (side by
     # side they made ~190-character rows).
     named, header, *lines = rec.stdout.splitlines()
-    label = json.loads((tmp_path / "r.json").read_text())["label"]  # the default LightGCN, with its blend's parts
+    said = json.loads((tmp_path / "r.json").read_text())
+    label = said["label"]  # the default LightGCN, with its blend's parts
     assert named == f"Recommendations for customer {user} by {label}:" and label.startswith("LightGCN")
+    # The key names what ranked the list, as benchmark's rows do: a blend is not the GNN alone
+    assert said["model"] == "lightgcn" and said["key"] == ("lightgcn+blend" if " + " in label else "lightgcn")
     thin = ["thin"] if any(r["thin"] for r in rows) else []  # a column only where a product is thin
     assert header.split() == ["rank", "item", "name", "score", "buyers", *thin]
     why = [line for line in lines[lines.index("why:") + 1:] if not line.startswith("       ")][:3]

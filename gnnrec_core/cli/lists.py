@@ -19,6 +19,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import basket_stats
     from ..baskets.evidence import THIN
     from ..models.registry import row_label
+    from ..records import row_key
     from ..serving.merchandising import parse_boosts
     from ..serving.recommend import recommend_for_basket, recommend_table
 
@@ -40,7 +41,11 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     whom = f"customer {one_line(args.user)}" if args.basket is None else "this basket"
     print(f"Recommendations for {whom} by {label}:")
     print(recommendation_text(table))
-    out |= {"model": model.name, "label": label, "recommendations": table.to_dict(orient="records")}
+    # "key" names what ranked the list as benchmark's rows name it ("lightgcn+blend"): "model" is the
+    # fitted model, the same for a GNN and its blend (a script read a blend's list as the GNN's own)
+    blend = getattr(model, "blend_weights", None) or {}
+    out |= {"model": model.name, "key": row_key(model.name, blend), "label": label,
+            "recommendations": table.to_dict(orient="records")}
     if table.attrs.get("explained"):  # where the scores come from: the history's share and the rest
         print(table.attrs["explained"])
         out["explained"] = table.attrs["explained"]
