@@ -212,6 +212,7 @@ TRUSTED = {
     "describe(a)", "describe(b)",  # escapes the segment's column and value inside (pages/changes_view.py)
     "status_words", "top_words", "_last_day(p['end'])",  # status words, fixed text, a date (changes_view.py)
     "buyers",  # fixed words and two counts (pages/changes_view.py)
+    "why_not",  # fixed words: why two runs' figures do not compare (pages/compare.py)
     "report.word(status).capitalize()",
     "run_label(info, markdown=True)", "run_label(active, markdown=True)",  # escapes the dataset's name inside
     "store.problem", "problem",  # the workspace folder the operator set, or saving the bundled sample
