@@ -287,6 +287,9 @@ def test_report_section_names_only_what_passes_and_escapes_names():
     assert "Products: rising (" in page and "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
     named = (report.items["status"] != "no clear change").sum()
     assert f"Products: rising ({(report.items['status'] == 'rising').sum()})" in page and named >= 1
+    # 400 customers' repeat orders: the report says the test counted buyers, and shows them beside the baskets
+    assert report.repeat_buyers and "a customer's repeat orders counted once: a holds " in page
+    assert "<th>buyers a</th>" in page
     quiet = compare_sides(split_by_time(events_of(order_log(7, baskets=300)), SPLIT),
                           config=ChangeConfig(q_threshold=1e-12))
     assert "No product or pair changed with q-value at most 1e-12" in changes_html(quiet, "log.csv")

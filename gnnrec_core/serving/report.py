@@ -147,7 +147,9 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
            f"<div class='card'>b: {_e(_side(b))}<b>{b['baskets']:,} baskets</b></div></div>",
            f"<p class='note'>Every product and pair in at least {config.min_baskets} baskets of a and b together "
            f"was tested ({len(changes.items):,} products, {len(changes.pairs):,} pairs; Fisher's exact test on "
-           f"its share of baskets). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
+           + ("its buyers, a customer's repeat orders counted once: a holds {:,} buyers, b {:,}".format(
+               a["buyers"], b["buyers"]) if changes.repeat_buyers else "its share of baskets")
+           + f"). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
            f"{changes.word(STATUS_ORDER[-1])} only when its Benjamini-Hochberg q-value is at most {q}; everything "
            "else is no clear change.</p>"]
     for kind, label in (("items", "Products"), ("pairs", "Pairs bought together")):
@@ -159,6 +161,8 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
             what = named["name"].fillna(named["item"]) if kind == "items" else \
                 named["a_name"].fillna(named["a"]) + " + " + named["b_name"].fillna(named["b"])
             shown = pd.DataFrame({"what": what, "baskets a": named["baskets_a"], "baskets b": named["baskets_b"],
+                                  **({"buyers a": named["buyers_a"], "buyers b": named["buyers_b"]}
+                                     if changes.repeat_buyers else {}),
                                   "share a": named["share_a"].map("{:.2%}".format),
                                   "share b": named["share_b"].map("{:.2%}".format),
                                   "q-value": named["q_value"].map("{:.2g}".format)})
