@@ -47,7 +47,7 @@ PARTNER_COLUMNS = {"partner": "partner", "name": "name", "together_a": "baskets 
 @st.cache_resource(show_spinner="Splitting baskets...", max_entries=8)
 def sides(name: str, saved_at: float, how: tuple):
     events = load_saved(name, saved_at).events
-    return split_by_time(events, *how[1:]) if how[0] == "time" else split_by_column(events, how[1], how[2])
+    return split_by_time(events, *how[1:]) if how[0] == "time" else split_by_column(events, *how[1:])
 
 
 @st.cache_data(show_spinner="Testing every product and pair...", max_entries=8)
@@ -56,7 +56,8 @@ def changes(name: str, saved_at: float, how: tuple, min_baskets: int, q: float):
     return compare_sides(sides(name, saved_at, how), names, ChangeConfig(min_baskets=min_baskets, q_threshold=q))
 
 
-DATE_WORDS = {"start": "period a's start", "split": "the split", "end": "period b's end"}
+DATE_WORDS = {"start": "period a's start", "split": "the split", "end": "period b's end",
+              "from": "the segments' first", "until": "the day after the segments' last"}
 
 
 @st.cache_data(show_spinner="Counting weeks...", max_entries=16)
@@ -136,7 +137,22 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
     if group_a == group_b:
         st.info("Pick two different values.")
         return None
-    return ("column", column, (group_a, group_b))
+    return ("column", column, (group_a, group_b), *_segment_window(events))
+
+
+def _segment_window(events: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The dates both segments are compared within (two countries in December); None for an end
+    left at the data's own."""
+    times = events["time"].dropna()
+    if times.empty:
+        return None, None
+    first, last = times.min().date(), times.max().date()
+    after = last + dt.timedelta(days=1)
+    c1, c2 = st.columns(2)
+    # Unkeyed, as the periods' dates: a link's dates make a new widget rather than lose to the last one's state
+    since = c1.date_input("Baskets from", _date("from", first, first, last), first, last)
+    until = c2.date_input("Until (day excluded)", _date("until", after, first, after), first, after)
+    return (str(since) if since != first else None), (str(until) if until != after else None)
 
 
 def show_changes(kind: str) -> None:
@@ -168,11 +184,11 @@ def show_changes(kind: str) -> None:
     options = report.items["item"].tolist()
     partner = _partner_choice(report, options)
     link = {"mode": kind, "dataset": name} | ({"start": how[2], "split": how[1], "end": how[3]} if how[0] == "time" else
-                                             {"by": how[1], "a": how[2][0], "b": how[2][1]})
+                                             {"by": how[1], "a": how[2][0], "b": how[2][1]} |
+                                             {key: day for key, day in zip(("from", "until"), how[3:]) if day})
     share(**link, min=str(min_baskets), q=str(q), **({"item": partner} if partner is not None else {}))
     a, b = report.periods
-    describe = (lambda p: f"{escape_markdown(p['column'])} = {escape_markdown(p['group'])}") \
-        if how[0] == "column" else (lambda p: f"{p['start'][:10]} to {_last_day(p['end'])}")
+    describe = _segment_words if how[0] == "column" else _period_words
     m1, m2 = st.columns(2)
     m1.metric(f"a: {describe(a)}", f"{a['baskets']:,} baskets")
     m2.metric(f"b: {describe(b)}", f"{b['baskets']:,} baskets")
@@ -225,6 +241,16 @@ def show_changes(kind: str) -> None:
     # Built on the click, not on every rerun (as the Train page's report): a year of invoices names 375k pairs
     st.download_button("Download this comparison (HTML report)", lambda: changes_html(report, name).encode(),
                        "what_changed.html", "text/html")
+
+
+def _period_words(period: dict) -> str:
+    return f"{period['start'][:10]} to {_last_day(period['end'])}"
+
+
+def _segment_words(segment: dict) -> str:
+    """"Country = France", and the dates it is compared within where it has them."""
+    words = f"{escape_markdown(segment['column'])} = {escape_markdown(segment['group'])}"
+    return words + (f", {_period_words(segment)}" if "start" in segment else "")
 
 
 def _last_day(end: str) -> str:

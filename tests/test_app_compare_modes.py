@@ -69,5 +69,13 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
     others = int((~frame.drop_duplicates("order")["Country"].isin(["DE", "FR", None])).sum())
     said = "Left out: 3 baskets with no Country value" + (f" and {others:,} of other values." if others else ".")
     assert said in _texts(at).replace("\\", "")
+    # Within a window of dates, as `compare-periods --by --start --end` (a link carries it as from/until)
+    _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries", by="Country", a="DE", b="FR",
+               **{"from": "2024-03-01", "until": "2024-03-15"})
+    assert not at.exception, [e.value for e in at.exception]
+    window = frame[(frame["when"] >= "2024-03-01") & (frame["when"] < "2024-03-15")].drop_duplicates("order")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["a: Country = DE, 2024-03-01 to 2024-03-14"] == f"{(window['Country'] == 'DE').sum():,} baskets"
+    assert at.query_params["from"] == "2024-03-01" and at.query_params["until"] == "2024-03-15"
     at.radio[0].set_value("Two runs").run()  # no runs: the mode stops before a link of its own
     assert dict(at.query_params) == {"mode": "runs"}  # the segments' link went with them (it stayed, stale)

@@ -74,3 +74,26 @@ def test_a_customer_buying_in_two_stores_is_a_basket_in_each_where_the_log_has_n
     weeks = weekly_trajectory(events, ("p1",), split=split)
     assert weeks.groupby("side")["baskets"].sum().to_dict() == {"a": 40, "b": 40}
 
+
+
+def test_two_segments_within_a_window_of_dates_as_typed(tmp_path):
+    """`compare-periods --by Country --groups FR,DE --start --end`: two countries within one month
+    (refused before, so the file had to be cut by hand); each side counts the baskets of the window."""
+    import json
+
+    from test_cli import run_cli
+
+    frame = order_log(3, baskets=600)
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    done = run_cli("compare-periods", tmp_path / "orders.csv", "--by", "Country", "--groups", "FR,DE",
+                   "--start", "2024-03-01", "--end", "2024-03-15", "--json", tmp_path / "out.json")
+    assert done.returncode == 0, done.stderr
+    window = frame[(frame["when"] >= "2024-03-01") & (frame["when"] < "2024-03-15")].drop_duplicates("order")
+    periods = json.loads((tmp_path / "out.json").read_text())["periods"]
+    assert [p["baskets"] for p in periods] == [(window["Country"] == c).sum() for c in ("FR", "DE")]
+    assert all(p["start"] == "2024-03-01 00:00:00" and p["end"] == "2024-03-15 00:00:00" for p in periods)
+    assert done.stdout.startswith(f"a: {periods[0]['baskets']:,} baskets")
+    assert "where Country = FR, from 2024-03-01 00:00:00 up to (not including) 2024-03-15 00:00:00" in done.stdout
+    late = run_cli("compare-periods", tmp_path / "orders.csv", "--by", "Country", "--groups", "FR,DE",
+                   "--start", "2030-01-01")
+    assert late.returncode == 2 and late.stderr.startswith("error: expected start < end, found 2030-01-01")

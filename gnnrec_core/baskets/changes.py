@@ -37,7 +37,7 @@ from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
 from .buyers import basket_buyers, buyer_counts, buyer_total, pair_buyer_counts
 from .significance import benjamini_hochberg, fisher_two_sided
-from .split_dates import parse_date
+from .split_dates import in_window, parse_date
 
 STATUSES = ("rising", "falling", "new", "gone", "no clear change")
 NAMED_STATUSES = STATUSES[:-1]
@@ -202,10 +202,14 @@ def segment_baskets(events: pd.DataFrame, name: str) -> pd.Series:
     return keys.where(~history, keys.astype(object) + "|" + segment_text(events[name]).astype(object))
 
 
-def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) -> SplitBaskets:
+def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str], start: Any = None,
+                    end: Any = None) -> SplitBaskets:
     """Side a: baskets whose value in `column` (that of their first line) is groups[0]; side b:
     groups[1]; baskets of other groups are left out. A customer's lines of no order are a basket per
-    value (`segment_baskets`)."""
+    value (`segment_baskets`). `start`/`end`: only the lines of [start, end) (split_dates.in_window)."""
+    window: dict[str, str] = {}
+    if start is not None or end is not None:
+        events, window = in_window(events, start, end)
     name = segment_name(column)
     if name not in events:
         available = segment_columns(events)
@@ -223,9 +227,11 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str]) 
     missing = [g for g in groups if g not in present]
     if missing:
         examples = ", ".join(sorted(present)[:8])
-        raise InputError(f"segments: expected values of '{column}', found no '{missing[0]}' (values: {examples})")
+        within = f" from {window['start']} up to {window['end']}" if window else ""
+        raise InputError(f"segments: expected values of '{column}'{within}, found no '{missing[0]}' (values: "
+                         f"{examples})")
     side = pd.Series({groups[0]: "a", groups[1]: "b"}).reindex(value.to_numpy()).set_axis(value.index)
-    periods = [{"label": label, "group": group, "column": column} for label, group in zip("ab", groups)]
+    periods = [{"label": label, "group": group, "column": column, **window} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)
     _check_sides(found, f"'{column}' has values {', '.join(sorted(present)[:8])}")
     found.basket_side, found.segment = side.dropna(), name

@@ -41,3 +41,16 @@ def _iso(year: str, month: int, day: int) -> str:
     """A two-digit year as pandas and strptime read it: 69-99 in the 1900s, 00-68 in the 2000s."""
     full = year if len(year) == 4 else f"{'19' if int(year) >= 69 else '20'}{year}"
     return f"{full}-{month:02d}-{day:02d}"
+
+
+def in_window(events: pd.DataFrame, start: Any, end: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The lines timed in [start, end) (an open end: the data's first or last time), and the window
+    as a comparison's periods state it: two segments compared within one month."""
+    if "time" not in events or events["time"].isna().all():
+        raise InputError("start/end: expected a time column to take the dates of, found none")
+    times = events["time"]
+    lo = parse_date(start, "start date") if start is not None else times.min()
+    hi = parse_date(end, "end date") if end is not None else times.max() + pd.Timedelta(seconds=1)
+    if not lo < hi:
+        raise InputError(f"expected start < end, found {lo:%Y-%m-%d %H:%M} / {hi:%Y-%m-%d %H:%M}")
+    return events[(times >= lo) & (times < hi)], {"start": str(lo), "end": str(hi)}

@@ -241,8 +241,10 @@ ANSWERED_BY_RUN = ("recommend", "similar", "export", "report")  # a saved run ca
 def _period_flags(sub: argparse.ArgumentParser) -> None:
     when = sub.add_argument_group("periods: a is [start, split), b is [split, end)")
     when.add_argument("--split", help="first date of period b, e.g. 2011-06-01")
-    when.add_argument("--start", help="first date of period a (default: the data's first)")
-    when.add_argument("--end", help="the day after period b (default: after the data's last)")
+    when.add_argument("--start", help="first date of period a (default: the data's first); with --by, of both "
+                                      "segments")
+    when.add_argument("--end", help="the day after period b (default: after the data's last); with --by, after "
+                                    "both segments")
     groups = sub.add_argument_group("segments, instead of dates")
     groups.add_argument("--by", metavar="COLUMN", help="a column of the data, e.g. Country or channel")
     groups.add_argument("--groups", metavar="A,B", help="the two values of COLUMN to compare (one holding a comma in "

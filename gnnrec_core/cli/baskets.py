@@ -141,8 +141,6 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
                          f"found {'both' if args.split else 'neither'}")
     if args.by is None and args.groups is not None:
         raise InputError("--groups: expected --by COLUMN beside it, found none")
-    if args.by is not None and (args.start is not None or args.end is not None):
-        raise InputError("--start/--end: expected them with --split (two periods), found them with --by (segments)")
     config = ChangeConfig(min_baskets=args.min_baskets, q_threshold=args.q_threshold)
     if args.by is not None:
         groups = listed_values(args.groups)
@@ -151,15 +149,16 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
                              f"double quotes: '\"Korea, Republic of\",UK'), found {len(groups)}: "
                              f"{', '.join(repr(g) for g in groups) or 'none'}")
         result = _ingest(args, segments=(args.by,))
-        split = split_by_column(result.events, args.by, groups)  # type: ignore[arg-type]
+        split = split_by_column(result.events, args.by, groups, args.start, args.end)  # type: ignore[arg-type]
     else:
         result = _ingest(args, segments=())
         split = split_by_time(result.events, args.split, args.start, args.end)
     report = compare_sides(split, result.catalogue["name"], config)
     repeats = report.repeat_buyers
     for period in report.periods:
-        where = f"where {period['column']} = {period['group']}" if "group" in period else \
-            f"from {period['start']} up to (not including) {period['end']}"
+        dates = f"from {period['start']} up to (not including) {period['end']}" if "start" in period else ""
+        where = f"where {period['column']} = {period['group']}" + (f", {dates}" if dates else "") if \
+            "group" in period else dates
         buyers = f" of {period['buyers']:,} buyers" if repeats else ""
         print(f"{period['label']}: {period['baskets']:,} baskets{buyers} {where}")
     for sentence in split_words(split, args.by):
