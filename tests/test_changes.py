@@ -348,3 +348,15 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     segments = split_by_column(events, "Country", ("FR", "DE"))
     by_side = weekly_trajectory(events, ("film",), split=segments).groupby("side")[["holding", "baskets"]]
     assert by_side.sum().to_dict("index") == {"a": {"holding": 3, "baskets": 4}, "b": {"holding": 2, "baskets": 4}}
+
+
+def test_a_product_named_and_no_pair_says_no_pair_changed(tmp_path):
+    """A tripled product and no pair past the threshold: the pairs' section was left out without a word
+    (a new user read it as cut short); each family with nothing named says so."""
+    path = tmp_path / "log.csv"
+    order_log(0, triple="P020").to_csv(path, index=False)
+    done = run_cli(path, "--split", str(SPLIT.date()))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "rising products (1):" in lines and "no pair changed by that test" in lines
+    assert "no product changed by that test" not in lines

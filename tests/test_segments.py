@@ -19,7 +19,7 @@ def test_segments_split_by_a_kept_column():
     split = split_by_column(events, "Country", ("FR", "DE"))
     by_country = frame.drop_duplicates("order")["Country"].value_counts()
     assert [p["baskets"] for p in split.periods] == [by_country["FR"], by_country["DE"]]
-    with pytest.raises(InputError, match="found no 'IT'"):
+    with pytest.raises(InputError, match=r"found no 'IT' \(values: 'DE', 'FR'\)"):
         split_by_column(events, "Country", ("FR", "IT"))
     with pytest.raises(InputError, match="found no column 'Channel'"):
         split_by_column(events, "Channel", ("a", "b"))

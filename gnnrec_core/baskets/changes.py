@@ -226,20 +226,25 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str], 
     present = set(value.unique())
     missing = [g for g in groups if g not in present]
     if missing:
-        examples = ", ".join(sorted(present)[:8])
+        examples = _quoted(present)
         within = f" from {window['start']} up to {window['end']}" if window else ""
         raise InputError(f"segments: expected values of '{column}'{within}, found no '{missing[0]}' (values: "
                          f"{examples})")
     side = pd.Series({groups[0]: "a", groups[1]: "b"}).reindex(value.to_numpy()).set_axis(value.index)
     periods = [{"label": label, "group": group, "column": column, **window} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)
-    _check_sides(found, f"'{column}' has values {', '.join(sorted(present)[:8])}")
+    _check_sides(found, f"'{column}' has values {_quoted(present)}")
     found.basket_side, found.segment = side.dropna(), name
     mixed = by_basket.nunique() > 1
     found.left_out = {"no_value": int(keys.dropna().nunique()) - len(value),
                       "other_values": int((~value.isin(groups)).sum()),
                       "mixed_values": int((mixed & value.isin(groups)).sum())}  # of the baskets on a side
     return found
+
+
+def _quoted(values: set[str]) -> str:
+    """The first values in quotes: "France, Korea, Republic of" read as three countries."""
+    return ", ".join(f"'{value}'" for value in sorted(values)[:8])
 
 
 def segment_text(values: pd.Series) -> pd.Series:

@@ -172,6 +172,10 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     nothing = report.nothing_named("a lower --min-baskets")
     if nothing is not None:
         print(nothing)
+    else:  # pairs named and no product (or the other way round): said, not a section left out
+        for kind, what in (("items", "product"), ("pairs", "pair")):
+            if not any(key[0] == kind for key in named):
+                print(f"no {what} changed by that test")
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
