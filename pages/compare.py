@@ -177,7 +177,8 @@ elif mode == "Two runs":
         f"{long} {side}": f"{word} {side}" for long, word in (("validation nDCG", "val."), ("test nDCG", "test"),
                                                               ("test recall", "recall"), ("test coverage", "coverage"))
         for side in "AB"}
-    config = {"model": st.column_config.TextColumn(width=250, pinned=True),
+    # Wide enough for a blend's parts ("LightGCN + random-walk filter + popularity" was cut at "popularit")
+    config = {"model": st.column_config.TextColumn(width=340, pinned=True),
               **{c: st.column_config.NumberColumn(short[c], format="%.4f", width=80, help=c) for c in cols[1:]}}
     shown = as_printed(merged, cols[1:])
     # A change is the model's alone on one data, one split and one measure (compare-runs' "comparable");
@@ -185,7 +186,8 @@ elif mode == "Two runs":
     why_not = ("on different data" if not comparable else "on different splits" if other_split else
                "at different cut-offs" if info_a.k != info_b.k else None)
     changes = CHANGE_COLUMNS if why_not else ()
-    st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
+    # Every row in sight: at the default height the eleventh row (a second blend) hid below a scroll
+    st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config, height=35 * (len(shown) + 1) + 3,
                  column_order=[c for c in cols if "recall" not in c and "coverage" not in c and c not in changes])
     with st.expander("Test recall and catalogue coverage"):
         st.dataframe(shown, hide_index=True, placeholder=MISSING, column_config=config,
