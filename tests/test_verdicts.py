@@ -352,3 +352,32 @@ def test_a_run_serving_the_baseline_a_graph_model_beats_is_told_to_serve_that_on
     assert trusted_model(found, "ease") == ("rp3beta", "Random-walk filter (RP3beta, no training)")
     assert serving_note(found, "ease").startswith("This run serves EASE; the verdicts trust Random-walk filter")
     assert trusted_model(found, "rp3beta") is None and trusted_model(found, "itemknn") is None  # EASE not served
+
+
+def test_training_is_read_against_popularity_where_its_blend_adds_the_prior_and_the_prior_ranks_better():
+    """A sparse check-in log (a new user's): LightGCN alone 0.0058, Popularity 0.0549, the best filter
+    0.0416, and the blend validation chose, "LightGCN + popularity x1", 0.0515. It was said to add +24%
+    over the filters, credit the popularity prior earns alone; read against Popularity, training added
+    nothing and Popularity is the model to trust."""
+    from gnnrec_core.serving.verdicts import trusted_model
+
+    users = 600
+    rng = np.random.default_rng(0)
+    per_user = {name: np.clip(mean + rng.normal(0, 0.02, users), 0, 1) for name, mean in
+                (("lightgcn", 0.0058), ("blend", 0.0515), ("pop", 0.0549), ("rp3beta", 0.0416))}
+    rows = [(_row("lightgcn", per_user["lightgcn"].mean(), valid=0.004), _Evaluated(per_user["lightgcn"])),
+            (_row("lightgcn", per_user["blend"].mean(), {"popularity": 1.0}, valid=0.05),
+             _Evaluated(per_user["blend"])),
+            (_row("pop", per_user["pop"].mean()), _Evaluated(per_user["pop"])),
+            (_row("rp3beta", per_user["rp3beta"].mean(), valid=0.04), _Evaluated(per_user["rp3beta"]))]
+    found = verdicts(rows)
+    assert (found.training.row, found.training.reference) == ("lightgcn+blend", "pop")
+    assert found.training.verdict == "behind"
+    said = training_sentence(found.training, found.graph)
+    assert said.startswith("Training added nothing on this data: LightGCN + popularity x1 is behind Popularity, its "
+                           "blend's popularity prior alone, by ")
+    assert said.endswith("Trust Popularity for ranking.")
+    assert trusted_model(found, "lightgcn") == ("pop", "Popularity")
+    # A blend without the prior is read against the filters alone, whatever Popularity scores
+    rows[1] = (_row("lightgcn", per_user["blend"].mean(), {"rp3beta": 1.0}, valid=0.05), _Evaluated(per_user["blend"]))
+    assert verdicts(rows).training.reference == "rp3beta"

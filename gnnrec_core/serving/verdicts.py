@@ -56,17 +56,26 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
     "training added nothing" would otherwise read as final."""
     figures = (f"{gain.row_label} {gain.value:.4f} against {gain.reference_label} {gain.reference_value:.4f} "
                f"on {gain.metric_label}, {interval_words(gain)}")
+    # The reference is a filter, or Popularity where the trained row's blend adds the popularity prior
+    # and the prior alone ranks better than every filter (table_verdicts.verdicts)
+    prior = gain.reference.split("+")[0] == "pop"
+    untrained = "its blend's popularity prior alone" if prior else "a graph filter solved without training"
     if gain.verdict == "ahead":
-        said = (f"Training added {percent(gain.relative)} over the best graph filter solved without training "
-                f"({figures}).")
+        said = (f"Training added {percent(gain.relative)} over the best "
+                + ("model solved without training, its blend's popularity prior alone " if prior else
+                   "graph filter solved without training ") + f"({figures}).")
     elif gain.verdict == "level":
         said = (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
                 f"{_capitalised(gain.reference_label)} gives the same ranking quality with no training.")
     else:
-        trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
-            f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better still.")
-        said = (f"Training added nothing on this data: {gain.row_label} is behind {gain.reference_label}, a graph "
-                f"filter solved without training, by {percent(gain.relative).lstrip('-')} ({figures}). {trust}")
+        if prior:
+            trust = f"Trust {gain.reference_label} for ranking."
+        else:
+            trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
+                f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better "
+                "still.")
+        said = (f"Training added nothing on this data: {gain.row_label} is behind {gain.reference_label}, "
+                f"{untrained}, by {percent(gain.relative).lstrip('-')} ({figures}). {trust}")
     if cut is not None:
         epochs = epochs_words(cut.epochs, cut.last_epoch_share)
         if cut.reason == "epochs":
