@@ -17,6 +17,7 @@ from gnnrec_core import (
     placement_table,
     similarity_basis,
     text_encoder_note,
+    thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
@@ -83,7 +84,12 @@ st.subheader("Neighbours")
 table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count), min_buyers=fewest)
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
-st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {items.at[product, 'buyers']:,} customers, in "
+buyers = int(items.at[product, "buyers"])
+thin_anchor = thin_anchor_words(buyers)  # as `similar` and the Associations page say it
+if thin_anchor:
+    st.warning(escape_markdown(thin_anchor[0].upper() + thin_anchor[1:] + "."))
+st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} "
+           f"customer{'' if buyers == 1 else 's'}, in "
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "

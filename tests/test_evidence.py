@@ -126,3 +126,16 @@ def test_variants_of_one_product_are_never_a_pair(tmp_path):
     shown = re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>30</td>", page)
     assert len(shown) == 2 and all(a != b for a, b in shown), shown
     assert "1 pair of two codes with one name" in page
+
+
+def test_lifts_lower_bound_is_never_above_the_lift():
+    """Shrunk toward 1, a pair never bought together (lift 0) showed "lift 0.00, 95% low 0.05" on the
+    Neighbourhood page: a lower bound above the figure it bounds. Above the lift it is the lift."""
+    from gnnrec_core.baskets.evidence import lift_low
+
+    both = np.array([0, 1, 2, 30, 5])
+    count_a, count_b = np.array([50, 40, 400, 60, 10]), np.array([60, 300, 500, 70, 10])
+    low = lift_low(both, count_a, count_b, 1000)
+    lift = both * 1000 / (count_a * count_b)
+    assert low[0] == 0.0 and (low <= lift).all()
+    assert low[3] > 1 and low[3] < lift[3]  # a well-evidenced pair keeps its shrunk bound below its lift

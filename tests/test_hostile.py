@@ -151,3 +151,31 @@ def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, prod
     shown = [str(e.value) for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind)]
     assert any(escape_markdown(name) in m for m in shown), shown
     assert not any(re.search(r"(?<!\\)(<script|<img|\]\(javascript)", m) for m in shown)
+
+
+@pytest.mark.parametrize("product, thin", [("rare", True), ("p0", False)])
+def test_the_neighbourhood_of_a_product_of_few_buyers_says_so(tmp_path, monkeypatch, product, thin):
+    """A product of two buyers showed full similarity bars and no word (`similar` and the Associations
+    page say such a list rests on too few customers); a product of 15 buyers says nothing of it."""
+    rows = [(f"o{n}", f"p{(n * 3 + j) % 12}", f"u{n % 15}") for n in range(90) for j in range(3)]
+    rows += [("o0", "rare", "u0"), ("o1", "rare", "u1")]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=2, dim=8).fit(dataset.interactions.matrix())
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    store = Workspace(tmp_path / "ws")
+    store.save_dataset("small", dataset.ingest)
+    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                RunInfo(DatasetRef("small"), "lightgcn", ())))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["active_dataset"], at.session_state["active_run"] = "small", run_id
+    at.session_state["active_product"] = product
+    at.run()
+    at.switch_page("pages/neighbourhood.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    warned = [str(w.value) for w in at.warning if "too few customers to trust" in str(w.value)]
+    assert bool(warned) == thin
+    if thin:
+        assert warned[0].replace("\\", "").startswith("This product has 2 buyers (fewer than 10)")
+        assert any(": bought by 2 customers, in 2 of" in str(c.value) for c in at.caption)

@@ -34,6 +34,14 @@ def test_both_engines_drop_the_rated_lines_below_the_floor_and_count_them(engine
     assert ingest(path, engine=engine).report.dropped == {}  # no floor: every rating an interaction
 
 
+def test_the_summary_names_the_floor_once(tmp_path):
+    RATINGS.to_csv(tmp_path / "ratings.csv", index=False)
+    done = run_cli("ingest", tmp_path / "ratings.csv", "--min-rating", "4")
+    assert done.returncode == 0, done.stderr
+    assert "; ratings below 4 were dropped as not liked;" in done.stdout  # "ratings ratings below 4" before
+    assert "ratings ratings" not in done.stdout
+
+
 def test_a_floor_without_a_rating_column_is_refused_in_one_line(small_log):
     with pytest.raises(InputError, match="expected a rating column to keep ratings of at least 4, found none mapped"):
         ingest(small_log, min_rating=4)

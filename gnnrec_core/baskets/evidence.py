@@ -59,7 +59,12 @@ def lift_low(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baske
     expected = np.asarray(count_a, np.float64) * np.asarray(count_b, np.float64) / max(int(n_baskets), 1)
     shape = np.asarray(both, np.float64) + prior
     low: np.ndarray = gammaincinv(shape, level) / (expected + prior)
-    return low
+    # Never above the lift itself: shrunk toward 1, a pair below chance (never together: lift 0) read
+    # "lift 0.00, 95% low 0.05", a lower bound above the figure it bounds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(expected > 0, np.asarray(both, np.float64) / expected, np.inf)
+    bounded: np.ndarray = np.minimum(low, raw)
+    return bounded
 
 
 def thin(count: np.ndarray) -> np.ndarray:

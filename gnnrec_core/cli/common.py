@@ -378,7 +378,9 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
         if count:  # a zero is kept in the JSON, not printed as if it were news
             print(f"  note    {count:>8,}  {note}")
     figures = summary(result)
-    print("summary: " + "; ".join(f"{figure.lower()} {value}" for figure, value in figures.lines()))
+    # "ratings ratings below 4 ...": a figure whose words already name it is not named twice
+    print("summary: " + "; ".join(value if value.lower().startswith(figure.lower()) else f"{figure.lower()} {value}"
+                                  for figure, value in figures.lines()))
     # The Data page's warning, with the option that acts on it
     warning = figures.training_warning(result.mapping.basket,
                                        option=lambda column: f" (--user-col {shlex.quote(column)})")
