@@ -33,6 +33,13 @@ def test_exported_similar_items_are_the_lists_similar_prints(small_log, tmp_path
     assert similar.loc[similar["anchor_item"] == "85123A", "item"].tolist() == [r["item"] for r in printed["similar"]]
     anchor = similar["anchor_item"] == "85123A"
     assert set(similar.loc[anchor, "anchor_name"]) == {printed["name"]}  # named, as `similar` names it
+    # Each anchor's own buyers, and a mark below 10 (a one-buyer product's list read as confident)
+    # (counted as the neighbours' buyers column counts them)
+    buyers = similar.drop_duplicates("item").set_index("item")["buyers"]
+    sheet = similar.drop_duplicates("anchor_item").set_index("anchor_item")
+    both = sheet.index.intersection(buyers.index)
+    assert len(both) > 10 and (sheet.loc[both, "anchor_buyers"] == buyers[both]).all()
+    assert (sheet["anchor_thin"] == (sheet["anchor_buyers"] < 10)).all() and sheet["anchor_thin"].any()
     assert (similar["buyers"] >= 2).all()
     floored = run_cli("export", small_log, "--model", "itemknn", "--k", "5", "--min-buyers", "6",
                       "--out", tmp_path / "f")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..baskets.evidence import THIN
 from ..file_output import replace_file
 from ..fit.metrics import users_per_batch
 from ..models import Recommender
@@ -95,6 +96,11 @@ def all_similar_items(model: Recommender, dataset: Dataset, k: int = 10, batch: 
     frame = pd.concat(frames, ignore_index=True)
     names = pd.Series(dataset.item_names(np.arange(model.n_items)), index=dataset.interactions.items)
     frame.insert(1, "anchor_name", frame["anchor_item"].map(names).to_numpy())  # a sheet of codes named only half
+    # The anchor's own evidence: a product of one buyer listed its neighbours at 0.92 with no word
+    # (`similar` warns below THIN buyers; the sheet marks the rows as `anchor_thin`)
+    buyers = pd.Series(item_buyers(model), index=dataset.interactions.items)
+    frame.insert(2, "anchor_buyers", frame["anchor_item"].map(buyers).to_numpy())
+    frame.insert(3, "anchor_thin", frame["anchor_buyers"] < THIN)
     return _named(frame, dataset, model)
 
 
