@@ -329,12 +329,20 @@ def test_a_pair_bought_together_no_more_than_chance_is_not_called_often(tmp_path
     from gnnrec_core.serving.purchase_links import path_words as _path
 
     class Stats:
-        def __init__(self, lift_low):
-            self.lift_low = lift_low
+        def __init__(self, lift_low, lift=1.1):
+            self.lift_low, self.lift = lift_low, lift
 
         def pair(self, source, target):
-            return {"count": 269, "lift": 1.1, "lift_low": self.lift_low}
+            return {"count": 269, "lift": self.lift, "lift_low": self.lift_low}
 
+    # A lift above 1 whose bound touches 1 was said "no more often than chance, lift 1.7": not clearly more
     assert _path("soda", 0, 1, 0.5, "", Stats(1.0)) == \
-        "bought soda -> bought with it in 269 baskets, no more often than chance, lift 1.1 (at least 1.0)"
+        "bought soda -> bought with it in 269 baskets, not clearly more often than chance, lift 1.1 (at least 1.0)"
+    assert _path("soda", 0, 1, 0.5, "", Stats(0.8, lift=0.9)) == \
+        "bought soda -> bought with it in 269 baskets, no more often than chance, lift 0.9 (at least 0.8)"
     assert _path("soda", 0, 1, 0.5, "", Stats(1.05)).startswith("bought soda -> often bought with it: 269 baskets")
+    # A link the model sets apart (a cosine below zero) is not called a link
+    assert _path("soda", 0, 1, -0.323, "embedding similarity", None) == (
+        "bought soda -> the nearest of the purchases in the model, though not alike: embedding similarity -0.323")
+    assert _path("soda", 0, 1, 0.4, "embedding similarity", None) == (
+        "bought soda -> linked in the model: embedding similarity 0.4")

@@ -110,10 +110,14 @@ def path_words(name: str, source: int, target: int, similarity: float, label: st
                 return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it in only "
                         f"{baskets})")
             if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
-                evidence = f"bought with it in {baskets}, no more often than chance"
+                # "no more often than chance, lift 1.7" read as a contradiction: above 1, chance is not ruled out
+                clearly = "not clearly more" if pair["lift"] > 1.0 else "no more"
+                evidence = f"bought with it in {baskets}, {clearly} often than chance"
             else:
                 evidence = f"often bought with it: {baskets}"
             return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
+    if similarity < 0:  # the purchase whose part is largest, though the model sets the two apart
+        return f"bought {name} -> the nearest of the purchases in the model, though not alike: {label} {similarity:.3g}"
     return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
 
 
