@@ -36,6 +36,7 @@ _PUBLIC = {
     "RuleConfig": "baskets.rules",
     "frequently_bought_together": "baskets.rules",
     "default_min_support": "baskets.rules",
+    "suggested_min_support": "baskets.rules",
     "mine_rules": "baskets.rules",
     "rules_about": "baskets.rules",
     "ingest": "data.ingest",

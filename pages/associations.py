@@ -13,7 +13,6 @@ from gnnrec_core import (
     GnnrecError,
     RuleConfig,
     catalogue_stats,
-    default_min_support,
     display_names,
     frequently_bought_together,
     item_buyers,
@@ -25,6 +24,7 @@ from gnnrec_core import (
     rules_graph,
     rules_scatter,
     similar_table,
+    suggested_min_support,
     thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
@@ -62,9 +62,9 @@ st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} pro
            "in no basket).")
 
 controls = st.columns(4)
-suggested = round(default_min_support(stats), 4)
+suggested = suggested_min_support(stats)
 min_support = controls[0].number_input(
-    "Min. support", 0.0001, 1.0, max(suggested, 0.0001), step=0.0001, format="%.4f",  # 0.001 could not go below it
+    "Min. support", 0.0001, 1.0, suggested, step=0.0001, format="%.4f",  # 0.001 could not go below it
     help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is {THIN:,} baskets (fewer is thin "
          "evidence), raised on large data until at most 20,000 pairs qualify.")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, RuleConfig.min_confidence, 0.05)  # the CLI's too

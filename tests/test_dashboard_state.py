@@ -2,6 +2,7 @@
 what its tables print, and the pages that read a log's baskets alone."""
 
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -181,7 +182,18 @@ def test_a_best_seller_whose_partners_are_all_thin_says_so_not_that_it_sells_alo
     at.session_state["active_dataset"] = "Sparse"
     at.switch_page("pages/associations.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert next(n for n in at.number_input if n.label == "Min. support").step == 0.0001
+    support = next(n for n in at.number_input if n.label == "Min. support")
+    assert support.step == 0.0001
+    # `rules` starts where the page starts (its fixed 0.005 kept pairs of 4 baskets in 800 where the page kept 10's)
+    import tempfile
+
+    from test_cli import run_cli
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "sparse.csv").write_bytes(log)
+        typed = run_cli("rules", Path(folder) / "sparse.csv")
+    assert typed.returncode == 0, typed.stderr
+    assert f"(min support {support.value:g}: at least 10 baskets;" in typed.stdout
     captions = [c.value.replace("\\", "") for c in at.caption]  # as rendered: the escapes are not shown
     assert any("None reach it; its strongest partner, P" in c and "shares 1 basket: too few to list" in c
                for c in captions), captions

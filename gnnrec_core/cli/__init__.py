@@ -118,8 +118,10 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
                              help="most seconds for the feature GCN's fit (default 90)")
             continue
         if name == "rules":
-            sub.add_argument("--min-support", type=finite, default=0.005,
-                             help="share of baskets a rule's products must appear in together (0 to 1)")
+            sub.add_argument("--min-support", type=finite, default=None,
+                             help="share of baskets a rule's products must appear in together (0 to 1); default: "
+                                  "10 baskets' share, raised on large data until at most 20,000 pairs qualify, as "
+                                  "the Associations page starts")
             sub.add_argument("--min-confidence", type=finite, default=None,
                              help="share of the first products' baskets that also hold the rest (0 to 1); "
                                   "default as on the Associations page")
