@@ -5,8 +5,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+import scipy.sparse as sp
+from conftest import ROOT, SAMPLE, shared_file
 
+from gnnrec_core import ingest
 from gnnrec_core.baskets.associations import catalogue_stats
 from gnnrec_core.baskets.evidence import THIN, lift_low, min_evidence, wilson_low
 from gnnrec_core.baskets.rules import RuleConfig, frequently_bought_together, mine_rules, pair_rules
@@ -332,3 +334,22 @@ def test_a_max_len_past_five_is_refused_in_one_line(small_log):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert huge.returncode == 2 and huge.stderr.count("\n") == 1 and huge.stderr.startswith(
         "error: --max-len: expected an itemset size of 2 to 5, found 100000 (longer itemsets multiply"), huge.stderr
+
+
+@pytest.mark.parametrize("name", ["sample", "groceries.csv.gz"])
+def test_the_default_support_counted_among_best_sellers_is_the_one_every_pair_gives(name):
+    """`rules` finds the page's default support without counting every pair (3.2 s on 25,900 invoices):
+    the same support, and every pair it keeps with the same count, as from every pair counted."""
+    from gnnrec_core.baskets.associations import catalogue_stats
+    from gnnrec_core.baskets.rules import default_support_stats, suggested_min_support
+
+    path = SAMPLE if name == "sample" else shared_file(name)
+    full, _ = catalogue_stats(ingest(path, drop_non_products=True).events)
+    pruned, support = default_support_stats(full.baskets)
+    assert support == suggested_min_support(full)
+    least = int(np.ceil(support * full.n_baskets - 1e-9))
+    kept = [sp.triu(stats.cooc, k=1).tocsr() for stats in (full, pruned)]
+    for matrix in kept:
+        matrix.data[matrix.data < least] = 0
+        matrix.eliminate_zeros()
+    assert kept[0].nnz > 0 and (kept[0] != kept[1]).nnz == 0

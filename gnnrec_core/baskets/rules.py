@@ -169,6 +169,29 @@ def suggested_min_support(stats: BasketStats) -> float:
     return max(round(default_min_support(stats), 4), 0.0001)
 
 
+def default_support_stats(baskets: sp.csr_matrix) -> tuple[BasketStats, float]:
+    """Basket stats holding every pair `suggested_min_support` keeps, and that support, without
+    counting every pair: pairs of at least t baskets join only products of at least t, so pairs are
+    counted among the best sellers first (t: the 800th product's count), and t is halved down to THIN
+    only while fewer than MAX_DEFAULT_PAIRS pairs reach it (`rules` on 25,900 invoices: every pair
+    counted took 3.2 s, the fixed 0.005 of before 1.9 s)."""
+    from ..matrix.cooccurrence import cooccurrence
+
+    counts = np.asarray(baskets.sum(0)).ravel()
+    floor = max(1, min(THIN, baskets.shape[0]))
+    t = max(floor, int(np.sort(counts)[-min(len(counts), 800)])) if len(counts) else floor
+    while True:
+        stats = BasketStats(baskets, cooccurrence(baskets, t).astype(np.float32).tocsr())
+        if t == floor or int((sp.triu(stats.cooc, k=1).data >= t).sum()) > MAX_DEFAULT_PAIRS:
+            break
+        t = max(floor, t // 2)
+    support = suggested_min_support(stats)
+    least = int(np.ceil(support * baskets.shape[0] - 1e-9))
+    if least < t:  # rounded to four decimals below t: count the pairs between too
+        stats = BasketStats(baskets, cooccurrence(baskets, max(least, 1)).astype(np.float32).tocsr())
+    return stats, support
+
+
 def frequently_bought_together(stats: BasketStats, item: int, k: int = 10, min_count: int | None = None
                                ) -> pd.DataFrame:
     """Co-purchase partners in at least `min_count` baskets (None: stats.min_count, scaled with the
@@ -182,13 +205,13 @@ def rules_json(rules: pd.DataFrame, names: pd.Series | None = None) -> list[dict
     """Rules as the CLI contract writes them, each side's codes and (with `names`, code -> display
     name, as `catalogue.display_names` gives) their names in the same order; infinite conviction becomes None."""
     out = []
-    names = names if names is not None else pd.Series(dtype=object)
+    lookup = names.to_dict() if names is not None else {}  # Series.get per code: 0.6 s over 28,753 rules
     for row in rules.itertuples(index=False):
         conviction = None if not np.isfinite(row.conviction) else float(row.conviction)
         antecedents, consequents = list(row.antecedents), list(row.consequents)
         out.append({"antecedents": antecedents, "consequents": consequents,
-                    "antecedent_names": [str(names.get(c, c)) for c in antecedents],
-                    "consequent_names": [str(names.get(c, c)) for c in consequents],
+                    "antecedent_names": [str(lookup.get(c, c)) for c in antecedents],
+                    "consequent_names": [str(lookup.get(c, c)) for c in consequents],
                     "count": int(row.count), "support": float(row.support), "confidence": float(row.confidence),
                     "confidence_low": float(row.confidence_low), "lift": float(row.lift),
                     "lift_low": float(row.lift_low), "thin": bool(row.thin), "leverage": float(row.leverage),

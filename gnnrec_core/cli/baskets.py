@@ -21,17 +21,19 @@ if TYPE_CHECKING:
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats, least_baskets
     from ..baskets.evidence import THIN
-    from ..baskets.rules import RuleConfig, mine_rules, plain, rules_about, rules_json, suggested_min_support
+    from ..baskets.rules import RuleConfig, default_support_stats, mine_rules, plain, rules_about, rules_json
     from ..data.catalogue import display_names
 
     given = {key: value for key, value in (("min_confidence", args.min_confidence), ("min_lift", args.min_lift))
              if value is not None}  # else RuleConfig's, the Associations page's defaults
     result = _ingest(args)
-    support = args.min_support
-    if support is None:  # the Associations page's starting point, from the data
-        support = suggested_min_support(catalogue_stats(result.events)[0])
-    config = RuleConfig(min_support=support, max_len=args.max_len, **given)
-    stats, items = catalogue_stats(result.events, min_support=config.min_support)
+    if args.min_support is None:  # the Associations page's starting point, from the data
+        stats, items = catalogue_stats(result.events, min_support=1.0)  # the baskets; pairs of every basket alone
+        stats, support = default_support_stats(stats.baskets)
+        config = RuleConfig(min_support=support, max_len=args.max_len, **given)
+    else:
+        config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **given)
+        stats, items = catalogue_stats(result.events, min_support=config.min_support)
     found = mine_rules(stats, items, config)
     names = display_names(result.catalogue)  # a name several codes share carries its code: never "X -> X"
     category_of, categories = _categories(result.catalogue, args.category)
