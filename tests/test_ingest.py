@@ -55,6 +55,10 @@ from gnnrec_core.errors import InputError
     (["Pedido", "Producto", "Cantidad", "Precio", "Fecha", "Cliente"],
      {"basket": "Pedido", "item": "Producto", "quantity": "Cantidad", "price": "Precio", "time": "Fecha",
       "user": "Cliente"}),
+    # Check-in logs: the place is the item ("venue_id" was refused as no product column, a new user's log)
+    (["user_id", "venue_id", "utc_time"], {"user": "user_id", "item": "venue_id", "time": "utc_time"}),
+    (["userId", "locationId", "checkinTime"], {"user": "userId", "item": "locationId", "time": "checkinTime"}),
+    (["Product", "Location ID", "Customer"], {"item": "Product"}),  # a store's location is no product
     # Not taken (an adversarial review): an SAP order's line position, a ledger's account
     (["Sales Doc.", "Item No", "Material"], {"item": None}),
     (["Document No", "Account Number", "Item No", "Amount"], {"user": None, "item": None}),

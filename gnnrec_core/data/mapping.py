@@ -39,7 +39,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "skuid", "skucode", "skuvariant", "variantsku",
              "artikelnr", "artikelnummer", "artikelid", "artikelcode", "produktid", "produktnr", "codearticle",
              "refarticle", "referencearticle", "idproducto", "codigoproducto", "codigoarticulo",
-             "product", "item", "article", "iid", "bookid", "artikel", "producto"),
+             "product", "item", "article", "iid", "bookid", "artikel", "producto",
+             # check-in logs (Gowalla, Foursquare, Yelp): the place is the item, after any product column
+             # (a retail export's "Location ID" is its store's)
+             "venueid", "poiid", "placeid", "locationid", "locid", "spotid", "businessid", "venue", "poi"),
     # Not the bare French "commande"/"facture": accents folded, an EBP or Sage line's "Commandé" and
     # "Facturé" (quantities ordered and invoiced) read the same, and 200 orders became 5 baskets.
     "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",
@@ -50,7 +53,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "ncommande", "numerofacture", "nfacture", "npiece", "numeropiece", "numeropedido", "nopedido",
                "bestelnummer", "factuurnummer", "rechnung", "bestellung", "pedido", "factura"),
     "time": ("invoicedate", "timestamp", "datetime", "eventtime", "ordertime", "orderdate",
-             "purchasedate", "createdat", "date", "time", "ts",
+             "purchasedate", "createdat", "checkintime", "utctime", "date", "time", "ts",
              "datum", "rechnungsdatum", "bestelldatum", "belegdatum", "datecommande", "datefacture", "fecha"),
     "event": ("event", "eventtype", "action", "behavior", "behaviour", "interaction",
               "interactiontype", "eventname"),
