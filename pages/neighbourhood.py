@@ -21,7 +21,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
-from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items
+from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items, search_example
 from pages.widgets import chart, csv_bytes, need_run, table_height, thin_column, thin_words
 
 st.title("Product neighbourhood")
@@ -36,7 +36,7 @@ if linked is not None:
     st.session_state[PRODUCT_KEY] = linked
 wanted = st.session_state.get(PRODUCT_KEY)
 default = next((i for i in by_buyers if items.at[i, "item"] == wanted), by_buyers[0])
-query = st.text_input("Find a product by name, code or meaning", placeholder="e.g. garden party",
+query = st.text_input("Find a product by name, code or meaning", placeholder=search_example(items),
                       key="neighbourhood-find")
 options = by_buyers
 if query.strip():  # the matches, names containing the query first, then the closest in meaning

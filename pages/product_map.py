@@ -22,7 +22,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
-from pages.state import PRODUCT_KEY, product_label, projection, run_items
+from pages.state import PRODUCT_KEY, product_label, projection, run_items, search_example
 from pages.widgets import chart, need_run
 
 st.title("Product map")
@@ -34,7 +34,7 @@ method = controls[0].radio("Projection", ["UMAP", "PCA"], horizontal=True)
 colour_options = ["cluster", "popularity", "price band"] + (["category"] if items["category"].notna().any() else [])
 colour = controls[1].selectbox("Colour by", colour_options)
 neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method == "PCA")
-query = controls[3].text_input("Find products (name, code or meaning)", placeholder="e.g. garden party, or 85123A")
+query = controls[3].text_input("Find products (name, code or meaning)", placeholder=search_example(items))
 
 cap = limits().map_points
 buyers = items["buyers"].to_numpy()

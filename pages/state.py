@@ -192,3 +192,14 @@ def featurizer_for(run_id: str):
 
     run = load_run(run_id)
     return fit_featurizer(ws().load_dataset(run.info.dataset.name).catalogue, run.items)
+
+
+def search_example(items) -> str:
+    """A search box's example from the run's own products: a word of its best seller's name and its
+    code ("garden party, or 85123A" named retail products on a grocery or film log)."""
+    top = items.sort_values("buyers", ascending=False).iloc[0] if len(items) else None
+    if top is None:
+        return ""
+    code, name = str(top["item"]), str(top["name"] or "")
+    word = next((w.lower() for w in name.split() if len(w) > 3 and w.isalpha()), "") if name != code else ""
+    return f"e.g. {word}, or {code}" if word else f"e.g. {code}"

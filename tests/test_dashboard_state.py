@@ -214,3 +214,18 @@ def test_the_runs_table_groups_runs_by_dataset_and_names_each_as_it_serves():
                         run("r2", "retail", 0.11, {"filter": 2.0}), run("g2", "groceries", 0.20)])
     assert table["run"].tolist() == ["g1", "g2", "r2", "r1"]
     assert table["model"].tolist()[2:] == ["LightGCN + graph filter x2", "LightGCN"]
+
+
+def test_search_examples_come_from_the_runs_own_products():
+    """The map's and the neighbourhood's search boxes said "e.g. garden party, or 85123A" on a grocery
+    or film log; the example is now the run's best seller."""
+    import pandas as pd
+
+    from pages.state import search_example
+
+    retail = pd.DataFrame({"item": ["85123A", "22423"], "name": ["WHITE HANGING HEART T-LIGHT HOLDER", "CAKESTAND"],
+                           "buyers": [90, 40]})
+    assert search_example(retail) == "e.g. white, or 85123A"
+    groceries = pd.DataFrame({"item": ["yogurt", "whole milk"], "name": ["yogurt", "whole milk"], "buyers": [5, 9]})
+    assert search_example(groceries) == "e.g. whole milk"
+    assert search_example(groceries.iloc[:0]) == ""
