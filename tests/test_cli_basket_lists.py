@@ -88,3 +88,20 @@ def test_basket_eval_says_why_a_blend_can_score_below_its_gnn_on_its_validation_
     out = capsys.readouterr().out
     assert "lightgcn+blend: LightGCN + random-walk filter x2 + popularity x0.1" in out and said in out
 
+
+
+def test_a_basket_list_names_each_basket_by_its_line_number(tmp_path):
+    """A merchandiser looking up basket 3 of a basket list got the fourth line (`recommend --user 3`): baskets
+    are named by their line numbers, as an editor counts them, and the reading note says so."""
+    from gnnrec_core import ingest
+
+    path = tmp_path / "baskets.csv"
+    path.write_text("milk,bread,butter\nbeer,crisps,salsa,milk\ntea,biscuits\ncoffee,cake,milk,bread\nmilk,tea\n"
+                    "bread,butter,jam,milk,tea\nbeer,salsa\ncake,coffee,tea\n")
+    result = ingest(path)
+    third = result.events[result.events["basket"] == "3"]
+    assert sorted(third["item"]) == ["biscuits", "tea"] and "0" not in set(result.events["basket"])
+    assert any("each named by its line number" in note for note in result.report.warnings)
+    done = run_cli("recommend", path, "--user-col", "basket", "--user", "3", "--model", "pop", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    assert not {"tea", "biscuits"} & {r["item"] for r in json.loads(done.stdout)["recommendations"]}

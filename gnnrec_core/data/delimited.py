@@ -234,8 +234,9 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         frame = _read_baskets(text, delimiter, name)
         shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
         notes.append(f"read as a basket list, one basket per line ({frame[BASKET_COLUMNS[0]].nunique():,} "
-                     f"baskets, items separated by {shown}): rows hold different numbers of fields and the first "
-                     f"does not name columns; if it is a table, quote the values that hold {shown}")
+                     f"baskets, each named by its line number, items separated by {shown}): rows hold different "
+                     f"numbers of fields and the first does not name columns; if it is a table, quote the values "
+                     f"that hold {shown}")
         return frame
     headerless = _is_data_row(rows)
     first = "first row" if headerless else "header"
@@ -384,6 +385,7 @@ def _read_baskets(text: str, delimiter: str, name: str) -> pd.DataFrame:
     items = np.array([item.strip() for row in rows for item in row], dtype=object)
     numbers = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
     keep = items != ""
-    labels = np.arange(len(rows)).astype(str).astype(object)  # one string per basket, not per line
+    # Each basket named by its line number, as an editor counts them: "--user 3" was the fourth line
+    labels = np.arange(1, len(rows) + 1).astype(str).astype(object)  # one string per basket, not per item
     return pd.DataFrame({BASKET_COLUMNS[0]: pd.array(labels[numbers[keep]], dtype="str"),
                          BASKET_COLUMNS[1]: pd.array(items[keep], dtype="str")})
