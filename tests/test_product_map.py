@@ -44,6 +44,10 @@ def test_the_maps_colours_are_regions_of_the_map_as_drawn():
     groups = [set(regions[i * 40:(i + 1) * 40]) for i in range(3)]
     assert all(len(g) == 1 for g in groups) and len(set.union(*groups)) == 3
     assert regions[-1] == regions[40]  # the thin one at (9.5, 0.5): the second group's region
+    # A long tail's 20 drawn products made 12 colours, most of one product each: ten points a region at least
+    few = rng.normal(0, 1, (20, 2))
+    assert len(set(map_regions(few, np.ones(20, bool), n_regions=12))) == 2
+    assert len(set(map_regions(few[:9], np.ones(9, bool), n_regions=12))) == 1
 
 
 def _overlap(a, b):

@@ -156,6 +156,9 @@ def _nudges(width: float, height: float) -> list[tuple[float, float]]:
     return steps
 
 
+REGION_POINTS = 10  # the fewest well-evidenced points a map region is drawn for
+
+
 def map_regions(xy: np.ndarray, well: np.ndarray, n_regions: int = 12, seed: int = 0) -> np.ndarray:
     """A region id per point of a drawn map: k-means on the map's own coordinates, fitted on the
     well-evidenced points (`well`) and given to every point. The product map colours and names these:
@@ -165,7 +168,9 @@ def map_regions(xy: np.ndarray, well: np.ndarray, n_regions: int = 12, seed: int
 
     xy = np.asarray(xy, np.float64)
     fit_on = xy[well] if int(np.sum(well)) >= n_regions else xy
-    n_regions = max(1, min(n_regions, len(fit_on)))
+    # At least REGION_POINTS points a region: a long tail's 20 drawn products made 12 colours, most of
+    # one product each, groups the data does not have
+    n_regions = max(1, min(n_regions, len(fit_on) // REGION_POINTS))
     model = KMeans(n_regions, random_state=seed, n_init=3).fit(fit_on)
     regions: np.ndarray = model.predict(xy)
     return regions
