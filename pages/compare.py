@@ -238,7 +238,12 @@ elif mode == "Two runs":
     st.dataframe(thin_words(shown.head(200)), hide_index=True, column_config={
         "overlap": st.column_config.ProgressColumn("overlap (Jaccard)", format="%.2f", min_value=0, max_value=1),
         "buyers": st.column_config.NumberColumn("buyers (run B)", help="customers who bought it, in run B's data"),
-        "thin": thin_column(f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest")})
+        "thin": thin_column(f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest"),
+        # "gained 10, lost 5" at k = 10 read as a miscount: each side counts only products both runs know
+        "neighbours gained": st.column_config.NumberColumn(help=f"of B's top {k}, those not in A's, among the products "
+                                                                "both runs know (so gained and lost can differ)"),
+        "neighbours lost": st.column_config.NumberColumn(help=f"of A's top {k}, those not in B's, among the products "
+                                                              "both runs know (so gained and lost can differ)")})
     st.download_button("Download (CSV)", csv_bytes(shown), "neighbour_changes.csv", "text/csv")
 else:
     datasets = ws().list_datasets()
