@@ -25,7 +25,6 @@ from gnnrec_core import (
     rules_scatter,
     similar_table,
     suggested_min_support,
-    thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
@@ -35,6 +34,7 @@ from pages.widgets import (
     dataset_problem,
     need_saved_dataset,
     table_height,
+    thin_anchor_warning,
     thin_column,
     thin_words,
 )
@@ -186,9 +186,7 @@ else:
             "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
                                                            help="customers who bought both"),
             "thin": thin_column(f"fewer than {THIN:,} buyers")})
-        thin_anchor = thin_anchor_words(int(item_buyers(run.model)[lookup[str(items[product])]]))
-        if thin_anchor:
-            right.warning(escape_markdown(thin_anchor[0].upper() + thin_anchor[1:] + "."))
+        thin_anchor_warning(int(item_buyers(run.model)[lookup[str(items[product])]]), right)
         right.caption(f"From run {escape_markdown(runs[0].run_id)} "
                       f"({escape_markdown(LABELS.get(run.model.name, run.model.name))}); products with fewer than "
                       f"{fewest:,} buyers are left out (0.2% of the {run.model.n_users:,} customers, at least 2).")

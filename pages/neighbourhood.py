@@ -17,12 +17,11 @@ from gnnrec_core import (
     placement_table,
     similarity_basis,
     text_encoder_note,
-    thin_anchor_words,
 )
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items, search_example
-from pages.widgets import chart, csv_bytes, need_run, table_height, thin_column, thin_words
+from pages.widgets import chart, csv_bytes, need_run, table_height, thin_anchor_warning, thin_column, thin_words
 
 st.title("Product neighbourhood")
 run_id, run = need_run()
@@ -85,9 +84,7 @@ table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count)
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
 buyers = int(items.at[product, "buyers"])
-thin_anchor = thin_anchor_words(buyers)  # as `similar` and the Associations page say it
-if thin_anchor:
-    st.warning(escape_markdown(thin_anchor[0].upper() + thin_anchor[1:] + "."))
+thin_anchor_warning(buyers)  # as `similar` and the Associations page say it
 st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} "
            f"customer{'' if buyers == 1 else 's'}, in "
            f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "

@@ -23,6 +23,7 @@ from gnnrec_core import (
     IngestResult,
     Run,
     RunInfo,
+    thin_anchor_words,
 )
 from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
@@ -331,3 +332,11 @@ def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **k
                            key=f"csv-{key or name}")
     return event
 
+
+
+def thin_anchor_warning(buyers: int, where: Any = st) -> None:
+    """A product's list resting on fewer than THIN buyers, said as `similar` says it (Associations,
+    Neighbourhood); nothing for a product with enough."""
+    words = thin_anchor_words(buyers)
+    if words:
+        where.warning(escape_markdown(words[0].upper() + words[1:] + "."))

@@ -127,22 +127,28 @@ def test_names_cannot_escape_the_workspace(name, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
 
 
+def _neighbourhood_page(tmp_path, monkeypatch, dataset, model, product: str) -> AppTest:
+    """The Neighbourhood page on `product`, its dataset and a LightGCN run of `model` saved and active."""
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    store = Workspace(tmp_path / "ws")
+    store.save_dataset("data", dataset.ingest)
+    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
+                                RunInfo(DatasetRef("data"), "lightgcn", ())))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["active_dataset"], at.session_state["active_run"] = "data", run_id
+    at.session_state["active_product"] = product
+    at.run()
+    at.switch_page("pages/neighbourhood.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.mark.parametrize("product", ["p0", "p2"], ids=["script", "markdown"])
 def test_pages_render_hostile_names_as_text(hostile, tmp_path, monkeypatch, product):
     """The neighbourhood caption and the map search caption carry a hostile name and a hostile
     query: every markup character arrives escaped, and nothing raw reaches the page."""
     path, dataset, model = hostile
-    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
-    store = Workspace(tmp_path / "ws")
-    store.save_dataset("hostile", dataset.ingest)
-    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
-                                RunInfo(DatasetRef("hostile"), "lightgcn", ())))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["active_dataset"], at.session_state["active_run"] = "hostile", run_id
-    at.session_state["active_product"] = product
-    at.run()
-    at.switch_page("pages/neighbourhood.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = _neighbourhood_page(tmp_path, monkeypatch, dataset, model, product)
     name = {"p0": SCRIPT, "p2": MARKDOWN}[product]
     captions = [str(c.value) for c in at.caption]
     assert any(c.startswith(escape_markdown(name) + ":") for c in captions), captions  # the name, escaped
@@ -163,17 +169,7 @@ def test_the_neighbourhood_of_a_product_of_few_buyers_says_so(tmp_path, monkeypa
     pd.DataFrame(rows, columns=["order_id", "product_id", "user_id"]).to_csv(path, index=False)
     dataset = prepare(ingest(path))
     model = LightGCN(epochs=2, dim=8).fit(dataset.interactions.matrix())
-    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
-    store = Workspace(tmp_path / "ws")
-    store.save_dataset("small", dataset.ingest)
-    run_id = store.save_run(Run(model, dataset.interactions.users, dataset.interactions.items,
-                                RunInfo(DatasetRef("small"), "lightgcn", ())))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["active_dataset"], at.session_state["active_run"] = "small", run_id
-    at.session_state["active_product"] = product
-    at.run()
-    at.switch_page("pages/neighbourhood.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = _neighbourhood_page(tmp_path, monkeypatch, dataset, model, product)
     warned = [str(w.value) for w in at.warning if "too few customers to trust" in str(w.value)]
     assert bool(warned) == thin
     if thin:

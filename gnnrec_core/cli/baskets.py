@@ -28,7 +28,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
              if value is not None}  # else RuleConfig's, the Associations page's defaults
     result = _ingest(args)
     if args.min_support is None:  # the Associations page's starting point, from the data
-        stats, items = catalogue_stats(result.events, min_support=1.0)  # the baskets; pairs of every basket alone
+        # min_support 1: the baskets and products, pairs left uncounted (default_support_stats counts those it needs)
+        stats, items = catalogue_stats(result.events, min_support=1.0)
         stats, support = default_support_stats(stats.baskets)
         config = RuleConfig(min_support=support, max_len=args.max_len, **given)
     else:

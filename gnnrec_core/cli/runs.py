@@ -67,7 +67,9 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     metrics = [as_printed(blends_by_parts(run.info), ["valid_ndcg", "ndcg", "recall", "coverage"]) for run in (a, b)]
     merged = as_printed(runs_side_by_side(*metrics), [*TABLE, "test recall A", "test recall B",
                                                       "test coverage A", "test coverage B"])
-    if not (same_data and same_split and a.info.k == b.info.k):  # each run's own figures stand (as the page)
+    # A change between the runs' figures is a change of model alone only on one data, split and cut-off
+    comparable = bool(same_data and same_split and a.info.k == b.info.k)
+    if not comparable:  # each run's own figures stand (as the page)
         merged = merged.drop(columns=list(CHANGE_COLUMNS))
     _print_table(merged)
     weights = [f"run {side}, {'; '.join(blend_weights(run.info))}" for side, run in zip("AB", (a, b))
@@ -88,9 +90,8 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
                             "compares the neighbourhoods")
             print(f"note: {warnings[-1]}")
     rows = merged.astype(object).where(merged.notna(), None).to_dict(orient="records")
-    # "comparable": a change between the runs' figures is a change of model alone; each reason it is
-    # not is a key of its own, as a note says it in words.
-    return {"run_a": ids[0], "run_b": ids[1], "comparable": same_data and same_split and a.info.k == b.info.k,
+    # Each reason the figures do not compare is a key of its own, as a note says it in words
+    return {"run_a": ids[0], "run_b": ids[1], "comparable": comparable,
             "same_data": same_data, "same_split": bool(same_split), "same_k": a.info.k == b.info.k, "notes": warnings,
             "settings": differs.drop(columns="differs").rename(columns={"run A": "a", "run B": "b"}).to_dict(
                 orient="records"),

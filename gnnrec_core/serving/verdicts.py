@@ -10,6 +10,7 @@ import math
 from dataclasses import replace
 
 from ..matrix.interactions import SPLIT_WORDS
+from ..pipeline.table_verdicts import POPULARITY_ROW
 from ..records import BudgetCut, Gain, RunInfo, Verdicts
 from ..setting_words import epochs_words
 
@@ -58,12 +59,11 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
                f"on {gain.metric_label}, {interval_words(gain)}")
     # The reference is a filter, or Popularity where the trained row's blend adds the popularity prior
     # and the prior alone ranks better than every filter (table_verdicts.verdicts)
-    prior = gain.reference.split("+")[0] == "pop"
+    prior = gain.reference.split("+")[0] == POPULARITY_ROW
     untrained = "its blend's popularity prior alone" if prior else "a graph filter solved without training"
     if gain.verdict == "ahead":
-        said = (f"Training added {percent(gain.relative)} over the best "
-                + ("model solved without training, its blend's popularity prior alone " if prior else
-                   "graph filter solved without training ") + f"({figures}).")
+        over = "its blend's popularity prior alone" if prior else "the best graph filter solved without training"
+        said = f"Training added {percent(gain.relative)} over {over} ({figures})."
     elif gain.verdict == "level":
         said = (f"Training added nothing measurable: {percent(gain.relative)}, inside the noise ({figures}). "
                 f"{_capitalised(gain.reference_label)} gives the same ranking quality with no training.")
