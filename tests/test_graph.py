@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
@@ -47,6 +48,23 @@ def test_cooccurrence_jaccard_and_lift_by_hand():
     lift = item_similarity(cooc, 4, "lift")
     assert np.isclose(lift[0, 1], (2 / 4) / ((3 / 4) * (2 / 4)))
     assert np.isclose(lift[0, 2], (1 / 4) / ((3 / 4) * (2 / 4)))
+
+
+@pytest.mark.parametrize("min_count", [2, 40, 60, 10_000])
+def test_cooccurrence_above_a_min_count_is_every_pair_of_items_that_reach_it(min_count):
+    """Pairs counted among products of at least min_count baskets, written straight into CSR: every
+    such pair as the full product has it, no other pair, and every product's own count kept."""
+    rng = np.random.default_rng(0)
+    baskets = sp.random(3_000, 400, density=0.02, format="csr", random_state=1, dtype=np.float32)
+    baskets.data[:] = 1
+    baskets = (baskets @ sp.diags((rng.random(400) < 0.9).astype(np.float32))).tocsr()  # some in no basket
+    full = cooccurrence(baskets).toarray()
+    counts = np.diag(full)
+    reach = counts >= min_count
+    assert 0 < reach.sum() < 400 or min_count == 10_000
+    expected = np.where(np.outer(reach, reach), full, 0)
+    np.fill_diagonal(expected, counts)
+    assert np.array_equal(cooccurrence(baskets, min_count).toarray(), expected)
 
 
 def test_keep_top_k_keeps_the_largest():
