@@ -131,3 +131,19 @@ def test_the_floor_is_worded_as_typed_and_a_log_left_without_ratings_says_so(tmp
     none_rated = ingest(path, min_rating=6)  # every rated line goes; the unrated one stays
     words = dict(summary(none_rated).lines())["Ratings"]
     assert words == "ratings below 6 were dropped as not liked; no rated line is left"
+
+
+@pytest.mark.parametrize(("flags", "said"), [((), True), (("--min-rating", "4"), False),
+                                             (("--weighting", "rating"), False)])
+def test_a_ratings_table_says_a_low_rating_counted_as_a_like(tmp_path, flags, said):
+    """`benchmark` and `train` on a ratings log without a floor: the table counts a 1-star line as
+    much as a 5, and the command says so beside it, as `ingest` and the report do."""
+    path = tmp_path / "ratings.csv"
+    pd.DataFrame({"user": [f"u{i}" for i in range(30) for _ in range(6)],
+                  "item": [f"p{(i + j) % 12}" for i in range(30) for j in range(6)],
+                  "rating": [5, 4, 1, 5, 5, 4] * 30}).to_csv(path, index=False)
+    done = run_cli("benchmark", path, "--models", "pop", *flags)
+    assert done.returncode == 0, done.stderr
+    line = ("ratings.csv: every rated product counts as an interaction, a rating of 1 as much as the highest "
+            "(--min-rating N drops lower ones; --weighting rating weighs them)")
+    assert (line in done.stdout.splitlines()) is said

@@ -101,6 +101,12 @@ def print_reading(args: argparse.Namespace, dataset: Dataset, split: dict[str, A
     floor = floor_dropped_line(Path(args.data).name, report.min_rating, report.dropped)
     if floor is not None:
         print(floor)
+    elif getattr(args, "weighting", None) != "rating" and report.mapping.get("rating"):
+        rated = dataset.ingest.events["rating"].dropna()
+        if len(rated):  # as `ingest` and the report say it: a 1-star line is not read as a dislike
+            print(f"{Path(args.data).name}: every rated product counts as an interaction, a rating of "
+                  f"{rated.min():g} as much as the highest (--min-rating N drops lower ones; --weighting rating "
+                  "weighs them)")
     if heldout is not None:
         print("\n".join(heldout_notes(Path(args.test).name, heldout)))
 
