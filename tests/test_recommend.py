@@ -346,3 +346,22 @@ def test_a_pair_bought_together_no_more_than_chance_is_not_called_often(tmp_path
         "bought soda -> the nearest of the purchases in the model, though not alike: embedding similarity -0.323")
     assert _path("soda", 0, 1, 0.4, "embedding similarity", None) == (
         "bought soda -> linked in the model: embedding similarity 0.4")
+
+
+def test_the_caption_says_how_a_path_picks_a_purchase_only_where_a_path_names_one(tmp_path):
+    """Where every row's path is "popular overall" (the blend's popularity part largest on each),
+    the caption said how a path names the purchase nearest the product: a path no row had."""
+    from gnnrec_core.models.embedding import _log_counts
+
+    dataset = _communities(tmp_path)
+    train = dataset.interactions.matrix()
+    model = LightGCN(dim=8, epochs=3, auto=False, blend=False).fit(train)
+    model.popularity_ = _log_counts(train)
+    said = "the purchase nearest the product in the model"
+    model.tuning_ = {"blend": {"popularity": 50.0}}
+    table = recommend_table(model, dataset, 3, k=5)
+    assert set(table["path"]) == {"popular overall"} and said not in table.attrs["explained"]
+    model.tuning_ = {"blend": {"popularity": 0.01}}
+    table = recommend_table(model, dataset, 3, k=5)
+    assert any(path.startswith("nearest purchase in the model: ") for path in table["path"])
+    assert said in table.attrs["explained"]

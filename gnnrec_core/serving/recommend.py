@@ -283,8 +283,10 @@ def whole_percents(values: list[float]) -> list[int]:
     return whole
 
 
-def explained(parts: ScoreParts, model: Recommender) -> str:
-    """Where the listed scores come from, in words: the share of each kind of part (by absolute size)."""
+def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = True) -> str:
+    """Where the listed scores come from, in words: the share of each kind of part (by absolute size).
+    `names_a_purchase` False: no row's path names a purchase (each is "popular overall", say), so the
+    words on how a path picks its purchase are left out."""
     if BUYERS in parts.other:
         boosted = (", moved by the merchandising boost (in standard deviations of the scores)"
                    if BOOST in parts.other else "")
@@ -308,7 +310,7 @@ def explained(parts: ScoreParts, model: Recommender) -> str:
     part, weight = filter_part(getattr(model, "blend_weights", {}))  # the blend's filter links purchases
     nearest = ((f" The path names the purchase whose {PART_LABELS[part]} part is largest where one is positive, else"
                 if weight else " The path names") + " the purchase nearest the product in the model: a link to "
-               "read, not a share of the score.") if LEARNED in parts.other else ""
+               "read, not a share of the score.") if LEARNED in parts.other and names_a_purchase else ""
     present = [what for what, size in sizes.items() if size > 0]
     if present == [f"the {LEARNED}"]:  # one part: its share says nothing
         return (f"{LABELS.get(model.name, model.name)} scores each product against one profile it learned for the "
@@ -341,23 +343,24 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         links = largest_parts(model, parts.history, history, np.asarray(items, np.int64))
     place = {int(item): j for j, item in enumerate(history)}
     sources = [names[place[int(j)]] if j >= 0 else "" for j in links.purchase[0]]
-    paths = []
+    paths, names_a_purchase = [], False
     for row, item in enumerate(items):
         source, weight, measure = sources[row], float(links.weight[0, row]), str(links.measure[0, row])
-        if not source or UNSPLIT in parts.other:
+        if not source or UNSPLIT in parts.other or (
+                LEARNED in parts.other and measure == model.link_label and _largest_other(parts, row) != LEARNED):
             paths.append(_other_path(parts, row))
-        elif LEARNED not in parts.other or measure != model.link_label:  # a part the purchase brings: how it links
+            continue
+        names_a_purchase = True
+        if LEARNED not in parts.other or measure != model.link_label:  # a part the purchase brings: how it links
             paths.append(path_words(source, int(links.purchase[0, row]), int(item), weight, measure, stats))
-        elif _largest_other(parts, row) == LEARNED:  # the purchase nearest it, as a link only
+        else:  # the learned profile's part is largest: the purchase nearest it, as a link only
             paths.append(f"nearest purchase in the model: {source} ({measure} {weight:.2f})")
-        else:
-            paths.append(_other_path(parts, row))
     if SPECS[model.name].needs_features if model.name in SPECS else False:
         paths = with_name_likeness(paths, sources, frame["name"].tolist())
     frame["path"] = paths
     frame.attrs["parts"] = rows
     if len(items):  # an empty list has no scores to explain (its note says why it is empty)
-        frame.attrs["explained"] = explained(parts, model)
+        frame.attrs["explained"] = explained(parts, model, names_a_purchase)
     return frame
 
 
