@@ -25,6 +25,7 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.data.heldout import heldout_notes, read_like
+from gnnrec_core.fit.metrics import VALIDATION_K
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS, served_label
 from gnnrec_core.pipeline.experiment import MAX_REPEAT
@@ -87,7 +88,7 @@ def progress_panel() -> None:
             trial = "settings search, a trial's " if last["epochs"] < most else ""
             text += f" - {trial}epoch {last['epoch']}/{last['epochs']}, loss {last['loss']:.4f}"
             if last.get("valid_ndcg") is not None:
-                text += f", validation nDCG@10 {last['valid_ndcg']:.4f}"
+                text += f", validation nDCG@{VALIDATION_K} {last['valid_ndcg']:.4f}"
         elif last.get("stage") == "search":
             text += f" - searching settings: configuration {last['candidate']} scored {last['score']:.4f}"
         st.progress(min(float(last.get("run_done", 0.0)), 1.0), text=text)
@@ -228,7 +229,7 @@ st.markdown("**Validation**: a random slice of the train split"  # under a time 
                ". Compare and tune runs on these numbers") + ".")
 if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(
-        columns={"valid_ndcg": f"validation nDCG@{info.k}", "train_seconds": "fit seconds"})
+        columns={"valid_ndcg": f"validation nDCG@{VALIDATION_K}", "train_seconds": "fit seconds"})
     st.dataframe(as_printed(valid_table, [valid_table.columns[1]]).sort_values(valid_table.columns[1], ascending=False),
                  hide_index=True, placeholder=MISSING,
                  column_config={valid_table.columns[1]: st.column_config.NumberColumn(format="%.4f")})

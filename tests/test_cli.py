@@ -171,6 +171,22 @@ def test_recommend_similar_export_and_train(small_log, tmp_path):
     assert f"--workspace {tmp_path / 'ws'}`" in train.stdout
 
 
+def test_the_validation_column_is_read_at_one_cut_off_whatever_k_the_table_uses(small_log, tmp_path):
+    """`train --k 20` headed every validation figure @20, while the filters' came from their searches
+    at @10 and the refitted baselines' at @20 (EASE read first at @20 and was named the runner-up on
+    validation). Every model chooses its settings at nDCG@10: the column is that, at any --k."""
+    valid = {}
+    for k in ("10", "20"):
+        out = tmp_path / f"run{k}.json"
+        done = run_cli("train", small_log, "--workspace", tmp_path / "ws", "--model", "ease",
+                       "--compare-with", "pop,itemknn,gfcf", "--k", k, "--json", out)
+        assert done.returncode == 0, done.stderr
+        assert "validation nDCG@10 " in done.stdout and "validation nDCG@20" not in done.stdout
+        valid[k] = {row["key"]: row["valid_ndcg"] for row in json.loads(out.read_text())["results"]}
+    assert set(valid["10"]) == {"ease", "pop", "itemknn", "gfcf"} and None not in valid["10"].values()
+    assert valid["10"] == valid["20"]
+
+
 def _in_a_terminal(*args) -> str:
     """Run the CLI with stdout and stderr on a pseudo-terminal 120 columns wide; all it printed."""
     import fcntl

@@ -14,7 +14,7 @@ from ..data.ingest import IngestResult
 from ..data.rating_floor import floor_dropped_line
 from ..errors import ConfigError
 from ..file_output import writable_file, write_output
-from ..fit.metrics import METRICS
+from ..fit.metrics import METRICS, VALIDATION_K
 from ..matrix.interactions import InteractionConfig, Interactions, given_split
 from ..models.registry import BLEND_WEIGHTS_WORDS, row_label, served_label
 from ..pipeline.benchmark import Dataset, benchmark, benchmark_seeds, parse_models, prepare
@@ -247,7 +247,7 @@ def tuning_line(tuning: Tuning) -> str:
     line = f"chose {chosen}{among}" if tuning.searched else \
         f"ran its default settings, {chosen} ({tuning.unsearched_reason})"
     if tuning.valid_ndcg is not None:
-        line += f" (validation nDCG@10 {tuning.valid_ndcg:.4f} alone"
+        line += f" (validation nDCG@{VALIDATION_K} {tuning.valid_ndcg:.4f} alone"
         if tuning.blended and tuning.blend_valid_ndcg is not None:
             line += f"; {tuning.blend_valid_ndcg:.4f} blended with {blend_words(tuning.blend)}"
         elif tuning.blend_searched:  # blends were tried on validation; none beat the model alone
@@ -294,7 +294,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                                                        *([f"note: {serving}"] if serving else [])), info.model)
     main = info.main_result
     # the row the saved model scores as: its blend where validation chose one (a user read the alone row's figure)
-    score = (f", validation nDCG@{info.k} {main.valid_ndcg:.4f} as {row_label(main.model, main.blend)}"
+    score = (f", validation nDCG@{VALIDATION_K} {main.valid_ndcg:.4f} as {row_label(main.model, main.blend)}"
              if main and main.valid_ndcg is not None else "")
     default = workspace.root.resolve() == Path("workspace").resolve()  # the dashboard's own, run from here
     env = "" if default else f"GNNREC_WORKSPACE={workspace.root} "

@@ -231,7 +231,13 @@ def ranking_metrics(top: np.ndarray, relevant: sp.csr_matrix, k: int) -> dict[st
         }
 
 
-def evaluate(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix, k: int = 10,
+# The cut-off every model chooses its settings on (each search, a GNN's epochs and blend), and so the
+# one every validation figure is read at, whatever k a table reports on test: a `--k 20` run's
+# validation column mixed the searches' @10 with refitted baselines' @20, and put EASE first.
+VALIDATION_K = 10
+
+
+def evaluate(score_users: ScoreFn, train: sp.csr_matrix, test: sp.csr_matrix, k: int = VALIDATION_K,
              batch_size: int | None = None, exclude_extra: sp.csr_matrix | None = None,
              memory_budget: int | None = None) -> dict[str, float]:
     """Mean metrics@k over users with held-out items. score_users(user_indices) -> (n, items).

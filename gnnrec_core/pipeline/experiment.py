@@ -30,7 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ConfigError
-from ..fit.metrics import Evaluation, cutoff_notes, evaluate
+from ..fit.metrics import VALIDATION_K, Evaluation, cutoff_notes, evaluate
 from ..matrix.interactions import InteractionConfig, Split, SplitConfig, carve_validation, given_split, split
 from ..models import BASELINES, MODELS, SPECS, Recommender
 from ..models.registry import BLEND_FILTERS
@@ -246,7 +246,8 @@ def _budgets(models: list[str], settings: dict[str, Any], main: str) -> dict[str
 
 def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.csr_matrix, valid: sp.csr_matrix,
                      config: ExperimentConfig) -> float | None:
-    """nDCG@k on the validation slice: the GNN's from its own search (same carve), else the model
+    """nDCG@VALIDATION_K on the validation slice, the cut-off the searches choose on, whatever the
+    run's k: the GNN's from its own search (same carve), else the model
     refitted on the rest of train at the settings it chose on train (EASE's lambda: chosen on a
     carve of train, as a filter's settings are, and not searched a second time; ~1 s of the sample's
     Train run). None when the GNN ran without validation (auto off)."""
@@ -257,7 +258,7 @@ def _validation_ndcg(name: str, model: Recommender, dataset: Dataset, part: sp.c
         return tuning.valid_ndcg if tuning is not None else None
     options = (dict(config.settings) if name == config.model else {}) | chosen_settings(name, model.tuning())
     fitted, _ = fit_timed(name, dataset, part, device=config.device, seed=config.seed, **options)
-    return float(evaluate(fitted.score, part, valid, k=config.k)["ndcg"])
+    return float(evaluate(fitted.score, part, valid, k=VALIDATION_K)["ndcg"])
 
 
 def chosen_settings(name: str, tuning: Tuning | None) -> dict[str, Any]:
@@ -291,7 +292,8 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
     if tuning is None or tuning.valid_ndcg is None:  # EASE's lambda is in the table
         return []
     chosen = chosen_words(tuning.chosen)
-    blended = "" if tuning.blend_valid_ndcg is None else f" (validation nDCG@10 {tuning.blend_valid_ndcg:.4f} blended)"
+    blended = ("" if tuning.blend_valid_ndcg is None
+               else f" (validation nDCG@{VALIDATION_K} {tuning.blend_valid_ndcg:.4f} blended)")
     mixed = f"; blended with {blend_words(tuning.blend)}{blended}" if tuning.blended else \
         "; no blend beat it on validation" if tuning.blend_searched else ""
     how = (f"chose {chosen} among {tuning.candidates} configurations on a validation slice of train"
@@ -303,7 +305,7 @@ def _tuning_notes(name: str, tuning: Tuning | None) -> list[str]:
         f"{', stopped by the time budget' if tuning.stopped == 'deadline' else ''}"
         # Compare's "weights kept from epoch 15" beside "30 epochs" here read as two runs' figures
         + (f", the weights of epoch {tuning.best_epoch} kept as the best on validation" if kept else ""))
-    return [f"{SPECS[name].label}: {how} (validation nDCG@10 {tuning.valid_ndcg:.4f}{trained}){mixed}."]
+    return [f"{SPECS[name].label}: {how} (validation nDCG@{VALIDATION_K} {tuning.valid_ndcg:.4f}{trained}){mixed}."]
 
 
 def train_and_save(workspace: Workspace, dataset: DatasetRef, data: Dataset,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..fit.metrics import VALIDATION_K
 from ..models.registry import GNN_MODELS
 from .explore import SIMILAR
 from .projection import place_labels
@@ -217,7 +218,7 @@ def _label_on_top(fig: go.Figure, text: str) -> None:
     labels.text = tuple("" if j == i else t for j, t in enumerate(labels.text))
 
 
-METRIC_WORDS = {"valid_ndcg": "validation nDCG@k", "ndcg": "test nDCG@k", "recall": "test recall@k",
+METRIC_WORDS = {"valid_ndcg": f"validation nDCG@{VALIDATION_K}", "ndcg": "test nDCG@k", "recall": "test recall@k",
                 "coverage": "catalogue coverage"}  # chart titles in words, not column names
 
 

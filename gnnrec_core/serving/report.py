@@ -18,7 +18,7 @@ from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
 from ..baskets.evidence import THIN
 from ..data.summary import summary
-from ..fit.metrics import METRICS
+from ..fit.metrics import METRICS, VALIDATION_K
 from ..models import Recommender
 from ..models.registry import row_label, served_label
 from ..pipeline.benchmark import Dataset
@@ -179,7 +179,7 @@ def _metrics_section(info: RunInfo) -> list[str]:
     if not results:
         return []
     k = int(info.k)  # headings in words: the report is read by people, not parsed (run.json is)
-    frame = pd.DataFrame([{"model": row_label(r.model, r.blend), f"validation nDCG@{k}": r.valid_ndcg,
+    frame = pd.DataFrame([{"model": row_label(r.model, r.blend), f"validation nDCG@{VALIDATION_K}": r.valid_ndcg,
                            **{f"{METRIC_LABELS.get(m, m)}@{k}": r.metric(m) for m in METRICS},
                            "fit seconds": r.train_seconds} for r in results])
     out = [f"<h2>How well each model ranks (k = {int(info.k)}, same split)</h2>",
