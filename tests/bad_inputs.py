@@ -222,6 +222,11 @@ def corpus() -> list[Case]:
         Case("Excel, several sheets", "orders.xlsx",
              _xlsx({"Notes": pd.DataFrame(), "Orders": _orders_frame(), "Summary": pd.DataFrame({"total": [90]})}),
              "note", r"read sheet 'Orders'"),
+        Case("Excel, a month's orders in two sheets of the same columns", "orders.xlsx",
+             _xlsx({"1-14 March": _orders_frame().iloc[:80],
+                    "15-31 March": _orders_frame().iloc[80:, ::-1]}),  # the same columns, another order
+             "note", r"read sheets '1-14 March', '15-31 March' of 2 \(1-14 March, 15-31 March\) as one table, in "
+             r"the workbook's order \(80 \+ 80 rows\): they have the same columns"),
         Case("Excel, merged title row above the header", "orders.xlsx",
              _xlsx({"Orders": _orders_frame()}, title_row="Order export, March 2024"), "note",
              r"header found on row 2"),

@@ -57,6 +57,29 @@ def test_integral_floats_keep_their_integer_spelling():
     assert frame["CustomerID"].isna().tolist() == [False, True, False]
 
 
+def test_a_workbook_of_one_table_in_several_sheets_is_read_whole():
+    """A year exported as two half-year sheets (Online Retail II's two years are two sheets): both
+    are read, in the workbook's order, each one's columns put in the first's; a sheet of other
+    columns is left out and named. Only the larger half was read before."""
+    first = pd.DataFrame({"Invoice": ["1", "1", "2"], "StockCode": ["a", "b", "a"], "Customer ID": [7.0, 7.0, 8.0]})
+    second = pd.DataFrame({"Customer ID": [9.0, 9.0, 9.0, 7.0], "StockCode": ["c", "a", "b", "c"],
+                           "Invoice": ["3", "3", "3", "4"]})
+    excel = io.BytesIO()
+    with pd.ExcelWriter(excel, engine="openpyxl") as writer:
+        first.to_excel(writer, sheet_name="Year 2009-2010", index=False)
+        pd.DataFrame({"country": ["UK", "FR"], "revenue": [10, 3]}).to_excel(writer, sheet_name="By country",
+                                                                          index=False)
+        second.to_excel(writer, sheet_name="Year 2010-2011", index=False)
+    frame = read_table(excel.getvalue(), "online_retail_II.xlsx")
+    assert list(frame.columns) == ["Invoice", "StockCode", "Customer ID"]
+    assert frame["Invoice"].tolist() == ["1", "1", "2", "3", "3", "3", "4"]
+    assert frame["Customer ID"].tolist() == ["7", "7", "8", "9", "9", "9", "7"]
+    assert frame.attrs["notes"] == [
+        "read sheets 'Year 2009-2010', 'Year 2010-2011' of 3 (Year 2009-2010, By country, Year 2010-2011) as one "
+        "table, in the workbook's order (3 + 4 rows): they have the same columns; not read: 'By country' (other "
+        "columns); save a sheet alone to read it"]
+
+
 def test_basket_per_line_file_becomes_long_rows():
     data = b"milk,bread,eggs\nbeer\nmilk,beer\n"
     frame = read_table(data, "baskets.csv")

@@ -77,8 +77,10 @@ def _column_number(letters: bytes) -> int:
 
 
 def read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
-    """The sheet holding the table: recognised columns (an item ID) first, then the most rows. The
-    header is the first row that is mostly filled in (a merged title row above it is skipped)."""
+    """The sheet holding the table: recognised columns (an item ID) first, then the most rows; with
+    every other sheet of the same columns stacked on it, in the workbook's order (an export split by
+    year or half-year: Online Retail II's two sheets are its two years). The header is the first row
+    that is mostly filled in (a merged title row above it is skipped)."""
     _check_workbook(data, name)
     # openpyxl, not calamine (7x faster): where a grid passed _check_grid's allowance anyway, calamine's
     # failed allocation aborts the whole process (a Rust abort is no exception to catch: one cell at
@@ -90,15 +92,32 @@ def read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
         raise InputError(f"expected a sheet with a header and data rows in '{name}', found "
                          f"{len(sheets)} sheet(s) without: {', '.join(map(repr, sheets))[:160]}")
     sheet = max(usable, key=lambda s: (_names_an_item(usable[s][0]), len(usable[s][0])))  # ties: the first
-    body, header_row = usable[sheet]
+    # the same columns in any order: one table the export wrote in parts, in the first part's order
+    read = [s for s in usable if s == sheet or sorted(usable[s][0].columns) == sorted(usable[sheet][0].columns)]
+    columns = list(usable[read[0]][0].columns)
+    body = pd.concat([usable[s][0][columns] for s in read], ignore_index=True) if len(read) > 1 else usable[sheet][0]
     if len(sheets) > 1:
-        why = "it holds the table (an item column and the most rows)" if len(usable) > 1 else "the others are empty"
-        notes.append(f"read sheet '{shown(sheet)}' of {len(sheets)} ({', '.join(map(shown, sheets))}): {why}; "
-                     "save the sheet you want alone to read another")
-    if header_row:
-        notes.append(f"header found on row {header_row} of sheet '{shown(sheet)}'; "
-                     "the rows above it (titles, merged cells) were skipped")
+        notes.append(_sheets_note(sheets, usable, read))
+    for one in read:
+        if usable[one][1]:
+            notes.append(f"header found on row {usable[one][1]} of sheet '{shown(one)}'; "
+                         "the rows above it (titles, merged cells) were skipped")
     return _as_text(body)
+
+
+def _sheets_note(sheets: dict, usable: dict, read: list) -> str:
+    """Which sheets were read, and why the others were not."""
+    listed = f"of {len(sheets)} ({', '.join(map(shown, sheets))})"
+    left = [s for s in sheets if s not in read]
+    if len(read) > 1:
+        rows = " + ".join(f"{len(usable[s][0]):,}" for s in read)
+        why = {s: "other columns" if s in usable else "no table" for s in left}
+        other = (f"; not read: {', '.join(f'{shown(s)!r} ({why[s]})' for s in left)}; save a sheet alone to read "
+                 "it") if left else ""
+        return (f"read sheets {', '.join(repr(shown(s)) for s in read)} {listed} as one table, in the workbook's "
+                f"order ({rows} rows): they have the same columns{other}")
+    why = "it holds the table (an item column and the most rows)" if len(usable) > 1 else "the others are empty"
+    return f"read sheet '{shown(read[0])}' {listed}: {why}; save the sheet you want alone to read another"
 
 
 def _sheet_table(raw: pd.DataFrame) -> tuple[pd.DataFrame, int] | None:
