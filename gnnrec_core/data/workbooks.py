@@ -105,15 +105,16 @@ def read_excel(data: bytes, name: str, notes: list[str]) -> pd.DataFrame:
     return _as_text(body)
 
 
-def _sheets_note(sheets: dict, usable: dict, read: list) -> str:
+def _sheets_note(sheets: dict[str, pd.DataFrame], usable: dict[str, tuple[pd.DataFrame, int]],
+                 read: list[str]) -> str:
     """Which sheets were read, and why the others were not."""
     listed = f"of {len(sheets)} ({', '.join(map(shown, sheets))})"
     left = [s for s in sheets if s not in read]
     if len(read) > 1:
         rows = " + ".join(f"{len(usable[s][0]):,}" for s in read)
-        why = {s: "other columns" if s in usable else "no table" for s in left}
-        other = (f"; not read: {', '.join(f'{shown(s)!r} ({why[s]})' for s in left)}; save a sheet alone to read "
-                 "it") if left else ""
+        because = {s: "other columns" if s in usable else "no table" for s in left}
+        other = (f"; not read: {', '.join(f'{shown(s)!r} ({because[s]})' for s in left)}; save a sheet alone to "
+                 "read it") if left else ""
         return (f"read sheets {', '.join(repr(shown(s)) for s in read)} {listed} as one table, in the workbook's "
                 f"order ({rows} rows): they have the same columns{other}")
     why = "it holds the table (an item column and the most rows)" if len(usable) > 1 else "the others are empty"
