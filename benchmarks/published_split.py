@@ -103,14 +103,20 @@ def train_pairs(source: Path) -> list[tuple[int, int]]:
 
 
 def write_csvs(source: Path) -> tuple[Path, Path]:
-    """train.csv and test.csv (user_id,item_id) in the cache, written once."""
+    """train.csv and test.csv (user_id,item_id) in the cache, written once per source folder: another
+    --source rewrites them (its files were once ignored for the first source's, without a word)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     files = CACHE / "train.csv", CACHE / "test.csv"
+    stamp, written_from = CACHE / "source.txt", str(source.resolve())
+    if not stamp.is_file() or stamp.read_text() != written_from:
+        for target in files:
+            target.unlink(missing_ok=True)
     for target, pairs in zip(files, (lambda: train_pairs(source), lambda: _lines(source / "test.txt"))):
         if not target.is_file():
             rows = pairs()
             target.write_text("user_id,item_id\n" + "".join(f"u{u},i{i}\n" for u, i in rows))
-            print(f"{target}: {len(rows):,} pairs")
+            print(f"{target}: {len(rows):,} pairs from {written_from}")
+    stamp.write_text(written_from)
     return files
 
 

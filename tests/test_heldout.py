@@ -155,3 +155,34 @@ def test_train_takes_the_train_pages_split_and_every_front_end_says_who_it_left_
     assert f"{cold:,} customers left out (every interaction of theirs after the cut" in split_sentence(info.split, 10)
     refused = run_cli("train", small_log, "--split", "time", "--test", small_log, "--workspace", tmp_path / "ws")
     assert refused.returncode == 2 and "--test: expected no --split or --test-size" in refused.stderr
+
+
+def test_a_published_split_of_user_item_lists_is_scored_as_written(tmp_path):
+    """train.txt / test.txt as LightGCN's published splits write them ("user item item ...", one user
+    a line): read as they are, where a message once said to save them as CSV; the test file's users
+    and items unknown to train counted and skipped, recall and nDCG at both cut-offs."""
+    train_lines, test_lines = [], []
+    for user in range(60):
+        group = user % 3  # three groups of ten venues each
+        venues = [group * 10 + (user + j) % 10 for j in range(6)]
+        train_lines.append(" ".join(map(str, [user, *venues[:3 + user % 2]])))  # lines of different lengths
+        test_lines.append(" ".join(map(str, [user, *venues[4:]])))
+    test_lines += ["60 1 2", "61 99"]  # a user train never saw (2 pairs), then one with an item it never saw
+    test_lines[5] += " 98"  # an unknown item for a known user
+    (tmp_path / "train.txt").write_text("\n".join(train_lines) + "\n")
+    (tmp_path / "test.txt").write_text("\n".join(test_lines) + "\n")
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "benchmark", str(tmp_path / "train.txt"), "--test",
+                           str(tmp_path / "test.txt"), "--k", "20,10", "--models", "pop,itemknn", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert "note: read as user-item lists, one user per line (60 users, 210 pairs)" in done.stderr
+    assert "test.txt: read as user-item lists, one user per line (62 users, 124 pairs)" in done.stdout
+    assert "held-out pairs: 124; scored 120; skipped 3 with a user train never saw, 1 with an item train never saw" \
+        in said
+    result = json.loads(out.read_text())
+    assert result["ks"] == [20, 10]
+    row = next(r for r in result["results"] if r["model"] == "itemknn")
+    assert set(row["at_k"]) == {"10", "20"} and all(set(at) == {"recall", "ndcg"} for at in row["at_k"].values())
+    assert row["at_k"]["20"]["recall"] >= row["at_k"]["10"]["recall"] > 0.5  # the groups' venues are found

@@ -80,6 +80,28 @@ def test_a_workbook_of_one_table_in_several_sheets_is_read_whole():
         "columns); save a sheet alone to read it"]
 
 
+def test_user_item_lists_of_a_published_split_become_pairs():
+    """LightGCN's train.txt: a user's number, then their items'; a line of a user alone holds no pair."""
+    data = b"0 5 6 7\n1 6\n2 5 8\n3\n4 9 5 6\n5 7 8\r\n"
+    frame = read_table(data, "train.txt")
+    assert list(frame.columns) == ["user", "item"]
+    assert list(zip(frame["user"], frame["item"])) == [("0", "5"), ("0", "6"), ("0", "7"), ("1", "6"), ("2", "5"),
+                                                        ("2", "8"), ("4", "9"), ("4", "5"), ("4", "6"), ("5", "7"),
+                                                        ("5", "8")]
+    assert frame.attrs["notes"][0].startswith("read as user-item lists, one user per line (5 users, 11 pairs)")
+    assert frame.attrs["notes"][0].endswith("; 1 line named a user with no items")
+
+
+@pytest.mark.parametrize("data", [b"5 6 7\n5 8\n6 5 9\n5 1\n7 2 3\n5 2\n",  # first products repeat: baskets
+                                  b"1 196 242 3\n2 186 302 3\n3 22 377 1\n4 244 51 2\n5 166 346 1\n"])  # one width
+def test_numbers_that_are_not_user_lists_are_not_read_as_them(data):
+    try:
+        frame = read_table(data, "log.txt")
+    except InputError:
+        return  # refused as before
+    assert not any(note.startswith("read as user-item lists") for note in frame.attrs.get("notes", []))
+
+
 def test_basket_per_line_file_becomes_long_rows():
     data = b"milk,bread,eggs\nbeer\nmilk,beer\n"
     frame = read_table(data, "baskets.csv")

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import InputError
 from .frames import _check_columns, _one_line
 from .mapping import SYNONYMS, normalise_name, shown
+from .user_lists import is_user_lists, read_user_lists
 from .value_returns import fields_in, values_returns
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -214,6 +215,8 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         sample_lines, cut = [cut], None
     if not sample_lines:
         raise InputError(f"expected a table in '{name}', found only blank lines")
+    if is_user_lists(sample_lines):
+        return read_user_lists(text, name, notes)
     if _is_markdown_table(sample_lines):
         notes.append("read as a Markdown table: its |---| separator row and the pipes at each line's ends left out")
         return _read_delimited(_markdown_as_delimited(text), name, notes)
