@@ -69,6 +69,8 @@ def test_an_unknown_id_is_refused_before_any_fit(args, small_log, monkeypatch, c
     (["benchmark", "{small}", "--seed", "-1"], "expected a seed from 0 to 4294967295, found -1"),
     (["benchmark", "{small}", "--seed", str(2**64)], "expected a seed from 0"),
     (["report", "{small}", "--k", "0"], "expected a whole number from 1 to 2,147,483,647, found 0"),
+    (["train", "{small}", "--k", "10,20"], "expected one cut-off, a whole number, found '10,20': a saved run is "
+                                            "scored at one k; `benchmark` takes several (--k 20,10)"),
     (["recommend", "{small}", "--user", "17850", "--k", "-1"], "expected a whole number from 1 to 2,147,483,647, "
                                                                "found -1"),
     (["benchmark", "{small}", "--k", "1" + "0" * 23], "expected whole numbers from 1 to 2,147,483,647"),  # overflowed

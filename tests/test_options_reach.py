@@ -29,7 +29,7 @@ import gnnrec_core.serving.explore as explore_module
 import gnnrec_core.serving.export as export_module
 import gnnrec_core.serving.merchandising as merchandising_module
 import gnnrec_core.serving.recommend as recommend_module
-from gnnrec_core.cli import build_parser, main, positive_int, seed
+from gnnrec_core.cli import build_parser, main, one_cutoff, positive_int, seed
 
 # Options that shape only what is printed or where it goes, never what is computed.
 OUTPUT_ONLY: dict[Any, str] = {
@@ -190,7 +190,7 @@ def _other_value(command: str, action: argparse.Action, files: dict[str, Path]) 
         return [flag]
     if action.choices:
         return [flag, next(c for c in action.choices if c != action.default)]
-    if action.type in (int, positive_int, seed):
+    if action.type in (int, positive_int, one_cutoff, seed):
         return [flag, str((action.default or 1) + 2)]
     raise AssertionError(f"{command} {flag}: no value to try; add one to this test")
 

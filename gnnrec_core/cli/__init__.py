@@ -33,6 +33,7 @@ from .args import (
     finite,
     input_paths,
     non_negative_seconds,
+    one_cutoff,
     positive_int,
     positive_seconds,
     seed,
@@ -147,7 +148,7 @@ def build_parser(prog: str = "python -m gnnrec_core") -> argparse.ArgumentParser
             sub.add_argument("--k", type=cutoffs, default=(10,), metavar="K[,K...]",
                              help="cut-offs: recall and nDCG at each, every metric at the first (default 10)")
         else:
-            sub.add_argument("--k", type=positive_int, default=10)
+            sub.add_argument("--k", type=one_cutoff if name in ("train", "report") else positive_int, default=10)
         if name in ("benchmark", "train", "report"):
             sub.add_argument("--repeat", type=positive_int, default=1, metavar="N",
                              help="run N times, seeds --seed to --seed+N-1 (each draws its split; a --test set or "

@@ -93,6 +93,14 @@ def positive_int(text: str) -> int:
     return _whole(text, 1, LARGEST, f"a whole number from 1 to {LARGEST:,}")
 
 
+def one_cutoff(text: str) -> int:
+    """The one cut-off a saved run is scored at; several are `benchmark`'s, said where they are typed."""
+    if "," in text:
+        raise argparse.ArgumentTypeError(f"expected one cut-off, a whole number, found '{text}': a saved run is "
+                                         "scored at one k; `benchmark` takes several (--k 20,10)")
+    return positive_int(text)
+
+
 def cutoffs(text: str) -> tuple[int, ...]:
     """One or more k, comma-separated ("10,20"); the first gives the table's flat metrics."""
     parts = [part.strip() for part in text.split(",")]
