@@ -365,3 +365,13 @@ def test_the_caption_says_how_a_path_picks_a_purchase_only_where_a_path_names_on
     table = recommend_table(model, dataset, 3, k=5)
     assert any(path.startswith("nearest purchase in the model: ") for path in table["path"])
     assert said in table.attrs["explained"]
+
+
+def test_a_hand_built_baskets_shares_are_of_its_products_not_a_customers_purchases(tmp_path):
+    """`recommend --basket a,b` has no customer: its caption read '98% from the customer's purchases'."""
+    dataset = _communities(tmp_path)
+    model = _blended_lightgcn(dataset.interactions.matrix())
+    basket = recommend_for_basket(model, dataset, [0, 1], k=4).attrs["explained"]
+    assert "% from the basket's products" in basket and "customer's purchases" not in basket
+    own = recommend_table(model, dataset, 3, k=4).attrs["explained"]
+    assert "% from the customer's purchases" in own

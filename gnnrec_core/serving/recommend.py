@@ -58,6 +58,7 @@ POPULARITY = "overall popularity"  # the blend's popularity prior
 BUYERS = "buyers"  # the popularity model's whole score
 BOOST = "merchandising boost"
 HISTORY = "the customer's purchases"  # the share of the score that comes from each purchase
+BASKET_HISTORY = "the basket's products"  # the same of a hand-built basket: no customer bought them
 UNSPLIT = "the model's score (not split)"  # a model whose score the parts could not rebuild
 TOLERANCE = 1e-3  # relative: parts that rebuild the score closer than this are exact (float32 models)
 
@@ -283,10 +284,11 @@ def whole_percents(values: list[float]) -> list[int]:
     return whole
 
 
-def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = True) -> str:
+def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = True, of_basket: bool = False) -> str:
     """Where the listed scores come from, in words: the share of each kind of part (by absolute size).
     `names_a_purchase` False: no row's path names a purchase (each is "popular overall", say), so the
-    words on how a path picks its purchase are left out."""
+    words on how a path picks its purchase are left out. `of_basket`: a hand-built basket, no
+    customer's: its products, not a customer's purchases."""
     if BUYERS in parts.other:
         boosted = (", moved by the merchandising boost (in standard deviations of the scores)"
                    if BOOST in parts.other else "")
@@ -296,11 +298,13 @@ def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = Tr
     if not parts.other:
         return (f"Each score is exactly the sum of what each purchase brings (strength x {model.link_label}): the "
                 "largest are named, the rest of the history summed.")
-    sizes = {HISTORY: float(np.abs(parts.history).sum())}
+    history = BASKET_HISTORY if of_basket else HISTORY
+    sizes = {history: float(np.abs(parts.history).sum())}
     sizes |= {f"the {label}": float(np.abs(column).sum()) for label, column in parts.other.items()}
     total = sum(sizes.values())
     if total == 0:
-        return "Every listed score is 0: nothing the customer bought links to these products."
+        bought = "in the basket" if of_basket else "the customer bought"
+        return f"Every listed score is 0: nothing {bought} links to these products."
     kept = {what: size for what, size in sizes.items() if size > 0}
     shares = [f"{share}% from {what}" for what, share in zip(kept, whole_percents(list(kept.values())))]
     words = ", ".join(shares[:-1]) + (" and " if len(shares) > 1 else "") + shares[-1]
@@ -317,7 +321,7 @@ def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = Tr
                 "customer from their purchases and from customers like them, not purchase by purchase: the "
                 f"{LEARNED} beside each product is that whole score.{nearest}")
     kinds = (f": what each purchase brings{link}, the rest of the history summed, and the parts that do not come "
-             "from the history" if sizes[HISTORY] > 0 else ", none of which comes from a single purchase")
+             "from the history" if sizes[history] > 0 else ", none of which comes from a single purchase")
     return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {words} "
             f"(by absolute size).{learned}{nearest}")
 
@@ -360,7 +364,7 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
     frame["path"] = paths
     frame.attrs["parts"] = rows
     if len(items):  # an empty list has no scores to explain (its note says why it is empty)
-        frame.attrs["explained"] = explained(parts, model, names_a_purchase)
+        frame.attrs["explained"] = explained(parts, model, names_a_purchase, of_basket=not known)
     return frame
 
 
