@@ -85,12 +85,15 @@ table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
 buyers = int(items.at[product, "buyers"])
 thin_anchor_warning(buyers)  # as `similar` and the Associations page say it
+in_baskets = "" if stats.histories else f", in {int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets"
+baskets_are = ("The log has no order column: each customer's whole history is their one basket, so shared baskets "
+               "are shared customers. " if stats.histories else
+               "Baskets count every order in the data, with a known customer or not; buyers count customers. ")
 st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} "
-           f"customer{'' if buyers == 1 else 's'}, in "
-           f"{int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets. Confidence = share of its baskets "
+           f"customer{'' if buyers == 1 else 's'}{in_baskets}. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
-           "together). Baskets count every order in the data, with a known customer or not; buyers count customers. "
+           f"together). {baskets_are}"
            f"Similarity: {escape_markdown(run.model.link_scale)}."
            + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest

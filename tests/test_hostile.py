@@ -175,3 +175,20 @@ def test_the_neighbourhood_of_a_product_of_few_buyers_says_so(tmp_path, monkeypa
     if thin:
         assert warned[0].replace("\\", "").startswith("This product has 2 buyers (fewer than 10)")
         assert any(": bought by 2 customers, in 2 of" in str(c.value) for c in at.caption)
+
+
+@pytest.mark.parametrize("orders", [True, False], ids=["orders", "check-ins"])
+def test_the_neighbourhood_of_a_log_without_orders_counts_customers_not_baskets(tmp_path, monkeypatch, orders):
+    """A check-in log has no order column: the caption said 'in 77 of 2,000 baskets ... Baskets count
+    every order in the data' of a log that has no orders."""
+    rows = [(f"o{n}", f"v{(n * 3 + j) % 12}", f"u{n % 15}") for n in range(90) for j in range(3)]
+    frame = pd.DataFrame(rows, columns=["order_id", "venue_id", "user_id"])
+    path = tmp_path / "log.csv"
+    (frame if orders else frame.drop(columns="order_id")).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    model = LightGCN(epochs=2, dim=8).fit(dataset.interactions.matrix())
+    at = _neighbourhood_page(tmp_path, monkeypatch, dataset, model, "v0")
+    caption = next(str(c.value) for c in at.caption if str(c.value).startswith("v0: bought by "))
+    assert ("Baskets count every order in the data" in caption) is orders
+    assert ("each customer's whole history is their one basket" in caption) is not orders
+    assert (" of 90 baskets" in caption) is orders

@@ -326,9 +326,12 @@ def test_example_customers_are_active_and_each_named_once():
 def test_a_pair_bought_together_no_more_than_chance_is_not_called_often(tmp_path):
     """Staples share many baskets by popularity alone: 269 baskets at lift 1.1 (at least 1.0) read
     "often bought with it" to a grocery merchandiser. Only a lift bound above 1 is called often."""
+    from gnnrec_core.baskets.associations import BasketStats
     from gnnrec_core.serving.purchase_links import path_words as _path
 
     class Stats:
+        histories, together = False, BasketStats.together  # an order log's words
+
         def __init__(self, lift_low, lift=1.1):
             self.lift_low, self.lift = lift_low, lift
 
@@ -375,3 +378,23 @@ def test_a_hand_built_baskets_shares_are_of_its_products_not_a_customers_purchas
     assert "% from the basket's products" in basket and "customer's purchases" not in basket
     own = recommend_table(model, dataset, 3, k=4).attrs["explained"]
     assert "% from the customer's purchases" in own
+
+
+def test_a_log_without_orders_counts_shared_customers_not_baskets(tmp_path):
+    """A check-in or ratings log has no order column: each customer's history is their one basket,
+    and a path read 'bought with it in only 3 baskets' of a log that has none."""
+    matrix = communities(users_each=8, items_each=6, bought=3).tocoo()
+    for orders in (True, False):
+        rows = [(f"o{u}", f"u{u:02d}", f"v{i:02d}") for u, i in zip(matrix.row, matrix.col)]
+        frame = pd.DataFrame(rows, columns=["order_id", "user_id", "venue_id"])
+        path = tmp_path / f"log{orders}.csv"
+        (frame if orders else frame.drop(columns="order_id")).to_csv(path, index=False)
+        dataset = prepare(ingest(path))
+        model = ItemKNN().fit(dataset.interactions.matrix())
+        stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+        assert stats.histories is not orders
+        paths = " ".join(recommend_table(model, dataset, 3, k=5, stats=stats)["path"])
+        if orders:
+            assert "(bought with it in only " in paths and " customer" not in paths
+        else:
+            assert "(bought with it by only " in paths and "basket" not in paths

@@ -28,6 +28,16 @@ from .evidence import evidence_columns, min_evidence
 class BasketStats:
     baskets: sp.csr_matrix  # baskets x items, binary
     cooc: sp.csr_matrix  # items x items counts; diagonal = baskets holding the item
+    # No order column: each basket is one customer's whole history (a ratings or check-in log), so a
+    # count of baskets is a count of customers, and is said so
+    histories: bool = False
+
+    def together(self, count: int, only: bool = False) -> str:
+        """Where a pair was seen, in the data's own unit: 'in 45 baskets', or 'by 45 customers' where
+        each basket is a customer's history ("45 baskets" of a log that has none)."""
+        plural, only_ = ("" if count == 1 else "s"), ("only " if only else "")
+        return (f"by {only_}{count:,} customer{plural}" if self.histories
+                else f"in {only_}{count:,} basket{plural}")
 
     @property
     def n_baskets(self) -> int:
@@ -77,7 +87,8 @@ def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[Bas
     codes, items = pd.factorize(events["item"][keep].astype(str), sort=True)
     matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes.astype(np.int64), len(items))
     min_count = least_baskets(min_support, matrix.shape[0])
-    return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr()),
+    return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr(),
+                        histories=bool(events["basket"].isna().all())),
             np.asarray(items, dtype=object))
 
 
@@ -93,4 +104,4 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
     select = sp.csr_matrix((np.ones(len(found), np.float32), (column[found], found)),
                            shape=(len(items), len(item_lookup)))
     matrix = (stats.baskets @ select).tocsr()
-    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr())
+    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr(), histories=stats.histories)

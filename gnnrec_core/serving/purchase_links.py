@@ -105,16 +105,16 @@ def path_words(name: str, source: int, target: int, similarity: float, label: st
         pair = stats.pair(int(source), int(target))
         if pair["count"] >= 1:
             together = int(pair["count"])  # "often" only where the baskets say so
-            baskets = f"{together} basket{'' if together == 1 else 's'}"
             if together < THIN:  # the model's link leads: a lift from 1-9 baskets ("at least 0.3") is no evidence
-                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it in only "
-                        f"{baskets})")
+                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it "
+                        f"{stats.together(together, only=True)})")
             if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
                 # "no more often than chance, lift 1.7" read as a contradiction: above 1, chance is not ruled out
                 clearly = "not clearly more" if pair["lift"] > 1.0 else "no more"
-                evidence = f"bought with it in {baskets}, {clearly} often than chance"
+                evidence = f"bought with it {stats.together(together)}, {clearly} often than chance"
             else:
-                evidence = f"often bought with it: {baskets}"
+                evidence = (f"often bought with it {stats.together(together)}" if stats.histories
+                            else f"often bought with it: {together} basket{'' if together == 1 else 's'}")
             return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
     if similarity < 0:  # the purchase whose part is largest, though the model sets the two apart
         return f"bought {name} -> the nearest of the purchases in the model, though not alike: {label} {similarity:.3g}"
