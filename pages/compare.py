@@ -14,6 +14,7 @@ from gnnrec_core import (
     top_pairs,
 )
 from gnnrec_core.baskets.evidence import THIN
+from gnnrec_core.serving.explore import overlap_words
 from gnnrec_core.serving.run_diff import (
     CHANGE_COLUMNS,
     as_printed,
@@ -219,7 +220,7 @@ elif mode == "Two runs":
     if stale[1] is not None:  # run B's names and buyers come from its dataset: gone or replaced (said above)
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
-    st.metric("Mean overlap of top neighbours (Jaccard)", f"{changes['overlap'].mean():.2f}",
+    st.metric("Mean overlap of top neighbours (Jaccard)", overlap_words(float(changes["overlap"].mean())),
               help=f"Over {len(changes):,} products both runs know with at least {max(floor_a, floor_b):d} buyers "
                    f"(A's floor {floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page): fewer buyers "
                    "give neighbours by chance")

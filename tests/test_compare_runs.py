@@ -9,6 +9,7 @@ from test_cli import run_cli
 
 from gnnrec_core import LABELS
 from gnnrec_core.records import DatasetRef, ResultRow, RunInfo
+from gnnrec_core.serving.explore import overlap_words
 from gnnrec_core.serving.run_diff import blend_weights, blends_by_parts, runs_side_by_side
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.store import Workspace
@@ -118,7 +119,8 @@ def _the_command_line_compares_as_the_page_does(at: AppTest, boxes: dict, worksp
     for column in ("validation nDCG A", "validation nDCG B", "test nDCG A", "test nDCG B", "test nDCG change"):
         pd.testing.assert_series_equal(rows[column].astype(float), shown[column].astype(float), check_names=False)
     said = next(m.value for m in at.metric if m.label.startswith("Mean overlap"))
-    assert f"{found['neighbour_overlap']:.2f}" == said and found["comparable"] and not found["notes"]
+    assert overlap_words(found["neighbour_overlap"]) == said and found["comparable"] and not found["notes"]
+    assert overlap_words(0.9966) == "0.996" and overlap_words(1.0) == "1.000"  # never 1 where a list changed
     assert found["same_data"] and found["same_split"] and found["same_k"]
     assert f"(Jaccard) {said}, over" in typed.stdout
     missing = rows[["test nDCG A", "test nDCG B"]].isna().to_numpy().any()  # a row one run alone has

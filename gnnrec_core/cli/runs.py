@@ -20,7 +20,7 @@ TABLE = ["validation nDCG A", "validation nDCG B", "validation change", "test nD
 
 def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     from ..models.registry import served_label
-    from ..serving.explore import compare_neighbours
+    from ..serving.explore import compare_neighbours, overlap_words
     from ..serving.run_diff import (
         CHANGE_COLUMNS,
         as_printed,
@@ -82,7 +82,7 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
     if overlap is None:
         print(f"neighbourhoods: the two runs share no product with at least {max(floors):d} buyers")
     else:
-        print(f"neighbourhoods: mean overlap of the top {args.k} neighbours (Jaccard) {overlap:.2f}, over "
+        print(f"neighbourhoods: mean overlap of the top {args.k} neighbours (Jaccard) {overlap_words(overlap)}, over "
               f"{len(changes):,} products both runs know with at least {max(floors):d} buyers")
         if args.k >= len(changes) - 1 and overlap == 1.0:  # --k 5000 over 933 products: 1.00 said nothing
             warnings.append(f"--k {args.k} is not below the {len(changes):,} products compared: every list holds "
