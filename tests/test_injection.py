@@ -231,6 +231,7 @@ TRUSTED = {
     # The engine's words and the run's seeds (integers):
     "seeds_caption(info.split, info.seeds)", "seeds_words(info.seeds, over.training)",
     "seeds_words(info.seeds, over.graph)", "first_split_words(info.seeds, info.split)",
+    "in_baskets", "baskets_are",  # two counts in fixed words; fixed words (pages/neighbourhood.py)
 }
 
 
