@@ -145,11 +145,19 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
 GRAPH_SIZE = (1000, 600)  # the pixels a full-width graph is laid out for: what its labels are placed and padded by
 
 
+NODE_CORE_PX = 8  # half the side of the square around each node that no name covers (a 16 px marker)
+NAME_GAP_PX = 10  # from a node's centre to its name's, past the font size: the name's white ground clears the marker
+
+
 def _graph_labels(fig: go.Figure, xy: np.ndarray, texts: list[str], font_px: int,
-                  size: tuple[int, int] = GRAPH_SIZE) -> None:
-    """Node names as a text trace, each just above its node and never over another (one with no
-    free place inside the plot is left to its hover). The axes are widened first by half the widest
-    name and three label heights, so a name over a node at the edge is not cut."""
+                  size: tuple[int, int] = GRAPH_SIZE, bold: str | None = None, below: np.ndarray | None = None
+                  ) -> None:
+    """Node names, each just above its node (else just below) and never over another (one with no
+    free place there is left to its hover), each on a white ground: annotations, drawn above every line and
+    arrow (a text trace lay under the edges, and the rules' arrows, annotations too, struck its names
+    through). `bold`: the name drawn larger and bold (the centre's); `below`: nodes whose name goes
+under them (an arrow's head comes down onto them: a name above hid it). The axes are widened first by
+    half the widest name and three label heights, so a name over a node at the edge is not cut."""
     widest_px = max((len(t) for t in texts), default=0) * 0.6 * font_px + 8
     tall_px = 3 * (font_px + 8)
     ranges = []
@@ -159,10 +167,19 @@ def _graph_labels(fig: go.Figure, xy: np.ndarray, texts: list[str], font_px: int
         middle = (low + high) / 2
         ranges.append((middle - span / 2, middle + span / 2))
     (x0, x1), (y0, y1) = ranges
-    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1] + (font_px + 6) * (y1 - y0) / size[1]})  # above
-    placed = place_labels(frame, pd.Series(texts, index=frame.index), size, font_px, bounds=(x0, x1, y0, y1))
-    fig.add_trace(go.Scatter(x=placed["x"], y=placed["y"], mode="text", text=placed["text"],
-                             textfont=dict(size=font_px), hoverinfo="skip", showlegend=False))
+    side = np.where(below, -1.0, 1.0) if below is not None else np.ones(len(xy))
+    gap = (font_px + NAME_GAP_PX) * (y1 - y0) / size[1]
+    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1] + side * gap, "other_dy": -2 * side * gap})  # or opposite
+    # Each node's core is kept clear: a name nudged down onto a node hid it under the name's white ground
+    core_x, core_y = NODE_CORE_PX * (x1 - x0) / size[0], NODE_CORE_PX * (y1 - y0) / size[1]
+    nodes = [(x - core_x, x + core_x, y - core_y, y + core_y) for x, y in xy]
+    placed = place_labels(frame, pd.Series(texts, index=frame.index), size, font_px, bounds=(x0, x1, y0, y1),
+                          obstacles=nodes)
+    for x, y, text in zip(placed["x"], placed["y"], placed["text"]):
+        emphasised = text == bold
+        fig.add_annotation(x=x, y=y, xref="x", yref="y", text=f"<b>{text}</b>" if emphasised else text,
+                           showarrow=False, font=dict(size=font_px + 1 if emphasised else font_px),
+                           bgcolor="rgba(255,255,255,0.85)", borderpad=1)
     fig.update_layout(xaxis=dict(visible=False, range=[x0, x1]), yaxis=dict(visible=False, range=[y0, y1]))
 
 
@@ -197,25 +214,10 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
         showlegend=False))
     # The centre's name first: it keeps its place when labels compete.
     order = sorted(range(len(nodes)), key=lambda i: (nodes[i] != centre, depth[i]))
-    _graph_labels(fig, xy[order], [safe(short(names.get(nodes[i], nodes[i]), 30)) for i in order], 11)
-    _label_on_top(fig, safe(short(names.get(centre, centre), 30)))
+    _graph_labels(fig, xy[order], [safe(short(names.get(nodes[i], nodes[i]), 30)) for i in order], 11,
+                  bold=safe(short(names.get(centre, centre), 30)))
     fig.update_layout(height=GRAPH_SIZE[1], legend=dict(orientation="h"), **LAYOUT)
     return fig
-
-
-def _label_on_top(fig: go.Figure, text: str) -> None:
-    """The centre's name, drawn over the edges that all meet under it (a text trace is drawn under
-    later traces' lines, an annotation above every trace), on a white ground."""
-    labels = next((trace for trace in reversed(fig.data) if trace.mode == "text"), None)
-    if labels is None or labels.text is None:
-        return
-    where = [i for i, t in enumerate(labels.text) if t == text]
-    if not where:
-        return
-    i = where[0]
-    fig.add_annotation(x=labels.x[i], y=labels.y[i], text=f"<b>{text}</b>", showarrow=False,
-                       font=dict(size=12), bgcolor="rgba(255,255,255,0.9)")
-    labels.text = tuple("" if j == i else t for j, t in enumerate(labels.text))
 
 
 METRIC_WORDS = {"valid_ndcg": f"validation nDCG@{VALIDATION_K}", "ndcg": "test nDCG@k", "recall": "test recall@k",
@@ -336,7 +338,11 @@ def packed_layout(graph: nx.DiGraph, seed: int = 0) -> dict[Any, np.ndarray]:
     position: dict[Any, np.ndarray] = {}
     row, column = 0, 0
     for nodes in groups:
-        part = graph.subgraph(nodes).to_undirected()
+        # nodes in a fixed order: a small subgraph view iterates its set of nodes, whose order for
+        # names changes with each process's hash seed, and the layout with it (another graph per restart)
+        part = nx.Graph()
+        part.add_nodes_from(sorted(nodes))
+        part.add_edges_from((a, b) for a, b in graph.edges() if a in nodes and b in nodes)
         wide = len(nodes) > 4
         if wide and column:  # a wide group starts a row
             row, column = row + 1, 0
@@ -367,10 +373,16 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width
     lifts = np.array([d["lift"] for _, _, d in graph.edges(data=True)], float)
     widths = 1 + 4 * (lifts - lifts.min()) / max(np.ptp(lifts), 1e-9)
     fig = go.Figure()
-    for (a, b, d), width in zip(graph.edges(data=True), widths):
+    width_of = {(a, b): float(width) for (a, b), width in zip(graph.edges(), widths)}
+    for (a, b), width in width_of.items():
+        both = (b, a) in width_of
+        if both and (b, a) < (a, b):
+            continue  # a rule each way: one line with a head at each end (two lay on one another, one head hidden)
         fig.add_annotation(x=position[b][0], y=position[b][1], ax=position[a][0], ay=position[a][1],
                            xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
-                           arrowwidth=float(width), arrowcolor=PALETTE[0], opacity=0.6, standoff=8)
+                           arrowside="end+start" if both else "end", startarrowhead=3, startstandoff=8,
+                           arrowwidth=max(width, width_of.get((b, a), 0.0)), arrowcolor=PALETTE[0], opacity=0.6,
+                           standoff=8)
     def label(node: str) -> str:
         return " + ".join(names.get(code, code) for code in node.split(" + "))
     nodes = list(graph.nodes)
@@ -379,7 +391,13 @@ def rules_graph(rules: pd.DataFrame, names: dict[str, str], seed: int = 0, width
                              hovertext=[safe(label(n)) for n in nodes], hoverinfo="text"))
     # The busiest products first: they keep their names when labels compete.
     order = sorted(range(len(nodes)), key=lambda i: -graph.degree(nodes[i]))
-    _graph_labels(fig, xy[order], [safe(short(label(nodes[i]), 30)) for i in order], 10, (width_px, GRAPH_SIZE[1]))
-    fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, width = lift)", height=GRAPH_SIZE[1],
+    heads = [(b, a) for a, b in width_of]  # (head, tail) of every rule: a two-way pair's both ends
+    from_above = {head for head, tail in heads if position[tail][1] > position[head][1]}
+    from_below = {head for head, tail in heads if position[tail][1] < position[head][1]}
+    below = np.array([nodes[i] in from_above and nodes[i] not in from_below for i in order])
+    _graph_labels(fig, xy[order], [safe(short(label(nodes[i]), 30)) for i in order], 10, (width_px, GRAPH_SIZE[1]),
+                  below=below)
+    fig.update_layout(title="Strongest rules (arrow = antecedent to consequent, both ends = both ways, width = lift)",
+                      height=GRAPH_SIZE[1],
                       showlegend=False, **LAYOUT)
     return fig

@@ -114,14 +114,18 @@ def umap_seconds(n_points: int) -> float:
 
 
 def place_labels(centres: pd.DataFrame, texts: pd.Series, size: tuple[int, int] = (1100, 600),
-                 font_px: int = 12, bounds: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+                 font_px: int = 12, bounds: tuple[float, float, float, float] | None = None,
+                 obstacles: list[tuple[float, float, float, float]] | None = None) -> pd.DataFrame:
     """Where cluster words go on a map of `size` pixels (x, y, text rows), none overlapping another.
 
     centres: x, y per cluster (data units), most important first. Each label is tried at its
     centre, then nudged up, down, left and right by growing steps; one that finds no free place
     within three label heights is left out (its cluster keeps its legend entry). Boxes are
     estimated from the text's length at ~0.6 em a character. `bounds` (x0, x1, y0, y1): the plot's
-    axis ranges, which `size` pixels show and every label must stay inside; else the centres' span."""
+    axis ranges, which `size` pixels show and every label must stay inside; else the centres' span.
+    `obstacles`: boxes (x0, x1, y0, y1, data units) no label may cover, such as a graph's nodes.
+    A column "other_dy" in `centres` gives each label one other place instead of the nudges (a
+    graph's name goes above its node or below it: nudged beside another node, it named that one)."""
     frame = centres.assign(text=texts.reindex(centres.index).fillna("").to_numpy())
     frame = frame[frame["text"].str.len() > 0]
     if frame.empty:
@@ -134,11 +138,12 @@ def place_labels(centres: pd.DataFrame, texts: pd.Series, size: tuple[int, int] 
         span_x, span_y, inside = bounds[1] - bounds[0], bounds[3] - bounds[2], bounds
     per_px_x, per_px_y = span_x / size[0], span_y / size[1]
     height = (font_px + 8) * per_px_y
-    placed: list[tuple[float, float, float, float]] = []  # x0, x1, y0, y1
+    placed: list[tuple[float, float, float, float]] = list(obstacles or [])  # x0, x1, y0, y1
     rows = []
     for row in frame.itertuples():
         half_w = (0.6 * font_px * len(row.text) + 8) * per_px_x / 2
-        for dx, dy in _nudges(half_w * 2, height):
+        steps = [(0.0, 0.0), (0.0, float(row.other_dy))] if "other_dy" in frame else _nudges(half_w * 2, height)
+        for dx, dy in steps:
             box = (row.x + dx - half_w, row.x + dx + half_w, row.y + dy - height / 2, row.y + dy + height / 2)
             if box[0] < inside[0] or box[1] > inside[1] or box[2] < inside[2] or box[3] > inside[3]:
                 continue
