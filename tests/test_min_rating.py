@@ -32,6 +32,24 @@ def test_both_engines_drop_the_rated_lines_below_the_floor_and_count_them(engine
     assert words.startswith("ratings below 4 were dropped as not liked; every rating left counts as an interaction, "
                             "a rating of 4 as much as the highest")
     assert ingest(path, engine=engine).report.dropped == {}  # no floor: every rating an interaction
+    # the lines the floor dropped were seen and not liked: kept out of each customer's list, as returns are
+    assert result.returns.apply(tuple, axis=1).tolist() == [("a", "y"), ("b", "x"), ("c", "y")]
+    assert ingest(path, engine=engine).returns.empty
+
+
+def test_a_product_rated_below_the_floor_is_never_recommended_back(tmp_path):
+    """`recommend --min-rating 4`: a film the customer rated 2 stars led their list (90% of lists held
+    one), as dropped lines were never seen. Popularity lists the most rated first: the disliked one."""
+    rows = [(f"u{u}", "hit", 2 if u == 0 else 5) for u in range(20)]  # everyone rated it; u0 disliked it
+    rows += [(f"u{u}", f"p{(u + j) % 8}", 5) for u in range(20) for j in range(3)]
+    path = tmp_path / "ratings.csv"
+    pd.DataFrame(rows, columns=["user", "item", "rating"]).to_csv(path, index=False)
+    out = tmp_path / "recs.json"
+    done = run_cli("recommend", path, "--user", "u0", "--model", "pop", "--min-rating", "4", "--k", "5",
+                   "--json", out)
+    assert done.returncode == 0, done.stderr
+    listed = [row["item"] for row in json.loads(out.read_text())["recommendations"]]
+    assert len(listed) == 5 and "hit" not in listed
 
 
 def test_the_summary_names_the_floor_once(tmp_path):

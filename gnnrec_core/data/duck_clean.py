@@ -263,9 +263,11 @@ class SqlCleaning:
         return f"({condition})"
 
     def returned(self) -> pd.DataFrame:
-        """The (user, item) pairs of the lines dropped as returns (ingest.returned_pairs)."""
-        reasons = [str(i + 1) for i, name in enumerate(self.reason_names)
-                   if name in ("cancelled invoice", "zero or negative quantity (returns)")]
+        """The (user, item) pairs of the lines dropped as returns or rated below the floor (ingest.returned_pairs)."""
+        floor = self.report.min_rating
+        not_offered = {"cancelled invoice", "zero or negative quantity (returns)",
+                       *([low_rating_reason(floor)] if floor is not None else [])}
+        reasons = [str(i + 1) for i, name in enumerate(self.reason_names) if name in not_offered]
         pairs = self.con.sql(f"SELECT u, it, min(pos) AS first FROM ev WHERE reason IN ({', '.join(reasons)}) AND "
                              "u IS NOT NULL AND it IS NOT NULL GROUP BY u, it ORDER BY first").fetchnumpy()
         frame = pd.DataFrame({"user": self.objects("user", np.asarray(pairs["u"], np.int64)),

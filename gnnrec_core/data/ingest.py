@@ -71,8 +71,9 @@ class IngestReport:
 
 def returned_pairs(lines: pd.DataFrame) -> pd.DataFrame:
     """The distinct (user, item) pairs of a log's returned lines (cancelled invoices, quantities of
-    zero or less) that name a customer: what recommendations leave out for that customer, as they
-    leave out what was bought (a customer was offered the cake stand they had sent back)."""
+    zero or less) and of its ratings below a rating floor, that name a customer: what
+    recommendations leave out for that customer, as they leave out what was bought (a customer was
+    offered the cake stand they had sent back)."""
     kept = lines.loc[lines["user"].notna() & lines["item"].notna(), ["user", "item"]]
     return kept.astype(str).astype(object).drop_duplicates().reset_index(drop=True)
 
@@ -304,7 +305,10 @@ def _clean(frame: pd.DataFrame, m: ColumnMapping, report: IngestReport, drop_non
     cancelled = pd.Series((codes >= 0) & cancelled_key[np.maximum(codes, 0)] if len(keys) else False,
                           index=events.index)
     returned = cancelled | (events["quantity"].fillna(1) <= 0 if m.quantity else False)
-    returns = returned_pairs(events.loc[returned])
+    # a product rated below the floor was seen and not liked: never offered back (a 2-star film was
+    # recommended to the customer who rated it, first in 90% of lists with a floor of 4)
+    disliked = events["rating"] < report.min_rating if report.min_rating is not None else False
+    returns = returned_pairs(events.loc[returned | disliked])
     events = report.drop("cancelled invoice", cancelled, events)
     if m.quantity:
         events = report.drop("zero or negative quantity (returns)", events["quantity"].fillna(1) <= 0, events)
