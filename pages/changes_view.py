@@ -201,6 +201,8 @@ def show_changes(kind: str) -> None:
                f"named ({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
                f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
                "baskets were tested; the rest are not listed).")
+    if report.pair_floor_words() is not None:
+        st.caption(escape_markdown(report.pair_floor_words()))
     nothing = report.nothing_named("lower 'Test only products and pairs in at least this many baskets' above")
     if nothing is not None:  # a chart flat at zero and tables saying "empty" said nothing of why
         st.info(escape_markdown(nothing))

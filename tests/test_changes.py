@@ -129,6 +129,13 @@ def test_min_baskets_limits_what_is_tested():
     assert (strict.items["baskets_a"] + strict.items["baskets_b"] >= 30).all()
     assert (strict.pairs["baskets_a"] + strict.pairs["baskets_b"] >= 30).all()
     assert len(strict.items) < len(loose.items) and len(strict.pairs) < len(loose.pairs)
+    # Past the limit of pairs, the pairs' floor rises to keep the most common ones (the products' stays):
+    # a ratings log's 3.9M pairs refused the default, where the Associations page raises its own floor
+    capped = compare_sides(split, config=ChangeConfig(min_baskets=1, max_pairs=100))
+    totals = (loose.pairs["baskets_a"] + loose.pairs["baskets_b"]).sort_values(ascending=False).to_numpy()
+    assert capped.pair_floor == totals[100] + 1 and len(capped.pairs) == (totals >= capped.pair_floor).sum() <= 100
+    assert capped.items.equals(loose.items) and loose.pair_floor == 1 and loose.pair_floor_words() is None
+    assert capped.pair_floor_words().startswith(f"Pairs are tested from {capped.pair_floor} baskets together, not 1")
 
 
 def test_partners_and_weekly_trajectory_follow_the_planted_pair():

@@ -87,6 +87,13 @@ class ChangeReport:
     pairs: pd.DataFrame
     config: ChangeConfig
     left_out: dict[str, int] = field(default_factory=dict)  # SplitBaskets.left_out (segments)
+    pair_floor: int = 0  # pairs tested from this many baskets where config.min_baskets gave over max_pairs
+
+    def pair_floor_words(self) -> str | None:
+        """Where the pairs' floor was raised, in a sentence (the products' stays min_baskets)."""
+        return (f"Pairs are tested from {self.pair_floor:,} baskets together, not {self.config.min_baskets:,}: at "
+                f"most the {self.config.max_pairs:,} most common pairs ({env_name('tested_pairs')} sets how many)."
+                if self.pair_floor > self.config.min_baskets else None)
 
     def named(self, kind: str, status: str) -> pd.DataFrame:
         table = self.items if kind == "items" else self.pairs
@@ -323,8 +330,8 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     items = _table(count_a[tested], count_b[tested], n_a, n_b, config, (buyers_a[tested], buyers_b[tested], m_a, m_b))
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
-    pairs = _pair_table(split, tested, count_a, count_b, names, config)
-    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out))
+    pairs, floor = _pair_table(split, tested, count_a, count_b, names, config)
+    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out), floor)
 
 
 def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeConfig,
@@ -345,10 +352,11 @@ def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeC
 
 
 def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
-                names: pd.Series, config: ChangeConfig) -> pd.DataFrame:
+                names: pd.Series, config: ChangeConfig) -> tuple[pd.DataFrame, int]:
     """Pairs of tested products (a pair is never in more baskets than its rarer product) holding
-    min_baskets together. Side a's and b's counts ride in one sparse sum: a + b * 2^21 is exact
-    in float64 while a side has fewer than two million baskets."""
+    min_baskets together, and that floor: raised until at most max_pairs reach it (a ratings log's
+    3.9M pairs at 10 refused the default, where the Associations page raises its own). Side a's and
+    b's counts ride in one sparse sum: a + b * 2^21 is exact in float64 below 2M baskets a side."""
     part_a, part_b = split.a[:, tested], split.b[:, tested]
     scale = float(2 ** 21)
     if max(part_a.shape[0], part_b.shape[0]) >= scale:
@@ -357,12 +365,10 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
     coo = sp.coo_matrix(encoded)
     x_b = np.floor(coo.data / scale)
     x_a = coo.data - x_b * scale
-    keep = x_a + x_b >= config.min_baskets
-    if int(keep.sum()) > config.max_pairs:  # before each pair's row of names and figures is made
-        raise ConfigError(f"min_baskets: expected at most {config.max_pairs:,} product pairs to test, found "
-                          f"{int(keep.sum()):,} in {config.min_baskets} baskets or more; raise the minimum baskets "
-                          "(--min-baskets; the Compare page's 'Test only products and pairs in at least this many "
-                          f"baskets'; {env_name('tested_pairs')} sets the limit)")
+    floor = config.min_baskets
+    if int((x_a + x_b >= floor).sum()) > config.max_pairs:  # before each pair's row of names and figures is made
+        floor = int(np.sort(x_a + x_b)[::-1][config.max_pairs]) + 1  # the (max_pairs + 1)-th pair falls below
+    keep = x_a + x_b >= floor
     rows, cols = tested[coo.row[keep]], tested[coo.col[keep]]
     x_a, x_b = x_a[keep].astype(np.int64), x_b[keep].astype(np.int64)
     m_a, m_b = buyer_total(split.buyers_of("a")), buyer_total(split.buyers_of("b"))
@@ -378,7 +384,7 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
                           "b": b_ids, "b_name": pd.Series(b_ids).map(names).to_numpy()})
     table.insert(6, "lift_a", np.where(np.isfinite(lift_a), lift_a, np.nan))
     table.insert(7, "lift_b", np.where(np.isfinite(lift_b), lift_b, np.nan))
-    return pd.concat([front, table], axis=1)
+    return pd.concat([front, table], axis=1), floor
 
 
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:

@@ -176,6 +176,9 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     named = {(kind, status): report.named(kind, status) for kind in ("items", "pairs")
              for status in ("rising", "new", "falling", "gone")}
     named = {key: rows for key, rows in named.items() if not rows.empty}
+    raised = report.pair_floor_words()
+    if raised is not None:
+        print(raised)
     nothing = report.nothing_named("a lower --min-baskets")
     if nothing is not None:
         print(nothing)
