@@ -42,7 +42,12 @@ def _dataset(tmp_path):
 def test_customer_history_adds_up(tmp_path):
     history = customer_history(_dataset(tmp_path), "ann").set_index("item")
     assert history.loc["lamp", "quantity"] == 5 and history.loc["lamp", "orders"] == 2
-    assert set(history.index) == {"lamp", "shade"}
+    assert set(history.index) == {"lamp", "shade"} and "rating" not in history
+    path = tmp_path / "ratings.csv"  # no orders: no orders column ("orders 0" on every film), the ratings given
+    pd.DataFrame({"user": ["ann", "ann", "bob", "bob"], "item": ["a", "b", "a", "b"], "rating": [5, 2, 4, 4]}).to_csv(
+        path, index=False)
+    rated = customer_history(prepare(ingest(path)), "ann").set_index("item")
+    assert "orders" not in rated and rated["rating"].to_dict() == {"a": 5.0, "b": 2.0}
 
 
 def test_reason_names_the_purchase_and_the_basket_path(tmp_path):

@@ -382,13 +382,17 @@ def _other_path(parts: ScoreParts, row: int) -> str:
 
 
 def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
-    """What one customer bought: per product, total quantity, first and last date, orders; latest first."""
+    """What one customer bought: per product, total quantity, first and last date, orders; latest first.
+    A log without orders has no orders column (a ratings log read "orders 0" on every film) and a
+    rated log a rating column (the customer's mean for the product)."""
     events = dataset.ingest.events
     rows = events[events["user"].astype(str) == str(raw_user)]
-    history = (rows.assign(quantity=rows["quantity"].fillna(1))
-               .groupby("item", as_index=False)
-               .agg(quantity=("quantity", "sum"), first=("time", "min"), last=("time", "max"),
-                    orders=("basket", "nunique")))
+    figures = {"quantity": ("quantity", "sum"), "first": ("time", "min"), "last": ("time", "max")}
+    if events["basket"].notna().any():
+        figures["orders"] = ("basket", "nunique")
+    if "rating" in events and events["rating"].notna().any():
+        figures["rating"] = ("rating", "mean")
+    history = rows.assign(quantity=rows["quantity"].fillna(1)).groupby("item", as_index=False).agg(**figures)
     names = dataset.ingest.catalogue["name"]
     history.insert(1, "name", [str(names.get(item, item)) for item in history["item"]])
     return history.sort_values("last", ascending=False, ignore_index=True)
