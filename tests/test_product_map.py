@@ -383,3 +383,21 @@ def test_the_rules_graph_is_laid_out_alike_in_every_process():
     drawn = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                             env={**environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(drawn) == 1, drawn
+
+
+def test_a_map_of_more_categories_than_hues_colours_the_largest_and_greys_the_rest():
+    """20 grocery categories on 12 hues painted Meat as Alcohol and Dairy as Spices: the 11 largest
+    each get a hue of their own, the rest one grey entry that says how many it holds."""
+    from gnnrec_core.serving.plots import CLUSTER_PALETTE, OTHER_GREY, product_map
+
+    counts = {f"aisle {i:02d}": 40 - i for i in range(20)}  # aisle 00 the largest
+    category = [name for name, n in counts.items() for _ in range(n)]
+    points = pd.DataFrame({"x": np.arange(len(category), dtype=float), "y": 0.0, "name": category,
+                           "item": [str(i) for i in range(len(category))], "size": 1.0, "hover": "",
+                           "category": category})
+    traces = {t.name: t.marker.color for t in product_map(points, "category").data}
+    hued = {name: colour for name, colour in traces.items() if colour != OTHER_GREY}
+    assert sorted(hued) == [f"aisle {i:02d}" for i in range(11)] and len(set(hued.values())) == 11
+    assert set(hued.values()) <= set(CLUSTER_PALETTE) and traces["other (9 category values)"] == OTHER_GREY
+    few = points[points["category"].isin([f"aisle {i:02d}" for i in range(12)])]
+    assert len({t.marker.color for t in product_map(few, "category").data}) == 12  # twelve: a hue each

@@ -24,6 +24,7 @@ PALETTE = ["#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#eab308", "#0
 # The map's clusters: twelve hues far apart (Tableau 10 and two more), so no two clusters read alike.
 CLUSTER_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                    "#9c755f", "#17becf", "#1b1b6b", "#a0cb41"]
+OTHER_GREY = "#94a3b8"  # a map's values past its palette, drawn together
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13))
 
 
@@ -113,11 +114,17 @@ def product_map(points: pd.DataFrame, color: str, highlight: list[int] | None = 
                                    marker=dict(size=size[rows], color="#cbd5e1", opacity=0.6, line=dict(width=0))))
     coloured = points[~muted]
     if categorical:
-        for position, (value, group) in enumerate(coloured.groupby(color, sort=True, observed=True)):
+        values = coloured[color].astype(str)
+        many = values.nunique() > len(CLUSTER_PALETTE)  # 20 categories on 12 hues painted Meat as Alcohol
+        largest = values.value_counts().index[:len(CLUSTER_PALETTE) - many]  # each its own hue; the rest one grey
+        rest = ~values.isin(largest)
+        if many:
+            values = values.where(~rest, f"other ({values[rest].nunique():,} {color} values)")
+        hues = {value: CLUSTER_PALETTE[i] for i, value in enumerate(sorted(largest))}
+        for value, group in coloured.groupby(values.to_numpy(), sort=True):
             rows = points.index.get_indexer(group.index)
             fig.add_trace(go.Scattergl(x=group["x"], y=group["y"], mode="markers", name=safe(str(value)[:40]),
-                                       marker=dict(size=size[rows],
-                                                   color=CLUSTER_PALETTE[position % len(CLUSTER_PALETTE)],
+                                       marker=dict(size=size[rows], color=hues.get(value, OTHER_GREY),
                                                    opacity=0.75, line=dict(width=0)),
                                        customdata=custom[rows], hovertemplate=hover))
     else:
