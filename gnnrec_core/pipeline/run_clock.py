@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..data.limits import limits
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -74,6 +76,8 @@ def expected_seconds(model: str, shape: Shape, budget: float | None = None) -> f
     """A model's stage: its budget when it has one (a trained GNN), else the measured cost."""
     if budget is not None:
         return float(budget)
+    if model == "ease" and shape.items > limits().dense_items:
+        return 0.0  # refuses a catalogue past its dense cap at once: the grocery run's "57 min left" was its solve
     cost = COST.get(model)
     return cost.seconds(shape) if cost is not None else 1.0
 
