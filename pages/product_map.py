@@ -20,7 +20,7 @@ from gnnrec_core import (
     text_encoder_note,
     umap_seconds,
 )
-from gnnrec_core.serving.merchandising import MULTI_SEPARATOR, category_labels
+from gnnrec_core.serving.merchandising import MULTI_SEPARATOR, first_categories
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
 from pages.state import PRODUCT_KEY, product_label, projection, run_items, search_example
@@ -60,6 +60,9 @@ if len(shown) < int((buyers >= min_buyers).sum()):
 points = items.iloc[shown].reset_index(drop=True)
 thin = points["buyers"].to_numpy() < THIN
 categories = points["category"].copy()  # before "uncategorised" fills the gaps: no region is named by it
+multi = categories.dropna().astype(str).str.contains(MULTI_SEPARATOR, regex=False).any()
+if multi:  # a region of films named by a genre, not by its best seller ("07 First Secret Life (1934)")
+    categories = first_categories(categories)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -87,10 +90,10 @@ bands = pd.qcut(prices.rank(method="first"), 4, labels=["low", "mid", "high",
                                                         "premium"]) if prices.notna().sum() >= 4 else None
 points["price band"] = (bands.astype(object).where(prices.notna(), "unknown") if bands is not None else "unknown")
 points["category"] = points["category"].fillna("uncategorised").astype(str)
-if colour == "category" and points["category"].str.contains(MULTI_SEPARATOR, regex=False).any():
+if colour == "category" and multi:
     # "Comedy|Romance" coloured as its first, Comedy: 806 whole labels of films, twelve hues shared among them
     colour = "first category"
-    points[colour] = [own[0] if own else "uncategorised" for own in category_labels(points["category"].to_numpy())]
+    points[colour] = categories.fillna("uncategorised")
 points["size"] = points["sales"].clip(lower=0)
 points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " buyers · sales "
                    + points["sales"].round().astype(int).astype(str)

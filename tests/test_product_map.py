@@ -401,3 +401,16 @@ def test_a_map_of_more_categories_than_hues_colours_the_largest_and_greys_the_re
     assert set(hued.values()) <= set(CLUSTER_PALETTE) and traces["other (9 category values)"] == OTHER_GREY
     few = points[points["category"].isin([f"aisle {i:02d}" for i in range(12)])]
     assert len({t.marker.color for t in product_map(few, "category").data}) == 12  # twelve: a hue each
+
+
+def test_a_multi_genre_label_colours_and_names_the_map_by_its_first_genre():
+    """Films' "Comedy|Romance" made 806 whole labels, coloured alike by the dozen, and regions named
+    by best-selling titles: the map reads each by its first genre."""
+    from gnnrec_core.serving.merchandising import first_categories
+    from gnnrec_core.serving.search import region_labels
+
+    genres = pd.Series(["Comedy|Romance", None, "Drama", "Comedy|Drama", " Drama | War", "Comedy"])
+    assert first_categories(genres).tolist() == ["Comedy", None, "Drama", "Comedy", "Drama", "Comedy"]
+    names = pd.Series([f"Film {i}" for i in range(6)])
+    labels = region_labels(names, np.array([0, 0, 1, 0, 1, 1]), np.ones(6), first_categories(genres))
+    assert labels == {0: "Comedy", 1: "Drama"}

@@ -138,6 +138,13 @@ def category_labels(category: np.ndarray) -> list[tuple[str, ...]]:
     return [tuple(part.strip() for part in str(label).split(MULTI_SEPARATOR) if part.strip()) for label in category]
 
 
+def first_categories(category: pd.Series) -> pd.Series:
+    """Each product's first category ('Comedy|Romance' -> 'Comedy'; missing stays missing): what a
+    map colours and names a region by, where whole multi-category labels ran to hundreds."""
+    first = [own[0] if own else None for own in category_labels(category.fillna("").to_numpy())]
+    return pd.Series(first, index=category.index, dtype=object)
+
+
 def unmatched_rules(rules: Merchandising, codes: pd.Index, category: np.ndarray, fees_found: bool = True
                     ) -> dict[str, str]:
     """For each rule (a Merchandising field) that matches no product of the run, a sentence saying
