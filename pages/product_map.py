@@ -100,13 +100,16 @@ points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " bu
                    + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
 highlight = []
 if query.strip():
-    hits = find_products(query, points["name"], points["item"], k=10)
+    hits = find_products(query, points["name"], points["item"], k=10, categories=points["category"])
     contains = hits[hits["match"] == "name contains"]
+    filed = hits[hits["match"] == "in a category"]
     meaning = hits[hits["match"] == "close in meaning"]
-    highlight = contains["position"].head(25).tolist() + meaning["position"].tolist()
+    highlight = (contains["position"].head(25).tolist() + filed["position"].head(max(0, 25 - len(contains))).tolist()
+                 + meaning["position"].tolist())
     st.caption(f"{len(contains):,} {'product matches' if len(contains) == 1 else 'products match'} "
                f"'{escape_markdown(query)}'"
-               + (" (first 25 highlighted)" if len(contains) > 25 else "")
+               + (f", {len(filed):,} more in a category named so" if len(filed) else "")
+               + (" (first 25 highlighted)" if len(contains) + len(filed) > 25 else "")
                + (f"; ringed too, the {len(meaning)} closest in meaning: "
                   + ", ".join(escape_markdown(n) for n in meaning["name"].head(5)) + "..." if len(meaning) else ""))
     if not include_thin:  # "0 products match" of a product the Neighbourhood page shows: it was only hidden

@@ -131,6 +131,22 @@ def test_find_products_puts_substring_matches_first_then_meaning():
     assert find_products("22041", names, pd.Series([f"C{i}" for i in range(6)])).empty  # no letter, no meaning
 
 
+def test_find_products_finds_a_category_by_its_name_after_the_names_that_hold_it():
+    """'seafood' found none of a thousand products filed under Seafood: a category's products follow
+    the names that hold the query, each label of 'a|b' read apart, none listed twice."""
+    import pandas as pd
+
+    from gnnrec_core.serving.search import find_products
+
+    names = pd.Series(["SHRIMP 500G", "SEAFOOD PAELLA MIX", "SALMON FILLET", "WHOLE MILK", "COD LOIN"])
+    categories = pd.Series(["Seafood", "Pantry", "Fish|Seafood", "Dairy", None])
+    hits = find_products("seafood", names, k=0, categories=categories)
+    assert list(zip(hits["name"], hits["match"])) == [("SEAFOOD PAELLA MIX", "name contains"),
+                                                      ("SHRIMP 500G", "in a category"),
+                                                      ("SALMON FILLET", "in a category")]
+    assert find_products("seafood", names, k=0)["name"].tolist() == ["SEAFOOD PAELLA MIX"]  # no categories given
+
+
 def test_cluster_labels_name_each_cluster_by_its_own_words():
     import pandas as pd
 

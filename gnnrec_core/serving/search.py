@@ -19,10 +19,13 @@ STOP_WORDS = frozenset("""a an and the of for with in on to by from set sets pac
 large big mini new colour color design designs style piece pcs x pk asst""".split())
 
 
-def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25) -> pd.DataFrame:
-    """Rows: position (in `names`), name, match ('name contains' / 'close in meaning'), score.
-    Substring and code matches first (score 1), then up to k closest in meaning not already found (k 0:
-    none, and no names encoded);
+def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, k: int = 25,
+                  categories: pd.Series | None = None) -> pd.DataFrame:
+    """Rows: position (in `names`), name, match ('name contains' / 'in a category' / 'close in
+    meaning'), score. Substring and code matches first (score 1), then products of a category whose
+    name holds the query (`categories`, each label of 'a|b' read apart: "seafood" found none of a
+    thousand products in Seafood), then up to k closest in meaning not already found (k 0: none, and
+    no names encoded);
     none for a query that is a product's code or has no letter ('22041' ringed ten unrelated names)."""
     from ..matrix.text_encoder import encode_query, encode_texts, language_model_available
 
@@ -36,6 +39,15 @@ def find_products(query: str, names: pd.Series, codes: pd.Series | None = None, 
     found = np.flatnonzero(contains)
     rows = [pd.DataFrame({"position": found, "name": names.iloc[found].to_numpy(), "match": "name contains",
                           "score": 1.0})]
+    if categories is not None:
+        from .merchandising import category_labels
+
+        held = np.array([any(text in label.lower() for label in own)
+                         for own in category_labels(categories.fillna("").to_numpy())], bool) & ~contains
+        filed = np.flatnonzero(held)
+        rows.append(pd.DataFrame({"position": filed, "name": names.iloc[filed].to_numpy(), "match": "in a category",
+                                  "score": 1.0}))
+        found = np.concatenate([found, filed])
     if k > 0 and language_model_available() and len(names) and not coded.any() and re.search(r"[^\W\d_]", text):
         similarity = encode_texts(names.fillna("").astype(str).tolist()) @ encode_query(query)
         similarity[found] = -np.inf
