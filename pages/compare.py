@@ -58,7 +58,7 @@ def dataset_pairs(name: str, saved_at: float, n: int) -> tuple[DataSummary, pd.D
 
 
 PAIR_COLUMNS = {"a": "product A", "a_name": "name A", "b": "product B", "b_name": "name B", "count": "shared baskets",
-                "lift": "lift", "lift_low": "lift (shrunk, 5% bound)", "thin": "thin evidence"}
+                "lift": "lift", "lift_low": "lift, 95% low", "thin": "thin evidence"}
 
 
 st.title("Compare")
