@@ -26,6 +26,7 @@ from gnnrec_core import (
     similar_table,
     suggested_min_support,
 )
+from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
@@ -161,7 +162,7 @@ elif len(below):  # "rarely bought with another" of a best-seller whose partners
 else:
     short = " It is never bought with another product."
 left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, but never "
-             f"fewer than 2 or more than {THIN:,})." + escape_markdown(short))
+             f"fewer than 2 or more than {THIN:,}); {PARTNER_BOUND_WORDS}." + escape_markdown(short))
 right.markdown("**Similar products (model)**")
 runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:

@@ -18,6 +18,7 @@ from gnnrec_core import (
     similarity_basis,
     text_encoder_note,
 )
+from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items, search_example
@@ -92,7 +93,8 @@ baskets_are = ("The log has no order column: each customer's whole history is th
 st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} "
            f"customer{'' if buyers == 1 else 's'}{in_baskets}. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
-           f"where few baskets back them. Thin: fewer than {THIN:,} buyers (similar) or shared baskets (bought "
+           f"where few baskets back them, and {PARTNER_BOUND_WORDS}. Thin: fewer than {THIN:,} buyers (similar) or "
+           "shared baskets (bought "
            f"together). {baskets_are}"
            f"Similarity: {escape_markdown(run.model.link_scale)}."
            + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))

@@ -84,9 +84,30 @@ def test_fbt_ranks_by_the_shrunk_lift_not_raw_lift():
     ranked = frequently_bought_together(stats, x, k=2, min_count=2)
     assert items[ranked["partner"]].tolist() == ["POP", "RARE"]
     assert ranked["thin"].tolist() == [False, True] and ranked["count"].tolist() == [40, 2]
-    # Gamma(2 + 1, E + 1) with E = 42 * 2 / 100: its 5% quantile is 0.8177 / 1.84 (chi-square(6) 5% / 2).
-    assert ranked["lift_low"].iloc[1] == pytest.approx(0.81769 / 1.84, rel=1e-4)
+    # Gamma(2 + 1, E + 1) with E = 42 * 2 / 100, read at 5% over its 2 candidates (Bonferroni: 2.5% each):
+    # 0.61867 / 1.84 (chi-square(6) 2.5% / 2)
+    assert ranked["lift_low"].iloc[1] == pytest.approx(0.61867 / 1.84, rel=1e-4)
     assert stats.min_count == 2  # 0.2% of 100 baskets, at least 2
+
+
+def test_a_best_sellers_partners_clear_chance_only_counting_every_candidate_looked_at():
+    """A product in half the baskets has hundreds of candidate partners; ranked by each pair's own
+    95% bound, the tail of those bought with it by chance read as associations (a best seller's eight
+    shown partners: lift 1.5-2.25, '95% low' 1.04-1.23, of 1,128 at lift 1.03 on average). The bounds
+    hold for every candidate at once: the one planted partner clears 1, no chance one does."""
+    rng = np.random.default_rng(0)
+    baskets = [["X"] if b < 1_000 else [] for b in range(4_000)]  # X in a quarter of the baskets
+    for b in range(60):
+        baskets[b].append("PARTNER")  # always with X: lift 4
+    for product, inside in enumerate(rng.random((1_200, 4_000)) < 0.01):  # independent of X: ~40 baskets each
+        for b in np.flatnonzero(inside):
+            baskets[b].append(f"P{product}")
+    stats, items = catalogue_stats(_events([basket or ["F"] for basket in baskets]))
+    x = int(np.flatnonzero(items == "X")[0])
+    partners = stats.partners(x, 10)
+    assert len(partners) > 600  # candidates in at least 10 baskets with X
+    clears = items[partners.loc[partners["lift_low"] > 1, "partner"]].tolist()
+    assert clears == ["PARTNER"], clears
 
 
 def test_evidence_bounds_by_hand():

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import baskets_of
 from ..matrix.cooccurrence import basket_matrix, cooccurrence
-from .evidence import evidence_columns, min_evidence
+from .evidence import LEVEL, evidence_columns, min_evidence
 
 
 @dataclass
@@ -57,13 +57,17 @@ class BasketStats:
     def partners(self, item: int, min_count: int = 1) -> pd.DataFrame:
         """Every product bought with `item` in at least `min_count` baskets: partner, count,
         support, confidence(item -> partner) and its lower bound, lift and its shrunk lower bound,
-        thin; the best-evidenced association first (lift_low, then count)."""
+        thin; the best-evidenced association first (lift_low, then count). The lift bounds hold for
+        every candidate partner at once (Bonferroni: each at LEVEL / candidates): a best seller's
+        1,128 candidates at lift 1.03 on average put eight chance partners at "95% low" 1.04-1.23
+        first, the tail of the many looked at, not an association."""
         row = self.cooc.getrow(item)
         mask = (row.indices != item) & (row.data >= min_count)
         partner, count = row.indices[mask], row.data[mask].astype(np.int64)
         counts = self.item_counts
         frame = pd.DataFrame({"partner": partner, **evidence_columns(
-            count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets)})
+            count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets,
+            level=LEVEL / max(len(partner), 1))})
         return frame.sort_values(["lift_low", "count"], ascending=False, ignore_index=True)
 
     def pair(self, a: int, b: int) -> dict[str, float]:

@@ -12,6 +12,8 @@ figures, and every list (bought together, rules, pairs) ranks by the shrunk lift
   EB05 ("Bayesian data mining in large frequency tables", The American Statistician 1999) with one
   gamma component. Two baskets give at most about 0.8 whatever the raw lift; ten at lift 10 give
   3.1, fifty at lift 10 give 6.6: lift shrunk toward 1 by the evidence, then read from below.
+  A product's partner list reads each bound at LEVEL / its candidates (Bonferroni), so the bounds
+  hold for all of them at once: the best of a best seller's thousand chance partners cleared 1.
 
 THIN: fewer than 10 shared baskets (or buyers) behind a figure marks it thin: a count of 10 has a
 relative standard error of about 30%. `min_evidence(total)` is the default minimum of a list,
@@ -26,6 +28,9 @@ import numpy as np
 
 THIN = 10  # shared baskets or buyers below which a figure is marked thin
 LEVEL = 0.05  # one-sided: the lower figures are 95% lower bounds
+# What a product's partner list says of its lift bounds (BasketStats.partners), on every page that lists them
+PARTNER_BOUND_WORDS = ("a partner's lift low holds for all the product's candidate partners at once, so the best "
+                       "of many bought with it by chance is not read as an association")
 Z = 1.6448536269514722  # the standard normal's 95% quantile, for Wilson's bound
 PRIOR = 1.0  # alpha: the gamma prior's weight, in expected baskets; its mean lift is 1
 SCALE = 0.002  # the default minimum is this share of the baskets (or customers)
@@ -73,17 +78,17 @@ def thin(count: np.ndarray) -> np.ndarray:
     return marked
 
 
-def evidence_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int
-                     ) -> dict[str, np.ndarray]:
+def evidence_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int,
+                     level: float = LEVEL) -> dict[str, np.ndarray]:
     """For pairs (A -> B): count, support, confidence, its Wilson lower bound, lift, its shrunk
-    lower bound and the thin mark, as arrays (one entry per pair)."""
+    lower bound (at `level`) and the thin mark, as arrays (one entry per pair)."""
     both = np.asarray(both, np.float64)
     a, b = np.asarray(count_a, np.float64), np.asarray(count_b, np.float64)
     n = max(int(n_baskets), 1)
     return {
         "count": both.astype(np.int64), "support": both / n,
         "confidence": both / np.maximum(a, 1), "confidence_low": wilson_low(both, a),
-        "lift": both * n / np.maximum(a * b, 1), "lift_low": lift_low(both, a, b, n),
+        "lift": both * n / np.maximum(a * b, 1), "lift_low": lift_low(both, a, b, n, level=level),
         "thin": thin(both),
     }
 
