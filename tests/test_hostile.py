@@ -16,7 +16,8 @@ from gnnrec_core.models import LightGCN
 from gnnrec_core.pipeline.benchmark import prepare
 from gnnrec_core.records import DatasetRef, RunInfo
 from gnnrec_core.serving.export import export_all
-from gnnrec_core.serving.plots import neighbourhood_figure, product_map, rules_graph
+from gnnrec_core.serving.graphs import neighbourhood_figure, rules_graph
+from gnnrec_core.serving.plots import product_map
 from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import Run, Workspace, check_name
 
