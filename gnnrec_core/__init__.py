@@ -39,6 +39,8 @@ _PUBLIC = {
     "suggested_min_support": "baskets.rules",
     "mine_rules": "baskets.rules",
     "rules_about": "baskets.rules",
+    "chance_words": "baskets.rules",
+    "products_reaching": "baskets.rules",
     "ingest": "data.ingest",
     "IngestResult": "data.ingest",
     "load_frame": "data.ingest",

@@ -13,6 +13,7 @@ from gnnrec_core import (
     GnnrecError,
     RuleConfig,
     catalogue_stats,
+    chance_words,
     display_names,
     frequently_bought_together,
     item_buyers,
@@ -20,6 +21,7 @@ from gnnrec_core import (
     min_buyers,
     mine_rules,
     products_by_baskets,
+    products_reaching,
     rules_about,
     rules_graph,
     rules_scatter,
@@ -30,6 +32,7 @@ from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
+    chance_marks,
     chart,
     csv_bytes,
     dataset_problem,
@@ -92,13 +95,16 @@ catalogue_names = catalogue["name"].dropna().astype(str).to_dict()  # as written
 rules = rules_about(rules[rules["lift"] >= min_lift], catalogue_names, query, category_of, chosen_categories)
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
-                                               "support", "leverage", "conviction")}})
+                                               "chance", "chance_q", "support", "leverage", "conviction")}})
 st.subheader(f"{len(table):,} rules")
 fewest_baskets = least_baskets(min_support, stats.n_baskets)  # as the rules keep them and `rules` says: rounded up
+chance = int(table["chance"].sum())
 st.caption(f"In at least {fewest_baskets:,} of {stats.n_baskets:,} baskets, ranked by "
            "lift's 95% lower bound (lift shrunk toward 1 where few baskets back it), so that a pair seen twice "
            "never tops one seen fifty times."
-           + (f" 'thin': fewer than {THIN:,} baskets." if fewest_baskets < THIN else ""))  # else none can be
+           + (f" 'thin': fewer than {THIN:,} baskets." if fewest_baskets < THIN else "")  # else none can be
+           + (f" {chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)}; "
+              "marked 'could be'." if chance else ""))
 SMALL = None  # auto: as wide as the header and the figures
 EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; the help says the rest
     "count": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding every product of it"),
@@ -112,11 +118,15 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
     "confidence": st.column_config.NumberColumn("confidence", format="%.3f", width=SMALL,
                                                 help="share of the first side's baskets that hold the other"),
     "thin": thin_column(f"fewer than {THIN:,} baskets behind it"),
+    "chance": st.column_config.TextColumn("chance", width=SMALL, help=(
+        "'could be': with every pair of products tested, its baskets together are not clearly more than chance "
+        "gives (a 5% false discovery rate); chance_q in the download is its q-value")),
     "support": st.column_config.NumberColumn("support", format="%.4f", width=SMALL, help="share of all baskets"),
 }
 # every column in the download; these on the page
-st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table)), column_order=[
-    "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin"], column_config={
+st.dataframe(chance_marks(thin_words(table)), hide_index=True, height=table_height(len(table)), column_order=[
+    "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin", "chance"],
+    column_config={
     **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
     "then also": st.column_config.TextColumn(width=250),
     "leverage": st.column_config.NumberColumn(format="%.4f", width=SMALL),

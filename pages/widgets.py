@@ -60,6 +60,14 @@ def thin_words(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(thin=frame["thin"].map({True: "thin", False: ""}))
 
 
+def chance_marks(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rules to show, their True/False `chance` column as "could be" or a blank (gone where no
+    rule could be chance), as thin_words shows `thin`; chance_q stays for the download alone."""
+    if not frame["chance"].any():
+        return frame.drop(columns="chance")
+    return frame.assign(chance=frame["chance"].map({True: "could be", False: ""}))
+
+
 def thin_column(help_text: str) -> Any:
     return st.column_config.TextColumn("thin", width=None, help=help_text)
 

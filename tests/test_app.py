@@ -173,6 +173,9 @@ def test_demo_journey_through_every_page(workspace):
     assert not at.exception and len(at.dataframe[0].value) > 0
     assert {"support", "confidence", "lift", "leverage", "conviction"} <= set(at.dataframe[0].value.columns)
     assert all(set(d.value["thin"]) <= {"thin", ""} for d in at.dataframe if "thin" in d.value.columns)
+    # The sample's rules that could be chance, counted against every pair of products, marked and counted
+    marked = int((at.dataframe[0].value["chance"] == "could be").sum())
+    assert marked and f"{marked:,} of these {len(at.dataframe[0].value):,} rules could be chance" in _texts(at)
     # The same min confidence as the rules command's default (test_cli_lists): it used to start at 0.2.
     assert next(s for s in at.slider if s.label == "Min. confidence").value == RuleConfig.min_confidence
     # "In at least 15 of 1,885 baskets" stood over rules cut at 16 (0.008 x 1,885 = 15.08, rounded to nearest).

@@ -233,6 +233,8 @@ TRUSTED = {
     "seeds_words(info.seeds, over.graph)", "first_split_words(info.seeds, info.split)",
     "in_baskets", "baskets_are",  # two counts in fixed words; fixed words (pages/neighbourhood.py)
     "PARTNER_BOUND_WORDS",  # fixed words (baskets/evidence.py)
+    # counts in fixed words (baskets/rules.py)
+    "chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)",
 }
 
 

@@ -148,7 +148,7 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     assert result["baskets"] == 400
     assert set(result["rules"][0]) == {"antecedents", "consequents", "antecedent_names", "consequent_names", "count",
                                        "support", "confidence", "confidence_low", "lift", "lift_low", "thin",
-                                       "leverage", "conviction"}
+                                       "chance", "chance_q", "leverage", "conviction"}
     assert all(r["antecedent_names"] == r["antecedents"] for r in result["rules"])  # a basket list names no product
     assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
     header, *shown, wrote = run.stdout.splitlines()  # the printed list says how much of the whole it is
@@ -160,7 +160,8 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     low = subprocess.run([sys.executable, "-m", "gnnrec_core", "rules", str(data), "--min-support", "0.005",
                           "--top", "3"], cwd=ROOT, capture_output=True, text=True, timeout=300)  # 2 baskets: thin too
     assert low.returncode == 0, low.stderr
-    header, *shown = low.stdout.splitlines()
+    header, chance, *shown = low.stdout.splitlines()  # 252 of 254 rules among fillers drawn at random: chance
+    assert chance.startswith("252 of these 254 rules could be chance")
     assert len(shown) == 3 and "; the top 3 by lift" in header
     assert any("(thin)" in line for line in shown) and "thin = fewer than 10 baskets" in header
     # The JSON is capped, best first, and says so: a tiny --min-support wrote 568 MB without a word.

@@ -15,6 +15,12 @@ figures, and every list (bought together, rules, pairs) ranks by the shrunk lift
   A product's partner list reads each bound at LEVEL / its candidates (Bonferroni), so the bounds
   hold for all of them at once: the best of a best seller's thousand chance partners cleared 1.
 
+A rules table lists thousands of pairs out of every pair that could have reached it, so some clear
+their own bound by chance (on a sparse grocery log most rules at lift 2-2.5 were such). Each rule
+therefore carries `chance_q`, the Benjamini-Hochberg q-value of its count against chance (Poisson,
+the model above) over every pair of products that could have been a rule, and `chance` where that
+exceeds FDR: the rules not so marked hold with at most 5% of them chance.
+
 THIN: fewer than 10 shared baskets (or buyers) behind a figure marks it thin: a count of 10 has a
 relative standard error of about 30%. `min_evidence(total)` is the default minimum of a list,
 scaled with the data: 0.2% of the baskets (or customers), at least 2, at most THIN.
@@ -27,6 +33,7 @@ import math
 import numpy as np
 
 THIN = 10  # shared baskets or buyers below which a figure is marked thin
+FDR = 0.05  # a rule "could be chance" where its q-value is above this false discovery rate
 LEVEL = 0.05  # one-sided: the lower figures are 95% lower bounds
 # What a product's partner list says of its lift bounds (BasketStats.partners), on every page that lists them
 PARTNER_BOUND_WORDS = ("a partner's lift low holds for all the product's candidate partners at once, so the best "
@@ -101,3 +108,19 @@ def thin_anchor_words(buyers: int) -> str:
         return ""
     return (f"this product has {buyers:,} buyer{'' if buyers == 1 else 's'} (fewer than {THIN}): what the model "
             "knows of it, and so this list, rests on too few customers to trust, however high the similarities read")
+
+
+def chance_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int, keys: np.ndarray,
+                   family: int) -> dict[str, np.ndarray]:
+    """Per rule: `chance_q`, the Benjamini-Hochberg q-value of its shared count against chance over
+    `family` tests (every rule that could have been found; those not found count as p = 1), and
+    `chance`, True where that is above FDR. Rules with one key (A -> B and B -> A) are one test."""
+    from .significance import benjamini_hochberg, chance_p
+
+    expected = np.asarray(count_a, np.float64) * np.asarray(count_b, np.float64) / max(int(n_baskets), 1)
+    p = chance_p(both, expected)
+    if not len(p):
+        return {"chance_q": p, "chance": np.zeros(0, bool)}
+    _, first, inverse = np.unique(np.asarray(keys), return_index=True, return_inverse=True)
+    q = benjamini_hochberg(p[first], family)[inverse.ravel()]
+    return {"chance_q": q, "chance": q > FDR}

@@ -6,7 +6,8 @@ matrix: c_AB baskets hold both, c_A hold A, N baskets in all.
   leverage = support - (c_A/N)(c_B/N)        conviction = (1 - c_B/N) / (1 - confidence)
 Conviction is infinite when confidence is 1; it is reported as None (null in JSON). Every rule
 carries its count of baskets, the Wilson lower bound of its confidence, the shrunk lower bound of
-its lift and a thin mark (evidence.py); rules rank by the shrunk lift, then support.
+its lift, a thin mark and a "could be chance" mark over every rule that could have been found
+(evidence.py); rules rank by the shrunk lift, then support.
 
 Rules with longer antecedents (max_len > 2) use FP-growth from mlxtend, behind a guard: the
 number of frequent pairs is counted first (cheap, sparse), and a threshold that would explode the
@@ -26,10 +27,10 @@ import scipy.sparse as sp
 from ..data.limits import env_name, limits
 from ..errors import ConfigError
 from .associations import BasketStats
-from .evidence import THIN, evidence_columns
+from .evidence import FDR, THIN, chance_columns, evidence_columns
 
 RULE_COLUMNS = ["antecedents", "consequents", "count", "support", "confidence", "confidence_low", "lift", "lift_low",
-                "thin", "leverage", "conviction", "antecedent_support", "consequent_support"]
+                "thin", "chance", "chance_q", "leverage", "conviction", "antecedent_support", "consequent_support"]
 RANKING = ["lift_low", "support"]  # the shrunk lift first: thin evidence never tops a list
 
 
@@ -74,8 +75,8 @@ def mine_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
 
 
 def _with_evidence(front: dict[str, object], both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n: int,
-                   leverage: np.ndarray, conviction: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({**front, **evidence_columns(both, count_a, count_b, n), "leverage": leverage,
+                   leverage: np.ndarray, conviction: np.ndarray, chance: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame({**front, **evidence_columns(both, count_a, count_b, n), **chance, "leverage": leverage,
                           "conviction": conviction, "antecedent_support": np.asarray(count_a, np.float64) / n,
                           "consequent_support": np.asarray(count_b, np.float64) / n})
     return frame[RULE_COLUMNS]
@@ -103,11 +104,29 @@ def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
     support_a, support_b, support = counts[a] / n, counts[b] / n, both / n
     with np.errstate(divide="ignore"):
         conviction = np.where(confidence < 1, (1 - support_b) / np.maximum(1 - confidence, 1e-12), np.inf)
+    # one test per pair (A -> B and B -> A share it), out of every pair of products that reach the support
+    reaching = products_reaching(stats, config.min_support)
+    pair_keys = np.minimum(a, b).astype(np.int64) * len(counts) + np.maximum(a, b)
+    chance = chance_columns(both, counts[a], counts[b], n, pair_keys, reaching * (reaching - 1) // 2)
     frame = _with_evidence({"antecedents": [(str(items[i]),) for i in a], "consequents": [(str(items[j]),) for j in b]},
-                           both, counts[a], counts[b], n, support - support_a * support_b, conviction)
+                           both, counts[a], counts[b], n, support - support_a * support_b, conviction, chance)
     # ties in code order, so the order does not hang on how the pairs were counted
     order = np.lexsort((b, a, -frame["support"].to_numpy(), -frame["lift_low"].to_numpy()))
     return frame.iloc[order].reset_index(drop=True)
+
+
+def products_reaching(stats: BasketStats, min_support: float) -> int:
+    """Products in at least `min_support` of the baskets: every pair (or set) of them could have been a
+    rule, so the "could be chance" marks count them all as tested."""
+    return int((stats.item_counts >= min_support * stats.n_baskets - 1e-9).sum())
+
+
+def chance_words(chance: int, rules: int, products: int, least: int) -> str:
+    """What the "could be chance" mark means, with how many of the rules carry it: said by `rules`
+    and the Associations page."""
+    return (f"{chance:,} of these {rules:,} rules could be chance: a rule's 95% low holds for that rule alone, and "
+            f"with every pair of the {products:,} products in at least {least:,} baskets tested, their baskets "
+            f"together are not clearly more than chance gives (at a {FDR:.0%} false discovery rate)")
 
 
 def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -> pd.DataFrame:
@@ -140,10 +159,33 @@ def _fpgrowth_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig) -
     rules = association_rules(itemsets, num_itemsets=n, metric="confidence", min_threshold=config.min_confidence)
     def counted(column: str) -> np.ndarray:  # supports back to counts of baskets
         return np.asarray(np.round(rules[column].to_numpy(np.float64) * n), np.float64)
-    return _with_evidence({"antecedents": rules["antecedents"].map(lambda s: tuple(sorted(s))).tolist(),
-                           "consequents": rules["consequents"].map(lambda s: tuple(sorted(s))).tolist()},
-                          counted("support"), counted("antecedent support"), counted("consequent support"), n,
-                          rules["leverage"].to_numpy(), rules["conviction"].to_numpy())
+    antecedents = rules["antecedents"].map(lambda s: tuple(sorted(s))).tolist()
+    consequents = rules["consequents"].map(lambda s: tuple(sorted(s))).tolist()
+    both, count_a, count_b = counted("support"), counted("antecedent support"), counted("consequent support")
+    return _with_evidence({"antecedents": antecedents, "consequents": consequents}, both, count_a, count_b, n,
+                          rules["leverage"].to_numpy(), rules["conviction"].to_numpy(),
+                          _layered_chance(antecedents, consequents, both, count_a, count_b, n,
+                                          products_reaching(stats, config.min_support)))
+
+
+def _layered_chance(antecedents: list[tuple[str, ...]], consequents: list[tuple[str, ...]], both: np.ndarray,
+                    count_a: np.ndarray, count_b: np.ndarray, n: int, reaching: int) -> dict[str, np.ndarray]:
+    """chance_columns for rules of several sizes, each size its own family: the splits of every set
+    of s of the `reaching` products into two sides, C(reaching, s) (2^(s-1) - 1) tests (a size with
+    many more candidates does not dilute the pairs' evidence; Webb's layering, Machine Learning 2008)."""
+    from math import comb
+
+    sizes = np.array([len(x) + len(y) for x, y in zip(antecedents, consequents)], np.int64)
+    keys = np.array(["|".join(sorted((",".join(x), ",".join(y)))) for x, y in zip(antecedents, consequents)],
+                    dtype=object)
+    chance = {"chance_q": np.ones(len(sizes)), "chance": np.ones(len(sizes), bool)}
+    for size in np.unique(sizes):
+        at = np.flatnonzero(sizes == size)
+        layer = chance_columns(both[at], count_a[at], count_b[at], n, keys[at].astype(str),
+                               comb(reaching, int(size)) * (2 ** (int(size) - 1) - 1))
+        for column, values in layer.items():
+            chance[column][at] = values
+    return chance
 
 
 MAX_DEFAULT_PAIRS = 20_000  # the default min support keeps at most this many pairs (a table one can read)
@@ -243,7 +285,8 @@ def rules_json(rules: pd.DataFrame, names: pd.Series | None = None) -> list[dict
                     "consequent_names": [str(lookup.get(c, c)) for c in consequents],
                     "count": int(row.count), "support": float(row.support), "confidence": float(row.confidence),
                     "confidence_low": float(row.confidence_low), "lift": float(row.lift),
-                    "lift_low": float(row.lift_low), "thin": bool(row.thin), "leverage": float(row.leverage),
+                    "lift_low": float(row.lift_low), "thin": bool(row.thin), "chance": bool(row.chance),
+                    "chance_q": float(row.chance_q), "leverage": float(row.leverage),
                     "conviction": conviction})
     return out
 

@@ -1,5 +1,6 @@
-"""The tests behind "what changed": Fisher's exact test on many 2x2 tables at once, and
-Benjamini-Hochberg q-values over a family of them (scipy's `false_discovery_control`)."""
+"""The tests behind "what changed" and "could be chance": Fisher's exact test on many 2x2 tables at
+once, a pair's count against chance (Poisson), and Benjamini-Hochberg q-values over a family of
+tests (Benjamini & Hochberg, JRSS B 1995), of which only some need be computed."""
 
 from __future__ import annotations
 
@@ -36,10 +37,29 @@ def fisher_two_sided(x_b: np.ndarray, total: np.ndarray, n_a: int, n_b: int) -> 
     return clipped
 
 
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """q-values: the smallest false discovery rate at which each test would be a discovery."""
-    from scipy.stats import false_discovery_control
-
+def benjamini_hochberg(p: np.ndarray, family: int | None = None) -> np.ndarray:
+    """q-values: the smallest false discovery rate at which each test would be a discovery. `family`
+    counts every test of the family (default: those given); the tests not given count as p = 1, the
+    most any of them could be, so the q-values are never below what all the p-values would give
+    (a rules table computes p only for the pairs that reached it, out of every pair that could have)."""
     p = np.asarray(p, dtype=np.float64)
-    q: np.ndarray = false_discovery_control(p, method="bh") if len(p) else p
-    return q
+    m = len(p) if family is None else max(int(family), len(p))
+    if not len(p):
+        return p
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, len(p) + 1)
+    q = np.empty_like(p)
+    q[order] = np.minimum.accumulate(scaled[::-1])[::-1]  # step-up: the least over every later rank
+    clipped: np.ndarray = np.clip(q, 0.0, 1.0)
+    return clipped
+
+
+def chance_p(both: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """P(a count of at least `both` | chance), the count under chance Poisson with mean `expected`
+    (evidence.lift_low's model): one-sided, as only "more often than chance" is an association."""
+    from scipy.special import gammainc  # P(X >= k) = P(k, lambda), the regularised lower gamma, for k >= 1
+
+    both = np.asarray(both, np.float64)
+    expected = np.asarray(expected, np.float64)
+    p: np.ndarray = np.where(both >= 1, gammainc(np.maximum(both, 1.0), np.maximum(expected, 1e-300)), 1.0)
+    return p

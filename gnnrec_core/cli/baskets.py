@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.associations import catalogue_stats, least_baskets
     from ..baskets.evidence import THIN
-    from ..baskets.rules import RuleConfig, default_support_stats, mine_rules, plain, rules_about, rules_json
+    from ..baskets.rules import (
+        RuleConfig,
+        chance_words,
+        default_support_stats,
+        mine_rules,
+        plain,
+        products_reaching,
+        rules_about,
+        rules_json,
+    )
     from ..data.catalogue import display_names
 
     given = {key: value for key, value in (("min_confidence", args.min_confidence), ("min_lift", args.min_lift))
@@ -58,15 +67,18 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     print(f"{counted} from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
           f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
           f"{config.max_len}){f' have {about}' if about else ''}{said}")
+    chance = int(rules["chance"].sum())
+    if chance:
+        print(chance_words(chance, len(rules), products_reaching(stats, config.min_support), least))
     for row in shown.itertuples(index=False):
         print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
-              f"lift {row.lift:.1f} (95% low {row.lift_low:.1f})")
+              f"lift {row.lift:.1f} (95% low {row.lift_low:.1f}){'  could be chance' if row.chance else ''}")
     kept = rules.head(args.max_rules) if args.max_rules else rules
     if args.json_path is not None and len(kept) < len(rules):
         print(f"note: the JSON holds the best {len(kept):,} of the {len(rules):,} rules by lift's 95% lower bound "
               "(--max-rules 0 writes them all)", file=sys.stderr)
-    return {"baskets": stats.n_baskets, "min_baskets": least, "rules_found": len(rules),
+    return {"baskets": stats.n_baskets, "min_baskets": least, "rules_found": len(rules), "rules_chance": chance,
             **({"rules_before_filter": len(found)} if about else {}),
             # made only where it is written: 0.18 s for the 28,753 default rules of 25,900 invoices
             **({"rules": rules_json(kept, names)} if args.json_path else {})}

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..baskets.associations import BasketStats
-from ..baskets.evidence import THIN, evidence_columns, min_evidence
+from ..baskets.evidence import THIN, chance_columns, evidence_columns, min_evidence
 from ..data.ingest import IngestResult
 from ..models import LABELS, Recommender
 from .merchandising import available, rank
@@ -235,7 +235,8 @@ def overlap_words(overlap: float) -> str:
 def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: int = 3,
               names: pd.Series | None = None) -> pd.DataFrame:
     """The n product pairs with the highest shrunk lift (evidence.lift_low) among pairs seen
-    together in at least min_count baskets: a, b (raw IDs), count, lift, lift_low, thin. With
+    together in at least min_count baskets: a, b (raw IDs), count, lift, lift_low, thin, chance
+    (evidence.chance_columns over every pair of products in min_count baskets). With
     `names` (raw ID -> name), pairs of two codes with one name (variants of one product, such as
     colours) are left out: `attrs["variants"]` counts them."""
     coo = stats.cooc.tocoo()
@@ -250,9 +251,12 @@ def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: in
         rows, cols, count = rows[~same], cols[~same], count[~same]
     counts = stats.item_counts
     evidence = evidence_columns(count, counts[rows], counts[cols], stats.n_baskets)
+    reaching = int((counts >= min_count).sum())  # every pair of these could have been listed
+    evidence.update(chance_columns(count, counts[rows], counts[cols], stats.n_baskets,
+                                   rows.astype(np.int64) * len(counts) + cols, reaching * (reaching - 1) // 2))
     order = np.lexsort((-evidence["count"], -evidence["lift_low"]))[:n]
     frame = pd.DataFrame({"a": items[rows[order]].astype(str), "b": items[cols[order]].astype(str),
-                          **{c: evidence[c][order] for c in ("count", "lift", "lift_low", "thin")}})
+                          **{c: evidence[c][order] for c in ("count", "lift", "lift_low", "thin", "chance")}})
     frame.attrs["variants"] = variants
     return frame
 

@@ -256,16 +256,19 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
                           "baskets together": pairs["count"], "lift": pairs["lift"],
                           "lift, 95% lower bound": pairs["lift_low"],
                           "evidence": np.where(pairs["thin"], f"thin (under {THIN} baskets)",
-                                               f"enough ({THIN} baskets or more)")})
+                                               f"enough ({THIN} baskets or more)")
+                          + np.where(pairs["chance"], ", could be chance", "")})
     variants = pairs.attrs.get("variants", 0)
     # A ratings log's "strongest" pairs had lifts of 1.0-1.2, bounds under 1, each "enough" evidence:
-    # where no pair's bound clears 1, nothing is bought together more than chance, and it is said so
-    cleared = int((pairs["lift_low"] > 1.0).sum())
+    # where no pair clears chance (counted against every pair that could have been listed), it is said so
+    cleared = int((~pairs["chance"]).sum())
     chance = ("" if cleared == len(pairs) else
-              "<p class='verdict'>No pair here is bought together clearly more often than chance (every lower bound "
-              "is at most 1): these are the pairs nearest to it, not associations.</p>" if cleared == 0 else
-              f"<p class='note'>{len(pairs) - cleared:,} of these pairs have a lower bound of at most 1: bought "
-              "together not clearly more often than chance.</p>")
+              "<p class='verdict'>No pair here is bought together clearly more often than chance, counted against "
+              "every pair of products that could have been listed: these are the pairs nearest to it, not "
+              "associations.</p>" if cleared == 0 else
+              f"<p class='note'>{len(pairs) - cleared:,} of these pairs could be chance: counted against every pair "
+              "of products that could have been listed, they are bought together not clearly more often than "
+              "chance gives (a 5% false discovery rate).</p>")
     return ["<h2>Strongest associations</h2>", chance,
             f"<p class='note'>Pairs in at least {stats.min_count} of the {stats.n_baskets:,} baskets (0.2% of them, "
             f"at least 2, at most {THIN}), ranked by the 95% lower bound of their lift: how many times more often "
