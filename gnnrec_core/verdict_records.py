@@ -96,20 +96,23 @@ class Verdicts:
     """The two comparisons every table is read by: what training added over the best closed-form
     graph filter (`training`), and the best graph model against the best non-graph baseline
     (`graph`). Either is None where the table lacks one side. `cut`: where the time budget ended
-    the trained row's training while it still improved."""
+    the trained row's training while it still improved. `training_unread`: why `training` is None
+    where the table has a trained row (its blend's filter has no row to be read against)."""
 
     training: Gain | None = None
     graph: Gain | None = None
     cut: BudgetCut | None = None
+    training_unread: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {**{name: None if gain is None else gain.to_json()
                    for name, gain in (("training", self.training), ("graph", self.graph))},
-                "cut": None if self.cut is None else asdict(self.cut)}
+                "cut": None if self.cut is None else asdict(self.cut), "training_unread": self.training_unread}
 
     @classmethod
     def from_json(cls, data: Any) -> Verdicts:
         if not isinstance(data, dict):
             return cls()
         return cls(**{name: Gain.from_json(data[name]) if data.get(name) is not None else None
-                      for name in ("training", "graph")}, cut=BudgetCut.from_json(data.get("cut")))
+                      for name in ("training", "graph")}, cut=BudgetCut.from_json(data.get("cut")),
+                   training_unread=str(data.get("training_unread") or ""))

@@ -247,6 +247,9 @@ if judged.training is not None:  # the run's own model first: what training adde
     say = st.info if judged.training.verdict == "ahead" else st.warning
     say(f"**What training added{first_split_words(info.seeds, info.split)}**: "
         + escape_markdown(training_sentence(judged.training, judged.graph, judged.cut)))
+elif judged.training_unread:
+    st.warning(f"**What training added{first_split_words(info.seeds, info.split)}**: "
+               + escape_markdown(judged.training_unread))
 if judged.graph is not None:
     (st.warning if judged.graph.verdict == "behind" else st.success)(
         f"**Best graph model against the best baseline{first_split_words(info.seeds, info.split)}**: "

@@ -53,7 +53,7 @@ def test_a_repeated_cli_run_opens_in_the_dashboard_and_a_dashboard_repeat_in_the
     Train page; the page's Repeat over seeds saves a run whose report (`report --run latest`) says them."""
     workspace = tmp_path / "ws"
     monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
-    trained = run_cli("train", small_log, "--compare-with", "pop,gfcf", "--repeat", "2", "--time-budget", "4",
+    trained = run_cli("train", small_log, "--compare-with", "pop,gfcf,rp3beta", "--repeat", "2", "--time-budget", "4",
                       "--workspace", workspace, "--quiet")
     assert trained.returncode == 0, trained.stderr
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()

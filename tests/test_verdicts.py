@@ -161,9 +161,11 @@ def test_basket_completion_verdicts_speak_for_the_rows_validation_chose():
     rows = [BasketRow("lightgcn", valid_ndcg=0.2164, ndcg=0.2474, hit_rate=0.4),
             BasketRow("lightgcn", valid_ndcg=0.2256, ndcg=0.2397, hit_rate=0.4, blend={"filter": 1.0}),
             BasketRow("turbocf", valid_ndcg=0.2200, ndcg=0.2430, hit_rate=0.4),
+            BasketRow("gfcf", valid_ndcg=0.2150, ndcg=0.2400, hit_rate=0.4),  # the blend's filter, a row of its own
             BasketRow("ease", valid_ndcg=0.2100, ndcg=0.2300, hit_rate=0.4)]
     per_basket = {"lightgcn": np.linspace(0.0, 0.4948, 50), "lightgcn+blend": np.linspace(0.0, 0.4794, 50),
-                  "turbocf": np.linspace(0.0, 0.4860, 50), "ease": np.linspace(0.0, 0.46, 50)}
+                  "turbocf": np.linspace(0.0, 0.4860, 50), "gfcf": np.linspace(0.0, 0.48, 50),
+                  "ease": np.linspace(0.0, 0.46, 50)}
     found = completion_verdicts(rows, per_basket, k=10)
     assert found.training is not None and found.training.row == "lightgcn+blend"
     assert (found.training.value, found.training.reference) == (0.2397, "turbocf")
@@ -301,8 +303,8 @@ def test_benchmark_repeated_over_seeds_reads_each_verdict_over_the_seeds(small_l
     from gnnrec_core.records import SeededBenchmark
 
     out = tmp_path / "seeds.json"
-    result = run_cli("benchmark", small_log, "--models", "pop,gfcf,lightgcn", "--repeat", "3", "--time-budget", "5",
-                     "--quiet", "--json", out)
+    result = run_cli("benchmark", small_log, "--models", "pop,gfcf,rp3beta,lightgcn", "--repeat", "3", "--time-budget",
+                     "5", "--quiet", "--json", out)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
     seeded = SeededBenchmark.from_json(data)

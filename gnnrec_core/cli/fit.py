@@ -235,6 +235,8 @@ def verdict_lines(found: Verdicts) -> list[str]:
     lines = []
     if found.training is not None:
         lines.append(f"what training added: {training_sentence(found.training, found.graph, found.cut)}")
+    elif found.training_unread:
+        lines.append(f"what training added: {found.training_unread}")
     if found.graph is not None:
         lines.append(f"best graph model against the best baseline: {graph_sentence(found.graph, found.training)}")
     return lines

@@ -190,6 +190,9 @@ def _metrics_section(info: RunInfo) -> list[str]:
         said = training_sentence(found.training, found.graph, found.cut)
         where = first_split_words(info.seeds, dict(info.split))
         out.append(f"<p class='verdict'>What training added{_e(where)}: {_e(said)}</p>")
+    elif found.training_unread:
+        out.append(f"<p class='verdict'>What training added{_e(first_split_words(info.seeds, dict(info.split)))}: "
+                   f"{_e(found.training_unread)}</p>")
     if found.graph is not None:
         good = found.graph.verdict != "behind"
         out.append(f"<p class='verdict{' good' if good else ''}'>Best graph model against the best baseline"

@@ -159,12 +159,16 @@ def advice_verdicts(info: RunInfo) -> tuple[Verdicts, str]:
 
 def run_verdicts(info: RunInfo) -> Verdicts:
     """A saved run's verdicts; a run saved before they were kept gets them from its rows, without
-    intervals (the words say so)."""
-    if info.verdicts.training is not None or info.verdicts.graph is not None:
-        return info.verdicts
-    from ..pipeline.table_verdicts import verdicts
+    intervals (the words say so). A run saved before a blend's missing filter was caught has its
+    training verdict (read against Popularity alone) taken back, with the reason."""
+    from ..pipeline.table_verdicts import missing_filter, verdicts
 
-    return verdicts(info.results, k=info.k)
+    if info.verdicts.training is None and info.verdicts.graph is None:
+        return verdicts(info.results, k=info.k)
+    saved = info.verdicts
+    trained = next((row for row in info.results if saved.training is not None and row.key == saved.training.row), None)
+    unread = missing_filter(trained, info.results) if trained is not None else ""
+    return replace(saved, training=None, training_unread=unread) if unread else saved
 
 
 def seeds_caption(split: dict, seeds: tuple[int, ...] = ()) -> str:
