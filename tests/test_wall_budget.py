@@ -68,7 +68,7 @@ def test_the_defaults_differ_for_a_drawn_split_a_given_one_and_an_asked_gnn_budg
 
 def test_benchmark_cuts_a_gnn_budget_to_its_wall_budget_and_scores_the_sample(small_log, tmp_path):
     out = tmp_path / "bench.json"
-    result = run_cli("benchmark", small_log, "--models", "pop,gfcf,lightgcn", "--time-budget", "12",
+    result = run_cli("benchmark", small_log, "--models", "pop,gfcf,rp3beta,lightgcn", "--time-budget", "12",
                      "--wall-budget", "1", "--test-users", "40", "--json", out)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
