@@ -78,7 +78,8 @@ max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help=(  # a
 min_lift = controls[3].number_input("Min. lift", 0.0, 1000.0, RuleConfig.min_lift, step=0.5)  # the CLI's too
 left, right = st.columns([2, 1])
 query = left.text_input("Filter by product (name or code)")
-category_of = catalogue["category"].astype(str).to_dict() if catalogue["category"].notna().any() else {}
+# products without a category (a catalogue missing some) are in none: NaN beside text broke the sort
+category_of = catalogue["category"].dropna().astype(str).to_dict() if catalogue["category"].notna().any() else {}
 chosen_categories = right.multiselect("Filter by category", sorted(set(category_of.values()))) if category_of else []
 try:
     # Three products take FP-growth tens of seconds: said, with the seconds so far (a new user saw only the
@@ -151,7 +152,7 @@ st.markdown("**Frequently bought together** comes from baskets alone: partners r
             "products** come from the trained model's embedding: they include substitutes (another colour of the "
             "same lamp) as well as complements. Use them to browse and to place new products.")
 popular = products_by_baskets(stats)
-plain = catalogue["name"].astype(str).to_dict()
+plain = catalogue["name"].dropna().astype(str).to_dict()  # a product without a name: its code
 product = st.selectbox("Product", popular[:5000].tolist(),
                        format_func=lambda i: f"{product_label(plain.get(items[i], items[i]), items[i])}, in "
                                              f"{stats.item_counts[i]:,} baskets")

@@ -232,7 +232,9 @@ def show_changes(kind: str) -> None:
     with tabs[3]:
         picked = st.multiselect("One product, or two for a pair", options, default=options[:1], max_selections=2,
                                 format_func=label, key="changes-trajectory")
-        if picked:
+        if picked and events["time"].isna().all():  # segments of a log without dates: no weeks to draw
+            st.info("This dataset has no dates, so no week-by-week trajectory: map a time column on the Data page.")
+        elif picked:
             weeks = weeks_of(name, saved[name], how, tuple(picked)).copy()
             if how[0] == "column":  # each segment's own share, named as the metrics above name it
                 weeks["side"] = weeks["side"].map({"a": f"a: {a['column']} = {a['group']}",

@@ -158,3 +158,27 @@ def test_the_reports_strongest_associations_say_where_none_clears_chance(planted
     stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
     section = "".join(_associations_section(dataset, stats))
     assert ("No pair here is bought together clearly more often than chance" in section) == (not planted)
+
+
+def test_a_partner_bought_together_less_than_by_chance_is_no_bought_together_neighbour(tmp_path):
+    """A product bought with the anchor less often than chance gives (lift 0.97 on a new user's
+    grocery log) was drawn as a "bought together" edge and listed as one on the Neighbourhood page."""
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.serving.explore import TOGETHER, neighbour_table, neighbourhood_graph
+
+    # A in half the baskets; B with A in 10 of its 30 (lift 0.67); C always with A (lift 2)
+    rows = [(f"o{n}", "A") for n in range(0, 100, 2)] + [(f"o{n}", "C") for n in range(0, 40, 2)]
+    rows += [(f"o{n}", "B") for n in list(range(0, 20, 2)) + list(range(1, 41, 2))]
+    rows += [(f"o{n}", f"F{n % 7}") for n in range(100)]
+    frame = pd.DataFrame(rows, columns=["order", "product"]).assign(customer=lambda f: "u" + f["order"])
+    dataset = prepare(ingest(frame.to_csv(index=False).encode(), "log.csv"))
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    index = {str(code): i for i, code in enumerate(dataset.interactions.items)}
+    assert stats.pair(index["A"], index["B"])["lift"] < 1 < stats.pair(index["A"], index["C"])["lift"]
+    model = MODELS["pop"]().fit(dataset.interactions.matrix())
+    graph = neighbourhood_graph(model, stats, index["A"], k=10, min_count=2)
+    together = {other for _, other, d in graph.edges(index["A"], data=True) if d["kind"] == TOGETHER}
+    assert index["C"] in together and index["B"] not in together
+    table = neighbour_table(model, stats, index["A"], k=10, min_count=2)
+    listed = set(table.loc[table["relation"] != "similar", "item_index"])
+    assert index["C"] in listed and index["B"] not in listed

@@ -138,7 +138,7 @@ def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: in
         for node in frontier:
             similar, scores = similar_products(model, node, k, min_buyers)
             edges = [(int(j), SIMILAR, float(s)) for j, s in zip(similar, scores)]
-            partners = stats.partners(node, min_count).head(k)
+            partners = bought_together(stats, node, min_count, k)
             edges += [(int(j), TOGETHER, float(low)) for j, low in zip(partners["partner"], partners["lift_low"])]
             for other, kind, weight in edges:
                 if other not in graph:
@@ -151,6 +151,13 @@ def neighbourhood_graph(model: Recommender, stats: BasketStats, item: int, k: in
                     graph.add_edge(node, other, kind=kind, weight=weight)
         frontier = next_frontier
     return graph
+
+
+def bought_together(stats: BasketStats, item: int, min_count: int, k: int) -> pd.DataFrame:
+    """The k best-evidenced partners of `item` bought with it more often than by chance (lift above
+    1): a partner at lift 0.97 was drawn as a "bought together" edge and listed as one."""
+    partners = stats.partners(item, min_count)
+    return partners[partners["lift"] > 1].head(k)
 
 
 NEIGHBOUR_COLUMNS = ["item_index", "relation", "similarity", "buyers", "shared_buyers", "baskets_together",
@@ -166,7 +173,7 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
     relation rests on fewer than evidence.THIN buyers (similar) or shared baskets (bought
     together). Similar products first (by similarity), then partners (by lift_low)."""
     similar, _ = similar_products(model, item, k, min_buyers)
-    partners = stats.partners(item, min_count).head(k)
+    partners = bought_together(stats, item, min_count, k)
     together, alike = set(partners["partner"].tolist()), set(similar.tolist())
     candidates = list(dict.fromkeys([*similar.tolist(), *partners["partner"].tolist()]))
     similarity = np.asarray(model.item_item(np.array([item])))[0, candidates]

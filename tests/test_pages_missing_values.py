@@ -1,0 +1,48 @@
+"""Pages on data with gaps a new user's upload had: a log without dates compared by segments, and a
+catalogue that names a category for only some products (review logs whose meta file misses some)."""
+
+import pytest
+from test_app import _app, _open_link, _texts
+from test_changes import order_log
+
+from gnnrec_core import Workspace, ingest
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "workspace"))
+    return tmp_path / "workspace"
+
+
+def test_segments_of_a_log_without_dates_say_there_is_no_trajectory(workspace):
+    """Compare > Two segments on orders with no time column drew its tables, then a traceback
+    ("expected a time column for a weekly trajectory") in the trajectory tab."""
+    frame = order_log(0, baskets=600).drop(columns="when")
+    Workspace(workspace).save_dataset("No dates", ingest(frame.to_csv(index=False).encode(), "log.csv"))
+    at = _app().run()
+    at.session_state["active_dataset"] = "No dates"
+    _open_link(at, "pages/compare.py", mode="segments", dataset="No dates", by="Country", a="DE", b="FR")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.label == "a: Country = DE" for m in at.metric)
+    assert "This dataset has no dates, so no week-by-week trajectory" in _texts(at)
+
+
+def test_associations_with_products_of_no_category(workspace):
+    """Some products without a category: sorting the category filter's choices met NaN beside text
+    (TypeError on the Associations page)."""
+    frame = order_log(1, baskets=600)
+    frame["category"] = frame["product"].map(lambda p: None if p.endswith(("1", "2")) else f"Dept {p[-1]}")
+    Workspace(workspace).save_dataset("Some categories", ingest(frame.to_csv(index=False).encode(), "log.csv"))
+    at = _app().run()
+    at.session_state["active_dataset"] = "Some categories"
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    choices = next(m for m in at.multiselect if m.label == "Filter by category").options
+    assert choices == sorted(f"Dept {d}" for d in "03456789")
+    rules = at.dataframe[0].value
+    digit = next(p[-1] for p in rules["if bought"] if p[-1] not in "12")  # a rule with a categorised product
+    next(m for m in at.multiselect if m.label == "Filter by category").set_value([f"Dept {digit}"]).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert 0 < len(shown) <= len(rules)
+    assert (shown["if bought"].str.endswith(digit) | shown["then also"].str.endswith(digit)).all()
