@@ -149,3 +149,31 @@ def test_a_semicolon_exports_decimal_commas_are_read_as_numbers(engine):
     other = read(["2.55", "3", "4"], ["1,234", "2"])  # the prices hold a dot; the quantities' comma has three digits
     assert not [w for w in other.report.warnings if "decimal comma" in w]
     assert sorted(other.events["price"].unique()) == [2.55, 3.0, 4.0] and other.events["quantity"].isna().sum() == 6
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_prices_written_with_a_currency_sign_are_read_as_numbers(engine):
+    """'$12.99' in a log's price column was refused as text; in a catalogue's, every price was lost
+    to NaN while the mapping said the column was used."""
+    rows = "".join(f"o{n};p{n % 3};u{n % 4};{['$2.55', '£1,299.00', '5 €'][n % 3]}\n" for n in range(12))
+    log = ingest(("InvoiceNo;StockCode;CustomerID;UnitPrice\n" + rows).encode(), "prices.csv", engine=engine)
+    assert sorted(log.events["price"].unique()) == [2.55, 5.0, 1299.0]
+
+
+def test_a_catalogues_prices_with_currency_signs_are_read_and_the_rest_counted(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["a", "b", "a", "c", "b"]}).to_csv(
+        tmp_path / "log.csv", index=False)
+    pd.DataFrame({"item": ["a", "b", "c"], "title": ["A", "B", "C"],
+                  "price": ["$12.99", "$1,299.00", "$10.99 - $15.99"]}).to_csv(tmp_path / "meta.csv", index=False)
+    read = ingest(tmp_path / "log.csv", items=tmp_path / "meta.csv")
+    assert read.catalogue["price"].to_dict() == {"a": 12.99, "b": 1299.0, "c": pytest.approx(float("nan"), nan_ok=True)}
+    done = subprocess.run([sys.executable, "-m", "gnnrec_core", "ingest", str(tmp_path / "log.csv"), "--items",
+                           str(tmp_path / "meta.csv")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ("note: catalogue: 1 of 3 prices in column 'price' are no number (such as '$10.99 - $15.99'): those "
+            "products' prices are unknown") in done.stderr + done.stdout

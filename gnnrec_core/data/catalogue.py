@@ -186,6 +186,23 @@ def differing_keys(values: pd.DataFrame) -> pd.Index:
     return differ.index[differ.to_numpy()]
 
 
+def _prices(raw: pd.Series, column: str, notes: list[str] | None) -> np.ndarray:
+    """A catalogue's prices as numbers ("$12.99" as 12.99, numbers.read_numbers), and a note counting
+    the written ones that are none ("$10.99 - $15.99"): every price of a review dump's meta file was
+    dropped as unreadable while the mapping said the column was used."""
+    from .numbers import read_numbers, unreadable
+
+    raw = raw.reset_index(drop=True)
+    numbers, _ = read_numbers(raw)
+    lost = unreadable(raw, numbers)
+    if lost.any() and notes is not None:
+        examples = ", ".join(f"'{shown(v, 30)}'" for v in pd.unique(raw[lost].astype(str))[:2])
+        notes.append(f"catalogue: {int(lost.sum()):,} of {int(raw.notna().sum()):,} prices in column "
+                     f"'{shown(column, 40)}' are no number (such as {examples}): those products' prices are unknown")
+    found: np.ndarray = numbers.to_numpy()
+    return found
+
+
 def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[str, str],
                     notes: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, str | None]]:
     unknown = sorted(set(chosen) - set(CATALOGUE_ROLES))
@@ -202,7 +219,7 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
         column = getattr(item_map, role)
         if column:
             values = items[column].values
-            extra[target] = pd.to_numeric(values, errors="coerce") if target == "price" else values
+            extra[target] = _prices(items[column], column, notes) if target == "price" else values
     differ = differing_keys(extra)
     if len(differ) and notes is not None:  # the first row was taken without a word
         notes.append(f"catalogue: {len(differ):,} product ID{'s are' if len(differ) > 1 else ' is'} on several "

@@ -20,6 +20,9 @@ def remap(role: str) -> str:
 
 
 DECIMAL_COMMA = r"[+-]?\d*,\d+"  # 2,55 as a semicolon export writes 2.55
+# A price with its currency sign, before or after, thousands grouped by commas: "$12.99", "£1,299.00", "5 €"
+_AMOUNT = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+CURRENCY = rf"[$£€¥]\s?{_AMOUNT}|{_AMOUNT}\s?[$£€¥]"
 
 
 def read_numbers(raw: pd.Series) -> tuple[pd.Series, bool]:
@@ -31,6 +34,13 @@ def read_numbers(raw: pd.Series) -> tuple[pd.Series, bool]:
     text = raw[raw.notna()].astype(str).str.strip()
     unread = text[numbers[text.index].isna().to_numpy() & (text != "").to_numpy()]
     unread = unread[~unread.str.lower().isin(NAN_WORDS)]
+    priced = unread[unread.str.fullmatch(CURRENCY)]
+    if len(priced):  # "$12.99" read as 12.99 (a review dump's prices were all lost to NaN without a word)
+        numbers = numbers.copy()
+        numbers[priced.index] = pd.to_numeric(priced.str.replace(r"[$£€¥,\s]", "", regex=True), errors="coerce")
+        unread = unread.drop(priced.index)
+        if unread.empty:
+            return numbers, False
     if unread.empty or not unread.str.fullmatch(DECIMAL_COMMA).all() or text.str.contains(".", regex=False).any():
         return numbers, False
     if (unread.str.len() - unread.str.find(",") - 1 == 3).all():
