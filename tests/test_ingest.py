@@ -62,6 +62,9 @@ from gnnrec_core.errors import InputError
     # Not taken (an adversarial review): an SAP order's line position, a ledger's account
     (["Sales Doc.", "Item No", "Material"], {"item": None}),
     (["Document No", "Account Number", "Item No", "Amount"], {"user": None, "item": None}),
+    # Amazon's review dumps: the review's text is no rating ("reviewText" was refused as one)
+    (["reviewerID", "asin", "reviewText", "overall", "summary", "unixReviewTime", "reviewTime"],
+     {"user": "reviewerID", "item": "asin", "rating": "overall", "time": "unixReviewTime"}),
 ])
 def test_mapping_detected_from_names(columns, expected):
     frame = pd.DataFrame([["1"] * len(columns)], columns=columns)

@@ -54,6 +54,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "bestelnummer", "factuurnummer", "rechnung", "bestellung", "pedido", "factura"),
     "time": ("invoicedate", "timestamp", "datetime", "eventtime", "ordertime", "orderdate",
              "purchasedate", "createdat", "checkintime", "utctime", "date", "time", "ts",
+             "unixreviewtime", "reviewtime", "reviewdate", "ratingtime",  # review dumps (Amazon's)
              "datum", "rechnungsdatum", "bestelldatum", "belegdatum", "datecommande", "datefacture", "fecha"),
     "event": ("event", "eventtype", "action", "behavior", "behaviour", "interaction",
               "interactiontype", "eventname"),
@@ -62,7 +63,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "price": ("unitprice", "price", "unitcost", "saleprice", "listprice", "cost", "amount",
               "einzelpreis", "stueckpreis", "stuckpreis", "preis", "prixunitaire", "prix", "preciounitario", "precio",
               "prijs"),
-    "rating": ("rating", "stars", "score", "review", "reviewscore", "bewertung", "sterne"),
+    # "overall" and "review" only as whole names: Amazon review dumps rate in "overall" and write the
+    # review in "reviewText", which a "review" word read as the rating and refused as text
+    "rating": ("rating", "stars", "score", "reviewscore", "starrating", "ratingvalue", "overall", "review",
+               "bewertung", "sterne"),
     "item_name": ("description", "productname", "itemname", "movietitle", "title", "name",
                   "productdescription", "productdesc",
                   "artikelbezeichnung", "bezeichnung", "artikelname", "produktname", "beschreibung", "designation",
