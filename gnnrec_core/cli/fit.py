@@ -25,6 +25,7 @@ from ..serving.verdicts import (
     first_split_words,
     gain_words,
     graph_sentence,
+    kept_whole_words,
     seeds_words,
     serving_note,
     training_sentence,
@@ -206,6 +207,7 @@ def data_size_line(interactions: Interactions, split: dict[str, Any] | None) -> 
     if "test_users_drawn" in split:  # wall_budget.sampled_test
         line += (f" (a random {split['test_users']:,} of the {split['test_users_drawn']:,} test customers, "
                  f"{split['test_interactions_drawn']:,} pairs; --test-users 0 scores them all)")
+    line += kept_whole_words(split)
     cold = int(split.get("test_users_without_history") or 0)
     if cold:  # their pairs are on neither side: say so, or the sides do not add up to the data
         drawn = split.get("test_interactions_drawn", split.get("test_interactions", 0))  # a sample's unscored pairs too

@@ -222,7 +222,11 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
                          f"to hold out a test set (fewer stay whole in train), found none among {data.n_users:,} "
                          "users; add data, or give a test set of your own (--test HELDOUT, or the Train page's "
                          "'Your own test set')")
-    return Split(train.tocsr(), test.tocsr(), config, {"test_users_without_history": int(cold.sum())})
+    info = {"test_users_without_history": int(cold.sum())}
+    if config.method != "time":  # the per-customer splits test no customer with fewer interactions than this
+        few = np.bincount(data.user_index, minlength=data.n_users) < config.min_user_interactions
+        info |= {"users_kept_whole": int(few.sum()), "min_user_interactions": config.min_user_interactions}
+    return Split(train.tocsr(), test.tocsr(), config, info)
 
 
 def _no_test_hint(info: dict) -> str:

@@ -232,6 +232,18 @@ def split_sentence(split: dict, k: int) -> str:
     left = (f"; {cold:,} customer{'s' if cold > 1 else ''} left out ({why}, none before it to rank from)"
             if cold and split.get("method") != "given" else "")
     return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
-            f"interactions over {split.get('test_users', 0):,} customers{left}. Metrics at k={k}, full ranking, "
-            "bought items excluded.")
+            f"interactions over {split.get('test_users', 0):,} customers{kept_whole_words(split)}{left}. Metrics at "
+            f"k={k}, full ranking, bought items excluded.")
+
+
+def kept_whole_words(split: dict) -> str:
+    """'; 25,194 customers with fewer than 5 products stay whole in train, none of theirs tested': on a
+    sparse review log most customers, so a verdict speaks of the heaviest few. Empty where none is."""
+    kept = int(split.get("users_kept_whole") or 0)
+    if not kept:
+        return ""
+    few = int(split.get("min_user_interactions") or 0)
+    many = kept > 1
+    return (f"; {kept:,} customer{'s' if many else ''} with fewer than {few} products stay{'' if many else 's'} whole "
+            "in train, none of theirs tested")
 
