@@ -1,21 +1,29 @@
 """What training added is read against what the trained row is made of without training. A blend
 leaning on a filter the table has no row of is not read at all: `benchmark --models
 pop,itemknn,lightgcn` on the sample credited training with +223% over Popularity, mostly the work
-of the blend's random-walk filter."""
+of the blend's random-walk filter. And which model the words trust follows the test's figures."""
 
 import json
 
+import numpy as np
 from conftest import SAMPLE
 from test_cli import run_cli
 
 from gnnrec_core.pipeline.table_verdicts import verdicts
 from gnnrec_core.records import DatasetRef, ResultRow, RunInfo, Verdicts
-from gnnrec_core.serving.verdicts import run_verdicts
+from gnnrec_core.serving.verdicts import run_verdicts, training_sentence
 
 
 def _row(model, ndcg, blend=None, valid=None):
     return ResultRow(model, ndcg=ndcg, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
                      train_seconds=1.0, blend=blend or {}, valid_ndcg=valid)
+
+
+class _Evaluated:
+    """An Evaluation's per-user nDCG@10, all a verdict reads."""
+
+    def __init__(self, ndcg):
+        self.per_user = {10: {"ndcg": np.asarray(ndcg)}}
 
 
 def test_a_blend_whose_filter_has_no_row_is_not_read_against_popularity():
@@ -52,3 +60,26 @@ def test_the_benchmark_command_says_why_it_does_not_read_what_training_added(tmp
     line = next(line for line in done.stdout.splitlines() if line.startswith("what training added: "))
     assert line.startswith("what training added: not read: ") == leans, line
     assert "over its blend's popularity prior alone" not in line or not leans
+
+
+def test_a_baseline_is_not_said_to_rank_better_than_a_filter_it_does_not_beat():
+    """Popularity 0.30895 was "better still" than GF-CF at 0.30896: it beat the graph row validation
+    chose (a LightGCN blend), not the filter. The words and the model to trust follow the figures."""
+    from gnnrec_core.serving.verdicts import trusted_model
+
+    rows = [_row("pop", 0.30895), _row("gfcf", 0.30896, valid=0.20), _row("lightgcn", 0.25, valid=0.21),
+            _row("lightgcn", 0.26, {"filter": 0.5}, valid=0.22)]
+    users = np.linspace(0.0, 0.6, 400)
+    per_user = {"pop": users, "gfcf": users + 1e-5, "lightgcn": users - 0.06, "lightgcn+blend": users - 0.05}
+    found = verdicts([(row, _Evaluated(per_user[row.key])) for row in rows])
+    assert found.training.verdict == "behind" and found.graph.verdict == "behind"
+    said = training_sentence(found.training, found.graph)
+    assert "ranks better still" not in said
+    assert said.endswith("Trust the filter for ranking: Popularity, not a graph model, ranks better than LightGCN + "
+                         "graph filter x0.5 but not than the filter (0.3090).")
+    assert trusted_model(found, "lightgcn")[0] == "gfcf"
+    rows[0] = _row("pop", 0.32)  # the baseline above the filter too: it is the one to trust
+    per_user["pop"] = users + 0.012
+    found = verdicts([(row, _Evaluated(per_user[row.key])) for row in rows])
+    assert "ranks better still" in training_sentence(found.training, found.graph)
+    assert trusted_model(found, "lightgcn")[0] == "pop"

@@ -70,10 +70,14 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
     else:
         if prior:
             trust = f"Trust {gain.reference_label} for ranking."
-        else:
-            trust = "Trust the filter for ranking." if graph is None or graph.verdict != "behind" else (
-                f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better "
-                "still.")
+        elif graph is None or graph.verdict != "behind":
+            trust = "Trust the filter for ranking."
+        elif graph.reference_value > gain.reference_value:
+            trust = (f"Of the graph models, trust the filter; {graph.reference_label}, not a graph model, ranks better "
+                     "still.")
+        else:  # the baseline beat the graph row validation chose, not the filter (0.30895 "better" than 0.30896)
+            trust = (f"Trust the filter for ranking: {graph.reference_label}, not a graph model, ranks better than "
+                     f"{graph.row_label} but not than the filter ({graph.reference_value:.4f}).")
         said = (f"Training added nothing on this data: {gain.row_label} is behind {gain.reference_label}, "
                 f"{untrained}, by {percent(gain.relative).lstrip('-')} ({figures}). {trust}")
     if cut is not None:
@@ -114,11 +118,14 @@ def graph_sentence(gain: Gain, training: Gain | None = None) -> str:
 
 def trusted_model(found: Verdicts, served: str) -> tuple[str, str] | None:
     """(model, its label) the verdicts trust where it is not `served`, the run's model: a baseline
-    ranking better than every graph model first, then a filter that training fell behind, then the
+    ranking better than the graph row validation chose first (unless the filter training fell behind
+    ranks at least as well on test: then the filter), then a filter that training fell behind, then the
     graph model ahead of the baseline a run serves (an EASE run behind RP3beta said nothing); "level"
     trusts the run's model as well."""
     trusted = None
-    if found.graph is not None and found.graph.verdict == "behind":
+    filter_first = (found.training is not None and found.training.verdict == "behind" and found.graph is not None
+                    and found.training.reference_value >= found.graph.reference_value)
+    if found.graph is not None and found.graph.verdict == "behind" and not filter_first:
         trusted = found.graph.reference, found.graph.reference_label
     elif found.training is not None and found.training.verdict == "behind":
         trusted = found.training.reference, found.training.reference_label
