@@ -331,6 +331,7 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     rated by 2 customers before the split and 3 after read 'baskets 3 -> 2'. Each customer's lines
     within a period are now their basket there."""
     from gnnrec_core.baskets.changes import split_words
+    from gnnrec_core.baskets.history_shares import HISTORY_SHARE_WORDS
     from gnnrec_core.baskets.trajectory import weekly_trajectory
 
     rows = [("u1", "film", "2024-01-05"), ("u1", "film", "2024-03-05"),  # rated before and after
@@ -345,7 +346,7 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     assert (split.count("a")[column], split.count("b")[column]) == (2, 3)  # u1, u2 | u1, u3, u4
     assert [p["baskets"] for p in split.periods] == [3, 5]  # customers active in each period
     assert split_words(split) == ["5 customers' lines carry no order: each one's lines within a period count as "
-                                  "one basket."]
+                                  f"one basket. {HISTORY_SHARE_WORDS}"]
     assert pd.Timestamp(split.periods[1]["end"]) == pd.Timestamp("2024-03-09") + pd.Timedelta(seconds=1)
     weeks = weekly_trajectory(events, ("film",))
     assert weeks["holding"].sum() == 5 and weeks["baskets"].sum() == 8  # customer-weeks

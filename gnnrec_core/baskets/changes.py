@@ -36,6 +36,8 @@ from ..data.mapping import column_hint
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
 from .buyers import basket_buyers, buyer_counts, buyer_total, pair_buyer_counts
+from .history_shares import HISTORY_SHARE_WORDS, history_totals
+from .json_rows import json_records
 from .significance import benjamini_hochberg, fisher_two_sided
 from .split_dates import in_window, parse_date
 
@@ -70,6 +72,7 @@ class SplitBaskets:
     # lines hold more than one value ("mixed_values", each on the side of its first line's)
     left_out: dict[str, int] = field(default_factory=dict)
     histories: int = 0  # periods only: customers of no order whose lines in a period are their basket there
+    only_histories: bool = False  # periods only: no line has an order (history_shares.py)
     # Per side, each basket row's buyer (buyers.basket_buyers): what the tests count. None: each basket its own.
     buyers: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -137,21 +140,8 @@ class ChangeReport:
         as JSON."""
         pairs = self.pairs.head(most_pairs) if most_pairs else self.pairs
         return {"periods": self.periods, "min_baskets": self.config.min_baskets, "left_out": self.left_out,
-                "q_threshold": self.config.q_threshold, "items": _records(self.items),
-                "pairs_tested": len(self.pairs), "pairs": _records(pairs)}
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: Python numbers, NaN and infinity as None (per column, not per value: a value at
-    a time took 18 s for 850,000 pairs)."""
-    missing = frame.isna().to_numpy()
-    for column, dtype in enumerate(frame.dtypes):
-        if pd.api.types.is_float_dtype(dtype):
-            missing[:, column] |= ~np.isfinite(frame.iloc[:, column].to_numpy())
-    cells = frame.astype(object).to_numpy()  # Python ints, floats, strings and booleans
-    cells[missing] = None
-    columns = list(frame.columns)
-    return [dict(zip(columns, row)) for row in cells.tolist()]
+                "q_threshold": self.config.q_threshold, "items": json_records(self.items),
+                "pairs_tested": len(self.pairs), "pairs": json_records(pairs)}
 
 
 # ---- splitting ---------------------------------------------------------------------------------
@@ -183,6 +173,7 @@ def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any 
     found = _split(events, keys, side, periods)
     found.basket_time = first
     found.histories = int(events.loc[history & keys.notna().to_numpy(), "user"].nunique())  # in the window
+    found.only_histories = bool(history[keys.notna().to_numpy()].all()) and found.histories > 0
     _check_sides(found, f"the data runs from {first.min():%Y-%m-%d} to {first.max():%Y-%m-%d}")
     return found
 
@@ -270,7 +261,7 @@ def split_words(found: SplitBaskets, column: str | None = None) -> list[str]:
     said = []
     if found.histories:
         said.append(f"{found.histories:,} customers' lines carry no order: each one's lines within a period count as "
-                    "one basket.")
+                    "one basket." + (f" {HISTORY_SHARE_WORDS}" if found.only_histories else ""))
     no_value, other, mixed = (found.left_out.get(key, 0) for key in ("no_value", "other_values", "mixed_values"))
     if no_value and other:
         said.append(f"Left out: {no_value:,} baskets with no {column} value and {other:,} of other values.")
@@ -327,6 +318,9 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     count_a, count_b = split.count("a"), split.count("b")
     tested = np.flatnonzero(count_a + count_b >= config.min_baskets)
     (buyers_a, m_a), (buyers_b, m_b) = (buyer_counts(getattr(split, s), split.buyers_of(s)) for s in "ab")
+    if split.only_histories:  # shares of the customer-product pairs (history_shares.py), for the test and as shown
+        n_a = m_a = history_totals(split.a)[0]
+        n_b = m_b = history_totals(split.b)[0]
     items = _table(count_a[tested], count_b[tested], n_a, n_b, config, (buyers_a[tested], buyers_b[tested], m_a, m_b))
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
@@ -374,8 +368,11 @@ def _pair_table(split: SplitBaskets, tested: np.ndarray, count_a: np.ndarray, co
     m_a, m_b = buyer_total(split.buyers_of("a")), buyer_total(split.buyers_of("b"))
     u_a, u_b = (pair_buyer_counts(part, split.buyers_of(s), coo.row[keep], coo.col[keep], x)
                 for part, s, x in ((part_a, "a", x_a), (part_b, "b", x_b)))
-    table = _table(x_a, x_b, split.a.shape[0], split.b.shape[0], config, (u_a, u_b, m_a, m_b))
     n_a, n_b = split.a.shape[0], split.b.shape[0]
+    shares = (n_a, n_b)
+    if split.only_histories:  # shares of the product pairs within histories (history_shares.py)
+        shares = m_a, m_b = history_totals(split.a)[1], history_totals(split.b)[1]
+    table = _table(x_a, x_b, *shares, config, (u_a, u_b, m_a, m_b))
     with np.errstate(divide="ignore", invalid="ignore"):
         lift_a = x_a * n_a / (count_a[rows] * count_a[cols]).astype(np.float64)
         lift_b = x_b * n_b / (count_b[rows] * count_b[cols]).astype(np.float64)
