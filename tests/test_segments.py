@@ -97,3 +97,19 @@ def test_two_segments_within_a_window_of_dates_as_typed(tmp_path):
     late = run_cli("compare-periods", tmp_path / "orders.csv", "--by", "Country", "--groups", "FR,DE",
                    "--start", "2030-01-01")
     assert late.returncode == 2 and late.stderr.startswith("error: expected start < end, found 2030-01-01")
+
+
+def test_a_column_that_differs_within_baskets_is_named_as_such(tmp_path):
+    """Instacart's add_to_cart_order is a line's position: every basket's first line holds 1, so
+    `--by add_to_cart_order --groups 1,2` said "found no '2' (values: '1')" of a column full of 2s."""
+    from test_cli import run_cli
+
+    rows = [(f"o{o}", f"c{o % 50}", f"p{(o * 3 + j) % 20}", j + 1) for o in range(300) for j in range(3)]
+    pd.DataFrame(rows, columns=["order_id", "user_id", "product_id", "add_to_cart_order"]).to_csv(
+        tmp_path / "lines.csv", index=False)
+    done = run_cli("compare-periods", tmp_path / "lines.csv", "--by", "add_to_cart_order", "--groups", "1,2")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().endswith(
+        "found no '2' (values: '1'); '2' is on lines, but a basket takes its first line's value, and no basket's "
+        "first line holds it: 'add_to_cart_order' differs within baskets, split by a column the same on every line "
+        "of a basket"), done.stderr

@@ -226,8 +226,12 @@ def split_by_column(events: pd.DataFrame, column: str, groups: tuple[str, str], 
     if missing:
         examples = _quoted(present)
         within = f" from {window['start']} up to {window['end']}" if window else ""
+        lines = set(frame["value"].unique())  # a line-level column (add_to_cart_order): first lines hold '1' alone
+        why = (f"; '{missing[0]}' is on lines, but a basket takes its first line's value, and no basket's first line "
+               f"holds it: '{column}' differs within baskets, split by a column the same on every line of a basket"
+               if missing[0] in lines else "")
         raise InputError(f"segments: expected values of '{column}'{within}, found no '{missing[0]}' (values: "
-                         f"{examples})")
+                         f"{examples}){why}")
     side = pd.Series({groups[0]: "a", groups[1]: "b"}).reindex(value.to_numpy()).set_axis(value.index)
     periods = [{"label": label, "group": group, "column": column, **window} for label, group in zip("ab", groups)]
     found = _split(events, keys, side.where(side.notna()), periods)
