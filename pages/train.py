@@ -272,7 +272,8 @@ advice, whose = advice_verdicts(info)  # over the seeds where the run was repeat
 serving, trusted = serving_note(advice, info.model, whose, served_label(info)), trusted_model(advice, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead
     st.caption(escape_markdown(serving))
-    st.button(f"Choose {escape_markdown(trusted[1])} as the Model above", key="choose-trusted",
+    # the model's own label: the verdict's ("Popularity (the best baseline that ran; EASE did not)") read oddly here
+    st.button(f"Choose {escape_markdown(LABELS.get(trusted[0], trusted[1]))} as the Model above", key="choose-trusted",
               on_click=_choose_model, args=trusted,  # before the script runs: the Model widget takes it
               help="Sets the form's Model; its other settings stay. Press Train to serve it.")
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below

@@ -110,6 +110,18 @@ def test_where_training_fell_behind_a_filter_one_click_makes_that_filter_the_mod
     assert any("This run serves LightGCN" in str(c.value) and "RP3beta" in str(c.value) for c in at.caption)
     at.button(key="choose-trusted").click().run()  # one click sets the form's Model to it
     assert not at.exception and next(s for s in at.selectbox if s.label == "Model").value == "rp3beta"
+    # A baseline trusted where one asked for did not run: the button names the model, not the verdict's aside
+    # ("Choose Popularity (the best baseline that ran; EASE did not) as the Model above")
+    rows = (row("lightgcn", 0.10, 0.05), row("rp3beta", 0.08, 0.1), row("pop", 0.15))
+    store = Workspace(tmp_path / "ws2")
+    store.save_dataset("orders", ingested)
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(store.root))
+    store.save_run(Run(model, interactions.users, interactions.items,
+                       RunInfo(DatasetRef("orders"), "lightgcn", rows,
+                               verdicts=verdicts(rows, k=10, asked=["pop", "ease", "rp3beta"]))))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/train.py").run()
+    assert at.button(key="choose-trusted").label == "Choose Popularity as the Model above"
 
 
 def test_a_basket_list_on_the_train_page_says_how_to_map_it_and_links_the_data_page(tmp_path, monkeypatch):
