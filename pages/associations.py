@@ -62,6 +62,8 @@ catalogue = saved.catalogue
 names = display_names(catalogue).to_dict()  # a name shared by several codes carries its code
 stats, items = stats_for(name, saved_at)
 basket_kind = "orders" if saved.events["basket"].notna().any() else "customer histories"
+# Where customers place several orders, the evidence is counted in customers (a customer's repeat orders once)
+UNIT, SHOWN_CUSTOMERS = ("customers", ("customers",)) if stats.buyers is not None else ("baskets", ())
 st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} products (postage and fee codes are "
            "in no basket).")
 
@@ -95,7 +97,8 @@ def label(codes):
 catalogue_names = catalogue["name"].dropna().astype(str).to_dict()  # as written: no " (CODE)" display suffix
 rules = rules_about(rules[rules["lift"] >= min_lift], catalogue_names, query, category_of, chosen_categories)
 table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
-                      **{c: rules[c] for c in ("count", "lift_low", "lift", "confidence_low", "confidence", "thin",
+                      **{c: rules[c] for c in ("count", "customers", "lift_low", "lift", "confidence_low", "confidence",
+                                               "thin",
                                                "chance", "chance_q", "support", "leverage", "conviction")}})
 st.subheader(f"{len(table):,} rules")
 fewest_baskets = least_baskets(min_support, stats.n_baskets)  # as the rules keep them and `rules` says: rounded up
@@ -103,12 +106,15 @@ chance = int(table["chance"].sum())
 st.caption(f"In at least {fewest_baskets:,} of {stats.n_baskets:,} baskets, ranked by "
            "lift's 95% lower bound (lift shrunk toward 1 where few baskets back it), so that a pair seen twice "
            "never tops one seen fifty times."
-           + (f" 'thin': fewer than {THIN:,} baskets." if fewest_baskets < THIN else "")  # else none can be
+           + (f" 'thin': fewer than {THIN:,} {UNIT}." if fewest_baskets < THIN or stats.buyers is not None else "")
            + (f" {chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)}; "
               "marked 'could be'." if chance else ""))
 SMALL = None  # auto: as wide as the header and the figures
 EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; the help says the rest
     "count": st.column_config.NumberColumn("baskets", width=SMALL, help="baskets holding every product of it"),
+    "customers": st.column_config.NumberColumn("customers", width=SMALL, help=(
+        "distinct customers behind those baskets: the lift's bound and 'thin' count a customer's repeat orders "
+        "once")),
     "lift_low": st.column_config.NumberColumn("lift, 95% low", format="%.2f", width=SMALL,
                                               help="lift shrunk toward 1 by the baskets behind it, then its 95% "
                                                    "lower bound: what the list ranks by"),
@@ -118,7 +124,7 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
                                                     help="Wilson lower bound of the confidence"),
     "confidence": st.column_config.NumberColumn("confidence", format="%.3f", width=SMALL,
                                                 help="share of the first side's baskets that hold the other"),
-    "thin": thin_column(f"fewer than {THIN:,} baskets behind it"),
+    "thin": thin_column(f"fewer than {THIN:,} {UNIT} behind it"),
     "chance": st.column_config.TextColumn("chance", width=SMALL, help=(
         "'could be': with every pair of products tested, its baskets together are not clearly more than chance "
         "gives (a 5% false discovery rate); chance_q in the download is its q-value")),
@@ -126,7 +132,8 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
 }
 # every column in the download; these on the page
 st.dataframe(chance_marks(thin_words(table)), hide_index=True, height=table_height(len(table)), column_order=[
-    "if bought", "then also", "count", "lift_low", "lift", "confidence_low", "confidence", "thin", "chance"],
+    "if bought", "then also", "count", *SHOWN_CUSTOMERS, "lift_low", "lift", "confidence_low", "confidence", "thin",
+    "chance"],
     column_config={
     **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
     "then also": st.column_config.TextColumn(width=250),
@@ -160,7 +167,8 @@ left = right = st.container()  # one above the other: every figure of both lists
 fbt = frequently_bought_together(stats, int(product), k=10)
 left.markdown("**Frequently bought together**")
 left.dataframe(thin_words(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in fbt["partner"]],
-                                        **{c: fbt[c] for c in ("count", "lift_low", "lift", "confidence_low",
+                                        **{c: fbt[c] for c in ("count", *SHOWN_CUSTOMERS, "lift_low", "lift",
+                                                               "confidence_low",
                                                                "confidence", "thin")}})),
                hide_index=True, column_config={**EVIDENCE, "product": st.column_config.TextColumn(width=330)})
 below = frequently_bought_together(stats, int(product), k=1, min_count=1) if not len(fbt) else fbt

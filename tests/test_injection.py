@@ -232,7 +232,7 @@ TRUSTED = {
     "seeds_caption(info.split, info.seeds)", "seeds_words(info.seeds, over.training)",
     "seeds_words(info.seeds, over.graph)", "first_split_words(info.seeds, info.split)",
     "in_baskets", "baskets_are",  # two counts in fixed words; fixed words (pages/neighbourhood.py)
-    "PARTNER_BOUND_WORDS",  # fixed words (baskets/evidence.py)
+    "PARTNER_BOUND_WORDS", "UNIT",  # fixed words (baskets/evidence.py; pages/associations.py)
     # counts in fixed words (baskets/rules.py)
     "chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)",
 }

@@ -147,8 +147,8 @@ def test_rules_and_basket_eval_cli_contracts(tmp_path):
     result = json.loads(out.read_text())
     assert result["baskets"] == 400
     assert set(result["rules"][0]) == {"antecedents", "consequents", "antecedent_names", "consequent_names", "count",
-                                       "support", "confidence", "confidence_low", "lift", "lift_low", "thin",
-                                       "chance", "chance_q", "leverage", "conviction"}
+                                       "customers", "support", "confidence", "confidence_low", "lift", "lift_low",
+                                       "thin", "chance", "chance_q", "leverage", "conviction"}
     assert all(r["antecedent_names"] == r["antecedents"] for r in result["rules"])  # a basket list names no product
     assert result["min_baskets"] == 8 and all(r["count"] >= 8 for r in result["rules"])  # 2% of 400
     header, *shown, wrote = run.stdout.splitlines()  # the printed list says how much of the whole it is
@@ -367,7 +367,7 @@ def test_the_default_support_counted_among_best_sellers_is_the_one_every_pair_gi
 
     path = SAMPLE if name == "sample" else shared_file(name)
     full, items = catalogue_stats(ingest(path, drop_non_products=True).events)
-    pruned, support = default_support_stats(full.baskets)
+    pruned, support = default_support_stats(full.baskets, full.buyers)
     assert support == suggested_min_support(full)
     least = int(np.ceil(support * full.n_baskets - 1e-9))
     kept = sp.triu(full.cooc, k=1).tocsr()

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import baskets_of
 from ..matrix.cooccurrence import basket_matrix, cooccurrence
+from .buyers import basket_buyers, buyer_total, pair_buyer_counts
 from .evidence import LEVEL, evidence_columns, min_evidence
 
 
@@ -31,6 +32,9 @@ class BasketStats:
     # No order column: each basket is one customer's whole history (a ratings or check-in log), so a
     # count of baskets is a count of customers, and is said so
     histories: bool = False
+    # Per basket row, its customer's code (buyers.basket_buyers); None: each basket a customer of its own
+    # (a basket list, or histories). A customer's repeat orders are one customer's evidence, not many.
+    buyers: np.ndarray | None = None
 
     def together(self, count: int, only: bool = False) -> str:
         """Where a pair was seen, in the data's own unit: 'in 45 baskets', or 'by 45 customers' where
@@ -67,14 +71,34 @@ class BasketStats:
         counts = self.item_counts
         frame = pd.DataFrame({"partner": partner, **evidence_columns(
             count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets,
-            level=LEVEL / max(len(partner), 1))})
+            level=LEVEL / max(len(partner), 1), customers=self.partner_customers(item, partner, count))})
         return frame.sort_values(["lift_low", "count"], ascending=False, ignore_index=True)
 
     def pair(self, a: int, b: int) -> dict[str, float]:
         """The evidence columns of A -> B (count 0 where never bought together)."""
         counts = self.item_counts
-        columns = evidence_columns(np.array([float(self.cooc[a, b])]), counts[[a]], counts[[b]], self.n_baskets)
+        both = np.array([float(self.cooc[a, b])])
+        columns = evidence_columns(both, counts[[a]], counts[[b]], self.n_baskets,
+                                   customers=self.partner_customers(a, np.array([b]), both))
         return {name: values[0].item() for name, values in columns.items()}
+
+    def pair_customers(self, a: np.ndarray, b: np.ndarray, both: np.ndarray) -> np.ndarray:
+        """Per pair (a[k], b[k]), the distinct customers with one basket holding both; `both` its baskets."""
+        if self.buyers is None or not len(a):
+            return np.asarray(both, np.int64)
+        return pair_buyer_counts(self.baskets, self.buyers, np.minimum(a, b), np.maximum(a, b), both)
+
+    def partner_customers(self, item: int, partners: np.ndarray, both: np.ndarray) -> np.ndarray:
+        """pair_customers of one product with each of `partners`, from the baskets holding it alone."""
+        if self.buyers is None or not len(partners):
+            return np.asarray(both, np.int64)
+        holding = self.baskets[:, [item]].nonzero()[0]
+        owners, rows = np.unique(self.buyers[holding], return_inverse=True)
+        owner = sp.csr_matrix((np.ones(len(holding), np.float32), (rows.ravel(), np.arange(len(holding)))),
+                              shape=(len(owners), len(holding)))
+        held = (owner @ self.baskets[holding][:, partners]).tocsr()
+        held.data[:] = 1.0
+        return np.asarray(held.sum(0)).ravel().astype(np.int64)
 
 
 def least_baskets(min_support: float, n_baskets: int) -> int:
@@ -91,9 +115,12 @@ def catalogue_stats(events: pd.DataFrame, min_support: float = 0.0) -> tuple[Bas
     codes, items = pd.factorize(events["item"][keep].astype(str), sort=True)
     matrix = basket_matrix(keys[keep].astype(str).to_numpy(), codes.astype(np.int64), len(items))
     min_count = least_baskets(min_support, matrix.shape[0])
-    return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr(),
-                        histories=bool(events["basket"].isna().all())),
-            np.asarray(items, dtype=object))
+    histories = bool(events["basket"].isna().all())
+    buyers = None if histories else basket_buyers(keys[keep].astype(str).to_numpy(), events["user"][keep])
+    if buyers is not None and buyer_total(buyers) == len(buyers):  # no customer holds two baskets
+        buyers = None
+    return (BasketStats(matrix, cooccurrence(matrix, min_count).astype(np.float32).tocsr(), histories=histories,
+                        buyers=buyers), np.asarray(items, dtype=object))
 
 
 def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketStats:
@@ -108,4 +135,5 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
     select = sp.csr_matrix((np.ones(len(found), np.float32), (column[found], found)),
                            shape=(len(items), len(item_lookup)))
     matrix = (stats.baskets @ select).tocsr()
-    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr(), histories=stats.histories)
+    return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr(), histories=stats.histories,
+                       buyers=stats.buyers)

@@ -29,8 +29,9 @@ from ..errors import ConfigError
 from .associations import BasketStats
 from .evidence import FDR, THIN, chance_columns, evidence_columns
 
-RULE_COLUMNS = ["antecedents", "consequents", "count", "support", "confidence", "confidence_low", "lift", "lift_low",
-                "thin", "chance", "chance_q", "leverage", "conviction", "antecedent_support", "consequent_support"]
+RULE_COLUMNS = ["antecedents", "consequents", "count", "customers", "support", "confidence", "confidence_low", "lift",
+                "lift_low", "thin", "chance", "chance_q", "leverage", "conviction", "antecedent_support",
+                "consequent_support"]
 RANKING = ["lift_low", "support"]  # the shrunk lift first: thin evidence never tops a list
 
 
@@ -75,8 +76,10 @@ def mine_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
 
 
 def _with_evidence(front: dict[str, object], both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n: int,
-                   leverage: np.ndarray, conviction: np.ndarray, chance: dict[str, np.ndarray]) -> pd.DataFrame:
-    frame = pd.DataFrame({**front, **evidence_columns(both, count_a, count_b, n), **chance, "leverage": leverage,
+                   leverage: np.ndarray, conviction: np.ndarray, chance: dict[str, np.ndarray],
+                   customers: np.ndarray | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame({**front, **evidence_columns(both, count_a, count_b, n, customers=customers), **chance,
+                          "leverage": leverage,
                           "conviction": conviction, "antecedent_support": np.asarray(count_a, np.float64) / n,
                           "consequent_support": np.asarray(count_b, np.float64) / n})
     return frame[RULE_COLUMNS]
@@ -107,9 +110,11 @@ def pair_rules(stats: BasketStats, items: np.ndarray, config: RuleConfig = RuleC
     # one test per pair (A -> B and B -> A share it), out of every pair of products that reach the support
     reaching = products_reaching(stats, config.min_support)
     pair_keys = np.minimum(a, b).astype(np.int64) * len(counts) + np.maximum(a, b)
-    chance = chance_columns(both, counts[a], counts[b], n, pair_keys, reaching * (reaching - 1) // 2)
+    customers = stats.pair_customers(a, b, both)  # the evidence: a customer's repeat orders count once
+    chance = chance_columns(both, counts[a], counts[b], n, pair_keys, reaching * (reaching - 1) // 2, customers)
     frame = _with_evidence({"antecedents": [(str(items[i]),) for i in a], "consequents": [(str(items[j]),) for j in b]},
-                           both, counts[a], counts[b], n, support - support_a * support_b, conviction, chance)
+                           both, counts[a], counts[b], n, support - support_a * support_b, conviction, chance,
+                           customers)
     # ties in code order, so the order does not hang on how the pairs were counted
     order = np.lexsort((b, a, -frame["support"].to_numpy(), -frame["lift_low"].to_numpy()))
     return frame.iloc[order].reset_index(drop=True)
@@ -226,7 +231,7 @@ def _in_field(support: float) -> float:
     return max(round(support, 4), 0.0001)
 
 
-def default_support_stats(baskets: sp.csr_matrix) -> tuple[BasketStats, float]:
+def default_support_stats(baskets: sp.csr_matrix, buyers: np.ndarray | None = None) -> tuple[BasketStats, float]:
     """Basket stats holding every pair `suggested_min_support` keeps (and no pair below it), and
     that support, without counting every pair: pairs of at least t baskets join only products of at
     least t, so pairs are counted among the best sellers first (t: the 800th product's count), and t
@@ -252,7 +257,7 @@ def default_support_stats(baskets: sp.csr_matrix) -> tuple[BasketStats, float]:
     least = max(1, int(np.ceil(support * n - 1e-9)))
     if least < t:  # rounded to four decimals below t: count the pairs between too
         pairs, frequent, counts = frequent_pairs(binary, least)
-    return BasketStats(baskets, spread_pairs(pairs, frequent, counts, min_pair=least)), support
+    return BasketStats(baskets, spread_pairs(pairs, frequent, counts, min_pair=least), buyers=buyers), support
 
 
 def _pairs_reaching(pairs: sp.csr_matrix, t: int) -> np.ndarray:
@@ -283,7 +288,8 @@ def rules_json(rules: pd.DataFrame, names: pd.Series | None = None) -> list[dict
         out.append({"antecedents": antecedents, "consequents": consequents,
                     "antecedent_names": [str(lookup.get(c, c)) for c in antecedents],
                     "consequent_names": [str(lookup.get(c, c)) for c in consequents],
-                    "count": int(row.count), "support": float(row.support), "confidence": float(row.confidence),
+                    "count": int(row.count), "customers": int(row.customers), "support": float(row.support),
+                    "confidence": float(row.confidence),
                     "confidence_low": float(row.confidence_low), "lift": float(row.lift),
                     "lift_low": float(row.lift_low), "thin": bool(row.thin), "chance": bool(row.chance),
                     "chance_q": float(row.chance_q), "leverage": float(row.leverage),

@@ -39,7 +39,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     if args.min_support is None:  # the Associations page's starting point, from the data
         # min_support 1: the baskets and products, pairs left uncounted (default_support_stats counts those it needs)
         stats, items = catalogue_stats(result.events, min_support=1.0)
-        stats, support = default_support_stats(stats.baskets)
+        stats, support = default_support_stats(stats.baskets, stats.buyers)
         config = RuleConfig(min_support=support, max_len=args.max_len, **given)
     else:
         config = RuleConfig(min_support=args.min_support, max_len=args.max_len, **given)
@@ -58,7 +58,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     least = least_baskets(config.min_support, stats.n_baskets)
     shown = rules.head(args.top)
     which = f"the top {len(shown):,}" if len(shown) < len(rules) else "all"
-    thin = f", thin = fewer than {THIN} baskets" if bool(shown["thin"].any()) else ""  # said where one is shown
+    unit = "customers" if stats.buyers is not None else "baskets"  # thin counts a customer's repeat orders once
+    thin = f", thin = fewer than {THIN} {unit}" if bool(shown["thin"].any()) else ""  # said where one is shown
     about = _about_words(args.product, categories)
     said = f"; {which} by lift's 95% lower bound{thin}:" if len(rules) else "" if about and len(found) else \
         ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more"
@@ -71,7 +72,8 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     if chance:
         print(chance_words(chance, len(rules), products_reaching(stats, config.min_support), least))
     for row in shown.itertuples(index=False):
-        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}"
+        who = f" of {row.customers:,} customer{'' if row.customers == 1 else 's'}" if row.customers < row.count else ""
+        print(f"  {label(row.antecedents)} -> {label(row.consequents)}  baskets {row.count:,}{who}"
               f"{' (thin)' if row.thin else ''}  support {row.support:.4f}  confidence {row.confidence:.3f}  "
               f"lift {row.lift:.1f} (95% low {row.lift_low:.1f}){'  could be chance' if row.chance else ''}")
     kept = rules.head(args.max_rules) if args.max_rules else rules

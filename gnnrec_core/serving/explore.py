@@ -257,13 +257,16 @@ def top_pairs(stats: BasketStats, items: np.ndarray, n: int = 200, min_count: in
         variants = int(same.sum())
         rows, cols, count = rows[~same], cols[~same], count[~same]
     counts = stats.item_counts
-    evidence = evidence_columns(count, counts[rows], counts[cols], stats.n_baskets)
+    customers = stats.pair_customers(rows, cols, count)
+    evidence = evidence_columns(count, counts[rows], counts[cols], stats.n_baskets, customers=customers)
     reaching = int((counts >= min_count).sum())  # every pair of these could have been listed
     evidence.update(chance_columns(count, counts[rows], counts[cols], stats.n_baskets,
-                                   rows.astype(np.int64) * len(counts) + cols, reaching * (reaching - 1) // 2))
+                                   rows.astype(np.int64) * len(counts) + cols, reaching * (reaching - 1) // 2,
+                                   customers))
     order = np.lexsort((-evidence["count"], -evidence["lift_low"]))[:n]
     frame = pd.DataFrame({"a": items[rows[order]].astype(str), "b": items[cols[order]].astype(str),
-                          **{c: evidence[c][order] for c in ("count", "lift", "lift_low", "thin", "chance")}})
+                          **{c: evidence[c][order] for c in ("count", "customers", "lift", "lift_low", "thin",
+                                                             "chance")}})
     frame.attrs["variants"] = variants
     return frame
 
