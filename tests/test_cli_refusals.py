@@ -162,15 +162,16 @@ def test_json_into_a_missing_folder_makes_it(small_log, tmp_path):
 
 
 def test_a_column_refused_as_a_role_can_be_unmapped_as_the_error_says(tmp_path):
-    """Prices written with their currency ('£2.55') were refused with "map another column as price, or
-    none", and no flag said none ('' was dropped, 'none' read as a column's name): the file could not be
-    read from the CLI at all. The error names the way out, and `--price-col ''` takes it."""
+    """Prices written with their currency's code ('2.55 GBP'; a sign, '£2.55', is read since) were refused
+    with "map another column as price, or none", and no flag said none ('' was dropped, 'none' read as a
+    column's name): the file could not be read from the CLI at all. The error names the way out, and
+    `--price-col ''` takes it."""
     path = tmp_path / "pounds.csv"
     path.write_text("InvoiceNo;StockCode;Quantity;UnitPrice;CustomerID\n"
-                    + "".join(f"{n};P{n % 5};2;£{n % 7}.55;C{n % 4}\n" for n in range(40)), encoding="utf-8")
+                    + "".join(f"{n};P{n % 5};2;{n % 7}.55 GBP;C{n % 4}\n" for n in range(40)), encoding="utf-8")
     refused = run_cli("ingest", path)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
-    assert "found values like '£0.55'" in refused.stderr and "--price-col '' for none" in refused.stderr
+    assert "found values like '0.55 GBP'" in refused.stderr and "--price-col '' for none" in refused.stderr
     unmapped = run_cli("ingest", path, "--price-col", "", "--json", "-")
     assert unmapped.returncode == 0, unmapped.stderr
     read = json.loads(unmapped.stdout)

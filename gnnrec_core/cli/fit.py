@@ -323,7 +323,7 @@ def cmd_cold_start(args: argparse.Namespace) -> dict[str, Any]:
     settings = {"device": args.device} | ({"time_budget": args.time_budget} if args.time_budget else {})
     out = cold_start_eval(dataset, holdout=args.holdout, k=args.k, seed=args.seed, **settings)
     print(f"{out['held_out']:,} named products held out as if new: {out['held_out'] - out['scored_products']:,} chose "
-          f"how 'combined' mixes names and graph ({out['combined_text']:,} names, GCN share {out['gcn_share']}), "
+          f"how 'combined' mixes names and graph ({out['combined_text']} names, GCN share {out['gcn_share']}), "
           f"{out['scored_products']:,} are scored, k={out['k']}")
     print(f"{'method':<10}{'ndcg':>10}{'hit_rate':>10}{'recall':>10}")
     for method, metrics in out["results"].items():
