@@ -132,11 +132,12 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
 }
 # every column in the download; these on the page
 st.dataframe(chance_marks(thin_words(table)), hide_index=True, height=table_height(len(table)), column_order=[
-    "if bought", "then also", "count", *SHOWN_CUSTOMERS, "lift_low", "lift", "confidence_low", "confidence", "thin",
-    "chance"],
+    # confidence's lower bound in the download alone where customers take its place: every column on screen
+    "if bought", "then also", "count", *SHOWN_CUSTOMERS, "lift_low", "lift",
+    *(() if SHOWN_CUSTOMERS else ("confidence_low",)), "confidence", "thin", "chance"],
     column_config={
-    **EVIDENCE, "if bought": st.column_config.TextColumn(width=250),
-    "then also": st.column_config.TextColumn(width=250),
+    **EVIDENCE, "if bought": st.column_config.TextColumn(width=235),  # every column on screen at 1400 px
+    "then also": st.column_config.TextColumn(width=235),
     "leverage": st.column_config.NumberColumn(format="%.4f", width=SMALL),
     "conviction": st.column_config.NumberColumn(format="%.2f", width=SMALL, help="infinite when confidence is 1")})
 st.download_button("Download rules (CSV)", csv_bytes(table), "rules.csv", "text/csv")
