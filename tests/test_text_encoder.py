@@ -86,7 +86,7 @@ def test_cold_start_cli_contract(tmp_path):
     from conftest import SAMPLE
 
     out = tmp_path / "cold.json"
-    done = run_cli(SAMPLE, "--drop-non-products", "--seed", "2", "--time-budget", "10", "--json", out)
+    done = run_cli(SAMPLE, "--drop-non-products", "--seed", "2", "--time-budget", "3", "--json", out)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["seed"] == 2 and result["held_out"] >= 20
