@@ -94,7 +94,7 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} 
            f"customer{'' if buyers == 1 else 's'}{in_baskets}. Confidence = share of its baskets "
            "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
            f"where few baskets back them, and {PARTNER_BOUND_WORDS}. Thin: fewer than {THIN:,} buyers (similar) or "
-           "shared baskets (bought "
+           "customers of the shared baskets, a customer's repeat orders once (bought "
            f"together). {baskets_are}"
            f"Similarity: {escape_markdown(run.model.link_scale)}."
            + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))

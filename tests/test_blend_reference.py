@@ -7,22 +7,11 @@ import json
 
 import numpy as np
 from test_cli import run_cli
+from test_verdicts import _Evaluated, _row
 
 from gnnrec_core.pipeline.table_verdicts import verdicts
-from gnnrec_core.records import DatasetRef, ResultRow, RunInfo, Verdicts
+from gnnrec_core.records import DatasetRef, RunInfo, Verdicts
 from gnnrec_core.serving.verdicts import run_verdicts, training_sentence
-
-
-def _row(model, ndcg, blend=None, valid=None):
-    return ResultRow(model, ndcg=ndcg, precision=0.1, recall=0.1, map=0.1, hit_rate=0.5, coverage=0.3,
-                     train_seconds=1.0, blend=blend or {}, valid_ndcg=valid)
-
-
-class _Evaluated:
-    """An Evaluation's per-user nDCG@10, all a verdict reads."""
-
-    def __init__(self, ndcg):
-        self.per_user = {10: {"ndcg": np.asarray(ndcg)}}
 
 
 def test_a_blend_whose_filter_has_no_row_is_not_read_against_popularity():

@@ -44,3 +44,20 @@ def test_one_customers_repeat_orders_are_one_customers_evidence(tmp_path):
     partners = frequently_bought_together(stats, int(np.flatnonzero(items == "RARE1")[0]), k=5, min_count=2)
     rare2 = partners.set_index(items[partners["partner"]]).loc["RARE2"]
     assert (rare2["count"], rare2["customers"]) == (20, 1) and rare2["thin"] and rare2["lift_low"] < 1
+
+
+def test_the_neighbourhood_table_marks_one_customers_habit_thin(tmp_path):
+    """Its bought-together rows marked thin by baskets: twenty of one shopper's read as enough."""
+    from gnnrec_core.baskets.associations import basket_stats
+    from gnnrec_core.models import MODELS
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.explore import neighbour_table
+
+    log = tmp_path / "orders.csv"
+    _standing_order(log)
+    dataset = prepare(ingest(log))
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    model = MODELS["pop"]().fit(dataset.interactions.matrix())
+    table = neighbour_table(model, stats, dataset.item_index("RARE1"), k=5, min_count=2).set_index("item_index")
+    rare2 = table.loc[dataset.item_index("RARE2")]
+    assert rare2["baskets_together"] == 20 and rare2["thin"]

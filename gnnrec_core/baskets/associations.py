@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from ..data.ingest import baskets_of
 from ..matrix.cooccurrence import basket_matrix, cooccurrence
-from .buyers import basket_buyers, buyer_total, pair_buyer_counts
+from .buyers import basket_buyers, buyer_counts, buyer_total, pair_buyer_counts
 from .evidence import LEVEL, evidence_columns, min_evidence
 
 
@@ -92,13 +92,9 @@ class BasketStats:
         """pair_customers of one product with each of `partners`, from the baskets holding it alone."""
         if self.buyers is None or not len(partners):
             return np.asarray(both, np.int64)
-        holding = self.baskets[:, [item]].nonzero()[0]
-        owners, rows = np.unique(self.buyers[holding], return_inverse=True)
-        owner = sp.csr_matrix((np.ones(len(holding), np.float32), (rows.ravel(), np.arange(len(holding)))),
-                              shape=(len(owners), len(holding)))
-        held = (owner @ self.baskets[holding][:, partners]).tocsr()
-        held.data[:] = 1.0
-        return np.asarray(held.sum(0)).ravel().astype(np.int64)
+        holding = self.baskets[:, [item]].nonzero()[0]  # each partner's buyers among these baskets: both
+        _, codes = np.unique(self.buyers[holding], return_inverse=True)
+        return buyer_counts(self.baskets[holding][:, partners], codes.ravel())[0]
 
 
 def least_baskets(min_support: float, n_baskets: int) -> int:

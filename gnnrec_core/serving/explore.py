@@ -170,8 +170,8 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
     best-evidenced co-purchase partners (at least `min_count` shared baskets), each with its
     evidence: similarity, the neighbour's buyers, buyers of both, baskets together, confidence
     (item -> neighbour) and its lower bound, lift and its shrunk lower bound, and `thin` where the
-    relation rests on fewer than evidence.THIN buyers (similar) or shared baskets (bought
-    together). Similar products first (by similarity), then partners (by lift_low)."""
+    relation rests on fewer than evidence.THIN buyers (similar) or customers of the shared baskets
+    (bought together: BasketStats.pair). Similar products first (by similarity), then partners (by lift_low)."""
     similar, _ = similar_products(model, item, k, min_buyers)
     partners = bought_together(stats, item, min_count, k)
     together, alike = set(partners["partner"].tolist()), set(similar.tolist())
@@ -183,13 +183,14 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
     relation = ["both" if j in together and j in alike else TOGETHER if j in together else SIMILAR
                 for j in candidates]
     count = np.array([int(r["count"]) for r in rows], np.int64)
+    customers = np.array([int(r["customers"]) for r in rows], np.int64)  # a customer's repeat orders once
     table = pd.DataFrame({
         "item_index": candidates, "relation": relation, "similarity": similarity.round(4),
         "buyers": buyers.astype(int), "shared_buyers": shared.astype(int), "baskets_together": count,
         "confidence": [r["confidence"] for r in rows], "confidence_low": [r["confidence_low"] for r in rows],
         "lift": [r["lift"] for r in rows], "lift_low": [r["lift_low"] for r in rows],
         "thin": [(b < THIN if r == SIMILAR else c < THIN if r == TOGETHER else b < THIN or c < THIN)
-                 for r, b, c in zip(relation, buyers, count)],
+                 for r, b, c in zip(relation, buyers, customers)],
     }, columns=NEIGHBOUR_COLUMNS)
     first = table["relation"] != TOGETHER
     return pd.concat([table[first].sort_values("similarity", ascending=False),

@@ -252,14 +252,15 @@ def _map_section(dataset: Dataset, model: Recommender) -> list[str]:
 def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
     names = dataset.ingest.catalogue["name"]
     pairs = top_pairs(stats, dataset.interactions.items, n=15, min_count=stats.min_count, names=names)
+    unit = "customers" if stats.buyers is not None else "baskets"  # thin counts a customer's repeat orders once
     if pairs.empty:
         return []
     shown = pd.DataFrame({"product": pairs["a"].map(lambda c: names.get(c, c)),
                           "bought with": pairs["b"].map(lambda c: names.get(c, c)),
                           "baskets together": pairs["count"], "lift": pairs["lift"],
                           "lift, 95% lower bound": pairs["lift_low"],
-                          "evidence": np.where(pairs["thin"], f"thin (under {THIN} baskets)",
-                                               f"enough ({THIN} baskets or more)")
+                          "evidence": np.where(pairs["thin"], f"thin (under {THIN} {unit})",
+                                               f"enough ({THIN} {unit} or more)")
                           + np.where(pairs["chance"], ", could be chance", "")})
     variants = pairs.attrs.get("variants", 0)
     # A ratings log's "strongest" pairs had lifts of 1.0-1.2, bounds under 1, each "enough" evidence:
