@@ -34,6 +34,14 @@ def test_a_busy_process_is_counted_and_this_process_own_work_is_not():
     finally:
         spinner.kill()
         spinner.wait()
+    # Other tests' load shifts between the two windows below (CI once read 1.56 against 1.53), so the
+    # claim is asked of three tries; without our own work left out it fails every time (own >= 0.2).
+    tries = [_own_work_left_out() for _ in range(3)]
+    assert any(own >= 0.2 and elsewhere <= everyone - own + 0.1 for elsewhere, everyone, own in tries), tries
+
+
+def _own_work_left_out() -> tuple[float, float, float]:
+    """(cores busy elsewhere as measured, all busy cores ours included, our spinning thread's share)."""
     stop = threading.Event()
     spinning = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])  # a busy thread of ours
     spinning.start()
@@ -49,7 +57,7 @@ def test_a_busy_process_is_counted_and_this_process_own_work_is_not():
     own = (own1 - own0) / seconds  # what our spinning thread got: under a core where other jobs compete
     # Our own work left out, by what it measured (a fixed 0.5 failed on a loaded machine where the
     # thread got less); 0.1 for the clock ticks' granularity over half a second.
-    assert own >= 0.2 and elsewhere <= everyone - own + 0.1, (elsewhere, everyone, own)
+    return elsewhere, everyone, own
 
 
 def test_the_threads_are_the_free_cores_at_least_one(unset):
