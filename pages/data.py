@@ -106,7 +106,7 @@ def show_cleaning(result, basket_column: str | None) -> None:
     counts = interactions_per_item(result.events)
     chart(long_tail(counts), counts.rename("interactions").reset_index(), "long_tail")
 
-    warning = figures.training_warning(basket_column)
+    warning = figures.training_warning(basket_column, lookup=" (the lookup table, under Optional above)")
     if warning is not None:
         st.warning(escape_markdown(warning))
     elif figures.items > limits().dense_items:

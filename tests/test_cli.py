@@ -75,8 +75,9 @@ def test_ingest_of_a_basket_list_says_how_to_train_on_it(tmp_path):
     assert result.stdout.rstrip().splitlines()[-1].startswith("nothing saved: `train` saves the dataset")
     assert result.stdout.rstrip().splitlines()[-2] == (
         "warning: No customer column was recognised: association rules work, but per-customer training needs one. "
-        "Map the column that names customers, if the log has one (--user-col NAME); else map the basket column "
-        "('basket') as the customer, to train with each basket as its customer (--user-col basket).")
+        "Map the column that names customers, if the log has one (--user-col NAME), or join it through 'basket' "
+        "from a table naming each basket's customer, such as an orders table (--lookup FILE); else map the basket "
+        "column ('basket') as the customer, to train with each basket as its customer (--user-col basket).")
     followed = run_cli("ingest", baskets, "--user-col", "basket")
     assert followed.returncode == 0 and "customers 60;" in followed.stdout and "warning" not in followed.stdout
     # A column name with a space is given quoted, ready to paste; one product alone gets no option (it
@@ -88,6 +89,25 @@ def test_ingest_of_a_basket_list_says_how_to_train_on_it(tmp_path):
     spaced.write_text("Invoice No,Item\n1,a\n2,a\n")
     said = run_cli("ingest", spaced, "--basket-col", "Invoice No").stdout.rstrip().splitlines()[-2]
     assert said.startswith("warning: 0 customer(s) and 1 product(s)") and "--user-col" not in said
+
+
+def test_order_lines_apart_from_their_orders_are_told_the_lookup_that_brings_their_customers(tmp_path):
+    """Instacart's order lines name no customer: its orders file does. The warning named only
+    --user-col; it now names the join too, and the join it names brings the customers. The names
+    come from its products file, which the mapping block showed as none."""
+    lines, orders = tmp_path / "order_products.csv", tmp_path / "orders.csv"
+    lines.write_text("order_id,product_id\n" + "".join(f"{o},{p}\n" for o in range(120) for p in (o % 5, 5 + o % 3)))
+    orders.write_text("order_id,user_id\n" + "".join(f"{o},{o % 30}\n" for o in range(120)))
+    said = run_cli("ingest", lines).stdout.rstrip().splitlines()[-2]
+    assert "or join it through 'order_id' from a table naming each basket's customer, such as an orders table " \
+           "(--lookup FILE)" in said, said
+    catalogue = tmp_path / "products.csv"
+    catalogue.write_text("product_id,product_name\n" + "".join(f"{p},product {p}\n" for p in range(8)))
+    followed = run_cli("ingest", lines, "--lookup", orders, "--items", catalogue)
+    assert followed.returncode == 0, followed.stderr
+    assert "customers 30;" in followed.stdout and "warning" not in followed.stdout
+    # The names the log lacks are the catalogue's: the mapping says so rather than a bare "-"
+    assert "  item_name  -  (from the catalogue's product_name)\n" in followed.stdout
 
 def test_benchmark_json_contract(small_log, tmp_path):
     out = tmp_path / "bench.json"

@@ -362,8 +362,11 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     result = _ingest(args)
     report = result.report.as_dict()
     print("column mapping:")
+    from_catalogue = report["catalogue_mapping"] or {}
     for role, column in result.mapping.as_dict().items():
-        print(f"  {role:<10} {column if column else '-'}")
+        # A name the log lacks and the catalogue gives read "-" as if the run had none (a user's report)
+        filled = f"  (from the catalogue's {from_catalogue[role]})" if not column and from_catalogue.get(role) else ""
+        print(f"  {role:<10} {column if column else '-'}{filled}")
     if report["catalogue_mapping"]:
         used = report["catalogue_mapping"]
         print("catalogue columns: " + ", ".join(f"{role} {used[role] or '-'}" for role in used))
@@ -383,7 +386,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
                                   for figure, value in figures.lines()))
     # The Data page's warning, with the option that acts on it
     warning = figures.training_warning(result.mapping.basket,
-                                       option=lambda column: f" (--user-col {shlex.quote(column)})")
+                                       option=lambda column: f" (--user-col {shlex.quote(column)})",
+                                       lookup=" (--lookup FILE)")
     if warning is not None:
         print(f"warning: {warning}")
     print("nothing saved: `train` saves the dataset with its run, the Data page saves it alone")  # a user looked for it

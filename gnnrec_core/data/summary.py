@@ -62,10 +62,12 @@ class DataSummary:
             shown += [("Ratings", self.ratings_words)]
         return shown
 
-    def training_warning(self, basket_column: str | None, option: Callable[[str], str] | None = None) -> str | None:
+    def training_warning(self, basket_column: str | None, option: Callable[[str], str] | None = None,
+                         lookup: str = "") -> str | None:
         """Why per-customer training would fail or be noisy on this data (None: it will not), as the
         Data page and `ingest` both say it; `basket_column`: the log's basket column, if mapped;
-        `option`: the CLI's words for mapping a column as the customer (" (--user-col NAME)")."""
+        `option`: the CLI's words for mapping a column as the customer (" (--user-col NAME)");
+        `lookup`: where the front end takes a lookup table (" (--lookup FILE)")."""
         if 0 < self.users < 2 or self.items < 2:
             return (f"{self.users:,} customer(s) and {self.items:,} product(s): training needs at least 2 of each; "
                     "association rules still work on baskets.")
@@ -73,6 +75,9 @@ class DataSummary:
             said = option or (lambda column: "")
             return ("No customer column was recognised: association rules work, but per-customer training needs "
                     f"one. Map the column that names customers, if the log has one{said('NAME')}"
+                    # Order lines apart from their orders (Instacart's two files): the customer is a join away
+                    + (f", or join it through '{basket_column}' from a table naming each basket's customer, "
+                       f"such as an orders table{lookup}" if basket_column else "")
                     + (f"; else map the basket column ('{basket_column}') as the customer, to train with each basket "
                        f"as its customer{said(basket_column)}." if basket_column else "."))
         if self.users < 20 or self.repeat_users < 10:
