@@ -4,6 +4,7 @@ pages show. IDs are normalised here, once, for every table that carries them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .mapping import ColumnMapping, detect_mapping, listed, normalise_name, shown
+from .headerless import catalogue_roles, guessed_note
+from .mapping import ColumnMapping, guess_mapping, listed, normalise_name, shown
 from .readers import read_table
 
 if TYPE_CHECKING:
@@ -168,8 +170,15 @@ def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[
     """Which column of a catalogue file plays each catalogue role (CATALOGUE_ROLES), as ingest
     will join it: for a page to show what the catalogue brings before the events are cleaned."""
     table = read_table(items, _name_of(items))
-    item_map = detect_mapping(table, **(chosen or {}))
+    item_map = _catalogue_mapping(table, chosen or {})
     return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
+
+
+def _catalogue_mapping(table: pd.DataFrame, chosen: dict[str, str]) -> ColumnMapping:
+    """The catalogue's columns by name, or by value where it has no header (headerless.catalogue_roles)."""
+    found = guess_mapping(table, chosen, headerless_log=False)
+    by_value = catalogue_roles(table, {role: column for role, column in chosen.items() if column is not None})
+    return replace(found, **{role: column for role, column in by_value.items() if getattr(found, role) is None})
 
 
 def _examples(ids: pd.Index) -> str:
@@ -211,7 +220,10 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
     missing = [column for column in chosen.values() if column not in items.columns]
     if missing:
         raise InputError(f"expected catalogue column(s) {listed(missing)}, found: {listed(list(items.columns))}")
-    item_map = detect_mapping(items, **chosen)
+    item_map = _catalogue_mapping(items, chosen)
+    read = guessed_note(list(items.columns), {role: getattr(item_map, role) for role in CATALOGUE_ROLES}, chosen)
+    if read and notes is not None:
+        notes.append(f"catalogue: {read}")
     if item_map.item is None:
         raise InputError(f"expected an item ID column in the catalogue, found: {listed(list(items.columns))}")
     extra = pd.DataFrame(index=normalise_ids(items[item_map.item]).values)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .double_colon import UNIT_SEPARATOR, as_unit_separated, separated_by_double_colon
 from .frames import _check_columns, _one_line
 from .mapping import SYNONYMS, normalise_name, shown
 from .user_lists import is_user_lists, read_user_lists
@@ -25,18 +26,14 @@ SNIFF_CHARS, SNIFF_LINES = 4096, 30  # csv.Sniffer's regexes are quadratic in a 
 
 BASKET_COLUMNS = ("basket", "item")
 
-
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # str.splitlines() also splits at U+2028, U+0085, \v, \f...
 
 
 HEAD_CHARS = 1 << 18  # the first 256 KB of text tell the delimiter and the table's shape
 
-
 SAMPLE_LINES = 200
 
-
 CSV_FIELD_LIMIT = csv.field_size_limit()
-
 
 KNOWN_COLUMNS = frozenset(name for names in SYNONYMS.values() for name in names)
 
@@ -172,6 +169,8 @@ def _decode_legacy(line: bytes) -> str:
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
+    if lines and all(UNIT_SEPARATOR in line for line in lines):  # a '::' file as double_colon wrote it
+        return UNIT_SEPARATOR
     sample = "\n".join(lines[:SNIFF_LINES])
     if len(sample) > SNIFF_CHARS:
         cut = sample.rfind("\n", 0, SNIFF_CHARS)
@@ -222,6 +221,9 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         return _read_delimited(_markdown_as_delimited(text), name, notes)
     delimiter = _sniff_delimiter(sample_lines)
     rows = _sample_rows(sample_lines, delimiter)
+    if separated_by_double_colon(sample_lines, delimiter, [len(row) for row in rows]):
+        notes.append("fields separated by '::' (as MovieLens' .dat files are)")
+        return _read_delimited(as_unit_separated(text), name, notes)
     if not rows:
         raise InputError(f"expected a first line that ends in '{name}', found a quote that never closes or a "
                          f"field over {CSV_FIELD_LIMIT // 1024} KB; check the file's quoting")
@@ -233,7 +235,7 @@ def _read_delimited(text: str, name: str, notes: list[str]) -> pd.DataFrame:
         return _read_delimited(_after_lines(text, titles), name, notes)
     widths = [len(row) for row in rows]
     _check_columns(widths[0], name)  # before read_csv, whose renaming of repeated names is quadratic
-    if _is_basket_list(rows):
+    if delimiter != UNIT_SEPARATOR and _is_basket_list(rows):  # '::' files are tables, never basket lists
         frame = _read_baskets(text, delimiter, name)
         shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
         notes.append(f"read as a basket list, one basket per line ({frame[BASKET_COLUMNS[0]].nunique():,} "
@@ -289,7 +291,7 @@ def _without_a_cut_last_row(frame: pd.DataFrame, text: str, delimiter: str, widt
 
 
 def _wider_rows(name: str, first: str, width: int, found: int, where: str, delimiter: str, count: str = "") -> str:
-    shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+    shown = "tab" if delimiter == "\t" else "'::'" if delimiter == UNIT_SEPARATOR else f"'{delimiter}'"
     return (f"expected every row of '{name}' to have the {first}'s {width} fields, found {found} in {where}{count}: "
             f"is a {shown} inside a value unquoted? Quote such values or save with another delimiter")
 

@@ -36,6 +36,7 @@ from .duck_clean import SqlCleaning
 from .duck_codes import id_codes
 from .duck_read import MEMORY_ENV, TEMP_ENV, Loaded, Session, load, run
 from .frames import _one_line
+from .headerless import guessed_note
 from .ingest import ENGINE_ENV, IngestReport, IngestResult, step
 from .lookup_join import conflicting_keys_note, lookup_plan
 from .mapping import detect_mapping
@@ -64,6 +65,7 @@ def ingest_duckdb(source: Any, name: str | None, *, items: Any, lookup: Any, dro
                                      ).to_arrow_table().to_pandas()
             sample = sample.set_axis(data.names, axis=1).astype("str")
             mapping = detect_mapping(sample, **overrides).validate(data.names, data.nested)
+            notes += [note for note in [guessed_note(data.names, mapping.as_dict(), overrides)] if note]
             report = IngestReport(rows_read=data.rows, mapping=mapping.as_dict(), warnings=notes, lookup_mapping=joined,
                                   min_rating=check_min_rating(min_rating, mapping, floor_optional, notes),
                                   date_order=date_order)

@@ -25,6 +25,7 @@ from ..progress import Cancelled, Progress, wants_stop
 from .catalogue import _catalogue, _name_of, normalise_ids, with_catalogue_file
 from .charges import CHARGES_KEPT, DROP_REASON, lettered_catalogue, non_products
 from .frames import NESTED
+from .headerless import guessed_note
 from .lookup_join import _join_lookup
 from .mapping import ColumnMapping, column_hint, detect_mapping, listed, shown
 from .numbers import (
@@ -143,7 +144,8 @@ def ingest(source: Any, name: str | None = None, *, items: Any = None, lookup: A
     step(progress, "cleaning", len(frame), "pandas")
     nested = frame.attrs.get(NESTED, {})
     mapping = detect_mapping(frame, **overrides).validate(list(frame.columns), nested)
-    notes = list(frame.attrs.get("notes", []))
+    notes = list(frame.attrs.get("notes", [])) + [note for note in [
+        guessed_note(list(frame.columns), mapping.as_dict(), overrides)] if note]
     report = IngestReport(rows_read=len(frame), mapping=mapping.as_dict(), warnings=notes,
                           lookup_mapping=frame.attrs.get("lookup"),
                           min_rating=check_min_rating(min_rating, mapping, floor_optional, notes),

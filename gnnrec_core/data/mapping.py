@@ -160,7 +160,14 @@ def normalise_name(name: str) -> str:
 
 def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMapping:
     """Guess each role's column; keyword overrides (role=column) win over guesses, and an empty
-    override (role="") maps no column to the role (a price column of '2,55' refused, a user's way out)."""
+    override (role="") maps no column to the role (a price column of '2,55' refused, a user's way out).
+    A table with no header is read as an interaction log's (headerless.event_roles)."""
+    return guess_mapping(frame, overrides, headerless_log=True)
+
+
+def guess_mapping(frame: pd.DataFrame, overrides: Mapping[str, str | None], headerless_log: bool) -> ColumnMapping:
+    """detect_mapping's guess; `headerless_log` False for a catalogue, which reads its own roles from
+    the values of a table with no header (headerless.catalogue_roles)."""
     columns = list(frame.columns)
     normalised = {c: normalise_name(c) for c in columns}
     taken: set[str] = {c for c in overrides.values() if c}
@@ -177,6 +184,12 @@ def detect_mapping(frame: pd.DataFrame, **overrides: str | None) -> ColumnMappin
             taken.add(guess)
     if not guesses.get("time") and "time" not in overrides:
         guesses["time"] = _date_like_column(frame, taken)
+    if headerless_log:
+        from .headerless import event_roles
+
+        fixed = {role: column for role, column in {**guesses, **overrides}.items() if column is not None and (
+            column or role in overrides)}  # an empty override maps none: that role is not open
+        guesses.update(event_roles(frame, fixed))
     unknown = set(overrides) - set(ROLES)
     if unknown:
         raise InputError(f"expected roles among {', '.join(ROLES)}, found {', '.join(sorted(unknown))}")
