@@ -31,6 +31,7 @@ from gnnrec_core import (
     volcano_words,
     weekly_trajectory,
 )
+from gnnrec_core.baskets.segment_order import basket_level_first
 from gnnrec_core.baskets.split_dates import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, int_from_link, new_in_link, not_here, share
@@ -119,8 +120,10 @@ def pick_segments(events: pd.DataFrame) -> tuple | None:
         st.info("This dataset has no column to split by: upload a log with a column such as country, channel or "
                 "store (2 to 50 values), or compare periods.")
         return None
+    columns, within_baskets = basket_level_first(events, columns)
     linked = from_link("by", columns, "the column")
-    column = st.selectbox("Split by", columns, index=columns.index(linked) if linked else 0, key="segments-by")
+    column = st.selectbox("Split by", columns, index=columns.index(linked) if linked else 0, key="segments-by",
+                          format_func=lambda c: f"{c} (differs within baskets)" if c in within_baskets else c)
     values = segment_text(events[column if column == "event" else f"segment:{column}"]).value_counts().index.tolist()
     if len(values) < 2:
         st.info(f"'{escape_markdown(column)}' has one value only.")

@@ -57,8 +57,14 @@ def test_compare_periods_and_segments_of_one_dataset(workspace):
 
     frame = order_log(0, baskets=600, triple="P020")
     frame.loc[frame["order"].isin(["O1", "O2", "O3"]), "Country"] = None  # three orders of no known country
+    # A line's place in its order, first in the file: it differs within baskets, so it is offered after
+    # Country (a basket takes its first line's value: split by it, first lines would be refused)
+    frame.insert(0, "line_no", frame.groupby("order").cumcount().clip(upper=4) + 1)
     Workspace(workspace).save_dataset("Two countries", ingest(frame.to_csv(index=False).encode(), "log.csv"))
     at.session_state["active_dataset"] = "Two countries"  # what the sidebar does with a link's `dataset`
+    _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries")
+    split_by = next(s for s in at.selectbox if s.label == "Split by")
+    assert split_by.value == "Country" and split_by.options == ["Country", "line_no (differs within baskets)"]
     _open_link(at, "pages/compare.py", mode="segments", dataset="Two countries", by="Country", a="DE", b="FR")
     assert not at.exception, [e.value for e in at.exception]
     boxes = {s.label: s.value for s in at.selectbox}
