@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from gnnrec_core import (
-    KNOWN_SUFFIXES,
     ROLES,
     GnnrecError,
     catalogue_columns,
@@ -29,9 +28,8 @@ from gnnrec_core.serving.safe_text import escape_markdown
 from gnnrec_core.store import fingerprint
 from gnnrec_core.store_active import mark_active
 from pages.state import DATASET_KEY, SAMPLE, SAMPLE_NAME, dataset_meta, load_saved, ws
-from pages.widgets import chart, follow_dataset
+from pages.widgets import UPLOAD_TYPES, chart, follow_dataset
 
-UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zst", "zip"})
 NONE = "(none)"
 
 

@@ -33,7 +33,7 @@ from pages.links import follow_active_link
 from pages.routes import PAGES
 from pages.state import DATASET_KEY, RUN_KEY, active_dataset, active_run, active_saved, dataset_meta, load_dataset, ws
 
-UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zip"})  # every file uploader's
+UPLOAD_TYPES = sorted({s.lstrip(".") for s in KNOWN_SUFFIXES} | {"gz", "zst", "zip"})  # every file uploader's
 
 # Shown first, with words; every other plain setting goes under "More settings".
 MAIN = {"time_budget": "Time budget (seconds, search included)", "auto": "Choose settings on validation",
