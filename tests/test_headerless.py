@@ -23,8 +23,10 @@ def movielens(tmp_path):
     ratings.write_text("".join(f"{u}::{m}::{rng.randint(1, 5)}::{978300760 + 37 * u + m}\n"
                                for u in range(1, 61) for m in rng.sample(range(1, 81), 12)))
     genres = ["Comedy", "Animation|Children's|Comedy", "Drama|War", "Action|Sci-Fi|Thriller|War"]
+    # The first line's ID, title and genres found on no other line: it was taken for the header
     movies.write_text("".join(f"{m}::{'American President, The' if m == 7 else f'Film number {m}'} (199{m % 10})::"
-                              f"{genres[m % 4]}\n" for m in range(1, 81)), encoding="latin-1")
+                              f"{'Fantasy|Musical' if m == 1 else genres[m % 4]}\n" for m in range(1, 81)),
+                      encoding="latin-1")
     return ratings, movies
 
 
@@ -46,6 +48,7 @@ def test_movielens_dat_files_read_as_the_user_types_them(movielens, tmp_path):
     assert "  item_name  -  (from the catalogue's column_2)" in done.stdout
     result = assert_same(ratings, items=movies)  # both engines alike
     assert result.catalogue.loc["7", "name"] == "American President, The (1997)"
+    assert result.catalogue.loc["1", "category"] == "Fantasy|Musical"
     assert result.catalogue.loc["5", "category"] == "Animation|Children's|Comedy"
     assert result.events["time"].min().year == 2000 and result.events["rating"].between(1, 5).all()
 

@@ -358,12 +358,16 @@ def _is_basket_list(rows: list[list[str]]) -> bool:
 
 def _is_data_row(rows: list[list[str]]) -> bool:
     """The first row is data, not a header, when it does not read as column names and its values
-    recur in the rows below (a headerless export such as MovieLens' u.data)."""
+    recur in the rows below (a headerless export such as MovieLens' u.data), or it leads with a
+    number as the rows below do: a catalogue's first line ("1::Toy Story (1995)::Animation|Comedy")
+    has an ID and a title found nowhere else, and was taken for the header."""
     if _looks_like_header(rows[0]) or len(rows) < 2:
         return False
     first = {f.strip() for f in rows[0] if f.strip()}
     body = {f.strip() for row in rows[1:] for f in row}
-    return bool(first & body)
+    leads = [row[0].strip() for row in rows[1:] if row]
+    numbered = bool(rows[0]) and _is_number(rows[0][0].strip()) and sum(map(_is_number, leads)) >= 0.9 * len(leads)
+    return bool(first & body) or numbered
 
 
 def _looks_like_header(row: list[str]) -> bool:
