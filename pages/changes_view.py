@@ -297,16 +297,21 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
                "of a share to zero has no logarithm); its counts are in the table. " + volcano_words(len(table)))
     shown = st.multiselect("Show", [*NAMED, "no clear change"], default=list(NAMED), key=f"show-{what}",
                            format_func=report.word)
-    rows = table[table["status"].isin(shown)]
+    kept = table["status"].isin(shown)
+    rows = table[kept | (table["association"] != "") if what == "pairs" else kept]  # a pair together more: shown
     # In words, the verdict first: raw names (share_change read as a 12% relative change for 0.68% ->
     # 12.87%) and a status off-screen at 1400 px. The CSV keeps every column as the engine names it.
     names = ["item", "name"] if what == "products" else ["a_name", "b_name"]
     lifts = [] if what == "products" else ["lift_a", "lift_b"]
+    together = [] if what == "products" else ["association"]
     shown_rows = rows.assign(points=rows["share_change"] * 100)
-    wide = 230 if what == "products" else 175  # two names in the pairs' table: every column fits 1400 px
+    wide = 230 if what == "products" else 150  # two names in the pairs' table: every column fits 1400 px
+    # A pair's 'together' takes the place of its change in points (share b - share a, both shown)
+    points = ["points"] if what == "products" else []
     buyers = ["buyers_a", "buyers_b"] if report.repeat_buyers else []  # the test's counts, where not the baskets'
     st.dataframe(shown_rows, hide_index=True, column_order=[
-        *names, "status", "baskets_a", "baskets_b", *buyers, "share_a", "share_b", "points", *lifts, "q_value"],
+        *names, "status", *together, "baskets_a", "baskets_b", *buyers, "share_a", "share_b", *points, *lifts,
+        "q_value"],
         column_config={
         "name": st.column_config.TextColumn(width=wide), "a_name": st.column_config.TextColumn("product", width=wide),
         "b_name": st.column_config.TextColumn("with", width=wide),
@@ -320,10 +325,17 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
                                                 help="share b - share a, in percentage points"),
         "lift_a": st.column_config.NumberColumn("lift a", format="%.1f"),
         "lift_b": st.column_config.NumberColumn("lift b", format="%.1f"),
+        "association": st.column_config.TextColumn(
+            "together", width=70, help="stronger or weaker: goes together more or less in b than in a beyond each "
+            "product's own sales (Woolf's test of the odds ratios over buyers, q at most the threshold)"),
         "q_value": st.column_config.NumberColumn("q", format="%.1e",  # one form: "%.2g" mixed 2.5e-10 and 0.0000021
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":
+        changed = int((table["association"] != "").sum())
         st.caption("A pair rises or falls by the share of baskets holding both (bought together more or less often); "
-                   "lift in a and in b says whether they go together more than each product's own sales explain.")
+                   "lift in a and in b says whether they go together more than each product's own sales explain, "
+                   "and 'together' where that changed beyond chance: "
+                   + (f"{changed:,} pair{'s' if changed > 1 else ''} of those tested (shown whatever their status)."
+                      if changed else "no pair tested did, so pairs named rose or fell with their products' sales."))
     st.download_button("Download (CSV)", lambda: csv_bytes(rows), f"{what}_changes.csv", "text/csv",
                        key=f"csv-{what}")

@@ -17,8 +17,8 @@ families, each with Benjamini-Hochberg q-values. A change is called rising, fall
 only when its q-value is at most the threshold and its share of baskets and of buyers move the
 same way; everything else is "no clear change". Shares and effect sizes are of baskets.
 
-A pair's share rises when either product sells more; lift_a and lift_b say whether the
-association itself got stronger.
+A pair's share rises when either product sells more; lift_a and lift_b, and the test of
+association_change.py, say whether the association itself changed.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ..data.limits import env_name, limits
 from ..data.mapping import column_hint
 from ..errors import ConfigError, InputError
 from ..matrix.cooccurrence import basket_matrix
+from .association_change import with_association_change
 from .buyers import basket_buyers, buyer_counts, buyer_total, pair_buyer_counts
 from .history_shares import HISTORY_SHARE_WORDS, history_totals
 from .json_rows import json_records
@@ -329,6 +330,8 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
     pairs, floor = _pair_table(split, tested, count_a, count_b, names, config)
+    pairs = with_association_change(pairs, split.items, (buyers_a, buyers_b), (split.buyers_of("a"),
+                                    split.buyers_of("b")), config.q_threshold)
     return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out), floor)
 
 

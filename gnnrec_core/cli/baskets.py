@@ -214,6 +214,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             buyers = f" (buyers {row.buyers_a} -> {row.buyers_b})" if repeats else ""
             print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}{buyers}, share {row.share_a:.2%} -> "
                   f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
+    _print_association_changes(report.pairs, args.top, say_none=nothing is None)
     if args.json_path is not None and 0 < args.max_pairs < len(report.pairs):
         print(f"note: the JSON holds the {args.max_pairs:,} of the {len(report.pairs):,} pairs tested with the least "
               "q-value (--max-pairs 0 writes them all)", file=sys.stderr)
@@ -228,6 +229,26 @@ REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one
 PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought together more or less often); "
               "lift a -> b says whether they go together more than each product's own sales explain "
               "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
+
+
+def _print_association_changes(pairs: Any, top: int, say_none: bool) -> None:
+    """The pairs whose association changed (association_change.py), whatever their shares did: a pair
+    can go together far more often while its share of baskets holds, and rise only with its products.
+    `say_none`: say where none did (not where nothing at all was named, which is said already)."""
+    from ..baskets.association_change import ASSOCIATION_READ
+
+    changed = pairs[pairs["association"] != ""].sort_values("association_q", kind="stable")
+    if changed.empty and not say_none:
+        return
+    if changed.empty:
+        print("no pair goes together more or less than before beyond its products' own sales (Woolf's test of "
+              "its odds ratio over buyers)")
+        return
+    print(f"pairs whose association changed ({len(changed):,}): {ASSOCIATION_READ}")
+    for row in changed.head(top).itertuples(index=False):
+        print(f"  {one_line(f'{row.a}+{row.b}')} {one_line(f'{row.a_name} + {row.b_name}')}: association "
+              f"{row.association}, lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}, buyers together "
+              f"{row.buyers_a} -> {row.buyers_b}, q {row.association_q:.2g}")
 
 
 def _lift(value: float) -> str:
