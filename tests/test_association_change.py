@@ -59,10 +59,10 @@ def test_the_same_tables_on_both_sides_change_nothing():
     items = np.array(["x", "y", "z"])
     buyers = np.array([100, 80, 5])
     codes = np.arange(1000)  # a thousand baskets of a thousand buyers
-    found = with_association_change(pairs, items, (buyers, buyers), (codes, codes), 0.05)
+    found = with_association_change(pairs, items, (buyers, buyers), lambda side: codes, 0.05)
     assert found["association_q"].tolist() == [1.0, 1.0] and found["association"].tolist() == ["", ""]
     # Twice as often together on side b, each product's buyers as before: stronger, by Woolf's z
-    found = with_association_change(pairs.assign(buyers_b=[60, 0]), items, (buyers, buyers), (codes, codes), 0.05)
+    found = with_association_change(pairs.assign(buyers_b=[60, 0]), items, (buyers, buyers), lambda side: codes, 0.05)
     cells_a = np.array([30, 70, 50, 850]) + 0.5  # both, x only, y only, neither
     cells_b = np.array([60, 40, 20, 880]) + 0.5
     z = (np.log(cells_b[0] * cells_b[3] / (cells_b[1] * cells_b[2])) - np.log(

@@ -14,6 +14,8 @@ products in different baskets counts for each product alone; the neither-cell is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
@@ -35,17 +37,17 @@ def _log_odds(pair: np.ndarray, first: np.ndarray, second: np.ndarray, total: in
 
 
 def with_association_change(pairs: pd.DataFrame, items: np.ndarray, item_buyers: tuple[np.ndarray, np.ndarray],
-                            buyers_of: tuple[np.ndarray, np.ndarray], threshold: float) -> pd.DataFrame:
+                            buyers_of: Callable[[str], np.ndarray], threshold: float) -> pd.DataFrame:
     """`pairs` (changes._pair_table's: a, b, buyers_a, buyers_b) with `association` and
-    `association_q`; `item_buyers`: each side's buyers of every product of `items`; `buyers_of`: each
-    side's basket -> buyer codes (buyers.basket_buyers)."""
+    `association_q`; `item_buyers`: each side's buyers of every product of `items`; `buyers_of`: a
+    side's ("a", "b") basket -> buyer codes (SplitBaskets.buyers_of)."""
     if pairs.empty:
         return pairs.assign(association=pd.Series(dtype=object), association_q=pd.Series(dtype=np.float64))
     where = pd.Index(items)
     first, second = where.get_indexer(pairs["a"]), where.get_indexer(pairs["b"])
     (log_a, var_a), (log_b, var_b) = (
-        _log_odds(pairs[f"buyers_{side}"].to_numpy(), counts[first], counts[second], buyer_total(codes))
-        for side, counts, codes in zip("ab", item_buyers, buyers_of))
+        _log_odds(pairs[f"buyers_{side}"].to_numpy(), counts[first], counts[second], buyer_total(buyers_of(side)))
+        for side, counts in zip("ab", item_buyers))
     z = (log_b - log_a) / np.sqrt(var_a + var_b)
     q = benjamini_hochberg(2 * ndtr(-np.abs(z)))
     changed = np.where(z > 0, "stronger", "weaker")
