@@ -40,14 +40,19 @@ EXPECTED = {"method": "given", "heldout_pairs": 5, "skipped_unknown_users": 1, "
 
 def test_train_command_scores_the_users_own_test_set(files):
     root, train, heldout = files
+    catalogue = root / "products.csv"  # p0 on two rows that differ: a note of DATA's catalogue, said once
+    catalogue.write_text("product_id,name\n" + "".join(f"p{i},thing {i}\n" for i in range(30)) + "p0,other\n")
     done = subprocess.run([sys.executable, "-m", "gnnrec_core", "train", str(train), "--test", str(heldout),
-                           "--model", "itemknn", "--workspace", str(root / "ws-cli"), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           "--items", str(catalogue), "--model", "itemknn", "--workspace", str(root / "ws-cli"),
+                           "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     runs = list((root / "ws-cli" / "runs").glob("*/run.json"))
     record = json.loads(runs[0].read_text())
     assert {key: record["split"][key] for key in EXPECTED} == EXPECTED
-    assert record["notes"][0] == "Held-out file heldout.csv: rows read 5, kept 5."  # what reading it did, kept
+    # What reading it did, kept; the catalogue's note is DATA's, not said again under the held-out file's name
+    assert record["notes"][0] == "Held-out file heldout.csv: rows read 5, kept 5."
+    assert not [note for note in record["notes"] if "catalogue" in note], record["notes"]
+    assert done.stderr.count("on several rows that differ") == 1, done.stderr
     report = subprocess.run([sys.executable, "-m", "gnnrec_core", "report", "--run", "latest", "--workspace",
                              str(root / "ws-cli"), "--out", str(root / "report.html"), "--quiet"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)

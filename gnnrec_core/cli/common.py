@@ -35,11 +35,14 @@ def _ingest(args: argparse.Namespace, segments: tuple[str, ...] | None = None, p
                  if getattr(args, f"col_{flag}") is not None}  # '' maps none: detect_mapping
     assert set(overrides) <= set(ROLES)
     item_columns = {role: getattr(args, f"items_{role}") for role in CATALOGUE_FLAGS.values()
-                    if getattr(args, f"items_{role}")}
+                    if getattr(args, f"items_{role}") and path is None}
+    # A held-out file's pairs are all it gives: the catalogue is DATA's (its notes were said under the
+    # --test file's name, and the join read it a second time)
+    catalogue, category_names = (args.items, args.category_names) if path is None else (None, None)
     with _Progress(args, None, "rows") as progress:  # which step, how many rows: DuckDB reads tens of millions
         try:
-            result = ingest(path or args.data, items=args.items, lookup=args.lookup,
-                            category_names=args.category_names, drop_non_products=args.drop_non_products,
+            result = ingest(path or args.data, items=catalogue, lookup=args.lookup,
+                            category_names=category_names, drop_non_products=args.drop_non_products,
                             item_columns=item_columns, lookup_key=args.lookup_key, segments=segments,
                             progress=progress, min_rating=args.min_rating, date_order=args.date_order,
                             floor_optional=path is not None, **overrides)  # a --test file's pairs are likes already
