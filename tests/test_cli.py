@@ -102,12 +102,14 @@ def test_order_lines_apart_from_their_orders_are_told_the_lookup_that_brings_the
     assert "or join it through 'order_id' from a table naming each basket's customer, such as an orders table " \
            "(--lookup FILE)" in said, said
     catalogue = tmp_path / "products.csv"
-    catalogue.write_text("product_id,product_name\n" + "".join(f"{p},product {p}\n" for p in range(8)))
+    catalogue.write_text("product_id,product_name\n" + "".join(f"{p},product {p}\n" for p in range(7)))
     followed = run_cli("ingest", lines, "--lookup", orders, "--items", catalogue)
     assert followed.returncode == 0, followed.stderr
     assert "customers 30;" in followed.stdout and "warning" not in followed.stdout
     # The names the log lacks are the catalogue's: the mapping says so rather than a bare "-"
     assert "  item_name  -  (from the catalogue's product_name)\n" in followed.stdout
+    assert ("note: catalogue: 1 of the log's 8 products is not in it ('7'): it keeps the log's own name and "
+            "category, or its code") in followed.stderr  # how much of the log the catalogue names
 
 def test_benchmark_json_contract(small_log, tmp_path):
     out = tmp_path / "bench.json"

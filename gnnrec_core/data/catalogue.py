@@ -242,6 +242,13 @@ def _join_catalogue(catalogue: pd.DataFrame, items: pd.DataFrame, chosen: dict[s
         raise InputError(f"expected the catalogue's IDs (column '{shown(item_map.item)}') to name the log's products, "
                          f"found none of its {len(extra):,} among the log's {len(catalogue):,} (catalogue IDs like "
                          f"{_examples(extra.index)}; the log's like {_examples(catalogue.index)})")
+    if matched < len(catalogue) and notes is not None:  # said: a name missing read as the catalogue's doing
+        missing = catalogue.index[~catalogue.index.isin(extra.index)]
+        one = len(missing) == 1
+        kept = ("it keeps the log's own name and category, or its code" if one else
+                "they keep the log's own names and categories, or their codes")
+        notes.append(f"catalogue: {len(missing):,} of the log's {len(catalogue):,} products {'is' if one else 'are'} "
+                     f"not in it ({'' if one else 'such as '}{_examples(missing)}): {kept}")
     merged = catalogue.copy()
     for column in extra.columns:  # catalogue values win over what the events imply
         from_file = extra[column].reindex(merged.index)
