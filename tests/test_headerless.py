@@ -53,6 +53,14 @@ def test_movielens_dat_files_read_as_the_user_types_them(movielens, tmp_path):
     assert result.events["time"].min().year == 2000 and result.events["rating"].between(1, 5).all()
 
 
+def test_rules_on_a_ratings_dump_say_what_a_basket_is_there(movielens):
+    ratings, movies = movielens
+    done = run_cli("rules", ratings, "--items", movies, "--min-support", "0.05")
+    assert done.returncode == 0, done.stderr
+    assert " rules from 60 baskets (each a customer's whole history, as the log has no orders; min support 0.05" \
+        in done.stdout.splitlines()[0]
+
+
 def test_a_users_mapping_keeps_the_other_roles_in_their_places(movielens):
     ratings, _ = movielens
     frame = read_table(ratings)

@@ -65,7 +65,10 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
         ": no product pair reaches all three; a lower --min-support, --min-confidence or --min-lift finds more"
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     counted = f"{len(rules):,} of the {len(found):,} rules" if about else f"{len(rules):,} rules"
-    print(f"{counted} from {stats.n_baskets:,} baskets (min support {config.min_support}: at least "
+    events = result.events  # a ratings or views log has no orders: a customer's history is a basket
+    histories = "each a customer's whole history, as the log has no orders; " if events["basket"].isna().all() and \
+        events["user"].notna().any() else ""
+    print(f"{counted} from {stats.n_baskets:,} baskets ({histories}min support {config.min_support}: at least "
           f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
           f"{config.max_len}){f' have {about}' if about else ''}{said}")
     chance = int(rules["chance"].sum())
