@@ -64,14 +64,17 @@ class BasketStats:
         thin; the best-evidenced association first (lift_low, then count). The lift bounds hold for
         every candidate partner at once (Bonferroni: each at LEVEL / candidates): a best seller's
         1,128 candidates at lift 1.03 on average put eight chance partners at "95% low" 1.04-1.23
-        first, the tail of the many looked at, not an association."""
+        first, the tail of the many looked at, not an association. The candidates are every product
+        bought with it, whatever `min_count` lists: a pair's bound is one figure on every page (the
+        Neighbourhood's 0.96 was the Associations page's 0.89 at another minimum)."""
         row = self.cooc.getrow(item)
-        mask = (row.indices != item) & (row.data >= min_count)
+        others = (row.indices != item) & (row.data > 0)
+        mask = others & (row.data >= min_count)
         partner, count = row.indices[mask], row.data[mask].astype(np.int64)
         counts = self.item_counts
         frame = pd.DataFrame({"partner": partner, **evidence_columns(
             count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets,
-            level=LEVEL / max(len(partner), 1), customers=self.partner_customers(item, partner, count))})
+            level=LEVEL / max(int(others.sum()), 1), customers=self.partner_customers(item, partner, count))})
         return frame.sort_values(["lift_low", "count"], ascending=False, ignore_index=True)
 
     def pair(self, a: int, b: int) -> dict[str, float]:

@@ -179,7 +179,10 @@ def neighbour_table(model: Recommender, stats: BasketStats, item: int, k: int = 
     similarity = np.asarray(model.item_item(np.array([item])))[0, candidates]
     shared = buyers_of_both(model, candidates, item)
     buyers = item_buyers(model)[candidates]
-    rows = [stats.pair(item, j) for j in candidates]
+    # Each bought-together figure as the partner list has it (its bound over every candidate partner);
+    # a similar product never bought with it has no partner row: its own pair (count 0, lift 0)
+    every = stats.partners(item).set_index("partner")
+    rows = [every.loc[j].to_dict() if j in every.index else stats.pair(item, j) for j in candidates]
     relation = ["both" if j in together and j in alike else TOGETHER if j in together else SIMILAR
                 for j in candidates]
     count = np.array([int(r["count"]) for r in rows], np.int64)
