@@ -142,10 +142,13 @@ def show_joins(report) -> None:
                    f"{join['matched_rows']:,} of {report.rows_read:,} rows matched.")
 
 
-def mapping_words(mapping: dict) -> str:
-    """A saved dataset's column mapping in one line: the roles mapped, then those left unmapped."""
+def mapping_words(mapping: dict, catalogue: dict | None = None) -> str:
+    """A saved dataset's column mapping in one line: the roles mapped, then those left unmapped; a
+    role the catalogue gives (`catalogue`: its columns by role) is not called unmapped beside the line
+    that names its catalogue column."""
     mapped = [f"{role.replace('_', ' ')} = {escape_markdown(mapping[role])}" for role in ROLES if mapping.get(role)]
-    unmapped = [role.replace("_", " ") for role in ROLES if not mapping.get(role)]  # the dropdowns' order
+    unmapped = [role.replace("_", " ") for role in ROLES  # the dropdowns' order
+                if not mapping.get(role) and not (catalogue or {}).get(role)]
     return ("Columns as mapped when saved: " + ", ".join(mapped)
             + (f"; not mapped: {', '.join(unmapped)}." if unmapped else "."))
 
@@ -179,7 +182,8 @@ if source == "active":
         st.stop()
     st.caption(f"Saved from {escape_markdown(active_meta.get('source') or 'an upload')}, as cleaned then. Another "
                "source above reads a new file to save.")
-    st.caption(mapping_words(saved_result.report.mapping))  # which column is the customer: asked after a save
+    report = saved_result.report  # which column is the customer: asked after a save
+    st.caption(mapping_words(report.mapping, report.catalogue_mapping))
     show_joins(saved_result.report)
     show_cleaning(saved_result, saved_result.report.mapping.get("basket"))
     st.stop()

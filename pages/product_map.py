@@ -32,7 +32,9 @@ items = run_items(run_id)
 
 controls = st.columns([1, 1, 1, 2])
 method = controls[0].radio("Projection", ["UMAP", "PCA"], horizontal=True)
-colour_options = ["cluster", "popularity", "price band"] + (["category"] if items["category"].notna().any() else [])
+priced = "price" in items and int(pd.to_numeric(items["price"], errors="coerce").notna().sum()) >= 4  # 4 bands
+colour_options = ["cluster", "popularity", *(["price band"] if priced else []),
+                  *(["category"] if items["category"].notna().any() else [])]
 colour = controls[1].selectbox("Colour by", colour_options)
 neighbours = controls[2].slider("UMAP neighbours", 5, 50, 15, disabled=method == "PCA")
 query = controls[3].text_input("Find products (name, code or meaning)", placeholder=search_example(items))

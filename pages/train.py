@@ -214,7 +214,7 @@ if submitted:
 
 found = active_run()
 if found is None:
-    st.info("No run yet. Press Train: the default settings suit the sample.")
+    st.info("No run yet. Press Train: the defaults are a good start on any dataset.")
     st.stop()
 run_id, run = found
 info = run.info
