@@ -337,3 +337,9 @@ def test_title_lines_above_a_csv_header_are_skipped_as_a_workbooks_are(tmp_path)
     listed = read_table(baskets.read_bytes(), "baskets.csv")
     assert set(listed.iloc[:, 1]) >= {"milk", "eggs", "item 4"}
     assert listed.attrs["notes"][0].startswith("read as a basket list")
+
+
+def test_lines_not_utf8_are_counted_of_the_files_lines():
+    """A file of 3 lines ending in a newline: "1 of 4 lines" counted the nothing after the last one."""
+    frame = read_table("user,item\nu1,caf\xe9\nu2,tea\n".encode("cp1252"), "log.csv")
+    assert "1 of 3 lines were not UTF-8 and were decoded as cp1252" in frame.attrs["notes"]

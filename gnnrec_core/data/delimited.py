@@ -23,7 +23,6 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 SNIFF_CHARS, SNIFF_LINES = 4096, 30  # csv.Sniffer's regexes are quadratic in a line's length: 4 KB is 0.1 s at worst
 
-
 BASKET_COLUMNS = ("basket", "item")
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # str.splitlines() also splits at U+2028, U+0085, \v, \f...
@@ -104,7 +103,8 @@ def decode_text(data: bytes, name: str, notes: list[str] | None = None) -> str:
             fallback += 1
             lines.append(_decode_legacy(line))
     if notes is not None:
-        notes.append(f"{fallback:,} of {len(lines):,} lines were not UTF-8 and were decoded as cp1252")
+        notes.append(f"{fallback:,} of {len(lines) - (lines[-1] == ''):,} lines were not UTF-8 and were decoded as "
+                     "cp1252")  # the text after a last newline is no line: "of 3,707" was said of 3,706
     return "\n".join(lines)
 
 
