@@ -173,8 +173,10 @@ left.dataframe(thin_words(pd.DataFrame({"product": [names.get(items[p], items[p]
                                                                "confidence", "thin")}})),
                hide_index=True, column_config={**EVIDENCE, "product": st.column_config.TextColumn(width=330)})
 below = frequently_bought_together(stats, int(product), k=1, min_count=1) if not len(fbt) else fbt
+clear = int((fbt["lift_low"] > 1).sum())  # a product nearly everyone buys has partners of lift 1.0 alone
 if len(fbt):
-    short = ""
+    short = ("" if clear == len(fbt) else " None of them is bought with it clearly more often than chance (no 95% "
+             "low above 1)." if not clear else f" {clear:,} of them clear chance (a 95% low above 1).")
 elif len(below):  # "rarely bought with another" of a best-seller whose partners fall just under the floor
     top = below.iloc[0]
     short = (f" None reach it; its strongest partner, {names.get(items[top['partner']], '')}, "
