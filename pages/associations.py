@@ -29,6 +29,7 @@ from gnnrec_core import (
     suggested_min_support,
 )
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
+from gnnrec_core.data.catalogue import category_parts
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
@@ -82,7 +83,8 @@ left, right = st.columns([2, 1])
 query = left.text_input("Filter by product (name or code)")
 # products without a category (a catalogue missing some) are in none: NaN beside text broke the sort
 category_of = catalogue["category"].dropna().astype(str).to_dict() if catalogue["category"].notna().any() else {}
-chosen_categories = right.multiselect("Filter by category", sorted(set(category_of.values()))) if category_of else []
+genres = sorted({part for label in category_of.values() for part in category_parts(label)})  # Comedy, not Comedy|War
+chosen_categories = right.multiselect("Filter by category", genres) if category_of else []
 try:
     # Three products take FP-growth tens of seconds: said, with the seconds so far (a new user saw only the
     # old table greyed for 39 s)

@@ -59,6 +59,10 @@ def test_rules_on_a_ratings_dump_say_what_a_basket_is_there(movielens):
     assert done.returncode == 0, done.stderr
     assert " rules from 60 baskets (each a customer's whole history, as the log has no orders; min support 0.05" \
         in done.stdout.splitlines()[0]
+    # A genre of movies.dat's "Animation|Children's|Comedy" is asked for by itself
+    comedy = run_cli("rules", ratings, "--items", movies, "--min-support", "0.05", "--category", "children's")
+    assert comedy.returncode == 0, comedy.stderr
+    assert "have a product in Children's" in comedy.stdout.splitlines()[0] and " 0 of the " not in comedy.stdout
 
 
 def test_a_users_mapping_keeps_the_other_roles_in_their_places(movielens):

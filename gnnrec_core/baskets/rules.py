@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.catalogue import category_parts
 from ..data.limits import env_name, limits
 from ..errors import ConfigError
 from .associations import BasketStats
@@ -311,8 +312,8 @@ def rules_about(rules: pd.DataFrame, names: Mapping[str, str], product: str = ""
     if categories:
         wanted, of = set(categories), category_of or {}
 
-        def in_category(codes: frozenset[str]) -> bool:
-            return any(of.get(code) in wanted for code in codes)
+        def in_category(codes: frozenset[str]) -> bool:  # "Comedy|Romance" is in Comedy
+            return any(wanted.intersection(category_parts(of.get(code))) for code in codes)
         rules = rules[rules["antecedents"].map(in_category) | rules["consequents"].map(in_category)]
     return rules
 

@@ -174,6 +174,17 @@ def catalogue_columns(items: Any, chosen: dict[str, str] | None = None) -> dict[
     return {role: getattr(item_map, role) for role in CATALOGUE_ROLES}
 
 
+MULTI_SEPARATOR = "|"  # MovieLens's genres and most exports of several tags: "Comedy|Romance"
+
+
+def category_parts(label: object) -> tuple[str, ...]:
+    """A category label's categories: one naming several with '|' is in each ("Comedy|Romance" is a
+    Comedy and a Romance); a missing or blank label is in none."""
+    if label is None or (isinstance(label, float) and label != label):
+        return ()
+    return tuple(part.strip() for part in str(label).split(MULTI_SEPARATOR) if part.strip())
+
+
 def _catalogue_mapping(table: pd.DataFrame, chosen: dict[str, str]) -> ColumnMapping:
     """The catalogue's columns by name, or by value where it has no header (headerless.catalogue_roles)."""
     found = guess_mapping(table, chosen, headerless_log=False)

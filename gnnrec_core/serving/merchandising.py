@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.catalogue import MULTI_SEPARATOR, category_parts
 from ..data.charges import non_products
 from ..errors import ConfigError
 from ..fit.metrics import top_k
@@ -116,9 +117,6 @@ def resolve(rules: Merchandising, items: np.ndarray, catalogue: pd.DataFrame,
                   unmatched_rules(rules, codes, category, bool(fees.any())))
 
 
-MULTI_SEPARATOR = "|"  # MovieLens's genres and most exports of several tags: "Comedy|Romance"
-
-
 def in_categories(category: np.ndarray, names: tuple[str, ...],
                   labels: list[tuple[str, ...]] | None = None) -> np.ndarray:
     """Per product, whether any of its categories is among `names` ("Comedy|Romance" is in Comedy).
@@ -135,7 +133,7 @@ def in_categories(category: np.ndarray, names: tuple[str, ...],
 def category_labels(category: np.ndarray) -> list[tuple[str, ...]]:
     """Each product's categories: a label naming several with '|' is in each of them ('' none).
     (A cap per category, max_per_category, counts a product under its whole label.)"""
-    return [tuple(part.strip() for part in str(label).split(MULTI_SEPARATOR) if part.strip()) for label in category]
+    return [category_parts(label) for label in category]
 
 
 def first_categories(category: pd.Series) -> pd.Series:
