@@ -223,9 +223,13 @@ if not info.results:
     st.info("This run holds no results table (a run migrated from an older release). Train again to score it.")
     st.stop()
 results = results_frame(info)
+split_method = info.split.get("method")
 st.markdown("**Validation**: a random slice of the train split"  # under a time split too (docs/benchmarks.md)
             + (": under this split it measures gaps in the past, not the period after the cut, so compare runs on "
-               "it, not with the test figures" if info.split.get("method") in ("time", "last") else
+               "it, not with the test figures" if split_method in ("time", "last") else
+               ". Compare and tune runs on these numbers, not against the test figures: the slice holds a tenth of "
+               "train, fewer of each customer's products than the test split, so its figures run lower (read "
+               "models against each other within a table)" if split_method == "random" else
                ". Compare and tune runs on these numbers") + ".")
 if results["valid_ndcg"].notna().any():
     valid_table = results[["model", "valid_ndcg", "train_seconds"]].rename(

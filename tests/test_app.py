@@ -68,6 +68,7 @@ def test_demo_journey_through_every_page(workspace):
     assert "95% interval" in texts and "test users" in texts  # every verdict with its interval
     assert " on nDCG@10: " in texts and "Best graph model against the best baseline" in texts  # stated, headed
     assert "Each interval is over this run's test users" in texts and "--repeat 5" in texts  # and where seeds are
+    assert "its figures run lower (read models against each other within a table)" in texts  # validation against test
     from gnnrec_core.models.registry import served_label
     from gnnrec_core.serving.verdicts import run_verdicts, serving_note
 
