@@ -242,9 +242,10 @@ def test_progress_bar_with_eta_in_a_terminal_and_none_with_quiet(small_log, tmp_
     assert "epoch" in shown and "eta" in shown and "\r" in shown  # a bar redrawn in place
     searching = [redraw for redraw in shown.split("\r") if "search: candidate" in redraw]
     assert searching and all("run eta" in redraw for redraw in searching)  # the run's time left during the search too
-    quiet = _in_a_terminal(*args, "--quiet")
+    short = tuple("1" if value == "6" else value for value in args)  # one epoch: a bar it would show, quickly
+    quiet = _in_a_terminal(*short, "--quiet")
     assert "saved run" in quiet and "run eta" not in quiet and " loss " not in quiet  # the table, no bar
-    piped = run_cli(*args)
+    piped = run_cli(*short)
     assert piped.returncode == 0 and "eta" not in piped.stderr  # not a terminal: no bar
 
 
