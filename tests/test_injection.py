@@ -221,7 +221,7 @@ TRUSTED = {
     "pair",  # model labels (the registry's) and figures (pages/train.py's verdict on what training added)
     "role.replace('_', ' ')",  # the engine's role names (data.mapping.ROLES)
     "', '.join(roles)",  # each column name in it escaped where the list is built (pages/data.py)
-    "mapping_words(saved_result.report.mapping)",  # pages/data.py escapes each column name inside; roles are ROLES
+    "mapping_words(report.mapping, report.catalogue_mapping)",  # escapes each column name inside; roles are ROLES
     "figures['users']", "figures['items']", "figures['repeat_users']", "env_name('dense_items')",  # counts, names
     "THIN", "ROOT_ENV", "BLEND_WEIGHTS_WORDS", "MISSING",  # constants: a count, a variable's name, words, a dash
     "HELP.get(name)",  # a setting's help, fixed text of pages/widgets.py
