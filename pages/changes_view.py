@@ -327,7 +327,8 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
         "lift_b": st.column_config.NumberColumn("lift b", format="%.1f"),
         "association": st.column_config.TextColumn(
             "together", width=70, help="stronger or weaker: goes together more or less in b than in a beyond each "
-            "product's own sales (Woolf's test of the odds ratios over buyers, q at most the threshold)"),
+            "product's own sales (Woolf's test of the odds ratios over baskets, evidence counted in buyers; q at "
+            "most the threshold)"),
         "q_value": st.column_config.NumberColumn("q", format="%.1e",  # one form: "%.2g" mixed 2.5e-10 and 0.0000021
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":

@@ -198,10 +198,18 @@ def test_a_partners_bound_is_one_figure_on_every_page(tmp_path):
     rows = [(f"o{n}", p) for n in range(400) for p in ["A"] * (rng.random() < 0.9) +
             [f"P{j}" for j in range(30) if rng.random() < 0.05 + 0.01 * j]]
     frame = pd.DataFrame(rows, columns=["order", "product"]).assign(customer=lambda f: "u" + f["order"])
-    dataset = prepare(ingest(frame.to_csv(index=False).encode(), "log.csv"))
-    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())
+    # Guest orders (no customer) of products only guests buy: in no run, still candidates on every page
+    guests = pd.DataFrame([(f"g{n}", p) for n in range(20) for p in ("A", f"G{n % 5}")], columns=["order", "product"])
+    dataset = prepare(ingest(pd.concat([frame, guests]).to_csv(index=False).encode(), "log.csv"))
+    stats = basket_stats(dataset.ingest.events, dataset.interactions.item_lookup())  # the run's products
     anchor = {str(code): i for i, code in enumerate(dataset.interactions.items)}["A"]
+    catalogue, codes = catalogue_stats(dataset.ingest.events)  # every product: the Associations page's
+    on_page = catalogue.partners(list(codes).index("A"), 1).assign(partner=lambda f: codes[f["partner"]])
+    assert set(on_page["partner"]) - {str(code) for code in dataset.interactions.items} == {f"G{n}" for n in range(5)}
     every, listed = stats.partners(anchor, 1), stats.partners(anchor, 40)
+    run_codes = np.asarray(dataset.interactions.items).astype(str)
+    assert every["lift_low"].tolist() == on_page.set_index("partner").loc[run_codes[every["partner"]], "lift_low"
+                                                                            ].tolist()
     assert len(listed) < len(every)  # a higher minimum lists fewer partners, each with the same bound
     assert listed.set_index("partner")["lift_low"].equals(every.set_index("partner").loc[listed["partner"], "lift_low"])
     model = MODELS["pop"]().fit(dataset.interactions.matrix())

@@ -87,6 +87,10 @@ def test_amazon_ratings_and_snap_checkins_read_without_a_header(tmp_path):
                                 for u in range(80) for _ in range(5)))
     mapped = detect_mapping(read_table(checkins))
     assert (mapped.user, mapped.item, mapped.time, mapped.rating) == ("column_1", "column_5", "column_2", None)
+    time_first = tmp_path / "events.csv"  # a time written first is no customer
+    time_first.write_text("".join(f"{1600000000 + 977 * n},{n % 40},{n % 23}\n" for n in range(200)))
+    mapped = detect_mapping(read_table(time_first))
+    assert (mapped.user, mapped.item, mapped.time) == ("column_2", "column_3", "column_1")
 
 
 def test_a_wide_headerless_export_and_a_csv_holding_double_colons_are_read_as_before(tmp_path):

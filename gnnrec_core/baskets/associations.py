@@ -35,6 +35,9 @@ class BasketStats:
     # Per basket row, its customer's code (buyers.basket_buyers); None: each basket a customer of its own
     # (a basket list, or histories). A customer's repeat orders are one customer's evidence, not many.
     buyers: np.ndarray | None = None
+    # Per item, how many products are bought with it in the whole catalogue (basket_stats keeps a run's
+    # products only): a partner bound's family, the same on every page. None: this matrix's own.
+    candidates: np.ndarray | None = None
 
     def together(self, count: int, only: bool = False) -> str:
         """Where a pair was seen, in the data's own unit: 'in 45 baskets', or 'by 45 customers' where
@@ -69,12 +72,13 @@ class BasketStats:
         Neighbourhood's 0.96 was the Associations page's 0.89 at another minimum)."""
         row = self.cooc.getrow(item)
         others = (row.indices != item) & (row.data > 0)
+        family = int(others.sum()) if self.candidates is None else int(self.candidates[item])
         mask = others & (row.data >= min_count)
         partner, count = row.indices[mask], row.data[mask].astype(np.int64)
         counts = self.item_counts
         frame = pd.DataFrame({"partner": partner, **evidence_columns(
             count, np.full(len(partner), counts[item]), counts[partner], self.n_baskets,
-            level=LEVEL / max(int(others.sum()), 1), customers=self.partner_customers(item, partner, count))})
+            level=LEVEL / max(family, 1), customers=self.partner_customers(item, partner, count))})
         return frame.sort_values(["lift_low", "count"], ascending=False, ignore_index=True)
 
     def pair(self, a: int, b: int) -> dict[str, float]:
@@ -134,5 +138,9 @@ def basket_stats(events: pd.DataFrame, item_lookup: dict[str, int]) -> BasketSta
     select = sp.csr_matrix((np.ones(len(found), np.float32), (column[found], found)),
                            shape=(len(items), len(item_lookup)))
     matrix = (stats.baskets @ select).tocsr()
+    full = stats.cooc.tocsr()  # products bought with each, whole catalogue: the Associations page's family
+    partnered = np.diff(full.indptr) - (np.asarray(full.diagonal()) > 0)
+    candidates = np.zeros(len(item_lookup), np.int64)
+    candidates[found] = partnered[column[found]]
     return BasketStats(matrix, cooccurrence(matrix).astype(np.float32).tocsr(), histories=stats.histories,
-                       buyers=stats.buyers)
+                       buyers=stats.buyers, candidates=candidates)

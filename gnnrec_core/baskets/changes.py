@@ -330,7 +330,7 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     items.insert(0, "item", split.items[tested])
     items.insert(1, "name", items["item"].map(names))
     pairs, floor = _pair_table(split, tested, count_a, count_b, names, config)
-    pairs = with_association_change(pairs, split.items, (buyers_a, buyers_b), split.buyers_of, config.q_threshold)
+    pairs = with_association_change(pairs, split, (count_a, count_b), config.q_threshold)
     return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out), floor)
 
 

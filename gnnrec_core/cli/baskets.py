@@ -247,13 +247,13 @@ def _print_association_changes(pairs: Any, top: int, say_none: bool) -> None:
         return
     if changed.empty:
         print("no pair goes together more or less than before beyond its products' own sales (Woolf's test of "
-              "its odds ratio over buyers)")
+              "its odds ratios)")
         return
     print(f"pairs whose association changed ({len(changed):,}): {ASSOCIATION_READ}")
     for row in changed.head(top).itertuples(index=False):
         print(f"  {one_line(f'{row.a}+{row.b}')} {one_line(f'{row.a_name} + {row.b_name}')}: association "
-              f"{row.association}, lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}, buyers together "
-              f"{row.buyers_a} -> {row.buyers_b}, q {row.association_q:.2g}")
+              f"{row.association}, lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}, baskets together "
+              f"{row.baskets_a} -> {row.baskets_b}, q {row.association_q:.2g}")
 
 
 def _lift(value: float) -> str:

@@ -68,6 +68,10 @@ def event_roles(frame: pd.DataFrame, fixed: Mapping[str, str | None]) -> dict[st
     free = [c for c in columns if c not in {column for column in fixed.values() if column}]
     codes = [c for c in free if _codes(_values(frame, c))]
     open_ids = [role for role in ("user", "item") if role not in fixed]
+    # Unix seconds are whole numbers, codes to _codes: a time written first ("1600000000,17,42") took the
+    # customer's place. Left out where enough other codes remain (a 9-digit customer ID is a code too).
+    not_times = [c for c in codes if not _epoch_like(_values(frame, c))]
+    codes = not_times if len(not_times) >= len(open_ids) else codes
     roles = dict(zip(open_ids, codes))
     if len(roles) < len(open_ids):  # too few columns of codes: not a log laid out this way
         return {}
