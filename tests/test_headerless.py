@@ -105,6 +105,13 @@ def test_a_wide_headerless_export_and_a_csv_holding_double_colons_are_read_as_be
     assert list(frame.columns) == ["user_id", "product_id", "kind"] and set(frame["kind"]) == {"std::vector"}
 
 
+def test_a_title_ending_in_a_colon_keeps_it(tmp_path):
+    movies = tmp_path / "movies.dat"
+    movies.write_text("".join(f"{m}::Film {m}::Drama|War\n" for m in range(1, 30)) + "30::What Is It?:::Drama\n")
+    frame = read_table(movies)
+    assert frame.iloc[-1].tolist() == ["30", "What Is It?:", "Drama"]
+
+
 def test_a_double_colon_row_of_other_width_is_refused_in_its_own_words(tmp_path):
     dat = tmp_path / "ratings.dat"
     dat.write_text("".join(f"{u}::{u % 9}::4::978300760\n" for u in range(1, 40)) + "40::2::4::978300760::extra\n")

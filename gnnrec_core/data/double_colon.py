@@ -5,6 +5,8 @@ title held a comma, a basket list of title halves. It is read with each '::' as 
 
 from __future__ import annotations
 
+import re
+
 DOUBLE_COLON = "::"
 UNIT_SEPARATOR = "\x1f"  # ASCII's own field separator: no export writes it inside a value
 
@@ -22,6 +24,10 @@ def separated_by_double_colon(lines: list[str], delimiter: str, widths: list[int
     return min(counts) >= 1 and counts.count(usual) >= 0.9 * len(counts) and not table_already
 
 
+LAST_TWO_COLONS = re.compile(r"::(?!:)")  # of a run of three ("It?:::Drama"), the value keeps the first
+
+
 def as_unit_separated(text: str) -> str:
-    """The text with each '::' as the one character the reader splits at."""
-    return text.replace(DOUBLE_COLON, UNIT_SEPARATOR)
+    """The text with each '::' as the one character the reader splits at: the last two colons of a
+    longer run, so that a title ending in ':' keeps it ("What Is It?:" then "Drama", not ":Drama")."""
+    return LAST_TWO_COLONS.sub(UNIT_SEPARATOR, text)
