@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .changes import segment_name
+
 MIXED_SHARE = 0.5  # a column differing within over half the baskets of several lines is a line's
 
 
 def mixed_shares(events: pd.DataFrame, columns: list[str]) -> dict[str, float]:
     """Per segment column (as segment_columns names it), the share of baskets of two or more lines
     whose lines hold more than one of its values; 0 where the log has no orders."""
-    from .changes import segment_name
-
     if "basket" not in events or not events["basket"].notna().any():
         return dict.fromkeys(columns, 0.0)
     lines = events[events["basket"].notna()]

@@ -97,12 +97,13 @@ def _categories(catalogue: pd.DataFrame, asked: list[str]) -> tuple[dict[str, st
     if not asked:
         return {}, []
     known = catalogue["category"].dropna().astype(str) if "category" in catalogue else catalogue.index.to_series()[:0]
+    parts = dict.fromkeys(part for label in known for part in category_parts(label))  # Comedy of "Comedy|War"
     spelled: dict[str, list[str]] = {}  # any case: "Drinks" and "drinks" both, where a catalogue has both
-    for name in dict.fromkeys(part for label in known for part in category_parts(label)):  # Comedy of "Comedy|War"
+    for name in parts:
         spelled.setdefault(name.lower(), []).append(name)
     unknown = [name for name in asked if name.strip().lower() not in spelled]
     if unknown:
-        there = sorted({part for label in known for part in category_parts(label)})
+        there = sorted(parts)
         listed = ", ".join(there[:12]) + (f" and {len(there) - 12:,} more" if len(there) > 12 else "")
         among = f"one of the catalogue's categories ({listed})" if listed else \
             "a category, and this data has none (map a category column, or add an --items catalogue with one)"

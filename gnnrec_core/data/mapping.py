@@ -187,8 +187,8 @@ def guess_mapping(frame: pd.DataFrame, overrides: Mapping[str, str | None], head
     if headerless_log:
         from .headerless import event_roles
 
-        fixed = {role: column for role, column in {**guesses, **overrides}.items() if column is not None and (
-            column or role in overrides)}  # an empty override maps none: that role is not open
+        # an empty override maps none, so that role is not open either
+        fixed = {role: column for role, column in {**guesses, **overrides}.items() if column is not None}
         guesses.update(event_roles(frame, fixed))
     unknown = set(overrides) - set(ROLES)
     if unknown:
