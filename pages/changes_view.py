@@ -323,8 +323,10 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
         "share_b": st.column_config.NumberColumn("share b", format="percent", help="share of b's baskets"),
         "points": st.column_config.NumberColumn("change", format="%+.2f pts",
                                                 help="share b - share a, in percentage points"),
-        "lift_a": st.column_config.NumberColumn("lift a", format="%.1f"),
-        "lift_b": st.column_config.NumberColumn("lift b", format="%.1f"),
+        # The grid draws a missing lift as "None": the help says why it is missing
+        **{f"lift_{side}": st.column_config.NumberColumn(f"lift {side}", format="%.1f", help=(
+            f"baskets of {side} holding both over chance (1: chance); None where one of the two is in no basket of "
+            f"{side}")) for side in "ab"},
         "association": st.column_config.TextColumn(
             "together", width=70, help="stronger or weaker: goes together more or less in b than in a beyond each "
             "product's own sales (Woolf's test of the odds ratios over baskets, evidence counted in buyers; q at "

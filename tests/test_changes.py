@@ -358,6 +358,20 @@ def test_a_log_of_no_orders_splits_each_customers_lines_at_the_date():
     assert by_side.sum().to_dict("index") == {"a": {"holding": 3, "baskets": 4}, "b": {"holding": 2, "baskets": 4}}
 
 
+def test_a_log_of_no_orders_that_names_nothing_speaks_of_customers_not_baskets(tmp_path):
+    """A ratings log with nothing changed said 'the smaller side holds 3 baskets; with few baskets',
+    where the log has no baskets: each side's units are customers' histories."""
+    rows = [(f"u{u}", f"film{(u + f) % 4}", f"2024-0{1 + 2 * (f % 2)}-1{u % 9}") for u in range(12) for f in range(4)]
+    path = tmp_path / "ratings.csv"
+    pd.DataFrame(rows, columns=["user", "item", "when"]).assign(rating=4).to_csv(path, index=False)
+    done = run_cli(path, "--split", "2024-02-01")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(
+        "No product or pair changed by that test (the smaller side holds 12 customers' histories, as the log has no "
+        "orders; with few customers only large changes can be told from chance: longer periods or larger segments "
+        "may show some).")
+
+
 def test_a_product_named_and_no_pair_says_no_pair_changed(tmp_path):
     """A tripled product and no pair past the threshold: the pairs' section was left out without a word
     (a new user read it as cut short); each family with nothing named says so."""

@@ -112,15 +112,13 @@ class ChangeReport:
                     f"tested: test rarer products ({setting}).")
         if any(not self.named(kind, status).empty for kind in ("items", "pairs") for status in NAMED_STATUSES):
             return None
-        if self.repeat_buyers:  # the test counts buyers: a wholesaler's many orders are one
-            fewest = min(period["buyers"] for period in self.periods)
-            return (f"No product or pair changed by that test (the smaller side holds {fewest:,} buyers, each "
-                    "counted once however often they ordered; with few buyers only large changes can be told from "
-                    "chance: longer periods or larger segments may show some).")
-        fewest = min(period["baskets"] for period in self.periods)
-        return (f"No product or pair changed by that test (the smaller side holds {fewest:,} baskets; with few "
-                "baskets only large changes can be told from chance: longer periods or larger segments may show "
-                "some).")
+        fewest = min(period["buyers" if self.repeat_buyers else "baskets"] for period in self.periods)
+        held = (f"{fewest:,} buyers, each counted once however often they ordered; with few buyers"  # a wholesaler
+                if self.repeat_buyers else f"{fewest:,} customers' histories, as the log has no orders; with few "
+                "customers" if any(period.get("histories_only") for period in self.periods)  # set by compare_periods
+                else f"{fewest:,} baskets; with few baskets")
+        return (f"No product or pair changed by that test (the smaller side holds {held} only large changes can be "
+                "told from chance: longer periods or larger segments may show some).")
 
     @property
     def repeat_buyers(self) -> bool:
@@ -175,6 +173,8 @@ def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any 
     found.basket_time = first
     found.histories = int(events.loc[history & keys.notna().to_numpy(), "user"].nunique())  # in the window
     found.only_histories = bool(history[keys.notna().to_numpy()].all()) and found.histories > 0
+    for period in found.periods if found.only_histories else []:  # its 'baskets' are customers' histories
+        period["histories_only"] = True
     _check_sides(found, f"the data runs from {first.min():%Y-%m-%d} to {first.max():%Y-%m-%d}")
     return found
 
