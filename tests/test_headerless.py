@@ -117,3 +117,23 @@ def test_a_double_colon_row_of_other_width_is_refused_in_its_own_words(tmp_path)
     dat.write_text("".join(f"{u}::{u % 9}::4::978300760\n" for u in range(1, 40)) + "40::2::4::978300760::extra\n")
     with pytest.raises(InputError, match=r"found 5 in row 40.*is a '::' inside a value unquoted"):
         read_table(dat)
+
+
+def test_a_headerless_catalogue_of_one_word_names_takes_them_for_names(tmp_path):
+    """'1,Apple,Fruit': names of one word had no space, so they were taken for the category and the
+    repeated departments beside them were left unread. A code column of SKUs stays apart from the names."""
+    log, catalogue = tmp_path / "lines.csv", tmp_path / "products.csv"
+    words = "Apple Banana Cherry Damson Elder Fig Grape Hazel Ivy Jujube Kiwi Lime".split()
+    pairs = "".join(f"c{c},{p}\n" for c in range(30) for p in range(1, 13) if (c + p) % 3)
+    log.write_text("customer,product\n" + pairs)
+    catalogue.write_text("".join(f"{p},SKU-{p:04d},{word},{'Fruit' if p % 2 else 'Nuts'}\n"
+                                 for p, word in enumerate(words, start=1)))
+    out = tmp_path / "ingest.json"
+    done = run_cli("ingest", log, "--items", catalogue, "--json", out)
+    assert done.returncode == 0, done.stderr
+    mapped = json.loads(out.read_text())["report"]["catalogue_mapping"]
+    assert {role: column for role, column in mapped.items() if column} == {
+        "item": "column_1", "item_name": "column_3", "category": "column_4"}
+    assert "item_name  -  (from the catalogue's column_3)" in run_cli("ingest", log, "--items", catalogue).stdout
+    result = assert_same(log, items=catalogue)  # both engines alike
+    assert (result.catalogue.loc["1", "name"], result.catalogue.loc["1", "category"]) == ("Apple", "Fruit")

@@ -8,7 +8,7 @@ space) are the customer and the product, in that order; a later column of at mos
 to 10 is the rating; one of whole numbers in Unix seconds' or milliseconds' range (or of dates) is the
 time. Only tables of up to five columns are read this way: a wider headerless export is a retail
 table whose invoice would be taken for its customer. A catalogue is read the other way round
-(`catalogue_roles`): its codes first, then its names (values with spaces, nearly all different),
+(`catalogue_roles`): its codes first, then its names (nearly all different, words before codes),
 then its categories. Every guess is said in a note, and each can be mapped otherwise."""
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def event_roles(frame: pd.DataFrame, fixed: Mapping[str, str | None]) -> dict[st
 
 def catalogue_roles(frame: pd.DataFrame, fixed: dict[str, str]) -> dict[str, str]:
     """item, item_name and category of a headerless catalogue (movies.dat: id, title, genres) that
-    `fixed` (the user's choice) leaves open: the first column of codes, then the first of words
-    nearly all different, then the next of text that is no number."""
+    `fixed` (the user's choice) leaves open: the first column of codes, then the first of text
+    nearly all different (of words with spaces, where one is), then the next of text that is no number."""
     columns = [str(c) for c in frame.columns]
     if not is_headerless(columns) or len(columns) > MOST_COLUMNS:
         return {}
@@ -100,15 +100,19 @@ def catalogue_roles(frame: pd.DataFrame, fixed: dict[str, str]) -> dict[str, str
         if item is None:
             return {}
         roles["item"] = item
-    for column in (c for c in free if c not in roles.values()):
-        values = _values(frame, column)
-        if not len(values) or _numbers(values) is not None:
-            continue
-        named = values.str.contains(r"\s").mean() > 0.5 and values.nunique() >= 0.9 * len(values)
-        if named and "item_name" not in roles and "item_name" not in fixed:
-            roles["item_name"] = column
-        elif "category" not in roles and "category" not in fixed:
-            roles["category"] = column
+    texts = {c: values for c in free if c not in roles.values()
+             for values in [_values(frame, c)] if len(values) and _numbers(values) is None}
+    distinct = [c for c, values in texts.items() if values.nunique() >= 0.9 * len(values)]
+    # Names are nearly all different: of several such columns, words with spaces first, then words of
+    # no digit (one-word names, "1,Apple,Fruit"), then any; a code column (SKU-0001) is names last
+    if "item_name" not in fixed and distinct:
+        roles["item_name"] = min(distinct, key=lambda c: (texts[c].str.contains(r"\s").mean() <= 0.5,
+                                                          texts[c].str.contains(r"\d").mean() > 0.5))
+    # A category's values repeat (Fruit, Nuts); a column of codes beside the names does not
+    category = next((c for c, values in texts.items() if c not in roles.values()
+                     and values.nunique() < 0.9 * len(values)), None)
+    if "category" not in fixed and category:
+        roles["category"] = category
     return roles
 
 
