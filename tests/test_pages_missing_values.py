@@ -3,6 +3,7 @@ catalogue that names a category for only some products (review logs whose meta f
 
 import pytest
 from test_app import _app, _open_link, _texts
+from conftest import SAMPLE
 from test_changes import order_log
 
 from gnnrec_core import Workspace, ingest
@@ -72,3 +73,9 @@ def test_partners_of_a_product_in_every_basket_are_said_to_clear_no_chance(works
     assert next(s for s in at.selectbox if s.label == "Product").value is not None
     assert "None of them is bought with it clearly more often than chance (no 95% low above 1)." in _texts(
         at).replace("\\", "")  # as shown: Markdown's escapes dropped
+    # A log of no postage or fee codes is not told they are in no basket; the sample's log is
+    assert "300 baskets (orders) over 13 products." in [c.value for c in at.caption]
+    Workspace(workspace).save_dataset("Sample", ingest(SAMPLE))
+    at.session_state["active_dataset"] = "Sample"
+    at.switch_page("pages/associations.py").run()
+    assert any(c.value.endswith("products (postage and fee codes are in no basket).") for c in at.caption)
