@@ -2,8 +2,8 @@
 catalogue that names a category for only some products (review logs whose meta file misses some)."""
 
 import pytest
-from test_app import _app, _open_link, _texts
 from conftest import SAMPLE
+from test_app import _app, _open_link, _texts
 from test_changes import order_log
 
 from gnnrec_core import Workspace, ingest
