@@ -79,8 +79,17 @@ class Tuning:
         return self.epochs is None or self.candidates > 1
 
     @property
+    def filter_seconds(self) -> float | None:
+        """Seconds the blend's filter searches took inside the time budget, before training."""
+        seconds = self.blend_filter.get("seconds")
+        return float(seconds) if isinstance(seconds, (int, float)) else None
+
+    @property
     def unsearched_reason(self) -> str:
-        return "the time budget left room for no other configuration" if self.candidates == 1 else "no search"
+        if self.candidates != 1:
+            return "no search"
+        return "the time budget left room for no other configuration" + filter_share_words(self.filter_seconds,
+                                                                                           self.budget)
 
     @property
     def best_valid_ndcg(self) -> float | None:
@@ -376,3 +385,12 @@ class RunInfo:
 # every record is imported from here.
 __all__ = ["SCHEMA", "METRIC_NAMES", "METRIC_LABELS", "RecordError", "Tuning", "ResultRow", "Gain", "BudgetCut",
            "Verdicts", "BenchmarkResult", "BasketRow", "BasketEvalResult", "DatasetRef", "RunInfo"]
+
+
+def filter_share_words(filter_seconds: float | None, budget: float | None) -> str:
+    """Where the blend's filter searches took half the time budget or more, a clause saying so and
+    what frees it ('' otherwise): the searches run inside the budget, so training had the rest."""
+    if not filter_seconds or not budget or filter_seconds < budget / 2:
+        return ""
+    return (f"; the blend's filter searches took {filter_seconds:.0f} s of the {budget:.4g} s budget (with gfcf and "
+            "rp3beta among the models run, their rows' searches are shared)")

@@ -81,6 +81,7 @@ class BudgetCut:
     epochs: int
     reason: str = "deadline"  # "deadline": the time budget ended it; "epochs": it ran its most epochs
     last_epoch_share: float | None = None  # Tuning.last_epoch_share: the deadline cut the last epoch
+    filter_seconds: float | None = None  # Tuning.filter_seconds: the blend's filter searches, inside the budget
 
     @classmethod
     def from_json(cls, data: Any) -> BudgetCut | None:
@@ -88,7 +89,8 @@ class BudgetCut:
             return None
         return cls(label=str(data.get("label", "")), budget=_number(data.get("budget", 0.0), "budget"),
                    epochs=int(data.get("epochs", 0)), reason=str(data.get("reason", "deadline")),
-                   last_epoch_share=_optional_number(data.get("last_epoch_share"), "a share of an epoch"))
+                   last_epoch_share=_optional_number(data.get("last_epoch_share"), "a share of an epoch"),
+                   filter_seconds=_optional_number(data.get("filter_seconds"), "seconds"))
 
 
 @dataclass(frozen=True)

@@ -171,4 +171,5 @@ def budget_cut(row: ResultRow) -> BudgetCut | None:
             "deadline", ""):
         return None
     return BudgetCut(SPECS[row.model].label, float(tuning.budget or 0.0), int(tuning.epochs),
-                     "deadline" if tuning.stopped == "deadline" else "epochs", tuning.last_epoch_share)
+                     "deadline" if tuning.stopped == "deadline" else "epochs", tuning.last_epoch_share,
+                     tuning.filter_seconds)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from ..matrix.interactions import SPLIT_WORDS
 from ..pipeline.table_verdicts import POPULARITY_ROW
-from ..records import BudgetCut, Gain, RunInfo, Verdicts
+from ..records import BudgetCut, Gain, RunInfo, Verdicts, filter_share_words
 from ..setting_words import epochs_words
 
 PHRASES = {"ahead": "ahead of", "behind": "behind", "level": "level with"}
@@ -85,9 +85,12 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
         if cut.reason == "epochs":
             said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
                      "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
-        else:
+        else:  # one validation figure is no trend: "still improving" needs two
+            still = ("while still improving on validation" if cut.epochs > 1 else
+                     "before a second validation could show whether it was improving")
             said += (f" {cut.label}'s training was stopped by its {cut.budget:.4g} s time budget after {epochs} "
-                     "while still improving on validation: a longer time budget may change this.")
+                     f"{still}{filter_share_words(cut.filter_seconds, cut.budget)}: a longer time budget may change "
+                     "this.")
     return said
 
 
