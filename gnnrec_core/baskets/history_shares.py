@@ -12,6 +12,9 @@ history grows alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -25,3 +28,24 @@ def history_totals(histories: sp.csr_matrix) -> tuple[int, int]:
 HISTORY_SHARE_WORDS = ("With no orders at all, a longer period's histories are longer, so each product is tested on "
                        "its share of the period's customer-product pairs, and each pair on its share of the product "
                        "pairs within those histories, not on the share of customers holding it.")
+
+
+def histories_only(periods: Sequence[dict[str, Any]]) -> bool:
+    """Whether a comparison's sides are customers' histories, not orders (changes.split_by_time marks them)."""
+    return any(period.get("histories_only") for period in periods)
+
+
+def share_of(periods: Sequence[dict[str, Any]]) -> str:
+    """What the comparison's shares are taken of, for every front end's words ("share of baskets")."""
+    return ("share of the period's customer-product pairs (a pair's: of the product pairs within customers' "
+            "histories), as the log has no orders" if histories_only(periods) else "share of baskets")
+
+
+# What a pair's share is taken of on such a log, where an order log's words say "the share of baskets holding both"
+HISTORY_PAIRS_SHARE = "their share of the product pairs within customers' histories, as the log has no orders"
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage that never reads 0.00% for a share above zero (a pair's share of the
+    product pairs within histories is often under 0.005%)."""
+    return f"{share:.2%}" if share == 0 or share >= 1e-4 else f"{share * 100:.2g}%"

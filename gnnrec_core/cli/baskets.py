@@ -160,6 +160,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time, split_words
+    from ..baskets.history_shares import HISTORY_PAIRS_SHARE, histories_only, share_text
     from ..errors import InputError
     from .args import listed_values
 
@@ -209,17 +210,20 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
-            print(PAIRS_READ)
+            print(PAIRS_READ.replace("the share of baskets holding both", HISTORY_PAIRS_SHARE)
+                  if histories_only(report.periods) else PAIRS_READ)
         what = "products" if kind == "items" else "pairs"
         print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
               f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
         for row in rows.head(args.top).itertuples(index=False):
             label = one_line(row.name if kind == "items" else f"{row.a_name} + {row.b_name}")
             code = one_line(row.item if kind == "items" else f"{row.a}+{row.b}")
+            label = "" if label in (code, code.replace("+", " + ")) else f" {label}"  # a log of no names: "2525 2525"
             lift = "" if kind == "items" else f", lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}"
             buyers = f" (buyers {row.buyers_a} -> {row.buyers_b})" if repeats else ""
-            print(f"  {code} {label}: baskets {row.baskets_a} -> {row.baskets_b}{buyers}, share {row.share_a:.2%} -> "
-                  f"{row.share_b:.2%}{lift}, q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
+            shares = f"{share_text(row.share_a)} -> {share_text(row.share_b)}"
+            print(f"  {code}{label}: baskets {row.baskets_a} -> {row.baskets_b}{buyers}, share {shares}{lift}, "
+                  f"q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
     _print_association_changes(report.pairs, args.top, say_none=nothing is None)
     if args.json_path is not None and 0 < args.max_pairs < len(report.pairs):
         print(f"note: the JSON holds the {args.max_pairs:,} of the {len(report.pairs):,} pairs tested with the least "

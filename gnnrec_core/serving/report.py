@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
 from ..baskets.evidence import THIN
+from ..baskets.history_shares import share_of, share_text
 from ..data.summary import summary
 from ..fit.metrics import METRICS, VALIDATION_K
 from ..models import Recommender
@@ -148,7 +149,7 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
            f"<p class='note'>Every product and pair in at least {config.min_baskets} baskets of a and b together "
            f"was tested ({len(changes.items):,} products, {len(changes.pairs):,} pairs; Fisher's exact test on "
            + ("its buyers, a customer's repeat orders counted once: a holds {:,} buyers, b {:,}".format(
-               a["buyers"], b["buyers"]) if changes.repeat_buyers else "its share of baskets")
+               a["buyers"], b["buyers"]) if changes.repeat_buyers else f"its {share_of(changes.periods)}")
            + f"). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
            f"{changes.word(STATUS_ORDER[-1])} only when its Benjamini-Hochberg q-value is at most {q}; everything "
            "else is no clear change.</p>"]
@@ -163,8 +164,8 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
             shown = pd.DataFrame({"what": what, "baskets a": named["baskets_a"], "baskets b": named["baskets_b"],
                                   **({"buyers a": named["buyers_a"], "buyers b": named["buyers_b"]}
                                      if changes.repeat_buyers else {}),
-                                  "share a": named["share_a"].map("{:.2%}".format),
-                                  "share b": named["share_b"].map("{:.2%}".format),
+                                  "share a": named["share_a"].map(share_text),
+                                  "share b": named["share_b"].map(share_text),
                                   "q-value": named["q_value"].map("{:.2g}".format)})
             if kind == "pairs":
                 shown["lift a"], shown["lift b"] = named["lift_a"], named["lift_b"]
