@@ -19,6 +19,7 @@ from gnnrec_core import (
     text_encoder_note,
 )
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
+from gnnrec_core.data.catalogue import describes_products
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
 from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items, search_example
@@ -128,6 +129,10 @@ st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table),
 st.download_button("Download neighbours (CSV)", csv_bytes(table), "neighbours.csv", "text/csv")
 
 st.subheader("Place a new product")
+if not describes_products(items.set_index("item")):  # a log of codes alone: no row to place a product from
+    st.info("A product with no sales yet is placed by the feature-aware GCN from its catalogue row (name, category, "
+            "price), and this data gives none: upload a catalogue with the log on the Data page to use this.")
+    st.stop()
 if not hasattr(run.model, "embed_new_items"):
     st.info("A product with no sales yet is placed by the feature-aware GCN from its catalogue row. "
             "Train a run with the model 'Feature-aware GCN' to use this.")

@@ -155,6 +155,18 @@ def has_product_names(catalogue: pd.DataFrame) -> bool:
     return bool(names.str.fullmatch(r"[^\W\d_]{3,}( [^\W\d_]+)*|.*[^\W\d_]{3,} [^\W\d_]{3,}.*").mean() > 0.5)
 
 
+def describes_products(catalogue: pd.DataFrame) -> bool:
+    """Whether the catalogue tells the feature-aware GCN anything beyond the graph: names to read, a
+    category or a price of some product."""
+    known = [catalogue[column].notna().any() for column in ("category", "price") if column in catalogue]
+    return has_product_names(catalogue) or any(known)
+
+
+# Said where a feature-reading model runs on data that describes no product (a check-in log of codes)
+FEATURELESS_NOTE = ("gcn: the data gives no product names, categories or prices, so the feature-aware GCN learns from "
+                    "the graph alone here, as LightGCN does (a catalogue of them gives it more to read)")
+
+
 def display_names(catalogue: pd.DataFrame) -> pd.Series:
     """Code -> the name to show: the catalogue's name, with the code added where several codes
     share it (colour variants), so that a pair of two variants never reads "X -> X"."""

@@ -40,7 +40,7 @@ from ..records import DatasetRef, ResultRow, RunInfo, Tuning, Verdicts
 from ..setting_words import NO_VALIDATION, blend_words, chosen_words, epochs_words
 from ..store import Run, Workspace
 from ..store_files import fingerprint
-from .benchmark import Dataset, fit_timed, make_model, prepare, scored_rows, skipped_note
+from .benchmark import Dataset, featureless_notes, fit_timed, make_model, prepare, scored_rows, skipped_note
 from .cores import fixed_threads
 from .run_clock import RunClock, shape_of, stage
 from .run_memory import plan_memory
@@ -143,7 +143,8 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     history: list[dict[str, Any]] = []
     scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
                                                      repeat=(0, len(seeds)))
-    notes = [*left_out.values(), *skipped, *said, *cutoff_notes((config.k,), data_split.train.shape[1])]
+    notes = [*left_out.values(), *skipped, *said, *cutoff_notes((config.k,), data_split.train.shape[1]),
+             *featureless_notes(dataset, [row.model for row, _ in scored])]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
     each_seed = [found]

@@ -1,0 +1,51 @@
+"""A log of codes alone (a check-in export: customer, place, time) gives the feature-aware GCN nothing
+to read: it ran in every default table without a word, scoring below popularity on one such log, and
+the Neighbourhood page told the user to train it to place new products from rows the data lacks."""
+
+import json
+
+import pandas as pd
+from test_cli import run_cli
+
+from gnnrec_core.data.catalogue import FEATURELESS_NOTE, describes_products
+
+
+def test_benchmark_says_the_feature_gcn_had_no_features_to_read(small_log, tmp_path):
+    codes = tmp_path / "checkins.csv"
+    frame = pd.read_csv(small_log, dtype=str)
+    frame[["CustomerID", "StockCode", "InvoiceDate"]].set_axis(["user", "place", "time"], axis=1).assign(
+        place=lambda f: "p" + f["place"].factorize()[0].astype(str)).to_csv(codes, index=False)
+    notes = {}
+    for name, path in (("codes", codes), ("sample", small_log)):
+        out = tmp_path / f"{name}.json"
+        done = run_cli("benchmark", path, "--models", "pop,gcn", "--time-budget", "3", "--json", out)
+        assert done.returncode == 0, done.stderr
+        notes[name] = json.loads(out.read_text())["notes"]
+        assert (FEATURELESS_NOTE in done.stdout) == (name == "codes")
+    assert FEATURELESS_NOTE in notes["codes"] and FEATURELESS_NOTE not in notes["sample"]
+    plain = run_cli("benchmark", codes, "--models", "pop,lightgcn", "--time-budget", "3")
+    assert plain.returncode == 0 and FEATURELESS_NOTE not in plain.stdout  # said only where a model reads features
+
+
+def test_a_catalogue_describes_its_products_by_names_categories_or_prices():
+    codes = pd.DataFrame({"name": ["p1", "p2"], "category": [None, None], "price": [None, None]}, index=["p1", "p2"])
+    assert not describes_products(codes)
+    assert describes_products(codes.assign(category=[None, "Cafe"]))
+    assert describes_products(codes.assign(price=[2.5, None]))
+    assert describes_products(codes.assign(name=["Blue Mug", "Red Mug"]))
+
+
+def test_the_neighbourhood_page_says_the_data_gives_no_row_to_place_from(small_log, tmp_path, monkeypatch):
+    """It said to train the feature-aware GCN, which places a new product from a catalogue row the data lacks."""
+    from test_app import _app, _texts
+
+    codes = tmp_path / "checkins.csv"
+    pd.read_csv(small_log, dtype=str)[["CustomerID", "StockCode"]].set_axis(["user", "place"], axis=1).assign(
+        place=lambda f: "p" + f["place"].factorize()[0].astype(str)).to_csv(codes, index=False)
+    done = run_cli("train", codes, "--model", "pop", "--workspace", tmp_path / "ws")
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    at = _app().run()
+    at.switch_page("pages/neighbourhood.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "and this data gives none: upload a catalogue with the log on the Data page" in _texts(at)
