@@ -25,6 +25,7 @@ from gnnrec_core import (
 )
 from gnnrec_core import split as split_interactions
 from gnnrec_core.data.heldout import heldout_notes, read_like
+from gnnrec_core.data.limits import limits
 from gnnrec_core.fit.metrics import VALIDATION_K
 from gnnrec_core.matrix.interactions import SPLIT_WORDS
 from gnnrec_core.models.registry import BLEND_WEIGHTS_WORDS, served_label
@@ -159,7 +160,10 @@ st.caption(f"Trains on the dataset '{escape_markdown(dataset_name)}' (the sideba
 # Enter in a number box does not start a run: a new user's Enter after typing a budget trained twice.
 with st.form("train-form", enter_to_submit=False):
     # Full width: in a third of the page the chips of seven models hid the last ones (EASE among them).
-    baselines = st.multiselect("Compare with", list(BASELINES), default=list(start.baselines), format_func=LABELS.get)
+    # EASE preselected where the Data page said it will be skipped (above its dense cap) read as a contradiction
+    wide = FORM_START_KEY not in st.session_state and data.interactions.n_items > limits().dense_items
+    offered = [name for name in start.baselines if not (wide and name == "ease")]
+    baselines = st.multiselect("Compare with", list(BASELINES), default=offered, format_func=LABELS.get)
     settings_column, left, right = st.columns(3)
     with settings_column:
         settings = config_form(model, dict(start.settings) if start.model == model else None)

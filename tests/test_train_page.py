@@ -136,3 +136,20 @@ def test_a_basket_list_on_the_train_page_says_how_to_map_it_and_links_the_data_p
     (error,) = at.error
     assert "the Data page's user role or --user-col BASKET\\_COLUMN" in error.value
     assert [link.proto.page for link in at.get("page_link")] == ["data"]  # the Data page
+
+
+def test_ease_is_not_preselected_where_the_catalogue_is_above_its_cap(small_log, tmp_path, monkeypatch):
+    """The Data page said "EASE will be skipped" of 35,466 places, and the Train page's Compare with
+    offered it ticked, to be skipped with a note after the run."""
+    workspace = tmp_path / "ws"
+    made = run_cli("train", small_log, "--model", "pop", "--workspace", workspace, "--quiet")
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    chosen = {}
+    for cap in ("100000", "50"):  # the small log's products are between the two
+        monkeypatch.setenv("GNNREC_MAX_DENSE_ITEMS", cap)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+        at.switch_page("pages/train.py").run()
+        assert not at.exception
+        chosen[cap] = next(m for m in at.multiselect if m.label == "Compare with").value
+    assert "ease" in chosen["100000"] and chosen["50"] == [m for m in chosen["100000"] if m != "ease"]
