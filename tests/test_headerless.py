@@ -63,6 +63,10 @@ def test_rules_on_a_ratings_dump_say_what_a_basket_is_there(movielens):
     comedy = run_cli("rules", ratings, "--items", movies, "--min-support", "0.05", "--category", "children's")
     assert comedy.returncode == 0, comedy.stderr
     assert "have a product in Children's" in comedy.stdout.splitlines()[0] and " 0 of the " not in comedy.stdout
+    # basket-eval hides one product of each 'basket': said to be a customer's whole history there too
+    completion = run_cli("basket-eval", ratings, "--models", "pop,itemknn")
+    assert completion.returncode == 0, completion.stderr
+    assert completion.stdout.startswith("60 baskets (each a customer's whole history, as the log has no orders), ")
 
 
 def test_a_users_mapping_keeps_the_other_roles_in_their_places(movielens):

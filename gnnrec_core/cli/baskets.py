@@ -118,6 +118,9 @@ def _about_words(product: str, categories: list[str]) -> str:
     return " and ".join(parts)
 
 
+HISTORY_BASKETS = " (each a customer's whole history, as the log has no orders)"
+
+
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     from ..pipeline.basket_eval import basket_eval
     from ..serving.verdicts import gain_words
@@ -128,8 +131,9 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, len(models), "models") as progress:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
                           device=args.device, **_gnn_settings(args, models))
-    print(f"{out.baskets:,} baskets, {out.test_baskets:,} test baskets with one product hidden "
-          f"({out.valid_baskets:,} validation baskets from train), k={out.k}")
+    histories = bool(result.events["basket"].isna().all())  # as `rules` says it: a log of no orders
+    print(f"{out.baskets:,} baskets{HISTORY_BASKETS if histories else ''}, {out.test_baskets:,} test baskets with "
+          f"one product hidden ({out.valid_baskets:,} validation baskets from train), k={out.k}")
     width = max([10, *(len(row.key) + 2 for row in out.results)])
     print(f"{'model':<{width}}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
     for row in out.results:
