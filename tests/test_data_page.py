@@ -268,3 +268,20 @@ def test_which_catalogues_have_names_to_read():
     assert has_product_names(catalogue(["citrus fruit", "yogurt", "whole milk"]))
     assert not has_product_names(catalogue(["SKU00123", "ABC-001", "85123A"]))
     assert not has_product_names(catalogue([]))
+
+
+def test_a_file_with_no_header_says_its_roles_were_read_from_values(tmp_path, monkeypatch):
+    """SNAP's check-ins (user, time, latitude, longitude, place; no header) uploaded: the CLI said its
+    roles were read from values, the page said nothing, and the coordinates went unread without a word."""
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    rows = "".join(f"u{n % 40}\t2010-10-{1 + n % 28:02d}T12:00:00Z\t30.2{n % 9}\t-97.7{n % 7}\t{1000 + n % 61}\n"
+                   for n in range(400))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/data.py").run()
+    at.radio[0].set_value("Upload files").run()
+    at.file_uploader[0].upload("checkins.txt", rows.encode(), "text/plain").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert ("No header: each role was read from its column's values (as MovieLens' and SNAP's dumps lay them out); "
+            "check them. Not read: column_3, column_4.") in [c.value.replace("\\", "") for c in at.caption]
+    assert {s.label: s.value for s in at.selectbox if s.label in ("user", "item", "time")} == {
+        "user": "column_1", "item": "column_5", "time": "column_2"}
