@@ -314,7 +314,9 @@ with right:
                    "closed form or by counting, with no epochs to draw.")
     else:
         chart(training_curve(list(info.history)), history, "training_curve", key="curve-chart")
-st.caption(split_sentence(info.split, info.k) + " " + " ".join(escape_markdown(note) for note in info.notes))
+# Notes are one-line messages with no full stop of their own: run together they read as one ("...) LightGCN: ran")
+st.caption(split_sentence(info.split, info.k) + " " + " ".join(
+    escape_markdown(note if note.endswith((".", "?", "!")) else f"{note}.") for note in info.notes))
 
 @st.cache_data(show_spinner="Writing the report...", max_entries=4)
 def report_html(run_id: str, saved_at: float, dataset_saved_at: float) -> bytes:

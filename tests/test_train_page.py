@@ -153,3 +153,18 @@ def test_ease_is_not_preselected_where_the_catalogue_is_above_its_cap(small_log,
         assert not at.exception
         chosen[cap] = next(m for m in at.multiselect if m.label == "Compare with").value
     assert "ease" in chosen["100000"] and chosen["50"] == [m for m in chosen["100000"] if m != "ease"]
+
+
+def test_the_runs_notes_read_as_sentences(small_log, tmp_path, monkeypatch):
+    """EASE's skip note ends in ')' with no full stop: run together with the next note the caption read
+    "...on a machine with the memory) LightGCN: ran its default settings"."""
+    monkeypatch.setenv("GNNREC_MAX_DENSE_ITEMS", "50")
+    workspace = tmp_path / "ws"
+    made = run_cli("train", small_log, "--model", "pop", "--compare-with", "ease,itemknn", "--workspace", workspace,
+                   "--quiet")
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/train.py").run()
+    caption = next(c.value for c in at.caption if "EASE skipped" in c.value).replace("\\", "")
+    assert "on a machine with the memory)." in caption
