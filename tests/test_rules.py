@@ -263,6 +263,10 @@ def test_the_rules_scatter_labels_its_colour_bar_in_lift():
     narrow = rules_scatter(pd.DataFrame({"support": [0.01, 0.02], "confidence": [0.3, 0.5], "lift": [2.9, 3.4],
                                          "label": ["a", "b"]})).data[0].marker.colorbar  # no round value inside
     assert list(narrow.ticktext) == ["2.9", "3.4"] and np.allclose(10 ** np.array(narrow.tickvals), [2.9, 3.4])
+    # Support on its log axis: whole values, where a short range read "4 5 6 7 8 9 0.01 2 3"
+    axis = rules_scatter(pd.DataFrame({"support": [0.0033, 0.006, 0.021], "confidence": [0.3, 0.5, 0.9],
+                                       "lift": [1.0, 9.0, 80.0], "label": ["a", "b", "c"]})).layout.xaxis
+    assert list(axis.ticktext) == ["0.005", "0.01", "0.02"] and np.allclose(axis.tickvals, [0.005, 0.01, 0.02])
 
 
 def test_the_cli_and_the_page_leave_out_the_same_rules_below_lift_one(tmp_path):

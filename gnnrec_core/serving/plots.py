@@ -250,4 +250,10 @@ def rules_scatter(rules: pd.DataFrame) -> go.Figure:
         text=rules["label"].map(safe), hovertemplate="%{text}<br>support %{x:.4f}, confidence %{y:.3f}<extra></extra>"))
     fig.update_layout(title="Rules: support vs confidence (colour = lift, log scale)", xaxis_title="support",
                       yaxis_title="confidence", xaxis_type="log", **LAYOUT)
+    support = rules["support"][rules["support"] > 0]
+    if len(support):  # a short log range got plotly's digit labels ("4 5 6 7 8 9 0.01 2 3"): whole values instead
+        marks = [m * 10.0 ** e for e in range(-7, 1) for m in (1, 2, 5)
+                 if support.min() / 1.5 <= m * 10.0 ** e <= support.max() * 1.5]
+        if marks:
+            fig.update_xaxes(tickvals=marks, ticktext=[f"{v:g}" for v in marks])
     return fig
