@@ -275,7 +275,9 @@ if judged.training is not None or judged.graph is not None:
     st.caption(seeds_caption(info.split, info.seeds) if info.seeds and (over.training or over.graph) else
                "Each interval is over this run's test users: the test set's noise, not training's. For the "
                "spread over seeds, set Repeat over seeds above (or `gnnrec benchmark DATA --repeat 5`): each seed "
-               "draws its split and trains again, and both verdicts are read over them.")
+               + ("trains again on the same split (a given test set or a time split stays)"
+                  if info.split.get("method") in ("given", "time") else "draws its split and trains again")
+               + ", and both verdicts are read over them.")
 advice, whose = advice_verdicts(info)  # over the seeds where the run was repeated
 serving, trusted = serving_note(advice, info.model, whose, served_label(info)), trusted_model(advice, info.model)
 if serving and trusted:  # the other pages serve this run's model; say which model the verdicts trust instead

@@ -168,3 +168,20 @@ def test_the_runs_notes_read_as_sentences(small_log, tmp_path, monkeypatch):
     at.switch_page("pages/train.py").run()
     caption = next(c.value for c in at.caption if "EASE skipped" in c.value).replace("\\", "")
     assert "on a machine with the memory)." in caption
+
+
+def test_repeating_a_run_on_a_split_that_stays_is_not_said_to_draw_a_new_one(small_log, tmp_path, monkeypatch):
+    """Under a time split (or a given test set) Repeat over seeds trains again on the same split, where the
+    caption said each seed draws its own."""
+    workspace = tmp_path / "ws"
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(workspace))
+    said = {}
+    for method in ("random", "time"):
+        made = run_cli("train", small_log, "--model", "gfcf", "--compare-with", "pop", "--split", method,
+                       "--workspace", workspace, "--quiet")
+        assert made.returncode == 0, made.stderr
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+        at.switch_page("pages/train.py").run()
+        said[method] = next(c.value for c in at.caption if c.value.startswith("Each interval is over this run's"))
+    assert "each seed draws its split and trains again" in said["random"]
+    assert "each seed trains again on the same split (a given test set or a time split stays)" in said["time"]
