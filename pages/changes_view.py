@@ -31,7 +31,7 @@ from gnnrec_core import (
     volcano_words,
     weekly_trajectory,
 )
-from gnnrec_core.baskets.history_shares import HISTORY_PAIRS_SHARE, histories_only, share_of
+from gnnrec_core.baskets.history_shares import pair_share_words, share_of
 from gnnrec_core.baskets.segment_order import basket_level_first
 from gnnrec_core.baskets.split_dates import parse_date
 from gnnrec_core.serving.safe_text import escape_markdown
@@ -201,7 +201,7 @@ def show_changes(kind: str) -> None:
     status_words = ", ".join(report.word(status) for status in NAMED[:-1]) + f" or {report.word(NAMED[-1])}"
     buyers = (f" on buyers, not baskets (a customer's repeat orders are one buyer: a holds {a['buyers']:,}, "
               f"b {b['buyers']:,})") if report.repeat_buyers else ""
-    st.caption(f"Each product's and pair's {share_of(report.periods)}, tested with Fisher's exact test{buyers}; a "
+    st.caption(f"Each product's and pair's {share_of(report.pair_shares)}, tested with Fisher's exact test{buyers}; a "
                "change is "
                f"named ({status_words}) only when its Benjamini-Hochberg q-value is at most {q} "
                f"({len(report.items):,} products and {len(report.pairs):,} pairs in at least {min_baskets} "
@@ -322,8 +322,8 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
         "buyers_a": st.column_config.NumberColumn("buyers a", help="a's customers with a basket holding it (tested)"),
         "buyers_b": st.column_config.NumberColumn("buyers b", help="b's customers with a basket holding it (tested)"),
         **{f"share_{side}": st.column_config.NumberColumn(f"share {side}", format="percent", help=(
-            f"share of {side}'s baskets" if not histories_only(report.periods) else
-            f"{share_of(report.periods)} in {side}")) for side in "ab"},
+            f"share of {side}'s baskets" if not report.pair_shares else f"in {side}: the {share_of(True)}"))
+            for side in "ab"},
         "points": st.column_config.NumberColumn("change", format="%+.2f pts",
                                                 help="share b - share a, in percentage points"),
         # The grid draws a missing lift as "None": the help says why it is missing
@@ -338,8 +338,8 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":
         changed = int((table["association"] != "").sum())
-        st.caption("A pair rises or falls by " + ("the share of baskets holding both" if not histories_only(
-            report.periods) else HISTORY_PAIRS_SHARE) + " (bought together more or less often); "
+        st.caption(f"A pair rises or falls by {pair_share_words(report.pair_shares)} (bought together more or less "
+                   "often); "
                    "lift in a and in b says whether they go together more than each product's own sales explain, "
                    "and 'together' where that changed beyond chance: "
                    + (f"{changed:,} pair{'s' if changed > 1 else ''} of those tested (shown whatever their status)."

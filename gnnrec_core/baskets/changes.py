@@ -74,6 +74,7 @@ class SplitBaskets:
     left_out: dict[str, int] = field(default_factory=dict)
     histories: int = 0  # periods only: customers of no order whose lines in a period are their basket there
     only_histories: bool = False  # periods only: no line has an order (history_shares.py)
+    no_orders: bool = False  # no line has an order: each side's baskets are its customers' histories
     # Per side, each basket row's buyer (buyers.basket_buyers): what the tests count. None: each basket its own.
     buyers: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -92,6 +93,8 @@ class ChangeReport:
     config: ChangeConfig
     left_out: dict[str, int] = field(default_factory=dict)  # SplitBaskets.left_out (segments)
     pair_floor: int = 0  # pairs tested from this many baskets where config.min_baskets gave over max_pairs
+    histories: bool = False  # SplitBaskets.no_orders: the sides' baskets are customers' histories
+    pair_shares: bool = False  # SplitBaskets.only_histories: shares of customer-product pairs (history_shares.py)
 
     def pair_floor_words(self) -> str | None:
         """Where the pairs' floor was raised, in a sentence (the products' stays min_baskets)."""
@@ -115,8 +118,7 @@ class ChangeReport:
         fewest = min(period["buyers" if self.repeat_buyers else "baskets"] for period in self.periods)
         held = (f"{fewest:,} buyers, each counted once however often they ordered; with few buyers"  # a wholesaler
                 if self.repeat_buyers else f"{fewest:,} customers' histories, as the log has no orders; with few "
-                "customers" if any(period.get("histories_only") for period in self.periods)  # set by compare_periods
-                else f"{fewest:,} baskets; with few baskets")
+                "customers" if self.histories else f"{fewest:,} baskets; with few baskets")
         return (f"No product or pair changed by that test (the smaller side holds {held} only large changes can be "
                 "told from chance: longer periods or larger segments may show some).")
 
@@ -134,9 +136,8 @@ class ChangeReport:
         return STATUS_WORDS["column" if self.segments else "time"].get(status, status)
 
     def as_json(self, most_pairs: int | None = None) -> dict[str, Any]:
-        """Every product tested, and the `most_pairs` pairs of least q-value (None or 0: all; the
-        count tested is `pairs_tested`): a year of Online Retail baskets tests 847,585 pairs, 325 MB
-        as JSON."""
+        """Every product tested, and the `most_pairs` pairs of least q-value (None or 0: all; the count
+        tested is `pairs_tested`): a year of Online Retail baskets tests 847,585 pairs, 325 MB as JSON."""
         pairs = self.pairs.head(most_pairs) if most_pairs else self.pairs
         return {"periods": self.periods, "min_baskets": self.config.min_baskets, "left_out": self.left_out,
                 "q_threshold": self.config.q_threshold, "items": json_records(self.items),
@@ -173,8 +174,6 @@ def split_by_time(events: pd.DataFrame, split: Any, start: Any = None, end: Any 
     found.basket_time = first
     found.histories = int(events.loc[history & keys.notna().to_numpy(), "user"].nunique())  # in the window
     found.only_histories = bool(history[keys.notna().to_numpy()].all()) and found.histories > 0
-    for period in found.periods if found.only_histories else []:  # its 'baskets' are customers' histories
-        period["histories_only"] = True
     _check_sides(found, f"the data runs from {first.min():%Y-%m-%d} to {first.max():%Y-%m-%d}")
     return found
 
@@ -297,14 +296,14 @@ def _split(events: pd.DataFrame, keys: pd.Series, side: pd.Series, periods: list
     for period, label in zip(periods, ("a", "b")):
         period["baskets"] = int(matrices[label].shape[0])
         period["buyers"] = buyer_total(buyers[label])
-    return SplitBaskets(np.asarray(items, dtype=object), matrices["a"], matrices["b"], periods, buyers=buyers)
+    return SplitBaskets(np.asarray(items, dtype=object), matrices["a"], matrices["b"], periods, buyers=buyers,
+                        no_orders=bool(events["basket"].isna().all()))
 
 
 def _check_sides(found: SplitBaskets, context: str) -> None:
-    for period in found.periods:
-        if period["baskets"] == 0:
-            where = period.get("group") or f"[{period['start']}, {period['end']})"
-            raise InputError(f"period {period['label']} {where}: expected baskets, found none ({context})")
+    for period in (period for period in found.periods if period["baskets"] == 0):
+        where = period.get("group") or f"[{period['start']}, {period['end']})"
+        raise InputError(f"period {period['label']} {where}: expected baskets, found none ({context})")
 
 
 def _status(share_a: np.ndarray, share_b: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
@@ -331,7 +330,8 @@ def compare_sides(split: SplitBaskets, names: pd.Series | None = None,
     items.insert(1, "name", items["item"].map(names))
     pairs, floor = _pair_table(split, tested, count_a, count_b, names, config)
     pairs = with_association_change(pairs, split, (count_a, count_b), config.q_threshold)
-    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out), floor)
+    return ChangeReport(split.periods, _ranked(items), _ranked(pairs), config, dict(split.left_out), floor,
+                        histories=split.no_orders, pair_shares=split.only_histories)
 
 
 def _table(x_a: np.ndarray, x_b: np.ndarray, n_a: int, n_b: int, config: ChangeConfig,

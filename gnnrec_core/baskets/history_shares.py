@@ -12,9 +12,6 @@ history grows alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -30,19 +27,17 @@ HISTORY_SHARE_WORDS = ("With no orders at all, a longer period's histories are l
                        "pairs within those histories, not on the share of customers holding it.")
 
 
-def histories_only(periods: Sequence[dict[str, Any]]) -> bool:
-    """Whether a comparison's sides are customers' histories, not orders (changes.split_by_time marks them)."""
-    return any(period.get("histories_only") for period in periods)
-
-
-def share_of(periods: Sequence[dict[str, Any]]) -> str:
-    """What the comparison's shares are taken of, for every front end's words ("share of baskets")."""
+def share_of(pair_shares: bool) -> str:
+    """What a comparison's shares are taken of (`pair_shares`: ChangeReport.pair_shares), in every
+    front end's words."""
     return ("share of the period's customer-product pairs (a pair's: of the product pairs within customers' "
-            "histories), as the log has no orders" if histories_only(periods) else "share of baskets")
+            "histories), as the log has no orders" if pair_shares else "share of baskets")
 
 
-# What a pair's share is taken of on such a log, where an order log's words say "the share of baskets holding both"
-HISTORY_PAIRS_SHARE = "their share of the product pairs within customers' histories, as the log has no orders"
+def pair_share_words(pair_shares: bool) -> str:
+    """What a pair rises or falls by, as the CLI's and the Compare page's words say it."""
+    return ("its share of the product pairs within customers' histories, as the log has no orders" if pair_shares
+            else "the share of baskets holding both")
 
 
 def share_text(share: float) -> str:

@@ -164,7 +164,7 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     from ..baskets.changes import ChangeConfig, compare_sides, split_by_column, split_by_time, split_words
-    from ..baskets.history_shares import HISTORY_PAIRS_SHARE, histories_only, share_text
+    from ..baskets.history_shares import share_text
     from ..errors import InputError
     from .args import listed_values
 
@@ -214,8 +214,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
-            print(PAIRS_READ.replace("the share of baskets holding both", HISTORY_PAIRS_SHARE)
-                  if histories_only(report.periods) else PAIRS_READ)
+            print(pairs_read(report.pair_shares))
         what = "products" if kind == "items" else "pairs"
         print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
               f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
@@ -240,9 +239,12 @@ REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one
 
 # A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
 # "bought together more strongly"; it is bought together more often, which is what the test says.
-PAIRS_READ = ("Pairs rise or fall by the share of baskets holding both (bought together more or less often); "
-              "lift a -> b says whether they go together more than each product's own sales explain "
-              "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
+def pairs_read(pair_shares: bool) -> str:
+    from ..baskets.history_shares import pair_share_words
+
+    return (f"A pair rises or falls by {pair_share_words(pair_shares)} (bought together more or less often); "
+            "lift a -> b says whether they go together more than each product's own sales explain "
+            "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
 
 
 def _print_association_changes(pairs: Any, top: int, say_none: bool) -> None:

@@ -42,7 +42,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "product", "item", "article", "iid", "bookid", "artikel", "producto",
              # check-in logs (Gowalla, Foursquare, Yelp): the place is the item, after any product column
              # (a retail export's "Location ID" is its store's)
-             "venueid", "poiid", "placeid", "locationid", "locid", "spotid", "businessid", "venue", "poi", "place"),
+             "venueid", "poiid", "placeid", "locationid", "locid", "spotid", "businessid", "venue", "poi"),
     # Not the bare French "commande"/"facture": accents folded, an EBP or Sage line's "Commandé" and
     # "Facturé" (quantities ordered and invoiced) read the same, and 200 orders became 5 baskets.
     "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",

@@ -149,7 +149,7 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
            f"<p class='note'>Every product and pair in at least {config.min_baskets} baskets of a and b together "
            f"was tested ({len(changes.items):,} products, {len(changes.pairs):,} pairs; Fisher's exact test on "
            + ("its buyers, a customer's repeat orders counted once: a holds {:,} buyers, b {:,}".format(
-               a["buyers"], b["buyers"]) if changes.repeat_buyers else f"its {share_of(changes.periods)}")
+               a["buyers"], b["buyers"]) if changes.repeat_buyers else f"its {share_of(changes.pair_shares)}")
            + f"). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
            f"{changes.word(STATUS_ORDER[-1])} only when its Benjamini-Hochberg q-value is at most {q}; everything "
            "else is no clear change.</p>"]
