@@ -141,3 +141,18 @@ def test_a_headerless_catalogue_of_one_word_names_takes_them_for_names(tmp_path)
     assert "item_name  -  (from the catalogue's column_3)" in run_cli("ingest", log, "--items", catalogue).stdout
     result = assert_same(log, items=catalogue)  # both engines alike
     assert (result.catalogue.loc["1", "name"], result.catalogue.loc["1", "category"]) == ("Apple", "Fruit")
+
+
+def test_a_small_headerless_catalogue_keeps_a_category_that_never_repeats():
+    """Four dishes in four courses: no category value repeats, and the course column went unread once
+    categories had to repeat; a column of distinct codes beside the names is still no category."""
+    import pandas as pd
+
+    from gnnrec_core.data.headerless import catalogue_roles
+
+    dishes = pd.DataFrame([["1", "Apple pie", "Desserts"], ["2", "Beef stew", "Mains"],
+                           ["3", "Carrot soup", "Starters"], ["4", "Duck confit", "Sides"]],
+                          columns=["column_1", "column_2", "column_3"])
+    assert catalogue_roles(dishes, {}) == {"item": "column_1", "item_name": "column_2", "category": "column_3"}
+    coded = dishes.assign(column_3=[f"SKU-{n:04d}" for n in range(4)])
+    assert catalogue_roles(coded, {}) == {"item": "column_1", "item_name": "column_2"}

@@ -108,9 +108,11 @@ def catalogue_roles(frame: pd.DataFrame, fixed: dict[str, str]) -> dict[str, str
     if "item_name" not in fixed and distinct:
         roles["item_name"] = min(distinct, key=lambda c: (texts[c].str.contains(r"\s").mean() <= 0.5,
                                                           texts[c].str.contains(r"\d").mean() > 0.5))
-    # A category's values repeat (Fruit, Nuts); a column of codes beside the names does not
-    category = next((c for c, values in texts.items() if c not in roles.values()
-                     and values.nunique() < 0.9 * len(values)), None)
+    # A category's values repeat (Fruit, Nuts); where none repeats (a catalogue of four dishes, four
+    # courses), the next text that is not a column of distinct codes (SKU-0001) beside the names
+    rest = [c for c in texts if c not in roles.values()]
+    category = next((c for c in rest if texts[c].nunique() < 0.9 * len(texts[c])),
+                    next((c for c in rest if not (c in distinct and texts[c].str.contains(r"\d").mean() > 0.5)), None))
     if "category" not in fixed and category:
         roles["category"] = category
     return roles
