@@ -285,3 +285,9 @@ def test_a_file_with_no_header_says_its_roles_were_read_from_values(tmp_path, mo
             "check them. Not read: column_3, column_4.") in [c.value.replace("\\", "") for c in at.caption]
     assert {s.label: s.value for s in at.selectbox if s.label in ("user", "item", "time")} == {
         "user": "column_1", "item": "column_5", "time": "column_2"}
+    # A wider headerless export is not read from its values: the page says to map it, not that it read it
+    wide = "".join(f"{line.rstrip()}\tx\t1\n" for line in rows.splitlines())
+    at.file_uploader[0].upload("wide.txt", wide.encode(), "text/plain").run()
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert not at.exception and not any(c.startswith("No header: each role was read") for c in captions)
+    assert any(c.startswith("No header: map each role below") for c in captions)
