@@ -61,6 +61,7 @@ class Tuning:
     # The blend's filter: {"model": "gfcf" or "rp3beta", its settings, "valid_ndcg": both filters' search figures}
     blend_filter: dict[str, Any] = field(default_factory=dict)
     last_epoch_share: float | None = None  # the time budget cut the last epoch: the share of its customers trained
+    filter_seconds: float | None = None  # the blend's filter searches, inside the time budget before training
 
     @property
     def blended(self) -> bool:
@@ -77,12 +78,6 @@ class Tuning:
         (its grid); a GNN without a search (the feature GCN, auto off), or whose budget fitted only
         its defaults, ran its default settings: `unsearched_reason` says which."""
         return self.epochs is None or self.candidates > 1
-
-    @property
-    def filter_seconds(self) -> float | None:
-        """Seconds the blend's filter searches took inside the time budget, before training."""
-        seconds = self.blend_filter.get("seconds")
-        return float(seconds) if isinstance(seconds, (int, float)) else None
 
     @property
     def unsearched_reason(self) -> str:
@@ -114,7 +109,8 @@ class Tuning:
         blend_score = values.get("blend_valid_ndcg")
         if isinstance(blend_score, dict):  # schema 1: {"gnn_alone": ..., "blended": ...}
             values["blend_valid_ndcg"] = blend_score.get("blended")
-        for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds", "last_epoch_share"):
+        for key in ("valid_ndcg", "blend_valid_ndcg", "budget", "seconds", "search_seconds", "last_epoch_share",
+                    "filter_seconds"):
             values[key] = _optional_number(values.get(key), f"tuning {key}")
         values["blend"] = {str(k): _number(v, "a blend weight") for k, v in (values.get("blend") or {}).items()}
         values["part_valid_ndcg"] = {str(k): _number(v, "a part's validation nDCG")

@@ -25,6 +25,12 @@ def test_benchmark_says_the_feature_gcn_had_no_features_to_read(small_log, tmp_p
         notes[name] = json.loads(out.read_text())["notes"]
         assert (FEATURELESS_NOTE in done.stdout) == (name == "codes")
     assert FEATURELESS_NOTE in notes["codes"] and FEATURELESS_NOTE not in notes["sample"] + notes["codes, no gcn"]
+    # train (the Train page's run) and basket-eval say it too
+    trained = run_cli("train", codes, "--model", "gcn", "--compare-with", "pop", "--time-budget", "2",
+                      "--workspace", tmp_path / "ws", "--quiet")
+    completed = run_cli("basket-eval", codes, "--models", "pop,gcn", "--time-budget", "2")
+    for done in (trained, completed):
+        assert done.returncode == 0 and FEATURELESS_NOTE in done.stdout, done.stderr
 
 
 def test_a_catalogue_describes_its_products_by_names_categories_or_prices():

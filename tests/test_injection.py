@@ -202,7 +202,7 @@ MARKDOWN_CALLS = {"warning", "info", "error", "success", "exception", "caption",
 # Interpolations that hold no text from an upload or a link: counts and settings, fixed labels, the
 # engine's own words, the operator's workspace path. Anything else must be escape_markdown(...).
 TRUSTED = {
-    "basket_kind", "share_of(report.pair_shares)", "pair_share_words(report.pair_shares)",
+    "basket_kind", "MOST_COLUMNS", "share_of(report.pair_shares)", "pair_share_words(report.pair_shares)",
     "run.model.name", "found[1].model.name", "q", "min_baskets", "k", "shared", "shown", "info.k",
     "info_a.k", "info_b.k",
     "status.capitalize()", "kind[:-1].capitalize()", "overlap['shared']", "overlap['pairs_a']", "overlap['pairs_b']",

@@ -137,28 +137,6 @@ def test_training_cut_by_its_budget_while_improving_is_said_beside_the_verdict()
     assert Verdicts.from_json({"training": None, "graph": None}).cut is None  # a run saved before the field
 
 
-def test_a_budget_spent_on_the_blends_filter_searches_is_said_and_one_epoch_is_no_trend():
-    """`benchmark --models pop,lightgcn --time-budget 20` on 35k check-in places: the blend's filter
-    searches took 31 s of the budget, training ran 17% of an epoch, and the verdict said "while still
-    improving" of one validation figure, with no word of where the time went."""
-    from dataclasses import replace
-
-    users = np.linspace(0.0, 0.4, 200)
-    starved = Tuning(chosen={"dim": 64}, valid_ndcg=0.03, epochs=1, best_epoch=1, stopped="deadline", budget=20.0,
-                     candidates=1, last_epoch_share=0.171, blend_filter={"model": "rp3beta", "seconds": 31.2})
-    gnn, graph_filter = replace(_row("lightgcn", 0.16), tuning=starved), _row("gfcf", 0.17)
-    found = verdicts([(gnn, _Evaluated(users)), (graph_filter, _Evaluated(users + 0.01))])
-    assert found.cut is not None and found.cut.filter_seconds == 31.2
-    assert training_sentence(found.training, found.graph, found.cut).endswith(
-        "LightGCN's training was stopped by its 20 s time budget after 17% of an epoch before a second validation "
-        "could show whether it was improving; the blend's filter searches took 31 s of the 20 s budget (with gfcf "
-        "and rp3beta among the models run, their rows' searches are shared): a longer time budget may change this.")
-    assert starved.unsearched_reason.endswith("the blend's filter searches took 31 s of the 20 s budget (with gfcf "
-                                              "and rp3beta among the models run, their rows' searches are shared)")
-    assert Tuning.from_json(starved.to_json()) == starved
-    assert "filter searches" not in replace(starved, blend_filter={"seconds": 9.0}).unsearched_reason  # under half
-
-
 def test_basket_completion_says_when_the_budget_cut_training_short():
     """basket-eval's rows carried no tuning, so its verdict never said a time budget had cut training."""
     from gnnrec_core.pipeline.benchmark import completion_verdicts

@@ -163,8 +163,8 @@ def describes_products(catalogue: pd.DataFrame) -> bool:
 
 
 # Said where a feature-reading model runs on data that describes no product (a check-in log of codes)
-FEATURELESS_NOTE = ("gcn: the data gives no product names, categories or prices, so the feature-aware GCN learns from "
-                    "the graph alone here, as LightGCN does (a catalogue of them gives it more to read)")
+FEATURELESS_NOTE = ("Feature-aware GCN: the data gives no product names, categories or prices, so it learns from the "
+                    "graph alone here, as LightGCN does (a catalogue of them gives it more to read)")
 
 
 def display_names(catalogue: pd.DataFrame) -> pd.Series:

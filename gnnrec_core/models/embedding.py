@@ -108,7 +108,7 @@ class EmbeddingScores(Recommender):
             part_name, part_filter, train_filter = self._blend_filter(part, carved, train)
             # What the filter's searches took of the budget: on a wide catalogue they can take all of a short
             # one (31 s of 20 at 35k products), which the words about the cut training then say
-            self.tuning_["blend_filter"]["seconds"] = round(time.perf_counter() - started, 2)
+            self.tuning_["filter_seconds"] = round(time.perf_counter() - started, 2)
         deadline = started + cfg.time_budget * 0.85
         defaults = {k: getattr(cfg, k) for k in ("temperature", "layers", "dim", "lr", "weight_decay", "item_bias")}
         build = lambda settings: self._start(settings, part, progress, deadline)  # noqa: E731
@@ -260,7 +260,8 @@ class EmbeddingScores(Recommender):
                       candidates=_configurations(found.get("search", [])),
                       part_valid_ndcg=dict(found.get("part_valid_ndcg", {})),
                       blend_filter=dict(found.get("blend_filter", {})),
-                      last_epoch_share=_float_or_none(found.get("last_epoch_share")))
+                      last_epoch_share=_float_or_none(found.get("last_epoch_share")),
+                      filter_seconds=_float_or_none(found.get("filter_seconds")))
 
     def without_blend(self) -> EmbeddingScores:
         """The trained GNN alone: a copy sharing the learned arrays that scores without the blend's

@@ -31,7 +31,7 @@ from ..models.registry import row_label
 from ..models.shared_parts import sharing
 from ..progress import Progress, report_or_cancel
 from ..records import BasketEvalResult, BasketRow, Gain
-from .benchmark import completion_verdicts
+from .benchmark import completion_verdicts, featureless_notes
 from .cores import fixed_threads, on_free_cores
 from .table_verdicts import paired_gain
 
@@ -97,7 +97,8 @@ def basket_eval(events: pd.DataFrame, catalogue: pd.DataFrame, models: list[str]
     return BasketEvalResult(baskets=int(baskets.shape[0]), test_baskets=int(len(hidden)),
                             valid_baskets=int(len(valid_hidden)), items=int(len(items)), k=k, results=tuple(rows),
                             verdict=_verdict(rows, per_basket, k), verdicts=completion_verdicts(rows, per_basket, k),
-                            notes=tuple(cutoff_notes((k,), int(len(items)))))
+                            notes=tuple(cutoff_notes((k,), int(len(items)))
+                                        + featureless_notes(catalogue, [row.model for row in rows if not row.skipped])))
 
 
 def _variants(model: Recommender, on_part: Recommender | None

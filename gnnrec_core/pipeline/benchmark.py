@@ -207,7 +207,8 @@ def benchmark(dataset: Dataset, models: list[str], split_config: SplitConfig = S
             scored += scored_rows(name, model, seconds, data_split, ks,
                                   valid_ndcg=tuning.valid_ndcg if tuning is not None else None)
             wall.scored(time.perf_counter() - scoring_started)
-    notes += cutoff_notes(ks, data_split.train.shape[1]) + featureless_notes(dataset, [row.model for row, _ in scored])
+    notes += cutoff_notes(ks, data_split.train.shape[1]) + featureless_notes(dataset.ingest.catalogue,
+                                                                         [row.model for row, _ in scored])
     if wall.seconds and wall.elapsed() > wall.seconds:
         notes.append(over_note(wall.elapsed(), wall.seconds))
     data = dataset.interactions
@@ -318,9 +319,9 @@ __all__ = ["Dataset", "prepare", "benchmark", "benchmark_seeds", "make_model", "
            "scored_rows", "DEFAULT_MODEL"]
 
 
-def featureless_notes(dataset: Dataset, fitted: list[str]) -> list[str]:
+def featureless_notes(catalogue: pd.DataFrame, fitted: list[str]) -> list[str]:
     """The note that a feature-reading model had no features to read, where one ran on such data."""
     from ..data.catalogue import FEATURELESS_NOTE, describes_products
 
     reads = any(SPECS[name].needs_features for name in fitted)
-    return [FEATURELESS_NOTE] if reads and not describes_products(dataset.ingest.catalogue) else []
+    return [FEATURELESS_NOTE] if reads and not describes_products(catalogue) else []

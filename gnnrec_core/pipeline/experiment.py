@@ -144,7 +144,7 @@ def _run_experiment(dataset: Dataset, config: ExperimentConfig, progress: Progre
     scored, main_model, skipped, said = _score_split(dataset, config, models, data_split, clock, report, history,
                                                      repeat=(0, len(seeds)))
     notes = [*left_out.values(), *skipped, *said, *cutoff_notes((config.k,), data_split.train.shape[1]),
-             *featureless_notes(dataset, [row.model for row, _ in scored])]
+             *featureless_notes(dataset.ingest.catalogue, [row.model for row, _ in scored])]
     history = list(getattr(main_model, "history_", history))  # the chosen configuration's curve
     found = verdicts(scored, k=config.k, asked=asked)
     each_seed = [found]

@@ -82,12 +82,12 @@ def training_sentence(gain: Gain, graph: Gain | None = None, cut: BudgetCut | No
                 f"{untrained}, by {percent(gain.relative).lstrip('-')} ({figures}). {trust}")
     if cut is not None:
         epochs = epochs_words(cut.epochs, cut.last_epoch_share)
+        still = ("while still improving on validation" if cut.epochs > 1 else  # one validation figure is no trend
+                 "before a second validation could show whether it was improving")
         if cut.reason == "epochs":
-            said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) while still improving on "
-                     "validation: more epochs (--epochs, or the Train page's Epochs) may change this.")
-        else:  # one validation figure is no trend: "still improving" needs two
-            still = ("while still improving on validation" if cut.epochs > 1 else
-                     "before a second validation could show whether it was improving")
+            said += (f" {cut.label}'s training ran its most epochs ({cut.epochs}) {still}: more epochs (--epochs, or "
+                     "the Train page's Epochs) may change this.")
+        else:
             said += (f" {cut.label}'s training was stopped by its {cut.budget:.4g} s time budget after {epochs} "
                      f"{still}{filter_share_words(cut.filter_seconds, cut.budget)}: a longer time budget may change "
                      "this.")
