@@ -388,5 +388,5 @@ def filter_share_words(filter_seconds: float | None, budget: float | None) -> st
     what frees it ('' otherwise): the searches run inside the budget, so training had the rest."""
     if not filter_seconds or not budget or filter_seconds < budget / 2:
         return ""
-    return (f"; the blend's filter searches took {filter_seconds:.0f} s of the {budget:.4g} s budget (with gfcf and "
-            "rp3beta among the models run, their rows' searches are shared)")
+    return (f"; the blend's filter searches took {filter_seconds:.0f} s of the {budget:.4g} s budget (gfcf and "
+            "rp3beta rows fitted before it share their searches with it)")

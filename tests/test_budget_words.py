@@ -23,10 +23,10 @@ def test_a_budget_spent_on_the_blends_filter_searches_is_said_and_one_epoch_is_n
     assert found.cut is not None and found.cut.filter_seconds == 31.2
     assert training_sentence(found.training, found.graph, found.cut).endswith(
         "LightGCN's training was stopped by its 20 s time budget after 17% of an epoch before a second validation "
-        "could show whether it was improving; the blend's filter searches took 31 s of the 20 s budget (with gfcf "
-        "and rp3beta among the models run, their rows' searches are shared): a longer time budget may change this.")
-    assert starved.unsearched_reason.endswith("the blend's filter searches took 31 s of the 20 s budget (with gfcf "
-                                              "and rp3beta among the models run, their rows' searches are shared)")
+        "could show whether it was improving; the blend's filter searches took 31 s of the 20 s budget (gfcf and "
+        "rp3beta rows fitted before it share their searches with it): a longer time budget may change this.")
+    assert starved.unsearched_reason.endswith("the blend's filter searches took 31 s of the 20 s budget (gfcf and "
+                                              "rp3beta rows fitted before it share their searches with it)")
     assert Tuning.from_json(starved.to_json()) == starved
     one = replace(starved, stopped="", filter_seconds=None)  # --epochs 1: its most epochs, one figure
     ran = verdicts([(replace(gnn, tuning=one), _Evaluated(users)), (graph_filter, _Evaluated(users + 0.01))])

@@ -66,8 +66,7 @@ def cmd_rules(args: argparse.Namespace) -> dict[str, Any]:
     baskets = f"{least:,} basket{'' if least == 1 else 's'}"
     counted = f"{len(rules):,} of the {len(found):,} rules" if about else f"{len(rules):,} rules"
     events = result.events  # a ratings or views log has no orders: a customer's history is a basket
-    histories = "each a customer's whole history, as the log has no orders; " if events["basket"].isna().all() and \
-        events["user"].notna().any() else ""
+    histories = f"{WHOLE_HISTORY}; " if events["basket"].isna().all() and events["user"].notna().any() else ""
     print(f"{counted} from {stats.n_baskets:,} baskets ({histories}min support {config.min_support}: at least "
           f"{baskets}; min confidence {config.min_confidence}, min lift {config.min_lift:g}, --max-len "
           f"{config.max_len}){f' have {about}' if about else ''}{said}")
@@ -118,7 +117,7 @@ def _about_words(product: str, categories: list[str]) -> str:
     return " and ".join(parts)
 
 
-HISTORY_BASKETS = " (each a customer's whole history, as the log has no orders)"
+WHOLE_HISTORY = "each a customer's whole history, as the log has no orders"  # what `rules` and basket-eval count
 
 
 def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,8 +130,8 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
     with _Progress(args, len(models), "models") as progress:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
                           device=args.device, **_gnn_settings(args, models))
-    histories = bool(result.events["basket"].isna().all())  # as `rules` says it: a log of no orders
-    print(f"{out.baskets:,} baskets{HISTORY_BASKETS if histories else ''}, {out.test_baskets:,} test baskets with "
+    histories = bool(result.events["basket"].isna().all() and result.events["user"].notna().any())  # as rules
+    print(f"{out.baskets:,} baskets{f' ({WHOLE_HISTORY})' if histories else ''}, {out.test_baskets:,} test baskets with "
           f"one product hidden ({out.valid_baskets:,} validation baskets from train), k={out.k}")
     width = max([10, *(len(row.key) + 2 for row in out.results)])
     print(f"{'model':<{width}}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
