@@ -131,8 +131,9 @@ def cmd_basket_eval(args: argparse.Namespace) -> dict[str, Any]:
         out = basket_eval(result.events, result.catalogue, models, k=args.k, seed=args.seed, progress=progress,
                           device=args.device, **_gnn_settings(args, models))
     histories = bool(result.events["basket"].isna().all() and result.events["user"].notna().any())  # as rules
-    print(f"{out.baskets:,} baskets{f' ({WHOLE_HISTORY})' if histories else ''}, {out.test_baskets:,} test baskets with "
-          f"one product hidden ({out.valid_baskets:,} validation baskets from train), k={out.k}")
+    whole = f" ({WHOLE_HISTORY})" if histories else ""
+    print(f"{out.baskets:,} baskets{whole}, {out.test_baskets:,} test baskets with one product hidden "
+          f"({out.valid_baskets:,} validation baskets from train), k={out.k}")
     width = max([10, *(len(row.key) + 2 for row in out.results)])
     print(f"{'model':<{width}}{'valid_ndcg':>12}{'test_hit':>10}{'test_ndcg':>10}{'fit_s':>10}")
     for row in out.results:
