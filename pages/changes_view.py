@@ -307,6 +307,11 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
     lifts = [] if what == "products" else ["lift_a", "lift_b"]
     together = [] if what == "products" else ["association"]
     shown_rows = rows.assign(points=rows["share_change"] * 100)
+    # Shares of the product pairs within histories run under 0.005%: "percent" drew them as 0.00%; in
+    # percent with three significant figures instead (the CSV keeps the engine's fractions)
+    tiny = report.pair_shares
+    if tiny:
+        shown_rows = shown_rows.assign(share_a=rows["share_a"] * 100, share_b=rows["share_b"] * 100)
     wide = 230 if what == "products" else 150  # two names in the pairs' table: every column fits 1400 px
     # A pair's 'together' takes the place of its change in points (share b - share a, both shown)
     points = ["points"] if what == "products" else []
@@ -321,10 +326,10 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
         "baskets_b": st.column_config.NumberColumn("in b", help="baskets of period or segment b holding it"),
         "buyers_a": st.column_config.NumberColumn("buyers a", help="a's customers with a basket holding it (tested)"),
         "buyers_b": st.column_config.NumberColumn("buyers b", help="b's customers with a basket holding it (tested)"),
-        **{f"share_{side}": st.column_config.NumberColumn(f"share {side}", format="percent", help=(
-            f"share of {side}'s baskets" if not report.pair_shares else f"in {side}: the {share_of(True)}"))
-            for side in "ab"},
-        "points": st.column_config.NumberColumn("change", format="%+.2f pts",
+        **{f"share_{side}": st.column_config.NumberColumn(
+            f"share {side}" + (", %" if tiny else ""), format="%.3g" if tiny else "percent", help=(
+                f"in {side}: the {share_of(True)}" if tiny else f"share of {side}'s baskets")) for side in "ab"},
+        "points": st.column_config.NumberColumn("change", format="%+.3g pts" if tiny else "%+.2f pts",
                                                 help="share b - share a, in percentage points"),
         # The grid draws a missing lift as "None": the help says why it is missing
         **{f"lift_{side}": st.column_config.NumberColumn(f"lift {side}", format="%.1f", help=(

@@ -59,6 +59,10 @@ def test_a_log_of_no_orders_says_what_its_shares_are_of(tmp_path, monkeypatch):
     captions = " ".join(c.value for c in at.caption)
     assert not at.exception and "Each product's and pair's share of the period's customer-product pairs" in captions
     assert "A pair rises or falls by its share of the product pairs within customers' histories" in captions
+    # Shown in percent with three figures, where "percent" drew a pair's share of 0.0031% as 0.00%
+    pairs = next(frame.value for frame in at.dataframe if "a_name" in frame.value.columns)
+    top = pairs[(pairs["a"] == "f100") & (pairs["b"] == "f101")].iloc[0]
+    assert round(top["share_b"], 2) == 3.09 and top["share_a"] == 0
 
 
 def test_segments_of_a_log_of_no_orders_speak_of_customers_histories():
