@@ -3,6 +3,7 @@ basket there, and what is said of its shares and of its sides is said of custome
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_changes import run_cli
 
 from gnnrec_core.baskets.changes import compare_sides, split_by_column, split_by_time
@@ -23,6 +24,7 @@ def test_a_log_of_no_orders_that_names_nothing_speaks_of_customers_not_baskets(t
         "may show some).")
 
 
+@pytest.mark.filterwarnings("error::pandas.errors.Pandas4Warning")  # the report filled float names with text
 def test_a_log_of_no_orders_says_what_its_shares_are_of(tmp_path, monkeypatch):
     """A check-in log: the report said "Fisher's exact test on its share of baskets" of shares of the
     customer-product pairs (250 of 3,000 'baskets' at a share of 0.18%), the CLI "the share of baskets

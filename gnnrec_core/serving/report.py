@@ -159,8 +159,10 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
             named = table[table["status"] == status]
             if named.empty:
                 continue
-            what = named["name"].fillna(named["item"]) if kind == "items" else \
-                named["a_name"].fillna(named["a"]) + " + " + named["b_name"].fillna(named["b"])
+            # A log of no names has float NaN names: text cannot fill them (pandas warns it will raise)
+            what = named["name"].astype(object).fillna(named["item"]) if kind == "items" else \
+                named["a_name"].astype(object).fillna(named["a"]) + " + " + \
+                named["b_name"].astype(object).fillna(named["b"])
             shown = pd.DataFrame({"what": what, "baskets a": named["baskets_a"], "baskets b": named["baskets_b"],
                                   **({"buyers a": named["buyers_a"], "buyers b": named["buyers_b"]}
                                      if changes.repeat_buyers else {}),
