@@ -377,12 +377,6 @@ class RunInfo:
                    over_seeds=Verdicts.from_json(data.get("over_seeds")))
 
 
-# Gain, BudgetCut and Verdicts live in verdict_records.py, the fields' checks in record_fields.py;
-# every record is imported from here.
-__all__ = ["SCHEMA", "METRIC_NAMES", "METRIC_LABELS", "RecordError", "Tuning", "ResultRow", "Gain", "BudgetCut",
-           "Verdicts", "BenchmarkResult", "BasketRow", "BasketEvalResult", "DatasetRef", "RunInfo"]
-
-
 def filter_share_words(filter_seconds: float | None, budget: float | None) -> str:
     """Where the blend's filter searches took half the time budget or more, a clause saying so and
     what frees it ('' otherwise): the searches run inside the budget, so training had the rest."""
@@ -390,3 +384,9 @@ def filter_share_words(filter_seconds: float | None, budget: float | None) -> st
         return ""
     return (f"; the blend's filter searches took {filter_seconds:.0f} s of the {budget:.4g} s budget (gfcf and "
             "rp3beta rows fitted before it share their searches with it)")
+
+
+# Gain, BudgetCut and Verdicts live in verdict_records.py, the fields' checks in record_fields.py;
+# every record is imported from here.
+__all__ = ["SCHEMA", "METRIC_NAMES", "METRIC_LABELS", "RecordError", "Tuning", "ResultRow", "Gain", "BudgetCut",
+           "Verdicts", "BenchmarkResult", "BasketRow", "BasketEvalResult", "DatasetRef", "RunInfo"]

@@ -30,7 +30,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.data.catalogue import category_parts
-from gnnrec_core.data.charges import DROP_REASON, non_products
+from gnnrec_core.data.charges import log_has_charges
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
@@ -66,12 +66,10 @@ stats, items = stats_for(name, saved_at)
 basket_kind = "orders" if saved.events["basket"].notna().any() else "customer histories"
 # Where customers place several orders, the evidence is counted in customers (a customer's repeat orders once)
 UNIT, SHOWN_CUSTOMERS = ("customers", ("customers",)) if stats.buyers is not None else ("baskets", ())
-# Said only of a log that has charges (dropped at ingest, or kept and left out of baskets): a check-in
-# or ratings log read "postage and fee codes are in no basket" of codes it never had
-codes = pd.Index(saved.events["item"].unique())
-charges = DROP_REASON in saved.report.dropped or bool(non_products(codes, lettered=True).any())
+# Said only of a log that had charges: a check-in or ratings log read it of codes it never had
 st.caption(f"{stats.n_baskets:,} baskets ({basket_kind}) over {len(items):,} products"
-           + (" (postage and fee codes are in no basket)." if charges else "."))
+           + (" (postage and fee codes are in no basket)." if log_has_charges(saved.events, saved.report.dropped)
+              else "."))
 
 controls = st.columns(4)
 suggested = suggested_min_support(stats)

@@ -21,7 +21,7 @@ from gnnrec_core import (
     summary,
 )
 from gnnrec_core.data import DATE_ORDER_WORDS, DATE_ORDERS
-from gnnrec_core.data.headerless import MOST_COLUMNS, is_headerless
+from gnnrec_core.data.headerless import guessed_note, is_headerless
 from gnnrec_core.data.ingest import preview_frame
 from gnnrec_core.data.server_files import ROOT_ENV, data_root, server_path, version_of
 from gnnrec_core.matrix.text_encoder import names_note
@@ -238,15 +238,13 @@ except GnnrecError:
 joined = set((frame.attrs.get("lookup") or {}).get("columns", []))
 
 st.subheader("Column mapping")
-# A file with no header: the CLI's ingest said its roles were read from values, the page said nothing
-headerless = is_headerless([str(c) for c in frame.columns])
-read = headerless and len(frame.columns) <= MOST_COLUMNS and any(detected.values())  # as headerless.event_roles
-unread = [str(c) for c in frame.columns if c not in detected.values()]
-st.caption(("No header: each role was read from its column's values (as MovieLens' and SNAP's dumps lay them "
-            "out); check them." + escape_markdown(f" Not read: {', '.join(unread)}." if unread else "") if read
-            else f"No header: map each role below (roles are read from values only in a file of up to {MOST_COLUMNS} "
-            "columns laid out as MovieLens' or SNAP's dumps are)."
-            if headerless else "Detected from names and content; change any role.")
+# A file with no header: the page says what the CLI's ingest says of it (one note), and the columns left unread
+headers = [str(c) for c in frame.columns]
+guessed = guessed_note(headers, detected, {})
+unread = [c for c in headers if c not in detected.values()]
+said = f"{guessed[:1].upper()}{guessed[1:]}." + (f" Not read: {', '.join(unread)}." if unread else "")
+st.caption((escape_markdown(said) if guessed else "No header: map each role below." if is_headerless(headers)
+            else "Detected from names and content; change any role.")
            + (" '(catalogue)': the catalogue file's column fills the role." if from_catalogue else "")
            + (" '(lookup)': the column came through the lookup table's join." if joined else ""))
 options = [NONE, *frame.columns]

@@ -8,6 +8,7 @@ The one rule for ingest's drop (both engines: data/ingest.py, data/duck_clean.py
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -58,3 +59,9 @@ def non_products(codes: pd.Series | pd.Index, names: pd.Series | pd.Index | None
     if not (lettered_catalogue(codes) if lettered is None else lettered):
         found |= np.asarray(codes.str.match(LETTER_CHARGES), bool) & unnamed
     return found
+
+
+def log_has_charges(events: pd.DataFrame, dropped: Mapping[str, int]) -> bool:
+    """Whether a log had charge lines: dropped at ingest (`dropped`: the report's reasons), or kept,
+    which baskets leave out by `baskets_of`'s rule (codes alone)."""
+    return DROP_REASON in dropped or bool(non_products(pd.Index(events["item"].unique()), lettered=True).any())

@@ -315,13 +315,13 @@ def _round(value: float) -> float:
     return float(round(value, 5)) if value == value else value
 
 
-__all__ = ["Dataset", "prepare", "benchmark", "benchmark_seeds", "make_model", "parse_models", "fit_timed", "Split",
-           "scored_rows", "DEFAULT_MODEL"]
-
-
 def featureless_notes(catalogue: pd.DataFrame, fitted: list[str]) -> list[str]:
     """The note that a feature-reading model had no features to read, where one ran on such data."""
     from ..data.catalogue import FEATURELESS_NOTE, describes_products
 
     reads = any(SPECS[name].needs_features for name in fitted)
     return [FEATURELESS_NOTE] if reads and not describes_products(catalogue) else []
+
+
+__all__ = ["Dataset", "prepare", "benchmark", "benchmark_seeds", "make_model", "parse_models", "fit_timed", "Split",
+           "scored_rows", "DEFAULT_MODEL"]
