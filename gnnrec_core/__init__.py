@@ -125,7 +125,7 @@ _PUBLIC = {
     "umap_seconds": "serving.projection",
     "pca_2d": "serving.projection",
     "umap_2d": "serving.projection",
-    "customer_history": "serving.recommend",
+    "customer_history": "serving.explore",
     "recommend_for_basket": "serving.recommend",
     "recommend_table": "serving.recommend",
     "similar_table": "serving.recommend",

@@ -31,6 +31,7 @@ from gnnrec_core import (
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.data.catalogue import category_parts
 from gnnrec_core.data.charges import log_has_charges
+from gnnrec_core.data.log_words import log_words
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
@@ -64,6 +65,8 @@ catalogue = saved.catalogue
 names = display_names(catalogue).to_dict()  # a name shared by several codes carries its code
 stats, items = stats_for(name, saved_at)
 basket_kind = "orders" if saved.events["basket"].notna().any() else "customer histories"
+words = log_words(saved.mapping)  # what the log records: a ratings log's rules read "if rated"
+IF, TOGETHER = f"if {words.bought}", f"Frequently {words.bought} together"
 # Where customers place several orders, the evidence is counted in customers (a customer's repeat orders once)
 UNIT, SHOWN_CUSTOMERS = ("customers", ("customers",)) if stats.buyers is not None else ("baskets", ())
 # Said only of a log that had charges: a check-in or ratings log read it of codes it never had
@@ -101,7 +104,7 @@ def label(codes):
     return " + ".join(names.get(c, c) for c in codes)
 catalogue_names = catalogue["name"].dropna().astype(str).to_dict()  # as written: no " (CODE)" display suffix
 rules = rules_about(rules[rules["lift"] >= min_lift], catalogue_names, query, category_of, chosen_categories)
-table = pd.DataFrame({"if bought": rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
+table = pd.DataFrame({IF: rules["antecedents"].map(label), "then also": rules["consequents"].map(label),
                       **{c: rules[c] for c in ("count", "customers", "lift_low", "lift", "confidence_low", "confidence",
                                                "thin",
                                                "chance", "chance_q", "support", "leverage", "conviction")}})
@@ -138,10 +141,10 @@ EVIDENCE = {  # short labels, small columns: every figure on screen at 1400 px; 
 # every column in the download; these on the page
 st.dataframe(chance_marks(thin_words(table)), hide_index=True, height=table_height(len(table)), column_order=[
     # confidence's lower bound in the download alone where customers take its place: every column on screen
-    "if bought", "then also", "count", *SHOWN_CUSTOMERS, "lift_low", "lift",
+    IF, "then also", "count", *SHOWN_CUSTOMERS, "lift_low", "lift",
     *(() if SHOWN_CUSTOMERS else ("confidence_low",)), "confidence", "thin", "chance"],
     column_config={
-    **EVIDENCE, "if bought": st.column_config.TextColumn(width=235),  # every column on screen at 1400 px
+    **EVIDENCE, IF: st.column_config.TextColumn(width=235),  # every column on screen at 1400 px
     "then also": st.column_config.TextColumn(width=235),
     "leverage": st.column_config.NumberColumn(format="%.4f", width=SMALL),
     "conviction": st.column_config.NumberColumn(format="%.2f", width=SMALL, help="infinite when confidence is 1")})
@@ -150,7 +153,7 @@ if len(rules):
     # The graph the page's full width: in half of it (~460 px at a 1400 px window) its names sat on one
     # another and its arrows were too short to see.
     chart(rules_graph(rules.head(30), names), None, "rules_graph", key="rules-graph")
-    chart(rules_scatter(rules.head(5000).assign(label=table["if bought"] + " -> " + table["then also"])), None,
+    chart(rules_scatter(rules.head(5000).assign(label=table[IF] + " -> " + table["then also"])), None,
           "rules_scatter", key="rules-scatter")
     if len(rules) > 30:
         st.caption(f"The graph draws the 30 strongest of {len(rules):,} rules"
@@ -159,8 +162,8 @@ else:
     st.info("No rule reaches these thresholds: lower the minimum support, confidence or lift (or clear the "
             "filters) to see some.")
 
-st.subheader("Frequently bought together vs similar")
-st.markdown("**Frequently bought together** comes from baskets alone: partners ranked by lift's 95% lower bound, "
+st.subheader(f"{TOGETHER} vs similar")
+st.markdown(f"**{TOGETHER}** comes from baskets alone: partners ranked by lift's 95% lower bound, "
             "which shrinks lift toward 1 when few baskets back it. Use it for bundles and cross-selling. **Similar "
             "products** come from the trained model's embedding: they include substitutes (another colour of the "
             "same lamp) as well as complements. Use them to browse and to place new products.")
@@ -171,7 +174,7 @@ product = st.selectbox("Product", popular[:5000].tolist(),
                                              f"{stats.item_counts[i]:,} baskets")
 left = right = st.container()  # one above the other: every figure of both lists on screen
 fbt = frequently_bought_together(stats, int(product), k=10)
-left.markdown("**Frequently bought together**")
+left.markdown(f"**{TOGETHER}**")
 left.dataframe(thin_words(pd.DataFrame({"product": [names.get(items[p], items[p]) for p in fbt["partner"]],
                                         **{c: fbt[c] for c in ("count", *SHOWN_CUSTOMERS, "lift_low", "lift",
                                                                "confidence_low",
@@ -180,16 +183,16 @@ left.dataframe(thin_words(pd.DataFrame({"product": [names.get(items[p], items[p]
 below = frequently_bought_together(stats, int(product), k=1, min_count=1) if not len(fbt) else fbt
 clear = int((fbt["lift_low"] > 1).sum())  # a product nearly everyone buys has partners of lift 1.0 alone
 if len(fbt):
-    short = ("" if clear == len(fbt) else " None of them is bought with it clearly more often than chance (no 95% "
-             "low above 1)." if not clear else f" {clear:,} of them clear chance (a 95% low above 1).")
+    short = ("" if clear == len(fbt) else f" None of them is {words.bought} with it clearly more often than chance "
+             "(no 95% low above 1)." if not clear else f" {clear:,} of them clear chance (a 95% low above 1).")
 elif len(below):  # "rarely bought with another" of a best-seller whose partners fall just under the floor
     top = below.iloc[0]
     short = (f" None reach it; its strongest partner, {names.get(items[top['partner']], '')}, "
              f"shares {int(top['count']):,} {'basket' if int(top['count']) == 1 else 'baskets'}: too few to list.")
 else:
-    short = " It is never bought with another product."
+    short = f" It is never {words.bought} with another product."
 left.caption(f"Partners in at least {stats.min_count:,} of the {stats.n_baskets:,} baskets (0.2% of them, but never "
-             f"fewer than 2 or more than {THIN:,}); {PARTNER_BOUND_WORDS}." + escape_markdown(short))
+             f"fewer than 2 or more than {THIN:,}); {words.said(PARTNER_BOUND_WORDS)}." + escape_markdown(short))
 right.markdown("**Similar products (model)**")
 runs = [r for r in ws().list_runs() if r.dataset.name == name]
 if not runs:
@@ -209,12 +212,13 @@ else:
                         column_config={
             "name": st.column_config.TextColumn("product", width=330),
             "similarity": st.column_config.NumberColumn(format="%.3f", width=SMALL),
-            "buyers": st.column_config.NumberColumn(width=SMALL,
-                                                    help="customers who bought it: what the model learned it from"),
-            "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
-                                                           help="customers who bought both"),
-            "thin": thin_column(f"fewer than {THIN:,} buyers")})
-        thin_anchor_warning(int(item_buyers(run.model)[lookup[str(items[product])]]), right)
+            "buyers": st.column_config.NumberColumn(words.buyers, width=SMALL, help=f"customers who {words.bought} "
+                                                    "it: what the model learned it from"),
+            "shared_buyers": st.column_config.NumberColumn(f"{words.bought} both", width=SMALL,
+                                                           help=f"customers who {words.bought} both"),
+            "thin": thin_column(f"fewer than {THIN:,} {words.buyers}")})
+        thin_anchor_warning(int(item_buyers(run.model)[lookup[str(items[product])]]), words, right)
         right.caption(f"From run {escape_markdown(runs[0].run_id)} "
                       f"({escape_markdown(LABELS.get(run.model.name, run.model.name))}); products with fewer than "
-                      f"{fewest:,} buyers are left out (0.2% of the {run.model.n_users:,} customers, at least 2).")
+                      f"{fewest:,} {words.buyers} are left out (0.2% of the {run.model.n_users:,} customers, at "
+                      "least 2).")

@@ -20,15 +20,26 @@ from gnnrec_core import (
 )
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.data.catalogue import describes_products
+from gnnrec_core.serving.explore import TOGETHER
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
-from pages.state import PRODUCT_KEY, featurizer_for, product_label, run_basket_stats, run_items, search_example
+from pages.state import (
+    PRODUCT_KEY,
+    featurizer_for,
+    product_label,
+    run_basket_stats,
+    run_items,
+    run_words,
+    search_example,
+)
 from pages.widgets import chart, csv_bytes, need_run, table_height, thin_anchor_warning, thin_column, thin_words
 
 st.title("Product neighbourhood")
 run_id, run = need_run()
 items = run_items(run_id)
 stats = run_basket_stats(run_id)
+words = run_words(run)  # what the log records: "rated together" on a ratings log
+together = f"{words.bought} together"
 
 by_buyers = items.sort_values("buyers", ascending=False).index.tolist()
 labels = {i: product_label(items.at[i, 'name'], items.at[i, 'item']) for i in by_buyers}
@@ -60,14 +71,15 @@ min_count = controls[3].number_input("Min. shared baskets", 1, 1000, stats.min_c
                                      help=f"Default {stats.min_count:,}: 0.2% of the {stats.n_baskets:,} baskets, at "
                                           f"least 2, at most {THIN:,}")
 fewest = min_buyers(run.model)
-all_similar = st.toggle(f"Also show similar products with fewer than {fewest:,} buyers", value=False,
+all_similar = st.toggle(f"Also show similar products with fewer than {fewest:,} {words.buyers}", value=False,
                         help="An embedding learned from one or two customers is mostly noise; such products are "
                              "left out of the similar ones by default.")
 fewest = 1 if all_similar else fewest
 
 st.markdown(
     ":blue[**Similar**] (solid blue) = close in the model: substitutes as well as complements. "
-    ":orange[**Bought together**] (dotted orange) = co-purchase ranked by lift's 95% lower bound (lift shrunk "
+    f":orange[**{together.capitalize()}**] (dotted orange) = co-{words.purchase.split()[0]} ranked by lift's 95% "
+    "lower bound (lift shrunk "
     "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength "
     f"({escape_markdown(run.model.link_label)}, or that lower bound).")
 graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count),
@@ -85,22 +97,23 @@ st.subheader("Neighbours")
 table = neighbour_table(run.model, stats, product, k=k, min_count=int(min_count), min_buyers=fewest)
 table.insert(0, "name", items.loc[table["item_index"], "name"].values)
 table.insert(1, "item", items.loc[table.pop("item_index"), "item"].values)
+table["relation"] = table["relation"].replace({TOGETHER: together})
 buyers = int(items.at[product, "buyers"])
-thin_anchor_warning(buyers)  # as `similar` and the Associations page say it
+thin_anchor_warning(buyers, words)  # as `similar` and the Associations page say it
 in_baskets = "" if stats.histories else f", in {int(stats.item_counts[product]):,} of {stats.n_baskets:,} baskets"
 baskets_are = ("The log has no order column: each customer's whole history is their one basket, so shared baskets "
                "are shared customers. " if stats.histories else
-               "Baskets count every order in the data, with a known customer or not; buyers count customers. ")
-st.caption(f"{escape_markdown(items.at[product, 'name'])}: bought by {buyers:,} "
+               f"Baskets count every order in the data, with a known customer or not; {words.buyers} count customers. ")
+st.caption(f"{escape_markdown(items.at[product, 'name'])}: {words.bought} by {buyers:,} "
            f"customer{'' if buyers == 1 else 's'}{in_baskets}. Confidence = share of its baskets "
-           "that also hold the neighbour; lift > 1 = bought together more than chance; the 95% lows shrink both "
-           f"where few baskets back them, and {PARTNER_BOUND_WORDS}. Thin: fewer than {THIN:,} buyers (similar) or "
-           "customers of the shared baskets, a customer's repeat orders once (bought "
-           f"together). {baskets_are}"
-           f"Similarity: {escape_markdown(run.model.link_scale)}."
+           f"that also hold the neighbour; lift > 1 = {together} more than chance; the 95% lows shrink both "
+           f"where few baskets back them, and {words.said(PARTNER_BOUND_WORDS)}. Thin: fewer than {THIN:,} "
+           f"{words.buyers} (similar) or customers of the shared baskets, a customer's repeat orders once "
+           f"({together}). {baskets_are}"
+           f"Similarity: {escape_markdown(words.said(run.model.link_scale))}."
            + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
-similarity_help = f"{run.model.link_label}: {run.model.link_scale}"
+similarity_help = f"{words.said(run.model.link_label)}: {words.said(run.model.link_scale)}"
 SMALL = None  # auto width: header and figures; the columns shown fit 1400 px, the CSV holds the rest
 any_thin = bool(table["thin"].any())  # else its column goes, and the names get its width (they were cut off)
 st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table), 800), column_order=[  # the rest: CSV
@@ -113,9 +126,10 @@ st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table),
     "similarity": st.column_config.NumberColumn(format="%.3f", width=120, help=similarity_help)
     if (table["similarity"] < 0).any() else st.column_config.ProgressColumn(
         min_value=0, max_value=top, format="%.3f", width=120, help=similarity_help),
-    "buyers": st.column_config.NumberColumn("buyers", width=SMALL, help="customers who bought the neighbour"),
-    "shared_buyers": st.column_config.NumberColumn("bought both", width=SMALL,
-                                                 help="customers who bought both"),
+    "buyers": st.column_config.NumberColumn(words.buyers, width=SMALL,
+                                            help=f"customers who {words.bought} the neighbour"),
+    "shared_buyers": st.column_config.NumberColumn(f"{words.bought} both", width=SMALL,
+                                                 help=f"customers who {words.bought} both"),
     "baskets_together": st.column_config.NumberColumn("baskets, both", width=SMALL,
                                                      help="baskets holding both"),
     "confidence": st.column_config.NumberColumn("conf.", format="%.3f", width=SMALL,
@@ -125,7 +139,7 @@ st.dataframe(thin_words(table), hide_index=True, height=table_height(len(table),
     "lift": st.column_config.NumberColumn(format="%.2f", width=SMALL),
     "lift_low": st.column_config.NumberColumn("lift, 95% low", format="%.2f", width=SMALL,
                                               help="lift shrunk toward 1 by the baskets behind it: the ranking"),
-    "thin": thin_column(f"fewer than {THIN:,} buyers (similar) or shared baskets")})
+    "thin": thin_column(f"fewer than {THIN:,} {words.buyers} (similar) or shared baskets")})
 st.download_button("Download neighbours (CSV)", csv_bytes(table), "neighbours.csv", "text/csv")
 
 st.subheader("Place a new product")

@@ -23,12 +23,13 @@ from gnnrec_core import (
 from gnnrec_core.serving.merchandising import MULTI_SEPARATOR, first_categories
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
-from pages.state import PRODUCT_KEY, product_label, projection, run_items, search_example
+from pages.state import PRODUCT_KEY, product_label, projection, run_items, run_words, search_example
 from pages.widgets import chart, need_run
 
 st.title("Product map")
 run_id, run = need_run(with_vectors=True)
 items = run_items(run_id)
+words = run_words(run)  # what the log records: raters of a ratings log
 
 controls = st.columns([1, 1, 1, 2])
 method = controls[0].radio("Projection", ["UMAP", "PCA"], horizontal=True)
@@ -44,8 +45,8 @@ buyers = items["buyers"].to_numpy()
 thin_count = int((buyers < THIN).sum())
 # Below MIN_LAID_OUT well-evidenced products, all are drawn and laid out (thin ones in grey).
 include_thin = thin_count == 0 or len(items) - thin_count < MIN_LAID_OUT or st.toggle(
-    f"Show the {thin_count:,} products with fewer than {THIN} buyers (in grey)", value=False,
-    help="A product bought by a handful of customers gets an embedding from those few baskets: its place on "
+    f"Show the {thin_count:,} products with fewer than {THIN} {words.buyers} (in grey)", value=False,
+    help=f"A product {words.bought} by a handful of customers gets an embedding from those few: its place on "
          "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob. Shown, "
          "each sits beside the well-bought products it is most like; the map and its regions stay as they are.")
 min_buyers = 0 if include_thin else THIN

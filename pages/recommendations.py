@@ -21,7 +21,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.merchandising import category_labels
-from gnnrec_core.serving.recommend import HEADINGS
+from gnnrec_core.serving.recommend import headings
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from gnnrec_core.serving.verdicts import advice_verdicts, trusted_model
 from gnnrec_core.setting_words import chosen_words
@@ -43,14 +43,16 @@ BASKET_MODE = "New customer (build a basket)"
 def show_recommendations(table) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
-    listed = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=HEADINGS)
+    listed = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=headings(words))
     st.table(markdown_cells(listed))  # st.table renders its cells as Markdown
     if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
-        st.warning(escape_markdown(table.attrs["evidence"]) + f" 'Fewest buyers' under Merchandising rules, set "
-                   f"to {THIN}, leaves out products with fewer buyers.")
+        st.warning(escape_markdown(table.attrs["evidence"]) + f" '{FEWEST}' under Merchandising rules, set "
+                   f"to {THIN}, leaves out products with fewer {words.buyers}.")
 
 
 data = run_dataset(run)  # need_run checked it is there and the run's own
+words = data.words  # what the log records: "raters" and "rated" on a ratings log
+FEWEST = f"Fewest {words.buyers}"
 meta = dataset_meta(dataset_name) or {"saved_at": 0.0}
 # each category once, as the rules match them: a label naming several ("Comedy|Romance") is each of them
 categories = sorted({name for own in category_labels(items["category"].dropna().astype(str).to_numpy())
@@ -69,7 +71,7 @@ with st.sidebar.expander("Merchandising rules"):
     cap = st.number_input("At most this many from one category (0 = no cap)", 0, 30, key="recs-cap",
                           disabled=not categories,
                           help=None if categories else "This data has no product categories to cap.")
-    fewest = st.number_input("Fewest buyers: never recommend a product fewer customers bought", 1, 1000,
+    fewest = st.number_input(f"{FEWEST}: never recommend a product fewer customers {words.bought}", 1, 1000,
                              key="recs-fewest",
                              help="1 keeps every product. A floor costs accuracy on long-tailed logs "
                                   "(docs/benchmarks.md, 'Products with few buyers'); the list marks thin ones.")
@@ -141,7 +143,7 @@ show_recommendations(table)
 if table.attrs.get("note"):  # fewer than k left: say what was excluded
     st.info(escape_markdown(table.attrs["note"]))
 st.download_button("Download (CSV)", csv_bytes(table), f"recommendations_{users[user]}.csv", "text/csv")
-with st.expander(f"What customer {escape_markdown(users[user])} bought: {len(history):,} products"):
+with st.expander(f"What customer {escape_markdown(users[user])} {words.bought}: {len(history):,} products"):
     st.dataframe(history, hide_index=True, height=table_height(len(history)))
 
 st.subheader("Same customer, second model")
@@ -175,7 +177,8 @@ a, b = st.columns(2)
 for column, label, listed in ((a, model_label, table), (b, LABELS.get(other, other), other_table)):
     column.caption(escape_markdown(label))  # "in both" beside the rank: at the end a long name pushed it out of view
     column.dataframe(listed[["rank"]].assign(**{"in both": listed["item"].isin(shared)})
-                     .join(listed[["name", "buyers", "score"]]), hide_index=True,
+                     .join(listed[["name", "buyers", "score"]].rename(columns={"buyers": words.buyers})),
+                     hide_index=True,
                      column_config={"name": st.column_config.TextColumn(width=210),
                                     "score": st.column_config.NumberColumn(format="%.3f")})
 st.caption("Each model's scores are on its own scale; the parts of the second model's scores are in its "

@@ -32,6 +32,8 @@ from gnnrec_core import (
     refit_on_everything,
     umap_2d,
 )
+from gnnrec_core.data.log_words import PURCHASES, LogWords, log_words
+from gnnrec_core.data.mapping import ColumnMapping
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "online_retail_dec2010.csv.gz"
@@ -147,6 +149,13 @@ def projection(run_id: str, method: str, n_neighbors: int = 15, min_dist: float 
 
 def dataset_meta(name: str) -> dict[str, Any] | None:
     return next((d for d in ws().list_datasets() if d["name"] == name), None)
+
+
+def run_words(run: Run) -> LogWords:
+    """What the run's data records (purchases, ratings, visits), in the words every list uses; a run
+    whose dataset is gone keeps the product's own words."""
+    meta = dataset_meta(run.info.dataset.name)
+    return log_words(ColumnMapping(**meta["mapping"])) if meta else PURCHASES
 
 
 def active_dataset() -> tuple[str, Dataset] | None:

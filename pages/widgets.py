@@ -25,6 +25,7 @@ from gnnrec_core import (
     RunInfo,
     thin_anchor_words,
 )
+from gnnrec_core.data.log_words import LogWords
 from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.safe_text import csv_bytes, escape_markdown  # every download; every shown value
 from gnnrec_core.store_active import active_mark, mark_active
@@ -342,9 +343,9 @@ def chart(fig, data: pd.DataFrame | None, name: str, key: str | None = None, **k
 
 
 
-def thin_anchor_warning(buyers: int, where: Any = st) -> None:
+def thin_anchor_warning(buyers: int, log: LogWords, where: Any = st) -> None:
     """A product's list resting on fewer than THIN buyers, said as `similar` says it (Associations,
-    Neighbourhood); nothing for a product with enough."""
-    words = thin_anchor_words(buyers)
+    Neighbourhood), in the log's words; nothing for a product with enough."""
+    words = thin_anchor_words(buyers, log)
     if words:
         where.warning(escape_markdown(words[0].upper() + words[1:] + "."))

@@ -236,6 +236,9 @@ TRUSTED = {
     "PARTNER_BOUND_WORDS", "UNIT",  # fixed words (baskets/evidence.py; pages/associations.py)
     # counts in fixed words (baskets/rules.py)
     "chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)",
+    # what the log records, the engine's fixed words (data/log_words.py)
+    "words.bought", "words.buyers", "TOGETHER", "together", "together.capitalize()", "FEWEST",
+    "words.purchase.split()[0]", "words.said(PARTNER_BOUND_WORDS)",
 }
 
 

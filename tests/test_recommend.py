@@ -11,6 +11,7 @@ from gnnrec_core.models.bspm import BSPM
 from gnnrec_core.models.rp3beta import RP3beta
 from gnnrec_core.models.turbocf import TurboCF
 from gnnrec_core.pipeline.benchmark import prepare
+from gnnrec_core.serving.explore import customer_history
 from gnnrec_core.serving.export import all_recommendations
 from gnnrec_core.serving.merchandising import Merchandising, resolve
 from gnnrec_core.serving.purchase_links import FILTER_LINKS
@@ -21,7 +22,6 @@ from gnnrec_core.serving.recommend import (
     LEARNED,
     POPULARITY,
     UNSPLIT,
-    customer_history,
     recommend_for_basket,
     recommend_table,
     thin_note,

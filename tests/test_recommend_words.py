@@ -86,4 +86,5 @@ def test_a_log_without_orders_counts_shared_customers_not_baskets(tmp_path):
         if orders:
             assert "(bought with it in only " in paths and " customer" not in paths
         else:
-            assert "(bought with it by only " in paths and "basket" not in paths
+            # a log whose product column names a place records visits (data/log_words.py)
+            assert "(visited with it by only " in paths and "basket" not in paths and "bought" not in paths

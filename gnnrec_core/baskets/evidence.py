@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from ..data.log_words import PURCHASES, LogWords
+
 THIN = 10  # shared baskets or buyers below which a figure is marked thin
 FDR = 0.05  # a rule "could be chance" where its q-value is above this false discovery rate
 LEVEL = 0.05  # one-sided: the lower figures are 95% lower bounds
@@ -118,14 +120,15 @@ def evidence_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray,
     }
 
 
-def thin_anchor_words(buyers: int) -> str:
+def thin_anchor_words(buyers: int, words: LogWords = PURCHASES) -> str:
     """Said beside a product's similar list when the product itself has fewer than THIN buyers: what
     the model knows of it comes from so few customers that its neighbours are a guess, however high
     their similarity reads. Empty where it has enough."""
     if buyers >= THIN:
         return ""
-    return (f"this product has {buyers:,} buyer{'' if buyers == 1 else 's'} (fewer than {THIN}): what the model "
-            "knows of it, and so this list, rests on too few customers to trust, however high the similarities read")
+    return (f"this product has {buyers:,} {words.buyer}{'' if buyers == 1 else 's'} (fewer than {THIN}): what the "
+            "model knows of it, and so this list, rests on too few customers to trust, however high the "
+            "similarities read")
 
 
 def chance_columns(both: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n_baskets: int, keys: np.ndarray,

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..data.log_words import PURCHASES, LogWords
 from ..errors import ConfigError, InputError
 from ..file_output import refuse_inputs, writable_folder
 from .args import input_paths
@@ -40,7 +41,7 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
     label = row_label(model.name, getattr(model, "blend_weights", None))  # a blend named with its parts
     whom = f"customer {one_line(args.user)}" if args.basket is None else "this basket"
     print(f"Recommendations for {whom} by {label}:")
-    print(recommendation_text(table))
+    print(recommendation_text(table, dataset.words))
     # "key" names what ranked the list as benchmark's rows name it ("lightgcn+blend"): "model" is the
     # fitted model, the same for a GNN and its blend (a script read a blend's list as the GNN's own)
     blend = getattr(model, "blend_weights", None) or {}
@@ -54,7 +55,8 @@ def cmd_recommend(args: argparse.Namespace) -> dict[str, Any]:
         out["note"] = table.attrs["note"]
     if table.attrs.get("evidence"):  # half the list or more on few buyers: the floor that leaves them out
         out["evidence"] = table.attrs["evidence"]
-        print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer buyers"
+        print(f"note: {table.attrs['evidence']} `--min-buyers {THIN}` leaves out products with fewer "
+              f"{dataset.words.buyers}"
               f"{f' (now {args.min_buyers})' if args.min_buyers > 1 else ''}.")
     return out
 
@@ -86,13 +88,14 @@ def _basket_indices(dataset: Any, text: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
-def _shown(table: Any) -> str:
+def _shown(table: Any, words: LogWords) -> str:
     """A list as the terminal prints it: 'thin' marked where it holds, blank elsewhere (a column of
     True and False read as data to puzzle over), and said in a line below; no column where no row is
     thin (a header over blanks, never explained); no name column where every name is the code beside
-    it. The JSON keeps both."""
+    it; the buyers headed in the log's words (raters of a ratings log). The JSON keeps all as named."""
     from ..baskets.evidence import THIN
 
+    table = table.rename(columns={"buyers": words.buyers, "shared_buyers": f"shared_{words.buyers}"})
     if {"item", "name"} <= set(table.columns) and (table["name"].astype(str) == table["item"].astype(str)).all():
         table = table.drop(columns="name")  # a basket list's products are named by their codes: said once
     if "thin" not in table.columns:
@@ -100,23 +103,23 @@ def _shown(table: Any) -> str:
     if not table["thin"].any():
         return str(table.drop(columns="thin").to_string(index=False))
     marked = table.assign(thin=table["thin"].map({True: "thin", False: ""})).to_string(index=False)
-    return f"{marked}\nthin: fewer than {THIN} buyers, so little evidence behind the figure"
+    return f"{marked}\nthin: fewer than {THIN} {words.buyers}, so little evidence behind the figure"
 
 
-def recommendation_text(table: Any) -> str:
+def recommendation_text(table: Any, words: LogWords = PURCHASES) -> str:
     """The list as a terminal shows it: the short columns as a table, then each product's reason
     and path on lines of their own (side by side they made rows ~190 characters wide)."""
     if not len(table):
         return "No products to recommend."
     reasons = [column for column in ("because", "path") if column in table.columns]
-    lines = [_shown(table.drop(columns=reasons))]
+    lines = [_shown(table.drop(columns=reasons), words)]
     if reasons:  # "22111: RED WOOLLY HOTTIE +0.3" read as if 22111 were the hottie: each product named first
         lines.append("why:")
         for _, row in table.iterrows():
             name = "" if str(row["name"]) == str(row["item"]) else f" {one_line(row['name'])}"  # codes alone: once
             named = f"  {row['rank']:>2} {one_line(row['item'])}{name}"
             lines.append(f"{named} = {one_line(row['because'])}" if row.get("because") else named)
-            if row.get("path"):  # how it links to the purchases, under the product it is about
+            if row.get("path"):  # how it links to the history, under the product it is about
                 lines.append(f"       {one_line(row['path'])}")
     return "\n".join(lines)
 
@@ -135,9 +138,9 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     code, name = str(dataset.interactions.items[item]), dataset.item_names(np.array([item]))[0].strip()
     named = one_line(code if name == code else f"{code} {name}")  # a basket list's name is its code: said once
     print(f"Most similar to {named} by {LABELS.get(model.name, model.name)}, as {model.link_label}"
-          + (f", among products with {fewest}+ buyers (--min-buyers)" if fewest > 1 else "") + ":")
-    print(_shown(table) if len(table) else "No products to list.")
-    print(f"similarity: {model.link_scale}.")
+          + (f", among products with {fewest}+ {dataset.words.buyers} (--min-buyers)" if fewest > 1 else "") + ":")
+    print(_shown(table, dataset.words) if len(table) else "No products to list.")
+    print(f"similarity: {dataset.words.said(model.link_scale)}.")
     out = {"item": code, "name": name, "model": model.name, "min_buyers": fewest,
            "similarity": {"label": model.link_label, "scale": model.link_scale, "top": model.link_top},
            "similar": table.to_dict(orient="records")}
@@ -148,7 +151,7 @@ def cmd_similar(args: argparse.Namespace) -> dict[str, Any]:
     if basis:
         print(f"note: {basis}.")
         out["basis"] = basis
-    thin_anchor = thin_anchor_words(int(item_buyers(model)[item]))
+    thin_anchor = thin_anchor_words(int(item_buyers(model)[item]), dataset.words)
     if thin_anchor:
         print(f"note: {thin_anchor}.")
         out["evidence"] = thin_anchor

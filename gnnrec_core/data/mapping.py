@@ -25,6 +25,9 @@ from ..errors import InputError
 # none, which the Data page and `ingest` ask the user to map. After the English names, the usual
 # German, French, Spanish and Dutch export headers (Kundennr, Artikelnr, Rechnungsnr, Menge, ...) and
 # symbol-only forms ("Cust #" reads "cust", "Order Ref." "orderref").
+# Check-in logs (Gowalla, Foursquare, Yelp): the place is the item, after any product column (a retail
+# export's "Location ID" is its store's); a log whose product is one of these records visits (log_words).
+PLACE_ITEMS = ("venueid", "poiid", "placeid", "locationid", "locid", "spotid", "businessid", "venue", "poi")
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "user": ("customerid", "userid", "visitorid", "clientid", "memberid", "buyerid", "accountid",
              "customernumber", "customerno", "customernr", "customercode", "customerkey", "custid", "custno",
@@ -39,10 +42,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "skuid", "skucode", "skuvariant", "variantsku",
              "artikelnr", "artikelnummer", "artikelid", "artikelcode", "produktid", "produktnr", "codearticle",
              "refarticle", "referencearticle", "idproducto", "codigoproducto", "codigoarticulo",
-             "product", "item", "article", "iid", "bookid", "artikel", "producto",
-             # check-in logs (Gowalla, Foursquare, Yelp): the place is the item, after any product column
-             # (a retail export's "Location ID" is its store's)
-             "venueid", "poiid", "placeid", "locationid", "locid", "spotid", "businessid", "venue", "poi"),
+             "product", "item", "article", "iid", "bookid", "artikel", "producto", *PLACE_ITEMS),
     # Not the bare French "commande"/"facture": accents folded, an EBP or Sage line's "Commandé" and
     # "Facturé" (quantities ordered and invoiced) read the same, and 200 orders became 5 baskets.
     "basket": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "ordernumber", "orderno", "order",

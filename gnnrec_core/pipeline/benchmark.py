@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ..data.id_lookup import find_id
 from ..data.ingest import IngestResult
+from ..data.log_words import LogWords, log_words
 from ..errors import ConfigError, InputError
 from ..fit.metrics import METRICS, Evaluation, cutoff_notes, evaluate_at, evaluate_variants
 from ..matrix.interactions import InteractionConfig, Interactions, Split, SplitConfig, build_interactions, split
@@ -57,6 +58,11 @@ class Dataset:
         out: sp.csr_matrix = (mask + self._returned[np.asarray(users, np.int64)]).tocsr()
         out.data[:] = 1.0
         return out
+
+    @property
+    def words(self) -> LogWords:
+        """What the log records (a purchase, a rating, a visit), in the words every list uses."""
+        return log_words(self.ingest.mapping)
 
     @property
     def features(self) -> np.ndarray:

@@ -12,6 +12,7 @@ count of shared baskets and the shrunk lower bound of its lift, which ranks it.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -22,6 +23,9 @@ from ..baskets.evidence import THIN, chance_columns, evidence_columns, min_evide
 from ..data.ingest import IngestResult
 from ..models import LABELS, Recommender
 from .merchandising import available, rank
+
+if TYPE_CHECKING:
+    from ..pipeline.benchmark import Dataset
 
 SIMILAR, TOGETHER = "similar", "bought together"
 
@@ -282,3 +286,21 @@ def pair_overlap(pairs_a: pd.DataFrame, pairs_b: pd.DataFrame) -> dict[str, floa
     a, b = key(pairs_a), key(pairs_b)
     return {"pairs_a": len(a), "pairs_b": len(b), "shared": len(a & b),
             "jaccard": len(a & b) / len(a | b) if a | b else float("nan")}
+
+
+def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
+    """What one customer bought (or rated, or visited): per product, total quantity, first and last
+    date, orders; latest first.
+    A log without orders has no orders column (a ratings log read "orders 0" on every film) and a
+    rated log a rating column (the customer's mean for the product)."""
+    events = dataset.ingest.events
+    rows = events[events["user"].astype(str) == str(raw_user)]
+    figures = {"quantity": ("quantity", "sum"), "first": ("time", "min"), "last": ("time", "max")}
+    if events["basket"].notna().any():
+        figures["orders"] = ("basket", "nunique")
+    if "rating" in events and events["rating"].notna().any():
+        figures["rating"] = ("rating", "mean")
+    history = rows.assign(quantity=rows["quantity"].fillna(1)).groupby("item", as_index=False).agg(**figures)
+    names = dataset.ingest.catalogue["name"]
+    history.insert(1, "name", [str(names.get(item, item)) for item in history["item"]])
+    return history.sort_values("last", ascending=False, ignore_index=True)

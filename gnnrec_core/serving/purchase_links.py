@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN
+from ..data.log_words import PURCHASES, LogWords
 from ..models import Recommender
 from ..models.registry import filter_part
 
@@ -98,27 +99,31 @@ def largest_parts(model: Recommender, part_values: np.ndarray, history: np.ndarr
     return PurchaseLinks(links.purchase[None, :], links.weight[None, :], links.measure[None, :])
 
 
-def path_words(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None) -> str:
+def path_words(name: str, source: int, target: int, similarity: float, label: str, stats: BasketStats | None,
+               words: LogWords = PURCHASES) -> str:
     """How a listed product links to the purchase `name`: the baskets' evidence where they hold
-    enough of the pair, else the model's own number for the link."""
+    enough of the pair, else the model's own number for the link; `words` says what the log records
+    ("rated Fargo -> ...")."""
+    bought = words.bought
     if stats is not None:
         pair = stats.pair(int(source), int(target))
         if pair["count"] >= 1:
             together = int(pair["count"])  # "often" only where the baskets say so
             if together < THIN:  # the model's link leads: a lift from 1-9 baskets ("at least 0.3") is no evidence
-                return (f"bought {name} -> linked in the model: {label} {similarity:.3g} (bought with it "
+                return (f"{bought} {name} -> linked in the model: {label} {similarity:.3g} ({bought} with it "
                         f"{stats.together(together, only=True)})")
             if pair["lift_low"] <= 1.0:  # many baskets, but no more than the two products' popularity gives
                 # "no more often than chance, lift 1.7" read as a contradiction: above 1, chance is not ruled out
                 clearly = "not clearly more" if pair["lift"] > 1.0 else "no more"
-                evidence = f"bought with it {stats.together(together)}, {clearly} often than chance"
+                evidence = f"{bought} with it {stats.together(together)}, {clearly} often than chance"
             else:
-                evidence = (f"often bought with it {stats.together(together)}" if stats.histories
-                            else f"often bought with it: {together} basket{'' if together == 1 else 's'}")
-            return f"bought {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
+                evidence = (f"often {bought} with it {stats.together(together)}" if stats.histories
+                            else f"often {bought} with it: {together} basket{'' if together == 1 else 's'}")
+            return f"{bought} {name} -> {evidence}, lift {pair['lift']:.1f} (at least {pair['lift_low']:.1f})"
     if similarity < 0:  # the purchase whose part is largest, though the model sets the two apart
-        return f"bought {name} -> the nearest of the purchases in the model, though not alike: {label} {similarity:.3g}"
-    return f"bought {name} -> linked in the model: {label} {similarity:.3g}"
+        return (f"{bought} {name} -> the nearest of the {words.purchases} in the model, though not alike: "
+                f"{label} {similarity:.3g}")
+    return f"{bought} {name} -> linked in the model: {label} {similarity:.3g}"
 
 
 NAME_LIKENESS = 0.6  # language-model cosine above which two names say nearly the same thing

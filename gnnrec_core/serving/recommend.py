@@ -41,6 +41,7 @@ import scipy.sparse as sp
 
 from ..baskets.associations import BasketStats
 from ..baskets.evidence import THIN
+from ..data.log_words import PURCHASES, LogWords
 from ..errors import InputError
 from ..models import LABELS, SPECS, Recommender
 from ..models.registry import PART_LABELS, filter_part
@@ -50,14 +51,19 @@ from .merchandising import Policy, available, rank, shortfall_note
 from .purchase_links import largest_parts, linked_purchases, path_words, with_name_likeness
 
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
-HEADINGS = {"buyers": "buyers in the data", "because": "what the score is made of",
-            "path": "how it links to the customer's purchases"}
+
+
+def headings(words: LogWords = PURCHASES) -> dict[str, str]:
+    """The list's column headings on the page and in the report, in the log's words."""
+    return {"buyers": f"{words.buyers} in the data", "because": "what the score is made of",
+            "path": f"how it links to the customer's {words.purchases}"}
+
+
 LEARNED = "learned customer profile"  # a GNN's trained user vector (the word a merchandiser reads): not split
 ITEM_BIAS = "learned product appeal"  # the softmax GNN's item bias
 POPULARITY = "overall popularity"  # the blend's popularity prior
 BUYERS = "buyers"  # the popularity model's whole score
 BOOST = "merchandising boost"
-HISTORY = "the customer's purchases"  # the share of the score that comes from each purchase
 BASKET_HISTORY = "the basket's products"  # the same of a hand-built basket: no customer bought them
 UNSPLIT = "the model's score (not split)"  # a model whose score the parts could not rebuild
 TOLERANCE = 1e-3  # relative: parts that rebuild the score closer than this are exact (float32 models)
@@ -165,7 +171,8 @@ def recommend_table(model: Recommender, dataset: Dataset, user: int, k: int = 10
     model._check_users(np.array([user]))
     seen = model.train_[[user]]
     excluded = dataset.not_to_offer(np.array([user]), seen)
-    whose = "the customer bought" if excluded.nnz == seen.nnz else "the customer bought or returned"
+    bought = dataset.words.bought
+    whose = f"the customer {bought}" if excluded.nnz == seen.nnz else f"the customer {bought} or returned"
     return _ranked_table(model, dataset, model.score(np.array([user])), k, seen, reasons, stats, policy, whose,
                          user, excluded)
 
@@ -195,13 +202,13 @@ def _ranked_table(model: Recommender, dataset: Dataset, scores: np.ndarray, k: i
                           ~np.isfinite(np.asarray(scores, np.float32)[0]), whose)
     if note is not None:
         frame.attrs["note"] = note
-    evidence = thin_note(frame["buyers"].to_numpy())
+    evidence = thin_note(frame["buyers"].to_numpy(), dataset.words)
     if evidence is not None:
         frame.attrs["evidence"] = evidence
     return frame
 
 
-def thin_note(buyers: np.ndarray) -> str | None:
+def thin_note(buyers: np.ndarray, words: LogWords = PURCHASES) -> str | None:
     """In words, when half a list or more rests on fewer than THIN buyers per product (None
     otherwise). The fact alone: each front end names its own way to set a floor."""
     buyers = np.asarray(buyers)
@@ -210,9 +217,9 @@ def thin_note(buyers: np.ndarray) -> str | None:
         return None
     low, high = int(buyers[few].min()), int(buyers[few].max())
     span = f"{low}" if low == high else f"{low} to {high}"
-    return (f"{int(few.sum()):,} of these {len(few):,} products were bought by fewer than {THIN} customers in the "
-            f"data ({span} each): the model ranks them on little evidence, and products with the same few "
-            f"buyers score alike.")
+    return (f"{int(few.sum()):,} of these {len(few):,} products were {words.bought} by fewer than {THIN} customers "
+            f"in the data ({span} each): the model ranks them on little evidence, and products with the same few "
+            f"{words.buyers} score alike.")
 
 
 def similar_table(model: Recommender, dataset: Dataset, item: int, k: int = 10, min_buyers: int = 1
@@ -250,7 +257,8 @@ def _number(value: float) -> str:
     return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
 
 
-def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int) -> list[tuple[str, float]]:
+def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int,
+              words: LogWords = PURCHASES) -> list[tuple[str, float]]:
     """One row's parts as (label, value): its `reasons` largest purchases, the rest of the history
     summed, then the parts not from the history; they add up to the row's score."""
     values = parts.history[row]
@@ -261,15 +269,19 @@ def row_parts(parts: ScoreParts, row: int, names: list[str], reasons: int) -> li
     if len(rest) == 1 and rest[0] != 0:  # one purchase left: named, never "1 other purchase"
         out.append((names[int(np.delete(np.arange(len(values)), top)[0])], float(rest[0])))
     elif len(rest) and np.any(rest != 0):
-        out.append((f"{len(rest):,} other purchases", float(rest.sum())))
+        out.append((f"{len(rest):,} other {words.purchases}", float(rest.sum())))
     return out + [(label, float(column[row])) for label, column in parts.other.items() if column[row] != 0]
 
 
-def _because(row: list[tuple[str, float]]) -> str:
+def _because(row: list[tuple[str, float]], words: LogWords) -> str:
     if len(row) == 1 and row[0][0] == BUYERS:
         buyers = round(row[0][1])
-        return f"bought by {buyers:,} customer{'' if buyers == 1 else 's'}"
-    return " · ".join(f"{label} {_number(value)}" for label, value in row) or "no purchased product links to it"
+        return f"{words.bought} by {buyers:,} customer{'' if buyers == 1 else 's'}"
+    return " · ".join(f"{label} {_number(value)}" for label, value in row) or no_link(words)
+
+
+def no_link(words: LogWords) -> str:
+    return "no purchased product links to it" if words == PURCHASES else f"no {words.purchase} links to it"
 
 
 def whole_percents(values: list[float]) -> list[int]:
@@ -284,45 +296,48 @@ def whole_percents(values: list[float]) -> list[int]:
     return whole
 
 
-def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = True, of_basket: bool = False) -> str:
+def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = True, of_basket: bool = False,
+              words: LogWords = PURCHASES) -> str:
     """Where the listed scores come from, in words: the share of each kind of part (by absolute size).
     `names_a_purchase` False: no row's path names a purchase (each is "popular overall", say), so the
     words on how a path picks its purchase are left out. `of_basket`: a hand-built basket, no
-    customer's: its products, not a customer's purchases."""
+    customer's: its products, not a customer's purchases. `words`: what the log records (log_words)."""
+    act, acts = words.purchase, words.purchases
     if BUYERS in parts.other:
         boosted = (", moved by the merchandising boost (in standard deviations of the scores)"
                    if BOOST in parts.other else "")
-        return f"The score is the number of customers who bought the product{boosted}: the history plays no part."
+        return (f"The score is the number of customers who {words.bought} the product{boosted}: the history plays "
+                "no part.")
     if UNSPLIT in parts.other:
         return "This model's score could not be split into parts: the score is shown whole."
     if not parts.other:
-        return (f"Each score is exactly the sum of what each purchase brings (strength x {model.link_label}): the "
+        return (f"Each score is exactly the sum of what each {act} brings (strength x {model.link_label}): the "
                 "largest are named, the rest of the history summed.")
-    history = BASKET_HISTORY if of_basket else HISTORY
+    history = BASKET_HISTORY if of_basket else f"the customer's {acts}"
     sizes = {history: float(np.abs(parts.history).sum())}
     sizes |= {f"the {label}": float(np.abs(column).sum()) for label, column in parts.other.items()}
     total = sum(sizes.values())
     if total == 0:
-        bought = "in the basket" if of_basket else "the customer bought"
+        bought = "in the basket" if of_basket else f"the customer {words.bought}"
         return f"Every listed score is 0: nothing {bought} links to these products."
     kept = {what: size for what, size in sizes.items() if size > 0}
     shares = [f"{share}% from {what}" for what, share in zip(kept, whole_percents(list(kept.values())))]
-    words = ", ".join(shares[:-1]) + (" and " if len(shares) > 1 else "") + shares[-1]
+    share_words = ", ".join(shares[:-1]) + (" and " if len(shares) > 1 else "") + shares[-1]
     link = "" if model.explained_by == "history mean" else f" (strength x {model.link_label})"  # e.g. a boost
-    learned = (f" The {LEARNED} is trained on the customer's purchases and on customers like them; it is not "
-               "split per purchase.") if LEARNED in parts.other else ""
+    learned = (f" The {LEARNED} is trained on the customer's {acts} and on customers like them; it is not "
+               f"split per {act}.") if LEARNED in parts.other else ""
     part, weight = filter_part(getattr(model, "blend_weights", {}))  # the blend's filter links purchases
-    nearest = ((f" The path names the purchase whose {PART_LABELS[part]} part is largest where one is positive, else"
-                if weight else " The path names") + " the purchase nearest the product in the model: a link to "
+    nearest = ((f" The path names the {act} whose {PART_LABELS[part]} part is largest where one is positive, else"
+                if weight else " The path names") + f" the {act} nearest the product in the model: a link to "
                "read, not a share of the score.") if LEARNED in parts.other and names_a_purchase else ""
     present = [what for what, size in sizes.items() if size > 0]
     if present == [f"the {LEARNED}"]:  # one part: its share says nothing
         return (f"{LABELS.get(model.name, model.name)} scores each product against one profile it learned for the "
-                "customer from their purchases and from customers like them, not purchase by purchase: the "
+                f"customer from their {acts} and from customers like them, not {act} by {act}: the "
                 f"{LEARNED} beside each product is that whole score.{nearest}")
-    kinds = (f": what each purchase brings{link}, the rest of the history summed, and the parts that do not come "
-             "from the history" if sizes[history] > 0 else ", none of which comes from a single purchase")
-    return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {words} "
+    kinds = (f": what each {act} brings{link}, the rest of the history summed, and the parts that do not come "
+             "from the history" if sizes[history] > 0 else f", none of which comes from a single {act}")
+    return (f"Each score is the sum of the parts listed beside it{kinds}. Of these scores, {share_words} "
             f"(by absolute size).{learned}{nearest}")
 
 
@@ -339,8 +354,9 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
     frame["buyers"], frame["thin"] = buyers, buyers < THIN
     history = seen.indices
     names = [name.strip() for name in dataset.item_names(history)]
-    rows = [row_parts(parts, row, names, reasons) for row in range(len(items))]
-    frame["because"] = [_because(row) for row in rows]
+    words = dataset.words
+    rows = [row_parts(parts, row, names, reasons, words) for row in range(len(items))]
+    frame["because"] = [_because(row, words) for row in rows]
     if known:  # a known customer: the export's rule (purchase_links), so the page and recommendations.csv agree
         links = linked_purchases(model, seen, np.asarray(items, np.int64)[None, :])
     else:  # a hand-built basket: the purchase of the largest part, exactly (a BPR GNN's parts are dot products)
@@ -352,19 +368,19 @@ def _table(model: Recommender, dataset: Dataset, items: np.ndarray, scores: np.n
         source, weight, measure = sources[row], float(links.weight[0, row]), str(links.measure[0, row])
         if not source or UNSPLIT in parts.other or (
                 LEARNED in parts.other and measure == model.link_label and _largest_other(parts, row) != LEARNED):
-            paths.append(_other_path(parts, row))
+            paths.append(_other_path(parts, row, words))
             continue
         names_a_purchase = True
         if LEARNED not in parts.other or measure != model.link_label:  # a part the purchase brings: how it links
-            paths.append(path_words(source, int(links.purchase[0, row]), int(item), weight, measure, stats))
+            paths.append(path_words(source, int(links.purchase[0, row]), int(item), weight, measure, stats, words))
         else:  # the learned profile's part is largest: the purchase nearest it, as a link only
-            paths.append(f"nearest purchase in the model: {source} ({measure} {weight:.2f})")
+            paths.append(f"nearest {words.purchase} in the model: {source} ({measure} {weight:.2f})")
     if SPECS[model.name].needs_features if model.name in SPECS else False:
         paths = with_name_likeness(paths, sources, frame["name"].tolist())
     frame["path"] = paths
     frame.attrs["parts"] = rows
     if len(items):  # an empty list has no scores to explain (its note says why it is empty)
-        frame.attrs["explained"] = explained(parts, model, names_a_purchase, of_basket=not known)
+        frame.attrs["explained"] = explained(parts, model, names_a_purchase, of_basket=not known, words=words)
     return frame
 
 
@@ -372,27 +388,11 @@ def _largest_other(parts: ScoreParts, row: int) -> str | None:
     return max(parts.other, key=lambda name: parts.other[name][row]) if parts.other else None
 
 
-def _other_path(parts: ScoreParts, row: int) -> str:
+def _other_path(parts: ScoreParts, row: int, words: LogWords) -> str:
     label = _largest_other(parts, row)
     if label is None:
-        return "no purchased product links to it"
+        return no_link(words)
     return {BUYERS: "popular overall: the history plays no part", POPULARITY: "popular overall",
             LEARNED: "close to the customer's learned profile", ITEM_BIAS: "the product's learned appeal",
             BOOST: "lifted by the merchandising rules"}.get(label, label)
 
-
-def customer_history(dataset: Dataset, raw_user: str) -> pd.DataFrame:
-    """What one customer bought: per product, total quantity, first and last date, orders; latest first.
-    A log without orders has no orders column (a ratings log read "orders 0" on every film) and a
-    rated log a rating column (the customer's mean for the product)."""
-    events = dataset.ingest.events
-    rows = events[events["user"].astype(str) == str(raw_user)]
-    figures = {"quantity": ("quantity", "sum"), "first": ("time", "min"), "last": ("time", "max")}
-    if events["basket"].notna().any():
-        figures["orders"] = ("basket", "nunique")
-    if "rating" in events and events["rating"].notna().any():
-        figures["rating"] = ("rating", "mean")
-    history = rows.assign(quantity=rows["quantity"].fillna(1)).groupby("item", as_index=False).agg(**figures)
-    names = dataset.ingest.catalogue["name"]
-    history.insert(1, "name", [str(names.get(item, item)) for item in history["item"]])
-    return history.sort_values("last", ascending=False, ignore_index=True)

@@ -28,7 +28,7 @@ from ..records import RunInfo, Verdicts
 from .explore import example_customers, top_pairs
 from .plots import product_map
 from .projection import laid_out_points, pca_2d
-from .recommend import HEADINGS, recommend_table
+from .recommend import headings, recommend_table
 from .verdicts import (
     advice_verdicts,
     first_split_words,
@@ -298,8 +298,9 @@ def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, 
         table = recommend_table(model, dataset, int(user), k=min(k, 5), stats=stats)
         explained = table.attrs.get("explained", "")
         evidence = table.attrs.get("evidence")  # half the list or more on few buyers: said, as on the page
-        table = table[["rank", "name", "score", "buyers", "because", "path"]].rename(columns=HEADINGS)
+        table = table[["rank", "name", "score", "buyers", "because", "path"]].rename(columns=headings(dataset.words))
+        bought = dataset.words.bought.capitalize()
         out.append(f"<h3>Customer {_e(dataset.interactions.users[user])} ({activity[user]} products)</h3>"
-                   f"<p class='note'>Bought, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
+                   f"<p class='note'>{bought}, among others: {_e('; '.join(history))}. {_e(explained)}</p>"
                    + (f"<p class='note'>{_e(evidence)}</p>" if evidence else "") + f"{_table(table)}")
     return out

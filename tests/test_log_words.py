@@ -1,0 +1,101 @@
+"""A ratings or check-in log is spoken of as what it records: a film-ratings log read "bought by 268
+customers", "nearest purchase in the model" and "Frequently bought together", and a check-in log
+"bought Cafe Nero". The words come from the column mapping (data/log_words.py), one producer for the
+CLI, the pages and the report; a retail export keeps its own."""
+
+import re
+
+import pandas as pd
+import pytest
+from conftest import communities
+from test_cli import run_cli
+
+from gnnrec_core.data.log_words import PURCHASES, RATINGS, VISITS, log_words
+from gnnrec_core.data.mapping import ColumnMapping
+
+RETAIL_WORDS = re.compile(r"\bbought\b|\bbuyers?\b|\bpurchases?\b|\bpurchased\b", re.IGNORECASE)
+
+
+def test_the_mapping_says_what_the_log_records():
+    assert log_words(ColumnMapping(user="u", item="StockCode", basket="InvoiceNo")) == PURCHASES
+    assert log_words(ColumnMapping(user="u", item="movie_id", rating="rating")) == RATINGS
+    assert log_words(ColumnMapping(user="u", item="venue_id", time="utc")) == VISITS
+    assert log_words(ColumnMapping(user="u", item="Business ID")) == VISITS
+    assert log_words(ColumnMapping(user="u", item="item_id")) == PURCHASES  # a bare list: the product's words
+    # an order export that also holds a rating or a store's place is still purchases
+    assert log_words(ColumnMapping(user="u", item="placeid", basket="order", rating="stars")) == PURCHASES
+    assert log_words(ColumnMapping(user="u", item="sku", quantity="qty", rating="stars")) == PURCHASES
+
+
+def _ratings_log(tmp_path):
+    """Two communities of film-raters, each film named, rated 1-5."""
+    matrix = communities(users_each=12, items_each=8, bought=5).tocoo()
+    frame = pd.DataFrame({"user_id": [f"u{u:02d}" for u in matrix.row], "movie_id": [f"m{i:02d}" for i in matrix.col],
+                          "rating": [1 + (u + i) % 5 for u, i in zip(matrix.row, matrix.col)],
+                          "title": [f"Film {i:02d}" for i in matrix.col]})
+    path = tmp_path / "ratings.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_ratings_logs_lists_say_rated_not_bought_as_typed_and_on_the_pages(tmp_path, small_log, monkeypatch):
+    path, ws = _ratings_log(tmp_path), tmp_path / "ws"
+    trained = run_cli("train", path, "--model", "itemknn", "--compare-with", "pop", "--workspace", ws, "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    run_id = re.search(r"saved run (\S+)", trained.stdout).group(1)
+    listed = run_cli("recommend", "--run", run_id, "--workspace", ws, "--user", "u03")
+    assert listed.returncode == 0, listed.stderr
+    assert "raters" in listed.stdout and "rated Film" in listed.stdout, listed.stdout
+    assert "what each rated product brings" in listed.stdout
+    alike = run_cli("similar", "--run", run_id, "--workspace", ws, "--item", "m01", "--min-buyers", "2")
+    assert alike.returncode == 0, alike.stderr
+    assert "among products with 2+ raters" in alike.stdout and "shared_raters" in alike.stdout
+    for done in (listed, alike):
+        assert not RETAIL_WORDS.search(done.stdout.replace("--min-buyers", "")), done.stdout
+    # The JSON keeps its keys, whatever the log records: scripts read one contract
+    as_json = run_cli("recommend", "--run", run_id, "--workspace", ws, "--user", "u03", "--json", tmp_path / "r.json")
+    assert as_json.returncode == 0 and '"buyers"' in (tmp_path / "r.json").read_text()
+    # A retail export keeps its words
+    retail = run_cli("train", small_log, "--model", "itemknn", "--compare-with", "pop", "--workspace", ws, "--quiet")
+    retail_id = re.search(r"saved run (\S+)", retail.stdout).group(1)
+    bought = run_cli("recommend", "--run", retail_id, "--workspace", ws, "--user", "12431")
+    assert bought.returncode == 0 and " buyers" in bought.stdout and "bought " in bought.stdout, bought.stderr
+
+    from test_app import _app, _open_link
+
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(ws))
+    at = _app().run()
+    at.session_state["active_run"], at.session_state["active_dataset"] = run_id, "ratings"
+    _open_link(at, "pages/recommendations.py", customer="u03")
+    assert not at.exception
+    table = at.table[0].value
+    assert "raters in the data" in table.columns and "how it links to the customer's rated products" in table.columns
+    assert any(e.label.startswith("What customer u03 rated") for e in at.expander)
+    assert any(n.label.startswith("Fewest raters") for n in at.number_input)
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception
+    assert any(s.value == "Frequently rated together vs similar" for s in at.subheader)
+    similar = next(frame.value for frame in at.dataframe if "shared_buyers" in frame.value.columns)
+    assert len(similar)
+    _open_link(at, "pages/neighbourhood.py", product="m01")
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption)
+    assert "Film 01: rated by " in caption and "bought" not in caption
+
+
+@pytest.mark.parametrize("column, words", [("venue_id", "visited"), ("item_id", "bought")])
+def test_a_check_in_logs_reasons_say_visited(tmp_path, column, words):
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.models.baselines import ItemKNN
+    from gnnrec_core.pipeline.benchmark import prepare
+    from gnnrec_core.serving.recommend import recommend_table
+
+    matrix = communities(users_each=8, items_each=6, bought=3).tocoo()
+    path = tmp_path / "checkins.csv"
+    pd.DataFrame({"user_id": [f"u{u:02d}" for u in matrix.row],
+                  column: [f"v{i:02d}" for i in matrix.col]}).to_csv(path, index=False)
+    dataset = prepare(ingest(path))
+    table = recommend_table(ItemKNN().fit(dataset.interactions.matrix()), dataset, 3, k=5)
+    assert all(p.startswith(f"{words} v") or p.startswith("no ") for p in table["path"]), table["path"].tolist()
+    assert (f"the customer's {'visited places' if words == 'visited' else 'purchases'}"
+            in table.attrs["explained"]) or "what each" in table.attrs["explained"]
