@@ -75,7 +75,8 @@ def show_cleaning(result, basket_column: str | None) -> None:
     cards = st.columns(6)
     cards[0].metric("Customers", f"{figures.users:,}")
     cards[1].metric("Products", f"{figures.items:,}", help=(
-        f"{figures.items_with_users:,} of them bought by a known customer: the catalogue the models rank; "
+        f"{figures.items_with_users:,} of them {figures.words.bought} by a known customer: the catalogue the models "
+        "rank; "
         "the rest appear in baskets without a customer only"
         if figures.items_with_users != figures.items else None))
     cards[2].metric("Customer-product pairs", f"{figures.user_item_pairs:,}")
@@ -85,7 +86,8 @@ def show_cleaning(result, basket_column: str | None) -> None:
         f"{figures.fee_only_baskets:,} more held only postage or fees and count as no basket"
         if figures.fee_only_baskets else None))
     cards[4].metric("Density", figures.density_words, help=(  # its divisor, where it is not the tile beside it
-        f"Customer-product pairs over customers x the {figures.items_with_users:,} products bought by a known "
+        f"Customer-product pairs over customers x the {figures.items_with_users:,} products {figures.words.bought} "
+        "by a known "
         "customer (the catalogue the models rank)" if figures.items_with_users != figures.items else
         "Customer-product pairs over customers x products"))
     if figures.first_time and figures.last_time:  # the whole range, written out below: a metric card cuts it short

@@ -99,3 +99,14 @@ def test_a_check_in_logs_reasons_say_visited(tmp_path, column, words):
     assert all(p.startswith(f"{words} v") or p.startswith("no ") for p in table["path"]), table["path"].tolist()
     assert (f"the customer's {'visited places' if words == 'visited' else 'purchases'}"
             in table.attrs["explained"]) or "what each" in table.attrs["explained"]
+
+
+def test_ingest_says_what_the_log_records(tmp_path, small_log):
+    """`ingest` as typed: its summary line and JSON say what the log records."""
+    import json
+
+    for path, kind, line in ((_ratings_log(tmp_path), "ratings", "products rated by a known customer"),
+                             (small_log, "purchases", "products bought by a known customer")):
+        done = run_cli("ingest", path, "--json", tmp_path / "ingest.json")
+        assert done.returncode == 0 and line in done.stdout, done.stderr
+        assert json.loads((tmp_path / "ingest.json").read_text())["summary"]["records"] == kind

@@ -46,6 +46,7 @@ class LogWords:
 PURCHASES = LogWords("purchases", "bought", "purchase", "purchases", "buyers")
 RATINGS = LogWords("ratings", "rated", "rated product", "rated products", "raters")
 VISITS = LogWords("visits", "visited", "visited place", "visited places", "visitors")
+KINDS = {words.kind: words for words in (PURCHASES, RATINGS, VISITS)}
 
 
 def log_words(mapping: ColumnMapping) -> LogWords:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .ingest import IngestResult, _all_baskets, basket_count
+from .log_words import KINDS, PURCHASES, LogWords, log_words
 from .rating_floor import floor_text
 
 
@@ -31,6 +32,11 @@ class DataSummary:
     # no basket column: each customer's whole history is one basket (ingest.baskets_of), which a ratings log's
     # "Baskets 666" beside 666 customers did not say
     baskets_are_customers: bool = False
+    records: str = PURCHASES.kind  # what the log records (log_words): "purchases", "ratings" or "visits"
+
+    @property
+    def words(self) -> LogWords:
+        return KINDS[self.records]
 
     @property
     def baskets_words(self) -> str:
@@ -49,7 +55,7 @@ class DataSummary:
     def lines(self) -> list[tuple[str, str]]:
         """(figure, value) in words, in the Data page's order; dates only where the data has them."""
         shown = [("Rows kept", f"{self.rows:,}"), ("Customers", f"{self.users:,}"), ("Products", f"{self.items:,}"),
-                 ("Products bought by a known customer", f"{self.items_with_users:,}"),
+                 (f"Products {self.words.bought} by a known customer", f"{self.items_with_users:,}"),
                  ("Baskets", self.baskets_words)]
         # Kept fee-only baskets (charges kept); where charges were dropped, their baskets are the cleaning
         # report's "baskets whose every line was dropped", and a "0" here read as contradicting it.
@@ -114,7 +120,7 @@ def summary(result: IngestResult) -> DataSummary:
         first_time=str(times.min()) if len(times) else None, last_time=str(times.max()) if len(times) else None,
         repeat_users=int((pairs.groupby("user").size() >= 2).sum()) if len(pairs) else 0,
         lowest_rating=float(events["rating"].min()) if "rating" in events and events["rating"].notna().any() else None,
-        min_rating=result.report.min_rating)
+        min_rating=result.report.min_rating, records=log_words(result.mapping).kind)
 
 
 __all__ = ["DataSummary", "summary"]
