@@ -52,6 +52,11 @@ def test_a_ratings_logs_lists_say_rated_not_bought_as_typed_and_on_the_pages(tmp
     assert "among products with 2+ raters" in alike.stdout and "shared_raters" in alike.stdout
     for done in (listed, alike):
         assert not RETAIL_WORDS.search(done.stdout.replace("--min-buyers", "")), done.stdout
+    # The report's words too (its text, not the chart library inlined in it)
+    reported = run_cli("report", "--run", run_id, "--workspace", ws, "--out", tmp_path / "report.html")
+    assert reported.returncode == 0, reported.stderr
+    html = re.sub(r"<script.*?</script>", "", (tmp_path / "report.html").read_text(), flags=re.DOTALL)
+    assert "Rated, among others" in html and not RETAIL_WORDS.search(html), RETAIL_WORDS.findall(html)
     # The JSON keeps its keys, whatever the log records: scripts read one contract
     as_json = run_cli("recommend", "--run", run_id, "--workspace", ws, "--user", "u03", "--json", tmp_path / "r.json")
     assert as_json.returncode == 0 and '"buyers"' in (tmp_path / "r.json").read_text()

@@ -88,8 +88,8 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
         parts.append(f"<p class='note'>Ratings: {_e(figures.ratings_words)}.</p>")
     if figures.items_with_users != figures.items:  # the table below ranks only these
         parts.append(f"<p class='note'>{figures.items_with_users:,} of the {figures.items:,} products were "
-                     "bought by a known customer: the catalogue the models rank; the rest appear in baskets "
-                     "without a customer only.</p>")
+                     f"{figures.words.bought} by a known customer: the catalogue the models rank; the rest appear "
+                     "in baskets without a customer only.</p>")
     dropped = dataset.ingest.report.dropped
     if dropped:
         parts.append("<p class='note'>Rows dropped in cleaning: " +
@@ -230,25 +230,25 @@ def _map_section(dataset: Dataset, model: Recommender) -> list[str]:
         return []
     xy = pca_2d(vectors[laid])
     catalogue = dataset.ingest.catalogue.reindex([str(i) for i in dataset.interactions.items[laid]])
-    drawn = buyers[laid]
+    drawn, words = buyers[laid], dataset.words
     points = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "name": dataset.item_names(laid),
                            "size": drawn, "popularity": np.log1p(drawn),
-                           "hover": [f"{c} · {b} buyer{'' if b == 1 else 's'}"
+                           "hover": [f"{c} · {b} {words.buyer}{'' if b == 1 else 's'}"
                                      for c, b in zip(catalogue.index, drawn)]})
     figure: go.Figure = product_map(points, "popularity", title="Products placed by what the model learned (PCA)")
     ticks = [t for t in (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000) if drawn.min() <= t <= drawn.max()]
-    figure.update_traces(marker_colorbar=dict(title="buyers", tickvals=np.log1p(ticks).tolist(),
+    figure.update_traces(marker_colorbar=dict(title=words.buyers, tickvals=np.log1p(ticks).tolist(),
                                               ticktext=[f"{t:,}" for t in ticks]), selector=dict(name="popularity"))
     left = len(buyers) - len(laid)
     who = (f"The {len(laid):,} products bought by at least {THIN} customers" if left and buyers[laid].min() >= THIN
            else f"{len(laid):,} products")
     return ["<h2>Product map</h2>",
-            f"<p class='note'>{_e(who)}, placed by the model's product vectors: nearby products have similar vectors, "
-            "roughly (PCA keeps only the two widest directions; the dashboard's Product map, by UMAP, keeps "
-            "neighbours closer)."
+            words.said(f"<p class='note'>{_e(who)}, placed by the model's product vectors: nearby products have "
+            "similar vectors, roughly (PCA keeps only the two widest directions; the dashboard's Product map, by "
+            "UMAP, keeps neighbours closer)."
             + (f" {left:,} others are left out: known from too few customers (or past the {REPORT_MAP_POINTS:,} "
                "most bought), their places say little." if left else "")
-            + " Colour and size: buyers.</p>",
+            + " Colour and size: buyers.</p>"),
             figure.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})]
 
 
@@ -259,7 +259,7 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
     if pairs.empty:
         return []
     shown = pd.DataFrame({"product": pairs["a"].map(lambda c: names.get(c, c)),
-                          "bought with": pairs["b"].map(lambda c: names.get(c, c)),
+                          f"{dataset.words.bought} with": pairs["b"].map(lambda c: names.get(c, c)),
                           "baskets together": pairs["count"], "lift": pairs["lift"],
                           "lift, 95% lower bound": pairs["lift_low"],
                           "evidence": np.where(pairs["thin"], f"thin (under {THIN} {unit})",
@@ -276,12 +276,13 @@ def _associations_section(dataset: Dataset, stats: BasketStats) -> list[str]:
               f"<p class='note'>{len(pairs) - cleared:,} of these pairs could be chance: counted against every pair "
               "of products that could have been listed, they are bought together not clearly more often than "
               "chance gives (a 5% false discovery rate).</p>")
-    return ["<h2>Strongest associations</h2>", chance,
-            f"<p class='note'>Pairs in at least {stats.min_count} of the {stats.n_baskets:,} baskets (0.2% of them, "
+    return ["<h2>Strongest associations</h2>", dataset.words.said(chance),
+            dataset.words.said(f"<p class='note'>Pairs in at least {stats.min_count} of the {stats.n_baskets:,} "
+            "baskets (0.2% of them, "
             f"at least 2, at most {THIN}), ranked by the 95% lower bound of their lift: how many times more often "
             "they are bought together than by chance, shrunk toward 1 where few baskets back it. "
             + (f"{variants:,} pair{'' if variants == 1 else 's'} of two codes with one name (variants of one "
-               "product) left out. " if variants else "") + "</p>", _table(shown, "{:.1f}")]
+               "product) left out. " if variants else "") + "</p>"), _table(shown, "{:.1f}")]
 
 
 def _examples_section(dataset: Dataset, model: Recommender, stats: BasketStats, examples: int, k: int,

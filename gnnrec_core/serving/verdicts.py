@@ -243,7 +243,7 @@ def split_sentence(split: dict, k: int) -> str:
             if cold and split.get("method") != "given" else "")
     return (f"{how}; {split.get('train_interactions', 0):,} train / {split.get('test_interactions', 0):,} test "
             f"interactions over {split.get('test_users', 0):,} customers{kept_whole_words(split)}{left}. Metrics at "
-            f"k={k}, full ranking, bought items excluded.")
+            f"k={k}, full ranking, each customer's train items excluded.")
 
 
 def kept_whole_words(split: dict) -> str:
