@@ -34,6 +34,7 @@ from gnnrec_core import (
 from gnnrec_core.baskets.history_shares import pair_share_words, share_of
 from gnnrec_core.baskets.segment_order import basket_level_first
 from gnnrec_core.baskets.split_dates import parse_date
+from gnnrec_core.data.log_words import PURCHASES, LogWords, log_words
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, int_from_link, new_in_link, not_here, share
 from pages.state import load_saved, ws
@@ -163,7 +164,7 @@ def show_changes(kind: str) -> None:
     name, dataset = need_saved_dataset()  # the active one (a link's `dataset` makes it active); baskets alone
     saved = {d["name"]: d["saved_at"] for d in ws().list_datasets()}
     st.caption(f"Within the active dataset, {escape_markdown(name)} (change it in the sidebar).")
-    events = dataset.events
+    events, words = dataset.events, log_words(dataset.mapping)  # "rated together" on a ratings log
     if kind == "periods" and events["time"].isna().all():
         st.info("This dataset has no dates: map a time column on the Data page, or compare segments.")
         return
@@ -222,7 +223,7 @@ def show_changes(kind: str) -> None:
         else:
             labels = report.pairs["a_name"].fillna(report.pairs["a"]) + " + " + report.pairs["b_name"].fillna(
                 report.pairs["b"])
-            _named_table(report, report.pairs, labels, q, "pairs")
+            _named_table(report, report.pairs, labels, q, "pairs", words)
     names = load_saved(name, saved[name]).catalogue["name"]
     label = lambda i: f"{i} · {names.get(i, '')}"  # noqa: E731
     with tabs[2]:
@@ -230,9 +231,9 @@ def show_changes(kind: str) -> None:
         if item is not None:
             partners = partners_by_side(sides(name, saved[name], how), item, names=names)
             top_words = "'b only' is in b's top 10 and not a's" if report.segments else "'b only' joined its top 10"
-            st.caption("Its bought-together partners on each side, by lift's 95% lower bound (lift shrunk toward "
-                       f"1 where few baskets back it), top 10 of either; {top_words}, 'a only' the other way; '-': "
-                       "fewer than 2 baskets together on that side.")
+            st.caption(f"Its {words.bought}-together partners on each side, by lift's 95% lower bound (lift shrunk "
+                       f"toward 1 where few baskets back it), top 10 of either; {top_words}, 'a only' the other way; "
+                       "'-': fewer than 2 baskets together on that side.")
             st.dataframe(_partner_table(partners), hide_index=True)
     with tabs[3]:
         picked = st.multiselect("One product, or two for a pair", options, default=options[:1], max_selections=2,
@@ -288,7 +289,8 @@ def _partner_table(partners: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns=PARTNER_COLUMNS)
 
 
-def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what: str) -> None:
+def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what: str,
+                 words: LogWords = PURCHASES) -> None:
     counts = table["status"].value_counts()
     for column, status in zip(st.columns(4), NAMED):
         column.metric(report.word(status).capitalize(), f"{counts.get(status, 0):,}")
@@ -343,8 +345,8 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":
         changed = int((table["association"] != "").sum())
-        st.caption(f"A pair rises or falls by {pair_share_words(report.pair_shares)} (bought together more or less "
-                   "often); "
+        st.caption(f"A pair rises or falls by {pair_share_words(report.pair_shares)} ({words.bought} together more or "
+                   "less often); "
                    "lift in a and in b says whether they go together more than each product's own sales explain, "
                    "and 'together' where that changed beyond chance: "
                    + (f"{changed:,} pair{'s' if changed > 1 else ''} of those tested (shown whatever their status)."

@@ -27,7 +27,7 @@ from gnnrec_core.serving.run_diff import (
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
 from pages.links import from_link, in_link, int_from_link, share
-from pages.state import RUN_KEY, dataset_meta, load_run, load_saved, run_items, ws
+from pages.state import RUN_KEY, dataset_meta, load_run, load_saved, run_items, run_words, ws
 from pages.widgets import (
     MISSING,
     chart,
@@ -213,16 +213,18 @@ elif mode == "Two runs":
     k = st.slider("Neighbours compared per product", 5, 30, key="compare-runs-k")
     changes = neighbour_changes(run_a, run_b, k)
     floor_a, floor_b = changes.attrs.get("min_buyers", (1, 1))
+    words = run_words(load_run(run_b))  # what run B's log records: raters of a ratings log
     if changes.empty:
-        st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} buyers (A's floor "
+        st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} {words.buyers} (A's floor "
                 f"{floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page).")
         st.stop()
     if stale[1] is not None:  # run B's names and buyers come from its dataset: gone or replaced (said above)
         st.stop()
     items_b = run_items(run_b).set_index("item")["name"]
     st.metric("Mean overlap of top neighbours (Jaccard)", overlap_words(float(changes["overlap"].mean())),
-              help=f"Over {len(changes):,} products both runs know with at least {max(floor_a, floor_b):d} buyers "
-                   f"(A's floor {floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page): fewer buyers "
+              help=f"Over {len(changes):,} products both runs know with at least {max(floor_a, floor_b):d} "
+                   f"{words.buyers} (A's floor {floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page): "
+                   f"fewer {words.buyers} "
                    "give neighbours by chance")
     facts_b = run_items(run_b).set_index("item")
     changes = changes.assign(name=changes["item"].map(items_b), buyers=changes["item"].map(facts_b["buyers"]),
@@ -238,8 +240,10 @@ elif mode == "Two runs":
                      "lost"]]
     st.dataframe(thin_words(shown.head(200)), hide_index=True, column_config={
         "overlap": st.column_config.ProgressColumn("overlap (Jaccard)", format="%.2f", min_value=0, max_value=1),
-        "buyers": st.column_config.NumberColumn("buyers (run B)", help="customers who bought it, in run B's data"),
-        "thin": thin_column(f"fewer than {THIN} buyers: its neighbours change by chance; listed after the rest"),
+        "buyers": st.column_config.NumberColumn(f"{words.buyers} (run B)",
+                                                help=f"customers who {words.bought} it, in run B's data"),
+        "thin": thin_column(f"fewer than {THIN} {words.buyers}: its neighbours change by chance; listed after the "
+                            "rest"),
         # "gained 10, lost 5" at k = 10 read as a miscount: each side counts only products both runs know
         "neighbours gained": st.column_config.NumberColumn(help=f"of B's top {k}, those not in A's, among the products "
                                                                 "both runs know (so gained and lost can differ)"),

@@ -115,3 +115,19 @@ def test_ingest_says_what_the_log_records(tmp_path, small_log):
         done = run_cli("ingest", path, "--json", tmp_path / "ingest.json")
         assert done.returncode == 0 and line in done.stdout, done.stderr
         assert json.loads((tmp_path / "ingest.json").read_text())["summary"]["records"] == kind
+
+
+def test_compare_periods_of_a_ratings_log_says_rated_together(tmp_path):
+    """Pairs rising on a ratings log read "(bought together more or less often)"."""
+    import numpy as np
+    from test_changes import run_cli as compare_periods
+
+    rng = np.random.default_rng(0)
+    rows = [(f"u{u}", f"f{f}", f"2024-0{1 if side == 'a' else 3}-1{u % 9}") for u in range(300) for side in "ab"
+            for f in [*rng.choice(40, 6, replace=False), *([100, 101] if side == "b" and u % 2 == 0 else [])]]
+    path = tmp_path / "ratings.csv"
+    frame = pd.DataFrame(rows, columns=["user", "item", "when"]).drop_duplicates(["user", "item"])
+    frame.assign(rating=4).to_csv(path, index=False)
+    done = compare_periods(path, "--split", "2024-02-01")
+    assert done.returncode == 0, done.stderr
+    assert "(rated together more or less often)" in done.stdout and "bought" not in done.stdout, done.stdout

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..data.log_words import PURCHASES, LogWords, log_words
 from ..errors import ConfigError
 from ..models.registry import row_label
 from ..pipeline.benchmark import parse_models
@@ -214,7 +215,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
-            print(pairs_read(report.pair_shares))
+            print(pairs_read(report.pair_shares, log_words(result.mapping)))
         what = "products" if kind == "items" else "pairs"
         print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
               f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
@@ -239,10 +240,10 @@ REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one
 
 # A pair whose share of baskets rose while its lift fell (91 -> 6: both products sold far more) read as
 # "bought together more strongly"; it is bought together more often, which is what the test says.
-def pairs_read(pair_shares: bool) -> str:
+def pairs_read(pair_shares: bool, words: LogWords = PURCHASES) -> str:
     from ..baskets.history_shares import pair_share_words
 
-    return (f"A pair rises or falls by {pair_share_words(pair_shares)} (bought together more or less often); "
+    return (f"A pair rises or falls by {pair_share_words(pair_shares)} ({words.bought} together more or less often); "
             "lift a -> b says whether they go together more than each product's own sales explain "
             "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
 
