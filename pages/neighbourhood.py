@@ -87,8 +87,8 @@ graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_cou
 names = {i: items.at[i, "name"] for i in graph.nodes}
 edges = [{"from": items.at[a, "item"], "to": items.at[b, "item"], "kind": d["kind"], "strength": d["weight"]}
          for a, b, d in graph.edges(data=True)]
-chart(neighbourhood_figure(graph, names, product), pd.DataFrame(edges), f"neighbourhood_{items.at[product, 'item']}",
-      key="ego-graph")
+chart(neighbourhood_figure(graph, names, product, together=together), pd.DataFrame(edges),
+      f"neighbourhood_{items.at[product, 'item']}", key="ego-graph")
 if graph.graph["skipped"]:
     st.caption(f"The graph stops at {graph.number_of_nodes()} products to stay readable; "
                f"{graph.graph['skipped']:,} more neighbours were left out (lower the depth or neighbours to see all).")

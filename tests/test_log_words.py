@@ -86,6 +86,8 @@ def test_a_ratings_logs_lists_say_rated_not_bought_as_typed_and_on_the_pages(tmp
     assert not at.exception
     caption = " ".join(c.value for c in at.caption)
     assert "Film 01: rated by " in caption and "bought" not in caption
+    legend = at.get("plotly_chart")[0].proto.spec
+    assert '"name":"rated together"' in legend and '"name":"bought together"' not in legend
 
 
 @pytest.mark.parametrize("column, words", [("venue_id", "visited"), ("item_id", "bought")])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .explore import SIMILAR
+from .explore import SIMILAR, TOGETHER
 from .plots import LAYOUT, PALETTE, safe, short
 from .projection import place_labels
 
@@ -59,14 +59,15 @@ under them (an arrow's head comes down onto them: a name above hid it). The axes
     fig.update_layout(xaxis=dict(visible=False, range=[x0, x1]), yaxis=dict(visible=False, range=[y0, y1]))
 
 
-def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: int, seed: int = 0) -> go.Figure:
-    """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together;
-    width grows with strength."""
+def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: int, seed: int = 0,
+                         together: str = TOGETHER) -> go.Figure:
+    """Ego graph: blue solid edges = similar (embedding), orange dotted = bought together (the
+    legend says `together`: "rated together" of a ratings log); width grows with strength."""
     # Unweighted layout: lift runs into the hundreds and would pull co-purchase partners onto the centre.
     spacing = 1.5 / max(np.sqrt(graph.number_of_nodes()), 1)
     position = nx.spring_layout(nx.Graph(graph), seed=seed, weight=None, k=spacing)
     fig = go.Figure()
-    for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), ("bought together", PALETTE[1], "dot")):
+    for kind, colour, dash in ((SIMILAR, PALETTE[0], "solid"), (TOGETHER, PALETTE[1], "dot")):
         edges = [(a, b, d["weight"]) for a, b, d in graph.edges(data=True) if d["kind"] == kind]
         if not edges:
             continue
@@ -76,7 +77,7 @@ def neighbourhood_figure(graph: nx.MultiGraph, names: dict[int, str], centre: in
             fig.add_trace(go.Scatter(x=[position[a][0], position[b][0]], y=[position[a][1], position[b][1]],
                                      mode="lines", line=dict(color=colour, width=float(width), dash=dash),
                                      hoverinfo="skip", showlegend=False, legendgroup=kind))
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{kind}",
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=together if kind == TOGETHER else kind,
                                  line=dict(color=colour, width=3, dash=dash), legendgroup=kind))
     nodes = list(graph.nodes)
     depth = np.array([graph.nodes[n].get("depth", 1) for n in nodes])
