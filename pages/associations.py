@@ -31,7 +31,7 @@ from gnnrec_core import (
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.data.catalogue import category_parts
 from gnnrec_core.data.charges import log_has_charges
-from gnnrec_core.data.log_words import log_words
+from gnnrec_core.data.log_words import PURCHASES, log_words
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.state import load_dataset, load_run, load_saved, product_label, ws
 from pages.widgets import (
@@ -163,10 +163,13 @@ else:
             "filters) to see some.")
 
 st.subheader(f"{TOGETHER} vs similar")
+RETAIL = words == PURCHASES  # a shop's uses and example; a ratings or check-in log has neither
 st.markdown(f"**{TOGETHER}** comes from baskets alone: partners ranked by lift's 95% lower bound, "
-            "which shrinks lift toward 1 when few baskets back it. Use it for bundles and cross-selling. **Similar "
-            "products** come from the trained model's embedding: they include substitutes (another colour of the "
-            "same lamp) as well as complements. Use them to browse and to place new products.")
+            "which shrinks lift toward 1 when few baskets back it." + (" Use it for bundles and cross-selling."
+                                                                        if RETAIL else "")
+            + " **Similar products** come from the trained model's embedding: they include substitutes"
+            + (" (another colour of the same lamp)" if RETAIL else "") + " as well as complements. Use them to "
+            "browse and to place new products.")
 popular = products_by_baskets(stats)
 plain = catalogue["name"].dropna().astype(str).to_dict()  # a product without a name: its code
 product = st.selectbox("Product", popular[:5000].tolist(),

@@ -20,6 +20,7 @@ from gnnrec_core import (
 )
 from gnnrec_core.baskets.evidence import PARTNER_BOUND_WORDS
 from gnnrec_core.data.catalogue import describes_products
+from gnnrec_core.data.log_words import PURCHASES
 from gnnrec_core.serving.explore import TOGETHER
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.links import from_link, share
@@ -79,9 +80,9 @@ fewest = 1 if all_similar else fewest
 st.markdown(
     ":blue[**Similar**] (solid blue) = close in the model: substitutes as well as complements. "
     f":orange[**{together.capitalize()}**] (dotted orange) = co-{words.purchase.split()[0]} ranked by lift's 95% "
-    "lower bound (lift shrunk "
-    "toward 1 where few baskets back it): what cross-selling acts on. Edge width = strength "
-    f"({escape_markdown(run.model.link_label)}, or that lower bound).")
+    "lower bound (lift shrunk toward 1 where few baskets back it)"
+    + (": what cross-selling acts on" if words == PURCHASES else "") + ". Edge width = strength "
+    f"({escape_markdown(words.said(run.model.link_label))}, or that lower bound).")
 graph = neighbourhood_graph(run.model, stats, product, k=k, depth=depth, min_count=int(min_count),
                             min_buyers=fewest)
 names = {i: items.at[i, "name"] for i in graph.nodes}

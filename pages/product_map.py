@@ -52,10 +52,11 @@ include_thin = thin_count == 0 or len(items) - thin_count < MIN_LAID_OUT or st.t
 min_buyers = 0 if include_thin else THIN
 shown = map_points(buyers, cap, min_buyers)
 if not include_thin:
-    st.caption(f"{thin_count:,} of the run's {len(items):,} products (those bought by a known customer) have fewer "
-               f"than {THIN} buyers and are left out: their places would be noise. The toggle draws them in grey.")
+    st.caption(f"{thin_count:,} of the run's {len(items):,} products (those {words.bought} by a known customer) have "
+               f"fewer than {THIN} {words.buyers} and are left out: their places would be noise. The toggle draws "
+               "them in grey.")
 elif thin_count and len(items) - thin_count < MIN_LAID_OUT:
-    st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} buyers (grey): too few are "
+    st.caption(f"{thin_count:,} of {len(items):,} products have fewer than {THIN} {words.buyers} (grey): too few are "
                "well evidenced to leave the rest out, so read their places loosely.")
 if len(shown) < int((buyers >= min_buyers).sum()):
     st.info(f"Showing the {cap:,} most-bought of {int((buyers >= min_buyers).sum()):,} products: more would make "
@@ -98,7 +99,7 @@ if colour == "category" and multi:
     colour = "first category"
     points[colour] = categories.fillna("uncategorised")
 points["size"] = points["sales"].clip(lower=0)
-points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + " buyers · sales "
+points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + f" {words.buyers} · sales "
                    + points["sales"].round().astype(int).astype(str)
                    + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
 highlight = []
@@ -120,7 +121,7 @@ if query.strip():
         also = int((find_products(query, hidden["name"], hidden["item"], k=0)["match"] == "name contains").sum())
         if also:
             st.caption(f"{also:,} more {'matches' if also == 1 else 'match'} among the products with fewer than "
-                       f"{THIN} buyers, left out of the map: the toggle above draws them.")
+                       f"{THIN} {words.buyers}, left out of the map: the toggle above draws them.")
     if text_encoder_note():
         st.caption(text_encoder_note())
 
