@@ -78,7 +78,8 @@ controls = st.columns(4)
 suggested = suggested_min_support(stats)
 min_support = controls[0].number_input(
     "Min. support", 0.0001, 1.0, suggested, step=0.0001, format="%.4f",  # 0.001 could not go below it
-    help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is {THIN:,} baskets (fewer is thin "
+    help=f"Share of baskets a pair must be in. The default, {suggested:.4f}, is "
+         f"{least_baskets(suggested, stats.n_baskets):,} of the {stats.n_baskets:,} baskets: {THIN:,} (fewer is thin "
          "evidence), raised on large data until at most 20,000 pairs qualify.")
 min_confidence = controls[1].slider("Min. confidence", 0.0, 1.0, RuleConfig.min_confidence, 0.05)  # the CLI's too
 max_len = controls[2].radio("Itemset size", [2, 3], horizontal=True, help=(  # a new user waited a minute unwarned

@@ -112,8 +112,8 @@ def test_ingest_says_what_the_log_records(tmp_path, small_log):
     """`ingest` as typed: its summary line and JSON say what the log records."""
     import json
 
-    for path, kind, line in ((_ratings_log(tmp_path), "ratings", "products rated by a known customer"),
-                             (small_log, "purchases", "products bought by a known customer")):
+    for path, kind, line in ((_ratings_log(tmp_path), "ratings", "products with a known customer"),
+                             (small_log, "purchases", "products with a known customer")):
         done = run_cli("ingest", path, "--json", tmp_path / "ingest.json")
         assert done.returncode == 0 and line in done.stdout, done.stderr
         assert json.loads((tmp_path / "ingest.json").read_text())["summary"]["records"] == kind
@@ -133,3 +133,39 @@ def test_compare_periods_of_a_ratings_log_says_rated_together(tmp_path):
     done = compare_periods(path, "--split", "2024-02-01")
     assert done.returncode == 0, done.stderr
     assert "(rated together more or less often)" in done.stdout and "bought" not in done.stdout, done.stdout
+
+
+def test_two_logs_of_different_kinds_line_their_figures_up(tmp_path, small_log):
+    """Compare › Two datasets lines the figures up by label: "Products rated by a known customer"
+    beside "Products bought by ..." left each log's count under a row the other read as "none"."""
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.data.summary import summary
+
+    ratings, retail = (dict(summary(ingest(path)).lines()) for path in (_ratings_log(tmp_path), small_log))
+    assert ratings["Products with a known customer"] and retail["Products with a known customer"]
+    assert set(ratings) - {"Ratings"} <= set(retail)
+
+
+def test_the_default_support_says_the_baskets_it_asks_for(tmp_path, monkeypatch):
+    """Raised on a dense log (every pair of 300 films in 10 of 200 histories), the default support's
+    help still said "is 10 baskets" where the rules below it said "at least 48"."""
+    import numpy as np
+    from test_app import _app
+
+    from gnnrec_core.data.ingest import ingest
+    from gnnrec_core.store import Workspace
+
+    rng = np.random.default_rng(0)
+    rows = [(f"u{u}", f"m{m}", 4) for u in range(200) for m in rng.choice(300, 120, replace=False)]
+    path = tmp_path / "dense.csv"
+    pd.DataFrame(rows, columns=["user_id", "movie_id", "rating"]).to_csv(path, index=False)
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(tmp_path / "ws"))
+    Workspace(tmp_path / "ws").save_dataset("dense", ingest(path))
+    at = _app().run()
+    at.session_state["active_dataset"] = "dense"
+    at.switch_page("pages/associations.py").run()
+    assert not at.exception
+    support = next(n for n in at.number_input if n.label == "Min. support")
+    fewest = int(np.ceil(support.value * 200 - 1e-9))
+    assert fewest > 10 and f"is {fewest:,} of the 200 baskets" in support.help
+    assert any(f"In at least {fewest:,} of 200 baskets" in c.value for c in at.caption)

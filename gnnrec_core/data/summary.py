@@ -55,7 +55,8 @@ class DataSummary:
     def lines(self) -> list[tuple[str, str]]:
         """(figure, value) in words, in the Data page's order; dates only where the data has them."""
         shown = [("Rows kept", f"{self.rows:,}"), ("Customers", f"{self.users:,}"), ("Products", f"{self.items:,}"),
-                 (f"Products {self.words.bought} by a known customer", f"{self.items_with_users:,}"),
+                 # one label whatever the log records: Compare › Two datasets lines two logs' figures up by it
+                 ("Products with a known customer", f"{self.items_with_users:,}"),
                  ("Baskets", self.baskets_words)]
         # Kept fee-only baskets (charges kept); where charges were dropped, their baskets are the cleaning
         # report's "baskets whose every line was dropped", and a "0" here read as contradicting it.
