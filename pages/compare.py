@@ -23,6 +23,7 @@ from gnnrec_core.serving.run_diff import (
     run_settings,
     runs_side_by_side,
     same_interactions,
+    unlike_products,
 )
 from gnnrec_core.serving.safe_text import escape_markdown, markdown_cells
 from pages.changes_view import show_changes
@@ -211,9 +212,13 @@ elif mode == "Two runs":
 
     st.subheader("Neighbourhoods that changed")
     k = st.slider("Neighbours compared per product", 5, 30, key="compare-runs-k")
+    words = run_words(load_run(run_b))  # what run B's log records: raters of a ratings log
+    unlike = unlike_products(run_words(load_run(run_a)), words)
+    if unlike is not None:  # a film's code and a place's matched by chance
+        st.info(escape_markdown(unlike[0].upper() + unlike[1:] + "."))
+        st.stop()
     changes = neighbour_changes(run_a, run_b, k)
     floor_a, floor_b = changes.attrs.get("min_buyers", (1, 1))
-    words = run_words(load_run(run_b))  # what run B's log records: raters of a ratings log
     if changes.empty:
         st.info(f"The two runs share no product with at least {max(floor_a, floor_b):d} {words.buyers} (A's floor "
                 f"{floor_a:d}, B's {floor_b:d}, as on the Product neighbourhood page).")

@@ -169,3 +169,34 @@ def test_the_default_support_says_the_baskets_it_asks_for(tmp_path, monkeypatch)
     fewest = int(np.ceil(support.value * 200 - 1e-9))
     assert fewest > 10 and f"is {fewest:,} of the 200 baskets" in support.help
     assert any(f"In at least {fewest:,} of 200 baskets" in c.value for c in at.caption)
+
+
+def test_runs_on_logs_of_different_kinds_do_not_compare_neighbourhoods(tmp_path, monkeypatch):
+    """A film-ratings run against a check-in run: their codes (m01, ...) matched by chance, and both
+    front ends printed a mean neighbour overlap of 0.007 over "products both runs know"."""
+    import json
+
+    from test_app import _app
+
+    ratings = _ratings_log(tmp_path)
+    visits = tmp_path / "checkins.csv"
+    pd.read_csv(ratings).rename(columns={"movie_id": "venue_id"})[["user_id", "venue_id"]].to_csv(visits, index=False)
+    ws = tmp_path / "ws"
+    for path in (ratings, visits):
+        made = run_cli("train", path, "--model", "itemknn", "--compare-with", "pop", "--workspace", ws, "--quiet")
+        assert made.returncode == 0, made.stderr
+    from gnnrec_core.store import Workspace
+
+    newest, older = (r.run_id for r in Workspace(ws).list_runs())
+    done = run_cli("compare-runs", older, newest, "--workspace", ws, "--json", tmp_path / "c.json")
+    assert done.returncode == 0, done.stderr
+    assert "run A's log records ratings, run B's visits: their products are other things" in done.stdout
+    assert "mean overlap" not in done.stdout
+    assert json.loads((tmp_path / "c.json").read_text())["neighbour_overlap"] is None
+    monkeypatch.setenv("GNNREC_WORKSPACE", str(ws))
+    at = _app().run()
+    at.switch_page("pages/compare.py").run()
+    next(s for s in at.selectbox if s.label == "Run A").set_value(older).run()
+    assert not at.exception
+    assert any("log records ratings, run B's visits" in i.value for i in at.info)
+    assert not [d for d in at.dataframe if "overlap" in d.value.columns]

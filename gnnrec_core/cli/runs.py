@@ -29,11 +29,12 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
         run_settings,
         runs_side_by_side,
         same_interactions,
+        unlike_products,
     )
 
     root = Path(_workspace_root(args))
     # Each run as `recommend --run` reads it: a damaged one, or one whose dataset was replaced since, refused
-    (a, _), (b, _) = (_run_in_workspace(root, given, flag) for given, flag in ((args.run_a, "RUN_A"),
+    (a, data_a), (b, data_b) = (_run_in_workspace(root, given, flag) for given, flag in ((args.run_a, "RUN_A"),
                                                                               (args.run_b, "RUN_B")))
     ids = [a.info.run_id, b.info.run_id]
     if ids[0] == ids[1]:
@@ -76,14 +77,18 @@ def cmd_compare_runs(args: argparse.Namespace) -> dict[str, Any]:
                if blend_weights(run.info)]
     if weights:
         print("blend weights, chosen on each run's validation: " + "; ".join(weights))
-    changes = compare_neighbours(a.model, a.items, b.model, b.items, args.k)
+    unlike = unlike_products(data_a.words, data_b.words)
+    changes = compare_neighbours(a.model, a.items, b.model, b.items, args.k) if unlike is None else pd.DataFrame()
     floors = changes.attrs.get("min_buyers", (1, 1))
     overlap = float(changes["overlap"].mean()) if len(changes) else None
-    if overlap is None:
-        print(f"neighbourhoods: the two runs share no product with at least {max(floors):d} buyers")
+    if unlike is not None:
+        warnings.append(unlike)
+        print(f"note: {unlike}")
+    elif overlap is None:
+        print(f"neighbourhoods: the two runs share no product with at least {max(floors):d} {data_b.words.buyers}")
     else:
         print(f"neighbourhoods: mean overlap of the top {args.k} neighbours (Jaccard) {overlap_words(overlap)}, over "
-              f"{len(changes):,} products both runs know with at least {max(floors):d} buyers")
+              f"{len(changes):,} products both runs know with at least {max(floors):d} {data_b.words.buyers}")
         if args.k >= len(changes) - 1 and overlap == 1.0:  # --k 5000 over 933 products: 1.00 said nothing
             warnings.append(f"--k {args.k} is not below the {len(changes):,} products compared: every list holds "
                             "every product both runs know, so the overlap is 1 by construction; a smaller --k "

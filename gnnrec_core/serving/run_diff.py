@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.log_words import LogWords
 from ..fit.metrics import METRICS
 from ..models import SPECS
 from ..models.registry import row_label, served_label
@@ -92,6 +93,15 @@ def same_interactions(a: Run, b: Run) -> bool:
     if train_a is None or train_b is None or train_a.shape != train_b.shape:
         return False
     return fingerprint(train_a > 0) == fingerprint(train_b > 0)  # the weighting is a setting, not the data
+
+
+def unlike_products(a: LogWords, b: LogWords) -> str | None:
+    """Why two runs' neighbourhoods are not compared, where their logs record different things: a
+    film's code and a place's code matched by chance (1,213 "products both runs know", overlap 0.007)."""
+    if a == b:
+        return None
+    return (f"run A's log records {a.kind}, run B's {b.kind}: their products are other things that share codes "
+            "by chance, so their neighbourhoods are not compared")
 
 
 def results_frame(info: RunInfo) -> pd.DataFrame:
