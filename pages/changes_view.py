@@ -249,7 +249,7 @@ def show_changes(kind: str) -> None:
             chart(trajectory_figure(weeks, " + ".join(str(names.get(i, i)) for i in picked), split), weeks,
                   "weekly_trajectory", key="trajectory")
     # Built on the click, not on every rerun (as the Train page's report): a year of invoices names 375k pairs
-    st.download_button("Download this comparison (HTML report)", lambda: changes_html(report, name).encode(),
+    st.download_button("Download this comparison (HTML report)", lambda: changes_html(report, name, words).encode(),
                        "what_changed.html", "text/html")
 
 
@@ -338,18 +338,19 @@ def _named_table(report, table: pd.DataFrame, labels: pd.Series, q: float, what:
             f"baskets of {side} holding both over chance (1: chance); None where one of the two is in no basket of "
             f"{side}")) for side in "ab"},
         "association": st.column_config.TextColumn(
-            "together", width=70, help="stronger or weaker: goes together more or less in b than in a beyond each "
-            "product's own sales (Woolf's test of the odds ratios over baskets, evidence counted in buyers; q at "
-            "most the threshold)"),
+            "together", width=70, help=words.said(
+                "stronger or weaker: goes together more or less in b than in a beyond each product's own sales "
+                "(Woolf's test of the odds ratios over baskets, evidence counted in buyers; q at most the threshold)")),
         "q_value": st.column_config.NumberColumn("q", format="%.1e",  # one form: "%.2g" mixed 2.5e-10 and 0.0000021
                                                  help="p-value corrected for every test made (Benjamini-Hochberg)")})
     if what == "pairs":
         changed = int((table["association"] != "").sum())
         st.caption(f"A pair rises or falls by {pair_share_words(report.pair_shares)} ({words.bought} together more or "
                    "less often); "
-                   "lift in a and in b says whether they go together more than each product's own sales explain, "
-                   "and 'together' where that changed beyond chance: "
+                   f"lift in a and in b says whether they go together more than each product's own {words.sales} "
+                   "explain, and 'together' where that changed beyond chance: "
                    + (f"{changed:,} pair{'s' if changed > 1 else ''} of those tested (shown whatever their status)."
-                      if changed else "no pair tested did, so pairs named rose or fell with their products' sales."))
+                      if changed else f"no pair tested did, so pairs named rose or fell with their products' "
+                      f"{words.sales}."))
     st.download_button("Download (CSV)", lambda: csv_bytes(rows), f"{what}_changes.csv", "text/csv",
                        key=f"csv-{what}")

@@ -109,8 +109,8 @@ st.caption(f"{escape_markdown(items.at[product, 'name'])}: {words.bought} by {bu
            f"customer{'' if buyers == 1 else 's'}{in_baskets}. Confidence = share of its baskets "
            f"that also hold the neighbour; lift > 1 = {together} more than chance; the 95% lows shrink both "
            f"where few baskets back them, and {words.said(PARTNER_BOUND_WORDS)}. Thin: fewer than {THIN:,} "
-           f"{words.buyers} (similar) or customers of the shared baskets, a customer's repeat orders once "
-           f"({together}). {baskets_are}"
+           f"{words.buyers} (similar) or customers of the shared baskets"
+           + ("" if stats.histories else ", a customer's repeat orders once") + f" ({together}). {baskets_are}"
            f"Similarity: {escape_markdown(words.said(run.model.link_scale))}."
            + (f" Note: {escape_markdown(similarity_basis(run.model))}." if similarity_basis(run.model) else ""))
 top = run.model.link_top or float(max(table["similarity"].max() if len(table) else 0.0, 1e-9))  # else the largest
@@ -145,11 +145,11 @@ st.download_button("Download neighbours (CSV)", csv_bytes(table), "neighbours.cs
 
 st.subheader("Place a new product")
 if not describes_products(items.set_index("item")):  # a log of codes alone: no row to place a product from
-    st.info("A product with no sales yet is placed by the feature-aware GCN from its catalogue row (name, category, "
-            "price), and this data gives none: upload a catalogue with the log on the Data page to use this.")
+    st.info(f"A product with no {words.sales} yet is placed by the feature-aware GCN from its catalogue row (name, "
+            "category, price), and this data gives none: upload a catalogue with the log on the Data page to use this.")
     st.stop()
 if not hasattr(run.model, "embed_new_items"):
-    st.info("A product with no sales yet is placed by the feature-aware GCN from its catalogue row. "
+    st.info(f"A product with no {words.sales} yet is placed by the feature-aware GCN from its catalogue row. "
             "Train a run with the model 'Feature-aware GCN' to use this.")
     st.stop()
 with st.form("new-product"):
@@ -170,6 +170,7 @@ if placed and new_name.strip():
         st.error(escape_markdown(exc))
         st.stop()
     st.dataframe(placement_table(scores, items["name"], stats, k), hide_index=True)
-    st.caption("Placed from its name, category and price alone (no sales): the feature-aware GCN embeds it, and its "
-               "embedding similarity is mixed half and half with name similarity (the mix chosen most often on "
-               "validation: docs/benchmarks.md). The neighbours' bundle partners are the first cross-sells to try.")
+    st.caption(f"Placed from its name, category and price alone (no {words.sales}): the feature-aware GCN embeds it, "
+               "and its embedding similarity is mixed half and half with name similarity (the mix chosen most often "
+               "on validation: docs/benchmarks.md)."
+               + (" The neighbours' bundle partners are the first cross-sells to try." if words == PURCHASES else ""))

@@ -20,6 +20,7 @@ from gnnrec_core import (
     text_encoder_note,
     umap_seconds,
 )
+from gnnrec_core.data.log_words import PURCHASES
 from gnnrec_core.serving.merchandising import MULTI_SEPARATOR, first_categories
 from gnnrec_core.serving.safe_text import escape_markdown
 from pages.routes import PAGES
@@ -48,7 +49,8 @@ include_thin = thin_count == 0 or len(items) - thin_count < MIN_LAID_OUT or st.t
     f"Show the {thin_count:,} products with fewer than {THIN} {words.buyers} (in grey)", value=False,
     help=f"A product {words.bought} by a handful of customers gets an embedding from those few: its place on "
          "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob. Shown, "
-         "each sits beside the well-bought products it is most like; the map and its regions stay as they are.")
+         "each sits beside the products known from many customers it is most like; the map and its regions stay "
+         "as they are.")
 min_buyers = 0 if include_thin else THIN
 shown = map_points(buyers, cap, min_buyers)
 if not include_thin:
@@ -99,8 +101,8 @@ if colour == "category" and multi:
     colour = "first category"
     points[colour] = categories.fillna("uncategorised")
 points["size"] = points["sales"].clip(lower=0)
-points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + f" {words.buyers} · sales "
-                   + points["sales"].round().astype(int).astype(str)
+points["hover"] = (points["item"] + " · " + points["buyers"].astype(str) + f" {words.buyers}"
+                   + (" · sales " + points["sales"].round().astype(int).astype(str) if words == PURCHASES else "")
                    + np.where(prices.notna(), " · £" + prices.round(2).astype(str), ""))
 highlight = []
 if query.strip():

@@ -19,6 +19,7 @@ from gnnrec_core import (
     recommend_table,
     resolve,
 )
+from gnnrec_core.data.charges import log_has_charges
 from gnnrec_core.models.registry import served_label
 from gnnrec_core.serving.merchandising import category_labels
 from gnnrec_core.serving.recommend import headings
@@ -40,10 +41,11 @@ model_label = served_label(run.info)  # "LightGCN + graph filter x2" where the r
 BASKET_MODE = "New customer (build a basket)"
 
 
-def show_recommendations(table) -> None:
+def show_recommendations(table, of_basket: bool = False) -> None:
     """The list ranked by the model's score, each score written out as its parts (wrapped, whole)."""
     st.caption(escape_markdown(table.attrs.get("explained", "")))
-    listed = table[["rank", "item", "name", "buyers", "score", "because", "path"]].rename(columns=headings(words))
+    listed = table[["rank", "item", "name", "buyers", "score", "because", "path"]]
+    listed = listed.rename(columns=headings(words, of_basket))
     st.table(markdown_cells(listed))  # st.table renders its cells as Markdown
     if table.attrs.get("evidence"):  # half the list or more known from a handful of buyers
         st.warning(escape_markdown(table.attrs["evidence"]) + f" '{FEWEST}' under Merchandising rules, set "
@@ -64,7 +66,9 @@ with st.sidebar.expander("Merchandising rules"):
     excluded = st.multiselect("Never recommend these products", list(labels), format_func=labels.get,
                               key="recs-exclude")
     excluded_categories = st.multiselect("Never recommend these categories", categories, key="recs-exclude-cat")
-    non_products = st.checkbox("Never recommend postage or fees", key="recs-no-fees")
+    # Only where the log has charge codes: a ratings or check-in log has none to leave out
+    non_products = (st.checkbox("Never recommend postage or fees", key="recs-no-fees")
+                    if log_has_charges(data.ingest.events, data.ingest.report.dropped) else False)
     boosted = st.multiselect("Boost or bury categories", categories, key="recs-boosted")
     factors = [st.slider(f"{escape_markdown(c)}: standard deviations", -3.0, 3.0, step=0.5, key=f"boost-{c}")
                for c in boosted]
@@ -121,7 +125,7 @@ if mode == BASKET_MODE:
         st.stop()
     table = recommend_for_basket(run.model, data, basket, k, policy=policy, stats=stats)
     st.subheader(f"Top {len(table):,} from {escape_markdown(model_label)} for this basket")  # as for a customer
-    show_recommendations(table)
+    show_recommendations(table, of_basket=True)
     if table.attrs.get("note"):  # fewer than k left: say what was excluded, as `recommend --basket` does
         st.info(escape_markdown(table.attrs["note"]))
     st.download_button("Download (CSV)", csv_bytes(table), "basket_recommendations.csv", "text/csv")
@@ -132,8 +136,8 @@ if "recs-customer" not in st.session_state:  # opens on an active customer, as t
     st.session_state["recs-customer"] = int(example_customers(run.model, 1)[0])
 user = st.selectbox("Customer (type to search; most active first)", order.tolist(), key="recs-customer",
                     format_func=lambda u: f"{users[u]} ({activity[u]} products)",
-                    help="Opens on a customer 5% down the list: the very most active buy hundreds of products, "
-                         "and their lists resemble no one else's.")
+                    help=f"Opens on a customer 5% down the list: the very most active {words.bought} hundreds of "
+                         "products, and their lists resemble no one else's.")
 share(run=run_id, customer=users[user], **rules_link())
 
 history = customer_history(data, users[user])

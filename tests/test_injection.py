@@ -238,7 +238,7 @@ TRUSTED = {
     "chance_words(chance, len(table), products_reaching(stats, min_support), fewest_baskets)",
     # what the log records, the engine's fixed words (data/log_words.py)
     "words.bought", "words.buyers", "TOGETHER", "together", "together.capitalize()", "FEWEST",
-    "words.purchase.split()[0]", "words.said(PARTNER_BOUND_WORDS)", "figures.words.bought",
+    "words.purchase.split()[0]", "words.said(PARTNER_BOUND_WORDS)", "figures.words.bought", "words.sales",
 }
 
 

@@ -106,6 +106,11 @@ def test_a_check_in_logs_reasons_say_visited(tmp_path, column, words):
     assert all(p.startswith(f"{words} v") or p.startswith("no ") for p in table["path"]), table["path"].tolist()
     assert (f"the customer's {'visited places' if words == 'visited' else 'purchases'}"
             in table.attrs["explained"]) or "what each" in table.attrs["explained"]
+    # A hand-built basket's products are no customer's visits or purchases
+    from gnnrec_core.serving.recommend import recommend_for_basket
+
+    basket = recommend_for_basket(ItemKNN().fit(dataset.interactions.matrix()), dataset, [0, 1], k=3)
+    assert "what each product of the basket brings" in basket.attrs["explained"], basket.attrs["explained"]
 
 
 def test_ingest_says_what_the_log_records(tmp_path, small_log):
@@ -132,7 +137,13 @@ def test_compare_periods_of_a_ratings_log_says_rated_together(tmp_path):
     frame.assign(rating=4).to_csv(path, index=False)
     done = compare_periods(path, "--split", "2024-02-01")
     assert done.returncode == 0, done.stderr
-    assert "(rated together more or less often)" in done.stdout and "bought" not in done.stdout, done.stdout
+    assert "(rated together more or less often)" in done.stdout, done.stdout
+    assert not RETAIL_WORDS.search(done.stdout) and not re.search(r"\bsales\b|\bsold\b", done.stdout), done.stdout
+    # the report's "What changed" section too
+    reported = run_cli("report", path, "--model", "pop", "--compare-with", "itemknn", "--split", "2024-02-01",
+                       "--out", tmp_path / "r.html")
+    assert reported.returncode == 0, reported.stderr
+    assert "Pairs rated together" in (tmp_path / "r.html").read_text()
 
 
 def test_two_logs_of_different_kinds_line_their_figures_up(tmp_path, small_log):

@@ -187,6 +187,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
         result = _ingest(args, segments=())
         split = split_by_time(result.events, args.split, args.start, args.end)
     report = compare_sides(split, result.catalogue["name"], config)
+    words = log_words(result.mapping)  # "rated together" of a ratings log's pairs
     repeats = report.repeat_buyers
     for period in report.periods:
         dates = f"from {period['start']} up to (not including) {period['end']}" if "start" in period else ""
@@ -215,7 +216,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
     first_pairs = next((key for key in named if key[0] == "pairs"), None)
     for (kind, status), rows in named.items():
         if (kind, status) == first_pairs:  # said once, above the first pairs listed
-            print(pairs_read(report.pair_shares, log_words(result.mapping)))
+            print(pairs_read(report.pair_shares, words))
         what = "products" if kind == "items" else "pairs"
         print(f"{what} {report.word(status)} ({len(rows):,}):" if report.segments else
               f"{report.word(status)} {what} ({len(rows):,}):")  # "products only in a", "rising products"
@@ -228,7 +229,7 @@ def cmd_compare_periods(args: argparse.Namespace) -> dict[str, Any]:
             shares = f"{share_text(row.share_a)} -> {share_text(row.share_b)}"
             print(f"  {code}{label}: baskets {row.baskets_a} -> {row.baskets_b}{buyers}, share {shares}{lift}, "
                   f"q {row.q_value:.2g}")  # "baskets 79 -> 1", never "1 baskets"
-    _print_association_changes(report.pairs, args.top, say_none=nothing is None)
+    _print_association_changes(report.pairs, args.top, say_none=nothing is None, words=words)
     if args.json_path is not None and 0 < args.max_pairs < len(report.pairs):
         print(f"note: the JSON holds the {args.max_pairs:,} of the {len(report.pairs):,} pairs tested with the least "
               "q-value (--max-pairs 0 writes them all)", file=sys.stderr)
@@ -243,12 +244,14 @@ REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one
 def pairs_read(pair_shares: bool, words: LogWords = PURCHASES) -> str:
     from ..baskets.history_shares import pair_share_words
 
+    unseen = ("one of them sold nothing on that side" if words == PURCHASES else
+              f"no one {words.bought} one of them on that side")
     return (f"A pair rises or falls by {pair_share_words(pair_shares)} ({words.bought} together more or less often); "
-            "lift a -> b says whether they go together more than each product's own sales explain "
-            "(0.0: both sold, never together; '-': one of them sold nothing on that side).")
+            f"lift a -> b says whether they go together more than each product's own {words.sales} explain "
+            f"(0.0: both {words.bought if words != PURCHASES else 'sold'}, never together; '-': {unseen}).")
 
 
-def _print_association_changes(pairs: Any, top: int, say_none: bool) -> None:
+def _print_association_changes(pairs: Any, top: int, say_none: bool, words: LogWords = PURCHASES) -> None:
     """The pairs whose association changed (association_change.py), whatever their shares did: a pair
     can go together far more often while its share of baskets holds, and rise only with its products.
     `say_none`: say where none did (not where nothing at all was named, which is said already)."""
@@ -258,10 +261,10 @@ def _print_association_changes(pairs: Any, top: int, say_none: bool) -> None:
     if changed.empty and not say_none:
         return
     if changed.empty:
-        print("no pair goes together more or less than before beyond its products' own sales (Woolf's test of "
-              "its odds ratios)")
+        print(f"no pair goes together more or less than before beyond its products' own {words.sales} (Woolf's test "
+              "of its odds ratios)")
         return
-    print(f"pairs whose association changed ({len(changed):,}): {ASSOCIATION_READ}")
+    print(f"pairs whose association changed ({len(changed):,}): {words.said(ASSOCIATION_READ)}")
     for row in changed.head(top).itertuples(index=False):
         print(f"  {one_line(f'{row.a}+{row.b}')} {one_line(f'{row.a_name} + {row.b_name}')}: association "
               f"{row.association}, lift {_lift(row.lift_a)} -> {_lift(row.lift_b)}, baskets together "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .mapping import PLACE_ITEMS, ColumnMapping, normalise_name
 
-RETAIL_WORDS = re.compile(r"\b(bought|buyers|purchases|purchase)\b")
+RETAIL_WORDS = re.compile(r"\b(bought|buyers|purchases|purchase|sales|sold)\b")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class LogWords:
     purchase: str  # "purchase": one product of a customer's history ("rated product")
     purchases: str
     buyers: str  # "buyers": the customers of one product
+    sales: str  # "sales": how often a product was bought ("each product's own sales")
 
     @property
     def buyer(self) -> str:  # every plural above is the singular and an s
@@ -36,16 +37,17 @@ class LogWords:
     def said(self, text: str) -> str:
         """Text written in the retail words (a model's `link_scale`: "the cosine of the two products'
         buyers"), said in these: the models describe their numbers once, for every log."""
-        spoken = {"bought": self.bought, "buyers": self.buyers, "purchases": self.purchases, "purchase": self.purchase}
+        spoken = {"bought": self.bought, "buyers": self.buyers, "purchases": self.purchases, "purchase": self.purchase,
+                  "sales": self.sales, "sold": "sold" if self == PURCHASES else self.bought}
         return RETAIL_WORDS.sub(lambda found: spoken[found.group(0)], text)
 
     def __str__(self) -> str:  # never printed as a record: a page that forgot a field shows this
         return self.kind
 
 
-PURCHASES = LogWords("purchases", "bought", "purchase", "purchases", "buyers")
-RATINGS = LogWords("ratings", "rated", "rated product", "rated products", "raters")
-VISITS = LogWords("visits", "visited", "visited place", "visited places", "visitors")
+PURCHASES = LogWords("purchases", "bought", "purchase", "purchases", "buyers", "sales")
+RATINGS = LogWords("ratings", "rated", "rated product", "rated products", "raters", "ratings")
+VISITS = LogWords("visits", "visited", "visited place", "visited places", "visitors", "visits")
 KINDS = {words.kind: words for words in (PURCHASES, RATINGS, VISITS)}
 
 

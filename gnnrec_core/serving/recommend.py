@@ -53,10 +53,12 @@ from .purchase_links import largest_parts, linked_purchases, path_words, with_na
 # The list's columns as a reader sees them (the page and the report): the reason and the path.
 
 
-def headings(words: LogWords = PURCHASES) -> dict[str, str]:
-    """The list's column headings on the page and in the report, in the log's words."""
+def headings(words: LogWords = PURCHASES, of_basket: bool = False) -> dict[str, str]:
+    """The list's column headings on the page and in the report, in the log's words (`of_basket`: a
+    hand-built basket's list, whose links are to its products)."""
     return {"buyers": f"{words.buyers} in the data", "because": "what the score is made of",
-            "path": f"how it links to the customer's {words.purchases}"}
+            "path": "how it links to the basket's products" if of_basket else
+            f"how it links to the customer's {words.purchases}"}
 
 
 LEARNED = "learned customer profile"  # a GNN's trained user vector (the word a merchandiser reads): not split
@@ -302,7 +304,8 @@ def explained(parts: ScoreParts, model: Recommender, names_a_purchase: bool = Tr
     `names_a_purchase` False: no row's path names a purchase (each is "popular overall", say), so the
     words on how a path picks its purchase are left out. `of_basket`: a hand-built basket, no
     customer's: its products, not a customer's purchases. `words`: what the log records (log_words)."""
-    act, acts = words.purchase, words.purchases
+    # a hand-built basket's products are no customer's purchases
+    act, acts = ("product of the basket", "basket's products") if of_basket else (words.purchase, words.purchases)
     if BUYERS in parts.other:
         boosted = (", moved by the merchandising boost (in standard deviations of the scores)"
                    if BOOST in parts.other else "")

@@ -18,6 +18,7 @@ from ..baskets.associations import BasketStats, basket_stats
 from ..baskets.changes import ChangeReport
 from ..baskets.evidence import THIN
 from ..baskets.history_shares import share_of, share_text
+from ..data.log_words import PURCHASES, LogWords
 from ..data.summary import summary
 from ..fit.metrics import METRICS, VALIDATION_K
 from ..models import Recommender
@@ -99,7 +100,7 @@ def html_report(dataset: Dataset, model: Recommender, info: RunInfo, examples: i
     parts += _associations_section(dataset, stats)
     parts += _examples_section(dataset, model, stats, examples, k, serving_note(*_advice(info)))
     if changes is not None:
-        parts += changes_section(changes)
+        parts += changes_section(changes, words=dataset.words)
     return _page(parts)
 
 
@@ -116,11 +117,11 @@ def _page(parts: list[str]) -> str:
             f"<style>{STYLE}</style></head><body>{body}</body></html>")
 
 
-def changes_html(changes: ChangeReport, dataset_name: str) -> str:
-    """A stand-alone report of one period or segment comparison."""
+def changes_html(changes: ChangeReport, dataset_name: str, words: LogWords = PURCHASES) -> str:
+    """A stand-alone report of one period or segment comparison; `words`: what the log records."""
     return _page([f"<h1>What changed: {_e(dataset_name)}</h1>",
                   f"<p class='note'>Generated {time.strftime('%Y-%m-%d %H:%M')} by gnnrec.</p>",
-                  *changes_section(changes)])
+                  *changes_section(changes, words=words)])
 
 
 def _side(period: dict[str, Any]) -> str:
@@ -139,7 +140,7 @@ def _moment(stamp: Any) -> str:
 STATUS_ORDER = ("rising", "new", "falling", "gone")
 
 
-def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
+def changes_section(changes: ChangeReport, top: int = 10, words: LogWords = PURCHASES) -> list[str]:
     """Named changes only, each list headed by how many there are; the wording follows q-values."""
     q, config = changes.config.q_threshold, changes.config
     a, b = changes.periods
@@ -153,7 +154,7 @@ def changes_section(changes: ChangeReport, top: int = 10) -> list[str]:
            + f"). A change is called {', '.join(map(changes.word, STATUS_ORDER[:-1]))} or "
            f"{changes.word(STATUS_ORDER[-1])} only when its Benjamini-Hochberg q-value is at most {q}; everything "
            "else is no clear change.</p>"]
-    for kind, label in (("items", "Products"), ("pairs", "Pairs bought together")):
+    for kind, label in (("items", "Products"), ("pairs", f"Pairs {words.bought} together")):
         table = changes.items if kind == "items" else changes.pairs
         for status in STATUS_ORDER:
             named = table[table["status"] == status]
