@@ -66,6 +66,9 @@ FORM_START_KEY = "train-form-start"
 
 st.title("Train")
 dataset_name, data = need_dataset()
+TEST_SHARE_HELP = data.words.said(  # in the log's words: "each customer's rated products"
+    "Share held out for testing: of each customer's purchases (random) or of all purchases, the latest (time). "
+    "Leave-last-out holds out each customer's latest purchase, whatever the share.")
 job = jobs().get(st.session_state.get(JOB_KEY, ""))
 running = job is not None and job.status == "running"
 
@@ -172,9 +175,7 @@ with st.form("train-form", enter_to_submit=False):
     method = left.selectbox("Split", list(SPLIT_WORDS), index=_index(list(SPLIT_WORDS), start.split.method),
                             format_func=SPLIT_WORDS.get)
     test_size = left.slider("Test share", 0.1, 0.5, start.split.test_size, 0.05,
-                            help="Share held out for testing: of each customer's purchases (random) or of all "
-                                 "purchases, the latest (time). Leave-last-out holds out each customer's latest "
-                                 "purchase, whatever the share.")
+                            help=TEST_SHARE_HELP)
     weighting = right.selectbox(
         "Interaction weighting", weightings, index=_index(weightings, start.weighting),
         help="How strongly each customer-product pair counts in training (log2(1 + weight)): binary counts each "
@@ -289,11 +290,12 @@ if serving and trusted:  # the other pages serve this run's model; say which mod
 shown = results.drop(columns=["valid_ndcg", "row", "kind"])  # the GNN's choice: in words below
 shown = shown.rename(columns={"train_seconds": "fit seconds"})
 # Headers in words with what each measures (a merchandiser read "ndcg", "map", "hit_rate" as jargon)
-METRIC_HELP = {"ndcg": "how high the products each test customer went on to buy sit in the list (1: all first)",
-               "precision": "share of the list the customer went on to buy",
-               "recall": "share of what the customer went on to buy that the list holds",
-               "map": "mean average precision: precision read at each product bought, averaged",
-               "hit_rate": "share of test customers with at least one product bought in the list",
+# Said of the held-out products, whatever the log records (bought, rated, visited)
+METRIC_HELP = {"ndcg": "how high each test customer's held-out products sit in the list (1: all first)",
+               "precision": "share of the list that is among the customer's held-out products",
+               "recall": "share of the customer's held-out products that the list holds",
+               "map": "mean average precision: precision read at each held-out product in the list, averaged",
+               "hit_rate": "share of test customers with at least one held-out product in the list",
                "coverage": "share of the catalogue in anyone's list"}
 # "test" said once above the table, not in each header: seven "test precision@10" headers pushed the fit
 # seconds out of a 1400 px window

@@ -239,6 +239,7 @@ TRUSTED = {
     # what the log records, the engine's fixed words (data/log_words.py)
     "words.bought", "words.buyers", "TOGETHER", "together", "together.capitalize()", "FEWEST",
     "words.purchase.split()[0]", "words.said(PARTNER_BOUND_WORDS)", "figures.words.bought", "words.sales",
+    "TEST_SHARE_HELP",
 }
 
 

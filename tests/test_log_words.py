@@ -82,6 +82,10 @@ def test_a_ratings_logs_lists_say_rated_not_bought_as_typed_and_on_the_pages(tmp
     assert any(s.value == "Frequently rated together vs similar" for s in at.subheader)
     similar = next(frame.value for frame in at.dataframe if "shared_buyers" in frame.value.columns)
     assert len(similar)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    share = next(s for s in at.slider if s.label == "Test share")
+    assert "of each customer's rated products (random)" in share.help and "purchase" not in share.help
     _open_link(at, "pages/neighbourhood.py", product="m01")
     assert not at.exception
     caption = " ".join(c.value for c in at.caption)
