@@ -50,12 +50,10 @@ from .explore import buyers_of_both, item_buyers, similar_products
 from .merchandising import Policy, available, rank, shortfall_note
 from .purchase_links import largest_parts, linked_purchases, path_words, with_name_likeness
 
-# The list's columns as a reader sees them (the page and the report): the reason and the path.
-
 
 def headings(words: LogWords = PURCHASES, of_basket: bool = False) -> dict[str, str]:
-    """The list's column headings on the page and in the report, in the log's words (`of_basket`: a
-    hand-built basket's list, whose links are to its products)."""
+    """The list's columns as a reader sees them (the page and the report), in the log's words
+    (`of_basket`: a hand-built basket's list, whose links are to its products)."""
     return {"buyers": f"{words.buyers} in the data", "because": "what the score is made of",
             "path": "how it links to the basket's products" if of_basket else
             f"how it links to the customer's {words.purchases}"}
