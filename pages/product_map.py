@@ -49,8 +49,8 @@ include_thin = thin_count == 0 or len(items) - thin_count < MIN_LAID_OUT or st.t
     f"Show the {thin_count:,} products with fewer than {THIN} {words.buyers} (in grey)", value=False,
     help=f"A product {words.bought} by a handful of customers gets an embedding from those few: its place on "
          "the map is mostly noise, and hundreds of them turn a sparse catalogue's map into one blob. Shown, "
-         "each sits beside the products known from many customers it is most like; the map and its regions stay "
-         "as they are.")
+         "each sits beside the product it is most like among those known from many customers; the map and its "
+         "regions stay as they are.")
 min_buyers = 0 if include_thin else THIN
 shown = map_points(buyers, cap, min_buyers)
 if not include_thin:

@@ -108,8 +108,8 @@ def test_a_check_in_logs_reasons_say_visited(tmp_path, column, words):
     dataset = prepare(ingest(path))
     table = recommend_table(ItemKNN().fit(dataset.interactions.matrix()), dataset, 3, k=5)
     assert all(p.startswith(f"{words} v") or p.startswith("no ") for p in table["path"]), table["path"].tolist()
-    assert (f"the customer's {'visited places' if words == 'visited' else 'purchases'}"
-            in table.attrs["explained"]) or "what each" in table.attrs["explained"]
+    act = "visited place" if words == "visited" else "purchase"
+    assert f"Each score is exactly the sum of what each {act} brings" in table.attrs["explained"]
     # A hand-built basket's products are no customer's visits or purchases
     from gnnrec_core.serving.recommend import recommend_for_basket
 

@@ -244,11 +244,11 @@ REPEATS_READ = "counting buyers, not baskets: a customer's repeat orders are one
 def pairs_read(pair_shares: bool, words: LogWords = PURCHASES) -> str:
     from ..baskets.history_shares import pair_share_words
 
-    unseen = ("one of them sold nothing on that side" if words == PURCHASES else
-              f"no one {words.bought} one of them on that side")
+    # "one of them rated nothing" would make the film the rater
+    unseen = ("one of them sold nothing" if words == PURCHASES else f"no one {words.bought} one of them")
     return (f"A pair rises or falls by {pair_share_words(pair_shares)} ({words.bought} together more or less often); "
             f"lift a -> b says whether they go together more than each product's own {words.sales} explain "
-            f"(0.0: both {words.bought if words != PURCHASES else 'sold'}, never together; '-': {unseen}).")
+            f"(0.0: both {words.said('sold')}, never together; '-': {unseen} on that side).")
 
 
 def _print_association_changes(pairs: Any, top: int, say_none: bool, words: LogWords = PURCHASES) -> None:

@@ -41,9 +41,6 @@ class LogWords:
                   "sales": self.sales, "sold": "sold" if self == PURCHASES else self.bought}
         return RETAIL_WORDS.sub(lambda found: spoken[found.group(0)], text)
 
-    def __str__(self) -> str:  # never printed as a record: a page that forgot a field shows this
-        return self.kind
-
 
 PURCHASES = LogWords("purchases", "bought", "purchase", "purchases", "buyers", "sales")
 RATINGS = LogWords("ratings", "rated", "rated product", "rated products", "raters", "ratings")
