@@ -15,7 +15,7 @@ from .models.registry import blend_parts
 
 BSPM_VARIANTS = {"rk4": "the paper's Gowalla steps (one RK4 step to time 2.5)",
                  "euler": "the paper's Yelp steps (one Euler step to time 1.2)"}
-TURBO_FILTERS = {1: "linear low-pass filter", 2: "second-order low-pass filter",
+TURBO_FILTERS = {0: "second-order filter on the graph scaled to its top eigenvalue", 1: "linear low-pass filter", 2: "second-order low-pass filter",
                  3: "polynomial ideal low-pass filter"}
 
 
@@ -49,6 +49,8 @@ WORDS: dict[str, Callable[[Any], str]] = {
     "power": lambda v: f"edge weights to the power {_number(v)}",
     "discount": lambda v: f"the product reached discounted by its popularity to the power {_number(v)}",
     "filter": lambda v: TURBO_FILTERS.get(int(v), f"filter {v}"),
+    "item_exponent": lambda v: f"product degree normalisation {_number(v)}",
+    "sharpen": lambda v: f"second-order weight -{_number(v)}" if v else "no second-order term",
     # EASE
     "l2": lambda v: f"regularisation lambda {_number(v)}",
 }

@@ -14,7 +14,7 @@ from gnnrec_core.models import graph_filter as gf
 from gnnrec_core.models.bspm import BSPM
 from gnnrec_core.models.graph_filter import GraphFilter, polynomial, pruned_product
 from gnnrec_core.models.row_pruning import prune_rows
-from gnnrec_core.models.turbocf import TurboCF
+from gnnrec_core.models.turbocf import TurboCF, top_eigenvalue
 
 FILTERS = ("gfcf", "bspm", "turbocf", "rp3beta")
 
@@ -79,6 +79,41 @@ def test_turbocf_scores_are_the_papers_polynomial_of_the_powered_graph(kind, pol
     assert np.allclose(model.score_history(train[:6]), r[:6] @ polynomial_of(p ** 0.7), atol=1e-4)
 
 
+def test_turbocf_searched_filter_is_the_second_order_of_the_graph_scaled_to_its_top_eigenvalue():
+    """Filter 0, the default: P^ - c P^^2, P^ the powered graph of D_u^-a R D_i^-b over its largest
+    eigenvalue, the exponents apart (a = 0.25, b = 0.5 here; the paper ties b = 1 - a)."""
+    train = _tiny()
+    r = train.toarray().astype(np.float64)
+    normalised = (r.sum(1)[:, None] ** -0.25) * r * (r.sum(0)[None, :] ** -0.5)
+    powered = (normalised.T @ normalised) ** 0.7
+    scaled = powered / np.max(np.abs(np.linalg.eigvalsh(powered)))
+    model = TurboCF(exponent=0.25, item_exponent=0.5, power=0.7, sharpen=0.75, neighbours=None,
+                    product_neighbours=None).fit(train)
+    assert np.allclose(model.score_history(train[:6]), r[:6] @ (scaled - 0.75 * scaled @ scaled), atol=1e-4)
+    assert model.tuning().chosen == {"exponent": 0.25, "power": 0.7, "filter": 0, "item_exponent": 0.5,
+                                     "sharpen": 0.75}
+
+
+def test_top_eigenvalue_of_a_row_pruned_graph_is_its_perron_root():
+    graph = sp.random(50, 50, density=0.2, random_state=3, format="csr", dtype=np.float32)
+    graph = prune_rows(graph + graph.T, 4)  # pruned row by row: no longer symmetric
+    assert top_eigenvalue(graph) == pytest.approx(max(abs(np.linalg.eigvals(graph.toarray()))), rel=1e-3)
+
+
+def test_a_turbocf_run_saved_before_the_search_was_widened_loads_with_the_papers_settings(planted):
+    """Its saved choice holds (exponent, power, filter) only: b is the paper's 1 - a and there is
+    no second-order weight; the saved matrix scores as it did."""
+    model = TurboCF(exponent=0.6, power=0.7, filter=2).fit(planted)
+    state = model.get_state()
+    state["turbo_chosen"] = state["turbo_chosen"][:3]
+    loaded = TurboCF(exponent=0.6, power=0.7, filter=2)
+    loaded.train_ = planted
+    loaded.set_state(state)
+    assert loaded.chosen_ == {"exponent": 0.6, "power": 0.7, "filter": 2, "item_exponent": pytest.approx(0.4),
+                              "sharpen": 0.0}
+    assert np.allclose(loaded.score_history(planted[:3]), model.score_history(planted[:3]))
+
+
 @pytest.mark.parametrize("name", FILTERS)
 def test_a_score_is_exactly_the_sum_of_its_history_items_contributions(name, planted):
     model = MODELS[name](seed=0).fit(planted)
@@ -96,7 +131,7 @@ def test_each_filter_ranks_within_the_planted_community_and_reports_its_choice(n
     assert tuning.candidates > 1 and 0 < tuning.valid_ndcg <= 1
     fixed = {"gfcf": {"rank": 4, "alpha": 0.5, "neighbours": 0},
              "bspm": {"rank": 4, "variant": "euler", "form": "pruned"},
-             "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 2},
+             "turbocf": {"exponent": 0.5, "power": 1.0, "filter": 0, "item_exponent": 0.25, "sharpen": 0.75},
              "rp3beta": {"power": 0.5, "discount": 0.3, "neighbours": 5}}[name]
     model = MODELS[name](**fixed).fit(planted)  # every setting given: no search
     assert model.tuning().chosen == fixed and model.tuning().valid_ndcg is None
@@ -177,10 +212,14 @@ def test_a_dense_co_purchase_graph_is_never_held_whole(monkeypatch):
 def test_bad_settings_are_refused_in_one_line(tmp_path):
     with pytest.raises(ConfigError, match="variant: expected one of rk4, euler, found 'heun'"):
         BSPM(variant="heun")
-    with pytest.raises(ConfigError, match="filter: expected one of 1, 2, 3, found 4"):
+    with pytest.raises(ConfigError, match="filter: expected one of 0, 1, 2, 3, found 4"):
         TurboCF(filter=4)
     with pytest.raises(ConfigError, match="exponent: expected a number between 0 and 1, found 1.5"):
         TurboCF(exponent=1.5)
+    with pytest.raises(ConfigError, match="item exponent: expected a number between 0 and 1, found -1"):
+        TurboCF(item_exponent=-1)
+    with pytest.raises(ConfigError, match="sharpen: expected no value with the paper's filter 2"):
+        TurboCF(filter=2, sharpen=0.5)
     small = sp.random(30, 40, density=0.3, random_state=1, format="csr", dtype=np.float32)
     for name in FILTERS:  # the Train page's "Valid fraction" was refused as "test_size: ..." by the split
         with pytest.raises(ConfigError, match=r"valid_fraction: expected a fraction in \(0, 0.5\), found 0.0"):

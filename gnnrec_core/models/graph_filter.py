@@ -56,15 +56,18 @@ PRODUCT_NEIGHBOURS = 16  # the fewest entries per item a polynomial's products g
 # unpruned block, BLOCK_CELLS cells; the affinity mask does not see a container's CPU quota).
 PRODUCT_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
-def normalise(train: sp.csr_matrix, exponent: float = 0.5) -> tuple[sp.csr_matrix, np.ndarray]:
-    """(R~ = D_u^-a R D_i^-(1-a) as float32 CSR, the item scale d_i^-(1-a)); zero degrees stay zero."""
-    if not 0.0 <= exponent <= 1.0:
-        raise ConfigError(f"exponent: expected a number between 0 and 1, found {exponent}")
+def normalise(train: sp.csr_matrix, exponent: float = 0.5,
+              item_exponent: float | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(R~ = D_u^-a R D_i^-b as float32 CSR, the item scale d_i^-b), b = 1 - a unless given."""
+    for name, value in (("exponent", exponent), ("item exponent", item_exponent)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{name}: expected a number between 0 and 1, found {value}")
     train = sp.csr_matrix(train, dtype=np.float32)
     user_degree = np.asarray(train.sum(1), np.float64).ravel()
     item_degree = np.asarray(train.sum(0), np.float64).ravel()
     user_scale = np.where(user_degree > 0, np.maximum(user_degree, 1e-12) ** -exponent, 0.0)
-    item_scale = np.where(item_degree > 0, np.maximum(item_degree, 1e-12) ** -(1.0 - exponent), 0.0)
+    item_power = 1.0 - exponent if item_exponent is None else item_exponent
+    item_scale = np.where(item_degree > 0, np.maximum(item_degree, 1e-12) ** -item_power, 0.0)
     normalised = sp.diags(user_scale.astype(np.float32)) @ train @ sp.diags(item_scale.astype(np.float32))
     return sp.csr_matrix(normalised, dtype=np.float32), item_scale.astype(np.float32)
 
@@ -76,28 +79,32 @@ def block_rows(width: int) -> int:
 
 def pruned_product(left: sp.csr_matrix, right: sp.csr_matrix, neighbours: int | None,
                    combine: Callable[[sp.csr_matrix, slice], sp.csr_matrix] | None = None) -> sp.csr_matrix:
-    """left @ right, a block of rows at a time, each block pruned to `neighbours` per row before the
-    next is computed: the work never holds more than one block of the full product per thread
-    (PRODUCT_THREADS), and the result is the same to the bit whatever their number.
-    combine(block, rows) -> what to keep of the block (e.g. block + c * other[rows])."""
+    """left @ right a block of rows at a time, each pruned to `neighbours` per row (after combine(block,
+    rows), what to keep of it, e.g. block + c * other[rows]): the work holds one block of the full
+    product per thread (PRODUCT_THREADS) at most, and the result is the same to the bit whatever their number."""
+    return pruned_products(left, right, neighbours, [combine])[0]
+
+
+def pruned_products(left: sp.csr_matrix, right: sp.csr_matrix, neighbours: int | None,
+                    combines: Sequence[Callable[[sp.csr_matrix, slice], sp.csr_matrix] | None]
+                    ) -> list[sp.csr_matrix]:
+    """pruned_product once per combine, each block of left @ right computed once for all of them."""
     left, right = sp.csr_matrix(left), sp.csr_matrix(right)
     step = block_rows(right.shape[1])
     starts = range(0, left.shape[0], step)
 
-    def one_block(start: int) -> sp.csr_matrix:
+    def one_block(start: int) -> list[sp.csr_matrix]:
         rows = slice(start, min(start + step, left.shape[0]))
         block = sp.csr_matrix(left[rows] @ right)
-        return prune_rows(combine(block, rows) if combine is not None else block, neighbours)
+        return [prune_rows(combine(block, rows) if combine is not None else block, neighbours)
+                for combine in combines]
 
     if not starts:
-        return sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32)
-    workers = min(PRODUCT_THREADS, len(starts))
-    if workers > 1:  # scipy's sparse product and numpy's pruning release the GIL: a block per core
-        with ThreadPoolExecutor(workers) as pool:
-            blocks = list(pool.map(one_block, starts))
-    else:
-        blocks = [one_block(start) for start in starts]
-    return sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
+        return [sp.csr_matrix((left.shape[0], right.shape[1]), dtype=np.float32) for _ in combines]
+    with ThreadPoolExecutor(min(PRODUCT_THREADS, len(starts))) as pool:  # sparse products release the GIL
+        blocks = list(pool.map(one_block, starts))
+    return [sp.csr_matrix(sp.vstack([b[i] for b in blocks], format="csr"), dtype=np.float32)
+            for i in range(len(combines))]
 
 
 def check_neighbours(neighbours: int | None, n_items: int) -> int | None:
