@@ -15,7 +15,8 @@ from .models.registry import blend_parts
 
 BSPM_VARIANTS = {"rk4": "the paper's Gowalla steps (one RK4 step to time 2.5)",
                  "euler": "the paper's Yelp steps (one Euler step to time 1.2)"}
-TURBO_FILTERS = {0: "second-order filter on the graph scaled to its top eigenvalue", 1: "linear low-pass filter", 2: "second-order low-pass filter",
+TURBO_FILTERS = {0: "second-order filter on the graph scaled to its top eigenvalue",
+                 1: "linear low-pass filter", 2: "second-order low-pass filter",
                  3: "polynomial ideal low-pass filter"}
 
 
