@@ -69,8 +69,11 @@ def epochs_words(epochs: int, last_share: float | None = None) -> str:
 
 
 def chosen_words(chosen: Mapping[str, Any]) -> str:
-    """'low-pass rank 256, low-pass weight 0.3, 200 neighbours kept per product' for a GF-CF choice."""
-    return ", ".join(WORDS[key](value) if key in WORDS else f"{key} {_number(value)}"
+    """'low-pass rank 256, low-pass weight 0.3, 200 neighbours kept per product' for a GF-CF choice.
+    Where the product side has an exponent of its own (Turbo-CF's), `exponent` is the customers'."""
+    words = WORDS | ({"exponent": lambda v: f"customer degree normalisation {_number(v)}"}
+                     if "item_exponent" in chosen else {})
+    return ", ".join(words[key](value) if key in words else f"{key} {_number(value)}"
                      for key, value in chosen.items())
 
 

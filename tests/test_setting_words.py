@@ -30,6 +30,9 @@ def test_choices_read_as_sentences():
         "200 neighbours kept per product, no weight decay, no item bias, 1 propagation layer")
     assert chosen_words({"exponent": 0.6, "power": 0.7, "filter": 2}) == (
         "degree normalisation 0.6, edge weights to the power 0.7, second-order low-pass filter")
+    assert chosen_words({"exponent": 0.25, "power": 1.0, "filter": 0, "item_exponent": 0.5, "sharpen": 0.75}) == (
+        "customer degree normalisation 0.25, edge weights to the power 1, second-order filter on the graph scaled "
+        "to its top eigenvalue, product degree normalisation 0.5, second-order weight -0.75")
     assert chosen_words({"something_new": 3.5}) == "something_new 3.5"  # never dropped
     assert blend_words({"filter": 0.5, "popularity": 0.0}) == "graph filter x0.5"
 
